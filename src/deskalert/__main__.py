@@ -1,0 +1,3 @@
+from deskalert.cli import main
+
+raise SystemExit(main())

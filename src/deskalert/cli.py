@@ -1,0 +1,154 @@
+"""The `deskalert` command and its subcommands.
+
+Every error a person can cause (a wrong file, a busy port, a bad argument) ends as one line on
+stderr and a non-zero exit: 2 for a configuration or usage problem, 1 for a runtime failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from collections.abc import Callable, Sequence
+from importlib import resources
+from pathlib import Path
+
+from deskalert import __version__
+from deskalert.config import user_data_dir
+from deskalert.errors import ConfigError, DeskAlertError
+
+EXIT_RUNTIME = 1
+EXIT_CONFIG = 2
+DEMO_PORT = 8470
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"deskalert: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DeskAlertError as exc:
+        print(f"deskalert: {exc}", file=sys.stderr)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deskalert",
+        description="Panic/alert system for the front desks of public services.",
+    )
+    parser.add_argument("--version", action="version", version=f"deskalert {__version__}")
+    parser.set_defaults(handler=lambda args: _usage(parser))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+
+    hub = commands.add_parser(
+        "hub",
+        help="run the shared alert hub (HTTP API + live event stream)",
+        description="Run the hub that stores every alert and pushes every change live.",
+    )
+    hub.add_argument("--config", type=Path, help="hub.toml (default: %(default)s)",
+                     default=_default_hub_config())
+    hub.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
+    hub.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s; 0: any free)")
+    hub.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                     help="where the SQLite file lives (default: %(default)s)")
+    hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
+    hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    hub.add_argument("--check", action="store_true", help="validate the config and exit")
+    hub.set_defaults(handler=_run_hub)
+
+    demo = commands.add_parser(
+        "demo",
+        help="try deskalert: a local hub with a demo roster (what `make run` starts)",
+        description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml.",
+    )
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
+    demo.add_argument("--data-dir", type=Path, default=user_data_dir() / "demo",
+                      help="demo database folder (default: %(default)s)")
+    demo.set_defaults(handler=_run_demo)
+
+    token = commands.add_parser("token", help="make tokens for desks and supervisors")
+    token_commands = token.add_subparsers(title="token commands", metavar="COMMAND")
+    token.set_defaults(handler=lambda args: _usage(token))
+    new = token_commands.add_parser(
+        "new", help="print a fresh random token and the token_sha256 line for hub.toml"
+    )
+    new.set_defaults(handler=_new_token)
+    return parser
+
+
+def _usage(parser: argparse.ArgumentParser) -> int:
+    parser.print_help(sys.stderr)
+    return EXIT_CONFIG
+
+
+def _default_hub_config() -> Path:
+    from deskalert.hub.settings import default_hub_config_path
+
+    return default_hub_config_path()
+
+
+def _run_hub(args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import default_hub_config_path, load_hub_config
+
+    if not args.config.exists() and args.config == default_hub_config_path():
+        raise ConfigError(
+            f"no hub configuration at {args.config}: copy hub.example.toml there, then give each"
+            " desk and supervisor a token made with `deskalert token new`"
+        )
+    config = load_hub_config(args.config)
+    if args.check:
+        print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
+        return 0
+    return _serve(config, args.config, args.host, args.port, args.data_dir,
+                  args.tls_cert, args.tls_key, args.log_level)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import load_hub_config
+
+    with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as path:
+        config = load_hub_config(path)
+    print(
+        "deskalert demo: a local hub with the demo roster (tokens are 'demo-<id>', e.g.\n"
+        "  demo-guichet-3 for the desk Guichet 3, demo-m.durand for Martine Durand).\n"
+        "  The desk and supervisor screens are not built yet: the hub runs alone for now.\n"
+        f"  Try it from a second terminal:\n"
+        f"    curl -N -H 'Authorization: Bearer demo-m.durand' http://127.0.0.1:{args.port}/v1/events\n"
+        f"    curl -H 'Authorization: Bearer demo-guichet-3' -H 'Content-Type: application/json' \\\n"
+        f"      -d '{{\"id\": \"'$(python3 -c 'import uuid;print(uuid.uuid4())')'\", \"code\": \"renfort\"}}' \\\n"
+        f"      http://127.0.0.1:{args.port}/v1/alerts\n",
+        flush=True,
+    )
+    return _serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
+                  args.data_dir, None, None, "info")
+
+
+def _serve(config: object, config_path: Path, host: str, port: int, data_dir: Path,
+           tls_cert: Path | None, tls_key: Path | None, log_level: str) -> int:
+    from deskalert.hub.server import build_server, configure_logging, print_banner
+    from deskalert.hub.settings import HubConfig
+
+    assert isinstance(config, HubConfig)
+    configure_logging(log_level)
+    server = build_server(config, host=host, port=port, data_dir=data_dir,
+                          tls_cert=tls_cert, tls_key=tls_key)
+    print_banner(server, config, config_path, sys.stdout)
+    server.run()
+    return 0
+
+
+def _new_token(args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import token_hash
+
+    token = secrets.token_urlsafe(32)
+    print(f"token (give it to the desk or supervisor, keep it secret): {token}")
+    print(f'line for hub.toml: token_sha256 = "{token_hash(token)}"')
+    return 0

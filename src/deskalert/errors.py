@@ -1,0 +1,66 @@
+"""Errors of deskalert, one subclass per area.
+
+    DeskAlertError                 base: a message meant for a person, one line
+    ├── ConfigError                a config file (hub.toml, config.toml) is wrong: file, key, what
+    └── HubError                   the hub refused a request; carries the HTTP status and error code
+        ├── Unauthorized           401: no token, or a token the hub does not know
+        ├── NotFound               404
+        ├── Forbidden              403: the caller may not do this
+        ├── Conflict               409: not allowed from the alert's current state
+        ├── Unprocessable          422: well-formed but meaningless (unknown code, past time)
+        └── StoreUnavailable       503: the database cannot be written (disk full, read-only)
+"""
+
+from __future__ import annotations
+
+
+class DeskAlertError(Exception):
+    """Base of every error deskalert raises on purpose; its text is shown as is."""
+
+
+class ConfigError(DeskAlertError):
+    """A configuration file cannot be used; the message names the file and the key."""
+
+
+class HubError(DeskAlertError):
+    """A request the hub refuses, answered as `{"error": code, "detail": message}`."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, detail: str, *, code: str | None = None, state: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.state = state
+        if code is not None:
+            self.code = code
+
+
+class Unauthorized(HubError):
+    status = 401
+    code = "unauthorized"
+
+
+class NotFound(HubError):
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(HubError):
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(HubError):
+    status = 409
+    code = "conflict"
+
+
+class Unprocessable(HubError):
+    status = 422
+    code = "invalid"
+
+
+class StoreUnavailable(HubError):
+    status = 503
+    code = "store_unavailable"

@@ -1,0 +1,137 @@
+"""The hub's FastAPI application: `create_app(config, store)`.
+
+Errors always have the shape `{"error": "<code>", "detail": "<text>"}` (see `models.ErrorOut`):
+bad input is a 4xx that says what to fix, a database that cannot be written is a 503, and nothing
+the caller sends can produce a 500.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from deskalert import __version__
+from deskalert.config import describe_errors
+from deskalert.errors import HubError
+from deskalert.hub.routes import alerts, events, health, oncall, presence
+from deskalert.hub.service import Hub
+from deskalert.hub.settings import HubConfig
+from deskalert.hub.store import Store
+
+log = logging.getLogger("deskalert.hub")
+MAX_BODY_BYTES = 16 * 1024
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "body_too_large"}
+
+DESCRIPTION = """The shared endpoint of deskalert: desks raise alerts, supervisors and nearby
+desks follow them live on `/v1/events` (server-sent events) and answer "j'arrive".
+Every request but `/healthz` carries `Authorization: Bearer <token>`; the token says who calls."""
+
+
+def create_app(config: HubConfig, store: Store) -> FastAPI:
+    """A hub application on `store`; the hub's ticker runs while the app's lifespan does."""
+    hub = Hub(config, store)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await hub.start()
+        try:
+            yield
+        finally:
+            await hub.stop()
+
+    app = FastAPI(
+        title="deskalert hub", version=__version__, description=DESCRIPTION, lifespan=lifespan
+    )
+    app.state.hub = hub
+    for module in (alerts, events, presence, oncall, health):
+        app.include_router(module.router)
+    _add_error_handlers(app)
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
+    return app
+
+
+def error_response(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+    body = {"error": error, "detail": detail, **{k: v for k, v in extra.items() if v is not None}}
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HubError)
+    async def hub_error(request: Request, exc: HubError) -> JSONResponse:
+        return error_response(exc.status, exc.code, exc.detail, state=exc.state)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(400, "malformed_json", "the body is not valid JSON")
+        return error_response(422, "invalid_request", describe_errors(errors))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
+        return error_response(exc.status_code, code, str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, "internal", "the hub hit an unexpected error; see its log")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Refuses request bodies over `max_bytes` with a 413, whether announced or streamed."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit():
+                await _send_error(send, 400, "bad_request", "Content-Length is not a number")
+                return
+            if int(declared) > self.max_bytes:
+                await self._too_large(send)
+                return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await self._too_large(send)
+
+    async def _too_large(self, send: Send) -> None:
+        detail = f"the body is larger than {self.max_bytes // 1024} KiB"
+        await _send_error(send, 413, "body_too_large", detail)
+
+
+async def _send_error(send: Send, status: int, error: str, detail: str) -> None:
+    response = error_response(status, error, detail)
+    await send({"type": "http.response.start", "status": status, "headers": response.raw_headers})
+    await send({"type": "http.response.body", "body": response.body})

@@ -1,0 +1,55 @@
+"""Live fan-out of committed events to the open streams.
+
+Every subscriber has its own bounded queue. A subscriber that falls too far behind is dropped
+rather than slowing the others or growing without bound; its stream ends, and the client
+reconnects with `Last-Event-ID` and catches up from the store, so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from deskalert.models import Event
+
+QUEUE_SIZE = 1000
+
+
+@dataclass(eq=False)
+class Subscription:
+    """One open stream: which sites it wants (None: all) and the events waiting for it."""
+
+    sites: set[str] | None
+    queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
+    overflowed: bool = False
+
+    def wants(self, event: Event) -> bool:
+        return self.sites is None or event.site is None or event.site in self.sites
+
+
+class Broker:
+    """Hands each committed event to every subscription that wants it, in commit order."""
+
+    def __init__(self) -> None:
+        self._subscriptions: set[Subscription] = set()
+
+    def subscribe(self, sites: set[str] | None) -> Subscription:
+        subscription = Subscription(sites)
+        self._subscriptions.add(subscription)
+        return subscription
+
+    def unsubscribe(self, subscription: Subscription) -> None:
+        self._subscriptions.discard(subscription)
+
+    def publish(self, event: Event) -> None:
+        for subscription in list(self._subscriptions):
+            if not subscription.wants(event):
+                continue
+            try:
+                subscription.queue.put_nowait(event)
+            except asyncio.QueueFull:
+                subscription.overflowed = True
+                self._subscriptions.discard(subscription)
+
+    def __len__(self) -> int:
+        return len(self._subscriptions)

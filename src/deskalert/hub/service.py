@@ -1,0 +1,505 @@
+"""The hub's behaviour: who may do what to an alert, escalation, presence, on-call.
+
+Every read and write of the store runs on one dedicated thread, so the event loop never waits on
+an fsync and writes are serialised without locks. Each committed event is handed to the broker
+from that same thread, through `call_soon_threadsafe`, so live subscribers see events in exactly
+the order of their ids.
+
+A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
+alerts, mark silent desks offline, notice on-call changes (a slot starts, an override ends).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
+from uuid import UUID
+
+from deskalert import __version__
+from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
+from deskalert.hub.broker import Broker
+from deskalert.hub.oncall import compute_oncall
+from deskalert.hub.settings import HubConfig, Principal
+from deskalert.hub.store import Store
+from deskalert.models import (
+    Alert,
+    AlertIn,
+    AlertState,
+    DeskPresence,
+    Event,
+    EventType,
+    Health,
+    OnCall,
+    PrincipalKind,
+    Responder,
+)
+
+log = logging.getLogger("deskalert.hub")
+T = TypeVar("T")
+REPLAY_PAGE = 500
+EVERYONE = "everyone"
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DeskPresenceState:
+    """What the hub knows of one desk's link: open streams and when it was last heard."""
+
+    streams: int = 0
+    last_seen: datetime | None = None
+    online: bool = False
+
+
+class Hub:
+    """The shared endpoint's state and rules, independent of HTTP."""
+
+    def __init__(self, config: HubConfig, store: Store) -> None:
+        self.config = config
+        self.store = store
+        self.broker = Broker()
+        self._principals = _principals_by_token_hash(config)
+        self._codes = {c.code: c for c in config.codes}
+        self._desks = {d.id: d for d in config.desks}
+        self._site_ids = [s.id for s in config.sites]
+        self._presence = {d.id: DeskPresenceState() for d in config.desks}
+        self._oncall: dict[str, OnCall] = {}
+        self._overrides = store.overrides()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="deskalert-store")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._store_error: str | None = None
+        hub = config.hub
+        self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
+
+    # -- life ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        now = utcnow()
+        for desk_id, data in (await self._db(self.store.last_presence)).items():
+            if desk_id in self._presence and data.get("online"):
+                # Online before the restart: give it 2 x heartbeat to come back.
+                self._presence[desk_id] = DeskPresenceState(last_seen=now, online=True)
+        self._oncall = {site: self._compute_oncall(site, now) for site in self._site_ids}
+        self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
+
+    async def stop(self) -> None:
+        if self._ticker is not None:
+            self._ticker.cancel()
+            await asyncio.gather(self._ticker, return_exceptions=True)
+        self._executor.shutdown(wait=True)
+        self.store.close()
+
+    async def _db(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            result = await loop.run_in_executor(self._executor, fn, *args)
+        except StoreUnavailable as exc:
+            self._store_error = str(exc)
+            log.error("%s", exc)
+            raise
+        self._store_error = None
+        return result
+
+    def _publish(self, event: Event) -> None:
+        """Called on the store thread right after the commit: keeps the commit order."""
+        _log_event(event)
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(self.broker.publish, event)
+
+    # -- who is calling -------------------------------------------------------------------
+
+    def principal_for(self, token_sha256: str) -> Principal | None:
+        return self._principals.get(token_sha256)
+
+    def visible_sites(self, principal: Principal, site: str | None) -> set[str] | None:
+        """Sites the caller asks for and may see: a desk sees its own site only."""
+        if site is not None and site not in self._site_ids:
+            raise NotFound(f"unknown site {site!r}", code="unknown_site")
+        if principal.is_supervisor:
+            return {site} if site else None
+        if site is not None and site != principal.site:
+            raise Forbidden(f"desk {principal.id} sees only its own site {principal.site!r}")
+        assert principal.site is not None
+        return {principal.site}
+
+    def _check_visible(self, principal: Principal, alert: Alert) -> None:
+        if not principal.is_supervisor and alert.site != principal.site:
+            raise Forbidden(f"alert {alert.id} belongs to another site")
+
+    # -- alerts ---------------------------------------------------------------------------
+
+    async def raise_alert(self, principal: Principal, body: AlertIn) -> tuple[Alert, bool]:
+        """Store a new alert, or return the stored one if this id was seen: (alert, created)."""
+        if principal.is_supervisor:
+            raise Forbidden("only a desk raises an alert; a supervisor answers them")
+        code = self._codes.get(body.code)
+        if code is None:
+            known = ", ".join(self._codes)
+            raise Unprocessable(f"unknown code {body.code!r} (known: {known})", code="unknown_code")
+        desk = self._desks[principal.id]
+        now = utcnow()
+        oncall = self._compute_oncall(desk.site, now)
+        chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
+        alert = Alert(
+            id=body.id,
+            code=code.code,
+            code_label=code.label,
+            discreet=code.discreet,
+            priority=code.priority,
+            desk=desk.id,
+            desk_label=desk.label,
+            site=desk.site,
+            location=desk.location,
+            created_at=body.created_at,
+            received_at=now,
+            state=AlertState.OPEN,
+            test=body.test,
+            message=body.message,
+            chain=chain,
+            escalated_to=chain[0] if chain else EVERYONE,
+            updated_at=now,
+        )
+        return await self._db(self._insert_once, alert)
+
+    def _insert_once(self, alert: Alert) -> tuple[Alert, bool]:
+        existing = self.store.get_alert(alert.id)
+        if existing is not None:
+            if existing.desk != alert.desk:
+                raise Conflict(f"alert id {alert.id} is already used by another desk")
+            return existing, False
+        self._publish(self.store.insert_alert(alert, alert.received_at))
+        return alert, True
+
+    async def get_alert(self, principal: Principal, alert_id: UUID) -> Alert:
+        alert = await self._db(self.store.get_alert, alert_id)
+        if alert is None:
+            raise NotFound(f"no alert {alert_id}")
+        self._check_visible(principal, alert)
+        return alert
+
+    async def list_alerts(
+        self,
+        principal: Principal,
+        *,
+        open_only: bool,
+        site: str | None,
+        since: datetime | None,
+        limit: int,
+    ) -> list[Alert]:
+        sites = self.visible_sites(principal, site)
+        one_site = next(iter(sites)) if sites else None
+        since_utc = since.astimezone(UTC) if since else None
+        return await self._db(self.store.list_alerts, **{
+            "open_only": open_only, "site": one_site, "since": since_utc, "limit": limit
+        })
+
+    async def acknowledge(self, principal: Principal, alert_id: UUID) -> Alert:
+        def change(alert: Alert) -> tuple[Alert, EventType] | None:
+            self._check_visible(principal, alert)
+            if alert.desk == principal.id:
+                raise Forbidden("the desk that raised an alert cannot answer it itself")
+            _refuse_if_closed(alert, "answer")
+            if any(r.id == principal.id for r in alert.responders):
+                return None
+            now = utcnow()
+            responder = Responder(
+                id=principal.id, kind=principal.kind, name=principal.name, at=now
+            )
+            return alert.model_copy(update={
+                "state": AlertState.ACKNOWLEDGED,
+                "responders": [*alert.responders, responder],
+                "updated_at": now,
+            }), EventType.ALERT_ACKNOWLEDGED
+
+        return await self._update(alert_id, change)
+
+    async def resolve(self, principal: Principal, alert_id: UUID, summary: str | None) -> Alert:
+        def change(alert: Alert) -> tuple[Alert, EventType]:
+            self._check_visible(principal, alert)
+            if not principal.is_supervisor and alert.desk != principal.id:
+                raise Forbidden("only a supervisor or the desk that raised it resolves an alert")
+            _refuse_if_closed(alert, "resolve")
+            return _closed(alert, AlertState.RESOLVED, principal, summary), EventType.ALERT_RESOLVED
+
+        return await self._update(alert_id, change)
+
+    async def cancel(self, principal: Principal, alert_id: UUID, reason: str | None) -> Alert:
+        window = self.config.hub.cancel_window_s
+
+        def change(alert: Alert) -> tuple[Alert, EventType]:
+            self._check_visible(principal, alert)
+            if not principal.is_supervisor and alert.desk != principal.id:
+                raise Forbidden("only a supervisor or the desk that raised it cancels an alert")
+            _refuse_if_closed(alert, "cancel")
+            if not principal.is_supervisor:
+                elapsed = (utcnow() - alert.received_at).total_seconds()
+                if elapsed > window:
+                    raise Forbidden(
+                        f"the {window:g} s cancel window is over ({elapsed:.0f} s since the alert);"
+                        " only a supervisor can close it now",
+                        code="cancel_window_over",
+                    )
+            cancelled = _closed(alert, AlertState.CANCELLED, principal, reason)
+            return cancelled.model_copy(update={"false_alarm": True}), EventType.ALERT_CANCELLED
+
+        return await self._update(alert_id, change)
+
+    async def _update(
+        self, alert_id: UUID, change: Callable[[Alert], tuple[Alert, EventType] | None]
+    ) -> Alert:
+        def run() -> Alert:
+            try:
+                alert, event = self.store.update_alert(alert_id, change)
+            except KeyError:
+                raise NotFound(f"no alert {alert_id}") from None
+            if event is not None:
+                self._publish(event)
+            return alert
+
+        return await self._db(run)
+
+    # -- escalation -----------------------------------------------------------------------
+
+    async def _escalate_due(self, now: datetime) -> None:
+        timeout = self.config.hub.ack_timeout_s
+        for alert in await self._db(self.store.unanswered_alerts):
+            elapsed = (now - alert.received_at).total_seconds()
+            due = min(len(alert.chain), int(elapsed // timeout))
+            if due > alert.escalation_level:
+                await self._update(alert.id, _escalation(due, now))
+
+    # -- presence -------------------------------------------------------------------------
+
+    async def seen(self, principal: Principal) -> None:
+        """A sign of life from a desk or supervisor (a heartbeat or an open stream)."""
+        state = self._presence.get(principal.id)
+        if state is None:
+            return
+        state.last_seen = utcnow()
+        if not state.online:
+            state.online = True
+            await self._presence_event(principal.id, EventType.DESK_ONLINE)
+
+    async def stream_opened(self, principal: Principal) -> None:
+        state = self._presence.get(principal.id)
+        if state is not None:
+            state.streams += 1
+        await self.seen(principal)
+
+    def stream_closed(self, principal: Principal) -> None:
+        state = self._presence.get(principal.id)
+        if state is not None:
+            state.streams = max(0, state.streams - 1)
+            state.last_seen = utcnow()
+
+    async def _mark_silent_offline(self, now: datetime) -> None:
+        limit = timedelta(seconds=2 * self.config.hub.heartbeat_s)
+        for desk_id, state in self._presence.items():
+            if state.streams > 0:
+                state.last_seen = now
+            elif state.online and (state.last_seen is None or now - state.last_seen > limit):
+                state.online = False
+                await self._presence_event(desk_id, EventType.DESK_OFFLINE)
+
+    async def _presence_event(self, desk_id: str, event_type: EventType) -> None:
+        presence = self.desk_presence(desk_id)
+        await self._db(
+            self._append_and_publish, event_type, utcnow(), presence.site,
+            presence.model_dump(mode="json"),
+        )
+
+    def desk_presence(self, desk_id: str) -> DeskPresence:
+        desk, state = self._desks[desk_id], self._presence[desk_id]
+        return DeskPresence(
+            id=desk.id,
+            label=desk.label,
+            site=desk.site,
+            location=desk.location,
+            online=state.online,
+            last_seen=state.last_seen,
+        )
+
+    def desks(self, principal: Principal, site: str | None) -> list[DeskPresence]:
+        sites = self.visible_sites(principal, site)
+        return [
+            self.desk_presence(d.id) for d in self.config.desks if sites is None or d.site in sites
+        ]
+
+    # -- on-call --------------------------------------------------------------------------
+
+    def _compute_oncall(self, site: str, now: datetime) -> OnCall:
+        return compute_oncall(self.config, site, now, self._overrides.get(site))
+
+    def oncall(self, principal: Principal, site: str | None) -> list[OnCall]:
+        sites = self.visible_sites(principal, site)
+        now = utcnow()
+        return [self._compute_oncall(s, now) for s in self._site_ids if sites is None or s in sites]
+
+    async def override(self, principal: Principal, site: str, until: datetime | None) -> OnCall:
+        """A supervisor takes the shift of `site` until `until`; None hands it back."""
+        if not principal.is_supervisor:
+            raise Forbidden("only a supervisor takes or hands back an on-call shift")
+        self.visible_sites(principal, site)
+        now = utcnow()
+        if until is not None:
+            if until <= now:
+                raise Unprocessable("until must be in the future", code="invalid_until")
+            if until - now > timedelta(days=7):
+                raise Unprocessable("an override lasts at most 7 days", code="invalid_until")
+            self._overrides[site] = (principal.id, until.astimezone(UTC))
+            await self._db(self.store.set_override, site, principal.id, until.astimezone(UTC), now)
+        else:
+            self._overrides.pop(site, None)
+            await self._db(self.store.set_override, site, None, None, now)
+        await self._refresh_oncall(now)
+        return self._oncall[site]
+
+    async def _refresh_oncall(self, now: datetime) -> None:
+        for site in self._site_ids:
+            current = self._compute_oncall(site, now)
+            if current != self._oncall.get(site):
+                self._oncall[site] = current
+                await self._db(
+                    self._append_and_publish, EventType.ONCALL_CHANGED, now, site,
+                    current.model_dump(mode="json"),
+                )
+
+    def _append_and_publish(
+        self, event_type: EventType, at: datetime, site: str | None, data: dict[str, Any]
+    ) -> Event:
+        event = self.store.append_event(event_type, at, site, data)
+        self._publish(event)
+        return event
+
+    # -- the stream -----------------------------------------------------------------------
+
+    async def follow(
+        self, principal: Principal, sites: set[str] | None, last_id: int
+    ) -> AsyncIterator[Event | None]:
+        """Events after `last_id` from the store, then live ones; None means "keep-alive now"."""
+        subscription = self.broker.subscribe(sites)
+        await self.stream_opened(principal)
+        try:
+            while True:
+                page = await self._db(self.store.events_after, last_id, sites, REPLAY_PAGE)
+                for event in page:
+                    last_id = event.id
+                    yield event
+                if len(page) < REPLAY_PAGE:
+                    break
+            while not (subscription.overflowed and subscription.queue.empty()):
+                try:
+                    event = await asyncio.wait_for(
+                        subscription.queue.get(), self.config.hub.heartbeat_s
+                    )
+                except TimeoutError:
+                    yield None
+                    continue
+                if event.id > last_id:
+                    last_id = event.id
+                    yield event
+        finally:
+            self.broker.unsubscribe(subscription)
+            self.stream_closed(principal)
+
+    # -- health ---------------------------------------------------------------------------
+
+    async def health(self) -> Health:
+        store_state = await self._db(self.store.check)
+        if self._store_error and store_state == "ok":
+            store_state = f"error: {self._store_error}"
+        last_id = await self._db(self.store.last_event_id)
+        open_count = await self._db(self.store.open_alert_count)
+        return Health(
+            status="ok" if store_state == "ok" else "degraded",
+            store=store_state,
+            last_event_id=last_id,
+            open_alerts=open_count,
+            version=__version__,
+        )
+
+    # -- time passing ---------------------------------------------------------------------
+
+    async def _tick_forever(self) -> None:
+        while True:
+            await asyncio.sleep(self.tick_s)
+            try:
+                now = utcnow()
+                await self._mark_silent_offline(now)
+                await self._escalate_due(now)
+                await self._refresh_oncall(now)
+            except StoreUnavailable:
+                pass  # already logged; the next tick tries again
+            except Exception:
+                log.exception("hub ticker failed; it goes on")
+
+
+def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:
+    principals = {
+        d.token_sha256: Principal(id=d.id, kind=PrincipalKind.DESK, name=d.label, site=d.site)
+        for d in config.desks
+    }
+    principals.update({
+        s.token_sha256: Principal(id=s.id, kind=PrincipalKind.SUPERVISOR, name=s.name)
+        for s in config.supervisors
+    })
+    return principals
+
+
+def _refuse_if_closed(alert: Alert, verb: str) -> None:
+    if alert.state.is_closed:
+        raise Conflict(
+            f"cannot {verb}: the alert is already {alert.state.value}",
+            code="invalid_transition",
+            state=alert.state.value,
+        )
+
+
+def _closed(alert: Alert, state: AlertState, principal: Principal, summary: str | None) -> Alert:
+    now = utcnow()
+    return alert.model_copy(update={
+        "state": state, "closed_at": now, "closed_by": principal.id, "summary": summary,
+        "updated_at": now,
+    })
+
+
+def _escalation(level: int, now: datetime) -> Callable[[Alert], tuple[Alert, EventType] | None]:
+    def change(alert: Alert) -> tuple[Alert, EventType] | None:
+        if alert.state is not AlertState.OPEN or alert.escalation_level >= level:
+            return None  # answered or closed in the meantime
+        target = alert.chain[level] if level < len(alert.chain) else EVERYONE
+        return alert.model_copy(update={
+            "escalation_level": level, "escalated_to": target, "escalated_at": now,
+            "updated_at": now,
+        }), EventType.ALERT_ESCALATED
+
+    return change
+
+
+def _log_event(event: Event) -> None:
+    data = event.data
+    if event.type.value.startswith("alert."):
+        drill = " [EXERCICE]" if data.get("test") else ""
+        who = ", ".join(r["name"] for r in data.get("responders", [])) or "-"
+        log.info(
+            "event %d %s%s: alert %s code=%s desk=%s site=%s state=%s responders=%s level=%s to=%s",
+            event.id, event.type.value, drill, data["id"], data["code"], data["desk"],
+            data["site"], data["state"], who, data["escalation_level"], data["escalated_to"],
+        )
+    elif event.type.value.startswith("desk."):
+        log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
+    else:
+        supervisor = (data.get("supervisor") or {}).get("name", "nobody")
+        log.info(
+            "event %d %s: site=%s on call=%s (%s)", event.id, event.type.value, event.site,
+            supervisor, data.get("source"),
+        )

@@ -1,0 +1,172 @@
+"""The hub's configuration: `hub.toml`, validated so that a broken file stops the hub at start.
+
+Besides each key's own type, the whole file is checked for what a person editing it can get
+wrong: duplicate ids, keys or tokens, a desk on a site that does not exist, an on-call slot naming
+an unknown supervisor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import zoneinfo
+from collections import Counter
+from datetime import time, tzinfo
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from deskalert.config import load_toml, user_config_dir
+from deskalert.models import AlertCode, Identifier, PrincipalKind
+
+Sha256Hex = Annotated[
+    str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True, strip_whitespace=True)
+]
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DEMO_TOKEN_PREFIX = "demo-"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class HubSection(_Section):
+    ack_timeout_s: float = Field(default=30, gt=0, le=3600)
+    cancel_window_s: float = Field(default=10, ge=0, le=3600)
+    heartbeat_s: float = Field(default=5, gt=0, le=300)
+    timezone: str | None = Field(
+        default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                zoneinfo.ZoneInfo(value)
+            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
+        return value
+
+    def tz(self) -> tzinfo | None:
+        """The zone on-call slots are read in; None means the machine's local zone."""
+        return zoneinfo.ZoneInfo(self.timezone) if self.timezone else None
+
+
+class SiteConfig(_Section):
+    id: Identifier
+    label: str = Field(min_length=1, max_length=80)
+
+
+class DeskConfig(_Section):
+    id: Identifier
+    label: str = Field(min_length=1, max_length=80)
+    site: Identifier
+    location: str = Field(default="", max_length=200)
+    token_sha256: Sha256Hex
+
+
+class SupervisorConfig(_Section):
+    id: Identifier
+    name: str = Field(min_length=1, max_length=80)
+    phone: str = Field(default="", max_length=40)
+    location: str = Field(default="", max_length=200)
+    token_sha256: Sha256Hex
+
+
+class OnCallSlot(_Section):
+    site: Identifier
+    supervisor: Identifier
+    days: list[Day] = Field(min_length=1)
+    start: time
+    end: time
+    backup: list[Identifier] = Field(default_factory=list)
+
+    def covers(self, day: Day, at: time, previous_day: Day) -> bool:
+        """Whether this slot is in force on `day` at `at` (start = end means the whole day)."""
+        if self.start == self.end:
+            return day in self.days
+        if self.start < self.end:
+            return day in self.days and self.start <= at < self.end
+        # Past midnight: the slot belongs to the day it started on.
+        return (day in self.days and at >= self.start) or (
+            previous_day in self.days and at < self.end
+        )
+
+
+class HubConfig(_Section):
+    hub: HubSection = Field(default_factory=HubSection)
+    codes: list[AlertCode] = Field(min_length=1)
+    sites: list[SiteConfig] = Field(min_length=1)
+    desks: list[DeskConfig] = Field(default_factory=list)
+    supervisors: list[SupervisorConfig] = Field(default_factory=list)
+    oncall: list[OnCallSlot] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> HubConfig:
+        _unique("codes", "code", [c.code for c in self.codes])
+        _unique("codes", "key", [c.key.lower() for c in self.codes])
+        _unique("sites", "id", [s.id for s in self.sites])
+        _unique("desks", "id", [d.id for d in self.desks])
+        _unique("supervisors", "id", [s.id for s in self.supervisors])
+        _unique(
+            "desks and supervisors",
+            "token_sha256",
+            [p.token_sha256 for p in [*self.desks, *self.supervisors]],
+        )
+        sites = {s.id for s in self.sites}
+        supervisors = {s.id for s in self.supervisors}
+        for index, desk in enumerate(self.desks):
+            _known(f"desks[{index}].site", desk.site, sites)
+        for index, slot in enumerate(self.oncall):
+            _known(f"oncall[{index}].site", slot.site, sites)
+            _known(f"oncall[{index}].supervisor", slot.supervisor, supervisors)
+            for name in slot.backup:
+                _known(f"oncall[{index}].backup", name, supervisors)
+        return self
+
+    def demo_token_users(self) -> list[str]:
+        """Ids whose token is still the published demo token `demo-<id>`: unsafe on a real site."""
+        return [
+            p.id
+            for p in [*self.desks, *self.supervisors]
+            if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
+        ]
+
+
+def _unique(table: str, key: str, values: list[str]) -> None:
+    duplicates = [value for value, count in Counter(values).items() if count > 1]
+    if duplicates:
+        raise ValueError(f"{table}: {key} {duplicates[0]!r} appears more than once")
+
+
+def _known(where: str, value: str, known: set[str]) -> None:
+    if value not in known:
+        raise ValueError(f"{where}: unknown {value!r} (known: {', '.join(sorted(known))})")
+
+
+def token_hash(token: str) -> str:
+    """The sha256 hex digest the hub keeps instead of a token."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def default_hub_config_path() -> Path:
+    return user_config_dir() / "hub.toml"
+
+
+def load_hub_config(path: Path) -> HubConfig:
+    return load_toml(path, HubConfig)
+
+
+class Principal(BaseModel):
+    """Who is calling, as told by their token: a desk or a supervisor."""
+
+    id: str
+    kind: PrincipalKind
+    name: str
+    site: str | None = None
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.kind is PrincipalKind.SUPERVISOR

@@ -1,0 +1,238 @@
+"""The hub's durable store: one SQLite file, WAL mode, `synchronous=FULL`.
+
+An alert and the event that announces it are written in the same transaction, and the answer to
+the desk is sent only after that commit: an alert that got a 2xx survives `kill -9` of the hub and
+a power cut. Event ids come from an AUTOINCREMENT column, so they increase strictly, across
+restarts too, which is what `Last-Event-ID` replay relies on.
+
+The store is synchronous and not thread-safe on purpose: the hub calls it from one dedicated
+thread (see `service.Hub`), which serialises every write without locks.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from deskalert.errors import StoreUnavailable
+from deskalert.models import Alert, AlertState, Event, EventType
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS alerts (
+    id TEXT PRIMARY KEY,
+    desk TEXT NOT NULL,
+    site TEXT NOT NULL,
+    state TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS alerts_state ON alerts(state);
+CREATE INDEX IF NOT EXISTS alerts_received ON alerts(received_at);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    type TEXT NOT NULL,
+    at TEXT NOT NULL,
+    site TEXT,
+    subject TEXT,
+    data TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS events_subject ON events(type, subject);
+CREATE TABLE IF NOT EXISTS overrides (
+    site TEXT PRIMARY KEY,
+    supervisor TEXT NOT NULL,
+    until TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+"""
+
+OPEN_STATES = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
+
+
+class Store:
+    """Alerts, events and on-call overrides in one SQLite file."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+        path.chmod(0o600)
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+        except sqlite3.OperationalError as exc:
+            if self._db.in_transaction:
+                self._db.execute("ROLLBACK")
+            raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
+
+    # -- writes: each returns the event it committed ---------------------------------------
+
+    def insert_alert(self, alert: Alert, event_at: datetime) -> Event:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
+                _alert_row(alert),
+            )
+            return self._append(db, EventType.ALERT_RAISED, event_at, alert.site, alert)
+
+    def update_alert(
+        self, alert_id: UUID, change: Callable[[Alert], tuple[Alert, EventType] | None]
+    ) -> tuple[Alert, Event | None]:
+        """Read, change and write one alert atomically; `change` returns None for no-op."""
+        with self._transaction() as db:
+            current = self._get(db, alert_id)
+            if current is None:
+                raise KeyError(alert_id)
+            outcome = change(current)
+            if outcome is None:
+                return current, None
+            alert, event_type = outcome
+            row = _alert_row(alert)
+            db.execute(
+                "UPDATE alerts SET state=?, body=? WHERE id=?", (row[3], row[5], row[0])
+            )
+            return alert, self._append(db, event_type, alert.updated_at, alert.site, alert)
+
+    def append_event(
+        self, event_type: EventType, at: datetime, site: str | None, data: dict[str, Any]
+    ) -> Event:
+        with self._transaction() as db:
+            return self._append(db, event_type, at, site, data)
+
+    def set_override(self, site: str, supervisor: str | None, until: datetime | None, at: datetime) -> None:
+        with self._transaction() as db:
+            if supervisor is None or until is None:
+                db.execute("DELETE FROM overrides WHERE site=?", (site,))
+            else:
+                db.execute(
+                    "INSERT OR REPLACE INTO overrides (site, supervisor, until, at) VALUES (?,?,?,?)",
+                    (site, supervisor, until.isoformat(), at.isoformat()),
+                )
+
+    def _append(
+        self,
+        db: sqlite3.Connection,
+        event_type: EventType,
+        at: datetime,
+        site: str | None,
+        payload: Alert | dict[str, Any],
+    ) -> Event:
+        data = payload.model_dump(mode="json") if isinstance(payload, Alert) else payload
+        subject = str(data.get("id", "")) or None
+        cursor = db.execute(
+            "INSERT INTO events (type, at, site, subject, data) VALUES (?,?,?,?,?)",
+            (event_type.value, at.isoformat(), site, subject, json.dumps(data)),
+        )
+        assert cursor.lastrowid is not None
+        return Event(id=cursor.lastrowid, type=event_type, at=at, site=site, data=data)
+
+    # -- reads ------------------------------------------------------------------------------
+
+    def get_alert(self, alert_id: UUID) -> Alert | None:
+        return self._get(self._db, alert_id)
+
+    def _get(self, db: sqlite3.Connection, alert_id: UUID) -> Alert | None:
+        row = db.execute("SELECT body FROM alerts WHERE id=?", (str(alert_id),)).fetchone()
+        return Alert.model_validate_json(row[0]) if row else None
+
+    def list_alerts(
+        self, *, open_only: bool, site: str | None, since: datetime | None, limit: int
+    ) -> list[Alert]:
+        clauses, params = [], []
+        if open_only:
+            clauses.append("state IN (?,?)")
+            params.extend(OPEN_STATES)
+        if site is not None:
+            clauses.append("site=?")
+            params.append(site)
+        if since is not None:
+            clauses.append("received_at>=?")
+            params.append(since.isoformat(timespec="microseconds"))
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        rows = self._db.execute(
+            f"SELECT body FROM alerts {where} ORDER BY received_at DESC LIMIT ?", (*params, limit)
+        ).fetchall()
+        return [Alert.model_validate_json(row[0]) for row in rows]
+
+    def unanswered_alerts(self) -> list[Alert]:
+        rows = self._db.execute(
+            "SELECT body FROM alerts WHERE state=?", (AlertState.OPEN.value,)
+        ).fetchall()
+        return [Alert.model_validate_json(row[0]) for row in rows]
+
+    def events_after(self, last_id: int, sites: set[str] | None, limit: int) -> list[Event]:
+        """Events with id > last_id, oldest first; `sites` keeps those sites and global events."""
+        where, params = "id>?", [last_id]
+        if sites is not None:
+            where += f" AND (site IS NULL OR site IN ({','.join('?' * len(sites))}))"
+            params.extend(sorted(sites))
+        rows = self._db.execute(
+            f"SELECT id, type, at, site, data FROM events WHERE {where} ORDER BY id LIMIT ?",
+            (*params, limit),
+        ).fetchall()
+        return [
+            Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))
+            for r in rows
+        ]
+
+    def last_event_id(self) -> int:
+        row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def open_alert_count(self) -> int:
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM alerts WHERE state IN (?,?)", OPEN_STATES
+        ).fetchone()
+        return int(row[0])
+
+    def last_presence(self) -> dict[str, dict[str, Any]]:
+        """The last presence event's data for each desk (to resume presence after a restart)."""
+        rows = self._db.execute(
+            "SELECT data FROM events WHERE id IN (SELECT MAX(id) FROM events"
+            " WHERE type IN (?,?) GROUP BY subject)",
+            (EventType.DESK_ONLINE.value, EventType.DESK_OFFLINE.value),
+        ).fetchall()
+        return {data["id"]: data for data in (json.loads(r[0]) for r in rows)}
+
+    def overrides(self) -> dict[str, tuple[str, datetime]]:
+        rows = self._db.execute("SELECT site, supervisor, until FROM overrides").fetchall()
+        return {r[0]: (r[1], datetime.fromisoformat(r[2])) for r in rows}
+
+    def check(self) -> str:
+        """'ok' if the file answers a query, else the reason."""
+        try:
+            self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        except sqlite3.Error as exc:
+            return f"error: {exc}"
+        return "ok"
+
+
+def _alert_row(alert: Alert) -> tuple[str, str, str, str, str, str]:
+    return (
+        str(alert.id),
+        alert.desk,
+        alert.site,
+        alert.state.value,
+        alert.received_at.isoformat(timespec="microseconds"),
+        alert.model_dump_json(),
+    )

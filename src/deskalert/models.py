@@ -1,0 +1,200 @@
+"""Pydantic models shared by the hub, the client and the TUI.
+
+The request and response bodies of the hub's API are these models, so the OpenAPI document at
+`/openapi.json` describes exactly what goes over the wire.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+Identifier = Annotated[
+    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+]
+ShortText = Annotated[str, StringConstraints(max_length=280)]
+
+
+class StrictModel(BaseModel):
+    """A request body: unknown fields are refused, so a typo never goes unnoticed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class AlertState(StrEnum):
+    """Where an alert is in its life: raised, someone is coming, closed."""
+
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_closed(self) -> bool:
+        return self in (AlertState.RESOLVED, AlertState.CANCELLED)
+
+
+class PrincipalKind(StrEnum):
+    DESK = "desk"
+    SUPERVISOR = "supervisor"
+
+
+class EventType(StrEnum):
+    ALERT_RAISED = "alert.raised"
+    ALERT_ACKNOWLEDGED = "alert.acknowledged"
+    ALERT_RESOLVED = "alert.resolved"
+    ALERT_CANCELLED = "alert.cancelled"
+    ALERT_ESCALATED = "alert.escalated"
+    DESK_ONLINE = "desk.online"
+    DESK_OFFLINE = "desk.offline"
+    ONCALL_CHANGED = "oncall.changed"
+
+
+class AlertCode(BaseModel):
+    """One entry of the team's repertoire: a shared shorthand for a whole protocol."""
+
+    code: Identifier
+    label: Annotated[str, StringConstraints(min_length=1, max_length=60)]
+    key: Annotated[str, StringConstraints(min_length=1, max_length=20)]
+    discreet: bool = False
+    protocol: Annotated[str, StringConstraints(max_length=1000)] = ""
+    priority: int = Field(default=2, ge=1, le=5, description="1 is the most urgent")
+
+
+class AlertIn(StrictModel):
+    """What a desk sends to raise an alert; the desk itself is the caller."""
+
+    id: UUID = Field(description="Chosen by the desk; retries reuse it, so the hub stores it once")
+    code: Identifier
+    created_at: AwareDatetime | None = Field(
+        default=None, description="The desk's clock when the key was pressed; kept as given"
+    )
+    test: bool = Field(default=False, description="A drill: goes through the whole chain")
+    message: ShortText | None = Field(
+        default=None, description="Optional short text; never the member of the public's data"
+    )
+
+
+class Responder(BaseModel):
+    """Someone who answered "j'arrive", once, with the hub time they answered."""
+
+    id: str
+    kind: PrincipalKind
+    name: str
+    at: datetime
+
+
+class Alert(BaseModel):
+    """An alert as the hub stores it and sends it in every alert event."""
+
+    id: UUID
+    code: str
+    code_label: str
+    discreet: bool
+    priority: int
+    desk: str
+    desk_label: str
+    site: str
+    location: str
+    created_at: datetime | None = Field(description="Desk clock, as the desk sent it")
+    received_at: datetime = Field(description="Hub clock: the reference for every duration")
+    state: AlertState
+    test: bool
+    message: str | None = None
+    responders: list[Responder] = Field(default_factory=list)
+    chain: list[str] = Field(
+        default_factory=list, description="Supervisor ids to escalate to, in order, fixed at raise"
+    )
+    escalation_level: int = Field(
+        default=0, description="0: the on-call supervisor; n: the n-th of the chain; last: everyone"
+    )
+    escalated_to: str | None = Field(
+        default=None, description='Supervisor id of the current level, or "everyone"'
+    )
+    escalated_at: datetime | None = None
+    closed_at: datetime | None = None
+    closed_by: str | None = None
+    summary: str | None = None
+    false_alarm: bool = False
+    updated_at: datetime
+
+
+class ResolveIn(StrictModel):
+    summary: ShortText | None = None
+
+
+class CancelIn(StrictModel):
+    reason: ShortText | None = None
+
+
+class Event(BaseModel):
+    """One state change, as stored and as sent on the stream."""
+
+    id: int
+    type: EventType
+    at: datetime
+    site: str | None
+    data: dict[str, Any]
+
+
+class Person(BaseModel):
+    id: str
+    name: str
+    phone: str
+    location: str
+
+
+class OnCall(BaseModel):
+    """Who to call now for a site, and who comes next if they do not answer."""
+
+    site: str
+    site_label: str
+    supervisor: Person | None
+    chain: list[Person] = Field(description="The fallback chain after the supervisor, in order")
+    source: Literal["schedule", "override", "none"]
+    until: datetime | None = None
+
+
+class OverrideIn(StrictModel):
+    """A supervisor takes the on-call shift of a site until a given time."""
+
+    site: Identifier
+    until: AwareDatetime
+
+
+class DeskPresence(BaseModel):
+    id: str
+    label: str
+    site: str
+    location: str
+    online: bool
+    last_seen: datetime | None
+
+
+class HeartbeatOut(BaseModel):
+    id: str
+    kind: PrincipalKind
+    at: datetime
+    heartbeat_s: float
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    store: str
+    last_event_id: int
+    open_alerts: int
+    version: str
+
+
+class ErrorOut(BaseModel):
+    """Every error the API answers has this shape."""
+
+    error: str
+    detail: str
+    state: AlertState | None = Field(
+        default=None, description="On a 409: the alert's current state"
+    )
