@@ -87,10 +87,6 @@ def _add_error_handlers(app: FastAPI) -> None:
         return error_response(500, "internal", "the hub hit an unexpected error; see its log")
 
 
-class BodyTooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     """Refuses request bodies over `max_bytes` with a 413, whether announced or streamed."""
 
@@ -110,25 +106,34 @@ class BodyLimit:
             if int(declared) > self.max_bytes:
                 await self._too_large(send)
                 return
-        received = 0
-
-        async def limited_receive() -> Message:
-            nonlocal received
+        body = bytearray()
+        while True:  # bodies here are small: read them whole, up to the limit, then replay
             message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send)
-        except BodyTooLarge:
-            await self._too_large(send)
+            if message["type"] != "http.request":
+                await self.app(scope, _replay(message, receive), send)
+                return
+            body += message.get("body", b"")
+            if len(body) > self.max_bytes:
+                await self._too_large(send)
+                return
+            if not message.get("more_body", False):
+                break
+        whole: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
+        await self.app(scope, _replay(whole, receive), send)
 
     async def _too_large(self, send: Send) -> None:
         detail = f"the body is larger than {self.max_bytes // 1024} KiB"
         await _send_error(send, 413, "body_too_large", detail)
+
+
+def _replay(first: Message, receive: Receive) -> Receive:
+    """A receive callable that gives `first` once, then defers to the real one."""
+    pending = [first]
+
+    async def replaying_receive() -> Message:
+        return pending.pop() if pending else await receive()
+
+    return replaying_receive
 
 
 async def _send_error(send: Send, status: int, error: str, detail: str) -> None:

@@ -16,6 +16,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
@@ -198,9 +199,10 @@ class Hub:
         sites = self.visible_sites(principal, site)
         one_site = next(iter(sites)) if sites else None
         since_utc = since.astimezone(UTC) if since else None
-        return await self._db(self.store.list_alerts, **{
-            "open_only": open_only, "site": one_site, "since": since_utc, "limit": limit
-        })
+        return await self._db(
+            partial(self.store.list_alerts, open_only=open_only, site=one_site, since=since_utc,
+                    limit=limit)
+        )
 
     async def acknowledge(self, principal: Principal, alert_id: UUID) -> Alert:
         def change(alert: Alert) -> tuple[Alert, EventType] | None:

@@ -1,0 +1,251 @@
+"""Fixtures: a test roster, a real hub on 127.0.0.1:0 (in a thread or a process), clients."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import queue
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from deskalert.hub.server import HubServer, build_server
+from deskalert.hub.settings import HubConfig, token_hash
+
+ALL_DAYS = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
+
+
+def roster_toml(**hub: float) -> str:
+    """A small two-site roster; every token is "tok-<id>"; on-call covers the whole week."""
+    timing = {"ack_timeout_s": 30, "cancel_window_s": 10, "heartbeat_s": 5, **hub}
+    lines = ["[hub]", *(f"{k} = {v}" for k, v in timing.items()), 'timezone = "Europe/Paris"']
+    lines += [
+        '[[codes]]\ncode = "renfort"\nlabel = "Renfort"\nkey = "f2"\ndiscreet = true\n'
+        'protocol = "L\'encadrant vient au guichet."',
+        '[[codes]]\ncode = "malaise"\nlabel = "Urgence médicale"\nkey = "f4"\npriority = 1\n'
+        'protocol = "Le secouriste vient avec la trousse."',
+        '[[sites]]\nid = "accueil"\nlabel = "Accueil RDC"',
+        '[[sites]]\nid = "etage"\nlabel = "Étage"',
+    ]
+    for desk, site in (("g1", "accueil"), ("g2", "accueil"), ("e1", "etage")):
+        lines.append(
+            f'[[desks]]\nid = "{desk}"\nlabel = "Desk {desk}"\nsite = "{site}"\n'
+            f'location = "near {desk}"\ntoken_sha256 = "{token_hash("tok-" + desk)}"'
+        )
+    for sup, name in (("s.a", "Ana Sup"), ("s.b", "Bob Sup"), ("s.c", "Cleo Sup")):
+        lines.append(
+            f'[[supervisors]]\nid = "{sup}"\nname = "{name}"\nphone = "01 00"\n'
+            f'location = "office {sup}"\ntoken_sha256 = "{token_hash("tok-" + sup)}"'
+        )
+    lines.append(
+        f'[[oncall]]\nsite = "accueil"\nsupervisor = "s.a"\ndays = {ALL_DAYS}\n'
+        'start = "00:00"\nend = "00:00"\nbackup = ["s.b"]'
+    )
+    return "\n\n".join(lines) + "\n"
+
+
+def make_config(**hub: float) -> HubConfig:
+    import tomllib
+
+    return HubConfig.model_validate(tomllib.loads(roster_toml(**hub)))
+
+
+def auth(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer tok-{who}"}
+
+
+def new_alert(code: str = "renfort", **extra: Any) -> dict[str, Any]:
+    return {"id": str(uuid.uuid4()), "code": code, "created_at": "2026-11-21T10:00:00+01:00", **extra}
+
+
+@dataclass
+class RunningHub:
+    """A real hub on 127.0.0.1 and a port of its own, served by uvicorn in a thread."""
+
+    server: HubServer
+    thread: threading.Thread
+    config: HubConfig
+    data_dir: Path
+
+    @property
+    def url(self) -> str:
+        return self.server.url
+
+    def client(self, who: str) -> httpx.Client:
+        return httpx.Client(base_url=self.url, headers=auth(who), timeout=5)
+
+    def stop(self) -> None:
+        self.server.stop()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), "hub thread did not stop"
+
+
+def start_threaded_hub(config: HubConfig, data_dir: Path) -> RunningHub:
+    server = build_server(config, host="127.0.0.1", port=0, data_dir=data_dir)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not server.server.started:
+        assert time.monotonic() < deadline, "hub did not start"
+        time.sleep(0.01)
+    return RunningHub(server, thread, config, data_dir)
+
+
+@pytest.fixture
+def hub_factory(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
+    started: list[RunningHub] = []
+
+    def start(**timing: float) -> RunningHub:
+        hub = start_threaded_hub(make_config(**timing), tmp_path / f"hub{len(started)}")
+        started.append(hub)
+        return hub
+
+    yield start
+    for hub in started:
+        hub.stop()
+
+
+@pytest.fixture
+def hub(hub_factory: Callable[..., RunningHub]) -> RunningHub:
+    return hub_factory()
+
+
+@dataclass
+class EventReader:
+    """Follows /v1/events in a background thread; events and comments land in a queue."""
+
+    url: str
+    who: str
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    items: queue.Queue[tuple[str, Any]] = field(default_factory=queue.Queue)
+
+    def start(self) -> EventReader:
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        headers = {**auth(self.who), **self.headers}
+        self._client = httpx.Client(base_url=self.url, timeout=httpx.Timeout(5, read=30))
+        try:
+            with connect_sse(self._client, "GET", "/v1/events", params=self.params,
+                             headers=headers) as source:
+                self._socket = source.response.extensions["network_stream"].get_extra_info("socket")
+                self.items.put(("status", source.response.status_code))
+                for sse in source.iter_sse():
+                    if not sse.data:  # a retry/comment-only block: not an event (WHATWG SSE)
+                        continue
+                    self.items.put(("event", (int(sse.id), sse.event, json.loads(sse.data))))
+        except (httpx.HTTPError, RuntimeError) as exc:  # closed by stop() or by the hub
+            self.items.put(("closed", exc))
+
+    def next_event(self, timeout: float = 5) -> tuple[int, str, dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while True:
+            kind, value = self.items.get(timeout=max(0.01, deadline - time.monotonic()))
+            if kind == "event":
+                return value  # type: ignore[no-any-return]
+
+    def events_until(self, event_type: str, timeout: float = 5) -> list[tuple[int, str, dict[str, Any]]]:
+        seen = []
+        while True:
+            event = self.next_event(timeout)
+            seen.append(event)
+            if event[1] == event_type:
+                return seen
+
+    def stop(self) -> None:
+        """Closes the connection, as a desk that quits or loses its link would.
+
+        Shutting the socket down is what wakes a read blocked in another thread.
+        """
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "event reader did not stop"
+        self._client.close()
+
+
+@pytest.fixture
+def follow() -> Iterator[Callable[..., EventReader]]:
+    readers: list[EventReader] = []
+
+    def start(url: str, who: str, **kwargs: Any) -> EventReader:
+        reader = EventReader(url, who, **kwargs).start()
+        assert reader.items.get(timeout=5) == ("status", 200)
+        readers.append(reader)
+        return reader
+
+    yield start
+    for reader in readers:
+        reader.stop()
+
+
+@dataclass
+class HubProcess:
+    """A hub in its own process (`python -m deskalert hub`), for kill -9 and restarts."""
+
+    process: subprocess.Popen[str]
+    url: str
+
+    def kill9(self) -> None:
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture
+def hub_process(tmp_path: Path) -> Iterator[Callable[[], HubProcess]]:
+    config_path = tmp_path / "hub.toml"
+    config_path.write_text(roster_toml(), encoding="utf-8")
+    processes: list[HubProcess] = []
+
+    def start() -> HubProcess:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
+             "--port", "0", "--data-dir", str(tmp_path / "data")],
+            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        assert process.stdout is not None
+        url = ""
+        for line in process.stdout:
+            if "listening on" in line:
+                url = line.split()[2]
+                break
+        assert url, "hub process printed no URL"
+        _wait_healthy(url)
+        running = HubProcess(process, url)
+        processes.append(running)
+        return running
+
+    yield start
+    for running in processes:
+        if running.process.poll() is None:
+            running.process.terminate()
+            running.process.wait(timeout=10)
+
+
+def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.02)
+    raise AssertionError("hub did not become healthy")
