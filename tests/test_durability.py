@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Callable
 
 import httpx
 
-from conftest import HubProcess, auth, new_alert
+from conftest import HubProcess, RunningHub, auth, new_alert
 
 
 def read_events(url: str, last_id: int, count: int) -> list[tuple[int, str, dict[str, object]]]:
@@ -64,3 +65,31 @@ def test_replay_across_restart_has_no_gap_and_no_duplicate(
     ids = [e[0] for e in seen + caught_up]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
     assert caught_up[0][0] == last_seen + 1, "ids continue after the restart, with no gap"
+
+
+def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: RunningHub) -> None:
+    # A full disk cannot be made portably here: capping SQLite's page count on the hub's own
+    # connection produces the same SQLITE_FULL error ("database or disk is full").
+    hub_state = hub.server.server.config.app.state.hub
+    run_on_store = hub_state._executor.submit
+
+    def set_max_pages(pages: int) -> None:
+        run_on_store(hub_state.store._db.execute, f"PRAGMA max_page_count={pages}").result()
+
+    page_count = run_on_store(lambda: hub_state.store._db.execute("PRAGMA page_count").fetchone()[0]).result()
+    set_max_pages(page_count)
+    body = new_alert(message="x" * 280)
+    with hub.client("g1") as desk:
+        refused = [desk.post("/v1/alerts", json={**body, "id": str(uuid.uuid4())}) for _ in range(30)]
+        failed = [r for r in refused if r.status_code != 201]
+        assert failed, "the capped store should have filled up"
+        assert {r.status_code for r in failed} == {503}
+        assert failed[0].json()["error"] == "store_unavailable"
+        assert "database or disk is full" in failed[0].json()["detail"]
+        health = httpx.get(f"{hub.url}/healthz")
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+
+        set_max_pages(1_000_000)
+        assert desk.post("/v1/alerts", json=body).status_code == 201
+        assert desk.post("/v1/alerts", json=body).status_code == 200
+    assert httpx.get(f"{hub.url}/healthz").json()["status"] == "ok"

@@ -107,11 +107,11 @@ class Hub:
             self._store_error = str(exc)
             log.error("%s", exc)
             raise
-        self._store_error = None
         return result
 
     def _publish(self, event: Event) -> None:
         """Called on the store thread right after the commit: keeps the commit order."""
+        self._store_error = None  # a commit went through: the store is writable again
         _log_event(event)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.broker.publish, event)

@@ -72,18 +72,23 @@ class Store:
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT; a database that cannot be written is a StoreUnavailable."""
         try:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 yield self._db
             except BaseException:
-                self._db.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._db.execute("COMMIT")
-        except sqlite3.OperationalError as exc:
-            if self._db.in_transaction:
-                self._db.execute("ROLLBACK")
+        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+            self._rollback()
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
+
+    def _rollback(self) -> None:
+        # SQLite has already rolled back by itself after some errors (a full disk, for one).
+        if self._db.in_transaction:
+            self._db.execute("ROLLBACK")
 
     # -- writes: each returns the event it committed ---------------------------------------
 
