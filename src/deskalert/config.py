@@ -8,8 +8,8 @@ and pydantic validation errors into that line.
 from __future__ import annotations
 
 import tomllib
-from pathlib import Path
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import platformdirs

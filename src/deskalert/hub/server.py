@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -54,7 +55,7 @@ def build_server(
     db_path = data_dir / DB_NAME
     try:
         store = Store(db_path)
-    except Exception as exc:  # sqlite3.Error, OSError: both mean the same to the operator
+    except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{db_path}: cannot open the hub database: {exc}") from None
     sock = _bind(host, port)
     uv_config = uvicorn.Config(

@@ -14,7 +14,14 @@ from datetime import time, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from deskalert.config import load_toml, user_config_dir
 from deskalert.models import AlertCode, Identifier, PrincipalKind
@@ -110,11 +117,7 @@ class HubConfig(_Section):
         _unique("sites", "id", [s.id for s in self.sites])
         _unique("desks", "id", [d.id for d in self.desks])
         _unique("supervisors", "id", [s.id for s in self.supervisors])
-        _unique(
-            "desks and supervisors",
-            "token_sha256",
-            [p.token_sha256 for p in [*self.desks, *self.supervisors]],
-        )
+        _unique("desks and supervisors", "token_sha256", [p.token_sha256 for p in self.principals()])
         sites = {s.id for s in self.sites}
         supervisors = {s.id for s in self.supervisors}
         for index, desk in enumerate(self.desks):
@@ -129,10 +132,11 @@ class HubConfig(_Section):
     def demo_token_users(self) -> list[str]:
         """Ids whose token is still the published demo token `demo-<id>`: unsafe on a real site."""
         return [
-            p.id
-            for p in [*self.desks, *self.supervisors]
-            if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
+            p.id for p in self.principals() if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
         ]
+
+    def principals(self) -> list[DeskConfig | SupervisorConfig]:
+        return [*self.desks, *self.supervisors]
 
 
 def _unique(table: str, key: str, values: list[str]) -> None:

@@ -163,7 +163,8 @@ class Store:
     def list_alerts(
         self, *, open_only: bool, site: str | None, since: datetime | None, limit: int
     ) -> list[Alert]:
-        clauses, params = [], []
+        clauses: list[str] = []
+        params: list[object] = []
         if open_only:
             clauses.append("state IN (?,?)")
             params.extend(OPEN_STATES)
@@ -187,7 +188,8 @@ class Store:
 
     def events_after(self, last_id: int, sites: set[str] | None, limit: int) -> list[Event]:
         """Events with id > last_id, oldest first; `sites` keeps those sites and global events."""
-        where, params = "id>?", [last_id]
+        where = "id>?"
+        params: list[object] = [last_id]
         if sites is not None:
             where += f" AND (site IS NULL OR site IN ({','.join('?' * len(sites))}))"
             params.extend(sorted(sites))
