@@ -208,12 +208,12 @@ class HubProcess:
 
 
 @pytest.fixture
-def hub_process(tmp_path: Path) -> Iterator[Callable[[], HubProcess]]:
+def hub_process(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
     config_path = tmp_path / "hub.toml"
-    config_path.write_text(roster_toml(), encoding="utf-8")
     processes: list[HubProcess] = []
 
-    def start() -> HubProcess:
+    def start(**timing: float) -> HubProcess:
+        config_path.write_text(roster_toml(**timing), encoding="utf-8")
         process = subprocess.Popen(
             [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
              "--port", "0", "--data-dir", str(tmp_path / "data")],

@@ -93,3 +93,18 @@ def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: Runn
         assert desk.post("/v1/alerts", json=body).status_code == 201
         assert desk.post("/v1/alerts", json=body).status_code == 200
     assert httpx.get(f"{hub.url}/healthz").json()["status"] == "ok"
+
+
+def test_desk_online_before_a_crash_and_gone_after_is_flagged_offline(
+    hub_process: Callable[..., HubProcess]
+) -> None:
+    hub = hub_process(heartbeat_s=0.5)
+    assert httpx.post(f"{hub.url}/v1/heartbeat", headers=auth("g1")).status_code == 200
+    online = read_events(hub.url, 0, 1)[0]
+    assert online[1:] == ("desk.online", online[2]) and online[2]["id"] == "g1"
+    hub.kill9()
+    restarted = hub_process(heartbeat_s=0.5)  # g1 never comes back
+    offline = read_events(restarted.url, online[0], 1)[0]
+    assert offline[1] == "desk.offline" and offline[2]["id"] == "g1"
+    desks = httpx.get(f"{restarted.url}/v1/desks", headers=auth("s.a")).json()
+    assert {d["id"]: d["online"] for d in desks}["g1"] is False
