@@ -10,6 +10,7 @@ import argparse
 import secrets
 import sys
 from collections.abc import Callable, Sequence
+from typing import Any
 from importlib import resources
 from pathlib import Path
 
@@ -73,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=user_data_dir() / "demo",
                       help="demo database folder (default: %(default)s)")
     demo.set_defaults(handler=_run_demo)
+
+    send = commands.add_parser(
+        "send",
+        help="raise an alert without the desk screen (a shortcut, a foot pedal, a script)",
+        description="Raise an alert through the desk's outbox: written to the journal first, then"
+        " sent until the hub has it. Exit 0 once the hub stored it; 1 if it is still queued (it"
+        " goes out with the next `deskalert desk` or `deskalert send`) or was refused.",
+    )
+    send.add_argument("code", metavar="CODE", help="an alert code of the hub's repertoire, e.g. renfort")
+    send.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG, then"
+                      " the user config directory)")
+    send.add_argument("--message", help="short text, at most 280 characters; never the visitor's"
+                      " name or file number")
+    send.add_argument("--test", action="store_true", help="a drill: marked EXERCICE everywhere")
+    send.add_argument("--timeout", type=float, default=10.0,
+                      help="seconds to keep trying before giving up for now (default: %(default)s)")
+    send.set_defaults(handler=_send)
 
     token = commands.add_parser("token", help="make tokens for desks and supervisors")
     token_commands = token.add_subparsers(title="token commands", metavar="COMMAND")
@@ -152,3 +170,76 @@ def _new_token(args: argparse.Namespace) -> int:
     print(f"token (give it to the desk or supervisor, keep it secret): {token}")
     print(f'line for hub.toml: token_sha256 = "{token_hash(token)}"')
     return 0
+
+
+def _send(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.settings import TokenMissing, find_config_path, find_token, load_client_config
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = load_client_config(args.config)
+    if config.desk is None:
+        raise ConfigError(f"{find_config_path(args.config)}: `deskalert send` needs a [desk] section")
+    if args.message is not None and len(args.message) > 280:
+        raise ConfigError("--message: at most 280 characters")
+    try:
+        token = find_token(config.desk.id)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+    journal = Journal(default_journal_path())
+    try:
+        entry = journal.enqueue(args.code, test=args.test, message=args.message)
+        return asyncio.run(_deliver_and_report(config, token, journal, entry, args.timeout))
+    finally:
+        journal.close()
+
+
+async def _deliver_and_report(config: Any, token: str, journal: Any, entry: Any, timeout: float) -> int:
+    from deskalert.client.api import HubClient
+    from deskalert.client.outbox import Outbox
+    from deskalert.i18n import t
+    from deskalert.journal.store import Delivery
+
+    lang = config.language
+    async with HubClient(config.hub_url, token) as client:
+        outbox = Outbox(journal, client)
+        for earlier in journal.pending():
+            if earlier.id != entry.id:
+                status = await outbox.deliver(earlier, timeout=timeout)
+                print(t("send.earlier", lang, id=earlier.id, code=earlier.code,
+                        status=t(f"delivery.{status.value}", lang)), file=sys.stderr)
+        status = await outbox.deliver(entry, timeout=timeout)
+        if status is Delivery.TRANSMITTED:
+            await _cache_oncall(client, journal)
+            print(t("send.transmitted", lang, label=entry.code, id=entry.id,
+                    drill=t("drill", lang) if entry.test else ""))
+            return 0
+    call = _call_instead(journal, lang)
+    stored = journal.get(entry.id)
+    reason = (stored.last_error if stored else None) or "?"
+    key = "send.refused" if status is Delivery.REFUSED else "send.queued"
+    print(t(key, lang, reason=reason, call=call), file=sys.stderr)
+    return EXIT_RUNTIME
+
+
+async def _cache_oncall(client: Any, journal: Any) -> None:
+    """Keep the on-call card, so a later failure can still say whom to call."""
+    from deskalert.errors import DeskAlertError
+
+    try:
+        cards = await client.oncall()
+    except DeskAlertError:
+        return
+    if cards:
+        journal.save("oncall", cards[0].model_dump(mode="json"))
+
+
+def _call_instead(journal: Any, lang: Any) -> str:
+    from deskalert.i18n import t
+
+    cached = journal.load("oncall")
+    supervisor = cached[0].get("supervisor") if cached else None
+    if not supervisor:
+        return ""
+    return t("send.call", lang, name=supervisor["name"], phone=supervisor["phone"])

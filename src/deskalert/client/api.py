@@ -1,0 +1,108 @@
+"""A typed async client for the hub's API; every failure is a DeskAlertError with one line."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import httpx
+
+from deskalert.errors import (
+    Conflict,
+    DeskAlertError,
+    Forbidden,
+    HubError,
+    NotFound,
+    StoreUnavailable,
+    Unauthorized,
+    Unprocessable,
+)
+from deskalert.models import Alert, AlertCode, AlertIn, DeskPresence, OnCall
+
+REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+ERRORS_BY_STATUS: dict[int, type[HubError]] = {
+    401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
+    503: StoreUnavailable,
+}
+
+
+class HubUnreachable(DeskAlertError):
+    """The hub did not answer (network down, hub stopped, timeout)."""
+
+
+class HubClient:
+    """One httpx.AsyncClient with the caller's token; methods return the shared models."""
+
+    def __init__(self, base_url: str, token: str, *, timeout: httpx.Timeout = REQUEST_TIMEOUT) -> None:
+        self.base_url = base_url
+        self._http = httpx.AsyncClient(
+            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    async def __aenter__(self) -> HubClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        try:
+            response = await self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise HubUnreachable(f"hub {self.base_url} unreachable: {exc.__class__.__name__}") from None
+        if response.is_success:
+            return response
+        raise _hub_error(response)
+
+    async def raise_alert(self, alert: AlertIn) -> tuple[Alert, bool]:
+        """(stored alert, created now); the same id again is answered 200 and stored once."""
+        response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"))
+        return Alert.model_validate_json(response.content), response.status_code == 201
+
+    async def acknowledge(self, alert_id: UUID) -> Alert:
+        return Alert.model_validate_json((await self._request("POST", f"/v1/alerts/{alert_id}/ack")).content)
+
+    async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
+        response = await self._request("POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary})
+        return Alert.model_validate_json(response.content)
+
+    async def cancel(self, alert_id: UUID, reason: str | None = None) -> Alert:
+        response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
+        return Alert.model_validate_json(response.content)
+
+    async def alerts(self, *, state: str = "open", site: str | None = None) -> list[Alert]:
+        params = {"state": state, **({"site": site} if site else {})}
+        response = await self._request("GET", "/v1/alerts", params=params)
+        return [Alert.model_validate(a) for a in response.json()]
+
+    async def codes(self) -> list[AlertCode]:
+        return [AlertCode.model_validate(c) for c in (await self._request("GET", "/v1/codes")).json()]
+
+    async def oncall(self, site: str | None = None) -> list[OnCall]:
+        params = {"site": site} if site else {}
+        response = await self._request("GET", "/v1/oncall", params=params)
+        return [OnCall.model_validate(c) for c in response.json()]
+
+    async def desks(self) -> list[DeskPresence]:
+        return [DeskPresence.model_validate(d) for d in (await self._request("GET", "/v1/desks")).json()]
+
+    async def heartbeat(self) -> None:
+        await self._request("POST", "/v1/heartbeat")
+
+
+def _hub_error(response: httpx.Response) -> HubError:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict) or "detail" not in body:
+        body = {"error": "http_error", "detail": f"HTTP {response.status_code} from the hub"}
+    error_class = ERRORS_BY_STATUS.get(response.status_code, HubError)
+    error = error_class(
+        str(body["detail"]), code=str(body.get("error", "http_error")), state=body.get("state")
+    )
+    error.status = response.status_code
+    return error

@@ -1,0 +1,69 @@
+"""The outbox: alerts go to the journal first, then to the hub, retried until it has them.
+
+Every attempt sends the same UUID, so the hub stores the alert exactly once however many times
+the network drops an answer. A 2xx marks it transmitted; a 4xx (other than 408/429) means the hub
+will never accept it as it is, so it is marked refused with the hub's reason and shown to the
+agent, never retried in silence; anything else (no answer, 5xx) is retried with a backoff capped
+at `WAIT_MAX_S`.
+"""
+
+from __future__ import annotations
+
+import stamina
+
+from deskalert.client.api import HubClient, HubUnreachable
+from deskalert.errors import HubError
+from deskalert.journal.store import Delivery, Journal, OutboxEntry
+from deskalert.models import AlertIn
+
+WAIT_INITIAL_S = 0.2
+WAIT_MAX_S = 2.0
+RETRYABLE_STATUSES = {408, 429}
+
+
+def is_retryable(exc: Exception) -> bool:
+    if isinstance(exc, HubUnreachable):
+        return True
+    return isinstance(exc, HubError) and (exc.status >= 500 or exc.status in RETRYABLE_STATUSES)
+
+
+class Outbox:
+    def __init__(self, journal: Journal, client: HubClient) -> None:
+        self.journal = journal
+        self.client = client
+
+    async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> Delivery:
+        """Send one queued alert until the hub stores it, refuses it, or `timeout` runs out."""
+        body = AlertIn(
+            id=entry.id, code=entry.code, created_at=entry.created_at, test=entry.test,
+            message=entry.message,
+        )
+        try:
+            async for attempt in stamina.retry_context(
+                on=is_retryable, attempts=None, timeout=timeout,
+                wait_initial=WAIT_INITIAL_S, wait_max=WAIT_MAX_S,
+            ):
+                with attempt:
+                    try:
+                        alert, _created = await self.client.raise_alert(body)
+                    except (HubUnreachable, HubError) as exc:
+                        if is_retryable(exc):
+                            self.journal.record_attempt(entry.id, str(exc))
+                        raise
+                    self.journal.mark_transmitted(entry.id, alert.model_dump(mode="json"))
+                    return Delivery.TRANSMITTED
+        except HubError as exc:
+            if is_retryable(exc):
+                return Delivery.QUEUED  # timeout ran out; it stays queued
+            self.journal.mark_refused(entry.id, f"{exc.code}: {exc.detail}")
+            return Delivery.REFUSED
+        except HubUnreachable:
+            pass  # timeout ran out; it stays queued
+        return Delivery.QUEUED
+
+    async def flush(self, *, timeout: float | None) -> dict[str, Delivery]:
+        """Deliver every queued alert, oldest first (alerts left by a crash or a dead link)."""
+        return {
+            str(entry.id): await self.deliver(entry, timeout=timeout)
+            for entry in self.journal.pending()
+        }

@@ -1,0 +1,139 @@
+"""The desk's journal: one SQLite file (mode 0600) under the user data directory.
+
+An alert is written here, and committed with `synchronous=FULL`, before any network call: the
+outbox sends from this table, so a queued alert survives a crash, a restart or a power cut and
+goes out at the next start, always under the same UUID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from deskalert.config import user_data_dir
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    id TEXT PRIMARY KEY,
+    code TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    test INTEGER NOT NULL,
+    message TEXT,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    transmitted_at TEXT,
+    hub_alert TEXT
+);
+CREATE TABLE IF NOT EXISTS cache (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL,
+    saved_at TEXT NOT NULL
+);
+"""
+
+
+class Delivery(StrEnum):
+    QUEUED = "queued"            # written here, not yet stored by the hub
+    TRANSMITTED = "transmitted"  # the hub answered 2xx: it has it
+    REFUSED = "refused"          # the hub answered a 4xx: it will never take it as it is
+
+
+@dataclass(frozen=True)
+class OutboxEntry:
+    id: uuid.UUID
+    code: str
+    created_at: datetime
+    test: bool
+    message: str | None
+    status: Delivery
+    attempts: int
+    last_error: str | None
+
+
+def default_journal_path() -> Path:
+    return user_data_dir() / "journal.sqlite3"
+
+
+class Journal:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)  # created 0600, never world-readable
+        os.close(fd)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db.executescript(SCHEMA)
+        self.path = path
+
+    def close(self) -> None:
+        self._db.close()
+
+    def enqueue(self, code: str, *, test: bool = False, message: str | None = None) -> OutboxEntry:
+        """Write a new alert to the outbox and commit it: the first thing a key press does."""
+        entry = OutboxEntry(
+            id=uuid.uuid4(), code=code, created_at=datetime.now(UTC).astimezone(), test=test,
+            message=message, status=Delivery.QUEUED, attempts=0, last_error=None,
+        )
+        self._db.execute(
+            "INSERT INTO outbox (id, code, created_at, test, message, status) VALUES (?,?,?,?,?,?)",
+            (str(entry.id), code, entry.created_at.isoformat(), int(test), message, entry.status),
+        )
+        return entry
+
+    def pending(self) -> list[OutboxEntry]:
+        """Alerts not yet stored by the hub, oldest first."""
+        rows = self._db.execute(
+            "SELECT * FROM outbox WHERE status=? ORDER BY created_at", (Delivery.QUEUED.value,)
+        ).fetchall()
+        return [_entry(row) for row in rows]
+
+    def get(self, alert_id: uuid.UUID) -> OutboxEntry | None:
+        row = self._db.execute("SELECT * FROM outbox WHERE id=?", (str(alert_id),)).fetchone()
+        return _entry(row) if row else None
+
+    def record_attempt(self, alert_id: uuid.UUID, error: str) -> None:
+        self._db.execute(
+            "UPDATE outbox SET attempts=attempts+1, last_error=? WHERE id=?", (error, str(alert_id))
+        )
+
+    def mark_transmitted(self, alert_id: uuid.UUID, hub_alert: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE outbox SET status=?, attempts=attempts+1, last_error=NULL, transmitted_at=?,"
+            " hub_alert=? WHERE id=?",
+            (Delivery.TRANSMITTED.value, datetime.now(UTC).isoformat(), json.dumps(hub_alert),
+             str(alert_id)),
+        )
+
+    def mark_refused(self, alert_id: uuid.UUID, error: str) -> None:
+        self._db.execute(
+            "UPDATE outbox SET status=?, attempts=attempts+1, last_error=? WHERE id=?",
+            (Delivery.REFUSED.value, error, str(alert_id)),
+        )
+
+    def save(self, key: str, value: Any) -> None:
+        """Cache what the desk must show even when the hub is down (the on-call card)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO cache (key, value, saved_at) VALUES (?,?,?)",
+            (key, json.dumps(value), datetime.now(UTC).isoformat()),
+        )
+
+    def load(self, key: str) -> tuple[Any, datetime] | None:
+        row = self._db.execute("SELECT value, saved_at FROM cache WHERE key=?", (key,)).fetchone()
+        return (json.loads(row[0]), datetime.fromisoformat(row[1])) if row else None
+
+
+def _entry(row: tuple[Any, ...]) -> OutboxEntry:
+    return OutboxEntry(
+        id=uuid.UUID(row[0]), code=row[1], created_at=datetime.fromisoformat(row[2]),
+        test=bool(row[3]), message=row[4], status=Delivery(row[5]), attempts=row[6],
+        last_error=row[7],
+    )

@@ -1,0 +1,187 @@
+"""`deskalert send` and the outbox, run as a user would: a process, a real hub, its own dirs."""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import stat
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import RunningHub, auth, make_config, start_threaded_hub
+
+
+@pytest.fixture
+def desk_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
+    def make(url: str, desk: str = "g1", language: str = "fr") -> dict[str, str]:
+        config = tmp_path / "config.toml"
+        config.write_text(
+            f'language = "{language}"\n[hub]\nurl = "{url}"\n[desk]\nid = "{desk}"\n',
+            encoding="utf-8",
+        )
+        return {
+            **os.environ,
+            "DESKALERT_CONFIG": str(config),
+            "DESKALERT_TOKEN": f"tok-{desk}",
+            "XDG_DATA_HOME": str(tmp_path / "data"),
+            "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        }
+
+    return make
+
+
+def send(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "send", *args],
+        capture_output=True, text=True, env=env, timeout=60, check=False,
+    )
+
+
+def hub_alerts(hub: RunningHub) -> list[dict[str, object]]:
+    with hub.client("s.a") as client:
+        return client.get("/v1/alerts", params={"state": "all"}).json()  # type: ignore[no-any-return]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_send_reaches_the_hub_and_exits_0(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:
+    result = send(desk_env(hub.url), "renfort", "--message", "guichet bruyant")
+    assert result.returncode == 0, result.stderr
+    assert "transmise au hub" in result.stdout
+    alerts = hub_alerts(hub)
+    assert len(alerts) == 1 and alerts[0]["desk"] == "g1" and alerts[0]["message"] == "guichet bruyant"
+    assert alerts[0]["id"] in result.stdout
+
+
+def test_drill_is_sent_as_test(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:
+    result = send(desk_env(hub.url, language="en"), "renfort", "--test")
+    assert result.returncode == 0 and "[DRILL]" in result.stdout
+    assert hub_alerts(hub)[0]["test"] is True
+
+
+def test_hub_down_exits_1_keeps_it_queued_and_the_next_send_delivers_both_once(
+    tmp_path: Path, hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    # First a success, so the desk has cached the on-call card it must show when the hub fails.
+    env = desk_env(hub.url)
+    assert send(env, "renfort").returncode == 0
+    port = free_port()
+    down_env = desk_env(f"http://127.0.0.1:{port}")
+    failed = send(down_env, "malaise", "--timeout", "1")
+    assert failed.returncode == 1
+    assert "ALERTE NON TRANSMISE" in failed.stderr and "Traceback" not in failed.stderr
+    assert "Ana Sup, 01 00" in failed.stderr, "the agent is told whom to call instead"
+
+    journal = tmp_path / "data" / "deskalert" / "journal.sqlite3"
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o600
+    with sqlite3.connect(journal) as db:
+        queued = db.execute("SELECT id, attempts FROM outbox WHERE status='queued'").fetchall()
+    assert len(queued) == 1 and queued[0][1] >= 1
+
+    # The hub comes back on that address; the next send delivers the queued one, then its own.
+    late_hub = start_threaded_hub_on(tmp_path, port)
+    try:
+        again = send(down_env, "renfort")
+        assert again.returncode == 0, again.stderr
+        assert f"alerte en attente {queued[0][0]} (malaise) : transmise" in again.stderr
+        ids = [a["id"] for a in hub_alerts(late_hub)]
+        assert len(ids) == 2 and len(set(ids)) == 2 and queued[0][0] in ids
+        assert send(down_env, "renfort").returncode == 0
+        assert len(hub_alerts(late_hub)) == 3, "a delivered alert is never sent again"
+    finally:
+        late_hub.stop()
+
+
+def start_threaded_hub_on(tmp_path: Path, port: int) -> RunningHub:
+    from deskalert.hub import server
+
+    original = server._bind
+    server._bind = lambda host, _port: original(host, port)  # type: ignore[assignment]
+    try:
+        return start_threaded_hub(make_config(), tmp_path / "late-hub")
+    finally:
+        server._bind = original
+
+
+def test_unknown_code_is_refused_with_the_reason_and_not_retried(
+    hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    env = desk_env(hub.url)
+    result = send(env, "hulk")
+    assert result.returncode == 1
+    assert "ALERTE REFUSÉE" in result.stderr and "unknown_code" in result.stderr
+    assert send(env, "renfort").returncode == 0
+    assert [a["code"] for a in hub_alerts(hub)] == ["renfort"], "a refused alert is not resent"
+
+
+def test_no_token_and_no_keyring_says_what_to_do(
+    hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    env = desk_env(hub.url)
+    del env["DESKALERT_TOKEN"]
+    # keyring's own "fail" backend is what a headless Linux box without a keyring daemon gets.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    result = send(env, "renfort")
+    assert result.returncode == 2
+    assert result.stderr.count("\n") == 1 and "DESKALERT_TOKEN" in result.stderr
+    assert hub_alerts(hub) == []
+
+
+def test_wrong_token_is_refused_not_silent(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:
+    env = {**desk_env(hub.url), "DESKALERT_TOKEN": "wrong"}
+    result = send(env, "renfort")
+    assert result.returncode == 1 and "unauthorized" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ('[hub]\nurl = "http://x"\n', "give exactly one of [desk]"),
+        ('[hub]\nurl = "not a url"\n[desk]\nid = "g1"\n', "hub.url"),
+        ('language = "de"\n[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n', "language"),
+        ('[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n[dsk]\n', "dsk: unknown key"),
+    ],
+)
+def test_broken_config_toml_is_one_line_exit_2(
+    tmp_path: Path, desk_env: Callable[..., dict[str, str]], content: str, expected: str
+) -> None:
+    env = desk_env("http://127.0.0.1:1")
+    Path(env["DESKALERT_CONFIG"]).write_text(content, encoding="utf-8")
+    result = send(env, "renfort")
+    assert result.returncode == 2 and expected in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_outbox_survives_a_hub_that_answers_after_a_while(hub: RunningHub, tmp_path: Path) -> None:
+    """In-process: the alert is in the journal before any network call, and sent once."""
+    import asyncio
+
+    from deskalert.client.api import HubClient
+    from deskalert.client.outbox import Outbox
+    from deskalert.journal.store import Delivery, Journal
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    entry = journal.enqueue("renfort")
+    assert journal.pending() == [entry]
+
+    async def deliver_twice() -> list[Delivery]:
+        async with HubClient(hub.url, "tok-g2") as client:
+            outbox = Outbox(journal, client)
+            first = await outbox.deliver(entry, timeout=5)
+            second = await outbox.deliver(entry, timeout=5)  # e.g. a lost answer: sent again
+            return [first, second]
+
+    assert asyncio.run(deliver_twice()) == [Delivery.TRANSMITTED, Delivery.TRANSMITTED]
+    assert journal.pending() == []
+    assert [a["id"] for a in hub_alerts(hub)] == [str(entry.id)]
+    assert httpx.get(f"{hub.url}/v1/alerts/{entry.id}", headers=auth("g1")).json()["desk"] == "g2"
