@@ -185,3 +185,50 @@ def test_outbox_survives_a_hub_that_answers_after_a_while(hub: RunningHub, tmp_p
     assert journal.pending() == []
     assert [a["id"] for a in hub_alerts(hub)] == [str(entry.id)]
     assert httpx.get(f"{hub.url}/v1/alerts/{entry.id}", headers=auth("g1")).json()["desk"] == "g2"
+
+
+def test_login_without_keyring_points_to_the_environment_variable(
+    desk_env: Callable[..., dict[str, str]]
+) -> None:
+    env = {**desk_env("http://127.0.0.1:1"), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    result = subprocess.run(
+        [sys.executable, "-m", "deskalert", "login"], input="tok-g1\n", capture_output=True,
+        text=True, env=env, timeout=30, check=False,
+    )
+    assert result.returncode == 2 and "DESKALERT_TOKEN" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import keyring
+    from keyring.backend import KeyringBackend
+
+    from deskalert.cli import main
+    from deskalert.client.settings import find_token
+
+    class MemoryKeyring(KeyringBackend):
+        """In-memory: a system keyring cannot run on this headless machine."""
+
+        priority = 1  # type: ignore[assignment]
+        store: dict[tuple[str, str], str] = {}
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return self.store.get((service, username))
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            self.store[(service, username)] = password
+
+        def delete_password(self, service: str, username: str) -> None:
+            self.store.pop((service, username), None)
+
+    previous = keyring.get_keyring()
+    keyring.set_keyring(MemoryKeyring())
+    try:
+        config = tmp_path / "config.toml"
+        config.write_text('[hub]\nurl = "http://127.0.0.1:1"\n[desk]\nid = "g1"\n', encoding="utf-8")
+        monkeypatch.delenv("DESKALERT_TOKEN", raising=False)
+        monkeypatch.setattr("getpass.getpass", lambda prompt: "secret-token")
+        assert main(["login", "--config", str(config)]) == 0
+        assert find_token("g1") == "secret-token"
+    finally:
+        keyring.set_keyring(previous)

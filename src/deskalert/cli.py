@@ -92,6 +92,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds to keep trying before giving up for now (default: %(default)s)")
     send.set_defaults(handler=_send)
 
+    login = commands.add_parser(
+        "login",
+        help="store this desk's or supervisor's token in the system keyring",
+        description="Ask for the token (it is not echoed) and store it in the system keyring"
+        " (service deskalert, user = the desk or supervisor id of config.toml).",
+    )
+    login.add_argument("--config", type=Path, help="config.toml")
+    login.set_defaults(handler=_login)
+
     token = commands.add_parser("token", help="make tokens for desks and supervisors")
     token_commands = token.add_subparsers(title="token commands", metavar="COMMAND")
     token.set_defaults(handler=lambda args: _usage(token))
@@ -243,3 +252,26 @@ def _call_instead(journal: Any, lang: Any) -> str:
     if not supervisor:
         return ""
     return t("send.call", lang, name=supervisor["name"], phone=supervisor["phone"])
+
+
+def _login(args: argparse.Namespace) -> int:
+    import getpass
+
+    import keyring
+    import keyring.errors
+
+    from deskalert.client.settings import KEYRING_SERVICE, TOKEN_ENV, load_client_config
+
+    config = load_client_config(args.config)
+    token = getpass.getpass(f"token for {config.identity}: ").strip()
+    if not token:
+        raise ConfigError("no token given: nothing stored")
+    try:
+        keyring.set_password(KEYRING_SERVICE, config.identity, token)
+    except keyring.errors.KeyringError as exc:
+        raise ConfigError(
+            f"this machine has no usable system keyring ({exc.__class__.__name__}): set"
+            f" {TOKEN_ENV}=<token> in the environment that starts deskalert instead"
+        ) from None
+    print(f"token stored in the system keyring for {config.identity}")
+    return 0
