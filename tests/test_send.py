@@ -232,3 +232,9 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         assert find_token("g1") == "secret-token"
     finally:
         keyring.set_keyring(previous)
+
+
+def test_hub_down_output_is_one_line_without_retry_noise(desk_env: Callable[..., dict[str, str]]) -> None:
+    result = send(desk_env(f"http://127.0.0.1:{free_port()}"), "renfort", "--timeout", "1")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("ALERTE NON TRANSMISE")

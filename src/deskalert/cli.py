@@ -196,6 +196,10 @@ def _send(args: argparse.Namespace) -> int:
         token = find_token(config.desk.id)
     except TokenMissing as exc:
         raise ConfigError(str(exc)) from None
+    import stamina.instrumentation
+
+    # stamina logs every retry to stderr; the outbox records each attempt in the journal instead.
+    stamina.instrumentation.set_on_retry_hooks([])
     journal = Journal(default_journal_path())
     try:
         entry = journal.enqueue(args.code, test=args.test, message=args.message)
