@@ -93,8 +93,8 @@ class RunningHub:
         assert not self.thread.is_alive(), "hub thread did not stop"
 
 
-def start_threaded_hub(config: HubConfig, data_dir: Path) -> RunningHub:
-    server = build_server(config, host="127.0.0.1", port=0, data_dir=data_dir)
+def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> RunningHub:
+    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

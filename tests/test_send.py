@@ -89,7 +89,7 @@ def test_hub_down_exits_1_keeps_it_queued_and_the_next_send_delivers_both_once(
     assert len(queued) == 1 and queued[0][1] >= 1
 
     # The hub comes back on that address; the next send delivers the queued one, then its own.
-    late_hub = start_threaded_hub_on(tmp_path, port)
+    late_hub = start_threaded_hub(make_config(), tmp_path / "late-hub", port)
     try:
         again = send(down_env, "renfort")
         assert again.returncode == 0, again.stderr
@@ -100,17 +100,6 @@ def test_hub_down_exits_1_keeps_it_queued_and_the_next_send_delivers_both_once(
         assert len(hub_alerts(late_hub)) == 3, "a delivered alert is never sent again"
     finally:
         late_hub.stop()
-
-
-def start_threaded_hub_on(tmp_path: Path, port: int) -> RunningHub:
-    from deskalert.hub import server
-
-    original = server._bind
-    server._bind = lambda host, _port: original(host, port)  # type: ignore[assignment]
-    try:
-        return start_threaded_hub(make_config(), tmp_path / "late-hub")
-    finally:
-        server._bind = original
 
 
 def test_unknown_code_is_refused_with_the_reason_and_not_retried(
