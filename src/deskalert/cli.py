@@ -10,9 +10,9 @@ import argparse
 import secrets
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 from deskalert import __version__
 from deskalert.config import user_data_dir
@@ -91,6 +91,18 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--timeout", type=float, default=10.0,
                       help="seconds to keep trying before giving up for now (default: %(default)s)")
     send.set_defaults(handler=_send)
+
+    desk = commands.add_parser(
+        "desk",
+        help="the desk screen: the supervisor on call, the link, one key to call for help",
+        description="Open the desk app. Alerts queued by an earlier run or by `deskalert send`"
+        " go out at start.",
+    )
+    desk.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG, then"
+                      " the user config directory)")
+    desk.add_argument("--test", action="store_true",
+                      help="drill session: every alert sent is marked EXERCICE")
+    desk.set_defaults(handler=_desk)
 
     login = commands.add_parser(
         "login",
@@ -184,7 +196,12 @@ def _new_token(args: argparse.Namespace) -> int:
 def _send(args: argparse.Namespace) -> int:
     import asyncio
 
-    from deskalert.client.settings import TokenMissing, find_config_path, find_token, load_client_config
+    from deskalert.client.settings import (
+        TokenMissing,
+        find_config_path,
+        find_token,
+        load_client_config,
+    )
     from deskalert.journal.store import Journal, default_journal_path
 
     config = load_client_config(args.config)
@@ -196,10 +213,9 @@ def _send(args: argparse.Namespace) -> int:
         token = find_token(config.desk.id)
     except TokenMissing as exc:
         raise ConfigError(str(exc)) from None
-    import stamina.instrumentation
+    from deskalert.client.outbox import quiet_retries
 
-    # stamina logs every retry to stderr; the outbox records each attempt in the journal instead.
-    stamina.instrumentation.set_on_retry_hooks([])
+    quiet_retries()
     journal = Journal(default_journal_path())
     try:
         entry = journal.enqueue(args.code, test=args.test, message=args.message)
@@ -256,6 +272,35 @@ def _call_instead(journal: Any, lang: Any) -> str:
     if not supervisor:
         return ""
     return t("send.call", lang, name=supervisor["name"], phone=supervisor["phone"])
+
+
+def _desk(args: argparse.Namespace) -> int:
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.client.settings import (
+        TokenMissing,
+        find_config_path,
+        find_token,
+        load_client_config,
+    )
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = load_client_config(args.config)
+    if config.desk is None:
+        raise ConfigError(f"{find_config_path(args.config)}: `deskalert desk` needs a [desk] section"
+                          " (a [supervisor] uses `deskalert supervise`)")
+    try:
+        token = find_token(config.desk.id)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+    from deskalert.tui.desk import DeskApp
+
+    quiet_retries()
+    journal = Journal(default_journal_path())
+    try:
+        DeskApp(config, token, journal, drill_session=args.test).run()
+    finally:
+        journal.close()
+    return 0
 
 
 def _login(args: argparse.Namespace) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 import httpx
@@ -17,7 +17,15 @@ from deskalert.errors import (
     Unauthorized,
     Unprocessable,
 )
-from deskalert.models import Alert, AlertCode, AlertIn, DeskPresence, OnCall
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    AlertIn,
+    DeskPresence,
+    Health,
+    HeartbeatOut,
+    OnCall,
+)
 
 REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 ERRORS_BY_STATUS: dict[int, type[HubError]] = {
@@ -42,7 +50,7 @@ class HubClient:
     async def aclose(self) -> None:
         await self._http.aclose()
 
-    async def __aenter__(self) -> HubClient:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -55,7 +63,7 @@ class HubClient:
             raise HubUnreachable(f"hub {self.base_url} unreachable: {exc.__class__.__name__}") from None
         if response.is_success:
             return response
-        raise _hub_error(response)
+        raise hub_error(response)
 
     async def raise_alert(self, alert: AlertIn) -> tuple[Alert, bool]:
         """(stored alert, created now); the same id again is answered 200 and stored once."""
@@ -89,11 +97,22 @@ class HubClient:
     async def desks(self) -> list[DeskPresence]:
         return [DeskPresence.model_validate(d) for d in (await self._request("GET", "/v1/desks")).json()]
 
-    async def heartbeat(self) -> None:
-        await self._request("POST", "/v1/heartbeat")
+    async def heartbeat(self) -> HeartbeatOut:
+        """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
+        return HeartbeatOut.model_validate_json((await self._request("POST", "/v1/heartbeat")).content)
+
+    async def health(self) -> Health:
+        """The hub's state, also when degraded (503): its last event id starts a follower."""
+        try:
+            response = await self._http.get("/healthz")
+        except httpx.HTTPError as exc:
+            raise HubUnreachable(f"hub {self.base_url} unreachable: {exc.__class__.__name__}") from None
+        if response.status_code not in (200, 503):
+            raise hub_error(response)
+        return Health.model_validate_json(response.content)
 
 
-def _hub_error(response: httpx.Response) -> HubError:
+def hub_error(response: httpx.Response) -> HubError:
     try:
         body = response.json()
     except ValueError:

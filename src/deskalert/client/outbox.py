@@ -21,6 +21,13 @@ WAIT_MAX_S = 2.0
 RETRYABLE_STATUSES = {408, 429}
 
 
+def quiet_retries() -> None:
+    """stamina logs every retry to stderr; the outbox records each attempt in the journal instead."""
+    import stamina.instrumentation
+
+    stamina.instrumentation.set_on_retry_hooks([])
+
+
 def is_retryable(exc: Exception) -> bool:
     if isinstance(exc, HubUnreachable):
         return True

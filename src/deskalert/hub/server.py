@@ -98,11 +98,11 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
         f"  listening on  {hub.url}   (API: {hub.url}/docs, {hub.url}/openapi.json)",
         f"  data file     {hub.db_path}",
         f"  config        {config_path}",
-        f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
-        f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots",
+        (f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
+         f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots"),
         f"  codes         {keys}",
-        f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
-        f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s",
+        (f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
+         f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
     ]
     demo = config.demo_token_users()
     if demo:

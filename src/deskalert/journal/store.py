@@ -44,6 +44,7 @@ class Delivery(StrEnum):
     QUEUED = "queued"            # written here, not yet stored by the hub
     TRANSMITTED = "transmitted"  # the hub answered 2xx: it has it
     REFUSED = "refused"          # the hub answered a 4xx: it will never take it as it is
+    CANCELLED = "cancelled"      # the agent cancelled it before the hub had it: never sent
 
 
 @dataclass(frozen=True)
@@ -119,11 +120,24 @@ class Journal:
             (Delivery.REFUSED.value, error, str(alert_id)),
         )
 
-    def save(self, key: str, value: Any) -> None:
+    def mark_cancelled(self, alert_id: uuid.UUID) -> bool:
+        """Withdraw a still-queued alert; False if it had already left the queue."""
+        cursor = self._db.execute(
+            "UPDATE outbox SET status=? WHERE id=? AND status=?",
+            (Delivery.CANCELLED.value, str(alert_id), Delivery.QUEUED.value),
+        )
+        return cursor.rowcount == 1
+
+    def hub_alert(self, alert_id: uuid.UUID) -> dict[str, Any] | None:
+        """The hub's answer when it stored the alert."""
+        row = self._db.execute("SELECT hub_alert FROM outbox WHERE id=?", (str(alert_id),)).fetchone()
+        return json.loads(row[0]) if row and row[0] else None
+
+    def save(self, key: str, value: Any, *, at: datetime | None = None) -> None:
         """Cache what the desk must show even when the hub is down (the on-call card)."""
         self._db.execute(
             "INSERT OR REPLACE INTO cache (key, value, saved_at) VALUES (?,?,?)",
-            (key, json.dumps(value), datetime.now(UTC).isoformat()),
+            (key, json.dumps(value), (at or datetime.now(UTC)).isoformat()),
         )
 
     def load(self, key: str) -> tuple[Any, datetime] | None:

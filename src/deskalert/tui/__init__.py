@@ -1,0 +1,1 @@
+"""The Textual screens: the desk app and the supervisor pane."""

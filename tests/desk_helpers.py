@@ -1,0 +1,71 @@
+"""Helpers for the desk app's tests: a DeskApp wired to a real hub, a clock, waiting for states."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from deskalert.client.settings import ClientConfig
+from deskalert.journal.store import Journal
+from deskalert.tui.desk import DeskApp
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def desk_config(url: str, desk: str = "g1", *, language: str = "fr",
+                keys: dict[str, str] | None = None) -> ClientConfig:
+    return ClientConfig.model_validate(
+        {"language": language, "hub": {"url": url}, "desk": {"id": desk}, "keys": keys or {}}
+    )
+
+
+class FakeClock:
+    """Local time for what the desk draws: fixed, moved on by the test (snapshots stay stable)."""
+
+    def __init__(self, start: datetime) -> None:
+        self.moment = start
+
+    def __call__(self) -> datetime:
+        return self.moment
+
+    def advance(self, seconds: float) -> None:
+        self.moment += timedelta(seconds=seconds)
+
+
+def make_desk(url: str, journal_path: Path, desk: str = "g1", **kwargs: Any) -> DeskApp:
+    config_keys = {k: kwargs.pop(k) for k in ("language", "keys") if k in kwargs}
+    return DeskApp(desk_config(url, desk, **config_keys), f"tok-{desk}", Journal(journal_path),
+                   **kwargs)
+
+
+async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10,
+                     what: str = "condition") -> float:
+    """Let the app run until `condition` holds; returns the seconds it took."""
+    start = time.monotonic()
+    while not condition():
+        if time.monotonic() - start > timeout:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await pilot.pause(0.05)
+    return time.monotonic() - start
+
+
+def text_of(app: DeskApp, selector: str) -> str:
+    widget = app.query_one(selector, Static)
+    return str(widget.content) if widget.display else ""
+
+
+async def in_thread(fn: Callable[[], Any]) -> Any:
+    """Blocking hub work (start, stop, HTTP) without freezing the app under test."""
+    return await asyncio.to_thread(fn)
