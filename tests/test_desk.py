@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, text_of, wait_until
-
 from deskalert.tui.state import Step
 
 SIZE = (100, 40)
@@ -279,3 +279,13 @@ async def test_link_loss_is_shown_within_two_heartbeats_and_clears_when_back(
         finally:
             await in_thread(hub.stop)
     assert took < 2 * 0.5 + 0.5
+
+
+async def test_a_key_for_an_unknown_code_in_config_is_reported(hub: RunningHub,
+                                                                tmp_path: Path) -> None:
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3", keys={"renfrot": "f6"})
+    notes: list[str] = []
+    app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.codes_known, what="codes")
+        await wait_until(pilot, lambda: any("renfrot" in n for n in notes), what="warning")

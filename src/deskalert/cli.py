@@ -67,12 +67,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = commands.add_parser(
         "demo",
-        help="try deskalert: a local hub with a demo roster (what `make run` starts)",
-        description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml.",
+        help="try deskalert: a local hub with a demo roster and the desk screen (`make run`)",
+        description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml and open the"
+        " desk screen of Guichet 3. From a second terminal, `deskalert demo --join guichet-2` opens"
+        " another desk on the same hub.",
     )
     demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
     demo.add_argument("--data-dir", type=Path, default=user_data_dir() / "demo",
-                      help="demo database folder (default: %(default)s)")
+                      help="demo hub database and desk journals (default: %(default)s)")
+    demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
+    demo.add_argument("--join", action="store_true",
+                      help="do not start a hub: open the desk on the demo hub already running")
+    demo.add_argument("--hub-only", action="store_true", help="run the demo hub alone, no screen")
+    demo.add_argument("--language", choices=["fr", "en"], default="fr")
     demo.set_defaults(handler=_run_demo)
 
     send = commands.add_parser(
@@ -155,19 +162,59 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as path:
         config = load_hub_config(path)
+    if args.desk not in {d.id for d in config.desks}:
+        raise ConfigError(f"--desk: {args.desk!r} is not a desk of the demo roster"
+                          f" ({', '.join(d.id for d in config.desks)})")
+    if args.hub_only:
+        print(f"deskalert demo: hub only; tokens are 'demo-<id>' (e.g. demo-{args.desk}).", flush=True)
+        return _serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
+                      args.data_dir, None, None, "info")
+    url = f"http://127.0.0.1:{args.port}"
+    if args.join:
+        return _demo_desk(url, args.desk, args.data_dir, args.language)
+    import logging
+    import threading
+
+    from deskalert.hub.server import build_server
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    log = args.data_dir / "hub.log"
+    logging.basicConfig(level="INFO", filename=log,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
+    thread.start()
+    try:
+        _demo_desk(url, args.desk, args.data_dir, args.language)
+    finally:
+        hub.stop()
+        thread.join(timeout=5)
     print(
-        "deskalert demo: a local hub with the demo roster (tokens are 'demo-<id>', e.g.\n"
-        "  demo-guichet-3 for the desk Guichet 3, demo-m.durand for Martine Durand).\n"
-        "  The desk and supervisor screens are not built yet: the hub runs alone for now.\n"
-        f"  Try it from a second terminal:\n"
-        f"    curl -N -H 'Authorization: Bearer demo-m.durand' http://127.0.0.1:{args.port}/v1/events\n"
-        f"    curl -H 'Authorization: Bearer demo-guichet-3' -H 'Content-Type: application/json' \\\n"
-        f"      -d '{{\"id\": \"'$(python3 -c 'import uuid;print(uuid.uuid4())')'\", \"code\": \"renfort\"}}' \\\n"
-        f"      http://127.0.0.1:{args.port}/v1/alerts\n",
-        flush=True,
+        f"deskalert demo: hub stopped (log: {log}).\n"
+        f"  While it runs, a second terminal can open another desk:"
+        f" deskalert demo --join --desk guichet-2\n"
+        f"  or talk to it with curl (tokens 'demo-<id>'):\n"
+        f"    curl -N -H 'Authorization: Bearer demo-m.durand' {url}/v1/events"
     )
-    return _serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
-                  args.data_dir, None, None, "info")
+    return 0
+
+
+def _demo_desk(url: str, desk: str, data_dir: Path, language: str) -> int:
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.client.settings import ClientConfig
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk import DeskApp
+
+    config = ClientConfig.model_validate(
+        {"language": language, "hub": {"url": url}, "desk": {"id": desk}}
+    )
+    quiet_retries()
+    journal = Journal(data_dir / f"journal-{desk}.sqlite3")
+    try:
+        DeskApp(config, f"demo-{desk}", journal).run()
+    finally:
+        journal.close()
+    return 0
 
 
 def _serve(config: object, config_path: Path, host: str, port: int, data_dir: Path,

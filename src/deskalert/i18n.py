@@ -91,6 +91,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
         "fr": "Appelez maintenant un encadrant par téléphone.",
         "en": "Call a supervisor by phone now.",
     },
+    "colleagues.title": {"fr": "Alerte d'un collègue", "en": "A colleague's alert"},
     "colleague.title": {"fr": "{desk} appelle : {label}", "en": "{desk} calls: {label}"},
     "colleague.where": {"fr": "{location}", "en": "{location}"},
     "colleague.since_now": {"fr": "à l'instant", "en": "just now"},
@@ -139,6 +140,10 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "notify.unknown_code": {
         "fr": "Code « {code} » : touche {key} ignorée ({reason}).",
         "en": "Code “{code}”: key {key} ignored ({reason}).",
+    },
+    "notify.unknown_keys": {
+        "fr": "config.toml [keys] : {names} n'est ni un code du répertoire ni une action du poste.",
+        "en": "config.toml [keys]: {names} is neither a code of the repertoire nor a desk action.",
     },
     "notify.queued_at_start": {
         "fr": "{count} alerte(s) restée(s) en file : envoi en cours.",

@@ -97,6 +97,7 @@ class DeskApp(App[None]):
     def on_mount(self) -> None:
         self.query_one("#oncall").border_title = t("oncall.title", self.lang)
         self.query_one("#codes").border_title = t("codes.title", self.lang)
+        self.query_one("#colleagues").border_title = t("colleagues.title", self.lang)
         self._install_bindings()
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)
@@ -156,6 +157,10 @@ class DeskApp(App[None]):
                 table[key] = [Binding(key, action, label, show=show, priority=True, id=binding_id,
                                       key_display=views.key_label(key))]
         self.refresh_bindings()
+        unknown = set(self.config.keys) - {c.code for c in self.state.codes} - set(DEFAULT_KEYS)
+        if unknown and self.state.codes_known:
+            self.notify(t("notify.unknown_keys", self.lang, names=", ".join(sorted(unknown))),
+                        severity="warning", timeout=15)
 
     def action_send(self, code: str) -> None:
         now = self.now()
