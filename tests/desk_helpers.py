@@ -69,3 +69,18 @@ def text_of(app: DeskApp, selector: str) -> str:
 async def in_thread(fn: Callable[[], Any]) -> Any:
     """Blocking hub work (start, stop, HTTP) without freezing the app under test."""
     return await asyncio.to_thread(fn)
+
+
+def make_pane(url: str, who: str = "s.a", **kwargs: Any) -> Any:
+    from deskalert.tui.supervise import SupervisorApp
+
+    config = ClientConfig.model_validate({"hub": {"url": url}, "supervisor": {"id": who}})
+    return SupervisorApp(config, f"tok-{who}", **kwargs)
+
+
+def table_rows(app: Any) -> list[str]:
+    """The alerts table as lines of plain text, one per row."""
+    from textual.widgets import DataTable
+
+    table = app.query_one("#alerts", DataTable)
+    return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]

@@ -111,6 +111,15 @@ def build_parser() -> argparse.ArgumentParser:
                       help="drill session: every alert sent is marked EXERCICE")
     desk.set_defaults(handler=_desk)
 
+    supervise = commands.add_parser(
+        "supervise",
+        help="the supervisor pane: live alerts, j'arrive, escalation, presence, on-call",
+        description="Open the supervisor pane (config.toml with a [supervisor] section).",
+    )
+    supervise.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
+                           " then the user config directory)")
+    supervise.set_defaults(handler=_supervise)
+
     login = commands.add_parser(
         "login",
         help="store this desk's or supervisor's token in the system keyring",
@@ -347,6 +356,28 @@ def _desk(args: argparse.Namespace) -> int:
         DeskApp(config, token, journal, drill_session=args.test).run()
     finally:
         journal.close()
+    return 0
+
+
+def _supervise(args: argparse.Namespace) -> int:
+    from deskalert.client.settings import (
+        TokenMissing,
+        find_config_path,
+        find_token,
+        load_client_config,
+    )
+
+    config = load_client_config(args.config)
+    if config.supervisor is None:
+        raise ConfigError(f"{find_config_path(args.config)}: `deskalert supervise` needs a"
+                          " [supervisor] section (a [desk] uses `deskalert desk`)")
+    try:
+        token = find_token(config.supervisor.id)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+    from deskalert.tui.supervise import SupervisorApp
+
+    SupervisorApp(config, token).run()
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Self
 from uuid import UUID
 
@@ -22,6 +23,7 @@ from deskalert.models import (
     AlertCode,
     AlertIn,
     DeskPresence,
+    Event,
     Health,
     HeartbeatOut,
     OnCall,
@@ -85,6 +87,21 @@ class HubClient:
         params = {"state": state, **({"site": site} if site else {})}
         response = await self._request("GET", "/v1/alerts", params=params)
         return [Alert.model_validate(a) for a in response.json()]
+
+    async def history(self, alert_id: UUID) -> list[Event]:
+        response = await self._request("GET", f"/v1/alerts/{alert_id}/events")
+        return [Event.model_validate(e) for e in response.json()]
+
+    async def alerts_since(self, since: datetime) -> list[Alert]:
+        """Every alert (any state) received since `since`: the history of the day."""
+        params = {"state": "all", "since": since.isoformat(), "limit": 1000}
+        response = await self._request("GET", "/v1/alerts", params=params)
+        return [Alert.model_validate(a) for a in response.json()]
+
+    async def take_oncall(self, site: str, until: datetime) -> OnCall:
+        body = {"site": site, "until": until.isoformat()}
+        response = await self._request("POST", "/v1/oncall/override", json=body)
+        return OnCall.model_validate_json(response.content)
 
     async def codes(self) -> list[AlertCode]:
         return [AlertCode.model_validate(c) for c in (await self._request("GET", "/v1/codes")).json()]

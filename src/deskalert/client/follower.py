@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol, TypeVar
 
 import anyio
 import httpx
@@ -28,6 +29,7 @@ from httpx_sse import aconnect_sse
 from pydantic import ValidationError
 
 from deskalert.client.api import hub_error
+from deskalert.errors import DeskAlertError
 from deskalert.models import Event
 
 WAIT_INITIAL_S = 0.25
@@ -125,3 +127,33 @@ def _parse(event_id: str, event_type: str, data: str) -> Event | None:
         )
     except (ValueError, ValidationError):
         return None
+
+
+class Snapshot(Protocol):
+    """What a screen loads before following: the stream starts after `last_event_id`."""
+
+    heartbeat_s: float
+    last_event_id: int
+
+
+S = TypeVar("S", bound=Snapshot)
+
+
+async def snapshot_then_events(
+    load: Callable[[], Awaitable[S]], base_url: str, token: str
+) -> AsyncIterator[S | Event | LinkUp | LinkDown]:
+    """Load the screen's picture (retrying with backoff), then follow every event after it."""
+    failures = 0
+    while True:
+        try:
+            snapshot = await load()
+            break
+        except DeskAlertError as exc:
+            yield LinkDown(since=datetime.now(UTC), reason=str(exc))
+            failures += 1
+            await anyio.sleep(backoff_s(failures))
+    yield snapshot
+    follower = EventFollower(base_url, token, heartbeat_s=snapshot.heartbeat_s,
+                             last_event_id=snapshot.last_event_id)
+    async for item in follower.follow():
+        yield item

@@ -187,6 +187,10 @@ class Hub:
         self._check_visible(principal, alert)
         return alert
 
+    async def alert_history(self, principal: Principal, alert_id: UUID) -> list[Event]:
+        await self.get_alert(principal, alert_id)
+        return await self._db(self.store.events_about, str(alert_id))
+
     async def list_alerts(
         self,
         principal: Principal,

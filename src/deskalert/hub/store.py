@@ -43,6 +43,7 @@ CREATE TABLE IF NOT EXISTS events (
     data TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_subject ON events(type, subject);
+CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, id);
 CREATE TABLE IF NOT EXISTS overrides (
     site TEXT PRIMARY KEY,
     supervisor TEXT NOT NULL,
@@ -196,6 +197,16 @@ class Store:
         rows = self._db.execute(
             f"SELECT id, type, at, site, data FROM events WHERE {where} ORDER BY id LIMIT ?",
             (*params, limit),
+        ).fetchall()
+        return [
+            Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))
+            for r in rows
+        ]
+
+    def events_about(self, subject: str) -> list[Event]:
+        """Every event of one alert (or desk), oldest first: its history."""
+        rows = self._db.execute(
+            "SELECT id, type, at, site, data FROM events WHERE subject=? ORDER BY id", (subject,)
         ).fetchall()
         return [
             Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))

@@ -22,7 +22,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
 from deskalert.client.api import HubClient
-from deskalert.client.follower import EventFollower, LinkDown, LinkUp, backoff_s
+from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
@@ -229,24 +229,14 @@ class DeskApp(App[None]):
     @work(group="link", exclusive=True)
     async def follow_hub(self) -> None:
         """Load the hub's picture, then follow its events for as long as the app runs."""
-        failures = 0
-        while True:
-            try:
-                snapshot = await self._load_snapshot()
-                break
-            except DeskAlertError as exc:
-                self.post_message(LinkChanged(up=False, reason=str(exc)))
-                failures += 1
-                await asyncio.sleep(backoff_s(failures))
-        self.post_message(snapshot)
-        follower = EventFollower(self.config.hub_url, self.token,
-                                 heartbeat_s=snapshot.heartbeat_s,
-                                 last_event_id=snapshot.last_event_id)
-        async for item in follower.follow():
+        feed = snapshot_then_events(self._load_snapshot, self.config.hub_url, self.token)
+        async for item in feed:
             if isinstance(item, LinkUp):
                 self.post_message(LinkChanged(up=True))
             elif isinstance(item, LinkDown):
                 self.post_message(LinkChanged(up=False, reason=item.reason))
+            elif isinstance(item, SnapshotLoaded):
+                self.post_message(item)
             else:
                 self.post_message(HubEvent(item))
 

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Response
 
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
-from deskalert.models import Alert, AlertIn, CancelIn, ResolveIn
+from deskalert.models import Alert, AlertIn, CancelIn, Event, ResolveIn
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -46,6 +46,12 @@ async def list_alerts(
 @router.get("/{alert_id}", responses=errors(403, 404))
 async def get_alert(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> Alert:
     return await hub.get_alert(principal, alert_id)
+
+
+@router.get("/{alert_id}/events", responses=errors(403, 404))
+async def alert_history(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> list[Event]:
+    """The alert's whole history, oldest first: raised, escalated, each j'arrive, closed."""
+    return await hub.alert_history(principal, alert_id)
 
 
 @router.post("/{alert_id}/ack", responses=errors(403, 404, 409, 503))

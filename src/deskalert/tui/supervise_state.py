@@ -1,0 +1,60 @@
+"""What the supervisor pane knows: open alerts, the day's history, desks, on-call; no Textual.
+
+Alerts arrive whole (from lists and from every alert event), so applying them is idempotent; an
+older copy (by `updated_at`) never replaces a newer one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from uuid import UUID
+
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall
+
+
+@dataclass
+class PaneState:
+    me: str
+    codes: dict[str, AlertCode] = field(default_factory=dict)
+    alerts: dict[UUID, Alert] = field(default_factory=dict)  # open ones and today's closed ones
+    desks: dict[str, DeskPresence] = field(default_factory=dict)
+    oncall: dict[str, OnCall] = field(default_factory=dict)
+    new: set[UUID] = field(default_factory=set)  # not looked at yet on this pane
+    live: bool | None = None  # None: not connected yet
+    broken_since: datetime | None = None
+    broken_reason: str = ""
+
+    def apply(self, alert: Alert) -> bool:
+        """Take the hub's copy; True if it is an alert this pane had never seen."""
+        held = self.alerts.get(alert.id)
+        if held is not None and held.updated_at > alert.updated_at:
+            return False
+        self.alerts[alert.id] = alert
+        if alert.responders or alert.state.is_closed:
+            self.new.discard(alert.id)
+        return held is None
+
+    def open_alerts(self) -> list[Alert]:
+        """Most urgent first (code priority), then oldest first."""
+        return sorted((a for a in self.alerts.values() if not a.state.is_closed),
+                      key=lambda a: (a.priority, a.received_at))
+
+    def history(self, since: datetime) -> list[Alert]:
+        """The day's alerts, newest first, whatever their state."""
+        return sorted((a for a in self.alerts.values() if a.received_at >= since),
+                      key=lambda a: a.received_at, reverse=True)
+
+    def escalated_to_me(self, alert: Alert) -> bool:
+        return alert.escalated_to in (self.me, "everyone")
+
+    def offline_desks(self) -> list[DeskPresence]:
+        """Desks that were online and went silent (a desk never opened today is not flagged)."""
+        return [d for d in self.desks.values() if not d.online and d.last_seen is not None]
+
+    def person_name(self, supervisor_id: str) -> str:
+        for card in self.oncall.values():
+            for person in ([card.supervisor] if card.supervisor else []) + card.chain:
+                if person.id == supervisor_id:
+                    return person.name
+        return supervisor_id

@@ -1,0 +1,222 @@
+"""The supervisor pane against a real hub on 127.0.0.1: every key and state of issue 4."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
+from desk_helpers import (
+    free_port,
+    in_thread,
+    make_desk,
+    make_pane,
+    table_rows,
+    text_of,
+    wait_until,
+)
+from textual.widgets import Static
+
+from deskalert.tui.supervise import Details
+
+SIZE = (140, 40)
+
+
+def raise_alert(hub: RunningHub, desk: str = "g1", code: str = "renfort", **extra: Any) -> str:
+    alert = new_alert(code, **extra)
+    httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth(desk)).raise_for_status()
+    return str(alert["id"])
+
+
+def get_alert(hub: RunningHub, alert_id: str) -> dict[str, Any]:
+    with hub.client("s.c") as client:
+        return dict(client.get(f"/v1/alerts/{alert_id}").json())
+
+
+async def live_pane(pilot: Any) -> None:
+    app = pilot.app
+    await wait_until(pilot, lambda: app.state.live is True and app.state.oncall, what="live")
+
+
+async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub) -> None:
+    app = make_pane(hub.url)
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        assert table_rows(app) == [] and "Aucune alerte en cours." in text_of(app, "#detail")
+        await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        [row] = table_rows(app)
+        assert row.startswith("● NOUVELLE | Desk g1 | near g1 | Renfort | ") and "ouverte" in row
+        assert bells == [1]
+        await in_thread(lambda: raise_alert(hub, "g2", "malaise", test=True))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="second row")
+        rows = table_rows(app)
+        assert "Urgence médicale EXERCICE" in rows[0], "priority 1 first"
+        assert all(r.startswith("● NOUVELLE") for r in rows) and bells == [1, 1]
+        await pilot.press("down")
+        await wait_until(pilot, lambda: not table_rows(app)[1].startswith("● NOUVELLE"),
+                         what="looked at")
+        assert table_rows(app)[0].startswith("● NOUVELLE")
+        assert "Le secouriste vient avec la trousse." not in text_of(app, "#detail")
+        assert "L'encadrant vient au guichet." in text_of(app, "#detail")
+
+
+async def test_a_answers_jarrive_and_the_row_shows_who_and_when(hub: RunningHub) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await pilot.press("a")
+        await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="responder")
+        assert "prise en charge" in table_rows(app)[0]
+        assert not table_rows(app)[0].startswith("● NOUVELLE")
+    alert = await in_thread(lambda: get_alert(hub, alert_id))
+    assert [r["id"] for r in alert["responders"]] == ["s.a"]
+
+
+async def test_r_resolves_with_a_summary_and_h_shows_the_day(hub: RunningHub) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await pilot.press("r")
+        await pilot.press(*"calme revenu", "enter")
+        await wait_until(pilot, lambda: table_rows(app) == [], what="row leaves")
+        await pilot.press("h")
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="history")
+        assert "résolue" in table_rows(app)[0]
+        assert "Historique du jour (1)" in str(app.query_one("#alerts").border_title)
+    alert = await in_thread(lambda: get_alert(hub, alert_id))
+    assert alert["state"] == "resolved" and alert["summary"] == "calme revenu"
+
+
+async def test_x_cancels_as_a_false_alarm_and_escape_in_the_prompt_does_nothing(
+    hub: RunningHub,
+) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await pilot.press("x", "escape")
+        await pilot.pause(0.3)
+        assert (await in_thread(lambda: get_alert(hub, alert_id)))["state"] == "open"
+        await pilot.press("x", *"erreur", "enter")
+        await wait_until(pilot, lambda: table_rows(app) == [], what="row leaves")
+    alert = await in_thread(lambda: get_alert(hub, alert_id))
+    assert alert["state"] == "cancelled" and alert["false_alarm"] and alert["closed_by"] == "s.a"
+
+
+async def test_enter_opens_the_whole_history_with_times(hub: RunningHub) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        with hub.client("s.b") as sup:
+            await in_thread(lambda: sup.post(f"/v1/alerts/{alert_id}/ack").raise_for_status())
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1 and "Bob Sup" in
+                         table_rows(app)[0], what="row")
+        app.query_one("#alerts").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details), what="details")
+        body = str(app.screen.query_one("#details", Static).content)
+        assert "alerte levée par Desk g1" in body and "j'arrive : Bob Sup" in body
+        await pilot.press("escape")
+        assert not isinstance(app.screen, Details)
+
+
+async def test_o_takes_the_on_call_shift_until_a_time(hub: RunningHub) -> None:
+    app = make_pane(hub.url, "s.b")
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await pilot.press("o", *"25h", "enter")
+        assert "HH:MM" in str(app.screen.query_one("#error").render())
+        await pilot.press(*["backspace"] * 3, *"23:59", "enter")
+        await wait_until(pilot, lambda: "Accueil RDC : Bob Sup" in text_of(app, "#oncall"),
+                         what="on call")
+        assert "remplacement jusqu'à 23:59" in text_of(app, "#oncall")
+    with hub.client("g1") as desk:
+        [card] = (await in_thread(lambda: desk.get("/v1/oncall"))).json()
+    assert card["supervisor"]["id"] == "s.b" and card["source"] == "override"
+
+
+async def test_an_escalated_alert_stands_out_and_rings_for_the_next_supervisor(
+    hub_factory: Callable[..., RunningHub],
+) -> None:
+    hub = hub_factory(ack_timeout_s=0.5)
+    app = make_pane(hub.url, "s.b")
+    bells: list[int] = []
+    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await wait_until(pilot, lambda: "niv. 1 → Bob Sup" in table_rows(app)[0], what="escalated")
+        assert len(bells) >= 2, "raised, then escalated to me"
+        await pilot.press("a")
+        await wait_until(pilot, lambda: table_rows(app)[0].startswith("⇧ 1"), what="escalated mark")
+
+
+async def test_a_desk_that_goes_offline_is_flagged(hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(heartbeat_s=0.3)
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        assert "Desk g1  jamais connecté" in text_of(app, "#presence")
+        assert not app.query_one("#offline-flag").display
+        with hub.client("g1") as desk:
+            await in_thread(lambda: desk.post("/v1/heartbeat").raise_for_status())
+        await wait_until(pilot, lambda: "Desk g1  en ligne" in text_of(app, "#presence"),
+                         what="online")
+        await wait_until(pilot, lambda: app.query_one("#offline-flag").display, what="offline")
+        assert "Desk g1  HORS LIGNE depuis" in text_of(app, "#presence")
+        assert "1 poste(s) hors ligne" in text_of(app, "#offline-flag")
+
+
+async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -> None:
+    port = free_port()
+    config = make_config()
+    hub = start_threaded_hub(config, tmp_path / "hub", port)
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await in_thread(hub.stop)
+        await wait_until(pilot, lambda: app.state.live is False, what="broken")
+        assert "flux interrompu depuis" in text_of(app, "#stream")
+        assert "PAS EN DIRECT" in str(app.query_one("#alerts").border_title)
+        assert len(table_rows(app)) == 1, "the last known list stays"
+        hub = await in_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
+        try:
+            await in_thread(lambda: raise_alert(hub, "g2"))
+            await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="caught up")
+            await wait_until(pilot, lambda: app.state.live is True, what="live again")
+            assert "Alertes en cours (2)" in str(app.query_one("#alerts").border_title)
+        finally:
+            await in_thread(hub.stop)
+
+
+async def test_two_panes_and_a_desk_see_the_same_answer(hub: RunningHub, tmp_path: Path) -> None:
+    desk = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    pane1, pane2 = make_pane(hub.url, "s.a"), make_pane(hub.url, "s.b")
+    async with desk.run_test(size=SIZE) as on_desk, pane1.run_test(size=SIZE) as on_pane1, \
+            pane2.run_test(size=SIZE) as on_pane2:
+        await wait_until(on_desk, lambda: desk.state.link_up is True, what="desk link")
+        await live_pane(on_pane1)
+        await live_pane(on_pane2)
+        await on_desk.press("f2")
+        await wait_until(on_pane1, lambda: len(table_rows(pane1)) == 1, what="pane 1 row")
+        pane1.query_one("#alerts").focus()
+        await on_pane1.press("a")
+        took = await wait_until(on_pane2, lambda: bool(table_rows(pane2)) and
+                                "Ana Sup" in table_rows(pane2)[0], timeout=5, what="pane 2")
+        await wait_until(on_desk, lambda: "pris en charge : Ana Sup" in text_of(desk, "#corner"),
+                         timeout=2, what="desk corner")
+    assert took < 1.0, f"pane 2 saw it after {took:.2f} s"
