@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from textual.widgets import Static
+
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import (
     free_port,
@@ -17,8 +19,6 @@ from desk_helpers import (
     text_of,
     wait_until,
 )
-from textual.widgets import Static
-
 from deskalert.tui.supervise import Details
 
 SIZE = (140, 40)
@@ -50,12 +50,12 @@ async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub)
         await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
         [row] = table_rows(app)
-        assert row.startswith("● NOUVELLE | Desk g1 | near g1 | Renfort | ") and "ouverte" in row
+        assert row.startswith("● NOUVELLE | Desk g1\nnear g1 | Renfort | ") and "ouverte" in row
         assert bells == [1]
         await in_thread(lambda: raise_alert(hub, "g2", "malaise", test=True))
         await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="second row")
         rows = table_rows(app)
-        assert "Urgence médicale EXERCICE" in rows[0], "priority 1 first"
+        assert "Urgence médicale\nEXERCICE" in rows[0], "priority 1 first"
         assert all(r.startswith("● NOUVELLE") for r in rows) and bells == [1, 1]
         await pilot.press("down")
         await wait_until(pilot, lambda: not table_rows(app)[1].startswith("● NOUVELLE"),

@@ -13,9 +13,10 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.pilot import Pilot
+
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import FakeClock, free_port, make_pane, table_rows, wait_until
-from textual.pilot import Pilot
 
 SIZE = (130, 34)
 Snap = Callable[..., bool]

@@ -76,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--data-dir", type=Path, default=user_data_dir() / "demo",
                       help="demo hub database and desk journals (default: %(default)s)")
     demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
+    demo.add_argument("--supervisor", metavar="ID",
+                      help="open the supervisor pane of ID (e.g. m.durand) instead of a desk")
     demo.add_argument("--join", action="store_true",
                       help="do not start a hub: open the desk on the demo hub already running")
     demo.add_argument("--hub-only", action="store_true", help="run the demo hub alone, no screen")
@@ -171,6 +173,9 @@ def _run_demo(args: argparse.Namespace) -> int:
 
     with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as path:
         config = load_hub_config(path)
+    if args.supervisor and args.supervisor not in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--supervisor: {args.supervisor!r} is not a supervisor of the demo roster"
+                          f" ({', '.join(s.id for s in config.supervisors)})")
     if args.desk not in {d.id for d in config.desks}:
         raise ConfigError(f"--desk: {args.desk!r} is not a desk of the demo roster"
                           f" ({', '.join(d.id for d in config.desks)})")
@@ -180,7 +185,7 @@ def _run_demo(args: argparse.Namespace) -> int:
                       args.data_dir, None, None, "info")
     url = f"http://127.0.0.1:{args.port}"
     if args.join:
-        return _demo_desk(url, args.desk, args.data_dir, args.language)
+        return _demo_screen(url, args)
     import logging
     import threading
 
@@ -194,28 +199,37 @@ def _run_demo(args: argparse.Namespace) -> int:
     thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
     thread.start()
     try:
-        _demo_desk(url, args.desk, args.data_dir, args.language)
+        _demo_screen(url, args)
     finally:
         hub.stop()
         thread.join(timeout=5)
     print(
         f"deskalert demo: hub stopped (log: {log}).\n"
-        f"  While it runs, a second terminal can open another desk:"
-        f" deskalert demo --join --desk guichet-2\n"
+        f"  While it runs, a second terminal can open another desk or a supervisor pane:\n"
+        f"    deskalert demo --join --desk guichet-2\n"
+        f"    deskalert demo --join --supervisor m.durand\n"
         f"  or talk to it with curl (tokens 'demo-<id>'):\n"
         f"    curl -N -H 'Authorization: Bearer demo-m.durand' {url}/v1/events"
     )
     return 0
 
 
-def _demo_desk(url: str, desk: str, data_dir: Path, language: str) -> int:
+def _demo_screen(url: str, args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
     from deskalert.client.settings import ClientConfig
     from deskalert.journal.store import Journal
     from deskalert.tui.desk import DeskApp
 
+    if args.supervisor:
+        from deskalert.tui.supervise import SupervisorApp
+
+        pane = ClientConfig.model_validate({"language": args.language, "hub": {"url": url},
+                                            "supervisor": {"id": args.supervisor}})
+        SupervisorApp(pane, f"demo-{args.supervisor}").run()
+        return 0
+    desk, data_dir = args.desk, args.data_dir
     config = ClientConfig.model_validate(
-        {"language": language, "hub": {"url": url}, "desk": {"id": desk}}
+        {"language": args.language, "hub": {"url": url}, "desk": {"id": desk}}
     )
     quiet_retries()
     journal = Journal(data_dir / f"journal-{desk}.sqlite3")

@@ -120,8 +120,7 @@ class Details(ModalScreen[None]):
             yield Static(self.body, id="details")
 
 
-COLUMNS = (("desk", 18), ("location", 20), ("code", 22), ("elapsed", 6), ("state", 15),
-           ("responders", None), ("level", None))
+COLUMNS = (("desk", 26), ("code", 24), ("elapsed", 6), ("state", 26), ("responders", None))
 PANE_KEYS = {"respond": "a", "resolve": "r", "cancel": "x", "oncall": "o", "history": "h"}
 PANE_ACTIONS = {"respond": "respond", "resolve": "resolve", "cancel": "cancel_alert",
                 "oncall": "oncall", "history": "history"}
@@ -449,7 +448,7 @@ class SupervisorApp(App[None]):
                 else self.state.open_alerts())
         table.clear()
         for alert in rows:
-            table.add_row(*self._row(alert), key=str(alert.id))
+            table.add_row(*self._row(alert), key=str(alert.id), height=2)
         if self.selected is not None and str(self.selected) in {str(a.id) for a in rows}:
             table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
         elif rows and self.selected is not None:
@@ -467,21 +466,24 @@ class SupervisorApp(App[None]):
             mark = Text(f"⇧ {alert.escalation_level}", style="bold black on yellow")
         else:
             mark = Text("")
+        desk = Text(alert.desk_label, style="bold")
+        desk.append(f"\n{alert.location}", style="dim")
         code = Text(alert.code_label)
         if alert.test:
-            code.append(f" {t('drill.word', lang)}", style="bold magenta")
+            code.append(f"\n{t('drill.word', lang)}", style="bold magenta")
         end = alert.closed_at or now
         seconds = max(0, int((end - alert.received_at).total_seconds()))
-        responders = ", ".join(f"{r.name} {clock_time(r.at)}" for r in alert.responders)
-        level = (t("level.none", lang) if alert.escalation_level == 0 else
-                 t("level.to", lang, level=alert.escalation_level,
-                   who=self._who(alert.escalated_to or "")))
-        return [mark, Text(alert.desk_label, style="bold"), Text(alert.location), code,
-                Text(f"{seconds // 60}:{seconds % 60:02d}"), Text(t(f"state.{alert.state}", lang)),
-                Text(responders or "—"), Text(level)]
+        state = Text(t(f"state.{alert.state}", lang))
+        state.append("\n" + (t("level.none", lang) if alert.escalation_level == 0 else
+                             t("level.to", lang, level=alert.escalation_level,
+                               who=self._who(alert.escalated_to or ""))),
+                     style="bold yellow" if alert.escalation_level else "dim")
+        responders = "\n".join(f"{r.name} {clock_time(r.at)}" for r in alert.responders)
+        return [mark, desk, code, Text(f"{seconds // 60}:{seconds % 60:02d}"), state,
+                Text(responders or "—")]
 
     def _who(self, supervisor_id: str) -> str:
-        return t("everyone", self.lang) if supervisor_id == "everyone" else \
+        return t("everyone.short", self.lang) if supervisor_id == "everyone" else \
             self.state.person_name(supervisor_id)
 
     def _summary(self, alert: Alert) -> Text:
