@@ -168,9 +168,9 @@ def test_expired_override_no_longer_applies() -> None:
 def test_listening_socket_is_tcp_so_responses_are_not_delayed_40_ms() -> None:
     # Regression: a socket made with proto=0 made asyncio skip TCP_NODELAY, and every answer
     # waited ~40 ms for a delayed ACK (measured: POST /v1/alerts p50 48 ms, then 2.7 ms).
-    from deskalert.hub.server import _bind
+    from deskalert.hub.server import bind_socket
 
-    sock = _bind("127.0.0.1", 0)
+    sock = bind_socket("127.0.0.1", 0)
     try:
         assert sock.proto == socket.IPPROTO_TCP
     finally:

@@ -120,6 +120,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     supervise.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
                            " then the user config directory)")
+    supervise.add_argument("--web", action="store_true",
+                           help="serve the pane to a browser (textual-serve) instead of this terminal")
+    supervise.add_argument("--host", default="127.0.0.1",
+                           help="with --web: address to listen on (default: %(default)s)")
+    supervise.add_argument("--port", type=int, default=8480,
+                           help="with --web: port (default: %(default)s)")
     supervise.set_defaults(handler=_supervise)
 
     login = commands.add_parser(
@@ -389,9 +395,33 @@ def _supervise(args: argparse.Namespace) -> int:
         token = find_token(config.supervisor.id)
     except TokenMissing as exc:
         raise ConfigError(str(exc)) from None
+    if args.web:
+        return _serve_pane(find_config_path(args.config), token, args.host, args.port)
     from deskalert.tui.supervise import SupervisorApp
 
     SupervisorApp(config, token).run()
+    return 0
+
+
+def _serve_pane(config_path: Path, token: str, host: str, port: int) -> int:
+    """The same pane in a browser: textual-serve runs `deskalert supervise` per page opened.
+
+    Anyone who can open this address acts as this supervisor: keep the default 127.0.0.1 unless
+    a reverse proxy with its own login stands in front.
+    """
+    import os
+    import shlex
+
+    from textual_serve.server import Server
+
+    from deskalert.hub.server import bind_socket
+
+    bind_socket(host, port).close()  # a busy port is one clear line, not aiohttp's traceback
+    os.environ["DESKALERT_TOKEN"] = token  # inherited by each pane process, never on its command line
+    command = shlex.join([sys.executable, "-m", "deskalert", "supervise", "--config",
+                          str(config_path.resolve())])
+    print(f"deskalert supervise --web: http://{host}:{port}", flush=True)
+    Server(command, host=host, port=port, title="deskalert").serve()
     return 0
 
 

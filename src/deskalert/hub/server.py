@@ -57,7 +57,7 @@ def build_server(
         store = Store(db_path)
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{db_path}: cannot open the hub database: {exc}") from None
-    sock = _bind(host, port)
+    sock = bind_socket(host, port)
     uv_config = uvicorn.Config(
         create_app(config, store),
         log_config=None,
@@ -73,7 +73,7 @@ def build_server(
     return HubServer(uvicorn.Server(uv_config), sock, url, db_path)
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind_socket(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
             host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
