@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError
-from deskalert.hub.routes import alerts, events, health, oncall, presence
+from deskalert.hub.routes import alerts, events, health, notes, oncall, presence
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Store
@@ -51,7 +51,7 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
         title="deskalert hub", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.hub = hub
-    for module in (alerts, events, presence, oncall, health):
+    for module in (alerts, notes, events, presence, oncall, health):
         app.include_router(module.router)
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)

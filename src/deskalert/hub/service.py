@@ -35,6 +35,8 @@ from deskalert.models import (
     Event,
     EventType,
     Health,
+    Note,
+    NoteIn,
     OnCall,
     PrincipalKind,
     Responder,
@@ -43,6 +45,7 @@ from deskalert.models import (
 log = logging.getLogger("deskalert.hub")
 T = TypeVar("T")
 REPLAY_PAGE = 500
+PURGE_EVERY = timedelta(hours=1)
 EVERYONE = "everyone"
 
 
@@ -78,6 +81,7 @@ class Hub:
         self._ticker: asyncio.Task[None] | None = None
         self._store_error: str | None = None
         hub = config.hub
+        self._next_purge: datetime | None = None
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
 
     # -- life ---------------------------------------------------------------------------
@@ -190,6 +194,34 @@ class Hub:
     async def alert_history(self, principal: Principal, alert_id: UUID) -> list[Event]:
         await self.get_alert(principal, alert_id)
         return await self._db(self.store.events_about, str(alert_id))
+
+    async def share_note(self, principal: Principal, alert_id: UUID, body: NoteIn) -> tuple[Note, bool]:
+        """The raising desk or a supervisor shares a finished incident note for the debrief."""
+        alert = await self.get_alert(principal, alert_id)
+        if not principal.is_supervisor and alert.desk != principal.id:
+            raise Forbidden("only the desk that raised the alert or a supervisor writes its note")
+        note = Note(**body.model_dump(), alert_id=alert.id, author=principal.id,
+                    author_kind=principal.kind, desk=alert.desk, site=alert.site,
+                    shared_at=utcnow())
+        return note, await self._db(self.store.save_note, note)
+
+    async def notes(self, principal: Principal, *, alert_id: UUID | None = None,
+                    since: datetime | None = None, until: datetime | None = None) -> list[Note]:
+        """Supervisors read every note of their sites; a desk reads only the notes it wrote."""
+        if alert_id is not None:
+            await self.get_alert(principal, alert_id)
+        author = None if principal.is_supervisor else principal.id
+        sites = self.visible_sites(principal, None)
+        return await self._db(partial(self.store.list_notes, alert_id=alert_id, author=author,
+                                      sites=sites, since=since, until=until))
+
+    async def purge_expired(self, now: datetime) -> None:
+        """Personal data is kept no longer than `retention_days`."""
+        before = now - timedelta(days=self.config.hub.retention_days)
+        alerts, notes, events = await self._db(self.store.purge, before)
+        if alerts or notes or events:
+            log.info("retention: purged %d alerts, %d notes, %d events older than %s",
+                     alerts, notes, events, before.date())
 
     async def list_alerts(
         self,
@@ -443,6 +475,9 @@ class Hub:
                 await self._mark_silent_offline(now)
                 await self._escalate_due(now)
                 await self._refresh_oncall(now)
+                if self._next_purge is None or now >= self._next_purge:
+                    self._next_purge = now + PURGE_EVERY
+                    await self.purge_expired(now)
             except StoreUnavailable:
                 pass  # already logged; the next tick tries again
             except Exception:

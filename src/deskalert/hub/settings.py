@@ -42,6 +42,10 @@ class HubSection(_Section):
     ack_timeout_s: float = Field(default=30, gt=0, le=3600)
     cancel_window_s: float = Field(default=10, ge=0, le=3600)
     heartbeat_s: float = Field(default=5, gt=0, le=300)
+    retention_days: int = Field(
+        default=365, ge=1, le=3650,
+        description="alerts, notes and events older than this are purged (personal data)",
+    )
     timezone: str | None = Field(
         default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
     )

@@ -21,7 +21,7 @@ from typing import Any
 from uuid import UUID
 
 from deskalert.errors import StoreUnavailable
-from deskalert.models import Alert, AlertState, Event, EventType
+from deskalert.models import Alert, AlertState, Event, EventType, Note
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -44,6 +44,15 @@ CREATE TABLE IF NOT EXISTS events (
 );
 CREATE INDEX IF NOT EXISTS events_subject ON events(type, subject);
 CREATE INDEX IF NOT EXISTS events_by_subject ON events(subject, id);
+CREATE TABLE IF NOT EXISTS notes (
+    alert_id TEXT NOT NULL,
+    author TEXT NOT NULL,
+    desk TEXT NOT NULL,
+    site TEXT NOT NULL,
+    shared_at TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (alert_id, author)
+);
 CREATE TABLE IF NOT EXISTS overrides (
     site TEXT PRIMARY KEY,
     supervisor TEXT NOT NULL,
@@ -212,6 +221,61 @@ class Store:
             Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))
             for r in rows
         ]
+
+    def save_note(self, note: Note) -> bool:
+        """Insert or replace the author's note on an alert; True if it is new."""
+        with self._transaction() as db:
+            existed = db.execute(
+                "SELECT 1 FROM notes WHERE alert_id=? AND author=?",
+                (str(note.alert_id), note.author),
+            ).fetchone()
+            db.execute(
+                "INSERT OR REPLACE INTO notes (alert_id, author, desk, site, shared_at, body)"
+                " VALUES (?,?,?,?,?,?)",
+                (str(note.alert_id), note.author, note.desk, note.site,
+                 note.shared_at.isoformat(), note.model_dump_json()),
+            )
+            return existed is None
+
+    def list_notes(self, *, alert_id: UUID | None = None, author: str | None = None,
+                   sites: set[str] | None = None, since: datetime | None = None,
+                   until: datetime | None = None) -> list[Note]:
+        clauses: list[str] = ["1=1"]
+        params: list[object] = []
+        for column, value in (("alert_id", str(alert_id) if alert_id else None),
+                              ("author", author)):
+            if value is not None:
+                clauses.append(f"{column}=?")
+                params.append(value)
+        if sites is not None:
+            clauses.append(f"site IN ({','.join('?' * len(sites))})")
+            params.extend(sorted(sites))
+        if since is not None:
+            clauses.append("shared_at>=?")
+            params.append(since.isoformat())
+        if until is not None:
+            clauses.append("shared_at<?")
+            params.append(until.isoformat())
+        rows = self._db.execute(
+            f"SELECT body FROM notes WHERE {' AND '.join(clauses)} ORDER BY shared_at", params
+        ).fetchall()
+        return [Note.model_validate_json(row[0]) for row in rows]
+
+    def purge(self, before: datetime) -> tuple[int, int, int]:
+        """Delete closed alerts received before `before`, their notes, and older events."""
+        cutoff = before.isoformat()
+        with self._transaction() as db:
+            old = [row[0] for row in db.execute(
+                "SELECT id FROM alerts WHERE received_at<? AND state NOT IN (?,?)",
+                (cutoff, *OPEN_STATES),
+            ).fetchall()]
+            notes = 0
+            for alert_id in old:
+                notes += db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,)).rowcount
+                db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
+            events = db.execute("DELETE FROM events WHERE at<? AND id<(SELECT MAX(id) FROM events)",
+                                (cutoff,)).rowcount
+            return len(old), notes, events
 
     def last_event_id(self) -> int:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
