@@ -8,7 +8,6 @@ from typing import Any
 from uuid import UUID
 
 from conftest import RunningHub, make_config, new_alert, start_threaded_hub
-
 from deskalert.hub.store import Store
 from deskalert.models import Note
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 import pytest
+
 from conftest import RunningHub, auth, new_alert
 from desk_helpers import free_port
 

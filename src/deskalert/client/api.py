@@ -26,6 +26,8 @@ from deskalert.models import (
     Event,
     Health,
     HeartbeatOut,
+    Note,
+    NoteIn,
     OnCall,
 )
 
@@ -102,6 +104,17 @@ class HubClient:
         body = {"site": site, "until": until.isoformat()}
         response = await self._request("POST", "/v1/oncall/override", json=body)
         return OnCall.model_validate_json(response.content)
+
+    async def share_note(self, alert_id: UUID, note: NoteIn) -> Note:
+        response = await self._request("POST", f"/v1/alerts/{alert_id}/notes",
+                                       json=note.model_dump(mode="json"))
+        return Note.model_validate_json(response.content)
+
+    async def notes(self, *, since: datetime | None = None,
+                    until: datetime | None = None) -> list[Note]:
+        params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
+        response = await self._request("GET", "/v1/notes", params=params)
+        return [Note.model_validate(n) for n in response.json()]
 
     async def codes(self) -> list[AlertCode]:
         return [AlertCode.model_validate(c) for c in (await self._request("GET", "/v1/codes")).json()]

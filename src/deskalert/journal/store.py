@@ -32,6 +32,20 @@ CREATE TABLE IF NOT EXISTS outbox (
     transmitted_at TEXT,
     hub_alert TEXT
 );
+CREATE TABLE IF NOT EXISTS incidents (
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    alert TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS notes (
+    alert_id TEXT PRIMARY KEY,
+    fields TEXT NOT NULL,
+    saved_at TEXT NOT NULL,
+    finished INTEGER NOT NULL DEFAULT 0,
+    shared_at TEXT,
+    postponed INTEGER NOT NULL DEFAULT 0
+);
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
@@ -133,6 +147,82 @@ class Journal:
         row = self._db.execute("SELECT hub_alert FROM outbox WHERE id=?", (str(alert_id),)).fetchone()
         return json.loads(row[0]) if row and row[0] else None
 
+    # -- incidents: the desk's own alerts, as the hub last described them -------------------
+
+    def record_alert(self, alert: dict[str, Any]) -> None:
+        """Keep the newest copy of one of this desk's alerts (its timeline for the journal)."""
+        self._db.execute(
+            "INSERT INTO incidents (id, received_at, updated_at, alert) VALUES (?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at, alert=excluded.alert"
+            " WHERE excluded.updated_at >= incidents.updated_at",
+            (alert["id"], alert["received_at"], alert["updated_at"], json.dumps(alert)),
+        )
+
+    def incidents(self) -> list[dict[str, Any]]:
+        """Every alert of this desk the hub stored, newest first (also those sent by `send`)."""
+        rows = self._db.execute(
+            "SELECT alert FROM incidents UNION ALL SELECT hub_alert FROM outbox"
+            " WHERE hub_alert IS NOT NULL AND id NOT IN (SELECT id FROM incidents)"
+        ).fetchall()
+        alerts = [json.loads(row[0]) for row in rows]
+        return sorted(alerts, key=lambda a: a["received_at"], reverse=True)
+
+    # -- incident notes: drafts saved as they are typed ------------------------------------
+
+    def save_draft(self, alert_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        """Every keystroke lands here, committed: a crash or a power cut loses nothing."""
+        self._db.execute(
+            "INSERT INTO notes (alert_id, fields, saved_at) VALUES (?,?,?)"
+            " ON CONFLICT(alert_id) DO UPDATE SET fields=excluded.fields, saved_at=excluded.saved_at",
+            (str(alert_id), json.dumps(fields), datetime.now(UTC).isoformat()),
+        )
+
+    def draft(self, alert_id: uuid.UUID) -> NoteRecord | None:
+        row = self._db.execute(
+            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed FROM notes"
+            " WHERE alert_id=?", (str(alert_id),)
+        ).fetchone()
+        return _note(row) if row else None
+
+    def notes(self) -> list[NoteRecord]:
+        rows = self._db.execute(
+            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed FROM notes"
+        ).fetchall()
+        return [_note(row) for row in rows]
+
+    def finish_note(self, alert_id: uuid.UUID, fields: dict[str, Any]) -> None:
+        self.save_draft(alert_id, fields)
+        self._db.execute("UPDATE notes SET finished=1, postponed=0 WHERE alert_id=?",
+                         (str(alert_id),))
+
+    def postpone_note(self, alert_id: uuid.UUID) -> None:
+        """Later, not never: the note stays offered in the journal."""
+        self._db.execute(
+            "INSERT INTO notes (alert_id, fields, saved_at, postponed) VALUES (?,?,?,1)"
+            " ON CONFLICT(alert_id) DO UPDATE SET postponed=1",
+            (str(alert_id), "{}", datetime.now(UTC).isoformat()),
+        )
+
+    def mark_shared(self, alert_id: uuid.UUID) -> None:
+        self._db.execute("UPDATE notes SET shared_at=? WHERE alert_id=?",
+                         (datetime.now(UTC).isoformat(), str(alert_id)))
+
+    def purge(self, before: datetime) -> int:
+        """Forget incidents (and their notes and outbox rows) received before `before`."""
+        cutoff = before.astimezone(UTC).isoformat()
+        old = [row[0] for row in self._db.execute(
+            "SELECT id FROM incidents WHERE received_at<? UNION SELECT id FROM outbox"
+            " WHERE created_at<? AND status!=?", (cutoff, cutoff, Delivery.QUEUED.value)
+        ).fetchall()]
+        self._db.execute("BEGIN IMMEDIATE")
+        for alert_id in old:  # a still-queued alert is never forgotten: it must go out
+            self._db.execute("DELETE FROM incidents WHERE id=?", (alert_id,))
+            self._db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,))
+            self._db.execute("DELETE FROM outbox WHERE id=? AND status!=?",
+                             (alert_id, Delivery.QUEUED.value))
+        self._db.execute("COMMIT")
+        return len(old)
+
     def save(self, key: str, value: Any, *, at: datetime | None = None) -> None:
         """Cache what the desk must show even when the hub is down (the on-call card)."""
         self._db.execute(
@@ -143,6 +233,24 @@ class Journal:
     def load(self, key: str) -> tuple[Any, datetime] | None:
         row = self._db.execute("SELECT value, saved_at FROM cache WHERE key=?", (key,)).fetchone()
         return (json.loads(row[0]), datetime.fromisoformat(row[1])) if row else None
+
+
+@dataclass(frozen=True)
+class NoteRecord:
+    alert_id: uuid.UUID
+    fields: dict[str, Any]
+    saved_at: datetime
+    finished: bool
+    shared_at: datetime | None
+    postponed: bool
+
+
+def _note(row: tuple[Any, ...]) -> NoteRecord:
+    return NoteRecord(
+        alert_id=uuid.UUID(row[0]), fields=json.loads(row[1]),
+        saved_at=datetime.fromisoformat(row[2]), finished=bool(row[3]),
+        shared_at=datetime.fromisoformat(row[4]) if row[4] else None, postponed=bool(row[5]),
+    )
 
 
 def _entry(row: tuple[Any, ...]) -> OutboxEntry:

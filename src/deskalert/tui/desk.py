@@ -28,7 +28,7 @@ from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
-from deskalert.models import Alert, AlertCode, DeskPresence, EventType, OnCall
+from deskalert.models import Alert, AlertCode, DeskPresence, EventType, NoteIn, OnCall
 from deskalert.tui import views
 from deskalert.tui.messages import (
     ActionDone,
@@ -38,6 +38,7 @@ from deskalert.tui.messages import (
     LinkChanged,
     SnapshotLoaded,
 )
+from deskalert.tui.note_form import NoteForm
 from deskalert.tui.state import NOT_TRANSMITTED_AFTER, DeskState, OwnAlert, Step
 
 # Some terminals and tmux setups eat F-keys: each F-key of a code also gets a ctrl alternative.
@@ -46,7 +47,7 @@ CTRL_ALTERNATIVES = {
     "f6": "ctrl+g", "f7": "ctrl+l", "f11": "ctrl+n", "f12": "ctrl+k",
 }
 DEFAULT_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
-                "dismiss": "escape"}
+                "dismiss": "escape", "note": "n", "later": "p"}
 DRILL_ARMED_S = 15.0
 
 Clock = Callable[[], datetime]
@@ -75,6 +76,7 @@ class DeskApp(App[None]):
         self.drill_armed = False
         self.now = clock
         self.title = t("desk.title", self.lang)
+        self._recorded: dict[UUID, datetime] = {}
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -87,6 +89,7 @@ class DeskApp(App[None]):
         yield Static(id="link-advice")
         yield Static(id="warning")
         yield Static(id="drill")
+        yield Static(id="note-offer")
         with VerticalScroll(id="body"):
             yield Static(id="oncall")
             yield Static(id="status")
@@ -133,29 +136,31 @@ class DeskApp(App[None]):
         Textual binds keys per class (`BINDINGS`); the repertoire comes from the hub at run time,
         so this edits the app's own `BindingsMap`, as `App.bind` does, adding ids and priority.
         """
-        fixed = [
-            ("respond", "respond", t("binding.respond", self.lang), True),
-            ("cancel", "cancel_own", t("binding.cancel", self.lang), True),
-            ("drill", "drill", t("binding.drill", self.lang), True),
-            ("dismiss", "dismiss", "", False),
+        fixed = [  # the last field: priority (works from any screen, even over a text field)
+            ("respond", "respond", t("binding.respond", self.lang), True, True),
+            ("cancel", "cancel_own", t("binding.cancel", self.lang), True, True),
+            ("drill", "drill", t("binding.drill", self.lang), True, True),
+            ("dismiss", "dismiss", "", False, False),
+            ("note", "open_note", t("binding.note", self.lang), True, False),
+            ("later", "note_later", "", False, False),
         ]
-        wanted = [(self.action_keys(name), action, label, show, f"desk.{name}")
-                  for name, action, label, show in fixed]
-        wanted += [(keys, f"send('{code.code}')", code.label, False, f"code.{code.code}")
+        wanted = [(self.action_keys(name), action, label, show, f"desk.{name}", priority)
+                  for name, action, label, show, priority in fixed]
+        wanted += [(keys, f"send('{code.code}')", code.label, False, f"code.{code.code}", True)
                    for code, keys in self.code_keys()]
         table = self._bindings.key_to_bindings
         for key in list(table):
             table[key] = [b for b in table[key] if not (b.id or "").startswith(("desk.", "code."))]
             if not table[key]:
                 del table[key]
-        for keys, action, label, show, binding_id in wanted:
+        for keys, action, label, show, binding_id, priority in wanted:
             for key in keys.split(","):
                 if key in table:
                     self.notify(f"{key}: {binding_id} / {table[key][0].id or table[key][0].action}",
                                 severity="warning")
                     continue
-                table[key] = [Binding(key, action, label, show=show, priority=True, id=binding_id,
-                                      key_display=views.key_label(key))]
+                table[key] = [Binding(key, action, label, show=show, priority=priority,
+                                      id=binding_id, key_display=views.key_label(key))]
         self.refresh_bindings()
         unknown = set(self.config.keys) - {c.code for c in self.state.codes} - set(DEFAULT_KEYS)
         if unknown and self.state.codes_known:
@@ -219,6 +224,49 @@ class DeskApp(App[None]):
     def _disarm_drill(self) -> None:
         self.drill_armed = False
         self.refresh_view()
+
+    def action_open_note(self, alert_id: UUID | None = None) -> None:
+        """The incident note of the latest resolved alert still waiting for one (or `alert_id`)."""
+        pending = self.notes_waiting()
+        alert = (self.state.own[alert_id].alert if alert_id in self.state.own
+                 else pending[0] if pending else None)
+        if alert is not None:
+            self.push_screen(NoteForm(alert, self.journal, self.lang))
+
+    def action_note_later(self) -> None:
+        for alert in self.notes_waiting():
+            self.journal.postpone_note(alert.id)
+        self.refresh_view()
+
+    def notes_waiting(self) -> list[Alert]:
+        """Own real alerts resolved, whose note is neither finished nor put off, newest first."""
+        records = {n.alert_id: n for n in self.journal.notes()}
+        waiting = [
+            o.alert for o in self.state.own.values()
+            if o.alert is not None and o.step is Step.RESOLVED and not o.test
+            and not (o.alert.id in records and (records[o.alert.id].finished
+                                                or records[o.alert.id].postponed))
+        ]
+        return sorted(waiting, key=lambda a: a.received_at, reverse=True)
+
+    @on(NoteForm.Finished)
+    def _note_finished(self, message: NoteForm.Finished) -> None:
+        if message.share:
+            self.share_note(message.alert_id, message.note)
+        else:
+            self.notify(t("form.finished", self.lang))
+        self.refresh_view()
+
+    @work(group="notes")
+    async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
+        try:
+            await self.client.share_note(alert_id, note)
+        except DeskAlertError as exc:
+            self.notify(t("form.share_failed", self.lang, reason=str(exc)), severity="error",
+                        timeout=15)
+            return
+        self.journal.mark_shared(alert_id)
+        self.notify(t("form.shared", self.lang))
 
     def action_dismiss(self) -> None:
         if self.state.dismiss_refusals():
@@ -360,8 +408,11 @@ class DeskApp(App[None]):
         self.refresh_view()
 
     def _after_change(self) -> None:
-        """An alert withdrawn while its send was in flight reached the hub: cancel it there."""
+        """Journal each own alert's newest copy; cancel on the hub one withdrawn in flight."""
         for own in self.state.own.values():
+            if own.alert is not None and self._recorded.get(own.id) != own.alert.updated_at:
+                self.journal.record_alert(own.alert.model_dump(mode="json"))
+                self._recorded[own.id] = own.alert.updated_at
             if own.cancel_requested and not own.cancel_sent and own.alert is not None \
                     and not own.alert.state.is_closed:
                 own.cancel_sent = True
@@ -403,6 +454,11 @@ class DeskApp(App[None]):
         drill_text = (t("drill.session", lang) if self.drill_session else
                       t("drill.banner", lang, key=views.key_label(self.action_keys("drill"))))
         self._show("#drill", drill_text, visible=self.drill_session or self.drill_armed)
+        waiting = self.notes_waiting()
+        self._show("#note-offer", t("note.offer", lang, label=waiting[0].code_label,
+                                    time=views.clock_time(waiting[0].received_at)[:5],
+                                    key=self.action_keys("note"), later=self.action_keys("later"))
+                   if waiting else "", visible=bool(waiting))
         self._show("#oncall", views.oncall_card(state, lang, live=state.link_up is True))
         code = state.code(own.code) if own else None
         discreet = code.discreet if code else True

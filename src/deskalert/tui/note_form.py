@@ -1,0 +1,231 @@
+"""The incident note ("fiche incident"): keyboard only, saved to the journal at every keystroke.
+
+The draft is the widgets' raw values (a time typed half-way stays as typed), so reopening an
+alert reopens exactly what was on screen. Finishing validates, converts to `NoteIn` and, when
+asked, shares it with the hub.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, time
+from typing import Any, ClassVar
+from uuid import UUID
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    Checkbox,
+    Footer,
+    Input,
+    Label,
+    Select,
+    SelectionList,
+    Static,
+    TextArea,
+)
+
+from deskalert.i18n import Language, t
+from deskalert.journal.store import Journal
+from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
+
+FILE_NUMBER = re.compile(r"\d[\d ]{6,}\d")  # 8+ digits, spaces allowed: a file or social number
+TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+
+
+class NoteForm(Screen[None]):
+    """The form for one alert; `NoteForm.Finished` tells the app to share it if asked."""
+
+    DEFAULT_CSS = """
+    NoteForm VerticalScroll { padding: 0 2; }
+    NoteForm #privacy { background: $warning 30%; padding: 0 1; margin: 1 0; text-style: bold; }
+    NoteForm Label.field { margin: 1 0 0 0; text-style: bold; }
+    NoteForm Label.error { color: $error; }
+    NoteForm #what { height: 6; }
+    NoteForm SelectionList { height: auto; max-height: 6; }
+    NoteForm .times Input { width: 16; }
+    NoteForm .times Label { margin: 1 1 0 1; }
+    NoteForm #buttons { height: auto; margin: 1 0; }
+    NoteForm #buttons Button { margin: 0 2 0 0; }
+    NoteForm #saved { color: $text-muted; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+s", "finish(False)", "Terminer", id="form.finish"),
+        Binding("escape", "later", "Plus tard", id="form.later"),
+    ]
+
+    @dataclass
+    class Finished(Message):
+        alert_id: UUID
+        note: NoteIn
+        share: bool
+
+    def __init__(self, alert: Alert, journal: Journal, lang: Language) -> None:
+        super().__init__()
+        self.alert, self.journal, self.lang = alert, journal, lang
+        self._loading = True
+
+    def compose(self) -> ComposeResult:
+        lang, alert = self.lang, self.alert
+        when = alert.received_at.astimezone().strftime("%d/%m %H:%M")
+        yield Static(t("form.title", lang, label=alert.code_label, desk=alert.desk_label,
+                       when=when), id="title")
+        with VerticalScroll():
+            yield Static(t("form.privacy", lang), id="privacy")
+            yield Label(t("form.what", lang), classes="field")
+            yield TextArea(id="what", soft_wrap=True, tab_behavior="focus")
+            yield Label("", id="what-error", classes="error")
+            yield Label(t("form.type", lang), classes="field")
+            yield Select([(t(f"type.{k}", lang), k.value) for k in IncidentType], id="type",
+                         prompt=t("form.type_prompt", lang))
+            yield Label("", id="type-error", classes="error")
+            with Horizontal(classes="times"):
+                yield Label(t("form.started", lang))
+                yield Input(id="started", max_length=5)
+                yield Label(t("form.ended", lang))
+                yield Input(id="ended", max_length=5)
+            yield Label("", id="time-error", classes="error")
+            yield Checkbox(t("form.office", lang), id="office")
+            yield Label(t("form.levers", lang), classes="field")
+            yield SelectionList[str](*[(t(f"lever.{k}", lang), k.value) for k in Lever], id="levers")
+            yield Label(t("form.intervened", lang), classes="field")
+            yield Input(id="intervened", max_length=400)
+            yield Label(t("form.support", lang), classes="field")
+            yield SelectionList[str](*[(t(f"support.{k}", lang), k.value) for k in Support],
+                                     id="support")
+            yield Label(t("form.reports", lang), classes="field")
+            yield SelectionList[str](*[(t(f"report.{k}", lang), k.value) for k in Report],
+                                     id="reports")
+            yield Checkbox(t("form.follow_up", lang), id="follow_up")
+            with Horizontal(id="buttons"):
+                yield Button(t("form.finish", lang), id="finish", variant="primary")
+                yield Button(t("form.share", lang), id="share", variant="success")
+                yield Button(t("form.later", lang), id="later")
+            yield Label(t("form.keys", lang))
+            yield Label("", id="saved")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        record = self.journal.draft(self.alert.id)
+        self.fill(record.fields if record and record.fields else self.prefilled())
+        self.query_one("#what", TextArea).focus()
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    def prefilled(self) -> dict[str, Any]:
+        """What the desk already knows: the times and who answered."""
+        alert = self.alert
+        return {
+            "started": alert.received_at.astimezone().strftime("%H:%M"),
+            "ended": alert.closed_at.astimezone().strftime("%H:%M") if alert.closed_at else "",
+            "intervened": ", ".join(r.name for r in alert.responders),
+        }
+
+    # -- the draft ------------------------------------------------------------------------
+
+    def fields(self) -> dict[str, Any]:
+        kind = self.query_one("#type", Select).value
+        return {
+            "what": self.query_one("#what", TextArea).text,
+            "type": kind if isinstance(kind, str) else None,
+            "started": self.query_one("#started", Input).value,
+            "ended": self.query_one("#ended", Input).value,
+            "office": self.query_one("#office", Checkbox).value,
+            "levers": list(self.query_one("#levers", SelectionList).selected),
+            "intervened": self.query_one("#intervened", Input).value,
+            "support": list(self.query_one("#support", SelectionList).selected),
+            "reports": list(self.query_one("#reports", SelectionList).selected),
+            "follow_up": self.query_one("#follow_up", Checkbox).value,
+        }
+
+    def fill(self, fields: dict[str, Any]) -> None:
+        self.query_one("#what", TextArea).text = fields.get("what", "")
+        if fields.get("type") in {k.value for k in IncidentType}:
+            self.query_one("#type", Select).value = fields["type"]
+        for name in ("started", "ended", "intervened"):
+            self.query_one(f"#{name}", Input).value = fields.get(name, "")
+        for name in ("office", "follow_up"):
+            self.query_one(f"#{name}", Checkbox).value = bool(fields.get(name, False))
+        for name in ("levers", "support", "reports"):
+            chosen = self.query_one(f"#{name}", SelectionList)
+            for value in fields.get(name, []):
+                chosen.select(value)
+
+    @on(TextArea.Changed)
+    @on(Input.Changed)
+    @on(Select.Changed)
+    @on(Checkbox.Changed)
+    @on(SelectionList.SelectedChanged)
+    def _save_draft(self) -> None:
+        if self._loading:
+            return
+        self.journal.save_draft(self.alert.id, self.fields())
+        self.query_one("#saved", Label).update(
+            t("form.saved", self.lang, time=datetime.now().strftime("%H:%M:%S")))
+
+    # -- finishing ------------------------------------------------------------------------
+
+    def validate(self) -> NoteIn | None:
+        """The note, or None after showing each problem next to its field."""
+        fields, lang = self.fields(), self.lang
+        errors = {"what": "", "type": "", "time": ""}
+        if FILE_NUMBER.search(fields["what"]) or FILE_NUMBER.search(fields["intervened"]):
+            errors["what"] = t("form.err_file_number", lang)
+        if fields["type"] is None:
+            errors["type"] = t("form.err_type", lang)
+        started = ended = None
+        try:
+            started, ended = (self._time(fields[k]) for k in ("started", "ended"))
+        except ValueError:
+            errors["time"] = t("form.err_time", lang)
+        if started and ended and ended < started:
+            errors["time"] = t("form.err_order", lang)
+        for name, message in errors.items():
+            self.query_one(f"#{name}-error", Label).update(message)
+        if any(errors.values()):
+            return None
+        return NoteIn(
+            what_happened=fields["what"].strip()[:4000], type=IncidentType(fields["type"]),
+            started_at=started, ended_at=ended, separate_office=fields["office"],
+            levers=[Lever(v) for v in fields["levers"]],
+            intervened=[n.strip() for n in fields["intervened"].split(",") if n.strip()][:20],
+            support=[Support(v) for v in fields["support"]],
+            reports=[Report(v) for v in fields["reports"]], follow_up=fields["follow_up"],
+        )
+
+    def _time(self, value: str) -> datetime | None:
+        """'10:42' on the alert's day (local); None if empty; ValueError if unreadable."""
+        if not value.strip():
+            return None
+        match = TIME.match(value.strip())
+        if match is None:
+            raise ValueError(value)
+        day = self.alert.received_at.astimezone().date()
+        return datetime.combine(day, time(int(match[1]), int(match[2]))).astimezone()
+
+    def action_finish(self, share: bool) -> None:
+        note = self.validate()
+        if note is None:
+            return
+        self.journal.finish_note(self.alert.id, self.fields())
+        self.post_message(self.Finished(self.alert.id, note, share))
+        self.dismiss()
+
+    def action_later(self) -> None:
+        self.journal.postpone_note(self.alert.id)
+        self.dismiss()
+
+    @on(Button.Pressed)
+    def _button(self, event: Button.Pressed) -> None:
+        if event.button.id == "later":
+            self.action_later()
+        else:
+            self.action_finish(share=event.button.id == "share")

@@ -1,0 +1,144 @@
+"""The incident note form: tab order, validation, a draft that survives a restart, sharing."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from textual.app import App
+from textual.widgets import Label
+
+from conftest import RunningHub
+from desk_helpers import in_thread, make_desk, text_of, wait_until
+from deskalert.journal.store import Journal
+from deskalert.models import Alert, AlertState, PrincipalKind, Responder
+from deskalert.tui.note_form import NoteForm
+
+FORM_ORDER = ["what", "type", "started", "ended", "office", "levers", "intervened", "support",
+              "reports", "follow_up", "finish", "share", "later"]
+
+
+def an_alert() -> Alert:
+    at = datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
+    return Alert(
+        id=uuid4(), code="hulk", code_label="Venez à plusieurs", discreet=True, priority=1,
+        desk="g1", desk_label="Desk g1", site="accueil", location="near g1", created_at=at,
+        received_at=at, state=AlertState.RESOLVED, test=False, closed_at=at.replace(minute=55),
+        responders=[Responder(id="s.a", kind=PrincipalKind.SUPERVISOR, name="Ana Sup", at=at)],
+        updated_at=at,
+    )
+
+
+class Host(App[None]):
+    def __init__(self, alert: Alert, journal: Journal) -> None:
+        super().__init__()
+        self.alert, self.journal = alert, journal
+        self.finished: list[NoteForm.Finished] = []
+
+    def on_mount(self) -> None:
+        self.push_screen(NoteForm(self.alert, self.journal, "fr"))
+
+    def on_note_form_finished(self, message: NoteForm.Finished) -> None:
+        self.finished.append(message)
+
+
+def error(app: App[Any], name: str) -> str:
+    return str(app.screen.query_one(f"#{name}-error", Label).render())
+
+
+async def test_tab_follows_the_form_and_the_times_and_names_are_prefilled(tmp_path: Path) -> None:
+    alert = an_alert()
+    app = Host(alert, Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        order = [app.focused.id if app.focused else None]
+        for _ in FORM_ORDER[1:]:
+            await pilot.press("tab")
+            order.append(app.focused.id if app.focused else None)
+        assert order == FORM_ORDER
+        fields = app.screen.fields()  # type: ignore[attr-defined]
+        local = alert.received_at.astimezone()
+        assert fields["started"] == local.strftime("%H:%M") and fields["intervened"] == "Ana Sup"
+        assert "Ni le nom ni le numéro de dossier" in str(app.screen.query_one("#privacy").render())
+
+
+async def test_validation_messages_sit_next_to_their_field(tmp_path: Path) -> None:
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"dossier 1234 5678 9", "ctrl+s")
+        assert "numéro de dossier" in error(app, "what")
+        assert error(app, "type") == "Choisissez un type."
+        screen: Any = app.screen
+        screen.query_one("#started").value = "25:99"
+        await pilot.press("ctrl+s")
+        assert "HH:MM" in error(app, "time")
+        screen.query_one("#started").value = "10:30"
+        screen.query_one("#ended").value = "10:00"
+        await pilot.press("ctrl+s")
+        assert error(app, "time") == "La fin est avant le début."
+        assert app.finished == [] and isinstance(app.screen, NoteForm)
+
+
+async def test_every_keystroke_is_saved_and_the_draft_survives_a_restart(tmp_path: Path) -> None:
+    alert, path = an_alert(), tmp_path / "j.sqlite3"
+    first = Host(alert, Journal(path))
+    async with first.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"Il a crié")
+        await pilot.press("tab")
+        screen: Any = first.screen
+        screen.query_one("#type").value = "verbal"
+        screen.query_one("#office").value = True
+        screen.query_one("#levers").select("rules")
+        await pilot.pause()
+    # The app is gone without finishing (as after a crash): the journal has every field.
+    record = Journal(path).draft(alert.id)
+    assert record is not None and record.fields["what"] == "Il a crié"
+    assert record.fields["type"] == "verbal" and record.fields["levers"] == ["rules"]
+    assert not record.finished
+
+    second = Host(alert, Journal(path))
+    async with second.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        fields = second.screen.fields()  # type: ignore[attr-defined]
+        assert fields["what"] == "Il a crié" and fields["type"] == "verbal"
+        assert fields["office"] is True and fields["levers"] == ["rules"]
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: bool(second.finished), what="finished")
+    [done] = second.finished
+    assert done.note.type == "verbal" and done.note.separate_office and not done.share
+    assert Journal(path).draft(alert.id).finished  # type: ignore[union-attr]
+
+
+async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervisor(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(100, 60)) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="sent")
+        [own] = app.state.own.values()
+        with hub.client("s.a") as sup:
+            await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/ack").raise_for_status())
+            await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/resolve", json={})
+                            .raise_for_status())
+        await wait_until(pilot, lambda: "Fiche incident à remplir" in text_of(app, "#note-offer"),
+                         what="offer")
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+        await pilot.press(*"Ton qui monte.")
+        app.screen.query_one("#type").value = "incivility"  # type: ignore[attr-defined]
+        await pilot.pause()
+        await pilot.click("#share")
+        await wait_until(pilot, lambda: not isinstance(app.screen, NoteForm), what="closed")
+        await wait_until(pilot, lambda: (rec := app.journal.draft(own.id)) is not None
+                         and rec.shared_at is not None, what="shared")
+        assert not app.query_one("#note-offer").display
+    with hub.client("s.a") as sup:
+        [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
+    assert note["type"] == "incivility" and note["what_happened"] == "Ton qui monte."
+    assert note["intervened"] == ["Ana Sup"] and note["author"] == "g1"
