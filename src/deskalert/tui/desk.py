@@ -141,7 +141,7 @@ class DeskApp(App[None]):
             ("cancel", "cancel_own", t("binding.cancel", self.lang), True, True),
             ("drill", "drill", t("binding.drill", self.lang), True, True),
             ("dismiss", "dismiss", "", False, False),
-            ("note", "open_note", t("binding.note", self.lang), True, False),
+            ("note", "open_note", t("binding.note", self.lang), False, False),
             ("later", "note_later", "", False, False),
         ]
         wanted = [(self.action_keys(name), action, label, show, f"desk.{name}", priority)
