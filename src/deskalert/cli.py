@@ -128,6 +128,29 @@ def build_parser() -> argparse.ArgumentParser:
                            help="with --web: port (default: %(default)s)")
     supervise.set_defaults(handler=_supervise)
 
+    for name, help_text in (
+        ("export", "the incidents and their notes for the debrief: Markdown, CSV or JSON"),
+        ("report", "the figures: incidents per week, type and desk, response times, as charts"),
+    ):
+        command = commands.add_parser(name, help=help_text, description=help_text + ". A desk"
+                                      " reads its journal; a supervisor reads the hub (every"
+                                      " desk's alerts and shared notes).")
+        command.add_argument("--config", type=Path, help="config.toml")
+        command.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (included)")
+        command.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (included)")
+        if name == "export":
+            command.add_argument("--format", choices=["md", "csv", "json"], default="md")
+            command.add_argument("--output", type=Path, help="file to write (default: stdout)")
+        command.set_defaults(handler=_export if name == "export" else _report)
+
+    purge = commands.add_parser(
+        "purge", help="forget the desk's incidents older than retention_days (config.toml)",
+        description="Delete from the desk's journal the incidents, notes and sent alerts older"
+        " than retention_days; alerts still queued are never deleted.",
+    )
+    purge.add_argument("--config", type=Path, help="config.toml")
+    purge.set_defaults(handler=_purge)
+
     login = commands.add_parser(
         "login",
         help="store this desk's or supervisor's token in the system keyring",
@@ -422,6 +445,121 @@ def _serve_pane(config_path: Path, token: str, host: str, port: int) -> int:
                           str(config_path.resolve())])
     print(f"deskalert supervise --web: http://{host}:{port}", flush=True)
     Server(command, host=host, port=port, title="deskalert").serve()
+    return 0
+
+
+def _date(value: str) -> Any:
+    from datetime import date
+
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
+
+
+def _period(args: argparse.Namespace) -> tuple[Any, Any]:
+    from datetime import datetime, time, timedelta
+
+    since = datetime.combine(args.since, time()).astimezone() if args.since else None
+    until = (datetime.combine(args.until, time()).astimezone() + timedelta(days=1)
+             if args.until else None)
+    if since and until and until <= since:
+        raise ConfigError("--until is before --since")
+    return since, until
+
+
+def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
+    """(config, incidents of the period): the desk's journal, or the hub for a supervisor."""
+    import asyncio
+
+    from deskalert.client.settings import TokenMissing, find_token, load_client_config
+    from deskalert.journal.debrief import Incident, in_period
+    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.models import Alert, NoteIn
+
+    config = load_client_config(args.config)
+    since, until = _period(args)
+    if config.desk is not None:
+        journal = Journal(default_journal_path())
+        try:
+            notes = {n.alert_id: n for n in journal.notes() if n.note}
+            incidents = [
+                Incident(Alert.model_validate(a),
+                         [NoteIn.model_validate(notes[alert_id].note)]
+                         if (alert_id := Alert.model_validate(a).id) in notes else [])
+                for a in journal.incidents()
+            ]
+        finally:
+            journal.close()
+        return config, in_period(incidents, since, until)
+    try:
+        token = find_token(config.identity)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+    return config, in_period(asyncio.run(_hub_incidents(config, token, since)), since, until)
+
+
+async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from deskalert.client.api import HubClient
+    from deskalert.journal.debrief import Incident
+
+    async with HubClient(config.hub_url, token) as client:
+        alerts = await client.alerts_since(since or datetime(2000, 1, 1, tzinfo=UTC))
+        notes = await client.notes()
+    by_alert: dict[Any, list[Any]] = {}
+    for note in notes:
+        by_alert.setdefault(note.alert_id, []).append(note)
+    return [Incident(alert, by_alert.get(alert.id, [])) for alert in alerts]
+
+
+def _export(args: argparse.Namespace) -> int:
+    from deskalert.journal import debrief
+
+    config, incidents = _incidents(args)
+    since, until = _period(args)
+    if args.format == "json":
+        text = debrief.to_json(incidents)
+    elif args.format == "csv":
+        text = debrief.to_csv(incidents)
+    else:
+        text = debrief.to_markdown(incidents, config.language, since, until)
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"{args.output}: cannot write: {exc.strerror}") from None
+    print(f"{len(incidents)} incident(s) -> {args.output}", file=sys.stderr)
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from deskalert.journal.debrief import report_text
+
+    config, incidents = _incidents(args)
+    since, until = _period(args)
+    sys.stdout.write(report_text(incidents, config.language, since, until,
+                                 color=sys.stdout.isatty()))
+    return 0
+
+
+def _purge(args: argparse.Namespace) -> int:
+    from datetime import datetime, timedelta
+
+    from deskalert.client.settings import load_client_config
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = load_client_config(args.config)
+    journal = Journal(default_journal_path())
+    try:
+        before = datetime.now().astimezone() - timedelta(days=config.retention_days)
+        count = journal.purge(before)
+    finally:
+        journal.close()
+    print(f"{count} incident(s) older than {config.retention_days} days removed from the journal")
     return 0
 
 

@@ -38,6 +38,7 @@ class ClientConfig(_Section):
     desk: Identity | None = None
     supervisor: Identity | None = None
     keys: dict[str, str] = Field(default_factory=dict)
+    retention_days: int = Field(default=365, ge=1, le=3650)
 
     @model_validator(mode="after")
     def _one_identity(self) -> ClientConfig:

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS notes (
     saved_at TEXT NOT NULL,
     finished INTEGER NOT NULL DEFAULT 0,
     shared_at TEXT,
-    postponed INTEGER NOT NULL DEFAULT 0
+    postponed INTEGER NOT NULL DEFAULT 0,
+    note TEXT
 );
 CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
@@ -87,6 +88,9 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(notes)")}
+        if "note" not in columns:  # journals made before notes kept their validated form
+            self._db.execute("ALTER TABLE notes ADD COLUMN note TEXT")
         self.path = path
 
     def close(self) -> None:
@@ -179,21 +183,23 @@ class Journal:
 
     def draft(self, alert_id: uuid.UUID) -> NoteRecord | None:
         row = self._db.execute(
-            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed FROM notes"
+            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed, note FROM notes"
             " WHERE alert_id=?", (str(alert_id),)
         ).fetchone()
         return _note(row) if row else None
 
     def notes(self) -> list[NoteRecord]:
         rows = self._db.execute(
-            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed FROM notes"
+            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed, note FROM notes"
         ).fetchall()
         return [_note(row) for row in rows]
 
-    def finish_note(self, alert_id: uuid.UUID, fields: dict[str, Any]) -> None:
+    def finish_note(self, alert_id: uuid.UUID, fields: dict[str, Any],
+                    note: dict[str, Any]) -> None:
+        """The draft as typed, and the validated note (a NoteIn) that exports and sharing use."""
         self.save_draft(alert_id, fields)
-        self._db.execute("UPDATE notes SET finished=1, postponed=0 WHERE alert_id=?",
-                         (str(alert_id),))
+        self._db.execute("UPDATE notes SET finished=1, postponed=0, note=? WHERE alert_id=?",
+                         (json.dumps(note), str(alert_id)))
 
     def postpone_note(self, alert_id: uuid.UUID) -> None:
         """Later, not never: the note stays offered in the journal."""
@@ -243,6 +249,7 @@ class NoteRecord:
     finished: bool
     shared_at: datetime | None
     postponed: bool
+    note: dict[str, Any] | None
 
 
 def _note(row: tuple[Any, ...]) -> NoteRecord:
@@ -250,6 +257,7 @@ def _note(row: tuple[Any, ...]) -> NoteRecord:
         alert_id=uuid.UUID(row[0]), fields=json.loads(row[1]),
         saved_at=datetime.fromisoformat(row[2]), finished=bool(row[3]),
         shared_at=datetime.fromisoformat(row[4]) if row[4] else None, postponed=bool(row[5]),
+        note=json.loads(row[6]) if row[6] else None,
     )
 
 

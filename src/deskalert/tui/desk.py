@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
 
 from textual import on, work
@@ -106,6 +106,7 @@ class DeskApp(App[None]):
         self.set_interval(1.0, self.refresh_view)
         self.follow_hub()
         self.keep_presence()
+        self.journal.purge(self.now() - timedelta(days=self.config.retention_days))
         pending = self.journal.pending()
         for entry in pending:
             self._track_and_deliver(entry)

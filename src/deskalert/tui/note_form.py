@@ -215,7 +215,7 @@ class NoteForm(Screen[None]):
         note = self.validate()
         if note is None:
             return
-        self.journal.finish_note(self.alert.id, self.fields())
+        self.journal.finish_note(self.alert.id, self.fields(), note.model_dump(mode="json"))
         self.post_message(self.Finished(self.alert.id, note, share))
         self.dismiss()
 

@@ -1,0 +1,257 @@
+"""Incidents for the debrief: one record per alert with its notes, exported and counted.
+
+The same functions serve the desk (its journal) and the supervisor (the hub's alerts and shared
+notes); nothing here touches the network or the screen.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import statistics
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from deskalert.i18n import Language, t
+from deskalert.models import Alert, AlertState, NoteIn
+
+UNKNOWN_TYPE = "unknown"
+
+
+@dataclass
+class Incident:
+    alert: Alert
+    notes: list[NoteIn] = field(default_factory=list)
+
+    @property
+    def first_response(self) -> timedelta | None:
+        """Time from the hub receiving the alert to the first "j'arrive"."""
+        if not self.alert.responders:
+            return None
+        return min(r.at for r in self.alert.responders) - self.alert.received_at
+
+    @property
+    def time_to_resolve(self) -> timedelta | None:
+        if self.alert.state is not AlertState.RESOLVED or self.alert.closed_at is None:
+            return None
+        return self.alert.closed_at - self.alert.received_at
+
+    @property
+    def type(self) -> str:
+        return self.notes[0].type.value if self.notes else UNKNOWN_TYPE
+
+
+def in_period(incidents: list[Incident], since: datetime | None,
+              until: datetime | None) -> list[Incident]:
+    return sorted(
+        (i for i in incidents
+         if (since is None or i.alert.received_at >= since)
+         and (until is None or i.alert.received_at < until)),
+        key=lambda i: i.alert.received_at,
+    )
+
+
+def duration(value: timedelta | None) -> str:
+    if value is None:
+        return "—"
+    seconds = int(value.total_seconds())
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+def to_json(incidents: list[Incident]) -> str:
+    return json.dumps(
+        [{"alert": i.alert.model_dump(mode="json"),
+          "notes": [n.model_dump(mode="json") for n in i.notes]} for i in incidents],
+        ensure_ascii=False, indent=2,
+    )
+
+
+CSV_COLUMNS = [
+    "id", "received_at", "desk", "site", "code", "drill", "state", "first_response_s",
+    "resolve_s", "responders", "type", "separate_office", "levers", "support", "reports",
+    "follow_up", "what_happened",
+]
+
+
+def to_csv(incidents: list[Incident]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_COLUMNS)
+    for incident in incidents:
+        alert, note = incident.alert, incident.notes[0] if incident.notes else None
+        seconds = [int(d.total_seconds()) if d is not None else ""
+                   for d in (incident.first_response, incident.time_to_resolve)]
+        writer.writerow([
+            alert.id, alert.received_at.isoformat(), alert.desk, alert.site, alert.code,
+            int(alert.test), alert.state.value, *seconds,
+            "; ".join(r.name for r in alert.responders), incident.type,
+            int(note.separate_office) if note else "",
+            "; ".join(v.value for v in note.levers) if note else "",
+            "; ".join(v.value for v in note.support) if note else "",
+            "; ".join(v.value for v in note.reports) if note else "",
+            int(note.follow_up) if note else "", note.what_happened if note else "",
+        ])
+    return out.getvalue()
+
+
+def to_markdown(incidents: list[Incident], lang: Language, since: datetime | None,
+                until: datetime | None) -> str:
+    period = t("md.period", lang, since=_day(since) if since else "…",
+               until=_last_day(until) if until else "…")
+    lines = [f"# {t('md.title', lang)}", "", period, "",
+             t("md.count", lang, count=len(incidents)), ""]
+    for incident in incidents:
+        lines += _incident_markdown(incident, lang)
+    return "\n".join(lines) + "\n"
+
+
+def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
+    alert = incident.alert
+    local = alert.received_at.astimezone()
+    drill = f" — {t('drill.word', lang)}" if alert.test else ""
+    lines = [f"## {local:%d/%m/%Y %H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    lines += [_field(t("md.where", lang), alert.location or "—", lang)]
+    lines += ["", f"**{t('md.timeline', lang)}**", ""]
+    lines += [f"- {row}" for row in timeline(incident, lang)]
+    for note in incident.notes:
+        lines += ["", f"**{t('md.note', lang)}** ({t(f'type.{note.type.value}', lang)})", ""]
+        if note.what_happened:
+            lines += [f"> {line}" for line in note.what_happened.splitlines()] + [""]
+        lines += [
+            _field(t("form.office", lang), _yes(note.separate_office, lang), lang),
+            _field(t("form.levers", lang), _list(note.levers, "lever", lang), lang),
+            _field(t("md.intervened", lang), ", ".join(note.intervened) or "—", lang),
+            _field(t("form.support", lang), _list(note.support, "support", lang), lang),
+            _field(t("form.reports", lang), _list(note.reports, "report", lang), lang),
+            _field(t("form.follow_up", lang), _yes(note.follow_up, lang), lang),
+        ]
+    return [*lines, ""]
+
+
+def timeline(incident: Incident, lang: Language) -> list[str]:
+    """Raised, answered by whom and when, escalated, closed: each with its offset."""
+    alert = incident.alert
+    start = alert.received_at
+
+    def at(moment: datetime) -> str:
+        return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
+
+    rows = [f"{at(start)} {t('md.raised', lang)}"]
+    for responder in sorted(alert.responders, key=lambda r: r.at):
+        rows.append(f"{at(responder.at)} {t('md.answered', lang, name=responder.name)}")
+    if alert.escalated_at and alert.escalation_level:
+        rows.append(f"{at(alert.escalated_at)} {t('md.escalated', lang, level=alert.escalation_level)}")
+    if alert.closed_at:
+        state = t(f"state.{alert.state.value}", lang)
+        summary = f" — {alert.summary}" if alert.summary else ""
+        rows.append(f"{at(alert.closed_at)} {state}{summary}")
+    return sorted(rows)
+
+
+def _field(label: str, value: str, lang: Language) -> str:
+    return f"- {label} : {value}" if lang == "fr" else f"- {label}: {value}"
+
+
+def _last_day(until: datetime) -> str:
+    """`until` is the exclusive end; people read the last day included."""
+    return _day(until - timedelta(seconds=1))
+
+
+def _day(moment: datetime) -> str:
+    return f"{moment.astimezone():%d/%m/%Y}"
+
+
+def _yes(value: bool, lang: Language) -> str:
+    return t("md.yes" if value else "md.no", lang)
+
+
+def _list(values: list, prefix: str, lang: Language) -> str:  # type: ignore[type-arg]
+    return ", ".join(t(f"{prefix}.{v.value}", lang) for v in values) or "—"
+
+
+# -- figures ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Figures:
+    real: int
+    drills: int
+    per_week: dict[str, int]
+    per_type: dict[str, int]
+    per_desk: dict[str, int]
+    first_response: list[timedelta]
+    to_resolve: list[timedelta]
+
+    @staticmethod
+    def of(incidents: list[Incident]) -> Figures:
+        """Counts and response times of real alerts; drills are only counted, apart."""
+        real = [i for i in incidents if not i.alert.test]
+        weeks = Counter(
+            f"{i.alert.received_at.astimezone().isocalendar().year}-S"
+            f"{i.alert.received_at.astimezone().isocalendar().week:02d}" for i in real
+        )
+        return Figures(
+            real=len(real), drills=len(incidents) - len(real),
+            per_week=dict(sorted(weeks.items())),
+            per_type=dict(Counter(i.type for i in real).most_common()),
+            per_desk=dict(Counter(i.alert.desk_label for i in real).most_common()),
+            first_response=sorted(d for i in real if (d := i.first_response) is not None),
+            to_resolve=sorted(d for i in real if (d := i.time_to_resolve) is not None),
+        )
+
+
+def median(values: list[timedelta]) -> timedelta | None:
+    if not values:
+        return None
+    return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
+
+
+BUCKETS = [(timedelta(minutes=1), "< 1 min"), (timedelta(minutes=2), "1-2 min"),
+           (timedelta(minutes=5), "2-5 min"), (timedelta(minutes=15), "5-15 min")]
+
+
+def distribution(values: list[timedelta]) -> dict[str, int]:
+    """How many fall in each bucket (the last: 15 min and more)."""
+    counts = {label: 0 for _, label in BUCKETS} | {"≥ 15 min": 0}
+    for value in values:
+        label = next((name for limit, name in BUCKETS if value < limit), "≥ 15 min")
+        counts[label] += 1
+    return counts
+
+
+def report_text(incidents: list[Incident], lang: Language, since: datetime | None,
+                until: datetime | None, *, color: bool, width: int = 70) -> str:
+    """The figures as text with terminal bar charts (plotext)."""
+    figures = Figures.of(incidents)
+    title = t("report.title", lang, since=_day(since) if since else "…",
+              until=_last_day(until) if until else "…")
+    parts = [title, "=" * len(title), t("report.counts", lang, real=figures.real,
+                                         drills=figures.drills), ""]
+    if not incidents:
+        return "\n".join([*parts, t("report.none", lang)]) + "\n"
+    types = {t(f"type.{k}", lang): v for k, v in figures.per_type.items()}
+    for key, counts in (("report.per_week", figures.per_week), ("report.per_type", types),
+                        ("report.per_desk", figures.per_desk)):
+        if counts:
+            parts.append(_chart(t(key, lang), counts, color, width))
+    for key, values in (("report.first_response", figures.first_response),
+                        ("report.to_resolve", figures.to_resolve)):
+        stats = t("report.stats", lang, count=len(values), median=duration(median(values)),
+                  worst=duration(max(values, default=None)))
+        parts.append(_chart(f"{t(key, lang)} : {stats}" if lang == "fr"
+                            else f"{t(key, lang)}: {stats}", distribution(values), color, width))
+    return "\n".join(parts) + "\n"
+
+
+def _chart(title: str, counts: dict[str, int], color: bool, width: int) -> str:
+    import plotext as plt  # type: ignore[import-untyped]
+
+    plt.clear_figure()
+    plt.simple_bar(list(counts), list(counts.values()), width=width, title=title)
+    chart: str = plt.build()
+    return chart if color else plt.uncolorize(chart)
