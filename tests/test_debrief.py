@@ -13,7 +13,6 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from conftest import RunningHub, new_alert
-
 from deskalert.journal.debrief import Figures, Incident, distribution, duration, median
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState, NoteIn, PrincipalKind, Responder

@@ -143,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
             command.add_argument("--output", type=Path, help="file to write (default: stdout)")
         command.set_defaults(handler=_export if name == "export" else _report)
 
+    journal = commands.add_parser(
+        "journal", help="the desk's incidents, their timelines and notes (also key j of the desk)",
+        description="Open the desk's journal: incidents newest first, search, filters, the"
+        " incident note of any past alert, sharing a finished note with the hub.",
+    )
+    journal.add_argument("--config", type=Path, help="config.toml")
+    journal.set_defaults(handler=_journal)
+
     purge = commands.add_parser(
         "purge", help="forget the desk's incidents older than retention_days (config.toml)",
         description="Delete from the desk's journal the incidents, notes and sent alerts older"
@@ -543,6 +551,48 @@ def _report(args: argparse.Namespace) -> int:
     since, until = _period(args)
     sys.stdout.write(report_text(incidents, config.language, since, until,
                                  color=sys.stdout.isatty()))
+    return 0
+
+
+def _journal(args: argparse.Namespace) -> int:
+
+
+    from deskalert.client.settings import (
+        TokenMissing,
+        find_config_path,
+        find_token,
+        load_client_config,
+    )
+    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.tui.journal_screen import JournalApp
+
+    config = load_client_config(args.config)
+    if config.desk is None:
+        raise ConfigError(f"{find_config_path(args.config)}: `deskalert journal` is a desk's"
+                          " journal; a supervisor uses `deskalert export` or `report`")
+    try:
+        token: str | None = find_token(config.desk.id)
+    except TokenMissing:
+        token = None  # the journal opens anyway; sharing says why it cannot
+
+    async def share(alert_id: Any, note: Any) -> str | None:
+        from deskalert.client.api import HubClient
+        from deskalert.errors import DeskAlertError
+
+        if token is None:
+            return "no token (deskalert login or DESKALERT_TOKEN)"
+        try:
+            async with HubClient(config.hub_url, token) as client:
+                await client.share_note(alert_id, note)
+        except DeskAlertError as exc:
+            return str(exc)
+        return None
+
+    journal = Journal(default_journal_path())
+    try:
+        JournalApp(journal, config.language, share).run()
+    finally:
+        journal.close()
     return 0
 
 

@@ -306,6 +306,28 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "report.stats": {"fr": "{count} mesure(s), médiane {median}, pire {worst}",
                      "en": "{count} measure(s), median {median}, worst {worst}"},
     "report.none": {"fr": "aucune alerte dans la période", "en": "no alert in the period"},
+    # -- the journal screen -----------------------------------------------------------------
+    "journal.title": {"fr": "deskalert · journal du poste", "en": "deskalert · desk journal"},
+    "journal.search": {"fr": "rechercher (code, texte, intervenant)…",
+                       "en": "search (code, text, responder)…"},
+    "journal.all_types": {"fr": "tous les types", "en": "every type"},
+    "journal.period.all": {"fr": "toute la période", "en": "all time"},
+    "journal.period.day": {"fr": "dernières 24 h", "en": "last 24 h"},
+    "journal.period.week": {"fr": "7 derniers jours", "en": "last 7 days"},
+    "journal.period.month": {"fr": "31 derniers jours", "en": "last 31 days"},
+    "journal.col.when": {"fr": "Date", "en": "When"},
+    "journal.col.code": {"fr": "Code", "en": "Code"},
+    "journal.col.state": {"fr": "État", "en": "State"},
+    "journal.col.first": {"fr": "1er j'arrive", "en": "1st answer"},
+    "journal.col.resolve": {"fr": "Résolue en", "en": "Resolved in"},
+    "journal.col.note": {"fr": "Fiche", "en": "Note"},
+    "journal.note.todo": {"fr": "à remplir", "en": "to fill in"},
+    "journal.note.draft": {"fr": "brouillon", "en": "draft"},
+    "journal.note.done": {"fr": "terminée", "en": "finished"},
+    "journal.note.shared": {"fr": "partagée", "en": "shared"},
+    "journal.share_first": {"fr": "Terminez d'abord la fiche (entrée).",
+                            "en": "Finish the note first (enter)."},
+    "binding.journal": {"fr": "Journal", "en": "Journal"},
 }
 
 

@@ -30,6 +30,7 @@ from deskalert.i18n import t
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertCode, DeskPresence, EventType, NoteIn, OnCall
 from deskalert.tui import views
+from deskalert.tui.journal_screen import JournalScreen
 from deskalert.tui.messages import (
     ActionDone,
     ActionFailed,
@@ -47,7 +48,7 @@ CTRL_ALTERNATIVES = {
     "f6": "ctrl+g", "f7": "ctrl+l", "f11": "ctrl+n", "f12": "ctrl+k",
 }
 DEFAULT_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
-                "dismiss": "escape", "note": "n", "later": "p"}
+                "dismiss": "escape", "note": "n", "later": "p", "journal": "j"}
 DRILL_ARMED_S = 15.0
 
 Clock = Callable[[], datetime]
@@ -144,6 +145,7 @@ class DeskApp(App[None]):
             ("dismiss", "dismiss", "", False, False),
             ("note", "open_note", t("binding.note", self.lang), False, False),
             ("later", "note_later", "", False, False),
+            ("journal", "journal", t("binding.journal", self.lang), True, False),
         ]
         wanted = [(self.action_keys(name), action, label, show, f"desk.{name}", priority)
                   for name, action, label, show, priority in fixed]
@@ -234,6 +236,14 @@ class DeskApp(App[None]):
         if alert is not None:
             self.push_screen(NoteForm(alert, self.journal, self.lang))
 
+    def action_journal(self) -> None:
+        if not isinstance(self.screen, JournalScreen):
+            self.push_screen(JournalScreen(self.journal, self.lang, now=self.now))
+
+    @on(JournalScreen.ShareRequested)
+    def _share_from_journal(self, message: JournalScreen.ShareRequested) -> None:
+        self.share_note(message.alert_id, message.note)
+
     def action_note_later(self) -> None:
         for alert in self.notes_waiting():
             self.journal.postpone_note(alert.id)
@@ -268,6 +278,8 @@ class DeskApp(App[None]):
             return
         self.journal.mark_shared(alert_id)
         self.notify(t("form.shared", self.lang))
+        if isinstance(self.screen, JournalScreen):
+            self.screen.reload()
 
     def action_dismiss(self) -> None:
         if self.state.dismiss_refusals():

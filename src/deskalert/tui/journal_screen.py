@@ -1,0 +1,184 @@
+"""The desk's journal: its incidents newest first, search and filters, timelines, notes.
+
+A screen of the desk app (key j) and, alone, `deskalert journal`. Enter opens the incident note
+(any past alert, drafts included); s shares a finished note with the hub.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, ClassVar
+from uuid import UUID
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Input, Select, Static
+
+from deskalert.i18n import Language, t
+from deskalert.journal.debrief import UNKNOWN_TYPE, Incident, duration, timeline
+from deskalert.journal.store import Journal, NoteRecord
+from deskalert.models import Alert, IncidentType, NoteIn
+from deskalert.tui.note_form import NoteForm
+
+PERIODS = {"all": None, "day": timedelta(days=1), "week": timedelta(days=7),
+           "month": timedelta(days=31)}
+
+
+class JournalScreen(Screen[None]):
+    DEFAULT_CSS = """
+    JournalScreen #filters { height: auto; }
+    JournalScreen #search { width: 1fr; }
+    JournalScreen Select { width: 30; }
+    JournalScreen #incidents { height: 1fr; }
+    JournalScreen #timeline { height: auto; max-height: 14; border: round $primary; padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Retour", id="journal.back"),
+        Binding("s", "share", "Partager la fiche", id="journal.share"),
+    ]
+
+    @dataclass
+    class ShareRequested(Message):
+        alert_id: UUID
+        note: NoteIn
+
+    def __init__(self, journal: Journal, lang: Language, *,
+                 now: Any = lambda: datetime.now().astimezone()) -> None:
+        super().__init__()
+        self.journal, self.lang, self.now = journal, lang, now
+        self.shown: list[Incident] = []
+
+    def compose(self) -> ComposeResult:
+        lang = self.lang
+        with Horizontal(id="filters"):
+            yield Input(placeholder=t("journal.search", lang), id="search")
+            yield Select([(t(f"type.{k}", lang), k.value) for k in IncidentType]
+                         + [(t("type.unknown", lang), UNKNOWN_TYPE)],
+                         prompt=t("journal.all_types", lang), id="type")
+            yield Select([(t(f"journal.period.{k}", lang), k) for k in PERIODS], value="all",
+                         allow_blank=False, id="period")
+        yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
+        yield Static(id="timeline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one("#incidents", DataTable)
+        for key in ("when", "code", "state", "first", "resolve", "note"):
+            table.add_column(t(f"journal.col.{key}", self.lang), key=key)
+        self.reload()
+        table.focus()
+
+    def on_screen_resume(self) -> None:
+        self.reload()
+
+    def incidents(self) -> list[tuple[Incident, NoteRecord | None]]:
+        records = {n.alert_id: n for n in self.journal.notes()}
+        result = []
+        for raw in self.journal.incidents():
+            alert = Alert.model_validate(raw)
+            record = records.get(alert.id)
+            notes = [NoteIn.model_validate(record.note)] if record and record.note else []
+            result.append((Incident(alert, notes), record))
+        return result
+
+    @on(Input.Changed)
+    @on(Select.Changed)
+    def reload(self) -> None:
+        search = self.query_one("#search", Input).value.strip().lower()
+        kind = self.query_one("#type", Select).value
+        period = PERIODS[str(self.query_one("#period", Select).value)]
+        since = self.now() - period if period else None
+        table = self.query_one("#incidents", DataTable)
+        table.clear()
+        self.shown = []
+        for incident, record in self.incidents():
+            alert = incident.alert
+            haystack = " ".join([alert.code_label, alert.message or "", alert.summary or "",
+                                 *(n.what_happened for n in incident.notes),
+                                 *(r.name for r in alert.responders)]).lower()
+            if (search and search not in haystack) or (since and alert.received_at < since) \
+                    or (isinstance(kind, str) and incident.type != kind):
+                continue
+            self.shown.append(incident)
+            table.add_row(*self._row(incident, record), key=str(alert.id))
+        self._show_timeline()
+
+    def _row(self, incident: Incident, record: NoteRecord | None) -> list[Text]:
+        alert, lang = incident.alert, self.lang
+        code = Text(alert.code_label)
+        if alert.test:
+            code.append(f" {t('drill.word', lang)}", style="magenta")
+        status = ("journal.note.shared" if record and record.shared_at else
+                  "journal.note.done" if record and record.finished else
+                  "journal.note.draft" if record and record.fields else "journal.note.todo")
+        return [Text(f"{alert.received_at.astimezone():%d/%m %H:%M}"), code,
+                Text(t(f"state.{alert.state.value}", lang)),
+                Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
+                Text(t(status, lang))]
+
+    def selected(self) -> Incident | None:
+        table = self.query_one("#incidents", DataTable)
+        if not table.row_count:
+            return None
+        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
+        return next((i for i in self.shown if str(i.alert.id) == row_key.value), None)
+
+    @on(DataTable.RowHighlighted)
+    def _show_timeline(self) -> None:
+        incident = self.selected()
+        box = self.query_one("#timeline", Static)
+        box.display = incident is not None
+        if incident is None:
+            return
+        text = Text(f"{incident.alert.desk_label} · {incident.alert.code_label}\n", style="bold")
+        for row in timeline(incident, self.lang):
+            text.append(f"{row}\n")
+        for note in incident.notes:
+            text.append(f"{t(f'type.{note.type.value}', self.lang)} : ", style="bold")
+            text.append(note.what_happened or "—")
+        box.update(text)
+
+    @on(DataTable.RowSelected)
+    def _open_note(self) -> None:
+        incident = self.selected()
+        if incident is not None:
+            self.app.push_screen(NoteForm(incident.alert, self.journal, self.lang))
+
+    def action_share(self) -> None:
+        incident = self.selected()
+        if incident is None or not incident.notes:
+            self.notify(t("journal.share_first", self.lang), severity="warning")
+            return
+        self.post_message(self.ShareRequested(incident.alert.id, incident.notes[0]))
+
+
+class JournalApp(App[None]):
+    """`deskalert journal`: the journal alone, with sharing through the hub when it answers."""
+
+    ENABLE_COMMAND_PALETTE = False
+
+    def __init__(self, journal: Journal, lang: Language, share: Any = None) -> None:
+        super().__init__()
+        self.journal, self.lang, self.share = journal, lang, share
+        self.title = t("journal.title", lang)
+
+    def on_mount(self) -> None:
+        self.push_screen(JournalScreen(self.journal, self.lang), lambda _: self.exit())
+
+    @on(JournalScreen.ShareRequested)
+    async def _share(self, message: JournalScreen.ShareRequested) -> None:
+        if self.share is None:
+            return
+        error = await self.share(message.alert_id, message.note)
+        if error:
+            self.notify(t("form.share_failed", self.lang, reason=error), severity="error")
+        else:
+            self.journal.mark_shared(message.alert_id)
+            self.notify(t("form.shared", self.lang))
+            self.screen.reload()  # type: ignore[attr-defined]
