@@ -228,14 +228,6 @@ class DeskApp(App[None]):
         self.drill_armed = False
         self.refresh_view()
 
-    def action_open_note(self, alert_id: UUID | None = None) -> None:
-        """The incident note of the latest resolved alert still waiting for one (or `alert_id`)."""
-        pending = self.notes_waiting()
-        alert = (self.state.own[alert_id].alert if alert_id in self.state.own
-                 else pending[0] if pending else None)
-        if alert is not None:
-            self.push_screen(NoteForm(alert, self.journal, self.lang))
-
     def action_journal(self) -> None:
         if not isinstance(self.screen, JournalScreen):
             self.push_screen(JournalScreen(self.journal, self.lang, now=self.now))
@@ -250,15 +242,26 @@ class DeskApp(App[None]):
         self.refresh_view()
 
     def notes_waiting(self) -> list[Alert]:
-        """Own real alerts resolved, whose note is neither finished nor put off, newest first."""
+        """Own real alerts resolved in the last day whose note is neither done nor put off.
+
+        Read from the journal, so the offer survives a restart; older ones wait in the journal.
+        """
         records = {n.alert_id: n for n in self.journal.notes()}
-        waiting = [
-            o.alert for o in self.state.own.values()
-            if o.alert is not None and o.step is Step.RESOLVED and not o.test
-            and not (o.alert.id in records and (records[o.alert.id].finished
-                                                or records[o.alert.id].postponed))
-        ]
-        return sorted(waiting, key=lambda a: a.received_at, reverse=True)
+        recent = self.now() - timedelta(days=1)
+        waiting = []
+        for raw in self.journal.incidents():
+            alert = Alert.model_validate(raw)
+            record = records.get(alert.id)
+            if alert.state == "resolved" and not alert.test and alert.received_at >= recent \
+                    and not (record and (record.finished or record.postponed)):
+                waiting.append(alert)
+        return waiting
+
+    def action_open_note(self) -> None:
+        """The incident note of the latest resolved alert still waiting for one."""
+        pending = self.notes_waiting()
+        if pending:
+            self.push_screen(NoteForm(pending[0], self.journal, self.lang))
 
     @on(NoteForm.Finished)
     def _note_finished(self, message: NoteForm.Finished) -> None:

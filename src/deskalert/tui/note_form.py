@@ -49,7 +49,8 @@ class NoteForm(Screen[None]):
     NoteForm Label.error { color: $error; }
     NoteForm #what { height: 6; }
     NoteForm SelectionList { height: auto; max-height: 6; }
-    NoteForm .times Input { width: 16; }
+    NoteForm .times { height: auto; }
+    NoteForm .times Input { width: 12; }
     NoteForm .times Label { margin: 1 1 0 1; }
     NoteForm #buttons { height: auto; margin: 1 0; }
     NoteForm #buttons Button { margin: 0 2 0 0; }
