@@ -220,3 +220,19 @@ async def test_two_panes_and_a_desk_see_the_same_answer(hub: RunningHub, tmp_pat
         await wait_until(on_desk, lambda: "pris en charge : Ana Sup" in text_of(desk, "#corner"),
                          timeout=2, what="desk corner")
     assert took < 1.0, f"pane 2 saw it after {took:.2f} s"
+
+
+async def test_d_shows_the_figures_of_every_desk(hub: RunningHub) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub, "g2", "malaise"))
+        with hub.client("g2") as desk:
+            await in_thread(lambda: desk.post(f"/v1/alerts/{alert_id}/notes",
+                                              json={"type": "physical"}).raise_for_status())
+        await in_thread(lambda: raise_alert(hub, "g1", test=True))
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details), what="figures")
+        body = str(app.screen.query_one("#details", Static).content)
+        assert "1 alerte(s) réelle(s), 1 exercice(s)" in body
+        assert "violence physique" in body and "Desk g2" in body

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from rich.text import Text
@@ -121,9 +121,11 @@ class Details(ModalScreen[None]):
 
 
 COLUMNS = (("desk", 26), ("code", 24), ("elapsed", 6), ("state", 26), ("responders", None))
-PANE_KEYS = {"respond": "a", "resolve": "r", "cancel": "x", "oncall": "o", "history": "h"}
+PANE_KEYS = {"respond": "a", "resolve": "r", "cancel": "x", "oncall": "o", "history": "h",
+             "debrief": "d"}
 PANE_ACTIONS = {"respond": "respond", "resolve": "resolve", "cancel": "cancel_alert",
-                "oncall": "oncall", "history": "history"}
+                "oncall": "oncall", "history": "history", "debrief": "debrief"}
+DEBRIEF_DAYS = 31
 
 
 class AlertTable(DataTable[Text]):
@@ -313,6 +315,25 @@ class SupervisorApp(App[None]):
     def action_history(self) -> None:
         self.showing_history = not self.showing_history
         self.refresh_view()
+
+    @work(group="debrief", exclusive=True)
+    async def action_debrief(self) -> None:
+        """The figures of the last 31 days (every desk's alerts and shared notes), as charts."""
+        from deskalert.journal.debrief import Incident, report_text
+
+        since = self._midnight() - timedelta(days=DEBRIEF_DAYS - 1)
+        try:
+            alerts = await self.client.alerts_since(since)
+            notes = await self.client.notes()
+        except DeskAlertError as exc:
+            self.notify(str(exc), severity="error")
+            return
+        by_alert: dict[UUID, list[Any]] = {}
+        for note in notes:
+            by_alert.setdefault(note.alert_id, []).append(note)
+        incidents = [Incident(a, by_alert.get(a.id, [])) for a in alerts]
+        text = report_text(incidents, self.lang, since, self.now(), color=True, width=60)
+        await self.push_screen(Details(Text.from_ansi(text)))
 
     @on(DataTable.RowSelected)
     def _open_details(self, event: DataTable.RowSelected) -> None:
