@@ -19,6 +19,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 
 from deskalert.client.api import HubClient
@@ -454,6 +455,13 @@ class DeskApp(App[None]):
     # -- drawing --------------------------------------------------------------------------
 
     def refresh_view(self) -> None:
+        """Redraw from the state; a tick that lands while the app tears down draws nothing."""
+        try:
+            self._draw()
+        except NoMatches:
+            pass
+
+    def _draw(self) -> None:
         now, state, lang = self.now(), self.state, self.lang
         own = state.current_own(now)
         unsent = state.unsent(now)

@@ -18,6 +18,7 @@ from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
@@ -435,6 +436,13 @@ class SupervisorApp(App[None]):
         return datetime.combine(self.now().date(), time()).astimezone()
 
     def refresh_view(self) -> None:
+        """Redraw from the state; a tick that lands while the app tears down draws nothing."""
+        try:
+            self._draw()
+        except NoMatches:
+            pass
+
+    def _draw(self) -> None:
         state, lang = self.state, self.lang
         who = state.person_name(state.me)
         self.query_one("#who", Static).update(Text(who, style="bold"))
