@@ -236,3 +236,26 @@ async def test_d_shows_the_figures_of_every_desk(hub: RunningHub) -> None:
         body = str(app.screen.query_one("#details", Static).content)
         assert "1 alerte(s) réelle(s), 1 exercice(s)" in body
         assert "violence physique" in body and "Desk g2" in body
+
+
+async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp_path: Path) -> None:
+    from deskalert.journal.store import Journal
+    from deskalert.tui.note_form import NoteForm
+
+    app = make_pane(hub.url, journal=Journal(tmp_path / "sup.sqlite3"))
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await pilot.press("f")
+        await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+        await pilot.press(*"Reçu au bureau 3.")
+        app.screen.query_one("#type").value = "verbal"
+        await pilot.pause()
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, NoteForm), what="closed")
+        with hub.client("s.b") as other:
+            await wait_until(pilot, lambda: len(other.get("/v1/notes").json()) == 1, what="shared")
+            [note] = other.get("/v1/notes").json()
+    assert note["author"] == "s.a" and note["alert_id"] == alert_id
+    assert note["what_happened"] == "Reçu au bureau 3."

@@ -428,9 +428,14 @@ def _supervise(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     if args.web:
         return _serve_pane(find_config_path(args.config), token, args.host, args.port)
+    from deskalert.journal.store import Journal, default_journal_path
     from deskalert.tui.supervise import SupervisorApp
 
-    SupervisorApp(config, token).run()
+    journal = Journal(default_journal_path())
+    try:
+        SupervisorApp(config, token, journal=journal).run()
+    finally:
+        journal.close()
     return 0
 
 

@@ -215,6 +215,7 @@ CATALOGUE: dict[str, dict[Language, str]] = {
     "pane.binding.oncall": {"fr": "Prendre la permanence", "en": "Take on-call"},
     "pane.binding.history": {"fr": "Historique / en cours", "en": "History / open"},
     "pane.binding.debrief": {"fr": "Chiffres", "en": "Figures"},
+    "pane.binding.note": {"fr": "Fiche incident", "en": "Incident note"},
     "pane.notify.done": {"fr": "{what} : {desk}", "en": "{what}: {desk}"},
     "pane.notify.failed": {"fr": "Refusé par le hub : {reason}", "en": "Refused by the hub: {reason}"},
     "pane.notify.no_selection": {"fr": "Aucune alerte sélectionnée.", "en": "No alert selected."},

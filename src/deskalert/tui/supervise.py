@@ -28,8 +28,10 @@ from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import Language, t
-from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, OnCall
+from deskalert.journal.store import Journal
+from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, NoteIn, OnCall
 from deskalert.tui.desk import Clock, local_now
+from deskalert.tui.note_form import NoteForm
 from deskalert.tui.supervise_state import PaneState
 from deskalert.tui.views import clock_time
 
@@ -123,9 +125,9 @@ class Details(ModalScreen[None]):
 
 COLUMNS = (("desk", 26), ("code", 24), ("elapsed", 6), ("state", 26), ("responders", None))
 PANE_KEYS = {"respond": "a", "resolve": "r", "cancel": "x", "oncall": "o", "history": "h",
-             "debrief": "d"}
+             "debrief": "d", "note": "f"}
 PANE_ACTIONS = {"respond": "respond", "resolve": "resolve", "cancel": "cancel_alert",
-                "oncall": "oncall", "history": "history", "debrief": "debrief"}
+                "oncall": "oncall", "history": "history", "debrief": "debrief", "note": "note"}
 DEBRIEF_DAYS = 31
 
 
@@ -157,8 +159,10 @@ class SupervisorApp(App[None]):
     CSS_PATH = "supervise.tcss"
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now) -> None:
+    def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,
+                 journal: Journal | None = None) -> None:
         super().__init__()
+        self.journal = journal  # where this supervisor's note drafts are saved as typed
         assert config.supervisor is not None
         self.config, self.lang, self.token = config, config.language, token
         self.client = HubClient(config.hub_url, token)
@@ -316,6 +320,28 @@ class SupervisorApp(App[None]):
     def action_history(self) -> None:
         self.showing_history = not self.showing_history
         self.refresh_view()
+
+    def action_note(self) -> None:
+        """The incident note of the selected alert, for a supervisor who handled it."""
+        alert = self.selected_alert()
+        if alert is not None and self.journal is not None:
+            self.push_screen(NoteForm(alert, self.journal, self.lang))
+
+    @on(NoteForm.Finished)
+    def _note_finished(self, message: NoteForm.Finished) -> None:
+        self.share_note(message.alert_id, message.note)
+
+    @work(group="notes")
+    async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
+        try:
+            await self.client.share_note(alert_id, note)
+        except DeskAlertError as exc:
+            self.notify(t("form.share_failed", self.lang, reason=str(exc)), severity="error",
+                        timeout=15)
+            return
+        if self.journal is not None:
+            self.journal.mark_shared(alert_id)
+        self.notify(t("form.shared", self.lang))
 
     @work(group="debrief", exclusive=True)
     async def action_debrief(self) -> None:
