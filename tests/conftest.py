@@ -28,8 +28,11 @@ from deskalert.hub.settings import HubConfig, token_hash
 ALL_DAYS = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
 
 
-def roster_toml(**hub: float) -> str:
-    """A small two-site roster; every token is "tok-<id>"; on-call covers the whole week."""
+def roster_toml(extra_desks: int = 0, **hub: float) -> str:
+    """A small two-site roster; every token is "tok-<id>"; on-call covers the whole week.
+
+    `extra_desks` adds desks d00, d01, ... on the site accueil (for many-desk fault tests).
+    """
     timing = {"ack_timeout_s": 30, "cancel_window_s": 10, "heartbeat_s": 5, **hub}
     lines = ["[hub]", *(f"{k} = {v}" for k, v in timing.items()), 'timezone = "Europe/Paris"']
     lines += [
@@ -40,7 +43,8 @@ def roster_toml(**hub: float) -> str:
         '[[sites]]\nid = "accueil"\nlabel = "Accueil RDC"',
         '[[sites]]\nid = "etage"\nlabel = "Étage"',
     ]
-    for desk, site in (("g1", "accueil"), ("g2", "accueil"), ("e1", "etage")):
+    many = [(f"d{i:02d}", "accueil") for i in range(extra_desks)]
+    for desk, site in (("g1", "accueil"), ("g2", "accueil"), ("e1", "etage"), *many):
         lines.append(
             f'[[desks]]\nid = "{desk}"\nlabel = "Desk {desk}"\nsite = "{site}"\n'
             f'location = "near {desk}"\ntoken_sha256 = "{token_hash("tok-" + desk)}"'
@@ -212,11 +216,11 @@ def hub_process(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
     config_path = tmp_path / "hub.toml"
     processes: list[HubProcess] = []
 
-    def start(**timing: float) -> HubProcess:
-        config_path.write_text(roster_toml(**timing), encoding="utf-8")
+    def start(port: int = 0, extra_desks: int = 0, **timing: float) -> HubProcess:
+        config_path.write_text(roster_toml(extra_desks, **timing), encoding="utf-8")
         process = subprocess.Popen(
             [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
-             "--port", "0", "--data-dir", str(tmp_path / "data")],
+             "--port", str(port), "--data-dir", str(tmp_path / "data")],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
