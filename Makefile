@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test clean
+.PHONY: run test bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,21 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $@
 
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $@
+
 run: $(VENV)/.installed
 	$(BIN)/deskalert demo
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# Not part of `make test`: minutes of load on loopback; writes bench/results.md.
+bench: $(VENV)/.installed-bench
+	@command -v mosquitto >/dev/null || test -x /usr/sbin/mosquitto || \
+		echo "bench: mosquitto is missing (sudo apt-get install mosquitto); the peer figures are skipped"
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) build src/*.egg-info

@@ -46,6 +46,9 @@ log = logging.getLogger("deskalert.hub")
 T = TypeVar("T")
 REPLAY_PAGE = 500
 PURGE_EVERY = timedelta(hours=1)
+# Silent for this many heartbeats -> offline: 8.5 s with the default 5 s, so with the ticker the
+# hub says desk.offline within 10 s (issue 6's target), and a heartbeat may still be 3.5 s late.
+OFFLINE_AFTER_HEARTBEATS = 1.7
 EVERYONE = "everyone"
 
 
@@ -340,7 +343,7 @@ class Hub:
             state.last_seen = utcnow()
 
     async def _mark_silent_offline(self, now: datetime) -> None:
-        limit = timedelta(seconds=2 * self.config.hub.heartbeat_s)
+        limit = timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
         for desk_id, state in self._presence.items():
             if state.streams > 0:
                 state.last_seen = now
@@ -431,7 +434,8 @@ class Hub:
                 page = await self._db(self.store.events_after, last_id, sites, REPLAY_PAGE)
                 for event in page:
                     last_id = event.id
-                    yield event
+                    if _wanted_by(principal, event):
+                        yield event
                 if len(page) < REPLAY_PAGE:
                     break
             while not (subscription.overflowed and subscription.queue.empty()):
@@ -444,7 +448,8 @@ class Hub:
                     continue
                 if event.id > last_id:
                     last_id = event.id
-                    yield event
+                    if _wanted_by(principal, event):
+                        yield event
         finally:
             self.broker.unsubscribe(subscription)
             self.stream_closed(principal)
@@ -482,6 +487,16 @@ class Hub:
                 pass  # already logged; the next tick tries again
             except Exception:
                 log.exception("hub ticker failed; it goes on")
+
+
+PRESENCE_EVENTS = (EventType.DESK_ONLINE, EventType.DESK_OFFLINE)
+
+
+def _wanted_by(principal: Principal, event: Event) -> bool:
+    """A desk's stream carries its own presence only: other desks' comings and goings are for
+    supervisors, and sending them to every desk made a reconnection storm quadratic."""
+    return (principal.is_supervisor or event.type not in PRESENCE_EVENTS
+            or event.data.get("id") == principal.id)
 
 
 def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:

@@ -1,0 +1,430 @@
+"""deskalert benchmarks (`make bench`): prints each figure beside its target, writes results.md.
+
+Everything runs on loopback. The hub runs in its own process (as in production), the clients
+in this one. Mosquitto, the peer of the fan-out benchmark, is started on a loopback port with the
+same client layout (N asyncio subscribers in one process). Machines here are shared and noisy:
+read ratios measured in the same run rather than absolute times.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from deskalert.client.follower import EventFollower, LinkDown, LinkUp
+from deskalert.hub.settings import token_hash
+
+ROOT = Path(__file__).resolve().parent
+RESULTS = ROOT / "results.md"
+FANOUT_N = [int(n) for n in os.environ.get("BENCH_FANOUT", "1,50,200").split(",")]
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
+DESKS = 50
+
+
+@dataclass
+class Row:
+    name: str
+    figure: str
+    target: str
+    peer: str = ""
+    verdict: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def add(self, row: Row) -> None:
+        self.rows.append(row)
+        peer = f"   (peer: {row.peer})" if row.peer else ""
+        print(f"{row.name:<44} {row.figure:<34} target {row.target}{peer}  {row.verdict}",
+              flush=True)
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def roster(desks: int, heartbeat_s: float = 5) -> str:
+    lines = [f"[hub]\nheartbeat_s = {heartbeat_s}\nack_timeout_s = 600",
+             '[[codes]]\ncode = "renfort"\nlabel = "Renfort"\nkey = "f2"',
+             '[[sites]]\nid = "accueil"\nlabel = "Accueil"']
+    lines += [f'[[desks]]\nid = "d{i:03d}"\nlabel = "Desk {i}"\nsite = "accueil"\n'
+              f'token_sha256 = "{token_hash(f"tok-d{i:03d}")}"' for i in range(desks)]
+    lines.append(f'[[supervisors]]\nid = "sup"\nname = "Sup"\n'
+                 f'token_sha256 = "{token_hash("tok-sup")}"')
+    return "\n\n".join(lines) + "\n"
+
+
+class Hub:
+    """`deskalert hub` in its own process on a fixed port, restartable, killable."""
+
+    def __init__(self, workdir: Path, desks: int = DESKS, heartbeat_s: float = 5) -> None:
+        self.workdir, self.port = workdir, free_port()
+        workdir.mkdir(parents=True, exist_ok=True)
+        self.config = workdir / "hub.toml"
+        self.config.write_text(roster(desks, heartbeat_s))
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> float:
+        """Start it; returns the monotonic time it answered /healthz."""
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "deskalert", "hub", "--config", str(self.config), "--port",
+             str(self.port), "--data-dir", str(self.workdir / "data"), "--log-level", "warning"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        while True:
+            try:
+                if httpx.get(f"{self.url}/healthz", timeout=0.5).status_code == 200:
+                    return time.monotonic()
+            except httpx.TransportError:
+                time.sleep(0.01)
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait()
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+
+
+def headers(who: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer tok-{who}"}
+
+
+def alert_body() -> dict[str, str]:
+    return {"id": str(uuid.uuid4()), "code": "renfort"}
+
+
+# -- 1. fan-out ---------------------------------------------------------------------------
+
+
+async def deskalert_fanout(hub: Hub, subscribers: int) -> list[float]:
+    """Seconds from the POST being sent to each subscriber's receipt, for every round."""
+    sent: dict[str, float] = {}
+    received: list[float] = []
+    ready = asyncio.Event()
+    opened = 0
+
+    async def subscriber() -> None:
+        nonlocal opened
+        async for item in EventFollower(hub.url, "tok-sup", heartbeat_s=5).follow():
+            if isinstance(item, LinkUp):
+                opened += 1
+                if opened == subscribers:
+                    ready.set()
+            elif not isinstance(item, LinkDown) and item.type.value == "alert.raised":
+                received.append(time.perf_counter() - sent[item.data["id"]])
+
+    limits = httpx.Limits(max_connections=subscribers + 10)
+    tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
+    await asyncio.wait_for(ready.wait(), 120)
+    async with httpx.AsyncClient(base_url=hub.url, headers=headers("d000"), limits=limits) as desk:
+        for _ in range(ROUNDS):
+            body = alert_body()
+            sent[body["id"]] = time.perf_counter()
+            await desk.post("/v1/alerts", json=body)
+            deadline = time.monotonic() + 30
+            while len(received) < subscribers * len(sent) and time.monotonic() < deadline:
+                await asyncio.sleep(0.001)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return received
+
+
+async def mosquitto_fanout(port: int, subscribers: int) -> list[float]:
+    import aiomqtt
+
+    sent: dict[str, float] = {}
+    received: list[float] = []
+    ready = 0
+
+    async def subscriber() -> None:
+        nonlocal ready
+        async with aiomqtt.Client("127.0.0.1", port) as client:
+            await client.subscribe("alerts", qos=1)
+            ready += 1
+            async for message in client.messages:
+                received.append(time.perf_counter() - sent[bytes(message.payload).decode()])
+
+    tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
+    while ready < subscribers:
+        await asyncio.sleep(0.01)
+    async with aiomqtt.Client("127.0.0.1", port) as publisher:
+        for _ in range(ROUNDS):
+            key = str(uuid.uuid4())
+            sent[key] = time.perf_counter()
+            await publisher.publish("alerts", key.encode(), qos=1)
+            deadline = time.monotonic() + 30
+            while len(received) < subscribers * len(sent) and time.monotonic() < deadline:
+                await asyncio.sleep(0.001)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return received
+
+
+def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int] | None:
+    binary = shutil.which("mosquitto") or ("/usr/sbin/mosquitto"
+                                           if Path("/usr/sbin/mosquitto").exists() else None)
+    if binary is None:
+        return None
+    port = free_port()
+    conf = workdir / "mosquitto.conf"
+    conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 0\n")
+    process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.1).close()
+            return process, port
+        except OSError:
+            time.sleep(0.02)
+    process.kill()
+    return None
+
+
+def bench_fanout(report: Report, workdir: Path) -> None:
+    mosquitto = start_mosquitto(workdir)
+    if mosquitto is None:
+        report.notes.append("Mosquitto not found: `apt-get install mosquitto` for the peer figures.")
+    for n in FANOUT_N:
+        hub = Hub(workdir / f"fanout{n}")
+        hub.start()
+        try:
+            ours = asyncio.run(deskalert_fanout(hub, n))
+        finally:
+            hub.stop()
+        peer = asyncio.run(mosquitto_fanout(mosquitto[1], n)) if mosquitto else []
+        figure = f"p50 {ms(pct(ours, .5))} p99 {ms(pct(ours, .99))} max {ms(max(ours))}"
+        peer_figure = (f"Mosquitto p50 {ms(pct(peer, .5))} p99 {ms(pct(peer, .99))}"
+                       f" max {ms(max(peer))}") if peer else "—"
+        verdict = ""
+        if n == 200 and peer:
+            verdict = "MET" if pct(ours, .99) <= pct(peer, .99) else \
+                f"MISSED (x{pct(ours, .99) / pct(peer, .99):.1f})"
+        report.add(Row(f"1. fan-out to {n} subscriber(s), {ROUNDS} events", figure,
+                       "at N=200, p99 <= Mosquitto's", peer_figure, verdict))
+    if mosquitto:
+        mosquitto[0].terminate()
+
+
+# -- 2. ingest ----------------------------------------------------------------------------
+
+
+async def ingest(hub: Hub, desks: int, per_desk: int) -> tuple[list[float], float]:
+    latencies: list[float] = []
+
+    async def desk(index: int) -> None:
+        async with httpx.AsyncClient(base_url=hub.url, headers=headers(f"d{index:03d}")) as client:
+            for _ in range(per_desk):
+                start = time.perf_counter()
+                response = await client.post("/v1/alerts", json=alert_body())
+                latencies.append(time.perf_counter() - start)
+                assert response.status_code == 201, response.text
+
+    started = time.perf_counter()
+    await asyncio.gather(*(desk(i) for i in range(desks)))
+    return latencies, len(latencies) / (time.perf_counter() - started)
+
+
+def bench_ingest(report: Report, workdir: Path) -> None:
+    hub = Hub(workdir / "ingest")
+    hub.start()
+    try:
+        one, rate_one = asyncio.run(ingest(hub, 1, 300))
+        many, rate_many = asyncio.run(ingest(hub, DESKS, 10))
+    finally:
+        hub.stop()
+    p99 = pct(one, .99)
+    report.add(Row("2. ingest, 1 desk, 300 alerts (durable)",
+                   f"p50 {ms(pct(one, .5))} p99 {ms(p99)}, {rate_one:.0f}/s", "p99 < 5 ms",
+                   verdict="MET" if p99 < 0.005 else "MISSED"))
+    report.add(Row(f"2. ingest, {DESKS} desks at once, 500 alerts",
+                   f"p50 {ms(pct(many, .5))} p99 {ms(pct(many, .99))}, {rate_many:.0f}/s", "—"))
+
+
+# -- 5. link loss -------------------------------------------------------------------------
+
+
+def silent_server() -> tuple[socket.socket, int]:
+    """Accepts, answers the stream's headers, then never sends a byte (a dead path)."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    return listener, int(listener.getsockname()[1])
+
+
+async def desk_notices_silence() -> float:
+    listener, port = silent_server()
+    loop = asyncio.get_running_loop()
+
+    def serve() -> None:
+        conn, _ = listener.accept()
+        conn.recv(4096)
+        conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                     b"transfer-encoding: chunked\r\n\r\n")
+        time.sleep(30)
+        conn.close()
+
+    thread = loop.run_in_executor(None, serve)
+    stream = EventFollower(f"http://127.0.0.1:{port}", "tok", heartbeat_s=5).follow()
+    await anext(stream)  # LinkUp: then the other side goes silent
+    started = time.monotonic()
+    await anext(stream)  # LinkDown
+    took = time.monotonic() - started
+    await stream.aclose()
+    listener.close()
+    thread.cancel()
+    return took
+
+
+async def hub_notices_silence(hub: Hub) -> float:
+    """A desk beats once then goes silent; how long until the hub says desk.offline."""
+    got: asyncio.Future[float] = asyncio.get_running_loop().create_future()
+
+    async def watch() -> None:
+        async for item in EventFollower(hub.url, "tok-sup", heartbeat_s=5).follow():
+            if not isinstance(item, (LinkUp, LinkDown)) and item.type.value == "desk.offline" \
+                    and not got.done():
+                got.set_result(time.monotonic())
+
+    watcher = asyncio.create_task(watch())
+    await asyncio.sleep(0.5)
+    async with httpx.AsyncClient(base_url=hub.url, headers=headers("d001")) as desk:
+        await desk.post("/v1/heartbeat")
+    silent_from = time.monotonic()
+    offline_at = await asyncio.wait_for(got, 60)
+    watcher.cancel()
+    return offline_at - silent_from
+
+
+def bench_link_loss(report: Report, workdir: Path) -> None:
+    desk = asyncio.run(desk_notices_silence())
+    report.add(Row("5. desk shows 'liaison perdue' (heartbeat 5 s)", f"{desk:.1f} s", "< 10 s",
+                   verdict="MET" if desk < 10 else "MISSED"))
+    hub = Hub(workdir / "link")
+    hub.start()
+    try:
+        offline = asyncio.run(hub_notices_silence(hub))
+    finally:
+        hub.stop()
+    report.add(Row("5. hub emits desk.offline (heartbeat 5 s)", f"{offline:.1f} s", "< 10 s",
+                   verdict="MET" if offline < 10 else "MISSED"))
+
+
+# -- 6. recovery --------------------------------------------------------------------------
+
+
+async def recovery(hub: Hub, desks: int) -> float:
+    """Desks following the stream; the hub is killed and restarted; an alert is raised at once.
+
+    Returns seconds from the hub listening again to the last desk having that alert.
+    """
+    caught: set[int] = set()
+    wanted: dict[str, str] = {}
+    up = 0
+
+    async def follow(index: int) -> None:
+        nonlocal up
+        async for item in EventFollower(hub.url, f"tok-d{index:03d}", heartbeat_s=5).follow():
+            if isinstance(item, LinkUp):
+                up += 1
+            elif not isinstance(item, LinkDown) and item.data.get("id") == wanted.get("id"):
+                caught.add(index)
+
+    tasks = [asyncio.create_task(follow(i)) for i in range(desks)]
+    while up < desks:
+        await asyncio.sleep(0.01)
+    hub.kill()
+    await asyncio.sleep(1)
+    listening = await asyncio.to_thread(hub.start)
+    body = alert_body()
+    wanted["id"] = body["id"]
+    async with httpx.AsyncClient(base_url=hub.url, headers=headers("d000")) as desk:
+        (await desk.post("/v1/alerts", json=body)).raise_for_status()
+    while len(caught) < desks and time.monotonic() - listening < 60:
+        await asyncio.sleep(0.01)
+    took = time.monotonic() - listening
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return took
+
+
+def bench_recovery(report: Report, workdir: Path) -> None:
+    desks = int(os.environ.get("BENCH_RECOVERY_DESKS", "200"))
+    hub = Hub(workdir / "recovery", desks=desks)
+    hub.start()
+    try:
+        took = asyncio.run(recovery(hub, desks))
+    finally:
+        hub.stop()
+    report.add(Row(f"6. recovery, {desks} desks, hub kill -9 + restart",
+                   f"{took:.2f} s after it listens", "< 3 s",
+                   verdict="MET" if took < 3 else "MISSED"))
+
+
+def write(report: Report) -> None:
+    lines = ["# deskalert benchmarks", "",
+             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores"
+             f" ({sys.platform}, Python {sys.version.split()[0]}); loopback only; the hub in its"
+             " own process. Shared, noisy machine: compare ratios within one run.", "",
+             "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |"]
+    lines += [f"| {r.name} | {r.figure} | {r.target} | {r.peer or '—'} | {r.verdict} |"
+              for r in report.rows]
+    lines += ["", "Not measured yet: 3 (capacity with 1000 and 5000 streams) and 4 (desk app"
+              " launch, idle CPU, memory).", *[f"- {n}" for n in report.notes]]
+    RESULTS.write_text("\n".join(lines) + "\n")
+    print(f"\nwritten: {RESULTS}")
+
+
+BENCHES: dict[str, Callable[[Report, Path], None]] = {
+    "fanout": bench_fanout, "ingest": bench_ingest, "link": bench_link_loss,
+    "recovery": bench_recovery,
+}
+
+
+def main() -> int:
+    chosen = sys.argv[1:] or list(BENCHES)
+    report = Report()
+    with tempfile.TemporaryDirectory(prefix="deskalert-bench-") as tmp:
+        for name in chosen:
+            BENCHES[name](report, Path(tmp))
+    write(report)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
