@@ -13,13 +13,12 @@ import os
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -129,6 +128,24 @@ def alert_body() -> dict[str, str]:
 # -- 1. fan-out ---------------------------------------------------------------------------
 
 
+async def publish_rounds(publish: Callable[[str], Awaitable[object]], sent: dict[str, float],
+                         received: list[float], subscribers: int) -> None:
+    """ROUNDS events, each once every subscriber has the previous one (or after 30 s)."""
+    for _ in range(ROUNDS):
+        key = str(uuid.uuid4())
+        sent[key] = time.perf_counter()
+        await publish(key)
+        deadline = time.monotonic() + 30
+        while len(received) < subscribers * len(sent) and time.monotonic() < deadline:
+            await asyncio.sleep(0.001)
+
+
+async def cancel(tasks: list[asyncio.Task[None]]) -> None:
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+
+
 async def deskalert_fanout(hub: Hub, subscribers: int) -> list[float]:
     """Seconds from the POST being sent to each subscriber's receipt, for every round."""
     sent: dict[str, float] = {}
@@ -150,16 +167,10 @@ async def deskalert_fanout(hub: Hub, subscribers: int) -> list[float]:
     tasks = [asyncio.create_task(subscriber()) for _ in range(subscribers)]
     await asyncio.wait_for(ready.wait(), 120)
     async with httpx.AsyncClient(base_url=hub.url, headers=headers("d000"), limits=limits) as desk:
-        for _ in range(ROUNDS):
-            body = alert_body()
-            sent[body["id"]] = time.perf_counter()
-            await desk.post("/v1/alerts", json=body)
-            deadline = time.monotonic() + 30
-            while len(received) < subscribers * len(sent) and time.monotonic() < deadline:
-                await asyncio.sleep(0.001)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        await publish_rounds(
+            lambda key: desk.post("/v1/alerts", json={"id": key, "code": "renfort"}),
+            sent, received, subscribers)
+    await cancel(tasks)
     return received
 
 
@@ -182,16 +193,9 @@ async def mosquitto_fanout(port: int, subscribers: int) -> list[float]:
     while ready < subscribers:
         await asyncio.sleep(0.01)
     async with aiomqtt.Client("127.0.0.1", port) as publisher:
-        for _ in range(ROUNDS):
-            key = str(uuid.uuid4())
-            sent[key] = time.perf_counter()
-            await publisher.publish("alerts", key.encode(), qos=1)
-            deadline = time.monotonic() + 30
-            while len(received) < subscribers * len(sent) and time.monotonic() < deadline:
-                await asyncio.sleep(0.001)
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+        await publish_rounds(lambda key: publisher.publish("alerts", key.encode(), qos=1),
+                             sent, received, subscribers)
+    await cancel(tasks)
     return received
 
 
@@ -377,9 +381,7 @@ async def recovery(hub: Hub, desks: int) -> float:
     while len(caught) < desks and time.monotonic() - listening < 60:
         await asyncio.sleep(0.01)
     took = time.monotonic() - listening
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await cancel(tasks)
     return took
 
 

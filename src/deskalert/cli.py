@@ -300,27 +300,36 @@ def _new_token(args: argparse.Namespace) -> int:
     return 0
 
 
+def _client_config(args: argparse.Namespace, role: str | None, needs: str) -> Any:
+    """config.toml; with `role` ("desk" or "supervisor"), refused in one line without it."""
+    from deskalert.client.settings import find_config_path, load_client_config
+
+    config = load_client_config(args.config)
+    if role is not None and getattr(config, role) is None:
+        raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+    return config
+
+
+def _token(config: Any) -> str:
+    """The desk's or supervisor's token; none is a configuration problem (exit 2)."""
+    from deskalert.client.settings import TokenMissing, find_token
+
+    try:
+        return find_token(config.identity)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _send(args: argparse.Namespace) -> int:
     import asyncio
 
-    from deskalert.client.settings import (
-        TokenMissing,
-        find_config_path,
-        find_token,
-        load_client_config,
-    )
+    from deskalert.client.outbox import quiet_retries
     from deskalert.journal.store import Journal, default_journal_path
 
-    config = load_client_config(args.config)
-    if config.desk is None:
-        raise ConfigError(f"{find_config_path(args.config)}: `deskalert send` needs a [desk] section")
+    config = _client_config(args, "desk", "`deskalert send` needs a [desk] section")
     if args.message is not None and len(args.message) > 280:
         raise ConfigError("--message: at most 280 characters")
-    try:
-        token = find_token(config.desk.id)
-    except TokenMissing as exc:
-        raise ConfigError(str(exc)) from None
-    from deskalert.client.outbox import quiet_retries
+    token = _token(config)
 
     quiet_retries()
     journal = Journal(default_journal_path())
@@ -383,22 +392,11 @@ def _call_instead(journal: Any, lang: Any) -> str:
 
 def _desk(args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
-    from deskalert.client.settings import (
-        TokenMissing,
-        find_config_path,
-        find_token,
-        load_client_config,
-    )
     from deskalert.journal.store import Journal, default_journal_path
 
-    config = load_client_config(args.config)
-    if config.desk is None:
-        raise ConfigError(f"{find_config_path(args.config)}: `deskalert desk` needs a [desk] section"
-                          " (a [supervisor] uses `deskalert supervise`)")
-    try:
-        token = find_token(config.desk.id)
-    except TokenMissing as exc:
-        raise ConfigError(str(exc)) from None
+    config = _client_config(args, "desk", "`deskalert desk` needs a [desk] section"
+                            " (a [supervisor] uses `deskalert supervise`)")
+    token = _token(config)
     from deskalert.tui.desk import DeskApp
 
     quiet_retries()
@@ -411,21 +409,11 @@ def _desk(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace) -> int:
-    from deskalert.client.settings import (
-        TokenMissing,
-        find_config_path,
-        find_token,
-        load_client_config,
-    )
+    from deskalert.client.settings import find_config_path
 
-    config = load_client_config(args.config)
-    if config.supervisor is None:
-        raise ConfigError(f"{find_config_path(args.config)}: `deskalert supervise` needs a"
-                          " [supervisor] section (a [desk] uses `deskalert desk`)")
-    try:
-        token = find_token(config.supervisor.id)
-    except TokenMissing as exc:
-        raise ConfigError(str(exc)) from None
+    config = _client_config(args, "supervisor", "`deskalert supervise` needs a [supervisor]"
+                            " section (a [desk] uses `deskalert desk`)")
+    token = _token(config)
     if args.web:
         return _serve_pane(find_config_path(args.config), token, args.host, args.port)
     from deskalert.journal.store import Journal, default_journal_path
@@ -485,31 +473,20 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     """(config, incidents of the period): the desk's journal, or the hub for a supervisor."""
     import asyncio
 
-    from deskalert.client.settings import TokenMissing, find_token, load_client_config
-    from deskalert.journal.debrief import Incident, in_period
+    from deskalert.journal.debrief import in_period, journal_incidents
     from deskalert.journal.store import Journal, default_journal_path
-    from deskalert.models import Alert, NoteIn
 
-    config = load_client_config(args.config)
+    config = _client_config(args, None, "")
     since, until = _period(args)
     if config.desk is not None:
         journal = Journal(default_journal_path())
         try:
-            notes = {n.alert_id: n for n in journal.notes() if n.note}
-            incidents = [
-                Incident(Alert.model_validate(a),
-                         [NoteIn.model_validate(notes[alert_id].note)]
-                         if (alert_id := Alert.model_validate(a).id) in notes else [])
-                for a in journal.incidents()
-            ]
+            incidents = [incident for incident, _ in journal_incidents(journal, since)]
         finally:
             journal.close()
         return config, in_period(incidents, since, until)
-    try:
-        token = find_token(config.identity)
-    except TokenMissing as exc:
-        raise ConfigError(str(exc)) from None
-    return config, in_period(asyncio.run(_hub_incidents(config, token, since)), since, until)
+    return config, in_period(asyncio.run(_hub_incidents(config, _token(config), since)),
+                             since, until)
 
 
 async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
@@ -562,22 +539,14 @@ def _report(args: argparse.Namespace) -> int:
 def _journal(args: argparse.Namespace) -> int:
 
 
-    from deskalert.client.settings import (
-        TokenMissing,
-        find_config_path,
-        find_token,
-        load_client_config,
-    )
     from deskalert.journal.store import Journal, default_journal_path
     from deskalert.tui.journal_screen import JournalApp
 
-    config = load_client_config(args.config)
-    if config.desk is None:
-        raise ConfigError(f"{find_config_path(args.config)}: `deskalert journal` is a desk's"
-                          " journal; a supervisor uses `deskalert export` or `report`")
+    config = _client_config(args, "desk", "`deskalert journal` is a desk's journal; a"
+                            " supervisor uses `deskalert export` or `report`")
     try:
-        token: str | None = find_token(config.desk.id)
-    except TokenMissing:
+        token: str | None = _token(config)
+    except ConfigError:
         token = None  # the journal opens anyway; sharing says why it cannot
 
     async def share(alert_id: Any, note: Any) -> str | None:
@@ -604,10 +573,9 @@ def _journal(args: argparse.Namespace) -> int:
 def _purge(args: argparse.Namespace) -> int:
     from datetime import datetime, timedelta
 
-    from deskalert.client.settings import load_client_config
     from deskalert.journal.store import Journal, default_journal_path
 
-    config = load_client_config(args.config)
+    config = _client_config(args, None, "")
     journal = Journal(default_journal_path())
     try:
         before = datetime.now().astimezone() - timedelta(days=config.retention_days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime
 from typing import Any, Self
 from uuid import UUID
@@ -130,6 +131,17 @@ class HubClient:
     async def heartbeat(self) -> HeartbeatOut:
         """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
         return HeartbeatOut.model_validate_json((await self._request("POST", "/v1/heartbeat")).content)
+
+    async def heartbeat_forever(self) -> None:
+        """Keep this desk or supervisor online at the hub's interval; a failed beat is retried at
+        the next one (the event follower is what reports the link as down)."""
+        interval = 5.0
+        while True:
+            try:
+                interval = (await self.heartbeat()).heartbeat_s
+            except DeskAlertError:
+                pass
+            await asyncio.sleep(interval)
 
     async def health(self) -> Health:
         """The hub's state, also when degraded (503): its last event id starts a follower."""

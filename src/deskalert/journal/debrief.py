@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from deskalert.i18n import Language, t
+from deskalert.journal.store import Journal, NoteRecord
 from deskalert.models import Alert, AlertState, NoteIn
 
 UNKNOWN_TYPE = "unknown"
@@ -41,6 +42,19 @@ class Incident:
     @property
     def type(self) -> str:
         return self.notes[0].type.value if self.notes else UNKNOWN_TYPE
+
+
+def journal_incidents(journal: Journal, since: datetime | None = None
+                      ) -> list[tuple[Incident, NoteRecord | None]]:
+    """The desk's incidents (newest first) with their finished note, and the note's record."""
+    records = {n.alert_id: n for n in journal.notes()}
+    result = []
+    for raw in journal.incidents(since):
+        alert = Alert.model_validate(raw)
+        record = records.get(alert.id)
+        notes = [NoteIn.model_validate(record.note)] if record and record.note else []
+        result.append((Incident(alert, notes), record))
+    return result
 
 
 def in_period(incidents: list[Incident], since: datetime | None,

@@ -162,11 +162,17 @@ class Journal:
             (alert["id"], alert["received_at"], alert["updated_at"], json.dumps(alert)),
         )
 
-    def incidents(self) -> list[dict[str, Any]]:
-        """Every alert of this desk the hub stored, newest first (also those sent by `send`)."""
+    def incidents(self, since: datetime | None = None) -> list[dict[str, Any]]:
+        """Alerts of this desk the hub stored (also those sent by `send`), newest first.
+
+        `since` filters in SQL on the hub's time, so the desk's once-a-second checks read only
+        the recent ones, whatever the size of the journal.
+        """
+        cutoff = since.astimezone(UTC).isoformat() if since else ""
         rows = self._db.execute(
-            "SELECT alert FROM incidents UNION ALL SELECT hub_alert FROM outbox"
-            " WHERE hub_alert IS NOT NULL AND id NOT IN (SELECT id FROM incidents)"
+            "SELECT alert FROM incidents WHERE received_at>=? UNION ALL SELECT hub_alert FROM"
+            " outbox WHERE hub_alert IS NOT NULL AND json_extract(hub_alert, '$.received_at')>=?"
+            " AND id NOT IN (SELECT id FROM incidents)", (cutoff, cutoff),
         ).fetchall()
         alerts = [json.loads(row[0]) for row in rows]
         return sorted(alerts, key=lambda a: a["received_at"], reverse=True)

@@ -10,7 +10,6 @@ call and before anything is drawn: a few milliseconds of fsync are the price of 
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -23,11 +22,12 @@ from textual.css.query import NoMatches
 from textual.widgets import Footer, Static
 
 from deskalert.client.api import HubClient
-from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
+from deskalert.client.follower import snapshot_then_events
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
+from deskalert.journal.debrief import journal_incidents
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertCode, DeskPresence, EventType, NoteIn, OnCall
 from deskalert.tui import views
@@ -39,6 +39,7 @@ from deskalert.tui.messages import (
     HubEvent,
     LinkChanged,
     SnapshotLoaded,
+    relay,
 )
 from deskalert.tui.note_form import NoteForm
 from deskalert.tui.state import NOT_TRANSMITTED_AFTER, DeskState, OwnAlert, Step
@@ -247,16 +248,12 @@ class DeskApp(App[None]):
 
         Read from the journal, so the offer survives a restart; older ones wait in the journal.
         """
-        records = {n.alert_id: n for n in self.journal.notes()}
-        recent = self.now() - timedelta(days=1)
-        waiting = []
-        for raw in self.journal.incidents():
-            alert = Alert.model_validate(raw)
-            record = records.get(alert.id)
-            if alert.state == "resolved" and not alert.test and alert.received_at >= recent \
-                    and not (record and (record.finished or record.postponed)):
-                waiting.append(alert)
-        return waiting
+        recent = journal_incidents(self.journal, self.now() - timedelta(days=1))
+        return [
+            incident.alert for incident, record in recent
+            if incident.alert.state == "resolved" and not incident.alert.test
+            and not (record and (record.finished or record.postponed))
+        ]
 
     def action_open_note(self) -> None:
         """The incident note of the latest resolved alert still waiting for one."""
@@ -294,16 +291,8 @@ class DeskApp(App[None]):
     @work(group="link", exclusive=True)
     async def follow_hub(self) -> None:
         """Load the hub's picture, then follow its events for as long as the app runs."""
-        feed = snapshot_then_events(self._load_snapshot, self.config.hub_url, self.token)
-        async for item in feed:
-            if isinstance(item, LinkUp):
-                self.post_message(LinkChanged(up=True))
-            elif isinstance(item, LinkDown):
-                self.post_message(LinkChanged(up=False, reason=item.reason))
-            elif isinstance(item, SnapshotLoaded):
-                self.post_message(item)
-            else:
-                self.post_message(HubEvent(item))
+        await relay(snapshot_then_events(self._load_snapshot, self.config.hub_url, self.token),
+                    self)
 
     async def _load_snapshot(self) -> SnapshotLoaded:
         health = await self.client.health()  # first: events after it are replayed
@@ -319,13 +308,7 @@ class DeskApp(App[None]):
 
     @work(group="presence", exclusive=True)
     async def keep_presence(self) -> None:
-        interval = 5.0
-        while True:
-            try:
-                interval = (await self.client.heartbeat()).heartbeat_s
-            except DeskAlertError:
-                pass  # the follower says the link is down; the next beat tries again
-            await asyncio.sleep(interval)
+        await self.client.heartbeat_forever()
 
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it."""

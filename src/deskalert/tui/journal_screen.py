@@ -21,9 +21,15 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
 from deskalert.i18n import Language, t
-from deskalert.journal.debrief import UNKNOWN_TYPE, Incident, duration, timeline
+from deskalert.journal.debrief import (
+    UNKNOWN_TYPE,
+    Incident,
+    duration,
+    journal_incidents,
+    timeline,
+)
 from deskalert.journal.store import Journal, NoteRecord
-from deskalert.models import Alert, IncidentType, NoteIn
+from deskalert.models import IncidentType, NoteIn
 from deskalert.tui.note_form import NoteForm
 
 PERIODS = {"all": None, "day": timedelta(days=1), "week": timedelta(days=7),
@@ -77,16 +83,6 @@ class JournalScreen(Screen[None]):
     def on_screen_resume(self) -> None:
         self.reload()
 
-    def incidents(self) -> list[tuple[Incident, NoteRecord | None]]:
-        records = {n.alert_id: n for n in self.journal.notes()}
-        result = []
-        for raw in self.journal.incidents():
-            alert = Alert.model_validate(raw)
-            record = records.get(alert.id)
-            notes = [NoteIn.model_validate(record.note)] if record and record.note else []
-            result.append((Incident(alert, notes), record))
-        return result
-
     @on(Input.Changed)
     @on(Select.Changed)
     def reload(self) -> None:
@@ -97,7 +93,7 @@ class JournalScreen(Screen[None]):
         table = self.query_one("#incidents", DataTable)
         table.clear()
         self.shown = []
-        for incident, record in self.incidents():
+        for incident, record in journal_incidents(self.journal):
             alert = incident.alert
             haystack = " ".join([alert.code_label, alert.message or "", alert.summary or "",
                                  *(n.what_happened for n in incident.notes),

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from uuid import UUID
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
+from deskalert.client.follower import LinkDown, LinkUp
 from deskalert.journal.store import Delivery
 from deskalert.models import Alert, AlertCode, DeskPresence, Event, OnCall
 
@@ -25,6 +28,8 @@ class SnapshotLoaded(Message):
 
 @dataclass
 class LinkChanged(Message):
+    """The event stream opened (up) or broke; shared by the desk and the pane."""
+
     up: bool
     reason: str = ""
 
@@ -57,3 +62,16 @@ class ActionFailed(Message):
 class ActionDone(Message):
     kind: str
     alert: Alert
+
+
+async def relay(feed: AsyncIterator[Message | Event | LinkUp | LinkDown], app: MessagePump) -> None:
+    """Post a `snapshot_then_events` feed to `app`: link changes, hub events, the snapshot."""
+    async for item in feed:
+        if isinstance(item, LinkUp):
+            app.post_message(LinkChanged(up=True))
+        elif isinstance(item, LinkDown):
+            app.post_message(LinkChanged(up=False, reason=item.reason))
+        elif isinstance(item, Event):
+            app.post_message(HubEvent(item))
+        else:
+            app.post_message(item)  # the screen's own snapshot message

@@ -7,7 +7,6 @@ handlers update `PaneState`; `refresh_view` draws it, once a second so elapsed t
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
@@ -24,13 +23,14 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Footer, Input, Label, Static
 
 from deskalert.client.api import HubClient
-from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
+from deskalert.client.follower import snapshot_then_events
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import Language, t
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, NoteIn, OnCall
 from deskalert.tui.desk import Clock, local_now
+from deskalert.tui.messages import HubEvent, LinkChanged, relay
 from deskalert.tui.note_form import NoteForm
 from deskalert.tui.supervise_state import PaneState
 from deskalert.tui.views import clock_time
@@ -44,17 +44,6 @@ class PaneSnapshot(Message):
     oncall: list[OnCall]
     heartbeat_s: float
     last_event_id: int
-
-
-@dataclass
-class StreamChanged(Message):
-    live: bool
-    reason: str = ""
-
-
-@dataclass
-class PaneEvent(Message):
-    event: Event
 
 
 @dataclass
@@ -215,15 +204,7 @@ class SupervisorApp(App[None]):
 
     @work(group="link", exclusive=True)
     async def follow_hub(self) -> None:
-        async for item in snapshot_then_events(self._load, self.config.hub_url, self.token):
-            if isinstance(item, LinkUp):
-                self.post_message(StreamChanged(live=True))
-            elif isinstance(item, LinkDown):
-                self.post_message(StreamChanged(live=False, reason=item.reason))
-            elif isinstance(item, PaneSnapshot):
-                self.post_message(item)
-            else:
-                self.post_message(PaneEvent(item))
+        await relay(snapshot_then_events(self._load, self.config.hub_url, self.token), self)
 
     async def _load(self) -> PaneSnapshot:
         health = await self.client.health()
@@ -236,13 +217,7 @@ class SupervisorApp(App[None]):
 
     @work(group="presence", exclusive=True)
     async def keep_presence(self) -> None:
-        interval = 5.0
-        while True:
-            try:
-                interval = (await self.client.heartbeat()).heartbeat_s
-            except DeskAlertError:
-                pass
-            await asyncio.sleep(interval)
+        await self.client.heartbeat_forever()
 
     @work(group="actions")
     async def request(self, what: str, alert_id: UUID | None, text: str | None = None,
@@ -404,9 +379,9 @@ class SupervisorApp(App[None]):
             self.bell()
         self.refresh_view()
 
-    @on(StreamChanged)
-    def _on_stream(self, message: StreamChanged) -> None:
-        if message.live:
+    @on(LinkChanged)
+    def _on_stream(self, message: LinkChanged) -> None:
+        if message.up:
             self.state.live, self.state.broken_since = True, None
         else:
             if self.state.live is not False:
@@ -414,8 +389,8 @@ class SupervisorApp(App[None]):
             self.state.live, self.state.broken_reason = False, message.reason
         self.refresh_view()
 
-    @on(PaneEvent)
-    def _on_event(self, message: PaneEvent) -> None:
+    @on(HubEvent)
+    def _on_event(self, message: HubEvent) -> None:
         event, state = message.event, self.state
         if event.type.value.startswith("alert."):
             alert = Alert.model_validate(event.data)
