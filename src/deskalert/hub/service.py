@@ -58,9 +58,13 @@ def utcnow() -> datetime:
 
 @dataclass
 class DeskPresenceState:
-    """What the hub knows of one desk's link: open streams and when it was last heard."""
+    """What the hub knows of one desk's link: when it was last heard.
 
-    streams: int = 0
+    An open stream is not proof of life: over a half-open TCP connection (a pulled cable, a
+    frozen machine) the hub's keep-alives go into the kernel buffer for minutes. Only the
+    desk's own heartbeats (and the opening of a stream) count.
+    """
+
     last_seen: datetime | None = None
     online: bool = False
 
@@ -330,24 +334,10 @@ class Hub:
             state.online = True
             await self._presence_event(principal.id, EventType.DESK_ONLINE)
 
-    async def stream_opened(self, principal: Principal) -> None:
-        state = self._presence.get(principal.id)
-        if state is not None:
-            state.streams += 1
-        await self.seen(principal)
-
-    def stream_closed(self, principal: Principal) -> None:
-        state = self._presence.get(principal.id)
-        if state is not None:
-            state.streams = max(0, state.streams - 1)
-            state.last_seen = utcnow()
-
     async def _mark_silent_offline(self, now: datetime) -> None:
         limit = timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
         for desk_id, state in self._presence.items():
-            if state.streams > 0:
-                state.last_seen = now
-            elif state.online and (state.last_seen is None or now - state.last_seen > limit):
+            if state.online and (state.last_seen is None or now - state.last_seen > limit):
                 state.online = False
                 await self._presence_event(desk_id, EventType.DESK_OFFLINE)
 
@@ -428,7 +418,7 @@ class Hub:
     ) -> AsyncIterator[Event | None]:
         """Events after `last_id` from the store, then live ones; None means "keep-alive now"."""
         subscription = self.broker.subscribe(sites)
-        await self.stream_opened(principal)
+        await self.seen(principal)
         try:
             while True:
                 page = await self._db(self.store.events_after, last_id, sites, REPLAY_PAGE)
@@ -452,7 +442,6 @@ class Hub:
                         yield event
         finally:
             self.broker.unsubscribe(subscription)
-            self.stream_closed(principal)
 
     # -- health ---------------------------------------------------------------------------
 
