@@ -33,6 +33,7 @@ RESULTS = ROOT / "results.md"
 FANOUT_N = [int(n) for n in os.environ.get("BENCH_FANOUT", "1,50,200").split(",")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 DESKS = 50
+CAPACITY_N = [int(n) for n in os.environ.get("BENCH_CAPACITY", "1000,5000").split(",")]
 
 
 @dataclass
@@ -286,6 +287,145 @@ def bench_ingest(report: Report, workdir: Path) -> None:
                    f"p50 {ms(pct(many, .5))} p99 {ms(pct(many, .99))}, {rate_many:.0f}/s", "—"))
 
 
+# -- 3. capacity --------------------------------------------------------------------------
+
+
+class RawStream:
+    """One desk's /v1/events over a bare asyncio connection.
+
+    httpx and httpx-sse cost a few hundred microseconds per event and client in Python; with
+    5000 streams in this one process that would measure the client, not the hub. This reads the
+    bytes and looks for the awaited alert's id, nothing more.
+    """
+
+    def __init__(self, port: int, desk: str) -> None:
+        self.port, self.desk = port, desk
+        self.after = 0  # the last event id of the desk's snapshot, as the desk app sends it
+        self.waiting_for: bytes | None = None
+        self.opened = asyncio.Event()
+
+    async def run(self, sent: dict[bytes, float], received: list[float]) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", self.port, limit=1 << 20)
+        writer.write(f"GET /v1/events HTTP/1.1\r\nHost: hub\r\nAccept: text/event-stream\r\n"
+                     f"Authorization: Bearer tok-{self.desk}\r\n"
+                     f"Last-Event-ID: {self.after}\r\n\r\n".encode())
+        head = await reader.readuntil(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.1 200"), head[:80]
+        self.opened.set()
+        tail = b""
+        try:
+            while chunk := await reader.read(65536):
+                key = self.waiting_for
+                if key is not None and key in tail + chunk:
+                    received.append(time.perf_counter() - sent[key])
+                    self.waiting_for = None
+                tail = chunk[-64:]
+        finally:
+            writer.close()
+
+
+async def heartbeats(port: int, desks: list[str], period: float, stop: asyncio.Event,
+                     answered: list[int]) -> None:
+    """Every desk beats once per `period`, spread evenly, over 50 kept-alive connections (a
+    site's desks do not share connections, but the hub's work per beat is the same)."""
+    lanes = 50
+
+    async def lane(index: int) -> None:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        mine = desks[index::lanes]
+        gap = period / max(1, len(mine))
+        while not stop.is_set():
+            for desk in mine:
+                started = time.monotonic()
+                writer.write(f"POST /v1/heartbeat HTTP/1.1\r\nHost: hub\r\nContent-Length: 0\r\n"
+                             f"Authorization: Bearer tok-{desk}\r\n\r\n".encode())
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                                  if line.lower().startswith(b"content-length")))
+                await reader.readexactly(length)
+                if head.startswith(b"HTTP/1.1 200"):
+                    answered[0] += 1
+                if stop.is_set():
+                    break
+                await asyncio.sleep(max(0.0, gap - (time.monotonic() - started)))
+        writer.close()
+
+    await asyncio.gather(*(lane(i) for i in range(lanes)))
+
+
+def process_usage(pid: int) -> tuple[float, int]:
+    """(CPU seconds used so far, resident memory in bytes) of a process, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    rss = next(int(line.split()[1]) * 1024 for line in
+               Path(f"/proc/{pid}/status").read_text().splitlines() if line.startswith("VmRSS:"))
+    return cpu, rss
+
+
+async def capacity(hub: Hub, streams: int, window_s: float) -> dict[str, float | list[float]]:
+    assert hub.process is not None
+    desks = [f"d{i:03d}" for i in range(streams)]
+    sent: dict[bytes, float] = {}
+    received: list[float] = []
+    clients = [RawStream(hub.port, desk) for desk in desks]
+    tasks = []
+    opening = time.monotonic()
+    for batch in range(0, streams, 200):  # the listen backlog is finite: open in waves
+        last_id = httpx.get(f"{hub.url}/healthz").json()["last_event_id"]
+        for client in clients[batch:batch + 200]:
+            client.after = last_id
+        tasks += [asyncio.create_task(c.run(sent, received)) for c in clients[batch:batch + 200]]
+        await asyncio.wait_for(asyncio.gather(*(c.opened.wait() for c in clients[:batch + 200])),
+                               120)
+    opened_in = time.monotonic() - opening
+    stop, answered = asyncio.Event(), [0]
+    beating = asyncio.create_task(heartbeats(hub.port, desks, 5.0, stop, answered))
+    await asyncio.sleep(6)  # the online storm settles, heartbeats reach their pace
+    cpu_before, _ = process_usage(hub.process.pid)
+    beats_before = answered[0]
+    await asyncio.sleep(window_s)
+    cpu_after, rss = process_usage(hub.process.pid)
+    beats = (answered[0] - beats_before) / window_s
+    async with httpx.AsyncClient(base_url=hub.url, headers=headers("d000")) as desk:
+        for round_ in range(ROUNDS + 1):
+            key = str(uuid.uuid4())
+            for client in clients:
+                client.waiting_for = key.encode()
+            sent[key.encode()] = time.perf_counter()
+            (await desk.post("/v1/alerts", json={"id": key, "code": "renfort"})).raise_for_status()
+            deadline = time.monotonic() + 30
+            while len(received) < streams * (round_ + 1) and time.monotonic() < deadline:
+                await asyncio.sleep(0.002)
+    stop.set()
+    await beating
+    await cancel(tasks)
+    return {"rss": rss, "cpu": (cpu_after - cpu_before) / window_s, "beats": beats,
+            "opened_in": opened_in, "fanout": received[streams:]}
+
+
+def bench_capacity(report: Report, workdir: Path) -> None:
+    for streams in CAPACITY_N:
+        hub = Hub(workdir / f"capacity{streams}", desks=streams)
+        hub.start()
+        try:
+            got = asyncio.run(capacity(hub, streams, window_s=10))
+        finally:
+            hub.stop()
+        fanout = got["fanout"]
+        assert isinstance(fanout, list)
+        rss, cpu = float(got["rss"]), float(got["cpu"])  # type: ignore[arg-type]
+        p99 = pct(fanout, .99) if fanout else float("inf")
+        verdict = ""
+        if streams == 5000:
+            verdict = "MET" if rss < 400e6 and p99 < 1 else "MISSED"
+        report.add(Row(
+            f"3. capacity, {streams} streams + heartbeats",
+            f"hub {rss / 1e6:.0f} MB, {cpu * 100:.0f} % of a core at rest "
+            f"({got['beats']:.0f} beats/s); fan-out to all p50 {ms(pct(fanout, .5))} "
+            f"p99 {ms(p99)} ({len(fanout)} receipts); opened in {got['opened_in']:.1f} s",
+            "5000: < 400 MB, p99 < 1 s", verdict=verdict))
+
+
 # -- 5. link loss -------------------------------------------------------------------------
 
 
@@ -420,7 +560,8 @@ def write(report: Report) -> None:
 
 
 BENCHES: dict[str, Callable[[Report, Path], None]] = {
-    "fanout": bench_fanout, "ingest": bench_ingest, "link": bench_link_loss,
+    "fanout": bench_fanout, "ingest": bench_ingest, "capacity": bench_capacity,
+    "link": bench_link_loss,
     "recovery": bench_recovery,
 }
 

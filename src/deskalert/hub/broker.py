@@ -10,21 +10,32 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-from deskalert.models import Event
+from deskalert.models import Event, EventType
 
 QUEUE_SIZE = 1000
+PRESENCE_EVENTS = (EventType.DESK_ONLINE, EventType.DESK_OFFLINE)
 
 
 @dataclass(eq=False)
 class Subscription:
-    """One open stream: which sites it wants (None: all) and the events waiting for it."""
+    """One open stream: which sites it wants (None: all), whose stream it is, and the events
+    waiting for it.
+
+    A desk's stream (`desk_id` set) carries its own presence only: other desks' comings and
+    goings are for supervisors. Filtered here, at publish time, so that 5000 desks coming
+    online do not wake 5000 streams each.
+    """
 
     sites: set[str] | None
+    desk_id: str | None = None
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
 
     def wants(self, event: Event) -> bool:
-        return self.sites is None or event.site is None or event.site in self.sites
+        if self.sites is not None and event.site is not None and event.site not in self.sites:
+            return False
+        return (self.desk_id is None or event.type not in PRESENCE_EVENTS
+                or event.data.get("id") == self.desk_id)
 
 
 class Broker:
@@ -33,8 +44,8 @@ class Broker:
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
 
-    def subscribe(self, sites: set[str] | None) -> Subscription:
-        subscription = Subscription(sites)
+    def subscribe(self, sites: set[str] | None, desk_id: str | None = None) -> Subscription:
+        subscription = Subscription(sites, desk_id)
         self._subscriptions.add(subscription)
         return subscription
 

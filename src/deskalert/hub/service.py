@@ -417,29 +417,31 @@ class Hub:
         self, principal: Principal, sites: set[str] | None, last_id: int
     ) -> AsyncIterator[Event | None]:
         """Events after `last_id` from the store, then live ones; None means "keep-alive now"."""
-        subscription = self.broker.subscribe(sites)
+        subscription = self.broker.subscribe(
+            sites, None if principal.is_supervisor else principal.id
+        )
         await self.seen(principal)
         try:
             while True:
-                page = await self._db(self.store.events_after, last_id, sites, REPLAY_PAGE)
+                page = await self._db(
+                    self.store.events_after, last_id, sites, REPLAY_PAGE, subscription.desk_id
+                )
                 for event in page:
                     last_id = event.id
-                    if _wanted_by(principal, event):
-                        yield event
+                    yield event
                 if len(page) < REPLAY_PAGE:
                     break
+            del page  # this generator lives as long as the stream: do not keep its last page
             while not (subscription.overflowed and subscription.queue.empty()):
                 try:
-                    event = await asyncio.wait_for(
-                        subscription.queue.get(), self.config.hub.heartbeat_s
-                    )
+                    async with asyncio.timeout(self.config.hub.heartbeat_s):  # no task per wait
+                        event = await subscription.queue.get()
                 except TimeoutError:
                     yield None
                     continue
-                if event.id > last_id:
+                if event.id > last_id:  # already replayed from the store otherwise
                     last_id = event.id
-                    if _wanted_by(principal, event):
-                        yield event
+                    yield event
         finally:
             self.broker.unsubscribe(subscription)
 
@@ -476,16 +478,6 @@ class Hub:
                 pass  # already logged; the next tick tries again
             except Exception:
                 log.exception("hub ticker failed; it goes on")
-
-
-PRESENCE_EVENTS = (EventType.DESK_ONLINE, EventType.DESK_OFFLINE)
-
-
-def _wanted_by(principal: Principal, event: Event) -> bool:
-    """A desk's stream carries its own presence only: other desks' comings and goings are for
-    supervisors, and sending them to every desk made a reconnection storm quadratic."""
-    return (principal.is_supervisor or event.type not in PRESENCE_EVENTS
-            or event.data.get("id") == principal.id)
 
 
 def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:

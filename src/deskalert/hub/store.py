@@ -196,13 +196,19 @@ class Store:
         ).fetchall()
         return [Alert.model_validate_json(row[0]) for row in rows]
 
-    def events_after(self, last_id: int, sites: set[str] | None, limit: int) -> list[Event]:
-        """Events with id > last_id, oldest first; `sites` keeps those sites and global events."""
+    def events_after(
+        self, last_id: int, sites: set[str] | None, limit: int, desk_id: str | None = None
+    ) -> list[Event]:
+        """Events with id > last_id, oldest first; `sites` keeps those sites and global events;
+        `desk_id` leaves out other desks' presence (what a desk's stream carries)."""
         where = "id>?"
         params: list[object] = [last_id]
         if sites is not None:
             where += f" AND (site IS NULL OR site IN ({','.join('?' * len(sites))}))"
             params.extend(sorted(sites))
+        if desk_id is not None:
+            where += " AND (type NOT IN (?,?) OR subject=?)"
+            params.extend((EventType.DESK_ONLINE.value, EventType.DESK_OFFLINE.value, desk_id))
         rows = self._db.execute(
             f"SELECT id, type, at, site, data FROM events WHERE {where} ORDER BY id LIMIT ?",
             (*params, limit),

@@ -15,12 +15,16 @@ from deskalert.models import ErrorOut
 bearer = HTTPBearer(auto_error=False, description="The desk's or supervisor's token")
 
 
-def get_hub(request: Request) -> Hub:
+# The dependencies are `async def` although they do not await: FastAPI runs a plain `def`
+# dependency in its thread pool, a thread hop per request (and 40 threads' malloc arenas).
+
+
+async def get_hub(request: Request) -> Hub:
     hub: Hub = request.app.state.hub
     return hub
 
 
-def get_principal(
+async def get_principal(
     hub: Annotated[Hub, Depends(get_hub)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:

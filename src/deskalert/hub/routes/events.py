@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections import OrderedDict
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated
 from weakref import WeakKeyDictionary
 
@@ -25,20 +26,27 @@ KEEP_ALIVE = b": keep-alive\n\n"
 ENCODED_KEPT = 512
 
 
+@dataclass(frozen=True)
 class StreamRequest:
     """Checked before the stream starts: once it has, an error can no longer be a 4xx."""
 
-    def __init__(
-        self,
-        hub: HubDep,
-        principal: PrincipalDep,
-        site: str | None = None,
-        since: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
-        last_event_id: Annotated[str | None, Header(description="Same as since")] = None,
-    ) -> None:
-        self.principal: Principal = principal
-        self.sites = hub.visible_sites(principal, site)
-        self.last_id = since if since is not None else _parse_last_event_id(last_event_id)
+    principal: Principal
+    sites: set[str] | None
+    last_id: int
+
+
+async def stream_request(  # async: a plain def dependency would run in the thread pool
+    hub: HubDep,
+    principal: PrincipalDep,
+    site: str | None = None,
+    since: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
+    last_event_id: Annotated[str | None, Header(description="Same as since")] = None,
+) -> StreamRequest:
+    return StreamRequest(
+        principal=principal,
+        sites=hub.visible_sites(principal, site),
+        last_id=since if since is not None else _parse_last_event_id(last_event_id),
+    )
 
 
 def _parse_last_event_id(value: str | None) -> int:
@@ -58,7 +66,7 @@ def _parse_last_event_id(value: str | None) -> int:
     },
 )
 async def follow_events(
-    hub: HubDep, request: Annotated[StreamRequest, Depends()]
+    hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)]
 ) -> EventSourceResponse:
     """Every state change after `Last-Event-ID` (or `since`), replayed from the store, then live.
 
