@@ -78,8 +78,11 @@ def roster(desks: int, heartbeat_s: float = 5) -> str:
              '[[sites]]\nid = "accueil"\nlabel = "Accueil"']
     lines += [f'[[desks]]\nid = "d{i:03d}"\nlabel = "Desk {i}"\nsite = "accueil"\n'
               f'token_sha256 = "{token_hash(f"tok-d{i:03d}")}"' for i in range(desks)]
-    lines.append(f'[[supervisors]]\nid = "sup"\nname = "Sup"\n'
+    lines.append(f'[[supervisors]]\nid = "sup"\nname = "Martine Durand"\nphone = "04 72 00 00 01"\n'
                  f'token_sha256 = "{token_hash("tok-sup")}"')
+    lines.append('[[oncall]]\nsite = "accueil"\nsupervisor = "sup"\n'
+                 'days = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]\n'
+                 'start = "00:00"\nend = "00:00"')
     return "\n\n".join(lines) + "\n"
 
 
@@ -426,6 +429,90 @@ def bench_capacity(report: Report, workdir: Path) -> None:
             "5000: < 400 MB, p99 < 1 s", verdict=verdict))
 
 
+# -- 4. the desk app ----------------------------------------------------------------------
+
+
+class DeskProcess:
+    """`deskalert desk` in a pseudo-terminal (120x40), as an agent's terminal runs it."""
+
+    def __init__(self, workdir: Path, hub: Hub) -> None:
+        config = workdir / "config.toml"
+        config.write_text(f'[hub]\nurl = "{hub.url}"\n[desk]\nid = "d001"\n')
+        self.env = {**os.environ, "DESKALERT_TOKEN": "tok-d001", "TERM": "xterm-256color",
+                    "XDG_DATA_HOME": str(workdir / "data"), "XDG_CONFIG_HOME": str(workdir)}
+        self.argv = [sys.executable, "-m", "deskalert", "desk", "--config", str(config)]
+        self.pid, self.fd = 0, -1
+
+    def launch(self) -> None:
+        import fcntl
+        import pty
+        import struct
+        import termios
+
+        self.pid, self.fd = pty.fork()
+        if self.pid == 0:  # the child: becomes the desk app
+            os.execve(self.argv[0], self.argv, self.env)
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+
+    def read_until(self, marker: bytes, timeout: float) -> bool:
+        """Reads the screen's bytes until `marker` is drawn (True) or the time is up."""
+        import select
+
+        seen, deadline = b"", time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready, _, _ = select.select([self.fd], [], [], 0.005)
+            if ready:
+                try:
+                    seen = seen[-256:] + os.read(self.fd, 65536)
+                except OSError:
+                    return False
+                if marker in seen:
+                    return True
+        return False
+
+    def drain(self, seconds: float) -> None:
+        self.read_until(b"\0never\0", seconds)
+
+    def stop(self) -> None:
+        if self.pid:
+            os.kill(self.pid, signal.SIGTERM)
+            os.waitpid(self.pid, 0)
+            os.close(self.fd)
+            self.pid = 0
+
+
+def bench_desk(report: Report, workdir: Path) -> None:
+    idle_s = float(os.environ.get("BENCH_DESK_IDLE_S", "60"))
+    hub = Hub(workdir / "desk-hub")
+    hub.start()
+    desk = DeskProcess(workdir / "desk", hub)
+    (workdir / "desk").mkdir(exist_ok=True)
+    launches: list[float] = []
+    try:
+        for _ in range(3):  # the first without the journal's cached card, then with it
+            started = time.monotonic()
+            desk.launch()
+            drawn = desk.read_until("Martine Durand".encode(), 30)
+            launches.append(time.monotonic() - started if drawn else float("inf"))
+            if len(launches) < 3:
+                desk.stop()
+        desk.drain(5)  # settled: stream open, first heartbeats sent
+        cpu_before, _ = process_usage(desk.pid)
+        desk.drain(idle_s)
+        cpu_after, rss = process_usage(desk.pid)
+    finally:
+        desk.stop()
+        hub.stop()
+    worst = max(launches)
+    idle = (cpu_after - cpu_before) / idle_s
+    report.add(Row("4. desk app: launch to the on-call card",
+                   f"{', '.join(f'{t:.2f}' for t in launches)} s (first: empty journal)",
+                   "< 1.5 s", verdict="MET" if worst < 1.5 else "MISSED"))
+    report.add(Row(f"4. desk app: idle over {idle_s:.0f} s, memory",
+                   f"{idle * 100:.2f} % of a core, {rss / 1e6:.0f} MB", "< 1 %, < 80 MB",
+                   verdict="MET" if idle < 0.01 and rss < 80e6 else "MISSED"))
+
+
 # -- 5. link loss -------------------------------------------------------------------------
 
 
@@ -561,6 +648,7 @@ def write(report: Report) -> None:
 
 BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "fanout": bench_fanout, "ingest": bench_ingest, "capacity": bench_capacity,
+    "desk": bench_desk,
     "link": bench_link_loss,
     "recovery": bench_recovery,
 }
