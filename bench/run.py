@@ -436,6 +436,7 @@ class DeskProcess:
     """`deskalert desk` in a pseudo-terminal (120x40), as an agent's terminal runs it."""
 
     def __init__(self, workdir: Path, hub: Hub) -> None:
+        workdir.mkdir(parents=True, exist_ok=True)
         config = workdir / "config.toml"
         config.write_text(f'[hub]\nurl = "{hub.url}"\n[desk]\nid = "d001"\n')
         self.env = {**os.environ, "DESKALERT_TOKEN": "tok-d001", "TERM": "xterm-256color",
@@ -486,7 +487,6 @@ def bench_desk(report: Report, workdir: Path) -> None:
     hub = Hub(workdir / "desk-hub")
     hub.start()
     desk = DeskProcess(workdir / "desk", hub)
-    (workdir / "desk").mkdir(exist_ok=True)
     launches: list[float] = []
     try:
         for _ in range(3):  # the first without the journal's cached card, then with it

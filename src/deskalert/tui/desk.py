@@ -80,6 +80,7 @@ class DeskApp(App[None]):
         self.now = clock
         self.title = t("desk.title", self.lang)
         self._recorded: dict[UUID, datetime] = {}
+        self._shown: dict[str, tuple[object, bool]] = {}  # what each part shows now
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -477,6 +478,11 @@ class DeskApp(App[None]):
         self.query_one("#oncall").set_class(state.link_up is False, "-stale")
 
     def _show(self, selector: str, content: object, *, visible: bool = True) -> None:
+        """Update a part of the screen, only if it changed: an update costs a layout pass, and
+        the once-a-second tick otherwise kept an idle desk at 0.8 % of a core (bench 4)."""
+        if self._shown.get(selector) == (content, visible):
+            return
         widget = self.query_one(selector, Static)
         widget.update(content)  # type: ignore[arg-type]
         widget.display = visible
+        self._shown[selector] = (content, visible)
