@@ -30,7 +30,7 @@ from deskalert.hub.settings import token_hash
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results.md"
-FANOUT_N = [int(n) for n in os.environ.get("BENCH_FANOUT", "1,50,200").split(",")]
+FANOUT_N = [int(n) for n in os.environ.get("BENCH_FANOUT", "1,50,200,1000").split(",")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 DESKS = 50
 CAPACITY_N = [int(n) for n in os.environ.get("BENCH_CAPACITY", "1000,5000").split(",")]
@@ -59,7 +59,7 @@ class Report:
 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def ms(value: float) -> str:
@@ -374,7 +374,8 @@ async def capacity(hub: Hub, streams: int, window_s: float) -> dict[str, float |
     tasks = []
     opening = time.monotonic()
     for batch in range(0, streams, 200):  # the listen backlog is finite: open in waves
-        last_id = httpx.get(f"{hub.url}/healthz").json()["last_event_id"]
+        async with httpx.AsyncClient() as http:
+            last_id = (await http.get(f"{hub.url}/healthz")).json()["last_event_id"]
         for client in clients[batch:batch + 200]:
             client.after = last_id
         tasks += [asyncio.create_task(c.run(sent, received)) for c in clients[batch:batch + 200]]
@@ -492,7 +493,7 @@ def bench_desk(report: Report, workdir: Path) -> None:
         for _ in range(3):  # the first without the journal's cached card, then with it
             started = time.monotonic()
             desk.launch()
-            drawn = desk.read_until("Martine Durand".encode(), 30)
+            drawn = desk.read_until(b"Martine Durand", 30)
             launches.append(time.monotonic() - started if drawn else float("inf"))
             if len(launches) < 3:
                 desk.stop()
@@ -633,18 +634,34 @@ def bench_recovery(report: Report, workdir: Path) -> None:
 
 
 def write(report: Report) -> None:
-    lines = ["# deskalert benchmarks", "",
-             f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores"
-             f" ({sys.platform}, Python {sys.version.split()[0]}); loopback only; the hub in its"
-             " own process. Shared, noisy machine: compare ratios within one run.", "",
+    run = (f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {os.cpu_count()} cores"
+           f" ({sys.platform}, Python {sys.version.split()[0]}); loopback only; the hub in its"
+           " own process. Shared, noisy machine: compare ratios within one run.")
+    lines = ["# deskalert benchmarks", "", run, "",
              "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |"]
     lines += [f"| {r.name} | {r.figure} | {r.target} | {r.peer or '—'} | {r.verdict} |"
               for r in report.rows]
-    lines += ["", "Not measured yet: 3 (capacity with 1000 and 5000 streams) and 4 (desk app"
-              " launch, idle CPU, memory).", *[f"- {n}" for n in report.notes]]
+    lines += ["", *HOW_TO_READ, *[f"- {n}" for n in report.notes]]
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"\nwritten: {RESULTS}")
 
+
+HOW_TO_READ = """\
+How each is measured (bench/run.py):
+- 1: one desk raises alerts one at a time; N followers (httpx-sse, as the desk app and the pane)
+  in one client process; Mosquitto with N aiomqtt subscribers (QoS 1) in the same layout. A
+  warm-up round is dropped for both.
+- 2: POST /v1/alerts answered after the SQLite commit (synchronous=FULL, WAL).
+- 3: N desks each holding /v1/events (bare sockets, so that the client process is not the
+  bottleneck) and beating every 5 s; hub CPU and RSS from /proc over 10 s, then alerts fanned
+  out to all N.
+- 4: `deskalert desk` in a pseudo-terminal; launch = until the on-call name is drawn.
+- 5: a server that answers the stream's headers then goes silent; a desk that stops beating.
+- 6: 200 followers; the hub is killed with SIGKILL and restarted 1 s later; an alert is raised
+  as soon as it listens; time until every follower has it.
+
+To see where the time goes: `py-spy record --subprocesses -o profile.svg --
+.venv/bin/python bench/run.py fanout` (py-spy is in the bench extra).""".splitlines()
 
 BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "fanout": bench_fanout, "ingest": bench_ingest, "capacity": bench_capacity,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -71,7 +71,7 @@ class EventFollower:
     def read_timeout_s(self) -> float:
         return 1.5 * self.heartbeat_s
 
-    async def follow(self) -> AsyncIterator[Event | LinkUp | LinkDown]:
+    async def follow(self) -> AsyncGenerator[Event | LinkUp | LinkDown, None]:
         """Events and link changes, forever; cancel the consuming task to stop."""
         failures = 0
         down: LinkDown | None = None
