@@ -486,8 +486,8 @@ class DeskProcess:
 def bench_desk(report: Report, workdir: Path) -> None:
     idle_s = float(os.environ.get("BENCH_DESK_IDLE_S", "60"))
     hub = Hub(workdir / "desk-hub")
+    desk = DeskProcess(workdir / "desk", hub)  # its config only: nothing started yet
     hub.start()
-    desk = DeskProcess(workdir / "desk", hub)
     launches: list[float] = []
     try:
         for _ in range(3):  # the first without the journal's cached card, then with it

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import HubProcess, auth, new_alert
 from desk_helpers import free_port
@@ -79,3 +80,61 @@ def test_a_desk_clock_an_hour_off_keeps_hub_order_and_durations(hub: Any) -> Non
     answered = datetime.fromisoformat(acked["responders"][0]["at"])
     assert abs((received - datetime.now(UTC)).total_seconds()) < 30
     assert timedelta(0) <= answered - received < timedelta(seconds=30)
+
+
+def _on_store(hub: Any, fn: Any) -> Any:
+    """Runs `fn(connection)` on the hub's own store thread (SQLite connections are per thread)."""
+    state = hub.server.server.config.app.state.hub
+    return state._executor.submit(lambda: fn(state.store._db)).result()
+
+
+# Neither a full disk nor a read-only file system can be made here without root: the same
+# SQLite errors come from the hub's own connection, capped (SQLITE_FULL, "database or disk is
+# full") or switched to query_only (a write refused as on a read-only database).
+BREAKS = {
+    "disk full": (
+        lambda db: db.execute(f"PRAGMA max_page_count={db.execute('PRAGMA page_count').fetchone()[0]}"),
+        lambda db: db.execute("PRAGMA max_page_count=1000000"),
+    ),
+    "read-only": (
+        lambda db: db.execute("PRAGMA query_only=ON"),
+        lambda db: db.execute("PRAGMA query_only=OFF"),
+    ),
+}
+
+
+@pytest.mark.parametrize("fault", sorted(BREAKS))
+async def test_a_hub_that_cannot_write_gives_503_desks_keep_queueing_nothing_lost(
+    hub: Any, tmp_path: Path, fault: str
+) -> None:
+    quiet_retries()
+    breaks, repairs = BREAKS[fault]
+    _on_store(hub, breaks)
+    desks = ["g1", "g2", "e1"]
+    journals = {desk: Journal(tmp_path / f"{desk}.sqlite3") for desk in desks}
+    queued: list[str] = []
+    for desk, journal in journals.items():
+        async with HubClient(hub.url, f"tok-{desk}") as client:
+            outbox = Outbox(journal, client)
+            for _ in range(2):
+                entry = journal.enqueue("renfort", message="x" * 200)
+                assert await outbox.deliver(entry, timeout=0.8) is Delivery.QUEUED
+                stored = journal.get(entry.id)
+                assert stored is not None and stored.status is Delivery.QUEUED
+                assert stored.last_error and "503" in stored.last_error, stored.last_error
+                queued.append(str(entry.id))
+    health = httpx.get(f"{hub.url}/healthz")
+    assert health.status_code == 503 and health.json()["status"] == "degraded"
+
+    _on_store(hub, repairs)
+    for desk, journal in journals.items():
+        async with HubClient(hub.url, f"tok-{desk}") as client:
+            results = await Outbox(journal, client).flush(timeout=10)
+        assert set(results.values()) == {Delivery.TRANSMITTED}
+        assert journal.pending() == []
+        journal.close()
+    stored = httpx.get(f"{hub.url}/v1/alerts", params={"state": "all", "limit": 100},
+                       headers=auth("s.a")).json()
+    stored_ids = [a["id"] for a in stored]
+    assert sorted(stored_ids) == sorted(queued), "every queued alert stored, exactly once"
+    assert httpx.get(f"{hub.url}/healthz").json()["status"] == "ok"
