@@ -30,13 +30,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"deskalert: {exc}", file=sys.stderr)
+        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
         return EXIT_CONFIG
     except DeskAlertError as exc:
-        print(f"deskalert: {exc}", file=sys.stderr)
+        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
         return EXIT_RUNTIME
     except KeyboardInterrupt:
         return 130
+
+
+def one_line(exc: Exception) -> str:
+    """An error as the one line promised (a message may quote a value with a line break)."""
+    return " ".join(str(exc).splitlines())
 
 
 def build_parser() -> argparse.ArgumentParser:

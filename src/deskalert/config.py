@@ -7,6 +7,8 @@ and pydantic validation errors into that line.
 
 from __future__ import annotations
 
+import json
+import re
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +20,7 @@ from pydantic import BaseModel, ValidationError
 from deskalert.errors import ConfigError
 
 APP_NAME = "deskalert"
+PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
 
@@ -63,11 +66,13 @@ def describe_errors(errors: Sequence[Any]) -> str:
 
 
 def format_location(loc: tuple[int | str, ...]) -> str:
-    """('desks', 2, 'site') -> 'desks[2].site'."""
+    """('desks', 2, 'site') -> 'desks[2].site'; a key that is not a plain name is quoted, as
+    TOML would write it ('keys', 'a b\n') -> 'keys."a b\\n"', so the message stays one line."""
     text = ""
     for part in loc:
         if isinstance(part, int):
             text += f"[{part}]"
         else:
-            text += f".{part}" if text else str(part)
+            name = str(part) if PLAIN_KEY.fullmatch(str(part)) else json.dumps(str(part))
+            text += f".{name}" if text else name
     return text
