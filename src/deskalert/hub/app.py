@@ -8,14 +8,16 @@ the caller sends can produce a 500.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskalert import __version__
@@ -58,9 +60,12 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     return app
 
 
-def error_response(status: int, error: str, detail: str, **extra: Any) -> JSONResponse:
+def error_response(status: int, error: str, detail: str, *,
+                   headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
     body = {"error": error, "detail": detail, **{k: v for k, v in extra.items() if v is not None}}
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    headers = dict(headers or {})
+    if status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -79,12 +84,26 @@ def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         code = HTTP_ERROR_CODES.get(exc.status_code, "http_error")
-        return error_response(exc.status_code, code, str(exc.detail))
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return error_response(exc.status_code, code, str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, "internal", "the hub hit an unexpected error; see its log")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the path answers to, for a 405's `Allow` (RFC 9110). Starlette lists only
+    those of the first route with that path (GET and POST /v1/alerts are two routes)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        match, _ = route.matches({**request.scope, "method": "GET"})
+        if match is not Match.NONE and isinstance(route, APIRoute):
+            methods |= route.methods
+    return sorted(methods)
 
 
 class BodyLimit:
