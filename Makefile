@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
+
+# The long fault runs (repeated hub crashes under many desks); not part of `make test`.
+soak: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -m soak
 
 # Not part of `make test`: minutes of load on loopback; writes bench/results.md.
 bench: $(VENV)/.installed-bench
