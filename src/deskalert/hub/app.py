@@ -101,7 +101,7 @@ def allowed_methods(request: Request) -> list[str]:
     methods: set[str] = set()
     for route in request.app.router.routes:
         match, _ = route.matches({**request.scope, "method": "GET"})
-        if match is not Match.NONE and isinstance(route, APIRoute):
+        if match is not Match.NONE and isinstance(route, APIRoute) and route.methods:
             methods |= route.methods
     return sorted(methods)
 

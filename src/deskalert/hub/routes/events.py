@@ -81,7 +81,7 @@ async def follow_events(
     )
 
 
-async def _frames(hub: HubDep, request: StreamRequest) -> AsyncIterator[bytes]:
+async def _frames(hub: Hub, request: StreamRequest) -> AsyncIterator[bytes]:
     """The stream's bytes, written straight to the connection.
 
     Not a generator of ServerSentEvent through FastAPI's SSE layer: that layer runs two tasks
