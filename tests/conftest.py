@@ -97,6 +97,13 @@ class RunningHub:
         assert not self.thread.is_alive(), "hub thread did not stop"
 
 
+def on_store(hub: RunningHub, fn: Callable[[Any], Any]) -> Any:
+    """Runs `fn(connection)` on the threaded hub's own store thread (SQLite connections belong
+    to a thread): how the fault tests break and repair the hub's database."""
+    state = hub.server.server.config.app.state.hub
+    return state._executor.submit(lambda: fn(state.store._db)).result()
+
+
 def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> RunningHub:
     server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir)
     thread = threading.Thread(target=server.run, daemon=True)

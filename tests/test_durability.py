@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 import httpx
 
-from conftest import HubProcess, RunningHub, auth, new_alert
+from conftest import HubProcess, RunningHub, auth, new_alert, on_store
 
 
 def read_events(url: str, last_id: int, count: int) -> list[tuple[int, str, dict[str, object]]]:
@@ -70,13 +70,10 @@ def test_replay_across_restart_has_no_gap_and_no_duplicate(
 def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: RunningHub) -> None:
     # A full disk cannot be made portably here: capping SQLite's page count on the hub's own
     # connection produces the same SQLITE_FULL error ("database or disk is full").
-    hub_state = hub.server.server.config.app.state.hub
-    run_on_store = hub_state._executor.submit
-
     def set_max_pages(pages: int) -> None:
-        run_on_store(hub_state.store._db.execute, f"PRAGMA max_page_count={pages}").result()
+        on_store(hub, lambda db: db.execute(f"PRAGMA max_page_count={pages}"))
 
-    page_count = run_on_store(lambda: hub_state.store._db.execute("PRAGMA page_count").fetchone()[0]).result()
+    page_count = on_store(hub, lambda db: db.execute("PRAGMA page_count").fetchone()[0])
     set_max_pages(page_count)
     body = new_alert(message="x" * 280)
     with hub.client("g1") as desk:

@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import HubProcess, auth, new_alert
+from conftest import HubProcess, auth, new_alert, on_store
 from desk_helpers import free_port
 from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox, quiet_retries
@@ -84,12 +84,6 @@ def test_a_desk_clock_an_hour_off_keeps_hub_order_and_durations(hub: Any) -> Non
     assert timedelta(0) <= answered - received < timedelta(seconds=30)
 
 
-def _on_store(hub: Any, fn: Any) -> Any:
-    """Runs `fn(connection)` on the hub's own store thread (SQLite connections are per thread)."""
-    state = hub.server.server.config.app.state.hub
-    return state._executor.submit(lambda: fn(state.store._db)).result()
-
-
 # Neither a full disk nor a read-only file system can be made here without root: the same
 # SQLite errors come from the hub's own connection, capped (SQLITE_FULL, "database or disk is
 # full") or switched to query_only (a write refused as on a read-only database).
@@ -122,7 +116,7 @@ async def test_a_hub_that_cannot_write_gives_503_desks_keep_queueing_nothing_los
 ) -> None:
     quiet_retries()
     breaks, repairs = BREAKS[fault]
-    _on_store(hub, breaks)
+    on_store(hub, breaks)
     fillers = set()
     async with httpx.AsyncClient(base_url=hub.url, headers=auth("g1")) as http:
         for _ in range(200):  # what free room the tables' own pages still had, used up
@@ -147,7 +141,7 @@ async def test_a_hub_that_cannot_write_gives_503_desks_keep_queueing_nothing_los
         health = await http.get("/healthz")
     assert health.status_code == 503 and health.json()["status"] == "degraded"
 
-    _on_store(hub, repairs)
+    on_store(hub, repairs)
     for desk, journal in journals.items():
         async with HubClient(hub.url, f"tok-{desk}") as client:
             results = await Outbox(journal, client).flush(timeout=10)

@@ -41,7 +41,7 @@ from deskalert.tui.messages import (
     SnapshotLoaded,
     relay,
 )
-from deskalert.tui.note_form import NoteForm
+from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.state import NOT_TRANSMITTED_AFTER, DeskState, OwnAlert, Step
 
 # Some terminals and tmux setups eat F-keys: each F-key of a code also gets a ctrl alternative.
@@ -272,15 +272,8 @@ class DeskApp(App[None]):
 
     @work(group="notes")
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        try:
-            await self.client.share_note(alert_id, note)
-        except DeskAlertError as exc:
-            self.notify(t("form.share_failed", self.lang, reason=str(exc)), severity="error",
-                        timeout=15)
-            return
-        self.journal.mark_shared(alert_id)
-        self.notify(t("form.shared", self.lang))
-        if isinstance(self.screen, JournalScreen):
+        shared = await share_with_hub(self, self.client, self.journal, self.lang, alert_id, note)
+        if shared and isinstance(self.screen, JournalScreen):
             self.screen.reload()
 
     def action_dismiss(self) -> None:

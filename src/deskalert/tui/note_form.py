@@ -14,7 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
@@ -31,6 +31,8 @@ from textual.widgets import (
     TextArea,
 )
 
+from deskalert.client.api import HubClient
+from deskalert.errors import DeskAlertError
 from deskalert.i18n import Language, t
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
@@ -230,3 +232,18 @@ class NoteForm(Screen[None]):
             self.action_later()
         else:
             self.action_finish(share=event.button.id == "share")
+
+
+async def share_with_hub(app: App[Any], client: HubClient, journal: Journal | None, lang: Language,
+                         alert_id: UUID, note: NoteIn) -> bool:
+    """Send a finished note to the hub, mark it shared in the journal, and tell the person
+    either way (the desk and the supervisor pane both share notes this way)."""
+    try:
+        await client.share_note(alert_id, note)
+    except DeskAlertError as exc:
+        app.notify(t("form.share_failed", lang, reason=str(exc)), severity="error", timeout=15)
+        return False
+    if journal is not None:
+        journal.mark_shared(alert_id)
+    app.notify(t("form.shared", lang))
+    return True

@@ -31,7 +31,7 @@ from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, NoteIn, OnCall
 from deskalert.tui.desk import Clock, local_now
 from deskalert.tui.messages import HubEvent, LinkChanged, relay
-from deskalert.tui.note_form import NoteForm
+from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.supervise_state import PaneState
 from deskalert.tui.views import clock_time
 
@@ -308,15 +308,7 @@ class SupervisorApp(App[None]):
 
     @work(group="notes")
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        try:
-            await self.client.share_note(alert_id, note)
-        except DeskAlertError as exc:
-            self.notify(t("form.share_failed", self.lang, reason=str(exc)), severity="error",
-                        timeout=15)
-            return
-        if self.journal is not None:
-            self.journal.mark_shared(alert_id)
-        self.notify(t("form.shared", self.lang))
+        await share_with_hub(self, self.client, self.journal, self.lang, alert_id, note)
 
     @work(group="debrief", exclusive=True)
     async def action_debrief(self) -> None:

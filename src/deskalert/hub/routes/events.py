@@ -100,7 +100,9 @@ _encoded_by_hub: WeakKeyDictionary[Hub, OrderedDict[int, bytes]] = WeakKeyDictio
 
 def _encoded(hub: Hub, event: Event) -> bytes:
     """The event as one SSE frame; an event's id, type and data never change once stored."""
-    frames = _encoded_by_hub.setdefault(hub, OrderedDict())
+    frames = _encoded_by_hub.get(hub)
+    if frames is None:  # not setdefault: that would build a dict per subscriber and event
+        frames = _encoded_by_hub[hub] = OrderedDict()
     frame = frames.get(event.id)
     if frame is None:
         data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
