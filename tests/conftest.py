@@ -22,8 +22,21 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+from deskalert import i18n
 from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.settings import HubConfig, token_hash
+
+
+
+@pytest.fixture(autouse=True)
+def strict_catalogue() -> Iterator[None]:
+    """Every test runs in French with a missing message id raising, not shown as its id."""
+    i18n.set_language("fr")
+    i18n.set_strict(True)
+    yield
+    i18n.set_strict(False)
+    i18n.set_language("fr")
+
 
 ALL_DAYS = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
 

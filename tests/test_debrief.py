@@ -107,7 +107,7 @@ def test_export_csv_json_and_markdown_from_the_desk_journal(tmp_path: Path) -> N
     assert result.returncode == 0, result.stderr
     markdown = out.read_text()
     assert markdown.startswith("# Incidents : document de débriefing")
-    assert "Période : du 01/11/2026 au 30/11/2026" in markdown and "4 alerte(s)." in markdown
+    assert "Période : du 01/11/2026 au 30/11/2026" in markdown and "4 alertes." in markdown
     assert markdown.count("\n## ") == 4 and "EXERCICE" in markdown
     assert "j'arrive : Sup 1" in markdown and "(+1:30)" in markdown
     assert "**Fiche incident** (violence verbale)" in markdown
@@ -119,9 +119,9 @@ def test_report_prints_the_figures_and_charts(tmp_path: Path) -> None:
     result = run(desk_journal(tmp_path), "report", *PERIOD)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert "3 alerte(s) réelle(s), 1 exercice(s) (comptés à part)" in text
-    assert "2 mesure(s), médiane 1:45, pire 3:00" in text
-    assert "2 mesure(s), médiane 15:00, pire 20:00" in text
+    assert "3 alertes réelles, 1 exercice (compté à part)" in text
+    assert "2 mesures, médiane 1:45, pire 3:00" in text
+    assert "2 mesures, médiane 15:00, pire 20:00" in text
     assert "Incidents par semaine" in text and "2026-S47" in text and "▇" in text
     assert "violence verbale" in text and "sans fiche" in text
     assert "\x1b[" not in text, "no colours when not a terminal"

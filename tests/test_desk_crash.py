@@ -62,7 +62,7 @@ async def test_killed_with_a_queued_alert_then_restarted_delivers_it_exactly_onc
         with hub.client("s.a") as sup:
             alerts = (await in_thread(lambda: sup.get("/v1/alerts"))).json()
         assert [a["id"] for a in alerts] == [queued_id]
-        assert "1 alerte(s) restée(s) en file : envoi en cours." in notes
+        assert "1 alerte restée en file : envoi en cours." in notes
 
         again = make_desk(url, journal)  # a third start sends nothing more
         async with again.run_test() as pilot:

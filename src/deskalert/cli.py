@@ -17,6 +17,8 @@ from typing import Any
 from deskalert import __version__
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError, DeskAlertError
+from deskalert.i18n import N_, set_language, t
+from deskalert.labels import label
 
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
@@ -262,6 +264,7 @@ def _demo_screen(url: str, args: argparse.Namespace) -> int:
     from deskalert.journal.store import Journal
     from deskalert.tui.desk import DeskApp
 
+    set_language(args.language)
     if args.supervisor:
         from deskalert.tui.supervise import SupervisorApp
 
@@ -310,6 +313,7 @@ def _client_config(args: argparse.Namespace, role: str | None, needs: str) -> An
     from deskalert.client.settings import find_config_path, load_client_config
 
     config = load_client_config(args.config)
+    set_language(config.language)
     if role is not None and getattr(config, role) is None:
         raise ConfigError(f"{find_config_path(args.config)}: {needs}")
     return config
@@ -348,7 +352,6 @@ def _send(args: argparse.Namespace) -> int:
 async def _deliver_and_report(config: Any, token: str, journal: Any, entry: Any, timeout: float) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.outbox import Outbox
-    from deskalert.i18n import t
     from deskalert.journal.store import Delivery
 
     lang = config.language
@@ -357,19 +360,19 @@ async def _deliver_and_report(config: Any, token: str, journal: Any, entry: Any,
         for earlier in journal.pending():
             if earlier.id != entry.id:
                 status = await outbox.deliver(earlier, timeout=timeout)
-                print(t("send.earlier", lang, id=earlier.id, code=earlier.code,
-                        status=t(f"delivery.{status.value}", lang)), file=sys.stderr)
+                print(t("send.earlier", id=earlier.id, code=earlier.code,
+                        status=label("delivery", status.value)), file=sys.stderr)
         status = await outbox.deliver(entry, timeout=timeout)
         if status is Delivery.TRANSMITTED:
             await _cache_oncall(client, journal)
-            print(t("send.transmitted", lang, label=entry.code, id=entry.id,
-                    drill=t("drill", lang) if entry.test else ""))
+            print(t("send.transmitted", label=entry.code, id=entry.id,
+                    drill=t("drill") if entry.test else ""))
             return 0
     call = _call_instead(journal, lang)
     stored = journal.get(entry.id)
     reason = (stored.last_error if stored else None) or "?"
-    key = "send.refused" if status is Delivery.REFUSED else "send.queued"
-    print(t(key, lang, reason=reason, call=call), file=sys.stderr)
+    key = N_("send.refused") if status is Delivery.REFUSED else N_("send.queued")
+    print(t(key, reason=reason, call=call), file=sys.stderr)
     return EXIT_RUNTIME
 
 
@@ -386,13 +389,12 @@ async def _cache_oncall(client: Any, journal: Any) -> None:
 
 
 def _call_instead(journal: Any, lang: Any) -> str:
-    from deskalert.i18n import t
 
     cached = journal.load("oncall")
     supervisor = cached[0].get("supervisor") if cached else None
     if not supervisor:
         return ""
-    return t("send.call", lang, name=supervisor["name"], phone=supervisor["phone"])
+    return t("send.call", name=supervisor["name"], phone=supervisor["phone"])
 
 
 def _desk(args: argparse.Namespace) -> int:

@@ -1,337 +1,93 @@
-"""The interface's words, French by default, English available: one catalogue, no text in code."""
+"""The interface's words: gettext catalogues, French by default, English available.
+
+The catalogues are `locale/<lang>/LC_MESSAGES/deskalert.po`, edited with Babel's tools
+(`pybabel extract -k t -k tn -k N_ src/deskalert`, `pybabel update`). Message ids are symbolic
+(`"link.ok"`, `"presence.flag"`): both languages are translations of the id, so neither language's
+wording is frozen into the code. The .po files are compiled in memory at first use (Babel's
+`write_mo`), so there is no build step and no binary file in the repository.
+
+The language is chosen once per process (`set_language`, called where a configuration is read);
+callers then write `t("link.ok")` or `tn("presence.flag", len(offline))`. Messages are
+`str.format` templates. A message id that is in neither catalogue is a bug: `t` raises in strict
+mode (the test suite turns it on) and otherwise shows the id rather than crash a panic screen.
+Text that comes from the hub roster (codes, protocols, names) is never translated.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import gettext
+import io
+from functools import cache
+from importlib.resources import files
+from typing import TYPE_CHECKING, Literal, get_args
+
+if TYPE_CHECKING:
+    from babel.messages.catalog import Catalog
 
 Language = Literal["fr", "en"]
+LANGUAGES: tuple[Language, ...] = get_args(Language)
+DOMAIN = "deskalert"
 
-CATALOGUE: dict[str, dict[Language, str]] = {
-    "send.transmitted": {
-        "fr": "alerte « {label} » transmise au hub (id {id}){drill}",
-        "en": "alert “{label}” transmitted to the hub (id {id}){drill}",
-    },
-    "send.queued": {
-        "fr": "ALERTE NON TRANSMISE ({reason}) : elle reste en file et partira au prochain"
-              " `deskalert desk` ou `deskalert send`.{call}",
-        "en": "ALERT NOT TRANSMITTED ({reason}): it stays queued and goes out with the next"
-              " `deskalert desk` or `deskalert send`.{call}",
-    },
-    "send.refused": {
-        "fr": "ALERTE REFUSÉE par le hub : {reason}.{call}",
-        "en": "ALERT REFUSED by the hub: {reason}.{call}",
-    },
-    "send.call": {
-        "fr": " Appelez l'encadrant de permanence : {name}, {phone}.",
-        "en": " Call the supervisor on call: {name}, {phone}.",
-    },
-    "send.earlier": {
-        "fr": "alerte en attente {id} ({code}) : {status}",
-        "en": "queued alert {id} ({code}): {status}",
-    },
-    "drill": {"fr": " [EXERCICE]", "en": " [DRILL]"},
-    "delivery.transmitted": {"fr": "transmise", "en": "transmitted"},
-    "delivery.queued": {"fr": "toujours en file", "en": "still queued"},
-    "delivery.refused": {"fr": "refusée", "en": "refused"},
-    # -- the desk screen --------------------------------------------------------------------
-    "desk.title": {"fr": "deskalert · poste", "en": "deskalert · desk"},
-    "oncall.title": {"fr": "Encadrant de permanence", "en": "Supervisor on call"},
-    "oncall.none": {
-        "fr": "Personne de permanence : une alerte prévient tous les encadrants.",
-        "en": "Nobody on call: an alert reaches every supervisor.",
-    },
-    "oncall.unknown": {
-        "fr": "Inconnu : le poste n'a encore jamais joint le hub.",
-        "en": "Unknown: this desk has never reached the hub yet.",
-    },
-    "oncall.next": {"fr": "ensuite : {names}", "en": "next: {names}"},
-    "oncall.until": {"fr": "jusqu'à {time}", "en": "until {time}"},
-    "oncall.stale": {
-        "fr": "dernière information connue ({time})",
-        "en": "last known ({time})",
-    },
-    "link.ok": {"fr": "liaison OK", "en": "link OK"},
-    "link.connecting": {"fr": "liaison en cours…", "en": "connecting…"},
-    "link.lost": {"fr": "liaison perdue depuis {time}", "en": "link lost since {time}"},
-    "link.lost_call": {
-        "fr": "Les alertes partiront dès le retour de la liaison. En urgence, appelez {name} : {phone}.",
-        "en": "Alerts go out as soon as the link is back. If urgent, call {name}: {phone}.",
-    },
-    "link.lost_nocall": {
-        "fr": "Les alertes partiront dès le retour de la liaison. En urgence, appelez un encadrant.",
-        "en": "Alerts go out as soon as the link is back. If urgent, call a supervisor.",
-    },
-    "codes.title": {"fr": "Alertes", "en": "Alerts"},
-    "codes.discreet": {"fr": "discrète", "en": "discreet"},
-    "codes.stale": {
-        "fr": "répertoire par défaut : le hub n'a pas encore été joint",
-        "en": "default repertoire: the hub has not been reached yet",
-    },
-    "step.queued": {"fr": "en file", "en": "queued"},
-    "step.transmitted": {"fr": "transmise", "en": "transmitted"},
-    "step.escalated": {"fr": "transmise, relayée à {who}", "en": "transmitted, passed on to {who}"},
-    "step.acknowledged": {"fr": "pris en charge : {names}", "en": "on the way: {names}"},
-    "step.resolved": {"fr": "terminée", "en": "resolved"},
-    "step.cancelled": {"fr": "annulée", "en": "cancelled"},
-    "step.refused": {"fr": "refusée : {reason}", "en": "refused: {reason}"},
-    "everyone": {"fr": "tous les encadrants", "en": "every supervisor"},
-    "everyone.short": {"fr": "tous", "en": "everyone"},
-    "status.title": {"fr": "Votre alerte : {label}", "en": "Your alert: {label}"},
-    "warning.title": {"fr": "ALERTE NON TRANSMISE", "en": "ALERT NOT TRANSMITTED"},
-    "warning.refused_title": {"fr": "ALERTE REFUSÉE PAR LE HUB", "en": "ALERT REFUSED BY THE HUB"},
-    "warning.retrying": {
-        "fr": "« {label} » n'a pas encore atteint le hub ({reason}) ; nouvel essai en continu.",
-        "en": "“{label}” has not reached the hub yet ({reason}); retrying continuously.",
-    },
-    "warning.refused": {"fr": "« {label} » : {reason}", "en": "“{label}”: {reason}"},
-    "warning.call": {
-        "fr": "Appelez maintenant {name} : {phone}",
-        "en": "Call {name} now: {phone}",
-    },
-    "warning.call_anyone": {
-        "fr": "Appelez maintenant un encadrant par téléphone.",
-        "en": "Call a supervisor by phone now.",
-    },
-    "colleagues.title": {"fr": "Alerte d'un collègue", "en": "A colleague's alert"},
-    "colleague.title": {"fr": "{desk} appelle : {label}", "en": "{desk} calls: {label}"},
-    "colleague.where": {"fr": "{location}", "en": "{location}"},
-    "colleague.since_now": {"fr": "à l'instant", "en": "just now"},
-    "colleague.since_min": {"fr": "depuis {minutes} min", "en": "for {minutes} min"},
-    "colleague.responders": {"fr": "en route : {names}", "en": "on the way: {names}"},
-    "colleague.nobody": {"fr": "personne n'a encore répondu", "en": "nobody has answered yet"},
-    "colleague.answer": {"fr": "{key} : j'arrive", "en": "{key}: I'm coming"},
-    "colleague.answered": {"fr": "vous avez répondu « j'arrive »", "en": "you answered “I'm coming”"},
-    "drill.banner": {
-        "fr": "EXERCICE : la prochaine alerte sera un exercice ({key} pour annuler)",
-        "en": "DRILL: the next alert will be a drill ({key} to stop)",
-    },
-    "drill.session": {
-        "fr": "EXERCICE : toutes les alertes de cette session sont des exercices",
-        "en": "DRILL: every alert of this session is a drill",
-    },
-    "drill.word": {"fr": "EXERCICE", "en": "DRILL"},
-    "reason.unreachable": {"fr": "le hub ne répond pas", "en": "the hub does not answer"},
-    "reason.silent": {"fr": "le hub ne donne plus signe de vie", "en": "the hub went silent"},
-    "reason.store": {
-        "fr": "le hub ne peut plus enregistrer (disque)",
-        "en": "the hub cannot store anything (disk)",
-    },
-    "binding.respond": {"fr": "J'arrive", "en": "I'm coming"},
-    "binding.cancel": {"fr": "Annuler mon alerte", "en": "Cancel my alert"},
-    "binding.drill": {"fr": "Exercice", "en": "Drill"},
-    "binding.quit": {"fr": "Quitter", "en": "Quit"},
-    "binding.note": {"fr": "Fiche incident", "en": "Incident note"},
-    "notify.cancelled": {"fr": "Alerte annulée.", "en": "Alert cancelled."},
-    "notify.cancel_refused": {
-        "fr": "Annulation impossible : {reason}",
-        "en": "Cannot cancel: {reason}",
-    },
-    "notify.nothing_to_cancel": {
-        "fr": "Aucune alerte à annuler.",
-        "en": "No alert to cancel.",
-    },
-    "notify.nobody_to_answer": {
-        "fr": "Aucune alerte de collègue en attente.",
-        "en": "No colleague alert waiting.",
-    },
-    "notify.answered": {"fr": "« J'arrive » envoyé à {desk}.", "en": "“I'm coming” sent to {desk}."},
-    "notify.answer_failed": {
-        "fr": "« J'arrive » non transmis : {reason}",
-        "en": "“I'm coming” not transmitted: {reason}",
-    },
-    "notify.unknown_code": {
-        "fr": "Code « {code} » : touche {key} ignorée ({reason}).",
-        "en": "Code “{code}”: key {key} ignored ({reason}).",
-    },
-    "notify.unknown_keys": {
-        "fr": "config.toml [keys] : {names} n'est ni un code du répertoire ni une action du poste.",
-        "en": "config.toml [keys]: {names} is neither a code of the repertoire nor a desk action.",
-    },
-    "notify.queued_at_start": {
-        "fr": "{count} alerte(s) restée(s) en file : envoi en cours.",
-        "en": "{count} alert(s) left queued: sending now.",
-    },
-    # -- the supervisor pane ----------------------------------------------------------------
-    "pane.title": {"fr": "deskalert · encadrant", "en": "deskalert · supervisor"},
-    "pane.live": {"fr": "flux en direct", "en": "live"},
-    "pane.connecting": {"fr": "connexion au hub…", "en": "connecting to the hub…"},
-    "pane.broken": {"fr": "flux interrompu depuis {time}", "en": "stream broken since {time}"},
-    "pane.open_title": {"fr": "Alertes en cours ({count})", "en": "Open alerts ({count})"},
-    "pane.stale_title": {
-        "fr": "Alertes : dernière liste connue, PAS EN DIRECT",
-        "en": "Alerts: last known list, NOT LIVE",
-    },
-    "pane.history_title": {"fr": "Historique du jour ({count})", "en": "Today's history ({count})"},
-    "pane.none": {"fr": "Aucune alerte en cours.", "en": "No open alert."},
-    "col.desk": {"fr": "Poste, lieu", "en": "Desk, where"},
-    "col.code": {"fr": "Code", "en": "Code"},
-    "col.location": {"fr": "Lieu", "en": "Where"},
-    "col.elapsed": {"fr": "Depuis", "en": "For"},
-    "col.state": {"fr": "État, escalade", "en": "State, escalation"},
-    "col.responders": {"fr": "En route", "en": "On the way"},
-    "col.level": {"fr": "Escalade", "en": "Escalation"},
-    "col.time": {"fr": "Heure", "en": "Time"},
-    "state.open": {"fr": "ouverte", "en": "open"},
-    "state.acknowledged": {"fr": "prise en charge", "en": "acknowledged"},
-    "state.resolved": {"fr": "résolue", "en": "resolved"},
-    "state.cancelled": {"fr": "annulée", "en": "cancelled"},
-    "state.new": {"fr": "NOUVELLE", "en": "NEW"},
-    "level.none": {"fr": "permanence", "en": "on call"},
-    "level.to": {"fr": "niv. {level} → {who}", "en": "lvl {level} → {who}"},
-    "presence.title": {"fr": "Postes", "en": "Desks"},
-    "presence.online": {"fr": "en ligne", "en": "online"},
-    "presence.offline": {"fr": "HORS LIGNE depuis {time}", "en": "OFFLINE since {time}"},
-    "presence.never": {"fr": "jamais connecté", "en": "never connected"},
-    "presence.flag": {
-        "fr": "⚠ {count} poste(s) hors ligne : l'agent ne peut pas appeler à l'aide",
-        "en": "⚠ {count} desk(s) offline: the agent there cannot call for help",
-    },
-    "pane.oncall_title": {"fr": "Permanence", "en": "On call"},
-    "pane.oncall_override": {"fr": "remplacement jusqu'à {time}", "en": "override until {time}"},
-    "pane.oncall_nobody": {"fr": "personne (alerte à tous)", "en": "nobody (alerts go to everyone)"},
-    "detail.message": {"fr": "Message : {text}", "en": "Message: {text}"},
-    "detail.summary": {"fr": "Résumé : {text}", "en": "Summary: {text}"},
-    "detail.received": {"fr": "reçue à {time}", "en": "received at {time}"},
-    "detail.history": {"fr": "Historique", "en": "History"},
-    "detail.close": {"fr": "Échap : fermer", "en": "Escape: close"},
-    "event.alert.raised": {"fr": "alerte levée par {desk}", "en": "alert raised by {desk}"},
-    "event.alert.acknowledged": {"fr": "j'arrive : {names}", "en": "I'm coming: {names}"},
-    "event.alert.escalated": {"fr": "escalade niv. {level} → {who}", "en": "escalated lvl {level} → {who}"},
-    "event.alert.resolved": {"fr": "résolue par {who}", "en": "resolved by {who}"},
-    "event.alert.cancelled": {"fr": "annulée (fausse alerte) par {who}", "en": "cancelled (false alarm) by {who}"},
-    "prompt.resolve": {"fr": "Résoudre l'alerte de {desk} : résumé en une ligne (facultatif)",
-                       "en": "Resolve {desk}'s alert: one-line summary (optional)"},
-    "prompt.cancel": {"fr": "Clore l'alerte de {desk} comme fausse alerte : motif (facultatif)",
-                      "en": "Close {desk}'s alert as a false alarm: reason (optional)"},
-    "prompt.oncall": {"fr": "Prendre la permanence de {site} jusqu'à (HH:MM)",
-                      "en": "Take the on-call shift of {site} until (HH:MM)"},
-    "prompt.hint": {"fr": "Entrée : valider · Échap : annuler", "en": "Enter: confirm · Escape: cancel"},
-    "prompt.bad_time": {"fr": "Heure attendue au format HH:MM, par ex. 18:30",
-                        "en": "Expected a time as HH:MM, e.g. 18:30"},
-    "pane.binding.respond": {"fr": "J'arrive", "en": "I'm coming"},
-    "pane.binding.resolve": {"fr": "Résoudre", "en": "Resolve"},
-    "pane.binding.cancel": {"fr": "Fausse alerte", "en": "False alarm"},
-    "pane.binding.details": {"fr": "Détails", "en": "Details"},
-    "pane.binding.oncall": {"fr": "Prendre la permanence", "en": "Take on-call"},
-    "pane.binding.history": {"fr": "Historique / en cours", "en": "History / open"},
-    "pane.binding.debrief": {"fr": "Chiffres", "en": "Figures"},
-    "pane.binding.note": {"fr": "Fiche incident", "en": "Incident note"},
-    "pane.notify.done": {"fr": "{what} : {desk}", "en": "{what}: {desk}"},
-    "pane.notify.failed": {"fr": "Refusé par le hub : {reason}", "en": "Refused by the hub: {reason}"},
-    "pane.notify.no_selection": {"fr": "Aucune alerte sélectionnée.", "en": "No alert selected."},
-    "pane.notify.offline": {"fr": "{desk} est hors ligne : l'agent ne peut plus appeler à l'aide.",
-                            "en": "{desk} is offline: the agent can no longer call for help."},
-    "pane.notify.oncall": {"fr": "Permanence de {site} : {name} jusqu'à {time}",
-                           "en": "On call for {site}: {name} until {time}"},
-    # -- the incident note ("fiche incident") -----------------------------------------------
-    "form.title": {"fr": "Fiche incident : {label}, {desk}, {when}",
-                   "en": "Incident note: {label}, {desk}, {when}"},
-    "form.privacy": {
-        "fr": "Ni le nom ni le numéro de dossier de la personne reçue : ils n'ont pas leur place ici.",
-        "en": "Never the visitor's name or file number: they do not belong here.",
-    },
-    "form.saved": {"fr": "brouillon enregistré à {time}", "en": "draft saved at {time}"},
-    "form.what": {"fr": "Ce qui s'est passé", "en": "What happened"},
-    "form.type": {"fr": "Type d'incident", "en": "Type of incident"},
-    "form.type_prompt": {"fr": "choisir…", "en": "choose…"},
-    "form.started": {"fr": "Début (HH:MM)", "en": "Started (HH:MM)"},
-    "form.ended": {"fr": "Fin (HH:MM)", "en": "Ended (HH:MM)"},
-    "form.office": {"fr": "Personne reçue dans un bureau à part", "en": "Taken to a separate office"},
-    "form.levers": {"fr": "Leviers utilisés", "en": "Levers used"},
-    "form.intervened": {"fr": "Intervenants (séparés par des virgules)",
-                        "en": "Who intervened (comma-separated)"},
-    "form.support": {"fr": "Soutien proposé à l'agent", "en": "Support offered to the agent"},
-    "form.reports": {"fr": "Signalements faits", "en": "Reports filed"},
-    "form.follow_up": {"fr": "Suite à donner", "en": "Follow-up needed"},
-    "form.finish": {"fr": "Terminer", "en": "Finish"},
-    "form.share": {"fr": "Terminer et partager avec l'encadrant", "en": "Finish and share with the supervisor"},
-    "form.later": {"fr": "Plus tard", "en": "Later"},
-    "form.keys": {"fr": "Tab : champ suivant · ctrl+s : terminer · Échap : plus tard",
-                  "en": "Tab: next field · ctrl+s: finish · Escape: later"},
-    "form.err_type": {"fr": "Choisissez un type.", "en": "Choose a type."},
-    "form.err_time": {"fr": "Heure au format HH:MM, par ex. 10:42.", "en": "Time as HH:MM, e.g. 10:42."},
-    "form.err_order": {"fr": "La fin est avant le début.", "en": "The end is before the start."},
-    "form.err_file_number": {
-        "fr": "Cela ressemble à un numéro de dossier : retirez-le.",
-        "en": "This looks like a file number: remove it.",
-    },
-    "form.shared": {"fr": "Fiche partagée avec l'encadrant.", "en": "Note shared with the supervisor."},
-    "form.share_failed": {
-        "fr": "Fiche enregistrée, pas encore partagée ({reason}) : réessayez depuis le journal.",
-        "en": "Note saved, not shared yet ({reason}): try again from the journal.",
-    },
-    "form.finished": {"fr": "Fiche enregistrée dans le journal.", "en": "Note saved in the journal."},
-    "note.offer": {
-        "fr": "Fiche incident à remplir pour « {label} » de {time} : {key} (plus tard : {later})",
-        "en": "Incident note to fill in for “{label}” at {time}: {key} (later: {later})",
-    },
-    "type.verbal": {"fr": "violence verbale", "en": "verbal violence"},
-    "type.incivility": {"fr": "incivilité", "en": "incivility"},
-    "type.psychological": {"fr": "violence psychologique", "en": "psychological violence"},
-    "type.physical": {"fr": "violence physique", "en": "physical violence"},
-    "type.property": {"fr": "atteinte aux biens", "en": "against property"},
-    "type.other": {"fr": "autre", "en": "other"},
-    "lever.correction": {"fr": "correction sans sanction", "en": "correction without sanction"},
-    "lever.rules": {"fr": "rappel des règles", "en": "restating the rules"},
-    "lever.expertise": {"fr": "expertise technique", "en": "technical expertise"},
-    "lever.sanction": {"fr": "sanction ou signalement interne", "en": "sanction or internal report"},
-    "support.debrief": {"fr": "débriefing", "en": "debrief"},
-    "support.occupational_health": {"fr": "médecine du travail", "en": "occupational health"},
-    "support.psychological": {"fr": "soutien psychologique", "en": "psychological support"},
-    "support.none_wanted": {"fr": "aucun souhaité", "en": "none wanted"},
-    "report.internal": {"fr": "signalement interne", "en": "internal report"},
-    "report.main_courante": {"fr": "main courante", "en": "\"main courante\" (police log)"},
-    "report.complaint": {"fr": "plainte", "en": "complaint"},
-    # -- debrief: exports and figures -------------------------------------------------------
-    "md.title": {"fr": "Incidents : document de débriefing", "en": "Incidents: debrief document"},
-    "md.period": {"fr": "Période : du {since} au {until}", "en": "Period: {since} to {until}"},
-    "md.count": {"fr": "{count} alerte(s).", "en": "{count} alert(s)."},
-    "md.where": {"fr": "Lieu", "en": "Where"},
-    "md.timeline": {"fr": "Déroulé", "en": "Timeline"},
-    "md.note": {"fr": "Fiche incident", "en": "Incident note"},
-    "md.intervened": {"fr": "Intervenants", "en": "Who intervened"},
-    "md.raised": {"fr": "alerte reçue par le hub", "en": "alert received by the hub"},
-    "md.answered": {"fr": "j'arrive : {name}", "en": "I'm coming: {name}"},
-    "md.escalated": {"fr": "escalade niveau {level}", "en": "escalated to level {level}"},
-    "md.yes": {"fr": "oui", "en": "yes"},
-    "md.no": {"fr": "non", "en": "no"},
-    "type.unknown": {"fr": "sans fiche", "en": "no note"},
-    "report.title": {"fr": "Chiffres du {since} au {until}", "en": "Figures from {since} to {until}"},
-    "report.counts": {"fr": "{real} alerte(s) réelle(s), {drills} exercice(s) (comptés à part)",
-                      "en": "{real} real alert(s), {drills} drill(s) (counted apart)"},
-    "report.per_week": {"fr": "Incidents par semaine", "en": "Incidents per week"},
-    "report.per_type": {"fr": "Incidents par type", "en": "Incidents per type"},
-    "report.per_desk": {"fr": "Incidents par poste", "en": "Incidents per desk"},
-    "report.first_response": {"fr": "Délai jusqu'au premier « j'arrive »",
-                              "en": "Time to the first “I'm coming”"},
-    "report.to_resolve": {"fr": "Délai jusqu'à la résolution", "en": "Time to resolve"},
-    "report.stats": {"fr": "{count} mesure(s), médiane {median}, pire {worst}",
-                     "en": "{count} measure(s), median {median}, worst {worst}"},
-    "report.none": {"fr": "aucune alerte dans la période", "en": "no alert in the period"},
-    # -- the journal screen -----------------------------------------------------------------
-    "journal.title": {"fr": "deskalert · journal du poste", "en": "deskalert · desk journal"},
-    "journal.search": {"fr": "rechercher (code, texte, intervenant)…",
-                       "en": "search (code, text, responder)…"},
-    "journal.all_types": {"fr": "tous les types", "en": "every type"},
-    "journal.period.all": {"fr": "toute la période", "en": "all time"},
-    "journal.period.day": {"fr": "dernières 24 h", "en": "last 24 h"},
-    "journal.period.week": {"fr": "7 derniers jours", "en": "last 7 days"},
-    "journal.period.month": {"fr": "31 derniers jours", "en": "last 31 days"},
-    "journal.col.when": {"fr": "Date", "en": "When"},
-    "journal.col.code": {"fr": "Code", "en": "Code"},
-    "journal.col.state": {"fr": "État", "en": "State"},
-    "journal.col.first": {"fr": "1er j'arrive", "en": "1st answer"},
-    "journal.col.resolve": {"fr": "Résolue en", "en": "Resolved in"},
-    "journal.col.note": {"fr": "Fiche", "en": "Note"},
-    "journal.note.todo": {"fr": "à remplir", "en": "to fill in"},
-    "journal.note.draft": {"fr": "brouillon", "en": "draft"},
-    "journal.note.done": {"fr": "terminée", "en": "finished"},
-    "journal.note.shared": {"fr": "partagée", "en": "shared"},
-    "journal.share_first": {"fr": "Terminez d'abord la fiche (entrée).",
-                            "en": "Finish the note first (enter)."},
-    "binding.journal": {"fr": "Journal", "en": "Journal"},
-}
+_state: dict[str, object] = {"language": "fr", "strict": False}
 
 
-def t(msgid: str, language: Language, /, **values: object) -> str:
-    return CATALOGUE[msgid][language].format(**values)
+def N_(msgid: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a message id built elsewhere (enum labels, column titles) for the extractor."""
+    return msgid
+
+
+def set_language(language: Language) -> None:
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r} (known: {', '.join(LANGUAGES)})")
+    _state["language"] = language
+
+
+def language() -> Language:
+    return _state["language"]  # type: ignore[return-value]
+
+
+def set_strict(strict: bool) -> None:
+    """Strict mode raises KeyError on a message id missing from the catalogue (tests)."""
+    _state["strict"] = strict
+
+
+def t(msgid: str, /, **values: object) -> str:
+    catalogue = translations(language())
+    _check(catalogue, msgid)
+    return catalogue.gettext(msgid).format(**values)
+
+
+def tn(msgid: str, count: int, /, **values: object) -> str:
+    """A message with plural forms; `count` chooses the form and is passed as `{count}`."""
+    catalogue = translations(language())
+    _check(catalogue, msgid)
+    return catalogue.ngettext(msgid, msgid, count).format(count=count, **values)
+
+
+def _check(catalogue: gettext.GNUTranslations, msgid: str) -> None:
+    if _state["strict"] and msgid not in catalogue_ids(language()):
+        raise KeyError(f"message id {msgid!r} is missing from the {language()} catalogue")
+
+
+@cache
+def translations(lang: Language) -> gettext.GNUTranslations:
+    from babel.messages.mofile import write_mo
+
+    buffer = io.BytesIO()
+    write_mo(buffer, read_catalogue(lang))
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+@cache
+def catalogue_ids(lang: Language) -> frozenset[str]:
+    return frozenset(str(m.id[0] if isinstance(m.id, tuple) else m.id)
+                     for m in read_catalogue(lang) if m.id)
+
+
+def read_catalogue(lang: Language) -> Catalog:
+    from babel.messages.pofile import read_po
+
+    source = files("deskalert") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with source.open("rb") as handle:
+        return read_po(handle, locale=lang, domain=DOMAIN)

@@ -14,7 +14,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from deskalert.i18n import Language, t
+from deskalert.i18n import N_, Language, t, tn
+from deskalert.labels import label
 from deskalert.journal.store import Journal, NoteRecord
 from deskalert.models import Alert, AlertState, NoteIn
 
@@ -115,10 +116,10 @@ def to_csv(incidents: list[Incident]) -> str:
 
 def to_markdown(incidents: list[Incident], lang: Language, since: datetime | None,
                 until: datetime | None) -> str:
-    period = t("md.period", lang, since=_day(since) if since else "…",
+    period = t("md.period", since=_day(since) if since else "…",
                until=_last_day(until) if until else "…")
-    lines = [f"# {t('md.title', lang)}", "", period, "",
-             t("md.count", lang, count=len(incidents)), ""]
+    lines = [f"# {t('md.title')}", "", period, "",
+             tn("md.count", len(incidents)), ""]
     for incident in incidents:
         lines += _incident_markdown(incident, lang)
     return "\n".join(lines) + "\n"
@@ -127,22 +128,22 @@ def to_markdown(incidents: list[Incident], lang: Language, since: datetime | Non
 def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = alert.received_at.astimezone()
-    drill = f" — {t('drill.word', lang)}" if alert.test else ""
+    drill = f" — {t('drill.word')}" if alert.test else ""
     lines = [f"## {local:%d/%m/%Y %H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
-    lines += [_field(t("md.where", lang), alert.location or "—", lang)]
-    lines += ["", f"**{t('md.timeline', lang)}**", ""]
+    lines += [_field(t("md.where"), alert.location or "—", lang)]
+    lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
     for note in incident.notes:
-        lines += ["", f"**{t('md.note', lang)}** ({t(f'type.{note.type.value}', lang)})", ""]
+        lines += ["", f"**{t('md.note')}** ({label('type', note.type.value)})", ""]
         if note.what_happened:
             lines += [f"> {line}" for line in note.what_happened.splitlines()] + [""]
         lines += [
-            _field(t("form.office", lang), _yes(note.separate_office, lang), lang),
-            _field(t("form.levers", lang), _list(note.levers, "lever", lang), lang),
-            _field(t("md.intervened", lang), ", ".join(note.intervened) or "—", lang),
-            _field(t("form.support", lang), _list(note.support, "support", lang), lang),
-            _field(t("form.reports", lang), _list(note.reports, "report", lang), lang),
-            _field(t("form.follow_up", lang), _yes(note.follow_up, lang), lang),
+            _field(t("form.office"), _yes(note.separate_office, lang), lang),
+            _field(t("form.levers"), _list(note.levers, "lever", lang), lang),
+            _field(t("md.intervened"), ", ".join(note.intervened) or "—", lang),
+            _field(t("form.support"), _list(note.support, "support", lang), lang),
+            _field(t("form.reports"), _list(note.reports, "report", lang), lang),
+            _field(t("form.follow_up"), _yes(note.follow_up, lang), lang),
         ]
     return [*lines, ""]
 
@@ -155,13 +156,13 @@ def timeline(incident: Incident, lang: Language) -> list[str]:
     def at(moment: datetime) -> str:
         return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
 
-    rows = [f"{at(start)} {t('md.raised', lang)}"]
+    rows = [f"{at(start)} {t('md.raised')}"]
     for responder in sorted(alert.responders, key=lambda r: r.at):
-        rows.append(f"{at(responder.at)} {t('md.answered', lang, name=responder.name)}")
+        rows.append(f"{at(responder.at)} {t('md.answered', name=responder.name)}")
     if alert.escalated_at and alert.escalation_level:
-        rows.append(f"{at(alert.escalated_at)} {t('md.escalated', lang, level=alert.escalation_level)}")
+        rows.append(f"{at(alert.escalated_at)} {t('md.escalated', level=alert.escalation_level)}")
     if alert.closed_at:
-        state = t(f"state.{alert.state.value}", lang)
+        state = label("state", alert.state.value)
         summary = f" — {alert.summary}" if alert.summary else ""
         rows.append(f"{at(alert.closed_at)} {state}{summary}")
     return sorted(rows)
@@ -181,11 +182,11 @@ def _day(moment: datetime) -> str:
 
 
 def _yes(value: bool, lang: Language) -> str:
-    return t("md.yes" if value else "md.no", lang)
+    return t("md.yes" if value else "md.no")
 
 
 def _list(values: list, prefix: str, lang: Language) -> str:  # type: ignore[type-arg]
-    return ", ".join(t(f"{prefix}.{v.value}", lang) for v in values) or "—"
+    return ", ".join(label(prefix, v.value) for v in values) or "—"
 
 
 # -- figures ---------------------------------------------------------------------------------
@@ -242,23 +243,23 @@ def report_text(incidents: list[Incident], lang: Language, since: datetime | Non
                 until: datetime | None, *, color: bool, width: int = 70) -> str:
     """The figures as text with terminal bar charts (plotext)."""
     figures = Figures.of(incidents)
-    title = t("report.title", lang, since=_day(since) if since else "…",
+    title = t("report.title", since=_day(since) if since else "…",
               until=_last_day(until) if until else "…")
-    parts = [title, "=" * len(title), t("report.counts", lang, real=figures.real,
-                                         drills=figures.drills), ""]
+    parts = [title, "=" * len(title), ", ".join((tn("report.real", figures.real),
+                                                     tn("report.drills", figures.drills))), ""]
     if not incidents:
-        return "\n".join([*parts, t("report.none", lang)]) + "\n"
-    types = {t(f"type.{k}", lang): v for k, v in figures.per_type.items()}
-    for key, counts in (("report.per_week", figures.per_week), ("report.per_type", types),
-                        ("report.per_desk", figures.per_desk)):
+        return "\n".join([*parts, t("report.none")]) + "\n"
+    types = {label("type", k): v for k, v in figures.per_type.items()}
+    for key, counts in ((N_("report.per_week"), figures.per_week), (N_("report.per_type"), types),
+                        (N_("report.per_desk"), figures.per_desk)):
         if counts:
-            parts.append(_chart(t(key, lang), counts, color, width))
-    for key, values in (("report.first_response", figures.first_response),
-                        ("report.to_resolve", figures.to_resolve)):
-        stats = t("report.stats", lang, count=len(values), median=duration(median(values)),
+            parts.append(_chart(t(key), counts, color, width))
+    for key, values in ((N_("report.first_response"), figures.first_response),
+                        (N_("report.to_resolve"), figures.to_resolve)):
+        stats = tn("report.stats", len(values), median=duration(median(values)),
                   worst=duration(max(values, default=None)))
-        parts.append(_chart(f"{t(key, lang)} : {stats}" if lang == "fr"
-                            else f"{t(key, lang)}: {stats}", distribution(values), color, width))
+        parts.append(_chart(f"{t(key)} : {stats}" if lang == "fr"
+                            else f"{t(key)}: {stats}", distribution(values), color, width))
     return "\n".join(parts) + "\n"
 
 

@@ -26,7 +26,7 @@ from deskalert.client.follower import snapshot_then_events
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
-from deskalert.i18n import t
+from deskalert.i18n import set_language, t, tn
 from deskalert.journal.debrief import journal_incidents
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertCode, DeskPresence, EventType, NoteIn, OnCall
@@ -70,6 +70,7 @@ class DeskApp(App[None]):
         assert config.desk is not None
         self.config = config
         self.lang = config.language
+        set_language(self.lang)
         self.token = token
         self.journal = journal
         self.client = HubClient(config.hub_url, token)
@@ -78,7 +79,7 @@ class DeskApp(App[None]):
         self.drill_session = drill_session
         self.drill_armed = False
         self.now = clock
-        self.title = t("desk.title", self.lang)
+        self.title = t("desk.title")
         self._recorded: dict[UUID, datetime] = {}
         self._shown: dict[str, tuple[object, bool]] = {}  # what each part shows now
         self._load_cache()
@@ -102,9 +103,9 @@ class DeskApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self.query_one("#oncall").border_title = t("oncall.title", self.lang)
-        self.query_one("#codes").border_title = t("codes.title", self.lang)
-        self.query_one("#colleagues").border_title = t("colleagues.title", self.lang)
+        self.query_one("#oncall").border_title = t("oncall.title")
+        self.query_one("#codes").border_title = t("codes.title")
+        self.query_one("#colleagues").border_title = t("colleagues.title")
         self._install_bindings()
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)
@@ -115,7 +116,7 @@ class DeskApp(App[None]):
         for entry in pending:
             self._track_and_deliver(entry)
         if pending:
-            self.notify(t("notify.queued_at_start", self.lang, count=len(pending)))
+            self.notify(tn("notify.queued_at_start", len(pending)))
 
     async def on_unmount(self) -> None:
         await self.client.aclose()
@@ -142,13 +143,13 @@ class DeskApp(App[None]):
         so this edits the app's own `BindingsMap`, as `App.bind` does, adding ids and priority.
         """
         fixed = [  # the last field: priority (works from any screen, even over a text field)
-            ("respond", "respond", t("binding.respond", self.lang), True, True),
-            ("cancel", "cancel_own", t("binding.cancel", self.lang), True, True),
-            ("drill", "drill", t("binding.drill", self.lang), True, True),
+            ("respond", "respond", t("binding.respond"), True, True),
+            ("cancel", "cancel_own", t("binding.cancel"), True, True),
+            ("drill", "drill", t("binding.drill"), True, True),
             ("dismiss", "dismiss", "", False, False),
-            ("note", "open_note", t("binding.note", self.lang), False, False),
+            ("note", "open_note", t("binding.note"), False, False),
             ("later", "note_later", "", False, False),
-            ("journal", "journal", t("binding.journal", self.lang), True, False),
+            ("journal", "journal", t("binding.journal"), True, False),
         ]
         wanted = [(self.action_keys(name), action, label, show, f"desk.{name}", priority)
                   for name, action, label, show, priority in fixed]
@@ -170,7 +171,7 @@ class DeskApp(App[None]):
         self.refresh_bindings()
         unknown = set(self.config.keys) - {c.code for c in self.state.codes} - set(DEFAULT_KEYS)
         if unknown and self.state.codes_known:
-            self.notify(t("notify.unknown_keys", self.lang, names=", ".join(sorted(unknown))),
+            self.notify(t("notify.unknown_keys", names=", ".join(sorted(unknown))),
                         severity="warning", timeout=15)
 
     def action_send(self, code: str) -> None:
@@ -196,7 +197,7 @@ class DeskApp(App[None]):
     def action_cancel_own(self) -> None:
         own = self.state.current_own(self.now())
         if own is None or own.step.is_final or own.cancel_requested:
-            self.notify(t("notify.nothing_to_cancel", self.lang))
+            self.notify(t("notify.nothing_to_cancel"))
             return
         own.cancel_requested = True
         if own.step is Step.QUEUED and self.journal.mark_cancelled(own.id):
@@ -204,7 +205,7 @@ class DeskApp(App[None]):
                 if worker.name == f"deliver:{own.id}":
                     worker.cancel()
             own.delivery, own.final_since = Delivery.CANCELLED, self.now()
-            self.notify(t("notify.cancelled", self.lang))
+            self.notify(t("notify.cancelled"))
         elif own.alert is not None:
             own.cancel_sent = True
             self.cancel_on_hub(own.id)
@@ -213,7 +214,7 @@ class DeskApp(App[None]):
     def action_respond(self) -> None:
         alert = self.state.next_to_answer()
         if alert is None:
-            self.notify(t("notify.nobody_to_answer", self.lang))
+            self.notify(t("notify.nobody_to_answer"))
             return
         self.state.answered.add(alert.id)
         self.answer(alert.id)
@@ -267,7 +268,7 @@ class DeskApp(App[None]):
         if message.share:
             self.share_note(message.alert_id, message.note)
         else:
-            self.notify(t("form.finished", self.lang))
+            self.notify(t("form.finished"))
         self.refresh_view()
 
     @work(group="notes")
@@ -382,22 +383,22 @@ class DeskApp(App[None]):
     def _on_action_done(self, message: ActionDone) -> None:
         self.state.apply(message.alert, self.now())
         if message.kind == "answer":
-            self.notify(t("notify.answered", self.lang, desk=message.alert.desk_label))
+            self.notify(t("notify.answered", desk=message.alert.desk_label))
         else:
-            self.notify(t("notify.cancelled", self.lang))
+            self.notify(t("notify.cancelled"))
         self.refresh_view()
 
     @on(ActionFailed)
     def _on_action_failed(self, message: ActionFailed) -> None:
         if message.kind == "answer":
             self.state.answered.discard(message.alert_id)
-            self.notify(t("notify.answer_failed", self.lang, reason=message.reason),
+            self.notify(t("notify.answer_failed", reason=message.reason),
                         severity="error", timeout=10)
         else:
             own = self.state.own.get(message.alert_id)
             if own is not None:
                 own.cancel_requested = own.cancel_sent = False
-            self.notify(t("notify.cancel_refused", self.lang, reason=message.reason),
+            self.notify(t("notify.cancel_refused", reason=message.reason),
                         severity="error", timeout=10)
         self.refresh_view()
 
@@ -452,11 +453,11 @@ class DeskApp(App[None]):
                    visible=state.link_up is False and not unsent)
         self._show("#warning", views.warning(unsent, state, lang) if unsent else "",
                    visible=bool(unsent))
-        drill_text = (t("drill.session", lang) if self.drill_session else
-                      t("drill.banner", lang, key=views.key_label(self.action_keys("drill"))))
+        drill_text = (t("drill.session") if self.drill_session else
+                      t("drill.banner", key=views.key_label(self.action_keys("drill"))))
         self._show("#drill", drill_text, visible=self.drill_session or self.drill_armed)
         waiting = self.notes_waiting()
-        self._show("#note-offer", t("note.offer", lang, label=waiting[0].code_label,
+        self._show("#note-offer", t("note.offer", label=waiting[0].code_label,
                                     time=views.clock_time(waiting[0].received_at)[:5],
                                     key=self.action_keys("note"), later=self.action_keys("later"))
                    if waiting else "", visible=bool(waiting))

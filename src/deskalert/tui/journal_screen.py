@@ -20,7 +20,8 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
-from deskalert.i18n import Language, t
+from deskalert.i18n import N_, Language, set_language, t
+from deskalert.labels import label
 from deskalert.journal.debrief import (
     UNKNOWN_TYPE,
     Incident,
@@ -61,13 +62,12 @@ class JournalScreen(Screen[None]):
         self.shown: list[Incident] = []
 
     def compose(self) -> ComposeResult:
-        lang = self.lang
         with Horizontal(id="filters"):
-            yield Input(placeholder=t("journal.search", lang), id="search")
-            yield Select([(t(f"type.{k}", lang), k.value) for k in IncidentType]
-                         + [(t("type.unknown", lang), UNKNOWN_TYPE)],
-                         prompt=t("journal.all_types", lang), id="type")
-            yield Select([(t(f"journal.period.{k}", lang), k) for k in PERIODS], value="all",
+            yield Input(placeholder=t("journal.search"), id="search")
+            yield Select([(label("type", k), k.value) for k in IncidentType]
+                         + [(t("type.unknown"), UNKNOWN_TYPE)],
+                         prompt=t("journal.all_types"), id="type")
+            yield Select([(label("journal.period", k), k) for k in PERIODS], value="all",
                          allow_blank=False, id="period")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static(id="timeline")
@@ -76,7 +76,7 @@ class JournalScreen(Screen[None]):
     def on_mount(self) -> None:
         table = self.query_one("#incidents", DataTable)
         for key in ("when", "code", "state", "first", "resolve", "note"):
-            table.add_column(t(f"journal.col.{key}", self.lang), key=key)
+            table.add_column(label("journal.col", key), key=key)
         self.reload()
         table.focus()
 
@@ -106,17 +106,17 @@ class JournalScreen(Screen[None]):
         self._show_timeline()
 
     def _row(self, incident: Incident, record: NoteRecord | None) -> list[Text]:
-        alert, lang = incident.alert, self.lang
+        alert = incident.alert
         code = Text(alert.code_label)
         if alert.test:
-            code.append(f" {t('drill.word', lang)}", style="magenta")
-        status = ("journal.note.shared" if record and record.shared_at else
-                  "journal.note.done" if record and record.finished else
-                  "journal.note.draft" if record and record.fields else "journal.note.todo")
+            code.append(f" {t('drill.word')}", style="magenta")
+        status = (N_("journal.note.shared") if record and record.shared_at else
+                  N_("journal.note.done") if record and record.finished else
+                  N_("journal.note.draft") if record and record.fields else N_("journal.note.todo"))
         return [Text(f"{alert.received_at.astimezone():%d/%m %H:%M}"), code,
-                Text(t(f"state.{alert.state.value}", lang)),
+                Text(label("state", alert.state.value)),
                 Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
-                Text(t(status, lang))]
+                Text(t(status))]
 
     def selected(self) -> Incident | None:
         table = self.query_one("#incidents", DataTable)
@@ -136,7 +136,7 @@ class JournalScreen(Screen[None]):
         for row in timeline(incident, self.lang):
             text.append(f"{row}\n")
         for note in incident.notes:
-            text.append(f"{t(f'type.{note.type.value}', self.lang)} : ", style="bold")
+            text.append(f"{label('type', note.type.value)} : ", style="bold")
             text.append(note.what_happened or "—")
         box.update(text)
 
@@ -149,7 +149,7 @@ class JournalScreen(Screen[None]):
     def action_share(self) -> None:
         incident = self.selected()
         if incident is None or not incident.notes:
-            self.notify(t("journal.share_first", self.lang), severity="warning")
+            self.notify(t("journal.share_first"), severity="warning")
             return
         self.post_message(self.ShareRequested(incident.alert.id, incident.notes[0]))
 
@@ -162,7 +162,8 @@ class JournalApp(App[None]):
     def __init__(self, journal: Journal, lang: Language, share: Any = None) -> None:
         super().__init__()
         self.journal, self.lang, self.share = journal, lang, share
-        self.title = t("journal.title", lang)
+        set_language(lang)
+        self.title = t("journal.title")
 
     def on_mount(self) -> None:
         self.push_screen(JournalScreen(self.journal, self.lang), lambda _: self.exit())
@@ -173,8 +174,8 @@ class JournalApp(App[None]):
             return
         error = await self.share(message.alert_id, message.note)
         if error:
-            self.notify(t("form.share_failed", self.lang, reason=error), severity="error")
+            self.notify(t("form.share_failed", reason=error), severity="error")
         else:
             self.journal.mark_shared(message.alert_id)
-            self.notify(t("form.shared", self.lang))
+            self.notify(t("form.shared"))
             self.screen.reload()  # type: ignore[attr-defined]

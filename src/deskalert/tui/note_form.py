@@ -34,6 +34,7 @@ from textual.widgets import (
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import Language, t
+from deskalert.labels import label
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
 
@@ -75,42 +76,42 @@ class NoteForm(Screen[None]):
         self._loading = True
 
     def compose(self) -> ComposeResult:
-        lang, alert = self.lang, self.alert
+        alert = self.alert
         when = alert.received_at.astimezone().strftime("%d/%m %H:%M")
-        yield Static(t("form.title", lang, label=alert.code_label, desk=alert.desk_label,
+        yield Static(t("form.title", label=alert.code_label, desk=alert.desk_label,
                        when=when), id="title")
         with VerticalScroll():
-            yield Static(t("form.privacy", lang), id="privacy")
-            yield Label(t("form.what", lang), classes="field")
+            yield Static(t("form.privacy"), id="privacy")
+            yield Label(t("form.what"), classes="field")
             yield TextArea(id="what", soft_wrap=True, tab_behavior="focus")
             yield Label("", id="what-error", classes="error")
-            yield Label(t("form.type", lang), classes="field")
-            yield Select([(t(f"type.{k}", lang), k.value) for k in IncidentType], id="type",
-                         prompt=t("form.type_prompt", lang))
+            yield Label(t("form.type"), classes="field")
+            yield Select([(label("type", k), k.value) for k in IncidentType], id="type",
+                         prompt=t("form.type_prompt"))
             yield Label("", id="type-error", classes="error")
             with Horizontal(classes="times"):
-                yield Label(t("form.started", lang))
+                yield Label(t("form.started"))
                 yield Input(id="started", max_length=5)
-                yield Label(t("form.ended", lang))
+                yield Label(t("form.ended"))
                 yield Input(id="ended", max_length=5)
             yield Label("", id="time-error", classes="error")
-            yield Checkbox(t("form.office", lang), id="office")
-            yield Label(t("form.levers", lang), classes="field")
-            yield SelectionList[str](*[(t(f"lever.{k}", lang), k.value) for k in Lever], id="levers")
-            yield Label(t("form.intervened", lang), classes="field")
+            yield Checkbox(t("form.office"), id="office")
+            yield Label(t("form.levers"), classes="field")
+            yield SelectionList[str](*[(label("lever", k), k.value) for k in Lever], id="levers")
+            yield Label(t("form.intervened"), classes="field")
             yield Input(id="intervened", max_length=400)
-            yield Label(t("form.support", lang), classes="field")
-            yield SelectionList[str](*[(t(f"support.{k}", lang), k.value) for k in Support],
+            yield Label(t("form.support"), classes="field")
+            yield SelectionList[str](*[(label("support", k), k.value) for k in Support],
                                      id="support")
-            yield Label(t("form.reports", lang), classes="field")
-            yield SelectionList[str](*[(t(f"report.{k}", lang), k.value) for k in Report],
+            yield Label(t("form.reports"), classes="field")
+            yield SelectionList[str](*[(label("report", k), k.value) for k in Report],
                                      id="reports")
-            yield Checkbox(t("form.follow_up", lang), id="follow_up")
+            yield Checkbox(t("form.follow_up"), id="follow_up")
             with Horizontal(id="buttons"):
-                yield Button(t("form.finish", lang), id="finish", variant="primary")
-                yield Button(t("form.share", lang), id="share", variant="success")
-                yield Button(t("form.later", lang), id="later")
-            yield Label(t("form.keys", lang))
+                yield Button(t("form.finish"), id="finish", variant="primary")
+                yield Button(t("form.share"), id="share", variant="success")
+                yield Button(t("form.later"), id="later")
+            yield Label(t("form.keys"))
             yield Label("", id="saved")
         yield Footer()
 
@@ -172,25 +173,25 @@ class NoteForm(Screen[None]):
             return
         self.journal.save_draft(self.alert.id, self.fields())
         self.query_one("#saved", Label).update(
-            t("form.saved", self.lang, time=datetime.now().strftime("%H:%M:%S")))
+            t("form.saved", time=datetime.now().strftime("%H:%M:%S")))
 
     # -- finishing ------------------------------------------------------------------------
 
     def validate(self) -> NoteIn | None:
         """The note, or None after showing each problem next to its field."""
-        fields, lang = self.fields(), self.lang
+        fields = self.fields()
         errors = {"what": "", "type": "", "time": ""}
         if FILE_NUMBER.search(fields["what"]) or FILE_NUMBER.search(fields["intervened"]):
-            errors["what"] = t("form.err_file_number", lang)
+            errors["what"] = t("form.err_file_number")
         if fields["type"] is None:
-            errors["type"] = t("form.err_type", lang)
+            errors["type"] = t("form.err_type")
         started = ended = None
         try:
             started, ended = (self._time(fields[k]) for k in ("started", "ended"))
         except ValueError:
-            errors["time"] = t("form.err_time", lang)
+            errors["time"] = t("form.err_time")
         if started and ended and ended < started:
-            errors["time"] = t("form.err_order", lang)
+            errors["time"] = t("form.err_order")
         for name, message in errors.items():
             self.query_one(f"#{name}-error", Label).update(message)
         if any(errors.values()):
@@ -241,9 +242,9 @@ async def share_with_hub(app: App[Any], client: HubClient, journal: Journal | No
     try:
         await client.share_note(alert_id, note)
     except DeskAlertError as exc:
-        app.notify(t("form.share_failed", lang, reason=str(exc)), severity="error", timeout=15)
+        app.notify(t("form.share_failed", reason=str(exc)), severity="error", timeout=15)
         return False
     if journal is not None:
         journal.mark_shared(alert_id)
-    app.notify(t("form.shared", lang))
+    app.notify(t("form.shared"))
     return True

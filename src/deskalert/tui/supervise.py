@@ -26,7 +26,8 @@ from deskalert.client.api import HubClient
 from deskalert.client.follower import snapshot_then_events
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
-from deskalert.i18n import Language, t
+from deskalert.i18n import N_, Language, set_language, t, tn
+from deskalert.labels import FAMILIES, label
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, NoteIn, OnCall
 from deskalert.tui.desk import Clock, local_now
@@ -154,12 +155,13 @@ class SupervisorApp(App[None]):
         self.journal = journal  # where this supervisor's note drafts are saved as typed
         assert config.supervisor is not None
         self.config, self.lang, self.token = config, config.language, token
+        set_language(self.lang)
         self.client = HubClient(config.hub_url, token)
         self.state = PaneState(config.supervisor.id)
         self.now = clock
         self.showing_history = False
         self.selected: UUID | None = None
-        self.title = t("pane.title", self.lang)
+        self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="topbar"):
@@ -174,13 +176,12 @@ class SupervisorApp(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        lang = self.lang
         table = self.query_one("#alerts", DataTable)
         table.add_column("", key="mark", width=10)
         for key, width in COLUMNS:
-            table.add_column(t(f"col.{key}", lang), key=key, width=width)
-        self.query_one("#presence").border_title = t("presence.title", lang)
-        self.query_one("#oncall").border_title = t("pane.oncall_title", lang)
+            table.add_column(label("col", key), key=key, width=width)
+        self.query_one("#presence").border_title = t("presence.title")
+        self.query_one("#oncall").border_title = t("pane.oncall_title")
         self._install_bindings()
         self.refresh_view()
         self.set_interval(1.0, self.refresh_view)
@@ -196,7 +197,7 @@ class SupervisorApp(App[None]):
         for name, action in PANE_ACTIONS.items():
             keys = self.config.keys.get(name, PANE_KEYS[name]).lower().replace(" ", "")
             for key in keys.split(","):
-                table[key] = [Binding(key, action, t(f"pane.binding.{name}", self.lang),
+                table[key] = [Binding(key, action, label("pane.binding", name),
                                       id=f"pane.{name}")]
         self.refresh_bindings()
 
@@ -239,7 +240,7 @@ class SupervisorApp(App[None]):
     def selected_alert(self) -> Alert | None:
         alert = self.state.alerts.get(self.selected) if self.selected else None
         if alert is None:
-            self.notify(t("pane.notify.no_selection", self.lang), severity="warning")
+            self.notify(t("pane.notify.no_selection"), severity="warning")
         return alert
 
     def action_respond(self) -> None:
@@ -250,15 +251,15 @@ class SupervisorApp(App[None]):
     def action_resolve(self) -> None:
         if alert := self.selected_alert():
             self.state.new.discard(alert.id)
-            question = t("prompt.resolve", self.lang, desk=alert.desk_label)
-            self.push_screen(Prompt(question, t("prompt.hint", self.lang)),
+            question = t("prompt.resolve", desk=alert.desk_label)
+            self.push_screen(Prompt(question, t("prompt.hint")),
                              lambda text: self._close_with("resolve", alert.id, text))
 
     def action_cancel_alert(self) -> None:
         if alert := self.selected_alert():
             self.state.new.discard(alert.id)
-            question = t("prompt.cancel", self.lang, desk=alert.desk_label)
-            self.push_screen(Prompt(question, t("prompt.hint", self.lang)),
+            question = t("prompt.cancel", desk=alert.desk_label)
+            self.push_screen(Prompt(question, t("prompt.hint")),
                              lambda text: self._close_with("cancel", alert.id, text))
 
     def _close_with(self, what: str, alert_id: UUID, text: str | None) -> None:
@@ -273,8 +274,8 @@ class SupervisorApp(App[None]):
             return
         label = self.state.oncall[site].site_label if site in self.state.oncall else site
         self.push_screen(
-            Prompt(t("prompt.oncall", self.lang, site=label), t("prompt.hint", self.lang),
-                   check=lambda v: None if self._until(v) else t("prompt.bad_time", self.lang)),
+            Prompt(t("prompt.oncall", site=label), t("prompt.hint"),
+                   check=lambda v: None if self._until(v) else t("prompt.bad_time")),
             lambda text: self._take_oncall(site, text),
         )
 
@@ -398,7 +399,7 @@ class SupervisorApp(App[None]):
         else:
             desk = DeskPresence.model_validate(event.data)
             if event.type is EventType.DESK_OFFLINE and state.desks.get(desk.id, desk).online:
-                self.notify(t("pane.notify.offline", self.lang, desk=desk.label),
+                self.notify(t("pane.notify.offline", desk=desk.label),
                             severity="error", timeout=15)
             state.desks[desk.id] = desk
         self.refresh_view()
@@ -407,20 +408,20 @@ class SupervisorApp(App[None]):
     def _on_answered(self, message: Answered) -> None:
         if message.alert is not None:
             self.state.apply(message.alert)
-            what = t(f"pane.binding.{message.what}", self.lang)
-            self.notify(t("pane.notify.done", self.lang, what=what, desk=message.alert.desk_label))
+            what = label("pane.binding", message.what)
+            self.notify(t("pane.notify.done", what=what, desk=message.alert.desk_label))
         if message.oncall is not None:
             card = message.oncall
             self.state.oncall[card.site] = card
             name = card.supervisor.name if card.supervisor else "?"
             until = card.until.astimezone().strftime("%H:%M") if card.until else "?"
-            self.notify(t("pane.notify.oncall", self.lang, site=card.site_label, name=name,
+            self.notify(t("pane.notify.oncall", site=card.site_label, name=name,
                           time=until))
         self.refresh_view()
 
     @on(Refused)
     def _on_refused(self, message: Refused) -> None:
-        self.notify(t("pane.notify.failed", self.lang, reason=message.reason), severity="error",
+        self.notify(t("pane.notify.failed", reason=message.reason), severity="error",
                     timeout=10)
 
     # -- drawing --------------------------------------------------------------------------
@@ -442,7 +443,7 @@ class SupervisorApp(App[None]):
         self.query_one("#stream", Static).update(self._stream_text())
         offline = state.offline_desks()
         flag = self.query_one("#offline-flag", Static)
-        flag.update(t("presence.flag", lang, count=len(offline)))
+        flag.update(tn("presence.flag", len(offline)))
         flag.display = bool(offline)
         self._fill_table()
         self.query_one("#presence", Static).update(presence_text(state, lang))
@@ -452,17 +453,17 @@ class SupervisorApp(App[None]):
     def _show_selected(self) -> None:
         alert = self.state.alerts.get(self.selected) if self.selected else None
         detail = self.query_one("#detail", Static)
-        detail.update(self._summary(alert) if alert else Text(t("pane.none", self.lang),
+        detail.update(self._summary(alert) if alert else Text(t("pane.none"),
                                                                 style="dim"))
 
     def _stream_text(self) -> Text:
         state = self.state
         if state.live is None:
-            return Text(f"○ {t('pane.connecting', self.lang)}", style="dim")
+            return Text(f"○ {t('pane.connecting')}", style="dim")
         if state.live:
-            return Text(f"● {t('pane.live', self.lang)}", style="green")
+            return Text(f"● {t('pane.live')}", style="green")
         since = clock_time(state.broken_since) if state.broken_since else "?"
-        return Text(f"● {t('pane.broken', self.lang, time=since)}", style="bold red")
+        return Text(f"● {t('pane.broken', time=since)}", style="bold red")
 
     def _fill_table(self) -> None:
         table = self.query_one("#alerts", AlertTable)
@@ -475,15 +476,15 @@ class SupervisorApp(App[None]):
             table.move_cursor(row=table.get_row_index(str(self.selected)), animate=False)
         elif rows and self.selected is not None:
             self.selected = None
-        key = ("pane.history_title" if self.showing_history else
-               "pane.open_title" if self.state.live is not False else "pane.stale_title")
-        table.border_title = t(key, self.lang, count=len(rows))
+        key = (N_("pane.history_title") if self.showing_history else
+               N_("pane.open_title") if self.state.live is not False else N_("pane.stale_title"))
+        table.border_title = t(key, count=len(rows))
         table.set_class(self.state.live is False, "-stale")
 
     def _row(self, alert: Alert) -> list[Text]:
-        lang, now = self.lang, self.now()
+        now = self.now()
         if alert.id in self.state.new:
-            mark = Text(f"● {t('state.new', lang)}", style="bold white on red")
+            mark = Text(f"● {t('state.new')}", style="bold white on red")
         elif alert.escalation_level > 0 and not alert.state.is_closed:
             mark = Text(f"⇧ {alert.escalation_level}", style="bold black on yellow")
         else:
@@ -492,12 +493,12 @@ class SupervisorApp(App[None]):
         desk.append(f"\n{alert.location}", style="dim")
         code = Text(alert.code_label)
         if alert.test:
-            code.append(f"\n{t('drill.word', lang)}", style="bold magenta")
+            code.append(f"\n{t('drill.word')}", style="bold magenta")
         end = alert.closed_at or now
         seconds = max(0, int((end - alert.received_at).total_seconds()))
-        state = Text(t(f"state.{alert.state}", lang))
-        state.append("\n" + (t("level.none", lang) if alert.escalation_level == 0 else
-                             t("level.to", lang, level=alert.escalation_level,
+        state = Text(label("state", alert.state))
+        state.append("\n" + (t("level.none") if alert.escalation_level == 0 else
+                             t("level.to", level=alert.escalation_level,
                                who=self._who(alert.escalated_to or ""))),
                      style="bold yellow" if alert.escalation_level else "dim")
         responders = "\n".join(f"{r.name} {clock_time(r.at)}" for r in alert.responders)
@@ -505,48 +506,47 @@ class SupervisorApp(App[None]):
                 Text(responders or "—")]
 
     def _who(self, supervisor_id: str) -> str:
-        return t("everyone.short", self.lang) if supervisor_id == "everyone" else \
+        return t("everyone.short") if supervisor_id == "everyone" else \
             self.state.person_name(supervisor_id)
 
     def _summary(self, alert: Alert) -> Text:
-        lang = self.lang
         text = Text(f"{alert.desk_label}", style="bold")
         if alert.location:
             text.append(f" · {alert.location}")
-        text.append(f" · {alert.code_label} · {t('detail.received', lang, time=clock_time(alert.received_at))}")
+        text.append(f" · {alert.code_label} · {t('detail.received', time=clock_time(alert.received_at))}")
         if alert.test:
-            text.append(f" · {t('drill.word', lang)}", style="bold magenta")
+            text.append(f" · {t('drill.word')}", style="bold magenta")
         code = self.state.codes.get(alert.code)
         if code and code.protocol:
             text.append(f"\n{code.protocol}", style="italic")
         if alert.message:
-            text.append("\n" + t("detail.message", lang, text=alert.message))
+            text.append("\n" + t("detail.message", text=alert.message))
         if alert.summary:
-            text.append("\n" + t("detail.summary", lang, text=alert.summary))
+            text.append("\n" + t("detail.summary", text=alert.summary))
         return text
 
     def _details(self, alert: Alert, history: list[Event]) -> Text:
         text = self._summary(alert)
-        text.append(f"\n\n{t('detail.history', self.lang)}\n", style="bold underline")
+        text.append(f"\n\n{t('detail.history')}\n", style="bold underline")
         for event in history:
             text.append(f"{clock_time(event.at)}  ", style="bold")
             text.append(self._event_line(event) + "\n")
-        text.append(f"\n{t('detail.close', self.lang)}", style="dim")
+        text.append(f"\n{t('detail.close')}", style="dim")
         return text
 
     def _event_line(self, event: Event) -> str:
         alert = Alert.model_validate(event.data)
-        key = f"event.{event.type.value}"
+        key = FAMILIES["event"][event.type.value]
         if event.type is EventType.ALERT_RAISED:
-            return t(key, self.lang, desk=alert.desk_label)
+            return t(key, desk=alert.desk_label)
         if event.type is EventType.ALERT_ACKNOWLEDGED:
-            return t(key, self.lang, names=", ".join(r.name for r in alert.responders))
+            return t(key, names=", ".join(r.name for r in alert.responders))
         if event.type is EventType.ALERT_ESCALATED:
-            return t(key, self.lang, level=alert.escalation_level,
+            return t(key, level=alert.escalation_level,
                      who=self._who(alert.escalated_to or ""))
         closer = alert.closed_by or "?"
         name = self.state.desks[closer].label if closer in self.state.desks else self._who(closer)
-        line = t(key, self.lang, who=name)
+        line = t(key, who=name)
         return f"{line} : {alert.summary}" if alert.summary else line
 
 
@@ -558,11 +558,11 @@ def presence_text(state: PaneState, lang: Language) -> Text:
         text.append(("\n" if index else "") + label + "\n", style="bold")
         for desk in sorted((d for d in state.desks.values() if d.site == site), key=lambda d: d.id):
             if desk.online:
-                text.append(f"  ● {desk.label}  {t('presence.online', lang)}\n", style="green")
+                text.append(f"  ● {desk.label}  {t('presence.online')}\n", style="green")
             elif desk.last_seen is None:
-                text.append(f"  ○ {desk.label}  {t('presence.never', lang)}\n", style="dim")
+                text.append(f"  ○ {desk.label}  {t('presence.never')}\n", style="dim")
             else:
-                since = t("presence.offline", lang, time=clock_time(desk.last_seen))
+                since = t("presence.offline", time=clock_time(desk.last_seen))
                 text.append(f"  ○ {desk.label}  {since}\n", style="bold red")
     return text
 
@@ -572,16 +572,16 @@ def oncall_text(state: PaneState, lang: Language) -> Text:
     for index, card in enumerate(sorted(state.oncall.values(), key=lambda c: c.site)):
         text.append(("\n" if index else "") + card.site_label + " : ", style="bold")
         if card.supervisor is None:
-            text.append(t("pane.oncall_nobody", lang), style="yellow")
+            text.append(t("pane.oncall_nobody"), style="yellow")
         else:
             text.append(card.supervisor.name, style="bold")
             if card.supervisor.phone:
                 text.append(f" ☎ {card.supervisor.phone}")
         if card.chain:
             text.append("  → " + " → ".join(p.name for p in card.chain) + " → "
-                        + t("everyone", lang), style="dim")
+                        + t("everyone"), style="dim")
         if card.source == "override" and card.until:
             until = card.until.astimezone().strftime("%H:%M")
-            text.append("\n  " + t("pane.oncall_override", lang, time=until), style="italic")
+            text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
         text.append("\n")
     return text

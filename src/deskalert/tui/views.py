@@ -11,6 +11,7 @@ from datetime import datetime
 from rich.text import Text
 
 from deskalert.i18n import Language, t
+from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, Person
 from deskalert.tui.state import DeskState, OwnAlert, Step
 
@@ -36,28 +37,28 @@ def desk_name(state: DeskState) -> Text:
 
 def link(state: DeskState, lang: Language) -> Text:
     if state.link_up is None:
-        return Text(f"○ {t('link.connecting', lang)}", style="dim")
+        return Text(f"○ {t('link.connecting')}", style="dim")
     if state.link_up:
-        return Text(f"● {t('link.ok', lang)}", style="green")
+        return Text(f"● {t('link.ok')}", style="green")
     since = clock_time(state.link_since) if state.link_since else "?"
-    return Text(f"● {t('link.lost', lang, time=since)}", style="bold red")
+    return Text(f"● {t('link.lost', time=since)}", style="bold red")
 
 
 def link_advice(state: DeskState, lang: Language) -> Text:
     person = state.call_target()
     if person is None or not person.phone:
-        return Text(t("link.lost_nocall", lang))
-    return Text(t("link.lost_call", lang, name=person.name, phone=person.phone))
+        return Text(t("link.lost_nocall"))
+    return Text(t("link.lost_call", name=person.name, phone=person.phone))
 
 
 def reason(error: str, lang: Language) -> str:
     """A failure in the agent's words; the hub's own refusals are shown as the hub worded them."""
     if "unreachable" in error:
-        return t("reason.unreachable", lang)
+        return t("reason.unreachable")
     if "silent" in error:
-        return t("reason.silent", lang)
+        return t("reason.silent")
     if "store_unavailable" in error or "cannot write" in error:
-        return t("reason.store", lang)
+        return t("reason.store")
     return error
 
 
@@ -65,15 +66,15 @@ def step_text(own: OwnAlert, state: DeskState, lang: Language) -> str:
     step = own.step
     if step is Step.ACKNOWLEDGED:
         assert own.alert is not None
-        return t("step.acknowledged", lang, names=", ".join(r.name for r in own.alert.responders))
+        return t("step.acknowledged", names=", ".join(r.name for r in own.alert.responders))
     if step is Step.REFUSED:
-        return t("step.refused", lang, reason=own.error or "?")
+        return t("step.refused", reason=own.error or "?")
     if step is Step.TRANSMITTED and own.alert is not None and own.alert.escalation_level > 0:
         who = own.alert.escalated_to or ""
         person = state.person(who)
-        name = person.name if person else (t("everyone", lang) if who == "everyone" else who)
-        return t("step.escalated", lang, who=name)
-    return t(f"step.{step.value}", lang)
+        name = person.name if person else (t("everyone") if who == "everyone" else who)
+        return t("step.escalated", who=name)
+    return label("step", step.value)
 
 
 def corner(own: OwnAlert | None, state: DeskState, lang: Language) -> Text:
@@ -82,28 +83,28 @@ def corner(own: OwnAlert | None, state: DeskState, lang: Language) -> Text:
         return Text("")
     marks = {Step.QUEUED: "…", Step.TRANSMITTED: "·", Step.ACKNOWLEDGED: "✓",
              Step.RESOLVED: "○", Step.CANCELLED: "○", Step.REFUSED: "!"}
-    drill = f"{t('drill.word', lang)} " if own.test else ""
+    drill = f"{t('drill.word')} " if own.test else ""
     return Text(f"{marks[own.step]} {drill}{step_text(own, state, lang)}", style="dim")
 
 
 def oncall_card(state: DeskState, lang: Language, live: bool) -> Text:
     card = state.oncall
     if card is None:
-        return Text(t("oncall.unknown", lang), style="italic")
+        return Text(t("oncall.unknown"), style="italic")
     text = Text()
     if card.supervisor is None:
-        text.append(t("oncall.none", lang), style="bold")
+        text.append(t("oncall.none"), style="bold")
     else:
         _person(text, card.supervisor, main=True)
         if card.until is not None:
             until = card.until.astimezone().strftime("%H:%M")
-            text.append(f"  ({t('oncall.until', lang, time=until)})")
+            text.append(f"  ({t('oncall.until', time=until)})")
     if card.chain:
         names = ", ".join(f"{p.name} ({p.phone})" if p.phone else p.name for p in card.chain)
-        text.append("\n" + t("oncall.next", lang, names=names), style="dim")
+        text.append("\n" + t("oncall.next", names=names), style="dim")
     if not live and state.oncall_saved_at is not None:
         saved = state.oncall_saved_at.astimezone().strftime("%d/%m %H:%M")
-        text.append(f"\n{t('oncall.stale', lang, time=saved)}", style="italic yellow")
+        text.append(f"\n{t('oncall.stale', time=saved)}", style="italic yellow")
     return text
 
 
@@ -117,9 +118,9 @@ def _person(text: Text, person: Person, *, main: bool) -> None:
 
 def status_panel(own: OwnAlert, code: AlertCode | None, state: DeskState, lang: Language) -> Text:
     label = code.label if code else own.code
-    text = Text(t("status.title", lang, label=label), style="bold")
+    text = Text(t("status.title", label=label), style="bold")
     if own.test:
-        text.append(f"  [{t('drill.word', lang)}]", style="bold magenta")
+        text.append(f"  [{t('drill.word')}]", style="bold magenta")
     text.append(f"\n{step_text(own, state, lang)}", style="bold green"
                 if own.step is Step.ACKNOWLEDGED else "")
     if code and code.protocol:
@@ -129,21 +130,21 @@ def status_panel(own: OwnAlert, code: AlertCode | None, state: DeskState, lang: 
 
 def warning(unsent: list[OwnAlert], state: DeskState, lang: Language) -> Text:
     refused = any(o.step is Step.REFUSED for o in unsent)
-    title = t("warning.refused_title" if refused else "warning.title", lang)
+    title = t("warning.refused_title" if refused else "warning.title")
     text = Text(f"⚠  {title}  ⚠", style="bold")
     for own in unsent:
         code = state.code(own.code)
         label = code.label if code else own.code
         if own.test:
-            label = f"{label} [{t('drill.word', lang)}]"
+            label = f"{label} [{t('drill.word')}]"
         if own.step is Step.REFUSED:
-            text.append("\n" + t("warning.refused", lang, label=label, reason=own.error or "?"))
+            text.append("\n" + t("warning.refused", label=label, reason=own.error or "?"))
         else:
             why = reason(own.error or state.link_reason or "unreachable", lang)
-            text.append("\n" + t("warning.retrying", lang, label=label, reason=why))
+            text.append("\n" + t("warning.retrying", label=label, reason=why))
     person = state.call_target()
-    call = (t("warning.call", lang, name=person.name, phone=person.phone)
-            if person and person.phone else t("warning.call_anyone", lang))
+    call = (t("warning.call", name=person.name, phone=person.phone)
+            if person and person.phone else t("warning.call_anyone"))
     text.append(f"\n{call}", style="bold")
     return text
 
@@ -160,25 +161,25 @@ def colleagues(state: DeskState, lang: Language, now: datetime, respond_key: str
 def _colleague(text: Text, alert: Alert, state: DeskState, lang: Language, now: datetime,
                respond_key: str) -> None:
     code = state.code(alert.code)
-    text.append(t("colleague.title", lang, desk=alert.desk_label, label=alert.code_label),
+    text.append(t("colleague.title", desk=alert.desk_label, label=alert.code_label),
                 style="bold")
     if alert.test:
-        text.append(f"  [{t('drill.word', lang)}]", style="bold magenta")
+        text.append(f"  [{t('drill.word')}]", style="bold magenta")
     minutes = int((now - alert.received_at).total_seconds() // 60)
-    since = (t("colleague.since_now", lang) if minutes < 1
-             else t("colleague.since_min", lang, minutes=minutes))
+    since = (t("colleague.since_now") if minutes < 1
+             else t("colleague.since_min", minutes=minutes))
     text.append(f"  {since}", style="dim")
     if alert.location:
         text.append(f"\n{alert.location}")
     if code and code.protocol:
         text.append(f"\n{code.protocol}", style="italic")
     names = ", ".join(r.name for r in alert.responders)
-    text.append("\n" + (t("colleague.responders", lang, names=names) if names
-                        else t("colleague.nobody", lang)))
+    text.append("\n" + (t("colleague.responders", names=names) if names
+                        else t("colleague.nobody")))
     if alert.id in state.answered:
-        text.append(f"  · {t('colleague.answered', lang)}", style="green")
+        text.append(f"  · {t('colleague.answered')}", style="green")
     elif alert.id == getattr(state.next_to_answer(), "id", None):
-        text.append(f"  · {t('colleague.answer', lang, key=key_label(respond_key))}", style="bold")
+        text.append(f"  · {t('colleague.answer', key=key_label(respond_key))}", style="bold")
 
 
 def repertoire(codes: list[tuple[AlertCode, str]], lang: Language, known: bool) -> Text:
@@ -189,7 +190,7 @@ def repertoire(codes: list[tuple[AlertCode, str]], lang: Language, known: bool) 
         text.append(f"{key_label(keys):<14}", style="bold")
         text.append(code.label)
         if code.discreet:
-            text.append(f"  ({t('codes.discreet', lang)})", style="dim")
+            text.append(f"  ({t('codes.discreet')})", style="dim")
     if not known:
-        text.append(f"\n{t('codes.stale', lang)}", style="italic yellow")
+        text.append(f"\n{t('codes.stale')}", style="italic yellow")
     return text
