@@ -118,6 +118,8 @@ def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
         return httpx.get(f"{hub.url}/healthz", timeout=5).status_code
 
     assert status() == 200
+    ticked = hub.server.server.config.app.state.hub
+    wait_for(lambda: ticked._next_purge is not None)  # the ticker's first write (purge) is done
     on_store(hub, breaks)
     wait_for(lambda: status() == 503)  # the probe runs at most every few seconds
     body = httpx.get(f"{hub.url}/healthz").json()
