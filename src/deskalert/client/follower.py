@@ -127,8 +127,8 @@ class EventFollower:
                 if sse.event == "stream.open":  # the hub follows from our position
                     yield LinkUp(at=datetime.now(UTC))
                     continue
-                if sse.event == "stream.reset":
-                    yield self._reset(sse.data)
+                if sse.event == "stream.reset" and (reset := self._reset(sse.data)):
+                    yield reset
                     return  # the hub ends the stream; reconnect at the new position
                 if not sse.event or not sse.data or sse.event == "message":
                     continue  # the opening comment's retry field, or anything unnamed
@@ -138,8 +138,12 @@ class EventFollower:
                     yield event
 
 
-    def _reset(self, data: str) -> StreamReset:
-        reset = StreamReset.model_validate_json(data)
+    def _reset(self, data: str) -> StreamReset | None:
+        """Take the new log's position from a stream.reset; None if it cannot be read."""
+        try:
+            reset = StreamReset.model_validate_json(data)
+        except ValidationError:
+            return None
         self.epoch, self.last_event_id = reset.epoch, reset.last_event_id
         return reset
 
