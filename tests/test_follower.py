@@ -64,7 +64,8 @@ async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_n
 
 
 def silent_server() -> tuple[int, threading.Event]:
-    """Answers a stream request with headers, then never sends a byte: a hung hub or a dead path."""
+    """Opens a stream (headers and the hub's `stream.open`), then never sends another byte: a
+    hung hub or a dead path."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     listener.listen()
@@ -80,7 +81,8 @@ def silent_server() -> tuple[int, threading.Event]:
                 continue
             conn.recv(4096)
             conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n")
+                         b"transfer-encoding: chunked\r\n\r\n"
+                         b"14\r\nevent: stream.open\n\n\r\n")
             conns.append(conn)
         for conn in conns:
             conn.close()

@@ -184,10 +184,24 @@ class HeartbeatOut(BaseModel):
 
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
-    store: str
+    store: str = Field(description='"ok", or why the store cannot be read or written')
+    epoch: str = Field(
+        default="", description="The event log's identity: changes when a backup is restored"
+    )
     last_event_id: int
     open_alerts: int
     version: str
+
+
+class StreamReset(BaseModel):
+    """Data of the stream's `stream.reset` event: the client's Last-Event-ID belongs to another
+    event log (the hub was restored from a backup). Reload the snapshot (alerts, on-call,
+    desks), then follow again with `Last-Event-ID: <epoch>:<last_event_id>`; the stream ends
+    right after this event."""
+
+    epoch: str
+    last_event_id: int
+    reason: str
 
 
 class ErrorOut(BaseModel):

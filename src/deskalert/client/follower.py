@@ -9,6 +9,12 @@ The read timeout is 1.5 x the hub's heartbeat: the hub sends at least a keep-ali
 heartbeat, so a silent stream for that long means the link is dead, and the desk knows within
 2 x heartbeat (the issue's bound), 7.5 s with the default 5 s.
 
+The hub's event log has an identity, its epoch (in `/healthz`), which changes when the hub is
+restored from a backup. The follower resends `Last-Event-ID: <epoch>:<id>`; when that id is from
+another log, or above the hub's last one, the hub answers `stream.reset` instead of events, and
+`snapshot_then_events` reloads the screen's picture and follows the new log. `LinkUp` is said
+only on the hub's `stream.open`, so a link is shown up only while it really follows.
+
 Why not stamina here, as in the outbox: this is a generator that yields events from inside each
 attempt, and a retry decorator cannot wrap a `yield`; the backoff is the same shape (exponential,
 jittered, capped at `WAIT_MAX_S`) and reset once a stream has opened.
@@ -19,6 +25,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol, TypeVar
@@ -28,13 +35,14 @@ import httpx
 from httpx_sse import aconnect_sse
 from pydantic import ValidationError
 
-from deskalert.client.api import hub_error
+from deskalert.client.api import HubClient, hub_error
 from deskalert.errors import DeskAlertError
-from deskalert.models import Event
+from deskalert.models import Event, StreamReset
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0
 CONNECT_TIMEOUT_S = 2.0
+RESET_REASON = "the hub's event log changed (restored from a backup): reloading"
 
 
 @dataclass(frozen=True)
@@ -60,19 +68,25 @@ def backoff_s(failures: int) -> float:
 
 class EventFollower:
     def __init__(
-        self, base_url: str, token: str, *, heartbeat_s: float = 5.0, last_event_id: int = 0
+        self, base_url: str, token: str, *, heartbeat_s: float = 5.0, last_event_id: int = 0,
+        epoch: str | None = None,
     ) -> None:
         self.base_url = base_url
         self.token = token
         self.heartbeat_s = heartbeat_s
         self.last_event_id = last_event_id
+        self.epoch = epoch  # the hub's event log that last_event_id belongs to; None: unknown
 
     @property
     def read_timeout_s(self) -> float:
         return 1.5 * self.heartbeat_s
 
-    async def follow(self) -> AsyncGenerator[Event | LinkUp | LinkDown, None]:
-        """Events and link changes, forever; cancel the consuming task to stop."""
+    async def follow(self) -> AsyncGenerator[Event | StreamReset | LinkUp | LinkDown, None]:
+        """Events and link changes, forever; cancel the consuming task to stop.
+
+        A `StreamReset` means the hub's log is not the one the follower knew (a restore): what
+        the consumer built from earlier events is stale; the follower goes on from the new log.
+        """
         failures = 0
         down: LinkDown | None = None
         timeout = httpx.Timeout(self.read_timeout_s, connect=CONNECT_TIMEOUT_S)
@@ -85,6 +99,8 @@ class EventFollower:
                     async for item in self._stream_once(http):
                         if isinstance(item, LinkUp):
                             failures, down = 0, None
+                        elif isinstance(item, StreamReset):
+                            reason = RESET_REASON
                         yield item
                 except httpx.TimeoutException:
                     reason = "hub silent (no keep-alive)"
@@ -98,20 +114,38 @@ class EventFollower:
                 failures += 1
                 await anyio.sleep(backoff_s(failures))
 
-    async def _stream_once(self, http: httpx.AsyncClient) -> AsyncIterator[Event | LinkUp]:
-        headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": str(self.last_event_id)}
+    async def _stream_once(
+        self, http: httpx.AsyncClient
+    ) -> AsyncIterator[Event | StreamReset | LinkUp]:
+        position = f"{self.epoch}:{self.last_event_id}" if self.epoch else str(self.last_event_id)
+        headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": position}
         async with aconnect_sse(http, "GET", "/v1/events", headers=headers) as source:
             if not source.response.is_success:
                 await source.response.aread()
                 raise _StreamRefused(str(hub_error(source.response)))
-            yield LinkUp(at=datetime.now(UTC))
             async for sse in source.aiter_sse():
+                if sse.event == "stream.open":  # the hub follows from our position
+                    yield LinkUp(at=datetime.now(UTC))
+                    continue
+                if sse.event == "stream.reset" and (reset := self._reset(sse.data)):
+                    yield reset
+                    return  # the hub ends the stream; reconnect at the new position
                 if not sse.event or not sse.data or sse.event == "message":
                     continue  # the opening comment's retry field, or anything unnamed
                 event = _parse(sse.id, sse.event, sse.data)
                 if event is not None and event.id > self.last_event_id:
                     self.last_event_id = event.id
                     yield event
+
+
+    def _reset(self, data: str) -> StreamReset | None:
+        """Take the new log's position from a stream.reset; None if it cannot be read."""
+        try:
+            reset = StreamReset.model_validate_json(data)
+        except ValidationError:
+            return None
+        self.epoch, self.last_event_id = reset.epoch, reset.last_event_id
+        return reset
 
 
 class _StreamRefused(Exception):
@@ -142,18 +176,41 @@ S = TypeVar("S", bound=Snapshot)
 async def snapshot_then_events(
     load: Callable[[], Awaitable[S]], base_url: str, token: str
 ) -> AsyncIterator[S | Event | LinkUp | LinkDown]:
-    """Load the screen's picture (retrying with backoff), then follow every event after it."""
+    """Load the screen's picture (retrying with backoff), then follow every event after it;
+    load it again whenever the hub says its event log is not the one the picture came from."""
+    while True:
+        loaded: list[tuple[str | None, S]] = []
+        async for down in _load_until_done(load, base_url, token, loaded):
+            yield down
+        epoch, snapshot = loaded[0]
+        yield snapshot
+        follower = EventFollower(base_url, token, heartbeat_s=snapshot.heartbeat_s,
+                                 last_event_id=snapshot.last_event_id, epoch=epoch)
+        async with aclosing(follower.follow()) as items:
+            async for item in items:
+                if isinstance(item, StreamReset):
+                    yield LinkDown(since=datetime.now(UTC), reason=RESET_REASON)
+                    break
+                yield item
+
+
+async def _load_until_done(
+    load: Callable[[], Awaitable[S]], base_url: str, token: str,
+    loaded: list[tuple[str | None, S]],
+) -> AsyncIterator[LinkDown]:
+    """Append (the hub's epoch, the snapshot) to `loaded`, saying LinkDown at each failure.
+
+    The epoch is read before the snapshot: if the hub is restored in between, the follower's
+    `<epoch>:<id>` is from the old log and the hub resets it, never the other way round.
+    """
     failures = 0
     while True:
         try:
-            snapshot = await load()
-            break
+            async with HubClient(base_url, token) as client:
+                epoch = (await client.health()).epoch or None
+            loaded.append((epoch, await load()))
+            return
         except DeskAlertError as exc:
             yield LinkDown(since=datetime.now(UTC), reason=str(exc))
             failures += 1
             await anyio.sleep(backoff_s(failures))
-    yield snapshot
-    follower = EventFollower(base_url, token, heartbeat_s=snapshot.heartbeat_s,
-                             last_event_id=snapshot.last_event_id)
-    async for item in follower.follow():
-        yield item

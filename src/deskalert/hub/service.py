@@ -12,7 +12,9 @@ alerts, mark silent desks offline, notice on-call changes (a slot starts, an ove
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -40,6 +42,7 @@ from deskalert.models import (
     OnCall,
     PrincipalKind,
     Responder,
+    StreamReset,
 )
 
 log = logging.getLogger("deskalert.hub")
@@ -50,6 +53,7 @@ PURGE_EVERY = timedelta(hours=1)
 # hub says desk.offline within 10 s (issue 6's target), and a heartbeat may still be 3.5 s late.
 OFFLINE_AFTER_HEARTBEATS = 1.7
 EVERYONE = "everyone"
+PROBE_EVERY_S = 5.0  # /healthz writes one meta row at most this often
 
 
 def utcnow() -> datetime:
@@ -87,6 +91,8 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._store_error: str | None = None
+        self._probed_at: float | None = None
+        self.epoch = store.epoch
         hub = config.hub
         self._next_purge: datetime | None = None
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
@@ -315,12 +321,14 @@ class Hub:
     # -- escalation -----------------------------------------------------------------------
 
     async def _escalate_due(self, now: datetime) -> None:
-        timeout = self.config.hub.ack_timeout_s
+        """One level at a time, each `ack_timeout_s` after the previous one, from what the store
+        says (level and time of the last escalation): a hub back from a long stop resumes the
+        chain in order, it does not skip to everyone."""
+        timeout = timedelta(seconds=self.config.hub.ack_timeout_s)
         for alert in await self._db(self.store.unanswered_alerts):
-            elapsed = (now - alert.received_at).total_seconds()
-            due = min(len(alert.chain), int(elapsed // timeout))
-            if due > alert.escalation_level:
-                await self._update(alert.id, _escalation(due, now))
+            last = alert.escalated_at or alert.received_at
+            if alert.escalation_level < len(alert.chain) and now - last >= timeout:
+                await self._update(alert.id, _escalation(alert.escalation_level + 1, now))
 
     # -- presence -------------------------------------------------------------------------
 
@@ -331,22 +339,29 @@ class Hub:
             return
         state.last_seen = utcnow()
         if not state.online:
-            state.online = True
-            await self._presence_event(principal.id, EventType.DESK_ONLINE)
+            await self._db(self._store_presence, principal.id, True)
 
     async def _mark_silent_offline(self, now: datetime) -> None:
-        limit = timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
         for desk_id, state in self._presence.items():
-            if state.online and (state.last_seen is None or now - state.last_seen > limit):
-                state.online = False
-                await self._presence_event(desk_id, EventType.DESK_OFFLINE)
+            if state.online and self._silent(state, now):
+                await self._db(self._store_presence, desk_id, False)
 
-    async def _presence_event(self, desk_id: str, event_type: EventType) -> None:
-        presence = self.desk_presence(desk_id)
-        await self._db(
-            self._append_and_publish, event_type, utcnow(), presence.site,
-            presence.model_dump(mode="json"),
-        )
+    def _silent(self, state: DeskPresenceState, now: datetime) -> bool:
+        limit = timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
+        return state.last_seen is None or now - state.last_seen > limit
+
+    def _store_presence(self, desk_id: str, online: bool) -> None:
+        """On the store thread (so two heartbeats never both emit desk.online): the desk's new
+        state is kept only once its event is committed."""
+        state, now = self._presence[desk_id], utcnow()
+        if state.online == online or (not online and not self._silent(state, now)):
+            return  # another call got there first, or the desk spoke up meanwhile
+        presence = self.desk_presence(desk_id).model_copy(update={"online": online})
+        event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
+        event = self.store.append_event(event_type, now, presence.site,
+                                        presence.model_dump(mode="json"))
+        state.online = online
+        self._publish(event)
 
     def desk_presence(self, desk_id: str) -> DeskPresence:
         desk, state = self._desks[desk_id], self._presence[desk_id]
@@ -386,30 +401,39 @@ class Hub:
                 raise Unprocessable("until must be in the future", code="invalid_until")
             if until - now > timedelta(days=7):
                 raise Unprocessable("an override lasts at most 7 days", code="invalid_until")
-            self._overrides[site] = (principal.id, until.astimezone(UTC))
-            await self._db(self.store.set_override, site, principal.id, until.astimezone(UTC), now)
-        else:
-            self._overrides.pop(site, None)
-            await self._db(self.store.set_override, site, None, None, now)
-        await self._refresh_oncall(now)
+        taken = (principal.id, until.astimezone(UTC)) if until is not None else None
+        await self._db(self._store_override, site, taken, now)
         return self._oncall[site]
+
+    def _store_override(self, site: str, taken: tuple[str, datetime] | None, now: datetime) -> None:
+        """On the store thread: the override and its oncall.changed event in one commit, and
+        the hub's own view of them changed only after it."""
+        overrides = {k: v for k, v in self._overrides.items() if k != site}
+        if taken is not None:
+            overrides[site] = taken
+        current = compute_oncall(self.config, site, now, overrides.get(site))
+        changed = current != self._oncall.get(site)
+        supervisor, until = taken if taken is not None else (None, None)
+        event = self.store.set_override(site, supervisor, until, now,
+                                        current.model_dump(mode="json") if changed else None)
+        self._overrides, self._oncall[site] = overrides, current
+        if event is not None:
+            self._publish(event)
 
     async def _refresh_oncall(self, now: datetime) -> None:
         for site in self._site_ids:
-            current = self._compute_oncall(site, now)
-            if current != self._oncall.get(site):
-                self._oncall[site] = current
-                await self._db(
-                    self._append_and_publish, EventType.ONCALL_CHANGED, now, site,
-                    current.model_dump(mode="json"),
-                )
+            if self._compute_oncall(site, now) != self._oncall.get(site):
+                await self._db(self._store_oncall, site, now)
 
-    def _append_and_publish(
-        self, event_type: EventType, at: datetime, site: str | None, data: dict[str, Any]
-    ) -> Event:
-        event = self.store.append_event(event_type, at, site, data)
+    def _store_oncall(self, site: str, now: datetime) -> None:
+        """On the store thread: emit oncall.changed, and take the new card only once stored."""
+        current = self._compute_oncall(site, now)
+        if current == self._oncall.get(site):
+            return  # an override stored meanwhile already announced it
+        event = self.store.append_event(EventType.ONCALL_CHANGED, now, site,
+                                        current.model_dump(mode="json"))
+        self._oncall[site] = current
         self._publish(event)
-        return event
 
     # -- the stream -----------------------------------------------------------------------
 
@@ -449,17 +473,44 @@ class Hub:
 
     async def health(self) -> Health:
         store_state = await self._db(self.store.check)
-        if self._store_error and store_state == "ok":
-            store_state = f"error: {self._store_error}"
+        if store_state == "ok":
+            store_state = await self._write_state()
         last_id = await self._db(self.store.last_event_id)
         open_count = await self._db(self.store.open_alert_count)
         return Health(
             status="ok" if store_state == "ok" else "degraded",
             store=store_state,
+            epoch=self.epoch,
             last_event_id=last_id,
             open_alerts=open_count,
             version=__version__,
         )
+
+    async def _write_state(self) -> str:
+        """'ok' unless the last write failed; probes with a real write at most every
+        PROBE_EVERY_S, so a full or read-only disk shows without waiting for an alert, and a
+        repaired one recovers by itself."""
+        now = time.monotonic()
+        if self._probed_at is None or now - self._probed_at >= PROBE_EVERY_S:
+            self._probed_at = now
+            with contextlib.suppress(StoreUnavailable):  # _db keeps and logs the reason
+                await self._db(self.store.probe_write)
+                self._store_error = None
+        return f"error: {self._store_error}" if self._store_error else "ok"
+
+    async def stream_reset(self, epoch: str | None, last_id: int) -> StreamReset | None:
+        """None if a stream can replay after (`epoch`, `last_id`); else the reset that tells
+        the client to start over from a snapshot: its id is from another event log (a restored
+        backup), or above the last id stored (a restore by plain copy)."""
+        hub_last = await self._db(self.store.last_event_id)
+        if epoch is not None and epoch != self.epoch:
+            reason = f"event log {epoch} is not this hub's ({self.epoch}): restored from a backup?"
+        elif last_id > hub_last:
+            reason = f"event {last_id} is above this hub's last ({hub_last}): restored?"
+        else:
+            return None
+        log.warning("stream reset: %s", reason)
+        return StreamReset(epoch=self.epoch, last_event_id=hub_last, reason=reason)
 
     # -- time passing ---------------------------------------------------------------------
 

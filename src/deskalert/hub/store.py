@@ -12,6 +12,7 @@ thread (see `service.Hub`), which serialises every write without locks.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ from uuid import UUID
 
 from deskalert.errors import StoreUnavailable
 from deskalert.models import Alert, AlertState, Event, EventType, Note
+from deskalert.sqlite import make_private, open_db, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -59,8 +61,13 @@ CREATE TABLE IF NOT EXISTS overrides (
     until TEXT NOT NULL,
     at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
 """
 
+PROBE_BYTES = 8192
 OPEN_STATES = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
 
 
@@ -69,13 +76,18 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db = open_db(path)
         self._db.executescript(SCHEMA)
-        path.chmod(0o600)
+        self.epoch = self._epoch()
+
+    def _epoch(self) -> str:
+        """The event log's identity, made at first start; a copy by `deskalert backup` gets a
+        new one, so a restored hub never passes for the one whose events clients have seen."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+        if row is not None:
+            return str(row[0])
+        with self._transaction() as db:
+            return stamp_epoch(db)
 
     def close(self) -> None:
         self._db.close()
@@ -84,21 +96,10 @@ class Store:
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; a database that cannot be written is a StoreUnavailable."""
         try:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._rollback()
-                raise
-            self._db.execute("COMMIT")
+            with transaction(self._db) as db:
+                yield db
         except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
-            self._rollback()
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
-
-    def _rollback(self) -> None:
-        # SQLite has already rolled back by itself after some errors (a full disk, for one).
-        if self._db.in_transaction:
-            self._db.execute("ROLLBACK")
 
     # -- writes: each returns the event it committed ---------------------------------------
 
@@ -134,7 +135,12 @@ class Store:
         with self._transaction() as db:
             return self._append(db, event_type, at, site, data)
 
-    def set_override(self, site: str, supervisor: str | None, until: datetime | None, at: datetime) -> None:
+    def set_override(
+        self, site: str, supervisor: str | None, until: datetime | None, at: datetime,
+        oncall: dict[str, Any] | None = None,
+    ) -> Event | None:
+        """Store (or, with no supervisor, delete) a site's override, and in the same transaction
+        the `oncall.changed` event it causes (`oncall`: the new card, None if unchanged)."""
         with self._transaction() as db:
             if supervisor is None or until is None:
                 db.execute("DELETE FROM overrides WHERE site=?", (site,))
@@ -143,6 +149,18 @@ class Store:
                     "INSERT OR REPLACE INTO overrides (site, supervisor, until, at) VALUES (?,?,?,?)",
                     (site, supervisor, until.isoformat(), at.isoformat()),
                 )
+            if oncall is None:
+                return None
+            return self._append(db, EventType.ONCALL_CHANGED, at, site, oncall)
+
+    def probe_write(self) -> None:
+        """A small committed write, to learn whether the store can write: a row of two pages
+        (allocated as a new alert's would be: from free pages, else by growing the file) put
+        in the meta table and deleted in the same transaction."""
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', zeroblob(?))",
+                       (PROBE_BYTES,))
+            db.execute("DELETE FROM meta WHERE key='probe'")
 
     def _append(
         self,
@@ -313,6 +331,34 @@ class Store:
         except sqlite3.Error as exc:
             return f"error: {exc}"
         return "ok"
+
+
+def stamp_epoch(db: sqlite3.Connection) -> str:
+    """Give the event log a new identity (inside the caller's transaction); returns it."""
+    epoch = secrets.token_hex(8)
+    db.execute(
+        "INSERT INTO meta (key, value) VALUES ('epoch', ?)"
+        " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (epoch,)
+    )
+    return epoch
+
+
+def copy_with_new_epoch(source: Path, target: Path) -> str:
+    """Copy a hub database with SQLite's backup API (consistent while the hub writes), then give
+    the copy its own epoch: whenever it is restored, clients know to start over. Returns it."""
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = open_db(target)
+        try:
+            src.backup(dst)
+            dst.executescript(SCHEMA)  # a copy of an older hub gets the meta table too
+            with transaction(dst) as db:
+                return stamp_epoch(db)
+        finally:
+            dst.close()
+            make_private(target)
+    finally:
+        src.close()
 
 
 def _alert_row(alert: Alert) -> tuple[str, str, str, str, str, str]:

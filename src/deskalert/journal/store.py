@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from deskalert.config import user_data_dir
+from deskalert.sqlite import open_db, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -80,13 +81,7 @@ def default_journal_path() -> Path:
 
 class Journal:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_CREAT | os.O_RDWR, 0o600)  # created 0600, never world-readable
-        os.close(fd)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute("PRAGMA busy_timeout=5000")
+        self._db = open_db(path)  # the file, its -wal and -shm 0600, never world-readable
         self._db.executescript(SCHEMA)
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(notes)")}
         if "note" not in columns:  # journals made before notes kept their validated form
@@ -226,13 +221,12 @@ class Journal:
             "SELECT id FROM incidents WHERE received_at<? UNION SELECT id FROM outbox"
             " WHERE created_at<? AND status!=?", (cutoff, cutoff, Delivery.QUEUED.value)
         ).fetchall()]
-        self._db.execute("BEGIN IMMEDIATE")
-        for alert_id in old:  # a still-queued alert is never forgotten: it must go out
-            self._db.execute("DELETE FROM incidents WHERE id=?", (alert_id,))
-            self._db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,))
-            self._db.execute("DELETE FROM outbox WHERE id=? AND status!=?",
-                             (alert_id, Delivery.QUEUED.value))
-        self._db.execute("COMMIT")
+        with transaction(self._db) as db:  # rolled back on error: later writes still commit
+            for alert_id in old:  # a still-queued alert is never forgotten: it must go out
+                db.execute("DELETE FROM incidents WHERE id=?", (alert_id,))
+                db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,))
+                db.execute("DELETE FROM outbox WHERE id=? AND status!=?",
+                           (alert_id, Delivery.QUEUED.value))
         return len(old)
 
     def save(self, key: str, value: Any, *, at: datetime | None = None) -> None:

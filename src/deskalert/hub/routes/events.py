@@ -17,12 +17,14 @@ from deskalert.errors import HubError
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
-from deskalert.models import Event
+from deskalert.models import Event, StreamReset
 
 router = APIRouter(tags=["events"])
 RETRY_MS = 2000
 OPENING = f": deskalert hub: stream open\nretry: {RETRY_MS}\n\n".encode()
 KEEP_ALIVE = b": keep-alive\n\n"
+# No data: old clients and browsers skip it; the follower shows the link up only on it.
+FOLLOWING = b"event: stream.open\n\n"
 ENCODED_KEPT = 512
 
 
@@ -33,6 +35,7 @@ class StreamRequest:
     principal: Principal
     sites: set[str] | None
     last_id: int
+    epoch: str | None = None  # from a Last-Event-ID of the form <epoch>:<id>
 
 
 async def stream_request(  # async: a plain def dependency would run in the thread pool
@@ -40,12 +43,16 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     principal: PrincipalDep,
     site: str | None = None,
     since: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
-    last_event_id: Annotated[str | None, Header(description="Same as since")] = None,
+    last_event_id: Annotated[str | None, Header(
+        description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
+        " also says which event log the id is from")] = None,
 ) -> StreamRequest:
+    epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
         principal=principal,
         sites=hub.visible_sites(principal, site),
-        last_id=since if since is not None else _parse_last_event_id(last_event_id),
+        last_id=since if since is not None else _parse_last_event_id(last_id),
+        epoch=epoch.strip() or None,
     )
 
 
@@ -74,6 +81,12 @@ async def follow_events(
     alert.escalated (data: the whole alert), desk.online, desk.offline (data: the desk's
     presence), oncall.changed (data: the site's on-call card). A `: keep-alive` comment comes at
     least every `heartbeat_s` seconds.
+
+    The stream opens with `event: stream.open` (no data) once the hub follows from the given
+    id. If that id is from another event log (`Last-Event-ID: <epoch>:<id>` with an epoch that
+    is not the hub's, after a restore from a backup) or above the hub's last id, the hub sends
+    instead one `stream.reset` event (data: StreamReset: epoch, last_event_id, reason) and
+    ends the stream: reload the snapshot, then follow with `Last-Event-ID: <epoch>:<id>`.
     """
     return EventSourceResponse(
         _frames(hub, request),
@@ -90,8 +103,19 @@ async def _frames(hub: Hub, request: StreamRequest) -> AsyncIterator[bytes]:
     Here an event is encoded once, whoever it goes to.
     """
     yield OPENING
+    reset = await hub.stream_reset(request.epoch, request.last_id)
+    if reset is not None:  # another event log: the client starts over from a snapshot
+        yield _reset_frame(reset)
+        return
+    yield FOLLOWING
     async for event in hub.follow(request.principal, request.sites, request.last_id):
         yield KEEP_ALIVE if event is None else _encoded(hub, event)
+
+
+def _reset_frame(reset: StreamReset) -> bytes:
+    """`id:` is the hub's last id, so a plain SSE client (a browser) resumes from there."""
+    return (f"id: {reset.last_event_id}\nevent: stream.reset\n"
+            f"data: {reset.model_dump_json()}\n\n").encode()
 
 
 # Per hub (tests run several in one process): its latest events, encoded.

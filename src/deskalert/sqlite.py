@@ -1,0 +1,65 @@
+"""Opening a private SQLite file, and transactions that always end.
+
+Shared by the hub's store and the desk's journal. Both hold personal data (alerts, notes), so the
+file and its `-wal` and `-shm` companions are 0600 whatever the umask: the database file is
+created 0600 before SQLite opens it (SQLite gives the companions the database file's mode), and
+files left 0644 by an older version are chmod'ed at every open.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PRIVATE = 0o600
+COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def open_db(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
+    """An autocommit connection in WAL mode with `synchronous=FULL`, on a file only we read."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE))
+    make_private(path)
+    db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=FULL")
+    db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
+    make_private(path)  # the -wal and -shm that WAL mode just created
+    return db
+
+
+def make_private(path: Path) -> None:
+    """chmod 0600 the database file and whichever of its companions exist."""
+    for file in (path, *(path.with_name(path.name + suffix) for suffix in COMPANIONS)):
+        try:
+            os.chmod(file, PRIVATE)
+        except FileNotFoundError:
+            pass
+
+
+@contextmanager
+def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT; on any error (in the body or at COMMIT) ROLLBACK and re-raise.
+
+    Without the rollback, a failed statement leaves the connection inside the transaction, and
+    every later write on it is silently part of a transaction that is never committed.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+        db.execute("COMMIT")
+    except BaseException:
+        rollback(db)
+        raise
+
+
+def rollback(db: sqlite3.Connection) -> None:
+    """ROLLBACK if a transaction is still open (SQLite ends some by itself, e.g. on a full disk)."""
+    if db.in_transaction:
+        try:
+            db.execute("ROLLBACK")
+        except sqlite3.Error:
+            pass  # nothing more to undo; the connection is usable again

@@ -1,0 +1,213 @@
+"""Restoring the hub from a backup blinds nobody: the event log's epoch, stream.reset, the follower.
+
+Before the epoch, a restored hub gave out event ids again from the backup's maximum; every open
+desk and pane resent a Last-Event-ID above it and silently skipped the new events, link shown OK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import HubProcess, RunningHub, auth, new_alert
+from desk_helpers import free_port
+from deskalert.client.api import HubClient
+from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
+from deskalert.hub import backup
+from deskalert.models import Alert, Event
+
+
+@dataclass
+class Picture:
+    """What a screen loads before following (the Snapshot protocol of the follower)."""
+
+    alerts: list[Alert]
+    heartbeat_s: float
+    last_event_id: int
+
+
+@dataclass
+class Screen:
+    """A desk or a pane: its feed of snapshots, events and link changes, as the app gets it."""
+
+    url: str
+    token: str
+    items: list[Any] = field(default_factory=list)
+
+    async def load(self) -> Picture:
+        async with HubClient(self.url, self.token) as client:
+            health = await client.health()
+            return Picture(await client.alerts(state="open"), 1.0, health.last_event_id)
+
+    async def run(self) -> None:
+        async for item in snapshot_then_events(self.load, self.url, self.token):
+            self.items.append(item)
+
+    def raised(self) -> list[str]:
+        return [i.data["id"] for i in self.items
+                if isinstance(i, Event) and i.type.value == "alert.raised"]
+
+    def link_up(self) -> bool:
+        links = [i for i in self.items if isinstance(i, LinkUp | LinkDown)]
+        return bool(links) and isinstance(links[-1], LinkUp)
+
+
+async def until(condition: Callable[[], bool], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "deskalert", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def raise_alert(url: str, desk: str = "g1") -> str:
+    body = new_alert()
+    httpx.post(f"{url}/v1/alerts", json=body, headers=auth(desk), timeout=10).raise_for_status()
+    return str(body["id"])
+
+
+async def test_restore_under_open_followers_new_alerts_reach_every_one(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    """Desk and pane follow through stop, restore of an older backup, restart: each reloads its
+    picture and gets the new alerts; the link shows up only once it follows the new log."""
+    port = free_port()
+    hub = hub_process(port=port, heartbeat_s=1)
+    screens = [Screen(hub.url, "tok-g1"), Screen(hub.url, "tok-s.a")]
+    tasks = [asyncio.create_task(screen.run()) for screen in screens]
+    try:
+        await until(lambda: all(s.link_up() for s in screens))
+        kept = await asyncio.to_thread(raise_alert, hub.url)
+        copied = await asyncio.to_thread(
+            cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data")
+        assert copied.returncode == 0, copied.stderr
+        lost = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(3)]
+        await until(lambda: all(s.raised() == [kept, *lost] for s in screens))
+
+        hub.process.terminate()
+        await asyncio.to_thread(hub.process.wait, 10)
+        await until(lambda: not any(s.link_up() for s in screens))
+        [copy] = (tmp_path / "data" / "backups").iterdir()
+        restored = await asyncio.to_thread(
+            cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy)
+        assert restored.returncode == 0, restored.stderr
+        marks = [len(s.items) for s in screens]
+        hub = await asyncio.to_thread(hub_process, port=port, heartbeat_s=1)
+        await until(lambda: all(s.link_up() for s in screens))
+        fresh = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(2)]
+        await until(lambda: all(s.raised()[-2:] == fresh for s in screens))
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    for screen, mark in zip(screens, marks, strict=True):
+        after = screen.items[mark:]
+        pictures = [i for i in after if isinstance(i, Picture)]
+        assert pictures, "the screen reloaded its picture from the restored hub"
+        assert {str(a.id) for a in pictures[-1].alerts} == {kept}, \
+            "the reloaded picture is the restored hub's: the lost alerts are gone from it"
+        first_up = next(i for i, item in enumerate(after) if isinstance(item, LinkUp))
+        assert first_up > after.index(pictures[-1]), "link up only once it follows the new log"
+        assert screen.link_up()
+
+
+def stream_head(url: str, last_event_id: str, who: str = "s.a") -> tuple[str, dict[str, Any]]:
+    """The first named block of a stream opened with this Last-Event-ID: (event, data)."""
+    from httpx_sse import connect_sse
+
+    headers = {**auth(who), "Last-Event-ID": last_event_id}
+    with httpx.Client(timeout=httpx.Timeout(5, read=10)) as client:
+        with connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source:
+            assert source.response.status_code == 200
+            for sse in source.iter_sse():
+                if sse.event != "message":
+                    return sse.event, json.loads(sse.data) if sse.data else {}
+    raise AssertionError("stream ended before any named block")
+
+
+def test_a_last_event_id_of_another_epoch_or_above_the_last_id_gets_stream_reset(
+    hub: RunningHub,
+) -> None:
+    raise_alert(hub.url)
+    health = httpx.get(f"{hub.url}/healthz").json()
+    epoch, last = health["epoch"], health["last_event_id"]
+    assert len(epoch) >= 8 and last >= 1
+    for stale in (f"0123456789abcdef:{last}", str(last + 5), f"{epoch}:{last + 5}"):
+        event, data = stream_head(hub.url, stale)
+        assert event == "stream.reset", stale
+        assert (data["epoch"], data["last_event_id"]) == (epoch, last)
+    for current in (f"{epoch}:{last}", f"{epoch}:0", str(last), "0"):
+        assert stream_head(hub.url, current)[0] == "stream.open", current
+
+
+def test_a_restore_by_plain_copy_still_resets_followers_above_its_last_id(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    """Restored without `deskalert backup` (a file copy): the epoch is the old one, but the
+    followers' ids are above the copy's last id, and that alone means start over."""
+    hub = hub_process()
+    raise_alert(hub.url)
+    hub.process.terminate()
+    hub.process.wait(10)
+    db = tmp_path / "data" / "hub.sqlite3"
+    saved = db.read_bytes()
+    hub = hub_process()
+    for _ in range(3):
+        raise_alert(hub.url)
+    seen = httpx.get(f"{hub.url}/healthz").json()
+    hub.process.terminate()
+    hub.process.wait(10)
+    db.write_bytes(saved)
+    hub = hub_process()
+    assert stream_head(hub.url, f"{seen['epoch']}:{seen['last_event_id']}")[0] == "stream.reset"
+
+
+def test_backup_copies_are_0600_get_a_new_epoch_and_old_ones_are_pruned(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    old_umask = os.umask(0o022)
+    try:
+        out = tmp_path / "backups"
+        out.mkdir()
+        stale = out / (datetime.now(UTC) - timedelta(days=400)).strftime(backup.NAME_FORMAT)
+        recent = out / (datetime.now(UTC) - timedelta(days=2)).strftime(backup.NAME_FORMAT)
+        other = out / "notes.txt"
+        for path in (stale, recent, other):
+            path.write_text("x")
+        copy, pruned = backup.backup(hub.data_dir / "hub.sqlite3", out, retention_days=365)
+    finally:
+        os.umask(old_umask)
+    assert pruned == [stale] and not stale.exists() and recent.exists() and other.exists()
+    assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+    assert sorted(p.name for p in out.iterdir()) == sorted([copy.name, recent.name, other.name])
+    import sqlite3
+
+    with sqlite3.connect(copy) as db:
+        copy_epoch = db.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()[0]
+    assert copy_epoch != httpx.get(f"{hub.url}/healthz").json()["epoch"]
+
+
+@pytest.mark.parametrize("args", [["--config", "missing.toml"], ["--restore", "missing.sqlite3"]])
+def test_backup_command_errors_are_one_line(tmp_path: Path, args: list[str]) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "hub.sqlite3").touch()
+    done = cli("backup", "--data-dir", tmp_path / "data", *(tmp_path / a if "missing" in a else a
+                                                            for a in args))
+    assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr

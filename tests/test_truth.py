@@ -1,0 +1,203 @@
+"""What the hub says is what it stored: nothing changes in memory unless its write committed.
+
+The store is broken the way tests/test_faults.py does it (a read-only connection, a capped file),
+on the hub's own store thread.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import stat
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from conftest import EventReader, HubProcess, RunningHub, auth, new_alert, on_store
+from deskalert.journal.store import Journal
+
+READ_ONLY = "PRAGMA query_only=ON"
+WRITABLE = "PRAGMA query_only=OFF"
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def in_an_hour() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+def oncall_of(hub: RunningHub, site: str = "accueil") -> str:
+    with hub.client("s.a") as client:
+        cards = client.get("/v1/oncall", params={"site": site}).json()
+    return str(cards[0]["supervisor"]["id"])
+
+
+def test_an_override_refused_503_is_not_applied(hub: RunningHub) -> None:
+    """Was: answered 503, applied in memory; the next alert went to that person, no event
+    stored, and a restart silently reverted it."""
+    on_store(hub, lambda db: db.execute(READ_ONLY))
+    with hub.client("s.c") as sup:
+        taken = sup.post("/v1/oncall/override", json={"site": "accueil", "until": in_an_hour()})
+    assert taken.status_code == 503
+    assert oncall_of(hub) == "s.a", "the refused override is not in force"
+    on_store(hub, lambda db: db.execute(WRITABLE))
+    with hub.client("g1") as desk, hub.client("s.a") as sup:
+        alert = desk.post("/v1/alerts", json=new_alert()).json()
+        assert alert["chain"][0] == "s.a" and alert["escalated_to"] == "s.a"
+        history = sup.get("/v1/alerts", params={"state": "all"}).json()
+    assert [a["id"] for a in history] == [alert["id"]]
+    assert oncall_of(hub) == "s.a"
+
+
+def test_an_override_stored_with_its_event_in_one_commit(
+    hub: RunningHub, follow: Callable[..., EventReader]
+) -> None:
+    reader = follow(hub.url, "s.a")
+    with hub.client("s.c") as sup:
+        taken = sup.post("/v1/oncall/override", json={"site": "accueil", "until": in_an_hour()})
+    assert taken.status_code == 200 and taken.json()["supervisor"]["id"] == "s.c"
+    event = reader.events_until("oncall.changed")[-1]
+    assert event[2]["supervisor"]["id"] == "s.c" and event[2]["source"] == "override"
+    assert on_store(hub, lambda db: db.execute("SELECT supervisor FROM overrides").fetchall()) \
+        == [("s.c",)]
+
+
+def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write(
+    hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
+    """Was: the new card was taken in memory before its event failed, so once the store could
+    write again the hub saw no change left to announce: panes kept showing the old person."""
+    hub = hub_factory(heartbeat_s=0.4)
+    until = datetime.now(UTC) + timedelta(seconds=1.5)
+    with hub.client("s.c") as sup:
+        sup.post("/v1/oncall/override",
+                 json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
+    reader = follow(hub.url, "s.b", params={"site": "accueil"})
+    assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
+    on_store(hub, lambda db: db.execute(READ_ONLY))
+    wait_for(lambda: datetime.now(UTC) > until + timedelta(seconds=1))  # ticks fail meanwhile
+    on_store(hub, lambda db: db.execute(WRITABLE))
+    back = reader.events_until("oncall.changed", timeout=15)[-1]
+    assert back[2]["supervisor"]["id"] == "s.a" and back[2]["source"] == "schedule"
+
+
+def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) -> None:
+    """Was: online in memory and in GET /v1/desks, with no desk.online stored or sent."""
+    on_store(hub, lambda db: db.execute(READ_ONLY))
+    with hub.client("g2") as desk, hub.client("s.a") as sup:
+        assert desk.post("/v1/heartbeat").status_code == 503
+        desks = {d["id"]: d for d in sup.get("/v1/desks").json()}
+        assert desks["g2"]["online"] is False
+        on_store(hub, lambda db: db.execute(WRITABLE))
+        assert desk.post("/v1/heartbeat").status_code == 200
+        desks = {d["id"]: d for d in sup.get("/v1/desks").json()}
+    assert desks["g2"]["online"] is True
+    stored = on_store(hub, lambda db: db.execute(
+        "SELECT type FROM events WHERE subject='g2' ORDER BY id").fetchall())
+    assert stored == [("desk.online",)], "online once it is stored, and once"
+
+
+@pytest.mark.parametrize("breaks,repairs", [
+    (lambda db: db.execute(READ_ONLY), lambda db: db.execute(WRITABLE)),
+], ids=["read-only"])
+def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
+    hub: RunningHub, breaks: Callable[[Any], Any], repairs: Callable[[Any], Any]
+) -> None:
+    """Was: 200 as long as the file could be read, until some alert happened to fail."""
+    def status() -> int:
+        return httpx.get(f"{hub.url}/healthz", timeout=5).status_code
+
+    assert status() == 200
+    ticked = hub.server.server.config.app.state.hub
+    wait_for(lambda: ticked._next_purge is not None)  # the ticker's first write (purge) is done
+    on_store(hub, breaks)
+    wait_for(lambda: status() == 503)  # the probe runs at most every few seconds
+    body = httpx.get(f"{hub.url}/healthz").json()
+    assert body["status"] == "degraded" and body["store"].startswith("error:")
+    assert body["epoch"]
+    on_store(hub, repairs)
+    wait_for(lambda: status() == 200)
+
+
+def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
+    hub_process: Callable[..., HubProcess],
+) -> None:
+    """Was: a hub back after more than two ack timeouts jumped from level 0 to everyone."""
+    hub = hub_process(ack_timeout_s=2)
+    alert = new_alert()
+    httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
+    raised = time.monotonic()
+    hub.kill9()
+    wait_for(lambda: time.monotonic() - raised > 3 * 2)  # the whole chain is overdue
+    hub = hub_process(ack_timeout_s=2)
+    reader = EventReader(hub.url, "s.c").start()
+    try:
+        assert reader.items.get(timeout=5) == ("status", 200)
+        escalations = [e for e in reader.events_until("alert.escalated", timeout=20)
+                       if e[1] == "alert.escalated"]
+        while escalations[-1][2]["escalated_to"] != "everyone":
+            escalations.append(reader.events_until("alert.escalated", timeout=20)[-1])
+    finally:
+        reader.stop()
+    steps = [(e[2]["escalation_level"], e[2]["escalated_to"]) for e in escalations]
+    assert steps == [(1, "s.b"), (2, "everyone")]
+    assert all(e[2]["id"] == alert["id"] for e in escalations)
+
+
+def test_a_failed_journal_purge_rolls_back_and_the_next_alert_is_committed(
+    tmp_path: Path,
+) -> None:
+    """Was: BEGIN ... COMMIT without rollback: after a failed DELETE the connection stayed in
+    the transaction, and the next enqueued alert was never committed."""
+    journal = Journal(tmp_path / "journal.sqlite3")
+    old = (datetime.now(UTC) - timedelta(days=400)).isoformat()
+    journal.record_alert({"id": "a1", "received_at": old, "updated_at": old})
+    journal._db.execute("CREATE TRIGGER no_delete BEFORE DELETE ON incidents"
+                        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    with pytest.raises(sqlite3.Error):
+        journal.purge(datetime.now(UTC) - timedelta(days=365))
+    journal._db.execute("DROP TRIGGER no_delete")
+    entry = journal.enqueue("renfort")
+    with sqlite3.connect(tmp_path / "journal.sqlite3") as other:
+        rows = other.execute("SELECT id FROM outbox").fetchall()
+    journal.close()
+    assert rows == [(str(entry.id),)], "the alert queued after the failed purge is committed"
+
+
+def modes(directory: Path) -> dict[str, int]:
+    return {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir() if p.is_file()}
+
+
+def test_hub_and_journal_files_are_0600_whatever_the_umask(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Was: -wal and -shm 0644 at the hub's first start; an existing 0644 journal stayed so."""
+    old_umask = os.umask(0o022)
+    try:
+        hub = hub_factory()
+        with hub.client("g1") as desk:
+            desk.post("/v1/alerts", json=new_alert()).raise_for_status()
+        journal_path = tmp_path / "desk" / "journal.sqlite3"
+        journal_path.parent.mkdir()
+        sqlite3.connect(journal_path).close()
+        journal_path.chmod(0o644)
+        journal = Journal(journal_path)
+        journal.enqueue("renfort")
+    finally:
+        os.umask(old_umask)
+    hub_files, desk_files = modes(hub.data_dir), modes(journal_path.parent)
+    journal.close()
+    assert {"hub.sqlite3", "hub.sqlite3-wal", "hub.sqlite3-shm"} <= set(hub_files)
+    assert set(hub_files.values()) == {0o600}, hub_files
+    assert {"journal.sqlite3", "journal.sqlite3-wal"} <= set(desk_files)
+    assert set(desk_files.values()) == {0o600}, desk_files
