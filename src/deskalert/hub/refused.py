@@ -32,6 +32,7 @@ class _Refusal:
     count: int = 0
     logged_at: datetime | None = None
     unlogged: int = 0
+    known_as: str | None = None
 
 
 class RefusedTokens:
@@ -57,6 +58,7 @@ class RefusedTokens:
         refusal = self._refusals.pop(key, None) or _Refusal(first_at=now, last_at=now)
         self._refusals[key] = refusal  # now the most recent
         refusal.last_at, refusal.count, refusal.unlogged = now, refusal.count + 1, refusal.unlogged + 1
+        refusal.known_as = self._known.get(address) or refusal.known_as
         if len(self._refusals) > KEPT:
             self._refusals.popitem(last=False)
         if refusal.logged_at is None or now - refusal.logged_at >= LOG_EVERY:
@@ -69,7 +71,7 @@ class RefusedTokens:
             self._suppressed += 1
             return
         self._window_lines += 1
-        known = self._known.get(key[1])
+        known = refusal.known_as
         log.warning(
             "refused token sha256:%s... from %s (%d time(s) since the last line%s)%s",
             key[0], key[1], refusal.unlogged,
@@ -82,7 +84,7 @@ class RefusedTokens:
         """The refusals of the last `KEPT_FOR`, most recent first."""
         return [
             RefusedToken(token_sha256_prefix=prefix, address=address, first_at=r.first_at,
-                         last_at=r.last_at, count=r.count, known_as=self._known.get(address))
+                         last_at=r.last_at, count=r.count, known_as=r.known_as)
             for (prefix, address), r in reversed(self._refusals.items())
             if now - r.last_at <= KEPT_FOR
         ]
