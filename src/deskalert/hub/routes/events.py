@@ -39,7 +39,8 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     hub: HubDep,
     principal: PrincipalDep,
     site: str | None = None,
-    since: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
+                                      description="Replay events after this id")] = None,
     last_event_id: Annotated[str | None, Header(description="Same as since")] = None,
 ) -> StreamRequest:
     return StreamRequest(
@@ -49,7 +50,7 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     )
 
 
-MAX_EVENT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would fail mid-stream, not as a 400
+MAX_EVENT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would fail mid-stream, not as a 4xx
 _EVENT_ID_DIGITS = len(str(MAX_EVENT_ID))
 
 
