@@ -16,9 +16,10 @@ from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox
 from deskalert.hub.settings import token_hash
 from deskalert.journal.store import Delivery, Journal
+from deskalert.models import Alert
 from deskalert.text import find_control, strip_control
 
-NOTE = {"what_happened": "Le ton monte.\nPuis se calme.", "type": "verbal"}
+NOTE: dict[str, Any] = {"what_happened": "Le ton monte.\nPuis se calme.", "type": "verbal"}
 EXTREME_DATES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"]
 
 
@@ -57,6 +58,7 @@ def test_a_reused_alert_id_with_another_body_is_a_409_with_the_stored_alert(
         assert body["alert"]["id"] == alert["id"]
         assert body["alert"]["code"] == "renfort"
         assert body["alert"]["message"] == "bruit au guichet"
+        assert set(body["alert"]) == set(Alert.model_fields)  # the whole alert, nulls too
         stored = g1.get(f"/v1/alerts/{alert['id']}").json()
     assert (stored["code"], stored["message"], stored["test"]) == ("renfort", "bruit au guichet", False)
 
@@ -132,7 +134,7 @@ def test_a_last_event_id_that_is_not_a_storable_event_id_is_a_400(
     hub: RunningHub, last_event_id: bytes
 ) -> None:
     # "²³" passed str.isdigit(); 2^63 passed it and then broke the stream mid-way (SQLite).
-    headers = {**auth("s.a"), "Last-Event-ID": last_event_id}
+    headers = [(b"Authorization", b"Bearer tok-s.a"), (b"Last-Event-ID", last_event_id)]
     with httpx.Client(base_url=hub.url, timeout=5) as client, \
             client.stream("GET", "/v1/events", headers=headers) as response:
         response.read()

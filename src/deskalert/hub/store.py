@@ -346,7 +346,8 @@ def instant(moment: datetime) -> str:
 
 def encode_cursor(key: Sequence[str]) -> str:
     """An opaque page cursor: the sort key of the last row given, base64url of its JSON."""
-    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+    text = json.dumps(list(key), separators=(",", ":"))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str, parts: int) -> list[str]:
