@@ -41,8 +41,9 @@ async def raise_alert(
         alert, created = await hub.raise_alert(principal, body)
     except AlertIdReused as exc:
         refusal = ErrorOut(error=exc.code, detail=exc.detail, state=exc.alert.state)
-        body = refusal.model_dump(mode="json", exclude_none=True)
-        return JSONResponse({**body, "alert": exc.alert.model_dump(mode="json")}, status_code=409)
+        answer = refusal.model_dump(mode="json", exclude_none=True)
+        answer["alert"] = exc.alert.model_dump(mode="json")
+        return JSONResponse(answer, status_code=409)
     if not created:
         response.status_code = 200
     return alert
