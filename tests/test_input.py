@@ -101,6 +101,23 @@ async def test_the_outbox_resending_the_same_alert_is_transmitted(
     journal.close()
 
 
+async def test_the_outbox_sends_a_queued_message_stripped_of_control_characters(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    # The hub refuses them now: a stray tab in `send --message` must not keep the alert back.
+    journal = Journal(tmp_path / "journal.sqlite3")
+    entry = journal.enqueue("renfort", message="bruit\tfort\x1b[2J")
+    never = journal.enqueue("not a code!")
+    async with HubClient(hub.url, "tok-g1") as client:
+        delivered = await Outbox(journal, client).flush(timeout=5)
+    assert delivered == {str(entry.id): Delivery.TRANSMITTED, str(never.id): Delivery.REFUSED}
+    with hub.client("g1") as g1:
+        assert g1.get(f"/v1/alerts/{entry.id}").json()["message"] == "bruit fort"
+    refused = journal.get(never.id)
+    assert refused is not None and "code" in (refused.last_error or "")
+    journal.close()
+
+
 # -- no input produces a 500 ----------------------------------------------------------------
 
 
