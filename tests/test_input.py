@@ -10,6 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from conftest import RunningHub, auth, new_alert
 from deskalert.client.api import HubClient
@@ -239,6 +241,14 @@ def test_strip_control_leaves_text_safe_to_draw() -> None:
     assert strip_control("une\nligne", keep_newlines=True) == "une\nligne"
     assert strip_control("Çà, 日本 🙂") == "Çà, 日本 🙂"
     assert find_control(strip_control("\x1b[1;31m\x1bP+q\x1b\\ok\x1b")) is None
+
+
+@given(st.text())
+def test_strip_control_leaves_no_control_character_in_any_text(text: str) -> None:
+    assert find_control(strip_control(text)) is None
+    kept = strip_control(text, keep_newlines=True)
+    assert find_control(kept, allow_newline=True) is None
+    assert kept.count("\n") <= text.count("\n")
 
 
 # -- refused tokens -------------------------------------------------------------------------
