@@ -4,17 +4,21 @@ Every attempt sends the same UUID, so the hub stores the alert exactly once howe
 the network drops an answer. A 2xx marks it transmitted; a 4xx (other than 408/429) means the hub
 will never accept it as it is, so it is marked refused with the hub's reason and shown to the
 agent, never retried in silence; anything else (no answer, 5xx) is retried with a backoff capped
-at `WAIT_MAX_S`.
+at `WAIT_MAX_S`. That includes a 409 `alert_id_reused`: the hub holds another alert under this
+id, and retrying would never change that.
 """
 
 from __future__ import annotations
 
 import stamina
+from pydantic import ValidationError
 
 from deskalert.client.api import HubClient, HubUnreachable
+from deskalert.config import describe_errors
 from deskalert.errors import HubError
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import AlertIn
+from deskalert.text import strip_control
 
 WAIT_INITIAL_S = 0.2
 WAIT_MAX_S = 2.0
@@ -41,10 +45,9 @@ class Outbox:
 
     async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> Delivery:
         """Send one queued alert until the hub stores it, refuses it, or `timeout` runs out."""
-        body = AlertIn(
-            id=entry.id, code=entry.code, created_at=entry.created_at, test=entry.test,
-            message=entry.message,
-        )
+        body = self._body(entry)
+        if body is None:
+            return Delivery.REFUSED
         try:
             async for attempt in stamina.retry_context(
                 on=is_retryable, attempts=None, timeout=timeout,
@@ -67,6 +70,18 @@ class Outbox:
         except HubUnreachable:
             pass  # timeout ran out; it stays queued
         return Delivery.QUEUED
+
+    def _body(self, entry: OutboxEntry) -> AlertIn | None:
+        """The request for `entry`, its message stripped of control characters (the hub refuses
+        them, and a stray tab must not keep an alert from going); None, marked refused, if it
+        can never be valid (a code that is no identifier), rather than fail every flush."""
+        message = strip_control(entry.message) if entry.message is not None else None
+        try:
+            return AlertIn(id=entry.id, code=entry.code, created_at=entry.created_at,
+                           test=entry.test, message=message)
+        except ValidationError as exc:
+            self.journal.mark_refused(entry.id, f"invalid_request: {describe_errors(exc.errors())}")
+            return None
 
     async def flush(self, *, timeout: float | None) -> dict[str, Delivery]:
         """Deliver every queued alert, oldest first (alerts left by a crash or a dead link)."""

@@ -8,8 +8,6 @@ goes out at the next start, always under the same UUID.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime

@@ -28,6 +28,10 @@ FOLLOWING = b"event: stream.open\n\n"
 ENCODED_KEPT = 512
 
 
+MAX_EVENT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would fail mid-stream, not as a 4xx
+_EVENT_ID_DIGITS = len(str(MAX_EVENT_ID))
+
+
 @dataclass(frozen=True)
 class StreamRequest:
     """Checked before the stream starts: once it has, an error can no longer be a 4xx."""
@@ -42,7 +46,8 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     hub: HubDep,
     principal: PrincipalDep,
     site: str | None = None,
-    since: Annotated[int | None, Query(ge=0, description="Replay events after this id")] = None,
+    since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
+                                      description="Replay events after this id")] = None,
     last_event_id: Annotated[str | None, Header(
         description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
         " also says which event log the id is from")] = None,
@@ -57,11 +62,17 @@ async def stream_request(  # async: a plain def dependency would run in the thre
 
 
 def _parse_last_event_id(value: str | None) -> int:
-    if value is None or value.strip() == "":
+    """An event id in ASCII digits, at most 2^63-1; anything else is a 400 before the stream
+    starts ("²³" passes str.isdigit, and 5000 digits pass int() slowly or not at all)."""
+    text = (value or "").strip()
+    if text == "":
         return 0
-    if not value.strip().isdigit():
-        raise HubError(f"Last-Event-ID must be an event id (an integer), not {value!r}")
-    return int(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= _EVENT_ID_DIGITS
+            and int(text) <= MAX_EVENT_ID):
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+        raise HubError(f"Last-Event-ID must be an event id (digits, at most {MAX_EVENT_ID}),"
+                       f" not {shown!r}")
+    return int(text)
 
 
 @router.get(
