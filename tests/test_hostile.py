@@ -1,0 +1,108 @@
+"""The hub against clients that hold its sockets (issue 10, "Nobody on the network can stop
+alerts"): a hub in its own process under systemd's default open-file limit (1024), 2000 sockets
+with half a request held against it from other loopback addresses, and desks' alerts that must
+still go through."""
+
+from __future__ import annotations
+
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import auth, new_alert, roster_toml
+from hostile_helpers import HostileSockets, start_hub_process
+
+SYSTEMD_DEFAULT_FILES = 1024
+
+
+@pytest.fixture
+def hub_under_limit(tmp_path: Path):  # type: ignore[no-untyped-def]
+    processes = []
+
+    def start(open_files: int = SYSTEMD_DEFAULT_FILES, extra_desks: int = 0, **hub: float):  # type: ignore[no-untyped-def]
+        config = tmp_path / "hub.toml"
+        config.write_text(roster_toml(extra_desks, **hub), encoding="utf-8")
+        process, url = start_hub_process(config, tmp_path / "data", open_files=open_files)
+        processes.append(process)
+        return process, url
+
+    yield start
+    for process in processes:
+        if process.poll() is None:
+            process.terminate()
+            process.wait(timeout=10)
+
+
+def stop_and_read_log(process) -> str:  # type: ignore[no-untyped-def]
+    process.terminate()
+    _, stderr = process.communicate(timeout=10)
+    return str(stderr)
+
+
+@pytest.mark.parametrize("addresses", [8, 250], ids=["per-address cap", "file budget"])
+def test_alerts_go_through_while_2000_half_open_sockets_are_held(hub_under_limit, addresses):  # type: ignore[no-untyped-def]
+    """Before: 1100 sockets with half a request took every file the hub had; 14 of 14 alerts
+    failed, and nothing was logged. Now each connection has a deadline for its request, each
+    address a cap, and the oldest waiting connection makes room near the file limit."""
+    process, url = hub_under_limit(request_timeout_s=2)
+    port = int(url.rsplit(":", 1)[1])
+    statuses = []
+    with HostileSockets(port, 2000, addresses=addresses), \
+            httpx.Client(base_url=url, headers=auth("g1"), timeout=10) as desk:
+        for _ in range(12):  # over 6 s: the hostile sockets are dropped and reopened meanwhile
+            statuses.append(desk.post("/v1/alerts", json=new_alert()).status_code)
+            time.sleep(0.5)
+    assert statuses == [201] * 12
+    log = stop_and_read_log(process)
+    limit_lines = [line for line in log.splitlines() if "limit " in line]
+    assert limit_lines, "a limit that bites is logged"
+    assert len(limit_lines) < 40, "rate-limited: not one line per socket"
+    assert "Traceback" not in log
+
+
+def test_a_silent_connection_is_closed_after_the_request_deadline(hub_factory):  # type: ignore[no-untyped-def]
+    """Before: a socket that sent half a request was kept forever."""
+    hub = hub_factory(request_timeout_s=0.5)
+    host, port = hub.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n")  # never finished
+        started = time.monotonic()
+        assert sock.recv(100) == b""  # closed by the hub (an exception on reset)
+        assert time.monotonic() - started < 4
+
+
+def test_one_byte_at_a_time_does_not_hold_a_connection(hub_factory):  # type: ignore[no-untyped-def]
+    """A slowloris that keeps sending a byte is held to the same deadline as a silent one."""
+    hub = hub_factory(request_timeout_s=1)
+    host, port = hub.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        started = time.monotonic()
+        with pytest.raises(OSError):
+            for byte in b"GET /healthz HTTP/1.1\r\nX-Slow: " + b"a" * 100:
+                sock.sendall(bytes([byte]))
+                time.sleep(0.2)
+                if time.monotonic() - started > 8:
+                    break
+        assert time.monotonic() - started < 6
+
+
+def test_an_idle_keep_alive_connection_is_closed(hub_factory):  # type: ignore[no-untyped-def]
+    hub = hub_factory(keepalive_timeout_s=0.5)
+    host, port = hub.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n")
+        assert sock.recv(4096).startswith(b"HTTP/1.1 200")
+        started = time.monotonic()
+        assert sock.recv(100) == b""
+        assert time.monotonic() - started < 4
+
+
+def test_the_hub_warns_when_its_file_limit_is_below_what_the_roster_needs(hub_under_limit):  # type: ignore[no-untyped-def]
+    """600 desks need 2 x 606 + 256 open files; under systemd's default 1024 the operator is
+    told at start, in the banner and in the log."""
+    process, _ = hub_under_limit(extra_desks=600)
+    log = stop_and_read_log(process)
+    assert "the open-file limit is 1024, below the 1468 this roster needs" in log
