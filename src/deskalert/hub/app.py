@@ -23,6 +23,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError
+from deskalert.hub.broker import StreamCap
 from deskalert.hub.routes import alerts, events, health, notes, oncall, presence
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
@@ -53,6 +54,7 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
         title="deskalert hub", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.hub = hub
+    app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     for module in (alerts, notes, events, presence, oncall, health):
         app.include_router(module.router)
     _add_error_handlers(app)

@@ -22,8 +22,10 @@ interval and limit, with how many times it bit meanwhile; never one line per soc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 import logging
+import socket
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -38,6 +40,7 @@ log = logging.getLogger("deskalert.hub")
 CONNECTION_EXTENSION = "deskalert.connection"
 LOG_EVERY_S = 10.0
 SHUTDOWN_GRACE_S = 0.5
+SEND_BUFFER_BYTES = 256 * 1024
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -155,6 +158,7 @@ class GuardedProtocol(HttpToolsProtocol):
         if not self.guard.admit(self, self.address):
             transport.abort()
             return
+        _limit_send_buffer(transport)
         self._arm_deadline()
 
     def connection_lost(self, exc: Exception | None) -> None:
@@ -228,6 +232,15 @@ class GuardedProtocol(HttpToolsProtocol):
             "reader stopped reading; an event stream reconnects and catches up)",
             self.address, self.guard.limits.stall_timeout_s)
         self.transport.abort()
+
+
+def _limit_send_buffer(transport: asyncio.Transport) -> None:
+    """Cap the kernel's send buffer, which Linux otherwise grows to 4 MiB per socket: a reader
+    that stopped reading is then noticed after a few hundred KiB, not megabytes."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
 
 
 def connection_abort(scope: Mapping[str, Any]) -> Callable[[], None] | None:

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Annotated
 from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
 from deskalert.errors import HubError
+from deskalert.hub.broker import StreamCap
+from deskalert.hub.guard import connection_abort
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
@@ -66,7 +69,7 @@ def _parse_last_event_id(value: str | None) -> int:
     },
 )
 async def follow_events(
-    hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)]
+    hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)], http: Request
 ) -> EventSourceResponse:
     """Every state change after `Last-Event-ID` (or `since`), replayed from the store, then live.
 
@@ -75,13 +78,15 @@ async def follow_events(
     presence), oncall.changed (data: the site's on-call card). A `: keep-alive` comment comes at
     least every `heartbeat_s` seconds.
     """
+    streams: StreamCap = http.app.state.streams
     return EventSourceResponse(
-        _frames(hub, request),
+        _capped(_frames(hub, request), streams, f"{request.principal.kind.value} {request.principal.id}",
+                connection_abort(http.scope)),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest) -> AsyncIterator[bytes]:
+async def _frames(hub: Hub, request: StreamRequest) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
     Not a generator of ServerSentEvent through FastAPI's SSE layer: that layer runs two tasks
@@ -92,6 +97,20 @@ async def _frames(hub: Hub, request: StreamRequest) -> AsyncIterator[bytes]:
     yield OPENING
     async for event in hub.follow(request.principal, request.sites, request.last_id):
         yield KEEP_ALIVE if event is None else _encoded(hub, event)
+
+
+async def _capped(frames: AsyncGenerator[bytes, None], streams: StreamCap, identity: str,
+                  abort: Callable[[], None] | None) -> AsyncIterator[bytes]:
+    """`frames` counted among `identity`'s open streams; ends when the cap evicts it."""
+    stream = streams.open(identity, abort)
+    try:
+        async with aclosing(frames):
+            async for frame in frames:
+                if stream.evicted:
+                    break
+                yield frame
+    finally:
+        streams.close(stream)
 
 
 # Per hub (tests run several in one process): its latest events, encoded.
