@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
+from conftest import _wait_healthy
+
 HALF_REQUEST = b"POST /v1/alerts HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
 
 
@@ -44,7 +46,9 @@ def start_hub_process(config_path: Path, data_dir: Path, *, open_files: int
     for line in process.stdout:
         banner.append(line)
         if "listening on" in line:
-            return process, line.split()[2]
+            url = line.split()[2]
+            _wait_healthy(url)
+            return process, url
     raise AssertionError(f"hub printed no URL: {banner}")
 
 
