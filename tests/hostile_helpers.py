@@ -1,6 +1,7 @@
-"""Hostile clients for the hub (tests and bench): sockets that hold a connection with half a
-request, from loopback addresses other than 127.0.0.1 (Linux routes all of 127/8 to lo), and a
-hub in its own process under a small open-file limit."""
+"""Hostile clients for the hub (tests/test_hostile.py and bench/run.py, hence no pytest here):
+sockets that hold a connection with half a request, from loopback addresses other than
+127.0.0.1 (Linux routes all of 127/8 to lo), and a hub in its own process under a small
+open-file limit."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Self
 
-from conftest import _wait_healthy
+import httpx
 
 HALF_REQUEST = b"POST /v1/alerts HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
 
@@ -111,3 +113,13 @@ class HostileSockets:
                 if self._stop.is_set():
                     return
                 self._open(key.data)
+
+
+def _wait_healthy(url: str) -> None:
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.TransportError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.02)
+    raise AssertionError("hub did not become healthy")

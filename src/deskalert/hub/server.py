@@ -186,12 +186,13 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
         (f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
          f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
     ]
-    lines.append(
-        f"  limits        request {h.request_timeout_s:g} s, keep-alive {h.keepalive_timeout_s:g} s,"
-        f" {h.max_connections_per_address} connections per address, {h.max_streams_per_identity}"
-        f" streams per token, {h.alert_burst} alerts then {h.alerts_per_minute:g}/min per desk,"
-        f" {hub.open_files} open files"
-    )
+    lines += [
+        (f"  limits        request {h.request_timeout_s:g} s, keep-alive {h.keepalive_timeout_s:g}"
+         f" s, {h.max_connections_per_address} connections per address,"
+         f" {h.max_streams_per_identity} streams per token"),
+        f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
+        f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
+    ]
     files_warning = open_files_warning(config, hub.open_files)
     if files_warning:
         lines.append(f"  WARNING       {files_warning}")
