@@ -10,7 +10,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
-from deskalert.errors import NotFound, RateLimited
+from deskalert.errors import Forbidden, NotFound, RateLimited
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
@@ -84,6 +84,8 @@ async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) 
     try:
         await hub.get_alert(principal, body.id)
         return False  # stored already: a replay from the desk's outbox is never refused
+    except Forbidden:
+        return False  # stored, by another site's desk: raise_alert answers the 409
     except NotFound:
         pass
     error = RateLimited(
