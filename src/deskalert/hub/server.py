@@ -137,7 +137,8 @@ def build_server(
     warning = open_files_warning(config, files)
     if warning:
         log.warning("%s", warning)
-    guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, files - FILES_RESERVED))
+    budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
+    guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
     uv_config = uvicorn.Config(
         create_app(config, store),
         http=guarded_protocol(guard),
