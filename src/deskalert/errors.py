@@ -8,6 +8,7 @@
         ├── Forbidden              403: the caller may not do this
         ├── Conflict               409: not allowed from the alert's current state
         ├── Unprocessable          422: well-formed but meaningless (unknown code, past time)
+        ├── RateLimited            429: a desk's burst of new alerts; retry after retry_after_s
         └── StoreUnavailable       503: the database cannot be written (disk full, read-only)
 """
 
@@ -59,6 +60,14 @@ class Conflict(HubError):
 class Unprocessable(HubError):
     status = 422
     code = "invalid"
+
+
+class RateLimited(HubError):
+    """Too many new alerts from one desk in a burst: try again after `retry_after_s`."""
+
+    status = 429
+    code = "rate_limited"
+    retry_after_s: float = 1.0
 
 
 class StoreUnavailable(HubError):

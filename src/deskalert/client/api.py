@@ -15,6 +15,7 @@ from deskalert.errors import (
     Forbidden,
     HubError,
     NotFound,
+    RateLimited,
     StoreUnavailable,
     Unauthorized,
     Unprocessable,
@@ -37,7 +38,7 @@ REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 PAGE_SIZE = 500
 ERRORS_BY_STATUS: dict[int, type[HubError]] = {
     401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
-    503: StoreUnavailable,
+    429: RateLimited, 503: StoreUnavailable,
 }
 
 
@@ -195,4 +196,14 @@ def hub_error(response: httpx.Response) -> HubError:
         str(body["detail"]), code=str(body.get("error", "http_error")), state=body.get("state")
     )
     error.status = response.status_code
+    if isinstance(error, RateLimited):
+        error.retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
     return error
+
+
+def _retry_after_s(value: str | None) -> float:
+    """Retry-After in seconds (the hub sends seconds; a date or garbage counts as 1 s)."""
+    try:
+        return min(60.0, max(0.0, float(value or "1")))
+    except ValueError:
+        return 1.0

@@ -1,11 +1,12 @@
 """The outbox: alerts go to the journal first, then to the hub, retried until it has them.
 
 Every attempt sends the same UUID, so the hub stores the alert exactly once however many times
-the network drops an answer. A 2xx marks it transmitted; a 4xx (other than 408/429) means the hub
+the network drops an answer. A 2xx marks it transmitted. A 4xx other than 408/429 means the hub
 will never accept it as it is, so it is marked refused with the hub's reason and shown to the
-agent, never retried in silence; anything else (no answer, 5xx) is retried with a backoff capped
-at `WAIT_MAX_S`. That includes a 409 `alert_id_reused`: the hub holds another alert under this
-id, and retrying would never change that.
+agent, never retried in silence; that includes a 409 `alert_id_reused` (the hub holds another
+alert under this id, and retrying would never change that). A 429 (a burst of alerts from this
+desk) is "later", never a refusal: the next attempt waits what the hub's `Retry-After` says.
+Anything else (no answer, 5xx) is retried with a backoff capped at `WAIT_MAX_S`.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from pydantic import ValidationError
 
 from deskalert.client.api import HubClient, HubUnreachable
 from deskalert.config import describe_errors
-from deskalert.errors import HubError
+from deskalert.errors import HubError, RateLimited
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import AlertIn
 from deskalert.text import strip_control
@@ -38,6 +39,13 @@ def is_retryable(exc: Exception) -> bool:
     return isinstance(exc, HubError) and (exc.status >= 500 or exc.status in RETRYABLE_STATUSES)
 
 
+def retry_wait(exc: Exception) -> bool | float:
+    """stamina's hook: the hub's Retry-After for a 429, else its own backoff if retryable."""
+    if isinstance(exc, RateLimited):
+        return max(WAIT_INITIAL_S, exc.retry_after_s)
+    return is_retryable(exc)
+
+
 class Outbox:
     def __init__(self, journal: Journal, client: HubClient) -> None:
         self.journal = journal
@@ -50,7 +58,7 @@ class Outbox:
             return Delivery.REFUSED
         try:
             async for attempt in stamina.retry_context(
-                on=is_retryable, attempts=None, timeout=timeout,
+                on=retry_wait, attempts=None, timeout=timeout,
                 wait_initial=WAIT_INITIAL_S, wait_max=WAIT_MAX_S,
             ):
                 with attempt:

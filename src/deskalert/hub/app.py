@@ -8,6 +8,7 @@ the caller sends can produce a 500.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -22,8 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskalert import __version__
 from deskalert.config import describe_errors
-from deskalert.errors import HubError
+from deskalert.errors import HubError, RateLimited
+from deskalert.hub.broker import StreamCap
 from deskalert.hub.routes import alerts, events, health, notes, oncall, presence
+from deskalert.hub.routes.alerts import AlertRate
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Store
@@ -53,6 +56,8 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
         title="deskalert hub", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.hub = hub
+    app.state.streams = StreamCap(config.hub.max_streams_per_identity)
+    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
     for module in (alerts, notes, events, presence, oncall, health):
         app.include_router(module.router)
     _add_error_handlers(app)
@@ -72,7 +77,10 @@ def error_response(status: int, error: str, detail: str, *,
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
-        return error_response(exc.status, exc.code, exc.detail, state=exc.state)
+        headers = None
+        if isinstance(exc, RateLimited):
+            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+        return error_response(exc.status, exc.code, exc.detail, state=exc.state, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:

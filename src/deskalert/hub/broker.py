@@ -1,15 +1,20 @@
-"""Live fan-out of committed events to the open streams.
+"""Live fan-out of committed events to the open streams, and how many one identity may hold.
 
 Every subscriber has its own bounded queue. A subscriber that falls too far behind is dropped
 rather than slowing the others or growing without bound; its stream ends, and the client
-reconnects with `Last-Event-ID` and catches up from the store, so nothing is lost.
+reconnects with `Last-Event-ID` and catches up from the store, so nothing is lost. A reader that
+stopped reading altogether never lets its stream reach that end (the write blocks): the
+connection guard aborts a response that cannot be written for a while (`guard.py`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
 
 QUEUE_SIZE = 1000
@@ -64,3 +69,48 @@ class Broker:
 
     def __len__(self) -> int:
         return len(self._subscriptions)
+
+
+@dataclass(eq=False)
+class OpenStream:
+    """One open event stream of `identity`; `abort` drops its connection (None: no guard)."""
+
+    identity: str
+    abort: Callable[[], None] | None
+    evicted: bool = False
+
+
+class StreamCap:
+    """At most `cap` open streams per identity (token): one more closes the oldest.
+
+    The oldest, not the newest: a desk that reconnected after its link died must get its new
+    stream, and the one left behind on the dead path is what goes. Someone holding a stolen
+    token can still hold no more than `cap` streams.
+    """
+
+    def __init__(self, cap: int, limit_log: LimitLog | None = None) -> None:
+        self.cap = cap
+        self.limit_log = limit_log or LimitLog()
+        self._by_identity: defaultdict[str, list[OpenStream]] = defaultdict(list)
+
+    def open(self, identity: str, abort: Callable[[], None] | None) -> OpenStream:
+        stream = OpenStream(identity, abort)
+        streams = self._by_identity[identity]
+        streams.append(stream)
+        while len(streams) > self.cap:
+            self._evict(streams.pop(0))
+        return stream
+
+    def close(self, stream: OpenStream) -> None:
+        streams = self._by_identity.get(stream.identity, [])
+        if stream in streams:
+            streams.remove(stream)
+        if not streams:
+            self._by_identity.pop(stream.identity, None)
+
+    def _evict(self, stream: OpenStream) -> None:
+        self.limit_log.hit("max_streams_per_identity", "%s opened more than %d event streams: "
+                           "closed the oldest", stream.identity, self.cap)
+        stream.evicted = True
+        if stream.abort is not None:
+            stream.abort()

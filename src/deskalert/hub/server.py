@@ -1,25 +1,40 @@
-"""Running the hub on uvicorn: bind first (so port 0 works and errors are one line), then serve."""
+"""Running the hub on uvicorn: bind first (so port 0 works and errors are one line), then serve.
+
+The connections go through `guard.GuardedProtocol` (deadlines and caps against clients that hold
+sockets); stopping ends every connection within `GRACEFUL_SHUTDOWN_S` and logs one line.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import errno
 import logging
+import resource
+import signal
 import socket
 import sqlite3
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 import uvicorn
 
 from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
+from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Store
 
+log = logging.getLogger("deskalert.hub")
 DB_NAME = "hub.sqlite3"
 GRACEFUL_SHUTDOWN_S = 2  # open event streams would otherwise hold shutdown forever
+FILES_PER_PRINCIPAL = 2  # an event stream and a keep-alive connection for heartbeats and alerts
+FILES_HEADROOM = 256  # the hub's own files, short requests, clients outside the roster
+FILES_RESERVED = 64  # never used for connections: the database, its WAL, logs, the loop
+ACCEPT_ERRORS = (errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM)
 
 
 @dataclass
@@ -30,12 +45,72 @@ class HubServer:
     sock: socket.socket
     url: str
     db_path: Path
+    open_files: int
 
     def run(self) -> None:
         self.server.run(sockets=[self.sock])
 
     def stop(self) -> None:
         self.server.should_exit = True
+
+
+class GuardedServer(uvicorn.Server):
+    """uvicorn's server that says in one line why and how fast it stopped, and turns a failed
+    accept (out of file descriptors) into a rate-limited line instead of a traceback."""
+
+    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard) -> None:
+        super().__init__(config)
+        self.guard = guard
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        asyncio.get_running_loop().set_exception_handler(_loop_errors(self.guard.limit_log))
+        await super().startup(sockets)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        started, connections = time.monotonic(), len(self.guard.open)
+        await super().shutdown(sockets)
+        signals = [signal.Signals(s).name for s in getattr(self, "_captured_signals", [])]
+        log.info("hub stopped (%s) in %.1f s; %d connection(s) were open",
+                 signals[0] if signals else "asked to", time.monotonic() - started, connections)
+
+
+def _loop_errors(limit_log: LimitLog) -> Any:
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        if isinstance(exc, OSError) and exc.errno in ACCEPT_ERRORS:
+            limit_log.hit("open_files", "cannot accept a connection (%s); accepting resumes "
+                          "by itself", exc.strerror)
+            return
+        loop.default_exception_handler(context)
+
+    return handle
+
+
+def needed_open_files(config: HubConfig) -> int:
+    """What the roster needs at most: desks x 2 plus headroom (README, deploy/)."""
+    return FILES_PER_PRINCIPAL * len(config.principals()) + FILES_HEADROOM
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft limit of open files to the hard one; return the soft limit we have."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            soft = target
+        except (ValueError, OSError):
+            pass
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def open_files_warning(config: HubConfig, limit: int) -> str | None:
+    needed = needed_open_files(config)
+    if limit >= needed:
+        return None
+    return (f"the open-file limit is {limit}, below the {needed} this roster needs "
+            f"({len(config.principals())} desks and supervisors x {FILES_PER_PRINCIPAL} + "
+            f"{FILES_HEADROOM}): raise LimitNOFILE (deploy/deskalert-hub.service)")
 
 
 def build_server(
@@ -58,10 +133,18 @@ def build_server(
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{db_path}: cannot open the hub database: {exc}") from None
     sock = bind_socket(host, port)
+    files = raise_open_files_limit()
+    warning = open_files_warning(config, files)
+    if warning:
+        log.warning("%s", warning)
+    budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
+    guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
     uv_config = uvicorn.Config(
         create_app(config, store),
+        http=guarded_protocol(guard),
         log_config=None,
         access_log=False,
+        timeout_keep_alive=config.hub.keepalive_timeout_s,  # type: ignore[arg-type]
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ssl_certfile=str(tls_cert) if tls_cert else None,
         ssl_keyfile=str(tls_key) if tls_key else None,
@@ -70,7 +153,7 @@ def build_server(
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"{scheme}://{shown_host}:{bound_port}"
-    return HubServer(uvicorn.Server(uv_config), sock, url, db_path)
+    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files)
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -104,6 +187,16 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
         (f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
          f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
     ]
+    lines += [
+        (f"  limits        request {h.request_timeout_s:g} s, keep-alive {h.keepalive_timeout_s:g}"
+         f" s, {h.max_connections_per_address} connections per address,"
+         f" {h.max_streams_per_identity} streams per token"),
+        f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
+        f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
+    ]
+    files_warning = open_files_warning(config, hub.open_files)
+    if files_warning:
+        lines.append(f"  WARNING       {files_warning}")
     demo = config.demo_token_users()
     if demo:
         lines.append(
@@ -119,3 +212,25 @@ def configure_logging(level: str) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # The hub's own line says when it started and stopped; uvicorn's are one per step.
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    uvicorn_log.setLevel(max(logging.WARNING, logging.getLogger().level))
+    uvicorn_log.addFilter(OncePerInterval())
+
+
+class OncePerInterval(logging.Filter):
+    """Lets one record of each message through per interval: a client sending garbage on many
+    sockets gets uvicorn's "Invalid HTTP request received." logged once, not once per socket."""
+
+    def __init__(self, every_s: float = 10.0) -> None:
+        super().__init__()
+        self.every_s = every_s
+        self._last: dict[str, float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        now = time.monotonic()
+        key = str(record.msg)
+        if now - self._last.get(key, -self.every_s) < self.every_s:
+            return False
+        self._last[key] = now
+        return True

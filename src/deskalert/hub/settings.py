@@ -8,6 +8,7 @@ an unknown supervisor.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import zoneinfo
 from collections import Counter
 from datetime import time, tzinfo
@@ -49,6 +50,44 @@ class HubSection(_Section):
     timezone: str | None = Field(
         default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
     )
+    # What nobody on the network may hold or flood (README, "What the hub guarantees").
+    request_timeout_s: float = Field(
+        default=5, gt=0, le=60,
+        description="a request's head and body must arrive within this, or the connection closes",
+    )
+    keepalive_timeout_s: float = Field(
+        default=10, gt=0, le=300, description="an idle keep-alive connection is closed after this"
+    )
+    max_connections_per_address: int = Field(
+        default=32, ge=1, le=100_000,
+        description="open connections from one client address (trusted_addresses excepted)",
+    )
+    trusted_addresses: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="addresses or networks exempt from the per-address cap (a local TLS proxy)",
+    )
+    max_streams_per_identity: int = Field(
+        default=8, ge=1, le=10_000,
+        description="open event streams per token; a new one beyond this closes the oldest",
+    )
+    alert_burst: int = Field(
+        default=10, ge=1, le=100_000, description="new alerts a desk may raise back to back"
+    )
+    alerts_per_minute: float = Field(
+        default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
+    )
+
+    @field_validator("trusted_addresses")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        for value in values:
+            try:
+                ipaddress.ip_network(value, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not an IP address or network (e.g. '10.0.0.5', '10.0.0.0/24')"
+                ) from None
+        return values
 
     @field_validator("timezone")
     @classmethod

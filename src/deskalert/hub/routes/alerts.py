@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import time
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -9,6 +11,7 @@ from uuid import UUID
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from deskalert.errors import Forbidden, NotFound, RateLimited
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -17,10 +20,40 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.hub.service import AlertIdReused
+from deskalert.hub.service import AlertIdReused, Hub
+from deskalert.hub.settings import Principal
 from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+
+class AlertRate:
+    """How many new alerts a desk may raise: `burst` back to back, then `per_minute`.
+
+    A token bucket per desk, full after a quiet spell, so a desk's first alert is never refused;
+    only alerts the hub stores as new take a token (a replay of a stored id gives it back).
+    """
+
+    def __init__(self, burst: int, per_minute: float) -> None:
+        self.burst = burst
+        self.per_second = per_minute / 60
+        self._buckets: dict[str, tuple[float, float]] = {}  # desk -> (tokens, when)
+
+    def take(self, desk: str) -> float | None:
+        """None if the desk may raise one more now, else the seconds until it may."""
+        tokens = self._tokens(desk)
+        if tokens < 1:
+            return (1 - tokens) / self.per_second
+        self._buckets[desk] = (tokens - 1, time.monotonic())
+        return None
+
+    def give_back(self, desk: str) -> None:
+        self._buckets[desk] = (min(self.burst, self._tokens(desk) + 1), time.monotonic())
+
+    def _tokens(self, desk: str) -> float:
+        tokens, when = self._buckets.get(desk, (self.burst, 0.0))
+        now = time.monotonic()
+        return min(self.burst, tokens + (now - when) * self.per_second)
 
 
 @router.post(
@@ -30,23 +63,61 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
     responses={200: {"model": Alert, "description": "Already stored: the stored alert"},
                409: {"model": ErrorOut, "description": "The id is another desk's, or was "
                      "stored with another body: `alert` is the stored alert"},
+               429: {"model": ErrorOut, "description": "A burst of new alerts from this desk; "
+                     "Retry-After says when to send it again (a stored id is never refused)"},
                **errors(400, 403, 413, 503)},
 )
 async def raise_alert(
-    body: AlertIn, hub: HubDep, principal: PrincipalDep, response: Response
+    body: AlertIn, hub: HubDep, principal: PrincipalDep, response: Response, request: Request
 ) -> Alert | Response:
     """Raise an alert from the calling desk; idempotent on `id` (201 first, then 200 for the
-    same body; 409 with the stored alert for the same id with another code, message or test)."""
+    same body; 409 with the stored alert for the same id with another code, message or test;
+    429 for a burst of new alerts from one desk)."""
+    rate: AlertRate = request.app.state.alert_rate
+    took = not principal.is_supervisor and await _take(rate, hub, principal, body)
     try:
         alert, created = await hub.raise_alert(principal, body)
     except AlertIdReused as exc:
-        refusal = ErrorOut(error=exc.code, detail=exc.detail, state=exc.alert.state)
-        answer = refusal.model_dump(mode="json", exclude_none=True)
-        answer["alert"] = exc.alert.model_dump(mode="json")
-        return JSONResponse(answer, status_code=409)
+        if took:
+            rate.give_back(principal.id)
+        return _reused(exc)
+    except BaseException:
+        if took:
+            rate.give_back(principal.id)
+        raise
     if not created:
         response.status_code = 200
+        if took:
+            rate.give_back(principal.id)
     return alert
+
+
+async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) -> bool:
+    """Take one of the desk's tokens (True), or let a replay of a stored id through without
+    one (False); refuse a new alert over the rate with a 429."""
+    wait_s = rate.take(principal.id)
+    if wait_s is None:
+        return True
+    try:
+        await hub.get_alert(principal, body.id)
+        return False  # stored already: a replay from the desk's outbox is never refused
+    except Forbidden:
+        return False  # stored, by another site's desk: raise_alert answers the 409
+    except NotFound:
+        pass
+    error = RateLimited(
+        f"desk {principal.id} raised more than {rate.burst} new alerts in a burst; send this "
+        f"one again in {math.ceil(wait_s)} s (Retry-After)"
+    )
+    error.retry_after_s = wait_s
+    raise error
+
+
+def _reused(exc: AlertIdReused) -> JSONResponse:
+    refusal = ErrorOut(error=exc.code, detail=exc.detail, state=exc.alert.state)
+    answer = refusal.model_dump(mode="json", exclude_none=True)
+    answer["alert"] = exc.alert.model_dump(mode="json")
+    return JSONResponse(answer, status_code=409)
 
 
 @router.get("", responses={200: {"headers": LINK_HEADER}, **errors(403, 404)})

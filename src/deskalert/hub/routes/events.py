@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from contextlib import aclosing
 from dataclasses import dataclass
 from typing import Annotated
 from weakref import WeakKeyDictionary
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
 from deskalert.errors import HubError
+from deskalert.hub.broker import StreamCap
+from deskalert.hub.guard import connection_abort
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
@@ -84,7 +87,7 @@ def _parse_last_event_id(value: str | None) -> int:
     },
 )
 async def follow_events(
-    hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)]
+    hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)], http: Request
 ) -> EventSourceResponse:
     """Every state change after `Last-Event-ID` (or `since`), replayed from the store, then live.
 
@@ -99,13 +102,15 @@ async def follow_events(
     instead one `stream.reset` event (data: StreamReset: epoch, last_event_id, reason) and
     ends the stream: reload the snapshot, then follow with `Last-Event-ID: <epoch>:<id>`.
     """
+    streams: StreamCap = http.app.state.streams
+    identity = f"{request.principal.kind.value} {request.principal.id}"
     return EventSourceResponse(
-        _frames(hub, request),
+        _capped(_frames(hub, request), streams, identity, connection_abort(http.scope)),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest) -> AsyncIterator[bytes]:
+async def _frames(hub: Hub, request: StreamRequest) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
     Not a generator of ServerSentEvent through FastAPI's SSE layer: that layer runs two tasks
@@ -127,6 +132,20 @@ def _reset_frame(reset: StreamReset) -> bytes:
     """`id:` is the hub's last id, so a plain SSE client (a browser) resumes from there."""
     return (f"id: {reset.last_event_id}\nevent: stream.reset\n"
             f"data: {reset.model_dump_json()}\n\n").encode()
+
+
+async def _capped(frames: AsyncGenerator[bytes, None], streams: StreamCap, identity: str,
+                  abort: Callable[[], None] | None) -> AsyncIterator[bytes]:
+    """`frames` counted among `identity`'s open streams; ends when the cap evicts it."""
+    stream = streams.open(identity, abort)
+    try:
+        async with aclosing(frames):
+            async for frame in frames:
+                if stream.evicted:
+                    break
+                yield frame
+    finally:
+        streams.close(stream)
 
 
 # Per hub (tests run several in one process): its latest events, encoded.

@@ -1,0 +1,254 @@
+"""What one client on the network may hold of the hub's connections.
+
+uvicorn has no deadline for a request's head: a client that sends half a request, or one byte
+every few seconds, keeps its socket forever, and about a thousand of them exhaust the file limit
+systemd gives a service, after which no desk can raise an alert. `GuardedProtocol` is uvicorn's
+httptools protocol (uvloop and httptools stay: the fan-out is benchmarked) with:
+
+- a deadline for each request's head and body (`request_timeout_s`), counted from the opening
+  of the connection, or from the first byte of the next request on a keep-alive connection;
+- a cap of open connections per client address (`max_connections_per_address`), the
+  `trusted_addresses` excepted; a connection over it is dropped at once;
+- a budget of open connections taken from the file limit: past it, the oldest connection that
+  is waiting for a request is closed to make room, so sockets alone never reach EMFILE;
+- a response that cannot be written for `stall_timeout_s` (its reader stopped reading, the
+  kernel's buffers and ours are full) is aborted;
+- `abort()` for the application, in the ASGI scope's extension `deskalert.connection`.
+
+Each limit that bites is logged by `LimitLog`: one line at once, then at most one line per
+interval and limit, with how many times it bit meanwhile; never one line per socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import socket
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from deskalert.hub.settings import HubSection
+
+log = logging.getLogger("deskalert.hub")
+CONNECTION_EXTENSION = "deskalert.connection"
+LOG_EVERY_S = 10.0
+SHUTDOWN_GRACE_S = 0.5
+SEND_BUFFER_BYTES = 256 * 1024
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class LimitLog:
+    """One warning when a limit first bites, then at most one per `every_s` with a count."""
+
+    def __init__(self, every_s: float = LOG_EVERY_S) -> None:
+        self.every_s = every_s
+        self._last: dict[str, float] = {}
+        self._count: Counter[str] = Counter()
+
+    def hit(self, limit: str, message: str, *args: Any) -> None:
+        self._count[limit] += 1
+        now = time.monotonic()
+        last = self._last.get(limit)
+        if last is not None and now - last < self.every_s:
+            return
+        self._last[limit] = now
+        count = self._count.pop(limit)
+        log.warning("limit %s: " + message + " (%d time(s) since the last such line)",
+                    limit, *args, count)
+
+
+@dataclass
+class ConnectionLimits:
+    request_timeout_s: float
+    max_per_address: int
+    trusted: list[IpNetwork]
+    max_open: int
+    stall_timeout_s: float
+
+    @classmethod
+    def from_config(cls, hub: HubSection, max_open: int) -> ConnectionLimits:
+        return cls(
+            request_timeout_s=hub.request_timeout_s,
+            max_per_address=hub.max_connections_per_address,
+            trusted=[ipaddress.ip_network(a, strict=False) for a in hub.trusted_addresses],
+            max_open=max_open,
+            stall_timeout_s=3 * hub.heartbeat_s,
+        )
+
+    def is_trusted(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self.trusted)
+
+
+@dataclass(eq=False)
+class ConnectionGuard:
+    """Shared by every connection of one server: counts per address, and the connections
+    waiting for a request (the ones to close first when the budget runs out)."""
+
+    limits: ConnectionLimits
+    limit_log: LimitLog = field(default_factory=LimitLog)
+    per_address: Counter[str] = field(default_factory=Counter)
+    waiting: dict[GuardedProtocol, None] = field(default_factory=dict)
+    open: set[GuardedProtocol] = field(default_factory=set)
+
+    def admit(self, connection: GuardedProtocol, address: str) -> bool:
+        limits = self.limits
+        if self.per_address[address] >= limits.max_per_address and not limits.is_trusted(address):
+            self.limit_log.hit(
+                "max_connections_per_address",
+                "refused a connection from %s, which already holds %d (trusted_addresses "
+                "are exempt)", address, limits.max_per_address)
+            return False
+        if len(self.open) >= limits.max_open and not self._make_room():
+            self.limit_log.hit("open_files", "refused a connection from %s: %d open, all busy "
+                               "(raise LimitNOFILE)", address, len(self.open))
+            return False
+        self.per_address[address] += 1
+        self.open.add(connection)
+        self.waiting[connection] = None
+        return True
+
+    def _make_room(self) -> bool:
+        """Close the oldest connection that waits for a request; False if there is none."""
+        for oldest in self.waiting:
+            self.limit_log.hit("open_files", "%d connections open, near the file limit: closed "
+                               "the oldest one waiting for a request", len(self.open))
+            self.release(oldest)
+            oldest.transport.abort()
+            return True
+        return False
+
+    def release(self, connection: GuardedProtocol) -> None:
+        if connection not in self.open:
+            return
+        self.open.discard(connection)
+        self.waiting.pop(connection, None)
+        address = connection.address
+        self.per_address[address] -= 1
+        if self.per_address[address] <= 0:
+            del self.per_address[address]
+
+    def set_waiting(self, connection: GuardedProtocol, waiting: bool) -> None:
+        self.waiting.pop(connection, None)
+        if waiting and connection in self.open:
+            self.waiting[connection] = None  # re-inserted last: the newest waiting
+
+
+class GuardedProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol with the guard's deadlines and caps (see the module)."""
+
+    guard: ClassVar[ConnectionGuard]
+    address = ""
+    _deadline: asyncio.TimerHandle | None = None
+    _stall: asyncio.TimerHandle | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(transport)
+        self.address = self.client[0] if self.client else ""
+        if not self.guard.admit(self, self.address):
+            transport.abort()
+            return
+        _limit_send_buffer(transport)
+        self._arm_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_timers()
+        self.guard.release(self)
+        super().connection_lost(exc)
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self.scope["extensions"] = {CONNECTION_EXTENSION: {"abort": self.abort}}
+        if self._deadline is None:
+            self._arm_deadline()
+
+    def on_message_complete(self) -> None:
+        super().on_message_complete()
+        self._cancel_deadline()
+        self.guard.set_waiting(self, False)
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if not self.transport.is_closing():
+            self.guard.set_waiting(self, True)
+
+    def pause_writing(self) -> None:
+        super().pause_writing()
+        if self._stall is None:
+            self._stall = self.loop.call_later(self.guard.limits.stall_timeout_s, self._stalled)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def abort(self) -> None:
+        """Drop the connection now, whatever is still buffered (the reader may never read it)."""
+        self.transport.abort()
+
+    def shutdown(self) -> None:
+        """The server stops: an idle connection closes now, a request in flight (an event
+        stream never ends by itself) gets `SHUTDOWN_GRACE_S` before it is dropped."""
+        super().shutdown()
+        if not self.transport.is_closing():
+            self.loop.call_later(SHUTDOWN_GRACE_S, self.abort)
+
+    def _arm_deadline(self) -> None:
+        self._deadline = self.loop.call_later(self.guard.limits.request_timeout_s, self._too_slow)
+
+    def _cancel_deadline(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _cancel_timers(self) -> None:
+        self._cancel_deadline()
+        if self._stall is not None:
+            self._stall.cancel()
+            self._stall = None
+
+    def _too_slow(self) -> None:
+        self._deadline = None
+        self.guard.limit_log.hit(
+            "request_timeout_s", "closed a connection from %s that sent no whole request within "
+            "%g s", self.address, self.guard.limits.request_timeout_s)
+        self.transport.abort()
+
+    def _stalled(self) -> None:
+        self._stall = None
+        self.guard.limit_log.hit(
+            "stalled_reader", "aborted a response to %s that could not be written for %g s (the "
+            "reader stopped reading; an event stream reconnects and catches up)",
+            self.address, self.guard.limits.stall_timeout_s)
+        self.transport.abort()
+
+
+def _limit_send_buffer(transport: asyncio.Transport) -> None:
+    """Cap the kernel's send buffer, which Linux otherwise grows to 4 MiB per socket: a reader
+    that stopped reading is then noticed after a few hundred KiB, not megabytes."""
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER_BYTES)
+
+
+def connection_abort(scope: Mapping[str, Any]) -> Callable[[], None] | None:
+    """The guard's abort() for the connection of this ASGI scope (None on another server)."""
+    extension = scope.get("extensions", {}).get(CONNECTION_EXTENSION)
+    return extension.get("abort") if isinstance(extension, dict) else None
+
+
+def guarded_protocol(guard: ConnectionGuard) -> type[GuardedProtocol]:
+    """A protocol class bound to `guard`, for uvicorn's `Config(http=...)`."""
+    return type("GuardedProtocol", (GuardedProtocol,), {"guard": guard})
