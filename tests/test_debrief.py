@@ -13,9 +13,17 @@ from pathlib import Path
 from uuid import UUID, uuid4
 
 from conftest import RunningHub, new_alert
-from deskalert.journal.debrief import Figures, Incident, distribution, duration, median
+from deskalert.journal.debrief import Figures, distribution, duration, median
 from deskalert.journal.store import Journal
-from deskalert.models import Alert, AlertState, NoteIn, PrincipalKind, Responder
+from deskalert.models import (
+    Alert,
+    AlertState,
+    Incident,
+    NoteDraft,
+    NoteIn,
+    PrincipalKind,
+    Responder,
+)
 
 MON = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # ISO week 47
 
@@ -37,12 +45,16 @@ def note(kind: str, **extra: object) -> NoteIn:
     return NoteIn.model_validate({"type": kind, "what_happened": "Ton qui monte.", **extra})
 
 
+def mk(alert: Alert, notes: list[NoteIn] | None = None) -> Incident:
+    return Incident(alert=alert, notes=notes or [])
+
+
 def data_set() -> list[Incident]:
     return [
-        Incident(alert("Guichet 1", MON, [30, 90], 600), [note("verbal", levers=["rules"])]),
-        Incident(alert("Guichet 2", MON + timedelta(days=2), [180], 1200), [note("physical")]),
-        Incident(alert("Guichet 1", MON + timedelta(days=8), [], 60, AlertState.CANCELLED)),
-        Incident(alert("Guichet 1", MON + timedelta(days=8, hours=1), [10], 120, test=True)),
+        mk(alert("Guichet 1", MON, [30, 90], 600), [note("verbal", levers=["rules"])]),
+        mk(alert("Guichet 2", MON + timedelta(days=2), [180], 1200), [note("physical")]),
+        mk(alert("Guichet 1", MON + timedelta(days=8), [], 60, AlertState.CANCELLED)),
+        mk(alert("Guichet 1", MON + timedelta(days=8, hours=1), [10], 120, test=True)),
     ]
 
 
@@ -66,11 +78,11 @@ def desk_journal(tmp_path: Path) -> dict[str, str]:
     data = tmp_path / "data"
     journal = Journal(data / "deskalert" / "journal.sqlite3")
     for incident in data_set():
-        journal.record_alert(incident.alert.model_dump(mode="json"))
+        journal.record_alert(incident.alert)
         for one in incident.notes:
-            journal.finish_note(incident.alert.id, {}, one.model_dump(mode="json"))
+            journal.finish_note(incident.alert.id, NoteDraft(), one)
     old = alert("Guichet 1", datetime.now(UTC) - timedelta(days=400), [5], 50)
-    journal.record_alert(old.model_dump(mode="json"))
+    journal.record_alert(old)
     journal.close()
     config = tmp_path / "config.toml"
     config.write_text('[hub]\nurl = "http://127.0.0.1:9"\n[desk]\nid = "guichet-1"\n')

@@ -58,9 +58,9 @@ async def test_tab_follows_the_form_and_the_times_and_names_are_prefilled(tmp_pa
             await pilot.press("tab")
             order.append(app.focused.id if app.focused else None)
         assert order == FORM_ORDER
-        fields = app.screen.fields()  # type: ignore[attr-defined]
+        draft = app.screen.draft()  # type: ignore[attr-defined]
         local = alert.received_at.astimezone()
-        assert fields["started"] == local.strftime("%H:%M") and fields["intervened"] == "Ana Sup"
+        assert draft.started == local.strftime("%H:%M") and draft.intervened == "Ana Sup"
         assert "Ni le nom ni le numéro de dossier" in str(app.screen.query_one("#privacy").render())
 
 
@@ -96,16 +96,16 @@ async def test_every_keystroke_is_saved_and_the_draft_survives_a_restart(tmp_pat
         await pilot.pause()
     # The app is gone without finishing (as after a crash): the journal has every field.
     record = Journal(path).draft(alert.id)
-    assert record is not None and record.fields["what"] == "Il a crié"
-    assert record.fields["type"] == "verbal" and record.fields["levers"] == ["rules"]
+    assert record is not None and record.draft is not None and record.draft.what == "Il a crié"
+    assert record.draft.type == "verbal" and record.draft.levers == ["rules"]
     assert not record.finished
 
     second = Host(alert, Journal(path))
     async with second.run_test(size=(100, 60)) as pilot:
         await pilot.pause()
-        fields = second.screen.fields()  # type: ignore[attr-defined]
-        assert fields["what"] == "Il a crié" and fields["type"] == "verbal"
-        assert fields["office"] is True and fields["levers"] == ["rules"]
+        draft = second.screen.draft()  # type: ignore[attr-defined]
+        assert draft.what == "Il a crié" and draft.type == "verbal"
+        assert draft.office is True and draft.levers == ["rules"]
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: bool(second.finished), what="finished")
     [done] = second.finished

@@ -359,20 +359,18 @@ async def _deliver_and_report(config: Any, token: str, journal: Any, entry: Any,
         outbox = Outbox(journal, client)
         for earlier in journal.pending():
             if earlier.id != entry.id:
-                status = await outbox.deliver(earlier, timeout=timeout)
+                result = await outbox.deliver(earlier, timeout=timeout)
                 print(t("send.earlier", id=earlier.id, code=earlier.code,
-                        status=label("delivery", status.value)), file=sys.stderr)
-        status = await outbox.deliver(entry, timeout=timeout)
-        if status is Delivery.TRANSMITTED:
+                        status=label("delivery", result.status.value)), file=sys.stderr)
+        result = await outbox.deliver(entry, timeout=timeout)
+        if result.status is Delivery.TRANSMITTED:
             await _cache_oncall(client, journal)
             print(t("send.transmitted", label=entry.code, id=entry.id,
                     drill=t("drill") if entry.test else ""))
             return 0
     call = _call_instead(journal, lang)
-    stored = journal.get(entry.id)
-    reason = (stored.last_error if stored else None) or "?"
-    key = N_("send.refused") if status is Delivery.REFUSED else N_("send.queued")
-    print(t(key, reason=reason, call=call), file=sys.stderr)
+    key = N_("send.refused") if result.status is Delivery.REFUSED else N_("send.queued")
+    print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
 
 
@@ -385,16 +383,17 @@ async def _cache_oncall(client: Any, journal: Any) -> None:
     except DeskAlertError:
         return
     if cards:
-        journal.save("oncall", cards[0].model_dump(mode="json"))
+        journal.save("oncall", cards[0])
 
 
 def _call_instead(journal: Any, lang: Any) -> str:
+    from deskalert.models import OnCall
 
-    cached = journal.load("oncall")
-    supervisor = cached[0].get("supervisor") if cached else None
-    if not supervisor:
+    cached = journal.load_as("oncall", OnCall)
+    supervisor = cached[0].supervisor if cached else None
+    if supervisor is None:
         return ""
-    return t("send.call", name=supervisor["name"], phone=supervisor["phone"])
+    return t("send.call", name=supervisor.name, phone=supervisor.phone)
 
 
 def _desk(args: argparse.Namespace) -> int:
@@ -480,7 +479,7 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     """(config, incidents of the period): the desk's journal, or the hub for a supervisor."""
     import asyncio
 
-    from deskalert.journal.debrief import in_period, journal_incidents
+    from deskalert.journal.debrief import in_period
     from deskalert.journal.store import Journal, default_journal_path
 
     config = _client_config(args, None, "")
@@ -488,7 +487,7 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
     if config.desk is not None:
         journal = Journal(default_journal_path())
         try:
-            incidents = [incident for incident, _ in journal_incidents(journal, since)]
+            incidents = journal.incidents(since)
         finally:
             journal.close()
         return config, in_period(incidents, since, until)
@@ -497,18 +496,11 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
 
 
 async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
-    from datetime import UTC, datetime
-
     from deskalert.client.api import HubClient
-    from deskalert.journal.debrief import Incident
+    from deskalert.client.incidents import hub_incidents
 
     async with HubClient(config.hub_url, token) as client:
-        alerts = await client.alerts_since(since or datetime(2000, 1, 1, tzinfo=UTC))
-        notes = await client.notes()
-    by_alert: dict[Any, list[Any]] = {}
-    for note in notes:
-        by_alert.setdefault(note.alert_id, []).append(note)
-    return [Incident(alert, by_alert.get(alert.id, [])) for alert in alerts]
+        return await hub_incidents(client, since)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -544,8 +536,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _journal(args: argparse.Namespace) -> int:
-
-
     from deskalert.journal.store import Journal, default_journal_path
     from deskalert.tui.journal_screen import JournalApp
 
@@ -556,22 +546,9 @@ def _journal(args: argparse.Namespace) -> int:
     except ConfigError:
         token = None  # the journal opens anyway; sharing says why it cannot
 
-    async def share(alert_id: Any, note: Any) -> str | None:
-        from deskalert.client.api import HubClient
-        from deskalert.errors import DeskAlertError
-
-        if token is None:
-            return "no token (deskalert login or DESKALERT_TOKEN)"
-        try:
-            async with HubClient(config.hub_url, token) as client:
-                await client.share_note(alert_id, note)
-        except DeskAlertError as exc:
-            return str(exc)
-        return None
-
     journal = Journal(default_journal_path())
     try:
-        JournalApp(journal, config.language, share).run()
+        JournalApp(journal, config.language, config.hub_url, token).run()
     finally:
         journal.close()
     return 0

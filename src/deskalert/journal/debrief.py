@@ -1,7 +1,8 @@
 """Incidents for the debrief: one record per alert with its notes, exported and counted.
 
-The same functions serve the desk (its journal) and the supervisor (the hub's alerts and shared
-notes); nothing here touches the network or the screen.
+The same functions serve the desk (its journal: `Journal.incidents`) and the supervisor (the hub's
+alerts and shared notes: `deskalert.client.incidents.hub_incidents`); nothing here touches the
+network or the screen. `Incident` is the shared model (deskalert.models).
 """
 
 from __future__ import annotations
@@ -11,51 +12,14 @@ import io
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from deskalert.i18n import N_, Language, t, tn
 from deskalert.labels import label
-from deskalert.journal.store import Journal, NoteRecord
-from deskalert.models import Alert, AlertState, NoteIn
+from deskalert.models import Incident
 
-UNKNOWN_TYPE = "unknown"
-
-
-@dataclass
-class Incident:
-    alert: Alert
-    notes: list[NoteIn] = field(default_factory=list)
-
-    @property
-    def first_response(self) -> timedelta | None:
-        """Time from the hub receiving the alert to the first "j'arrive"."""
-        if not self.alert.responders:
-            return None
-        return min(r.at for r in self.alert.responders) - self.alert.received_at
-
-    @property
-    def time_to_resolve(self) -> timedelta | None:
-        if self.alert.state is not AlertState.RESOLVED or self.alert.closed_at is None:
-            return None
-        return self.alert.closed_at - self.alert.received_at
-
-    @property
-    def type(self) -> str:
-        return self.notes[0].type.value if self.notes else UNKNOWN_TYPE
-
-
-def journal_incidents(journal: Journal, since: datetime | None = None
-                      ) -> list[tuple[Incident, NoteRecord | None]]:
-    """The desk's incidents (newest first) with their finished note, and the note's record."""
-    records = {n.alert_id: n for n in journal.notes()}
-    result = []
-    for raw in journal.incidents(since):
-        alert = Alert.model_validate(raw)
-        record = records.get(alert.id)
-        notes = [NoteIn.model_validate(record.note)] if record and record.note else []
-        result.append((Incident(alert, notes), record))
-    return result
+UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 
 
 def in_period(incidents: list[Incident], since: datetime | None,
