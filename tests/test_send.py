@@ -286,3 +286,13 @@ def test_hub_down_output_is_one_line_without_retry_noise(desk_env: Callable[...,
     result = send(desk_env(f"http://127.0.0.1:{free_port()}"), "renfort", "--timeout", "1")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("ALERTE NON TRANSMISE")
+
+
+def test_a_message_with_a_file_number_is_refused_before_anything_is_queued(
+    tmp_path: Path, hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    result = send(desk_env(hub.url), "renfort", "--message", "allocataire 1234567")
+    assert result.returncode == 2 and "numéro de dossier" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert hub_alerts(hub) == []
+    assert not (tmp_path / "data" / "deskalert" / "journal.sqlite3").exists()

@@ -18,7 +18,7 @@ import sqlite3
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
@@ -290,6 +290,12 @@ class Journal:
             return TypeAdapter(kind).validate_python(cached[0]), cached[1]
         except ValidationError:
             return None
+
+
+def purge_expired(journal: Journal, retention_days: int, *, now: datetime | None = None) -> int:
+    """Forget what is older than `retention_days` (`deskalert purge`, the desk at start)."""
+    moment = now or datetime.now(UTC)
+    return journal.purge(moment - timedelta(days=retention_days))
 
 
 OUTBOX_COLUMNS = "id, code, created_at, test, message, status, attempts, last_error"
