@@ -46,7 +46,7 @@ def test_report_and_export_with_demo_read_the_demo_desks_journal(demo_env: dict[
     exported = run(demo_env, "export", "--demo", "guichet-3", "--format", "json")
     assert exported.returncode == 0 and len(json.loads(exported.stdout)) == 4
     english = run(demo_env, "report", "--demo", "--language", "en")
-    assert "2 real alerts, 1 false alarm" in english.stdout
+    assert "2 real alerts, 1 drill (counted apart), 1 false alarm" in english.stdout
 
 
 def test_demo_ids_and_options_are_checked_in_one_line(demo_env: dict[str, str]) -> None:
