@@ -7,9 +7,15 @@ agent, never retried in silence; that includes a 409 `alert_id_reused` (the hub 
 alert under this id, and retrying would never change that). A 429 (a burst of alerts from this
 desk) is "later", never a refusal: the next attempt waits what the hub's `Retry-After` says.
 Anything else (no answer, 5xx) is retried with a backoff capped at `WAIT_MAX_S`.
+
+`deliver` answers with a `DeliveryResult`: the alert as the hub stored it, or the refusal and its
+reason, or "still queued" and the last reason it did not go. The caller has what it needs to
+draw; the journal holds the same, for the next start.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import stamina
 from pydantic import ValidationError
@@ -18,7 +24,7 @@ from deskalert.client.api import HubClient, HubUnreachable
 from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
-from deskalert.models import AlertIn
+from deskalert.models import Alert, AlertIn
 from deskalert.text import strip_control
 
 WAIT_INITIAL_S = 0.2
@@ -46,16 +52,30 @@ def retry_wait(exc: Exception) -> bool | float:
     return is_retryable(exc)
 
 
+@dataclass(frozen=True)
+class DeliveryResult:
+    """Where one alert stands after `Outbox.deliver`."""
+
+    status: Delivery
+    alert: Alert | None = None  # TRANSMITTED: the hub's stored copy
+    reason: str | None = None   # REFUSED: the hub's reason; QUEUED: why it has not gone yet
+
+    @property
+    def transmitted(self) -> bool:
+        return self.status is Delivery.TRANSMITTED
+
+
 class Outbox:
     def __init__(self, journal: Journal, client: HubClient) -> None:
         self.journal = journal
         self.client = client
 
-    async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> Delivery:
+    async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> DeliveryResult:
         """Send one queued alert until the hub stores it, refuses it, or `timeout` runs out."""
-        body = self._body(entry)
+        body, refusal = self._body(entry)
         if body is None:
-            return Delivery.REFUSED
+            return DeliveryResult(Delivery.REFUSED, reason=refusal)
+        last_error = entry.last_error
         try:
             async for attempt in stamina.retry_context(
                 on=retry_wait, attempts=None, timeout=timeout,
@@ -66,32 +86,34 @@ class Outbox:
                         alert, _created = await self.client.raise_alert(body)
                     except (HubUnreachable, HubError) as exc:
                         if is_retryable(exc):
-                            self.journal.record_attempt(entry.id, str(exc))
+                            last_error = str(exc)
+                            self.journal.record_attempt(entry.id, last_error)
                         raise
-                    self.journal.mark_transmitted(entry.id, alert.model_dump(mode="json"))
-                    return Delivery.TRANSMITTED
+                    self.journal.mark_transmitted(alert)
+                    return DeliveryResult(Delivery.TRANSMITTED, alert=alert)
         except HubError as exc:
-            if is_retryable(exc):
-                return Delivery.QUEUED  # timeout ran out; it stays queued
-            self.journal.mark_refused(entry.id, f"{exc.code}: {exc.detail}")
-            return Delivery.REFUSED
+            if not is_retryable(exc):
+                reason = f"{exc.code}: {exc.detail}"
+                self.journal.mark_refused(entry.id, reason)
+                return DeliveryResult(Delivery.REFUSED, reason=reason)
         except HubUnreachable:
-            pass  # timeout ran out; it stays queued
-        return Delivery.QUEUED
+            pass
+        return DeliveryResult(Delivery.QUEUED, reason=last_error)  # timeout ran out: stays queued
 
-    def _body(self, entry: OutboxEntry) -> AlertIn | None:
+    def _body(self, entry: OutboxEntry) -> tuple[AlertIn | None, str | None]:
         """The request for `entry`, its message stripped of control characters (the hub refuses
-        them, and a stray tab must not keep an alert from going); None, marked refused, if it
-        can never be valid (a code that is no identifier), rather than fail every flush."""
+        them, and a stray tab must not keep an alert from going); or, marked refused, the reason
+        it can never be valid (a code that is no identifier), rather than fail every flush."""
         message = strip_control(entry.message) if entry.message is not None else None
         try:
             return AlertIn(id=entry.id, code=entry.code, created_at=entry.created_at,
-                           test=entry.test, message=message)
+                           test=entry.test, message=message), None
         except ValidationError as exc:
-            self.journal.mark_refused(entry.id, f"invalid_request: {describe_errors(exc.errors())}")
-            return None
+            reason = f"invalid_request: {describe_errors(exc.errors())}"
+            self.journal.mark_refused(entry.id, reason)
+            return None, reason
 
-    async def flush(self, *, timeout: float | None) -> dict[str, Delivery]:
+    async def flush(self, *, timeout: float | None) -> dict[str, DeliveryResult]:
         """Deliver every queued alert, oldest first (alerts left by a crash or a dead link)."""
         return {
             str(entry.id): await self.deliver(entry, timeout=timeout)

@@ -27,7 +27,6 @@ from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import set_language, t, tn
-from deskalert.journal.debrief import journal_incidents
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertCode, DeskPresence, EventType, NoteIn, OnCall
 from deskalert.tui import views
@@ -250,11 +249,11 @@ class DeskApp(App[None]):
 
         Read from the journal, so the offer survives a restart; older ones wait in the journal.
         """
-        recent = journal_incidents(self.journal, self.now() - timedelta(days=1))
+        recent = self.journal.incidents(self.now() - timedelta(days=1))
         return [
-            incident.alert for incident, record in recent
+            incident.alert for incident in recent
             if incident.alert.state == "resolved" and not incident.alert.test
-            and not (record and (record.finished or record.postponed))
+            and not (incident.record and (incident.record.finished or incident.record.postponed))
         ]
 
     def action_open_note(self) -> None:
@@ -273,8 +272,8 @@ class DeskApp(App[None]):
 
     @work(group="notes")
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        shared = await share_with_hub(self, self.client, self.journal, self.lang, alert_id, note)
-        if shared and isinstance(self.screen, JournalScreen):
+        result = await share_with_hub(self, self.client, self.journal, alert_id, note)
+        if result.shared and isinstance(self.screen, JournalScreen):
             self.screen.reload()
 
     def action_dismiss(self) -> None:
@@ -311,13 +310,9 @@ class DeskApp(App[None]):
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         """Until the hub has it or refuses it."""
-        delivery = await self.outbox.deliver(entry, timeout=None)
-        stored, answer = self.journal.get(entry.id), self.journal.hub_alert(entry.id)
-        self.post_message(DeliveryDone(
-            alert_id=entry.id, delivery=delivery,
-            alert=Alert.model_validate(answer) if answer else None,
-            error=stored.last_error if stored else None,
-        ))
+        result = await self.outbox.deliver(entry, timeout=None)
+        self.post_message(DeliveryDone(alert_id=entry.id, delivery=result.status,
+                                       alert=result.alert, error=result.reason))
 
     @work(group="actions")
     async def answer(self, alert_id: UUID) -> None:
@@ -406,7 +401,7 @@ class DeskApp(App[None]):
         """Journal each own alert's newest copy; cancel on the hub one withdrawn in flight."""
         for own in self.state.own.values():
             if own.alert is not None and self._recorded.get(own.id) != own.alert.updated_at:
-                self.journal.record_alert(own.alert.model_dump(mode="json"))
+                self.journal.record_alert(own.alert)
                 self._recorded[own.id] = own.alert.updated_at
             if own.cancel_requested and not own.cancel_sent and own.alert is not None \
                     and not own.alert.state.is_closed:
