@@ -84,7 +84,7 @@ async def test_the_outbox_marks_a_reused_id_refused_and_does_not_retry_it(
         taken = {**new_alert("malaise"), "id": str(entry.id)}
         assert g1.post("/v1/alerts", json=taken).status_code == 201
     async with HubClient(hub.url, "tok-g1") as client:
-        assert await Outbox(journal, client).deliver(entry, timeout=5) is Delivery.REFUSED
+        assert (await Outbox(journal, client).deliver(entry, timeout=5)).status is Delivery.REFUSED
     refused = journal.get(entry.id)
     assert refused is not None and refused.status is Delivery.REFUSED
     assert refused.attempts == 1 and "alert_id_reused" in (refused.last_error or "")
@@ -98,8 +98,8 @@ async def test_the_outbox_resending_the_same_alert_is_transmitted(
     entry = journal.enqueue("renfort", message="bruit")
     async with HubClient(hub.url, "tok-g1") as client:
         outbox = Outbox(journal, client)
-        assert await outbox.deliver(entry, timeout=5) is Delivery.TRANSMITTED
-        assert await outbox.deliver(entry, timeout=5) is Delivery.TRANSMITTED  # a retry
+        assert (await outbox.deliver(entry, timeout=5)).status is Delivery.TRANSMITTED
+        assert (await outbox.deliver(entry, timeout=5)).status is Delivery.TRANSMITTED  # a retry
     journal.close()
 
 
@@ -112,7 +112,9 @@ async def test_the_outbox_sends_a_queued_message_stripped_of_control_characters(
     never = journal.enqueue("not a code!")
     async with HubClient(hub.url, "tok-g1") as client:
         delivered = await Outbox(journal, client).flush(timeout=5)
-    assert delivered == {str(entry.id): Delivery.TRANSMITTED, str(never.id): Delivery.REFUSED}
+    assert {k: v.status for k, v in delivered.items()} == {str(entry.id): Delivery.TRANSMITTED,
+                                                        str(never.id): Delivery.REFUSED}
+    assert "invalid_request" in (delivered[str(never.id)].reason or "")
     with hub.client("g1") as g1:
         assert g1.get(f"/v1/alerts/{entry.id}").json()["message"] == "bruit fort"
     refused = journal.get(never.id)

@@ -14,12 +14,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
 
 from conftest import EventReader, HubProcess, RunningHub, auth, new_alert, on_store
 from deskalert.journal.store import Journal
+from deskalert.models import Alert, AlertState
 
 READ_ONLY = "PRAGMA query_only=ON"
 WRITABLE = "PRAGMA query_only=OFF"
@@ -154,14 +156,23 @@ def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
     assert all(e[2]["id"] == alert["id"] for e in escalations)
 
 
+def an_alert() -> Alert:
+    at = datetime.now(UTC)
+    return Alert(
+        id=uuid4(), code="renfort", code_label="Renfort", discreet=True, priority=1,
+        desk="g1", desk_label="Desk g1", site="accueil", location="near g1", created_at=at,
+        received_at=at, state=AlertState.RESOLVED, test=False, updated_at=at,
+    )
+
+
 def test_a_failed_journal_purge_rolls_back_and_the_next_alert_is_committed(
     tmp_path: Path,
 ) -> None:
     """Was: BEGIN ... COMMIT without rollback: after a failed DELETE the connection stayed in
     the transaction, and the next enqueued alert was never committed."""
     journal = Journal(tmp_path / "journal.sqlite3")
-    old = (datetime.now(UTC) - timedelta(days=400)).isoformat()
-    journal.record_alert({"id": "a1", "received_at": old, "updated_at": old})
+    old = datetime.now(UTC) - timedelta(days=400)
+    journal.record_alert(an_alert().model_copy(update={"received_at": old, "updated_at": old}))
     journal._db.execute("CREATE TRIGGER no_delete BEFORE DELETE ON incidents"
                         " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
     with pytest.raises(sqlite3.Error):
