@@ -31,7 +31,6 @@ from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
 from deskalert.i18n import N_, t, tn
-from deskalert.journal.debrief import journal_incidents
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import (
     Alert,
@@ -244,11 +243,11 @@ class DeskApp(HubApp):
 
         Read from the journal, so the offer survives a restart; older ones wait in the journal.
         """
-        recent = journal_incidents(self.journal, self.now() - timedelta(days=1))
+        recent = self.journal.incidents(self.now() - timedelta(days=1))
         return [
-            incident.alert for incident, record in recent
+            incident.alert for incident in recent
             if incident.alert.state == "resolved" and not incident.alert.test
-            and not (record and (record.finished or record.postponed))
+            and not (incident.record and (incident.record.finished or incident.record.postponed))
         ]
 
     def action_open_note(self) -> None:
@@ -290,13 +289,10 @@ class DeskApp(HubApp):
                           t("worker.deliver"), until_done=True)
 
     async def _deliver(self, entry: OutboxEntry) -> None:
-        delivery = await self.outbox.deliver(entry, timeout=None)
-        stored, answer = self.journal.get(entry.id), self.journal.hub_alert(entry.id)
-        self.post_message(DeliveryDone(
-            alert_id=entry.id, delivery=delivery,
-            alert=Alert.model_validate(answer) if answer else None,
-            error=stored.last_error if stored else None,
-        ))
+        """Until the hub has it or refuses it."""
+        result = await self.outbox.deliver(entry, timeout=None)
+        self.post_message(DeliveryDone(alert_id=entry.id, delivery=result.status,
+                                       alert=result.alert, error=result.reason))
 
     @work(group="actions", exit_on_error=False)
     async def answer(self, alert_id: UUID) -> None:
@@ -316,9 +312,8 @@ class DeskApp(HubApp):
 
     @work(group="notes", exit_on_error=False)
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        shared = await share_with_hub(self, self.client, self.journal, self.config.language,
-                                      alert_id, note)
-        if shared and isinstance(self.screen, JournalScreen):
+        result = await share_with_hub(self, self.client, self.journal, alert_id, note)
+        if result.shared and isinstance(self.screen, JournalScreen):
             self.screen.reload()
 
     # -- messages -------------------------------------------------------------------------
@@ -327,11 +322,11 @@ class DeskApp(HubApp):
     def _on_snapshot(self, message: SnapshotLoaded) -> None:
         now = self.now()
         self.state.codes, self.state.codes_known = message.codes, True
-        self.journal.save("codes", [c.model_dump(mode="json") for c in message.codes])
+        self.journal.save("codes", message.codes)
         self._set_oncall(message.oncall)
         if message.desk is not None:
             self.state.desk = message.desk
-            self.journal.save("desk", message.desk.model_dump(mode="json"))
+            self.journal.save("desk", message.desk)
         self.state.replace_open(message.alerts, now)
         self.apply_keymap()
         self._after_change()
@@ -389,7 +384,7 @@ class DeskApp(HubApp):
         """Journal each own alert's newest copy; cancel on the hub one withdrawn in flight."""
         for own in self.state.own.values():
             if own.alert is not None and self._recorded.get(own.id) != own.alert.updated_at:
-                self.journal.record_alert(own.alert.model_dump(mode="json"))
+                self.journal.record_alert(own.alert)
                 self._recorded[own.id] = own.alert.updated_at
             if own.cancel_requested and not own.cancel_sent and own.alert is not None \
                     and not own.alert.state.is_closed:
@@ -400,23 +395,18 @@ class DeskApp(HubApp):
     def _set_oncall(self, card: OnCall | None) -> None:
         self.state.oncall, self.state.oncall_saved_at = card, self.now()
         if card is not None:
-            self.journal.save("oncall", card.model_dump(mode="json"))
+            self.journal.save("oncall", card)
 
     def _load_cache(self) -> None:
         """What the desk knew last time: shown at once, marked as last known until the hub answers.
 
         A cache that no longer reads (written by another version) is ignored, not fatal."""
-        try:
-            if cached := self.journal.load("codes"):
-                self.state.codes = [AlertCode.model_validate(c) for c in cached[0]]
-                self.state.codes_known = True
-            if cached := self.journal.load("oncall"):
-                self.state.oncall = OnCall.model_validate(cached[0])
-                self.state.oncall_saved_at = cached[1]
-            if cached := self.journal.load("desk"):
-                self.state.desk = DeskPresence.model_validate(cached[0])
-        except ValueError:
-            pass
+        if codes := self.journal.load_as("codes", list[AlertCode]):
+            self.state.codes, self.state.codes_known = codes[0], True
+        if oncall := self.journal.load_as("oncall", OnCall):
+            self.state.oncall, self.state.oncall_saved_at = oncall
+        if desk := self.journal.load_as("desk", DeskPresence):
+            self.state.desk = desk[0]
 
     # -- setting the widgets' values -------------------------------------------------------
 
