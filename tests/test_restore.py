@@ -27,7 +27,7 @@ from desk_helpers import free_port
 from deskalert.client.api import HubClient
 from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.hub import backup
-from deskalert.models import Alert, Event
+from deskalert.models import Alert, AlertEvent
 
 
 @dataclass
@@ -57,8 +57,8 @@ class Screen:
             self.items.append(item)
 
     def raised(self) -> list[str]:
-        return [i.data["id"] for i in self.items
-                if isinstance(i, Event) and i.type.value == "alert.raised"]
+        return [str(i.data.id) for i in self.items
+                if isinstance(i, AlertEvent) and i.type.value == "alert.raised"]
 
     def link_up(self) -> bool:
         links = [i for i in self.items if isinstance(i, LinkUp | LinkDown)]

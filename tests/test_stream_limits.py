@@ -12,7 +12,7 @@ import httpx
 
 from conftest import auth
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
-from deskalert.models import Event, EventType
+from deskalert.models import AlertEvent, EventType
 
 LONG_MESSAGE = "x" * 280  # a bigger frame fills the socket buffers with fewer alerts
 
@@ -59,8 +59,8 @@ async def test_a_reader_that_stops_reading_is_dropped_then_catches_up(hub_factor
             item = await anext(items)
             if isinstance(item, LinkDown):
                 breaks += 1
-            elif isinstance(item, Event) and item.type is EventType.ALERT_RAISED:
-                raised.append(item.data["id"])
+            elif isinstance(item, AlertEvent) and item.type is EventType.ALERT_RAISED:
+                raised.append(str(item.data.id))
     await items.aclose()
     assert breaks >= 1
     assert raised == sent, "every event once, in order"
