@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     hub.add_argument("--check", action="store_true", help="validate the config and exit")
+    hub.add_argument("--notify-test", metavar="SUPERVISOR",
+                     help="with --check: send a test notification to each channel of SUPERVISOR"
+                     " and print each result (exit 1 if any failed)")
     hub.set_defaults(handler=_run_hub)
 
     demo = commands.add_parser(
@@ -223,9 +226,39 @@ def _run_hub(args: argparse.Namespace) -> int:
     config = load_hub_config(args.config)
     if args.check:
         print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
-        return 0
+        return _check_channels(config, args.notify_test)
+    if args.notify_test:
+        raise ConfigError("--notify-test goes with --check")
     return _serve(config, args.config, args.host, args.port, args.data_dir,
                   args.tls_cert, args.tls_key, args.log_level)
+
+
+def _check_channels(config: Any, notify_test: str | None) -> int:
+    """One line per notification channel (masked: scheme and host); with `notify_test`, the
+    result of a test message to each channel of that supervisor. 1 if any cannot be used."""
+    from deskalert.hub import notify
+
+    failed = 0
+    for channel in notify.all_channels(config).values():
+        try:
+            notify.check_channel(channel)
+            state = "ok"
+        except notify.ChannelError as exc:
+            failed, state = failed + 1, f"UNUSABLE: {exc}"
+        print(f"  notify {channel.owner}: {channel.shown()} {state}")
+    if notify_test:
+        try:
+            results = notify.send_test(config, notify_test)
+        except notify.ChannelError as exc:
+            raise ConfigError(str(exc)) from None
+        if not results:
+            print(f"  test {notify_test}: no notify channel")
+            return 1
+        for shown, reason in results:
+            failed += reason is not None
+            print(f"  test {notify_test}: {shown} " + ("sent" if reason is None
+                                                        else f"FAILED: {reason}"))
+    return 1 if failed else 0
 
 
 def _backup(args: argparse.Namespace) -> int:
