@@ -295,3 +295,22 @@ def test_notify_test_prints_each_channel_and_fails_if_one_fails(
     assert down.returncode == 1 and "test s.a: json://127.0.0.1 FAILED: " in down.stdout
     http.down = False
     assert check("s.a").returncode == 0
+
+
+# -- the figures -------------------------------------------------------------------------------
+
+
+def test_the_report_counts_notifications_sent_failed_and_given_up() -> None:
+    from deskalert.journal.debrief import count_notifications, report_text
+    from deskalert.models import Event
+
+    def event(kind: str) -> Event:
+        return Event(id=1, type=kind, at="2026-11-21T10:00:00+00:00", site="accueil",
+                     data={"id": "x"})
+
+    histories = [[event("alert.raised"), event("notify.failed"), event("notify.sent")],
+                 [event("notify.sent"), event("notify.gave_up")]]
+    counts = count_notifications(histories)
+    assert counts == {"sent": 2, "failed": 1, "gave_up": 1}
+    text = report_text([], "fr", None, None, color=False, notifications=counts)
+    assert "Notifications : 2 envoyées, 1 échecs (réessayés), 1 abandonnées" in text

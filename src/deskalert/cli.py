@@ -577,6 +577,14 @@ async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
     return [Incident(alert, by_alert.get(alert.id, [])) for alert in alerts]
 
 
+async def _hub_notifications(config: Any, token: str, incidents: list[Any]) -> dict[str, int]:
+    from deskalert.client.api import HubClient
+    from deskalert.journal.debrief import count_notifications
+
+    async with HubClient(config.hub_url, token) as client:
+        return count_notifications([await client.history(i.alert.id) for i in incidents])
+
+
 def _export(args: argparse.Namespace) -> int:
     from deskalert.journal import debrief
 
@@ -604,8 +612,13 @@ def _report(args: argparse.Namespace) -> int:
 
     config, incidents = _incidents(args)
     since, until = _period(args)
+    notifications = None
+    if config.desk is None:  # a supervisor: the hub's histories hold the notification attempts
+        import asyncio
+
+        notifications = asyncio.run(_hub_notifications(config, _token(config), incidents))
     sys.stdout.write(report_text(incidents, config.language, since, until,
-                                 color=sys.stdout.isatty()))
+                                 color=sys.stdout.isatty(), notifications=notifications))
     return 0
 
 
