@@ -24,7 +24,7 @@ import tomli_w
 from conftest import RunningHub, _wait_healthy, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub import notify
 from deskalert.hub.settings import HubConfig
-from deskalert.models import Alert, AlertState
+from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
 
 
@@ -314,3 +314,28 @@ def test_the_report_counts_notifications_sent_failed_and_given_up() -> None:
     assert counts == {"sent": 2, "failed": 1, "gave_up": 1}
     text = report_text([], "fr", None, None, color=False, notifications=counts)
     assert "Notifications : 2 envoyées, 1 échecs (réessayés), 1 abandonnées" in text
+
+
+def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswered(
+        tmp_path: Path) -> None:
+    """The worker finds unanswered alerts, then queues reminders in another transaction: a
+    "j'arrive" in between must win (a reminder after "pris en charge" is what users hate)."""
+    from datetime import UTC, datetime
+
+    from deskalert.hub.store import Store
+
+    config = HubConfig.model_validate(roster({"s.a": ["json://127.0.0.1:9/ana"]}))
+    store = Store(tmp_path / "hub.sqlite3")
+    planner = notify.Planner(config, store, wake=lambda: None)
+    store.event_hooks.append(planner.on_event)
+    raised = alert(desk="g1", chain=["s.a"], escalated_to="s.a")
+    store.insert_alert(raised, raised.received_at)
+    store._db.execute("UPDATE notifications SET attempts=1")
+    found_unanswered = store.alerts_to_renotify(datetime.now(UTC))
+    assert [a.id for a in found_unanswered] == [raised.id]
+    store.update_alert(raised.id, lambda a: (a.model_copy(update={"state": AlertState.ACKNOWLEDGED}),
+                                             EventType.ALERT_ACKNOWLEDGED))
+    store.in_transaction(lambda db: planner.renotify(db, found_unanswered[0], datetime.now(UTC)))
+    kinds = [r[0] for r in store._db.execute("SELECT kind FROM notifications ORDER BY id")]
+    assert kinds == ["raised"], "no reminder once answered"
+    store.close()

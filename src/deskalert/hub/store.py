@@ -153,6 +153,10 @@ class NotificationStore:
             " AND state IN ('pending','retry')", (alert_id, *ALERTING_KINDS),
         )
 
+    def alert_state(self, db: sqlite3.Connection, alert_id: str) -> str | None:
+        row = db.execute("SELECT state FROM alerts WHERE id=?", (alert_id,)).fetchone()
+        return str(row[0]) if row else None
+
     def alerts_to_renotify(self, last_before: datetime) -> list[Alert]:
         """Open (unanswered) alerts whose last alerting notification was queued before then."""
         rows = self._db.execute(
@@ -210,17 +214,6 @@ class NotificationStore:
         return [Notification(id=r[0], alert_id=r[1], site=r[2], kind=r[3], owner=r[4],
                              channel=r[5], title=r[6], body=r[7], attempts=r[8],
                              attempt_id=r[9]) for r in rows]
-
-    def notification_counts(self, since: datetime | None = None,
-                            until: datetime | None = None) -> dict[str, int]:
-        """Outcomes recorded in the events of the period: notify.sent, notify.failed..."""
-        rows = self._db.execute(
-            "SELECT type, COUNT(*) FROM events WHERE type LIKE 'notify.%' AND at>=? AND at<?"
-            " GROUP BY type",
-            (instant(since) if since else "", instant(until) if until else "~"),
-        ).fetchall()
-        return {r[0]: int(r[1]) for r in rows}
-
 
 
 class Store(NotificationStore):
