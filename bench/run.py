@@ -688,6 +688,38 @@ def bench_slow_clients(report: Report, workdir: Path) -> None:
                        "p99 < 1 s", verdict="MET" if p99 < 1 else "MISSED"))
 
 
+# -- 8. notifications ----------------------------------------------------------------------
+
+NOTIFY_ALERTS = 100
+
+
+def bench_notify(report: Report, workdir: Path) -> None:
+    """Time from `POST /v1/alerts` to a local receiver's delivery of the on-call supervisor's
+    notification (Apprise json:// to an HTTP endpoint in this process), one alert at a time."""
+    from notify_helpers import HttpReceiver, take
+
+    receiver = HttpReceiver().start()
+    hub = Hub(workdir / "notify", desks=1)
+    hub.config.write_text(roster(1).replace(
+        'name = "Martine Durand"', f'name = "Martine Durand"\nnotify = ["{receiver.url()}"]'))
+    hub.start()
+    latencies = []
+    try:
+        with httpx.Client(base_url=hub.url, headers=headers("d000"), timeout=30) as desk:
+            for _ in range(NOTIFY_ALERTS + 1):
+                start = time.monotonic()
+                assert desk.post("/v1/alerts", json=alert_body()).status_code == 201
+                latencies.append(take(receiver.messages, timeout=60).at - start)
+    finally:
+        hub.stop()
+        receiver.stop()
+    latencies = latencies[1:]  # warm-up: Apprise loads its plugins on the first send
+    report.add(Row(f"8. notification: POST /v1/alerts to delivery ({NOTIFY_ALERTS} alerts)",
+                   f"p50 {ms(pct(latencies, .5))} p99 {ms(pct(latencies, .99))} "
+                   f"max {ms(max(latencies))}", "on-call receives < 2 s",
+                   verdict="MET" if max(latencies) < 2 else "MISSED"))
+
+
 def write(report: Report, partial: bool) -> None:
     """results.md from this run; a partial run (`bench/run.py slow`) keeps the other parts'
     rows and run line from the file, and adds its own run line."""
@@ -730,6 +762,9 @@ How each is measured (bench/run.py):
   a request from 127.0.0.2... (tests/hostile_helpers.py), any the hub closes reopened every
   second; a desk raises 100 alerts, one every 50 ms, each on a new connection; the same hub
   without the hostile sockets first. `bench/run.py slow` runs this part alone.
+- 8: the hub's notification to the on-call supervisor through Apprise (json://) to an HTTP
+  receiver on loopback; from just before `POST /v1/alerts` to the receiver reading the body;
+  100 alerts one at a time after a warm-up one. `bench/run.py notify` runs this part alone.
 
 To see where the time goes: `py-spy record --subprocesses -o profile.svg --
 .venv/bin/python bench/run.py fanout` (py-spy is in the bench extra).""".splitlines()
@@ -740,6 +775,7 @@ BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "link": bench_link_loss,
     "recovery": bench_recovery,
     "slow": bench_slow_clients,
+    "notify": bench_notify,
 }
 
 

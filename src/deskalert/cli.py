@@ -79,6 +79,9 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     hub.add_argument("--check", action="store_true", help="validate the config and exit")
+    hub.add_argument("--notify-test", metavar="SUPERVISOR",
+                     help="with --check: send a test notification to each channel of SUPERVISOR"
+                     " and print each result (exit 1 if any failed)")
     hub.set_defaults(handler=_run_hub)
 
     demo = commands.add_parser(
@@ -252,9 +255,39 @@ def _run_hub(args: argparse.Namespace) -> int:
     config = load_hub_config(args.config)
     if args.check:
         print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
-        return 0
+        return _check_channels(config, args.notify_test)
+    if args.notify_test:
+        raise ConfigError("--notify-test goes with --check")
     return _serve(config, args.config, args.host, args.port, args.data_dir,
                   args.tls_cert, args.tls_key, args.log_level)
+
+
+def _check_channels(config: Any, notify_test: str | None) -> int:
+    """One line per notification channel (masked: scheme and host); with `notify_test`, the
+    result of a test message to each channel of that supervisor. 1 if any cannot be used."""
+    from deskalert.hub import notify
+
+    failed = 0
+    for channel in notify.all_channels(config).values():
+        try:
+            notify.check_channel(channel)
+            state = "ok"
+        except notify.ChannelError as exc:
+            failed, state = failed + 1, f"UNUSABLE: {exc}"
+        print(f"  notify {channel.owner}: {channel.shown()} {state}")
+    if notify_test:
+        try:
+            results = notify.send_test(config, notify_test)
+        except notify.ChannelError as exc:
+            raise ConfigError(str(exc)) from None
+        if not results:
+            print(f"  test {notify_test}: no notify channel")
+            return 1
+        for shown, reason in results:
+            failed += reason is not None
+            print(f"  test {notify_test}: {shown} " + ("sent" if reason is None
+                                                        else f"FAILED: {reason}"))
+    return 1 if failed else 0
 
 
 def _backup(args: argparse.Namespace) -> int:
@@ -585,6 +618,14 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
     return profile, period, asyncio.run(incidents_of(profile, period, token))
 
 
+async def _hub_notifications(config: Any, token: str, incidents: list[Any]) -> dict[str, int]:
+    from deskalert.client.api import HubClient
+    from deskalert.journal.debrief import count_notifications
+
+    async with HubClient(config.hub_url, token) as client:
+        return count_notifications([await client.history(i.alert.id) for i in incidents])
+
+
 def _export(args: argparse.Namespace) -> int:
     from deskalert.journal.debrief import export_text
 
@@ -605,8 +646,14 @@ def _report(args: argparse.Namespace) -> int:
     from deskalert.journal.debrief import report_text
 
     profile, period, incidents = _incidents(args)
+    notifications = None
+    if not profile.is_desk:  # a supervisor: the hub's histories hold the notification attempts
+        import asyncio
+
+        notifications = asyncio.run(
+            _hub_notifications(profile.config, _profile_token(profile), incidents))
     sys.stdout.write(report_text(incidents, profile.config.language, period.since, period.until,
-                                 color=sys.stdout.isatty()))
+                                 color=sys.stdout.isatty(), notifications=notifications))
     return 0
 
 

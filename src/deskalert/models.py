@@ -98,6 +98,10 @@ class EventType(StrEnum):
     DESK_ONLINE = "desk.online"
     DESK_OFFLINE = "desk.offline"
     ONCALL_CHANGED = "oncall.changed"
+    # A notification attempt to a supervisor's or site's channel (data: NotifyOutcome).
+    NOTIFY_SENT = "notify.sent"
+    NOTIFY_FAILED = "notify.failed"
+    NOTIFY_GAVE_UP = "notify.gave_up"
 
 
 class AlertCode(BaseModel):
@@ -200,6 +204,20 @@ class Event(BaseModel):
         return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
             {"id": self.id, "type": self.type, "data": self.data}
         )
+
+
+class NotifyOutcome(BaseModel):
+    """Data of a notify.* event: one attempt to reach one channel about one alert."""
+
+    id: UUID = Field(description="The alert's id (so the event is in its history)")
+    notification: int = Field(description="The outbox row: retries of one message share it")
+    kind: Literal["raised", "escalated", "renotify", "acknowledged", "closed"]
+    to: str = Field(description='Supervisor id, or "site:<id>" for a site\'s team room')
+    channel: str = Field(description="The channel, masked: scheme and host only, never a token")
+    attempt: int
+    attempt_id: str
+    reason: str | None = Field(default=None, description="Why it failed (failed, gave_up)")
+    retry_in_s: float | None = Field(default=None, description="When it is tried again (failed)")
 
 
 class Person(BaseModel):

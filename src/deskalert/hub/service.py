@@ -26,6 +26,7 @@ from uuid import UUID
 from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
 from deskalert.hub.broker import Broker
+from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedTokens
 from deskalert.hub.settings import HubConfig, Principal
@@ -101,6 +102,7 @@ class Hub:
         hub = config.hub
         self._next_purge: datetime | None = None
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
+        self.notifier = Notifier(config, store, self._db, self._publish)
 
     # -- life ---------------------------------------------------------------------------
 
@@ -113,11 +115,13 @@ class Hub:
                 self._presence[desk_id] = DeskPresenceState(last_seen=now, online=True)
         self._oncall = {site: self._compute_oncall(site, now) for site in self._site_ids}
         self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
+        await self.notifier.start()
 
     async def stop(self) -> None:
         if self._ticker is not None:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
+        await self.notifier.stop()
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -626,6 +630,10 @@ def _log_event(event: Event) -> None:
             event.id, event.type.value, drill, data["id"], data["code"], data["desk"],
             data["site"], data["state"], who, data["escalation_level"], data["escalated_to"],
         )
+    elif event.type.value.startswith("notify."):
+        log.info("event %d %s: alert %s %s to=%s channel=%s attempt=%s%s", event.id,
+                 event.type.value, data["id"], data["kind"], data["to"], data["channel"],
+                 data["attempt"], f" reason={data['reason']}" if data.get("reason") else "")
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
     else:

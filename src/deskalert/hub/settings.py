@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import re
 import zoneinfo
 from collections import Counter
 from datetime import time, tzinfo
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -76,6 +78,13 @@ class HubSection(_Section):
     alerts_per_minute: float = Field(
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
+    renotify_s: float = Field(
+        default=60, gt=0, le=86_400,
+        description="an unanswered alert's notifications are sent again this often",
+    )
+    language: Literal["fr", "en"] = Field(
+        default="fr", description="language of the notifications sent to phones and mailboxes"
+    )
 
     @field_validator("trusted_addresses")
     @classmethod
@@ -104,9 +113,27 @@ class HubSection(_Section):
         return zoneinfo.ZoneInfo(self.timezone) if self.timezone else None
 
 
+def _notify_entry(value: str) -> str:
+    """An Apprise URL (`ntfys://host/topic`), or where to read one: `env:NAME`, `file:/path`."""
+    if value.startswith("env:"):
+        if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value[4:]):
+            raise ValueError("env: must name an environment variable (e.g. 'env:NTFY_URL_PAUL')")
+    elif value.startswith("file:"):
+        if not value[5:].startswith("/"):
+            raise ValueError("file: must give an absolute path (e.g. 'file:/etc/deskalert/x.url')")
+    elif not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://.", value):
+        raise ValueError("a notify entry is an Apprise URL (scheme://...), env:NAME or file:/path")
+    return value
+
+
+NotifyEntry = Annotated[str, AfterValidator(_notify_entry)]
+NotifyList = Annotated[list[NotifyEntry], Field(default_factory=list, max_length=20)]
+
+
 class SiteConfig(_Section):
     id: Identifier
     label: str = Field(min_length=1, max_length=80)
+    notify: NotifyList = Field(description="the site's team room(s): Apprise URLs")
 
 
 class DeskConfig(_Section):
@@ -123,6 +150,7 @@ class SupervisorConfig(_Section):
     phone: str = Field(default="", max_length=40)
     location: str = Field(default="", max_length=200)
     token_sha256: Sha256Hex
+    notify: NotifyList = Field(description="the supervisor's channels (phone, mail): Apprise URLs")
 
 
 class OnCallSlot(_Section):

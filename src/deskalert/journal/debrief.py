@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
 from deskalert.labels import label
-from deskalert.models import Incident
+from deskalert.models import Event, EventType, Incident
 
 UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 
@@ -238,6 +238,18 @@ class Figures:
         )
 
 
+NOTIFY_OUTCOMES = (EventType.NOTIFY_SENT, EventType.NOTIFY_FAILED, EventType.NOTIFY_GAVE_UP)
+
+
+def count_notifications(histories: list[list[Event]]) -> dict[str, int]:
+    """Notification attempts by outcome ("sent", "failed", "gave_up") in the alerts' histories:
+    a failed attempt that was retried counts once as failed and once as sent."""
+    counts = Counter(e.type.value.removeprefix("notify.") for history in histories
+                     for e in history if e.type in NOTIFY_OUTCOMES)
+    return {outcome.value.removeprefix("notify."): counts[outcome.value.removeprefix("notify.")]
+            for outcome in NOTIFY_OUTCOMES}
+
+
 def median(values: list[timedelta]) -> timedelta | None:
     if not values:
         return None
@@ -258,14 +270,18 @@ def distribution(values: list[timedelta]) -> dict[str, int]:
 
 
 def report_text(incidents: list[Incident], lang: Language, since: datetime | None,
-                until: datetime | None, *, color: bool, width: int = 70) -> str:
-    """The figures as text with terminal bar charts (plotext)."""
+                until: datetime | None, *, color: bool, width: int = 70,
+                notifications: dict[str, int] | None = None) -> str:
+    """The figures as text with terminal bar charts (plotext); `notifications`: the counts of
+    `count_notifications`, shown when given."""
     figures = Figures.of(incidents)
     title = t("report.title", period=Period(since, until).describe(incidents))
     totals = [tn("report.real", figures.real), tn("report.drills", figures.drills)]
     if figures.false_alarms:
         totals.append(tn("report.false_alarms", figures.false_alarms))
     parts = [title, "=" * len(title), ", ".join(totals), t("report.from_press"), ""]
+    if notifications:
+        parts[-1:-1] = [t("report.notifications", **notifications)]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}

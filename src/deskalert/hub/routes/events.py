@@ -93,8 +93,9 @@ async def follow_events(
 
     Event types: alert.raised, alert.acknowledged, alert.resolved, alert.cancelled,
     alert.escalated (data: the whole alert), desk.online, desk.offline (data: the desk's
-    presence), oncall.changed (data: the site's on-call card). A `: keep-alive` comment comes at
-    least every `heartbeat_s` seconds.
+    presence), oncall.changed (data: the site's on-call card), notify.sent, notify.failed,
+    notify.gave_up (data: NotifyOutcome, one attempt to reach a supervisor's phone or mailbox
+    about an alert). A `: keep-alive` comment comes at least every `heartbeat_s` seconds.
 
     The stream opens with `event: stream.open` (no data) once the hub follows from the given
     id. If that id is from another event log (`Last-Event-ID: <epoch>:<id>` with an epoch that

@@ -1,0 +1,467 @@
+"""Notifications to the supervisors' phones and mailboxes, through Apprise, from a durable outbox.
+
+Who: the escalation chain. When an alert is raised, the on-call supervisor's channels and the
+site's team rooms (`notify` of `[[sites]]`); at each escalation, the next person of the chain;
+at the last level, every supervisor not yet told. Until someone answers "j'arrive", every
+supervisor told so far is told again every `renotify_s`; once someone answers, what is still
+queued is dropped and whoever was told gets "pris en charge par X", then "terminée".
+
+How: the rows are written by a hook of the store (`Store.event_hooks`), in the transaction of the
+event that causes them, so an alert is never stored without its notifications nor the reverse.
+A worker claims due rows (marked 'sending' under a fresh attempt id, committed), sends each with
+Apprise in a thread of its own pool (never on the event loop), and records the outcome and its
+`notify.sent` / `notify.failed` / `notify.gave_up` event in one commit. Failures are retried with
+backoff, MAX_ATTEMPTS times in all.
+
+What is guaranteed: at least once, not exactly once. A hub killed between a channel accepting a
+message and the commit of 'sent' finds the row 'sending' at its next start: it records a
+`notify.failed` ("interrupted") and sends it again, so that message may arrive twice. Nothing
+else is sent twice: a row is sent only by the attempt that claimed it.
+
+Secrets: a `notify` entry is an Apprise URL, or `env:NAME` / `file:/path` naming where to read
+one; the hub reads it at each send (a rotated secret needs no restart), stores only a key of the
+entry, and shows a channel as scheme and host only (`mask`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import sqlite3
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from deskalert.hub.settings import HubConfig
+from deskalert.hub.store import Notification, Store
+from deskalert.i18n import N_, Language, catalogue_ids, translations
+from deskalert.models import Alert, AlertState, Event, EventType, NotifyOutcome
+
+log = logging.getLogger("deskalert.hub")
+T = TypeVar("T")
+EVERYONE = "everyone"
+SITE_PREFIX = "site:"
+MAX_ATTEMPTS = 6
+BACKOFF_S = (2.0, 5.0, 15.0, 30.0, 60.0)  # before the 2nd, 3rd... attempt
+SEND_TIMEOUT_S = 30.0  # Apprise's deadline for one send
+CONCURRENT_SENDS = 4
+POLL_S = 1.0  # the worker looks for due rows (retries, re-notifications) at least this often
+STOP_WAIT_S = 2.0  # in-flight sends a stopping hub waits for; the rest are retried at restart
+INTERRUPTED = "interrupted: the hub stopped during this attempt; it may have arrived, sending again"
+
+# Apprise logs each send; its own lines mask secrets, but the hub records the reason of a
+# failure itself (scrubbed), so Apprise's logger does not reach the hub's log.
+logging.getLogger("apprise").propagate = False
+
+
+class ChannelError(Exception):
+    """A channel that cannot be used: its secret is missing, or Apprise does not know its URL."""
+
+
+# -- channels ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Channel:
+    """One `notify` entry of a supervisor or a site, as written in hub.toml."""
+
+    owner: str  # supervisor id, or "site:<id>"
+    entry: str  # an Apprise URL, env:NAME or file:/path
+
+    @property
+    def key(self) -> str:
+        """What the outbox stores instead of the entry (which may hold a token)."""
+        return hashlib.sha256(f"{self.owner}\n{self.entry}".encode()).hexdigest()[:16]
+
+    def url(self) -> str:
+        return resolve(self.entry)
+
+    def shown(self) -> str:
+        """The channel as logs, events and --check show it: never a secret."""
+        if self.entry.startswith(("env:", "file:")):
+            try:
+                return f"{mask(self.url())} ({self.entry})"
+            except ChannelError:
+                return self.entry
+        return mask(self.entry)
+
+
+def all_channels(config: HubConfig) -> dict[str, Channel]:
+    """Every channel of the roster, by key."""
+    channels = [Channel(s.id, entry) for s in config.supervisors for entry in s.notify]
+    channels += [Channel(SITE_PREFIX + s.id, entry) for s in config.sites for entry in s.notify]
+    return {c.key: c for c in channels}
+
+
+def channels_of(config: HubConfig, owner: str) -> list[Channel]:
+    return [c for c in all_channels(config).values() if c.owner == owner]
+
+
+def resolve(entry: str) -> str:
+    """The Apprise URL of an entry: itself, or read from the environment or a file."""
+    if entry.startswith("env:"):
+        value = os.environ.get(entry[4:], "").strip()
+        if not value:
+            raise ChannelError(f"{entry}: the environment variable is not set")
+        return value
+    if entry.startswith("file:"):
+        try:
+            value = Path(entry[5:]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ChannelError(f"{entry}: cannot read it ({exc.strerror})") from None
+        if not value:
+            raise ChannelError(f"{entry}: the file is empty")
+        return value
+    return entry
+
+
+HOST_SHOWN = re.compile(r"^(localhost|[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+|\[[0-9A-Fa-f:.]+\])$")
+
+
+def mask(url: str) -> str:
+    """Scheme and host only; a "host" that is not a host name (Telegram's bot token, Pushover's
+    user key) is hidden too."""
+    scheme, _, rest = url.partition("://")
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    host = re.sub(r":\d+$", "", host)
+    return f"{scheme}://{host if HOST_SHOWN.match(host) else '…'}"
+
+
+def scrub(text: str, url: str) -> str:
+    """`text` without the URL or any of its parts but the scheme and host."""
+    parts = urlsplit(url) if "://" in url else None
+    secrets_in_url = [url]
+    if parts is not None:
+        secrets_in_url += [parts.path, parts.query, parts.fragment, parts.username or "",
+                           parts.password or "", *parts.path.split("/"),
+                           *re.split(r"[&=]", parts.query)]
+        if not HOST_SHOWN.match(parts.hostname or ""):
+            secrets_in_url.append(url.partition("://")[2].split("/", 1)[0])
+    for secret in sorted((s for s in secrets_in_url if len(s) >= 4), key=len, reverse=True):
+        text = text.replace(secret, "…")
+    return text
+
+
+def check_channel(channel: Channel) -> None:
+    """Raises ChannelError if the channel cannot be used (secret missing, URL unknown)."""
+    import apprise
+
+    url = channel.url()
+    if apprise.Apprise.instantiate(url) is None:
+        raise ChannelError(f"{channel.shown()}: Apprise does not understand this URL "
+                           "(check its scheme and fields)")
+
+
+def send_now(url: str, title: str, body: str, notify_type: str = "info") -> str | None:
+    """Send one message with Apprise, in the calling thread: None if sent, else why not."""
+    import apprise
+
+    sender = apprise.Apprise()
+    if not sender.add(url):
+        return "Apprise does not understand this URL (check its scheme and fields)"
+    result = sender.notify(body, title=title, notify_type=notify_type, timeout=SEND_TIMEOUT_S)
+    if result:
+        return None
+    lines = [e.message for e in result.logs() if e.level in ("WARNING", "ERROR", "CRITICAL")]
+    reason = lines[-1] if lines else f"failed ({result.status.name.lower()})"
+    return scrub(reason, url)
+
+
+# -- what the messages say -----------------------------------------------------------------------
+
+
+def answer_link(config: HubConfig, supervisor_id: str, alert_id: str) -> str | None:
+    """The link that lets `supervisor_id` answer this alert from a phone; None without one."""
+    return None  # wired to hub.links once the page lands
+
+
+def _t(lang: Language, msgid: str, **values: object) -> str:
+    """A message in the hub's notification language (not the process's interface language); a
+    missing id (tests/test_i18n.py prevents it) shows as itself rather than lose a message."""
+    if msgid not in catalogue_ids(lang):
+        return msgid
+    return translations(lang).gettext(msgid).format(**values)
+
+
+TITLES = {"raised": N_("notify.raised"), "escalated": N_("notify.escalated"),
+          "renotify": N_("notify.renotify"), "acknowledged": N_("notify.acknowledged"),
+          "closed": N_("notify.closed")}
+
+
+def render(kind: str, alert: Alert, lang: Language, *, link: str | None = None,
+           responder: str = "", now: datetime | None = None) -> tuple[str, str]:
+    """(title, body) of a notification. A discreet alert says only the code's label, the desk
+    and its location: never the desk's message, which may be read over a shoulder."""
+    minutes = int(((now or alert.received_at) - alert.received_at).total_seconds() // 60)
+    drill = _t(lang, N_("notify.drill")) if alert.test else ""
+    title = drill + _t(lang, TITLES[kind], code=alert.code_label, desk=alert.desk_label,
+                       name=responder, minutes=minutes)
+    lines = [_t(lang, N_("notify.where"), desk=alert.desk_label,
+                location=alert.location or alert.site)]
+    if alert.message and not alert.discreet:
+        lines.append(_t(lang, N_("notify.message"), message=alert.message))
+    if link and kind in ("raised", "escalated", "renotify"):
+        lines.append(_t(lang, N_("notify.link"), link=link))
+    if alert.test:
+        lines.append(_t(lang, N_("notify.drill_line")))
+    return title, "\n".join(lines)
+
+
+def render_test(lang: Language, name: str) -> tuple[str, str]:
+    return _t(lang, N_("notify.test.title")), _t(lang, N_("notify.test.body"), name=name)
+
+
+NOTIFY_TYPES = {"raised": "failure", "escalated": "failure", "renotify": "failure",
+                "acknowledged": "success", "closed": "success"}
+
+
+# -- who is told what: planned inside the event's transaction -------------------------------------
+
+
+class Planner:
+    """Turns each committed alert event into outbox rows, in the same transaction."""
+
+    def __init__(self, config: HubConfig, store: Store, wake: Callable[[], None]) -> None:
+        self.config = config
+        self.store = store
+        self.wake = wake
+        self.lang: Language = config.hub.language
+        self.channels = all_channels(config)
+        self.supervisors = [s.id for s in config.supervisors]
+
+    def on_event(self, db: sqlite3.Connection, event: Event) -> None:
+        """The store's event hook: a failure here is logged, never a lost alert."""
+        if not event.type.value.startswith("alert.") or not self.channels:
+            return
+        try:
+            self._plan(db, Alert.model_validate(event.data), event)
+        except sqlite3.Error:
+            raise  # the event's own commit fails too: the caller gets a 503 and retries
+        except Exception:
+            log.exception("notifications for event %d could not be planned", event.id)
+
+    def _plan(self, db: sqlite3.Connection, alert: Alert, event: Event) -> None:
+        alert_id = str(alert.id)
+        rows: list[Notification] = []
+        if event.type is EventType.ALERT_RAISED:
+            owners = self._level_owners(alert) + [SITE_PREFIX + alert.site]
+            rows = self._rows(alert, "raised", self._owned(owners))
+        elif event.type is EventType.ALERT_ESCALATED:
+            told = {key for _, key in self.store.notified_channels(db, alert_id, attempted=False)}
+            targets = [c for c in self._owned(self._level_owners(alert)) if c.key not in told]
+            rows = self._rows(alert, "escalated", targets)
+        elif event.type is EventType.ALERT_ACKNOWLEDGED and len(alert.responders) == 1:
+            rows = self._closing(db, alert, "acknowledged", alert.responders[0].name)
+        elif event.type in (EventType.ALERT_RESOLVED, EventType.ALERT_CANCELLED):
+            rows = self._closing(db, alert, "closed", "")
+        if rows:
+            self.store.add_notifications(db, rows, event.at)
+            self.wake()
+
+    def _closing(self, db: sqlite3.Connection, alert: Alert, kind: str,
+                 responder: str) -> list[Notification]:
+        """Stop the alerting messages; tell whoever may have received one."""
+        alert_id = str(alert.id)
+        self.store.cancel_notifications(db, alert_id)
+        told = self.store.notified_channels(db, alert_id, attempted=True)
+        targets = [self.channels[key] for _, key in told if key in self.channels]
+        return self._rows(alert, kind, targets, responder=responder)
+
+    def renotify(self, db: sqlite3.Connection, alert: Alert, now: datetime) -> None:
+        """Tell again every supervisor told so far (not the team rooms)."""
+        if self.store.alert_state(db, str(alert.id)) != AlertState.OPEN.value:
+            return  # answered or closed since it was found unanswered: no reminder after that
+        told = self.store.notified_channels(db, str(alert.id), attempted=False)
+        targets = [self.channels[key] for owner, key in told
+                   if key in self.channels and not owner.startswith(SITE_PREFIX)]
+        self.store.add_notifications(db, self._rows(alert, "renotify", targets, now=now), now)
+
+    def _level_owners(self, alert: Alert) -> list[str]:
+        """Who the alert's current level reaches: one person of the chain, or everyone."""
+        if alert.escalated_to == EVERYONE or not alert.escalated_to:
+            return list(self.supervisors)
+        return [alert.escalated_to]
+
+    def _owned(self, owners: list[str]) -> list[Channel]:
+        return [c for c in self.channels.values() if c.owner in owners]
+
+    def _rows(self, alert: Alert, kind: str, targets: list[Channel], *, responder: str = "",
+              now: datetime | None = None) -> list[Notification]:
+        rows = []
+        for channel in targets:
+            link = None
+            if not channel.owner.startswith(SITE_PREFIX):
+                link = answer_link(self.config, channel.owner, str(alert.id))
+            title, body = render(kind, alert, self.lang, link=link, responder=responder, now=now)
+            rows.append(Notification(alert_id=str(alert.id), site=alert.site, kind=kind,
+                                     owner=channel.owner, channel=channel.key, title=title,
+                                     body=body))
+        return rows
+
+
+# -- the worker ----------------------------------------------------------------------------------
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def backoff(attempts: int) -> float:
+    """Seconds before the next attempt after `attempts` failed ones."""
+    return BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
+
+
+class Notifier:
+    """Sends the outbox's due rows, re-notifies unanswered alerts, records every outcome."""
+
+    def __init__(self, config: HubConfig, store: Store,
+                 on_store: Callable[[Callable[[], T]], Awaitable[T]],
+                 publish: Callable[[Event], None]) -> None:
+        self.config = config
+        self.store = store
+        self._on_store: Callable[[Callable[[], Any]], Awaitable[Any]] = on_store
+        self._publish = publish
+        self._pool = ThreadPoolExecutor(CONCURRENT_SENDS, thread_name_prefix="deskalert-notify")
+        self._wake = asyncio.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._inflight: set[asyncio.Task[None]] = set()
+        self.planner = Planner(config, store, self.wake)
+        store.event_hooks.append(self.planner.on_event)
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.planner.channels)
+
+    def wake(self) -> None:
+        """Thread-safe: new rows were queued (called from the store thread)."""
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._wake.set)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if not self.enabled:
+            return
+        for channel in self.planner.channels.values():
+            try:
+                await asyncio.to_thread(check_channel, channel)
+            except ChannelError as exc:
+                log.warning("notify: %s: %s; its messages will fail until it is fixed",
+                            channel.owner, exc)
+        await self._on_store(self._requeue_interrupted)
+        self._task = asyncio.create_task(self._run(), name="deskalert-notify")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+        if self._inflight:  # a send under way is given a moment; otherwise retried at restart
+            await asyncio.wait(self._inflight, timeout=STOP_WAIT_S)
+            for task in self._inflight:
+                task.cancel()
+            await asyncio.gather(*self._inflight, return_exceptions=True)
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def _requeue_interrupted(self) -> None:
+        """On the store thread, at start: rows a stopped hub left 'sending' are retried."""
+        for row in self.store.interrupted_notifications():
+            self._finish(row, None, INTERRUPTED, utcnow())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                async with asyncio.timeout(POLL_S):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self._renotify_due(utcnow())
+                await self._send_due()
+            except Exception:
+                log.exception("notify: the worker failed; it goes on")
+                await asyncio.sleep(POLL_S)
+
+    async def _renotify_due(self, now: datetime) -> None:
+        last_before = now - timedelta(seconds=self.config.hub.renotify_s)
+        for alert in await self._on_store(lambda: self.store.alerts_to_renotify(last_before)):
+            await self._on_store(lambda a=alert: self.store.in_transaction(
+                lambda db: self.planner.renotify(db, a, now)))
+
+    async def _send_due(self) -> None:
+        free = CONCURRENT_SENDS - len(self._inflight)
+        if free <= 0:
+            return
+        for row in await self._on_store(lambda: self.store.claim_notifications(utcnow(), free)):
+            task = asyncio.create_task(self._attempt(row))
+            self._inflight.add(task)
+            task.add_done_callback(self._inflight.discard)
+
+    async def _attempt(self, row: Notification) -> None:
+        loop = asyncio.get_running_loop()
+        channel = self.planner.channels.get(row.channel)
+        if channel is None:
+            reason: str | None = "this channel is no longer in hub.toml"
+        else:
+            try:
+                url = channel.url()
+            except ChannelError as exc:
+                reason = str(exc)
+            else:
+                reason = await loop.run_in_executor(
+                    self._pool, send_now, url, row.title, row.body, NOTIFY_TYPES[row.kind])
+        give_up = channel is None
+        await self._on_store(lambda: self._finish(row, channel, reason, utcnow(), give_up))
+        self._wake.set()  # a slot is free
+
+    def _finish(self, row: Notification, channel: Channel | None, reason: str | None,
+                now: datetime, give_up: bool = False) -> None:
+        """On the store thread: the outcome, its event, and the event published in order."""
+        if channel is None:
+            channel = self.planner.channels.get(row.channel)
+        data = NotifyOutcome(
+            id=row.alert_id, notification=row.id, kind=row.kind,  # type: ignore[arg-type]
+            to=row.owner, channel=channel.shown() if channel else "?", attempt=row.attempts,
+            attempt_id=row.attempt_id or "", reason=reason,
+        )
+        retry_at = None
+        if reason is None:
+            state, event_type = "sent", EventType.NOTIFY_SENT
+        elif give_up or row.attempts >= MAX_ATTEMPTS:
+            state, event_type = "gave_up", EventType.NOTIFY_GAVE_UP
+        else:
+            delay = 0.0 if reason == INTERRUPTED else backoff(row.attempts)
+            retry_at = now + timedelta(seconds=delay)
+            state, event_type = "retry", EventType.NOTIFY_FAILED
+            data.retry_in_s = delay
+        event = self.store.finish_notification(row, state, now, retry_at, event_type,
+                                               data.model_dump(mode="json"))
+        if event is not None:
+            self._publish(event)
+
+
+# -- deskalert hub --check --notify-test ---------------------------------------------------------
+
+
+def send_test(config: HubConfig, supervisor_id: str) -> list[tuple[str, str | None]]:
+    """A test message to every channel of a supervisor: (channel shown, None or why it failed)."""
+    supervisor = next((s for s in config.supervisors if s.id == supervisor_id), None)
+    if supervisor is None:
+        known = ", ".join(s.id for s in config.supervisors)
+        raise ChannelError(f"unknown supervisor {supervisor_id!r} (known: {known})")
+    title, body = render_test(config.hub.language, supervisor.name)
+    results: list[tuple[str, str | None]] = []
+    for channel in channels_of(config, supervisor.id):
+        try:
+            reason = send_now(channel.url(), title, body)
+        except ChannelError as exc:
+            reason = str(exc)
+        results.append((channel.shown(), reason))
+    return results
