@@ -14,11 +14,13 @@ from collections import Counter
 from datetime import time, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -76,6 +78,34 @@ class HubSection(_Section):
     alerts_per_minute: float = Field(
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
+
+    # The supervisors' page (README, "The page"): links in notifications and login sessions.
+    public_url: str | None = Field(
+        default=None,
+        description="the hub's address as phones reach it (https://...); answer links need it",
+    )
+    answer_link_h: float = Field(
+        default=24, gt=0, le=24 * 30, description="hours an answer link stays valid"
+    )
+    page_session_h: float = Field(
+        default=12, gt=0, le=24 * 90, description="hours a login on the page lasts"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = urlsplit(value.strip())
+        except ValueError:
+            url = urlsplit("")
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(
+                f"{value!r} is not a base address like 'https://hub.example.org' or"
+                " 'https://proxy.example.org/deskalert' (http or https, no query)"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("trusted_addresses")
     @classmethod
@@ -152,6 +182,9 @@ class HubConfig(_Section):
     desks: list[DeskConfig] = Field(default_factory=list)
     supervisors: list[SupervisorConfig] = Field(default_factory=list)
     oncall: list[OnCallSlot] = Field(default_factory=list)
+    # The key of answer links and page sessions (hub/links.py): read from the data directory
+    # by create_app, never from hub.toml.
+    _link_secret: bytes | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> HubConfig:
