@@ -210,7 +210,9 @@ function follow() {
   stopStream();
   const source = new EventSource(ROOT + "/v1/events?since=" + state.lastId);
   state.source = source;
-  source.addEventListener("stream.open", () => {
+  // The hub's `stream.open` has no data, and browsers do not dispatch an event without data
+  // (WHATWG SSE): the connection's own `open` (a 200 text/event-stream) stands for it.
+  source.addEventListener("open", () => {
     state.live = true; state.retryMs = 1000; state.brokenSince = null;
     hide("banner-stream"); showLive();
   });
