@@ -101,7 +101,7 @@ def test_log_in_with_the_token_gives_a_strict_httponly_cookie(hub: RunningHub) -
     assert answer.status_code == 200 and answer.json()["name"] == "Ana Sup"
     cookie = answer.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=strict" in cookie and "path=/" in cookie
-    assert "secure" not in cookie  # plain http, no https public_url: a Secure cookie would not stick
+    assert "secure" not in cookie  # plain http and no https public_url: it would not stick
     me = httpx.get(f"{hub.url}/page/api/me", headers=session_of(answer)).json()
     assert me["supervisor"] == "s.a" and me["alert"] is None
     assert {c["code"]: c["protocol"] for c in me["codes"]}["malaise"].startswith("Le secouriste")
@@ -123,7 +123,8 @@ def test_a_state_change_with_the_cookie_needs_the_hubs_origin(hub: RunningHub) -
         refused = httpx.post(url, headers={**session, **origin})
         assert refused.status_code == 403, origin
         assert refused.json()["error"] == "foreign_origin"
-    assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=session).json()["state"] == "open"
+    stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=session).json()
+    assert stored["state"] == "open"
     acked = httpx.post(f"{hub.url}/v1/alerts/{alert['id']}/ack",
                        headers={**session, "Origin": hub.url})
     assert acked.status_code == 200 and acked.json()["responders"][0]["name"] == "Ana Sup"

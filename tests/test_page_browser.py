@@ -96,7 +96,8 @@ class Browser:
         box = await self.wait_for(
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
             " if (!e) return null; e.scrollIntoView({block: 'center'});"
-            " const r = e.getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+            " const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
         for kind in ("mousePressed", "mouseReleased"):
             await self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1],
                             button="left", clickCount=1)
@@ -180,7 +181,8 @@ def foreign_page(target: str) -> Iterator[str]:
         server.server_close()
 
 
-def alert_from_desk(hub_url: str, desk: str, code: str, pressed_ago_s: float = 40) -> dict[str, Any]:
+def alert_from_desk(hub_url: str, desk: str, code: str,
+                    pressed_ago_s: float = 40) -> dict[str, Any]:
     pressed = datetime.now(UTC) - timedelta(seconds=pressed_ago_s)
     response = httpx.post(f"{hub_url}/v1/alerts", headers=auth(desk),
                           json=new_alert(code, created_at=pressed.isoformat()))
@@ -252,8 +254,8 @@ async def test_a_foreign_page_cannot_act_with_the_session(hub: RunningHub, tmp_p
                 answers = [e["params"] for e in browser.events
                            if e["method"] == "Network.responseReceivedExtraInfo"
                            and e["params"]["requestId"] in sent]
-                assert time.monotonic() < deadline, (
-                    f"the foreign page's POST was not seen: {[e['method'] for e in browser.events]}")
+                seen = [e["method"] for e in browser.events]
+                assert time.monotonic() < deadline, f"the foreign POST was not seen: {seen}"
                 await asyncio.sleep(0.1)
         assert answers[0]["statusCode"] == 403
         request = next(e["params"] for e in browser.events
