@@ -31,6 +31,7 @@ import httpx
 import pytest
 
 from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
+from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig, token_hash
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -293,3 +294,26 @@ async def test_stream_down_and_refused_session_show_different_banners(tmp_path: 
             assert await browser.js("!document.getElementById('login').hidden")
         finally:
             second.stop()
+
+
+async def test_an_answer_link_opens_the_page_on_its_alert(hub: RunningHub, tmp_path: Path) -> None:
+    hub.config.hub.public_url = hub.url  # the address phones would use
+    alert = alert_from_desk(hub.url, "g1", "renfort")
+    other = alert_from_desk(hub.url, "g2", "malaise")
+    url = answer_url(hub.config, "s.b", alert["id"], datetime.now(UTC))
+    assert url is not None
+    async with chromium(tmp_path) as browser:
+        await browser.call("Page.navigate", url=url)
+        card = f".card[data-id='{alert['id']}']"
+        await browser.wait_for(f"!!document.querySelector(\"{card}\")")
+        assert await browser.js("location.search") == ""  # the link left the address bar
+        assert await browser.js(f"!document.querySelector(\".card[data-id='{other['id']}']\")")
+        scope = await browser.js("document.getElementById('scope').innerText")
+        assert "cette alerte seulement" in scope
+        stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
+        assert stored["responders"] == []  # opening the link answered nothing
+        await browser.tap(f"{card} button.ack")
+        await browser.wait_for(f"document.querySelector(\"{card} .coming\").innerText"
+                               ".includes('Bob Sup')")
+    stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
+    assert [r["name"] for r in stored["responders"]] == ["Bob Sup"]

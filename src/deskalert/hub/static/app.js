@@ -132,6 +132,13 @@ async function logInWithLink() {
   const alertId = location.pathname.split("/").pop();
   const query = new URLSearchParams(location.search);
   const link = {alert: alertId, s: query.get("s") || "", e: query.get("e") || "", k: query.get("k") || ""};
+  // Already logged in on this phone as that supervisor: keep the whole page, open on the alert.
+  const current = await fetch(ROOT + "/page/api/me", {credentials: "same-origin"})
+    .then((response) => (response.ok ? response.json() : null)).catch(() => null);
+  if (current && !current.alert && current.supervisor === link.s) {
+    history.replaceState(null, "", ROOT + "/page/#alert=" + alertId);
+    return open(current);
+  }
   const answer = await api("POST", "/page/api/session", {link}).catch(() => null);
   history.replaceState(null, "", ROOT + "/page/#alert=" + alertId);  // the link leaves the address bar
   if (!answer || !answer.ok) {
@@ -364,6 +371,8 @@ function render() {
     a.priority - b.priority || Date.parse(a.received_at) - Date.parse(b.received_at));
   list.replaceChildren(...alerts.map(card));
   $("empty").hidden = alerts.length > 0;
+  const focused = state.focus && list.querySelector(`[data-id="${state.focus}"]`);
+  if (focused && !state.scrolled) { state.scrolled = true; focused.scrollIntoView({block: "start"}); }
 }
 
 function card(alert) {
