@@ -141,12 +141,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     supervise.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
                            " then the user config directory)")
+    # Retired for the hub's page (README, "The supervisors' page"); kept so that an old
+    # command line gets a pointer rather than a usage error.
     supervise.add_argument("--web", action="store_true",
-                           help="serve the pane to a browser (textual-serve) instead of this terminal")
-    supervise.add_argument("--host", default="127.0.0.1",
-                           help="with --web: address to listen on (default: %(default)s)")
-    supervise.add_argument("--port", type=int, default=8480,
-                           help="with --web: port (default: %(default)s)")
+                           help="retired: prints where the hub's page is, exit 2")
+    supervise.add_argument("--host", help=argparse.SUPPRESS)
+    supervise.add_argument("--port", type=int, help=argparse.SUPPRESS)
     supervise.set_defaults(handler=_supervise)
 
     for name, help_text in (
@@ -556,13 +556,11 @@ def _desk(args: argparse.Namespace) -> int:
 
 
 def _supervise(args: argparse.Namespace) -> int:
-    from deskalert.client.settings import find_config_path
-
+    if args.web:
+        return _page_pointer(args)
     config = _client_config(args, "supervisor", "`deskalert supervise` needs a [supervisor]"
                             " section (a [desk] uses `deskalert desk`)")
     token = _token(config)
-    if args.web:
-        return _serve_pane(find_config_path(args.config), token, args.host, args.port)
     from deskalert.journal.store import Journal, default_journal_path
     from deskalert.tui.supervise import SupervisorApp
 
@@ -574,26 +572,17 @@ def _supervise(args: argparse.Namespace) -> int:
     return 0
 
 
-def _serve_pane(config_path: Path, token: str, host: str, port: int) -> int:
-    """The same pane in a browser: textual-serve runs `deskalert supervise` per page opened.
+def _page_pointer(args: argparse.Namespace) -> int:
+    """`supervise --web` is retired for the hub's page: one line that says where it went."""
+    from deskalert.client.settings import load_client_config
 
-    Anyone who can open this address acts as this supervisor: keep the default 127.0.0.1 unless
-    a reverse proxy with its own login stands in front.
-    """
-    import os
-    import shlex
-
-    from textual_serve.server import Server
-
-    from deskalert.hub.server import bind_socket
-
-    bind_socket(host, port).close()  # a busy port is one clear line, not aiohttp's traceback
-    os.environ["DESKALERT_TOKEN"] = token  # inherited by each pane process, never on its command line
-    command = shlex.join([sys.executable, "-m", "deskalert", "supervise", "--config",
-                          str(config_path.resolve())])
-    print(f"deskalert supervise --web: http://{host}:{port}", flush=True)
-    Server(command, host=host, port=port, title="deskalert").serve()
-    return 0
+    try:
+        page = f"{load_client_config(args.config).hub_url}/page/"
+    except ConfigError:
+        page = "<hub url>/page/"
+    print(f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
+          " (README, \"The supervisors' page\")", file=sys.stderr)
+    return 2
 
 
 def _date(value: str) -> Any:

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,7 +26,8 @@ from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
-from deskalert.hub.routes import alerts, events, health, notes, oncall, presence
+from deskalert.hub.links import install_secret
+from deskalert.hub.routes import alerts, events, health, notes, oncall, page, presence
 from deskalert.hub.routes.alerts import AlertRate
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
@@ -42,6 +44,7 @@ Every request but `/healthz` carries `Authorization: Bearer <token>`; the token 
 
 def create_app(config: HubConfig, store: Store) -> FastAPI:
     """A hub application on `store`; the hub's ticker runs while the app's lifespan does."""
+    install_secret(config, store.path.parent)  # the key of answer links and page sessions
     hub = Hub(config, store)
 
     @asynccontextmanager
@@ -58,8 +61,10 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.hub = hub
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
-    for module in (alerts, notes, events, presence, oncall, health):
+    for module in (alerts, notes, events, presence, oncall, health, page):
         app.include_router(module.router)
+    app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
+              name="page-static")
     _add_error_handlers(app)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app

@@ -15,12 +15,14 @@ from collections import Counter
 from datetime import time, tzinfo
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    PrivateAttr,
     StringConstraints,
     field_validator,
     model_validator,
@@ -85,6 +87,34 @@ class HubSection(_Section):
     language: Literal["fr", "en"] = Field(
         default="fr", description="language of the notifications sent to phones and mailboxes"
     )
+
+    # The supervisors' page (README, "The page"): links in notifications and login sessions.
+    public_url: str | None = Field(
+        default=None,
+        description="the hub's address as phones reach it (https://...); answer links need it",
+    )
+    answer_link_h: float = Field(
+        default=24, gt=0, le=24 * 30, description="hours an answer link stays valid"
+    )
+    page_session_h: float = Field(
+        default=12, gt=0, le=24 * 90, description="hours a login on the page lasts"
+    )
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            url = urlsplit(value.strip())
+        except ValueError:
+            url = urlsplit("")
+        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
+            raise ValueError(
+                f"{value!r} is not a base address like 'https://hub.example.org' or"
+                " 'https://proxy.example.org/deskalert' (http or https, no query)"
+            )
+        return value.strip().rstrip("/")
 
     @field_validator("trusted_addresses")
     @classmethod
@@ -180,6 +210,9 @@ class HubConfig(_Section):
     desks: list[DeskConfig] = Field(default_factory=list)
     supervisors: list[SupervisorConfig] = Field(default_factory=list)
     oncall: list[OnCallSlot] = Field(default_factory=list)
+    # The key of answer links and page sessions (hub/links.py): read from the data directory
+    # by create_app, never from hub.toml.
+    _link_secret: bytes | None = PrivateAttr(default=None)
 
     @model_validator(mode="after")
     def _consistent(self) -> HubConfig:

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
+from uuid import UUID
 
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from deskalert.errors import HubError, Unauthorized
+from deskalert.errors import Forbidden, HubError, Unauthorized
+from deskalert.hub.links import read_session
 from deskalert.hub.service import Hub
-from deskalert.hub.settings import Principal, token_hash
+from deskalert.hub.settings import HubConfig, Principal, token_hash
 from deskalert.models import ErrorOut
 
 bearer = HTTPBearer(auto_error=False, description="The desk's or supervisor's token")
+SESSION_COOKIE = "deskalert_session"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 # The dependencies are `async def` although they do not await: FastAPI runs a plain `def`
@@ -31,7 +35,11 @@ async def get_principal(
     hub: Annotated[Hub, Depends(get_hub)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
+    """The caller: from `Authorization: Bearer`, else from the page's session cookie."""
     if credentials is None:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session is not None:
+            return session_principal(request, hub, session)
         raise Unauthorized("missing token: send Authorization: Bearer <token>")
     digest = token_hash(credentials.credentials)
     address = request.client.host if request.client else "unknown"
@@ -41,6 +49,67 @@ async def get_principal(
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
     hub.token_accepted(principal, address)
     return principal
+
+
+def session_principal(request: Request, hub: Hub, session: str) -> Principal:
+    """The supervisor of a page session; a state-changing request must come from the hub's own
+    page (Origin), and a session opened by an answer link reaches that alert only."""
+    grant = read_session(hub.config, session, datetime.now(UTC))
+    principal = None if grant is None else hub.principal_for(
+        next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
+    if grant is None or principal is None:
+        raise Unauthorized("session expired or revoked: log in again on the page",
+                           code="session_refused")
+    if request.method not in SAFE_METHODS:
+        check_origin(request, hub.config)
+    if grant.alert_id is not None and not _in_scope(request, grant.alert_id):
+        raise Forbidden("this session was opened by an answer link: it reaches that alert only;"
+                        " log in with the token for the whole page", code="link_scope")
+    request.state.page_grant = grant
+    hub.token_accepted(principal, request.client.host if request.client else "unknown")
+    return principal
+
+
+def check_origin(request: Request, config: HubConfig) -> None:
+    """Refuse (403) a state-changing request whose Origin is not the hub's own page: a foreign
+    page must not act with the supervisor's cookie. Browsers always send Origin on a POST."""
+    origin = request.headers.get("origin")
+    if origin is None or origin not in own_origins(request, config):
+        raise Forbidden(f"Origin {origin or '(none)'} is not this hub's page: refused",
+                        code="foreign_origin")
+
+
+def own_origins(request: Request, config: HubConfig) -> set[str]:
+    """The hub's origin as this request reached it, and as `public_url` names it."""
+    origins = set()
+    host = request.headers.get("host")
+    if host:
+        origins.add(f"{request.url.scheme}://{host}".lower())
+    if config.hub.public_url:
+        url = urlsplit(config.hub.public_url)
+        origins.add(f"{url.scheme}://{url.netloc}".lower())
+    return origins
+
+
+# What a session opened by an answer link may reach, besides nothing: its alert and the page's
+# own description of the caller.
+_LINK_SCOPE_ROUTES = {"/v1/alerts/{alert_id}", "/v1/alerts/{alert_id}/ack",
+                      "/v1/alerts/{alert_id}/resolve", "/v1/alerts/{alert_id}/cancel",
+                      "/v1/alerts/{alert_id}/events"}
+_LINK_SCOPE_FREE = {"/page/api/me"}
+
+
+def _in_scope(request: Request, alert_id: UUID) -> bool:
+    route = request.scope.get("route")
+    path = getattr(route, "path", None)
+    if path in _LINK_SCOPE_FREE:
+        return True
+    if path not in _LINK_SCOPE_ROUTES:
+        return False
+    try:
+        return UUID(str(request.path_params.get("alert_id"))) == alert_id
+    except ValueError:
+        return False
 
 
 HubDep = Annotated[Hub, Depends(get_hub)]

@@ -1,0 +1,149 @@
+"""Answer links and page sessions: signed grants the hub checks without storing them.
+
+An answer link (`answer_url`) opens the supervisors' page on one alert; a session is the cookie
+the page gets after a login. Both are a few fields and an HMAC-SHA256 over them with:
+
+- the hub's secret: 32 random bytes in `<data dir>/page.secret` (0600), made at first start and
+  loaded by `create_app`; without it nobody can forge a grant (unguessable);
+- the supervisor's current `token_sha256`: giving a supervisor a new token in hub.toml (and
+  restarting the hub) revokes every link and session they hold;
+- an expiry (`answer_link_h`, `page_session_h` in `[hub]`), and for a link its alert: a link
+  works for that supervisor and that alert only, and so does the session it opens.
+
+Why stateless and not a sessions table: revocation is by token (the one lever the roster
+already has), and the hub's store stays the alerts' store; deleting `page.secret` and
+restarting revokes every grant of every supervisor at once.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+from uuid import UUID
+
+from deskalert.hub.settings import HubConfig, SupervisorConfig
+
+SECRET_NAME = "page.secret"
+SECRET_BYTES = 32
+SESSION_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class Grant:
+    """What a valid link or session allows: this supervisor, on one alert or on the page."""
+
+    supervisor_id: str
+    alert_id: UUID | None  # None: the whole page; else that alert only
+    expires: datetime
+
+
+def install_secret(config: HubConfig, data_dir: Path) -> None:
+    """Load (or make, 0600) the hub's link secret and attach it to `config`."""
+    config._link_secret = load_secret(data_dir / SECRET_NAME)
+
+
+def load_secret(path: Path) -> bytes:
+    """The secret in `path`, created with 32 random bytes (mode 0600) if it does not exist."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        os.chmod(path, 0o600)
+        secret = path.read_bytes()
+        if len(secret) >= SECRET_BYTES:
+            return secret
+        raise OSError(f"{path}: the page secret is shorter than {SECRET_BYTES} bytes;"
+                      " delete it to make a new one (every link and session is revoked)")
+    with os.fdopen(fd, "wb") as file:
+        secret = secrets.token_bytes(SECRET_BYTES)
+        file.write(secret)
+        file.flush()
+        os.fsync(file.fileno())
+    return secret
+
+
+def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime) -> str | None:
+    """The link that opens the page on `alert_id` for `supervisor_id`; None without
+    `[hub] public_url` (the hub does not know how phones reach it)."""
+    if config.hub.public_url is None:
+        return None
+    supervisor = _supervisor(config, supervisor_id)
+    if supervisor is None:
+        raise ValueError(f"unknown supervisor {supervisor_id!r}")
+    expires = int((now + timedelta(hours=config.hub.answer_link_h)).timestamp())
+    mac = _mac(config, supervisor, "link", str(alert_id), str(expires))
+    return (f"{config.hub.public_url}/page/a/{alert_id}"
+            f"?s={quote(supervisor_id, safe='')}&e={expires}&k={mac}")
+
+
+def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str,
+                now: datetime) -> Grant | None:
+    """The grant of an answer link's fields, or None: tampered, expired, or revoked."""
+    supervisor = _supervisor(config, supervisor_id)
+    when = _expiry(expires, now)
+    if supervisor is None or when is None:
+        return None
+    if not hmac.compare_digest(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
+        return None
+    return Grant(supervisor.id, alert_id, when)
+
+
+def new_session(config: HubConfig, grant: Grant) -> str:
+    """The session cookie's value for `grant`."""
+    supervisor = _supervisor(config, grant.supervisor_id)
+    if supervisor is None:
+        raise ValueError(f"unknown supervisor {grant.supervisor_id!r}")
+    fields = [str(grant.alert_id or "-"), str(int(grant.expires.timestamp()))]
+    mac = _mac(config, supervisor, "session", *fields)
+    return ":".join([SESSION_VERSION, supervisor.id, *fields, mac])
+
+
+def read_session(config: HubConfig, value: str, now: datetime) -> Grant | None:
+    """The grant a session cookie carries, or None: tampered, expired, or revoked."""
+    parts = value.split(":")
+    if len(parts) != 5 or parts[0] != SESSION_VERSION:
+        return None
+    _, supervisor_id, scope, expires, mac = parts
+    supervisor = _supervisor(config, supervisor_id)
+    when = _expiry(expires, now)
+    if supervisor is None or when is None:
+        return None
+    if not hmac.compare_digest(mac, _mac(config, supervisor, "session", scope, expires)):
+        return None
+    try:
+        alert_id = None if scope == "-" else UUID(scope)
+    except ValueError:
+        return None
+    return Grant(supervisor.id, alert_id, when)
+
+
+def session_grant(config: HubConfig, supervisor_id: str, now: datetime) -> Grant:
+    """A login with the token: the whole page, for `page_session_h`."""
+    return Grant(supervisor_id, None, now + timedelta(hours=config.hub.page_session_h))
+
+
+def _supervisor(config: HubConfig, supervisor_id: str) -> SupervisorConfig | None:
+    return next((s for s in config.supervisors if s.id == supervisor_id), None)
+
+
+def _expiry(expires: str, now: datetime) -> datetime | None:
+    """The expiry as a date if it is a plain number of seconds still ahead of `now`."""
+    if not (expires.isascii() and expires.isdigit() and len(expires) <= 11):
+        return None
+    when = datetime.fromtimestamp(int(expires), UTC)
+    return when if when > now else None
+
+
+def _mac(config: HubConfig, supervisor: SupervisorConfig, kind: str, *fields: str) -> str:
+    secret = config._link_secret
+    if secret is None:
+        raise RuntimeError("the hub's page secret is not loaded (create_app loads it)")
+    message = "\n".join([kind, supervisor.id, supervisor.token_sha256, *fields]).encode()
+    digest = hmac.new(secret, message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")

@@ -1,0 +1,211 @@
+"""The supervisors' page: a small mobile web app served by the hub, its login and answer links.
+
+The page is static files (hub/static/: HTML, CSS, JavaScript, a manifest and a service worker;
+no build step, no CDN). It talks to the API like any client, with a session cookie instead of a
+bearer token (routes/deps.py). The HTML is served with a strict Content-Security-Policy.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import cache
+from importlib.resources import files
+from typing import Annotated, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from pydantic import BaseModel, Field
+
+from deskalert.errors import Forbidden, Unauthorized
+from deskalert.hub.links import Grant, new_session, session_grant, verify_link
+from deskalert.hub.routes.deps import (
+    SESSION_COOKIE,
+    HubDep,
+    PrincipalDep,
+    check_origin,
+    errors,
+)
+from deskalert.hub.settings import HubConfig, token_hash
+from deskalert.models import AlertCode, StrictModel
+
+router = APIRouter(tags=["page"])
+STATIC = files("deskalert.hub") / "static"
+CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
+PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
+                "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
+                "X-Frame-Options": "DENY"}
+
+
+class LinkIn(StrictModel):
+    alert: UUID
+    s: str = Field(max_length=64, description="The supervisor's id, from the link")
+    e: str = Field(max_length=20, description="The link's expiry (Unix seconds)")
+    k: str = Field(max_length=100, description="The link's signature")
+
+
+class LoginIn(StrictModel):
+    """A login on the page: the supervisor's token, or an answer link's fields."""
+
+    token: str | None = Field(default=None, max_length=512)
+    link: LinkIn | None = None
+
+
+class SessionOut(BaseModel):
+    supervisor: str
+    name: str
+    alert: UUID | None = Field(description="Set for a session opened by an answer link: the "
+                               "one alert it reaches")
+    expires: datetime
+
+
+class PageCode(BaseModel):
+    code: str
+    label: str
+    protocol: str
+    priority: int
+
+
+class MeOut(BaseModel):
+    supervisor: str
+    name: str
+    alert: UUID | None
+    codes: list[PageCode]
+    sites: dict[str, str]
+
+
+@router.get("/page", include_in_schema=False)
+async def page_root() -> RedirectResponse:
+    return RedirectResponse("/page/", status_code=308)
+
+
+@router.get("/page/", include_in_schema=False)
+async def page(request: Request) -> HTMLResponse:
+    return _index(request, "none", 200, root="./")
+
+
+@router.get("/page/a/{alert_id}", include_in_schema=False)
+async def answer_link(
+    request: Request, hub: HubDep, alert_id: UUID,
+    s: Annotated[str, Query(max_length=64)] = "",
+    e: Annotated[str, Query(max_length=20)] = "",
+    k: Annotated[str, Query(max_length=100)] = "",
+) -> HTMLResponse:
+    """An answer link: the page, which logs in with the link's fields by a POST. This GET
+    changes nothing (no cookie either): messengers fetch links for their previews."""
+    grant = verify_link(hub.config, alert_id, s, e, k, datetime.now(UTC))
+    return _index(request, "ok" if grant else "refused", 200 if grant else 403, root="../")
+
+
+@router.get("/page/sw.js", include_in_schema=False)
+async def service_worker() -> FileResponse:
+    """At /page/ so that its scope is the whole page."""
+    return FileResponse(str(STATIC / "sw.js"), media_type="text/javascript",
+                        headers={"Cache-Control": "no-cache"})
+
+
+@router.get("/page/manifest.webmanifest", include_in_schema=False)
+async def manifest() -> FileResponse:
+    return FileResponse(str(STATIC / "manifest.webmanifest"),
+                        media_type="application/manifest+json")
+
+
+@router.post("/page/api/session", responses=errors(403))
+async def log_in(body: LoginIn, request: Request, response: Response, hub: HubDep) -> SessionOut:
+    """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token or
+    an answer link; only from the hub's own page (Origin)."""
+    check_origin(request, hub.config)
+    now = datetime.now(UTC)
+    grant = _link_grant(hub.config, body.link, now) if body.link else _token_grant(
+        request, hub, body.token or "", now)
+    _set_session(request, response, hub.config, grant, now)
+    supervisor = next(s for s in hub.config.supervisors if s.id == grant.supervisor_id)
+    return SessionOut(supervisor=supervisor.id, name=supervisor.name, alert=grant.alert_id,
+                      expires=grant.expires)
+
+
+@router.post("/page/api/logout", status_code=204, responses=errors(403))
+async def log_out(request: Request, response: Response, hub: HubDep) -> None:
+    """End the page session on this browser (the cookie is dropped)."""
+    check_origin(request, hub.config)
+    response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
+
+
+@router.get("/page/api/me", responses=errors(403))
+async def me(principal: PrincipalDep, request: Request, hub: HubDep) -> MeOut:
+    """Who the page is logged in as, and the roster's words it shows (codes' protocols)."""
+    if not principal.is_supervisor:
+        raise Forbidden("the page is for supervisors", code="not_supervisor")
+    grant: Grant | None = getattr(request.state, "page_grant", None)
+    return MeOut(supervisor=principal.id, name=principal.name,
+                 alert=grant.alert_id if grant else None,
+                 codes=[_page_code(c) for c in hub.config.codes],
+                 sites={s.id: s.label for s in hub.config.sites})
+
+
+def _page_code(code: AlertCode) -> PageCode:
+    return PageCode(code=code.code, label=code.label, protocol=code.protocol,
+                    priority=code.priority)
+
+
+def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Grant:
+    digest = token_hash(token)
+    principal = hub.principal_for(digest)
+    if principal is None:
+        hub.token_refused(digest, request.client.host if request.client else "unknown")
+        raise Unauthorized("unknown token: check the token given for this supervisor",
+                           code="token_refused")
+    if not principal.is_supervisor:
+        raise Forbidden("the page is for supervisors; a desk uses `deskalert desk`",
+                        code="not_supervisor")
+    return session_grant(hub.config, principal.id, now)
+
+
+def _link_grant(config: HubConfig, link: LinkIn, now: datetime) -> Grant:
+    grant = verify_link(config, link.alert, link.s, link.e, link.k, now)
+    if grant is None:
+        raise Unauthorized("this answer link is expired, altered or revoked: log in with the"
+                           " token", code="link_refused")
+    return grant
+
+
+def _set_session(request: Request, response: Response, config: HubConfig, grant: Grant,
+                 now: datetime) -> None:
+    secure = request.url.scheme == "https" or (config.hub.public_url or "").startswith("https:")
+    response.set_cookie(
+        SESSION_COOKIE, new_session(config, grant), path="/", httponly=True, secure=secure,
+        samesite="strict", max_age=max(1, int((grant.expires - now).total_seconds())),
+    )
+
+
+def _index(request: Request, link: Literal["none", "ok", "refused"], status: int, *,
+           root: str) -> HTMLResponse:
+    """The page's HTML; `root` is the relative way to /page/, so that the hub may sit under a
+    path of a reverse proxy (public_url = "https://proxy/deskalert")."""
+    language = page_language(request.headers.get("accept-language"))
+    html = _template().replace("{{lang}}", language).replace("{{link}}", link)
+    return HTMLResponse(html.replace("{{root}}", root), status_code=status, headers=PAGE_HEADERS)
+
+
+@cache
+def _template() -> str:
+    return (STATIC / "index.html").read_text(encoding="utf-8")
+
+
+def page_language(accept_language: str | None) -> Literal["fr", "en"]:
+    """French unless the browser prefers English to French (Accept-Language, RFC 9110)."""
+    ranked: list[tuple[float, str]] = []
+    for index, item in enumerate((accept_language or "").split(",")):
+        tag, _, params = item.strip().partition(";")
+        quality = params.strip().removeprefix("q=")
+        try:
+            weight = float(quality) if quality else 1.0
+        except ValueError:
+            weight = 0.0
+        ranked.append((-weight + index * 1e-6, tag.strip().lower()[:2]))
+    for _, tag in sorted(ranked):
+        if tag in ("fr", "en"):
+            return tag  # type: ignore[return-value]
+    return "fr"

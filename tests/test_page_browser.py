@@ -1,0 +1,319 @@
+"""The supervisors' page in a real headless Chromium, driven through its DevTools protocol.
+
+A supervisor logs in with the token, a desk raises an alert over HTTP and it appears without a
+reload, a tap on "J'arrive" puts the name on the alert the desk sees; a foreign page's POST
+with the session cookie is refused; a stopped hub shows the stream banner, a rotated token the
+login banner (other words). A screenshot at phone size is written (DESKALERT_PAGE_SCREENSHOT
+names where to copy it: docs/page.png). Skipped, with the reason, without Debian's `chromium`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import json
+import os
+import shutil
+import subprocess
+import threading
+import time
+import tomllib
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import httpx
+import pytest
+
+from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
+from deskalert.hub.links import answer_url
+from deskalert.hub.settings import HubConfig, token_hash
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.skipif(CHROMIUM is None,
+                                reason="needs Debian's chromium package (apt-get install chromium)")
+PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 1, "mobile": True}
+
+
+class Browser:
+    """One page of a headless Chromium, over the DevTools protocol (a WebSocket)."""
+
+    def __init__(self, cdp: aiohttp.ClientWebSocketResponse) -> None:
+        self.cdp = cdp
+        self.events: list[dict[str, Any]] = []
+        self._replies: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._counter = 0
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        async for message in self.cdp:
+            data = json.loads(message.data)
+            future = self._replies.pop(data.get("id", -1), None)
+            if future is not None:
+                future.set_result(data)
+            elif "method" in data:
+                self.events.append(data)
+
+    async def call(self, method: str, **params: Any) -> dict[str, Any]:
+        self._counter += 1
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[self._counter] = future
+        await self.cdp.send_json({"id": self._counter, "method": method, "params": params})
+        reply = await asyncio.wait_for(future, 20)
+        assert "error" not in reply, reply
+        return dict(reply.get("result", {}))
+
+    async def js(self, expression: str) -> Any:
+        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True,
+                                 awaitPromise=True)
+        assert "exceptionDetails" not in result, result
+        return result["result"].get("value")
+
+    async def wait_for(self, expression: str, timeout: float = 15) -> Any:
+        deadline = time.monotonic() + timeout
+        guarded = f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()"
+        while True:
+            value = await self.js(guarded)
+            if value:
+                return value
+            assert time.monotonic() < deadline, (
+                f"still false after {timeout} s: {expression}\n{await self.debug()}")
+            await asyncio.sleep(0.1)
+
+    async def debug(self) -> str:
+        """What the page says and logged, for a failing test's message."""
+        text = await self.js("document.body ? document.body.innerText : ''")
+        logged = [e["params"] for e in self.events
+                  if e["method"] in ("Runtime.exceptionThrown", "Runtime.consoleAPICalled")]
+        return f"page text: {text!r}\nconsole: {str(logged)[-3000:]}"
+
+    async def tap(self, selector: str) -> None:
+        """A real click at the element's centre (mouse events, as a tap would give)."""
+        box = await self.wait_for(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null; e.scrollIntoView({block: 'center'});"
+            " const r = e.getBoundingClientRect();"
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+        for kind in ("mousePressed", "mouseReleased"):
+            await self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1],
+                            button="left", clickCount=1)
+
+    async def screenshot(self, path: Path) -> None:
+        shot = await self.call("Page.captureScreenshot", format="png")
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    async def close(self) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+
+@contextlib.asynccontextmanager
+async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
+    assert CHROMIUM is not None
+    process = subprocess.Popen(
+        [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
+         "--remote-debugging-port=0", f"--user-data-dir={tmp_path / 'chromium'}",
+         "--autoplay-policy=no-user-gesture-required", "about:blank"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        port = await asyncio.to_thread(_devtools_port, tmp_path / "chromium")
+        targets = httpx.get(f"http://127.0.0.1:{port}/json/list").json()
+        page = next(t for t in targets if t["type"] == "page")
+        async with aiohttp.ClientSession() as session, \
+                session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as cdp:
+            browser = Browser(cdp)
+            await browser.call("Page.enable")
+            await browser.call("Network.enable")
+            await browser.call("Runtime.enable")
+            await browser.call("Emulation.setDeviceMetricsOverride", **PHONE)
+            await browser.call("Network.setUserAgentOverride", userAgent="deskalert-test",
+                               acceptLanguage="fr-FR,fr;q=0.9")
+            try:
+                yield browser
+            finally:
+                await browser.close()
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def _devtools_port(profile: Path, timeout: float = 30) -> int:
+    """Chromium writes the port it chose into DevToolsActivePort."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            return int((profile / "DevToolsActivePort").read_text().split()[0])
+        assert time.monotonic() < deadline, "chromium did not open its DevTools port"
+        time.sleep(0.1)
+
+
+@contextlib.contextmanager
+def foreign_page(target: str) -> Iterator[str]:
+    """A page on another origin (same host, another port: same site, so the SameSite cookie
+    IS sent; only the Origin check stands) whose script tries to cancel an alert."""
+    body = f"""<!doctype html><script>
+      fetch({json.dumps(target)}, {{method: "POST", credentials: "include",
+        headers: {{"Content-Type": "text/plain"}}, body: "{{}}"}}).catch(() => {{}});
+    </script>""".encode()
+
+    class Evil(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Evil)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def alert_from_desk(hub_url: str, desk: str, code: str,
+                    pressed_ago_s: float = 40) -> dict[str, Any]:
+    pressed = datetime.now(UTC) - timedelta(seconds=pressed_ago_s)
+    response = httpx.post(f"{hub_url}/v1/alerts", headers=auth(desk),
+                          json=new_alert(code, created_at=pressed.isoformat()))
+    response.raise_for_status()
+    return dict(response.json())
+
+
+async def log_in(browser: Browser, hub_url: str, token: str) -> None:
+    await browser.call("Page.navigate", url=f"{hub_url}/page/")
+    await browser.wait_for("!document.getElementById('login').hidden")
+    await browser.js(f"document.getElementById('token').value = {json.dumps(token)}")
+    await browser.tap("#login-form button[type=submit]")
+    await browser.wait_for("document.getElementById('live').classList.contains('on')")
+    await browser.js("window.__sameDocument = true")  # gone if the page reloads
+
+
+async def test_log_in_see_an_alert_live_and_answer_it(hub: RunningHub, tmp_path: Path) -> None:
+    async with chromium(tmp_path) as browser:
+        await log_in(browser, hub.url, "tok-s.a")
+        assert await browser.js("document.getElementById('who').textContent") == "Ana Sup"
+        assert await browser.js("document.getElementById('empty').hidden") is False
+
+        alert = alert_from_desk(hub.url, "g1", "malaise")
+        card = f".card[data-id='{alert['id']}']"
+        text = await browser.wait_for(f"document.querySelector(\"{card}\")?.innerText")
+        assert await browser.js("window.__sameDocument === true"), "the page reloaded"
+        assert "Urgence médicale" in text and "Desk g1" in text and "near g1" in text
+        assert "Le secouriste vient avec la trousse." in text  # the code's protocol
+        assert "Appui il y a 4" in text  # pressed 40 s ago, by the desk's clock
+        assert "Personne n'a encore répondu" in text
+
+        await browser.tap(f"{card} button.ack")
+        await browser.wait_for(f"document.querySelector(\"{card} .coming\").innerText"
+                               ".includes('Ana Sup')")
+        seen_by_desk = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
+        assert [r["name"] for r in seen_by_desk["responders"]] == ["Ana Sup"]
+        assert seen_by_desk["state"] == "acknowledged"
+        assert await browser.js(f"document.querySelector(\"{card} button.ack\").disabled")
+        shot = tmp_path / "page.png"
+        await browser.screenshot(shot)
+        if os.environ.get("DESKALERT_PAGE_SCREENSHOT"):
+            shutil.copy(shot, os.environ["DESKALERT_PAGE_SCREENSHOT"])
+
+        # Résoudre asks for a second tap; then the alert leaves the list.
+        await browser.tap(f"{card} button.resolve")
+        await browser.wait_for(f"document.querySelector(\"{card} button.resolve\")"
+                               ".classList.contains('confirm')")
+        assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()[
+            "state"] == "acknowledged"
+        await browser.tap(f"{card} button.resolve")
+        await browser.wait_for(f"!document.querySelector(\"{card}\")")
+        assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()[
+            "state"] == "resolved"
+
+
+async def test_a_foreign_page_cannot_act_with_the_session(hub: RunningHub, tmp_path: Path) -> None:
+    alert = alert_from_desk(hub.url, "g1", "renfort")
+    target = f"{hub.url}/v1/alerts/{alert['id']}/cancel"
+    async with chromium(tmp_path) as browser:
+        await log_in(browser, hub.url, "tok-s.a")
+        with foreign_page(target) as evil:
+            await browser.call("Page.navigate", url=evil)
+            deadline = time.monotonic() + 15
+            answers: list[dict[str, Any]] = []
+            while not answers:
+                sent = [e["params"]["requestId"] for e in browser.events
+                        if e["method"] == "Network.requestWillBeSent"
+                        and e["params"]["request"]["url"] == target]
+                answers = [e["params"] for e in browser.events
+                           if e["method"] == "Network.responseReceivedExtraInfo"
+                           and e["params"]["requestId"] in sent]
+                seen = [e["method"] for e in browser.events]
+                assert time.monotonic() < deadline, f"the foreign POST was not seen: {seen}"
+                await asyncio.sleep(0.1)
+        assert answers[0]["statusCode"] == 403
+        request = next(e["params"] for e in browser.events
+                       if e["method"] == "Network.requestWillBeSentExtraInfo"
+                       and e["params"]["requestId"] == answers[0]["requestId"])
+        headers = {k.lower(): v for k, v in request["headers"].items()}
+        assert "deskalert_session=" in headers.get("cookie", "")  # sent: Origin stopped it
+        assert headers["origin"] == evil.rstrip("/")
+    stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("s.b")).json()
+    assert stored["state"] == "open"
+
+
+async def test_stream_down_and_refused_session_show_different_banners(tmp_path: Path) -> None:
+    roster = tomllib.loads(roster_toml())
+    first = start_threaded_hub(HubConfig.model_validate(roster), tmp_path / "hub")
+    port = int(urlsplit(first.url).port or 0)
+    async with chromium(tmp_path) as browser:
+        await log_in(browser, first.url, "tok-s.a")
+        first.stop()
+        stream_banner = await browser.wait_for(
+            "!document.getElementById('banner-stream').hidden"
+            " && document.getElementById('banner-stream').innerText")
+        assert "Flux interrompu" in stream_banner
+        # The same hub back with a new token for s.a: the session is revoked, not the stream.
+        for supervisor in roster["supervisors"]:
+            if supervisor["id"] == "s.a":
+                supervisor["token_sha256"] = token_hash("rotated-s.a")
+        second = start_threaded_hub(HubConfig.model_validate(roster), tmp_path / "hub", port)
+        try:
+            auth_banner = await browser.wait_for(
+                "!document.getElementById('banner-auth').hidden"
+                " && document.getElementById('banner-auth').innerText", timeout=30)
+            assert "Session refusée" in auth_banner and "Flux" not in auth_banner
+            assert await browser.js("document.getElementById('banner-stream').hidden")
+            assert await browser.js("!document.getElementById('login').hidden")
+        finally:
+            second.stop()
+
+
+async def test_an_answer_link_opens_the_page_on_its_alert(hub: RunningHub, tmp_path: Path) -> None:
+    hub.config.hub.public_url = hub.url  # the address phones would use
+    alert = alert_from_desk(hub.url, "g1", "renfort")
+    other = alert_from_desk(hub.url, "g2", "malaise")
+    url = answer_url(hub.config, "s.b", alert["id"], datetime.now(UTC))
+    assert url is not None
+    async with chromium(tmp_path) as browser:
+        await browser.call("Page.navigate", url=url)
+        card = f".card[data-id='{alert['id']}']"
+        await browser.wait_for(f"!!document.querySelector(\"{card}\")")
+        assert await browser.js("location.search") == ""  # the link left the address bar
+        assert await browser.js(f"!document.querySelector(\".card[data-id='{other['id']}']\")")
+        scope = await browser.js("document.getElementById('scope').innerText")
+        assert "cette alerte seulement" in scope
+        stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
+        assert stored["responders"] == []  # opening the link answered nothing
+        await browser.tap(f"{card} button.ack")
+        await browser.wait_for(f"document.querySelector(\"{card} .coming\").innerText"
+                               ".includes('Bob Sup')")
+    stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
+    assert [r["name"] for r in stored["responders"]] == ["Bob Sup"]
