@@ -339,3 +339,22 @@ def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswer
     kinds = [r[0] for r in store._db.execute("SELECT kind FROM notifications ORDER BY id")]
     assert kinds == ["raised"], "no reminder once answered"
     store.close()
+
+
+def test_a_notification_carries_the_supervisors_answer_link_and_opening_it_changes_nothing(
+        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    data = roster({"s.a": [http.url("ana")]}, {"accueil": [http.url("room")]})
+    data["hub"]["public_url"] = "https://deskalert.example"
+    hub = notify_hub(data)
+    body = new_alert()
+    assert httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1")).status_code == 201
+
+    by_channel = {m.channel: m for m in (take(http.messages), take(http.messages))}
+    links = [w for w in by_channel["/ana"].body.split() if w.startswith("https://deskalert.")]
+    assert len(links) == 1 and f"/page/a/{body['id']}?s=s.a&" in links[0]
+    assert "https://" not in by_channel["/room"].body, "a team room gets no one's link"
+
+    opened = httpx.get(hub.url + links[0].removeprefix("https://deskalert.example"))
+    assert opened.status_code == 200 and "set-cookie" not in opened.headers
+    alert = httpx.get(f"{hub.url}/v1/alerts/{body['id']}", headers=auth("s.a")).json()
+    assert alert["state"] == "open" and alert["responders"] == [], "a GET answers nothing"

@@ -38,7 +38,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
+from uuid import UUID
 
+from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
 from deskalert.i18n import N_, Language, catalogue_ids, translations
@@ -178,8 +180,15 @@ def send_now(url: str, title: str, body: str, notify_type: str = "info") -> str 
 
 
 def answer_link(config: HubConfig, supervisor_id: str, alert_id: str) -> str | None:
-    """The link that lets `supervisor_id` answer this alert from a phone; None without one."""
-    return None  # wired to hub.links once the page lands
+    """The link that lets `supervisor_id` answer this alert from a phone (hub/links.py: signed,
+    scoped to them and this alert, expiring); None without `[hub] public_url`. A link that
+    cannot be made (a config the running hub was not given) leaves the message without one:
+    a notification without its link still calls for help, one not sent does not."""
+    try:
+        return answer_url(config, supervisor_id, UUID(alert_id), datetime.now(UTC))
+    except (ValueError, RuntimeError) as exc:
+        log.warning("notification for alert %s goes without its answer link: %s", alert_id, exc)
+        return None
 
 
 def _t(lang: Language, msgid: str, **values: object) -> str:
