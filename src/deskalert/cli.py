@@ -503,8 +503,9 @@ async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
     from deskalert.journal.debrief import Incident
 
     async with HubClient(config.hub_url, token) as client:
+        # Every page of both (the client follows them); a note is shared after its alert.
         alerts = await client.alerts_since(since or datetime(2000, 1, 1, tzinfo=UTC))
-        notes = await client.notes()
+        notes = await client.notes(since=since)
     by_alert: dict[Any, list[Any]] = {}
     for note in notes:
         by_alert.setdefault(note.alert_id, []).append(note)

@@ -6,17 +6,55 @@ The request and response bodies of the hub's API are these models, so the OpenAP
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from enum import StrEnum
+from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+
+from deskalert.text import describe_control, find_control, strip_control
 
 Identifier = Annotated[
     str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 ]
-ShortText = Annotated[str, StringConstraints(max_length=280)]
+
+
+def _refuse_control(text: str) -> str:
+    found = find_control(text)
+    if found is not None:
+        raise ValueError(f"{describe_control(*found)}: text only, no control characters")
+    return text
+
+
+def _refuse_control_but_newline(text: str) -> str:
+    found = find_control(text, allow_newline=True)
+    if found is not None:
+        raise ValueError(f"{describe_control(*found)}: text and line breaks only")
+    return text
+
+
+# Text from a desk is text (see deskalert.text): a request body with a control character is a
+# 422 that names the field. Response models strip instead, so an older row never fails a read.
+PlainText = Annotated[str, AfterValidator(_refuse_control)]
+MultilineText = Annotated[str, AfterValidator(_refuse_control_but_newline)]
+StrippedText = Annotated[str, AfterValidator(strip_control)]
+StrippedMultiline = Annotated[str, AfterValidator(partial(strip_control, keep_newlines=True))]
+ShortText = Annotated[PlainText, StringConstraints(max_length=280)]
+
+
+def _representable_in_utc(moment: datetime) -> datetime:
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("out of range once in UTC (years 1 to 9999)") from None
+    return moment
+
+
+# A date a client sends: with its time zone, kept as given, and one that has a UTC equivalent
+# (9999-12-31T23:59:59-23:59 has none, and would fail wherever it is compared or converted).
+ClientDatetime = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
 
 
 class StrictModel(BaseModel):
@@ -70,7 +108,7 @@ class AlertIn(StrictModel):
 
     id: UUID = Field(description="Chosen by the desk; retries reuse it, so the hub stores it once")
     code: Identifier
-    created_at: AwareDatetime | None = Field(
+    created_at: ClientDatetime | None = Field(
         default=None, description="The desk's clock when the key was pressed; kept as given"
     )
     test: bool = Field(default=False, description="A drill: goes through the whole chain")
@@ -104,7 +142,7 @@ class Alert(BaseModel):
     received_at: datetime = Field(description="Hub clock: the reference for every duration")
     state: AlertState
     test: bool
-    message: str | None = None
+    message: StrippedText | None = None
     responders: list[Responder] = Field(default_factory=list)
     chain: list[str] = Field(
         default_factory=list, description="Supervisor ids to escalate to, in order, fixed at raise"
@@ -118,7 +156,7 @@ class Alert(BaseModel):
     escalated_at: datetime | None = None
     closed_at: datetime | None = None
     closed_by: str | None = None
-    summary: str | None = None
+    summary: StrippedText | None = None
     false_alarm: bool = False
     updated_at: datetime
 
@@ -163,7 +201,7 @@ class OverrideIn(StrictModel):
     """A supervisor takes the on-call shift of a site until a given time."""
 
     site: Identifier
-    until: AwareDatetime
+    until: ClientDatetime
 
 
 class DeskPresence(BaseModel):
@@ -173,6 +211,26 @@ class DeskPresence(BaseModel):
     location: str
     online: bool
     last_seen: datetime | None
+
+
+class RefusedToken(BaseModel):
+    """A token the hub refused lately: a revoked or mistyped one, or someone trying tokens."""
+
+    token_sha256_prefix: str = Field(description="First 12 hex digits of the token's SHA-256")
+    address: str = Field(description="Client address it came from (the proxy's, behind one)")
+    first_at: datetime
+    last_at: datetime
+    count: int = Field(description="Requests refused with it from this address")
+    known_as: str | None = Field(
+        default=None, description="Desk or supervisor last seen with a valid token from there"
+    )
+
+
+class Presence(BaseModel):
+    """Desks online or not, and the tokens refused lately (a desk whose token was revoked)."""
+
+    desks: list[DeskPresence]
+    refused_tokens: list[RefusedToken] = Field(description="Most recent first")
 
 
 class HeartbeatOut(BaseModel):
@@ -197,6 +255,10 @@ class ErrorOut(BaseModel):
     detail: str
     state: AlertState | None = Field(
         default=None, description="On a 409: the alert's current state"
+    )
+    alert: Alert | None = Field(
+        default=None,
+        description="On a 409 to a resent alert id with another body: the alert as stored",
     )
 
 
@@ -234,7 +296,8 @@ class Report(StrEnum):
     COMPLAINT = "complaint"        # plainte
 
 
-NoteText = Annotated[str, StringConstraints(max_length=4000)]
+NoteText = Annotated[MultilineText, StringConstraints(max_length=4000)]
+NoteName = Annotated[PlainText, StringConstraints(max_length=80)]
 
 
 class NoteIn(StrictModel):
@@ -246,13 +309,11 @@ class NoteIn(StrictModel):
 
     what_happened: NoteText = ""
     type: IncidentType
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: ClientDatetime | None = None
+    ended_at: ClientDatetime | None = None
     separate_office: bool = False
     levers: list[Lever] = Field(default_factory=list)
-    intervened: list[Annotated[str, StringConstraints(max_length=80)]] = Field(
-        default_factory=list, max_length=20
-    )
+    intervened: list[NoteName] = Field(default_factory=list, max_length=20)
     support: list[Support] = Field(default_factory=list)
     reports: list[Report] = Field(default_factory=list)
     follow_up: bool = False
@@ -263,6 +324,12 @@ class Note(NoteIn):
 
     model_config = ConfigDict(extra="ignore")
 
+    what_happened: Annotated[StrippedMultiline, StringConstraints(max_length=4000)] = ""
+    started_at: datetime | None = None
+    ended_at: datetime | None = None
+    intervened: list[Annotated[StrippedText, StringConstraints(max_length=80)]] = Field(
+        default_factory=list, max_length=20
+    )
     alert_id: UUID
     author: str
     author_kind: PrincipalKind

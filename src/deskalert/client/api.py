@@ -30,9 +30,11 @@ from deskalert.models import (
     Note,
     NoteIn,
     OnCall,
+    Presence,
 )
 
 REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+PAGE_SIZE = 500
 ERRORS_BY_STATUS: dict[int, type[HubError]] = {
     401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
     503: StoreUnavailable,
@@ -71,7 +73,8 @@ class HubClient:
         raise hub_error(response)
 
     async def raise_alert(self, alert: AlertIn) -> tuple[Alert, bool]:
-        """(stored alert, created now); the same id again is answered 200 and stored once."""
+        """(stored alert, created now); the same id again is answered 200 and stored once; the
+        same id with another body is a Conflict (409, `alert_id_reused`): never a success."""
         response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"))
         return Alert.model_validate_json(response.content), response.status_code == 201
 
@@ -86,10 +89,22 @@ class HubClient:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
         return Alert.model_validate_json(response.content)
 
+    async def _all_pages(self, path: str, params: dict[str, Any]) -> list[Any]:
+        """Every item of a paged list: follows `Link: rel="next"` until the last page."""
+        items: list[Any] = []
+        params = {**params, "limit": PAGE_SIZE}
+        while True:
+            response = await self._request("GET", path, params=params)
+            items.extend(response.json())
+            cursor = _next_cursor(response)
+            if cursor is None or cursor == params.get("cursor"):
+                return items
+            params = {**params, "cursor": cursor}
+
     async def alerts(self, *, state: str = "open", site: str | None = None) -> list[Alert]:
+        """Every alert (all pages), newest first; `state="open"`: open or acknowledged."""
         params = {"state": state, **({"site": site} if site else {})}
-        response = await self._request("GET", "/v1/alerts", params=params)
-        return [Alert.model_validate(a) for a in response.json()]
+        return [Alert.model_validate(a) for a in await self._all_pages("/v1/alerts", params)]
 
     async def history(self, alert_id: UUID) -> list[Event]:
         response = await self._request("GET", f"/v1/alerts/{alert_id}/events")
@@ -97,9 +112,8 @@ class HubClient:
 
     async def alerts_since(self, since: datetime) -> list[Alert]:
         """Every alert (any state) received since `since`: the history of the day."""
-        params = {"state": "all", "since": since.isoformat(), "limit": 1000}
-        response = await self._request("GET", "/v1/alerts", params=params)
-        return [Alert.model_validate(a) for a in response.json()]
+        params = {"state": "all", "since": since.isoformat()}
+        return [Alert.model_validate(a) for a in await self._all_pages("/v1/alerts", params)]
 
     async def take_oncall(self, site: str, until: datetime) -> OnCall:
         body = {"site": site, "until": until.isoformat()}
@@ -113,9 +127,9 @@ class HubClient:
 
     async def notes(self, *, since: datetime | None = None,
                     until: datetime | None = None) -> list[Note]:
+        """Every note shared in the period (all pages), oldest first."""
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
-        response = await self._request("GET", "/v1/notes", params=params)
-        return [Note.model_validate(n) for n in response.json()]
+        return [Note.model_validate(n) for n in await self._all_pages("/v1/notes", params)]
 
     async def codes(self) -> list[AlertCode]:
         return [AlertCode.model_validate(c) for c in (await self._request("GET", "/v1/codes")).json()]
@@ -127,6 +141,12 @@ class HubClient:
 
     async def desks(self) -> list[DeskPresence]:
         return [DeskPresence.model_validate(d) for d in (await self._request("GET", "/v1/desks")).json()]
+
+    async def presence(self, site: str | None = None) -> Presence:
+        """Supervisors: desks online or not, and the tokens the hub refused lately."""
+        params = {"site": site} if site else {}
+        return Presence.model_validate_json((await self._request("GET", "/v1/presence",
+                                                                 params=params)).content)
 
     async def heartbeat(self) -> HeartbeatOut:
         """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
@@ -152,6 +172,15 @@ class HubClient:
         if response.status_code not in (200, 503):
             raise hub_error(response)
         return Health.model_validate_json(response.content)
+
+
+def _next_cursor(response: httpx.Response) -> str | None:
+    """The cursor in `Link: <?...&cursor=...>; rel="next"`, if there is a next page."""
+    link = response.links.get("next")
+    if link is None:
+        return None
+    cursor = httpx.URL(link["url"]).params.get("cursor")
+    return str(cursor) if cursor else None
 
 
 def hub_error(response: httpx.Response) -> HubError:

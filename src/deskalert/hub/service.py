@@ -25,8 +25,9 @@ from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
 from deskalert.hub.broker import Broker
 from deskalert.hub.oncall import compute_oncall
+from deskalert.hub.refused import RefusedTokens
 from deskalert.hub.settings import HubConfig, Principal
-from deskalert.hub.store import Store
+from deskalert.hub.store import Store, decode_cursor
 from deskalert.models import (
     Alert,
     AlertIn,
@@ -38,6 +39,7 @@ from deskalert.models import (
     Note,
     NoteIn,
     OnCall,
+    Presence,
     PrincipalKind,
     Responder,
 )
@@ -50,6 +52,8 @@ PURGE_EVERY = timedelta(hours=1)
 # hub says desk.offline within 10 s (issue 6's target), and a heartbeat may still be 3.5 s late.
 OFFLINE_AFTER_HEARTBEATS = 1.7
 EVERYONE = "everyone"
+# What a desk sends that a resend of the same alert id must repeat (created_at as an instant).
+RESEND_FIELDS = ("code", "message", "test", "created_at")
 
 
 def utcnow() -> datetime:
@@ -77,6 +81,7 @@ class Hub:
         self.store = store
         self.broker = Broker()
         self._principals = _principals_by_token_hash(config)
+        self._refused = RefusedTokens()
         self._codes = {c.code: c for c in config.codes}
         self._desks = {d.id: d for d in config.desks}
         self._site_ids = [s.id for s in config.sites]
@@ -131,6 +136,13 @@ class Hub:
 
     def principal_for(self, token_sha256: str) -> Principal | None:
         return self._principals.get(token_sha256)
+
+    def token_refused(self, token_sha256: str, address: str) -> None:
+        """An unknown token from `address`: remembered and logged once a minute."""
+        self._refused.refused(token_sha256, address, utcnow())
+
+    def token_accepted(self, principal: Principal, address: str) -> None:
+        self._refused.accepted(principal.id, address)
 
     def visible_sites(self, principal: Principal, site: str | None) -> set[str] | None:
         """Sites the caller asks for and may see: a desk sees its own site only."""
@@ -187,6 +199,10 @@ class Hub:
         if existing is not None:
             if existing.desk != alert.desk:
                 raise Conflict(f"alert id {alert.id} is already used by another desk")
+            differing = [name for name in RESEND_FIELDS
+                         if getattr(existing, name) != getattr(alert, name)]
+            if differing:
+                raise AlertIdReused(existing, differing)
             return existing, False
         self._publish(self.store.insert_alert(alert, alert.received_at))
         return alert, True
@@ -213,14 +229,18 @@ class Hub:
         return note, await self._db(self.store.save_note, note)
 
     async def notes(self, principal: Principal, *, alert_id: UUID | None = None,
-                    since: datetime | None = None, until: datetime | None = None) -> list[Note]:
-        """Supervisors read every note of their sites; a desk reads only the notes it wrote."""
+                    since: datetime | None = None, until: datetime | None = None,
+                    limit: int = -1, cursor: str | None = None) -> tuple[list[Note], str | None]:
+        """Supervisors read every note of their sites; a desk reads only the notes it wrote.
+        A page of `limit` (-1: all) after `cursor`, and the cursor of the next page."""
         if alert_id is not None:
             await self.get_alert(principal, alert_id)
         author = None if principal.is_supervisor else principal.id
         sites = self.visible_sites(principal, None)
+        after = decode_cursor(cursor, 3) if cursor is not None else None
         return await self._db(partial(self.store.list_notes, alert_id=alert_id, author=author,
-                                      sites=sites, since=since, until=until))
+                                      sites=sites, since=since, until=until, limit=limit,
+                                      after=after))
 
     async def purge_expired(self, now: datetime) -> None:
         """Personal data is kept no longer than `retention_days`."""
@@ -238,13 +258,15 @@ class Hub:
         site: str | None,
         since: datetime | None,
         limit: int,
-    ) -> list[Alert]:
+        cursor: str | None = None,
+    ) -> tuple[list[Alert], str | None]:
+        """A page of alerts, newest first, after `cursor`, and the cursor of the next page."""
         sites = self.visible_sites(principal, site)
         one_site = next(iter(sites)) if sites else None
-        since_utc = since.astimezone(UTC) if since else None
+        after = decode_cursor(cursor, 2) if cursor is not None else None
         return await self._db(
-            partial(self.store.list_alerts, open_only=open_only, site=one_site, since=since_utc,
-                    limit=limit)
+            partial(self.store.list_alerts, open_only=open_only, site=one_site, since=since,
+                    limit=limit, after=after)
         )
 
     async def acknowledge(self, principal: Principal, alert_id: UUID) -> Alert:
@@ -365,6 +387,13 @@ class Hub:
             self.desk_presence(d.id) for d in self.config.desks if sites is None or d.site in sites
         ]
 
+    def presence(self, principal: Principal, site: str | None) -> Presence:
+        """Desks online or not, and the tokens refused lately (supervisors only)."""
+        if not principal.is_supervisor:
+            raise Forbidden("refused tokens are for supervisors; a desk reads /v1/desks")
+        return Presence(desks=self.desks(principal, site),
+                        refused_tokens=self._refused.recent(utcnow()))
+
     # -- on-call --------------------------------------------------------------------------
 
     def _compute_oncall(self, site: str, now: datetime) -> OnCall:
@@ -478,6 +507,20 @@ class Hub:
                 pass  # already logged; the next tick tries again
             except Exception:
                 log.exception("hub ticker failed; it goes on")
+
+
+class AlertIdReused(Conflict):
+    """A resent alert id whose body differs from the stored alert's: a 409 carrying the stored
+    alert. An identical resend is a retry (200); a different one is a bug or a forgery, and
+    answering 200 would tell the desk that what it sent now was stored."""
+
+    def __init__(self, stored: Alert, differing: list[str]) -> None:
+        super().__init__(
+            f"alert id {stored.id} is already stored with another {', '.join(differing)};"
+            " a retry must resend the same body, a new alert needs a new id",
+            code="alert_id_reused", state=stored.state.value,
+        )
+        self.alert = stored
 
 
 def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:

@@ -11,16 +11,17 @@ thread (see `service.Hub`), which serialises every write without locks.
 
 from __future__ import annotations
 
+import base64
 import json
 import sqlite3
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from deskalert.errors import StoreUnavailable
+from deskalert.errors import HubError, StoreUnavailable
 from deskalert.models import Alert, AlertState, Event, EventType, Note
 
 SCHEMA = """
@@ -171,9 +172,11 @@ class Store:
         return Alert.model_validate_json(row[0]) if row else None
 
     def list_alerts(
-        self, *, open_only: bool, site: str | None, since: datetime | None, limit: int
-    ) -> list[Alert]:
-        clauses: list[str] = []
+        self, *, open_only: bool, site: str | None, since: datetime | None, limit: int,
+        after: list[str] | None = None,
+    ) -> tuple[list[Alert], str | None]:
+        """Alerts newest first, one page of `limit` after the cursor's key, and the next cursor."""
+        clauses: list[str] = ["1=1"]
         params: list[object] = []
         if open_only:
             clauses.append("state IN (?,?)")
@@ -183,12 +186,15 @@ class Store:
             params.append(site)
         if since is not None:
             clauses.append("received_at>=?")
-            params.append(since.isoformat(timespec="microseconds"))
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            params.append(instant(since))
+        if after is not None:
+            clauses.append("(received_at, id) < (?, ?)")
+            params.extend(after)
         rows = self._db.execute(
-            f"SELECT body FROM alerts {where} ORDER BY received_at DESC LIMIT ?", (*params, limit)
+            f"SELECT received_at, id, body FROM alerts WHERE {' AND '.join(clauses)}"
+            " ORDER BY received_at DESC, id DESC LIMIT ?", (*params, limit + 1)
         ).fetchall()
-        return [Alert.model_validate_json(row[0]) for row in rows]
+        return [Alert.model_validate_json(r[2]) for r in rows[:limit]], _next_cursor(rows, limit)
 
     def unanswered_alerts(self) -> list[Alert]:
         rows = self._db.execute(
@@ -239,13 +245,15 @@ class Store:
                 "INSERT OR REPLACE INTO notes (alert_id, author, desk, site, shared_at, body)"
                 " VALUES (?,?,?,?,?,?)",
                 (str(note.alert_id), note.author, note.desk, note.site,
-                 note.shared_at.isoformat(), note.model_dump_json()),
+                 instant(note.shared_at), note.model_dump_json()),
             )
             return existed is None
 
     def list_notes(self, *, alert_id: UUID | None = None, author: str | None = None,
                    sites: set[str] | None = None, since: datetime | None = None,
-                   until: datetime | None = None) -> list[Note]:
+                   until: datetime | None = None, limit: int = -1,
+                   after: list[str] | None = None) -> tuple[list[Note], str | None]:
+        """Notes oldest shared first, one page of `limit` (-1: all) after the cursor's key."""
         clauses: list[str] = ["1=1"]
         params: list[object] = []
         for column, value in (("alert_id", str(alert_id) if alert_id else None),
@@ -256,20 +264,24 @@ class Store:
         if sites is not None:
             clauses.append(f"site IN ({','.join('?' * len(sites))})")
             params.extend(sorted(sites))
-        if since is not None:
-            clauses.append("shared_at>=?")
-            params.append(since.isoformat())
-        if until is not None:
-            clauses.append("shared_at<?")
-            params.append(until.isoformat())
+        for condition, bound in (("shared_at>=?", since), ("shared_at<?", until)):
+            if bound is not None:
+                clauses.append(condition)
+                params.append(instant(bound))
+        if after is not None:
+            clauses.append("(shared_at, alert_id, author) > (?, ?, ?)")
+            params.extend(after)
         rows = self._db.execute(
-            f"SELECT body FROM notes WHERE {' AND '.join(clauses)} ORDER BY shared_at", params
+            f"SELECT shared_at, alert_id, author, body FROM notes WHERE {' AND '.join(clauses)}"
+            " ORDER BY shared_at, alert_id, author LIMIT ?",
+            (*params, limit + 1 if limit >= 0 else -1),
         ).fetchall()
-        return [Note.model_validate_json(row[0]) for row in rows]
+        notes = [Note.model_validate_json(r[3]) for r in (rows[:limit] if limit >= 0 else rows)]
+        return notes, _next_cursor(rows, limit) if limit >= 0 else None
 
     def purge(self, before: datetime) -> tuple[int, int, int]:
         """Delete closed alerts received before `before`, their notes, and older events."""
-        cutoff = before.isoformat()
+        cutoff = instant(before)
         with self._transaction() as db:
             old = [row[0] for row in db.execute(
                 "SELECT id FROM alerts WHERE received_at<? AND state NOT IN (?,?)",
@@ -321,6 +333,34 @@ def _alert_row(alert: Alert) -> tuple[str, str, str, str, str, str]:
         alert.desk,
         alert.site,
         alert.state.value,
-        alert.received_at.isoformat(timespec="microseconds"),
+        instant(alert.received_at),
         alert.model_dump_json(),
     )
+
+
+def instant(moment: datetime) -> str:
+    """How a time is written in a column that is compared or sorted: UTC, to the microsecond,
+    so that text order is time order (an offset of +01:00 against +00:00 text is not)."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def encode_cursor(key: Sequence[str]) -> str:
+    """An opaque page cursor: the sort key of the last row given, base64url of its JSON."""
+    return base64.urlsafe_b64encode(json.dumps(list(key)).encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, parts: int) -> list[str]:
+    """The sort key in `cursor`; a cursor not made by this hub for this list is a 400."""
+    try:
+        key = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (ValueError, UnicodeDecodeError):
+        key = None
+    if not (isinstance(key, list) and len(key) == parts and all(isinstance(k, str) for k in key)):
+        raise HubError("cursor: not a cursor of this list; use next_cursor as given",
+                       code="bad_cursor")
+    return key
+
+
+def _next_cursor(rows: list[Any], limit: int) -> str | None:
+    """The cursor after the page's last row if the query found one more row than a page."""
+    return encode_cursor(rows[limit - 1][:-1]) if len(rows) > limit else None

@@ -6,10 +6,19 @@ from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
 
-from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
-from deskalert.models import Alert, AlertIn, CancelIn, Event, ResolveIn
+from deskalert.hub.routes.deps import (
+    LINK_HEADER,
+    HubDep,
+    PrincipalDep,
+    errors,
+    link_next_page,
+    utc_query,
+)
+from deskalert.hub.service import AlertIdReused
+from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
@@ -17,30 +26,49 @@ router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 @router.post(
     "",
     status_code=201,
+    response_model=Alert,
     responses={200: {"model": Alert, "description": "Already stored: the stored alert"},
-               **errors(400, 403, 409, 413, 503)},
+               409: {"model": ErrorOut, "description": "The id is another desk's, or was "
+                     "stored with another body: `alert` is the stored alert"},
+               **errors(400, 403, 413, 503)},
 )
-async def raise_alert(body: AlertIn, hub: HubDep, principal: PrincipalDep, response: Response) -> Alert:
-    """Raise an alert from the calling desk; idempotent on `id` (201 first, then 200)."""
-    alert, created = await hub.raise_alert(principal, body)
+async def raise_alert(
+    body: AlertIn, hub: HubDep, principal: PrincipalDep, response: Response
+) -> Alert | Response:
+    """Raise an alert from the calling desk; idempotent on `id` (201 first, then 200 for the
+    same body; 409 with the stored alert for the same id with another code, message or test)."""
+    try:
+        alert, created = await hub.raise_alert(principal, body)
+    except AlertIdReused as exc:
+        refusal = ErrorOut(error=exc.code, detail=exc.detail, state=exc.alert.state,
+                           alert=exc.alert)
+        return JSONResponse(refusal.model_dump(mode="json", exclude_none=True), status_code=409)
     if not created:
         response.status_code = 200
     return alert
 
 
-@router.get("", responses=errors(403, 404))
+@router.get("", responses={200: {"headers": LINK_HEADER}, **errors(403, 404)})
 async def list_alerts(
     hub: HubDep,
     principal: PrincipalDep,
+    request: Request,
+    response: Response,
     state: Literal["open", "all"] = "open",
     site: str | None = None,
     since: Annotated[datetime | None, Query(description="Received at or after")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 200,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Alerts per page")] = 200,
+    cursor: Annotated[str | None, Query(description='From the `Link: rel="next"` header')] = None,
 ) -> list[Alert]:
-    """Alerts newest first: open ones (open or acknowledged) or all; a desk sees its site."""
-    return await hub.list_alerts(
-        principal, open_only=state == "open", site=site, since=since, limit=limit
+    """Alerts newest first: open ones (open or acknowledged) or all; a desk sees its site.
+    A page of `limit`; when there are more, `Link: <?...&cursor=...>; rel="next"` points to the
+    next page (same parameters, plus its cursor)."""
+    alerts, next_cursor = await hub.list_alerts(
+        principal, open_only=state == "open", site=site, since=utc_query(since, "since"),
+        limit=limit, cursor=cursor,
     )
+    link_next_page(request, response, next_cursor)
+    return alerts
 
 
 @router.get("/{alert_id}", responses=errors(403, 404))

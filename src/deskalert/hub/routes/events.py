@@ -49,12 +49,22 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     )
 
 
+MAX_EVENT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would fail mid-stream, not as a 400
+_EVENT_ID_DIGITS = len(str(MAX_EVENT_ID))
+
+
 def _parse_last_event_id(value: str | None) -> int:
-    if value is None or value.strip() == "":
+    """An event id in ASCII digits, at most 2^63-1; anything else is a 400 before the stream
+    starts ("²³" passes str.isdigit, and 5000 digits pass int() slowly or not at all)."""
+    text = (value or "").strip()
+    if text == "":
         return 0
-    if not value.strip().isdigit():
-        raise HubError(f"Last-Event-ID must be an event id (an integer), not {value!r}")
-    return int(value)
+    if not (text.isascii() and text.isdigit() and len(text) <= _EVENT_ID_DIGITS
+            and int(text) <= MAX_EVENT_ID):
+        shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
+        raise HubError(f"Last-Event-ID must be an event id (digits, at most {MAX_EVENT_ID}),"
+                       f" not {shown!r}")
+    return int(text)
 
 
 @router.get(

@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
+from deskalert.hub.routes.deps import (
+    LINK_HEADER,
+    HubDep,
+    PrincipalDep,
+    errors,
+    link_next_page,
+    utc_query,
+)
 from deskalert.models import Note, NoteIn
 
 router = APIRouter(tags=["notes"])
@@ -30,12 +38,27 @@ async def share_note(alert_id: UUID, body: NoteIn, hub: HubDep, principal: Princ
 
 @router.get("/v1/alerts/{alert_id}/notes", responses=errors(403, 404))
 async def alert_notes(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> list[Note]:
-    """Supervisors read every note of the alert; a desk only the one it wrote."""
-    return await hub.notes(principal, alert_id=alert_id)
+    """Supervisors read every note of the alert (one per author); a desk only the one it wrote."""
+    notes, _ = await hub.notes(principal, alert_id=alert_id)
+    return notes
 
 
-@router.get("/v1/notes", responses=errors(403))
-async def all_notes(hub: HubDep, principal: PrincipalDep, since: datetime | None = None,
-                    until: datetime | None = None) -> list[Note]:
-    """Notes shared in a period (by sharing time): a supervisor's sites, or a desk's own."""
-    return await hub.notes(principal, since=since, until=until)
+@router.get("/v1/notes", responses={200: {"headers": LINK_HEADER}, **errors(403)})
+async def all_notes(
+    hub: HubDep,
+    principal: PrincipalDep,
+    request: Request,
+    response: Response,
+    since: Annotated[datetime | None, Query(description="Shared at or after")] = None,
+    until: Annotated[datetime | None, Query(description="Shared before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Notes per page")] = 200,
+    cursor: Annotated[str | None, Query(description='From the `Link: rel="next"` header')] = None,
+) -> list[Note]:
+    """Notes shared in a period (by sharing time, compared as instants), oldest first: a
+    supervisor's sites, or a desk's own. Paged like `/v1/alerts` (`Link: rel="next"`)."""
+    notes, next_cursor = await hub.notes(
+        principal, since=utc_query(since, "since"), until=utc_query(until, "until"),
+        limit=limit, cursor=cursor,
+    )
+    link_next_page(request, response, next_cursor)
+    return notes

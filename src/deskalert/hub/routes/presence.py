@@ -6,7 +6,7 @@ from fastapi import APIRouter
 
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import utcnow
-from deskalert.models import DeskPresence, HeartbeatOut
+from deskalert.models import DeskPresence, HeartbeatOut, Presence
 
 router = APIRouter(tags=["presence"])
 
@@ -15,6 +15,14 @@ router = APIRouter(tags=["presence"])
 async def list_desks(hub: HubDep, principal: PrincipalDep, site: str | None = None) -> list[DeskPresence]:
     """Desks with their online state and last time seen; a desk sees its own site."""
     return hub.desks(principal, site)
+
+
+@router.get("/v1/presence", responses=errors(403, 404))
+async def presence(hub: HubDep, principal: PrincipalDep, site: str | None = None) -> Presence:
+    """Supervisors: the desks (as /v1/desks) and the tokens refused in the last 24 h, each with
+    its SHA-256 prefix, client address, first and last time, count, and the desk or supervisor
+    last seen from that address with a valid token: a revoked or mistyped token shows here."""
+    return hub.presence(principal, site)
 
 
 @router.post("/v1/heartbeat", responses=errors())

@@ -1,0 +1,90 @@
+"""Tokens the hub refused lately, so that an administrator finds a revoked or mistyped one.
+
+A desk whose token was revoked (or typed wrong at install) cannot raise an alert, and until now
+nothing said so but its own screen. The hub keeps, per token hash and client address, when and
+how often it was refused, logs it once a minute, and lists it on `GET /v1/presence` with the
+desk last seen from that address with a valid token. Bounded: someone trying random tokens
+fills neither the memory nor the log.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from deskalert.models import RefusedToken
+
+log = logging.getLogger("deskalert.hub")
+PREFIX_LEN = 12
+KEPT = 200                       # (token, address) pairs remembered, least recent dropped
+KEPT_FOR = timedelta(hours=24)   # and none older than this
+LOG_EVERY = timedelta(minutes=1)  # per token and address
+LOG_LINES_PER_MINUTE = 20        # all tokens together: beyond, counted in the next line
+ADDRESSES_KEPT = 4096
+
+
+@dataclass
+class _Refusal:
+    first_at: datetime
+    last_at: datetime
+    count: int = 0
+    logged_at: datetime | None = None
+    unlogged: int = 0
+    known_as: str | None = None
+
+
+class RefusedTokens:
+    """Refused tokens by (token hash, address); addresses seen with a valid token."""
+
+    def __init__(self) -> None:
+        self._refusals: OrderedDict[tuple[str, str], _Refusal] = OrderedDict()
+        self._known: OrderedDict[str, str] = OrderedDict()
+        self._window_start: datetime | None = None
+        self._window_lines = 0
+        self._suppressed = 0
+
+    def accepted(self, principal_id: str, address: str) -> None:
+        """A valid token from `address`: who to name if a refused one comes from there."""
+        if self._known.get(address) != principal_id:
+            self._known[address] = principal_id
+            self._known.move_to_end(address)
+            if len(self._known) > ADDRESSES_KEPT:
+                self._known.popitem(last=False)
+
+    def refused(self, token_sha256: str, address: str, now: datetime) -> None:
+        key = (token_sha256[:PREFIX_LEN], address)
+        refusal = self._refusals.pop(key, None) or _Refusal(first_at=now, last_at=now)
+        self._refusals[key] = refusal  # now the most recent
+        refusal.last_at, refusal.count, refusal.unlogged = now, refusal.count + 1, refusal.unlogged + 1
+        refusal.known_as = self._known.get(address) or refusal.known_as
+        if len(self._refusals) > KEPT:
+            self._refusals.popitem(last=False)
+        if refusal.logged_at is None or now - refusal.logged_at >= LOG_EVERY:
+            self._log(key, refusal, now)
+
+    def _log(self, key: tuple[str, str], refusal: _Refusal, now: datetime) -> None:
+        if self._window_start is None or now - self._window_start >= LOG_EVERY:
+            self._window_start, self._window_lines = now, 0
+        if self._window_lines >= LOG_LINES_PER_MINUTE:
+            self._suppressed += 1
+            return
+        self._window_lines += 1
+        known = refusal.known_as
+        log.warning(
+            "refused token sha256:%s... from %s (%d time(s) since the last line%s)%s",
+            key[0], key[1], refusal.unlogged,
+            f"; {known} was last seen from there" if known else "",
+            f"; {self._suppressed} other refusal line(s) skipped" if self._suppressed else "",
+        )
+        refusal.logged_at, refusal.unlogged, self._suppressed = now, 0, 0
+
+    def recent(self, now: datetime) -> list[RefusedToken]:
+        """The refusals of the last `KEPT_FOR`, most recent first."""
+        return [
+            RefusedToken(token_sha256_prefix=prefix, address=address, first_at=r.first_at,
+                         last_at=r.last_at, count=r.count, known_as=r.known_as)
+            for (prefix, address), r in reversed(self._refusals.items())
+            if now - r.last_at <= KEPT_FOR
+        ]

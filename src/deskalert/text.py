@@ -1,0 +1,50 @@
+"""Text from a desk is text: what counts as a control character, to refuse it or to strip it.
+
+The hub refuses control characters in request bodies (`models.PlainText`, `models.NoteBody`);
+whatever draws hub text on a screen calls `strip_control` again, since older rows, another hub
+or a bug upstream could still bring an escape sequence (OSC 52 writes the reader's clipboard,
+CSI clears the screen). Refused: C0 (U+0000-U+001F, newline allowed in multi-line text), DEL,
+C1 (U+0080-U+009F), and the bidirectional overrides and isolates (U+202A-U+202E,
+U+2066-U+2069), which reorder what is shown ("Trojan Source").
+"""
+
+from __future__ import annotations
+
+import re
+
+_C0_BUT_NEWLINE = r"\x00-\x09\x0b-\x1f"
+_OTHERS = r"\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+CONTROL = re.compile(f"[{_C0_BUT_NEWLINE}\\n{_OTHERS}]")
+CONTROL_BUT_NEWLINE = re.compile(f"[{_C0_BUT_NEWLINE}{_OTHERS}]")
+# A whole escape sequence, so that stripping leaves no "[2J" or "]52;c;..." behind: CSI
+# (ESC [ or U+009B, parameters, one final byte) and OSC/DCS/APC/PM/SOS strings (up to BEL or ST).
+_SEQUENCE = re.compile(
+    r"(?:\x1b\[|\x9b)[\x20-\x3f]*[\x40-\x7e]?"
+    r"|(?:\x1b[\]PX^_]|[\x90\x98\x9d\x9e\x9f])[^\x07\x1b\x9c]*(?:\x07|\x1b\\|\x9c)?"
+    r"|\x1b[\x20-\x7e]?"
+)
+
+
+def find_control(text: str, *, allow_newline: bool = False) -> tuple[int, str] | None:
+    """The position and character of the first control character in `text`, or None."""
+    pattern = CONTROL_BUT_NEWLINE if allow_newline else CONTROL
+    match = pattern.search(text)
+    return (match.start(), match.group()) if match else None
+
+
+def strip_control(text: str, *, keep_newlines: bool = False) -> str:
+    """`text` without escape sequences nor control characters, safe to draw on a terminal;
+    a tab or a line break (unless kept) becomes a space."""
+    without_sequences = _SEQUENCE.sub("", text)
+    pattern = CONTROL_BUT_NEWLINE if keep_newlines else CONTROL
+    return pattern.sub(_replacement, without_sequences)
+
+
+def _replacement(match: re.Match[str]) -> str:
+    """Spacing controls (tab, newline, CR, VT, FF) become a space, so words stay apart."""
+    return " " if match.group() in "\t\n\r\x0b\x0c" else ""
+
+
+def describe_control(position: int, character: str) -> str:
+    """'control character U+001B at position 3' (for a 422's detail)."""
+    return f"control character U+{ord(character):04X} at position {position}"
