@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from deskalert.i18n import N_, Language, t, tn
+from deskalert.keypress import key_press
 from deskalert.labels import label
 from deskalert.journal.store import Journal, NoteRecord
 from deskalert.models import Alert, AlertState, NoteIn
@@ -28,17 +29,22 @@ class Incident:
     notes: list[NoteIn] = field(default_factory=list)
 
     @property
+    def started_at(self) -> datetime:
+        """The key press (desk clock) when credible, else the hub's reception (keypress.py)."""
+        return key_press(self.alert).start
+
+    @property
     def first_response(self) -> timedelta | None:
-        """Time from the hub receiving the alert to the first "j'arrive"."""
+        """Time from the key press to the first "j'arrive" (an alert may wait in the outbox)."""
         if not self.alert.responders:
             return None
-        return min(r.at for r in self.alert.responders) - self.alert.received_at
+        return min(r.at for r in self.alert.responders) - self.started_at
 
     @property
     def time_to_resolve(self) -> timedelta | None:
         if self.alert.state is not AlertState.RESOLVED or self.alert.closed_at is None:
             return None
-        return self.alert.closed_at - self.alert.received_at
+        return self.alert.closed_at - self.started_at
 
     @property
     def type(self) -> str:
@@ -151,12 +157,14 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
 def timeline(incident: Incident, lang: Language) -> list[str]:
     """Raised, answered by whom and when, escalated, closed: each with its offset."""
     alert = incident.alert
-    start = alert.received_at
+    start = incident.started_at
 
     def at(moment: datetime) -> str:
         return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
 
-    rows = [f"{at(start)} {t('md.raised')}"]
+    rows = [f"{at(alert.received_at)} {t('md.raised')}"]
+    if start != alert.received_at:  # waited in the outbox: the key press comes first
+        rows.append(f"{at(start)} {t('md.pressed')}")
     for responder in sorted(alert.responders, key=lambda r: r.at):
         rows.append(f"{at(responder.at)} {t('md.answered', name=responder.name)}")
     if alert.escalated_at and alert.escalation_level:
