@@ -13,7 +13,7 @@ import httpx
 from conftest import auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
-from deskalert.models import Event
+from deskalert.models import AlertEvent as Event
 
 
 async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_no_duplicate(
@@ -57,7 +57,7 @@ async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_n
     events = [i for i in items if isinstance(i, Event)]
     ids = [e.id for e in events]
     assert ids == sorted(set(ids)), "in order, none twice"
-    raised = [e.data["id"] for e in events if e.type.value == "alert.raised"]
+    raised = [str(e.data.id) for e in events if e.type.value == "alert.raised"]
     assert raised == [first, second]
     kinds = [type(i).__name__ for i in items if not isinstance(i, Event)]
     assert kinds[:3] == ["LinkUp", "LinkDown", "LinkUp"]

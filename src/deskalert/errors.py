@@ -2,13 +2,21 @@
 
     DeskAlertError                 base: a message meant for a person, one line
     ├── ConfigError                a config file (hub.toml, config.toml) is wrong: file, key, what
+    ├── HubUnreachable             no usable answer from the hub: network down, hub stopped
+    │   ├── HubTimeout             no answer in time (connect or read timeout, a silent stream)
+    │   └── HubIncompatible        an answer that is not the hub's: a proxy's HTML page (even with
+    │                              200), JSON of another shape (an older or newer hub), no stream
     └── HubError                   the hub refused a request; carries the HTTP status and error code
         ├── Unauthorized           401: no token, or a token the hub does not know
         ├── NotFound               404
         ├── Forbidden              403: the caller may not do this
         ├── Conflict               409: not allowed from the alert's current state
         ├── Unprocessable          422: well-formed but meaningless (unknown code, past time)
-        └── StoreUnavailable       503: the database cannot be written (disk full, read-only)
+        ├── StoreUnavailable       503: the database cannot be written (disk full, read-only)
+        └── ServerError            any other 5xx (500, 502, 504...): the hub or a gateway failed
+
+HubUnreachable and its subclasses, 5xx and 408/429 are worth retrying (the outbox does); every
+other HubError will be answered the same way again.
 """
 
 from __future__ import annotations
@@ -20,6 +28,22 @@ class DeskAlertError(Exception):
 
 class ConfigError(DeskAlertError):
     """A configuration file cannot be used; the message names the file and the key."""
+
+
+class HubUnreachable(DeskAlertError):
+    """The hub did not answer (network down, hub stopped)."""
+
+
+class HubTimeout(HubUnreachable):
+    """The hub did not answer in time, or its stream went silent."""
+
+
+class HubIncompatible(HubUnreachable):
+    """Something answered, but not as the hub does; the message describes it in one line.
+
+    A subclass of HubUnreachable: no hub answer came through, so whatever was being sent is
+    retried (a proxy's login page in front of the hub goes away once someone logs in).
+    """
 
 
 class HubError(DeskAlertError):
@@ -64,3 +88,8 @@ class Unprocessable(HubError):
 class StoreUnavailable(HubError):
     status = 503
     code = "store_unavailable"
+
+
+class ServerError(HubError):
+    status = 500
+    code = "server_error"

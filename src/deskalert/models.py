@@ -12,7 +12,15 @@ from functools import partial
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    TypeAdapter,
+)
 
 from deskalert.text import describe_control, find_control, strip_control
 
@@ -169,6 +177,15 @@ class CancelIn(StrictModel):
     reason: ShortText | None = None
 
 
+class DeskPresence(BaseModel):
+    id: str
+    label: str
+    site: str
+    location: str
+    online: bool
+    last_seen: datetime | None
+
+
 class Event(BaseModel):
     """One state change, as stored and as sent on the stream."""
 
@@ -177,6 +194,12 @@ class Event(BaseModel):
     at: datetime
     site: str | None
     data: dict[str, Any]
+
+    def typed(self) -> AlertEvent | PresenceEvent | OnCallEvent:
+        """This event as the stream's typed union (raises ValidationError on a mismatch)."""
+        return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
+            {"id": self.id, "type": self.type, "data": self.data}
+        )
 
 
 class Person(BaseModel):
@@ -197,20 +220,49 @@ class OnCall(BaseModel):
     until: datetime | None = None
 
 
+# -- the event stream: one typed frame per event kind ---------------------------------------
+
+
+class AlertEvent(BaseModel):
+    """An alert changed: `data` is the whole alert, so applying it twice changes nothing."""
+
+    id: int
+    type: Literal[EventType.ALERT_RAISED, EventType.ALERT_ACKNOWLEDGED,
+                  EventType.ALERT_RESOLVED, EventType.ALERT_CANCELLED,
+                  EventType.ALERT_ESCALATED]
+    data: Alert
+
+
+class PresenceEvent(BaseModel):
+    """A desk came online or went silent: `data` is its presence."""
+
+    id: int
+    type: Literal[EventType.DESK_ONLINE, EventType.DESK_OFFLINE]
+    data: DeskPresence
+
+
+class OnCallEvent(BaseModel):
+    """A site's on-call card changed: `data` is the new card."""
+
+    id: int
+    type: Literal[EventType.ONCALL_CHANGED]
+    data: OnCall
+
+
+StreamEvent = Annotated[AlertEvent | PresenceEvent | OnCallEvent, Field(discriminator="type")]
+"""One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.
+
+The frame carries nothing else, so neither does this (the stored `Event` also has `at` and
+`site`). Dispatch with `match event: case AlertEvent(data=alert): ...`.
+"""
+STREAM_EVENT = TypeAdapter(StreamEvent)
+
+
 class OverrideIn(StrictModel):
     """A supervisor takes the on-call shift of a site until a given time."""
 
     site: Identifier
     until: ClientDatetime
-
-
-class DeskPresence(BaseModel):
-    id: str
-    label: str
-    site: str
-    location: str
-    online: bool
-    last_seen: datetime | None
 
 
 class RefusedToken(BaseModel):

@@ -1,20 +1,33 @@
-"""A typed async client for the hub's API; every failure is a DeskAlertError with one line."""
+"""A typed async client for the hub's API; every failure is a DeskAlertError with one line.
+
+Whatever answers, the caller gets either the shared models or a typed error (errors.py): no
+network, a timeout, a 5xx, a refused token, and an answer that is not the hub's (a proxy's HTML
+login page served with 200, JSON of another shape from an older or newer hub) each have their
+own class; pydantic and JSON errors never escape from here.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import datetime
-from typing import Any, Self
+from functools import cache
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
 import httpx
+from pydantic import TypeAdapter, ValidationError
 
 from deskalert.errors import (
     Conflict,
     DeskAlertError,
     Forbidden,
     HubError,
+    HubIncompatible,
+    HubTimeout,
+    HubUnreachable,
     NotFound,
+    ServerError,
     StoreUnavailable,
     Unauthorized,
     Unprocessable,
@@ -32,6 +45,7 @@ from deskalert.models import (
     OnCall,
     Presence,
 )
+from deskalert.text import strip_control
 
 REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 PAGE_SIZE = 500
@@ -40,9 +54,8 @@ ERRORS_BY_STATUS: dict[int, type[HubError]] = {
     503: StoreUnavailable,
 }
 
-
-class HubUnreachable(DeskAlertError):
-    """The hub did not answer (network down, hub stopped, timeout)."""
+T = TypeVar("T")
+# HubUnreachable moved to errors.py; still importable from here (outbox, cli).
 
 
 class HubClient:
@@ -67,8 +80,10 @@ class HubClient:
         try:
             response = await self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise HubUnreachable(f"hub {self.base_url} unreachable: {exc.__class__.__name__}") from None
+            raise unreachable(self.base_url, exc) from None
         if response.is_success:
+            if not _is_json(response):
+                raise HubIncompatible(describe_answer(response))
             return response
         raise hub_error(response)
 
@@ -76,26 +91,26 @@ class HubClient:
         """(stored alert, created now); the same id again is answered 200 and stored once; the
         same id with another body is a Conflict (409, `alert_id_reused`): never a success."""
         response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"))
-        return Alert.model_validate_json(response.content), response.status_code == 201
+        return parsed(Alert, response), response.status_code == 201
 
     async def acknowledge(self, alert_id: UUID) -> Alert:
-        return Alert.model_validate_json((await self._request("POST", f"/v1/alerts/{alert_id}/ack")).content)
+        return parsed(Alert, await self._request("POST", f"/v1/alerts/{alert_id}/ack"))
 
     async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary})
-        return Alert.model_validate_json(response.content)
+        return parsed(Alert, response)
 
     async def cancel(self, alert_id: UUID, reason: str | None = None) -> Alert:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
-        return Alert.model_validate_json(response.content)
+        return parsed(Alert, response)
 
-    async def _all_pages(self, path: str, params: dict[str, Any]) -> list[Any]:
+    async def _all_pages(self, model: type[T], path: str, params: dict[str, Any]) -> list[T]:
         """Every item of a paged list: follows `Link: rel="next"` until the last page."""
-        items: list[Any] = []
+        items: list[T] = []
         params = {**params, "limit": PAGE_SIZE}
         while True:
             response = await self._request("GET", path, params=params)
-            items.extend(response.json())
+            items.extend(parsed(list[model], response))  # type: ignore[valid-type]
             cursor = _next_cursor(response)
             if cursor is None or cursor == params.get("cursor"):
                 return items
@@ -104,53 +119,52 @@ class HubClient:
     async def alerts(self, *, state: str = "open", site: str | None = None) -> list[Alert]:
         """Every alert (all pages), newest first; `state="open"`: open or acknowledged."""
         params = {"state": state, **({"site": site} if site else {})}
-        return [Alert.model_validate(a) for a in await self._all_pages("/v1/alerts", params)]
+        return await self._all_pages(Alert, "/v1/alerts", params)
 
     async def history(self, alert_id: UUID) -> list[Event]:
         response = await self._request("GET", f"/v1/alerts/{alert_id}/events")
-        return [Event.model_validate(e) for e in response.json()]
+        return parsed(list[Event], response)
 
     async def alerts_since(self, since: datetime) -> list[Alert]:
         """Every alert (any state) received since `since`: the history of the day."""
         params = {"state": "all", "since": since.isoformat()}
-        return [Alert.model_validate(a) for a in await self._all_pages("/v1/alerts", params)]
+        return await self._all_pages(Alert, "/v1/alerts", params)
 
     async def take_oncall(self, site: str, until: datetime) -> OnCall:
         body = {"site": site, "until": until.isoformat()}
         response = await self._request("POST", "/v1/oncall/override", json=body)
-        return OnCall.model_validate_json(response.content)
+        return parsed(OnCall, response)
 
     async def share_note(self, alert_id: UUID, note: NoteIn) -> Note:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/notes",
                                        json=note.model_dump(mode="json"))
-        return Note.model_validate_json(response.content)
+        return parsed(Note, response)
 
     async def notes(self, *, since: datetime | None = None,
                     until: datetime | None = None) -> list[Note]:
         """Every note shared in the period (all pages), oldest first."""
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
-        return [Note.model_validate(n) for n in await self._all_pages("/v1/notes", params)]
+        return await self._all_pages(Note, "/v1/notes", params)
 
     async def codes(self) -> list[AlertCode]:
-        return [AlertCode.model_validate(c) for c in (await self._request("GET", "/v1/codes")).json()]
+        return parsed(list[AlertCode], await self._request("GET", "/v1/codes"))
 
     async def oncall(self, site: str | None = None) -> list[OnCall]:
         params = {"site": site} if site else {}
         response = await self._request("GET", "/v1/oncall", params=params)
-        return [OnCall.model_validate(c) for c in response.json()]
+        return parsed(list[OnCall], response)
 
     async def desks(self) -> list[DeskPresence]:
-        return [DeskPresence.model_validate(d) for d in (await self._request("GET", "/v1/desks")).json()]
+        return parsed(list[DeskPresence], await self._request("GET", "/v1/desks"))
 
     async def presence(self, site: str | None = None) -> Presence:
         """Supervisors: desks online or not, and the tokens the hub refused lately."""
         params = {"site": site} if site else {}
-        return Presence.model_validate_json((await self._request("GET", "/v1/presence",
-                                                                 params=params)).content)
+        return parsed(Presence, await self._request("GET", "/v1/presence", params=params))
 
     async def heartbeat(self) -> HeartbeatOut:
         """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
-        return HeartbeatOut.model_validate_json((await self._request("POST", "/v1/heartbeat")).content)
+        return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat"))
 
     async def heartbeat_forever(self) -> None:
         """Keep this desk or supervisor online at the hub's interval; a failed beat is retried at
@@ -168,10 +182,10 @@ class HubClient:
         try:
             response = await self._http.get("/healthz")
         except httpx.HTTPError as exc:
-            raise HubUnreachable(f"hub {self.base_url} unreachable: {exc.__class__.__name__}") from None
-        if response.status_code not in (200, 503):
+            raise unreachable(self.base_url, exc) from None
+        if response.status_code not in (200, 503) or not _is_json(response):
             raise hub_error(response)
-        return Health.model_validate_json(response.content)
+        return parsed(Health, response)
 
 
 def _next_cursor(response: httpx.Response) -> str | None:
@@ -183,16 +197,65 @@ def _next_cursor(response: httpx.Response) -> str | None:
     return str(cursor) if cursor else None
 
 
-def hub_error(response: httpx.Response) -> HubError:
+def hub_error(response: httpx.Response) -> HubError | HubIncompatible:
+    """The error for a non-2xx answer. A 4xx that is not the hub's `{"error", "detail"}` (a
+    proxy's page) is HubIncompatible; 401 is always a refused token; any 5xx a hub error."""
     try:
-        body = response.json()
+        body = response.json() if _is_json(response) else None
     except ValueError:
         body = None
+    status = response.status_code
     if not isinstance(body, dict) or "detail" not in body:
-        body = {"error": "http_error", "detail": f"HTTP {response.status_code} from the hub"}
-    error_class = ERRORS_BY_STATUS.get(response.status_code, HubError)
+        if status != 401 and status < 500:
+            return HubIncompatible(describe_answer(response))
+        body = {"error": "http_error", "detail": f"HTTP {status} ({_content_type(response)})"}
+    error_class = ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else HubError)
     error = error_class(
-        str(body["detail"]), code=str(body.get("error", "http_error")), state=body.get("state")
+        strip_control(str(body["detail"])), code=str(body.get("error", "http_error")),
+        state=body.get("state"),
     )
     error.status = response.status_code
     return error
+
+
+def unreachable(base_url: str, exc: httpx.HTTPError) -> HubUnreachable:
+    """A transport failure, named: a timeout is not a refused connection."""
+    if isinstance(exc, httpx.TimeoutException):
+        return HubTimeout(f"hub {base_url}: no answer in time ({exc.__class__.__name__})")
+    return HubUnreachable(f"hub {base_url} unreachable: {exc.__class__.__name__}")
+
+
+@cache
+def _adapter(model: Any) -> TypeAdapter[Any]:
+    return TypeAdapter(model)
+
+
+def parsed(model: type[T], response: httpx.Response) -> T:
+    """The body as `model`; JSON of another shape is a HubIncompatible naming the first mismatch."""
+    try:
+        return _adapter(model).validate_json(response.content)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "body"
+        raise HubIncompatible(
+            f"{describe_answer(response)}: unexpected JSON ({where}: {first['msg']})"
+        ) from None
+
+
+def describe_answer(response: httpx.Response) -> str:
+    """One line on what answered: the request, the status, the content type, an HTML title."""
+    request = response.request
+    line = f"{request.method} {request.url.path}: HTTP {response.status_code} {_content_type(response)}"
+    if "html" in _content_type(response):
+        title = re.search(r"<title[^>]*>(.*?)</title>", response.text, re.S | re.I)
+        if title and (words := " ".join(strip_control(title.group(1)).split())):
+            line += f" « {words[:60]} »"
+    return line
+
+
+def _content_type(response: httpx.Response) -> str:
+    return response.headers.get("content-type", "no content type").split(";")[0].strip()
+
+
+def _is_json(response: httpx.Response) -> bool:
+    return "json" in _content_type(response)

@@ -1,7 +1,9 @@
 """The event follower: one long-lived `/v1/events` stream that never misses an event.
 
-`EventFollower.follow()` yields the hub's events in order, and `LinkUp` / `LinkDown` whenever
-the link changes. On any break (refused connection, dropped socket, a hub that stops sending
+`EventFollower.follow()` yields the hub's events in order (the typed `StreamEvent` union of
+models.py: exactly what the frame carries), and `LinkUp` / `LinkDown` whenever the link changes;
+`LinkDown.error` says why as a typed DeskAlertError (errors.py): unreachable, timeout, refused
+token, a 5xx, or something that is not the hub (a proxy's HTML page, no event stream). On any break (refused connection, dropped socket, a hub that stops sending
 even its keep-alive comments, a 5xx) it says `LinkDown` at once, waits with a capped backoff,
 reconnects and resends `Last-Event-ID`, so the hub replays everything that happened meanwhile.
 
@@ -28,9 +30,11 @@ import httpx
 from httpx_sse import aconnect_sse
 from pydantic import ValidationError
 
-from deskalert.client.api import hub_error
-from deskalert.errors import DeskAlertError
-from deskalert.models import Event
+from deskalert.client.api import describe_answer, hub_error, unreachable
+from deskalert.errors import DeskAlertError, HubIncompatible, HubTimeout, HubUnreachable
+from deskalert.models import STREAM_EVENT, AlertEvent, OnCallEvent, PresenceEvent
+
+StreamEvent = AlertEvent | OnCallEvent | PresenceEvent
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0
@@ -46,10 +50,11 @@ class LinkUp:
 
 @dataclass(frozen=True)
 class LinkDown:
-    """The stream broke (or never opened) at `since`; `reason` is one line for the screen."""
+    """The stream broke (or never opened) at `since`; `error` says why, `reason` in one line."""
 
     since: datetime
     reason: str
+    error: DeskAlertError | None = None
 
 
 def backoff_s(failures: int) -> float:
@@ -71,7 +76,7 @@ class EventFollower:
     def read_timeout_s(self) -> float:
         return 1.5 * self.heartbeat_s
 
-    async def follow(self) -> AsyncGenerator[Event | LinkUp | LinkDown, None]:
+    async def follow(self) -> AsyncGenerator[StreamEvent | LinkUp | LinkDown, None]:
         """Events and link changes, forever; cancel the consuming task to stop."""
         failures = 0
         down: LinkDown | None = None
@@ -80,30 +85,33 @@ class EventFollower:
         # which made 200 desks reconnecting after a hub restart wait on each other.
         async with httpx.AsyncClient(base_url=self.base_url, timeout=timeout) as http:
             while True:
-                reason = "stream ended"
+                error: DeskAlertError = HubUnreachable("stream ended by the hub")
                 try:
                     async for item in self._stream_once(http):
                         if isinstance(item, LinkUp):
                             failures, down = 0, None
                         yield item
                 except httpx.TimeoutException:
-                    reason = "hub silent (no keep-alive)"
+                    error = HubTimeout("hub silent (no keep-alive)")
                 except httpx.HTTPError as exc:
-                    reason = f"hub unreachable ({exc.__class__.__name__})"
-                except _StreamRefused as exc:
-                    reason = str(exc)
-                if down is None:
-                    down = LinkDown(since=datetime.now(UTC), reason=reason)
+                    error = unreachable(self.base_url, exc)
+                except DeskAlertError as exc:
+                    error = exc
+                if down is None or down.error.__class__ is not error.__class__:
+                    down = LinkDown(since=datetime.now(UTC), reason=str(error), error=error)
                     yield down
                 failures += 1
                 await anyio.sleep(backoff_s(failures))
 
-    async def _stream_once(self, http: httpx.AsyncClient) -> AsyncIterator[Event | LinkUp]:
+    async def _stream_once(self, http: httpx.AsyncClient) -> AsyncIterator[StreamEvent | LinkUp]:
         headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": str(self.last_event_id)}
         async with aconnect_sse(http, "GET", "/v1/events", headers=headers) as source:
             if not source.response.is_success:
                 await source.response.aread()
-                raise _StreamRefused(str(hub_error(source.response)))
+                raise hub_error(source.response)
+            if "text/event-stream" not in source.response.headers.get("content-type", ""):
+                await source.response.aread()
+                raise HubIncompatible(f"{describe_answer(source.response)}: not an event stream")
             yield LinkUp(at=datetime.now(UTC))
             async for sse in source.aiter_sse():
                 if not sse.event or not sse.data or sse.event == "message":
@@ -114,16 +122,11 @@ class EventFollower:
                     yield event
 
 
-class _StreamRefused(Exception):
-    """The hub answered the stream request with an error (a revoked token, a 5xx)."""
-
-
-def _parse(event_id: str, event_type: str, data: str) -> Event | None:
-    """One SSE block as the hub's Event; an unreadable one is skipped (a newer hub's type)."""
+def _parse(event_id: str, event_type: str, data: str) -> StreamEvent | None:
+    """One SSE block as a typed event; an unreadable one is skipped (a newer hub's type)."""
     try:
-        return Event.model_validate(
-            {"id": int(event_id), "type": event_type, "at": datetime.now(UTC), "site": None,
-             "data": json.loads(data)}
+        return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
+            {"id": int(event_id), "type": event_type, "data": json.loads(data)}
         )
     except (ValueError, ValidationError):
         return None
@@ -141,7 +144,7 @@ S = TypeVar("S", bound=Snapshot)
 
 async def snapshot_then_events(
     load: Callable[[], Awaitable[S]], base_url: str, token: str
-) -> AsyncIterator[S | Event | LinkUp | LinkDown]:
+) -> AsyncIterator[S | StreamEvent | LinkUp | LinkDown]:
     """Load the screen's picture (retrying with backoff), then follow every event after it."""
     failures = 0
     while True:
@@ -149,7 +152,7 @@ async def snapshot_then_events(
             snapshot = await load()
             break
         except DeskAlertError as exc:
-            yield LinkDown(since=datetime.now(UTC), reason=str(exc))
+            yield LinkDown(since=datetime.now(UTC), reason=str(exc), error=exc)
             failures += 1
             await anyio.sleep(backoff_s(failures))
     yield snapshot

@@ -9,9 +9,10 @@ from uuid import UUID
 from textual.message import Message
 from textual.message_pump import MessagePump
 
-from deskalert.client.follower import LinkDown, LinkUp
+from deskalert.client.follower import LinkDown, LinkUp, StreamEvent
+from deskalert.errors import DeskAlertError
 from deskalert.journal.store import Delivery
-from deskalert.models import Alert, AlertCode, DeskPresence, Event, OnCall
+from deskalert.models import Alert, AlertCode, AlertEvent, DeskPresence, OnCall, OnCallEvent, PresenceEvent
 
 
 @dataclass
@@ -28,15 +29,18 @@ class SnapshotLoaded(Message):
 
 @dataclass
 class LinkChanged(Message):
-    """The event stream opened (up) or broke; shared by the desk and the pane."""
+    """The event stream opened (up) or broke, or a request was refused; `error` says why."""
 
     up: bool
     reason: str = ""
+    error: DeskAlertError | None = None
 
 
 @dataclass
 class HubEvent(Message):
-    event: Event
+    """One event of the stream, typed: dispatch with `match message.event`."""
+
+    event: StreamEvent
 
 
 @dataclass
@@ -64,14 +68,15 @@ class ActionDone(Message):
     alert: Alert
 
 
-async def relay(feed: AsyncIterator[Message | Event | LinkUp | LinkDown], app: MessagePump) -> None:
+async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
     """Post a `snapshot_then_events` feed to `app`: link changes, hub events, the snapshot."""
     async for item in feed:
-        if isinstance(item, LinkUp):
-            app.post_message(LinkChanged(up=True))
-        elif isinstance(item, LinkDown):
-            app.post_message(LinkChanged(up=False, reason=item.reason))
-        elif isinstance(item, Event):
-            app.post_message(HubEvent(item))
-        else:
-            app.post_message(item)  # the screen's own snapshot message
+        match item:
+            case LinkUp():
+                app.post_message(LinkChanged(up=True))
+            case LinkDown(reason=reason, error=error):
+                app.post_message(LinkChanged(up=False, reason=reason, error=error))
+            case AlertEvent() | PresenceEvent() | OnCallEvent():
+                app.post_message(HubEvent(item))
+            case Message():
+                app.post_message(item)  # the screen's own snapshot message

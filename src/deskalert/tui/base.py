@@ -1,0 +1,409 @@
+"""`HubApp`: the plumbing the desk app and the supervisor pane share.
+
+A screen that follows a hub needs the same five things, whoever sits in front of it:
+
+- **the stream**: load the screen's picture (`load_snapshot`, the subclass's), then follow every
+  event after it (`client.follower`); each event arrives as a `HubEvent` message whose `event`
+  is the typed union of models.py (`match message.event: case AlertEvent(data=alert): ...`);
+- **presence**: a heartbeat at the hub's interval (a 401 there also marks the token refused);
+- **one link state**, `self.link` (a reactive `LinkState`): connecting, up, or down since a time
+  for a reason that is named as what it is (hub unreachable, timeout, refused token, an answer
+  that is not the hub's, a hub error 5xx, another refusal). A refused token sticks until the hub
+  accepts the token again (the stream reopens): it never turns back into "unreachable" by itself;
+- **the clock**, `self.now()`: local, aware; tests pass a fake one;
+- **keys**: `BINDINGS` carry an `id=` and a catalogue message id as description (translated by
+  `HubFooter` when drawn, so the footer speaks the process's language); `[keys]` of config.toml
+  remaps them through `set_keymap` (`keymap()`, which subclasses extend with run-time ids);
+- **worker failures land in one place**, `_worker_changed` (`Worker.StateChanged`): an ERROR is
+  logged, shown to the person, and a long-lived worker (`keep_running`) is restarted with a
+  backoff (1, 2, 4 ... 30 s). Workers are started with `exit_on_error=False`, so none takes the
+  app down; the app exits only when the person quits.
+
+API for a subclass (the desk app, the supervisor pane):
+
+    class DeskApp(HubApp):
+        BINDINGS = [Binding("f8,ctrl+o", "respond", N_("binding.respond"), id="respond"), ...]
+
+        def compose(self):
+            yield LinkBadge(id="link").data_bind(HubApp.link)   # or watch_link()
+            ...
+            yield HubFooter()
+
+        async def load_snapshot(self) -> MySnapshot:   # a Message with heartbeat_s, last_event_id
+            ...                                      # raise DeskAlertError if the hub cannot
+
+        @on(MySnapshot)  / @on(HubEvent)             # set state on widgets, nothing else
+        def watch_link(self, link: LinkState): ...   # optional: react to link changes
+
+        def keymap(self) -> dict[str, str]:         # optional: add run-time binding ids
+            return {**super().keymap(), "code.1": "f2,ctrl+r"}
+
+    Constructor: `HubApp(config, token, *, clock=local_now)`; sets the language once and builds
+    `self.client` (HubClient). `on_mount` of the base runs after the subclass's (Textual calls each
+    class's handler, most derived first): it applies the keymap and starts the two long-lived
+    workers, "follow" and "presence". Other long-lived work: `self.keep_running(name, factory)`.
+    Short-lived work: `@work(exit_on_error=False)`; its failure is shown, not restarted.
+    A worker that got a DeskAlertError from the hub may call `self.hub_failed(error)`: a 401
+    then marks the token refused. `on_unmount` closes the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import partial
+from typing import ClassVar, Protocol
+
+from rich.text import Text
+from textual import on
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.dom import DOMNode
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from deskalert.client.api import HubClient
+from deskalert.client.follower import snapshot_then_events
+from deskalert.client.settings import ClientConfig
+from deskalert.errors import (
+    DeskAlertError,
+    HubError,
+    HubIncompatible,
+    HubTimeout,
+    HubUnreachable,
+    Unauthorized,
+)
+from deskalert.i18n import catalogue_ids, language, set_language, t
+from deskalert.tui.messages import LinkChanged, relay
+
+log = logging.getLogger("deskalert.tui")
+
+Clock = Callable[[], datetime]
+RESTART_MAX_S = 30.0
+RESTART_RESET_AFTER_S = 60.0  # a worker that ran this long before failing starts over at 1 s
+
+# Some terminals and tmux setups eat F-keys: an F-key gets a ctrl alternative (STYLE.md).
+CTRL_ALTERNATIVES = {
+    "f1": "ctrl+f", "f2": "ctrl+r", "f3": "ctrl+t", "f4": "ctrl+y", "f5": "ctrl+u",
+    "f6": "ctrl+g", "f7": "ctrl+l", "f11": "ctrl+n", "f12": "ctrl+k",
+}
+
+
+def local_now() -> datetime:
+    return datetime.now().astimezone()
+
+
+def normal_keys(keys: str) -> str:
+    """'F2, ctrl+R' -> 'f2,ctrl+r'."""
+    return keys.lower().replace(" ", "")
+
+
+def with_ctrl_alternative(keys: str) -> str:
+    """A lone F-key gets its ctrl alternative: 'f2' -> 'f2,ctrl+r'."""
+    keys = normal_keys(keys)
+    return f"{keys},{CTRL_ALTERNATIVES[keys]}" if keys in CTRL_ALTERNATIVES else keys
+
+
+def key_label(keys: str) -> str:
+    """'f2,ctrl+r' -> 'F2 · ctrl+r'."""
+    return " · ".join(k.upper() if k.startswith("f") and k[1:].isdigit() else k
+                      for k in keys.split(","))
+
+
+# -- the link ------------------------------------------------------------------------------------
+
+
+class LinkKind(StrEnum):
+    """What the link to the hub is, each failure named as what it is."""
+
+    CONNECTING = "connecting"        # not tried yet
+    UP = "up"                        # the event stream is open
+    UNREACHABLE = "unreachable"      # no answer: network, hub stopped, connection refused
+    TIMEOUT = "timeout"              # no answer in time, or the stream went silent
+    TOKEN_REFUSED = "token_refused"  # 401: alerts are impossible until the token is fixed
+    INCOMPATIBLE = "incompatible"    # an answer that is not the hub's (a proxy's page, wrong JSON)
+    HUB_ERROR = "hub_error"          # 5xx: the hub (or a gateway in front of it) failed
+    REFUSED = "refused"              # another refusal (403, 404...): the hub says no
+
+    @property
+    def is_down(self) -> bool:
+        return self not in (LinkKind.CONNECTING, LinkKind.UP)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The link as the person sees it: its kind, since when it is down, one line of detail."""
+
+    kind: LinkKind = LinkKind.CONNECTING
+    since: datetime | None = None
+    detail: str = ""
+
+    @property
+    def up(self) -> bool | None:
+        """True when up, False when down, None before the first answer (the old tri-state)."""
+        return None if self.kind is LinkKind.CONNECTING else self.kind is LinkKind.UP
+
+    @staticmethod
+    def kind_of(error: DeskAlertError | None) -> LinkKind:
+        match error:
+            case Unauthorized():
+                return LinkKind.TOKEN_REFUSED
+            case HubIncompatible():
+                return LinkKind.INCOMPATIBLE
+            case HubTimeout():
+                return LinkKind.TIMEOUT
+            case HubError(status=status) if status >= 500:
+                return LinkKind.HUB_ERROR
+            case HubError():
+                return LinkKind.REFUSED
+            case HubUnreachable() | None:
+                return LinkKind.UNREACHABLE
+            case _:
+                return LinkKind.HUB_ERROR
+
+    def after(self, change: LinkChanged, now: datetime) -> LinkState:
+        """The next state. Down keeps its first `since`; a refused token is not replaced by
+        another failure (the token is still unproven), only by the stream opening."""
+        if change.up:
+            return LinkState(LinkKind.UP)
+        kind = self.kind_of(change.error)
+        if self.kind is LinkKind.TOKEN_REFUSED and kind is not LinkKind.TOKEN_REFUSED:
+            return self
+        since = self.since if self.kind.is_down and self.since else now
+        return LinkState(kind, since, _one_line(change.reason))
+
+
+def _one_line(text: str, width: int = 160) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+class LinkBadge(Static):
+    """The link in a few words, top right: green when up, red with the time and reason when not.
+
+    `UP_TEXT` is the message id of the healthy state; the pane may subclass with its own words.
+    """
+
+    UP_TEXT: ClassVar[str] = "link.ok"
+    link: reactive[LinkState] = reactive(LinkState, always_update=False)
+
+    def render_link(self, link: LinkState) -> Text:
+        if link.kind is LinkKind.CONNECTING:
+            return Text(f"○ {t('link.connecting')}", style="dim")
+        if link.kind is LinkKind.UP:
+            return Text(f"● {t(self.UP_TEXT)}", style="green")
+        if link.kind is LinkKind.TOKEN_REFUSED:
+            return Text(f"● {t('link.token_refused')}", style="bold white on red")
+        since = link.since.astimezone().strftime("%H:%M:%S") if link.since else "?"
+        return Text(f"● {t('link.lost', time=since)}", style="bold red")
+
+    def watch_link(self, link: LinkState) -> None:
+        self.update(self.render_link(link))
+        self.set_class(link.kind.is_down, "-down")
+
+
+def link_reason(link: LinkState) -> str:
+    """Why the link is down, in the person's words, with the technical line when there is one."""
+    match link.kind:
+        case LinkKind.UNREACHABLE:
+            return t("linkwhy.unreachable")
+        case LinkKind.TIMEOUT:
+            return t("linkwhy.timeout")
+        case LinkKind.TOKEN_REFUSED:
+            return t("linkwhy.token_refused")
+        case LinkKind.INCOMPATIBLE:
+            return t("linkwhy.incompatible", detail=link.detail)
+        case LinkKind.HUB_ERROR:
+            return t("linkwhy.hub_error", detail=link.detail)
+        case LinkKind.REFUSED:
+            return t("linkwhy.refused", detail=link.detail)
+        case _:
+            return ""
+
+
+# -- the footer ----------------------------------------------------------------------------------
+
+
+class HubFooter(Footer):
+    """Textual's footer, with each binding's description read from the catalogue when drawn.
+
+    A class's `BINDINGS` are built at import, before the language is set; so they carry message
+    ids (`N_("binding.respond")`) and the words are looked up here, in the process's language.
+    """
+
+    def compose(self) -> ComposeResult:
+        for widget in super().compose():
+            _translate_description(widget)
+            yield widget
+
+
+def _translate_description(widget: Widget) -> None:
+    """A FooterKey's `description`, if it is a message id, becomes its words."""
+    description = getattr(widget, "description", None)
+    if isinstance(description, str) and description in catalogue_ids(language()):
+        widget.description = t(description)  # type: ignore[attr-defined]
+
+
+# -- the app -------------------------------------------------------------------------------------
+
+
+class Snapshot(Protocol):
+    heartbeat_s: float
+    last_event_id: int
+
+
+@dataclass
+class LongLived:
+    factory: Callable[[], Awaitable[None]]
+    description: str
+    failures: int = 0
+    started: float = 0.0
+
+
+class HubApp(App[None]):
+    """The base of the desk app and the supervisor pane; see the module's docstring."""
+
+    ENABLE_COMMAND_PALETTE = False
+    link: reactive[LinkState] = reactive(LinkState, init=False)
+
+    def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now) -> None:
+        super().__init__()
+        set_language(config.language)
+        self.config = config
+        self.token = token
+        self.now = clock
+        self.client = HubClient(config.hub_url, token)
+        self._long_lived: dict[str, LongLived] = {}
+        self._clash_reported: set[str] = set()
+
+    # -- hooks ------------------------------------------------------------------------------
+
+    async def load_snapshot(self) -> Message:
+        """The screen's picture from the hub: a Message with `heartbeat_s` and `last_event_id`
+        (posted to the app before the events after it); raise DeskAlertError if the hub cannot."""
+        raise NotImplementedError
+
+    def keymap(self) -> dict[str, str]:
+        """Binding id -> keys: `[keys]` entries naming an id of this app's BINDINGS."""
+        ids = set(binding_ids(type(self)))
+        return {name: normal_keys(keys) for name, keys in self.config.keys.items() if name in ids}
+
+    # -- life -------------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.apply_keymap()
+        self.keep_running("follow", self._follow, t("worker.follow"))
+        self.keep_running("presence", self._keep_presence, t("worker.presence"))
+
+    async def on_unmount(self) -> None:
+        await self.client.aclose()
+
+    def apply_keymap(self) -> None:
+        """(Re)apply `keymap()`: at start, and when run-time bindings change (the desk's codes)."""
+        self.set_keymap(self.keymap())
+
+    def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
+        """Two bindings on one key (a [keys] line): said once, the remapped one wins."""
+        for binding in clashed_bindings:
+            name = binding.id or binding.action
+            if name not in self._clash_reported:
+                self._clash_reported.add(name)
+                self.notify(t("notify.key_clash", key=binding.key, name=name),
+                            severity="warning", timeout=15)
+
+    # -- long-lived workers -----------------------------------------------------------------
+
+    def keep_running(self, name: str, factory: Callable[[], Awaitable[None]],
+                     description: str = "") -> Worker[None]:
+        """Run `factory()` as a worker named `name`, restarted with backoff if it fails."""
+        entry = self._long_lived.get(name)
+        if entry is None:
+            entry = self._long_lived[name] = LongLived(factory, description or name)
+        entry.started = time.monotonic()
+        return self.run_worker(factory(), name=name, group=name, description=entry.description,
+                               exclusive=True, exit_on_error=False)
+
+    async def _follow(self) -> None:
+        """The screen's picture, then every event after it, for as long as the app runs."""
+        await relay(snapshot_then_events(self.load_snapshot, self.config.hub_url, self.token),
+                    self)
+
+    async def _keep_presence(self) -> None:
+        """A heartbeat at the hub's interval; a refused token is reported at once."""
+        interval = 5.0
+        while True:
+            try:
+                interval = (await self.client.heartbeat()).heartbeat_s
+            except Unauthorized as exc:
+                self.post_message(LinkChanged(up=False, reason=str(exc), error=exc))
+            except DeskAlertError:
+                pass  # the follower reports the link; the next beat retries
+            await asyncio.sleep(interval)
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The one place a worker's failure lands: logged, shown, restarted if long-lived."""
+        worker = event.worker
+        entry = self._long_lived.get(worker.name)
+        if event.state is WorkerState.ERROR:
+            error = worker.error
+            log.error("worker %s failed", worker.name, exc_info=error)
+            self.log.error(f"worker {worker.name} failed: {error!r}")
+            what = f"{error.__class__.__name__}: {_one_line(str(error), 100)}"
+            if entry is None:
+                self.notify(t("worker.failed", what=worker.description or worker.name,
+                              error=what), severity="error", timeout=20)
+                return
+            delay = self._restart_delay(entry)
+            self.notify(t("worker.restarting", what=entry.description, error=what,
+                          seconds=f"{delay:g}"), severity="error", timeout=max(20, delay + 5))
+            self.set_timer(delay, partial(self._restart, worker.name))
+        elif event.state is WorkerState.SUCCESS and entry is not None:
+            log.warning("worker %s returned; restarted", worker.name)
+            self.set_timer(self._restart_delay(entry), partial(self._restart, worker.name))
+
+    def _restart_delay(self, entry: LongLived) -> float:
+        if time.monotonic() - entry.started > RESTART_RESET_AFTER_S:
+            entry.failures = 0
+        entry.failures += 1
+        return min(RESTART_MAX_S, 2.0 ** (entry.failures - 1))
+
+    def _restart(self, name: str) -> None:
+        if self.is_running and not self._exit_requested():
+            self.keep_running(name, self._long_lived[name].factory)
+
+    def _exit_requested(self) -> bool:
+        return self.return_code is not None
+
+    # -- the link ---------------------------------------------------------------------------
+
+    @on(LinkChanged)
+    def _link_changed(self, message: LinkChanged) -> None:
+        self.link = self.link.after(message, self.now())
+
+    def hub_failed(self, error: DeskAlertError) -> None:
+        """A request failed with `error`: a refused token shows at once, whatever asked."""
+        if isinstance(error, Unauthorized):
+            self.post_message(LinkChanged(up=False, reason=str(error), error=error))
+
+
+def binding_ids(cls: type[DOMNode]) -> Iterable[str]:
+    """The ids of the bindings a class declares in `BINDINGS`, its bases' included."""
+    for klass in cls.__mro__:
+        for binding in klass.__dict__.get("BINDINGS", []):
+            if isinstance(binding, Binding) and binding.id:
+                yield binding.id
+
+
+__all__ = [
+    "CTRL_ALTERNATIVES", "Clock", "HubApp", "HubFooter", "LinkBadge", "LinkKind", "LinkState",
+    "binding_ids", "key_label", "link_reason", "local_now", "normal_keys", "with_ctrl_alternative",
+]
