@@ -16,10 +16,10 @@ from desk_helpers import (
     make_desk,
     make_pane,
     table_rows,
-    text_of,
     wait_until,
 )
-from deskalert.tui.supervise import Details
+from desk_helpers import text_of as desk_text
+from deskalert.tui.pane.screens import Details
 
 SIZE = (140, 40)
 
@@ -37,7 +37,14 @@ def get_alert(hub: RunningHub, alert_id: str) -> dict[str, Any]:
 
 async def live_pane(pilot: Any) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.state.live is True and app.state.oncall, what="live")
+    await wait_until(pilot, lambda: app.link.up is True and app.state.oncall
+                     and app.query_one("#oncall").plain, what="live")
+
+
+def text_of(app: Any, selector: str) -> str:
+    """What a pane widget says (its own drawing, "" when hidden)."""
+    widget = app.query_one(selector)
+    return str(widget.plain) if hasattr(widget, "plain") else desk_text(app, selector)
 
 
 async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub) -> None:
@@ -189,7 +196,7 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
         await in_thread(lambda: raise_alert(hub))
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
         await in_thread(hub.stop)
-        await wait_until(pilot, lambda: app.state.live is False, what="broken")
+        await wait_until(pilot, lambda: app.link.up is False, what="broken")
         assert "flux interrompu depuis" in text_of(app, "#stream")
         assert "PAS EN DIRECT" in str(app.query_one("#alerts").border_title)
         assert len(table_rows(app)) == 1, "the last known list stays"
@@ -197,7 +204,7 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
         try:
             await in_thread(lambda: raise_alert(hub, "g2"))
             await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="caught up")
-            await wait_until(pilot, lambda: app.state.live is True, what="live again")
+            await wait_until(pilot, lambda: app.link.up is True, what="live again")
             assert "Alertes en cours (2)" in str(app.query_one("#alerts").border_title)
         finally:
             await in_thread(hub.stop)

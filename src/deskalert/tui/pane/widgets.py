@@ -1,0 +1,269 @@
+"""The pane's widgets: each owns the reactive state it shows and draws it; the app only sets it.
+
+`AlertTable` changes by row key (`add_row(key=...)`, `update_cell`, `remove_row`), never by
+clearing and refilling, so the cursor, the scroll position and the supervisor's eye stay where
+they were; its own 1 s tick moves the elapsed times and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from rich.text import Text
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widget import Widget
+from textual.widgets import DataTable
+
+from deskalert.i18n import N_, t, tn
+from deskalert.keypress import key_press
+from deskalert.labels import label
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
+from deskalert.tui.base import LinkBadge, LinkKind, LinkState, link_reason
+from deskalert.tui.pane import words
+
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("mark", 10), ("desk", 26), ("code", 22), ("elapsed", 10), ("state", 24), ("responders", None))
+
+
+class Panel(Widget):
+    """A box drawn from its reactive attributes by `draw()`; `plain` is what it says."""
+
+    DEFAULT_CSS = "Panel { height: auto; }"
+
+    def draw(self) -> Text:
+        raise NotImplementedError
+
+    def render(self) -> Text:
+        return self.draw()
+
+    @property
+    def plain(self) -> str:
+        return self.draw().plain if self.display else ""
+
+
+class WhoAmI(Panel):
+    """The supervisor this pane acts as."""
+
+    person: reactive[str] = reactive("")
+
+    def draw(self) -> Text:
+        return Text(words.clean(self.person), style="bold")
+
+
+class StreamBadge(LinkBadge):
+    """The link as the pane words it: the stream live, or broken since a time; a refused token
+    keeps the base's own red words (it does not clear by itself)."""
+
+    UP_TEXT: ClassVar[str] = N_("pane.live")
+
+    def render_link(self, link: LinkState) -> Text:
+        if link.kind.is_down and link.kind is not LinkKind.TOKEN_REFUSED:
+            since = words.clock_time(link.since) if link.since else "?"
+            return Text(f"● {t('pane.broken', time=since)}", style="bold red")
+        return super().render_link(link)
+
+
+class LinkWhy(Panel):
+    """Under the top bar while the link is down: why, named as what it is (unreachable, timeout,
+    refused token, a proxy's page or a hub of another version, a hub error)."""
+
+    link: reactive[LinkState] = reactive(LinkState, layout=True)
+
+    def watch_link(self, link: LinkState) -> None:
+        self.display = link.kind.is_down
+        self.set_class(link.kind is LinkKind.TOKEN_REFUSED, "-token-refused")
+
+    def draw(self) -> Text:
+        if not self.link.kind.is_down:
+            return Text("")
+        text = Text(words.clean(link_reason(self.link)), style="bold")
+        if self.link.kind is LinkKind.TOKEN_REFUSED:
+            text.append("\n" + t("pane.token_refused_hint"))
+        return text
+
+
+class AlertDetail(Panel):
+    """The selected alert: where, code, key press and reception, protocol, message, summary."""
+
+    alert: reactive[Alert | None] = reactive(None, layout=True)
+    code: reactive[AlertCode | None] = reactive(None, layout=True)
+
+    def draw(self) -> Text:
+        if self.alert is None:
+            return Text(t("pane.none"), style="dim")
+        return words.summary(self.alert, self.code)
+
+
+class DeskPanel(Panel):
+    """Desks per site, online or since when not, and the tokens the hub refused lately."""
+
+    desks: reactive[dict[str, DeskPresence]] = reactive(dict, layout=True)
+    sites: reactive[dict[str, str]] = reactive(dict, layout=True)
+    refused: reactive[tuple[RefusedToken, ...]] = reactive(tuple, layout=True)
+
+    def draw(self) -> Text:
+        return words.presence(self.desks, self.sites, self.refused)
+
+
+class OnCallPanel(Panel):
+    cards: reactive[tuple[OnCall, ...]] = reactive(tuple, layout=True)
+
+    def draw(self) -> Text:
+        return words.oncall(self.cards)
+
+
+class OfflineFlag(Panel):
+    """Shown only while a desk that was online has gone silent: its agent cannot call."""
+
+    count: reactive[int] = reactive(0, layout=True)
+
+    def watch_count(self, count: int) -> None:
+        self.display = count > 0
+
+    def draw(self) -> Text:
+        return Text(tn("presence.flag", self.count))
+
+
+class AlertTable(DataTable[Text]):
+    """Open alerts (or the day's history), most urgent first; rows kept by alert id.
+
+    The app sets `alerts`, `new`, `names` and `history` (`link` is bound to the app's); the table works out which rows to
+    add, change or remove. Moving the cursor by hand is looking at the alert it lands on (`Looked`);
+    the table moving it itself (a row removed) is not.
+    """
+
+    alerts: reactive[tuple[Alert, ...]] = reactive(tuple)
+    new: reactive[frozenset[UUID]] = reactive(frozenset)
+    names: reactive[dict[str, str]] = reactive(dict)  # supervisor id -> name, for escalations
+    link: reactive[LinkState] = reactive(LinkState)  # down: the rows are the last known list
+    history: reactive[bool] = reactive(False)
+
+    @dataclass
+    class Looked(Message):
+        alert_id: UUID
+
+    TITLES: ClassVar[dict[str, str]] = {"history": N_("pane.history_title"),
+                                        "open": N_("pane.open_title"),
+                                        "stale": N_("pane.stale_title")}
+
+    def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.clock = clock
+        self._cells: dict[str, dict[str, Text]] = {}  # what each row shows, by column
+        self._shown: dict[str, Alert] = {}
+        self._order: dict[str, tuple[Any, ...]] = {}
+        self._sync_pending = False
+
+    def on_mount(self) -> None:
+        for key, width in COLUMNS:
+            self.add_column("" if key == "mark" else label("col", key), key=key, width=width)
+        self.set_interval(1.0, self.tick)
+        self._retitle()
+
+    # -- state in, rows out ---------------------------------------------------------------
+
+    def watch_alerts(self) -> None:
+        self._schedule_sync()
+
+    def watch_new(self) -> None:
+        self._schedule_sync()
+
+    def watch_names(self) -> None:
+        self._schedule_sync()
+
+    def watch_history(self) -> None:
+        self._schedule_sync()
+
+    def watch_link(self, link: LinkState) -> None:
+        self.set_class(link.kind.is_down, "-stale")
+        self._retitle()
+
+    def _schedule_sync(self) -> None:
+        """Several attributes set together make one pass over the rows."""
+        if not self._sync_pending:
+            self._sync_pending = True
+            self.call_later(self._sync)
+
+    def _sync(self) -> None:
+        self._sync_pending = False
+        wanted = {str(a.id): a for a in self.alerts}
+        for key in [k for k in self._cells if k not in wanted]:
+            self.remove_row(key)
+            del self._cells[key], self._order[key]
+        self._shown = wanted
+        now = self.clock()
+        for key, alert in wanted.items():
+            cells = {"mark": words.mark_cell(alert, alert.id in self.new),
+                     "elapsed": words.elapsed_cell(alert, now),
+                     **words.alert_cells(alert, self.names)}
+            self._order[key] = self._sort_key(alert)
+            if key not in self._cells:
+                self.add_row(*(cells[k] for k, _ in COLUMNS), key=key, height=2)
+                self._cells[key] = cells
+            else:
+                self._update(key, cells)
+        self._reorder()
+        self._retitle()
+
+    def _sort_key(self, alert: Alert) -> tuple[Any, ...]:
+        start = key_press(alert).start
+        if self.history:  # newest first
+            return (-start.timestamp(),)
+        return (alert.priority, start.timestamp())
+
+    def _update(self, key: str, cells: Mapping[str, Text]) -> None:
+        held = self._cells[key]
+        for column, value in cells.items():
+            if held.get(column) != value:
+                self.update_cell(key, column, value)
+                held[column] = value
+
+    def _reorder(self) -> None:
+        """Rows in urgency order, the cursor staying on the alert it was on.
+
+        `DataTable.sort` hands its key function cell values, not row keys: each row's own mark
+        cell (one object per row) stands for its row.
+        """
+        current = [str(row.key.value) for row in self.ordered_rows]
+        if current == sorted(current, key=self._order.__getitem__):
+            return
+        selected = self.selected_id()
+        order = {id(self.get_cell(key, "mark")): self._order[key] for key in current}
+        self.sort("mark", key=lambda mark: order[id(mark)])
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(str(selected)), animate=False)
+
+    def tick(self) -> None:
+        """Once a second: the elapsed times, and only those."""
+        now = self.clock()
+        for key, alert in self._shown.items():
+            self._update(key, {"elapsed": words.elapsed_cell(alert, now)})
+
+    def _retitle(self) -> None:
+        mode = "history" if self.history else "stale" if self.link.kind.is_down else "open"
+        self.border_title = t(self.TITLES[mode], count=len(self.alerts))
+
+    # -- looking --------------------------------------------------------------------------
+
+    def selected_id(self) -> UUID | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return UUID(str(row_key.value))
+
+    def _looked(self) -> None:
+        if (alert_id := self.selected_id()) is not None:
+            self.post_message(self.Looked(alert_id))
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._looked()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._looked()
