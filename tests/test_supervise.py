@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from textual.widgets import Static
 
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
@@ -266,3 +268,98 @@ async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp
             [note] = other.get("/v1/notes").json()
     assert note["author"] == "s.a" and note["alert_id"] == alert_id
     assert note["what_happened"] == "Reçu au bureau 3."
+
+
+def seconds_ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+async def test_a_delayed_alert_shows_the_key_press_and_counts_from_it(hub: RunningHub) -> None:
+    """Regression: an alert that waited in the outbox showed "Depuis 0:00" and only the hub time."""
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub, created_at=seconds_ago(75)))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        row = table_rows(app)[0]
+        elapsed = row.split(" | ")[3]
+        minutes, seconds = elapsed.split("\n")[0].split(":")
+        assert 75 <= int(minutes) * 60 + int(seconds) < 90, elapsed
+        assert "reçu +1:1" in elapsed
+        await wait_until(pilot, lambda: "appuyé à " in text_of(app, "#detail"), what="detail")
+        detail = text_of(app, "#detail")
+        assert "reçu 1 min 1" in detail and " s plus tard" in detail and "appuyé à " in detail
+        app.query_one("#alerts").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details), what="details")
+        body = str(app.screen.query_one("#details", Static).content)
+        assert body.index("touche appuyée au poste") < body.index("alerte levée par Desk g1")
+
+
+@pytest.mark.parametrize(("offset_s", "said", "row_says"), [
+    (-300, ("l'horloge du poste avance de 4 min 5", " s : heure d'appui inconnue"), "horloge ?"),
+    (3 * 3600, ("le poste dit appuyé à ", ", 3 h 00 min avant : horloge du poste douteuse, "
+                "durée comptée depuis la réception"), "horloge ?"),
+    (0.5, ("appuyé à ", ", reçu aussitôt"), ""),
+])
+async def test_a_desk_clock_far_off_is_said_instead_of_a_wrong_duration(
+    hub: RunningHub, offset_s: float, said: tuple[str, str], row_says: str,
+) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub, created_at=seconds_ago(offset_s)))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await wait_until(pilot, lambda: "Desk g1" in text_of(app, "#detail"), what="detail")
+        detail = text_of(app, "#detail")
+        assert said[0] in detail and said[1] in detail and detail.index(said[0]) < detail.index(
+            said[1]), detail
+        elapsed = table_rows(app)[0].split(" | ")[3]
+        assert elapsed.startswith("0:0"), "counted from the reception, not the desk's clock"
+        assert elapsed.endswith(row_says)
+
+
+async def test_a_tick_moves_only_elapsed_times_and_rows_change_by_key(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The table is never cleared: an urgent alert arriving above leaves the cursor on the
+    alert it was on, and the 1 s tick updates the elapsed column and nothing else."""
+    from deskalert.tui.pane.widgets import AlertTable
+
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        table = app.query_one(AlertTable)
+        first = await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        monkeypatch.setattr(table, "clear", lambda *a, **k: pytest.fail("table cleared"))
+        await in_thread(lambda: raise_alert(hub, "g2", "malaise"))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="second row")
+        assert "Urgence médicale" in table_rows(app)[0], "the more urgent first"
+        assert str(table.selected_id()) == first and table.cursor_row == 1
+        updated: list[str] = []
+        original = table.update_cell
+        monkeypatch.setattr(table, "update_cell", lambda row, column, value, **kw: (
+            updated.append(str(column)), original(row, column, value, **kw)))
+        await pilot.pause(2.2)
+        assert updated and set(updated) == {"elapsed"}
+
+
+async def test_keys_are_remapped_from_config_and_labelled_in_english(hub: RunningHub) -> None:
+    """[keys] respond = "k": k answers, a no longer does; the footer speaks English."""
+    from pane_helpers import pane
+
+    app = pane(hub.url, keys={"respond": "k"}, language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        assert "live" in text_of(app, "#stream")
+        footer = " ".join(str(key.render()) for key in app.query("FooterKey"))
+        assert "I'm coming" in footer and "False alarm" in footer and "J'arrive" not in footer
+        assert "k I'm coming" in footer
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: "pressed at " in text_of(app, "#detail"), what="detail")
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert (await in_thread(lambda: get_alert(hub, alert_id)))["responders"] == []
+        await pilot.press("k")
+        await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="answered")

@@ -128,6 +128,11 @@ class SupervisorApp(HubApp):
             yield OnCallPanel(id="oncall")
         yield HubFooter()
 
+    def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
+        """Notifications carry desk labels and hub reasons: never read as Textual markup (a
+        stray "[/x]" in a label would otherwise fail or restyle the message)."""
+        super().notify(message, markup=markup, **kwargs)
+
     def on_mount(self) -> None:
         self.query_one("#presence").border_title = t("presence.title")
         self.query_one("#oncall").border_title = t("pane.oncall_title")

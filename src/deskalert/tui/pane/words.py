@@ -168,9 +168,9 @@ def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
         text.append("\n" + t("presence.refused", prefix=clean(token.token_sha256_prefix),
                              address=clean(token.address), time=clock_time(token.last_at)),
                     style="bold red")
-        text.append(" (" + tn("presence.refused_times", token.count) + ")", style="red")
+        text.append("\n  " + tn("presence.refused_times", token.count), style="red")
         if token.known_as:
-            text.append("\n  " + t("presence.refused_known", who=clean(token.known_as)),
+            text.append(" · " + t("presence.refused_known", who=clean(token.known_as)),
                         style="dim")
     return text
 
