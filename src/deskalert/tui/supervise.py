@@ -317,6 +317,7 @@ class SupervisorApp(HubApp):
         state.desks = {d.id: d for d in message.desks}
         state.oncall = {c.site: c for c in message.oncall}
         state.refused = tuple(message.refused)
+        state.loaded = True
         fresh = [a for a in message.alerts if state.apply(a) and not a.state.is_closed]
         if fresh := [a for a in fresh if not a.responders]:
             state.new.update(a.id for a in fresh)
@@ -386,6 +387,7 @@ class SupervisorApp(HubApp):
         table.names = state.names()
         table.new = frozenset(state.new)
         table.history = self.showing_history
+        table.loaded = state.loaded
         table.alerts = tuple(state.history(self._midnight()) if self.showing_history
                              else state.open_alerts())
         desks = self.query_one(DeskPanel)
@@ -397,5 +399,5 @@ class SupervisorApp(HubApp):
     def _publish_detail(self) -> None:
         alert = self.state.alerts.get(self.selected) if self.selected else None
         detail = self.query_one(AlertDetail)
-        detail.alert = alert
+        detail.alert, detail.loaded = alert, self.state.loaded
         detail.code = self.state.codes.get(alert.code) if alert else None

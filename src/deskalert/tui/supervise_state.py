@@ -23,6 +23,7 @@ class PaneState:
     oncall: dict[str, OnCall] = field(default_factory=dict)
     refused: tuple[RefusedToken, ...] = ()  # tokens the hub refused lately, newest first
     new: set[UUID] = field(default_factory=set)  # not looked at yet on this pane
+    loaded: bool = False  # the hub's picture came at least once (else nothing is known)
 
     def apply(self, alert: Alert) -> bool:
         """Take the hub's copy; True if it is an alert this pane had never seen."""

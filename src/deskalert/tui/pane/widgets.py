@@ -92,10 +92,11 @@ class AlertDetail(Panel):
 
     alert: reactive[Alert | None] = reactive(None, layout=True)
     code: reactive[AlertCode | None] = reactive(None, layout=True)
+    loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
 
     def draw(self) -> Text:
         if self.alert is None:
-            return Text(t("pane.none"), style="dim")
+            return Text(t("pane.none" if self.loaded else "pane.none_unknown"), style="dim")
         return words.summary(self.alert, self.code)
 
 
@@ -141,6 +142,7 @@ class AlertTable(DataTable[Text]):
     new: reactive[frozenset[UUID]] = reactive(frozenset)
     names: reactive[dict[str, str]] = reactive(dict)  # supervisor id -> name, for escalations
     link: reactive[LinkState] = reactive(LinkState)  # down: the rows are the last known list
+    loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
     history: reactive[bool] = reactive(False)
 
     @dataclass
@@ -149,7 +151,8 @@ class AlertTable(DataTable[Text]):
 
     TITLES: ClassVar[dict[str, str]] = {"history": N_("pane.history_title"),
                                         "open": N_("pane.open_title"),
-                                        "stale": N_("pane.stale_title")}
+                                        "stale": N_("pane.stale_title"),
+                                        "unknown": N_("pane.unknown_title")}
 
     def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -178,6 +181,9 @@ class AlertTable(DataTable[Text]):
 
     def watch_history(self) -> None:
         self._schedule_sync()
+
+    def watch_loaded(self) -> None:
+        self._retitle()
 
     def watch_link(self, link: LinkState) -> None:
         self.set_class(link.kind.is_down, "-stale")
@@ -245,7 +251,8 @@ class AlertTable(DataTable[Text]):
             self._update(key, {"elapsed": words.elapsed_cell(alert, now)})
 
     def _retitle(self) -> None:
-        mode = "history" if self.history else "stale" if self.link.kind.is_down else "open"
+        mode = ("history" if self.history else "open" if not self.link.kind.is_down
+                else "stale" if self.loaded else "unknown")
         self.border_title = t(self.TITLES[mode], count=len(self.alerts))
 
     # -- looking --------------------------------------------------------------------------
