@@ -298,8 +298,8 @@ async def test_a_delayed_alert_shows_the_key_press_and_counts_from_it(hub: Runni
 
 @pytest.mark.parametrize(("offset_s", "said", "row_says"), [
     (-300, ("l'horloge du poste avance de 4 min 5", " s : heure d'appui inconnue"), "horloge ?"),
-    (3 * 3600, ("le poste dit appuyé à ", ", 3 h 00 min avant : horloge du poste douteuse, "
-                "durée comptée depuis la réception"), "horloge ?"),
+    (3 * 3600, ("le poste dit appuyé à ", (", 3 h 00 min avant : horloge du poste douteuse, "
+                                          "durée comptée depuis la réception")), "horloge ?"),
     (0.5, ("appuyé à ", ", reçu aussitôt"), ""),
 ])
 async def test_a_desk_clock_far_off_is_said_instead_of_a_wrong_duration(

@@ -10,11 +10,10 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from textual.widgets._toast import Toast
 
 from conftest import RunningHub, auth, new_alert
 from desk_helpers import free_port, in_thread, table_rows, wait_until
-from textual.widgets._toast import Toast
-
 from deskalert.models import Alert, AlertEvent, EventType
 from deskalert.tui.base import LinkKind
 from deskalert.tui.messages import HubEvent
@@ -34,10 +33,11 @@ async def down_as(pilot: Any, kind: LinkKind) -> None:
 
 
 @pytest.mark.parametrize(("answer", "kind", "words"), [
-    ("html", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy) : GET /healthz:"
-     " HTTP 200 text/html « Portail d'authentification »"),
-    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy) : GET /healthz:"
-     " HTTP 200 application/json: unexpected JSON (status: Field required)"),
+    ("html", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy) : GET /healthz:"
+                                     " HTTP 200 text/html « Portail d'authentification »")),
+    ("json", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy) : GET /healthz:"
+                                     " HTTP 200 application/json: unexpected JSON (status: Field"
+                                     " required)")),
     ("500", LinkKind.HUB_ERROR, "erreur du hub : HTTP 500 (text/plain)"),
 ])
 async def test_an_answer_that_is_not_the_hubs_is_named(answer: str, kind: LinkKind,
