@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from textual.pilot import Pilot
-from textual.widgets import Static
 
 from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
 from deskalert.tui.desk import DeskApp
+from deskalert.tui.widgets import Part
 
 
 def free_port() -> int:
@@ -62,8 +62,11 @@ async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: 
 
 
 def text_of(app: DeskApp, selector: str) -> str:
-    widget = app.query_one(selector, Static)
-    return str(widget.content) if widget.display else ""
+    """What a part of the desk shows now ("" while hidden)."""
+    widget = app.screen_stack[0].query_one(selector)
+    if isinstance(widget, Part):
+        return widget.text
+    return str(widget.render()) if widget.display else ""
 
 
 async def in_thread(fn: Callable[[], Any]) -> Any:

@@ -8,14 +8,31 @@ import json
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
 from conftest import RunningHub, new_alert
-from deskalert.journal.debrief import Figures, Incident, distribution, duration, median
+from deskalert.journal.debrief import (
+    Figures,
+    Period,
+    distribution,
+    duration,
+    median,
+    report_text,
+    timeline,
+    to_markdown,
+)
 from deskalert.journal.store import Journal
-from deskalert.models import Alert, AlertState, NoteIn, PrincipalKind, Responder
+from deskalert.models import (
+    Alert,
+    AlertState,
+    Incident,
+    NoteDraft,
+    NoteIn,
+    PrincipalKind,
+    Responder,
+)
 
 MON = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # ISO week 47
 
@@ -37,21 +54,25 @@ def note(kind: str, **extra: object) -> NoteIn:
     return NoteIn.model_validate({"type": kind, "what_happened": "Ton qui monte.", **extra})
 
 
+def mk(alert: Alert, notes: list[NoteIn] | None = None) -> Incident:
+    return Incident(alert=alert, notes=notes or [])
+
+
 def data_set() -> list[Incident]:
     return [
-        Incident(alert("Guichet 1", MON, [30, 90], 600), [note("verbal", levers=["rules"])]),
-        Incident(alert("Guichet 2", MON + timedelta(days=2), [180], 1200), [note("physical")]),
-        Incident(alert("Guichet 1", MON + timedelta(days=8), [], 60, AlertState.CANCELLED)),
-        Incident(alert("Guichet 1", MON + timedelta(days=8, hours=1), [10], 120, test=True)),
+        mk(alert("Guichet 1", MON, [30, 90], 600), [note("verbal", levers=["rules"])]),
+        mk(alert("Guichet 2", MON + timedelta(days=2), [180], 1200), [note("physical")]),
+        mk(alert("Guichet 1", MON + timedelta(days=8), [], 60, AlertState.CANCELLED)),
+        mk(alert("Guichet 1", MON + timedelta(days=8, hours=1), [10], 120, test=True)),
     ]
 
 
 def test_figures_match_the_hand_computed_values() -> None:
     figures = Figures.of(data_set())
-    assert (figures.real, figures.drills) == (3, 1)
-    assert figures.per_week == {"2026-S47": 2, "2026-S48": 1}
-    assert figures.per_type == {"verbal": 1, "physical": 1, "unknown": 1}
-    assert figures.per_desk == {"Guichet 1": 2, "Guichet 2": 1}
+    assert (figures.real, figures.false_alarms, figures.drills) == (2, 1, 1)
+    assert figures.per_week == {"2026-S47": 2}
+    assert figures.per_type == {"verbal": 1, "physical": 1}
+    assert figures.per_desk == {"Guichet 1": 1, "Guichet 2": 1}
     assert [d.total_seconds() for d in figures.first_response] == [30, 180]
     assert duration(median(figures.first_response)) == "1:45"
     assert duration(max(figures.first_response)) == "3:00"
@@ -61,16 +82,55 @@ def test_figures_match_the_hand_computed_values() -> None:
         "< 1 min": 1, "1-2 min": 0, "2-5 min": 1, "5-15 min": 0, "≥ 15 min": 0}
 
 
+def test_a_false_alarm_closed_by_a_supervisor_is_not_a_real_alert() -> None:
+    """It counted among "alertes réelles" and its answer time among the response times."""
+    closed = alert("Guichet 3", MON, [20], 40, AlertState.CANCELLED).model_copy(
+        update={"closed_by": "s.a", "false_alarm": True, "summary": "fausse manip"})
+    figures = Figures.of([mk(closed), *data_set()])
+    assert (figures.real, figures.false_alarms) == (2, 2)
+    assert "Guichet 3" not in figures.per_desk
+    assert [d.total_seconds() for d in figures.first_response] == [30, 180]
+
+
+def test_times_run_from_the_key_press_not_from_the_hub_reception() -> None:
+    """An alert that waited 4 minutes in the outbox waited 4 minutes for help too."""
+    queued = alert("Guichet 1", MON, [30], 90).model_copy(
+        update={"created_at": MON - timedelta(minutes=4)})
+    incident = mk(queued)
+    assert incident.first_response == timedelta(minutes=4, seconds=30)
+    assert incident.time_to_resolve == timedelta(minutes=5, seconds=30)
+    rows = timeline(incident, "fr")
+    assert rows[0].endswith("(+0:00) alerte déclenchée au poste")
+    assert rows[1].endswith("(+4:00) alerte reçue par le hub")
+    assert rows[2].endswith("(+4:30) j'arrive : Sup 0")
+    # A desk clock ahead of the hub cannot put the press after the reception.
+    ahead = mk(alert("Guichet 1", MON, [30], 90).model_copy(
+        update={"created_at": MON + timedelta(minutes=2)}))
+    assert ahead.first_response == timedelta(seconds=30)
+
+
+def test_without_since_and_until_the_period_is_the_journals_first_and_last_day() -> None:
+    """It printed "du … au …"."""
+    incidents = data_set()
+    assert Period().describe(incidents) == (
+        "toutes les alertes enregistrées, du 16/11/2026 au 24/11/2026")
+    assert Period().describe([]) == "toutes les alertes enregistrées (aucune)"
+    report = report_text(incidents, "fr", None, None, color=False)
+    assert report.startswith("Chiffres : toutes les alertes enregistrées, du 16/11/2026 au")
+    assert "…" not in report and "…" not in to_markdown(incidents, "fr", None, None)
+    assert Period.of_days(date(2026, 11, 1), None).describe(incidents) == "depuis le 01/11/2026"
+
+
 def desk_journal(tmp_path: Path) -> dict[str, str]:
     """A desk whose journal holds the data set (as the desk app records it), and its env."""
     data = tmp_path / "data"
     journal = Journal(data / "deskalert" / "journal.sqlite3")
     for incident in data_set():
-        journal.record_alert(incident.alert.model_dump(mode="json"))
+        journal.record_alert(incident.alert)
         for one in incident.notes:
-            journal.finish_note(incident.alert.id, {}, one.model_dump(mode="json"))
+            journal.finish_note(incident.alert.id, NoteDraft(), one)
     old = alert("Guichet 1", datetime.now(UTC) - timedelta(days=400), [5], 50)
-    journal.record_alert(old.model_dump(mode="json"))
+    journal.record_alert(old)
     journal.close()
     config = tmp_path / "config.toml"
     config.write_text('[hub]\nurl = "http://127.0.0.1:9"\n[desk]\nid = "guichet-1"\n')
@@ -119,11 +179,11 @@ def test_report_prints_the_figures_and_charts(tmp_path: Path) -> None:
     result = run(desk_journal(tmp_path), "report", *PERIOD)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert "3 alertes réelles, 1 exercice (compté à part)" in text
+    assert "2 alertes réelles, 1 fausse alerte (annulée, comptée à part), 1 exercice (compté à part)" in text
     assert "2 mesures, médiane 1:45, pire 3:00" in text
     assert "2 mesures, médiane 15:00, pire 20:00" in text
     assert "Incidents par semaine" in text and "2026-S47" in text and "▇" in text
-    assert "violence verbale" in text and "sans fiche" in text
+    assert "violence verbale" in text and "sans fiche" not in text, "the false alarm had no note"
     assert "\x1b[" not in text, "no colours when not a terminal"
 
 
@@ -140,7 +200,8 @@ def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
 def test_purge_forgets_what_is_older_than_retention(tmp_path: Path) -> None:
     env = desk_journal(tmp_path)
     result = run(env, "purge")
-    assert result.returncode == 0 and result.stdout.startswith("1 incident(s)")
+    assert result.returncode == 0
+    assert result.stdout == "1 alerte de plus de 365 jours retirée du journal\n"
     assert len(json.loads(run(env, "export", "--format", "json").stdout)) == 4
 
 

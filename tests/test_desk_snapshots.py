@@ -64,7 +64,7 @@ def test_not_transmitted_warning(tmp_path: Path, snap_compare: Snap) -> None:
         await wait_until(pilot, lambda: app.state.link_up is False)
         await pilot.press("f2")
         fake.advance(3)
-        app.refresh_view()
+        app.tick()
         await wait_until(pilot, lambda: app.query_one("#warning").display)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=stuck)

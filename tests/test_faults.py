@@ -38,7 +38,7 @@ async def test_20_desks_200_alerts_through_a_sigkill_none_lost_none_twice(
             outbox = Outbox(journal, client)
             for _ in range(PER_DESK):
                 entry = journal.enqueue("renfort")
-                status = await outbox.deliver(entry, timeout=60)
+                status = (await outbox.deliver(entry, timeout=60)).status
                 delivered.append((str(entry.id), status, datetime.now(UTC)))
                 await asyncio.sleep(0.01)
         journal.close()
@@ -132,7 +132,9 @@ async def test_a_hub_that_cannot_write_gives_503_desks_keep_queueing_nothing_los
             outbox = Outbox(journal, client)
             for _ in range(2):
                 entry = journal.enqueue("renfort", message="x" * 200)
-                assert await outbox.deliver(entry, timeout=0.8) is Delivery.QUEUED
+                result = await outbox.deliver(entry, timeout=0.8)
+                assert result.status is Delivery.QUEUED
+                assert "the hub cannot write its database" in (result.reason or "")
                 stored = journal.get(entry.id)
                 assert stored is not None and stored.status is Delivery.QUEUED
                 assert "the hub cannot write its database" in (stored.last_error or "")
@@ -145,7 +147,7 @@ async def test_a_hub_that_cannot_write_gives_503_desks_keep_queueing_nothing_los
     for desk, journal in journals.items():
         async with HubClient(hub.url, f"tok-{desk}") as client:
             results = await Outbox(journal, client).flush(timeout=10)
-        assert set(results.values()) == {Delivery.TRANSMITTED}
+        assert {r.status for r in results.values()} == {Delivery.TRANSMITTED}
         assert journal.pending() == []
         journal.close()
     async with httpx.AsyncClient(base_url=hub.url, headers=auth("s.a")) as http:

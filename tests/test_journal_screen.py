@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from textual.widgets import DataTable
 
-from conftest import RunningHub
+from conftest import RunningHub, new_alert
 from desk_helpers import in_thread, make_desk, text_of, wait_until
-from deskalert.tui.journal_screen import JournalScreen
+from deskalert.journal.store import Journal
+from deskalert.models import Alert
+from deskalert.tui.journal_screen import JournalApp, JournalScreen
 from deskalert.tui.note_form import NoteForm
 
 
@@ -66,3 +70,66 @@ async def test_journal_lists_filters_opens_the_note_and_shares_it(
     with hub.client("s.a") as sup:
         [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
     assert note["what_happened"] == "Malaise, secours appelés." and note["type"] == "other"
+
+
+def journal_with_a_resolved_alert(hub: RunningHub, path: Path) -> tuple[Journal, Alert]:
+    """The desk's journal as `deskalert send` and the desk app leave it: one resolved alert."""
+    body = new_alert(created_at=datetime.now().astimezone().isoformat())
+    with hub.client("g1") as desk:
+        desk.post("/v1/alerts", json=body).raise_for_status()
+    with hub.client("s.a") as sup:
+        sup.post(f"/v1/alerts/{body['id']}/ack").raise_for_status()
+        resolved = sup.post(f"/v1/alerts/{body['id']}/resolve", json={"summary": "calmé"})
+    alert = Alert.model_validate(resolved.raise_for_status().json())
+    journal = Journal(path)
+    journal.record_alert(alert)
+    return journal, alert
+
+
+async def fill_and_share(app: JournalApp, pilot: Any) -> None:
+    await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+    app.screen.query_one("#incidents").focus()
+    await pilot.press("enter")
+    await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+    await pilot.press(*"Le ton monte au guichet.")
+    app.screen.query_one("#type").value = "verbal"  # type: ignore[attr-defined]
+    await pilot.pause()
+    await pilot.click("#share")
+    await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="back")
+
+
+async def test_finish_and_share_from_deskalert_journal_reaches_the_hub(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """`deskalert journal` had no NoteForm.Finished handler: "Terminer et partager" did nothing."""
+    journal, alert = await in_thread(lambda: journal_with_a_resolved_alert(
+        hub, tmp_path / "journal.sqlite3"))
+    app = JournalApp(journal, "fr", hub.url, "tok-g1")
+    async with app.run_test(size=(110, 60)) as pilot:
+        await fill_and_share(app, pilot)
+        await wait_until(pilot, lambda: "partagée" in rows(app)[0], what="shared")
+    record = journal.draft(alert.id)
+    assert record is not None and record.finished and record.shared_at is not None
+    with hub.client("s.a") as sup:
+        [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
+    assert note["alert_id"] == str(alert.id) and note["author"] == "g1"
+    assert note["what_happened"] == "Le ton monte au guichet." and note["type"] == "verbal"
+
+
+async def test_without_a_token_the_note_is_kept_and_the_journal_says_why(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    journal, alert = await in_thread(lambda: journal_with_a_resolved_alert(
+        hub, tmp_path / "journal.sqlite3"))
+    app = JournalApp(journal, "fr", hub.url, None)
+    shown: list[str] = []
+    notify = app.notify
+    app.notify = lambda message, **kw: (shown.append(message), notify(message, **kw))[1]  # type: ignore[method-assign]
+    async with app.run_test(size=(110, 60)) as pilot:
+        await fill_and_share(app, pilot)
+        await wait_until(pilot, lambda: any("pas de jeton" in s for s in shown), what="told why")
+        await wait_until(pilot, lambda: "terminée" in rows(app)[0], what="finished, not shared")
+    record = journal.draft(alert.id)
+    assert record is not None and record.finished and record.shared_at is None
+    with hub.client("s.a") as sup:
+        assert (await in_thread(lambda: sup.get("/v1/notes"))).json() == []

@@ -7,11 +7,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import pytest
 from textual.app import App
 from textual.widgets import Label
 
 from conftest import RunningHub
 from desk_helpers import in_thread, make_desk, text_of, wait_until
+from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState, PrincipalKind, Responder
 from deskalert.tui.note_form import NoteForm
@@ -58,9 +60,9 @@ async def test_tab_follows_the_form_and_the_times_and_names_are_prefilled(tmp_pa
             await pilot.press("tab")
             order.append(app.focused.id if app.focused else None)
         assert order == FORM_ORDER
-        fields = app.screen.fields()  # type: ignore[attr-defined]
+        draft = app.screen.draft()  # type: ignore[attr-defined]
         local = alert.received_at.astimezone()
-        assert fields["started"] == local.strftime("%H:%M") and fields["intervened"] == "Ana Sup"
+        assert draft.started == local.strftime("%H:%M") and draft.intervened == "Ana Sup"
         assert "Ni le nom ni le numéro de dossier" in str(app.screen.query_one("#privacy").render())
 
 
@@ -96,16 +98,16 @@ async def test_every_keystroke_is_saved_and_the_draft_survives_a_restart(tmp_pat
         await pilot.pause()
     # The app is gone without finishing (as after a crash): the journal has every field.
     record = Journal(path).draft(alert.id)
-    assert record is not None and record.fields["what"] == "Il a crié"
-    assert record.fields["type"] == "verbal" and record.fields["levers"] == ["rules"]
+    assert record is not None and record.draft is not None and record.draft.what == "Il a crié"
+    assert record.draft.type == "verbal" and record.draft.levers == ["rules"]
     assert not record.finished
 
     second = Host(alert, Journal(path))
     async with second.run_test(size=(100, 60)) as pilot:
         await pilot.pause()
-        fields = second.screen.fields()  # type: ignore[attr-defined]
-        assert fields["what"] == "Il a crié" and fields["type"] == "verbal"
-        assert fields["office"] is True and fields["levers"] == ["rules"]
+        draft = second.screen.draft()  # type: ignore[attr-defined]
+        assert draft.what == "Il a crié" and draft.type == "verbal"
+        assert draft.office is True and draft.levers == ["rules"]
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: bool(second.finished), what="finished")
     [done] = second.finished
@@ -142,3 +144,43 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
         [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
     assert note["type"] == "incivility" and note["what_happened"] == "Ton qui monte."
     assert note["intervened"] == ["Ana Sup"] and note["author"] == "g1"
+
+
+@pytest.mark.parametrize("text", [
+    "allocataire 1234567",                # CAF: 7 digits (let through before)
+    "n° 1234567, revenu mal déclaré",
+    "identifiant 1234567A",               # France Travail: 7 digits and a letter
+    "identifiant 1234567 B",
+    "NIR 1 85 05 78 006 084 36",          # social security number, grouped, with its key
+    "185057800608436",
+    "1 85 05 78 006 084",                 # 13 digits, no key
+    "1 85 05 2A 006 084 36",              # born in Corsica
+    "2\u00a085\u00a005\u00a02B\u00a0006\u00a0084",  # no-break spaces, as French typing inserts
+    "dossier 1234 5678 9",
+    "rappeler au 04 72 00 00 01",         # a phone number: personal too
+])
+def test_file_numbers_of_the_field_are_refused(text: str) -> None:
+    assert has_file_number(text)
+
+
+@pytest.mark.parametrize("text", [
+    "de 10:42 à 10:55", "le 21/11/2026 à 9 h", "2026-11-21", "3 personnes, 2 fois, 15 min",
+    "montant 1 200 €", "bureau 12, 1er étage", "ticket 123456", "appelé le 15 puis le 3114",
+])
+def test_times_dates_and_short_counts_pass(text: str) -> None:
+    assert not has_file_number(text)
+
+
+async def test_a_seven_digit_allocataire_number_is_refused_in_the_form(tmp_path: Path) -> None:
+    """The guard let 7-digit numbers through: CAF allocataire numbers have 7 digits."""
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"allocataire 1234567 à 10:42")
+        app.screen.query_one("#type").value = "verbal"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        assert "numéro de dossier" in error(app, "what")
+        assert app.finished == [] and isinstance(app.screen, NoteForm)
+        app.screen.query_one("#what").text = "Il a crié à 10:42, 2 agents sont venus."  # type: ignore[attr-defined]
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: bool(app.finished), what="finished")

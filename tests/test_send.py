@@ -156,24 +156,83 @@ def test_outbox_survives_a_hub_that_answers_after_a_while(hub: RunningHub, tmp_p
     import asyncio
 
     from deskalert.client.api import HubClient
-    from deskalert.client.outbox import Outbox
+    from deskalert.client.outbox import DeliveryResult, Outbox
     from deskalert.journal.store import Delivery, Journal
 
     journal = Journal(tmp_path / "journal.sqlite3")
     entry = journal.enqueue("renfort")
     assert journal.pending() == [entry]
 
-    async def deliver_twice() -> list[Delivery]:
+    async def deliver_twice() -> list[DeliveryResult]:
         async with HubClient(hub.url, "tok-g2") as client:
             outbox = Outbox(journal, client)
             first = await outbox.deliver(entry, timeout=5)
             second = await outbox.deliver(entry, timeout=5)  # e.g. a lost answer: sent again
             return [first, second]
 
-    assert asyncio.run(deliver_twice()) == [Delivery.TRANSMITTED, Delivery.TRANSMITTED]
+    first, second = asyncio.run(deliver_twice())
+    assert first.status is second.status is Delivery.TRANSMITTED
+    assert first.alert is not None and first.alert.id == entry.id and first.alert.desk == "g2"
+    assert second.alert == first.alert, "the hub answers a resend with the stored copy"
     assert journal.pending() == []
+    [incident] = journal.incidents()
+    assert incident.alert == first.alert, "the hub's copy is the journal's incident"
     assert [a["id"] for a in hub_alerts(hub)] == [str(entry.id)]
     assert httpx.get(f"{hub.url}/v1/alerts/{entry.id}", headers=auth("g1")).json()["desk"] == "g2"
+
+
+def test_delivery_result_says_refused_or_still_queued_with_the_reason(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    import asyncio
+
+    from deskalert.client.api import HubClient
+    from deskalert.client.outbox import Outbox
+    from deskalert.journal.store import Delivery, Journal
+
+    journal = Journal(tmp_path / "journal.sqlite3")
+    unknown, queued = journal.enqueue("hulk"), journal.enqueue("renfort")
+
+    async def deliver() -> tuple[object, object]:
+        async with HubClient(hub.url, "tok-g1") as client:
+            refused = await Outbox(journal, client).deliver(unknown, timeout=5)
+        async with HubClient(f"http://127.0.0.1:{free_port()}", "tok-g1") as client:
+            waiting = await Outbox(journal, client).deliver(queued, timeout=0.5)
+        return refused, waiting
+
+    refused, waiting = asyncio.run(deliver())
+    assert refused.status is Delivery.REFUSED and "unknown_code" in (refused.reason or "")  # type: ignore[attr-defined]
+    assert refused.alert is None  # type: ignore[attr-defined]
+    assert waiting.status is Delivery.QUEUED and waiting.reason  # type: ignore[attr-defined]
+    assert journal.pending() == [journal.get(queued.id)], "still queued, same UUID"
+    assert journal.incidents() == []
+
+
+def test_a_journal_of_the_previous_version_keeps_its_sent_alerts(tmp_path: Path) -> None:
+    """Journals written before the one incidents table kept the hub's copy in the outbox."""
+    from datetime import UTC, datetime
+
+    from deskalert.journal.store import Journal
+    from deskalert.models import Alert, AlertState
+
+    at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+    alert = Alert(id="0b5c8e0e-2f7e-4c55-9d0a-6a1f3e9b7c21", code="renfort", code_label="Renfort",
+                  discreet=True, priority=2, desk="g1", desk_label="Desk g1", site="accueil",
+                  location="near g1", created_at=at, received_at=at, state=AlertState.OPEN,
+                  test=False, updated_at=at)
+    path = tmp_path / "journal.sqlite3"
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, code TEXT NOT NULL, created_at TEXT"
+                   " NOT NULL, test INTEGER NOT NULL, message TEXT, status TEXT NOT NULL,"
+                   " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, transmitted_at TEXT,"
+                   " hub_alert TEXT)")
+        db.execute("INSERT INTO outbox VALUES (?, 'renfort', ?, 0, NULL, 'transmitted', 1, NULL,"
+                   " ?, ?)", (str(alert.id), at.isoformat(), at.isoformat(),
+                              alert.model_dump_json()))
+    journal = Journal(path)
+    assert [i.alert for i in journal.incidents()] == [alert]
+    journal.close()
+    assert [i.alert for i in Journal(path).incidents()] == [alert], "migrated once, kept"
 
 
 def test_login_without_keyring_points_to_the_environment_variable(
@@ -227,3 +286,13 @@ def test_hub_down_output_is_one_line_without_retry_noise(desk_env: Callable[...,
     result = send(desk_env(f"http://127.0.0.1:{free_port()}"), "renfort", "--timeout", "1")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("ALERTE NON TRANSMISE")
+
+
+def test_a_message_with_a_file_number_is_refused_before_anything_is_queued(
+    tmp_path: Path, hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    result = send(desk_env(hub.url), "renfort", "--message", "allocataire 1234567")
+    assert result.returncode == 2 and "numéro de dossier" in result.stderr
+    assert result.stderr.count("\n") == 1
+    assert hub_alerts(hub) == []
+    assert not (tmp_path / "data" / "deskalert" / "journal.sqlite3").exists()

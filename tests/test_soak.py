@@ -47,7 +47,8 @@ async def test_many_desks_through_repeated_sigkills_none_lost_none_twice_no_gap(
             outbox = Outbox(journal, client)
             for _ in range(PER_DESK):
                 entry = journal.enqueue("renfort")
-                delivered.append((str(entry.id), await outbox.deliver(entry, timeout=120)))
+                result = await outbox.deliver(entry, timeout=120)
+                delivered.append((str(entry.id), result.status))
                 await asyncio.sleep(0.02)
         journal.close()
 

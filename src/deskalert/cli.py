@@ -12,17 +12,19 @@ import sys
 from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from deskalert import __version__
+from deskalert.client.profile import DEMO_PORT, demo_data_dir
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError, DeskAlertError
-from deskalert.i18n import N_, set_language, t
+from deskalert.i18n import N_, Language, set_language, t, tn
+from deskalert.journal.debrief import FORMATS
 from deskalert.labels import label
 
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
-DEMO_PORT = 8470
+DEMO_DESK = "guichet-3"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,8 +48,15 @@ def one_line(exc: Exception) -> str:
     return " ".join(str(exc).splitlines())
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line too, like every other error; the usage is one --help away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="deskalert",
         description="Panic/alert system for the front desks of public services.",
     )
@@ -76,11 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "demo",
         help="try deskalert: a local hub with a demo roster and the desk screen (`make run`)",
         description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml and open the"
-        " desk screen of Guichet 3. From a second terminal, `deskalert demo --join guichet-2` opens"
-        " another desk on the same hub.",
+        " desk screen of Guichet 3. From a second terminal, `deskalert demo --join --desk"
+        " guichet-2` opens another desk on the same hub, `deskalert demo --join --supervisor"
+        " p.leroy` a supervisor's pane; `deskalert journal --demo`, `export --demo` and `report"
+        " --demo` read what the demo desks recorded.",
     )
     demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
-    demo.add_argument("--data-dir", type=Path, default=user_data_dir() / "demo",
+    demo.add_argument("--data-dir", type=Path, default=demo_data_dir(),
                       help="demo hub database and desk journals (default: %(default)s)")
     demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
     demo.add_argument("--supervisor", metavar="ID",
@@ -141,13 +152,17 @@ def build_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=help_text, description=help_text + ". A desk"
                                       " reads its journal; a supervisor reads the hub (every"
-                                      " desk's alerts and shared notes).")
-        command.add_argument("--config", type=Path, help="config.toml")
-        command.add_argument("--since", type=_date, help="first day, YYYY-MM-DD (included)")
-        command.add_argument("--until", type=_date, help="last day, YYYY-MM-DD (included)")
+                                      " desk's alerts and shared notes). Without --since and"
+                                      " --until: every alert recorded.")
+        _identity_options(command, supervisors=True)
+        command.add_argument("--since", type=_date, metavar="D",
+                             help="first day, YYYY-MM-DD (included)")
+        command.add_argument("--until", type=_date, metavar="D",
+                             help="last day, YYYY-MM-DD (included)")
         if name == "export":
-            command.add_argument("--format", choices=["md", "csv", "json"], default="md")
-            command.add_argument("--output", type=Path, help="file to write (default: stdout)")
+            command.add_argument("--format", choices=list(FORMATS), default="md")
+            command.add_argument("--output", type=Path, metavar="F",
+                                 help="file to write (default: stdout)")
         command.set_defaults(handler=_export if name == "export" else _report)
 
     journal = commands.add_parser(
@@ -155,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Open the desk's journal: incidents newest first, search, filters, the"
         " incident note of any past alert, sharing a finished note with the hub.",
     )
-    journal.add_argument("--config", type=Path, help="config.toml")
+    _identity_options(journal, supervisors=False)
     journal.set_defaults(handler=_journal)
 
     purge = commands.add_parser(
@@ -163,7 +178,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Delete from the desk's journal the incidents, notes and sent alerts older"
         " than retention_days; alerts still queued are never deleted.",
     )
-    purge.add_argument("--config", type=Path, help="config.toml")
+    _identity_options(purge, supervisors=False)
     purge.set_defaults(handler=_purge)
 
     login = commands.add_parser(
@@ -183,6 +198,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.set_defaults(handler=_new_token)
     return parser
+
+
+def _identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
+    """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
+    who = "a desk or supervisor" if supervisors else "a desk"
+    command.add_argument("--config", type=Path, metavar="F", help="config.toml (default:"
+                         " $DESKALERT_CONFIG, then the user config directory)")
+    command.add_argument("--demo", nargs="?", const=DEMO_DESK, metavar="ID",
+                         help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
+                         f" the demo hub, the demo token (default ID: {DEMO_DESK})")
+    command.add_argument("--language", choices=["fr", "en"], metavar="LANG",
+                         help="with --demo: fr (default) or en")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -212,19 +239,21 @@ def _run_hub(args: argparse.Namespace) -> int:
                   args.tls_cert, args.tls_key, args.log_level)
 
 
-def _run_demo(args: argparse.Namespace) -> int:
+def _demo_roster() -> Any:
     from deskalert.hub.settings import load_hub_config
 
     with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as path:
-        config = load_hub_config(path)
-    if args.supervisor and args.supervisor not in {s.id for s in config.supervisors}:
-        raise ConfigError(f"--supervisor: {args.supervisor!r} is not a supervisor of the demo roster"
-                          f" ({', '.join(s.id for s in config.supervisors)})")
-    if args.desk not in {d.id for d in config.desks}:
-        raise ConfigError(f"--desk: {args.desk!r} is not a desk of the demo roster"
-                          f" ({', '.join(d.id for d in config.desks)})")
+        return load_hub_config(path)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    config = _demo_roster()
+    set_language(args.language)
+    if args.supervisor:
+        _check_demo_id(args.supervisor, config, supervisors=True, option="--supervisor")
+    _check_demo_id(args.desk, config, supervisors=False, option="--desk")
     if args.hub_only:
-        print(f"deskalert demo: hub only; tokens are 'demo-<id>' (e.g. demo-{args.desk}).", flush=True)
+        print(t("demo.hub_only", desk=args.desk), flush=True)
         return _serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
                       args.data_dir, None, None, "info")
     url = f"http://127.0.0.1:{args.port}"
@@ -247,39 +276,73 @@ def _run_demo(args: argparse.Namespace) -> int:
     finally:
         hub.stop()
         thread.join(timeout=5)
-    print(
-        f"deskalert demo: hub stopped (log: {log}).\n"
-        f"  While it runs, a second terminal can open another desk or a supervisor pane:\n"
-        f"    deskalert demo --join --desk guichet-2\n"
-        f"    deskalert demo --join --supervisor m.durand\n"
-        f"  or talk to it with curl (tokens 'demo-<id>'):\n"
-        f"    curl -N -H 'Authorization: Bearer demo-m.durand' {url}/v1/events"
-    )
+    print(demo_goodbye(launcher(), log, url, args))
     return 0
+
+
+def demo_goodbye(command: str, log: Path, url: str, args: argparse.Namespace) -> str:
+    """What the demo says when it stops: the next commands, spelled as this one was launched."""
+    extra = "" if args.port == DEMO_PORT else f" --port {args.port}"
+    journal = "" if args.desk == DEMO_DESK else f" {args.desk}"
+    return t("demo.goodbye", log=log, url=url, deskalert=command, port=extra, desk=journal)
+
+
+def launcher() -> str:
+    """How the person started deskalert, to name the next commands the same way.
+
+    `deskalert` when that is what their PATH finds; else the path they typed (`.venv/bin/deskalert`
+    after `make run`); `python -m deskalert` for the module.
+    """
+    import os
+    import shlex
+    import shutil
+
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":
+        return f"{shlex.quote(_shown_path(Path(sys.executable)))} -m deskalert"
+    found = shutil.which("deskalert")
+    if found and os.path.realpath(found) == os.path.realpath(program):
+        return "deskalert"
+    return shlex.quote(_shown_path(program))
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the current directory when under it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)
+
+
+def _check_demo_id(identity: str, roster: Any, *, supervisors: bool, option: str) -> None:
+    known = [p.id for p in (roster.supervisors if supervisors else roster.desks)]
+    if identity not in known:
+        kind = "supervisor" if supervisors else "desk"
+        raise ConfigError(f"{option}: {identity!r} is not a {kind} of the demo roster"
+                          f" ({', '.join(known)})")
 
 
 def _demo_screen(url: str, args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
-    from deskalert.client.settings import ClientConfig
+    from deskalert.client.profile import demo_profile
     from deskalert.journal.store import Journal
     from deskalert.tui.desk import DeskApp
 
-    set_language(args.language)
+    port = int(url.rsplit(":", 1)[1])
     if args.supervisor:
         from deskalert.tui.supervise import SupervisorApp
 
-        pane = ClientConfig.model_validate({"language": args.language, "hub": {"url": url},
-                                            "supervisor": {"id": args.supervisor}})
-        SupervisorApp(pane, f"demo-{args.supervisor}").run()
+        pane = demo_profile(args.supervisor, supervisor=True, language=args.language, port=port,
+                            data_dir=args.data_dir)
+        SupervisorApp(pane.config, pane.token()).run()
         return 0
-    desk, data_dir = args.desk, args.data_dir
-    config = ClientConfig.model_validate(
-        {"language": args.language, "hub": {"url": url}, "desk": {"id": desk}}
-    )
+    desk = demo_profile(args.desk, supervisor=False, language=args.language, port=port,
+                        data_dir=args.data_dir)
     quiet_retries()
-    journal = Journal(data_dir / f"journal-{desk}.sqlite3")
+    journal = Journal(desk.journal_path)
     try:
-        DeskApp(config, f"demo-{desk}", journal).run()
+        DeskApp(desk.config, desk.token(), journal).run()
     finally:
         journal.close()
     return 0
@@ -319,6 +382,28 @@ def _client_config(args: argparse.Namespace, role: str | None, needs: str) -> An
     return config
 
 
+def _profile(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Any:
+    """config.toml, or with --demo a desk (or supervisor) of the demo; the language set."""
+    from deskalert.client.profile import configured_profile, demo_profile
+
+    if args.demo is None:
+        if args.language is not None:
+            raise ConfigError(t("cli.language_with_demo"))
+        profile = configured_profile(args.config)
+        set_language(profile.config.language)
+        if desk_only and not profile.is_desk:
+            from deskalert.client.settings import find_config_path
+
+            raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+        return profile
+    language: Language = args.language or "fr"
+    set_language(language)
+    roster = _demo_roster()
+    supervisor = args.demo in {s.id for s in roster.supervisors}
+    _check_demo_id(args.demo, roster, supervisors=supervisor and not desk_only, option="--demo")
+    return demo_profile(args.demo, supervisor=supervisor, language=language)
+
+
 def _token(config: Any) -> str:
     """The desk's or supervisor's token; none is a configuration problem (exit 2)."""
     from deskalert.client.settings import TokenMissing, find_token
@@ -329,72 +414,56 @@ def _token(config: Any) -> str:
         raise ConfigError(str(exc)) from None
 
 
+def _profile_token(profile: Any) -> str:
+    from deskalert.client.settings import TokenMissing
+
+    try:
+        return str(profile.token())
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+
+
 def _send(args: argparse.Namespace) -> int:
     import asyncio
 
+    from deskalert.client.api import HubClient
     from deskalert.client.outbox import quiet_retries
+    from deskalert.client.send import check_message, send_alert
     from deskalert.journal.store import Journal, default_journal_path
 
     config = _client_config(args, "desk", "`deskalert send` needs a [desk] section")
-    if args.message is not None and len(args.message) > 280:
-        raise ConfigError("--message: at most 280 characters")
+    check_message(args.message)
     token = _token(config)
+
+    async def send() -> Any:
+        async with HubClient(config.hub_url, token) as client:
+            return await send_alert(journal, client, args.code, test=args.test,
+                                    message=args.message, timeout=args.timeout)
 
     quiet_retries()
     journal = Journal(default_journal_path())
     try:
-        entry = journal.enqueue(args.code, test=args.test, message=args.message)
-        return asyncio.run(_deliver_and_report(config, token, journal, entry, args.timeout))
+        report = asyncio.run(send())
     finally:
         journal.close()
+    return _print_send(report)
 
 
-async def _deliver_and_report(config: Any, token: str, journal: Any, entry: Any, timeout: float) -> int:
-    from deskalert.client.api import HubClient
-    from deskalert.client.outbox import Outbox
+def _print_send(report: Any) -> int:
     from deskalert.journal.store import Delivery
 
-    lang = config.language
-    async with HubClient(config.hub_url, token) as client:
-        outbox = Outbox(journal, client)
-        for earlier in journal.pending():
-            if earlier.id != entry.id:
-                status = await outbox.deliver(earlier, timeout=timeout)
-                print(t("send.earlier", id=earlier.id, code=earlier.code,
-                        status=label("delivery", status.value)), file=sys.stderr)
-        status = await outbox.deliver(entry, timeout=timeout)
-        if status is Delivery.TRANSMITTED:
-            await _cache_oncall(client, journal)
-            print(t("send.transmitted", label=entry.code, id=entry.id,
-                    drill=t("drill") if entry.test else ""))
-            return 0
-    call = _call_instead(journal, lang)
-    stored = journal.get(entry.id)
-    reason = (stored.last_error if stored else None) or "?"
-    key = N_("send.refused") if status is Delivery.REFUSED else N_("send.queued")
-    print(t(key, reason=reason, call=call), file=sys.stderr)
+    for earlier, result in report.earlier:
+        print(t("send.earlier", id=earlier.id, code=earlier.code,
+                status=label("delivery", result.status.value)), file=sys.stderr)
+    entry, result = report.entry, report.result
+    if result.transmitted:
+        print(t("send.transmitted", label=entry.code, id=entry.id,
+                drill=t("drill") if entry.test else ""))
+        return 0
+    call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
+    key = N_("send.refused") if result.status is Delivery.REFUSED else N_("send.queued")
+    print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
-
-
-async def _cache_oncall(client: Any, journal: Any) -> None:
-    """Keep the on-call card, so a later failure can still say whom to call."""
-    from deskalert.errors import DeskAlertError
-
-    try:
-        cards = await client.oncall()
-    except DeskAlertError:
-        return
-    if cards:
-        journal.save("oncall", cards[0].model_dump(mode="json"))
-
-
-def _call_instead(journal: Any, lang: Any) -> str:
-
-    cached = journal.load("oncall")
-    supervisor = cached[0].get("supervisor") if cached else None
-    if not supervisor:
-        return ""
-    return t("send.call", name=supervisor["name"], phone=supervisor["phone"])
 
 
 def _desk(args: argparse.Namespace) -> int:
@@ -465,132 +534,74 @@ def _date(value: str) -> Any:
         raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
 
 
-def _period(args: argparse.Namespace) -> tuple[Any, Any]:
-    from datetime import datetime, time, timedelta
-
-    since = datetime.combine(args.since, time()).astimezone() if args.since else None
-    until = (datetime.combine(args.until, time()).astimezone() + timedelta(days=1)
-             if args.until else None)
-    if since and until and until <= since:
-        raise ConfigError("--until is before --since")
-    return since, until
-
-
-def _incidents(args: argparse.Namespace) -> tuple[Any, list[Any]]:
-    """(config, incidents of the period): the desk's journal, or the hub for a supervisor."""
+def _incidents(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
+    """(profile, period, incidents of the period): a desk's journal, or the hub."""
     import asyncio
 
-    from deskalert.journal.debrief import in_period, journal_incidents
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.client.incidents import incidents_of
+    from deskalert.journal.debrief import Period
 
-    config = _client_config(args, None, "")
-    since, until = _period(args)
-    if config.desk is not None:
-        journal = Journal(default_journal_path())
-        try:
-            incidents = [incident for incident, _ in journal_incidents(journal, since)]
-        finally:
-            journal.close()
-        return config, in_period(incidents, since, until)
-    return config, in_period(asyncio.run(_hub_incidents(config, _token(config), since)),
-                             since, until)
-
-
-async def _hub_incidents(config: Any, token: str, since: Any) -> list[Any]:
-    from datetime import UTC, datetime
-
-    from deskalert.client.api import HubClient
-    from deskalert.journal.debrief import Incident
-
-    async with HubClient(config.hub_url, token) as client:
-        # Every page of both (the client follows them); a note is shared after its alert.
-        alerts = await client.alerts_since(since or datetime(2000, 1, 1, tzinfo=UTC))
-        notes = await client.notes(since=since)
-    by_alert: dict[Any, list[Any]] = {}
-    for note in notes:
-        by_alert.setdefault(note.alert_id, []).append(note)
-    return [Incident(alert, by_alert.get(alert.id, [])) for alert in alerts]
+    profile = _profile(args, desk_only=False, needs="")
+    period = Period.of_days(args.since, args.until)
+    token = None if profile.is_desk else _profile_token(profile)
+    return profile, period, asyncio.run(incidents_of(profile, period, token))
 
 
 def _export(args: argparse.Namespace) -> int:
-    from deskalert.journal import debrief
+    from deskalert.journal.debrief import export_text
 
-    config, incidents = _incidents(args)
-    since, until = _period(args)
-    if args.format == "json":
-        text = debrief.to_json(incidents)
-    elif args.format == "csv":
-        text = debrief.to_csv(incidents)
-    else:
-        text = debrief.to_markdown(incidents, config.language, since, until)
+    profile, period, incidents = _incidents(args)
+    text = export_text(incidents, args.format, profile.config.language, period)
     if args.output is None:
         sys.stdout.write(text)
         return 0
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"{args.output}: cannot write: {exc.strerror}") from None
-    print(f"{len(incidents)} incident(s) -> {args.output}", file=sys.stderr)
+        raise ConfigError(t("export.cannot_write", path=args.output, reason=exc.strerror)) from None
+    print(tn("export.written", len(incidents), path=args.output), file=sys.stderr)
     return 0
 
 
 def _report(args: argparse.Namespace) -> int:
     from deskalert.journal.debrief import report_text
 
-    config, incidents = _incidents(args)
-    since, until = _period(args)
-    sys.stdout.write(report_text(incidents, config.language, since, until,
+    profile, period, incidents = _incidents(args)
+    sys.stdout.write(report_text(incidents, profile.config.language, period.since, period.until,
                                  color=sys.stdout.isatty()))
     return 0
 
 
 def _journal(args: argparse.Namespace) -> int:
-
-
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.client.settings import TokenMissing
+    from deskalert.journal.store import Journal
     from deskalert.tui.journal_screen import JournalApp
 
-    config = _client_config(args, "desk", "`deskalert journal` is a desk's journal; a"
-                            " supervisor uses `deskalert export` or `report`")
+    profile = _profile(args, desk_only=True, needs="`deskalert journal` is a desk's journal; a"
+                       " supervisor uses `deskalert export` or `report`")
     try:
-        token: str | None = _token(config)
-    except ConfigError:
+        token: str | None = profile.token()
+    except TokenMissing:
         token = None  # the journal opens anyway; sharing says why it cannot
-
-    async def share(alert_id: Any, note: Any) -> str | None:
-        from deskalert.client.api import HubClient
-        from deskalert.errors import DeskAlertError
-
-        if token is None:
-            return "no token (deskalert login or DESKALERT_TOKEN)"
-        try:
-            async with HubClient(config.hub_url, token) as client:
-                await client.share_note(alert_id, note)
-        except DeskAlertError as exc:
-            return str(exc)
-        return None
-
-    journal = Journal(default_journal_path())
+    journal = Journal(profile.journal_path)
     try:
-        JournalApp(journal, config.language, share).run()
+        JournalApp(journal, profile.config.language, profile.config.hub_url, token).run()
     finally:
         journal.close()
     return 0
 
 
 def _purge(args: argparse.Namespace) -> int:
-    from datetime import datetime, timedelta
+    from deskalert.journal.store import Journal, purge_expired
 
-    from deskalert.journal.store import Journal, default_journal_path
-
-    config = _client_config(args, None, "")
-    journal = Journal(default_journal_path())
+    profile = _profile(args, desk_only=True, needs="`deskalert purge` cleans a desk's journal")
+    days = profile.config.retention_days
+    journal = Journal(profile.journal_path)
     try:
-        before = datetime.now().astimezone() - timedelta(days=config.retention_days)
-        count = journal.purge(before)
+        count = purge_expired(journal, days)
     finally:
         journal.close()
-    print(f"{count} incident(s) older than {config.retention_days} days removed from the journal")
+    print(tn("purge.done", count, days=days))
     return 0
 
 
@@ -613,5 +624,6 @@ def _login(args: argparse.Namespace) -> int:
             f"this machine has no usable system keyring ({exc.__class__.__name__}): set"
             f" {TOKEN_ENV}=<token> in the environment that starts deskalert instead"
         ) from None
-    print(f"token stored in the system keyring for {config.identity}")
+    set_language(config.language)
+    print(t("login.stored", who=config.identity))
     return 0

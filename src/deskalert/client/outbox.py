@@ -5,16 +5,22 @@ the network drops an answer. A 2xx marks it transmitted; a 4xx (other than 408/4
 will never accept it as it is, so it is marked refused with the hub's reason and shown to the
 agent, never retried in silence; anything else (no answer, 5xx) is retried with a backoff capped
 at `WAIT_MAX_S`.
+
+`deliver` answers with a `DeliveryResult`: the alert as the hub stored it, or the refusal and its
+reason, or "still queued" and the last reason it did not go. The caller has what it needs to
+draw; the journal holds the same, for the next start.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import stamina
 
 from deskalert.client.api import HubClient, HubUnreachable
 from deskalert.errors import HubError
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
-from deskalert.models import AlertIn
+from deskalert.models import Alert, AlertIn
 
 WAIT_INITIAL_S = 0.2
 WAIT_MAX_S = 2.0
@@ -34,17 +40,31 @@ def is_retryable(exc: Exception) -> bool:
     return isinstance(exc, HubError) and (exc.status >= 500 or exc.status in RETRYABLE_STATUSES)
 
 
+@dataclass(frozen=True)
+class DeliveryResult:
+    """Where one alert stands after `Outbox.deliver`."""
+
+    status: Delivery
+    alert: Alert | None = None  # TRANSMITTED: the hub's stored copy
+    reason: str | None = None   # REFUSED: the hub's reason; QUEUED: why it has not gone yet
+
+    @property
+    def transmitted(self) -> bool:
+        return self.status is Delivery.TRANSMITTED
+
+
 class Outbox:
     def __init__(self, journal: Journal, client: HubClient) -> None:
         self.journal = journal
         self.client = client
 
-    async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> Delivery:
+    async def deliver(self, entry: OutboxEntry, *, timeout: float | None) -> DeliveryResult:
         """Send one queued alert until the hub stores it, refuses it, or `timeout` runs out."""
         body = AlertIn(
             id=entry.id, code=entry.code, created_at=entry.created_at, test=entry.test,
             message=entry.message,
         )
+        last_error = entry.last_error
         try:
             async for attempt in stamina.retry_context(
                 on=is_retryable, attempts=None, timeout=timeout,
@@ -55,20 +75,21 @@ class Outbox:
                         alert, _created = await self.client.raise_alert(body)
                     except (HubUnreachable, HubError) as exc:
                         if is_retryable(exc):
-                            self.journal.record_attempt(entry.id, str(exc))
+                            last_error = str(exc)
+                            self.journal.record_attempt(entry.id, last_error)
                         raise
-                    self.journal.mark_transmitted(entry.id, alert.model_dump(mode="json"))
-                    return Delivery.TRANSMITTED
+                    self.journal.mark_transmitted(alert)
+                    return DeliveryResult(Delivery.TRANSMITTED, alert=alert)
         except HubError as exc:
-            if is_retryable(exc):
-                return Delivery.QUEUED  # timeout ran out; it stays queued
-            self.journal.mark_refused(entry.id, f"{exc.code}: {exc.detail}")
-            return Delivery.REFUSED
+            if not is_retryable(exc):
+                reason = f"{exc.code}: {exc.detail}"
+                self.journal.mark_refused(entry.id, reason)
+                return DeliveryResult(Delivery.REFUSED, reason=reason)
         except HubUnreachable:
-            pass  # timeout ran out; it stays queued
-        return Delivery.QUEUED
+            pass
+        return DeliveryResult(Delivery.QUEUED, reason=last_error)  # timeout ran out: stays queued
 
-    async def flush(self, *, timeout: float | None) -> dict[str, Delivery]:
+    async def flush(self, *, timeout: float | None) -> dict[str, DeliveryResult]:
         """Deliver every queued alert, oldest first (alerts left by a crash or a dead link)."""
         return {
             str(entry.id): await self.deliver(entry, timeout=timeout)

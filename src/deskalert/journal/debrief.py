@@ -1,7 +1,8 @@
 """Incidents for the debrief: one record per alert with its notes, exported and counted.
 
-The same functions serve the desk (its journal) and the supervisor (the hub's alerts and shared
-notes); nothing here touches the network or the screen.
+The same functions serve the desk (its journal: `Journal.incidents`) and the supervisor (the hub's
+alerts and shared notes: `deskalert.client.incidents.hub_incidents`); nothing here touches the
+network or the screen. `Incident` is the shared model (deskalert.models).
 """
 
 from __future__ import annotations
@@ -11,66 +12,61 @@ import io
 import json
 import statistics
 from collections import Counter
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
 
+from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
-from deskalert.keypress import key_press
 from deskalert.labels import label
-from deskalert.journal.store import Journal, NoteRecord
-from deskalert.models import Alert, AlertState, NoteIn
+from deskalert.models import Incident
 
-UNKNOWN_TYPE = "unknown"
-
-
-@dataclass
-class Incident:
-    alert: Alert
-    notes: list[NoteIn] = field(default_factory=list)
-
-    @property
-    def started_at(self) -> datetime:
-        """The key press (desk clock) when credible, else the hub's reception (keypress.py)."""
-        return key_press(self.alert).start
-
-    @property
-    def first_response(self) -> timedelta | None:
-        """Time from the key press to the first "j'arrive" (an alert may wait in the outbox)."""
-        if not self.alert.responders:
-            return None
-        return min(r.at for r in self.alert.responders) - self.started_at
-
-    @property
-    def time_to_resolve(self) -> timedelta | None:
-        if self.alert.state is not AlertState.RESOLVED or self.alert.closed_at is None:
-            return None
-        return self.alert.closed_at - self.started_at
-
-    @property
-    def type(self) -> str:
-        return self.notes[0].type.value if self.notes else UNKNOWN_TYPE
+UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 
 
-def journal_incidents(journal: Journal, since: datetime | None = None
-                      ) -> list[tuple[Incident, NoteRecord | None]]:
-    """The desk's incidents (newest first) with their finished note, and the note's record."""
-    records = {n.alert_id: n for n in journal.notes()}
-    result = []
-    for raw in journal.incidents(since):
-        alert = Alert.model_validate(raw)
-        record = records.get(alert.id)
-        notes = [NoteIn.model_validate(record.note)] if record and record.note else []
-        result.append((Incident(alert, notes), record))
-    return result
+@dataclass(frozen=True)
+class Period:
+    """The days a debrief covers: `since` included, `until` excluded (None: no bound).
+
+    Incidents are placed in time by the key press (`Incident.pressed_at`).
+    """
+
+    since: datetime | None = None
+    until: datetime | None = None
+
+    @staticmethod
+    def of_days(first: date | None, last: date | None) -> Period:
+        """From --since/--until days (local time, both included)."""
+        since = datetime.combine(first, time()).astimezone() if first else None
+        until = datetime.combine(last + timedelta(days=1), time()).astimezone() if last else None
+        if since and until and until <= since:
+            raise ConfigError(t("period.until_before_since"))
+        return Period(since, until)
+
+    def select(self, incidents: list[Incident]) -> list[Incident]:
+        """The incidents of the period, oldest first."""
+        return in_period(incidents, self.since, self.until)
+
+    def describe(self, incidents: list[Incident]) -> str:
+        """The period in words; without bounds, the first and last days actually covered."""
+        if self.since and self.until:
+            return t("period.between", since=_day(self.since), until=_last_day(self.until))
+        if self.since:
+            return t("period.since", since=_day(self.since))
+        if self.until:
+            return t("period.until", until=_last_day(self.until))
+        if not incidents:
+            return t("period.all_none")
+        moments = [i.pressed_at for i in incidents]
+        return t("period.all", first=_day(min(moments)), last=_day(max(moments)))
 
 
 def in_period(incidents: list[Incident], since: datetime | None,
               until: datetime | None) -> list[Incident]:
     return sorted(
         (i for i in incidents
-         if (since is None or i.alert.received_at >= since)
-         and (until is None or i.alert.received_at < until)),
-        key=lambda i: i.alert.received_at,
+         if (since is None or i.pressed_at >= since)
+         and (until is None or i.pressed_at < until)),
+        key=lambda i: i.pressed_at,
     )
 
 
@@ -84,6 +80,18 @@ def duration(value: timedelta | None) -> str:
 # -- exports ---------------------------------------------------------------------------------
 
 
+FORMATS = ("md", "csv", "json")
+
+
+def export_text(incidents: list[Incident], fmt: str, lang: Language, period: Period) -> str:
+    """The incidents of `period` as Markdown, CSV or JSON."""
+    if fmt == "json":
+        return to_json(incidents)
+    if fmt == "csv":
+        return to_csv(incidents)
+    return to_markdown(incidents, lang, period.since, period.until)
+
+
 def to_json(incidents: list[Incident]) -> str:
     return json.dumps(
         [{"alert": i.alert.model_dump(mode="json"),
@@ -93,7 +101,7 @@ def to_json(incidents: list[Incident]) -> str:
 
 
 CSV_COLUMNS = [
-    "id", "received_at", "desk", "site", "code", "drill", "state", "first_response_s",
+    "id", "created_at", "received_at", "desk", "site", "code", "drill", "state", "first_response_s",
     "resolve_s", "responders", "type", "separate_office", "levers", "support", "reports",
     "follow_up", "what_happened",
 ]
@@ -108,7 +116,7 @@ def to_csv(incidents: list[Incident]) -> str:
         seconds = [int(d.total_seconds()) if d is not None else ""
                    for d in (incident.first_response, incident.time_to_resolve)]
         writer.writerow([
-            alert.id, alert.received_at.isoformat(), alert.desk, alert.site, alert.code,
+            alert.id, incident.pressed_at.isoformat(), alert.received_at.isoformat(), alert.desk, alert.site, alert.code,
             int(alert.test), alert.state.value, *seconds,
             "; ".join(r.name for r in alert.responders), incident.type,
             int(note.separate_office) if note else "",
@@ -122,8 +130,7 @@ def to_csv(incidents: list[Incident]) -> str:
 
 def to_markdown(incidents: list[Incident], lang: Language, since: datetime | None,
                 until: datetime | None) -> str:
-    period = t("md.period", since=_day(since) if since else "…",
-               until=_last_day(until) if until else "…")
+    period = t("md.period", period=Period(since, until).describe(incidents))
     lines = [f"# {t('md.title')}", "", period, "",
              tn("md.count", len(incidents)), ""]
     for incident in incidents:
@@ -133,7 +140,7 @@ def to_markdown(incidents: list[Incident], lang: Language, since: datetime | Non
 
 def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
-    local = alert.received_at.astimezone()
+    local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
     lines = [f"## {local:%d/%m/%Y %H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
@@ -155,25 +162,25 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
 
 
 def timeline(incident: Incident, lang: Language) -> list[str]:
-    """Raised, answered by whom and when, escalated, closed: each with its offset."""
+    """Pressed, received (when it waited), answered by whom and when, escalated, closed: each
+    with its offset from the key press, in order."""
     alert = incident.alert
-    start = incident.started_at
+    start = incident.pressed_at
 
     def at(moment: datetime) -> str:
         return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
 
-    rows = [f"{at(alert.received_at)} {t('md.raised')}"]
-    if start != alert.received_at:  # waited in the outbox: the key press comes first
-        rows.append(f"{at(start)} {t('md.pressed')}")
-    for responder in sorted(alert.responders, key=lambda r: r.at):
-        rows.append(f"{at(responder.at)} {t('md.answered', name=responder.name)}")
+    rows = [(start, t("md.pressed") if alert.created_at else t("md.raised"))]
+    if alert.received_at - start >= timedelta(seconds=1):
+        rows.append((alert.received_at, t("md.raised")))
+    rows += [(r.at, t("md.answered", name=r.name)) for r in alert.responders]
     if alert.escalated_at and alert.escalation_level:
-        rows.append(f"{at(alert.escalated_at)} {t('md.escalated', level=alert.escalation_level)}")
+        rows.append((alert.escalated_at, t("md.escalated", level=alert.escalation_level)))
     if alert.closed_at:
         state = label("state", alert.state.value)
         summary = f" — {alert.summary}" if alert.summary else ""
-        rows.append(f"{at(alert.closed_at)} {state}{summary}")
-    return sorted(rows)
+        rows.append((alert.closed_at, f"{state}{summary}"))
+    return [f"{at(moment)} {what}" for moment, what in sorted(rows, key=lambda row: row[0])]
 
 
 def _field(label: str, value: str, lang: Language) -> str:
@@ -203,6 +210,7 @@ def _list(values: list, prefix: str, lang: Language) -> str:  # type: ignore[typ
 @dataclass
 class Figures:
     real: int
+    false_alarms: int
     drills: int
     per_week: dict[str, int]
     per_type: dict[str, int]
@@ -212,14 +220,16 @@ class Figures:
 
     @staticmethod
     def of(incidents: list[Incident]) -> Figures:
-        """Counts and response times of real alerts; drills are only counted, apart."""
-        real = [i for i in incidents if not i.alert.test]
+        """Counts and response times of real alerts; false alarms (cancelled, by the desk or a
+        supervisor) and drills are only counted, apart."""
+        real = [i for i in incidents if i.is_real]
         weeks = Counter(
-            f"{i.alert.received_at.astimezone().isocalendar().year}-S"
-            f"{i.alert.received_at.astimezone().isocalendar().week:02d}" for i in real
+            f"{i.pressed_at.astimezone().isocalendar().year}-S"
+            f"{i.pressed_at.astimezone().isocalendar().week:02d}" for i in real
         )
+        drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
-            real=len(real), drills=len(incidents) - len(real),
+            real=len(real), false_alarms=len(incidents) - len(real) - drills, drills=drills,
             per_week=dict(sorted(weeks.items())),
             per_type=dict(Counter(i.type for i in real).most_common()),
             per_desk=dict(Counter(i.alert.desk_label for i in real).most_common()),
@@ -251,10 +261,10 @@ def report_text(incidents: list[Incident], lang: Language, since: datetime | Non
                 until: datetime | None, *, color: bool, width: int = 70) -> str:
     """The figures as text with terminal bar charts (plotext)."""
     figures = Figures.of(incidents)
-    title = t("report.title", since=_day(since) if since else "…",
-              until=_last_day(until) if until else "…")
-    parts = [title, "=" * len(title), ", ".join((tn("report.real", figures.real),
-                                                     tn("report.drills", figures.drills))), ""]
+    title = t("report.title", period=Period(since, until).describe(incidents))
+    totals = (tn("report.real", figures.real), tn("report.false_alarms", figures.false_alarms),
+              tn("report.drills", figures.drills))
+    parts = [title, "=" * len(title), ", ".join(totals), t("report.from_press"), ""]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}

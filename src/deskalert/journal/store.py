@@ -3,6 +3,11 @@
 An alert is written here, and committed with `synchronous=FULL`, before any network call: the
 outbox sends from this table, so a queued alert survives a crash, a restart or a power cut and
 goes out at the next start, always under the same UUID.
+
+The API speaks the shared models (`Alert`, `Incident`, `NoteRecord`, `NoteDraft`, `NoteIn`) and
+`OutboxEntry`; JSON stays inside this module. `incidents` is the one table of this desk's alerts
+as the hub last described them: the outbox writes the hub's answer there when it stores an alert,
+the desk app each newer copy it sees on the stream.
 """
 
 from __future__ import annotations
@@ -11,13 +16,20 @@ import json
 import os
 import sqlite3
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, TypeAdapter
+from pydantic_core import to_jsonable_python
 
 from deskalert.config import user_data_dir
+from deskalert.models import Alert, Incident, NoteDraft, NoteIn, NoteRecord
+
+T = TypeVar("T")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS outbox (
@@ -29,8 +41,7 @@ CREATE TABLE IF NOT EXISTS outbox (
     status TEXT NOT NULL,
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
-    transmitted_at TEXT,
-    hub_alert TEXT
+    transmitted_at TEXT
 );
 CREATE TABLE IF NOT EXISTS incidents (
     id TEXT PRIMARY KEY,
@@ -38,6 +49,7 @@ CREATE TABLE IF NOT EXISTS incidents (
     updated_at TEXT NOT NULL,
     alert TEXT NOT NULL
 );
+CREATE INDEX IF NOT EXISTS incidents_received ON incidents (received_at);
 CREATE TABLE IF NOT EXISTS notes (
     alert_id TEXT PRIMARY KEY,
     fields TEXT NOT NULL,
@@ -64,6 +76,8 @@ class Delivery(StrEnum):
 
 @dataclass(frozen=True)
 class OutboxEntry:
+    """An alert as the desk wrote it, before and while the outbox sends it."""
+
     id: uuid.UUID
     code: str
     created_at: datetime
@@ -88,10 +102,21 @@ class Journal:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(SCHEMA)
+        self.path = path
+        self._migrate()
+
+    def _migrate(self) -> None:
+        """Bring a journal written by an earlier version to this schema, losing nothing."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(notes)")}
         if "note" not in columns:  # journals made before notes kept their validated form
             self._db.execute("ALTER TABLE notes ADD COLUMN note TEXT")
-        self.path = path
+        outbox = {row[1] for row in self._db.execute("PRAGMA table_info(outbox)")}
+        if "hub_alert" in outbox:  # the hub's answer lived in the outbox: now in incidents
+            for (raw,) in self._db.execute(
+                "SELECT hub_alert FROM outbox WHERE hub_alert IS NOT NULL"
+            ).fetchall():
+                self.record_alert(Alert.model_validate_json(raw))
+            self._db.execute("UPDATE outbox SET hub_alert=NULL")
 
     def close(self) -> None:
         self._db.close()
@@ -111,12 +136,14 @@ class Journal:
     def pending(self) -> list[OutboxEntry]:
         """Alerts not yet stored by the hub, oldest first."""
         rows = self._db.execute(
-            "SELECT * FROM outbox WHERE status=? ORDER BY created_at", (Delivery.QUEUED.value,)
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE status=? ORDER BY created_at",
+            (Delivery.QUEUED.value,),
         ).fetchall()
         return [_entry(row) for row in rows]
 
     def get(self, alert_id: uuid.UUID) -> OutboxEntry | None:
-        row = self._db.execute("SELECT * FROM outbox WHERE id=?", (str(alert_id),)).fetchone()
+        row = self._db.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id=?",
+                               (str(alert_id),)).fetchone()
         return _entry(row) if row else None
 
     def record_attempt(self, alert_id: uuid.UUID, error: str) -> None:
@@ -124,12 +151,17 @@ class Journal:
             "UPDATE outbox SET attempts=attempts+1, last_error=? WHERE id=?", (error, str(alert_id))
         )
 
-    def mark_transmitted(self, alert_id: uuid.UUID, hub_alert: dict[str, Any]) -> None:
+    def mark_transmitted(self, alert: Alert) -> None:
+        """The hub stored `alert`: keep its copy among the incidents, then leave the queue.
+
+        In this order, so a crash in between leaves it queued: it is sent again under the same
+        UUID, the hub answers with the stored copy, and recording it twice changes nothing.
+        """
+        self.record_alert(alert)
         self._db.execute(
-            "UPDATE outbox SET status=?, attempts=attempts+1, last_error=NULL, transmitted_at=?,"
-            " hub_alert=? WHERE id=?",
-            (Delivery.TRANSMITTED.value, datetime.now(UTC).isoformat(), json.dumps(hub_alert),
-             str(alert_id)),
+            "UPDATE outbox SET status=?, attempts=attempts+1, last_error=NULL, transmitted_at=?"
+            " WHERE id=?",
+            (Delivery.TRANSMITTED.value, datetime.now(UTC).isoformat(), str(alert.id)),
         )
 
     def mark_refused(self, alert_id: uuid.UUID, error: str) -> None:
@@ -146,66 +178,63 @@ class Journal:
         )
         return cursor.rowcount == 1
 
-    def hub_alert(self, alert_id: uuid.UUID) -> dict[str, Any] | None:
-        """The hub's answer when it stored the alert."""
-        row = self._db.execute("SELECT hub_alert FROM outbox WHERE id=?", (str(alert_id),)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
-
     # -- incidents: the desk's own alerts, as the hub last described them -------------------
 
-    def record_alert(self, alert: dict[str, Any]) -> None:
+    def record_alert(self, alert: Alert) -> None:
         """Keep the newest copy of one of this desk's alerts (its timeline for the journal)."""
         self._db.execute(
             "INSERT INTO incidents (id, received_at, updated_at, alert) VALUES (?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at, alert=excluded.alert"
             " WHERE excluded.updated_at >= incidents.updated_at",
-            (alert["id"], alert["received_at"], alert["updated_at"], json.dumps(alert)),
+            (str(alert.id), _utc(alert.received_at), _utc(alert.updated_at),
+             alert.model_dump_json()),
         )
 
-    def incidents(self, since: datetime | None = None) -> list[dict[str, Any]]:
-        """Alerts of this desk the hub stored (also those sent by `send`), newest first.
+    def incidents(self, since: datetime | None = None) -> list[Incident]:
+        """Alerts of this desk the hub stored (also those sent by `send`), newest first, each
+        with its note record and, once finished, its note.
 
         `since` filters in SQL on the hub's time, so the desk's once-a-second checks read only
         the recent ones, whatever the size of the journal.
         """
-        cutoff = since.astimezone(UTC).isoformat() if since else ""
         rows = self._db.execute(
-            "SELECT alert FROM incidents WHERE received_at>=? UNION ALL SELECT hub_alert FROM"
-            " outbox WHERE hub_alert IS NOT NULL AND json_extract(hub_alert, '$.received_at')>=?"
-            " AND id NOT IN (SELECT id FROM incidents)", (cutoff, cutoff),
+            f"SELECT i.alert, {NOTE_COLUMNS} FROM incidents i LEFT JOIN notes n"
+            " ON n.alert_id = i.id WHERE i.received_at>=? ORDER BY i.received_at DESC",
+            (_utc(since) if since else "",),
         ).fetchall()
-        alerts = [json.loads(row[0]) for row in rows]
-        return sorted(alerts, key=lambda a: a["received_at"], reverse=True)
+        result = []
+        for row in rows:
+            record = _note(row[1:]) if row[1] is not None else None
+            notes = [record.note] if record is not None and record.note is not None else []
+            result.append(Incident(alert=Alert.model_validate_json(row[0]), notes=notes,
+                                   record=record))
+        return result
 
     # -- incident notes: drafts saved as they are typed ------------------------------------
 
-    def save_draft(self, alert_id: uuid.UUID, fields: dict[str, Any]) -> None:
+    def save_draft(self, alert_id: uuid.UUID, draft: NoteDraft) -> None:
         """Every keystroke lands here, committed: a crash or a power cut loses nothing."""
         self._db.execute(
             "INSERT INTO notes (alert_id, fields, saved_at) VALUES (?,?,?)"
             " ON CONFLICT(alert_id) DO UPDATE SET fields=excluded.fields, saved_at=excluded.saved_at",
-            (str(alert_id), json.dumps(fields), datetime.now(UTC).isoformat()),
+            (str(alert_id), draft.model_dump_json(), datetime.now(UTC).isoformat()),
         )
 
     def draft(self, alert_id: uuid.UUID) -> NoteRecord | None:
-        row = self._db.execute(
-            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed, note FROM notes"
-            " WHERE alert_id=?", (str(alert_id),)
-        ).fetchone()
+        """The note record of one alert (its draft, finished or not), if anything was typed."""
+        row = self._db.execute(f"SELECT {NOTE_COLUMNS} FROM notes n WHERE alert_id=?",
+                               (str(alert_id),)).fetchone()
         return _note(row) if row else None
 
     def notes(self) -> list[NoteRecord]:
-        rows = self._db.execute(
-            "SELECT alert_id, fields, saved_at, finished, shared_at, postponed, note FROM notes"
-        ).fetchall()
+        rows = self._db.execute(f"SELECT {NOTE_COLUMNS} FROM notes n").fetchall()
         return [_note(row) for row in rows]
 
-    def finish_note(self, alert_id: uuid.UUID, fields: dict[str, Any],
-                    note: dict[str, Any]) -> None:
-        """The draft as typed, and the validated note (a NoteIn) that exports and sharing use."""
-        self.save_draft(alert_id, fields)
+    def finish_note(self, alert_id: uuid.UUID, draft: NoteDraft, note: NoteIn) -> None:
+        """The draft as typed, and the validated note that exports and sharing use."""
+        self.save_draft(alert_id, draft)
         self._db.execute("UPDATE notes SET finished=1, postponed=0, note=? WHERE alert_id=?",
-                         (json.dumps(note), str(alert_id)))
+                         (note.model_dump_json(), str(alert_id)))
 
     def postpone_note(self, alert_id: uuid.UUID) -> None:
         """Later, not never: the note stays offered in the journal."""
@@ -235,39 +264,61 @@ class Journal:
         self._db.execute("COMMIT")
         return len(old)
 
-    def save(self, key: str, value: Any, *, at: datetime | None = None) -> None:
-        """Cache what the desk must show even when the hub is down (the on-call card)."""
+    def save(self, key: str, value: BaseModel | Sequence[BaseModel] | Any, *,
+             at: datetime | None = None) -> None:
+        """Cache what the desk must show even when the hub is down (the on-call card): a model,
+        a list of models, or plain JSON values."""
         self._db.execute(
             "INSERT OR REPLACE INTO cache (key, value, saved_at) VALUES (?,?,?)",
-            (key, json.dumps(value), (at or datetime.now(UTC)).isoformat()),
+            (key, json.dumps(to_jsonable_python(value)), (at or datetime.now(UTC)).isoformat()),
         )
 
     def load(self, key: str) -> tuple[Any, datetime] | None:
+        """The cached JSON value and when it was saved."""
         row = self._db.execute("SELECT value, saved_at FROM cache WHERE key=?", (key,)).fetchone()
         return (json.loads(row[0]), datetime.fromisoformat(row[1])) if row else None
 
+    def load_as(self, key: str, kind: type[T]) -> tuple[T, datetime] | None:
+        """The cached value read back as `kind` (`OnCall`, `list[AlertCode]`...), or None if
+        there is none or it no longer fits (a journal written by another version)."""
+        from pydantic import ValidationError
 
-@dataclass(frozen=True)
-class NoteRecord:
-    alert_id: uuid.UUID
-    fields: dict[str, Any]
-    saved_at: datetime
-    finished: bool
-    shared_at: datetime | None
-    postponed: bool
-    note: dict[str, Any] | None
+        cached = self.load(key)
+        if cached is None:
+            return None
+        try:
+            return TypeAdapter(kind).validate_python(cached[0]), cached[1]
+        except ValidationError:
+            return None
 
 
-def _note(row: tuple[Any, ...]) -> NoteRecord:
+def purge_expired(journal: Journal, retention_days: int, *, now: datetime | None = None) -> int:
+    """Forget what is older than `retention_days` (`deskalert purge`, the desk at start)."""
+    moment = now or datetime.now(UTC)
+    return journal.purge(moment - timedelta(days=retention_days))
+
+
+OUTBOX_COLUMNS = "id, code, created_at, test, message, status, attempts, last_error"
+NOTE_COLUMNS = "n.alert_id, n.fields, n.saved_at, n.finished, n.shared_at, n.postponed, n.note"
+
+
+def _utc(moment: datetime) -> str:
+    """One text form for every stored time, so that SQL compares them in order."""
+    return moment.astimezone(UTC).isoformat()
+
+
+def _note(row: Sequence[Any]) -> NoteRecord:
+    fields = json.loads(row[1])
     return NoteRecord(
-        alert_id=uuid.UUID(row[0]), fields=json.loads(row[1]),
+        alert_id=uuid.UUID(row[0]),
+        draft=NoteDraft.model_validate(fields) if fields else None,
         saved_at=datetime.fromisoformat(row[2]), finished=bool(row[3]),
         shared_at=datetime.fromisoformat(row[4]) if row[4] else None, postponed=bool(row[5]),
-        note=json.loads(row[6]) if row[6] else None,
+        note=NoteIn.model_validate_json(row[6]) if row[6] else None,
     )
 
 
-def _entry(row: tuple[Any, ...]) -> OutboxEntry:
+def _entry(row: Sequence[Any]) -> OutboxEntry:
     return OutboxEntry(
         id=uuid.UUID(row[0]), code=row[1], created_at=datetime.fromisoformat(row[2]),
         test=bool(row[3]), message=row[4], status=Delivery(row[5]), attempts=row[6],

@@ -55,7 +55,6 @@ import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from functools import partial
 from typing import ClassVar, Protocol
 
@@ -73,15 +72,9 @@ from textual.worker import Worker, WorkerState
 from deskalert.client.api import HubClient
 from deskalert.client.follower import snapshot_then_events
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import (
-    DeskAlertError,
-    HubError,
-    HubIncompatible,
-    HubTimeout,
-    HubUnreachable,
-    Unauthorized,
-)
-from deskalert.i18n import catalogue_ids, language, set_language, t
+from deskalert.errors import DeskAlertError, Unauthorized
+from deskalert.i18n import N_, catalogue_ids, language, set_language, t
+from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
 from deskalert.tui.messages import LinkChanged, relay
 
 log = logging.getLogger("deskalert.tui")
@@ -121,78 +114,13 @@ def key_label(keys: str) -> str:
 # -- the link ------------------------------------------------------------------------------------
 
 
-class LinkKind(StrEnum):
-    """What the link to the hub is, each failure named as what it is."""
-
-    CONNECTING = "connecting"        # not tried yet
-    UP = "up"                        # the event stream is open
-    UNREACHABLE = "unreachable"      # no answer: network, hub stopped, connection refused
-    TIMEOUT = "timeout"              # no answer in time, or the stream went silent
-    TOKEN_REFUSED = "token_refused"  # 401: alerts are impossible until the token is fixed
-    INCOMPATIBLE = "incompatible"    # an answer that is not the hub's (a proxy's page, wrong JSON)
-    HUB_ERROR = "hub_error"          # 5xx: the hub (or a gateway in front of it) failed
-    REFUSED = "refused"              # another refusal (403, 404...): the hub says no
-
-    @property
-    def is_down(self) -> bool:
-        return self not in (LinkKind.CONNECTING, LinkKind.UP)
-
-
-@dataclass(frozen=True)
-class LinkState:
-    """The link as the person sees it: its kind, since when it is down, one line of detail."""
-
-    kind: LinkKind = LinkKind.CONNECTING
-    since: datetime | None = None
-    detail: str = ""
-
-    @property
-    def up(self) -> bool | None:
-        """True when up, False when down, None before the first answer (the old tri-state)."""
-        return None if self.kind is LinkKind.CONNECTING else self.kind is LinkKind.UP
-
-    @staticmethod
-    def kind_of(error: DeskAlertError | None) -> LinkKind:
-        match error:
-            case Unauthorized():
-                return LinkKind.TOKEN_REFUSED
-            case HubIncompatible():
-                return LinkKind.INCOMPATIBLE
-            case HubTimeout():
-                return LinkKind.TIMEOUT
-            case HubError(status=status) if status >= 500:
-                return LinkKind.HUB_ERROR
-            case HubError():
-                return LinkKind.REFUSED
-            case HubUnreachable() | None:
-                return LinkKind.UNREACHABLE
-            case _:
-                return LinkKind.HUB_ERROR
-
-    def after(self, change: LinkChanged, now: datetime) -> LinkState:
-        """The next state. Down keeps its first `since`; a refused token is not replaced by
-        another failure (the token is still unproven), only by the stream opening."""
-        if change.up:
-            return LinkState(LinkKind.UP)
-        kind = self.kind_of(change.error)
-        if self.kind is LinkKind.TOKEN_REFUSED and kind is not LinkKind.TOKEN_REFUSED:
-            return self
-        since = self.since if self.kind.is_down and self.since else now
-        return LinkState(kind, since, _one_line(change.reason))
-
-
-def _one_line(text: str, width: int = 160) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= width else line[: width - 1] + "…"
-
-
 class LinkBadge(Static):
     """The link in a few words, top right: green when up, red with the time and reason when not.
 
     `UP_TEXT` is the message id of the healthy state; the pane may subclass with its own words.
     """
 
-    UP_TEXT: ClassVar[str] = "link.ok"
+    UP_TEXT: ClassVar[str] = N_("link.ok")
     link: reactive[LinkState] = reactive(LinkState, always_update=False)
 
     def render_link(self, link: LinkState) -> Text:
@@ -208,25 +136,6 @@ class LinkBadge(Static):
     def watch_link(self, link: LinkState) -> None:
         self.update(self.render_link(link))
         self.set_class(link.kind.is_down, "-down")
-
-
-def link_reason(link: LinkState) -> str:
-    """Why the link is down, in the person's words, with the technical line when there is one."""
-    match link.kind:
-        case LinkKind.UNREACHABLE:
-            return t("linkwhy.unreachable")
-        case LinkKind.TIMEOUT:
-            return t("linkwhy.timeout")
-        case LinkKind.TOKEN_REFUSED:
-            return t("linkwhy.token_refused")
-        case LinkKind.INCOMPATIBLE:
-            return t("linkwhy.incompatible", detail=link.detail)
-        case LinkKind.HUB_ERROR:
-            return t("linkwhy.hub_error", detail=link.detail)
-        case LinkKind.REFUSED:
-            return t("linkwhy.refused", detail=link.detail)
-        case _:
-            return ""
 
 
 # -- the footer ----------------------------------------------------------------------------------
@@ -264,6 +173,7 @@ class Snapshot(Protocol):
 class LongLived:
     factory: Callable[[], Awaitable[None]]
     description: str
+    until_done: bool = False
     failures: int = 0
     started: float = 0.0
 
@@ -310,6 +220,10 @@ class HubApp(App[None]):
         """(Re)apply `keymap()`: at start, and when run-time bindings change (the desk's codes)."""
         self.set_keymap(self.keymap())
 
+    def get_key_display(self, binding: Binding) -> str:
+        """F-keys in capitals ('F8'), the others as written ('ctrl+o', 'j')."""
+        return key_label(binding.key)
+
     def handle_bindings_clash(self, clashed_bindings: set[Binding], node: DOMNode) -> None:
         """Two bindings on one key (a [keys] line): said once, the remapped one wins."""
         for binding in clashed_bindings:
@@ -322,11 +236,15 @@ class HubApp(App[None]):
     # -- long-lived workers -----------------------------------------------------------------
 
     def keep_running(self, name: str, factory: Callable[[], Awaitable[None]],
-                     description: str = "") -> Worker[None]:
-        """Run `factory()` as a worker named `name`, restarted with backoff if it fails."""
+                     description: str = "", *, until_done: bool = False) -> Worker[None]:
+        """Run `factory()` as a worker named `name`, restarted with backoff if it fails.
+
+        `until_done`: work that ends (an alert's delivery) is forgotten once it returns or is
+        cancelled; otherwise returning is a failure too (a stream follower never ends).
+        """
         entry = self._long_lived.get(name)
         if entry is None:
-            entry = self._long_lived[name] = LongLived(factory, description or name)
+            entry = self._long_lived[name] = LongLived(factory, description or name, until_done)
         entry.started = time.monotonic()
         return self.run_worker(factory(), name=name, group=name, description=entry.description,
                                exclusive=True, exit_on_error=False)
@@ -357,7 +275,7 @@ class HubApp(App[None]):
             error = worker.error
             log.error("worker %s failed", worker.name, exc_info=error)
             self.log.error(f"worker {worker.name} failed: {error!r}")
-            what = f"{error.__class__.__name__}: {_one_line(str(error), 100)}"
+            what = f"{error.__class__.__name__}: {one_line(str(error), 100)}"
             if entry is None:
                 self.notify(t("worker.failed", what=worker.description or worker.name,
                               error=what), severity="error", timeout=20)
@@ -366,9 +284,12 @@ class HubApp(App[None]):
             self.notify(t("worker.restarting", what=entry.description, error=what,
                           seconds=f"{delay:g}"), severity="error", timeout=max(20, delay + 5))
             self.set_timer(delay, partial(self._restart, worker.name))
-        elif event.state is WorkerState.SUCCESS and entry is not None:
-            log.warning("worker %s returned; restarted", worker.name)
-            self.set_timer(self._restart_delay(entry), partial(self._restart, worker.name))
+        elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED) and entry is not None:
+            if entry.until_done or event.state is WorkerState.CANCELLED:
+                del self._long_lived[worker.name]
+            else:
+                log.warning("worker %s returned; restarted", worker.name)
+                self.set_timer(self._restart_delay(entry), partial(self._restart, worker.name))
 
     def _restart_delay(self, entry: LongLived) -> float:
         if time.monotonic() - entry.started > RESTART_RESET_AFTER_S:
@@ -377,8 +298,9 @@ class HubApp(App[None]):
         return min(RESTART_MAX_S, 2.0 ** (entry.failures - 1))
 
     def _restart(self, name: str) -> None:
-        if self.is_running and not self._exit_requested():
-            self.keep_running(name, self._long_lived[name].factory)
+        entry = self._long_lived.get(name)
+        if entry is not None and self.is_running and not self._exit_requested():
+            self.keep_running(name, entry.factory)
 
     def _exit_requested(self) -> bool:
         return self.return_code is not None

@@ -1,7 +1,9 @@
 """The desk's journal: its incidents newest first, search and filters, timelines, notes.
 
 A screen of the desk app (key j) and, alone, `deskalert journal`. Enter opens the incident note
-(any past alert, drafts included); s shares a finished note with the hub.
+(any past alert, drafts included); s shares a finished note with the hub. The screen asks, the app
+shares (`JournalScreen.ShareRequested`, `NoteForm.Finished`): the desk app with its own client,
+`JournalApp` with one of its own, both through `share_with_hub`.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -20,18 +22,13 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Select, Static
 
+from deskalert.client.api import HubClient
 from deskalert.i18n import N_, Language, set_language, t
+from deskalert.journal.debrief import UNKNOWN_TYPE, duration, timeline
+from deskalert.journal.store import Journal
 from deskalert.labels import label
-from deskalert.journal.debrief import (
-    UNKNOWN_TYPE,
-    Incident,
-    duration,
-    journal_incidents,
-    timeline,
-)
-from deskalert.journal.store import Journal, NoteRecord
-from deskalert.models import IncidentType, NoteIn
-from deskalert.tui.note_form import NoteForm
+from deskalert.models import Incident, IncidentType, NoteIn
+from deskalert.tui.note_form import NoteForm, share_with_hub
 
 PERIODS = {"all": None, "day": timedelta(days=1), "week": timedelta(days=7),
            "month": timedelta(days=31)}
@@ -93,27 +90,27 @@ class JournalScreen(Screen[None]):
         table = self.query_one("#incidents", DataTable)
         table.clear()
         self.shown = []
-        for incident, record in journal_incidents(self.journal):
+        for incident in self.journal.incidents():
             alert = incident.alert
             haystack = " ".join([alert.code_label, alert.message or "", alert.summary or "",
                                  *(n.what_happened for n in incident.notes),
                                  *(r.name for r in alert.responders)]).lower()
-            if (search and search not in haystack) or (since and alert.received_at < since) \
+            if (search and search not in haystack) or (since and incident.pressed_at < since) \
                     or (isinstance(kind, str) and incident.type != kind):
                 continue
             self.shown.append(incident)
-            table.add_row(*self._row(incident, record), key=str(alert.id))
+            table.add_row(*self._row(incident), key=str(alert.id))
         self._show_timeline()
 
-    def _row(self, incident: Incident, record: NoteRecord | None) -> list[Text]:
-        alert = incident.alert
+    def _row(self, incident: Incident) -> list[Text]:
+        alert, record = incident.alert, incident.record
         code = Text(alert.code_label)
         if alert.test:
             code.append(f" {t('drill.word')}", style="magenta")
         status = (N_("journal.note.shared") if record and record.shared_at else
                   N_("journal.note.done") if record and record.finished else
-                  N_("journal.note.draft") if record and record.fields else N_("journal.note.todo"))
-        return [Text(f"{alert.received_at.astimezone():%d/%m %H:%M}"), code,
+                  N_("journal.note.draft") if record and record.draft else N_("journal.note.todo"))
+        return [Text(f"{incident.pressed_at.astimezone():%d/%m %H:%M}"), code,
                 Text(label("state", alert.state.value)),
                 Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
                 Text(t(status))]
@@ -155,27 +152,43 @@ class JournalScreen(Screen[None]):
 
 
 class JournalApp(App[None]):
-    """`deskalert journal`: the journal alone, with sharing through the hub when it answers."""
+    """`deskalert journal`: the journal alone, sharing through the hub when it answers.
+
+    `token` None (this workstation has none yet): the journal opens anyway and sharing says why
+    it cannot.
+    """
 
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, journal: Journal, lang: Language, share: Any = None) -> None:
+    def __init__(self, journal: Journal, lang: Language, hub_url: str,
+                 token: str | None) -> None:
         super().__init__()
-        self.journal, self.lang, self.share = journal, lang, share
+        self.journal, self.lang = journal, lang
+        self.client = HubClient(hub_url, token) if token else None
         set_language(lang)
         self.title = t("journal.title")
 
     def on_mount(self) -> None:
         self.push_screen(JournalScreen(self.journal, self.lang), lambda _: self.exit())
 
+    async def on_unmount(self) -> None:
+        if self.client is not None:
+            await self.client.aclose()
+
     @on(JournalScreen.ShareRequested)
-    async def _share(self, message: JournalScreen.ShareRequested) -> None:
-        if self.share is None:
-            return
-        error = await self.share(message.alert_id, message.note)
-        if error:
-            self.notify(t("form.share_failed", reason=error), severity="error")
+    def _share_requested(self, message: JournalScreen.ShareRequested) -> None:
+        self.share_note(message.alert_id, message.note)
+
+    @on(NoteForm.Finished)
+    def _note_finished(self, message: NoteForm.Finished) -> None:
+        """"Terminer" saves it (done by the form); "Terminer et partager" also sends it."""
+        if message.share:
+            self.share_note(message.alert_id, message.note)
         else:
-            self.journal.mark_shared(message.alert_id)
-            self.notify(t("form.shared"))
-            self.screen.reload()  # type: ignore[attr-defined]
+            self.notify(t("form.finished"))
+
+    @work(group="notes", exit_on_error=False)
+    async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
+        await share_with_hub(self, self.client, self.journal, alert_id, note)
+        if isinstance(self.screen, JournalScreen):
+            self.screen.reload()

@@ -1,8 +1,9 @@
 """The incident note ("fiche incident"): keyboard only, saved to the journal at every keystroke.
 
-The draft is the widgets' raw values (a time typed half-way stays as typed), so reopening an
-alert reopens exactly what was on screen. Finishing validates, converts to `NoteIn` and, when
-asked, shares it with the hub.
+The draft is the widgets' raw values (`NoteDraft`: a time typed half-way stays as typed), so
+reopening an alert reopens exactly what was on screen. Finishing validates, converts to `NoteIn`
+and posts `NoteForm.Finished`; the app shares it when asked, through `share_with_hub` (one path
+for the desk, the pane and `deskalert journal`: `deskalert.client.sharing.share_note`).
 """
 
 from __future__ import annotations
@@ -32,13 +33,13 @@ from textual.widgets import (
 )
 
 from deskalert.client.api import HubClient
-from deskalert.errors import DeskAlertError
+from deskalert.client.sharing import ShareResult, share_note
 from deskalert.i18n import Language, t
-from deskalert.labels import label
+from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
-from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
+from deskalert.labels import label
+from deskalert.models import Alert, IncidentType, Lever, NoteDraft, NoteIn, Report, Support
 
-FILE_NUMBER = re.compile(r"\d[\d ]{6,}\d")  # 8+ digits, spaces allowed: a file or social number
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
 
@@ -117,50 +118,54 @@ class NoteForm(Screen[None]):
 
     def on_mount(self) -> None:
         record = self.journal.draft(self.alert.id)
-        self.fill(record.fields if record and record.fields else self.prefilled())
+        self.fill(record.draft if record and record.draft else self.prefilled())
         self.query_one("#what", TextArea).focus()
         self.call_after_refresh(self._loaded)
 
     def _loaded(self) -> None:
         self._loading = False
 
-    def prefilled(self) -> dict[str, Any]:
-        """What the desk already knows: the times and who answered."""
+    def prefilled(self) -> NoteDraft:
+        """What the desk already knows: the times (from the key press) and who answered."""
         alert = self.alert
-        return {
-            "started": alert.received_at.astimezone().strftime("%H:%M"),
-            "ended": alert.closed_at.astimezone().strftime("%H:%M") if alert.closed_at else "",
-            "intervened": ", ".join(r.name for r in alert.responders),
-        }
+        pressed = alert.created_at if alert.created_at is not None else alert.received_at
+        return NoteDraft(
+            started=min(pressed, alert.received_at).astimezone().strftime("%H:%M"),
+            ended=alert.closed_at.astimezone().strftime("%H:%M") if alert.closed_at else "",
+            intervened=", ".join(r.name for r in alert.responders),
+        )
 
     # -- the draft ------------------------------------------------------------------------
 
-    def fields(self) -> dict[str, Any]:
+    def draft(self) -> NoteDraft:
+        """What is on screen now, as typed."""
         kind = self.query_one("#type", Select).value
-        return {
-            "what": self.query_one("#what", TextArea).text,
-            "type": kind if isinstance(kind, str) else None,
-            "started": self.query_one("#started", Input).value,
-            "ended": self.query_one("#ended", Input).value,
-            "office": self.query_one("#office", Checkbox).value,
-            "levers": list(self.query_one("#levers", SelectionList).selected),
-            "intervened": self.query_one("#intervened", Input).value,
-            "support": list(self.query_one("#support", SelectionList).selected),
-            "reports": list(self.query_one("#reports", SelectionList).selected),
-            "follow_up": self.query_one("#follow_up", Checkbox).value,
-        }
+        return NoteDraft(
+            what=self.query_one("#what", TextArea).text,
+            type=kind if isinstance(kind, str) else None,
+            started=self.query_one("#started", Input).value,
+            ended=self.query_one("#ended", Input).value,
+            office=self.query_one("#office", Checkbox).value,
+            levers=list(self.query_one("#levers", SelectionList).selected),
+            intervened=self.query_one("#intervened", Input).value,
+            support=list(self.query_one("#support", SelectionList).selected),
+            reports=list(self.query_one("#reports", SelectionList).selected),
+            follow_up=self.query_one("#follow_up", Checkbox).value,
+        )
 
-    def fill(self, fields: dict[str, Any]) -> None:
-        self.query_one("#what", TextArea).text = fields.get("what", "")
-        if fields.get("type") in {k.value for k in IncidentType}:
-            self.query_one("#type", Select).value = fields["type"]
-        for name in ("started", "ended", "intervened"):
-            self.query_one(f"#{name}", Input).value = fields.get(name, "")
-        for name in ("office", "follow_up"):
-            self.query_one(f"#{name}", Checkbox).value = bool(fields.get(name, False))
-        for name in ("levers", "support", "reports"):
+    def fill(self, draft: NoteDraft) -> None:
+        self.query_one("#what", TextArea).text = draft.what
+        if draft.type in {k.value for k in IncidentType}:
+            self.query_one("#type", Select).value = draft.type
+        self.query_one("#started", Input).value = draft.started
+        self.query_one("#ended", Input).value = draft.ended
+        self.query_one("#intervened", Input).value = draft.intervened
+        self.query_one("#office", Checkbox).value = draft.office
+        self.query_one("#follow_up", Checkbox).value = draft.follow_up
+        for name, values in (("levers", draft.levers), ("support", draft.support),
+                             ("reports", draft.reports)):
             chosen = self.query_one(f"#{name}", SelectionList)
-            for value in fields.get(name, []):
+            for value in values:
                 chosen.select(value)
 
     @on(TextArea.Changed)
@@ -171,7 +176,7 @@ class NoteForm(Screen[None]):
     def _save_draft(self) -> None:
         if self._loading:
             return
-        self.journal.save_draft(self.alert.id, self.fields())
+        self.journal.save_draft(self.alert.id, self.draft())
         self.query_one("#saved", Label).update(
             t("form.saved", time=datetime.now().strftime("%H:%M:%S")))
 
@@ -179,30 +184,31 @@ class NoteForm(Screen[None]):
 
     def validate(self) -> NoteIn | None:
         """The note, or None after showing each problem next to its field."""
-        fields = self.fields()
+        draft = self.draft()
         errors = {"what": "", "type": "", "time": ""}
-        if FILE_NUMBER.search(fields["what"]) or FILE_NUMBER.search(fields["intervened"]):
+        if has_file_number(draft.what) or has_file_number(draft.intervened):
             errors["what"] = t("form.err_file_number")
-        if fields["type"] is None:
+        kind = next((k for k in IncidentType if k.value == draft.type), None)
+        if kind is None:
             errors["type"] = t("form.err_type")
         started = ended = None
         try:
-            started, ended = (self._time(fields[k]) for k in ("started", "ended"))
+            started, ended = self._time(draft.started), self._time(draft.ended)
         except ValueError:
             errors["time"] = t("form.err_time")
         if started and ended and ended < started:
             errors["time"] = t("form.err_order")
         for name, message in errors.items():
             self.query_one(f"#{name}-error", Label).update(message)
-        if any(errors.values()):
+        if any(errors.values()) or kind is None:
             return None
         return NoteIn(
-            what_happened=fields["what"].strip()[:4000], type=IncidentType(fields["type"]),
-            started_at=started, ended_at=ended, separate_office=fields["office"],
-            levers=[Lever(v) for v in fields["levers"]],
-            intervened=[n.strip() for n in fields["intervened"].split(",") if n.strip()][:20],
-            support=[Support(v) for v in fields["support"]],
-            reports=[Report(v) for v in fields["reports"]], follow_up=fields["follow_up"],
+            what_happened=draft.what.strip()[:4000], type=kind,
+            started_at=started, ended_at=ended, separate_office=draft.office,
+            levers=[Lever(v) for v in draft.levers],
+            intervened=[n.strip() for n in draft.intervened.split(",") if n.strip()][:20],
+            support=[Support(v) for v in draft.support],
+            reports=[Report(v) for v in draft.reports], follow_up=draft.follow_up,
         )
 
     def _time(self, value: str) -> datetime | None:
@@ -219,7 +225,7 @@ class NoteForm(Screen[None]):
         note = self.validate()
         if note is None:
             return
-        self.journal.finish_note(self.alert.id, self.fields(), note.model_dump(mode="json"))
+        self.journal.finish_note(self.alert.id, self.draft(), note)
         self.post_message(self.Finished(self.alert.id, note, share))
         self.dismiss()
 
@@ -235,16 +241,13 @@ class NoteForm(Screen[None]):
             self.action_finish(share=event.button.id == "share")
 
 
-async def share_with_hub(app: App[Any], client: HubClient, journal: Journal | None, lang: Language,
-                         alert_id: UUID, note: NoteIn) -> bool:
-    """Send a finished note to the hub, mark it shared in the journal, and tell the person
-    either way (the desk and the supervisor pane both share notes this way)."""
-    try:
-        await client.share_note(alert_id, note)
-    except DeskAlertError as exc:
-        app.notify(t("form.share_failed", reason=str(exc)), severity="error", timeout=15)
-        return False
-    if journal is not None:
-        journal.mark_shared(alert_id)
-    app.notify(t("form.shared"))
-    return True
+async def share_with_hub(app: App[Any], client: HubClient | None, journal: Journal | None,
+                         alert_id: UUID, note: NoteIn) -> ShareResult:
+    """Share a finished note (`deskalert.client.sharing.share_note`) and tell the person the
+    outcome either way: the desk, the pane and `deskalert journal` all share notes this way."""
+    result = await share_note(client, journal, alert_id, note)
+    if result.shared:
+        app.notify(t("form.shared"))
+    else:
+        app.notify(t("form.share_failed", reason=result.reason), severity="error", timeout=15)
+    return result

@@ -14,6 +14,7 @@ from uuid import UUID
 
 from deskalert.journal.store import Delivery
 from deskalert.models import Alert, AlertCode, AlertState, DeskPresence, OnCall, Person
+from deskalert.tui.link import LinkState
 
 CLOSED_VISIBLE = timedelta(minutes=2)  # a finished alert stays on screen this long
 NOT_TRANSMITTED_AFTER = timedelta(seconds=2)  # then the warning that cannot be missed
@@ -81,9 +82,12 @@ class DeskState:
     own: dict[UUID, OwnAlert] = field(default_factory=dict)
     colleagues: dict[UUID, Alert] = field(default_factory=dict)
     answered: set[UUID] = field(default_factory=set)
-    link_up: bool | None = None  # None: not tried yet
-    link_since: datetime | None = None
-    link_reason: str = ""
+    link: LinkState = field(default_factory=LinkState)
+
+    @property
+    def link_up(self) -> bool | None:
+        """True when the stream is open, False when down, None before the first answer."""
+        return self.link.up
 
     def code(self, code: str) -> AlertCode | None:
         return next((c for c in self.codes if c.code == code), None)

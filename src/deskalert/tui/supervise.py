@@ -256,25 +256,21 @@ class SupervisorApp(HubApp):
 
     @work(group="notes", exit_on_error=False)
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        await share_with_hub(self, self.client, self.journal, self.config.language, alert_id, note)
+        await share_with_hub(self, self.client, self.journal, alert_id, note)
 
     @work(group="debrief", exclusive=True, exit_on_error=False)
     async def action_debrief(self) -> None:
         """The figures of the last 31 days (every desk's alerts and shared notes), as charts."""
-        from deskalert.journal.debrief import Incident, report_text
+        from deskalert.client.incidents import hub_incidents
+        from deskalert.journal.debrief import report_text
 
         since = self._midnight() - timedelta(days=DEBRIEF_DAYS - 1)
         try:
-            alerts = await self.client.alerts_since(since)
-            notes = await self.client.notes()
+            incidents = await hub_incidents(self.client, since)
         except DeskAlertError as exc:
             self.hub_failed(exc)
             self.notify(words.clean(str(exc)), severity="error")
             return
-        by_alert: dict[UUID, list[Any]] = {}
-        for note in notes:
-            by_alert.setdefault(note.alert_id, []).append(note)
-        incidents = [Incident(a, by_alert.get(a.id, [])) for a in alerts]
         text = report_text(incidents, self.config.language, since, self.now(), color=True,
                            width=60)
         await self.push_screen(Details(Text.from_ansi(text)))

@@ -1,7 +1,8 @@
-"""How the desk's state reads on screen: pure functions from `DeskState` to Rich text.
+"""How the desk's parts read on screen: pure functions from plain data to Rich text.
 
-Every word comes from the catalogue (`deskalert.i18n`); names and free text from the hub are
-appended as plain text, never parsed as markup.
+Every word comes from the catalogue (`deskalert.i18n`); every text that came from the hub or a
+desk (names, phones, places, code labels, protocols, reasons) goes through `strip_control`
+(`clean`) and is appended as plain text, never parsed as markup.
 """
 
 from __future__ import annotations
@@ -10,159 +11,171 @@ from datetime import datetime
 
 from rich.text import Text
 
-from deskalert.i18n import Language, t
+from deskalert.i18n import t
 from deskalert.labels import label
-from deskalert.models import Alert, AlertCode, Person
-from deskalert.tui.state import DeskState, OwnAlert, Step
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
+from deskalert.text import strip_control as clean
+from deskalert.tui.base import key_label
+from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.tui.state import OwnAlert, Step
+
+__all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
 
 def clock_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
 
 
-def key_label(keys: str) -> str:
-    """'f2,ctrl+r' -> 'F2 · ctrl+r'."""
-    return " · ".join(k.upper() if k.startswith("f") and k[1:].isdigit() else k
-                      for k in keys.split(","))
-
-
-def desk_name(state: DeskState) -> Text:
-    if state.desk is None:
-        return Text(state.desk_id, style="bold")
-    text = Text(state.desk.label, style="bold")
-    if state.desk.location:
-        text.append(f" · {state.desk.location}", style="dim")
+def desk_name(desk_id: str, desk: DeskPresence | None) -> Text:
+    if desk is None:
+        return Text(clean(desk_id), style="bold")
+    text = Text(clean(desk.label), style="bold")
+    if desk.location:
+        text.append(f" · {clean(desk.location)}", style="dim")
     return text
 
 
-def link(state: DeskState, lang: Language) -> Text:
-    if state.link_up is None:
-        return Text(f"○ {t('link.connecting')}", style="dim")
-    if state.link_up:
-        return Text(f"● {t('link.ok')}", style="green")
-    since = clock_time(state.link_since) if state.link_since else "?"
-    return Text(f"● {t('link.lost', time=since)}", style="bold red")
+def link_advice(link: LinkState, target: Person | None) -> Text:
+    """The line under the top bar while the link is down: why, and whom to call meanwhile."""
+    if link.kind is LinkKind.TOKEN_REFUSED:
+        call = (t("token.call", name=clean(target.name), phone=clean(target.phone))
+                if target and target.phone else t("token.call_anyone"))
+        text = Text(call, style="bold")
+        text.append("\n" + t("token.admin"), style="italic")
+        return text
+    why = link_reason(link)
+    later = (t("link.lost_call", name=clean(target.name), phone=clean(target.phone))
+             if target and target.phone else t("link.lost_nocall"))
+    return Text(f"{why}. {later}" if why else later)
 
 
-def link_advice(state: DeskState, lang: Language) -> Text:
-    person = state.call_target()
-    if person is None or not person.phone:
-        return Text(t("link.lost_nocall"))
-    return Text(t("link.lost_call", name=person.name, phone=person.phone))
-
-
-def reason(error: str, lang: Language) -> str:
-    """A failure in the agent's words; the hub's own refusals are shown as the hub worded them."""
+def reason(error: str) -> str:
+    """An outbox failure in the agent's words; the hub's own refusals as the hub worded them."""
     if "unreachable" in error:
         return t("reason.unreachable")
-    if "silent" in error:
+    if "silent" in error or "in time" in error:
         return t("reason.silent")
     if "store_unavailable" in error or "cannot write" in error:
         return t("reason.store")
-    return error
+    return clean(error)
 
 
-def step_text(own: OwnAlert, state: DeskState, lang: Language) -> str:
+def step_text(own: OwnAlert, oncall: OnCall | None) -> str:
     step = own.step
     if step is Step.ACKNOWLEDGED:
         assert own.alert is not None
-        return t("step.acknowledged", names=", ".join(r.name for r in own.alert.responders))
+        return t("step.acknowledged", names=", ".join(clean(r.name) for r in own.alert.responders))
     if step is Step.REFUSED:
-        return t("step.refused", reason=own.error or "?")
+        return t("step.refused", reason=clean(own.error or "?"))
     if step is Step.TRANSMITTED and own.alert is not None and own.alert.escalation_level > 0:
         who = own.alert.escalated_to or ""
-        person = state.person(who)
+        person = _person_by_id(oncall, who)
         name = person.name if person else (t("everyone") if who == "everyone" else who)
-        return t("step.escalated", who=name)
+        return t("step.escalated", who=clean(name))
     return label("step", step.value)
 
 
-def corner(own: OwnAlert | None, state: DeskState, lang: Language) -> Text:
+def _person_by_id(oncall: OnCall | None, person_id: str) -> Person | None:
+    if oncall is None:
+        return None
+    people = ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain
+    return next((p for p in people if p.id == person_id), None)
+
+
+def corner(own: OwnAlert | None, oncall: OnCall | None) -> Text:
     """The small sign in the corner: enough for the agent, nothing for the person in front."""
     if own is None:
         return Text("")
     marks = {Step.QUEUED: "…", Step.TRANSMITTED: "·", Step.ACKNOWLEDGED: "✓",
              Step.RESOLVED: "○", Step.CANCELLED: "○", Step.REFUSED: "!"}
     drill = f"{t('drill.word')} " if own.test else ""
-    return Text(f"{marks[own.step]} {drill}{step_text(own, state, lang)}", style="dim")
+    return Text(f"{marks[own.step]} {drill}{step_text(own, oncall)}", style="dim")
 
 
-def oncall_card(state: DeskState, lang: Language, live: bool) -> Text:
-    card = state.oncall
+def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool) -> Text:
     if card is None:
         return Text(t("oncall.unknown"), style="italic")
     text = Text()
     if card.supervisor is None:
         text.append(t("oncall.none"), style="bold")
     else:
-        _person(text, card.supervisor, main=True)
+        _person(text, card.supervisor)
         if card.until is not None:
             until = card.until.astimezone().strftime("%H:%M")
             text.append(f"  ({t('oncall.until', time=until)})")
     if card.chain:
-        names = ", ".join(f"{p.name} ({p.phone})" if p.phone else p.name for p in card.chain)
+        names = ", ".join(f"{clean(p.name)} ({clean(p.phone)})" if p.phone else clean(p.name)
+                          for p in card.chain)
         text.append("\n" + t("oncall.next", names=names), style="dim")
-    if not live and state.oncall_saved_at is not None:
-        saved = state.oncall_saved_at.astimezone().strftime("%d/%m %H:%M")
+    if not live and saved_at is not None:
+        saved = saved_at.astimezone().strftime("%d/%m %H:%M")
         text.append(f"\n{t('oncall.stale', time=saved)}", style="italic yellow")
     return text
 
 
-def _person(text: Text, person: Person, *, main: bool) -> None:
-    text.append(person.name, style="bold" if main else "")
+def _person(text: Text, person: Person) -> None:
+    text.append(clean(person.name), style="bold")
     if person.phone:
-        text.append(f"   ☎ {person.phone}", style="bold")
+        text.append(f"   ☎ {clean(person.phone)}", style="bold")
     if person.location:
-        text.append(f"\n{person.location}")
+        text.append(f"\n{clean(person.location)}")
 
 
-def status_panel(own: OwnAlert, code: AlertCode | None, state: DeskState, lang: Language) -> Text:
-    label = code.label if code else own.code
-    text = Text(t("status.title", label=label), style="bold")
+def code_label(code: AlertCode | None, fallback: str) -> str:
+    return clean(code.label if code else fallback)
+
+
+def status_panel(own: OwnAlert, code: AlertCode | None, oncall: OnCall | None) -> Text:
+    text = Text(t("status.title", label=code_label(code, own.code)), style="bold")
     if own.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
-    text.append(f"\n{step_text(own, state, lang)}", style="bold green"
+    text.append(f"\n{step_text(own, oncall)}", style="bold green"
                 if own.step is Step.ACKNOWLEDGED else "")
     if code and code.protocol:
-        text.append(f"\n{code.protocol}", style="dim")
+        text.append(f"\n{clean(code.protocol)}", style="dim")
     return text
 
 
-def warning(unsent: list[OwnAlert], state: DeskState, lang: Language) -> Text:
+def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: LinkState,
+            target: Person | None) -> Text:
+    """The warning that cannot be missed: which alert did not reach the hub, why, whom to call."""
     refused = any(o.step is Step.REFUSED for o in unsent)
     title = t("warning.refused_title" if refused else "warning.title")
     text = Text(f"⚠  {title}  ⚠", style="bold")
     for own in unsent:
-        code = state.code(own.code)
-        label = code.label if code else own.code
+        name = code_label(next((c for c in codes if c.code == own.code), None), own.code)
         if own.test:
-            label = f"{label} [{t('drill.word')}]"
+            name = f"{name} [{t('drill.word')}]"
         if own.step is Step.REFUSED:
-            text.append("\n" + t("warning.refused", label=label, reason=own.error or "?"))
+            text.append("\n" + t("warning.refused", label=name, reason=clean(own.error or "?")))
         else:
-            why = reason(own.error or state.link_reason or "unreachable", lang)
-            text.append("\n" + t("warning.retrying", label=label, reason=why))
-    person = state.call_target()
-    call = (t("warning.call", name=person.name, phone=person.phone)
-            if person and person.phone else t("warning.call_anyone"))
+            why = link_reason(link) if link.kind.is_down else reason(own.error or "unreachable")
+            text.append("\n" + t("warning.retrying", label=name, reason=why))
+    call = (t("warning.call", name=clean(target.name), phone=clean(target.phone))
+            if target and target.phone else t("warning.call_anyone"))
     text.append(f"\n{call}", style="bold")
     return text
 
 
-def colleagues(state: DeskState, lang: Language, now: datetime, respond_key: str) -> Text:
+def colleagues(alerts: tuple[Alert, ...], codes: tuple[AlertCode, ...],
+               answered: frozenset[object], next_id: object, now: datetime,
+               respond_key: str) -> Text:
     text = Text()
-    for index, alert in enumerate(state.colleague_alerts()):
+    for index, alert in enumerate(alerts):
         if index:
             text.append("\n\n")
-        _colleague(text, alert, state, lang, now, respond_key)
+        code = next((c for c in codes if c.code == alert.code), None)
+        _colleague(text, alert, code, now)
+        if alert.id in answered:
+            text.append(f"  · {t('colleague.answered')}", style="green")
+        elif alert.id == next_id:
+            text.append(f"  · {t('colleague.answer', key=key_label(respond_key))}", style="bold")
     return text
 
 
-def _colleague(text: Text, alert: Alert, state: DeskState, lang: Language, now: datetime,
-               respond_key: str) -> None:
-    code = state.code(alert.code)
-    text.append(t("colleague.title", desk=alert.desk_label, label=alert.code_label),
-                style="bold")
+def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) -> None:
+    text.append(t("colleague.title", desk=clean(alert.desk_label),
+                  label=clean(alert.code_label)), style="bold")
     if alert.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
     minutes = int((now - alert.received_at).total_seconds() // 60)
@@ -170,25 +183,23 @@ def _colleague(text: Text, alert: Alert, state: DeskState, lang: Language, now: 
              else t("colleague.since_min", minutes=minutes))
     text.append(f"  {since}", style="dim")
     if alert.location:
-        text.append(f"\n{alert.location}")
+        text.append(f"\n{clean(alert.location)}")
+    if alert.message:
+        text.append(f"\n« {clean(alert.message)} »", style="italic")
     if code and code.protocol:
-        text.append(f"\n{code.protocol}", style="italic")
-    names = ", ".join(r.name for r in alert.responders)
+        text.append(f"\n{clean(code.protocol)}", style="italic")
+    names = ", ".join(clean(r.name) for r in alert.responders)
     text.append("\n" + (t("colleague.responders", names=names) if names
                         else t("colleague.nobody")))
-    if alert.id in state.answered:
-        text.append(f"  · {t('colleague.answered')}", style="green")
-    elif alert.id == getattr(state.next_to_answer(), "id", None):
-        text.append(f"  · {t('colleague.answer', key=key_label(respond_key))}", style="bold")
 
 
-def repertoire(codes: list[tuple[AlertCode, str]], lang: Language, known: bool) -> Text:
+def repertoire(codes: tuple[tuple[AlertCode, str], ...], known: bool) -> Text:
     text = Text()
     for index, (code, keys) in enumerate(codes):
         if index:
             text.append("\n")
         text.append(f"{key_label(keys):<14}", style="bold")
-        text.append(code.label)
+        text.append(clean(code.label))
         if code.discreet:
             text.append(f"  ({t('codes.discreet')})", style="dim")
     if not known:

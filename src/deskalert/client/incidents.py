@@ -1,0 +1,39 @@
+"""Incidents for the debrief: a desk's from its journal, every desk's from the hub (supervisors)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+from deskalert.client.api import HubClient
+from deskalert.client.profile import Profile
+from deskalert.journal.debrief import Period
+from deskalert.journal.store import Journal
+from deskalert.models import Incident, Note
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "since the start" for the hub's `since=`
+
+
+async def hub_incidents(client: HubClient, since: datetime | None) -> list[Incident]:
+    """The hub's alerts received since `since` (all without it), each with its shared notes."""
+    alerts = await client.alerts_since(since or EPOCH)
+    notes = await client.notes()
+    by_alert: dict[UUID, list[Note]] = {}
+    for note in notes:
+        by_alert.setdefault(note.alert_id, []).append(note)
+    return [Incident(alert=alert, notes=list(by_alert.get(alert.id, []))) for alert in alerts]
+
+
+async def incidents_of(profile: Profile, period: Period, token: str | None) -> list[Incident]:
+    """The incidents of `period` for `deskalert export` and `report`: a desk reads its own
+    journal (no network); a supervisor reads the hub, with `token`."""
+    if profile.is_desk:
+        journal = Journal(profile.journal_path)
+        try:
+            incidents = journal.incidents(period.since)
+        finally:
+            journal.close()
+        return period.select(incidents)
+    assert token is not None, "a supervisor reads the hub with its token"
+    async with HubClient(profile.config.hub_url, token) as client:
+        return period.select(await hub_incidents(client, period.since))

@@ -1,0 +1,110 @@
+"""The link to the hub as the person sees it: plain data, no Textual (tui/base.py draws it)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Protocol
+
+from deskalert.errors import (
+    DeskAlertError,
+    HubError,
+    HubIncompatible,
+    HubTimeout,
+    HubUnreachable,
+    Unauthorized,
+)
+from deskalert.i18n import t
+
+
+class Change(Protocol):
+    """A link change (tui.messages.LinkChanged): up, or down with a reason and an error."""
+
+    up: bool
+    reason: str
+    error: DeskAlertError | None
+
+
+class LinkKind(StrEnum):
+    """What the link to the hub is, each failure named as what it is."""
+
+    CONNECTING = "connecting"        # not tried yet
+    UP = "up"                        # the event stream is open
+    UNREACHABLE = "unreachable"      # no answer: network, hub stopped, connection refused
+    TIMEOUT = "timeout"              # no answer in time, or the stream went silent
+    TOKEN_REFUSED = "token_refused"  # 401: alerts are impossible until the token is fixed
+    INCOMPATIBLE = "incompatible"    # an answer that is not the hub's (a proxy's page, wrong JSON)
+    HUB_ERROR = "hub_error"          # 5xx: the hub (or a gateway in front of it) failed
+    REFUSED = "refused"              # another refusal (403, 404...): the hub says no
+
+    @property
+    def is_down(self) -> bool:
+        return self not in (LinkKind.CONNECTING, LinkKind.UP)
+
+
+@dataclass(frozen=True)
+class LinkState:
+    """The link as the person sees it: its kind, since when it is down, one line of detail."""
+
+    kind: LinkKind = LinkKind.CONNECTING
+    since: datetime | None = None
+    detail: str = ""
+
+    @property
+    def up(self) -> bool | None:
+        """True when up, False when down, None before the first answer (the old tri-state)."""
+        return None if self.kind is LinkKind.CONNECTING else self.kind is LinkKind.UP
+
+    @staticmethod
+    def kind_of(error: DeskAlertError | None) -> LinkKind:
+        match error:
+            case Unauthorized():
+                return LinkKind.TOKEN_REFUSED
+            case HubIncompatible():
+                return LinkKind.INCOMPATIBLE
+            case HubTimeout():
+                return LinkKind.TIMEOUT
+            case HubError(status=status) if status >= 500:
+                return LinkKind.HUB_ERROR
+            case HubError():
+                return LinkKind.REFUSED
+            case HubUnreachable() | None:
+                return LinkKind.UNREACHABLE
+            case _:
+                return LinkKind.HUB_ERROR
+
+    def after(self, change: Change, now: datetime) -> LinkState:
+        """The next state. Down keeps its first `since`; a refused token is not replaced by
+        another failure (the token is still unproven), only by the stream opening."""
+        if change.up:
+            return LinkState(LinkKind.UP)
+        kind = self.kind_of(change.error)
+        if self.kind is LinkKind.TOKEN_REFUSED and kind is not LinkKind.TOKEN_REFUSED:
+            return self
+        since = self.since if self.kind.is_down and self.since else now
+        return LinkState(kind, since, one_line(change.reason))
+
+
+def one_line(text: str, width: int = 160) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= width else line[: width - 1] + "…"
+
+
+def link_reason(link: LinkState) -> str:  # noqa: PLR0911 - one answer per kind
+    """Why the link is down, in the person's words, with the technical line when there is one."""
+    match link.kind:
+        case LinkKind.UNREACHABLE:
+            return t("linkwhy.unreachable")
+        case LinkKind.TIMEOUT:
+            return t("linkwhy.timeout")
+        case LinkKind.TOKEN_REFUSED:
+            return t("linkwhy.token_refused")
+        case LinkKind.INCOMPATIBLE:
+            return t("linkwhy.incompatible", detail=link.detail)
+        case LinkKind.HUB_ERROR:
+            return t("linkwhy.hub_error", detail=link.detail)
+        case LinkKind.REFUSED:
+            return t("linkwhy.refused", detail=link.detail)
+        case _:
+            return ""

@@ -1,0 +1,196 @@
+"""The desk's parts: each widget owns the state it shows, as reactive attributes.
+
+The app sets them (`card.oncall = ...`); a widget redraws when, and only when, one of its values
+changes (Textual compares old and new), and shows or hides itself. Values are immutable or
+copies (`dataclasses.replace` of an `OwnAlert`), so the comparison sees every change.
+Drawing is done by the pure functions of `views`.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
+from deskalert.tui import views
+from deskalert.tui.link import LinkKind, LinkState
+from deskalert.tui.state import OwnAlert
+
+
+class Part(Widget):
+    """A part of the desk screen drawn from its reactive values; hidden while it has nothing."""
+
+    DEFAULT_CSS = "Part { height: auto; }"
+
+    def render(self) -> Text:
+        return self.draw()
+
+    def draw(self) -> Text:
+        raise NotImplementedError
+
+    def shown(self) -> bool:
+        return True
+
+    def on_mount(self) -> None:
+        self.display = self.shown()
+
+    def _changed(self) -> None:
+        self.display = self.shown()
+
+    @property
+    def text(self) -> str:
+        """What the part shows now, as plain text ("" while hidden): for tests and logs."""
+        return str(self.draw()) if self.display else ""
+
+
+class DeskName(Part):
+    desk_id: reactive[str] = reactive("", layout=True)
+    desk: reactive[DeskPresence | None] = reactive(None, layout=True)
+
+    def draw(self) -> Text:
+        return views.desk_name(self.desk_id, self.desk)
+
+
+class StatusCorner(Part):
+    """The discreet sign of the agent's own alert, top right."""
+
+    own: reactive[OwnAlert | None] = reactive(None, layout=True)
+    oncall: reactive[OnCall | None] = reactive(None)
+
+    def draw(self) -> Text:
+        return views.corner(self.own, self.oncall)
+
+
+class LinkAdvice(Part):
+    """While the link is down: why, in the person's words, and whom to call; red for a token."""
+
+    link: reactive[LinkState] = reactive(LinkState, layout=True)
+    target: reactive[Person | None] = reactive(None, layout=True)
+    hidden: reactive[bool] = reactive(False)  # the unmissable warning already says it
+
+    def draw(self) -> Text:
+        return views.link_advice(self.link, self.target)
+
+    def shown(self) -> bool:
+        token = self.link.kind is LinkKind.TOKEN_REFUSED
+        return self.link.kind.is_down and (token or not self.hidden)
+
+    def watch_link(self, link: LinkState) -> None:
+        self.set_class(link.kind is LinkKind.TOKEN_REFUSED, "-token")
+        self._changed()
+
+    def watch_hidden(self) -> None:
+        self._changed()
+
+
+class UnsentWarning(Part):
+    """The warning that cannot be missed: an alert not on the hub 2 s after the key, or refused."""
+
+    unsent: reactive[tuple[OwnAlert, ...]] = reactive((), layout=True)
+    codes: reactive[tuple[AlertCode, ...]] = reactive(())
+    link: reactive[LinkState] = reactive(LinkState)
+    target: reactive[Person | None] = reactive(None)
+
+    def draw(self) -> Text:
+        return views.warning(self.unsent, self.codes, self.link, self.target)
+
+    def shown(self) -> bool:
+        return bool(self.unsent)
+
+    def watch_unsent(self) -> None:
+        self._changed()
+
+
+class Banner(Part):
+    """One line that is there or not (drill, note offer): its text, empty when hidden."""
+
+    message: reactive[str] = reactive("", layout=True)
+
+    def draw(self) -> Text:
+        return Text(self.message)
+
+    def shown(self) -> bool:
+        return bool(self.message)
+
+    def watch_message(self) -> None:
+        self._changed()
+
+
+class OnCallCard(Part):
+    """Whom to call: the on-call supervisor, the chain, marked as last known while not live."""
+
+    oncall: reactive[OnCall | None] = reactive(None, layout=True)
+    saved_at: reactive[datetime | None] = reactive(None)
+    live: reactive[bool] = reactive(False, layout=True)
+
+    def draw(self) -> Text:
+        return views.oncall_card(self.oncall, self.saved_at, self.live)
+
+    def watch_live(self, live: bool) -> None:
+        self.set_class(not live, "-stale")
+
+
+class StatusPanel(Part):
+    """The agent's own alert, step and protocol, for a code that is not discreet."""
+
+    own: reactive[OwnAlert | None] = reactive(None, layout=True)
+    code: reactive[AlertCode | None] = reactive(None, layout=True)
+    oncall: reactive[OnCall | None] = reactive(None)
+
+    def draw(self) -> Text:
+        return views.status_panel(self.own, self.code, self.oncall) if self.own else Text("")
+
+    def shown(self) -> bool:
+        return self.own is not None and self.code is not None and not self.code.discreet
+
+    def watch_own(self) -> None:
+        self._changed()
+
+    def watch_code(self) -> None:
+        self._changed()
+
+
+class ColleagueBanner(Part):
+    """Colleagues' open alerts on this site, with the key to answer "j'arrive"."""
+
+    alerts: reactive[tuple[Alert, ...]] = reactive((), layout=True)
+    codes: reactive[tuple[AlertCode, ...]] = reactive(())
+    answered: reactive[frozenset[UUID]] = reactive(frozenset())
+    respond_key: reactive[str] = reactive("")
+    elapsed: reactive[tuple[int, ...]] = reactive(())  # minutes, one per alert: the tick's
+    now: datetime | None = None
+
+    def draw(self) -> Text:
+        next_id = next((a.id for a in self.alerts if a.id not in self.answered), None)
+        return views.colleagues(self.alerts, self.codes, self.answered, next_id,
+                                self.now or datetime.now().astimezone(), self.respond_key)
+
+    def shown(self) -> bool:
+        return bool(self.alerts)
+
+    def tick(self, now: datetime) -> None:
+        """Elapsed times move: a redraw only when one of them reaches a new minute."""
+        self.now = now
+        self.elapsed = tuple(int((now - a.received_at).total_seconds() // 60)
+                             for a in self.alerts)
+
+    def watch_alerts(self) -> None:
+        self._changed()
+
+
+class Repertoire(Part):
+    """The team's codes with their keys."""
+
+    codes: reactive[tuple[tuple[AlertCode, str], ...]] = reactive((), layout=True)
+    known: reactive[bool] = reactive(False, layout=True)
+
+    def draw(self) -> Text:
+        return views.repertoire(self.codes, self.known)
+
+
+__all__ = ["Banner", "ColleagueBanner", "DeskName", "LinkAdvice", "OnCallCard", "Part",
+           "Repertoire", "StatusCorner", "StatusPanel", "UnsentWarning"]
