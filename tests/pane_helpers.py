@@ -37,7 +37,7 @@ def pane(url: str, who: str = "s.a", *, keys: dict[str, str] | None = None,
 def text_of(app: Any, selector: str) -> str:
     """What a pane widget says (its own drawing, "" when hidden)."""
     widget = app.query_one(selector)
-    return str(widget.plain) if hasattr(widget, "plain") else desk_text(app, selector)
+    return str(widget.text) if hasattr(widget, "text") else desk_text(app, selector)
 
 
 async def live(pilot: Pilot[Any]) -> None:

@@ -40,13 +40,13 @@ def get_alert(hub: RunningHub, alert_id: str) -> dict[str, Any]:
 async def live_pane(pilot: Any) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and app.state.oncall
-                     and app.query_one("#oncall").plain, what="live")
+                     and app.query_one("#oncall").text, what="live")
 
 
 def text_of(app: Any, selector: str) -> str:
     """What a pane widget says (its own drawing, "" when hidden)."""
     widget = app.query_one(selector)
-    return str(widget.plain) if hasattr(widget, "plain") else desk_text(app, selector)
+    return str(widget.text) if hasattr(widget, "text") else desk_text(app, selector)
 
 
 async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub) -> None:

@@ -122,7 +122,7 @@ def test_delayed_alert(hub: RunningHub, snap_compare: Snap,
         raise_alert(hub.url, "g2", "renfort",
                     created_at=(received - timedelta(seconds=75)).isoformat())
         await wait_until(pilot, lambda: bool(table_rows(app)) and "appuyé à" in
-                         app.query_one("#detail").plain)
+                         app.query_one("#detail").text)
 
     assert snap_compare(app, terminal_size=SIZE, run_before=delayed)
 

@@ -1,5 +1,8 @@
 """The pane's widgets: each owns the reactive state it shows and draws it; the app only sets it.
 
+The boxes are `Part`s (tui/widgets.py, shared with the desk): drawn from their reactive values
+by `draw()`, shown or hidden by `shown()`, read by tests through `text`.
+
 `AlertTable` changes by row key (`add_row(key=...)`, `update_cell`, `remove_row`), never by
 clearing and refilling, so the cursor, the scroll position and the supervisor's eye stay where
 they were; its own 1 s tick moves the elapsed times and nothing else.
@@ -16,37 +19,22 @@ from uuid import UUID
 from rich.text import Text
 from textual.message import Message
 from textual.reactive import reactive
-from textual.widget import Widget
 from textual.widgets import DataTable
 
 from deskalert.i18n import N_, t, tn
 from deskalert.keypress import key_press
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
-from deskalert.tui.base import LinkBadge, LinkKind, LinkState, link_reason
+from deskalert.tui.base import LinkBadge
+from deskalert.tui.link import LinkKind, LinkState, link_reason
 from deskalert.tui.pane import words
+from deskalert.tui.widgets import Part
 
 COLUMNS: tuple[tuple[str, int | None], ...] = (
     ("mark", 10), ("desk", 26), ("code", 22), ("elapsed", 10), ("state", 24), ("responders", None))
 
 
-class Panel(Widget):
-    """A box drawn from its reactive attributes by `draw()`; `plain` is what it says."""
-
-    DEFAULT_CSS = "Panel { height: auto; }"
-
-    def draw(self) -> Text:
-        raise NotImplementedError
-
-    def render(self) -> Text:
-        return self.draw()
-
-    @property
-    def plain(self) -> str:
-        return self.draw().plain if self.display else ""
-
-
-class WhoAmI(Panel):
+class WhoAmI(Part):
     """The supervisor this pane acts as."""
 
     person: reactive[str] = reactive("")
@@ -68,26 +56,27 @@ class StreamBadge(LinkBadge):
         return super().render_link(link)
 
 
-class LinkWhy(Panel):
+class LinkWhy(Part):
     """Under the top bar while the link is down: why, named as what it is (unreachable, timeout,
     refused token, a proxy's page or a hub of another version, a hub error)."""
 
     link: reactive[LinkState] = reactive(LinkState, layout=True)
 
+    def shown(self) -> bool:
+        return self.link.kind.is_down
+
     def watch_link(self, link: LinkState) -> None:
-        self.display = link.kind.is_down
         self.set_class(link.kind is LinkKind.TOKEN_REFUSED, "-token-refused")
+        self._changed()
 
     def draw(self) -> Text:
-        if not self.link.kind.is_down:
-            return Text("")
         text = Text(words.clean(link_reason(self.link)), style="bold")
         if self.link.kind is LinkKind.TOKEN_REFUSED:
             text.append("\n" + t("pane.token_refused_hint"))
         return text
 
 
-class AlertDetail(Panel):
+class AlertDetail(Part):
     """The selected alert: where, code, key press and reception, protocol, message, summary."""
 
     alert: reactive[Alert | None] = reactive(None, layout=True)
@@ -100,7 +89,7 @@ class AlertDetail(Panel):
         return words.summary(self.alert, self.code)
 
 
-class DeskPanel(Panel):
+class DeskPanel(Part):
     """Desks per site, online or since when not, and the tokens the hub refused lately."""
 
     desks: reactive[dict[str, DeskPresence]] = reactive(dict, layout=True)
@@ -111,20 +100,23 @@ class DeskPanel(Panel):
         return words.presence(self.desks, self.sites, self.refused)
 
 
-class OnCallPanel(Panel):
+class OnCallPanel(Part):
     cards: reactive[tuple[OnCall, ...]] = reactive(tuple, layout=True)
 
     def draw(self) -> Text:
         return words.oncall(self.cards)
 
 
-class OfflineFlag(Panel):
+class OfflineFlag(Part):
     """Shown only while a desk that was online has gone silent: its agent cannot call."""
 
     count: reactive[int] = reactive(0, layout=True)
 
-    def watch_count(self, count: int) -> None:
-        self.display = count > 0
+    def shown(self) -> bool:
+        return self.count > 0
+
+    def watch_count(self) -> None:
+        self._changed()
 
     def draw(self) -> Text:
         return Text(tn("presence.flag", self.count))
