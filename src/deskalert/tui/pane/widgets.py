@@ -218,7 +218,7 @@ class AlertTable(DataTable[Text]):
         held = self._cells[key]
         for column, value in cells.items():
             if held.get(column) != value:
-                self.update_cell(key, column, value)
+                self.update_cell(key, column, value, update_width=True)
                 held[column] = value
 
     def _reorder(self) -> None:
