@@ -41,7 +41,7 @@ def text_of(app: Any, selector: str) -> str:
 
 
 async def live(pilot: Pilot[Any]) -> None:
-    app = pilot.app
+    app: Any = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and bool(app.state.oncall)
                      and bool(text_of(app, "#oncall")), what="live")
 

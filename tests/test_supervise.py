@@ -52,7 +52,7 @@ def text_of(app: Any, selector: str) -> str:
 async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub) -> None:
     app = make_pane(hub.url)
     bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    app.bell = lambda: bells.append(1)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
         assert table_rows(app) == [] and "Aucune alerte en cours." in text_of(app, "#detail")
@@ -161,7 +161,7 @@ async def test_an_escalated_alert_stands_out_and_rings_for_the_next_supervisor(
     hub = hub_factory(ack_timeout_s=0.5)
     app = make_pane(hub.url, "s.b")
     bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    app.bell = lambda: bells.append(1)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
         await in_thread(lambda: raise_alert(hub))
@@ -339,8 +339,12 @@ async def test_a_tick_moves_only_elapsed_times_and_rows_change_by_key(
         assert str(table.selected_id()) == first and table.cursor_row == 1
         updated: list[str] = []
         original = table.update_cell
-        monkeypatch.setattr(table, "update_cell", lambda row, column, value, **kw: (
-            updated.append(str(column)), original(row, column, value, **kw)))
+
+        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
+            updated.append(str(column))
+            original(row, column, value, **kw)
+
+        monkeypatch.setattr(table, "update_cell", spy)
         await pilot.pause(2.2)
         assert updated and set(updated) == {"elapsed"}
 

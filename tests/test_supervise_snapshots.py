@@ -45,8 +45,12 @@ def raise_alert(url: str, desk: str = "g1", code: str = "renfort", **extra: Any)
     return str(alert["id"])
 
 
+def answer(url: str, alert_id: str, who: str) -> None:
+    httpx.post(f"{url}/v1/alerts/{alert_id}/ack", headers=auth(who)).raise_for_status()
+
+
 async def live(pilot: Pilot[Any]) -> None:
-    app = pilot.app
+    app: Any = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and bool(app.state.oncall))
     await pilot.pause(0.2)
 
@@ -86,7 +90,7 @@ def test_acknowledged_by_two(hub: RunningHub, snap_compare: Snap) -> None:
         await live(pilot)
         alert_id = raise_alert(hub.url, "g2", "renfort", test=True)
         for who in ("s.b", "g1"):
-            httpx.post(f"{hub.url}/v1/alerts/{alert_id}/ack", headers=auth(who)).raise_for_status()
+            answer(hub.url, alert_id, who)
         await wait_until(pilot, lambda: bool(table_rows(app)) and "Desk g1" in table_rows(app)[0])
 
     assert snap_compare(app, terminal_size=SIZE, run_before=two)
