@@ -136,6 +136,7 @@ class SupervisorApp(HubApp):
     def on_mount(self) -> None:
         self.query_one("#presence").border_title = t("presence.title")
         self.query_one("#oncall").border_title = t("pane.oncall_title")
+        self._publish()
         self.keep_running("refused", self._watch_refused_tokens, t("worker.refused"))
 
     # -- the hub ----------------------------------------------------------------------------
