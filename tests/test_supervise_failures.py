@@ -166,3 +166,20 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(hub: Runnin
         assert "au secours" in shown
         assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) <= 0x9f
                        or c == "\u202e" for c in shown), repr(shown)
+
+
+async def test_a_hub_without_the_presence_route_still_loads(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An older hub answers /v1/presence with 404: the desks come from /v1/desks, no tokens."""
+    from deskalert.errors import NotFound
+
+    async def missing(*args: Any, **kwargs: Any) -> Any:
+        raise NotFound("no such route")
+
+    app = pane(hub.url)
+    monkeypatch.setattr(app.client, "presence", missing)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        assert "Desk g1  jamais connecté" in text_of(app, "#presence")
+        assert "jeton refusé" not in text_of(app, "#presence")

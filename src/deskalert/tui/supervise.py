@@ -146,20 +146,25 @@ class SupervisorApp(HubApp):
         beat = await self.client.heartbeat()
         open_alerts = await self.client.alerts(state="open")
         today = await self.client.alerts_since(self._midnight())
-        presence = await self.client.presence()
+        desks, refused = await self._presence()
         return PaneSnapshot(codes=await self.client.codes(), alerts=today + open_alerts,
-                            desks=presence.desks, refused=presence.refused_tokens,
-                            oncall=await self.client.oncall(), heartbeat_s=beat.heartbeat_s,
-                            last_event_id=health.last_event_id)
+                            desks=desks, refused=refused, oncall=await self.client.oncall(),
+                            heartbeat_s=beat.heartbeat_s, last_event_id=health.last_event_id)
+
+    async def _presence(self) -> tuple[list[DeskPresence], list[RefusedToken]]:
+        """Desks and refused tokens; a hub from before /v1/presence gives its desks only."""
+        try:
+            presence = await self.client.presence()
+        except NotFound:
+            return await self.client.desks(), []
+        return presence.desks, presence.refused_tokens
 
     async def _watch_refused_tokens(self) -> None:
         """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
-                self.post_message(RefusedTokens((await self.client.presence()).refused_tokens))
-            except NotFound:
-                return  # a hub without /v1/presence: nothing to show (not restarted: it returned)
+                self.post_message(RefusedTokens((await self._presence())[1]))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
