@@ -179,7 +179,7 @@ def test_report_prints_the_figures_and_charts(tmp_path: Path) -> None:
     result = run(desk_journal(tmp_path), "report", *PERIOD)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert "2 alertes réelles, 1 fausse alerte (annulée, comptée à part), 1 exercice (compté à part)" in text
+    assert "2 alertes réelles, 1 exercice (compté à part), 1 fausse alerte (annulée, comptée à part)" in text
     assert "2 mesures, médiane 1:45, pire 3:00" in text
     assert "2 mesures, médiane 15:00, pire 20:00" in text
     assert "Incidents par semaine" in text and "2026-S47" in text and "▇" in text

@@ -48,9 +48,11 @@ async def test_journal_lists_filters_opens_the_note_and_shares_it(
         await wait_until(pilot, lambda: len(rows(app)) == 1, what="search")
         app.screen.query_one("#search").value = ""  # type: ignore[attr-defined]
         await wait_until(pilot, lambda: len(rows(app)) == 2, what="search cleared")
+        table = app.screen.query_one("#incidents", DataTable)
+        assert table.cursor_row == 1, "the cursor stays on the incident it was on"
 
-        app.screen.query_one("#incidents").focus()
-        await pilot.press("enter")
+        table.focus()
+        await pilot.press("up", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
         await pilot.press(*"Malaise, secours appelés.")
         app.screen.query_one("#type").value = "other"  # type: ignore[attr-defined]

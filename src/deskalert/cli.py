@@ -87,8 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml and open the"
         " desk screen of Guichet 3. From a second terminal, `deskalert demo --join --desk"
         " guichet-2` opens another desk on the same hub, `deskalert demo --join --supervisor"
-        " p.leroy` a supervisor's pane; `deskalert journal --demo`, `export --demo` and `report"
-        " --demo` read what the demo desks recorded.",
+        " p.leroy` a supervisor's pane. `deskalert journal --demo`, `deskalert export --demo`"
+        " and `deskalert report --demo` read what the demo desk recorded.",
     )
     demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
     demo.add_argument("--data-dir", type=Path, default=demo_data_dir(),
@@ -210,6 +210,8 @@ def _identity_options(command: argparse.ArgumentParser, *, supervisors: bool) ->
                          f" the demo hub, the demo token (default ID: {DEMO_DESK})")
     command.add_argument("--language", choices=["fr", "en"], metavar="LANG",
                          help="with --demo: fr (default) or en")
+    command.add_argument("--port", type=int,
+                         help=f"with --demo: the demo hub's port (default: {DEMO_PORT})")
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
@@ -250,8 +252,9 @@ def _run_demo(args: argparse.Namespace) -> int:
     config = _demo_roster()
     set_language(args.language)
     if args.supervisor:
-        _check_demo_id(args.supervisor, config, supervisors=True, option="--supervisor")
-    _check_demo_id(args.desk, config, supervisors=False, option="--desk")
+        _check_demo_id(args.supervisor, config, desks=False, supervisors=True,
+                       option="--supervisor")
+    _check_demo_id(args.desk, config, desks=True, supervisors=False, option="--desk")
     if args.hub_only:
         print(t("demo.hub_only", desk=args.desk), flush=True)
         return _serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
@@ -283,7 +286,7 @@ def _run_demo(args: argparse.Namespace) -> int:
 def demo_goodbye(command: str, log: Path, url: str, args: argparse.Namespace) -> str:
     """What the demo says when it stops: the next commands, spelled as this one was launched."""
     extra = "" if args.port == DEMO_PORT else f" --port {args.port}"
-    journal = "" if args.desk == DEMO_DESK else f" {args.desk}"
+    journal = ("" if args.desk == DEMO_DESK else f" {args.desk}") + extra
     return t("demo.goodbye", log=log, url=url, deskalert=command, port=extra, desk=journal)
 
 
@@ -315,10 +318,12 @@ def _shown_path(path: Path) -> str:
         return str(absolute)
 
 
-def _check_demo_id(identity: str, roster: Any, *, supervisors: bool, option: str) -> None:
-    known = [p.id for p in (roster.supervisors if supervisors else roster.desks)]
+def _check_demo_id(identity: str, roster: Any, *, desks: bool, supervisors: bool,
+                   option: str) -> None:
+    known = [d.id for d in roster.desks] * desks + [p.id for p in roster.supervisors] * supervisors
     if identity not in known:
-        kind = "supervisor" if supervisors else "desk"
+        kind = ("desk or supervisor" if desks and supervisors else
+                "desk" if desks else "supervisor")
         raise ConfigError(f"{option}: {identity!r} is not a {kind} of the demo roster"
                           f" ({', '.join(known)})")
 
@@ -387,8 +392,8 @@ def _profile(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Any:
     from deskalert.client.profile import configured_profile, demo_profile
 
     if args.demo is None:
-        if args.language is not None:
-            raise ConfigError(t("cli.language_with_demo"))
+        if args.language is not None or args.port is not None:
+            raise ConfigError(t("cli.demo_options"))
         profile = configured_profile(args.config)
         set_language(profile.config.language)
         if desk_only and not profile.is_desk:
@@ -400,8 +405,9 @@ def _profile(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Any:
     set_language(language)
     roster = _demo_roster()
     supervisor = args.demo in {s.id for s in roster.supervisors}
-    _check_demo_id(args.demo, roster, supervisors=supervisor and not desk_only, option="--demo")
-    return demo_profile(args.demo, supervisor=supervisor, language=language)
+    _check_demo_id(args.demo, roster, desks=True, supervisors=not desk_only, option="--demo")
+    return demo_profile(args.demo, supervisor=supervisor, language=language,
+                        port=args.port or DEMO_PORT)
 
 
 def _token(config: Any) -> str:

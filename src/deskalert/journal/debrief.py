@@ -262,8 +262,9 @@ def report_text(incidents: list[Incident], lang: Language, since: datetime | Non
     """The figures as text with terminal bar charts (plotext)."""
     figures = Figures.of(incidents)
     title = t("report.title", period=Period(since, until).describe(incidents))
-    totals = (tn("report.real", figures.real), tn("report.false_alarms", figures.false_alarms),
-              tn("report.drills", figures.drills))
+    totals = [tn("report.real", figures.real), tn("report.drills", figures.drills)]
+    if figures.false_alarms:
+        totals.append(tn("report.false_alarms", figures.false_alarms))
     parts = [title, "=" * len(title), ", ".join(totals), t("report.from_press"), ""]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"

@@ -88,6 +88,7 @@ class JournalScreen(Screen[None]):
         period = PERIODS[str(self.query_one("#period", Select).value)]
         since = self.now() - period if period else None
         table = self.query_one("#incidents", DataTable)
+        current = self.selected()  # the cursor stays on it (back from its note, say)
         table.clear()
         self.shown = []
         for incident in self.journal.incidents():
@@ -100,6 +101,9 @@ class JournalScreen(Screen[None]):
                 continue
             self.shown.append(incident)
             table.add_row(*self._row(incident), key=str(alert.id))
+        ids = [i.alert.id for i in self.shown]
+        if current is not None and current.alert.id in ids:
+            table.move_cursor(row=ids.index(current.alert.id))
         self._show_timeline()
 
     def _row(self, incident: Incident) -> list[Text]:
