@@ -105,7 +105,7 @@ def seed_cache(journal_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("mode", "error", "words"), [
-    ("html", HubIncompatible, "text/html « Portail d'authentification[31m proxy »"),
+    ("html", HubIncompatible, "text/html « Portail d'authentification proxy »"),
     ("json", HubIncompatible, "unexpected JSON"),
     ("500", ServerError, "HTTP 500"),
     ("401", Unauthorized, "unknown token"),
@@ -268,12 +268,14 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         card = text_of(app, "#oncall")
-        assert "Ana[2J Sup" in card and "\x1b" not in card and "\u202e" not in card
+        assert "Ana Sup" in card and "\x1b" not in card and "\u202e" not in card
         assert "01 00" in card
 
 
 def test_strip_control_keeps_newlines_and_tabs_only() -> None:
-    assert strip_control("a\tb\nc\x00\x1b\x7f\x85\u202a\u2066d é") == "a\tb\ncd é"
+    # text.py as the api branch wrote it: a tab is a space, a newline only where asked for.
+    assert strip_control("a\tb\nc\x00\x1b\x7f\x85\u202a\u2066d é",
+                         keep_newlines=True) == "a b\ncd é"
 
 
 async def test_an_event_of_an_unknown_type_is_skipped_not_fatal() -> None:

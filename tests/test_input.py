@@ -80,7 +80,7 @@ async def test_the_outbox_marks_a_reused_id_refused_and_does_not_retry_it(
         taken = {**new_alert("malaise"), "id": str(entry.id)}
         assert g1.post("/v1/alerts", json=taken).status_code == 201
     async with HubClient(hub.url, "tok-g1") as client:
-        assert await Outbox(journal, client).deliver(entry, timeout=5) is Delivery.REFUSED
+        assert (await Outbox(journal, client).deliver(entry, timeout=5)).status is Delivery.REFUSED
     refused = journal.get(entry.id)
     assert refused is not None and refused.status is Delivery.REFUSED
     assert refused.attempts == 1 and "alert_id_reused" in (refused.last_error or "")
@@ -94,8 +94,8 @@ async def test_the_outbox_resending_the_same_alert_is_transmitted(
     entry = journal.enqueue("renfort", message="bruit")
     async with HubClient(hub.url, "tok-g1") as client:
         outbox = Outbox(journal, client)
-        assert await outbox.deliver(entry, timeout=5) is Delivery.TRANSMITTED
-        assert await outbox.deliver(entry, timeout=5) is Delivery.TRANSMITTED  # a retry
+        assert (await outbox.deliver(entry, timeout=5)).status is Delivery.TRANSMITTED
+        assert (await outbox.deliver(entry, timeout=5)).status is Delivery.TRANSMITTED  # a retry
     journal.close()
 
 
