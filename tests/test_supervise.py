@@ -367,3 +367,17 @@ async def test_keys_are_remapped_from_config_and_labelled_in_english(hub: Runnin
         assert (await in_thread(lambda: get_alert(hub, alert_id)))["responders"] == []
         await pilot.press("k")
         await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="answered")
+
+
+async def test_f_without_a_journal_says_why_instead_of_doing_nothing(hub: RunningHub) -> None:
+    """The demo's pane has no local journal: `f` said nothing before."""
+    app = make_pane(hub.url)
+    notes: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        app.notify = lambda message, **kw: notes.append(str(message))
+        await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: app.selected is not None, what="selected")
+        await pilot.press("f")
+        assert notes == [("Fiche incident indisponible : ce tableau n'a pas de journal local "
+                          "(ouvrez-le avec deskalert supervise).")]

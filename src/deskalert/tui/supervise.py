@@ -253,7 +253,9 @@ class SupervisorApp(HubApp):
     def action_note(self) -> None:
         """The incident note of the selected alert, for a supervisor who handled it."""
         alert = self.selected_alert()
-        if alert is not None and self.journal is not None:
+        if alert is not None and self.journal is None:
+            self.notify(t("pane.notify.no_journal"), severity="warning")
+        elif alert is not None and self.journal is not None:
             self.push_screen(NoteForm(alert, self.journal, self.config.language))
 
     @on(NoteForm.Finished)
