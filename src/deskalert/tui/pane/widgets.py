@@ -125,9 +125,9 @@ class OfflineFlag(Part):
 class AlertTable(DataTable[Text]):
     """Open alerts (or the day's history), most urgent first; rows kept by alert id.
 
-    The app sets `alerts`, `new`, `names` and `history` (`link` is bound to the app's); the table works out which rows to
-    add, change or remove. Moving the cursor by hand is looking at the alert it lands on (`Looked`);
-    the table moving it itself (a row removed) is not.
+    The app sets `alerts`, `new`, `names`, `loaded` and `history` (`link` is bound to the app's);
+    the table works out which rows to add, change or remove. Moving the cursor by hand is looking
+    at the alert it lands on (`Looked`); the table moving it itself (a row removed) is not.
     """
 
     alerts: reactive[tuple[Alert, ...]] = reactive(tuple)
