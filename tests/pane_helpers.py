@@ -16,7 +16,8 @@ from desk_helpers import text_of as desk_text
 from desk_helpers import wait_until
 from deskalert.client.settings import ClientConfig
 
-PROXY_PAGE = b"<html><head><title>Portail d'authentification</title></head><body>login</body></html>"
+PROXY_PAGE = (b"<html><head><title>Portail d'authentification</title></head>"
+              b"<body>login</body></html>")
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
     "html": (200, "text/html; charset=utf-8", PROXY_PAGE),
     "json": (200, "application/json", b'{"hello": "world", "items": [1, 2]}'),
