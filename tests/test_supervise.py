@@ -37,6 +37,13 @@ def get_alert(hub: RunningHub, alert_id: str) -> dict[str, Any]:
         return dict(client.get(f"/v1/alerts/{alert_id}").json())
 
 
+async def one_row(pilot: Any, hub: RunningHub, *args: Any, **extra: Any) -> str:
+    """Raise an alert and wait for its row, the only one; returns its id."""
+    alert_id: str = await in_thread(lambda: raise_alert(hub, *args, **extra))
+    await wait_until(pilot, lambda: len(table_rows(pilot.app)) == 1, what="row")
+    return alert_id
+
+
 async def live_pane(pilot: Any) -> None:
     app = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and app.state.oncall
@@ -56,8 +63,7 @@ async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
         assert table_rows(app) == [] and "Aucune alerte en cours." in text_of(app, "#detail")
-        await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub, "g1", "renfort")
         [row] = table_rows(app)
         assert row.startswith("● NOUVELLE | Desk g1\nnear g1 | Renfort | ") and "ouverte" in row
         assert bells == [1]
@@ -78,8 +84,7 @@ async def test_a_answers_jarrive_and_the_row_shows_who_and_when(hub: RunningHub)
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("a")
         await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="responder")
         assert "prise en charge" in table_rows(app)[0]
@@ -92,8 +97,7 @@ async def test_r_resolves_with_a_summary_and_h_shows_the_day(hub: RunningHub) ->
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("r")
         await pilot.press(*"calme revenu", "enter")
         await wait_until(pilot, lambda: table_rows(app) == [], what="row leaves")
@@ -111,8 +115,7 @@ async def test_x_cancels_as_a_false_alarm_and_escape_in_the_prompt_does_nothing(
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("x", "escape")
         await pilot.pause(0.3)
         assert (await in_thread(lambda: get_alert(hub, alert_id)))["state"] == "open"
@@ -164,8 +167,7 @@ async def test_an_escalated_alert_stands_out_and_rings_for_the_next_supervisor(
     app.bell = lambda: bells.append(1)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub)
         await wait_until(pilot, lambda: "niv. 1 → Bob Sup" in table_rows(app)[0], what="escalated")
         assert len(bells) >= 2, "raised, then escalated to me"
         await pilot.press("a")
@@ -195,8 +197,7 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub)
         await in_thread(hub.stop)
         await wait_until(pilot, lambda: app.link.up is False, what="broken")
         assert "flux interrompu depuis" in text_of(app, "#stream")
@@ -254,8 +255,7 @@ async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp
     app = make_pane(hub.url, journal=Journal(tmp_path / "sup.sqlite3"))
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
         await pilot.press(*"Reçu au bureau 3.")
@@ -330,8 +330,7 @@ async def test_a_tick_moves_only_elapsed_times_and_rows_change_by_key(
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
         table = app.query_one(AlertTable)
-        first = await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        first = await one_row(pilot, hub, "g1", "renfort")
         monkeypatch.setattr(table, "clear", lambda *a, **k: pytest.fail("table cleared"))
         await in_thread(lambda: raise_alert(hub, "g2", "malaise"))
         await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="second row")
