@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from textual.widgets import Static
 
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
@@ -16,10 +18,10 @@ from desk_helpers import (
     make_desk,
     make_pane,
     table_rows,
-    text_of,
     wait_until,
 )
-from deskalert.tui.supervise import Details
+from desk_helpers import text_of as desk_text
+from deskalert.tui.pane.screens import Details
 
 SIZE = (140, 40)
 
@@ -35,20 +37,33 @@ def get_alert(hub: RunningHub, alert_id: str) -> dict[str, Any]:
         return dict(client.get(f"/v1/alerts/{alert_id}").json())
 
 
+async def one_row(pilot: Any, hub: RunningHub, *args: Any, **extra: Any) -> str:
+    """Raise an alert and wait for its row, the only one; returns its id."""
+    alert_id: str = await in_thread(lambda: raise_alert(hub, *args, **extra))
+    await wait_until(pilot, lambda: len(table_rows(pilot.app)) == 1, what="row")
+    return alert_id
+
+
 async def live_pane(pilot: Any) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.state.live is True and app.state.oncall, what="live")
+    await wait_until(pilot, lambda: app.link.up is True and app.state.oncall
+                     and app.query_one("#oncall").text, what="live")
+
+
+def text_of(app: Any, selector: str) -> str:
+    """What a pane widget says (its own drawing, "" when hidden)."""
+    widget = app.query_one(selector)
+    return str(widget.text) if hasattr(widget, "text") else desk_text(app, selector)
 
 
 async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub) -> None:
     app = make_pane(hub.url)
     bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    app.bell = lambda: bells.append(1)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
         assert table_rows(app) == [] and "Aucune alerte en cours." in text_of(app, "#detail")
-        await in_thread(lambda: raise_alert(hub, "g1", "renfort"))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub, "g1", "renfort")
         [row] = table_rows(app)
         assert row.startswith("● NOUVELLE | Desk g1\nnear g1 | Renfort | ") and "ouverte" in row
         assert bells == [1]
@@ -69,8 +84,7 @@ async def test_a_answers_jarrive_and_the_row_shows_who_and_when(hub: RunningHub)
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("a")
         await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="responder")
         assert "prise en charge" in table_rows(app)[0]
@@ -83,8 +97,7 @@ async def test_r_resolves_with_a_summary_and_h_shows_the_day(hub: RunningHub) ->
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("r")
         await pilot.press(*"calme revenu", "enter")
         await wait_until(pilot, lambda: table_rows(app) == [], what="row leaves")
@@ -102,8 +115,7 @@ async def test_x_cancels_as_a_false_alarm_and_escape_in_the_prompt_does_nothing(
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("x", "escape")
         await pilot.pause(0.3)
         assert (await in_thread(lambda: get_alert(hub, alert_id)))["state"] == "open"
@@ -152,11 +164,10 @@ async def test_an_escalated_alert_stands_out_and_rings_for_the_next_supervisor(
     hub = hub_factory(ack_timeout_s=0.5)
     app = make_pane(hub.url, "s.b")
     bells: list[int] = []
-    app.bell = lambda: bells.append(1)  # type: ignore[method-assign]
+    app.bell = lambda: bells.append(1)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub)
         await wait_until(pilot, lambda: "niv. 1 → Bob Sup" in table_rows(app)[0], what="escalated")
         assert len(bells) >= 2, "raised, then escalated to me"
         await pilot.press("a")
@@ -186,10 +197,9 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await one_row(pilot, hub)
         await in_thread(hub.stop)
-        await wait_until(pilot, lambda: app.state.live is False, what="broken")
+        await wait_until(pilot, lambda: app.link.up is False, what="broken")
         assert "flux interrompu depuis" in text_of(app, "#stream")
         assert "PAS EN DIRECT" in str(app.query_one("#alerts").border_title)
         assert len(table_rows(app)) == 1, "the last known list stays"
@@ -197,7 +207,7 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
         try:
             await in_thread(lambda: raise_alert(hub, "g2"))
             await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="caught up")
-            await wait_until(pilot, lambda: app.state.live is True, what="live again")
+            await wait_until(pilot, lambda: app.link.up is True, what="live again")
             assert "Alertes en cours (2)" in str(app.query_one("#alerts").border_title)
         finally:
             await in_thread(hub.stop)
@@ -245,8 +255,7 @@ async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp
     app = make_pane(hub.url, journal=Journal(tmp_path / "sup.sqlite3"))
     async with app.run_test(size=SIZE) as pilot:
         await live_pane(pilot)
-        alert_id = await in_thread(lambda: raise_alert(hub))
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        alert_id = await one_row(pilot, hub)
         await pilot.press("f")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
         await pilot.press(*"Reçu au bureau 3.")
@@ -259,3 +268,115 @@ async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp
             [note] = other.get("/v1/notes").json()
     assert note["author"] == "s.a" and note["alert_id"] == alert_id
     assert note["what_happened"] == "Reçu au bureau 3."
+
+
+def seconds_ago(seconds: float) -> str:
+    return (datetime.now(UTC) - timedelta(seconds=seconds)).isoformat()
+
+
+async def test_a_delayed_alert_shows_the_key_press_and_counts_from_it(hub: RunningHub) -> None:
+    """Regression: an alert that waited in the outbox showed "Depuis 0:00" and only the hub time."""
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub, created_at=seconds_ago(75)))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        row = table_rows(app)[0]
+        elapsed = row.split(" | ")[3]
+        minutes, seconds = elapsed.split("\n")[0].split(":")
+        assert 75 <= int(minutes) * 60 + int(seconds) < 90, elapsed
+        assert "reçu +1:1" in elapsed
+        await wait_until(pilot, lambda: "appuyé à " in text_of(app, "#detail"), what="detail")
+        detail = text_of(app, "#detail")
+        assert "reçu 1 min 1" in detail and " s plus tard" in detail and "appuyé à " in detail
+        app.query_one("#alerts").focus()
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details), what="details")
+        body = str(app.screen.query_one("#details", Static).content)
+        assert body.index("touche appuyée au poste") < body.index("alerte levée par Desk g1")
+
+
+@pytest.mark.parametrize(("offset_s", "said", "row_says"), [
+    (-300, ("l'horloge du poste avance de 4 min 5", " s : heure d'appui inconnue"), "horloge ?"),
+    (3 * 3600, ("le poste dit appuyé à ", (", 3 h 00 min avant : horloge du poste douteuse, "
+                                          "durée comptée depuis la réception")), "horloge ?"),
+    (0.5, ("appuyé à ", ", reçu aussitôt"), ""),
+])
+async def test_a_desk_clock_far_off_is_said_instead_of_a_wrong_duration(
+    hub: RunningHub, offset_s: float, said: tuple[str, str], row_says: str,
+) -> None:
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        await in_thread(lambda: raise_alert(hub, created_at=seconds_ago(offset_s)))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
+        await wait_until(pilot, lambda: "Desk g1" in text_of(app, "#detail"), what="detail")
+        detail = text_of(app, "#detail")
+        assert said[0] in detail and said[1] in detail and detail.index(said[0]) < detail.index(
+            said[1]), detail
+        elapsed = table_rows(app)[0].split(" | ")[3]
+        assert elapsed.startswith("0:0"), "counted from the reception, not the desk's clock"
+        assert elapsed.endswith(row_says)
+
+
+async def test_a_tick_moves_only_elapsed_times_and_rows_change_by_key(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The table is never cleared: an urgent alert arriving above leaves the cursor on the
+    alert it was on, and the 1 s tick updates the elapsed column and nothing else."""
+    from deskalert.tui.pane.widgets import AlertTable
+
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        table = app.query_one(AlertTable)
+        first = await one_row(pilot, hub, "g1", "renfort")
+        monkeypatch.setattr(table, "clear", lambda *a, **k: pytest.fail("table cleared"))
+        await in_thread(lambda: raise_alert(hub, "g2", "malaise"))
+        await wait_until(pilot, lambda: len(table_rows(app)) == 2, what="second row")
+        assert "Urgence médicale" in table_rows(app)[0], "the more urgent first"
+        assert str(table.selected_id()) == first and table.cursor_row == 1
+        updated: list[str] = []
+        original = table.update_cell
+
+        def spy(row: Any, column: Any, value: Any, **kw: Any) -> None:
+            updated.append(str(column))
+            original(row, column, value, **kw)
+
+        monkeypatch.setattr(table, "update_cell", spy)
+        await pilot.pause(2.2)
+        assert updated and set(updated) == {"elapsed"}
+
+
+async def test_keys_are_remapped_from_config_and_labelled_in_english(hub: RunningHub) -> None:
+    """[keys] respond = "k": k answers, a no longer does; the footer speaks English."""
+    from pane_helpers import pane
+
+    app = pane(hub.url, keys={"respond": "k"}, language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        assert "live" in text_of(app, "#stream")
+        footer = " ".join(str(key.render()) for key in app.query("FooterKey"))
+        assert "I'm coming" in footer and "False alarm" in footer and "J'arrive" not in footer
+        assert "k I'm coming" in footer
+        alert_id = await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: "pressed at " in text_of(app, "#detail"), what="detail")
+        await pilot.press("a")
+        await pilot.pause(0.3)
+        assert (await in_thread(lambda: get_alert(hub, alert_id)))["responders"] == []
+        await pilot.press("k")
+        await wait_until(pilot, lambda: "Ana Sup" in table_rows(app)[0], what="answered")
+
+
+async def test_f_without_a_journal_says_why_instead_of_doing_nothing(hub: RunningHub) -> None:
+    """The demo's pane has no local journal: `f` said nothing before."""
+    app = make_pane(hub.url)
+    notes: list[str] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await live_pane(pilot)
+        app.notify = lambda message, **kw: notes.append(str(message))
+        await in_thread(lambda: raise_alert(hub))
+        await wait_until(pilot, lambda: app.selected is not None, what="selected")
+        await pilot.press("f")
+        assert notes == [("Fiche incident indisponible : ce tableau n'a pas de journal local "
+                          "(ouvrez-le avec deskalert supervise).")]

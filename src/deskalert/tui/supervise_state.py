@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall
+from deskalert.keypress import key_press
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
 
 
 @dataclass
@@ -20,10 +21,9 @@ class PaneState:
     alerts: dict[UUID, Alert] = field(default_factory=dict)  # open ones and today's closed ones
     desks: dict[str, DeskPresence] = field(default_factory=dict)
     oncall: dict[str, OnCall] = field(default_factory=dict)
+    refused: tuple[RefusedToken, ...] = ()  # tokens the hub refused lately, newest first
     new: set[UUID] = field(default_factory=set)  # not looked at yet on this pane
-    live: bool | None = None  # None: not connected yet
-    broken_since: datetime | None = None
-    broken_reason: str = ""
+    loaded: bool = False  # the hub's picture came at least once (else nothing is known)
 
     def apply(self, alert: Alert) -> bool:
         """Take the hub's copy; True if it is an alert this pane had never seen."""
@@ -36,14 +36,14 @@ class PaneState:
         return held is None
 
     def open_alerts(self) -> list[Alert]:
-        """Most urgent first (code priority), then oldest first."""
+        """Most urgent first (code priority), then the longest waiting first (key press)."""
         return sorted((a for a in self.alerts.values() if not a.state.is_closed),
-                      key=lambda a: (a.priority, a.received_at))
+                      key=lambda a: (a.priority, key_press(a).start))
 
     def history(self, since: datetime) -> list[Alert]:
         """The day's alerts, newest first, whatever their state."""
         return sorted((a for a in self.alerts.values() if a.received_at >= since),
-                      key=lambda a: a.received_at, reverse=True)
+                      key=lambda a: key_press(a).start, reverse=True)
 
     def escalated_to_me(self, alert: Alert) -> bool:
         return alert.escalated_to in (self.me, "everyone")
@@ -52,9 +52,14 @@ class PaneState:
         """Desks that were online and went silent (a desk never opened today is not flagged)."""
         return [d for d in self.desks.values() if not d.online and d.last_seen is not None]
 
+    def names(self) -> dict[str, str]:
+        """Supervisor id -> name, from the on-call cards (the people the pane can name)."""
+        people = [p for card in self.oncall.values()
+                  for p in ([card.supervisor] if card.supervisor else []) + card.chain]
+        return {p.id: p.name for p in reversed(people)}
+
     def person_name(self, supervisor_id: str) -> str:
-        for card in self.oncall.values():
-            for person in ([card.supervisor] if card.supervisor else []) + card.chain:
-                if person.id == supervisor_id:
-                    return person.name
-        return supervisor_id
+        return self.names().get(supervisor_id, supervisor_id)
+
+    def site_labels(self) -> dict[str, str]:
+        return {site: card.site_label for site, card in self.oncall.items()}

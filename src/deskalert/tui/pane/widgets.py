@@ -1,0 +1,268 @@
+"""The pane's widgets: each owns the reactive state it shows and draws it; the app only sets it.
+
+The boxes are `Part`s (tui/widgets.py, shared with the desk): drawn from their reactive values
+by `draw()`, shown or hidden by `shown()`, read by tests through `text`.
+
+`AlertTable` changes by row key (`add_row(key=...)`, `update_cell`, `remove_row`), never by
+clearing and refilling, so the cursor, the scroll position and the supervisor's eye stay where
+they were; its own 1 s tick moves the elapsed times and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, ClassVar
+from uuid import UUID
+
+from rich.text import Text
+from textual.message import Message
+from textual.reactive import reactive
+from textual.widgets import DataTable
+
+from deskalert.i18n import N_, t, tn
+from deskalert.keypress import key_press
+from deskalert.labels import label
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
+from deskalert.tui.base import LinkBadge
+from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.tui.pane import words
+from deskalert.tui.widgets import Part
+
+COLUMNS: tuple[tuple[str, int | None], ...] = (
+    ("mark", 10), ("desk", 26), ("code", 22), ("elapsed", 10), ("state", 24), ("responders", None))
+
+
+class WhoAmI(Part):
+    """The supervisor this pane acts as."""
+
+    person: reactive[str] = reactive("")
+
+    def draw(self) -> Text:
+        return Text(words.clean(self.person), style="bold")
+
+
+class StreamBadge(LinkBadge):
+    """The link as the pane words it: the stream live, or broken since a time; a refused token
+    keeps the base's own red words (it does not clear by itself)."""
+
+    UP_TEXT: ClassVar[str] = N_("pane.live")
+
+    def render_link(self, link: LinkState) -> Text:
+        if link.kind.is_down and link.kind is not LinkKind.TOKEN_REFUSED:
+            since = words.clock_time(link.since) if link.since else "?"
+            return Text(f"● {t('pane.broken', time=since)}", style="bold red")
+        return super().render_link(link)
+
+
+class LinkWhy(Part):
+    """Under the top bar while the link is down: why, named as what it is (unreachable, timeout,
+    refused token, a proxy's page or a hub of another version, a hub error)."""
+
+    link: reactive[LinkState] = reactive(LinkState, layout=True)
+
+    def shown(self) -> bool:
+        return self.link.kind.is_down
+
+    def watch_link(self, link: LinkState) -> None:
+        self.set_class(link.kind is LinkKind.TOKEN_REFUSED, "-token-refused")
+        self._changed()
+
+    def draw(self) -> Text:
+        text = Text(words.clean(link_reason(self.link)), style="bold")
+        if self.link.kind is LinkKind.TOKEN_REFUSED:
+            text.append("\n" + t("pane.token_refused_hint"))
+        return text
+
+
+class AlertDetail(Part):
+    """The selected alert: where, code, key press and reception, protocol, message, summary."""
+
+    alert: reactive[Alert | None] = reactive(None, layout=True)
+    code: reactive[AlertCode | None] = reactive(None, layout=True)
+    loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
+
+    def draw(self) -> Text:
+        if self.alert is None:
+            return Text(t("pane.none" if self.loaded else "pane.none_unknown"), style="dim")
+        return words.summary(self.alert, self.code)
+
+
+class DeskPanel(Part):
+    """Desks per site, online or since when not, and the tokens the hub refused lately."""
+
+    desks: reactive[dict[str, DeskPresence]] = reactive(dict, layout=True)
+    sites: reactive[dict[str, str]] = reactive(dict, layout=True)
+    refused: reactive[tuple[RefusedToken, ...]] = reactive(tuple, layout=True)
+
+    def draw(self) -> Text:
+        return words.presence(self.desks, self.sites, self.refused)
+
+
+class OnCallPanel(Part):
+    cards: reactive[tuple[OnCall, ...]] = reactive(tuple, layout=True)
+
+    def draw(self) -> Text:
+        return words.oncall(self.cards)
+
+
+class OfflineFlag(Part):
+    """Shown only while a desk that was online has gone silent: its agent cannot call."""
+
+    count: reactive[int] = reactive(0, layout=True)
+
+    def shown(self) -> bool:
+        return self.count > 0
+
+    def watch_count(self) -> None:
+        self._changed()
+
+    def draw(self) -> Text:
+        return Text(tn("presence.flag", self.count))
+
+
+class AlertTable(DataTable[Text]):
+    """Open alerts (or the day's history), most urgent first; rows kept by alert id.
+
+    The app sets `alerts`, `new`, `names`, `loaded` and `history` (`link` is bound to the app's);
+    the table works out which rows to add, change or remove. Moving the cursor by hand is looking
+    at the alert it lands on (`Looked`); the table moving it itself (a row removed) is not.
+    """
+
+    alerts: reactive[tuple[Alert, ...]] = reactive(tuple)
+    new: reactive[frozenset[UUID]] = reactive(frozenset)
+    names: reactive[dict[str, str]] = reactive(dict)  # supervisor id -> name, for escalations
+    link: reactive[LinkState] = reactive(LinkState)  # down: the rows are the last known list
+    loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
+    history: reactive[bool] = reactive(False)
+
+    @dataclass
+    class Looked(Message):
+        alert_id: UUID
+
+    TITLES: ClassVar[dict[str, str]] = {"history": N_("pane.history_title"),
+                                        "open": N_("pane.open_title"),
+                                        "stale": N_("pane.stale_title"),
+                                        "unknown": N_("pane.unknown_title")}
+
+    def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.clock = clock
+        self._cells: dict[str, dict[str, Text]] = {}  # what each row shows, by column
+        self._shown: dict[str, Alert] = {}
+        self._order: dict[str, tuple[Any, ...]] = {}
+        self._sync_pending = False
+
+    def on_mount(self) -> None:
+        for key, width in COLUMNS:
+            self.add_column("" if key == "mark" else label("col", key), key=key, width=width)
+        self.set_interval(1.0, self.tick)
+        self._retitle()
+
+    # -- state in, rows out ---------------------------------------------------------------
+
+    def watch_alerts(self) -> None:
+        self._schedule_sync()
+
+    def watch_new(self) -> None:
+        self._schedule_sync()
+
+    def watch_names(self) -> None:
+        self._schedule_sync()
+
+    def watch_history(self) -> None:
+        self._schedule_sync()
+
+    def watch_loaded(self) -> None:
+        self._retitle()
+
+    def watch_link(self, link: LinkState) -> None:
+        self.set_class(link.kind.is_down, "-stale")
+        self._retitle()
+
+    def _schedule_sync(self) -> None:
+        """Several attributes set together make one pass over the rows."""
+        if not self._sync_pending:
+            self._sync_pending = True
+            self.call_later(self._sync)
+
+    def _sync(self) -> None:
+        self._sync_pending = False
+        wanted = {str(a.id): a for a in self.alerts}
+        for key in [k for k in self._cells if k not in wanted]:
+            self.remove_row(key)
+            del self._cells[key], self._order[key]
+        self._shown = wanted
+        now = self.clock()
+        for key, alert in wanted.items():
+            cells = {"mark": words.mark_cell(alert, alert.id in self.new),
+                     "elapsed": words.elapsed_cell(alert, now),
+                     **words.alert_cells(alert, self.names)}
+            self._order[key] = self._sort_key(alert)
+            if key not in self._cells:
+                self.add_row(*(cells[k] for k, _ in COLUMNS), key=key, height=2)
+                self._cells[key] = cells
+            else:
+                self._update(key, cells)
+        self._reorder()
+        self._retitle()
+
+    def _sort_key(self, alert: Alert) -> tuple[Any, ...]:
+        start = key_press(alert).start
+        if self.history:  # newest first
+            return (-start.timestamp(),)
+        return (alert.priority, start.timestamp())
+
+    def _update(self, key: str, cells: Mapping[str, Text]) -> None:
+        held = self._cells[key]
+        for column, value in cells.items():
+            if held.get(column) != value:
+                self.update_cell(key, column, value, update_width=True)
+                held[column] = value
+
+    def _reorder(self) -> None:
+        """Rows in urgency order, the cursor staying on the alert it was on.
+
+        `DataTable.sort` hands its key function cell values, not row keys: each row's own mark
+        cell (one object per row) stands for its row.
+        """
+        current = [str(row.key.value) for row in self.ordered_rows]
+        if current == sorted(current, key=self._order.__getitem__):
+            return
+        selected = self.selected_id()
+        order = {id(self.get_cell(key, "mark")): self._order[key] for key in current}
+        self.sort("mark", key=lambda mark: order[id(mark)])
+        if selected is not None:
+            self.move_cursor(row=self.get_row_index(str(selected)), animate=False)
+
+    def tick(self) -> None:
+        """Once a second: the elapsed times, and only those."""
+        now = self.clock()
+        for key, alert in self._shown.items():
+            self._update(key, {"elapsed": words.elapsed_cell(alert, now)})
+
+    def _retitle(self) -> None:
+        mode = ("history" if self.history else "open" if not self.link.kind.is_down
+                else "stale" if self.loaded else "unknown")
+        self.border_title = t(self.TITLES[mode], count=len(self.alerts))
+
+    # -- looking --------------------------------------------------------------------------
+
+    def selected_id(self) -> UUID | None:
+        if not self.row_count:
+            return None
+        row_key, _ = self.coordinate_to_cell_key(self.cursor_coordinate)
+        return UUID(str(row_key.value))
+
+    def _looked(self) -> None:
+        if (alert_id := self.selected_id()) is not None:
+            self.post_message(self.Looked(alert_id))
+
+    def action_cursor_up(self) -> None:
+        super().action_cursor_up()
+        self._looked()
+
+    def action_cursor_down(self) -> None:
+        super().action_cursor_down()
+        self._looked()

@@ -1,0 +1,195 @@
+"""How the pane's data reads: pure functions from alerts, desks and on-call cards to Rich text.
+
+Every word comes from the catalogue; every name or free text that came from the hub or a desk goes
+through `clean` (control characters and escape sequences stripped, `deskalert.text`) and is
+appended as plain text, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+
+from rich.text import Text
+
+from deskalert.i18n import t, tn
+from deskalert.keypress import KeyPress, key_press, span
+from deskalert.labels import FAMILIES, label
+from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, OnCall, RefusedToken
+from deskalert.text import strip_control
+
+
+def clean(text: str | None, *, lines: bool = False) -> str:
+    """Hub or desk text made safe to draw; `lines` keeps line breaks (a protocol)."""
+    return strip_control(text or "", keep_newlines=lines)
+
+
+def clock_time(moment: datetime) -> str:
+    return moment.astimezone().strftime("%H:%M:%S")
+
+
+def minutes_seconds(value: timedelta) -> str:
+    seconds = max(0, int(value.total_seconds()))
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
+def who(supervisor_id: str, names: Mapping[str, str]) -> str:
+    return t("everyone.short") if supervisor_id == "everyone" else \
+        clean(names.get(supervisor_id, supervisor_id))
+
+
+# -- the alerts table ---------------------------------------------------------------------------
+
+
+def elapsed_cell(alert: Alert, now: datetime) -> Text:
+    """Time since the key press (or the reception when the desk's clock is doubtful), and below
+    it how late the hub heard of it: the only cell the 1 s tick changes."""
+    press = key_press(alert)
+    text = Text(minutes_seconds((alert.closed_at or now) - press.start))
+    if press.doubt is not None:
+        text.append("\n" + t("row.clock_doubt"), style="bold yellow")
+    elif press.delayed:
+        text.append("\n" + t("row.waited", delay=minutes_seconds(press.waited)),
+                    style="bold yellow")
+    return text
+
+
+def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Text]:
+    """The row's cells but the mark and the elapsed time, by column key."""
+    desk = Text(clean(alert.desk_label), style="bold")
+    desk.append("\n" + clean(alert.location), style="dim")
+    code = Text(clean(alert.code_label))
+    if alert.test:
+        code.append("\n" + t("drill.word"), style="bold magenta")
+    state = Text(label("state", alert.state))
+    level = alert.escalation_level
+    state.append("\n" + (t("level.none") if level == 0 else
+                         t("level.to", level=level, who=who(alert.escalated_to or "", names))),
+                 style="bold yellow" if level else "dim")
+    responders = "\n".join(f"{clean(r.name)} {clock_time(r.at)}" for r in alert.responders)
+    return {"desk": desk, "code": code, "state": state, "responders": Text(responders or "—")}
+
+
+def mark_cell(alert: Alert, new: bool) -> Text:
+    if new:
+        return Text(f"● {t('state.new')}", style="bold white on red")
+    if alert.escalation_level > 0 and not alert.state.is_closed:
+        return Text(f"⇧ {alert.escalation_level}", style="bold black on yellow")
+    return Text("")
+
+
+# -- the selected alert and its history ---------------------------------------------------------
+
+
+def pressed_line(alert: Alert) -> str:
+    """'appuyé à 23:18:02, reçu 15 s plus tard', or what is known when the desk's clock is off."""
+    press: KeyPress = key_press(alert)
+    received = clock_time(alert.received_at)
+    if press.pressed_at is None:
+        return t("detail.received", time=received)
+    pressed = clock_time(press.pressed_at)
+    if press.doubt == "ahead":
+        return t("pressed.ahead", time=received, gap=span(press.gap))
+    if press.doubt == "behind":
+        return t("pressed.behind", time=received, pressed=pressed, gap=span(press.gap))
+    if press.delayed:
+        return t("pressed.late", time=pressed, delay=span(press.waited))
+    return t("pressed.at_once", time=pressed)
+
+
+def summary(alert: Alert, code: AlertCode | None) -> Text:
+    text = Text(clean(alert.desk_label), style="bold")
+    if alert.location:
+        text.append(" · " + clean(alert.location))
+    text.append(" · " + clean(alert.code_label) + " · ")
+    press = key_press(alert)
+    text.append(pressed_line(alert), style="bold yellow" if press.delayed or press.doubt else "")
+    if alert.test:
+        text.append(f" · {t('drill.word')}", style="bold magenta")
+    if code and code.protocol:
+        text.append("\n" + clean(code.protocol, lines=True), style="italic")
+    if alert.message:
+        text.append("\n" + t("detail.message", text=clean(alert.message)))
+    if alert.summary:
+        text.append("\n" + t("detail.summary", text=clean(alert.summary)))
+    return text
+
+
+def details(alert: Alert, code: AlertCode | None, history: list[Event],
+            names: Mapping[str, str], desks: Mapping[str, DeskPresence]) -> Text:
+    """The alert and its whole history with times, the key press first when it came earlier."""
+    text = summary(alert, code)
+    text.append(f"\n\n{t('detail.history')}\n", style="bold underline")
+    press = key_press(alert)
+    if press.pressed_at is not None and press.start < alert.received_at:
+        text.append(f"{clock_time(press.pressed_at)}  ", style="bold")
+        text.append(t("detail.pressed") + "\n", style="yellow")
+    for event in history:
+        text.append(f"{clock_time(event.at)}  ", style="bold")
+        text.append(event_line(event, names, desks) + "\n")
+    text.append(f"\n{t('detail.close')}", style="dim")
+    return text
+
+
+def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskPresence]) -> str:
+    alert = Alert.model_validate(event.data)
+    key = FAMILIES["event"][event.type.value]
+    if event.type is EventType.ALERT_RAISED:
+        return t(key, desk=clean(alert.desk_label))
+    if event.type is EventType.ALERT_ACKNOWLEDGED:
+        return t(key, names=", ".join(clean(r.name) for r in alert.responders))
+    if event.type is EventType.ALERT_ESCALATED:
+        return t(key, level=alert.escalation_level, who=who(alert.escalated_to or "", names))
+    closer = alert.closed_by or "?"
+    name = clean(desks[closer].label) if closer in desks else who(closer, names)
+    line = t(key, who=name)
+    return f"{line} : {clean(alert.summary)}" if alert.summary else line
+
+
+# -- desks and on-call --------------------------------------------------------------------------
+
+
+def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
+             refused: tuple[RefusedToken, ...]) -> Text:
+    """Desks per site, online or since when not; then the tokens the hub refused lately."""
+    text = Text()
+    for index, site in enumerate(sorted({d.site for d in desks.values()})):
+        text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
+        for desk in sorted((d for d in desks.values() if d.site == site), key=lambda d: d.id):
+            name = clean(desk.label)
+            if desk.online:
+                text.append(f"  ● {name}  {t('presence.online')}\n", style="green")
+            elif desk.last_seen is None:
+                text.append(f"  ○ {name}  {t('presence.never')}\n", style="dim")
+            else:
+                since = t("presence.offline", time=clock_time(desk.last_seen))
+                text.append(f"  ○ {name}  {since}\n", style="bold red")
+    for token in refused:
+        text.append("\n" + t("presence.refused", prefix=clean(token.token_sha256_prefix),
+                             address=clean(token.address), time=clock_time(token.last_at)),
+                    style="bold red")
+        text.append("\n  " + tn("presence.refused_times", token.count), style="red")
+        if token.known_as:
+            text.append(" · " + t("presence.refused_known", who=clean(token.known_as)),
+                        style="dim")
+    return text
+
+
+def oncall(cards: tuple[OnCall, ...]) -> Text:
+    text = Text()
+    for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
+        text.append(("\n" if index else "") + clean(card.site_label) + " : ", style="bold")
+        if card.supervisor is None:
+            text.append(t("pane.oncall_nobody"), style="yellow")
+        else:
+            text.append(clean(card.supervisor.name), style="bold")
+            if card.supervisor.phone:
+                text.append(f" ☎ {clean(card.supervisor.phone)}")
+        if card.chain:
+            chain = " → ".join(clean(p.name) for p in card.chain)
+            text.append(f"  → {chain} → {t('everyone')}", style="dim")
+        if card.source == "override" and card.until:
+            until = card.until.astimezone().strftime("%H:%M")
+            text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
+        text.append("\n")
+    return text
