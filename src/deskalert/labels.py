@@ -46,6 +46,9 @@ FAMILIES: dict[str, dict[str, str]] = {
               "alert.escalated": N_("event.alert.escalated"),
               "alert.resolved": N_("event.alert.resolved"),
               "alert.cancelled": N_("event.alert.cancelled")},
+    "notify": {"notify.sent": N_("notify.line.sent"),
+               "notify.failed": N_("notify.line.failed_final"),
+               "notify.gave_up": N_("notify.line.gave_up")},
 }
 
 

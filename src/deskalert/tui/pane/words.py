@@ -15,7 +15,16 @@ from rich.text import Text
 from deskalert.i18n import t, tn
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
-from deskalert.models import Alert, AlertCode, DeskPresence, Event, EventType, OnCall, RefusedToken
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    DeskPresence,
+    Event,
+    EventType,
+    NotifyOutcome,
+    OnCall,
+    RefusedToken,
+)
 from deskalert.text import strip_control
 
 
@@ -132,6 +141,10 @@ def details(alert: Alert, code: AlertCode | None, history: list[Event],
 
 
 def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskPresence]) -> str:
+    if event.type.value.startswith("notify."):
+        return notify_line(event, names)
+    if event.type.value not in FAMILIES["event"]:  # a newer hub's event: shown, never fatal
+        return clean(event.type.value)
     alert = Alert.model_validate(event.data)
     key = FAMILIES["event"][event.type.value]
     if event.type is EventType.ALERT_RAISED:
@@ -144,6 +157,17 @@ def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskP
     name = clean(desks[closer].label) if closer in desks else who(closer, names)
     line = t(key, who=name)
     return f"{line} : {clean(alert.summary)}" if alert.summary else line
+
+
+def notify_line(event: Event, names: Mapping[str, str]) -> str:
+    """One attempt to reach a phone or a mailbox: to whom, through what, and how it went."""
+    outcome = NotifyOutcome.model_validate(event.data)
+    to = (t("notify.line.room", site=clean(outcome.to.removeprefix("site:")))
+          if outcome.to.startswith("site:") else who(outcome.to, names))
+    values = {"who": to, "channel": clean(outcome.channel), "reason": clean(outcome.reason or "?")}
+    if event.type is EventType.NOTIFY_FAILED and outcome.retry_in_s is not None:
+        return t("notify.line.failed", retry=round(outcome.retry_in_s), **values)
+    return t(FAMILIES["notify"][event.type.value], **values)
 
 
 # -- desks and on-call --------------------------------------------------------------------------
