@@ -1,9 +1,15 @@
-"""Who is on call for a site at a given moment: weekly slots, then a supervisor's override."""
+"""Who is on call for a site at a given moment.
+
+Precedence, highest first: a supervisor's override (`POST /v1/oncall/override`), an event of
+the site's calendar (hub/calendar.py), the weekly `[[oncall]]` slots. The calendar's warning (a
+broken file, a fetch failure, an event naming nobody) rides on the card whatever wins.
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from deskalert.hub.calendar import CalendarAnswer
 from deskalert.hub.settings import DAYS, HubConfig, SupervisorConfig
 from deskalert.models import OnCall, Person
 
@@ -30,12 +36,16 @@ def compute_oncall(
     site: str,
     now: datetime,
     override: tuple[str, datetime] | None,
+    calendar: CalendarAnswer | None = None,
 ) -> OnCall:
-    """The on-call card of `site` at `now`; an override in force puts its supervisor first."""
+    """The on-call card of `site` at `now`: an override in force puts its supervisor first; a
+    calendar event naming known supervisors replaces the weekly slot during the event."""
     supervisors = {s.id: s for s in config.supervisors}
     site_label = next(s.label for s in config.sites if s.id == site)
-    ids = scheduled_ids(config, site, now)
-    source: str = "schedule" if ids else "none"
+    named = [i for i in (calendar.ids if calendar else ()) if i in supervisors]
+    ids = named or scheduled_ids(config, site, now)
+    source: str = "calendar" if named else "schedule" if ids else "none"
+    event = calendar.summary if named and calendar else None
     until = None
     if override is not None and override[1] > now and override[0] in supervisors:
         ids = _dedupe([override[0], *ids])
@@ -48,6 +58,8 @@ def compute_oncall(
         chain=people[1:],
         source=source,  # type: ignore[arg-type]
         until=until,
+        calendar_event=event,
+        warning=calendar.warning if calendar else None,
     )
 
 
