@@ -27,7 +27,6 @@ import asyncio
 import logging
 import os
 import re
-import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -226,7 +225,7 @@ class SiteCalendar:
     cache: Path | None = None          # where a fetched copy is kept (url calendars)
     state: _State = field(default_factory=_State)
     _seen: tuple[int, int] | None = None  # a file's (mtime_ns, size) as last read
-    _next_fetch: float = 0.0
+    _fetched_at: datetime | None = None   # by the book's clock: when the last fetch began
 
     @property
     def site(self) -> str:
@@ -316,13 +315,15 @@ class SiteCalendar:
 
     # -- fetching (async) --------------------------------------------------------------------
 
-    def fetch_due(self) -> bool:
-        return time.monotonic() >= self._next_fetch
+    def fetch_due(self, now: datetime) -> bool:
+        """Every refresh_min by the book's clock (a clock set back counts as due)."""
+        last = self._fetched_at
+        return last is None or not last <= now < last + timedelta(minutes=self.entry.refresh_min)
 
     async def fetch(self, client: httpx.AsyncClient, now: datetime) -> None:
         """Fetch the address once; on success keep the copy on disk, on failure keep the last
         good copy (with a warning), or fall back to the slots if there never was one."""
-        self._next_fetch = time.monotonic() + self.entry.refresh_min * 60
+        self._fetched_at = now
         try:
             data = await self._download(client)
             calendar = await asyncio.to_thread(parse_ics, data, self.entry.shown())
@@ -361,16 +362,16 @@ class SiteCalendar:
         if state.calendar is None:
             self._set(_State(error=self._warning(f"cannot fetch it ({problem})")))
             return
-        since = _copy_time(self.cache)
+        since = _copy_time(self.cache, self.zone)
         stale = (f"on-call calendar {self.entry.shown()}: cannot fetch it ({problem});"
                  f" using the copy fetched {since}")
         self._set(_State(state.calendar, None, stale, state.shifts, state.window))
 
 
-def _copy_time(cache: Path | None) -> str:
+def _copy_time(cache: Path | None, zone: tzinfo | None) -> str:
     try:
         assert cache is not None
-        moment = datetime.fromtimestamp(cache.stat().st_mtime).astimezone()
+        moment = datetime.fromtimestamp(cache.stat().st_mtime, tz=zone).astimezone(zone)
     except (OSError, AssertionError):
         return "earlier"
     return f"at {moment:%Y-%m-%d %H:%M %z}"
@@ -454,7 +455,7 @@ class CalendarBook:
         if calendar.entry.file is not None:
             await asyncio.to_thread(calendar.reload_file, now)
             return
-        if calendar.fetch_due():
+        if calendar.fetch_due(now):
             assert self._client is not None
             await calendar.fetch(self._client, now)
         else:
