@@ -19,12 +19,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+
 from conftest import EventReader, RunningHub, roster_toml
 from desk_helpers import FakeClock
-from test_config_cli import run_cli
-
 from deskalert.hub.server import build_server
 from deskalert.hub.settings import HubConfig
+from test_config_cli import run_cli
 
 PARIS = ZoneInfo("Europe/Paris")
 EMAILS = {"Ana Sup": "ana@example.org", "Bob Sup": "bob@example.org", "Cleo Sup": "Cleo@Example.org"}
@@ -323,7 +323,7 @@ class CalendarServer:
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - the http.server API
+            def do_GET(self) -> None:
                 outer.requests += 1
                 status, data = (500, b"oops") if outer.fail else (200, outer.body.encode())
                 self.send_response(status)

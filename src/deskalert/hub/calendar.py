@@ -35,7 +35,7 @@ from pathlib import Path
 
 import httpx
 import icalendar
-import recurring_ical_events
+import recurring_ical_events  # type: ignore[import-untyped]
 
 from deskalert.errors import ConfigError
 from deskalert.hub.settings import HubConfig, OnCallCalendar, SupervisorConfig
@@ -96,7 +96,7 @@ def parse_ics(data: bytes, where: str) -> icalendar.Calendar:
         raise CalendarError(f"{where}: not a valid ICS calendar: {_first_line(exc)}") from None
     if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
         raise CalendarError(f"{where}: not a valid ICS calendar: no VCALENDAR")
-    for event in calendar.walk("VEVENT"):
+    for event in calendar.events:
         try:
             event.start  # noqa: B018 - raises on a missing or broken DTSTART
             event.end  # noqa: B018
@@ -412,7 +412,7 @@ class CalendarBook:
         for calendar in self.calendars.values():
             try:
                 await self._load(calendar, now, fetch=fetch)
-            except Exception:  # noqa: BLE001 - the hub starts anyway: the slots apply
+            except Exception:  # the hub starts anyway: the slots apply
                 log.exception("on-call calendar of %s: unexpected error", calendar.site)
 
     async def _load(self, calendar: SiteCalendar, now: datetime, *, fetch: bool) -> None:
@@ -446,7 +446,7 @@ class CalendarBook:
                 await self._update(calendar)
             except asyncio.CancelledError:
                 raise
-            except Exception:  # noqa: BLE001 - a calendar must never stop being followed
+            except Exception:  # a calendar must never stop being followed
                 log.exception("on-call calendar of %s: unexpected error", calendar.site)
             await asyncio.sleep(self.poll_s)
 
