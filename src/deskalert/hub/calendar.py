@@ -93,7 +93,10 @@ def parse_ics(data: bytes, where: str) -> icalendar.Calendar:
     try:
         calendar = icalendar.Calendar.from_ical(data)
     except (ValueError, IndexError, KeyError) as exc:
-        raise CalendarError(f"{where}: not a valid ICS calendar: {_first_line(exc)}") from None
+        problem = _first_line(exc)
+        if problem.startswith("Found no components"):  # truncated, or no BEGIN/END:VCALENDAR
+            problem = "no complete BEGIN:VCALENDAR ... END:VCALENDAR"
+        raise CalendarError(f"{where}: not a valid ICS calendar: {problem}") from None
     if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
         raise CalendarError(f"{where}: not a valid ICS calendar: no VCALENDAR")
     for event in calendar.events:
