@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from conftest import EventReader, RunningHub, roster_toml
+from conftest import EventReader, RunningHub, new_alert, roster_toml
 from desk_helpers import FakeClock
 from deskalert.hub.server import build_server
 from deskalert.hub.settings import HubConfig
@@ -320,11 +320,13 @@ class CalendarServer:
 
     def __init__(self, body: str) -> None:
         self.body, self.fail, self.requests = body, False, 0
+        self.delay_s = 0.0
         outer = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 outer.requests += 1
+                time.sleep(outer.delay_s)
                 status, data = (500, b"oops") if outer.fail else (200, outer.body.encode())
                 self.send_response(status)
                 self.send_header("Content-Type", "text/calendar")
@@ -387,6 +389,24 @@ def test_a_url_calendar_never_fetched_falls_back_to_the_slots(
     hub = start_hub(calendar_config(f'site = "accueil"\nurl = "{calendar_server.url}"\n'), clock)
     answer = wait_for(lambda: "cannot fetch" in (card(hub)["warning"] or "") and card(hub))
     assert who(answer) == ["s.a", "s.b"] and answer["source"] == "schedule"
+
+
+def test_a_slow_calendar_server_does_not_delay_an_alert(
+    start_hub: Callable[..., RunningHub], calendar_server: CalendarServer
+) -> None:
+    calendar_server.delay_s = 4
+    clock = FakeClock(paris("2026-11-23T09:00"))
+    config = calendar_config(f'site = "accueil"\nurl = "{calendar_server.url}"\ntimeout_s = 10\n')
+    hub = start_hub(config, clock)
+    wait_for(lambda: calendar_server.requests == 1)  # the fetch hangs from here on
+    with hub.client("g1") as desk:
+        began = time.monotonic()
+        raised = desk.post("/v1/alerts", json=new_alert())
+        took = time.monotonic() - began
+    assert raised.status_code == 201 and took < 1, f"{took:.2f} s"
+    assert who(card(hub)) == ["s.a", "s.b"], "meanwhile, the weekly slots"
+    fetched = wait_for(lambda: card(hub)["source"] == "calendar" and card(hub))
+    assert who(fetched) == ["s.c", "s.b"]
 
 
 # -- deskalert hub oncall --at ---------------------------------------------------------------
