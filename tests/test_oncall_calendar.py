@@ -451,3 +451,33 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
     result = run_cli(*args, "--at", "24/12/2026")
     assert result.returncode == 2
     assert result.stderr == "deskalert: --at '24/12/2026': not a date and time like '2026-12-24 22:00'\n"
+
+
+@pytest.mark.parametrize(
+    ("calendar", "message"),
+    [
+        ('site = "accueil"\nfile = "/a.ics"\nurl = "https://x.example/a.ics"\n',
+         "oncall_calendar[0]: give either file or url (exactly one)"),
+        ('site = "accueil"\n', "oncall_calendar[0]: give either file or url (exactly one)"),
+        ('site = "cave"\nfile = "/a.ics"\n', "oncall_calendar[0].site: unknown 'cave'"),
+        ('site = "accueil"\nurl = "ftp://x.example/a.ics"\n', "oncall_calendar[0].url: url must be"),
+        ('site = "accueil"\nfile = "/a.ics"\n\n[[oncall_calendar]]\nsite = "accueil"\nfile = "/b.ics"\n',
+         "oncall_calendar: site 'accueil' appears more than once"),
+    ],
+)
+def test_calendar_keys_are_checked_with_one_line_naming_the_key(
+    tmp_path: Path, calendar: str, message: str
+) -> None:
+    hub_toml = tmp_path / "hub.toml"
+    hub_toml.write_text(roster_toml() + "\n[[oncall_calendar]]\n" + calendar)
+    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
+    assert result.stderr.startswith(f"deskalert: {hub_toml}: {message}"), result.stderr
+
+
+def test_a_supervisor_email_is_checked(tmp_path: Path) -> None:
+    hub_toml = tmp_path / "hub.toml"
+    hub_toml.write_text(roster_toml().replace('name = "Bob Sup"\n', 'name = "Bob Sup"\nemail = "bob"\n'))
+    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    assert result.returncode == 2
+    assert "supervisors[1].email: 'bob' is not an e-mail address" in result.stderr, result.stderr
