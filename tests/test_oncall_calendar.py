@@ -103,7 +103,8 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
 
     def start(config: HubConfig, clock: Callable[[], datetime], name: str = "hub") -> RunningHub:
         server = build_server(config, host="127.0.0.1", port=0, data_dir=tmp_path / name)
-        hub = server.server.config.app.state.hub
+        app: Any = server.server.config.app
+        hub = app.state.hub
         hub.oncall_clock = clock
         hub.calendars.poll_s = 0.1
         thread = threading.Thread(target=server.run, daemon=True)
