@@ -28,8 +28,11 @@ DEMO_DESK = "guichet-3"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    # `hub oncall` has its own parser: a subcommand under `hub` would make argparse read any
+    # stray word after `hub` as a command name (and word its errors that way).
+    parser = build_oncall_parser() if argv[:2] == ["hub", "oncall"] else build_parser()
+    args = parser.parse_args(argv[2:] if argv[:2] == ["hub", "oncall"] else argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -83,6 +86,8 @@ def build_parser() -> argparse.ArgumentParser:
                      help="with --check: send a test notification to each channel of SUPERVISOR"
                      " and print each result (exit 1 if any failed)")
     hub.set_defaults(handler=_run_hub)
+    hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
+                  " chain after them.")
 
     demo = commands.add_parser(
         "demo",
@@ -219,6 +224,25 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_oncall_parser() -> argparse.ArgumentParser:
+    oncall = _Parser(
+        prog="deskalert hub oncall",
+        description="Print, per site, who the hub would call at --at (default: now) and the"
+        " chain after them, computed as the hub does from the calendars and weekly slots of"
+        " hub.toml (overrides taken on a running hub are not known here: GET /v1/oncall)."
+        " Exit 1 if a site's calendar could not be used.",
+    )
+    oncall.add_argument("--config", type=Path, default=_default_hub_config(),
+                        help="hub.toml (default: %(default)s)")
+    oncall.add_argument("--at", help='a date and time in the hub\'s zone, e.g. "2026-12-24 22:00"')
+    oncall.add_argument("--site", help="only this site")
+    oncall.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                        help="the hub's data directory, for the cached copy of url calendars"
+                        " (default: %(default)s)")
+    oncall.set_defaults(handler=_hub_oncall)
+    return oncall
+
+
 def _identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
     who = "a desk or supervisor" if supervisors else "a desk"
@@ -254,12 +278,42 @@ def _run_hub(args: argparse.Namespace) -> int:
         )
     config = load_hub_config(args.config)
     if args.check:
+        from deskalert.hub.calendar import CalendarError, check_calendars
+
+        try:
+            calendars = check_calendars(config)
+        except CalendarError as exc:
+            raise ConfigError(f"{args.config}: {exc}") from None
         print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
+        for line in calendars:
+            print(line)
         return _check_channels(config, args.notify_test)
     if args.notify_test:
         raise ConfigError("--notify-test goes with --check")
     return _serve(config, args.config, args.host, args.port, args.data_dir,
                   args.tls_cert, args.tls_key, args.log_level)
+
+
+def _hub_oncall(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from deskalert.hub import oncall
+    from deskalert.hub.settings import load_hub_config
+
+    config = load_hub_config(args.config)
+    sites = [s.id for s in config.sites]
+    if args.site is not None and args.site not in sites:
+        raise ConfigError(f"--site {args.site!r}: unknown site (known: {', '.join(sites)})")
+    moment = oncall.parse_moment(args.at, config)
+    chosen = [args.site] if args.site else sites
+    data_dir = args.data_dir
+    logging.getLogger("deskalert.hub").setLevel(logging.ERROR)  # the warnings are printed below
+    cards = asyncio.run(oncall.cards_at(config, moment, chosen, data_dir))
+    print(f"On call at {moment:%Y-%m-%d %H:%M %Z}:")
+    for card in cards:
+        print("\n".join(oncall.describe(card, config)))
+    return 1 if any(card.warning for card in cards) else 0
 
 
 def _check_channels(config: Any, notify_test: str | None) -> int:

@@ -234,8 +234,20 @@ class OnCall(BaseModel):
     site_label: str
     supervisor: Person | None
     chain: list[Person] = Field(description="The fallback chain after the supervisor, in order")
-    source: Literal["schedule", "override", "none"]
+    source: Literal["schedule", "calendar", "override", "none"] = Field(
+        description="Where the first person comes from: a weekly slot, a calendar event, a"
+        " supervisor's override; none: nobody is on call (alerts go to everyone)"
+    )
     until: datetime | None = None
+    calendar_event: str | None = Field(
+        default=None, description="The summary of the calendar event in force, if any"
+    )
+    warning: str | None = Field(
+        default=None,
+        description="Why the site's calendar could not be used as it is (unreadable, fetch"
+        " failure, an event naming nobody known): the card then comes from the weekly slots or"
+        " the last good copy; shown to supervisors so that someone fixes it",
+    )
 
 
 # -- the event stream: one typed frame per event kind ---------------------------------------

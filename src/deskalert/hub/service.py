@@ -6,7 +6,9 @@ from that same thread, through `call_soon_threadsafe`, so live subscribers see e
 the order of their ids.
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
-alerts, mark silent desks offline, notice on-call changes (a slot starts, an override ends).
+alerts, mark silent desks offline, notice on-call changes (a slot starts, an override ends, a
+calendar event starts or ends, a calendar file changes). Calendars are read and fetched by their
+own background tasks (hub/calendar.py); the ticker only reads what they last expanded.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from uuid import UUID
 from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
 from deskalert.hub.broker import Broker
+from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedTokens
@@ -103,6 +106,10 @@ class Hub:
         self._next_purge: datetime | None = None
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
         self.notifier = Notifier(config, store, self._db, self._publish)
+        # The time on-call cards are computed for: tests set a clock here to move through a
+        # calendar's events without waiting; events are still stamped with the real time.
+        self.oncall_clock: Callable[[], datetime] = utcnow
+        self.calendars = CalendarBook(config, store.path.parent, lambda: self.oncall_clock())
 
     # -- life ---------------------------------------------------------------------------
 
@@ -113,7 +120,8 @@ class Hub:
             if desk_id in self._presence and data.get("online"):
                 # Online before the restart: give it 2 x heartbeat to come back.
                 self._presence[desk_id] = DeskPresenceState(last_seen=now, online=True)
-        self._oncall = {site: self._compute_oncall(site, now) for site in self._site_ids}
+        await self.calendars.start()
+        self._oncall = {site: self._compute_oncall(site) for site in self._site_ids}
         self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
         await self.notifier.start()
 
@@ -122,6 +130,7 @@ class Hub:
             self._ticker.cancel()
             await asyncio.gather(self._ticker, return_exceptions=True)
         await self.notifier.stop()
+        await self.calendars.stop()
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -181,7 +190,7 @@ class Hub:
             raise Unprocessable(f"unknown code {body.code!r} (known: {known})", code="unknown_code")
         desk = self._desks[principal.id]
         now = utcnow()
-        oncall = self._compute_oncall(desk.site, now)
+        oncall = self._compute_oncall(desk.site)
         chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
         alert = Alert(
             id=body.id,
@@ -415,13 +424,17 @@ class Hub:
 
     # -- on-call --------------------------------------------------------------------------
 
-    def _compute_oncall(self, site: str, now: datetime) -> OnCall:
-        return compute_oncall(self.config, site, now, self._overrides.get(site))
+    def _compute_oncall(
+        self, site: str, overrides: dict[str, tuple[str, datetime]] | None = None
+    ) -> OnCall:
+        """The card of `site` now (by `oncall_clock`): override, calendar, weekly slots."""
+        now = self.oncall_clock()
+        override = (self._overrides if overrides is None else overrides).get(site)
+        return compute_oncall(self.config, site, now, override, self.calendars.answer(site, now))
 
     def oncall(self, principal: Principal, site: str | None) -> list[OnCall]:
         sites = self.visible_sites(principal, site)
-        now = utcnow()
-        return [self._compute_oncall(s, now) for s in self._site_ids if sites is None or s in sites]
+        return [self._compute_oncall(s) for s in self._site_ids if sites is None or s in sites]
 
     async def override(self, principal: Principal, site: str, until: datetime | None) -> OnCall:
         """A supervisor takes the shift of `site` until `until`; None hands it back."""
@@ -444,7 +457,7 @@ class Hub:
         overrides = {k: v for k, v in self._overrides.items() if k != site}
         if taken is not None:
             overrides[site] = taken
-        current = compute_oncall(self.config, site, now, overrides.get(site))
+        current = self._compute_oncall(site, overrides)
         changed = current != self._oncall.get(site)
         supervisor, until = taken if taken is not None else (None, None)
         event = self.store.set_override(site, supervisor, until, now,
@@ -455,12 +468,12 @@ class Hub:
 
     async def _refresh_oncall(self, now: datetime) -> None:
         for site in self._site_ids:
-            if self._compute_oncall(site, now) != self._oncall.get(site):
+            if self._compute_oncall(site) != self._oncall.get(site):
                 await self._db(self._store_oncall, site, now)
 
     def _store_oncall(self, site: str, now: datetime) -> None:
         """On the store thread: emit oncall.changed, and take the new card only once stored."""
-        current = self._compute_oncall(site, now)
+        current = self._compute_oncall(site)
         if current == self._oncall.get(site):
             return  # an override stored meanwhile already announced it
         event = self.store.append_event(EventType.ONCALL_CHANGED, now, site,

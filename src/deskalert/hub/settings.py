@@ -2,7 +2,8 @@
 
 Besides each key's own type, the whole file is checked for what a person editing it can get
 wrong: duplicate ids, keys or tokens, a desk on a site that does not exist, an on-call slot naming
-an unknown supervisor.
+an unknown supervisor. A calendar's content (`[[oncall_calendar]]`) is read at run time, not
+here: a broken calendar must not stop the hub (hub/calendar.py; `deskalert hub --check` parses it).
 """
 
 from __future__ import annotations
@@ -181,6 +182,17 @@ class SupervisorConfig(_Section):
     location: str = Field(default="", max_length=200)
     token_sha256: Sha256Hex
     notify: NotifyList = Field(description="the supervisor's channels (phone, mail): Apprise URLs")
+    email: str | None = Field(
+        default=None, max_length=254,
+        description="matched against a calendar event's attendees (mailto:), case-insensitively",
+    )
+
+    @field_validator("email")
+    @classmethod
+    def _email(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value.strip()):
+            raise ValueError(f"{value!r} is not an e-mail address (e.g. 'm.durand@example.org')")
+        return value.strip() if value is not None else None
 
 
 class OnCallSlot(_Section):
@@ -203,6 +215,55 @@ class OnCallSlot(_Section):
         )
 
 
+class OnCallCalendar(_Section):
+    """A site's on-call rota kept in a calendar: an ICS file, or an address fetched periodically."""
+
+    site: Identifier
+    file: Path | None = Field(default=None, description="an ICS file on this machine (absolute)")
+    url: str | None = Field(
+        default=None, description="an ICS address (https://, http://, webcal://) fetched every refresh_min"
+    )
+    refresh_min: float = Field(default=5, ge=0.1, le=24 * 60,
+                               description="minutes between two fetches of `url`")
+    timeout_s: float = Field(default=20, gt=0, le=120, description="a fetch of `url` gives up after this")
+
+    @field_validator("file")
+    @classmethod
+    def _absolute(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.is_absolute():
+            raise ValueError(f"{str(value)!r} must be an absolute path (e.g. '/etc/deskalert/astreinte.ics')")
+        return value
+
+    @field_validator("url")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url = urlsplit(value.strip())
+        if url.scheme not in ("http", "https", "webcal") or not url.hostname:
+            raise ValueError("url must be an http://, https:// or webcal:// address of an ICS calendar")
+        return value.strip()
+
+    @model_validator(mode="after")
+    def _one_source(self) -> OnCallCalendar:
+        if (self.file is None) == (self.url is None):
+            raise ValueError("give either file or url (exactly one)")
+        return self
+
+    def fetch_url(self) -> str:
+        """The address to fetch: webcal:// (as Outlook and Nextcloud publish it) is https://."""
+        assert self.url is not None
+        return "https://" + self.url[len("webcal://"):] if self.url.startswith("webcal://") else self.url
+
+    def shown(self) -> str:
+        """Where the calendar comes from, safe to show on a desk: a published address often
+        carries a secret in its path, so only its scheme and host are shown."""
+        if self.file is not None:
+            return str(self.file)
+        url = urlsplit(self.fetch_url())
+        return f"{url.scheme}://{url.hostname}/..."
+
+
 class HubConfig(_Section):
     hub: HubSection = Field(default_factory=HubSection)
     codes: list[AlertCode] = Field(min_length=1)
@@ -210,6 +271,7 @@ class HubConfig(_Section):
     desks: list[DeskConfig] = Field(default_factory=list)
     supervisors: list[SupervisorConfig] = Field(default_factory=list)
     oncall: list[OnCallSlot] = Field(default_factory=list)
+    oncall_calendar: list[OnCallCalendar] = Field(default_factory=list)
     # The key of answer links and page sessions (hub/links.py): read from the data directory
     # by create_app, never from hub.toml.
     _link_secret: bytes | None = PrivateAttr(default=None)
@@ -231,6 +293,10 @@ class HubConfig(_Section):
             _known(f"oncall[{index}].supervisor", slot.supervisor, supervisors)
             for name in slot.backup:
                 _known(f"oncall[{index}].backup", name, supervisors)
+        for index, calendar in enumerate(self.oncall_calendar):
+            _known(f"oncall_calendar[{index}].site", calendar.site, sites)
+        _unique("oncall_calendar", "site", [c.site for c in self.oncall_calendar])
+        _unique("supervisors", "email", [s.email.lower() for s in self.supervisors if s.email])
         return self
 
     def demo_token_users(self) -> list[str]:

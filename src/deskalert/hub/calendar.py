@@ -1,0 +1,493 @@
+"""On-call from the team's calendar: an ICS file or address per site, read into shifts.
+
+Teams keep their rota in Outlook/Exchange, Nextcloud or Thunderbird; `[[oncall_calendar]]` in
+hub.toml points the hub at it. Each event in force names who is on call: its attendees whose
+`mailto:` is a supervisor's `email` (in the event's order: the first is on call, the others are
+the chain), else its summary (a supervisor's id or name). Recurrences (RRULE, RDATE, EXDATE,
+moved occurrences) are expanded by `recurring-ical-events`; floating times and all-day events
+are read in the hub's time zone.
+
+Where the time goes: reading files, fetching addresses, parsing and expanding recurrences run
+in `CalendarBook`'s background tasks (threads for the CPU and disk, httpx async for the
+network); the hub's `answer(site, now)` only scans the shifts expanded ahead of time, so a slow
+calendar server or a large calendar never delays an alert.
+
+What can go wrong, and what the hub does (never a site without on-call):
+
+    unreadable file, bad ICS             no calendar: the weekly slots apply, with a warning
+    fetch failure, a copy kept           the last good copy (memory, then the data dir's cache),
+                                         with a warning
+    fetch failure, no copy ever fetched  the weekly slots, with a warning
+    an event in force naming nobody      the weekly slots, with a warning
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+from pathlib import Path
+
+import httpx
+import icalendar
+import recurring_ical_events  # type: ignore[import-untyped]
+
+from deskalert.errors import ConfigError
+from deskalert.hub.settings import HubConfig, OnCallCalendar, SupervisorConfig
+
+log = logging.getLogger("deskalert.hub")
+
+POLL_S = 1.0                      # how often a file's mtime is looked at, and the window kept ahead
+WINDOW_BEFORE = timedelta(hours=1)
+WINDOW_AHEAD = timedelta(hours=36)
+REEXPAND_MARGIN = timedelta(hours=12)  # expand again when the window ends sooner than this
+MAX_ICS_BYTES = 20_000_000
+CACHE_DIR = "calendars"
+
+
+class CalendarError(ConfigError):
+    """A calendar cannot be used: unreadable, not ICS, an event without a usable start."""
+
+
+@dataclass(frozen=True)
+class Shift:
+    """One occurrence of an event: who it names (ids, in order; maybe none) and when."""
+
+    start: datetime
+    end: datetime
+    ids: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class CalendarAnswer:
+    """What a site's calendar says at a moment: `ids` empty means the weekly slots apply."""
+
+    ids: tuple[str, ...] = ()
+    summary: str | None = None
+    warning: str | None = None
+
+
+@dataclass(frozen=True)
+class _State:
+    """A calendar as last read; replaced whole (one assignment), so readers on other threads
+    never see half of an update."""
+
+    calendar: icalendar.Calendar | None = None
+    error: str | None = None           # no usable calendar: why (the slots apply)
+    stale: str | None = None           # a last good copy is used: why
+    shifts: tuple[Shift, ...] = ()
+    window: tuple[datetime, datetime] | None = None
+
+
+# -- reading a calendar -----------------------------------------------------------------------
+
+
+def parse_ics(data: bytes, where: str) -> icalendar.Calendar:
+    """`data` as a calendar whose every event has a readable start, or CalendarError."""
+    try:
+        calendar = icalendar.Calendar.from_ical(data)
+    except (ValueError, IndexError, KeyError) as exc:
+        problem = _first_line(exc)
+        if problem.startswith("Found no components"):  # truncated, or no BEGIN/END:VCALENDAR
+            problem = "no complete BEGIN:VCALENDAR ... END:VCALENDAR"
+        raise CalendarError(f"{where}: not a valid ICS calendar: {problem}") from None
+    if not isinstance(calendar, icalendar.Calendar) or calendar.name != "VCALENDAR":
+        raise CalendarError(f"{where}: not a valid ICS calendar: no VCALENDAR")
+    for event in calendar.events:
+        try:
+            event.start  # noqa: B018 - raises on a missing or broken DTSTART
+            event.end  # noqa: B018
+        except (ValueError, KeyError, TypeError) as exc:
+            name = str(event.get("SUMMARY", "")) or str(event.get("UID", "?"))
+            raise CalendarError(f"{where}: event {name!r}: {_first_line(exc)}") from None
+    return calendar
+
+
+def read_file(path: Path) -> icalendar.Calendar:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CalendarError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    return parse_ics(data, str(path))
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0][:200] if text else type(exc).__name__
+
+
+class Roster:
+    """Names in calendar events -> supervisor ids: e-mail of an attendee, else id or name."""
+
+    def __init__(self, supervisors: Iterable[SupervisorConfig]) -> None:
+        supervisors = list(supervisors)
+        self.by_email = {s.email.lower(): s.id for s in supervisors if s.email}
+        self.by_name = {_norm(s.id): s.id for s in supervisors}
+        self.by_name.update({_norm(s.name): s.id for s in supervisors})
+
+    def named(self, event: icalendar.Event) -> tuple[str, ...]:
+        """Supervisors named by `event`: attendees first (in order), else its summary."""
+        ids = [self.by_email.get(address) for address in _attendees(event)]
+        known = [i for i in ids if i is not None]
+        if known:
+            return tuple(dict.fromkeys(known))
+        summary = _norm(str(event.get("SUMMARY", "")))
+        if summary in self.by_name:
+            return (self.by_name[summary],)
+        # "Astreinte - Martine Durand": a summary containing exactly one supervisor's name or id.
+        found = {i for name, i in self.by_name.items()
+                 if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", summary)}
+        return (found.pop(),) if len(found) == 1 else ()
+
+
+def _attendees(event: icalendar.Event) -> list[str]:
+    """The e-mail addresses of the attendees who did not decline, lower case, in order."""
+    values = event.get("ATTENDEE", [])
+    values = values if isinstance(values, list) else [values]
+    addresses = []
+    for value in values:
+        if str(getattr(value, "params", {}).get("PARTSTAT", "")).upper() == "DECLINED":
+            continue
+        text = str(value).strip()
+        addresses.append(text[7:].lower() if text.lower().startswith("mailto:") else text.lower())
+    return addresses
+
+
+def _norm(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).casefold().split())
+
+
+def _aware(moment: date | datetime, zone: tzinfo | None) -> datetime:
+    """A start or end as an aware datetime: dates and floating times are the hub's zone's."""
+    if not isinstance(moment, datetime):
+        moment = datetime(moment.year, moment.month, moment.day)
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
+    return moment
+
+
+def expand(calendar: icalendar.Calendar, roster: Roster, zone: tzinfo | None,
+           start: datetime, end: datetime) -> tuple[Shift, ...]:
+    """The occurrences overlapping [start, end), sorted by start; CalendarError if the
+    recurrences cannot be expanded (a broken RRULE)."""
+    local = zone if zone is not None else start.astimezone().tzinfo
+    # A day of margin: floating and all-day events are placed in the hub's zone below.
+    query_start = (start - timedelta(days=1)).astimezone(local)
+    query_end = (end + timedelta(days=1)).astimezone(local)
+    try:
+        occurrences = recurring_ical_events.of(calendar).between(query_start, query_end)
+    except Exception as exc:  # noqa: BLE001 - the library's errors are not one hierarchy
+        raise CalendarError(f"recurrences cannot be expanded: {_first_line(exc)}") from None
+    shifts = []
+    for event in occurrences:
+        if str(event.get("STATUS", "")).upper() == "CANCELLED":
+            continue
+        shift = Shift(_aware(event.start, zone), _aware(event.end, zone), roster.named(event),
+                      str(event.get("SUMMARY", "")).strip())
+        if shift.start < end and shift.end > start and shift.end > shift.start:
+            shifts.append(shift)
+    return tuple(sorted(shifts, key=lambda s: (s.start, s.end)))
+
+
+def in_force(shifts: Iterable[Shift], now: datetime) -> list[Shift]:
+    return [s for s in shifts if s.start <= now < s.end]
+
+
+def answer_from(shifts: list[Shift], stale: str | None) -> CalendarAnswer:
+    """What the shifts in force say: the people they name, in order, or a warning."""
+    if not shifts:
+        return CalendarAnswer(warning=stale)
+    ids = tuple(dict.fromkeys(i for s in shifts for i in s.ids))
+    nobody = [s.summary for s in shifts if not s.ids]
+    warnings = [stale] if stale else []
+    if nobody:
+        warnings.append(
+            f"calendar event {nobody[0]!r} names no known supervisor (an attendee's e-mail or"
+            " a supervisor's id or name as summary)" + ("" if ids else "; the weekly slots apply")
+        )
+    named = next((s for s in shifts if s.ids), None)
+    return CalendarAnswer(ids, named.summary if named else None, "; ".join(warnings) or None)
+
+
+# -- one site's calendar ---------------------------------------------------------------------
+
+
+@dataclass
+class SiteCalendar:
+    """A site's calendar as the hub keeps it: the last good read, and its expansion ahead."""
+
+    entry: OnCallCalendar
+    roster: Roster
+    zone: tzinfo | None
+    cache: Path | None = None          # where a fetched copy is kept (url calendars)
+    state: _State = field(default_factory=_State)
+    _seen: tuple[int, int] | None = None  # a file's (mtime_ns, size) as last read
+    _fetched_at: datetime | None = None   # by the book's clock: when the last fetch began
+
+    @property
+    def site(self) -> str:
+        return self.entry.site
+
+    def answer(self, now: datetime) -> CalendarAnswer:
+        """Who the calendar names at `now`; cheap unless `now` is outside the expanded window."""
+        state = self.state
+        if state.error is not None or state.calendar is None:
+            return CalendarAnswer(warning=state.error)
+        if state.window is not None and state.window[0] <= now < state.window[1]:
+            shifts = state.shifts
+        else:  # a moment far from the hub's clock (hub oncall --at, a test's clock jump)
+            try:
+                shifts = expand(state.calendar, self.roster, self.zone, now, now + timedelta(seconds=1))
+            except CalendarError as exc:
+                return CalendarAnswer(warning=self._warning(str(exc)))
+        return answer_from(in_force(shifts, now), state.stale)
+
+    def _warning(self, problem: str) -> str:
+        return f"on-call calendar {self.entry.shown()}: {problem}; the weekly slots apply"
+
+    # -- reading (on a thread) -------------------------------------------------------------
+
+    def reload_file(self, now: datetime) -> bool:
+        """Read the file again if its mtime or size changed; True if the state changed."""
+        assert self.entry.file is not None
+        try:
+            info = self.entry.file.stat()
+            seen: tuple[int, int] | None = (info.st_mtime_ns, info.st_size)
+        except OSError:
+            seen = None
+        if seen == self._seen and self.state.calendar is not None:
+            return self.extend(now)
+        if seen == self._seen and self.state.error is not None:
+            return False
+        self._seen = seen
+        try:
+            calendar = read_file(self.entry.file)
+        except CalendarError as exc:
+            self._set(_State(error=self._warning(str(exc).removeprefix(f"{self.entry.file}: "))))
+            return True
+        self._take(calendar, now, stale=None)
+        return True
+
+    def load_cache(self, now: datetime) -> None:
+        """Start from the copy fetched before the hub stopped, if any."""
+        if self.cache is None or not self.cache.exists():
+            self._set(_State(error=self._warning("not fetched yet")))
+            return
+        try:
+            self._take(read_file(self.cache), now, stale=None)
+        except CalendarError as exc:
+            self._set(_State(error=self._warning(f"the cached copy is unusable ({exc})")))
+
+    def _take(self, calendar: icalendar.Calendar, now: datetime, stale: str | None) -> None:
+        start, end = now - WINDOW_BEFORE, now + WINDOW_AHEAD
+        try:
+            shifts = expand(calendar, self.roster, self.zone, start, end)
+        except CalendarError as exc:
+            self._set(_State(error=self._warning(str(exc))))
+            return
+        self._set(_State(calendar, None, stale, shifts, (start, end)))
+
+    def extend(self, now: datetime) -> bool:
+        """Expand the window again when `now` nears its end (or left it); True if done."""
+        state = self.state
+        if state.calendar is None or state.window is None:
+            return False
+        if state.window[0] <= now and now + REEXPAND_MARGIN < state.window[1]:
+            return False
+        self._take(state.calendar, now, state.stale)
+        return True
+
+    def _set(self, state: _State) -> None:
+        previous, self.state = self.state, state
+        if state.error and state.error != previous.error:
+            log.warning("%s", state.error)
+        elif state.stale and state.stale != previous.stale:
+            log.warning("%s", state.stale)
+        elif previous.error and not state.error:
+            log.info("on-call calendar %s of %s: read again", self.entry.shown(), self.site)
+        for shift in state.shifts:
+            if not shift.ids and shift not in previous.shifts:
+                log.warning("on-call calendar %s: event %r at %s names no known supervisor",
+                            self.entry.shown(), shift.summary, shift.start.isoformat())
+
+    # -- fetching (async) --------------------------------------------------------------------
+
+    def fetch_due(self, now: datetime) -> bool:
+        """Every refresh_min by the book's clock (a clock set back counts as due)."""
+        last = self._fetched_at
+        return last is None or not last <= now < last + timedelta(minutes=self.entry.refresh_min)
+
+    async def fetch(self, client: httpx.AsyncClient, now: datetime) -> None:
+        """Fetch the address once; on success keep the copy on disk, on failure keep the last
+        good copy (with a warning), or fall back to the slots if there never was one."""
+        self._fetched_at = now
+        try:
+            data = await self._download(client)
+            calendar = await asyncio.to_thread(parse_ics, data, self.entry.shown())
+        except (httpx.HTTPError, CalendarError) as exc:
+            await asyncio.to_thread(self._failed, _first_line(exc) or type(exc).__name__, now)
+            return
+        await asyncio.to_thread(self._fetched, data, calendar, now)
+
+    async def _download(self, client: httpx.AsyncClient) -> bytes:
+        async with client.stream("GET", self.entry.fetch_url(), timeout=self.entry.timeout_s,
+                                 follow_redirects=True) as response:
+            if response.status_code != 200:
+                raise CalendarError(f"HTTP {response.status_code}")
+            chunks, size = [], 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > MAX_ICS_BYTES:
+                    raise CalendarError(f"larger than {MAX_ICS_BYTES // 1_000_000} MB")
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+    def _fetched(self, data: bytes, calendar: icalendar.Calendar, now: datetime) -> None:
+        if self.cache is not None:
+            try:
+                _write_atomically(self.cache, data)
+            except OSError as exc:
+                log.warning("on-call calendar %s: cannot keep a copy in %s: %s",
+                            self.entry.shown(), self.cache, exc)
+        self._take(calendar, now, stale=None)
+
+    def _failed(self, problem: str, now: datetime) -> None:
+        state = self.state
+        if state.calendar is None and self.cache is not None and self.cache.exists():
+            self.load_cache(now)
+            state = self.state
+        if state.calendar is None:
+            self._set(_State(error=self._warning(f"cannot fetch it ({problem})")))
+            return
+        since = _copy_time(self.cache, self.zone)
+        stale = (f"on-call calendar {self.entry.shown()}: cannot fetch it ({problem});"
+                 f" using the copy fetched {since}")
+        self._set(_State(state.calendar, None, stale, state.shifts, state.window))
+
+
+def _copy_time(cache: Path | None, zone: tzinfo | None) -> str:
+    try:
+        assert cache is not None
+        moment = datetime.fromtimestamp(cache.stat().st_mtime, tz=zone).astimezone(zone)
+    except (OSError, AssertionError):
+        return "earlier"
+    return f"at {moment:%Y-%m-%d %H:%M %z}"
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+# -- every site's calendar -------------------------------------------------------------------
+
+
+class CalendarBook:
+    """The hub's calendars, kept fresh by one background task each."""
+
+    def __init__(self, config: HubConfig, data_dir: Path | None,
+                 clock: Callable[[], datetime]) -> None:
+        roster, zone = Roster(config.supervisors), config.hub.tz()
+        self.calendars = {
+            entry.site: SiteCalendar(entry, roster, zone, _cache_path(data_dir, entry))
+            for entry in config.oncall_calendar
+        }
+        self.clock = clock
+        self.poll_s = POLL_S
+        self._tasks: list[asyncio.Task[None]] = []
+        self._client: httpx.AsyncClient | None = None
+
+    def answer(self, site: str, now: datetime) -> CalendarAnswer | None:
+        calendar = self.calendars.get(site)
+        return calendar.answer(now) if calendar is not None else None
+
+    async def load(self, *, fetch: bool) -> None:
+        """Read every file (and the cached copies); with `fetch`, fetch every address once."""
+        now = self.clock()
+        for calendar in self.calendars.values():
+            try:
+                await self._load(calendar, now, fetch=fetch)
+            except Exception:  # the hub starts anyway: the slots apply
+                log.exception("on-call calendar of %s: unexpected error", calendar.site)
+
+    async def _load(self, calendar: SiteCalendar, now: datetime, *, fetch: bool) -> None:
+        if calendar.entry.file is not None:
+            await asyncio.to_thread(calendar.reload_file, now)
+            return
+        await asyncio.to_thread(calendar.load_cache, now)
+        if fetch:
+            async with httpx.AsyncClient() as client:
+                await calendar.fetch(client, now)
+
+    async def start(self) -> None:
+        """Read the files and cached copies now; fetch and follow in the background."""
+        await self.load(fetch=False)
+        if not self.calendars:
+            return
+        self._client = httpx.AsyncClient()
+        self._tasks = [asyncio.create_task(self._follow(c), name=f"deskalert-calendar-{c.site}")
+                       for c in self.calendars.values()]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._client is not None:
+            await self._client.aclose()
+
+    async def _follow(self, calendar: SiteCalendar) -> None:
+        while True:
+            try:
+                await self._update(calendar)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a calendar must never stop being followed
+                log.exception("on-call calendar of %s: unexpected error", calendar.site)
+            await asyncio.sleep(self.poll_s)
+
+    async def _update(self, calendar: SiteCalendar) -> None:
+        now = self.clock()
+        if calendar.entry.file is not None:
+            await asyncio.to_thread(calendar.reload_file, now)
+            return
+        if calendar.fetch_due(now):
+            assert self._client is not None
+            await calendar.fetch(self._client, now)
+        else:
+            await asyncio.to_thread(calendar.extend, now)
+
+
+def _cache_path(data_dir: Path | None, entry: OnCallCalendar) -> Path | None:
+    if entry.url is None or data_dir is None:
+        return None
+    return data_dir / CACHE_DIR / f"{entry.site}.ics"
+
+
+def check_calendars(config: HubConfig) -> list[str]:
+    """For `hub --check`: every calendar file parsed and expanded over the coming year, one
+    line each; CalendarError (file, key, problem) for the first that cannot be used."""
+    roster, zone, lines = Roster(config.supervisors), config.hub.tz(), []
+    now = datetime.now().astimezone()
+    for index, entry in enumerate(config.oncall_calendar):
+        key = f"oncall_calendar[{index}]"
+        if entry.file is None:
+            lines.append(f"  calendar {entry.site}: {entry.shown()} (fetched by the hub)")
+            continue
+        try:
+            shifts = expand(read_file(entry.file), roster, zone, now, now + timedelta(days=365))
+        except CalendarError as exc:
+            raise CalendarError(f"{key}.file: {exc}") from None
+        nobody = sorted({s.summary for s in shifts if not s.ids})
+        line = f"  calendar {entry.site}: {entry.file}: {len(shifts)} shift(s) in the coming year"
+        if nobody:
+            line += f"; naming no known supervisor: {', '.join(repr(n) for n in nobody[:5])}"
+        lines.append(line)
+    return lines
