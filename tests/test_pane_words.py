@@ -32,3 +32,18 @@ def test_each_notification_attempt_reads_as_what_happened_to_whom() -> None:
     i18n.set_language("en")
     assert event_line(notify_event(EventType.NOTIFY_SENT), names, {}) == \
         "notification sent to Ana Sup (ntfys://ntfy.example.org)"
+
+
+def test_the_on_call_panel_says_where_the_name_comes_from_and_when_the_calendar_failed() -> None:
+    from deskalert.models import OnCall, Person
+    from deskalert.tui.pane.words import oncall
+
+    paul = Person(id="p.leroy", name="Paul Leroy", phone="04 72 00 00 03", location="Bureau 3")
+    calendar = OnCall(site="accueil", site_label="Accueil", supervisor=paul, chain=[],
+                      source="calendar", calendar_event="Astreinte - Paul Leroy")
+    broken = OnCall(site="etage", site_label="Étage", supervisor=paul, chain=[], source="schedule",
+                    warning="astreinte.ics: line 3: bad DTSTART\x1b[2J")
+    text = oncall((calendar, broken)).plain
+    assert "selon l'agenda : Astreinte - Paul Leroy" in text
+    assert ("agenda d'astreinte inutilisable, permanence selon les créneaux : astreinte.ics: line 3:"
+            " bad DTSTART") in text and "\x1b" not in text

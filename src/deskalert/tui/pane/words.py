@@ -215,5 +215,11 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
         if card.source == "override" and card.until:
             until = card.until.astimezone().strftime("%H:%M")
             text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
+        if card.source == "calendar" and card.calendar_event:
+            text.append("\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)),
+                        style="italic")
+        if card.warning:  # a calendar that could not be used: the slots answer meanwhile
+            text.append("\n  ⚠ " + t("pane.oncall_warning", warning=clean(card.warning)),
+                        style="bold yellow")
         text.append("\n")
     return text
