@@ -14,7 +14,7 @@ from desk_helpers import in_thread, text_of, wait_until
 from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
 from deskalert.tui.desk import DeskApp
-from deskalert.tui.interview import CheckPrompt, SessionForm
+from deskalert.tui.interview import GRACE_S, CheckPrompt, SessionForm
 
 SIZE = (100, 40)
 
@@ -60,6 +60,9 @@ async def test_key_starts_a_session_and_enter_answers_oui_which_closes_it(
         assert session["room"] == "Box A" and session["desk"] == "g1"
         await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
         assert "Tout va bien ?" in prompt_text(app) and "Entrée = oui" in prompt_text(app)
+        await pilot.press("enter")  # an Enter typed as it appears was meant for something else
+        assert "Merci" not in prompt_text(app)
+        await pilot.pause(GRACE_S)
         await pilot.press("enter")
         assert "Merci" in prompt_text(app)
         await wait_until(pilot, lambda: text_of(app, "#session") == "", what="session closed")
@@ -75,6 +78,7 @@ async def test_duress_key_shows_the_same_merci_and_raises_a_discreet_alert(
     async with app.run_test(size=SIZE) as pilot:
         await start_by_key(app, pilot, "0.02")
         await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
+        await pilot.pause(GRACE_S)
         await pilot.press("o")
         assert prompt_text(app).strip() == "Merci"
         alerts = await in_thread(lambda: alerts_of(hub, "renfort"))
@@ -97,6 +101,7 @@ async def test_supervisor_check_answered_venez_and_unanswered(
             await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
         await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
         assert "v = venez" in prompt_text(app)
+        await pilot.pause(GRACE_S)
         await pilot.press("v")
         assert "Merci" in prompt_text(app)
         await wait_until(pilot, lambda: not isinstance(app.screen, CheckPrompt), what="closed")

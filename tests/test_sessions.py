@@ -59,7 +59,7 @@ def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
     started = session["started_at"]
     assert started  # the message carries the start time in the hub's zone
     with hub.client("s.a") as sup:
-        assert sup.get("/v1/sessions").json()[0]["state"] == "checking"
+        assert sup.get("/v1/sessions").json() == []  # over: the alert carries it on
 
 
 def test_desk_gone_mid_session_still_raises_the_alert_once(
