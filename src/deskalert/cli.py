@@ -127,6 +127,23 @@ def build_parser() -> argparse.ArgumentParser:
                       help="seconds to keep trying before giving up for now (default: %(default)s)")
     send.set_defaults(handler=_send)
 
+    interview = commands.add_parser(
+        "interview", help="the interview timer: the hub checks on this desk when time is up",
+        description="Start (or stop) an interview session held by the hub: when the expected"
+        " time is up the desk is asked 'Tout va bien ?', and without an answer the hub alerts"
+        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.")
+    interview_commands = interview.add_subparsers(title="interview commands", metavar="COMMAND")
+    interview.set_defaults(handler=lambda _args: _usage(interview))
+    start = interview_commands.add_parser("start", help="start a session on this desk")
+    start.add_argument("--minutes", type=float, default=30.0,
+                       help="expected length in minutes (default: %(default)g)")
+    start.add_argument("--room", default="", help='where, e.g. "Box A"')
+    stop = interview_commands.add_parser("stop", help="close this desk's open session")
+    for command in (start, stop):
+        command.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
+                             " then the user config directory)")
+        command.set_defaults(handler=_interview, stop=command is stop)
+
     desk = commands.add_parser(
         "desk",
         help="the desk screen: the supervisor on call, the link, one key to call for help",
@@ -589,6 +606,31 @@ def _print_send(report: Any) -> int:
     key = N_("send.refused") if result.status is Delivery.REFUSED else N_("send.queued")
     print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
+
+
+def _interview(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.api import HubClient
+    from deskalert.client.interview import start_interview, stop_interviews
+
+    config = _client_config(args, "desk", "`deskalert interview` needs a [desk] section")
+    if not args.stop and not 0 < args.minutes <= 480:
+        raise ConfigError(t("interview.bad_minutes"))
+    token = _token(config)
+
+    async def call() -> str:
+        async with HubClient(config.hub_url, token) as client:
+            if args.stop:
+                closed = await stop_interviews(client, config.desk.id)
+                return tn("interview.stopped", len(closed))
+            session = await start_interview(client, args.room, args.minutes)
+            due = session.due_at.astimezone().strftime("%H:%M")
+            return t("interview.started", minutes=f"{session.expected_min:g}", due=due,
+                     room=session.room or "-")
+
+    print(asyncio.run(call()))
+    return 0
 
 
 def _desk(args: argparse.Namespace) -> int:

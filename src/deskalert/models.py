@@ -102,6 +102,14 @@ class EventType(StrEnum):
     NOTIFY_SENT = "notify.sent"
     NOTIFY_FAILED = "notify.failed"
     NOTIFY_GAVE_UP = "notify.gave_up"
+    # The interview timer and "tout va bien ?" checks (data: InterviewSession / Check).
+    SESSION_STARTED = "session.started"
+    SESSION_EXTENDED = "session.extended"
+    SESSION_CLOSED = "session.closed"
+    CHECK_ASKED = "check.asked"
+    CHECK_ANSWERED = "check.answered"
+    CHECK_UNANSWERED = "check.unanswered"
+    CHECK_WITHDRAWN = "check.withdrawn"
 
 
 class AlertCode(BaseModel):
@@ -199,7 +207,7 @@ class Event(BaseModel):
     site: str | None
     data: dict[str, Any]
 
-    def typed(self) -> AlertEvent | PresenceEvent | OnCallEvent:
+    def typed(self) -> AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent:
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
             {"id": self.id, "type": self.type, "data": self.data}
@@ -250,6 +258,99 @@ class OnCall(BaseModel):
     )
 
 
+# -- the interview timer and "tout va bien ?" checks (hub/sessions.py) ---------------------------
+
+
+class SessionState(StrEnum):
+    """running: the timer counts; checking: its time is up and the desk is asked; closed."""
+
+    RUNNING = "running"
+    CHECKING = "checking"
+    CLOSED = "closed"
+
+
+class InterviewSession(BaseModel):
+    """An interview behind a closed door, held by the hub: the desk may die, the timer goes on."""
+
+    id: UUID
+    desk: str
+    desk_label: str
+    site: str
+    room: StrippedText = ""
+    started_at: datetime = Field(description="Hub clock")
+    expected_min: float = Field(description="The length the agent announced, in minutes")
+    due_at: datetime = Field(description="When the desk is asked; moved by an extension")
+    state: SessionState
+    closed_at: datetime | None = None
+    updated_at: datetime
+
+
+class SessionIn(StrictModel):
+    """A desk starts an interview session: where, and how long it should last."""
+
+    room: Annotated[PlainText, StringConstraints(max_length=60)] = ""
+    minutes: float = Field(default=30, gt=0, le=480)
+
+
+class ExtendIn(StrictModel):
+    minutes: float = Field(default=15, gt=0, le=480, description="From now")
+
+
+class CheckKind(StrEnum):
+    SESSION = "session"        # the interview timer ran out
+    SUPERVISOR = "supervisor"  # a supervisor asked
+
+
+class CheckState(StrEnum):
+    PENDING = "pending"
+    ANSWERED = "answered"
+    UNANSWERED = "unanswered"
+    WITHDRAWN = "withdrawn"    # the session was closed or extended before an answer
+
+
+class CheckAnswer(StrEnum):
+    """ok: "oui"; venez: "come" (supervisor checks); duress: the key that looks like "oui"."""
+
+    OK = "ok"
+    VENEZ = "venez"
+    DURESS = "duress"
+
+
+class Check(BaseModel):
+    """A discreet "tout va bien ?" to one desk, with the deadline of its answer."""
+
+    id: UUID
+    kind: CheckKind
+    desk: str
+    desk_label: str
+    site: str
+    session_id: UUID | None = None
+    room: StrippedText | None = None
+    session_started_at: datetime | None = None
+    asked_by: str | None = Field(default=None, description="Supervisor id (supervisor checks)")
+    asked_by_name: str | None = None
+    asked_at: datetime
+    deadline: datetime
+    state: CheckState
+    answer: CheckAnswer | None = None
+    answered_at: datetime | None = None
+    alert_id: UUID | None = Field(default=None, description="The alert it raised, if any")
+    updated_at: datetime
+
+
+class CheckIn(StrictModel):
+    """A supervisor asks a desk "tout va bien ?"."""
+
+    desk: Identifier
+
+
+class AnswerIn(StrictModel):
+    answer: CheckAnswer
+    extend_min: float | None = Field(
+        default=None, gt=0, le=480, description='With "ok" to a session check: keep it running'
+    )
+
+
 # -- the event stream: one typed frame per event kind ---------------------------------------
 
 
@@ -279,7 +380,28 @@ class OnCallEvent(BaseModel):
     data: OnCall
 
 
-StreamEvent = Annotated[AlertEvent | PresenceEvent | OnCallEvent, Field(discriminator="type")]
+class SessionEvent(BaseModel):
+    """An interview session started, was extended or closed: `data` is the whole session."""
+
+    id: int
+    type: Literal[EventType.SESSION_STARTED, EventType.SESSION_EXTENDED,
+                  EventType.SESSION_CLOSED]
+    data: InterviewSession
+
+
+class CheckEvent(BaseModel):
+    """A "tout va bien ?" check was asked, answered, left unanswered or withdrawn."""
+
+    id: int
+    type: Literal[EventType.CHECK_ASKED, EventType.CHECK_ANSWERED,
+                  EventType.CHECK_UNANSWERED, EventType.CHECK_WITHDRAWN]
+    data: Check
+
+
+StreamEvent = Annotated[
+    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent,
+    Field(discriminator="type"),
+]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.
 
 The frame carries nothing else, so neither does this (the stored `Event` also has `at` and

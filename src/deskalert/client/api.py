@@ -37,10 +37,13 @@ from deskalert.models import (
     Alert,
     AlertCode,
     AlertIn,
+    Check,
+    CheckAnswer,
     DeskPresence,
     Event,
     Health,
     HeartbeatOut,
+    InterviewSession,
     Note,
     NoteIn,
     OnCall,
@@ -104,6 +107,39 @@ class HubClient:
     async def cancel(self, alert_id: UUID, reason: str | None = None) -> Alert:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
         return parsed(Alert, response)
+
+    # -- the interview timer and "tout va bien ?" checks ------------------------------------
+
+    async def start_session(self, room: str, minutes: float) -> InterviewSession:
+        response = await self._request("POST", "/v1/sessions",
+                                       json={"room": room, "minutes": minutes})
+        return parsed(InterviewSession, response)
+
+    async def extend_session(self, session_id: UUID, minutes: float) -> InterviewSession:
+        response = await self._request("POST", f"/v1/sessions/{session_id}/extend",
+                                       json={"minutes": minutes})
+        return parsed(InterviewSession, response)
+
+    async def close_session(self, session_id: UUID) -> InterviewSession:
+        return parsed(InterviewSession,
+                      await self._request("POST", f"/v1/sessions/{session_id}/close"))
+
+    async def sessions(self, site: str | None = None) -> list[InterviewSession]:
+        params = {"site": site} if site else {}
+        return parsed(list[InterviewSession],
+                      await self._request("GET", "/v1/sessions", params=params))
+
+    async def checks(self) -> list[Check]:
+        return parsed(list[Check], await self._request("GET", "/v1/checks"))
+
+    async def ask_check(self, desk: str) -> Check:
+        return parsed(Check, await self._request("POST", "/v1/checks", json={"desk": desk}))
+
+    async def answer_check(self, check_id: UUID, answer: CheckAnswer,
+                           extend_min: float | None = None) -> Check:
+        body = {"answer": answer.value, "extend_min": extend_min}
+        return parsed(Check, await self._request("POST", f"/v1/checks/{check_id}/answer",
+                                                 json=body))
 
     async def _all_pages(self, model: type[T], path: str, params: dict[str, Any]) -> list[T]:
         """Every item of a paged list: follows `Link: rel="next"` until the last page."""

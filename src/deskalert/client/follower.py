@@ -39,9 +39,17 @@ from pydantic import ValidationError
 
 from deskalert.client.api import HubClient, describe_answer, hub_error, unreachable
 from deskalert.errors import DeskAlertError, HubIncompatible, HubTimeout, HubUnreachable
-from deskalert.models import STREAM_EVENT, AlertEvent, OnCallEvent, PresenceEvent, StreamReset
+from deskalert.models import (
+    STREAM_EVENT,
+    AlertEvent,
+    CheckEvent,
+    OnCallEvent,
+    PresenceEvent,
+    SessionEvent,
+    StreamReset,
+)
 
-StreamEvent = AlertEvent | OnCallEvent | PresenceEvent
+StreamEvent = AlertEvent | OnCallEvent | PresenceEvent | SessionEvent | CheckEvent
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0

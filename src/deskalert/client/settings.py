@@ -30,12 +30,20 @@ class Identity(_Section):
     id: Identifier
 
 
+class DeskIdentity(Identity):
+    duress_key: str | None = Field(
+        default=None, max_length=20,
+        description="in the 'Tout va bien ?' prompt, a key that answers like 'oui' on screen"
+        " but raises a discreet alert (e.g. 'o'); none if unset",
+    )
+
+
 class ClientConfig(_Section):
     """config.toml: which hub, and whether this workstation is a desk or a supervisor."""
 
     language: Literal["fr", "en"] = "fr"
     hub: HubLink
-    desk: Identity | None = None
+    desk: DeskIdentity | None = None
     supervisor: Identity | None = None
     keys: dict[str, str] = Field(default_factory=dict)
     retention_days: int = Field(default=365, ge=1, le=3650)

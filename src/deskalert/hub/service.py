@@ -32,6 +32,7 @@ from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedTokens
+from deskalert.hub.sessions import SessionKeeper
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store import Store, decode_cursor
 from deskalert.models import (
@@ -110,6 +111,7 @@ class Hub:
         # calendar's events without waiting; events are still stamped with the real time.
         self.oncall_clock: Callable[[], datetime] = utcnow
         self.calendars = CalendarBook(config, store.path.parent, lambda: self.oncall_clock())
+        self.sessions = SessionKeeper(self)  # the interview timer and "tout va bien ?" checks
 
     # -- life ---------------------------------------------------------------------------
 
@@ -567,6 +569,7 @@ class Hub:
                 now = utcnow()
                 await self._mark_silent_offline(now)
                 await self._escalate_due(now)
+                await self.sessions.tick(now)
                 await self._refresh_oncall(now)
                 if self._next_purge is None or now >= self._next_purge:
                     self._next_purge = now + PURGE_EVERY
@@ -647,6 +650,9 @@ def _log_event(event: Event) -> None:
         log.info("event %d %s: alert %s %s to=%s channel=%s attempt=%s%s", event.id,
                  event.type.value, data["id"], data["kind"], data["to"], data["channel"],
                  data["attempt"], f" reason={data['reason']}" if data.get("reason") else "")
+    elif event.type.value.startswith(("session.", "check.")):
+        log.info("event %d %s: %s desk=%s site=%s state=%s", event.id, event.type.value,
+                 data["id"], data["desk"], event.site, data["state"])
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
     else:

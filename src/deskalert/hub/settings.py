@@ -89,6 +89,21 @@ class HubSection(_Section):
         default="fr", description="language of the notifications sent to phones and mailboxes"
     )
 
+    # The interview timer and "tout va bien ?" checks (hub/sessions.py).
+    check_answer_s: float = Field(
+        default=60, gt=0, le=3600,
+        description="a desk has this long to answer a check before the hub raises an alert",
+    )
+    no_answer_code: Identifier = Field(
+        default="sans-reponse",
+        description="code of the alert raised for an unanswered check (a discreet built-in one"
+        " if the roster does not define it)",
+    )
+    duress_code: Identifier = Field(
+        default="renfort",
+        description='code of the discreet alert raised by a duress answer or a "venez"',
+    )
+
     # The supervisors' page (README, "The page"): links in notifications and login sessions.
     public_url: str | None = Field(
         default=None,

@@ -24,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 from deskalert.errors import HubError, StoreUnavailable
-from deskalert.models import Alert, AlertState, Event, EventType, Note
+from deskalert.models import (
+    Alert,
+    AlertState,
+    Check,
+    Event,
+    EventType,
+    InterviewSession,
+    Note,
+)
 from deskalert.sqlite import make_private, open_db, transaction
 
 SCHEMA = """
@@ -85,6 +93,25 @@ CREATE TABLE IF NOT EXISTS notifications (
 );
 CREATE INDEX IF NOT EXISTS notifications_due ON notifications(state, due_at);
 CREATE INDEX IF NOT EXISTS notifications_alert ON notifications(alert_id, kind);
+CREATE TABLE IF NOT EXISTS sessions (
+    id TEXT PRIMARY KEY,
+    desk TEXT NOT NULL,
+    site TEXT NOT NULL,
+    state TEXT NOT NULL,
+    due_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_state ON sessions(state, due_at);
+CREATE TABLE IF NOT EXISTS checks (
+    id TEXT PRIMARY KEY,
+    desk TEXT NOT NULL,
+    site TEXT NOT NULL,
+    session_id TEXT,
+    state TEXT NOT NULL,
+    deadline TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS checks_state ON checks(state, deadline);
 """
 
 PROBE_BYTES = 8192
@@ -216,7 +243,87 @@ class NotificationStore:
                              attempt_id=r[9]) for r in rows]
 
 
-class Store(NotificationStore):
+class SessionStore:
+    """Interview sessions and "tout va bien ?" checks (hub/sessions.py decides): rows read and
+    written inside the caller's transaction (`in_transaction`), so a check, its answer and the
+    alert it raises commit together, and deadlines are read from the table, not from memory."""
+
+    if TYPE_CHECKING:  # Store's own
+        _db: sqlite3.Connection
+
+        def _append(self, db: sqlite3.Connection, event_type: EventType, at: datetime,
+                    site: str | None, payload: Alert | dict[str, Any]) -> Event: ...
+
+    def put_session(self, db: sqlite3.Connection, session: InterviewSession) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO sessions (id, desk, site, state, due_at, body)"
+            " VALUES (?,?,?,?,?,?)",
+            (str(session.id), session.desk, session.site, session.state.value,
+             instant(session.due_at), session.model_dump_json()),
+        )
+
+    def put_check(self, db: sqlite3.Connection, check: Check) -> None:
+        db.execute(
+            "INSERT OR REPLACE INTO checks (id, desk, site, session_id, state, deadline, body)"
+            " VALUES (?,?,?,?,?,?,?)",
+            (str(check.id), check.desk, check.site,
+             str(check.session_id) if check.session_id else None, check.state.value,
+             instant(check.deadline), check.model_dump_json()),
+        )
+
+    def put_alert(self, db: sqlite3.Connection, alert: Alert) -> Event:
+        """A new alert and its alert.raised event, inside the caller's transaction."""
+        db.execute(
+            "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
+            _alert_row(alert),
+        )
+        return self._append(db, EventType.ALERT_RAISED, alert.received_at, alert.site, alert)
+
+    def get_session(self, db: sqlite3.Connection, session_id: UUID) -> InterviewSession | None:
+        row = db.execute("SELECT body FROM sessions WHERE id=?", (str(session_id),)).fetchone()
+        return InterviewSession.model_validate_json(row[0]) if row else None
+
+    def get_check(self, db: sqlite3.Connection, check_id: UUID) -> Check | None:
+        row = db.execute("SELECT body FROM checks WHERE id=?", (str(check_id),)).fetchone()
+        return Check.model_validate_json(row[0]) if row else None
+
+    def sessions_due(self, db: sqlite3.Connection, now: datetime) -> list[InterviewSession]:
+        """Running sessions whose expected time is over (their check is not asked yet)."""
+        rows = db.execute("SELECT body FROM sessions WHERE state='running' AND due_at<=?"
+                          " ORDER BY due_at", (instant(now),)).fetchall()
+        return [InterviewSession.model_validate_json(r[0]) for r in rows]
+
+    def checks_due(self, db: sqlite3.Connection, now: datetime) -> list[Check]:
+        """Pending checks whose answer deadline has passed."""
+        rows = db.execute("SELECT body FROM checks WHERE state='pending' AND deadline<=?"
+                          " ORDER BY deadline", (instant(now),)).fetchall()
+        return [Check.model_validate_json(r[0]) for r in rows]
+
+    def pending_checks_of_session(self, db: sqlite3.Connection, session_id: UUID) -> list[Check]:
+        rows = db.execute("SELECT body FROM checks WHERE session_id=? AND state='pending'",
+                          (str(session_id),)).fetchall()
+        return [Check.model_validate_json(r[0]) for r in rows]
+
+    def open_sessions(self, sites: set[str] | None) -> list[InterviewSession]:
+        """Sessions not closed, oldest first, of `sites` (None: all)."""
+        return [InterviewSession.model_validate_json(r[0]) for r in self._rows_of(
+            "sessions", "state!='closed'", "due_at", sites)]
+
+    def pending_checks(self, sites: set[str] | None) -> list[Check]:
+        return [Check.model_validate_json(r[0]) for r in self._rows_of(
+            "checks", "state='pending'", "deadline", sites)]
+
+    def _rows_of(self, table: str, where: str, order: str,
+                 sites: set[str] | None) -> list[Any]:
+        params: list[str] = []
+        if sites is not None:
+            where += f" AND site IN ({','.join('?' * len(sites))})"
+            params.extend(sorted(sites))
+        return self._db.execute(  # table, where and order are this module's constants
+            f"SELECT body FROM {table} WHERE {where} ORDER BY {order}", params).fetchall()
+
+
+class Store(NotificationStore, SessionStore):
     """Alerts, events and on-call overrides in one SQLite file."""
 
     def __init__(self, path: Path) -> None:

@@ -45,6 +45,7 @@ from deskalert.models import (
 from deskalert.tui import views
 from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge, local_now, normal_keys
 from deskalert.tui.base import with_ctrl_alternative as with_ctrl
+from deskalert.tui.interview import InterviewDesk
 from deskalert.tui.journal_screen import JournalScreen
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import (
@@ -73,7 +74,7 @@ __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imp
 DRILL_ARMED_S = 15.0
 MAX_CODES = 12
 FIXED_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
-              "dismiss": "escape", "note": "n", "later": "p", "journal": "j"}
+              "dismiss": "escape", "note": "n", "later": "p", "journal": "j", "interview": "i"}
 
 
 def _slot(index: int) -> Binding:
@@ -81,7 +82,7 @@ def _slot(index: int) -> Binding:
                    priority=True, id=f"code.{index}")
 
 
-class DeskApp(HubApp):
+class DeskApp(InterviewDesk, HubApp):
     CSS_PATH = "desk.tcss"
     # priority: works from any screen, even over a text field (the note form)
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -94,6 +95,7 @@ class DeskApp(HubApp):
         Binding(FIXED_KEYS["note"], "open_note", N_("binding.note"), id="note", show=False),
         Binding(FIXED_KEYS["later"], "note_later", "", id="later", show=False),
         Binding(FIXED_KEYS["journal"], "journal", N_("binding.journal"), id="journal"),
+        Binding(FIXED_KEYS["interview"], "interview", N_("binding.interview"), id="interview"),
         *(_slot(index) for index in range(MAX_CODES)),
     ]
 
@@ -122,6 +124,7 @@ class DeskApp(HubApp):
         yield UnsentWarning(id="warning")
         yield Banner(id="drill")
         yield Banner(id="note-offer")
+        yield Banner(id="session")
         with VerticalScroll(id="body"):
             yield OnCallCard(id="oncall")
             yield StatusPanel(id="status")
@@ -330,6 +333,7 @@ class DeskApp(HubApp):
         self.state.replace_open(message.alerts, now)
         self.apply_keymap()
         self._after_change()
+        self.load_interview()
 
     def watch_link(self, link: LinkState) -> None:
         self.state.link = link

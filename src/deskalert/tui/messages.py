@@ -12,7 +12,17 @@ from textual.message_pump import MessagePump
 from deskalert.client.follower import LinkDown, LinkUp, StreamEvent
 from deskalert.errors import DeskAlertError
 from deskalert.journal.store import Delivery
-from deskalert.models import Alert, AlertCode, AlertEvent, DeskPresence, OnCall, OnCallEvent, PresenceEvent
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    AlertEvent,
+    CheckEvent,
+    DeskPresence,
+    OnCall,
+    OnCallEvent,
+    PresenceEvent,
+    SessionEvent,
+)
 
 
 @dataclass
@@ -76,7 +86,7 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
                 app.post_message(LinkChanged(up=True))
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
-            case AlertEvent() | PresenceEvent() | OnCallEvent():
+            case AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent():
                 app.post_message(HubEvent(item))
             case Message():
                 app.post_message(item)  # the screen's own snapshot message

@@ -45,6 +45,7 @@ from deskalert.tui.base import Clock, HubApp, HubFooter, local_now
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
+from deskalert.tui.pane.interview import PaneInterview
 from deskalert.tui.pane.screens import Details, Prompt
 from deskalert.tui.pane.widgets import (
     AlertDetail,
@@ -53,6 +54,7 @@ from deskalert.tui.pane.widgets import (
     LinkWhy,
     OfflineFlag,
     OnCallPanel,
+    SessionPanel,
     StreamBadge,
     WhoAmI,
 )
@@ -92,7 +94,7 @@ class RefusedTokens(Message):
     tokens: list[RefusedToken]
 
 
-class SupervisorApp(HubApp):
+class SupervisorApp(PaneInterview, HubApp):
     CSS_PATH = "supervise.tcss"
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -103,6 +105,7 @@ class SupervisorApp(HubApp):
         Binding("h", "history", N_("pane.binding.history"), id="history"),
         Binding("d", "debrief", N_("pane.binding.debrief"), id="debrief"),
         Binding("f", "note", N_("pane.binding.note"), id="note"),
+        Binding("k", "check", N_("pane.binding.check"), id="check"),
     ]
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,
@@ -123,6 +126,7 @@ class SupervisorApp(HubApp):
         yield OfflineFlag(id="offline-flag")
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
         yield AlertDetail(id="detail")
+        yield SessionPanel(id="sessions")
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
             yield OnCallPanel(id="oncall")

@@ -24,7 +24,15 @@ from textual.widgets import DataTable
 from deskalert.i18n import N_, t, tn
 from deskalert.keypress import key_press
 from deskalert.labels import label
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    Check,
+    DeskPresence,
+    InterviewSession,
+    OnCall,
+    RefusedToken,
+)
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_reason
 from deskalert.tui.pane import words
@@ -266,3 +274,25 @@ class AlertTable(DataTable[Text]):
     def action_cursor_down(self) -> None:
         super().action_cursor_down()
         self._looked()
+
+
+class SessionPanel(Part):
+    """Interview sessions per site with the time left, and the "tout va bien ?" checks waiting
+    for an answer; hidden while there are none. `now` is set by the app's tick."""
+
+    sessions: reactive[tuple[InterviewSession, ...]] = reactive(tuple, layout=True)
+    checks: reactive[tuple[Check, ...]] = reactive(tuple, layout=True)
+    sites: reactive[dict[str, str]] = reactive(dict)
+    now: reactive[datetime | None] = reactive(None)
+
+    def shown(self) -> bool:
+        return bool(self.sessions or self.checks)
+
+    def watch_sessions(self) -> None:
+        self._changed()
+
+    def watch_checks(self) -> None:
+        self._changed()
+
+    def draw(self) -> Text:
+        return words.sessions(self.sessions, self.checks, self.sites, self.now)

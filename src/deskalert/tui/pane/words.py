@@ -18,9 +18,11 @@ from deskalert.labels import FAMILIES, label
 from deskalert.models import (
     Alert,
     AlertCode,
+    Check,
     DeskPresence,
     Event,
     EventType,
+    InterviewSession,
     NotifyOutcome,
     OnCall,
     RefusedToken,
@@ -222,4 +224,28 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
             text.append("\n  ⚠ " + t("pane.oncall_warning", warning=clean(card.warning)),
                         style="bold yellow")
         text.append("\n")
+    return text
+
+
+# -- interview sessions and checks --------------------------------------------------------------
+
+
+def sessions(running: tuple[InterviewSession, ...], checks: tuple[Check, ...],
+             sites: Mapping[str, str], now: datetime | None) -> Text:
+    """Running interview sessions per site with the time left, and the checks waiting."""
+    text = Text()
+    for index, site in enumerate(sorted({s.site for s in running} | {c.site for c in checks})):
+        text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
+        for session in (s for s in running if s.site == site):
+            values = {"desk": clean(session.desk_label), "room": clean(session.room) or "-",
+                      "started": clock_time(session.started_at)[:5]}
+            if now is None or session.due_at > now:
+                left = minutes_seconds(session.due_at - now) if now else "?"
+                text.append("  " + t("pane.session.running", left=left, **values) + "\n")
+            else:
+                text.append("  " + t("pane.session.checking", **values) + "\n", style="yellow")
+        for check in (c for c in checks if c.site == site):
+            left = minutes_seconds(check.deadline - now) if now else "?"
+            text.append("  " + t("pane.check.pending", desk=clean(check.desk_label), left=left)
+                        + "\n", style="bold yellow")
     return text

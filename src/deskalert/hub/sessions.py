@@ -1,0 +1,301 @@
+"""The interview timer and "tout va bien ?" checks, held by the hub.
+
+A desk starts a session before a risky interview (room, expected minutes). When the time is up
+the hub asks the desk "tout va bien ?" (a check) and gives it `check_answer_s` to answer; a
+supervisor can ask the same at any time. An unanswered check raises an alert of
+`no_answer_code` on behalf of the desk; a duress answer, or "venez" to a supervisor, raises a
+discreet alert of `duress_code`.
+
+Everything is decided on the store thread from what the store says: the check's deadline is the
+session's `due_at` plus the answer time (not "when the hub noticed"), and a check turns
+unanswered in the same transaction as the alert it raises, guarded by its state. So a hub that
+restarts after a deadline raises the alert at its first tick, and never twice. A desk that dies
+mid-interview changes nothing: the hub does not watch its stream.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, TypeVar
+from uuid import UUID
+
+from deskalert.errors import Conflict, Forbidden, NotFound, Unprocessable
+from deskalert.hub.settings import HubConfig, Principal
+from deskalert.i18n import N_, translations
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    AlertState,
+    AnswerIn,
+    Check,
+    CheckAnswer,
+    CheckKind,
+    CheckState,
+    Event,
+    EventType,
+    InterviewSession,
+    SessionIn,
+    SessionState,
+)
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from deskalert.hub.service import Hub
+
+T = TypeVar("T")
+# An alert raised for a check gets an id derived from the check's: one check, one alert.
+ALERT_NAMESPACE = uuid.UUID("5b0c6f0e-9a43-4b8e-9a59-2f64a1d0c3e1")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class SessionKeeper:
+    """Sessions and checks: the routes' operations and the ticker's deadlines."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self.config: HubConfig = hub.config
+        self.store = hub.store
+
+    # -- the desk's session -----------------------------------------------------------------
+
+    async def start(self, principal: Principal, body: SessionIn) -> InterviewSession:
+        desk = self._desk_of(principal)
+        now = utcnow()
+        session = InterviewSession(
+            id=uuid.uuid4(), desk=desk.id, desk_label=desk.label, site=desk.site, room=body.room,
+            started_at=now, expected_min=body.minutes, due_at=now + timedelta(minutes=body.minutes),
+            state=SessionState.RUNNING, updated_at=now)
+
+        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+            self.store.put_session(db, session)
+            events.append(self._event(db, EventType.SESSION_STARTED, session))
+            return session
+
+        return await self._write(write)
+
+    async def extend(self, principal: Principal, session_id: UUID,
+                     minutes: float) -> InterviewSession:
+        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+            session = self._own_open_session(db, principal, session_id)
+            return self._extend_in(db, events, session, minutes, utcnow())
+
+        return await self._write(write)
+
+    async def close(self, principal: Principal, session_id: UUID) -> InterviewSession:
+        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+            session = self._own_open_session(db, principal, session_id)
+            return self._close_in(db, events, session, utcnow())
+
+        return await self._write(write)
+
+    def _extend_in(self, db: sqlite3.Connection, events: list[Event],
+                   session: InterviewSession, minutes: float, now: datetime) -> InterviewSession:
+        self._withdraw_checks(db, events, session, now)
+        session = session.model_copy(update={
+            "state": SessionState.RUNNING, "due_at": now + timedelta(minutes=minutes),
+            "updated_at": now})
+        self.store.put_session(db, session)
+        events.append(self._event(db, EventType.SESSION_EXTENDED, session))
+        return session
+
+    def _close_in(self, db: sqlite3.Connection, events: list[Event],
+                  session: InterviewSession, now: datetime) -> InterviewSession:
+        self._withdraw_checks(db, events, session, now)
+        session = session.model_copy(update={
+            "state": SessionState.CLOSED, "closed_at": now, "updated_at": now})
+        self.store.put_session(db, session)
+        events.append(self._event(db, EventType.SESSION_CLOSED, session))
+        return session
+
+    def _withdraw_checks(self, db: sqlite3.Connection, events: list[Event],
+                         session: InterviewSession, now: datetime) -> None:
+        for check in self.store.pending_checks_of_session(db, session.id):
+            check = check.model_copy(update={"state": CheckState.WITHDRAWN, "updated_at": now})
+            self.store.put_check(db, check)
+            events.append(self._event(db, EventType.CHECK_WITHDRAWN, check))
+
+    def _own_open_session(self, db: sqlite3.Connection, principal: Principal,
+                          session_id: UUID) -> InterviewSession:
+        session = self.store.get_session(db, session_id)
+        if session is None:
+            raise NotFound(f"no session {session_id}")
+        if session.desk != principal.id:
+            raise Forbidden("only the desk that started a session extends or closes it")
+        if session.state is SessionState.CLOSED:
+            raise Conflict("the session is already closed", code="session_closed")
+        return session
+
+    # -- checks -----------------------------------------------------------------------------
+
+    async def ask(self, principal: Principal, desk_id: str) -> Check:
+        """A supervisor asks a desk "tout va bien ?"; it has `check_answer_s` to answer."""
+        if not principal.is_supervisor:
+            raise Forbidden("only a supervisor asks a desk whether all is well")
+        desk = self.hub._desks.get(desk_id)
+        if desk is None:
+            raise NotFound(f"unknown desk {desk_id!r}", code="unknown_desk")
+        now = utcnow()
+        check = Check(
+            id=uuid.uuid4(), kind=CheckKind.SUPERVISOR, desk=desk.id, desk_label=desk.label,
+            site=desk.site, asked_by=principal.id, asked_by_name=principal.name, asked_at=now,
+            deadline=now + timedelta(seconds=self.config.hub.check_answer_s),
+            state=CheckState.PENDING, updated_at=now)
+
+        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+            self.store.put_check(db, check)
+            events.append(self._event(db, EventType.CHECK_ASKED, check))
+            return check
+
+        return await self._write(write)
+
+    async def answer(self, principal: Principal, check_id: UUID, body: AnswerIn) -> Check:
+        """The desk answers; "ok" closes (or extends) the session, duress and "venez" raise the
+        desk's discreet alert. A check no longer pending is a 409 (its alert is out)."""
+        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+            check = self.store.get_check(db, check_id)
+            if check is None:
+                raise NotFound(f"no check {check_id}")
+            if check.desk != principal.id:
+                raise Forbidden("only the desk asked answers a check")
+            if check.state is not CheckState.PENDING:
+                raise Conflict(f"the check is already {check.state.value}",
+                               code="check_closed", state=None)
+            return self._answer_in(db, events, check, body, utcnow())
+
+        return await self._write(write)
+
+    def _answer_in(self, db: sqlite3.Connection, events: list[Event], check: Check,
+                   body: AnswerIn, now: datetime) -> Check:
+        alert_id = None
+        if body.answer is not CheckAnswer.OK:
+            alert = self._alert_for(check, body.answer, now)
+            events.append(self.store.put_alert(db, alert))
+            alert_id = alert.id
+        check = check.model_copy(update={
+            "state": CheckState.ANSWERED, "answer": body.answer, "answered_at": now,
+            "alert_id": alert_id, "updated_at": now})
+        self.store.put_check(db, check)
+        events.append(self._event(db, EventType.CHECK_ANSWERED, check))
+        session = self.store.get_session(db, check.session_id) if check.session_id else None
+        if session is not None and session.state is not SessionState.CLOSED:
+            if body.answer is CheckAnswer.OK and body.extend_min:
+                self._extend_in(db, events, session, body.extend_min, now)
+            else:  # a duress answer looks like "oui": the session closes as it would
+                self._close_in(db, events, session, now)
+        return check
+
+    # -- time passing (the hub's ticker) ------------------------------------------------------
+
+    async def tick(self, now: datetime) -> None:
+        await self._write(lambda db, events: self._due_in(db, events, now))
+
+    def _due_in(self, db: sqlite3.Connection, events: list[Event], now: datetime) -> None:
+        answer_time = timedelta(seconds=self.config.hub.check_answer_s)
+        for session in self.store.sessions_due(db, now):
+            check = Check(
+                id=uuid.uuid4(), kind=CheckKind.SESSION, desk=session.desk,
+                desk_label=session.desk_label, site=session.site, session_id=session.id,
+                room=session.room, session_started_at=session.started_at,
+                asked_at=session.due_at, deadline=session.due_at + answer_time,
+                state=CheckState.PENDING, updated_at=now)
+            self.store.put_check(db, check)
+            session = session.model_copy(update={"state": SessionState.CHECKING,
+                                                 "updated_at": now})
+            self.store.put_session(db, session)
+            events.append(self._event(db, EventType.CHECK_ASKED, check))
+        for check in self.store.checks_due(db, now):
+            alert = self._alert_for(check, None, now)
+            events.append(self.store.put_alert(db, alert))
+            check = check.model_copy(update={
+                "state": CheckState.UNANSWERED, "alert_id": alert.id, "updated_at": now})
+            self.store.put_check(db, check)
+            events.append(self._event(db, EventType.CHECK_UNANSWERED, check))
+            session = self.store.get_session(db, check.session_id) if check.session_id else None
+            if session is not None and session.state is not SessionState.CLOSED:
+                self._close_in(db, events, session, now)  # over: its alert carries it on
+
+    # -- reads ------------------------------------------------------------------------------
+
+    async def open_sessions(self, principal: Principal, site: str | None) -> list[InterviewSession]:
+        sites = self.hub.visible_sites(principal, site)
+        return await self.hub._db(self.store.open_sessions, sites)
+
+    async def pending_checks(self, principal: Principal) -> list[Check]:
+        """A supervisor's sites' pending checks; a desk's own."""
+        sites = self.hub.visible_sites(principal, None)
+        checks = await self.hub._db(self.store.pending_checks, sites)
+        return [c for c in checks if principal.is_supervisor or c.desk == principal.id]
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _desk_of(self, principal: Principal) -> Any:
+        desk = self.hub._desks.get(principal.id)
+        if principal.is_supervisor or desk is None:
+            raise Forbidden("only a desk starts an interview session")
+        return desk
+
+    async def _write(self, write: Callable[[sqlite3.Connection, list[Event]], T]) -> T:
+        """`write` in one transaction on the store thread; its events are published after the
+        commit, in order (nothing is published if it raises)."""
+        def run() -> T:
+            events: list[Event] = []
+            result: list[T] = []
+            self.store.in_transaction(lambda db: result.append(write(db, events)))
+            for event in events:
+                self.hub._publish(event)
+            return result[0]
+
+        return await self.hub._db(run)
+
+    def _event(self, db: sqlite3.Connection, event_type: EventType,
+               payload: InterviewSession | Check) -> Event:
+        return self.store._append(db, event_type, payload.updated_at, payload.site,
+                                  payload.model_dump(mode="json"))
+
+    def _code(self, code_id: str) -> AlertCode:
+        """The roster's code, or a discreet built-in one: a roster without it still alerts."""
+        code = self.hub._codes.get(code_id)
+        return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True,
+                                 priority=1)
+
+    def _alert_for(self, check: Check, answer: CheckAnswer | None, now: datetime) -> Alert:
+        """The alert a check raises on behalf of its desk: unanswered (`answer` None), duress,
+        or "venez"; its message says where, since when, and what happened, in the hub's
+        notification language."""
+        hub = self.config.hub
+        code = self._code(hub.no_answer_code if answer is None else hub.duress_code)
+        desk = self.hub._desks[check.desk]
+        oncall = self.hub._compute_oncall(desk.site, now)
+        chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
+        return Alert(
+            id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)), code=code.code,
+            code_label=code.label, discreet=code.discreet or answer is not None,
+            priority=code.priority, desk=desk.id, desk_label=desk.label, site=desk.site,
+            location=desk.location, created_at=now, received_at=now, state=AlertState.OPEN,
+            test=False, message=self._message(check, answer), chain=chain,
+            escalated_to=chain[0] if chain else "everyone", updated_at=now)
+
+    def _message(self, check: Check, answer: CheckAnswer | None) -> str:
+        lang = self.config.hub.language
+        what = {None: N_("check.alert.no_answer"), CheckAnswer.DURESS: N_("check.alert.duress"),
+                CheckAnswer.VENEZ: N_("check.alert.venez")}[answer]
+        if check.kind is CheckKind.SESSION:
+            started = (check.session_started_at or check.asked_at).astimezone(self.config.hub.tz())
+            where = _t(lang, N_("check.alert.session"), room=check.room or "-",
+                       started=started.strftime("%H:%M"))
+        else:
+            asked = check.asked_at.astimezone(self.config.hub.tz())
+            where = _t(lang, N_("check.alert.supervisor"), name=check.asked_by_name or "-",
+                       asked=asked.strftime("%H:%M"))
+        return f"{where} {_t(lang, what)}"[:280]
+
+
+def _t(lang: Any, msgid: str, **values: object) -> str:
+    """A message in the hub's notification language (as hub/notify.py writes them)."""
+    return translations(lang).gettext(msgid).format(**values)

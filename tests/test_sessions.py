@@ -1,0 +1,205 @@
+"""The interview timer and "tout va bien ?" checks, against a real hub over HTTP.
+
+Timings are short (a session of a few seconds, `check_answer_s` under a second), the rules the
+same: the hub holds the session, so a desk that is gone changes nothing, and an unanswered check
+raises exactly one alert, also across a hub restart between the deadline and the next tick.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from conftest import EventReader, RunningHub, make_config, start_threaded_hub
+from deskalert.models import Event
+
+SHORT = 0.03  # minutes: 1.8 s
+ANSWER_S = 0.6
+
+
+def start_session(desk: httpx.Client, minutes: float = SHORT, room: str = "Box A") -> dict[str, Any]:
+    answer = desk.post("/v1/sessions", json={"room": room, "minutes": minutes})
+    assert answer.status_code == 201, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+def alerts_of(hub: RunningHub, code: str) -> list[dict[str, Any]]:
+    with hub.client("s.a") as sup:
+        found = sup.get("/v1/alerts", params={"state": "all"}).json()
+    return [a for a in found if a["code"] == code]
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 8) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=ANSWER_S)
+    with hub.client("g1") as desk:
+        session = start_session(desk)
+    alerts = wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    time.sleep(1.5)  # a few more ticks: still one
+    alerts = alerts_of(hub, "sans-reponse")
+    assert len(alerts) == 1
+    alert = alerts[0]
+    assert alert["desk"] == "g1" and alert["discreet"] is True
+    assert alert["escalated_to"] == "s.a"  # the site's on-call chain
+    assert "Box A" in alert["message"] and "pas répondu" in alert["message"]
+    started = session["started_at"]
+    assert started  # the message carries the start time in the hub's zone
+    with hub.client("s.a") as sup:
+        assert sup.get("/v1/sessions").json() == []  # over: the alert carries it on
+
+
+def test_desk_gone_mid_session_still_raises_the_alert_once(
+        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    """The desk opens its stream, starts a session and dies: the hub does not care."""
+    hub = hub_factory(check_answer_s=ANSWER_S, heartbeat_s=0.5)
+    desk_stream = EventReader(hub.url, "g1").start()
+    assert desk_stream.items.get(timeout=5) == ("status", 200)
+    with hub.client("g1") as desk:
+        start_session(desk)
+    desk_stream.stop()  # killed mid-interview
+    watcher = follow(hub.url, "s.a")
+    types = [e[1] for e in watcher.events_until("check.unanswered", timeout=10)]
+    assert "desk.offline" in types and "check.asked" in types
+    raised = watcher.events_until("alert.raised", timeout=5) if "alert.raised" not in types else []
+    assert len(alerts_of(hub, "sans-reponse")) == 1, (types, raised)
+
+
+def test_hub_restart_between_deadline_and_tick_raises_exactly_once(tmp_path: Path) -> None:
+    config = make_config(check_answer_s=ANSWER_S)
+    hub = start_threaded_hub(config, tmp_path / "data")
+    try:
+        with hub.client("g1") as desk:
+            start_session(desk, minutes=0.02)  # 1.2 s
+    finally:
+        hub.stop()  # down before the session is due
+    time.sleep(1.2 + ANSWER_S + 0.5)  # the deadline of its check passes while the hub is down
+    again = start_threaded_hub(config, tmp_path / "data")
+    try:
+        wait_for(lambda: alerts_of(again, "sans-reponse"))
+        time.sleep(1.0)
+        assert len(alerts_of(again, "sans-reponse")) == 1
+    finally:
+        again.stop()
+    third = start_threaded_hub(config, tmp_path / "data")  # and a second restart adds none
+    try:
+        time.sleep(1.0)
+        assert len(alerts_of(third, "sans-reponse")) == 1
+    finally:
+        third.stop()
+
+
+def pending_check(desk: httpx.Client) -> dict[str, Any]:
+    return wait_for(lambda: desk.get("/v1/checks").json())[0]  # type: ignore[no-any-return]
+
+
+def test_oui_closes_the_session_and_raises_nothing(
+        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    hub = hub_factory(check_answer_s=3)
+    watcher = follow(hub.url, "s.a")
+    with hub.client("g1") as desk:
+        session = start_session(desk)
+        check = pending_check(desk)
+        assert check["kind"] == "session" and check["session_id"] == session["id"]
+        answered = desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "ok"})
+        assert answered.status_code == 200 and answered.json()["state"] == "answered"
+        again = desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "ok"})
+        assert again.status_code == 409
+    types = [e[1] for e in watcher.events_until("session.closed")]
+    assert types == ["session.started", "check.asked", "check.answered", "session.closed"]
+    time.sleep(3.5)
+    assert alerts_of(hub, "sans-reponse") == []
+    with hub.client("s.a") as sup:
+        assert sup.get("/v1/sessions").json() == []
+
+
+def test_oui_with_extension_keeps_the_session_running(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=3)
+    with hub.client("g1") as desk:
+        start_session(desk)
+        check = pending_check(desk)
+        desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "ok", "extend_min": 10})
+        sessions = desk.get("/v1/sessions").json()
+    assert [s["state"] for s in sessions] == ["running"]
+
+
+def test_duress_answer_raises_a_discreet_alert_and_closes_like_oui(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=3)
+    with hub.client("g1") as desk:
+        start_session(desk)
+        check = pending_check(desk)
+        answered = desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "duress"})
+        assert answered.status_code == 200
+        assert desk.get("/v1/sessions").json() == []  # closed, as "oui" would
+    [alert] = alerts_of(hub, "renfort")
+    assert alert["discreet"] is True and alert["id"] == answered.json()["alert_id"]
+    assert "contrainte" in alert["message"]
+    time.sleep(3.5)
+    assert alerts_of(hub, "sans-reponse") == []
+
+
+def test_supervisor_check_answered_venez_raises_the_desks_discreet_alert(
+        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    hub = hub_factory(check_answer_s=3)
+    desk_stream = follow(hub.url, "g1")
+    with hub.client("s.a") as sup:
+        asked = sup.post("/v1/checks", json={"desk": "g1"})
+    assert asked.status_code == 201
+    _, _kind, data = desk_stream.events_until("check.asked")[-1]
+    assert data["asked_by_name"] == "Ana Sup" and data["desk"] == "g1"
+    with hub.client("g1") as desk:
+        assert desk.post("/v1/checks", json={"desk": "g2"}).status_code == 403
+        answer = desk.post(f"/v1/checks/{data['id']}/answer", json={"answer": "venez"})
+    assert answer.json()["answer"] == "venez"
+    [alert] = alerts_of(hub, "renfort")
+    assert alert["discreet"] and "Ana Sup" in alert["message"] and "venez" in alert["message"]
+
+
+def test_supervisor_check_unanswered_raises_the_no_answer_alert(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=ANSWER_S)
+    with hub.client("s.a") as sup:
+        sup.post("/v1/checks", json={"desk": "e1"})
+    [alert] = wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    assert alert["desk"] == "e1" and "Ana Sup" in alert["message"]
+
+
+def test_other_desk_cannot_answer_or_close(hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=3)
+    with hub.client("g1") as desk, hub.client("g2") as other:
+        session = start_session(desk, minutes=5)
+        assert other.post(f"/v1/sessions/{session['id']}/close").status_code == 403
+        assert desk.post(f"/v1/sessions/{session['id']}/close").status_code == 200
+        assert desk.post(f"/v1/sessions/{session['id']}/close").status_code == 409
+
+
+def test_session_and_check_events_are_typed_stream_events() -> None:
+    """Clients dispatch with match: the stored event converts to the typed union."""
+    from deskalert.models import CheckEvent, SessionEvent
+    session = {"id": "6f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa", "desk": "g1", "desk_label": "G",
+               "site": "accueil", "room": "Box A", "started_at": "2026-11-22T10:00:00+00:00",
+               "expected_min": 30, "due_at": "2026-11-22T10:30:00+00:00", "state": "running",
+               "updated_at": "2026-11-22T10:00:00+00:00"}
+    event = Event(id=1, type="session.started", at="2026-11-22T10:00:00+00:00", site="accueil",
+                  data=session)
+    assert isinstance(event.typed(), SessionEvent)
+    check = {"id": "7f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa", "kind": "supervisor", "desk": "g1",
+             "desk_label": "G", "site": "accueil", "asked_at": session["started_at"],
+             "deadline": session["due_at"], "state": "pending", "updated_at": session["due_at"]}
+    event = Event(id=2, type="check.asked", at=session["started_at"], site="accueil", data=check)
+    assert isinstance(event.typed(), CheckEvent)
