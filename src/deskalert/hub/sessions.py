@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from deskalert.errors import Conflict, Forbidden, NotFound, Unprocessable
+from deskalert.errors import Conflict, Forbidden, NotFound
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.i18n import N_, translations
 from deskalert.models import (
