@@ -271,7 +271,7 @@ class SessionKeeper:
         hub = self.config.hub
         code = self._code(hub.no_answer_code if answer is None else hub.duress_code)
         desk = self.hub._desks[check.desk]
-        oncall = self.hub._compute_oncall(desk.site, now)
+        oncall = self.hub._compute_oncall(desk.site)
         chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
         return Alert(
             id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)), code=code.code,
