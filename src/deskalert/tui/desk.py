@@ -27,6 +27,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 
+from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
@@ -109,6 +110,7 @@ class DeskApp(HubApp):
         self.title = t("desk.title")
         self._recorded: dict[UUID, datetime] = {}
         self._warned_keys = False
+        self._from_global_key: set[UUID] = set()
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -136,6 +138,7 @@ class DeskApp(HubApp):
         self.query_one("#colleagues").border_title = t("colleagues.title")
         self._sync()
         self.set_interval(1.0, self.tick)
+        self._start_hotkeys()
         self.journal.purge(self.now() - timedelta(days=self.config.retention_days))
         pending = self.journal.pending()
         for entry in pending:
@@ -268,6 +271,33 @@ class DeskApp(HubApp):
         if self.state.dismiss_refusals():
             self._sync()
 
+    # -- global keys (client/hotkeys): a combination pressed anywhere is the F-key's action ---
+
+    def _start_hotkeys(self) -> None:
+        hotkeys = self.config.hotkeys
+        if hotkeys is not None and display_available(hotkeys):
+            self.keep_running("hotkeys", self._listen_hotkeys, t("worker.hotkeys"))
+
+    async def _listen_hotkeys(self) -> None:
+        assert self.config.hotkeys is not None
+        await listen(self.config.hotkeys, self._global_key, lock=lock_path(self.journal.path))
+
+    def _global_key(self, code: str) -> None:
+        """Raise as the F-key does (the corner follows it); 2 s later, if the hub does not have
+        it yet, the bell and the terminal brought forward, to the warning with whom to call."""
+        before = set(self.state.own)
+        self.action_send(code)
+        self._from_global_key |= set(self.state.own) - before
+        self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.1,
+                       lambda: self._global_key_late(code))
+
+    def _global_key_late(self, code: str) -> None:
+        if any(own.code == code and own.step is Step.QUEUED
+               for own in self.state.unsent(self.now())):
+            self.bell()
+            self.run_worker(feedback.bring_terminal_forward(), group="feedback",
+                            exit_on_error=False)
+
     # -- workers --------------------------------------------------------------------------
 
     async def load_snapshot(self) -> SnapshotLoaded:
@@ -351,6 +381,9 @@ class DeskApp(HubApp):
     def _on_delivery(self, message: DeliveryDone) -> None:
         if message.alert is not None:
             self.state.apply(message.alert, self.now())
+            if message.alert_id in self._from_global_key:
+                self.run_worker(feedback.stored(message.alert), group="feedback",
+                                exit_on_error=False)
         elif message.delivery is Delivery.REFUSED:
             error = message.error or "?"
             self.state.refuse(message.alert_id, error, self.now())
