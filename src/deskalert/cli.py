@@ -580,13 +580,14 @@ def _hotkeys(args: argparse.Namespace) -> int:
 
         raise ConfigError(t("hotkeys.missing", path=find_config_path(args.config)))
     token = _token(config)
-    from deskalert.client.hotkeys import standalone
+    from deskalert.client.hotkeys import open_source, standalone
 
+    source = open_source(config.hotkeys)  # a device that cannot be read: exit 2 at once
     quiet_retries()
     journal = Journal(default_journal_path())
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
-        asyncio.run(standalone.run(config.hotkeys, config.hub_url, token, journal))
+        asyncio.run(standalone.run(config.hotkeys, source, config.hub_url, token, journal))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
     finally:

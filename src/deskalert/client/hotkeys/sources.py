@@ -165,10 +165,20 @@ def open_device(path: Path) -> Any:
     try:
         return evdev.InputDevice(str(path))
     except PermissionError:
-        raise ConfigError(t("hotkeys.device_denied", path=path, user=getpass.getuser())) from None
+        raise ConfigError(t("hotkeys.device_denied", path=path, user=_user())) from None
     except FileNotFoundError:
         raise ConfigError(t("hotkeys.device_missing", path=path)) from None
     except OSError as exc:
         raise ConfigError(t("hotkeys.device_unreadable", path=path,
                             reason=exc.strerror or exc)) from None
 
+
+
+def _user() -> str:
+    """Who runs this (the effective user, not $USER: what the device's permissions see)."""
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except (ImportError, KeyError):
+        return getpass.getuser()

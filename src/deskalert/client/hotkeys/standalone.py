@@ -21,7 +21,8 @@ from pathlib import Path
 from uuid import UUID
 
 from deskalert.client.api import HubClient
-from deskalert.client.hotkeys import feedback, listen, lock_path, open_source
+from deskalert.client.hotkeys import feedback, listen, lock_path
+from deskalert.client.hotkeys.sources import Source
 from deskalert.client.outbox import DeliveryResult, Outbox
 from deskalert.client.send import cache_oncall, cached_supervisor
 from deskalert.client.settings import Hotkeys
@@ -116,10 +117,10 @@ def log_to_file(path: Path) -> None:
     log.setLevel(logging.INFO)
 
 
-async def run(hotkeys: Hotkeys, hub_url: str, token: str, journal: Journal) -> None:
-    """Listen until SIGTERM or SIGINT; the device (if any) is opened first, so that an
-    unreadable one fails at once."""
-    source = open_source(hotkeys)
+async def run(hotkeys: Hotkeys, source: Source, hub_url: str, token: str,
+              journal: Journal) -> None:
+    """Listen to `source` (opened by the caller, so that an unreadable device fails before
+    anything else) until SIGTERM or SIGINT."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
