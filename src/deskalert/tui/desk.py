@@ -17,7 +17,7 @@ or the `[keys]` line naming the code. No private Textual API is touched.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -26,6 +26,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 
 from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
 from deskalert.client.outbox import Outbox
@@ -280,12 +281,20 @@ class DeskApp(HubApp):
 
     async def _listen_hotkeys(self) -> None:
         assert self.config.hotkeys is not None
-        await listen(self.config.hotkeys, self._global_key, lock=lock_path(self.journal.path))
+        await listen(self.config.hotkeys, lambda code: self.post_message(self.GlobalKey(code)),
+                     lock=lock_path(self.journal.path))
 
-    def _global_key(self, code: str) -> None:
+    @dataclass
+    class GlobalKey(Message):
+        """A `[hotkeys]` combination was pressed somewhere on the desktop."""
+
+        code: str
+
+    @on(GlobalKey)
+    def _global_key(self, message: GlobalKey) -> None:
         """Raise as the F-key does (the corner follows it); 2 s later, if the hub does not have
         it yet, the bell and the terminal brought forward, to the warning with whom to call."""
-        before = set(self.state.own)
+        code, before = message.code, set(self.state.own)
         self.action_send(code)
         self._from_global_key |= set(self.state.own) - before
         self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.1,
