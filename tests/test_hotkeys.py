@@ -15,8 +15,8 @@ import pytest
 
 from conftest import RunningHub
 from deskalert.cli import main
-from deskalert.i18n import t
 from deskalert.client.hotkeys.combos import ComboTracker
+from deskalert.i18n import t
 from hotkeys_helpers import desk_env, hotkeys_config, start_listener, stop_listener
 
 CTRL, SHIFT, F2, ALT = "ctrl", "shift", "f2", "alt"

@@ -26,7 +26,7 @@ from deskalert.client.hotkeys.combos import ComboTracker
 from deskalert.client.hotkeys.sources import Source, display_available, open_source
 from deskalert.client.settings import Hotkeys
 
-__all__ = ["display_available", "listen", "open_source", "lock_path"]
+__all__ = ["display_available", "listen", "lock_path", "open_source"]
 
 log = logging.getLogger("deskalert.hotkeys")
 LOCK_RETRY_S = 2.0
@@ -37,7 +37,7 @@ def lock_path(journal_path: Path) -> Path:
     return journal_path.with_name("hotkeys.lock")
 
 
-async def listen(hotkeys: Hotkeys, fire: Callable[[str], None], *, lock: Path | None,
+async def listen(hotkeys: Hotkeys, fire: Callable[[str], object], *, lock: Path | None,
                  source: Source | None = None) -> None:
     """Call `fire(code)` for each combination pressed (or held `hold_ms`), until cancelled."""
     source = source or open_source(hotkeys)

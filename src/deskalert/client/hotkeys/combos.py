@@ -19,7 +19,7 @@ Combination = tuple[Part, ...]
 
 class ComboTracker:
     def __init__(self, combinations: dict[str, Combination], hold_s: float,
-                 fire: Callable[[str], None], call_later: Callable[..., asyncio.TimerHandle]) -> None:
+                 fire: Callable[[str], object], call_later: Callable[..., asyncio.TimerHandle]) -> None:
         self.combinations = combinations
         self.hold_s = hold_s
         self.fire = fire

@@ -11,8 +11,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-import os
 import logging
+import os
 import sys
 import threading
 from collections.abc import Hashable
