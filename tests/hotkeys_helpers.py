@@ -32,7 +32,8 @@ class XDisplay:
     focus: str  # which window holds the focus: "xterm" or "root window"
 
     def env(self) -> dict[str, str]:
-        return {**os.environ, "DISPLAY": self.name}
+        environ = {k: v for k, v in os.environ.items() if k != "WAYLAND_DISPLAY"}
+        return {**environ, "DISPLAY": self.name}
 
     def xdotool(self, *args: str) -> None:
         subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=10,

@@ -100,6 +100,35 @@ def test_no_display_and_no_device_says_what_to_do(tmp_path: Path) -> None:
     assert "device" in line and "deskalert send" in line
 
 
+def test_a_wayland_session_without_a_device_says_to_name_one(tmp_path: Path) -> None:
+    """XWayland's $DISPLAY would let pynput see keys only while an X11 window has the focus."""
+    if not sys.platform.startswith("linux"):
+        pytest.skip("Wayland is Linux's")
+    config = hotkeys_config(tmp_path / "config.toml", "http://127.0.0.1:9", 'renfort = "<f2>"')
+    env = {**desk_env(dict(os.environ), config, tmp_path), "DISPLAY": ":0",
+           "WAYLAND_DISPLAY": "wayland-0"}
+    line = one_line_error(run_cli(env))
+    assert "Wayland" in line and "device" in line
+
+
+async def test_the_desk_says_when_its_global_keys_cannot_work(
+    hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskalert.client.settings import ClientConfig
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk import DeskApp
+
+    monkeypatch.delenv("DISPLAY", raising=False)
+    config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},
+                                          "hotkeys": {"renfort": "<ctrl>+<shift>+<f2>"}})
+    app = DeskApp(config, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
+    async with app.run_test(notifications=True) as pilot:
+        await pilot.pause(0.3)
+        toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+        assert "Touches globales inactives" in toasts
+        assert not any(w.name == "hotkeys" for w in app.workers)
+
+
 def test_a_missing_device_is_a_one_line_error(tmp_path: Path) -> None:
     device = tmp_path / "usb-Panic_Button-event-kbd"
     config = hotkeys_config(tmp_path / "config.toml", "http://127.0.0.1:9",

@@ -106,6 +106,7 @@ async def test_the_desk_app_listens_too_and_its_corner_follows_the_global_key(
     xdisplay: XDisplay, hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", xdisplay.name)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     app = desk_with_hotkeys(hub.url, tmp_path / "journal.sqlite3",
                             {"renfort": "<ctrl>+<shift>+<f2>"})
     async with app.run_test(size=SIZE) as pilot:
@@ -122,6 +123,7 @@ async def test_a_global_key_not_stored_within_2s_rings_and_shows_whom_to_call(
     xdisplay: XDisplay, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DISPLAY", xdisplay.name)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     monkeypatch.delenv("WINDOWID", raising=False)
     journal, port = tmp_path / "journal.sqlite3", free_port()
     first = start_threaded_hub(make_config(), tmp_path / "hub", port)

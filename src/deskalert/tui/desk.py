@@ -276,8 +276,12 @@ class DeskApp(HubApp):
 
     def _start_hotkeys(self) -> None:
         hotkeys = self.config.hotkeys
-        if hotkeys is not None and display_available(hotkeys):
+        if hotkeys is None:
+            return
+        if display_available(hotkeys):
             self.keep_running("hotkeys", self._listen_hotkeys, t("worker.hotkeys"))
+        else:  # the agent must not count on a key that does nothing here
+            self.notify(t("notify.hotkeys_unavailable"), severity="warning", timeout=15)
 
     async def _listen_hotkeys(self) -> None:
         assert self.config.hotkeys is not None

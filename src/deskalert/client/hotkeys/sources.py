@@ -48,16 +48,21 @@ class Source(Protocol):
 
 
 def display_available(hotkeys: Hotkeys) -> bool:
-    """Whether keys can be read here: a device is named, or there is a display to read them on."""
-    return hotkeys.device is not None or not sys.platform.startswith("linux") \
-        or bool(os.environ.get("DISPLAY"))
+    """Whether keys can be read here: a device is named, or an X11 display to read them on.
+
+    Not under Wayland, even with XWayland's $DISPLAY: pynput would then see the keys only while
+    an X11 application has the focus, a global key that works now and then."""
+    if hotkeys.device is not None or not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY")) and not os.environ.get("WAYLAND_DISPLAY")
 
 
 def open_source(hotkeys: Hotkeys) -> Source:
     if hotkeys.device is not None:
         return EvdevSource(hotkeys)
     if not display_available(hotkeys):
-        raise ConfigError(t("hotkeys.no_display"))
+        raise ConfigError(t("hotkeys.wayland") if os.environ.get("WAYLAND_DISPLAY")
+                          else t("hotkeys.no_display"))
     return PynputSource(hotkeys)
 
 
