@@ -66,8 +66,38 @@ def test_a_global_key_from_another_window_raises_once_and_prints_nothing(
     assert (code, out, err) == (0, "", ""), f"focus held by the {xdisplay.focus}"
     journal = Journal(tmp_path / "data" / "deskalert" / "journal.sqlite3")
     try:
-        assert [i.alert.id for i in journal.incidents()] == [alert["id"]] or \
-            [str(i.alert.id) for i in journal.incidents()] == [alert["id"]]
+        assert [str(i.alert.id) for i in journal.incidents()] == [alert["id"]]
+    finally:
+        journal.close()
+
+
+def test_hub_down_the_press_is_journaled_first_and_stored_once_when_the_hub_is_back(
+    xdisplay: XDisplay, tmp_path: Path
+) -> None:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = desk_env(xdisplay.env(), hotkeys_config(tmp_path / "c.toml", url, COMBO), tmp_path)
+    listener = start_listener(env, tmp_path)
+    xdisplay.press("ctrl+shift+F2")
+    journal = Journal(tmp_path / "data" / "deskalert" / "journal.sqlite3")
+    try:
+        deadline = time.monotonic() + 5
+        while not (queued := journal.pending()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [e.code for e in queued] == ["renfort"], "in the journal before any answer"
+        log = tmp_path / "data" / "deskalert" / "hotkeys.log"
+        while "not stored within 2 s" not in log.read_text(encoding="utf-8"):
+            assert time.monotonic() < deadline + 5, log.read_text(encoding="utf-8")
+            time.sleep(0.05)
+        hub = start_threaded_hub(make_config(), tmp_path / "hub", port)
+        try:
+            alerts = wait_stored(hub, 1)
+            time.sleep(1.0)
+            assert [a["id"] for a in stored(hub)] == [str(queued[0].id)], "once, same UUID"
+        finally:
+            assert stop_listener(listener) == (0, "", "")
+            hub.stop()
+        assert alerts and journal.pending() == []
     finally:
         journal.close()
 

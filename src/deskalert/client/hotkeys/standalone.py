@@ -3,10 +3,11 @@
 A press goes through the desk's outbox as an F-key does: written to the journal first, then sent
 under the same UUID until the hub stores it. A second press of a code whose alert is still open
 is that alert, not a new one: one still queued in the journal is delivered again; one the hub
-stored is looked up among the hub's open alerts (if the hub does not answer, it is taken as still
-open). Nothing is printed: the log goes to `hotkeys.log` beside the journal; the agent gets the
-feedback of feedback.py, and if the alert is not stored within 2 s a critical desktop
-notification with the number to call (even for a discreet code: then help must be called).
+stored is looked up among the hub's open alerts (if the hub does not answer, the press raises a
+new alert: a stale journal must never swallow a call for help). Nothing is printed: the log goes
+to `hotkeys.log` beside the journal; the agent gets the feedback of feedback.py, and if the alert
+is not stored within 2 s a critical desktop notification with the number to call (even for a
+discreet code: then help must be called).
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from uuid import UUID
 from deskalert.client.api import HubClient
 from deskalert.client.hotkeys import feedback, listen, lock_path
 from deskalert.client.hotkeys.sources import Source
-from deskalert.client.outbox import DeliveryResult, Outbox
+from deskalert.client.outbox import Outbox
 from deskalert.client.send import cache_oncall, cached_supervisor
 from deskalert.client.settings import Hotkeys
 from deskalert.errors import DeskAlertError
@@ -52,7 +53,9 @@ class Raiser:
         if (task := self.busy.get(code)) is not None and not task.done():
             log.info("%s pressed again: same alert, already on its way", code)
             return
-        self.busy[code] = asyncio.get_running_loop().create_task(self.raise_code(code))
+        task = asyncio.get_running_loop().create_task(self.raise_code(code))
+        task.add_done_callback(_log_failure)
+        self.busy[code] = task
 
     async def raise_code(self, code: str) -> None:
         queued = [e for e in self.journal.pending() if e.code == code and not e.test]
@@ -79,31 +82,45 @@ class Raiser:
         try:
             open_now = await asyncio.wait_for(self.client.alerts(state="open"), OPEN_CHECK_S)
         except (DeskAlertError, TimeoutError):
-            return candidates[0]  # the hub does not answer: as far as we know, still open
+            # The hub does not answer: the journal cannot tell a resolved alert from an open one
+            # (no stream here). A duplicate costs a supervisor a glance; a press swallowed
+            # because of a stale copy could cost the agent the help: a new alert.
+            log.info("%s pressed again, the hub does not answer: a new alert", code)
+            return None
         return next((alert.id for alert in open_now if alert.id in candidates), None)
 
     async def deliver(self, entry: OutboxEntry) -> None:
-        result = await self.outbox.deliver(entry, timeout=STORED_WITHIN_S)
-        if result.status is Delivery.QUEUED:
+        """Until the hub stores or refuses it; at 2 s, if it has not, the agent is told."""
+        delivery = asyncio.ensure_future(self.outbox.deliver(entry, timeout=None))
+        try:
+            result = await asyncio.wait_for(asyncio.shield(delivery), STORED_WITHIN_S)
+        except TimeoutError:
+            stored_entry = self.journal.get(entry.id)
+            reason = stored_entry.last_error if stored_entry else None
             log.warning("alert %s not stored within %.0f s: %s", entry.id, STORED_WITHIN_S,
-                        result.reason)
-            await self._not_stored(result)
-            result = await self.outbox.deliver(entry, timeout=None)
+                        reason)
+            await self._not_stored()
+            result = await delivery
         if result.alert is not None:
             await self._stored(result.alert)
         elif result.status is Delivery.REFUSED:
             log.error("alert %s refused by the hub: %s", entry.id, result.reason)
-            await self._not_stored(result)
+            await self._not_stored()
 
     async def _stored(self, alert: Alert) -> None:
         log.info("alert %s (%s) stored by the hub", alert.id, alert.code)
         await feedback.stored(alert)
         await cache_oncall(self.client, self.journal)
 
-    async def _not_stored(self, result: DeliveryResult) -> None:
+    async def _not_stored(self) -> None:
         person = cached_supervisor(self.journal)
         call = t("send.call", name=person.name, phone=person.phone) if person else ""
         await feedback.desktop_notification(t("hotkeys.not_stored"), call.strip(), critical=True)
+
+
+def _log_failure(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("a press failed: %r", error, exc_info=error)
 
 
 def log_to_file(path: Path) -> None:
