@@ -175,10 +175,11 @@ async def test_a_global_key_not_stored_within_2s_rings_and_shows_whom_to_call(
         assert "ALERTE NON TRANSMISE" in warning and "Ana Sup : 01 00" in warning
 
 
-def test_with_the_desk_and_the_listener_both_running_a_press_raises_one_alert(
+def test_two_listeners_on_one_journal_raise_one_alert_per_press(
     xdisplay: XDisplay, hub: RunningHub, tmp_path: Path
 ) -> None:
-    """Two listeners on one journal (autostart + desk app): the lock keeps one listening."""
+    """Two listeners on one journal (an autostarted one and another, as with the desk app):
+    the lock beside the journal keeps one listening, the other waiting."""
     env = desk_env(xdisplay.env(), hotkeys_config(tmp_path / "c.toml", hub.url, COMBO), tmp_path)
     first = start_listener(env, tmp_path)
     second = start_listener(env, tmp_path, ready="waiting for it to stop")
