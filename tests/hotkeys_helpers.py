@@ -39,6 +39,21 @@ class XDisplay:
         subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=10,
                        capture_output=True)
 
+    def led_masks(self, seconds: float) -> list[int]:
+        """The keyboard's LED mask, read every 20 ms for `seconds` (the Scroll Lock blink)."""
+        from Xlib import display
+
+        screen = display.Display(self.name)
+        try:
+            masks = []
+            deadline = time.monotonic() + seconds
+            while time.monotonic() < deadline:
+                masks.append(int(screen.get_keyboard_control().led_mask))
+                time.sleep(0.02)
+            return masks
+        finally:
+            screen.close()
+
     def press(self, keys: str, hold_s: float = 0.0) -> None:
         """Press a combination (xdotool's names: ctrl+shift+F2); held `hold_s` if given."""
         if hold_s <= 0:

@@ -56,8 +56,10 @@ def test_a_global_key_from_another_window_raises_once_and_prints_nothing(
     env = desk_env(xdisplay.env(), hotkeys_config(tmp_path / "c.toml", hub.url, COMBO), tmp_path)
     listener = start_listener(env, tmp_path)
     xdisplay.press("ctrl+shift+F2")
+    leds = xdisplay.led_masks(1.5)
     [alert] = wait_stored(hub, 1)
     assert alert["code"] == "renfort" and alert["desk"] == "g1"
+    assert 4 in leds and leds[-1] == 0, "Scroll Lock (LED 3) blinked once the hub had it"
     time.sleep(1.0)  # the first press's work is over: the second is checked against the hub
     xdisplay.press("ctrl+shift+F2")
     time.sleep(1.5)
