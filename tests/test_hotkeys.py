@@ -64,6 +64,22 @@ async def test_hold_ms_a_short_press_sends_nothing_a_long_one_sends_once() -> No
     assert fired == ["renfort"], "held on: still one"
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="evdev is Linux's")
+def test_device_combinations_take_pynput_names_evdev_names_and_numbers() -> None:
+    from evdev import ecodes
+
+    from deskalert.client.hotkeys.sources import evdev_part
+
+    assert evdev_part("<ctrl>") == {ecodes.KEY_LEFTCTRL, ecodes.KEY_RIGHTCTRL}
+    assert evdev_part("<alt_gr>") == {ecodes.KEY_RIGHTALT}
+    assert evdev_part("<f2>") == {ecodes.KEY_F2}
+    assert evdev_part("<page_up>") == {ecodes.KEY_PAGEUP}
+    assert evdev_part("a") == {ecodes.KEY_A}
+    assert evdev_part("KEY_F13") == evdev_part("183") == {183}
+    assert evdev_part("BTN_0") == {ecodes.BTN_0}
+    assert evdev_part("<nosuchkey>") == frozenset()
+
+
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "deskalert", "hotkeys", *args], env=env,
                           capture_output=True, text=True, timeout=60, check=False)

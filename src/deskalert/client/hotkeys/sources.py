@@ -119,29 +119,18 @@ class EvdevSource:
     """One input device (/dev/input/by-id/...) through evdev: no display needed."""
 
     def __init__(self, hotkeys: Hotkeys) -> None:
-        import evdev
-
         assert hotkeys.device is not None
-        self._ecodes = evdev.ecodes.ecodes
-        self.combinations = {code: tuple(self._part(code, keys, part) for part in combo_parts(keys))
+        self.combinations = {code: self._parse(code, keys)
                              for code, keys in hotkeys.combinations.items()}
         self.grab = hotkeys.grab
         self.device = open_device(hotkeys.device)
 
-    def _part(self, code: str, keys: str, part: str) -> frozenset[Hashable]:
-        if part.isdigit():
-            return frozenset([int(part)])
-        name = part.strip("<>").lower()
-        if part.startswith(("KEY_", "BTN_")):
-            names: tuple[str, ...] = (part,)
-        elif name in EVDEV_SIDES:
-            names = tuple(f"KEY_{side}" for side in EVDEV_SIDES[name])
-        else:
-            names = (f"KEY_{EVDEV_NAMES.get(name, name.upper().replace('_', ''))}",)
-        found = [self._ecodes[n] for n in names if isinstance(self._ecodes.get(n), int)]
-        if not found:
+    @staticmethod
+    def _parse(code: str, keys: str) -> Combination:
+        parts = [evdev_part(part) for part in combo_parts(keys)]
+        if not all(parts):
             raise ConfigError(t("hotkeys.bad_combination", code=code, keys=keys))
-        return frozenset(found)
+        return tuple(parts)
 
     async def run(self, tracker: ComboTracker) -> None:
         import evdev
@@ -161,6 +150,23 @@ class EvdevSource:
             if self.grab:
                 with contextlib.suppress(OSError):
                     self.device.ungrab()
+
+
+def evdev_part(part: str) -> frozenset[Hashable]:
+    """The evdev key numbers one part of a combination stands for (empty if none): "183",
+    "KEY_F13", "BTN_0", or pynput's names ("<ctrl>" is the left or the right Ctrl)."""
+    from evdev import ecodes
+
+    if part.isdigit():
+        return frozenset([int(part)])
+    name = part.strip("<>").lower()
+    if part.startswith(("KEY_", "BTN_")):
+        names: tuple[str, ...] = (part,)
+    elif name in EVDEV_SIDES:
+        names = tuple(f"KEY_{side}" for side in EVDEV_SIDES[name])
+    else:
+        names = (f"KEY_{EVDEV_NAMES.get(name, name.upper().replace('_', ''))}",)
+    return frozenset(number for n in names if isinstance(number := ecodes.ecodes.get(n), int))
 
 
 def open_device(path: Path) -> Any:
