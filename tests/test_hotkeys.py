@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -78,6 +79,47 @@ def test_device_combinations_take_pynput_names_evdev_names_and_numbers() -> None
     assert evdev_part("KEY_F13") == evdev_part("183") == {183}
     assert evdev_part("BTN_0") == {ecodes.BTN_0}
     assert evdev_part("<nosuchkey>") == frozenset()
+
+
+class FakeDevice:
+    """What evdev.InputDevice gives the source: events, then an unplug."""
+
+    path, name = "/dev/input/by-id/usb-Fake_Pedal-event-kbd", "fake pedal"
+
+    def __init__(self, events: list[tuple[int, int]]) -> None:
+        self.events, self.grabbed = events, [False]
+
+    async def async_read_loop(self) -> Any:
+        from evdev import InputEvent, ecodes
+
+        for code, value in self.events:
+            await asyncio.sleep(0.01)
+            yield InputEvent(0, 0, ecodes.EV_KEY, code, value)
+        raise OSError(19, "No such device")
+
+    def grab(self) -> None:
+        self.grabbed.append(True)
+
+    def ungrab(self) -> None:
+        self.grabbed.append(False)
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="evdev is Linux's")
+async def test_a_device_source_fires_per_press_grabs_and_says_when_unplugged() -> None:
+    from deskalert.client.hotkeys.sources import EvdevSource, HotkeysFailed
+    from deskalert.client.settings import Hotkeys
+
+    pedal = FakeDevice([(183, 1), (183, 2), (183, 2), (183, 0), (183, 1), (183, 0)])
+    hotkeys = Hotkeys.model_validate({"renfort": "KEY_F13", "device": pedal.path, "grab": True})
+    source = EvdevSource.__new__(EvdevSource)  # the device is the fake, not opened
+    source.combinations = {"renfort": EvdevSource._parse("renfort", "KEY_F13")}
+    source.grab, source.device = hotkeys.grab, pedal
+    fired: list[str] = []
+    with pytest.raises(HotkeysFailed, match="Fake_Pedal"):
+        await source.run(ComboTracker(source.combinations, 0, fired.append,
+                                      asyncio.get_running_loop().call_later))
+    assert fired == ["renfort", "renfort"], "two presses, autorepeat ignored"
+    assert pedal.grabbed == [False, True, False], "grabbed while read, let go after"
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
