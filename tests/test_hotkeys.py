@@ -169,6 +169,7 @@ def test_a_wayland_session_without_a_device_says_to_name_one(tmp_path: Path) -> 
     assert "Wayland" in line and "device" in line
 
 
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY")
 async def test_the_desk_says_when_its_global_keys_cannot_work(
     hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
