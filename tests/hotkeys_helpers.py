@@ -80,7 +80,7 @@ def x_display() -> Iterator[XDisplay]:
         if shutil.which("xterm"):
             holder = subprocess.Popen(["xterm", "-title", FOCUS_TITLE], env=display.env(),
                                       stderr=subprocess.DEVNULL)
-            display.xdotool("search", "--sync", "--name", FOCUS_TITLE, "windowfocus", "--sync")
+            focus_xterm(display)
             display.focus = "xterm"
         try:
             yield display
@@ -91,6 +91,19 @@ def x_display() -> Iterator[XDisplay]:
     finally:
         server.terminate()
         server.wait(10)
+
+
+def focus_xterm(display: XDisplay, attempts: int = 20) -> None:
+    """Give the xterm the focus once it is mapped (found before it is, windowfocus fails)."""
+    for attempt in range(attempts):
+        try:
+            display.xdotool("search", "--sync", "--onlyvisible", "--name", FOCUS_TITLE,
+                            "windowfocus", "--sync")
+            return
+        except subprocess.CalledProcessError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.2)
 
 
 def hotkeys_config(path: Path, url: str, hotkeys: str, desk: str = "g1") -> Path:

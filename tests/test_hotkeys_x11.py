@@ -192,3 +192,34 @@ def test_two_listeners_on_one_journal_raise_one_alert_per_press(
     assert stop_listener(first)[0] == 0
     assert stop_listener(second)[0] == 0
     assert os.path.exists(tmp_path / "data" / "deskalert" / "hotkeys.lock")
+
+
+async def test_the_desk_waits_for_an_autostarted_listener_and_takes_over_when_it_stops(
+    xdisplay: XDisplay, hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The desk app and `deskalert hotkeys` on one journal: a press is one alert while both run,
+    and the desk's own listener answers once the other has stopped."""
+    monkeypatch.setenv("DISPLAY", xdisplay.name)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    env = desk_env(xdisplay.env(), hotkeys_config(tmp_path / "c.toml", hub.url, COMBO), tmp_path)
+    autostarted = start_listener(env, tmp_path)
+    journal = tmp_path / "data" / "deskalert" / "journal.sqlite3"
+    app = desk_with_hotkeys(hub.url, journal, {"renfort": "<ctrl>+<shift>+<f2>"})
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: xdisplay.press("ctrl+shift+F2"))
+        await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"),
+                         what="the other listener's alert, seen through the hub")
+        await pilot.pause(1.0)
+        [first] = await in_thread(lambda: stored(hub))
+        with hub.client("s.a") as sup:
+            await in_thread(lambda: sup.post(f"/v1/alerts/{first['id']}/resolve",
+                                             json={}).raise_for_status())
+        await wait_until(pilot, lambda: "terminée" in text_of(app, "#corner"), what="resolved")
+        assert (await in_thread(lambda: stop_listener(autostarted)))[0] == 0
+        await pilot.pause(2.5)  # the desk's listener takes the lock (retried every 2 s)
+        await in_thread(lambda: xdisplay.press("ctrl+shift+F2"))
+        await wait_until(pilot, lambda: len(app.state.own) == 2, what="the desk's own alert")
+        await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="second")
+    assert len(await in_thread(lambda: stored(hub))) == 2

@@ -26,6 +26,7 @@ from deskalert.i18n import t
 
 ALIVE_CHECK_S = 1.0
 READY_POLL_S = 0.05
+STOP_WAIT_S = 0.5
 log = logging.getLogger("deskalert.hotkeys")
 # pynput's names for the keys that come in a left and a right version.
 EVDEV_SIDES = {"ctrl": ("LEFTCTRL", "RIGHTCTRL"), "shift": ("LEFTSHIFT", "RIGHTSHIFT"),
@@ -112,7 +113,25 @@ class PynputSource:
                 await asyncio.sleep(ALIVE_CHECK_S if announced else READY_POLL_S)
             raise HotkeysFailed(t("hotkeys.stopped"))
         finally:
-            listener.stop()
+            _stop(listener)
+
+
+def _stop(listener: Any) -> None:
+    """Stop a pynput listener and wait for its thread, its X connections closed.
+
+    On X11, pynput 1.8's stop() leaves the RECORD context enabled, and the thread ends only at
+    the next key event (moses-palmer/pynput pull request 583, not merged): the context is
+    disabled here through the listener's own stop connection, as that fix does. pynput is
+    pinned, so these attributes are known; elsewhere they do not exist and nothing is tried.
+    """
+    listener.stop()
+    listener.join(0.05)
+    display, context = getattr(listener, "_display_stop", None), getattr(listener, "_context", None)
+    if listener.is_alive() and display is not None and context is not None:
+        with contextlib.suppress(Exception):
+            display.record_disable_context(context)
+            display.flush()
+        listener.join(STOP_WAIT_S)
 
 
 class EvdevSource:
