@@ -728,8 +728,14 @@ HOTKEY_PRESSES = int(os.environ.get("BENCH_HOTKEYS", "50"))
 def bench_hotkeys(report: Report, workdir: Path) -> None:
     """Key press (xdotool, XTEST, on Xvfb, an xterm holding the focus) to the alert stored by
     the hub, through `deskalert hotkeys`: wall clock before xdotool to the hub's received_at."""
-    from hotkeys_helpers import (desk_env, hotkeys_config, missing_x_tools, start_listener,
-                                 stop_listener, x_display)
+    from hotkeys_helpers import (
+        desk_env,
+        hotkeys_config,
+        missing_x_tools,
+        start_listener,
+        stop_listener,
+        x_display,
+    )
 
     if (missing := missing_x_tools()) is not None:
         report.notes.append(f"9: skipped: {missing}")
