@@ -184,7 +184,7 @@ async def test_the_desk_says_when_its_global_keys_cannot_work(
     async with app.run_test(notifications=True) as pilot:
         await pilot.pause(0.3)
         toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
-        assert "Touches globales inactives" in toasts
+        assert "Touches globales inactives" in toasts and "[hotkeys] device" in toasts
         assert not any(w.name == "hotkeys" for w in app.workers)
 
 
@@ -272,3 +272,24 @@ def test_a_usb_button_through_evdev_raises_once(hub: RunningHub, tmp_path: Path)
         alerts = client.get("/v1/alerts", params={"state": "all"}).json()
     assert [a["code"] for a in alerts] == ["renfort"], "the second press is the same alert"
     assert (code, out, err) == (0, "", "")
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY")
+async def test_the_desk_warns_of_a_global_key_for_a_code_the_hub_does_not_know(
+    hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskalert.client.settings import ClientConfig
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk import DeskApp
+
+    monkeypatch.delenv("DISPLAY", raising=False)  # the listener itself is not the point here
+    config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},
+                                          "hotkeys": {"renfrot": "<ctrl>+<shift>+<f2>"}})
+    app = DeskApp(config, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
+    async with app.run_test(notifications=True) as pilot:
+        for _ in range(100):
+            toasts = " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+            if "renfrot" in toasts:
+                break
+            await pilot.pause(0.05)
+        assert "[hotkeys] : renfrot n'est pas un code du répertoire" in toasts

@@ -112,6 +112,7 @@ class DeskApp(HubApp):
         self._recorded: dict[UUID, datetime] = {}
         self._warned_keys = False
         self._from_global_key: set[UUID] = set()
+        self._warned_global_keys = False
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -168,6 +169,12 @@ class DeskApp(HubApp):
             self._warned_keys = True
             self.notify(t("notify.unknown_keys", names=", ".join(sorted(unknown))),
                         severity="warning", timeout=15)
+        global_keys = set(self.config.hotkeys.combinations) if self.config.hotkeys else set()
+        unknown_global = global_keys - {c.code for c in self.state.codes}
+        if unknown_global and self.state.codes_known and not self._warned_global_keys:
+            self._warned_global_keys = True
+            self.notify(t("notify.unknown_hotkeys", names=", ".join(sorted(unknown_global))),
+                        severity="warning", timeout=15, markup=False)  # "[hotkeys]" is text
 
     def action_send_slot(self, index: int) -> None:
         if index < len(self.state.codes):
@@ -281,7 +288,8 @@ class DeskApp(HubApp):
         if display_available(hotkeys):
             self.keep_running("hotkeys", self._listen_hotkeys, t("worker.hotkeys"))
         else:  # the agent must not count on a key that does nothing here
-            self.notify(t("notify.hotkeys_unavailable"), severity="warning", timeout=15)
+            self.notify(t("notify.hotkeys_unavailable"), severity="warning", timeout=15,
+                        markup=False)
 
     async def _listen_hotkeys(self) -> None:
         assert self.config.hotkeys is not None

@@ -118,6 +118,18 @@ class Raiser:
         await feedback.desktop_notification(t("hotkeys.not_stored"), call.strip(), critical=True)
 
 
+async def check_codes(client: HubClient, hotkeys: Hotkeys) -> None:
+    """Log the `[hotkeys]` codes the hub does not know (their alerts would be refused)."""
+    try:
+        codes = {code.code for code in await asyncio.wait_for(client.codes(), 5)}
+    except (DeskAlertError, TimeoutError) as exc:
+        log.info("the hub's repertoire could not be read to check [hotkeys]: %s", exc)
+        return
+    if unknown := set(hotkeys.combinations) - codes:
+        log.error("[hotkeys] %s: not a code of the hub's repertoire (%s); those keys would be"
+                  " refused", ", ".join(sorted(unknown)), ", ".join(sorted(codes)))
+
+
 def _log_failure(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and (error := task.exception()) is not None:
         log.error("a press failed: %r", error, exc_info=error)
@@ -146,6 +158,7 @@ async def run(hotkeys: Hotkeys, source: Source, hub_url: str, token: str,
             loop.add_signal_handler(signum, task.cancel)
     async with HubClient(hub_url, token) as client:
         raiser = Raiser(journal, client)
+        loop.create_task(check_codes(client, hotkeys))
         for entry in journal.pending():  # left queued by an earlier run: out first
             raiser.busy[entry.code] = loop.create_task(raiser.deliver(entry))
         try:
