@@ -72,8 +72,8 @@ class Raiser:
         await self.deliver(entry)
 
     async def _still_open(self, code: str) -> UUID | None:
-        """The open alert of `code` this desk raised, as the hub says (without an answer, as the
-        journal last knew it)."""
+        """The alert of `code` this desk raised that the hub says is still open; None when there
+        is none, or when the hub does not answer."""
         recent = self.journal.incidents(since=datetime.now(UTC) - timedelta(days=1))
         candidates = [i.alert.id for i in recent if i.alert.code == code and not i.alert.test
                       and not i.alert.state.is_closed]
@@ -158,10 +158,12 @@ async def run(hotkeys: Hotkeys, source: Source, hub_url: str, token: str,
             loop.add_signal_handler(signum, task.cancel)
     async with HubClient(hub_url, token) as client:
         raiser = Raiser(journal, client)
-        loop.create_task(check_codes(client, hotkeys))
+        checking = loop.create_task(check_codes(client, hotkeys))  # kept: tasks are weak refs
         for entry in journal.pending():  # left queued by an earlier run: out first
             raiser.busy[entry.code] = loop.create_task(raiser.deliver(entry))
         try:
             await listen(hotkeys, raiser.fire, lock=lock_path(journal.path), source=source)
         except asyncio.CancelledError:
             log.info("stopped")
+        finally:
+            checking.cancel()
