@@ -13,6 +13,10 @@ Code keys: the repertoire comes from the hub at run time, and Textual binds keys
 `BINDINGS` holds `MAX_CODES` code slots (`code.0` ... ) on keys no terminal sends, and the keymap
 (`set_keymap`) gives slot i the keys of the i-th code: the hub's key with its ctrl alternative,
 or the `[keys]` line naming the code. No private Textual API is touched.
+
+Global keys (`[hotkeys]`, client/hotkeys): a long-lived worker listens to the desktop or a device
+and posts `GlobalKey`; its handler is the F-key's action, so the corner and the 2 s warning
+follow the alert the same way, plus the bell and the terminal brought forward at 2 s.
 """
 
 from __future__ import annotations
