@@ -156,6 +156,19 @@ def build_parser() -> argparse.ArgumentParser:
                       help="drill session: every alert sent is marked EXERCICE")
     desk.set_defaults(handler=_desk)
 
+    hotkeys = commands.add_parser(
+        "hotkeys",
+        help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
+        description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
+        " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
+        " desk's outbox like `deskalert send`. Prints nothing; logs to hotkeys.log beside the"
+        " journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is missing or the device cannot"
+        " be read.",
+    )
+    hotkeys.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
+                         " then the user config directory)")
+    hotkeys.set_defaults(handler=_hotkeys)
+
     supervise = commands.add_parser(
         "supervise",
         help="the supervisor pane: live alerts, j'arrive, escalation, presence, on-call",
@@ -646,6 +659,33 @@ def _desk(args: argparse.Namespace) -> int:
     journal = Journal(default_journal_path())
     try:
         DeskApp(config, token, journal, drill_session=args.test).run()
+    finally:
+        journal.close()
+    return 0
+
+
+def _hotkeys(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = _client_config(args, "desk", "`deskalert hotkeys` needs a [desk] section")
+    if config.hotkeys is None:
+        from deskalert.client.settings import find_config_path
+
+        raise ConfigError(t("hotkeys.missing", path=find_config_path(args.config)))
+    token = _token(config)
+    from deskalert.client.hotkeys import open_source, standalone
+
+    source = open_source(config.hotkeys)  # a device that cannot be read: exit 2 at once
+    quiet_retries()
+    journal = Journal(default_journal_path())
+    standalone.log_to_file(journal.path.with_name("hotkeys.log"))
+    try:
+        asyncio.run(standalone.run(config.hotkeys, source, config.hub_url, token, journal))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
     finally:
         journal.close()
     return 0

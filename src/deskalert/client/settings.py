@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,54 @@ class DeskIdentity(Identity):
     )
 
 
+# One part of a key combination: pynput's "<ctrl>", "<f2>" or one character, an evdev name
+# ("KEY_F13", "BTN_0") or an evdev key number ("183").
+COMBO_PART = re.compile(r"^(<[a-z0-9_]+>|[^+<>\s]|(KEY|BTN)_[A-Z0-9_]+|[0-9]{1,4})$")
+
+
+def combo_parts(combination: str) -> list[str]:
+    """`"<ctrl>+<shift>+<f2>"` as its parts; ValueError naming the part that is not a key."""
+    parts = combination.split("+")
+    for part in parts:
+        if not COMBO_PART.match(part):
+            raise ValueError(f"{part!r} in {combination!r} is not a key (write <ctrl>+<shift>+<f2>,"
+                             " or KEY_F13 for a device)")
+    return parts
+
+
+class Hotkeys(BaseModel):
+    """[hotkeys]: code = key combination, read anywhere on the desktop or from a device.
+
+    Every key other than the three settings below names an alert code of the hub's repertoire.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    hold_ms: int = Field(default=0, ge=0, le=10_000)
+    device: Path | None = None  # /dev/input/by-id/...: read through evdev instead of the display
+    grab: bool = False          # with device: keep its keys from reaching the applications
+
+    @model_validator(mode="after")
+    def _combinations(self) -> Hotkeys:
+        for code, combination in (self.model_extra or {}).items():
+            if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", code) or len(code) > 64:
+                raise ValueError(f"{code!r} is not an alert code")
+            if not isinstance(combination, str):
+                raise ValueError(f"{code}: give the key combination as a string")  # noqa: TRY004 - pydantic reports only ValueError
+            combo_parts(combination)
+        if not self.model_extra:
+            raise ValueError("give at least one code = key combination, e.g."
+                             ' renfort = "<ctrl>+<shift>+<f2>"')
+        if self.grab and self.device is None:
+            raise ValueError("grab = true needs device = /dev/input/...")
+        return self
+
+    @property
+    def combinations(self) -> dict[str, str]:
+        """Each alert code with its key combination, as written."""
+        return {code: str(keys) for code, keys in (self.model_extra or {}).items()}
+
+
 class ClientConfig(_Section):
     """config.toml: which hub, and whether this workstation is a desk or a supervisor."""
 
@@ -46,6 +95,7 @@ class ClientConfig(_Section):
     desk: DeskIdentity | None = None
     supervisor: Identity | None = None
     keys: dict[str, str] = Field(default_factory=dict)
+    hotkeys: Hotkeys | None = None
     retention_days: int = Field(default=365, ge=1, le=3650)
 
     @model_validator(mode="after")

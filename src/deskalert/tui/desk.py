@@ -13,11 +13,15 @@ Code keys: the repertoire comes from the hub at run time, and Textual binds keys
 `BINDINGS` holds `MAX_CODES` code slots (`code.0` ... ) on keys no terminal sends, and the keymap
 (`set_keymap`) gives slot i the keys of the i-th code: the hub's key with its ctrl alternative,
 or the `[keys]` line naming the code. No private Textual API is touched.
+
+Global keys (`[hotkeys]`, client/hotkeys): a long-lived worker listens to the desktop or a device
+and posts `GlobalKey`; its handler is the F-key's action, so the corner and the 2 s warning
+follow the alert the same way, plus the bell and the terminal brought forward at 2 s.
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import ClassVar
 from uuid import UUID
@@ -26,7 +30,9 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
 
+from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
@@ -111,6 +117,8 @@ class DeskApp(InterviewDesk, HubApp):
         self.title = t("desk.title")
         self._recorded: dict[UUID, datetime] = {}
         self._warned_keys = False
+        self._from_global_key: set[UUID] = set()
+        self._warned_global_keys = False
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -139,6 +147,7 @@ class DeskApp(InterviewDesk, HubApp):
         self.query_one("#colleagues").border_title = t("colleagues.title")
         self._sync()
         self.set_interval(1.0, self.tick)
+        self._start_hotkeys()
         self.journal.purge(self.now() - timedelta(days=self.config.retention_days))
         pending = self.journal.pending()
         for entry in pending:
@@ -167,6 +176,12 @@ class DeskApp(InterviewDesk, HubApp):
             self._warned_keys = True
             self.notify(t("notify.unknown_keys", names=", ".join(sorted(unknown))),
                         severity="warning", timeout=15)
+        global_keys = set(self.config.hotkeys.combinations) if self.config.hotkeys else set()
+        unknown_global = global_keys - {c.code for c in self.state.codes}
+        if unknown_global and self.state.codes_known and not self._warned_global_keys:
+            self._warned_global_keys = True
+            self.notify(t("notify.unknown_hotkeys", names=", ".join(sorted(unknown_global))),
+                        severity="warning", timeout=15, markup=False)  # "[hotkeys]" is text
 
     def action_send_slot(self, index: int) -> None:
         if index < len(self.state.codes):
@@ -271,6 +286,46 @@ class DeskApp(InterviewDesk, HubApp):
         if self.state.dismiss_refusals():
             self._sync()
 
+    # -- global keys (client/hotkeys): a combination pressed anywhere is the F-key's action ---
+
+    def _start_hotkeys(self) -> None:
+        hotkeys = self.config.hotkeys
+        if hotkeys is None:
+            return
+        if display_available(hotkeys):
+            self.keep_running("hotkeys", self._listen_hotkeys, t("worker.hotkeys"))
+        else:  # the agent must not count on a key that does nothing here
+            self.notify(t("notify.hotkeys_unavailable"), severity="warning", timeout=15,
+                        markup=False)
+
+    async def _listen_hotkeys(self) -> None:
+        assert self.config.hotkeys is not None
+        await listen(self.config.hotkeys, lambda code: self.post_message(self.GlobalKey(code)),
+                     lock=lock_path(self.journal.path))
+
+    @dataclass
+    class GlobalKey(Message):
+        """A `[hotkeys]` combination was pressed somewhere on the desktop."""
+
+        code: str
+
+    @on(GlobalKey)
+    def _global_key(self, message: GlobalKey) -> None:
+        """Raise as the F-key does (the corner follows it); 2 s later, if the hub does not have
+        it yet, the bell and the terminal brought forward, to the warning with whom to call."""
+        code, before = message.code, set(self.state.own)
+        self.action_send(code)
+        self._from_global_key |= set(self.state.own) - before
+        self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.1,
+                       lambda: self._global_key_late(code))
+
+    def _global_key_late(self, code: str) -> None:
+        if any(own.code == code and own.step is Step.QUEUED
+               for own in self.state.unsent(self.now())):
+            self.bell()
+            self.run_worker(feedback.bring_terminal_forward(), group="feedback",
+                            exit_on_error=False)
+
     # -- workers --------------------------------------------------------------------------
 
     async def load_snapshot(self) -> SnapshotLoaded:
@@ -355,6 +410,9 @@ class DeskApp(InterviewDesk, HubApp):
     def _on_delivery(self, message: DeliveryDone) -> None:
         if message.alert is not None:
             self.state.apply(message.alert, self.now())
+            if message.alert_id in self._from_global_key:
+                self.run_worker(feedback.stored(message.alert), group="feedback",
+                                exit_on_error=False)
         elif message.delivery is Delivery.REFUSED:
             error = message.error or "?"
             self.state.refuse(message.alert_id, error, self.now())
