@@ -27,7 +27,16 @@ from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
 from deskalert.hub.links import install_secret
-from deskalert.hub.routes import alerts, events, health, notes, oncall, page, presence
+from deskalert.hub.routes import (
+    alerts,
+    availability,
+    events,
+    health,
+    notes,
+    oncall,
+    page,
+    presence,
+)
 from deskalert.hub.routes.alerts import AlertRate
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
@@ -61,7 +70,7 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.hub = hub
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
-    for module in (alerts, notes, events, presence, oncall, health, page):
+    for module in (alerts, notes, events, presence, availability, oncall, health, page):
         app.include_router(module.router)
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")
