@@ -29,18 +29,20 @@ from textual.containers import Horizontal, VerticalScroll
 
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, Unauthorized
+from deskalert.errors import DeskAlertError, NotFound, Unauthorized
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import (
     Alert,
     AlertCode,
     AlertEvent,
+    AvailabilityEvent,
     DeskPresence,
     NoteIn,
     OnCall,
     OnCallEvent,
     PresenceEvent,
+    SiteAvailability,
 )
 from deskalert.tui import views
 from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge, local_now, normal_keys
@@ -66,6 +68,7 @@ from deskalert.tui.widgets import (
     StatusCorner,
     StatusPanel,
     UnsentWarning,
+    WhoCanCome,
 )
 
 __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imports them here
@@ -109,6 +112,7 @@ class DeskApp(HubApp):
         self.title = t("desk.title")
         self._recorded: dict[UUID, datetime] = {}
         self._warned_keys = False
+        self.site_availability: SiteAvailability | None = None  # the hub's, live only: not cached
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -124,6 +128,7 @@ class DeskApp(HubApp):
         yield Banner(id="note-offer")
         with VerticalScroll(id="body"):
             yield OnCallCard(id="oncall")
+            yield WhoCanCome(id="availability")
             yield StatusPanel(id="status")
             yield ColleagueBanner(id="colleagues")
             yield Repertoire(id="codes")
@@ -277,10 +282,19 @@ class DeskApp(HubApp):
         oncall = await self.client.oncall()
         desks = await self.client.desks()
         alerts = await self.client.alerts(state="open")
+        availability = await self._availability_or_none()
         me = next((d for d in desks if d.id == self.state.desk_id), None)
         return SnapshotLoaded(codes=codes, oncall=oncall[0] if oncall else None, desk=me,
                               alerts=alerts, heartbeat_s=beat.heartbeat_s,
-                              last_event_id=health.last_event_id)
+                              last_event_id=health.last_event_id, availability=availability)
+
+    async def _availability_or_none(self) -> SiteAvailability | None:
+        """Who can come now; a hub from before /v1/availability has no answer (the stream's
+        opening brings the numbers anyway)."""
+        try:
+            return next(iter(await self.client.availability()), None)
+        except NotFound:
+            return None
 
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it; restarted with
@@ -328,6 +342,8 @@ class DeskApp(HubApp):
             self.state.desk = message.desk
             self.journal.save("desk", message.desk)
         self.state.replace_open(message.alerts, now)
+        if message.availability is not None:
+            self.site_availability = message.availability
         self.apply_keymap()
         self._after_change()
 
@@ -345,6 +361,8 @@ class DeskApp(HubApp):
                     self._set_oncall(card)
             case PresenceEvent(data=desk) if desk.id == self.state.desk_id:
                 self.state.desk = desk
+            case AvailabilityEvent(data=numbers):
+                self.site_availability = numbers
         self._after_change()
 
     @on(DeliveryDone)
@@ -429,6 +447,8 @@ class DeskApp(HubApp):
         card = main.query_one(OnCallCard)
         card.oncall, card.saved_at = state.oncall, state.oncall_saved_at
         card.live = state.link.kind is LinkKind.UP
+        who = main.query_one(WhoCanCome)
+        who.numbers, who.target, who.live = self.site_availability, target, card.live
         codes = tuple(state.codes)
         repertoire = main.query_one(Repertoire)
         repertoire.codes, repertoire.known = tuple(self.code_keys()), state.codes_known

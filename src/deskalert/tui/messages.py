@@ -12,7 +12,17 @@ from textual.message_pump import MessagePump
 from deskalert.client.follower import LinkDown, LinkUp, StreamEvent
 from deskalert.errors import DeskAlertError
 from deskalert.journal.store import Delivery
-from deskalert.models import Alert, AlertCode, AlertEvent, DeskPresence, OnCall, OnCallEvent, PresenceEvent
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    AlertEvent,
+    AvailabilityEvent,
+    DeskPresence,
+    OnCall,
+    OnCallEvent,
+    PresenceEvent,
+    SiteAvailability,
+)
 
 
 @dataclass
@@ -25,6 +35,7 @@ class SnapshotLoaded(Message):
     alerts: list[Alert]
     heartbeat_s: float
     last_event_id: int
+    availability: SiteAvailability | None = None  # who can come now on the desk's site
 
 
 @dataclass
@@ -76,7 +87,7 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
                 app.post_message(LinkChanged(up=True))
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
-            case AlertEvent() | PresenceEvent() | OnCallEvent():
+            case AlertEvent() | PresenceEvent() | OnCallEvent() | AvailabilityEvent():
                 app.post_message(HubEvent(item))
             case Message():
                 app.post_message(item)  # the screen's own snapshot message
