@@ -417,9 +417,14 @@ class SupervisorApp(HubApp):
         desks = self.query_one(DeskPanel)
         desks.desks, desks.sites = dict(state.desks), state.site_labels()
         desks.refused, desks.outside = state.refused, state.outside
-        desks.availability = dict(state.availability)
+        # Live only: while the stream is down, who can come now is not known.
+        desks.availability = dict(state.availability) if self.link.up else {}
         self.query_one(OnCallPanel).cards = tuple(state.oncall.values())
         self._publish_detail()
+
+    def watch_link(self) -> None:
+        if self.is_running and self.screen_stack:
+            self._publish()
 
     def _publish_detail(self) -> None:
         alert = self.state.alerts.get(self.selected) if self.selected else None
