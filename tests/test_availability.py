@@ -199,13 +199,17 @@ def from_address(hub: RunningHub, who: str, source: str) -> httpx.Client:
 
 
 def test_an_alert_from_outside_the_site_networks_is_403_and_listed_for_supervisors(
-    tmp_path: Path
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     hub = start_hub(tmp_path, fenced_roster())
     try:
         with from_address(hub, "g1", "127.0.0.5") as home:
             refused = home.post("/v1/alerts", json=new_alert())
             assert home.post("/v1/heartbeat").status_code == 403, "any desk request"
+        logged = [r.getMessage() for r in caplog.records if "outside the site" in r.getMessage()]
+        assert logged == ["refused desk g1 (site accueil) from 127.0.0.5, outside the site's"
+                          " networks: POST /v1/alerts (1 time(s) since the last line)"], \
+            "one line per desk, address and minute"
         assert refused.status_code == 403
         assert refused.json()["error"] == "outside_site_network"
         assert "127.0.0.5" in refused.json()["detail"]
