@@ -207,9 +207,9 @@ def test_an_alert_from_outside_the_site_networks_is_403_and_listed_for_superviso
             refused = home.post("/v1/alerts", json=new_alert())
             assert home.post("/v1/heartbeat").status_code == 403, "any desk request"
         logged = [r.getMessage() for r in caplog.records if "outside the site" in r.getMessage()]
-        assert logged == ["refused desk g1 (site accueil) from 127.0.0.5, outside the site's"
-                          " networks: POST /v1/alerts (1 time(s) since the last line)"], \
-            "one line per desk, address and minute"
+        line = ("refused desk g1 (site accueil) from 127.0.0.5, outside the site's networks:"
+                " POST /v1/alerts (1 time(s) since the last line)")
+        assert logged == [line], "one line per desk, address and minute"
         assert refused.status_code == 403
         assert refused.json()["error"] == "outside_site_network"
         assert "127.0.0.5" in refused.json()["detail"]
