@@ -511,8 +511,6 @@ class Hub:
             sites, None if principal.is_supervisor else principal.id
         )
         self.availability.stream_opened(principal, sites)
-        if availability:
-            self.availability.listen(sites, subscription)
         try:
             await self.seen(principal)
             while True:
@@ -525,10 +523,12 @@ class Hub:
                 if len(page) < REPLAY_PAGE:
                     break
             del page  # this generator lives as long as the stream: do not keep its last page
-            if availability:
-                for site in self._site_ids:
-                    if sites is None or site in sites:
-                        yield self.availability.event(site)
+            if availability:  # listening and the numbers now, with no await in between:
+                self.availability.listen(sites, subscription)  # what comes later is newer
+                opening = [self.availability.event(site) for site in self._site_ids
+                           if sites is None or site in sites]
+                for numbers in opening:
+                    yield numbers
             while not (subscription.overflowed and subscription.queue.empty()):
                 try:
                     async with asyncio.timeout(self.config.hub.heartbeat_s):  # no task per wait

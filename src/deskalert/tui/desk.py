@@ -436,8 +436,9 @@ class DeskApp(HubApp):
 
     def _sync(self) -> None:
         """Set every widget's values from the state; unchanged values redraw nothing."""
-        if not self.is_running or not self.screen_stack:
-            return
+        if not self.is_running or not self.screen_stack \
+                or not self.screen_stack[0].query(DeskName):
+            return  # not yet, or no longer, drawn: an event landing at exit draws nothing
         state, main = self.state, self.screen_stack[0]
         target = state.call_target()
         main.query_one(DeskName).desk_id = state.desk_id

@@ -404,6 +404,8 @@ class SupervisorApp(HubApp):
 
     def _publish(self) -> None:
         """Set each widget's state from `PaneState`; each redraws only if its state changed."""
+        if not self.is_running or not self.query(WhoAmI):
+            return  # the screen is being torn down: an event landing now has nothing to draw
         state = self.state
         self.query_one(WhoAmI).person = state.person_name(state.me)
         self.query_one(OfflineFlag).count = len(state.offline_desks())

@@ -103,7 +103,8 @@ async def follow_events(
     notify.gave_up (data: NotifyOutcome, one attempt to reach a supervisor's phone or mailbox
     about an alert). With `?availability=1`, also site.availability (data: SiteAvailability:
     desks online, supervisors who can answer): live only, no `id:` line, the sites' numbers
-    once after the replay, then on each change. A `: keep-alive` comment comes at least every `heartbeat_s` seconds.
+    once after the replay, then on each change. A `: keep-alive` comment comes at least every
+    `heartbeat_s` seconds.
 
     The stream opens with `event: stream.open` (no data) once the hub follows from the given
     id. If that id is from another event log (`Last-Event-ID: <epoch>:<id>` with an epoch that
