@@ -52,6 +52,9 @@ def answer(url: str, alert_id: str, who: str) -> None:
 async def live(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and bool(app.state.oncall))
+    await wait_until(pilot, lambda: any(  # its own stream counted among who can answer
+        p.id == app.state.me and p.connected
+        for site in app.state.availability.values() for p in site.supervisors))
     await pilot.pause(0.2)
 
 

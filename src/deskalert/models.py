@@ -110,6 +110,12 @@ class EventType(StrEnum):
     CHECK_ANSWERED = "check.answered"
     CHECK_UNANSWERED = "check.unanswered"
     CHECK_WITHDRAWN = "check.withdrawn"
+    # Who can come now on a site (data: SiteAvailability). Live only: never stored, no id of
+    # its own, sent only to streams that ask for it (`/v1/events?availability=1`).
+    SITE_AVAILABILITY = "site.availability"
+
+
+LIVE_ONLY_EVENTS = frozenset({EventType.SITE_AVAILABILITY})
 
 
 class AlertCode(BaseModel):
@@ -207,7 +213,8 @@ class Event(BaseModel):
     site: str | None
     data: dict[str, Any]
 
-    def typed(self) -> AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent:
+    def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
+                        | AvailabilityEvent):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
             {"id": self.id, "type": self.type, "data": self.data}
@@ -398,8 +405,46 @@ class CheckEvent(BaseModel):
     data: Check
 
 
+class AvailableSupervisor(BaseModel):
+    """A supervisor who can answer for a site now: their pane or page is connected, or they
+    are on call (reached on their phone)."""
+
+    id: str
+    name: str
+    phone: str
+    connected: bool = Field(description="A pane or page of theirs follows the stream now")
+    on_call: bool = Field(description="The site's on-call supervisor now")
+
+
+class SiteAvailability(BaseModel):
+    """Who can come now on a site: how many desks are online, which supervisors can answer."""
+
+    site: str
+    site_label: str
+    desks_online: int = Field(description="Desks of the site online now (the asking desk too)")
+    desks: int = Field(description="Desks of the site in the roster")
+    supervisors: list[AvailableSupervisor] = Field(
+        description="Supervisors who can answer now, connected ones first")
+    at: datetime = Field(description="Hub clock when these numbers were taken")
+
+    def same_numbers(self, other: SiteAvailability | None) -> bool:
+        """Whether `other` says the same (whenever it was taken)."""
+        return other is not None and self.model_dump(exclude={"at"}) == other.model_dump(
+            exclude={"at"})
+
+
+class AvailabilityEvent(BaseModel):
+    """Live only (never stored, never replayed): a site's availability changed, or a stream
+    that asked for it opened. `id` is the last stored event before it; it does not advance
+    the stream's position (the frame has no `id:` line)."""
+
+    id: int
+    type: Literal[EventType.SITE_AVAILABILITY]
+    data: SiteAvailability
+
+
 StreamEvent = Annotated[
-    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent,
+    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.
@@ -430,11 +475,29 @@ class RefusedToken(BaseModel):
     )
 
 
+class RefusedDesk(BaseModel):
+    """A valid desk token used from outside its site's networks (`[[sites]] networks`): a
+    token copied to another machine, or a desk moved without its site's networks updated."""
+
+    desk: str
+    desk_label: str
+    site: str
+    address: str = Field(description="Client address (through trusted_proxies, the forwarded one)")
+    first_at: datetime
+    last_at: datetime
+    count: int = Field(description="Requests refused from this address")
+    last_request: str = Field(description='What it asked last, e.g. "POST /v1/alerts"')
+    alerts: int = Field(default=0, description="Of which alerts (POST /v1/alerts)")
+
+
 class Presence(BaseModel):
     """Desks online or not, and the tokens refused lately (a desk whose token was revoked)."""
 
     desks: list[DeskPresence]
     refused_tokens: list[RefusedToken] = Field(description="Most recent first")
+    refused_desks: list[RefusedDesk] = Field(
+        default_factory=list,
+        description="Desk tokens refused from outside their site's networks, most recent first")
 
 
 class HeartbeatOut(BaseModel):

@@ -48,6 +48,7 @@ from deskalert.models import (
     NoteIn,
     OnCall,
     Presence,
+    SiteAvailability,
 )
 from deskalert.text import strip_control
 
@@ -190,6 +191,12 @@ class HubClient:
         params = {"site": site} if site else {}
         response = await self._request("GET", "/v1/oncall", params=params)
         return parsed(list[OnCall], response)
+
+    async def availability(self, site: str | None = None) -> list[SiteAvailability]:
+        """Who can come now, per visible site (desks online, supervisors who can answer)."""
+        params = {"site": site} if site else {}
+        return parsed(list[SiteAvailability], await self._request("GET", "/v1/availability",
+                                                                   params=params))
 
     async def desks(self) -> list[DeskPresence]:
         return parsed(list[DeskPresence], await self._request("GET", "/v1/desks"))

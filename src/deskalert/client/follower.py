@@ -40,8 +40,10 @@ from pydantic import ValidationError
 from deskalert.client.api import HubClient, describe_answer, hub_error, unreachable
 from deskalert.errors import DeskAlertError, HubIncompatible, HubTimeout, HubUnreachable
 from deskalert.models import (
+    LIVE_ONLY_EVENTS,
     STREAM_EVENT,
     AlertEvent,
+    AvailabilityEvent,
     CheckEvent,
     OnCallEvent,
     PresenceEvent,
@@ -49,7 +51,8 @@ from deskalert.models import (
     StreamReset,
 )
 
-StreamEvent = AlertEvent | OnCallEvent | PresenceEvent | SessionEvent | CheckEvent
+StreamEvent = (AlertEvent | OnCallEvent | PresenceEvent | SessionEvent | CheckEvent
+               | AvailabilityEvent)
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0
@@ -82,8 +85,9 @@ def backoff_s(failures: int) -> float:
 class EventFollower:
     def __init__(
         self, base_url: str, token: str, *, heartbeat_s: float = 5.0, last_event_id: int = 0,
-        epoch: str | None = None,
+        epoch: str | None = None, availability: bool = False,
     ) -> None:
+        self.availability = availability  # also the live-only site.availability frames
         self.base_url = base_url
         self.token = token
         self.heartbeat_s = heartbeat_s
@@ -132,7 +136,9 @@ class EventFollower:
     ) -> AsyncIterator[StreamEvent | StreamReset | LinkUp]:
         position = f"{self.epoch}:{self.last_event_id}" if self.epoch else str(self.last_event_id)
         headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": position}
-        async with aconnect_sse(http, "GET", "/v1/events", headers=headers) as source:
+        params = {"availability": "1"} if self.availability else {}
+        async with aconnect_sse(http, "GET", "/v1/events", headers=headers,
+                                params=params) as source:
             if not source.response.is_success:
                 await source.response.aread()
                 raise hub_error(source.response)
@@ -148,6 +154,10 @@ class EventFollower:
                     return  # the hub ends the stream; reconnect at the new position
                 if not sse.event or not sse.data or sse.event == "message":
                     continue  # the opening comment's retry field, or anything unnamed
+                if sse.event in LIVE_ONLY_EVENTS:  # no id of its own: the position stays
+                    if (live := _parse(str(self.last_event_id), sse.event, sse.data)):
+                        yield live
+                    continue
                 event = _parse(sse.id, sse.event, sse.data)
                 if event is not None and event.id > self.last_event_id:
                     self.last_event_id = event.id
@@ -185,7 +195,7 @@ S = TypeVar("S", bound=Snapshot)
 
 
 async def snapshot_then_events(
-    load: Callable[[], Awaitable[S]], base_url: str, token: str
+    load: Callable[[], Awaitable[S]], base_url: str, token: str, *, availability: bool = False
 ) -> AsyncIterator[S | StreamEvent | LinkUp | LinkDown]:
     """Load the screen's picture (retrying with backoff), then follow every event after it;
     load it again whenever the hub says its event log is not the one the picture came from."""
@@ -196,7 +206,8 @@ async def snapshot_then_events(
         epoch, snapshot = loaded[0]
         yield snapshot
         follower = EventFollower(base_url, token, heartbeat_s=snapshot.heartbeat_s,
-                                 last_event_id=snapshot.last_event_id, epoch=epoch)
+                                 last_event_id=snapshot.last_event_id, epoch=epoch,
+                                 availability=availability)
         async with aclosing(follower.follow()) as items:
             async for item in items:
                 if isinstance(item, StreamReset):

@@ -29,6 +29,7 @@ from deskalert.hub.broker import StreamCap
 from deskalert.hub.links import install_secret
 from deskalert.hub.routes import (
     alerts,
+    availability,
     events,
     health,
     notes,
@@ -70,7 +71,8 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.hub = hub
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
-    for module in (alerts, notes, events, presence, oncall, health, page, sessions):
+    for module in (alerts, notes, events, presence, availability, oncall, health, page,
+                   sessions):
         app.include_router(module.router)
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")

@@ -5,6 +5,9 @@ nothing said so but its own screen. The hub keeps, per token hash and client add
 how often it was refused, logs it once a minute, and lists it on `GET /v1/presence` with the
 desk last seen from that address with a valid token. Bounded: someone trying random tokens
 fills neither the memory nor the log.
+
+`RefusedDesks` is its sibling: valid desk tokens used from outside their site's networks
+(`[[sites]] networks`), listed on the same route as `refused_desks`.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from deskalert.models import RefusedToken
+from deskalert.models import RefusedDesk, RefusedToken
 
 log = logging.getLogger("deskalert.hub")
 PREFIX_LEN = 12
@@ -87,4 +90,66 @@ class RefusedTokens:
                          last_at=r.last_at, count=r.count, known_as=r.known_as)
             for (prefix, address), r in reversed(self._refusals.items())
             if now - r.last_at <= KEPT_FOR
+        ]
+
+
+@dataclass
+class _OutsideAttempt:
+    desk_label: str
+    site: str
+    first_at: datetime
+    last_at: datetime
+    last_request: str
+    count: int = 0
+    alerts: int = 0
+    logged_at: datetime | None = None
+    unlogged: int = 0
+
+
+class RefusedDesks:
+    """Valid desk tokens used from outside their site's networks, by (desk, address).
+
+    The same bounds as `RefusedTokens`: at most `KEPT` pairs for `KEPT_FOR`, one log line per
+    pair and minute, `LOG_LINES_PER_MINUTE` lines in all. A token copied to a home computer
+    shows up here (and on the pane) the first time it is tried, alert or not.
+    """
+
+    def __init__(self) -> None:
+        self._attempts: OrderedDict[tuple[str, str], _OutsideAttempt] = OrderedDict()
+        self._window_start: datetime | None = None
+        self._window_lines = 0
+
+    def refused(self, desk: str, desk_label: str, site: str, address: str, request: str,
+                now: datetime) -> None:
+        key = (desk, address)
+        attempt = self._attempts.pop(key, None) or _OutsideAttempt(
+            desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request)
+        self._attempts[key] = attempt
+        attempt.last_at, attempt.last_request = now, request
+        attempt.count, attempt.unlogged = attempt.count + 1, attempt.unlogged + 1
+        attempt.alerts += request == "POST /v1/alerts"
+        if len(self._attempts) > KEPT:
+            self._attempts.popitem(last=False)
+        if attempt.logged_at is None or now - attempt.logged_at >= LOG_EVERY:
+            self._log(key, attempt, now)
+
+    def _log(self, key: tuple[str, str], attempt: _OutsideAttempt, now: datetime) -> None:
+        if self._window_start is None or now - self._window_start >= LOG_EVERY:
+            self._window_start, self._window_lines = now, 0
+        if self._window_lines >= LOG_LINES_PER_MINUTE:
+            return  # counted in the pair's next line
+        self._window_lines += 1
+        log.warning("refused desk %s (site %s) from %s, outside the site's networks: %s"
+                    " (%d time(s) since the last line)", key[0], attempt.site, key[1],
+                    attempt.last_request, attempt.unlogged)
+        attempt.logged_at, attempt.unlogged = now, 0
+
+    def recent(self, now: datetime, sites: set[str] | None = None) -> list[RefusedDesk]:
+        """The attempts of the last `KEPT_FOR` on `sites` (None: all), most recent first."""
+        return [
+            RefusedDesk(desk=desk, desk_label=a.desk_label, site=a.site, address=address,
+                        first_at=a.first_at, last_at=a.last_at, count=a.count,
+                        last_request=a.last_request, alerts=a.alerts)
+            for (desk, address), a in reversed(self._attempts.items())
+            if now - a.last_at <= KEPT_FOR and (sites is None or a.site in sites)
         ]

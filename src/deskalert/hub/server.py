@@ -144,6 +144,10 @@ def build_server(
         http=guarded_protocol(guard),
         log_config=None,
         access_log=False,
+        # X-Forwarded-For (right-most address not in the list) and -Proto only from these
+        # peers; never from $FORWARDED_ALLOW_IPS (README, "Alerts from where they belong").
+        proxy_headers=True,
+        forwarded_allow_ips=list(config.hub.trusted_proxies),
         timeout_keep_alive=config.hub.keepalive_timeout_s,  # type: ignore[arg-type]
         timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_S,
         ssl_certfile=str(tls_cert) if tls_cert else None,

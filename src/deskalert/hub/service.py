@@ -27,15 +27,17 @@ from uuid import UUID
 
 from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
+from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
-from deskalert.hub.refused import RefusedTokens
+from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.sessions import SessionKeeper
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store import Store, decode_cursor
 from deskalert.models import (
+    LIVE_ONLY_EVENTS,
     Alert,
     AlertIn,
     AlertState,
@@ -49,6 +51,7 @@ from deskalert.models import (
     Presence,
     PrincipalKind,
     Responder,
+    SiteAvailability,
     StreamReset,
 )
 
@@ -91,6 +94,8 @@ class Hub:
         self.broker = Broker()
         self._principals = _principals_by_token_hash(config)
         self._refused = RefusedTokens()
+        self._outside = RefusedDesks()
+        self._sites = {s.id: s for s in config.sites}
         self._codes = {c.code: c for c in config.codes}
         self._desks = {d.id: d for d in config.desks}
         self._site_ids = [s.id for s in config.sites]
@@ -112,6 +117,7 @@ class Hub:
         self.oncall_clock: Callable[[], datetime] = utcnow
         self.calendars = CalendarBook(config, store.path.parent, lambda: self.oncall_clock())
         self.sessions = SessionKeeper(self)  # the interview timer and "tout va bien ?" checks
+        self.availability = Availability(config, lambda site: self._oncall.get(site), utcnow)
 
     # -- life ---------------------------------------------------------------------------
 
@@ -122,6 +128,7 @@ class Hub:
             if desk_id in self._presence and data.get("online"):
                 # Online before the restart: give it 2 x heartbeat to come back.
                 self._presence[desk_id] = DeskPresenceState(last_seen=now, online=True)
+                self.availability.desk_online(desk_id, True)
         await self.calendars.start()
         self._oncall = {site: self._compute_oncall(site) for site in self._site_ids}
         self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
@@ -152,6 +159,7 @@ class Hub:
         _log_event(event)
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.broker.publish, event)
+        self._loop.call_soon_threadsafe(self.availability.on_event, event)
 
     # -- who is calling -------------------------------------------------------------------
 
@@ -164,6 +172,21 @@ class Hub:
 
     def token_accepted(self, principal: Principal, address: str) -> None:
         self._refused.accepted(principal.id, address)
+
+    def check_network(self, principal: Principal, address: str, request: str) -> None:
+        """A desk token from outside its site's networks is refused (403), remembered and
+        logged once a minute; a site that lists no networks admits any address."""
+        if principal.is_supervisor or principal.site is None:
+            return
+        site = self._sites[principal.site]
+        if site.admits(address):
+            return
+        self._outside.refused(principal.id, principal.name, site.id, address, request, utcnow())
+        raise Forbidden(
+            f"desk {principal.id} calls from {address}, outside the networks of site {site.id}"
+            f" ({', '.join(site.networks)}): refused, and shown to supervisors",
+            code="outside_site_network",
+        )
 
     def visible_sites(self, principal: Principal, site: str | None) -> set[str] | None:
         """Sites the caller asks for and may see: a desk sees its own site only."""
@@ -421,8 +444,15 @@ class Hub:
         """Desks online or not, and the tokens refused lately (supervisors only)."""
         if not principal.is_supervisor:
             raise Forbidden("refused tokens are for supervisors; a desk reads /v1/desks")
+        sites = self.visible_sites(principal, site)
         return Presence(desks=self.desks(principal, site),
-                        refused_tokens=self._refused.recent(utcnow()))
+                        refused_tokens=self._refused.recent(utcnow()),
+                        refused_desks=self._outside.recent(utcnow(), sites))
+
+    def availability_now(self, principal: Principal, site: str | None) -> list[SiteAvailability]:
+        """Who can come now on each site the caller sees (a desk: its own site)."""
+        sites = self.visible_sites(principal, site)
+        return [self.availability.now(s) for s in self._site_ids if sites is None or s in sites]
 
     # -- on-call --------------------------------------------------------------------------
 
@@ -486,14 +516,18 @@ class Hub:
     # -- the stream -----------------------------------------------------------------------
 
     async def follow(
-        self, principal: Principal, sites: set[str] | None, last_id: int
+        self, principal: Principal, sites: set[str] | None, last_id: int,
+        availability: bool = False,
     ) -> AsyncIterator[Event | None]:
-        """Events after `last_id` from the store, then live ones; None means "keep-alive now"."""
+        """Events after `last_id` from the store, then live ones; None means "keep-alive now".
+        With `availability`, the sites' numbers now after the replay, then each change (live
+        only: `LiveEvent`s, which carry no id of their own)."""
         subscription = self.broker.subscribe(
             sites, None if principal.is_supervisor else principal.id
         )
-        await self.seen(principal)
+        self.availability.stream_opened(principal, sites)
         try:
+            await self.seen(principal)
             while True:
                 page = await self._db(
                     self.store.events_after, last_id, sites, REPLAY_PAGE, subscription.desk_id
@@ -504,6 +538,12 @@ class Hub:
                 if len(page) < REPLAY_PAGE:
                     break
             del page  # this generator lives as long as the stream: do not keep its last page
+            if availability:  # listening and the numbers now, with no await in between:
+                self.availability.listen(sites, subscription)  # what comes later is newer
+                opening = [self.availability.event(site) for site in self._site_ids
+                           if sites is None or site in sites]
+                for numbers in opening:
+                    yield numbers
             while not (subscription.overflowed and subscription.queue.empty()):
                 try:
                     async with asyncio.timeout(self.config.hub.heartbeat_s):  # no task per wait
@@ -511,11 +551,15 @@ class Hub:
                 except TimeoutError:
                     yield None
                     continue
-                if event.id > last_id:  # already replayed from the store otherwise
+                if event.type in LIVE_ONLY_EVENTS:
+                    yield event
+                elif event.id > last_id:  # already replayed from the store otherwise
                     last_id = event.id
                     yield event
         finally:
             self.broker.unsubscribe(subscription)
+            self.availability.unlisten(sites, subscription)
+            self.availability.stream_closed(principal, sites)
 
     # -- health ---------------------------------------------------------------------------
 
@@ -566,6 +610,7 @@ class Hub:
         while True:
             await asyncio.sleep(self.tick_s)
             try:
+                self.availability.flush()  # memory only: first, whatever the store does
                 now = utcnow()
                 await self._mark_silent_offline(now)
                 await self._escalate_due(now)

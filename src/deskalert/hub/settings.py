@@ -14,6 +14,7 @@ import re
 import zoneinfo
 from collections import Counter
 from datetime import time, tzinfo
+from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
@@ -70,6 +71,11 @@ class HubSection(_Section):
     trusted_addresses: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
         description="addresses or networks exempt from the per-address cap (a local TLS proxy)",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=lambda: ["127.0.0.1", "::1"],
+        description="reverse proxies whose X-Forwarded-For is believed (the right-most address"
+                    " not in this list is the client's); not the same list as trusted_addresses",
     )
     max_streams_per_identity: int = Field(
         default=8, ge=1, le=10_000,
@@ -132,17 +138,10 @@ class HubSection(_Section):
             )
         return value.strip().rstrip("/")
 
-    @field_validator("trusted_addresses")
+    @field_validator("trusted_addresses", "trusted_proxies")
     @classmethod
     def _addresses(cls, values: list[str]) -> list[str]:
-        for value in values:
-            try:
-                ipaddress.ip_network(value, strict=False)
-            except ValueError:
-                raise ValueError(
-                    f"{value!r} is not an IP address or network (e.g. '10.0.0.5', '10.0.0.0/24')"
-                ) from None
-        return values
+        return _networks(values)
 
     @field_validator("timezone")
     @classmethod
@@ -172,6 +171,18 @@ def _notify_entry(value: str) -> str:
     return value
 
 
+def _networks(values: list[str]) -> list[str]:
+    """Each an IP address or network; the first that is not is a one-line error."""
+    for value in values:
+        try:
+            ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            raise ValueError(
+                f"{value!r} is not an IP address or network (e.g. '10.0.0.5', '10.0.0.0/24')"
+            ) from None
+    return values
+
+
 NotifyEntry = Annotated[str, AfterValidator(_notify_entry)]
 NotifyList = Annotated[list[NotifyEntry], Field(default_factory=list, max_length=20)]
 
@@ -180,6 +191,27 @@ class SiteConfig(_Section):
     id: Identifier
     label: str = Field(min_length=1, max_length=80)
     notify: NotifyList = Field(description="the site's team room(s): Apprise URLs")
+    networks: Annotated[list[str], AfterValidator(_networks)] = Field(
+        default_factory=list, max_length=256,
+        description="networks the site's desks connect from (e.g. '10.1.2.0/24'); a desk token"
+                    " from elsewhere is refused (403); none: from anywhere",
+    )
+
+    def admits(self, address: str) -> bool:
+        """Whether a desk of this site may call from `address` (any, if no networks are set)."""
+        if not self.networks:
+            return True
+        try:
+            ip = ipaddress.ip_address(address.split("%", 1)[0])
+        except ValueError:
+            return False  # not an address (a garbled X-Forwarded-For): refused, never guessed
+        if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+            ip = ip.ipv4_mapped
+        return any(ip in network for network in self._parsed_networks)
+
+    @cached_property
+    def _parsed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(n, strict=False) for n in self.networks]
 
 
 class DeskConfig(_Section):

@@ -251,8 +251,8 @@ class HubApp(App[None]):
 
     async def _follow(self) -> None:
         """The screen's picture, then every event after it, for as long as the app runs."""
-        await relay(snapshot_then_events(self.load_snapshot, self.config.hub_url, self.token),
-                    self)
+        await relay(snapshot_then_events(self.load_snapshot, self.config.hub_url, self.token,
+                                         availability=True), self)
 
     async def _keep_presence(self) -> None:
         """A heartbeat at the hub's interval; a refused token is reported at once."""

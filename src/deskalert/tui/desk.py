@@ -35,18 +35,20 @@ from textual.message import Message
 from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, Unauthorized
+from deskalert.errors import DeskAlertError, NotFound, Unauthorized
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import (
     Alert,
     AlertCode,
     AlertEvent,
+    AvailabilityEvent,
     DeskPresence,
     NoteIn,
     OnCall,
     OnCallEvent,
     PresenceEvent,
+    SiteAvailability,
 )
 from deskalert.tui import views
 from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge, local_now, normal_keys
@@ -73,6 +75,7 @@ from deskalert.tui.widgets import (
     StatusCorner,
     StatusPanel,
     UnsentWarning,
+    WhoCanCome,
 )
 
 __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imports them here
@@ -119,6 +122,7 @@ class DeskApp(InterviewDesk, HubApp):
         self._warned_keys = False
         self._from_global_key: set[UUID] = set()
         self._warned_global_keys = False
+        self.site_availability: SiteAvailability | None = None  # the hub's, live only: not cached
         self._load_cache()
 
     # -- layout ---------------------------------------------------------------------------
@@ -135,6 +139,7 @@ class DeskApp(InterviewDesk, HubApp):
         yield Banner(id="session")
         with VerticalScroll(id="body"):
             yield OnCallCard(id="oncall")
+            yield WhoCanCome(id="availability")
             yield StatusPanel(id="status")
             yield ColleagueBanner(id="colleagues")
             yield Repertoire(id="codes")
@@ -335,10 +340,19 @@ class DeskApp(InterviewDesk, HubApp):
         oncall = await self.client.oncall()
         desks = await self.client.desks()
         alerts = await self.client.alerts(state="open")
+        availability = await self._availability_or_none()
         me = next((d for d in desks if d.id == self.state.desk_id), None)
         return SnapshotLoaded(codes=codes, oncall=oncall[0] if oncall else None, desk=me,
                               alerts=alerts, heartbeat_s=beat.heartbeat_s,
-                              last_event_id=health.last_event_id)
+                              last_event_id=health.last_event_id, availability=availability)
+
+    async def _availability_or_none(self) -> SiteAvailability | None:
+        """Who can come now; a hub from before /v1/availability has no answer (the stream's
+        opening brings the numbers anyway)."""
+        try:
+            return next(iter(await self.client.availability()), None)
+        except NotFound:
+            return None
 
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it; restarted with
@@ -386,6 +400,8 @@ class DeskApp(InterviewDesk, HubApp):
             self.state.desk = message.desk
             self.journal.save("desk", message.desk)
         self.state.replace_open(message.alerts, now)
+        if message.availability is not None:
+            self.site_availability = message.availability
         self.apply_keymap()
         self._after_change()
         self.load_interview()
@@ -404,6 +420,8 @@ class DeskApp(InterviewDesk, HubApp):
                     self._set_oncall(card)
             case PresenceEvent(data=desk) if desk.id == self.state.desk_id:
                 self.state.desk = desk
+            case AvailabilityEvent(data=numbers):
+                self.site_availability = numbers
         self._after_change()
 
     @on(DeliveryDone)
@@ -480,8 +498,9 @@ class DeskApp(InterviewDesk, HubApp):
 
     def _sync(self) -> None:
         """Set every widget's values from the state; unchanged values redraw nothing."""
-        if not self.is_running or not self.screen_stack:
-            return
+        if not self.is_running or not self.screen_stack \
+                or not self.screen_stack[0].query(DeskName):
+            return  # not yet, or no longer, drawn: an event landing at exit draws nothing
         state, main = self.state, self.screen_stack[0]
         target = state.call_target()
         main.query_one(DeskName).desk_id = state.desk_id
@@ -491,6 +510,8 @@ class DeskApp(InterviewDesk, HubApp):
         card = main.query_one(OnCallCard)
         card.oncall, card.saved_at = state.oncall, state.oncall_saved_at
         card.live = state.link.kind is LinkKind.UP
+        who = main.query_one(WhoCanCome)
+        who.numbers, who.target, who.live = self.site_availability, target, card.live
         codes = tuple(state.codes)
         repertoire = main.query_one(Repertoire)
         repertoire.codes, repertoire.known = tuple(self.code_keys()), state.codes_known

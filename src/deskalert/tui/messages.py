@@ -16,12 +16,14 @@ from deskalert.models import (
     Alert,
     AlertCode,
     AlertEvent,
+    AvailabilityEvent,
     CheckEvent,
     DeskPresence,
     OnCall,
     OnCallEvent,
     PresenceEvent,
     SessionEvent,
+    SiteAvailability,
 )
 
 
@@ -35,6 +37,7 @@ class SnapshotLoaded(Message):
     alerts: list[Alert]
     heartbeat_s: float
     last_event_id: int
+    availability: SiteAvailability | None = None  # who can come now on the desk's site
 
 
 @dataclass
@@ -86,7 +89,8 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
                 app.post_message(LinkChanged(up=True))
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
-            case AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent():
+            case (AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent()
+                  | AvailabilityEvent()):
                 app.post_message(HubEvent(item))
             case Message():
                 app.post_message(item)  # the screen's own snapshot message

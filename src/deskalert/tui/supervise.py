@@ -33,13 +33,15 @@ from deskalert.models import (
     Alert,
     AlertCode,
     AlertEvent,
+    AvailabilityEvent,
     DeskPresence,
     EventType,
     NoteIn,
     OnCall,
     OnCallEvent,
+    Presence,
     PresenceEvent,
-    RefusedToken,
+    SiteAvailability,
 )
 from deskalert.tui.base import Clock, HubApp, HubFooter, local_now
 from deskalert.tui.messages import HubEvent
@@ -69,10 +71,11 @@ class PaneSnapshot(Message):
     codes: list[AlertCode]
     alerts: list[Alert]
     desks: list[DeskPresence]
-    refused: list[RefusedToken]
+    refused: Presence  # its refused tokens and desks refused from outside their networks
     oncall: list[OnCall]
     heartbeat_s: float
     last_event_id: int
+    availability: list[SiteAvailability]
 
 
 @dataclass
@@ -91,7 +94,9 @@ class Refused(Message):
 
 @dataclass
 class RefusedTokens(Message):
-    tokens: list[RefusedToken]
+    """The refusals of /v1/presence: tokens, and desks from outside their site's networks."""
+
+    refused: Presence
 
 
 class SupervisorApp(PaneInterview, HubApp):
@@ -150,25 +155,33 @@ class SupervisorApp(PaneInterview, HubApp):
         beat = await self.client.heartbeat()
         open_alerts = await self.client.alerts(state="open")
         today = await self.client.alerts_since(self._midnight())
-        desks, refused = await self._presence()
+        presence = await self._presence()
         return PaneSnapshot(codes=await self.client.codes(), alerts=today + open_alerts,
-                            desks=desks, refused=refused, oncall=await self.client.oncall(),
-                            heartbeat_s=beat.heartbeat_s, last_event_id=health.last_event_id)
+                            desks=presence.desks, refused=presence,
+                            oncall=await self.client.oncall(), heartbeat_s=beat.heartbeat_s,
+                            last_event_id=health.last_event_id,
+                            availability=await self._availability())
 
-    async def _presence(self) -> tuple[list[DeskPresence], list[RefusedToken]]:
-        """Desks and refused tokens; a hub from before /v1/presence gives its desks only."""
+    async def _presence(self) -> Presence:
+        """Desks and refusals; a hub from before /v1/presence gives its desks only."""
         try:
-            presence = await self.client.presence()
+            return await self.client.presence()
         except NotFound:
-            return await self.client.desks(), []
-        return presence.desks, presence.refused_tokens
+            return Presence(desks=await self.client.desks(), refused_tokens=[])
+
+    async def _availability(self) -> list[SiteAvailability]:
+        """Who can come now per site; none from a hub before /v1/availability."""
+        try:
+            return await self.client.availability()
+        except NotFound:
+            return []
 
     async def _watch_refused_tokens(self) -> None:
         """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
-                self.post_message(RefusedTokens((await self._presence())[1]))
+                self.post_message(RefusedTokens(await self._presence()))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
@@ -324,7 +337,8 @@ class SupervisorApp(PaneInterview, HubApp):
         state.codes = {c.code: c for c in message.codes}
         state.desks = {d.id: d for d in message.desks}
         state.oncall = {c.site: c for c in message.oncall}
-        state.refused = tuple(message.refused)
+        self._take_refusals(message.refused)
+        state.availability = {a.site: a for a in message.availability}
         state.loaded = True
         fresh = [a for a in message.alerts if state.apply(a) and not a.state.is_closed]
         if fresh := [a for a in fresh if not a.responders]:
@@ -345,6 +359,8 @@ class SupervisorApp(PaneInterview, HubApp):
                     self.notify(t("pane.notify.offline", desk=words.clean(desk.label)),
                                 severity="error", timeout=15)
                 self.state.desks[desk.id] = desk
+            case AvailabilityEvent(data=numbers):
+                self.state.availability[numbers.site] = numbers
         self._publish()
 
     def _on_alert(self, kind: EventType, alert: Alert) -> None:
@@ -357,8 +373,12 @@ class SupervisorApp(PaneInterview, HubApp):
 
     @on(RefusedTokens)
     def _on_refused_tokens(self, message: RefusedTokens) -> None:
-        self.state.refused = tuple(message.tokens)
+        self._take_refusals(message.refused)
         self._publish()
+
+    def _take_refusals(self, presence: Presence) -> None:
+        self.state.refused = tuple(presence.refused_tokens)
+        self.state.outside = tuple(presence.refused_desks)
 
     @on(Answered)
     def _on_answered(self, message: Answered) -> None:
@@ -388,6 +408,8 @@ class SupervisorApp(PaneInterview, HubApp):
 
     def _publish(self) -> None:
         """Set each widget's state from `PaneState`; each redraws only if its state changed."""
+        if not self.is_running or not self.query(WhoAmI):
+            return  # the screen is being torn down: an event landing now has nothing to draw
         state = self.state
         self.query_one(WhoAmI).person = state.person_name(state.me)
         self.query_one(OfflineFlag).count = len(state.offline_desks())
@@ -400,9 +422,15 @@ class SupervisorApp(PaneInterview, HubApp):
                              else state.open_alerts())
         desks = self.query_one(DeskPanel)
         desks.desks, desks.sites = dict(state.desks), state.site_labels()
-        desks.refused = state.refused
+        desks.refused, desks.outside = state.refused, state.outside
+        # Live only: while the stream is down, who can come now is not known.
+        desks.availability = dict(state.availability) if self.link.up else {}
         self.query_one(OnCallPanel).cards = tuple(state.oncall.values())
         self._publish_detail()
+
+    def watch_link(self) -> None:
+        if self.is_running and self.screen_stack:
+            self._publish()
 
     def _publish_detail(self) -> None:
         alert = self.state.alerts.get(self.selected) if self.selected else None

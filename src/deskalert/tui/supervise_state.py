@@ -11,7 +11,15 @@ from datetime import datetime
 from uuid import UUID
 
 from deskalert.keypress import key_press
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, RefusedToken
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    DeskPresence,
+    OnCall,
+    RefusedDesk,
+    RefusedToken,
+    SiteAvailability,
+)
 
 
 @dataclass
@@ -22,6 +30,8 @@ class PaneState:
     desks: dict[str, DeskPresence] = field(default_factory=dict)
     oncall: dict[str, OnCall] = field(default_factory=dict)
     refused: tuple[RefusedToken, ...] = ()  # tokens the hub refused lately, newest first
+    outside: tuple[RefusedDesk, ...] = ()  # desks refused from outside their site's networks
+    availability: dict[str, SiteAvailability] = field(default_factory=dict)  # live, by site
     new: set[UUID] = field(default_factory=set)  # not looked at yet on this pane
     loaded: bool = False  # the hub's picture came at least once (else nothing is known)
 

@@ -15,7 +15,9 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
+from deskalert.i18n import t, tn
+from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person, SiteAvailability
+from deskalert.text import strip_control
 from deskalert.tui import views
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.state import OwnAlert
@@ -134,6 +136,56 @@ class OnCallCard(Part):
         self.set_class(not live, "-stale")
 
 
+class WhoCanCome(Part):
+    """Next to the on-call card: how many colleagues are online and whether a supervisor can
+    answer; when nobody can come, a plain warning and the number to call. Shown only while
+    the link is up (the numbers are the hub's, live; the link's advice says whom to call)."""
+
+    numbers: reactive[SiteAvailability | None] = reactive(None, layout=True)
+    target: reactive[Person | None] = reactive(None, layout=True)
+    live: reactive[bool] = reactive(False)
+
+    def draw(self) -> Text:
+        return who_can_come(self.numbers, self.target) if self.numbers else Text("")
+
+    def shown(self) -> bool:
+        return self.live and self.numbers is not None
+
+    def watch_numbers(self, numbers: SiteAvailability | None) -> None:
+        self.set_class(numbers is not None and nobody_can_come(numbers), "-alone")
+        self._changed()
+
+    def watch_live(self) -> None:
+        self._changed()
+
+
+def colleagues_online(numbers: SiteAvailability) -> int:
+    """Desks online but this one (counted by the hub while its stream is open)."""
+    return max(0, numbers.desks_online - 1)
+
+
+def nobody_can_come(numbers: SiteAvailability) -> bool:
+    """No colleague online and no supervisor at a pane or page: nobody would see an alert
+    come in; only a phone (the on-call supervisor's) would ring."""
+    return colleagues_online(numbers) == 0 and not any(p.connected for p in numbers.supervisors)
+
+
+def who_can_come(numbers: SiteAvailability, target: Person | None) -> Text:
+    """"2 collègues en ligne · encadrant joignable", or the warning with the number to call
+    (the on-call card's: `target`)."""
+    if nobody_can_come(numbers):
+        if target is not None and target.phone:
+            lines = (t("avail.alone"), t("avail.alone_call", name=strip_control(target.name),
+                                         phone=strip_control(target.phone)))
+        else:
+            lines = (t("avail.alone_nobody"), t("avail.alone_no_number"))
+        return Text(f"⚠ {lines[0]}\n{lines[1]}", style="bold")
+    count = colleagues_online(numbers)
+    colleagues = tn("avail.colleagues", count) if count else t("avail.no_colleague")
+    supervisor = t("avail.supervisor") if numbers.supervisors else t("avail.no_supervisor")
+    return Text(f"{colleagues} · {supervisor}")
+
+
 class StatusPanel(Part):
     """The agent's own alert, step and protocol, for a code that is not discreet."""
 
@@ -193,4 +245,4 @@ class Repertoire(Part):
 
 
 __all__ = ["Banner", "ColleagueBanner", "DeskName", "LinkAdvice", "OnCallCard", "Part",
-           "Repertoire", "StatusCorner", "StatusPanel", "UnsentWarning"]
+           "Repertoire", "StatusCorner", "StatusPanel", "UnsentWarning", "WhoCanCome"]

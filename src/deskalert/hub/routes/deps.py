@@ -42,11 +42,14 @@ async def get_principal(
             return session_principal(request, hub, session)
         raise Unauthorized("missing token: send Authorization: Bearer <token>")
     digest = token_hash(credentials.credentials)
+    # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
+    # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
     address = request.client.host if request.client else "unknown"
     principal = hub.principal_for(digest)
     if principal is None:
         hub.token_refused(digest, address)
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
+    hub.check_network(principal, address, f"{request.method} {request.url.path}")
     hub.token_accepted(principal, address)
     return principal
 

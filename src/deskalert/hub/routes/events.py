@@ -15,6 +15,7 @@ from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
 from deskalert.errors import HubError
+from deskalert.hub.availability import LiveEvent
 from deskalert.hub.broker import StreamCap
 from deskalert.hub.guard import connection_abort
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
@@ -43,6 +44,7 @@ class StreamRequest:
     sites: set[str] | None
     last_id: int
     epoch: str | None = None  # from a Last-Event-ID of the form <epoch>:<id>
+    availability: bool = False  # the live-only site.availability frames too
 
 
 async def stream_request(  # async: a plain def dependency would run in the thread pool
@@ -54,6 +56,9 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     last_event_id: Annotated[str | None, Header(
         description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
         " also says which event log the id is from")] = None,
+    availability: Annotated[bool, Query(
+        description="Also send the live-only `site.availability` frames (no `id:`, never"
+        " replayed): the numbers now at opening, then each change, at most 1/s per site")] = False,
 ) -> StreamRequest:
     epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
@@ -61,6 +66,7 @@ async def stream_request(  # async: a plain def dependency would run in the thre
         sites=hub.visible_sites(principal, site),
         last_id=since if since is not None else _parse_last_event_id(last_id),
         epoch=epoch.strip() or None,
+        availability=availability,
     )
 
 
@@ -95,7 +101,10 @@ async def follow_events(
     alert.escalated (data: the whole alert), desk.online, desk.offline (data: the desk's
     presence), oncall.changed (data: the site's on-call card), notify.sent, notify.failed,
     notify.gave_up (data: NotifyOutcome, one attempt to reach a supervisor's phone or mailbox
-    about an alert). A `: keep-alive` comment comes at least every `heartbeat_s` seconds.
+    about an alert). With `?availability=1`, also site.availability (data: SiteAvailability:
+    desks online, supervisors who can answer): live only, no `id:` line, the sites' numbers
+    once after the replay, then on each change. A `: keep-alive` comment comes at least every
+    `heartbeat_s` seconds.
 
     The stream opens with `event: stream.open` (no data) once the hub follows from the given
     id. If that id is from another event log (`Last-Event-ID: <epoch>:<id>` with an epoch that
@@ -125,8 +134,12 @@ async def _frames(hub: Hub, request: StreamRequest) -> AsyncGenerator[bytes, Non
         yield _reset_frame(reset)
         return
     yield FOLLOWING
-    async for event in hub.follow(request.principal, request.sites, request.last_id):
-        yield KEEP_ALIVE if event is None else _encoded(hub, event)
+    async for event in hub.follow(request.principal, request.sites, request.last_id,
+                                  request.availability):
+        if event is None:
+            yield KEEP_ALIVE
+        else:
+            yield event.frame() if isinstance(event, LiveEvent) else _encoded(hub, event)
 
 
 def _reset_frame(reset: StreamReset) -> bytes:

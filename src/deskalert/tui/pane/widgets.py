@@ -31,7 +31,9 @@ from deskalert.models import (
     DeskPresence,
     InterviewSession,
     OnCall,
+    RefusedDesk,
     RefusedToken,
+    SiteAvailability,
 )
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_reason
@@ -98,14 +100,18 @@ class AlertDetail(Part):
 
 
 class DeskPanel(Part):
-    """Desks per site, online or since when not, and the tokens the hub refused lately."""
+    """Desks per site under who can come there now, online or since when not; the tokens the
+    hub refused lately and the desks refused from outside their site's networks."""
 
     desks: reactive[dict[str, DeskPresence]] = reactive(dict, layout=True)
     sites: reactive[dict[str, str]] = reactive(dict, layout=True)
     refused: reactive[tuple[RefusedToken, ...]] = reactive(tuple, layout=True)
+    availability: reactive[dict[str, SiteAvailability]] = reactive(dict, layout=True)
+    outside: reactive[tuple[RefusedDesk, ...]] = reactive(tuple, layout=True)
 
     def draw(self) -> Text:
-        return words.presence(self.desks, self.sites, self.refused)
+        return words.presence(self.desks, self.sites, self.refused, self.availability,
+                              self.outside)
 
 
 class OnCallPanel(Part):

@@ -25,7 +25,9 @@ from deskalert.models import (
     InterviewSession,
     NotifyOutcome,
     OnCall,
+    RefusedDesk,
     RefusedToken,
+    SiteAvailability,
 )
 from deskalert.text import strip_control
 
@@ -176,11 +178,16 @@ def notify_line(event: Event, names: Mapping[str, str]) -> str:
 
 
 def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
-             refused: tuple[RefusedToken, ...]) -> Text:
-    """Desks per site, online or since when not; then the tokens the hub refused lately."""
+             refused: tuple[RefusedToken, ...],
+             availability: Mapping[str, SiteAvailability] | None = None,
+             outside: tuple[RefusedDesk, ...] = ()) -> Text:
+    """Desks per site, online or since when not, under who can come there now; then the
+    tokens the hub refused lately and the desks refused from outside their site's networks."""
     text = Text()
     for index, site in enumerate(sorted({d.site for d in desks.values()})):
         text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
+        if availability and (numbers := availability.get(site)) is not None:
+            text.append_text(who_can_come(numbers))
         for desk in sorted((d for d in desks.values() if d.site == site), key=lambda d: d.id):
             name = clean(desk.label)
             if desk.online:
@@ -198,7 +205,27 @@ def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
         if token.known_as:
             text.append(" · " + t("presence.refused_known", who=clean(token.known_as)),
                         style="dim")
+    for attempt in outside:
+        text.append("\n" + t("presence.outside", desk=clean(attempt.desk_label),
+                             address=clean(attempt.address), time=clock_time(attempt.last_at)),
+                    style="bold red")
+        text.append("\n  " + tn("presence.refused_times", attempt.count), style="red")
+        if attempt.alerts:
+            text.append(" · " + tn("presence.outside_alerts", attempt.alerts), style="bold red")
+        text.append(" · " + clean(attempt.last_request), style="dim")
     return text
+
+
+def who_can_come(numbers: SiteAvailability) -> Text:
+    """One line under a site's name: desks online, and who can answer (or a warning)."""
+    line = Text("  " + tn("avail.pane.desks", numbers.desks_online, total=numbers.desks) + " · ")
+    names = [clean(p.name) if p.connected else t("avail.pane.phone", name=clean(p.name))
+             for p in numbers.supervisors]
+    if names:
+        line.append(t("avail.pane.supervisors", names=", ".join(names)))
+    else:
+        line.append("⚠ " + t("avail.pane.nobody"), style="bold red")
+    return line + "\n"
 
 
 def oncall(cards: tuple[OnCall, ...]) -> Text:

@@ -1,0 +1,269 @@
+"""Who can come now (`site.availability`, `GET /v1/availability`) and alerts from where they
+belong (`[[sites]] networks`, `[hub] trusted_proxies`), against a real hub over HTTP."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+import tomllib
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from httpx_sse import connect_sse
+
+from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
+from deskalert.hub.settings import HubConfig
+
+Frame = tuple[str, str, dict[str, Any]]  # (id as sent, event type, data)
+
+
+class FrameReader:
+    """Every frame of one stream, the live-only ones (no `id:`) included."""
+
+    def __init__(self, url: str, who: str, headers: dict[str, str] | None = None) -> None:
+        self.frames: queue.Queue[Frame] = queue.Queue()
+        self._client = httpx.Client(base_url=url, timeout=httpx.Timeout(5, read=30))
+        self._headers = {**auth(who), **(headers or {})}
+        self._opened = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        assert self._opened.wait(5), "stream did not open"
+
+    def _run(self) -> None:
+        try:
+            with connect_sse(self._client, "GET", "/v1/events", headers=self._headers,
+                             params={"availability": "1"}) as source:
+                self._response = source.response
+                self._opened.set()
+                for sse in source.iter_sse():
+                    if sse.data:
+                        self.frames.put((sse.id, sse.event, json.loads(sse.data)))
+        except (httpx.HTTPError, RuntimeError):
+            pass
+
+    def availability(self, timeout: float = 5) -> dict[str, Any]:
+        """The next site.availability frame's data."""
+        deadline = time.monotonic() + timeout
+        while True:
+            _, kind, data = self.frames.get(timeout=max(0.01, deadline - time.monotonic()))
+            if kind == "site.availability":
+                return data
+
+    def all_availability(self, for_s: float) -> list[dict[str, Any]]:
+        time.sleep(for_s)
+        seen = []
+        while not self.frames.empty():
+            _, kind, data = self.frames.get_nowait()
+            if kind == "site.availability":
+                seen.append(data)
+        return seen
+
+    def stop(self) -> None:
+        self._response.close()
+        self._client.close()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def readers() -> Iterator[Callable[..., FrameReader]]:
+    opened: list[FrameReader] = []
+
+    def start(url: str, who: str, **kwargs: Any) -> FrameReader:
+        opened.append(FrameReader(url, who, **kwargs))
+        return opened[-1]
+
+    yield start
+    for reader in opened:
+        reader.stop()
+
+
+def start_hub(tmp_path: Path, toml: str) -> RunningHub:
+    return start_threaded_hub(HubConfig.model_validate(tomllib.loads(toml)), tmp_path / "hub")
+
+
+@pytest.fixture
+def many_desks(tmp_path: Path) -> Iterator[RunningHub]:
+    hub = start_hub(tmp_path, roster_toml(extra_desks=50))
+    yield hub
+    hub.stop()
+
+
+def beat(hub: RunningHub, who: str) -> None:
+    assert httpx.post(f"{hub.url}/v1/heartbeat", headers=auth(who)).status_code == 200
+
+
+# -- who can come now ---------------------------------------------------------------------------
+
+
+def test_fifty_desks_coming_online_give_a_few_debounced_events_with_the_right_counts(
+    many_desks: RunningHub, readers: Callable[..., FrameReader]
+) -> None:
+    """At most one event per site and second, never one per desk; the last says 51 online."""
+    desk = readers(many_desks.url, "g1")
+    first = desk.availability()
+    assert (first["site"], first["desks_online"], first["desks"]) == ("accueil", 1, 52)
+    upstairs = readers(many_desks.url, "e1")
+    assert upstairs.availability()["site"] == "etage"
+    started = time.monotonic()
+    with ThreadPoolExecutor(10) as pool:
+        list(pool.map(lambda i: beat(many_desks, f"d{i:02d}"), range(50)))
+    burst_s = time.monotonic() - started
+    seen = desk.all_availability(2.5)
+    assert 1 <= len(seen) <= 2 + burst_s, f"debounced: {len(seen)} events in {burst_s:.1f} s"
+    counts = [event["desks_online"] for event in seen]
+    assert counts == sorted(counts) and counts[-1] == 51, counts
+    assert all(event["site"] == "accueil" for event in seen)
+    assert {e["site"] for e in upstairs.all_availability(0.1)} <= {"etage"}, \
+        "another site's numbers are not sent upstairs"
+    with many_desks.client("g2") as client:
+        snapshot = client.get("/v1/availability").json()
+    assert [(s["site"], s["desks_online"]) for s in snapshot] == [("accueil", 51)]
+
+
+def test_a_reconnecting_desk_gets_the_numbers_now_at_once(
+    hub: RunningHub, readers: Callable[..., FrameReader]
+) -> None:
+    """Live only, so nothing is replayed: the stream's opening carries the current numbers."""
+    desk = readers(hub.url, "e1")
+    alone = desk.availability()
+    assert (alone["desks_online"], alone["supervisors"]) == (1, [])
+    desk.stop()
+    supervisor = readers(hub.url, "s.b")  # the pane of Bob, following every site
+    assert {e["site"] for e in (supervisor.availability(), supervisor.availability())} == {
+        "accueil", "etage"}
+    with hub.client("s.a") as client:
+        last_id = client.get("/healthz").json()["last_event_id"]
+    again = readers(hub.url, "e1", headers={"Last-Event-ID": str(last_id)}).availability(1)
+    assert [(p["id"], p["connected"], p["on_call"]) for p in again["supervisors"]] == [
+        ("s.b", True, False)]
+
+
+def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_counts(
+    hub: RunningHub, readers: Callable[..., FrameReader]
+) -> None:
+    desk = readers(hub.url, "g1")
+    now = desk.availability()
+    assert [(p["id"], p["connected"], p["on_call"]) for p in now["supervisors"]] == [
+        ("s.a", False, True)], "the on-call supervisor can answer on the phone"
+    supervisor = readers(hub.url, "s.c")
+    joined = desk.availability(3)
+    assert [(p["id"], p["connected"]) for p in joined["supervisors"]] == [
+        ("s.a", False), ("s.c", True)]
+    supervisor.stop()
+    left = desk.availability(3)
+    assert [p["id"] for p in left["supervisors"]] == ["s.a"]
+    with hub.client("s.a") as client:
+        both = client.get("/v1/availability").json()
+        assert [s["site"] for s in both] == ["accueil", "etage"]
+        assert client.get("/v1/availability", params={"site": "etage"}).json()[0][
+            "supervisors"] == []
+    with hub.client("g1") as client:
+        assert client.get("/v1/availability", params={"site": "etage"}).status_code == 403
+
+
+def test_a_stream_without_the_flag_gets_no_availability_frame_and_ids_stay_consecutive(
+    hub: RunningHub, follow: Callable[..., Any]
+) -> None:
+    """Old clients and scripts count ids: live-only frames go only to streams that ask."""
+    reader = follow(hub.url, "s.a")
+    beat(hub, "g1")
+    beat(hub, "e1")
+    events = reader.events_until("desk.online") + reader.events_until("desk.online")
+    time.sleep(1.5)
+    while not reader.items.empty():
+        kind, value = reader.items.get_nowait()
+        if kind == "event":
+            events.append(value)
+    assert [e[1] for e in events] == ["desk.online", "desk.online"]
+    assert [e[0] for e in events] == [1, 2]
+
+
+# -- alerts from where they belong --------------------------------------------------------------
+
+
+def fenced_roster(**hub: Any) -> str:
+    """accueil admits 127.0.0.2 only; etage lists no networks."""
+    return roster_toml(**hub).replace(
+        'label = "Accueil RDC"', 'label = "Accueil RDC"\nnetworks = ["127.0.0.2/32", "10.1.2.0/24"]')
+
+
+def from_address(hub: RunningHub, who: str, source: str) -> httpx.Client:
+    transport = httpx.HTTPTransport(local_address=source)
+    return httpx.Client(base_url=hub.url, headers=auth(who), timeout=5, transport=transport)
+
+
+def test_an_alert_from_outside_the_site_networks_is_403_and_listed_for_supervisors(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    hub = start_hub(tmp_path, fenced_roster())
+    try:
+        with from_address(hub, "g1", "127.0.0.5") as home:
+            refused = home.post("/v1/alerts", json=new_alert())
+            assert home.post("/v1/heartbeat").status_code == 403, "any desk request"
+        logged = [r.getMessage() for r in caplog.records if "outside the site" in r.getMessage()]
+        line = ("refused desk g1 (site accueil) from 127.0.0.5, outside the site's networks:"
+                " POST /v1/alerts (1 time(s) since the last line)")
+        assert logged == [line], "one line per desk, address and minute"
+        assert refused.status_code == 403
+        assert refused.json()["error"] == "outside_site_network"
+        assert "127.0.0.5" in refused.json()["detail"]
+        with from_address(hub, "g1", "127.0.0.2") as desk:
+            assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
+        with from_address(hub, "e1", "127.0.0.5") as upstairs:
+            assert upstairs.post("/v1/alerts", json=new_alert()).status_code == 201, \
+                "a site that lists no networks admits any address"
+        with hub.client("s.a") as supervisor:
+            listed = supervisor.get("/v1/presence").json()["refused_desks"]
+        assert [(r["desk"], r["address"], r["count"], r["alerts"], r["last_request"])
+                for r in listed] == [("g1", "127.0.0.5", 2, 1, "POST /v1/heartbeat")]
+    finally:
+        hub.stop()
+
+
+def test_forwarded_for_is_ignored_from_an_untrusted_peer_and_honoured_from_a_trusted_proxy(
+    tmp_path: Path
+) -> None:
+    hub = start_hub(tmp_path, fenced_roster(trusted_proxies='["127.0.0.3"]'))
+    inside = {"X-Forwarded-For": "127.0.0.2"}
+    try:
+        with from_address(hub, "g1", "127.0.0.4") as stranger:
+            forged = stranger.post("/v1/alerts", json=new_alert(), headers=inside)
+        assert forged.status_code == 403 and "127.0.0.4" in forged.json()["detail"]
+        with from_address(hub, "g1", "127.0.0.3") as proxy:
+            assert proxy.post("/v1/alerts", json=new_alert(), headers=inside).status_code == 201
+            # The right-most address the proxy did not add is the client: one forged further
+            # left by the client itself changes nothing.
+            chained = {"X-Forwarded-For": "10.1.2.7, 192.0.2.9"}
+            outside = proxy.post("/v1/alerts", json=new_alert(), headers=chained)
+            assert outside.status_code == 403 and "192.0.2.9" in outside.json()["detail"]
+            spoofed = {"X-Forwarded-For": "192.0.2.9, 10.1.2.7"}
+            assert proxy.post("/v1/alerts", json=new_alert(), headers=spoofed).status_code == 201
+            garbled = {"X-Forwarded-For": "not-an-address"}
+            assert proxy.post("/v1/alerts", json=new_alert(), headers=garbled).status_code == 403
+        with from_address(hub, "g1", "127.0.0.1") as loopback:  # not trusted here
+            assert loopback.post("/v1/alerts", json=new_alert(), headers=inside).status_code == 403
+    finally:
+        hub.stop()
+
+
+@pytest.mark.parametrize("line,error", [
+    ('networks = ["10.1.2.0/33"]', "'10.1.2.0/33' is not an IP address or network"),
+    ('networks = ["salle-3"]', "'salle-3' is not an IP address or network"),
+])
+def test_a_bad_network_is_a_one_line_error(tmp_path: Path, line: str, error: str) -> None:
+    path = tmp_path / "hub.toml"
+    path.write_text(roster_toml().replace('label = "Étage"', f'label = "Étage"\n{line}'),
+                    encoding="utf-8")
+    from deskalert.config import load_toml
+    from deskalert.errors import ConfigError
+
+    with pytest.raises(ConfigError) as raised:
+        load_toml(path, HubConfig)
+    assert "sites[1].networks" in str(raised.value) and error in str(raised.value)
+    assert "\n" not in str(raised.value)
