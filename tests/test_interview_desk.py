@@ -91,6 +91,16 @@ async def test_duress_key_shows_the_same_merci_and_raises_a_discreet_alert(
         assert not app.query_one("#status").display, "nothing on the desk says alert"
 
 
+async def stored_alerts(pilot: Any, hub: RunningHub, code: str) -> list[dict[str, Any]]:
+    """The hub's alerts of `code`, waiting up to 5 s for the first one."""
+    deadline = time.monotonic() + 5
+    alerts = await in_thread(lambda: alerts_of(hub, code))
+    while not alerts and time.monotonic() < deadline:
+        await pilot.pause(0.1)
+        alerts = await in_thread(lambda: alerts_of(hub, code))
+    return alerts
+
+
 async def test_supervisor_check_answered_venez_and_unanswered(
         hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
     hub = hub_factory(check_answer_s=2)
@@ -105,7 +115,7 @@ async def test_supervisor_check_answered_venez_and_unanswered(
         await pilot.press("v")
         assert "Merci" in prompt_text(app)
         await wait_until(pilot, lambda: not isinstance(app.screen, CheckPrompt), what="closed")
-        [alert] = await in_thread(lambda: alerts_of(hub, "renfort"))
+        [alert] = await stored_alerts(pilot, hub, "renfort")  # the answer's POST may still run
         assert "venez" in alert["message"]
 
         with hub.client("s.a") as sup:  # asked again, not answered: the prompt goes, alert comes
@@ -113,7 +123,7 @@ async def test_supervisor_check_answered_venez_and_unanswered(
         await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
         await wait_until(pilot, lambda: not isinstance(app.screen, CheckPrompt), timeout=8,
                          what="prompt withdrawn by the hub")
-        [alert] = await in_thread(lambda: alerts_of(hub, "sans-reponse"))
+        [alert] = await stored_alerts(pilot, hub, "sans-reponse")
         assert alert["desk"] == "g1" and "pas répondu" in alert["message"]
 
 
