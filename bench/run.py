@@ -378,7 +378,7 @@ def start_mosquitto(workdir: Path) -> tuple[subprocess.Popen[bytes], int] | None
     port = free_port()
     conf = workdir / "mosquitto.conf"
     conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\nmax_connections -1\n"
-                    "persistence false\n")
+                    "persistence false\nset_tcp_nodelay true\n")
     process = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
     for _ in range(200):
