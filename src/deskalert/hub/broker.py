@@ -63,20 +63,41 @@ class Broker:
 
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
+        # A desk's presence event goes to the supervisors' streams and that desk's own only:
+        # looked up here rather than asked of each of 5000 desks' streams (`wants`).
+        self._watchers: set[Subscription] = set()
+        self._by_desk: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._frames: OrderedDict[int, bytes] = OrderedDict()
 
     def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
                   write: DirectWrite | None = None) -> Subscription:
         subscription = Subscription(sites, desk_id, write=write)
         self._subscriptions.add(subscription)
+        if desk_id is None:
+            self._watchers.add(subscription)
+        else:
+            self._by_desk[desk_id].add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+        if subscription.desk_id is None:
+            self._watchers.discard(subscription)
+            return
+        own = self._by_desk.get(subscription.desk_id)
+        if own is not None:
+            own.discard(subscription)
+            if not own:
+                del self._by_desk[subscription.desk_id]
+
+    def _candidates(self, event: Event) -> list[Subscription]:
+        if event.type in PRESENCE_EVENTS:
+            return [*self._watchers, *self._by_desk.get(str(event.data.get("id")), ())]
+        return list(self._subscriptions)
 
     def publish(self, event: Event) -> None:
         frame = chunk = b""
-        for subscription in list(self._subscriptions):
+        for subscription in self._candidates(event):
             if not subscription.wants(event):
                 continue
             write = subscription.write
@@ -90,7 +111,7 @@ class Broker:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
                 subscription.overflowed = True
-                self._subscriptions.discard(subscription)
+                self.unsubscribe(subscription)
 
     def publish_all(self, events: list[Event]) -> None:
         """Several committed events (one group commit's), in order, from one loop callback."""
