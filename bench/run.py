@@ -36,6 +36,7 @@ from hostile_helpers import HostileSockets, with_open_files  # no pytest in it
 
 ROOT = Path(__file__).resolve().parent
 RESULTS = ROOT / "results.md"
+FINDINGS = ROOT / "findings.md"  # written by hand: what the profiles showed, what each change gave
 FANOUT_N = [int(n) for n in os.environ.get("BENCH_FANOUT", "200,1000").split(",")]
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "20"))
 DESKS = 50
@@ -883,22 +884,28 @@ def write(report: Report, partial: bool) -> None:
         runs = [f"Parts {', '.join(sorted(parts))}: r{run[1:]}",
                 *[line for line in old if line.startswith(("Run ", "Parts "))
                   and not line.startswith(f"Parts {', '.join(sorted(parts))}:")]]
+    findings = FINDINGS.read_text().splitlines() if FINDINGS.exists() else []
     lines = ["# deskalert benchmarks", "", *[f"{r}\n" for r in runs],
              "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |",
-             *rows, "", *HOW_TO_READ, *[f"- {n}" for n in report.notes]]
+             *rows, "", *HOW_TO_READ, *[f"- {n}" for n in report.notes], "", *findings]
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"\nwritten: {RESULTS}")
 
 
 HOW_TO_READ = """\
 How each is measured (bench/run.py):
-- 1: one desk raises alerts one at a time; N followers (httpx-sse, as the desk app and the pane)
-  in one client process; Mosquitto with N aiomqtt subscribers (QoS 1) in the same layout. A
-  warm-up round is dropped for both.
-- 2: POST /v1/alerts answered after the SQLite commit (synchronous=FULL, WAL).
-- 3: N desks each holding /v1/events (bare sockets, so that the client process is not the
-  bottleneck) and beating every 5 s; hub CPU and RSS from /proc over 10 s, then alerts fanned
-  out to all N.
+- 1: N subscribers on bare sockets in one client process under uvloop, read in
+  `data_received` (no client library, no task per subscriber: the same client for both
+  systems); one event every 20 ms, 100 of them after 5 dropped warm-up events. The hub's event
+  is an alert POSTed by a desk (answered after its durable commit) to N desks' /v1/events;
+  Mosquitto's a QoS 0 PUBLISH to N QoS 0 subscriptions written by hand (CONNECT, SUBSCRIBE),
+  `set_tcp_nodelay true`. Latency: from the request (or PUBLISH) written to each subscriber
+  having read it. Each N is run BENCH_REPEAT (3) times, hub then Mosquitto; the row shows
+  the run with the median hub p99, the verdict the median ratio and every run's p99s.
+- 2: POST /v1/alerts answered after the SQLite commit (synchronous=FULL, WAL), each desk on
+  a kept-alive bare connection, one alert after the other; three hubs, the median run shown.
+- 3: N desks each holding /v1/events (bare sockets read as in part 1) and beating every 5 s;
+  hub CPU and RSS from /proc over 10 s, then alerts fanned out to all N.
 - 4: `deskalert desk` in a pseudo-terminal; launch = until the on-call name is drawn.
 - 5: a server that answers the stream's headers then goes silent; a desk that stops beating.
 - 6: 200 followers; the hub is killed with SIGKILL and restarted 1 s later; an alert is raised
@@ -908,8 +915,9 @@ How each is measured (bench/run.py):
   second; a desk raises 100 alerts, one every 50 ms, each on a new connection; the same hub
   without the hostile sockets first. `bench/run.py slow` runs this part alone.
 
-To see where the time goes: `py-spy record --subprocesses -o profile.svg --
-.venv/bin/python bench/run.py fanout` (py-spy is in the bench extra).""".splitlines()
+Parts run alone: `bench/run.py fanout ingest capacity` (the others' rows are kept). To see
+where the hub's time goes: `BENCH_PROFILE=dir bench/run.py fanout` runs py-spy (the bench
+extra) on each hub process and writes its raw stacks there.""".splitlines()
 
 BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "fanout": bench_fanout, "ingest": bench_ingest, "capacity": bench_capacity,
