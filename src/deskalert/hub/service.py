@@ -190,17 +190,6 @@ class Hub:
                 else:
                     answer.set_result(outcome)
 
-    async def _checkpoint_forever(self) -> None:
-        """WAL checkpoints on their own thread and connection, every CHECKPOINT_EVERY_S, so
-        that none lands inside a commit a desk waits for (see `Store.checkpoint`)."""
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(CHECKPOINT_EVERY_S)
-            try:
-                await loop.run_in_executor(self._checkpoints, self.store.checkpoint)
-            except sqlite3.Error as exc:  # a full disk shows in the writes; retried anyway
-                log.debug("WAL checkpoint failed: %s", exc)
-
     def _insert_group(self, alerts: list[Alert]) -> list[tuple[Alert, bool] | Exception]:
         """On the store thread: one commit for the group, then its events, in id order."""
         outcomes = self.store.write_group([partial(self._insert_once, alert=a) for a in alerts])
@@ -212,6 +201,19 @@ class Hub:
             assert self._loop is not None
             self._loop.call_soon_threadsafe(self.broker.publish_all, events)
         return [o if isinstance(o, Exception) else o[0] for o in outcomes]
+
+    # -- WAL checkpoints, off the commit path ------------------------------------------------
+
+    async def _checkpoint_forever(self) -> None:
+        """WAL checkpoints on their own thread and connection, every CHECKPOINT_EVERY_S, so
+        that none lands inside a commit a desk waits for (see `Store.checkpoint`)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            try:
+                await loop.run_in_executor(self._checkpoints, self.store.checkpoint)
+            except sqlite3.Error as exc:  # a full disk shows in the writes; retried anyway
+                log.debug("WAL checkpoint failed: %s", exc)
 
     # -- who is calling -------------------------------------------------------------------
 
@@ -275,7 +277,9 @@ class Hub:
         )
         return await self._grouped(alert)
 
-    def _insert_once(self, db: sqlite3.Connection, alert: Alert) -> tuple[tuple[Alert, bool], Event | None]:
+    def _insert_once(
+        self, db: sqlite3.Connection, alert: Alert
+    ) -> tuple[tuple[Alert, bool], Event | None]:
         """In a group's transaction: ((alert, created), its event if stored now); a resent id
         answers the stored alert, or raises the refusal (another desk's id, another body)."""
         existing = self.store.alert_in(db, alert.id)

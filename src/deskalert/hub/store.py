@@ -140,7 +140,9 @@ class Store:
 
     # -- group commit: the write path's machinery -------------------------------------------
 
-    def write_group(self, writes: Sequence[Callable[[sqlite3.Connection], T]]) -> list[T | Exception]:
+    def write_group(
+        self, writes: Sequence[Callable[[sqlite3.Connection], T]]
+    ) -> list[T | Exception]:
         """Several writes in one transaction and one commit, so one fsync: group commit.
 
         Each write runs in its own savepoint: one that raises anything but a database error (a
