@@ -943,7 +943,7 @@ How each is measured (bench/run.py):
   second; a desk raises 100 alerts, one every 50 ms, each on a new connection; the same hub
   without the hostile sockets first. `bench/run.py slow` runs this part alone.
 
-Parts run alone: `bench/run.py fanout ingest capacity` (the others' rows are kept). To see
+To run some parts alone: `bench/run.py fanout ingest capacity` (the others' rows are kept). To see
 where the hub's time goes: `BENCH_PROFILE=dir bench/run.py fanout` runs py-spy (the bench
 extra) on each hub process and writes its raw stacks there.""".splitlines()
 
