@@ -150,7 +150,10 @@ def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> 
         if (flow.write_paused or cycle.disconnected or cycle.response_complete
                 or not cycle.response_started or transport.is_closing()):
             return False
-        transport.write(chunk if cycle.chunked_encoding else frame)
+        try:
+            transport.write(chunk if cycle.chunked_encoding else frame)
+        except (OSError, RuntimeError):  # gone meanwhile: never stop the others' fan-out
+            return False
         return True
 
     return write
