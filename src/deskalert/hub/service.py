@@ -3,7 +3,8 @@
 Every read and write of the store runs on one dedicated thread, so the event loop never waits on
 an fsync and writes are serialised without locks. Each committed event is handed to the broker
 from that same thread, through `call_soon_threadsafe`, so live subscribers see events in exactly
-the order of their ids.
+the order of their ids. New alerts are committed in groups, one fsync for all those that arrived
+while the previous group was on its way to disk (see "group commit" below).
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
 alerts, mark silent desks offline, notice on-call changes (a slot starts, an override ends).

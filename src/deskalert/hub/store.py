@@ -6,7 +6,11 @@ a power cut. Event ids come from an AUTOINCREMENT column, so they increase stric
 restarts too, which is what `Last-Event-ID` replay relies on.
 
 The store is synchronous and not thread-safe on purpose: the hub calls it from one dedicated
-thread (see `service.Hub`), which serialises every write without locks.
+thread (see `service.Hub`), which serialises every write without locks. New alerts are written
+in groups (`write_group`): one transaction and one fsync for the alerts that arrived while the
+previous group was being committed, each answer still sent after the commit that holds it.
+WAL checkpoints run on a second connection of their own (`checkpoint`), from another thread,
+not inside a commit that a desk waits for.
 """
 
 from __future__ import annotations
