@@ -5,12 +5,20 @@ rather than slowing the others or growing without bound; its stream ends, and th
 reconnects with `Last-Event-ID` and catches up from the store, so nothing is lost. A reader that
 stopped reading altogether never lets its stream reach that end (the write blocks): the
 connection guard aborts a response that cannot be written for a while (`guard.py`).
+
+The fast path: a live stream that is idle (its task waits, its queue is empty) and whose
+connection takes writes gives the broker a `write` callable, and `publish` writes the event's
+frame, encoded once, straight to that connection, from one loop over the subscribers, without
+waking one task per stream. Anything else (a stream still replaying, a queue not yet drained, a
+connection whose buffer is full) goes through the queue as before, so a stream's events are
+written in id order, and a slow reader still fills its own bounded queue and nothing else.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import defaultdict
+import json
+from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -18,6 +26,9 @@ from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
 
 QUEUE_SIZE = 1000
+FRAMES_KEPT = 512
+# write(frame, chunk): the SSE frame, and the same as one HTTP/1.1 chunk; False if not written
+DirectWrite = Callable[[bytes, bytes], bool]
 PRESENCE_EVENTS = (EventType.DESK_ONLINE, EventType.DESK_OFFLINE)
 
 
@@ -35,6 +46,10 @@ class Subscription:
     desk_id: str | None = None
     queue: asyncio.Queue[Event] = field(default_factory=lambda: asyncio.Queue(QUEUE_SIZE))
     overflowed: bool = False
+    write: DirectWrite | None = None  # the stream's connection, for the fast path
+    # True while the stream's own task replays or writes: then events go through the queue,
+    # behind what it is writing. Set False by the task when it waits on an empty queue.
+    busy: bool = True
 
     def wants(self, event: Event) -> bool:
         if self.sites is not None and event.site is not None and event.site not in self.sites:
@@ -48,27 +63,79 @@ class Broker:
 
     def __init__(self) -> None:
         self._subscriptions: set[Subscription] = set()
+        # A desk's presence event goes to the supervisors' streams and that desk's own only:
+        # looked up here rather than asked of each of 5000 desks' streams (`wants`).
+        self._watchers: set[Subscription] = set()
+        self._by_desk: defaultdict[str, set[Subscription]] = defaultdict(set)
+        self._frames: OrderedDict[int, bytes] = OrderedDict()
 
-    def subscribe(self, sites: set[str] | None, desk_id: str | None = None) -> Subscription:
-        subscription = Subscription(sites, desk_id)
+    def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
+                  write: DirectWrite | None = None) -> Subscription:
+        subscription = Subscription(sites, desk_id, write=write)
         self._subscriptions.add(subscription)
+        if desk_id is None:
+            self._watchers.add(subscription)
+        else:
+            self._by_desk[desk_id].add(subscription)
         return subscription
 
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscriptions.discard(subscription)
+        if subscription.desk_id is None:
+            self._watchers.discard(subscription)
+            return
+        own = self._by_desk.get(subscription.desk_id)
+        if own is not None:
+            own.discard(subscription)
+            if not own:
+                del self._by_desk[subscription.desk_id]
+
+    def _candidates(self, event: Event) -> list[Subscription]:
+        if event.type in PRESENCE_EVENTS:
+            return [*self._watchers, *self._by_desk.get(str(event.data.get("id")), ())]
+        return list(self._subscriptions)
 
     def publish(self, event: Event) -> None:
-        for subscription in list(self._subscriptions):
+        frame = chunk = b""
+        for subscription in self._candidates(event):
             if not subscription.wants(event):
                 continue
+            write = subscription.write
+            if write is not None and not subscription.busy and subscription.queue.empty():
+                if not frame:
+                    frame = self.frame(event)
+                    chunk = b"%x\r\n%b\r\n" % (len(frame), frame)
+                if write(frame, chunk):
+                    continue
             try:
                 subscription.queue.put_nowait(event)
             except asyncio.QueueFull:
                 subscription.overflowed = True
-                self._subscriptions.discard(subscription)
+                self.unsubscribe(subscription)
+
+    def publish_all(self, events: list[Event]) -> None:
+        """Several committed events (one group commit's), in order, from one loop callback."""
+        for event in events:
+            self.publish(event)
+
+    def frame(self, event: Event) -> bytes:
+        """The event as one SSE frame, encoded once whoever it goes to (an event's id, type and
+        data never change once stored); the latest FRAMES_KEPT are kept for streams that
+        replay or drain their queue."""
+        frame = self._frames.get(event.id)
+        if frame is None:
+            frame = self._frames[event.id] = sse_frame(event)
+            if len(self._frames) > FRAMES_KEPT:
+                self._frames.popitem(last=False)
+        return frame
 
     def __len__(self) -> int:
         return len(self._subscriptions)
+
+
+def sse_frame(event: Event) -> bytes:
+    data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
+    return f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
 
 
 @dataclass(eq=False)

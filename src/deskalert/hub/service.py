@@ -3,7 +3,8 @@
 Every read and write of the store runs on one dedicated thread, so the event loop never waits on
 an fsync and writes are serialised without locks. Each committed event is handed to the broker
 from that same thread, through `call_soon_threadsafe`, so live subscribers see events in exactly
-the order of their ids.
+the order of their ids. New alerts are committed in groups, one fsync for all those that arrived
+while the previous group was on its way to disk (see "group commit" below).
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
 alerts, mark silent desks offline, notice on-call changes (a slot starts, an override ends, a
@@ -16,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -28,7 +30,7 @@ from uuid import UUID
 from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
 from deskalert.hub.availability import Availability
-from deskalert.hub.broker import Broker
+from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
@@ -63,6 +65,7 @@ PURGE_EVERY = timedelta(hours=1)
 # hub says desk.offline within 10 s (issue 6's target), and a heartbeat may still be 3.5 s late.
 OFFLINE_AFTER_HEARTBEATS = 1.7
 EVERYONE = "everyone"
+CHECKPOINT_EVERY_S = 1.0
 PROBE_EVERY_S = 5.0  # /healthz writes one meta row at most this often
 # What a desk sends that a resend of the same alert id must repeat (created_at as an instant).
 RESEND_FIELDS = ("code", "message", "test", "created_at")
@@ -103,6 +106,10 @@ class Hub:
         self._oncall: dict[str, OnCall] = {}
         self._overrides = store.overrides()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="deskalert-store")
+        self._waiting: list[tuple[Alert, asyncio.Future[tuple[Alert, bool]]]] = []
+        self._committer: asyncio.Task[None] | None = None
+        self._checkpoints = ThreadPoolExecutor(1, thread_name_prefix="deskalert-checkpoint")
+        self._checkpointer: asyncio.Task[None] | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._store_error: str | None = None
@@ -132,6 +139,8 @@ class Hub:
         await self.calendars.start()
         self._oncall = {site: self._compute_oncall(site) for site in self._site_ids}
         self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
+        self._checkpointer = asyncio.create_task(self._checkpoint_forever(),
+                                                 name="deskalert-checkpoint")
         await self.notifier.start()
 
     async def stop(self) -> None:
@@ -140,6 +149,12 @@ class Hub:
             await asyncio.gather(self._ticker, return_exceptions=True)
         await self.notifier.stop()
         await self.calendars.stop()
+        if self._checkpointer is not None:
+            self._checkpointer.cancel()
+            await asyncio.gather(self._checkpointer, return_exceptions=True)
+        self._checkpoints.shutdown(wait=True)
+        if self._committer is not None:  # the groups under way are committed and answered
+            await asyncio.gather(self._committer, return_exceptions=True)
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -160,6 +175,69 @@ class Hub:
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self.broker.publish, event)
         self._loop.call_soon_threadsafe(self.availability.on_event, event)
+
+    # -- group commit of new alerts (the write path's machinery, apart from the rules) ------
+    #
+    # A new alert does not get a transaction and an fsync of its own: it joins the group of
+    # alerts that arrived while the previous group was being committed, and the whole group is
+    # one transaction and one fsync on the store thread (`Store.write_group`). Each desk still
+    # gets its answer only after the commit that holds its alert, so a 201 still means "on
+    # disk"; a group whose commit fails answers 503 to every request in it, none stored.
+
+    async def _grouped(self, alert: Alert) -> tuple[Alert, bool]:
+        assert self._loop is not None
+        answer: asyncio.Future[tuple[Alert, bool]] = self._loop.create_future()
+        self._waiting.append((alert, answer))
+        if self._committer is None or self._committer.done():
+            self._committer = asyncio.create_task(self._commit_groups(), name="deskalert-group")
+        return await answer
+
+    async def _commit_groups(self) -> None:
+        """While alerts wait: take them all as one group, commit it, answer each of them."""
+        while self._waiting:
+            group, self._waiting = self._waiting, []
+            try:
+                outcomes = await self._db(self._insert_group, [alert for alert, _ in group])
+            except StoreUnavailable as exc:
+                outcomes = [StoreUnavailable(exc.detail) for _ in group]
+            except Exception as exc:  # noqa: BLE001 - each request answers it (500, logged)
+                outcomes = [exc for _ in group]
+            except asyncio.CancelledError:  # the hub stops: nobody is left to answer
+                for _, answer in group + self._waiting:
+                    answer.cancel()
+                raise
+            for (_, answer), outcome in zip(group, outcomes, strict=True):
+                if answer.done():  # the request went away meanwhile; its alert is stored
+                    continue
+                if isinstance(outcome, BaseException):
+                    answer.set_exception(outcome)
+                else:
+                    answer.set_result(outcome)
+
+    def _insert_group(self, alerts: list[Alert]) -> list[tuple[Alert, bool] | Exception]:
+        """On the store thread: one commit for the group, then its events, in id order."""
+        outcomes = self.store.write_group([partial(self._insert_once, alert=a) for a in alerts])
+        events = [o[1] for o in outcomes if not isinstance(o, Exception) and o[1] is not None]
+        if events:
+            self._store_error = None
+            for event in events:
+                _log_event(event)
+            assert self._loop is not None
+            self._loop.call_soon_threadsafe(self.broker.publish_all, events)
+        return [o if isinstance(o, Exception) else o[0] for o in outcomes]
+
+    # -- WAL checkpoints, off the commit path ------------------------------------------------
+
+    async def _checkpoint_forever(self) -> None:
+        """WAL checkpoints on their own thread and connection, every CHECKPOINT_EVERY_S, so
+        that none lands inside a commit a desk waits for (see `Store.checkpoint`)."""
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(CHECKPOINT_EVERY_S)
+            try:
+                await loop.run_in_executor(self._checkpoints, self.store.checkpoint)
+            except sqlite3.Error as exc:  # a full disk shows in the writes; retried anyway
+                log.debug("WAL checkpoint failed: %s", exc)
 
     # -- who is calling -------------------------------------------------------------------
 
@@ -236,10 +314,14 @@ class Hub:
             escalated_to=chain[0] if chain else EVERYONE,
             updated_at=now,
         )
-        return await self._db(self._insert_once, alert)
+        return await self._grouped(alert)
 
-    def _insert_once(self, alert: Alert) -> tuple[Alert, bool]:
-        existing = self.store.get_alert(alert.id)
+    def _insert_once(
+        self, db: sqlite3.Connection, alert: Alert
+    ) -> tuple[tuple[Alert, bool], Event | None]:
+        """In a group's transaction: ((alert, created), its event if stored now); a resent id
+        answers the stored alert, or raises the refusal (another desk's id, another body)."""
+        existing = self.store.alert_in(db, alert.id)
         if existing is not None:
             if existing.desk != alert.desk:
                 raise Conflict(f"alert id {alert.id} is already used by another desk")
@@ -247,9 +329,8 @@ class Hub:
                          if getattr(existing, name) != getattr(alert, name)]
             if differing:
                 raise AlertIdReused(existing, differing)
-            return existing, False
-        self._publish(self.store.insert_alert(alert, alert.received_at))
-        return alert, True
+            return (existing, False), None
+        return (alert, True), self.store.add_alert(db, alert, alert.received_at)
 
     async def get_alert(self, principal: Principal, alert_id: UUID) -> Alert:
         alert = await self._db(self.store.get_alert, alert_id)
@@ -385,7 +466,9 @@ class Hub:
         says (level and time of the last escalation): a hub back from a long stop resumes the
         chain in order, it does not skip to everyone."""
         timeout = timedelta(seconds=self.config.hub.ack_timeout_s)
-        for alert in await self._db(self.store.unanswered_alerts):
+        # Due means escalated (or else received) at least `timeout` ago, so received before
+        # now - timeout: the younger ones are not read at all.
+        for alert in await self._db(self.store.unanswered_alerts, now - timeout):
             last = alert.escalated_at or alert.received_at
             if alert.escalation_level < len(alert.chain) and now - last >= timeout:
                 await self._update(alert.id, _escalation(alert.escalation_level + 1, now))
@@ -517,13 +600,16 @@ class Hub:
 
     async def follow(
         self, principal: Principal, sites: set[str] | None, last_id: int,
-        availability: bool = False,
+        availability: bool = False, write: DirectWrite | None = None,
     ) -> AsyncIterator[Event | None]:
         """Events after `last_id` from the store, then live ones; None means "keep-alive now".
+
         With `availability`, the sites' numbers now after the replay, then each change (live
-        only: `LiveEvent`s, which carry no id of their own)."""
+        only: `LiveEvent`s, which carry no id of their own). With `write` (the stream's
+        connection), live events that find the stream idle are written by the broker directly
+        and never come out of here (see `broker`)."""
         subscription = self.broker.subscribe(
-            sites, None if principal.is_supervisor else principal.id
+            sites, None if principal.is_supervisor else principal.id, write
         )
         self.availability.stream_opened(principal, sites)
         try:
@@ -545,12 +631,16 @@ class Hub:
                 for numbers in opening:
                     yield numbers
             while not (subscription.overflowed and subscription.queue.empty()):
+                # Whatever was yielded before is written: the broker may write directly now.
+                subscription.busy = False
                 try:
                     async with asyncio.timeout(self.config.hub.heartbeat_s):  # no task per wait
                         event = await subscription.queue.get()
                 except TimeoutError:
+                    subscription.busy = True
                     yield None
                     continue
+                subscription.busy = True
                 if event.type in LIVE_ONLY_EVENTS:
                     yield event
                 elif event.id > last_id:  # already replayed from the store otherwise

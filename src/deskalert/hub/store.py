@@ -6,7 +6,11 @@ a power cut. Event ids come from an AUTOINCREMENT column, so they increase stric
 restarts too, which is what `Last-Event-ID` replay relies on.
 
 The store is synchronous and not thread-safe on purpose: the hub calls it from one dedicated
-thread (see `service.Hub`), which serialises every write without locks.
+thread (see `service.Hub`), which serialises every write without locks. New alerts are written
+in groups (`write_group`): one transaction and one fsync for the alerts that arrived while the
+previous group was being committed, each answer still sent after the commit that holds it.
+WAL checkpoints run on a second connection of their own (`checkpoint`), from another thread,
+not inside a commit that a desk waits for.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import HubError, StoreUnavailable
@@ -114,7 +118,10 @@ CREATE TABLE IF NOT EXISTS checks (
 CREATE INDEX IF NOT EXISTS checks_state ON checks(state, deadline);
 """
 
+T = TypeVar("T")
 PROBE_BYTES = 8192
+BACKSTOP_CHECKPOINT_PAGES = 10000  # 40 MB of WAL (SQLite's default is 1000 pages)
+WAL_SIZE_LIMIT_BYTES = 64 * 1024 * 1024  # what an idle WAL is truncated to
 OPEN_STATES = (AlertState.OPEN.value, AlertState.ACKNOWLEDGED.value)
 
 
@@ -329,11 +336,16 @@ class Store(NotificationStore, SessionStore):
     def __init__(self, path: Path) -> None:
         self.path = path
         self._db = open_db(path)
+        # WAL checkpoints off the commit path: SQLite's own, run inside the COMMIT that crosses
+        # the threshold, only as a backstop; a hub runs `checkpoint()` from another thread.
+        self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
+        self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         self._db.executescript(SCHEMA)
         self.epoch = self._epoch()
         # Called inside the transaction of every event appended (the notification outbox plans
         # its rows there, so they commit or roll back with the event that causes them).
         self.event_hooks: list[Callable[[sqlite3.Connection, Event], None]] = []
+        self._checkpoint_db: sqlite3.Connection | None = None
 
     def _epoch(self) -> str:
         """The event log's identity, made at first start; a copy by `deskalert backup` gets a
@@ -345,7 +357,17 @@ class Store(NotificationStore, SessionStore):
             return stamp_epoch(db)
 
     def close(self) -> None:
+        if self._checkpoint_db is not None:
+            self._checkpoint_db.close()
         self._db.close()
+
+    def checkpoint(self) -> None:
+        """A PASSIVE WAL checkpoint on a connection of its own, meant for a thread other than
+        the store's: it copies committed pages into the database file without taking the
+        write lock, so commits go on meanwhile (the store thread never pays for it)."""
+        if self._checkpoint_db is None:
+            self._checkpoint_db = open_db(self.path)
+        self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -360,11 +382,49 @@ class Store(NotificationStore, SessionStore):
 
     def insert_alert(self, alert: Alert, event_at: datetime) -> Event:
         with self._transaction() as db:
-            db.execute(
-                "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
-                _alert_row(alert),
-            )
-            return self._append(db, EventType.ALERT_RAISED, event_at, alert.site, alert)
+            return self.add_alert(db, alert, event_at)
+
+    def add_alert(self, db: sqlite3.Connection, alert: Alert, event_at: datetime) -> Event:
+        """The alert and its alert.raised event, inside the caller's transaction."""
+        db.execute(
+            "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
+            _alert_row(alert),
+        )
+        return self._append(db, EventType.ALERT_RAISED, event_at, alert.site, alert)
+
+    def alert_in(self, db: sqlite3.Connection, alert_id: UUID) -> Alert | None:
+        """The stored alert as the caller's transaction sees it (its own writes included)."""
+        return self._get(db, alert_id)
+
+    # -- group commit: the write path's machinery -------------------------------------------
+
+    def write_group(
+        self, writes: Sequence[Callable[[sqlite3.Connection], T]]
+    ) -> list[T | Exception]:
+        """Several writes in one transaction and one commit, so one fsync: group commit.
+
+        Each write runs in its own savepoint: one that raises anything but a database error (a
+        refusal: a resent id with another body) is undone alone, and that exception is its
+        outcome in the list. A database error, in any write or at COMMIT, fails the whole
+        group: rolled back, StoreUnavailable raised, none of it stored. So each outcome that is
+        not an exception is on disk when this returns, and no write is ever half stored.
+        """
+        outcomes: list[T | Exception] = []
+        with self._transaction() as db:
+            for write in writes:
+                db.execute("SAVEPOINT write")
+                try:
+                    outcome = write(db)
+                except (sqlite3.Error, StoreUnavailable):
+                    raise  # the group fails as a whole
+                except Exception as refused:  # noqa: BLE001 - the write's own answer
+                    db.execute("ROLLBACK TO write")
+                    db.execute("RELEASE write")
+                    outcomes.append(refused)
+                    continue
+                db.execute("RELEASE write")
+                outcomes.append(outcome)
+        return outcomes
 
     def update_alert(
         self, alert_id: UUID, change: Callable[[Alert], tuple[Alert, EventType] | None]
@@ -471,10 +531,15 @@ class Store(NotificationStore, SessionStore):
         ).fetchall()
         return [Alert.model_validate_json(r[2]) for r in rows[:limit]], _next_cursor(rows, limit)
 
-    def unanswered_alerts(self) -> list[Alert]:
-        rows = self._db.execute(
-            "SELECT body FROM alerts WHERE state=?", (AlertState.OPEN.value,)
-        ).fetchall()
+    def unanswered_alerts(self, received_before: datetime | None = None) -> list[Alert]:
+        """Open alerts (none answered yet); `received_before`: only those received before it
+        (read and parsed on the store thread, so the ticker does not parse every open alert
+        twice a second while desks wait for their commits)."""
+        where, params = "state=?", [AlertState.OPEN.value]
+        if received_before is not None:
+            where += " AND received_at<=?"
+            params.append(instant(received_before))
+        rows = self._db.execute(f"SELECT body FROM alerts WHERE {where}", params).fetchall()
         return [Alert.model_validate_json(row[0]) for row in rows]
 
     def events_after(

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-import json
-from collections import OrderedDict
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
-from typing import Annotated
-from weakref import WeakKeyDictionary
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
@@ -16,8 +13,8 @@ from fastapi.sse import EventSourceResponse
 
 from deskalert.errors import HubError
 from deskalert.hub.availability import LiveEvent
-from deskalert.hub.broker import StreamCap
-from deskalert.hub.guard import connection_abort
+from deskalert.hub.broker import DirectWrite, StreamCap
+from deskalert.hub.guard import GuardedProtocol, connection_abort
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
@@ -29,7 +26,6 @@ OPENING = f": deskalert hub: stream open\nretry: {RETRY_MS}\n\n".encode()
 KEEP_ALIVE = b": keep-alive\n\n"
 # No data: old clients and browsers skip it; the follower shows the link up only on it.
 FOLLOWING = b"event: stream.open\n\n"
-ENCODED_KEPT = 512
 
 
 MAX_EVENT_ID = 2**63 - 1  # SQLite's INTEGER: a larger id would fail mid-stream, not as a 4xx
@@ -114,19 +110,23 @@ async def follow_events(
     """
     streams: StreamCap = http.app.state.streams
     identity = f"{request.principal.kind.value} {request.principal.id}"
+    abort = connection_abort(http.scope)
+    frames = _frames(hub, request, direct_write(http.scope, abort))
     return EventSourceResponse(
-        _capped(_frames(hub, request), streams, identity, connection_abort(http.scope)),
+        _capped(frames, streams, identity, abort),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest) -> AsyncGenerator[bytes, None]:
+async def _frames(hub: Hub, request: StreamRequest,
+                  write: DirectWrite | None = None) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
     Not a generator of ServerSentEvent through FastAPI's SSE layer: that layer runs two tasks
     and two memory streams per connection and encodes each event once per subscriber, which
     made the fan-out to 200 streams three times slower than Mosquitto (bench/results.md).
-    Here an event is encoded once, whoever it goes to.
+    Here an event is encoded once, whoever it goes to; once live, an idle stream's events are
+    written by the broker itself through `write` (see `broker`).
     """
     yield OPENING
     reset = await hub.stream_reset(request.epoch, request.last_id)
@@ -135,11 +135,42 @@ async def _frames(hub: Hub, request: StreamRequest) -> AsyncGenerator[bytes, Non
         return
     yield FOLLOWING
     async for event in hub.follow(request.principal, request.sites, request.last_id,
-                                  request.availability):
+                                  request.availability, write):
         if event is None:
             yield KEEP_ALIVE
         else:
-            yield event.frame() if isinstance(event, LiveEvent) else _encoded(hub, event)
+            yield event.frame() if isinstance(event, LiveEvent) else hub.broker.frame(event)
+
+
+def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> DirectWrite | None:
+    """A write to this stream's connection that bypasses the ASGI send chain (the fan-out's
+    fast path), or None where that is not safe to do: another server than the hub's guarded
+    uvicorn, or a connection whose current request is not this one (HTTP pipelining).
+
+    It writes only while uvicorn's response is under way and the transport takes writes (not
+    paused by flow control, not closing): otherwise it answers False and the event goes through
+    the stream's bounded queue and uvicorn's own send, whose drain the stalled-reader guard
+    watches, as before. The framing is uvicorn's: one HTTP/1.1 chunk per frame when the
+    response is chunked.
+    """
+    protocol = getattr(abort, "__self__", None)
+    if not isinstance(protocol, GuardedProtocol) or scope.get("method") != "GET":
+        return None
+    cycle, transport, flow = protocol.cycle, protocol.transport, protocol.flow
+    if cycle is None or cycle.scope.get("extensions") is not scope.get("extensions"):
+        return None
+
+    def write(frame: bytes, chunk: bytes) -> bool:
+        if (flow.write_paused or cycle.disconnected or cycle.response_complete
+                or not cycle.response_started or transport.is_closing()):
+            return False
+        try:
+            transport.write(chunk if cycle.chunked_encoding else frame)
+        except (OSError, RuntimeError):  # gone meanwhile: never stop the others' fan-out
+            return False
+        return True
+
+    return write
 
 
 def _reset_frame(reset: StreamReset) -> bytes:
@@ -160,22 +191,3 @@ async def _capped(frames: AsyncGenerator[bytes, None], streams: StreamCap, ident
                 yield frame
     finally:
         streams.close(stream)
-
-
-# Per hub (tests run several in one process): its latest events, encoded.
-_encoded_by_hub: WeakKeyDictionary[Hub, OrderedDict[int, bytes]] = WeakKeyDictionary()
-
-
-def _encoded(hub: Hub, event: Event) -> bytes:
-    """The event as one SSE frame; an event's id, type and data never change once stored."""
-    frames = _encoded_by_hub.get(hub)
-    if frames is None:  # not setdefault: that would build a dict per subscriber and event
-        frames = _encoded_by_hub[hub] = OrderedDict()
-    frame = frames.get(event.id)
-    if frame is None:
-        data = json.dumps(event.data, ensure_ascii=False, separators=(",", ":"))
-        frame = f"id: {event.id}\nevent: {event.type.value}\ndata: {data}\n\n".encode()
-        frames[event.id] = frame
-        if len(frames) > ENCODED_KEPT:
-            frames.popitem(last=False)
-    return frame
