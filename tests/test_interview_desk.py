@@ -109,8 +109,8 @@ async def test_supervisor_check_answered_venez_and_unanswered(
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         with hub.client("s.a") as sup:
             await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
-        await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
-        assert "v = venez" in prompt_text(app)
+        await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt)
+                         and "v = venez" in prompt_text(app), what="prompt drawn")
         await pilot.pause(GRACE_S)
         await pilot.press("v")
         assert "Merci" in prompt_text(app)
