@@ -18,7 +18,7 @@ from deskalert.hub.guard import GuardedProtocol, connection_abort
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
-from deskalert.models import Event, StreamReset
+from deskalert.models import StreamReset
 
 router = APIRouter(tags=["events"])
 RETRY_MS = 2000
