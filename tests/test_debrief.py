@@ -222,3 +222,15 @@ def test_a_supervisor_exports_every_desks_shared_notes(hub: RunningHub, tmp_path
     assert sorted(i["alert"]["id"] for i in exported) == sorted(ids)
     assert sorted(n["what_happened"] for i in exported for n in i["notes"]) == ["note g1", "note g2"]
     assert UUID(exported[0]["alert"]["id"])
+
+
+def test_the_report_counts_interview_sessions_and_unanswered_checks() -> None:
+    from deskalert.journal.debrief import report_text
+    from deskalert.models import SessionFigures
+
+    figures = SessionFigures(sessions=3, checks=2, answered=1, unanswered=1)
+    text = report_text([], "fr", None, None, color=False, sessions=figures)
+    assert "3 entretiens suivis, 2 « Tout va bien ? », 1 sans réponse (alerte levée)" in text
+    quiet = report_text([], "fr", None, None, color=False,
+                        sessions=SessionFigures(sessions=0, checks=0, answered=0, unanswered=0))
+    assert "entretien" not in quiet

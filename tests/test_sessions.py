@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from conftest import EventReader, RunningHub, make_config, start_threaded_hub
+from conftest import EventReader, RunningHub, make_config, on_store, start_threaded_hub
 from deskalert.models import Event
 
 SHORT = 0.03  # minutes: 1.8 s
@@ -203,3 +203,37 @@ def test_session_and_check_events_are_typed_stream_events() -> None:
              "deadline": session["due_at"], "state": "pending", "updated_at": session["due_at"]}
     event = Event(id=2, type="check.asked", at=session["started_at"], site="accueil", data=check)
     assert isinstance(event.typed(), CheckEvent)
+
+
+def test_the_figures_count_sessions_checks_and_unanswered_ones_for_supervisors_only(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    hub = hub_factory(check_answer_s=ANSWER_S)
+    with hub.client("g1") as desk:
+        start_session(desk)
+        start_session(desk, minutes=30, room="Box B")  # still running: counted, not checked
+    wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    with hub.client("s.a") as sup:
+        figures = sup.get("/v1/sessions/figures").json()
+        later = sup.get("/v1/sessions/figures", params={"since": "2099-01-01T00:00:00+01:00"})
+    assert figures == {"sessions": 2, "checks": 1, "answered": 0, "unanswered": 1}
+    assert later.json() == {"sessions": 0, "checks": 0, "answered": 0, "unanswered": 0}
+    with hub.client("g1") as desk:
+        assert desk.get("/v1/sessions/figures").status_code == 403
+
+
+def test_purge_forgets_closed_sessions_and_ended_checks_past_retention(
+        hub_factory: Callable[..., RunningHub]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    hub = hub_factory(check_answer_s=ANSWER_S)
+    with hub.client("g1") as desk:
+        start_session(desk)
+        running = start_session(desk, minutes=30, room="Box B")
+    wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    store = hub.server.server.config.app.state.hub.store
+    on_store(hub, lambda _db: store.purge(datetime.now(UTC) + timedelta(days=1)))  # a year on
+    with hub.client("s.a") as sup:
+        assert [s["id"] for s in sup.get("/v1/sessions").json()] == [running["id"]]
+    counts = on_store(hub, lambda db: [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
+                                       for t in ("checks", "sessions")])
+    assert counts == [0, 1], "the ended check and the closed session go, the running one stays"

@@ -743,12 +743,16 @@ def _incidents(args: argparse.Namespace) -> tuple[Any, Any, list[Any]]:
     return profile, period, asyncio.run(incidents_of(profile, period, token))
 
 
-async def _hub_notifications(config: Any, token: str, incidents: list[Any]) -> dict[str, int]:
+async def _hub_figures(config: Any, token: str, incidents: list[Any],
+                       period: Any) -> tuple[dict[str, int], Any]:
+    """For a supervisor's report: the notification attempts in the alerts' histories, and the
+    interview sessions and checks of the period."""
     from deskalert.client.api import HubClient
     from deskalert.journal.debrief import count_notifications
 
     async with HubClient(config.hub_url, token) as client:
-        return count_notifications([await client.history(i.alert.id) for i in incidents])
+        notifications = count_notifications([await client.history(i.alert.id) for i in incidents])
+        return notifications, await client.session_figures(period.since, period.until)
 
 
 def _export(args: argparse.Namespace) -> int:
@@ -771,14 +775,15 @@ def _report(args: argparse.Namespace) -> int:
     from deskalert.journal.debrief import report_text
 
     profile, period, incidents = _incidents(args)
-    notifications = None
-    if not profile.is_desk:  # a supervisor: the hub's histories hold the notification attempts
+    notifications = sessions = None
+    if not profile.is_desk:  # a supervisor: the hub holds notifications, sessions and checks
         import asyncio
 
-        notifications = asyncio.run(
-            _hub_notifications(profile.config, _profile_token(profile), incidents))
+        notifications, sessions = asyncio.run(
+            _hub_figures(profile.config, _profile_token(profile), incidents, period))
     sys.stdout.write(report_text(incidents, profile.config.language, period.since, period.until,
-                                 color=sys.stdout.isatty(), notifications=notifications))
+                                 color=sys.stdout.isatty(), notifications=notifications,
+                                 sessions=sessions))
     return 0
 
 

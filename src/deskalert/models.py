@@ -308,6 +308,15 @@ class CheckKind(StrEnum):
     SUPERVISOR = "supervisor"  # a supervisor asked
 
 
+class SessionFigures(BaseModel):
+    """Interview sessions and "tout va bien ?" checks over a period, from the hub's event log."""
+
+    sessions: int = Field(description="Interview sessions started")
+    checks: int = Field(description="Checks asked (at a session's end, or by a supervisor)")
+    answered: int = Field(description="Checks answered (oui, venez, or the duress answer)")
+    unanswered: int = Field(description="Checks left unanswered: each raised an alert")
+
+
 class CheckState(StrEnum):
     PENDING = "pending"
     ANSWERED = "answered"

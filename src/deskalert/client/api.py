@@ -48,6 +48,7 @@ from deskalert.models import (
     NoteIn,
     OnCall,
     Presence,
+    SessionFigures,
     SiteAvailability,
 )
 from deskalert.text import strip_control
@@ -129,6 +130,13 @@ class HubClient:
         params = {"site": site} if site else {}
         return parsed(list[InterviewSession],
                       await self._request("GET", "/v1/sessions", params=params))
+
+    async def session_figures(self, since: datetime | None,
+                              until: datetime | None) -> SessionFigures:
+        """Supervisors: interview sessions and checks of the period (their sites)."""
+        params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
+        return parsed(SessionFigures, await self._request("GET", "/v1/sessions/figures",
+                                                          params=params))
 
     async def checks(self) -> list[Check]:
         return parsed(list[Check], await self._request("GET", "/v1/checks"))

@@ -36,6 +36,7 @@ from deskalert.models import (
     Event,
     EventType,
     InterviewSession,
+    SessionFigures,
     SessionIn,
     SessionState,
 )
@@ -231,6 +232,19 @@ class SessionKeeper:
         sites = self.hub.visible_sites(principal, None)
         checks = await self.hub._db(self.store.pending_checks, sites)
         return [c for c in checks if principal.is_supervisor or c.desk == principal.id]
+
+    async def figures(self, principal: Principal, since: datetime | None,
+                      until: datetime | None) -> SessionFigures:
+        """Sessions and checks of the period on the supervisor's sites (from the event log, so
+        within the hub's retention_days)."""
+        if not principal.is_supervisor:
+            raise Forbidden("only a supervisor reads the figures")
+        types = [EventType.SESSION_STARTED.value, EventType.CHECK_ASKED.value,
+                 EventType.CHECK_ANSWERED.value, EventType.CHECK_UNANSWERED.value]
+        counts = await self.hub._db(self.store.count_events, types, since, until,
+                                    self.hub.visible_sites(principal, None))
+        return SessionFigures(sessions=counts[types[0]], checks=counts[types[1]],
+                              answered=counts[types[2]], unanswered=counts[types[3]])
 
     # -- helpers ------------------------------------------------------------------------------
 

@@ -635,7 +635,24 @@ class Store(NotificationStore, SessionStore):
                                 (cutoff,)).rowcount
             db.execute("DELETE FROM notifications WHERE created_at<? AND state IN (?,?,?)",
                        (cutoff, *NOTIFICATION_DONE))
+            db.execute("DELETE FROM checks WHERE deadline<? AND state!='pending'", (cutoff,))
+            db.execute("DELETE FROM sessions WHERE due_at<? AND state='closed'", (cutoff,))
             return len(old), notes, events
+
+    def count_events(self, types: Sequence[str], since: datetime | None, until: datetime | None,
+                     sites: set[str] | None) -> dict[str, int]:
+        """How many events of each of `types` in [since, until) on `sites` (all: None); times
+        compared as instants (julianday), whatever offset they were written with."""
+        query = (f"SELECT type, COUNT(*) FROM events WHERE type IN ({','.join('?' * len(types))})"
+                 " AND (? IS NULL OR julianday(at) >= julianday(?))"
+                 " AND (? IS NULL OR julianday(at) < julianday(?))")
+        start, end = (instant(since) if since else None), (instant(until) if until else None)
+        params: list[Any] = [*types, start, start, end, end]
+        if sites is not None:
+            query += f" AND site IN ({','.join('?' * len(sites))})"
+            params += sorted(sites)
+        counts = dict(self._db.execute(query + " GROUP BY type", params).fetchall())
+        return {kind: int(counts.get(kind, 0)) for kind in types}
 
     def last_event_id(self) -> int:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()

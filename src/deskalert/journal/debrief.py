@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
 from deskalert.labels import label
-from deskalert.models import Event, EventType, Incident
+from deskalert.models import Event, EventType, Incident, SessionFigures
 
 UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 
@@ -271,7 +271,8 @@ def distribution(values: list[timedelta]) -> dict[str, int]:
 
 def report_text(incidents: list[Incident], lang: Language, since: datetime | None,
                 until: datetime | None, *, color: bool, width: int = 70,
-                notifications: dict[str, int] | None = None) -> str:
+                notifications: dict[str, int] | None = None,
+                sessions: SessionFigures | None = None) -> str:
     """The figures as text with terminal bar charts (plotext); `notifications`: the counts of
     `count_notifications`, shown when given."""
     figures = Figures.of(incidents)
@@ -282,6 +283,10 @@ def report_text(incidents: list[Incident], lang: Language, since: datetime | Non
     parts = [title, "=" * len(title), ", ".join(totals), t("report.from_press"), ""]
     if notifications:
         parts[-1:-1] = [t("report.notifications", **notifications)]
+    if sessions is not None and (sessions.sessions or sessions.checks):
+        parts[-1:-1] = [", ".join((tn("report.sessions", sessions.sessions),
+                                   tn("report.checks", sessions.checks),
+                                   tn("report.unanswered", sessions.unanswered)))]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}

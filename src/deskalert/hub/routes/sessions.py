@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 
-from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
-from deskalert.models import AnswerIn, Check, CheckIn, ExtendIn, InterviewSession, SessionIn
+from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors, utc_query
+from deskalert.models import (
+    AnswerIn,
+    Check,
+    CheckIn,
+    ExtendIn,
+    InterviewSession,
+    SessionFigures,
+    SessionIn,
+)
 
 router = APIRouter(tags=["sessions"])
 
@@ -24,6 +34,18 @@ async def open_sessions(hub: HubDep, principal: PrincipalDep,
                         site: str | None = None) -> list[InterviewSession]:
     """Sessions not closed (running, or being checked), of the sites the caller sees."""
     return await hub.sessions.open_sessions(principal, site)
+
+
+@router.get("/v1/sessions/figures", responses=errors(403))
+async def session_figures(
+    hub: HubDep, principal: PrincipalDep,
+    since: Annotated[datetime | None, Query(description="Events at or after")] = None,
+    until: Annotated[datetime | None, Query(description="Events before")] = None,
+) -> SessionFigures:
+    """Supervisors: sessions started and checks asked, answered and left unanswered in the
+    period, on their sites (for the figures of `deskalert report`)."""
+    return await hub.sessions.figures(principal, utc_query(since, "since"),
+                                      utc_query(until, "until"))
 
 
 @router.post("/v1/sessions/{session_id}/extend", responses=errors(403, 404, 409, 503))
