@@ -135,3 +135,21 @@ async def test_without_a_token_the_note_is_kept_and_the_journal_says_why(
     assert record is not None and record.finished and record.shared_at is None
     with hub.client("s.a") as sup:
         assert (await in_thread(lambda: sup.get("/v1/notes"))).json() == []
+
+
+async def test_the_journal_opened_from_the_desk_has_its_footer_in_the_desks_language(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """Was: with `j`, the journal's footer showed the desk's keys as raw message ids
+    ("F8 binding.respond") and its own in French whatever the language."""
+    from textual.widgets._footer import FooterKey
+
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3", language="en")
+    async with app.run_test(size=(160, 40)) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await pilot.press("j")
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+        await pilot.pause(0.2)
+        words = [str(key.description) for key in app.screen.query(FooterKey)]
+    assert "Back" in words and "Share the note" in words and "I'm coming" in words, words
+    assert not [w for w in words if w.startswith(("binding.", "journal.binding."))], words

@@ -20,7 +20,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, Select, Static
+from textual.widgets import DataTable, Input, Select, Static
 
 from deskalert.client.api import HubClient
 from deskalert.i18n import N_, Language, set_language, t
@@ -28,6 +28,7 @@ from deskalert.journal.debrief import UNKNOWN_TYPE, duration, timeline
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import Incident, IncidentType, NoteIn
+from deskalert.tui.base import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 
 PERIODS = {"all": None, "day": timedelta(days=1), "week": timedelta(days=7),
@@ -43,8 +44,8 @@ class JournalScreen(Screen[None]):
     JournalScreen #timeline { height: auto; max-height: 14; border: round $primary; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "app.pop_screen", "Retour", id="journal.back"),
-        Binding("s", "share", "Partager la fiche", id="journal.share"),
+        Binding("escape", "app.pop_screen", N_("journal.binding.back"), id="journal.back"),
+        Binding("s", "share", N_("journal.binding.share"), id="journal.share"),
     ]
 
     @dataclass
@@ -68,7 +69,7 @@ class JournalScreen(Screen[None]):
                          allow_blank=False, id="period")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static(id="timeline")
-        yield Footer()
+        yield HubFooter()
 
     def on_mount(self) -> None:
         table = self.query_one("#incidents", DataTable)

@@ -23,7 +23,6 @@ from textual.screen import Screen
 from textual.widgets import (
     Button,
     Checkbox,
-    Footer,
     Input,
     Label,
     Select,
@@ -34,11 +33,12 @@ from textual.widgets import (
 
 from deskalert.client.api import HubClient
 from deskalert.client.sharing import ShareResult, share_note
-from deskalert.i18n import Language, t
+from deskalert.i18n import N_, Language, t
 from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import Alert, IncidentType, Lever, NoteDraft, NoteIn, Report, Support
+from deskalert.tui.base import HubFooter
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -61,8 +61,8 @@ class NoteForm(Screen[None]):
     NoteForm #saved { color: $text-muted; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+s", "finish(False)", "Terminer", id="form.finish"),
-        Binding("escape", "later", "Plus tard", id="form.later"),
+        Binding("ctrl+s", "finish(False)", N_("form.finish"), id="form.finish"),
+        Binding("escape", "later", N_("form.later"), id="form.later"),
     ]
 
     @dataclass
@@ -114,7 +114,7 @@ class NoteForm(Screen[None]):
                 yield Button(t("form.later"), id="later")
             yield Label(t("form.keys"))
             yield Label("", id="saved")
-        yield Footer()
+        yield HubFooter()
 
     def on_mount(self) -> None:
         record = self.journal.draft(self.alert.id)
