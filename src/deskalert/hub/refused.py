@@ -16,6 +16,7 @@ import logging
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from deskalert.models import RefusedDesk, RefusedToken
 
@@ -26,6 +27,39 @@ KEPT_FOR = timedelta(hours=24)   # and none older than this
 LOG_EVERY = timedelta(minutes=1)  # per token and address
 LOG_LINES_PER_MINUTE = 20        # all tokens together: beyond, counted in the next line
 ADDRESSES_KEPT = 4096
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+def _most_recent(entries: OrderedDict[K, V], key: K, new: V) -> V:
+    """`entries[key]` (or `new`), moved to the most recent end; the least recent dropped past
+    `KEPT`, so that someone trying tokens or addresses fills no memory."""
+    entry = entries.pop(key, None) or new
+    entries[key] = entry
+    if len(entries) > KEPT:
+        entries.popitem(last=False)
+    return entry
+
+
+class _LogBudget:
+    """At most `LOG_LINES_PER_MINUTE` lines a minute for one kind of refusal, all pairs
+    together; `take()` says whether a line may go, and how many were held back before it."""
+
+    def __init__(self) -> None:
+        self._window_start: datetime | None = None
+        self._window_lines = 0
+        self._held_back = 0
+
+    def take(self, now: datetime) -> int | None:
+        """None: no line now (counted in the pair's next one); else the lines held back."""
+        if self._window_start is None or now - self._window_start >= LOG_EVERY:
+            self._window_start, self._window_lines = now, 0
+        if self._window_lines >= LOG_LINES_PER_MINUTE:
+            self._held_back += 1
+            return None
+        self._window_lines += 1
+        held_back, self._held_back = self._held_back, 0
+        return held_back
 
 
 @dataclass
@@ -44,9 +78,7 @@ class RefusedTokens:
     def __init__(self) -> None:
         self._refusals: OrderedDict[tuple[str, str], _Refusal] = OrderedDict()
         self._known: OrderedDict[str, str] = OrderedDict()
-        self._window_start: datetime | None = None
-        self._window_lines = 0
-        self._suppressed = 0
+        self._budget = _LogBudget()
 
     def accepted(self, principal_id: str, address: str) -> None:
         """A valid token from `address`: who to name if a refused one comes from there."""
@@ -58,30 +90,24 @@ class RefusedTokens:
 
     def refused(self, token_sha256: str, address: str, now: datetime) -> None:
         key = (token_sha256[:PREFIX_LEN], address)
-        refusal = self._refusals.pop(key, None) or _Refusal(first_at=now, last_at=now)
-        self._refusals[key] = refusal  # now the most recent
+        refusal = _most_recent(self._refusals, key, _Refusal(first_at=now, last_at=now))
         refusal.last_at, refusal.count, refusal.unlogged = now, refusal.count + 1, refusal.unlogged + 1
         refusal.known_as = self._known.get(address) or refusal.known_as
-        if len(self._refusals) > KEPT:
-            self._refusals.popitem(last=False)
         if refusal.logged_at is None or now - refusal.logged_at >= LOG_EVERY:
             self._log(key, refusal, now)
 
     def _log(self, key: tuple[str, str], refusal: _Refusal, now: datetime) -> None:
-        if self._window_start is None or now - self._window_start >= LOG_EVERY:
-            self._window_start, self._window_lines = now, 0
-        if self._window_lines >= LOG_LINES_PER_MINUTE:
-            self._suppressed += 1
+        held_back = self._budget.take(now)
+        if held_back is None:
             return
-        self._window_lines += 1
         known = refusal.known_as
         log.warning(
             "refused token sha256:%s... from %s (%d time(s) since the last line%s)%s",
             key[0], key[1], refusal.unlogged,
             f"; {known} was last seen from there" if known else "",
-            f"; {self._suppressed} other refusal line(s) skipped" if self._suppressed else "",
+            f"; {held_back} other refusal line(s) skipped" if held_back else "",
         )
-        refusal.logged_at, refusal.unlogged, self._suppressed = now, 0, 0
+        refusal.logged_at, refusal.unlogged = now, 0
 
     def recent(self, now: datetime) -> list[RefusedToken]:
         """The refusals of the last `KEPT_FOR`, most recent first."""
@@ -116,29 +142,22 @@ class RefusedDesks:
 
     def __init__(self) -> None:
         self._attempts: OrderedDict[tuple[str, str], _OutsideAttempt] = OrderedDict()
-        self._window_start: datetime | None = None
-        self._window_lines = 0
+        self._budget = _LogBudget()
 
     def refused(self, desk: str, desk_label: str, site: str, address: str, request: str,
                 now: datetime) -> None:
         key = (desk, address)
-        attempt = self._attempts.pop(key, None) or _OutsideAttempt(
-            desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request)
-        self._attempts[key] = attempt
+        attempt = _most_recent(self._attempts, key, _OutsideAttempt(
+            desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request))
         attempt.last_at, attempt.last_request = now, request
         attempt.count, attempt.unlogged = attempt.count + 1, attempt.unlogged + 1
         attempt.alerts += request == "POST /v1/alerts"
-        if len(self._attempts) > KEPT:
-            self._attempts.popitem(last=False)
         if attempt.logged_at is None or now - attempt.logged_at >= LOG_EVERY:
             self._log(key, attempt, now)
 
     def _log(self, key: tuple[str, str], attempt: _OutsideAttempt, now: datetime) -> None:
-        if self._window_start is None or now - self._window_start >= LOG_EVERY:
-            self._window_start, self._window_lines = now, 0
-        if self._window_lines >= LOG_LINES_PER_MINUTE:
+        if self._budget.take(now) is None:
             return  # counted in the pair's next line
-        self._window_lines += 1
         log.warning("refused desk %s (site %s) from %s, outside the site's networks: %s"
                     " (%d time(s) since the last line)", key[0], attempt.site, key[1],
                     attempt.last_request, attempt.unlogged)
