@@ -173,8 +173,12 @@ class Hub:
         self._store_error = None  # a commit went through: the store is writable again
         _log_event(event)
         assert self._loop is not None
-        self._loop.call_soon_threadsafe(self.broker.publish, event)
-        self._loop.call_soon_threadsafe(self.availability.on_event, event)
+        self._loop.call_soon_threadsafe(self._on_committed, event)  # one loop wake-up per event
+
+    def _on_committed(self, event: Event) -> None:
+        """On the hub's loop, in commit order: the fan-out, then who can come now."""
+        self.broker.publish(event)
+        self.availability.on_event(event)
 
     # -- group commit of new alerts (the write path's machinery, apart from the rules) ------
     #
