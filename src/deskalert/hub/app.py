@@ -54,7 +54,13 @@ Every request but `/healthz` carries `Authorization: Bearer <token>`; the token 
 
 def create_app(config: HubConfig, store: Store) -> FastAPI:
     """A hub application on `store`; the hub's ticker runs while the app's lifespan does."""
-    install_secret(config, store.path.parent)  # the key of answer links and page sessions
+    # The key of answer links and page sessions: in the database when hubs share one (a link
+    # sent by one hub opens on any), else a file beside the SQLite one.
+    shared_secret = store.link_secret()
+    if shared_secret is not None:
+        config._link_secret = shared_secret
+    else:
+        install_secret(config, store.path.parent)
     hub = Hub(config, store)
 
     @asynccontextmanager

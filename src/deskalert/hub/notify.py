@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from deskalert.errors import StoreUnavailable
 from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
@@ -251,7 +252,7 @@ class Planner:
             return
         try:
             self._plan(db, Alert.model_validate(event.data), event)
-        except sqlite3.Error:
+        except (*self.store.db_errors, StoreUnavailable):
             raise  # the event's own commit fails too: the caller gets a 503 and retries
         except Exception:
             log.exception("notifications for event %d could not be planned", event.id)
@@ -342,6 +343,8 @@ class Notifier:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._inflight: set[asyncio.Task[None]] = set()
+        # Sends only on the hub that leads (one of several on PostgreSQL; the only one else).
+        self.leading = False
         self.planner = Planner(config, store, self.wake)
         store.event_hooks.append(self.planner.on_event)
 
@@ -364,8 +367,16 @@ class Notifier:
             except ChannelError as exc:
                 log.warning("notify: %s: %s; its messages will fail until it is fixed",
                             channel.owner, exc)
-        await self._on_store(self._requeue_interrupted)
         self._task = asyncio.create_task(self._run(), name="deskalert-notify")
+
+    async def lead(self, leading: bool) -> None:
+        """This hub takes (or loses) the lead: taking it, rows a stopped leader left 'sending'
+        are retried first."""
+        if leading and not self.leading and self.enabled:
+            await self._on_store(self._requeue_interrupted)
+        self.leading = leading
+        if leading:
+            self._wake.set()
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -391,6 +402,8 @@ class Notifier:
             except TimeoutError:
                 pass
             self._wake.clear()
+            if not self.leading:
+                continue
             try:
                 await self._renotify_due(utcnow())
                 await self._send_due()

@@ -12,8 +12,8 @@ import gc
 import logging
 import resource
 import signal
+import os
 import socket
-import sqlite3
 import sys
 import time
 from dataclasses import dataclass
@@ -27,7 +27,7 @@ from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
 from deskalert.hub.settings import HubConfig
-from deskalert.hub.store import Store
+from deskalert.hub.store import open_store
 
 log = logging.getLogger("deskalert.hub")
 DB_NAME = "hub.sqlite3"
@@ -48,6 +48,7 @@ class HubServer:
     url: str
     db_path: Path
     open_files: int
+    database: str  # where the store is, shown (a PostgreSQL URL without its password)
 
     def run(self) -> None:
         self.server.run(sockets=[self.sock])
@@ -144,10 +145,7 @@ def build_server(
         if path is not None and not path.is_file():
             raise ConfigError(f"{path}: TLS file not found")
     db_path = data_dir / DB_NAME
-    try:
-        store = Store(db_path)
-    except (sqlite3.Error, OSError) as exc:
-        raise ConfigError(f"{db_path}: cannot open the hub database: {exc}") from None
+    store = open_store(database_url(config), db_path)
     sock = bind_socket(host, port)
     files = raise_open_files_limit()
     warning = open_files_warning(config, files)
@@ -173,7 +171,28 @@ def build_server(
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"{scheme}://{shown_host}:{bound_port}"
-    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files)
+    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files, store.location)
+
+
+def database_url(config: HubConfig) -> str | None:
+    """DESKALERT_DATABASE, else `[hub] database` (env:NAME and file:/path read here), else None:
+    the SQLite file."""
+    value = os.environ.get("DESKALERT_DATABASE") or config.hub.database
+    if not value:
+        return None
+    if value.startswith("env:"):
+        value = os.environ.get(value[4:], "")
+        if not value:
+            raise ConfigError(f"hub.database: environment variable {value[4:]} is not set")
+    elif value.startswith("file:"):
+        try:
+            value = Path(value[5:]).read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ConfigError(f"hub.database: {exc.strerror}: {value[5:]}") from None
+    if not value.startswith(("postgresql://", "postgres://")):
+        raise ConfigError("hub.database: a postgresql:// URL (or env:NAME, file:/path);"
+                          " leave it unset for the SQLite file")
+    return value
 
 
 def bind_socket(host: str, port: int) -> socket.socket:
@@ -199,7 +218,7 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
     lines = [
         f"deskalert hub {__version__}",
         f"  listening on  {hub.url}   (API: {hub.url}/docs, {hub.url}/openapi.json)",
-        f"  data file     {hub.db_path}",
+        f"  database      {hub.database}",
         f"  config        {config_path}",
         (f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
          f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots"),

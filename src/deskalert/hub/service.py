@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import sqlite3
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -32,6 +31,7 @@ from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Un
 from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
+from deskalert.hub.cluster import Cluster, Solo
 from deskalert.hub.notify import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
@@ -125,22 +125,32 @@ class Hub:
         self.calendars = CalendarBook(config, store.path.parent, lambda: self.oncall_clock())
         self.sessions = SessionKeeper(self)  # the interview timer and "tout va bien ?" checks
         self.availability = Availability(config, lambda site: self._oncall.get(site), utcnow)
+        # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
+        # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
+        self.cluster: Solo | Cluster = (
+            Cluster(store.url, self._on_tailed) if store.shared else Solo())  # type: ignore[attr-defined]
+        self.leading = False
+        self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
 
     # -- life ---------------------------------------------------------------------------
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         now = utcnow()
-        for desk_id, data in (await self._db(self.store.last_presence)).items():
-            if desk_id in self._presence and data.get("online"):
-                # Online before the restart: give it 2 x heartbeat to come back.
+        await self._db(self.store.ensure_desks, list(self._presence))
+        for desk_id, (online, _) in (await self._db(self.store.presence_rows)).items():
+            if desk_id in self._presence and online:
+                # Online before the restart: give it 2 x heartbeat to come back (with several
+                # hubs, the rows' last_seen says more, and the next tick reads it).
                 self._presence[desk_id] = DeskPresenceState(last_seen=now, online=True)
                 self.availability.desk_online(desk_id, True)
         await self.calendars.start()
         self._oncall = {site: self._compute_oncall(site) for site in self._site_ids}
+        await self.cluster.start(await self._db(self.store.last_event_id))
         self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
-        self._checkpointer = asyncio.create_task(self._checkpoint_forever(),
-                                                 name="deskalert-checkpoint")
+        if not self.store.shared:
+            self._checkpointer = asyncio.create_task(self._checkpoint_forever(),
+                                                     name="deskalert-checkpoint")
         await self.notifier.start()
 
     async def stop(self) -> None:
@@ -149,6 +159,7 @@ class Hub:
             await asyncio.gather(self._ticker, return_exceptions=True)
         await self.notifier.stop()
         await self.calendars.stop()
+        await self.cluster.stop()
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
@@ -169,9 +180,12 @@ class Hub:
         return result
 
     def _publish(self, event: Event) -> None:
-        """Called on the store thread right after the commit: keeps the commit order."""
+        """Called on the store thread right after the commit: keeps the commit order. With a
+        shared store the event reaches the broker through the event table (`_on_tailed`)."""
         self._store_error = None  # a commit went through: the store is writable again
         _log_event(event)
+        if self.store.shared:
+            return
         assert self._loop is not None
         self._loop.call_soon_threadsafe(self._on_committed, event)  # one loop wake-up per event
 
@@ -179,6 +193,23 @@ class Hub:
         """On the hub's loop, in commit order: the fan-out, then who can come now."""
         self.broker.publish(event)
         self.availability.on_event(event)
+
+    def _on_tailed(self, events: list[Event],
+                   overrides: dict[str, tuple[str, datetime]] | None) -> None:
+        """On the loop, events committed by any hub on the shared store, in id order: what
+        this hub keeps in memory follows them, then they go out."""
+        if overrides is not None:
+            self._overrides = overrides
+        for event in events:
+            if event.type in (EventType.DESK_ONLINE, EventType.DESK_OFFLINE):
+                state = self._presence.get(str(event.data.get("id")))
+                if state is not None:
+                    state.online = event.type is EventType.DESK_ONLINE
+            elif event.type is EventType.ONCALL_CHANGED and event.site in self._sites:
+                self._oncall[event.site] = self._compute_oncall(event.site)
+            self._on_committed(event)
+        if any(e.type.value.startswith("alert.") for e in events):
+            self.notifier.wake()  # the leader sends what any hub's commit queued
 
     # -- group commit of new alerts (the write path's machinery, apart from the rules) ------
     #
@@ -226,8 +257,9 @@ class Hub:
             self._store_error = None
             for event in events:
                 _log_event(event)
-            assert self._loop is not None
-            self._loop.call_soon_threadsafe(self.broker.publish_all, events)
+            if not self.store.shared:
+                assert self._loop is not None
+                self._loop.call_soon_threadsafe(self.broker.publish_all, events)
         return [o if isinstance(o, Exception) else o[0] for o in outcomes]
 
     # -- WAL checkpoints, off the commit path ------------------------------------------------
@@ -240,7 +272,7 @@ class Hub:
             await asyncio.sleep(CHECKPOINT_EVERY_S)
             try:
                 await loop.run_in_executor(self._checkpoints, self.store.checkpoint)
-            except sqlite3.Error as exc:  # a full disk shows in the writes; retried anyway
+            except self.store.db_errors as exc:  # a full disk shows in the writes; retried
                 log.debug("WAL checkpoint failed: %s", exc)
 
     # -- who is calling -------------------------------------------------------------------
@@ -321,7 +353,7 @@ class Hub:
         return await self._grouped(alert)
 
     def _insert_once(
-        self, db: sqlite3.Connection, alert: Alert
+        self, db: Any, alert: Alert
     ) -> tuple[tuple[Alert, bool], Event | None]:
         """In a group's transaction: ((alert, created), its event if stored now); a resent id
         answers the stored alert, or raises the refusal (another desk's id, another body)."""
@@ -334,7 +366,10 @@ class Hub:
             if differing:
                 raise AlertIdReused(existing, differing)
             return (existing, False), None
-        return (alert, True), self.store.add_alert(db, alert, alert.received_at)
+        event = self.store.add_alert(db, alert, alert.received_at)
+        if event is None:  # another hub stored this id meanwhile: answer as a resend
+            return self._insert_once(db, alert)
+        return (alert, True), event
 
     async def get_alert(self, principal: Principal, alert_id: UUID) -> Alert:
         alert = await self._db(self.store.get_alert, alert_id)
@@ -485,6 +520,8 @@ class Hub:
         if state is None:
             return
         state.last_seen = utcnow()
+        if self.store.shared:
+            self._heard[principal.id] = state.last_seen
         if not state.online:
             await self._db(self._store_presence, principal.id, True)
 
@@ -494,21 +531,38 @@ class Hub:
                 await self._db(self._store_presence, desk_id, False)
 
     def _silent(self, state: DeskPresenceState, now: datetime) -> bool:
-        limit = timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
-        return state.last_seen is None or now - state.last_seen > limit
+        return state.last_seen is None or now - state.last_seen > self._offline_after()
 
     def _store_presence(self, desk_id: str, online: bool) -> None:
         """On the store thread (so two heartbeats never both emit desk.online): the desk's new
-        state is kept only once its event is committed."""
+        state is kept only once its event is committed. The store changes it only if it is not
+        so already (another hub may have), and a desk goes offline only if no hub heard it."""
         state, now = self._presence[desk_id], utcnow()
         if state.online == online or (not online and not self._silent(state, now)):
             return  # another call got there first, or the desk spoke up meanwhile
         presence = self.desk_presence(desk_id).model_copy(update={"online": online})
-        event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
-        event = self.store.append_event(event_type, now, presence.site,
-                                        presence.model_dump(mode="json"))
+        silent_before = now - self._offline_after() if self.store.shared else None
+        event = self.store.set_presence(desk_id, online, now, silent_before,
+                                        presence.model_dump(mode="json"), presence.site)
+        if event is None:
+            return  # so already, or heard by another hub: the next tick reads the table
         state.online = online
         self._publish(event)
+
+    def _offline_after(self) -> timedelta:
+        return timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
+
+    def _share_presence(self, heard: dict[str, datetime]) -> None:
+        """On the store thread, each tick, with a shared store: the heartbeats this hub heard
+        go to the table, and the table (what every hub heard) comes back to memory."""
+        self.store.record_seen(heard)
+        for desk_id, (online, last_seen) in self.store.presence_rows().items():
+            state = self._presence.get(desk_id)
+            if state is None:
+                continue
+            state.online = online
+            if last_seen is not None and (state.last_seen is None or last_seen > state.last_seen):
+                state.last_seen = last_seen
 
     def desk_presence(self, desk_id: str) -> DeskPresence:
         desk, state = self._desks[desk_id], self._presence[desk_id]
@@ -588,7 +642,10 @@ class Hub:
     async def _refresh_oncall(self, now: datetime) -> None:
         for site in self._site_ids:
             if self._compute_oncall(site) != self._oncall.get(site):
-                await self._db(self._store_oncall, site, now)
+                if self.leading:
+                    await self._db(self._store_oncall, site, now)
+                else:  # the leader announces it; this hub's card follows the clock alone
+                    self._oncall[site] = self._compute_oncall(site)
 
     def _store_oncall(self, site: str, now: datetime) -> None:
         """On the store thread: emit oncall.changed, and take the new card only once stored."""
@@ -705,18 +762,40 @@ class Hub:
             await asyncio.sleep(self.tick_s)
             try:
                 self.availability.flush()  # memory only: first, whatever the store does
-                now = utcnow()
-                await self._mark_silent_offline(now)
-                await self._escalate_due(now)
-                await self.sessions.tick(now)
-                await self._refresh_oncall(now)
-                if self._next_purge is None or now >= self._next_purge:
-                    self._next_purge = now + PURGE_EVERY
-                    await self.purge_expired(now)
+                await self._tick(utcnow())
             except StoreUnavailable:
                 pass  # already logged; the next tick tries again
             except Exception:
                 log.exception("hub ticker failed; it goes on")
+
+    async def _tick(self, now: datetime) -> None:
+        """What time passing does; only the leader (one hub of several) runs the timers."""
+        if self.store.shared:
+            heard, self._heard = self._heard, {}
+            await self._db(self._share_presence, heard)
+        leading = await self.cluster.is_leader()
+        if leading != self.leading:
+            await self._lead(leading, now)
+        if not leading:
+            await self._refresh_oncall(now)
+            return
+        await self._mark_silent_offline(now)
+        await self._escalate_due(now)
+        await self.sessions.tick(now)
+        await self._refresh_oncall(now)
+        if self._next_purge is None or now >= self._next_purge:
+            self._next_purge = now + PURGE_EVERY
+            await self.purge_expired(now)
+
+    async def _lead(self, leading: bool, now: datetime) -> None:
+        """Taking the lead: desks online that nobody vouches for get the offline delay from
+        now (heard by a hub now gone, maybe), and sends a gone leader left halfway are tried
+        again; the notification worker runs on the leader only."""
+        self.leading = leading
+        if leading and self.store.shared:
+            await self._db(self.store.grace_online, now, now - self._offline_after())
+            await self._db(self._share_presence, {})
+        await self.notifier.lead(leading)
 
 
 class AlertIdReused(Conflict):

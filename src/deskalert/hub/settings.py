@@ -46,6 +46,12 @@ class _Section(BaseModel):
 
 
 class HubSection(_Section):
+    database: str | None = Field(
+        default=None,
+        description="postgresql://user:password@host/db to share one database between several"
+        " hubs (or env:NAME, file:/path to read it from); unset: the SQLite file in the data"
+        " directory. DESKALERT_DATABASE overrides it.",
+    )
     ack_timeout_s: float = Field(default=30, gt=0, le=3600)
     cancel_window_s: float = Field(default=10, ge=0, le=3600)
     heartbeat_s: float = Field(default=5, gt=0, le=300)

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
-from deskalert.errors import HubError, StoreUnavailable
+from deskalert.errors import ConfigError, HubError, StoreUnavailable
 from deskalert.models import (
     Alert,
     AlertState,
@@ -117,6 +117,22 @@ CREATE TABLE IF NOT EXISTS checks (
 );
 CREATE INDEX IF NOT EXISTS checks_state ON checks(state, deadline);
 """
+
+# Versioned migrations, applied in order at start and recorded in meta('schema_version'). Version
+# 1 is SCHEMA above (what every hub before versioning created); each later one is written once
+# for both databases. A hub refuses a database whose version is above the last it knows.
+MIGRATIONS: tuple[str, ...] = (
+    SCHEMA,
+    # 2: who is online, shared by every hub on the database (heartbeats land on any of them).
+    """
+CREATE TABLE IF NOT EXISTS presence (
+    desk TEXT PRIMARY KEY,
+    online INTEGER NOT NULL DEFAULT 0,
+    last_seen TEXT
+);
+""",
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 T = TypeVar("T")
 PROBE_BYTES = 8192
@@ -263,16 +279,18 @@ class SessionStore:
 
     def put_session(self, db: sqlite3.Connection, session: InterviewSession) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO sessions (id, desk, site, state, due_at, body)"
-            " VALUES (?,?,?,?,?,?)",
+            "INSERT INTO sessions (id, desk, site, state, due_at, body) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (id) DO UPDATE SET state=excluded.state, due_at=excluded.due_at,"
+            " body=excluded.body",
             (str(session.id), session.desk, session.site, session.state.value,
              instant(session.due_at), session.model_dump_json()),
         )
 
     def put_check(self, db: sqlite3.Connection, check: Check) -> None:
         db.execute(
-            "INSERT OR REPLACE INTO checks (id, desk, site, session_id, state, deadline, body)"
-            " VALUES (?,?,?,?,?,?,?)",
+            "INSERT INTO checks (id, desk, site, session_id, state, deadline, body)"
+            " VALUES (?,?,?,?,?,?,?) ON CONFLICT (id) DO UPDATE SET state=excluded.state,"
+            " deadline=excluded.deadline, body=excluded.body",
             (str(check.id), check.desk, check.site,
              str(check.session_id) if check.session_id else None, check.state.value,
              instant(check.deadline), check.model_dump_json()),
@@ -331,21 +349,45 @@ class SessionStore:
 
 
 class Store(NotificationStore, SessionStore):
-    """Alerts, events and on-call overrides in one SQLite file."""
+    """The hub's store: the interface the hub uses, and its SQLite implementation (one file).
+
+    `hub/pgstore.py` is the other implementation, PostgreSQL, shared by several hubs: it
+    overrides the few places where the two databases differ (connecting, transactions, the
+    commit order of event ids, row locks, instants in SQL); every query else is written once,
+    in the SQL both understand."""
+
+    # Several hubs write to this store at once (PostgreSQL): presence is read back from it and
+    # events come to the broker through the event table, not from this hub's own commits.
+    shared = False
+    # What this database's driver raises: a write group that meets one fails as a whole.
+    db_errors: tuple[type[Exception], ...] = (sqlite3.Error,)
+    # Appended to a SELECT that reads a row the transaction then writes (PostgreSQL: FOR UPDATE,
+    # so two hubs answering one alert at once write one after the other; SQLite: one writer).
+    row_lock = ""
 
     def __init__(self, path: Path) -> None:
         self.path = path
+        self.location = str(path)
         self._db = open_db(path)
         # WAL checkpoints off the commit path: SQLite's own, run inside the COMMIT that crosses
         # the threshold, only as a backstop; a hub runs `checkpoint()` from another thread.
         self._db.execute(f"PRAGMA wal_autocheckpoint={BACKSTOP_CHECKPOINT_PAGES}")
         self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
-        self._db.executescript(SCHEMA)
+        self._db.executescript(SCHEMA)  # version 1, so that meta exists to say the version
+        self._migrate()
         self.epoch = self._epoch()
         # Called inside the transaction of every event appended (the notification outbox plans
         # its rows there, so they commit or roll back with the event that causes them).
-        self.event_hooks: list[Callable[[sqlite3.Connection, Event], None]] = []
+        self.event_hooks: list[Callable[[Any, Event], None]] = []
         self._checkpoint_db: sqlite3.Connection | None = None
+
+    def _migrate(self) -> None:
+        """Apply the migrations this database has not had, in one transaction."""
+        with self._transaction() as db:
+            version = schema_version(db)
+            for script in MIGRATIONS[version:]:
+                run_script(db, script)
+            set_schema_version(db)
 
     def _epoch(self) -> str:
         """The event log's identity, made at first start; a copy by `deskalert backup` gets a
@@ -375,7 +417,7 @@ class Store(NotificationStore, SessionStore):
         try:
             with transaction(self._db) as db:
                 yield db
-        except (sqlite3.OperationalError, sqlite3.DatabaseError) as exc:
+        except self.db_errors as exc:
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
 
     # -- writes: each returns the event it committed ---------------------------------------
@@ -384,12 +426,15 @@ class Store(NotificationStore, SessionStore):
         with self._transaction() as db:
             return self.add_alert(db, alert, event_at)
 
-    def add_alert(self, db: sqlite3.Connection, alert: Alert, event_at: datetime) -> Event:
-        """The alert and its alert.raised event, inside the caller's transaction."""
-        db.execute(
-            "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
-            _alert_row(alert),
-        )
+    def add_alert(self, db: sqlite3.Connection, alert: Alert, event_at: datetime) -> Event | None:
+        """The alert and its alert.raised event, inside the caller's transaction; None if the
+        id is stored already (by another hub meanwhile: PostgreSQL waits for its commit)."""
+        added = db.execute(
+            "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)"
+            " ON CONFLICT (id) DO NOTHING", _alert_row(alert),
+        ).rowcount
+        if not added:
+            return None
         return self._append(db, EventType.ALERT_RAISED, event_at, alert.site, alert)
 
     def alert_in(self, db: sqlite3.Connection, alert_id: UUID) -> Alert | None:
@@ -415,7 +460,7 @@ class Store(NotificationStore, SessionStore):
                 db.execute("SAVEPOINT write")
                 try:
                     outcome = write(db)
-                except (sqlite3.Error, StoreUnavailable):
+                except (*self.db_errors, StoreUnavailable):
                     raise  # the group fails as a whole
                 except Exception as refused:  # noqa: BLE001 - the write's own answer
                     db.execute("ROLLBACK TO write")
@@ -431,7 +476,7 @@ class Store(NotificationStore, SessionStore):
     ) -> tuple[Alert, Event | None]:
         """Read, change and write one alert atomically; `change` returns None for no-op."""
         with self._transaction() as db:
-            current = self._get(db, alert_id)
+            current = self._get(db, alert_id, lock=True)
             if current is None:
                 raise KeyError(alert_id)
             outcome = change(current)
@@ -461,12 +506,17 @@ class Store(NotificationStore, SessionStore):
                 db.execute("DELETE FROM overrides WHERE site=?", (site,))
             else:
                 db.execute(
-                    "INSERT OR REPLACE INTO overrides (site, supervisor, until, at) VALUES (?,?,?,?)",
+                    "INSERT INTO overrides (site, supervisor, until, at) VALUES (?,?,?,?)"
+                    " ON CONFLICT (site) DO UPDATE SET supervisor=excluded.supervisor,"
+                    " until=excluded.until, at=excluded.at",
                     (site, supervisor, until.isoformat(), at.isoformat()),
                 )
             if oncall is None:
                 return None
             return self._append(db, EventType.ONCALL_CHANGED, at, site, oncall)
+
+    def before_event(self, db: Any) -> None:
+        """Called before each event insert; PostgreSQL serialises event ids here."""
 
     def probe_write(self) -> None:
         """A small committed write, to learn whether the store can write: a row of two pages
@@ -487,12 +537,12 @@ class Store(NotificationStore, SessionStore):
     ) -> Event:
         data = payload.model_dump(mode="json") if isinstance(payload, Alert) else payload
         subject = str(data.get("id", "")) or None
-        cursor = db.execute(
-            "INSERT INTO events (type, at, site, subject, data) VALUES (?,?,?,?,?)",
+        self.before_event(db)
+        row = db.execute(
+            "INSERT INTO events (type, at, site, subject, data) VALUES (?,?,?,?,?) RETURNING id",
             (event_type.value, at.isoformat(), site, subject, json.dumps(data)),
-        )
-        assert cursor.lastrowid is not None
-        event = Event(id=cursor.lastrowid, type=event_type, at=at, site=site, data=data)
+        ).fetchone()
+        event = Event(id=int(row[0]), type=event_type, at=at, site=site, data=data)
         for hook in self.event_hooks:
             hook(db, event)
         return event
@@ -502,8 +552,9 @@ class Store(NotificationStore, SessionStore):
     def get_alert(self, alert_id: UUID) -> Alert | None:
         return self._get(self._db, alert_id)
 
-    def _get(self, db: sqlite3.Connection, alert_id: UUID) -> Alert | None:
-        row = db.execute("SELECT body FROM alerts WHERE id=?", (str(alert_id),)).fetchone()
+    def _get(self, db: sqlite3.Connection, alert_id: UUID, lock: bool = False) -> Alert | None:
+        row = db.execute(f"SELECT body FROM alerts WHERE id=?{self.row_lock if lock else ''}",
+                         (str(alert_id),)).fetchone()
         return Alert.model_validate_json(row[0]) if row else None
 
     def list_alerts(
@@ -582,8 +633,10 @@ class Store(NotificationStore, SessionStore):
                 (str(note.alert_id), note.author),
             ).fetchone()
             db.execute(
-                "INSERT OR REPLACE INTO notes (alert_id, author, desk, site, shared_at, body)"
-                " VALUES (?,?,?,?,?,?)",
+                "INSERT INTO notes (alert_id, author, desk, site, shared_at, body)"
+                " VALUES (?,?,?,?,?,?) ON CONFLICT (alert_id, author) DO UPDATE SET"
+                " desk=excluded.desk, site=excluded.site, shared_at=excluded.shared_at,"
+                " body=excluded.body",
                 (str(note.alert_id), note.author, note.desk, note.site,
                  instant(note.shared_at), note.model_dump_json()),
             )
@@ -614,7 +667,7 @@ class Store(NotificationStore, SessionStore):
         rows = self._db.execute(
             f"SELECT shared_at, alert_id, author, body FROM notes WHERE {' AND '.join(clauses)}"
             " ORDER BY shared_at, alert_id, author LIMIT ?",
-            (*params, limit + 1 if limit >= 0 else -1),
+            (*params, limit + 1 if limit >= 0 else ALL_ROWS),
         ).fetchall()
         notes = [Note.model_validate_json(r[3]) for r in (rows[:limit] if limit >= 0 else rows)]
         return notes, _next_cursor(rows, limit) if limit >= 0 else None
@@ -642,17 +695,82 @@ class Store(NotificationStore, SessionStore):
     def count_events(self, types: Sequence[str], since: datetime | None, until: datetime | None,
                      sites: set[str] | None) -> dict[str, int]:
         """How many events of each of `types` in [since, until) on `sites` (all: None); times
-        compared as instants (julianday), whatever offset they were written with."""
-        query = (f"SELECT type, COUNT(*) FROM events WHERE type IN ({','.join('?' * len(types))})"
-                 " AND (? IS NULL OR julianday(at) >= julianday(?))"
-                 " AND (? IS NULL OR julianday(at) < julianday(?))")
-        start, end = (instant(since) if since else None), (instant(until) if until else None)
-        params: list[Any] = [*types, start, start, end, end]
+        compared as instants (`as_instant`), whatever offset they were written with."""
+        query = f"SELECT type, COUNT(*) FROM events WHERE type IN ({','.join('?' * len(types))})"
+        params: list[Any] = [*types]
+        for bound, operator in ((since, ">="), (until, "<")):
+            if bound is not None:
+                query += f" AND {self.as_instant('at')} {operator} {self.as_instant('?')}"
+                params.append(instant(bound))
         if sites is not None:
             query += f" AND site IN ({','.join('?' * len(sites))})"
             params += sorted(sites)
         counts = dict(self._db.execute(query + " GROUP BY type", params).fetchall())
         return {kind: int(counts.get(kind, 0)) for kind in types}
+
+    def link_secret(self) -> bytes | None:
+        """The page's link secret if the store keeps it (shared by hubs); None: a file."""
+        return None
+
+    @staticmethod
+    def as_instant(expression: str) -> str:
+        """SQL turning a stored ISO 8601 text (any offset) into a comparable instant."""
+        return f"julianday({expression})"
+
+    # -- presence, shared through the store --------------------------------------------------
+
+    def ensure_desks(self, desk_ids: Sequence[str]) -> None:
+        """A presence row for each desk of the roster (offline, never seen) if it has none; a
+        database from before version 2 takes each desk's state from its last presence event."""
+        last = self.last_presence()
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT INTO presence (desk, online, last_seen) VALUES (?,?,NULL)"
+                " ON CONFLICT (desk) DO NOTHING",
+                [(d, 1 if last.get(d, {}).get("online") else 0) for d in desk_ids])
+
+    def presence_rows(self) -> dict[str, tuple[bool, datetime | None]]:
+        rows = self._db.execute("SELECT desk, online, last_seen FROM presence").fetchall()
+        return {r[0]: (bool(r[1]), datetime.fromisoformat(r[2]) if r[2] else None) for r in rows}
+
+    def record_seen(self, seen: dict[str, datetime]) -> None:
+        """Heartbeats heard by this hub: each desk's last_seen moves forward, never back."""
+        if not seen:
+            return
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE presence SET last_seen=? WHERE desk=? AND (last_seen IS NULL OR"
+                " last_seen<?)", [(instant(t), d, instant(t)) for d, t in seen.items()])
+
+    def grace_online(self, now: datetime, silent_before: datetime) -> None:
+        """Desks online but silent since before `silent_before` are given until now + the
+        offline delay: what a hub that starts leading cannot know (heard by a hub now gone)."""
+        with self._transaction() as db:
+            db.execute("UPDATE presence SET last_seen=? WHERE online=1 AND (last_seen IS NULL OR"
+                       " last_seen<?)", (instant(now), instant(silent_before)))
+
+    def set_presence(self, desk_id: str, online: bool, now: datetime,
+                     silent_before: datetime | None, data: dict[str, Any],
+                     site: str) -> Event | None:
+        """Turn a desk on- or offline and append its event, only if it is not so already (and,
+        going offline, only if no hub heard it since `silent_before`); None if nothing changed.
+        Two hubs hearing the same desk come back online write one desk.online between them."""
+        with self._transaction() as db:
+            if online:
+                changed = db.execute(
+                    "UPDATE presence SET online=1, last_seen=? WHERE desk=? AND online=0",
+                    (instant(now), desk_id)).rowcount
+            else:
+                where, params = "desk=? AND online=1", [desk_id]
+                if silent_before is not None:
+                    where += " AND (last_seen IS NULL OR last_seen<?)"
+                    params.append(instant(silent_before))
+                changed = db.execute(f"UPDATE presence SET online=0 WHERE {where}",
+                                     params).rowcount
+            if not changed:
+                return None
+            event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
+            return self._append(db, event_type, now, site, data)
 
     def last_event_id(self) -> int:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
@@ -684,6 +802,56 @@ class Store(NotificationStore, SessionStore):
         except sqlite3.Error as exc:
             return f"error: {exc}"
         return "ok"
+
+
+def open_store(database: str | None, sqlite_path: Path) -> Store:
+    """The PostgreSQL store if `database` is a URL, else the SQLite file; a database that
+    cannot be opened or is too new is a ConfigError (one line, non-zero exit)."""
+    try:
+        if database:
+            from deskalert.hub.pgstore import PostgresStore  # psycopg only when asked for
+
+            return PostgresStore(database, data_dir=sqlite_path.parent)
+        return Store(sqlite_path)
+    except SchemaTooNew as exc:
+        raise ConfigError(f"{database and 'PostgreSQL' or sqlite_path}: {exc}") from None
+    except StoreUnavailable as exc:
+        raise ConfigError(exc.detail) from None
+    except (sqlite3.Error, OSError) as exc:
+        raise ConfigError(f"{sqlite_path}: cannot open the hub database: {exc}") from None
+
+
+ALL_ROWS = 1 << 62  # a LIMIT that both databases read as "no limit"
+
+
+def run_script(db: Any, script: str) -> None:
+    """DDL statements one by one, inside the caller's transaction (SQLite's executescript
+    would commit first)."""
+    for statement in script.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def schema_version(db: Any) -> int:
+    row = db.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise SchemaTooNew(version)
+    return version
+
+
+def set_schema_version(db: Any) -> None:
+    db.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?)"
+               " ON CONFLICT (key) DO UPDATE SET value=excluded.value", (str(SCHEMA_VERSION),))
+
+
+class SchemaTooNew(Exception):
+    """The database was migrated by a newer deskalert: this hub would misread it."""
+
+    def __init__(self, version: int) -> None:
+        super().__init__(f"the database has schema version {version}, newer than this hub's"
+                         f" {SCHEMA_VERSION}: run the newer deskalert, or upgrade this one")
+        self.version = version
 
 
 def stamp_epoch(db: sqlite3.Connection) -> str:

@@ -1,0 +1,278 @@
+"""The hub's store on PostgreSQL, shared by several hubs that are all active.
+
+Every query is `Store`'s own (written in the SQL both databases read); this module holds what
+differs:
+
+- **Event ids in commit order.** With several writers a sequence hands out ids in one order
+  and commits land in another: a follower reading "after id N" would skip an id given earlier
+  and committed later. Each transaction that appends an event first takes a transaction-level
+  advisory lock (`EVENT_LOCK`), held until its COMMIT, and only then takes its ids; so whoever
+  sees id N committed can trust that every id below N is committed too, or never will be.
+  Alert volumes allow it: the lock is held for one group commit, a few milliseconds.
+- **A wake-up for the other hubs.** The same transaction sends `NOTIFY deskalert_events`, which
+  PostgreSQL delivers at COMMIT; `hub/cluster.py` listens and reads the new events. The
+  notification is only a wake-up: the reader also polls.
+- **Row locks**: `SELECT ... FOR UPDATE` before an alert changes, so two hubs answering the
+  same alert at once write one after the other, the second seeing the first's answer.
+- **A lost database is a 503**, never a 500: any connection error is `StoreUnavailable`, and the
+  next use connects again.
+
+The store is used from the hub's one store thread, like the SQLite one: psycopg 3's synchronous
+connection, not its asyncio one, because the hub's write path (group commit, the outbox's
+hooks inside the event's transaction) is built on that thread and stays the same on both
+databases.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+
+from deskalert.errors import StoreUnavailable
+from deskalert.hub.links import SECRET_BYTES
+from deskalert.hub.store import (
+    MIGRATIONS,
+    PROBE_BYTES,
+    Store,
+    run_script,
+    schema_version,
+    set_schema_version,
+    stamp_epoch,
+)
+
+log = logging.getLogger("deskalert.hub")
+EVENT_LOCK = 0x64657361  # "desa": serialises event inserts (transaction-level)
+MIGRATE_LOCK = 0x64657362  # one hub at a time migrates the schema (transaction-level)
+CHANNEL = "deskalert_events"
+CONNECT_TIMEOUT_S = 3
+# A half-open connection (a pulled cable, a frozen database host) is given up within ~10 s
+# instead of the kernel's two hours: TCP keep-alives, and a send not acknowledged in 5 s.
+CONNECT_OPTIONS: dict[str, Any] = {
+    "connect_timeout": CONNECT_TIMEOUT_S,
+    "keepalives": 1,
+    "keepalives_idle": 5,
+    "keepalives_interval": 2,
+    "keepalives_count": 2,
+    "tcp_user_timeout": 5000,
+    "application_name": "deskalert-hub",
+}
+
+
+def is_postgres_url(database: str | None) -> bool:
+    return bool(database) and str(database).startswith(("postgresql://", "postgres://"))
+
+
+def masked(url: str) -> str:
+    """The URL with its password replaced by ***, for banners and logs."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def connect(url: str, **options: Any) -> psycopg.Connection[Any]:
+    """An autocommit connection with the module's timeouts; a failure is StoreUnavailable."""
+    try:
+        return psycopg.connect(url, autocommit=True, **{**CONNECT_OPTIONS, **options})
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"cannot reach PostgreSQL at {masked(url)}: {_first_line(exc)}") \
+            from None
+
+
+@lru_cache(maxsize=512)
+def pg_sql(query: str) -> str:
+    """The store's SQL (qmark placeholders) in psycopg's format: `?` -> `%s`, `%` -> `%%`.
+    None of the store's queries has a `?` inside a string literal."""
+    return query.replace("%", "%%").replace("?", "%s")
+
+
+class PgConnection:
+    """What `Store` asks of a connection (`execute`, `executemany`, cursors with `fetchone`,
+    `fetchall`, `rowcount`), on one psycopg connection that is opened again after a loss."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._conn: psycopg.Connection[Any] | None = None
+
+    def _live(self) -> psycopg.Connection[Any]:
+        if self._conn is None or self._conn.closed or self._conn.broken:
+            self._conn = connect(self.url)
+        return self._conn
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        try:
+            return self._live().execute(pg_sql(query), tuple(params))
+        except psycopg.OperationalError as exc:
+            self.drop()
+            raise StoreUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        try:
+            self._live().cursor().executemany(pg_sql(query), [tuple(r) for r in rows])
+        except psycopg.OperationalError as exc:
+            self.drop()
+            raise StoreUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
+
+    def raw(self, query: str) -> None:
+        """A statement with no parameters, as written (several DDL statements at once)."""
+        self._live().execute(query.encode())
+
+    def drop(self) -> None:
+        if self._conn is not None:
+            try:
+                self._conn.close()
+            except psycopg.Error:
+                pass
+        self._conn = None
+
+    def rollback_quietly(self) -> None:
+        conn = self._conn
+        if conn is None or conn.closed or conn.broken:
+            self.drop()
+            return
+        try:
+            conn.execute("ROLLBACK")
+        except psycopg.Error:
+            self.drop()
+
+
+class PostgresStore(Store):
+    """`Store` on a PostgreSQL database, written to by several hubs at once."""
+
+    shared = True
+    db_errors = (psycopg.Error,)
+    row_lock = " FOR UPDATE"
+
+    def __init__(self, url: str, *, data_dir: Path | None = None) -> None:
+        self.url = url
+        self.location = masked(url)
+        # Calendars and other local files still live in the hub's data directory.
+        self.path = (data_dir or Path(".")) / "hub.postgresql"
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = PgConnection(url)  # type: ignore[assignment]
+        self._event_locked = False
+        self.event_hooks = []
+        self._checkpoint_db = None
+        self._migrate()
+        self.epoch = self._epoch()
+
+    def _migrate(self) -> None:
+        """Create or migrate the schema; hubs starting together migrate one after the other."""
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            version = schema_version(db)
+            for script in MIGRATIONS[version:]:
+                run_script(db, postgres_ddl(script))
+            set_schema_version(db)
+
+    def close(self) -> None:
+        self._db.drop()  # type: ignore[attr-defined]
+
+    def checkpoint(self) -> None:
+        """PostgreSQL checkpoints by itself."""
+
+    @contextmanager
+    def _transaction(self) -> Iterator[Any]:
+        db: PgConnection = self._db  # type: ignore[assignment]
+        self._event_locked = False
+        try:
+            db.execute("BEGIN")
+            yield db
+            db.execute("COMMIT")
+        except BaseException as exc:
+            db.rollback_quietly()
+            if isinstance(exc, psycopg.Error):
+                raise StoreUnavailable(f"the hub cannot write its database: {_first_line(exc)}") \
+                    from None
+            raise
+        finally:
+            self._event_locked = False
+
+    def before_event(self, db: Any) -> None:
+        """The first event of a transaction waits for the event lock, then sends the wake-up
+        (delivered at COMMIT): ids are taken by one transaction at a time, in commit order."""
+        if not self._event_locked:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (EVENT_LOCK,))
+            db.execute(f"NOTIFY {CHANNEL}")
+            self._event_locked = True
+
+    def probe_write(self) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT INTO meta (key, value) VALUES ('probe', repeat('x', ?))"
+                       " ON CONFLICT (key) DO UPDATE SET value=excluded.value", (PROBE_BYTES,))
+            db.execute("DELETE FROM meta WHERE key='probe'")
+
+    @staticmethod
+    def as_instant(expression: str) -> str:
+        return f"CAST({expression} AS timestamptz)"
+
+    def check(self) -> str:
+        try:
+            self._db.execute("SELECT COUNT(*) FROM events").fetchone()
+        except (StoreUnavailable, psycopg.Error) as exc:
+            return f"error: {exc}"
+        return "ok"
+
+    def _epoch(self) -> str:
+        row = self._db.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+        if row is not None:
+            return str(row[0])
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
+            row = db.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
+            return str(row[0]) if row is not None else stamp_epoch(db)
+
+    def link_secret(self) -> bytes:
+        """Every hub signs and checks answer links and page sessions with the same key, kept
+        in meta and made by the first hub (changing it revokes every link and session)."""
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
+            row = db.execute("SELECT value FROM meta WHERE key='link_secret'").fetchone()
+            if row is None:
+                row = (secrets.token_hex(SECRET_BYTES),)
+                db.execute("INSERT INTO meta (key, value) VALUES ('link_secret', ?)", row)
+        return bytes.fromhex(str(row[0]))
+
+    def set_epoch(self, epoch: str) -> None:
+        with self._transaction() as db:
+            db.execute("UPDATE meta SET value=? WHERE key='epoch'", (epoch,))
+        self.epoch = epoch
+
+    def new_epoch(self) -> str:
+        """A new identity for the event log (after a restore of the database)."""
+        with self._transaction() as db:
+            self.epoch = stamp_epoch(db)
+        return self.epoch
+
+
+def postgres_ddl(script: str) -> str:
+    """SQLite's DDL as PostgreSQL reads it: the only difference is the id columns."""
+    return script.replace("INTEGER PRIMARY KEY AUTOINCREMENT",
+                          "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
+
+
+def _first_line(exc: BaseException) -> str:
+    return (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+
+
+def events_after(conn: psycopg.Connection[Any], last_id: int, limit: int) -> list[tuple[Any, ...]]:
+    """Raw event rows after `last_id` on a connection of the caller's (the cross-hub reader)."""
+    return conn.execute(
+        "SELECT id, type, at, site, data FROM events WHERE id>%s ORDER BY id LIMIT %s",
+        (last_id, limit)).fetchall()
+
+
+def overrides(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, datetime]]:
+    rows = conn.execute("SELECT site, supervisor, until FROM overrides").fetchall()
+    return {r[0]: (r[1], datetime.fromisoformat(r[2])) for r in rows}
