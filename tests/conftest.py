@@ -8,6 +8,7 @@ import os
 import queue
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -22,12 +23,10 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
+import pg
 from deskalert import i18n
 from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.settings import HubConfig, token_hash
-
-import pg
-
 
 
 @pytest.fixture(autouse=True)
@@ -117,6 +116,21 @@ def on_store(hub: RunningHub, fn: Callable[[Any], Any]) -> Any:
     to a thread): how the fault tests break and repair the hub's database."""
     state = hub.server.server.config.app.state.hub
     return state._executor.submit(lambda: fn(state.store._db)).result()
+
+
+def read_only(db: Any) -> None:
+    """Make the hub's store connection refuse writes (as a read-only database would)."""
+    if isinstance(db, sqlite3.Connection):
+        db.execute("PRAGMA query_only=ON")
+    else:  # PostgreSQL: the session's transactions become read-only
+        db.execute("SET default_transaction_read_only = on")
+
+
+def writable(db: Any) -> None:
+    if isinstance(db, sqlite3.Connection):
+        db.execute("PRAGMA query_only=OFF")
+    else:
+        db.execute("SET default_transaction_read_only = off")
 
 
 def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> RunningHub:
@@ -265,6 +279,7 @@ class HubProcess:
 
     process: subprocess.Popen[str]
     url: str
+    database: str | None = None  # the PostgreSQL URL it shares, None: SQLite in its data dir
 
     def kill9(self) -> None:
         self.process.send_signal(signal.SIGKILL)
@@ -295,7 +310,7 @@ def hub_process(tmp_path: Path,
                 break
         assert url, "hub process printed no URL"
         _wait_healthy(url)
-        running = HubProcess(process, url)
+        running = HubProcess(process, url, database)
         processes.append(running)
         return running
 

@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, text_of, wait_until
 from deskalert.tui.state import Step
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (100, 40)
 

@@ -27,6 +27,9 @@ from deskalert.text import strip_control
 from deskalert.tui.link import LinkKind
 from deskalert.tui.state import Step
 
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
 SIZE = (100, 40)
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
     "html": (200, "text/html; charset=utf-8",

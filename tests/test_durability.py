@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 
 import httpx
+import pytest
 
 from conftest import HubProcess, RunningHub, auth, new_alert, on_store
 
@@ -67,6 +68,7 @@ def test_replay_across_restart_has_no_gap_and_no_duplicate(
     assert caught_up[0][0] == last_seen + 1, "ids continue after the restart, with no gap"
 
 
+@pytest.mark.stores("sqlite")  # fills the SQLite file; PostgreSQL down: test_replicas.py
 def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: RunningHub) -> None:
     # A full disk cannot be made portably here: capping SQLite's page count on the hub's own
     # connection produces the same SQLITE_FULL error ("database or disk is full").

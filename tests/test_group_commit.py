@@ -110,7 +110,7 @@ async def test_a_group_whose_commit_fails_answers_503_to_all_its_requests_stores
         if inserts["armed"]:
             inserts["count"] += 1
             if inserts["count"] == 3:
-                raise sqlite3.OperationalError("disk I/O error")
+                raise store.db_errors[0]("disk I/O error")  # the database's own error
         return add_alert(db, *args)
 
     store.add_alert = failing_add_alert

@@ -27,7 +27,9 @@ from hotkeys_helpers import (
     x_display,
 )
 
-pytestmark = pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools()))
+# What is tested here is the desktop's keys, not the store: on SQLite only.
+pytestmark = [pytest.mark.stores("sqlite"),
+              pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools()))]
 COMBO = 'renfort = "<ctrl>+<shift>+<f2>"'
 SIZE = (100, 32)
 

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import Label
 
 from conftest import RunningHub
@@ -15,6 +16,9 @@ from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
 from deskalert.tui.desk import DeskApp
 from deskalert.tui.interview import GRACE_S, CheckPrompt, SessionForm
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (100, 40)
 

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pytest
+
 from conftest import RunningHub
 from desk_helpers import in_thread, wait_until
 from pane_helpers import live, pane, text_of
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (120, 45)
 

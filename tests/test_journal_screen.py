@@ -6,6 +6,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import pytest
 from textual.widgets import DataTable
 
 from conftest import RunningHub, new_alert
@@ -14,6 +15,9 @@ from deskalert.journal.store import Journal
 from deskalert.models import Alert
 from deskalert.tui.journal_screen import JournalApp, JournalScreen
 from deskalert.tui.note_form import NoteForm
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
 
 
 def rows(app: object) -> list[str]:

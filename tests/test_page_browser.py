@@ -35,8 +35,12 @@ from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig, token_hash
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-pytestmark = pytest.mark.skipif(CHROMIUM is None,
-                                reason="needs Debian's chromium package (apt-get install chromium)")
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = [
+    pytest.mark.stores("sqlite"),
+    pytest.mark.skipif(CHROMIUM is None,
+                       reason="needs Debian's chromium package (apt-get install chromium)"),
+]
 PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 1, "mobile": True}
 
 

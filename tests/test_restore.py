@@ -29,6 +29,10 @@ from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.hub import backup
 from deskalert.models import Alert, AlertEvent
 
+# `deskalert backup` copies the SQLite file; on PostgreSQL a restore is the database's own
+# tool, then `deskalert hub migrate --new-epoch` (tests/test_migrate.py).
+pytestmark = pytest.mark.stores("sqlite")
+
 
 @dataclass
 class Picture:

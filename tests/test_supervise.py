@@ -23,6 +23,9 @@ from desk_helpers import (
 from desk_helpers import text_of as desk_text
 from deskalert.tui.pane.screens import Details
 
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
 SIZE = (140, 40)
 
 

@@ -19,6 +19,9 @@ from deskalert.tui.base import LinkKind
 from deskalert.tui.messages import HubEvent
 from pane_helpers import live, not_a_hub, pane, text_of
 
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
 SIZE = (140, 40)
 
 

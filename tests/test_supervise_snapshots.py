@@ -23,6 +23,9 @@ from deskalert.tui.base import LinkKind
 from pane_helpers import not_a_hub
 from pane_helpers import pane as pane_with
 
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
 NOW = datetime(2026, 11, 21, 10, 0).astimezone()
 
 SIZE = (130, 34)

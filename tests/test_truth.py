@@ -19,12 +19,19 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from conftest import EventReader, HubProcess, RunningHub, auth, new_alert, on_store
+from conftest import (
+    EventReader,
+    HubProcess,
+    RunningHub,
+    auth,
+    new_alert,
+    on_store,
+    read_only,
+    writable,
+)
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
 
-READ_ONLY = "PRAGMA query_only=ON"
-WRITABLE = "PRAGMA query_only=OFF"
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
@@ -47,12 +54,12 @@ def oncall_of(hub: RunningHub, site: str = "accueil") -> str:
 def test_an_override_refused_503_is_not_applied(hub: RunningHub) -> None:
     """Was: answered 503, applied in memory; the next alert went to that person, no event
     stored, and a restart silently reverted it."""
-    on_store(hub, lambda db: db.execute(READ_ONLY))
+    on_store(hub, read_only)
     with hub.client("s.c") as sup:
         taken = sup.post("/v1/oncall/override", json={"site": "accueil", "until": in_an_hour()})
     assert taken.status_code == 503
     assert oncall_of(hub) == "s.a", "the refused override is not in force"
-    on_store(hub, lambda db: db.execute(WRITABLE))
+    on_store(hub, writable)
     with hub.client("g1") as desk, hub.client("s.a") as sup:
         alert = desk.post("/v1/alerts", json=new_alert()).json()
         assert alert["chain"][0] == "s.a" and alert["escalated_to"] == "s.a"
@@ -86,21 +93,21 @@ def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write
                  json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
     reader = follow(hub.url, "s.b", params={"site": "accueil"})
     assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
-    on_store(hub, lambda db: db.execute(READ_ONLY))
+    on_store(hub, read_only)
     wait_for(lambda: datetime.now(UTC) > until + timedelta(seconds=1))  # ticks fail meanwhile
-    on_store(hub, lambda db: db.execute(WRITABLE))
+    on_store(hub, writable)
     back = reader.events_until("oncall.changed", timeout=15)[-1]
     assert back[2]["supervisor"]["id"] == "s.a" and back[2]["source"] == "schedule"
 
 
 def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) -> None:
     """Was: online in memory and in GET /v1/desks, with no desk.online stored or sent."""
-    on_store(hub, lambda db: db.execute(READ_ONLY))
+    on_store(hub, read_only)
     with hub.client("g2") as desk, hub.client("s.a") as sup:
         assert desk.post("/v1/heartbeat").status_code == 503
         desks = {d["id"]: d for d in sup.get("/v1/desks").json()}
         assert desks["g2"]["online"] is False
-        on_store(hub, lambda db: db.execute(WRITABLE))
+        on_store(hub, writable)
         assert desk.post("/v1/heartbeat").status_code == 200
         desks = {d["id"]: d for d in sup.get("/v1/desks").json()}
     assert desks["g2"]["online"] is True
@@ -110,7 +117,7 @@ def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) 
 
 
 @pytest.mark.parametrize("breaks,repairs", [
-    (lambda db: db.execute(READ_ONLY), lambda db: db.execute(WRITABLE)),
+    (read_only, writable),
 ], ids=["read-only"])
 def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
     hub: RunningHub, breaks: Callable[[Any], Any], repairs: Callable[[Any], Any]
@@ -189,6 +196,7 @@ def modes(directory: Path) -> dict[str, int]:
     return {p.name: stat.S_IMODE(p.stat().st_mode) for p in directory.iterdir() if p.is_file()}
 
 
+@pytest.mark.stores("sqlite")  # the SQLite file and its companions; PostgreSQL's are its own
 def test_hub_and_journal_files_are_0600_whatever_the_umask(
     hub_factory: Callable[..., RunningHub], tmp_path: Path
 ) -> None:

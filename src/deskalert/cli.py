@@ -31,8 +31,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # `hub oncall` has its own parser: a subcommand under `hub` would make argparse read any
     # stray word after `hub` as a command name (and word its errors that way).
-    parser = build_oncall_parser() if argv[:2] == ["hub", "oncall"] else build_parser()
-    args = parser.parse_args(argv[2:] if argv[:2] == ["hub", "oncall"] else argv)
+    own = {"oncall": build_oncall_parser, "migrate": build_migrate_parser}
+    sub = argv[1] if len(argv) > 1 and argv[0] == "hub" and argv[1] in own else None
+    parser = own[sub]() if sub else build_parser()
+    args = parser.parse_args(argv[2:] if sub else argv)
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
@@ -87,7 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
                      " and print each result (exit 1 if any failed)")
     hub.set_defaults(handler=_run_hub)
     hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
-                  " chain after them.")
+                  " chain after them. `deskalert hub migrate --help`: a site's history from its"
+                  " SQLite file into PostgreSQL, to run several hubs.")
 
     demo = commands.add_parser(
         "demo",
@@ -252,6 +255,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     new.set_defaults(handler=_new_token)
     return parser
+
+
+def build_migrate_parser() -> argparse.ArgumentParser:
+    migrate = _Parser(
+        prog="deskalert hub migrate",
+        description="Move a site's history (alerts, events with their ids and epoch, notes,"
+        " notifications, sessions, presence, the page's link secret) from the SQLite file of a"
+        " stopped hub into an empty PostgreSQL database, in one transaction; then start the hubs"
+        " with [hub] database = that URL. With --new-epoch: give the PostgreSQL event log a new"
+        " identity, after restoring a backup of the database.",
+    )
+    migrate.add_argument("--from", dest="source", type=Path, metavar="HUB_SQLITE3",
+                         help="the stopped hub's hub.sqlite3")
+    migrate.add_argument("--to", dest="target", required=True, metavar="POSTGRESQL_URL",
+                         help="postgresql://user:password@host/db (an empty database)")
+    migrate.add_argument("--new-epoch", action="store_true",
+                         help="instead of moving: stamp a new epoch on --to")
+    migrate.set_defaults(handler=_hub_migrate)
+    return migrate
+
+
+def _hub_migrate(args: argparse.Namespace) -> int:
+    from deskalert.hub import migrate
+    from deskalert.hub.pgstore import is_postgres_url, masked
+
+    if not is_postgres_url(args.target):
+        raise ConfigError("--to: a postgresql:// URL")
+    if args.new_epoch:
+        if args.source is not None:
+            raise ConfigError("--new-epoch stamps --to only; leave out --from")
+        print(f"new epoch {migrate.new_epoch(args.target)} on {masked(args.target)}: desks and"
+              " panes reload their picture at their next connection")
+        return 0
+    if args.source is None:
+        raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
+    print(migrate.migrate(args.source, args.target).describe(args.source))
+    return 0
 
 
 def build_oncall_parser() -> argparse.ArgumentParser:

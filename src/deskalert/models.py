@@ -525,6 +525,10 @@ class Health(BaseModel):
     last_event_id: int
     open_alerts: int
     version: str
+    role: Literal["solo", "leader", "follower"] = Field(
+        default="solo", description="one hub on SQLite (solo), or, of several on PostgreSQL,"
+        " whether this one runs the timers (leader)",
+    )
 
 
 class StreamReset(BaseModel):

@@ -50,6 +50,10 @@ class Subscription:
     # True while the stream's own task replays or writes: then events go through the queue,
     # behind what it is writing. Set False by the task when it waits on an empty queue.
     busy: bool = True
+    # The id of the last stored event the stream wrote (replayed, from its queue or directly):
+    # one published again after the stream replayed it from the store is not written twice
+    # (with several hubs the event table's reader publishes apart from the replay's reads).
+    last_id: int = 0
 
     def wants(self, event: Event) -> bool:
         if self.sites is not None and event.site is not None and event.site not in self.sites:
@@ -102,10 +106,13 @@ class Broker:
                 continue
             write = subscription.write
             if write is not None and not subscription.busy and subscription.queue.empty():
+                if 0 < event.id <= subscription.last_id:
+                    continue  # already replayed from the store
                 if not frame:
                     frame = self.frame(event)
                     chunk = b"%x\r\n%b\r\n" % (len(frame), frame)
                 if write(frame, chunk):
+                    subscription.last_id = max(subscription.last_id, event.id)
                     continue
             try:
                 subscription.queue.put_nowait(event)

@@ -10,9 +10,9 @@ import asyncio
 import errno
 import gc
 import logging
+import os
 import resource
 import signal
-import os
 import socket
 import sys
 import time

@@ -672,6 +672,7 @@ class Hub:
         subscription = self.broker.subscribe(
             sites, None if principal.is_supervisor else principal.id, write
         )
+        subscription.last_id = last_id
         self.availability.stream_opened(principal, sites)
         try:
             await self.seen(principal)
@@ -680,7 +681,7 @@ class Hub:
                     self.store.events_after, last_id, sites, REPLAY_PAGE, subscription.desk_id
                 )
                 for event in page:
-                    last_id = event.id
+                    last_id = subscription.last_id = event.id
                     yield event
                 if len(page) < REPLAY_PAGE:
                     break
@@ -704,8 +705,8 @@ class Hub:
                 subscription.busy = True
                 if event.type in LIVE_ONLY_EVENTS:
                     yield event
-                elif event.id > last_id:  # already replayed from the store otherwise
-                    last_id = event.id
+                elif event.id > subscription.last_id:  # else replayed or written already
+                    subscription.last_id = event.id
                     yield event
         finally:
             self.broker.unsubscribe(subscription)
@@ -718,8 +719,11 @@ class Hub:
         store_state = await self._db(self.store.check)
         if store_state == "ok":
             store_state = await self._write_state()
-        last_id = await self._db(self.store.last_event_id)
-        open_count = await self._db(self.store.open_alert_count)
+        try:
+            last_id = await self._db(self.store.last_event_id)
+            open_count = await self._db(self.store.open_alert_count)
+        except StoreUnavailable as exc:  # the database is gone: a 503 that says why
+            store_state, last_id, open_count = f"error: {exc.detail}", 0, 0
         return Health(
             status="ok" if store_state == "ok" else "degraded",
             store=store_state,
@@ -727,6 +731,7 @@ class Hub:
             last_event_id=last_id,
             open_alerts=open_count,
             version=__version__,
+            role="solo" if not self.store.shared else "leader" if self.leading else "follower",
         )
 
     async def _write_state(self) -> str:

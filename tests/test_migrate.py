@@ -1,0 +1,96 @@
+"""`deskalert hub migrate`: a site's SQLite history into PostgreSQL, ids and epoch kept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+import pg
+from conftest import auth, make_config, new_alert, start_threaded_hub
+from test_durability import read_events
+from test_notes_api import NOTE
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "deskalert", "hub", "migrate", *args],
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgresql(
+    tmp_path: Path, pg_server: pg.PgServer,
+) -> None:
+    old = start_threaded_hub(make_config(), tmp_path / "site")
+    raised = [new_alert(), new_alert()]
+    for body in raised:
+        httpx.post(f"{old.url}/v1/alerts", json=body, headers=auth("g1")).raise_for_status()
+    httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/ack", headers=auth("s.b")).raise_for_status()
+    httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/notes", json=NOTE,
+               headers=auth("g1")).raise_for_status()
+    before = httpx.get(f"{old.url}/healthz").json()
+    seen = read_events(old.url, 0, 3)
+    old.stop()
+
+    url = pg_server.database()
+    done = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
+    assert done.returncode == 0, done.stderr
+    assert "2 alerts" in done.stdout and before["epoch"] in done.stdout
+
+    config = make_config()
+    config.hub.database = url
+    new = start_threaded_hub(config, tmp_path / "pg-hub")
+    try:
+        after = httpx.get(f"{new.url}/healthz").json()
+        assert (after["epoch"], after["last_event_id"]) == (before["epoch"],
+                                                            before["last_event_id"])
+        stored = httpx.get(f"{new.url}/v1/alerts?state=all", headers=auth("s.a")).json()
+        assert sorted(a["id"] for a in stored) == sorted(b["id"] for b in raised)
+        third = new_alert()
+        httpx.post(f"{new.url}/v1/alerts", json=third, headers=auth("g2")).raise_for_status()
+        resumed = read_events(new.url, seen[-1][0], 1)  # the Last-Event-ID from the old hub
+        assert resumed[0][1] == "alert.raised" and resumed[0][2]["id"] == third["id"]
+        assert resumed[0][0] > seen[-1][0]
+        notes = httpx.get(f"{new.url}/v1/alerts/{raised[0]['id']}/notes", headers=auth("s.a"))
+        assert len(notes.json()) == 1
+        retry = httpx.post(f"{new.url}/v1/alerts", json=raised[1], headers=auth("g1"))
+        assert retry.status_code == 200, "a desk's resend after the move is not a new alert"
+    finally:
+        new.stop()
+
+    again = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
+    assert again.returncode == 2
+    assert again.stderr.count("\n") == 1 and "migrate into an empty database" in again.stderr
+
+
+def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
+    pg_server: pg.PgServer, tmp_path: Path,
+) -> None:
+    url = pg_server.database()
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    first = _cli("--new-epoch", "--to", url)
+    second = _cli("--new-epoch", "--to", url)
+    assert first.returncode == second.returncode == 0, first.stderr
+    assert first.stdout.split()[2] != second.stdout.split()[2]
+    for args, words in ((["--to", "mysql://x"], "postgresql://"),
+                        (["--to", url], "--from"),
+                        (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "no such hub"),
+                        (["--from", str(empty), "--to", "postgresql://127.0.0.1:1/none"],
+                         "cannot reach PostgreSQL")):
+        result = _cli(*args)
+        assert result.returncode != 0
+        assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize("password", ["s3cret"])
+def test_the_database_password_is_never_printed(password: str, tmp_path: Path) -> None:
+    url = f"postgresql://hub:{password}@127.0.0.1:1/none"
+    empty = tmp_path / "empty.sqlite3"
+    empty.touch()
+    result = _cli("--from", str(empty), "--to", url)
+    assert result.returncode != 0 and "hub:***@127.0.0.1" in result.stderr, result.stderr
+    assert password not in result.stderr + result.stdout
