@@ -295,3 +295,27 @@ def test_a_lost_notification_delays_nothing_beyond_the_poll(
     silent.close()
     _wait(lambda: any(i == event.id for i, _, _ in follower.events), 5, "the polled event")
     follower.stop()
+
+
+def test_who_can_come_counts_supervisors_and_desks_on_every_hub(
+    hub_process: Callable[..., HubProcess],
+) -> None:
+    """A supervisor whose pane follows the second hub is "joignable" for a desk on the first;
+    a desk heard by one hub is online on both; the pane closing is seen by both too."""
+    first, second = hub_process(), hub_process()
+
+    def supervisor_connected(url: str) -> bool:
+        sites = httpx.get(f"{url}/v1/availability", headers=auth("g1")).json()
+        return any(p["id"] == "s.b" and p["connected"] for p in sites[0]["supervisors"])
+
+    def desk_online(url: str) -> bool:
+        desks = httpx.get(f"{url}/v1/desks", headers=auth("s.a")).json()
+        return next(d for d in desks if d["id"] == "g2")["online"]  # type: ignore[no-any-return]
+
+    assert not supervisor_connected(first.url)
+    pane = FailoverFollower([second.url], who="s.b").start()
+    _wait(lambda: supervisor_connected(first.url), 10, "the first hub to count the pane")
+    httpx.post(f"{second.url}/v1/heartbeat", headers=auth("g2")).raise_for_status()
+    _wait(lambda: desk_online(first.url), 10, "the first hub to show the desk online")
+    pane.stop()
+    _wait(lambda: not supervisor_connected(first.url), 10, "the pane's closing on the first hub")

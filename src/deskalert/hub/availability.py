@@ -72,6 +72,8 @@ class Availability:
         self._sent: dict[str, SiteAvailability] = {}
         self._sent_at: dict[str, float] = {}
         self._current: dict[str, LiveEvent] = {}  # the numbers now, encoded; dropped when dirty
+        # Supervisors' streams open on the other hubs of a shared database (hub/service.py).
+        self._remote: dict[str, set[Scope]] = {}
 
     # -- what changes the numbers -------------------------------------------------------------
 
@@ -105,6 +107,24 @@ class Availability:
                 del self._streams[principal.id]
             self._mark(self._sites_of(scope))
 
+    def local_streams(self) -> dict[str, list[list[str] | None]]:
+        """This hub's supervisors' stream scopes, for the other hubs (JSON-ready, sorted)."""
+        return {sup: sorted((sorted(s) if s is not None else None for s in scopes),
+                            key=lambda s: (s is not None, s or []))
+                for sup, scopes in sorted(self._streams.items()) if scopes}
+
+    def set_remote(self, remote: dict[str, set[Scope]]) -> None:
+        """The supervisors' streams open on the other hubs; a change marks the sites."""
+        if remote == self._remote:
+            return
+        changed = set(remote) ^ set(self._remote) | {
+            s for s in remote.keys() & self._remote.keys() if remote[s] != self._remote[s]}
+        scopes = set().union(*(remote.get(s, set()) | self._remote.get(s, set())
+                               for s in changed))
+        self._remote = remote
+        for scope in scopes:
+            self._mark(self._sites_of(scope))
+
     def _mark(self, sites: Iterable[str]) -> None:
         for site in sites:
             self._dirty.add(site)
@@ -134,7 +154,8 @@ class Availability:
         people = []
         for supervisor_id, config in self._supervisors.items():
             connected = any(scope is None or site in scope
-                            for scope in self._streams.get(supervisor_id, ()))
+                            for scope in (*self._streams.get(supervisor_id, ()),
+                                          *self._remote.get(supervisor_id, ())))
             if connected or supervisor_id == on_call:
                 people.append(AvailableSupervisor(
                     id=supervisor_id, name=config.name, phone=config.phone,

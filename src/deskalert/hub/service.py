@@ -16,7 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -66,6 +68,9 @@ PURGE_EVERY = timedelta(hours=1)
 OFFLINE_AFTER_HEARTBEATS = 1.7
 EVERYONE = "everyone"
 CHECKPOINT_EVERY_S = 1.0
+# A hub that wrote no line of its supervisors' streams for this long is gone: its streams are
+# not counted ("encadrant joignable") any more; they reconnect to another hub meanwhile.
+STREAMS_ALIVE_S = 3.0
 PROBE_EVERY_S = 5.0  # /healthz writes one meta row at most this often
 # What a desk sends that a resend of the same alert id must repeat (created_at as an instant).
 RESEND_FIELDS = ("code", "message", "test", "created_at")
@@ -131,6 +136,7 @@ class Hub:
             Cluster(store.url, self._on_tailed) if store.shared else Solo())  # type: ignore[attr-defined]
         self.leading = False
         self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
+        self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
 
     # -- life ---------------------------------------------------------------------------
 
@@ -160,6 +166,9 @@ class Hub:
         await self.notifier.stop()
         await self.calendars.stop()
         await self.cluster.stop()
+        if self.store.shared:
+            with contextlib.suppress(StoreUnavailable):
+                await self._db(self.store.forget_streams, self.hub_id)
         if self._checkpointer is not None:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
@@ -549,6 +558,19 @@ class Hub:
         state.online = online
         self._publish(event)
 
+    def _share_live_state(self, heard: dict[str, datetime], streams: str,
+                          now: datetime) -> dict[str, set[frozenset[str] | None]]:
+        """On the store thread, each tick, with a shared store: presence both ways, and the
+        supervisors' streams both ways ({supervisor: scopes open on the other hubs})."""
+        self._share_presence(heard)
+        alive_after = now - timedelta(seconds=max(STREAMS_ALIVE_S, 3 * self.tick_s))
+        remote: dict[str, set[frozenset[str] | None]] = {}
+        for text in self.store.share_streams(self.hub_id, streams, now, alive_after).values():
+            for supervisor, scopes in json.loads(text).items():
+                remote.setdefault(supervisor, set()).update(
+                    frozenset(s) if s is not None else None for s in scopes)
+        return remote
+
     def _offline_after(self) -> timedelta:
         return timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
 
@@ -777,7 +799,9 @@ class Hub:
         """What time passing does; only the leader (one hub of several) runs the timers."""
         if self.store.shared:
             heard, self._heard = self._heard, {}
-            await self._db(self._share_presence, heard)
+            streams = json.dumps(self.availability.local_streams(), separators=(",", ":"))
+            remote = await self._db(self._share_live_state, heard, streams, now)
+            self.availability.set_remote(remote)
         leading = await self.cluster.is_leader()
         if leading != self.leading:
             await self._lead(leading, now)

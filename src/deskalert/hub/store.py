@@ -131,6 +131,14 @@ CREATE TABLE IF NOT EXISTS presence (
     last_seen TEXT
 );
 """,
+    # 3: which supervisors have a stream open on which hub ("encadrant joignable" on every hub).
+    """
+CREATE TABLE IF NOT EXISTS hub_streams (
+    hub TEXT PRIMARY KEY,
+    streams TEXT NOT NULL,
+    at TEXT NOT NULL
+);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -771,6 +779,22 @@ class Store(NotificationStore, SessionStore):
                 return None
             event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
             return self._append(db, event_type, now, site, data)
+
+    def share_streams(self, hub_id: str, streams: str, now: datetime,
+                      alive_after: datetime) -> dict[str, str]:
+        """Write this hub's supervisors' streams (JSON), and read the other hubs' that are
+        alive (written since `alive_after`): {hub id: JSON}."""
+        with self._transaction() as db:
+            db.execute("INSERT INTO hub_streams (hub, streams, at) VALUES (?,?,?) ON CONFLICT"
+                       " (hub) DO UPDATE SET streams=excluded.streams, at=excluded.at",
+                       (hub_id, streams, instant(now)))
+            rows = db.execute("SELECT hub, streams FROM hub_streams WHERE hub!=? AND at>=?",
+                              (hub_id, instant(alive_after))).fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    def forget_streams(self, hub_id: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM hub_streams WHERE hub=?", (hub_id,))
 
     def last_event_id(self) -> int:
         row = self._db.execute("SELECT MAX(id) FROM events").fetchone()
