@@ -86,3 +86,52 @@ async def test_many_desks_through_repeated_sigkills_none_lost_none_twice_no_gap(
     assert set(stored_ids) == {alert_id for alert_id, _ in delivered}
     for who, ids in seen.items():
         assert ids == list(range(1, last_id + 1)), f"{who}: every event once, in order"
+
+
+@pytest.mark.stores("postgresql")
+def test_three_hubs_on_postgresql_through_repeated_sigkills_none_lost_none_twice_in_order(
+    hub_process: Any,
+) -> None:
+    """Three hubs on one PostgreSQL; desks and followers fail over from one to the next while
+    the hubs are killed with SIGKILL in turn (and started again on their port): every alert
+    stored once, every follower sees every alert once, events in id order."""
+    import threading
+    import time
+
+    import psycopg
+
+    from test_replicas import FailoverFollower, _desk_burst, _wait
+
+    desks, per_desk = min(DESKS, 30), min(PER_DESK, 20)
+    ports = [free_port() for _ in range(3)]
+    hubs = [hub_process(port=port, extra_desks=desks, alert_burst=1000) for port in ports]
+    urls = [hub.url for hub in hubs]
+    followers = [FailoverFollower(urls[i:] + urls[:i]).start() for i in range(3)]
+    stored: list[str] = []
+    lock = threading.Lock()
+    threads = [threading.Thread(target=_desk_burst, args=(
+        f"d{i:02d}", urls[i % 3:] + urls[:i % 3], per_desk, stored, lock)) for i in range(desks)]
+    for thread in threads:
+        thread.start()
+    total = desks * per_desk
+    for kill in range(1, KILLS + 2):
+        _wait(lambda k=kill: len(stored) >= total * k // (KILLS + 3), 300, "the burst to go on")
+        victim = kill % 3
+        hubs[victim].kill9()
+        time.sleep(0.5)
+        hubs[victim] = hub_process(port=ports[victim], extra_desks=desks, alert_burst=1000)
+    for thread in threads:
+        thread.join(timeout=300)
+    assert len(stored) == total
+    assert hubs[0].database is not None
+    with psycopg.connect(hubs[0].database) as conn:
+        ids = [r[0] for r in conn.execute("SELECT id FROM alerts").fetchall()]
+        doubled = conn.execute("SELECT subject FROM events WHERE type='alert.raised'"
+                               " GROUP BY subject HAVING COUNT(*) > 1").fetchall()
+    assert sorted(ids) == sorted(stored) and doubled == []
+    for follower in followers:
+        _wait(lambda f=follower: len(f.raised()) >= total, 120, "every follower to catch up")
+        follower.stop()
+        event_ids = [e[0] for e in follower.events]
+        assert event_ids == sorted(set(event_ids)), "each event once, in id order"
+        assert sorted(follower.raised()) == sorted(stored)
