@@ -94,3 +94,28 @@ def test_the_database_password_is_never_printed(password: str, tmp_path: Path) -
     result = _cli("--from", str(empty), "--to", url)
     assert result.returncode != 0 and "hub:***@127.0.0.1" in result.stderr, result.stderr
     assert password not in result.stderr + result.stdout
+
+
+def test_hub_check_reaches_the_database_and_names_what_is_wrong(
+    pg_server: pg.PgServer, tmp_path: Path,
+) -> None:
+    import os
+
+    from conftest import roster_toml
+
+    config = tmp_path / "hub.toml"
+    config.write_text(roster_toml(), encoding="utf-8")
+
+    def check(database: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "deskalert", "hub", "--check", "--config",
+                               str(config)], capture_output=True, text=True, timeout=60,
+                              env={**os.environ, "DESKALERT_DATABASE": database})
+
+    fresh = check(pg_server.database())
+    assert fresh.returncode == 0, fresh.stderr
+    assert "reachable, empty" in fresh.stdout
+    down = check("postgresql://hub:pw@127.0.0.1:1/none")
+    assert down.returncode != 0 and down.stderr.count("\n") == 1
+    assert "cannot reach PostgreSQL at postgresql://hub:***@127.0.0.1:1/none" in down.stderr
+    wrong = check("mysql://x")
+    assert wrong.returncode == 2 and "a postgresql:// URL" in wrong.stderr

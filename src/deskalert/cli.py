@@ -357,11 +357,24 @@ def _run_hub(args: argparse.Namespace) -> int:
         print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
         for line in calendars:
             print(line)
+        _check_database(config)
         return _check_channels(config, args.notify_test)
     if args.notify_test:
         raise ConfigError("--notify-test goes with --check")
     return _serve(config, args.config, args.host, args.port, args.data_dir,
                   args.tls_cert, args.tls_key, args.log_level)
+
+
+def _check_database(config: Any) -> None:
+    """With `[hub] database`: reach it and compare its schema with this hub's (one line)."""
+    from deskalert.hub.server import database_url
+
+    url = database_url(config)
+    if url is None:
+        return
+    from deskalert.hub.pgstore import describe_database
+
+    print(describe_database(url))
 
 
 def _hub_oncall(args: argparse.Namespace) -> int:

@@ -256,6 +256,36 @@ class PostgresStore(Store):
         return self.epoch
 
 
+def describe_database(url: str) -> str:
+    """One line for `hub --check`: reachable, and its schema against this hub's; a database
+    that cannot be reached, or is newer than this hub, is an error (StoreUnavailable,
+    ConfigError)."""
+    from deskalert.errors import ConfigError
+    from deskalert.hub.store import SCHEMA_VERSION
+
+    conn = connect(url)
+    try:
+        exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
+        row = (conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+               if exists and exists[0] else None)
+        events = (conn.execute("SELECT COUNT(*) FROM events").fetchone()
+                  if row is not None else None)
+    except psycopg.Error as exc:
+        raise StoreUnavailable(f"PostgreSQL at {masked(url)}: {_first_line(exc)}") from None
+    finally:
+        conn.close()
+    version = int(row[0]) if row else 0
+    if version > SCHEMA_VERSION:
+        raise ConfigError(f"PostgreSQL at {masked(url)}: schema version {version}, newer than"
+                          f" this hub's {SCHEMA_VERSION}: upgrade deskalert")
+    if version == 0:
+        return f"database {masked(url)}: reachable, empty (the hub creates its schema at start)"
+    state = "up to date" if version == SCHEMA_VERSION else (
+        f"version {version}, migrated to {SCHEMA_VERSION} at start")
+    return (f"database {masked(url)}: reachable, schema {state},"
+            f" {events[0] if events else 0} events")
+
+
 def postgres_ddl(script: str) -> str:
     """SQLite's DDL as PostgreSQL reads it: the only difference is the id columns."""
     return script.replace("INTEGER PRIMARY KEY AUTOINCREMENT",
