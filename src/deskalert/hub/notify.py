@@ -252,7 +252,7 @@ class Planner:
             return
         try:
             self._plan(db, Alert.model_validate(event.data), event)
-        except (*self.store.db_errors, StoreUnavailable):
+        except self.store.fatal_errors:
             raise  # the event's own commit fails too: the caller gets a 503 and retries
         except Exception:
             log.exception("notifications for event %d could not be planned", event.id)

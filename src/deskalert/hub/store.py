@@ -373,6 +373,11 @@ class Store(NotificationStore, SessionStore):
     # so two hubs answering one alert at once write one after the other; SQLite: one writer).
     row_lock = ""
 
+    @property
+    def fatal_errors(self) -> tuple[type[Exception], ...]:
+        """What fails a whole transaction: the driver's errors and a store gone."""
+        return (*self.db_errors, StoreUnavailable)
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self.location = str(path)
@@ -430,7 +435,7 @@ class Store(NotificationStore, SessionStore):
 
     # -- writes: each returns the event it committed ---------------------------------------
 
-    def insert_alert(self, alert: Alert, event_at: datetime) -> Event:
+    def insert_alert(self, alert: Alert, event_at: datetime) -> Event | None:
         with self._transaction() as db:
             return self.add_alert(db, alert, event_at)
 
@@ -468,7 +473,7 @@ class Store(NotificationStore, SessionStore):
                 db.execute("SAVEPOINT write")
                 try:
                     outcome = write(db)
-                except (*self.db_errors, StoreUnavailable):
+                except self.fatal_errors:
                     raise  # the group fails as a whole
                 except Exception as refused:  # noqa: BLE001 - the write's own answer
                     db.execute("ROLLBACK TO write")
