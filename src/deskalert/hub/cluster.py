@@ -188,10 +188,15 @@ class Leadership:
 
     def _check(self) -> bool:
         try:
-            if self._conn is None or self._conn.closed or self._conn.broken:
+            fresh = self._conn is None or self._conn.closed or self._conn.broken
+            if fresh:
                 self._conn = pgstore.connect(self.url)
-                self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
-            if self.leading:
+                try:  # PostgreSQL 14 and later; an older server keeps idle sessions
+                    self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
+                except psycopg.Error:
+                    pass
+            assert self._conn is not None
+            if self.leading and not fresh:
                 self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
                 return True
             row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()

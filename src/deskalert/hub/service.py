@@ -797,14 +797,14 @@ class Hub:
 
     async def _tick(self, now: datetime) -> None:
         """What time passing does; only the leader (one hub of several) runs the timers."""
+        leading = await self.cluster.is_leader()  # first: a lost database ends the lead
+        if leading != self.leading:
+            await self._lead(leading, now)
         if self.store.shared:
             heard, self._heard = self._heard, {}
             streams = json.dumps(self.availability.local_streams(), separators=(",", ":"))
             remote = await self._db(self._share_live_state, heard, streams, now)
             self.availability.set_remote(remote)
-        leading = await self.cluster.is_leader()
-        if leading != self.leading:
-            await self._lead(leading, now)
         if not leading:
             await self._refresh_oncall(now)
             return
@@ -820,11 +820,11 @@ class Hub:
         """Taking the lead: desks online that nobody vouches for get the offline delay from
         now (heard by a hub now gone, maybe), and sends a gone leader left halfway are tried
         again; the notification worker runs on the leader only."""
-        self.leading = leading
         if leading and self.store.shared:
             await self._db(self.store.grace_online, now, now - self._offline_after())
             await self._db(self._share_presence, {})
         await self.notifier.lead(leading)
+        self.leading = leading  # only now: a step that failed is tried again at the next tick
 
 
 class AlertIdReused(Conflict):

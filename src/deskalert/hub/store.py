@@ -469,6 +469,9 @@ class Store(NotificationStore, SessionStore):
         """
         outcomes: list[T | Exception] = []
         with self._transaction() as db:
+            # Outside the savepoints: a lock taken inside one that is rolled back would be
+            # released with it (PostgreSQL's event lock, hub/pgstore.py).
+            self.before_event(db)
             for write in writes:
                 db.execute("SAVEPOINT write")
                 try:
