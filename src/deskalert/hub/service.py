@@ -137,6 +137,8 @@ class Hub:
         self.leading = False
         self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+        self._tailed_id = 0  # the last event the event table's reader handed on
+        self._tail_waiters: list[tuple[int, asyncio.Future[None]]] = []
 
     # -- life ---------------------------------------------------------------------------
 
@@ -203,6 +205,16 @@ class Hub:
         self.broker.publish(event)
         self.availability.on_event(event)
 
+    async def _until_tailed(self, event_id: int, timeout: float = 1.0) -> None:
+        """Wait (a little) until the event table's reader has handed on `event_id`."""
+        if self._tailed_id >= event_id:
+            return
+        assert self._loop is not None
+        waiter: asyncio.Future[None] = self._loop.create_future()
+        self._tail_waiters.append((event_id, waiter))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+
     def _on_tailed(self, events: list[Event],
                    overrides: dict[str, tuple[str, datetime]] | None) -> None:
         """On the loop, events committed by any hub on the shared store, in id order: what
@@ -219,6 +231,14 @@ class Hub:
             self._on_committed(event)
         if any(e.type.value.startswith("alert.") for e in events):
             self.notifier.wake()  # the leader sends what any hub's commit queued
+        self._tailed_id = events[-1].id
+        waiting, self._tail_waiters = self._tail_waiters, []
+        for event_id, waiter in waiting:
+            if event_id <= self._tailed_id:
+                if not waiter.done():
+                    waiter.set_result(None)
+            else:
+                self._tail_waiters.append((event_id, waiter))
 
     # -- group commit of new alerts (the write path's machinery, apart from the rules) ------
     #
@@ -532,7 +552,10 @@ class Hub:
         if self.store.shared:
             self._heard[principal.id] = state.last_seen
         if not state.online:
-            await self._db(self._store_presence, principal.id, True)
+            event = await self._db(self._store_presence, principal.id, True)
+            if event is not None and self.store.shared:
+                # Read your own write: the stream opening next gives numbers that count it.
+                await self._until_tailed(event.id)
 
     async def _mark_silent_offline(self, now: datetime) -> None:
         for desk_id, state in self._presence.items():
@@ -542,21 +565,22 @@ class Hub:
     def _silent(self, state: DeskPresenceState, now: datetime) -> bool:
         return state.last_seen is None or now - state.last_seen > self._offline_after()
 
-    def _store_presence(self, desk_id: str, online: bool) -> None:
+    def _store_presence(self, desk_id: str, online: bool) -> Event | None:
         """On the store thread (so two heartbeats never both emit desk.online): the desk's new
         state is kept only once its event is committed. The store changes it only if it is not
         so already (another hub may have), and a desk goes offline only if no hub heard it."""
         state, now = self._presence[desk_id], utcnow()
         if state.online == online or (not online and not self._silent(state, now)):
-            return  # another call got there first, or the desk spoke up meanwhile
+            return None  # another call got there first, or the desk spoke up meanwhile
         presence = self.desk_presence(desk_id).model_copy(update={"online": online})
         silent_before = now - self._offline_after() if self.store.shared else None
         event = self.store.set_presence(desk_id, online, now, silent_before,
                                         presence.model_dump(mode="json"), presence.site)
         if event is None:
-            return  # so already, or heard by another hub: the next tick reads the table
+            return None  # so already, or heard by another hub: the next tick reads the table
         state.online = online
         self._publish(event)
+        return event
 
     def _share_live_state(self, heard: dict[str, datetime], streams: str,
                           now: datetime) -> dict[str, set[frozenset[str] | None]]:
