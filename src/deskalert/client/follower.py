@@ -17,6 +17,12 @@ another log, or above the hub's last one, the hub answers `stream.reset` instead
 `snapshot_then_events` reloads the screen's picture and follows the new log. `LinkUp` is said
 only on the hub's `stream.open`, so a link is shown up only while it really follows.
 
+Several hubs of one database (`[hub] urls`, client/hubs.py): a break on a hub that is down
+(`is_outage`) is followed at once by an attempt on the next one, from the same `Last-Event-ID`
+and epoch (the same log: the hub replays what happened meanwhile, so no gap and no duplicate);
+`LinkDown` is said only when every hub failed, and `LinkUp.hub` says which one the stream is on.
+A refusal (a refused token) is retried on the same hub, never on another.
+
 Why not stamina here, as in the outbox: this is a generator that yields events from inside each
 attempt, and a retry decorator cannot wrap a `yield`; the backoff is the same shape (exponential,
 jittered, capped at `WAIT_MAX_S`) and reset once a stream has opened.
