@@ -351,3 +351,24 @@ async def test_send_reaches_the_second_hub_when_the_first_is_down(
         capture_output=True, text=True, timeout=60, env=env))
     assert result.returncode == 0, result.stderr
     assert len(await in_thread(lambda: stored_ids(hub.url))) == 1
+
+
+async def test_the_pane_says_live_via_hub_2_when_on_the_second_hub(hub: RunningHub) -> None:
+    from deskalert.tui.supervise import SupervisorApp
+
+    config = ClientConfig.model_validate(
+        {"hub": {"urls": [dead_url(), hub.url]}, "supervisor": {"id": "s.a"}})
+    app = SupervisorApp(config, "tok-s.a")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: app.link.kind is LinkKind.UP, what="link up")
+        assert "flux en direct via hub 2" in str(app.query_one("#stream").render())
+
+
+async def test_health_prefers_a_healthy_hub_to_a_degraded_one(
+    hub: RunningHub, answer_server: Callable[[str], AnswerServer]
+) -> None:
+    """A hub whose database is down says 503 on /healthz: the client goes on to one that can."""
+    degraded = answer_server("503-store")
+    async with HubClient([degraded.url, hub.url], "tok-g1") as client:
+        await client.health()
+        assert client.hubs.current == 1

@@ -290,23 +290,36 @@ class HubClient:
 
     async def health(self) -> Health:
         """The hub's state, also when degraded (503): its last event id starts a follower.
-        A hub that is not there is skipped for the next; a degraded hub's answer is an answer."""
+        A hub that is not there is skipped; a degraded one is answered only if none is healthy."""
         first: DeskAlertError | None = None
+        degraded: Health | None = None
         for index in self.hubs.order():
             try:
                 response = await self._http(index).get("/healthz")
+                health = _health_of(response)
             except httpx.HTTPError as exc:
                 first = first or unreachable(self.hubs.urls[index], exc)
                 continue
-            if response.status_code in (200, 503) and _is_json(response):
+            except DeskAlertError as error:
+                if not is_outage(error):
+                    raise
+                first = first or error
+                continue
+            if response.status_code == 200:
                 self.hubs.settle(index)
-                return parsed(Health, response)
-            error = hub_error(response)
-            if not is_outage(error):
-                raise error
-            first = first or error
+                return health
+            degraded = degraded or health
+        if degraded is not None:
+            return degraded
         assert first is not None
         raise first
+
+
+def _health_of(response: httpx.Response) -> Health:
+    """A /healthz answer as Health (200, or 503 degraded); any other answer as its error."""
+    if response.status_code not in (200, 503) or not _is_json(response):
+        raise hub_error(response)
+    return parsed(Health, response)
 
 
 class _Down(Exception):

@@ -11,7 +11,10 @@ and, while hub 1 is still behind a firewall that drops packets, make an alert wa
 timeout. A desk comes back to hub 1 when hub 2 fails, or when it restarts.
 
 What counts as "this hub is down, try the next" (`is_outage`): no connection, a reset, a timeout,
-an answer that is not the hub's (a proxy's HTML page, JSON of another shape), 502, 503 and 504.
+an answer that is not the hub's (a proxy's HTML page, anything but JSON), 502, 503 and 504; a
+hub whose `/healthz` says 503 (degraded: its database unreachable) is used only if no other hub
+says 200. JSON of another shape (a hub of another version) is read after the request, as a
+HubIncompatible of that request: it is not a reason to move.
 Any other answer is the hub's answer and another hub would give the same: a refused token (401)
 is not an outage, nor a 403, 404, 409, 422 or 429, nor a 500 (a bug of the hub, not its absence).
 
