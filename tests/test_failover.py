@@ -372,3 +372,41 @@ async def test_health_prefers_a_healthy_hub_to_a_degraded_one(
     async with HubClient([degraded.url, hub.url], "tok-g1") as client:
         await client.health()
         assert client.hubs.current == 1
+
+
+async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when_2_stops(
+    tmp_path: Path,
+) -> None:
+    """A stream that opened on hub 2 and breaks tries hub 1 next, at once: no LinkDown when it
+    answers (two SQLite hubs share the file only while nothing is written)."""
+    config, data = make_config(heartbeat_s=0.5), tmp_path / "data"
+    port_a = free_port()
+    hub_b = start_threaded_hub(config, data)
+    follower = EventFollower([f"http://127.0.0.1:{port_a}", hub_b.url], "tok-s.a",
+                             heartbeat_s=0.5)
+    items: list[Any] = []
+
+    async def consume() -> None:
+        async for item in follower.follow():
+            items.append(item)
+
+    task = asyncio.create_task(consume())
+    hub_a: RunningHub | None = None
+    try:
+        await until(lambda: any(isinstance(i, LinkUp) and i.hub == 2 for i in items))
+        on_b = len(items)
+        hub_a = await in_thread(lambda: start_threaded_hub(config, data, port_a))
+        await in_thread(hub_b.stop)
+        await until(lambda: any(isinstance(i, LinkUp) for i in items[on_b:]))
+        alert = new_alert()
+        a_url = hub_a.url
+        await in_thread(lambda: httpx.post(f"{a_url}/v1/alerts", json=alert,
+                                           headers=auth("g1")).raise_for_status())
+        await until(lambda: any(isinstance(i, AlertEvent) for i in items[on_b:]))
+    finally:
+        task.cancel()
+        if hub_a is not None:
+            await in_thread(hub_a.stop)
+    after = items[on_b:]
+    assert isinstance(after[0], LinkUp) and after[0].hub == 1, after
+    assert [str(i.data.id) for i in after if isinstance(i, AlertEvent)] == [alert["id"]]

@@ -133,26 +133,43 @@ class EventFollower:
                                                                          timeout=timeout))
                        for url in self.hubs.urls]
             while True:
-                error: DeskAlertError | None = None
-                for index in self.hubs.order():
-                    error, moved_on = None, False
-                    async with aclosing(self._attempt(clients[index], index)) as attempt:
-                        async for item in attempt:
-                            if isinstance(item, DeskAlertError):
-                                error = item
-                                continue
-                            if isinstance(item, LinkUp):
-                                failures, down = 0, None
-                            moved_on = moved_on or isinstance(item, StreamReset)
-                            yield item
-                    if error is None or moved_on or not is_outage(error):
-                        break  # a refusal, or a new log: retry here after the backoff
-                error = error or HubUnreachable("stream ended by the hub")
+                error: DeskAlertError = HubUnreachable("stream ended by the hub")
+                async with aclosing(self._round(clients)) as items:
+                    async for item in items:
+                        if isinstance(item, DeskAlertError):
+                            error = item
+                            continue
+                        if isinstance(item, LinkUp):
+                            failures, down = 0, None
+                        yield item
                 if down is None or down.error.__class__ is not error.__class__:
                     down = LinkDown(since=datetime.now(UTC), reason=str(error), error=error)
                     yield down
                 failures += 1
                 await anyio.sleep(backoff_s(failures))
+
+    async def _round(
+        self, clients: list[httpx.AsyncClient]
+    ) -> AsyncGenerator[StreamEvent | StreamReset | LinkUp | DeskAlertError, None]:
+        """Each hub once, from the one in use, until one refuses or all are down; then the last
+        error. A stream that opened counts as the first of a new round: when it breaks, the
+        next attempt goes to another hub, and every other hub is tried before a LinkDown."""
+        order, position = self.hubs.order(), 0
+        error: DeskAlertError = HubUnreachable("stream ended by the hub")
+        while position < len(order):
+            opened = reset = False
+            async with aclosing(self._attempt(clients[order[position]], order[position])) as items:
+                async for item in items:
+                    if isinstance(item, DeskAlertError):
+                        error = item
+                        continue
+                    opened = opened or isinstance(item, LinkUp)
+                    reset = reset or isinstance(item, StreamReset)
+                    yield item
+            if reset or not is_outage(error):
+                break  # a refusal, or a new log: retried on this hub after the backoff
+            order, position = (self.hubs.order(), 1) if opened else (order, position + 1)
+        yield error
 
     async def _attempt(
         self, http: httpx.AsyncClient, index: int
