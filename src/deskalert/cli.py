@@ -644,7 +644,7 @@ def _send(args: argparse.Namespace) -> int:
     token = _token(config)
 
     async def send() -> Any:
-        async with HubClient(config.hub_url, token) as client:
+        async with HubClient(config.hub_urls, token) as client:
             return await send_alert(journal, client, args.code, test=args.test,
                                     message=args.message, timeout=args.timeout)
 
@@ -686,7 +686,7 @@ def _interview(args: argparse.Namespace) -> int:
     token = _token(config)
 
     async def call() -> str:
-        async with HubClient(config.hub_url, token) as client:
+        async with HubClient(config.hub_urls, token) as client:
             if args.stop:
                 closed = await stop_interviews(client, config.desk.id)
                 return tn("interview.stopped", len(closed))
@@ -736,7 +736,7 @@ def _hotkeys(args: argparse.Namespace) -> int:
     journal = Journal(default_journal_path())
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
-        asyncio.run(standalone.run(config.hotkeys, source, config.hub_url, token, journal))
+        asyncio.run(standalone.run(config.hotkeys, source, config.hub_urls, token, journal))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
     finally:
@@ -803,7 +803,7 @@ async def _hub_figures(config: Any, token: str, incidents: list[Any],
     from deskalert.client.api import HubClient
     from deskalert.journal.debrief import count_notifications
 
-    async with HubClient(config.hub_url, token) as client:
+    async with HubClient(config.hub_urls, token) as client:
         notifications = count_notifications([await client.history(i.alert.id) for i in incidents])
         return notifications, await client.session_figures(period.since, period.until)
 
@@ -853,7 +853,7 @@ def _journal(args: argparse.Namespace) -> int:
         token = None  # the journal opens anyway; sharing says why it cannot
     journal = Journal(profile.journal_path)
     try:
-        JournalApp(journal, profile.config.language, profile.config.hub_url, token).run()
+        JournalApp(journal, profile.config.language, profile.config.hub_urls, token).run()
     finally:
         journal.close()
     return 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from typing import Any, Self, TypeVar
@@ -18,6 +19,7 @@ from uuid import UUID
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
+from deskalert.client.hubs import Hubs, is_outage
 from deskalert.errors import (
     Conflict,
     DeskAlertError,
@@ -26,8 +28,8 @@ from deskalert.errors import (
     HubIncompatible,
     HubTimeout,
     HubUnreachable,
-    RateLimited,
     NotFound,
+    RateLimited,
     ServerError,
     StoreUnavailable,
     Unauthorized,
@@ -60,21 +62,48 @@ ERRORS_BY_STATUS: dict[int, type[HubError]] = {
     429: RateLimited, 503: StoreUnavailable,
 }
 
+# Transport failures that happen before the request leaves: safe to send it to another hub.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 T = TypeVar("T")
 # HubUnreachable moved to errors.py; still importable from here (outbox, cli).
 
 
 class HubClient:
-    """One httpx.AsyncClient with the caller's token; methods return the shared models."""
+    """The caller's token on one hub or several (client/hubs.py); methods return the models.
 
-    def __init__(self, base_url: str, token: str, *, timeout: httpx.Timeout = REQUEST_TIMEOUT) -> None:
-        self.base_url = base_url
-        self._http = httpx.AsyncClient(
-            base_url=base_url, headers={"Authorization": f"Bearer {token}"}, timeout=timeout
-        )
+    Each request goes to the hub in use; when that hub is down (`is_outage`) the same request
+    goes to the next one, in the listed order, and the one that answers is used from then on.
+    A request is sent to a second hub only if sending it twice is harmless (`replayable`: reads,
+    an alert under its own id, a heartbeat, a j'arrive, a note) or if it never reached the first
+    (no connection, a 502/503 or a proxy's page): a cancel whose answer was lost is not repeated
+    elsewhere, its error is shown and the person decides.
+    """
+
+    def __init__(self, hubs: str | Sequence[str] | Hubs, token: str, *,
+                 timeout: httpx.Timeout = REQUEST_TIMEOUT) -> None:
+        self.hubs = Hubs.of(hubs)
+        self._headers = {"Authorization": f"Bearer {token}"}
+        self._timeout = timeout
+        self._clients: dict[int, httpx.AsyncClient] = {}
+
+    @property
+    def base_url(self) -> str:
+        """The URL of the hub in use."""
+        return self.hubs.url
+
+    def _http(self, index: int) -> httpx.AsyncClient:
+        """The connection pool of hub `index`, made at its first use."""
+        if index not in self._clients:
+            self._clients[index] = httpx.AsyncClient(
+                base_url=self.hubs.urls[index], headers=self._headers, timeout=self._timeout
+            )
+        return self._clients[index]
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        for http in self._clients.values():
+            await http.aclose()
+        self._clients.clear()
 
     async def __aenter__(self) -> Self:
         return self
@@ -82,25 +111,54 @@ class HubClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        try:
-            response = await self._http.request(method, path, **kwargs)
-        except httpx.HTTPError as exc:
-            raise unreachable(self.base_url, exc) from None
-        if response.is_success:
-            if not _is_json(response):
-                raise HubIncompatible(describe_answer(response))
+    async def _request(self, method: str, path: str, *, replayable: bool | None = None,
+                       **kwargs: Any) -> httpx.Response:
+        """The first hub's answer that is not an outage; the first outage if all are down."""
+        replay = method == "GET" if replayable is None else replayable
+        first: DeskAlertError | None = None
+        for index in self.hubs.order():
+            try:
+                response = await self._send(index, method, path, **kwargs)
+            except _Down as down:
+                first = first or down.error
+                if down.maybe_handled and not replay:
+                    raise down.error from None
+                continue
+            self.hubs.settle(index)
             return response
-        raise hub_error(response)
+        assert first is not None
+        raise first
+
+    async def _send(self, index: int, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One hub's successful answer; its refusal raised as is; `_Down` if it is not there."""
+        url = self.hubs.urls[index]
+        try:
+            response = await self._http(index).request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise _Down(unreachable(url, exc), not isinstance(exc, NOT_SENT)) from None
+        error: DeskAlertError
+        if response.is_success:
+            if _is_json(response):
+                return response
+            error = HubIncompatible(describe_answer(response))
+        else:
+            error = hub_error(response)
+        if not is_outage(error):
+            self.hubs.settle(index)
+            raise error
+        raise _Down(error, response.status_code == 504)
 
     async def raise_alert(self, alert: AlertIn) -> tuple[Alert, bool]:
         """(stored alert, created now); the same id again is answered 200 and stored once; the
         same id with another body is a Conflict (409, `alert_id_reused`): never a success."""
-        response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"))
+        response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"),
+                                       replayable=True)
         return parsed(Alert, response), response.status_code == 201
 
     async def acknowledge(self, alert_id: UUID) -> Alert:
-        return parsed(Alert, await self._request("POST", f"/v1/alerts/{alert_id}/ack"))
+        """J'arrive; said twice by the same person it is stored once (replayable)."""
+        return parsed(Alert, await self._request("POST", f"/v1/alerts/{alert_id}/ack",
+                                                 replayable=True))
 
     async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary})
@@ -183,7 +241,7 @@ class HubClient:
 
     async def share_note(self, alert_id: UUID, note: NoteIn) -> Note:
         response = await self._request("POST", f"/v1/alerts/{alert_id}/notes",
-                                       json=note.model_dump(mode="json"))
+                                       json=note.model_dump(mode="json"), replayable=True)
         return parsed(Note, response)
 
     async def notes(self, *, since: datetime | None = None,
@@ -216,7 +274,8 @@ class HubClient:
 
     async def heartbeat(self) -> HeartbeatOut:
         """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
-        return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat"))
+        return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat",
+                                                        replayable=True))
 
     async def heartbeat_forever(self) -> None:
         """Keep this desk or supervisor online at the hub's interval; a failed beat is retried at
@@ -230,14 +289,46 @@ class HubClient:
             await asyncio.sleep(interval)
 
     async def health(self) -> Health:
-        """The hub's state, also when degraded (503): its last event id starts a follower."""
-        try:
-            response = await self._http.get("/healthz")
-        except httpx.HTTPError as exc:
-            raise unreachable(self.base_url, exc) from None
-        if response.status_code not in (200, 503) or not _is_json(response):
-            raise hub_error(response)
-        return parsed(Health, response)
+        """The hub's state, also when degraded (503): its last event id starts a follower.
+        A hub that is not there is skipped; a degraded one is answered only if none is healthy."""
+        first: DeskAlertError | None = None
+        degraded: Health | None = None
+        for index in self.hubs.order():
+            try:
+                response = await self._http(index).get("/healthz")
+                health = _health_of(response)
+            except httpx.HTTPError as exc:
+                first = first or unreachable(self.hubs.urls[index], exc)
+                continue
+            except DeskAlertError as error:
+                if not is_outage(error):
+                    raise
+                first = first or error
+                continue
+            if response.status_code == 200:
+                self.hubs.settle(index)
+                return health
+            degraded = degraded or health
+        if degraded is not None:
+            return degraded
+        assert first is not None
+        raise first
+
+
+def _health_of(response: httpx.Response) -> Health:
+    """A /healthz answer as Health (200, or 503 degraded); any other answer as its error."""
+    if response.status_code not in (200, 503) or not _is_json(response):
+        raise hub_error(response)
+    return parsed(Health, response)
+
+
+class _Down(Exception):
+    """Hub not there (`error`); `maybe_handled`: the request may have reached it all the same."""
+
+    def __init__(self, error: DeskAlertError, maybe_handled: bool) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.maybe_handled = maybe_handled
 
 
 def _next_cursor(response: httpx.Response) -> str | None:

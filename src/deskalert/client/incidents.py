@@ -35,5 +35,5 @@ async def incidents_of(profile: Profile, period: Period, token: str | None) -> l
             journal.close()
         return period.select(incidents)
     assert token is not None, "a supervisor reads the hub with its token"
-    async with HubClient(profile.config.hub_url, token) as client:
+    async with HubClient(profile.config.hub_urls, token) as client:
         return period.select(await hub_incidents(client, period.since))

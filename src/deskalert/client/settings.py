@@ -24,7 +24,33 @@ class _Section(BaseModel):
 
 
 class HubLink(_Section):
-    url: HttpUrl
+    """[hub]: `url = "https://hub"`, or `urls = [...]`: hubs of one database, in order of
+    preference (client/hubs.py says how a client moves between them)."""
+
+    url: HttpUrl | None = None
+    urls: list[HttpUrl] | None = None
+
+    @model_validator(mode="after")
+    def _one_way(self) -> HubLink:
+        if self.url is not None and self.urls is not None:
+            raise ValueError('give either url = "..." or urls = ["...", "..."], not both')
+        if self.url is None and self.urls is None:
+            raise ValueError('give url = "https://hub" or urls = ["https://hub1", "https://hub2"]')
+        listed = [_plain(u) for u in self.urls or []]
+        if self.urls is not None and not listed:
+            raise ValueError("urls: give at least one hub URL")
+        if twice := next((u for i, u in enumerate(listed) if u in listed[:i]), None):
+            raise ValueError(f"urls: {twice} is listed twice")
+        return self
+
+    @property
+    def all_urls(self) -> list[str]:
+        """Every hub URL, in order of preference, without a trailing slash."""
+        return [_plain(u) for u in (self.urls if self.urls is not None else [self.url])]
+
+
+def _plain(url: HttpUrl | None) -> str:
+    return str(url).rstrip("/")
 
 
 class Identity(_Section):
@@ -112,7 +138,13 @@ class ClientConfig(_Section):
 
     @property
     def hub_url(self) -> str:
-        return str(self.hub.url).rstrip("/")
+        """The first hub's URL (where a person is sent: the supervisors' page)."""
+        return self.hub_urls[0]
+
+    @property
+    def hub_urls(self) -> list[str]:
+        """Every hub's URL, in order of preference: what clients are built with."""
+        return self.hub.all_urls
 
 
 def find_config_path(given: Path | None) -> Path:

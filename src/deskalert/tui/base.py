@@ -71,6 +71,7 @@ from textual.worker import Worker, WorkerState
 
 from deskalert.client.api import HubClient
 from deskalert.client.follower import snapshot_then_events
+from deskalert.client.hubs import Hubs
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
 from deskalert.i18n import N_, catalogue_ids, language, set_language, t
@@ -118,14 +119,19 @@ class LinkBadge(Static):
     """The link in a few words, top right: green when up, red with the time and reason when not.
 
     `UP_TEXT` is the message id of the healthy state; the pane may subclass with its own words.
+    `VIA_TEXT` replaces it when the stream is on another hub than the first listed (the one
+    place the hub shows: on the first, nothing says there are several).
     """
 
     UP_TEXT: ClassVar[str] = N_("link.ok")
+    VIA_TEXT: ClassVar[str] = N_("link.via")
     link: reactive[LinkState] = reactive(LinkState, always_update=False)
 
     def render_link(self, link: LinkState) -> Text:
         if link.kind is LinkKind.CONNECTING:
             return Text(f"○ {t('link.connecting')}", style="dim")
+        if link.kind is LinkKind.UP and link.hub > 1:
+            return Text(f"● {t(self.VIA_TEXT, number=link.hub)}", style="green")
         if link.kind is LinkKind.UP:
             return Text(f"● {t(self.UP_TEXT)}", style="green")
         if link.kind is LinkKind.TOKEN_REFUSED:
@@ -190,7 +196,8 @@ class HubApp(App[None]):
         self.config = config
         self.token = token
         self.now = clock
-        self.client = HubClient(config.hub_url, token)
+        self.hubs = Hubs(config.hub_urls)  # shared by the client and the stream: one choice
+        self.client = HubClient(self.hubs, token)
         self._long_lived: dict[str, LongLived] = {}
         self._clash_reported: set[str] = set()
 
@@ -251,7 +258,7 @@ class HubApp(App[None]):
 
     async def _follow(self) -> None:
         """The screen's picture, then every event after it, for as long as the app runs."""
-        await relay(snapshot_then_events(self.load_snapshot, self.config.hub_url, self.token,
+        await relay(snapshot_then_events(self.load_snapshot, self.hubs, self.token,
                                          availability=True), self)
 
     async def _keep_presence(self) -> None:

@@ -8,6 +8,7 @@ shares (`JournalScreen.ShareRequested`, `NoteForm.Finished`): the desk app with 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, ClassVar
@@ -165,11 +166,11 @@ class JournalApp(App[None]):
 
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, journal: Journal, lang: Language, hub_url: str,
+    def __init__(self, journal: Journal, lang: Language, hub_urls: str | Sequence[str],
                  token: str | None) -> None:
         super().__init__()
         self.journal, self.lang = journal, lang
-        self.client = HubClient(hub_url, token) if token else None
+        self.client = HubClient(hub_urls, token) if token else None
         set_language(lang)
         self.title = t("journal.title")
 

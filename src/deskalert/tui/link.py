@@ -24,6 +24,7 @@ class Change(Protocol):
     up: bool
     reason: str
     error: DeskAlertError | None
+    hub: int
 
 
 class LinkKind(StrEnum):
@@ -50,6 +51,7 @@ class LinkState:
     kind: LinkKind = LinkKind.CONNECTING
     since: datetime | None = None
     detail: str = ""
+    hub: int = 1  # up: which configured hub the stream is on; shown only when not the first
 
     @property
     def up(self) -> bool | None:
@@ -78,7 +80,7 @@ class LinkState:
         """The next state. Down keeps its first `since`; a refused token is not replaced by
         another failure (the token is still unproven), only by the stream opening."""
         if change.up:
-            return LinkState(LinkKind.UP)
+            return LinkState(LinkKind.UP, hub=change.hub)
         kind = self.kind_of(change.error)
         if self.kind is LinkKind.TOKEN_REFUSED and kind is not LinkKind.TOKEN_REFUSED:
             return self

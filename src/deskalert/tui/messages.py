@@ -47,6 +47,7 @@ class LinkChanged(Message):
     up: bool
     reason: str = ""
     error: DeskAlertError | None = None
+    hub: int = 1  # up: which of the configured hubs the stream is on (1: the first listed)
 
 
 @dataclass
@@ -85,8 +86,8 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
     """Post a `snapshot_then_events` feed to `app`: link changes, hub events, the snapshot."""
     async for item in feed:
         match item:
-            case LinkUp():
-                app.post_message(LinkChanged(up=True))
+            case LinkUp(hub=hub):
+                app.post_message(LinkChanged(up=True, hub=hub))
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
             case (AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent()

@@ -17,6 +17,7 @@ import contextlib
 import logging
 import logging.handlers
 import signal
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -146,7 +147,7 @@ def log_to_file(path: Path) -> None:
     log.setLevel(logging.INFO)
 
 
-async def run(hotkeys: Hotkeys, source: Source, hub_url: str, token: str,
+async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], token: str,
               journal: Journal) -> None:
     """Listen to `source` (opened by the caller, so that an unreadable device fails before
     anything else) until SIGTERM or SIGINT."""
@@ -156,7 +157,7 @@ async def run(hotkeys: Hotkeys, source: Source, hub_url: str, token: str,
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # Windows: ctrl+c is KeyboardInterrupt
             loop.add_signal_handler(signum, task.cancel)
-    async with HubClient(hub_url, token) as client:
+    async with HubClient(hub_urls, token) as client:
         raiser = Raiser(journal, client)
         checking = loop.create_task(check_codes(client, hotkeys))  # kept: tasks are weak refs
         for entry in journal.pending():  # left queued by an earlier run: out first

@@ -58,6 +58,7 @@ class StreamBadge(LinkBadge):
     keeps the base's own red words (it does not clear by itself)."""
 
     UP_TEXT: ClassVar[str] = N_("pane.live")
+    VIA_TEXT: ClassVar[str] = N_("pane.live_via")
 
     def render_link(self, link: LinkState) -> Text:
         if link.kind.is_down and link.kind is not LinkKind.TOKEN_REFUSED:
