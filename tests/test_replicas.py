@@ -319,3 +319,45 @@ def test_who_can_come_counts_supervisors_and_desks_on_every_hub(
     _wait(lambda: desk_online(first.url), 10, "the first hub to show the desk online")
     pane.stop()
     _wait(lambda: not supervisor_connected(first.url), 10, "the pane's closing on the first hub")
+
+
+def test_a_hub_frozen_inside_a_transaction_does_not_stop_the_others(
+    hub_process: Callable[..., HubProcess], tmp_path: Any,
+) -> None:
+    """A hub frozen while it holds the event lock (a stopped VM): PostgreSQL ends its session
+    after idle_in_transaction_session_timeout, the other hubs store alerts again, and the frozen
+    one's transaction is gone, never half-stored. (The frozen hub is a store of this test's
+    that opens a transaction, appends an event and then waits: what a SIGSTOP leaves.)"""
+    from datetime import UTC, datetime
+
+    from deskalert.errors import StoreUnavailable
+    from deskalert.models import EventType
+
+    hub = hub_process()
+    assert hub.database is not None
+    frozen = PostgresStore(hub.database, data_dir=tmp_path)
+    holding, outcome = threading.Event(), []
+
+    def freeze() -> None:
+        try:
+            with frozen._transaction() as db:
+                frozen._append(db, EventType.ONCALL_CHANGED, datetime.now(UTC), None, {"id": "x"})
+                holding.set()
+                time.sleep(4)  # frozen, lock held
+        except StoreUnavailable as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=freeze)
+    thread.start()
+    assert holding.wait(5)
+    body = new_alert()
+    answer = httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"), timeout=10)
+    assert answer.status_code in (201, 503), answer.text
+    if answer.status_code == 503:  # waited past lock_timeout: the desk resends
+        answer = httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"), timeout=10)
+    assert answer.status_code == 201
+    thread.join()
+    assert outcome, "the frozen transaction was ended by the server, not committed"
+    frozen.close()
+    events = httpx.get(f"{hub.url}/v1/alerts/{body['id']}/events", headers=auth("s.a")).json()
+    assert [e["type"] for e in events] == ["alert.raised"]

@@ -56,6 +56,10 @@ from deskalert.models import (
 from deskalert.text import strip_control
 
 REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
+# An alert with another hub to go to: a hub that has not stored it within this is passed over
+# and the same id sent to the next (a frozen hub accepts connections and never answers; a
+# healthy one answers in milliseconds: bench/results.md). Resending is safe: same id, one alert.
+ALERT_FAILOVER_TIMEOUT = httpx.Timeout(1.5, connect=1.0)
 PAGE_SIZE = 500
 ERRORS_BY_STATUS: dict[int, type[HubError]] = {
     401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
@@ -151,8 +155,9 @@ class HubClient:
     async def raise_alert(self, alert: AlertIn) -> tuple[Alert, bool]:
         """(stored alert, created now); the same id again is answered 200 and stored once; the
         same id with another body is a Conflict (409, `alert_id_reused`): never a success."""
+        extra = {"timeout": ALERT_FAILOVER_TIMEOUT} if len(self.hubs.urls) > 1 else {}
         response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"),
-                                       replayable=True)
+                                       replayable=True, **extra)
         return parsed(Alert, response), response.status_code == 201
 
     async def acknowledge(self, alert_id: UUID) -> Alert:

@@ -151,6 +151,10 @@ class EventTail:
                     continue
             for _ in conn.notifies(timeout=POLL_S, stop_after=1):
                 pass
+            # The wake-ups that came meanwhile (one per commit of any hub): one read serves
+            # them all; a NOTIFY after this drain is for a commit the read will see anyway.
+            for _ in conn.notifies(timeout=0):
+                pass
 
     def _hand_on(self, conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
         events = [Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3],

@@ -80,6 +80,17 @@ def masked(url: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+# On the store's own connection only (its transactions are a few milliseconds long): a hub that
+# freezes inside a transaction (a stopped VM, a hung process) would hold the event lock, and so
+# every hub's writes, until the kernel gives up on its socket. PostgreSQL ends such a session
+# after IDLE_IN_TRANSACTION_MS, freeing the lock; a write waiting for a lock gives up after
+# LOCK_TIMEOUT_MS with a 503 (the desk resends) rather than hang.
+IDLE_IN_TRANSACTION_MS = 2000
+LOCK_TIMEOUT_MS = 3000
+STORE_SESSION = (f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+                 f" -c lock_timeout={LOCK_TIMEOUT_MS}")
+
+
 def connect(url: str, **options: Any) -> psycopg.Connection[Any]:
     """An autocommit connection with the module's timeouts; a failure is StoreUnavailable."""
     try:
@@ -106,7 +117,7 @@ class PgConnection:
 
     def _live(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = connect(self.url)
+            self._conn = connect(self.url, options=STORE_SESSION)
         return self._conn
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
