@@ -1316,7 +1316,7 @@ def replicas_freeze(report: Report, workdir: Path, server: Any) -> None:
         worst = max((r[k] if r[k] is not None else float("inf"))
                     for r in runs for k in ("on_b", "via_a"))
         report.add(Row(
-            f"10. failover, hub A frozen (SIGSTOP) while writing for 20 desks, "
+            "10. failover, hub A frozen (SIGSTOP) while writing for 20 desks, "
             + ("database idle_in_transaction_session_timeout = 1 s" if guarded
                else "PostgreSQL defaults"),
             f"freeze to 201 for an alert pressed on B: A frozen holding the event lock "

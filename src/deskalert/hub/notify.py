@@ -40,7 +40,6 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from deskalert.errors import StoreUnavailable
 from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
