@@ -139,3 +139,35 @@ async def test_a_group_whose_commit_fails_answers_503_to_all_its_requests_stores
             for i, body in enumerate(bodies)))
         assert [a.status_code for a in resent] == [201] * len(bodies)
     assert stored_alerts(hub) == Counter({b["id"]: 1 for b in [first, *bodies]})
+
+
+async def test_desks_coming_online_together_share_commits_and_each_is_announced_once(
+    hub_factory: Callable[..., RunningHub]
+) -> None:
+    """40 desks whose heartbeats arrive at once (the morning opening): desk.online once per
+    desk, every desk online, in fewer commits than desks (one per group)."""
+    hub = hub_factory(extra_desks=40)
+    store = hub.server.server.config.app.state.hub.store
+    groups: list[int] = []
+    write_group = store.write_group
+
+    def counting(writes: Any) -> Any:
+        groups.append(len(writes))
+        return write_group(writes)
+
+    store.write_group = counting
+    desks = [f"d{i:02d}" for i in range(40)]
+    async with httpx.AsyncClient(base_url=hub.url, timeout=30) as http:
+        answers = await asyncio.gather(*(http.post("/v1/heartbeat", headers=auth(d))
+                                         for d in desks))
+        assert {a.status_code for a in answers} == {200}
+        again = await asyncio.gather(*(http.post("/v1/heartbeat", headers=auth(d))
+                                       for d in desks[:5]))
+        assert {a.status_code for a in again} == {200}
+        online = {d["id"]: d["online"] for d in
+                  (await http.get("/v1/desks", headers=auth("s.a"))).json()}
+    assert all(online[d] for d in desks)
+    announced = Counter(on_store(hub, lambda db: [r[0] for r in db.execute(
+        "SELECT subject FROM events WHERE type='desk.online'").fetchall()]))
+    assert announced == Counter({d: 1 for d in desks}), "each desk announced once"
+    assert sum(groups) == 40 and len(groups) < 40, f"grouped commits: {groups}"

@@ -137,6 +137,8 @@ class Hub:
         self.leading = False
         self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+        self._coming_online: list[tuple[str, asyncio.Future[Event | None]]] = []
+        self._online_committer: asyncio.Task[None] | None = None
         self._tailed_id = 0  # the last event the event table's reader handed on
         self._tail_waiters: list[tuple[int, asyncio.Future[None]]] = []
 
@@ -175,8 +177,9 @@ class Hub:
             self._checkpointer.cancel()
             await asyncio.gather(self._checkpointer, return_exceptions=True)
         self._checkpoints.shutdown(wait=True)
-        if self._committer is not None:  # the groups under way are committed and answered
-            await asyncio.gather(self._committer, return_exceptions=True)
+        for committer in (self._committer, self._online_committer):
+            if committer is not None:  # the groups under way are committed and answered
+                await asyncio.gather(committer, return_exceptions=True)
         self._executor.shutdown(wait=True)
         self.store.close()
 
@@ -552,7 +555,7 @@ class Hub:
         if self.store.shared:
             self._heard[principal.id] = state.last_seen
         if not state.online:
-            event = await self._db(self._store_presence, principal.id, True)
+            event = await self._online_grouped(principal.id)
             if event is not None and self.store.shared:
                 # Read your own write: the stream opening next gives numbers that count it.
                 await self._until_tailed(event.id)
@@ -594,6 +597,62 @@ class Hub:
                 remote.setdefault(supervisor, set()).update(
                     frozenset(s) if s is not None else None for s in scopes)
         return remote
+
+    # -- desks coming online, committed in groups (5000 desks at opening time: a few commits,
+    # not 5000 fsyncs; the same machinery as the alerts' group commit, without the refusals).
+
+    async def _online_grouped(self, desk_id: str) -> Event | None:
+        """The desk's desk.online once committed with the others arriving meanwhile; None if
+        it was online already (another request, or another hub, got there first)."""
+        assert self._loop is not None
+        answer: asyncio.Future[Event | None] = self._loop.create_future()
+        self._coming_online.append((desk_id, answer))
+        if self._online_committer is None or self._online_committer.done():
+            self._online_committer = asyncio.create_task(self._commit_online(),
+                                                         name="deskalert-online")
+        return await answer
+
+    async def _commit_online(self) -> None:
+        while self._coming_online:
+            group, self._coming_online = self._coming_online, []
+            try:
+                events = await self._db(self._store_online_group, [d for d, _ in group])
+            except asyncio.CancelledError:
+                for _, answer in group + self._coming_online:
+                    answer.cancel()
+                raise
+            except Exception as exc:  # noqa: BLE001 - each request answers it (503 or 500)
+                for _, answer in group:
+                    if not answer.done():
+                        answer.set_exception(exc)
+                continue
+            for desk_id, answer in group:
+                if not answer.done():
+                    answer.set_result(events.get(desk_id))
+
+    def _store_online_group(self, desk_ids: list[str]) -> dict[str, Event]:
+        """On the store thread: the desks not yet online, in one commit; memory changes and
+        events go out only after it."""
+        now = utcnow()
+        todo = [d for d in dict.fromkeys(desk_ids) if not self._presence[d].online]
+        if not todo:
+            return {}
+        outcomes = self.store.write_group([partial(self._online_write, desk_id=d, now=now)
+                                           for d in todo])
+        events: dict[str, Event] = {}
+        for desk_id, outcome in zip(todo, outcomes, strict=True):
+            if isinstance(outcome, Exception):
+                raise outcome
+            if outcome is not None:
+                self._presence[desk_id].online = True
+                self._publish(outcome)
+                events[desk_id] = outcome
+        return events
+
+    def _online_write(self, db: Any, desk_id: str, now: datetime) -> Event | None:
+        presence = self.desk_presence(desk_id).model_copy(update={"online": True})
+        return self.store.presence_in(db, desk_id, True, now, None,
+                                      presence.model_dump(mode="json"), presence.site)
 
     def _offline_after(self) -> timedelta:
         return timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)

@@ -772,21 +772,27 @@ class Store(NotificationStore, SessionStore):
         going offline, only if no hub heard it since `silent_before`); None if nothing changed.
         Two hubs hearing the same desk come back online write one desk.online between them."""
         with self._transaction() as db:
-            if online:
-                changed = db.execute(
-                    "UPDATE presence SET online=1, last_seen=? WHERE desk=? AND online=0",
-                    (instant(now), desk_id)).rowcount
-            else:
-                where, params = "desk=? AND online=1", [desk_id]
-                if silent_before is not None:
-                    where += " AND (last_seen IS NULL OR last_seen<?)"
-                    params.append(instant(silent_before))
-                changed = db.execute(f"UPDATE presence SET online=0 WHERE {where}",
-                                     params).rowcount
-            if not changed:
-                return None
-            event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
-            return self._append(db, event_type, now, site, data)
+            return self.presence_in(db, desk_id, online, now, silent_before, data, site)
+
+    def presence_in(self, db: Any, desk_id: str, online: bool, now: datetime,
+                    silent_before: datetime | None, data: dict[str, Any],
+                    site: str) -> Event | None:
+        """`set_presence` inside the caller's transaction (a group of desks coming online)."""
+        if online:
+            changed = db.execute(
+                "UPDATE presence SET online=1, last_seen=? WHERE desk=? AND online=0",
+                (instant(now), desk_id)).rowcount
+        else:
+            where, params = "desk=? AND online=1", [desk_id]
+            if silent_before is not None:
+                where += " AND (last_seen IS NULL OR last_seen<?)"
+                params.append(instant(silent_before))
+            changed = db.execute(f"UPDATE presence SET online=0 WHERE {where}",
+                                 params).rowcount
+        if not changed:
+            return None
+        event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
+        return self._append(db, event_type, now, site, data)
 
     def share_streams(self, hub_id: str, streams: str, now: datetime,
                       alive_after: datetime) -> dict[str, str]:
