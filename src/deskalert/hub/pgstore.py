@@ -85,7 +85,7 @@ def masked(url: str) -> str:
 # every hub's writes, until the kernel gives up on its socket. PostgreSQL ends such a session
 # after IDLE_IN_TRANSACTION_MS, freeing the lock; a write waiting for a lock gives up after
 # LOCK_TIMEOUT_MS with a 503 (the desk resends) rather than hang.
-IDLE_IN_TRANSACTION_MS = 2000
+IDLE_IN_TRANSACTION_MS = 1000  # below the client's 1.5 s (ALERT_FAILOVER_TIMEOUT)
 LOCK_TIMEOUT_MS = 3000
 STORE_SESSION = (f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
                  f" -c lock_timeout={LOCK_TIMEOUT_MS}")
