@@ -234,3 +234,15 @@ def test_the_report_counts_interview_sessions_and_unanswered_checks() -> None:
     quiet = report_text([], "fr", None, None, color=False,
                         sessions=SessionFigures(sessions=0, checks=0, answered=0, unanswered=0))
     assert "entretien" not in quiet
+
+
+def test_charts_write_counts_as_whole_numbers() -> None:
+    """plotext prints 2 decimals; a count of alerts is "3", not "3.00" (plain and coloured)."""
+    from deskalert.journal.debrief import _chart
+
+    for color in (False, True):
+        chart = _chart("Alertes", {"renfort": 1, "malaise": 3}, color, 60)
+        assert ".00" not in chart
+    plain = _chart("Alertes", {"renfort": 1, "malaise": 3}, False, 60).splitlines()
+    assert [line.split()[-1] for line in plain if line.startswith(("renfort", "malaise"))] == [
+        "1", "3"]

@@ -8,7 +8,6 @@ own class; pydantic and JSON errors never escape from here.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Sequence
 from datetime import datetime
@@ -282,17 +281,6 @@ class HubClient:
         return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat",
                                                         replayable=True))
 
-    async def heartbeat_forever(self) -> None:
-        """Keep this desk or supervisor online at the hub's interval; a failed beat is retried at
-        the next one (the event follower is what reports the link as down)."""
-        interval = 5.0
-        while True:
-            try:
-                interval = (await self.heartbeat()).heartbeat_s
-            except DeskAlertError:
-                pass
-            await asyncio.sleep(interval)
-
     async def health(self) -> Health:
         """The hub's state, also when degraded (503): its last event id starts a follower.
         A hub that is not there is skipped; a degraded one is answered only if none is healthy."""
@@ -379,8 +367,27 @@ def _retry_after_s(value: str | None) -> float:
 def unreachable(base_url: str, exc: httpx.HTTPError) -> HubUnreachable:
     """A transport failure, named: a timeout is not a refused connection."""
     if isinstance(exc, httpx.TimeoutException):
-        return HubTimeout(f"hub {base_url}: no answer in time ({exc.__class__.__name__})")
-    return HubUnreachable(f"hub {base_url} unreachable: {exc.__class__.__name__}")
+        return HubTimeout(f"hub {base_url}: no answer in time ({_transport_reason(exc)})")
+    return HubUnreachable(f"hub {base_url} unreachable: {_transport_reason(exc)}")
+
+
+TRANSPORT_WORDS = {
+    "ConnectError": "no connection (refused, or no route to the host)",
+    "ConnectTimeout": "no connection within the timeout",
+    "ReadTimeout": "connected, but no answer within the timeout",
+    "WriteTimeout": "the request could not be sent within the timeout",
+    "PoolTimeout": "too many requests waiting",
+    "ReadError": "the connection broke while reading the answer",
+    "WriteError": "the connection broke while sending",
+    "RemoteProtocolError": "the connection closed before a complete answer",
+}
+
+
+def _transport_reason(exc: httpx.HTTPError) -> str:
+    """What happened in words, and the system's own reason when there is one (errno text)."""
+    words = TRANSPORT_WORDS.get(exc.__class__.__name__, exc.__class__.__name__)
+    detail = " ".join(str(exc).split())
+    return f"{words}: {detail}" if detail and detail not in words else words
 
 
 @cache

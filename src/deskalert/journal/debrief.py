@@ -7,6 +7,7 @@ network or the screen. `Incident` is the shared model (deskalert.models).
 
 from __future__ import annotations
 
+import re
 import csv
 import io
 import json
@@ -309,4 +310,9 @@ def _chart(title: str, counts: dict[str, int], color: bool, width: int) -> str:
     plt.clear_figure()
     plt.simple_bar(list(counts), list(counts.values()), width=width, title=title)
     chart: str = plt.build()
+    # plotext writes every value with two decimals: these are counts ("3", not "3.00").
+    chart = WHOLE_COUNT.sub(r"\1", chart)
     return chart if color else plt.uncolorize(chart)
+
+
+WHOLE_COUNT = re.compile(r"(\d+)\.00(?=(?:\x1b\[[0-9;]*m)*\s*$)", re.MULTILINE)
