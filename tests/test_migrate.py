@@ -6,11 +6,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import time
+
 import httpx
 import pytest
 
 import pg
 from conftest import auth, make_config, new_alert, start_threaded_hub
+from deskalert.errors import ConfigError
 from test_durability import read_events
 from test_notes_api import NOTE
 
@@ -62,7 +65,57 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
 
     again = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
     assert again.returncode == 2
-    assert again.stderr.count("\n") == 1 and "migrate into an empty database" in again.stderr
+    assert again.stderr.count("\n") == 1 and "was moved to PostgreSQL" in again.stderr
+    with pytest.raises(ConfigError, match="was moved to PostgreSQL"):  # a hub on the old file
+        start_threaded_hub(make_config(), tmp_path / "site")
+
+    other = start_threaded_hub(make_config(), tmp_path / "other-site")
+    other.stop()
+    into_full = _cli("--from", str(tmp_path / "other-site" / "hub.sqlite3"), "--to", url)
+    assert into_full.returncode == 2 and "migrate into an empty database" in into_full.stderr
+
+
+def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_environment(
+    pg_server: pg.PgServer, tmp_path: Path,
+) -> None:
+    import os
+    import sqlite3
+
+    journal = tmp_path / "journal.sqlite3"
+    with sqlite3.connect(journal) as db:
+        db.execute("CREATE TABLE outbox (id TEXT)")
+    before = journal.read_bytes()
+    refused = _cli("--from", str(journal), "--to", pg_server.database())
+    assert refused.returncode == 2 and "not a hub database" in refused.stderr
+    assert journal.read_bytes() == before, "the wrong file is left as it was"
+
+    site = tmp_path / "site"
+    start_threaded_hub(make_config(), site).stop()
+    url = pg_server.database()
+    moved = subprocess.run(
+        [sys.executable, "-m", "deskalert", "hub", "migrate", "--from", str(site / "hub.sqlite3")],
+        capture_output=True, text=True, timeout=60, env={**os.environ, "DESKALERT_DATABASE": url})
+    assert moved.returncode == 0, moved.stderr
+    unset = subprocess.run(
+        [sys.executable, "-m", "deskalert", "hub", "migrate", "--to", "env:NOPE_NOT_SET",
+         "--new-epoch"], capture_output=True, text=True, timeout=60)
+    assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
+
+
+def test_new_epoch_is_refused_while_hubs_run_on_the_database(
+    pg_server: pg.PgServer, tmp_path: Path,
+) -> None:
+    config = make_config()
+    config.hub.database = url = pg_server.database()
+    running = start_threaded_hub(config, tmp_path / "hub")
+    try:
+        deadline = time.monotonic() + 10
+        while "hub(s) run on" not in (refused := _cli("--new-epoch", "--to", url)).stderr:
+            assert time.monotonic() < deadline, refused.stderr  # its first tick writes its line
+            time.sleep(0.2)
+        assert refused.returncode == 2
+    finally:
+        running.stop()
 
 
 def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
@@ -78,7 +131,8 @@ def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
     for args, words in ((["--to", "mysql://x"], "postgresql://"),
                         (["--to", url], "--from"),
                         (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "no such hub"),
-                        (["--from", str(empty), "--to", "postgresql://127.0.0.1:1/none"],
+                        (["--from", str(empty), "--to", url], "not a hub database"),
+                        (["--new-epoch", "--to", "postgresql://127.0.0.1:1/none"],
                          "cannot reach PostgreSQL")):
         result = _cli(*args)
         assert result.returncode != 0
@@ -86,14 +140,15 @@ def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
         assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("password", ["s3cret"])
-def test_the_database_password_is_never_printed(password: str, tmp_path: Path) -> None:
-    url = f"postgresql://hub:{password}@127.0.0.1:1/none"
-    empty = tmp_path / "empty.sqlite3"
-    empty.touch()
-    result = _cli("--from", str(empty), "--to", url)
-    assert result.returncode != 0 and "hub:***@127.0.0.1" in result.stderr, result.stderr
-    assert password not in result.stderr + result.stdout
+@pytest.mark.parametrize("url", [
+    "postgresql://hub:s3cret@127.0.0.1:1/none",
+    "postgresql://hub:s3/cr#et@127.0.0.1:1/none",  # not percent-encoded: still never shown
+    "postgresql://127.0.0.1:1/none?user=hub&password=s3cret",
+])
+def test_the_database_password_is_never_printed(url: str) -> None:
+    result = _cli("--new-epoch", "--to", url)
+    assert result.returncode == 2 and "127.0.0.1:1/none" in result.stderr, result.stderr
+    assert "s3" not in result.stderr + result.stdout
 
 
 def test_hub_check_reaches_the_database_and_names_what_is_wrong(

@@ -206,6 +206,9 @@ def test_postgresql_restarted_under_the_hubs_503_then_everything_lands_once(
             assert refused.status_code == 503, refused.text
             assert refused.json()["error"] == "store_unavailable"
             _wait(lambda h=hub: _health(h.url)["status"] == "degraded", 10, "/healthz to say so")
+            health = _health(hub.url)  # no token on /healthz: no host, no user named
+            assert "127.0.0.1" not in health["store"] and "postgres" not in health["store"]
+            assert health["last_event_id"] is None
     finally:
         pg_server.start()
     for body in queued:  # the desk's outbox resends each with its id, to either hub

@@ -268,8 +268,10 @@ def build_migrate_parser() -> argparse.ArgumentParser:
     )
     migrate.add_argument("--from", dest="source", type=Path, metavar="HUB_SQLITE3",
                          help="the stopped hub's hub.sqlite3")
-    migrate.add_argument("--to", dest="target", required=True, metavar="POSTGRESQL_URL",
-                         help="postgresql://user:password@host/db (an empty database)")
+    migrate.add_argument("--to", dest="target", metavar="POSTGRESQL_URL",
+                         help="postgresql://user:password@host/db (an empty database), or"
+                         " env:NAME, file:/path to read it from (default: $DESKALERT_DATABASE,"
+                         " so the password stays out of the command line)")
     migrate.add_argument("--new-epoch", action="store_true",
                          help="instead of moving: stamp a new epoch on --to")
     migrate.set_defaults(handler=_hub_migrate)
@@ -277,20 +279,26 @@ def build_migrate_parser() -> argparse.ArgumentParser:
 
 
 def _hub_migrate(args: argparse.Namespace) -> int:
-    from deskalert.hub import migrate
-    from deskalert.hub.pgstore import is_postgres_url, masked
+    import os
 
-    if not is_postgres_url(args.target):
-        raise ConfigError("--to: a postgresql:// URL")
+    from deskalert.hub import migrate
+    from deskalert.hub.pgstore import masked
+    from deskalert.hub.server import resolve_database
+
+    given = args.target or os.environ.get("DESKALERT_DATABASE")
+    target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")
+    if target is None:
+        raise ConfigError("--to: the PostgreSQL database (a postgresql:// URL, env:NAME,"
+                          " file:/path), or set DESKALERT_DATABASE")
     if args.new_epoch:
         if args.source is not None:
             raise ConfigError("--new-epoch stamps --to only; leave out --from")
-        print(f"new epoch {migrate.new_epoch(args.target)} on {masked(args.target)}: desks and"
+        print(f"new epoch {migrate.new_epoch(target)} on {masked(target)}: desks and"
               " panes reload their picture at their next connection")
         return 0
     if args.source is None:
         raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
-    print(migrate.migrate(args.source, args.target).describe(args.source))
+    print(migrate.migrate(args.source, target).describe(args.source))
     return 0
 
 
@@ -354,10 +362,10 @@ def _run_hub(args: argparse.Namespace) -> int:
             calendars = check_calendars(config)
         except CalendarError as exc:
             raise ConfigError(f"{args.config}: {exc}") from None
+        _check_database(config)
         print(f"{args.config}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
         for line in calendars:
             print(line)
-        _check_database(config)
         return _check_channels(config, args.notify_test)
     if args.notify_test:
         raise ConfigError("--notify-test goes with --check")
@@ -371,10 +379,16 @@ def _check_database(config: Any) -> None:
 
     url = database_url(config)
     if url is None:
+        print("database: the SQLite file hub.sqlite3 in the data dir (one hub; [hub] database"
+              " unset and no DESKALERT_DATABASE)")
         return
+    from deskalert.errors import StoreUnavailable
     from deskalert.hub.pgstore import describe_database
 
-    print(describe_database(url))
+    try:
+        print(describe_database(url))
+    except StoreUnavailable as exc:
+        raise ConfigError(exc.detail) from None
 
 
 def _hub_oncall(args: argparse.Namespace) -> int:
@@ -432,7 +446,18 @@ def _backup(args: argparse.Namespace) -> int:
     from deskalert.hub.server import DB_NAME
     from deskalert.hub.settings import load_hub_config
 
+    import os
+
+    from deskalert.hub.server import database_url
+
     db_path = args.data_dir / DB_NAME
+    on_postgresql = (database_url(load_hub_config(args.config)) if args.config.exists()
+                     else os.environ.get("DESKALERT_DATABASE"))
+    if on_postgresql:
+        raise ConfigError("this hub's database is PostgreSQL ([hub] database or"
+                          " DESKALERT_DATABASE): back it up with its own tools (pg_dump,"
+                          " pgBackRest, the managed service); after a restore, `deskalert hub"
+                          " migrate --new-epoch`")
     if args.restore is not None:
         epoch = backup.restore(args.restore, db_path)
         print(f"restored {args.restore} as {db_path} (epoch {epoch}); start the hub")

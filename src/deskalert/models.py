@@ -522,8 +522,8 @@ class Health(BaseModel):
     epoch: str = Field(
         default="", description="The event log's identity: changes when a backup is restored"
     )
-    last_event_id: int
-    open_alerts: int
+    last_event_id: int | None = Field(description="None while the store cannot be read")
+    open_alerts: int | None = Field(description="None while the store cannot be read")
     version: str
     role: Literal["solo", "leader", "follower"] = Field(
         default="solo", description="one hub on SQLite (solo), or, of several on PostgreSQL,"

@@ -11,13 +11,16 @@ checked after the copy, inside the same transaction.
 from __future__ import annotations
 
 import sqlite3
+import tempfile
+from contextlib import closing
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME
 from deskalert.hub.pgstore import PostgresStore, masked
-from deskalert.hub.store import Store
+from deskalert.hub.store import open_store
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
@@ -39,18 +42,47 @@ class Moved:
 
 
 def migrate(source: Path, target_url: str) -> Moved:
-    """Copy the hub database `source` into the empty PostgreSQL database at `target_url`."""
+    """Copy the hub database `source` into the empty PostgreSQL database at `target_url`, then
+    mark `source` as moved (a hub started on it by mistake refuses, in one line)."""
+    _must_be_hub_database(source)
+    open_store(None, source).close()  # brings an older file to the current schema first
+    target = open_store(target_url, source)
+    assert isinstance(target, PostgresStore)
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+            counts = _copy_all(src, target, source.parent / SECRET_NAME)
+        moved = Moved(counts, target.epoch, masked(target_url))
+    finally:
+        target.close()
+    _mark_moved(source, moved.target)
+    return moved
+
+
+def _must_be_hub_database(source: Path) -> None:
+    """Read-only: `source` is a hub's SQLite file (not a desk's journal, not an empty file)."""
     if not source.is_file():
         raise ConfigError(f"{source}: no such hub database (the hub's data dir holds"
                           " hub.sqlite3)")
-    Store(source).close()  # brings an older file to the current schema first
-    target = PostgresStore(target_url, data_dir=source.parent)
     try:
-        with sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src:
-            counts = _copy_all(src, target, source.parent / SECRET_NAME)
-        return Moved(counts, target.epoch, masked(target_url))
-    finally:
-        target.close()
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE"
+                                               " type='table'")}
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{source}: not a hub database ({exc})") from None
+    if not {"alerts", "events", "meta"} <= tables:
+        raise ConfigError(f"{source}: not a hub database (no alerts and events tables: a"
+                          " desk's journal? the hub's is hub.sqlite3 in its data dir)")
+
+
+def _mark_moved(source: Path, target: str) -> None:
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    try:
+        with closing(sqlite3.connect(source)) as db, db:
+            db.execute("INSERT INTO meta (key, value) VALUES ('moved_to', ?) ON CONFLICT (key)"
+                       " DO UPDATE SET value=excluded.value", (f"{target} on {now}",))
+    except sqlite3.Error as exc:
+        raise ConfigError(f"moved, but {source} could not be marked as moved ({exc}): never"
+                          " start a hub on it again") from None
 
 
 def _copy_all(src: sqlite3.Connection, target: PostgresStore, secret: Path) -> dict[str, int]:
@@ -96,9 +128,18 @@ def _copy_table(src: sqlite3.Connection, db: object, table: str) -> int:
 
 def new_epoch(target_url: str) -> str:
     """Give the PostgreSQL event log a new identity: after restoring a backup of it, so that
-    every desk and pane reloads instead of waiting for events it already had."""
-    store = PostgresStore(target_url)
+    every desk and pane reloads instead of waiting for events it already had. Refused while
+    hubs run on it (they would keep serving the old epoch)."""
+    store = open_store(target_url, Path(tempfile.gettempdir()) / "hub.sqlite3")
+    assert isinstance(store, PostgresStore)
     try:
+        alive = store.live_hubs(datetime.now(UTC) - timedelta(seconds=LIVE_HUB_S))
+        if alive:
+            raise ConfigError(f"{alive} hub(s) run on {masked(target_url)} (seen in the last"
+                              f" {LIVE_HUB_S} s): stop them all, then stamp the new epoch")
         return store.new_epoch()
     finally:
         store.close()
+
+
+LIVE_HUB_S = 10

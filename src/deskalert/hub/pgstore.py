@@ -33,7 +33,6 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 
@@ -44,6 +43,7 @@ from deskalert.hub.store import (
     PROBE_BYTES,
     Store,
     run_script,
+    instant,
     schema_version,
     set_schema_version,
     stamp_epoch,
@@ -72,12 +72,14 @@ def is_postgres_url(database: str | None) -> bool:
 
 
 def masked(url: str) -> str:
-    """The URL with its password replaced by ***, for banners and logs."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit(parts._replace(netloc=netloc))
+    """The URL as shown in banners, logs and errors: user, host and database, never the
+    password, whatever its characters (the user part ends at the last @) and never the query
+    (`?password=` is valid libpq)."""
+    scheme, _, rest = url.partition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    user, colon, _ = userinfo.partition(":")
+    shown = f"{user}{':***' if colon else ''}{at}" if at else ""
+    return f"{scheme or 'postgresql'}://{shown}{hostpart.split('?', 1)[0]}"
 
 
 # On the store's own connection only (its transactions are a few milliseconds long): a hub that
@@ -254,6 +256,12 @@ class PostgresStore(Store):
                 row = (secrets.token_hex(SECRET_BYTES),)
                 db.execute("INSERT INTO meta (key, value) VALUES ('link_secret', ?)", row)
         return bytes.fromhex(str(row[0]))
+
+    def live_hubs(self, since: datetime) -> int:
+        """How many hubs wrote their stream line (each does every tick) since then."""
+        row = self._db.execute("SELECT COUNT(*) FROM hub_streams WHERE at>=?",
+                               (instant(since),)).fetchone()
+        return int(row[0])
 
     def set_epoch(self, epoch: str) -> None:
         with self._transaction() as db:

@@ -177,21 +177,29 @@ def build_server(
 def database_url(config: HubConfig) -> str | None:
     """DESKALERT_DATABASE, else `[hub] database` (env:NAME and file:/path read here), else None:
     the SQLite file."""
-    value = os.environ.get("DESKALERT_DATABASE") or config.hub.database
+    from_env = os.environ.get("DESKALERT_DATABASE")
+    return resolve_database(from_env or config.hub.database,
+                            "DESKALERT_DATABASE" if from_env else "hub.database")
+
+
+def resolve_database(value: str | None, source: str) -> str | None:
+    """A postgresql:// URL from `value` (itself, or read from env:NAME or file:/path); None if
+    unset. `source` names where the value came from, in the error."""
     if not value:
         return None
     if value.startswith("env:"):
-        value = os.environ.get(value[4:], "")
+        name = value[4:]
+        value = os.environ.get(name, "")
         if not value:
-            raise ConfigError(f"hub.database: environment variable {value[4:]} is not set")
+            raise ConfigError(f"{source}: environment variable {name} is not set")
     elif value.startswith("file:"):
         try:
             value = Path(value[5:]).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"hub.database: {exc.strerror}: {value[5:]}") from None
+            raise ConfigError(f"{source}: {exc.strerror}: {value[5:]}") from None
     if not value.startswith(("postgresql://", "postgres://")):
-        raise ConfigError("hub.database: a postgresql:// URL (or env:NAME, file:/path);"
-                          " leave it unset for the SQLite file")
+        raise ConfigError(f"{source}: a postgresql:// URL (or env:NAME, file:/path); leave it"
+                          " unset for the SQLite file")
     return value
 
 

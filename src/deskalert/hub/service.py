@@ -71,7 +71,8 @@ CHECKPOINT_EVERY_S = 1.0
 # A hub that wrote no line of its supervisors' streams for this long is gone: its streams are
 # not counted ("encadrant joignable") any more; they reconnect to another hub meanwhile.
 STREAMS_ALIVE_S = 3.0
-PROBE_EVERY_S = 5.0  # /healthz writes one meta row at most this often
+PROBE_EVERY_S = 5.0
+STORE_LOG_EVERY_S = 10.0  # /healthz writes one meta row at most this often
 # What a desk sends that a resend of the same alert id must repeat (created_at as an instant).
 RESEND_FIELDS = ("code", "message", "test", "created_at")
 
@@ -118,6 +119,8 @@ class Hub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ticker: asyncio.Task[None] | None = None
         self._store_error: str | None = None
+        self._store_logged_at: float | None = None
+        self._store_failures = 0
         self._probed_at: float | None = None
         self.epoch = store.epoch
         hub = config.hub
@@ -189,9 +192,19 @@ class Hub:
             result = await loop.run_in_executor(self._executor, fn, *args)
         except StoreUnavailable as exc:
             self._store_error = str(exc)
-            log.error("%s", exc)
+            self._log_store_error(exc)
             raise
         return result
+
+    def _log_store_error(self, exc: StoreUnavailable) -> None:
+        """The first failure at once, then one line per STORE_LOG_EVERY_S with a count: a
+        database down for a minute is a few lines, not one per tick and request."""
+        now = time.monotonic()
+        self._store_failures += 1
+        if self._store_logged_at is None or now - self._store_logged_at >= STORE_LOG_EVERY_S:
+            log.error("%s (%d failed store call(s) since the last such line)", exc,
+                      self._store_failures)
+            self._store_logged_at, self._store_failures = now, 0
 
     def _publish(self, event: Event) -> None:
         """Called on the store thread right after the commit: keeps the commit order. With a
@@ -828,7 +841,9 @@ class Hub:
             last_id = await self._db(self.store.last_event_id)
             open_count = await self._db(self.store.open_alert_count)
         except StoreUnavailable as exc:  # the database is gone: a 503 that says why
-            store_state, last_id, open_count = f"error: {exc.detail}", 0, 0
+            store_state, last_id, open_count = f"error: {exc.detail}", None, None
+        if self.store.shared and store_state != "ok":  # no token here: no host, no user
+            store_state = "error: the database cannot be read or written (the hub's log says why)"
         return Health(
             status="ok" if store_state == "ok" else "degraded",
             store=store_state,

@@ -388,11 +388,23 @@ class Store(NotificationStore, SessionStore):
         self._db.execute(f"PRAGMA journal_size_limit={WAL_SIZE_LIMIT_BYTES}")
         self._db.executescript(SCHEMA)  # version 1, so that meta exists to say the version
         self._migrate()
+        self._refuse_if_moved()
         self.epoch = self._epoch()
         # Called inside the transaction of every event appended (the notification outbox plans
         # its rows there, so they commit or roll back with the event that causes them).
         self.event_hooks: list[Callable[[Any, Event], None]] = []
         self._checkpoint_db: sqlite3.Connection | None = None
+
+    def _refuse_if_moved(self) -> None:
+        """A file whose history `hub migrate` moved to PostgreSQL: a hub on it would start a
+        second event log under the same epoch (desks would miss whatever it stored)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key='moved_to'").fetchone()
+        if row is not None:
+            self._db.close()
+            raise ConfigError(
+                f"{self.path}: this history was moved to PostgreSQL ({row[0]}) by `deskalert hub"
+                " migrate`; start the hub with [hub] database (or DESKALERT_DATABASE) set,"
+                " not on this file")
 
     def _migrate(self) -> None:
         """Apply the migrations this database has not had, in one transaction."""

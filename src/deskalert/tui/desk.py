@@ -344,7 +344,7 @@ class DeskApp(InterviewDesk, HubApp):
         me = next((d for d in desks if d.id == self.state.desk_id), None)
         return SnapshotLoaded(codes=codes, oncall=oncall[0] if oncall else None, desk=me,
                               alerts=alerts, heartbeat_s=beat.heartbeat_s,
-                              last_event_id=health.last_event_id, availability=availability)
+                              last_event_id=health.last_event_id or 0, availability=availability)
 
     async def _availability_or_none(self) -> SiteAvailability | None:
         """Who can come now; a hub from before /v1/availability has no answer (the stream's

@@ -159,7 +159,7 @@ class SupervisorApp(PaneInterview, HubApp):
         return PaneSnapshot(codes=await self.client.codes(), alerts=today + open_alerts,
                             desks=presence.desks, refused=presence,
                             oncall=await self.client.oncall(), heartbeat_s=beat.heartbeat_s,
-                            last_event_id=health.last_event_id,
+                            last_event_id=health.last_event_id or 0,
                             availability=await self._availability())
 
     async def _presence(self) -> Presence:
