@@ -410,3 +410,17 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
     after = items[on_b:]
     assert isinstance(after[0], LinkUp) and after[0].hub == 1, after
     assert [str(i.data.id) for i in after if isinstance(i, AlertEvent)] == [alert["id"]]
+
+
+async def test_every_hub_down_is_said_with_each_hub_named() -> None:
+    """A desk or `send` with two hubs listed, both unreachable: the error names both."""
+    from desk_helpers import free_port
+    from deskalert.client.api import HubClient
+    from deskalert.errors import HubUnreachable
+
+    urls = [f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"]
+    async with HubClient(urls, "tok-g1") as client:
+        with pytest.raises(HubUnreachable) as caught:
+            await client.health()
+    assert str(caught.value).startswith("no hub answered")
+    assert all(url in str(caught.value) for url in urls)

@@ -118,19 +118,18 @@ class HubClient:
                        **kwargs: Any) -> httpx.Response:
         """The first hub's answer that is not an outage; the first outage if all are down."""
         replay = method == "GET" if replayable is None else replayable
-        first: DeskAlertError | None = None
+        errors: list[DeskAlertError] = []
         for index in self.hubs.order():
             try:
                 response = await self._send(index, method, path, **kwargs)
             except _Down as down:
-                first = first or down.error
+                errors.append(down.error)
                 if down.maybe_handled and not replay:
                     raise down.error from None
                 continue
             self.hubs.settle(index)
             return response
-        assert first is not None
-        raise first
+        raise _all_down(errors)
 
     async def _send(self, index: int, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One hub's successful answer; its refusal raised as is; `_Down` if it is not there."""
@@ -284,19 +283,19 @@ class HubClient:
     async def health(self) -> Health:
         """The hub's state, also when degraded (503): its last event id starts a follower.
         A hub that is not there is skipped; a degraded one is answered only if none is healthy."""
-        first: DeskAlertError | None = None
+        errors: list[DeskAlertError] = []
         degraded: Health | None = None
         for index in self.hubs.order():
             try:
                 response = await self._http(index).get("/healthz")
                 health = _health_of(response)
             except httpx.HTTPError as exc:
-                first = first or unreachable(self.hubs.urls[index], exc)
+                errors.append(unreachable(self.hubs.urls[index], exc))
                 continue
             except DeskAlertError as error:
                 if not is_outage(error):
                     raise
-                first = first or error
+                errors.append(error)
                 continue
             if response.status_code == 200:
                 self.hubs.settle(index)
@@ -304,8 +303,7 @@ class HubClient:
             degraded = degraded or health
         if degraded is not None:
             return degraded
-        assert first is not None
-        raise first
+        raise _all_down(errors)
 
 
 def _health_of(response: httpx.Response) -> Health:
@@ -362,6 +360,14 @@ def _retry_after_s(value: str | None) -> float:
         return min(60.0, max(0.0, float(value or "1")))
     except ValueError:
         return 1.0
+
+
+def _all_down(errors: list[DeskAlertError]) -> DeskAlertError:
+    """The first hub's error; with several hubs all unreachable, one that names each."""
+    first = errors[0]
+    if len(errors) > 1 and all(type(e) in (HubUnreachable, HubTimeout) for e in errors):
+        return type(first)(f"no hub answered: {'; '.join(str(e) for e in errors)}")
+    return first
 
 
 def unreachable(base_url: str, exc: httpx.HTTPError) -> HubUnreachable:
