@@ -151,6 +151,8 @@ class Hub:
         self._loop = asyncio.get_running_loop()
         now = utcnow()
         await self._db(self.store.ensure_desks, list(self._presence))
+        if self.store.shared:
+            await self._compare_roster()
         for desk_id, (online, _) in (await self._db(self.store.presence_rows)).items():
             if desk_id in self._presence and online:
                 # Online before the restart: give it 2 x heartbeat to come back (with several
@@ -165,6 +167,17 @@ class Hub:
             self._checkpointer = asyncio.create_task(self._checkpoint_forever(),
                                                      name="deskalert-checkpoint")
         await self.notifier.start()
+
+    async def _compare_roster(self) -> None:
+        """Every hub of one database must have the same roster: a hub with another hub.toml
+        would lead escalations to people it does not know, or refuse desks the others admit.
+        Not refused (hubs are restarted one by one when hub.toml changes): said loudly."""
+        ours = roster_fingerprint(self.config)
+        theirs = await self._db(self.store.swap_meta, "roster", ours)
+        if theirs is not None and theirs != ours:
+            log.warning("this hub's roster (sites, desks, supervisors, codes, on-call of"
+                        " hub.toml) differs from the one the previous hub to start on this"
+                        " database had: give every hub of one database the same hub.toml")
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -937,6 +950,15 @@ class AlertIdReused(Conflict):
             code="alert_id_reused", state=stored.state.value,
         )
         self.alert = stored
+
+
+def roster_fingerprint(config: HubConfig) -> str:
+    """A hash of what every hub of one database must agree on (not tokens: hashes only)."""
+    import hashlib
+
+    shared = config.model_dump(mode="json", include={"sites", "desks", "supervisors", "codes",
+                                                      "oncall"})
+    return hashlib.sha256(json.dumps(shared, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:

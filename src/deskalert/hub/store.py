@@ -736,6 +736,15 @@ class Store(NotificationStore, SessionStore):
         counts = dict(self._db.execute(query + " GROUP BY type", params).fetchall())
         return {kind: int(counts.get(kind, 0)) for kind in types}
 
+    def swap_meta(self, key: str, value: str) -> str | None:
+        """Set a meta value; the one it replaces (None if there was none)."""
+        with self._transaction() as db:
+            row = db.execute(f"SELECT value FROM meta WHERE key=?{self.row_lock}",
+                             (key,)).fetchone()
+            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                       " SET value=excluded.value", (key, value))
+        return str(row[0]) if row else None
+
     def link_secret(self) -> bytes | None:
         """The page's link secret if the store keeps it (shared by hubs); None: a file."""
         return None
