@@ -669,7 +669,8 @@ def _print_send(report: Any) -> int:
                 drill=t("drill") if entry.test else ""))
         return 0
     call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
-    key = N_("send.refused") if result.status is Delivery.REFUSED else N_("send.queued")
+    key = {Delivery.REFUSED: N_("send.refused"),
+           Delivery.CANCELLED: N_("send.cancelled")}.get(result.status, N_("send.queued"))
     print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
 
