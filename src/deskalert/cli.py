@@ -150,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     desk = commands.add_parser(
         "desk",
         help="the desk screen: the supervisor on call, the link, one key to call for help",
-        description="Open the desk app. Alerts queued by an earlier run or by `deskalert send`"
-        " go out at start.",
+        description="Open the desk app. Alerts queued by an earlier run go out at start; those"
+        " `deskalert send` or `deskalert hotkeys` leave queued while it is open go out as soon as"
+        " the hub answers.",
     )
     desk.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG, then"
                       " the user config directory)")
