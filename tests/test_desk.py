@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
@@ -9,9 +10,15 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.pilot import Pilot
 
 from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, text_of, wait_until
+from deskalert.client.api import HubClient
+from deskalert.client.send import SendReport, send_alert
+from deskalert.journal.store import Delivery, Journal
+from deskalert.tui import desk
+from deskalert.tui.desk import DeskApp
 from deskalert.tui.state import Step
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
@@ -132,6 +139,118 @@ async def test_hub_down_warns_within_2s_then_delivers_exactly_once_when_it_is_ba
             assert [a["id"] for a in alerts] == [str(queued.id)], "stored exactly once"
         finally:
             await in_thread(hub.stop)
+
+
+def send_from_outside(journal_path: Path, url: str, timeout: float) -> SendReport:
+    """`deskalert send renfort` in another process: its own journal connection and client."""
+
+    async def send() -> SendReport:
+        async with HubClient(url, "tok-g1") as client:
+            return await send_alert(journal, client, "renfort", timeout=timeout)
+
+    journal = Journal(journal_path)
+    try:
+        return asyncio.run(send())
+    finally:
+        journal.close()
+
+
+async def open_desk_with_the_hub_stopped(
+    pilot: Pilot[Any], app: DeskApp, hub: RunningHub
+) -> None:
+    await wait_until(pilot, lambda: app.state.link_up is True and app.state.oncall is not None,
+                     what="link up")
+    await in_thread(hub.stop)
+    await wait_until(pilot, lambda: app.state.link_up is False, what="link down")
+
+
+async def test_the_open_desk_delivers_an_alert_queued_by_send_when_the_link_comes_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(desk, "ADOPT_EVERY_S", 3600.0)  # only the link coming up adopts it
+    journal, port, config = tmp_path / "journal.sqlite3", free_port(), make_config(heartbeat_s=0.5)
+    hub = start_threaded_hub(config, tmp_path / "hub", port)
+    app = make_desk(hub.url, journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk_with_the_hub_stopped(pilot, app, hub)
+        report = await in_thread(lambda: send_from_outside(journal, hub.url, timeout=0.3))
+        assert report.result.status is Delivery.QUEUED, "send gave up: it stays in the journal"
+        await pilot.pause(0.5)
+        assert report.entry.id not in app.state.own, "the link is still down"
+
+        hub = await in_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
+        try:
+            await wait_until(pilot, lambda: report.entry.id in app.state.own
+                             and app.state.own[report.entry.id].step is Step.TRANSMITTED,
+                             what="adopted and delivered")
+            assert "transmise" in text_of(app, "#corner")
+            await pilot.pause(0.5)
+            alerts = await in_thread(lambda: hub_alerts(hub))
+            assert [a["id"] for a in alerts] == [str(report.entry.id)], "stored exactly once"
+        finally:
+            await in_thread(hub.stop)
+    assert Journal(journal).pending() == []
+
+
+async def test_an_alert_send_is_still_retrying_is_adopted_shown_and_stored_once(
+    tmp_path: Path,
+) -> None:
+    journal, port, config = tmp_path / "journal.sqlite3", free_port(), make_config(heartbeat_s=0.5)
+    hub = start_threaded_hub(config, tmp_path / "hub", port)
+    app = make_desk(hub.url, journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk_with_the_hub_stopped(pilot, app, hub)
+        sending = asyncio.create_task(in_thread(
+            lambda: send_from_outside(journal, hub.url, timeout=30)))
+        await wait_until(pilot, lambda: len(app.state.own) == 1, timeout=6,
+                         what="adopted by the periodic read while send retries")
+        [own] = app.state.own.values()
+        await wait_until(pilot, lambda: app.query_one("#warning").display, what="warning")
+        assert "ALERTE NON TRANSMISE" in text_of(app, "#warning"), "shown as not transmitted"
+
+        hub = await in_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
+        try:
+            report = await sending
+            assert report.result.transmitted and report.entry.id == own.id
+            await wait_until(pilot, lambda: own.step is Step.TRANSMITTED, what="delivered")
+            await wait_until(pilot, lambda: not app.query_one("#warning").display,
+                             what="warning cleared")
+            assert "transmise" in text_of(app, "#corner")
+            await pilot.pause(0.5)
+            alerts = await in_thread(lambda: hub_alerts(hub))
+            assert [a["id"] for a in alerts] == [str(own.id)], "one alert, not two"
+            assert list(app.state.own) == [own.id]
+        finally:
+            await in_thread(hub.stop)
+
+
+async def test_an_adopted_alert_cancelled_at_the_desk_stops_send_retrying_it(
+    tmp_path: Path,
+) -> None:
+    journal, port, config = tmp_path / "journal.sqlite3", free_port(), make_config(heartbeat_s=0.5)
+    hub = start_threaded_hub(config, tmp_path / "hub", port)
+    app = make_desk(hub.url, journal)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_desk_with_the_hub_stopped(pilot, app, hub)
+        sending = asyncio.create_task(in_thread(
+            lambda: send_from_outside(journal, hub.url, timeout=30)))
+        await wait_until(pilot, lambda: len(app.state.own) == 1, timeout=6, what="adopted")
+        await pilot.press("ctrl+x")
+        assert "annulée" in text_of(app, "#corner")
+        report = await wait_for_task(pilot, sending)
+        assert report.result.status is Delivery.CANCELLED, "send stops: it would lie otherwise"
+        hub = await in_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
+        try:
+            await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+            await pilot.pause(0.5)
+            assert await in_thread(lambda: hub_alerts(hub)) == []
+        finally:
+            await in_thread(hub.stop)
+
+
+async def wait_for_task(pilot: Pilot[Any], task: asyncio.Task[SendReport]) -> SendReport:
+    await wait_until(pilot, task.done, what="send finished")
+    return task.result()
 
 
 async def test_a_queued_alert_withdrawn_before_the_hub_had_it_is_never_sent(

@@ -150,8 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     desk = commands.add_parser(
         "desk",
         help="the desk screen: the supervisor on call, the link, one key to call for help",
-        description="Open the desk app. Alerts queued by an earlier run or by `deskalert send`"
-        " go out at start.",
+        description="Open the desk app. Alerts queued by an earlier run go out at start; those"
+        " `deskalert send` or `deskalert hotkeys` leave queued while it is open go out as soon as"
+        " the hub answers.",
     )
     desk.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG, then"
                       " the user config directory)")
@@ -694,7 +695,8 @@ def _print_send(report: Any) -> int:
                 drill=t("drill") if entry.test else ""))
         return 0
     call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
-    key = N_("send.refused") if result.status is Delivery.REFUSED else N_("send.queued")
+    key = {Delivery.REFUSED: N_("send.refused"),
+           Delivery.CANCELLED: N_("send.cancelled")}.get(result.status, N_("send.queued"))
     print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
 

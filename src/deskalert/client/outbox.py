@@ -11,6 +11,10 @@ Anything else (no answer, 5xx) is retried with a backoff capped at `WAIT_MAX_S`.
 `deliver` answers with a `DeliveryResult`: the alert as the hub stored it, or the refusal and its
 reason, or "still queued" and the last reason it did not go. The caller has what it needs to
 draw; the journal holds the same, for the next start.
+
+Several processes may deliver one entry at once (the desk app adopts what `send` or `hotkeys`
+queued): the same UUID makes that safe at the hub, and an entry cancelled in the journal by one
+of them is not sent again by the others (`Delivery.CANCELLED`).
 """
 
 from __future__ import annotations
@@ -82,6 +86,8 @@ class Outbox:
                 wait_initial=WAIT_INITIAL_S, wait_max=WAIT_MAX_S,
             ):
                 with attempt:
+                    if self._withdrawn(entry):
+                        return DeliveryResult(Delivery.CANCELLED)
                     try:
                         alert, _created = await self.client.raise_alert(body)
                     except (HubUnreachable, HubError) as exc:
@@ -99,6 +105,13 @@ class Outbox:
         except HubUnreachable:
             pass
         return DeliveryResult(Delivery.QUEUED, reason=last_error)  # timeout ran out: stays queued
+
+    def _withdrawn(self, entry: OutboxEntry) -> bool:
+        """Cancelled in the journal since: by the desk app, which may have adopted an alert
+        that `send` or `hotkeys` is still retrying. Read before each attempt, so a withdrawn
+        alert stops going out (one already on the wire is cancelled on the hub by the desk)."""
+        stored = self.journal.get(entry.id)
+        return stored is not None and stored.status is Delivery.CANCELLED
 
     def _body(self, entry: OutboxEntry) -> tuple[AlertIn | None, str | None]:
         """The request for `entry`, its message stripped of control characters (the hub refuses

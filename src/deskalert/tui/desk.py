@@ -6,6 +6,11 @@ widgets' values from it (`_sync`); the widgets (tui/widgets.py) redraw themselve
 changes. A 1 s tick only moves what depends on time: the 2 s not-transmitted warning, the
 colleagues' elapsed minutes, a finished alert leaving the corner.
 
+Alerts queued in the journal by another process (`deskalert send`, `deskalert hotkeys`) while
+the screen is open are adopted (`adopt_pending`): every few seconds and when the link comes up,
+each queued entry the desk does not track yet becomes an own alert in flight, delivered by the
+outbox as if its key had been pressed here.
+
 A code key writes the alert to the journal on the spot, in the key handler, before any network
 call and before anything is drawn: a few milliseconds of fsync are the price of never losing it.
 
@@ -81,6 +86,7 @@ from deskalert.tui.widgets import (
 __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imports them here
 
 DRILL_ARMED_S = 15.0
+ADOPT_EVERY_S = 3.0  # how often the journal is read for alerts queued by another process
 MAX_CODES = 12
 FIXED_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
               "dismiss": "escape", "note": "n", "later": "p", "journal": "j", "interview": "i"}
@@ -154,11 +160,9 @@ class DeskApp(InterviewDesk, HubApp):
         self.set_interval(1.0, self.tick)
         self._start_hotkeys()
         self.journal.purge(self.now() - timedelta(days=self.config.retention_days))
-        pending = self.journal.pending()
-        for entry in pending:
-            self._track_and_deliver(entry)
-        if pending:
+        if pending := self.adopt_pending():
             self.notify(tn("notify.queued_at_start", len(pending)))
+        self.set_interval(ADOPT_EVERY_S, self._adopt_later)
 
     # -- keys -----------------------------------------------------------------------------
 
@@ -209,6 +213,29 @@ class DeskApp(InterviewDesk, HubApp):
         queued_at = now or entry.created_at
         self.state.track(OwnAlert(id=entry.id, code=entry.code, test=entry.test, queued_at=queued_at))
         self.deliver(entry)
+
+    def adopt_pending(self) -> list[OutboxEntry]:
+        """Take on the journal's queued alerts this desk does not track yet: left by an earlier
+        run, or queued by `deskalert send` / `deskalert hotkeys` while this screen is open.
+
+        Each becomes an own alert in flight, delivered through the outbox under its id; if the
+        other process is still sending it, the hub stores it once (a resend of the same id is
+        answered with the stored copy). The desk's own alerts are tracked in the key handler,
+        in the same step as they are queued, so they are never taken twice.
+        """
+        adopted = [entry for entry in self.journal.pending() if entry.id not in self.state.own]
+        for entry in adopted:
+            self._track_and_deliver(entry)
+        if adopted:
+            self._sync()
+        return adopted
+
+    def _adopt_later(self) -> None:
+        """Every few seconds and when the link comes up: alerts queued outside this screen."""
+        if not self.is_running:
+            return
+        if adopted := self.adopt_pending():
+            self.notify(tn("notify.adopted", len(adopted)))
 
     def action_cancel_own(self) -> None:
         own = self.state.current_own(self.now())
@@ -408,6 +435,8 @@ class DeskApp(InterviewDesk, HubApp):
 
     def watch_link(self, link: LinkState) -> None:
         self.state.link = link
+        if link.kind is LinkKind.UP:
+            self._adopt_later()
         self._sync()
 
     @on(HubEvent)
