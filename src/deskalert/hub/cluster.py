@@ -27,7 +27,6 @@ own commits directly, as it always did.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Callable
@@ -39,6 +38,7 @@ import psycopg
 
 from deskalert.errors import StoreUnavailable
 from deskalert.hub import pgstore
+from deskalert.hub.store import event_of, read_overrides
 from deskalert.models import Event, EventType
 
 log = logging.getLogger("deskalert.hub")
@@ -65,8 +65,6 @@ class Solo:
     async def is_leader(self) -> bool:
         return True
 
-    def describe(self) -> str:
-        return "one hub (SQLite)"
 
 
 class Cluster:
@@ -88,8 +86,6 @@ class Cluster:
     async def is_leader(self) -> bool:
         return await self.leadership.check()
 
-    def describe(self) -> str:
-        return "leader" if self.leadership.leading else "follower"
 
 
 class EventTail:
@@ -99,7 +95,6 @@ class EventTail:
         self.url = url
         self.handoff = handoff
         self.last_id = 0
-        self.reconnects = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -138,7 +133,6 @@ class EventTail:
         if failures == 0:
             log.warning("event tail: %s; events from the other hubs wait until it is back",
                         reason)
-        self.reconnects += 1
         self._stop.wait(RECONNECT_S[min(failures, len(RECONNECT_S) - 1)])
         return failures + 1
 
@@ -157,11 +151,10 @@ class EventTail:
                 pass
 
     def _hand_on(self, conn: psycopg.Connection[Any], rows: list[tuple[Any, ...]]) -> None:
-        events = [Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3],
-                        data=json.loads(r[4])) for r in rows]
+        events = [event_of(row) for row in rows]
         # An override may come from another hub: the card is computed from the table.
         changed = any(e.type is EventType.ONCALL_CHANGED for e in events)
-        overrides = pgstore.overrides(conn) if changed else None
+        overrides = read_overrides(conn) if changed else None
         self.last_id = events[-1].id
         assert self._loop is not None
         try:

@@ -67,10 +67,6 @@ CONNECT_OPTIONS: dict[str, Any] = {
 }
 
 
-def is_postgres_url(database: str | None) -> bool:
-    return bool(database) and str(database).startswith(("postgresql://", "postgres://"))
-
-
 def masked(url: str) -> str:
     """The URL as shown in banners, logs and errors: user, host and database, never the
     password, whatever its characters (the user part ends at the last @) and never the query
@@ -135,10 +131,6 @@ class PgConnection:
         except psycopg.OperationalError as exc:
             self.drop()
             raise StoreUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
-
-    def raw(self, query: str) -> None:
-        """A statement with no parameters, as written (several DDL statements at once)."""
-        self._live().execute(query.encode())
 
     def drop(self) -> None:
         if self._conn is not None:
@@ -263,11 +255,6 @@ class PostgresStore(Store):
                                (instant(since),)).fetchone()
         return int(row[0])
 
-    def set_epoch(self, epoch: str) -> None:
-        with self._transaction() as db:
-            db.execute("UPDATE meta SET value=? WHERE key='epoch'", (epoch,))
-        self.epoch = epoch
-
     def new_epoch(self) -> str:
         """A new identity for the event log (after a restore of the database)."""
         with self._transaction() as db:
@@ -321,7 +308,3 @@ def events_after(conn: psycopg.Connection[Any], last_id: int, limit: int) -> lis
         "SELECT id, type, at, site, data FROM events WHERE id>%s ORDER BY id LIMIT %s",
         (last_id, limit)).fetchall()
 
-
-def overrides(conn: psycopg.Connection[Any]) -> dict[str, tuple[str, datetime]]:
-    rows = conn.execute("SELECT site, supervisor, until FROM overrides").fetchall()
-    return {r[0]: (r[1], datetime.fromisoformat(r[2])) for r in rows}

@@ -615,10 +615,12 @@ class Hub:
                           now: datetime) -> dict[str, set[frozenset[str] | None]]:
         """On the store thread, each tick, with a shared store: presence both ways, and the
         supervisors' streams both ways ({supervisor: scopes open on the other hubs})."""
-        self._share_presence(heard)
         alive_after = now - timedelta(seconds=max(STREAMS_ALIVE_S, 3 * self.tick_s))
+        presence, others = self.store.share_live_state(self.hub_id, heard, streams, now,
+                                                       alive_after)
+        self._take_presence(presence)
         remote: dict[str, set[frozenset[str] | None]] = {}
-        for text in self.store.share_streams(self.hub_id, streams, now, alive_after).values():
+        for text in others.values():
             for supervisor, scopes in json.loads(text).items():
                 remote.setdefault(supervisor, set()).update(
                     frozenset(s) if s is not None else None for s in scopes)
@@ -683,11 +685,9 @@ class Hub:
     def _offline_after(self) -> timedelta:
         return timedelta(seconds=OFFLINE_AFTER_HEARTBEATS * self.config.hub.heartbeat_s)
 
-    def _share_presence(self, heard: dict[str, datetime]) -> None:
-        """On the store thread, each tick, with a shared store: the heartbeats this hub heard
-        go to the table, and the table (what every hub heard) comes back to memory."""
-        self.store.record_seen(heard)
-        for desk_id, (online, last_seen) in self.store.presence_rows().items():
+    def _take_presence(self, rows: dict[str, tuple[bool, datetime | None]]) -> None:
+        """The presence table (what every hub heard) into this hub's memory."""
+        for desk_id, (online, last_seen) in rows.items():
             state = self._presence.get(desk_id)
             if state is None:
                 continue
@@ -933,7 +933,7 @@ class Hub:
         again; the notification worker runs on the leader only."""
         if leading and self.store.shared:
             await self._db(self.store.grace_online, now, now - self._offline_after())
-            await self._db(self._share_presence, {})
+            self._take_presence(await self._db(self.store.presence_rows))
         await self.notifier.lead(leading)
         self.leading = leading  # only now: a step that failed is tried again at the next tick
 

@@ -638,20 +638,14 @@ class Store(NotificationStore, SessionStore):
             f"SELECT id, type, at, site, data FROM events WHERE {where} ORDER BY id LIMIT ?",
             (*params, limit),
         ).fetchall()
-        return [
-            Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))
-            for r in rows
-        ]
+        return [event_of(r) for r in rows]
 
     def events_about(self, subject: str) -> list[Event]:
         """Every event of one alert (or desk), oldest first: its history."""
         rows = self._db.execute(
             "SELECT id, type, at, site, data FROM events WHERE subject=? ORDER BY id", (subject,)
         ).fetchall()
-        return [
-            Event(id=r[0], type=EventType(r[1]), at=r[2], site=r[3], data=json.loads(r[4]))
-            for r in rows
-        ]
+        return [event_of(r) for r in rows]
 
     def save_note(self, note: Note) -> bool:
         """Insert or replace the author's note on an alert; True if it is new."""
@@ -766,18 +760,28 @@ class Store(NotificationStore, SessionStore):
                 " ON CONFLICT (desk) DO NOTHING",
                 [(d, 1 if last.get(d, {}).get("online") else 0) for d in desk_ids])
 
-    def presence_rows(self) -> dict[str, tuple[bool, datetime | None]]:
-        rows = self._db.execute("SELECT desk, online, last_seen FROM presence").fetchall()
+    def presence_rows(self, db: Any = None) -> dict[str, tuple[bool, datetime | None]]:
+        rows = (db or self._db).execute("SELECT desk, online, last_seen FROM presence").fetchall()
         return {r[0]: (bool(r[1]), datetime.fromisoformat(r[2]) if r[2] else None) for r in rows}
 
-    def record_seen(self, seen: dict[str, datetime]) -> None:
-        """Heartbeats heard by this hub: each desk's last_seen moves forward, never back."""
-        if not seen:
-            return
+    def share_live_state(
+        self, hub_id: str, seen: dict[str, datetime], streams: str, now: datetime,
+        alive_after: datetime,
+    ) -> tuple[dict[str, tuple[bool, datetime | None]], dict[str, str]]:
+        """One transaction per tick of a hub among others: the heartbeats it heard (each desk's
+        last_seen moves forward, never back) and its supervisors' streams (JSON) go in; the
+        presence table and the other live hubs' streams ({hub id: JSON}) come back."""
         with self._transaction() as db:
-            db.executemany(
-                "UPDATE presence SET last_seen=? WHERE desk=? AND (last_seen IS NULL OR"
-                " last_seen<?)", [(instant(t), d, instant(t)) for d, t in seen.items()])
+            if seen:
+                db.executemany(
+                    "UPDATE presence SET last_seen=? WHERE desk=? AND (last_seen IS NULL OR"
+                    " last_seen<?)", [(instant(t), d, instant(t)) for d, t in seen.items()])
+            db.execute("INSERT INTO hub_streams (hub, streams, at) VALUES (?,?,?) ON CONFLICT"
+                       " (hub) DO UPDATE SET streams=excluded.streams, at=excluded.at",
+                       (hub_id, streams, instant(now)))
+            rows = db.execute("SELECT hub, streams FROM hub_streams WHERE hub!=? AND at>=?",
+                              (hub_id, instant(alive_after))).fetchall()
+            return self.presence_rows(db), {r[0]: r[1] for r in rows}
 
     def grace_online(self, now: datetime, silent_before: datetime) -> None:
         """Desks online but silent since before `silent_before` are given until now + the
@@ -815,18 +819,6 @@ class Store(NotificationStore, SessionStore):
         event_type = EventType.DESK_ONLINE if online else EventType.DESK_OFFLINE
         return self._append(db, event_type, now, site, data)
 
-    def share_streams(self, hub_id: str, streams: str, now: datetime,
-                      alive_after: datetime) -> dict[str, str]:
-        """Write this hub's supervisors' streams (JSON), and read the other hubs' that are
-        alive (written since `alive_after`): {hub id: JSON}."""
-        with self._transaction() as db:
-            db.execute("INSERT INTO hub_streams (hub, streams, at) VALUES (?,?,?) ON CONFLICT"
-                       " (hub) DO UPDATE SET streams=excluded.streams, at=excluded.at",
-                       (hub_id, streams, instant(now)))
-            rows = db.execute("SELECT hub, streams FROM hub_streams WHERE hub!=? AND at>=?",
-                              (hub_id, instant(alive_after))).fetchall()
-        return {r[0]: r[1] for r in rows}
-
     def forget_streams(self, hub_id: str) -> None:
         with self._transaction() as db:
             db.execute("DELETE FROM hub_streams WHERE hub=?", (hub_id,))
@@ -851,8 +843,7 @@ class Store(NotificationStore, SessionStore):
         return {data["id"]: data for data in (json.loads(r[0]) for r in rows)}
 
     def overrides(self) -> dict[str, tuple[str, datetime]]:
-        rows = self._db.execute("SELECT site, supervisor, until FROM overrides").fetchall()
-        return {r[0]: (r[1], datetime.fromisoformat(r[2])) for r in rows}
+        return read_overrides(self._db)
 
     def check(self) -> str:
         """'ok' if the file answers a query, else the reason."""
@@ -878,6 +869,18 @@ def open_store(database: str | None, sqlite_path: Path) -> Store:
         raise ConfigError(exc.detail) from None
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{sqlite_path}: cannot open the hub database: {exc}") from None
+
+
+def event_of(row: Sequence[Any]) -> Event:
+    """An event from its row (id, type, at, site, data), on any connection."""
+    return Event(id=row[0], type=EventType(row[1]), at=row[2], site=row[3],
+                 data=json.loads(row[4]))
+
+
+def read_overrides(db: Any) -> dict[str, tuple[str, datetime]]:
+    """The on-call overrides by site, on any connection (the hub's, or the event tail's)."""
+    rows = db.execute("SELECT site, supervisor, until FROM overrides").fetchall()
+    return {r[0]: (r[1], datetime.fromisoformat(r[2])) for r in rows}
 
 
 ALL_ROWS = 1 << 62  # a LIMIT that both databases read as "no limit"
