@@ -39,6 +39,7 @@ from deskalert.hub.routes import (
     sessions,
 )
 from deskalert.hub.routes.alerts import AlertRate
+from deskalert.hub.routes.hot import HotRoutes, replay
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Store
@@ -83,6 +84,9 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")
     _add_error_handlers(app)
+    # Inside BodyLimit (added later is outer): the hot routes get a body read within the limit.
+    app.add_middleware(HotRoutes, hub=hub, rate=app.state.alert_rate,
+                       on_error=hub_error_response)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
 
@@ -96,13 +100,17 @@ def error_response(status: int, error: str, detail: str, *,
     return JSONResponse(body, status_code=status, headers=headers)
 
 
+def hub_error_response(exc: HubError) -> JSONResponse:
+    headers = None
+    if isinstance(exc, RateLimited):
+        headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
+    return error_response(exc.status, exc.code, exc.detail, state=exc.state, headers=headers)
+
+
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
-        headers = None
-        if isinstance(exc, RateLimited):
-            headers = {"Retry-After": str(max(1, math.ceil(exc.retry_after_s)))}
-        return error_response(exc.status, exc.code, exc.detail, state=exc.state, headers=headers)
+        return hub_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -159,7 +167,7 @@ class BodyLimit:
         while True:  # bodies here are small: read them whole, up to the limit, then replay
             message = await receive()
             if message["type"] != "http.request":
-                await self.app(scope, _replay(message, receive), send)
+                await self.app(scope, replay(message, receive), send)
                 return
             body += message.get("body", b"")
             if len(body) > self.max_bytes:
@@ -168,21 +176,11 @@ class BodyLimit:
             if not message.get("more_body", False):
                 break
         whole: Message = {"type": "http.request", "body": bytes(body), "more_body": False}
-        await self.app(scope, _replay(whole, receive), send)
+        await self.app(scope, replay(whole, receive), send)
 
     async def _too_large(self, send: Send) -> None:
         detail = f"the body is larger than {self.max_bytes // 1024} KiB"
         await _send_error(send, 413, "body_too_large", detail)
-
-
-def _replay(first: Message, receive: Receive) -> Receive:
-    """A receive callable that gives `first` once, then defers to the real one."""
-    pending = [first]
-
-    async def replaying_receive() -> Message:
-        return pending.pop() if pending else await receive()
-
-    return replaying_receive
 
 
 async def _send_error(send: Send, status: int, error: str, detail: str) -> None:

@@ -73,23 +73,29 @@ async def raise_alert(
     """Raise an alert from the calling desk; idempotent on `id` (201 first, then 200 for the
     same body; 409 with the stored alert for the same id with another code, message or test;
     429 for a burst of new alerts from one desk)."""
-    rate: AlertRate = request.app.state.alert_rate
+    status, answer = await raise_for(hub, request.app.state.alert_rate, principal, body)
+    response.status_code = status
+    return answer
+
+
+async def raise_for(hub: Hub, rate: AlertRate, principal: Principal,
+                    body: AlertIn) -> tuple[int, Alert | JSONResponse]:
+    """The route's answer: (201, alert) stored now, (200, alert) stored before, or (409, the
+    refusal); also called by `hot.HotRoutes`, which answers the plain case below FastAPI."""
     took = not principal.is_supervisor and await _take(rate, hub, principal, body)
     try:
         alert, created = await hub.raise_alert(principal, body)
     except AlertIdReused as exc:
         if took:
             rate.give_back(principal.id)
-        return _reused(exc)
+        return 409, _reused(exc)
     except BaseException:
         if took:
             rate.give_back(principal.id)
         raise
-    if not created:
-        response.status_code = 200
-        if took:
-            rate.give_back(principal.id)
-    return alert
+    if not created and took:
+        rate.give_back(principal.id)
+    return (201 if created else 200), alert
 
 
 async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) -> bool:

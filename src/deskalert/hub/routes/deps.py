@@ -41,15 +41,28 @@ async def get_principal(
         if session is not None:
             return session_principal(request, hub, session)
         raise Unauthorized("missing token: send Authorization: Bearer <token>")
-    digest = token_hash(credentials.credentials)
     # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
     # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
     address = request.client.host if request.client else "unknown"
+    principal = bearer_principal(hub, credentials.credentials, address,
+                                 f"{request.method} {request.url.path}")
+    assert principal is not None  # refuse=True: an unknown token raised
+    return principal
+
+
+def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
+                     refuse: bool = True) -> Principal | None:
+    """Who a bearer token is, called from `address`: an unknown token is recorded and refused
+    (401), or with `refuse=False` only answered None (the caller hands the request on to a
+    route that will refuse it); a desk outside its site's networks is refused (403)."""
+    digest = token_hash(token)
     principal = hub.principal_for(digest)
     if principal is None:
+        if not refuse:
+            return None
         hub.token_refused(digest, address)
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
-    hub.check_network(principal, address, f"{request.method} {request.url.path}")
+    hub.check_network(principal, address, request)
     hub.token_accepted(principal, address)
     return principal
 

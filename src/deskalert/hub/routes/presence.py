@@ -5,7 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
-from deskalert.hub.service import utcnow
+from deskalert.hub.service import Hub, utcnow
+from deskalert.hub.settings import Principal
 from deskalert.models import DeskPresence, HeartbeatOut, Presence
 
 router = APIRouter(tags=["presence"])
@@ -28,6 +29,11 @@ async def presence(hub: HubDep, principal: PrincipalDep, site: str | None = None
 @router.post("/v1/heartbeat", responses=errors())
 async def heartbeat(hub: HubDep, principal: PrincipalDep) -> HeartbeatOut:
     """Keeps the caller online without a stream; call it every `heartbeat_s` seconds."""
+    return await heartbeat_out(hub, principal)
+
+
+async def heartbeat_out(hub: Hub, principal: Principal) -> HeartbeatOut:
+    """A heartbeat heard (also answered by `hot.HotRoutes`, below FastAPI)."""
     await hub.seen(principal)
     return HeartbeatOut(
         id=principal.id, kind=principal.kind, at=utcnow(), heartbeat_s=hub.config.hub.heartbeat_s
