@@ -102,6 +102,28 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
     assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
 
 
+def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path: Path) -> None:
+    """Before: the README said to stop the SQLite hub first, and nothing checked it; the alerts
+    raised while `migrate` copied were left behind in a file marked as moved."""
+    import os
+
+    site = start_threaded_hub(make_config(), tmp_path / "site")
+    try:
+        httpx.post(f"{site.url}/v1/alerts", json=new_alert(),
+                   headers=auth("g1")).raise_for_status()
+        url = pg_server.database()
+        refused = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
+        assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
+        assert f"a hub (process {os.getpid()}) is serving" in refused.stderr
+        assert "stop it before you move its history" in refused.stderr
+        after = httpx.post(f"{site.url}/v1/alerts", json=new_alert(), headers=auth("g1"))
+        assert after.status_code == 201, "the file is not marked as moved: the hub serves on"
+    finally:
+        site.stop()
+    moved = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
+    assert moved.returncode == 0 and "2 alerts" in moved.stdout, moved.stderr
+
+
 def test_new_epoch_is_refused_while_hubs_run_on_the_database(
     pg_server: pg.PgServer, tmp_path: Path,
 ) -> None:

@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import IO
 
 PRIVATE = 0o600
 COMPANIONS = ("-wal", "-shm", "-journal")
@@ -63,3 +64,55 @@ def rollback(db: sqlite3.Connection) -> None:
             db.execute("ROLLBACK")
         except sqlite3.Error:
             pass  # nothing more to undo; the connection is usable again
+
+
+# -- one serving hub per SQLite file --------------------------------------------------------------
+#
+# Two hubs on one SQLite file each run the timers (two notifications per escalation) and fan out
+# only their own alerts; a restore or a migration under a running hub writes under its feet. The
+# serving hub holds an advisory lock (flock) on `<file>.lock` for as long as it runs; the kernel
+# drops it when the process ends, even by kill -9, so a crash never leaves a stale lock.
+
+
+class FileInUse(Exception):
+    """Another process holds the file's lock; `pid` is the one it wrote, if readable."""
+
+    def __init__(self, path: Path, pid: int | None) -> None:
+        super().__init__(f"{path} is in use by process {pid if pid is not None else '?'}")
+        self.path, self.pid = path, pid
+
+
+def lock_path(path: Path) -> Path:
+    return path.with_name(path.name + ".lock")
+
+
+class HeldLock:
+    """The lock on `<file>.lock`, held until `release()`, the object's collection or the
+    process's end."""
+
+    def __init__(self, path: Path) -> None:
+        import fcntl
+
+        self.path = lock_path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, PRIVATE)
+        self._file: IO[bytes] | None = os.fdopen(descriptor, "r+b", buffering=0)
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.release()
+            raise FileInUse(path, _pid_in(self.path)) from None
+        self._file.truncate(0)
+        self._file.write(f"{os.getpid()}\n".encode())
+
+    def release(self) -> None:
+        if self._file is not None:
+            self._file.close()  # closing the only descriptor drops the flock
+            self._file = None
+
+
+def _pid_in(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (OSError, ValueError):
+        return None

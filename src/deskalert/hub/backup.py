@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deskalert.errors import ConfigError, DeskAlertError
-from deskalert.hub.store import copy_with_new_epoch
+from deskalert.hub.store import copy_with_new_epoch, hold_hub_file
 
 NAME_FORMAT = "hub-%Y%m%dT%H%M%SZ.sqlite3"
 NAME_GLOB = "hub-*Z.sqlite3"
@@ -36,9 +36,14 @@ def backup(db_path: Path, out_dir: Path, retention_days: int,
 
 
 def restore(copy: Path, db_path: Path) -> str:
-    """With the hub stopped: put `copy` back as the hub's database, under a new epoch."""
+    """With the hub stopped (refused while one serves `db_path`): put `copy` back as the hub's
+    database, under a new epoch."""
     _must_exist(copy)
-    return _copy(copy, db_path)
+    held = hold_hub_file(db_path, "restore a copy over it")
+    try:
+        return _copy(copy, db_path)
+    finally:
+        held.release()
 
 
 def prune(out_dir: Path, before: datetime) -> list[Path]:

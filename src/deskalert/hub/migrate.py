@@ -20,7 +20,7 @@ from pathlib import Path
 from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME
 from deskalert.hub.pgstore import PostgresStore, masked
-from deskalert.hub.store import open_store
+from deskalert.hub.store import hold_hub_file, open_store
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
@@ -45,16 +45,20 @@ def migrate(source: Path, target_url: str) -> Moved:
     """Copy the hub database `source` into the empty PostgreSQL database at `target_url`, then
     mark `source` as moved (a hub started on it by mistake refuses, in one line)."""
     _must_be_hub_database(source)
-    open_store(None, source).close()  # brings an older file to the current schema first
-    target = open_store(target_url, source)
-    assert isinstance(target, PostgresStore)
+    held = hold_hub_file(source, "move its history (alerts raised meanwhile would be left behind)")
     try:
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
-            counts = _copy_all(src, target, source.parent / SECRET_NAME)
-        moved = Moved(counts, target.epoch, masked(target_url))
+        open_store(None, source).close()  # brings an older file to the current schema first
+        target = open_store(target_url, source)
+        assert isinstance(target, PostgresStore)
+        try:
+            with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src:
+                counts = _copy_all(src, target, source.parent / SECRET_NAME)
+            moved = Moved(counts, target.epoch, masked(target_url))
+        finally:
+            target.close()
+        _mark_moved(source, moved.target)
     finally:
-        target.close()
-    _mark_moved(source, moved.target)
+        held.release()
     return moved
 
 

@@ -27,7 +27,8 @@ from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
 from deskalert.hub.settings import HubConfig
-from deskalert.hub.store import open_store
+from deskalert.hub.store import hold_hub_file, open_store
+from deskalert.sqlite import HeldLock
 
 log = logging.getLogger("deskalert.hub")
 DB_NAME = "hub.sqlite3"
@@ -49,9 +50,14 @@ class HubServer:
     db_path: Path
     open_files: int
     database: str  # where the store is, shown (a PostgreSQL URL without its password)
+    lock: HeldLock | None = None  # this hub's hold on its SQLite file (None: PostgreSQL)
 
     def run(self) -> None:
-        self.server.run(sockets=[self.sock])
+        try:
+            self.server.run(sockets=[self.sock])
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     def stop(self) -> None:
         self.server.should_exit = True
@@ -145,8 +151,17 @@ def build_server(
         if path is not None and not path.is_file():
             raise ConfigError(f"{path}: TLS file not found")
     db_path = data_dir / DB_NAME
-    store = open_store(database_url(config), db_path)
-    sock = bind_socket(host, port)
+    database = database_url(config)
+    lock = None if database else hold_hub_file(
+        db_path, "start another one on it (several hubs share a PostgreSQL database, never a"
+        " SQLite file; or give this one a --data-dir of its own)")
+    try:
+        store = open_store(database, db_path)
+        sock = bind_socket(host, port)
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
     files = raise_open_files_limit()
     warning = open_files_warning(config, files)
     if warning:
@@ -171,7 +186,8 @@ def build_server(
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"{scheme}://{shown_host}:{bound_port}"
-    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files, store.location)
+    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files, store.location,
+                     lock)
 
 
 def database_url(config: HubConfig) -> str | None:

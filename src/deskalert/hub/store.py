@@ -37,7 +37,7 @@ from deskalert.models import (
     InterviewSession,
     Note,
 )
-from deskalert.sqlite import make_private, open_db, transaction
+from deskalert.sqlite import FileInUse, HeldLock, make_private, open_db, transaction
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS alerts (
@@ -852,6 +852,18 @@ class Store(NotificationStore, SessionStore):
         except sqlite3.Error as exc:
             return f"error: {exc}"
         return "ok"
+
+
+def hold_hub_file(db_path: Path, doing: str) -> HeldLock:
+    """The hold on a hub's SQLite file while serving it, restoring or migrating it (`doing`,
+    e.g. "restore a copy over it"); one process at a time. Two hubs on one file would each run
+    the timers and fan out only their own alerts; a restore or a migration would write under a
+    running hub's feet. The kernel drops the hold when the process ends, even by kill -9."""
+    try:
+        return HeldLock(db_path)
+    except FileInUse as exc:
+        raise ConfigError(f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it "
+                          f"before you {doing}") from None
 
 
 def open_store(database: str | None, sqlite_path: Path) -> Store:

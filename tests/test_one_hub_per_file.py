@@ -1,0 +1,110 @@
+"""One serving hub per SQLite file: a second hub, a restore or a migration under a running hub is
+refused in one line and changes nothing; a hub killed with SIGKILL leaves no stale hold.
+
+Before: a second `deskalert hub` on the same data dir (another port, a systemd unit plus a hand
+start, two demos) served happily. Each ran the escalation timers, so the on-call supervisor got
+every notification twice, and each fanned out only the alerts raised on it: a pane on one never
+saw an alert raised on the other. `deskalert backup --restore` and `hub migrate` wrote under a
+running hub's feet."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from conftest import HubProcess, auth, new_alert
+
+# The hold is on the SQLite file; hubs on PostgreSQL share their database by design
+# (tests/test_replicas.py).
+pytestmark = pytest.mark.stores("sqlite")
+
+
+def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "deskalert", *map(str, args)],
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def second_hub(tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """`deskalert hub` on the data dir of the `hub_process` fixture, on a port of its own."""
+    return cli("hub", "--config", tmp_path / "hub.toml", "--port", "0",
+               "--data-dir", tmp_path / "data")
+
+
+def stored(url: str) -> list[str]:
+    answer = httpx.get(f"{url}/v1/alerts", headers=auth("s.a"), timeout=10)
+    return [a["id"] for a in answer.json()]
+
+
+def test_a_second_hub_on_the_same_file_is_refused_and_the_first_serves_on(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    first = hub_process()
+    refused = second_hub(tmp_path)
+    assert refused.returncode == 2
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"a hub (process {first.process.pid}) is serving" in lines[0]
+    assert "hub.sqlite3" in lines[0] and "--data-dir" in lines[0], lines[0]
+    alert = new_alert()
+    posted = httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"), timeout=10)
+    assert posted.status_code == 201, "the first hub is untouched"
+
+
+def test_a_hub_killed_with_sigkill_leaves_no_stale_hold(
+        hub_process: Callable[..., HubProcess]) -> None:
+    first = hub_process()
+    alert = new_alert()
+    httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"),
+               timeout=10).raise_for_status()
+    first.process.send_signal(signal.SIGKILL)
+    first.process.wait(timeout=10)
+    again = hub_process()
+    assert stored(again.url) == [alert["id"]]
+
+
+def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub = hub_process()
+    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--out", tmp_path / "copies")
+    assert made.returncode == 0, made.stderr
+    copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
+    after = new_alert()
+    httpx.post(f"{hub.url}/v1/alerts", json=after, headers=auth("g1"),
+               timeout=10).raise_for_status()
+    refused = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--restore", copy)
+    assert refused.returncode == 2
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert f"process {hub.process.pid}" in refused.stderr
+    assert "stop it before you restore a copy over it" in refused.stderr
+    assert stored(hub.url) == [after["id"]], "the alert raised after the copy is still there"
+    hub.process.terminate()
+    hub.process.wait(timeout=10)
+    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--restore", copy)
+    assert restored.returncode == 0, restored.stderr
+    assert stored(hub_process().url) == [], "with the hub stopped, the copy is put back"
+
+
+def test_two_demos_on_one_data_dir(tmp_path: Path) -> None:
+    """`deskalert demo --hub-only` twice on the same --data-dir (another --port): the second
+    says so and stops, instead of a second hub beside the first."""
+    data = tmp_path / "demo"
+    first = subprocess.Popen([sys.executable, "-m", "deskalert", "demo", "--hub-only", "--port",
+                              "0", "--data-dir", str(data)],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert first.stdout is not None
+        for line in first.stdout:
+            if "listening on" in line:
+                break
+        second = cli("demo", "--hub-only", "--port", "0", "--data-dir", data)
+        assert second.returncode == 2, second.stdout + second.stderr
+        assert f"a hub (process {first.pid}) is serving" in second.stderr
+    finally:
+        first.terminate()
+        first.wait(timeout=10)
+
