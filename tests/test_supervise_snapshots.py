@@ -37,8 +37,8 @@ def masked_times(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("deskalert.tui.pane.words.clock_time", lambda moment: "hh:mm:ss")
 
 
-def pane(hub_url: str, who: str = "s.a", token: str | None = None) -> Any:
-    return pane_with(hub_url, who, token=token, clock=FakeClock(NOW))
+def pane(hub_url: str, who: str = "s.a", token: str | None = None, language: str = "fr") -> Any:
+    return pane_with(hub_url, who, token=token, clock=FakeClock(NOW), language=language)
 
 
 def raise_alert(url: str, desk: str = "g1", code: str = "renfort", **extra: Any) -> str:
@@ -100,6 +100,24 @@ def test_acknowledged_by_two(hub: RunningHub, snap_compare: Snap) -> None:
         await wait_until(pilot, lambda: bool(table_rows(app)) and "Desk g1" in table_rows(app)[0])
 
     assert snap_compare(app, terminal_size=SIZE, run_before=two)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+def test_80_columns(hub: RunningHub, snap_compare: Snap, language: str) -> None:
+    """A supervisor's laptop: an answered alert and a new one, every column in view (the
+    location and the code label cut short, the responders without their times)."""
+    app = pane(hub.url, language=language)
+
+    async def two(pilot: Pilot[Any]) -> None:
+        await live(pilot)
+        alert_id = raise_alert(hub.url, "g2", "renfort")
+        for who in ("s.b", "s.c"):
+            answer(hub.url, alert_id, who)
+        raise_alert(hub.url, "g1", "malaise")
+        await wait_until(pilot, lambda: len(table_rows(app)) == 2
+                         and "Cleo Sup" in table_rows(app)[1])
+
+    assert snap_compare(app, terminal_size=(80, 24), run_before=two)
 
 
 def test_stream_broken(tmp_path: Path, snap_compare: Snap) -> None:

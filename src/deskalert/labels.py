@@ -37,6 +37,7 @@ FAMILIES: dict[str, dict[str, str]] = {
             "elapsed": N_("col.elapsed"), "state": N_("col.state"),
             "responders": N_("col.responders"), "level": N_("col.level"),
             "time": N_("col.time")},
+    "col.short": {"desk": N_("col.short.desk"), "state": N_("col.short.state")},
     "pane.binding": {"respond": N_("pane.binding.respond"), "resolve": N_("pane.binding.resolve"),
                      "cancel": N_("pane.binding.cancel"), "details": N_("pane.binding.details"),
                      "oncall": N_("pane.binding.oncall"), "history": N_("pane.binding.history"),

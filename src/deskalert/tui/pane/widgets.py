@@ -23,7 +23,6 @@ from textual.widgets import DataTable
 
 from deskalert.i18n import N_, t, tn
 from deskalert.keypress import key_press
-from deskalert.labels import label
 from deskalert.models import (
     Alert,
     AlertCode,
@@ -37,12 +36,8 @@ from deskalert.models import (
 )
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_reason
-from deskalert.tui.pane import words
+from deskalert.tui.pane import columns, words
 from deskalert.tui.widgets import Part
-
-COLUMNS: tuple[tuple[str, int | None], ...] = (
-    ("mark", 10), ("desk", 26), ("code", 22), ("elapsed", 10), ("state", 24), ("responders", None))
-
 
 class WhoAmI(Part):
     """The supervisor this pane acts as."""
@@ -137,12 +132,14 @@ class OfflineFlag(Part):
         return Text(tn("presence.flag", self.count))
 
 
-class AlertTable(DataTable[Text]):
+class AlertTable(DataTable[words.Cell]):
     """Open alerts (or the day's history), most urgent first; rows kept by alert id.
 
     The app sets `alerts`, `new`, `names`, `loaded` and `history` (`link` is bound to the app's);
     the table works out which rows to add, change or remove. Moving the cursor by hand is looking
     at the alert it lands on (`Looked`); the table moving it itself (a row removed) is not.
+    Its columns fit the width it has (`columns.fit`, on every resize): at 80 columns the state
+    and the responders stay readable while the location and the code label give way.
     """
 
     alerts: reactive[tuple[Alert, ...]] = reactive(tuple)
@@ -164,16 +161,35 @@ class AlertTable(DataTable[Text]):
     def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
         self.clock = clock
-        self._cells: dict[str, dict[str, Text]] = {}  # what each row shows, by column
+        self._cells: dict[str, dict[str, words.Cell]] = {}  # what each row shows, by column
         self._shown: dict[str, Alert] = {}
         self._order: dict[str, tuple[Any, ...]] = {}
         self._sync_pending = False
 
     def on_mount(self) -> None:
-        for key, width in COLUMNS:
-            self.add_column("" if key == "mark" else label("col", key), key=key, width=width)
+        for key in columns.KEYS:
+            width = columns.BEST[key]
+            self.add_column(words.column_title(key, width), key=key, width=width)
         self.set_interval(1.0, self.tick)
         self._retitle()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        """Column widths (and titles, long or short) for the width the table has now.
+
+        Textual's DataTable (8.2) has no public way to resize a column: after setting
+        `Column.width` this takes the two steps its own `watch_cell_padding` takes (measure
+        again, drop the rendered cells), so that the new widths show at once.
+        """
+        room = self.scrollable_content_region.width - 2 * self.cell_padding * len(self.columns)
+        widths = columns.fit(room, mark=words.mark_width())
+        for key, column in self.columns.items():
+            column.width = widths[str(key.value)]
+            column.label = words.column_title(str(key.value), column.width)
+        self._require_update_dimensions = True
+        self._clear_caches()
 
     # -- state in, rows out ---------------------------------------------------------------
 
@@ -216,7 +232,7 @@ class AlertTable(DataTable[Text]):
                      **words.alert_cells(alert, self.names)}
             self._order[key] = self._sort_key(alert)
             if key not in self._cells:
-                self.add_row(*(cells[k] for k, _ in COLUMNS), key=key, height=2)
+                self.add_row(*(cells[k] for k in columns.KEYS), key=key, height=2)
                 self._cells[key] = cells
             else:
                 self._update(key, cells)
@@ -229,7 +245,7 @@ class AlertTable(DataTable[Text]):
             return (-start.timestamp(),)
         return (alert.priority, start.timestamp())
 
-    def _update(self, key: str, cells: Mapping[str, Text]) -> None:
+    def _update(self, key: str, cells: Mapping[str, words.Cell]) -> None:
         held = self._cells[key]
         for column, value in cells.items():
             if held.get(column) != value:

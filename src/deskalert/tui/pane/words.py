@@ -8,8 +8,12 @@ appended as plain text, never parsed as markup.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.measure import Measurement
 from rich.text import Text
 
 from deskalert.i18n import t, tn
@@ -54,20 +58,67 @@ def who(supervisor_id: str, names: Mapping[str, str]) -> str:
 # -- the alerts table ---------------------------------------------------------------------------
 
 
-def elapsed_cell(alert: Alert, now: datetime) -> Text:
+@dataclass
+class Fit:
+    """A cell said in full when its column is wide enough, else in short (a responder without
+    the time, "●" without "NOUVELLE"); either way each line is cut with "…" at the column's
+    edge rather than wrapped onto a third line the 2-line row does not have."""
+
+    full: Text
+    short: Text
+
+    def __post_init__(self) -> None:
+        cut(self.full)
+        cut(self.short)
+
+    def __str__(self) -> str:
+        return self.full.plain
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.full if widest(self.full) <= options.max_width else self.short
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(widest(self.short), widest(self.full))
+
+
+Cell = Text | Fit
+
+
+def cut(text: Text) -> Text:
+    """Each line kept to its column's width with "…" at the end, never wrapped."""
+    text.no_wrap, text.overflow = True, "ellipsis"
+    return text
+
+
+def widest(text: Text) -> int:
+    return max(cell_len(line) for line in text.plain.split("\n"))
+
+
+def column_title(key: str, width: int) -> Text:
+    """The column's title, or its short form ("Poste" for "Poste, lieu") when it does not fit."""
+    if key == "mark":
+        return Text("")
+    title = label("col", key)
+    if cell_len(title) > width and key in FAMILIES["col.short"]:
+        title = label("col.short", key)
+    return cut(Text(title))
+
+
+def elapsed_cell(alert: Alert, now: datetime) -> Cell:
     """Time since the key press (or the reception when the desk's clock is doubtful), and below
     it how late the hub heard of it: the only cell the 1 s tick changes."""
     press = key_press(alert)
     text = Text(minutes_seconds((alert.closed_at or now) - press.start))
     if press.doubt is not None:
-        text.append("\n" + t("row.clock_doubt"), style="bold yellow")
-    elif press.delayed:
-        text.append("\n" + t("row.waited", delay=minutes_seconds(press.waited)),
-                    style="bold yellow")
-    return text
+        return cut(text.append("\n" + t("row.clock_doubt"), style="bold yellow"))
+    if not press.delayed:
+        return cut(text)
+    delay = minutes_seconds(press.waited)
+    short = text.copy().append(f"\n+{delay}", style="bold yellow")
+    return Fit(text.append("\n" + t("row.waited", delay=delay), style="bold yellow"), short)
 
 
-def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Text]:
+def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Cell]:
     """The row's cells but the mark and the elapsed time, by column key."""
     desk = Text(clean(alert.desk_label), style="bold")
     desk.append("\n" + clean(alert.location), style="dim")
@@ -79,15 +130,38 @@ def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Text]:
     state.append("\n" + (t("level.none") if level == 0 else
                          t("level.to", level=level, who=who(alert.escalated_to or "", names))),
                  style="bold yellow" if level else "dim")
-    responders = "\n".join(f"{clean(r.name)} {clock_time(r.at)}" for r in alert.responders)
-    return {"desk": desk, "code": code, "state": state, "responders": Text(responders or "—")}
+    return {"desk": cut(desk), "code": cut(code), "state": cut(state),
+            "responders": responders_cell(alert)}
 
 
-def mark_cell(alert: Alert, new: bool) -> Text:
+def responders_cell(alert: Alert) -> Cell:
+    """Who answered "j'arrive", one a line, with the time when there is room for it; past two,
+    the second line counts the others ("+2")."""
+    if not alert.responders:
+        return cut(Text("—"))
+    names = [clean(r.name) for r in alert.responders]
+    timed = [f"{name} {clock_time(r.at)}" for name, r in zip(names, alert.responders, strict=True)]
+    return Fit(Text(two_lines(timed)), Text(two_lines(names)))
+
+
+def two_lines(lines: list[str]) -> str:
+    if len(lines) > 2:
+        lines = [lines[0], f"{lines[1]} +{len(lines) - 2}"]
+    return "\n".join(lines)
+
+
+def mark_width() -> int:
+    """The mark column's best width: its widest word in the language shown."""
+    return cell_len(f"● {t('state.new')}")
+
+
+def mark_cell(alert: Alert, new: bool) -> Cell:
     if new:
-        return Text(f"● {t('state.new')}", style="bold white on red")
+        style = "bold white on red"
+        return Fit(Text(f"● {t('state.new')}", style=style), Text("●", style=style))
     if alert.escalation_level > 0 and not alert.state.is_closed:
-        return Text(f"⇧ {alert.escalation_level}", style="bold black on yellow")
+        style, level = "bold black on yellow", alert.escalation_level
+        return Fit(Text(f"⇧ {level}", style=style), Text(f"⇧{level}", style=style))
     return Text("")
 
 
