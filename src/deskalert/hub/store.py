@@ -864,6 +864,8 @@ def hold_hub_file(db_path: Path, doing: str) -> HeldLock:
     except FileInUse as exc:
         raise ConfigError(f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it "
                           f"before you {doing}") from None
+    except OSError as exc:  # a data dir this user cannot write
+        raise ConfigError(f"cannot hold {exc.filename or db_path}: {exc.strerror}") from None
 
 
 def open_store(database: str | None, sqlite_path: Path) -> Store:

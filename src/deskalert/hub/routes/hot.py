@@ -17,8 +17,7 @@ the FastAPI route would do again (a refused token is recorded once, by the route
 from __future__ import annotations
 
 import json
-import logging
-from typing import Any
+from collections.abc import Callable
 
 from pydantic import ValidationError
 from starlette.responses import Response
@@ -32,7 +31,6 @@ from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
 from deskalert.models import AlertIn
 
-log = logging.getLogger("deskalert.hub")
 HEARTBEAT, ALERTS = "/v1/heartbeat", "/v1/alerts"
 
 
@@ -42,7 +40,7 @@ class HotRoutes:
     It sits inside `BodyLimit`, so a body has been read whole, within the limit, already."""
 
     def __init__(self, app: ASGIApp, hub: Hub, rate: AlertRate,
-                 on_error: Any) -> None:
+                 on_error: Callable[[HubError], Response]) -> None:
         self.app, self.hub, self.rate = app, hub, rate
         self.on_error = on_error  # HubError -> the response FastAPI's handler would give
 
@@ -53,7 +51,8 @@ class HotRoutes:
             await self.app(scope, receive, send)
             return
         message = await receive()
-        body = message.get("body", b"") if message["type"] == "http.request" else None
+        whole = message["type"] == "http.request" and not message.get("more_body", False)
+        body = message.get("body", b"") if whole else None
         response = await self._answer(scope, path, body)
         if response is None:
             await self.app(scope, replay(message, receive), send)
@@ -80,8 +79,7 @@ class HotRoutes:
                 return _json(200, (await heartbeat_out(self.hub, principal)).model_dump_json())
             return await self._alert(principal, alert_in)
         except HubError as exc:
-            response: Response = self.on_error(exc)
-            return response
+            return self.on_error(exc)
 
     async def _alert(self, principal: Principal, body: AlertIn) -> Response:
         status, answer = await raise_for(self.hub, self.rate, principal, body)
