@@ -4,8 +4,10 @@ The hub refuses control characters in request bodies (`models.PlainText`, `model
 whatever draws hub text on a screen calls `strip_control` again, since older rows, another hub
 or a bug upstream could still bring an escape sequence (OSC 52 writes the reader's clipboard,
 CSI clears the screen). Refused: C0 (U+0000-U+001F, newline allowed in multi-line text), DEL,
-C1 (U+0080-U+009F), and the bidirectional overrides and isolates (U+202A-U+202E,
-U+2066-U+2069), which reorder what is shown ("Trojan Source").
+C1 (U+0080-U+009F), the bidirectional overrides and isolates (U+202A-U+202E,
+U+2066-U+2069), which reorder what is shown ("Trojan Source"), and lone surrogates
+(U+D800-U+DFFF: JSON's "\ud800" escape decodes to one; it is no character, and no UTF-8 can
+store or send it).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import re
 
 _C0_BUT_NEWLINE = r"\x00-\x09\x0b-\x1f"
-_OTHERS = r"\x7f-\x9f\u202a-\u202e\u2066-\u2069"
+_OTHERS = r"\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
 CONTROL = re.compile(f"[{_C0_BUT_NEWLINE}\\n{_OTHERS}]")
 CONTROL_BUT_NEWLINE = re.compile(f"[{_C0_BUT_NEWLINE}{_OTHERS}]")
 # A whole escape sequence, so that stripping leaves no "[2J" or "]52;c;..." behind: CSI
@@ -47,4 +49,6 @@ def _replacement(match: re.Match[str]) -> str:
 
 def describe_control(position: int, character: str) -> str:
     """'control character U+001B at position 3' (for a 422's detail)."""
+    if 0xD800 <= ord(character) <= 0xDFFF:
+        return f"lone surrogate U+{ord(character):04X} (not a character) at position {position}"
     return f"control character U+{ord(character):04X} at position {position}"
