@@ -108,3 +108,23 @@ def test_two_demos_on_one_data_dir(tmp_path: Path) -> None:
         first.terminate()
         first.wait(timeout=10)
 
+
+
+def test_a_symlink_to_the_file_is_the_same_file(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    """Before: `--data-dir` holding a symlink to a served hub.sqlite3 started a second hub and
+    restored a copy under the running one."""
+    first = hub_process()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "hub.sqlite3").symlink_to(tmp_path / "data" / "hub.sqlite3")
+    refused = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
+    assert refused.returncode == 2
+    assert f"a hub (process {first.process.pid}) is serving" in refused.stderr
+    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
+               "--out", tmp_path / "copies")
+    assert made.returncode == 0, made.stderr
+    copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
+    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", other,
+                   "--restore", copy)
+    assert restored.returncode == 2 and "stop it before you restore" in restored.stderr

@@ -296,3 +296,17 @@ def test_a_message_with_a_file_number_is_refused_before_anything_is_queued(
     assert result.stderr.count("\n") == 1
     assert hub_alerts(hub) == []
     assert not (tmp_path / "data" / "deskalert" / "journal.sqlite3").exists()
+
+
+def test_a_message_in_latin_1_from_a_shortcut_script_still_raises_the_alert(
+    hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
+    """Before: a byte that is not UTF-8 in --message ("caf\\xe9" from a Latin-1 script) was a
+    traceback and exit 1, documented as "still queued", with nothing queued at all."""
+    env = desk_env(hub.url)
+    result = subprocess.run(
+        [sys.executable, "-m", "deskalert", "send", "renfort", "--message",
+         b"caf\xe9 au guichet"], capture_output=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    assert b"Traceback" not in result.stderr
+    assert [a["message"] for a in hub_alerts(hub)] == ["café au guichet"]

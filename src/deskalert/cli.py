@@ -662,10 +662,11 @@ def _send(args: argparse.Namespace) -> int:
 
     from deskalert.client.api import HubClient
     from deskalert.client.outbox import quiet_retries
-    from deskalert.client.send import check_message, send_alert
+    from deskalert.client.send import argv_text, check_message, send_alert
     from deskalert.journal.store import Journal, default_journal_path
 
     config = _client_config(args, "desk", "`deskalert send` needs a [desk] section")
+    args.message = argv_text(args.message)
     check_message(args.message)
     token = _token(config)
 

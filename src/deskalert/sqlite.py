@@ -93,7 +93,7 @@ class HeldLock:
     def __init__(self, path: Path) -> None:
         import fcntl
 
-        self.path = lock_path(path)
+        self.path = lock_path(path.resolve())  # one lock per file, whatever symlink names it
         self.path.parent.mkdir(parents=True, exist_ok=True)
         descriptor = os.open(self.path, os.O_CREAT | os.O_RDWR, PRIVATE)
         self._file: IO[bytes] | None = os.fdopen(descriptor, "r+b", buffering=0)

@@ -28,6 +28,24 @@ class SendReport:
     call: Person | None = None  # whom to call instead, when it did not reach the hub
 
 
+def argv_text(text: str | None) -> str | None:
+    """A command-line argument as text, whatever the terminal's encoding: bytes that are not
+    UTF-8 (a Latin-1 or Windows-1252 shortcut script: "caf\\xe9") reach Python as surrogates,
+    which no journal or request can carry; read them as Windows-1252 (Latin-1 for its holes)
+    rather than refuse the alert."""
+    if text is None:
+        return None
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        raw = text.encode("utf-8", "surrogateescape")
+        try:
+            return raw.decode("cp1252")
+        except UnicodeDecodeError:
+            return raw.decode("latin-1")
+
+
 def check_message(message: str | None) -> None:
     """The alert's short text: at most 280 characters, never a visitor's file number."""
     if message is None:
