@@ -128,3 +128,46 @@ def test_a_symlink_to_the_file_is_the_same_file(
     restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", other,
                    "--restore", copy)
     assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
+
+
+def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    """Before: an empty file or a desk's journal given to --restore replaced the site's history,
+    exit 0, and nothing of the replaced database was kept."""
+    import sqlite3
+
+    hub = hub_process()
+    first = new_alert()
+    httpx.post(f"{hub.url}/v1/alerts", json=first, headers=auth("g1"),
+               timeout=10).raise_for_status()
+    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
+               "--out", tmp_path / "copies")
+    assert made.returncode == 0, made.stderr
+    copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
+    later = new_alert()
+    httpx.post(f"{hub.url}/v1/alerts", json=later, headers=auth("g1"),
+               timeout=10).raise_for_status()
+    hub.process.terminate()
+    hub.process.wait(timeout=10)
+
+    empty, journal = tmp_path / "empty.sqlite3", tmp_path / "journal.sqlite3"
+    empty.touch()
+    with sqlite3.connect(journal) as db:
+        db.execute("CREATE TABLE outbox (id TEXT)")
+    for wrong in (empty, journal, tmp_path / "missing.sqlite3"):
+        refused = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir",
+                      tmp_path / "data", "--restore", wrong)
+        assert refused.returncode == 2, refused.stdout + refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "hub database" in refused.stderr
+    assert not list((tmp_path / "data").glob("hub-before-restore-*")), "nothing written"
+
+    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
+                   "--restore", copy)
+    assert restored.returncode == 0, restored.stderr
+    aside = next((tmp_path / "data").glob("hub-before-restore-*.sqlite3"))
+    assert str(aside) in restored.stdout
+    assert oct(aside.stat().st_mode & 0o777) == "0o600"
+    assert stored(hub_process().url) == [first["id"]], "the copy is back"
+    with sqlite3.connect(aside) as db:
+        kept = {row[0] for row in db.execute("SELECT id FROM alerts")}
+    assert kept == {first["id"], later["id"]}, "what it replaced is kept, whole"

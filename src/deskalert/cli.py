@@ -460,8 +460,9 @@ def _backup(args: argparse.Namespace) -> int:
                           " pgBackRest, the managed service); after a restore, `deskalert hub"
                           " migrate --new-epoch`")
     if args.restore is not None:
-        epoch = backup.restore(args.restore, db_path)
-        print(f"restored {args.restore} as {db_path} (epoch {epoch}); start the hub")
+        epoch, aside = backup.restore(args.restore, db_path)
+        kept = f"; the database it replaced is kept as {aside}" if aside else ""
+        print(f"restored {args.restore} as {db_path} (epoch {epoch}){kept}; start the hub")
         return 0
     retention_days = load_hub_config(args.config).hub.retention_days
     copy, pruned = backup.backup(db_path, args.out or args.data_dir / "backups", retention_days)

@@ -9,11 +9,13 @@ Restoring goes through the same copy, so a copy restored twice still gets a new 
 from __future__ import annotations
 
 import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from deskalert.errors import ConfigError, DeskAlertError
-from deskalert.hub.store import copy_with_new_epoch, hold_hub_file
+from deskalert.hub.store import copy_with_new_epoch, hold_hub_file, must_be_hub_database
+from deskalert.sqlite import make_private, open_db
 
 NAME_FORMAT = "hub-%Y%m%dT%H%M%SZ.sqlite3"
 NAME_GLOB = "hub-*Z.sqlite3"
@@ -35,13 +37,23 @@ def backup(db_path: Path, out_dir: Path, retention_days: int,
     return target, prune(out_dir, now - timedelta(days=retention_days))
 
 
-def restore(copy: Path, db_path: Path) -> str:
+def restore(copy: Path, db_path: Path, now: datetime | None = None) -> tuple[str, Path | None]:
     """With the hub stopped (refused while one serves `db_path`): put `copy` back as the hub's
-    database, under a new epoch."""
-    _must_exist(copy)
+    database, under a new epoch: (the epoch, where the database it replaced is kept).
+
+    `copy` must be a hub's database (an empty file or a desk's journal is refused, nothing
+    written), and the database it replaces is first copied aside, beside it, as
+    `hub-before-restore-<UTC time>.sqlite3`: the wrong copy picked in a hurry is undone by
+    restoring that one."""
+    must_be_hub_database(copy)
     held = hold_hub_file(db_path, "restore a copy over it")
     try:
-        return _copy(copy, db_path)
+        aside = None
+        if db_path.is_file():
+            stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+            aside = db_path.with_name(f"hub-before-restore-{stamp}.sqlite3")
+            _keep(db_path, aside)
+        return _copy(copy, db_path), aside
     finally:
         held.release()
 
@@ -65,6 +77,18 @@ def _copy(source: Path, target: Path) -> str:
         return copy_with_new_epoch(source, target)
     except sqlite3.Error as exc:
         raise BackupFailed(f"cannot copy {source} to {target}: {exc}") from None
+
+
+def _keep(source: Path, target: Path) -> None:
+    """A plain consistent copy (its epoch kept: it is the log the hub had), 0600."""
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
+                closing(open_db(target)) as dst:
+            src.backup(dst)
+    except sqlite3.Error as exc:
+        raise BackupFailed(f"cannot keep {source} aside as {target}: {exc}; nothing restored"
+                           ) from None
+    make_private(target)
 
 
 def _must_exist(path: Path) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME
 from deskalert.hub.pgstore import PostgresStore, masked
-from deskalert.hub.store import hold_hub_file, open_store
+from deskalert.hub.store import hold_hub_file, must_be_hub_database, open_store
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
@@ -44,7 +44,7 @@ class Moved:
 def migrate(source: Path, target_url: str) -> Moved:
     """Copy the hub database `source` into the empty PostgreSQL database at `target_url`, then
     mark `source` as moved (a hub started on it by mistake refuses, in one line)."""
-    _must_be_hub_database(source)
+    must_be_hub_database(source)
     held = hold_hub_file(source, "move its history (alerts raised meanwhile would be left behind)")
     try:
         open_store(None, source).close()  # brings an older file to the current schema first
@@ -60,22 +60,6 @@ def migrate(source: Path, target_url: str) -> Moved:
     finally:
         held.release()
     return moved
-
-
-def _must_be_hub_database(source: Path) -> None:
-    """Read-only: `source` is a hub's SQLite file (not a desk's journal, not an empty file)."""
-    if not source.is_file():
-        raise ConfigError(f"{source}: no such hub database (the hub's data dir holds"
-                          " hub.sqlite3)")
-    try:
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE"
-                                               " type='table'")}
-    except sqlite3.Error as exc:
-        raise ConfigError(f"{source}: not a hub database ({exc})") from None
-    if not {"alerts", "events", "meta"} <= tables:
-        raise ConfigError(f"{source}: not a hub database (no alerts and events tables: a"
-                          " desk's journal? the hub's is hub.sqlite3 in its data dir)")
 
 
 def _mark_moved(source: Path, target: str) -> None:

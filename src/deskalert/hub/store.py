@@ -20,7 +20,7 @@ import json
 import secrets
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -938,6 +938,22 @@ def stamp_epoch(db: sqlite3.Connection) -> str:
         " ON CONFLICT(key) DO UPDATE SET value=excluded.value", (epoch,)
     )
     return epoch
+
+
+def must_be_hub_database(source: Path) -> None:
+    """Read-only: `source` is a hub's SQLite file (not a desk's journal, not an empty file)."""
+    if not source.is_file():
+        raise ConfigError(f"{source}: no such hub database (the hub's data dir holds"
+                          " hub.sqlite3)")
+    try:
+        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE"
+                                               " type='table'")}
+    except sqlite3.Error as exc:
+        raise ConfigError(f"{source}: not a hub database ({exc})") from None
+    if not {"alerts", "events", "meta"} <= tables:
+        raise ConfigError(f"{source}: not a hub database (no alerts and events tables: a"
+                          " desk's journal? the hub's is hub.sqlite3 in its data dir)")
 
 
 def copy_with_new_epoch(source: Path, target: Path) -> str:
