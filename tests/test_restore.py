@@ -215,3 +215,45 @@ def test_backup_command_errors_are_one_line(tmp_path: Path, args: list[str]) -> 
     done = cli("backup", "--data-dir", tmp_path / "data", *(tmp_path / a if "missing" in a else a
                                                             for a in args))
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
+
+
+async def test_a_desk_sends_again_its_open_alert_that_a_restored_hub_no_longer_has(
+    tmp_path: Path,
+) -> None:
+    """Before: after a restore from a copy older than the desk's alert, the desk went on showing
+    "transmise" (and who was coming) for an alert the hub, and so every supervisor, no longer
+    had. Now the desk's fresh picture lacks it, so it sends it again under its id."""
+    from conftest import make_config, start_threaded_hub
+    from desk_helpers import in_thread, make_desk, text_of, wait_until
+    from deskalert.tui.state import Step
+
+    port, data = free_port(), tmp_path / "hub"
+    hub = start_threaded_hub(make_config(heartbeat_s=1), data, port)
+    copy, _ = backup.backup(data / "hub.sqlite3", tmp_path / "copies", 30)  # before the alert
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: any(o.step is Step.TRANSMITTED
+                                            for o in app.state.own.values()), what="stored")
+        [own] = list(app.state.own.values())
+        await in_thread(hub.stop)
+        backup.restore(copy, data / "hub.sqlite3")
+        hub = await in_thread(lambda: start_threaded_hub(make_config(heartbeat_s=1), data, port))
+        try:
+            def stored_again() -> bool:
+                answer = httpx.get(f"{hub.url}/v1/alerts/{own.id}", headers=auth("s.a"))
+                return answer.status_code == 200
+            first_received = own.alert.received_at if own.alert else None
+            for _ in range(100):
+                if await in_thread(stored_again):
+                    break
+                await pilot.pause(0.2)
+            else:
+                raise AssertionError("the restored hub never got the alert again")
+            await wait_until(pilot, lambda: own.alert is not None
+                             and own.alert.received_at != first_received, what="its new copy")
+            assert own.step is Step.TRANSMITTED
+            await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="shown")
+        finally:
+            await in_thread(hub.stop)

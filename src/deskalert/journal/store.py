@@ -157,6 +157,15 @@ class Journal:
             (Delivery.TRANSMITTED.value, datetime.now(UTC).isoformat(), str(alert.id)),
         )
 
+    def requeue(self, alert_id: uuid.UUID) -> OutboxEntry | None:
+        """Back in the queue, under the same id, an alert the hub had stored (None if it was
+        not): the hub does not have it any more (its database restored from an older copy)."""
+        cursor = self._db.execute(
+            "UPDATE outbox SET status=?, last_error=NULL WHERE id=? AND status=?",
+            (Delivery.QUEUED.value, str(alert_id), Delivery.TRANSMITTED.value),
+        )
+        return self.get(alert_id) if cursor.rowcount == 1 else None
+
     def mark_refused(self, alert_id: uuid.UUID, error: str) -> None:
         self._db.execute(
             "UPDATE outbox SET status=?, attempts=attempts+1, last_error=? WHERE id=?",

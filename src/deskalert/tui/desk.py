@@ -88,6 +88,9 @@ __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imp
 DRILL_ARMED_S = 15.0
 ADOPT_EVERY_S = 3.0  # how often the journal is read for alerts queued by another process
 MAX_CODES = 12
+# An own alert the hub no longer has is sent again only if raised this recently: a desk left
+# open for days must not raise again an alert the hub purged (retention) long after it closed.
+RESEND_LOST_WITHIN = timedelta(hours=12)
 FIXED_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
               "dismiss": "escape", "note": "n", "later": "p", "journal": "j", "interview": "i"}
 
@@ -427,11 +430,33 @@ class DeskApp(InterviewDesk, HubApp):
             self.state.desk = message.desk
             self.journal.save("desk", message.desk)
         self.state.replace_open(message.alerts, now)
+        self._send_again_what_the_hub_lost(message.alerts)
         if message.availability is not None:
             self.site_availability = message.availability
         self.apply_keymap()
         self._after_change()
         self.load_interview()
+
+    def _send_again_what_the_hub_lost(self, open_alerts: list[Alert]) -> None:
+        """An own alert the desk holds as stored and still open, which the hub's fresh list of
+        open alerts does not have, is sent again under its id: the hub answers 200 with its copy
+        if it was closed meanwhile (the desk learns it), or stores it again (201) if it lost it,
+        e.g. restored from a copy older than the alert. Without this, the desk went on showing
+        "transmise" for an alert no supervisor could see."""
+        open_ids, now = {a.id for a in open_alerts}, self.now()
+        again = 0
+        for own in self.state.own.values():
+            if (own.alert is None or own.step.is_final or own.cancel_requested
+                    or own.id in open_ids or now - own.alert.received_at > RESEND_LOST_WITHIN):
+                continue
+            entry = self.journal.requeue(own.id)
+            if entry is None:
+                continue
+            own.alert, own.delivery = None, Delivery.QUEUED
+            self.deliver(entry)
+            again += 1
+        if again:
+            self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.05, self.tick)
 
     def watch_link(self, link: LinkState) -> None:
         self.state.link = link
