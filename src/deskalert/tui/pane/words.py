@@ -61,33 +61,36 @@ def who(supervisor_id: str, names: Mapping[str, str]) -> str:
 
 @dataclass
 class Fit:
-    """A cell said in several forms, widest first, line by line: the first form whose every line
-    fits the column is drawn (a responder with the time, then without, then "Martine D."; "●
-    NOUVELLE", then "●"); lines with fewer forms keep their last. A line still too wide is cut
-    with "…" at the column's edge rather than wrapped onto a third line the 2-line row does not
-    have, and its last `keep` characters ("+2") are never cut."""
+    """A cell said in several forms, widest first, line by line: each line is drawn in its first
+    form that fits the column (a responder with the time, then without, then "Martine D."; "●
+    NOUVELLE", then "●"); the first `joint` forms are chosen for all lines at once (the times:
+    on every line or on none). A line still too wide is cut with "…" at the column's edge rather
+    than wrapped onto a third line the 2-line row does not have, and its last `keep` characters
+    ("+2") are never cut."""
 
     lines: tuple[tuple[Text, ...], ...]
     keep: tuple[int, ...] = ()
+    joint: int = 0
 
     @classmethod
-    def of(cls, *forms: Text, keep: tuple[int, ...] = ()) -> Fit:
+    def of(cls, *forms: Text, keep: tuple[int, ...] = (), joint: int = 0) -> Fit:
         """A cell from whole forms (each a Text of one or more lines), widest first."""
         split = [form.split("\n") for form in forms]
         count = max(len(lines) for lines in split)
         return cls(tuple(tuple(lines[n] for lines in split if n < len(lines))
-                         for n in range(count)), keep)
+                         for n in range(count)), keep, joint)
 
     def __str__(self) -> str:
         return "\n".join(forms[0].plain for forms in self.lines)
 
     def form(self, width: int) -> Text:
         """The cell as drawn in `width` cells."""
-        index = max(next((i for i, line in enumerate(forms) if cell_len(line.plain) <= width),
-                         len(forms) - 1) for forms in self.lines)
-        drawn = [fitted(forms[min(index, len(forms) - 1)], width,
+        first = [next((i for i, line in enumerate(forms) if cell_len(line.plain) <= width),
+                      len(forms) - 1) for forms in self.lines]
+        joint = max(min(index, self.joint) for index in first)
+        drawn = [fitted(forms[min(max(joint, index), len(forms) - 1)], width,
                         self.keep[n] if n < len(self.keep) else 0)
-                 for n, forms in enumerate(self.lines)]
+                 for n, (forms, index) in enumerate(zip(self.lines, first, strict=True))]
         return cut(Text("\n").join(drawn))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
@@ -206,7 +209,7 @@ def responders_cell(alert: Alert, names: Mapping[str, str] | None = None) -> Cel
     timed = [f"{name} {clock_time(r.at)}" for name, r in zip(full, alert.responders, strict=True)]
     more = f" +{len(alert.responders) - 2}" if len(alert.responders) > 2 else ""
     return Fit.of(*(Text(two_lines(lines)) for lines in (timed, full, short)),
-                  keep=(0, len(more)))
+                  keep=(0, len(more)), joint=1)
 
 
 def two_lines(lines: list[str]) -> str:
