@@ -83,7 +83,7 @@ class LinkWhy(Part):
 
 
 class AlertDetail(Part):
-    """The selected alert: where, code, key press and reception, protocol, message, summary."""
+    """The selected alert: where, code, key press and reception, message, summary, protocol."""
 
     alert: reactive[Alert | None] = reactive(None, layout=True)
     code: reactive[AlertCode | None] = reactive(None, layout=True)
@@ -138,8 +138,10 @@ class AlertTable(DataTable[words.Cell]):
     The app sets `alerts`, `new`, `names`, `loaded` and `history` (`link` is bound to the app's);
     the table works out which rows to add, change or remove. Moving the cursor by hand is looking
     at the alert it lands on (`Looked`); the table moving it itself (a row removed) is not.
-    Its columns fit the width it has (`columns.fit`, on every resize): at 80 columns the state
-    and the responders stay readable while the location and the code label give way.
+    Its columns fit the width it has and what they hold (`columns.fit`, on every resize and
+    whenever the widest content of a column changes): at 80 columns the state and the responders
+    stay readable while the location and the code label give way; wider, spare room goes to the
+    columns whose content is cut, the escalation's target first.
     """
 
     alerts: reactive[tuple[Alert, ...]] = reactive(tuple)
@@ -165,6 +167,7 @@ class AlertTable(DataTable[words.Cell]):
         self._shown: dict[str, Alert] = {}
         self._order: dict[str, tuple[Any, ...]] = {}
         self._sync_pending = False
+        self._wanted: dict[str, int] = {}  # the widest content of each column, as last fitted
 
     def on_mount(self) -> None:
         for key in columns.KEYS:
@@ -184,12 +187,22 @@ class AlertTable(DataTable[words.Cell]):
         again, drop the rendered cells), so that the new widths show at once.
         """
         room = self.scrollable_content_region.width - 2 * self.cell_padding * len(self.columns)
-        widths = columns.fit(room, mark=words.mark_width())
+        self._wanted = self._content_widths()
+        widths = columns.fit(room, mark=words.mark_width(), wanted=self._wanted)
         for key, column in self.columns.items():
             column.width = widths[str(key.value)]
             column.label = words.column_title(str(key.value), column.width)
         self._require_update_dimensions = True
         self._clear_caches()
+        self.refresh()
+
+    def _content_widths(self) -> dict[str, int]:
+        return {key: max((words.widest(cells[key]) for cells in self._cells.values()), default=0)
+                for key in columns.KEYS}
+
+    def _refit_if_content_changed(self) -> None:
+        if self.columns and self._content_widths() != self._wanted:
+            self._fit()
 
     # -- state in, rows out ---------------------------------------------------------------
 
@@ -237,6 +250,7 @@ class AlertTable(DataTable[words.Cell]):
             else:
                 self._update(key, cells)
         self._reorder()
+        self._refit_if_content_changed()
         self._retitle()
 
     def _sort_key(self, alert: Alert) -> tuple[Any, ...]:
@@ -272,6 +286,7 @@ class AlertTable(DataTable[words.Cell]):
         now = self.clock()
         for key, alert in self._shown.items():
             self._update(key, {"elapsed": words.elapsed_cell(alert, now)})
+        self._refit_if_content_changed()
 
     def _retitle(self) -> None:
         mode = ("history" if self.history else "open" if not self.link.kind.is_down

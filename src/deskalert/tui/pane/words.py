@@ -7,7 +7,7 @@ appended as plain text, never parsed as markup.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -29,6 +29,7 @@ from deskalert.models import (
     InterviewSession,
     NotifyOutcome,
     OnCall,
+    PrincipalKind,
     RefusedDesk,
     RefusedToken,
     SiteAvailability,
@@ -60,25 +61,53 @@ def who(supervisor_id: str, names: Mapping[str, str]) -> str:
 
 @dataclass
 class Fit:
-    """A cell said in full when its column is wide enough, else in short (a responder without
-    the time, "●" without "NOUVELLE"); either way each line is cut with "…" at the column's
-    edge rather than wrapped onto a third line the 2-line row does not have."""
+    """A cell said in several forms, widest first, line by line: each line is drawn in its first
+    form that fits the column (a responder with the time, then without, then "Martine D."; "●
+    NOUVELLE", then "●"); the first `joint` forms are chosen for all lines at once (the times:
+    on every line or on none). A line still too wide is cut with "…" at the column's edge rather
+    than wrapped onto a third line the 2-line row does not have, and its last `keep` characters
+    ("+2") are never cut."""
 
-    full: Text
-    short: Text
+    lines: tuple[tuple[Text, ...], ...]
+    keep: tuple[int, ...] = ()
+    joint: int = 0
 
-    def __post_init__(self) -> None:
-        cut(self.full)
-        cut(self.short)
+    @classmethod
+    def of(cls, *forms: Text, keep: tuple[int, ...] = (), joint: int = 0) -> Fit:
+        """A cell from whole forms (each a Text of one or more lines), widest first."""
+        split = [form.split("\n") for form in forms]
+        count = max(len(lines) for lines in split)
+        return cls(tuple(tuple(lines[n] for lines in split if n < len(lines))
+                         for n in range(count)), keep, joint)
 
     def __str__(self) -> str:
-        return self.full.plain
+        return "\n".join(forms[0].plain for forms in self.lines)
+
+    def form(self, width: int) -> Text:
+        """The cell as drawn in `width` cells."""
+        first = [next((i for i, line in enumerate(forms) if cell_len(line.plain) <= width),
+                      len(forms) - 1) for forms in self.lines]
+        joint = max(min(index, self.joint) for index in first)
+        drawn = [fitted(forms[min(max(joint, index), len(forms) - 1)], width,
+                        self.keep[n] if n < len(self.keep) else 0)
+                 for n, (forms, index) in enumerate(zip(self.lines, first, strict=True))]
+        return cut(Text("\n").join(drawn))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        yield self.full if widest(self.full) <= options.max_width else self.short
+        yield self.form(options.max_width)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(widest(self.short), widest(self.full))
+        return Measurement(max(cell_len(forms[-1].plain) for forms in self.lines),
+                           max(cell_len(forms[0].plain) for forms in self.lines))
+
+
+def fitted(line: Text, width: int, keep: int) -> Text:
+    """A line cut to `width` with "…", its last `keep` characters kept whole."""
+    if keep <= 0 or cell_len(line.plain) <= width:
+        return line.copy()
+    head, tail = line[:len(line) - keep], line[len(line) - keep:]
+    head.truncate(max(1, width - cell_len(tail.plain)), overflow="ellipsis")
+    return head + tail
 
 
 Cell = Text | Fit
@@ -90,8 +119,28 @@ def cut(text: Text) -> Text:
     return text
 
 
-def widest(text: Text) -> int:
-    return max(cell_len(line) for line in text.plain.split("\n"))
+def widest(cell: Cell) -> int:
+    """The cell's widest line in its full form: what its column would need to say it whole."""
+    return max(cell_len(line) for line in str(cell).split("\n"))
+
+
+def short_name(name: str, others: Iterable[str]) -> str:
+    """A person's name in fewer cells that cannot read as anyone else the pane knows: the first
+    word whole and the start of the rest ("Martine D.", "Martine Dup." beside a Martine Durand),
+    or the name whole when nothing shorter is unique.
+
+    Not "M. Durand": in French "M." reads as "Monsieur". A name is never cut mid-word with "…"
+    either, since "Martin…" for Martine Durand reads as Jérôme Martin.
+    """
+    first, _, rest = name.partition(" ")
+    if not rest or not rest[0].isalpha():
+        return name
+    others = [other for other in others if other != name]
+    for end in range(1, len(rest)):
+        short = f"{first} {rest[:end]}."
+        if not any(other.startswith(short[:-1]) for other in others):
+            return short
+    return name
 
 
 def column_title(key: str, width: int) -> Text:
@@ -110,12 +159,13 @@ def elapsed_cell(alert: Alert, now: datetime) -> Cell:
     press = key_press(alert)
     text = Text(minutes_seconds((alert.closed_at or now) - press.start))
     if press.doubt is not None:
-        return cut(text.append("\n" + t("row.clock_doubt"), style="bold yellow"))
+        short = text.copy().append("\n" + t("row.clock_doubt.short"), style="bold yellow")
+        return Fit.of(text.append("\n" + t("row.clock_doubt"), style="bold yellow"), short)
     if not press.delayed:
         return cut(text)
     delay = minutes_seconds(press.waited)
     short = text.copy().append(f"\n+{delay}", style="bold yellow")
-    return Fit(text.append("\n" + t("row.waited", delay=delay), style="bold yellow"), short)
+    return Fit.of(text.append("\n" + t("row.waited", delay=delay), style="bold yellow"), short)
 
 
 def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Cell]:
@@ -125,23 +175,41 @@ def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Cell]:
     code = Text(clean(alert.code_label))
     if alert.test:
         code.append("\n" + t("drill.word"), style="bold magenta")
+    return {"desk": cut(desk), "code": cut(code), "state": state_cell(alert, names),
+            "responders": responders_cell(alert, names)}
+
+
+def state_cell(alert: Alert, names: Mapping[str, str]) -> Cell:
+    """The state, and below it the escalation: "niv. 1 → Martine Durand" when there is room,
+    else "niv. 1 → Martine D.", "⇧1 → Martine D.", and "⇧1 → …" rather than a cut name."""
     state = Text(label("state", alert.state))
     level = alert.escalation_level
-    state.append("\n" + (t("level.none") if level == 0 else
-                         t("level.to", level=level, who=who(alert.escalated_to or "", names))),
-                 style="bold yellow" if level else "dim")
-    return {"desk": cut(desk), "code": cut(code), "state": cut(state),
-            "responders": responders_cell(alert)}
+    if level == 0:
+        return cut(state.append("\n" + t("level.none"), style="dim"))
+    target = alert.escalated_to or ""
+    name = who(target, names)
+    short = name if target == "everyone" else short_name(name, map(clean, names.values()))
+    lines = [t("level.to", level=level, who=name), t("level.to", level=level, who=short),
+             t("level.to.short", level=level, who=short), t("level.to.short", level=level, who="…")]
+    return Fit((tuple(state.split("\n")),
+                tuple(Text(line, style="bold yellow") for line in dict.fromkeys(lines))))
 
 
-def responders_cell(alert: Alert) -> Cell:
-    """Who answered "j'arrive", one a line, with the time when there is room for it; past two,
-    the second line counts the others ("+2")."""
+def responders_cell(alert: Alert, names: Mapping[str, str] | None = None) -> Cell:
+    """Who answered "j'arrive", one a line, with the time when there is room for it, then
+    without, then supervisors' names short ("Martine D."); past two, the second line counts the
+    others ("+2"), and that count is never cut."""
     if not alert.responders:
         return cut(Text("—"))
-    names = [clean(r.name) for r in alert.responders]
-    timed = [f"{name} {clock_time(r.at)}" for name, r in zip(names, alert.responders, strict=True)]
-    return Fit(Text(two_lines(timed)), Text(two_lines(names)))
+    known = [clean(name) for name in (names or {}).values()] + \
+        [clean(r.name) for r in alert.responders]
+    full = [clean(r.name) for r in alert.responders]
+    short = [short_name(name, known) if r.kind is PrincipalKind.SUPERVISOR else name
+             for name, r in zip(full, alert.responders, strict=True)]
+    timed = [f"{name} {clock_time(r.at)}" for name, r in zip(full, alert.responders, strict=True)]
+    more = f" +{len(alert.responders) - 2}" if len(alert.responders) > 2 else ""
+    return Fit.of(*(Text(two_lines(lines)) for lines in (timed, full, short)),
+                  keep=(0, len(more)), joint=1)
 
 
 def two_lines(lines: list[str]) -> str:
@@ -158,10 +226,10 @@ def mark_width() -> int:
 def mark_cell(alert: Alert, new: bool) -> Cell:
     if new:
         style = "bold white on red"
-        return Fit(Text(f"● {t('state.new')}", style=style), Text("●", style=style))
+        return Fit.of(Text(f"● {t('state.new')}", style=style), Text("●", style=style))
     if alert.escalation_level > 0 and not alert.state.is_closed:
         style, level = "bold black on yellow", alert.escalation_level
-        return Fit(Text(f"⇧ {level}", style=style), Text(f"⇧{level}", style=style))
+        return Fit.of(Text(f"⇧ {level}", style=style), Text(f"⇧{level}", style=style))
     return Text("")
 
 
@@ -185,6 +253,8 @@ def pressed_line(alert: Alert) -> str:
 
 
 def summary(alert: Alert, code: AlertCode | None) -> Text:
+    """Where, code and key press; then what the desk typed and the closing summary; then the
+    code's protocol, last: the supervisor knows it, the message is news to them."""
     text = Text(clean(alert.desk_label), style="bold")
     if alert.location:
         text.append(" · " + clean(alert.location))
@@ -193,12 +263,12 @@ def summary(alert: Alert, code: AlertCode | None) -> Text:
     text.append(pressed_line(alert), style="bold yellow" if press.delayed or press.doubt else "")
     if alert.test:
         text.append(f" · {t('drill.word')}", style="bold magenta")
-    if code and code.protocol:
-        text.append("\n" + clean(code.protocol, lines=True), style="italic")
     if alert.message:
-        text.append("\n" + t("detail.message", text=clean(alert.message)))
+        text.append("\n" + t("detail.message", text=clean(alert.message)), style="bold")
     if alert.summary:
         text.append("\n" + t("detail.summary", text=clean(alert.summary)))
+    if code and code.protocol:
+        text.append("\n" + clean(code.protocol, lines=True), style="italic")
     return text
 
 
