@@ -46,9 +46,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 
 from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
-from deskalert.client.outbox import Outbox
+from deskalert.client.outbox import Outbox, outside_site_network
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, NotFound, Unauthorized
+from deskalert.errors import (
+    OUTSIDE_SITE_NETWORK,
+    DeskAlertError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import (
@@ -477,6 +483,8 @@ class DeskApp(InterviewDesk, HubApp):
             self.state.refuse(message.alert_id, error, self.now())
             if error.startswith(Unauthorized.code):
                 self.hub_failed(Unauthorized(error))
+            elif (detail := outside_site_network(error)) is not None:  # the link, in red
+                self.hub_failed(Forbidden(detail, code=OUTSIDE_SITE_NETWORK))
         self._after_change()
 
     @on(ActionDone)
