@@ -191,7 +191,7 @@ async def test_a_refused_token_is_a_red_state_of_its_own_that_stays(
         assert "jeton refusé par le hub : alertes impossibles, appelez Ana Sup (01 00)" in advice
         assert "deskalert login" in advice
         assert "liaison perdue" not in advice and "retour de la liaison" not in advice
-        assert app.query_one("#link-advice").has_class("-token")
+        assert app.query_one("#link-advice").has_class("-refused")
         assert text_of(app, "#link") == "● jeton refusé par le hub"
         await pilot.press("f2")
         await wait_until(pilot, lambda: any(o.step is Step.REFUSED for o in app.state.own.values()),

@@ -686,6 +686,7 @@ def _send(args: argparse.Namespace) -> int:
 
 
 def _print_send(report: Any) -> int:
+    from deskalert.client.outbox import outside_site_network
     from deskalert.journal.store import Delivery
 
     for earlier, result in report.earlier:
@@ -697,6 +698,10 @@ def _print_send(report: Any) -> int:
                 drill=t("drill") if entry.test else ""))
         return 0
     call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
+    if (outside := outside_site_network(result.reason)) is not None:  # IT must fix it
+        print(t("send.outside_network", detail=outside, call=call or t("send.call_anyone")),
+              file=sys.stderr)
+        return EXIT_RUNTIME
     key = {Delivery.REFUSED: N_("send.refused"),
            Delivery.CANCELLED: N_("send.cancelled")}.get(result.status, N_("send.queued"))
     print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)

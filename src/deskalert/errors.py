@@ -9,7 +9,8 @@
     └── HubError                   the hub refused a request; carries the HTTP status and error code
         ├── Unauthorized           401: no token, or a token the hub does not know
         ├── NotFound               404
-        ├── Forbidden              403: the caller may not do this
+        ├── Forbidden              403: the caller may not do this (code `outside_site_network`:
+        │                          a desk token from outside its site's networks)
         ├── Conflict               409: not allowed from the alert's current state
         ├── Unprocessable          422: well-formed but meaningless (unknown code, past time)
         ├── RateLimited            429: a desk's burst of new alerts; retry after retry_after_s
@@ -74,6 +75,14 @@ class NotFound(HubError):
 class Forbidden(HubError):
     status = 403
     code = "forbidden"
+
+
+OUTSIDE_SITE_NETWORK = "outside_site_network"  # a 403's code: the desk's address is fenced out
+
+
+def is_outside_site_network(error: DeskAlertError | None) -> bool:
+    """The hub refuses this desk where it calls from: not an outage, nothing goes until fixed."""
+    return isinstance(error, HubError) and error.code == OUTSIDE_SITE_NETWORK
 
 
 class Conflict(HubError):

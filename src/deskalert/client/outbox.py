@@ -26,7 +26,7 @@ from pydantic import ValidationError
 
 from deskalert.client.api import HubClient, HubUnreachable
 from deskalert.config import describe_errors
-from deskalert.errors import HubError, RateLimited
+from deskalert.errors import OUTSIDE_SITE_NETWORK, HubError, RateLimited
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertIn
 from deskalert.text import strip_control
@@ -54,6 +54,13 @@ def retry_wait(exc: Exception) -> bool | float:
     if isinstance(exc, RateLimited):
         return max(WAIT_INITIAL_S, exc.retry_after_s)
     return is_retryable(exc)
+
+
+def outside_site_network(reason: str | None) -> str | None:
+    """The hub's detail when a refusal (`deliver`'s "code: detail") is a desk calling from
+    outside its site's networks; None for any other reason."""
+    prefix = f"{OUTSIDE_SITE_NETWORK}: "
+    return reason.removeprefix(prefix) if reason and reason.startswith(prefix) else None
 
 
 @dataclass(frozen=True)

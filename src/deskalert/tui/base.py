@@ -8,8 +8,9 @@ A screen that follows a hub needs the same five things, whoever sits in front of
 - **presence**: a heartbeat at the hub's interval (a 401 there also marks the token refused);
 - **one link state**, `self.link` (a reactive `LinkState`): connecting, up, or down since a time
   for a reason that is named as what it is (hub unreachable, timeout, refused token, an answer
-  that is not the hub's, a hub error 5xx, another refusal). A refused token sticks until the hub
-  accepts the token again (the stream reopens): it never turns back into "unreachable" by itself;
+  that is not the hub's, a hub error 5xx, a desk outside its site's networks, another refusal).
+  A refused token or a desk refused for its address sticks until the hub accepts it again (the
+  stream reopens): it never turns back into "unreachable" by itself;
 - **the clock**, `self.now()`: local, aware; tests pass a fake one;
 - **keys**: `BINDINGS` carry an `id=` and a catalogue message id as description (translated by
   `HubFooter` when drawn, so the footer speaks the process's language); `[keys]` of config.toml
@@ -73,7 +74,7 @@ from deskalert.client.api import HubClient
 from deskalert.client.follower import snapshot_then_events
 from deskalert.client.hubs import Hubs
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, Unauthorized
+from deskalert.errors import DeskAlertError, Unauthorized, is_outside_site_network
 from deskalert.i18n import N_, catalogue_ids, language, set_language, t
 from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
 from deskalert.tui.messages import LinkChanged, relay
@@ -136,6 +137,8 @@ class LinkBadge(Static):
             return Text(f"● {t(self.UP_TEXT)}", style="green")
         if link.kind is LinkKind.TOKEN_REFUSED:
             return Text(f"● {t('link.token_refused')}", style="bold white on red")
+        if link.kind is LinkKind.OUTSIDE_NETWORK:
+            return Text(f"● {t('link.outside_network')}", style="bold white on red")
         since = link.since.astimezone().strftime("%H:%M:%S") if link.since else "?"
         return Text(f"● {t('link.lost', time=since)}", style="bold red")
 
@@ -319,8 +322,9 @@ class HubApp(App[None]):
         self.link = self.link.after(message, self.now())
 
     def hub_failed(self, error: DeskAlertError) -> None:
-        """A request failed with `error`: a refused token shows at once, whatever asked."""
-        if isinstance(error, Unauthorized):
+        """A request failed with `error`: a refusal (a token, the site's networks) shows at once,
+        whatever asked."""
+        if isinstance(error, Unauthorized) or is_outside_site_network(error):
             self.post_message(LinkChanged(up=False, reason=str(error), error=error))
 
 

@@ -14,6 +14,14 @@ outbox as if its key had been pressed here.
 A code key writes the alert to the journal on the spot, in the key handler, before any network
 call and before anything is drawn: a few milliseconds of fsync are the price of never losing it.
 
+The same key pressed again is the same alert only while that alert is fresh (state.py,
+`REPRESS_SAME_ALERT`): still in flight, or stored by the hub less than 10 s ago and not yet
+answered; the agent gets a short notice ("déjà transmise"). Otherwise (answered, or older) it
+is a new alert with a new id, through the journal and outbox like any press, and it becomes the
+alert the corner follows: a panicked double press raises one alert, but a new incident after a
+supervisor said "j'arrive" is never swallowed by the old one. A drill press is apart from a
+real one.
+
 Code keys: the repertoire comes from the hub at run time, and Textual binds keys per class. So
 `BINDINGS` holds `MAX_CODES` code slots (`code.0` ... ) on keys no terminal sends, and the keymap
 (`set_keymap`) gives slot i the keys of the i-th code: the hub's key with its ctrl alternative,
@@ -38,9 +46,15 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.message import Message
 
 from deskalert.client.hotkeys import display_available, feedback, listen, lock_path
-from deskalert.client.outbox import Outbox
+from deskalert.client.outbox import Outbox, outside_site_network
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, NotFound, Unauthorized
+from deskalert.errors import (
+    OUTSIDE_SITE_NETWORK,
+    DeskAlertError,
+    Forbidden,
+    NotFound,
+    Unauthorized,
+)
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import (
@@ -86,6 +100,7 @@ from deskalert.tui.widgets import (
 __all__ = ["Clock", "DeskApp", "local_now"]  # Clock and local_now: the pane imports them here
 
 DRILL_ARMED_S = 15.0
+SAME_ALERT_NOTICE_S = 4.0  # "déjà transmise": a press that repeats a fresh alert
 ADOPT_EVERY_S = 3.0  # how often the journal is read for alerts queued by another process
 MAX_CODES = 12
 # An own alert the hub no longer has is sent again only if raised this recently: a desk left
@@ -200,16 +215,19 @@ class DeskApp(InterviewDesk, HubApp):
             self.action_send(self.state.codes[index].code)
 
     def action_send(self, code: str) -> None:
+        """A new alert, or a short notice when the press repeats a fresh one (`same_alert`)."""
         now = self.now()
         test = self.drill_session or self.drill_armed
         self.drill_armed = False
-        live = [o for o in self.state.own.values()
-                if o.code == code and o.test == test and not o.step.is_final
-                and not o.cancel_requested]
-        if not live:  # pressed again: it is already on its way, under the same id
+        same = self.state.same_alert(code, test, now)
+        if same is None:
             entry = self.journal.enqueue(code, test=test)
             self._track_and_deliver(entry, now)
             self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.05, self.tick)
+        else:  # a double press: already on its way under its id; no code named (discretion)
+            sent = same.step is not Step.QUEUED
+            self.notify(t("notify.same_alert_sent" if sent else "notify.same_alert_queued"),
+                        timeout=SAME_ALERT_NOTICE_S)
         self._sync()
 
     def _track_and_deliver(self, entry: OutboxEntry, now: datetime | None = None) -> None:
@@ -490,6 +508,8 @@ class DeskApp(InterviewDesk, HubApp):
             self.state.refuse(message.alert_id, error, self.now())
             if error.startswith(Unauthorized.code):
                 self.hub_failed(Unauthorized(error))
+            elif (detail := outside_site_network(error)) is not None:  # the link, in red
+                self.hub_failed(Forbidden(detail, code=OUTSIDE_SITE_NETWORK))
         self._after_change()
 
     @on(ActionDone)

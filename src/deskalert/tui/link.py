@@ -14,6 +14,7 @@ from deskalert.errors import (
     HubTimeout,
     HubUnreachable,
     Unauthorized,
+    is_outside_site_network,
 )
 from deskalert.i18n import t
 
@@ -35,6 +36,8 @@ class LinkKind(StrEnum):
     UNREACHABLE = "unreachable"      # no answer: network, hub stopped, connection refused
     TIMEOUT = "timeout"              # no answer in time, or the stream went silent
     TOKEN_REFUSED = "token_refused"  # 401: alerts are impossible until the token is fixed
+    OUTSIDE_NETWORK = "outside_network"  # 403 outside_site_network: the desk's address is not
+    #                                      on its site's networks; impossible until IT fixes it
     INCOMPATIBLE = "incompatible"    # an answer that is not the hub's (a proxy's page, wrong JSON)
     HUB_ERROR = "hub_error"          # 5xx: the hub (or a gateway in front of it) failed
     REFUSED = "refused"              # another refusal (403, 404...): the hub says no
@@ -42,6 +45,12 @@ class LinkKind(StrEnum):
     @property
     def is_down(self) -> bool:
         return self not in (LinkKind.CONNECTING, LinkKind.UP)
+
+    @property
+    def is_refusal(self) -> bool:
+        """Not an outage: the hub answers and says no to this desk; alerts will not leave by
+        themselves, someone must fix the token or the site's networks (shown in red)."""
+        return self in (LinkKind.TOKEN_REFUSED, LinkKind.OUTSIDE_NETWORK)
 
 
 @dataclass(frozen=True)
@@ -67,6 +76,8 @@ class LinkState:
                 return LinkKind.INCOMPATIBLE
             case HubTimeout():
                 return LinkKind.TIMEOUT
+            case HubError() if is_outside_site_network(error):
+                return LinkKind.OUTSIDE_NETWORK
             case HubError(status=status) if status >= 500:
                 return LinkKind.HUB_ERROR
             case HubError():
@@ -77,12 +88,13 @@ class LinkState:
                 return LinkKind.HUB_ERROR
 
     def after(self, change: Change, now: datetime) -> LinkState:
-        """The next state. Down keeps its first `since`; a refused token is not replaced by
-        another failure (the token is still unproven), only by the stream opening."""
+        """The next state. Down keeps its first `since`; a refusal (token, site's networks) is
+        not replaced by an outage (the token or the address is still unproven), only by the
+        stream opening or another refusal."""
         if change.up:
             return LinkState(LinkKind.UP, hub=change.hub)
         kind = self.kind_of(change.error)
-        if self.kind is LinkKind.TOKEN_REFUSED and kind is not LinkKind.TOKEN_REFUSED:
+        if self.kind.is_refusal and not kind.is_refusal:
             return self
         since = self.since if self.kind.is_down and self.since else now
         return LinkState(kind, since, one_line(change.reason))
@@ -102,6 +114,8 @@ def link_reason(link: LinkState) -> str:  # noqa: PLR0911 - one answer per kind
             return t("linkwhy.timeout")
         case LinkKind.TOKEN_REFUSED:
             return t("linkwhy.token_refused")
+        case LinkKind.OUTSIDE_NETWORK:
+            return t("linkwhy.outside_network")
         case LinkKind.INCOMPATIBLE:
             return t("linkwhy.incompatible", detail=link.detail)
         case LinkKind.HUB_ERROR:

@@ -18,6 +18,10 @@ from deskalert.tui.link import LinkState
 
 CLOSED_VISIBLE = timedelta(minutes=2)  # a finished alert stays on screen this long
 NOT_TRANSMITTED_AFTER = timedelta(seconds=2)  # then the warning that cannot be missed
+# A second press of a code is the same alert only while that alert is fresh: still in flight,
+# or stored by the hub less than this long ago and nobody has answered yet. Otherwise the
+# press is a new alert: the situation goes on or is new, and supervisors must see it.
+REPRESS_SAME_ALERT = timedelta(seconds=10)
 DEFAULT_CODES = [
     AlertCode(code="renfort", label="Renfort", key="f2", discreet=True),
 ]  # until the hub has been reached once: the one code every team has
@@ -53,6 +57,7 @@ class OwnAlert:
     cancel_sent: bool = False
     final_since: datetime | None = None
     refusal_seen: bool = False
+    stored_at: datetime | None = None  # desk clock: when this desk first saw the hub's copy
 
     @property
     def step(self) -> Step:
@@ -69,6 +74,16 @@ class OwnAlert:
         if self.alert.responders:
             return Step.ACKNOWLEDGED
         return Step.TRANSMITTED
+
+    def is_fresh(self, now: datetime) -> bool:
+        """Whether a second press of its code is this same alert (`REPRESS_SAME_ALERT`): in
+        flight, or stored less than 10 s ago and not yet answered; never once withdrawn."""
+        if self.cancel_requested:
+            return False
+        if self.step is Step.QUEUED:
+            return True
+        return (self.step is Step.TRANSMITTED and self.stored_at is not None
+                and now - self.stored_at < REPRESS_SAME_ALERT)
 
 
 @dataclass
@@ -108,12 +123,16 @@ class DeskState:
 
     def _apply_own(self, alert: Alert, now: datetime) -> None:
         own = self.own.get(alert.id)
-        if own is None:  # raised by `deskalert send` or before a restart
-            own = OwnAlert(id=alert.id, code=alert.code, test=alert.test, queued_at=now)
+        if own is None:  # raised by `deskalert send` or before a restart: dated by its press
+            own = OwnAlert(id=alert.id, code=alert.code, test=alert.test,
+                           queued_at=min(now, alert.created_at or alert.received_at),
+                           stored_at=min(now, alert.received_at))
             self.own[alert.id] = own
         if own.alert is None or own.alert.updated_at <= alert.updated_at:
             own.alert = alert
             own.delivery = Delivery.TRANSMITTED  # the hub has it, even if withdrawn here first
+        if own.stored_at is None:
+            own.stored_at = now
         if own.step.is_final and own.final_since is None:
             own.final_since = now
 
@@ -129,8 +148,14 @@ class DeskState:
         for alert in alerts:
             self.apply(alert, now)
 
+    def same_alert(self, code: str, test: bool, now: datetime) -> OwnAlert | None:
+        """The own alert a press of `code` (a drill or not) repeats, if one is still fresh."""
+        return next((o for o in self.own.values()
+                     if o.code == code and o.test == test and o.is_fresh(now)), None)
+
     def current_own(self, now: datetime) -> OwnAlert | None:
-        """The agent's latest alert, while it is live or closed less than two minutes ago."""
+        """The agent's latest alert (by its press), while it is live or closed less than two
+        minutes ago: with several of one code, the newest, with its own step."""
         shown = [
             o for o in self.own.values()
             if o.final_since is None or now - o.final_since < CLOSED_VISIBLE

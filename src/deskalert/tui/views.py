@@ -11,6 +11,7 @@ from datetime import datetime
 
 from rich.text import Text
 
+from deskalert.client.outbox import outside_site_network
 from deskalert.i18n import t
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
@@ -37,6 +38,8 @@ def desk_name(desk_id: str, desk: DeskPresence | None) -> Text:
 
 def link_advice(link: LinkState, target: Person | None) -> Text:
     """The line under the top bar while the link is down: why, and whom to call meanwhile."""
+    if link.kind is LinkKind.OUTSIDE_NETWORK:
+        return outside_network_advice(link.detail, target)
     if link.kind is LinkKind.TOKEN_REFUSED:
         call = (t("token.call", name=clean(target.name), phone=clean(target.phone))
                 if target and target.phone else t("token.call_anyone"))
@@ -47,6 +50,26 @@ def link_advice(link: LinkState, target: Person | None) -> Text:
     later = (t("link.lost_call", name=clean(target.name), phone=clean(target.phone))
              if target and target.phone else t("link.lost_nocall"))
     return Text(f"{why}. {later}" if why else later)
+
+
+def outside_network_advice(detail: str, target: Person | None) -> Text:
+    """A desk the hub refuses where it calls from: not an outage, nothing leaves until the IT
+    team fixes the site's networks or the desk's address; the phone meanwhile, the hub's words."""
+    call = (t("network.call", name=clean(target.name), phone=clean(target.phone))
+            if target and target.phone else t("network.call_anyone"))
+    text = Text(call, style="bold")
+    if detail:
+        text.append("\n" + t("network.detail", detail=clean(detail)))
+    text.append("\n" + t("network.admin"), style="italic")
+    return text
+
+
+def refusal(error: str) -> str:
+    """A refused alert's reason ("code: detail", the outbox's): a desk outside its site's
+    networks in the agent's words (the hub's detail is in the link's advice); others as is."""
+    if outside_site_network(error) is not None:
+        return t("refusal.outside_network")
+    return clean(error)
 
 
 def reason(error: str) -> str:
@@ -66,7 +89,7 @@ def step_text(own: OwnAlert, oncall: OnCall | None) -> str:
         assert own.alert is not None
         return t("step.acknowledged", names=", ".join(clean(r.name) for r in own.alert.responders))
     if step is Step.REFUSED:
-        return t("step.refused", reason=clean(own.error or "?"))
+        return t("step.refused", reason=refusal(own.error or "?"))
     if step is Step.TRANSMITTED and own.alert is not None and own.alert.escalation_level > 0:
         who = own.alert.escalated_to or ""
         person = _person_by_id(oncall, who)
@@ -89,7 +112,9 @@ def corner(own: OwnAlert | None, oncall: OnCall | None) -> Text:
     marks = {Step.QUEUED: "…", Step.TRANSMITTED: "·", Step.ACKNOWLEDGED: "✓",
              Step.RESOLVED: "○", Step.CANCELLED: "○", Step.REFUSED: "!"}
     drill = f"{t('drill.word')} " if own.test else ""
-    return Text(f"{marks[own.step]} {drill}{step_text(own, oncall)}", style="dim")
+    # refused: the word only; the reason is in the warning below (the top bar has 80 columns)
+    step = t("step.refused_short") if own.step is Step.REFUSED else step_text(own, oncall)
+    return Text(f"{marks[own.step]} {drill}{step}", style="dim")
 
 
 def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool) -> Text:
@@ -147,7 +172,7 @@ def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: Li
         if own.test:
             name = f"{name} [{t('drill.word')}]"
         if own.step is Step.REFUSED:
-            text.append("\n" + t("warning.refused", label=name, reason=clean(own.error or "?")))
+            text.append("\n" + t("warning.refused", label=name, reason=refusal(own.error or "?")))
         else:
             why = link_reason(link) if link.kind.is_down else reason(own.error or "unreachable")
             text.append("\n" + t("warning.retrying", label=name, reason=why))

@@ -19,7 +19,7 @@ from deskalert.i18n import t, tn
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person, SiteAvailability
 from deskalert.text import strip_control
 from deskalert.tui import views
-from deskalert.tui.link import LinkKind, LinkState
+from deskalert.tui.link import LinkState
 from deskalert.tui.state import OwnAlert
 
 
@@ -68,7 +68,8 @@ class StatusCorner(Part):
 
 
 class LinkAdvice(Part):
-    """While the link is down: why, in the person's words, and whom to call; red for a token."""
+    """While the link is down: why, in the person's words, and whom to call; red, and shown
+    even under the unsent warning, for a refusal (a token, the site's networks)."""
 
     link: reactive[LinkState] = reactive(LinkState, layout=True)
     target: reactive[Person | None] = reactive(None, layout=True)
@@ -78,11 +79,10 @@ class LinkAdvice(Part):
         return views.link_advice(self.link, self.target)
 
     def shown(self) -> bool:
-        token = self.link.kind is LinkKind.TOKEN_REFUSED
-        return self.link.kind.is_down and (token or not self.hidden)
+        return self.link.kind.is_down and (self.link.kind.is_refusal or not self.hidden)
 
     def watch_link(self, link: LinkState) -> None:
-        self.set_class(link.kind is LinkKind.TOKEN_REFUSED, "-token")
+        self.set_class(link.kind.is_refusal, "-refused")
         self._changed()
 
     def watch_hidden(self) -> None:
