@@ -77,7 +77,8 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     )
     app.state.hub = hub
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
-    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
+    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute,
+                                      hub.clock)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
                    sessions):
         app.include_router(module.router)

@@ -1,5 +1,9 @@
 """The interview timer and "tout va bien ?" checks, held by the hub.
 
+The feature is "interview" everywhere in the code; its URL stays `/v1/sessions` (and its
+tables `sessions`/`checks`, its events `session.*`), so desks and pages already deployed keep
+working: an interview session is the desk's timer, not anyone's login.
+
 A desk starts a session before a risky interview (room, expected minutes). When the time is up
 the hub asks the desk "tout va bien ?" (a check) and gives it `check_answer_s` to answer; a
 supervisor can ask the same at any time. An unanswered check raises an alert of
@@ -17,11 +21,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound
+from deskalert.hub.oncall_board import OnCallBoard
+from deskalert.hub.roster import Roster
+from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.i18n import N_, translations
 from deskalert.models import (
@@ -44,30 +51,28 @@ from deskalert.models import (
 if TYPE_CHECKING:
     import sqlite3
 
-    from deskalert.hub.service import Hub
-
 T = TypeVar("T")
 # An alert raised for a check gets an id derived from the check's: one check, one alert.
 ALERT_NAMESPACE = uuid.UUID("5b0c6f0e-9a43-4b8e-9a59-2f64a1d0c3e1")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class InterviewKeeper:
+    """Interview sessions and checks: the routes' operations and the ticker's deadlines."""
 
-
-class SessionKeeper:
-    """Sessions and checks: the routes' operations and the ticker's deadlines."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.config: HubConfig = hub.config
-        self.store = hub.store
+    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
+                 oncall: OnCallBoard) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.roster = roster
+        self.oncall = oncall
+        self.store = runtime.store
+        self.clock = runtime.clock
 
     # -- the desk's session -----------------------------------------------------------------
 
     async def start(self, principal: Principal, body: SessionIn) -> InterviewSession:
         desk = self._desk_of(principal)
-        now = utcnow()
+        now = self.clock.now()
         session = InterviewSession(
             id=uuid.uuid4(), desk=desk.id, desk_label=desk.label, site=desk.site, room=body.room,
             started_at=now, expected_min=body.minutes, due_at=now + timedelta(minutes=body.minutes),
@@ -84,14 +89,14 @@ class SessionKeeper:
                      minutes: float) -> InterviewSession:
         def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
-            return self._extend_in(db, events, session, minutes, utcnow())
+            return self._extend_in(db, events, session, minutes, self.clock.now())
 
         return await self._write(write)
 
     async def close(self, principal: Principal, session_id: UUID) -> InterviewSession:
         def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
-            return self._close_in(db, events, session, utcnow())
+            return self._close_in(db, events, session, self.clock.now())
 
         return await self._write(write)
 
@@ -138,10 +143,10 @@ class SessionKeeper:
         """A supervisor asks a desk "tout va bien ?"; it has `check_answer_s` to answer."""
         if not principal.is_supervisor:
             raise Forbidden("only a supervisor asks a desk whether all is well")
-        desk = self.hub._desks.get(desk_id)
+        desk = self.roster.desks.get(desk_id)
         if desk is None:
             raise NotFound(f"unknown desk {desk_id!r}", code="unknown_desk")
-        now = utcnow()
+        now = self.clock.now()
         check = Check(
             id=uuid.uuid4(), kind=CheckKind.SUPERVISOR, desk=desk.id, desk_label=desk.label,
             site=desk.site, asked_by=principal.id, asked_by_name=principal.name, asked_at=now,
@@ -167,7 +172,7 @@ class SessionKeeper:
             if check.state is not CheckState.PENDING:
                 raise Conflict(f"the check is already {check.state.value}",
                                code="check_closed", state=None)
-            return self._answer_in(db, events, check, body, utcnow())
+            return self._answer_in(db, events, check, body, self.clock.now())
 
         return await self._write(write)
 
@@ -224,13 +229,13 @@ class SessionKeeper:
     # -- reads ------------------------------------------------------------------------------
 
     async def open_sessions(self, principal: Principal, site: str | None) -> list[InterviewSession]:
-        sites = self.hub.visible_sites(principal, site)
-        return await self.hub._db(self.store.open_sessions, sites)
+        sites = self.roster.visible_sites(principal, site)
+        return await self.runtime.db(self.store.open_sessions, sites)
 
     async def pending_checks(self, principal: Principal) -> list[Check]:
         """A supervisor's sites' pending checks; a desk's own."""
-        sites = self.hub.visible_sites(principal, None)
-        checks = await self.hub._db(self.store.pending_checks, sites)
+        sites = self.roster.visible_sites(principal, None)
+        checks = await self.runtime.db(self.store.pending_checks, sites)
         return [c for c in checks if principal.is_supervisor or c.desk == principal.id]
 
     async def figures(self, principal: Principal, since: datetime | None,
@@ -241,15 +246,15 @@ class SessionKeeper:
             raise Forbidden("only a supervisor reads the figures")
         types = [EventType.SESSION_STARTED.value, EventType.CHECK_ASKED.value,
                  EventType.CHECK_ANSWERED.value, EventType.CHECK_UNANSWERED.value]
-        counts = await self.hub._db(self.store.count_events, types, since, until,
-                                    self.hub.visible_sites(principal, None))
+        counts = await self.runtime.db(self.store.count_events, types, since, until,
+                                    self.roster.visible_sites(principal, None))
         return SessionFigures(sessions=counts[types[0]], checks=counts[types[1]],
                               answered=counts[types[2]], unanswered=counts[types[3]])
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _desk_of(self, principal: Principal) -> Any:
-        desk = self.hub._desks.get(principal.id)
+        desk = self.roster.desks.get(principal.id)
         if principal.is_supervisor or desk is None:
             raise Forbidden("only a desk starts an interview session")
         return desk
@@ -262,10 +267,10 @@ class SessionKeeper:
             result: list[T] = []
             self.store.in_transaction(lambda db: result.append(write(db, events)))
             for event in events:
-                self.hub._publish(event)
+                self.runtime.publish(event)
             return result[0]
 
-        return await self.hub._db(run)
+        return await self.runtime.db(run)
 
     def _event(self, db: sqlite3.Connection, event_type: EventType,
                payload: InterviewSession | Check) -> Event:
@@ -274,7 +279,7 @@ class SessionKeeper:
 
     def _code(self, code_id: str) -> AlertCode:
         """The roster's code, or a discreet built-in one: a roster without it still alerts."""
-        code = self.hub._codes.get(code_id)
+        code = self.roster.codes.get(code_id)
         return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True,
                                  priority=1)
 
@@ -284,9 +289,8 @@ class SessionKeeper:
         notification language."""
         hub = self.config.hub
         code = self._code(hub.no_answer_code if answer is None else hub.duress_code)
-        desk = self.hub._desks[check.desk]
-        oncall = self.hub._compute_oncall(desk.site)
-        chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
+        desk = self.roster.desks[check.desk]
+        chain = self.oncall.chain(desk.site)
         return Alert(
             id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)), code=code.code,
             code_label=code.label, discreet=code.discreet or answer is not None,

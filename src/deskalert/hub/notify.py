@@ -40,6 +40,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 from uuid import UUID
 
+from deskalert.hub.clock import Clock
 from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
@@ -318,10 +319,6 @@ class Planner:
 # -- the worker ----------------------------------------------------------------------------------
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def backoff(attempts: int) -> float:
     """Seconds before the next attempt after `attempts` failed ones."""
     return BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
@@ -332,8 +329,9 @@ class Notifier:
 
     def __init__(self, config: HubConfig, store: Store,
                  on_store: Callable[[Callable[[], T]], Awaitable[T]],
-                 publish: Callable[[Event], None]) -> None:
+                 publish: Callable[[Event], None], clock: Clock) -> None:
         self.config = config
+        self.clock = clock
         self.store = store
         self._on_store: Callable[[Callable[[], Any]], Awaitable[Any]] = on_store
         self._publish = publish
@@ -391,7 +389,7 @@ class Notifier:
     def _requeue_interrupted(self) -> None:
         """On the store thread, at start: rows a stopped hub left 'sending' are retried."""
         for row in self.store.interrupted_notifications():
-            self._finish(row, None, INTERRUPTED, utcnow())
+            self._finish(row, None, INTERRUPTED, self.clock.now())
 
     async def _run(self) -> None:
         while True:
@@ -404,7 +402,7 @@ class Notifier:
             if not self.leading:
                 continue
             try:
-                await self._renotify_due(utcnow())
+                await self._renotify_due(self.clock.now())
                 await self._send_due()
             except Exception:
                 log.exception("notify: the worker failed; it goes on")
@@ -420,7 +418,7 @@ class Notifier:
         free = CONCURRENT_SENDS - len(self._inflight)
         if free <= 0:
             return
-        for row in await self._on_store(lambda: self.store.claim_notifications(utcnow(), free)):
+        for row in await self._on_store(lambda: self.store.claim_notifications(self.clock.now(), free)):
             task = asyncio.create_task(self._attempt(row))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
@@ -439,7 +437,7 @@ class Notifier:
                 reason = await loop.run_in_executor(
                     self._pool, send_now, url, row.title, row.body, NOTIFY_TYPES[row.kind])
         give_up = channel is None
-        await self._on_store(lambda: self._finish(row, channel, reason, utcnow(), give_up))
+        await self._on_store(lambda: self._finish(row, channel, reason, self.clock.now(), give_up))
         self._wake.set()  # a slot is free
 
     def _finish(self, row: Notification, channel: Channel | None, reason: str | None,

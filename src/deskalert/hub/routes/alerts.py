@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -20,7 +19,9 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.hub.service import AlertIdReused, Hub
+from deskalert.hub.alerts import AlertIdReused
+from deskalert.hub.clock import Clock
+from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
 from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn
 
@@ -34,7 +35,8 @@ class AlertRate:
     only alerts the hub stores as new take a token (a replay of a stored id gives it back).
     """
 
-    def __init__(self, burst: int, per_minute: float) -> None:
+    def __init__(self, burst: int, per_minute: float, clock: Clock) -> None:
+        self.clock = clock
         self.burst = burst
         self.per_second = per_minute / 60
         self._buckets: dict[str, tuple[float, float]] = {}  # desk -> (tokens, when)
@@ -44,15 +46,16 @@ class AlertRate:
         tokens = self._tokens(desk)
         if tokens < 1:
             return (1 - tokens) / self.per_second
-        self._buckets[desk] = (tokens - 1, time.monotonic())
+        self._buckets[desk] = (tokens - 1, self.clock.monotonic())
         return None
 
     def give_back(self, desk: str) -> None:
-        self._buckets[desk] = (min(self.burst, self._tokens(desk) + 1), time.monotonic())
+        self._buckets[desk] = (min(self.burst, self._tokens(desk) + 1),
+                              self.clock.monotonic())
 
     def _tokens(self, desk: str) -> float:
         tokens, when = self._buckets.get(desk, (self.burst, 0.0))
-        now = time.monotonic()
+        now = self.clock.monotonic()
         return min(self.burst, tokens + (now - when) * self.per_second)
 
 
@@ -84,7 +87,7 @@ async def raise_for(hub: Hub, rate: AlertRate, principal: Principal,
     refusal); also called by `hot.HotRoutes`, which answers the plain case below FastAPI."""
     took = not principal.is_supervisor and await _take(rate, hub, principal, body)
     try:
-        alert, created = await hub.raise_alert(principal, body)
+        alert, created = await hub.alerts.raise_alert(principal, body)
     except AlertIdReused as exc:
         if took:
             rate.give_back(principal.id)
@@ -105,7 +108,7 @@ async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) 
     if wait_s is None:
         return True
     try:
-        await hub.get_alert(principal, body.id)
+        await hub.alerts.get_alert(principal, body.id)
         return False  # stored already: a replay from the desk's outbox is never refused
     except Forbidden:
         return False  # stored, by another site's desk: raise_alert answers the 409
@@ -141,7 +144,7 @@ async def list_alerts(
     """Alerts newest first: open ones (open or acknowledged) or all; a desk sees its site.
     A page of `limit`; when there are more, `Link: <?...&cursor=...>; rel="next"` points to the
     next page (same parameters, plus its cursor)."""
-    alerts, next_cursor = await hub.list_alerts(
+    alerts, next_cursor = await hub.alerts.list_alerts(
         principal, open_only=state == "open", site=site, since=utc_query(since, "since"),
         limit=limit, cursor=cursor,
     )
@@ -151,19 +154,19 @@ async def list_alerts(
 
 @router.get("/{alert_id}", responses=errors(403, 404))
 async def get_alert(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> Alert:
-    return await hub.get_alert(principal, alert_id)
+    return await hub.alerts.get_alert(principal, alert_id)
 
 
 @router.get("/{alert_id}/events", responses=errors(403, 404))
 async def alert_history(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> list[Event]:
     """The alert's whole history, oldest first: raised, escalated, each j'arrive, closed."""
-    return await hub.alert_history(principal, alert_id)
+    return await hub.alerts.alert_history(principal, alert_id)
 
 
 @router.post("/{alert_id}/ack", responses=errors(403, 404, 409, 503))
 async def acknowledge(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> Alert:
     """ "J'arrive": the caller is listed once among the responders, with the hub time."""
-    return await hub.acknowledge(principal, alert_id)
+    return await hub.alerts.acknowledge(principal, alert_id)
 
 
 @router.post("/{alert_id}/resolve", responses=errors(403, 404, 409, 503))
@@ -171,7 +174,7 @@ async def resolve(
     alert_id: UUID, hub: HubDep, principal: PrincipalDep, body: ResolveIn | None = None
 ) -> Alert:
     """Close the alert (a supervisor, or the desk that raised it), with an optional summary."""
-    return await hub.resolve(principal, alert_id, body.summary if body else None)
+    return await hub.alerts.resolve(principal, alert_id, body.summary if body else None)
 
 
 @router.post("/{alert_id}/cancel", responses=errors(403, 404, 409, 503))
@@ -179,4 +182,4 @@ async def cancel(
     alert_id: UUID, hub: HubDep, principal: PrincipalDep, body: CancelIn | None = None
 ) -> Alert:
     """False alarm: the raising desk within the cancel window, a supervisor at any time."""
-    return await hub.cancel(principal, alert_id, body.reason if body else None)
+    return await hub.alerts.cancel(principal, alert_id, body.reason if body else None)

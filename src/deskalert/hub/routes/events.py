@@ -59,7 +59,7 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
         principal=principal,
-        sites=hub.visible_sites(principal, site),
+        sites=hub.roster.visible_sites(principal, site),
         last_id=since if since is not None else _parse_last_event_id(last_id),
         epoch=epoch.strip() or None,
         availability=availability,
@@ -129,12 +129,12 @@ async def _frames(hub: Hub, request: StreamRequest,
     written by the broker itself through `write` (see `broker`).
     """
     yield OPENING
-    reset = await hub.stream_reset(request.epoch, request.last_id)
+    reset = await hub.stream.reset_for(request.epoch, request.last_id)
     if reset is not None:  # another event log: the client starts over from a snapshot
         yield _reset_frame(reset)
         return
     yield FOLLOWING
-    async for event in hub.follow(request.principal, request.sites, request.last_id,
+    async for event in hub.stream.follow(request.principal, request.sites, request.last_id,
                                   request.availability, write):
         if event is None:
             yield KEEP_ALIVE

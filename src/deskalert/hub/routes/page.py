@@ -152,9 +152,9 @@ def _page_code(code: AlertCode) -> PageCode:
 
 def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Grant:
     digest = token_hash(token)
-    principal = hub.principal_for(digest)
+    principal = hub.roster.principal_for(digest)
     if principal is None:
-        hub.token_refused(digest, request.client.host if request.client else "unknown")
+        hub.roster.token_refused(digest, request.client.host if request.client else "unknown")
         raise Unauthorized("unknown token: check the token given for this supervisor",
                            code="token_refused")
     if not principal.is_supervisor:
