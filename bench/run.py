@@ -1229,10 +1229,10 @@ def replicas_failover(report: Report, workdir: Path, server: Any) -> None:
 
 
 def event_lock_holder(url: str) -> str | None:
-    """The state of the session holding the event lock (pgstore.EVENT_LOCK), if one does."""
+    """The state of the session holding the event lock (hub.store.postgres.EVENT_LOCK), if one does."""
     import psycopg
 
-    from deskalert.hub.pgstore import EVENT_LOCK
+    from deskalert.hub.store.postgres import EVENT_LOCK
 
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
@@ -1351,9 +1351,9 @@ def freeze_once(hubs: list[Hub], database: str, held: bool, workdir: Path) -> di
 
 def replicas_freeze(report: Report, workdir: Path, server: Any) -> None:
     """The hubs as they are: their store sessions set idle_in_transaction_session_timeout and
-    lock_timeout themselves (pgstore.STORE_SESSION); the database keeps PostgreSQL's defaults."""
+    lock_timeout themselves (hub.store.postgres.STORE_SESSION); the database keeps PostgreSQL's defaults."""
     from deskalert.client.api import ALERT_FAILOVER_TIMEOUT
-    from deskalert.hub.pgstore import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS
+    from deskalert.hub.store.postgres import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS
 
     database = server.database()
     hubs = replica_pair(workdir / "pg-freeze", database, DESKS)

@@ -16,7 +16,7 @@ from conftest import make_config, new_alert
 from deskalert.hub.clock import ManualClock
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
-from deskalert.hub.store import Store
+from deskalert.hub.store import SqliteStore
 from deskalert.models import AlertIn, SessionIn
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
@@ -25,7 +25,7 @@ START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
 @pytest.fixture
 async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
     config = make_config(ack_timeout_s=30, heartbeat_s=5, check_answer_s=60)
-    started = Hub(config, Store(tmp_path / "hub.sqlite3"), ManualClock(START))
+    started = Hub(config, SqliteStore(tmp_path / "hub.sqlite3"), ManualClock(START))
     await started.start(ticker=False)
     try:
         yield started

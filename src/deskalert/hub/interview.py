@@ -22,7 +22,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound
@@ -30,6 +30,7 @@ from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.roster import Roster
 from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig, Principal
+from deskalert.hub.store import Connection
 from deskalert.i18n import N_, translations
 from deskalert.models import (
     Alert,
@@ -47,9 +48,6 @@ from deskalert.models import (
     SessionIn,
     SessionState,
 )
-
-if TYPE_CHECKING:
-    import sqlite3
 
 T = TypeVar("T")
 # An alert raised for a check gets an id derived from the check's: one check, one alert.
@@ -78,7 +76,7 @@ class InterviewKeeper:
             started_at=now, expected_min=body.minutes, due_at=now + timedelta(minutes=body.minutes),
             state=SessionState.RUNNING, updated_at=now)
 
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             self.store.put_session(db, session)
             events.append(self._event(db, EventType.SESSION_STARTED, session))
             return session
@@ -87,20 +85,20 @@ class InterviewKeeper:
 
     async def extend(self, principal: Principal, session_id: UUID,
                      minutes: float) -> InterviewSession:
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
             return self._extend_in(db, events, session, minutes, self.clock.now())
 
         return await self._write(write)
 
     async def close(self, principal: Principal, session_id: UUID) -> InterviewSession:
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
             return self._close_in(db, events, session, self.clock.now())
 
         return await self._write(write)
 
-    def _extend_in(self, db: sqlite3.Connection, events: list[Event],
+    def _extend_in(self, db: Connection, events: list[Event],
                    session: InterviewSession, minutes: float, now: datetime) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
         session = session.model_copy(update={
@@ -110,7 +108,7 @@ class InterviewKeeper:
         events.append(self._event(db, EventType.SESSION_EXTENDED, session))
         return session
 
-    def _close_in(self, db: sqlite3.Connection, events: list[Event],
+    def _close_in(self, db: Connection, events: list[Event],
                   session: InterviewSession, now: datetime) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
         session = session.model_copy(update={
@@ -119,14 +117,14 @@ class InterviewKeeper:
         events.append(self._event(db, EventType.SESSION_CLOSED, session))
         return session
 
-    def _withdraw_checks(self, db: sqlite3.Connection, events: list[Event],
+    def _withdraw_checks(self, db: Connection, events: list[Event],
                          session: InterviewSession, now: datetime) -> None:
         for check in self.store.pending_checks_of_session(db, session.id):
             check = check.model_copy(update={"state": CheckState.WITHDRAWN, "updated_at": now})
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_WITHDRAWN, check))
 
-    def _own_open_session(self, db: sqlite3.Connection, principal: Principal,
+    def _own_open_session(self, db: Connection, principal: Principal,
                           session_id: UUID) -> InterviewSession:
         session = self.store.get_session(db, session_id)
         if session is None:
@@ -153,7 +151,7 @@ class InterviewKeeper:
             deadline=now + timedelta(seconds=self.config.hub.check_answer_s),
             state=CheckState.PENDING, updated_at=now)
 
-        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+        def write(db: Connection, events: list[Event]) -> Check:
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_ASKED, check))
             return check
@@ -163,7 +161,7 @@ class InterviewKeeper:
     async def answer(self, principal: Principal, check_id: UUID, body: AnswerIn) -> Check:
         """The desk answers; "ok" closes (or extends) the session, duress and "venez" raise the
         desk's discreet alert. A check no longer pending is a 409 (its alert is out)."""
-        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+        def write(db: Connection, events: list[Event]) -> Check:
             check = self.store.get_check(db, check_id)
             if check is None:
                 raise NotFound(f"no check {check_id}")
@@ -176,7 +174,7 @@ class InterviewKeeper:
 
         return await self._write(write)
 
-    def _answer_in(self, db: sqlite3.Connection, events: list[Event], check: Check,
+    def _answer_in(self, db: Connection, events: list[Event], check: Check,
                    body: AnswerIn, now: datetime) -> Check:
         alert_id = None
         if body.answer is not CheckAnswer.OK:
@@ -201,7 +199,7 @@ class InterviewKeeper:
     async def tick(self, now: datetime) -> None:
         await self._write(lambda db, events: self._due_in(db, events, now))
 
-    def _due_in(self, db: sqlite3.Connection, events: list[Event], now: datetime) -> None:
+    def _due_in(self, db: Connection, events: list[Event], now: datetime) -> None:
         answer_time = timedelta(seconds=self.config.hub.check_answer_s)
         for session in self.store.sessions_due(db, now):
             check = Check(
@@ -259,7 +257,7 @@ class InterviewKeeper:
             raise Forbidden("only a desk starts an interview session")
         return desk
 
-    async def _write(self, write: Callable[[sqlite3.Connection, list[Event]], T]) -> T:
+    async def _write(self, write: Callable[[Connection, list[Event]], T]) -> T:
         """`write` in one transaction on the store thread; its events are published after the
         commit, in order (nothing is published if it raises)."""
         def run() -> T:
@@ -272,9 +270,9 @@ class InterviewKeeper:
 
         return await self.runtime.db(run)
 
-    def _event(self, db: sqlite3.Connection, event_type: EventType,
+    def _event(self, db: Connection, event_type: EventType,
                payload: InterviewSession | Check) -> Event:
-        return self.store._append(db, event_type, payload.updated_at, payload.site,
+        return self.store.append(db, event_type, payload.updated_at, payload.site,
                                   payload.model_dump(mode="json"))
 
     def _code(self, code_id: str) -> AlertCode:

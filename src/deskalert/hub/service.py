@@ -69,6 +69,8 @@ class Hub:
         self.health = HubHealth(self.runtime, self._role)
         self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
                                  self.clock)
+        # The notification outbox is planned inside each event's transaction (hub/notify.py).
+        store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
         self.cluster: Solo | Cluster = (
