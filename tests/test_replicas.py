@@ -247,7 +247,7 @@ def _late_commit_seen(pg_server: pg.PgServer, tmp_path: Any, *, locked: bool) ->
 
     def slow_writer() -> None:
         with a._transaction() as db:
-            a._append(db, EventType.ONCALL_CHANGED, now, None, {"id": "a"})
+            a.append(db, EventType.ONCALL_CHANGED, now, None, {"id": "a"})
             a_has_id.set()
             release_a.wait(5)
 
@@ -346,7 +346,7 @@ def test_a_hub_frozen_inside_a_transaction_does_not_stop_the_others(
     def freeze() -> None:
         try:
             with frozen._transaction() as db:
-                frozen._append(db, EventType.ONCALL_CHANGED, datetime.now(UTC), None, {"id": "x"})
+                frozen.append(db, EventType.ONCALL_CHANGED, datetime.now(UTC), None, {"id": "x"})
                 holding.set()
                 time.sleep(4)  # frozen, lock held
         except StoreUnavailable as exc:

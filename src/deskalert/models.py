@@ -265,7 +265,7 @@ class OnCall(BaseModel):
     )
 
 
-# -- the interview timer and "tout va bien ?" checks (hub/sessions.py) ---------------------------
+# -- the interview timer and "tout va bien ?" checks (hub/interview.py) --------------------------
 
 
 class SessionState(StrEnum):

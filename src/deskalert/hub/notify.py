@@ -416,7 +416,9 @@ class Notifier:
         free = CONCURRENT_SENDS - len(self._inflight)
         if free <= 0:
             return
-        for row in await self._on_store(lambda: self.store.claim_notifications(self.clock.now(), free)):
+        rows = await self._on_store(
+            lambda: self.store.claim_notifications(self.clock.now(), free))
+        for row in rows:
             task = asyncio.create_task(self._attempt(row))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)

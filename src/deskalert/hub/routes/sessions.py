@@ -1,4 +1,6 @@
-"""Interview sessions (the desk's timer) and "tout va bien ?" checks (hub/sessions.py)."""
+"""Interview sessions (the desk's timer) and "tout va bien ?" checks (hub/interview.py).
+
+The feature is "interview" in the code; the URL stays /v1/sessions for the desks deployed."""
 
 from __future__ import annotations
 
