@@ -37,8 +37,8 @@ from typing import Any
 import psycopg
 
 from deskalert.errors import StoreUnavailable
-from deskalert.hub.store import postgres as pgstore
 from deskalert.hub.store import event_of, read_overrides
+from deskalert.hub.store import postgres as pgstore
 from deskalert.models import Event, EventType
 
 log = logging.getLogger("deskalert.hub")

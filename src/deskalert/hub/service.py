@@ -56,7 +56,7 @@ class Hub:
         self.broker = Broker()
         self.roster = Roster(config, self.clock)
         self.availability = Availability(config, lambda site: self.oncall.card(site),
-                                         self.clock.now)
+                                         self.clock)
         self.runtime = Runtime(store, self.clock, self.broker, self.availability)
         self.oncall = OnCallBoard(config, self.runtime, self.roster, store.overrides())
         self.calendars = self.oncall.calendars

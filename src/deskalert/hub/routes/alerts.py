@@ -11,6 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deskalert.errors import Forbidden, NotFound, RateLimited
+from deskalert.hub.alerts import AlertIdReused
+from deskalert.hub.clock import Clock
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -19,8 +21,6 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.hub.alerts import AlertIdReused
-from deskalert.hub.clock import Clock
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
 from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn

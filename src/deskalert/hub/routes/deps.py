@@ -70,7 +70,7 @@ def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
 def session_principal(request: Request, hub: Hub, session: str) -> Principal:
     """The supervisor of a page session; a state-changing request must come from the hub's own
     page (Origin), and a session opened by an answer link reaches that alert only."""
-    grant = read_session(hub.config, session, datetime.now(UTC))
+    grant = read_session(hub.config, session, hub.clock.now())
     principal = None if grant is None else hub.roster.principal_for(
         next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
     if grant is None or principal is None:

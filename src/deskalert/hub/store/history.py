@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
-from collections.abc import Sequence
 from uuid import UUID
 
 from deskalert.hub.store.core import StoreCore
-from deskalert.hub.store.rows import ALL_ROWS, OPEN_STATES, event_of, instant, next_cursor
 from deskalert.hub.store.outbox import NOTIFICATION_DONE
+from deskalert.hub.store.rows import ALL_ROWS, OPEN_STATES, event_of, instant, next_cursor
 from deskalert.models import Alert, AlertState, Event, EventType, Note
 
 

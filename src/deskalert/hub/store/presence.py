@@ -26,7 +26,8 @@ class PresenceRows(StoreCore):
                 " ON CONFLICT (desk) DO NOTHING",
                 [(d, 1 if last.get(d, {}).get("online") else 0) for d in desk_ids])
 
-    def presence_rows(self, db: Connection | None = None) -> dict[str, tuple[bool, datetime | None]]:
+    def presence_rows(self, db: Connection | None = None
+                      ) -> dict[str, tuple[bool, datetime | None]]:
         rows = (db or self._db).execute("SELECT desk, online, last_seen FROM presence").fetchall()
         return {r[0]: (bool(r[1]), datetime.fromisoformat(r[2]) if r[2] else None) for r in rows}
 
