@@ -4,12 +4,21 @@ Shared by the hub's store and the desk's journal. Both hold personal data (alert
 file and its `-wal` and `-shm` companions are 0600 whatever the umask: the database file is
 created 0600 before SQLite opens it (SQLite gives the companions the database file's mode), and
 files left 0644 by an older version are chmod'ed at every open.
+
+Outside SQLite, nothing here ever opens a descriptor of the database file (or of its `-wal` or
+`-shm`): POSIX advisory locks belong to the process and the file, and closing ANY descriptor of
+the file drops every lock the process's SQLite connections hold on it. Another process (an
+administrator's `sqlite3 hub.sqlite3`, a backup tool) then believes it is the last user,
+checkpoints and deletes the `-wal` under the running hub, and commits that follow go to a
+deleted file: a kill -9 loses alerts answered 201 (SQLite's "How To Corrupt", 2.2). So the file
+is created under a temporary name and linked into place, and modes are set by path (chmod).
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
+import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,7 +31,7 @@ COMPANIONS = ("-wal", "-shm", "-journal")
 def open_db(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
     """An autocommit connection in WAL mode with `synchronous=FULL`, on a file only we read."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    os.close(os.open(path, os.O_CREAT | os.O_RDWR, PRIVATE))
+    create_private(path)
     make_private(path)
     db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
     db.execute("PRAGMA journal_mode=WAL")
@@ -30,6 +39,25 @@ def open_db(path: Path, *, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
     db.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     make_private(path)  # the -wal and -shm that WAL mode just created
     return db
+
+
+def create_private(path: Path) -> None:
+    """Create `path`, empty and 0600, unless it exists, without ever opening it: an empty file
+    made under a temporary name (no SQLite connection can hold a lock on it yet) is hard-linked
+    into place; a file system without hard links gets SQLite's own file, chmod'ed before any
+    write (it is empty until then)."""
+    if path.exists():
+        return
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(descriptor)  # mkstemp: 0600 whatever the umask
+    try:
+        os.link(temporary, path)
+    except FileExistsError:
+        pass  # made meanwhile by another process: its mode is set by path below
+    except OSError:
+        pass  # no hard links here: SQLite creates the file, make_private chmods it at once
+    finally:
+        os.unlink(temporary)
 
 
 def make_private(path: Path) -> None:
