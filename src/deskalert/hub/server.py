@@ -26,6 +26,7 @@ from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
+from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
 from deskalert.sqlite import HeldLock
@@ -157,6 +158,9 @@ def build_server(
         " SQLite file; or give this one a --data-dir of its own)")
     try:
         store = open_store(database, db_path)
+        if lock is not None:  # SQLite: a file put back in time gets a new epoch
+            store.epoch = renew_if_went_back(db_path, store.epoch, store.last_event_id(),
+                                             lambda epoch: store.swap_meta("epoch", epoch))
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:
