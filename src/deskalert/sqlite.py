@@ -16,11 +16,12 @@ is created under a temporary name and linked into place, and modes are set by pa
 
 from __future__ import annotations
 
+import errno
 import os
 import sqlite3
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -100,6 +101,13 @@ def rollback(db: sqlite3.Connection) -> None:
 # only their own alerts; a restore or a migration under a running hub writes under its feet. The
 # serving hub holds an advisory lock (flock) on `<file>.lock` for as long as it runs; the kernel
 # drops it when the process ends, even by kill -9, so a crash never leaves a stale lock.
+#
+# A hard link of the file in another directory has a `.lock` of its own: what the two names share
+# is the file's content. So the holder also writes, in a transaction of the file itself, which
+# `.lock` serves it (meta 'held_by'); a second holder under another name finds it there, and if
+# that `.lock` is held and names the same file (st_dev, st_ino), it is refused like a second hub
+# on the same name. The lock stays on the separate `.lock` file: a descriptor of the database
+# file opened and closed outside SQLite would drop the SQLite locks of this process (see above).
 
 
 class FileInUse(Exception):
@@ -132,11 +140,79 @@ class HeldLock:
             raise FileInUse(path, _pid_in(self.path)) from None
         self._file.truncate(0)
         self._file.write(f"{os.getpid()}\n".encode())
+        self.database, self.claimed = path, False
+        if path.exists():
+            self.claim()
+
+    def claim(self) -> None:
+        """Write in the file itself that this `.lock` serves it, unless another `.lock` held
+        by a live process serves it under another name (a hard link): FileInUse. A file
+        without a meta table, or that SQLite cannot read, is not claimed (nobody can serve it,
+        and a restore must still be able to replace it)."""
+        if self.claimed:
+            return
+        try:
+            with closing(sqlite3.connect(self.database, timeout=5, isolation_level=None)) as db:
+                if not _has_meta(db):
+                    return
+                with transaction(db):
+                    row = db.execute("SELECT value FROM meta WHERE key='held_by'").fetchone()
+                    other = Path(row[0]) if row else None
+                    if other is not None:
+                        self._refuse_if_served_elsewhere(other)
+                    db.execute("INSERT INTO meta (key, value) VALUES ('held_by', ?) ON CONFLICT"
+                               " (key) DO UPDATE SET value=excluded.value", (str(self.path),))
+        except sqlite3.Error:
+            return
+        self.claimed = True
+
+    def _refuse_if_served_elsewhere(self, other: Path) -> None:
+        """FileInUse if `other` (a `.lock` beside another name of this file) is held; OSError
+        if that name's `-wal` is left over (SQLite keeps the WAL beside the name a hub opened:
+        served under this name, the file would miss the last writes, then be corrupted by
+        them)."""
+        named = other.with_suffix("")  # the database name that `.lock` is beside
+        try:
+            if other.samefile(self.path) or not self.database.samefile(named):
+                return
+        except OSError:
+            return  # gone, or its file is another one now (a copy): not this file's holder
+        if _is_held(other):
+            self.release()
+            raise FileInUse(self.database, _pid_in(other))
+        wal = named.with_name(named.name + "-wal")
+        if wal.exists() and wal.stat().st_size > 0:
+            self.release()
+            raise OSError(errno.EBUSY, f"its last writes are in {wal}, beside another name of"
+                          " this file (a hard link): start the hub once on that name's data dir",
+                          str(self.database))
 
     def release(self) -> None:
         if self._file is not None:
             self._file.close()  # closing the only descriptor drops the flock
             self._file = None
+
+
+def _has_meta(db: sqlite3.Connection) -> bool:
+    return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
+                      ).fetchone() is not None
+
+
+def _is_held(lock: Path) -> bool:
+    """A live process holds this `.lock` (flock)."""
+    import fcntl
+
+    try:
+        descriptor = os.open(lock, os.O_RDONLY)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(descriptor, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return True
+    finally:
+        os.close(descriptor)  # a `.lock`, never the database: no SQLite lock is dropped
+    return False
 
 
 def _pid_in(path: Path) -> int | None:
