@@ -181,7 +181,7 @@ class HeldLock:
             self.release()
             raise FileInUse(self.database, _pid_in(other))
         wal = named.with_name(named.name + "-wal")
-        if wal.exists() and wal.stat().st_size > 0:
+        if _size(wal) > 0:
             self.release()
             raise OSError(errno.EBUSY, f"its last writes are in {wal}, beside another name of"
                           " this file (a hard link): start the hub once on that name's data dir",
@@ -196,6 +196,13 @@ class HeldLock:
 def _has_meta(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
                       ).fetchone() is not None
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
 
 
 def _is_held(lock: Path) -> bool:
