@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import ConfigError, HubError, StoreUnavailable
+from deskalert.hub.served import note_from
 from deskalert.models import (
     Alert,
     AlertState,
@@ -37,7 +38,6 @@ from deskalert.models import (
     InterviewSession,
     Note,
 )
-from deskalert.hub.served import note_from
 from deskalert.sqlite import FileInUse, HeldLock, make_private, open_db, transaction
 
 SCHEMA = """
