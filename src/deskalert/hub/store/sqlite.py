@@ -13,6 +13,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 from deskalert.errors import ConfigError, StoreUnavailable
+from deskalert.hub.served import note_from
 from deskalert.hub.store.base import Store
 from deskalert.hub.store.connection import EventHook
 from deskalert.hub.store.core import PROBE_BYTES
@@ -77,6 +78,7 @@ class SqliteStore(Store):
             return stamp_epoch(db)
 
     def close(self) -> None:
+        note_from(self.path, self.epoch, self._sqlite)  # hub/served.py: what this file stored
         if self._checkpoint_db is not None:
             self._checkpoint_db.close()
         self._sqlite.close()
@@ -88,6 +90,7 @@ class SqliteStore(Store):
         if self._checkpoint_db is None:
             self._checkpoint_db = open_db(self.path)
         self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        note_from(self.path, self.epoch, self._checkpoint_db)  # hub/served.py
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
