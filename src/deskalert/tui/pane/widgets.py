@@ -37,7 +37,8 @@ from deskalert.models import (
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_reason
 from deskalert.tui.pane import columns, words
-from deskalert.tui.widgets import Part
+from deskalert.tui.parts import Part
+
 
 class WhoAmI(Part):
     """The supervisor this pane acts as."""

@@ -1,17 +1,21 @@
 """The supervisor pane: live alerts, one key for "j'arrive", escalation, presence and on-call.
 
+The supervisor's screen is "the pane" in the code (`PaneApp`, `tui/pane/`); the command that
+opens it is `deskalert supervise` (docs/architecture.md, "Screens").
+
 Built on `HubApp` (tui/base.py), which follows the stream, keeps presence, owns the link state,
 applies `[keys]` and is the one place worker failures land. This module adds what is the pane's
-own: its snapshot, the events' meaning for a supervisor, the keys' requests, and the refused
-tokens (read every 15 s: they come with no event). Handlers update `PaneState`, then only set
-the widgets' reactive state (`_publish`): each widget draws itself, the alert table changes row
-by row, and nothing redraws on a timer but the table's elapsed times.
+own: the events' meaning for a supervisor, the keys' requests, and the refused tokens (read
+every 15 s: they come with no event). Handlers update `PaneState` (state.py, no Textual), then
+only set the widgets' reactive state (`_publish`): each widget (widgets.py, drawn by words.py)
+draws itself, the alert table changes row by row, and nothing redraws on a timer but the
+table's elapsed times. The snapshot and the workers' messages are in messages.py; the interview
+timer is a widget that handles its own messages (`SessionsPanel`, interview.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -21,34 +25,40 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import DataTable
 
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, NotFound
+from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import (
     Alert,
-    AlertCode,
     AlertEvent,
     AvailabilityEvent,
-    DeskPresence,
+    CheckEvent,
     EventType,
     NoteIn,
-    OnCall,
     OnCallEvent,
     Presence,
     PresenceEvent,
-    SiteAvailability,
+    SessionEvent,
 )
 from deskalert.tui.base import Clock, HubApp, HubFooter, local_now
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
-from deskalert.tui.pane.interview import PaneInterview
+from deskalert.tui.pane.interview import SessionsPanel
+from deskalert.tui.pane.messages import (
+    Answered,
+    PaneSnapshot,
+    Refused,
+    RefusedTokens,
+    load_pane_snapshot,
+    presence_or_desks,
+)
 from deskalert.tui.pane.screens import Details, Prompt
+from deskalert.tui.pane.state import PaneState
 from deskalert.tui.pane.widgets import (
     AlertDetail,
     AlertTable,
@@ -56,51 +66,26 @@ from deskalert.tui.pane.widgets import (
     LinkWhy,
     OfflineFlag,
     OnCallPanel,
-    SessionPanel,
     StreamBadge,
     WhoAmI,
 )
-from deskalert.tui.supervise_state import PaneState
 
 DEBRIEF_DAYS = 31
 REFUSED_EVERY_S = 15.0  # how often the refused tokens are read again (they come with no event)
 
 
-@dataclass
-class PaneSnapshot(Message):
-    codes: list[AlertCode]
-    alerts: list[Alert]
-    desks: list[DeskPresence]
-    refused: Presence  # its refused tokens and desks refused from outside their networks
-    oncall: list[OnCall]
-    heartbeat_s: float
-    last_event_id: int
-    availability: list[SiteAvailability]
+def until(value: str, now: datetime) -> datetime | None:
+    """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        moment = datetime.combine(now.date(), time(hour, minute)).astimezone()
+    except ValueError:
+        return None
+    return moment if moment > now else moment + timedelta(days=1)
 
 
-@dataclass
-class Answered(Message):
-    """The hub took a key's request (j'arrive, resolve, cancel, on-call)."""
-
-    what: str
-    alert: Alert | None = None
-    oncall: OnCall | None = None
-
-
-@dataclass
-class Refused(Message):
-    reason: str
-
-
-@dataclass
-class RefusedTokens(Message):
-    """The refusals of /v1/presence: tokens, and desks from outside their site's networks."""
-
-    refused: Presence
-
-
-class SupervisorApp(PaneInterview, HubApp):
-    CSS_PATH = "supervise.tcss"
+class PaneApp(HubApp):
+    CSS_PATH = "styles.tcss"
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
@@ -121,6 +106,7 @@ class SupervisorApp(PaneInterview, HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
+        self.interview = SessionsPanel(self.client, id="sessions")
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
@@ -131,7 +117,7 @@ class SupervisorApp(PaneInterview, HubApp):
         yield OfflineFlag(id="offline-flag")
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
         yield AlertDetail(id="detail")
-        yield SessionPanel(id="sessions")
+        yield self.interview
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
             yield OnCallPanel(id="oncall")
@@ -151,37 +137,14 @@ class SupervisorApp(PaneInterview, HubApp):
     # -- the hub ----------------------------------------------------------------------------
 
     async def load_snapshot(self) -> PaneSnapshot:
-        health = await self.client.health()
-        beat = await self.client.heartbeat()
-        open_alerts = await self.client.alerts(state="open")
-        today = await self.client.alerts_since(self._midnight())
-        presence = await self._presence()
-        return PaneSnapshot(codes=await self.client.codes(), alerts=today + open_alerts,
-                            desks=presence.desks, refused=presence,
-                            oncall=await self.client.oncall(), heartbeat_s=beat.heartbeat_s,
-                            last_event_id=health.last_event_id or 0,
-                            availability=await self._availability())
-
-    async def _presence(self) -> Presence:
-        """Desks and refusals; a hub from before /v1/presence gives its desks only."""
-        try:
-            return await self.client.presence()
-        except NotFound:
-            return Presence(desks=await self.client.desks(), refused_tokens=[])
-
-    async def _availability(self) -> list[SiteAvailability]:
-        """Who can come now per site; none from a hub before /v1/availability."""
-        try:
-            return await self.client.availability()
-        except NotFound:
-            return []
+        return await load_pane_snapshot(self.client, self._midnight())
 
     async def _watch_refused_tokens(self) -> None:
         """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
-                self.post_message(RefusedTokens(await self._presence()))
+                self.post_message(RefusedTokens(await presence_or_desks(self.client)))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
@@ -245,23 +208,18 @@ class SupervisorApp(PaneInterview, HubApp):
         site_label = words.clean(self.state.site_labels().get(site, site))
         self.push_screen(
             Prompt(t("prompt.oncall", site=site_label), t("prompt.hint"),
-                   check=lambda v: None if self._until(v) else t("prompt.bad_time")),
+                   check=lambda v: None if until(v, self.now()) else t("prompt.bad_time")),
             lambda text: self._take_oncall(site, text),
         )
 
     def _take_oncall(self, site: str, text: str | None) -> None:
-        until = self._until(text or "")
-        if until is not None:
-            self.request("oncall", None, site=site, until=until)
+        moment = until(text or "", self.now())
+        if moment is not None:
+            self.request("oncall", None, site=site, until=moment)
 
-    def _until(self, value: str) -> datetime | None:
-        """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
-        try:
-            hour, minute = (int(part) for part in value.strip().split(":"))
-            moment = datetime.combine(self.now().date(), time(hour, minute)).astimezone()
-        except ValueError:
-            return None
-        return moment if moment > self.now() else moment + timedelta(days=1)
+    def action_check(self) -> None:
+        """Ask a desk "tout va bien ?" (the interview panel's)."""
+        self.interview.ask(sorted(self.state.desks))
 
     def action_history(self) -> None:
         self.showing_history = not self.showing_history
@@ -345,6 +303,7 @@ class SupervisorApp(PaneInterview, HubApp):
             state.new.update(a.id for a in fresh)
             self.bell()
         self._publish()
+        self.interview.load()
 
     @on(HubEvent)
     def _on_event(self, message: HubEvent) -> None:
@@ -361,6 +320,8 @@ class SupervisorApp(PaneInterview, HubApp):
                 self.state.desks[desk.id] = desk
             case AvailabilityEvent(data=numbers):
                 self.state.availability[numbers.site] = numbers
+            case SessionEvent() | CheckEvent():  # the interview panel's own
+                self.interview.post_message(HubEvent(message.event))
         self._publish()
 
     def _on_alert(self, kind: EventType, alert: Alert) -> None:
@@ -426,6 +387,7 @@ class SupervisorApp(PaneInterview, HubApp):
         # Live only: while the stream is down, who can come now is not known.
         desks.availability = dict(state.availability) if self.link.up else {}
         self.query_one(OnCallPanel).cards = tuple(state.oncall.values())
+        self.interview.sites = state.site_labels()
         self._publish_detail()
 
     def watch_link(self) -> None:
