@@ -24,7 +24,6 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.widgets import DataTable
 
 from deskalert.client.settings import ClientConfig
@@ -44,10 +43,11 @@ from deskalert.models import (
     PresenceEvent,
     SessionEvent,
 )
-from deskalert.tui.base import Clock, HubApp, HubFooter, local_now
+from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
+from deskalert.tui.pane.board import Board
 from deskalert.tui.pane.interview import SessionsPanel
 from deskalert.tui.pane.messages import (
     Answered,
@@ -58,16 +58,9 @@ from deskalert.tui.pane.messages import (
     presence_or_desks,
 )
 from deskalert.tui.pane.screens import Details, Prompt
-from deskalert.tui.pane.state import PaneState
+from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
-    AlertDetail,
     AlertTable,
-    DeskPanel,
-    LinkWhy,
-    OfflineFlag,
-    OnCallPanel,
-    StreamBadge,
-    WhoAmI,
 )
 
 DEBRIEF_DAYS = 31
@@ -107,21 +100,11 @@ class PaneApp(HubApp):
         self.showing_history = False
         self.selected: UUID | None = None
         self.interview = SessionsPanel(self.client, id="sessions")
+        self.board = Board(self, self.state, self.interview, clock)
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="topbar"):
-            yield WhoAmI(id="who")
-            yield StreamBadge(id="stream").data_bind(HubApp.link)
-        yield LinkWhy(id="link-why").data_bind(HubApp.link)
-        yield OfflineFlag(id="offline-flag")
-        yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
-        yield AlertDetail(id="detail")
-        yield self.interview
-        with Horizontal(id="bottom"):
-            yield DeskPanel(id="presence")
-            yield OnCallPanel(id="oncall")
-        yield HubFooter()
+        yield from self.board.compose()
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
         """Notifications carry desk labels and hub reasons: never read as Textual markup (a
@@ -365,37 +348,16 @@ class PaneApp(HubApp):
     # -- state to widgets -------------------------------------------------------------------
 
     def _midnight(self) -> datetime:
-        return datetime.combine(self.now().date(), time()).astimezone()
+        return midnight(self.now())
 
     def _publish(self) -> None:
-        """Set each widget's state from `PaneState`; each redraws only if its state changed."""
-        if not self.is_running or not self.query(WhoAmI):
-            return  # the screen is being torn down: an event landing now has nothing to draw
-        state = self.state
-        self.query_one(WhoAmI).person = state.person_name(state.me)
-        self.query_one(OfflineFlag).count = len(state.offline_desks())
-        table = self.query_one(AlertTable)
-        table.names = state.names()
-        table.new = frozenset(state.new)
-        table.history = self.showing_history
-        table.loaded = state.loaded
-        table.alerts = tuple(state.history(self._midnight()) if self.showing_history
-                             else state.open_alerts())
-        desks = self.query_one(DeskPanel)
-        desks.desks, desks.sites = dict(state.desks), state.site_labels()
-        desks.refused, desks.outside = state.refused, state.outside
-        # Live only: while the stream is down, who can come now is not known.
-        desks.availability = dict(state.availability) if self.link.up else {}
-        self.query_one(OnCallPanel).cards = tuple(state.oncall.values())
-        self.interview.sites = state.site_labels()
-        self._publish_detail()
+        """Set each widget's state from `PaneState` (board.py)."""
+        self.board.show(history=self.showing_history, selected=self.selected,
+                        live=self.link.up is True)
 
     def watch_link(self) -> None:
         if self.is_running and self.screen_stack:
             self._publish()
 
     def _publish_detail(self) -> None:
-        alert = self.state.alerts.get(self.selected) if self.selected else None
-        detail = self.query_one(AlertDetail)
-        detail.alert, detail.loaded = alert, self.state.loaded
-        detail.code = self.state.codes.get(alert.code) if alert else None
+        self.board.show_detail(self.selected)
