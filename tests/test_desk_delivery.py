@@ -53,10 +53,11 @@ def delivery(journal: Journal, clock: Clock) -> DeskDelivery:
 
 def hub_copy(alert_id: UUID, at: datetime, **changes: Any) -> Alert:
     """The hub's stored copy of one of this desk's alerts."""
-    fields: dict[str, Any] = dict(
-        id=alert_id, code="renfort", code_label="Renfort", discreet=True, priority=2, desk="g1",
-        desk_label="Guichet 1", site="accueil", location="RDC", created_at=at, received_at=at,
-        state=AlertState.OPEN, test=False, updated_at=at)
+    fields: dict[str, Any] = {
+        "id": alert_id, "code": "renfort", "code_label": "Renfort", "discreet": True,
+        "priority": 2, "desk": "g1", "desk_label": "Guichet 1", "site": "accueil",
+        "location": "RDC", "created_at": at, "received_at": at, "state": AlertState.OPEN,
+        "test": False, "updated_at": at}
     return Alert.model_validate({**fields, **changes})
 
 
