@@ -10,7 +10,7 @@ catches every worker failure. The wing around it, each part with its own docstri
   widgets (`widgets.py`, drawn by `words.py`) redraw themselves when a value changes;
 - `keys.py`: the fixed keys and the code slots `[keys]` remaps;
 - features as widgets that handle their own messages: the interview timer (`interview.py`,
-  `SessionLine`, with its screens in `screens.py`), the global keys (`hotkeys.py`,
+  `InterviewLine`, with its screens in `screens.py`), the global keys (`hotkeys.py`,
   `GlobalKeys`); the journal screen (`journal.py`) and the note form (tui/note_form.py).
 
 A 1 s tick only moves what depends on time: the 2 s not-transmitted warning, the colleagues'
@@ -55,7 +55,7 @@ from deskalert.tui.desk import words
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
 from deskalert.tui.desk.hotkeys import GlobalKeys
-from deskalert.tui.desk.interview import SessionLine
+from deskalert.tui.desk.interview import InterviewLine
 from deskalert.tui.desk.journal import JournalScreen
 from deskalert.tui.desk.keys import FIXED_KEYS, MAX_CODES, DeskKeys, slot
 from deskalert.tui.desk.messages import (
@@ -104,7 +104,7 @@ class DeskApp(HubApp):
         self.delivery = DeskDelivery(journal, self.state, clock)
         self.keys = DeskKeys(config)
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
-        self.interview = SessionLine(self.client, config.desk.id, config.desk.duress_key, clock,
+        self.interview = InterviewLine(self.client, config.desk.id, config.desk.duress_key, clock,
                                      id="session")
         self.global_keys = GlobalKeys(config.hotkeys, journal.path, self.state, self.action_send,
                                       clock)

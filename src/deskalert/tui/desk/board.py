@@ -22,7 +22,7 @@ from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge
 from deskalert.tui.desk import words
 from deskalert.tui.desk.delivery import DeskDelivery
 from deskalert.tui.desk.hotkeys import GlobalKeys
-from deskalert.tui.desk.interview import SessionLine
+from deskalert.tui.desk.interview import InterviewLine
 from deskalert.tui.desk.keys import DeskKeys
 from deskalert.tui.desk.state import DeskState
 from deskalert.tui.desk.widgets import (
@@ -47,7 +47,7 @@ class Board:
                  clock: Clock) -> None:
         self.app, self.state, self.delivery, self.keys, self.now = app, state, delivery, keys, clock
 
-    def compose(self, interview: SessionLine, global_keys: GlobalKeys) -> ComposeResult:
+    def compose(self, interview: InterviewLine, global_keys: GlobalKeys) -> ComposeResult:
         """The layout, yielded from the app's `compose` (the link badge is bound to the app's)."""
         with Horizontal(id="topbar"):
             yield DeskName(id="desk-name")

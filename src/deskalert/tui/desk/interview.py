@@ -1,6 +1,6 @@
 """The desk's part of the interview timer, as one widget: the session line.
 
-`SessionLine` shows "Entretien <room> · fin prévue <time>" while this desk has a session open,
+`InterviewLine` shows "Entretien <room> · fin prévue <time>" while this desk has a session open,
 and handles the whole feature itself: the session key (`toggle()`: the form, or the end of the
 session), the hub's session and check events (the app forwards them as `HubEvent`), the
 "Tout va bien ?" prompt (screens.py) and sending its answer. Its requests run as the app's
@@ -36,7 +36,7 @@ from deskalert.tui.desk.widgets import Banner
 from deskalert.tui.messages import HubEvent, refusal
 
 
-class SessionLine(Banner):
+class InterviewLine(Banner):
     """This desk's interview session on one line, and the feature behind it (module docstring)."""
 
     @dataclass

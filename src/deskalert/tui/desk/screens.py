@@ -3,7 +3,7 @@
 The prompt is meant to read as nothing alarming to a visitor who sees the screen: a small
 neutral box, no colour of alarm, the same "Merci" after a real "oui" and after the duress key
 (`[desk] duress_key`), which looks like an answer and raises a discreet alert on the hub.
-The interview feature that opens them and sends the answers is `SessionLine` (interview.py).
+The interview feature that opens them and sends the answers is `InterviewLine` (interview.py).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ every 15 s: they come with no event). Handlers update `PaneState` (state.py, no 
 only set the widgets' reactive state (`_publish`): each widget (widgets.py, drawn by words.py)
 draws itself, the alert table changes row by row, and nothing redraws on a timer but the
 table's elapsed times. The snapshot and the workers' messages are in messages.py; the interview
-timer is a widget that handles its own messages (`SessionsPanel`, interview.py).
+timer is a widget that handles its own messages (`InterviewPanel`, interview.py).
 """
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
-from deskalert.tui.pane.interview import SessionsPanel
+from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.messages import (
     Answered,
     PaneSnapshot,
@@ -99,7 +99,7 @@ class PaneApp(HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
-        self.interview = SessionsPanel(self.client, id="sessions")
+        self.interview = InterviewPanel(self.client, id="sessions")
         self.board = Board(self, self.state, self.interview, clock)
         self.title = t("pane.title")
 

@@ -15,7 +15,7 @@ from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
 from deskalert.tui.base import Clock, HubApp, HubFooter
-from deskalert.tui.pane.interview import SessionsPanel
+from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
     AlertDetail,
@@ -32,7 +32,7 @@ from deskalert.tui.pane.widgets import (
 class Board:
     """The pane screen of one app (module docstring)."""
 
-    def __init__(self, app: App[Any], state: PaneState, interview: SessionsPanel,
+    def __init__(self, app: App[Any], state: PaneState, interview: InterviewPanel,
                  clock: Clock) -> None:
         self.app, self.state, self.interview, self.now = app, state, interview, clock
 

@@ -1,7 +1,7 @@
 """The pane's part of the interview timer, as one widget: running sessions per site with the
 time left, the checks waiting for an answer, and asking a desk "tout va bien ?".
 
-`SessionsPanel` draws as `SessionPanel` (widgets.py) and handles the feature itself: it loads
+`InterviewPanel` draws as `SessionPanel` (widgets.py) and handles the feature itself: it loads
 the hub's sessions and checks after each snapshot (`load()`), follows their events (the app
 forwards them as `HubEvent`), ticks the time left each second, and asks a desk (`ask()`, the
 app's "k" key). Its requests run as the app's workers (`run_on_app`), so a failure lands in the
@@ -33,7 +33,7 @@ from deskalert.tui.pane.screens import Prompt
 from deskalert.tui.pane.widgets import SessionPanel
 
 
-class SessionsPanel(SessionPanel):
+class InterviewPanel(SessionPanel):
     """Interview sessions and pending checks, kept from the hub (module docstring)."""
 
     def __init__(self, client: HubClient, *, id: str | None = None) -> None:

@@ -1,6 +1,6 @@
 """The pane's widgets: each owns the reactive state it shows and draws it; the app only sets it.
 
-The boxes are `Part`s (tui/widgets.py, shared with the desk): drawn from their reactive values
+The boxes are `Part`s (tui/parts.py, shared with the desk): drawn from their reactive values
 by `draw()`, shown or hidden by `shown()`, read by tests through `text`.
 
 `AlertTable` changes by row key (`add_row(key=...)`, `update_cell`, `remove_row`), never by
