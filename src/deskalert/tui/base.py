@@ -46,6 +46,10 @@ API for a subclass (the desk app, the supervisor pane):
     Short-lived work: `@work(exit_on_error=False)`; its failure is shown, not restarted.
     A worker that got a DeskAlertError from the hub may call `self.hub_failed(error)`: a 401
     then marks the token refused. `on_unmount` closes the client.
+
+    A feature that is a widget (the interview timer, the desk's global keys) runs its requests
+    with `run_on_app(self, coroutine, group=...)`, so their failures land here too, and posts
+    `refusal(error)` (tui/messages.py), which bubbles up to the app as a `LinkChanged`.
 """
 
 from __future__ import annotations
