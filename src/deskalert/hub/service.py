@@ -34,7 +34,7 @@ from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.cluster import Cluster, Solo
-from deskalert.hub.notify import Notifier
+from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.sessions import SessionKeeper
