@@ -75,6 +75,14 @@ class Channel:
     def url(self) -> str:
         return resolve(self.entry)
 
+    def service(self) -> str:
+        """Where its messages go, scheme and host (one SMTP relay, one SMS gateway): what the
+        outbox's caps count (hub/notify_queue.py)."""
+        try:
+            return mask(self.url())
+        except ChannelError:
+            return self.entry.split(":", 1)[0] + ":"
+
     def shown(self) -> str:
         """The channel as logs, events and --check show it: never a secret."""
         if self.entry.startswith(("env:", "file:")):
@@ -213,6 +221,15 @@ def render(kind: str, alert: Alert, lang: Language, *, link: str | None = None,
     return title, "\n".join(lines)
 
 
+def render_reminders(lang: Language, reminders: list[tuple[str, str]]) -> tuple[str, str]:
+    """(title, body) of one message carrying a person's reminders ((title, body) each)."""
+    if len(reminders) == 1:
+        return reminders[0]
+    title = translations(lang).ngettext(N_("notify.renotify_many"), "notify.renotify_many",
+                                        len(reminders)).format(count=len(reminders))
+    return title, "\n\n".join(f"{one_title}\n{body}" for one_title, body in reminders)
+
+
 def render_test(lang: Language, name: str) -> tuple[str, str]:
     return _t(lang, N_("notify.test.title")), _t(lang, N_("notify.test.body"), name=name)
 
@@ -273,14 +290,17 @@ class Planner:
         targets = [self.channels[key] for _, key in told if key in self.channels]
         return self._rows(alert, kind, targets, responder=responder)
 
-    def renotify(self, db: sqlite3.Connection, alert: Alert, now: datetime) -> None:
-        """Tell again every supervisor told so far (not the team rooms)."""
+    def renotify(self, db: sqlite3.Connection, alert: Alert, now: datetime) -> int:
+        """Tell again every supervisor told so far (not the team rooms); how many rows."""
         if self.store.alert_state(db, str(alert.id)) != AlertState.OPEN.value:
-            return  # answered or closed since it was found unanswered: no reminder after that
+            return 0  # answered or closed since it was found unanswered: no reminder after that
         told = self.store.notified_channels(db, str(alert.id), attempted=False)
-        targets = [self.channels[key] for owner, key in told
-                   if key in self.channels and not owner.startswith(SITE_PREFIX)]
-        self.store.add_notifications(db, self._rows(alert, "renotify", targets, now=now), now)
+        unsent = self.store.unsent_channels(db, str(alert.id))  # a reminder would add nothing
+        targets = [self.channels[key] for owner, key in told if key in self.channels
+                   and not owner.startswith(SITE_PREFIX) and key not in unsent]
+        rows = self._rows(alert, "renotify", targets, now=now)
+        self.store.add_notifications(db, rows, now)
+        return len(rows)
 
     def _level_owners(self, alert: Alert) -> list[str]:
         """Who the alert's current level reaches: one person of the chain, or everyone."""

@@ -1,7 +1,9 @@
 """The notification outbox's worker: claims due rows, sends them with Apprise, records outcomes.
 
-What is sent to whom is planned in hub/notify.py (channels, messages, the `Planner`); this
-module runs the sends on the leading hub, in threads of its own pool, never on the event loop.
+What is sent to whom is planned in hub/notify.py (channels, messages, the `Planner`); in which
+order, fairly between sites and channels, is hub/notify_queue.py's; this module runs the sends
+on the leading hub, in threads of its own pool, never on the event loop, and tells how far
+behind each channel is (`backlog`, in /healthz).
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from deskalert.hub.notify import (
     ChannelError,
     Planner,
     check_channel,
+    render_reminders,
     send_now,
 )
+from deskalert.hub.notify_queue import SENDS, Batch, Due, Turns
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
-from deskalert.models import Event, EventType, NotifyOutcome
+from deskalert.models import Alert, Event, EventType, NotifyBacklog, NotifyOutcome
 
 log = logging.getLogger("deskalert.hub")
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 BACKOFF_S = (2.0, 5.0, 15.0, 30.0, 60.0)  # before the 2nd, 3rd... attempt
-CONCURRENT_SENDS = 4
+DUE_LISTED = 500  # due rows the scheduler chooses from at each turn
+BEHIND_S = 20.0  # a channel whose oldest unsent message waited longer is shown behind
 POLL_S = 1.0  # the worker looks for due rows (retries, re-notifications) at least this often
 STOP_WAIT_S = 2.0  # in-flight sends a stopping hub waits for; the rest are retried at restart
 INTERRUPTED = "interrupted: the hub stopped during this attempt; it may have arrived, sending again"
@@ -54,7 +59,9 @@ class Notifier:
         self.store = store
         self._on_store: Callable[[Callable[[], Any]], Awaitable[Any]] = on_store
         self._publish = publish
-        self._pool = ThreadPoolExecutor(CONCURRENT_SENDS, thread_name_prefix="deskalert-notify")
+        self._pool = ThreadPoolExecutor(SENDS, thread_name_prefix="deskalert-notify")
+        self.turns = Turns()
+        self.services: dict[str, str] = {}  # channel key -> scheme and host
         self._wake = asyncio.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -78,6 +85,7 @@ class Notifier:
         if not self.enabled:
             return
         for channel in self.planner.channels.values():
+            self.services[channel.key] = await asyncio.to_thread(channel.service)
             try:
                 await asyncio.to_thread(check_channel, channel)
             except ChannelError as exc:
@@ -128,36 +136,84 @@ class Notifier:
                 await asyncio.sleep(POLL_S)
 
     async def _renotify_due(self, now: datetime) -> None:
-        last_before = now - timedelta(seconds=self.config.hub.renotify_s)
-        for alert in await self._on_store(lambda: self.store.alerts_to_renotify(last_before)):
+        """Reminders for the unanswered alerts last told `renotify_s` ago; if any was queued,
+        the others at least half-way there go with them, so that a person's reminders come
+        together and leave as one message (hub/notify_queue.py) instead of one per alert."""
+        period = timedelta(seconds=self.config.hub.renotify_s)
+        due = await self._on_store(lambda: self.store.alerts_to_renotify(now - period))
+        if await self._remind(due, now):
+            done = {alert.id for alert in due}
+            half = await self._on_store(lambda: self.store.alerts_to_renotify(now - period / 2))
+            await self._remind([alert for alert in half if alert.id not in done], now)
+
+    async def _remind(self, alerts: list[Alert], now: datetime) -> int:
+        """Queue the reminders of `alerts`, each in its own transaction; how many were queued."""
+        queued: list[int] = []
+        for alert in alerts:
             await self._on_store(lambda a=alert: self.store.in_transaction(
-                lambda db: self.planner.renotify(db, a, now)))
+                lambda db: queued.append(self.planner.renotify(db, a, now))))
+        return sum(queued)
 
     async def _send_due(self) -> None:
-        free = CONCURRENT_SENDS - len(self._inflight)
-        if free <= 0:
+        """Start the batches the scheduler picks among the due rows, each claimed first."""
+        if self.turns.free() <= 0:
             return
-        for row in await self._on_store(lambda: self.store.claim_notifications(utcnow(), free)):
-            task = asyncio.create_task(self._attempt(row))
+        due = await self._on_store(lambda: self.store.due_notifications(utcnow(), DUE_LISTED))
+        batches = self.turns.pick([Due(row_id, site, kind, channel, self._service(channel))
+                                   for row_id, site, kind, channel in due])
+        if not batches:
+            return
+        ids = [row_id for batch in batches for row_id in batch.ids]
+        claimed = {row.id: row for row in
+                   await self._on_store(lambda: self.store.claim_notifications(ids))}
+        for batch in batches:
+            rows = [claimed[row_id] for row_id in batch.ids if row_id in claimed]
+            task = asyncio.create_task(self._attempt(batch, rows))
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 
-    async def _attempt(self, row: Notification) -> None:
-        loop = asyncio.get_running_loop()
-        channel = self.planner.channels.get(row.channel)
+    def _service(self, channel_key: str) -> str:
+        return self.services.get(channel_key, channel_key)
+
+    async def _attempt(self, batch: Batch, rows: list[Notification]) -> None:
+        """One send for the batch's rows (several: one person's reminders), each row's
+        outcome recorded."""
+        try:
+            if rows:
+                channel = self.planner.channels.get(rows[0].channel)
+                reason = await self._send(channel, rows)
+                await self._on_store(lambda: [self._finish(row, channel, reason, utcnow(),
+                                                           channel is None) for row in rows])
+        finally:
+            self.turns.done(batch)
+            self._wake.set()  # a slot is free
+
+    async def _send(self, channel: Channel | None, rows: list[Notification]) -> str | None:
         if channel is None:
-            reason: str | None = "this channel is no longer in hub.toml"
-        else:
-            try:
-                url = channel.url()
-            except ChannelError as exc:
-                reason = str(exc)
-            else:
-                reason = await loop.run_in_executor(
-                    self._pool, send_now, url, row.title, row.body, NOTIFY_TYPES[row.kind])
-        give_up = channel is None
-        await self._on_store(lambda: self._finish(row, channel, reason, utcnow(), give_up))
-        self._wake.set()  # a slot is free
+            return "this channel is no longer in hub.toml"
+        try:
+            url = channel.url()
+        except ChannelError as exc:
+            return str(exc)
+        title, body = render_reminders(self.config.hub.language,
+                                       [(row.title, row.body) for row in rows])
+        return await asyncio.get_running_loop().run_in_executor(
+            self._pool, send_now, url, title, body, NOTIFY_TYPES[rows[0].kind])
+
+    async def backlog(self) -> list[NotifyBacklog]:
+        """Per kind of channel (its scheme: no host, /healthz needs no token), the messages not
+        sent yet and how long the oldest has waited."""
+        rows = await self._on_store(self.store.notification_backlog)
+        now = utcnow()
+        waiting: dict[str, list[float]] = {}
+        for channel_key, count, oldest in rows:
+            scheme = self._service(channel_key).split(":", 1)[0]
+            age = (now - datetime.fromisoformat(oldest)).total_seconds()
+            seen = waiting.setdefault(scheme, [0, 0.0])
+            seen[0], seen[1] = seen[0] + count, max(seen[1], age)
+        return [NotifyBacklog(channel=scheme, waiting=int(count), oldest_s=round(age, 1),
+                              behind=age > BEHIND_S)
+                for scheme, (count, age) in sorted(waiting.items())]
 
     def _finish(self, row: Notification, channel: Channel | None, reason: str | None,
                 now: datetime, give_up: bool = False) -> None:

@@ -48,6 +48,7 @@ from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.interview import PaneInterview
+from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.screens import Details, Prompt
 from deskalert.tui.pane.widgets import (
     AlertDetail,
@@ -129,6 +130,7 @@ class SupervisorApp(PaneInterview, HubApp):
             yield StreamBadge(id="stream").data_bind(HubApp.link)
         yield LinkWhy(id="link-why").data_bind(HubApp.link)
         yield OfflineFlag(id="offline-flag")
+        yield NotifyFlag(id="notify-flag")
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
         yield AlertDetail(id="detail")
         yield SessionPanel(id="sessions")
@@ -152,6 +154,7 @@ class SupervisorApp(PaneInterview, HubApp):
 
     async def load_snapshot(self) -> PaneSnapshot:
         health = await self.client.health()
+        self.post_message(NotifyFlag.Read(tuple(health.notify)))
         beat = await self.client.heartbeat()
         open_alerts = await self.client.alerts(state="open")
         today = await self.client.alerts_since(self._midnight())
@@ -177,11 +180,13 @@ class SupervisorApp(PaneInterview, HubApp):
             return []
 
     async def _watch_refused_tokens(self) -> None:
-        """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
+        """The tokens the hub refused lately and its notification backlog: read again every 15 s
+        (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
                 self.post_message(RefusedTokens(await self._presence()))
+                self.post_message(NotifyFlag.Read(tuple((await self.client.health()).notify)))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
@@ -379,6 +384,10 @@ class SupervisorApp(PaneInterview, HubApp):
     def _take_refusals(self, presence: Presence) -> None:
         self.state.refused = tuple(presence.refused_tokens)
         self.state.outside = tuple(presence.refused_desks)
+
+    @on(NotifyFlag.Read)
+    def _on_notify_backlog(self, message: NotifyFlag.Read) -> None:
+        self.query_one(NotifyFlag).backlog = message.backlog
 
     @on(Answered)
     def _on_answered(self, message: Answered) -> None:
