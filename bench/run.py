@@ -941,6 +941,7 @@ def bench_notify(report: Report, workdir: Path) -> None:
 def bench_notify_flood(report: Report, workdir: Path) -> None:
     """Another site's first notification while one desk floods a slow channel (issue 27)."""
     import notify_flood
+
     from notify_helpers import HttpReceiver
 
     receiver = HttpReceiver().start()

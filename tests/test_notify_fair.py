@@ -10,6 +10,7 @@ arrived before most of A's", never "within 2.5 s" (bench part 8 measures that).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ import httpx
 import pytest
 
 from conftest import RunningHub, auth, new_alert, start_threaded_hub
-from desk_helpers import wait_until
+from desk_helpers import in_thread, wait_until
 from deskalert.hub import notify_outbox
 from deskalert.hub.notify_queue import Due, Turns
 from deskalert.hub.settings import HubConfig
@@ -88,29 +89,37 @@ def test_a_persons_reminders_go_as_one_message(
     assert reminder.title == "Rappel : 3 alertes sans réponse"
     assert reminder.body.count("Rappel, sans réponse depuis") == 3
     assert "Urgence médicale" in reminder.body and reminder.body.count("Renfort") == 2
+    def reminded(alert_id: str) -> list[dict[str, Any]]:
+        return [e for e in history(hub.url, alert_id)
+                if e["type"] == "notify.sent" and e["data"]["kind"] == "renotify"]
+
     for body in alerts:  # each alert's history still shows its own reminder sent
-        wait_for(lambda b=body: [e for e in history(hub.url, b["id"])
-                                 if e["type"] == "notify.sent"
-                                 and e["data"]["kind"] == "renotify"])
+        wait_for(partial(reminded, body["id"]))
+
+
+def late_channels(hub: RunningHub) -> list[dict[str, Any]]:
+    return [c for c in httpx.get(f"{hub.url}/healthz").json()["notify"] if c["behind"]]
+
+
+def raise_on_a_failing_channel(hub: RunningHub) -> list[dict[str, Any]]:
+    """An alert whose one message fails; /healthz's channels once it is behind."""
+    assert httpx.get(f"{hub.url}/healthz").json()["notify"] == []
+    assert httpx.post(f"{hub.url}/v1/alerts", json=new_alert(),
+                      headers=auth("g1")).status_code == 201
+    return wait_for(lambda: late_channels(hub))  # type: ignore[no-any-return]
 
 
 async def test_a_channel_behind_is_in_healthz_and_on_the_pane(
         notify_hub: Callable[..., RunningHub], http: HttpReceiver,
         monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before: /healthz said nothing of the notifications, the pane neither."""
     from deskalert.tui import supervise
 
     monkeypatch.setattr(notify_outbox, "BEHIND_S", 1.0)
     monkeypatch.setattr(supervise, "REFUSED_EVERY_S", 0.3)
     http.down = True  # the channel fails: its message waits for its retries
     hub = notify_hub(roster({"s.a": [http.url("ana")]}, renotify_s=600, ack_timeout_s=600))
-    assert httpx.get(f"{hub.url}/healthz").json()["notify"] == []
-    assert httpx.post(f"{hub.url}/v1/alerts", json=new_alert(),
-                      headers=auth("g1")).status_code == 201
-
-    def behind() -> list[dict[str, Any]]:
-        return [c for c in httpx.get(f"{hub.url}/healthz").json()["notify"] if c["behind"]]
-
-    late = wait_for(behind)
+    late = await in_thread(lambda: raise_on_a_failing_channel(hub))
     assert late[0]["channel"] == "json" and late[0]["waiting"] == 1
     assert late[0]["oldest_s"] >= 1.0
 
@@ -123,8 +132,8 @@ async def test_a_channel_behind_is_in_healthz_and_on_the_pane(
         http.down = False  # the retry goes through; the line goes
         await wait_until(pilot, lambda: text_of(app, "#notify-flag") == "",
                          what="the line gone", timeout=30)
-    assert take(http.messages).title == "Alerte Renfort — Desk g1"
-    assert httpx.get(f"{hub.url}/healthz").json()["notify"] == []
+    assert (await in_thread(lambda: take(http.messages))).title == "Alerte Renfort — Desk g1"
+    assert await in_thread(lambda: late_channels(hub)) == []
 
 
 # -- the scheduler alone ---------------------------------------------------------------------

@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any, TypeVar
 
 from deskalert.hub.notify import (
@@ -148,10 +149,14 @@ class Notifier:
 
     async def _remind(self, alerts: list[Alert], now: datetime) -> int:
         """Queue the reminders of `alerts`, each in its own transaction; how many were queued."""
-        queued: list[int] = []
+        queued = 0
         for alert in alerts:
-            await self._on_store(lambda a=alert: self.store.in_transaction(
-                lambda db: queued.append(self.planner.renotify(db, a, now))))
+            queued += await self._on_store(partial(self._remind_one, alert, now))
+        return queued
+
+    def _remind_one(self, alert: Alert, now: datetime) -> int:
+        queued: list[int] = []
+        self.store.in_transaction(lambda db: queued.append(self.planner.renotify(db, alert, now)))
         return sum(queued)
 
     async def _send_due(self) -> None:
@@ -182,8 +187,7 @@ class Notifier:
             if rows:
                 channel = self.planner.channels.get(rows[0].channel)
                 reason = await self._send(channel, rows)
-                await self._on_store(lambda: [self._finish(row, channel, reason, utcnow(),
-                                                           channel is None) for row in rows])
+                await self._on_store(partial(self._finish_all, rows, channel, reason))
         finally:
             self.turns.done(batch)
             self._wake.set()  # a slot is free
@@ -214,6 +218,12 @@ class Notifier:
         return [NotifyBacklog(channel=scheme, waiting=int(count), oldest_s=round(age, 1),
                               behind=age > BEHIND_S)
                 for scheme, (count, age) in sorted(waiting.items())]
+
+    def _finish_all(self, rows: list[Notification], channel: Channel | None,
+                    reason: str | None) -> None:
+        """On the store thread: one send's outcome, for each row it carried."""
+        for row in rows:
+            self._finish(row, channel, reason, utcnow(), channel is None)
 
     def _finish(self, row: Notification, channel: Channel | None, reason: str | None,
                 now: datetime, give_up: bool = False) -> None:

@@ -234,7 +234,7 @@ class NotificationStore:
         ).fetchall()
         return [Alert.model_validate_json(r[0]) for r in rows]
 
-    def in_transaction(self, write: Callable[[sqlite3.Connection], None]) -> None:
+    def in_transaction(self, write: Callable[[sqlite3.Connection], object]) -> None:
         with self._transaction() as db:
             write(db)
 
