@@ -9,6 +9,7 @@ arrived before most of A's", never "within 2.5 s" (bench part 8 measures that).
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Iterator
 from functools import partial
 from pathlib import Path
@@ -24,7 +25,7 @@ from deskalert.hub.notify_queue import Due, Turns
 from deskalert.hub.settings import HubConfig
 from notify_helpers import HttpReceiver, drain, take, take_until
 from pane_helpers import pane, text_of
-from test_notify import history, roster, wait_for
+from test_notify import alert, history, roster, wait_for
 
 
 @pytest.fixture
@@ -165,4 +166,30 @@ def test_sites_are_served_in_turn_and_one_channels_reminders_are_one_batch() -> 
     merged = Turns().pick([due(1, "a", "renotify", "ana"), due(2, "b", "renotify", "ana"),
                            due(3, "a", "renotify", "room"), due(4, "a", "raised", "ana")])
     assert [b.ids for b in merged] == [[4], [2, 1], [3]], "etage's turn, with s.a's other reminder"
+
+
+def test_a_sites_thousands_waiting_cannot_hide_another_sites_one(tmp_path: Path) -> None:
+    """The worker chooses among the first rows of each site's queue per channel, not among the
+    oldest rows of all: behind 60 of accueil's, etage's message is among those listed."""
+    from datetime import UTC, datetime, timedelta
+
+    from deskalert.hub import notify
+    from deskalert.hub.store import Store
+
+    data = roster({"s.a": ["json://127.0.0.1:9/ana"], "s.c": ["json://127.0.0.1:9/cleo"]})
+    data["oncall"].append({"site": "etage", "supervisor": "s.c", "days": data["oncall"][0]["days"],
+                           "start": "00:00", "end": "00:00"})
+    store = Store(tmp_path / "hub.sqlite3")
+    planner = notify.Planner(HubConfig.model_validate(data), store, wake=lambda: None)
+    store.event_hooks.append(planner.on_event)
+    for i in range(61):
+        etage = i == 60
+        raised = alert(id=str(uuid.uuid4()), desk="e1" if etage else "g1",
+                       site="etage" if etage else "accueil",
+                       escalated_to="s.c" if etage else "s.a")  # the on-call only
+        store.insert_alert(raised, raised.received_at)
+    listed = store.due_notifications(datetime.now(UTC) + timedelta(seconds=1), per_queue=5)
+    assert [row[1] for row in listed].count("accueil") == 5
+    assert [row[1:3] for row in listed if row[1] == "etage"] == [("etage", "raised")]
+    store.close()
 

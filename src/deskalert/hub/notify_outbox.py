@@ -34,7 +34,7 @@ log = logging.getLogger("deskalert.hub")
 T = TypeVar("T")
 MAX_ATTEMPTS = 6
 BACKOFF_S = (2.0, 5.0, 15.0, 30.0, 60.0)  # before the 2nd, 3rd... attempt
-DUE_LISTED = 500  # due rows the scheduler chooses from at each turn
+DUE_PER_QUEUE = 20  # due rows of each (site, channel) the scheduler chooses from
 BEHIND_S = 20.0  # a channel whose oldest unsent message waited longer is shown behind
 POLL_S = 1.0  # the worker looks for due rows (retries, re-notifications) at least this often
 STOP_WAIT_S = 2.0  # in-flight sends a stopping hub waits for; the rest are retried at restart
@@ -163,7 +163,7 @@ class Notifier:
         """Start the batches the scheduler picks among the due rows, each claimed first."""
         if self.turns.free() <= 0:
             return
-        due = await self._on_store(lambda: self.store.due_notifications(utcnow(), DUE_LISTED))
+        due = await self._on_store(lambda: self.store.due_notifications(utcnow(), DUE_PER_QUEUE))
         batches = self.turns.pick([Due(row_id, site, kind, channel, self._service(channel))
                                    for row_id, site, kind, channel in due])
         if not batches:
@@ -207,6 +207,8 @@ class Notifier:
     async def backlog(self) -> list[NotifyBacklog]:
         """Per kind of channel (its scheme: no host, /healthz needs no token), the messages not
         sent yet and how long the oldest has waited."""
+        if not self.enabled:
+            return []
         rows = await self._on_store(self.store.notification_backlog)
         now = utcnow()
         waiting: dict[str, list[float]] = {}

@@ -238,14 +238,19 @@ class NotificationStore:
         with self._transaction() as db:
             write(db)
 
-    def due_notifications(self, now: datetime, limit: int) -> list[tuple[int, str, str, str]]:
-        """(id, site, kind, channel) of rows due to be sent, alerting-first kinds first, then
-        the oldest: the worker picks among them (hub/notify_queue.py)."""
+    def due_notifications(self, now: datetime, per_queue: int) -> list[tuple[int, str, str, str]]:
+        """(id, site, kind, channel) of rows due to be sent: the first `per_queue` of each
+        site's queue for each channel (first messages first, then the oldest), so that a site
+        with thousands waiting cannot hide another's one; the worker picks among them
+        (hub/notify_queue.py)."""
+        rank = ("CASE kind WHEN 'raised' THEN 0 WHEN 'escalated' THEN 0 WHEN 'renotify' THEN 2"
+                " ELSE 1 END")
         rows = self._db.execute(
-            "SELECT id, site, kind, channel FROM notifications"
-            " WHERE state IN ('pending','retry') AND due_at<=? ORDER BY"
-            " CASE kind WHEN 'raised' THEN 0 WHEN 'escalated' THEN 0 WHEN 'renotify' THEN 2"
-            " ELSE 1 END, due_at, id LIMIT ?", (instant(now), limit),
+            "SELECT id, site, kind, channel FROM (SELECT id, site, kind, channel, due_at,"
+            f" {rank} AS rank, ROW_NUMBER() OVER (PARTITION BY site, channel"
+            f" ORDER BY {rank}, due_at, id) AS place FROM notifications"
+            " WHERE state IN ('pending','retry') AND due_at<=?) AS due"
+            " WHERE place<=? ORDER BY rank, due_at, id", (instant(now), per_queue),
         ).fetchall()
         return [(r[0], r[1] or "", r[2], r[3]) for r in rows]
 
