@@ -137,6 +137,15 @@ async def test_a_channel_behind_is_in_healthz_and_on_the_pane(
     assert await in_thread(lambda: late_channels(hub)) == []
 
 
+def test_merged_reminders_of_drills_only_say_exercice_first() -> None:
+    from deskalert.hub import notify
+
+    drills = [notify.render("renotify", alert(test=True), "fr")] * 2
+    assert notify.render_reminders("fr", drills)[0] == "EXERCICE — Rappel : 2 alertes sans réponse"
+    mixed = [*drills, notify.render("renotify", alert(), "en")]
+    assert notify.render_reminders("en", mixed)[0] == "Reminder: 3 alerts unanswered"
+
+
 # -- the scheduler alone ---------------------------------------------------------------------
 
 

@@ -227,6 +227,9 @@ def render_reminders(lang: Language, reminders: list[tuple[str, str]]) -> tuple[
         return reminders[0]
     title = translations(lang).ngettext(N_("notify.renotify_many"), "notify.renotify_many",
                                         len(reminders)).format(count=len(reminders))
+    drill = _t(lang, N_("notify.drill"))
+    if all(one_title.startswith(drill) for one_title, _ in reminders):
+        title = drill + title  # only drills: the phone says so first
     return title, "\n\n".join(f"{one_title}\n{body}" for one_title, body in reminders)
 
 
