@@ -154,15 +154,15 @@ def due(row_id: int, site: str, kind: str = "raised", channel: str = "c",
     return Due(row_id, site, kind, channel, service)
 
 
-def test_a_site_leaves_a_channels_last_slot_to_the_others_and_firsts_go_before_reminders(
-) -> None:
+def test_a_channels_last_slot_waits_for_another_sites_first_message() -> None:
     turns = Turns(sends=8, per_service=4)
     flood = [due(i, "a", "renotify" if i % 2 else "raised", channel=f"c{i}") for i in range(20)]
     started = turns.pick(flood)
     assert [b.head.site for b in started] == ["a", "a", "a"], "one slot kept for another site"
     assert all(b.head.kind == "raised" for b in started), "first messages before reminders"
-    later = turns.pick([due(100, "b", "renotify"), *flood[6:]])
-    assert [b.head.id for b in later] == [100], "another site's message starts at once"
+    assert turns.pick([due(99, "b", "renotify"), *flood[6:]]) == [], "kept for a first"
+    later = turns.pick([due(99, "b", "renotify"), due(100, "b"), *flood[6:]])
+    assert [b.head.id for b in later] == [100], "another site's first message starts at once"
     turns.done(started[0])
     assert turns.pick(flood[6:])[0].head.kind == "raised"
 

@@ -6,10 +6,11 @@ another site's phones (issue 27).
 - Sites and channels in turn: among the due rows of the best priority, the site served least
   recently goes first, then, within it, the channel served least recently, then the oldest row.
 - No service holds every worker: at most `SENDS_PER_SERVICE` sends at once go through one
-  service (scheme and host: one SMTP relay, one SMS gateway), `SENDS` in all; and a site that
-  already has sends under way leaves the last free slot of a service, and of the pool, to the
-  other sites. So while one site floods, another site's first message starts at once instead of
-  waiting for a send to end.
+  service (scheme and host: one SMTP relay, one SMS gateway), `SENDS` in all. The last free
+  slot of a service, and of the pool, is kept for a first message, and a site that already has
+  sends under way leaves it to the other sites. So while one site floods (and whatever
+  reminders are due), another site's first message starts at once instead of waiting for a
+  send to end.
 - A person's reminders go as one message: the due reminders of one channel are one `Batch`
   ("3 alertes sans réponse"), each row keeping its own outcome.
 
@@ -71,8 +72,11 @@ class Turns:
         return self.sends - self.total
 
     def allowed(self, due: Due) -> bool:
-        """A slot is free for it, and its site leaves one to the others if it has sends."""
-        if self.total >= self.sends or self.by_service[due.service] >= self.per_service:
+        """A slot is free for it; the last one of a service (and of the pool) is kept for a
+        first message, and a site that has sends under way leaves it to the other sites."""
+        reserve = 0 if PRIORITY.get(due.kind, 1) == 0 or self.per_service < 2 else 1
+        if (self.total >= self.sends - reserve
+                or self.by_service[due.service] >= self.per_service - reserve):
             return False
         if self.by_site[due.site] == 0:
             return True
