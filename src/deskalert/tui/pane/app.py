@@ -49,6 +49,7 @@ from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
 from deskalert.tui.pane.interview import InterviewPanel
+from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.messages import (
     Answered,
     PaneSnapshot,
@@ -120,14 +121,18 @@ class PaneApp(HubApp):
     # -- the hub ----------------------------------------------------------------------------
 
     async def load_snapshot(self) -> PaneSnapshot:
-        return await load_pane_snapshot(self.client, self._midnight())
+        snapshot = await load_pane_snapshot(self.client, self._midnight())
+        self.post_message(NotifyFlag.Read(snapshot.notify))
+        return snapshot
 
     async def _watch_refused_tokens(self) -> None:
-        """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
+        """The tokens the hub refused lately and its notification backlog: read again every 15 s
+        (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
                 self.post_message(RefusedTokens(await presence_or_desks(self.client)))
+                self.post_message(NotifyFlag.Read(tuple((await self.client.health()).notify)))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
@@ -323,6 +328,10 @@ class PaneApp(HubApp):
     def _take_refusals(self, presence: Presence) -> None:
         self.state.refused = tuple(presence.refused_tokens)
         self.state.outside = tuple(presence.refused_desks)
+
+    @on(NotifyFlag.Read)
+    def _on_notify_backlog(self, message: NotifyFlag.Read) -> None:
+        self.query_one(NotifyFlag).backlog = message.backlog
 
     @on(Answered)
     def _on_answered(self, message: Answered) -> None:

@@ -16,6 +16,7 @@ from textual.containers import Horizontal
 
 from deskalert.tui.base import Clock, HubApp, HubFooter
 from deskalert.tui.pane.interview import InterviewPanel
+from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
     AlertDetail,
@@ -43,6 +44,7 @@ class Board:
             yield StreamBadge(id="stream").data_bind(HubApp.link)
         yield LinkWhy(id="link-why").data_bind(HubApp.link)
         yield OfflineFlag(id="offline-flag")
+        yield NotifyFlag(id="notify-flag")
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
         yield AlertDetail(id="detail")
         yield self.interview

@@ -9,7 +9,15 @@ from textual.message import Message
 
 from deskalert.client.api import HubClient
 from deskalert.errors import NotFound
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Presence, SiteAvailability
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    DeskPresence,
+    NotifyBacklog,
+    OnCall,
+    Presence,
+    SiteAvailability,
+)
 
 
 @dataclass
@@ -22,6 +30,7 @@ class PaneSnapshot(Message):
     heartbeat_s: float
     last_event_id: int
     availability: list[SiteAvailability]
+    notify: tuple[NotifyBacklog, ...] = ()  # the notification channels' backlog (/healthz)
 
 
 @dataclass
@@ -57,7 +66,8 @@ async def load_pane_snapshot(client: HubClient, midnight: datetime) -> PaneSnaps
                         desks=presence.desks, refused=presence,
                         oncall=await client.oncall(), heartbeat_s=beat.heartbeat_s,
                         last_event_id=health.last_event_id or 0,
-                        availability=await _availability(client))
+                        availability=await _availability(client),
+                        notify=tuple(health.notify))
 
 
 async def presence_or_desks(client: HubClient) -> Presence:
