@@ -37,7 +37,7 @@ from typing import Any
 import psycopg
 
 from deskalert.errors import StoreUnavailable
-from deskalert.hub import pgstore
+from deskalert.hub import pgstore, pgwatch
 from deskalert.hub.store import event_of, read_overrides
 from deskalert.models import Event, EventType
 
@@ -118,7 +118,8 @@ class EventTail:
                 failures = self._pause(failures, str(exc))
                 continue
             try:
-                conn.execute(f"LISTEN {pgstore.CHANNEL}")
+                with pgwatch.deadline(conn):
+                    conn.execute(f"LISTEN {pgstore.CHANNEL}")
                 if failures:
                     log.info("event tail: connected again; reading after event %d",
                              self.last_id)
@@ -138,7 +139,8 @@ class EventTail:
 
     def _follow(self, conn: psycopg.Connection[Any]) -> None:
         while not self._stop.is_set():
-            rows = pgstore.events_after(conn, self.last_id, TAIL_PAGE)
+            with pgwatch.deadline(conn):
+                rows = pgstore.events_after(conn, self.last_id, TAIL_PAGE)
             if rows:
                 self._hand_on(conn, rows)
                 if len(rows) == TAIL_PAGE:
@@ -154,7 +156,8 @@ class EventTail:
         events = [event_of(row) for row in rows]
         # An override may come from another hub: the card is computed from the table.
         changed = any(e.type is EventType.ONCALL_CHANGED for e in events)
-        overrides = read_overrides(conn) if changed else None
+        with pgwatch.deadline(conn):
+            overrides = read_overrides(conn) if changed else None
         self.last_id = events[-1].id
         assert self._loop is not None
         try:
@@ -189,14 +192,17 @@ class Leadership:
             if fresh:
                 self._conn = pgstore.connect(self.url)
                 try:  # PostgreSQL 14 and later; an older server keeps idle sessions
-                    self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
+                    with pgwatch.deadline(self._conn):
+                        self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
                 except psycopg.Error:
                     pass
             assert self._conn is not None
-            if self.leading and not fresh:
-                self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
-                return True
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
+            with pgwatch.deadline(self._conn):
+                if self.leading and not fresh:
+                    self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
+                    return True
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                         (LEADER_LOCK,)).fetchone()
             return bool(row and row[0])
         except (psycopg.Error, StoreUnavailable):
             if self._conn is not None:
