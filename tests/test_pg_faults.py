@@ -6,7 +6,8 @@ restarted and killed here, so not the session's), one of them through a fault-in
 proxy (tests/faultproxy.py); desks posting alerts through both hubs and failing over as the
 client does; followers on both hubs. What must hold through each fault:
 
-- the hub without its database answers 503, not a hang, within `ANSWER_BOUND_S`;
+- the hub without its database answers 503, not a hang, within `ANSWER_BOUND_S`, and ends its
+  event streams, so that their followers go on with the other hub during the fault;
 - every alert answered 200/201 is in the database afterwards, once;
 - every follower sees every event once, in id order, once the fault heals;
 - the lead (the hub running the timers) moves at most once;
@@ -101,16 +102,19 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
             to_503 = [_time_to_503(hub) for hub in faulty]
             code, took = timed_post(first.url, new_alert(), "g1", limit=30)
             assert code == 503 and took < ANSWER_BOUND_S, f"an alert on the first hub: {code} in {took:.1f} s"
+            if kind in ("stall", "cut"):  # its streams end: their followers go to the other hub
+                seen = _seen_during(followers[0], desks, began)
             time.sleep(max(0.0, FAULT_S - (time.monotonic() - began)))
         finally:
             heal()
-        healed = time.monotonic()
         recovered = [wait(lambda h=hub: status(h.url) == 200, RECOVER_BOUND_S,
                           f"{hub.log.stem} healthy again") for hub in faulty]
         code, took = timed_post(first.url, new_alert(), "g2", limit=30)
         assert code == 201, f"an alert on the first hub after the heal: {code}"
         print(f"\n{kind}: 503 after {', '.join(f'{t:.2f}' for t in to_503)} s;"
-              f" healthy {', '.join(f'{t:.2f}' for t in recovered)} s after the heal")
+              f" healthy {', '.join(f'{t:.2f}' for t in recovered)} s after the heal"
+              + (f"; its follower saw a new alert {seen:.2f} s into the fault"
+                 if kind in ("stall", "cut") else ""))
         wait(lambda: len(desks.stored) >= 10 + len(hubs) * 5, 60, "alerts after the heal")
         desks.stop()
 
@@ -127,11 +131,19 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
         assert 1 <= leads <= 2, f"the lead moved at most once (taken {leads} times)"
         timeouts = [a for a in desks.answers if a[1] is None and a[2] >= ANSWER_BOUND_S]
         assert not timeouts, f"requests left without an answer: {timeouts[:3]}"
-        del healed
     finally:
         for hub in hubs:
             hub.stop()
         proxy.close()
+
+
+def _seen_during(follower: FailoverFollower, desks: Desks, began: float) -> float:
+    """Seconds from the fault's start until `follower` (on the faulty hub first) has seen an
+    alert stored after that hub already answered 503: it went on with the other hub."""
+    already = set(desks.stored)
+    wait(lambda: bool((set(desks.stored) - already) & set(follower.raised())), FAULT_S,
+         "the faulty hub's follower to see an alert stored during the fault")
+    return time.monotonic() - began
 
 
 def _time_to_503(hub: LoggedHub) -> float:

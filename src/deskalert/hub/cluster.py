@@ -72,8 +72,9 @@ class Cluster:
 
     shared = True
 
-    def __init__(self, url: str, handoff: Handoff) -> None:
-        self.tail = EventTail(url, handoff)
+    def __init__(self, url: str, handoff: Handoff,
+                 lost: Callable[[], None] = lambda: None) -> None:
+        self.tail = EventTail(url, handoff, lost)
         self.leadership = Leadership(url)
 
     async def start(self, last_id: int) -> None:
@@ -91,9 +92,10 @@ class Cluster:
 class EventTail:
     """Reads the event table after the last id handed on, woken by NOTIFY, polling anyway."""
 
-    def __init__(self, url: str, handoff: Handoff) -> None:
+    def __init__(self, url: str, handoff: Handoff, lost: Callable[[], None]) -> None:
         self.url = url
         self.handoff = handoff
+        self.lost = lost  # called on the loop when the tail cannot read (see `_pause`)
         self.last_id = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -126,14 +128,22 @@ class EventTail:
                 failures = 0
                 self._follow(conn)
             except psycopg.Error as exc:
+                if isinstance(exc, pgwatch.Stalled):
+                    failures = max(failures, 1)  # no quick reconnect to wait for
                 failures = self._pause(failures, f"lost its connection ({exc})")
             finally:
                 conn.close()
 
     def _pause(self, failures: int, reason: str) -> int:
+        """Wait before connecting again. A connection lost once is replaced at once; from the
+        second failure in a row (or a stalled link) the hub cannot follow the log, so its
+        streams end: their clients go on with another hub instead of waiting in silence."""
         if failures == 0:
             log.warning("event tail: %s; events from the other hubs wait until it is back",
                         reason)
+        if failures == 1:
+            log.warning("event tail: still no database; this hub ends its event streams")
+            self._call_on_loop(self.lost)
         self._stop.wait(RECONNECT_S[min(failures, len(RECONNECT_S) - 1)])
         return failures + 1
 
@@ -159,9 +169,12 @@ class EventTail:
         with pgwatch.deadline(conn):
             overrides = read_overrides(conn) if changed else None
         self.last_id = events[-1].id
+        self._call_on_loop(self.handoff, events, overrides)
+
+    def _call_on_loop(self, fn: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(self.handoff, events, overrides)
+            self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is closed: the hub is stopping
             self._stop.set()
 
