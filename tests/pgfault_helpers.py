@@ -105,7 +105,8 @@ class Desks:
     seen (status, seconds)."""
 
     urls: list[str]
-    count: int = 6
+    count: int = 12
+    every_s: float = 2.5  # each desk's pace, under the hub's 30 alerts a minute
     request_timeout: float = 10
     stored: list[str] = field(default_factory=list)
     answers: list[tuple[str, int | None, float]] = field(default_factory=list)
@@ -131,14 +132,52 @@ class Desks:
                     self.answers.append((url, code, took))
                 if code in (200, 201):
                     break
-                turn += 1
-                time.sleep(0.05)
+                if code != 429:  # a refusal is an answer; an outage moves to the next hub
+                    turn += 1
+                time.sleep(0.05 if code != 429 else 1)
             with self._lock:
                 self.stored.append(body["id"])
-            self._stop.wait(0.2)
+            self._stop.wait(self.every_s)
 
     def stop(self) -> None:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout=60)
             assert not thread.is_alive(), "a desk never got its alert stored"
+
+
+@dataclass
+class Roles:
+    """Polls every hub's /healthz and keeps who says "leader" when: (seconds, index of the
+    hub) each time it changes, None when no hub says so."""
+
+    urls: list[str]
+    changes: list[tuple[float, int | None]] = field(default_factory=list)
+    both: int = 0  # polls in which two hubs said "leader" at once
+
+    def start(self) -> Roles:
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+        return self
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            leaders = [i for i, url in enumerate(self.urls) if role(url) == "leader"]
+            self.both += len(leaders) > 1
+            now = leaders[0] if len(leaders) == 1 else None
+            if not self.changes or self.changes[-1][1] != now:
+                self.changes.append((time.monotonic(), now))
+            self._stop.wait(0.1)
+
+    def leaders(self) -> list[int]:
+        """The hubs that led in turn (a hub gone silent and back as leader counts once)."""
+        turns: list[int] = []
+        for _, index in self.changes:
+            if index is not None and (not turns or turns[-1] != index):
+                turns.append(index)
+        return turns
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
