@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 
 import pg
 from faultproxy import FaultProxy
 from pgfault_helpers import Desks, LoggedHub, Roles, role, start_hub, status, timed_post, wait
-from conftest import new_alert
+from conftest import auth, new_alert
 from test_replicas import FailoverFollower
 
 pytestmark = pytest.mark.system
@@ -108,6 +109,8 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
         heal = _fault(kind, proxy, own_pg)
         try:
             to_503 = [_time_to_503(hub) for hub in faulty]
+            for hub in faulty:  # a stream opened now is refused, not a 200 that breaks
+                assert _stream_status(hub.url) == 503
             code, took = timed_post(first.url, new_alert(), "g1", limit=30)
             assert code == 503 and took < ANSWER_BOUND_S, f"an alert on the first hub: {code} in {took:.1f} s"
             if kind in ("stall", "cut"):  # its streams end: their followers go to the other hub
@@ -145,6 +148,8 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
             assert turns == [1] and leads == 1, "the lead did not move"
         else:
             assert len(turns) <= 2 and leads <= 2, f"the lead moved at most once ({turns})"
+        for hub in hubs:
+            assert "Traceback" not in hub.log.read_text(encoding="utf-8"), hub.log
         refused = [a for a in desks.answers if a[1] not in (None, 200, 201, 429, 503)]
         assert not refused, f"only 201, 200 (a resend) or 503 while the database is away: {refused[:3]}"
         timeouts = [a for a in desks.answers if a[1] is None and a[2] >= ANSWER_BOUND_S]
@@ -178,6 +183,11 @@ def _time_to_503(hub: LoggedHub) -> float:
         assert code == 200 and took < ANSWER_BOUND_S, (
             f"{hub.log.stem}: /healthz {code} after {took:.1f} s, not a 503")
         time.sleep(0.1)
+
+
+def _stream_status(url: str) -> int:
+    with httpx.stream("GET", f"{url}/v1/events", headers=auth("s.a"), timeout=10) as answer:
+        return answer.status_code
 
 
 def _rows(url: str, query: str) -> list[str]:

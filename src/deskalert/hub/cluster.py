@@ -8,6 +8,8 @@ its own, in its own thread, and hands the rows to the hub's loop. It is woken by
 commit) and polls every `POLL_S` whatever happens: a lost notification delays an event by at
 most that. A connection that fails (or stays silent past the TCP timeouts set in pgstore) is
 replaced, and reading resumes after the last id handed on: nothing is skipped, nothing twice.
+While it cannot read (a second failure in a row, or a stalled link), the hub ends its streams:
+their clients resume on another hub rather than wait in silence for events it cannot see.
 Event ids are commit-ordered (pgstore), so "after the last id" never passes over an event
 committed late.
 

@@ -15,7 +15,9 @@ differs:
 - **Row locks**: `SELECT ... FOR UPDATE` before an alert changes, so two hubs answering the
   same alert at once write one after the other, the second seeing the first's answer.
 - **A lost database is a 503**, never a 500: any connection error is `StoreUnavailable`, and the
-  next use connects again.
+  next use connects again. A call that gets no answer is cut after `pgwatch.CALL_DEADLINE_S`
+  (a stalled link would hang it for good); after a cut call or a failed connection, the store
+  answers 503 at once for RETRY_AFTER_S instead of queueing one connection timeout per request.
 
 The store is used from the hub's one store thread, like the SQLite one: psycopg 3's synchronous
 connection, not its asyncio one, because the hub's write path (group commit, the outbox's
