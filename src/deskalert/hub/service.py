@@ -136,7 +136,8 @@ class Hub:
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
         self.cluster: Solo | Cluster = (
-            Cluster(store.url, self._on_tailed) if store.shared else Solo())  # type: ignore[attr-defined]
+            Cluster(store.url, self._on_tailed, self.broker.end_all)  # type: ignore[attr-defined]
+            if store.shared else Solo())
         self.leading = False
         self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
