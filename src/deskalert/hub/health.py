@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Literal
 
 from deskalert import __version__
 from deskalert.errors import StoreUnavailable
 from deskalert.hub.runtime import Runtime
-from deskalert.models import Health
+from deskalert.models import Health, NotifyBacklog
 
 Role = Literal["solo", "leader", "follower"]
 PROBE_EVERY_S = 5.0  # /healthz writes one meta row at most this often
 
 
 class HubHealth:
-    """What `/healthz` answers; `role` says solo, leader or follower."""
+    """What `/healthz` answers; `role` says solo, leader or follower, `backlog` what the
+    notifier has not sent yet."""
 
-    def __init__(self, runtime: Runtime, role: Callable[[], Role]) -> None:
+    def __init__(self, runtime: Runtime, role: Callable[[], Role],
+                 backlog: Callable[[], Awaitable[list[NotifyBacklog]]]) -> None:
         self.runtime = runtime
         self._role = role
+        self._backlog = backlog
         self._probed_at: float | None = None
 
     async def report(self) -> Health:
@@ -31,8 +34,9 @@ class HubHealth:
         try:
             last_id = await runtime.db(store.last_event_id)
             open_count = await runtime.db(store.open_alert_count)
+            backlog = await self._backlog()
         except StoreUnavailable as exc:  # the database is gone: a 503 that says why
-            store_state, last_id, open_count = f"error: {exc.detail}", None, None
+            store_state, last_id, open_count, backlog = f"error: {exc.detail}", None, None, []
         if store.shared and store_state != "ok":  # no token here: no host, no user
             store_state = "error: the database cannot be read or written (the hub's log says why)"
         return Health(
@@ -43,6 +47,7 @@ class HubHealth:
             open_alerts=open_count,
             version=__version__,
             role=self._role(),
+            notify=backlog,
         )
 
     async def _write_state(self) -> str:

@@ -8,7 +8,7 @@ Each concern is a component of its own, taking only what it needs (see docs/arch
 - `presence` (hub/presence.py): desks online; `oncall` (hub/oncall_board.py): on-call cards;
 - `interview` (hub/interview.py): the interview timer and "tout va bien ?" checks;
 - `stream` (hub/stream.py): the event streams; `health` (hub/health.py): `/healthz`;
-- `notifier` (hub/notify.py): the phones and mailboxes.
+- `notifier` (hub/notify_outbox.py, notify.py): the phones and mailboxes.
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
 alerts, mark silent desks offline, ask interview checks, notice on-call changes. A test starts
@@ -32,7 +32,7 @@ from deskalert.hub.cluster import Cluster, Solo
 from deskalert.hub.health import HubHealth, Role
 from deskalert.hub.interview import InterviewKeeper
 from deskalert.hub.notes import Notes
-from deskalert.hub.notify import Notifier
+from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.roster import Roster, roster_fingerprint
@@ -66,15 +66,16 @@ class Hub:
         self.interview = InterviewKeeper(config, self.runtime, self.roster, self.oncall)
         self.stream = Stream(config, self.runtime, self.roster, self.broker, self.availability,
                              self.presence.seen)
-        self.health = HubHealth(self.runtime, self._role)
         self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
                                  self.clock)
+        self.health = HubHealth(self.runtime, self._role, self.notifier.backlog)
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
         self.cluster: Solo | Cluster = (
-            Cluster(store.url, self._on_tailed) if store.shared and store.url else Solo())
+            Cluster(store.url, self._on_tailed, self.broker.end_all)
+            if store.shared and store.url else Solo())
         self.leading = False
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
         hub = config.hub

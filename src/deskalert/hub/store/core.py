@@ -103,7 +103,7 @@ class StoreCore(ABC):
 
     # -- writes: each returns the event it committed ---------------------------------------
 
-    def in_transaction(self, write: Callable[[Connection], None]) -> None:
+    def in_transaction(self, write: Callable[[Connection], object]) -> None:
         with self._transaction() as db:
             write(db)
 
