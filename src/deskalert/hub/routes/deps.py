@@ -11,6 +11,7 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deskalert.errors import Forbidden, HubError, Unauthorized
+from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import read_session
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, Principal, token_hash
@@ -35,18 +36,22 @@ async def get_principal(
     hub: Annotated[Hub, Depends(get_hub)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller: from `Authorization: Bearer`, else from the page's session cookie."""
+    """The caller: from `Authorization: Bearer`, else from the page's session cookie; each
+    request but a new alert takes from the caller's request budget (hub/budget.py)."""
+    what = f"{request.method} {request.url.path}"
     if credentials is None:
         session = request.cookies.get(SESSION_COOKIE)
-        if session is not None:
-            return session_principal(request, hub, session)
-        raise Unauthorized("missing token: send Authorization: Bearer <token>")
-    # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
-    # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
-    address = request.client.host if request.client else "unknown"
-    principal = bearer_principal(hub, credentials.credentials, address,
-                                 f"{request.method} {request.url.path}")
+        if session is None:
+            raise Unauthorized("missing token: send Authorization: Bearer <token>")
+        principal: Principal | None = session_principal(request, hub, session)
+    else:
+        # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
+        # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
+        address = request.client.host if request.client else "unknown"
+        principal = bearer_principal(hub, credentials.credentials, address, what)
     assert principal is not None  # refuse=True: an unknown token raised
+    budget: RequestBudget = request.app.state.request_budget
+    budget.charge(principal, what)
     return principal
 
 
