@@ -6,8 +6,11 @@ Two budgets, apart on purpose:
   then `alerts_per_minute`; a replay of a stored id never takes from it.
 - `RequestBudget`: every other authenticated request of one identity (heartbeats, streams
   opened, lists, acks, the page's calls), `request_burst` back to back, then
-  `requests_per_second`; beyond it a 429 with Retry-After. One desk token sending thousands of
-  heartbeats a second otherwise held the hub at 98 % of a core.
+  `requests_per_second`; beyond it a 429 with Retry-After, answered after `REFUSAL_HOLD_S`.
+  One desk token sending thousands of heartbeats a second otherwise held the hub at 98 % of a
+  core; a 429 answered at once costs the hub as much as the heartbeat (measured), so a client
+  that does not wait would go on costing it: held, it sends one request per second and
+  connection at most. A client that waits as Retry-After says loses nothing.
 
 `POST /v1/alerts` never spends nor needs the request budget: a desk whose software went wild
 on heartbeats or a stolen token flooding lists must still raise its alert at once, and a
@@ -17,6 +20,7 @@ Both are counted per hub: with several hubs, each counts its own requests.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 
@@ -25,6 +29,7 @@ from deskalert.hub.guard import LimitLog
 from deskalert.hub.settings import Principal
 
 UNBUDGETED = frozenset({"POST /v1/alerts"})  # the alert rate's own (see the module)
+REFUSAL_HOLD_S = 1.0
 
 
 class TokenBuckets:
@@ -59,8 +64,9 @@ class RequestBudget:
         self.buckets = TokenBuckets(burst, per_second)
         self.limit_log = limit_log or LimitLog()
 
-    def charge(self, principal: Principal, request: str) -> None:
-        """Take one token for `request` ("METHOD /path"), or raise the 429."""
+    async def charge(self, principal: Principal, request: str) -> None:
+        """Take one token for `request` ("METHOD /path"), or raise the 429 after
+        REFUSAL_HOLD_S."""
         if request in UNBUDGETED:
             return
         identity = f"{principal.kind.value} {principal.id}"
@@ -75,4 +81,5 @@ class RequestBudget:
             f"{math.ceil(wait_s)} s (Retry-After); alerts are never held back by this",
             code="too_many_requests")
         error.retry_after_s = wait_s
+        await asyncio.sleep(REFUSAL_HOLD_S)
         raise error

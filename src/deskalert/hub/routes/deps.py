@@ -51,7 +51,7 @@ async def get_principal(
         principal = bearer_principal(hub, credentials.credentials, address, what)
     assert principal is not None  # refuse=True: an unknown token raised
     budget: RequestBudget = request.app.state.request_budget
-    budget.charge(principal, what)
+    await budget.charge(principal, what)
     return principal
 
 

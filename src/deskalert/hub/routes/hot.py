@@ -77,7 +77,7 @@ class HotRoutes:
             if principal is None:
                 return None  # unknown token: the route records it and answers the 401
             if alert_in is None:
-                self.budget.charge(principal, f"POST {path}")
+                await self.budget.charge(principal, f"POST {path}")
                 return _json(200, (await heartbeat_out(self.hub, principal)).model_dump_json())
             return await self._alert(principal, alert_in)
         except HubError as exc:
