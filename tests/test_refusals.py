@@ -47,3 +47,27 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
         answer = httpx.get(f"{hub.url}{path}", headers={"Cookie": cookie})
         assert answer.status_code == 401, path
         assert answer.json()["error"] == "session_refused"
+
+
+@pytest.mark.parametrize("path", ["/v1/alerts?state=all&since=", "/v1/notes?since=",
+                                  "/v1/notes?until=", "/v1/sessions/figures?since="])
+def test_a_query_date_without_offset_is_a_422_as_in_bodies(hub: RunningHub, path: str) -> None:
+    """Before: read in the hub's zone (a 200), while a body with such a date is refused."""
+    with hub.client("s.a") as supervisor:
+        naive = supervisor.get(path + "2026-11-21T10:00:00")
+        assert naive.status_code == 422, naive.text
+        assert naive.json()["error"] == "invalid_request"
+        assert "has no UTC offset" in naive.json()["detail"]
+        assert supervisor.get(path + quote("2026-11-21T10:00:00+01:00")).status_code == 200
+
+
+def test_a_note_that_ends_before_it_starts_is_a_422(hub: RunningHub) -> None:
+    """Before: stored as sent, though the desk's own form refuses it."""
+    with hub.client("g1") as desk:
+        alert = desk.post("/v1/alerts", json=new_alert()).json()
+        note = {"type": "other", "started_at": "2026-11-21T10:30:00+01:00",
+                "ended_at": "2026-11-21T10:00:00+01:00"}
+        refused = desk.post(f"/v1/alerts/{alert['id']}/notes", json=note)
+        assert refused.status_code == 422 and "ended_at" in refused.json()["detail"]
+        note["ended_at"] = "2026-11-21T10:45:00+01:00"
+        assert desk.post(f"/v1/alerts/{alert['id']}/notes", json=note).status_code == 201

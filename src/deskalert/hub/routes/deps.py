@@ -10,7 +10,7 @@ from uuid import UUID
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from deskalert.errors import Forbidden, HubError, Unauthorized
+from deskalert.errors import Forbidden, HubError, Unauthorized, Unprocessable
 from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import read_session
 from deskalert.hub.service import Hub
@@ -146,10 +146,14 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 
 def utc_query(value: datetime | None, name: str) -> datetime | None:
-    """A date from the query string in UTC; one that has no UTC equivalent (year 0 or 10000
-    once its offset is applied) is a 400, not an OverflowError."""
+    """A date from the query string in UTC; one without an offset is a 422, as in bodies (not
+    read in the hub's zone); one that has no UTC equivalent (year 0 or 10000 once its offset is
+    applied) is a 400, not an OverflowError."""
     if value is None:
         return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Unprocessable(f"{name}: {value.isoformat()} has no UTC offset: add one (Z or"
+                            " +01:00), as in bodies", code="invalid_request")
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
