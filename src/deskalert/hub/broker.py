@@ -72,6 +72,8 @@ class Broker:
         self._watchers: set[Subscription] = set()
         self._by_desk: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._frames: OrderedDict[int, bytes] = OrderedDict()
+        # Called with every published event, before the fan-out (hub/metrics.py counts them).
+        self.observers: list[Callable[[Event], None]] = []
 
     def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
                   write: DirectWrite | None = None) -> Subscription:
@@ -100,6 +102,8 @@ class Broker:
         return list(self._subscriptions)
 
     def publish(self, event: Event) -> None:
+        for observe in self.observers:
+            observe(event)
         frame = chunk = b""
         for subscription in self._candidates(event):
             if not subscription.wants(event):

@@ -351,6 +351,10 @@ class Notifier:
     def enabled(self) -> bool:
         return bool(self.planner.channels)
 
+    async def backlog(self) -> int:
+        """How many messages the outbox holds not yet delivered nor given up (hub/metrics.py)."""
+        return int(await self._on_store(self.store.outbox_backlog))
+
     def wake(self) -> None:
         """Thread-safe: new rows were queued (called from the store thread)."""
         if self._loop is not None:

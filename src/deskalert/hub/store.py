@@ -19,6 +19,7 @@ import base64
 import json
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
@@ -265,6 +266,12 @@ class NotificationStore:
                 return None
             return self._append(db, event_type, at, row.site, data)
 
+    def outbox_backlog(self) -> int:
+        """Messages not yet delivered nor given up: waiting, being sent, or to be retried."""
+        row = self._db.execute("SELECT COUNT(*) FROM notifications"
+                               " WHERE state IN ('pending','retry','sending')").fetchone()
+        return int(row[0])
+
     def interrupted_notifications(self) -> list[Notification]:
         """Rows left 'sending' by a hub that stopped mid-attempt."""
         rows = self._db.execute(
@@ -373,6 +380,8 @@ class Store(NotificationStore, SessionStore):
     # Appended to a SELECT that reads a row the transaction then writes (PostgreSQL: FOR UPDATE,
     # so two hubs answering one alert at once write one after the other; SQLite: one writer).
     row_lock = ""
+    # Told how long each write transaction took, BEGIN to COMMIT done (hub/metrics.py).
+    on_commit: Callable[[float], None] | None = None
 
     @property
     def fatal_errors(self) -> tuple[type[Exception], ...]:
@@ -442,11 +451,14 @@ class Store(NotificationStore, SessionStore):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; a database that cannot be written is a StoreUnavailable."""
+        started = time.perf_counter()
         try:
             with transaction(self._db) as db:
                 yield db
         except self.db_errors as exc:
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
 
     # -- writes: each returns the event it committed ---------------------------------------
 
