@@ -1,4 +1,4 @@
-"""The wheel, as the README builds it, installs in a fresh virtual environment and runs: its
+"""The wheel (`pip wheel --no-deps .`) installs in a fresh virtual environment and runs: its
 `deskalert --version`, and a hub that answers /healthz and /metrics (so the package data and
 every runtime dependency are declared). Dependencies come from the package index (pip's cache
 makes a second run quick); the source tree is not on the path."""
