@@ -171,3 +171,15 @@ def test_metrics_are_off_by_default_and_fenced_by_address(tmp_path: Path) -> Non
 ])
 def test_a_channel_is_labelled_by_its_kind_only(shown: str, kind: str) -> None:
     assert channel_kind(shown) == kind
+
+
+def test_a_failing_observer_never_stops_the_fan_out() -> None:
+    from deskalert.hub.broker import Broker
+    from deskalert.models import Event, EventType
+
+    broker = Broker()
+    broker.observers.append(lambda event: 1 / 0)
+    subscription = broker.subscribe(None)
+    broker.publish(Event(id=1, type=EventType.ALERT_RAISED, at="2026-12-06T00:00:00Z",
+                         site="accueil", data={"code": "renfort"}))
+    assert subscription.queue.qsize() == 1

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from dataclasses import dataclass, field
 from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
 
+log = logging.getLogger("deskalert.hub")
 QUEUE_SIZE = 1000
 FRAMES_KEPT = 512
 # write(frame, chunk): the SSE frame, and the same as one HTTP/1.1 chunk; False if not written
@@ -103,7 +105,10 @@ class Broker:
 
     def publish(self, event: Event) -> None:
         for observe in self.observers:
-            observe(event)
+            try:
+                observe(event)
+            except Exception:  # noqa: BLE001 - counting never stops an alert's fan-out
+                log.exception("an observer of event %d failed", event.id)
         frame = chunk = b""
         for subscription in self._candidates(event):
             if not subscription.wants(event):
