@@ -118,7 +118,9 @@ def test_metrics_count_the_scenario(metrics_hub: RunningHub) -> None:
     assert value(found, "deskalert_streams_open") == 1
     assert value(found, "deskalert_store_up") == 1
     assert value(found, "deskalert_store_commit_seconds_count") >= 3
-    assert value(found, "deskalert_outbox_backlog") >= 1  # the refused one waits for its retry
+    # the refused one waits for its retry
+    assert value(found, "deskalert_outbox_backlog", channel="json") >= 1
+    assert value(found, "deskalert_outbox_oldest_seconds", channel="json") > 0
     assert value(found, "deskalert_oncall_assigned", site="accueil") == 1
     assert any(name == "deskalert_build_info" for name, _ in found)
     labels = {v for _, pairs in found for _, v in pairs}

@@ -34,7 +34,7 @@ from prometheus_client.registry import Collector
 
 from deskalert import __version__
 from deskalert.errors import StoreUnavailable
-from deskalert.models import Alert, Event, EventType
+from deskalert.models import Alert, Event, EventType, NotifyBacklog
 
 if TYPE_CHECKING:
     from deskalert.hub.service import Hub
@@ -107,7 +107,7 @@ class Snapshot:
 
     store_up: bool = True
     unanswered: Tally[str] = field(default_factory=Tally)
-    backlog: int | None = None
+    backlog: list[NotifyBacklog] | None = None
 
 
 class StateCollector(Collector):
@@ -165,8 +165,16 @@ class StateCollector(Collector):
         yield GaugeMetricFamily("deskalert_store_up", "1 if the store answered this scrape's"
                                 " reads, else 0", value=int(self.snapshot.store_up))
         if self.snapshot.backlog is not None:
-            yield GaugeMetricFamily("deskalert_outbox_backlog", "Notifications not yet delivered"
-                                    " nor given up", value=self.snapshot.backlog)
+            waiting = GaugeMetricFamily("deskalert_outbox_backlog", "Notifications queued, being"
+                                        " sent or to be retried, by channel kind",
+                                        labels=["channel"])
+            oldest = GaugeMetricFamily("deskalert_outbox_oldest_seconds", "How long the oldest"
+                                       " of them has waited, by channel kind", labels=["channel"])
+            for kind in self.snapshot.backlog:
+                waiting.add_metric([kind.channel], kind.waiting)
+                oldest.add_metric([kind.channel], kind.oldest_s)
+            yield waiting
+            yield oldest
 
     def _refused(self) -> Iterator[Metric]:
         refused = CounterMetricFamily("deskalert_tokens_refused", "Requests refused for their"
