@@ -112,6 +112,8 @@ def test_metrics_count_the_scenario(metrics_hub: RunningHub) -> None:
     assert value(found, "deskalert_alerts_first_response_seconds_count", site="accueil") == 2
     assert value(found, "deskalert_alerts_unanswered", site="accueil") == 1
     assert value(found, "deskalert_alerts_unanswered", site="etage") == 0
+    assert ("deskalert_alerts_raised_total",  # a series at 0 from the start
+            frozenset({("site", "etage"), ("code", "malaise")})) in found
     assert value(found, "deskalert_desks_online", site="accueil") == 1
     assert value(found, "deskalert_desks_offline", site="accueil") == 1
     assert value(found, "deskalert_desks_offline", site="etage") == 1

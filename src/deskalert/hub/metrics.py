@@ -34,6 +34,8 @@ from prometheus_client.registry import Collector
 
 from deskalert import __version__
 from deskalert.errors import StoreUnavailable
+from deskalert.hub.notify import all_channels
+from deskalert.hub.settings import HubConfig
 from deskalert.models import Alert, Event, EventType, NotifyBacklog
 
 if TYPE_CHECKING:
@@ -77,6 +79,17 @@ class EventCounters:
                              ["channel"], registry=registry)
             for outcome in NOTIFY_COUNTERS.values()
         }
+
+    def start_at_zero(self, config: HubConfig) -> None:
+        """The series the roster tells of exist from the start, at 0: Prometheus' `increase()`
+        then sees the first alert of a site, not only the second."""
+        for site in config.sites:
+            for code in config.codes:
+                self.raised.labels(site=site.id, code=code.code)
+        kinds = {channel_kind(channel.shown()) for channel in all_channels(config).values()}
+        for counter in self.notifications.values():
+            for kind in kinds:
+                counter.labels(channel=kind)
 
     def on_event(self, event: Event) -> None:
         """A published event (called on the hub's loop, before the fan-out)."""
@@ -191,6 +204,7 @@ class HubMetrics:
     def __init__(self, hub: Hub) -> None:
         self.registry = CollectorRegistry()
         self.events = EventCounters(self.registry)
+        self.events.start_at_zero(hub.config)
         self.state = StateCollector(hub)
         self.registry.register(self.state)
         commit = Histogram("deskalert_store_commit_seconds", "Write transactions of the store,"
