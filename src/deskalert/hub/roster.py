@@ -57,6 +57,10 @@ class Roster:
             code="outside_site_network",
         )
 
+    def refusals(self) -> tuple[int, int]:
+        """Refusals since start: (unknown tokens, desks outside their networks)."""
+        return self._refused.total, self._outside.total
+
     def refused_tokens(self) -> list[RefusedToken]:
         return self._refused.recent(self.clock.now())
 

@@ -49,6 +49,8 @@ class StoreCore(ABC):
     # Appended to a SELECT that reads a row the transaction then writes (PostgreSQL: FOR UPDATE,
     # so two hubs answering one alert at once write one after the other; SQLite: one writer).
     row_lock = ""
+    # Told how long each write transaction took, BEGIN to COMMIT done (hub/metrics.py).
+    on_commit: Callable[[float], None] | None = None
 
     def __init__(self, db: Connection, path: Path, location: str,
                  on_event: EventHook | None = None) -> None:

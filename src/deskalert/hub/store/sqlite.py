@@ -8,6 +8,7 @@ served, restored or migrated.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
@@ -95,11 +96,14 @@ class SqliteStore(Store):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; a database that cannot be written is a StoreUnavailable."""
+        started = time.perf_counter()
         try:
             with transaction(self._sqlite) as db:
                 yield db
         except self.db_errors as exc:
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
 
     def probe_write(self) -> None:
         """A small committed write, to learn whether the store can write: a row of two pages
