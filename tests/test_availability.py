@@ -161,7 +161,10 @@ def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_
     assert [(p["id"], p["connected"], p["on_call"]) for p in now["supervisors"]] == [
         ("s.a", False, True)], "the on-call supervisor can answer on the phone"
     supervisor = readers(hub.url, "s.c")
+    # A frame already due (the desk's own arrival) may come first on a loaded machine.
     joined = desk.availability(3)
+    if len(joined["supervisors"]) == 1:
+        joined = desk.availability(3)
     assert [(p["id"], p["connected"]) for p in joined["supervisors"]] == [
         ("s.a", False), ("s.c", True)]
     supervisor.stop()
