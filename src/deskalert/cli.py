@@ -561,11 +561,11 @@ def _demo_screen(url: str, args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
     from deskalert.client.profile import demo_profile
     from deskalert.journal.store import Journal
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     port = int(url.rsplit(":", 1)[1])
     if args.supervisor:
-        from deskalert.tui.supervise import SupervisorApp
+        from deskalert.tui.pane.app import PaneApp as SupervisorApp
 
         pane = demo_profile(args.supervisor, supervisor=True, language=args.language, port=port,
                             data_dir=args.data_dir)
@@ -740,7 +740,7 @@ def _desk(args: argparse.Namespace) -> int:
     config = _client_config(args, "desk", "`deskalert desk` needs a [desk] section"
                             " (a [supervisor] uses `deskalert supervise`)")
     token = _token(config)
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     quiet_retries()
     journal = Journal(default_journal_path())
@@ -785,7 +785,7 @@ def _supervise(args: argparse.Namespace) -> int:
                             " section (a [desk] uses `deskalert desk`)")
     token = _token(config)
     from deskalert.journal.store import Journal, default_journal_path
-    from deskalert.tui.supervise import SupervisorApp
+    from deskalert.tui.pane.app import PaneApp as SupervisorApp
 
     journal = Journal(default_journal_path())
     try:
@@ -877,7 +877,7 @@ def _report(args: argparse.Namespace) -> int:
 def _journal(args: argparse.Namespace) -> int:
     from deskalert.client.settings import TokenMissing
     from deskalert.journal.store import Journal
-    from deskalert.tui.journal_screen import JournalApp
+    from deskalert.tui.desk.journal import JournalApp
 
     profile = _profile(args, desk_only=True, needs="`deskalert journal` is a desk's journal; a"
                        " supervisor uses `deskalert export` or `report`")

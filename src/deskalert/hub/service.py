@@ -34,7 +34,7 @@ from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.cluster import Cluster, Solo
-from deskalert.hub.notify import Notifier
+from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.sessions import SessionKeeper
@@ -853,8 +853,9 @@ class Hub:
         try:
             last_id = await self._db(self.store.last_event_id)
             open_count = await self._db(self.store.open_alert_count)
+            backlog = await self.notifier.backlog()
         except StoreUnavailable as exc:  # the database is gone: a 503 that says why
-            store_state, last_id, open_count = f"error: {exc.detail}", None, None
+            store_state, last_id, open_count, backlog = f"error: {exc.detail}", None, None, []
         if self.store.shared and store_state != "ok":  # no token here: no host, no user
             store_state = "error: the database cannot be read or written (the hub's log says why)"
         return Health(
@@ -865,6 +866,7 @@ class Hub:
             open_alerts=open_count,
             version=__version__,
             role="solo" if not self.store.shared else "leader" if self.leading else "follower",
+            notify=backlog,
         )
 
     async def _write_state(self) -> str:
