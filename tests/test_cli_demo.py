@@ -15,7 +15,7 @@ import pytest
 
 from deskalert import cli
 from deskalert.journal.store import Journal
-from deskalert.models import NoteDraft
+from deskalert.journal.models import NoteDraft
 from test_debrief import data_set
 
 
