@@ -87,6 +87,6 @@ __all__ = [
     "NoteName", "NoteText", "NotifyOutcome", "OnCall", "OnCallEvent", "OverrideIn", "Person",
     "PlainText", "Presence", "PresenceEvent", "PrincipalKind", "RefusedDesk", "RefusedToken",
     "Report", "ResolveIn", "Responder", "SessionEvent", "SessionFigures", "SessionIn",
-    "SessionState", "ShortText", "SiteAvailability", "StreamEvent", "StrictModel",
+    "SessionState", "ShortText", "SiteAvailability", "StreamEvent", "StreamReset", "StrictModel",
     "StrippedMultiline", "StrippedText", "Support",
 ]
