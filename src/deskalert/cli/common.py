@@ -76,8 +76,7 @@ def token_of(config: ClientConfig) -> str:
 def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
     who = "a desk or supervisor" if supervisors else "a desk"
-    command.add_argument("--config", type=Path, metavar="F", help="config.toml (default:"
-                         " $DESKALERT_CONFIG, then the user config directory)")
+    command.add_argument("--config", type=Path, metavar="F", help=CONFIG_HELP)
     command.add_argument("--demo", nargs="?", const=DEMO_DESK, metavar="ID",
                          help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
                          f" the demo hub, the demo token (default ID: {DEMO_DESK})")

@@ -111,8 +111,7 @@ def add_interview(commands: Commands) -> None:
     start.add_argument("--room", default="", help='where, e.g. "Box A"')
     stop = interview_commands.add_parser("stop", help="close this desk's open session")
     for command in (start, stop):
-        command.add_argument("--config", type=Path, help="config.toml (default: $DESKALERT_CONFIG,"
-                             " then the user config directory)")
+        command.add_argument("--config", type=Path, help=CONFIG_HELP)
         command.set_defaults(handler=run_interview, stop=command is stop)
 
 
