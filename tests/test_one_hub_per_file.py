@@ -171,3 +171,76 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
     with sqlite3.connect(aside) as db:
         kept = {row[0] for row in db.execute("SELECT id FROM alerts")}
     assert kept == {first["id"], later["id"]}, "what it replaced is kept, whole"
+
+
+def test_a_hard_link_to_the_file_is_the_same_file(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    """Before: `--data-dir` holding a hard link of a served hub.sqlite3 (another directory, so
+    another `.lock`) started a second hub on the same file, and restored a copy under the
+    running one. A hub stopped, the link serves again: the hold is the live process's only."""
+    first = hub_process()
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "hub.sqlite3").hardlink_to(tmp_path / "data" / "hub.sqlite3")
+    refused = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    lines = refused.stderr.strip().splitlines()
+    assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
+    assert f"a hub (process {first.process.pid}) is serving" in lines[0]
+    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
+               "--out", tmp_path / "copies")
+    assert made.returncode == 0, made.stderr
+    copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
+    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", other,
+                   "--restore", copy)
+    assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
+    alert = new_alert()
+    httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"),
+               timeout=10).raise_for_status()
+
+    first.process.send_signal(signal.SIGKILL)  # no clean stop: the kernel drops the hold
+    first.process.wait(timeout=10)
+    # ... but its last writes are in data/hub.sqlite3-wal, which the other name does not see.
+    wal_left = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
+    assert wal_left.returncode == 2, wal_left.stdout + wal_left.stderr
+    assert len(wal_left.stderr.strip().splitlines()) == 1, wal_left.stderr
+    assert str(tmp_path / "data" / "hub.sqlite3-wal") in wal_left.stderr
+    replayed = hub_process()  # once on its own name, stopped cleanly: its WAL is replayed
+    replayed.process.terminate()
+    replayed.process.wait(timeout=10)
+    on_link = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", "hub", "--config", str(tmp_path / "hub.toml"),
+         "--port", "0", "--data-dir", str(other)],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert on_link.stdout is not None
+        url = next(line.split()[2] for line in on_link.stdout if "listening on" in line)
+        assert alert["id"] in stored(url)
+        again = second_hub(tmp_path)  # and now the first name is the one refused
+        assert again.returncode == 2
+        assert f"a hub (process {on_link.pid}) is serving" in again.stderr
+    finally:
+        on_link.terminate()
+        on_link.wait(timeout=10)
+
+
+def test_a_copy_of_a_served_file_is_another_file(
+        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    """A copy of the file names the live hub's `.lock` in its meta too: it is not held for
+    that, it is another file (a second site started from a copy of the first's data)."""
+    import shutil
+
+    hub_process()
+    other = tmp_path / "other"
+    other.mkdir()
+    shutil.copy(tmp_path / "data" / "hub.sqlite3", other / "hub.sqlite3")
+    started = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", "hub", "--config", str(tmp_path / "hub.toml"),
+         "--port", "0", "--data-dir", str(other)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert started.stdout is not None
+        assert any("listening on" in line for line in started.stdout), started.stderr
+    finally:
+        started.terminate()
+        started.wait(timeout=10)

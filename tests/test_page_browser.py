@@ -321,3 +321,38 @@ async def test_an_answer_link_opens_the_page_on_its_alert(hub: RunningHub, tmp_p
                                ".includes('Bob Sup')")
     stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
     assert [r["name"] for r in stored["responders"]] == ["Bob Sup"]
+
+
+async def test_after_a_restore_the_page_reloads_and_shows_the_new_alerts(tmp_path: Path) -> None:
+    """Before: the page followed with `?since=<id>` and no epoch. After `deskalert backup
+    --restore` of an older copy, the hub gave those ids out again to new alerts, and the page,
+    shown live, replayed from its old id on the new log: the first new alerts never showed."""
+    from deskalert.hub import backup
+
+    config, data = HubConfig.model_validate(tomllib.loads(roster_toml())), tmp_path / "hub"
+    hub = start_threaded_hub(config, data)
+    port = int(urlsplit(hub.url).port or 0)
+    async with chromium(tmp_path) as browser:
+        await log_in(browser, hub.url, "tok-s.a")
+        copy, _ = await asyncio.to_thread(backup.backup, data / "hub.sqlite3",
+                                          tmp_path / "copies", 30)
+        lost = [alert_from_desk(hub.url, "g1", "renfort") for _ in range(3)]
+        await browser.wait_for(f"!!document.querySelector(\".card[data-id='{lost[-1]['id']}']\")")
+        await asyncio.to_thread(hub.stop)
+        await asyncio.to_thread(backup.restore, copy, data / "hub.sqlite3")
+        # The restored hub serves elsewhere first: the new alerts take the ids the page had.
+        elsewhere = start_threaded_hub(config, data)
+        fresh = [alert_from_desk(elsewhere.url, "g2", "malaise") for _ in range(5)]
+        await asyncio.to_thread(elsewhere.stop)
+        hub = start_threaded_hub(config, data, port)
+        try:
+            for alert in fresh:
+                await browser.wait_for(
+                    f"!!document.querySelector(\".card[data-id='{alert['id']}']\")", timeout=30)
+            for alert in lost:
+                assert await browser.js(
+                    f"!document.querySelector(\".card[data-id='{alert['id']}']\")"), \
+                    "the page shows the restored hub's alerts, not the lost ones"
+            assert await browser.js("document.getElementById('live').classList.contains('on')")
+        finally:
+            hub.stop()

@@ -161,6 +161,31 @@ def test_a_last_event_id_of_another_epoch_or_above_the_last_id_gets_stream_reset
         assert stream_head(hub.url, current)[0] == "stream.open", current
 
 
+def test_the_epoch_can_come_as_a_query_parameter_for_browsers(hub: RunningHub) -> None:
+    """A browser's EventSource cannot set Last-Event-ID: the supervisors' page says its epoch
+    with `?since=<id>&epoch=<epoch>`. Before, `epoch` was ignored: after a restore the page
+    replayed from its old id on the new log, shown live, and missed the alerts below it."""
+    from httpx_sse import connect_sse
+
+    raise_alert(hub.url)
+    health = httpx.get(f"{hub.url}/healthz").json()
+
+    def head(params: dict[str, str]) -> str:
+        with httpx.Client(timeout=httpx.Timeout(5, read=10)) as client, connect_sse(
+                client, "GET", f"{hub.url}/v1/events", params=params,
+                headers=auth("s.a")) as source:
+            assert source.response.status_code == 200
+            return next(sse.event for sse in source.iter_sse() if sse.event != "message")
+
+    since = str(health["last_event_id"])
+    assert head({"since": since, "epoch": "0123456789abcdef"}) == "stream.reset"
+    assert head({"since": since, "epoch": health["epoch"]}) == "stream.open"
+    assert head({"since": since}) == "stream.open"
+    too_long = httpx.get(f"{hub.url}/v1/events", params={"since": since, "epoch": "e" * 65},
+                         headers=auth("s.a"))
+    assert too_long.status_code == 422, too_long.text
+
+
 def test_a_restore_by_plain_copy_still_resets_followers_above_its_last_id(
     hub_process: Callable[..., HubProcess], tmp_path: Path
 ) -> None:

@@ -26,9 +26,10 @@ from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
+from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
-from deskalert.sqlite import HeldLock
+from deskalert.sqlite import FileInUse, HeldLock
 
 log = logging.getLogger("deskalert.hub")
 DB_NAME = "hub.sqlite3"
@@ -82,6 +83,18 @@ class GuardedServer(uvicorn.Server):
         signals = [signal.Signals(s).name for s in getattr(self, "_captured_signals", [])]
         log.info("hub stopped (%s) in %.1f s; %d connection(s) were open",
                  signals[0] if signals else "asked to", time.monotonic() - started, connections)
+
+
+def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
+    """The hold written into a file the store just created (one that existed was claimed with
+    the hold), so that a hub on a hard link of it is refused too (sqlite.py)."""
+    try:
+        lock.claim()
+    except FileInUse as exc:
+        raise ConfigError(f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it"
+                          f" before you {doing}") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot hold {db_path}: {exc.strerror}") from None
 
 
 def tune_gc() -> None:
@@ -152,11 +165,15 @@ def build_server(
             raise ConfigError(f"{path}: TLS file not found")
     db_path = data_dir / DB_NAME
     database = database_url(config)
-    lock = None if database else hold_hub_file(
-        db_path, "start another one on it (several hubs share a PostgreSQL database, never a"
-        " SQLite file; or give this one a --data-dir of its own)")
+    doing = ("start another one on it (several hubs share a PostgreSQL database, never a"
+             " SQLite file; or give this one a --data-dir of its own)")
+    lock = None if database else hold_hub_file(db_path, doing)
     try:
         store = open_store(database, db_path)
+        if lock is not None:  # SQLite: a file put back in time gets a new epoch
+            claim_new_file(lock, db_path, doing)
+            store.epoch = renew_if_went_back(db_path, store.epoch, store.last_event_id(),
+                                             lambda epoch: store.swap_meta("epoch", epoch))
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:

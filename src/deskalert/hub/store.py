@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import ConfigError, HubError, StoreUnavailable
+from deskalert.hub.served import note_from
 from deskalert.models import (
     Alert,
     AlertState,
@@ -424,6 +425,7 @@ class Store(NotificationStore, SessionStore):
             return stamp_epoch(db)
 
     def close(self) -> None:
+        note_from(self.path, self.epoch, self._db)  # hub/served.py: what this file stored
         if self._checkpoint_db is not None:
             self._checkpoint_db.close()
         self._db.close()
@@ -435,6 +437,7 @@ class Store(NotificationStore, SessionStore):
         if self._checkpoint_db is None:
             self._checkpoint_db = open_db(self.path)
         self._checkpoint_db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+        note_from(self.path, self.epoch, self._checkpoint_db)  # hub/served.py
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:

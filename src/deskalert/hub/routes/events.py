@@ -55,13 +55,17 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     availability: Annotated[bool, Query(
         description="Also send the live-only `site.availability` frames (no `id:`, never"
         " replayed): the numbers now at opening, then each change, at most 1/s per site")] = False,
+    epoch: Annotated[str | None, Query(
+        max_length=64, description="The event log `since` is from (the epoch of /healthz or of"
+        " a stream.reset), for clients that cannot set Last-Event-ID (a browser's EventSource):"
+        " from another log, the stream sends stream.reset instead of replaying")] = None,
 ) -> StreamRequest:
-    epoch, _, last_id = (last_event_id or "").rpartition(":")
+    header_epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
         principal=principal,
         sites=hub.visible_sites(principal, site),
         last_id=since if since is not None else _parse_last_event_id(last_id),
-        epoch=epoch.strip() or None,
+        epoch=(epoch or "").strip() or header_epoch.strip() or None,
         availability=availability,
     )
 

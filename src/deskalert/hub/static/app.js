@@ -82,7 +82,7 @@ const ROOT = location.pathname.slice(0, location.pathname.indexOf("/page/"));
 const $ = (id) => document.getElementById(id);
 const state = {
   lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
-  me: null, alerts: new Map(), lastId: 0, source: null, live: false, brokenSince: null,
+  me: null, alerts: new Map(), lastId: 0, epoch: "", source: null, live: false, brokenSince: null,
   retryMs: 1000, retryTimer: null, focus: null, audio: null, confirming: null,
 };
 
@@ -199,8 +199,11 @@ async function reloadThenFollow() {
   stopStream();
   try {
     if (!state.lastId) {
+      // The epoch is read with the id, before the list: if the hub is restored in between,
+      // the stream finds the page on the old event log and resets it, never the other way.
       const health = await api("GET", "/healthz");
       state.lastId = (health.data && health.data.last_event_id) || 0;
+      state.epoch = (health.data && health.data.epoch) || "";
     }
     const open = await api("GET", "/v1/alerts?state=open&limit=1000");
     if (open.status === 401) return;
@@ -215,7 +218,10 @@ async function reloadThenFollow() {
 
 function follow() {
   stopStream();
-  const source = new EventSource(ROOT + "/v1/events?since=" + state.lastId);
+  // `epoch`: which event log lastId is from. A hub restored from a copy gives ids out again
+  // from the copy's last; without it the page would skip them, showing "live".
+  const epoch = state.epoch ? "&epoch=" + encodeURIComponent(state.epoch) : "";
+  const source = new EventSource(ROOT + "/v1/events?since=" + state.lastId + epoch);
   state.source = source;
   // The hub's `stream.open` has no data, and browsers do not dispatch an event without data
   // (WHATWG SSE): the connection's own `open` (a 200 text/event-stream) stands for it.
@@ -226,6 +232,7 @@ function follow() {
   source.addEventListener("stream.reset", (event) => {
     const reset = JSON.parse(event.data);
     state.lastId = reset.last_event_id;  // another event log: start over from a snapshot
+    state.epoch = reset.epoch;
     reloadThenFollow();
   });
   for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
