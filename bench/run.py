@@ -935,6 +935,22 @@ def bench_notify(report: Report, workdir: Path) -> None:
                    f"p50 {ms(pct(latencies, .5))} p99 {ms(pct(latencies, .99))} "
                    f"max {ms(max(latencies))}", "on-call receives < 2 s",
                    verdict="MET" if max(latencies) < 2 else "MISSED"))
+    bench_notify_flood(report, workdir)
+
+
+def bench_notify_flood(report: Report, workdir: Path) -> None:
+    """Another site's first notification while one desk floods a slow channel (issue 27)."""
+    import notify_flood
+
+    from notify_helpers import HttpReceiver
+
+    receiver = HttpReceiver().start()
+    hub = Hub(workdir / "notify-flood", desks=1)
+    hub.config.write_text(notify_flood.roster(receiver.url("").rstrip("/")))
+    try:
+        report.add(Row(**notify_flood.run(hub, receiver)))
+    finally:
+        receiver.stop()
 
 
 # -- 9. global keys -------------------------------------------------------------------------
@@ -1692,6 +1708,10 @@ How each is measured (bench/run.py):
 - 8: the hub's notification to the on-call supervisor through Apprise (json://) to an HTTP
   receiver on loopback; from just before `POST /v1/alerts` to the receiver reading the body;
   100 alerts one at a time after a warm-up one. `bench/run.py notify` runs this part alone.
+  Flood (bench/notify_flood.py): every channel on one receiver that answers each message after
+  2.5 s; desk A raises its burst of 10 then one alert every 2 s for 60 s, unanswered
+  (escalation after 10 s, reminders every 15 s: the issue's 150 s with default timers, sooner);
+  desk B raises one alert at 20, 40 and 60 s; from its POST to B's on-call's receiver answering.
 - 9: `deskalert hotkeys` on Xvfb, another window holding the focus; xdotool sends
   ctrl+shift+F2 (XTEST); from the wall clock just before xdotool starts to the hub's
   received_at (same machine); each alert resolved before the next press, since a press while

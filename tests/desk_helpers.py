@@ -14,8 +14,8 @@ from textual.pilot import Pilot
 
 from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
-from deskalert.tui.desk import DeskApp
-from deskalert.tui.widgets import Part
+from deskalert.tui.desk.app import DeskApp
+from deskalert.tui.parts import Part
 
 
 def free_port() -> int:
@@ -75,10 +75,10 @@ async def in_thread(fn: Callable[[], Any]) -> Any:
 
 
 def make_pane(url: str, who: str = "s.a", **kwargs: Any) -> Any:
-    from deskalert.tui.supervise import SupervisorApp
+    from deskalert.tui.pane.app import PaneApp
 
     config = ClientConfig.model_validate({"hub": {"url": url}, "supervisor": {"id": who}})
-    return SupervisorApp(config, f"tok-{who}", **kwargs)
+    return PaneApp(config, f"tok-{who}", **kwargs)
 
 
 def table_rows(app: Any) -> list[str]:

@@ -3,6 +3,7 @@ and ntfy:// post there) and an SMTP server (aiosmtpd, for mailto://). No pytest 
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import json
@@ -27,10 +28,13 @@ class Received:
 
 @dataclass
 class HttpReceiver:
-    """Accepts POSTs on 127.0.0.1; `down = True` answers 503 (a channel that fails)."""
+    """Accepts POSTs on 127.0.0.1; `down = True` answers 503 (a channel that fails);
+    `delay_s` holds each answer that long (a slow SMTP relay or SMS gateway), each POST in a
+    thread of its own. A message counts as received when it is answered."""
 
     port: int = 0
     down: bool = False
+    delay_s: float = 0.0
     messages: queue.Queue[Received] = field(default_factory=queue.Queue)
 
     def start(self) -> HttpReceiver:
@@ -40,6 +44,7 @@ class HttpReceiver:
             def do_POST(self) -> None:  # noqa: N802 - http.server's naming
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
+                time.sleep(receiver.delay_s)
                 if receiver.down:
                     self.send_response(503)
                     self.end_headers()
@@ -47,10 +52,11 @@ class HttpReceiver:
                 data: dict[str, Any] = json.loads(raw)
                 receiver.messages.put(Received(self.path, data.get("title", ""),
                                                data.get("message", ""), time.monotonic()))
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.end_headers()
-                self.wfile.write(b"{}")
+                with contextlib.suppress(ConnectionError):  # a sender stopped while held
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.end_headers()
+                    self.wfile.write(b"{}")
 
             def log_message(self, *args: object) -> None:
                 pass

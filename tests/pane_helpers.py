@@ -28,11 +28,11 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
 
 def pane(url: str, who: str = "s.a", *, keys: dict[str, str] | None = None,
          language: str = "fr", token: str | None = None, **kwargs: Any) -> Any:
-    from deskalert.tui.supervise import SupervisorApp
+    from deskalert.tui.pane.app import PaneApp
 
     config = ClientConfig.model_validate({"hub": {"url": url}, "supervisor": {"id": who},
                                           "keys": keys or {}, "language": language})
-    return SupervisorApp(config, token or f"tok-{who}", **kwargs)
+    return PaneApp(config, token or f"tok-{who}", **kwargs)
 
 
 def text_of(app: Any, selector: str) -> str:

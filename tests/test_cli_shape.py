@@ -40,9 +40,10 @@ def test_help_and_the_desk_command_load_no_web_framework() -> None:
         "import sys\n"
         "from deskalert.cli import build_parser\n"
         "build_parser().format_help()\n"
-        "print(sorted(m for m in ('fastapi', 'starlette', 'uvicorn', 'textual') if m in sys.modules))\n"
-        "import deskalert.tui.desk\n"
-        "print(sorted(m for m in ('fastapi', 'starlette', 'uvicorn') if m in sys.modules))\n"
+        "web = ('fastapi', 'starlette', 'uvicorn')\n"
+        "print(sorted(m for m in (*web, 'textual') if m in sys.modules))\n"
+        "import deskalert.tui.desk.app\n"
+        "print(sorted(m for m in web if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,

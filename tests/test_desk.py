@@ -17,9 +17,9 @@ from desk_helpers import free_port, in_thread, make_desk, text_of, wait_until
 from deskalert.client.api import HubClient
 from deskalert.client.send import SendReport, send_alert
 from deskalert.journal.store import Delivery, Journal
-from deskalert.tui import desk
-from deskalert.tui.desk import DeskApp
-from deskalert.tui.state import Step
+from deskalert.tui.desk import app as desk
+from deskalert.tui.desk.app import DeskApp
+from deskalert.tui.desk.state import Step
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -11,7 +11,7 @@ import pytest
 
 from conftest import make_config, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, wait_until
-from deskalert.tui.state import Step
+from deskalert.tui.desk.state import Step
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -25,7 +25,7 @@ from deskalert.errors import HubIncompatible, ServerError, Unauthorized
 from deskalert.journal.store import Journal
 from deskalert.text import strip_control
 from deskalert.tui.link import LinkKind
-from deskalert.tui.state import Step
+from deskalert.tui.desk.state import Step
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -41,7 +41,7 @@ from deskalert.errors import (
 )
 from deskalert.journal.store import Delivery, Journal
 from deskalert.models import AlertEvent, AlertIn, StreamReset
-from deskalert.tui.desk import DeskApp
+from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.link import LinkKind
 from failover_helpers import AnswerServer, dead_url
 
@@ -356,11 +356,11 @@ async def test_send_reaches_the_second_hub_when_the_first_is_down(
 
 
 async def test_the_pane_says_live_via_hub_2_when_on_the_second_hub(hub: RunningHub) -> None:
-    from deskalert.tui.supervise import SupervisorApp
+    from deskalert.tui.pane.app import PaneApp
 
     config = ClientConfig.model_validate(
         {"hub": {"urls": [dead_url(), hub.url]}, "supervisor": {"id": "s.a"}})
-    app = SupervisorApp(config, "tok-s.a")
+    app = PaneApp(config, "tok-s.a")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.link.kind is LinkKind.UP, what="link up")
         assert "flux en direct via hub 2" in str(app.query_one("#stream").render())

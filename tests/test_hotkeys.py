@@ -175,7 +175,7 @@ async def test_the_desk_says_when_its_global_keys_cannot_work(
 ) -> None:
     from deskalert.client.settings import ClientConfig
     from deskalert.journal.store import Journal
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     monkeypatch.delenv("DISPLAY", raising=False)
     config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},
@@ -280,7 +280,7 @@ async def test_the_desk_warns_of_a_global_key_for_a_code_the_hub_does_not_know(
 ) -> None:
     from deskalert.client.settings import ClientConfig
     from deskalert.journal.store import Journal
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     monkeypatch.delenv("DISPLAY", raising=False)  # the listener itself is not the point here
     config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},

@@ -16,7 +16,7 @@ from conftest import RunningHub, make_config, start_threaded_hub
 from desk_helpers import free_port, in_thread, text_of, wait_until
 from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
-from deskalert.tui.desk import DeskApp
+from deskalert.tui.desk.app import DeskApp
 from hotkeys_helpers import (
     XDisplay,
     desk_env,

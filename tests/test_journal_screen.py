@@ -13,7 +13,7 @@ from conftest import RunningHub, new_alert
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from deskalert.journal.store import Journal
 from deskalert.models import Alert
-from deskalert.tui.journal_screen import JournalApp, JournalScreen
+from deskalert.tui.desk.journal import JournalApp, JournalScreen
 from deskalert.tui.note_form import NoteForm
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).

@@ -250,7 +250,7 @@ async def test_a_desk_sends_again_its_open_alert_that_a_restored_hub_no_longer_h
     had. Now the desk's fresh picture lacks it, so it sends it again under its id."""
     from conftest import make_config, start_threaded_hub
     from desk_helpers import in_thread, make_desk, text_of, wait_until
-    from deskalert.tui.state import Step
+    from deskalert.tui.desk.state import Step
 
     port, data = free_port(), tmp_path / "hub"
     hub = start_threaded_hub(make_config(heartbeat_s=1), data, port)

@@ -102,7 +102,7 @@ async def test_a_worker_that_raises_leaves_the_pane_running_and_says_so(
     hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Regression: any exception but a DeskAlertError in a worker closed the app."""
-    monkeypatch.setattr("deskalert.tui.supervise.REFUSED_EVERY_S", 0.05)
+    monkeypatch.setattr("deskalert.tui.pane.app.REFUSED_EVERY_S", 0.05)
     app = pane(hub.url)
     calls: list[int] = []
     async with app.run_test(size=SIZE, notifications=True) as pilot:

@@ -86,11 +86,11 @@ def demo_screen(url: str, args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
     from deskalert.client.profile import demo_profile
     from deskalert.journal.store import Journal
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     port = int(url.rsplit(":", 1)[1])
     if args.supervisor:
-        from deskalert.tui.supervise import SupervisorApp
+        from deskalert.tui.pane.app import PaneApp as SupervisorApp
 
         pane = demo_profile(args.supervisor, supervisor=True, language=args.language, port=port,
                             data_dir=args.data_dir)

@@ -163,7 +163,7 @@ def run_desk(args: argparse.Namespace) -> int:
     config = client_config(args, "desk", "`deskalert desk` needs a [desk] section"
                            " (a [supervisor] uses `deskalert supervise`)")
     token = token_of(config)
-    from deskalert.tui.desk import DeskApp
+    from deskalert.tui.desk.app import DeskApp
 
     quiet_retries()
     journal = Journal(default_journal_path())

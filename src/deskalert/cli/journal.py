@@ -132,7 +132,7 @@ def add_journal(commands: Commands) -> None:
 def run_journal(args: argparse.Namespace) -> int:
     from deskalert.client.settings import TokenMissing
     from deskalert.journal.store import Journal
-    from deskalert.tui.journal_screen import JournalApp
+    from deskalert.tui.desk.journal import JournalApp
 
     profile = profile_of(args, desk_only=True, needs="`deskalert journal` is a desk's journal; a"
                          " supervisor uses `deskalert export` or `report`")

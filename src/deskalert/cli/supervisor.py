@@ -34,7 +34,7 @@ def run_supervise(args: argparse.Namespace) -> int:
                            " section (a [desk] uses `deskalert desk`)")
     token = token_of(config)
     from deskalert.journal.store import Journal, default_journal_path
-    from deskalert.tui.supervise import SupervisorApp
+    from deskalert.tui.pane.app import PaneApp as SupervisorApp
 
     journal = Journal(default_journal_path())
     try:

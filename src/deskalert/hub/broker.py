@@ -21,6 +21,7 @@ import json
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
@@ -124,6 +125,21 @@ class Broker:
         """Several committed events (one group commit's), in order, from one loop callback."""
         for event in events:
             self.publish(event)
+
+    def end_all(self) -> None:
+        """End every stream now: this hub no longer receives the events (it lost its shared
+        database), so its streams' clients had better reconnect, to this hub or another one,
+        with their Last-Event-ID. Each stream is woken by an event of id 0, which no stream
+        writes (it has written nothing above its `last_id`, which is never below 0)."""
+        wake = Event(id=0, type=EventType.ONCALL_CHANGED, at=datetime.now(UTC), site=None,
+                     data={})
+        for subscription in list(self._subscriptions):
+            subscription.overflowed = True
+            self.unsubscribe(subscription)
+            try:
+                subscription.queue.put_nowait(wake)
+            except asyncio.QueueFull:  # a full queue: the stream ends once it drains anyway
+                pass
 
     def frame(self, event: Event) -> bytes:
         """The event as one SSE frame, encoded once whoever it goes to (an event's id, type and

@@ -34,7 +34,7 @@ from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.cluster import Cluster, Solo
-from deskalert.hub.notify import Notifier
+from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.sessions import SessionKeeper
@@ -136,7 +136,8 @@ class Hub:
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
         self.cluster: Solo | Cluster = (
-            Cluster(store.url, self._on_tailed) if store.shared else Solo())  # type: ignore[attr-defined]
+            Cluster(store.url, self._on_tailed, self.broker.end_all)  # type: ignore[attr-defined]
+            if store.shared else Solo())
         self.leading = False
         self._heard: dict[str, datetime] = {}  # heartbeats since the last tick (shared store)
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
@@ -853,8 +854,9 @@ class Hub:
         try:
             last_id = await self._db(self.store.last_event_id)
             open_count = await self._db(self.store.open_alert_count)
+            backlog = await self.notifier.backlog()
         except StoreUnavailable as exc:  # the database is gone: a 503 that says why
-            store_state, last_id, open_count = f"error: {exc.detail}", None, None
+            store_state, last_id, open_count, backlog = f"error: {exc.detail}", None, None, []
         if self.store.shared and store_state != "ok":  # no token here: no host, no user
             store_state = "error: the database cannot be read or written (the hub's log says why)"
         return Health(
@@ -865,6 +867,7 @@ class Hub:
             open_alerts=open_count,
             version=__version__,
             role="solo" if not self.store.shared else "leader" if self.leading else "follower",
+            notify=backlog,
         )
 
     async def _write_state(self) -> str:

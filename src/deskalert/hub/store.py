@@ -205,6 +205,14 @@ class NotificationStore:
         ).fetchall()
         return [(r[0], r[1]) for r in rows]
 
+    def unsent_channels(self, db: sqlite3.Connection, alert_id: str) -> set[str]:
+        """Channels with an alerting message about the alert not sent yet (a backlog)."""
+        rows = db.execute(
+            "SELECT DISTINCT channel FROM notifications WHERE alert_id=? AND kind IN (?,?,?)"
+            " AND state IN ('pending','retry','sending')", (alert_id, *ALERTING_KINDS),
+        ).fetchall()
+        return {r[0] for r in rows}
+
     def cancel_notifications(self, db: sqlite3.Connection, alert_id: str) -> None:
         """Alerting rows not yet being sent are dropped: someone answered, or it is over."""
         db.execute(
@@ -227,21 +235,38 @@ class NotificationStore:
         ).fetchall()
         return [Alert.model_validate_json(r[0]) for r in rows]
 
-    def in_transaction(self, write: Callable[[sqlite3.Connection], None]) -> None:
+    def in_transaction(self, write: Callable[[sqlite3.Connection], object]) -> None:
         with self._transaction() as db:
             write(db)
 
-    def claim_notifications(self, now: datetime, limit: int) -> list[Notification]:
-        """Mark up to `limit` due rows 'sending' under a fresh attempt id, committed before any
-        is sent: a row found 'sending' after a crash is one whose fate is unknown."""
+    def due_notifications(self, now: datetime, per_queue: int) -> list[tuple[int, str, str, str]]:
+        """(id, site, kind, channel) of rows due to be sent: the first `per_queue` of each
+        site's queue for each channel (first messages first, then the oldest), so that a site
+        with thousands waiting cannot hide another's one; the worker picks among them
+        (hub/notify_queue.py)."""
+        rank = ("CASE kind WHEN 'raised' THEN 0 WHEN 'escalated' THEN 0 WHEN 'renotify' THEN 2"
+                " ELSE 1 END")
+        rows = self._db.execute(
+            "SELECT id, site, kind, channel FROM (SELECT id, site, kind, channel, due_at,"
+            f" {rank} AS rank, ROW_NUMBER() OVER (PARTITION BY site, channel"
+            f" ORDER BY {rank}, due_at, id) AS place FROM notifications"
+            " WHERE state IN ('pending','retry') AND due_at<=?) AS due"
+            " WHERE place<=? ORDER BY rank, due_at, id", (instant(now), per_queue),
+        ).fetchall()
+        return [(r[0], r[1] or "", r[2], r[3]) for r in rows]
+
+    def claim_notifications(self, ids: Sequence[int]) -> list[Notification]:
+        """Mark the rows `ids` still waiting 'sending' under a fresh attempt id, committed
+        before any is sent: a row found 'sending' after a crash is one whose fate is unknown."""
         with self._transaction() as db:
-            rows = db.execute(
-                "SELECT id, alert_id, site, kind, owner, channel, title, body, attempts"
-                " FROM notifications WHERE state IN ('pending','retry') AND due_at<=?"
-                " ORDER BY due_at, id LIMIT ?", (instant(now), limit),
-            ).fetchall()
             claimed = []
-            for r in rows:
+            for row_id in ids:
+                r = db.execute(
+                    "SELECT id, alert_id, site, kind, owner, channel, title, body, attempts"
+                    " FROM notifications WHERE id=? AND state IN ('pending','retry')", (row_id,),
+                ).fetchone()
+                if r is None:
+                    continue  # cancelled since it was listed (someone answered)
                 attempt_id = secrets.token_hex(8)
                 db.execute("UPDATE notifications SET state='sending', attempts=attempts+1,"
                            " attempt_id=? WHERE id=?", (attempt_id, r[0]))
@@ -249,6 +274,13 @@ class NotificationStore:
                     id=r[0], alert_id=r[1], site=r[2], kind=r[3], owner=r[4], channel=r[5],
                     title=r[6], body=r[7], attempts=r[8] + 1, attempt_id=attempt_id))
             return claimed
+
+    def notification_backlog(self) -> list[tuple[str, int, str]]:
+        """(channel, rows not sent yet, when the oldest was queued) of every channel with some."""
+        rows = self._db.execute(
+            "SELECT channel, COUNT(*), MIN(created_at) FROM notifications"
+            " WHERE state IN ('pending','retry','sending') GROUP BY channel").fetchall()
+        return [(r[0], int(r[1]), str(r[2])) for r in rows]
 
     def finish_notification(self, row: Notification, state: str, at: datetime,
                             retry_at: datetime | None, event_type: EventType,

@@ -43,7 +43,7 @@ from deskalert.models.events import (
     StreamEvent,
     StreamReset,
 )
-from deskalert.models.health import ErrorOut, Health
+from deskalert.models.health import ErrorOut, Health, NotifyBacklog
 from deskalert.models.interview import (
     AnswerIn,
     Check,
@@ -84,9 +84,9 @@ __all__ = [
     "CheckAnswer", "CheckEvent", "CheckIn", "CheckKind", "CheckState", "ClientDatetime",
     "DeskPresence", "ErrorOut", "Event", "EventType", "ExtendIn", "Health", "HeartbeatOut",
     "Identifier", "IncidentType", "InterviewSession", "Lever", "MultilineText", "Note", "NoteIn",
-    "NoteName", "NoteText", "NotifyOutcome", "OnCall", "OnCallEvent", "OverrideIn", "Person",
-    "PlainText", "Presence", "PresenceEvent", "PrincipalKind", "RefusedDesk", "RefusedToken",
-    "Report", "ResolveIn", "Responder", "SessionEvent", "SessionFigures", "SessionIn",
-    "SessionState", "ShortText", "SiteAvailability", "StreamEvent", "StreamReset", "StrictModel",
-    "StrippedMultiline", "StrippedText", "Support",
+    "NoteName", "NoteText", "NotifyBacklog", "NotifyOutcome", "OnCall", "OnCallEvent",
+    "OverrideIn", "Person", "PlainText", "Presence", "PresenceEvent", "PrincipalKind",
+    "RefusedDesk", "RefusedToken", "Report", "ResolveIn", "Responder", "SessionEvent",
+    "SessionFigures", "SessionIn", "SessionState", "ShortText", "SiteAvailability", "StreamEvent",
+    "StreamReset", "StrictModel", "StrippedMultiline", "StrippedText", "Support",
 ]

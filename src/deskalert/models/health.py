@@ -9,6 +9,15 @@ from pydantic import BaseModel, Field
 from deskalert.models.alerts import Alert, AlertState
 
 
+class NotifyBacklog(BaseModel):
+    """Notifications not sent yet through one kind of channel (its scheme: ntfys, mailto...)."""
+
+    channel: str
+    waiting: int = Field(description="messages queued, being retried or being sent")
+    oldest_s: float = Field(description="how long the oldest of them has waited, in seconds")
+    behind: bool = Field(description="the oldest has waited more than 20 s: phones are late")
+
+
 class Health(BaseModel):
     status: Literal["ok", "degraded"]
     store: str = Field(description='"ok", or why the store cannot be read or written')
@@ -21,6 +30,10 @@ class Health(BaseModel):
     role: Literal["solo", "leader", "follower"] = Field(
         default="solo", description="one hub on SQLite (solo), or, of several on PostgreSQL,"
         " whether this one runs the timers (leader)",
+    )
+    notify: list[NotifyBacklog] = Field(
+        default_factory=list, description="channels with notifications not sent yet (none:"
+        " every message went out); a hub without `notify` entries lists none",
     )
 
 

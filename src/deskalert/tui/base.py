@@ -46,6 +46,10 @@ API for a subclass (the desk app, the supervisor pane):
     Short-lived work: `@work(exit_on_error=False)`; its failure is shown, not restarted.
     A worker that got a DeskAlertError from the hub may call `self.hub_failed(error)`: a 401
     then marks the token refused. `on_unmount` closes the client.
+
+    A feature that is a widget (the interview timer, the desk's global keys) runs its requests
+    with `run_on_app(self, coroutine, group=...)`, so their failures land here too, and posts
+    `refusal(error)` (tui/messages.py), which bubbles up to the app as a `LinkChanged`.
 """
 
 from __future__ import annotations
@@ -53,31 +57,30 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Coroutine, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import ClassVar, Protocol
+from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
-from textual.message import Message
 from textual.reactive import reactive
 from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from deskalert.client.api import HubClient
-from deskalert.client.follower import snapshot_then_events
+from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, Unauthorized, is_outside_site_network
+from deskalert.errors import DeskAlertError, Unauthorized
 from deskalert.i18n import N_, catalogue_ids, language, set_language, t
 from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
-from deskalert.tui.messages import LinkChanged, relay
+from deskalert.tui.messages import LinkChanged, refusal, relay
 
 log = logging.getLogger("deskalert.tui")
 
@@ -173,11 +176,6 @@ def _translate_description(widget: Widget) -> None:
 # -- the app -------------------------------------------------------------------------------------
 
 
-class Snapshot(Protocol):
-    heartbeat_s: float
-    last_event_id: int
-
-
 @dataclass
 class LongLived:
     factory: Callable[[], Awaitable[None]]
@@ -206,7 +204,7 @@ class HubApp(App[None]):
 
     # -- hooks ------------------------------------------------------------------------------
 
-    async def load_snapshot(self) -> Message:
+    async def load_snapshot(self) -> Snapshot:
         """The screen's picture from the hub: a Message with `heartbeat_s` and `last_event_id`
         (posted to the app before the events after it); raise DeskAlertError if the hub cannot."""
         raise NotImplementedError
@@ -324,8 +322,15 @@ class HubApp(App[None]):
     def hub_failed(self, error: DeskAlertError) -> None:
         """A request failed with `error`: a refusal (a token, the site's networks) shows at once,
         whatever asked."""
-        if isinstance(error, Unauthorized) or is_outside_site_network(error):
-            self.post_message(LinkChanged(up=False, reason=str(error), error=error))
+        if (change := refusal(error)) is not None:
+            self.post_message(change)
+
+
+def run_on_app(node: DOMNode, work: Coroutine[Any, Any, None], *, group: str,
+               exclusive: bool = False) -> Worker[None]:
+    """Short-lived work of a widget or a screen (a feature's request to the hub), run by the
+    app: `Worker.StateChanged` does not bubble, and the app is the one place a failure lands."""
+    return node.app.run_worker(work, group=group, exclusive=exclusive, exit_on_error=False)
 
 
 def binding_ids(cls: type[DOMNode]) -> Iterable[str]:
@@ -338,5 +343,6 @@ def binding_ids(cls: type[DOMNode]) -> Iterable[str]:
 
 __all__ = [
     "CTRL_ALTERNATIVES", "Clock", "HubApp", "HubFooter", "LinkBadge", "LinkKind", "LinkState",
-    "binding_ids", "key_label", "link_reason", "local_now", "normal_keys", "with_ctrl_alternative",
+    "binding_ids", "key_label", "link_reason", "local_now", "normal_keys", "run_on_app",
+    "with_ctrl_alternative",
 ]

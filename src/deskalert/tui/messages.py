@@ -1,43 +1,23 @@
-"""What the workers tell the app: the hub's answers and events, the link, deliveries."""
+"""What the workers tell either app: the link and the hub's events (each wing adds its own)."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from uuid import UUID
 
 from textual.message import Message
 from textual.message_pump import MessagePump
 
 from deskalert.client.follower import LinkDown, LinkUp, StreamEvent
-from deskalert.errors import DeskAlertError
-from deskalert.journal.store import Delivery
+from deskalert.errors import DeskAlertError, Unauthorized, is_outside_site_network
 from deskalert.models import (
-    Alert,
-    AlertCode,
     AlertEvent,
     AvailabilityEvent,
     CheckEvent,
-    DeskPresence,
-    OnCall,
     OnCallEvent,
     PresenceEvent,
     SessionEvent,
-    SiteAvailability,
 )
-
-
-@dataclass
-class SnapshotLoaded(Message):
-    """The hub's current picture for this desk, loaded before following its events."""
-
-    codes: list[AlertCode]
-    oncall: OnCall | None
-    desk: DeskPresence | None
-    alerts: list[Alert]
-    heartbeat_s: float
-    last_event_id: int
-    availability: SiteAvailability | None = None  # who can come now on the desk's site
 
 
 @dataclass
@@ -57,29 +37,14 @@ class HubEvent(Message):
     event: StreamEvent
 
 
-@dataclass
-class DeliveryDone(Message):
-    """The outbox is done with an alert: the hub has it, or refused it."""
+def refusal(error: DeskAlertError) -> LinkChanged | None:
+    """The link change a failed request means, if any: a refusal (a token, the site's networks)
+    shows at once, whatever asked; any other failure is the follower's to report.
 
-    alert_id: UUID
-    delivery: Delivery
-    alert: Alert | None
-    error: str | None
-
-
-@dataclass
-class ActionFailed(Message):
-    """A j'arrive or a cancel the hub did not take."""
-
-    kind: str  # "answer" or "cancel"
-    alert_id: UUID
-    reason: str
-
-
-@dataclass
-class ActionDone(Message):
-    kind: str
-    alert: Alert
+    Posted from a widget or a screen, the change bubbles up to the app (`HubApp.hub_failed`)."""
+    if isinstance(error, Unauthorized) or is_outside_site_network(error):
+        return LinkChanged(up=False, reason=str(error), error=error)
+    return None
 
 
 async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:

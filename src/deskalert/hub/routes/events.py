@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
-from deskalert.errors import HubError
+from deskalert.errors import HubError, StoreUnavailable
 from deskalert.hub.availability import LiveEvent
 from deskalert.hub.broker import DirectWrite, StreamCap
 from deskalert.hub.guard import GuardedProtocol, connection_abort
@@ -89,7 +89,7 @@ def _parse_last_event_id(value: str | None) -> int:
     response_class=StreamingResponse,  # documented below; FastAPI's SSE layer is not used
     responses={
         200: {"description": "The event stream", "content": {"text/event-stream": {}}},
-        **errors(400, 403, 404),
+        **errors(400, 403, 404, 503),
     },
 )
 async def follow_events(
@@ -111,18 +111,23 @@ async def follow_events(
     is not the hub's, after a restore from a backup) or above the hub's last id, the hub sends
     instead one `stream.reset` event (data: StreamReset: epoch, last_event_id, reason) and
     ends the stream: reload the snapshot, then follow with `Last-Event-ID: <epoch>:<id>`.
+
+    A hub that cannot read its database answers 503 `store_unavailable` (try another hub); one
+    that loses it while streaming ends the stream.
     """
     streams: StreamCap = http.app.state.streams
     identity = f"{request.principal.kind.value} {request.principal.id}"
     abort = connection_abort(http.scope)
-    frames = _frames(hub, request, direct_write(http.scope, abort))
+    # Read before the response starts: a database lost now is a 503, not a broken 200.
+    reset = await hub.stream_reset(request.epoch, request.last_id)
+    frames = _frames(hub, request, reset, direct_write(http.scope, abort))
     return EventSourceResponse(
         _capped(frames, streams, identity, abort),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest,
+async def _frames(hub: Hub, request: StreamRequest, reset: StreamReset | None,
                   write: DirectWrite | None = None) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
@@ -133,17 +138,19 @@ async def _frames(hub: Hub, request: StreamRequest,
     written by the broker itself through `write` (see `broker`).
     """
     yield OPENING
-    reset = await hub.stream_reset(request.epoch, request.last_id)
     if reset is not None:  # another event log: the client starts over from a snapshot
         yield _reset_frame(reset)
         return
     yield FOLLOWING
-    async for event in hub.follow(request.principal, request.sites, request.last_id,
-                                  request.availability, write):
-        if event is None:
-            yield KEEP_ALIVE
-        else:
-            yield event.frame() if isinstance(event, LiveEvent) else hub.broker.frame(event)
+    try:
+        async for event in hub.follow(request.principal, request.sites, request.last_id,
+                                      request.availability, write):
+            if event is None:
+                yield KEEP_ALIVE
+            else:
+                yield event.frame() if isinstance(event, LiveEvent) else hub.broker.frame(event)
+    except StoreUnavailable:  # lost while replaying (logged by the hub): the client resumes
+        return
 
 
 def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> DirectWrite | None:

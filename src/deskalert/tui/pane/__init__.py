@@ -1,1 +1,1 @@
-"""The supervisor pane's parts: widgets that own their state, modal screens, the words."""
+"""The pane's wing (the supervisor's screen): app, state, board, widgets, words, screens, styles."""

@@ -1,6 +1,6 @@
 """The pane's widgets: each owns the reactive state it shows and draws it; the app only sets it.
 
-The boxes are `Part`s (tui/widgets.py, shared with the desk): drawn from their reactive values
+The boxes are `Part`s (tui/parts.py, shared with the desk): drawn from their reactive values
 by `draw()`, shown or hidden by `shown()`, read by tests through `text`.
 
 `AlertTable` changes by row key (`add_row(key=...)`, `update_cell`, `remove_row`), never by
@@ -37,7 +37,8 @@ from deskalert.models import (
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_reason
 from deskalert.tui.pane import columns, words
-from deskalert.tui.widgets import Part
+from deskalert.tui.parts import Part
+
 
 class WhoAmI(Part):
     """The supervisor this pane acts as."""

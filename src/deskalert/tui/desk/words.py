@@ -17,8 +17,8 @@ from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import key_label
+from deskalert.tui.desk.state import OwnAlert, Step
 from deskalert.tui.link import LinkKind, LinkState, link_reason
-from deskalert.tui.state import OwnAlert, Step
 
 __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 

@@ -1,17 +1,21 @@
 """The supervisor pane: live alerts, one key for "j'arrive", escalation, presence and on-call.
 
+The supervisor's screen is "the pane" in the code (`PaneApp`, `tui/pane/`); the command that
+opens it is `deskalert supervise` (docs/architecture.md, "Screens").
+
 Built on `HubApp` (tui/base.py), which follows the stream, keeps presence, owns the link state,
 applies `[keys]` and is the one place worker failures land. This module adds what is the pane's
-own: its snapshot, the events' meaning for a supervisor, the keys' requests, and the refused
-tokens (read every 15 s: they come with no event). Handlers update `PaneState`, then only set
-the widgets' reactive state (`_publish`): each widget draws itself, the alert table changes row
-by row, and nothing redraws on a timer but the table's elapsed times.
+own: the events' meaning for a supervisor, the keys' requests, and the refused tokens (read
+every 15 s: they come with no event). Handlers update `PaneState` (state.py, no Textual), then
+only set the widgets' reactive state (`_publish`): each widget (widgets.py, drawn by words.py)
+draws itself, the alert table changes row by row, and nothing redraws on a timer but the
+table's elapsed times. The snapshot and the workers' messages are in messages.py; the interview
+timer is a widget that handles its own messages (`InterviewPanel`, interview.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
@@ -20,87 +24,62 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
-from textual.message import Message
 from textual.widgets import DataTable
 
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError, NotFound
+from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import (
     Alert,
-    AlertCode,
     AlertEvent,
     AvailabilityEvent,
-    DeskPresence,
+    CheckEvent,
     EventType,
     NoteIn,
-    OnCall,
     OnCallEvent,
     Presence,
     PresenceEvent,
-    SiteAvailability,
+    SessionEvent,
 )
-from deskalert.tui.base import Clock, HubApp, HubFooter, local_now
+from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
-from deskalert.tui.pane.interview import PaneInterview
-from deskalert.tui.pane.screens import Details, Prompt
-from deskalert.tui.pane.widgets import (
-    AlertDetail,
-    AlertTable,
-    DeskPanel,
-    LinkWhy,
-    OfflineFlag,
-    OnCallPanel,
-    SessionPanel,
-    StreamBadge,
-    WhoAmI,
+from deskalert.tui.pane.board import Board
+from deskalert.tui.pane.interview import InterviewPanel
+from deskalert.tui.pane.notify_flag import NotifyFlag
+from deskalert.tui.pane.messages import (
+    Answered,
+    PaneSnapshot,
+    Refused,
+    RefusedTokens,
+    load_pane_snapshot,
+    presence_or_desks,
 )
-from deskalert.tui.supervise_state import PaneState
+from deskalert.tui.pane.screens import Details, Prompt
+from deskalert.tui.pane.state import PaneState, midnight
+from deskalert.tui.pane.widgets import (
+    AlertTable,
+)
 
 DEBRIEF_DAYS = 31
 REFUSED_EVERY_S = 15.0  # how often the refused tokens are read again (they come with no event)
 
 
-@dataclass
-class PaneSnapshot(Message):
-    codes: list[AlertCode]
-    alerts: list[Alert]
-    desks: list[DeskPresence]
-    refused: Presence  # its refused tokens and desks refused from outside their networks
-    oncall: list[OnCall]
-    heartbeat_s: float
-    last_event_id: int
-    availability: list[SiteAvailability]
+def until(value: str, now: datetime) -> datetime | None:
+    """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
+    try:
+        hour, minute = (int(part) for part in value.strip().split(":"))
+        moment = datetime.combine(now.date(), time(hour, minute)).astimezone()
+    except ValueError:
+        return None
+    return moment if moment > now else moment + timedelta(days=1)
 
 
-@dataclass
-class Answered(Message):
-    """The hub took a key's request (j'arrive, resolve, cancel, on-call)."""
-
-    what: str
-    alert: Alert | None = None
-    oncall: OnCall | None = None
-
-
-@dataclass
-class Refused(Message):
-    reason: str
-
-
-@dataclass
-class RefusedTokens(Message):
-    """The refusals of /v1/presence: tokens, and desks from outside their site's networks."""
-
-    refused: Presence
-
-
-class SupervisorApp(PaneInterview, HubApp):
-    CSS_PATH = "supervise.tcss"
+class PaneApp(HubApp):
+    CSS_PATH = "styles.tcss"
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
@@ -121,21 +100,12 @@ class SupervisorApp(PaneInterview, HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
+        self.interview = InterviewPanel(self.client, id="sessions")
+        self.board = Board(self, self.state, self.interview, clock)
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
-        with Horizontal(id="topbar"):
-            yield WhoAmI(id="who")
-            yield StreamBadge(id="stream").data_bind(HubApp.link)
-        yield LinkWhy(id="link-why").data_bind(HubApp.link)
-        yield OfflineFlag(id="offline-flag")
-        yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
-        yield AlertDetail(id="detail")
-        yield SessionPanel(id="sessions")
-        with Horizontal(id="bottom"):
-            yield DeskPanel(id="presence")
-            yield OnCallPanel(id="oncall")
-        yield HubFooter()
+        yield from self.board.compose()
 
     def notify(self, message: str, *, markup: bool = False, **kwargs: Any) -> None:
         """Notifications carry desk labels and hub reasons: never read as Textual markup (a
@@ -151,37 +121,18 @@ class SupervisorApp(PaneInterview, HubApp):
     # -- the hub ----------------------------------------------------------------------------
 
     async def load_snapshot(self) -> PaneSnapshot:
-        health = await self.client.health()
-        beat = await self.client.heartbeat()
-        open_alerts = await self.client.alerts(state="open")
-        today = await self.client.alerts_since(self._midnight())
-        presence = await self._presence()
-        return PaneSnapshot(codes=await self.client.codes(), alerts=today + open_alerts,
-                            desks=presence.desks, refused=presence,
-                            oncall=await self.client.oncall(), heartbeat_s=beat.heartbeat_s,
-                            last_event_id=health.last_event_id or 0,
-                            availability=await self._availability())
-
-    async def _presence(self) -> Presence:
-        """Desks and refusals; a hub from before /v1/presence gives its desks only."""
-        try:
-            return await self.client.presence()
-        except NotFound:
-            return Presence(desks=await self.client.desks(), refused_tokens=[])
-
-    async def _availability(self) -> list[SiteAvailability]:
-        """Who can come now per site; none from a hub before /v1/availability."""
-        try:
-            return await self.client.availability()
-        except NotFound:
-            return []
+        snapshot = await load_pane_snapshot(self.client, self._midnight())
+        self.post_message(NotifyFlag.Read(snapshot.notify))
+        return snapshot
 
     async def _watch_refused_tokens(self) -> None:
-        """The tokens the hub refused lately: read again every 15 s (no event carries them)."""
+        """The tokens the hub refused lately and its notification backlog: read again every 15 s
+        (no event carries them)."""
         while True:
             await asyncio.sleep(REFUSED_EVERY_S)
             try:
-                self.post_message(RefusedTokens(await self._presence()))
+                self.post_message(RefusedTokens(await presence_or_desks(self.client)))
+                self.post_message(NotifyFlag.Read(tuple((await self.client.health()).notify)))
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
@@ -245,23 +196,18 @@ class SupervisorApp(PaneInterview, HubApp):
         site_label = words.clean(self.state.site_labels().get(site, site))
         self.push_screen(
             Prompt(t("prompt.oncall", site=site_label), t("prompt.hint"),
-                   check=lambda v: None if self._until(v) else t("prompt.bad_time")),
+                   check=lambda v: None if until(v, self.now()) else t("prompt.bad_time")),
             lambda text: self._take_oncall(site, text),
         )
 
     def _take_oncall(self, site: str, text: str | None) -> None:
-        until = self._until(text or "")
-        if until is not None:
-            self.request("oncall", None, site=site, until=until)
+        moment = until(text or "", self.now())
+        if moment is not None:
+            self.request("oncall", None, site=site, until=moment)
 
-    def _until(self, value: str) -> datetime | None:
-        """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
-        try:
-            hour, minute = (int(part) for part in value.strip().split(":"))
-            moment = datetime.combine(self.now().date(), time(hour, minute)).astimezone()
-        except ValueError:
-            return None
-        return moment if moment > self.now() else moment + timedelta(days=1)
+    def action_check(self) -> None:
+        """Ask a desk "tout va bien ?" (the interview panel's)."""
+        self.interview.ask(sorted(self.state.desks))
 
     def action_history(self) -> None:
         self.showing_history = not self.showing_history
@@ -345,6 +291,7 @@ class SupervisorApp(PaneInterview, HubApp):
             state.new.update(a.id for a in fresh)
             self.bell()
         self._publish()
+        self.interview.load()
 
     @on(HubEvent)
     def _on_event(self, message: HubEvent) -> None:
@@ -361,6 +308,8 @@ class SupervisorApp(PaneInterview, HubApp):
                 self.state.desks[desk.id] = desk
             case AvailabilityEvent(data=numbers):
                 self.state.availability[numbers.site] = numbers
+            case SessionEvent() | CheckEvent():  # the interview panel's own
+                self.interview.post_message(HubEvent(message.event))
         self._publish()
 
     def _on_alert(self, kind: EventType, alert: Alert) -> None:
@@ -379,6 +328,10 @@ class SupervisorApp(PaneInterview, HubApp):
     def _take_refusals(self, presence: Presence) -> None:
         self.state.refused = tuple(presence.refused_tokens)
         self.state.outside = tuple(presence.refused_desks)
+
+    @on(NotifyFlag.Read)
+    def _on_notify_backlog(self, message: NotifyFlag.Read) -> None:
+        self.query_one(NotifyFlag).backlog = message.backlog
 
     @on(Answered)
     def _on_answered(self, message: Answered) -> None:
@@ -404,36 +357,16 @@ class SupervisorApp(PaneInterview, HubApp):
     # -- state to widgets -------------------------------------------------------------------
 
     def _midnight(self) -> datetime:
-        return datetime.combine(self.now().date(), time()).astimezone()
+        return midnight(self.now())
 
     def _publish(self) -> None:
-        """Set each widget's state from `PaneState`; each redraws only if its state changed."""
-        if not self.is_running or not self.query(WhoAmI):
-            return  # the screen is being torn down: an event landing now has nothing to draw
-        state = self.state
-        self.query_one(WhoAmI).person = state.person_name(state.me)
-        self.query_one(OfflineFlag).count = len(state.offline_desks())
-        table = self.query_one(AlertTable)
-        table.names = state.names()
-        table.new = frozenset(state.new)
-        table.history = self.showing_history
-        table.loaded = state.loaded
-        table.alerts = tuple(state.history(self._midnight()) if self.showing_history
-                             else state.open_alerts())
-        desks = self.query_one(DeskPanel)
-        desks.desks, desks.sites = dict(state.desks), state.site_labels()
-        desks.refused, desks.outside = state.refused, state.outside
-        # Live only: while the stream is down, who can come now is not known.
-        desks.availability = dict(state.availability) if self.link.up else {}
-        self.query_one(OnCallPanel).cards = tuple(state.oncall.values())
-        self._publish_detail()
+        """Set each widget's state from `PaneState` (board.py)."""
+        self.board.show(history=self.showing_history, selected=self.selected,
+                        live=self.link.up is True)
 
     def watch_link(self) -> None:
         if self.is_running and self.screen_stack:
             self._publish()
 
     def _publish_detail(self) -> None:
-        alert = self.state.alerts.get(self.selected) if self.selected else None
-        detail = self.query_one(AlertDetail)
-        detail.alert, detail.loaded = alert, self.state.loaded
-        detail.code = self.state.codes.get(alert.code) if alert else None
+        self.board.show_detail(self.selected)

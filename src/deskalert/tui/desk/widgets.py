@@ -3,7 +3,7 @@
 The app sets them (`card.oncall = ...`); a widget redraws when, and only when, one of its values
 changes (Textual compares old and new), and shows or hides itself. Values are immutable or
 copies (`dataclasses.replace` of an `OwnAlert`), so the comparison sees every change.
-Drawing is done by the pure functions of `views`.
+Drawing is done by the pure functions of `words`.
 """
 
 from __future__ import annotations
@@ -13,40 +13,14 @@ from uuid import UUID
 
 from rich.text import Text
 from textual.reactive import reactive
-from textual.widget import Widget
 
 from deskalert.i18n import t, tn
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person, SiteAvailability
 from deskalert.text import strip_control
-from deskalert.tui import views
+from deskalert.tui.desk import words
+from deskalert.tui.desk.state import OwnAlert
 from deskalert.tui.link import LinkState
-from deskalert.tui.state import OwnAlert
-
-
-class Part(Widget):
-    """A part of the desk screen drawn from its reactive values; hidden while it has nothing."""
-
-    DEFAULT_CSS = "Part { height: auto; }"
-
-    def render(self) -> Text:
-        return self.draw()
-
-    def draw(self) -> Text:
-        raise NotImplementedError
-
-    def shown(self) -> bool:
-        return True
-
-    def on_mount(self) -> None:
-        self.display = self.shown()
-
-    def _changed(self) -> None:
-        self.display = self.shown()
-
-    @property
-    def text(self) -> str:
-        """What the part shows now, as plain text ("" while hidden): for tests and logs."""
-        return str(self.draw()) if self.display else ""
+from deskalert.tui.parts import Part
 
 
 class DeskName(Part):
@@ -54,7 +28,7 @@ class DeskName(Part):
     desk: reactive[DeskPresence | None] = reactive(None, layout=True)
 
     def draw(self) -> Text:
-        return views.desk_name(self.desk_id, self.desk)
+        return words.desk_name(self.desk_id, self.desk)
 
 
 class StatusCorner(Part):
@@ -64,7 +38,7 @@ class StatusCorner(Part):
     oncall: reactive[OnCall | None] = reactive(None)
 
     def draw(self) -> Text:
-        return views.corner(self.own, self.oncall)
+        return words.corner(self.own, self.oncall)
 
 
 class LinkAdvice(Part):
@@ -76,7 +50,7 @@ class LinkAdvice(Part):
     hidden: reactive[bool] = reactive(False)  # the unmissable warning already says it
 
     def draw(self) -> Text:
-        return views.link_advice(self.link, self.target)
+        return words.link_advice(self.link, self.target)
 
     def shown(self) -> bool:
         return self.link.kind.is_down and (self.link.kind.is_refusal or not self.hidden)
@@ -98,7 +72,7 @@ class UnsentWarning(Part):
     target: reactive[Person | None] = reactive(None)
 
     def draw(self) -> Text:
-        return views.warning(self.unsent, self.codes, self.link, self.target)
+        return words.warning(self.unsent, self.codes, self.link, self.target)
 
     def shown(self) -> bool:
         return bool(self.unsent)
@@ -130,7 +104,7 @@ class OnCallCard(Part):
     live: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return views.oncall_card(self.oncall, self.saved_at, self.live)
+        return words.oncall_card(self.oncall, self.saved_at, self.live)
 
     def watch_live(self, live: bool) -> None:
         self.set_class(not live, "-stale")
@@ -194,7 +168,7 @@ class StatusPanel(Part):
     oncall: reactive[OnCall | None] = reactive(None)
 
     def draw(self) -> Text:
-        return views.status_panel(self.own, self.code, self.oncall) if self.own else Text("")
+        return words.status_panel(self.own, self.code, self.oncall) if self.own else Text("")
 
     def shown(self) -> bool:
         return self.own is not None and self.code is not None and not self.code.discreet
@@ -218,7 +192,7 @@ class ColleagueBanner(Part):
 
     def draw(self) -> Text:
         next_id = next((a.id for a in self.alerts if a.id not in self.answered), None)
-        return views.colleagues(self.alerts, self.codes, self.answered, next_id,
+        return words.colleagues(self.alerts, self.codes, self.answered, next_id,
                                 self.now or datetime.now().astimezone(), self.respond_key)
 
     def shown(self) -> bool:
@@ -241,7 +215,7 @@ class Repertoire(Part):
     known: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return views.repertoire(self.codes, self.known)
+        return words.repertoire(self.codes, self.known)
 
 
 __all__ = ["Banner", "ColleagueBanner", "DeskName", "LinkAdvice", "OnCallCard", "Part",

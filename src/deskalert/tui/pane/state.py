@@ -7,7 +7,7 @@ older copy (by `updated_at`) never replaces a newer one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time
 from uuid import UUID
 
 from deskalert.keypress import key_press
@@ -73,3 +73,8 @@ class PaneState:
 
     def site_labels(self) -> dict[str, str]:
         return {site: card.site_label for site, card in self.oncall.items()}
+
+
+def midnight(now: datetime) -> datetime:
+    """The start of `now`'s day, local: where the pane's "today" begins."""
+    return datetime.combine(now.date(), time()).astimezone()
