@@ -35,6 +35,8 @@ def add_hub(commands: Commands) -> None:
     hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
     hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    hub.add_argument("--log-format", default="text", choices=["text", "json"],
+                     help="json: one JSON object a line on stderr, for a SIEM (default: text)")
     hub.add_argument("--check", action="store_true", help="validate the config and exit")
     hub.add_argument("--notify-test", metavar="SUPERVISOR",
                      help="with --check: send a test notification to each channel of SUPERVISOR"
@@ -58,6 +60,9 @@ def run_hub(args: argparse.Namespace) -> int:
         return check_hub(config, args.config, args.notify_test)
     if args.notify_test:
         raise ConfigError("--notify-test goes with --check")
+    from deskalert.hub.jsonlog import use_log_format
+
+    use_log_format(args.log_format, args.log_level)
     return serve(config, args.config, args.host, args.port, args.data_dir,
                  args.tls_cert, args.tls_key, args.log_level)
 

@@ -27,11 +27,13 @@ from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
 from deskalert.hub.links import install_secret
+from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
     alerts,
     availability,
     events,
     health,
+    metrics,
     notes,
     oncall,
     page,
@@ -76,10 +78,11 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
         title="deskalert hub", version=__version__, description=DESCRIPTION, lifespan=lifespan
     )
     app.state.hub = hub
+    app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
-                   sessions):
+                   sessions, metrics):
         app.include_router(module.router)
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")

@@ -317,8 +317,23 @@ class OnCallCalendar(_Section):
         return f"{url.scheme}://{url.hostname}/..."
 
 
+class MetricsSection(_Section):
+    """Who may read `GET /metrics`: nobody unless one of these is set; both set, both needed."""
+
+    token_sha256: Sha256Hex | None = Field(
+        default=None, description="sha256 of the token Prometheus sends as Bearer")
+    allow: list[str] = Field(
+        default_factory=list, description="addresses or networks Prometheus scrapes from")
+
+    @field_validator("allow")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return _networks(values)
+
+
 class HubConfig(_Section):
     hub: HubSection = Field(default_factory=HubSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     codes: list[AlertCode] = Field(min_length=1)
     sites: list[SiteConfig] = Field(min_length=1)
     desks: list[DeskConfig] = Field(default_factory=list)
