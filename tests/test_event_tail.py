@@ -20,7 +20,7 @@ def test_stop_wakes_the_tail_out_of_its_wait(pg_server: pg.PgServer,
     monkeypatch.setattr(cluster, "POLL_S", 60.0)  # a wait that only a wake-up ends
     loop = asyncio.new_event_loop()
     try:
-        tail = cluster.EventTail(url, lambda events, overrides: None)
+        tail = cluster.EventTail(url, lambda events, overrides: None, lambda: None)
         tail.start(0, loop)
         time.sleep(0.5)  # well inside its wait for a NOTIFY
         tail.stop()
