@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
         description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
         " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
-        " desk's outbox like `deskalert send`. Prints nothing; logs to hotkeys.log beside the"
+        " desk's outbox like `deskalert send`. Prints one line, the feedback it will use; logs to hotkeys.log beside the"
         " journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is missing or the device cannot"
         " be read.",
     )
