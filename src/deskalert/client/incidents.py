@@ -12,8 +12,9 @@ from deskalert.client.settings import TokenMissing
 from deskalert.i18n import t
 from deskalert.client.profile import Profile
 from deskalert.journal.debrief import Period
+from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
-from deskalert.models import Incident, Note
+from deskalert.models import Note
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "since the start" for the hub's `since=`
 

@@ -96,6 +96,14 @@ class HubSection(_Section):
     alerts_per_minute: float = Field(
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
+    request_burst: int = Field(
+        default=200, ge=1, le=1_000_000,
+        description="other requests (heartbeats, lists, streams...) one token may send back to"
+        " back; new alerts are never counted here",
+    )
+    requests_per_second: float = Field(
+        default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
+    )
     renotify_s: float = Field(
         default=60, gt=0, le=86_400,
         description="an unanswered alert's notifications are sent again this often",
@@ -320,8 +328,23 @@ class OnCallCalendar(_Section):
         return f"{url.scheme}://{url.hostname}/..."
 
 
+class MetricsSection(_Section):
+    """Who may read `GET /metrics`: nobody unless one of these is set; both set, both needed."""
+
+    token_sha256: Sha256Hex | None = Field(
+        default=None, description="sha256 of the token Prometheus sends as Bearer")
+    allow: list[str] = Field(
+        default_factory=list, description="addresses or networks Prometheus scrapes from")
+
+    @field_validator("allow")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return _networks(values)
+
+
 class HubConfig(_Section):
     hub: HubSection = Field(default_factory=HubSection)
+    metrics: MetricsSection = Field(default_factory=MetricsSection)
     codes: list[AlertCode] = Field(min_length=1)
     sites: list[SiteConfig] = Field(min_length=1)
     desks: list[DeskConfig] = Field(default_factory=list)
