@@ -9,9 +9,11 @@ opened and logged in with, on the hub it names."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -21,7 +23,7 @@ import httpx
 import pytest
 import tomli_w
 
-from conftest import HubProcess, _wait_healthy, auth, new_alert, roster_toml
+from conftest import HubProcess, auth, new_alert, roster_toml
 from notify_helpers import HttpReceiver, free_port, take
 
 pytestmark = pytest.mark.stores("postgresql")
@@ -58,7 +60,7 @@ def hubs(tmp_path: Path, hub_database: Callable[[], str | None],
              str(port), "--data-dir", str(tmp_path / f"data{len(started)}")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env={**os.environ, "DESKALERT_DATABASE": database, "DESKALERT_PUBLIC_URL": url})
-        _wait_healthy(url)
+        _healthy(url)
         running = HubProcess(process, url, database)
         started.append(running)
         return running
@@ -68,6 +70,17 @@ def hubs(tmp_path: Path, hub_database: Callable[[], str | None],
         if running.process.poll() is None:
             running.process.terminate()
             running.process.wait(timeout=10)
+
+
+def _healthy(url: str, timeout: float = 40) -> None:
+    """A hub on PostgreSQL on a loaded machine may take more than conftest's 10 s to start."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with contextlib.suppress(httpx.HTTPError):
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return
+        time.sleep(0.1)
+    raise AssertionError(f"hub at {url} did not become healthy within {timeout} s")
 
 
 def link_in(body: str) -> str:
