@@ -99,6 +99,7 @@ def log_in_with(link: str) -> httpx.Response:
                       json={"link": {"alert": alert_id, **fields}})
 
 
+@pytest.mark.system
 def test_a_hub_killed_the_links_that_follow_name_a_live_hub_and_work(
     hubs: Callable[[], HubProcess], http: HttpReceiver
 ) -> None:

@@ -7,6 +7,7 @@ import asyncio
 import io
 import logging
 import math
+import os
 import shutil
 import struct
 import tempfile
@@ -44,8 +45,10 @@ def alarm_wav() -> bytes:
 
 def alarm_path() -> Path:
     path = Path(tempfile.gettempdir()) / "deskalert-alarm.wav"
-    if not path.exists():
-        path.write_bytes(alarm_wav())
+    if not path.exists():  # written aside, then renamed: a player never reads half a file
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".wav", delete=False) as part:
+            part.write(alarm_wav())
+        os.replace(part.name, path)
     return path
 
 
