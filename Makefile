@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test soak bench clean
+.PHONY: run test soak bench docs docs-build clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
@@ -37,5 +41,14 @@ bench: $(VENV)/.installed-bench
 		echo "bench: mosquitto is missing (sudo apt-get install mosquitto); the peer figures are skipped"
 	$(BIN)/python bench/run.py
 
+# The documentation site (docs/, mkdocs.yml): the generated reference pages checked, built with
+# --strict (a broken link, page or anchor fails) into site/, then served on 127.0.0.1:8000.
+docs: docs-build
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/python docs/generate.py --check
+	$(BIN)/mkdocs build --strict
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build site src/*.egg-info
