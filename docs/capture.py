@@ -86,7 +86,20 @@ class Terminal:
     def text(self) -> str:
         shown = subprocess.run(["tmux", "capture-pane", "-p", "-t", self.name], check=True,
                                capture_output=True, text=True).stdout
-        return "\n".join(line.rstrip() for line in shown.splitlines()).strip("\n") + "\n"
+        lines = [line.rstrip() for line in shown.splitlines()]
+        # the empty rows of the screen as one empty line: the page shows the boxes, not the gap
+        kept = [line for i, line in enumerate(lines) if line or (i and lines[i - 1])]
+        return "\n".join(kept).strip("\n") + "\n"
+
+    def wait_for(self, *words: str, timeout: float = 30) -> str:
+        """The screen once it shows every one of `words` (a program starts at its own pace)."""
+        deadline = time.monotonic() + timeout
+        while not all(word in (shown := self.text()) for word in words):
+            if time.monotonic() > deadline:
+                raise SystemExit(f"capture: {self.name} never showed {words}:\n{shown}")
+            time.sleep(0.3)
+        time.sleep(0.5)  # let the frame that brought them finish drawing
+        return self.text()
 
     def close(self) -> None:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
@@ -100,23 +113,25 @@ def save(name: str, text: str) -> None:
 
 def capture_screens(port: int, home: Path) -> None:
     join = [DESKALERT, "demo", "--join", "--port", str(port)]
-    neighbour = Terminal("g2", (100, 30), [*join, "--desk", "guichet-2"], home)
-    desk = Terminal("g3", (100, 30), [*join, "--desk", "guichet-3"], home)
-    pane = Terminal("pane", (120, 40), [*join, "--supervisor", "p.leroy"], home)
+    desk = Terminal("g3", (80, 28), [*join, "--desk", "guichet-3"], home)
+    terminals = [desk]
     try:
-        time.sleep(4)
-        save("desk.txt", desk.text())
-        desk.keys("F2", wait=3)
-        save("desk-sent.txt", desk.text())
-        save("pane.txt", pane.text())
-        save("desk-colleague.txt", neighbour.text())
-        pane.keys("a", wait=3)
-        save("desk-answered.txt", desk.text())
-        desk.keys("i", wait=2)
-        save("desk-interview.txt", desk.text())
-        desk.keys("Escape", wait=1)
+        save("desk.txt", desk.wait_for("liaison OK", "Personne d'autre"))
+        neighbour = Terminal("g2", (80, 30), [*join, "--desk", "guichet-2"], home)
+        pane = Terminal("pane", (120, 40), [*join, "--supervisor", "p.leroy"], home)
+        terminals += [neighbour, pane]
+        desk.wait_for("1 collègue en ligne")
+        pane.wait_for("flux en direct")
+        desk.keys("F2", wait=0.1)
+        save("desk-sent.txt", desk.wait_for("transmise"))
+        save("pane.txt", pane.wait_for("NOUVELLE"))
+        save("desk-colleague.txt", neighbour.wait_for("Guichet 3 appelle"))
+        pane.keys("a", wait=0.1)
+        save("desk-answered.txt", desk.wait_for("pris en charge"))
+        desk.keys("i", wait=0.1)
+        save("desk-interview.txt", desk.wait_for("Minutes"))
     finally:
-        for terminal in (desk, neighbour, pane):
+        for terminal in terminals:
             terminal.close()
 
 
