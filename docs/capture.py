@@ -185,7 +185,7 @@ class Browser:
     async def screenshot(self, path: Path) -> None:
         shot = await self.call("Page.captureScreenshot", format="png")
         path.write_bytes(base64.b64decode(shot["data"]))
-        print(f"wrote {path.relative_to(DOCS.parent)}")
+        print(f"wrote {path}")
 
 
 @contextlib.asynccontextmanager
