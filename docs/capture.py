@@ -118,7 +118,7 @@ def capture_screens(port: int, home: Path) -> None:
     try:
         save("desk.txt", desk.wait_for("liaison OK", "Personne d'autre"))
         neighbour = Terminal("g2", (80, 30), [*join, "--desk", "guichet-2"], home)
-        pane = Terminal("pane", (120, 40), [*join, "--supervisor", "p.leroy"], home)
+        pane = Terminal("pane", (120, 32), [*join, "--supervisor", "p.leroy"], home)
         terminals += [neighbour, pane]
         desk.wait_for("1 collègue en ligne")
         pane.wait_for("flux en direct")
