@@ -152,12 +152,12 @@ def _plain_key(header: str) -> str:
 def model_page(model: type[BaseModel], title: str, source: str, intro: str) -> str:
     lines = [HEADER.format(source=source), f"# {title}\n\n", intro.strip() + "\n"]
     for header, section in sections(model):
-        lines.append(f"\n## `{header}`\n" if header else "\n## Top level\n")
+        lines.append(f"\n## `{header}`\n\n" if header else "\n## Top level\n\n")
         doc = (section.__doc__ or "").strip()
         if doc and not doc.startswith(("Usage docs", "A base class")):
-            lines.append(_escape(" ".join(doc.split())) + "\n")
+            lines.append(_escape(" ".join(doc.split())) + "\n\n")
         if section.model_config.get("extra") == "allow":
-            lines.append("Any other key is allowed here, as the docstring above says.\n")
+            lines.append("Any other key is allowed here, as the docstring above says.\n\n")
         rows = []
         for name, field in section.model_fields.items():
             inner, many = _models_in(field.annotation)
@@ -171,7 +171,7 @@ def model_page(model: type[BaseModel], title: str, source: str, intro: str) -> s
             bounds = _bounds([*field.metadata, *metadata])
             kind = type_name(field.annotation) + ("; " + ", ".join(bounds) if bounds else "")
             rows.append((name, kind, default_of(field), field.description or ""))
-        lines.append("\n| key | type | default | what it is |\n| --- | --- | --- | --- |\n")
+        lines.append("| key | type | default | what it is |\n| --- | --- | --- | --- |\n")
         lines.extend(f"| `{n}` | {_escape(k)} | {_escape(d)} | {_escape(w)} |\n"
                      for n, k, d, w in rows)
     return "".join(lines)

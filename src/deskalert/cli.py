@@ -83,6 +83,8 @@ def build_parser() -> argparse.ArgumentParser:
     hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
     hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    hub.add_argument("--log-format", default="text", choices=["text", "json"],
+                     help="json: one JSON object a line on stderr, for a SIEM (default: text)")
     hub.add_argument("--check", action="store_true", help="validate the config and exit")
     hub.add_argument("--notify-test", metavar="SUPERVISOR",
                      help="with --check: send a test notification to each channel of SUPERVISOR"
@@ -370,6 +372,9 @@ def _run_hub(args: argparse.Namespace) -> int:
         return _check_channels(config, args.notify_test)
     if args.notify_test:
         raise ConfigError("--notify-test goes with --check")
+    from deskalert.hub.jsonlog import use_log_format
+
+    use_log_format(args.log_format, args.log_level)
     return _serve(config, args.config, args.host, args.port, args.data_dir,
                   args.tls_cert, args.tls_key, args.log_level)
 

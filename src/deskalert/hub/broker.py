@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from datetime import UTC, datetime
 from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
 
+log = logging.getLogger("deskalert.hub")
 QUEUE_SIZE = 1000
 FRAMES_KEPT = 512
 # write(frame, chunk): the SSE frame, and the same as one HTTP/1.1 chunk; False if not written
@@ -73,6 +75,8 @@ class Broker:
         self._watchers: set[Subscription] = set()
         self._by_desk: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._frames: OrderedDict[int, bytes] = OrderedDict()
+        # Called with every published event, before the fan-out (hub/metrics.py counts them).
+        self.observers: list[Callable[[Event], None]] = []
 
     def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
                   write: DirectWrite | None = None) -> Subscription:
@@ -101,6 +105,11 @@ class Broker:
         return list(self._subscriptions)
 
     def publish(self, event: Event) -> None:
+        for observe in self.observers:
+            try:
+                observe(event)
+            except Exception:  # noqa: BLE001 - counting never stops an alert's fan-out
+                log.exception("an observer of event %d failed", event.id)
         frame = chunk = b""
         for subscription in self._candidates(event):
             if not subscription.wants(event):

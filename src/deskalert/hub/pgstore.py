@@ -221,10 +221,13 @@ class PostgresStore(Store):
     def _transaction(self) -> Iterator[Any]:
         db: PgConnection = self._db  # type: ignore[assignment]
         self._event_locked = False
+        started = time.perf_counter()
         try:
             db.execute("BEGIN")
             yield db
             db.execute("COMMIT")
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started)
         except BaseException as exc:
             db.rollback_quietly()
             if isinstance(exc, psycopg.Error):

@@ -101,6 +101,14 @@ class HubSection(_Section):
     alerts_per_minute: float = Field(
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
+    request_burst: int = Field(
+        default=200, ge=1, le=1_000_000,
+        description="other requests (heartbeats, lists, streams...) one token may send back to"
+        " back; new alerts are never counted here",
+    )
+    requests_per_second: float = Field(
+        default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
+    )
     renotify_s: float = Field(
         default=60, gt=0, le=86_400,
         description="an unanswered alert's notifications are sent again this often",
@@ -341,8 +349,25 @@ class OnCallCalendar(_Section):
         return f"{url.scheme}://{url.hostname}/..."
 
 
+class MetricsSection(_Section):
+    """Who may read `GET /metrics`: nobody unless one of these is set; both set, both needed."""
+
+    token_sha256: Sha256Hex | None = Field(
+        default=None, description="sha256 of the token Prometheus sends as Bearer")
+    allow: list[str] = Field(
+        default_factory=list, description="addresses or networks Prometheus scrapes from")
+
+    @field_validator("allow")
+    @classmethod
+    def _addresses(cls, values: list[str]) -> list[str]:
+        return _networks(values)
+
+
 class HubConfig(_Section):
     hub: HubSection = Field(default_factory=HubSection, description="the hub's own settings")
+    metrics: MetricsSection = Field(
+        default_factory=MetricsSection, description="who may read GET /metrics (Prometheus)"
+    )
     codes: list[AlertCode] = Field(min_length=1, description="the team's alert codes")
     sites: list[SiteConfig] = Field(min_length=1, description="the sites the hub serves")
     desks: list[DeskConfig] = Field(default_factory=list, description="the desks, one per workstation")
