@@ -126,3 +126,34 @@ def test_every_link_of_the_readme_resolves() -> None:
         path = target.split("#", 1)[0]
         if path:
             assert (ROOT / path).exists(), f"README links to {target}, which does not exist"
+
+
+def test_the_shape_of_hub_toml_on_the_configuration_page_has_every_key_and_no_other() -> None:
+    """Why: the page's one-of-each example is written by hand; a key added to the hub (or
+    renamed) must show there too, and a key the hub no longer reads must not."""
+    import tomllib
+
+    from deskalert.hub.settings import HubConfig
+
+    page = (ROOT / "docs" / "admin" / "configuration.md").read_text(encoding="utf-8")
+    shape = tomllib.loads(re.search(r"```toml\n(.*?)```", page, re.S).group(1))
+    for name, field in HubConfig.model_fields.items():
+        assert name in shape, f"[{name}] is missing from the shape"
+        model = typing_model(field.annotation)
+        section = shape[name][0] if isinstance(shape[name], list) else shape[name]
+        assert set(section) <= set(model.model_fields), f"[{name}]: {set(section) - set(model.model_fields)}"
+        if name == "hub":  # every [hub] key, with its value
+            commented = re.findall(r"^# (\w+) = ", page, re.M)
+            missing = set(model.model_fields) - set(section) - set(commented)
+            assert not missing, f"[hub] keys missing from the shape: {missing}"
+
+
+def typing_model(annotation: object) -> type:
+    from typing import get_args
+
+    from pydantic import BaseModel
+
+    for candidate in (annotation, *get_args(annotation)):
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    raise AssertionError(f"no model in {annotation}")
