@@ -209,10 +209,7 @@ def parsers() -> list[tuple[str, argparse.ArgumentParser]]:
                     walk(f"{name} {sub}", child)
 
     walk("deskalert", cli.build_parser())
-    nested: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = getattr(cli, "NESTED", {})
-    if not nested:
-        nested = {("hub", "oncall"): cli.build_oncall_parser,  # type: ignore[attr-defined]
-                  ("hub", "migrate"): cli.build_migrate_parser}  # type: ignore[attr-defined]
+    nested: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = cli.NESTED
     for words, build in nested.items():
         found.append(("deskalert " + " ".join(words), build()))
     order = {name: i for i, (name, _) in enumerate(found)}
