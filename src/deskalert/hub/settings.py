@@ -70,7 +70,7 @@ class HubSection(_Section):
     timezone: str | None = Field(
         default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
     )
-    # What nobody on the network may hold or flood (README, "What the hub guarantees").
+    # What nobody on the network may hold or flood (docs/guarantees.md).
     request_timeout_s: float = Field(
         default=5, gt=0, le=60,
         description="a request's head and body must arrive within this, or the connection closes",
@@ -132,7 +132,7 @@ class HubSection(_Section):
         description='code of the discreet alert raised by a duress answer or a "venez"',
     )
 
-    # The supervisors' page (README, "The page"): links in notifications and login sessions.
+    # The supervisors' page (docs/supervisors/page.md): links in notifications and login sessions.
     public_url: str | None = Field(
         default=None,
         description="the hub's address as phones reach it (https://...); answer links need it",
