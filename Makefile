@@ -43,7 +43,9 @@ bench: $(VENV)/.installed-bench
 
 # The documentation site (docs/, mkdocs.yml): the generated reference pages checked, built with
 # --strict (a broken link, page or anchor fails) into site/, then served on 127.0.0.1:8000.
+docs docs-build: export NO_MKDOCS_2_WARNING = 1
 docs: docs-build
+	@echo "docs: serving on http://127.0.0.1:8000/ (ctrl+c stops)"
 	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
 
 docs-build: $(VENV)/.installed-docs
