@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test soak bench docs docs-build clean
+.PHONY: run test soak bench docs docs-build docs-captures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,6 +51,10 @@ docs: docs-build
 docs-build: $(VENV)/.installed-docs
 	$(BIN)/python docs/generate.py --check
 	$(BIN)/mkdocs build --strict
+
+# The screens' text captures (tmux) and the page's picture (Chromium), from a demo hub of their own.
+docs-captures: $(VENV)/.installed-test
+	$(BIN)/python docs/capture.py
 
 clean:
 	rm -rf $(VENV) build site src/*.egg-info

@@ -61,6 +61,13 @@ def test_the_site_builds_strict_and_fetches_nothing_from_outside(tmp_path: Path)
     assert "ack_timeout_s" in (site / "reference" / "hub-toml" / "index.html").read_text(encoding="utf-8")
     assert "deskalert benchmarks" in (site / "developers" / "results" / "index.html").read_text(
         encoding="utf-8")
+    # lists as GitHub reads them (docs/hooks/gfm_lists.py): right under a paragraph, and nested
+    desk = (site / "agents" / "desk" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"counter to read:</p>\s*<ul>\s*<li>", desk), "a list under a paragraph"
+    replicas = (site / "admin" / "postgresql" / "index.html").read_text(encoding="utf-8")
+    assert re.search(r"killed in turn\):</p>\s*<ul>\s*<li>", replicas), "a nested list"
+    assert re.search(r"<li>\s*<p><strong>Moving a site's history</strong>.*?</p>\s*<pre>", replicas,
+                     re.S), "a code block inside a list item"
 
 
 def test_a_broken_link_or_a_missing_page_fails_the_build(tmp_path: Path) -> None:
