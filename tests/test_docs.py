@@ -40,7 +40,7 @@ def copy_of_the_sources(into: Path) -> Path:
         shutil.copy(ROOT / name, into / name)
     for name in ("docs", "bench", "deploy", "src/deskalert/data"):
         shutil.copytree(ROOT / name, into / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.py", "*.pyc"))
+                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     return into
 
 
