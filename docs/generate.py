@@ -261,7 +261,7 @@ def pages() -> dict[Path, str]:
 
 def main(argv: list[str]) -> int:
     # argparse wraps help at the terminal's width: the same width on every machine.
-    os.environ["COLUMNS"] = "100"
+    os.environ["COLUMNS"] = "80"
     check = "--check" in argv
     stale = []
     for path, text in pages().items():
