@@ -261,8 +261,18 @@ def pages() -> dict[Path, str]:
 
 def main(argv: list[str]) -> int:
     # argparse wraps help at the terminal's width: the same width on every machine.
+    columns = os.environ.get("COLUMNS")
     os.environ["COLUMNS"] = "80"
-    check = "--check" in argv
+    try:
+        return _write_or_check("--check" in argv)
+    finally:
+        if columns is None:
+            os.environ.pop("COLUMNS", None)
+        else:
+            os.environ["COLUMNS"] = columns
+
+
+def _write_or_check(check: bool) -> int:
     stale = []
     for path, text in pages().items():
         if check:
