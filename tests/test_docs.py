@@ -36,7 +36,7 @@ def build(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
 def copy_of_the_sources(into: Path) -> Path:
     """What the build reads: mkdocs.yml, docs/, and the files its snippets include."""
     into.mkdir(parents=True)
-    for name in ("mkdocs.yml", "config.example.toml"):
+    for name in ("mkdocs.yml", "config.example.toml", "README.md"):
         shutil.copy(ROOT / name, into / name)
     for name in ("docs", "bench", "deploy", "src/deskalert/data"):
         shutil.copytree(ROOT / name, into / name,
