@@ -25,6 +25,7 @@ import uvicorn
 from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
+from deskalert.hub.clock import Clock
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
@@ -157,7 +158,10 @@ def build_server(
     data_dir: Path,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    clock: Clock | None = None,
+    ticker: bool = True,
 ) -> HubServer:
+    """`clock` and `ticker`: see `create_app` (tests that drive time by hand)."""
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
     for path in (tls_cert, tls_key):
@@ -186,7 +190,7 @@ def build_server(
     budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
     guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
     uv_config = uvicorn.Config(
-        create_app(config, store),
+        create_app(config, store, clock=clock, ticker=ticker),
         http=guarded_protocol(guard),
         log_config=None,
         access_log=False,
