@@ -29,6 +29,8 @@ from conftest import (
     read_only,
     writable,
 )
+from deskalert.hub.clock import ManualClock
+from deskalert.hub.health import PROBE_EVERY_S
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
 
@@ -120,22 +122,30 @@ def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) 
     (read_only, writable),
 ], ids=["read-only"])
 def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
-    hub: RunningHub, breaks: Callable[[Any], Any], repairs: Callable[[Any], Any]
+    hub_factory: Callable[..., RunningHub], breaks: Callable[[Any], Any],
+    repairs: Callable[[Any], Any]
 ) -> None:
-    """Was: 200 as long as the file could be read, until some alert happened to fail."""
+    """Was: 200 as long as the file could be read, until some alert happened to fail.
+
+    On a `ManualClock`: the probe's PROBE_EVERY_S passes by hand, not in 5 s of real time."""
+    hub = hub_factory(clock=ManualClock())
+
     def status() -> int:
         return httpx.get(f"{hub.url}/healthz", timeout=5).status_code
 
     assert status() == 200
-    ticked = hub.server.server.config.app.state.hub
-    wait_for(lambda: ticked._next_purge is not None)  # the ticker's first write (purge) is done
+    hub.advance(0)  # the first tick's write (the purge) is done
+    assert hub.hub._next_purge is not None
     on_store(hub, breaks)
-    wait_for(lambda: status() == 503)  # the probe runs at most every few seconds
+    hub.advance(PROBE_EVERY_S)  # the probe runs at most every PROBE_EVERY_S
+    assert status() == 503
     body = httpx.get(f"{hub.url}/healthz").json()
     assert body["status"] == "degraded" and body["store"].startswith("error:")
     assert body["epoch"]
     on_store(hub, repairs)
-    wait_for(lambda: status() == 200)
+    assert status() == 503, "not probed again before PROBE_EVERY_S"
+    hub.advance(PROBE_EVERY_S)
+    assert status() == 200
 
 
 def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
