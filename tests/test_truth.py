@@ -21,12 +21,13 @@ import pytest
 
 from conftest import (
     EventReader,
-    HubProcess,
     RunningHub,
     auth,
+    make_config,
     new_alert,
     on_store,
     read_only,
+    start_threaded_hub,
     writable,
 )
 from deskalert.hub.clock import ManualClock
@@ -149,25 +150,35 @@ def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
 
 
 def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
-    hub_process: Callable[..., HubProcess],
+    tmp_path: Path, hub_database: Callable[[], str | None]
 ) -> None:
-    """Was: a hub back after more than two ack timeouts jumped from level 0 to everyone."""
-    hub = hub_process(ack_timeout_s=2)
+    """Was: a hub back after more than two ack timeouts jumped from level 0 to everyone.
+
+    On a `ManualClock` that goes on while the hub is down (the hub stopped, not killed -9:
+    the kill is tests/test_durability.py's business); the restarted hub's ticks are by hand."""
+    config = make_config(ack_timeout_s=2)
+    config.hub.database = hub_database()
+    clock = ManualClock()
+    hub = start_threaded_hub(config, tmp_path / "data", clock=clock)
     alert = new_alert()
-    httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
-    raised = time.monotonic()
-    hub.kill9()
-    wait_for(lambda: time.monotonic() - raised > 3 * 2)  # the whole chain is overdue
-    hub = hub_process(ack_timeout_s=2)
+    try:
+        httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
+    finally:
+        hub.stop()
+    clock.advance(3 * 2 + 0.1)  # the whole chain is overdue
+    hub = start_threaded_hub(config, tmp_path / "data", clock=clock)
     reader = EventReader(hub.url, "s.c").start()
     try:
         assert reader.items.get(timeout=5) == ("status", 200)
+        hub.advance(0)  # the first tick after the restart: one level, not two
+        hub.advance(2)  # one ack timeout after that escalation: the next level
         escalations = [e for e in reader.events_until("alert.escalated", timeout=20)
                        if e[1] == "alert.escalated"]
         while escalations[-1][2]["escalated_to"] != "everyone":
             escalations.append(reader.events_until("alert.escalated", timeout=20)[-1])
     finally:
         reader.stop()
+        hub.stop()
     steps = [(e[2]["escalation_level"], e[2]["escalated_to"]) for e in escalations]
     assert steps == [(1, "s.b"), (2, "everyone")]
     assert all(e[2]["id"] == alert["id"] for e in escalations)
