@@ -3,23 +3,43 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test soak bench clean
+# Every dependency, transitive ones included, comes at the exact version of a lock file
+# (`make lock` writes them from pyproject.toml): the runtime's for `make run` and a deployment,
+# the runtime's plus every extra (test, dev, bench, docs) for the rest. The project itself is
+# installed after them with --no-deps, and `pip check` fails if the lock misses a requirement.
+LOCK := requirements/hub-desk.lock
+DEV_LOCK := requirements/dev.lock
+
+.PHONY: run test lint lock soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# test, dev (the gates), bench and docs share one lock and so one install.
+$(VENV)/.installed-test: pyproject.toml $(DEV_LOCK) $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps -r $(DEV_LOCK)
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+$(VENV)/.installed-bench: $(VENV)/.installed-test
 	touch $@
+
+# Rewrite both locks from pyproject.toml for every platform and Python >= 3.11 (markers keep
+# what one platform needs, e.g. pywin32-ctypes for keyring on Windows). Pins already in a lock
+# are kept unless pyproject.toml asks otherwise; `make lock LOCKFLAGS=--upgrade` takes the newest.
+# The dev lock is constrained by the runtime lock, so both agree on every shared package.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --custom-compile-command "make lock" --universal --python-version 3.11 $(LOCKFLAGS)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $$(grep -m1 '^uv==' $(DEV_LOCK))
+	$(UV_COMPILE) -o $(LOCK)
+	$(UV_COMPILE) --all-extras -c $(LOCK) -o $(DEV_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/deskalert demo
