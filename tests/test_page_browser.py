@@ -167,7 +167,7 @@ def foreign_page(target: str) -> Iterator[str]:
     </script>""".encode()
 
     class Evil(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()

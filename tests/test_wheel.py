@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -164,11 +164,15 @@ class HubClient:
                                                  replayable=True))
 
     async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
-        response = await self._request("POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary})
+        response = await self._request(
+            "POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary}
+        )
         return parsed(Alert, response)
 
     async def cancel(self, alert_id: UUID, reason: str | None = None) -> Alert:
-        response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
+        response = await self._request(
+            "POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason}
+        )
         return parsed(Alert, response)
 
     # -- the interview timer and "tout va bien ?" checks ------------------------------------
@@ -416,7 +420,8 @@ def parsed(model: type[T], response: httpx.Response) -> T:
 def describe_answer(response: httpx.Response) -> str:
     """One line on what answered: the request, the status, the content type, an HTML title."""
     request = response.request
-    line = f"{request.method} {request.url.path}: HTTP {response.status_code} {_content_type(response)}"
+    status = f"HTTP {response.status_code} {_content_type(response)}"
+    line = f"{request.method} {request.url.path}: {status}"
     if "html" in _content_type(response):
         title = re.search(r"<title[^>]*>(.*?)</title>", response.text, re.S | re.I)
         if title and (words := " ".join(strip_control(title.group(1)).split())):

@@ -37,7 +37,7 @@ RETRYABLE_STATUSES = {408, 429}
 
 
 def quiet_retries() -> None:
-    """stamina logs every retry to stderr; the outbox records each attempt in the journal instead."""
+    """stamina logs every retry to stderr; the outbox records each attempt in the journal."""
     import stamina.instrumentation
 
     stamina.instrumentation.set_on_retry_hooks([])

@@ -179,7 +179,7 @@ class NoteForm(Screen[None]):
             return
         self.journal.save_draft(self.alert.id, self.draft())
         self.query_one("#saved", Label).update(
-            t("form.saved", time=datetime.now().strftime("%H:%M:%S")))
+            t("form.saved", time=datetime.now().astimezone().strftime("%H:%M:%S")))
 
     # -- finishing ------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from textual.widget import Widget
 
 
 class Part(Widget):
-    """A part of the desk or the pane drawn from its reactive values; hidden while it has nothing."""
+    """A part of the desk or the pane drawn from its reactive values; hidden while empty."""
 
     DEFAULT_CSS = "Part { height: auto; }"
 

@@ -84,8 +84,13 @@ def _log_missing(what: str, message: str) -> None:
 async def desktop_notification(summary: str, body: str = "", *, critical: bool = False) -> None:
     if (notify_send := _tool("notify-send", needs_display=False)) is None:
         return
-    await _run(notify_send, "--app-name=deskalert", f"--urgency={'critical' if critical else 'normal'}",
-               summary, body)
+    await _run(
+        notify_send,
+        "--app-name=deskalert",
+        f"--urgency={'critical' if critical else 'normal'}",
+        summary,
+        body,
+    )
 
 
 async def stored(alert: Alert) -> None:

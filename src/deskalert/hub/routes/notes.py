@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from deskalert.errors import Unprocessable
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -16,7 +17,6 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.errors import Unprocessable
 from deskalert.models import Note, NoteIn
 
 router = APIRouter(tags=["notes"])

@@ -24,7 +24,9 @@ __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
 
 def clock_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+    return (
+        moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+    )
 
 
 def desk_name(desk_id: str, desk: DeskPresence | None) -> Text:

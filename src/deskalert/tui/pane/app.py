@@ -49,7 +49,6 @@ from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
 from deskalert.tui.pane.interview import InterviewPanel
-from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.messages import (
     Answered,
     PaneSnapshot,
@@ -58,6 +57,7 @@ from deskalert.tui.pane.messages import (
     load_pane_snapshot,
     presence_or_desks,
 )
+from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.screens import Details, Prompt
 from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
