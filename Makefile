@@ -47,6 +47,14 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
 
+# The gates, each at zero, in CI before the tests (.ci/run); the tools are pinned in the dev
+# extra, their settings in pyproject.toml. Under a minute.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports
+
 # The long fault runs (repeated hub crashes under many desks); not part of `make test`.
 soak: $(VENV)/.installed-test
 	$(BIN)/python -m pytest -m soak

@@ -117,7 +117,7 @@ class Hub:
              str(self.port), "--data-dir", str(self.workdir / "data"), "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=hub_env(self.database),
-            preexec_fn=with_open_files(open_files) if open_files else None)  # noqa: PLW1509
+            preexec_fn=with_open_files(open_files) if open_files else None)
         profile_dir = os.environ.get("BENCH_PROFILE")
         if profile_dir:  # py-spy on the hub alone; it writes when the hub exits
             Path(profile_dir).mkdir(parents=True, exist_ok=True)
@@ -416,7 +416,8 @@ def bench_fanout(report: Report, workdir: Path) -> None:
     raise_own_open_files()
     mosquitto = start_mosquitto(workdir)
     if mosquitto is None:
-        report.notes.append("Mosquitto not found: `apt-get install mosquitto` for the peer figures.")
+        report.notes.append(
+            "Mosquitto not found: `apt-get install mosquitto` for the peer figures.")
     try:
         for n in FANOUT_N:
             runs: list[tuple[list[float], list[float]]] = []
@@ -941,7 +942,6 @@ def bench_notify(report: Report, workdir: Path) -> None:
 def bench_notify_flood(report: Report, workdir: Path) -> None:
     """Another site's first notification while one desk floods a slow channel (issue 27)."""
     import notify_flood
-
     from notify_helpers import HttpReceiver
 
     receiver = HttpReceiver().start()
@@ -1671,9 +1671,15 @@ def write(report: Report, partial: bool) -> None:
     findings = FINDINGS.read_text().splitlines() if FINDINGS.exists() else []
     replicas = [r for r in rows if r.startswith("| 10.")]
     rows = [r for r in rows if not r.startswith("| 10.")]
-    lines = ["# deskalert benchmarks", "", *[f"{r}\n" for r in runs],
-             "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |",
-             *rows, ""]
+    lines = [
+        "# deskalert benchmarks",
+        "",
+        *[f"{r}\n" for r in runs],
+        "| benchmark | figure | target | peer (same run) | |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
     if replicas:
         lines += [*REPLICAS_HEAD, "",
                   "| benchmark | figure: 2 hubs on PostgreSQL | target | 1 hub on SQLite, same run "
