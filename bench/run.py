@@ -1574,13 +1574,15 @@ def replicas_capacity(report: Report, workdir: Path, server: Any) -> None:
     per_hub = "; ".join(f"hub {name} {rss / 1e6:.0f} MB, {cpu * 100:.0f} % of a core"
                         for name, rss, cpu in zip("AB", both["rss"], both["cpu"], strict=True))
     report.add(Row(
-        f"10. capacity, {streams} desks over 2 hubs ({streams // 2} each), streams + heartbeats",
+        f"10. capacity, {streams} desks over 2 hubs ({streams // 2} each),"
+        " streams + heartbeats",
         f"{per_hub} at rest ({both['beats']:.0f} beats/s in all); PostgreSQL "
         f"{both['pg_cpu'] * 100:.0f} % of a core; {fan(both)}; opened in "
         f"{both['opened_in']:.1f} s",
         "per hub < 400 MB; p99 < 250 ms",
-        f"1 hub SQLite: {alone['rss'][0] / 1e6:.0f} MB, {alone['cpu'][0] * 100:.0f} % of a core "
-        f"({alone['beats']:.0f} beats/s); {fan(alone)}",
+        f"1 hub SQLite: {alone['rss'][0] / 1e6:.0f} MB,"
+        f" {alone['cpu'][0] * 100:.0f} % of a core"
+        f" ({alone['beats']:.0f} beats/s); {fan(alone)}",
         "MET" if max(both["rss"]) < 400e6 and p99 < 0.25 else "MISSED"))
     report.notes.append(
         f"10: PostgreSQL during the {streams}-desk rest window: {both['pg_cpu'] * 100:.0f} % of a "

@@ -15,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
+from uuid import UUID
 
 from deskalert.hub.notify import (
     NOTIFY_TYPES,
@@ -233,7 +234,7 @@ class Notifier:
         if channel is None:
             channel = self.planner.channels.get(row.channel)
         data = NotifyOutcome(
-            id=row.alert_id, notification=row.id, kind=row.kind,  # type: ignore[arg-type]
+            id=UUID(row.alert_id), notification=row.id, kind=row.kind,  # type: ignore[arg-type]
             to=row.owner, channel=channel.shown() if channel else "?", attempt=row.attempts,
             attempt_id=row.attempt_id or "", reason=reason,
         )

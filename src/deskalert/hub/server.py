@@ -268,8 +268,9 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
          f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
     ]
     lines += [
-        (f"  limits        request {h.request_timeout_s:g} s, keep-alive {h.keepalive_timeout_s:g}"
-         f" s, {h.max_connections_per_address} connections per address,"
+        (f"  limits        request {h.request_timeout_s:g} s,"
+         f" keep-alive {h.keepalive_timeout_s:g} s,"
+         f" {h.max_connections_per_address} connections per address,"
          f" {h.max_streams_per_identity} streams per token"),
         f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
         (f"  request rate  {h.request_burst} back to back per token, then"
