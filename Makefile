@@ -2,6 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers: most tests wait on sockets and timers, so more workers than cores pays
+# (README, "Tests"); `make test WORKERS=0` runs in one process.
+WORKERS ?= 5
+XDIST := -n $(WORKERS) --dist load
 
 # Every dependency, transitive ones included, comes at the exact version of a lock file
 # (`make lock` writes them from pyproject.toml): the runtime's for `make run` and a deployment,
@@ -10,7 +14,7 @@ BIN := $(VENV)/bin
 LOCK := requirements/hub-desk.lock
 DEV_LOCK := requirements/dev.lock
 
-.PHONY: run test lint lock soak bench clean
+.PHONY: run test check lint lock soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -35,7 +39,8 @@ $(VENV)/.installed-bench: $(VENV)/.installed-test
 # what one platform needs, e.g. pywin32-ctypes for keyring on Windows). Pins already in a lock
 # are kept unless pyproject.toml asks otherwise; `make lock LOCKFLAGS=--upgrade` takes the newest.
 # The dev lock is constrained by the runtime lock, so both agree on every shared package.
-UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --custom-compile-command "make lock" --universal --python-version 3.11 $(LOCKFLAGS)
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+	--custom-compile-command "make lock" $(LOCKFLAGS)
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $$(grep -m1 '^uv==' $(DEV_LOCK))
 	$(UV_COMPILE) -o $(LOCK)
@@ -45,7 +50,12 @@ run: $(VENV)/.installed
 	$(BIN)/deskalert demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
+
+# The quick tier, while working: no real-process tests (marker `system`), a tenth of the
+# property tests' examples. `make test` stays the gate.
+check: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(XDIST) -m "not system and not soak" --hypothesis-profile=quick
 
 # The gates, each at zero, in CI before the tests (.ci/run); the tools are pinned in the dev
 # extra, their settings in pyproject.toml. Under a minute.

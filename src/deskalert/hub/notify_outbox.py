@@ -17,6 +17,7 @@ from functools import partial
 from typing import Any, TypeVar
 from uuid import UUID
 
+from deskalert.hub.links import with_sender_address
 from deskalert.hub.notify import (
     NOTIFY_TYPES,
     Channel,
@@ -202,6 +203,7 @@ class Notifier:
             return str(exc)
         title, body = render_reminders(self.config.hub.language,
                                        [(row.title, row.body) for row in rows])
+        body = with_sender_address(body, self.config.hub.public_url)  # this hub's own address
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, send_now, url, title, body, NOTIFY_TYPES[rows[0].kind])
 

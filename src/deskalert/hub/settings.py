@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 import zoneinfo
 from collections import Counter
@@ -26,11 +27,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
-from deskalert.config import load_toml, user_config_dir
+from deskalert.config import describe_validation_error, load_toml, user_config_dir
+from deskalert.errors import ConfigError
 from deskalert.models import AlertCode, Identifier, PrincipalKind
 
 Sha256Hex = Annotated[
@@ -420,8 +423,20 @@ def default_hub_config_path() -> Path:
     return user_config_dir() / "hub.toml"
 
 
+PUBLIC_URL_ENV = "DESKALERT_PUBLIC_URL"
+
+
 def load_hub_config(path: Path) -> HubConfig:
-    return load_toml(path, HubConfig)
+    """hub.toml, with this hub's own `public_url` from DESKALERT_PUBLIC_URL when it is set:
+    several hubs share one hub.toml, and each is reached at its own address."""
+    config = load_toml(path, HubConfig)
+    if own := os.environ.get(PUBLIC_URL_ENV, "").strip():
+        try:
+            hub = HubSection.model_validate({**config.hub.model_dump(), "public_url": own})
+        except ValidationError as exc:
+            raise ConfigError(f"{PUBLIC_URL_ENV}: {describe_validation_error(exc)}") from None
+        config = config.model_copy(update={"hub": hub})
+    return config
 
 
 class Principal(BaseModel):
