@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # pytest-xdist workers: most tests wait on sockets and timers, so more workers than cores pays
-# (README, "Tests"); `make test WORKERS=0` runs in one process.
+# (docs/developers/testing.md); `make test WORKERS=0` runs in one process.
 WORKERS ?= 5
 XDIST := -n $(WORKERS) --dist load
 
@@ -14,7 +14,7 @@ XDIST := -n $(WORKERS) --dist load
 LOCK := requirements/hub-desk.lock
 DEV_LOCK := requirements/dev.lock
 
-.PHONY: run test check lint lock soak bench clean
+.PHONY: run test check lint lock soak bench docs docs-build docs-captures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,19 +32,23 @@ $(VENV)/.installed-test: pyproject.toml $(DEV_LOCK) $(VENV)/.installed
 	$(BIN)/python -m pip check
 	touch $@
 
+$(VENV)/.installed-docs: $(VENV)/.installed-test
+	touch $@
+
 $(VENV)/.installed-bench: $(VENV)/.installed-test
 	touch $@
 
 # Rewrite both locks from pyproject.toml for every platform and Python >= 3.11 (markers keep
 # what one platform needs, e.g. pywin32-ctypes for keyring on Windows). Pins already in a lock
 # are kept unless pyproject.toml asks otherwise; `make lock LOCKFLAGS=--upgrade` takes the newest.
-# The dev lock is constrained by the runtime lock, so both agree on every shared package.
-UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal --python-version 3.11 \
+# The dev lock is constrained by the runtime lock, so both agree on every shared package; it
+# starts at Python 3.11.5, which the docs extra's pymdown-extensions needs.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal \
 	--custom-compile-command "make lock" $(LOCKFLAGS)
 lock: | $(BIN)/python
 	$(BIN)/python -m pip install --quiet $$(grep -m1 '^uv==' $(DEV_LOCK))
-	$(UV_COMPILE) -o $(LOCK)
-	$(UV_COMPILE) --all-extras -c $(LOCK) -o $(DEV_LOCK)
+	$(UV_COMPILE) --python-version 3.11 -o $(LOCK)
+	$(UV_COMPILE) --python-version 3.11.5 --all-extras -c $(LOCK) -o $(DEV_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/deskalert demo
@@ -75,5 +79,20 @@ bench: $(VENV)/.installed-bench
 		echo "bench: mosquitto is missing (sudo apt-get install mosquitto); the peer figures are skipped"
 	$(BIN)/python bench/run.py
 
+# The documentation site (docs/, mkdocs.yml): the generated reference pages checked, built with
+# --strict (a broken link, page or anchor fails) into site/, then served on 127.0.0.1:8000.
+docs docs-build: export NO_MKDOCS_2_WARNING = 1
+docs: docs-build
+	@echo "docs: serving on http://127.0.0.1:8000/ (ctrl+c stops)"
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/python docs/generate.py --check
+	$(BIN)/mkdocs build --strict
+
+# The screens' text captures (tmux) and the page's picture (Chromium), from a demo hub of their own.
+docs-captures: $(VENV)/.installed-test
+	$(BIN)/python docs/capture.py
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build site src/*.egg-info

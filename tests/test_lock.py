@@ -26,9 +26,10 @@ def project() -> dict[str, Any]:
 
 
 def requirements(group: str | None) -> list[Requirement]:
+    """A group's requirements, less the project's own extras it names (`deskalert[docs]`)."""
     table = project()
     lines = table["dependencies"] if group is None else table["optional-dependencies"][group]
-    return [Requirement(line) for line in lines]
+    return [r for r in map(Requirement, lines) if r.name != table["name"]]
 
 
 def extras() -> list[str]:

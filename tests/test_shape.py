@@ -11,11 +11,10 @@ SRC = Path(__file__).resolve().parent.parent / "src"
 MODULE_LINES = 500
 CLASS_LINES = 300
 
-# Over the limits today (hub/service.py 1048 lines, its Hub 853; hub/store.py 1055, its Store 503)
-# and being split by hub-shape (issue 21): its merge empties both lists. Nothing is to be added
-# here: split the module or the class instead.
-ALLOWED_MODULES = {"deskalert/hub/service.py", "deskalert/hub/store.py"}
-ALLOWED_CLASSES = {"deskalert/hub/service.py:Hub", "deskalert/hub/store.py:Store"}
+# Over the limits but allowed, each with its reason; hub-shape's split emptied both (issue 21).
+# Nothing is to be added here: split the module or the class instead.
+ALLOWED_MODULES: set[str] = set()
+ALLOWED_CLASSES: set[str] = set()
 
 
 def module_lines() -> dict[str, int]:

@@ -92,7 +92,7 @@ def check_database(config: HubConfig) -> None:
               " unset and no DESKALERT_DATABASE)")
         return
     from deskalert.errors import StoreUnavailable
-    from deskalert.hub.pgstore import describe_database
+    from deskalert.hub.store.postgres import describe_database
 
     try:
         print(describe_database(url))
@@ -222,8 +222,8 @@ def hub_migrate(args: argparse.Namespace) -> int:
     import os
 
     from deskalert.hub import migrate
-    from deskalert.hub.pgstore import masked
     from deskalert.hub.server import resolve_database
+    from deskalert.hub.store.postgres import masked
 
     given = args.target or os.environ.get("DESKALERT_DATABASE")
     target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")
