@@ -87,7 +87,7 @@ async def _serve(out: Path) -> None:
             self.last = 0
 
         @method()
-        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s",  # type: ignore  # noqa: N802
+        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s",  # type: ignore
                    summary: "s", body: "s", actions: "as", hints: "a{sv}",
                    expire_timeout: "i") -> "u":
             self.last += 1
@@ -99,15 +99,15 @@ async def _serve(out: Path) -> None:
             return self.last
 
         @method()
-        def GetCapabilities(self) -> "as":  # type: ignore  # noqa: N802
+        def GetCapabilities(self) -> "as":  # type: ignore
             return ["body"]
 
         @method()
-        def GetServerInformation(self) -> "ssss":  # type: ignore  # noqa: N802
+        def GetServerInformation(self) -> "ssss":  # type: ignore
             return ["test-server", "deskalert", "1", "1.2"]
 
         @method()
-        def CloseNotification(self, id: "u") -> None:  # type: ignore  # noqa: N802
+        def CloseNotification(self, id: "u") -> None:  # type: ignore
             pass
 
     bus = await MessageBus().connect()
