@@ -166,9 +166,16 @@ class HubFooter(Footer):
             yield widget
 
 
+# Textual's own bindings that reach the footer, in its English: their catalogue ids.
+TEXTUAL_DESCRIPTIONS = {"Dismiss menu": N_("textual.dismiss_menu"), "Quit": N_("textual.quit")}
+
+
 def _translate_description(widget: Widget) -> None:
-    """A FooterKey's `description`, if it is a message id, becomes its words."""
+    """A FooterKey's `description`, if it is a message id (or one of Textual's own English
+    descriptions), becomes its words."""
     description = getattr(widget, "description", None)
+    if isinstance(description, str):
+        description = TEXTUAL_DESCRIPTIONS.get(description, description)
     if isinstance(description, str) and description in catalogue_ids(language()):
         widget.description = t(description)  # type: ignore[attr-defined]
 
@@ -227,6 +234,14 @@ class HubApp(App[None]):
     def apply_keymap(self) -> None:
         """(Re)apply `keymap()`: at start, and when run-time bindings change (the desk's codes)."""
         self.set_keymap(self.keymap())
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit: say how to, in the person's language (Textual's says it in
+        English)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("quit.help", key=key), title=t("quit.help_title"), markup=False)
+                return
 
     def get_key_display(self, binding: Binding) -> str:
         """F-keys in capitals ('F8'), the others as written ('ctrl+o', 'j')."""

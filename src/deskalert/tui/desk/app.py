@@ -65,6 +65,7 @@ from deskalert.tui.desk.messages import (
     SnapshotLoaded,
     load_desk_snapshot,
 )
+from deskalert.tui.desk.quit import AGAIN_S, QuitGuard
 from deskalert.tui.desk.state import NOT_TRANSMITTED_AFTER, DeskState, Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import HubEvent
@@ -112,6 +113,7 @@ class DeskApp(HubApp):
         self.drill_armed = False
         self.title = t("desk.title")
         self._warned_keys = False
+        self.quit_guard = QuitGuard()
         self._warned_global_keys = False
         self.site_availability: SiteAvailability | None = None  # the hub's, live only: not cached
         self.delivery.load_cache()
@@ -168,8 +170,7 @@ class DeskApp(HubApp):
         self._sync()
 
     def adopt_pending(self) -> list[OutboxEntry]:
-        """Take on the journal's queued alerts this desk does not track yet (`DeskDelivery.adopt`)
-        and deliver each through the outbox under its id."""
+        """Deliver the queued alerts this desk does not track yet (`DeskDelivery.adopt`)."""
         adopted = self.delivery.adopt()
         for entry in adopted:
             self.deliver(entry)
@@ -203,7 +204,7 @@ class DeskApp(HubApp):
             self.notify(t("notify.nobody_to_answer"))
             return
         self.state.answered.add(alert.id)
-        self.answer(alert.id)
+        self.ask_hub("answer", alert.id)
         self._sync()
 
     def action_drill(self) -> None:
@@ -248,6 +249,13 @@ class DeskApp(HubApp):
             self.notify(t("form.finished"))
         self._sync()
 
+    async def action_quit(self) -> None:
+        """ctrl+q asks first while an own alert is open (quit.py)."""
+        if (warning := self.quit_guard.warning(self.state.current_own(self.now()))) is None:
+            await super().action_quit()
+        else:
+            self.notify(warning, title=t("quit.own_title"), severity="warning", timeout=AGAIN_S)
+
     def action_dismiss(self) -> None:
         if self.state.dismiss_refusals():
             self._sync()
@@ -268,9 +276,6 @@ class DeskApp(HubApp):
         result = await self.outbox.deliver(entry, timeout=None)
         self.post_message(DeliveryDone(alert_id=entry.id, delivery=result.status,
                                        alert=result.alert, error=result.reason))
-
-    def answer(self, alert_id: UUID) -> None:
-        self.ask_hub("answer", alert_id)
 
     def cancel_on_hub(self, alert_id: UUID) -> None:
         self.ask_hub("cancel", alert_id)

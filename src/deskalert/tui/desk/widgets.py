@@ -187,7 +187,7 @@ class ColleagueBanner(Part):
     codes: reactive[tuple[AlertCode, ...]] = reactive(())
     answered: reactive[frozenset[UUID]] = reactive(frozenset())
     respond_key: reactive[str] = reactive("")
-    elapsed: reactive[tuple[int, ...]] = reactive(())  # minutes, one per alert: the tick's
+    elapsed: reactive[tuple[int, ...]] = reactive(())  # words.elapsed_step, one per alert
     now: datetime | None = None
 
     def draw(self) -> Text:
@@ -199,10 +199,10 @@ class ColleagueBanner(Part):
         return bool(self.alerts)
 
     def tick(self, now: datetime) -> None:
-        """Elapsed times move: a redraw only when one of them reaches a new minute."""
+        """Elapsed times move: a redraw only when one of them says a new time (10 s steps
+        under a minute, then minutes: `words.since`)."""
         self.now = now
-        self.elapsed = tuple(int((now - a.received_at).total_seconds() // 60)
-                             for a in self.alerts)
+        self.elapsed = tuple(words.elapsed_step(now - a.received_at) for a in self.alerts)
 
     def watch_alerts(self) -> None:
         self._changed()

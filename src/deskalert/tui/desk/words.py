@@ -7,7 +7,7 @@ desk (names, phones, places, code labels, protocols, reasons) goes through `stri
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from rich.text import Text
 
@@ -25,6 +25,30 @@ __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
 def clock_time(moment: datetime) -> str:
     return moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+
+
+JUST_NOW_S = 10  # "à l'instant" only this long; then "il y a 10 s", "il y a 20 s"...
+SECONDS_STEP = 10
+
+
+def elapsed_step(elapsed: timedelta) -> int:
+    """The elapsed time as the banner says it, in seconds: 0 (just now), then tens of seconds
+    under a minute, then whole minutes; the banner redraws only when this changes."""
+    seconds = max(0, int(elapsed.total_seconds()))
+    if seconds < 60:
+        return 0 if seconds < JUST_NOW_S else seconds - seconds % SECONDS_STEP
+    return seconds - seconds % 60
+
+
+def since(elapsed: timedelta) -> str:
+    """"à l'instant" under 10 s, "il y a 40 s" under a minute, then "depuis 3 min": never a
+    rounding that says less time has passed than has."""
+    step = elapsed_step(elapsed)
+    if step == 0:
+        return t("colleague.since_now")
+    if step < 60:
+        return t("colleague.since_s", seconds=step)
+    return t("colleague.since_min", minutes=step // 60)
 
 
 def desk_name(desk_id: str, desk: DeskPresence | None) -> Text:
@@ -203,10 +227,7 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
                   label=clean(alert.code_label)), style="bold")
     if alert.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
-    minutes = int((now - alert.received_at).total_seconds() // 60)
-    since = (t("colleague.since_now") if minutes < 1
-             else t("colleague.since_min", minutes=minutes))
-    text.append(f"  {since}", style="dim")
+    text.append(f"  {since(now - alert.received_at)}", style="dim")
     if alert.location:
         text.append(f"\n{clean(alert.location)}")
     if alert.message:

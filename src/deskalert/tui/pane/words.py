@@ -254,8 +254,14 @@ def pressed_line(alert: Alert) -> str:
 
 def summary(alert: Alert, code: AlertCode | None) -> Text:
     """Where, code and key press; then what the desk typed and the closing summary; then the
-    code's protocol, last: the supervisor knows it, the message is news to them."""
-    text = Text(clean(alert.desk_label), style="bold")
+    code's protocol, last: the supervisor knows it, the message is news to them. A closed alert
+    says so first, with when: the panel never shows a finished alert as if it were live."""
+    text = Text()
+    if alert.state.is_closed:
+        when = clock_time(alert.closed_at) if alert.closed_at else "?"
+        text.append(t("detail.closed", state=label("state", alert.state), time=when) + "\n",
+                    style="bold reverse")
+    text.append(clean(alert.desk_label), style="bold")
     if alert.location:
         text.append(" · " + clean(alert.location))
     text.append(" · " + clean(alert.code_label) + " · ")
