@@ -64,7 +64,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -196,7 +196,11 @@ class HubApp(App[None]):
     """The base of the desk app and the supervisor pane; see the module's docstring."""
 
     ENABLE_COMMAND_PALETTE = False
+    # Under this width or height (a corner of the screen beside the main application) the app
+    # is `compact`, and has the CSS class "-compact": each wing says what gives way first.
+    COMPACT_BELOW: ClassVar[tuple[int, int]] = (80, 30)
     link: reactive[LinkState] = reactive(LinkState, init=False)
+    compact: reactive[bool] = reactive(False)
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now) -> None:
         super().__init__()
@@ -227,6 +231,13 @@ class HubApp(App[None]):
         self.apply_keymap()
         self.keep_running("follow", self._follow, t("worker.follow"))
         self.keep_running("presence", self._keep_presence, t("worker.presence"))
+
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        self.compact = width < self.COMPACT_BELOW[0] or height < self.COMPACT_BELOW[1]
+
+    def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

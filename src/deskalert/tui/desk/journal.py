@@ -139,7 +139,7 @@ class JournalScreen(Screen[None]):
         for row in timeline(incident, self.lang):
             text.append(f"{row}\n")
         for note in incident.notes:
-            text.append(f"{label('type', note.type.value)} : ", style="bold")
+            text.append(t("journal.note_type", type=label("type", note.type.value)), style="bold")
             text.append(note.what_happened or "—")
         box.update(text)
 

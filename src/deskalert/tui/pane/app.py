@@ -85,11 +85,12 @@ class PaneApp(HubApp):
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
         Binding("r", "resolve", N_("pane.binding.resolve"), id="resolve"),
         Binding("x", "cancel_alert", N_("pane.binding.cancel"), id="cancel"),
+        # then in the order they give way in a narrow footer: the last is cut first
+        Binding("k", "check", N_("pane.binding.check"), id="check"),
+        Binding("f", "note", N_("pane.binding.note"), id="note"),
         Binding("o", "oncall", N_("pane.binding.oncall"), id="oncall"),
         Binding("h", "history", N_("pane.binding.history"), id="history"),
         Binding("d", "debrief", N_("pane.binding.debrief"), id="debrief"),
-        Binding("f", "note", N_("pane.binding.note"), id="note"),
-        Binding("k", "check", N_("pane.binding.check"), id="check"),
     ]
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,

@@ -51,7 +51,7 @@ class Board:
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
             yield OnCallPanel(id="oncall")
-        yield HubFooter()
+        yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
 
     def show(self, *, history: bool, selected: UUID | None, live: bool) -> None:
         """Set each widget's state: `history` the day's alerts rather than the open ones,

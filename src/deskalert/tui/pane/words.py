@@ -34,7 +34,7 @@ from deskalert.models import (
     RefusedToken,
     SiteAvailability,
 )
-from deskalert.text import strip_control
+from deskalert.text import KEEP, strip_control, unbroken
 
 
 def clean(text: str | None, *, lines: bool = False) -> str:
@@ -310,7 +310,8 @@ def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskP
     closer = alert.closed_by or "?"
     name = clean(desks[closer].label) if closer in desks else who(closer, names)
     line = t(key, who=name)
-    return f"{line} : {clean(alert.summary)}" if alert.summary else line
+    return t("detail.event_summary", line=line, summary=clean(alert.summary)) if alert.summary \
+        else line
 
 
 def notify_line(event: Event, names: Mapping[str, str]) -> str:
@@ -381,13 +382,14 @@ def who_can_come(numbers: SiteAvailability) -> Text:
 def oncall(cards: tuple[OnCall, ...]) -> Text:
     text = Text()
     for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
-        text.append(("\n" if index else "") + clean(card.site_label) + " : ", style="bold")
+        text.append(("\n" if index else "") + t("pane.oncall_site", site=clean(card.site_label)),
+                    style="bold")
         if card.supervisor is None:
             text.append(t("pane.oncall_nobody"), style="yellow")
         else:
             text.append(clean(card.supervisor.name), style="bold")
-            if card.supervisor.phone:
-                text.append(f" ☎ {clean(card.supervisor.phone)}")
+            if card.supervisor.phone:  # never broken in two (tui/parts.py)
+                text.append(f" ☎{KEEP}{unbroken(card.supervisor.phone)}")
         if card.chain:
             chain = " → ".join(clean(p.name) for p in card.chain)
             text.append(f"  → {chain} → {t('everyone')}", style="dim")
