@@ -26,7 +26,10 @@ class Part(Widget):
         width = self.content_region.width
         if KEEP not in text.plain or width <= 0:
             return rejoin(text)
-        return rejoin(Text("\n").join(text.wrap(self.app.console, width)))
+        lines = text.wrap(self.app.console, width)
+        for line in lines:
+            line.rstrip()
+        return rejoin(Text("\n").join(lines))
 
     def draw(self) -> Text:
         raise NotImplementedError

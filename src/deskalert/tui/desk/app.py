@@ -52,6 +52,7 @@ from deskalert.models import AvailabilityEvent, CheckEvent, NoteIn, SessionEvent
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
+from deskalert.client.hub_words import logged
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
 from deskalert.tui.desk.hotkeys import GlobalKeys
@@ -288,7 +289,7 @@ class DeskApp(HubApp):
             self.post_message(ActionDone(kind, await ask(alert_id)))
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.post_message(ActionFailed(kind, alert_id, str(exc)))
+            self.post_message(ActionFailed(kind, alert_id, logged(exc, f"{kind} {alert_id}")))
 
     @work(group="notes", exit_on_error=False)
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:

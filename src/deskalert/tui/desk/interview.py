@@ -30,6 +30,7 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
+from deskalert.client.hub_words import logged
 from deskalert.tui.base import Clock, run_on_app
 from deskalert.tui.desk.screens import CheckPrompt, SessionForm, SessionRequest
 from deskalert.tui.desk.widgets import Banner
@@ -81,7 +82,8 @@ class InterviewLine(Banner):
             session = await self.client.start_session(request.room, request.minutes)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.start_failed", reason=str(exc)), severity="error", timeout=10)
+            self.notify(t("session.start_failed", reason=logged(exc, "session start")), severity="error",
+                        timeout=10)
             return
         self.post_message(self.Changed(session))
 
@@ -90,7 +92,8 @@ class InterviewLine(Banner):
             session = await self.client.close_session(session_id)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.stop_failed", reason=str(exc)), severity="error", timeout=10)
+            self.notify(t("session.stop_failed", reason=logged(exc, "session stop")), severity="error",
+                        timeout=10)
             return
         self.post_message(self.Changed(session))
 

@@ -20,7 +20,8 @@ from deskalert.text import strip_control as clean
 from deskalert.text import unbroken
 from deskalert.tui.base import key_label
 from deskalert.tui.desk.state import OwnAlert, Step
-from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.client.hub_words import said_reason
+from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
 
 __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
@@ -75,7 +76,10 @@ def link_advice(link: LinkState, target: Person | None) -> Text:
     why = link_reason(link)
     later = (t("link.lost_call", name=clean(target.name), phone=unbroken(target.phone))
              if target and target.phone else t("link.lost_nocall"))
-    return Text(f"{why}. {later}" if why else later)
+    text = Text(f"{why}. {later}" if why else later)
+    if detail := link_detail(link):
+        text.append("\n" + detail, style="dim")
+    return text
 
 
 def outside_network_advice(detail: str, target: Person | None) -> Text:
@@ -91,11 +95,11 @@ def outside_network_advice(detail: str, target: Person | None) -> Text:
 
 
 def refusal(error: str) -> str:
-    """A refused alert's reason ("code: detail", the outbox's): a desk outside its site's
-    networks in the agent's words (the hub's detail is in the link's advice); others as is."""
+    """A refused alert's reason ("code: detail", the outbox's) in the agent's words, chosen by
+    the hub's code (client/hub_words.py); the detail is the administrator's (`warning`)."""
     if outside_site_network(error) is not None:
         return t("refusal.outside_network")
-    return clean(error)
+    return said_reason(error)
 
 
 def reason(error: str) -> str:
@@ -106,7 +110,7 @@ def reason(error: str) -> str:
         return t("reason.silent")
     if "store_unavailable" in error or "cannot write" in error:
         return t("reason.store")
-    return clean(error)
+    return said_reason(error)
 
 
 def step_text(own: OwnAlert, oncall: OnCall | None) -> str:
@@ -210,6 +214,9 @@ def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: Li
             name = f"{name} [{t('drill.word')}]"
         if own.step is Step.REFUSED:
             text.append("\n" + t("warning.refused", label=name, reason=refusal(own.error or "?")))
+            if outside_site_network(own.error) is None:  # else the link's advice says it
+                text.append("\n" + t("hubsays.details", detail=clean(own.error or "?")),
+                            style="dim")
         else:
             why = link_reason(link) if link.kind.is_down else reason(own.error or "unreachable")
             text.append("\n" + t("warning.retrying", label=name, reason=why))

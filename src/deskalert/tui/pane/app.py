@@ -44,6 +44,7 @@ from deskalert.models import (
     SessionEvent,
 )
 from deskalert.tui.base import Clock, HubApp, local_now
+from deskalert.client.hub_words import logged
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
@@ -151,7 +152,7 @@ class PaneApp(HubApp):
                 self.post_message(Answered(what, oncall=await self.client.take_oncall(site, until)))
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.post_message(Refused(str(exc)))
+            self.post_message(Refused(logged(exc, what)))
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -241,7 +242,7 @@ class PaneApp(HubApp):
             incidents = await hub_incidents(self.client, since)
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.notify(words.clean(str(exc)), severity="error")
+            self.notify(logged(exc, "debrief"), severity="error")
             return
         text = report_text(incidents, self.config.language, since, self.now(), color=True,
                            width=60)
@@ -260,7 +261,7 @@ class PaneApp(HubApp):
             history = await self.client.history(alert_id)
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.notify(words.clean(str(exc)), severity="error")
+            self.notify(logged(exc, "history"), severity="error")
             history = []
         body = words.details(alert, self.state.codes.get(alert.code), history,
                              self.state.names(), self.state.desks)

@@ -35,7 +35,7 @@ from deskalert.models import (
     SiteAvailability,
 )
 from deskalert.tui.base import LinkBadge
-from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
 from deskalert.tui.pane import columns, words
 from deskalert.tui.parts import Part
 
@@ -78,6 +78,8 @@ class LinkWhy(Part):
 
     def draw(self) -> Text:
         text = Text(words.clean(link_reason(self.link)), style="bold")
+        if detail := link_detail(self.link):
+            text.append("\n" + detail, style="dim")
         if self.link.kind is LinkKind.TOKEN_REFUSED:
             text.append("\n" + t("pane.token_refused_hint"))
         return text
