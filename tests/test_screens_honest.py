@@ -106,3 +106,17 @@ async def test_ctrl_c_says_how_to_quit_in_french(hub: RunningHub, tmp_path: Path
         await pilot.press("ctrl+c")
         await pilot.pause(0.1)
     assert notes == [("ctrl+q pour quitter deskalert.", "Quitter ?")]
+
+
+def test_the_english_report_writes_english_dates_and_weeks() -> None:
+    """Before: "2026-S47" and "21/11/2026" in the English report."""
+    from deskalert import i18n
+    from deskalert.journal.debrief import Period, _week
+
+    moment = datetime(2026, 11, 21, 0, 0).astimezone()
+    i18n.set_language("en")
+    assert _week(moment) == "2026-W47"
+    assert Period(moment, moment + timedelta(days=1)).describe([]).endswith("21 Nov 2026")
+    i18n.set_language("fr")
+    assert _week(moment) == "2026-S47"
+    assert Period(moment, moment + timedelta(days=1)).describe([]).endswith("21/11/2026")

@@ -252,7 +252,7 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
     if alert.location:
         text.append(f"\n{clean(alert.location)}")
     if alert.message:
-        text.append(f"\n« {clean(alert.message)} »", style="italic")
+        text.append("\n" + t("colleague.message", text=clean(alert.message)), style="italic")
     if code and code.protocol:
         text.append(f"\n{clean(code.protocol)}", style="italic")
     names = ", ".join(clean(r.name) for r in alert.responders)
