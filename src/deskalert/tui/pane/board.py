@@ -46,7 +46,7 @@ class Board:
         yield OfflineFlag(id="offline-flag")
         yield NotifyFlag(id="notify-flag")
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
-        yield AlertDetail(id="detail")
+        yield AlertDetail(id="detail").data_bind(HubApp.compact)
         yield self.interview
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")

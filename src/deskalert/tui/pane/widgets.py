@@ -91,11 +91,12 @@ class AlertDetail(Part):
     alert: reactive[Alert | None] = reactive(None, layout=True)
     code: reactive[AlertCode | None] = reactive(None, layout=True)
     loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
+    compact: reactive[bool] = reactive(False, layout=True)  # the app's: the protocol gives way
 
     def draw(self) -> Text:
         if self.alert is None:
             return Text(t("pane.none" if self.loaded else "pane.none_unknown"), style="dim")
-        return words.summary(self.alert, self.code)
+        return words.summary(self.alert, None if self.compact else self.code)
 
 
 class DeskPanel(Part):
