@@ -81,6 +81,7 @@ def until(value: str, now: datetime) -> datetime | None:
 
 class PaneApp(HubApp):
     CSS_PATH = "styles.tcss"
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
