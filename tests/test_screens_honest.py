@@ -120,3 +120,31 @@ def test_the_english_report_writes_english_dates_and_weeks() -> None:
     i18n.set_language("fr")
     assert _week(moment) == "2026-S47"
     assert Period(moment, moment + timedelta(days=1)).describe([]).endswith("21/11/2026")
+
+
+async def test_every_time_on_the_pane_is_the_sites_local_time(
+    hub: RunningHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Before: the pane drew the machine's zone while the hub wrote the site's ([hub] timezone
+    = Europe/Paris in the test roster): 22:16 on screen for 23:16 in the hub's texts."""
+    import time
+    from zoneinfo import ZoneInfo
+
+    monkeypatch.setenv("TZ", "America/New_York")  # a machine far from the site
+    time.tzset()
+    try:
+        app = pane(hub.url)
+        async with app.run_test(size=SIZE) as pilot:
+            await live(pilot)
+            raised = new_alert("malaise")
+            raised.pop("created_at")
+            with hub.client("g2") as g2:
+                answer = await in_thread(lambda: g2.post("/v1/alerts", json=raised))
+            received = Alert.model_validate(answer.json()).received_at
+            paris = received.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M:%S")
+            await wait_until(pilot, lambda: "Desk g2" in pane_text(app, "#detail"),
+                             what="detail")
+            assert paris in pane_text(app, "#detail"), (paris, pane_text(app, "#detail"))
+    finally:
+        monkeypatch.delenv("TZ")
+        time.tzset()

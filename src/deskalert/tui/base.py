@@ -73,6 +73,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from deskalert import sitetime
+from deskalert.tui.parts import Part
+from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
@@ -142,7 +145,7 @@ class LinkBadge(Static):
             return Text(f"● {t('link.token_refused')}", style="bold white on red")
         if link.kind is LinkKind.OUTSIDE_NETWORK:
             return Text(f"● {t('link.outside_network')}", style="bold white on red")
-        since = link.since.astimezone().strftime("%H:%M:%S") if link.since else "?"
+        since = local(link.since).strftime("%H:%M:%S") if link.since else "?"
         return Text(f"● {t('link.lost', time=since)}", style="bold red")
 
     def watch_link(self, link: LinkState) -> None:
@@ -293,7 +296,12 @@ class HubApp(App[None]):
         interval = 5.0
         while True:
             try:
-                interval = (await self.client.heartbeat()).heartbeat_s
+                beat = await self.client.heartbeat()
+                interval = beat.heartbeat_s
+                if sitetime.set_zone(beat.timezone):  # every time drawn again in the site's
+                    self.refresh(layout=True, recompose=False)
+                    for part in self.query(Part):
+                        part.refresh(layout=True)
             except Unauthorized as exc:
                 self.post_message(LinkChanged(up=False, reason=str(exc), error=exc))
             except DeskAlertError:

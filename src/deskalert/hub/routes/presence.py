@@ -36,5 +36,6 @@ async def heartbeat_out(hub: Hub, principal: Principal) -> HeartbeatOut:
     """A heartbeat heard (also answered by `hot.HotRoutes`, below FastAPI)."""
     await hub.seen(principal)
     return HeartbeatOut(
-        id=principal.id, kind=principal.kind, at=utcnow(), heartbeat_s=hub.config.hub.heartbeat_s
+        id=principal.id, kind=principal.kind, at=utcnow(), heartbeat_s=hub.config.hub.heartbeat_s,
+        timezone=hub.config.hub.timezone,
     )

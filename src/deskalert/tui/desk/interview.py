@@ -17,6 +17,7 @@ from uuid import UUID
 from textual import on
 from textual.message import Message
 
+from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
 from deskalert.i18n import t
@@ -121,7 +122,7 @@ class InterviewLine(Banner):
         if self.session is None:
             self.message = ""
             return
-        due = self.session.due_at.astimezone().strftime("%H:%M")
+        due = local(self.session.due_at).strftime("%H:%M")
         self.message = t("session.line", room=self.session.room or "-", due=due)
 
     # -- checks -----------------------------------------------------------------------------

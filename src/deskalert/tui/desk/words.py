@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from rich.cells import cell_len
 from rich.text import Text
 
+from deskalert.sitetime import local
 from deskalert.client.outbox import outside_site_network
 from deskalert.i18n import t
 from deskalert.labels import label
@@ -27,7 +28,7 @@ __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
 
 def clock_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+    return local(moment).strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
 
 
 JUST_NOW_S = 10  # "à l'instant" only this long; then "il y a 10 s", "il y a 20 s"...
@@ -159,14 +160,14 @@ def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool, *,
     else:
         _person(text, card.supervisor, compact=compact)
         if card.until is not None and not compact:
-            until = card.until.astimezone().strftime("%H:%M")
+            until = local(card.until).strftime("%H:%M")
             text.append(f"  ({t('oncall.until', time=until)})")
     if card.chain and not compact:
         names = ", ".join(f"{clean(p.name)} ({unbroken(p.phone)})" if p.phone else clean(p.name)
                           for p in card.chain)
         text.append("\n" + t("oncall.next", names=names), style="dim")
     if not live and saved_at is not None:
-        saved = saved_at.astimezone().strftime("%d/%m %H:%M")
+        saved = local(saved_at).strftime("%d/%m %H:%M")
         text.append(f"\n{t('oncall.stale', time=saved)}", style="italic yellow")
     return text
 

@@ -16,7 +16,7 @@ timer is a widget that handles its own messages (`InterviewPanel`, interview.py)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -26,6 +26,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from deskalert import sitetime
+from deskalert.sitetime import local
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
@@ -70,10 +72,10 @@ REFUSED_EVERY_S = 15.0  # how often the refused tokens are read again (they come
 
 
 def until(value: str, now: datetime) -> datetime | None:
-    """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
+    """'18:30' -> today at 18:30 in the site's zone, or tomorrow if that time has passed."""
     try:
         hour, minute = (int(part) for part in value.strip().split(":"))
-        moment = datetime.combine(now.date(), time(hour, minute)).astimezone()
+        moment = sitetime.at(now, hour, minute)
     except ValueError:
         return None
     return moment if moment > now else moment + timedelta(days=1)
@@ -347,7 +349,7 @@ class PaneApp(HubApp):
             card = message.oncall
             self.state.oncall[card.site] = card
             name = words.clean(card.supervisor.name) if card.supervisor else "?"
-            until = card.until.astimezone().strftime("%H:%M") if card.until else "?"
+            until = local(card.until).strftime("%H:%M") if card.until else "?"
             self.notify(t("pane.notify.oncall", site=words.clean(card.site_label), name=name,
                           time=until))
         self._publish()

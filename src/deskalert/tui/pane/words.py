@@ -16,6 +16,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
+from deskalert.sitetime import local
 from deskalert.i18n import t, tn
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
@@ -43,7 +44,7 @@ def clean(text: str | None, *, lines: bool = False) -> str:
 
 
 def clock_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S")
+    return local(moment).strftime("%H:%M:%S")
 
 
 def minutes_seconds(value: timedelta) -> str:
@@ -394,7 +395,7 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
             chain = " → ".join(clean(p.name) for p in card.chain)
             text.append(f"  → {chain} → {t('everyone')}", style="dim")
         if card.source == "override" and card.until:
-            until = card.until.astimezone().strftime("%H:%M")
+            until = local(card.until).strftime("%H:%M")
             text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
         if card.source == "calendar" and card.calendar_event:
             text.append("\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)),
