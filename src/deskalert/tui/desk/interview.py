@@ -83,8 +83,8 @@ class InterviewLine(Banner):
             session = await self.client.start_session(request.room, request.minutes)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.start_failed", reason=logged(exc, "session start")), severity="error",
-                        timeout=10)
+            self.notify(t("session.start_failed", reason=logged(exc, "session start")),
+                        severity="error", timeout=10)
             return
         self.post_message(self.Changed(session))
 
@@ -93,8 +93,8 @@ class InterviewLine(Banner):
             session = await self.client.close_session(session_id)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.stop_failed", reason=logged(exc, "session stop")), severity="error",
-                        timeout=10)
+            self.notify(t("session.stop_failed", reason=logged(exc, "session stop")),
+                        severity="error", timeout=10)
             return
         self.post_message(self.Changed(session))
 
