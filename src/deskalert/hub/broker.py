@@ -18,13 +18,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections import OrderedDict, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from deskalert.hub.guard import LimitLog
 from deskalert.models import Event, EventType
 
+log = logging.getLogger("deskalert.hub")
 QUEUE_SIZE = 1000
 FRAMES_KEPT = 512
 # write(frame, chunk): the SSE frame, and the same as one HTTP/1.1 chunk; False if not written
@@ -72,6 +75,8 @@ class Broker:
         self._watchers: set[Subscription] = set()
         self._by_desk: defaultdict[str, set[Subscription]] = defaultdict(set)
         self._frames: OrderedDict[int, bytes] = OrderedDict()
+        # Called with every published event, before the fan-out (hub/metrics.py counts them).
+        self.observers: list[Callable[[Event], None]] = []
 
     def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
                   write: DirectWrite | None = None) -> Subscription:
@@ -100,6 +105,11 @@ class Broker:
         return list(self._subscriptions)
 
     def publish(self, event: Event) -> None:
+        for observe in self.observers:
+            try:
+                observe(event)
+            except Exception:  # noqa: BLE001 - counting never stops an alert's fan-out
+                log.exception("an observer of event %d failed", event.id)
         frame = chunk = b""
         for subscription in self._candidates(event):
             if not subscription.wants(event):
@@ -124,6 +134,21 @@ class Broker:
         """Several committed events (one group commit's), in order, from one loop callback."""
         for event in events:
             self.publish(event)
+
+    def end_all(self) -> None:
+        """End every stream now: this hub no longer receives the events (it lost its shared
+        database), so its streams' clients had better reconnect, to this hub or another one,
+        with their Last-Event-ID. Each stream is woken by an event of id 0, which no stream
+        writes (it has written nothing above its `last_id`, which is never below 0)."""
+        wake = Event(id=0, type=EventType.ONCALL_CHANGED, at=datetime.now(UTC), site=None,
+                     data={})
+        for subscription in list(self._subscriptions):
+            subscription.overflowed = True
+            self.unsubscribe(subscription)
+            try:
+                subscription.queue.put_nowait(wake)
+            except asyncio.QueueFull:  # a full queue: the stream ends once it drains anyway
+                pass
 
     def frame(self, event: Event) -> bytes:
         """The event as one SSE frame, encoded once whoever it goes to (an event's id, type and

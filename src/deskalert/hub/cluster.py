@@ -8,6 +8,8 @@ its own, in its own thread, and hands the rows to the hub's loop. It is woken by
 commit) and polls every `POLL_S` whatever happens: a lost notification delays an event by at
 most that. A connection that fails (or stays silent past the TCP timeouts set in pgstore) is
 replaced, and reading resumes after the last id handed on: nothing is skipped, nothing twice.
+While it cannot read (a second failure in a row, or a stalled link), the hub ends its streams:
+their clients resume on another hub rather than wait in silence for events it cannot see.
 Event ids are commit-ordered (pgstore), so "after the last id" never passes over an event
 committed late.
 
@@ -37,7 +39,7 @@ from typing import Any
 import psycopg
 
 from deskalert.errors import StoreUnavailable
-from deskalert.hub import pgstore
+from deskalert.hub import pgstore, pgwatch
 from deskalert.hub.store import event_of, read_overrides
 from deskalert.models import Event, EventType
 
@@ -72,8 +74,9 @@ class Cluster:
 
     shared = True
 
-    def __init__(self, url: str, handoff: Handoff) -> None:
-        self.tail = EventTail(url, handoff)
+    def __init__(self, url: str, handoff: Handoff,
+                 lost: Callable[[], None] = lambda: None) -> None:
+        self.tail = EventTail(url, handoff, lost)
         self.leadership = Leadership(url)
 
     async def start(self, last_id: int) -> None:
@@ -91,9 +94,10 @@ class Cluster:
 class EventTail:
     """Reads the event table after the last id handed on, woken by NOTIFY, polling anyway."""
 
-    def __init__(self, url: str, handoff: Handoff) -> None:
+    def __init__(self, url: str, handoff: Handoff, lost: Callable[[], None]) -> None:
         self.url = url
         self.handoff = handoff
+        self.lost = lost  # called on the loop when the tail cannot read (see `_pause`)
         self.last_id = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -107,6 +111,11 @@ class EventTail:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
+            try:  # a wake-up ends the tail's wait for one now, not POLL_S later
+                with pgstore.connect(self.url) as conn:
+                    conn.execute(f"NOTIFY {pgstore.CHANNEL}")
+            except (StoreUnavailable, psycopg.Error):
+                pass  # the server is gone: the wait ends by itself
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
@@ -118,27 +127,37 @@ class EventTail:
                 failures = self._pause(failures, str(exc))
                 continue
             try:
-                conn.execute(f"LISTEN {pgstore.CHANNEL}")
+                with pgwatch.deadline(conn):
+                    conn.execute(f"LISTEN {pgstore.CHANNEL}")
                 if failures:
                     log.info("event tail: connected again; reading after event %d",
                              self.last_id)
                 failures = 0
                 self._follow(conn)
             except psycopg.Error as exc:
+                if isinstance(exc, pgwatch.Stalled):
+                    failures = max(failures, 1)  # no quick reconnect to wait for
                 failures = self._pause(failures, f"lost its connection ({exc})")
             finally:
                 conn.close()
 
     def _pause(self, failures: int, reason: str) -> int:
+        """Wait before connecting again. A connection lost once is replaced at once; from the
+        second failure in a row (or a stalled link) the hub cannot follow the log, so its
+        streams end: their clients go on with another hub instead of waiting in silence."""
         if failures == 0:
             log.warning("event tail: %s; events from the other hubs wait until it is back",
                         reason)
+        if failures == 1:
+            log.warning("event tail: still no database; this hub ends its event streams")
+            self._call_on_loop(self.lost)
         self._stop.wait(RECONNECT_S[min(failures, len(RECONNECT_S) - 1)])
         return failures + 1
 
     def _follow(self, conn: psycopg.Connection[Any]) -> None:
         while not self._stop.is_set():
-            rows = pgstore.events_after(conn, self.last_id, TAIL_PAGE)
+            with pgwatch.deadline(conn):
+                rows = pgstore.events_after(conn, self.last_id, TAIL_PAGE)
             if rows:
                 self._hand_on(conn, rows)
                 if len(rows) == TAIL_PAGE:
@@ -154,11 +173,15 @@ class EventTail:
         events = [event_of(row) for row in rows]
         # An override may come from another hub: the card is computed from the table.
         changed = any(e.type is EventType.ONCALL_CHANGED for e in events)
-        overrides = read_overrides(conn) if changed else None
+        with pgwatch.deadline(conn):
+            overrides = read_overrides(conn) if changed else None
         self.last_id = events[-1].id
+        self._call_on_loop(self.handoff, events, overrides)
+
+    def _call_on_loop(self, fn: Callable[..., None], *args: Any) -> None:
         assert self._loop is not None
         try:
-            self._loop.call_soon_threadsafe(self.handoff, events, overrides)
+            self._loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:  # the loop is closed: the hub is stopping
             self._stop.set()
 
@@ -189,14 +212,17 @@ class Leadership:
             if fresh:
                 self._conn = pgstore.connect(self.url)
                 try:  # PostgreSQL 14 and later; an older server keeps idle sessions
-                    self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
+                    with pgwatch.deadline(self._conn):
+                        self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
                 except psycopg.Error:
                     pass
             assert self._conn is not None
-            if self.leading and not fresh:
-                self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
-                return True
-            row = self._conn.execute("SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)).fetchone()
+            with pgwatch.deadline(self._conn):
+                if self.leading and not fresh:
+                    self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
+                    return True
+                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                         (LEADER_LOCK,)).fetchone()
             return bool(row and row[0])
         except (psycopg.Error, StoreUnavailable):
             if self._conn is not None:

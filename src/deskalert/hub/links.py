@@ -68,9 +68,18 @@ def load_secret(path: Path) -> bytes:
     return secret
 
 
-def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime) -> str | None:
+# Several hubs: a notification is planned by the hub that commits the event and sent later by
+# the leading hub, which may be another one by then (the first one killed). Its link is planned
+# with this mark for the hub's address, and the hub that sends it writes its own `public_url`
+# there (`with_sender_address`): a link names the hub that was alive to send it.
+SENDER_ADDRESS = "@deskalert-hub@"
+
+
+def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime, *,
+               base: str | None = None) -> str | None:
     """The link that opens the page on `alert_id` for `supervisor_id`; None without
-    `[hub] public_url` (the hub does not know how phones reach it)."""
+    `[hub] public_url` (the hub does not know how phones reach it). `base` replaces
+    `public_url` in the link (`SENDER_ADDRESS` for a notification)."""
     if config.hub.public_url is None:
         return None
     supervisor = _supervisor(config, supervisor_id)
@@ -78,8 +87,18 @@ def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datet
         raise ValueError(f"unknown supervisor {supervisor_id!r}")
     expires = int((now + timedelta(hours=config.hub.answer_link_h)).timestamp())
     mac = _mac(config, supervisor, "link", str(alert_id), str(expires))
-    return (f"{config.hub.public_url}/page/a/{alert_id}"
+    return (f"{base or config.hub.public_url}/page/a/{alert_id}"
             f"?s={quote(supervisor_id, safe='')}&e={expires}&k={mac}")
+
+
+def with_sender_address(text: str, public_url: str | None) -> str:
+    """A planned message with the sending hub's address in its links; without a `public_url`
+    on this hub, its links are left out (a link to nowhere would be worse than none)."""
+    if SENDER_ADDRESS not in text:
+        return text
+    if public_url:
+        return text.replace(SENDER_ADDRESS, public_url)
+    return "\n".join(line for line in text.split("\n") if SENDER_ADDRESS not in line)
 
 
 def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str,
@@ -89,7 +108,7 @@ def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: 
     when = _expiry(expires, now)
     if supervisor is None or when is None:
         return None
-    if not hmac.compare_digest(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
+    if not _same(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
         return None
     return Grant(supervisor.id, alert_id, when)
 
@@ -114,7 +133,7 @@ def read_session(config: HubConfig, value: str, now: datetime) -> Grant | None:
     when = _expiry(expires, now)
     if supervisor is None or when is None:
         return None
-    if not hmac.compare_digest(mac, _mac(config, supervisor, "session", scope, expires)):
+    if not _same(mac, _mac(config, supervisor, "session", scope, expires)):
         return None
     try:
         alert_id = None if scope == "-" else UUID(scope)
@@ -138,6 +157,12 @@ def _expiry(expires: str, now: datetime) -> datetime | None:
         return None
     when = datetime.fromtimestamp(int(expires), UTC)
     return when if when > now else None
+
+
+def _same(given: str, expected: str) -> bool:
+    """A MAC as sent equals the one computed, in constant time; one with a non-ASCII character
+    is simply wrong (`hmac.compare_digest` raises on non-ASCII text: a 500 before)."""
+    return given.isascii() and hmac.compare_digest(given, expected)
 
 
 def _mac(config: HubConfig, supervisor: SupervisorConfig, kind: str, *fields: str) -> str:

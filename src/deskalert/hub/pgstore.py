@@ -15,7 +15,9 @@ differs:
 - **Row locks**: `SELECT ... FOR UPDATE` before an alert changes, so two hubs answering the
   same alert at once write one after the other, the second seeing the first's answer.
 - **A lost database is a 503**, never a 500: any connection error is `StoreUnavailable`, and the
-  next use connects again.
+  next use connects again. A call that gets no answer is cut after `pgwatch.CALL_DEADLINE_S`
+  (a stalled link would hang it for good); after a cut call or a failed connection, the store
+  answers 503 at once for RETRY_AFTER_S instead of queueing one connection timeout per request.
 
 The store is used from the hub's one store thread, like the SQLite one: psycopg 3's synchronous
 connection, not its asyncio one, because the hub's write path (group commit, the outbox's
@@ -27,6 +29,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
@@ -37,6 +40,7 @@ from typing import Any
 import psycopg
 
 from deskalert.errors import StoreUnavailable
+from deskalert.hub import pgwatch
 from deskalert.hub.links import SECRET_BYTES
 from deskalert.hub.store import (
     MIGRATIONS,
@@ -54,6 +58,7 @@ EVENT_LOCK = 0x64657361  # "desa": serialises event inserts (transaction-level)
 MIGRATE_LOCK = 0x64657362  # one hub at a time migrates the schema (transaction-level)
 CHANNEL = "deskalert_events"
 CONNECT_TIMEOUT_S = 3
+RETRY_AFTER_S = 1.0  # after a failed connect or a stalled call, 503 at once for this long
 # A half-open connection (a pulled cable, a frozen database host) is given up within ~10 s
 # instead of the kernel's two hours: TCP keep-alives, and a send not acknowledged in 5 s.
 CONNECT_OPTIONS: dict[str, Any] = {
@@ -112,25 +117,49 @@ class PgConnection:
     def __init__(self, url: str) -> None:
         self.url = url
         self._conn: psycopg.Connection[Any] | None = None
+        self._unreachable: tuple[float, str] | None = None  # (when, why) of the last loss
 
     def _live(self) -> psycopg.Connection[Any]:
         if self._conn is None or self._conn.closed or self._conn.broken:
-            self._conn = connect(self.url, options=STORE_SESSION)
+            self._conn = self._reconnect()
         return self._conn
 
-    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def _reconnect(self) -> psycopg.Connection[Any]:
+        """A new connection, or at once the last reason if one failed within RETRY_AFTER_S:
+        over a stalled link each try takes CONNECT_TIMEOUT_S, and the requests queued behind
+        would each wait for their own."""
+        if self._unreachable and time.monotonic() - self._unreachable[0] < RETRY_AFTER_S:
+            raise StoreUnavailable(self._unreachable[1])
         try:
-            return self._live().execute(pg_sql(query), tuple(params))
+            conn = connect(self.url, options=STORE_SESSION)
+        except StoreUnavailable as exc:
+            self._unreachable = (time.monotonic(), exc.detail)
+            raise
+        self._unreachable = None
+        return conn
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+        conn = self._live()
+        try:
+            with pgwatch.deadline(conn):
+                return conn.execute(pg_sql(query), tuple(params))
         except psycopg.OperationalError as exc:
-            self.drop()
-            raise StoreUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
+            raise self._lost(exc) from None
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        conn = self._live()
         try:
-            self._live().cursor().executemany(pg_sql(query), [tuple(r) for r in rows])
+            with pgwatch.deadline(conn):
+                conn.cursor().executemany(pg_sql(query), [tuple(r) for r in rows])
         except psycopg.OperationalError as exc:
-            self.drop()
-            raise StoreUnavailable(f"PostgreSQL: {_first_line(exc)}") from None
+            raise self._lost(exc) from None
+
+    def _lost(self, exc: psycopg.OperationalError) -> StoreUnavailable:
+        self.drop()
+        lost = StoreUnavailable(f"PostgreSQL: {_first_line(exc)}")
+        if isinstance(exc, pgwatch.Stalled):  # the next call would wait as long: not at once
+            self._unreachable = (time.monotonic(), lost.detail)
+        return lost
 
     def drop(self) -> None:
         if self._conn is not None:
@@ -146,7 +175,8 @@ class PgConnection:
             self.drop()
             return
         try:
-            conn.execute("ROLLBACK")
+            with pgwatch.deadline(conn):
+                conn.execute("ROLLBACK")
         except psycopg.Error:
             self.drop()
 
@@ -191,10 +221,13 @@ class PostgresStore(Store):
     def _transaction(self) -> Iterator[Any]:
         db: PgConnection = self._db  # type: ignore[assignment]
         self._event_locked = False
+        started = time.perf_counter()
         try:
             db.execute("BEGIN")
             yield db
             db.execute("COMMIT")
+            if self.on_commit is not None:
+                self.on_commit(time.perf_counter() - started)
         except BaseException as exc:
             db.rollback_quietly()
             if isinstance(exc, psycopg.Error):

@@ -79,6 +79,7 @@ class RefusedTokens:
         self._refusals: OrderedDict[tuple[str, str], _Refusal] = OrderedDict()
         self._known: OrderedDict[str, str] = OrderedDict()
         self._budget = _LogBudget()
+        self.total = 0  # refusals since start, for hub/metrics.py
 
     def accepted(self, principal_id: str, address: str) -> None:
         """A valid token from `address`: who to name if a refused one comes from there."""
@@ -89,6 +90,7 @@ class RefusedTokens:
                 self._known.popitem(last=False)
 
     def refused(self, token_sha256: str, address: str, now: datetime) -> None:
+        self.total += 1
         key = (token_sha256[:PREFIX_LEN], address)
         refusal = _most_recent(self._refusals, key, _Refusal(first_at=now, last_at=now))
         refusal.last_at, refusal.count, refusal.unlogged = now, refusal.count + 1, refusal.unlogged + 1
@@ -143,9 +145,11 @@ class RefusedDesks:
     def __init__(self) -> None:
         self._attempts: OrderedDict[tuple[str, str], _OutsideAttempt] = OrderedDict()
         self._budget = _LogBudget()
+        self.total = 0  # refusals since start, for hub/metrics.py
 
     def refused(self, desk: str, desk_label: str, site: str, address: str, request: str,
                 now: datetime) -> None:
+        self.total += 1
         key = (desk, address)
         attempt = _most_recent(self._attempts, key, _OutsideAttempt(
             desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request))

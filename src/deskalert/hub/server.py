@@ -123,7 +123,7 @@ def _loop_errors(limit_log: LimitLog) -> Any:
 
 
 def needed_open_files(config: HubConfig) -> int:
-    """What the roster needs at most: desks x 2 plus headroom (README, deploy/)."""
+    """What the roster needs at most: desks x 2 plus headroom (docs/guarantees.md, deploy/)."""
     return FILES_PER_PRINCIPAL * len(config.principals()) + FILES_HEADROOM
 
 
@@ -191,7 +191,7 @@ def build_server(
         log_config=None,
         access_log=False,
         # X-Forwarded-For (right-most address not in the list) and -Proto only from these
-        # peers; never from $FORWARDED_ALLOW_IPS (README, "Alerts from where they belong").
+        # peers; never from $FORWARDED_ALLOW_IPS (docs/integrators/api.md, "Alerts from where they belong").
         proxy_headers=True,
         forwarded_allow_ips=list(config.hub.trusted_proxies),
         timeout_keep_alive=config.hub.keepalive_timeout_s,  # type: ignore[arg-type]
@@ -272,6 +272,8 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
          f" s, {h.max_connections_per_address} connections per address,"
          f" {h.max_streams_per_identity} streams per token"),
         f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
+        (f"  request rate  {h.request_burst} back to back per token, then"
+         f" {h.requests_per_second:g}/s (new alerts apart)"),
         f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
     ]
     files_warning = open_files_warning(config, hub.open_files)

@@ -19,6 +19,7 @@ import base64
 import json
 import secrets
 import sqlite3
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import AbstractContextManager, closing, contextmanager
 from dataclasses import dataclass
@@ -405,6 +406,8 @@ class Store(NotificationStore, SessionStore):
     # Appended to a SELECT that reads a row the transaction then writes (PostgreSQL: FOR UPDATE,
     # so two hubs answering one alert at once write one after the other; SQLite: one writer).
     row_lock = ""
+    # Told how long each write transaction took, BEGIN to COMMIT done (hub/metrics.py).
+    on_commit: Callable[[float], None] | None = None
 
     @property
     def fatal_errors(self) -> tuple[type[Exception], ...]:
@@ -474,11 +477,14 @@ class Store(NotificationStore, SessionStore):
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         """BEGIN IMMEDIATE ... COMMIT; a database that cannot be written is a StoreUnavailable."""
+        started = time.perf_counter()
         try:
             with transaction(self._db) as db:
                 yield db
         except self.db_errors as exc:
             raise StoreUnavailable(f"the hub cannot write its database: {exc}") from None
+        if self.on_commit is not None:
+            self.on_commit(time.perf_counter() - started)
 
     # -- writes: each returns the event it committed ---------------------------------------
 

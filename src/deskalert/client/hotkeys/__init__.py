@@ -18,9 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+import filelock
 
 from deskalert.client.hotkeys.combos import ComboTracker
 from deskalert.client.hotkeys.sources import Source, display_available, open_source
@@ -50,25 +51,25 @@ async def listen(hotkeys: Hotkeys, fire: Callable[[str], object], *, lock: Path 
 
 @contextlib.asynccontextmanager
 async def _exclusive(path: Path | None) -> AsyncIterator[None]:
-    """Hold `path` locked (flock) while listening; wait while another listener holds it."""
-    if path is None or os.name != "posix":
+    """Hold `path` locked while listening; wait while another listener holds it. filelock
+    takes flock on POSIX and msvcrt's lock on Windows: the OS drops either when the process
+    dies, so a crashed listener leaves no stale lock."""
+    if path is None:
         yield
         return
-    import fcntl
-
     path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    lock = filelock.FileLock(path, mode=0o600, thread_local=False)
+    waiting = False
+    while True:
+        try:
+            lock.acquire(timeout=0)
+            break
+        except filelock.Timeout:
+            if not waiting:
+                log.info("another deskalert listens to the global keys; waiting for it to stop")
+                waiting = True
+            await asyncio.sleep(LOCK_RETRY_S)
     try:
-        waiting = False
-        while True:
-            try:
-                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if not waiting:
-                    log.info("another deskalert listens to the global keys; waiting for it to stop")
-                    waiting = True
-                await asyncio.sleep(LOCK_RETRY_S)
         yield
     finally:
-        os.close(descriptor)  # releases the lock
+        lock.release()

@@ -205,10 +205,16 @@ def open_device(path: Path) -> Any:
 
 
 def _user() -> str:
-    """Who runs this (the effective user, not $USER: what the device's permissions see)."""
-    try:
-        import pwd
+    """Who runs this: on POSIX the effective user, not $USER (what the device's permissions
+    see); elsewhere (Windows) the logged-in user as getpass finds it."""
+    if sys.platform != "win32":
+        try:
+            import pwd
 
-        return pwd.getpwuid(os.geteuid()).pw_name
-    except (ImportError, KeyError):
+            return pwd.getpwuid(os.geteuid()).pw_name
+        except (ImportError, KeyError):
+            pass
+    try:
         return getpass.getuser()
+    except (ImportError, OSError):  # no name in the environment, and no pwd to ask
+        return "?"

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from fastapi.sse import EventSourceResponse
 
-from deskalert.errors import HubError
+from deskalert.errors import HubError, StoreUnavailable
 from deskalert.hub.availability import LiveEvent
 from deskalert.hub.broker import DirectWrite, StreamCap
 from deskalert.hub.guard import GuardedProtocol, connection_abort
@@ -38,7 +38,7 @@ class StreamRequest:
 
     principal: Principal
     sites: set[str] | None
-    last_id: int
+    last_id: int | None  # None: neither `since` nor a Last-Event-ID: from now on
     epoch: str | None = None  # from a Last-Event-ID of the form <epoch>:<id>
     availability: bool = False  # the live-only site.availability frames too
 
@@ -48,10 +48,12 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     principal: PrincipalDep,
     site: str | None = None,
     since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
-                                      description="Replay events after this id")] = None,
+                                      description="Replay events after this id; `since=0`: the"
+                                      " whole retained history. Absent (and no Last-Event-ID):"
+                                      " from now on")] = None,
     last_event_id: Annotated[str | None, Header(
         description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
-        " also says which event log the id is from")] = None,
+        " also says which event log the id is from; empty counts as absent")] = None,
     availability: Annotated[bool, Query(
         description="Also send the live-only `site.availability` frames (no `id:`, never"
         " replayed): the numbers now at opening, then each change, at most 1/s per site")] = False,
@@ -70,12 +72,13 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     )
 
 
-def _parse_last_event_id(value: str | None) -> int:
-    """An event id in ASCII digits, at most 2^63-1; anything else is a 400 before the stream
-    starts ("²³" passes str.isdigit, and 5000 digits pass int() slowly or not at all)."""
+def _parse_last_event_id(value: str | None) -> int | None:
+    """An event id in ASCII digits, at most 2^63-1, or None for none at all (an empty header is
+    not 0: from now on); anything else is a 400 before the stream starts ("²³" passes
+    str.isdigit, and 5000 digits pass int() slowly or not at all)."""
     text = (value or "").strip()
     if text == "":
-        return 0
+        return None
     if not (text.isascii() and text.isdigit() and len(text) <= _EVENT_ID_DIGITS
             and int(text) <= MAX_EVENT_ID):
         shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
@@ -89,13 +92,18 @@ def _parse_last_event_id(value: str | None) -> int:
     response_class=StreamingResponse,  # documented below; FastAPI's SSE layer is not used
     responses={
         200: {"description": "The event stream", "content": {"text/event-stream": {}}},
-        **errors(400, 403, 404),
+        **errors(400, 403, 404, 503),
     },
 )
 async def follow_events(
     hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)], http: Request
 ) -> EventSourceResponse:
     """Every state change after `Last-Event-ID` (or `since`), replayed from the store, then live.
+
+    Without either (or with an empty `Last-Event-ID`), the stream starts from now: nothing is
+    replayed. `since=0` replays the whole retained history. A client that loads a snapshot
+    first (`/healthz`'s `last_event_id`, then the lists) follows from that snapshot's id, as the
+    desk, the pane and the page do, so nothing between the two is missed.
 
     Event types: alert.raised, alert.acknowledged, alert.resolved, alert.cancelled,
     alert.escalated (data: the whole alert), desk.online, desk.offline (data: the desk's
@@ -111,18 +119,27 @@ async def follow_events(
     is not the hub's, after a restore from a backup) or above the hub's last id, the hub sends
     instead one `stream.reset` event (data: StreamReset: epoch, last_event_id, reason) and
     ends the stream: reload the snapshot, then follow with `Last-Event-ID: <epoch>:<id>`.
+
+    A hub that cannot read its database answers 503 `store_unavailable` (try another hub); one
+    that loses it while streaming ends the stream.
     """
     streams: StreamCap = http.app.state.streams
     identity = f"{request.principal.kind.value} {request.principal.id}"
     abort = connection_abort(http.scope)
-    frames = _frames(hub, request, direct_write(http.scope, abort))
+    # Read before the response starts: a database lost now is a 503, not a broken 200.
+    last_id, reset = request.last_id, None
+    if last_id is None:  # from now: the last id stored, whatever the event log
+        last_id = await hub.last_event_id()
+    else:
+        reset = await hub.stream_reset(request.epoch, last_id)
+    frames = _frames(hub, request, last_id, reset, direct_write(http.scope, abort))
     return EventSourceResponse(
         _capped(frames, streams, identity, abort),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest,
+async def _frames(hub: Hub, request: StreamRequest, last_id: int, reset: StreamReset | None,
                   write: DirectWrite | None = None) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
@@ -133,17 +150,19 @@ async def _frames(hub: Hub, request: StreamRequest,
     written by the broker itself through `write` (see `broker`).
     """
     yield OPENING
-    reset = await hub.stream_reset(request.epoch, request.last_id)
     if reset is not None:  # another event log: the client starts over from a snapshot
         yield _reset_frame(reset)
         return
     yield FOLLOWING
-    async for event in hub.follow(request.principal, request.sites, request.last_id,
-                                  request.availability, write):
-        if event is None:
-            yield KEEP_ALIVE
-        else:
-            yield event.frame() if isinstance(event, LiveEvent) else hub.broker.frame(event)
+    try:
+        async for event in hub.follow(request.principal, request.sites, last_id,
+                                      request.availability, write):
+            if event is None:
+                yield KEEP_ALIVE
+            else:
+                yield event.frame() if isinstance(event, LiveEvent) else hub.broker.frame(event)
+    except StoreUnavailable:  # lost while replaying (logged by the hub): the client resumes
+        return
 
 
 def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> DirectWrite | None:
