@@ -25,7 +25,9 @@ SHORT_S = SHORT * 60
 ANSWER_S = 0.6
 
 
-def start_session(desk: httpx.Client, minutes: float = SHORT, room: str = "Box A") -> dict[str, Any]:
+def start_session(
+    desk: httpx.Client, minutes: float = SHORT, room: str = "Box A"
+) -> dict[str, Any]:
     answer = desk.post("/v1/sessions", json={"room": room, "minutes": minutes})
     assert answer.status_code == 201, answer.text
     return answer.json()  # type: ignore[no-any-return]
