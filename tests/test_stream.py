@@ -98,6 +98,10 @@ def test_keep_alive_comment_within_heartbeat(hub_factory: Callable[..., RunningH
     assert lines[0] == ": deskalert hub: stream open"
 
 
+# Kept real-time on purpose: this test and test_desk_that_stopped_heartbeating_goes_offline
+# check the hub's own ticker (its pace, within loose bounds) end to end; the rules themselves
+# are checked on a ManualClock (tests/test_hub_clock.py, test_an_answer_stops_escalation,
+# test_desk_goes_offline_when_heartbeats_stop_even_with_its_stream_open, tests/test_sessions.py).
 def test_unanswered_alert_escalates_along_the_chain_then_to_everyone(
     hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
 ) -> None:
