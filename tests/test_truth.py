@@ -88,16 +88,19 @@ def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write
 ) -> None:
     """Was: the new card was taken in memory before its event failed, so once the store could
     write again the hub saw no change left to announce: panes kept showing the old person."""
-    hub = hub_factory(heartbeat_s=0.4)
-    until = datetime.now(UTC) + timedelta(seconds=1.5)
+    clock = ManualClock()
+    hub = hub_factory(clock=clock, heartbeat_s=0.4)
+    reader = follow(hub.url, "s.b", params={"site": "accueil"})  # live events from now on
+    until = clock.now() + timedelta(seconds=1.5)
     with hub.client("s.c") as sup:
         sup.post("/v1/oncall/override",
                  json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
-    reader = follow(hub.url, "s.b", params={"site": "accueil"})
     assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
     on_store(hub, read_only)
-    wait_for(lambda: datetime.now(UTC) > until + timedelta(seconds=1))  # ticks fail meanwhile
+    for _ in range(7):  # 1 s past the override's end: the ticks fail meanwhile
+        hub.advance(0.4)
     on_store(hub, writable)
+    hub.advance(0.4)
     back = reader.events_until("oncall.changed", timeout=15)[-1]
     assert back[2]["supervisor"]["id"] == "s.a" and back[2]["source"] == "schedule"
 
