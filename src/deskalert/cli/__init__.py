@@ -46,6 +46,7 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
 NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
     ("hub", "oncall"): hub.oncall_parser,
     ("hub", "migrate"): hub.migrate_parser,
+    ("hub", "reload"): hub.reload_parser,
 }
 
 
