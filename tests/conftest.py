@@ -133,8 +133,10 @@ def writable(db: Any) -> None:
         db.execute("SET default_transaction_read_only = off")
 
 
-def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> RunningHub:
-    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir)
+def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0,
+                       config_path: Path | None = None) -> RunningHub:
+    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir,
+                          config_path=config_path)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10

@@ -25,7 +25,7 @@ NEW_CODE = ('[[codes]]\ncode = "incendie"\nlabel = "Incendie"\nkey = "f6"\nprior
 def changed_roster() -> str:
     """The test roster without desk g2, with a code "incendie", and s.c on call at accueil."""
     blocks = [b for b in roster_toml().split("\n\n") if 'id = "g2"' not in b]
-    blocks.insert(2, NEW_CODE)
+    blocks.insert(next(i for i, b in enumerate(blocks) if b.startswith("[[sites]]")), NEW_CODE)
     text = "\n\n".join(blocks)
     return text.replace('site = "accueil"\nsupervisor = "s.a"', 'site = "accueil"\nsupervisor = "s.c"')
 
@@ -65,6 +65,7 @@ def test_a_good_file_is_swapped_at_once_and_seen_without_a_stream_dropping(
         tmp_path: Path) -> None:
     hub = hub_process()
     desk, pane = follow(hub.url, "g1"), follow(hub.url, "s.b")
+    removed = follow(hub.url, "g2")
     assert get(hub, "g2", "/v1/codes").status_code == 200
     (tmp_path / "hub.toml").write_text(changed_roster(), encoding="utf-8")
 
@@ -75,6 +76,9 @@ def test_a_good_file_is_swapped_at_once_and_seen_without_a_stream_dropping(
     # A removed desk's token is refused from then on, as an unknown token is.
     refused = get(hub, "g2", "/v1/codes")
     assert refused.status_code == 401 and refused.json()["error"] == "unauthorized"
+    # Its open stream ends (its reconnection is the 401 above), and only its own.
+    removed._thread.join(timeout=10)
+    assert not removed._thread.is_alive(), "the removed desk's stream is still open"
     # Every desk and pane is told to read the roster again: the new code is on the hub's list.
     for reader in (desk, pane):
         next_of(reader, "roster.changed")

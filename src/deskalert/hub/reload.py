@@ -165,3 +165,23 @@ class ReloadableHub(Protocol):
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).splitlines())
+
+
+def describe_change(old: HubConfig, new: HubConfig) -> str:
+    """What a reload changes, in a few words: ids added and removed per kind, and which other
+    parts differ ("desks +g7 -g2; codes +incendie; oncall changed")."""
+    parts = []
+    for key, ids in (("sites", lambda c: [s.id for s in c.sites]),
+                     ("desks", lambda c: [d.id for d in c.desks]),
+                     ("supervisors", lambda c: [s.id for s in c.supervisors]),
+                     ("codes", lambda c: [k.code for k in c.codes])):
+        before, after = set(ids(old)), set(ids(new))
+        moved = [f"+{i}" for i in sorted(after - before)] + [f"-{i}" for i in sorted(before - after)]
+        if moved:
+            parts.append(f"{key} {' '.join(moved[:10])}{' ...' if len(moved) > 10 else ''}")
+        elif getattr(old, key) != getattr(new, key):
+            parts.append(f"{key} edited")
+    for key in ("oncall", "oncall_calendar"):
+        if getattr(old, key) != getattr(new, key):
+            parts.append(f"{key} changed")
+    return "; ".join(parts) or "no change"

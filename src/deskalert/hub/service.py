@@ -37,6 +37,7 @@ from deskalert.hub.cluster import Cluster, Solo
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
+from deskalert.hub.reload import ROSTER_KEYS, describe_change
 from deskalert.hub.sessions import SessionKeeper
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store import Store, decode_cursor
@@ -117,6 +118,8 @@ class Hub:
         self._site_ids = [s.id for s in config.sites]
         self._presence = {d.id: DeskPresenceState() for d in config.desks}
         self._oncall: dict[str, OnCall] = {}
+        # Called with the config after each reload (hub/metrics.py: the new series at 0).
+        self.reloaded: list[Callable[[HubConfig], None]] = []
         self._overrides = store.overrides()
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="deskalert-store")
         self._replaying = asyncio.Semaphore(REPLAYS_AT_ONCE)
@@ -187,6 +190,50 @@ class Hub:
             log.warning("this hub's roster (sites, desks, supervisors, codes, on-call of"
                         " hub.toml) differs from the one the previous hub to start on this"
                         " database had: give every hub of one database the same hub.toml")
+
+    async def reload(self, config: HubConfig) -> str:
+        """hub.toml's roster, read again and checked (hub/reload.py), in force from now: tokens,
+        codes, desks, sites, on-call; streams of those no longer in it end (their reconnection
+        is refused, 401), every other stream gets `roster.changed` and a changed card's
+        `oncall.changed`. The one line that says what changed."""
+        old, fingerprint = self.config, roster_fingerprint(config)
+        said = describe_change(old, config)
+        removed = {p.id for p in old.principals()} - {p.id for p in config.principals()}
+        calendars = None
+        if (config.oncall_calendar, config.supervisors) != (old.oncall_calendar, old.supervisors):
+            calendars = CalendarBook(config, self.store.path.parent, lambda: self.oncall_clock())
+            await calendars.start()
+        await self._db(self.store.ensure_desks, [d.id for d in config.desks])
+        for key in ROSTER_KEYS:  # every component holds this object: all see the new roster
+            setattr(self.config, key, getattr(config, key))
+        self._index_roster()
+        if calendars is not None:
+            self.calendars, stale = calendars, self.calendars
+            await stale.stop()
+        self.broker.end(removed)
+        for listener in self.reloaded:
+            listener(self.config)
+        if self.store.shared:
+            await self._db(self.store.swap_meta, "roster", fingerprint)
+        event = await self._db(self.store.append_event, EventType.ROSTER_CHANGED, utcnow(), None,
+                               {"fingerprint": fingerprint})
+        self._publish(event)
+        await self._refresh_oncall(utcnow())
+        return f"roster reloaded ({fingerprint}): {said}"
+
+    def _index_roster(self) -> None:
+        """What is looked up by id, made again from `config` (at start, at each reload)."""
+        config = self.config
+        self._principals = _principals_by_token_hash(config)
+        self._sites = {s.id: s for s in config.sites}
+        self._codes = {c.code: c for c in config.codes}
+        self._desks = {d.id: d for d in config.desks}
+        self._site_ids = [s.id for s in config.sites]
+        self._presence = {d.id: self._presence.get(d.id, DeskPresenceState())
+                          for d in config.desks}
+        self._oncall = {s: card for s, card in self._oncall.items() if s in self._sites}
+        self.availability.reindex(config, {d for d, p in self._presence.items() if p.online})
+        self.notifier.planner.reindex(config)
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -810,7 +857,7 @@ class Hub:
         connection), live events that find the stream idle are written by the broker directly
         and never come out of here (see `broker`)."""
         subscription = self.broker.subscribe(
-            sites, None if principal.is_supervisor else principal.id, write
+            sites, None if principal.is_supervisor else principal.id, write, principal.id
         )
         subscription.last_id = last_id
         self.availability.stream_opened(principal, sites)
