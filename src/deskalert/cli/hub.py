@@ -44,8 +44,8 @@ def add_hub(commands: Commands) -> None:
     hub.set_defaults(handler=run_hub)
     hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
                   " chain after them. `deskalert hub migrate --help`: a site's history from its"
-                  " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload --help`: the"
-                  " roster of hub.toml read again by the running hub.")
+                  " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload"
+                  " --help`: the roster of hub.toml read again by the running hub.")
 
 
 def run_hub(args: argparse.Namespace) -> int:

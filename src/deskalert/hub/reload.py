@@ -176,7 +176,8 @@ def describe_change(old: HubConfig, new: HubConfig) -> str:
                      ("supervisors", lambda c: [s.id for s in c.supervisors]),
                      ("codes", lambda c: [k.code for k in c.codes])):
         before, after = set(ids(old)), set(ids(new))
-        moved = [f"+{i}" for i in sorted(after - before)] + [f"-{i}" for i in sorted(before - after)]
+        moved = ([f"+{i}" for i in sorted(after - before)]
+                 + [f"-{i}" for i in sorted(before - after)])
         if moved:
             parts.append(f"{key} {' '.join(moved[:10])}{' ...' if len(moved) > 10 else ''}")
         elif getattr(old, key) != getattr(new, key):
