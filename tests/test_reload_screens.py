@@ -33,7 +33,7 @@ def reload_now(hub: RunningHub) -> tuple[bool, str]:
     """What SIGHUP does, on the hub's loop (signals reach only a process's main thread)."""
     reloader = hub.server.reloader
     assert reloader is not None
-    loop = hub.server.server.config.app.state.hub._loop
+    loop = hub.server.server.config.app.state.hub.runtime.loop
     return asyncio.run_coroutine_threadsafe(reloader.reload(), loop).result(timeout=10)
 
 

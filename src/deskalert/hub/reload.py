@@ -20,12 +20,13 @@ import json
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
 
-from deskalert.errors import ConfigError, StoreUnavailable
+from deskalert.errors import ConfigError, HubError
 from deskalert.hub.settings import HubConfig, load_hub_config
 
 log = logging.getLogger("deskalert.hub")
@@ -102,7 +103,9 @@ class Control:
 
 class Reloader:
     """SIGHUP in a running hub: read hub.toml again, swap the roster if it is good, log one
-    line and write it to the control file either way."""
+    line and write it to the control file either way. With several hubs, a roster another hub
+    made the database's is followed the same way (`follow`): this hub reads its own file
+    again, and goes out of step (503) if that file is another roster."""
 
     def __init__(self, hub: ReloadableHub, config_path: Path, data_dir: Path) -> None:
         self.hub = hub
@@ -110,7 +113,8 @@ class Reloader:
         self.data_dir = data_dir
         self.control = Control(pid=os.getpid(), config=str(config_path))
         self._running: asyncio.Task[None] | None = None
-        self._again = False
+        self._next: list[str | None] = []  # what to do once the running reload ends
+        hub.on_roster_moved = self.follow
 
     def install(self) -> None:
         """At the server's start, in the main thread: SIGHUP reloads; the control file says
@@ -124,30 +128,32 @@ class Reloader:
             asyncio.get_running_loop().remove_signal_handler(signal.SIGHUP)
 
     def asked(self) -> None:
-        """One reload at a time; a SIGHUP during one is done once it ends (the file may have
-        changed again since it was read)."""
-        if self._running is not None and not self._running.done():
-            self._again = True
-            return
-        self._running = asyncio.create_task(self._reload_until_quiet(), name="deskalert-reload")
+        """SIGHUP: this hub's file becomes the roster (of every hub of its database)."""
+        self._queue(None)
 
-    async def _reload_until_quiet(self) -> None:
-        while True:
-            self._again = False
-            await self.reload()
-            if not self._again:
-                return
+    def follow(self, fingerprint: str) -> None:
+        """Another hub made `fingerprint` the database's roster: read this hub's file again."""
+        self._queue(fingerprint)
+
+    def _queue(self, expected: str | None) -> None:
+        """One reload at a time; one asked during another is done once it ends (the file may
+        have changed again since it was read)."""
+        if expected not in self._next:
+            self._next.append(expected)
+        if self._running is None or self._running.done():
+            self._running = asyncio.create_task(self._drain(), name="deskalert-reload")
+
+    async def _drain(self) -> None:
+        while self._next:
+            expected = self._next.pop(0)
+            if expected is None:
+                await self.reload()
+            else:
+                await self.reload_following(expected)
 
     async def reload(self) -> tuple[bool, str]:
         """Read, check, swap; (whether it was swapped, the one line said about it)."""
-        try:
-            config = await asyncio.to_thread(read_for_reload, self.config_path, self.hub.config)
-            ok, line = True, await self.hub.reload(config)
-        except ConfigError as exc:
-            ok, line = False, f"reload refused, nothing changed: {_one_line(exc)}"
-        except StoreUnavailable as exc:
-            ok, line = False, f"reload refused, nothing changed: the database: {exc.detail}"
-        (log.info if ok else log.error)("%s", line)
+        ok, line = await self._swap(None)
         self.control.reloads += 1
         self.control.ok, self.control.line = ok, line
         try:
@@ -156,33 +162,35 @@ class Reloader:
             log.error("cannot write %s: %s", self.data_dir / CONTROL_NAME, exc.strerror)
         return ok, line
 
+    async def reload_following(self, expected: str) -> tuple[bool, str]:
+        """The same file read again to follow another hub; refused, this hub goes 503."""
+        ok, line = await self._swap(expected)
+        if not ok:
+            self.hub.go_out_of_step(line)
+        return ok, line
+
+    async def _swap(self, expected: str | None) -> tuple[bool, str]:
+        try:
+            config = await asyncio.to_thread(read_for_reload, self.config_path, self.hub.config)
+            ok, line = True, await self.hub.reload(config, expected)
+        except ConfigError as exc:
+            ok, line = False, f"reload refused, nothing changed: {_one_line(exc)}"
+        except HubError as exc:  # the database (503), or another roster than the others'
+            ok, line = False, f"reload refused, nothing changed: {exc.detail}"
+        if expected is None or ok:
+            (log.info if ok else log.error)("%s", line)
+        return ok, line
+
 
 class ReloadableHub(Protocol):
     config: HubConfig
+    on_roster_moved: Callable[[str], None]
 
-    async def reload(self, config: HubConfig) -> str: ...
+    async def reload(self, config: HubConfig, expected: str | None = None) -> str: ...
+
+    def go_out_of_step(self, line: str) -> None: ...
 
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).splitlines())
 
-
-def describe_change(old: HubConfig, new: HubConfig) -> str:
-    """What a reload changes, in a few words: ids added and removed per kind, and which other
-    parts differ ("desks +g7 -g2; codes +incendie; oncall changed")."""
-    parts = []
-    for key, ids in (("sites", lambda c: [s.id for s in c.sites]),
-                     ("desks", lambda c: [d.id for d in c.desks]),
-                     ("supervisors", lambda c: [s.id for s in c.supervisors]),
-                     ("codes", lambda c: [k.code for k in c.codes])):
-        before, after = set(ids(old)), set(ids(new))
-        moved = ([f"+{i}" for i in sorted(after - before)]
-                 + [f"-{i}" for i in sorted(before - after)])
-        if moved:
-            parts.append(f"{key} {' '.join(moved[:10])}{' ...' if len(moved) > 10 else ''}")
-        elif getattr(old, key) != getattr(new, key):
-            parts.append(f"{key} edited")
-    for key in ("oncall", "oncall_calendar"):
-        if getattr(old, key) != getattr(new, key):
-            parts.append(f"{key} changed")
-    return "; ".join(parts) or "no change"

@@ -27,6 +27,7 @@ from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
+from deskalert.hub.one_roster import check_at_start
 from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
@@ -186,6 +187,10 @@ def build_server(
             claim_new_file(lock, db_path, doing)
             store.epoch = renew_if_went_back(db_path, store.epoch, store.last_event_id(),
                                              lambda epoch: store.swap_meta("epoch", epoch))
+        elif store.shared:  # several hubs: one roster (hub/one_roster.py)
+            replaced = check_at_start(store, config)
+            if replaced:
+                log.warning("%s", replaced)
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:
