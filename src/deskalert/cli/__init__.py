@@ -1,7 +1,9 @@
 """The `deskalert` command and its subcommands, one module per audience.
 
     common      the parser class, exit codes, config and identity options, the demo roster
-    hub         the hub and the administrator: hub (and hub oncall, hub migrate), backup, token
+    hub         the hub and the administrator: hub (and hub oncall, hub migrate, hub reload),
+                backup, token
+    roster      the roster while the hub runs: hub token revoke, hub token rotate
     desk        a desk: desk, send, interview, hotkeys, login
     supervisor  a supervisor: supervise
     journal     after the incidents: export, report, journal, purge
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from deskalert import __version__
-from deskalert.cli import demo, desk, hub, journal, supervisor
+from deskalert.cli import demo, desk, hub, journal, roster, supervisor
 from deskalert.cli.common import (
     EXIT_CONFIG,
     EXIT_RUNTIME,
@@ -47,6 +49,7 @@ NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
     ("hub", "oncall"): hub.oncall_parser,
     ("hub", "migrate"): hub.migrate_parser,
     ("hub", "reload"): hub.reload_parser,
+    ("hub", "token"): roster.token_parser,
 }
 
 

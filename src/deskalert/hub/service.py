@@ -90,6 +90,7 @@ class Hub:
         self.on_roster_moved: Callable[[str], None] = self._moved_without_file
         self.out_of_step: str | None = None
         self._roster_checked_at: datetime | None = None
+        self._tokens_version: str | None = None
         hub = config.hub
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
         self._ticker: asyncio.Task[None] | None = None
@@ -104,6 +105,7 @@ class Hub:
         """Start every component; with `ticker` False, time passes only by `tick()`."""
         self.runtime.start()
         db = self.runtime.db
+        await self._follow_tokens()
         await db(self.store.ensure_desks, self.presence.desk_ids)
         self.presence.resume(await db(self.store.presence_rows), self.clock.now())
         await self.calendars.start()
@@ -136,6 +138,20 @@ class Hub:
     def _moved_without_file(self, fingerprint: str) -> None:
         self.go_out_of_step(f"another hub reloaded the roster ({fingerprint}) and this hub has"
                             " no hub.toml to read again: it answers 503 until restarted")
+
+    async def _follow_tokens(self) -> None:
+        """Tokens revoked or rotated in the store (`deskalert hub token`), read when its
+        version moved (at start and every tick): the streams of those whose token changed
+        end, and their reconnection says 401 (or goes on with the new token)."""
+        version = await self.runtime.db(self.store.tokens_version)
+        if version == self._tokens_version:
+            return
+        overlay = await self.runtime.db(self.store.token_overlay)
+        self._tokens_version = version
+        changed = self.roster.take_overlay(overlay)
+        if changed:
+            log.info("tokens changed in the database for %s", ", ".join(sorted(changed)))
+            self.broker.end(changed)
 
     async def _check_roster(self, now: datetime) -> None:
         """Every ROSTER_CHECK: the database's roster against this hub's (a roster.changed
@@ -197,6 +213,7 @@ class Hub:
         of several) runs the timers."""
         self.availability.flush()  # memory only: first, whatever the store does
         now = now or self.clock.now()
+        await self._follow_tokens()
         leading = await self.cluster.is_leader()  # first: a lost database ends the lead
         if leading != self.leading:
             await self._lead(leading, now)

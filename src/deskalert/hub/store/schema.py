@@ -111,6 +111,15 @@ CREATE TABLE IF NOT EXISTS hub_streams (
     at TEXT NOT NULL
 );
 """,
+    # 4: tokens revoked or rotated without a restart, over hub.toml's (store/tokens.py).
+    """
+CREATE TABLE IF NOT EXISTS tokens (
+    principal TEXT PRIMARY KEY,
+    base_sha256 TEXT NOT NULL,
+    token_sha256 TEXT,
+    at TEXT NOT NULL
+);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
