@@ -83,3 +83,18 @@ async def test_the_pane_shows_the_new_card(reloadable: tuple[RunningHub, Path]) 
         card = app.state.oncall["accueil"]
         assert card.supervisor is not None and card.supervisor.id == "s.c"
         assert app.link.kind is LinkKind.UP
+
+
+async def test_a_revoked_desk_shows_its_token_refused(
+        reloadable: tuple[RunningHub, Path], tmp_path: Path) -> None:
+    from deskalert.cli import main
+
+    hub, path = reloadable
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3", desk="g2")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        revoke = ["hub", "token", "revoke", "g2", "--config", str(path),
+                  "--data-dir", str(hub.data_dir)]
+        assert await in_thread(lambda: main(revoke)) == 0
+        await wait_until(pilot, lambda: app.link.kind is LinkKind.TOKEN_REFUSED, what="refused")
+        assert text_of(app, "#link") == "● jeton refusé par le hub"
