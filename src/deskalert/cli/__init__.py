@@ -3,7 +3,7 @@
     common      the parser class, exit codes, config and identity options, the demo roster
     hub         the hub and the administrator: hub (and hub oncall, hub migrate, hub reload),
                 backup, token
-    roster      the roster while the hub runs: hub token revoke, hub token rotate
+    roster      the roster while the hub runs: hub token revoke|rotate, hub enrol; enrol
     desk        a desk: desk, send, interview, hotkeys, login
     supervisor  a supervisor: supervise
     journal     after the incidents: export, report, journal, purge
@@ -39,7 +39,8 @@ from deskalert.errors import ConfigError, DeskAlertError
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
     hub.add_hub, demo.add_demo, desk.add_send, desk.add_interview, desk.add_desk,
     desk.add_hotkeys, supervisor.add_supervise, journal.add_export, journal.add_report,
-    journal.add_journal, journal.add_purge, desk.add_login, hub.add_backup, hub.add_token,
+    journal.add_journal, journal.add_purge, desk.add_login, roster.add_enrol, hub.add_backup,
+    hub.add_token,
 )
 
 # `deskalert hub oncall` and `hub migrate` have parsers of their own: `hub` runs without a
@@ -50,6 +51,7 @@ NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
     ("hub", "migrate"): hub.migrate_parser,
     ("hub", "reload"): hub.reload_parser,
     ("hub", "token"): roster.token_parser,
+    ("hub", "enrol"): roster.enrol_parser,
 }
 
 

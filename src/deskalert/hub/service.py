@@ -105,7 +105,7 @@ class Hub:
         """Start every component; with `ticker` False, time passes only by `tick()`."""
         self.runtime.start()
         db = self.runtime.db
-        await self._follow_tokens()
+        await self.follow_tokens()
         await db(self.store.ensure_desks, self.presence.desk_ids)
         self.presence.resume(await db(self.store.presence_rows), self.clock.now())
         await self.calendars.start()
@@ -139,7 +139,7 @@ class Hub:
         self.go_out_of_step(f"another hub reloaded the roster ({fingerprint}) and this hub has"
                             " no hub.toml to read again: it answers 503 until restarted")
 
-    async def _follow_tokens(self) -> None:
+    async def follow_tokens(self) -> None:
         """Tokens revoked or rotated in the store (`deskalert hub token`), read when its
         version moved (at start and every tick): the streams of those whose token changed
         end, and their reconnection says 401 (or goes on with the new token)."""
@@ -213,7 +213,7 @@ class Hub:
         of several) runs the timers."""
         self.availability.flush()  # memory only: first, whatever the store does
         now = now or self.clock.now()
-        await self._follow_tokens()
+        await self.follow_tokens()
         leading = await self.cluster.is_leader()  # first: a lost database ends the lead
         if leading != self.leading:
             await self._lead(leading, now)

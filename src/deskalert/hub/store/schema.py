@@ -120,6 +120,15 @@ CREATE TABLE IF NOT EXISTS tokens (
     at TEXT NOT NULL
 );
 """,
+    # 5: one-time enrolment codes, kept hashed (store/tokens.py, `deskalert hub enrol`).
+    """
+CREATE TABLE IF NOT EXISTS enrolments (
+    code_sha256 TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
