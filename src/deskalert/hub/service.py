@@ -48,6 +48,7 @@ from deskalert.models import Event, EventType
 log = logging.getLogger("deskalert.hub")
 PURGE_EVERY = timedelta(hours=1)
 ROSTER_CHECK = timedelta(seconds=5)
+TOKENS_UNREAD = "(not read yet)"  # no meta value looks like this (store/tokens.py)
 
 
 class Hub:
@@ -90,7 +91,7 @@ class Hub:
         self.on_roster_moved: Callable[[str], None] = self._moved_without_file
         self.out_of_step: str | None = None
         self._roster_checked_at: datetime | None = None
-        self._tokens_version: str | None = None
+        self._tokens_version: str | None = TOKENS_UNREAD  # read at start, whatever it is
         hub = config.hub
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
         self._ticker: asyncio.Task[None] | None = None
