@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from conftest import EventReader, HubProcess, auth, new_alert, roster_toml
 
 NEW_CODE = ('[[codes]]\ncode = "incendie"\nlabel = "Incendie"\nkey = "f6"\npriority = 1\n'
@@ -27,7 +28,8 @@ def changed_roster() -> str:
     blocks = [b for b in roster_toml().split("\n\n") if 'id = "g2"' not in b]
     blocks.insert(next(i for i, b in enumerate(blocks) if b.startswith("[[sites]]")), NEW_CODE)
     text = "\n\n".join(blocks)
-    return text.replace('site = "accueil"\nsupervisor = "s.a"', 'site = "accueil"\nsupervisor = "s.c"')
+    return text.replace('site = "accueil"\nsupervisor = "s.a"',
+                        'site = "accueil"\nsupervisor = "s.c"')
 
 
 def reload_hub(data_dir: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import httpx
 
-from conftest import EventReader, HubProcess, auth
+from conftest import EventReader, HubProcess
 from test_reload import changed_roster, reload_hub
 
 
@@ -21,7 +21,8 @@ def token_command(hub: HubProcess, tmp_path: Path, *words: str,
                   name: str = "") -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deskalert", "hub", "token", *words,
-         "--config", str(tmp_path / f"hub{name}.toml"), "--data-dir", str(tmp_path / f"data{name}")],
+         "--config", str(tmp_path / f"hub{name}.toml"),
+         "--data-dir", str(tmp_path / f"data{name}")],
         capture_output=True, text=True, timeout=30,
         env={**os.environ, **({"DESKALERT_DATABASE": hub.database} if hub.database else {})})
 

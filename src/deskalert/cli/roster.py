@@ -50,7 +50,7 @@ def token_parser() -> argparse.ArgumentParser:
 def revoke(args: argparse.Namespace) -> int:
     config = _config(args)
     who = _principal(config, args.id)
-    with _store(config, args.data_dir) as store:
+    with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, None, datetime.now(UTC))
     print(f"token of {who.id} revoked: refused by the hub(s) of this database within a second;"
           f" `deskalert hub token rotate {who.id}` gives it a new one")
@@ -63,7 +63,7 @@ def rotate(args: argparse.Namespace) -> int:
     config = _config(args)
     who = _principal(config, args.id)
     token = secrets.token_urlsafe(32)
-    with _store(config, args.data_dir) as store:
+    with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, token_hash(token), datetime.now(UTC))
     print(f"new token of {who.id} (give it to that workstation, keep it secret; the old one is"
           f" refused within a second): {token}")
@@ -84,7 +84,7 @@ def _principal(config: HubConfig, who: str) -> DeskConfig | SupervisorConfig:
     return found
 
 
-class _store:
+class _HubStore:
     """The hub's database, opened for one write and closed (a context manager)."""
 
     def __init__(self, config: HubConfig, data_dir: Path) -> None:
@@ -140,7 +140,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     if not url:
         raise ConfigError("--url: the hub's address as the workstation reaches it (or set"
                           " [hub] public_url)")
-    with _store(config, args.data_dir) as store:
+    with _HubStore(config, args.data_dir) as store:
         code = issue(store, who.id, args.minutes, datetime.now(UTC))
     command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
     print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")

@@ -12,9 +12,16 @@ leading hub, the `oncall.changed` of each card that changed.
 from __future__ import annotations
 
 import json
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
 
+from deskalert.hub.availability import Availability
+from deskalert.hub.broker import Broker
 from deskalert.hub.calendar import CalendarBook
+from deskalert.hub.clock import Clock
+from deskalert.hub.notify_outbox import Notifier
+from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.one_roster import (
     RosterOutOfStep,
     describe_change,
@@ -22,12 +29,33 @@ from deskalert.hub.one_roster import (
     roster_fingerprint,
     summary,
 )
+from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.reload import ROSTER_KEYS
+from deskalert.hub.roster import Roster
+from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig
+from deskalert.hub.store import Store
 from deskalert.models import EventType
 
-if TYPE_CHECKING:
-    from deskalert.hub.service import Hub
+
+class Hub(Protocol):
+    """What a swap touches of the hub (hub/service.py), named here so that this module does
+    not import the one that calls it."""
+
+    config: HubConfig
+    store: Store
+    clock: Clock
+    broker: Broker
+    runtime: Runtime
+    roster: Roster
+    presence: PresenceTracker
+    oncall: OnCallBoard
+    calendars: CalendarBook
+    availability: Availability
+    notifier: Notifier
+    reloaded: list[Callable[[HubConfig], None]]
+    leading: bool
+    out_of_step: str | None
 
 
 async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
@@ -81,8 +109,8 @@ def _make_it_the_database_roster(hub: Hub, config: HubConfig, fingerprint: str) 
     hub.store.swap_meta("roster", fingerprint)
 
 
-def _announce(hub: Hub, fingerprint: str, now: object) -> None:
+def _announce(hub: Hub, fingerprint: str, now: datetime) -> None:
     """On the store thread: `roster.changed`, published in commit order."""
-    event = hub.store.append_event(EventType.ROSTER_CHANGED, now,  # type: ignore[arg-type]
-                                   None, {"fingerprint": fingerprint})
+    event = hub.store.append_event(EventType.ROSTER_CHANGED, now, None,
+                                   {"fingerprint": fingerprint})
     hub.runtime.publish(event)

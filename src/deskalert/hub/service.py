@@ -36,8 +36,8 @@ from deskalert.hub.interview import InterviewKeeper
 from deskalert.hub.notes import Notes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
-from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.one_roster import RosterOutOfStep
+from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.roster import Roster
 from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig
