@@ -113,3 +113,25 @@ def test_a_second_hub_started_with_another_file_is_refused_in_one_line(
         env={**__import__("os").environ, "DESKALERT_DATABASE": first.database or ""})
     assert started.returncode == 2
     assert len(started.stderr.splitlines()) == 1 and "desks +d00" in started.stderr
+
+
+def test_a_fingerprint_left_by_an_older_hub_does_not_refuse_a_rolling_upgrade(
+        pg_server: pg.PgServer, tmp_path: Path) -> None:
+    """Hubs from before this check wrote another hash and no summary: not comparable, so the
+    first upgraded hub starts beside them and its roster becomes the database's."""
+    import psycopg
+
+    url = pg_server.database()
+    config = make_config()
+    config.hub.database = url
+    running = start_threaded_hub(config, tmp_path / "h0")
+    time.sleep(1)  # it has written its line: it is running
+    with psycopg.connect(url, autocommit=True) as conn:  # as an older hub leaves the meta table
+        conn.execute("UPDATE meta SET value='0123456789abcdef' WHERE key='roster'")
+        conn.execute("DELETE FROM meta WHERE key='roster_summary'")
+    upgraded = start_threaded_hub(config, tmp_path / "h1")
+    upgraded.stop()
+    running.stop()
+    with psycopg.connect(url, autocommit=True) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key='roster_summary'").fetchone()
+    assert row is not None, "the upgraded hub wrote its summary"

@@ -79,15 +79,19 @@ def check_at_start(store: Any, config: HubConfig) -> str | None:
     theirs = store.read_meta("roster")
     if theirs == ours:
         return None
-    stored = _loads(store.read_meta("roster_summary"))
-    if theirs is not None and store.live_hubs(datetime.now(UTC) - LIVE_WITHIN) > 0:
+    stored_text = store.read_meta("roster_summary")
+    stored = _loads(stored_text)
+    # No summary: the fingerprint was written by a hub from before this check (another hash):
+    # not comparable, so a rolling upgrade is not refused; this roster becomes the database's.
+    comparable = theirs is not None and stored_text is not None
+    if comparable and store.live_hubs(datetime.now(UTC) - LIVE_WITHIN) > 0:
         raise ConfigError(
             f"this hub's hub.toml is not the roster the running hubs of this database serve"
             f" ({difference(mine, stored)}, here against there): give it their hub.toml,"
             " or change the roster with `deskalert hub reload` on a running hub")
     store.swap_meta("roster_summary", json.dumps(mine))
     store.swap_meta("roster", ours)
-    if theirs is None:
+    if not comparable:
         return None
     return (f"this hub's roster replaces the database's ({difference(mine, stored)}): no other"
             " hub was running")
