@@ -24,8 +24,8 @@ from deskalert.client.api import HubClient
 from deskalert.errors import HubIncompatible, ServerError, Unauthorized
 from deskalert.journal.store import Journal
 from deskalert.text import strip_control
-from deskalert.tui.link import LinkKind
 from deskalert.tui.desk.state import Step
+from deskalert.tui.link import LinkKind
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")
@@ -124,10 +124,13 @@ async def test_the_client_turns_every_unexpected_answer_into_a_typed_error(
 
 
 @pytest.mark.parametrize(("mode", "kind", "words"), [
-    ("html", LinkKind.INCOMPATIBLE,
-     "hub incompatible ou intermédiaire (proxy) : GET /healthz: HTTP 200 text/html"),
-    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy) : GET /healthz"),
-    ("500", LinkKind.HUB_ERROR, "erreur du hub : HTTP 500"),
+    # the person's words, then the detail on a line of its own, for the administrator
+    ("html", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
+     "|détail pour l'administrateur : GET /healthz: HTTP 200 text/html"),
+    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
+     "|détail pour l'administrateur : GET /healthz"),
+    ("500", LinkKind.HUB_ERROR, "erreur du hub. Les alertes|détail pour l'administrateur :"
+     " HTTP 500"),
 ])
 async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
     fake_hub: Any, tmp_path: Path, mode: str, kind: LinkKind, words: str
@@ -139,7 +142,8 @@ async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.link.kind is kind, what=f"link {kind}")
         advice = text_of(app, "#link-advice")
-        assert words in advice, advice
+        reason, detail = words.split("|")
+        assert advice.startswith(reason) and f"\n{detail}" in advice, advice
         assert "appelez Ana Sup : 01 00" in advice
         assert "dernière information connue" in text_of(app, "#oncall")
         assert "liaison perdue depuis" in text_of(app, "#link")
@@ -271,7 +275,9 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         card = text_of(app, "#oncall")
-        assert "Ana Sup" in card and "[2J" not in card and "\x1b" not in card and "\u202e" not in card
+        assert (
+            "Ana Sup" in card and "[2J" not in card and "\x1b" not in card and "\u202e" not in card
+        )
         assert "01 00" in card
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
-
 import time
+from pathlib import Path
 
 import httpx
 import pytest

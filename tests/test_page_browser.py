@@ -168,7 +168,7 @@ def foreign_page(target: str) -> Iterator[str]:
     </script>""".encode()
 
     class Evil(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
@@ -380,7 +380,7 @@ async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_s
         assert await browser.js("window.scrollY") > 300, "the list is longer than the screen"
         box = await browser.js("(() => { const r = document.getElementById('banner-stream')"
                                ".getBoundingClientRect(); return [r.top, r.bottom]; })()")
-        assert 0 <= box[0] and box[1] <= 844, f"banner out of the viewport: {box}"
+        assert box[0] >= 0 and box[1] <= 844, f"banner out of the viewport: {box}"
         cards = await browser.js("[...document.querySelectorAll('.card')].map((c) =>"
                                  " [c.classList.contains('stale'), getComputedStyle(c).opacity,"
                                  " c.querySelector('.times').innerText])")

@@ -33,7 +33,6 @@ from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
 
 
-
 def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not condition():

@@ -64,7 +64,7 @@ def load_secret(path: Path) -> bytes:
         if len(secret) >= SECRET_BYTES:
             return secret
         raise OSError(f"{path}: the page secret is shorter than {SECRET_BYTES} bytes;"
-                      " delete it to make a new one (every link and session is revoked)")
+                      " delete it to make a new one (every link and session is revoked)") from None
     with os.fdopen(fd, "wb") as file:
         secret = secrets.token_bytes(SECRET_BYTES)
         file.write(secret)

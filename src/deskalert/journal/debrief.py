@@ -7,17 +7,17 @@ network or the screen. `Incident` is the shared model (deskalert.models).
 
 from __future__ import annotations
 
-import re
 import csv
 import io
 import json
+import re
 import statistics
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, Language, t, tn
+from deskalert.i18n import N_, Language, language, t, tn
 from deskalert.journal.models import Incident
 from deskalert.labels import label
 from deskalert.models import Event, EventType, SessionFigures
@@ -117,16 +117,27 @@ def to_csv(incidents: list[Incident]) -> str:
         alert, note = incident.alert, incident.notes[0] if incident.notes else None
         seconds = [int(d.total_seconds()) if d is not None else ""
                    for d in (incident.first_response, incident.time_to_resolve)]
-        writer.writerow([
-            alert.id, incident.pressed_at.isoformat(), alert.received_at.isoformat(), alert.desk, alert.site, alert.code,
-            int(alert.test), alert.state.value, *seconds,
-            "; ".join(r.name for r in alert.responders), incident.type,
-            int(note.separate_office) if note else "",
-            "; ".join(v.value for v in note.levers) if note else "",
-            "; ".join(v.value for v in note.support) if note else "",
-            "; ".join(v.value for v in note.reports) if note else "",
-            int(note.follow_up) if note else "", note.what_happened if note else "",
-        ])
+        writer.writerow(
+            [
+                alert.id,
+                incident.pressed_at.isoformat(),
+                alert.received_at.isoformat(),
+                alert.desk,
+                alert.site,
+                alert.code,
+                int(alert.test),
+                alert.state.value,
+                *seconds,
+                "; ".join(r.name for r in alert.responders),
+                incident.type,
+                int(note.separate_office) if note else "",
+                "; ".join(v.value for v in note.levers) if note else "",
+                "; ".join(v.value for v in note.support) if note else "",
+                "; ".join(v.value for v in note.reports) if note else "",
+                int(note.follow_up) if note else "",
+                note.what_happened if note else "",
+            ]
+        )
     return out.getvalue()
 
 
@@ -144,7 +155,8 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {local:%d/%m/%Y %H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}",
+             ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
@@ -195,7 +207,17 @@ def _last_day(until: datetime) -> str:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.astimezone():%d/%m/%Y}"
+    """A day as the person's language writes it (Babel, the catalogue's pattern): "21/11/2026"
+    in French, "21 Nov 2026" in English."""
+    from babel.dates import format_date
+
+    return format_date(moment.astimezone().date(), t("format.day"), locale=language())
+
+
+def _week(moment: datetime) -> str:
+    """The ISO week, as the person's language says it: "2026-S47", "2026-W47"."""
+    year, week, _ = moment.astimezone().isocalendar()
+    return t("format.week", year=year, week=f"{week:02d}")
 
 
 def _yes(value: bool, lang: Language) -> str:
@@ -225,10 +247,7 @@ class Figures:
         """Counts and response times of real alerts; false alarms (cancelled, by the desk or a
         supervisor) and drills are only counted, apart."""
         real = [i for i in incidents if i.is_real]
-        weeks = Counter(
-            f"{i.pressed_at.astimezone().isocalendar().year}-S"
-            f"{i.pressed_at.astimezone().isocalendar().week:02d}" for i in real
-        )
+        weeks = Counter(_week(i.pressed_at) for i in real)
         drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
             real=len(real), false_alarms=len(incidents) - len(real) - drills, drills=drills,

@@ -13,7 +13,9 @@ router = APIRouter(tags=["presence"])
 
 
 @router.get("/v1/desks", responses=errors(403, 404))
-async def list_desks(hub: HubDep, principal: PrincipalDep, site: str | None = None) -> list[DeskPresence]:
+async def list_desks(
+    hub: HubDep, principal: PrincipalDep, site: str | None = None
+) -> list[DeskPresence]:
     """Desks with their online state and last time seen; a desk sees its own site."""
     return hub.presence.desks(principal, site)
 
@@ -37,5 +39,5 @@ async def heartbeat_out(hub: Hub, principal: Principal) -> HeartbeatOut:
     await hub.presence.seen(principal)
     return HeartbeatOut(
         id=principal.id, kind=principal.kind, at=hub.clock.now(),
-        heartbeat_s=hub.config.hub.heartbeat_s,
+        heartbeat_s=hub.config.hub.heartbeat_s, timezone=hub.config.hub.timezone,
     )

@@ -59,7 +59,7 @@ def open_store(database: str | None, sqlite_path: Path) -> Store:
             return PostgresStore(database, data_dir=sqlite_path.parent)
         return SqliteStore(sqlite_path)
     except SchemaTooNew as exc:
-        raise ConfigError(f"{database and 'PostgreSQL' or sqlite_path}: {exc}") from None
+        raise ConfigError(f"{(database and 'PostgreSQL') or sqlite_path}: {exc}") from None
     except StoreUnavailable as exc:
         raise ConfigError(exc.detail) from None
     except (sqlite3.Error, OSError) as exc:

@@ -31,6 +31,7 @@ from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import IncidentType, NoteIn
+from deskalert.sitetime import local
 from deskalert.tui.base import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 
@@ -118,7 +119,7 @@ class JournalScreen(Screen[None]):
         status = (N_("journal.note.shared") if record and record.shared_at else
                   N_("journal.note.done") if record and record.finished else
                   N_("journal.note.draft") if record and record.draft else N_("journal.note.todo"))
-        return [Text(f"{incident.pressed_at.astimezone():%d/%m %H:%M}"), code,
+        return [Text(f"{local(incident.pressed_at):%d/%m %H:%M}"), code,
                 Text(label("state", alert.state.value)),
                 Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
                 Text(t(status))]
@@ -141,7 +142,7 @@ class JournalScreen(Screen[None]):
         for row in timeline(incident, self.lang):
             text.append(f"{row}\n")
         for note in incident.notes:
-            text.append(f"{label('type', note.type.value)} : ", style="bold")
+            text.append(t("journal.note_type", type=label("type", note.type.value)), style="bold")
             text.append(note.what_happened or "—")
         box.update(text)
 

@@ -16,6 +16,7 @@ from uuid import UUID
 from textual import on
 
 from deskalert.client.api import HubClient
+from deskalert.client.hub_words import logged
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
 from deskalert.models import (
@@ -107,7 +108,7 @@ class InterviewPanel(SessionPanel):
         except DeskAlertError as exc:
             if (change := refusal(exc)) is not None:
                 self.post_message(change)
-            self.notify(t("pane.notify.check_failed", reason=words.clean(str(exc))),
+            self.notify(t("pane.notify.check_failed", reason=logged(exc, "check")),
                         severity="error", timeout=10, markup=False)
             return
         self.notify(t("pane.notify.check_sent", desk=words.clean(check.desk_label)),
