@@ -116,8 +116,9 @@ def refused_everywhere(hub: RunningHub, cookie: dict[str, str], alert_id: str) -
         # Streamed: an admitted /v1/events would never end.
         with httpx.stream(method, f"{hub.url}{path}", json={} if method == "POST" else None,
                           headers={**cookie, "Origin": hub.url}, timeout=5) as answer:
-            if answer.status_code != 401 or answer.read() and \
-                    answer.json()["error"] != "session_refused":
+            refused = answer.status_code == 401 and (
+                answer.read() and answer.json()["error"] == "session_refused")
+            if not refused:
                 admitted.append(f"{method} {path}: {answer.status_code}")
     return admitted
 
