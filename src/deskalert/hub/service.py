@@ -8,6 +8,7 @@ Each concern is a component of its own, taking only what it needs (see docs/arch
 - `presence` (hub/presence.py): desks online; `oncall` (hub/oncall_board.py): on-call cards;
 - `interview` (hub/interview.py): the interview timer and "tout va bien ?" checks;
 - `stream` (hub/stream.py): the event streams; `health` (hub/health.py): `/healthz`;
+- `page_sessions` (hub/page_sessions.py): page sessions ended by a logout, on every hub;
 - `notifier` (hub/notify_outbox.py, notify.py): the phones and mailboxes.
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
@@ -37,6 +38,7 @@ from deskalert.hub.notes import Notes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.one_roster import RosterOutOfStep
+from deskalert.hub.page_sessions import RevokedSessions
 from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.roster import Roster
 from deskalert.hub.runtime import Runtime
@@ -75,6 +77,7 @@ class Hub:
                                  self.clock)
         self.health = HubHealth(self.runtime, self._role, self.notifier.backlog,
                                 lambda: self.out_of_step)
+        self.page_sessions = RevokedSessions(self.runtime)
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub

@@ -111,7 +111,16 @@ CREATE TABLE IF NOT EXISTS hub_streams (
     at TEXT NOT NULL
 );
 """,
-    # 4: tokens revoked or rotated without a restart, over hub.toml's (store/tokens.py).
+    # 4 (revoked_sessions): page sessions ended by a logout before their expiry, shared by
+    # every hub (hub/page_sessions.py); a row goes once the cookie would have expired anyway.
+    """
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    id TEXT PRIMARY KEY,
+    expires TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_sessions_expires ON revoked_sessions(expires);
+""",
+    # 5: tokens revoked or rotated without a restart, over hub.toml's (store/tokens.py).
     """
 CREATE TABLE IF NOT EXISTS tokens (
     principal TEXT PRIMARY KEY,
@@ -120,7 +129,7 @@ CREATE TABLE IF NOT EXISTS tokens (
     at TEXT NOT NULL
 );
 """,
-    # 5: one-time enrolment codes, kept hashed (store/tokens.py, `deskalert hub enrol`).
+    # 6: one-time enrolment codes, kept hashed (store/tokens.py, `deskalert hub enrol`).
     """
 CREATE TABLE IF NOT EXISTS enrolments (
     code_sha256 TEXT PRIMARY KEY,
