@@ -33,6 +33,7 @@ from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
     alerts,
     availability,
+    enrol,
     events,
     health,
     metrics,
@@ -91,7 +92,7 @@ def create_app(config: HubConfig, store: Store, *, clock: Clock | None = None,
     app.state.request_budget = RequestBudget(config.hub.request_burst,
                                              config.hub.requests_per_second, clock=hub.clock)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
-                   sessions, metrics):
+                   sessions, metrics, enrol):
         app.include_router(module.router)
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")

@@ -39,6 +39,9 @@ class EventType(StrEnum):
     # Who can come now on a site (data: SiteAvailability). Live only: never stored, no id of
     # its own, sent only to streams that ask for it (`/v1/events?availability=1`).
     SITE_AVAILABILITY = "site.availability"
+    # hub.toml's roster was reloaded (data: RosterChange): codes, desks, sites or on-call may
+    # have changed; a desk or pane reads its picture again (client/follower.py).
+    ROSTER_CHANGED = "roster.changed"
 
 
 LIVE_ONLY_EVENTS = frozenset({EventType.SITE_AVAILABILITY})
@@ -54,7 +57,7 @@ class Event(BaseModel):
     data: dict[str, Any]
 
     def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
-                        | AvailabilityEvent):
+                        | AvailabilityEvent | RosterEvent):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(
             {"id": self.id, "type": self.type, "data": self.data}
@@ -115,8 +118,24 @@ class AvailabilityEvent(BaseModel):
     data: SiteAvailability
 
 
+class RosterChange(BaseModel):
+    """Data of `roster.changed`: which roster the hub serves from now on."""
+
+    fingerprint: str = Field(description="A hash of the roster (sites, desks, supervisors,"
+                             " codes, on-call); every hub of one database serves the same one")
+
+
+class RosterEvent(BaseModel):
+    """The roster was reloaded: read the codes, desks and on-call cards again."""
+
+    id: int
+    type: Literal[EventType.ROSTER_CHANGED]
+    data: RosterChange
+
+
 StreamEvent = Annotated[
-    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent,
+    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent
+    | RosterEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.

@@ -43,7 +43,7 @@ async def get_principal(
         session = request.cookies.get(SESSION_COOKIE)
         if session is None:
             raise Unauthorized("missing token: send Authorization: Bearer <token>")
-        principal: Principal | None = session_principal(request, hub, session)
+        principal: Principal | None = await session_principal(request, hub, session)
     else:
         # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
         # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
@@ -67,25 +67,33 @@ def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
             return None
         hub.roster.token_refused(digest, address)
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
+    hub.check_in_step()  # a hub out of step with its database's roster: 503
     hub.roster.check_network(principal, address, request)
     hub.roster.token_accepted(principal, address)
     return principal
 
 
-def session_principal(request: Request, hub: Hub, session: str) -> Principal:
-    """The supervisor of a page session; a state-changing request must come from the hub's own
-    page (Origin), and a session opened by an answer link reaches that alert only."""
+async def session_principal(request: Request, hub: Hub, session: str) -> Principal:
+    """The supervisor of a page session not ended by a logout (on any hub: hub/page_sessions.py,
+    checked only once the cookie's signature holds); a state-changing request must come from
+    the hub's own page (Origin), and a session opened by an answer link reaches that alert
+    only."""
     grant = read_session(hub.config, session, hub.clock.now())
-    principal = None if grant is None else hub.roster.principal_for(
-        next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
-    if grant is None or principal is None:
-        raise Unauthorized("session expired or revoked: log in again on the page",
+    digest = None if grant is None else next(
+        (s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id), None)
+    principal = None if digest is None else hub.roster.principal_for(digest)
+    if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
+        grant = None  # ended by a logout
+    if grant is None or principal is None:  # a supervisor a reload removed, too
+        raise Unauthorized("session expired, ended by a logout, or revoked: log in again on"
+                           " the page",
                            code="session_refused")
     if request.method not in SAFE_METHODS:
         check_origin(request, hub.config)
     if grant.alert_id is not None and not _in_scope(request, grant.alert_id):
         raise Forbidden("this session was opened by an answer link: it reaches that alert only;"
                         " log in with the token for the whole page", code="link_scope")
+    hub.check_in_step()
     request.state.page_grant = grant
     hub.roster.token_accepted(principal, request.client.host if request.client else "unknown")
     return principal

@@ -111,6 +111,33 @@ CREATE TABLE IF NOT EXISTS hub_streams (
     at TEXT NOT NULL
 );
 """,
+    # 4 (revoked_sessions): page sessions ended by a logout before their expiry, shared by
+    # every hub (hub/page_sessions.py); a row goes once the cookie would have expired anyway.
+    """
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    id TEXT PRIMARY KEY,
+    expires TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_sessions_expires ON revoked_sessions(expires);
+""",
+    # 5: tokens revoked or rotated without a restart, over hub.toml's (store/tokens.py).
+    """
+CREATE TABLE IF NOT EXISTS tokens (
+    principal TEXT PRIMARY KEY,
+    base_sha256 TEXT NOT NULL,
+    token_sha256 TEXT,
+    at TEXT NOT NULL
+);
+""",
+    # 6: one-time enrolment codes, kept hashed (store/tokens.py, `deskalert hub enrol`).
+    """
+CREATE TABLE IF NOT EXISTS enrolments (
+    code_sha256 TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
