@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import httpx
 
 from conftest import EventReader, RunningHub, auth, new_alert
+from deskalert.errors import StoreUnavailable
 from deskalert.hub.clock import ManualClock
 
 
@@ -203,3 +205,24 @@ def test_oncall_override_emits_oncall_changed(
     post(hub, "s.c", "/v1/oncall/override", {"site": "accueil", "until": until})
     changed = desk.events_until("oncall.changed")[-1]
     assert changed[2]["supervisor"]["name"] == "Cleo Sup" and changed[2]["source"] == "override"
+
+
+def test_a_timer_whose_write_is_refused_does_not_hold_back_escalation(
+    hub_factory: Callable[..., RunningHub],
+) -> None:
+    """Was: the leader's timers ran in turn and the first refusal ended the tick, so an
+    interview check the store refused (a stuck row, a full disk for that write) stopped every
+    escalation and on-call change after it. Now each timer is tried; the refusal is still
+    raised once all have run, for the ticker to log."""
+    hub = hub_factory(clock=ManualClock(), ack_timeout_s=0.5)
+    alert = post(hub, "g1", "/v1/alerts", new_alert())
+
+    async def refused(now: datetime) -> None:
+        raise StoreUnavailable("refused for this test")
+
+    hub.hub.interview.tick = refused  # type: ignore[method-assign]
+    hub.hub.presence.mark_silent_offline = refused  # type: ignore[method-assign]
+    hub.advance(0.6)
+    with hub.client("s.a") as client:
+        stored = client.get(f"/v1/alerts/{alert['id']}").json()
+    assert stored["escalation_level"] == 1

@@ -22,8 +22,9 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 
 from deskalert.errors import StoreUnavailable
 from deskalert.hub import roster_swap
@@ -230,13 +231,27 @@ class Hub:
         if not leading:
             await self.oncall.refresh(now, leading=False)
             return
-        await self.presence.mark_silent_offline(now)
-        await self.alerts.escalate_due(now)
-        await self.interview.tick(now)
-        await self.oncall.refresh(now, leading=True)
+        await self._run_timers(now)
+
+    async def _run_timers(self, now: datetime) -> None:
+        """The leader's timers, each tried whatever the others did: a write refused to one
+        (an interview's) must not hold back another (an on-call change, an escalation). The
+        first refusal is raised once all have been tried, for the ticker to log."""
+        timers: list[Callable[[datetime], Awaitable[None]]] = [
+            self.presence.mark_silent_offline, self.alerts.escalate_due, self.interview.tick,
+            partial(self.oncall.refresh, leading=True),
+        ]
         if self._next_purge is None or now >= self._next_purge:
             self._next_purge = now + PURGE_EVERY
-            await self.notes.purge_expired(now)
+            timers.append(self.notes.purge_expired)
+        refused: StoreUnavailable | None = None
+        for timer in timers:
+            try:
+                await timer(now)
+            except StoreUnavailable as exc:
+                refused = refused or exc
+        if refused is not None:
+            raise refused
 
     async def _lead(self, leading: bool, now: datetime) -> None:
         """Taking the lead: desks online that nobody vouches for get the offline delay from
