@@ -113,6 +113,11 @@ class EventType(StrEnum):
     # Who can come now on a site (data: SiteAvailability). Live only: never stored, no id of
     # its own, sent only to streams that ask for it (`/v1/events?availability=1`).
     SITE_AVAILABILITY = "site.availability"
+    # A supervisor's message to every desk of some sites (data: Broadcast): one event per site.
+    BROADCAST_SENT = "broadcast.sent"
+    BROADCAST_READ = "broadcast.read"
+    BROADCAST_UNREAD = "broadcast.unread"
+    BROADCAST_ENDED = "broadcast.ended"
 
 
 LIVE_ONLY_EVENTS = frozenset({EventType.SITE_AVAILABILITY})
@@ -214,7 +219,7 @@ class Event(BaseModel):
     data: dict[str, Any]
 
     def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
-                        | AvailabilityEvent):
+                        | AvailabilityEvent | BroadcastEvent):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
             {"id": self.id, "type": self.type, "data": self.data}
@@ -452,8 +457,99 @@ class AvailabilityEvent(BaseModel):
     data: SiteAvailability
 
 
+# -- broadcasts: a supervisor's message to every desk of some sites (hub/broadcasts.py) -----
+
+BROADCAST_MAX_CHARS = 300
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty: write the message, or choose a template")
+    return text.strip()
+
+
+BroadcastText = Annotated[
+    PlainText, StringConstraints(max_length=BROADCAST_MAX_CHARS), AfterValidator(_not_blank)
+]
+
+
+class BroadcastState(StrEnum):
+    CURRENT = "current"
+    ENDED = "ended"
+
+
+class BroadcastIn(StrictModel):
+    """What a supervisor sends: a roster template, or a kind and a text (a template's text may
+    be replaced by one typed), to the desks of `sites`."""
+
+    id: UUID = Field(description="Chosen by the sender; a retry reuses it, stored once")
+    template: Identifier | None = None
+    kind: Identifier | None = None
+    text: BroadcastText | None = None
+    sites: list[Identifier] = Field(min_length=1, max_length=200)
+
+
+class BroadcastDesk(BaseModel):
+    """A desk a broadcast is for (the roster's desks of its sites when it was sent)."""
+
+    id: str
+    label: str
+    site: str
+
+
+class BroadcastRead(BaseModel):
+    """A desk said "lu", once, at this hub time."""
+
+    desk: str
+    at: datetime
+
+
+class Broadcast(BaseModel):
+    """A broadcast as the hub stores it and sends it in every broadcast event."""
+
+    id: UUID
+    kind: str
+    label: str = Field(description="The kind's label in the roster's language")
+    label_en: str = ""
+    look: Literal["info", "warning", "danger", "clear"]
+    protocol: StrippedText = ""
+    protocol_en: StrippedText = ""
+    text: StrippedText
+    text_en: StrippedText = Field(default="", description="A template's English text, if any")
+    sites: list[str]
+    sender: str
+    sender_name: str
+    sent_at: datetime
+    state: BroadcastState
+    desks: list[BroadcastDesk]
+    reads: list[BroadcastRead] = Field(default_factory=list)
+    unread_after_s: float
+    unread_named_at: datetime | None = Field(
+        default=None, description="When the desks that had not read it were named")
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    updated_at: datetime
+
+    def read_by(self, desk_id: str) -> BroadcastRead | None:
+        return next((r for r in self.reads if r.desk == desk_id), None)
+
+    def unread(self) -> list[BroadcastDesk]:
+        read = {r.desk for r in self.reads}
+        return [d for d in self.desks if d.id not in read]
+
+
+class BroadcastEvent(BaseModel):
+    """A broadcast was sent, read by a desk, left unread past the delay, or ended."""
+
+    id: int
+    type: Literal[EventType.BROADCAST_SENT, EventType.BROADCAST_READ,
+                  EventType.BROADCAST_UNREAD, EventType.BROADCAST_ENDED]
+    data: Broadcast
+
+
 StreamEvent = Annotated[
-    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent,
+    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent
+    | BroadcastEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.

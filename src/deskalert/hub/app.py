@@ -31,6 +31,7 @@ from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
     alerts,
     availability,
+    broadcasts,
     events,
     health,
     metrics,
@@ -82,7 +83,7 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
-                   sessions, metrics):
+                   sessions, metrics, broadcasts):
         app.include_router(module.router)
     app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
               name="page-static")

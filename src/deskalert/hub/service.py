@@ -31,6 +31,7 @@ from uuid import UUID
 from deskalert import __version__
 from deskalert.errors import Conflict, Forbidden, NotFound, StoreUnavailable, Unprocessable
 from deskalert.hub.availability import Availability
+from deskalert.hub.broadcasts import Broadcasts
 from deskalert.hub.broker import Broker, DirectWrite
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.cluster import Cluster, Solo
@@ -132,6 +133,7 @@ class Hub:
         self.oncall_clock: Callable[[], datetime] = utcnow
         self.calendars = CalendarBook(config, store.path.parent, lambda: self.oncall_clock())
         self.sessions = SessionKeeper(self)  # the interview timer and "tout va bien ?" checks
+        self.broadcasts = Broadcasts(config, store, self._db, self._publish)
         self.availability = Availability(config, lambda site: self._oncall.get(site), utcnow)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
@@ -925,6 +927,7 @@ class Hub:
         await self._mark_silent_offline(now)
         await self._escalate_due(now)
         await self.sessions.tick(now)
+        await self.broadcasts.tick(now)
         await self._refresh_oncall(now)
         if self._next_purge is None or now >= self._next_purge:
             self._next_purge = now + PURGE_EVERY
@@ -960,7 +963,7 @@ def roster_fingerprint(config: HubConfig) -> str:
     import hashlib
 
     shared = config.model_dump(mode="json", include={"sites", "desks", "supervisors", "codes",
-                                                      "oncall"})
+                                                      "oncall", "broadcasts"})
     return hashlib.sha256(json.dumps(shared, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -1023,6 +1026,10 @@ def _log_event(event: Event) -> None:
     elif event.type.value.startswith(("session.", "check.")):
         log.info("event %d %s: %s desk=%s site=%s state=%s", event.id, event.type.value,
                  data["id"], data["desk"], event.site, data["state"])
+    elif event.type.value.startswith("broadcast."):
+        log.info("event %d %s: %s kind=%s site=%s state=%s read=%d/%d", event.id, event.type.value,
+                 data["id"], data["kind"], event.site, data["state"], len(data["reads"]),
+                 len(data["desks"]))
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
     else:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import ConfigError, HubError, StoreUnavailable
+from deskalert.hub.broadcast_store import BROADCASTS_SCHEMA, BroadcastStore
 from deskalert.hub.served import note_from
 from deskalert.models import (
     Alert,
@@ -141,6 +142,8 @@ CREATE TABLE IF NOT EXISTS hub_streams (
     at TEXT NOT NULL
 );
 """,
+    # 4: supervisors' messages to every desk of some sites (hub/broadcast_store.py).
+    BROADCASTS_SCHEMA,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -390,7 +393,7 @@ class SessionStore:
             f"SELECT body FROM {table} WHERE {where} ORDER BY {order}", params).fetchall()
 
 
-class Store(NotificationStore, SessionStore):
+class Store(NotificationStore, SessionStore, BroadcastStore):
     """The hub's store: the interface the hub uses, and its SQLite implementation (one file).
 
     `hub/pgstore.py` is the other implementation, PostgreSQL, shared by several hubs: it
@@ -753,6 +756,7 @@ class Store(NotificationStore, SessionStore):
                        (cutoff, *NOTIFICATION_DONE))
             db.execute("DELETE FROM checks WHERE deadline<? AND state!='pending'", (cutoff,))
             db.execute("DELETE FROM sessions WHERE due_at<? AND state='closed'", (cutoff,))
+            db.execute("DELETE FROM broadcasts WHERE sent_at<? AND state='ended'", (cutoff,))
             return len(old), notes, events
 
     def count_events(self, types: Sequence[str], since: datetime | None, until: datetime | None,
