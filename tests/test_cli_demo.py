@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from deskalert import cli
+from deskalert.cli.demo import launcher
+from deskalert.journal.models import NoteDraft
 from deskalert.journal.store import Journal
-from deskalert.models import NoteDraft
 from test_debrief import data_set
 
 
@@ -85,4 +86,4 @@ def test_the_goodbye_names_commands_as_deskalert_was_launched(
     monkeypatch.setattr(sys, "argv", [argv0.format(cwd=tmp_path)])
     monkeypatch.setattr("shutil.which", lambda name: str(program) if on_path else None)
     monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
-    assert cli.launcher() == expected.format(python=".venv/bin/python")
+    assert launcher() == expected.format(python=".venv/bin/python")

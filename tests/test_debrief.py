@@ -23,12 +23,11 @@ from deskalert.journal.debrief import (
     timeline,
     to_markdown,
 )
+from deskalert.journal.models import Incident, NoteDraft
 from deskalert.journal.store import Journal
 from deskalert.models import (
     Alert,
     AlertState,
-    Incident,
-    NoteDraft,
     NoteIn,
     PrincipalKind,
     Responder,

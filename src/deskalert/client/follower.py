@@ -235,7 +235,7 @@ class EventFollower:
 def _parse(event_id: str, event_type: str, data: str) -> StreamEvent | None:
     """One SSE block as a typed event; an unreadable one is skipped (a newer hub's type)."""
     try:
-        return STREAM_EVENT.validate_python(  # type: ignore[no-any-return]
+        return STREAM_EVENT.validate_python(
             {"id": int(event_id), "type": event_type, "data": json.loads(data)}
         )
     except (ValueError, ValidationError):

@@ -8,8 +8,9 @@ from uuid import UUID
 from deskalert.client.api import HubClient
 from deskalert.client.profile import Profile
 from deskalert.journal.debrief import Period
+from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
-from deskalert.models import Incident, Note
+from deskalert.models import Note
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "since the start" for the hub's `since=`
 

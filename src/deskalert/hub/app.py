@@ -26,6 +26,7 @@ from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
+from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
@@ -82,6 +83,8 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
     app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
+    app.state.request_budget = RequestBudget(config.hub.request_burst,
+                                             config.hub.requests_per_second)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
                    sessions, metrics, broadcasts):
         app.include_router(module.router)
@@ -90,7 +93,7 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     _add_error_handlers(app)
     # Inside BodyLimit (added later is outer): the hot routes get a body read within the limit.
     app.add_middleware(HotRoutes, hub=hub, rate=app.state.alert_rate,
-                       on_error=hub_error_response)
+                       budget=app.state.request_budget, on_error=hub_error_response)
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
 

@@ -13,6 +13,12 @@ httptools protocol (uvloop and httptools stay: the fan-out is benchmarked) with:
   is waiting for a request is closed to make room, so sockets alone never reach EMFILE;
 - a response that cannot be written for `stall_timeout_s` (its reader stopped reading, the
   kernel's buffers and ours are full) is aborted;
+- a request head (request line and headers) over `MAX_HEAD_BYTES` is answered 431 and the
+  connection closed: httptools and uvicorn grow an unfinished head by concatenation, so one
+  endless header otherwise kept the loop busy for every other client until the deadline;
+- at most `MAX_PIPELINED` requests wait behind the one being answered on a connection (HTTP
+  pipelining): one more drops the connection, instead of queueing thousands of requests of a
+  client that never reads its answers (~2 KB each, never given back);
 - `abort()` for the application, in the ASGI scope's extension `deskalert.connection`.
 
 Each limit that bites is logged by `LimitLog`: one line at once, then at most one line per
@@ -41,6 +47,11 @@ CONNECTION_EXTENSION = "deskalert.connection"
 LOG_EVERY_S = 10.0
 SHUTDOWN_GRACE_S = 0.5
 SEND_BUFFER_BYTES = 256 * 1024
+MAX_HEAD_BYTES = 32 * 1024  # nginx's default (4 x 8 KiB); a desk's head is ~300 bytes
+MAX_PIPELINED = 16  # no client of the hub pipelines (httpx, browsers); 16 is generous
+HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+                  b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+                  b"content-length: %d\r\n\r\n%b")
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -151,6 +162,9 @@ class GuardedProtocol(HttpToolsProtocol):
     address = ""
     _deadline: asyncio.TimerHandle | None = None
     _stall: asyncio.TimerHandle | None = None
+    _in_head = False  # a request began and its head is not complete yet
+    _head_bytes = 0  # bytes received since it began (at most one chunk more than its head)
+    _refused = False  # the guard closes this connection: what is still parsed is ignored
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -166,13 +180,41 @@ class GuardedProtocol(HttpToolsProtocol):
         self.guard.release(self)
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return
+        super().data_received(data)
+        if self._in_head and not self._refused:
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._head_too_large()
+
     def on_message_begin(self) -> None:
         super().on_message_begin()
+        self._in_head, self._head_bytes = True, 0
         self.scope["extensions"] = {CONNECTION_EXTENSION: {"abort": self.abort}}
         if self._deadline is None:
             self._arm_deadline()
 
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        if self._refused:
+            return
+        if len(self.url) + sum(len(n) + len(v) + 4 for n, v in self.headers) > MAX_HEAD_BYTES:
+            self._head_too_large()  # a whole head that came in one chunk
+            return
+        if len(self.pipeline) >= MAX_PIPELINED:
+            self._pipeline_too_deep()
+            return
+        super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._refused:
+            super().on_body(body)
+
     def on_message_complete(self) -> None:
+        if self._refused:
+            return
         super().on_message_complete()
         self._cancel_deadline()
         self.guard.set_waiting(self, False)
@@ -223,6 +265,26 @@ class GuardedProtocol(HttpToolsProtocol):
         self.guard.limit_log.hit(
             "request_timeout_s", "closed a connection from %s that sent no whole request within "
             "%g s", self.address, self.guard.limits.request_timeout_s)
+        self.transport.abort()
+
+    def _head_too_large(self) -> None:
+        """431 and close, or only close if an answer to an earlier request is under way."""
+        self._refused = True
+        self.guard.limit_log.hit(
+            "max_head_bytes", "closed a connection from %s whose request head passed %d bytes",
+            self.address, MAX_HEAD_BYTES)
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.transport.abort()
+            return
+        text = f"request head over {MAX_HEAD_BYTES // 1024} KiB".encode()
+        self.transport.write(HEAD_TOO_LARGE % (len(text), text))
+        self.transport.close()
+
+    def _pipeline_too_deep(self) -> None:
+        self._refused = True
+        self.guard.limit_log.hit(
+            "max_pipelined", "dropped a connection from %s that sent more than %d requests "
+            "ahead of their answers", self.address, MAX_PIPELINED)
         self.transport.abort()
 
     def _stalled(self) -> None:

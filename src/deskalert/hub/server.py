@@ -272,6 +272,8 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
          f" s, {h.max_connections_per_address} connections per address,"
          f" {h.max_streams_per_identity} streams per token"),
         f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
+        (f"  request rate  {h.request_burst} back to back per token, then"
+         f" {h.requests_per_second:g}/s (new alerts apart)"),
         f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
     ]
     files_warning = open_files_warning(config, hub.open_files)

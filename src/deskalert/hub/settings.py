@@ -94,6 +94,14 @@ class HubSection(_Section):
     alerts_per_minute: float = Field(
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
+    request_burst: int = Field(
+        default=200, ge=1, le=1_000_000,
+        description="other requests (heartbeats, lists, streams...) one token may send back to"
+        " back; new alerts are never counted here",
+    )
+    requests_per_second: float = Field(
+        default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
+    )
     renotify_s: float = Field(
         default=60, gt=0, le=86_400,
         description="an unanswered alert's notifications are sent again this often",

@@ -18,8 +18,9 @@ from datetime import date, datetime, time, timedelta
 
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
+from deskalert.journal.models import Incident
 from deskalert.labels import label
-from deskalert.models import Event, EventType, Incident, SessionFigures
+from deskalert.models import Event, EventType, SessionFigures
 
 UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 

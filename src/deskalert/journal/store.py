@@ -26,7 +26,8 @@ from pydantic_core import to_jsonable_python
 
 from deskalert.config import user_data_dir
 from deskalert.sqlite import open_db, transaction
-from deskalert.models import Alert, Incident, NoteDraft, NoteIn, NoteRecord
+from deskalert.journal.models import Incident, NoteDraft, NoteRecord
+from deskalert.models import Alert, NoteIn
 
 T = TypeVar("T")
 

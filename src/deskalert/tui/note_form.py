@@ -34,10 +34,11 @@ from textual.widgets import (
 from deskalert.client.api import HubClient
 from deskalert.client.sharing import ShareResult, share_note
 from deskalert.i18n import N_, Language, t
+from deskalert.journal.models import NoteDraft
 from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.labels import label
-from deskalert.models import Alert, IncidentType, Lever, NoteDraft, NoteIn, Report, Support
+from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
 from deskalert.tui.base import HubFooter
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

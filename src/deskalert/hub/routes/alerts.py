@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -12,6 +11,7 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deskalert.errors import Forbidden, NotFound, RateLimited
+from deskalert.hub.budget import TokenBuckets
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -27,33 +27,16 @@ from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveI
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 
-class AlertRate:
+class AlertRate(TokenBuckets):
     """How many new alerts a desk may raise: `burst` back to back, then `per_minute`.
 
     A token bucket per desk, full after a quiet spell, so a desk's first alert is never refused;
     only alerts the hub stores as new take a token (a replay of a stored id gives it back).
+    Apart from the request budget of every other request (hub/budget.py).
     """
 
     def __init__(self, burst: int, per_minute: float) -> None:
-        self.burst = burst
-        self.per_second = per_minute / 60
-        self._buckets: dict[str, tuple[float, float]] = {}  # desk -> (tokens, when)
-
-    def take(self, desk: str) -> float | None:
-        """None if the desk may raise one more now, else the seconds until it may."""
-        tokens = self._tokens(desk)
-        if tokens < 1:
-            return (1 - tokens) / self.per_second
-        self._buckets[desk] = (tokens - 1, time.monotonic())
-        return None
-
-    def give_back(self, desk: str) -> None:
-        self._buckets[desk] = (min(self.burst, self._tokens(desk) + 1), time.monotonic())
-
-    def _tokens(self, desk: str) -> float:
-        tokens, when = self._buckets.get(desk, (self.burst, 0.0))
-        now = time.monotonic()
-        return min(self.burst, tokens + (now - when) * self.per_second)
+        super().__init__(burst, per_minute / 60)
 
 
 @router.post(

@@ -10,7 +10,8 @@ from uuid import UUID
 from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from deskalert.errors import Forbidden, HubError, Unauthorized
+from deskalert.errors import Forbidden, HubError, Unauthorized, Unprocessable
+from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import read_session
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, Principal, token_hash
@@ -35,18 +36,22 @@ async def get_principal(
     hub: Annotated[Hub, Depends(get_hub)],
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
 ) -> Principal:
-    """The caller: from `Authorization: Bearer`, else from the page's session cookie."""
+    """The caller: from `Authorization: Bearer`, else from the page's session cookie; each
+    request but a new alert takes from the caller's request budget (hub/budget.py)."""
+    what = f"{request.method} {request.url.path}"
     if credentials is None:
         session = request.cookies.get(SESSION_COOKIE)
-        if session is not None:
-            return session_principal(request, hub, session)
-        raise Unauthorized("missing token: send Authorization: Bearer <token>")
-    # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
-    # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
-    address = request.client.host if request.client else "unknown"
-    principal = bearer_principal(hub, credentials.credentials, address,
-                                 f"{request.method} {request.url.path}")
+        if session is None:
+            raise Unauthorized("missing token: send Authorization: Bearer <token>")
+        principal: Principal | None = session_principal(request, hub, session)
+    else:
+        # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
+        # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
+        address = request.client.host if request.client else "unknown"
+        principal = bearer_principal(hub, credentials.credentials, address, what)
     assert principal is not None  # refuse=True: an unknown token raised
+    budget: RequestBudget = request.app.state.request_budget
+    await budget.charge(principal, what)
     return principal
 
 
@@ -134,15 +139,21 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give (400: a malformed body or
-    Content-Length, 413: a body over the limit, 401 and 422: any route)."""
-    return {status: {"model": ErrorOut} for status in sorted({400, 401, 413, 422, *statuses})}
+    Content-Length, 413: a body over the limit, 401 and 422: any route; 429: the caller's
+    request budget is spent, hub/budget.py)."""
+    return {status: {"model": ErrorOut}
+            for status in sorted({400, 401, 413, 422, 429, *statuses})}
 
 
 def utc_query(value: datetime | None, name: str) -> datetime | None:
-    """A date from the query string in UTC; one that has no UTC equivalent (year 0 or 10000
-    once its offset is applied) is a 400, not an OverflowError."""
+    """A date from the query string in UTC; one without an offset is a 422, as in bodies (not
+    read in the hub's zone); one that has no UTC equivalent (year 0 or 10000 once its offset is
+    applied) is a 400, not an OverflowError."""
     if value is None:
         return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise Unprocessable(f"{name}: {value.isoformat()} has no UTC offset: add one (Z or"
+                            " +01:00), as in bodies", code="invalid_request")
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):

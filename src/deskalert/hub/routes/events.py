@@ -38,7 +38,7 @@ class StreamRequest:
 
     principal: Principal
     sites: set[str] | None
-    last_id: int
+    last_id: int | None  # None: neither `since` nor a Last-Event-ID: from now on
     epoch: str | None = None  # from a Last-Event-ID of the form <epoch>:<id>
     availability: bool = False  # the live-only site.availability frames too
 
@@ -48,10 +48,12 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     principal: PrincipalDep,
     site: str | None = None,
     since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
-                                      description="Replay events after this id")] = None,
+                                      description="Replay events after this id; `since=0`: the"
+                                      " whole retained history. Absent (and no Last-Event-ID):"
+                                      " from now on")] = None,
     last_event_id: Annotated[str | None, Header(
         description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
-        " also says which event log the id is from")] = None,
+        " also says which event log the id is from; empty counts as absent")] = None,
     availability: Annotated[bool, Query(
         description="Also send the live-only `site.availability` frames (no `id:`, never"
         " replayed): the numbers now at opening, then each change, at most 1/s per site")] = False,
@@ -70,12 +72,13 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     )
 
 
-def _parse_last_event_id(value: str | None) -> int:
-    """An event id in ASCII digits, at most 2^63-1; anything else is a 400 before the stream
-    starts ("²³" passes str.isdigit, and 5000 digits pass int() slowly or not at all)."""
+def _parse_last_event_id(value: str | None) -> int | None:
+    """An event id in ASCII digits, at most 2^63-1, or None for none at all (an empty header is
+    not 0: from now on); anything else is a 400 before the stream starts ("²³" passes
+    str.isdigit, and 5000 digits pass int() slowly or not at all)."""
     text = (value or "").strip()
     if text == "":
-        return 0
+        return None
     if not (text.isascii() and text.isdigit() and len(text) <= _EVENT_ID_DIGITS
             and int(text) <= MAX_EVENT_ID):
         shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
@@ -96,6 +99,11 @@ async def follow_events(
     hub: HubDep, request: Annotated[StreamRequest, Depends(stream_request)], http: Request
 ) -> EventSourceResponse:
     """Every state change after `Last-Event-ID` (or `since`), replayed from the store, then live.
+
+    Without either (or with an empty `Last-Event-ID`), the stream starts from now: nothing is
+    replayed. `since=0` replays the whole retained history. A client that loads a snapshot
+    first (`/healthz`'s `last_event_id`, then the lists) follows from that snapshot's id, as the
+    desk, the pane and the page do, so nothing between the two is missed.
 
     Event types: alert.raised, alert.acknowledged, alert.resolved, alert.cancelled,
     alert.escalated (data: the whole alert), desk.online, desk.offline (data: the desk's
@@ -119,15 +127,19 @@ async def follow_events(
     identity = f"{request.principal.kind.value} {request.principal.id}"
     abort = connection_abort(http.scope)
     # Read before the response starts: a database lost now is a 503, not a broken 200.
-    reset = await hub.stream_reset(request.epoch, request.last_id)
-    frames = _frames(hub, request, reset, direct_write(http.scope, abort))
+    last_id, reset = request.last_id, None
+    if last_id is None:  # from now: the last id stored, whatever the event log
+        last_id = await hub.last_event_id()
+    else:
+        reset = await hub.stream_reset(request.epoch, last_id)
+    frames = _frames(hub, request, last_id, reset, direct_write(http.scope, abort))
     return EventSourceResponse(
         _capped(frames, streams, identity, abort),
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest, reset: StreamReset | None,
+async def _frames(hub: Hub, request: StreamRequest, last_id: int, reset: StreamReset | None,
                   write: DirectWrite | None = None) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
@@ -143,7 +155,7 @@ async def _frames(hub: Hub, request: StreamRequest, reset: StreamReset | None,
         return
     yield FOLLOWING
     try:
-        async for event in hub.follow(request.principal, request.sites, request.last_id,
+        async for event in hub.follow(request.principal, request.sites, last_id,
                                       request.availability, write):
             if event is None:
                 yield KEEP_ALIVE

@@ -24,11 +24,12 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskalert.errors import HubError
+from deskalert.hub.budget import RequestBudget
 from deskalert.hub.routes.alerts import AlertRate, raise_for
 from deskalert.hub.routes.deps import bearer_principal
 from deskalert.hub.routes.presence import heartbeat_out
 from deskalert.hub.service import Hub
-from deskalert.hub.settings import Principal
+from deskalert.hub.settings import Principal, token_hash
 from deskalert.models import AlertIn
 
 HEARTBEAT, ALERTS = "/v1/heartbeat", "/v1/alerts"
@@ -39,9 +40,9 @@ class HotRoutes:
 
     It sits inside `BodyLimit`, so a body has been read whole, within the limit, already."""
 
-    def __init__(self, app: ASGIApp, hub: Hub, rate: AlertRate,
+    def __init__(self, app: ASGIApp, hub: Hub, rate: AlertRate, budget: RequestBudget,
                  on_error: Callable[[HubError], Response]) -> None:
-        self.app, self.hub, self.rate = app, hub, rate
+        self.app, self.hub, self.rate, self.budget = app, hub, rate, budget
         self.on_error = on_error  # HubError -> the response FastAPI's handler would give
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,8 +63,8 @@ class HotRoutes:
     async def _answer(self, scope: Scope, path: str, body: bytes | None) -> Response | None:
         """The response, or None: FastAPI's route answers this one."""
         token = _bearer(scope)
-        if token is None or body is None:
-            return None
+        if token is None or body is None or self.hub.principal_for(token_hash(token)) is None:
+            return None  # an unknown token's body is not even read: the route answers 401
         alert_in = None
         if path == ALERTS:
             alert_in = _alert_in(scope, body)
@@ -76,6 +77,7 @@ class HotRoutes:
             if principal is None:
                 return None  # unknown token: the route records it and answers the 401
             if alert_in is None:
+                await self.budget.charge(principal, f"POST {path}")
                 return _json(200, (await heartbeat_out(self.hub, principal)).model_dump_json())
             return await self._alert(principal, alert_in)
         except HubError as exc:
@@ -112,6 +114,8 @@ def _alert_in(scope: Scope, body: bytes) -> AlertIn | None:
     try:
         return AlertIn.model_validate(json.loads(body))
     except (ValueError, ValidationError):  # JSONDecodeError and UnicodeDecodeError included
+        return None
+    except RecursionError:  # brackets nested deeper than the interpreter's stack
         return None
 
 

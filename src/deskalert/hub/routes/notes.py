@@ -16,6 +16,7 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
+from deskalert.errors import Unprocessable
 from deskalert.models import Note, NoteIn
 
 router = APIRouter(tags=["notes"])
@@ -29,7 +30,11 @@ router = APIRouter(tags=["notes"])
 )
 async def share_note(alert_id: UUID, body: NoteIn, hub: HubDep, principal: PrincipalDep,
                      response: Response) -> Note:
-    """The raising desk or a supervisor shares the note; one per author, a resend replaces it."""
+    """The raising desk or a supervisor shares the note; one per author, a resend replaces it.
+    An end before the start is a 422, as the desk's form refuses it."""
+    if body.started_at and body.ended_at and body.ended_at < body.started_at:
+        raise Unprocessable("ended_at: the incident's end is before its start (started_at)",
+                            code="invalid_request")
     note, created = await hub.share_note(principal, alert_id, body)
     if not created:
         response.status_code = 200

@@ -26,9 +26,10 @@ from textual.widgets import DataTable, Input, Select, Static
 from deskalert.client.api import HubClient
 from deskalert.i18n import N_, Language, set_language, t
 from deskalert.journal.debrief import UNKNOWN_TYPE, duration, timeline
+from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
 from deskalert.labels import label
-from deskalert.models import Incident, IncidentType, NoteIn
+from deskalert.models import IncidentType, NoteIn
 from deskalert.tui.base import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 

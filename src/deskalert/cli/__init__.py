@@ -1,0 +1,90 @@
+"""The `deskalert` command and its subcommands, one module per audience.
+
+    common      the parser class, exit codes, config and identity options, the demo roster
+    hub         the hub and the administrator: hub (and hub oncall, hub migrate), backup, token
+    desk        a desk: desk, send, interview, hotkeys, login
+    supervisor  a supervisor: supervise
+    journal     after the incidents: export, report, journal, purge
+    demo        demo
+
+Each module adds its subcommands' parsers (`add_<command>`) next to their handlers
+(`run_<command>`); handlers import what they need when they run, so that `deskalert --help`
+stays fast and `deskalert desk` never loads the hub (FastAPI).
+
+Every error a person can cause (a wrong file, a busy port, a bad argument) ends as one line on
+stderr and a non-zero exit: 2 for a configuration or usage problem, 1 for a runtime failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+
+from deskalert import __version__
+from deskalert.cli import demo, desk, hub, journal, supervisor
+from deskalert.cli.common import (
+    EXIT_CONFIG,
+    EXIT_RUNTIME,
+    Commands,
+    Handler,
+    Parser,
+    usage,
+)
+from deskalert.errors import ConfigError, DeskAlertError
+
+# The subcommands in the order `deskalert --help` lists them.
+COMMANDS: tuple[Callable[[Commands], None], ...] = (
+    hub.add_hub, demo.add_demo, desk.add_send, desk.add_interview, desk.add_desk,
+    desk.add_hotkeys, supervisor.add_supervise, journal.add_export, journal.add_report,
+    journal.add_journal, journal.add_purge, desk.add_login, hub.add_backup, hub.add_token,
+)
+
+# `deskalert hub oncall` and `hub migrate` have parsers of their own: `hub` runs without a
+# subcommand, and argparse subcommands under it would drop `hub --config x oncall`'s `--config`
+# and word a stray word after `hub` as an unknown command (see deskalert.cli.hub).
+NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
+    ("hub", "oncall"): hub.oncall_parser,
+    ("hub", "migrate"): hub.migrate_parser,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(list(sys.argv[1:] if argv is None else argv))
+    handler: Handler = args.handler
+    try:
+        return handler(args)
+    except ConfigError as exc:
+        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
+        return EXIT_CONFIG
+    except DeskAlertError as exc:
+        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
+        return EXIT_RUNTIME
+    except KeyboardInterrupt:
+        return 130
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    """The command line, read by the parser of `hub oncall`, of `hub migrate`, or of the rest."""
+    nested = NESTED.get(tuple(argv[:2]))
+    if nested is not None:
+        return nested().parse_args(argv[2:])
+    return build_parser().parse_args(argv)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(
+        prog="deskalert",
+        description="Panic/alert system for the front desks of public services.",
+    )
+    parser.add_argument("--version", action="version", version=f"deskalert {__version__}")
+    parser.set_defaults(handler=lambda _args: usage(parser))
+    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def one_line(exc: Exception) -> str:
+    """An error as the one line promised (a message may quote a value with a line break)."""
+    return " ".join(str(exc).splitlines())

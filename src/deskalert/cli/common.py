@@ -1,0 +1,136 @@
+"""What every audience's commands share: the parser class, exit codes, the config and identity
+options, and the demo roster.
+
+Imports beyond the standard library and deskalert's light modules stay inside the functions, so
+that `deskalert --help` and `deskalert desk` never load the hub (FastAPI) for nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn, TypeAlias
+
+from deskalert.client.profile import DEMO_PORT
+from deskalert.errors import ConfigError
+from deskalert.i18n import Language, set_language, t
+
+if TYPE_CHECKING:
+    from deskalert.client.profile import Profile
+    from deskalert.client.settings import ClientConfig
+    from deskalert.hub.settings import HubConfig
+
+EXIT_RUNTIME = 1
+EXIT_CONFIG = 2
+DEMO_DESK = "guichet-3"
+CONFIG_HELP = "config.toml (default: $DESKALERT_CONFIG, then the user config directory)"
+
+Handler = Callable[[argparse.Namespace], int]
+# What add_subparsers returns (generic for type checkers only, hence the string).
+Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
+
+
+class Parser(argparse.ArgumentParser):
+    """Usage errors in one line too, like every other error; the usage is one --help away."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def usage(parser: argparse.ArgumentParser) -> int:
+    """A command that needs a subcommand, given none: its help on stderr, exit 2."""
+    parser.print_help(sys.stderr)
+    return EXIT_CONFIG
+
+
+def default_hub_config() -> Path:
+    from deskalert.hub.settings import default_hub_config_path
+
+    return default_hub_config_path()
+
+
+def client_config(args: argparse.Namespace, role: str | None, needs: str) -> ClientConfig:
+    """config.toml; with `role` ("desk" or "supervisor"), refused in one line without it."""
+    from deskalert.client.settings import find_config_path, load_client_config
+
+    config = load_client_config(args.config)
+    set_language(config.language)
+    if role is not None and getattr(config, role) is None:
+        raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+    return config
+
+
+def token_of(config: ClientConfig) -> str:
+    """The desk's or supervisor's token; none is a configuration problem (exit 2)."""
+    from deskalert.client.settings import TokenMissing, find_token
+
+    try:
+        return find_token(config.identity)
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
+    """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
+    who = "a desk or supervisor" if supervisors else "a desk"
+    command.add_argument("--config", type=Path, metavar="F", help=CONFIG_HELP)
+    command.add_argument("--demo", nargs="?", const=DEMO_DESK, metavar="ID",
+                         help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
+                         f" the demo hub, the demo token (default ID: {DEMO_DESK})")
+    command.add_argument("--language", choices=["fr", "en"], metavar="LANG",
+                         help="with --demo: fr (default) or en")
+    command.add_argument("--port", type=int,
+                         help=f"with --demo: the demo hub's port (default: {DEMO_PORT})")
+
+
+def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Profile:
+    """config.toml, or with --demo a desk (or supervisor) of the demo; the language set."""
+    from deskalert.client.profile import configured_profile, demo_profile
+
+    if args.demo is None:
+        if args.language is not None or args.port is not None:
+            raise ConfigError(t("cli.demo_options"))
+        profile = configured_profile(args.config)
+        set_language(profile.config.language)
+        if desk_only and not profile.is_desk:
+            from deskalert.client.settings import find_config_path
+
+            raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+        return profile
+    language: Language = args.language or "fr"
+    set_language(language)
+    roster = demo_roster()
+    supervisor = args.demo in {s.id for s in roster.supervisors}
+    check_demo_id(args.demo, roster, desks=True, supervisors=not desk_only, option="--demo")
+    return demo_profile(args.demo, supervisor=supervisor, language=language,
+                        port=args.port or DEMO_PORT)
+
+
+def profile_token(profile: Profile) -> str:
+    from deskalert.client.settings import TokenMissing
+
+    try:
+        return str(profile.token())
+    except TokenMissing as exc:
+        raise ConfigError(str(exc)) from None
+
+
+def demo_roster() -> HubConfig:
+    """The demo's hub configuration: hub.example.toml, shipped with the package."""
+    from deskalert.hub.settings import load_hub_config
+
+    with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as path:
+        return load_hub_config(path)
+
+
+def check_demo_id(identity: str, roster: HubConfig, *, desks: bool, supervisors: bool,
+                  option: str) -> None:
+    known = [d.id for d in roster.desks] * desks + [p.id for p in roster.supervisors] * supervisors
+    if identity not in known:
+        kind = ("desk or supervisor" if desks and supervisors else
+                "desk" if desks else "supervisor")
+        raise ConfigError(f"{option}: {identity!r} is not a {kind} of the demo roster"
+                          f" ({', '.join(known)})")

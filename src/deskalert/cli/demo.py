@@ -1,0 +1,142 @@
+"""`deskalert demo`: a local hub with the demo roster and a desk's (or a supervisor's) screen,
+and the goodbye that names the next commands the way deskalert was launched."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskalert.cli.common import DEMO_DESK, Commands, check_demo_id, demo_roster
+from deskalert.client.profile import DEMO_PORT, demo_data_dir
+from deskalert.i18n import set_language, t
+
+if TYPE_CHECKING:
+    from deskalert.hub.settings import HubConfig
+
+
+def add_demo(commands: Commands) -> None:
+    demo = commands.add_parser(
+        "demo",
+        help="try deskalert: a local hub with a demo roster and the desk screen (`make run`)",
+        description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml and open the"
+        " desk screen of Guichet 3. From a second terminal, `deskalert demo --join --desk"
+        " guichet-2` opens another desk on the same hub, `deskalert demo --join --supervisor"
+        " p.leroy` a supervisor's pane. `deskalert journal --demo`, `deskalert export --demo`"
+        " and `deskalert report --demo` read what the demo desk recorded.",
+    )
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
+    demo.add_argument("--data-dir", type=Path, default=demo_data_dir(),
+                      help="demo hub database and desk journals (default: %(default)s)")
+    demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
+    demo.add_argument("--supervisor", metavar="ID",
+                      help="open the supervisor pane of ID (e.g. m.durand) instead of a desk")
+    demo.add_argument("--join", action="store_true",
+                      help="do not start a hub: open the desk on the demo hub already running")
+    demo.add_argument("--hub-only", action="store_true", help="run the demo hub alone, no screen")
+    demo.add_argument("--language", choices=["fr", "en"], default="fr")
+    demo.set_defaults(handler=run_demo)
+
+
+def run_demo(args: argparse.Namespace) -> int:
+    config = demo_roster()
+    set_language(args.language)
+    if args.supervisor:
+        check_demo_id(args.supervisor, config, desks=False, supervisors=True,
+                      option="--supervisor")
+    check_demo_id(args.desk, config, desks=True, supervisors=False, option="--desk")
+    if args.hub_only:
+        from deskalert.cli.hub import serve
+
+        print(t("demo.hub_only", desk=args.desk), flush=True)
+        return serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
+                     args.data_dir, None, None, "info")
+    url = f"http://127.0.0.1:{args.port}"
+    if args.join:
+        return demo_screen(url, args)
+    return demo_with_hub(config, url, args)
+
+
+def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
+    """The demo hub in a thread (its log in the data dir) while the screen runs."""
+    import logging
+    import threading
+
+    from deskalert.hub.server import build_server
+
+    args.data_dir.mkdir(parents=True, exist_ok=True)
+    log = args.data_dir / "hub.log"
+    logging.basicConfig(level="INFO", filename=log,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
+    thread.start()
+    try:
+        demo_screen(url, args)
+    finally:
+        hub.stop()
+        thread.join(timeout=5)
+    print(demo_goodbye(launcher(), log, url, args))
+    return 0
+
+
+def demo_screen(url: str, args: argparse.Namespace) -> int:
+    """The desk's screen, or with --supervisor the pane, on the demo hub at `url`."""
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.client.profile import demo_profile
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk.app import DeskApp
+
+    port = int(url.rsplit(":", 1)[1])
+    if args.supervisor:
+        from deskalert.tui.pane.app import PaneApp as SupervisorApp
+
+        pane = demo_profile(args.supervisor, supervisor=True, language=args.language, port=port,
+                            data_dir=args.data_dir)
+        SupervisorApp(pane.config, pane.token()).run()
+        return 0
+    desk = demo_profile(args.desk, supervisor=False, language=args.language, port=port,
+                        data_dir=args.data_dir)
+    quiet_retries()
+    journal = Journal(desk.journal_path)
+    try:
+        DeskApp(desk.config, desk.token(), journal).run()
+    finally:
+        journal.close()
+    return 0
+
+
+def demo_goodbye(command: str, log: Path, url: str, args: argparse.Namespace) -> str:
+    """What the demo says when it stops: the next commands, spelled as this one was launched."""
+    extra = "" if args.port == DEMO_PORT else f" --port {args.port}"
+    journal = ("" if args.desk == DEMO_DESK else f" {args.desk}") + extra
+    return t("demo.goodbye", log=log, url=url, deskalert=command, port=extra, desk=journal)
+
+
+def launcher() -> str:
+    """How the person started deskalert, to name the next commands the same way.
+
+    `deskalert` when that is what their PATH finds; else the path they typed (`.venv/bin/deskalert`
+    after `make run`); `python -m deskalert` for the module.
+    """
+    import os
+    import shlex
+    import shutil
+
+    program = Path(sys.argv[0])
+    if program.name == "__main__.py":
+        return f"{shlex.quote(_shown_path(Path(sys.executable)))} -m deskalert"
+    found = shutil.which("deskalert")
+    if found and os.path.realpath(found) == os.path.realpath(program):
+        return "deskalert"
+    return shlex.quote(_shown_path(program))
+
+
+def _shown_path(path: Path) -> str:
+    """`path` relative to the current directory when under it, else absolute."""
+    absolute = path.absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(absolute)

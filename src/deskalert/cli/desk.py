@@ -1,0 +1,250 @@
+"""A desk's commands: `desk` (the screen), `send`, `interview`, `hotkeys`, and `login` (which
+also stores a supervisor's token).
+
+The desk's screen never needs the hub's code: nothing here imports FastAPI or the hub.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskalert.cli.common import (
+    CONFIG_HELP,
+    EXIT_RUNTIME,
+    Commands,
+    client_config,
+    token_of,
+    usage,
+)
+from deskalert.errors import ConfigError
+from deskalert.i18n import N_, set_language, t, tn
+from deskalert.labels import label
+
+if TYPE_CHECKING:
+    from deskalert.client.send import SendReport
+
+
+def add_send(commands: Commands) -> None:
+    send = commands.add_parser(
+        "send",
+        help="raise an alert without the desk screen (a shortcut, a foot pedal, a script)",
+        description="Raise an alert through the desk's outbox: written to the journal first, then"
+        " sent until the hub has it. Exit 0 once the hub stored it; 1 if it is still queued (it"
+        " goes out with the next `deskalert desk` or `deskalert send`) or was refused.",
+    )
+    send.add_argument("code", metavar="CODE",
+                      help="an alert code of the hub's repertoire, e.g. renfort")
+    send.add_argument("--config", type=Path, help=CONFIG_HELP)
+    send.add_argument("--message", help="short text, at most 280 characters; never the visitor's"
+                      " name or file number")
+    send.add_argument("--test", action="store_true", help="a drill: marked EXERCICE everywhere")
+    send.add_argument("--timeout", type=float, default=10.0,
+                      help="seconds to keep trying before giving up for now (default: %(default)s)")
+    send.set_defaults(handler=run_send)
+
+
+def run_send(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.api import HubClient
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.client.send import argv_text, check_message, send_alert
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = client_config(args, "desk", "`deskalert send` needs a [desk] section")
+    args.message = argv_text(args.message)
+    check_message(args.message)
+    token = token_of(config)
+
+    async def send() -> SendReport:
+        async with HubClient(config.hub_urls, token) as client:
+            return await send_alert(journal, client, args.code, test=args.test,
+                                    message=args.message, timeout=args.timeout)
+
+    quiet_retries()
+    journal = Journal(default_journal_path())
+    try:
+        report = asyncio.run(send())
+    finally:
+        journal.close()
+    return print_send(report)
+
+
+def print_send(report: SendReport) -> int:
+    """What `send` says: one line on stdout once the hub has it, else why and whom to call."""
+    from deskalert.client.outbox import outside_site_network
+    from deskalert.journal.store import Delivery
+
+    for earlier, result in report.earlier:
+        print(t("send.earlier", id=earlier.id, code=earlier.code,
+                status=label("delivery", result.status.value)), file=sys.stderr)
+    entry, result = report.entry, report.result
+    if result.transmitted:
+        print(t("send.transmitted", label=entry.code, id=entry.id,
+                drill=t("drill") if entry.test else ""))
+        return 0
+    call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
+    if (outside := outside_site_network(result.reason)) is not None:  # IT must fix it
+        print(t("send.outside_network", detail=outside, call=call or t("send.call_anyone")),
+              file=sys.stderr)
+        return EXIT_RUNTIME
+    key = {Delivery.REFUSED: N_("send.refused"),
+           Delivery.CANCELLED: N_("send.cancelled")}.get(result.status, N_("send.queued"))
+    print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
+    return EXIT_RUNTIME
+
+
+def add_interview(commands: Commands) -> None:
+    interview = commands.add_parser(
+        "interview", help="the interview timer: the hub checks on this desk when time is up",
+        description="Start (or stop) an interview session held by the hub: when the expected"
+        " time is up the desk is asked 'Tout va bien ?', and without an answer the hub alerts"
+        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.")
+    interview_commands = interview.add_subparsers(title="interview commands", metavar="COMMAND")
+    interview.set_defaults(handler=lambda _args: usage(interview))
+    start = interview_commands.add_parser("start", help="start a session on this desk")
+    start.add_argument("--minutes", type=float, default=30.0,
+                       help="expected length in minutes (default: %(default)g)")
+    start.add_argument("--room", default="", help='where, e.g. "Box A"')
+    stop = interview_commands.add_parser("stop", help="close this desk's open session")
+    for command in (start, stop):
+        command.add_argument("--config", type=Path, help=CONFIG_HELP)
+        command.set_defaults(handler=run_interview, stop=command is stop)
+
+
+def run_interview(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.api import HubClient
+    from deskalert.client.interview import start_interview, stop_interviews
+
+    config = client_config(args, "desk", "`deskalert interview` needs a [desk] section")
+    if not args.stop and not 0 < args.minutes <= 480:
+        raise ConfigError(t("interview.bad_minutes"))
+    token = token_of(config)
+    desk = config.desk
+    assert desk is not None  # client_config checked it
+
+    async def call() -> str:
+        async with HubClient(config.hub_urls, token) as client:
+            if args.stop:
+                closed = await stop_interviews(client, desk.id)
+                return tn("interview.stopped", len(closed))
+            session = await start_interview(client, args.room, args.minutes)
+            due = session.due_at.astimezone().strftime("%H:%M")
+            return t("interview.started", minutes=f"{session.expected_min:g}", due=due,
+                     room=session.room or "-")
+
+    print(asyncio.run(call()))
+    return 0
+
+
+def add_desk(commands: Commands) -> None:
+    desk = commands.add_parser(
+        "desk",
+        help="the desk screen: the supervisor on call, the link, one key to call for help",
+        description="Open the desk app. Alerts queued by an earlier run go out at start; those"
+        " `deskalert send` or `deskalert hotkeys` leave queued while it is open go out as soon as"
+        " the hub answers.",
+    )
+    desk.add_argument("--config", type=Path, help=CONFIG_HELP)
+    desk.add_argument("--test", action="store_true",
+                      help="drill session: every alert sent is marked EXERCICE")
+    desk.set_defaults(handler=run_desk)
+
+
+def run_desk(args: argparse.Namespace) -> int:
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = client_config(args, "desk", "`deskalert desk` needs a [desk] section"
+                           " (a [supervisor] uses `deskalert supervise`)")
+    token = token_of(config)
+    from deskalert.tui.desk.app import DeskApp
+
+    quiet_retries()
+    journal = Journal(default_journal_path())
+    try:
+        DeskApp(config, token, journal, drill_session=args.test).run()
+    finally:
+        journal.close()
+    return 0
+
+
+def add_hotkeys(commands: Commands) -> None:
+    hotkeys = commands.add_parser(
+        "hotkeys",
+        help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
+        description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
+        " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
+        " desk's outbox like `deskalert send`. Prints nothing; logs to hotkeys.log beside the"
+        " journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is missing or the device cannot"
+        " be read.",
+    )
+    hotkeys.add_argument("--config", type=Path, help=CONFIG_HELP)
+    hotkeys.set_defaults(handler=run_hotkeys)
+
+
+def run_hotkeys(args: argparse.Namespace) -> int:
+    import asyncio
+
+    from deskalert.client.outbox import quiet_retries
+    from deskalert.journal.store import Journal, default_journal_path
+
+    config = client_config(args, "desk", "`deskalert hotkeys` needs a [desk] section")
+    if config.hotkeys is None:
+        from deskalert.client.settings import find_config_path
+
+        raise ConfigError(t("hotkeys.missing", path=find_config_path(args.config)))
+    token = token_of(config)
+    from deskalert.client.hotkeys import open_source, standalone
+
+    source = open_source(config.hotkeys)  # a device that cannot be read: exit 2 at once
+    quiet_retries()
+    journal = Journal(default_journal_path())
+    standalone.log_to_file(journal.path.with_name("hotkeys.log"))
+    try:
+        asyncio.run(standalone.run(config.hotkeys, source, config.hub_urls, token, journal))
+    except (KeyboardInterrupt, asyncio.CancelledError):
+        pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
+    finally:
+        journal.close()
+    return 0
+
+
+def add_login(commands: Commands) -> None:
+    login = commands.add_parser(
+        "login",
+        help="store this desk's or supervisor's token in the system keyring",
+        description="Ask for the token (it is not echoed) and store it in the system keyring"
+        " (service deskalert, user = the desk or supervisor id of config.toml).",
+    )
+    login.add_argument("--config", type=Path, help="config.toml")
+    login.set_defaults(handler=run_login)
+
+
+def run_login(args: argparse.Namespace) -> int:
+    import getpass
+
+    import keyring
+    import keyring.errors
+
+    from deskalert.client.settings import KEYRING_SERVICE, TOKEN_ENV, load_client_config
+
+    config = load_client_config(args.config)
+    token = getpass.getpass(f"token for {config.identity}: ").strip()
+    if not token:
+        raise ConfigError("no token given: nothing stored")
+    try:
+        keyring.set_password(KEYRING_SERVICE, config.identity, token)
+    except keyring.errors.KeyringError as exc:
+        raise ConfigError(
+            f"this machine has no usable system keyring ({exc.__class__.__name__}): set"
+            f" {TOKEN_ENV}=<token> in the environment that starts deskalert instead"
+        ) from None
+    set_language(config.language)
+    print(t("login.stored", who=config.identity))
+    return 0

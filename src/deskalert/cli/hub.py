@@ -1,0 +1,309 @@
+"""The hub's and the administrator's commands: `hub` (with `hub oncall` and `hub migrate`),
+`backup` and `token new`."""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskalert.cli.common import Commands, Parser, default_hub_config, usage
+from deskalert.client.profile import DEMO_PORT
+from deskalert.config import user_data_dir
+from deskalert.errors import ConfigError
+
+if TYPE_CHECKING:
+    from deskalert.hub.settings import HubConfig
+
+
+def add_hub(commands: Commands) -> None:
+    hub = commands.add_parser(
+        "hub",
+        help="run the shared alert hub (HTTP API + live event stream)",
+        description="Run the hub that stores every alert and pushes every change live.",
+    )
+    hub.add_argument("--config", type=Path, help="hub.toml (default: %(default)s)",
+                     default=default_hub_config())
+    hub.add_argument("--host", default="127.0.0.1",
+                     help="address to listen on (default: %(default)s)")
+    hub.add_argument("--port", type=int, default=DEMO_PORT,
+                     help="port (default: %(default)s; 0: any free)")
+    hub.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                     help="where the SQLite file lives (default: %(default)s)")
+    hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
+    hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    hub.add_argument("--log-format", default="text", choices=["text", "json"],
+                     help="json: one JSON object a line on stderr, for a SIEM (default: text)")
+    hub.add_argument("--check", action="store_true", help="validate the config and exit")
+    hub.add_argument("--notify-test", metavar="SUPERVISOR",
+                     help="with --check: send a test notification to each channel of SUPERVISOR"
+                     " and print each result (exit 1 if any failed)")
+    hub.set_defaults(handler=run_hub)
+    hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
+                  " chain after them. `deskalert hub migrate --help`: a site's history from its"
+                  " SQLite file into PostgreSQL, to run several hubs.")
+
+
+def run_hub(args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import default_hub_config_path, load_hub_config
+
+    if not args.config.exists() and args.config == default_hub_config_path():
+        raise ConfigError(
+            f"no hub configuration at {args.config}: copy hub.example.toml there, then give each"
+            " desk and supervisor a token made with `deskalert token new`"
+        )
+    config = load_hub_config(args.config)
+    if args.check:
+        return check_hub(config, args.config, args.notify_test)
+    if args.notify_test:
+        raise ConfigError("--notify-test goes with --check")
+    from deskalert.hub.jsonlog import use_log_format
+
+    use_log_format(args.log_format, args.log_level)
+    return serve(config, args.config, args.host, args.port, args.data_dir,
+                 args.tls_cert, args.tls_key, args.log_level)
+
+
+def check_hub(config: HubConfig, path: Path, notify_test: str | None) -> int:
+    """`hub --check`: the calendars, the database and the notification channels, one line each."""
+    from deskalert.hub.calendar import CalendarError, check_calendars
+
+    try:
+        calendars = check_calendars(config)
+    except CalendarError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    check_database(config)
+    print(f"{path}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
+    for line in calendars:
+        print(line)
+    return check_channels(config, notify_test)
+
+
+def check_database(config: HubConfig) -> None:
+    """With `[hub] database`: reach it and compare its schema with this hub's (one line)."""
+    from deskalert.hub.server import database_url
+
+    url = database_url(config)
+    if url is None:
+        print("database: the SQLite file hub.sqlite3 in the data dir (one hub; [hub] database"
+              " unset and no DESKALERT_DATABASE)")
+        return
+    from deskalert.errors import StoreUnavailable
+    from deskalert.hub.pgstore import describe_database
+
+    try:
+        print(describe_database(url))
+    except StoreUnavailable as exc:
+        raise ConfigError(exc.detail) from None
+
+
+def check_channels(config: HubConfig, notify_test: str | None) -> int:
+    """One line per notification channel (masked: scheme and host); with `notify_test`, the
+    result of a test message to each channel of that supervisor. 1 if any cannot be used."""
+    from deskalert.hub import notify
+
+    failed = 0
+    for channel in notify.all_channels(config).values():
+        try:
+            notify.check_channel(channel)
+            state = "ok"
+        except notify.ChannelError as exc:
+            failed, state = failed + 1, f"UNUSABLE: {exc}"
+        print(f"  notify {channel.owner}: {channel.shown()} {state}")
+    if notify_test:
+        failed += send_test_messages(config, notify_test)
+    return 1 if failed else 0
+
+
+def send_test_messages(config: HubConfig, supervisor: str) -> int:
+    """`--notify-test`: a test message to each channel of `supervisor`; how many failed."""
+    from deskalert.hub import notify
+
+    try:
+        results = notify.send_test(config, supervisor)
+    except notify.ChannelError as exc:
+        raise ConfigError(str(exc)) from None
+    if not results:
+        print(f"  test {supervisor}: no notify channel")
+        return 1
+    failed = 0
+    for shown, reason in results:
+        failed += reason is not None
+        print(f"  test {supervisor}: {shown} " + ("sent" if reason is None
+                                                   else f"FAILED: {reason}"))
+    return failed
+
+
+def serve(config: HubConfig, config_path: Path, host: str, port: int, data_dir: Path,
+          tls_cert: Path | None, tls_key: Path | None, log_level: str) -> int:
+    """Run a hub in the foreground until ctrl+c or SIGTERM (also the demo's `--hub-only`)."""
+    from deskalert.hub.server import build_server, configure_logging, print_banner
+
+    configure_logging(log_level)
+    server = build_server(config, host=host, port=port, data_dir=data_dir,
+                          tls_cert=tls_cert, tls_key=tls_key)
+    print_banner(server, config, config_path, sys.stdout)
+    server.run()
+    return 0
+
+
+# -- `hub oncall` and `hub migrate` ------------------------------------------------------------
+# Parsers of their own, chosen by `deskalert.cli.main` when the words after `deskalert` are
+# `hub oncall` or `hub migrate`. argparse subcommands under `hub` (which runs without one) would
+# take `hub --config x oncall` and silently drop `--config x` (the subcommand's default wins),
+# and would word a stray word after `hub` as an unknown command.
+
+
+def oncall_parser() -> argparse.ArgumentParser:
+    oncall = Parser(
+        prog="deskalert hub oncall",
+        description="Print, per site, who the hub would call at --at (default: now) and the"
+        " chain after them, computed as the hub does from the calendars and weekly slots of"
+        " hub.toml (overrides taken on a running hub are not known here: GET /v1/oncall)."
+        " Exit 1 if a site's calendar could not be used.",
+    )
+    oncall.add_argument("--config", type=Path, default=default_hub_config(),
+                        help="hub.toml (default: %(default)s)")
+    oncall.add_argument("--at", help='a date and time in the hub\'s zone, e.g. "2026-12-24 22:00"')
+    oncall.add_argument("--site", help="only this site")
+    oncall.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                        help="the hub's data directory, for the cached copy of url calendars"
+                        " (default: %(default)s)")
+    oncall.set_defaults(handler=hub_oncall)
+    return oncall
+
+
+def hub_oncall(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+
+    from deskalert.hub import oncall
+    from deskalert.hub.settings import load_hub_config
+
+    config = load_hub_config(args.config)
+    sites = [s.id for s in config.sites]
+    if args.site is not None and args.site not in sites:
+        raise ConfigError(f"--site {args.site!r}: unknown site (known: {', '.join(sites)})")
+    moment = oncall.parse_moment(args.at, config)
+    chosen = [args.site] if args.site else sites
+    logging.getLogger("deskalert.hub").setLevel(logging.ERROR)  # the warnings are printed below
+    cards = asyncio.run(oncall.cards_at(config, moment, chosen, args.data_dir))
+    print(f"On call at {moment:%Y-%m-%d %H:%M %Z}:")
+    for card in cards:
+        print("\n".join(oncall.describe(card, config)))
+    return 1 if any(card.warning for card in cards) else 0
+
+
+def migrate_parser() -> argparse.ArgumentParser:
+    migrate = Parser(
+        prog="deskalert hub migrate",
+        description="Move a site's history (alerts, events with their ids and epoch, notes,"
+        " notifications, sessions, presence, the page's link secret) from the SQLite file of a"
+        " stopped hub into an empty PostgreSQL database, in one transaction; then start the hubs"
+        " with [hub] database = that URL. With --new-epoch: give the PostgreSQL event log a new"
+        " identity, after restoring a backup of the database.",
+    )
+    migrate.add_argument("--from", dest="source", type=Path, metavar="HUB_SQLITE3",
+                         help="the stopped hub's hub.sqlite3")
+    migrate.add_argument("--to", dest="target", metavar="POSTGRESQL_URL",
+                         help="postgresql://user:password@host/db (an empty database), or"
+                         " env:NAME, file:/path to read it from (default: $DESKALERT_DATABASE,"
+                         " so the password stays out of the command line)")
+    migrate.add_argument("--new-epoch", action="store_true",
+                         help="instead of moving: stamp a new epoch on --to")
+    migrate.set_defaults(handler=hub_migrate)
+    return migrate
+
+
+def hub_migrate(args: argparse.Namespace) -> int:
+    import os
+
+    from deskalert.hub import migrate
+    from deskalert.hub.pgstore import masked
+    from deskalert.hub.server import resolve_database
+
+    given = args.target or os.environ.get("DESKALERT_DATABASE")
+    target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")
+    if target is None:
+        raise ConfigError("--to: the PostgreSQL database (a postgresql:// URL, env:NAME,"
+                          " file:/path), or set DESKALERT_DATABASE")
+    if args.new_epoch:
+        if args.source is not None:
+            raise ConfigError("--new-epoch stamps --to only; leave out --from")
+        print(f"new epoch {migrate.new_epoch(target)} on {masked(target)}: desks and"
+              " panes reload their picture at their next connection")
+        return 0
+    if args.source is None:
+        raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
+    print(migrate.migrate(args.source, target).describe(args.source))
+    return 0
+
+
+# -- the administrator's tools -----------------------------------------------------------------
+
+
+def add_backup(commands: Commands) -> None:
+    backup = commands.add_parser(
+        "backup", help="copy the hub's database while it runs and prune old copies; or restore one",
+        description="Copy hub.sqlite3 with SQLite's backup API into --out (0600 files), give the"
+        " copy an epoch of its own, and delete the copies older than retention_days (hub.toml)."
+        " With --restore, and the hub stopped: put a copy back as the hub's database, under a new"
+        " epoch, so that every desk and pane reloads instead of waiting for events it had.",
+    )
+    backup.add_argument("--config", type=Path, default=default_hub_config(),
+                        help="hub.toml, for retention_days (default: %(default)s)")
+    backup.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                        help="where hub.sqlite3 lives (default: %(default)s)")
+    backup.add_argument("--out", type=Path,
+                        help="directory of the copies (default: DATA_DIR/backups)")
+    backup.add_argument("--restore", type=Path, metavar="COPY",
+                        help="with the hub stopped: make COPY the hub's database again")
+    backup.set_defaults(handler=run_backup)
+
+
+def run_backup(args: argparse.Namespace) -> int:
+    import os
+
+    from deskalert.hub import backup
+    from deskalert.hub.server import DB_NAME, database_url
+    from deskalert.hub.settings import load_hub_config
+
+    db_path = args.data_dir / DB_NAME
+    on_postgresql = (database_url(load_hub_config(args.config)) if args.config.exists()
+                     else os.environ.get("DESKALERT_DATABASE"))
+    if on_postgresql:
+        raise ConfigError("this hub's database is PostgreSQL ([hub] database or"
+                          " DESKALERT_DATABASE): back it up with its own tools (pg_dump,"
+                          " pgBackRest, the managed service); after a restore, `deskalert hub"
+                          " migrate --new-epoch`")
+    if args.restore is not None:
+        epoch, aside = backup.restore(args.restore, db_path)
+        kept = f"; the database it replaced is kept as {aside}" if aside else ""
+        print(f"restored {args.restore} as {db_path} (epoch {epoch}){kept}; start the hub")
+        return 0
+    retention_days = load_hub_config(args.config).hub.retention_days
+    copy, pruned = backup.backup(db_path, args.out or args.data_dir / "backups", retention_days)
+    print(f"backed up {db_path} to {copy}; pruned {len(pruned)} older than {retention_days} days")
+    return 0
+
+
+def add_token(commands: Commands) -> None:
+    token = commands.add_parser("token", help="make tokens for desks and supervisors")
+    token_commands = token.add_subparsers(title="token commands", metavar="COMMAND")
+    token.set_defaults(handler=lambda _args: usage(token))
+    new = token_commands.add_parser(
+        "new", help="print a fresh random token and the token_sha256 line for hub.toml"
+    )
+    new.set_defaults(handler=new_token)
+
+
+def new_token(_args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import token_hash
+
+    token = secrets.token_urlsafe(32)
+    print(f"token (give it to the desk or supervisor, keep it secret): {token}")
+    print(f'line for hub.toml: token_sha256 = "{token_hash(token)}"')
+    return 0

@@ -1,0 +1,57 @@
+"""A supervisor's command: `supervise`, the pane (`export` and `report` serve them too, in
+`deskalert.cli.journal`)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from deskalert.cli.common import CONFIG_HELP, Commands, client_config, token_of
+from deskalert.errors import ConfigError
+
+
+def add_supervise(commands: Commands) -> None:
+    supervise = commands.add_parser(
+        "supervise",
+        help="the supervisor pane: live alerts, j'arrive, escalation, presence, on-call",
+        description="Open the supervisor pane (config.toml with a [supervisor] section).",
+    )
+    supervise.add_argument("--config", type=Path, help=CONFIG_HELP)
+    # Retired for the hub's page (README, "The supervisors' page"); kept so that an old
+    # command line gets a pointer rather than a usage error.
+    supervise.add_argument("--web", action="store_true",
+                           help="retired: prints where the hub's page is, exit 2")
+    supervise.add_argument("--host", help=argparse.SUPPRESS)
+    supervise.add_argument("--port", type=int, help=argparse.SUPPRESS)
+    supervise.set_defaults(handler=run_supervise)
+
+
+def run_supervise(args: argparse.Namespace) -> int:
+    if args.web:
+        return page_pointer(args)
+    config = client_config(args, "supervisor", "`deskalert supervise` needs a [supervisor]"
+                           " section (a [desk] uses `deskalert desk`)")
+    token = token_of(config)
+    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.tui.pane.app import PaneApp as SupervisorApp
+
+    journal = Journal(default_journal_path())
+    try:
+        SupervisorApp(config, token, journal=journal).run()
+    finally:
+        journal.close()
+    return 0
+
+
+def page_pointer(args: argparse.Namespace) -> int:
+    """`supervise --web` is retired for the hub's page: one line that says where it went."""
+    from deskalert.client.settings import load_client_config
+
+    try:
+        page = f"{load_client_config(args.config).hub_url}/page/"
+    except ConfigError:
+        page = "<hub url>/page/"
+    print(f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
+          " (README, \"The supervisors' page\")", file=sys.stderr)
+    return 2

@@ -1,0 +1,91 @@
+"""Broadcasts: a supervisor's message to every desk of some sites, and each desk's "lu"
+(hub/broadcasts.py applies the rules; the roster's kinds are in hub/broadcast_roster.py)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+from uuid import UUID
+
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+
+from deskalert.models.base import Identifier, PlainText, StrictModel, StrippedText
+
+BROADCAST_MAX_CHARS = 300
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("empty: write the message, or choose a template")
+    return text.strip()
+
+
+BroadcastText = Annotated[
+    PlainText, StringConstraints(max_length=BROADCAST_MAX_CHARS), AfterValidator(_not_blank)
+]
+
+
+class BroadcastState(StrEnum):
+    CURRENT = "current"
+    ENDED = "ended"
+
+
+class BroadcastIn(StrictModel):
+    """What a supervisor sends: a roster template, or a kind and a text (a template's text may
+    be replaced by one typed), to the desks of `sites`."""
+
+    id: UUID = Field(description="Chosen by the sender; a retry reuses it, stored once")
+    template: Identifier | None = None
+    kind: Identifier | None = None
+    text: BroadcastText | None = None
+    sites: list[Identifier] = Field(min_length=1, max_length=200)
+
+
+class BroadcastDesk(BaseModel):
+    """A desk a broadcast is for (the roster's desks of its sites when it was sent)."""
+
+    id: str
+    label: str
+    site: str
+
+
+class BroadcastRead(BaseModel):
+    """A desk said "lu", once, at this hub time."""
+
+    desk: str
+    at: datetime
+
+
+class Broadcast(BaseModel):
+    """A broadcast as the hub stores it and sends it in every broadcast event."""
+
+    id: UUID
+    kind: str
+    label: str = Field(description="The kind's label in the roster's language")
+    label_en: str = ""
+    look: Literal["info", "warning", "danger", "clear"]
+    protocol: StrippedText = ""
+    protocol_en: StrippedText = ""
+    text: StrippedText
+    text_en: StrippedText = Field(default="", description="A template's English text, if any")
+    sites: list[str]
+    sender: str
+    sender_name: str
+    sent_at: datetime
+    state: BroadcastState
+    desks: list[BroadcastDesk]
+    reads: list[BroadcastRead] = Field(default_factory=list)
+    unread_after_s: float
+    unread_named_at: datetime | None = Field(
+        default=None, description="When the desks that had not read it were named")
+    ended_at: datetime | None = None
+    ended_by: str | None = None
+    updated_at: datetime
+
+    def read_by(self, desk_id: str) -> BroadcastRead | None:
+        return next((r for r in self.reads if r.desk == desk_id), None)
+
+    def unread(self) -> list[BroadcastDesk]:
+        read = {r.desk for r in self.reads}
+        return [d for d in self.desks if d.id not in read]
