@@ -4,65 +4,14 @@ site, each desk's "lu" once, the unread named after the roster's delay, the end,
 from __future__ import annotations
 
 import queue
-import tomllib
 import uuid
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from conftest import EventReader, RunningHub, roster_toml, start_threaded_hub
-from deskalert.hub.settings import HubConfig
-
-UNREAD_AFTER_S = 1.0
-
-
-def broadcast_config(unread_after_s: float = UNREAD_AFTER_S) -> HubConfig:
-    """The test roster with a third desk on accueil (d00), s.c sending to etage only, and a
-    short unread delay."""
-    config = HubConfig.model_validate(tomllib.loads(roster_toml(extra_desks=1)))
-    config.broadcasts.unread_after_s = unread_after_s
-    config.supervisors[2].sites = ["etage"]
-    return config
-
-
-@pytest.fixture
-def bc_hub(tmp_path: Path, hub_database: Callable[[], str | None]) -> Iterator[
-        Callable[..., RunningHub]]:
-    """Start (and restart, on the same database) a hub on the broadcast roster."""
-    started: list[RunningHub] = []
-    database = hub_database()
-
-    def start() -> RunningHub:
-        config = broadcast_config()
-        config.hub.database = database
-        hub = start_threaded_hub(config, tmp_path / "hub")
-        started.append(hub)
-        return hub
-
-    yield start
-    for hub in started:
-        if hub.thread.is_alive():
-            hub.stop()
-
-
-def send(hub: RunningHub, who: str = "s.a", **body: Any) -> Any:
-    payload = {"id": str(uuid.uuid4()), "template": "agite", "sites": ["accueil"], **body}
-    with hub.client(who) as client:
-        return client.post("/v1/broadcasts", json=payload)
-
-
-def current(hub: RunningHub, who: str) -> list[dict[str, Any]]:
-    with hub.client(who) as client:
-        answer = client.get("/v1/broadcasts", params={"state": "current"})
-    assert answer.status_code == 200, answer.text
-    return answer.json()  # type: ignore[no-any-return]
-
-
-def post(hub: RunningHub, who: str, path: str) -> Any:
-    with hub.client(who) as client:
-        return client.post(path)
+from broadcast_helpers import bc_hub, current, post, send  # noqa: F401 - bc_hub: a fixture
+from conftest import EventReader, RunningHub
 
 
 def until(reader: EventReader, event_type: str) -> dict[str, Any]:
@@ -175,3 +124,13 @@ def test_who_may_read_and_end(bc_hub: Callable[..., RunningHub]) -> None:
     assert current(hub, "s.c") == []  # s.c does not see accueil's
     with hub.client("s.c") as client:
         assert client.get("/v1/broadcasts", params={"site": "accueil"}).status_code == 403
+
+
+def test_the_catalog_gives_senders_the_roster_kinds_and_templates(
+        bc_hub: Callable[..., RunningHub]) -> None:
+    with bc_hub().client("s.a") as client:
+        catalog = client.get("/v1/broadcasts/catalog").json()
+    assert [k["id"] for k in catalog["kinds"]] == ["vigilance", "confinement", "evacuation",
+                                                   "fin-alerte"]
+    assert catalog["templates"][0]["text"] == "Une personne agitée se dirige vers les guichets."
+    assert catalog["unread_after_s"] == 1.0

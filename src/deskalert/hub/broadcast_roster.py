@@ -9,46 +9,9 @@ A roster that lists kinds (or templates) replaces the built-in ones of that list
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from pydantic import Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
-
-from deskalert.models import BROADCAST_MAX_CHARS, Identifier
-
-Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
-Protocol = Annotated[str, StringConstraints(strip_whitespace=True, max_length=600)]
-Text = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BROADCAST_MAX_CHARS)
-]
-
-
-class _Entry(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class BroadcastKind(_Entry):
-    """A kind of message: its label, how desks show it, what to do, in French and English."""
-
-    id: Identifier
-    label: Label
-    label_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
-    look: Literal["info", "warning", "danger", "clear"] = Field(
-        default="warning", description="info, warning (orange), danger (red), clear (green)")
-    protocol: Protocol = ""
-    protocol_en: Protocol = ""
-    ends: bool = Field(default=False,
-                       description="sending it ends the current broadcasts of its sites")
-
-
-class BroadcastTemplate(_Entry):
-    """A ready-made message the pane and the page offer."""
-
-    id: Identifier
-    kind: Identifier
-    text: Text
-    text_en: Annotated[str, StringConstraints(strip_whitespace=True,
-                                              max_length=BROADCAST_MAX_CHARS)] = ""
-
+from deskalert.models.broadcasts import BroadcastKind, BroadcastTemplate, RosterEntry
 
 DEFAULT_KINDS = [
     BroadcastKind(id="vigilance", label="Vigilance", label_en="Be alert", look="warning",
@@ -85,7 +48,7 @@ DEFAULT_TEMPLATES = [
 ]
 
 
-class BroadcastSection(_Entry):
+class BroadcastSection(RosterEntry):
     unread_after_s: float = Field(
         default=60, gt=0, le=3600,
         description="desks that have not read a broadcast after this are named to supervisors")

@@ -32,10 +32,13 @@ from deskalert.models.base import (
 from deskalert.models.broadcasts import (
     BROADCAST_MAX_CHARS,
     Broadcast,
+    BroadcastCatalog,
     BroadcastDesk,
     BroadcastIn,
+    BroadcastKind,
     BroadcastRead,
     BroadcastState,
+    BroadcastTemplate,
 )
 from deskalert.models.events import (
     LIVE_ONLY_EVENTS,
@@ -88,8 +91,8 @@ from deskalert.models.presence import (
 )
 
 __all__ = [
-    "BROADCAST_MAX_CHARS", "Broadcast", "BroadcastDesk", "BroadcastEvent", "BroadcastIn",
-    "BroadcastRead", "BroadcastState",
+    "BROADCAST_MAX_CHARS", "Broadcast", "BroadcastCatalog", "BroadcastDesk", "BroadcastEvent",
+    "BroadcastIn", "BroadcastKind", "BroadcastRead", "BroadcastState", "BroadcastTemplate",
     "LIVE_ONLY_EVENTS", "STREAM_EVENT", "Alert", "AlertCode", "AlertEvent", "AlertIn",
     "AlertState", "AnswerIn", "AvailabilityEvent", "AvailableSupervisor", "CancelIn", "Check",
     "CheckAnswer", "CheckEvent", "CheckIn", "CheckKind", "CheckState", "ClientDatetime",

@@ -8,7 +8,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
 from deskalert.models.base import Identifier, PlainText, StrictModel, StrippedText
 
@@ -89,3 +89,48 @@ class Broadcast(BaseModel):
     def unread(self) -> list[BroadcastDesk]:
         read = {r.desk for r in self.reads}
         return [d for d in self.desks if d.id not in read]
+
+
+# -- the roster's kinds and templates ([broadcasts] of hub.toml), also sent to senders --------
+
+Label = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+Protocol = Annotated[str, StringConstraints(strip_whitespace=True, max_length=600)]
+Text = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=BROADCAST_MAX_CHARS)
+]
+
+
+class RosterEntry(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class BroadcastKind(RosterEntry):
+    """A kind of message: its label, how desks show it, what to do, in French and English."""
+
+    id: Identifier
+    label: Label
+    label_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    look: Literal["info", "warning", "danger", "clear"] = Field(
+        default="warning", description="info, warning (orange), danger (red), clear (green)")
+    protocol: Protocol = ""
+    protocol_en: Protocol = ""
+    ends: bool = Field(default=False,
+                       description="sending it ends the current broadcasts of its sites")
+
+
+class BroadcastTemplate(RosterEntry):
+    """A ready-made message the pane and the page offer."""
+
+    id: Identifier
+    kind: Identifier
+    text: Text
+    text_en: Annotated[str, StringConstraints(strip_whitespace=True,
+                                              max_length=BROADCAST_MAX_CHARS)] = ""
+
+
+class BroadcastCatalog(BaseModel):
+    """What a sender chooses from: the roster's kinds and templates, and the unread delay."""
+
+    unread_after_s: float
+    kinds: list[BroadcastKind]
+    templates: list[BroadcastTemplate]

@@ -9,7 +9,7 @@ from uuid import UUID
 from fastapi import APIRouter, Response
 
 from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
-from deskalert.models import Broadcast, BroadcastIn
+from deskalert.models import Broadcast, BroadcastCatalog, BroadcastIn
 
 router = APIRouter(prefix="/v1/broadcasts", tags=["broadcasts"])
 
@@ -34,6 +34,14 @@ async def list_broadcasts(hub: HubDep, principal: PrincipalDep,
                           site: str | None = None) -> list[Broadcast]:
     """The current broadcasts of the sites the caller sees (a desk: its own), oldest first."""
     return await hub.broadcasts.current(principal, site)
+
+
+@router.get("/catalog")
+async def catalog(hub: HubDep, principal: PrincipalDep) -> BroadcastCatalog:
+    """The roster's kinds (look, protocol) and templates, and the unread delay."""
+    roster = hub.config.broadcasts
+    return BroadcastCatalog(unread_after_s=roster.unread_after_s, kinds=roster.kinds,
+                            templates=roster.templates)
 
 
 @router.get("/{broadcast_id}", responses=errors(404))

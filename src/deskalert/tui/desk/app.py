@@ -48,11 +48,19 @@ from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Journal, OutboxEntry
-from deskalert.models import AvailabilityEvent, CheckEvent, NoteIn, SessionEvent, SiteAvailability
+from deskalert.models import (
+    AvailabilityEvent,
+    BroadcastEvent,
+    CheckEvent,
+    NoteIn,
+    SessionEvent,
+    SiteAvailability,
+)
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
 from deskalert.tui.desk.board import Board
+from deskalert.tui.desk.broadcast import BroadcastWatch
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
 from deskalert.tui.desk.hotkeys import GlobalKeys
 from deskalert.tui.desk.interview import InterviewLine
@@ -106,6 +114,7 @@ class DeskApp(HubApp):
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
         self.interview = InterviewLine(self.client, config.desk.id, config.desk.duress_key, clock,
                                      id="session")
+        self.broadcasts = BroadcastWatch(self.client, config.desk.id, id="broadcasts")
         self.global_keys = GlobalKeys(config.hotkeys, journal.path, self.state, self.action_send,
                                       clock)
         self.drill_session = drill_session
@@ -120,6 +129,7 @@ class DeskApp(HubApp):
 
     def compose(self) -> ComposeResult:
         yield from self.board.compose(self.interview, self.global_keys)
+        yield self.broadcasts  # shows nothing itself: its screens go above everything
 
     def on_mount(self) -> None:
         """Runs before the base's (which starts the workers and applies the keymap)."""
@@ -306,6 +316,7 @@ class DeskApp(HubApp):
         self.apply_keymap()
         self._after_change()
         self.interview.load()
+        self.broadcasts.load()
 
     def watch_link(self, link: LinkState) -> None:
         self.state.link = link
@@ -320,6 +331,8 @@ class DeskApp(HubApp):
                 self.site_availability = numbers
             case SessionEvent() | CheckEvent():  # the interview's own
                 self.interview.post_message(HubEvent(message.event))
+            case BroadcastEvent():
+                self.broadcasts.post_message(HubEvent(message.event))
             case event:
                 self.delivery.take_event(event)
         self._after_change()
