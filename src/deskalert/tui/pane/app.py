@@ -35,6 +35,7 @@ from deskalert.models import (
     Alert,
     AlertEvent,
     AvailabilityEvent,
+    BroadcastEvent,
     CheckEvent,
     EventType,
     NoteIn,
@@ -48,6 +49,7 @@ from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
+from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.messages import (
@@ -90,6 +92,8 @@ class PaneApp(HubApp):
         Binding("d", "debrief", N_("pane.binding.debrief"), id="debrief"),
         Binding("f", "note", N_("pane.binding.note"), id="note"),
         Binding("k", "check", N_("pane.binding.check"), id="check"),
+        Binding("m", "broadcast", N_("pane.binding.broadcast"), id="broadcast"),
+        Binding("t", "end_broadcast", N_("pane.binding.end_broadcast"), id="end_broadcast"),
     ]
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,
@@ -101,7 +105,8 @@ class PaneApp(HubApp):
         self.showing_history = False
         self.selected: UUID | None = None
         self.interview = InterviewPanel(self.client, id="sessions")
-        self.board = Board(self, self.state, self.interview, clock)
+        self.broadcasts = BroadcastPanel(self.client, id="broadcasts")
+        self.board = Board(self, self.state, self.interview, clock, self.broadcasts)
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
@@ -209,6 +214,13 @@ class PaneApp(HubApp):
         """Ask a desk "tout va bien ?" (the interview panel's)."""
         self.interview.ask(sorted(self.state.desks))
 
+    def action_broadcast(self) -> None:
+        """A message to every desk of some sites (the broadcast panel's)."""
+        self.broadcasts.compose_message()
+
+    def action_end_broadcast(self) -> None:
+        self.broadcasts.end()
+
     def action_history(self) -> None:
         self.showing_history = not self.showing_history
         self._publish()
@@ -292,6 +304,8 @@ class PaneApp(HubApp):
             self.bell()
         self._publish()
         self.interview.load()
+        self.broadcasts.sites = self.state.site_labels()
+        self.broadcasts.load()
 
     @on(HubEvent)
     def _on_event(self, message: HubEvent) -> None:
@@ -310,6 +324,8 @@ class PaneApp(HubApp):
                 self.state.availability[numbers.site] = numbers
             case SessionEvent() | CheckEvent():  # the interview panel's own
                 self.interview.post_message(HubEvent(message.event))
+            case BroadcastEvent():  # the broadcast panel's own
+                self.broadcasts.post_message(HubEvent(message.event))
         self._publish()
 
     def _on_alert(self, kind: EventType, alert: Alert) -> None:
