@@ -2,8 +2,12 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# pytest-xdist workers: most tests wait on sockets and timers, so more workers than cores pays
+# (README, "Tests"); `make test WORKERS=0` runs in one process.
+WORKERS ?= 5
+XDIST := -n $(WORKERS) --dist load
 
-.PHONY: run test soak bench clean
+.PHONY: run test check soak bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,7 +29,12 @@ run: $(VENV)/.installed
 	$(BIN)/deskalert demo
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(XDIST)
+
+# The quick tier, while working: no real-process tests (marker `system`), a tenth of the
+# property tests' examples. `make test` stays the gate.
+check: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(XDIST) -m "not system and not soak" --hypothesis-profile=quick
 
 # The long fault runs (repeated hub crashes under many desks); not part of `make test`.
 soak: $(VENV)/.installed-test

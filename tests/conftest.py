@@ -22,11 +22,29 @@ from typing import Any
 import httpx
 import pytest
 from httpx_sse import connect_sse
+from hypothesis import settings
 
 import pg
 from deskalert import i18n
 from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.settings import HubConfig, token_hash
+
+
+# hypothesis: `ci` is today's (each test's own number of examples), the default; `quick` tries
+# a tenth of them (tests/support/examples.py), for `make check`.
+settings.register_profile("ci")
+settings.register_profile("quick", max_examples=10)
+settings.load_profile("ci")
+
+# Real-process tests (hubs in their own processes killed with SIGKILL or stopped with SIGSTOP,
+# an X server, Chromium): in `make test`, left out of the quick tier (`make check`).
+SYSTEM_FIXTURES = {"hub_process", "hub_under_limit", "xdisplay"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.system)
 
 
 @pytest.fixture(autouse=True)
@@ -165,7 +183,10 @@ def pg_server() -> Iterator[pg.PgServer]:
     reason = pg.available()
     if reason:
         pytest.skip(f"PostgreSQL store not tested: {reason}")
-    server = pg.PgServer().start()
+    try:
+        server = pg.PgServer().start()
+    except (OSError, RuntimeError) as exc:  # one line for all, not an error per test
+        pytest.skip(f"PostgreSQL store not tested: {str(exc).splitlines()[0]}")
     yield server
     server.destroy()
 
@@ -177,7 +198,7 @@ def hub_database(request: pytest.FixtureRequest) -> Callable[[], str | None]:
     if getattr(request, "param", "sqlite") == "sqlite":
         return lambda: None
     server: pg.PgServer = request.getfixturevalue("pg_server")
-    return server.database
+    return lambda: server.database(migrated=True)
 
 
 @pytest.fixture

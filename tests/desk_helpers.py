@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -16,12 +15,9 @@ from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.parts import Part
+from support.ports import free_port
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+__all__ = ["free_port"]  # kept here too: tests import it from desk_helpers
 
 
 def desk_config(url: str, desk: str = "g1", *, language: str = "fr",

@@ -8,12 +8,13 @@ import email
 import email.policy
 import json
 import queue
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from support.ports import free_port
 
 
 @dataclass
@@ -108,11 +109,6 @@ class SmtpReceiver:
     def stop(self) -> None:
         self._controller.stop()
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def take(messages: queue.Queue[Received], timeout: float = 20) -> Received:

@@ -185,21 +185,27 @@ def test_healthz_needs_no_token(hub: RunningHub) -> None:
 # -- bad input ------------------------------------------------------------------------------
 
 
+# Ids no test stores, the same at every collection (pytest-xdist workers must collect the
+# same test ids, so no uuid4() in a parameter).
+UNSEEN_IDS = [f"00000000-0000-4000-8000-{n:012d}" for n in range(1, 7)]
+UNSEEN = [i.encode() for i in UNSEEN_IDS]
+
+
 @pytest.mark.parametrize(
     ("content", "status", "error"),
     [
         (b'{"id": "', 400, "malformed_json"),
         (b'{"id": "not-a-uuid", "code": "renfort"}', 422, "invalid_request"),
         (b'{"code": "renfort"}', 422, "invalid_request"),
-        (b'{"id": "%s", "code": "renfort", "desk": "g2"}' % str(uuid.uuid4()).encode(), 422,
+        (b'{"id": "%s", "code": "renfort", "desk": "g2"}' % UNSEEN[0], 422,
          "invalid_request"),
         (b'{"id": "%s", "code": "renfort", "created_at": "2026-11-21T10:00:00"}'
-         % str(uuid.uuid4()).encode(), 422, "invalid_request"),
+         % UNSEEN[1], 422, "invalid_request"),
         (b'{"id": "%s", "code": "renfort", "message": "%s"}'
-         % (str(uuid.uuid4()).encode(), b"x" * 281), 422, "invalid_request"),
+         % (UNSEEN[2], b"x" * 281), 422, "invalid_request"),
         (b'[]', 422, "invalid_request"),
         (b'{"id": "%s", "code": "renfort", "pad": "%s"}'
-         % (str(uuid.uuid4()).encode(), b"x" * 17000), 413, "body_too_large"),
+         % (UNSEEN[3], b"x" * 17000), 413, "body_too_large"),
     ],
 )
 def test_bad_bodies_are_4xx_and_store_nothing(
@@ -235,8 +241,8 @@ def test_streamed_body_over_16_kib_is_413(hub: RunningHub) -> None:
     ("method", "path", "status"),
     [
         ("get", "/v1/alerts/not-a-uuid", 422),
-        ("get", f"/v1/alerts/{uuid.uuid4()}", 404),
-        ("post", f"/v1/alerts/{uuid.uuid4()}/ack", 404),
+        ("get", f"/v1/alerts/{UNSEEN_IDS[4]}", 404),
+        ("post", f"/v1/alerts/{UNSEEN_IDS[5]}/ack", 404),
         ("get", "/v1/alerts?state=closed", 422),
         ("get", "/v1/alerts?limit=0", 422),
         ("get", "/v1/alerts?site=nowhere", 404),

@@ -3,8 +3,10 @@ belong (`[[sites]] networks`, `[hub] trusted_proxies`), against a real hub over 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import queue
+import socket
 import threading
 import time
 import tomllib
@@ -40,6 +42,8 @@ class FrameReader:
             with connect_sse(self._client, "GET", "/v1/events", headers=self._headers,
                              params={"availability": "1"}) as source:
                 self._response = source.response
+                self._socket = source.response.extensions["network_stream"].get_extra_info(
+                    "socket")
                 self._opened.set()
                 for sse in source.iter_sse():
                     if sse.data:
@@ -65,9 +69,14 @@ class FrameReader:
         return seen
 
     def stop(self) -> None:
+        """Shutting the socket down is what wakes the read blocked in the reader's thread
+        (closing the response from here does not: each stop waited out its 5 s join)."""
+        with contextlib.suppress(OSError):
+            self._socket.shutdown(socket.SHUT_RDWR)
+        self._thread.join(timeout=5)
+        assert not self._thread.is_alive(), "frame reader did not stop"
         self._response.close()
         self._client.close()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -152,7 +161,10 @@ def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_
     assert [(p["id"], p["connected"], p["on_call"]) for p in now["supervisors"]] == [
         ("s.a", False, True)], "the on-call supervisor can answer on the phone"
     supervisor = readers(hub.url, "s.c")
+    # A frame already due (the desk's own arrival) may come first on a loaded machine.
     joined = desk.availability(3)
+    if len(joined["supervisors"]) == 1:
+        joined = desk.availability(3)
     assert [(p["id"], p["connected"]) for p in joined["supervisors"]] == [
         ("s.a", False), ("s.c", True)]
     supervisor.stop()

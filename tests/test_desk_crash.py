@@ -14,7 +14,7 @@ from desk_helpers import free_port, in_thread, make_desk, wait_until
 from deskalert.tui.desk.state import Step
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
-pytestmark = pytest.mark.stores("sqlite")
+pytestmark = [pytest.mark.stores("sqlite"), pytest.mark.system]  # a desk killed with SIGKILL
 
 # The desk app in a child process, headless through run_test (no terminal here): it presses the
 # key with the hub down, says so, then waits to be killed.

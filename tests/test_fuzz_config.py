@@ -19,11 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from deskalert.cli import main
+from support.examples import examples
 
 ROOT = Path(__file__).resolve().parents[1]
 HUB_EXAMPLE = tomllib.loads((ROOT / "hub.example.toml").read_text(encoding="utf-8"))
 DESK_EXAMPLE = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
-FUZZ = settings(max_examples=150, deadline=None,
+FUZZ = settings(max_examples=examples(150), deadline=None,
                 suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 scalars = st.one_of(

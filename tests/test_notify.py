@@ -229,6 +229,7 @@ def start_hub_process(config: Path, data_dir: Path) -> tuple[subprocess.Popen[st
     return process, url
 
 
+@pytest.mark.system
 def test_kill_9_with_notifications_pending_sends_each_once_after_restart(
         tmp_path: Path, http: HttpReceiver) -> None:
     secret_url = http.url("ana").replace("json://", "json://hub:pw-Zx81Q@")

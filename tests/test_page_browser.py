@@ -38,6 +38,7 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = [
     pytest.mark.stores("sqlite"),
+    pytest.mark.system,
     pytest.mark.skipif(CHROMIUM is None,
                        reason="needs Debian's chromium package (apt-get install chromium)"),
 ]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import socket
 import sqlite3
 import stat
 import subprocess
@@ -15,6 +14,7 @@ import httpx
 import pytest
 
 from conftest import RunningHub, auth, make_config, start_threaded_hub
+from support.ports import free_port
 
 
 @pytest.fixture
@@ -47,11 +47,6 @@ def hub_alerts(hub: RunningHub) -> list[dict[str, object]]:
     with hub.client("s.a") as client:
         return client.get("/v1/alerts", params={"state": "all"}).json()  # type: ignore[no-any-return]
 
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_send_reaches_the_hub_and_exits_0(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:

@@ -111,6 +111,11 @@ class EventTail:
     def stop(self) -> None:
         self._stop.set()
         if self._thread is not None:
+            try:  # a wake-up ends the tail's wait for one now, not POLL_S later
+                with pgstore.connect(self.url) as conn:
+                    conn.execute(f"NOTIFY {pgstore.CHANNEL}")
+            except (StoreUnavailable, psycopg.Error):
+                pass  # the server is gone: the wait ends by itself
             self._thread.join(timeout=5)
 
     def _run(self) -> None:
