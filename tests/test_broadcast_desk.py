@@ -76,3 +76,30 @@ async def test_a_broadcast_read_before_a_restart_does_not_show_again(
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await pilot.pause(0.5)
         assert not isinstance(app.screen, BroadcastScreen)
+
+
+async def test_a_broadcast_received_is_in_the_journal_and_the_export(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    from deskalert.journal.debrief import Period, export_text
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk.journal import JournalScreen
+
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: send(hub, template="confinement"))
+        await wait_until(pilot, lambda: "Confinement" in shown(app), what="the broadcast")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
+                         what="read")
+        await pilot.pause(0.5)  # the read event comes back and is journaled too
+        await pilot.press("j")
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+        line = str(app.screen.query_one("#broadcasts-received", Static).render())
+        assert "Confinement: Confinement du bâtiment" in line
+    journal = Journal(tmp_path / "g1.sqlite3")
+    text = export_text([], "md", "fr", Period(), journal.broadcasts(), "g1")
+    assert "# Messages de l'encadrement reçus" in text
+    assert "Confinement du bâtiment : restez à votre poste, porte fermée. (Ana Sup)" in text
+    assert "Lu à" in text

@@ -114,7 +114,7 @@ class DeskApp(HubApp):
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
         self.interview = InterviewLine(self.client, config.desk.id, config.desk.duress_key, clock,
                                      id="session")
-        self.broadcasts = BroadcastWatch(self.client, config.desk.id, id="broadcasts")
+        self.broadcasts = BroadcastWatch(self.client, config.desk.id, journal, id="broadcasts")
         self.global_keys = GlobalKeys(config.hotkeys, journal.path, self.state, self.action_send,
                                       clock)
         self.drill_session = drill_session

@@ -30,6 +30,7 @@ from textual.widgets import Label, Static
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
 from deskalert.i18n import N_, language, t
+from deskalert.journal.store import Journal
 from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
@@ -139,9 +140,10 @@ class BroadcastWatch(Widget):
     class Seen(Message):
         broadcast: Broadcast
 
-    def __init__(self, client: HubClient, desk_id: str, *, id: str | None = None) -> None:
+    def __init__(self, client: HubClient, desk_id: str, journal: Journal | None = None, *,
+                 id: str | None = None) -> None:
         super().__init__(id=id)
-        self.client, self.desk_id = client, desk_id
+        self.client, self.desk_id, self.journal = client, desk_id, journal
         self.known: dict[UUID, Broadcast] = {}
 
     def screens(self) -> dict[UUID, BroadcastScreen]:
@@ -172,6 +174,8 @@ class BroadcastWatch(Widget):
             return
         before = self.known.get(broadcast.id)
         self.known[broadcast.id] = broadcast
+        if self.journal is not None:  # in the desk's journal and its debrief (export)
+            self.journal.record_broadcast(broadcast)
         screen = screens.get(broadcast.id)
         if broadcast.state is BroadcastState.ENDED:
             if screen is not None:
