@@ -86,6 +86,14 @@ class Broadcast(BaseModel):
     def read_by(self, desk_id: str) -> BroadcastRead | None:
         return next((r for r in self.reads if r.desk == desk_id), None)
 
+    def words(self, english: bool) -> tuple[str, str, str]:
+        """(label, text, protocol), in English where the roster gives it and `english`."""
+
+        def pick(french: str, other: str) -> str:
+            return other if english and other else french
+        return (pick(self.label, self.label_en), pick(self.text, self.text_en),
+                pick(self.protocol, self.protocol_en))
+
     def unread(self) -> list[BroadcastDesk]:
         read = {r.desk for r in self.reads}
         return [d for d in self.desks if d.id not in read]

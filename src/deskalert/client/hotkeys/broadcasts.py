@@ -74,7 +74,5 @@ async def follow_broadcasts(hub_urls: str | Sequence[str], token: str, desk_id: 
 
 
 def _words(broadcast: Broadcast) -> tuple[str, str]:
-    english = language() == "en"
-    label = broadcast.label_en if english and broadcast.label_en else broadcast.label
-    text = broadcast.text_en if english and broadcast.text_en else broadcast.text
+    label, text, _ = broadcast.words(language() == "en")
     return label, text

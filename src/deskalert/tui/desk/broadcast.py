@@ -42,12 +42,7 @@ RESEND_EVERY_S = 2.0
 
 def in_language(broadcast: Broadcast) -> tuple[str, str, str]:
     """(label, text, protocol) in the agent's language where the roster gives it."""
-    english = language() == "en"
-
-    def pick(french: str, other: str) -> str:
-        return other if english and other else french
-    return (pick(broadcast.label, broadcast.label_en), pick(broadcast.text, broadcast.text_en),
-            pick(broadcast.protocol, broadcast.protocol_en))
+    return broadcast.words(language() == "en")
 
 
 def local_time(broadcast: Broadcast, at: str = "sent_at") -> str:

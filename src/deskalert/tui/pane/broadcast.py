@@ -21,7 +21,7 @@ from textual.reactive import reactive
 
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError
-from deskalert.i18n import t
+from deskalert.i18n import language, t
 from deskalert.models import (
     Broadcast,
     BroadcastCatalog,
@@ -46,9 +46,10 @@ def _hhmm(moment: datetime | None) -> str:
 def draw_broadcast(broadcast: Broadcast) -> Text:
     """Three lines: kind, time and text; who read it and when; who has not (named once the
     delay has passed)."""
+    label, text, _ = broadcast.words(language() == "en")
     line = Text()
-    line.append(f" {broadcast.label} ", style=LOOK_STYLE.get(broadcast.look, "bold"))
-    line.append(f" {_hhmm(broadcast.sent_at)} · {words.clean(broadcast.text)}\n")
+    line.append(f" {words.clean(label)} ", style=LOOK_STYLE.get(broadcast.look, "bold"))
+    line.append(f" {_hhmm(broadcast.sent_at)} · {words.clean(text)}\n")
     labels = {d.id: words.clean(d.label) for d in broadcast.desks}
     read = ", ".join(f"{labels.get(r.desk, r.desk)} {_hhmm(r.at)}"
                      for r in broadcast.reads)
@@ -144,8 +145,9 @@ class BroadcastPanel(Part):
         if self.catalog is None:
             self.notify(t("pane.notify.broadcast_not_loaded"), severity="warning")
             return
-        templates = "\n".join(f"{i}. {tpl.text}" for i, tpl in
-                              enumerate(self.catalog.templates, 1))
+        english = language() == "en"
+        templates = "\n".join(f"{i}. {tpl.text_en if english and tpl.text_en else tpl.text}"
+                              for i, tpl in enumerate(self.catalog.templates, 1))
         self.app.push_screen(Prompt(t("prompt.broadcast_text", templates=templates),
                                     t("prompt.hint")), self._text_chosen)
 
@@ -156,7 +158,9 @@ class BroadcastPanel(Part):
         if answer.isdigit() and 1 <= int(answer) <= len(templates):
             self._ask_sites(Draft(template=templates[int(answer) - 1].id))
             return
-        kinds = "\n".join(f"{i}. {k.label}" for i, k in enumerate(self.catalog.kinds, 1))
+        english = language() == "en"
+        kinds = "\n".join(f"{i}. {k.label_en if english and k.label_en else k.label}"
+                          for i, k in enumerate(self.catalog.kinds, 1))
         count = len(self.catalog.kinds)
         self.app.push_screen(
             Prompt(t("prompt.broadcast_kind", kinds=kinds), t("prompt.hint"),
