@@ -3,11 +3,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 # pytest-xdist workers: most tests wait on sockets and timers, so more workers than cores pays
-# (README, "Tests"); `make test WORKERS=0` runs in one process.
+# (docs/developers/testing.md); `make test WORKERS=0` runs in one process.
 WORKERS ?= 5
 XDIST := -n $(WORKERS) --dist load
 
-.PHONY: run test check soak bench clean
+.PHONY: run test check soak bench docs docs-build docs-captures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,10 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $@
+
+$(VENV)/.installed-docs: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -e '.[docs]'
 	touch $@
 
 $(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
@@ -46,5 +50,20 @@ bench: $(VENV)/.installed-bench
 		echo "bench: mosquitto is missing (sudo apt-get install mosquitto); the peer figures are skipped"
 	$(BIN)/python bench/run.py
 
+# The documentation site (docs/, mkdocs.yml): the generated reference pages checked, built with
+# --strict (a broken link, page or anchor fails) into site/, then served on 127.0.0.1:8000.
+docs docs-build: export NO_MKDOCS_2_WARNING = 1
+docs: docs-build
+	@echo "docs: serving on http://127.0.0.1:8000/ (ctrl+c stops)"
+	$(BIN)/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+docs-build: $(VENV)/.installed-docs
+	$(BIN)/python docs/generate.py --check
+	$(BIN)/mkdocs build --strict
+
+# The screens' text captures (tmux) and the page's picture (Chromium), from a demo hub of their own.
+docs-captures: $(VENV)/.installed-test
+	$(BIN)/python docs/capture.py
+
 clean:
-	rm -rf $(VENV) build src/*.egg-info
+	rm -rf $(VENV) build site src/*.egg-info

@@ -141,3 +141,12 @@ def stop_listener(process: subprocess.Popen[str]) -> tuple[int, str, str]:
     process.send_signal(signal.SIGTERM)
     out, err = process.communicate(timeout=15)
     return process.returncode, out, err
+
+
+def quietly_stopped(result: tuple[int, str, str]) -> bool:
+    """Exit 0, nothing on stdout, on stderr only the start line (which feedback it uses) and
+    the bell of an alert not transmitted: nothing a visitor could read."""
+    code, out, err = result
+    lines = [line for line in err.split("\n") if line.strip("\a")]
+    return (code == 0 and out == "" and len(lines) == 1
+            and lines[0].startswith(("deskalert hotkeys", "\adeskalert hotkeys")))

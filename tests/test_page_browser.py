@@ -357,3 +357,41 @@ async def test_after_a_restore_the_page_reloads_and_shows_the_new_alerts(tmp_pat
             assert await browser.js("document.getElementById('live').classList.contains('on')")
         finally:
             hub.stop()
+
+
+async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_stale(
+    tmp_path: Path
+) -> None:
+    """Issue 23: scrolled down, a supervisor saw live-looking cards and ticking timers on a
+    stale list; the "Flux interrompu" banner had scrolled away with the header."""
+    roster = tomllib.loads(roster_toml(extra_desks=2))
+    first = start_threaded_hub(HubConfig.model_validate(roster), tmp_path / "hub")
+    for desk in ("g1", "g2", "d00", "d01"):
+        alert_from_desk(first.url, desk, "malaise")
+    async with chromium(tmp_path) as browser:
+        await browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
+                           deviceScaleFactor=1, mobile=True)
+        await log_in(browser, first.url, "tok-s.a")
+        await browser.wait_for("document.querySelectorAll('.card').length === 4")
+        first.stop()
+        await browser.wait_for("!document.getElementById('banner-stream').hidden")
+        await browser.js("window.scrollTo(0, document.body.scrollHeight)")
+        await asyncio.sleep(0.3)
+        assert await browser.js("window.scrollY") > 300, "the list is longer than the screen"
+        box = await browser.js("(() => { const r = document.getElementById('banner-stream')"
+                               ".getBoundingClientRect(); return [r.top, r.bottom]; })()")
+        assert 0 <= box[0] and box[1] <= 844, f"banner out of the viewport: {box}"
+        cards = await browser.js("[...document.querySelectorAll('.card')].map((c) =>"
+                                 " [c.classList.contains('stale'), getComputedStyle(c).opacity,"
+                                 " c.querySelector('.times').innerText])")
+        assert all(stale and float(opacity) < 1 for stale, opacity, _ in cards), cards
+        assert all("figé" in times for _, _, times in cards), cards
+        before = [times for _, _, times in cards]
+        await asyncio.sleep(2.2)
+        after = await browser.js("[...document.querySelectorAll('.card .times')]"
+                                 ".map((t) => t.innerText)")
+        assert after == before, "the timers stopped with the stream"
+        shot = tmp_path / "stale.png"
+        await browser.screenshot(shot)
+        if target := os.environ.get("DESKALERT_STALE_SCREENSHOT"):
+            shutil.copy(shot, target)

@@ -1,4 +1,4 @@
-"""`deskalert supervise --web` is retired for the hub's page (README, "The supervisors' page").
+"""`deskalert supervise --web` is retired for the hub's page (docs/supervisors/page.md).
 
 It served the terminal pane through textual-serve: a page of any origin could drive it (a
 WebSocket with `Origin: http://evil.example` cancelled a real alert) and a pane process

@@ -180,9 +180,9 @@ def add_hotkeys(commands: Commands) -> None:
         help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
         description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
         " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
-        " desk's outbox like `deskalert send`. Prints nothing; logs to hotkeys.log beside the"
-        " journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is missing or the device cannot"
-        " be read.",
+        " desk's outbox like `deskalert send`. Prints one line, the feedback it will use; logs"
+        " to hotkeys.log beside the journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is"
+        " missing or the device cannot be read.",
     )
     hotkeys.add_argument("--config", type=Path, help=CONFIG_HELP)
     hotkeys.set_defaults(handler=run_hotkeys)

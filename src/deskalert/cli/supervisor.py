@@ -18,7 +18,7 @@ def add_supervise(commands: Commands) -> None:
         description="Open the supervisor pane (config.toml with a [supervisor] section).",
     )
     supervise.add_argument("--config", type=Path, help=CONFIG_HELP)
-    # Retired for the hub's page (README, "The supervisors' page"); kept so that an old
+    # Retired for the hub's page (docs/supervisors/page.md); kept so that an old
     # command line gets a pointer rather than a usage error.
     supervise.add_argument("--web", action="store_true",
                            help="retired: prints where the hub's page is, exit 2")
@@ -53,5 +53,5 @@ def page_pointer(args: argparse.Namespace) -> int:
     except ConfigError:
         page = "<hub url>/page/"
     print(f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
-          " (README, \"The supervisors' page\")", file=sys.stderr)
+          " (docs/supervisors/page.md)", file=sys.stderr)
     return 2

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import sys
 from datetime import UTC, datetime
 from uuid import UUID
 
 from deskalert.client.api import HubClient
+from deskalert.client.catchup import catch_up_with
+from deskalert.client.settings import TokenMissing
+from deskalert.i18n import t
 from deskalert.client.profile import Profile
 from deskalert.journal.debrief import Period
 from deskalert.journal.models import Incident
@@ -39,10 +43,13 @@ def broadcasts_of(profile: Profile, period: Period) -> list[Broadcast]:
 
 async def incidents_of(profile: Profile, period: Period, token: str | None) -> list[Incident]:
     """The incidents of `period` for `deskalert export` and `report`: a desk reads its own
-    journal (no network); a supervisor reads the hub, with `token`."""
+    journal, caught up with the hub first when it answers (one line on stderr when it does
+    not); a supervisor reads the hub, with `token`."""
     if profile.is_desk:
         journal = Journal(profile.journal_path)
         try:
+            if not await catch_up_with(journal, profile.config.hub_urls, _desk_token(profile)):
+                print(t("journal.behind"), file=sys.stderr)
             incidents = journal.incidents(period.since)
         finally:
             journal.close()
@@ -50,3 +57,10 @@ async def incidents_of(profile: Profile, period: Period, token: str | None) -> l
     assert token is not None, "a supervisor reads the hub with its token"
     async with HubClient(profile.config.hub_urls, token) as client:
         return period.select(await hub_incidents(client, period.since))
+
+
+def _desk_token(profile: Profile) -> str | None:
+    try:
+        return profile.token()
+    except TokenMissing:
+        return None

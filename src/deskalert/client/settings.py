@@ -27,8 +27,10 @@ class HubLink(_Section):
     """[hub]: `url = "https://hub"`, or `urls = [...]`: hubs of one database, in order of
     preference (client/hubs.py says how a client moves between them)."""
 
-    url: HttpUrl | None = None
-    urls: list[HttpUrl] | None = None
+    url: HttpUrl | None = Field(default=None, description="the hub's address (one hub)")
+    urls: list[HttpUrl] | None = Field(
+        default=None, description="hubs of one database, in order of preference (not with url)"
+    )
 
     @model_validator(mode="after")
     def _one_way(self) -> HubLink:
@@ -54,7 +56,9 @@ def _plain(url: HttpUrl | None) -> str:
 
 
 class Identity(_Section):
-    id: Identifier
+    """Who this workstation is: a desk's or a supervisor's id of hub.toml."""
+
+    id: Identifier = Field(description="the id in hub.toml ([[desks]] or [[supervisors]])")
 
 
 class DeskIdentity(Identity):
@@ -88,9 +92,16 @@ class Hotkeys(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    hold_ms: int = Field(default=0, ge=0, le=10_000)
-    device: Path | None = None  # /dev/input/by-id/...: read through evdev instead of the display
-    grab: bool = False          # with device: keep its keys from reaching the applications
+    hold_ms: int = Field(
+        default=0, ge=0, le=10_000, description="a combination must be held this long, or nothing is sent"
+    )
+    device: Path | None = Field(
+        default=None,
+        description="/dev/input/by-id/...: read through evdev instead of the display",
+    )
+    grab: bool = Field(
+        default=False, description="with device: keep its keys from reaching the applications"
+    )
 
     @model_validator(mode="after")
     def _combinations(self) -> Hotkeys:
@@ -116,13 +127,22 @@ class Hotkeys(BaseModel):
 class ClientConfig(_Section):
     """config.toml: which hub, and whether this workstation is a desk or a supervisor."""
 
-    language: Literal["fr", "en"] = "fr"
-    hub: HubLink
-    desk: DeskIdentity | None = None
-    supervisor: Identity | None = None
-    keys: dict[str, str] = Field(default_factory=dict)
-    hotkeys: Hotkeys | None = None
-    retention_days: int = Field(default=365, ge=1, le=3650)
+    language: Literal["fr", "en"] = Field(default="fr", description="the screens' language")
+    hub: HubLink = Field(description="which hub (or hubs) to use")
+    desk: DeskIdentity | None = Field(default=None, description="this workstation is a desk")
+    supervisor: Identity | None = Field(
+        default=None, description="this workstation is a supervisor's (not with [desk])"
+    )
+    keys: dict[str, str] = Field(
+        default_factory=dict,
+        description='local keys: a code or an action = "key(s)", e.g. respond = "f8,ctrl+o"',
+    )
+    hotkeys: Hotkeys | None = Field(
+        default=None, description="global keys: code = combination, from anywhere on the desktop"
+    )
+    retention_days: int = Field(
+        default=365, ge=1, le=3650, description="the desk's journal forgets older incidents"
+    )
 
     @model_validator(mode="after")
     def _one_identity(self) -> ClientConfig:

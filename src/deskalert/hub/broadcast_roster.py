@@ -52,10 +52,13 @@ class BroadcastSection(RosterEntry):
     unread_after_s: float = Field(
         default=60, gt=0, le=3600,
         description="desks that have not read a broadcast after this are named to supervisors")
-    kinds: list[BroadcastKind] = Field(default_factory=lambda: list(DEFAULT_KINDS),
-                                       min_length=1, max_length=50)
-    templates: list[BroadcastTemplate] = Field(default_factory=lambda: list(DEFAULT_TEMPLATES),
-                                               max_length=100)
+    kinds: list[BroadcastKind] = Field(
+        default_factory=lambda: list(DEFAULT_KINDS), min_length=1, max_length=50,
+        description="the kinds of message; unset: vigilance, confinement, evacuation,"
+                    " fin-alerte")
+    templates: list[BroadcastTemplate] = Field(
+        default_factory=lambda: list(DEFAULT_TEMPLATES), max_length=100,
+        description="ready-made messages; unset: one per built-in kind")
 
     @model_validator(mode="after")
     def _consistent(self) -> BroadcastSection:

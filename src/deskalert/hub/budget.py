@@ -14,7 +14,7 @@ Two budgets, apart on purpose:
 
 `POST /v1/alerts` never spends nor needs the request budget: a desk whose software went wild
 on heartbeats or a stolen token flooding lists must still raise its alert at once, and a
-replay of a stored alert is never refused (README). Its own limit is the alert rate.
+replay of a stored alert is never refused (docs/guarantees.md). Its own limit is the alert rate.
 Both are counted per hub: with several hubs, each counts its own requests.
 """
 

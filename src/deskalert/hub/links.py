@@ -68,9 +68,18 @@ def load_secret(path: Path) -> bytes:
     return secret
 
 
-def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime) -> str | None:
+# Several hubs: a notification is planned by the hub that commits the event and sent later by
+# the leading hub, which may be another one by then (the first one killed). Its link is planned
+# with this mark for the hub's address, and the hub that sends it writes its own `public_url`
+# there (`with_sender_address`): a link names the hub that was alive to send it.
+SENDER_ADDRESS = "@deskalert-hub@"
+
+
+def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime, *,
+               base: str | None = None) -> str | None:
     """The link that opens the page on `alert_id` for `supervisor_id`; None without
-    `[hub] public_url` (the hub does not know how phones reach it)."""
+    `[hub] public_url` (the hub does not know how phones reach it). `base` replaces
+    `public_url` in the link (`SENDER_ADDRESS` for a notification)."""
     if config.hub.public_url is None:
         return None
     supervisor = _supervisor(config, supervisor_id)
@@ -78,8 +87,18 @@ def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datet
         raise ValueError(f"unknown supervisor {supervisor_id!r}")
     expires = int((now + timedelta(hours=config.hub.answer_link_h)).timestamp())
     mac = _mac(config, supervisor, "link", str(alert_id), str(expires))
-    return (f"{config.hub.public_url}/page/a/{alert_id}"
+    return (f"{base or config.hub.public_url}/page/a/{alert_id}"
             f"?s={quote(supervisor_id, safe='')}&e={expires}&k={mac}")
+
+
+def with_sender_address(text: str, public_url: str | None) -> str:
+    """A planned message with the sending hub's address in its links; without a `public_url`
+    on this hub, its links are left out (a link to nowhere would be worse than none)."""
+    if SENDER_ADDRESS not in text:
+        return text
+    if public_url:
+        return text.replace(SENDER_ADDRESS, public_url)
+    return "\n".join(line for line in text.split("\n") if SENDER_ADDRESS not in line)
 
 
 def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str,

@@ -37,7 +37,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 from uuid import UUID
 
-from deskalert.hub.links import answer_url
+from deskalert.hub.links import SENDER_ADDRESS, answer_url
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
 from deskalert.i18n import N_, Language, catalogue_ids, translations
@@ -179,11 +179,13 @@ def send_now(url: str, title: str, body: str, notify_type: str = "info") -> str 
 
 def answer_link(config: HubConfig, supervisor_id: str, alert_id: str) -> str | None:
     """The link that lets `supervisor_id` answer this alert from a phone (hub/links.py: signed,
-    scoped to them and this alert, expiring); None without `[hub] public_url`. A link that
+    scoped to them and this alert, expiring), its address left for the hub that sends it
+    (links.SENDER_ADDRESS); None without `[hub] public_url`. A link that
     cannot be made (a config the running hub was not given) leaves the message without one:
     a notification without its link still calls for help, one not sent does not."""
     try:
-        return answer_url(config, supervisor_id, UUID(alert_id), datetime.now(UTC))
+        return answer_url(config, supervisor_id, UUID(alert_id), datetime.now(UTC),
+                          base=SENDER_ADDRESS)
     except (ValueError, RuntimeError) as exc:
         log.warning("notification for alert %s goes without its answer link: %s", alert_id, exc)
         return None

@@ -25,6 +25,7 @@ from deskalert.hub.notify import (
     render_reminders,
     send_now,
 )
+from deskalert.hub.links import with_sender_address
 from deskalert.hub.notify_queue import SENDS, Batch, Due, Turns
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
@@ -201,6 +202,7 @@ class Notifier:
             return str(exc)
         title, body = render_reminders(self.config.hub.language,
                                        [(row.title, row.body) for row in rows])
+        body = with_sender_address(body, self.config.hub.public_url)  # this hub's own address
         return await asyncio.get_running_loop().run_in_executor(
             self._pool, send_now, url, title, body, NOTIFY_TYPES[rows[0].kind])
 

@@ -123,7 +123,7 @@ def _loop_errors(limit_log: LimitLog) -> Any:
 
 
 def needed_open_files(config: HubConfig) -> int:
-    """What the roster needs at most: desks x 2 plus headroom (README, deploy/)."""
+    """What the roster needs at most: desks x 2 plus headroom (docs/guarantees.md, deploy/)."""
     return FILES_PER_PRINCIPAL * len(config.principals()) + FILES_HEADROOM
 
 
@@ -191,7 +191,7 @@ def build_server(
         log_config=None,
         access_log=False,
         # X-Forwarded-For (right-most address not in the list) and -Proto only from these
-        # peers; never from $FORWARDED_ALLOW_IPS (README, "Alerts from where they belong").
+        # peers; never from $FORWARDED_ALLOW_IPS (docs/integrators/api.md, "Alerts from where they belong").
         proxy_headers=True,
         forwarded_allow_ips=list(config.hub.trusted_proxies),
         timeout_keep_alive=config.hub.keepalive_timeout_s,  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
 import re
 import zoneinfo
 from collections import Counter
@@ -26,11 +27,13 @@ from pydantic import (
     Field,
     PrivateAttr,
     StringConstraints,
+    ValidationError,
     field_validator,
     model_validator,
 )
 
-from deskalert.config import load_toml, user_config_dir
+from deskalert.config import describe_validation_error, load_toml, user_config_dir
+from deskalert.errors import ConfigError
 from deskalert.hub.broadcast_roster import BroadcastSection
 from deskalert.models import AlertCode, Identifier, PrincipalKind
 
@@ -53,9 +56,17 @@ class HubSection(_Section):
         " hubs (or env:NAME, file:/path to read it from); unset: the SQLite file in the data"
         " directory. DESKALERT_DATABASE overrides it.",
     )
-    ack_timeout_s: float = Field(default=30, gt=0, le=3600)
-    cancel_window_s: float = Field(default=10, ge=0, le=3600)
-    heartbeat_s: float = Field(default=5, gt=0, le=300)
+    ack_timeout_s: float = Field(
+        default=30, gt=0, le=3600,
+        description='no "j\'arrive" by then: the alert escalates to the next person of the chain',
+    )
+    cancel_window_s: float = Field(
+        default=10, ge=0, le=3600, description="the raising desk may cancel its alert within this"
+    )
+    heartbeat_s: float = Field(
+        default=5, gt=0, le=300,
+        description="presence interval of the desks; silent for 1.7 times this: offline",
+    )
     retention_days: int = Field(
         default=365, ge=1, le=3650,
         description="alerts, notes and events older than this are purged (personal data)",
@@ -63,7 +74,7 @@ class HubSection(_Section):
     timezone: str | None = Field(
         default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
     )
-    # What nobody on the network may hold or flood (README, "What the hub guarantees").
+    # What nobody on the network may hold or flood (docs/guarantees.md).
     request_timeout_s: float = Field(
         default=5, gt=0, le=60,
         description="a request's head and body must arrive within this, or the connection closes",
@@ -125,7 +136,7 @@ class HubSection(_Section):
         description='code of the discreet alert raised by a duress answer or a "venez"',
     )
 
-    # The supervisors' page (README, "The page"): links in notifications and login sessions.
+    # The supervisors' page (docs/supervisors/page.md): links in notifications and login sessions.
     public_url: str | None = Field(
         default=None,
         description="the hub's address as phones reach it (https://...); answer links need it",
@@ -203,8 +214,10 @@ NotifyList = Annotated[list[NotifyEntry], Field(default_factory=list, max_length
 
 
 class SiteConfig(_Section):
-    id: Identifier
-    label: str = Field(min_length=1, max_length=80)
+    """A site: a building or a floor, with its desks and its on-call chain."""
+
+    id: Identifier = Field(description="the site's id, named by desks, slots and calendars")
+    label: str = Field(min_length=1, max_length=80, description="the name people read")
     notify: NotifyList = Field(description="the site's team room(s): Apprise URLs")
     networks: Annotated[list[str], AfterValidator(_networks)] = Field(
         default_factory=list, max_length=256,
@@ -230,19 +243,27 @@ class SiteConfig(_Section):
 
 
 class DeskConfig(_Section):
-    id: Identifier
-    label: str = Field(min_length=1, max_length=80)
-    site: Identifier
-    location: str = Field(default="", max_length=200)
-    token_sha256: Sha256Hex
+    """A desk: one workstation that raises alerts, with its token's hash."""
+
+    id: Identifier = Field(description="the desk's id, as its config.toml names it ([desk] id)")
+    label: str = Field(min_length=1, max_length=80, description="the name people read")
+    site: Identifier = Field(description="the id of its site ([[sites]])")
+    location: str = Field(default="", max_length=200, description="where it is, for responders")
+    token_sha256: Sha256Hex = Field(
+        description="SHA-256 of the desk's token, in hex (`deskalert token new` prints the line)"
+    )
 
 
 class SupervisorConfig(_Section):
-    id: Identifier
-    name: str = Field(min_length=1, max_length=80)
-    phone: str = Field(default="", max_length=40)
-    location: str = Field(default="", max_length=200)
-    token_sha256: Sha256Hex
+    """A supervisor: who answers alerts, on the pane, the page or the phone."""
+
+    id: Identifier = Field(description="the supervisor's id ([supervisor] id, on-call slots)")
+    name: str = Field(min_length=1, max_length=80, description="the name shown on the desks")
+    phone: str = Field(default="", max_length=40, description="the number a desk shows to call")
+    location: str = Field(default="", max_length=200, description="their office, shown on the desks")
+    token_sha256: Sha256Hex = Field(
+        description="SHA-256 of the supervisor's token, in hex (`deskalert token new`)"
+    )
     notify: NotifyList = Field(description="the supervisor's channels (phone, mail): Apprise URLs")
     email: str | None = Field(
         default=None, max_length=254,
@@ -261,12 +282,18 @@ class SupervisorConfig(_Section):
 
 
 class OnCallSlot(_Section):
-    site: Identifier
-    supervisor: Identifier
-    days: list[Day] = Field(min_length=1)
-    start: time
-    end: time
-    backup: list[Identifier] = Field(default_factory=list)
+    """A weekly on-call slot; the first that matches wins."""
+
+    site: Identifier = Field(description="the site it covers")
+    supervisor: Identifier = Field(description="who is on call during the slot")
+    days: list[Day] = Field(min_length=1, description='the days it starts on ("mon" ... "sun")')
+    start: time = Field(description="when it starts, local time (see [hub] timezone)")
+    end: time = Field(
+        description="when it ends; before start: it runs past midnight; equal: all day"
+    )
+    backup: list[Identifier] = Field(
+        default_factory=list, description="the fallback chain, in order; after it, everyone"
+    )
 
     def covers(self, day: Day, at: time, previous_day: Day) -> bool:
         """Whether this slot is in force on `day` at `at` (start = end means the whole day)."""
@@ -283,7 +310,7 @@ class OnCallSlot(_Section):
 class OnCallCalendar(_Section):
     """A site's on-call rota kept in a calendar: an ICS file, or an address fetched periodically."""
 
-    site: Identifier
+    site: Identifier = Field(description="the site whose on-call it overrides (one calendar per site)")
     file: Path | None = Field(default=None, description="an ICS file on this machine (absolute)")
     url: str | None = Field(
         default=None, description="an ICS address (https://, http://, webcal://) fetched every refresh_min"
@@ -344,15 +371,22 @@ class MetricsSection(_Section):
 
 
 class HubConfig(_Section):
-    hub: HubSection = Field(default_factory=HubSection)
-    metrics: MetricsSection = Field(default_factory=MetricsSection)
-    codes: list[AlertCode] = Field(min_length=1)
-    sites: list[SiteConfig] = Field(min_length=1)
-    desks: list[DeskConfig] = Field(default_factory=list)
-    supervisors: list[SupervisorConfig] = Field(default_factory=list)
-    oncall: list[OnCallSlot] = Field(default_factory=list)
-    oncall_calendar: list[OnCallCalendar] = Field(default_factory=list)
-    broadcasts: BroadcastSection = Field(default_factory=BroadcastSection)
+    hub: HubSection = Field(default_factory=HubSection, description="the hub's own settings")
+    metrics: MetricsSection = Field(
+        default_factory=MetricsSection, description="who may read GET /metrics (Prometheus)"
+    )
+    codes: list[AlertCode] = Field(min_length=1, description="the team's alert codes")
+    sites: list[SiteConfig] = Field(min_length=1, description="the sites the hub serves")
+    desks: list[DeskConfig] = Field(default_factory=list, description="the desks, one per workstation")
+    supervisors: list[SupervisorConfig] = Field(default_factory=list, description="the supervisors")
+    oncall: list[OnCallSlot] = Field(default_factory=list, description="weekly on-call slots")
+    oncall_calendar: list[OnCallCalendar] = Field(
+        default_factory=list, description="on-call from a calendar, one per site, over the slots"
+    )
+    broadcasts: BroadcastSection = Field(
+        default_factory=BroadcastSection,
+        description="messages from supervisors to every desk of a site: kinds, templates, delay",
+    )
     # The key of answer links and page sessions (hub/links.py): read from the data directory
     # by create_app, never from hub.toml.
     _link_secret: bytes | None = PrivateAttr(default=None)
@@ -413,8 +447,20 @@ def default_hub_config_path() -> Path:
     return user_config_dir() / "hub.toml"
 
 
+PUBLIC_URL_ENV = "DESKALERT_PUBLIC_URL"
+
+
 def load_hub_config(path: Path) -> HubConfig:
-    return load_toml(path, HubConfig)
+    """hub.toml, with this hub's own `public_url` from DESKALERT_PUBLIC_URL when it is set:
+    several hubs share one hub.toml, and each is reached at its own address."""
+    config = load_toml(path, HubConfig)
+    if own := os.environ.get(PUBLIC_URL_ENV, "").strip():
+        try:
+            hub = HubSection.model_validate({**config.hub.model_dump(), "public_url": own})
+        except ValidationError as exc:
+            raise ConfigError(f"{PUBLIC_URL_ENV}: {describe_validation_error(exc)}") from None
+        config = config.model_copy(update={"hub": hub})
+    return config
 
 
 class Principal(BaseModel):

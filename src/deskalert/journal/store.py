@@ -199,6 +199,24 @@ class Journal:
              alert.model_dump_json()),
         )
 
+    def update_known(self, alert: Alert) -> bool:
+        """A newer copy of an alert already in the journal (a stream event, the hub's list);
+        an alert the journal does not hold is left out. True when the copy was taken."""
+        cursor = self._db.execute(
+            "UPDATE incidents SET updated_at=?, alert=? WHERE id=? AND updated_at<?",
+            (_utc(alert.updated_at), alert.model_dump_json(), str(alert.id),
+             _utc(alert.updated_at)),
+        )
+        return cursor.rowcount == 1
+
+    def unsettled(self) -> list[Alert]:
+        """The journal's alerts it still holds as open or answered: the ones the hub may have
+        closed since (from the pane, the phone) while no desk screen was there to see it."""
+        rows = self._db.execute(
+            "SELECT alert FROM incidents WHERE json_extract(alert, '$.state')"
+            " NOT IN ('resolved', 'cancelled') ORDER BY received_at").fetchall()
+        return [Alert.model_validate_json(row[0]) for row in rows]
+
     def incidents(self, since: datetime | None = None) -> list[Incident]:
         """Alerts of this desk the hub stored (also those sent by `send`), newest first, each
         with its note record and, once finished, its note.

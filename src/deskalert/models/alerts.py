@@ -36,11 +36,19 @@ class AlertState(StrEnum):
 class AlertCode(BaseModel):
     """One entry of the team's repertoire: a shared shorthand for a whole protocol."""
 
-    code: Identifier
-    label: Annotated[str, StringConstraints(min_length=1, max_length=60)]
-    key: Annotated[str, StringConstraints(min_length=1, max_length=20)]
-    discreet: bool = False
-    protocol: Annotated[str, StringConstraints(max_length=1000)] = ""
+    code: Identifier = Field(description="the code's id (renfort, hulk...)")
+    label: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
+        description="what the desks and supervisors read"
+    )
+    key: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(
+        description="the desk's key for it (f2, f3...); an F-key gets a ctrl alternative too"
+    )
+    discreet: bool = Field(
+        default=False, description="nothing on the desk's screen but the small corner sign"
+    )
+    protocol: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="what the code asks responders to do"
+    )
     priority: int = Field(default=2, ge=1, le=5, description="1 is the most urgent")
 
 

@@ -115,13 +115,14 @@ class RosterEntry(BaseModel):
 class BroadcastKind(RosterEntry):
     """A kind of message: its label, how desks show it, what to do, in French and English."""
 
-    id: Identifier
-    label: Label
-    label_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = ""
+    id: Identifier = Field(description="the kind's id, as the API and templates name it")
+    label: Label = Field(description="what desks show as the message's title")
+    label_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = Field(
+        default="", description="the label for desks in English (else the label)")
     look: Literal["info", "warning", "danger", "clear"] = Field(
         default="warning", description="info, warning (orange), danger (red), clear (green)")
-    protocol: Protocol = ""
-    protocol_en: Protocol = ""
+    protocol: Protocol = Field(default="", description="what desks are asked to do")
+    protocol_en: Protocol = Field(default="", description="the protocol in English")
     ends: bool = Field(default=False,
                        description="sending it ends the current broadcasts of its sites")
 
@@ -129,11 +130,12 @@ class BroadcastKind(RosterEntry):
 class BroadcastTemplate(RosterEntry):
     """A ready-made message the pane and the page offer."""
 
-    id: Identifier
-    kind: Identifier
-    text: Text
+    id: Identifier = Field(description="the template's id, as the API names it")
+    kind: Identifier = Field(description="one of the kinds' ids")
+    text: Text = Field(description="the message, at most 300 characters")
     text_en: Annotated[str, StringConstraints(strip_whitespace=True,
-                                              max_length=BROADCAST_MAX_CHARS)] = ""
+                                              max_length=BROADCAST_MAX_CHARS)] = Field(
+        default="", description="the message in English, for desks in English")
 
 
 class BroadcastCatalog(BaseModel):

@@ -1,20 +1,39 @@
 """What the agent alone notices when a global key was pressed: all best effort, never fatal.
 
 - stored by the hub: the keyboard's Scroll Lock LED blinks once (X11, through python-xlib);
-  a non-discreet code also gets a desktop notification (`notify-send`);
-- not stored within 2 s: the terminal bell, and the desk's terminal window brought to the front
-  (`xdotool windowactivate $WINDOWID`), where the desk app shows its warning and whom to call.
+  a non-discreet code also gets a desktop notification;
+- not stored within 2 s: a critical desktop notification with whom to call, and a sound; the
+  desk app adds the terminal bell and brings its terminal window to the front
+  (`xdotool windowactivate $WINDOWID`), where it shows its warning.
 
-A missing tool is logged once and skipped: the desk app's corner is the feedback that always is.
+A desktop notification never hangs on one external command: `Feedback` is a chain probed once
+at start, and each notification goes to the first channel that delivers it:
+
+1. desktop-notifier: D-Bus spoken in-process on Linux (org.freedesktop.Notifications), the
+   Windows and macOS notification centres elsewhere;
+2. `notify-send` (libnotify), when installed;
+3. a small always-on-top window (tkinter, in its own process), for the critical one only;
+4. for `deskalert hotkeys` alone: the terminal bell and one line on stderr (the desk app has its
+   corner instead, and must not write under its screen).
+
+The sound of a critical notification is a short WAV through `paplay` or `aplay` when one is
+installed, the terminal bell otherwise. A missing tool is logged once and skipped.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import shutil
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
+from deskalert.client.hotkeys.sound import play_alarm, player
 from deskalert.i18n import t
 from deskalert.models import Alert
 
@@ -23,7 +42,165 @@ log = logging.getLogger("deskalert.hotkeys")
 SCROLL_LOCK_LED = 3
 SCROLL_LOCK_BIT = 1 << (SCROLL_LOCK_LED - 1)
 BLINK_S = 0.4
+PROBE_S = 2.0
+SEND_S = 3.0
 _missing_logged: set[str] = set()
+
+
+class Channel(Protocol):
+    """One way of showing a notification; `notify` says whether it went out."""
+
+    critical_only: bool
+
+    @property
+    def name(self) -> str: ...
+
+    async def usable(self) -> bool: ...
+
+    async def notify(self, summary: str, body: str, critical: bool) -> bool: ...
+
+
+class DesktopNotifierChannel:
+    """desktop-notifier: D-Bus on Linux, the notification centres on Windows and macOS."""
+
+    name = "desktop-notifier"
+    critical_only = False
+
+    def __init__(self) -> None:
+        self._notifier: Any = None
+
+    async def usable(self) -> bool:
+        try:
+            from desktop_notifier import DesktopNotifier
+            from desktop_notifier.backends.dummy import DummyNotificationCenter
+
+            notifier = DesktopNotifier(app_name="deskalert")
+            if isinstance(notifier._backend, DummyNotificationCenter):  # noqa: SLF001
+                _log_missing(self.name, "desktop-notifier has no back-end on this system")
+                return False
+            await asyncio.wait_for(notifier.get_capabilities(), PROBE_S)
+        except Exception as exc:  # noqa: BLE001 - no bus, no server, no back-end: many kinds
+            _log_missing(self.name, f"no desktop notification service ({exc!r:.200})")
+            return False
+        self._notifier = notifier
+        self.name = f"desktop-notifier ({type(notifier._backend).__name__})"  # noqa: SLF001
+        return True
+
+    async def notify(self, summary: str, body: str, critical: bool) -> bool:
+        from desktop_notifier import Urgency
+
+        dispatched = asyncio.Event()
+        try:  # desktop-notifier logs a failure instead of raising: dispatched says it went
+            await asyncio.wait_for(self._notifier.send(
+                summary, body, urgency=Urgency.Critical if critical else Urgency.Normal,
+                on_dispatched=dispatched.set), SEND_S)
+        except Exception as exc:  # noqa: BLE001
+            log.info("feedback: desktop-notifier failed: %r", exc)
+        return dispatched.is_set()
+
+
+class NotifySendChannel:
+    """libnotify's `notify-send`, when installed."""
+
+    name = "notify-send"
+    critical_only = False
+
+    async def usable(self) -> bool:
+        return _tool("notify-send", needs_display=False) is not None
+
+    async def notify(self, summary: str, body: str, critical: bool) -> bool:
+        urgency = "critical" if critical else "normal"
+        return await _run("notify-send", "--app-name=deskalert", f"--urgency={urgency}",
+                          summary, body) == 0
+
+
+class WindowChannel:
+    """A small always-on-top window (tkinter) in its own process: for the critical one only,
+    as it takes a place on the screen a visitor may see."""
+
+    critical_only = True
+
+    @property
+    def name(self) -> str:
+        return t("feedback.window")
+
+    async def usable(self) -> bool:
+        if sys.platform.startswith("linux") and not os.environ.get("DISPLAY"):
+            _log_missing(self.name, "no X display for a window")
+            return False
+        try:
+            import tkinter  # noqa: F401
+        except ImportError:
+            _log_missing(self.name, "tkinter is not installed")
+            return False
+        return True
+
+    async def notify(self, summary: str, body: str, critical: bool) -> bool:
+        argv = (sys.executable, "-m", "deskalert.client.hotkeys.window", summary, body)
+        return await _start(*argv)
+
+
+@dataclass
+class Feedback:
+    """The channels found usable at start, tried in order for each notification."""
+
+    channels: Sequence[Channel]
+    last_resort: bool = False  # the bell and a line on stderr (`deskalert hotkeys` alone)
+    player: str | None = None  # paplay or aplay; None: the terminal bell, if last_resort
+    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+
+    @classmethod
+    async def probe(cls, *, last_resort: bool = False) -> Feedback:
+        candidates: list[Channel] = [DesktopNotifierChannel(), NotifySendChannel(),
+                                     WindowChannel()]
+        usable = [channel for channel in candidates if await channel.usable()]
+        return cls(usable, last_resort=last_resort, player=player())
+
+    def describe(self) -> str:
+        """The start line: which feedback this listener will use, or a warning."""
+        chain = [c.name for c in self.channels] + [t("feedback.bell_stderr")]
+        sound = t("feedback.sound", player=Path(self.player).name) if self.player \
+            else t("feedback.bell")
+        if not any(not c.critical_only for c in self.channels):
+            return t("feedback.none", chain=" → ".join(chain), sound=sound)
+        return t("feedback.using", chain=" → ".join(chain), sound=sound)
+
+    async def notify(self, summary: str, body: str = "", *, critical: bool = False) -> bool:
+        """Show it through the first channel that delivers it; False when none did."""
+        if critical and self.player:
+            self._keep(asyncio.create_task(play_alarm(self.player)))
+        elif critical and self.last_resort:
+            sys.stderr.write("\a")
+        for channel in self.channels:
+            if channel.critical_only and not critical:
+                continue
+            if await channel.notify(summary, body, critical):
+                log.info("feedback: %r shown through %s", summary, channel.name)
+                return True
+        if self.last_resort and critical:
+            sys.stderr.write(f"\a{summary} {body}".rstrip() + "\n")
+            sys.stderr.flush()
+        log.warning("feedback: %r shown through no desktop channel", summary)
+        return False
+
+    def _keep(self, task: asyncio.Task[None]) -> None:
+        self._tasks.add(task)  # a task is a weak reference for the loop
+        task.add_done_callback(self._tasks.discard)
+
+
+_default: dict[str, Feedback] = {}
+
+
+async def default() -> Feedback:
+    """The chain of this process, probed at first use (the desk app's; no last resort)."""
+    if "chain" not in _default:
+        _default["chain"] = await Feedback.probe()
+    return _default["chain"]
+
+
+def use(chain: Feedback) -> None:
+    """Make `chain` the one `stored` and `not_stored` go through (`deskalert hotkeys`)."""
+    _default["chain"] = chain
 
 
 def _tool(name: str, needs_display: bool = True) -> str | None:
@@ -37,14 +214,30 @@ def _tool(name: str, needs_display: bool = True) -> str | None:
     return None
 
 
-async def _run(*argv: str) -> None:
+async def _run(*argv: str) -> int | None:
+    """Run a tool, at most 5 s; its exit code, or None when it could not run."""
     try:
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL)
-        await asyncio.wait_for(process.wait(), 5)
+        return await asyncio.wait_for(process.wait(), 5)
     except (OSError, TimeoutError) as exc:
         log.info("feedback: %s failed: %s", argv[0], exc)
+        return None
+
+
+async def _start(*argv: str) -> bool:
+    """Start a process that stays (a window): True when it is still up after a moment."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL)
+    except OSError as exc:
+        log.info("feedback: %s failed: %s", argv[0], exc)
+        return False
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(process.wait(), 0.5)
+    return process.returncode is None or process.returncode == 0
 
 
 async def blink_led() -> None:
@@ -81,11 +274,8 @@ def _log_missing(what: str, message: str) -> None:
         log.info("feedback: %s, skipped", message)
 
 
-async def desktop_notification(summary: str, body: str = "", *, critical: bool = False) -> None:
-    if (notify_send := _tool("notify-send", needs_display=False)) is None:
-        return
-    await _run(notify_send, "--app-name=deskalert", f"--urgency={'critical' if critical else 'normal'}",
-               summary, body)
+async def desktop_notification(summary: str, body: str = "", *, critical: bool = False) -> bool:
+    return await (await default()).notify(summary, body, critical=critical)
 
 
 async def stored(alert: Alert) -> None:
@@ -104,3 +294,7 @@ async def bring_terminal_forward() -> None:
         return
     if (xdotool := _tool("xdotool")) is not None:
         await _run(xdotool, "windowactivate", window)
+
+
+__all__ = ["Feedback", "blink_led", "bring_terminal_forward", "default",
+           "desktop_notification", "stored", "use"]

@@ -4,10 +4,11 @@ A press goes through the desk's outbox as an F-key does: written to the journal 
 under the same UUID until the hub stores it. A second press of a code whose alert is still open
 is that alert, not a new one: one still queued in the journal is delivered again; one the hub
 stored is looked up among the hub's open alerts (if the hub does not answer, the press raises a
-new alert: a stale journal must never swallow a call for help). Nothing is printed: the log goes
+new alert: a stale journal must never swallow a call for help). One line is printed at start,
+the feedback it will use (or a warning that it has no desktop notification); then the log goes
 to `hotkeys.log` beside the journal; the agent gets the feedback of feedback.py, and if the alert
-is not stored within 2 s a critical desktop notification with the number to call (even for a
-discreet code: then help must be called).
+is not stored within 2 s a critical notification with the number to call and a sound (even for
+a discreet code: then help must be called).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import contextlib
 import logging
 import logging.handlers
 import signal
+import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -146,6 +148,7 @@ def log_to_file(path: Path) -> None:
     path.chmod(0o600)
     log.addHandler(handler)
     log.setLevel(logging.INFO)
+    logging.getLogger("desktop_notifier").addHandler(handler)  # its failures: here, not stderr
 
 
 async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], token: str,
@@ -159,6 +162,10 @@ async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], t
     for signum in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError):  # Windows: ctrl+c is KeyboardInterrupt
             loop.add_signal_handler(signum, task.cancel)
+    chain = await feedback.Feedback.probe(last_resort=True)
+    feedback.use(chain)
+    print(chain.describe(), file=sys.stderr, flush=True)
+    log.info("feedback: %s", chain.describe())
     async with HubClient(hub_urls, token) as client:
         raiser = Raiser(journal, client)
         checking = loop.create_task(check_codes(client, hotkeys))  # kept: tasks are weak refs

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 
 from deskalert.errors import Forbidden, Unauthorized
 from deskalert.hub.metrics import HubMetrics
-from deskalert.hub.routes.deps import HubDep
+from deskalert.hub.routes.deps import HubDep, errors
 from deskalert.hub.settings import MetricsSection, token_hash
 
 router = APIRouter(tags=["metrics"])
@@ -49,7 +49,7 @@ def _allowed(address: str, networks: list[str]) -> bool:
 
 
 @router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **errors(401, 403)})
 async def metrics(
     request: Request,
     hub: HubDep,

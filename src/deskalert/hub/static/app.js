@@ -17,6 +17,7 @@ const WORDS = {
     "live.on": "En direct",
     "live.wait": "Connexion…",
     "stream.broken": "Flux interrompu depuis {time} : la liste n'est plus à jour. Reconnexion en cours…",
+    "frozen": "figé à {time}",
     "auth.refused": "Session refusée ou expirée : reconnectez-vous avec votre jeton.",
     "link.refused": "Ce lien de réponse a expiré ou n'est plus valable. Connectez-vous avec votre jeton.",
     "link.scope": "Ouvert par un lien de réponse : cette alerte seulement. Connectez-vous avec votre jeton pour voir toutes les alertes.",
@@ -53,6 +54,7 @@ const WORDS = {
     "live.on": "Live",
     "live.wait": "Connecting…",
     "stream.broken": "Stream down since {time}: this list is out of date. Reconnecting…",
+    "frozen": "frozen at {time}",
     "auth.refused": "Session refused or expired: log in again with your token.",
     "link.refused": "This answer link has expired or is no longer valid. Log in with your token.",
     "link.scope": "Opened from an answer link: this alert only. Log in with your token to see every alert.",
@@ -390,6 +392,7 @@ function card(alert) {
   const mine = alert.responders.some((r) => r.id === state.me.supervisor);
   const closed = alert.state === "resolved" || alert.state === "cancelled";
   node.classList.add(alert.state);
+  node.classList.toggle("stale", stale());
   if (alert.id === state.focus) node.classList.add("focus");
   node.dataset.id = alert.id;
   node.querySelector(".code").textContent = alert.code_label;
@@ -425,15 +428,26 @@ function card(alert) {
   return node;
 }
 
+// A stale list (the stream broke) stops its timers at the break and says so: a timer that
+// goes on ticking on a list nobody updates looks live.
+function stale() { return !state.live && state.brokenSince !== null; }
+
 function times(alert) {
   const pressed = Date.parse(alert.created_at || alert.received_at);
   const received = Date.parse(alert.received_at);
+  const now = stale() ? state.brokenSince.getTime() : Date.now();
   const strong = document.createElement("strong");
   strong.className = "elapsed";
-  strong.textContent = t("pressed", {elapsed: duration(Date.now() - pressed)});
+  strong.textContent = t("pressed", {elapsed: duration(now - pressed)});
   const parts = [strong];
   if (Math.abs(received - pressed) >= 2000) {
-    parts.push(document.createTextNode(" · " + t("received", {elapsed: duration(Date.now() - received)})));
+    parts.push(document.createTextNode(" · " + t("received", {elapsed: duration(now - received)})));
+  }
+  if (stale()) {
+    const frozen = document.createElement("span");
+    frozen.className = "frozen";
+    frozen.textContent = " · " + t("frozen", {time: state.brokenSince.toLocaleTimeString(state.lang)});
+    parts.push(frozen);
   }
   return parts;
 }
@@ -453,6 +467,9 @@ function showLive() {
   const live = $("live");
   live.textContent = state.live ? t("live.on") : t("live.wait");
   live.classList.toggle("on", state.live);
+  document.body.classList.toggle("stale", stale());
+  for (const node of document.querySelectorAll(".card")) node.classList.toggle("stale", stale());
+  tick();
 }
 
 function show(id, text) { $(id).textContent = text; $(id).hidden = false; }
@@ -465,6 +482,7 @@ function toast(text) {
 }
 
 function tick() {
+  if (stale() && document.querySelector(".card .frozen")) return;  // stopped at the break
   for (const node of document.querySelectorAll(".card")) {
     const alert = state.alerts.get(node.dataset.id);
     if (alert) node.querySelector(".times").replaceChildren(...times(alert));

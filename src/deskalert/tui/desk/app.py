@@ -43,6 +43,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
+from deskalert.client.catchup import catch_up
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
@@ -265,6 +266,7 @@ class DeskApp(HubApp):
     # -- workers --------------------------------------------------------------------------
 
     async def load_snapshot(self) -> SnapshotLoaded:
+        await catch_up(self.journal, self.client)  # raised by send/hotkeys, closed meanwhile
         return await load_desk_snapshot(self.client, self.state.desk_id)
 
     def deliver(self, entry: OutboxEntry) -> None:

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
 from deskalert.client.api import HubClient
+from deskalert.client.catchup import catch_up
 from deskalert.i18n import N_, Language, set_language, t
 from deskalert.journal.debrief import UNKNOWN_TYPE, duration, timeline
 from deskalert.journal.models import Incident
@@ -189,6 +190,15 @@ class JournalApp(App[None]):
 
     def on_mount(self) -> None:
         self.push_screen(JournalScreen(self.journal, self.lang), lambda _: self.exit())
+        self.catch_up()
+
+    @work(group="catch-up", exit_on_error=False)
+    async def catch_up(self) -> None:
+        """The alerts the journal holds as open, read again from the hub (client/catchup.py)."""
+        if self.client is None or not await catch_up(self.journal, self.client):
+            self.notify(t("journal.behind"), severity="warning", timeout=10, markup=False)
+        elif isinstance(self.screen, JournalScreen):
+            self.screen.reload()
 
     async def on_unmount(self) -> None:
         if self.client is not None:
