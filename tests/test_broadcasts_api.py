@@ -4,6 +4,7 @@ site, each desk's "lu" once, the unread named after the roster's delay, the end,
 from __future__ import annotations
 
 import queue
+import re
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -134,3 +135,31 @@ def test_the_catalog_gives_senders_the_roster_kinds_and_templates(
                                                    "fin-alerte"]
     assert catalog["templates"][0]["text"] == "Une personne agitée se dirige vers les guichets."
     assert catalog["unread_after_s"] == 1.0
+
+
+@pytest.mark.parametrize(("extra", "error"), [
+    ('[[supervisors]]\nid = "s.z"\nname = "Z"\ntoken_sha256 = "' + "a" * 64 + '"\n'
+     'sites = ["nulle-part"]\n', "supervisors[3].sites: unknown 'nulle-part'"),
+    ('[broadcasts]\n[[broadcasts.templates]]\nid = "x"\nkind = "tempete"\ntext = "Vent"\n',
+     "broadcasts.templates[0].kind: unknown 'tempete'"),
+    ('[broadcasts]\nunread_after_s = 0\n', "unread_after_s"),
+])
+def test_a_wrong_broadcast_roster_is_refused_with_its_place(extra: str, error: str) -> None:
+    import tomllib
+
+    from pydantic import ValidationError
+
+    from conftest import roster_toml
+    from deskalert.hub.settings import HubConfig
+
+    with pytest.raises(ValidationError, match=re.escape(error)):
+        HubConfig.model_validate(tomllib.loads(roster_toml() + "\n" + extra))
+
+
+def test_a_roster_without_broadcasts_gets_the_four_built_in_kinds() -> None:
+    from conftest import make_config
+
+    roster = make_config().broadcasts
+    assert roster.unread_after_s == 60
+    assert [k.id for k in roster.kinds if k.ends] == ["fin-alerte"]
+    assert roster.template("agite") is not None

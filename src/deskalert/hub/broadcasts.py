@@ -82,17 +82,18 @@ class Broadcasts:
         sites), or answer the stored one for a resent id: (broadcast, created)."""
         sites = list(dict.fromkeys(body.sites))
         self._sender_may(principal, sites, "sends")
-        broadcast = self._new(principal, body, sites)
-        ends = self.roster.kind(broadcast.kind).ends  # type: ignore[union-attr]
-        return await self._db(self._store_new, broadcast, ends)
-
-    def _new(self, principal: Principal, body: BroadcastIn, sites: list[str]) -> Broadcast:
         kind, text, text_en = self._kind_and_text(body)
+        broadcast = self._new(principal, body.id, kind, (text, text_en), sites)
+        return await self._db(self._store_new, broadcast, kind.ends)
+
+    def _new(self, principal: Principal, broadcast_id: UUID, kind: BroadcastKind,
+             texts: tuple[str, str], sites: list[str]) -> Broadcast:
+        text, text_en = texts
         now = self.now()
         desks = [BroadcastDesk(id=d.id, label=d.label, site=d.site)
                  for d in self._desks.values() if d.site in sites]
         return Broadcast(
-            id=body.id, kind=kind.id, label=kind.label, label_en=kind.label_en, look=kind.look,
+            id=broadcast_id, kind=kind.id, label=kind.label, label_en=kind.label_en, look=kind.look,
             protocol=kind.protocol, protocol_en=kind.protocol_en, text=text, text_en=text_en,
             sites=sites, sender=principal.id, sender_name=principal.name, sent_at=now,
             state=BroadcastState.CURRENT, desks=desks,
