@@ -35,7 +35,8 @@ from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 
-READ_KEYS = "l,ctrl+l"
+# A letter, not an F-key: no ctrl alternative (ctrl+l is F7's, a code key with priority).
+READ_KEYS = "l,L"
 CLOSE_AFTER_READ_S = 1.5
 RESEND_EVERY_S = 2.0
 
