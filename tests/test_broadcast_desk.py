@@ -103,3 +103,27 @@ async def test_a_broadcast_received_is_in_the_journal_and_the_export(
     assert "# Messages de l'encadrement reçus" in text
     assert "Confinement du bâtiment : restez à votre poste, porte fermée. (Ana Sup)" in text
     assert "Lu à" in text
+
+
+async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    """Why: a message above everything must never stand between the agent and the panic key."""
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
+                         what="link up and codes")
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+        await pilot.press("f2")
+
+        def alerts() -> list[str]:
+            with hub.client("s.a") as client:
+                return [a["code"] for a in client.get("/v1/alerts").json()]
+
+        for _ in range(100):
+            if await in_thread(alerts) == ["renfort"]:
+                break
+            await pilot.pause(0.1)
+        assert await in_thread(alerts) == ["renfort"]
+        assert isinstance(app.screen, BroadcastScreen)  # still there until "lu"
