@@ -1245,10 +1245,10 @@ def replicas_failover(report: Report, workdir: Path, server: Any) -> None:
 
 
 def event_lock_holder(url: str) -> str | None:
-    """The state of the session holding the event lock (pgstore.EVENT_LOCK), if one does."""
+    """The state of the session holding the event lock (hub.store.postgres.EVENT_LOCK), if one does."""
     import psycopg
 
-    from deskalert.hub.pgstore import EVENT_LOCK
+    from deskalert.hub.store.postgres import EVENT_LOCK
 
     with psycopg.connect(url, autocommit=True) as conn:
         row = conn.execute(
@@ -1367,9 +1367,9 @@ def freeze_once(hubs: list[Hub], database: str, held: bool, workdir: Path) -> di
 
 def replicas_freeze(report: Report, workdir: Path, server: Any) -> None:
     """The hubs as they are: their store sessions set idle_in_transaction_session_timeout and
-    lock_timeout themselves (pgstore.STORE_SESSION); the database keeps PostgreSQL's defaults."""
+    lock_timeout themselves (hub.store.postgres.STORE_SESSION); the database keeps PostgreSQL's defaults."""
     from deskalert.client.api import ALERT_FAILOVER_TIMEOUT
-    from deskalert.hub.pgstore import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS
+    from deskalert.hub.store.postgres import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS
 
     database = server.database()
     hubs = replica_pair(workdir / "pg-freeze", database, DESKS)
@@ -1733,7 +1733,7 @@ How each is measured (bench/run.py):
   holds the event lock idle in transaction (pg_locks), or no session holds it; then a desk
   whose first hub is B and one whose first hub is A (kept-alive on A) press; "stored" = the
   alert seen in the alerts table (polled every 10 ms), "2xx" = the desk told. The hubs' own
-  session limits (pgstore: idle_in_transaction_session_timeout, lock_timeout), the database at
+  session limits (hub/store/postgres.py: idle_in_transaction_session_timeout, lock_timeout), the database at
   PostgreSQL's defaults. Ingest: part 2's 50 desks, 40 alerts each, on one hub of the pair and
   spread over both. Capacity: part 3
   with desk i on hub i % 2 (stream and heartbeats), alerts posted to the first hub;

@@ -133,7 +133,7 @@ def on_store(hub: RunningHub, fn: Callable[[Any], Any]) -> Any:
     """Runs `fn(connection)` on the threaded hub's own store thread (SQLite connections belong
     to a thread): how the fault tests break and repair the hub's database."""
     state = hub.server.server.config.app.state.hub
-    return state._executor.submit(lambda: fn(state.store._db)).result()
+    return state.runtime.executor.submit(lambda: fn(state.store._db)).result()
 
 
 def read_only(db: Any) -> None:

@@ -156,7 +156,7 @@ class PgServer:
 
     def _template(self) -> str:
         if not self._migrated:
-            from deskalert.hub.pgstore import PostgresStore
+            from deskalert.hub.store.postgres import PostgresStore
 
             with psycopg.connect(self.admin_url, autocommit=True) as conn:
                 conn.execute(f"CREATE DATABASE {TEMPLATE}")

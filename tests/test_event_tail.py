@@ -10,7 +10,7 @@ import pytest
 
 import pg
 from deskalert.hub import cluster
-from deskalert.hub.pgstore import PostgresStore
+from deskalert.hub.store.postgres import PostgresStore
 
 
 def test_stop_wakes_the_tail_out_of_its_wait(pg_server: pg.PgServer,

@@ -27,11 +27,11 @@ class GroupSpy:
 
     def __init__(self, hub: RunningHub, hold_s: float = 0.05, hold_until_waiting: int = 0,
                  during: Callable[[int], None] = lambda index: None) -> None:
-        self.state = hub.server.server.config.app.state.hub
+        self.alerts = hub.server.server.config.app.state.hub.alerts
         self.groups: list[list[str]] = []
         self.hold_s, self.hold_until_waiting, self.during = hold_s, hold_until_waiting, during
-        self._insert_group = self.state._insert_group
-        self.state._insert_group = self
+        self._insert_group = self.alerts._insert_group
+        self.alerts._insert_group = self
 
     def __call__(self, alerts: list[Any]) -> Any:
         index = len(self.groups)
@@ -40,7 +40,7 @@ class GroupSpy:
             deadline = time.monotonic() + self.hold_s
             while time.monotonic() < deadline and (
                     not self.hold_until_waiting
-                    or len(self.state._waiting) < self.hold_until_waiting):
+                    or self.alerts.batch.waiting < self.hold_until_waiting):
                 time.sleep(0.005)
         self.during(index)
         return self._insert_group(alerts)

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from conftest import RunningHub, make_config, new_alert, start_threaded_hub
-from deskalert.hub.store import Store
+from deskalert.hub.store import SqliteStore
 from deskalert.models import Note
 
 NOTE = {"what_happened": "Ton monte sur un refus de prestation.", "type": "verbal",
@@ -79,7 +79,7 @@ def test_purge_removes_closed_alerts_their_notes_and_events_past_retention(tmp_p
             sup.post(f"/v1/alerts/{alert_id}/resolve", json={}).raise_for_status()
     finally:
         hub.stop()
-    store = Store(tmp_path / "hub" / "hub.sqlite3")
+    store = SqliteStore(tmp_path / "hub" / "hub.sqlite3")
     try:
         assert store.purge(datetime.now(UTC) - timedelta(days=1)) == (0, 0, 0)
         alerts, notes, events = store.purge(datetime.now(UTC) + timedelta(seconds=1))

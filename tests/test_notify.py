@@ -323,12 +323,12 @@ def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswer
     "j'arrive" in between must win (a reminder after "pris en charge" is what users hate)."""
     from datetime import UTC, datetime
 
-    from deskalert.hub.store import Store
+    from deskalert.hub.store import SqliteStore
 
     config = HubConfig.model_validate(roster({"s.a": ["json://127.0.0.1:9/ana"]}))
-    store = Store(tmp_path / "hub.sqlite3")
+    store = SqliteStore(tmp_path / "hub.sqlite3")
     planner = notify.Planner(config, store, wake=lambda: None)
-    store.event_hooks.append(planner.on_event)
+    store.set_event_hook(planner.on_event)
     raised = alert(desk="g1", chain=["s.a"], escalated_to="s.a")
     store.insert_alert(raised, raised.received_at)
     store._db.execute("UPDATE notifications SET attempts=1")

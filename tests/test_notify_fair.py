@@ -183,14 +183,14 @@ def test_a_sites_thousands_waiting_cannot_hide_another_sites_one(tmp_path: Path)
     from datetime import UTC, datetime, timedelta
 
     from deskalert.hub import notify
-    from deskalert.hub.store import Store
+    from deskalert.hub.store import SqliteStore
 
     data = roster({"s.a": ["json://127.0.0.1:9/ana"], "s.c": ["json://127.0.0.1:9/cleo"]})
     data["oncall"].append({"site": "etage", "supervisor": "s.c", "days": data["oncall"][0]["days"],
                            "start": "00:00", "end": "00:00"})
-    store = Store(tmp_path / "hub.sqlite3")
+    store = SqliteStore(tmp_path / "hub.sqlite3")
     planner = notify.Planner(HubConfig.model_validate(data), store, wake=lambda: None)
-    store.event_hooks.append(planner.on_event)
+    store.set_event_hook(planner.on_event)
     for i in range(61):
         etage = i == 60
         raised = alert(id=str(uuid.uuid4()), desk="e1" if etage else "g1",

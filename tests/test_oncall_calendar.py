@@ -1,6 +1,6 @@
 """On-call from a calendar ([[oncall_calendar]]), through a real hub and GET /v1/oncall.
 
-The hub's on-call clock (`Hub.oncall_clock`) is set to a FakeClock: the tests move through a
+The hub's on-call clock (`OnCallBoard.now`) is set to a FakeClock: the tests move through a
 calendar's weeks without waiting; events stay stamped with the real time.
 """
 
@@ -105,7 +105,7 @@ def start_hub(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
         server = build_server(config, host="127.0.0.1", port=0, data_dir=tmp_path / name)
         app: Any = server.server.config.app
         hub = app.state.hub
-        hub.oncall_clock = clock
+        hub.oncall.now = clock
         hub.calendars.poll_s = 0.1
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()

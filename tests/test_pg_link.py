@@ -17,8 +17,8 @@ import pytest
 
 import pg
 from deskalert.errors import StoreUnavailable
-from deskalert.hub.pgstore import RETRY_AFTER_S, PostgresStore
 from deskalert.hub.pgwatch import CALL_DEADLINE_S
+from deskalert.hub.store.postgres import RETRY_AFTER_S, PostgresStore
 from faultproxy import FaultProxy
 
 

@@ -22,7 +22,7 @@ from httpx_sse import connect_sse
 
 import pg
 from conftest import HubProcess, auth, new_alert
-from deskalert.hub.pgstore import PostgresStore
+from deskalert.hub.store.postgres import PostgresStore
 
 pytestmark = pytest.mark.stores("postgresql")
 
@@ -247,7 +247,7 @@ def _late_commit_seen(pg_server: pg.PgServer, tmp_path: Any, *, locked: bool) ->
 
     def slow_writer() -> None:
         with a._transaction() as db:
-            a._append(db, EventType.ONCALL_CHANGED, now, None, {"id": "a"})
+            a.append(db, EventType.ONCALL_CHANGED, now, None, {"id": "a"})
             a_has_id.set()
             release_a.wait(5)
 
@@ -261,7 +261,7 @@ def _late_commit_seen(pg_server: pg.PgServer, tmp_path: Any, *, locked: bool) ->
     seen: list[str] = []
     last = 0
     # B's commit is visible within this if it was not held back; A stays idle in its
-    # transaction meanwhile, well under the store sessions' 1 s idle limit (pgstore).
+    # transaction meanwhile, well under the store sessions' 1 s idle limit (hub/store/postgres.py).
     deadline = time.monotonic() + 0.4
     while time.monotonic() < deadline:
         for event in reader.events_after(last, None, 100):
@@ -285,7 +285,7 @@ def test_a_lost_notification_delays_nothing_beyond_the_poll(
     streams of a hub: its tail polls."""
     from datetime import UTC, datetime
 
-    from deskalert.hub.pgstore import EVENT_LOCK
+    from deskalert.hub.store.postgres import EVENT_LOCK
     from deskalert.models import EventType
 
     first = hub_process()
@@ -346,7 +346,7 @@ def test_a_hub_frozen_inside_a_transaction_does_not_stop_the_others(
     def freeze() -> None:
         try:
             with frozen._transaction() as db:
-                frozen._append(db, EventType.ONCALL_CHANGED, datetime.now(UTC), None, {"id": "x"})
+                frozen.append(db, EventType.ONCALL_CHANGED, datetime.now(UTC), None, {"id": "x"})
                 holding.set()
                 time.sleep(4)  # frozen, lock held
         except StoreUnavailable as exc:

@@ -142,7 +142,7 @@ def test_delayed_alert(hub: RunningHub, snap_compare: Snap,
                        monkeypatch: pytest.MonkeyPatch) -> None:
     """Pressed 1 min 15 s before the hub heard of it; the fixed clock is 1 min 15 s later."""
     received = (NOW - timedelta(seconds=75)).astimezone(UTC)
-    monkeypatch.setattr("deskalert.hub.service.utcnow", lambda: received)  # nothing escalates
+    monkeypatch.setattr("deskalert.hub.clock.SystemClock.now", lambda self: received)  # frozen
     app = pane(hub.url)
 
     async def delayed(pilot: Pilot[Any]) -> None:

@@ -92,7 +92,7 @@ def check_database(config: HubConfig) -> None:
               " unset and no DESKALERT_DATABASE)")
         return
     from deskalert.errors import StoreUnavailable
-    from deskalert.hub.pgstore import describe_database
+    from deskalert.hub.store.postgres import describe_database
 
     try:
         print(describe_database(url))
@@ -222,7 +222,7 @@ def hub_migrate(args: argparse.Namespace) -> int:
     import os
 
     from deskalert.hub import migrate
-    from deskalert.hub.pgstore import masked
+    from deskalert.hub.store.postgres import masked
     from deskalert.hub.server import resolve_database
 
     given = args.target or os.environ.get("DESKALERT_DATABASE")

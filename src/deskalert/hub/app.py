@@ -82,9 +82,10 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
     app.state.hub = hub
     app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
-    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute)
+    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute,
+                                      hub.clock)
     app.state.request_budget = RequestBudget(config.hub.request_burst,
-                                             config.hub.requests_per_second)
+                                             config.hub.requests_per_second, clock=hub.clock)
     for module in (alerts, notes, events, presence, availability, oncall, health, page,
                    sessions, metrics, broadcasts):
         app.include_router(module.router)

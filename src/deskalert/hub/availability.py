@@ -21,14 +21,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter, defaultdict
 from collections.abc import Callable, Iterable
-from datetime import datetime
 
 from pydantic import PrivateAttr
 
 from deskalert.hub.broker import Subscription
+from deskalert.hub.clock import Clock
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.models import (
     AvailableSupervisor,
@@ -58,7 +57,7 @@ class Availability:
     """Per site: desks online (a counter), supervisors' open streams, the last numbers sent."""
 
     def __init__(self, config: HubConfig, oncall: Callable[[str], OnCall | None],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Clock) -> None:
         self._labels = {s.id: s.label for s in config.sites}
         self._desk_site = {d.id: d.site for d in config.desks}
         self._desks = Counter(d.site for d in config.desks)
@@ -163,7 +162,7 @@ class Availability:
         people.sort(key=lambda p: (not p.on_call, not p.connected, p.name))
         return SiteAvailability(site=site, site_label=self._labels[site],
                                 desks_online=max(0, self._online[site]),
-                                desks=self._desks[site], supervisors=people, at=self._clock())
+                                desks=self._desks[site], supervisors=people, at=self._clock.now())
 
     def event(self, site: str) -> LiveEvent:
         """The site's numbers now as a live event (kept until they may have changed)."""
@@ -178,7 +177,7 @@ class Availability:
     def flush(self) -> list[SiteAvailability]:
         """Send each dirty site's numbers to its listeners, at most once per DEBOUNCE_S per
         site, and only when they changed; what was sent, for the log and tests."""
-        sent, moment = [], time.monotonic()
+        sent, moment = [], self._clock.monotonic()
         for site in list(self._dirty):
             if moment - self._sent_at.get(site, -DEBOUNCE_S) < DEBOUNCE_S:
                 continue  # sent less than a second ago: stays dirty until then

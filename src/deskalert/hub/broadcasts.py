@@ -14,14 +14,13 @@ the current ones (`GET /v1/broadcasts`) after each snapshot.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound, Unprocessable
 from deskalert.hub.broadcast_roster import BroadcastKind
-from deskalert.hub.broadcast_store import iter_sites
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store import Store
 from deskalert.models import (
@@ -233,6 +232,11 @@ class Broadcasts:
     def _publish_all(self, events: list[Event]) -> None:
         for event in events:
             self._publish(event)
+
+
+def iter_sites(broadcasts: list[Broadcast], sites: set[str] | None) -> Iterator[Broadcast]:
+    """Those of `broadcasts` that go to one of `sites` (None: all)."""
+    return (b for b in broadcasts if sites is None or not sites.isdisjoint(b.sites))
 
 
 def _ended(broadcast: Broadcast, by: str, at: datetime) -> Broadcast:

@@ -22,9 +22,9 @@ from __future__ import annotations
 
 import asyncio
 import math
-import time
 
 from deskalert.errors import RateLimited
+from deskalert.hub.clock import Clock, SystemClock
 from deskalert.hub.guard import LimitLog
 from deskalert.hub.settings import Principal
 
@@ -35,7 +35,8 @@ REFUSAL_HOLD_S = 1.0
 class TokenBuckets:
     """`burst` back to back per key, refilled at `per_second`; full after a quiet spell."""
 
-    def __init__(self, burst: int, per_second: float) -> None:
+    def __init__(self, burst: int, per_second: float, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
         self.burst = burst
         self.per_second = per_second
         self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
@@ -45,23 +46,24 @@ class TokenBuckets:
         tokens = self._tokens(key)
         if tokens < 1:
             return (1 - tokens) / self.per_second
-        self._buckets[key] = (tokens - 1, time.monotonic())
+        self._buckets[key] = (tokens - 1, self.clock.monotonic())
         return None
 
     def give_back(self, key: str) -> None:
-        self._buckets[key] = (min(self.burst, self._tokens(key) + 1), time.monotonic())
+        self._buckets[key] = (min(self.burst, self._tokens(key) + 1), self.clock.monotonic())
 
     def _tokens(self, key: str) -> float:
         tokens, when = self._buckets.get(key, (self.burst, 0.0))
-        return min(self.burst, tokens + (time.monotonic() - when) * self.per_second)
+        return min(self.burst, tokens + (self.clock.monotonic() - when) * self.per_second)
 
 
 class RequestBudget:
     """Every authenticated request but an alert takes one of its caller's tokens, or is
     refused with a 429 (`RateLimited`, Retry-After)."""
 
-    def __init__(self, burst: int, per_second: float, limit_log: LimitLog | None = None) -> None:
-        self.buckets = TokenBuckets(burst, per_second)
+    def __init__(self, burst: int, per_second: float, limit_log: LimitLog | None = None,
+                 clock: Clock | None = None) -> None:
+        self.buckets = TokenBuckets(burst, per_second, clock)
         self.limit_log = limit_log or LimitLog()
 
     async def charge(self, principal: Principal, request: str) -> None:

@@ -6,12 +6,12 @@ ids. So each hub reads the event table after the last id it has handed on, on a 
 its own, in its own thread, and hands the rows to the hub's loop. It is woken by
 `LISTEN deskalert_events` (sent by every transaction that appends an event, delivered at
 commit) and polls every `POLL_S` whatever happens: a lost notification delays an event by at
-most that. A connection that fails (or stays silent past the TCP timeouts set in pgstore) is
-replaced, and reading resumes after the last id handed on: nothing is skipped, nothing twice.
-While it cannot read (a second failure in a row, or a stalled link), the hub ends its streams:
-their clients resume on another hub rather than wait in silence for events it cannot see.
-Event ids are commit-ordered (pgstore), so "after the last id" never passes over an event
-committed late.
+most that. A connection that fails (or stays silent past the TCP timeouts set in
+hub/store/postgres.py) is replaced, and reading resumes after the last id handed on: nothing is
+skipped, nothing twice. While it cannot read (a second failure in a row, or a stalled link), the
+hub ends its streams: their clients resume on another hub rather than wait in silence for events
+it cannot see. Event ids are commit-ordered (hub/store/postgres.py), so "after the last id" never
+passes over an event committed late.
 
 **One hub runs the timers** (`Leadership`): escalation, desks going offline, the interview
 checks, on-call changes, the purge and the notification worker must each happen once. The
@@ -39,8 +39,9 @@ from typing import Any
 import psycopg
 
 from deskalert.errors import StoreUnavailable
-from deskalert.hub import pgstore, pgwatch
+from deskalert.hub import pgwatch
 from deskalert.hub.store import event_of, read_overrides
+from deskalert.hub.store import postgres as pgstore
 from deskalert.models import Event, EventType
 
 log = logging.getLogger("deskalert.hub")

@@ -134,7 +134,7 @@ class StateCollector(Collector):
         """The numbers that need the store (read on the store's thread)."""
         snapshot = Snapshot()
         try:
-            unanswered = await self.hub._db(self.hub.store.unanswered_alerts)
+            unanswered = await self.hub.runtime.db(self.hub.store.unanswered_alerts)
             snapshot.unanswered = Tally(alert.site for alert in unanswered)
             snapshot.backlog = await self.hub.notifier.backlog()
         except StoreUnavailable:
@@ -193,8 +193,9 @@ class StateCollector(Collector):
         refused = CounterMetricFamily("deskalert_tokens_refused", "Requests refused for their"
                                       " token: unknown, or a desk's from outside its site's"
                                       " networks", labels=["reason"])
-        refused.add_metric(["unknown_token"], self.hub._refused.total)
-        refused.add_metric(["outside_network"], self.hub._outside.total)
+        unknown_token, outside_network = self.hub.roster.refusals()
+        refused.add_metric(["unknown_token"], unknown_token)
+        refused.add_metric(["outside_network"], outside_network)
         yield refused
 
 

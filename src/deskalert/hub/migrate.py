@@ -19,12 +19,12 @@ from pathlib import Path
 
 from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME
-from deskalert.hub.pgstore import PostgresStore, masked
 from deskalert.hub.store import hold_hub_file, must_be_hub_database, open_store
+from deskalert.hub.store.postgres import PostgresStore, masked
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
-          "presence")
+          "presence", "broadcasts")
 IDENTITY_TABLES = ("events", "notifications")
 BATCH = 1000
 

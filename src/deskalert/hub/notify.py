@@ -6,7 +6,7 @@ at the last level, every supervisor not yet told. Until someone answers "j'arriv
 supervisor told so far is told again every `renotify_s`; once someone answers, what is still
 queued is dropped and whoever was told gets "pris en charge par X", then "terminée".
 
-How: the rows are written by a hook of the store (`Store.event_hooks`), in the transaction of the
+How: the rows are written by the store's event hook (`Planner.on_event`), in the transaction of the
 event that causes them, so an alert is never stored without its notifications nor the reverse.
 The worker (hub/notify_outbox.py) claims due rows (marked 'sending' under a fresh attempt id, committed), sends each with
 Apprise in a thread of its own pool (never on the event loop), and records the outcome and its
@@ -29,7 +29,6 @@ import hashlib
 import logging
 import os
 import re
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,7 +38,7 @@ from uuid import UUID
 
 from deskalert.hub.links import SENDER_ADDRESS, answer_url
 from deskalert.hub.settings import HubConfig
-from deskalert.hub.store import Notification, Store
+from deskalert.hub.store import Connection, Notification, Store
 from deskalert.i18n import N_, Language, catalogue_ids, translations
 from deskalert.models import Alert, AlertState, Event, EventType
 
@@ -257,7 +256,7 @@ class Planner:
         self.channels = all_channels(config)
         self.supervisors = [s.id for s in config.supervisors]
 
-    def on_event(self, db: sqlite3.Connection, event: Event) -> None:
+    def on_event(self, db: Connection, event: Event) -> None:
         """The store's event hook: a failure here is logged, never a lost alert."""
         if not event.type.value.startswith("alert.") or not self.channels:
             return
@@ -268,7 +267,7 @@ class Planner:
         except Exception:
             log.exception("notifications for event %d could not be planned", event.id)
 
-    def _plan(self, db: sqlite3.Connection, alert: Alert, event: Event) -> None:
+    def _plan(self, db: Connection, alert: Alert, event: Event) -> None:
         alert_id = str(alert.id)
         rows: list[Notification] = []
         if event.type is EventType.ALERT_RAISED:
@@ -286,7 +285,7 @@ class Planner:
             self.store.add_notifications(db, rows, event.at)
             self.wake()
 
-    def _closing(self, db: sqlite3.Connection, alert: Alert, kind: str,
+    def _closing(self, db: Connection, alert: Alert, kind: str,
                  responder: str) -> list[Notification]:
         """Stop the alerting messages; tell whoever may have received one."""
         alert_id = str(alert.id)
@@ -295,7 +294,7 @@ class Planner:
         targets = [self.channels[key] for _, key in told if key in self.channels]
         return self._rows(alert, kind, targets, responder=responder)
 
-    def renotify(self, db: sqlite3.Connection, alert: Alert, now: datetime) -> int:
+    def renotify(self, db: Connection, alert: Alert, now: datetime) -> int:
         """Tell again every supervisor told so far (not the team rooms); how many rows."""
         if self.store.alert_state(db, str(alert.id)) != AlertState.OPEN.value:
             return 0  # answered or closed since it was found unanswered: no reminder after that

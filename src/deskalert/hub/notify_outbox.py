@@ -12,10 +12,11 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
 
+from deskalert.hub.clock import Clock
 from deskalert.hub.notify import (
     NOTIFY_TYPES,
     Channel,
@@ -42,10 +43,6 @@ STOP_WAIT_S = 2.0  # in-flight sends a stopping hub waits for; the rest are retr
 INTERRUPTED = "interrupted: the hub stopped during this attempt; it may have arrived, sending again"
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 def backoff(attempts: int) -> float:
     """Seconds before the next attempt after `attempts` failed ones."""
     return BACKOFF_S[min(attempts, len(BACKOFF_S)) - 1]
@@ -56,8 +53,9 @@ class Notifier:
 
     def __init__(self, config: HubConfig, store: Store,
                  on_store: Callable[[Callable[[], T]], Awaitable[T]],
-                 publish: Callable[[Event], None]) -> None:
+                 publish: Callable[[Event], None], clock: Clock) -> None:
         self.config = config
+        self.clock = clock
         self.store = store
         self._on_store: Callable[[Callable[[], Any]], Awaitable[Any]] = on_store
         self._publish = publish
@@ -70,8 +68,7 @@ class Notifier:
         self._inflight: set[asyncio.Task[None]] = set()
         # Sends only on the hub that leads (one of several on PostgreSQL; the only one else).
         self.leading = False
-        self.planner = Planner(config, store, self.wake)
-        store.event_hooks.append(self.planner.on_event)
+        self.planner = Planner(config, store, self.wake)  # its on_event: the store's hook
 
     @property
     def enabled(self) -> bool:
@@ -118,7 +115,7 @@ class Notifier:
     def _requeue_interrupted(self) -> None:
         """On the store thread, at start: rows a stopped hub left 'sending' are retried."""
         for row in self.store.interrupted_notifications():
-            self._finish(row, None, INTERRUPTED, utcnow())
+            self._finish(row, None, INTERRUPTED, self.clock.now())
 
     async def _run(self) -> None:
         while True:
@@ -131,7 +128,7 @@ class Notifier:
             if not self.leading:
                 continue
             try:
-                await self._renotify_due(utcnow())
+                await self._renotify_due(self.clock.now())
                 await self._send_due()
             except Exception:
                 log.exception("notify: the worker failed; it goes on")
@@ -164,7 +161,8 @@ class Notifier:
         """Start the batches the scheduler picks among the due rows, each claimed first."""
         if self.turns.free() <= 0:
             return
-        due = await self._on_store(lambda: self.store.due_notifications(utcnow(), DUE_PER_QUEUE))
+        due = await self._on_store(
+            lambda: self.store.due_notifications(self.clock.now(), DUE_PER_QUEUE))
         batches = self.turns.pick([Due(row_id, site, kind, channel, self._service(channel))
                                    for row_id, site, kind, channel in due])
         if not batches:
@@ -212,7 +210,7 @@ class Notifier:
         if not self.enabled:
             return []
         rows = await self._on_store(self.store.notification_backlog)
-        now = utcnow()
+        now = self.clock.now()
         waiting: dict[str, list[float]] = {}
         for channel_key, count, oldest in rows:
             scheme = self._service(channel_key).split(":", 1)[0]
@@ -227,7 +225,7 @@ class Notifier:
                     reason: str | None) -> None:
         """On the store thread: one send's outcome, for each row it carried."""
         for row in rows:
-            self._finish(row, channel, reason, utcnow(), channel is None)
+            self._finish(row, channel, reason, self.clock.now(), channel is None)
 
     def _finish(self, row: Notification, channel: Channel | None, reason: str | None,
                 now: datetime, give_up: bool = False) -> None:

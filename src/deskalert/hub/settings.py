@@ -121,7 +121,7 @@ class HubSection(_Section):
         default="fr", description="language of the notifications sent to phones and mailboxes"
     )
 
-    # The interview timer and "tout va bien ?" checks (hub/sessions.py).
+    # The interview timer and "tout va bien ?" checks (hub/interview.py).
     check_answer_s: float = Field(
         default=60, gt=0, le=3600,
         description="a desk has this long to answer a check before the hub raises an alert",

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deskalert.errors import Forbidden, NotFound, RateLimited
+from deskalert.hub.alerts import AlertIdReused
 from deskalert.hub.budget import TokenBuckets
+from deskalert.hub.clock import Clock
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -20,7 +22,7 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.hub.service import AlertIdReused, Hub
+from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
 from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn
 
@@ -35,8 +37,8 @@ class AlertRate(TokenBuckets):
     Apart from the request budget of every other request (hub/budget.py).
     """
 
-    def __init__(self, burst: int, per_minute: float) -> None:
-        super().__init__(burst, per_minute / 60)
+    def __init__(self, burst: int, per_minute: float, clock: Clock | None = None) -> None:
+        super().__init__(burst, per_minute / 60, clock)
 
 
 @router.post(
@@ -67,7 +69,7 @@ async def raise_for(hub: Hub, rate: AlertRate, principal: Principal,
     refusal); also called by `hot.HotRoutes`, which answers the plain case below FastAPI."""
     took = not principal.is_supervisor and await _take(rate, hub, principal, body)
     try:
-        alert, created = await hub.raise_alert(principal, body)
+        alert, created = await hub.alerts.raise_alert(principal, body)
     except AlertIdReused as exc:
         if took:
             rate.give_back(principal.id)
@@ -88,7 +90,7 @@ async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) 
     if wait_s is None:
         return True
     try:
-        await hub.get_alert(principal, body.id)
+        await hub.alerts.get_alert(principal, body.id)
         return False  # stored already: a replay from the desk's outbox is never refused
     except Forbidden:
         return False  # stored, by another site's desk: raise_alert answers the 409
@@ -124,7 +126,7 @@ async def list_alerts(
     """Alerts newest first: open ones (open or acknowledged) or all; a desk sees its site.
     A page of `limit`; when there are more, `Link: <?...&cursor=...>; rel="next"` points to the
     next page (same parameters, plus its cursor)."""
-    alerts, next_cursor = await hub.list_alerts(
+    alerts, next_cursor = await hub.alerts.list_alerts(
         principal, open_only=state == "open", site=site, since=utc_query(since, "since"),
         limit=limit, cursor=cursor,
     )
@@ -134,19 +136,19 @@ async def list_alerts(
 
 @router.get("/{alert_id}", responses=errors(403, 404))
 async def get_alert(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> Alert:
-    return await hub.get_alert(principal, alert_id)
+    return await hub.alerts.get_alert(principal, alert_id)
 
 
 @router.get("/{alert_id}/events", responses=errors(403, 404))
 async def alert_history(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> list[Event]:
     """The alert's whole history, oldest first: raised, escalated, each j'arrive, closed."""
-    return await hub.alert_history(principal, alert_id)
+    return await hub.alerts.alert_history(principal, alert_id)
 
 
 @router.post("/{alert_id}/ack", responses=errors(403, 404, 409, 503))
 async def acknowledge(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> Alert:
     """ "J'arrive": the caller is listed once among the responders, with the hub time."""
-    return await hub.acknowledge(principal, alert_id)
+    return await hub.alerts.acknowledge(principal, alert_id)
 
 
 @router.post("/{alert_id}/resolve", responses=errors(403, 404, 409, 503))
@@ -154,7 +156,7 @@ async def resolve(
     alert_id: UUID, hub: HubDep, principal: PrincipalDep, body: ResolveIn | None = None
 ) -> Alert:
     """Close the alert (a supervisor, or the desk that raised it), with an optional summary."""
-    return await hub.resolve(principal, alert_id, body.summary if body else None)
+    return await hub.alerts.resolve(principal, alert_id, body.summary if body else None)
 
 
 @router.post("/{alert_id}/cancel", responses=errors(403, 404, 409, 503))
@@ -162,4 +164,4 @@ async def cancel(
     alert_id: UUID, hub: HubDep, principal: PrincipalDep, body: CancelIn | None = None
 ) -> Alert:
     """False alarm: the raising desk within the cancel window, a supervisor at any time."""
-    return await hub.cancel(principal, alert_id, body.reason if body else None)
+    return await hub.alerts.cancel(principal, alert_id, body.reason if body else None)

@@ -15,4 +15,4 @@ async def availability(hub: HubDep, principal: PrincipalDep,
                        site: str | None = None) -> list[SiteAvailability]:
     """Each visible site's numbers now (a desk sees its own site): the snapshot of the live
     `site.availability` frames of `/v1/events?availability=1`."""
-    return hub.availability_now(principal, site)
+    return hub.presence.availability_now(principal, site)

@@ -61,22 +61,22 @@ def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
     (401), or with `refuse=False` only answered None (the caller hands the request on to a
     route that will refuse it); a desk outside its site's networks is refused (403)."""
     digest = token_hash(token)
-    principal = hub.principal_for(digest)
+    principal = hub.roster.principal_for(digest)
     if principal is None:
         if not refuse:
             return None
-        hub.token_refused(digest, address)
+        hub.roster.token_refused(digest, address)
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
-    hub.check_network(principal, address, request)
-    hub.token_accepted(principal, address)
+    hub.roster.check_network(principal, address, request)
+    hub.roster.token_accepted(principal, address)
     return principal
 
 
 def session_principal(request: Request, hub: Hub, session: str) -> Principal:
     """The supervisor of a page session; a state-changing request must come from the hub's own
     page (Origin), and a session opened by an answer link reaches that alert only."""
-    grant = read_session(hub.config, session, datetime.now(UTC))
-    principal = None if grant is None else hub.principal_for(
+    grant = read_session(hub.config, session, hub.clock.now())
+    principal = None if grant is None else hub.roster.principal_for(
         next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
     if grant is None or principal is None:
         raise Unauthorized("session expired or revoked: log in again on the page",
@@ -87,7 +87,7 @@ def session_principal(request: Request, hub: Hub, session: str) -> Principal:
         raise Forbidden("this session was opened by an answer link: it reaches that alert only;"
                         " log in with the token for the whole page", code="link_scope")
     request.state.page_grant = grant
-    hub.token_accepted(principal, request.client.host if request.client else "unknown")
+    hub.roster.token_accepted(principal, request.client.host if request.client else "unknown")
     return principal
 
 

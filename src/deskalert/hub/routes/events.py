@@ -65,7 +65,7 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     header_epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
         principal=principal,
-        sites=hub.visible_sites(principal, site),
+        sites=hub.roster.visible_sites(principal, site),
         last_id=since if since is not None else _parse_last_event_id(last_id),
         epoch=(epoch or "").strip() or header_epoch.strip() or None,
         availability=availability,
@@ -129,9 +129,9 @@ async def follow_events(
     # Read before the response starts: a database lost now is a 503, not a broken 200.
     last_id, reset = request.last_id, None
     if last_id is None:  # from now: the last id stored, whatever the event log
-        last_id = await hub.last_event_id()
+        last_id = await hub.stream.last_event_id()
     else:
-        reset = await hub.stream_reset(request.epoch, last_id)
+        reset = await hub.stream.reset_for(request.epoch, last_id)
     frames = _frames(hub, request, last_id, reset, direct_write(http.scope, abort))
     return EventSourceResponse(
         _capped(frames, streams, identity, abort),
@@ -155,7 +155,7 @@ async def _frames(hub: Hub, request: StreamRequest, last_id: int, reset: StreamR
         return
     yield FOLLOWING
     try:
-        async for event in hub.follow(request.principal, request.sites, last_id,
+        async for event in hub.stream.follow(request.principal, request.sites, last_id,
                                       request.availability, write):
             if event is None:
                 yield KEEP_ALIVE

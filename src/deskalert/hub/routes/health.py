@@ -14,7 +14,7 @@ router = APIRouter(tags=["health"])
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 async def healthz(hub: HubDep) -> Response:
     """200 while the store answers; 503 when it cannot be read or written."""
-    health = await hub.health()
+    health = await hub.health.report()
     if health.status != "ok":
         return JSONResponse(health.model_dump(mode="json"), status_code=503)
     return JSONResponse(health.model_dump(mode="json"))

@@ -63,7 +63,8 @@ class HotRoutes:
     async def _answer(self, scope: Scope, path: str, body: bytes | None) -> Response | None:
         """The response, or None: FastAPI's route answers this one."""
         token = _bearer(scope)
-        if token is None or body is None or self.hub.principal_for(token_hash(token)) is None:
+        roster = self.hub.roster
+        if token is None or body is None or roster.principal_for(token_hash(token)) is None:
             return None  # an unknown token's body is not even read: the route answers 401
         alert_in = None
         if path == ALERTS:

@@ -8,6 +8,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
 
+from deskalert.errors import Unprocessable
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -16,7 +17,6 @@ from deskalert.hub.routes.deps import (
     link_next_page,
     utc_query,
 )
-from deskalert.errors import Unprocessable
 from deskalert.models import Note, NoteIn
 
 router = APIRouter(tags=["notes"])
@@ -35,7 +35,7 @@ async def share_note(alert_id: UUID, body: NoteIn, hub: HubDep, principal: Princ
     if body.started_at and body.ended_at and body.ended_at < body.started_at:
         raise Unprocessable("ended_at: the incident's end is before its start (started_at)",
                             code="invalid_request")
-    note, created = await hub.share_note(principal, alert_id, body)
+    note, created = await hub.notes.share_note(principal, alert_id, body)
     if not created:
         response.status_code = 200
     return note
@@ -44,7 +44,7 @@ async def share_note(alert_id: UUID, body: NoteIn, hub: HubDep, principal: Princ
 @router.get("/v1/alerts/{alert_id}/notes", responses=errors(403, 404))
 async def alert_notes(alert_id: UUID, hub: HubDep, principal: PrincipalDep) -> list[Note]:
     """Supervisors read every note of the alert (one per author); a desk only the one it wrote."""
-    notes, _ = await hub.notes(principal, alert_id=alert_id)
+    notes, _ = await hub.notes.notes(principal, alert_id=alert_id)
     return notes
 
 
@@ -61,7 +61,7 @@ async def all_notes(
 ) -> list[Note]:
     """Notes shared in a period (by sharing time, compared as instants), oldest first: a
     supervisor's sites, or a desk's own. Paged like `/v1/alerts` (`Link: rel="next"`)."""
-    notes, next_cursor = await hub.notes(
+    notes, next_cursor = await hub.notes.notes(
         principal, since=utc_query(since, "since"), until=utc_query(until, "until"),
         limit=limit, cursor=cursor,
     )

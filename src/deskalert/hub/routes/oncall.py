@@ -13,19 +13,19 @@ router = APIRouter(tags=["on-call"])
 @router.get("/v1/oncall", responses=errors(403, 404))
 async def get_oncall(hub: HubDep, principal: PrincipalDep, site: str | None = None) -> list[OnCall]:
     """The on-call card of each site the caller sees (a desk: its own site)."""
-    return hub.oncall(principal, site)
+    return hub.oncall.cards(principal, site)
 
 
 @router.post("/v1/oncall/override", responses=errors(403, 404, 503))
 async def take_shift(body: OverrideIn, hub: HubDep, principal: PrincipalDep) -> OnCall:
     """The calling supervisor takes the site's shift until `until` (at most 7 days ahead)."""
-    return await hub.override(principal, body.site, body.until)
+    return await hub.oncall.override(principal, body.site, body.until)
 
 
 @router.delete("/v1/oncall/override", responses=errors(403, 404, 503))
 async def hand_back_shift(site: str, hub: HubDep, principal: PrincipalDep) -> OnCall:
     """Ends the site's override: the weekly slots apply again."""
-    return await hub.override(principal, site, None)
+    return await hub.oncall.override(principal, site, None)
 
 
 @router.get("/v1/codes", tags=["codes"], responses=errors())

@@ -7,7 +7,7 @@ bearer token (routes/deps.py). The HTML is served with a strict Content-Security
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from importlib.resources import files
 from typing import Annotated, Literal
@@ -95,7 +95,7 @@ async def answer_link(
 ) -> HTMLResponse:
     """An answer link: the page, which logs in with the link's fields by a POST. This GET
     changes nothing (no cookie either): messengers fetch links for their previews."""
-    grant = verify_link(hub.config, alert_id, s, e, k, datetime.now(UTC))
+    grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now())
     return _index(request, "ok" if grant else "refused", 200 if grant else 403, root="../")
 
 
@@ -117,7 +117,7 @@ async def log_in(body: LoginIn, request: Request, response: Response, hub: HubDe
     """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token or
     an answer link; only from the hub's own page (Origin)."""
     check_origin(request, hub.config)
-    now = datetime.now(UTC)
+    now = hub.clock.now()
     grant = _link_grant(hub.config, body.link, now) if body.link else _token_grant(
         request, hub, body.token or "", now)
     _set_session(request, response, hub.config, grant, now)
@@ -152,9 +152,9 @@ def _page_code(code: AlertCode) -> PageCode:
 
 def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Grant:
     digest = token_hash(token)
-    principal = hub.principal_for(digest)
+    principal = hub.roster.principal_for(digest)
     if principal is None:
-        hub.token_refused(digest, request.client.host if request.client else "unknown")
+        hub.roster.token_refused(digest, request.client.host if request.client else "unknown")
         raise Unauthorized("unknown token: check the token given for this supervisor",
                            code="token_refused")
     if not principal.is_supervisor:

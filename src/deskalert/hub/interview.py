@@ -1,5 +1,9 @@
 """The interview timer and "tout va bien ?" checks, held by the hub.
 
+The feature is "interview" everywhere in the code; its URL stays `/v1/sessions` (and its
+tables `sessions`/`checks`, its events `session.*`), so desks and pages already deployed keep
+working: an interview session is the desk's timer, not anyone's login.
+
 A desk starts a session before a risky interview (room, expected minutes). When the time is up
 the hub asks the desk "tout va bien ?" (a check) and gives it `check_answer_s` to answer; a
 supervisor can ask the same at any time. An unanswered check raises an alert of
@@ -17,12 +21,16 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from datetime import datetime, timedelta
+from typing import Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound
+from deskalert.hub.oncall_board import OnCallBoard
+from deskalert.hub.roster import Roster
+from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig, Principal
+from deskalert.hub.store import Connection
 from deskalert.i18n import N_, translations
 from deskalert.models import (
     Alert,
@@ -41,39 +49,34 @@ from deskalert.models import (
     SessionState,
 )
 
-if TYPE_CHECKING:
-    import sqlite3
-
-    from deskalert.hub.service import Hub
-
 T = TypeVar("T")
 # An alert raised for a check gets an id derived from the check's: one check, one alert.
 ALERT_NAMESPACE = uuid.UUID("5b0c6f0e-9a43-4b8e-9a59-2f64a1d0c3e1")
 
 
-def utcnow() -> datetime:
-    return datetime.now(UTC)
+class InterviewKeeper:
+    """Interview sessions and checks: the routes' operations and the ticker's deadlines."""
 
-
-class SessionKeeper:
-    """Sessions and checks: the routes' operations and the ticker's deadlines."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self.config: HubConfig = hub.config
-        self.store = hub.store
+    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
+                 oncall: OnCallBoard) -> None:
+        self.config = config
+        self.runtime = runtime
+        self.roster = roster
+        self.oncall = oncall
+        self.store = runtime.store
+        self.clock = runtime.clock
 
     # -- the desk's session -----------------------------------------------------------------
 
     async def start(self, principal: Principal, body: SessionIn) -> InterviewSession:
         desk = self._desk_of(principal)
-        now = utcnow()
+        now = self.clock.now()
         session = InterviewSession(
             id=uuid.uuid4(), desk=desk.id, desk_label=desk.label, site=desk.site, room=body.room,
             started_at=now, expected_min=body.minutes, due_at=now + timedelta(minutes=body.minutes),
             state=SessionState.RUNNING, updated_at=now)
 
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             self.store.put_session(db, session)
             events.append(self._event(db, EventType.SESSION_STARTED, session))
             return session
@@ -82,20 +85,20 @@ class SessionKeeper:
 
     async def extend(self, principal: Principal, session_id: UUID,
                      minutes: float) -> InterviewSession:
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
-            return self._extend_in(db, events, session, minutes, utcnow())
+            return self._extend_in(db, events, session, minutes, self.clock.now())
 
         return await self._write(write)
 
     async def close(self, principal: Principal, session_id: UUID) -> InterviewSession:
-        def write(db: sqlite3.Connection, events: list[Event]) -> InterviewSession:
+        def write(db: Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
-            return self._close_in(db, events, session, utcnow())
+            return self._close_in(db, events, session, self.clock.now())
 
         return await self._write(write)
 
-    def _extend_in(self, db: sqlite3.Connection, events: list[Event],
+    def _extend_in(self, db: Connection, events: list[Event],
                    session: InterviewSession, minutes: float, now: datetime) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
         session = session.model_copy(update={
@@ -105,7 +108,7 @@ class SessionKeeper:
         events.append(self._event(db, EventType.SESSION_EXTENDED, session))
         return session
 
-    def _close_in(self, db: sqlite3.Connection, events: list[Event],
+    def _close_in(self, db: Connection, events: list[Event],
                   session: InterviewSession, now: datetime) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
         session = session.model_copy(update={
@@ -114,14 +117,14 @@ class SessionKeeper:
         events.append(self._event(db, EventType.SESSION_CLOSED, session))
         return session
 
-    def _withdraw_checks(self, db: sqlite3.Connection, events: list[Event],
+    def _withdraw_checks(self, db: Connection, events: list[Event],
                          session: InterviewSession, now: datetime) -> None:
         for check in self.store.pending_checks_of_session(db, session.id):
             check = check.model_copy(update={"state": CheckState.WITHDRAWN, "updated_at": now})
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_WITHDRAWN, check))
 
-    def _own_open_session(self, db: sqlite3.Connection, principal: Principal,
+    def _own_open_session(self, db: Connection, principal: Principal,
                           session_id: UUID) -> InterviewSession:
         session = self.store.get_session(db, session_id)
         if session is None:
@@ -138,17 +141,17 @@ class SessionKeeper:
         """A supervisor asks a desk "tout va bien ?"; it has `check_answer_s` to answer."""
         if not principal.is_supervisor:
             raise Forbidden("only a supervisor asks a desk whether all is well")
-        desk = self.hub._desks.get(desk_id)
+        desk = self.roster.desks.get(desk_id)
         if desk is None:
             raise NotFound(f"unknown desk {desk_id!r}", code="unknown_desk")
-        now = utcnow()
+        now = self.clock.now()
         check = Check(
             id=uuid.uuid4(), kind=CheckKind.SUPERVISOR, desk=desk.id, desk_label=desk.label,
             site=desk.site, asked_by=principal.id, asked_by_name=principal.name, asked_at=now,
             deadline=now + timedelta(seconds=self.config.hub.check_answer_s),
             state=CheckState.PENDING, updated_at=now)
 
-        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+        def write(db: Connection, events: list[Event]) -> Check:
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_ASKED, check))
             return check
@@ -158,7 +161,7 @@ class SessionKeeper:
     async def answer(self, principal: Principal, check_id: UUID, body: AnswerIn) -> Check:
         """The desk answers; "ok" closes (or extends) the session, duress and "venez" raise the
         desk's discreet alert. A check no longer pending is a 409 (its alert is out)."""
-        def write(db: sqlite3.Connection, events: list[Event]) -> Check:
+        def write(db: Connection, events: list[Event]) -> Check:
             check = self.store.get_check(db, check_id)
             if check is None:
                 raise NotFound(f"no check {check_id}")
@@ -167,11 +170,11 @@ class SessionKeeper:
             if check.state is not CheckState.PENDING:
                 raise Conflict(f"the check is already {check.state.value}",
                                code="check_closed", state=None)
-            return self._answer_in(db, events, check, body, utcnow())
+            return self._answer_in(db, events, check, body, self.clock.now())
 
         return await self._write(write)
 
-    def _answer_in(self, db: sqlite3.Connection, events: list[Event], check: Check,
+    def _answer_in(self, db: Connection, events: list[Event], check: Check,
                    body: AnswerIn, now: datetime) -> Check:
         alert_id = None
         if body.answer is not CheckAnswer.OK:
@@ -196,7 +199,7 @@ class SessionKeeper:
     async def tick(self, now: datetime) -> None:
         await self._write(lambda db, events: self._due_in(db, events, now))
 
-    def _due_in(self, db: sqlite3.Connection, events: list[Event], now: datetime) -> None:
+    def _due_in(self, db: Connection, events: list[Event], now: datetime) -> None:
         answer_time = timedelta(seconds=self.config.hub.check_answer_s)
         for session in self.store.sessions_due(db, now):
             check = Check(
@@ -224,13 +227,13 @@ class SessionKeeper:
     # -- reads ------------------------------------------------------------------------------
 
     async def open_sessions(self, principal: Principal, site: str | None) -> list[InterviewSession]:
-        sites = self.hub.visible_sites(principal, site)
-        return await self.hub._db(self.store.open_sessions, sites)
+        sites = self.roster.visible_sites(principal, site)
+        return await self.runtime.db(self.store.open_sessions, sites)
 
     async def pending_checks(self, principal: Principal) -> list[Check]:
         """A supervisor's sites' pending checks; a desk's own."""
-        sites = self.hub.visible_sites(principal, None)
-        checks = await self.hub._db(self.store.pending_checks, sites)
+        sites = self.roster.visible_sites(principal, None)
+        checks = await self.runtime.db(self.store.pending_checks, sites)
         return [c for c in checks if principal.is_supervisor or c.desk == principal.id]
 
     async def figures(self, principal: Principal, since: datetime | None,
@@ -241,20 +244,20 @@ class SessionKeeper:
             raise Forbidden("only a supervisor reads the figures")
         types = [EventType.SESSION_STARTED.value, EventType.CHECK_ASKED.value,
                  EventType.CHECK_ANSWERED.value, EventType.CHECK_UNANSWERED.value]
-        counts = await self.hub._db(self.store.count_events, types, since, until,
-                                    self.hub.visible_sites(principal, None))
+        counts = await self.runtime.db(self.store.count_events, types, since, until,
+                                    self.roster.visible_sites(principal, None))
         return SessionFigures(sessions=counts[types[0]], checks=counts[types[1]],
                               answered=counts[types[2]], unanswered=counts[types[3]])
 
     # -- helpers ------------------------------------------------------------------------------
 
     def _desk_of(self, principal: Principal) -> Any:
-        desk = self.hub._desks.get(principal.id)
+        desk = self.roster.desks.get(principal.id)
         if principal.is_supervisor or desk is None:
             raise Forbidden("only a desk starts an interview session")
         return desk
 
-    async def _write(self, write: Callable[[sqlite3.Connection, list[Event]], T]) -> T:
+    async def _write(self, write: Callable[[Connection, list[Event]], T]) -> T:
         """`write` in one transaction on the store thread; its events are published after the
         commit, in order (nothing is published if it raises)."""
         def run() -> T:
@@ -262,19 +265,19 @@ class SessionKeeper:
             result: list[T] = []
             self.store.in_transaction(lambda db: result.append(write(db, events)))
             for event in events:
-                self.hub._publish(event)
+                self.runtime.publish(event)
             return result[0]
 
-        return await self.hub._db(run)
+        return await self.runtime.db(run)
 
-    def _event(self, db: sqlite3.Connection, event_type: EventType,
+    def _event(self, db: Connection, event_type: EventType,
                payload: InterviewSession | Check) -> Event:
-        return self.store._append(db, event_type, payload.updated_at, payload.site,
+        return self.store.append(db, event_type, payload.updated_at, payload.site,
                                   payload.model_dump(mode="json"))
 
     def _code(self, code_id: str) -> AlertCode:
         """The roster's code, or a discreet built-in one: a roster without it still alerts."""
-        code = self.hub._codes.get(code_id)
+        code = self.roster.codes.get(code_id)
         return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True,
                                  priority=1)
 
@@ -284,9 +287,8 @@ class SessionKeeper:
         notification language."""
         hub = self.config.hub
         code = self._code(hub.no_answer_code if answer is None else hub.duress_code)
-        desk = self.hub._desks[check.desk]
-        oncall = self.hub._compute_oncall(desk.site)
-        chain = [p.id for p in ([oncall.supervisor] if oncall.supervisor else []) + oncall.chain]
+        desk = self.roster.desks[check.desk]
+        chain = self.oncall.chain(desk.site)
         return Alert(
             id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)), code=code.code,
             code_label=code.label, discreet=code.discreet or answer is not None,

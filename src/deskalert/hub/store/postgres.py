@@ -1,7 +1,7 @@
 """The hub's store on PostgreSQL, shared by several hubs that are all active.
 
 Every query is `Store`'s own (written in the SQL both databases read); this module holds what
-differs:
+differs, as `SqliteStore`'s sibling:
 
 - **Event ids in commit order.** With several writers a sequence hands out ids in one order
   and commits land in another: a follower reading "after id N" would skip an id given earlier
@@ -30,7 +30,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -39,15 +39,18 @@ from typing import Any
 
 import psycopg
 
-from deskalert.errors import StoreUnavailable
+from deskalert.errors import ConfigError, StoreUnavailable
 from deskalert.hub import pgwatch
 from deskalert.hub.links import SECRET_BYTES
-from deskalert.hub.store import (
+from deskalert.hub.store.base import Store
+from deskalert.hub.store.connection import Connection, Cursor, EventHook
+from deskalert.hub.store.core import PROBE_BYTES
+from deskalert.hub.store.rows import instant
+from deskalert.hub.store.schema import (
     MIGRATIONS,
-    PROBE_BYTES,
-    Store,
+    SCHEMA_VERSION,
+    postgres_ddl,
     run_script,
-    instant,
     schema_version,
     set_schema_version,
     stamp_epoch,
@@ -138,7 +141,7 @@ class PgConnection:
         self._unreachable = None
         return conn
 
-    def execute(self, query: str, params: Sequence[Any] = ()) -> psycopg.Cursor[Any]:
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
         conn = self._live()
         try:
             with pgwatch.deadline(conn):
@@ -146,7 +149,7 @@ class PgConnection:
         except psycopg.OperationalError as exc:
             raise self._lost(exc) from None
 
-    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+    def executemany(self, query: str, rows: Iterable[Sequence[Any]]) -> None:
         conn = self._live()
         try:
             with pgwatch.deadline(conn):
@@ -185,19 +188,18 @@ class PostgresStore(Store):
     """`Store` on a PostgreSQL database, written to by several hubs at once."""
 
     shared = True
-    db_errors = (psycopg.Error,)
+    db_errors: tuple[type[Exception], ...] = (psycopg.Error,)
     row_lock = " FOR UPDATE"
 
-    def __init__(self, url: str, *, data_dir: Path | None = None) -> None:
-        self.url = url
-        self.location = masked(url)
+    def __init__(self, url: str, *, data_dir: Path | None = None,
+                 on_event: EventHook | None = None) -> None:
+        self._pg = PgConnection(url)
         # Calendars and other local files still live in the hub's data directory.
-        self.path = (data_dir or Path(".")) / "hub.postgresql"
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = PgConnection(url)  # type: ignore[assignment]
+        path = (data_dir or Path(".")) / "hub.postgresql"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        super().__init__(self._pg, path, masked(url), on_event)
+        self.url = url
         self._event_locked = False
-        self.event_hooks = []
-        self._checkpoint_db = None
         self._migrate()
         self.epoch = self._epoch()
 
@@ -205,21 +207,22 @@ class PostgresStore(Store):
         """Create or migrate the schema; hubs starting together migrate one after the other."""
         with self._transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY,"
+                       " value TEXT NOT NULL)")
             version = schema_version(db)
             for script in MIGRATIONS[version:]:
                 run_script(db, postgres_ddl(script))
             set_schema_version(db)
 
     def close(self) -> None:
-        self._db.drop()  # type: ignore[attr-defined]
+        self._pg.drop()
 
     def checkpoint(self) -> None:
         """PostgreSQL checkpoints by itself."""
 
     @contextmanager
-    def _transaction(self) -> Iterator[Any]:
-        db: PgConnection = self._db  # type: ignore[assignment]
+    def _transaction(self) -> Iterator[PgConnection]:
+        db = self._pg
         self._event_locked = False
         started = time.perf_counter()
         try:
@@ -237,7 +240,7 @@ class PostgresStore(Store):
         finally:
             self._event_locked = False
 
-    def before_event(self, db: Any) -> None:
+    def before_event(self, db: Connection) -> None:
         """The first event of a transaction waits for the event lock, then sends the wake-up
         (delivered at COMMIT): ids are taken by one transaction at a time, in commit order."""
         if not self._event_locked:
@@ -299,9 +302,6 @@ def describe_database(url: str) -> str:
     """One line for `hub --check`: reachable, and its schema against this hub's; a database
     that cannot be reached, or is newer than this hub, is an error (StoreUnavailable,
     ConfigError)."""
-    from deskalert.errors import ConfigError
-    from deskalert.hub.store import SCHEMA_VERSION
-
     conn = connect(url)
     try:
         exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
@@ -323,12 +323,6 @@ def describe_database(url: str) -> str:
         f"version {version}, migrated to {SCHEMA_VERSION} at start")
     return (f"database {masked(url)}: reachable, schema {state},"
             f" {events[0] if events else 0} events")
-
-
-def postgres_ddl(script: str) -> str:
-    """SQLite's DDL as PostgreSQL reads it: the only difference is the id columns."""
-    return script.replace("INTEGER PRIMARY KEY AUTOINCREMENT",
-                          "BIGINT GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY")
 
 
 def _first_line(exc: BaseException) -> str:

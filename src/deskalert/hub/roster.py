@@ -1,0 +1,102 @@
+"""Who is who, from hub.toml: principals by token, sites, desks, codes, networks.
+
+The roster answers "who is calling", "may they call from there" and "which sites may they
+see"; it remembers the tokens and desks it refused lately (hub/refused.py) for supervisors.
+Read-only after start, shared by every component.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from deskalert.errors import Forbidden, NotFound
+from deskalert.hub.clock import Clock
+from deskalert.hub.refused import RefusedDesks, RefusedTokens
+from deskalert.hub.settings import HubConfig, Principal
+from deskalert.models import Alert, PrincipalKind, RefusedDesk, RefusedToken
+
+
+class Roster:
+    """The roster of hub.toml, indexed, and the refusals it made lately."""
+
+    def __init__(self, config: HubConfig, clock: Clock) -> None:
+        self.config = config
+        self.clock = clock
+        self.sites = {s.id: s for s in config.sites}
+        self.codes = {c.code: c for c in config.codes}
+        self.desks = {d.id: d for d in config.desks}
+        self.site_ids = [s.id for s in config.sites]
+        self._principals = _principals_by_token_hash(config)
+        self._refused = RefusedTokens()
+        self._outside = RefusedDesks()
+
+    def principal_for(self, token_sha256: str) -> Principal | None:
+        return self._principals.get(token_sha256)
+
+    def token_refused(self, token_sha256: str, address: str) -> None:
+        """An unknown token from `address`: remembered and logged once a minute."""
+        self._refused.refused(token_sha256, address, self.clock.now())
+
+    def token_accepted(self, principal: Principal, address: str) -> None:
+        self._refused.accepted(principal.id, address)
+
+    def check_network(self, principal: Principal, address: str, request: str) -> None:
+        """A desk token from outside its site's networks is refused (403), remembered and
+        logged once a minute; a site that lists no networks admits any address."""
+        if principal.is_supervisor or principal.site is None:
+            return
+        site = self.sites[principal.site]
+        if site.admits(address):
+            return
+        self._outside.refused(principal.id, principal.name, site.id, address, request,
+                              self.clock.now())
+        raise Forbidden(
+            f"desk {principal.id} calls from {address}, outside the networks of site {site.id}"
+            f" ({', '.join(site.networks)}): refused, and shown to supervisors",
+            code="outside_site_network",
+        )
+
+    def refusals(self) -> tuple[int, int]:
+        """Refusals since start: (unknown tokens, desks outside their networks)."""
+        return self._refused.total, self._outside.total
+
+    def refused_tokens(self) -> list[RefusedToken]:
+        return self._refused.recent(self.clock.now())
+
+    def refused_desks(self, sites: set[str] | None) -> list[RefusedDesk]:
+        return self._outside.recent(self.clock.now(), sites)
+
+    def visible_sites(self, principal: Principal, site: str | None) -> set[str] | None:
+        """Sites the caller asks for and may see: a desk sees its own site only."""
+        if site is not None and site not in self.site_ids:
+            raise NotFound(f"unknown site {site!r}", code="unknown_site")
+        if principal.is_supervisor:
+            return {site} if site else None
+        if site is not None and site != principal.site:
+            raise Forbidden(f"desk {principal.id} sees only its own site {principal.site!r}")
+        assert principal.site is not None
+        return {principal.site}
+
+    def check_visible(self, principal: Principal, alert: Alert) -> None:
+        if not principal.is_supervisor and alert.site != principal.site:
+            raise Forbidden(f"alert {alert.id} belongs to another site")
+
+
+def roster_fingerprint(config: HubConfig) -> str:
+    """A hash of what every hub of one database must agree on (not tokens: hashes only)."""
+    shared = config.model_dump(mode="json", include={"sites", "desks", "supervisors", "codes",
+                                                      "oncall", "broadcasts"})
+    return hashlib.sha256(json.dumps(shared, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:
+    principals = {
+        d.token_sha256: Principal(id=d.id, kind=PrincipalKind.DESK, name=d.label, site=d.site)
+        for d in config.desks
+    }
+    principals.update({
+        s.token_sha256: Principal(id=s.id, kind=PrincipalKind.SUPERVISOR, name=s.name)
+        for s in config.supervisors
+    })
+    return principals

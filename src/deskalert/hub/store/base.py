@@ -1,0 +1,16 @@
+"""`Store`: the interface the hub uses, whichever the database (sqlite.py, postgres.py)."""
+
+from __future__ import annotations
+
+from deskalert.hub.store.broadcasts import BroadcastRows
+from deskalert.hub.store.history import HistoryRows
+from deskalert.hub.store.interview import InterviewRows
+from deskalert.hub.store.outbox import OutboxRows
+from deskalert.hub.store.presence import PresenceRows
+
+
+class Store(HistoryRows, OutboxRows, InterviewRows, PresenceRows, BroadcastRows):
+    """The hub's store: every query, written once in the SQL both databases read, grouped by
+    concern in classes that all build on `StoreCore` (core.py); `SqliteStore` and
+    `PostgresStore` implement what differs (connecting, transactions, the commit order of
+    event ids, row locks, instants in SQL)."""
