@@ -33,10 +33,10 @@ def bc_hub(tmp_path: Path, hub_database: Callable[[], str | None]) -> Iterator[
     started: list[RunningHub] = []
     database = hub_database()
 
-    def start() -> RunningHub:
+    def start(name: str = "hub") -> RunningHub:
         config = broadcast_config()
         config.hub.database = database
-        hub = start_threaded_hub(config, tmp_path / "hub")
+        hub = start_threaded_hub(config, tmp_path / name)
         started.append(hub)
         return hub
 
