@@ -83,3 +83,18 @@ def table_rows(app: Any) -> list[str]:
 
     table = app.query_one("#alerts", DataTable)
     return [" | ".join(str(cell) for cell in table.get_row_at(i)) for i in range(table.row_count)]
+
+
+def screen_text(app: Any) -> str:
+    """The terminal's text as a person sees it now, line by line (what `export_screenshot`
+    draws, as plain text; Textual has no public call for the text alone)."""
+    import io
+
+    from rich.console import Console
+
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), record=True,
+                      legacy_windows=False, safe_box=False)
+    console.print(app.screen._compositor.render_update(
+        full=True, screen_stack=app._background_screens))
+    return console.export_text()

@@ -124,10 +124,13 @@ async def test_the_client_turns_every_unexpected_answer_into_a_typed_error(
 
 
 @pytest.mark.parametrize(("mode", "kind", "words"), [
-    ("html", LinkKind.INCOMPATIBLE,
-     "hub incompatible ou intermédiaire (proxy) : GET /healthz: HTTP 200 text/html"),
-    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy) : GET /healthz"),
-    ("500", LinkKind.HUB_ERROR, "erreur du hub : HTTP 500"),
+    # the person's words, then the detail on a line of its own, for the administrator
+    ("html", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
+     "|détail pour l'administrateur : GET /healthz: HTTP 200 text/html"),
+    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
+     "|détail pour l'administrateur : GET /healthz"),
+    ("500", LinkKind.HUB_ERROR, "erreur du hub. Les alertes|détail pour l'administrateur :"
+     " HTTP 500"),
 ])
 async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
     fake_hub: Any, tmp_path: Path, mode: str, kind: LinkKind, words: str
@@ -139,7 +142,8 @@ async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.link.kind is kind, what=f"link {kind}")
         advice = text_of(app, "#link-advice")
-        assert words in advice, advice
+        reason, detail = words.split("|")
+        assert advice.startswith(reason) and f"\n{detail}" in advice, advice
         assert "appelez Ana Sup : 01 00" in advice
         assert "dernière information connue" in text_of(app, "#oncall")
         assert "liaison perdue depuis" in text_of(app, "#link")

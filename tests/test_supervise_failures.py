@@ -36,12 +36,16 @@ async def down_as(pilot: Any, kind: LinkKind) -> None:
 
 
 @pytest.mark.parametrize(("answer", "kind", "words"), [
-    ("html", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy) : GET /healthz:"
-                                     " HTTP 200 text/html « Portail d'authentification »")),
-    ("json", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy) : GET /healthz:"
-                                     " HTTP 200 application/json: unexpected JSON (status: Field"
+    # the person's words, then the detail on a line of its own, for the administrator
+    ("html", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy)\ndétail pour"
+                                     " l'administrateur : GET /healthz: HTTP 200 text/html"
+                                     " « Portail d'authentification »")),
+    ("json", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy)\ndétail pour"
+                                     " l'administrateur : GET /healthz: HTTP 200"
+                                     " application/json: unexpected JSON (status: Field"
                                      " required)")),
-    ("500", LinkKind.HUB_ERROR, "erreur du hub : HTTP 500 (text/plain)"),
+    ("500", LinkKind.HUB_ERROR, "erreur du hub\ndétail pour l'administrateur : HTTP 500"
+     " (text/plain)"),
 ])
 async def test_an_answer_that_is_not_the_hubs_is_named(answer: str, kind: LinkKind,
                                                        words: str) -> None:

@@ -13,6 +13,10 @@ store or send it).
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.text import Text
 
 _C0_BUT_NEWLINE = r"\x00-\x09\x0b-\x1f"
 _OTHERS = r"\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff"
@@ -52,3 +56,20 @@ def describe_control(position: int, character: str) -> str:
     if 0xD800 <= ord(character) <= 0xDFFF:
         return f"lone surrogate U+{ord(character):04X} (not a character) at position {position}"
     return f"control character U+{ord(character):04X} at position {position}"
+
+
+# Stands for a space that must not break a line (inside a phone number) until a screen's part
+# has wrapped its text (tui/parts.py): Rich wraps at every Unicode space, no-break ones included.
+KEEP = "\ue000"
+
+
+def unbroken(number: str) -> str:
+    """A phone number (hub text, cleaned) that the screens never break across two lines."""
+    return strip_control(number).replace(" ", KEEP)
+
+
+def rejoin(text: Text) -> Text:
+    """`text` with its kept spaces back to spaces (same length: the styles stay in place)."""
+    if KEEP in text.plain:
+        text.plain = text.plain.replace(KEEP, " ")
+    return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
+from deskalert.client.hub_words import logged
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
@@ -42,7 +43,7 @@ async def share_note(client: HubClient | None, journal: Journal | None, alert_id
     try:
         stored = await client.share_note(alert_id, note)
     except DeskAlertError as exc:
-        return ShareResult(reason=str(exc))
+        return ShareResult(reason=logged(exc, f"share note {alert_id}"))
     except ValueError as exc:  # a 2xx that is not a note: a proxy's page, another hub version
         return ShareResult(reason=t("share.unexpected", error=str(exc).splitlines()[0]))
     if journal is not None:

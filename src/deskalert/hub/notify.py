@@ -209,7 +209,10 @@ def render(kind: str, alert: Alert, lang: Language, *, link: str | None = None,
     and its location: never the desk's message, which may be read over a shoulder."""
     minutes = int(((now or alert.received_at) - alert.received_at).total_seconds() // 60)
     drill = _t(lang, N_("notify.drill")) if alert.test else ""
-    title = drill + _t(lang, TITLES[kind], code=alert.code_label, desk=alert.desk_label,
+    # "depuis 0 min" reads as "just now": a reminder under a minute says "moins d'une minute"
+    title_id = N_("notify.renotify_under_min") if kind == "renotify" and minutes < 1 \
+        else TITLES[kind]
+    title = drill + _t(lang, title_id, code=alert.code_label, desk=alert.desk_label,
                        name=responder, minutes=minutes)
     lines = [_t(lang, N_("notify.where"), desk=alert.desk_label,
                 location=alert.location or alert.site)]

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, Language, t, tn
+from deskalert.i18n import N_, Language, language, t, tn
 from deskalert.journal.models import Incident
 from deskalert.labels import label
 from deskalert.models import Broadcast, Event, EventType, SessionFigures
@@ -167,7 +167,8 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {local:%d/%m/%Y %H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}",
+             ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
@@ -218,7 +219,17 @@ def _last_day(until: datetime) -> str:
 
 
 def _day(moment: datetime) -> str:
-    return f"{moment.astimezone():%d/%m/%Y}"
+    """A day as the person's language writes it (Babel, the catalogue's pattern): "21/11/2026"
+    in French, "21 Nov 2026" in English."""
+    from babel.dates import format_date
+
+    return format_date(moment.astimezone().date(), t("format.day"), locale=language())
+
+
+def _week(moment: datetime) -> str:
+    """The ISO week, as the person's language says it: "2026-S47", "2026-W47"."""
+    year, week, _ = moment.astimezone().isocalendar()
+    return t("format.week", year=year, week=f"{week:02d}")
 
 
 def _yes(value: bool, lang: Language) -> str:
@@ -248,10 +259,7 @@ class Figures:
         """Counts and response times of real alerts; false alarms (cancelled, by the desk or a
         supervisor) and drills are only counted, apart."""
         real = [i for i in incidents if i.is_real]
-        weeks = Counter(
-            f"{i.pressed_at.astimezone().isocalendar().year}-S"
-            f"{i.pressed_at.astimezone().isocalendar().week:02d}" for i in real
-        )
+        weeks = Counter(_week(i.pressed_at) for i in real)
         drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
             real=len(real), false_alarms=len(incidents) - len(real) - drills, drills=drills,

@@ -89,3 +89,6 @@ class HeartbeatOut(BaseModel):
     kind: PrincipalKind
     at: datetime
     heartbeat_s: float
+    timezone: str | None = Field(
+        default=None, description="the site's zone ([hub] timezone): screens show every time in"
+        " it; none: each machine shows its own")

@@ -64,7 +64,7 @@ from functools import partial
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.dom import DOMNode
@@ -73,6 +73,9 @@ from textual.widget import Widget
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
+from deskalert import sitetime
+from deskalert.tui.parts import Part
+from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
@@ -142,7 +145,7 @@ class LinkBadge(Static):
             return Text(f"● {t('link.token_refused')}", style="bold white on red")
         if link.kind is LinkKind.OUTSIDE_NETWORK:
             return Text(f"● {t('link.outside_network')}", style="bold white on red")
-        since = link.since.astimezone().strftime("%H:%M:%S") if link.since else "?"
+        since = local(link.since).strftime("%H:%M:%S") if link.since else "?"
         return Text(f"● {t('link.lost', time=since)}", style="bold red")
 
     def watch_link(self, link: LinkState) -> None:
@@ -166,9 +169,16 @@ class HubFooter(Footer):
             yield widget
 
 
+# Textual's own bindings that reach the footer, in its English: their catalogue ids.
+TEXTUAL_DESCRIPTIONS = {"Dismiss menu": N_("textual.dismiss_menu"), "Quit": N_("textual.quit")}
+
+
 def _translate_description(widget: Widget) -> None:
-    """A FooterKey's `description`, if it is a message id, becomes its words."""
+    """A FooterKey's `description`, if it is a message id (or one of Textual's own English
+    descriptions), becomes its words."""
     description = getattr(widget, "description", None)
+    if isinstance(description, str):
+        description = TEXTUAL_DESCRIPTIONS.get(description, description)
     if isinstance(description, str) and description in catalogue_ids(language()):
         widget.description = t(description)  # type: ignore[attr-defined]
 
@@ -189,7 +199,11 @@ class HubApp(App[None]):
     """The base of the desk app and the supervisor pane; see the module's docstring."""
 
     ENABLE_COMMAND_PALETTE = False
+    # Under this width or height (a corner of the screen beside the main application) the app
+    # is `compact`, and has the CSS class "-compact": each wing says what gives way first.
+    COMPACT_BELOW: ClassVar[tuple[int, int]] = (80, 30)
     link: reactive[LinkState] = reactive(LinkState, init=False)
+    compact: reactive[bool] = reactive(False)
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now) -> None:
         super().__init__()
@@ -221,12 +235,27 @@ class HubApp(App[None]):
         self.keep_running("follow", self._follow, t("worker.follow"))
         self.keep_running("presence", self._keep_presence, t("worker.presence"))
 
+    def on_resize(self, event: events.Resize) -> None:
+        width, height = event.size
+        self.compact = width < self.COMPACT_BELOW[0] or height < self.COMPACT_BELOW[1]
+
+    def watch_compact(self, compact: bool) -> None:
+        self.set_class(compact, "-compact")
+
     async def on_unmount(self) -> None:
         await self.client.aclose()
 
     def apply_keymap(self) -> None:
         """(Re)apply `keymap()`: at start, and when run-time bindings change (the desk's codes)."""
         self.set_keymap(self.keymap())
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit: say how to, in the person's language (Textual's says it in
+        English)."""
+        for key, active in self.active_bindings.items():
+            if active.binding.action in ("quit", "app.quit"):
+                self.notify(t("quit.help", key=key), title=t("quit.help_title"), markup=False)
+                return
 
     def get_key_display(self, binding: Binding) -> str:
         """F-keys in capitals ('F8'), the others as written ('ctrl+o', 'j')."""
@@ -267,7 +296,12 @@ class HubApp(App[None]):
         interval = 5.0
         while True:
             try:
-                interval = (await self.client.heartbeat()).heartbeat_s
+                beat = await self.client.heartbeat()
+                interval = beat.heartbeat_s
+                if sitetime.set_zone(beat.timezone):  # every time drawn again in the site's
+                    self.refresh(layout=True, recompose=False)
+                    for part in self.query(Part):
+                        part.refresh(layout=True)
             except Unauthorized as exc:
                 self.post_message(LinkChanged(up=False, reason=str(exc), error=exc))
             except DeskAlertError:

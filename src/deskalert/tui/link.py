@@ -17,6 +17,7 @@ from deskalert.errors import (
     is_outside_site_network,
 )
 from deskalert.i18n import t
+from deskalert.text import strip_control
 
 
 class Change(Protocol):
@@ -106,7 +107,7 @@ def one_line(text: str, width: int = 160) -> str:
 
 
 def link_reason(link: LinkState) -> str:  # noqa: PLR0911 - one answer per kind
-    """Why the link is down, in the person's words, with the technical line when there is one."""
+    """Why the link is down, in the person's words (the technical line: `link_detail`)."""
     match link.kind:
         case LinkKind.UNREACHABLE:
             return t("linkwhy.unreachable")
@@ -117,10 +118,18 @@ def link_reason(link: LinkState) -> str:  # noqa: PLR0911 - one answer per kind
         case LinkKind.OUTSIDE_NETWORK:
             return t("linkwhy.outside_network")
         case LinkKind.INCOMPATIBLE:
-            return t("linkwhy.incompatible", detail=link.detail)
+            return t("linkwhy.incompatible")
         case LinkKind.HUB_ERROR:
-            return t("linkwhy.hub_error", detail=link.detail)
+            return t("linkwhy.hub_error")
         case LinkKind.REFUSED:
-            return t("linkwhy.refused", detail=link.detail)
+            return t("linkwhy.refused")
         case _:
             return ""
+
+
+def link_detail(link: LinkState) -> str:
+    """The technical line of a link down for an answer that is not the hub's, a hub error or a
+    refusal: labelled for the administrator, apart from the person's words (`link_reason`)."""
+    if link.kind in (LinkKind.INCOMPATIBLE, LinkKind.HUB_ERROR, LinkKind.REFUSED) and link.detail:
+        return t("hubsays.details", detail=strip_control(link.detail))
+    return ""

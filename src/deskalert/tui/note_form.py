@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -31,6 +31,7 @@ from textual.widgets import (
     TextArea,
 )
 
+from deskalert.sitetime import at, local
 from deskalert.client.api import HubClient
 from deskalert.client.sharing import ShareResult, share_note
 from deskalert.i18n import N_, Language, t
@@ -79,7 +80,7 @@ class NoteForm(Screen[None]):
 
     def compose(self) -> ComposeResult:
         alert = self.alert
-        when = alert.received_at.astimezone().strftime("%d/%m %H:%M")
+        when = local(alert.received_at).strftime("%d/%m %H:%M")
         yield Static(t("form.title", label=alert.code_label, desk=alert.desk_label,
                        when=when), id="title")
         with VerticalScroll():
@@ -131,8 +132,8 @@ class NoteForm(Screen[None]):
         alert = self.alert
         pressed = alert.created_at if alert.created_at is not None else alert.received_at
         return NoteDraft(
-            started=min(pressed, alert.received_at).astimezone().strftime("%H:%M"),
-            ended=alert.closed_at.astimezone().strftime("%H:%M") if alert.closed_at else "",
+            started=local(min(pressed, alert.received_at)).strftime("%H:%M"),
+            ended=local(alert.closed_at).strftime("%H:%M") if alert.closed_at else "",
             intervened=", ".join(r.name for r in alert.responders),
         )
 
@@ -179,7 +180,7 @@ class NoteForm(Screen[None]):
             return
         self.journal.save_draft(self.alert.id, self.draft())
         self.query_one("#saved", Label).update(
-            t("form.saved", time=datetime.now().strftime("%H:%M:%S")))
+            t("form.saved", time=local(datetime.now().astimezone()).strftime("%H:%M:%S")))
 
     # -- finishing ------------------------------------------------------------------------
 
@@ -219,8 +220,7 @@ class NoteForm(Screen[None]):
         match = TIME.match(value.strip())
         if match is None:
             raise ValueError(value)
-        day = self.alert.received_at.astimezone().date()
-        return datetime.combine(day, time(int(match[1]), int(match[2]))).astimezone()
+        return at(self.alert.received_at, int(match[1]), int(match[2]))
 
     def action_finish(self, share: bool) -> None:
         note = self.validate()

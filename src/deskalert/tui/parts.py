@@ -10,14 +10,26 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
+from deskalert.text import KEEP, rejoin
+
 
 class Part(Widget):
-    """A part of the desk or the pane drawn from its reactive values; hidden while it has nothing."""
+    """A part of the desk or the pane drawn from its reactive values; hidden while it has nothing.
+
+    A phone number written with `deskalert.text.unbroken` moves to the next line whole rather
+    than break."""
 
     DEFAULT_CSS = "Part { height: auto; }"
 
     def render(self) -> Text:
-        return self.draw()
+        text = self.draw()
+        width = self.content_region.width
+        if KEEP not in text.plain or width <= 0:
+            return rejoin(text)
+        lines = text.wrap(self.app.console, width)
+        for line in lines:
+            line.rstrip()
+        return rejoin(Text("\n").join(lines))
 
     def draw(self) -> Text:
         raise NotImplementedError
@@ -34,7 +46,7 @@ class Part(Widget):
     @property
     def text(self) -> str:
         """What the part shows now, as plain text ("" while hidden): for tests and logs."""
-        return str(self.draw()) if self.display else ""
+        return str(rejoin(self.draw())) if self.display else ""
 
 
 __all__ = ["Part"]

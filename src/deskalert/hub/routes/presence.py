@@ -37,5 +37,5 @@ async def heartbeat_out(hub: Hub, principal: Principal) -> HeartbeatOut:
     await hub.presence.seen(principal)
     return HeartbeatOut(
         id=principal.id, kind=principal.kind, at=hub.clock.now(),
-        heartbeat_s=hub.config.hub.heartbeat_s,
+        heartbeat_s=hub.config.hub.heartbeat_s, timezone=hub.config.hub.timezone,
     )

@@ -60,6 +60,7 @@ from deskalert.models import (
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
+from deskalert.client.hub_words import logged
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.broadcast import BroadcastWatch
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
@@ -74,6 +75,7 @@ from deskalert.tui.desk.messages import (
     SnapshotLoaded,
     load_desk_snapshot,
 )
+from deskalert.tui.desk.quit import AGAIN_S, QuitGuard
 from deskalert.tui.desk.state import NOT_TRANSMITTED_AFTER, DeskState, Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import HubEvent
@@ -122,6 +124,7 @@ class DeskApp(HubApp):
         self.drill_armed = False
         self.title = t("desk.title")
         self._warned_keys = False
+        self.quit_guard = QuitGuard()
         self._warned_global_keys = False
         self.site_availability: SiteAvailability | None = None  # the hub's, live only: not cached
         self.delivery.load_cache()
@@ -179,8 +182,7 @@ class DeskApp(HubApp):
         self._sync()
 
     def adopt_pending(self) -> list[OutboxEntry]:
-        """Take on the journal's queued alerts this desk does not track yet (`DeskDelivery.adopt`)
-        and deliver each through the outbox under its id."""
+        """Deliver the queued alerts this desk does not track yet (`DeskDelivery.adopt`)."""
         adopted = self.delivery.adopt()
         for entry in adopted:
             self.deliver(entry)
@@ -214,7 +216,7 @@ class DeskApp(HubApp):
             self.notify(t("notify.nobody_to_answer"))
             return
         self.state.answered.add(alert.id)
-        self.answer(alert.id)
+        self.ask_hub("answer", alert.id)
         self._sync()
 
     def action_drill(self) -> None:
@@ -259,6 +261,13 @@ class DeskApp(HubApp):
             self.notify(t("form.finished"))
         self._sync()
 
+    async def action_quit(self) -> None:
+        """ctrl+q asks first while an own alert is open (quit.py)."""
+        if (warning := self.quit_guard.warning(self.state.current_own(self.now()))) is None:
+            await super().action_quit()
+        else:
+            self.notify(warning, title=t("quit.own_title"), severity="warning", timeout=AGAIN_S)
+
     def action_dismiss(self) -> None:
         if self.state.dismiss_refusals():
             self._sync()
@@ -281,9 +290,6 @@ class DeskApp(HubApp):
         self.post_message(DeliveryDone(alert_id=entry.id, delivery=result.status,
                                        alert=result.alert, error=result.reason))
 
-    def answer(self, alert_id: UUID) -> None:
-        self.ask_hub("answer", alert_id)
-
     def cancel_on_hub(self, alert_id: UUID) -> None:
         self.ask_hub("cancel", alert_id)
 
@@ -295,7 +301,7 @@ class DeskApp(HubApp):
             self.post_message(ActionDone(kind, await ask(alert_id)))
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.post_message(ActionFailed(kind, alert_id, str(exc)))
+            self.post_message(ActionFailed(kind, alert_id, logged(exc, f"{kind} {alert_id}")))
 
     @work(group="notes", exit_on_error=False)
     async def share_note(self, alert_id: UUID, note: NoteIn) -> None:

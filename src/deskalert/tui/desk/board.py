@@ -58,13 +58,13 @@ class Board:
         yield Banner(id="drill")
         yield Banner(id="note-offer")
         yield interview
-        with VerticalScroll(id="body"):
-            yield OnCallCard(id="oncall")
+        with VerticalScroll(id="body"):  # compact: the on-call and the codes docked (tcss)
+            yield OnCallCard(id="oncall").data_bind(HubApp.compact)
             yield WhoCanCome(id="availability")
-            yield StatusPanel(id="status")
-            yield ColleagueBanner(id="colleagues")
-            yield Repertoire(id="codes")
-        yield HubFooter()
+            yield StatusPanel(id="status").data_bind(HubApp.compact)
+            yield ColleagueBanner(id="colleagues").data_bind(HubApp.compact)
+            yield Repertoire(id="codes").data_bind(HubApp.compact)
+        yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
         yield global_keys  # shows nothing
 
     def titles(self) -> None:

@@ -17,6 +17,7 @@ from uuid import UUID
 from textual import on
 from textual.message import Message
 
+from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
 from deskalert.i18n import t
@@ -30,6 +31,7 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
+from deskalert.client.hub_words import logged
 from deskalert.tui.base import Clock, run_on_app
 from deskalert.tui.desk.screens import CheckPrompt, SessionForm, SessionRequest
 from deskalert.tui.desk.widgets import Banner
@@ -81,7 +83,8 @@ class InterviewLine(Banner):
             session = await self.client.start_session(request.room, request.minutes)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.start_failed", reason=str(exc)), severity="error", timeout=10)
+            self.notify(t("session.start_failed", reason=logged(exc, "session start")),
+                        severity="error", timeout=10)
             return
         self.post_message(self.Changed(session))
 
@@ -90,7 +93,8 @@ class InterviewLine(Banner):
             session = await self.client.close_session(session_id)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.stop_failed", reason=str(exc)), severity="error", timeout=10)
+            self.notify(t("session.stop_failed", reason=logged(exc, "session stop")),
+                        severity="error", timeout=10)
             return
         self.post_message(self.Changed(session))
 
@@ -118,7 +122,7 @@ class InterviewLine(Banner):
         if self.session is None:
             self.message = ""
             return
-        due = self.session.due_at.astimezone().strftime("%H:%M")
+        due = local(self.session.due_at).strftime("%H:%M")
         self.message = t("session.line", room=self.session.room or "-", due=due)
 
     # -- checks -----------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
+from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.client.catchup import catch_up
 from deskalert.i18n import N_, Language, set_language, t
@@ -130,7 +131,7 @@ class JournalScreen(Screen[None]):
         status = (N_("journal.note.shared") if record and record.shared_at else
                   N_("journal.note.done") if record and record.finished else
                   N_("journal.note.draft") if record and record.draft else N_("journal.note.todo"))
-        return [Text(f"{incident.pressed_at.astimezone():%d/%m %H:%M}"), code,
+        return [Text(f"{local(incident.pressed_at):%d/%m %H:%M}"), code,
                 Text(label("state", alert.state.value)),
                 Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
                 Text(t(status))]
@@ -153,7 +154,7 @@ class JournalScreen(Screen[None]):
         for row in timeline(incident, self.lang):
             text.append(f"{row}\n")
         for note in incident.notes:
-            text.append(f"{label('type', note.type.value)} : ", style="bold")
+            text.append(t("journal.note_type", type=label("type", note.type.value)), style="bold")
             text.append(note.what_happened or "—")
         box.update(text)
 

@@ -16,7 +16,7 @@ from textual.reactive import reactive
 
 from deskalert.i18n import t, tn
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person, SiteAvailability
-from deskalert.text import strip_control
+from deskalert.text import strip_control, unbroken
 from deskalert.tui.desk import words
 from deskalert.tui.desk.state import OwnAlert
 from deskalert.tui.link import LinkState
@@ -102,9 +102,10 @@ class OnCallCard(Part):
     oncall: reactive[OnCall | None] = reactive(None, layout=True)
     saved_at: reactive[datetime | None] = reactive(None)
     live: reactive[bool] = reactive(False, layout=True)
+    compact: reactive[bool] = reactive(False, layout=True)  # the app's (HubApp.compact)
 
     def draw(self) -> Text:
-        return words.oncall_card(self.oncall, self.saved_at, self.live)
+        return words.oncall_card(self.oncall, self.saved_at, self.live, compact=self.compact)
 
     def watch_live(self, live: bool) -> None:
         self.set_class(not live, "-stale")
@@ -150,7 +151,7 @@ def who_can_come(numbers: SiteAvailability, target: Person | None) -> Text:
     if nobody_can_come(numbers):
         if target is not None and target.phone:
             lines = (t("avail.alone"), t("avail.alone_call", name=strip_control(target.name),
-                                         phone=strip_control(target.phone)))
+                                         phone=unbroken(target.phone)))
         else:
             lines = (t("avail.alone_nobody"), t("avail.alone_no_number"))
         return Text(f"⚠ {lines[0]}\n{lines[1]}", style="bold")
@@ -166,9 +167,12 @@ class StatusPanel(Part):
     own: reactive[OwnAlert | None] = reactive(None, layout=True)
     code: reactive[AlertCode | None] = reactive(None, layout=True)
     oncall: reactive[OnCall | None] = reactive(None)
+    compact: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return words.status_panel(self.own, self.code, self.oncall) if self.own else Text("")
+        if self.own is None:
+            return Text("")
+        return words.status_panel(self.own, self.code, self.oncall, compact=self.compact)
 
     def shown(self) -> bool:
         return self.own is not None and self.code is not None and not self.code.discreet
@@ -187,22 +191,24 @@ class ColleagueBanner(Part):
     codes: reactive[tuple[AlertCode, ...]] = reactive(())
     answered: reactive[frozenset[UUID]] = reactive(frozenset())
     respond_key: reactive[str] = reactive("")
-    elapsed: reactive[tuple[int, ...]] = reactive(())  # minutes, one per alert: the tick's
+    elapsed: reactive[tuple[int, ...]] = reactive(())  # words.elapsed_step, one per alert
+    compact: reactive[bool] = reactive(False, layout=True)
     now: datetime | None = None
 
     def draw(self) -> Text:
         next_id = next((a.id for a in self.alerts if a.id not in self.answered), None)
         return words.colleagues(self.alerts, self.codes, self.answered, next_id,
-                                self.now or datetime.now().astimezone(), self.respond_key)
+                                self.now or datetime.now().astimezone(), self.respond_key,
+                                compact=self.compact)
 
     def shown(self) -> bool:
         return bool(self.alerts)
 
     def tick(self, now: datetime) -> None:
-        """Elapsed times move: a redraw only when one of them reaches a new minute."""
+        """Elapsed times move: a redraw only when one of them says a new time (10 s steps
+        under a minute, then minutes: `words.since`)."""
         self.now = now
-        self.elapsed = tuple(int((now - a.received_at).total_seconds() // 60)
-                             for a in self.alerts)
+        self.elapsed = tuple(words.elapsed_step(now - a.received_at) for a in self.alerts)
 
     def watch_alerts(self) -> None:
         self._changed()
@@ -213,9 +219,11 @@ class Repertoire(Part):
 
     codes: reactive[tuple[tuple[AlertCode, str], ...]] = reactive((), layout=True)
     known: reactive[bool] = reactive(False, layout=True)
+    compact: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return words.repertoire(self.codes, self.known)
+        return words.repertoire(self.codes, self.known, compact=self.compact,
+                                width=self.content_region.width)
 
 
 __all__ = ["Banner", "ColleagueBanner", "DeskName", "LinkAdvice", "OnCallCard", "Part",

@@ -7,24 +7,52 @@ desk (names, phones, places, code labels, protocols, reasons) goes through `stri
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from rich.cells import cell_len
 from rich.text import Text
 
+from deskalert.sitetime import local
 from deskalert.client.outbox import outside_site_network
 from deskalert.i18n import t
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
 from deskalert.text import strip_control as clean
+from deskalert.text import unbroken
 from deskalert.tui.base import key_label
 from deskalert.tui.desk.state import OwnAlert, Step
-from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.client.hub_words import said_reason
+from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
 
 __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's
 
 
 def clock_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+    return local(moment).strftime("%H:%M:%S") if moment.tzinfo else moment.strftime("%H:%M:%S")
+
+
+JUST_NOW_S = 10  # "à l'instant" only this long; then "il y a 10 s", "il y a 20 s"...
+SECONDS_STEP = 10
+
+
+def elapsed_step(elapsed: timedelta) -> int:
+    """The elapsed time as the banner says it, in seconds: 0 (just now), then tens of seconds
+    under a minute, then whole minutes; the banner redraws only when this changes."""
+    seconds = max(0, int(elapsed.total_seconds()))
+    if seconds < 60:
+        return 0 if seconds < JUST_NOW_S else seconds - seconds % SECONDS_STEP
+    return seconds - seconds % 60
+
+
+def since(elapsed: timedelta) -> str:
+    """"à l'instant" under 10 s, "il y a 40 s" under a minute, then "depuis 3 min": never a
+    rounding that says less time has passed than has."""
+    step = elapsed_step(elapsed)
+    if step == 0:
+        return t("colleague.since_now")
+    if step < 60:
+        return t("colleague.since_s", seconds=step)
+    return t("colleague.since_min", minutes=step // 60)
 
 
 def desk_name(desk_id: str, desk: DeskPresence | None) -> Text:
@@ -41,21 +69,24 @@ def link_advice(link: LinkState, target: Person | None) -> Text:
     if link.kind is LinkKind.OUTSIDE_NETWORK:
         return outside_network_advice(link.detail, target)
     if link.kind is LinkKind.TOKEN_REFUSED:
-        call = (t("token.call", name=clean(target.name), phone=clean(target.phone))
+        call = (t("token.call", name=clean(target.name), phone=unbroken(target.phone))
                 if target and target.phone else t("token.call_anyone"))
         text = Text(call, style="bold")
         text.append("\n" + t("token.admin"), style="italic")
         return text
     why = link_reason(link)
-    later = (t("link.lost_call", name=clean(target.name), phone=clean(target.phone))
+    later = (t("link.lost_call", name=clean(target.name), phone=unbroken(target.phone))
              if target and target.phone else t("link.lost_nocall"))
-    return Text(f"{why}. {later}" if why else later)
+    text = Text(f"{why}. {later}" if why else later)
+    if detail := link_detail(link):
+        text.append("\n" + detail, style="dim")
+    return text
 
 
 def outside_network_advice(detail: str, target: Person | None) -> Text:
     """A desk the hub refuses where it calls from: not an outage, nothing leaves until the IT
     team fixes the site's networks or the desk's address; the phone meanwhile, the hub's words."""
-    call = (t("network.call", name=clean(target.name), phone=clean(target.phone))
+    call = (t("network.call", name=clean(target.name), phone=unbroken(target.phone))
             if target and target.phone else t("network.call_anyone"))
     text = Text(call, style="bold")
     if detail:
@@ -65,11 +96,11 @@ def outside_network_advice(detail: str, target: Person | None) -> Text:
 
 
 def refusal(error: str) -> str:
-    """A refused alert's reason ("code: detail", the outbox's): a desk outside its site's
-    networks in the agent's words (the hub's detail is in the link's advice); others as is."""
+    """A refused alert's reason ("code: detail", the outbox's) in the agent's words, chosen by
+    the hub's code (client/hub_words.py); the detail is the administrator's (`warning`)."""
     if outside_site_network(error) is not None:
         return t("refusal.outside_network")
-    return clean(error)
+    return said_reason(error)
 
 
 def reason(error: str) -> str:
@@ -80,7 +111,7 @@ def reason(error: str) -> str:
         return t("reason.silent")
     if "store_unavailable" in error or "cannot write" in error:
         return t("reason.store")
-    return clean(error)
+    return said_reason(error)
 
 
 def step_text(own: OwnAlert, oncall: OnCall | None) -> str:
@@ -117,46 +148,57 @@ def corner(own: OwnAlert | None, oncall: OnCall | None) -> Text:
     return Text(f"{marks[own.step]} {drill}{step}", style="dim")
 
 
-def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool) -> Text:
+def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool, *,
+                compact: bool = False) -> Text:
+    """Whom to call. Compact (a small window): the name and number on one line after the card's
+    title (its frame is gone); the office, the end of the duty and the chain give way."""
     if card is None:
         return Text(t("oncall.unknown"), style="italic")
-    text = Text()
+    text = Text(f"{t('oncall.title_short')} " if compact else "", style="dim")
     if card.supervisor is None:
         text.append(t("oncall.none"), style="bold")
     else:
-        _person(text, card.supervisor)
-        if card.until is not None:
-            until = card.until.astimezone().strftime("%H:%M")
+        _person(text, card.supervisor, compact=compact)
+        if card.until is not None and not compact:
+            until = local(card.until).strftime("%H:%M")
             text.append(f"  ({t('oncall.until', time=until)})")
-    if card.chain:
-        names = ", ".join(f"{clean(p.name)} ({clean(p.phone)})" if p.phone else clean(p.name)
+    if card.chain and not compact:
+        names = ", ".join(f"{clean(p.name)} ({unbroken(p.phone)})" if p.phone else clean(p.name)
                           for p in card.chain)
         text.append("\n" + t("oncall.next", names=names), style="dim")
     if not live and saved_at is not None:
-        saved = saved_at.astimezone().strftime("%d/%m %H:%M")
+        saved = local(saved_at).strftime("%d/%m %H:%M")
         text.append(f"\n{t('oncall.stale', time=saved)}", style="italic yellow")
     return text
 
 
-def _person(text: Text, person: Person) -> None:
+def _person(text: Text, person: Person, *, compact: bool = False) -> None:
     text.append(clean(person.name), style="bold")
     if person.phone:
-        text.append(f"   ☎ {clean(person.phone)}", style="bold")
-    if person.location:
+        text.append(f" {phone(person.phone)}" if compact else f"   {phone(person.phone)}",
+                    style="bold")
+    if person.location and not compact:
         text.append(f"\n{clean(person.location)}")
+
+
+def phone(number: str) -> str:
+    """"☎ 04 72 00 00 03", never broken across two lines (tui/parts.py, `unbroken`)."""
+    return unbroken(f"☎ {number}")
 
 
 def code_label(code: AlertCode | None, fallback: str) -> str:
     return clean(code.label if code else fallback)
 
 
-def status_panel(own: OwnAlert, code: AlertCode | None, oncall: OnCall | None) -> Text:
+def status_panel(own: OwnAlert, code: AlertCode | None, oncall: OnCall | None, *,
+                 compact: bool = False) -> Text:
+    """The own alert's code and step, then its protocol (which gives way when compact)."""
     text = Text(t("status.title", label=code_label(code, own.code)), style="bold")
     if own.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
     text.append(f"\n{step_text(own, oncall)}", style="bold green"
                 if own.step is Step.ACKNOWLEDGED else "")
-    if code and code.protocol:
+    if code and code.protocol and not compact:
         text.append(f"\n{clean(code.protocol)}", style="dim")
     return text
 
@@ -173,10 +215,13 @@ def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: Li
             name = f"{name} [{t('drill.word')}]"
         if own.step is Step.REFUSED:
             text.append("\n" + t("warning.refused", label=name, reason=refusal(own.error or "?")))
+            if outside_site_network(own.error) is None:  # else the link's advice says it
+                text.append("\n" + t("hubsays.details", detail=clean(own.error or "?")),
+                            style="dim")
         else:
             why = link_reason(link) if link.kind.is_down else reason(own.error or "unreachable")
             text.append("\n" + t("warning.retrying", label=name, reason=why))
-    call = (t("warning.call", name=clean(target.name), phone=clean(target.phone))
+    call = (t("warning.call", name=clean(target.name), phone=unbroken(target.phone))
             if target and target.phone else t("warning.call_anyone"))
     text.append(f"\n{call}", style="bold")
     return text
@@ -184,13 +229,14 @@ def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: Li
 
 def colleagues(alerts: tuple[Alert, ...], codes: tuple[AlertCode, ...],
                answered: frozenset[object], next_id: object, now: datetime,
-               respond_key: str) -> Text:
+               respond_key: str, *, compact: bool = False) -> Text:
+    """Each colleague's alert; compact, without the blank line between them and the protocol."""
     text = Text()
     for index, alert in enumerate(alerts):
         if index:
-            text.append("\n\n")
+            text.append("\n" if compact else "\n\n")
         code = next((c for c in codes if c.code == alert.code), None)
-        _colleague(text, alert, code, now)
+        _colleague(text, alert, None if compact else code, now)
         if alert.id in answered:
             text.append(f"  · {t('colleague.answered')}", style="green")
         elif alert.id == next_id:
@@ -203,14 +249,11 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
                   label=clean(alert.code_label)), style="bold")
     if alert.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
-    minutes = int((now - alert.received_at).total_seconds() // 60)
-    since = (t("colleague.since_now") if minutes < 1
-             else t("colleague.since_min", minutes=minutes))
-    text.append(f"  {since}", style="dim")
+    text.append(f"  {since(now - alert.received_at)}", style="dim")
     if alert.location:
         text.append(f"\n{clean(alert.location)}")
     if alert.message:
-        text.append(f"\n« {clean(alert.message)} »", style="italic")
+        text.append("\n" + t("colleague.message", text=clean(alert.message)), style="italic")
     if code and code.protocol:
         text.append(f"\n{clean(code.protocol)}", style="italic")
     names = ", ".join(clean(r.name) for r in alert.responders)
@@ -218,7 +261,11 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
                         else t("colleague.nobody")))
 
 
-def repertoire(codes: tuple[tuple[AlertCode, str], ...], known: bool) -> Text:
+def repertoire(codes: tuple[tuple[AlertCode, str], ...], known: bool, *, compact: bool = False,
+               width: int = 0) -> Text:
+    """The codes with their keys, one a line; compact, in columns (`packed`)."""
+    if compact:
+        return packed(codes, known, width)
     text = Text()
     for index, (code, keys) in enumerate(codes):
         if index:
@@ -227,6 +274,24 @@ def repertoire(codes: tuple[tuple[AlertCode, str], ...], known: bool) -> Text:
         text.append(clean(code.label))
         if code.discreet:
             text.append(f"  ({t('codes.discreet')})", style="dim")
+    if not known:
+        text.append(f"\n{t('codes.stale')}", style="italic yellow")
+    return text
+
+
+def packed(codes: tuple[tuple[AlertCode, str], ...], known: bool, width: int) -> Text:
+    """The codes in as many columns as `width` holds (two at 60 cells), each "F2 · ctrl+r
+    Renfort", a long label cut with "…"; "(discrète)" gives way."""
+    entries = [(key_label(keys), clean(code.label)) for code, keys in codes]
+    widest = max((cell_len(f"{k} {name}") for k, name in entries), default=1)
+    columns = max(1, min(len(entries), (width + 2) // (min(widest, 26) + 2))) if width else 1
+    cell = (width + 2) // columns - 2 if width else widest
+    text = Text()
+    for index, (keys, name) in enumerate(entries):
+        text.append("\n" if index and index % columns == 0 else "  " if index else "")
+        entry = Text(keys + " ", style="bold").append(name)
+        entry.truncate(cell, overflow="ellipsis", pad=index % columns < columns - 1)
+        text.append_text(entry)
     if not known:
         text.append(f"\n{t('codes.stale')}", style="italic yellow")
     return text

@@ -16,7 +16,7 @@ timer is a widget that handles its own messages (`InterviewPanel`, interview.py)
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 from uuid import UUID
 
@@ -26,6 +26,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
+from deskalert import sitetime
+from deskalert.sitetime import local
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
@@ -45,6 +47,7 @@ from deskalert.models import (
     SessionEvent,
 )
 from deskalert.tui.base import Clock, HubApp, local_now
+from deskalert.client.hub_words import logged
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
@@ -71,10 +74,10 @@ REFUSED_EVERY_S = 15.0  # how often the refused tokens are read again (they come
 
 
 def until(value: str, now: datetime) -> datetime | None:
-    """'18:30' -> today at 18:30 local, or tomorrow if that time has passed."""
+    """'18:30' -> today at 18:30 in the site's zone, or tomorrow if that time has passed."""
     try:
         hour, minute = (int(part) for part in value.strip().split(":"))
-        moment = datetime.combine(now.date(), time(hour, minute)).astimezone()
+        moment = sitetime.at(now, hour, minute)
     except ValueError:
         return None
     return moment if moment > now else moment + timedelta(days=1)
@@ -82,17 +85,19 @@ def until(value: str, now: datetime) -> datetime | None:
 
 class PaneApp(HubApp):
     CSS_PATH = "styles.tcss"
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
         Binding("r", "resolve", N_("pane.binding.resolve"), id="resolve"),
         Binding("x", "cancel_alert", N_("pane.binding.cancel"), id="cancel"),
+        Binding("m", "broadcast", N_("pane.binding.broadcast"), id="broadcast"),
+        # then in the order they give way in a narrow footer: the last is cut first
+        Binding("k", "check", N_("pane.binding.check"), id="check"),
+        Binding("f", "note", N_("pane.binding.note"), id="note"),
         Binding("o", "oncall", N_("pane.binding.oncall"), id="oncall"),
         Binding("h", "history", N_("pane.binding.history"), id="history"),
         Binding("d", "debrief", N_("pane.binding.debrief"), id="debrief"),
-        Binding("f", "note", N_("pane.binding.note"), id="note"),
-        Binding("k", "check", N_("pane.binding.check"), id="check"),
-        Binding("m", "broadcast", N_("pane.binding.broadcast"), id="broadcast"),
         Binding("t", "end_broadcast", N_("pane.binding.end_broadcast"), id="end_broadcast"),
     ]
 
@@ -155,7 +160,7 @@ class PaneApp(HubApp):
                 self.post_message(Answered(what, oncall=await self.client.take_oncall(site, until)))
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.post_message(Refused(str(exc)))
+            self.post_message(Refused(logged(exc, what)))
 
     # -- keys -------------------------------------------------------------------------------
 
@@ -252,7 +257,7 @@ class PaneApp(HubApp):
             incidents = await hub_incidents(self.client, since)
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.notify(words.clean(str(exc)), severity="error")
+            self.notify(logged(exc, "debrief"), severity="error")
             return
         text = report_text(incidents, self.config.language, since, self.now(), color=True,
                            width=60)
@@ -271,7 +276,7 @@ class PaneApp(HubApp):
             history = await self.client.history(alert_id)
         except DeskAlertError as exc:
             self.hub_failed(exc)
-            self.notify(words.clean(str(exc)), severity="error")
+            self.notify(logged(exc, "history"), severity="error")
             history = []
         body = words.details(alert, self.state.codes.get(alert.code), history,
                              self.state.names(), self.state.desks)
@@ -360,7 +365,7 @@ class PaneApp(HubApp):
             card = message.oncall
             self.state.oncall[card.site] = card
             name = words.clean(card.supervisor.name) if card.supervisor else "?"
-            until = card.until.astimezone().strftime("%H:%M") if card.until else "?"
+            until = local(card.until).strftime("%H:%M") if card.until else "?"
             self.notify(t("pane.notify.oncall", site=words.clean(card.site_label), name=name,
                           time=until))
         self._publish()

@@ -50,12 +50,12 @@ class Board:
         if self.broadcasts is not None:
             yield self.broadcasts
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
-        yield AlertDetail(id="detail")
+        yield AlertDetail(id="detail").data_bind(HubApp.compact)
         yield self.interview
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
             yield OnCallPanel(id="oncall")
-        yield HubFooter()
+        yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
 
     def show(self, *, history: bool, selected: UUID | None, live: bool) -> None:
         """Set each widget's state: `history` the day's alerts rather than the open ones,

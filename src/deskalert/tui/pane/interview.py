@@ -26,6 +26,7 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
+from deskalert.client.hub_words import logged
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 from deskalert.tui.pane import words
@@ -107,7 +108,7 @@ class InterviewPanel(SessionPanel):
         except DeskAlertError as exc:
             if (change := refusal(exc)) is not None:
                 self.post_message(change)
-            self.notify(t("pane.notify.check_failed", reason=words.clean(str(exc))),
+            self.notify(t("pane.notify.check_failed", reason=logged(exc, "check")),
                         severity="error", timeout=10, markup=False)
             return
         self.notify(t("pane.notify.check_sent", desk=words.clean(check.desk_label)),

@@ -7,9 +7,10 @@ older copy (by `updated_at`) never replaces a newer one.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime
 from uuid import UUID
 
+from deskalert.sitetime import at
 from deskalert.keypress import key_press
 from deskalert.models import (
     Alert,
@@ -76,5 +77,5 @@ class PaneState:
 
 
 def midnight(now: datetime) -> datetime:
-    """The start of `now`'s day, local: where the pane's "today" begins."""
-    return datetime.combine(now.date(), time()).astimezone()
+    """The start of `now`'s day on the site: where the pane's "today" begins."""
+    return at(now, 0, 0)

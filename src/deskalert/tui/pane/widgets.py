@@ -35,7 +35,7 @@ from deskalert.models import (
     SiteAvailability,
 )
 from deskalert.tui.base import LinkBadge
-from deskalert.tui.link import LinkKind, LinkState, link_reason
+from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
 from deskalert.tui.pane import columns, words
 from deskalert.tui.parts import Part
 
@@ -78,6 +78,8 @@ class LinkWhy(Part):
 
     def draw(self) -> Text:
         text = Text(words.clean(link_reason(self.link)), style="bold")
+        if detail := link_detail(self.link):
+            text.append("\n" + detail, style="dim")
         if self.link.kind is LinkKind.TOKEN_REFUSED:
             text.append("\n" + t("pane.token_refused_hint"))
         return text
@@ -89,11 +91,12 @@ class AlertDetail(Part):
     alert: reactive[Alert | None] = reactive(None, layout=True)
     code: reactive[AlertCode | None] = reactive(None, layout=True)
     loaded: reactive[bool] = reactive(False)  # the hub's list came at least once
+    compact: reactive[bool] = reactive(False, layout=True)  # the app's: the protocol gives way
 
     def draw(self) -> Text:
         if self.alert is None:
             return Text(t("pane.none" if self.loaded else "pane.none_unknown"), style="dim")
-        return words.summary(self.alert, self.code)
+        return words.summary(self.alert, None if self.compact else self.code)
 
 
 class DeskPanel(Part):

@@ -16,6 +16,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
+from deskalert.sitetime import local
 from deskalert.i18n import t, tn
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
@@ -34,7 +35,7 @@ from deskalert.models import (
     RefusedToken,
     SiteAvailability,
 )
-from deskalert.text import strip_control
+from deskalert.text import KEEP, strip_control, unbroken
 
 
 def clean(text: str | None, *, lines: bool = False) -> str:
@@ -43,7 +44,7 @@ def clean(text: str | None, *, lines: bool = False) -> str:
 
 
 def clock_time(moment: datetime) -> str:
-    return moment.astimezone().strftime("%H:%M:%S")
+    return local(moment).strftime("%H:%M:%S")
 
 
 def minutes_seconds(value: timedelta) -> str:
@@ -254,8 +255,14 @@ def pressed_line(alert: Alert) -> str:
 
 def summary(alert: Alert, code: AlertCode | None) -> Text:
     """Where, code and key press; then what the desk typed and the closing summary; then the
-    code's protocol, last: the supervisor knows it, the message is news to them."""
-    text = Text(clean(alert.desk_label), style="bold")
+    code's protocol, last: the supervisor knows it, the message is news to them. A closed alert
+    says so first, with when: the panel never shows a finished alert as if it were live."""
+    text = Text()
+    if alert.state.is_closed:
+        when = clock_time(alert.closed_at) if alert.closed_at else "?"
+        text.append(t("detail.closed", state=label("state", alert.state), time=when) + "\n",
+                    style="bold reverse")
+    text.append(clean(alert.desk_label), style="bold")
     if alert.location:
         text.append(" · " + clean(alert.location))
     text.append(" · " + clean(alert.code_label) + " · ")
@@ -304,7 +311,8 @@ def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskP
     closer = alert.closed_by or "?"
     name = clean(desks[closer].label) if closer in desks else who(closer, names)
     line = t(key, who=name)
-    return f"{line} : {clean(alert.summary)}" if alert.summary else line
+    return t("detail.event_summary", line=line, summary=clean(alert.summary)) if alert.summary \
+        else line
 
 
 def notify_line(event: Event, names: Mapping[str, str]) -> str:
@@ -375,18 +383,19 @@ def who_can_come(numbers: SiteAvailability) -> Text:
 def oncall(cards: tuple[OnCall, ...]) -> Text:
     text = Text()
     for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
-        text.append(("\n" if index else "") + clean(card.site_label) + " : ", style="bold")
+        text.append(("\n" if index else "") + t("pane.oncall_site", site=clean(card.site_label)),
+                    style="bold")
         if card.supervisor is None:
             text.append(t("pane.oncall_nobody"), style="yellow")
         else:
             text.append(clean(card.supervisor.name), style="bold")
-            if card.supervisor.phone:
-                text.append(f" ☎ {clean(card.supervisor.phone)}")
+            if card.supervisor.phone:  # never broken in two (tui/parts.py)
+                text.append(f" ☎{KEEP}{unbroken(card.supervisor.phone)}")
         if card.chain:
             chain = " → ".join(clean(p.name) for p in card.chain)
             text.append(f"  → {chain} → {t('everyone')}", style="dim")
         if card.source == "override" and card.until:
-            until = card.until.astimezone().strftime("%H:%M")
+            until = local(card.until).strftime("%H:%M")
             text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
         if card.source == "calendar" and card.calendar_event:
             text.append("\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)),
