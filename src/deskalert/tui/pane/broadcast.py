@@ -14,6 +14,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on
@@ -214,6 +215,15 @@ class BroadcastPanel(Part):
                 self.post_message(change)
             self.notify(t("pane.notify.broadcast_failed", reason=words.clean(str(exc))),
                         severity="error", timeout=10, markup=False)
+
+
+def act_on_broadcasts(app: Any, what: str) -> None:
+    """The pane's action for "m" (`send`: a new broadcast) and "t" (`end`: end one)."""
+    panel = app.query_one(BroadcastPanel)
+    if what == "send":
+        panel.compose_message()
+    else:
+        panel.end()
 
 
 def _newer(before: Broadcast | None, after: Broadcast) -> Broadcast:
