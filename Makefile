@@ -7,27 +7,48 @@ BIN := $(VENV)/bin
 WORKERS ?= 5
 XDIST := -n $(WORKERS) --dist load
 
-.PHONY: run test check soak bench docs docs-build docs-captures clean
+# Every dependency, transitive ones included, comes at the exact version of a lock file
+# (`make lock` writes them from pyproject.toml): the runtime's for `make run` and a deployment,
+# the runtime's plus every extra (test, dev, bench, docs) for the rest. The project itself is
+# installed after them with --no-deps, and `pip check` fails if the lock misses a requirement.
+LOCK := requirements/hub-desk.lock
+DEV_LOCK := requirements/dev.lock
+
+.PHONY: run test check lint lock soak bench docs docs-build docs-captures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+$(VENV)/.installed: pyproject.toml $(LOCK) | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --no-deps -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+# test, dev (the gates), bench and docs share one lock and so one install.
+$(VENV)/.installed-test: pyproject.toml $(DEV_LOCK) $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet --no-deps -r $(DEV_LOCK)
+	$(BIN)/python -m pip check
 	touch $@
 
-$(VENV)/.installed-docs: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[docs]'
+$(VENV)/.installed-docs: $(VENV)/.installed-test
 	touch $@
 
-$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
-	$(BIN)/python -m pip install --quiet -e '.[bench]'
+$(VENV)/.installed-bench: $(VENV)/.installed-test
 	touch $@
+
+# Rewrite both locks from pyproject.toml for every platform and Python >= 3.11 (markers keep
+# what one platform needs, e.g. pywin32-ctypes for keyring on Windows). Pins already in a lock
+# are kept unless pyproject.toml asks otherwise; `make lock LOCKFLAGS=--upgrade` takes the newest.
+# The dev lock is constrained by the runtime lock, so both agree on every shared package; it
+# starts at Python 3.11.5, which the docs extra's pymdown-extensions needs.
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --quiet --universal \
+	--custom-compile-command "make lock" $(LOCKFLAGS)
+lock: | $(BIN)/python
+	$(BIN)/python -m pip install --quiet $$(grep -m1 '^uv==' $(DEV_LOCK))
+	$(UV_COMPILE) --python-version 3.11 -o $(LOCK)
+	$(UV_COMPILE) --python-version 3.11.5 --all-extras -c $(LOCK) -o $(DEV_LOCK)
 
 run: $(VENV)/.installed
 	$(BIN)/deskalert demo
@@ -39,6 +60,14 @@ test: $(VENV)/.installed-test
 # property tests' examples. `make test` stays the gate.
 check: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(XDIST) -m "not system and not soak" --hypothesis-profile=quick
+
+# The gates, each at zero, in CI before the tests (.ci/run); the tools are pinned in the dev
+# extra, their settings in pyproject.toml. Under a minute.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy --strict src
+	$(BIN)/lint-imports
 
 # The long fault runs (repeated hub crashes under many desks); not part of `make test`.
 soak: $(VENV)/.installed-test

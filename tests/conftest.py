@@ -29,7 +29,6 @@ from deskalert import i18n, sitetime
 from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.settings import HubConfig, token_hash
 
-
 # hypothesis: `ci` is today's (each test's own number of examples), the default; `quick` tries
 # a tenth of them (tests/support/examples.py), for `make check`.
 settings.register_profile("ci")
@@ -106,7 +105,12 @@ def auth(who: str) -> dict[str, str]:
 
 
 def new_alert(code: str = "renfort", **extra: Any) -> dict[str, Any]:
-    return {"id": str(uuid.uuid4()), "code": code, "created_at": "2026-11-21T10:00:00+01:00", **extra}
+    return {
+        "id": str(uuid.uuid4()),
+        "code": code,
+        "created_at": "2026-11-21T10:00:00+01:00",
+        **extra,
+    }
 
 
 @dataclass
@@ -262,7 +266,9 @@ class EventReader:
             if kind == "event":
                 return value  # type: ignore[no-any-return]
 
-    def events_until(self, event_type: str, timeout: float = 5) -> list[tuple[int, str, dict[str, Any]]]:
+    def events_until(
+        self, event_type: str, timeout: float = 5
+    ) -> list[tuple[int, str, dict[str, Any]]]:
         seen = []
         while True:
             event = self.next_event(timeout)

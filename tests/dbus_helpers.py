@@ -87,9 +87,9 @@ async def _serve(out: Path) -> None:
             self.last = 0
 
         @method()
-        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s",  # type: ignore  # noqa: F821, N802
-                   summary: "s", body: "s", actions: "as", hints: "a{sv}",  # noqa: F821
-                   expire_timeout: "i") -> "u":  # noqa: F821
+        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s",  # type: ignore
+                   summary: "s", body: "s", actions: "as", hints: "a{sv}",
+                   expire_timeout: "i") -> "u":
             self.last += 1
             urgency = hints.get("urgency")
             with out.open("a", encoding="utf-8") as file:
@@ -99,15 +99,15 @@ async def _serve(out: Path) -> None:
             return self.last
 
         @method()
-        def GetCapabilities(self) -> "as":  # type: ignore  # noqa: F821, N802
+        def GetCapabilities(self) -> "as":  # type: ignore
             return ["body"]
 
         @method()
-        def GetServerInformation(self) -> "ssss":  # type: ignore  # noqa: F821, N802
+        def GetServerInformation(self) -> "ssss":  # type: ignore
             return ["test-server", "deskalert", "1", "1.2"]
 
         @method()
-        def CloseNotification(self, id: "u") -> None:  # type: ignore  # noqa: A002, F821, N802
+        def CloseNotification(self, id: "u") -> None:  # type: ignore
             pass
 
     bus = await MessageBus().connect()

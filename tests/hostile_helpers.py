@@ -41,7 +41,7 @@ def start_hub_process(config_path: Path, data_dir: Path, *, open_files: int
          "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        preexec_fn=with_open_files(open_files),  # noqa: PLW1509 (no thread forks here)
+        preexec_fn=with_open_files(open_files),  # no thread forks here
     )
     assert process.stdout is not None
     banner: list[str] = []

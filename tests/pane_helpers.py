@@ -60,7 +60,7 @@ def not_a_hub(kind: str) -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        do_GET = do_POST = _answer
+        do_GET = do_POST = _answer  # noqa: N815 - http.server's naming
 
         def log_message(self, *args: Any) -> None:
             pass

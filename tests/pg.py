@@ -128,10 +128,27 @@ class PgServer:
     def start(self) -> PgServer:
         log = open(self.root / "log", "ab")  # noqa: SIM115 - the server's, closed by it
         self.process = subprocess.Popen(
-            [str(self.bin / "postgres"), "-D", str(self.data), "-h", "127.0.0.1",
-             "-p", str(self.port), "-k", str(self.root), "-c", f"fsync={'on' if self.fsync else 'off'}",
-             "-c", "max_connections=400", "-c", "synchronous_commit=on"],
-            user=self.user, stdout=log, stderr=log)
+            [
+                str(self.bin / "postgres"),
+                "-D",
+                str(self.data),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-k",
+                str(self.root),
+                "-c",
+                f"fsync={'on' if self.fsync else 'off'}",
+                "-c",
+                "max_connections=400",
+                "-c",
+                "synchronous_commit=on",
+            ],
+            user=self.user,
+            stdout=log,
+            stderr=log,
+        )
         log.close()
         deadline = time.monotonic() + 20
         while True:

@@ -87,7 +87,9 @@ def wait(condition: Callable[[], bool], timeout: float, what: str) -> float:
     return time.monotonic() - start
 
 
-def timed_post(url: str, body: dict[str, object], who: str, limit: float = 30) -> tuple[int | None, float]:
+def timed_post(
+    url: str, body: dict[str, object], who: str, limit: float = 30
+) -> tuple[int | None, float]:
     """POST an alert; (status or None, seconds until the answer or the failure)."""
     start = time.monotonic()
     try:

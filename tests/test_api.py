@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -313,7 +312,9 @@ def test_override_takes_the_shift_and_hands_it_back(hub: RunningHub) -> None:
 def test_override_until_must_be_within_a_week(hub: RunningHub, hours: int) -> None:
     until = datetime.now(UTC) + timedelta(hours=hours)
     with hub.client("s.c") as sup:
-        response = sup.post("/v1/oncall/override", json={"site": "accueil", "until": until.isoformat()})
+        response = sup.post(
+            "/v1/oncall/override", json={"site": "accueil", "until": until.isoformat()}
+        )
     assert response.status_code == 422
     assert response.json()["error"] == "invalid_until"
 

@@ -204,7 +204,8 @@ def test_a_stream_without_the_flag_gets_no_availability_frame_and_ids_stay_conse
 def fenced_roster(**hub: Any) -> str:
     """accueil admits 127.0.0.2 only; etage lists no networks."""
     return roster_toml(**hub).replace(
-        'label = "Accueil RDC"', 'label = "Accueil RDC"\nnetworks = ["127.0.0.2/32", "10.1.2.0/24"]')
+        'label = "Accueil RDC"', 'label = "Accueil RDC"\nnetworks = ["127.0.0.2/32", "10.1.2.0/24"]'
+    )
 
 
 def from_address(hub: RunningHub, who: str, source: str) -> httpx.Client:

@@ -43,7 +43,11 @@ def test_shipped_example_is_valid_with_three_codes_two_sites() -> None:
         ('backup = ["s.b"]', 'backup = ["s.z"]', "oncall[0].backup: unknown 's.z'"),
         ('timezone = "Europe/Paris"', 'timezone = "Mars/Olympus"', "unknown time zone"),
         ('start = "00:00"', 'start = "25:00"', "oncall[0].start"),
-        ('[[codes]]\ncode = "renfort"', '[[codes]]\ncode = "renfort"\ncode = "x"', "not valid TOML"),
+        (
+            '[[codes]]\ncode = "renfort"',
+            '[[codes]]\ncode = "renfort"\ncode = "x"',
+            "not valid TOML",
+        ),
     ],
 )
 def test_broken_hub_toml_names_file_key_and_problem(
@@ -63,7 +67,7 @@ def test_duplicate_token_is_refused(tmp_path: Path) -> None:
     text = roster_toml().replace(token_hash("tok-g2"), token_hash("tok-g1"))
     path = tmp_path / "hub.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match="token_sha256 .* appears more than once"):
+    with pytest.raises(ConfigError, match=r"token_sha256 .* appears more than once"):
         load_hub_config(path)
 
 
@@ -83,15 +87,21 @@ def test_hub_on_a_busy_port_says_so(tmp_path: Path) -> None:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run_cli("hub", "--config", str(path), "--port", str(port), "--data-dir", str(tmp_path))
+        result = run_cli(
+            "hub", "--config", str(path), "--port", str(port), "--data-dir", str(tmp_path)
+        )
     assert result.returncode == 2
-    assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    assert (
+        f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+    )
 
 
 def test_tls_needs_both_files(tmp_path: Path) -> None:
     path = tmp_path / "hub.toml"
     path.write_text(roster_toml(), encoding="utf-8")
-    result = run_cli("hub", "--config", str(path), "--tls-cert", str(path), "--data-dir", str(tmp_path))
+    result = run_cli(
+        "hub", "--config", str(path), "--tls-cert", str(path), "--data-dir", str(tmp_path)
+    )
     assert result.returncode == 2 and "--tls-cert and --tls-key go together" in result.stderr
 
 
@@ -148,7 +158,8 @@ def test_slots_by_day_and_past_midnight(when: str, expected: str | None) -> None
     config = slots_config(
         '[[oncall]]\nsite = "accueil"\nsupervisor = "s.a"\ndays = ["mon","tue","wed","thu","fri"]\n'
         'start = "08:30"\nend = "17:30"\nbackup = ["s.b"]\n\n'
-        '[[oncall]]\nsite = "accueil"\nsupervisor = "s.b"\ndays = ["mon","tue","wed","thu","fri","sat"]\n'
+        '[[oncall]]\nsite = "accueil"\nsupervisor = "s.b"\n'
+        'days = ["mon","tue","wed","thu","fri","sat"]\n'
         'start = "20:00"\nend = "07:00"\n'
     )
     now = datetime.fromisoformat(when + PARIS_WINTER)

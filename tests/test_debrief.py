@@ -178,7 +178,10 @@ def test_report_prints_the_figures_and_charts(tmp_path: Path) -> None:
     result = run(desk_journal(tmp_path), "report", *PERIOD)
     assert result.returncode == 0, result.stderr
     text = result.stdout
-    assert "2 alertes réelles, 1 exercice (compté à part), 1 fausse alerte (annulée, comptée à part)" in text
+    assert (
+        "2 alertes réelles, 1 exercice (compté à part), 1 fausse alerte (annulée, comptée à part)"
+        in text
+    )
     assert "2 mesures, médiane 1:45, pire 3:00" in text
     assert "2 mesures, médiane 15:00, pire 20:00" in text
     assert "Incidents par semaine" in text and "2026-S47" in text and "▇" in text
@@ -219,7 +222,10 @@ def test_a_supervisor_exports_every_desks_shared_notes(hub: RunningHub, tmp_path
     env = {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": "tok-s.a"}
     exported = json.loads(run(env, "export", "--format", "json").stdout)
     assert sorted(i["alert"]["id"] for i in exported) == sorted(ids)
-    assert sorted(n["what_happened"] for i in exported for n in i["notes"]) == ["note g1", "note g2"]
+    assert sorted(n["what_happened"] for i in exported for n in i["notes"]) == [
+        "note g1",
+        "note g2",
+    ]
     assert UUID(exported[0]["alert"]["id"])
 
 

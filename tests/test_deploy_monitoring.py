@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from conftest import RunningHub, make_config, start_threaded_hub
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import RunningHub, make_config, start_threaded_hub
 from deskalert.hub.settings import token_hash
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

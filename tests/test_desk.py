@@ -1,4 +1,5 @@
-"""The desk app against a real hub on 127.0.0.1: keys, steps, warning, cancel, colleagues, drills."""
+"""The desk app against a real hub on 127.0.0.1: keys, steps, warning, cancel, colleagues,
+drills."""
 
 from __future__ import annotations
 
@@ -46,7 +47,10 @@ async def test_main_screen_shows_who_is_on_call_the_link_and_the_keys(
         assert text_of(app, "#link") == "● liaison OK"
         assert text_of(app, "#desk-name") == "Desk g1 · near g1"
         codes = text_of(app, "#codes")
-        assert "F2 · ctrl+r   Renfort  (discrète)" in codes and "F4 · ctrl+y   Urgence médicale" in codes
+        assert (
+            "F2 · ctrl+r   Renfort  (discrète)" in codes
+            and "F4 · ctrl+y   Urgence médicale" in codes
+        )
         assert app.query_one("#oncall").border_title == "Encadrant de permanence"
 
 

@@ -24,8 +24,8 @@ from deskalert.client.api import HubClient
 from deskalert.errors import HubIncompatible, ServerError, Unauthorized
 from deskalert.journal.store import Journal
 from deskalert.text import strip_control
-from deskalert.tui.link import LinkKind
 from deskalert.tui.desk.state import Step
+from deskalert.tui.link import LinkKind
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")
@@ -275,7 +275,9 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause(0.3)
         card = text_of(app, "#oncall")
-        assert "Ana Sup" in card and "[2J" not in card and "\x1b" not in card and "\u202e" not in card
+        assert (
+            "Ana Sup" in card and "[2J" not in card and "\x1b" not in card and "\u202e" not in card
+        )
         assert "01 00" in card
 
 

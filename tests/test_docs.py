@@ -58,7 +58,9 @@ def test_the_site_builds_strict_and_fetches_nothing_from_outside(tmp_path: Path)
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
     # the agents' printable sheet, the generated references and an included bench file are there
     assert "F10" in (site / "agents" / "fiche" / "index.html").read_text(encoding="utf-8")
-    assert "ack_timeout_s" in (site / "reference" / "hub-toml" / "index.html").read_text(encoding="utf-8")
+    assert "ack_timeout_s" in (site / "reference" / "hub-toml" / "index.html").read_text(
+        encoding="utf-8"
+    )
     assert "deskalert benchmarks" in (site / "developers" / "results" / "index.html").read_text(
         encoding="utf-8")
     # lists as GitHub reads them (docs/hooks/gfm_lists.py): right under a paragraph, and nested
@@ -148,7 +150,9 @@ def test_the_shape_of_hub_toml_on_the_configuration_page_has_every_key_and_no_ot
         assert name in shape, f"[{name}] is missing from the shape"
         model = typing_model(field.annotation)
         section = shape[name][0] if isinstance(shape[name], list) else shape[name]
-        assert set(section) <= set(model.model_fields), f"[{name}]: {set(section) - set(model.model_fields)}"
+        assert set(section) <= set(model.model_fields), (
+            f"[{name}]: {set(section) - set(model.model_fields)}"
+        )
         if name == "hub":  # every [hub] key, with its value
             commented = re.findall(r"^# (\w+) = ", page, re.M)
             missing = set(model.model_fields) - set(section) - set(commented)

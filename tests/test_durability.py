@@ -18,14 +18,16 @@ def read_events(url: str, last_id: int, count: int) -> list[tuple[int, str, dict
 
     events = []
     headers = {**auth("s.a"), "Last-Event-ID": str(last_id)}
-    with httpx.Client(timeout=httpx.Timeout(5, read=10)) as client:
-        with connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source:
-            for sse in source.iter_sse():
-                if not sse.data:  # a retry/comment-only block: not an event (WHATWG SSE)
-                    continue
-                events.append((int(sse.id), sse.event, json.loads(sse.data)))
-                if len(events) == count:
-                    return events
+    with (
+        httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
+        connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
+    ):
+        for sse in source.iter_sse():
+            if not sse.data:  # a retry/comment-only block: not an event (WHATWG SSE)
+                continue
+            events.append((int(sse.id), sse.event, json.loads(sse.data)))
+            if len(events) == count:
+                return events
     raise AssertionError("stream ended early")
 
 
@@ -79,7 +81,9 @@ def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: Runn
     set_max_pages(page_count)
     body = new_alert(message="x" * 280)
     with hub.client("g1") as desk:
-        refused = [desk.post("/v1/alerts", json={**body, "id": str(uuid.uuid4())}) for _ in range(30)]
+        refused = [
+            desk.post("/v1/alerts", json={**body, "id": str(uuid.uuid4())}) for _ in range(30)
+        ]
         failed = [r for r in refused if r.status_code != 201]
         assert failed, "the capped store should have filled up"
         assert {r.status_code for r in failed} == {503}

@@ -10,9 +10,8 @@ import re
 import socket
 import time
 import uuid
-from typing import Any
-
 from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 

@@ -1,4 +1,5 @@
-"""The client's event follower against a real hub: resume after a restart, a silent hub, a bad token."""
+"""The client's event follower against a real hub: resume after a restart, a silent hub, a bad
+token."""
 
 from __future__ import annotations
 

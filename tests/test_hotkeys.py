@@ -175,7 +175,9 @@ def test_a_wayland_session_without_a_device_says_to_name_one(tmp_path: Path) -> 
     assert "Wayland" in line and "device" in line
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY"
+)
 async def test_the_desk_says_when_its_global_keys_cannot_work(
     hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,7 +250,9 @@ def uinput_unavailable() -> str | None:
     if not sys.platform.startswith("linux"):
         return "uinput is Linux's"
     if not os.path.exists("/dev/uinput"):
-        return "no /dev/uinput on this machine (a container without it: modprobe uinput on the host)"
+        return (
+            "no /dev/uinput on this machine (a container without it: modprobe uinput on the host)"
+        )
     if not os.access("/dev/uinput", os.W_OK):
         return "/dev/uinput is not writable by this user"
     return None
@@ -280,7 +284,9 @@ def test_a_usb_button_through_evdev_raises_once(hub: RunningHub, tmp_path: Path)
     assert quietly_stopped((code, out, err))
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY")
+@pytest.mark.skipif(
+    not sys.platform.startswith("linux"), reason="elsewhere pynput needs no $DISPLAY"
+)
 async def test_the_desk_warns_of_a_global_key_for_a_code_the_hub_does_not_know(
     hub: RunningHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -45,7 +45,9 @@ def placeholders(text: str) -> set[str]:
 
 
 @pytest.mark.parametrize("lang", i18n.LANGUAGES)
-def test_every_used_message_is_in_the_catalogue_and_every_message_is_used(lang: i18n.Language) -> None:
+def test_every_used_message_is_in_the_catalogue_and_every_message_is_used(
+    lang: i18n.Language,
+) -> None:
     used, known = used_ids(), i18n.catalogue_ids(lang)
     assert sorted(used - known) == [], f"missing from {lang}"
     assert sorted(known - used) == [], f"unused in {lang}"

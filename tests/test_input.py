@@ -63,7 +63,11 @@ def test_a_reused_alert_id_with_another_body_is_a_409_with_the_stored_alert(
         assert body["alert"]["message"] == "bruit au guichet"
         assert set(body["alert"]) == set(Alert.model_fields)  # the whole alert, nulls too
         stored = g1.get(f"/v1/alerts/{alert['id']}").json()
-    assert (stored["code"], stored["message"], stored["test"]) == ("renfort", "bruit au guichet", False)
+    assert (stored["code"], stored["message"], stored["test"]) == (
+        "renfort",
+        "bruit au guichet",
+        False,
+    )
 
 
 def test_an_identical_resend_stays_a_200_even_with_the_same_instant_in_another_offset(
@@ -196,7 +200,9 @@ def test_notes_are_filtered_by_instant_whatever_the_offset_of_since_and_until(
 def test_alerts_are_filtered_by_instant_whatever_the_offset_of_since(hub: RunningHub) -> None:
     alert = raised(hub)
     with hub.client("s.a") as sup:
-        received = datetime.fromisoformat(sup.get(f"/v1/alerts/{alert['id']}").json()["received_at"])
+        received = datetime.fromisoformat(
+            sup.get(f"/v1/alerts/{alert['id']}").json()["received_at"]
+        )
         for offset in (timedelta(hours=1), timedelta(hours=-5)):
             for delta, expected in ((-30, [alert["id"]]), (30, [])):
                 since = (received + timedelta(minutes=delta)).astimezone(timezone(offset))

@@ -38,8 +38,11 @@ async def test_journal_lists_filters_opens_the_note_and_shares_it(
         with hub.client("s.a") as sup:
             for own in app.state.own.values():
                 await in_thread(lambda i=own.id: sup.post(f"/v1/alerts/{i}/ack").raise_for_status())
-                await in_thread(lambda i=own.id: sup.post(f"/v1/alerts/{i}/resolve",
-                                                          json={"summary": "calmé"}).raise_for_status())
+                await in_thread(
+                    lambda i=own.id: sup.post(
+                        f"/v1/alerts/{i}/resolve", json={"summary": "calmé"}
+                    ).raise_for_status()
+                )
         await wait_until(pilot, lambda: all(o.alert and o.alert.state == "resolved"
                                             for o in app.state.own.values()), what="resolved")
         await pilot.press("j")

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from conftest import roster_toml
 
+from conftest import roster_toml
 from deskalert.hub.jsonlog import JsonLines
 
 

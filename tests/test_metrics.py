@@ -3,18 +3,19 @@ own parser; and who may scrape (`[metrics]` of hub.toml)."""
 
 from __future__ import annotations
 
+import queue
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import EventReader, RunningHub, auth, make_config, new_alert, start_threaded_hub
-from notify_helpers import HttpReceiver
 from prometheus_client.parser import text_string_to_metric_families
 
+from conftest import EventReader, RunningHub, auth, make_config, new_alert, start_threaded_hub
 from deskalert.hub.metrics import channel_kind
 from deskalert.hub.settings import token_hash
+from notify_helpers import HttpReceiver
 
 METRICS_TOKEN = "scrape-me-0123456789"
 
@@ -67,7 +68,7 @@ def wait_for(reader: EventReader, wanted: dict[str, int], timeout: float = 20) -
     while any(seen.get(kind, 0) < n for kind, n in wanted.items()):
         try:
             _, kind, _ = reader.next_event(max(0.1, deadline - time.monotonic()))
-        except Exception:
+        except queue.Empty:
             raise AssertionError(f"the stream showed {seen}, not {wanted}") from None
         seen[kind] = seen.get(kind, 0) + 1
     return seen

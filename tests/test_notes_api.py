@@ -37,7 +37,10 @@ def test_the_raising_desk_and_supervisors_share_notes_and_only_supervisors_read_
         assert again.status_code == 200 and again.json()["follow_up"] is False
         assert g2.post(f"/v1/alerts/{alert_id}/notes", json=NOTE).status_code == 403
         assert e1.post(f"/v1/alerts/{alert_id}/notes", json=NOTE).status_code == 403
-        assert sup.post(f"/v1/alerts/{alert_id}/notes", json={**NOTE, "type": "other"}).status_code == 201
+        assert (
+            sup.post(f"/v1/alerts/{alert_id}/notes", json={**NOTE, "type": "other"}).status_code
+            == 201
+        )
 
         assert sorted(n["author"] for n in sup.get(f"/v1/alerts/{alert_id}/notes").json()) == \
             ["g1", "s.a"]

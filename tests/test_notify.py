@@ -334,8 +334,13 @@ def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswer
     store._db.execute("UPDATE notifications SET attempts=1")
     found_unanswered = store.alerts_to_renotify(datetime.now(UTC))
     assert [a.id for a in found_unanswered] == [raised.id]
-    store.update_alert(raised.id, lambda a: (a.model_copy(update={"state": AlertState.ACKNOWLEDGED}),
-                                             EventType.ALERT_ACKNOWLEDGED))
+    store.update_alert(
+        raised.id,
+        lambda a: (
+            a.model_copy(update={"state": AlertState.ACKNOWLEDGED}),
+            EventType.ALERT_ACKNOWLEDGED,
+        ),
+    )
     store.in_transaction(lambda db: planner.renotify(db, found_unanswered[0], datetime.now(UTC)))
     kinds = [r[0] for r in store._db.execute("SELECT kind FROM notifications ORDER BY id")]
     assert kinds == ["raised"], "no reminder once answered"

@@ -27,7 +27,11 @@ from deskalert.hub.settings import HubConfig
 from test_config_cli import run_cli
 
 PARIS = ZoneInfo("Europe/Paris")
-EMAILS = {"Ana Sup": "ana@example.org", "Bob Sup": "bob@example.org", "Cleo Sup": "Cleo@Example.org"}
+EMAILS = {
+    "Ana Sup": "ana@example.org",
+    "Bob Sup": "bob@example.org",
+    "Cleo Sup": "Cleo@Example.org",
+}
 
 WEEKLY = """BEGIN:VCALENDAR
 VERSION:2.0
@@ -251,7 +255,9 @@ def test_an_event_naming_nobody_known_falls_back_to_the_slots_with_a_warning(
 def test_hub_check_parses_the_calendar_file(tmp_path: Path) -> None:
     ics = write(tmp_path / "astreinte.ics", WEEKLY)
     hub_toml = tmp_path / "hub.toml"
-    text = roster_toml().replace('name = "Cleo Sup"\n', 'name = "Cleo Sup"\nemail = "cleo@example.org"\n')
+    text = roster_toml().replace(
+        'name = "Cleo Sup"\n', 'name = "Cleo Sup"\nemail = "cleo@example.org"\n'
+    )
     hub_toml.write_text(text + f'\n[[oncall_calendar]]\nsite = "accueil"\nfile = "{ics}"\n')
     result = run_cli("hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 0, result.stderr
@@ -299,10 +305,19 @@ def test_an_override_wins_over_the_calendar(
     tmp_path: Path, start_hub: Callable[..., RunningHub]
 ) -> None:
     now = datetime.now(UTC)
-    ics = write(tmp_path / "now.ics", WEEKLY.replace(
-        "DTSTART;TZID=Europe/Paris:20261202T100000", f"DTSTART:{now - timedelta(hours=1):%Y%m%dT%H%M%SZ}"
-    ).replace("DTEND;TZID=Europe/Paris:20261202T120000", f"DTEND:{now + timedelta(hours=2):%Y%m%dT%H%M%SZ}"))
-    hub = start_hub(calendar_config(f'site = "accueil"\nfile = "{ics}"\n'), lambda: datetime.now(UTC))
+    ics = write(
+        tmp_path / "now.ics",
+        WEEKLY.replace(
+            "DTSTART;TZID=Europe/Paris:20261202T100000",
+            f"DTSTART:{now - timedelta(hours=1):%Y%m%dT%H%M%SZ}",
+        ).replace(
+            "DTEND;TZID=Europe/Paris:20261202T120000",
+            f"DTEND:{now + timedelta(hours=2):%Y%m%dT%H%M%SZ}",
+        ),
+    )
+    hub = start_hub(
+        calendar_config(f'site = "accueil"\nfile = "{ics}"\n'), lambda: datetime.now(UTC)
+    )
     assert who(card(hub)) == ["s.b"] and card(hub)["source"] == "calendar"
     until = (now + timedelta(hours=1)).isoformat()
     with hub.client("s.c") as sup:
@@ -451,19 +466,30 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
 
     result = run_cli(*args, "--at", "24/12/2026")
     assert result.returncode == 2
-    assert result.stderr == "deskalert: --at '24/12/2026': not a date and time like '2026-12-24 22:00'\n"
+    assert (
+        result.stderr
+        == "deskalert: --at '24/12/2026': not a date and time like '2026-12-24 22:00'\n"
+    )
 
 
 @pytest.mark.parametrize(
     ("calendar", "message"),
     [
-        ('site = "accueil"\nfile = "/a.ics"\nurl = "https://x.example/a.ics"\n',
-         "oncall_calendar[0]: give either file or url (exactly one)"),
+        (
+            'site = "accueil"\nfile = "/a.ics"\nurl = "https://x.example/a.ics"\n',
+            "oncall_calendar[0]: give either file or url (exactly one)",
+        ),
         ('site = "accueil"\n', "oncall_calendar[0]: give either file or url (exactly one)"),
         ('site = "cave"\nfile = "/a.ics"\n', "oncall_calendar[0].site: unknown 'cave'"),
-        ('site = "accueil"\nurl = "ftp://x.example/a.ics"\n', "oncall_calendar[0].url: url must be"),
-        ('site = "accueil"\nfile = "/a.ics"\n\n[[oncall_calendar]]\nsite = "accueil"\nfile = "/b.ics"\n',
-         "oncall_calendar: site 'accueil' appears more than once"),
+        (
+            'site = "accueil"\nurl = "ftp://x.example/a.ics"\n',
+            "oncall_calendar[0].url: url must be",
+        ),
+        (
+            'site = "accueil"\nfile = "/a.ics"\n\n'
+            '[[oncall_calendar]]\nsite = "accueil"\nfile = "/b.ics"\n',
+            "oncall_calendar: site 'accueil' appears more than once",
+        ),
     ],
 )
 def test_calendar_keys_are_checked_with_one_line_naming_the_key(
@@ -478,7 +504,9 @@ def test_calendar_keys_are_checked_with_one_line_naming_the_key(
 
 def test_a_supervisor_email_is_checked(tmp_path: Path) -> None:
     hub_toml = tmp_path / "hub.toml"
-    hub_toml.write_text(roster_toml().replace('name = "Bob Sup"\n', 'name = "Bob Sup"\nemail = "bob"\n'))
+    hub_toml.write_text(
+        roster_toml().replace('name = "Bob Sup"\n', 'name = "Bob Sup"\nemail = "bob"\n')
+    )
     result = run_cli("hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2
     assert "supervisors[1].email: 'bob' is not an e-mail address" in result.stderr, result.stderr

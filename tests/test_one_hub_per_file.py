@@ -70,13 +70,29 @@ def test_a_hub_killed_with_sigkill_leaves_no_stale_hold(
 def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
         hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
     hub = hub_process()
-    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--out", tmp_path / "copies")
+    made = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--out",
+        tmp_path / "copies",
+    )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
     after = new_alert()
     httpx.post(f"{hub.url}/v1/alerts", json=after, headers=auth("g1"),
                timeout=10).raise_for_status()
-    refused = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--restore", copy)
+    refused = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--restore",
+        copy,
+    )
     assert refused.returncode == 2
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
     assert f"process {hub.process.pid}" in refused.stderr
@@ -84,7 +100,15 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     assert stored(hub.url) == [after["id"]], "the alert raised after the copy is still there"
     hub.process.terminate()
     hub.process.wait(timeout=10)
-    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data", "--restore", copy)
+    restored = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--restore",
+        copy,
+    )
     assert restored.returncode == 0, restored.stderr
     assert stored(hub_process().url) == [], "with the hub stopped, the copy is put back"
 

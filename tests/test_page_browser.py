@@ -168,7 +168,7 @@ def foreign_page(target: str) -> Iterator[str]:
     </script>""".encode()
 
     class Evil(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:  # http.server's naming
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
             self.end_headers()
@@ -380,7 +380,7 @@ async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_s
         assert await browser.js("window.scrollY") > 300, "the list is longer than the screen"
         box = await browser.js("(() => { const r = document.getElementById('banner-stream')"
                                ".getBoundingClientRect(); return [r.top, r.bottom]; })()")
-        assert 0 <= box[0] and box[1] <= 844, f"banner out of the viewport: {box}"
+        assert box[0] >= 0 and box[1] <= 844, f"banner out of the viewport: {box}"
         cards = await browser.js("[...document.querySelectorAll('.card')].map((c) =>"
                                  " [c.classList.contains('stale'), getComputedStyle(c).opacity,"
                                  " c.querySelector('.times').innerText])")
@@ -395,3 +395,37 @@ async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_s
         await browser.screenshot(shot)
         if target := os.environ.get("DESKALERT_STALE_SCREENSHOT"):
             shutil.copy(shot, target)
+
+
+async def test_a_closed_alerts_link_says_who_closed_it_and_a_logout_ends_the_cookie(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """Issue 27: the link of an alert already resolved opened the page as if something were
+    left to answer; a cookie taken before "Sortir" went on working after it."""
+    hub.config.hub.public_url = hub.url
+    alert = alert_from_desk(hub.url, "g1", "renfort")
+    url = answer_url(hub.config, "s.a", alert["id"], datetime.now(UTC))
+    assert url is not None
+    httpx.post(f"{hub.url}/v1/alerts/{alert['id']}/resolve", json={},
+               headers=auth("s.b")).raise_for_status()
+    async with chromium(tmp_path) as browser:
+        await browser.call("Page.navigate", url=url)
+        closed = await browser.wait_for("!document.getElementById('banner-closed').hidden"
+                                        " && document.getElementById('banner-closed').innerText")
+        assert "Cette alerte est close : RÉSOLUE par Bob Sup" in closed, closed
+        assert "plus rien à répondre" in closed
+        assert await browser.js("!document.getElementById('login').hidden")
+        assert not (await browser.call("Network.getCookies"))["cookies"]  # no session opened
+        await browser.tap("#lang")
+        english = await browser.js("document.getElementById('banner-closed').innerText")
+        assert "This alert is closed: RESOLVED by Bob Sup" in english, english
+        await browser.tap("#lang")
+
+        await log_in(browser, hub.url, "tok-s.a")
+        cookies = (await browser.call("Network.getCookies"))["cookies"]
+        cookie = {"Cookie": "; ".join(f"{c['name']}={c['value']}" for c in cookies)}
+        assert httpx.get(f"{hub.url}/page/api/me", headers=cookie).status_code == 200
+        await browser.tap("#logout")
+        await browser.wait_for("!document.getElementById('login').hidden")
+        replayed = httpx.get(f"{hub.url}/v1/alerts", headers=cookie)
+        assert replayed.status_code == 401 and replayed.json()["error"] == "session_refused"

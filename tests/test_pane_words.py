@@ -45,5 +45,7 @@ def test_the_on_call_panel_says_where_the_name_comes_from_and_when_the_calendar_
                     warning="astreinte.ics: line 3: bad DTSTART\x1b[2J")
     text = oncall((calendar, broken)).plain
     assert "selon l'agenda : Astreinte - Paul Leroy" in text
-    assert ("agenda d'astreinte inutilisable, permanence selon les créneaux : astreinte.ics: line 3:"
-            " bad DTSTART") in text and "\x1b" not in text
+    assert (
+        "agenda d'astreinte inutilisable, permanence selon les créneaux : astreinte.ics: line 3:"
+        " bad DTSTART"
+    ) in text and "\x1b" not in text

@@ -27,9 +27,9 @@ import psycopg
 import pytest
 
 import pg
+from conftest import auth, new_alert
 from faultproxy import FaultProxy
 from pgfault_helpers import Desks, LoggedHub, Roles, role, start_hub, status, timed_post, wait
-from conftest import auth, new_alert
 from test_replicas import FailoverFollower
 
 pytestmark = pytest.mark.system
@@ -112,7 +112,9 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
             for hub in faulty:  # a stream opened now is refused, not a 200 that breaks
                 assert _stream_status(hub.url) == 503
             code, took = timed_post(first.url, new_alert(), "g1", limit=30)
-            assert code == 503 and took < ANSWER_BOUND_S, f"an alert on the first hub: {code} in {took:.1f} s"
+            assert code == 503 and took < ANSWER_BOUND_S, (
+                f"an alert on the first hub: {code} in {took:.1f} s"
+            )
             if kind in ("stall", "cut"):  # its streams end: their followers go to the other hub
                 seen = _seen_during(followers[0], desks, began)
             time.sleep(max(0.0, FAULT_S - (time.monotonic() - began)))
@@ -151,7 +153,9 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
         for hub in hubs:
             assert "Traceback" not in hub.log.read_text(encoding="utf-8"), hub.log
         refused = [a for a in desks.answers if a[1] not in (None, 200, 201, 429, 503)]
-        assert not refused, f"only 201, 200 (a resend) or 503 while the database is away: {refused[:3]}"
+        assert not refused, (
+            f"only 201, 200 (a resend) or 503 while the database is away: {refused[:3]}"
+        )
         timeouts = [a for a in desks.answers if a[1] is None and a[2] >= ANSWER_BOUND_S]
         assert not timeouts, f"requests left without an answer: {timeouts[:3]}"
     finally:

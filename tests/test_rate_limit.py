@@ -49,7 +49,9 @@ def test_a_first_alert_and_a_replay_are_never_refused(hub_factory: Any) -> None:
         assert g1.post("/v1/alerts", json=new_alert()).status_code == 201, "first after quiet"
 
 
-async def test_the_outbox_waits_for_retry_after_and_delivers(hub_factory: Any, tmp_path: Path) -> None:
+async def test_the_outbox_waits_for_retry_after_and_delivers(
+    hub_factory: Any, tmp_path: Path
+) -> None:
     """Before: the outbox retried a 429 on its own backoff (0.2 s, 0.4 s...), hammering a hub
     that asked for 2 s. Now each alert waits the hub's Retry-After and is delivered, once."""
     hub = hub_factory(alert_burst=1, alerts_per_minute=30)

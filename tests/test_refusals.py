@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
-from deskalert.hub.links import answer_url
+from deskalert.hub.links import SESSION_VERSION, answer_url
 from deskalert.hub.settings import HubConfig
 
 PUBLIC = "https://hub.example.org"
@@ -42,7 +42,7 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
     login = httpx.post(f"{hub.url}/page/api/session", headers={"Origin": hub.url}, json={
         "link": {"alert": alert["id"], "s": "s.a", "e": expires, "k": "é" * 43}})
     assert login.status_code == 401 and login.json()["error"] == "link_refused"
-    cookie = f"deskalert_session=v1:s.a:-:{expires}:{'é' * 43}".encode()
+    cookie = f"deskalert_session={SESSION_VERSION}:s.a:-:{expires}:sid:{'é' * 43}".encode()
     for path in ("/v1/alerts", "/page/api/me", f"/v1/alerts/{uuid4()}"):
         answer = httpx.get(f"{hub.url}{path}", headers={"Cookie": cookie})
         assert answer.status_code == 401, path

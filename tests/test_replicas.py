@@ -153,7 +153,10 @@ def test_an_alert_raised_on_one_hub_is_answered_on_the_other_and_seen_live_on_bo
     hub_process: Callable[..., HubProcess],
 ) -> None:
     first, second = hub_process(), hub_process()
-    on_first, on_second = FailoverFollower([first.url]).start(), FailoverFollower([second.url]).start()
+    on_first, on_second = (
+        FailoverFollower([first.url]).start(),
+        FailoverFollower([second.url]).start(),
+    )
     time.sleep(0.3)  # both streams open before anything happens (they would replay anyway)
     body = new_alert()
     assert httpx.post(f"{first.url}/v1/alerts", json=body, headers=auth("g1")).status_code == 201

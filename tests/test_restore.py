@@ -137,12 +137,14 @@ def stream_head(url: str, last_event_id: str, who: str = "s.a") -> tuple[str, di
     from httpx_sse import connect_sse
 
     headers = {**auth(who), "Last-Event-ID": last_event_id}
-    with httpx.Client(timeout=httpx.Timeout(5, read=10)) as client:
-        with connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source:
-            assert source.response.status_code == 200
-            for sse in source.iter_sse():
-                if sse.event != "message":
-                    return sse.event, json.loads(sse.data) if sse.data else {}
+    with (
+        httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
+        connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
+    ):
+        assert source.response.status_code == 200
+        for sse in source.iter_sse():
+            if sse.event != "message":
+                return sse.event, json.loads(sse.data) if sse.data else {}
     raise AssertionError("stream ended before any named block")
 
 

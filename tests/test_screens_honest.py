@@ -44,11 +44,22 @@ async def test_colleague_banner_says_just_now_only_under_ten_seconds(
 def test_a_reminder_under_a_minute_does_not_say_zero_minutes() -> None:
     """Before: "sans réponse depuis 0 min" for a reminder 30 s after the alert."""
     now = datetime.now().astimezone()
-    alert = Alert.model_validate({**new_alert("malaise"), "code_label": "Malaise",
-                                  "priority": 1, "desk": "g1", "desk_label": "Guichet 1",
-                                  "site": "accueil", "received_at": now, "updated_at": now, "test": False,
-                                  "discreet": False, "location": "RDC",
-                                  "state": "open"})
+    alert = Alert.model_validate(
+        {
+            **new_alert("malaise"),
+            "code_label": "Malaise",
+            "priority": 1,
+            "desk": "g1",
+            "desk_label": "Guichet 1",
+            "site": "accueil",
+            "received_at": now,
+            "updated_at": now,
+            "test": False,
+            "discreet": False,
+            "location": "RDC",
+            "state": "open",
+        }
+    )
     title, _ = render("renotify", alert, "fr", now=now + timedelta(seconds=30))
     assert "0 min" not in title and "moins d'une minute" in title
     title, _ = render("renotify", alert, "en", now=now + timedelta(seconds=150))

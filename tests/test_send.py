@@ -9,6 +9,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import ClassVar
 
 import httpx
 import pytest
@@ -49,12 +50,16 @@ def hub_alerts(hub: RunningHub) -> list[dict[str, object]]:
 
 
 
-def test_send_reaches_the_hub_and_exits_0(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:
+def test_send_reaches_the_hub_and_exits_0(
+    hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
     result = send(desk_env(hub.url), "renfort", "--message", "guichet bruyant")
     assert result.returncode == 0, result.stderr
     assert "transmise au hub" in result.stdout
     alerts = hub_alerts(hub)
-    assert len(alerts) == 1 and alerts[0]["desk"] == "g1" and alerts[0]["message"] == "guichet bruyant"
+    assert (
+        len(alerts) == 1 and alerts[0]["desk"] == "g1" and alerts[0]["message"] == "guichet bruyant"
+    )
     assert alerts[0]["id"] in result.stdout
 
 
@@ -121,7 +126,9 @@ def test_no_token_and_no_keyring_says_what_to_do(
     assert hub_alerts(hub) == []
 
 
-def test_wrong_token_is_refused_not_silent(hub: RunningHub, desk_env: Callable[..., dict[str, str]]) -> None:
+def test_wrong_token_is_refused_not_silent(
+    hub: RunningHub, desk_env: Callable[..., dict[str, str]]
+) -> None:
     env = {**desk_env(hub.url), "DESKALERT_TOKEN": "wrong"}
     result = send(env, "renfort")
     assert result.returncode == 1 and "unauthorized" in result.stderr
@@ -233,7 +240,10 @@ def test_a_journal_of_the_previous_version_keeps_its_sent_alerts(tmp_path: Path)
 def test_login_without_keyring_points_to_the_environment_variable(
     desk_env: Callable[..., dict[str, str]]
 ) -> None:
-    env = {**desk_env("http://127.0.0.1:1"), "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring"}
+    env = {
+        **desk_env("http://127.0.0.1:1"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+    }
     result = subprocess.run(
         [sys.executable, "-m", "deskalert", "login"], input="tok-g1\n", capture_output=True,
         text=True, env=env, timeout=30, check=False,
@@ -253,7 +263,7 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         """In-memory: a system keyring cannot run on this headless machine."""
 
         priority = 1  # type: ignore[assignment]
-        store: dict[tuple[str, str], str] = {}
+        store: ClassVar[dict[tuple[str, str], str]] = {}
 
         def get_password(self, service: str, username: str) -> str | None:
             return self.store.get((service, username))
@@ -268,7 +278,9 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
     keyring.set_keyring(MemoryKeyring())
     try:
         config = tmp_path / "config.toml"
-        config.write_text('[hub]\nurl = "http://127.0.0.1:1"\n[desk]\nid = "g1"\n', encoding="utf-8")
+        config.write_text(
+            '[hub]\nurl = "http://127.0.0.1:1"\n[desk]\nid = "g1"\n', encoding="utf-8"
+        )
         monkeypatch.delenv("DESKALERT_TOKEN", raising=False)
         monkeypatch.setattr("getpass.getpass", lambda prompt: "secret-token")
         assert main(["login", "--config", str(config)]) == 0
@@ -277,7 +289,9 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         keyring.set_keyring(previous)
 
 
-def test_hub_down_output_is_one_line_without_retry_noise(desk_env: Callable[..., dict[str, str]]) -> None:
+def test_hub_down_output_is_one_line_without_retry_noise(
+    desk_env: Callable[..., dict[str, str]],
+) -> None:
     result = send(desk_env(f"http://127.0.0.1:{free_port()}"), "renfort", "--timeout", "1")
     assert result.returncode == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("ALERTE NON TRANSMISE")

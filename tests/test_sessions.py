@@ -21,7 +21,9 @@ SHORT = 0.03  # minutes: 1.8 s
 ANSWER_S = 0.6
 
 
-def start_session(desk: httpx.Client, minutes: float = SHORT, room: str = "Box A") -> dict[str, Any]:
+def start_session(
+    desk: httpx.Client, minutes: float = SHORT, room: str = "Box A"
+) -> dict[str, Any]:
     answer = desk.post("/v1/sessions", json={"room": room, "minutes": minutes})
     assert answer.status_code == 201, answer.text
     return answer.json()  # type: ignore[no-any-return]

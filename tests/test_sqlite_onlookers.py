@@ -56,16 +56,18 @@ def event_ids(url: str, after: int) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     if last <= after:
         return found
-    with httpx.Client(timeout=httpx.Timeout(10, read=10)) as client:
-        with connect_sse(client, "GET", f"{url}/v1/events", params={"since": str(after)},
-                         headers=auth("s.a")) as source:
-            for sse in source.iter_sse():
-                if not sse.data:
-                    continue
-                if sse.event == "alert.raised":
-                    found.append((int(sse.id), json.loads(sse.data)["id"]))
-                if int(sse.id) >= last:
-                    return found
+    with (
+        httpx.Client(timeout=httpx.Timeout(10, read=10)) as client,
+        connect_sse(client, "GET", f"{url}/v1/events", params={"since": str(after)},
+                    headers=auth("s.a")) as source,
+    ):
+        for sse in source.iter_sse():
+            if not sse.data:
+                continue
+            if sse.event == "alert.raised":
+                found.append((int(sse.id), json.loads(sse.data)["id"]))
+            if int(sse.id) >= last:
+                return found
     raise AssertionError("stream ended early")
 
 

@@ -78,6 +78,10 @@ def test_one_token_holds_a_bounded_number_of_streams(hub_factory: Any, follow: A
         kinds.append(oldest.items.get(timeout=5)[0])
     assert kinds[-1] == "closed"
     with httpx.Client(base_url=hub.url, headers=auth("g2"), timeout=5) as desk:
-        body = {"id": str(uuid.uuid4()), "code": "renfort", "created_at": "2026-11-21T10:00:00+01:00"}
+        body = {
+            "id": str(uuid.uuid4()),
+            "code": "renfort",
+            "created_at": "2026-11-21T10:00:00+01:00",
+        }
         assert desk.post("/v1/alerts", json=body).status_code == 201
     assert newest.events_until("alert.raised")[-1][1] == "alert.raised"

@@ -38,8 +38,8 @@ def test_a_stream_without_an_id_starts_from_now(
 def open_replay(url: str) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
-    sock.sendall(f"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\nAuthorization: "
-                 f"Bearer tok-s.a\r\n\r\n".encode())
+    sock.sendall(b"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\nAuthorization: "
+                 b"Bearer tok-s.a\r\n\r\n")
     return sock
 
 

@@ -251,7 +251,9 @@ async def test_d_shows_the_figures_of_every_desk(hub: RunningHub) -> None:
         assert "violence physique" in body and "Desk g2" in body
 
 
-async def test_f_lets_a_supervisor_write_and_share_the_note(hub: RunningHub, tmp_path: Path) -> None:
+async def test_f_lets_a_supervisor_write_and_share_the_note(
+    hub: RunningHub, tmp_path: Path
+) -> None:
     from deskalert.journal.store import Journal
     from deskalert.tui.note_form import NoteForm
 

@@ -171,7 +171,7 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(hub: Runnin
         shown = table_rows(app)[0] + text_of(app, "#detail")
         assert "Desk g9" in shown and "near g9" in shown and "Renfort" in shown
         assert "au secours" in shown
-        assert not any(ord(c) < 32 and c != "\n" or 0x7f <= ord(c) <= 0x9f
+        assert not any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
                        or c == "\u202e" for c in shown), repr(shown)
 
 

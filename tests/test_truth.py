@@ -33,7 +33,6 @@ from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
 
 
-
 def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -91,7 +90,7 @@ def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write
     with hub.client("s.c") as sup:
         sup.post("/v1/oncall/override",
                  json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
-    reader = follow(hub.url, "s.b", params={"site": "accueil"})
+    reader = follow(hub.url, "s.b", params={"site": "accueil", "since": "0"})  # from the override
     assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
     on_store(hub, read_only)
     wait_for(lambda: datetime.now(UTC) > until + timedelta(seconds=1))  # ticks fail meanwhile
@@ -149,7 +148,7 @@ def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
     hub.kill9()
     wait_for(lambda: time.monotonic() - raised > 3 * 2)  # the whole chain is overdue
     hub = hub_process(ack_timeout_s=2)
-    reader = EventReader(hub.url, "s.c").start()
+    reader = EventReader(hub.url, "s.c", params={"since": "0"}).start()  # from the first step
     try:
         assert reader.items.get(timeout=5) == ("status", 200)
         escalations = [e for e in reader.events_until("alert.escalated", timeout=20)

@@ -1,7 +1,8 @@
 """The wheel (`pip wheel --no-deps .`) installs in a fresh virtual environment and runs: its
 `deskalert --version`, and a hub that answers /healthz and /metrics (so the package data and
-every runtime dependency are declared). Dependencies come from the package index (pip's cache
-makes a second run quick); the source tree is not on the path."""
+every runtime dependency are declared). Dependencies come from the package index at the versions
+of requirements/hub-desk.lock (pip's cache makes a second run quick); the source tree is not on
+the path."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from conftest import roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,8 +36,13 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
     python = venv / "bin" / "python"
-    run(sys.executable, "-m", "pip", "--python", python, "install", "--quiet", "--no-compile",
-        wheel, timeout=300)
+    # As the deploy guide says: the lock's versions, then the wheel alone; pip check proves the
+    # lock holds every requirement of the wheel.
+    pip = (sys.executable, "-m", "pip", "--python", python)
+    run(*pip, "install", "--quiet", "--no-compile", "--no-deps", "-r",
+        ROOT / "requirements" / "hub-desk.lock", timeout=300)
+    run(*pip, "install", "--quiet", "--no-compile", "--no-deps", wheel)
+    run(*pip, "check")
     deskalert = venv / "bin" / "deskalert"
     assert run(deskalert, "--version").stdout.startswith("deskalert ")
 

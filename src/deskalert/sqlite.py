@@ -16,6 +16,7 @@ is created under a temporary name and linked into place, and modes are set by pa
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import sqlite3
@@ -64,10 +65,8 @@ def create_private(path: Path) -> None:
 def make_private(path: Path) -> None:
     """chmod 0600 the database file and whichever of its companions exist."""
     for file in (path, *(path.with_name(path.name + suffix) for suffix in COMPANIONS)):
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.chmod(file, PRIVATE)
-        except FileNotFoundError:
-            pass
 
 
 @contextmanager
@@ -89,10 +88,8 @@ def transaction(db: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
 def rollback(db: sqlite3.Connection) -> None:
     """ROLLBACK if a transaction is still open (SQLite ends some by itself, e.g. on a full disk)."""
     if db.in_transaction:
-        try:
+        with contextlib.suppress(sqlite3.Error):  # nothing more to undo; the connection is usable
             db.execute("ROLLBACK")
-        except sqlite3.Error:
-            pass  # nothing more to undo; the connection is usable again
 
 
 # -- one serving hub per SQLite file --------------------------------------------------------------

@@ -222,8 +222,8 @@ def hub_migrate(args: argparse.Namespace) -> int:
     import os
 
     from deskalert.hub import migrate
-    from deskalert.hub.store.postgres import masked
     from deskalert.hub.server import resolve_database
+    from deskalert.hub.store.postgres import masked
 
     given = args.target or os.environ.get("DESKALERT_DATABASE")
     target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")

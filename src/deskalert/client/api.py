@@ -11,7 +11,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from datetime import datetime
-from functools import cache
 from typing import Any, Self, TypeVar
 from uuid import UUID
 
@@ -72,7 +71,6 @@ ERRORS_BY_STATUS: dict[int, type[HubError]] = {
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 T = TypeVar("T")
-# HubUnreachable moved to errors.py; still importable from here (outbox, cli).
 
 
 class HubClient:
@@ -167,11 +165,15 @@ class HubClient:
                                                  replayable=True))
 
     async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
-        response = await self._request("POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary})
+        response = await self._request(
+            "POST", f"/v1/alerts/{alert_id}/resolve", json={"summary": summary}
+        )
         return parsed(Alert, response)
 
     async def cancel(self, alert_id: UUID, reason: str | None = None) -> Alert:
-        response = await self._request("POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason})
+        response = await self._request(
+            "POST", f"/v1/alerts/{alert_id}/cancel", json={"reason": reason}
+        )
         return parsed(Alert, response)
 
     # -- the interview timer and "tout va bien ?" checks ------------------------------------
@@ -421,15 +423,21 @@ def _transport_reason(exc: httpx.HTTPError) -> str:
     return f"{words}: {detail}" if detail and detail not in words else words
 
 
-@cache
-def _adapter(model: Any) -> TypeAdapter[Any]:
-    return TypeAdapter(model)
+_ADAPTERS: dict[object, TypeAdapter[Any]] = {}
+
+
+def _adapter(model: type[T]) -> TypeAdapter[T]:
+    """One TypeAdapter per model, built on first use (building one costs more than a parse)."""
+    adapter = _ADAPTERS.get(model)
+    if adapter is None:
+        adapter = _ADAPTERS[model] = TypeAdapter(model)
+    return adapter
 
 
 def parsed(model: type[T], response: httpx.Response) -> T:
     """The body as `model`; JSON of another shape is a HubIncompatible naming the first mismatch."""
     try:
-        return _adapter(model).validate_json(response.content)  # type: ignore[no-any-return]
+        return _adapter(model).validate_json(response.content)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(part) for part in first["loc"]) or "body"
@@ -441,7 +449,8 @@ def parsed(model: type[T], response: httpx.Response) -> T:
 def describe_answer(response: httpx.Response) -> str:
     """One line on what answered: the request, the status, the content type, an HTML title."""
     request = response.request
-    line = f"{request.method} {request.url.path}: HTTP {response.status_code} {_content_type(response)}"
+    status = f"HTTP {response.status_code} {_content_type(response)}"
+    line = f"{request.method} {request.url.path}: {status}"
     if "html" in _content_type(response):
         title = re.search(r"<title[^>]*>(.*?)</title>", response.text, re.S | re.I)
         if title and (words := " ".join(strip_control(title.group(1)).split())):
@@ -450,7 +459,8 @@ def describe_answer(response: httpx.Response) -> str:
 
 
 def _content_type(response: httpx.Response) -> str:
-    return response.headers.get("content-type", "no content type").split(";")[0].strip()
+    content_type: str = response.headers.get("content-type", "no content type")
+    return content_type.split(";")[0].strip()
 
 
 def _is_json(response: httpx.Response) -> bool:

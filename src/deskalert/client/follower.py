@@ -3,8 +3,9 @@
 `EventFollower.follow()` yields the hub's events in order (the typed `StreamEvent` union of
 models.py: exactly what the frame carries), and `LinkUp` / `LinkDown` whenever the link changes;
 `LinkDown.error` says why as a typed DeskAlertError (errors.py): unreachable, timeout, refused
-token, a 5xx, or something that is not the hub (a proxy's HTML page, no event stream). On any break (refused connection, dropped socket, a hub that stops sending
-even its keep-alive comments, a 5xx) it says `LinkDown` at once, waits with a capped backoff,
+token, a 5xx, or something that is not the hub (a proxy's HTML page, no event stream). On any
+break (refused connection, dropped socket, a hub that stops sending even its keep-alive
+comments, a 5xx) it says `LinkDown` at once, waits with a capped backoff,
 reconnects and resends `Last-Event-ID`, so the hub replays everything that happened meanwhile.
 
 The read timeout is 1.5 x the hub's heartbeat: the hub sends at least a keep-alive comment every

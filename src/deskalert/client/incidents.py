@@ -8,9 +8,9 @@ from uuid import UUID
 
 from deskalert.client.api import HubClient
 from deskalert.client.catchup import catch_up_with
+from deskalert.client.profile import Profile
 from deskalert.client.settings import TokenMissing
 from deskalert.i18n import t
-from deskalert.client.profile import Profile
 from deskalert.journal.debrief import Period
 from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal

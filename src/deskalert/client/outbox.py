@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import stamina
 from pydantic import ValidationError
 
-from deskalert.client.api import HubClient, HubUnreachable
+from deskalert.client.api import HubClient
 from deskalert.config import describe_errors
-from deskalert.errors import OUTSIDE_SITE_NETWORK, HubError, RateLimited
+from deskalert.errors import OUTSIDE_SITE_NETWORK, HubError, HubUnreachable, RateLimited
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertIn
 from deskalert.text import strip_control
@@ -37,7 +37,7 @@ RETRYABLE_STATUSES = {408, 429}
 
 
 def quiet_retries() -> None:
-    """stamina logs every retry to stderr; the outbox records each attempt in the journal instead."""
+    """stamina logs every retry to stderr; the outbox records each attempt in the journal."""
     import stamina.instrumentation
 
     stamina.instrumentation.set_on_retry_hooks([])

@@ -93,7 +93,10 @@ class Hotkeys(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     hold_ms: int = Field(
-        default=0, ge=0, le=10_000, description="a combination must be held this long, or nothing is sent"
+        default=0,
+        ge=0,
+        le=10_000,
+        description="a combination must be held this long, or nothing is sent",
     )
     device: Path | None = Field(
         default=None,
@@ -108,8 +111,8 @@ class Hotkeys(BaseModel):
         for code, combination in (self.model_extra or {}).items():
             if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", code) or len(code) > 64:
                 raise ValueError(f"{code!r} is not an alert code")
-            if not isinstance(combination, str):
-                raise ValueError(f"{code}: give the key combination as a string")  # noqa: TRY004 - pydantic reports only ValueError
+            if not isinstance(combination, str):  # a ValueError: pydantic reports only those
+                raise ValueError(f"{code}: give the key combination as a string")
             combo_parts(combination)
         if not self.model_extra:
             raise ValueError("give at least one code = key combination, e.g."

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from uuid import UUID
 
-from deskalert.client.hub_words import logged
 from deskalert.client.api import HubClient
+from deskalert.client.hub_words import logged
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
 from deskalert.journal.store import Journal

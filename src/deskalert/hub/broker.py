@@ -17,6 +17,7 @@ written in id order, and a slow reader still fills its own bounded queue and not
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from collections import OrderedDict, defaultdict
@@ -108,7 +109,7 @@ class Broker:
         for observe in self.observers:
             try:
                 observe(event)
-            except Exception:  # noqa: BLE001 - counting never stops an alert's fan-out
+            except Exception:  # counting never stops an alert's fan-out
                 log.exception("an observer of event %d failed", event.id)
         frame = chunk = b""
         for subscription in self._candidates(event):
@@ -145,10 +146,8 @@ class Broker:
         for subscription in list(self._subscriptions):
             subscription.overflowed = True
             self.unsubscribe(subscription)
-            try:
+            with contextlib.suppress(asyncio.QueueFull):  # the stream ends once it drains anyway
                 subscription.queue.put_nowait(wake)
-            except asyncio.QueueFull:  # a full queue: the stream ends once it drains anyway
-                pass
 
     def frame(self, event: Event) -> bytes:
         """The event as one SSE frame, encoded once whoever it goes to (an event's id, type and

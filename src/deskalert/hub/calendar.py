@@ -166,7 +166,7 @@ def _norm(text: str) -> str:
 def _aware(moment: date | datetime, zone: tzinfo | None) -> datetime:
     """A start or end as an aware datetime: dates and floating times are the hub's zone's."""
     if not isinstance(moment, datetime):
-        moment = datetime(moment.year, moment.month, moment.day)
+        moment = datetime(moment.year, moment.month, moment.day)  # noqa: DTZ001 - made aware below
     if moment.tzinfo is None:
         return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
     return moment
@@ -243,7 +243,9 @@ class SiteCalendar:
             shifts = state.shifts
         else:  # a moment far from the hub's clock (hub oncall --at, a test's clock jump)
             try:
-                shifts = expand(state.calendar, self.roster, self.zone, now, now + timedelta(seconds=1))
+                shifts = expand(
+                    state.calendar, self.roster, self.zone, now, now + timedelta(seconds=1)
+                )
             except CalendarError as exc:
                 return CalendarAnswer(warning=self._warning(str(exc)))
         return answer_from(in_force(shifts, now), state.stale)

@@ -220,9 +220,9 @@ class InterviewKeeper:
                 "state": CheckState.UNANSWERED, "alert_id": alert.id, "updated_at": now})
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_UNANSWERED, check))
-            session = self.store.get_session(db, check.session_id) if check.session_id else None
-            if session is not None and session.state is not SessionState.CLOSED:
-                self._close_in(db, events, session, now)  # over: its alert carries it on
+            checked = self.store.get_session(db, check.session_id) if check.session_id else None
+            if checked is not None and checked.state is not SessionState.CLOSED:
+                self._close_in(db, events, checked, now)  # over: its alert carries it on
 
     # -- reads ------------------------------------------------------------------------------
 

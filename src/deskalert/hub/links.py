@@ -12,7 +12,10 @@ the page gets after a login. Both are a few fields and an HMAC-SHA256 over them 
 
 Why stateless and not a sessions table: revocation is by token (the one lever the roster
 already has), and the hub's store stays the alerts' store; deleting `page.secret` and
-restarting revokes every grant of every supervisor at once.
+restarting revokes every grant of every supervisor at once. The one thing stored is the end of
+a session before its expiry: each session has a random id in its cookie, and a logout writes
+that id in the store's `revoked_sessions` until the cookie would have expired
+(hub/page_sessions.py), so a cookie copied before the logout is refused on every hub.
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ from deskalert.hub.settings import HubConfig, SupervisorConfig
 
 SECRET_NAME = "page.secret"
 SECRET_BYTES = 32
-SESSION_VERSION = "v1"
+SESSION_VERSION = "v2"  # v1 cookies had no session id (a logout could not revoke them)
+SESSION_ID_BYTES = 12
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,7 @@ class Grant:
     supervisor_id: str
     alert_id: UUID | None  # None: the whole page; else that alert only
     expires: datetime
+    session_id: str | None = None  # a session's own id (a logout revokes it); None: a link
 
 
 def install_secret(config: HubConfig, data_dir: Path) -> None:
@@ -59,7 +64,7 @@ def load_secret(path: Path) -> bytes:
         if len(secret) >= SECRET_BYTES:
             return secret
         raise OSError(f"{path}: the page secret is shorter than {SECRET_BYTES} bytes;"
-                      " delete it to make a new one (every link and session is revoked)")
+                      " delete it to make a new one (every link and session is revoked)") from None
     with os.fdopen(fd, "wb") as file:
         secret = secrets.token_bytes(SECRET_BYTES)
         file.write(secret)
@@ -114,32 +119,34 @@ def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: 
 
 
 def new_session(config: HubConfig, grant: Grant) -> str:
-    """The session cookie's value for `grant`."""
+    """The session cookie's value for `grant`, with a new random session id."""
     supervisor = _supervisor(config, grant.supervisor_id)
     if supervisor is None:
         raise ValueError(f"unknown supervisor {grant.supervisor_id!r}")
-    fields = [str(grant.alert_id or "-"), str(int(grant.expires.timestamp()))]
+    session_id = secrets.token_urlsafe(SESSION_ID_BYTES)  # base64url: never a ':'
+    fields = [str(grant.alert_id or "-"), str(int(grant.expires.timestamp())), session_id]
     mac = _mac(config, supervisor, "session", *fields)
     return ":".join([SESSION_VERSION, supervisor.id, *fields, mac])
 
 
 def read_session(config: HubConfig, value: str, now: datetime) -> Grant | None:
-    """The grant a session cookie carries, or None: tampered, expired, or revoked."""
+    """The grant a session cookie carries, or None: tampered, expired, or its supervisor's
+    token changed (a logout's revocation is the store's: hub/page_sessions.py)."""
     parts = value.split(":")
-    if len(parts) != 5 or parts[0] != SESSION_VERSION:
+    if len(parts) != 6 or parts[0] != SESSION_VERSION:
         return None
-    _, supervisor_id, scope, expires, mac = parts
+    _, supervisor_id, scope, expires, session_id, mac = parts
     supervisor = _supervisor(config, supervisor_id)
     when = _expiry(expires, now)
     if supervisor is None or when is None:
         return None
-    if not _same(mac, _mac(config, supervisor, "session", scope, expires)):
+    if not _same(mac, _mac(config, supervisor, "session", scope, expires, session_id)):
         return None
     try:
         alert_id = None if scope == "-" else UUID(scope)
     except ValueError:
         return None
-    return Grant(supervisor.id, alert_id, when)
+    return Grant(supervisor.id, alert_id, when, session_id)
 
 
 def session_grant(config: HubConfig, supervisor_id: str, now: datetime) -> Grant:

@@ -8,9 +8,10 @@ queued is dropped and whoever was told gets "pris en charge par X", then "termin
 
 How: the rows are written by the store's event hook (`Planner.on_event`), in the transaction of the
 event that causes them, so an alert is never stored without its notifications nor the reverse.
-The worker (hub/notify_outbox.py) claims due rows (marked 'sending' under a fresh attempt id, committed), sends each with
-Apprise in a thread of its own pool (never on the event loop), and records the outcome and its
-`notify.sent` / `notify.failed` / `notify.gave_up` event in one commit. Failures are retried with
+The worker (hub/notify_outbox.py) claims due rows (marked 'sending' under a fresh attempt id,
+committed), sends each with Apprise in a thread of its own pool (never on the event loop), and
+records the outcome and its `notify.sent` / `notify.failed` / `notify.gave_up` event in one
+commit. Failures are retried with
 backoff, MAX_ATTEMPTS times in all.
 
 What is guaranteed: at least once, not exactly once. A hub killed between a channel accepting a
@@ -274,7 +275,7 @@ class Planner:
         alert_id = str(alert.id)
         rows: list[Notification] = []
         if event.type is EventType.ALERT_RAISED:
-            owners = self._level_owners(alert) + [SITE_PREFIX + alert.site]
+            owners = [*self._level_owners(alert), SITE_PREFIX + alert.site]
             rows = self._rows(alert, "raised", self._owned(owners))
         elif event.type is EventType.ALERT_ESCALATED:
             told = {key for _, key in self.store.notified_channels(db, alert_id, attempted=False)}

@@ -15,8 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, TypeVar
+from uuid import UUID
 
 from deskalert.hub.clock import Clock
+from deskalert.hub.links import with_sender_address
 from deskalert.hub.notify import (
     NOTIFY_TYPES,
     Channel,
@@ -26,7 +28,6 @@ from deskalert.hub.notify import (
     render_reminders,
     send_now,
 )
-from deskalert.hub.links import with_sender_address
 from deskalert.hub.notify_queue import SENDS, Batch, Due, Turns
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Notification, Store
@@ -233,7 +234,7 @@ class Notifier:
         if channel is None:
             channel = self.planner.channels.get(row.channel)
         data = NotifyOutcome(
-            id=row.alert_id, notification=row.id, kind=row.kind,  # type: ignore[arg-type]
+            id=UUID(row.alert_id), notification=row.id, kind=row.kind,  # type: ignore[arg-type]
             to=row.owner, channel=channel.shown() if channel else "?", attempt=row.attempts,
             attempt_id=row.attempt_id or "", reason=reason,
         )

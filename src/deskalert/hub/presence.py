@@ -128,7 +128,7 @@ class PresenceTracker:
 
     # -- desks coming online, committed in groups -----------------------------------------
 
-    async def _commit_online(self, desk_ids: list[str]) -> list[Event | None | Exception]:
+    async def _commit_online(self, desk_ids: list[str]) -> list[Event | Exception | None]:
         events = await self.runtime.db(self._store_online_group, desk_ids)
         return [events.get(d) for d in desk_ids]
 

@@ -93,7 +93,11 @@ class RefusedTokens:
         self.total += 1
         key = (token_sha256[:PREFIX_LEN], address)
         refusal = _most_recent(self._refusals, key, _Refusal(first_at=now, last_at=now))
-        refusal.last_at, refusal.count, refusal.unlogged = now, refusal.count + 1, refusal.unlogged + 1
+        refusal.last_at, refusal.count, refusal.unlogged = (
+            now,
+            refusal.count + 1,
+            refusal.unlogged + 1,
+        )
         refusal.known_as = self._known.get(address) or refusal.known_as
         if refusal.logged_at is None or now - refusal.logged_at >= LOG_EVERY:
             self._log(key, refusal, now)

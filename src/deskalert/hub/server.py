@@ -191,7 +191,8 @@ def build_server(
         log_config=None,
         access_log=False,
         # X-Forwarded-For (right-most address not in the list) and -Proto only from these
-        # peers; never from $FORWARDED_ALLOW_IPS (docs/integrators/api.md, "Alerts from where they belong").
+        # peers; never from $FORWARDED_ALLOW_IPS (docs/integrators/api.md, "Alerts from where
+        # they belong").
         proxy_headers=True,
         forwarded_allow_ips=list(config.hub.trusted_proxies),
         timeout_keep_alive=config.hub.keepalive_timeout_s,  # type: ignore[arg-type]
@@ -268,8 +269,9 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
          f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
     ]
     lines += [
-        (f"  limits        request {h.request_timeout_s:g} s, keep-alive {h.keepalive_timeout_s:g}"
-         f" s, {h.max_connections_per_address} connections per address,"
+        (f"  limits        request {h.request_timeout_s:g} s,"
+         f" keep-alive {h.keepalive_timeout_s:g} s,"
+         f" {h.max_connections_per_address} connections per address,"
          f" {h.max_streams_per_identity} streams per token"),
         f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
         (f"  request rate  {h.request_burst} back to back per token, then"

@@ -9,6 +9,7 @@ Each concern is a component of its own, taking only what it needs (see docs/arch
 - `interview` (hub/interview.py): the interview timer and "tout va bien ?" checks;
 - `broadcasts` (hub/broadcasts.py): supervisors' messages to every desk of some sites;
 - `stream` (hub/stream.py): the event streams; `health` (hub/health.py): `/healthz`;
+- `page_sessions` (hub/page_sessions.py): page sessions ended by a logout, on every hub;
 - `notifier` (hub/notify_outbox.py, notify.py): the phones and mailboxes.
 
 A ticker wakes a few times a second and does what depends on time passing: escalate unanswered
@@ -36,6 +37,7 @@ from deskalert.hub.interview import InterviewKeeper
 from deskalert.hub.notes import Notes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
+from deskalert.hub.page_sessions import RevokedSessions
 from deskalert.hub.presence import PresenceTracker
 from deskalert.hub.roster import Roster, roster_fingerprint
 from deskalert.hub.runtime import Runtime
@@ -73,6 +75,7 @@ class Hub:
         self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
                                  self.clock)
         self.health = HubHealth(self.runtime, self._role, self.notifier.backlog)
+        self.page_sessions = RevokedSessions(self.runtime)
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub

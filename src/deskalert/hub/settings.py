@@ -260,7 +260,9 @@ class SupervisorConfig(_Section):
     id: Identifier = Field(description="the supervisor's id ([supervisor] id, on-call slots)")
     name: str = Field(min_length=1, max_length=80, description="the name shown on the desks")
     phone: str = Field(default="", max_length=40, description="the number a desk shows to call")
-    location: str = Field(default="", max_length=200, description="their office, shown on the desks")
+    location: str = Field(
+        default="", max_length=200, description="their office, shown on the desks"
+    )
     token_sha256: Sha256Hex = Field(
         description="SHA-256 of the supervisor's token, in hex (`deskalert token new`)"
     )
@@ -310,20 +312,27 @@ class OnCallSlot(_Section):
 class OnCallCalendar(_Section):
     """A site's on-call rota kept in a calendar: an ICS file, or an address fetched periodically."""
 
-    site: Identifier = Field(description="the site whose on-call it overrides (one calendar per site)")
+    site: Identifier = Field(
+        description="the site whose on-call it overrides (one calendar per site)"
+    )
     file: Path | None = Field(default=None, description="an ICS file on this machine (absolute)")
     url: str | None = Field(
-        default=None, description="an ICS address (https://, http://, webcal://) fetched every refresh_min"
+        default=None,
+        description="an ICS address (https://, http://, webcal://) fetched every refresh_min",
     )
     refresh_min: float = Field(default=5, ge=0.1, le=24 * 60,
                                description="minutes between two fetches of `url`")
-    timeout_s: float = Field(default=20, gt=0, le=120, description="a fetch of `url` gives up after this")
+    timeout_s: float = Field(
+        default=20, gt=0, le=120, description="a fetch of `url` gives up after this"
+    )
 
     @field_validator("file")
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_absolute():
-            raise ValueError(f"{str(value)!r} must be an absolute path (e.g. '/etc/deskalert/astreinte.ics')")
+            raise ValueError(
+                f"{str(value)!r} must be an absolute path (e.g. '/etc/deskalert/astreinte.ics')"
+            )
         return value
 
     @field_validator("url")
@@ -333,7 +342,9 @@ class OnCallCalendar(_Section):
             return None
         url = urlsplit(value.strip())
         if url.scheme not in ("http", "https", "webcal") or not url.hostname:
-            raise ValueError("url must be an http://, https:// or webcal:// address of an ICS calendar")
+            raise ValueError(
+                "url must be an http://, https:// or webcal:// address of an ICS calendar"
+            )
         return value.strip()
 
     @model_validator(mode="after")
@@ -345,7 +356,11 @@ class OnCallCalendar(_Section):
     def fetch_url(self) -> str:
         """The address to fetch: webcal:// (as Outlook and Nextcloud publish it) is https://."""
         assert self.url is not None
-        return "https://" + self.url[len("webcal://"):] if self.url.startswith("webcal://") else self.url
+        return (
+            "https://" + self.url[len("webcal://") :]
+            if self.url.startswith("webcal://")
+            else self.url
+        )
 
     def shown(self) -> str:
         """Where the calendar comes from, safe to show on a desk: a published address often
@@ -377,7 +392,9 @@ class HubConfig(_Section):
     )
     codes: list[AlertCode] = Field(min_length=1, description="the team's alert codes")
     sites: list[SiteConfig] = Field(min_length=1, description="the sites the hub serves")
-    desks: list[DeskConfig] = Field(default_factory=list, description="the desks, one per workstation")
+    desks: list[DeskConfig] = Field(
+        default_factory=list, description="the desks, one per workstation"
+    )
     supervisors: list[SupervisorConfig] = Field(default_factory=list, description="the supervisors")
     oncall: list[OnCallSlot] = Field(default_factory=list, description="weekly on-call slots")
     oncall_calendar: list[OnCallCalendar] = Field(
@@ -398,7 +415,9 @@ class HubConfig(_Section):
         _unique("sites", "id", [s.id for s in self.sites])
         _unique("desks", "id", [d.id for d in self.desks])
         _unique("supervisors", "id", [s.id for s in self.supervisors])
-        _unique("desks and supervisors", "token_sha256", [p.token_sha256 for p in self.principals()])
+        _unique(
+            "desks and supervisors", "token_sha256", [p.token_sha256 for p in self.principals()]
+        )
         sites = {s.id for s in self.sites}
         supervisors = {s.id for s in self.supervisors}
         for index, desk in enumerate(self.desks):
@@ -420,7 +439,9 @@ class HubConfig(_Section):
     def demo_token_users(self) -> list[str]:
         """Ids whose token is still the published demo token `demo-<id>`: unsafe on a real site."""
         return [
-            p.id for p in self.principals() if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
+            p.id
+            for p in self.principals()
+            if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
         ]
 
     def principals(self) -> list[DeskConfig | SupervisorConfig]:

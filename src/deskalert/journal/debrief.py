@@ -7,10 +7,10 @@ network or the screen. `Incident` is the shared model (deskalert.models).
 
 from __future__ import annotations
 
-import re
 import csv
 import io
 import json
+import re
 import statistics
 from collections import Counter
 from collections.abc import Sequence
@@ -140,16 +140,27 @@ def to_csv(incidents: list[Incident]) -> str:
         alert, note = incident.alert, incident.notes[0] if incident.notes else None
         seconds = [int(d.total_seconds()) if d is not None else ""
                    for d in (incident.first_response, incident.time_to_resolve)]
-        writer.writerow([
-            alert.id, incident.pressed_at.isoformat(), alert.received_at.isoformat(), alert.desk, alert.site, alert.code,
-            int(alert.test), alert.state.value, *seconds,
-            "; ".join(r.name for r in alert.responders), incident.type,
-            int(note.separate_office) if note else "",
-            "; ".join(v.value for v in note.levers) if note else "",
-            "; ".join(v.value for v in note.support) if note else "",
-            "; ".join(v.value for v in note.reports) if note else "",
-            int(note.follow_up) if note else "", note.what_happened if note else "",
-        ])
+        writer.writerow(
+            [
+                alert.id,
+                incident.pressed_at.isoformat(),
+                alert.received_at.isoformat(),
+                alert.desk,
+                alert.site,
+                alert.code,
+                int(alert.test),
+                alert.state.value,
+                *seconds,
+                "; ".join(r.name for r in alert.responders),
+                incident.type,
+                int(note.separate_office) if note else "",
+                "; ".join(v.value for v in note.levers) if note else "",
+                "; ".join(v.value for v in note.support) if note else "",
+                "; ".join(v.value for v in note.reports) if note else "",
+                int(note.follow_up) if note else "",
+                note.what_happened if note else "",
+            ]
+        )
     return out.getvalue()
 
 

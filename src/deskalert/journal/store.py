@@ -25,9 +25,9 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic_core import to_jsonable_python
 
 from deskalert.config import user_data_dir
-from deskalert.sqlite import open_db, transaction
 from deskalert.journal.models import Incident, NoteDraft, NoteRecord
 from deskalert.models import Alert, Broadcast, NoteIn
+from deskalert.sqlite import open_db, transaction
 
 T = TypeVar("T")
 
@@ -264,7 +264,8 @@ class Journal:
         """Every keystroke lands here, committed: a crash or a power cut loses nothing."""
         self._db.execute(
             "INSERT INTO notes (alert_id, fields, saved_at) VALUES (?,?,?)"
-            " ON CONFLICT(alert_id) DO UPDATE SET fields=excluded.fields, saved_at=excluded.saved_at",
+            " ON CONFLICT(alert_id) DO UPDATE SET fields=excluded.fields,"
+            " saved_at=excluded.saved_at",
             (str(alert_id), draft.model_dump_json(), datetime.now(UTC).isoformat()),
         )
 

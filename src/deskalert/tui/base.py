@@ -74,16 +74,16 @@ from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from deskalert import sitetime
-from deskalert.tui.parts import Part
-from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
 from deskalert.i18n import N_, catalogue_ids, language, set_language, t
+from deskalert.sitetime import local
 from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
 from deskalert.tui.messages import LinkChanged, refusal, relay
+from deskalert.tui.parts import Part
 
 log = logging.getLogger("deskalert.tui")
 

@@ -106,7 +106,7 @@ def one_line(text: str, width: int = 160) -> str:
     return line if len(line) <= width else line[: width - 1] + "…"
 
 
-def link_reason(link: LinkState) -> str:  # noqa: PLR0911 - one answer per kind
+def link_reason(link: LinkState) -> str:  # one answer per kind
     """Why the link is down, in the person's words (the technical line: `link_detail`)."""
     match link.kind:
         case LinkKind.UNREACHABLE:

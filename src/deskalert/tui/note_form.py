@@ -31,7 +31,6 @@ from textual.widgets import (
     TextArea,
 )
 
-from deskalert.sitetime import at, local
 from deskalert.client.api import HubClient
 from deskalert.client.sharing import ShareResult, share_note
 from deskalert.i18n import N_, Language, t
@@ -40,6 +39,7 @@ from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
+from deskalert.sitetime import at, local
 from deskalert.tui.base import HubFooter
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -14,7 +14,7 @@ from deskalert.text import KEEP, rejoin
 
 
 class Part(Widget):
-    """A part of the desk or the pane drawn from its reactive values; hidden while it has nothing.
+    """A part of the desk or the pane drawn from its reactive values; hidden while empty.
 
     A phone number written with `deskalert.text.unbroken` moves to the next line whole rather
     than break."""

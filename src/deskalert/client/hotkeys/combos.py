@@ -18,8 +18,13 @@ Combination = tuple[Part, ...]
 
 
 class ComboTracker:
-    def __init__(self, combinations: dict[str, Combination], hold_s: float,
-                 fire: Callable[[str], object], call_later: Callable[..., asyncio.TimerHandle]) -> None:
+    def __init__(
+        self,
+        combinations: dict[str, Combination],
+        hold_s: float,
+        fire: Callable[[str], object],
+        call_later: Callable[..., asyncio.TimerHandle],
+    ) -> None:
         self.combinations = combinations
         self.hold_s = hold_s
         self.fire = fire

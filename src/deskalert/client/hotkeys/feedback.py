@@ -75,7 +75,7 @@ class DesktopNotifierChannel:
             from desktop_notifier.backends.dummy import DummyNotificationCenter
 
             notifier = DesktopNotifier(app_name="deskalert")
-            if isinstance(notifier._backend, DummyNotificationCenter):  # noqa: SLF001
+            if isinstance(notifier._backend, DummyNotificationCenter):
                 _log_missing(self.name, "desktop-notifier has no back-end on this system")
                 return False
             await asyncio.wait_for(notifier.get_capabilities(), PROBE_S)
@@ -83,7 +83,7 @@ class DesktopNotifierChannel:
             _log_missing(self.name, f"no desktop notification service ({exc!r:.200})")
             return False
         self._notifier = notifier
-        self.name = f"desktop-notifier ({type(notifier._backend).__name__})"  # noqa: SLF001
+        self.name = f"desktop-notifier ({type(notifier._backend).__name__})"
         return True
 
     async def notify(self, summary: str, body: str, critical: bool) -> bool:
@@ -147,7 +147,7 @@ class Feedback:
     channels: Sequence[Channel]
     last_resort: bool = False  # the bell and a line on stderr (`deskalert hotkeys` alone)
     player: str | None = None  # paplay or aplay; None: the terminal bell, if last_resort
-    _tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    _tasks: set[asyncio.Task[object]] = field(default_factory=set)
 
     @classmethod
     async def probe(cls, *, last_resort: bool = False) -> Feedback:
@@ -183,7 +183,7 @@ class Feedback:
         log.warning("feedback: %r shown through no desktop channel", summary)
         return False
 
-    def _keep(self, task: asyncio.Task[None]) -> None:
+    def _keep(self, task: asyncio.Task[object]) -> None:
         self._tasks.add(task)  # a task is a weak reference for the loop
         task.add_done_callback(self._tasks.discard)
 

@@ -43,7 +43,7 @@ async def get_principal(
         session = request.cookies.get(SESSION_COOKIE)
         if session is None:
             raise Unauthorized("missing token: send Authorization: Bearer <token>")
-        principal: Principal | None = session_principal(request, hub, session)
+        principal: Principal | None = await session_principal(request, hub, session)
     else:
         # The peer, or behind a trusted proxy the right-most X-Forwarded-For address not in
         # `trusted_proxies` (uvicorn's proxy headers, configured by hub/server.py).
@@ -72,14 +72,19 @@ def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
     return principal
 
 
-def session_principal(request: Request, hub: Hub, session: str) -> Principal:
-    """The supervisor of a page session; a state-changing request must come from the hub's own
-    page (Origin), and a session opened by an answer link reaches that alert only."""
+async def session_principal(request: Request, hub: Hub, session: str) -> Principal:
+    """The supervisor of a page session not ended by a logout (on any hub: hub/page_sessions.py,
+    checked only once the cookie's signature holds); a state-changing request must come from
+    the hub's own page (Origin), and a session opened by an answer link reaches that alert
+    only."""
     grant = read_session(hub.config, session, hub.clock.now())
     principal = None if grant is None else hub.roster.principal_for(
         next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
+    if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
+        grant = None  # ended by a logout
     if grant is None or principal is None:
-        raise Unauthorized("session expired or revoked: log in again on the page",
+        raise Unauthorized("session expired, ended by a logout, or revoked: log in again on"
+                           " the page",
                            code="session_refused")
     if request.method not in SAFE_METHODS:
         check_origin(request, hub.config)

@@ -14,11 +14,11 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from deskalert.errors import Forbidden, Unauthorized
-from deskalert.hub.links import Grant, new_session, session_grant, verify_link
+from deskalert.hub.links import Grant, new_session, read_session, session_grant, verify_link
 from deskalert.hub.routes.deps import (
     SESSION_COOKIE,
     HubDep,
@@ -26,8 +26,9 @@ from deskalert.hub.routes.deps import (
     check_origin,
     errors,
 )
+from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, token_hash
-from deskalert.models import AlertCode, StrictModel
+from deskalert.models import Alert, AlertCode, ErrorOut, StrictModel
 
 router = APIRouter(tags=["page"])
 STATIC = files("deskalert.hub") / "static"
@@ -59,6 +60,15 @@ class SessionOut(BaseModel):
     alert: UUID | None = Field(description="Set for a session opened by an answer link: the "
                                "one alert it reaches")
     expires: datetime
+
+
+class ClosedOut(ErrorOut):
+    """409 `alert_closed`: an answer link to an alert resolved or cancelled; nothing is left
+    to answer, so no session is opened."""
+
+    closed_by: str | None = Field(default=None, description="Who closed it: supervisor or desk id")
+    closed_by_name: str | None = Field(default=None, description="Their name, as the roster has it")
+    closed_at: datetime | None = None
 
 
 class PageCode(BaseModel):
@@ -94,9 +104,14 @@ async def answer_link(
     k: Annotated[str, Query(max_length=100)] = "",
 ) -> HTMLResponse:
     """An answer link: the page, which logs in with the link's fields by a POST. This GET
-    changes nothing (no cookie either): messengers fetch links for their previews."""
+    changes nothing (no cookie either): messengers fetch links for their previews. A link to
+    an alert already closed opens the page saying so (409), with nothing left to answer."""
     grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now())
-    return _index(request, "ok" if grant else "refused", 200 if grant else 403, root="../")
+    if grant is None:
+        return _index(request, "refused", 403, root="../")
+    if await _closed_alert(hub, alert_id) is not None:
+        return _index(request, "closed", 409, root="../")
+    return _index(request, "ok", 200, root="../")
 
 
 @router.get("/page/sw.js", include_in_schema=False)
@@ -112,24 +127,34 @@ async def manifest() -> FileResponse:
                         media_type="application/manifest+json")
 
 
-@router.post("/page/api/session", responses=errors(403))
-async def log_in(body: LoginIn, request: Request, response: Response, hub: HubDep) -> SessionOut:
+@router.post("/page/api/session", response_model=SessionOut,
+             responses={**errors(403), 409: {"model": ClosedOut}})
+async def log_in(body: LoginIn, request: Request, response: Response,
+                 hub: HubDep) -> SessionOut | JSONResponse:
     """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token or
-    an answer link; only from the hub's own page (Origin)."""
+    an answer link; only from the hub's own page (Origin). A link to an alert resolved or
+    cancelled opens nothing: 409 `alert_closed`, with who closed it and when."""
     check_origin(request, hub.config)
     now = hub.clock.now()
     grant = _link_grant(hub.config, body.link, now) if body.link else _token_grant(
         request, hub, body.token or "", now)
+    closed = await _closed_alert(hub, grant.alert_id) if grant.alert_id else None
+    if closed is not None:
+        return _closed_answer(hub, closed)
     _set_session(request, response, hub.config, grant, now)
     supervisor = next(s for s in hub.config.supervisors if s.id == grant.supervisor_id)
     return SessionOut(supervisor=supervisor.id, name=supervisor.name, alert=grant.alert_id,
                       expires=grant.expires)
 
 
-@router.post("/page/api/logout", status_code=204, responses=errors(403))
+@router.post("/page/api/logout", status_code=204, responses=errors(403, 503))
 async def log_out(request: Request, response: Response, hub: HubDep) -> None:
-    """End the page session on this browser (the cookie is dropped)."""
+    """End the page session: the cookie is dropped, and its session is revoked on every hub
+    (stored until it would have expired), so a copy of the cookie is refused too."""
     check_origin(request, hub.config)
+    grant = read_session(hub.config, request.cookies.get(SESSION_COOKIE, ""), hub.clock.now())
+    if grant is not None and grant.session_id is not None:
+        await hub.page_sessions.revoke(grant.session_id, grant.expires)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
 
 
@@ -148,6 +173,26 @@ async def me(principal: PrincipalDep, request: Request, hub: HubDep) -> MeOut:
 def _page_code(code: AlertCode) -> PageCode:
     return PageCode(code=code.code, label=code.label, protocol=code.protocol,
                     priority=code.priority)
+
+
+async def _closed_alert(hub: Hub, alert_id: UUID) -> Alert | None:
+    """The alert if it is resolved or cancelled; None if open (or unknown to this store)."""
+    alert = await hub.runtime.db(hub.store.get_alert, alert_id)
+    return alert if alert is not None and alert.state.is_closed else None
+
+
+def _closed_answer(hub: Hub, alert: Alert) -> JSONResponse:
+    by = alert.closed_by
+    desk = hub.roster.desks.get(by or "")
+    name = desk.label if desk else next(
+        (s.name for s in hub.config.supervisors if s.id == by), None)
+    refusal = ClosedOut(
+        error="alert_closed", state=alert.state, closed_by=by, closed_by_name=name,
+        closed_at=alert.closed_at,
+        detail=f"alert {alert.id} is already {alert.state.value} (by {name or by or 'unknown'}"
+               f" at {alert.closed_at.isoformat() if alert.closed_at else 'an unknown time'}):"
+               " this answer link has nothing left to answer")
+    return JSONResponse(refusal.model_dump(mode="json", exclude_none=True), status_code=409)
 
 
 def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Grant:
@@ -180,7 +225,7 @@ def _set_session(request: Request, response: Response, config: HubConfig, grant:
     )
 
 
-def _index(request: Request, link: Literal["none", "ok", "refused"], status: int, *,
+def _index(request: Request, link: Literal["none", "ok", "refused", "closed"], status: int, *,
            root: str) -> HTMLResponse:
     """The page's HTML; `root` is the relative way to /page/, so that the hub may sit under a
     path of a reverse proxy (public_url = "https://proxy/deskalert")."""

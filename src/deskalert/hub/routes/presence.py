@@ -13,7 +13,9 @@ router = APIRouter(tags=["presence"])
 
 
 @router.get("/v1/desks", responses=errors(403, 404))
-async def list_desks(hub: HubDep, principal: PrincipalDep, site: str | None = None) -> list[DeskPresence]:
+async def list_desks(
+    hub: HubDep, principal: PrincipalDep, site: str | None = None
+) -> list[DeskPresence]:
     """Desks with their online state and last time seen; a desk sees its own site."""
     return hub.presence.desks(principal, site)
 

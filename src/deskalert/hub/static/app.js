@@ -21,6 +21,8 @@ const WORDS = {
     "auth.refused": "Session refusée ou expirée : reconnectez-vous avec votre jeton.",
     "link.refused": "Ce lien de réponse a expiré ou n'est plus valable. Connectez-vous avec votre jeton.",
     "link.scope": "Ouvert par un lien de réponse : cette alerte seulement. Connectez-vous avec votre jeton pour voir toutes les alertes.",
+    "link.closed": "Cette alerte est close : {state} par {who}, le {date} à {time}. Il n'y a plus rien à répondre.",
+    "link.closed.unknown": "inconnu",
     "state.open": "OUVERTE",
     "state.acknowledged": "PRISE EN CHARGE",
     "state.resolved": "RÉSOLUE",
@@ -58,6 +60,8 @@ const WORDS = {
     "auth.refused": "Session refused or expired: log in again with your token.",
     "link.refused": "This answer link has expired or is no longer valid. Log in with your token.",
     "link.scope": "Opened from an answer link: this alert only. Log in with your token to see every alert.",
+    "link.closed": "This alert is closed: {state} by {who}, on {date} at {time}. There is nothing left to answer.",
+    "link.closed.unknown": "unknown",
     "state.open": "OPEN",
     "state.acknowledged": "ANSWERED",
     "state.resolved": "RESOLVED",
@@ -85,7 +89,7 @@ const $ = (id) => document.getElementById(id);
 const state = {
   lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
   me: null, alerts: new Map(), lastId: 0, epoch: "", source: null, live: false, brokenSince: null,
-  retryMs: 1000, retryTimer: null, focus: null, audio: null, confirming: null,
+  retryMs: 1000, retryTimer: null, focus: null, audio: null, confirming: null, closed: null,
 };
 
 function t(key, values = {}) {
@@ -101,6 +105,7 @@ function translatePage() {
   showLive();
   if (state.brokenSince) showStreamBroken();
   if (state.me && state.me.alert) $("scope").textContent = t("link.scope");
+  if (state.closed) showClosed(state.closed);
   render();
 }
 
@@ -121,7 +126,7 @@ async function api(method, path, body) {
 
 async function start() {
   const link = document.documentElement.dataset.link;
-  if (link === "ok") return logInWithLink();
+  if (link === "ok" || link === "closed") return logInWithLink(link);
   if (link === "refused") show("banner-link", t("link.refused"));
   const me = await api("GET", "/page/api/me").catch(() => null);
   if (me && me.ok) return open(me.data);
@@ -130,25 +135,42 @@ async function start() {
   showLogin();
 }
 
-async function logInWithLink() {
+async function logInWithLink(kind) {
   const alertId = location.pathname.split("/").pop();
   const query = new URLSearchParams(location.search);
   const link = {alert: alertId, s: query.get("s") || "", e: query.get("e") || "", k: query.get("k") || ""};
   // Already logged in on this phone as that supervisor: keep the whole page, open on the alert.
   const current = await fetch(ROOT + "/page/api/me", {credentials: "same-origin"})
     .then((response) => (response.ok ? response.json() : null)).catch(() => null);
-  if (current && !current.alert && current.supervisor === link.s) {
+  const whole = current && !current.alert && current.supervisor === link.s;
+  if (whole && kind !== "closed") {
     history.replaceState(null, "", ROOT + "/page/#alert=" + alertId);
     return open(current);
   }
+  // A closed alert's link opens no session: the hub answers 409 with who closed it and when.
   const answer = await api("POST", "/page/api/session", {link}).catch(() => null);
   history.replaceState(null, "", ROOT + "/page/#alert=" + alertId);  // the link leaves the address bar
+  if (answer && answer.status === 409 && answer.data && answer.data.error === "alert_closed") {
+    showClosed(answer.data);
+    return whole ? open(current) : showLogin();
+  }
   if (!answer || !answer.ok) {
     show("banner-link", t("link.refused"));
     return showLogin();
   }
   const me = await api("GET", "/page/api/me");
   if (me.ok) open(me.data);
+}
+
+function showClosed(closed) {
+  state.closed = closed;
+  const at = closed.closed_at ? new Date(closed.closed_at) : null;
+  show("banner-closed", t("link.closed", {
+    state: t("state." + closed.state),
+    who: closed.closed_by_name || closed.closed_by || t("link.closed.unknown"),
+    date: at ? at.toLocaleDateString(state.lang) : "?",
+    time: at ? at.toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"}) : "?",
+  }));
 }
 
 function showLogin() {
@@ -166,7 +188,8 @@ async function logIn(event) {
   if (!answer) { $("login-error").textContent = t("login.failed"); return; }
   if (!answer.ok) { $("login-error").textContent = t("login.refused"); return; }
   $("token").value = "";
-  hide("banner-auth"); hide("banner-link");
+  hide("banner-auth"); hide("banner-link"); hide("banner-closed");
+  state.closed = null;
   unlockSound();
   const me = await api("GET", "/page/api/me");
   if (me.ok) open(me.data);

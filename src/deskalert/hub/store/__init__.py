@@ -2,8 +2,8 @@
 
 - `connection.py`: what the store asks of a connection (a typed protocol), and the event hook;
 - `schema.py`: the schema and its versioned migrations, for both databases;
-- `core.py`, `history.py`, `outbox.py`, `interview.py`, `presence.py`, `broadcasts.py`: the
-  shared SQL, once;
+- `core.py`, `history.py`, `outbox.py`, `interview.py`, `presence.py`, `page_sessions.py`,
+  `broadcasts.py`: the shared SQL, once;
 - `base.py`: `Store`, the interface the hub uses;
 - `sqlite.py`: `SqliteStore`, one file, one hub; `postgres.py`: `PostgresStore`, several hubs.
 
@@ -59,7 +59,7 @@ def open_store(database: str | None, sqlite_path: Path) -> Store:
             return PostgresStore(database, data_dir=sqlite_path.parent)
         return SqliteStore(sqlite_path)
     except SchemaTooNew as exc:
-        raise ConfigError(f"{database and 'PostgreSQL' or sqlite_path}: {exc}") from None
+        raise ConfigError(f"{(database and 'PostgreSQL') or sqlite_path}: {exc}") from None
     except StoreUnavailable as exc:
         raise ConfigError(exc.detail) from None
     except (sqlite3.Error, OSError) as exc:

@@ -6,10 +6,12 @@ from deskalert.hub.store.broadcasts import BroadcastRows
 from deskalert.hub.store.history import HistoryRows
 from deskalert.hub.store.interview import InterviewRows
 from deskalert.hub.store.outbox import OutboxRows
+from deskalert.hub.store.page_sessions import RevokedSessionRows
 from deskalert.hub.store.presence import PresenceRows
 
 
-class Store(HistoryRows, OutboxRows, InterviewRows, PresenceRows, BroadcastRows):
+class Store(HistoryRows, OutboxRows, InterviewRows, PresenceRows, RevokedSessionRows,
+            BroadcastRows):
     """The hub's store: every query, written once in the SQL both databases read, grouped by
     concern in classes that all build on `StoreCore` (core.py); `SqliteStore` and
     `PostgresStore` implement what differs (connecting, transactions, the commit order of

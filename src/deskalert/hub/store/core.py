@@ -100,7 +100,7 @@ class StoreCore(ABC):
         """SQL turning a stored ISO 8601 text (any offset) into a comparable instant."""
         return f"julianday({expression})"
 
-    def before_event(self, db: Connection) -> None:
+    def before_event(self, db: Connection) -> None:  # noqa: B027 - a hook, SQLite needs nothing
         """Called before each event insert; PostgreSQL serialises event ids here."""
 
     # -- writes: each returns the event it committed ---------------------------------------

@@ -27,6 +27,7 @@ databases.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import secrets
 import time
@@ -166,10 +167,8 @@ class PgConnection:
 
     def drop(self) -> None:
         if self._conn is not None:
-            try:
+            with contextlib.suppress(psycopg.Error):
                 self._conn.close()
-            except psycopg.Error:
-                pass
         self._conn = None
 
     def rollback_quietly(self) -> None:

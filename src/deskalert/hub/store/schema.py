@@ -111,7 +111,16 @@ CREATE TABLE IF NOT EXISTS hub_streams (
     at TEXT NOT NULL
 );
 """,
-    # 4: supervisors' messages to every desk of some sites (store/broadcasts.py).
+    # 4 (revoked_sessions): page sessions ended by a logout before their expiry, shared by
+    # every hub (hub/page_sessions.py); a row goes once the cookie would have expired anyway.
+    """
+CREATE TABLE IF NOT EXISTS revoked_sessions (
+    id TEXT PRIMARY KEY,
+    expires TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS revoked_sessions_expires ON revoked_sessions(expires);
+""",
+    # 5: supervisors' messages to every desk of some sites (store/broadcasts.py).
     """
 CREATE TABLE IF NOT EXISTS broadcasts (
     id TEXT PRIMARY KEY,

@@ -1,1 +1,2 @@
-"""The desk app's wing: app, state, delivery (plain), widgets, words (pure text), screens, styles."""
+"""The desk app's wing: app, state, delivery (plain), widgets, words (pure text), screens,
+styles."""

@@ -44,6 +44,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from deskalert.client.catchup import catch_up
+from deskalert.client.hub_words import logged
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
@@ -60,7 +61,6 @@ from deskalert.models import (
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
-from deskalert.client.hub_words import logged
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.features import DeskFeatures
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal

@@ -17,8 +17,8 @@ from uuid import UUID
 from textual import on
 from textual.message import Message
 
-from deskalert.sitetime import local
 from deskalert.client.api import HubClient
+from deskalert.client.hub_words import logged
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
 from deskalert.i18n import t
 from deskalert.models import (
@@ -31,7 +31,7 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
-from deskalert.client.hub_words import logged
+from deskalert.sitetime import local
 from deskalert.tui.base import Clock, run_on_app
 from deskalert.tui.desk.screens import CheckPrompt, SessionForm, SessionRequest
 from deskalert.tui.desk.widgets import Banner

@@ -23,7 +23,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import DataTable, Input, Select, Static
 
-from deskalert.sitetime import local
 from deskalert.client.api import HubClient
 from deskalert.client.catchup import catch_up
 from deskalert.i18n import N_, Language, set_language, t
@@ -32,6 +31,7 @@ from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import IncidentType, NoteIn
+from deskalert.sitetime import local
 from deskalert.tui.base import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 

@@ -33,7 +33,7 @@ class DeskKeys:
         self.config = config
 
     def codes(self, codes: list[AlertCode]) -> list[tuple[AlertCode, str]]:
-        """Each code with its keys: `[keys]` naming the code, or the hub's key + ctrl alternative."""
+        """Each code with its keys: `[keys]` naming the code, or the hub's key + a ctrl one."""
         return [(code, with_ctrl(self.config.keys.get(code.code, code.key)))
                 for code in codes[:MAX_CODES]]
 

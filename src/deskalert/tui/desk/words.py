@@ -12,16 +12,16 @@ from datetime import datetime, timedelta
 from rich.cells import cell_len
 from rich.text import Text
 
-from deskalert.sitetime import local
+from deskalert.client.hub_words import said_reason
 from deskalert.client.outbox import outside_site_network
 from deskalert.i18n import t
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
+from deskalert.sitetime import local
 from deskalert.text import strip_control as clean
 from deskalert.text import unbroken
 from deskalert.tui.base import key_label
 from deskalert.tui.desk.state import OwnAlert, Step
-from deskalert.client.hub_words import said_reason
 from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
 
 __all__ = ["clock_time", "key_label"]  # clock_time is also the pane's

@@ -27,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import DataTable
 
 from deskalert import sitetime
-from deskalert.sitetime import local
+from deskalert.client.hub_words import logged
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
@@ -46,15 +46,14 @@ from deskalert.models import (
     PresenceEvent,
     SessionEvent,
 )
+from deskalert.sitetime import local
 from deskalert.tui.base import Clock, HubApp, local_now
-from deskalert.client.hub_words import logged
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
 from deskalert.tui.pane.broadcast import act_on_broadcasts
 from deskalert.tui.pane.features import PaneFeatures
-from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.messages import (
     Answered,
     PaneSnapshot,
@@ -63,6 +62,7 @@ from deskalert.tui.pane.messages import (
     load_pane_snapshot,
     presence_or_desks,
 )
+from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.screens import Details, Prompt
 from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
@@ -85,7 +85,8 @@ def until(value: str, now: datetime) -> datetime | None:
 
 class PaneApp(HubApp):
     CSS_PATH = "styles.tcss"
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]
+    # Textual declares it `ClassVar[...] | None`, which mypy reads as an instance variable.
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-short"), (20, "-tall")]  # type: ignore[misc]
     # The ids are the names config.toml [keys] remaps; descriptions are catalogue ids.
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),

@@ -8,8 +8,8 @@ elapsed time's second line next, then the state and the responders down to what 
 only then everything at once. The state's best width is its widest line when that is wider (up
 to STATE_MOST), so that "niv. 1 → Martine Durand" reads whole, and the responders' best no more
 than theirs; room left over goes to the columns whose content is still cut, the state first, and
-what is still left to the responders, the last column, so the table fills its frame. Pure arithmetic: `AlertTable` applies it on resize and when
-the widest content of a column changes.
+what is still left to the responders, the last column, so the table fills its frame. Pure
+arithmetic: `AlertTable` applies it on resize and when the widest content of a column changes.
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from uuid import UUID
 from textual import on
 
 from deskalert.client.api import HubClient
+from deskalert.client.hub_words import logged
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
 from deskalert.models import (
@@ -26,7 +27,6 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
-from deskalert.client.hub_words import logged
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 from deskalert.tui.pane import words

@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import UUID
 
-from deskalert.sitetime import at
 from deskalert.keypress import key_press
 from deskalert.models import (
     Alert,
@@ -21,6 +20,7 @@ from deskalert.models import (
     RefusedToken,
     SiteAvailability,
 )
+from deskalert.sitetime import at
 
 
 @dataclass

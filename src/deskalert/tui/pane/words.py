@@ -16,7 +16,6 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from deskalert.sitetime import local
 from deskalert.i18n import t, tn
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
@@ -35,6 +34,7 @@ from deskalert.models import (
     RefusedToken,
     SiteAvailability,
 )
+from deskalert.sitetime import local
 from deskalert.text import KEEP, strip_control, unbroken
 
 
