@@ -157,8 +157,10 @@ def writable(db: Any) -> None:
         db.execute("SET default_transaction_read_only = off")
 
 
-def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0) -> RunningHub:
-    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir)
+def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0,
+                       config_path: Path | None = None) -> RunningHub:
+    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir,
+                          config_path=config_path)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -319,15 +321,17 @@ class HubProcess:
 @pytest.fixture
 def hub_process(tmp_path: Path,
                 hub_database: Callable[[], str | None]) -> Iterator[Callable[..., HubProcess]]:
-    config_path = tmp_path / "hub.toml"
     processes: list[HubProcess] = []
     database = hub_database()  # one for the test: a restarted hub finds its data again
 
-    def start(port: int = 0, extra_desks: int = 0, **timing: float) -> HubProcess:
+    def start(port: int = 0, extra_desks: int = 0, name: str = "", **timing: float) -> HubProcess:
+        """`name`: another hub on the same database, with tmp_path/hub<name>.toml and
+        tmp_path/data<name> of its own."""
+        config_path = tmp_path / f"hub{name}.toml"
         config_path.write_text(roster_toml(extra_desks, **timing), encoding="utf-8")
         process = subprocess.Popen(
             [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
-             "--port", str(port), "--data-dir", str(tmp_path / "data")],
+             "--port", str(port), "--data-dir", str(tmp_path / f"data{name}")],
             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1",
                  **({"DESKALERT_DATABASE": database} if database else {})},

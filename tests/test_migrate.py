@@ -38,6 +38,14 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
     before = httpx.get(f"{old.url}/healthz").json()
     seen = read_events(old.url, 0, 3)
     old.stop()
+    from datetime import UTC, datetime
+
+    from deskalert.hub.settings import token_hash
+    from deskalert.hub.store import open_store
+
+    store = open_store(None, tmp_path / "site" / "hub.sqlite3")  # e1's token revoked there
+    store.set_token("e1", token_hash("tok-e1"), None, datetime.now(UTC))
+    store.close()
 
     url = pg_server.database()
     done = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
@@ -66,6 +74,8 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
         assert [b["id"] for b in current] == [broadcast["id"]], "the current broadcast moved"
         retry = httpx.post(f"{new.url}/v1/alerts", json=raised[1], headers=auth("g1"))
         assert retry.status_code == 200, "a desk's resend after the move is not a new alert"
+        revoked = httpx.get(f"{new.url}/v1/codes", headers=auth("e1"))
+        assert revoked.status_code == 401, "a revoked token stays revoked after the move"
     finally:
         new.stop()
 

@@ -369,20 +369,3 @@ def test_a_hub_frozen_inside_a_transaction_does_not_stop_the_others(
     frozen.close()
     events = httpx.get(f"{hub.url}/v1/alerts/{body['id']}/events", headers=auth("s.a")).json()
     assert [e["type"] for e in events] == ["alert.raised"]
-
-
-def test_a_hub_with_another_roster_on_the_database_is_said_loudly(
-    pg_server: pg.PgServer, tmp_path: Any, caplog: pytest.LogCaptureFixture,
-) -> None:
-    from conftest import make_config, start_threaded_hub
-
-    url = pg_server.database()
-    hubs = []
-    for index, extra in enumerate((0, 0, 3)):  # the third has three more desks
-        config = make_config(extra_desks=extra) if extra else make_config()
-        config.hub.database = url
-        hubs.append(start_threaded_hub(config, tmp_path / f"h{index}"))
-    for hub in hubs:
-        hub.stop()
-    warnings = [r.message for r in caplog.records if "roster" in r.getMessage()]
-    assert len(warnings) == 1, "the same roster says nothing; another one is said"

@@ -1,7 +1,9 @@
 """The `deskalert` command and its subcommands, one module per audience.
 
     common      the parser class, exit codes, config and identity options, the demo roster
-    hub         the hub and the administrator: hub (and hub oncall, hub migrate), backup, token
+    hub         the hub and the administrator: hub (and hub oncall, hub migrate, hub reload),
+                backup, token
+    roster      the roster while the hub runs: hub token revoke|rotate, hub enrol; enrol
     desk        a desk: desk, send, interview, hotkeys, login
     supervisor  a supervisor: supervise
     journal     after the incidents: export, report, journal, purge
@@ -22,7 +24,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from deskalert import __version__
-from deskalert.cli import demo, desk, hub, journal, supervisor
+from deskalert.cli import demo, desk, hub, journal, roster, supervisor
 from deskalert.cli.common import (
     EXIT_CONFIG,
     EXIT_RUNTIME,
@@ -37,7 +39,8 @@ from deskalert.errors import ConfigError, DeskAlertError
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
     hub.add_hub, demo.add_demo, desk.add_send, desk.add_interview, desk.add_desk,
     desk.add_hotkeys, supervisor.add_supervise, journal.add_export, journal.add_report,
-    journal.add_journal, journal.add_purge, desk.add_login, hub.add_backup, hub.add_token,
+    journal.add_journal, journal.add_purge, desk.add_login, roster.add_enrol, hub.add_backup,
+    hub.add_token,
 )
 
 # `deskalert hub oncall` and `hub migrate` have parsers of their own: `hub` runs without a
@@ -46,6 +49,9 @@ COMMANDS: tuple[Callable[[Commands], None], ...] = (
 NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
     ("hub", "oncall"): hub.oncall_parser,
     ("hub", "migrate"): hub.migrate_parser,
+    ("hub", "reload"): hub.reload_parser,
+    ("hub", "token"): roster.token_parser,
+    ("hub", "enrol"): roster.enrol_parser,
 }
 
 

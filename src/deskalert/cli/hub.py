@@ -1,5 +1,5 @@
-"""The hub's and the administrator's commands: `hub` (with `hub oncall` and `hub migrate`),
-`backup` and `token new`."""
+"""The hub's and the administrator's commands: `hub` (with `hub oncall`, `hub migrate` and
+`hub reload`), `backup` and `token new`."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from deskalert.cli.common import Commands, Parser, default_hub_config, usage
+from deskalert.cli.common import EXIT_CONFIG, Commands, Parser, default_hub_config, usage
 from deskalert.client.profile import DEMO_PORT
 from deskalert.config import user_data_dir
-from deskalert.errors import ConfigError
+from deskalert.errors import ConfigError, DeskAlertError
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -44,7 +44,8 @@ def add_hub(commands: Commands) -> None:
     hub.set_defaults(handler=run_hub)
     hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
                   " chain after them. `deskalert hub migrate --help`: a site's history from its"
-                  " SQLite file into PostgreSQL, to run several hubs.")
+                  " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload"
+                  " --help`: the roster of hub.toml read again by the running hub.")
 
 
 def run_hub(args: argparse.Namespace) -> int:
@@ -144,7 +145,8 @@ def serve(config: HubConfig, config_path: Path, host: str, port: int, data_dir: 
 
     configure_logging(log_level)
     server = build_server(config, host=host, port=port, data_dir=data_dir,
-                          tls_cert=tls_cert, tls_key=tls_key)
+                          tls_cert=tls_cert, tls_key=tls_key,
+                          config_path=config_path if config_path.is_file() else None)
     print_banner(server, config, config_path, sys.stdout)
     server.run()
     return 0
@@ -240,6 +242,65 @@ def hub_migrate(args: argparse.Namespace) -> int:
         raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
     print(migrate.migrate(args.source, target).describe(args.source))
     return 0
+
+
+def reload_parser() -> argparse.ArgumentParser:
+    reload = Parser(
+        prog="deskalert hub reload",
+        description="Make the running hub read hub.toml again (the roster: codes, sites,"
+        " desks, supervisors, on-call), with the checks of `hub --check`, without a restart"
+        " and without dropping a stream. A good file is swapped at once; a bad one changes"
+        " nothing. Prints the hub's one line about it; exit 0 if swapped, 2 if the file was"
+        " refused, 1 if no hub answered. Sends SIGHUP to the hub of --data-dir (what"
+        " `systemctl reload deskalert-hub` runs).",
+    )
+    reload.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                        help="the running hub's --data-dir (default: %(default)s)")
+    reload.add_argument("--timeout", type=float, default=30.0,
+                        help="seconds to wait for the hub's answer (default: %(default)s)")
+    reload.set_defaults(handler=hub_reload)
+    return reload
+
+
+def hub_reload(args: argparse.Namespace) -> int:
+    import os
+    import signal
+    import time
+
+    from deskalert.hub.reload import CONTROL_NAME, Control
+
+    before = Control.read(args.data_dir)
+    if before is None or not _alive(before.pid):
+        raise DeskAlertError(f"no hub is running with the data dir {args.data_dir} (no live"
+                             f" process in {args.data_dir / CONTROL_NAME}): start it, or give"
+                             " its --data-dir")
+    try:
+        os.kill(before.pid, signal.SIGHUP)
+    except PermissionError:
+        raise DeskAlertError(f"not allowed to signal the hub (process {before.pid}): run this"
+                             " as the hub's user or root") from None
+    deadline = time.monotonic() + args.timeout
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = Control.read(args.data_dir)
+        if now is not None and now.pid == before.pid and now.reloads > before.reloads:
+            print(f"hub (process {now.pid}): {now.line}", file=sys.stdout if now.ok else
+                  sys.stderr)
+            return 0 if now.ok else EXIT_CONFIG
+    raise DeskAlertError(f"the hub (process {before.pid}) did not answer within"
+                         f" {args.timeout:g} s: see its log")
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process: the signal will say so
+    return True
 
 
 # -- the administrator's tools -----------------------------------------------------------------

@@ -55,6 +55,7 @@ from deskalert.models import (
     CheckEvent,
     OnCallEvent,
     PresenceEvent,
+    RosterEvent,
     SessionEvent,
     StreamReset,
 )
@@ -113,7 +114,8 @@ class EventFollower:
     def read_timeout_s(self) -> float:
         return 1.5 * self.heartbeat_s
 
-    async def follow(self) -> AsyncGenerator[StreamEvent | StreamReset | LinkUp | LinkDown, None]:
+    async def follow(self) -> AsyncGenerator[StreamEvent | RosterEvent | StreamReset | LinkUp
+                                             | LinkDown, None]:
         """Events and link changes, forever; cancel the consuming task to stop.
 
         A `StreamReset` means the hub's log is not the one the follower knew (a restore): what
@@ -151,7 +153,7 @@ class EventFollower:
 
     async def _round(
         self, clients: list[httpx.AsyncClient]
-    ) -> AsyncGenerator[StreamEvent | StreamReset | LinkUp | DeskAlertError, None]:
+    ) -> AsyncGenerator[StreamEvent | RosterEvent | StreamReset | LinkUp | DeskAlertError, None]:
         """Each hub once, from the one in use, until one refuses or all are down; then the last
         error. A stream that opened counts as the first of a new round: when it breaks, the
         next attempt goes to another hub, and every other hub is tried before a LinkDown."""
@@ -174,7 +176,7 @@ class EventFollower:
 
     async def _attempt(
         self, http: httpx.AsyncClient, index: int
-    ) -> AsyncGenerator[StreamEvent | StreamReset | LinkUp | DeskAlertError, None]:
+    ) -> AsyncGenerator[StreamEvent | RosterEvent | StreamReset | LinkUp | DeskAlertError, None]:
         """One stream on hub `index`: its items, then the error that ended it (always one)."""
         error: DeskAlertError = HubUnreachable(f"hub {self.hubs.urls[index]}: stream ended")
         try:
@@ -192,7 +194,7 @@ class EventFollower:
 
     async def _stream_once(
         self, http: httpx.AsyncClient, index: int = 0
-    ) -> AsyncIterator[StreamEvent | StreamReset | LinkUp]:
+    ) -> AsyncIterator[StreamEvent | RosterEvent | StreamReset | LinkUp]:
         position = f"{self.epoch}:{self.last_event_id}" if self.epoch else str(self.last_event_id)
         headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": position}
         params = {"availability": "1"} if self.availability else {}
@@ -233,7 +235,7 @@ class EventFollower:
         return reset
 
 
-def _parse(event_id: str, event_type: str, data: str) -> StreamEvent | None:
+def _parse(event_id: str, event_type: str, data: str) -> StreamEvent | RosterEvent | None:
     """One SSE block as a typed event; an unreadable one is skipped (a newer hub's type)."""
     try:
         return STREAM_EVENT.validate_python(
@@ -276,7 +278,23 @@ async def snapshot_then_events(
                     yield LinkDown(since=datetime.now(UTC), reason=RESET_REASON,
                                    error=HubUnreachable(RESET_REASON))
                     break
+                if isinstance(item, RosterEvent):  # hub.toml reloaded: codes, desks, on-call
+                    again = await _load_again(load)
+                    if again is None:
+                        break  # as after a reset: loaded with backoff, then followed again
+                    yield again
+                    continue
                 yield item
+
+
+async def _load_again(load: Callable[[], Awaitable[S]]) -> S | None:
+    """The screen's picture read again while its stream stays open (`roster.changed`): the
+    events after it come on that stream and are applied over it, as after any snapshot (each
+    carries its whole object). None if the hub cannot answer now."""
+    try:
+        return await load()
+    except DeskAlertError:
+        return None
 
 
 async def _load_until_done(

@@ -187,18 +187,32 @@ class TokenMissing(Exception):
     """No token in the environment nor in the keyring; the message says how to give one."""
 
 
+def token_file(identity: str) -> Path:
+    """Where `deskalert enrol` keeps the token on a machine without a system keyring (0600)."""
+    return user_config_dir() / f"token-{identity}"
+
+
 def find_token(identity: str) -> str:
-    """$DESKALERT_TOKEN if set, else the system keyring (service deskalert, user = identity)."""
+    """$DESKALERT_TOKEN if set, else the system keyring (service deskalert, user = identity),
+    else the file `deskalert enrol` wrote where there is no keyring (`token_file`)."""
     token = os.environ.get(TOKEN_ENV, "").strip()
     if token:
         return token
     try:
+        kept = token_file(identity).read_text(encoding="utf-8").strip()
+    except OSError:
+        kept = ""
+    try:
         stored = keyring.get_password(KEYRING_SERVICE, identity)
     except keyring.errors.KeyringError as exc:
+        if kept:
+            return kept
         raise TokenMissing(
             f"no token: this machine has no usable system keyring ({exc.__class__.__name__});"
             f" set {TOKEN_ENV}=<token> in the environment of deskalert"
         ) from None
+    if not stored and kept:
+        return kept
     if not stored:
         raise TokenMissing(
             f"no token for {identity!r}: run `deskalert login` or set {TOKEN_ENV}=<token>"

@@ -74,6 +74,17 @@ class Availability:
         # Supervisors' streams open on the other hubs of a shared database (hub/service.py).
         self._remote: dict[str, set[Scope]] = {}
 
+    def reindex(self, config: HubConfig, online: set[str]) -> None:
+        """A reloaded roster: sites, desks and supervisors from `config`, the online count
+        from the desks online now (`online`); every site's numbers are sent again."""
+        self._labels = {s.id: s.label for s in config.sites}
+        self._desk_site = {d.id: d.site for d in config.desks}
+        self._desks = Counter(d.site for d in config.desks)
+        self._supervisors = {s.id: s for s in config.supervisors}
+        self._online = Counter(self._desk_site[d] for d in online if d in self._desk_site)
+        self._current.clear()
+        self._mark(list(self._labels))
+
     # -- what changes the numbers -------------------------------------------------------------
 
     def desk_online(self, desk_id: str, online: bool) -> None:

@@ -58,6 +58,7 @@ class Subscription:
     # one published again after the stream replayed it from the store is not written twice
     # (with several hubs the event table's reader publishes apart from the replay's reads).
     last_id: int = 0
+    who: str | None = None  # the desk's or supervisor's id (a reload ends those removed)
 
     def wants(self, event: Event) -> bool:
         if self.sites is not None and event.site is not None and event.site not in self.sites:
@@ -80,8 +81,8 @@ class Broker:
         self.observers: list[Callable[[Event], None]] = []
 
     def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
-                  write: DirectWrite | None = None) -> Subscription:
-        subscription = Subscription(sites, desk_id, write=write)
+                  write: DirectWrite | None = None, who: str | None = None) -> Subscription:
+        subscription = Subscription(sites, desk_id, write=write, who=who)
         self._subscriptions.add(subscription)
         if desk_id is None:
             self._watchers.add(subscription)
@@ -141,9 +142,18 @@ class Broker:
         database), so its streams' clients had better reconnect, to this hub or another one,
         with their Last-Event-ID. Each stream is woken by an event of id 0, which no stream
         writes (it has written nothing above its `last_id`, which is never below 0)."""
+        self._end(list(self._subscriptions))
+
+    def end(self, who: set[str]) -> None:
+        """End the streams of these desks and supervisors (removed from the roster): their
+        reconnection is refused (401), which their screen shows."""
+        if who:
+            self._end([s for s in self._subscriptions if s.who in who])
+
+    def _end(self, subscriptions: list[Subscription]) -> None:
         wake = Event(id=0, type=EventType.ONCALL_CHANGED, at=datetime.now(UTC), site=None,
                      data={})
-        for subscription in list(self._subscriptions):
+        for subscription in subscriptions:
             subscription.overflowed = True
             self.unsubscribe(subscription)
             with contextlib.suppress(asyncio.QueueFull):  # the stream ends once it drains anyway

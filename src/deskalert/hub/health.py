@@ -20,8 +20,10 @@ class HubHealth:
     notifier has not sent yet."""
 
     def __init__(self, runtime: Runtime, role: Callable[[], Role],
-                 backlog: Callable[[], Awaitable[list[NotifyBacklog]]]) -> None:
+                 backlog: Callable[[], Awaitable[list[NotifyBacklog]]],
+                 out_of_step: Callable[[], str | None] = lambda: None) -> None:
         self.runtime = runtime
+        self._out_of_step = out_of_step
         self._role = role
         self._backlog = backlog
         self._probed_at: float | None = None
@@ -39,8 +41,10 @@ class HubHealth:
             store_state, last_id, open_count, backlog = f"error: {exc.detail}", None, None, []
         if store.shared and store_state != "ok":  # no token here: no host, no user
             store_state = "error: the database cannot be read or written (the hub's log says why)"
+        roster = self._out_of_step()
         return Health(
-            status="ok" if store_state == "ok" else "degraded",
+            status="ok" if store_state == "ok" and roster is None else "degraded",
+            roster=roster,
             store=store_state,
             epoch=store.epoch,
             last_event_id=last_id,

@@ -206,6 +206,7 @@ class HubMetrics:
         self.registry = CollectorRegistry()
         self.events = EventCounters(self.registry)
         self.events.start_at_zero(hub.config)
+        hub.reloaded.append(self.events.start_at_zero)  # a reload's new sites and codes
         self.state = StateCollector(hub)
         self.registry.register(self.state)
         commit = Histogram("deskalert_store_commit_seconds", "Write transactions of the store,"

@@ -24,7 +24,7 @@ from deskalert.hub.store.postgres import PostgresStore, masked
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
-          "presence", "broadcasts")
+          "presence", "tokens", "enrolments", "broadcasts")
 IDENTITY_TABLES = ("events", "notifications")
 BATCH = 1000
 
@@ -104,6 +104,8 @@ def _copy_all(src: sqlite3.Connection, target: PostgresStore, secret: Path) -> d
 
 def _copy_table(src: sqlite3.Connection, db: object, table: str) -> int:
     columns = [row[1] for row in src.execute(f"PRAGMA table_info({table})")]
+    if not columns:  # a file from before that table's migration: nothing to move
+        return 0
     cursor = src.execute(f"SELECT {', '.join(columns)} FROM {table}")
     insert = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
               f" ({', '.join('?' * len(columns))})")

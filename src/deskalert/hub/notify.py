@@ -260,6 +260,12 @@ class Planner:
         self.channels = all_channels(config)
         self.supervisors = [s.id for s in config.supervisors]
 
+    def reindex(self, config: HubConfig) -> None:
+        """A reloaded roster: its channels and supervisors from now on (rows already queued
+        for a channel that is gone are skipped by the worker, as an unknown channel is)."""
+        self.channels = all_channels(config)
+        self.supervisors = [s.id for s in config.supervisors]
+
     def on_event(self, db: Connection, event: Event) -> None:
         """The store's event hook: a failure here is logged, never a lost alert."""
         if not event.type.value.startswith("alert.") or not self.channels:

@@ -40,6 +40,16 @@ class OnCallBoard:
     def start(self) -> None:
         self._cards = {site: self.compute(site) for site in self.roster.site_ids}
 
+    def reindex(self, calendars: CalendarBook | None) -> CalendarBook | None:
+        """A reloaded roster: removed sites' cards dropped (a new site's is announced by the
+        next `refresh`); with `calendars`, those read from it from now on. The book replaced,
+        to stop."""
+        self._cards = {s: card for s, card in self._cards.items() if s in self.roster.sites}
+        if calendars is None:
+            return None
+        stale, self.calendars = self.calendars, calendars
+        return stale
+
     def card(self, site: str) -> OnCall | None:
         """The card last announced for `site` (None before start)."""
         return self._cards.get(site)

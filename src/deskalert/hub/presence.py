@@ -64,6 +64,13 @@ class PresenceTracker:
     def desk_ids(self) -> list[str]:
         return list(self._states)
 
+    def reindex(self, config: HubConfig) -> set[str]:
+        """A reloaded roster: new desks start unheard, removed ones are forgotten; the desks
+        online now."""
+        self._states = {d.id: self._states.get(d.id) or DeskPresenceState()
+                        for d in config.desks}
+        return {desk_id for desk_id, state in self._states.items() if state.online}
+
     async def stop(self) -> None:
         await self._online.drain()
 
@@ -113,8 +120,8 @@ class PresenceTracker:
         """On the store thread (so two calls never both emit desk.offline): the desk's new
         state is kept only once its event is committed. The store changes it only if it is
         online still (another hub may have written), and only if no hub heard it since."""
-        state, now = self._states[desk_id], self.clock.now()
-        if not state.online or not self._silent(state, now):
+        state, now = self._states.get(desk_id), self.clock.now()
+        if state is None or not state.online or not self._silent(state, now):
             return None  # another call got there first, or the desk spoke up meanwhile
         presence = self.desk_presence(desk_id).model_copy(update={"online": False})
         silent_before = now - self.offline_after() if self.runtime.shared else None
@@ -137,7 +144,9 @@ class PresenceTracker:
         events go out only after it. None for a desk online already (another request, or
         another hub, got there first)."""
         now = self.clock.now()
-        todo = [d for d in dict.fromkeys(desk_ids) if not self._states[d].online]
+        states = self._states  # a reload may replace it meanwhile: removed desks are skipped
+        todo = [d for d in dict.fromkeys(desk_ids)
+                if d in states and d in self.roster.desks and not states[d].online]
         if not todo:
             return {}
         rows = {d: self.desk_presence(d).model_copy(update={"online": True}) for d in todo}
@@ -148,7 +157,7 @@ class PresenceTracker:
             if isinstance(outcome, Exception):
                 raise outcome
             if outcome is not None:
-                self._states[desk_id].online = True
+                states[desk_id].online = True
                 self.runtime.publish(outcome)
                 events[desk_id] = outcome
         return events

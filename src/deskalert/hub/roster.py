@@ -2,18 +2,17 @@
 
 The roster answers "who is calling", "may they call from there" and "which sites may they
 see"; it remembers the tokens and desks it refused lately (hub/refused.py) for supervisors.
-Read-only after start, shared by every component.
+Shared by every component; a reload (hub/roster_swap.py) indexes the new roster in place.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
-
 from deskalert.errors import Forbidden, NotFound
 from deskalert.hub.clock import Clock
+from deskalert.hub.one_roster import roster_fingerprint
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.settings import HubConfig, Principal
+from deskalert.hub.store.tokens import Overlay
 from deskalert.models import Alert, PrincipalKind, RefusedDesk, RefusedToken
 
 
@@ -23,13 +22,28 @@ class Roster:
     def __init__(self, config: HubConfig, clock: Clock) -> None:
         self.config = config
         self.clock = clock
+        self._refused = RefusedTokens()
+        self._outside = RefusedDesks()
+        self.overlay: Overlay = {}  # tokens revoked or rotated in the store (store/tokens.py)
+        self.reindex(config)
+
+    def reindex(self, config: HubConfig) -> None:
+        """What is looked up by id, from `config`: at start and after each reload."""
         self.sites = {s.id: s for s in config.sites}
         self.codes = {c.code: c for c in config.codes}
         self.desks = {d.id: d for d in config.desks}
         self.site_ids = [s.id for s in config.sites]
-        self._principals = _principals_by_token_hash(config)
-        self._refused = RefusedTokens()
-        self._outside = RefusedDesks()
+        self._principals = _principals_by_token_hash(config, self.overlay)
+        self.fingerprint = roster_fingerprint(config)
+
+    def take_overlay(self, overlay: Overlay) -> set[str]:
+        """Tokens revoked or rotated in the store, in force from now; the ids whose token
+        changed (their open streams end: the reconnection says 401 or goes on with the new)."""
+        before = {p.id: digest for digest, p in self._principals.items()}
+        self.overlay = overlay
+        self._principals = _principals_by_token_hash(self.config, overlay)
+        after = {p.id: digest for digest, p in self._principals.items()}
+        return {who for who in before if before[who] != after.get(who)}
 
     def principal_for(self, token_sha256: str) -> Principal | None:
         return self._principals.get(token_sha256)
@@ -83,20 +97,24 @@ class Roster:
             raise Forbidden(f"alert {alert.id} belongs to another site")
 
 
-def roster_fingerprint(config: HubConfig) -> str:
-    """A hash of what every hub of one database must agree on (not tokens: hashes only)."""
-    shared = config.model_dump(mode="json", include={"sites", "desks", "supervisors", "codes",
-                                                      "oncall", "broadcasts"})
-    return hashlib.sha256(json.dumps(shared, sort_keys=True).encode()).hexdigest()[:16]
-
-
-def _principals_by_token_hash(config: HubConfig) -> dict[str, Principal]:
-    principals = {
-        d.token_sha256: Principal(id=d.id, kind=PrincipalKind.DESK, name=d.label, site=d.site)
-        for d in config.desks
-    }
-    principals.update({
-        s.token_sha256: Principal(id=s.id, kind=PrincipalKind.SUPERVISOR, name=s.name)
-        for s in config.supervisors
-    })
+def _principals_by_token_hash(config: HubConfig, overlay: Overlay) -> dict[str, Principal]:
+    """Each principal by the hash of its token: hub.toml's, or the store's row over it while
+    hub.toml still has the hash that row was made against (none: revoked)."""
+    principals: dict[str, Principal] = {}
+    for d in config.desks:
+        digest = effective_hash(d.id, d.token_sha256, overlay)
+        if digest is not None:
+            principals[digest] = Principal(id=d.id, kind=PrincipalKind.DESK, name=d.label,
+                                           site=d.site)
+    for s in config.supervisors:
+        digest = effective_hash(s.id, s.token_sha256, overlay)
+        if digest is not None:
+            principals[digest] = Principal(id=s.id, kind=PrincipalKind.SUPERVISOR, name=s.name)
     return principals
+
+
+def effective_hash(principal: str, file_hash: str, overlay: Overlay) -> str | None:
+    row = overlay.get(principal)
+    if row is None or row[0] != file_hash:
+        return file_hash
+    return row[1]

@@ -24,7 +24,7 @@ from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker
 from deskalert.hub.clock import Clock
 from deskalert.hub.store import Store
-from deskalert.models import Event
+from deskalert.models import Event, EventType
 
 log = logging.getLogger("deskalert.hub")
 T = TypeVar("T")
@@ -183,6 +183,8 @@ def log_event(event: Event) -> None:
                  len(data["desks"]))
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
+    elif event.type is EventType.ROSTER_CHANGED:
+        log.info("event %d %s: roster %s", event.id, event.type.value, data.get("fingerprint"))
     else:
         supervisor = (data.get("supervisor") or {}).get("name", "nobody")
         log.info(

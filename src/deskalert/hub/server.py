@@ -15,6 +15,7 @@ import resource
 import signal
 import socket
 import sys
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,8 @@ from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
+from deskalert.hub.one_roster import check_at_start
+from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
@@ -52,6 +55,7 @@ class HubServer:
     open_files: int
     database: str  # where the store is, shown (a PostgreSQL URL without its password)
     lock: HeldLock | None = None  # this hub's hold on its SQLite file (None: PostgreSQL)
+    reloader: Reloader | None = None  # SIGHUP: hub.toml read again (hub/reload.py)
 
     def run(self) -> None:
         try:
@@ -68,17 +72,23 @@ class GuardedServer(uvicorn.Server):
     """uvicorn's server that says in one line why and how fast it stopped, and turns a failed
     accept (out of file descriptors) into a rate-limited line instead of a traceback."""
 
-    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard) -> None:
+    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard,
+                 reloader: Reloader | None = None) -> None:
         super().__init__(config)
         self.guard = guard
+        self.reloader = reloader
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         asyncio.get_running_loop().set_exception_handler(_loop_errors(self.guard.limit_log))
         await super().startup(sockets)
+        if self.reloader is not None and threading.current_thread() is threading.main_thread():
+            self.reloader.install()  # signals reach the main thread only (a test's hub: none)
         tune_gc()
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         started, connections = time.monotonic(), len(self.guard.open)
+        if self.reloader is not None:
+            self.reloader.uninstall()
         await super().shutdown(sockets)
         signals = [signal.Signals(s).name for s in getattr(self, "_captured_signals", [])]
         log.info("hub stopped (%s) in %.1f s; %d connection(s) were open",
@@ -157,7 +167,10 @@ def build_server(
     data_dir: Path,
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
+    config_path: Path | None = None,
 ) -> HubServer:
+    """A hub bound to host:port on its store; with `config_path`, SIGHUP reloads its roster
+    from that file (hub/reload.py)."""
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
     for path in (tls_cert, tls_key):
@@ -174,6 +187,10 @@ def build_server(
             claim_new_file(lock, db_path, doing)
             store.epoch = renew_if_went_back(db_path, store.epoch, store.last_event_id(),
                                              lambda epoch: store.swap_meta("epoch", epoch))
+        elif store.shared:  # several hubs: one roster (hub/one_roster.py)
+            replaced = check_at_start(store, config)
+            if replaced:
+                log.warning("%s", replaced)
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:
@@ -185,8 +202,10 @@ def build_server(
         log.warning("%s", warning)
     budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
     guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
+    app = create_app(config, store)
+    reloader = Reloader(app.state.hub, config_path, data_dir) if config_path else None
     uv_config = uvicorn.Config(
-        create_app(config, store),
+        app,
         http=guarded_protocol(guard),
         log_config=None,
         access_log=False,
@@ -204,8 +223,8 @@ def build_server(
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"{scheme}://{shown_host}:{bound_port}"
-    return HubServer(GuardedServer(uv_config, guard), sock, url, db_path, files, store.location,
-                     lock)
+    return HubServer(GuardedServer(uv_config, guard, reloader), sock, url, db_path, files,
+                     store.location, lock, reloader)
 
 
 def database_url(config: HubConfig) -> str | None:

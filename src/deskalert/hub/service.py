@@ -23,9 +23,11 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from deskalert.errors import StoreUnavailable
+from deskalert.hub import roster_swap
 from deskalert.hub.alerts import Alerts
 from deskalert.hub.availability import Availability
 from deskalert.hub.broadcasts import Broadcasts
@@ -37,9 +39,10 @@ from deskalert.hub.interview import InterviewKeeper
 from deskalert.hub.notes import Notes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
+from deskalert.hub.one_roster import RosterOutOfStep
 from deskalert.hub.page_sessions import RevokedSessions
 from deskalert.hub.presence import PresenceTracker
-from deskalert.hub.roster import Roster, roster_fingerprint
+from deskalert.hub.roster import Roster
 from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import Store
@@ -48,6 +51,8 @@ from deskalert.models import Event, EventType
 
 log = logging.getLogger("deskalert.hub")
 PURGE_EVERY = timedelta(hours=1)
+ROSTER_CHECK = timedelta(seconds=5)
+TOKENS_UNREAD = "(not read yet)"  # no meta value looks like this (store/tokens.py)
 
 
 class Hub:
@@ -74,7 +79,8 @@ class Hub:
                              self.presence.seen)
         self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
                                  self.clock)
-        self.health = HubHealth(self.runtime, self._role, self.notifier.backlog)
+        self.health = HubHealth(self.runtime, self._role, self.notifier.backlog,
+                                lambda: self.out_of_step)
         self.page_sessions = RevokedSessions(self.runtime)
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
@@ -85,6 +91,14 @@ class Hub:
             if store.shared and store.url else Solo())
         self.leading = False
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+        # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
+        # roster another hub made the database's is handed to `on_roster_moved` (hub/reload.py
+        # reads this hub's file again); `out_of_step` says why this hub refuses (503).
+        self.reloaded: list[Callable[[HubConfig], None]] = []
+        self.on_roster_moved: Callable[[str], None] = self._moved_without_file
+        self.out_of_step: str | None = None
+        self._roster_checked_at: datetime | None = None
+        self._tokens_version: str | None = TOKENS_UNREAD  # read at start, whatever it is
         hub = config.hub
         self.tick_s = max(0.05, min(0.5, hub.heartbeat_s / 4, hub.ack_timeout_s / 4))
         self._ticker: asyncio.Task[None] | None = None
@@ -99,9 +113,8 @@ class Hub:
         """Start every component; with `ticker` False, time passes only by `tick()`."""
         self.runtime.start()
         db = self.runtime.db
+        await self.follow_tokens()
         await db(self.store.ensure_desks, self.presence.desk_ids)
-        if self.store.shared:
-            await self._compare_roster()
         self.presence.resume(await db(self.store.presence_rows), self.clock.now())
         await self.calendars.start()
         self.oncall.start()
@@ -110,16 +123,53 @@ class Hub:
             self._ticker = asyncio.create_task(self._tick_forever(), name="deskalert-ticker")
         await self.notifier.start()
 
-    async def _compare_roster(self) -> None:
-        """Every hub of one database must have the same roster: a hub with another hub.toml
-        would lead escalations to people it does not know, or refuse desks the others admit.
-        Not refused (hubs are restarted one by one when hub.toml changes): said loudly."""
-        ours = roster_fingerprint(self.config)
-        theirs = await self.runtime.db(self.store.swap_meta, "roster", ours)
-        if theirs is not None and theirs != ours:
-            log.warning("this hub's roster (sites, desks, supervisors, codes, on-call of"
-                        " hub.toml) differs from the one the previous hub to start on this"
-                        " database had: give every hub of one database the same hub.toml")
+    # -- the roster, reloaded (hub/reload.py reads the file, hub/roster_swap.py swaps it) ---
+
+    async def reload(self, config: HubConfig, expected: str | None = None) -> str:
+        """`config`'s roster in force from now; `expected`: the fingerprint another hub made
+        the database's, which this one follows. The one line that says what changed."""
+        return await roster_swap.swap(self, config, expected)
+
+    def check_in_step(self) -> None:
+        """Every authenticated request: a hub whose roster is not its database's refuses."""
+        if self.out_of_step is not None:
+            raise RosterOutOfStep(self.out_of_step)
+
+    def go_out_of_step(self, line: str) -> None:
+        """This hub's hub.toml is not the roster the others serve: 503 on every request but
+        /healthz (which says why), and its streams end so that their clients go elsewhere."""
+        if self.out_of_step is None:
+            log.error("%s", line)
+        self.out_of_step = line
+        self.broker.end_all()
+
+    def _moved_without_file(self, fingerprint: str) -> None:
+        self.go_out_of_step(f"another hub reloaded the roster ({fingerprint}) and this hub has"
+                            " no hub.toml to read again: it answers 503 until restarted")
+
+    async def follow_tokens(self) -> None:
+        """Tokens revoked or rotated in the store (`deskalert hub token`), read when its
+        version moved (at start and every tick): the streams of those whose token changed
+        end, and their reconnection says 401 (or goes on with the new token)."""
+        version = await self.runtime.db(self.store.tokens_version)
+        if version == self._tokens_version:
+            return
+        overlay = await self.runtime.db(self.store.token_overlay)
+        self._tokens_version = version
+        changed = self.roster.take_overlay(overlay)
+        if changed:
+            log.info("tokens changed in the database for %s", ", ".join(sorted(changed)))
+            self.broker.end(changed)
+
+    async def _check_roster(self, now: datetime) -> None:
+        """Every ROSTER_CHECK: the database's roster against this hub's (a roster.changed
+        event missed, or two hubs started at once with two files)."""
+        if self._roster_checked_at is not None and now - self._roster_checked_at < ROSTER_CHECK:
+            return
+        self._roster_checked_at = now
+        theirs = await self.runtime.db(self.store.read_meta, "roster")
+        if theirs is not None and theirs != self.roster.fingerprint:
+            self.on_roster_moved(theirs)
 
     async def stop(self) -> None:
         if self._ticker is not None:
@@ -146,6 +196,9 @@ class Hub:
             self.presence.follow(event)
             if event.type is EventType.ONCALL_CHANGED:
                 self.oncall.follow(event.site)
+            elif (event.type is EventType.ROSTER_CHANGED
+                  and event.data.get("fingerprint") != self.roster.fingerprint):
+                self.on_roster_moved(str(event.data.get("fingerprint")))
             self.runtime.committed(event)
         if any(e.type.value.startswith("alert.") for e in events):
             self.notifier.wake()  # the leader sends what any hub's commit queued
@@ -168,6 +221,7 @@ class Hub:
         of several) runs the timers."""
         self.availability.flush()  # memory only: first, whatever the store does
         now = now or self.clock.now()
+        await self.follow_tokens()
         leading = await self.cluster.is_leader()  # first: a lost database ends the lead
         if leading != self.leading:
             await self._lead(leading, now)
@@ -176,6 +230,7 @@ class Hub:
                                            self.availability.local_streams(), self.hub_id,
                                            self.tick_s, now)
             self.availability.set_remote(remote)
+            await self._check_roster(now)
         if not leading:
             await self.oncall.refresh(now, leading=False)
             return

@@ -55,7 +55,7 @@ class Stream:
         connection), live events that find the stream idle are written by the broker directly
         and never come out of here (see `broker`)."""
         subscription = self.broker.subscribe(
-            sites, None if principal.is_supervisor else principal.id, write
+            sites, None if principal.is_supervisor else principal.id, write, principal.id
         )
         subscription.last_id = last_id
         self.availability.stream_opened(principal, sites)

@@ -51,6 +51,8 @@ from deskalert.models.events import (
     EventType,
     OnCallEvent,
     PresenceEvent,
+    RosterChange,
+    RosterEvent,
     SessionEvent,
     StreamEvent,
     StreamReset,
@@ -100,7 +102,8 @@ __all__ = [
     "Identifier", "IncidentType", "InterviewSession", "Lever", "MultilineText", "Note", "NoteIn",
     "NoteName", "NoteText", "NotifyBacklog", "NotifyOutcome", "OnCall", "OnCallEvent",
     "OverrideIn", "Person", "PlainText", "Presence", "PresenceEvent", "PrincipalKind",
-    "RefusedDesk", "RefusedToken", "Report", "ResolveIn", "Responder", "SessionEvent",
+    "RefusedDesk", "RefusedToken", "Report", "ResolveIn", "Responder", "RosterChange",
+    "RosterEvent", "SessionEvent",
     "SessionFigures", "SessionIn", "SessionState", "ShortText", "SiteAvailability", "StreamEvent",
     "StreamReset", "StrictModel", "StrippedMultiline", "StrippedText", "Support",
 ]

@@ -40,6 +40,9 @@ class EventType(StrEnum):
     # Who can come now on a site (data: SiteAvailability). Live only: never stored, no id of
     # its own, sent only to streams that ask for it (`/v1/events?availability=1`).
     SITE_AVAILABILITY = "site.availability"
+    # hub.toml's roster was reloaded (data: RosterChange): codes, desks, sites or on-call may
+    # have changed; a desk or pane reads its picture again (client/follower.py).
+    ROSTER_CHANGED = "roster.changed"
     # A supervisor's message to every desk of some sites (data: Broadcast): one event per site.
     BROADCAST_SENT = "broadcast.sent"
     BROADCAST_READ = "broadcast.read"
@@ -60,7 +63,7 @@ class Event(BaseModel):
     data: dict[str, Any]
 
     def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
-                        | AvailabilityEvent | BroadcastEvent):
+                        | AvailabilityEvent | RosterEvent | BroadcastEvent):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(
             {"id": self.id, "type": self.type, "data": self.data}
@@ -121,6 +124,21 @@ class AvailabilityEvent(BaseModel):
     data: SiteAvailability
 
 
+class RosterChange(BaseModel):
+    """Data of `roster.changed`: which roster the hub serves from now on."""
+
+    fingerprint: str = Field(description="A hash of the roster (sites, desks, supervisors,"
+                             " codes, on-call); every hub of one database serves the same one")
+
+
+class RosterEvent(BaseModel):
+    """The roster was reloaded: read the codes, desks and on-call cards again."""
+
+    id: int
+    type: Literal[EventType.ROSTER_CHANGED]
+    data: RosterChange
+
+
 class BroadcastEvent(BaseModel):
     """A broadcast was sent, read by a desk, left unread past the delay, or ended: `data` is
     the whole broadcast, so applying it twice changes nothing."""
@@ -133,7 +151,7 @@ class BroadcastEvent(BaseModel):
 
 StreamEvent = Annotated[
     AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent
-    | BroadcastEvent,
+    | RosterEvent | BroadcastEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.

@@ -67,6 +67,7 @@ def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
             return None
         hub.roster.token_refused(digest, address)
         raise Unauthorized("unknown token: check the token given for this desk or supervisor")
+    hub.check_in_step()  # a hub out of step with its database's roster: 503
     hub.roster.check_network(principal, address, request)
     hub.roster.token_accepted(principal, address)
     return principal
@@ -78,11 +79,12 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     the hub's own page (Origin), and a session opened by an answer link reaches that alert
     only."""
     grant = read_session(hub.config, session, hub.clock.now())
-    principal = None if grant is None else hub.roster.principal_for(
-        next(s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id))
+    digest = None if grant is None else next(
+        (s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id), None)
+    principal = None if digest is None else hub.roster.principal_for(digest)
     if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
         grant = None  # ended by a logout
-    if grant is None or principal is None:
+    if grant is None or principal is None:  # a supervisor a reload removed, too
         raise Unauthorized("session expired, ended by a logout, or revoked: log in again on"
                            " the page",
                            code="session_refused")
@@ -91,6 +93,7 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     if grant.alert_id is not None and not _in_scope(request, grant.alert_id):
         raise Forbidden("this session was opened by an answer link: it reaches that alert only;"
                         " log in with the token for the whole page", code="link_scope")
+    hub.check_in_step()
     request.state.page_grant = grant
     hub.roster.token_accepted(principal, request.client.host if request.client else "unknown")
     return principal

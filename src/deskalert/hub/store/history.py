@@ -168,6 +168,11 @@ class HistoryRows(StoreCore):
         ).fetchone()
         return int(row[0])
 
+    def read_meta(self, key: str) -> str | None:
+        """A meta value (None if there is none)."""
+        row = self._db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        return str(row[0]) if row else None
+
     def swap_meta(self, key: str, value: str) -> str | None:
         """Set a meta value; the one it replaces (None if there was none)."""
         with self._transaction() as db:

@@ -120,7 +120,25 @@ CREATE TABLE IF NOT EXISTS revoked_sessions (
 );
 CREATE INDEX IF NOT EXISTS revoked_sessions_expires ON revoked_sessions(expires);
 """,
-    # 5: supervisors' messages to every desk of some sites (store/broadcasts.py).
+    # 5: tokens revoked or rotated without a restart, over hub.toml's (store/tokens.py).
+    """
+CREATE TABLE IF NOT EXISTS tokens (
+    principal TEXT PRIMARY KEY,
+    base_sha256 TEXT NOT NULL,
+    token_sha256 TEXT,
+    at TEXT NOT NULL
+);
+""",
+    # 6: one-time enrolment codes, kept hashed (store/tokens.py, `deskalert hub enrol`).
+    """
+CREATE TABLE IF NOT EXISTS enrolments (
+    code_sha256 TEXT PRIMARY KEY,
+    principal TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    used_at TEXT
+);
+""",
+    # 7: supervisors' messages to every desk of some sites (store/broadcasts.py).
     """
 CREATE TABLE IF NOT EXISTS broadcasts (
     id TEXT PRIMARY KEY,

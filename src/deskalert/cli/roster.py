@@ -1,0 +1,228 @@
+"""The administrator's roster commands on the hub's machine: `hub token revoke` and `rotate`,
+`hub enrol`; and the workstation's side of enrolment, `deskalert enrol`.
+
+They write to the hub's database (the SQLite file in --data-dir, or the PostgreSQL database of
+hub.toml or DESKALERT_DATABASE), which every hub of it reads at each tick: no restart, no
+reload, in force on every hub within a second (hub/store/tokens.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import secrets
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from deskalert.cli.common import CONFIG_HELP, Commands, Parser, default_hub_config
+from deskalert.config import user_data_dir
+from deskalert.errors import ConfigError
+
+if TYPE_CHECKING:
+    from deskalert.hub.settings import DeskConfig, HubConfig, SupervisorConfig
+    from deskalert.hub.store import Store
+
+
+def token_parser() -> argparse.ArgumentParser:
+    token = Parser(
+        prog="deskalert hub token",
+        description="Revoke or rotate a desk's or supervisor's token without a restart: written"
+        " to the hub's database, in force on every hub of it within a second; the desk's"
+        " screen shows its token refused, as for any refused token. hub.toml keeps its line;"
+        " a new token_sha256 written there later wins over this.",
+    )
+    commands = token.add_subparsers(title="token commands", metavar="COMMAND", required=True)
+    for name, help_text in (
+        ("revoke", "refuse ID's token from now on (its open streams end)"),
+        ("rotate", "give ID a new token (printed once) and refuse the old one"),
+    ):
+        command = commands.add_parser(name, help=help_text, description=help_text)
+        command.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
+        command.add_argument("--config", type=Path, default=default_hub_config(),
+                             help="hub.toml (default: %(default)s)")
+        command.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                             help="the hub's data directory, for its SQLite file (default:"
+                             " %(default)s)")
+        command.set_defaults(handler=revoke if name == "revoke" else rotate)
+    return token
+
+
+def revoke(args: argparse.Namespace) -> int:
+    config = _config(args)
+    who = _principal(config, args.id)
+    with _HubStore(config, args.data_dir) as store:
+        store.set_token(who.id, who.token_sha256, None, datetime.now(UTC))
+    print(f"token of {who.id} revoked: refused by the hub(s) of this database within a second;"
+          f" `deskalert hub token rotate {who.id}` gives it a new one")
+    return 0
+
+
+def rotate(args: argparse.Namespace) -> int:
+    from deskalert.hub.settings import token_hash
+
+    config = _config(args)
+    who = _principal(config, args.id)
+    token = secrets.token_urlsafe(32)
+    with _HubStore(config, args.data_dir) as store:
+        store.set_token(who.id, who.token_sha256, token_hash(token), datetime.now(UTC))
+    print(f"new token of {who.id} (give it to that workstation, keep it secret; the old one is"
+          f" refused within a second): {token}")
+    return 0
+
+
+def _config(args: argparse.Namespace) -> HubConfig:
+    from deskalert.hub.settings import load_hub_config
+
+    return load_hub_config(args.config)
+
+
+def _principal(config: HubConfig, who: str) -> DeskConfig | SupervisorConfig:
+    found = next((p for p in config.principals() if p.id == who), None)
+    if found is None:
+        known = ", ".join(p.id for p in config.principals()[:10])
+        raise ConfigError(f"{who!r} is no desk or supervisor of hub.toml (known: {known}...)")
+    return found
+
+
+class _HubStore:
+    """The hub's database, opened for one write and closed (a context manager)."""
+
+    def __init__(self, config: HubConfig, data_dir: Path) -> None:
+        from deskalert.hub.server import DB_NAME, database_url
+
+        self.url, self.path = database_url(config), data_dir / DB_NAME
+        if self.url is None and not self.path.exists():
+            raise ConfigError(f"no hub database at {self.path}: give the hub's --data-dir (or"
+                              " start the hub once)")
+
+    def __enter__(self) -> Store:
+        from deskalert.hub.store import open_store
+
+        self.store = open_store(self.url, self.path)
+        return self.store
+
+    def __exit__(self, *_exc: object) -> None:
+        self.store.close()
+
+
+def enrol_parser() -> argparse.ArgumentParser:
+    enrol = Parser(
+        prog="deskalert hub enrol",
+        description="Make a one-time code for a desk (or a supervisor's machine) of hub.toml,"
+        " valid --minutes, kept hashed in the hub's database; printed with the command to run"
+        " on the workstation, and as a QR code of that command. `deskalert enrol CODE --hub"
+        " URL` there exchanges it, once, for a fresh token.",
+    )
+    enrol.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
+    enrol.add_argument("--config", type=Path, default=default_hub_config(),
+                       help="hub.toml (default: %(default)s)")
+    enrol.add_argument("--data-dir", type=Path, default=user_data_dir(),
+                       help="the hub's data directory (default: %(default)s)")
+    enrol.add_argument("--url", help="the hub's address as the workstation reaches it"
+                       " (default: [hub] public_url)")
+    enrol.add_argument("--minutes", type=float, default=15.0,
+                       help="how long the code stays valid (default: %(default)s)")
+    enrol.add_argument("--no-qr", action="store_true", help="print the code without a QR code")
+    enrol.set_defaults(handler=run_enrol)
+    return enrol
+
+
+def run_enrol(args: argparse.Namespace) -> int:
+    import shlex
+
+    from deskalert.hub.enrol import issue
+
+    if not 0 < args.minutes <= 24 * 60:
+        raise ConfigError("--minutes: above 0, at most 1440 (a day)")
+    config = _config(args)
+    who = _principal(config, args.id)
+    url = args.url or config.hub.public_url
+    if not url:
+        raise ConfigError("--url: the hub's address as the workstation reaches it (or set"
+                          " [hub] public_url)")
+    with _HubStore(config, args.data_dir) as store:
+        code = issue(store, who.id, args.minutes, datetime.now(UTC))
+    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+    print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
+    print(f"on the workstation: {command}")
+    if not args.no_qr:
+        import segno
+
+        segno.make(command, error="m").terminal(compact=True)
+    return 0
+
+
+# -- on the workstation ---------------------------------------------------------------------
+
+
+def add_enrol(commands: Commands) -> None:
+    enrol = commands.add_parser(
+        "enrol", help="join a hub in one step with the one-time code of `deskalert hub enrol`",
+        description="Exchange a one-time code (from `deskalert hub enrol ID` on the hub's"
+        " machine) for this desk's token: writes config.toml (the hub's address and the id),"
+        " stores the token in the system keyring (or, without one, in a 0600 file, and says"
+        " so); then `deskalert desk` (or `supervise`) comes online. The code works once.",
+    )
+    enrol.add_argument("code", metavar="CODE", help="the one-time code, e.g. ABCD-EFGH-JKMN")
+    enrol.add_argument("--hub", required=True, metavar="URL", help="the hub's address")
+    enrol.add_argument("--config", type=Path, help=CONFIG_HELP)
+    enrol.set_defaults(handler=run_workstation_enrol)
+
+
+def run_workstation_enrol(args: argparse.Namespace) -> int:
+    from deskalert.client.settings import find_config_path
+
+    path = find_config_path(args.config)
+    if path.exists():
+        raise ConfigError(f"{path} exists already: move it away, or give --config another path"
+                          " (the code is not spent)")
+    answer = _exchange(args.hub, args.code)
+    role = "desk" if answer["kind"] == "desk" else "supervisor"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f'[hub]\nurl = "{args.hub}"\n\n[{role}]\nid = "{answer["id"]}"\n',
+                    encoding="utf-8")
+    where = _keep_token(answer["id"], answer["token"])
+    print(f"enrolled as {answer['id']} ({answer['name']}) on {args.hub}: {path} written,"
+          f" token {where}; now run `deskalert {'desk' if role == 'desk' else 'supervise'}`")
+    return 0
+
+
+def _exchange(hub: str, code: str) -> dict[str, str]:
+    import httpx
+
+    from deskalert.errors import DeskAlertError
+
+    try:
+        response = httpx.post(f"{hub.rstrip('/')}/v1/enrol", json={"code": code}, timeout=10)
+    except httpx.HTTPError as exc:
+        raise DeskAlertError(f"{hub}: cannot reach the hub ({exc.__class__.__name__})") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = {}
+    if response.status_code != 200 or not isinstance(body, dict) or "token" not in body:
+        detail = body.get("detail") if isinstance(body, dict) else None
+        raise DeskAlertError(f"enrolment refused by {hub}: {detail or response.status_code}")
+    return body
+
+
+def _keep_token(identity: str, token: str) -> str:
+    """The system keyring, else a 0600 file: where it went, in a few words."""
+    import os
+
+    import keyring
+    import keyring.errors
+
+    from deskalert.client.settings import KEYRING_SERVICE, token_file
+
+    try:
+        keyring.set_password(KEYRING_SERVICE, identity, token)
+        return "stored in the system keyring"
+    except keyring.errors.KeyringError:
+        path = token_file(identity)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(token + "\n")
+        os.chmod(path, 0o600)
+        return f"in {path} (0600): this machine has no system keyring"

@@ -1,0 +1,116 @@
+"""Several hubs on one database serve one roster.
+
+The roster lives in each hub's hub.toml; the database keeps the fingerprint of the one in force
+(meta `roster`) and a summary of it (meta `roster_summary`: a hash per site, desk, supervisor
+and code, and of the on-call; no token, no channel address), so that a difference can be named.
+
+- A hub starts only if its file's roster is the database's, or if no other hub is running
+  (then its roster becomes the database's): `check_at_start`, one line naming the difference.
+- `deskalert hub reload` on one hub makes its file's roster the database's and publishes
+  `roster.changed`; every other hub sees that event on the event table (LISTEN/NOTIFY) and
+  reads its own file again: the same roster, swapped at once; another one, and that hub goes
+  503 (`RosterOutOfStep`, on every request but /healthz, which says why) and ends its streams,
+  so that its clients go to a hub that serves the roster, until its file is fixed and reloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+from typing import Any
+
+from deskalert.errors import ConfigError, HubError
+from deskalert.hub.settings import HubConfig
+
+# A hub writes its stream line every tick (under 0.5 s): silent this long, it is not running.
+LIVE_WITHIN = timedelta(seconds=3)
+PER_ID = {"sites": "id", "desks": "id", "supervisors": "id", "codes": "code"}
+WHOLE = ("oncall", "oncall_calendar")
+
+
+class RosterOutOfStep(HubError):
+    """This hub's hub.toml is not the roster the other hubs of its database serve."""
+
+    status = 503
+    code = "roster_out_of_step"
+
+
+def roster_fingerprint(config: HubConfig) -> str:
+    """A hash of what every hub of one database must agree on (tokens as their hashes)."""
+    return _hash(summary(config))[:16]
+
+
+def summary(config: HubConfig) -> dict[str, Any]:
+    """Per kind, each id's hash; the on-call as one hash each (JSON-ready, nothing secret)."""
+    dumped = config.model_dump(mode="json", include={*PER_ID, *WHOLE})
+    out: dict[str, Any] = {kind: {item[key]: _hash(item)[:12] for item in dumped[kind]}
+                           for kind, key in PER_ID.items()}
+    out.update({kind: _hash(dumped[kind])[:12] for kind in WHOLE})
+    return out
+
+
+def difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
+    """What `ours` has that `theirs` has not, in a few words: "desks +g7 -g2 ~g1; oncall"."""
+    parts = []
+    for kind in PER_ID:
+        mine, other = ours.get(kind, {}), theirs.get(kind, {})
+        moved = ([f"+{i}" for i in sorted(set(mine) - set(other))]
+                 + [f"-{i}" for i in sorted(set(other) - set(mine))]
+                 + [f"~{i}" for i in sorted(set(mine) & set(other)) if mine[i] != other[i]])
+        if moved:
+            parts.append(f"{kind} {' '.join(moved[:8])}{' ...' if len(moved) > 8 else ''}")
+    parts += [kind for kind in WHOLE if ours.get(kind) != theirs.get(kind)]
+    return "; ".join(parts) or "no difference"
+
+
+def describe_change(old: HubConfig, new: HubConfig) -> str:
+    """What a reload changes (+ added, - removed, ~ edited)."""
+    return difference(summary(new), summary(old))
+
+
+def check_at_start(store: Any, config: HubConfig) -> str | None:
+    """On a shared database, before serving: ConfigError if the database's roster is another
+    one and another hub is running; else this roster is the database's. A line to log when
+    this hub's roster replaced another one (all hubs were stopped), else None."""
+    from datetime import UTC, datetime
+
+    ours, mine = roster_fingerprint(config), summary(config)
+    theirs = store.read_meta("roster")
+    if theirs == ours:
+        return None
+    stored_text = store.read_meta("roster_summary")
+    stored = _loads(stored_text)
+    # No summary: the fingerprint was written by a hub from before this check (another hash):
+    # not comparable, so a rolling upgrade is not refused; this roster becomes the database's.
+    comparable = theirs is not None and stored_text is not None
+    if comparable and store.live_hubs(datetime.now(UTC) - LIVE_WITHIN) > 0:
+        raise ConfigError(
+            f"this hub's hub.toml is not the roster the running hubs of this database serve"
+            f" ({difference(mine, stored)}, here against there): give it their hub.toml,"
+            " or change the roster with `deskalert hub reload` on a running hub")
+    store.swap_meta("roster_summary", json.dumps(mine))
+    store.swap_meta("roster", ours)
+    if not comparable:
+        return None
+    return (f"this hub's roster replaces the database's ({difference(mine, stored)}): no other"
+            " hub was running")
+
+
+def out_of_step(config: HubConfig, fingerprint: str, stored: str | None) -> str:
+    """The one line of a hub whose file is not the roster another hub made the database's."""
+    return (f"this hub's hub.toml is not the roster another hub reloaded ({fingerprint}:"
+            f" {difference(summary(config), _loads(stored))}, here against there): this hub"
+            " answers 503 until the same hub.toml is here and reloaded")
+
+
+def _loads(text: str | None) -> dict[str, Any]:
+    try:
+        value = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _hash(value: object) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True).encode()).hexdigest()
