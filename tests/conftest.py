@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -26,7 +27,10 @@ from hypothesis import settings
 
 import pg
 from deskalert import i18n, sitetime
+from deskalert.errors import StoreUnavailable
+from deskalert.hub.clock import ManualClock
 from deskalert.hub.server import HubServer, build_server
+from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, token_hash
 
 # hypothesis: `ci` is today's (each test's own number of examples), the default; `quick` tries
@@ -115,16 +119,41 @@ def new_alert(code: str = "renfort", **extra: Any) -> dict[str, Any]:
 
 @dataclass
 class RunningHub:
-    """A real hub on 127.0.0.1 and a port of its own, served by uvicorn in a thread."""
+    """A real hub on 127.0.0.1 and a port of its own, served by uvicorn in a thread.
+
+    Started with a `ManualClock` (`hub_factory(clock=...)`), it has no ticker: time passes
+    only by `advance(seconds)`, which moves the clock and ticks the hub once, on its loop."""
 
     server: HubServer
     thread: threading.Thread
     config: HubConfig
     data_dir: Path
+    clock: ManualClock | None = None
 
     @property
     def url(self) -> str:
         return self.server.url
+
+    @property
+    def hub(self) -> Hub:
+        """The in-process `Hub` behind the server (its components, its store)."""
+        return self.server.server.config.app.state.hub  # type: ignore[no-any-return]
+
+    def advance(self, seconds: float) -> None:
+        """Time passing by hand: the clock moves on by `seconds`, then the hub does what time
+        passing does (`Hub.tick`: offline desks, escalation, interview checks), both on the
+        hub's own loop; returns once the tick's commits are done. A tick the store refuses is
+        what the ticker's would be: logged by the hub, tried again at the next one."""
+        clock = self.clock
+        assert clock is not None, "a hub started without a ManualClock keeps its own time"
+        hub = self.hub
+
+        async def step() -> None:
+            clock.advance(seconds)
+            with contextlib.suppress(StoreUnavailable):
+                await hub.tick()
+
+        asyncio.run_coroutine_threadsafe(step(), hub.runtime.loop).result(timeout=10)
 
     def client(self, who: str) -> httpx.Client:
         return httpx.Client(base_url=self.url, headers=auth(who), timeout=5)
@@ -158,16 +187,18 @@ def writable(db: Any) -> None:
 
 
 def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0,
-                       config_path: Path | None = None) -> RunningHub:
+                       config_path: Path | None = None,
+                       clock: ManualClock | None = None) -> RunningHub:
+    """A real hub in a thread; with `clock`, without its ticker (`RunningHub.advance`)."""
     server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir,
-                          config_path=config_path)
+                          config_path=config_path, clock=clock, ticker=clock is None)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
     while not server.server.started:
         assert time.monotonic() < deadline, "hub did not start"
         time.sleep(0.01)
-    return RunningHub(server, thread, config, data_dir)
+    return RunningHub(server, thread, config, data_dir, clock)
 
 
 # -- the two stores -----------------------------------------------------------------------------
@@ -214,10 +245,10 @@ def hub_factory(tmp_path: Path,
                 hub_database: Callable[[], str | None]) -> Iterator[Callable[..., RunningHub]]:
     started: list[RunningHub] = []
 
-    def start(**timing: float) -> RunningHub:
+    def start(clock: ManualClock | None = None, **timing: float) -> RunningHub:
         config = make_config(**timing)
         config.hub.database = hub_database()
-        hub = start_threaded_hub(config, tmp_path / f"hub{len(started)}")
+        hub = start_threaded_hub(config, tmp_path / f"hub{len(started)}", clock=clock)
         started.append(hub)
         return hub
 

@@ -13,6 +13,7 @@ from textual.widgets import Label
 from conftest import RunningHub
 from desk_helpers import in_thread, text_of, wait_until
 from deskalert.client.settings import ClientConfig
+from deskalert.hub.clock import ManualClock
 from deskalert.journal.store import Journal
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.screens import GRACE_S, CheckPrompt, SessionForm
@@ -133,14 +134,14 @@ async def test_supervisor_check_answered_venez_and_unanswered(
 
 async def test_desk_quit_mid_session_the_hub_still_raises_the_alert_once(
         hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
-    hub = hub_factory(check_answer_s=0.5)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=0.5)
     app = desk(hub, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await start_by_key(app, pilot, "0.02")
-    # the desk is gone
-    deadline = time.monotonic() + 10
-    while not alerts_of(hub, "sans-reponse") and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(1.0)
+    # the desk is gone; the hub's time passes by hand (ManualClock, no ticker)
+    hub.advance(0.02 * 60)  # the session ends: the check is asked
+    hub.advance(0.5)  # nobody answers it
+    for _ in range(3):  # a few more ticks: still one alert
+        hub.advance(0.3)
     [alert] = alerts_of(hub, "sans-reponse")
     assert "Box A" in alert["message"]

@@ -1,13 +1,15 @@
 """The interview timer and "tout va bien ?" checks, against a real hub over HTTP.
 
-Timings are short (a session of a few seconds, `check_answer_s` under a second), the rules the
-same: the hub holds the session, so a desk that is gone changes nothing, and an unanswered check
-raises exactly one alert, also across a hub restart between the deadline and the next tick.
+The hub runs on a `ManualClock` without its ticker: a test moves time past a session's end or a
+check's deadline (`RunningHub.advance`, which ticks the hub once) instead of sleeping, so each
+deadline is met at its second. The rules: the hub holds the session, so a desk that is gone
+changes nothing, and an unanswered check raises exactly one alert, also across a hub restart
+between the deadline and the next tick. The ticker itself, in real time, is tested in
+tests/test_desk.py and tests/test_interview_desk.py (kept real-time on purpose).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,9 +17,11 @@ from typing import Any
 import httpx
 
 from conftest import EventReader, RunningHub, make_config, on_store, start_threaded_hub
+from deskalert.hub.clock import ManualClock
 from deskalert.models import Event
 
 SHORT = 0.03  # minutes: 1.8 s
+SHORT_S = SHORT * 60
 ANSWER_S = 0.6
 
 
@@ -35,23 +39,16 @@ def alerts_of(hub: RunningHub, code: str) -> list[dict[str, Any]]:
     return [a for a in found if a["code"] == code]
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 8) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError("condition not met in time")
-
-
 def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
         hub_factory: Callable[..., RunningHub]) -> None:
-    hub = hub_factory(check_answer_s=ANSWER_S)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("g1") as desk:
         session = start_session(desk)
-    alerts = wait_for(lambda: alerts_of(hub, "sans-reponse"))
-    time.sleep(1.5)  # a few more ticks: still one
+    hub.advance(SHORT_S)  # the session ends: the check is asked
+    assert alerts_of(hub, "sans-reponse") == []
+    hub.advance(ANSWER_S)  # its deadline passes unanswered
+    for _ in range(5):  # a few more ticks: still one
+        hub.advance(0.3)
     alerts = alerts_of(hub, "sans-reponse")
     assert len(alerts) == 1
     alert = alerts[0]
@@ -67,13 +64,16 @@ def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
 def test_desk_gone_mid_session_still_raises_the_alert_once(
         hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
     """The desk opens its stream, starts a session and dies: the hub does not care."""
-    hub = hub_factory(check_answer_s=ANSWER_S, heartbeat_s=0.5)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S, heartbeat_s=0.5)
     desk_stream = EventReader(hub.url, "g1").start()
     assert desk_stream.items.get(timeout=5) == ("status", 200)
     with hub.client("g1") as desk:
         start_session(desk)
     desk_stream.stop()  # killed mid-interview
     watcher = follow(hub.url, "s.a")
+    hub.advance(1)  # silent for longer than 1.7 heartbeats: offline
+    hub.advance(SHORT_S)  # the session ends: the check is asked
+    hub.advance(ANSWER_S)  # and nobody answers
     types = [e[1] for e in watcher.events_until("check.unanswered", timeout=10)]
     assert "desk.offline" in types and "check.asked" in types
     raised = watcher.events_until("alert.raised", timeout=5) if "alert.raised" not in types else []
@@ -82,39 +82,46 @@ def test_desk_gone_mid_session_still_raises_the_alert_once(
 
 def test_hub_restart_between_deadline_and_tick_raises_exactly_once(tmp_path: Path) -> None:
     config = make_config(check_answer_s=ANSWER_S)
-    hub = start_threaded_hub(config, tmp_path / "data")
+    clock = ManualClock()  # the time of the place: it goes on while the hub is down
+    hub = start_threaded_hub(config, tmp_path / "data", clock=clock)
     try:
         with hub.client("g1") as desk:
             start_session(desk, minutes=0.02)  # 1.2 s
     finally:
         hub.stop()  # down before the session is due
-    time.sleep(1.2 + ANSWER_S + 0.5)  # the deadline of its check passes while the hub is down
-    again = start_threaded_hub(config, tmp_path / "data")
+    clock.advance(1.2 + ANSWER_S + 0.5)  # the deadline of its check passes while the hub is down
+    again = start_threaded_hub(config, tmp_path / "data", clock=clock)
     try:
-        wait_for(lambda: alerts_of(again, "sans-reponse"))
-        time.sleep(1.0)
+        again.advance(0)  # the first tick after the restart
+        assert len(alerts_of(again, "sans-reponse")) == 1
+        for _ in range(3):
+            again.advance(0.3)
         assert len(alerts_of(again, "sans-reponse")) == 1
     finally:
         again.stop()
-    third = start_threaded_hub(config, tmp_path / "data")  # and a second restart adds none
+    third = start_threaded_hub(config, tmp_path / "data", clock=clock)  # a second restart adds none
     try:
-        time.sleep(1.0)
+        for _ in range(3):
+            third.advance(0.3)
         assert len(alerts_of(third, "sans-reponse")) == 1
     finally:
         third.stop()
 
 
-def pending_check(desk: httpx.Client) -> dict[str, Any]:
-    return wait_for(lambda: desk.get("/v1/checks").json())[0]  # type: ignore[no-any-return]
+def pending_check(hub: RunningHub, desk: httpx.Client) -> dict[str, Any]:
+    """The check asked when the session ends (the clock moved past it)."""
+    assert desk.get("/v1/checks").json() == []
+    hub.advance(SHORT_S)
+    return desk.get("/v1/checks").json()[0]  # type: ignore[no-any-return]
 
 
 def test_oui_closes_the_session_and_raises_nothing(
         hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
-    hub = hub_factory(check_answer_s=3)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     watcher = follow(hub.url, "s.a")
     with hub.client("g1") as desk:
         session = start_session(desk)
-        check = pending_check(desk)
+        check = pending_check(hub, desk)
         assert check["kind"] == "session" and check["session_id"] == session["id"]
         answered = desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "ok"})
         assert answered.status_code == 200 and answered.json()["state"] == "answered"
@@ -122,7 +129,7 @@ def test_oui_closes_the_session_and_raises_nothing(
         assert again.status_code == 409
     types = [e[1] for e in watcher.events_until("session.closed")]
     assert types == ["session.started", "check.asked", "check.answered", "session.closed"]
-    time.sleep(3.5)
+    hub.advance(3.5)
     assert alerts_of(hub, "sans-reponse") == []
     with hub.client("s.a") as sup:
         assert sup.get("/v1/sessions").json() == []
@@ -130,10 +137,10 @@ def test_oui_closes_the_session_and_raises_nothing(
 
 def test_oui_with_extension_keeps_the_session_running(
         hub_factory: Callable[..., RunningHub]) -> None:
-    hub = hub_factory(check_answer_s=3)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     with hub.client("g1") as desk:
         start_session(desk)
-        check = pending_check(desk)
+        check = pending_check(hub, desk)
         desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "ok", "extend_min": 10})
         sessions = desk.get("/v1/sessions").json()
     assert [s["state"] for s in sessions] == ["running"]
@@ -141,17 +148,17 @@ def test_oui_with_extension_keeps_the_session_running(
 
 def test_duress_answer_raises_a_discreet_alert_and_closes_like_oui(
         hub_factory: Callable[..., RunningHub]) -> None:
-    hub = hub_factory(check_answer_s=3)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     with hub.client("g1") as desk:
         start_session(desk)
-        check = pending_check(desk)
+        check = pending_check(hub, desk)
         answered = desk.post(f"/v1/checks/{check['id']}/answer", json={"answer": "duress"})
         assert answered.status_code == 200
         assert desk.get("/v1/sessions").json() == []  # closed, as "oui" would
     [alert] = alerts_of(hub, "renfort")
     assert alert["discreet"] is True and alert["id"] == answered.json()["alert_id"]
     assert "contrainte" in alert["message"]
-    time.sleep(3.5)
+    hub.advance(3.5)
     assert alerts_of(hub, "sans-reponse") == []
 
 
@@ -174,10 +181,13 @@ def test_supervisor_check_answered_venez_raises_the_desks_discreet_alert(
 
 def test_supervisor_check_unanswered_raises_the_no_answer_alert(
         hub_factory: Callable[..., RunningHub]) -> None:
-    hub = hub_factory(check_answer_s=ANSWER_S)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("s.a") as sup:
         sup.post("/v1/checks", json={"desk": "e1"})
-    [alert] = wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    hub.advance(ANSWER_S - 0.1)
+    assert alerts_of(hub, "sans-reponse") == []
+    hub.advance(0.1)
+    [alert] = alerts_of(hub, "sans-reponse")
     assert alert["desk"] == "e1" and "Ana Sup" in alert["message"]
 
 
@@ -209,11 +219,13 @@ def test_session_and_check_events_are_typed_stream_events() -> None:
 
 def test_the_figures_count_sessions_checks_and_unanswered_ones_for_supervisors_only(
         hub_factory: Callable[..., RunningHub]) -> None:
-    hub = hub_factory(check_answer_s=ANSWER_S)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("g1") as desk:
         start_session(desk)
         start_session(desk, minutes=30, room="Box B")  # still running: counted, not checked
-    wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    hub.advance(SHORT_S)
+    hub.advance(ANSWER_S)
+    assert alerts_of(hub, "sans-reponse")
     with hub.client("s.a") as sup:
         figures = sup.get("/v1/sessions/figures").json()
         later = sup.get("/v1/sessions/figures", params={"since": "2099-01-01T00:00:00+01:00"})
@@ -227,11 +239,13 @@ def test_purge_forgets_closed_sessions_and_ended_checks_past_retention(
         hub_factory: Callable[..., RunningHub]) -> None:
     from datetime import UTC, datetime, timedelta
 
-    hub = hub_factory(check_answer_s=ANSWER_S)
+    hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("g1") as desk:
         start_session(desk)
         running = start_session(desk, minutes=30, room="Box B")
-    wait_for(lambda: alerts_of(hub, "sans-reponse"))
+    hub.advance(SHORT_S)
+    hub.advance(ANSWER_S)
+    assert alerts_of(hub, "sans-reponse")
     store = hub.server.server.config.app.state.hub.store
     on_store(hub, lambda _db: store.purge(datetime.now(UTC) + timedelta(days=1)))  # a year on
     with hub.client("s.a") as sup:

@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from conftest import EventReader, RunningHub, auth, new_alert
+from deskalert.hub.clock import ManualClock
 
 
 def post(hub: RunningHub, who: str, path: str, body: object = None) -> dict[str, object]:
@@ -97,6 +98,10 @@ def test_keep_alive_comment_within_heartbeat(hub_factory: Callable[..., RunningH
     assert lines[0] == ": deskalert hub: stream open"
 
 
+# Kept real-time on purpose: this test and test_desk_that_stopped_heartbeating_goes_offline
+# check the hub's own ticker (its pace, within loose bounds) end to end; the rules themselves
+# are checked on a ManualClock (tests/test_hub_clock.py, test_an_answer_stops_escalation,
+# test_desk_goes_offline_when_heartbeats_stop_even_with_its_stream_open, tests/test_sessions.py).
 def test_unanswered_alert_escalates_along_the_chain_then_to_everyone(
     hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
 ) -> None:
@@ -121,10 +126,11 @@ def test_unanswered_alert_escalates_along_the_chain_then_to_everyone(
 def test_an_answer_stops_escalation(
     hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
 ) -> None:
-    hub = hub_factory(ack_timeout_s=0.5)
+    hub = hub_factory(clock=ManualClock(), ack_timeout_s=0.5)
     alert = post(hub, "g1", "/v1/alerts", new_alert())
     post(hub, "g2", f"/v1/alerts/{alert['id']}/ack")
-    time.sleep(1.3)
+    for _ in range(5):  # past two ack timeouts, ticked on the way
+        hub.advance(0.3)
     with hub.client("s.a") as client:
         stored = client.get(f"/v1/alerts/{alert['id']}").json()
     assert stored["escalation_level"] == 0 and stored["escalated_at"] is None
@@ -145,23 +151,28 @@ def test_desk_goes_offline_when_heartbeats_stop_even_with_its_stream_open(
 ) -> None:
     """An open stream is not proof of life (half-open TCP): only heartbeats keep a desk online.
 
-    A beat every 0.3 s against 2 missed beats of 1 s: room for a slow POST on a loaded machine
-    (with beats every 0.4 s, 0.1 s of delay showed the desk offline)."""
-    hub = hub_factory(heartbeat_s=1.0)
+    On a `ManualClock`: a beat every 0.3 s keeps it online; silent with its stream open, it goes
+    offline once 1.7 heartbeats of 1 s have passed, not before (the ticker's own pace is
+    tests/test_stream.py::test_desk_that_stopped_heartbeating_goes_offline, in real time)."""
+    hub = hub_factory(clock=ManualClock(), heartbeat_s=1.0)
     supervisor = follow(hub.url, "s.a")
     desk = follow(hub.url, "g2")
     online = supervisor.events_until("desk.online")[-1]
     assert online[2]["id"] == "g2" and online[2]["online"] is True
     for _ in range(4):  # heartbeating: stays online
         post(hub, "g2", "/v1/heartbeat")
-        time.sleep(0.3)
+        hub.advance(0.3)
+    with hub.client("s.a") as client:
+        assert {d["id"]: d["online"] for d in client.get("/v1/desks").json()}["g2"] is True
+    post(hub, "g2", "/v1/heartbeat")  # the last beat; the stream stays open, the beats stop
+    hub.advance(1.6)
+    hub.advance(0.09)
     with hub.client("s.a") as client:
         assert {d["id"]: d["online"] for d in client.get("/v1/desks").json()}["g2"] is True
     assert [e for e in drain(supervisor) if e[1] == "desk.offline"] == []
-    silent_since = time.monotonic()  # the stream stays open, the heartbeats stop
+    hub.advance(0.02)  # 1.71 s: more than 1.7 heartbeats
     offline = supervisor.events_until("desk.offline")[-1]
     assert offline[2]["id"] == "g2" and offline[2]["online"] is False
-    assert time.monotonic() - silent_since < 2 * 1.0 + 1.5
     desk.stop()
 
 

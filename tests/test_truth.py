@@ -21,14 +21,17 @@ import pytest
 
 from conftest import (
     EventReader,
-    HubProcess,
     RunningHub,
     auth,
+    make_config,
     new_alert,
     on_store,
     read_only,
+    start_threaded_hub,
     writable,
 )
+from deskalert.hub.clock import ManualClock
+from deskalert.hub.health import PROBE_EVERY_S
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
 
@@ -85,16 +88,19 @@ def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write
 ) -> None:
     """Was: the new card was taken in memory before its event failed, so once the store could
     write again the hub saw no change left to announce: panes kept showing the old person."""
-    hub = hub_factory(heartbeat_s=0.4)
-    until = datetime.now(UTC) + timedelta(seconds=1.5)
+    clock = ManualClock()
+    hub = hub_factory(clock=clock, heartbeat_s=0.4)
+    reader = follow(hub.url, "s.b", params={"site": "accueil"})  # live events from now on
+    until = clock.now() + timedelta(seconds=1.5)
     with hub.client("s.c") as sup:
         sup.post("/v1/oncall/override",
                  json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
-    reader = follow(hub.url, "s.b", params={"site": "accueil", "since": "0"})  # from the override
     assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
     on_store(hub, read_only)
-    wait_for(lambda: datetime.now(UTC) > until + timedelta(seconds=1))  # ticks fail meanwhile
+    for _ in range(7):  # 1 s past the override's end: the ticks fail meanwhile
+        hub.advance(0.4)
     on_store(hub, writable)
+    hub.advance(0.4)
     back = reader.events_until("oncall.changed", timeout=15)[-1]
     assert back[2]["supervisor"]["id"] == "s.a" and back[2]["source"] == "schedule"
 
@@ -119,44 +125,62 @@ def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) 
     (read_only, writable),
 ], ids=["read-only"])
 def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
-    hub: RunningHub, breaks: Callable[[Any], Any], repairs: Callable[[Any], Any]
+    hub_factory: Callable[..., RunningHub], breaks: Callable[[Any], Any],
+    repairs: Callable[[Any], Any]
 ) -> None:
-    """Was: 200 as long as the file could be read, until some alert happened to fail."""
+    """Was: 200 as long as the file could be read, until some alert happened to fail.
+
+    On a `ManualClock`: the probe's PROBE_EVERY_S passes by hand, not in 5 s of real time."""
+    hub = hub_factory(clock=ManualClock())
+
     def status() -> int:
         return httpx.get(f"{hub.url}/healthz", timeout=5).status_code
 
     assert status() == 200
-    ticked = hub.server.server.config.app.state.hub
-    wait_for(lambda: ticked._next_purge is not None)  # the ticker's first write (purge) is done
+    hub.advance(0)  # the first tick's write (the purge) is done
+    assert hub.hub._next_purge is not None
     on_store(hub, breaks)
-    wait_for(lambda: status() == 503)  # the probe runs at most every few seconds
+    hub.advance(PROBE_EVERY_S)  # the probe runs at most every PROBE_EVERY_S
+    assert status() == 503
     body = httpx.get(f"{hub.url}/healthz").json()
     assert body["status"] == "degraded" and body["store"].startswith("error:")
     assert body["epoch"]
     on_store(hub, repairs)
-    wait_for(lambda: status() == 200)
+    assert status() == 503, "not probed again before PROBE_EVERY_S"
+    hub.advance(PROBE_EVERY_S)
+    assert status() == 200
 
 
 def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
-    hub_process: Callable[..., HubProcess],
+    tmp_path: Path, hub_database: Callable[[], str | None]
 ) -> None:
-    """Was: a hub back after more than two ack timeouts jumped from level 0 to everyone."""
-    hub = hub_process(ack_timeout_s=2)
+    """Was: a hub back after more than two ack timeouts jumped from level 0 to everyone.
+
+    On a `ManualClock` that goes on while the hub is down (the hub stopped, not killed -9:
+    the kill is tests/test_durability.py's business); the restarted hub's ticks are by hand."""
+    config = make_config(ack_timeout_s=2)
+    config.hub.database = hub_database()
+    clock = ManualClock()
+    hub = start_threaded_hub(config, tmp_path / "data", clock=clock)
     alert = new_alert()
-    httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
-    raised = time.monotonic()
-    hub.kill9()
-    wait_for(lambda: time.monotonic() - raised > 3 * 2)  # the whole chain is overdue
-    hub = hub_process(ack_timeout_s=2)
-    reader = EventReader(hub.url, "s.c", params={"since": "0"}).start()  # from the first step
+    try:
+        httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
+    finally:
+        hub.stop()
+    clock.advance(3 * 2 + 0.1)  # the whole chain is overdue
+    hub = start_threaded_hub(config, tmp_path / "data", clock=clock)
+    reader = EventReader(hub.url, "s.c").start()
     try:
         assert reader.items.get(timeout=5) == ("status", 200)
+        hub.advance(0)  # the first tick after the restart: one level, not two
+        hub.advance(2)  # one ack timeout after that escalation: the next level
         escalations = [e for e in reader.events_until("alert.escalated", timeout=20)
                        if e[1] == "alert.escalated"]
         while escalations[-1][2]["escalated_to"] != "everyone":
             escalations.append(reader.events_until("alert.escalated", timeout=20)[-1])
     finally:
         reader.stop()
+        hub.stop()
     steps = [(e[2]["escalation_level"], e[2]["escalated_to"]) for e in escalations]
     assert steps == [(1, "s.b"), (2, "everyone")]
     assert all(e[2]["id"] == alert["id"] for e in escalations)

@@ -27,6 +27,7 @@ from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
 from deskalert.hub.budget import RequestBudget
+from deskalert.hub.clock import Clock
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
@@ -58,8 +59,12 @@ desks follow them live on `/v1/events` (server-sent events) and answer "j'arrive
 Every request but `/healthz` carries `Authorization: Bearer <token>`; the token says who calls."""
 
 
-def create_app(config: HubConfig, store: Store) -> FastAPI:
-    """A hub application on `store`; the hub's ticker runs while the app's lifespan does."""
+def create_app(config: HubConfig, store: Store, *, clock: Clock | None = None,
+               ticker: bool = True) -> FastAPI:
+    """A hub application on `store`; the hub's ticker runs while the app's lifespan does.
+
+    `clock` (default: the system's) and `ticker` False let a test drive time by hand: it moves
+    a `ManualClock` and awaits `app.state.hub.tick()` on the server's loop."""
     # The key of answer links and page sessions: in the database when hubs share one (a link
     # sent by one hub opens on any), else a file beside the SQLite one.
     shared_secret = store.link_secret()
@@ -67,11 +72,11 @@ def create_app(config: HubConfig, store: Store) -> FastAPI:
         config._link_secret = shared_secret
     else:
         install_secret(config, store.path.parent)
-    hub = Hub(config, store)
+    hub = Hub(config, store, clock)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        await hub.start()
+        await hub.start(ticker=ticker)
         try:
             yield
         finally:

@@ -26,6 +26,7 @@ import uvicorn
 from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
+from deskalert.hub.clock import Clock
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
 from deskalert.hub.one_roster import check_at_start
 from deskalert.hub.reload import Reloader
@@ -168,9 +169,12 @@ def build_server(
     tls_cert: Path | None = None,
     tls_key: Path | None = None,
     config_path: Path | None = None,
+    clock: Clock | None = None,
+    ticker: bool = True,
 ) -> HubServer:
     """A hub bound to host:port on its store; with `config_path`, SIGHUP reloads its roster
-    from that file (hub/reload.py)."""
+    from that file (hub/reload.py). `clock` and `ticker`: see `create_app` (tests that drive
+    time by hand)."""
     if (tls_cert is None) != (tls_key is None):
         raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
     for path in (tls_cert, tls_key):
@@ -202,7 +206,7 @@ def build_server(
         log.warning("%s", warning)
     budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
     guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
-    app = create_app(config, store)
+    app = create_app(config, store, clock=clock, ticker=ticker)
     reloader = Reloader(app.state.hub, config_path, data_dir) if config_path else None
     uv_config = uvicorn.Config(
         app,
