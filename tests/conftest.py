@@ -33,6 +33,9 @@ from deskalert.hub.server import HubServer, build_server
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, token_hash
 
+# Fixtures of one feature's helpers, found by every test module that asks for them.
+pytest_plugins = ["broadcast_helpers"]
+
 # hypothesis: `ci` is today's (each test's own number of examples), the default; `quick` tries
 # a tenth of them (tests/support/examples.py), for `make check`.
 settings.register_profile("ci")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 import httpx
@@ -32,6 +33,8 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
     httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/ack", headers=auth("s.b")).raise_for_status()
     httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/notes", json=NOTE,
                headers=auth("g1")).raise_for_status()
+    broadcast = {"id": str(uuid.uuid4()), "template": "agite", "sites": ["accueil"]}
+    httpx.post(f"{old.url}/v1/broadcasts", json=broadcast, headers=auth("s.a")).raise_for_status()
     before = httpx.get(f"{old.url}/healthz").json()
     seen = read_events(old.url, 0, 3)
     old.stop()
@@ -60,11 +63,15 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
         assert sorted(a["id"] for a in stored) == sorted(b["id"] for b in raised)
         third = new_alert()
         httpx.post(f"{new.url}/v1/alerts", json=third, headers=auth("g2")).raise_for_status()
-        resumed = read_events(new.url, seen[-1][0], 1)  # the Last-Event-ID from the old hub
+        # The Last-Event-ID from the old hub: the broadcast's event, moved, then the new alert.
+        moved, *resumed = read_events(new.url, seen[-1][0], 2)
+        assert moved[1] == "broadcast.sent" and moved[2]["id"] == broadcast["id"]
         assert resumed[0][1] == "alert.raised" and resumed[0][2]["id"] == third["id"]
         assert resumed[0][0] > seen[-1][0]
         notes = httpx.get(f"{new.url}/v1/alerts/{raised[0]['id']}/notes", headers=auth("s.a"))
         assert len(notes.json()) == 1
+        current = httpx.get(f"{new.url}/v1/broadcasts", headers=auth("g1")).json()
+        assert [b["id"] for b in current] == [broadcast["id"]], "the current broadcast moved"
         retry = httpx.post(f"{new.url}/v1/alerts", json=raised[1], headers=auth("g1"))
         assert retry.status_code == 200, "a desk's resend after the move is not a new alert"
         revoked = httpx.get(f"{new.url}/v1/codes", headers=auth("e1"))

@@ -207,7 +207,8 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     journal = Journal(default_journal_path())
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
-        asyncio.run(standalone.run(config.hotkeys, source, config.hub_urls, token, journal))
+        asyncio.run(standalone.run(config.hotkeys, source, config.hub_urls, token, journal,
+                                   config.desk.id if config.desk else None))
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
     finally:

@@ -88,10 +88,13 @@ async def hub_figures(config: ClientConfig, token: str, alerts: list[Incident],
 
 
 def run_export(args: argparse.Namespace) -> int:
+    from deskalert.client.incidents import broadcasts_of
     from deskalert.journal.debrief import export_text
 
     profile, period, found = incidents(args)
-    text = export_text(found, args.format, profile.config.language, period)
+    desk = profile.config.desk.id if profile.config.desk else None
+    text = export_text(found, args.format, profile.config.language, period,
+                       broadcasts_of(profile, period), desk)
     if args.output is None:
         sys.stdout.write(text)
         return 0

@@ -37,6 +37,9 @@ from deskalert.models import (
     Alert,
     AlertCode,
     AlertIn,
+    Broadcast,
+    BroadcastCatalog,
+    BroadcastIn,
     Check,
     CheckAnswer,
     DeskPresence,
@@ -212,6 +215,28 @@ class HubClient:
         body = {"answer": answer.value, "extend_min": extend_min}
         return parsed(Check, await self._request("POST", f"/v1/checks/{check_id}/answer",
                                                  json=body))
+
+    async def broadcasts(self) -> list[Broadcast]:
+        """The current broadcasts of the caller's sites (a desk: its own)."""
+        return parsed(list[Broadcast], await self._request("GET", "/v1/broadcasts"))
+
+    async def broadcast_catalog(self) -> BroadcastCatalog:
+        return parsed(BroadcastCatalog, await self._request("GET", "/v1/broadcasts/catalog"))
+
+    async def send_broadcast(self, broadcast: BroadcastIn) -> Broadcast:
+        """Sent again to another hub if need be: the id makes it stored once."""
+        return parsed(Broadcast, await self._request(
+            "POST", "/v1/broadcasts", json=broadcast.model_dump(mode="json", exclude_none=True),
+            replayable=True))
+
+    async def read_broadcast(self, broadcast_id: UUID) -> Broadcast:
+        """This desk's "lu" (stored once, so sent again safely)."""
+        return parsed(Broadcast, await self._request(
+            "POST", f"/v1/broadcasts/{broadcast_id}/read", replayable=True))
+
+    async def end_broadcast(self, broadcast_id: UUID) -> Broadcast:
+        return parsed(Broadcast, await self._request(
+            "POST", f"/v1/broadcasts/{broadcast_id}/end", replayable=True))
 
     async def _all_pages(self, model: type[T], path: str, params: dict[str, Any]) -> list[T]:
         """Every item of a paged list: follows `Link: rel="next"` until the last page."""

@@ -52,6 +52,7 @@ from deskalert.models import (
     STREAM_EVENT,
     AlertEvent,
     AvailabilityEvent,
+    BroadcastEvent,
     CheckEvent,
     OnCallEvent,
     PresenceEvent,
@@ -61,7 +62,7 @@ from deskalert.models import (
 )
 
 StreamEvent = (AlertEvent | OnCallEvent | PresenceEvent | SessionEvent | CheckEvent
-               | AvailabilityEvent)
+               | AvailabilityEvent | BroadcastEvent)
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0

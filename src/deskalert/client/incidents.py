@@ -14,7 +14,7 @@ from deskalert.i18n import t
 from deskalert.journal.debrief import Period
 from deskalert.journal.models import Incident
 from deskalert.journal.store import Journal
-from deskalert.models import Note
+from deskalert.models import Broadcast, Note
 
 EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # "since the start" for the hub's `since=`
 
@@ -27,6 +27,18 @@ async def hub_incidents(client: HubClient, since: datetime | None) -> list[Incid
     for note in notes:
         by_alert.setdefault(note.alert_id, []).append(note)
     return [Incident(alert=alert, notes=list(by_alert.get(alert.id, []))) for alert in alerts]
+
+
+def broadcasts_of(profile: Profile, period: Period) -> list[Broadcast]:
+    """The supervisors' messages a desk received in `period`, from its journal; none for a
+    supervisor (the hub's broadcasts are not in a supervisor's export yet)."""
+    if not profile.is_desk:
+        return []
+    journal = Journal(profile.journal_path)
+    try:
+        return journal.broadcasts(period.since, period.until)
+    finally:
+        journal.close()
 
 
 async def incidents_of(profile: Profile, period: Period, token: str | None) -> list[Incident]:

@@ -24,7 +24,7 @@ from deskalert.hub.store.postgres import PostgresStore, masked
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
-          "presence", "tokens", "enrolments")
+          "presence", "tokens", "enrolments", "broadcasts")
 IDENTITY_TABLES = ("events", "notifications")
 BATCH = 1000
 

@@ -177,6 +177,10 @@ def log_event(event: Event) -> None:
     elif event.type.value.startswith(("session.", "check.")):
         log.info("event %d %s: %s desk=%s site=%s state=%s", event.id, event.type.value,
                  data["id"], data["desk"], event.site, data["state"])
+    elif event.type.value.startswith("broadcast."):
+        log.info("event %d %s: %s kind=%s site=%s state=%s read=%d/%d", event.id, event.type.value,
+                 data["id"], data["kind"], event.site, data["state"], len(data["reads"]),
+                 len(data["desks"]))
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
     elif event.type is EventType.ROSTER_CHANGED:

@@ -7,6 +7,7 @@ Each concern is a component of its own, taking only what it needs (see docs/arch
 - `alerts` (hub/alerts.py): raise, answer, escalate; `notes` (hub/notes.py): notes, retention;
 - `presence` (hub/presence.py): desks online; `oncall` (hub/oncall_board.py): on-call cards;
 - `interview` (hub/interview.py): the interview timer and "tout va bien ?" checks;
+- `broadcasts` (hub/broadcasts.py): supervisors' messages to every desk of some sites;
 - `stream` (hub/stream.py): the event streams; `health` (hub/health.py): `/healthz`;
 - `page_sessions` (hub/page_sessions.py): page sessions ended by a logout, on every hub;
 - `notifier` (hub/notify_outbox.py, notify.py): the phones and mailboxes.
@@ -30,6 +31,7 @@ from deskalert.errors import StoreUnavailable
 from deskalert.hub import roster_swap
 from deskalert.hub.alerts import Alerts
 from deskalert.hub.availability import Availability
+from deskalert.hub.broadcasts import Broadcasts
 from deskalert.hub.broker import Broker
 from deskalert.hub.clock import Clock, SystemClock
 from deskalert.hub.cluster import Cluster, Solo
@@ -72,6 +74,8 @@ class Hub:
         self.notes = Notes(config, self.runtime, self.roster, self.alerts)
         self.presence = PresenceTracker(config, self.runtime, self.roster, self.availability)
         self.interview = InterviewKeeper(config, self.runtime, self.roster, self.oncall)
+        self.broadcasts = Broadcasts(config, store, self.runtime.db, self.runtime.publish,
+                                     self.clock.now)
         self.stream = Stream(config, self.runtime, self.roster, self.broker, self.availability,
                              self.presence.seen)
         self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
@@ -239,6 +243,7 @@ class Hub:
         first refusal is raised once all have been tried, for the ticker to log."""
         timers: list[Callable[[datetime], Awaitable[None]]] = [
             self.presence.mark_silent_offline, self.alerts.escalate_due, self.interview.tick,
+            self.broadcasts.tick,
             partial(self.oncall.refresh, leading=True),
         ]
         if self._next_purge is None or now >= self._next_purge:

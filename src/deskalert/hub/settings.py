@@ -34,6 +34,7 @@ from pydantic import (
 
 from deskalert.config import describe_validation_error, load_toml, user_config_dir
 from deskalert.errors import ConfigError
+from deskalert.hub.broadcast_roster import BroadcastSection
 from deskalert.models import AlertCode, Identifier, PrincipalKind
 
 Sha256Hex = Annotated[
@@ -270,6 +271,9 @@ class SupervisorConfig(_Section):
         default=None, max_length=254,
         description="matched against a calendar event's attendees (mailto:), case-insensitively",
     )
+    sites: list[Identifier] = Field(
+        default_factory=list,
+        description="the sites this supervisor sends broadcasts to; empty: every site")
 
     @field_validator("email")
     @classmethod
@@ -396,6 +400,10 @@ class HubConfig(_Section):
     oncall_calendar: list[OnCallCalendar] = Field(
         default_factory=list, description="on-call from a calendar, one per site, over the slots"
     )
+    broadcasts: BroadcastSection = Field(
+        default_factory=BroadcastSection,
+        description="messages from supervisors to every desk of a site: kinds, templates, delay",
+    )
     # The key of answer links and page sessions (hub/links.py): read from the data directory
     # by create_app, never from hub.toml.
     _link_secret: bytes | None = PrivateAttr(default=None)
@@ -419,6 +427,9 @@ class HubConfig(_Section):
             _known(f"oncall[{index}].supervisor", slot.supervisor, supervisors)
             for name in slot.backup:
                 _known(f"oncall[{index}].backup", name, supervisors)
+        for index, supervisor in enumerate(self.supervisors):
+            for site in supervisor.sites:
+                _known(f"supervisors[{index}].sites", site, sites)
         for index, calendar in enumerate(self.oncall_calendar):
             _known(f"oncall_calendar[{index}].site", calendar.site, sites)
         _unique("oncall_calendar", "site", [c.site for c in self.oncall_calendar])

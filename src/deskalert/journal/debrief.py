@@ -13,6 +13,7 @@ import json
 import re
 import statistics
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -20,7 +21,7 @@ from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, language, t, tn
 from deskalert.journal.models import Incident
 from deskalert.labels import label
-from deskalert.models import Event, EventType, SessionFigures
+from deskalert.models import Broadcast, Event, EventType, SessionFigures
 
 UNKNOWN_TYPE = "unknown"  # Incident.type without a note
 
@@ -85,13 +86,35 @@ def duration(value: timedelta | None) -> str:
 FORMATS = ("md", "csv", "json")
 
 
-def export_text(incidents: list[Incident], fmt: str, lang: Language, period: Period) -> str:
-    """The incidents of `period` as Markdown, CSV or JSON."""
+def export_text(incidents: list[Incident], fmt: str, lang: Language, period: Period,
+                broadcasts: Sequence[Broadcast] = (), desk_id: str | None = None) -> str:
+    """The incidents of `period` as Markdown, CSV or JSON; in Markdown, the supervisors'
+    messages the desk received in it follow (`broadcasts`, from its journal)."""
     if fmt == "json":
         return to_json(incidents)
     if fmt == "csv":
         return to_csv(incidents)
-    return to_markdown(incidents, lang, period.since, period.until)
+    return to_markdown(incidents, lang, period.since, period.until) + broadcasts_markdown(
+        broadcasts, desk_id)
+
+
+def broadcasts_markdown(broadcasts: Sequence[Broadcast], desk_id: str | None = None) -> str:
+    """The supervisors' messages received: when, kind, text, who sent it, when it was read
+    (by this desk, or how many desks) and ended; "" if none."""
+    if not broadcasts:
+        return ""
+    lines = ["", f"# {t('md.broadcasts')}", ""]
+    for broadcast in broadcasts:
+        sent = broadcast.sent_at.astimezone()
+        lines.append(f"- {sent:%d/%m/%Y %H:%M} — {broadcast.label} — {broadcast.text}"
+                     f" ({broadcast.sender_name})")
+        read = [r for r in broadcast.reads if desk_id is None or r.desk == desk_id]
+        lines.append("  " + (t("md.broadcast_read", at=read[0].at.astimezone().strftime("%H:%M"))
+                             if read else t("md.broadcast_unread")))
+        if broadcast.ended_at is not None:
+            lines.append("  " + t("md.broadcast_ended",
+                                  at=broadcast.ended_at.astimezone().strftime("%H:%M")))
+    return "\n".join(lines) + "\n"
 
 
 def to_json(incidents: list[Incident]) -> str:

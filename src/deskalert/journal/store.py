@@ -26,7 +26,7 @@ from pydantic_core import to_jsonable_python
 
 from deskalert.config import user_data_dir
 from deskalert.journal.models import Incident, NoteDraft, NoteRecord
-from deskalert.models import Alert, NoteIn
+from deskalert.models import Alert, Broadcast, NoteIn
 from deskalert.sqlite import open_db, transaction
 
 T = TypeVar("T")
@@ -63,6 +63,12 @@ CREATE TABLE IF NOT EXISTS cache (
     key TEXT PRIMARY KEY,
     value TEXT NOT NULL,
     saved_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS broadcasts (
+    id TEXT PRIMARY KEY,
+    sent_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    broadcast TEXT NOT NULL
 );
 """
 
@@ -231,6 +237,27 @@ class Journal:
                                    record=record))
         return result
 
+    # -- broadcasts this desk received (supervisors' messages, with its own "lu") -----------
+
+    def record_broadcast(self, broadcast: Broadcast) -> None:
+        """Keep the newest copy of a broadcast this desk was shown."""
+        self._db.execute(
+            "INSERT INTO broadcasts (id, sent_at, updated_at, broadcast) VALUES (?,?,?,?)"
+            " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at,"
+            " broadcast=excluded.broadcast WHERE excluded.updated_at >= broadcasts.updated_at",
+            (str(broadcast.id), _utc(broadcast.sent_at), _utc(broadcast.updated_at),
+             broadcast.model_dump_json()),
+        )
+
+    def broadcasts(self, since: datetime | None = None,
+                   until: datetime | None = None) -> list[Broadcast]:
+        """Broadcasts received, oldest first, sent in [since, until)."""
+        rows = self._db.execute(
+            "SELECT broadcast FROM broadcasts WHERE sent_at>=? AND sent_at<? ORDER BY sent_at",
+            (_utc(since) if since else "", _utc(until) if until else "~"),
+        ).fetchall()
+        return [Broadcast.model_validate_json(r[0]) for r in rows]
+
     # -- incident notes: drafts saved as they are typed ------------------------------------
 
     def save_draft(self, alert_id: uuid.UUID, draft: NoteDraft) -> None:
@@ -283,6 +310,7 @@ class Journal:
                 db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,))
                 db.execute("DELETE FROM outbox WHERE id=? AND status!=?",
                            (alert_id, Delivery.QUEUED.value))
+            db.execute("DELETE FROM broadcasts WHERE sent_at<?", (cutoff,))
         return len(old)
 
     def save(self, key: str, value: BaseModel | Sequence[BaseModel] | Any, *,

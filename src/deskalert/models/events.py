@@ -10,6 +10,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, Field, TypeAdapter
 
 from deskalert.models.alerts import Alert
+from deskalert.models.broadcasts import Broadcast
 from deskalert.models.interview import Check, InterviewSession
 from deskalert.models.oncall import OnCall
 from deskalert.models.presence import DeskPresence, SiteAvailability
@@ -42,6 +43,11 @@ class EventType(StrEnum):
     # hub.toml's roster was reloaded (data: RosterChange): codes, desks, sites or on-call may
     # have changed; a desk or pane reads its picture again (client/follower.py).
     ROSTER_CHANGED = "roster.changed"
+    # A supervisor's message to every desk of some sites (data: Broadcast): one event per site.
+    BROADCAST_SENT = "broadcast.sent"
+    BROADCAST_READ = "broadcast.read"
+    BROADCAST_UNREAD = "broadcast.unread"
+    BROADCAST_ENDED = "broadcast.ended"
 
 
 LIVE_ONLY_EVENTS = frozenset({EventType.SITE_AVAILABILITY})
@@ -57,7 +63,7 @@ class Event(BaseModel):
     data: dict[str, Any]
 
     def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
-                        | AvailabilityEvent | RosterEvent):
+                        | AvailabilityEvent | RosterEvent | BroadcastEvent):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
         return STREAM_EVENT.validate_python(
             {"id": self.id, "type": self.type, "data": self.data}
@@ -133,9 +139,19 @@ class RosterEvent(BaseModel):
     data: RosterChange
 
 
+class BroadcastEvent(BaseModel):
+    """A broadcast was sent, read by a desk, left unread past the delay, or ended: `data` is
+    the whole broadcast, so applying it twice changes nothing."""
+
+    id: int
+    type: Literal[EventType.BROADCAST_SENT, EventType.BROADCAST_READ,
+                  EventType.BROADCAST_UNREAD, EventType.BROADCAST_ENDED]
+    data: Broadcast
+
+
 StreamEvent = Annotated[
     AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent
-    | RosterEvent,
+    | RosterEvent | BroadcastEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.

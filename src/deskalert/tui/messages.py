@@ -13,6 +13,7 @@ from deskalert.errors import DeskAlertError, Unauthorized, is_outside_site_netwo
 from deskalert.models import (
     AlertEvent,
     AvailabilityEvent,
+    BroadcastEvent,
     CheckEvent,
     OnCallEvent,
     PresenceEvent,
@@ -56,7 +57,7 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
             case (AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent()
-                  | AvailabilityEvent()):
+                  | AvailabilityEvent() | BroadcastEvent()):
                 app.post_message(HubEvent(item))
             case Message():
                 app.post_message(item)  # the screen's own snapshot message

@@ -26,6 +26,7 @@ from uuid import UUID
 
 from deskalert.client.api import HubClient
 from deskalert.client.hotkeys import feedback, listen, lock_path
+from deskalert.client.hotkeys.broadcasts import follow_broadcasts
 from deskalert.client.hotkeys.sources import Source
 from deskalert.client.outbox import Outbox
 from deskalert.client.send import cache_oncall, cached_supervisor
@@ -151,9 +152,10 @@ def log_to_file(path: Path) -> None:
 
 
 async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], token: str,
-              journal: Journal) -> None:
+              journal: Journal, desk_id: str | None = None) -> None:
     """Listen to `source` (opened by the caller, so that an unreadable device fails before
-    anything else) until SIGTERM or SIGINT."""
+    anything else) until SIGTERM or SIGINT; with `desk_id`, show the desk's broadcasts as
+    desktop notifications meanwhile (broadcasts.py)."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
@@ -167,6 +169,8 @@ async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], t
     async with HubClient(hub_urls, token) as client:
         raiser = Raiser(journal, client)
         checking = loop.create_task(check_codes(client, hotkeys))  # kept: tasks are weak refs
+        notices = loop.create_task(follow_broadcasts(hub_urls, token, desk_id)) if desk_id \
+            else None
         for entry in journal.pending():  # left queued by an earlier run: out first
             raiser.busy[entry.code] = loop.create_task(raiser.deliver(entry))
         try:
@@ -175,3 +179,5 @@ async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], t
             log.info("stopped")
         finally:
             checking.cancel()
+            if notices is not None:
+                notices.cancel()

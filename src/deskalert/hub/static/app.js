@@ -235,6 +235,7 @@ async function reloadThenFollow() {
     if (!open.ok) throw new Error("list " + open.status);
     state.alerts = new Map(open.data.map((alert) => [alert.id, alert]));
     render();
+    await broadcasts.load();  // broadcasts.js: the messages to the desks, current ones
     follow();
   } catch (_) {
     streamBroken();
@@ -263,6 +264,7 @@ function follow() {
   for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
     source.addEventListener(type, (event) => onAlertEvent(type, event));
   }
+  broadcasts.listen(source);  // broadcasts.js
   source.onerror = () => { if (state.source === source) streamBroken(); };
 }
 

@@ -2,8 +2,8 @@
 
 - `connection.py`: what the store asks of a connection (a typed protocol), and the event hook;
 - `schema.py`: the schema and its versioned migrations, for both databases;
-- `core.py`, `history.py`, `outbox.py`, `interview.py`, `presence.py`, `page_sessions.py`: the
-  shared SQL, once;
+- `core.py`, `history.py`, `outbox.py`, `interview.py`, `presence.py`, `page_sessions.py`,
+  `broadcasts.py`: the shared SQL, once;
 - `base.py`: `Store`, the interface the hub uses;
 - `sqlite.py`: `SqliteStore`, one file, one hub; `postgres.py`: `PostgresStore`, several hubs.
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from deskalert.hub.store.broadcasts import BroadcastRows
 from deskalert.hub.store.history import HistoryRows
 from deskalert.hub.store.interview import InterviewRows
 from deskalert.hub.store.outbox import OutboxRows
@@ -11,7 +12,7 @@ from deskalert.hub.store.tokens import TokenRows
 
 
 class Store(HistoryRows, OutboxRows, InterviewRows, PresenceRows, RevokedSessionRows,
-            TokenRows):
+            TokenRows, BroadcastRows):
     """The hub's store: every query, written once in the SQL both databases read, grouped by
     concern in classes that all build on `StoreCore` (core.py); `SqliteStore` and
     `PostgresStore` implement what differs (connecting, transactions, the commit order of

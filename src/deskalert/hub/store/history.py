@@ -143,6 +143,7 @@ class HistoryRows(StoreCore):
                        (cutoff, *NOTIFICATION_DONE))
             db.execute("DELETE FROM checks WHERE deadline<? AND state!='pending'", (cutoff,))
             db.execute("DELETE FROM sessions WHERE due_at<? AND state='closed'", (cutoff,))
+            db.execute("DELETE FROM broadcasts WHERE sent_at<? AND state='ended'", (cutoff,))
             return len(old), notes, events
 
     def count_events(self, types: Sequence[str], since: datetime | None, until: datetime | None,

@@ -138,6 +138,16 @@ CREATE TABLE IF NOT EXISTS enrolments (
     used_at TEXT
 );
 """,
+    # 7: supervisors' messages to every desk of some sites (store/broadcasts.py).
+    """
+CREATE TABLE IF NOT EXISTS broadcasts (
+    id TEXT PRIMARY KEY,
+    state TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS broadcasts_state ON broadcasts(state, sent_at);
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -50,14 +50,21 @@ from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Journal, OutboxEntry
-from deskalert.models import AvailabilityEvent, CheckEvent, NoteIn, SessionEvent, SiteAvailability
+from deskalert.models import (
+    AvailabilityEvent,
+    BroadcastEvent,
+    CheckEvent,
+    NoteIn,
+    SessionEvent,
+    SiteAvailability,
+)
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
+from deskalert.tui.desk.features import DeskFeatures
 from deskalert.tui.desk.hotkeys import GlobalKeys
-from deskalert.tui.desk.interview import InterviewLine
 from deskalert.tui.desk.journal import JournalScreen
 from deskalert.tui.desk.keys import FIXED_KEYS, MAX_CODES, DeskKeys, slot
 from deskalert.tui.desk.messages import (
@@ -107,8 +114,8 @@ class DeskApp(HubApp):
         self.delivery = DeskDelivery(journal, self.state, clock)
         self.keys = DeskKeys(config)
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
-        self.interview = InterviewLine(self.client, config.desk.id, config.desk.duress_key, clock,
-                                     id="session")
+        self.hub_parts = DeskFeatures(self.client, config.desk, clock, journal)  # features.py
+        self.interview = self.hub_parts.interview
         self.global_keys = GlobalKeys(config.hotkeys, journal.path, self.state, self.action_send,
                                       clock)
         self.drill_session = drill_session
@@ -123,7 +130,7 @@ class DeskApp(HubApp):
     # -- layout (board.py) -----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        yield from self.board.compose(self.interview, self.global_keys)
+        yield from self.board.compose(self.interview, self.global_keys, self.hub_parts.broadcasts)
 
     def on_mount(self) -> None:
         """Runs before the base's (which starts the workers and applies the keymap)."""
@@ -313,7 +320,7 @@ class DeskApp(HubApp):
             self.site_availability = message.availability
         self.apply_keymap()
         self._after_change()
-        self.interview.load()
+        self.hub_parts.load()
 
     def watch_link(self, link: LinkState) -> None:
         self.state.link = link
@@ -326,8 +333,8 @@ class DeskApp(HubApp):
         match message.event:
             case AvailabilityEvent(data=numbers):
                 self.site_availability = numbers
-            case SessionEvent() | CheckEvent():  # the interview's own
-                self.interview.post_message(HubEvent(message.event))
+            case SessionEvent() | CheckEvent() | BroadcastEvent():  # the features' own
+                self.hub_parts.take(message.event)
             case event:
                 self.delivery.take_event(event)
         self._after_change()

@@ -14,6 +14,7 @@ from typing import Any
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 
 from deskalert.i18n import t
 from deskalert.models import SiteAvailability
@@ -47,7 +48,8 @@ class Board:
                  clock: Clock) -> None:
         self.app, self.state, self.delivery, self.keys, self.now = app, state, delivery, keys, clock
 
-    def compose(self, interview: InterviewLine, global_keys: GlobalKeys) -> ComposeResult:
+    def compose(self, interview: InterviewLine, global_keys: GlobalKeys,
+                broadcasts: Widget | None = None) -> ComposeResult:
         """The layout, yielded from the app's `compose` (the link badge is bound to the app's)."""
         with Horizontal(id="topbar"):
             yield DeskName(id="desk-name")
@@ -66,6 +68,8 @@ class Board:
             yield Repertoire(id="codes").data_bind(HubApp.compact)
         yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
         yield global_keys  # shows nothing
+        if broadcasts is not None:
+            yield broadcasts  # shows nothing itself: its screens go above everything
 
     def titles(self) -> None:
         main = self.app.screen_stack[0]

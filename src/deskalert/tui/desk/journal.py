@@ -46,6 +46,7 @@ class JournalScreen(Screen[None]):
     JournalScreen Select { width: 30; }
     JournalScreen #incidents { height: 1fr; }
     JournalScreen #timeline { height: auto; max-height: 14; border: round $primary; padding: 0 1; }
+    JournalScreen #broadcasts-received { height: auto; max-height: 4; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", N_("journal.binding.back"), id="journal.back"),
@@ -73,6 +74,7 @@ class JournalScreen(Screen[None]):
                          allow_blank=False, id="period")
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static(id="timeline")
+        yield Static(id="broadcasts-received", markup=False)
         yield HubFooter()
 
     def on_mount(self) -> None:
@@ -110,6 +112,16 @@ class JournalScreen(Screen[None]):
         if current is not None and current.alert.id in ids:
             table.move_cursor(row=ids.index(current.alert.id))
         self._show_timeline()
+        self._show_broadcasts(since)
+
+    def _show_broadcasts(self, since: datetime | None) -> None:
+        """The supervisors' messages this desk received in the period, last ones first."""
+        received = self.journal.broadcasts(since)[::-1][:5]
+        lines = " · ".join(f"{b.sent_at.astimezone():%d/%m %H:%M} {b.label}: {b.text}"
+                           for b in received)
+        shown = self.query_one("#broadcasts-received", Static)
+        shown.display = bool(received)
+        shown.update(t("journal.broadcasts", lines=lines) if received else "")
 
     def _row(self, incident: Incident) -> list[Text]:
         alert, record = incident.alert, incident.record

@@ -37,6 +37,7 @@ from deskalert.models import (
     Alert,
     AlertEvent,
     AvailabilityEvent,
+    BroadcastEvent,
     CheckEvent,
     EventType,
     NoteIn,
@@ -51,7 +52,8 @@ from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
-from deskalert.tui.pane.interview import InterviewPanel
+from deskalert.tui.pane.broadcast import act_on_broadcasts
+from deskalert.tui.pane.features import PaneFeatures
 from deskalert.tui.pane.messages import (
     Answered,
     PaneSnapshot,
@@ -90,13 +92,16 @@ class PaneApp(HubApp):
         Binding("a", "respond", N_("pane.binding.respond"), id="respond"),
         Binding("r", "resolve", N_("pane.binding.resolve"), id="resolve"),
         Binding("x", "cancel_alert", N_("pane.binding.cancel"), id="cancel"),
+        Binding("m", "broadcast('send')", N_("pane.binding.broadcast"), id="broadcast"),
         # then in the order they give way in a narrow footer: the last is cut first
         Binding("k", "check", N_("pane.binding.check"), id="check"),
         Binding("f", "note", N_("pane.binding.note"), id="note"),
         Binding("o", "oncall", N_("pane.binding.oncall"), id="oncall"),
         Binding("h", "history", N_("pane.binding.history"), id="history"),
         Binding("d", "debrief", N_("pane.binding.debrief"), id="debrief"),
+        Binding("t", "broadcast('end')", N_("pane.binding.end_broadcast"), id="end_broadcast"),
     ]
+    action_broadcast = act_on_broadcasts  # m sends one, t ends one (pane/broadcast.py)
 
     def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,
                  journal: Journal | None = None) -> None:
@@ -106,8 +111,9 @@ class PaneApp(HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
-        self.interview = InterviewPanel(self.client, id="sessions")
-        self.board = Board(self, self.state, self.interview, clock)
+        self.hub_parts = PaneFeatures(self.client)  # features.py: interview, broadcasts
+        self.interview, self.broadcasts = self.hub_parts.interview, self.hub_parts.broadcasts
+        self.board = Board(self, self.state, self.interview, clock, self.broadcasts)
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
@@ -297,7 +303,7 @@ class PaneApp(HubApp):
             state.new.update(a.id for a in fresh)
             self.bell()
         self._publish()
-        self.interview.load()
+        self.hub_parts.load(self.state.site_labels())
 
     @on(HubEvent)
     def _on_event(self, message: HubEvent) -> None:
@@ -314,8 +320,8 @@ class PaneApp(HubApp):
                 self.state.desks[desk.id] = desk
             case AvailabilityEvent(data=numbers):
                 self.state.availability[numbers.site] = numbers
-            case SessionEvent() | CheckEvent():  # the interview panel's own
-                self.interview.post_message(HubEvent(message.event))
+            case SessionEvent() | CheckEvent() | BroadcastEvent():  # the features' own
+                self.hub_parts.take(message.event)
         self._publish()
 
     def _on_alert(self, kind: EventType, alert: Alert) -> None:

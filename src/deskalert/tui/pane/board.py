@@ -13,6 +13,7 @@ from uuid import UUID
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
+from textual.widget import Widget
 
 from deskalert.tui.base import Clock, HubApp, HubFooter
 from deskalert.tui.pane.interview import InterviewPanel
@@ -34,8 +35,9 @@ class Board:
     """The pane screen of one app (module docstring)."""
 
     def __init__(self, app: App[Any], state: PaneState, interview: InterviewPanel,
-                 clock: Clock) -> None:
+                 clock: Clock, broadcasts: Widget | None = None) -> None:
         self.app, self.state, self.interview, self.now = app, state, interview, clock
+        self.broadcasts = broadcasts  # the broadcast panel (pane/broadcast.py), above the alerts
 
     def compose(self) -> ComposeResult:
         """The layout, yielded from the app's `compose` (link-bound widgets follow the app's)."""
@@ -45,6 +47,8 @@ class Board:
         yield LinkWhy(id="link-why").data_bind(HubApp.link)
         yield OfflineFlag(id="offline-flag")
         yield NotifyFlag(id="notify-flag")
+        if self.broadcasts is not None:
+            yield self.broadcasts
         yield AlertTable(self.now, id="alerts").data_bind(HubApp.link)
         yield AlertDetail(id="detail").data_bind(HubApp.compact)
         yield self.interview

@@ -1,0 +1,130 @@
+"""The desk shows a broadcast above everything, says "lu" with one key, shows the end; a desk
+that was offline gets the current one when it comes back. Pilot desks against a real hub."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.widgets import Static
+
+from broadcast_helpers import current, post, send
+from conftest import RunningHub
+from desk_helpers import in_thread, make_desk, wait_until
+from deskalert.tui.desk.app import DeskApp
+from deskalert.tui.desk.broadcast import BroadcastScreen
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
+SIZE = (80, 24)
+
+
+def shown(app: DeskApp) -> str:
+    """The words of the broadcast screen on top, "" if none."""
+    screen = app.screen
+    if not isinstance(screen, BroadcastScreen):
+        return ""
+    return " ".join(str(w.render()) for w in screen.query(Static))
+
+
+def reads(hub: RunningHub, broadcast_id: str) -> list[str]:
+    with hub.client("s.a") as client:
+        return [r["desk"] for r in client.get(f"/v1/broadcasts/{broadcast_id}").json()["reads"]]
+
+
+async def test_a_broadcast_shows_above_everything_and_l_says_lu(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        sent = (await in_thread(lambda: send(hub))).json()
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+        words = shown(app)
+        assert "Vigilance" in words and "À faire" in words and "Ana Sup" in words
+        assert "Appuyez sur L" in words
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
+                         what="the screen closed after lu")
+        assert await in_thread(lambda: reads(hub, sent["id"])) == ["g1"]
+
+
+async def test_a_desk_offline_gets_it_when_back_and_sees_it_ended_in_english(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub = bc_hub()
+    sent = send(hub).json()  # d00 is not running: offline
+    app = make_desk(hub.url, tmp_path / "d00.sqlite3", "d00", language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "agitated person" in shown(app), what="on top when back")
+        assert "Be alert" in shown(app) and "Press L" in shown(app)
+        await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end"))
+        await wait_until(pilot, lambda: "Ended at" in shown(app), what="shown ended")
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
+                         what="closed once ended")
+    assert await in_thread(lambda: current(hub, "d00")) == []
+
+
+async def test_a_broadcast_read_before_a_restart_does_not_show_again(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub = bc_hub()
+    sent = send(hub).json()
+    post(hub, "g2", f"/v1/broadcasts/{sent['id']}/read")
+    app = make_desk(hub.url, tmp_path / "g2.sqlite3", "g2")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await pilot.pause(0.5)
+        assert not isinstance(app.screen, BroadcastScreen)
+
+
+async def test_a_broadcast_received_is_in_the_journal_and_the_export(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    from deskalert.journal.debrief import Period, export_text
+    from deskalert.journal.store import Journal
+    from deskalert.tui.desk.journal import JournalScreen
+
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: send(hub, template="confinement"))
+        await wait_until(pilot, lambda: "Confinement" in shown(app), what="the broadcast")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
+                         what="read")
+        await pilot.pause(0.5)  # the read event comes back and is journaled too
+        await pilot.press("j")
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+        line = str(app.screen.query_one("#broadcasts-received", Static).render())
+        assert "Confinement: Confinement du bâtiment" in line
+    journal = Journal(tmp_path / "g1.sqlite3")
+    text = export_text([], "md", "fr", Period(), journal.broadcasts(), "g1")
+    assert "# Messages de l'encadrement reçus" in text
+    assert "Confinement du bâtiment : restez à votre poste, porte fermée. (Ana Sup)" in text
+    assert "Lu à" in text
+
+
+async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
+        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    """Why: a message above everything must never stand between the agent and the panic key."""
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
+                         what="link up and codes")
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+        await pilot.press("f2")
+
+        def alerts() -> list[str]:
+            with hub.client("s.a") as client:
+                return [a["code"] for a in client.get("/v1/alerts").json()]
+
+        for _ in range(100):
+            if await in_thread(alerts) == ["renfort"]:
+                break
+            await pilot.pause(0.1)
+        assert await in_thread(alerts) == ["renfort"]
+        assert isinstance(app.screen, BroadcastScreen)  # still there until "lu"

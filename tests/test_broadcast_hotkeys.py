@@ -1,0 +1,51 @@
+"""The global-keys listener shows a broadcast this desk has not read as a desktop notification
+that stays (critical), and its end; against a real hub. The notification call itself is
+recorded here, not sent over D-Bus: feedback.py's own tests drive a real session bus."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from broadcast_helpers import post, send
+from conftest import RunningHub
+from deskalert.client.hotkeys.broadcasts import BroadcastNotices, follow_broadcasts
+
+pytestmark = pytest.mark.stores("sqlite")
+
+
+async def eventually(condition: Callable[[], bool], what: str, timeout: float = 10) -> None:
+    for _ in range(int(timeout / 0.05)):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_a_broadcast_becomes_a_notification_that_stays_and_its_end_another(
+        bc_hub: Callable[..., RunningHub]) -> None:
+    hub = bc_hub()
+    shown: list[tuple[str, str, dict[str, Any]]] = []
+
+    async def record(summary: str, body: str = "", **options: Any) -> None:
+        shown.append((summary, body, options))
+
+    already = (await asyncio.to_thread(send, hub)).json()
+    await asyncio.to_thread(post, hub, "g1", f"/v1/broadcasts/{already['id']}/read")
+    task = asyncio.create_task(follow_broadcasts(hub.url, "tok-g1", "g1",
+                                                 BroadcastNotices("g1", record)))
+    try:
+        sent = (await asyncio.to_thread(send, hub, template="evacuation")).json()
+        await eventually(lambda: len(shown) == 1, "the notification")
+        assert shown[0] == ("Message de l'encadrement · Évacuation",
+                            "Évacuation du bâtiment : sortez par l'issue la plus proche.",
+                            {"critical": True})  # the one read before is not shown
+        await asyncio.to_thread(post, hub, "s.a", f"/v1/broadcasts/{sent['id']}/end")
+        await eventually(lambda: len(shown) == 2, "the end")
+        assert shown[1][0].startswith("Terminé : Évacuation")
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -1,0 +1,71 @@
+"""The pane sends a broadcast (a template or a typed text), shows who has read it and when,
+names the desks that have not after the roster's delay, and ends it. A Pilot pane against a
+real hub; desks say "lu" over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from broadcast_helpers import current, post
+from conftest import RunningHub
+from desk_helpers import in_thread, make_pane, wait_until
+from deskalert.tui.pane.broadcast import BroadcastPanel
+from deskalert.tui.pane.screens import Prompt
+
+# What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
+pytestmark = pytest.mark.stores("sqlite")
+
+SIZE = (100, 40)
+
+
+def panel(app: Any) -> str:
+    return str(app.query_one(BroadcastPanel).text)
+
+
+async def answer(app: Any, pilot: Any, *keys: str) -> None:
+    await wait_until(pilot, lambda: isinstance(app.screen, Prompt), what="a question")
+    question = app.screen
+    await pilot.press(*keys, "enter")
+    await wait_until(pilot, lambda: app.screen is not question, what="the question answered")
+
+
+async def test_send_a_template_see_reads_live_the_unread_named_and_end_it(
+        bc_hub: Callable[..., RunningHub]) -> None:
+    hub = bc_hub()
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.loaded and app.broadcasts.catalog is not None,
+                         what="loaded")
+        assert panel(app) == ""  # hidden while there is none
+        await pilot.press("m")
+        await answer(app, pilot, "1")
+        await answer(app, pilot, *"accueil")
+        await wait_until(pilot, lambda: "Lu 0/3" in panel(app), what="the broadcast shown")
+        assert "Vigilance" in panel(app) and "agitée" in panel(app)
+        sent = (await in_thread(lambda: current(hub, "g1")))[0]
+        await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read"))
+        await wait_until(pilot, lambda: "Lu 1/3 : Desk g1" in panel(app), what="g1's read, live")
+        await wait_until(pilot, lambda: "PAS LU après 1 s : Desk g2, Desk d00" in panel(app),
+                         what="the unread named after the delay")
+        await pilot.press("t")
+        await answer(app, pilot, "1")
+        await wait_until(pilot, lambda: panel(app) == "", what="ended: gone from the panel")
+    assert await in_thread(lambda: current(hub, "g1")) == []
+
+
+async def test_a_typed_message_asks_its_kind_and_goes_to_every_site_by_default(
+        bc_hub: Callable[..., RunningHub]) -> None:
+    hub = bc_hub()
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.broadcasts.catalog is not None, what="loaded")
+        await pilot.press("m")
+        await answer(app, pilot, *"Fermeture à 16h")
+        await answer(app, pilot, "3")  # evacuation
+        await answer(app, pilot)  # every site
+        await wait_until(pilot, lambda: "Lu 0/4" in panel(app), what="sent to both sites")
+        assert "Évacuation" in panel(app) and "Fermeture à 16h" in panel(app)
+    assert [b["text"] for b in await in_thread(lambda: current(hub, "e1"))] == ["Fermeture à 16h"]
