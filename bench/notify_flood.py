@@ -42,23 +42,32 @@ class StartableHub(Protocol):
 def roster(receiver_url: str) -> str:
     """Sites a and b, a desk on each, on-call sa (backup sx) for a and sb for b; default rate
     limit (10 back to back, then 30 a minute)."""
+
     def notify(path: str) -> str:
         return f'notify = ["{receiver_url}/{path}"]'
 
-    parts = ["[hub]\nack_timeout_s = 10\nrenotify_s = 15\nheartbeat_s = 5",
-             '[[codes]]\ncode = "renfort"\nlabel = "Renfort"\nkey = "f2"',
-             f'[[sites]]\nid = "a"\nlabel = "Site A"\n{notify("room-a")}',
-             '[[sites]]\nid = "b"\nlabel = "Site B"']
+    parts = [
+        "[hub]\nack_timeout_s = 10\nrenotify_s = 15\nheartbeat_s = 5",
+        '[[codes]]\ncode = "renfort"\nlabel = "Renfort"\nkey = "f2"',
+        f'[[sites]]\nid = "a"\nlabel = "Site A"\n{notify("room-a")}',
+        '[[sites]]\nid = "b"\nlabel = "Site B"',
+    ]
     for desk, site in (("da", "a"), ("db", "b")):
-        parts.append(f'[[desks]]\nid = "{desk}"\nlabel = "Desk {site.upper()}"\nsite = "{site}"\n'
-                     f'token_sha256 = "{token_hash("tok-" + desk)}"')
+        parts.append(
+            f'[[desks]]\nid = "{desk}"\nlabel = "Desk {site.upper()}"\nsite = "{site}"\n'
+            f'token_sha256 = "{token_hash("tok-" + desk)}"'
+        )
     for sup in ("sa", "sx", "sb"):
-        parts.append(f'[[supervisors]]\nid = "{sup}"\nname = "Sup {sup}"\nphone = "01"\n'
-                     f'{notify(sup)}\ntoken_sha256 = "{token_hash("tok-" + sup)}"')
+        parts.append(
+            f'[[supervisors]]\nid = "{sup}"\nname = "Sup {sup}"\nphone = "01"\n'
+            f'{notify(sup)}\ntoken_sha256 = "{token_hash("tok-" + sup)}"'
+        )
     days = '["mon", "tue", "wed", "thu", "fri", "sat", "sun"]'
     for site, sup, backup in (("a", "sa", '["sx"]'), ("b", "sb", "[]")):
-        parts.append(f'[[oncall]]\nsite = "{site}"\nsupervisor = "{sup}"\ndays = {days}\n'
-                     f'start = "00:00"\nend = "00:00"\nbackup = {backup}')
+        parts.append(
+            f'[[oncall]]\nsite = "{site}"\nsupervisor = "{sup}"\ndays = {days}\n'
+            f'start = "00:00"\nend = "00:00"\nbackup = {backup}'
+        )
     return "\n\n".join(parts) + "\n"
 
 
@@ -82,8 +91,9 @@ class Flood:
 
 def flood(hub_url: str, stop: threading.Event, counts: Flood) -> None:
     """Desk A: its burst of 10, then one alert every 2 s (30 a minute), until `stop`."""
-    with httpx.Client(base_url=hub_url, headers={"Authorization": "Bearer tok-da"},
-                      timeout=30) as desk:
+    with httpx.Client(
+        base_url=hub_url, headers={"Authorization": "Bearer tok-da"}, timeout=30
+    ) as desk:
         for _ in range(10):
             raise_alert(desk)
             counts.alerts += 1
@@ -92,8 +102,14 @@ def flood(hub_url: str, stop: threading.Event, counts: Flood) -> None:
             counts.alerts += 1
 
 
-def watch(messages: queue.Queue[Any], probes: dict[str, float], arrived: dict[str, float],
-          counts: Flood, flood_end: float, until: float) -> None:
+def watch(
+    messages: queue.Queue[Any],
+    probes: dict[str, float],
+    arrived: dict[str, float],
+    counts: Flood,
+    flood_end: float,
+    until: float,
+) -> None:
     """Reads the receiver until `until`: B's on-call's first message of each probe, and how
     many messages were delivered before `flood_end`."""
     while time.monotonic() < until and len(arrived) < len(PROBE_AT_S):
@@ -102,8 +118,11 @@ def watch(messages: queue.Queue[Any], probes: dict[str, float], arrived: dict[st
         except queue.Empty:
             continue
         counts.delivered += message.at <= flood_end
-        if message.channel == "/sb" and "Desk B" in message.title \
-                and message.title.startswith("Alerte Renfort"):
+        if (
+            message.channel == "/sb"
+            and "Desk B" in message.title
+            and message.title.startswith("Alerte Renfort")
+        ):
             # probes are raised one at a time, far apart: the oldest not yet arrived is this one
             waiting = [p for p in sorted(probes, key=probes.__getitem__) if p not in arrived]
             if waiting:
@@ -120,13 +139,23 @@ def run(hub: StartableHub, receiver: Any) -> dict[str, str]:
     started = time.monotonic()
     flooding = threading.Thread(target=flood, args=(hub.url, stop, counts), daemon=True)
     watching = threading.Thread(
-        target=watch, args=(receiver.messages, probes, arrived, counts, started + FLOOD_S,
-                            started + max(PROBE_AT_S) + PROBE_WAIT_S), daemon=True)
+        target=watch,
+        args=(
+            receiver.messages,
+            probes,
+            arrived,
+            counts,
+            started + FLOOD_S,
+            started + max(PROBE_AT_S) + PROBE_WAIT_S,
+        ),
+        daemon=True,
+    )
     flooding.start()
     watching.start()
     try:
-        with httpx.Client(base_url=hub.url, headers={"Authorization": "Bearer tok-db"},
-                          timeout=30) as desk_b:
+        with httpx.Client(
+            base_url=hub.url, headers={"Authorization": "Bearer tok-db"}, timeout=30
+        ) as desk_b:
             for at in PROBE_AT_S:
                 time.sleep(max(0.0, started + at - time.monotonic()))
                 probes[f"{at:.0f}"] = raise_alert(desk_b)
@@ -138,14 +167,17 @@ def run(hub: StartableHub, receiver: Any) -> dict[str, str]:
         stop.set()
         hub.stop()
     waits = {p: arrived[p] - probes[p] for p in arrived}
-    shown = [f"{p} s: {waits[p]:.1f} s" if p in waits else f"{p} s: > {PROBE_WAIT_S:.0f} s"
-             for p in probes]
+    shown = [
+        f"{p} s: {waits[p]:.1f} s" if p in waits else f"{p} s: > {PROBE_WAIT_S:.0f} s"
+        for p in probes
+    ]
     worst = max(waits.values()) if len(waits) == len(probes) else float("inf")
     return {
         "name": f"8. notification under a flood: site B's first, while desk A raises "
-                f"({counts.alerts} alerts in {FLOOD_S:.0f} s, {SEND_S} s a send)",
-        "figure": "B's on-call received, raised at " + ", ".join(shown)
-                  + f" ({counts.delivered} messages delivered in the {FLOOD_S:.0f} s)",
+        f"({counts.alerts} alerts in {FLOOD_S:.0f} s, {SEND_S} s a send)",
+        "figure": "B's on-call received, raised at "
+        + ", ".join(shown)
+        + f" ({counts.delivered} messages delivered in the {FLOOD_S:.0f} s)",
         "target": f"< 2 s + one send = {TARGET_S:.1f} s",
         "verdict": "MET" if worst < TARGET_S else "MISSED",
     }

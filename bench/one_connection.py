@@ -45,8 +45,9 @@ def configured(workdir: Path, extra: str = "") -> Hub:
 def alert_latencies(hub: Hub, count: int, pause_s: float = 0.05) -> list[float]:
     latencies = []
     no_reuse = httpx.Limits(max_keepalive_connections=0)
-    with httpx.Client(base_url=hub.url, headers=headers("d000"), limits=no_reuse,
-                      timeout=30) as desk:
+    with httpx.Client(
+        base_url=hub.url, headers=headers("d000"), limits=no_reuse, timeout=30
+    ) as desk:
         for _ in range(count):
             start = time.perf_counter()
             response = desk.post("/v1/alerts", json=run.alert_body())
@@ -72,8 +73,9 @@ def bench_header(workdir: Path) -> None:
     try:
         quiet = alert_latencies(hub, ALERTS)
         stop, cut = threading.Event(), []
-        attackers = [threading.Thread(target=endless_header, args=(hub.port, stop, cut))
-                     for _ in range(3)]
+        attackers = [
+            threading.Thread(target=endless_header, args=(hub.port, stop, cut)) for _ in range(3)
+        ]
         for attacker in attackers:
             attacker.start()
         time.sleep(0.5)
@@ -83,14 +85,18 @@ def bench_header(workdir: Path) -> None:
             attacker.join()
     finally:
         hub.stop()
-    print(f"header: alert p50/p99 alone {ms(pct(quiet, .5))}/{ms(pct(quiet, .99))}; with 3 "
-          f"endless headers {ms(pct(loud, .5))}/{ms(pct(loud, .99))} (cut {len(cut)} times)")
+    print(
+        f"header: alert p50/p99 alone {ms(pct(quiet, 0.5))}/{ms(pct(quiet, 0.99))}; with 3 "
+        f"endless headers {ms(pct(loud, 0.5))}/{ms(pct(loud, 0.99))} (cut {len(cut)} times)"
+    )
 
 
 async def beat_lane(port: int, until: float, answers: dict[bytes, int]) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
-    request = (b"POST /v1/heartbeat HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-d001\r\n"
-               b"Content-Length: 0\r\n\r\n")
+    request = (
+        b"POST /v1/heartbeat HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-d001\r\n"
+        b"Content-Length: 0\r\n\r\n"
+    )
     while time.monotonic() < until:
         status = await run.http_request(reader, writer, request)
         answers[status[9:12]] = answers.get(status[9:12], 0) + 1
@@ -108,8 +114,10 @@ async def flood(hub: Hub) -> tuple[float, dict[bytes, int]]:
 
 
 def bench_flood(workdir: Path) -> None:
-    for label, extra in (("default budget", ""), ("budget lifted",
-                         "request_burst = 1000000\nrequests_per_second = 100000\n")) * 2:
+    for label, extra in (
+        ("default budget", ""),
+        ("budget lifted", "request_burst = 1000000\nrequests_per_second = 100000\n"),
+    ) * 2:
         hub = configured(workdir / f"flood-{uuid.uuid4().hex[:6]}", extra)
         try:
             core, answers = asyncio.run(flood(hub))
@@ -123,8 +131,9 @@ async def fill(hub: Hub, count: int) -> None:
     async def lane(index: int) -> None:
         reader, writer = await asyncio.open_connection("127.0.0.1", hub.port)
         for _ in range(count // 10):
-            status = await run.http_request(reader, writer, run.alert_request(
-                f"d{10 + index:03d}", str(uuid.uuid4())))
+            status = await run.http_request(
+                reader, writer, run.alert_request(f"d{10 + index:03d}", str(uuid.uuid4()))
+            )
             assert status.startswith(b"HTTP/1.1 201"), status
         writer.close()
 
@@ -157,10 +166,11 @@ async def live_latencies(hub: Hub, replays: int) -> tuple[list[float], list[floa
     live = run.sse_subscriber("d002", after, receipt)
     await run.subscribe(hub.port, live)
     await live.ready.wait()
-    hello = (b"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\n"
-             b"Authorization: Bearer tok-sup\r\n\r\n")
-    streams = [(await loop.create_connection(lambda: Drain(hello), "127.0.0.1", hub.port))[0]
-               for _ in range(replays)]
+    hello = b"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-sup\r\n\r\n"
+    streams = [
+        (await loop.create_connection(lambda: Drain(hello), "127.0.0.1", hub.port))[0]
+        for _ in range(replays)
+    ]
     reader, writer = await asyncio.open_connection("127.0.0.1", hub.port)
     answered = []
     for _ in range(ALERTS):
@@ -184,10 +194,12 @@ def bench_replay(workdir: Path) -> None:
         asyncio.run(fill(hub, REPLAY_EVENTS))
         for replays in (0, REPLAY_STREAMS):
             answered, delivered = asyncio.run(live_latencies(hub, replays))
-            print(f"replay: {replays} streams from since=0 over {REPLAY_EVENTS} events: alert "
-                  f"201 p50/p99 {ms(pct(answered, .5))}/{ms(pct(answered, .99))}, live receipt "
-                  f"p50/p99 {ms(pct(delivered, .5))}/{ms(pct(delivered, .99))} "
-                  f"({len(delivered)}/{ALERTS})")
+            print(
+                f"replay: {replays} streams from since=0 over {REPLAY_EVENTS} events: alert "
+                f"201 p50/p99 {ms(pct(answered, 0.5))}/{ms(pct(answered, 0.99))}, live receipt "
+                f"p50/p99 {ms(pct(delivered, 0.5))}/{ms(pct(delivered, 0.99))} "
+                f"({len(delivered)}/{ALERTS})"
+            )
     finally:
         hub.stop()
 

@@ -27,8 +27,9 @@ def broadcast_config(unread_after_s: float = UNREAD_AFTER_S) -> HubConfig:
 
 
 @pytest.fixture
-def bc_hub(tmp_path: Path, hub_database: Callable[[], str | None]) -> Iterator[
-        Callable[..., RunningHub]]:
+def bc_hub(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> Iterator[Callable[..., RunningHub]]:
     """Start (and restart, on the same database) a hub on the broadcast roster."""
     started: list[RunningHub] = []
     database = hub_database()
@@ -62,5 +63,3 @@ def current(hub: RunningHub, who: str) -> list[dict[str, Any]]:
 def post(hub: RunningHub, who: str, path: str) -> Any:
     with hub.client(who) as client:
         return client.post(path)
-
-

@@ -189,12 +189,23 @@ def writable(db: Any) -> None:
         db.execute("SET default_transaction_read_only = off")
 
 
-def start_threaded_hub(config: HubConfig, data_dir: Path, port: int = 0,
-                       config_path: Path | None = None,
-                       clock: ManualClock | None = None) -> RunningHub:
+def start_threaded_hub(
+    config: HubConfig,
+    data_dir: Path,
+    port: int = 0,
+    config_path: Path | None = None,
+    clock: ManualClock | None = None,
+) -> RunningHub:
     """A real hub in a thread; with `clock`, without its ticker (`RunningHub.advance`)."""
-    server = build_server(config, host="127.0.0.1", port=port, data_dir=data_dir,
-                          config_path=config_path, clock=clock, ticker=clock is None)
+    server = build_server(
+        config,
+        host="127.0.0.1",
+        port=port,
+        data_dir=data_dir,
+        config_path=config_path,
+        clock=clock,
+        ticker=clock is None,
+    )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 10
@@ -244,8 +255,9 @@ def hub_database(request: pytest.FixtureRequest) -> Callable[[], str | None]:
 
 
 @pytest.fixture
-def hub_factory(tmp_path: Path,
-                hub_database: Callable[[], str | None]) -> Iterator[Callable[..., RunningHub]]:
+def hub_factory(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> Iterator[Callable[..., RunningHub]]:
     started: list[RunningHub] = []
 
     def start(clock: ManualClock | None = None, **timing: float) -> RunningHub:
@@ -284,8 +296,9 @@ class EventReader:
         headers = {**auth(self.who), **self.headers}
         self._client = httpx.Client(base_url=self.url, timeout=httpx.Timeout(5, read=30))
         try:
-            with connect_sse(self._client, "GET", "/v1/events", params=self.params,
-                             headers=headers) as source:
+            with connect_sse(
+                self._client, "GET", "/v1/events", params=self.params, headers=headers
+            ) as source:
                 self._socket = source.response.extensions["network_stream"].get_extra_info("socket")
                 self.items.put(("status", source.response.status_code))
                 for sse in source.iter_sse():
@@ -353,8 +366,9 @@ class HubProcess:
 
 
 @pytest.fixture
-def hub_process(tmp_path: Path,
-                hub_database: Callable[[], str | None]) -> Iterator[Callable[..., HubProcess]]:
+def hub_process(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> Iterator[Callable[..., HubProcess]]:
     processes: list[HubProcess] = []
     database = hub_database()  # one for the test: a restarted hub finds its data again
 
@@ -364,11 +378,26 @@ def hub_process(tmp_path: Path,
         config_path = tmp_path / f"hub{name}.toml"
         config_path.write_text(roster_toml(extra_desks, **timing), encoding="utf-8")
         process = subprocess.Popen(
-            [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path),
-             "--port", str(port), "--data-dir", str(tmp_path / f"data{name}")],
-            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1",
-                 **({"DESKALERT_DATABASE": database} if database else {})},
+            [
+                sys.executable,
+                "-m",
+                "deskalert",
+                "hub",
+                "--config",
+                str(config_path),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / f"data{name}"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={
+                **os.environ,
+                "PYTHONUNBUFFERED": "1",
+                **({"DESKALERT_DATABASE": database} if database else {}),
+            },
         )
         assert process.stdout is not None
         url = ""

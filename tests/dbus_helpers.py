@@ -36,10 +36,15 @@ def session_bus(tmp: Path) -> Iterator[str]:
         '<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"'
         ' "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">\n<busconfig>'
         f"<type>session</type><listen>unix:dir={tmp}</listen>"
-        "<policy context=\"default\"><allow send_destination=\"*\" eavesdrop=\"true\"/>"
-        "<allow eavesdrop=\"true\"/><allow own=\"*\"/></policy></busconfig>", encoding="utf-8")
-    daemon = subprocess.Popen(["dbus-daemon", f"--config-file={config}", "--nofork",
-                               "--print-address"], stdout=subprocess.PIPE, text=True)
+        '<policy context="default"><allow send_destination="*" eavesdrop="true"/>'
+        '<allow eavesdrop="true"/><allow own="*"/></policy></busconfig>',
+        encoding="utf-8",
+    )
+    daemon = subprocess.Popen(
+        ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert daemon.stdout is not None
         yield daemon.stdout.readline().strip()
@@ -52,8 +57,9 @@ def session_bus(tmp: Path) -> Iterator[str]:
 def notification_server(address: str, out: Path) -> Iterator[Path]:
     """The server of this file as a process on the bus at `address`, once it owns its name."""
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
-    server = subprocess.Popen([sys.executable, __file__, str(out)], env=env,
-                              stdout=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, __file__, str(out)], env=env, stdout=subprocess.PIPE, text=True
+    )
     try:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == "ready"
@@ -87,15 +93,31 @@ async def _serve(out: Path) -> None:
             self.last = 0
 
         @method()
-        def Notify(self, app_name: "s", replaces_id: "u", app_icon: "s",  # type: ignore
-                   summary: "s", body: "s", actions: "as", hints: "a{sv}",
-                   expire_timeout: "i") -> "u":
+        def Notify(
+            self,
+            app_name: "s",
+            replaces_id: "u",
+            app_icon: "s",  # type: ignore
+            summary: "s",
+            body: "s",
+            actions: "as",
+            hints: "a{sv}",
+            expire_timeout: "i",
+        ) -> "u":
             self.last += 1
             urgency = hints.get("urgency")
             with out.open("a", encoding="utf-8") as file:
-                file.write(json.dumps({"app": app_name, "summary": summary, "body": body,
-                                       "urgency": urgency.value if isinstance(urgency, Variant)
-                                       else None}) + "\n")
+                file.write(
+                    json.dumps(
+                        {
+                            "app": app_name,
+                            "summary": summary,
+                            "body": body,
+                            "urgency": urgency.value if isinstance(urgency, Variant) else None,
+                        }
+                    )
+                    + "\n"
+                )
             return self.last
 
         @method()

@@ -20,8 +20,9 @@ from support.ports import free_port
 __all__ = ["free_port"]  # kept here too: tests import it from desk_helpers
 
 
-def desk_config(url: str, desk: str = "g1", *, language: str = "fr",
-                keys: dict[str, str] | None = None) -> ClientConfig:
+def desk_config(
+    url: str, desk: str = "g1", *, language: str = "fr", keys: dict[str, str] | None = None
+) -> ClientConfig:
     return ClientConfig.model_validate(
         {"language": language, "hub": {"url": url}, "desk": {"id": desk}, "keys": keys or {}}
     )
@@ -42,12 +43,14 @@ class FakeClock:
 
 def make_desk(url: str, journal_path: Path, desk: str = "g1", **kwargs: Any) -> DeskApp:
     config_keys = {k: kwargs.pop(k) for k in ("language", "keys") if k in kwargs}
-    return DeskApp(desk_config(url, desk, **config_keys), f"tok-{desk}", Journal(journal_path),
-                   **kwargs)
+    return DeskApp(
+        desk_config(url, desk, **config_keys), f"tok-{desk}", Journal(journal_path), **kwargs
+    )
 
 
-async def wait_until(pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10,
-                     what: str = "condition") -> float:
+async def wait_until(
+    pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10, what: str = "condition"
+) -> float:
     """Let the app run until `condition` holds; returns the seconds it took."""
     start = time.monotonic()
     while not condition():
@@ -93,8 +96,15 @@ def screen_text(app: Any) -> str:
     from rich.console import Console
 
     width, height = app.size
-    console = Console(width=width, height=height, file=io.StringIO(), record=True,
-                      legacy_windows=False, safe_box=False)
-    console.print(app.screen._compositor.render_update(
-        full=True, screen_stack=app._background_screens))
+    console = Console(
+        width=width,
+        height=height,
+        file=io.StringIO(),
+        record=True,
+        legacy_windows=False,
+        safe_box=False,
+    )
+    console.print(
+        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
+    )
     return console.export_text()

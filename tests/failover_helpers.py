@@ -8,22 +8,33 @@ from typing import Any
 
 from desk_helpers import free_port
 
-PROXY_PAGE = (b"<html><head><title>Bad Gateway</title></head>"
-              b"<body>The upstream hub is not answering.</body></html>")
+PROXY_PAGE = (
+    b"<html><head><title>Bad Gateway</title></head>"
+    b"<body>The upstream hub is not answering.</body></html>"
+)
 # (status, content type, body): what stands in front of a hub that is down, or a hub's refusal.
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
-    "503-store": (503, "application/json",
-                  b'{"error": "store_unavailable", "detail": "the database cannot be written"}'),
+    "503-store": (
+        503,
+        "application/json",
+        b'{"error": "store_unavailable", "detail": "the database cannot be written"}',
+    ),
     "503-html": (503, "text/html", PROXY_PAGE),
     "502-html": (502, "text/html", PROXY_PAGE),
     "504-html": (504, "text/html", PROXY_PAGE),
-    "200-login-page": (200, "text/html; charset=utf-8",
-                       b"<html><head><title>Portail d'authentification</title></head></html>"),
+    "200-login-page": (
+        200,
+        "text/html; charset=utf-8",
+        b"<html><head><title>Portail d'authentification</title></head></html>",
+    ),
     "401": (401, "application/json", b'{"error": "unauthorized", "detail": "unknown token"}'),
     "403": (403, "application/json", b'{"error": "forbidden", "detail": "not from here"}'),
     "404": (404, "application/json", b'{"error": "not_found", "detail": "no such alert"}'),
-    "409": (409, "application/json",
-            b'{"error": "alert_id_reused", "detail": "stored with another code"}'),
+    "409": (
+        409,
+        "application/json",
+        b'{"error": "alert_id_reused", "detail": "stored with another code"}',
+    ),
     "422": (422, "application/json", b'{"error": "invalid", "detail": "unknown code"}'),
     "429": (429, "application/json", b'{"error": "rate_limited", "detail": "slow down"}'),
 }

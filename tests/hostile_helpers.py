@@ -33,13 +33,26 @@ def with_open_files(limit: int) -> Callable[[], None]:
     return preexec
 
 
-def start_hub_process(config_path: Path, data_dir: Path, *, open_files: int
-                      ) -> tuple[subprocess.Popen[str], str]:
+def start_hub_process(
+    config_path: Path, data_dir: Path, *, open_files: int
+) -> tuple[subprocess.Popen[str], str]:
     """`deskalert hub` in its own process; (process, url) once it answers /healthz."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(config_path), "--port", "0",
-         "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(config_path),
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
         preexec_fn=with_open_files(open_files),  # no thread forks here
     )

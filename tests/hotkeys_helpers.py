@@ -21,8 +21,10 @@ def missing_x_tools() -> str | None:
     """Why the X tests cannot run here, or None."""
     missing = [tool for tool in ("Xvfb", "xdotool") if shutil.which(tool) is None]
     if missing:
-        return (f"{' and '.join(missing)} not installed (Debian: apt-get install -y xvfb xdotool;"
-                " .ci/run installs them)")
+        return (
+            f"{' and '.join(missing)} not installed (Debian: apt-get install -y xvfb xdotool;"
+            " .ci/run installs them)"
+        )
     return None
 
 
@@ -36,8 +38,9 @@ class XDisplay:
         return {**environ, "DISPLAY": self.name}
 
     def xdotool(self, *args: str) -> None:
-        subprocess.run(["xdotool", *args], env=self.env(), check=True, timeout=10,
-                       capture_output=True)
+        subprocess.run(
+            ["xdotool", *args], env=self.env(), check=True, timeout=10, capture_output=True
+        )
 
     def led_masks(self, seconds: float) -> list[int]:
         """The keyboard's LED mask, read every 20 ms for `seconds` (the Scroll Lock blink)."""
@@ -69,8 +72,11 @@ def x_display() -> Iterator[XDisplay]:
     """Xvfb on a free display number, with an xterm holding the focus when xterm is installed
     (the root window otherwise): the keys go to another application, never to deskalert."""
     read, write = os.pipe()
-    server = subprocess.Popen(["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24",
-                               "-nolisten", "tcp"], pass_fds=[write], stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+        pass_fds=[write],
+        stderr=subprocess.DEVNULL,
+    )
     os.close(write)
     try:
         with os.fdopen(read) as pipe:
@@ -78,8 +84,9 @@ def x_display() -> Iterator[XDisplay]:
         display = XDisplay(f":{number}", "root window")
         holder = None
         if shutil.which("xterm"):
-            holder = subprocess.Popen(["xterm", "-title", FOCUS_TITLE], env=display.env(),
-                                      stderr=subprocess.DEVNULL)
+            holder = subprocess.Popen(
+                ["xterm", "-title", FOCUS_TITLE], env=display.env(), stderr=subprocess.DEVNULL
+            )
             focus_xterm(display)
             display.focus = "xterm"
         try:
@@ -97,8 +104,9 @@ def focus_xterm(display: XDisplay, attempts: int = 20) -> None:
     """Give the xterm the focus once it is mapped (found before it is, windowfocus fails)."""
     for attempt in range(attempts):
         try:
-            display.xdotool("search", "--sync", "--onlyvisible", "--name", FOCUS_TITLE,
-                            "windowfocus", "--sync")
+            display.xdotool(
+                "search", "--sync", "--onlyvisible", "--name", FOCUS_TITLE, "windowfocus", "--sync"
+            )
             return
         except subprocess.CalledProcessError:
             if attempt == attempts - 1:
@@ -107,25 +115,37 @@ def focus_xterm(display: XDisplay, attempts: int = 20) -> None:
 
 
 def hotkeys_config(path: Path, url: str, hotkeys: str, desk: str = "g1") -> Path:
-    path.write_text(f'[hub]\nurl = "{url}"\n[desk]\nid = "{desk}"\n[hotkeys]\n{hotkeys}\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[hub]\nurl = "{url}"\n[desk]\nid = "{desk}"\n[hotkeys]\n{hotkeys}\n', encoding="utf-8"
+    )
     return path
 
 
 def desk_env(base: dict[str, str], config: Path, home: Path, desk: str = "g1") -> dict[str, str]:
-    return {**base, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": f"tok-{desk}",
-            "XDG_DATA_HOME": str(home / "data"), "XDG_CONFIG_HOME": str(home / "config")}
+    return {
+        **base,
+        "DESKALERT_CONFIG": str(config),
+        "DESKALERT_TOKEN": f"tok-{desk}",
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+    }
 
 
 def listener_log(home: Path) -> Path:
     return home / "data" / "deskalert" / "hotkeys.log"
 
 
-def start_listener(env: dict[str, str], home: Path, ready: str = "keys read from",
-                   timeout: float = 20) -> subprocess.Popen[str]:
+def start_listener(
+    env: dict[str, str], home: Path, ready: str = "keys read from", timeout: float = 20
+) -> subprocess.Popen[str]:
     """`deskalert hotkeys` as a process, once its log says it reads the keys."""
-    process = subprocess.Popen([sys.executable, "-m", "deskalert", "hotkeys"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", "hotkeys"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + timeout
     log = listener_log(home)
     while not (log.exists() and ready in log.read_text(encoding="utf-8")):
@@ -148,5 +168,9 @@ def quietly_stopped(result: tuple[int, str, str]) -> bool:
     the bell of an alert not transmitted: nothing a visitor could read."""
     code, out, err = result
     lines = [line for line in err.split("\n") if line.strip("\a")]
-    return (code == 0 and out == "" and len(lines) == 1
-            and lines[0].startswith(("deskalert hotkeys", "\adeskalert hotkeys")))
+    return (
+        code == 0
+        and out == ""
+        and len(lines) == 1
+        and lines[0].startswith(("deskalert hotkeys", "\adeskalert hotkeys"))
+    )

@@ -51,8 +51,11 @@ class HttpReceiver:
                     self.end_headers()
                     return
                 data: dict[str, Any] = json.loads(raw)
-                receiver.messages.put(Received(self.path, data.get("title", ""),
-                                               data.get("message", ""), time.monotonic()))
+                receiver.messages.put(
+                    Received(
+                        self.path, data.get("title", ""), data.get("message", ""), time.monotonic()
+                    )
+                )
                 with contextlib.suppress(ConnectionError):  # a sender stopped while held
                     self.send_response(200)
                     self.send_header("Content-Type", "application/json")
@@ -94,8 +97,11 @@ class SmtpReceiver:
                 message = email.message_from_bytes(envelope.content, policy=email.policy.default)
                 part = message.get_body(preferencelist=("plain", "html"))
                 body = part.get_content() if part is not None else ""
-                receiver.messages.put(Received(",".join(envelope.rcpt_tos),
-                                               str(message["Subject"]), body, time.monotonic()))
+                receiver.messages.put(
+                    Received(
+                        ",".join(envelope.rcpt_tos), str(message["Subject"]), body, time.monotonic()
+                    )
+                )
                 return "250 OK"
 
         self._controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
@@ -103,12 +109,10 @@ class SmtpReceiver:
         return self
 
     def url(self, to: str) -> str:
-        return (f"mailto://127.0.0.1:{self.port}?to={to}&from=hub@example.org"
-                "&mode=insecure")
+        return f"mailto://127.0.0.1:{self.port}?to={to}&from=hub@example.org&mode=insecure"
 
     def stop(self) -> None:
         self._controller.stop()
-
 
 
 def take(messages: queue.Queue[Received], timeout: float = 20) -> Received:

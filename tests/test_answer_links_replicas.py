@@ -37,8 +37,9 @@ def http() -> Iterator[HttpReceiver]:
 
 
 @pytest.fixture
-def hubs(tmp_path: Path, hub_database: Callable[[], str | None],
-         http: HttpReceiver) -> Iterator[Callable[[], HubProcess]]:
+def hubs(
+    tmp_path: Path, hub_database: Callable[[], str | None], http: HttpReceiver
+) -> Iterator[Callable[[], HubProcess]]:
     """Hubs on one PostgreSQL and one hub.toml (public_url there names the first hub, as a
     site with one hub would have it), each started with its own DESKALERT_PUBLIC_URL."""
     database = hub_database()
@@ -56,10 +57,22 @@ def hubs(tmp_path: Path, hub_database: Callable[[], str | None],
                 supervisor["notify"] = [http.url(supervisor["id"])]
             config.write_text(tomli_w.dumps(data), encoding="utf-8")
         process = subprocess.Popen(
-            [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--port",
-             str(port), "--data-dir", str(tmp_path / f"data{len(started)}")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            env={**os.environ, "DESKALERT_DATABASE": database, "DESKALERT_PUBLIC_URL": url})
+            [
+                sys.executable,
+                "-m",
+                "deskalert",
+                "hub",
+                "--config",
+                str(config),
+                "--port",
+                str(port),
+                "--data-dir",
+                str(tmp_path / f"data{len(started)}"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            env={**os.environ, "DESKALERT_DATABASE": database, "DESKALERT_PUBLIC_URL": url},
+        )
         _healthy(url)
         running = HubProcess(process, url, database)
         started.append(running)
@@ -95,8 +108,12 @@ def log_in_with(link: str) -> httpx.Response:
     assert httpx.get(link, timeout=5).status_code == 200
     fields = {k: v[0] for k, v in parse_qs(parts.query).items()}
     alert_id = parts.path.rsplit("/", 1)[1]
-    return httpx.post(f"{base}/page/api/session", timeout=5, headers={"Origin": base},
-                      json={"link": {"alert": alert_id, **fields}})
+    return httpx.post(
+        f"{base}/page/api/session",
+        timeout=5,
+        headers={"Origin": base},
+        json={"link": {"alert": alert_id, **fields}},
+    )
 
 
 @pytest.mark.system
@@ -112,8 +129,7 @@ def test_a_hub_killed_the_links_that_follow_name_a_live_hub_and_work(
 
     http.down = True  # the next notification is planned on the first hub, not delivered...
     waiting = new_alert("renfort")
-    assert httpx.post(f"{first.url}/v1/alerts", json=waiting, headers=auth("g2")).status_code \
-        == 201
+    assert httpx.post(f"{first.url}/v1/alerts", json=waiting, headers=auth("g2")).status_code == 201
     first.kill9()  # ...before the first hub dies: the second sends it
     http.down = False
     after = take(http.messages, timeout=40)
@@ -123,8 +139,7 @@ def test_a_hub_killed_the_links_that_follow_name_a_live_hub_and_work(
     assert answer.status_code == 200 and answer.json()["alert"] == waiting["id"], answer.text
 
     later = new_alert("malaise")
-    assert httpx.post(f"{second.url}/v1/alerts", json=later, headers=auth("e1")).status_code \
-        == 201
+    assert httpx.post(f"{second.url}/v1/alerts", json=later, headers=auth("e1")).status_code == 201
     while f"/page/a/{later['id']}?" not in (message := take(http.messages)).body:
         pass
     assert link_in(message.body).startswith(f"{second.url}/page/a/")
@@ -137,8 +152,11 @@ def test_a_bad_own_public_url_is_a_one_line_error(tmp_path: Path) -> None:
     config.write_text(roster_toml(), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--check"],
-        capture_output=True, text=True, timeout=60,
-        env={**os.environ, "DESKALERT_PUBLIC_URL": "hub2.example"})
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DESKALERT_PUBLIC_URL": "hub2.example"},
+    )
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr
     assert "DESKALERT_PUBLIC_URL" in result.stderr and "Traceback" not in result.stderr
 
@@ -148,6 +166,8 @@ def test_a_sending_hub_without_public_url_leaves_the_link_out() -> None:
     from deskalert.hub.links import SENDER_ADDRESS, with_sender_address
 
     planned = f"Desk g1\nRépondre : {SENDER_ADDRESS}/page/a/x?s=s.a"
-    assert with_sender_address(planned, "https://hub2.example") == \
-        "Desk g1\nRépondre : https://hub2.example/page/a/x?s=s.a"
+    assert (
+        with_sender_address(planned, "https://hub2.example")
+        == "Desk g1\nRépondre : https://hub2.example/page/a/x?s=s.a"
+    )
     assert with_sender_address(planned, None) == "Desk g1"

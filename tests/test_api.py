@@ -82,7 +82,8 @@ def test_ack_lists_each_responder_once_in_order(hub: RunningHub) -> None:
     assert first["state"] == "acknowledged"
     assert [r["name"] for r in again["responders"]] == ["Ana Sup"]
     assert [(r["id"], r["kind"]) for r in both["responders"]] == [
-        ("s.a", "supervisor"), ("g2", "desk")
+        ("s.a", "supervisor"),
+        ("g2", "desk"),
     ]
     assert both["responders"][0]["at"] <= both["responders"][1]["at"]
 
@@ -141,16 +142,16 @@ def test_list_open_leaves_out_closed_alerts(hub: RunningHub) -> None:
 @pytest.mark.parametrize(
     ("who", "method", "path", "status"),
     [
-        ("s.a", "post", "/v1/alerts", 403),           # a supervisor does not raise
-        ("g2", "post", "/{id}/resolve", 403),          # a colleague cannot close it
+        ("s.a", "post", "/v1/alerts", 403),  # a supervisor does not raise
+        ("g2", "post", "/{id}/resolve", 403),  # a colleague cannot close it
         ("g2", "post", "/{id}/cancel", 403),
-        ("g1", "post", "/{id}/ack", 403),              # the raising desk cannot answer itself
-        ("e1", "get", "/{id}", 403),                   # a desk of another site
+        ("g1", "post", "/{id}/ack", 403),  # the raising desk cannot answer itself
+        ("e1", "get", "/{id}", 403),  # a desk of another site
         ("e1", "post", "/{id}/ack", 403),
         ("e1", "get", "/v1/alerts?site=accueil", 403),
-        ("g1", "post", "/v1/oncall/override", 403),    # only supervisors take a shift
-        ("g2", "post", "/{id}/ack", 200),              # a colleague of the site responds
-        ("s.c", "post", "/{id}/ack", 200),             # any supervisor responds
+        ("g1", "post", "/v1/oncall/override", 403),  # only supervisors take a shift
+        ("g2", "post", "/{id}/ack", 200),  # a colleague of the site responds
+        ("s.c", "post", "/{id}/ack", 200),  # any supervisor responds
         ("s.c", "post", "/{id}/resolve", 200),
         ("g1", "post", "/{id}/resolve", 200),
     ],
@@ -200,15 +201,23 @@ UNSEEN = [i.encode() for i in UNSEEN_IDS]
         (b'{"id": "', 400, "malformed_json"),
         (b'{"id": "not-a-uuid", "code": "renfort"}', 422, "invalid_request"),
         (b'{"code": "renfort"}', 422, "invalid_request"),
-        (b'{"id": "%s", "code": "renfort", "desk": "g2"}' % UNSEEN[0], 422,
-         "invalid_request"),
-        (b'{"id": "%s", "code": "renfort", "created_at": "2026-11-21T10:00:00"}'
-         % UNSEEN[1], 422, "invalid_request"),
-        (b'{"id": "%s", "code": "renfort", "message": "%s"}'
-         % (UNSEEN[2], b"x" * 281), 422, "invalid_request"),
-        (b'[]', 422, "invalid_request"),
-        (b'{"id": "%s", "code": "renfort", "pad": "%s"}'
-         % (UNSEEN[3], b"x" * 17000), 413, "body_too_large"),
+        (b'{"id": "%s", "code": "renfort", "desk": "g2"}' % UNSEEN[0], 422, "invalid_request"),
+        (
+            b'{"id": "%s", "code": "renfort", "created_at": "2026-11-21T10:00:00"}' % UNSEEN[1],
+            422,
+            "invalid_request",
+        ),
+        (
+            b'{"id": "%s", "code": "renfort", "message": "%s"}' % (UNSEEN[2], b"x" * 281),
+            422,
+            "invalid_request",
+        ),
+        (b"[]", 422, "invalid_request"),
+        (
+            b'{"id": "%s", "code": "renfort", "pad": "%s"}' % (UNSEEN[3], b"x" * 17000),
+            413,
+            "body_too_large",
+        ),
     ],
 )
 def test_bad_bodies_are_4xx_and_store_nothing(
@@ -278,7 +287,8 @@ def test_codes_are_the_repertoire(hub: RunningHub) -> None:
     with hub.client("g1") as client:
         codes = client.get("/v1/codes").json()
     assert [(c["code"], c["key"], c["discreet"]) for c in codes] == [
-        ("renfort", "f2", True), ("malaise", "f4", False)
+        ("renfort", "f2", True),
+        ("malaise", "f4", False),
     ]
 
 
@@ -336,9 +346,18 @@ def test_heartbeat_puts_a_desk_online(hub: RunningHub) -> None:
 def test_openapi_documents_every_route_and_the_error_shape(hub: RunningHub) -> None:
     spec = httpx.get(f"{hub.url}/openapi.json").json()
     assert {
-        "/v1/alerts", "/v1/alerts/{alert_id}", "/v1/alerts/{alert_id}/ack",
-        "/v1/alerts/{alert_id}/resolve", "/v1/alerts/{alert_id}/cancel", "/v1/events",
-        "/v1/desks", "/v1/heartbeat", "/v1/oncall", "/v1/oncall/override", "/v1/codes", "/healthz",
+        "/v1/alerts",
+        "/v1/alerts/{alert_id}",
+        "/v1/alerts/{alert_id}/ack",
+        "/v1/alerts/{alert_id}/resolve",
+        "/v1/alerts/{alert_id}/cancel",
+        "/v1/events",
+        "/v1/desks",
+        "/v1/heartbeat",
+        "/v1/oncall",
+        "/v1/oncall/override",
+        "/v1/codes",
+        "/healthz",
     } <= set(spec["paths"])
     assert "ErrorOut" in spec["components"]["schemas"]
     assert "text/event-stream" in spec["paths"]["/v1/events"]["get"]["responses"]["200"]["content"]

@@ -39,11 +39,15 @@ class FrameReader:
 
     def _run(self) -> None:
         try:
-            with connect_sse(self._client, "GET", "/v1/events", headers=self._headers,
-                             params={"availability": "1"}) as source:
+            with connect_sse(
+                self._client,
+                "GET",
+                "/v1/events",
+                headers=self._headers,
+                params={"availability": "1"},
+            ) as source:
                 self._response = source.response
-                self._socket = source.response.extensions["network_stream"].get_extra_info(
-                    "socket")
+                self._socket = source.response.extensions["network_stream"].get_extra_info("socket")
                 self._opened.set()
                 for sse in source.iter_sse():
                     if sse.data:
@@ -128,8 +132,9 @@ def test_fifty_desks_coming_online_give_a_few_debounced_events_with_the_right_co
     counts = [event["desks_online"] for event in seen]
     assert counts == sorted(counts) and counts[-1] == 51, counts
     assert all(event["site"] == "accueil" for event in seen)
-    assert {e["site"] for e in upstairs.all_availability(0.1)} <= {"etage"}, \
+    assert {e["site"] for e in upstairs.all_availability(0.1)} <= {"etage"}, (
         "another site's numbers are not sent upstairs"
+    )
     with many_desks.client("g2") as client:
         snapshot = client.get("/v1/availability").json()
     assert [(s["site"], s["desks_online"]) for s in snapshot] == [("accueil", 51)]
@@ -145,12 +150,15 @@ def test_a_reconnecting_desk_gets_the_numbers_now_at_once(
     desk.stop()
     supervisor = readers(hub.url, "s.b")  # the pane of Bob, following every site
     assert {e["site"] for e in (supervisor.availability(), supervisor.availability())} == {
-        "accueil", "etage"}
+        "accueil",
+        "etage",
+    }
     with hub.client("s.a") as client:
         last_id = client.get("/healthz").json()["last_event_id"]
     again = readers(hub.url, "e1", headers={"Last-Event-ID": str(last_id)}).availability(1)
     assert [(p["id"], p["connected"], p["on_call"]) for p in again["supervisors"]] == [
-        ("s.b", True, False)]
+        ("s.b", True, False)
+    ]
 
 
 def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_counts(
@@ -159,14 +167,17 @@ def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_
     desk = readers(hub.url, "g1")
     now = desk.availability()
     assert [(p["id"], p["connected"], p["on_call"]) for p in now["supervisors"]] == [
-        ("s.a", False, True)], "the on-call supervisor can answer on the phone"
+        ("s.a", False, True)
+    ], "the on-call supervisor can answer on the phone"
     supervisor = readers(hub.url, "s.c")
     # A frame already due (the desk's own arrival) may come first on a loaded machine.
     joined = desk.availability(3)
     if len(joined["supervisors"]) == 1:
         joined = desk.availability(3)
     assert [(p["id"], p["connected"]) for p in joined["supervisors"]] == [
-        ("s.a", False), ("s.c", True)]
+        ("s.a", False),
+        ("s.c", True),
+    ]
     supervisor.stop()
     # The hub learns that a stream closed when its next keep-alive cannot be written (within
     # heartbeat_s = 5 s), then sends the numbers within the 1 s debounce.
@@ -175,8 +186,9 @@ def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_
     with hub.client("s.a") as client:
         both = client.get("/v1/availability").json()
         assert [s["site"] for s in both] == ["accueil", "etage"]
-        assert client.get("/v1/availability", params={"site": "etage"}).json()[0][
-            "supervisors"] == []
+        assert (
+            client.get("/v1/availability", params={"site": "etage"}).json()[0]["supervisors"] == []
+        )
     with hub.client("g1") as client:
         assert client.get("/v1/availability", params={"site": "etage"}).status_code == 403
 
@@ -222,8 +234,10 @@ def test_an_alert_from_outside_the_site_networks_is_403_and_listed_for_superviso
             refused = home.post("/v1/alerts", json=new_alert())
             assert home.post("/v1/heartbeat").status_code == 403, "any desk request"
         logged = [r.getMessage() for r in caplog.records if "outside the site" in r.getMessage()]
-        line = ("refused desk g1 (site accueil) from 127.0.0.5, outside the site's networks:"
-                " POST /v1/alerts (1 time(s) since the last line)")
+        line = (
+            "refused desk g1 (site accueil) from 127.0.0.5, outside the site's networks:"
+            " POST /v1/alerts (1 time(s) since the last line)"
+        )
         assert logged == [line], "one line per desk, address and minute"
         assert refused.status_code == 403
         assert refused.json()["error"] == "outside_site_network"
@@ -231,18 +245,20 @@ def test_an_alert_from_outside_the_site_networks_is_403_and_listed_for_superviso
         with from_address(hub, "g1", "127.0.0.2") as desk:
             assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
         with from_address(hub, "e1", "127.0.0.5") as upstairs:
-            assert upstairs.post("/v1/alerts", json=new_alert()).status_code == 201, \
+            assert upstairs.post("/v1/alerts", json=new_alert()).status_code == 201, (
                 "a site that lists no networks admits any address"
+            )
         with hub.client("s.a") as supervisor:
             listed = supervisor.get("/v1/presence").json()["refused_desks"]
-        assert [(r["desk"], r["address"], r["count"], r["alerts"], r["last_request"])
-                for r in listed] == [("g1", "127.0.0.5", 2, 1, "POST /v1/heartbeat")]
+        assert [
+            (r["desk"], r["address"], r["count"], r["alerts"], r["last_request"]) for r in listed
+        ] == [("g1", "127.0.0.5", 2, 1, "POST /v1/heartbeat")]
     finally:
         hub.stop()
 
 
 def test_forwarded_for_is_ignored_from_an_untrusted_peer_and_honoured_from_a_trusted_proxy(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     hub = start_hub(tmp_path, fenced_roster(trusted_proxies='["127.0.0.3"]'))
     inside = {"X-Forwarded-For": "127.0.0.2"}
@@ -267,14 +283,18 @@ def test_forwarded_for_is_ignored_from_an_untrusted_peer_and_honoured_from_a_tru
         hub.stop()
 
 
-@pytest.mark.parametrize("line,error", [
-    ('networks = ["10.1.2.0/33"]', "'10.1.2.0/33' is not an IP address or network"),
-    ('networks = ["salle-3"]', "'salle-3' is not an IP address or network"),
-])
+@pytest.mark.parametrize(
+    "line,error",
+    [
+        ('networks = ["10.1.2.0/33"]', "'10.1.2.0/33' is not an IP address or network"),
+        ('networks = ["salle-3"]', "'salle-3' is not an IP address or network"),
+    ],
+)
 def test_a_bad_network_is_a_one_line_error(tmp_path: Path, line: str, error: str) -> None:
     path = tmp_path / "hub.toml"
-    path.write_text(roster_toml().replace('label = "Étage"', f'label = "Étage"\n{line}'),
-                    encoding="utf-8")
+    path.write_text(
+        roster_toml().replace('label = "Étage"', f'label = "Étage"\n{line}'), encoding="utf-8"
+    )
     from deskalert.config import load_toml
     from deskalert.errors import ConfigError
 

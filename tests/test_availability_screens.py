@@ -30,8 +30,11 @@ async def test_the_desk_shows_colleagues_online_and_a_supervisor_who_can_answer(
     await in_thread(lambda: beat(hub, "g2"))
     app = make_desk(hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: text_of(app, "#availability")
-                         == "1 collègue en ligne · encadrant joignable", what="g2 online")
+        await wait_until(
+            pilot,
+            lambda: text_of(app, "#availability") == "1 collègue en ligne · encadrant joignable",
+            what="g2 online",
+        )
         assert not app.query_one("#availability").has_class("-alone")
 
 
@@ -41,14 +44,19 @@ async def test_the_desk_alone_says_so_with_the_on_call_number(
     """No colleague online, no supervisor at a screen: only Ana's phone would ring."""
     app = make_desk(hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "Personne" in text_of(app, "#availability"),
-                         what="the warning")
+        await wait_until(
+            pilot, lambda: "Personne" in text_of(app, "#availability"), what="the warning"
+        )
         assert text_of(app, "#availability") == (
-            "⚠ Personne d'autre n'est en ligne.\nEn cas de besoin, appelez Ana Sup : 01 00")
+            "⚠ Personne d'autre n'est en ligne.\nEn cas de besoin, appelez Ana Sup : 01 00"
+        )
         assert app.query_one("#availability").has_class("-alone")
         await in_thread(lambda: beat(hub, "g2"))
-        await wait_until(pilot, lambda: text_of(app, "#availability")
-                         == "1 collègue en ligne · encadrant joignable", what="g2 online")
+        await wait_until(
+            pilot,
+            lambda: text_of(app, "#availability") == "1 collègue en ligne · encadrant joignable",
+            what="g2 online",
+        )
         assert not app.query_one("#availability").has_class("-alone")
 
 
@@ -57,35 +65,44 @@ async def test_the_desk_with_nobody_on_call_says_nobody_can_answer_until_a_pane_
 ) -> None:
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", desk="e1")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: "Personne" in text_of(app, "#availability"),
-                         what="the warning")
+        await wait_until(
+            pilot, lambda: "Personne" in text_of(app, "#availability"), what="the warning"
+        )
         assert text_of(app, "#availability") == (
             "⚠ Personne d'autre n'est en ligne et aucun encadrant n'est joignable.\n"
-            "En cas de besoin, appelez à l'aide par téléphone (personne n'est de permanence).")
+            "En cas de besoin, appelez à l'aide par téléphone (personne n'est de permanence)."
+        )
         watching = httpx.Client(base_url=hub.url, headers=auth("s.c"), timeout=5)
         with watching.stream("GET", "/v1/events") as stream:
             assert stream.status_code == 200
-            await wait_until(pilot, lambda: text_of(app, "#availability")
-                             == "aucun collègue en ligne · encadrant joignable",
-                             what="a pane opened")
+            await wait_until(
+                pilot,
+                lambda: (
+                    text_of(app, "#availability") == "aucun collègue en ligne · encadrant joignable"
+                ),
+                what="a pane opened",
+            )
         watching.close()
-        await wait_until(pilot, lambda: "Personne" in text_of(app, "#availability"),
-                         what="the pane closed")
+        await wait_until(
+            pilot, lambda: "Personne" in text_of(app, "#availability"), what="the pane closed"
+        )
 
 
 async def test_the_desk_speaks_english_with_plurals(hub: RunningHub, tmp_path: Path) -> None:
     await in_thread(lambda: beat(hub, "g2"))
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", language="en")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: text_of(app, "#availability")
-                         == "1 colleague online · a supervisor can answer", what="english")
+        await wait_until(
+            pilot,
+            lambda: text_of(app, "#availability") == "1 colleague online · a supervisor can answer",
+            what="english",
+        )
 
 
-async def test_the_pane_shows_each_site_and_the_desks_refused_from_outside(
-    tmp_path: Path
-) -> None:
-    toml = roster_toml().replace('label = "Accueil RDC"',
-                                 'label = "Accueil RDC"\nnetworks = ["127.0.0.2/32"]')
+async def test_the_pane_shows_each_site_and_the_desks_refused_from_outside(tmp_path: Path) -> None:
+    toml = roster_toml().replace(
+        'label = "Accueil RDC"', 'label = "Accueil RDC"\nnetworks = ["127.0.0.2/32"]'
+    )
     hub = start_hub(tmp_path, toml)
     try:
         with from_address(hub, "g1", "127.0.0.2") as desk:
@@ -94,8 +111,11 @@ async def test_the_pane_shows_each_site_and_the_desks_refused_from_outside(
             assert home.post("/v1/alerts", json=new_alert()).status_code == 403
         app = pane(hub.url, "s.b")
         async with app.run_test(size=(120, 50)) as pilot:
-            await wait_until(pilot, lambda: "Bob Sup" in pane_text(app, "#presence"),
-                             what="its own stream counted")
+            await wait_until(
+                pilot,
+                lambda: "Bob Sup" in pane_text(app, "#presence"),
+                what="its own stream counted",
+            )
             panel = pane_text(app, "#presence")
             assert "1 poste en ligne sur 2 · joignables : Ana Sup (téléphone), Bob Sup" in panel
             assert "0 poste en ligne sur 1 · joignables : Bob Sup" in panel

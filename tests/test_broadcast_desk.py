@@ -35,7 +35,8 @@ def reads(hub: RunningHub, broadcast_id: str) -> list[str]:
 
 
 async def test_a_broadcast_shows_above_everything_and_l_says_lu(
-        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = bc_hub()
     app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
     async with app.run_test(size=SIZE) as pilot:
@@ -46,13 +47,17 @@ async def test_a_broadcast_shows_above_everything_and_l_says_lu(
         assert "Vigilance" in words and "À faire" in words and "Ana Sup" in words
         assert "Appuyez sur L" in words
         await pilot.press("l")
-        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
-                         what="the screen closed after lu")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, BroadcastScreen),
+            what="the screen closed after lu",
+        )
         assert await in_thread(lambda: reads(hub, sent["id"])) == ["g1"]
 
 
 async def test_a_desk_offline_gets_it_when_back_and_sees_it_ended_in_english(
-        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = bc_hub()
     sent = send(hub).json()  # d00 is not running: offline
     app = make_desk(hub.url, tmp_path / "d00.sqlite3", "d00", language="en")
@@ -62,13 +67,15 @@ async def test_a_desk_offline_gets_it_when_back_and_sees_it_ended_in_english(
         await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end"))
         await wait_until(pilot, lambda: "Ended at" in shown(app), what="shown ended")
         await pilot.press("escape")
-        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
-                         what="closed once ended")
+        await wait_until(
+            pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="closed once ended"
+        )
     assert await in_thread(lambda: current(hub, "d00")) == []
 
 
 async def test_a_broadcast_read_before_a_restart_does_not_show_again(
-        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = bc_hub()
     sent = send(hub).json()
     post(hub, "g2", f"/v1/broadcasts/{sent['id']}/read")
@@ -80,7 +87,8 @@ async def test_a_broadcast_read_before_a_restart_does_not_show_again(
 
 
 async def test_a_broadcast_received_is_in_the_journal_and_the_export(
-        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     from deskalert.journal.debrief import Period, export_text
     from deskalert.journal.store import Journal
     from deskalert.tui.desk.journal import JournalScreen
@@ -92,8 +100,7 @@ async def test_a_broadcast_received_is_in_the_journal_and_the_export(
         await in_thread(lambda: send(hub, template="confinement"))
         await wait_until(pilot, lambda: "Confinement" in shown(app), what="the broadcast")
         await pilot.press("l")
-        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen),
-                         what="read")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="read")
         await pilot.pause(0.5)  # the read event comes back and is journaled too
         await pilot.press("j")
         await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
@@ -107,13 +114,17 @@ async def test_a_broadcast_received_is_in_the_journal_and_the_export(
 
 
 async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
-        bc_hub: Callable[..., RunningHub], tmp_path: Path) -> None:
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     """Why: a message above everything must never stand between the agent and the panic key."""
     hub = bc_hub()
     app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                         what="link up and codes")
+        await wait_until(
+            pilot,
+            lambda: app.state.link_up is True and app.state.codes_known,
+            what="link up and codes",
+        )
         await in_thread(lambda: send(hub))
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
         await pilot.press("f2")

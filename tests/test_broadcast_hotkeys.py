@@ -26,7 +26,8 @@ async def eventually(condition: Callable[[], bool], what: str, timeout: float = 
 
 
 async def test_a_broadcast_becomes_a_notification_that_stays_and_its_end_another(
-        bc_hub: Callable[..., RunningHub]) -> None:
+    bc_hub: Callable[..., RunningHub],
+) -> None:
     hub = bc_hub()
     shown: list[tuple[str, str, dict[str, Any]]] = []
 
@@ -35,14 +36,17 @@ async def test_a_broadcast_becomes_a_notification_that_stays_and_its_end_another
 
     already = (await asyncio.to_thread(send, hub)).json()
     await asyncio.to_thread(post, hub, "g1", f"/v1/broadcasts/{already['id']}/read")
-    task = asyncio.create_task(follow_broadcasts(hub.url, "tok-g1", "g1",
-                                                 BroadcastNotices("g1", record)))
+    task = asyncio.create_task(
+        follow_broadcasts(hub.url, "tok-g1", "g1", BroadcastNotices("g1", record))
+    )
     try:
         sent = (await asyncio.to_thread(send, hub, template="evacuation")).json()
         await eventually(lambda: len(shown) == 1, "the notification")
-        assert shown[0] == ("Message de l'encadrement · Évacuation",
-                            "Évacuation du bâtiment : sortez par l'issue la plus proche.",
-                            {"critical": True})  # the one read before is not shown
+        assert shown[0] == (
+            "Message de l'encadrement · Évacuation",
+            "Évacuation du bâtiment : sortez par l'issue la plus proche.",
+            {"critical": True},
+        )  # the one read before is not shown
         await asyncio.to_thread(post, hub, "s.a", f"/v1/broadcasts/{sent['id']}/end")
         await eventually(lambda: len(shown) == 2, "the end")
         assert shown[1][0].startswith("Terminé : Évacuation")

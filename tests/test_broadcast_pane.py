@@ -33,12 +33,14 @@ async def answer(app: Any, pilot: Any, *keys: str) -> None:
 
 
 async def test_send_a_template_see_reads_live_the_unread_named_and_end_it(
-        bc_hub: Callable[..., RunningHub]) -> None:
+    bc_hub: Callable[..., RunningHub],
+) -> None:
     hub = bc_hub()
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.loaded and app.broadcasts.catalog is not None,
-                         what="loaded")
+        await wait_until(
+            pilot, lambda: app.state.loaded and app.broadcasts.catalog is not None, what="loaded"
+        )
         assert panel(app) == ""  # hidden while there is none
         await pilot.press("m")
         await answer(app, pilot, "1")
@@ -48,8 +50,11 @@ async def test_send_a_template_see_reads_live_the_unread_named_and_end_it(
         sent = (await in_thread(lambda: current(hub, "g1")))[0]
         await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read"))
         await wait_until(pilot, lambda: "Lu 1/3 : Desk g1" in panel(app), what="g1's read, live")
-        await wait_until(pilot, lambda: "PAS LU après 1 s : Desk g2, Desk d00" in panel(app),
-                         what="the unread named after the delay")
+        await wait_until(
+            pilot,
+            lambda: "PAS LU après 1 s : Desk g2, Desk d00" in panel(app),
+            what="the unread named after the delay",
+        )
         await pilot.press("t")
         await answer(app, pilot, "1")
         await wait_until(pilot, lambda: panel(app) == "", what="ended: gone from the panel")
@@ -57,7 +62,8 @@ async def test_send_a_template_see_reads_live_the_unread_named_and_end_it(
 
 
 async def test_a_typed_message_asks_its_kind_and_goes_to_every_site_by_default(
-        bc_hub: Callable[..., RunningHub]) -> None:
+    bc_hub: Callable[..., RunningHub],
+) -> None:
     hub = bc_hub()
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:

@@ -14,7 +14,8 @@ pytestmark = pytest.mark.stores("postgresql")
 
 
 def test_a_broadcast_sent_on_one_hub_is_read_once_through_the_other(
-        bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     first, second = bc_hub("first"), bc_hub("second")
     on_first, on_second = follow(first.url, "s.a"), follow(second.url, "s.b")
     sent = send(first).json()

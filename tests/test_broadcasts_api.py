@@ -20,7 +20,8 @@ def until(reader: EventReader, event_type: str) -> dict[str, Any]:
 
 
 def test_a_broadcast_reaches_every_desk_of_its_site_and_each_reads_it_once(
-        bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     hub = bc_hub()
     sup, g1 = follow(hub.url, "s.a"), follow(hub.url, "g1")
     answer = send(hub)
@@ -57,7 +58,8 @@ def test_a_broadcast_reaches_every_desk_of_its_site_and_each_reads_it_once(
 
 
 def test_ending_a_broadcast_reaches_the_desks_and_survives_a_restart(
-        bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    bc_hub: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     hub = bc_hub()
     first = send(hub, kind="confinement", text="Confinement : porte fermée", template=None).json()
     second = send(hub).json()
@@ -81,7 +83,8 @@ def test_ending_a_broadcast_reaches_the_desks_and_survives_a_restart(
 
 
 def test_a_resent_id_is_stored_once_and_another_body_is_refused(
-        bc_hub: Callable[..., RunningHub]) -> None:
+    bc_hub: Callable[..., RunningHub],
+) -> None:
     hub = bc_hub()
     body = {"id": str(uuid.uuid4())}
     assert send(hub, **body).status_code == 201
@@ -91,19 +94,27 @@ def test_a_resent_id_is_stored_once_and_another_body_is_refused(
     assert len(current(hub, "g1")) == 1
 
 
-@pytest.mark.parametrize(("who", "body", "status", "error"), [
-    ("g1", {}, 403, "forbidden"),  # a desk cannot send
-    ("s.c", {}, 403, "site_not_yours"),  # s.c sends to etage only
-    ("s.a", {"template": None, "kind": "vigilance", "text": "x" * 301}, 422, None),
-    ("s.a", {"template": None, "kind": "vigilance", "text": "   "}, 422, None),
-    ("s.a", {"template": None, "kind": "tempete", "text": "Vent"}, 422, "unknown_kind"),
-    ("s.a", {"template": "inconnu"}, 422, "unknown_template"),
-    ("s.a", {"template": None, "kind": "vigilance"}, 422, "missing_text"),
-    ("s.a", {"sites": ["nulle-part"]}, 422, "unknown_site"),
-    ("s.a", {"sites": []}, 422, None),
-])
-def test_refusals_are_one_line_4xx(bc_hub: Callable[..., RunningHub], who: str,
-                                   body: dict[str, Any], status: int, error: str | None) -> None:
+@pytest.mark.parametrize(
+    ("who", "body", "status", "error"),
+    [
+        ("g1", {}, 403, "forbidden"),  # a desk cannot send
+        ("s.c", {}, 403, "site_not_yours"),  # s.c sends to etage only
+        ("s.a", {"template": None, "kind": "vigilance", "text": "x" * 301}, 422, None),
+        ("s.a", {"template": None, "kind": "vigilance", "text": "   "}, 422, None),
+        ("s.a", {"template": None, "kind": "tempete", "text": "Vent"}, 422, "unknown_kind"),
+        ("s.a", {"template": "inconnu"}, 422, "unknown_template"),
+        ("s.a", {"template": None, "kind": "vigilance"}, 422, "missing_text"),
+        ("s.a", {"sites": ["nulle-part"]}, 422, "unknown_site"),
+        ("s.a", {"sites": []}, 422, None),
+    ],
+)
+def test_refusals_are_one_line_4xx(
+    bc_hub: Callable[..., RunningHub],
+    who: str,
+    body: dict[str, Any],
+    status: int,
+    error: str | None,
+) -> None:
     hub = bc_hub()
     answer = send(hub, who, **body)
     assert answer.status_code == status, answer.text
@@ -128,22 +139,35 @@ def test_who_may_read_and_end(bc_hub: Callable[..., RunningHub]) -> None:
 
 
 def test_the_catalog_gives_senders_the_roster_kinds_and_templates(
-        bc_hub: Callable[..., RunningHub]) -> None:
+    bc_hub: Callable[..., RunningHub],
+) -> None:
     with bc_hub().client("s.a") as client:
         catalog = client.get("/v1/broadcasts/catalog").json()
-    assert [k["id"] for k in catalog["kinds"]] == ["vigilance", "confinement", "evacuation",
-                                                   "fin-alerte"]
+    assert [k["id"] for k in catalog["kinds"]] == [
+        "vigilance",
+        "confinement",
+        "evacuation",
+        "fin-alerte",
+    ]
     assert catalog["templates"][0]["text"] == "Une personne agitée se dirige vers les guichets."
     assert catalog["unread_after_s"] == 1.0
 
 
-@pytest.mark.parametrize(("extra", "error"), [
-    ('[[supervisors]]\nid = "s.z"\nname = "Z"\ntoken_sha256 = "' + "a" * 64 + '"\n'
-     'sites = ["nulle-part"]\n', "supervisors[3].sites: unknown 'nulle-part'"),
-    ('[broadcasts]\n[[broadcasts.templates]]\nid = "x"\nkind = "tempete"\ntext = "Vent"\n',
-     "broadcasts.templates[0].kind: unknown 'tempete'"),
-    ('[broadcasts]\nunread_after_s = 0\n', "unread_after_s"),
-])
+@pytest.mark.parametrize(
+    ("extra", "error"),
+    [
+        (
+            '[[supervisors]]\nid = "s.z"\nname = "Z"\ntoken_sha256 = "' + "a" * 64 + '"\n'
+            'sites = ["nulle-part"]\n',
+            "supervisors[3].sites: unknown 'nulle-part'",
+        ),
+        (
+            '[broadcasts]\n[[broadcasts.templates]]\nid = "x"\nkind = "tempete"\ntext = "Vent"\n',
+            "broadcasts.templates[0].kind: unknown 'tempete'",
+        ),
+        ("[broadcasts]\nunread_after_s = 0\n", "unread_after_s"),
+    ],
+)
 def test_a_wrong_broadcast_roster_is_refused_with_its_place(extra: str, error: str) -> None:
     import tomllib
 

@@ -21,8 +21,14 @@ from test_debrief import data_set
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", *args], capture_output=True,
-                          text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -51,9 +57,11 @@ def test_report_and_export_with_demo_read_the_demo_desks_journal(demo_env: dict[
 
 
 def test_demo_ids_and_options_are_checked_in_one_line(demo_env: dict[str, str]) -> None:
-    for args, expected in ((("report", "--demo", "guichet-9"), "not a desk or supervisor"),
-                           (("journal", "--demo", "p.leroy"), "not a desk"),
-                           (("report", "--language", "en"), "--demo")):
+    for args, expected in (
+        (("report", "--demo", "guichet-9"), "not a desk or supervisor"),
+        (("journal", "--demo", "p.leroy"), "not a desk"),
+        (("report", "--language", "en"), "--demo"),
+    ):
         result = run(demo_env, *args)
         assert result.returncode == 2 and expected in result.stderr, (args, result.stderr)
         assert result.stderr.count("\n") == 1
@@ -70,12 +78,15 @@ def test_the_examples_of_demo_help_parse() -> None:
         parser.parse_args(shlex.split(example))  # exits 2 on a usage error
 
 
-@pytest.mark.parametrize(("argv0", "on_path", "expected"), [
-    (".venv/bin/deskalert", False, ".venv/bin/deskalert"),  # make run
-    ("{cwd}/.venv/bin/deskalert", False, ".venv/bin/deskalert"),
-    ("{cwd}/.venv/bin/deskalert", True, "deskalert"),  # found on PATH (venv activated)
-    ("{cwd}/src/deskalert/__main__.py", False, "{python} -m deskalert"),
-])
+@pytest.mark.parametrize(
+    ("argv0", "on_path", "expected"),
+    [
+        (".venv/bin/deskalert", False, ".venv/bin/deskalert"),  # make run
+        ("{cwd}/.venv/bin/deskalert", False, ".venv/bin/deskalert"),
+        ("{cwd}/.venv/bin/deskalert", True, "deskalert"),  # found on PATH (venv activated)
+        ("{cwd}/src/deskalert/__main__.py", False, "{python} -m deskalert"),
+    ],
+)
 def test_the_goodbye_names_commands_as_deskalert_was_launched(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, argv0: str, on_path: bool, expected: str
 ) -> None:

@@ -16,8 +16,13 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", *args], capture_output=True,
-                          text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_the_version_is_written_once_and_deskalert_version_prints_it() -> None:
@@ -28,8 +33,9 @@ def test_the_version_is_written_once_and_deskalert_version_prints_it() -> None:
     assert importlib.metadata.version("deskalert") == deskalert.__version__
     script = Path(sys.executable).with_name("deskalert")  # the console script of pyproject
     for command in ([str(script)], [sys.executable, "-m", "deskalert"]):
-        shown = subprocess.run([*command, "--version"], capture_output=True, text=True,
-                               timeout=60, check=False)
+        shown = subprocess.run(
+            [*command, "--version"], capture_output=True, text=True, timeout=60, check=False
+        )
         assert (shown.returncode, shown.stdout) == (0, f"deskalert {deskalert.__version__}\n")
 
 
@@ -46,8 +52,14 @@ def test_help_and_the_desk_command_load_no_web_framework() -> None:
         "print(sorted(m for m in web if m in sys.modules))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            env=env, timeout=60, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["[]", "[]"]
 
@@ -57,9 +69,12 @@ def test_hub_options_before_oncall_are_refused_not_dropped() -> None:
     --config, silently; `hub oncall` and `hub migrate` keep parsers of their own."""
     result = run("hub", "--config", "x.toml", "oncall")
     assert result.returncode == 2
-    assert result.stderr == ("deskalert: error: unrecognized arguments: oncall"
-                             " (see deskalert --help)\n")
+    assert result.stderr == (
+        "deskalert: error: unrecognized arguments: oncall (see deskalert --help)\n"
+    )
     result = run("hub", "oncall", "--bogus")
     assert result.returncode == 2
-    assert result.stderr == ("deskalert hub oncall: error: unrecognized arguments: --bogus"
-                             " (see deskalert hub oncall --help)\n")
+    assert result.stderr == (
+        "deskalert hub oncall: error: unrecognized arguments: --bogus"
+        " (see deskalert hub oncall --help)\n"
+    )

@@ -22,7 +22,10 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deskalert", *args],
-        capture_output=True, text=True, timeout=30, cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        cwd=cwd,
     )
 
 
@@ -147,11 +150,11 @@ PARIS_WINTER = "+01:00"
 @pytest.mark.parametrize(
     ("when", "expected"),
     [
-        ("2026-11-23T09:00:00", "s.a"),   # Monday morning: the day slot
-        ("2026-11-23T22:00:00", "s.b"),   # Monday night: the night slot
-        ("2026-11-24T06:00:00", "s.b"),   # Tuesday 06:00: Monday's night slot runs on
-        ("2026-11-22T06:00:00", "s.b"),   # Sunday 06:00: Saturday's night slot
-        ("2026-11-22T12:00:00", None),    # Sunday noon: nobody
+        ("2026-11-23T09:00:00", "s.a"),  # Monday morning: the day slot
+        ("2026-11-23T22:00:00", "s.b"),  # Monday night: the night slot
+        ("2026-11-24T06:00:00", "s.b"),  # Tuesday 06:00: Monday's night slot runs on
+        ("2026-11-22T06:00:00", "s.b"),  # Sunday 06:00: Saturday's night slot
+        ("2026-11-22T12:00:00", None),  # Sunday noon: nobody
     ],
 )
 def test_slots_by_day_and_past_midnight(when: str, expected: str | None) -> None:

@@ -36,14 +36,37 @@ from deskalert.models import (
 MON = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # ISO week 47
 
 
-def alert(desk: str, at: datetime, answers: list[int], closed_after: int | None,
-          state: AlertState = AlertState.RESOLVED, test: bool = False) -> Alert:
+def alert(
+    desk: str,
+    at: datetime,
+    answers: list[int],
+    closed_after: int | None,
+    state: AlertState = AlertState.RESOLVED,
+    test: bool = False,
+) -> Alert:
     return Alert(
-        id=uuid4(), code="hulk", code_label="Venez à plusieurs", discreet=True, priority=1,
-        desk=desk.lower().replace(" ", "-"), desk_label=desk, site="accueil", location="RDC",
-        created_at=at, received_at=at, state=state, test=test,
-        responders=[Responder(id=f"s{i}", kind=PrincipalKind.SUPERVISOR, name=f"Sup {i}",
-                              at=at + timedelta(seconds=s)) for i, s in enumerate(answers)],
+        id=uuid4(),
+        code="hulk",
+        code_label="Venez à plusieurs",
+        discreet=True,
+        priority=1,
+        desk=desk.lower().replace(" ", "-"),
+        desk_label=desk,
+        site="accueil",
+        location="RDC",
+        created_at=at,
+        received_at=at,
+        state=state,
+        test=test,
+        responders=[
+            Responder(
+                id=f"s{i}",
+                kind=PrincipalKind.SUPERVISOR,
+                name=f"Sup {i}",
+                at=at + timedelta(seconds=s),
+            )
+            for i, s in enumerate(answers)
+        ],
         closed_at=at + timedelta(seconds=closed_after) if closed_after is not None else None,
         updated_at=at,
     )
@@ -78,13 +101,19 @@ def test_figures_match_the_hand_computed_values() -> None:
     assert [d.total_seconds() for d in figures.to_resolve] == [600, 1200]
     assert duration(median(figures.to_resolve)) == "15:00"
     assert distribution(figures.first_response) == {
-        "< 1 min": 1, "1-2 min": 0, "2-5 min": 1, "5-15 min": 0, "≥ 15 min": 0}
+        "< 1 min": 1,
+        "1-2 min": 0,
+        "2-5 min": 1,
+        "5-15 min": 0,
+        "≥ 15 min": 0,
+    }
 
 
 def test_a_false_alarm_closed_by_a_supervisor_is_not_a_real_alert() -> None:
     """It counted among "alertes réelles" and its answer time among the response times."""
     closed = alert("Guichet 3", MON, [20], 40, AlertState.CANCELLED).model_copy(
-        update={"closed_by": "s.a", "false_alarm": True, "summary": "fausse manip"})
+        update={"closed_by": "s.a", "false_alarm": True, "summary": "fausse manip"}
+    )
     figures = Figures.of([mk(closed), *data_set()])
     assert (figures.real, figures.false_alarms) == (2, 2)
     assert "Guichet 3" not in figures.per_desk
@@ -94,7 +123,8 @@ def test_a_false_alarm_closed_by_a_supervisor_is_not_a_real_alert() -> None:
 def test_times_run_from_the_key_press_not_from_the_hub_reception() -> None:
     """An alert that waited 4 minutes in the outbox waited 4 minutes for help too."""
     queued = alert("Guichet 1", MON, [30], 90).model_copy(
-        update={"created_at": MON - timedelta(minutes=4)})
+        update={"created_at": MON - timedelta(minutes=4)}
+    )
     incident = mk(queued)
     assert incident.first_response == timedelta(minutes=4, seconds=30)
     assert incident.time_to_resolve == timedelta(minutes=5, seconds=30)
@@ -103,8 +133,11 @@ def test_times_run_from_the_key_press_not_from_the_hub_reception() -> None:
     assert rows[1].endswith("(+4:00) alerte reçue par le hub")
     assert rows[2].endswith("(+4:30) j'arrive : Sup 0")
     # A desk clock ahead of the hub cannot put the press after the reception.
-    ahead = mk(alert("Guichet 1", MON, [30], 90).model_copy(
-        update={"created_at": MON + timedelta(minutes=2)}))
+    ahead = mk(
+        alert("Guichet 1", MON, [30], 90).model_copy(
+            update={"created_at": MON + timedelta(minutes=2)}
+        )
+    )
     assert ahead.first_response == timedelta(seconds=30)
 
 
@@ -112,7 +145,8 @@ def test_without_since_and_until_the_period_is_the_journals_first_and_last_day()
     """It printed "du … au …"."""
     incidents = data_set()
     assert Period().describe(incidents) == (
-        "toutes les alertes enregistrées, du 16/11/2026 au 24/11/2026")
+        "toutes les alertes enregistrées, du 16/11/2026 au 24/11/2026"
+    )
     assert Period().describe([]) == "toutes les alertes enregistrées (aucune)"
     report = report_text(incidents, "fr", None, None, color=False)
     assert report.startswith("Chiffres : toutes les alertes enregistrées, du 16/11/2026 au")
@@ -137,8 +171,14 @@ def desk_journal(tmp_path: Path) -> dict[str, str]:
 
 
 def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", *args], capture_output=True,
-                          text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 PERIOD = ("--since", "2026-11-01", "--until", "2026-11-30")
@@ -191,9 +231,12 @@ def test_report_prints_the_figures_and_charts(tmp_path: Path) -> None:
 
 def test_bad_arguments_are_one_line(tmp_path: Path) -> None:
     env = desk_journal(tmp_path)
-    for args in (("export", "--since", "21/11/2026"), ("export", "--format", "pdf"),
-                 ("report", "--since", "2026-11-30", "--until", "2026-11-01"),
-                 ("export", "--output", str(tmp_path / "missing" / "x.md"))):
+    for args in (
+        ("export", "--since", "21/11/2026"),
+        ("export", "--format", "pdf"),
+        ("report", "--since", "2026-11-30", "--until", "2026-11-01"),
+        ("export", "--output", str(tmp_path / "missing" / "x.md")),
+    ):
         result = run(env, *args)
         assert result.returncode == 2 and "Traceback" not in result.stderr, args
         assert len(result.stderr.strip().splitlines()) <= 3
@@ -213,9 +256,10 @@ def test_a_supervisor_exports_every_desks_shared_notes(hub: RunningHub, tmp_path
         body = new_alert()
         with hub.client(desk) as client:
             client.post("/v1/alerts", json=body).raise_for_status()
-            client.post(f"/v1/alerts/{body['id']}/notes",
-                        json={"type": "incivility", "what_happened": f"note {desk}"}
-                        ).raise_for_status()
+            client.post(
+                f"/v1/alerts/{body['id']}/notes",
+                json={"type": "incivility", "what_happened": f"note {desk}"},
+            ).raise_for_status()
         ids.append(body["id"])
     config = tmp_path / "config.toml"
     config.write_text(f'[hub]\nurl = "{hub.url}"\n[supervisor]\nid = "s.a"\n')
@@ -236,8 +280,14 @@ def test_the_report_counts_interview_sessions_and_unanswered_checks() -> None:
     figures = SessionFigures(sessions=3, checks=2, answered=1, unanswered=1)
     text = report_text([], "fr", None, None, color=False, sessions=figures)
     assert "3 entretiens suivis, 2 « Tout va bien ? », 1 sans réponse (alerte levée)" in text
-    quiet = report_text([], "fr", None, None, color=False,
-                        sessions=SessionFigures(sessions=0, checks=0, answered=0, unanswered=0))
+    quiet = report_text(
+        [],
+        "fr",
+        None,
+        None,
+        color=False,
+        sessions=SessionFigures(sessions=0, checks=0, answered=0, unanswered=0),
+    )
     assert "entretien" not in quiet
 
 
@@ -250,4 +300,6 @@ def test_charts_write_counts_as_whole_numbers() -> None:
         assert ".00" not in chart
     plain = _chart("Alertes", {"renfort": 1, "malaise": 3}, False, 60).splitlines()
     assert [line.split()[-1] for line in plain if line.startswith(("renfort", "malaise"))] == [
-        "1", "3"]
+        "1",
+        "3",
+    ]

@@ -46,10 +46,17 @@ def exported(tmp_path: Path) -> set[str]:
         text = httpx.get(f"{hub.url}/metrics", headers={"Authorization": "Bearer scrape"}).text
     finally:
         hub.stop()
-    suffixes = {"counter": ("_total",), "histogram": ("_bucket", "_count", "_sum"),
-                "info": ("_info",), "gauge": ("",)}
-    return {family.name + suffix for family in text_string_to_metric_families(text)
-            for suffix in suffixes[family.type]}
+    suffixes = {
+        "counter": ("_total",),
+        "histogram": ("_bucket", "_count", "_sum"),
+        "info": ("_info",),
+        "gauge": ("",),
+    }
+    return {
+        family.name + suffix
+        for family in text_string_to_metric_families(text)
+        for suffix in suffixes[family.type]
+    }
 
 
 @pytest.mark.stores("sqlite")  # the names do not depend on the store
@@ -65,6 +72,7 @@ def test_promtool_accepts_the_rules() -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
         pytest.skip("promtool not installed (Debian package prometheus)")
-    done = subprocess.run([promtool, "check", "rules", str(RULES)], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [promtool, "check", "rules", str(RULES)], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr

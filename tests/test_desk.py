@@ -38,8 +38,9 @@ async def test_main_screen_shows_who_is_on_call_the_link_and_the_keys(
 ) -> None:
     app = make_desk(hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                         what="link up")
+        await wait_until(
+            pilot, lambda: app.state.link_up is True and app.state.codes_known, what="link up"
+        )
         card = text_of(app, "#oncall")
         assert "Ana Sup" in card and "☎ 01 00" in card and "office s.a" in card
         assert "ensuite : Bob Sup (01 00)" in card
@@ -69,14 +70,21 @@ async def test_a_discreet_key_sends_at_once_and_the_corner_follows_each_step(
 
         with hub.client("s.a") as sup:
             await in_thread(lambda: sup.post(f"/v1/alerts/{alert['id']}/ack").raise_for_status())
-            await wait_until(pilot, lambda: "pris en charge : Ana Sup" in text_of(app, "#corner"),
-                             what="acknowledged")
+            await wait_until(
+                pilot,
+                lambda: "pris en charge : Ana Sup" in text_of(app, "#corner"),
+                what="acknowledged",
+            )
         with hub.client("s.b") as sup:
             await in_thread(lambda: sup.post(f"/v1/alerts/{alert['id']}/ack").raise_for_status())
-            await wait_until(pilot, lambda: "pris en charge : Ana Sup, Bob Sup" in
-                             text_of(app, "#corner"), what="second responder")
-            await in_thread(lambda: sup.post(f"/v1/alerts/{alert['id']}/resolve",
-                                             json={}).raise_for_status())
+            await wait_until(
+                pilot,
+                lambda: "pris en charge : Ana Sup, Bob Sup" in text_of(app, "#corner"),
+                what="second responder",
+            )
+            await in_thread(
+                lambda: sup.post(f"/v1/alerts/{alert['id']}/resolve", json={}).raise_for_status()
+            )
         await wait_until(pilot, lambda: "terminée" in text_of(app, "#corner"), what="resolved")
 
 
@@ -126,8 +134,9 @@ async def test_hub_down_warns_within_2s_then_delivers_exactly_once_when_it_is_ba
         assert "dernière information connue" in text_of(app, "#oncall")
         assert "liaison perdue depuis" in text_of(app, "#link")
         await pilot.press("f2")
-        took = await wait_until(pilot, lambda: app.query_one("#warning").display, timeout=5,
-                                what="warning")
+        took = await wait_until(
+            pilot, lambda: app.query_one("#warning").display, timeout=5, what="warning"
+        )
         assert took <= 2.5, f"warning after {took:.2f} s"
         warning = text_of(app, "#warning")
         assert "ALERTE NON TRANSMISE" in warning and "Appelez maintenant Ana Sup : 01 00" in warning
@@ -135,10 +144,12 @@ async def test_hub_down_warns_within_2s_then_delivers_exactly_once_when_it_is_ba
 
         hub = await in_thread(lambda: start_threaded_hub(make_config(), tmp_path / "hub", port))
         try:
-            await wait_until(pilot, lambda: queued.step is Step.TRANSMITTED, timeout=10,
-                             what="delivered")
-            await wait_until(pilot, lambda: not app.query_one("#warning").display,
-                             what="warning cleared")
+            await wait_until(
+                pilot, lambda: queued.step is Step.TRANSMITTED, timeout=10, what="delivered"
+            )
+            await wait_until(
+                pilot, lambda: not app.query_one("#warning").display, what="warning cleared"
+            )
             alerts = await in_thread(lambda: hub_alerts(hub))
             assert [a["id"] for a in alerts] == [str(queued.id)], "stored exactly once"
         finally:
@@ -159,17 +170,17 @@ def send_from_outside(journal_path: Path, url: str, timeout: float) -> SendRepor
         journal.close()
 
 
-async def open_desk_with_the_hub_stopped(
-    pilot: Pilot[Any], app: DeskApp, hub: RunningHub
-) -> None:
-    await wait_until(pilot, lambda: app.state.link_up is True and app.state.oncall is not None,
-                     what="link up")
+async def open_desk_with_the_hub_stopped(pilot: Pilot[Any], app: DeskApp, hub: RunningHub) -> None:
+    await wait_until(
+        pilot, lambda: app.state.link_up is True and app.state.oncall is not None, what="link up"
+    )
     await in_thread(hub.stop)
     await wait_until(pilot, lambda: app.state.link_up is False, what="link down")
 
 
 async def test_the_open_desk_delivers_an_alert_queued_by_send_when_the_link_comes_up(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(desk, "ADOPT_EVERY_S", 3600.0)  # only the link coming up adopts it
     journal, port, config = tmp_path / "journal.sqlite3", free_port(), make_config(heartbeat_s=0.5)
@@ -184,9 +195,14 @@ async def test_the_open_desk_delivers_an_alert_queued_by_send_when_the_link_come
 
         hub = await in_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
         try:
-            await wait_until(pilot, lambda: report.entry.id in app.state.own
-                             and app.state.own[report.entry.id].step is Step.TRANSMITTED,
-                             what="adopted and delivered")
+            await wait_until(
+                pilot,
+                lambda: (
+                    report.entry.id in app.state.own
+                    and app.state.own[report.entry.id].step is Step.TRANSMITTED
+                ),
+                what="adopted and delivered",
+            )
             assert "transmise" in text_of(app, "#corner")
             await pilot.pause(0.5)
             alerts = await in_thread(lambda: hub_alerts(hub))
@@ -204,10 +220,15 @@ async def test_an_alert_send_is_still_retrying_is_adopted_shown_and_stored_once(
     app = make_desk(hub.url, journal)
     async with app.run_test(size=SIZE) as pilot:
         await open_desk_with_the_hub_stopped(pilot, app, hub)
-        sending = asyncio.create_task(in_thread(
-            lambda: send_from_outside(journal, hub.url, timeout=30)))
-        await wait_until(pilot, lambda: len(app.state.own) == 1, timeout=6,
-                         what="adopted by the periodic read while send retries")
+        sending = asyncio.create_task(
+            in_thread(lambda: send_from_outside(journal, hub.url, timeout=30))
+        )
+        await wait_until(
+            pilot,
+            lambda: len(app.state.own) == 1,
+            timeout=6,
+            what="adopted by the periodic read while send retries",
+        )
         [own] = app.state.own.values()
         await wait_until(pilot, lambda: app.query_one("#warning").display, what="warning")
         assert "ALERTE NON TRANSMISE" in text_of(app, "#warning"), "shown as not transmitted"
@@ -217,8 +238,9 @@ async def test_an_alert_send_is_still_retrying_is_adopted_shown_and_stored_once(
             report = await sending
             assert report.result.transmitted and report.entry.id == own.id
             await wait_until(pilot, lambda: own.step is Step.TRANSMITTED, what="delivered")
-            await wait_until(pilot, lambda: not app.query_one("#warning").display,
-                             what="warning cleared")
+            await wait_until(
+                pilot, lambda: not app.query_one("#warning").display, what="warning cleared"
+            )
             assert "transmise" in text_of(app, "#corner")
             await pilot.pause(0.5)
             alerts = await in_thread(lambda: hub_alerts(hub))
@@ -236,8 +258,9 @@ async def test_an_adopted_alert_cancelled_at_the_desk_stops_send_retrying_it(
     app = make_desk(hub.url, journal)
     async with app.run_test(size=SIZE) as pilot:
         await open_desk_with_the_hub_stopped(pilot, app, hub)
-        sending = asyncio.create_task(in_thread(
-            lambda: send_from_outside(journal, hub.url, timeout=30)))
+        sending = asyncio.create_task(
+            in_thread(lambda: send_from_outside(journal, hub.url, timeout=30))
+        )
         await wait_until(pilot, lambda: len(app.state.own) == 1, timeout=6, what="adopted")
         await pilot.press("ctrl+x")
         assert "annulée" in text_of(app, "#corner")
@@ -290,8 +313,9 @@ async def test_the_cancel_key_cancels_an_alert_the_hub_has(hub: RunningHub, tmp_
     assert alert["state"] == "cancelled" and alert["closed_by"] == "g1"
 
 
-async def test_too_late_to_cancel_says_so(hub_factory: Callable[..., RunningHub],
-                                          tmp_path: Path) -> None:
+async def test_too_late_to_cancel_says_so(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = hub_factory(cancel_window_s=0)
     app = make_desk(hub.url, tmp_path / "journal.sqlite3")
     notes: list[str] = []
@@ -301,8 +325,9 @@ async def test_too_late_to_cancel_says_so(hub_factory: Callable[..., RunningHub]
         await pilot.press("f2")
         await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="sent")
         await pilot.press("ctrl+x")
-        await wait_until(pilot, lambda: any("Annulation impossible" in n for n in notes),
-                         what="refusal shown")
+        await wait_until(
+            pilot, lambda: any("Annulation impossible" in n for n in notes), what="refusal shown"
+        )
     [alert] = await in_thread(lambda: hub_alerts(hub))
     assert alert["state"] == "open"
 
@@ -322,16 +347,19 @@ async def test_a_colleagues_alert_shows_a_banner_and_the_key_answers_jarrive(
         assert "Le secouriste vient avec la trousse." in banner
         assert "F8 · ctrl+o : j'arrive" in banner
         await pilot.press("f8")
-        await wait_until(pilot, lambda: "vous avez répondu" in text_of(app, "#colleagues"),
-                         what="answered")
+        await wait_until(
+            pilot, lambda: "vous avez répondu" in text_of(app, "#colleagues"), what="answered"
+        )
         with hub.client("s.a") as sup:
             alert = (await in_thread(lambda: sup.get(f"/v1/alerts/{raised['id']}"))).json()
         assert [(r["id"], r["kind"]) for r in alert["responders"]] == [("g1", "desk")]
         with hub.client("g2") as g2:
-            await in_thread(lambda: g2.post(f"/v1/alerts/{raised['id']}/cancel",
-                                            json={}).raise_for_status())
-        await wait_until(pilot, lambda: not app.query_one("#colleagues").display,
-                         what="banner gone")
+            await in_thread(
+                lambda: g2.post(f"/v1/alerts/{raised['id']}/cancel", json={}).raise_for_status()
+            )
+        await wait_until(
+            pilot, lambda: not app.query_one("#colleagues").display, what="banner gone"
+        )
 
 
 async def test_the_drill_key_marks_the_next_alert_as_an_exercise(
@@ -347,8 +375,14 @@ async def test_the_drill_key_marks_the_next_alert_as_an_exercise(
         assert "EXERCICE" in text_of(app, "#corner")
         assert not app.query_one("#drill").display, "armed for one alert only"
         await pilot.press("f4")
-        await wait_until(pilot, lambda: len(app.state.own) == 2 and all(
-            o.step is Step.TRANSMITTED for o in app.state.own.values()), what="second sent")
+        await wait_until(
+            pilot,
+            lambda: (
+                len(app.state.own) == 2
+                and all(o.step is Step.TRANSMITTED for o in app.state.own.values())
+            ),
+            what="second sent",
+        )
     tests = sorted((a["code"], a["test"]) for a in await in_thread(lambda: hub_alerts(hub)))
     assert tests == [("malaise", False), ("renfort", True)]
 
@@ -366,8 +400,12 @@ async def test_a_drill_session_marks_every_alert(hub: RunningHub, tmp_path: Path
 
 
 async def test_english_and_remapped_keys(hub: RunningHub, tmp_path: Path) -> None:
-    app = make_desk(hub.url, tmp_path / "journal.sqlite3", language="en",
-                    keys={"renfort": "f6", "respond": "f7"})
+    app = make_desk(
+        hub.url,
+        tmp_path / "journal.sqlite3",
+        language="en",
+        keys={"renfort": "f6", "respond": "f7"},
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         assert app.query_one("#oncall").border_title == "Supervisor on call"
@@ -400,16 +438,20 @@ async def test_link_loss_is_shown_within_two_heartbeats_and_clears_when_back(
             assert not app.query_one("#link-advice").display
             # Events raised while the desk reconnected are not missed.
             raised = new_alert("malaise")
-            await in_thread(lambda: httpx.post(f"{hub.url}/v1/alerts", json=raised,
-                                               headers=auth("g2")).raise_for_status())
+            await in_thread(
+                lambda: httpx.post(
+                    f"{hub.url}/v1/alerts", json=raised, headers=auth("g2")
+                ).raise_for_status()
+            )
             await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
         finally:
             await in_thread(hub.stop)
     assert took < 2 * 0.5 + 0.5
 
 
-async def test_a_key_for_an_unknown_code_in_config_is_reported(hub: RunningHub,
-                                                                tmp_path: Path) -> None:
+async def test_a_key_for_an_unknown_code_in_config_is_reported(
+    hub: RunningHub, tmp_path: Path
+) -> None:
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", keys={"renfrot": "f6"})
     notes: list[str] = []
     app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]

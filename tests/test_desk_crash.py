@@ -60,9 +60,14 @@ async def test_killed_with_a_queued_alert_then_restarted_delivers_it_exactly_onc
         app = make_desk(url, journal)
         app.notify = lambda message, **kw: notes.append(message)  # type: ignore[method-assign]
         async with app.run_test() as pilot:
-            await wait_until(pilot, lambda: any(
-                str(o.id) == queued_id and o.step is Step.TRANSMITTED
-                for o in app.state.own.values()), what="delivered after restart")
+            await wait_until(
+                pilot,
+                lambda: any(
+                    str(o.id) == queued_id and o.step is Step.TRANSMITTED
+                    for o in app.state.own.values()
+                ),
+                what="delivered after restart",
+            )
             await pilot.pause(0.3)
         with hub.client("s.a") as sup:
             alerts = (await in_thread(lambda: sup.get("/v1/alerts"))).json()

@@ -54,10 +54,21 @@ def delivery(journal: Journal, clock: Clock) -> DeskDelivery:
 def hub_copy(alert_id: UUID, at: datetime, **changes: Any) -> Alert:
     """The hub's stored copy of one of this desk's alerts."""
     fields: dict[str, Any] = {
-        "id": alert_id, "code": "renfort", "code_label": "Renfort", "discreet": True,
-        "priority": 2, "desk": "g1", "desk_label": "Guichet 1", "site": "accueil",
-        "location": "RDC", "created_at": at, "received_at": at, "state": AlertState.OPEN,
-        "test": False, "updated_at": at}
+        "id": alert_id,
+        "code": "renfort",
+        "code_label": "Renfort",
+        "discreet": True,
+        "priority": 2,
+        "desk": "g1",
+        "desk_label": "Guichet 1",
+        "site": "accueil",
+        "location": "RDC",
+        "created_at": at,
+        "received_at": at,
+        "state": AlertState.OPEN,
+        "test": False,
+        "updated_at": at,
+    }
     return Alert.model_validate({**fields, **changes})
 
 
@@ -73,7 +84,8 @@ def stored(delivery: DeskDelivery, alert_id: UUID, at: datetime, **changes: Any)
 
 
 def test_a_press_is_in_the_journal_before_anything_else_and_a_repeat_is_the_same_alert(
-        delivery: DeskDelivery, journal: Journal) -> None:
+    delivery: DeskDelivery, journal: Journal
+) -> None:
     first = delivery.press("renfort", test=False)
     assert first.entry is not None and first.same is None
     assert [e.id for e in journal.pending()] == [first.entry.id]
@@ -87,11 +99,18 @@ def test_a_press_is_in_the_journal_before_anything_else_and_a_repeat_is_the_same
 
 
 def test_a_press_after_the_alert_was_answered_is_a_new_alert(
-        delivery: DeskDelivery, clock: Clock) -> None:
+    delivery: DeskDelivery, clock: Clock
+) -> None:
     first = delivery.press("renfort", test=False).entry
     assert first is not None
-    stored(delivery, first.id, clock(), responders=[
-        {"id": "s.a", "kind": "supervisor", "name": "Sophie A.", "at": clock().isoformat()}])
+    stored(
+        delivery,
+        first.id,
+        clock(),
+        responders=[
+            {"id": "s.a", "kind": "supervisor", "name": "Sophie A.", "at": clock().isoformat()}
+        ],
+    )
     second = delivery.press("renfort", test=False)
     assert second.entry is not None and second.entry.id != first.id
 
@@ -100,7 +119,8 @@ def test_a_press_after_the_alert_was_answered_is_a_new_alert(
 
 
 def test_alerts_queued_by_another_process_are_adopted_once(
-        delivery: DeskDelivery, journal: Journal) -> None:
+    delivery: DeskDelivery, journal: Journal
+) -> None:
     mine = delivery.press("renfort", test=False).entry
     other = Journal(journal.path)  # `deskalert send` in another process, same journal
     queued = other.enqueue("venez", test=False)
@@ -116,7 +136,8 @@ def test_alerts_queued_by_another_process_are_adopted_once(
 
 
 def test_a_stored_alert_missing_from_the_hubs_open_list_is_sent_again_under_its_id(
-        delivery: DeskDelivery, journal: Journal, clock: Clock) -> None:
+    delivery: DeskDelivery, journal: Journal, clock: Clock
+) -> None:
     lost = delivery.press("renfort", test=False).entry
     kept = delivery.press("venez", test=False).entry
     assert lost is not None and kept is not None
@@ -131,7 +152,8 @@ def test_a_stored_alert_missing_from_the_hubs_open_list_is_sent_again_under_its_
 
 
 def test_an_alert_older_than_the_resend_window_is_not_raised_again(
-        delivery: DeskDelivery, clock: Clock) -> None:
+    delivery: DeskDelivery, clock: Clock
+) -> None:
     old = delivery.press("renfort", test=False).entry
     assert old is not None
     stored(delivery, old.id, clock())
@@ -143,7 +165,8 @@ def test_an_alert_older_than_the_resend_window_is_not_raised_again(
 
 
 def test_cancel_before_the_hub_has_it_withdraws_it_from_the_journal(
-        delivery: DeskDelivery, journal: Journal) -> None:
+    delivery: DeskDelivery, journal: Journal
+) -> None:
     assert delivery.withdraw() == (Withdrawal.NOTHING, None)
     entry = delivery.press("renfort", test=False).entry
     assert entry is not None
@@ -153,8 +176,7 @@ def test_cancel_before_the_hub_has_it_withdraws_it_from_the_journal(
     assert delivery.withdraw() == (Withdrawal.NOTHING, None)
 
 
-def test_cancel_of_a_stored_alert_asks_the_hub_once(
-        delivery: DeskDelivery, clock: Clock) -> None:
+def test_cancel_of_a_stored_alert_asks_the_hub_once(delivery: DeskDelivery, clock: Clock) -> None:
     entry = delivery.press("renfort", test=False).entry
     assert entry is not None
     stored(delivery, entry.id, clock())
@@ -165,7 +187,8 @@ def test_cancel_of_a_stored_alert_asks_the_hub_once(
 
 
 def test_cancel_while_in_flight_is_sent_to_the_hub_when_its_copy_comes(
-        delivery: DeskDelivery, journal: Journal, clock: Clock) -> None:
+    delivery: DeskDelivery, journal: Journal, clock: Clock
+) -> None:
     entry = delivery.press("renfort", test=False).entry
     assert entry is not None
     journal.mark_transmitted(hub_copy(entry.id, clock()))  # the outbox got it through meanwhile
@@ -180,7 +203,8 @@ def test_cancel_while_in_flight_is_sent_to_the_hub_when_its_copy_comes(
 
 
 def test_a_refused_token_and_a_desk_outside_its_network_are_returned_for_the_link(
-        delivery: DeskDelivery) -> None:
+    delivery: DeskDelivery,
+) -> None:
     token = delivery.press("renfort", test=False).entry
     fenced = delivery.press("venez", test=False).entry
     other = delivery.press("medical", test=False).entry
@@ -188,23 +212,30 @@ def test_a_refused_token_and_a_desk_outside_its_network_are_returned_for_the_lin
 
     refused = delivery.delivered(token.id, Delivery.REFUSED, None, "unauthorized: unknown token")
     assert isinstance(refused, Unauthorized)
-    outside = delivery.delivered(fenced.id, Delivery.REFUSED, None,
-                                 f"{OUTSIDE_SITE_NETWORK}: 10.9.0.7 is not on accueil's networks")
+    outside = delivery.delivered(
+        fenced.id,
+        Delivery.REFUSED,
+        None,
+        f"{OUTSIDE_SITE_NETWORK}: 10.9.0.7 is not on accueil's networks",
+    )
     assert isinstance(outside, Forbidden) and is_outside_site_network(outside)
     assert "10.9.0.7" in str(outside)
     assert delivery.delivered(other.id, Delivery.REFUSED, None, "unknown_code: medical") is None
     assert {delivery.state.own[i].step for i in (token.id, fenced.id, other.id)} == {Step.REFUSED}
 
 
-def test_each_newer_copy_is_journaled(delivery: DeskDelivery, journal: Journal,
-                                      clock: Clock) -> None:
+def test_each_newer_copy_is_journaled(
+    delivery: DeskDelivery, journal: Journal, clock: Clock
+) -> None:
     entry = delivery.press("renfort", test=False).entry
     assert entry is not None
     stored(delivery, entry.id, clock())
     delivery.record()
     later = clock() + timedelta(minutes=3)
-    delivery.state.apply(hub_copy(entry.id, clock(), state=AlertState.RESOLVED, updated_at=later,
-                                  closed_at=later), clock())
+    delivery.state.apply(
+        hub_copy(entry.id, clock(), state=AlertState.RESOLVED, updated_at=later, closed_at=later),
+        clock(),
+    )
     delivery.record()
     [incident] = journal.incidents()
     assert incident.alert.state is AlertState.RESOLVED
@@ -214,12 +245,13 @@ def test_each_newer_copy_is_journaled(delivery: DeskDelivery, journal: Journal,
 
 
 def test_the_hubs_picture_is_cached_for_the_next_start(
-        delivery: DeskDelivery, journal: Journal, clock: Clock) -> None:
+    delivery: DeskDelivery, journal: Journal, clock: Clock
+) -> None:
     codes = [AlertCode(code="venez", label="Venez", key="f3", discreet=False)]
-    desk = DeskPresence(id="g1", label="Guichet 1", site="accueil", location="RDC", online=True,
-                        last_seen=None)
-    oncall = OnCall(site="accueil", site_label="Accueil", supervisor=None, chain=[],
-                    source="none")
+    desk = DeskPresence(
+        id="g1", label="Guichet 1", site="accueil", location="RDC", online=True, last_seen=None
+    )
+    oncall = OnCall(site="accueil", site_label="Accueil", supervisor=None, chain=[], source="none")
     assert delivery.take_snapshot(codes, oncall, desk, []) == []
 
     restarted = DeskDelivery(journal, DeskState("g1"), clock)
@@ -229,13 +261,20 @@ def test_the_hubs_picture_is_cached_for_the_next_start(
 
 
 def test_a_resolved_real_alert_is_offered_a_note_until_put_off(
-        delivery: DeskDelivery, journal: Journal, clock: Clock) -> None:
+    delivery: DeskDelivery, journal: Journal, clock: Clock
+) -> None:
     real = delivery.press("renfort", test=False).entry
     drill = delivery.press("renfort", test=True).entry
     assert real is not None and drill is not None
     for entry in (real, drill):
-        stored(delivery, entry.id, clock(), test=entry.test, state=AlertState.RESOLVED,
-               closed_at=clock())
+        stored(
+            delivery,
+            entry.id,
+            clock(),
+            test=entry.test,
+            state=AlertState.RESOLVED,
+            closed_at=clock(),
+        )
     assert [a.id for a in delivery.notes_waiting()] == [real.id]
     journal.postpone_note(real.id)
     assert delivery.notes_waiting() == []
@@ -244,6 +283,7 @@ def test_a_resolved_real_alert_is_offered_a_note_until_put_off(
 def test_the_delivery_logic_imports_no_textual() -> None:
     """Why it is a plain class: it runs (and is tested) without a terminal."""
     code = "import sys, deskalert.tui.desk.delivery; print('textual' in sys.modules)"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout
     assert out.strip() == "False"

@@ -32,9 +32,12 @@ pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (100, 40)
 ANSWERS: dict[str, tuple[int, str, bytes]] = {
-    "html": (200, "text/html; charset=utf-8",
-             b"<html><head><title>Portail d'authentification\x1b[31m proxy</title></head>"
-             b"<body>login</body></html>"),
+    "html": (
+        200,
+        "text/html; charset=utf-8",
+        b"<html><head><title>Portail d'authentification\x1b[31m proxy</title></head>"
+        b"<body>login</body></html>",
+    ),
     "json": (200, "application/json", b'{"unexpected": "shape", "version": 99}'),
     "500": (500, "text/plain", b"Internal Server Error"),
     "401": (401, "application/json", b'{"error": "unauthorized", "detail": "unknown token"}'),
@@ -100,19 +103,31 @@ def seed_cache(journal_path: Path) -> None:
     """What a desk that once reached its hub knows: the on-call card and the codes."""
     journal = Journal(journal_path)
     person = {"id": "s.a", "name": "Ana Sup", "phone": "01 00", "location": "office s.a"}
-    journal.save("oncall", {"site": "accueil", "site_label": "Accueil RDC", "supervisor": person,
-                            "chain": [], "source": "schedule", "until": None},
-                 at=datetime(2026, 11, 21, 9, 0).astimezone())
+    journal.save(
+        "oncall",
+        {
+            "site": "accueil",
+            "site_label": "Accueil RDC",
+            "supervisor": person,
+            "chain": [],
+            "source": "schedule",
+            "until": None,
+        },
+        at=datetime(2026, 11, 21, 9, 0).astimezone(),
+    )
     journal.save("codes", [{"code": "renfort", "label": "Renfort", "key": "f2", "discreet": True}])
     journal.close()
 
 
-@pytest.mark.parametrize(("mode", "error", "words"), [
-    ("html", HubIncompatible, "text/html « Portail d'authentification proxy »"),
-    ("json", HubIncompatible, "unexpected JSON"),
-    ("500", ServerError, "HTTP 500"),
-    ("401", Unauthorized, "unknown token"),
-])
+@pytest.mark.parametrize(
+    ("mode", "error", "words"),
+    [
+        ("html", HubIncompatible, "text/html « Portail d'authentification proxy »"),
+        ("json", HubIncompatible, "unexpected JSON"),
+        ("500", ServerError, "HTTP 500"),
+        ("401", Unauthorized, "unknown token"),
+    ],
+)
 async def test_the_client_turns_every_unexpected_answer_into_a_typed_error(
     fake_hub: Any, mode: str, error: type[Exception], words: str
 ) -> None:
@@ -123,15 +138,29 @@ async def test_the_client_turns_every_unexpected_answer_into_a_typed_error(
     assert words in str(raised.value) and "\x1b" not in str(raised.value)
 
 
-@pytest.mark.parametrize(("mode", "kind", "words"), [
-    # the person's words, then the detail on a line of its own, for the administrator
-    ("html", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
-     "|détail pour l'administrateur : GET /healthz: HTTP 200 text/html"),
-    ("json", LinkKind.INCOMPATIBLE, "hub incompatible ou intermédiaire (proxy). Les alertes"
-     "|détail pour l'administrateur : GET /healthz"),
-    ("500", LinkKind.HUB_ERROR, "erreur du hub. Les alertes|détail pour l'administrateur :"
-     " HTTP 500"),
-])
+@pytest.mark.parametrize(
+    ("mode", "kind", "words"),
+    [
+        # the person's words, then the detail on a line of its own, for the administrator
+        (
+            "html",
+            LinkKind.INCOMPATIBLE,
+            "hub incompatible ou intermédiaire (proxy). Les alertes"
+            "|détail pour l'administrateur : GET /healthz: HTTP 200 text/html",
+        ),
+        (
+            "json",
+            LinkKind.INCOMPATIBLE,
+            "hub incompatible ou intermédiaire (proxy). Les alertes"
+            "|détail pour l'administrateur : GET /healthz",
+        ),
+        (
+            "500",
+            LinkKind.HUB_ERROR,
+            "erreur du hub. Les alertes|détail pour l'administrateur : HTTP 500",
+        ),
+    ],
+)
 async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
     fake_hub: Any, tmp_path: Path, mode: str, kind: LinkKind, words: str
 ) -> None:
@@ -148,8 +177,9 @@ async def test_an_unexpected_answer_is_named_the_card_kept_and_keys_still_queue(
         assert "dernière information connue" in text_of(app, "#oncall")
         assert "liaison perdue depuis" in text_of(app, "#link")
         await pilot.press("f2")
-        await wait_until(pilot, lambda: "ALERTE NON TRANSMISE" in text_of(app, "#warning"),
-                         what="warning")
+        await wait_until(
+            pilot, lambda: "ALERTE NON TRANSMISE" in text_of(app, "#warning"), what="warning"
+        )
         [own] = app.state.own.values()
         assert own.step is Step.QUEUED, "queued in the journal, retried"
         await pilot.pause(0.5)
@@ -170,10 +200,12 @@ async def test_a_proxy_page_then_the_real_hub_on_the_same_address_recovers_by_it
         await in_thread(server.stop)
         hub = await in_thread(lambda: start_threaded_hub(make_config(), tmp_path / "hub", port))
         try:
-            await wait_until(pilot, lambda: app.link.kind is LinkKind.UP, timeout=15,
-                             what="link up")
-            await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"),
-                             what="delivered")
+            await wait_until(
+                pilot, lambda: app.link.kind is LinkKind.UP, timeout=15, what="link up"
+            )
+            await wait_until(
+                pilot, lambda: "transmise" in text_of(app, "#corner"), what="delivered"
+            )
             assert not app.query_one("#link-advice").display
             assert "dernière information connue" not in text_of(app, "#oncall")
         finally:
@@ -198,8 +230,11 @@ async def test_a_refused_token_is_a_red_state_of_its_own_that_stays(
         assert app.query_one("#link-advice").has_class("-refused")
         assert text_of(app, "#link") == "● jeton refusé par le hub"
         await pilot.press("f2")
-        await wait_until(pilot, lambda: any(o.step is Step.REFUSED for o in app.state.own.values()),
-                         what="alert refused")
+        await wait_until(
+            pilot,
+            lambda: any(o.step is Step.REFUSED for o in app.state.own.values()),
+            what="alert refused",
+        )
         await pilot.pause(4)  # several reconnection attempts: still the token, not "lost"
         assert app.link.kind is LinkKind.TOKEN_REFUSED
         assert app.is_running
@@ -268,8 +303,17 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(
     seed_cache(journal)
     j = Journal(journal)
     person = {"id": "s.a", "name": "Ana\x1b[2J Sup\u202e", "phone": "01\x07 00", "location": "x"}
-    j.save("oncall", {"site": "accueil", "site_label": "A", "supervisor": person, "chain": [],
-                      "source": "schedule", "until": None})
+    j.save(
+        "oncall",
+        {
+            "site": "accueil",
+            "site_label": "A",
+            "supervisor": person,
+            "chain": [],
+            "source": "schedule",
+            "until": None,
+        },
+    )
     j.close()
     app = make_desk("http://127.0.0.1:9", journal)
     async with app.run_test(size=SIZE) as pilot:

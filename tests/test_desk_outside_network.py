@@ -53,21 +53,29 @@ async def test_a_desk_outside_its_sites_networks_is_refused_in_red_not_a_lost_li
     seed_cache(journal)
     app = make_desk(fenced_hub.url, journal)
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.link.kind is LinkKind.OUTSIDE_NETWORK,
-                         what="refused for its address")
+        await wait_until(
+            pilot, lambda: app.link.kind is LinkKind.OUTSIDE_NETWORK, what="refused for its address"
+        )
         assert text_of(app, "#link") == "● poste refusé : hors du réseau du site"
         advice = text_of(app, "#link-advice")
-        assert ("poste refusé par le hub, hors du réseau du site : les alertes ne partent pas "
-                "d'ici, appelez Ana Sup (01 00)") in advice
-        assert "Le hub : « desk g1 calls from 127.0.0.1, outside the networks of site accueil" \
-            in advice, "the hub's whole detail, in the body"
+        assert (
+            "poste refusé par le hub, hors du réseau du site : les alertes ne partent pas "
+            "d'ici, appelez Ana Sup (01 00)"
+        ) in advice
+        assert (
+            "Le hub : « desk g1 calls from 127.0.0.1, outside the networks of site accueil"
+            in advice
+        ), "the hub's whole detail, in the body"
         assert "service informatique" in advice and "adresse du poste" in advice
         assert "liaison perdue" not in advice and "retour de la liaison" not in advice
         assert app.query_one("#link-advice").has_class("-refused")
 
         await pilot.press("f2")
-        await wait_until(pilot, lambda: any(o.step is Step.REFUSED
-                                            for o in app.state.own.values()), what="refused")
+        await wait_until(
+            pilot,
+            lambda: any(o.step is Step.REFUSED for o in app.state.own.values()),
+            what="refused",
+        )
         await pilot.pause(0.2)
         warning = text_of(app, "#warning")
         assert "ALERTE REFUSÉE PAR LE HUB" in warning
@@ -93,8 +101,9 @@ async def test_in_english_the_top_bar_says_desk_refused(
     seed_cache(journal)
     app = make_desk(fenced_hub.url, journal, language="en")
     async with app.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: app.link.kind is LinkKind.OUTSIDE_NETWORK,
-                         what="refused for its address")
+        await wait_until(
+            pilot, lambda: app.link.kind is LinkKind.OUTSIDE_NETWORK, what="refused for its address"
+        )
         assert text_of(app, "#link") == "● desk refused: outside the site's network"
         advice = text_of(app, "#link-advice")
         assert "alerts do not leave from here, call Ana Sup (01 00)" in advice
@@ -140,12 +149,24 @@ def test_the_refusal_stays_until_the_hub_accepts_the_desk_or_refuses_its_token()
 
 def send(tmp_path: Path, url: str, language: str) -> subprocess.CompletedProcess[str]:
     config = tmp_path / f"config-{language}.toml"
-    config.write_text(f'language = "{language}"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n',
-                      encoding="utf-8")
-    env = {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": "tok-g1",
-           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
-    return subprocess.run([sys.executable, "-m", "deskalert", "send", "renfort"],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    config.write_text(
+        f'language = "{language}"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n', encoding="utf-8"
+    )
+    env = {
+        **os.environ,
+        "DESKALERT_CONFIG": str(config),
+        "DESKALERT_TOKEN": "tok-g1",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "send", "renfort"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_send_from_outside_the_sites_networks_says_so_in_one_line(
@@ -155,11 +176,14 @@ def test_send_from_outside_the_sites_networks_says_so_in_one_line(
     assert french.returncode == 1 and french.stdout == ""
     assert french.stderr.count("\n") == 1, french.stderr
     line = french.stderr
-    assert line.startswith("ALERTE REFUSÉE : ce poste est hors du réseau du site, l'alerte ne "
-                           "partira pas (desk g1 calls from 127.0.0.1, outside the networks")
+    assert line.startswith(
+        "ALERTE REFUSÉE : ce poste est hors du réseau du site, l'alerte ne "
+        "partira pas (desk g1 calls from 127.0.0.1, outside the networks"
+    )
     assert "Appelez un encadrant par téléphone." in line
-    assert line.endswith("Le service informatique doit corriger les réseaux du site ou "
-                         "l'adresse du poste.\n")
+    assert line.endswith(
+        "Le service informatique doit corriger les réseaux du site ou l'adresse du poste.\n"
+    )
 
     english = send(tmp_path, fenced_hub.url, "en")
     assert english.returncode == 1 and english.stderr.count("\n") == 1

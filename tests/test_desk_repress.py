@@ -29,8 +29,9 @@ SIZE = (100, 40)
 
 def hub_alerts(hub: RunningHub) -> list[dict[str, Any]]:
     with hub.client("s.a") as client:
-        return sorted(client.get("/v1/alerts", params={"state": "all"}).json(),
-                      key=lambda a: a["received_at"])
+        return sorted(
+            client.get("/v1/alerts", params={"state": "all"}).json(), key=lambda a: a["received_at"]
+        )
 
 
 def acknowledge(hub: RunningHub, who: str, alert_id: str) -> None:
@@ -43,8 +44,9 @@ def toasts(app: DeskApp) -> str:
 
 
 async def link_up(pilot: Any, app: DeskApp) -> None:
-    await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                     what="link up")
+    await wait_until(
+        pilot, lambda: app.state.link_up is True and app.state.codes_known, what="link up"
+    )
 
 
 async def test_a_press_after_a_supervisor_answered_raises_a_new_alert_shown_as_current(
@@ -58,13 +60,19 @@ async def test_a_press_after_a_supervisor_answered_raises_a_new_alert_shown_as_c
         await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="first")
         [first] = await in_thread(lambda: hub_alerts(hub))
         await in_thread(lambda: acknowledge(hub, "s.a", first["id"]))
-        await wait_until(pilot, lambda: "pris en charge : Ana Sup" in text_of(app, "#corner"),
-                         what="acknowledged")
+        await wait_until(
+            pilot,
+            lambda: "pris en charge : Ana Sup" in text_of(app, "#corner"),
+            what="acknowledged",
+        )
 
         await pilot.press("f2")
         await wait_until(pilot, lambda: len(app.state.own) == 2, what="a second own alert")
-        await wait_until(pilot, lambda: text_of(app, "#corner") == "· transmise",
-                         what="the new alert shown with its own step")
+        await wait_until(
+            pilot,
+            lambda: text_of(app, "#corner") == "· transmise",
+            what="the new alert shown with its own step",
+        )
         first_stored, second = await in_thread(lambda: hub_alerts(hub))
         assert first_stored["id"] == first["id"] and second["id"] != first["id"]
         assert second["code"] == "renfort" and second["desk"] == "g1"
@@ -73,8 +81,11 @@ async def test_a_press_after_a_supervisor_answered_raises_a_new_alert_shown_as_c
         assert not app.query_one("#warning").display
 
         await in_thread(lambda: acknowledge(hub, "s.b", second["id"]))
-        await wait_until(pilot, lambda: text_of(app, "#corner") == "✓ pris en charge : Bob Sup",
-                         what="the new alert's own responder, not the old one's")
+        await wait_until(
+            pilot,
+            lambda: text_of(app, "#corner") == "✓ pris en charge : Bob Sup",
+            what="the new alert's own responder, not the old one's",
+        )
         await in_thread(lambda: acknowledge(hub, "s.c", first["id"]))  # the old one moves on
         await pilot.pause(0.3)
         assert text_of(app, "#corner") == "✓ pris en charge : Bob Sup"
@@ -91,8 +102,9 @@ async def test_two_presses_within_a_second_are_one_alert_and_say_so(
         await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="stored")
         await pilot.pause(0.2)
         await pilot.press("ctrl+r")  # the same code by its ctrl alternative
-        await wait_until(pilot, lambda: "Déjà transmise : même alerte" in toasts(app),
-                         what="the notice")
+        await wait_until(
+            pilot, lambda: "Déjà transmise : même alerte" in toasts(app), what="the notice"
+        )
         assert "Renfort" not in toasts(app), "a discreet code is not named on screen"
         await pilot.pause(0.3)
         assert len(app.state.own) == 1
@@ -107,8 +119,9 @@ async def test_a_press_while_the_first_is_still_in_flight_is_the_same_alert(
         await link_up(pilot, app)
         app.deliver = lambda entry: None  # type: ignore[method-assign]  # never reaches the hub
         await pilot.press("f2", "f2")
-        await wait_until(pilot, lambda: "Already being sent: same alert" in toasts(app),
-                         what="the notice")
+        await wait_until(
+            pilot, lambda: "Already being sent: same alert" in toasts(app), what="the notice"
+        )
         [own] = app.state.own.values()
         assert own.step is Step.QUEUED
     assert await in_thread(lambda: hub_alerts(hub)) == []
@@ -129,8 +142,11 @@ async def test_a_press_more_than_10_s_after_an_unanswered_alert_raises_a_new_one
         clock.advance(2)
         await pilot.press("f2")
         await wait_until(pilot, lambda: len(app.state.own) == 2, what="a new alert")
-        await wait_until(pilot, lambda: all(o.step is Step.TRANSMITTED
-                                            for o in app.state.own.values()), what="stored")
+        await wait_until(
+            pilot,
+            lambda: all(o.step is Step.TRANSMITTED for o in app.state.own.values()),
+            what="stored",
+        )
     assert len(await in_thread(lambda: hub_alerts(hub))) == 2
 
 
@@ -151,9 +167,22 @@ async def test_a_drill_press_is_apart_from_a_fresh_real_alert(
 
 
 def hub_copy(code: str, created: datetime, state: AlertState = AlertState.OPEN) -> Alert:
-    return Alert(id=uuid4(), code=code, code_label=code, discreet=True, priority=2, desk="g1",
-                 desk_label="Desk g1", site="accueil", location="near g1", created_at=created,
-                 received_at=created, state=state, test=False, updated_at=created)
+    return Alert(
+        id=uuid4(),
+        code=code,
+        code_label=code,
+        discreet=True,
+        priority=2,
+        desk="g1",
+        desk_label="Desk g1",
+        site="accueil",
+        location="near g1",
+        created_at=created,
+        received_at=created,
+        state=state,
+        test=False,
+        updated_at=created,
+    )
 
 
 def test_after_a_restart_the_newest_of_two_alerts_of_a_code_is_the_one_shown() -> None:

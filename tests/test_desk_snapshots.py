@@ -38,8 +38,9 @@ def test_main_screen(hub: RunningHub, tmp_path: Path, snap_compare: Snap) -> Non
     assert snap_compare(app, terminal_size=SIZE, run_before=ready)
 
 
-def test_discreet_alert_only_changes_the_corner(hub: RunningHub, tmp_path: Path,
-                                                 snap_compare: Snap) -> None:
+def test_discreet_alert_only_changes_the_corner(
+    hub: RunningHub, tmp_path: Path, snap_compare: Snap
+) -> None:
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", clock=clock())
 
     async def sent(pilot: Pilot[Any]) -> None:
@@ -55,11 +56,25 @@ def test_not_transmitted_warning(tmp_path: Path, snap_compare: Snap) -> None:
     seeded = Journal(journal_path)
     person = {"id": "s.a", "name": "Ana Sup", "phone": "01 00", "location": "office s.a"}
     backup = {"id": "s.b", "name": "Bob Sup", "phone": "01 00", "location": "office s.b"}
-    seeded.save("oncall", {"site": "accueil", "site_label": "Accueil RDC", "supervisor": person,
-                           "chain": [backup], "source": "schedule", "until": None},
-                at=datetime(2026, 11, 21, 9, 0).astimezone())
-    seeded.save("codes", [{"code": "renfort", "label": "Renfort", "key": "f2", "discreet": True},
-                          {"code": "malaise", "label": "Urgence médicale", "key": "f4"}])
+    seeded.save(
+        "oncall",
+        {
+            "site": "accueil",
+            "site_label": "Accueil RDC",
+            "supervisor": person,
+            "chain": [backup],
+            "source": "schedule",
+            "until": None,
+        },
+        at=datetime(2026, 11, 21, 9, 0).astimezone(),
+    )
+    seeded.save(
+        "codes",
+        [
+            {"code": "renfort", "label": "Renfort", "key": "f2", "discreet": True},
+            {"code": "malaise", "label": "Urgence médicale", "key": "f4"},
+        ],
+    )
     seeded.close()
     fake = clock()
     app = make_desk(f"http://127.0.0.1:{free_port()}", journal_path, clock=fake)

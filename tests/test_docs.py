@@ -29,7 +29,12 @@ MKDOCS_ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
 def build(root: Path, site: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
-        cwd=root, env=MKDOCS_ENV, capture_output=True, text=True, timeout=300, check=False,
+        cwd=root,
+        env=MKDOCS_ENV,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
     )
 
 
@@ -39,8 +44,9 @@ def copy_of_the_sources(into: Path) -> Path:
     for name in ("mkdocs.yml", "config.example.toml", "README.md"):
         shutil.copy(ROOT / name, into / name)
     for name in ("docs", "bench", "deploy", "src/deskalert/data"):
-        shutil.copytree(ROOT / name, into / name,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        shutil.copytree(
+            ROOT / name, into / name, ignore=shutil.ignore_patterns("__pycache__", "*.pyc")
+        )
     return into
 
 
@@ -62,36 +68,49 @@ def test_the_site_builds_strict_and_fetches_nothing_from_outside(tmp_path: Path)
         encoding="utf-8"
     )
     assert "deskalert benchmarks" in (site / "developers" / "results" / "index.html").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     # lists as GitHub reads them (docs/hooks/gfm_lists.py): right under a paragraph, and nested
     desk = (site / "agents" / "desk" / "index.html").read_text(encoding="utf-8")
     assert re.search(r"counter to read:</p>\s*<ul>\s*<li>", desk), "a list under a paragraph"
     replicas = (site / "admin" / "postgresql" / "index.html").read_text(encoding="utf-8")
     assert re.search(r"killed in turn\):</p>\s*<ul>\s*<li>", replicas), "a nested list"
-    assert re.search(r"<li>\s*<p><strong>Moving a site's history</strong>.*?</p>\s*<pre>", replicas,
-                     re.S), "a code block inside a list item"
+    assert re.search(
+        r"<li>\s*<p><strong>Moving a site's history</strong>.*?</p>\s*<pre>", replicas, re.S
+    ), "a code block inside a list item"
 
 
 def test_a_broken_link_or_a_missing_page_fails_the_build(tmp_path: Path) -> None:
     """Why: the point of --strict in the suite; without it a dead link ships silently."""
     root = copy_of_the_sources(tmp_path / "src")
     start = root / "docs" / "start.md"
-    start.write_text(start.read_text(encoding="utf-8") + "\n[gone](admin/no-such-page.md)\n",
-                     encoding="utf-8")
+    start.write_text(
+        start.read_text(encoding="utf-8") + "\n[gone](admin/no-such-page.md)\n", encoding="utf-8"
+    )
     result = build(root, tmp_path / "site")
     assert result.returncode != 0
     assert "no-such-page.md" in result.stderr
 
-    start.write_text(start.read_text(encoding="utf-8").replace(
-        "[gone](admin/no-such-page.md)", "[gone](guarantees.md#no-such-anchor)"), encoding="utf-8")
+    start.write_text(
+        start.read_text(encoding="utf-8").replace(
+            "[gone](admin/no-such-page.md)", "[gone](guarantees.md#no-such-anchor)"
+        ),
+        encoding="utf-8",
+    )
     result = build(root, tmp_path / "site")
     assert result.returncode != 0
     assert "no-such-anchor" in result.stderr
 
 
 def test_the_generated_reference_pages_match_the_code() -> None:
-    result = subprocess.run([sys.executable, str(ROOT / "docs" / "generate.py"), "--check"],
-                            cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "docs" / "generate.py"), "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
 
 
@@ -105,8 +124,9 @@ def test_a_stale_reference_page_is_named(tmp_path: Path, monkeypatch: pytest.Mon
     monkeypatch.setattr(generate, "DOCS", tmp_path / "docs")
     assert generate.main([]) == 0
     page = tmp_path / "docs" / "reference" / "hub-toml.md"
-    page.write_text(page.read_text(encoding="utf-8").replace("ack_timeout_s", "ack_s"),
-                    encoding="utf-8")
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("ack_timeout_s", "ack_s"), encoding="utf-8"
+    )
     assert generate.main(["--check"]) == 1
     assert generate.main([]) == 0
     assert generate.main(["--check"]) == 0

@@ -46,7 +46,7 @@ def test_alert_answered_2xx_survives_kill_9(hub_process: Callable[[], HubProcess
 
 
 def test_replay_across_restart_has_no_gap_and_no_duplicate(
-    hub_process: Callable[[], HubProcess]
+    hub_process: Callable[[], HubProcess],
 ) -> None:
     hub = hub_process()
     first = httpx.post(f"{hub.url}/v1/alerts", json=new_alert(), headers=auth("g1")).json()
@@ -63,7 +63,8 @@ def test_replay_across_restart_has_no_gap_and_no_duplicate(
 
     caught_up = read_events(restarted.url, last_seen, 2)
     assert [(e[1], e[2]["id"]) for e in caught_up] == [
-        ("alert.raised", second["id"]), ("alert.resolved", first["id"])
+        ("alert.raised", second["id"]),
+        ("alert.resolved", first["id"]),
     ]
     ids = [e[0] for e in seen + caught_up]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)
@@ -99,7 +100,7 @@ def test_full_disk_is_a_clear_503_and_the_retry_lands_once_it_recovers(hub: Runn
 
 
 def test_desk_online_before_a_crash_and_gone_after_is_flagged_offline(
-    hub_process: Callable[..., HubProcess]
+    hub_process: Callable[..., HubProcess],
 ) -> None:
     hub = hub_process(heartbeat_s=0.5)
     assert httpx.post(f"{hub.url}/v1/heartbeat", headers=auth("g1")).status_code == 200

@@ -13,8 +13,9 @@ from deskalert.hub import cluster
 from deskalert.hub.store.postgres import PostgresStore
 
 
-def test_stop_wakes_the_tail_out_of_its_wait(pg_server: pg.PgServer,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_stop_wakes_the_tail_out_of_its_wait(
+    pg_server: pg.PgServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
     url = pg_server.database()
     PostgresStore(url).close()  # the schema: the tail reads the events table
     monkeypatch.setattr(cluster, "POLL_S", 60.0)  # a wait that only a wake-up ends

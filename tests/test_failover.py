@@ -100,12 +100,21 @@ async def test_a_503_or_a_proxy_page_from_the_first_hub_fails_over(
     assert stored_ids(hub.url) == [str(body.id)]
 
 
-@pytest.mark.parametrize(("mode", "error"), [
-    ("401", Unauthorized), ("403", Forbidden), ("404", NotFound), ("409", Conflict),
-    ("422", Unprocessable), ("429", RateLimited),
-])
+@pytest.mark.parametrize(
+    ("mode", "error"),
+    [
+        ("401", Unauthorized),
+        ("403", Forbidden),
+        ("404", NotFound),
+        ("409", Conflict),
+        ("422", Unprocessable),
+        ("429", RateLimited),
+    ],
+)
 async def test_a_refusal_from_the_first_hub_is_an_answer_not_an_outage(
-    hub: RunningHub, answer_server: Callable[[str], AnswerServer], mode: str,
+    hub: RunningHub,
+    answer_server: Callable[[str], AnswerServer],
+    mode: str,
     error: type[HubError],
 ) -> None:
     """A refused token is not an outage, and a 409 must not be tried elsewhere blindly."""
@@ -144,15 +153,17 @@ async def test_a_cancel_whose_answer_was_lost_is_not_repeated_on_another_hub(
     requests that are harmless twice (an alert under its id, a read) go on to the next hub."""
     first = answer_server("504-html")
     body = alert_body()
-    httpx.post(f"{hub.url}/v1/alerts", json=body.model_dump(mode="json"),
-               headers=auth("g1")).raise_for_status()
+    httpx.post(
+        f"{hub.url}/v1/alerts", json=body.model_dump(mode="json"), headers=auth("g1")
+    ).raise_for_status()
     async with HubClient([first.url, hub.url], "tok-g1") as client:
         with pytest.raises(HubError) as raised:
             await client.cancel(body.id)
         assert raised.value.status == 504
         assert (await client.raise_alert(body))[1] is False, "the alert POST is replayable"
-    assert [a["state"] for a in httpx.get(f"{hub.url}/v1/alerts", headers=auth("s.a")).json()
-            ] == ["open"], "the cancel was not sent to hub 2"
+    assert [a["state"] for a in httpx.get(f"{hub.url}/v1/alerts", headers=auth("s.a")).json()] == [
+        "open"
+    ], "the cancel was not sent to hub 2"
 
 
 # -- the outbox ----------------------------------------------------------------------------------
@@ -168,8 +179,11 @@ async def test_the_outbox_keeps_queued_alerts_across_a_failover_and_each_is_stor
     outbox = Outbox(journal, HubClient([hub_a.url, f"http://127.0.0.1:{port_b}"], "tok-g1"))
     lost = journal.enqueue("renfort")  # hub A stores it, but its answer never comes back
     async with HubClient(hub_a.url, "tok-g1") as direct:
-        await direct.raise_alert(AlertIn(id=lost.id, code=lost.code, created_at=lost.created_at,
-                                         test=lost.test, message=None))
+        await direct.raise_alert(
+            AlertIn(
+                id=lost.id, code=lost.code, created_at=lost.created_at, test=lost.test, message=None
+            )
+        )
     await in_thread(hub_a.stop)
     queued = [lost, journal.enqueue("malaise"), journal.enqueue("renfort", message="box A")]
     while_down = await outbox.flush(timeout=0.3)  # both hubs down: nothing is lost
@@ -215,8 +229,9 @@ async def test_a_follower_resumes_on_the_second_hub_from_the_same_position_every
     hub_a = start_threaded_hub(config, data)
     port_b = free_port()
     epoch = httpx.get(f"{hub_a.url}/healthz").json()["epoch"]
-    follower = EventFollower([hub_a.url, f"http://127.0.0.1:{port_b}"], "tok-s.a",
-                             heartbeat_s=0.5, epoch=epoch)
+    follower = EventFollower(
+        [hub_a.url, f"http://127.0.0.1:{port_b}"], "tok-s.a", heartbeat_s=0.5, epoch=epoch
+    )
     items: list[Any] = []
 
     async def consume() -> None:
@@ -229,8 +244,11 @@ async def test_a_follower_resumes_on_the_second_hub_from_the_same_position_every
         return str(alert["id"])
 
     def raised() -> list[str]:
-        return [str(i.data.id) for i in items
-                if isinstance(i, AlertEvent) and i.type.value == "alert.raised"]
+        return [
+            str(i.data.id)
+            for i in items
+            if isinstance(i, AlertEvent) and i.type.value == "alert.raised"
+        ]
 
     task = asyncio.create_task(consume())
     hub_b: RunningHub | None = None
@@ -262,12 +280,14 @@ async def test_a_follower_resumes_on_the_second_hub_from_the_same_position_every
 
 def desk_on(urls: list[str], journal: Path, language: str = "fr") -> DeskApp:
     config = ClientConfig.model_validate(
-        {"language": language, "hub": {"urls": urls}, "desk": {"id": "g1"}})
+        {"language": language, "hub": {"urls": urls}, "desk": {"id": "g1"}}
+    )
     return DeskApp(config, "tok-g1", Journal(journal))
 
 
-@pytest.mark.parametrize(("language", "words"), [("fr", "liaison via hub 2"),
-                                                 ("en", "link via hub 2")])
+@pytest.mark.parametrize(
+    ("language", "words"), [("fr", "liaison via hub 2"), ("en", "link via hub 2")]
+)
 async def test_the_desk_says_via_hub_2_when_on_the_second_hub(
     hub: RunningHub, tmp_path: Path, language: str, words: str
 ) -> None:
@@ -293,8 +313,9 @@ async def test_a_401_from_the_first_hub_shows_a_refused_token_not_a_failover(
     first = answer_server("401")
     app = desk_on([first.url, hub.url], tmp_path / "journal.sqlite3")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.link.kind is LinkKind.TOKEN_REFUSED,
-                         what="token refused")
+        await wait_until(
+            pilot, lambda: app.link.kind is LinkKind.TOKEN_REFUSED, what="token refused"
+        )
         assert "jeton refusé par le hub" in text_of(app, "#link")
         assert app.hubs.current == 0
 
@@ -309,20 +330,24 @@ def client_config(tmp_path: Path, hub_lines: str) -> Path:
 
 
 def test_urls_lists_hubs_in_order_and_url_still_gives_one(tmp_path: Path) -> None:
-    several = load_client_config(client_config(
-        tmp_path, 'urls = ["https://hub1.example.org/", "https://hub2.example.org"]'))
+    several = load_client_config(
+        client_config(tmp_path, 'urls = ["https://hub1.example.org/", "https://hub2.example.org"]')
+    )
     assert several.hub_urls == ["https://hub1.example.org", "https://hub2.example.org"]
     one = load_client_config(client_config(tmp_path, 'url = "https://hub.example.org"'))
     assert one.hub_urls == ["https://hub.example.org"] and one.hub_url == "https://hub.example.org"
 
 
-@pytest.mark.parametrize(("lines", "words"), [
-    ('url = "https://a"\nurls = ["https://b"]', 'hub: give either url = "..." or urls = [' ),
-    ("", 'hub: give url = "https://hub" or urls = ['),
-    ("urls = []", "hub: urls: give at least one hub URL"),
-    ('urls = ["https://a", "https://a/"]', "hub: urls: https://a is listed twice"),
-    ('urls = ["not a url"]', "hub.urls[0]:"),
-])
+@pytest.mark.parametrize(
+    ("lines", "words"),
+    [
+        ('url = "https://a"\nurls = ["https://b"]', 'hub: give either url = "..." or urls = ['),
+        ("", 'hub: give url = "https://hub" or urls = ['),
+        ("urls = []", "hub: urls: give at least one hub URL"),
+        ('urls = ["https://a", "https://a/"]', "hub: urls: https://a is listed twice"),
+        ('urls = ["not a url"]', "hub.urls[0]:"),
+    ],
+)
 def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
     tmp_path: Path, lines: str, words: str
 ) -> None:
@@ -335,9 +360,13 @@ def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
 
 def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> None:
     path = client_config(tmp_path, 'url = "https://a"\nurls = ["https://b"]')
-    result = subprocess.run([sys.executable, "-m", "deskalert", "send", "renfort", "--config",
-                             str(path)], capture_output=True, text=True, timeout=30,
-                            env={**os.environ, "DESKALERT_TOKEN": "tok-g1"})
+    result = subprocess.run(
+        [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "DESKALERT_TOKEN": "tok-g1"},
+    )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "not both" in result.stderr
 
@@ -348,9 +377,15 @@ async def test_send_reaches_the_second_hub_when_the_first_is_down(
     """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second."""
     path = client_config(tmp_path, f'urls = ["{dead_url()}", "{hub.url}"]')
     env = {**os.environ, "DESKALERT_TOKEN": "tok-g1", "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = await in_thread(lambda: subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
-        capture_output=True, text=True, timeout=60, env=env))
+    result = await in_thread(
+        lambda: subprocess.run(
+            [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env=env,
+        )
+    )
     assert result.returncode == 0, result.stderr
     assert len(await in_thread(lambda: stored_ids(hub.url))) == 1
 
@@ -359,7 +394,8 @@ async def test_the_pane_says_live_via_hub_2_when_on_the_second_hub(hub: RunningH
     from deskalert.tui.pane.app import PaneApp
 
     config = ClientConfig.model_validate(
-        {"hub": {"urls": [dead_url(), hub.url]}, "supervisor": {"id": "s.a"}})
+        {"hub": {"urls": [dead_url(), hub.url]}, "supervisor": {"id": "s.a"}}
+    )
     app = PaneApp(config, "tok-s.a")
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.link.kind is LinkKind.UP, what="link up")
@@ -385,8 +421,7 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
     config, data = make_config(heartbeat_s=0.5), tmp_path / "data"
     port_a = free_port()
     hub_b = start_threaded_hub(config, data)
-    follower = EventFollower([f"http://127.0.0.1:{port_a}", hub_b.url], "tok-s.a",
-                             heartbeat_s=0.5)
+    follower = EventFollower([f"http://127.0.0.1:{port_a}", hub_b.url], "tok-s.a", heartbeat_s=0.5)
     items: list[Any] = []
 
     async def consume() -> None:
@@ -400,16 +435,21 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
         on_b = len(items)
         copy = tmp_path / "copy"
         copy.mkdir()
-        with closing(sqlite3.connect(data / "hub.sqlite3")) as source, \
-                closing(sqlite3.connect(copy / "hub.sqlite3")) as target:
+        with (
+            closing(sqlite3.connect(data / "hub.sqlite3")) as source,
+            closing(sqlite3.connect(copy / "hub.sqlite3")) as target,
+        ):
             source.backup(target)
         hub_a = await in_thread(lambda: start_threaded_hub(config, copy, port_a))
         await in_thread(hub_b.stop)
         await until(lambda: any(isinstance(i, LinkUp) for i in items[on_b:]))
         alert = new_alert()
         a_url = hub_a.url
-        await in_thread(lambda: httpx.post(f"{a_url}/v1/alerts", json=alert,
-                                           headers=auth("g1")).raise_for_status())
+        await in_thread(
+            lambda: httpx.post(
+                f"{a_url}/v1/alerts", json=alert, headers=auth("g1")
+            ).raise_for_status()
+        )
         await until(lambda: any(isinstance(i, AlertEvent) for i in items[on_b:]))
     finally:
         task.cancel()

@@ -32,8 +32,10 @@ def open_stream(url: str, after: int) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     sock.connect((host, int(port)))
-    sock.sendall(f"GET /v1/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-s.a\r\n"
-                 f"Last-Event-ID: {after}\r\n\r\n".encode())
+    sock.sendall(
+        f"GET /v1/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-s.a\r\n"
+        f"Last-Event-ID: {after}\r\n\r\n".encode()
+    )
     seen = b""
     while b"event: stream.open" not in seen:
         seen += sock.recv(65536)
@@ -77,8 +79,9 @@ async def test_events_written_directly_or_queued_arrive_once_in_order(hub_factor
     posted: list[str] = []
 
     async def desk(index: int) -> None:  # nobody reads the stream meanwhile
-        async with httpx.AsyncClient(base_url=hub.url, headers=auth(f"d{index:02d}"),
-                                     timeout=30) as http:
+        async with httpx.AsyncClient(
+            base_url=hub.url, headers=auth(f"d{index:02d}"), timeout=30
+        ) as http:
             for _ in range(PER_DESK):
                 body = {"id": str(uuid.uuid4()), "code": "renfort", "message": "x" * 280}
                 assert (await http.post("/v1/alerts", json=body)).status_code == 201
@@ -100,8 +103,13 @@ async def test_events_written_directly_or_queued_arrive_once_in_order(hub_factor
 
 
 def raised(event_id: int) -> Event:
-    return Event(id=event_id, type=EventType.ALERT_RAISED, at=datetime.now(UTC),
-                 site="accueil", data={"id": str(uuid.uuid4())})
+    return Event(
+        id=event_id,
+        type=EventType.ALERT_RAISED,
+        at=datetime.now(UTC),
+        site="accueil",
+        data={"id": str(uuid.uuid4())},
+    )
 
 
 async def test_the_broker_writes_directly_only_behind_nothing() -> None:

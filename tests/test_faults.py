@@ -61,8 +61,9 @@ async def test_20_desks_200_alerts_through_a_sigkill_none_lost_none_twice(
     assert len(stored_ids) == len(set(stored_ids)) == DESKS * PER_DESK, "none lost, none twice"
     assert set(stored_ids) == {alert_id for alert_id, _, _ in delivered}
     before_kill = [i for i, _, at in delivered if at < killed_at[0]]
-    assert len(before_kill) >= 60 and set(before_kill) <= set(stored_ids), \
+    assert len(before_kill) >= 60 and set(before_kill) <= set(stored_ids), (
         "every alert answered 2xx before the kill survived it"
+    )
 
 
 def test_a_desk_clock_an_hour_off_keeps_hub_order_and_durations(hub: Any) -> None:

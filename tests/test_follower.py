@@ -49,8 +49,9 @@ async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_n
         await until(lambda: any(isinstance(i, LinkDown) for i in items))
         hub = await asyncio.to_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
         second = await asyncio.to_thread(raise_one)
-        await until(lambda: sum(isinstance(i, Event) and i.type.value == "alert.raised"
-                                for i in items) == 2)
+        await until(
+            lambda: sum(isinstance(i, Event) and i.type.value == "alert.raised" for i in items) == 2
+        )
         await asyncio.sleep(0.3)
     finally:
         task.cancel()
@@ -81,9 +82,11 @@ def silent_server() -> tuple[int, threading.Event]:
             except TimeoutError:
                 continue
             conn.recv(4096)
-            conn.sendall(b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-                         b"transfer-encoding: chunked\r\n\r\n"
-                         b"14\r\nevent: stream.open\n\n\r\n")
+            conn.sendall(
+                b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+                b"transfer-encoding: chunked\r\n\r\n"
+                b"14\r\nevent: stream.open\n\n\r\n"
+            )
             conns.append(conn)
         for conn in conns:
             conn.close()

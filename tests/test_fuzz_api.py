@@ -35,8 +35,11 @@ def api_schema(hub: RunningHub) -> Any:
 # /v1/events is fuzzed below with its own checks. /metrics answers by hub.toml's [metrics]
 # alone (off here: a 403 whatever is sent, which schemathesis' header checks read as a missing
 # header "accepted"); its refusals and its text are checked in test_metrics.py.
-schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/v1/events").exclude(
-    path="/metrics")
+schema = (
+    schemathesis.pytest.from_fixture("api_schema")
+    .exclude(path="/v1/events")
+    .exclude(path="/metrics")
+)
 
 
 # What is fuzzed here is the routes' contract (status codes, shapes, documentation), which the
@@ -44,9 +47,15 @@ schema = schemathesis.pytest.from_fixture("api_schema").exclude(path="/v1/events
 # below (dates in bodies and queries, the stream's ids).
 @schema.parametrize()
 @pytest.mark.stores("sqlite")
-@settings(max_examples=examples(25), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
-                                 HealthCheck.filter_too_much])
+@settings(
+    max_examples=examples(25),
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.too_slow,
+        HealthCheck.filter_too_much,
+    ],
+)
 def test_every_route_answers_as_documented_never_5xx(case: Any, hub: RunningHub) -> None:
     # A desk raises alerts and beats; everything else is asked as a supervisor (who may read
     # and act on all of it), so that most generated requests get past authorisation.
@@ -60,8 +69,11 @@ def test_every_route_answers_as_documented_never_5xx(case: Any, hub: RunningHub)
     #   own (so "Authorization missing" cases are sent with one).
     # Kept: no 5xx, only documented status codes, content types, bodies and headers as
     # documented, a 405 with the right `Allow` for undeclared methods.
-    case.call_and_validate(base_url=hub.url, headers=auth(who),
-                           excluded_checks=[positive_data_acceptance, negative_data_rejection])
+    case.call_and_validate(
+        base_url=hub.url,
+        headers=auth(who),
+        excluded_checks=[positive_data_acceptance, negative_data_rejection],
+    )
 
 
 # Header values as a client may send them (h11 refuses CR, LF, NUL and edge spaces): ASCII
@@ -71,7 +83,8 @@ HEADER_BYTES = [b for b in range(0x20, 0x100) if b != 0x7F]
 header_values = st.one_of(
     st.lists(st.sampled_from(HEADER_BYTES), min_size=1, max_size=12).map(bytes),
     st.text(st.characters(categories=["Nd"]), min_size=1, max_size=6).flatmap(
-        lambda digits: st.sampled_from([digits.encode(), digits.encode("latin-1", "replace")])),
+        lambda digits: st.sampled_from([digits.encode(), digits.encode("latin-1", "replace")])
+    ),
     st.integers(min_value=-5, max_value=10**30).map(lambda n: str(n).encode()),
     st.integers(min_value=19, max_value=6000).map(lambda n: b"9" * n),
     st.just(str(2**63 - 1).encode()),
@@ -91,13 +104,20 @@ def roomy_hub(hub_factory: Callable[..., RunningHub]) -> RunningHub:
     return hub_factory(alert_burst=1000)
 
 
-@settings(max_examples=examples(80), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(80),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(
     who=st.sampled_from(["g1", "s.a", "nobody"]),
     site=st.one_of(st.none(), st.sampled_from(["accueil", "etage", "nowhere"]), st.text()),
-    since=st.one_of(st.none(), st.integers(), st.integers(min_value=2**63 - 2, max_value=2**64),
-                    st.text(max_size=12)),
+    since=st.one_of(
+        st.none(),
+        st.integers(),
+        st.integers(min_value=2**63 - 2, max_value=2**64),
+        st.text(max_size=12),
+    ),
     last_event_id=st.one_of(st.none(), header_values),
 )
 def test_the_stream_refuses_bad_requests_with_a_4xx_never_5xx(
@@ -107,8 +127,10 @@ def test_the_stream_refuses_bad_requests_with_a_4xx_never_5xx(
     headers: dict[str, Any] = auth(who)
     if last_event_id is not None:
         headers["Last-Event-ID"] = last_event_id
-    with httpx.Client(base_url=quick_hub.url, timeout=5) as client, \
-            client.stream("GET", "/v1/events", params=params, headers=headers) as response:
+    with (
+        httpx.Client(base_url=quick_hub.url, timeout=5) as client,
+        client.stream("GET", "/v1/events", params=params, headers=headers) as response,
+    ):
         status = response.status_code
         if status == 200:
             assert response.headers["content-type"].startswith("text/event-stream")
@@ -137,7 +159,8 @@ def _read_until_keep_alive(response: httpx.Response) -> None:
 # -- dates at the ends of the calendar, in every offset ---------------------------------------
 
 offsets = st.integers(min_value=-(24 * 60 - 1), max_value=24 * 60 - 1).map(
-    lambda minutes: timezone(timedelta(minutes=minutes)))
+    lambda minutes: timezone(timedelta(minutes=minutes))
+)
 any_date = st.one_of(
     st.datetimes(timezones=offsets),
     # hypothesis takes naive bounds and adds the zone itself
@@ -154,10 +177,15 @@ def _in_utc(moment: datetime) -> bool:
     return True
 
 
-@settings(max_examples=examples(60), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(moment=any_date, path=st.sampled_from(["/v1/alerts?state=all&since=", "/v1/notes?since=",
-                                             "/v1/notes?until="]))
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+@given(
+    moment=any_date,
+    path=st.sampled_from(["/v1/alerts?state=all&since=", "/v1/notes?since=", "/v1/notes?until="]),
+)
 def test_any_date_in_a_query_is_a_200_or_a_400_never_5xx(
     hub: RunningHub, moment: datetime, path: str
 ) -> None:
@@ -167,8 +195,11 @@ def test_any_date_in_a_query_is_a_200_or_a_400_never_5xx(
     assert answer.headers["content-type"] == "application/json"
 
 
-@settings(max_examples=examples(60), deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=examples(60),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 @given(moment=any_date, field=st.sampled_from(["created_at", "started_at", "until"]))
 def test_any_date_in_a_body_is_stored_or_a_4xx_naming_it_never_5xx(
     roomy_hub: RunningHub, moment: datetime, field: str

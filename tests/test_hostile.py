@@ -43,8 +43,9 @@ def stop_and_read_log(process) -> str:  # type: ignore[no-untyped-def]
     return str(stderr)
 
 
-@pytest.mark.parametrize(("addresses", "limit"), [(8, "max_connections_per_address"),
-                                                  (250, "open_files")])
+@pytest.mark.parametrize(
+    ("addresses", "limit"), [(8, "max_connections_per_address"), (250, "open_files")]
+)
 def test_alerts_go_through_while_2000_half_open_sockets_are_held(hub_under_limit, addresses, limit):  # type: ignore[no-untyped-def]
     """Before: 1100 sockets with half a request took every file the hub had; 14 of 14 alerts
     failed, and nothing was logged. Now each connection has a deadline for its request, each
@@ -52,8 +53,10 @@ def test_alerts_go_through_while_2000_half_open_sockets_are_held(hub_under_limit
     process, url = hub_under_limit(request_timeout_s=2)
     port = int(url.rsplit(":", 1)[1])
     statuses = []
-    with HostileSockets(port, 2000, addresses=addresses), \
-            httpx.Client(base_url=url, headers=auth("g1"), timeout=10) as desk:
+    with (
+        HostileSockets(port, 2000, addresses=addresses),
+        httpx.Client(base_url=url, headers=auth("g1"), timeout=10) as desk,
+    ):
         for _ in range(12):  # over 6 s: the hostile sockets are dropped and reopened meanwhile
             statuses.append(desk.post("/v1/alerts", json=new_alert()).status_code)
             time.sleep(0.5)
@@ -119,8 +122,10 @@ def test_stopping_with_clients_connected_is_quick_and_one_line(hub_under_limit, 
     streams = []
     for who in ("g1", "s.a", "s.b"):
         sock = socket.create_connection(("127.0.0.1", port), timeout=5)
-        sock.sendall(f"GET /v1/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-{who}"
-                     "\r\n\r\n".encode())
+        sock.sendall(
+            f"GET /v1/events HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-{who}"
+            "\r\n\r\n".encode()
+        )
         assert sock.recv(4096).startswith(b"HTTP/1.1 200")
         streams.append(sock)
     idle = socket.create_connection(("127.0.0.1", port), timeout=5)

@@ -28,8 +28,9 @@ def started(tmp_path: Path, database: str | None, *, hot: bool) -> RunningHub:
     """A real hub (uvicorn on a port of its own); `hot=False`: the same hub with the
     `HotRoutes` middleware taken out (the stack built again without it), so FastAPI answers
     every request."""
-    config = make_config(alert_burst=3, alerts_per_minute=6, request_burst=8,
-                         requests_per_second=0.05)
+    config = make_config(
+        alert_burst=3, alerts_per_minute=6, request_burst=8, requests_per_second=0.05
+    )
     config.hub.database = database
     # Both hubs on a clock that stands still at the same instant: the rate limit's and the
     # request budget's Retry-After are then the same on both, whatever the machine's load.
@@ -43,8 +44,9 @@ def started(tmp_path: Path, database: str | None, *, hot: bool) -> RunningHub:
 
 
 @pytest.fixture
-def pair(tmp_path: Path,
-         hub_database: Callable[[], str | None]) -> Iterator[tuple[RunningHub, RunningHub]]:
+def pair(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> Iterator[tuple[RunningHub, RunningHub]]:
     hot = started(tmp_path, hub_database(), hot=True)
     plain = started(tmp_path, hub_database(), hot=False)
     yield hot, plain
@@ -56,8 +58,11 @@ def answer(hub: RunningHub, method: str, path: str, **request: Any) -> tuple[Any
     """What a client sees, instants replaced (the two hubs' clocks differ by a few ms)."""
     with httpx.Client(base_url=hub.url, timeout=10) as client:
         response = client.request(method, path, **request)
-    headers = {k: v.replace(hub.url, "<hub>") for k, v in response.headers.items()
-               if k not in ("date", "content-length")}
+    headers = {
+        k: v.replace(hub.url, "<hub>")
+        for k, v in response.headers.items()
+        if k not in ("date", "content-length")
+    }
     body = WAIT.sub(b"again in <n> s", INSTANT.sub(b'"<instant>"', response.content))
     return response.status_code, headers, body
 
@@ -70,8 +75,11 @@ def requests_of_a_day() -> list[tuple[str, str, dict[str, Any]]]:
 
     def alert(who: str, body: bytes | str, **headers: str) -> tuple[str, str, dict[str, Any]]:
         raw = body.encode() if isinstance(body, str) else body
-        return "POST", "/v1/alerts", {"content": raw, "headers": {**auth(who), **json_type,
-                                                                    **headers}}
+        return (
+            "POST",
+            "/v1/alerts",
+            {"content": raw, "headers": {**auth(who), **json_type, **headers}},
+        )
 
     return [
         alert("g1", f'{{"id":"{first}","code":"renfort","message":"  à l\'accueil "}}'),
@@ -86,15 +94,22 @@ def requests_of_a_day() -> list[tuple[str, str, dict[str, Any]]]:
         alert("s.a", f'{{"id":"{uuid.uuid4()}","code":"renfort"}}'),  # a supervisor: 403
         alert("e1", '{"id": "not-a-uuid", "code": "renfort"}'),  # 422
         alert("e1", '{"id": '),  # 400
-        alert("e1", b'\xff\xfe'),  # 400, not UTF-8
+        alert("e1", b"\xff\xfe"),  # 400, not UTF-8
         alert("e1", f'{{"id":"{uuid.uuid4()}","code":"renfort","extra":1}}'),  # 422
-        alert("e1", f'{{"id":"{uuid.uuid4()}","code":"renfort"}}',
-              **{"Content-Type": "text/plain"}),
-        alert("e1", f'{{"id":"{uuid.uuid4()}","code":"renfort"}}',
-              **{"Content-Type": "application/json; charset=utf-8"}),  # 201
+        alert(
+            "e1", f'{{"id":"{uuid.uuid4()}","code":"renfort"}}', **{"Content-Type": "text/plain"}
+        ),
+        alert(
+            "e1",
+            f'{{"id":"{uuid.uuid4()}","code":"renfort"}}',
+            **{"Content-Type": "application/json; charset=utf-8"},
+        ),  # 201
         alert("revoked", f'{{"id":"{uuid.uuid4()}","code":"renfort"}}'),  # 401
-        ("POST", "/v1/alerts", {"content": b'{}', "headers": {**json_type,
-                                                               "Authorization": "Basic eA=="}}),
+        (
+            "POST",
+            "/v1/alerts",
+            {"content": b"{}", "headers": {**json_type, "Authorization": "Basic eA=="}},
+        ),
         ("POST", "/v1/alerts", {"json": {"id": str(uuid.uuid4()), "code": "renfort"}}),  # 401
         ("POST", "/v1/heartbeat", {"headers": auth("g2")}),
         ("POST", "/v1/heartbeat", {"headers": {"Authorization": "bearer   tok-s.b"}}),
@@ -114,17 +129,49 @@ def requests_of_a_day() -> list[tuple[str, str, dict[str, Any]]]:
     ]
 
 
-def test_the_hot_routes_answer_what_fastapi_answers(
-        pair: tuple[RunningHub, RunningHub]) -> None:
+def test_the_hot_routes_answer_what_fastapi_answers(pair: tuple[RunningHub, RunningHub]) -> None:
     hot, plain = pair
     statuses = []
     for method, path, request in requests_of_a_day():
         ours, theirs = answer(hot, method, path, **request), answer(plain, method, path, **request)
         assert ours == theirs, (method, path, request)
         statuses.append(ours[0])
-    assert statuses == [201, 200, 409, 409, 422, 201, 201, 429, 200, 403, 422, 400, 400, 422,
-                        422, 201, 401, 401, 401, 200, 200, 200, 401, 401, 401, 405, 307,
-                        400, 400, 400, 400, *[200] * 8, 429, 201]
+    assert statuses == [
+        201,
+        200,
+        409,
+        409,
+        422,
+        201,
+        201,
+        429,
+        200,
+        403,
+        422,
+        400,
+        400,
+        422,
+        422,
+        201,
+        401,
+        401,
+        401,
+        200,
+        200,
+        200,
+        401,
+        401,
+        401,
+        405,
+        307,
+        400,
+        400,
+        400,
+        400,
+        *[200] * 8,
+        429,
+        201,
+    ]
     for hub in pair:  # and the hubs' records of refusals are the same: each counted once
         with hub.client("s.a") as supervisor:
             refused = supervisor.get("/v1/presence").json()["refused_tokens"]
@@ -132,7 +179,8 @@ def test_the_hot_routes_answer_what_fastapi_answers(
 
 
 def test_the_plain_requests_never_reach_fastapi_and_the_others_do(
-        tmp_path: Path, hub_database: Callable[[], str | None]) -> None:
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> None:
     hub = started(tmp_path, hub_database(), hot=True)
     reached: list[str] = []
     try:
@@ -149,8 +197,12 @@ def test_the_plain_requests_never_reach_fastapi_and_the_others_do(
 
             middleware.app = counting
             assert desk.post("/v1/heartbeat").status_code == 200
-            assert desk.post("/v1/alerts", json={"id": str(uuid.uuid4()),
-                                                 "code": "renfort"}).status_code == 201
+            assert (
+                desk.post(
+                    "/v1/alerts", json={"id": str(uuid.uuid4()), "code": "renfort"}
+                ).status_code
+                == 201
+            )
             assert reached == [], "the plain heartbeat and alert are answered below FastAPI"
             assert desk.post("/v1/alerts", json={"id": "x", "code": "renfort"}).status_code == 422
             assert desk.get("/v1/alerts").status_code == 200
@@ -160,7 +212,8 @@ def test_the_plain_requests_never_reach_fastapi_and_the_others_do(
 
 
 def test_a_store_that_cannot_write_is_a_503_on_the_hot_path_too(
-        tmp_path: Path, hub_database: Callable[[], str | None]) -> None:
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> None:
     from conftest import on_store, read_only, writable
 
     hub = started(tmp_path, hub_database(), hot=True)
@@ -175,4 +228,3 @@ def test_a_store_that_cannot_write_is_a_503_on_the_hot_path_too(
             assert desk.post("/v1/alerts", json=body).status_code == 201, "nothing half-stored"
     finally:
         hub.stop()
-

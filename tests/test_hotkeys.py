@@ -122,15 +122,24 @@ async def test_a_device_source_fires_per_press_grabs_and_says_when_unplugged() -
     source.grab, source.device = hotkeys.grab, pedal
     fired: list[str] = []
     with pytest.raises(HotkeysFailed, match="Fake_Pedal"):
-        await source.run(ComboTracker(source.combinations, 0, fired.append,
-                                      asyncio.get_running_loop().call_later))
+        await source.run(
+            ComboTracker(
+                source.combinations, 0, fired.append, asyncio.get_running_loop().call_later
+            )
+        )
     assert fired == ["renfort", "renfort"], "two presses, autorepeat ignored"
     assert pedal.grabbed == [False, True, False], "grabbed while read, let go after"
 
 
 def run_cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", "hotkeys", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "hotkeys", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def one_line_error(result: subprocess.CompletedProcess[str]) -> str:
@@ -156,8 +165,11 @@ def test_a_bad_combination_names_the_code(tmp_path: Path) -> None:
 
 def test_no_display_and_no_device_says_what_to_do(tmp_path: Path) -> None:
     config = hotkeys_config(tmp_path / "config.toml", "http://127.0.0.1:9", 'renfort = "<f2>"')
-    env = {k: v for k, v in desk_env(dict(os.environ), config, tmp_path).items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env = {
+        k: v
+        for k, v in desk_env(dict(os.environ), config, tmp_path).items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY")
+    }
     if not sys.platform.startswith("linux"):
         pytest.skip("pynput reads the keys without $DISPLAY outside Linux")
     line = one_line_error(run_cli(env, "--config", str(config)))
@@ -169,8 +181,11 @@ def test_a_wayland_session_without_a_device_says_to_name_one(tmp_path: Path) -> 
     if not sys.platform.startswith("linux"):
         pytest.skip("Wayland is Linux's")
     config = hotkeys_config(tmp_path / "config.toml", "http://127.0.0.1:9", 'renfort = "<f2>"')
-    env = {**desk_env(dict(os.environ), config, tmp_path), "DISPLAY": ":0",
-           "WAYLAND_DISPLAY": "wayland-0"}
+    env = {
+        **desk_env(dict(os.environ), config, tmp_path),
+        "DISPLAY": ":0",
+        "WAYLAND_DISPLAY": "wayland-0",
+    }
     line = one_line_error(run_cli(env))
     assert "Wayland" in line and "device" in line
 
@@ -186,8 +201,13 @@ async def test_the_desk_says_when_its_global_keys_cannot_work(
     from deskalert.tui.desk.app import DeskApp
 
     monkeypatch.delenv("DISPLAY", raising=False)
-    config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},
-                                          "hotkeys": {"renfort": "<ctrl>+<shift>+<f2>"}})
+    config = ClientConfig.model_validate(
+        {
+            "hub": {"url": hub.url},
+            "desk": {"id": "g1"},
+            "hotkeys": {"renfort": "<ctrl>+<shift>+<f2>"},
+        }
+    )
     app = DeskApp(config, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
     async with app.run_test(notifications=True) as pilot:
         await pilot.pause(0.3)
@@ -198,8 +218,9 @@ async def test_the_desk_says_when_its_global_keys_cannot_work(
 
 def test_a_missing_device_is_a_one_line_error(tmp_path: Path) -> None:
     device = tmp_path / "usb-Panic_Button-event-kbd"
-    config = hotkeys_config(tmp_path / "config.toml", "http://127.0.0.1:9",
-                            f'renfort = "KEY_F13"\ndevice = "{device}"')
+    config = hotkeys_config(
+        tmp_path / "config.toml", "http://127.0.0.1:9", f'renfort = "KEY_F13"\ndevice = "{device}"'
+    )
     line = one_line_error(run_cli(desk_env(dict(os.environ), config, tmp_path)))
     assert str(device) in line and "introuvable" in line
 
@@ -221,14 +242,18 @@ def test_an_unreadable_device_names_the_input_group_and_the_udev_rule(
             os.mknod(device, 0o660 | stat.S_IFCHR, os.makedev(13, 64))
         except PermissionError:
             pytest.skip("this container may not make device nodes (mknod refused)")
-        config = hotkeys_config(base / "config.toml", "http://127.0.0.1:9",
-                                f'renfort = "KEY_F13"\ndevice = "{device}"')
+        config = hotkeys_config(
+            base / "config.toml", "http://127.0.0.1:9", f'renfort = "KEY_F13"\ndevice = "{device}"'
+        )
         config.chmod(0o644)
         monkeypatch.setenv("DESKALERT_TOKEN", "tok-g1")
         # Once as root first (the device is readable then), so that every module and catalogue
         # is loaded: nobody may not reach this interpreter's files.
-        warm = hotkeys_config(base / "warm.toml", "http://127.0.0.1:9",
-                              f'renfort = "KEY_F13"\ndevice = "{base}/absent"')
+        warm = hotkeys_config(
+            base / "warm.toml",
+            "http://127.0.0.1:9",
+            f'renfort = "KEY_F13"\ndevice = "{base}/absent"',
+        )
         assert main(["hotkeys", "--config", str(warm)]) == 2
         t("hotkeys.device_denied", path="", user="")
         capsys.readouterr()
@@ -265,8 +290,11 @@ def test_a_usb_button_through_evdev_raises_once(hub: RunningHub, tmp_path: Path)
 
     with UInput({ecodes.EV_KEY: [ecodes.KEY_F13]}, name="deskalert-test-button") as button:
         time.sleep(0.5)  # udev makes the node
-        config = hotkeys_config(tmp_path / "config.toml", hub.url,
-                                f'renfort = "KEY_F13"\ndevice = "{button.device.path}"')
+        config = hotkeys_config(
+            tmp_path / "config.toml",
+            hub.url,
+            f'renfort = "KEY_F13"\ndevice = "{button.device.path}"',
+        )
         env = desk_env(dict(os.environ), config, tmp_path)
         listener = start_listener(env, tmp_path)
         try:
@@ -295,8 +323,13 @@ async def test_the_desk_warns_of_a_global_key_for_a_code_the_hub_does_not_know(
     from deskalert.tui.desk.app import DeskApp
 
     monkeypatch.delenv("DISPLAY", raising=False)  # the listener itself is not the point here
-    config = ClientConfig.model_validate({"hub": {"url": hub.url}, "desk": {"id": "g1"},
-                                          "hotkeys": {"renfrot": "<ctrl>+<shift>+<f2>"}})
+    config = ClientConfig.model_validate(
+        {
+            "hub": {"url": hub.url},
+            "desk": {"id": "g1"},
+            "hotkeys": {"renfrot": "<ctrl>+<shift>+<f2>"},
+        }
+    )
     app = DeskApp(config, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
     async with app.run_test(notifications=True) as pilot:
         for _ in range(100):

@@ -29,8 +29,10 @@ from hotkeys_helpers import (
 
 pytestmark = [pytest.mark.stores("sqlite")]
 needs_x = pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools()))
-no_notify_send = pytest.mark.skipif(shutil.which("notify-send") is not None,
-                                    reason="notify-send is installed: it would be the fallback")
+no_notify_send = pytest.mark.skipif(
+    shutil.which("notify-send") is not None,
+    reason="notify-send is installed: it would be the fallback",
+)
 COMBO = 'malaise = "<ctrl>+<shift>+<f4>"'  # not discreet: "transmise" is notified too
 
 
@@ -64,8 +66,10 @@ def test_hub_down_the_agent_gets_not_transmitted_then_transmitted_over_dbus(
         finally:
             code, _, err = stop_listener(listener)
             hub.stop()
-    assert [n["summary"] for n in notes] == ["deskalert : ALERTE NON TRANSMISE",
-                                             "deskalert : alerte « Urgence médicale » transmise"]
+    assert [n["summary"] for n in notes] == [
+        "deskalert : ALERTE NON TRANSMISE",
+        "deskalert : alerte « Urgence médicale » transmise",
+    ]
     assert notes[1]["urgency"] == 1
     assert code == 0 and err.count("\n") == 1, err
     assert err.startswith("deskalert hotkeys : retour par desktop-notifier"), err
@@ -78,16 +82,23 @@ def test_no_dbus_no_notify_send_the_start_line_warns_and_a_window_says_not_trans
 ) -> None:
     port = free_port()
     config = hotkeys_config(tmp_path / "c.toml", f"http://127.0.0.1:{port}", COMBO)
-    env = {**desk_env(xdisplay.env(), config, tmp_path), "HOME": str(tmp_path),
-           "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus"}
+    env = {
+        **desk_env(xdisplay.env(), config, tmp_path),
+        "HOME": str(tmp_path),
+        "DBUS_SESSION_BUS_ADDRESS": f"unix:path={tmp_path}/no-bus",
+    }
     listener = start_listener(env, tmp_path)
     try:
         xdisplay.press("ctrl+shift+F4")
         deadline, windows = time.monotonic() + 10, ""
         while "ALERTE NON TRANSMISE" not in windows and time.monotonic() < deadline:
-            found = subprocess.run(["xdotool", "search", "--name", "ALERTE NON TRANSMISE",
-                                    "getwindowname", "%@"], env=xdisplay.env(),
-                                   capture_output=True, text=True, timeout=10)
+            found = subprocess.run(
+                ["xdotool", "search", "--name", "ALERTE NON TRANSMISE", "getwindowname", "%@"],
+                env=xdisplay.env(),
+                capture_output=True,
+                text=True,
+                timeout=10,
+            )
             windows = found.stdout
             time.sleep(0.1)
         assert "deskalert : ALERTE NON TRANSMISE" in windows
@@ -110,7 +121,8 @@ async def test_nothing_on_the_desktop_the_bell_and_a_line_on_stderr(
     chain = await feedback.Feedback.probe(last_resort=True)
     assert chain.channels == [] and chain.player is None
     assert chain.describe().startswith("deskalert hotkeys : ATTENTION")
-    assert not await chain.notify("deskalert : ALERTE NON TRANSMISE", "Ana Sup : 01 00",
-                                  critical=True)
+    assert not await chain.notify(
+        "deskalert : ALERTE NON TRANSMISE", "Ana Sup : 01 00", critical=True
+    )
     await asyncio.sleep(0)
     assert capsys.readouterr().err == "\a\adeskalert : ALERTE NON TRANSMISE Ana Sup : 01 00\n"

@@ -29,8 +29,10 @@ from hotkeys_helpers import (
 )
 
 # What is tested here is the desktop's keys, not the store: on SQLite only.
-pytestmark = [pytest.mark.stores("sqlite"),
-              pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools()))]
+pytestmark = [
+    pytest.mark.stores("sqlite"),
+    pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools())),
+]
 COMBO = 'renfort = "<ctrl>+<shift>+<f2>"'
 SIZE = (100, 32)
 
@@ -133,7 +135,8 @@ def test_ctrl_c_stops_the_listener_with_exit_0(
 
 def desk_with_hotkeys(url: str, journal: Path, hotkeys: dict[str, Any]) -> DeskApp:
     config = ClientConfig.model_validate(
-        {"hub": {"url": url}, "desk": {"id": "g1"}, "hotkeys": hotkeys})
+        {"hub": {"url": url}, "desk": {"id": "g1"}, "hotkeys": hotkeys}
+    )
     return DeskApp(config, "tok-g1", Journal(journal))
 
 
@@ -142,8 +145,9 @@ async def test_the_desk_app_listens_too_and_its_corner_follows_the_global_key(
 ) -> None:
     monkeypatch.setenv("DISPLAY", xdisplay.name)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
-    app = desk_with_hotkeys(hub.url, tmp_path / "journal.sqlite3",
-                            {"renfort": "<ctrl>+<shift>+<f2>"})
+    app = desk_with_hotkeys(
+        hub.url, tmp_path / "journal.sqlite3", {"renfort": "<ctrl>+<shift>+<f2>"}
+    )
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await pilot.pause(0.5)  # the listener's X connection
@@ -212,13 +216,17 @@ async def test_the_desk_waits_for_an_autostarted_listener_and_takes_over_when_it
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await in_thread(lambda: xdisplay.press("ctrl+shift+F2"))
-        await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"),
-                         what="the other listener's alert, seen through the hub")
+        await wait_until(
+            pilot,
+            lambda: "transmise" in text_of(app, "#corner"),
+            what="the other listener's alert, seen through the hub",
+        )
         await pilot.pause(1.0)
         [first] = await in_thread(lambda: stored(hub))
         with hub.client("s.a") as sup:
-            await in_thread(lambda: sup.post(f"/v1/alerts/{first['id']}/resolve",
-                                             json={}).raise_for_status())
+            await in_thread(
+                lambda: sup.post(f"/v1/alerts/{first['id']}/resolve", json={}).raise_for_status()
+            )
         await wait_until(pilot, lambda: "terminée" in text_of(app, "#corner"), what="resolved")
         assert (await in_thread(lambda: stop_listener(autostarted)))[0] == 0
         await pilot.pause(2.5)  # the desk's listener takes the lock (retried every 2 s)

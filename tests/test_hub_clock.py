@@ -88,6 +88,7 @@ async def test_an_interview_past_its_time_asks_then_raises_the_no_answer_alert(h
     advance(hub, 1)
     await hub.tick()
     assert await hub.interview.pending_checks(desk) == []
-    alerts, _ = await hub.alerts.list_alerts(supervisor, open_only=True, site=None, since=None,
-                                             limit=10)
+    alerts, _ = await hub.alerts.list_alerts(
+        supervisor, open_only=True, site=None, since=None, limit=10
+    )
     assert [(a.code, a.desk) for a in alerts] == [("sans-reponse", "g1")]

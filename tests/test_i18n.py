@@ -27,8 +27,12 @@ def used_ids() -> set[str]:
 
 def _ids(path: Path) -> Iterator[str]:
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id in KEYWORDS and node.args):
+        if (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in KEYWORDS
+            and node.args
+        ):
             yield from _literals(node.args[0])
 
 
@@ -60,8 +64,11 @@ def test_both_languages_have_the_same_placeholders_and_plural_forms() -> None:
     for msgid, french in fr.items():
         english = en[msgid]
         assert french.pluralizable == english.pluralizable, msgid
-        forms = [*french.string, *english.string] if french.pluralizable else [french.string,
-                                                                               english.string]
+        forms = (
+            [*french.string, *english.string]
+            if french.pluralizable
+            else [french.string, english.string]
+        )
         assert all(forms), f"{msgid}: an empty translation"
         assert len({frozenset(placeholders(f)) for f in forms}) == 1, msgid
 

@@ -45,10 +45,16 @@ def assert_error(response: httpx.Response, status: int, *words: str) -> dict[str
 # -- the same alert id, another body ------------------------------------------------------
 
 
-@pytest.mark.parametrize("change", [
-    {"code": "malaise"}, {"message": "autre chose"}, {"message": None}, {"test": True},
-    {"created_at": "2026-11-21T10:05:00+01:00"},
-])
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"code": "malaise"},
+        {"message": "autre chose"},
+        {"message": None},
+        {"test": True},
+        {"created_at": "2026-11-21T10:05:00+01:00"},
+    ],
+)
 def test_a_reused_alert_id_with_another_body_is_a_409_with_the_stored_alert(
     hub: RunningHub, change: dict[str, Any]
 ) -> None:
@@ -117,8 +123,10 @@ async def test_the_outbox_sends_a_queued_message_stripped_of_control_characters(
     never = journal.enqueue("not a code!")
     async with HubClient(hub.url, "tok-g1") as client:
         delivered = await Outbox(journal, client).flush(timeout=5)
-    assert {k: v.status for k, v in delivered.items()} == {str(entry.id): Delivery.TRANSMITTED,
-                                                        str(never.id): Delivery.REFUSED}
+    assert {k: v.status for k, v in delivered.items()} == {
+        str(entry.id): Delivery.TRANSMITTED,
+        str(never.id): Delivery.REFUSED,
+    }
     assert "invalid_request" in (delivered[str(never.id)].reason or "")
     with hub.client("g1") as g1:
         assert g1.get(f"/v1/alerts/{entry.id}").json()["message"] == "bruit fort"
@@ -153,16 +161,27 @@ def test_dates_without_a_utc_equivalent_in_bodies_are_a_422_naming_the_field(
         assert sup.get("/v1/notes").json() == []
 
 
-@pytest.mark.parametrize("last_event_id", [
-    "²³".encode("latin-1"), "²³".encode(), b"9" * 5000, str(2**63).encode(), b"-1", b"1e3",
-], ids=["superscripts-latin1", "superscripts-utf8", "5000-digits", "2^63", "negative", "float"])
+@pytest.mark.parametrize(
+    "last_event_id",
+    [
+        "²³".encode("latin-1"),
+        "²³".encode(),
+        b"9" * 5000,
+        str(2**63).encode(),
+        b"-1",
+        b"1e3",
+    ],
+    ids=["superscripts-latin1", "superscripts-utf8", "5000-digits", "2^63", "negative", "float"],
+)
 def test_a_last_event_id_that_is_not_a_storable_event_id_is_a_400(
     hub: RunningHub, last_event_id: bytes
 ) -> None:
     # "²³" passed str.isdigit(); 2^63 passed it and then broke the stream mid-way (SQLite).
     headers = [(b"Authorization", b"Bearer tok-s.a"), (b"Last-Event-ID", last_event_id)]
-    with httpx.Client(base_url=hub.url, timeout=5) as client, \
-            client.stream("GET", "/v1/events", headers=headers) as response:
+    with (
+        httpx.Client(base_url=hub.url, timeout=5) as client,
+        client.stream("GET", "/v1/events", headers=headers) as response,
+    ):
         response.read()
     assert_error(response, 400, "Last-Event-ID")
     assert len(response.json()["detail"]) < 200
@@ -170,8 +189,10 @@ def test_a_last_event_id_that_is_not_a_storable_event_id_is_a_400(
 
 def test_the_largest_event_id_opens_the_stream(hub: RunningHub) -> None:
     headers = {**auth("s.a"), "Last-Event-ID": str(2**63 - 1)}
-    with httpx.Client(base_url=hub.url, timeout=5) as client, \
-            client.stream("GET", "/v1/events", headers=headers) as response:
+    with (
+        httpx.Client(base_url=hub.url, timeout=5) as client,
+        client.stream("GET", "/v1/events", headers=headers) as response,
+    ):
         assert response.status_code == 200
         assert next(response.iter_raw()).startswith(b": deskalert hub: stream open")
 
@@ -188,8 +209,10 @@ def test_notes_are_filtered_by_instant_whatever_the_offset_of_since_and_until(
         shared = g1.post(f"/v1/alerts/{alert['id']}/notes", json=NOTE).json()
         at = datetime.fromisoformat(shared["shared_at"])
         paris, new_york = timezone(timedelta(hours=1)), timezone(timedelta(hours=-5))
-        window = {"since": (at - timedelta(minutes=30)).astimezone(paris).isoformat(),
-                  "until": (at + timedelta(minutes=30)).astimezone(new_york).isoformat()}
+        window = {
+            "since": (at - timedelta(minutes=30)).astimezone(paris).isoformat(),
+            "until": (at + timedelta(minutes=30)).astimezone(new_york).isoformat(),
+        }
         assert [n["alert_id"] for n in sup.get("/v1/notes", params=window).json()] == [alert["id"]]
         after = {"since": (at + timedelta(minutes=30)).astimezone(new_york).isoformat()}
         assert sup.get("/v1/notes", params=after).json() == []
@@ -214,15 +237,24 @@ def test_alerts_are_filtered_by_instant_whatever_the_offset_of_since(hub: Runnin
 
 # A lone surrogate ("\ud800" in JSON) was a 500: accepted by the model, then no UTF-8 could
 # encode the answer.
-ESCAPES = ["\x1b]52;c;ZWNobyBoaQ==\x07", "\x1b[2J", "\x9b2J", "\x00", "\x7f", "\u202egnp.exe",
-           "\ud800", "x\udfff"]
+ESCAPES = [
+    "\x1b]52;c;ZWNobyBoaQ==\x07",
+    "\x1b[2J",
+    "\x9b2J",
+    "\x00",
+    "\x7f",
+    "\u202egnp.exe",
+    "\ud800",
+    "x\udfff",
+]
 
 
 def send(client: httpx.Client, url: str, body: Any) -> httpx.Response:
     """POST `body` as ASCII JSON: escapes such as "\\ud800" stay escapes on the wire (httpx's
     `json=` encodes to UTF-8, which cannot carry a lone surrogate)."""
-    return client.post(url, content=json.dumps(body).encode(),
-                       headers={"Content-Type": "application/json"})
+    return client.post(
+        url, content=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 @pytest.mark.parametrize("bad", ESCAPES)
@@ -290,8 +322,9 @@ def test_a_refused_token_is_logged_once_a_minute_and_listed_for_supervisors(
     assert len(lines) == 1 and prefix in lines[0] and "127.0.0.1" in lines[0], lines
     assert "g1" in lines[0]
     refused = listed["refused_tokens"]
-    assert [(r["token_sha256_prefix"], r["address"], r["count"], r["known_as"])
-            for r in refused] == [(prefix, "127.0.0.1", 6, "g1")]
+    assert [
+        (r["token_sha256_prefix"], r["address"], r["count"], r["known_as"]) for r in refused
+    ] == [(prefix, "127.0.0.1", 6, "g1")]
     assert {d["id"] for d in listed["desks"]} == {"g1", "g2", "e1"}
     assert token_hash("tok-revoked") not in str(listed)  # a prefix, never the whole hash
 
@@ -301,5 +334,6 @@ async def test_the_client_reads_presence_with_refused_tokens(hub: RunningHub) ->
         assert mistyped.get("/v1/codes").status_code == 401
     async with HubClient(hub.url, "tok-s.b") as client:
         presence = await client.presence()
-    assert [r.token_sha256_prefix for r in presence.refused_tokens] == \
-        [token_hash("tok-mistyped")[:12]]
+    assert [r.token_sha256_prefix for r in presence.refused_tokens] == [
+        token_hash("tok-mistyped")[:12]
+    ]

@@ -12,19 +12,32 @@ from conftest import RunningHub
 
 def desk_env(tmp_path: Path, url: str, desk: str = "g1") -> dict[str, str]:
     config = tmp_path / "config.toml"
-    config.write_text(f'[hub]\nurl = "{url}"\n[desk]\nid = "{desk}"\nduress_key = "o"\n',
-                      encoding="utf-8")
-    return {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": f"tok-{desk}",
-            "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
+    config.write_text(
+        f'[hub]\nurl = "{url}"\n[desk]\nid = "{desk}"\nduress_key = "o"\n', encoding="utf-8"
+    )
+    return {
+        **os.environ,
+        "DESKALERT_CONFIG": str(config),
+        "DESKALERT_TOKEN": f"tok-{desk}",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+    }
 
 
 def interview(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", "interview", *args],
-                          capture_output=True, text=True, env=env, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "interview", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_start_then_stop_exit_0_and_the_hub_holds_then_closes_it(
-        hub: RunningHub, tmp_path: Path) -> None:
+    hub: RunningHub, tmp_path: Path
+) -> None:
     env = desk_env(tmp_path, hub.url)
     started = interview(env, "start", "--minutes", "20", "--room", "Box A")
     assert started.returncode == 0, started.stderr

@@ -26,7 +26,8 @@ SIZE = (100, 40)
 
 def desk(hub: RunningHub, tmp_path: Path, duress_key: str | None = "o") -> DeskApp:
     config = ClientConfig.model_validate(
-        {"hub": {"url": hub.url}, "desk": {"id": "g1", "duress_key": duress_key}})
+        {"hub": {"url": hub.url}, "desk": {"id": "g1", "duress_key": duress_key}}
+    )
     return DeskApp(config, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
 
 
@@ -51,12 +52,14 @@ async def start_by_key(app: DeskApp, pilot: Any, minutes: str, room: str = "Box 
     await wait_until(pilot, lambda: isinstance(app.screen, SessionForm), what="form")
     await pilot.press(*room)
     await pilot.press("tab", "ctrl+a", *minutes, "enter")
-    await wait_until(pilot, lambda: "Entretien Box A" in text_of(app, "#session"),
-                     what="session line")
+    await wait_until(
+        pilot, lambda: "Entretien Box A" in text_of(app, "#session"), what="session line"
+    )
 
 
 async def test_key_starts_a_session_and_enter_answers_oui_which_closes_it(
-        hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = hub_factory(check_answer_s=20)
     app = desk(hub, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -77,7 +80,8 @@ async def test_key_starts_a_session_and_enter_answers_oui_which_closes_it(
 
 
 async def test_duress_key_shows_the_same_merci_and_raises_a_discreet_alert(
-        hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = hub_factory(check_answer_s=20)
     app = desk(hub, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -107,15 +111,19 @@ async def stored_alerts(pilot: Any, hub: RunningHub, code: str) -> list[dict[str
 
 
 async def test_supervisor_check_answered_venez_and_unanswered(
-        hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = hub_factory(check_answer_s=2)
     app = desk(hub, tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         with hub.client("s.a") as sup:
             await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
-        await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt)
-                         and "v = venez" in prompt_text(app), what="prompt drawn")
+        await wait_until(
+            pilot,
+            lambda: isinstance(app.screen, CheckPrompt) and "v = venez" in prompt_text(app),
+            what="prompt drawn",
+        )
         await pilot.pause(GRACE_S)
         await pilot.press("v")
         assert "Merci" in prompt_text(app)
@@ -126,14 +134,19 @@ async def test_supervisor_check_answered_venez_and_unanswered(
         with hub.client("s.a") as sup:  # asked again, not answered: the prompt goes, alert comes
             await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
         await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
-        await wait_until(pilot, lambda: not isinstance(app.screen, CheckPrompt), timeout=8,
-                         what="prompt withdrawn by the hub")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, CheckPrompt),
+            timeout=8,
+            what="prompt withdrawn by the hub",
+        )
         [alert] = await stored_alerts(pilot, hub, "sans-reponse")
         assert alert["desk"] == "g1" and "pas répondu" in alert["message"]
 
 
 async def test_desk_quit_mid_session_the_hub_still_raises_the_alert_once(
-        hub_factory: Callable[..., RunningHub], tmp_path: Path) -> None:
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=0.5)
     app = desk(hub, tmp_path)
     async with app.run_test(size=SIZE) as pilot:

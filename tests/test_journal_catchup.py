@@ -25,8 +25,9 @@ def desk(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Any:
 
     def configure(url: str) -> Path:
         config = tmp_path / "config.toml"
-        config.write_text(f'language = "fr"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n',
-                          encoding="utf-8")
+        config.write_text(
+            f'language = "fr"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n', encoding="utf-8"
+        )
         monkeypatch.setenv("DESKALERT_CONFIG", str(config))
         monkeypatch.setenv("DESKALERT_TOKEN", "tok-g1")
         monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
@@ -70,8 +71,10 @@ def test_export_with_the_hub_down_says_the_journal_may_be_behind(
     capsys.readouterr()
     assert main(["report"]) == 0
     err = capsys.readouterr().err
-    assert err == "journal : le hub ne répond pas, le journal peut être en retard sur l'état" \
-                  " des alertes\n"
+    assert (
+        err == "journal : le hub ne répond pas, le journal peut être en retard sur l'état"
+        " des alertes\n"
+    )
 
 
 async def test_deskalert_journal_shows_the_closed_state_and_who_came(
@@ -87,24 +90,26 @@ async def test_deskalert_journal_shows_the_closed_state_and_who_came(
     journal.close()
 
 
-async def test_the_desk_at_start_catches_up_and_offers_the_note(
-    hub: RunningHub, desk: Any
-) -> None:
+async def test_the_desk_at_start_catches_up_and_offers_the_note(hub: RunningHub, desk: Any) -> None:
     path = desk(hub.url)
     alert_id = await in_thread(lambda: sent_then_resolved_from_the_pane(hub))
     app = make_desk(hub.url, path)
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
-        await wait_until(pilot, lambda: [str(a.id) for a in app.delivery.notes_waiting()]
-                         == [alert_id], what="the note offered")
+        await wait_until(
+            pilot,
+            lambda: [str(a.id) for a in app.delivery.notes_waiting()] == [alert_id],
+            what="the note offered",
+        )
 
 
 def rows(app: Any) -> str:
     from textual.widgets import DataTable
 
     table = app.screen.query_one("#incidents", DataTable)
-    return "\n".join(" | ".join(str(c) for c in table.get_row_at(i))
-                     for i in range(table.row_count))
+    return "\n".join(
+        " | ".join(str(c) for c in table.get_row_at(i)) for i in range(table.row_count)
+    )
 
 
 async def test_the_open_desk_follows_on_its_stream_an_alert_raised_by_send(
@@ -115,6 +120,9 @@ async def test_the_open_desk_follows_on_its_stream_an_alert_raised_by_send(
     async with app.run_test(size=(110, 40)) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         alert_id = await in_thread(lambda: sent_then_resolved_from_the_pane(hub))
-        await wait_until(pilot, lambda: [str(a.id) for a in app.delivery.notes_waiting()]
-                         == [alert_id], what="the stream's copy journaled")
+        await wait_until(
+            pilot,
+            lambda: [str(a.id) for a in app.delivery.notes_waiting()] == [alert_id],
+            what="the stream's copy journaled",
+        )
         assert app.journal.unsettled() == []

@@ -33,8 +33,13 @@ async def test_journal_lists_filters_opens_the_note_and_shares_it(
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         for key in ("f2", "f4"):
             await pilot.press(key)
-        await wait_until(pilot, lambda: len(app.state.own) == 2 and all(
-            o.alert is not None for o in app.state.own.values()), what="both sent")
+        await wait_until(
+            pilot,
+            lambda: (
+                len(app.state.own) == 2 and all(o.alert is not None for o in app.state.own.values())
+            ),
+            what="both sent",
+        )
         with hub.client("s.a") as sup:
             for own in app.state.own.values():
                 await in_thread(lambda i=own.id: sup.post(f"/v1/alerts/{i}/ack").raise_for_status())
@@ -43,8 +48,11 @@ async def test_journal_lists_filters_opens_the_note_and_shares_it(
                         f"/v1/alerts/{i}/resolve", json={"summary": "calmé"}
                     ).raise_for_status()
                 )
-        await wait_until(pilot, lambda: all(o.alert and o.alert.state == "resolved"
-                                            for o in app.state.own.values()), what="resolved")
+        await wait_until(
+            pilot,
+            lambda: all(o.alert and o.alert.state == "resolved" for o in app.state.own.values()),
+            what="resolved",
+        )
         await pilot.press("j")
         await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
         assert len(rows(app)) == 2 and all("à remplir" in r and "résolue" in r for r in rows(app))
@@ -111,8 +119,9 @@ async def test_finish_and_share_from_deskalert_journal_reaches_the_hub(
     hub: RunningHub, tmp_path: Path
 ) -> None:
     """`deskalert journal` had no NoteForm.Finished handler: "Terminer et partager" did nothing."""
-    journal, alert = await in_thread(lambda: journal_with_a_resolved_alert(
-        hub, tmp_path / "journal.sqlite3"))
+    journal, alert = await in_thread(
+        lambda: journal_with_a_resolved_alert(hub, tmp_path / "journal.sqlite3")
+    )
     app = JournalApp(journal, "fr", hub.url, "tok-g1")
     async with app.run_test(size=(110, 60)) as pilot:
         await fill_and_share(app, pilot)
@@ -128,8 +137,9 @@ async def test_finish_and_share_from_deskalert_journal_reaches_the_hub(
 async def test_without_a_token_the_note_is_kept_and_the_journal_says_why(
     hub: RunningHub, tmp_path: Path
 ) -> None:
-    journal, alert = await in_thread(lambda: journal_with_a_resolved_alert(
-        hub, tmp_path / "journal.sqlite3"))
+    journal, alert = await in_thread(
+        lambda: journal_with_a_resolved_alert(hub, tmp_path / "journal.sqlite3")
+    )
     app = JournalApp(journal, "fr", hub.url, None)
     shown: list[str] = []
     notify = app.notify

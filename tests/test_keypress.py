@@ -14,20 +14,45 @@ from deskalert.models import Alert, AlertState, PrincipalKind, Responder
 HUB = datetime(2026, 11, 21, 22, 18, 17, tzinfo=UTC)
 
 
-def alert(pressed_before_s: float | None, *, answered_after_s: float | None = None,
-          resolved_after_s: float | None = None) -> Alert:
+def alert(
+    pressed_before_s: float | None,
+    *,
+    answered_after_s: float | None = None,
+    resolved_after_s: float | None = None,
+) -> Alert:
     """An alert the hub received at HUB, pressed `pressed_before_s` earlier by the desk's clock;
     answer and resolution times are hub times after the reception."""
     created = None if pressed_before_s is None else HUB - timedelta(seconds=pressed_before_s)
-    responders = [] if answered_after_s is None else [Responder(
-        id="s.a", kind=PrincipalKind.SUPERVISOR, name="Ana Sup",
-        at=HUB + timedelta(seconds=answered_after_s))]
+    responders = (
+        []
+        if answered_after_s is None
+        else [
+            Responder(
+                id="s.a",
+                kind=PrincipalKind.SUPERVISOR,
+                name="Ana Sup",
+                at=HUB + timedelta(seconds=answered_after_s),
+            )
+        ]
+    )
     closed = None if resolved_after_s is None else HUB + timedelta(seconds=resolved_after_s)
     return Alert(
-        id=uuid4(), code="renfort", code_label="Renfort", discreet=True, priority=2, desk="g1",
-        desk_label="Guichet 1", site="accueil", location="RDC", created_at=created,
-        received_at=HUB, state=AlertState.RESOLVED if closed else AlertState.OPEN, test=False,
-        responders=responders, closed_at=closed, updated_at=HUB,
+        id=uuid4(),
+        code="renfort",
+        code_label="Renfort",
+        discreet=True,
+        priority=2,
+        desk="g1",
+        desk_label="Guichet 1",
+        site="accueil",
+        location="RDC",
+        created_at=created,
+        received_at=HUB,
+        state=AlertState.RESOLVED if closed else AlertState.OPEN,
+        test=False,
+        responders=responders,
+        closed_at=closed,
+        updated_at=HUB,
     )
 
 
@@ -62,4 +87,8 @@ def test_an_alert_without_a_desk_time_starts_at_the_reception() -> None:
 
 def test_span_reads_as_people_say_it() -> None:
     assert [span(timedelta(seconds=s)) for s in (0, 15.9, 125, 3900)] == [
-        "0 s", "15 s", "2 min 05 s", "1 h 05 min"]
+        "0 s",
+        "15 s",
+        "2 min 05 s",
+        "1 h 05 min",
+    ]

@@ -16,9 +16,15 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME_LOCK = ROOT / "requirements" / "hub-desk.lock"
 DEV_LOCK = ROOT / "requirements" / "dev.lock"
-WINDOWS = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
-           "python_version": "3.11", "python_full_version": "3.11.9",
-           "platform_python_implementation": "CPython", "implementation_name": "cpython"}
+WINDOWS = {
+    "sys_platform": "win32",
+    "platform_system": "Windows",
+    "os_name": "nt",
+    "python_version": "3.11",
+    "python_full_version": "3.11.9",
+    "platform_python_implementation": "CPython",
+    "implementation_name": "cpython",
+}
 
 
 def project() -> dict[str, Any]:
@@ -52,7 +58,8 @@ def locked(path: Path) -> dict[str, tuple[str, Marker | None]]:
 def pinned_version(requirement: Requirement) -> str:
     specifiers = list(requirement.specifier)
     assert len(specifiers) == 1 and specifiers[0].operator == "==", (
-        f"pyproject.toml: {requirement} is not pinned exactly (==)")
+        f"pyproject.toml: {requirement} is not pinned exactly (==)"
+    )
     return specifiers[0].version
 
 

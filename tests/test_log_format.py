@@ -22,10 +22,25 @@ def test_a_hub_logs_json_lines(tmp_path: Path) -> None:
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml(), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--port", "0",
-         "--data-dir", str(tmp_path / "data"), "--log-format", "json"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"})
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(config),
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--log-format",
+            "json",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert process.stdout is not None
         url = next(line.split()[2] for line in process.stdout if "listening on" in line)
@@ -39,13 +54,18 @@ def test_a_hub_logs_json_lines(tmp_path: Path) -> None:
     for line in lines:
         assert {"time", "level", "logger", "message"} <= set(line), line
         assert line["time"].endswith("+00:00")
-    assert any(line["logger"] == "deskalert.hub" and line["level"] == "warning"
-               and "refused" in line["message"] for line in lines), lines
+    assert any(
+        line["logger"] == "deskalert.hub"
+        and line["level"] == "warning"
+        and "refused" in line["message"]
+        for line in lines
+    ), lines
 
 
 def test_extras_are_fields_of_their_own() -> None:
-    record = logging.LogRecord("deskalert.hub", logging.INFO, __file__, 1, "desk %s online",
-                               ("g1",), None)
+    record = logging.LogRecord(
+        "deskalert.hub", logging.INFO, __file__, 1, "desk %s online", ("g1",), None
+    )
     record.desk = "g1"
     record.site = object()  # not JSON: written as its str()
     line = json.loads(JsonLines().format(record))

@@ -27,12 +27,16 @@ def scrape(hub: RunningHub, token: str | None = METRICS_TOKEN) -> httpx.Response
 
 def samples(text: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Every sample by (name, labels), from prometheus-client's own parser."""
-    return {(s.name, frozenset(s.labels.items())): s.value
-            for family in text_string_to_metric_families(text) for s in family.samples}
+    return {
+        (s.name, frozenset(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
 
 
-def value(found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str,
-          **labels: str) -> float:
+def value(
+    found: dict[tuple[str, frozenset[tuple[str, str]]], float], name: str, **labels: str
+) -> float:
     return found.get((name, frozenset(labels.items())), 0.0)
 
 
@@ -45,8 +49,11 @@ def receivers() -> Iterator[tuple[HttpReceiver, HttpReceiver]]:
 
 
 @pytest.fixture
-def metrics_hub(tmp_path: Path, hub_database: Callable[[], str | None],
-                receivers: tuple[HttpReceiver, HttpReceiver]) -> Iterator[RunningHub]:
+def metrics_hub(
+    tmp_path: Path,
+    hub_database: Callable[[], str | None],
+    receivers: tuple[HttpReceiver, HttpReceiver],
+) -> Iterator[RunningHub]:
     """The test roster; s.a (on call for accueil) has a channel that works, s.b (next in the
     chain) one that answers 503; an unanswered alert escalates after 3 s."""
     working, refusing = receivers
@@ -113,8 +120,10 @@ def test_metrics_count_the_scenario(metrics_hub: RunningHub) -> None:
     assert value(found, "deskalert_alerts_first_response_seconds_count", site="accueil") == 2
     assert value(found, "deskalert_alerts_unanswered", site="accueil") == 1
     assert value(found, "deskalert_alerts_unanswered", site="etage") == 0
-    assert ("deskalert_alerts_raised_total",  # a series at 0 from the start
-            frozenset({("site", "etage"), ("code", "malaise")})) in found
+    assert (
+        "deskalert_alerts_raised_total",  # a series at 0 from the start
+        frozenset({("site", "etage"), ("code", "malaise")}),
+    ) in found
     assert value(found, "deskalert_desks_online", site="accueil") == 1
     assert value(found, "deskalert_desks_offline", site="accueil") == 1
     assert value(found, "deskalert_desks_offline", site="etage") == 1
@@ -170,10 +179,16 @@ def test_metrics_are_off_by_default_and_fenced_by_address(tmp_path: Path) -> Non
         hub.stop()
 
 
-@pytest.mark.parametrize(("shown", "kind"), [
-    ("mailto://smtp.example.org", "mailto"), ("ntfys://ntfy.sh", "ntfys"), ("tgram://…", "tgram"),
-    ("?", "unknown"), ("env:NTFY_URL", "unknown"),
-])
+@pytest.mark.parametrize(
+    ("shown", "kind"),
+    [
+        ("mailto://smtp.example.org", "mailto"),
+        ("ntfys://ntfy.sh", "ntfys"),
+        ("tgram://…", "tgram"),
+        ("?", "unknown"),
+        ("env:NTFY_URL", "unknown"),
+    ],
+)
 def test_a_channel_is_labelled_by_its_kind_only(shown: str, kind: str) -> None:
     assert channel_kind(shown) == kind
 
@@ -185,6 +200,13 @@ def test_a_failing_observer_never_stops_the_fan_out() -> None:
     broker = Broker()
     broker.observers.append(lambda event: 1 / 0)
     subscription = broker.subscribe(None)
-    broker.publish(Event(id=1, type=EventType.ALERT_RAISED, at="2026-12-06T00:00:00Z",
-                         site="accueil", data={"code": "renfort"}))
+    broker.publish(
+        Event(
+            id=1,
+            type=EventType.ALERT_RAISED,
+            at="2026-12-06T00:00:00Z",
+            site="accueil",
+            data={"code": "renfort"},
+        )
+    )
     assert subscription.queue.qsize() == 1

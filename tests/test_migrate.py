@@ -19,20 +19,26 @@ from test_notes_api import NOTE
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", "hub", "migrate", *args],
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "hub", "migrate", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgresql(
-    tmp_path: Path, pg_server: pg.PgServer,
+    tmp_path: Path,
+    pg_server: pg.PgServer,
 ) -> None:
     old = start_threaded_hub(make_config(), tmp_path / "site")
     raised = [new_alert(), new_alert()]
     for body in raised:
         httpx.post(f"{old.url}/v1/alerts", json=body, headers=auth("g1")).raise_for_status()
     httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/ack", headers=auth("s.b")).raise_for_status()
-    httpx.post(f"{old.url}/v1/alerts/{raised[0]['id']}/notes", json=NOTE,
-               headers=auth("g1")).raise_for_status()
+    httpx.post(
+        f"{old.url}/v1/alerts/{raised[0]['id']}/notes", json=NOTE, headers=auth("g1")
+    ).raise_for_status()
     broadcast = {"id": str(uuid.uuid4()), "template": "agite", "sites": ["accueil"]}
     httpx.post(f"{old.url}/v1/broadcasts", json=broadcast, headers=auth("s.a")).raise_for_status()
     before = httpx.get(f"{old.url}/healthz").json()
@@ -57,8 +63,10 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
     new = start_threaded_hub(config, tmp_path / "pg-hub")
     try:
         after = httpx.get(f"{new.url}/healthz").json()
-        assert (after["epoch"], after["last_event_id"]) == (before["epoch"],
-                                                            before["last_event_id"])
+        assert (after["epoch"], after["last_event_id"]) == (
+            before["epoch"],
+            before["last_event_id"],
+        )
         stored = httpx.get(f"{new.url}/v1/alerts?state=all", headers=auth("s.a")).json()
         assert sorted(a["id"] for a in stored) == sorted(b["id"] for b in raised)
         third = new_alert()
@@ -92,7 +100,8 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
 
 
 def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_environment(
-    pg_server: pg.PgServer, tmp_path: Path,
+    pg_server: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     import os
     import sqlite3
@@ -110,11 +119,27 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
     url = pg_server.database()
     moved = subprocess.run(
         [sys.executable, "-m", "deskalert", "hub", "migrate", "--from", str(site / "hub.sqlite3")],
-        capture_output=True, text=True, timeout=60, env={**os.environ, "DESKALERT_DATABASE": url})
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "DESKALERT_DATABASE": url},
+    )
     assert moved.returncode == 0, moved.stderr
     unset = subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "migrate", "--to", "env:NOPE_NOT_SET",
-         "--new-epoch"], capture_output=True, text=True, timeout=60)
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "migrate",
+            "--to",
+            "env:NOPE_NOT_SET",
+            "--new-epoch",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
 
 
@@ -125,8 +150,7 @@ def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path
 
     site = start_threaded_hub(make_config(), tmp_path / "site")
     try:
-        httpx.post(f"{site.url}/v1/alerts", json=new_alert(),
-                   headers=auth("g1")).raise_for_status()
+        httpx.post(f"{site.url}/v1/alerts", json=new_alert(), headers=auth("g1")).raise_for_status()
         url = pg_server.database()
         refused = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
         assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
@@ -141,7 +165,8 @@ def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path
 
 
 def test_new_epoch_is_refused_while_hubs_run_on_the_database(
-    pg_server: pg.PgServer, tmp_path: Path,
+    pg_server: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     config = make_config()
     config.hub.database = url = pg_server.database()
@@ -157,7 +182,8 @@ def test_new_epoch_is_refused_while_hubs_run_on_the_database(
 
 
 def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
-    pg_server: pg.PgServer, tmp_path: Path,
+    pg_server: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     url = pg_server.database()
     empty = tmp_path / "empty.sqlite3"
@@ -166,23 +192,27 @@ def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
     second = _cli("--new-epoch", "--to", url)
     assert first.returncode == second.returncode == 0, first.stderr
     assert first.stdout.split()[2] != second.stdout.split()[2]
-    for args, words in ((["--to", "mysql://x"], "postgresql://"),
-                        (["--to", url], "--from"),
-                        (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "no such hub"),
-                        (["--from", str(empty), "--to", url], "not a hub database"),
-                        (["--new-epoch", "--to", "postgresql://127.0.0.1:1/none"],
-                         "cannot reach PostgreSQL")):
+    for args, words in (
+        (["--to", "mysql://x"], "postgresql://"),
+        (["--to", url], "--from"),
+        (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "no such hub"),
+        (["--from", str(empty), "--to", url], "not a hub database"),
+        (["--new-epoch", "--to", "postgresql://127.0.0.1:1/none"], "cannot reach PostgreSQL"),
+    ):
         result = _cli(*args)
         assert result.returncode != 0
         assert result.stderr.count("\n") == 1 and words in result.stderr, result.stderr
         assert "Traceback" not in result.stderr
 
 
-@pytest.mark.parametrize("url", [
-    "postgresql://hub:s3cret@127.0.0.1:1/none",
-    "postgresql://hub:s3/cr#et@127.0.0.1:1/none",  # not percent-encoded: still never shown
-    "postgresql://127.0.0.1:1/none?user=hub&password=s3cret",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://hub:s3cret@127.0.0.1:1/none",
+        "postgresql://hub:s3/cr#et@127.0.0.1:1/none",  # not percent-encoded: still never shown
+        "postgresql://127.0.0.1:1/none?user=hub&password=s3cret",
+    ],
+)
 def test_the_database_password_is_never_printed(url: str) -> None:
     result = _cli("--new-epoch", "--to", url)
     assert result.returncode == 2 and "127.0.0.1:1/none" in result.stderr, result.stderr
@@ -190,7 +220,8 @@ def test_the_database_password_is_never_printed(url: str) -> None:
 
 
 def test_hub_check_reaches_the_database_and_names_what_is_wrong(
-    pg_server: pg.PgServer, tmp_path: Path,
+    pg_server: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     import os
 
@@ -200,9 +231,13 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
     config.write_text(roster_toml(), encoding="utf-8")
 
     def check(database: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "deskalert", "hub", "--check", "--config",
-                               str(config)], capture_output=True, text=True, timeout=60,
-                              env={**os.environ, "DESKALERT_DATABASE": database})
+        return subprocess.run(
+            [sys.executable, "-m", "deskalert", "hub", "--check", "--config", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            env={**os.environ, "DESKALERT_DATABASE": database},
+        )
 
     fresh = check(pg_server.database())
     assert fresh.returncode == 0, fresh.stderr

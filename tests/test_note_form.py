@@ -18,16 +18,40 @@ from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState, PrincipalKind, Responder
 from deskalert.tui.note_form import NoteForm
 
-FORM_ORDER = ["what", "type", "started", "ended", "office", "levers", "intervened", "support",
-              "reports", "follow_up", "finish", "share", "later"]
+FORM_ORDER = [
+    "what",
+    "type",
+    "started",
+    "ended",
+    "office",
+    "levers",
+    "intervened",
+    "support",
+    "reports",
+    "follow_up",
+    "finish",
+    "share",
+    "later",
+]
 
 
 def an_alert() -> Alert:
     at = datetime(2026, 11, 20, 9, 40, tzinfo=UTC)
     return Alert(
-        id=uuid4(), code="hulk", code_label="Venez à plusieurs", discreet=True, priority=1,
-        desk="g1", desk_label="Desk g1", site="accueil", location="near g1", created_at=at,
-        received_at=at, state=AlertState.RESOLVED, test=False, closed_at=at.replace(minute=55),
+        id=uuid4(),
+        code="hulk",
+        code_label="Venez à plusieurs",
+        discreet=True,
+        priority=1,
+        desk="g1",
+        desk_label="Desk g1",
+        site="accueil",
+        location="near g1",
+        created_at=at,
+        received_at=at,
+        state=AlertState.RESOLVED,
+        test=False,
+        closed_at=at.replace(minute=55),
         responders=[Responder(id="s.a", kind=PrincipalKind.SUPERVISOR, name="Ana Sup", at=at)],
         updated_at=at,
     )
@@ -126,10 +150,12 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
         [own] = app.state.own.values()
         with hub.client("s.a") as sup:
             await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/ack").raise_for_status())
-            await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/resolve", json={})
-                            .raise_for_status())
-        await wait_until(pilot, lambda: "Fiche incident à remplir" in text_of(app, "#note-offer"),
-                         what="offer")
+            await in_thread(
+                lambda: sup.post(f"/v1/alerts/{own.id}/resolve", json={}).raise_for_status()
+            )
+        await wait_until(
+            pilot, lambda: "Fiche incident à remplir" in text_of(app, "#note-offer"), what="offer"
+        )
         await pilot.press("n")
         await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
         await pilot.press(*"Ton qui monte.")
@@ -137,8 +163,11 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
         await pilot.pause()
         await pilot.click("#share")
         await wait_until(pilot, lambda: not isinstance(app.screen, NoteForm), what="closed")
-        await wait_until(pilot, lambda: (rec := app.journal.draft(own.id)) is not None
-                         and rec.shared_at is not None, what="shared")
+        await wait_until(
+            pilot,
+            lambda: (rec := app.journal.draft(own.id)) is not None and rec.shared_at is not None,
+            what="shared",
+        )
         assert not app.query_one("#note-offer").display
     with hub.client("s.a") as sup:
         [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
@@ -146,27 +175,39 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
     assert note["intervened"] == ["Ana Sup"] and note["author"] == "g1"
 
 
-@pytest.mark.parametrize("text", [
-    "allocataire 1234567",                # CAF: 7 digits (let through before)
-    "n° 1234567, revenu mal déclaré",
-    "identifiant 1234567A",               # France Travail: 7 digits and a letter
-    "identifiant 1234567 B",
-    "NIR 1 85 05 78 006 084 36",          # social security number, grouped, with its key
-    "185057800608436",
-    "1 85 05 78 006 084",                 # 13 digits, no key
-    "1 85 05 2A 006 084 36",              # born in Corsica
-    "2\u00a085\u00a005\u00a02B\u00a0006\u00a0084",  # no-break spaces, as French typing inserts
-    "dossier 1234 5678 9",
-    "rappeler au 04 72 00 00 01",         # a phone number: personal too
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "allocataire 1234567",  # CAF: 7 digits (let through before)
+        "n° 1234567, revenu mal déclaré",
+        "identifiant 1234567A",  # France Travail: 7 digits and a letter
+        "identifiant 1234567 B",
+        "NIR 1 85 05 78 006 084 36",  # social security number, grouped, with its key
+        "185057800608436",
+        "1 85 05 78 006 084",  # 13 digits, no key
+        "1 85 05 2A 006 084 36",  # born in Corsica
+        "2\u00a085\u00a005\u00a02B\u00a0006\u00a0084",  # no-break spaces, as French typing inserts
+        "dossier 1234 5678 9",
+        "rappeler au 04 72 00 00 01",  # a phone number: personal too
+    ],
+)
 def test_file_numbers_of_the_field_are_refused(text: str) -> None:
     assert has_file_number(text)
 
 
-@pytest.mark.parametrize("text", [
-    "de 10:42 à 10:55", "le 21/11/2026 à 9 h", "2026-11-21", "3 personnes, 2 fois, 15 min",
-    "montant 1 200 €", "bureau 12, 1er étage", "ticket 123456", "appelé le 15 puis le 3114",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "de 10:42 à 10:55",
+        "le 21/11/2026 à 9 h",
+        "2026-11-21",
+        "3 personnes, 2 fois, 15 min",
+        "montant 1 200 €",
+        "bureau 12, 1er étage",
+        "ticket 123456",
+        "appelé le 15 puis le 3114",
+    ],
+)
 def test_times_dates_and_short_counts_pass(text: str) -> None:
     assert not has_file_number(text)
 

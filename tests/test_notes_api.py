@@ -11,9 +11,16 @@ from conftest import RunningHub, make_config, new_alert, start_threaded_hub
 from deskalert.hub.store import SqliteStore
 from deskalert.models import Note
 
-NOTE = {"what_happened": "Ton monte sur un refus de prestation.", "type": "verbal",
-        "separate_office": True, "levers": ["rules"], "intervened": ["Ana Sup"],
-        "support": ["debrief"], "reports": ["internal"], "follow_up": True}
+NOTE = {
+    "what_happened": "Ton monte sur un refus de prestation.",
+    "type": "verbal",
+    "separate_office": True,
+    "levers": ["rules"],
+    "intervened": ["Ana Sup"],
+    "support": ["debrief"],
+    "reports": ["internal"],
+    "follow_up": True,
+}
 
 
 def raised(hub: RunningHub, desk: str = "g1") -> str:
@@ -27,8 +34,12 @@ def test_the_raising_desk_and_supervisors_share_notes_and_only_supervisors_read_
     hub: RunningHub,
 ) -> None:
     alert_id = raised(hub)
-    with hub.client("g1") as g1, hub.client("g2") as g2, hub.client("s.a") as sup, \
-            hub.client("e1") as e1:
+    with (
+        hub.client("g1") as g1,
+        hub.client("g2") as g2,
+        hub.client("s.a") as sup,
+        hub.client("e1") as e1,
+    ):
         first = g1.post(f"/v1/alerts/{alert_id}/notes", json=NOTE)
         assert first.status_code == 201
         note = Note.model_validate(first.json())
@@ -42,8 +53,10 @@ def test_the_raising_desk_and_supervisors_share_notes_and_only_supervisors_read_
             == 201
         )
 
-        assert sorted(n["author"] for n in sup.get(f"/v1/alerts/{alert_id}/notes").json()) == \
-            ["g1", "s.a"]
+        assert sorted(n["author"] for n in sup.get(f"/v1/alerts/{alert_id}/notes").json()) == [
+            "g1",
+            "s.a",
+        ]
         assert [n["author"] for n in g1.get(f"/v1/alerts/{alert_id}/notes").json()] == ["g1"]
         assert g2.get(f"/v1/alerts/{alert_id}/notes").json() == []
         assert len(sup.get("/v1/notes").json()) == 2
@@ -67,8 +80,10 @@ def test_bad_notes_are_refused_and_nothing_is_stored(hub: RunningHub) -> None:
             response = g1.post(f"/v1/alerts/{alert_id}/notes", json=body)
             assert response.status_code == 422, body
             assert set(response.json()) >= {"error", "detail"}
-        assert g1.post("/v1/alerts/00000000-0000-4000-8000-000000000000/notes",
-                       json=NOTE).status_code == 404
+        assert (
+            g1.post("/v1/alerts/00000000-0000-4000-8000-000000000000/notes", json=NOTE).status_code
+            == 404
+        )
         assert g1.get("/v1/notes").json() == []
 
 

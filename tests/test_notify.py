@@ -28,8 +28,9 @@ from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
 
 
-def roster(channels: dict[str, list[str]], rooms: dict[str, list[str]] | None = None,
-           **hub: float) -> dict[str, Any]:
+def roster(
+    channels: dict[str, list[str]], rooms: dict[str, list[str]] | None = None, **hub: float
+) -> dict[str, Any]:
     """The test roster (s.a on call for accueil, then s.b; nobody for etage) with channels."""
     data = tomllib.loads(roster_toml(**hub))
     for supervisor in data["supervisors"]:
@@ -87,11 +88,23 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20) -> Any:
 
 
 def alert(**changes: Any) -> Alert:
-    base = dict(id="0b5c8e0e-2f7e-4c55-9d0a-6a1f3e9b7c21", code="renfort", code_label="Renfort",
-                discreet=True, priority=2, desk="g3", desk_label="Guichet 3", site="accueil",
-                location="RDC, troisième guichet", created_at=None,
-                received_at="2026-11-21T10:00:00+00:00", state=AlertState.OPEN, test=False,
-                message="Monsieur Dupont, dossier 1234", updated_at="2026-11-21T10:00:00+00:00")
+    base = dict(
+        id="0b5c8e0e-2f7e-4c55-9d0a-6a1f3e9b7c21",
+        code="renfort",
+        code_label="Renfort",
+        discreet=True,
+        priority=2,
+        desk="g3",
+        desk_label="Guichet 3",
+        site="accueil",
+        location="RDC, troisième guichet",
+        created_at=None,
+        received_at="2026-11-21T10:00:00+00:00",
+        state=AlertState.OPEN,
+        test=False,
+        message="Monsieur Dupont, dossier 1234",
+        updated_at="2026-11-21T10:00:00+00:00",
+    )
     return Alert.model_validate({**base, **changes})
 
 
@@ -110,10 +123,13 @@ def test_a_plain_alert_carries_its_message_and_a_drill_says_exercice() -> None:
     assert title == "Taken by Ana: Renfort — Guichet 3"
 
 
-def test_a_channel_is_shown_as_scheme_and_host_only(monkeypatch: pytest.MonkeyPatch,
-                                                     tmp_path: Path) -> None:
-    assert notify.mask("ntfys://user:s3cret@ntfy.example.org/topic-xyz?x=1") == \
-        "ntfys://ntfy.example.org"
+def test_a_channel_is_shown_as_scheme_and_host_only(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    assert (
+        notify.mask("ntfys://user:s3cret@ntfy.example.org/topic-xyz?x=1")
+        == "ntfys://ntfy.example.org"
+    )
     assert notify.mask("tgram://123456789:ABCdefGHI/12345") == "tgram://…"  # host is a token
     monkeypatch.setenv("NTFY_URL_PAUL", "ntfys://ntfy.example.org/paul-secret-topic")
     channel = notify.Channel("p", "env:NTFY_URL_PAUL")
@@ -139,9 +155,15 @@ def test_a_bad_notify_entry_is_one_line_naming_the_key() -> None:
 
 
 def test_on_call_notified_renotified_until_jarrive_then_told_who_took_it(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver, smtp: SmtpReceiver) -> None:
-    hub = notify_hub(roster({"s.a": [http.url("ana")], "s.b": [smtp.url("bob@example.org")]},
-                            {"accueil": [http.url("room")]}, renotify_s=0.5))
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    hub = notify_hub(
+        roster(
+            {"s.a": [http.url("ana")], "s.b": [smtp.url("bob@example.org")]},
+            {"accueil": [http.url("room")]},
+            renotify_s=0.5,
+        )
+    )
     body = new_alert(message="Monsieur Dupont")
     assert httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1")).status_code == 201
 
@@ -153,16 +175,23 @@ def test_on_call_notified_renotified_until_jarrive_then_told_who_took_it(
     assert reminder.channel == "/ana", "re-notified: the person, not the team room"
     assert smtp.messages.empty(), "the backup is not told before the escalation"
 
-    assert httpx.post(f"{hub.url}/v1/alerts/{body['id']}/ack",
-                      headers=auth("s.c")).status_code == 200
+    assert (
+        httpx.post(f"{hub.url}/v1/alerts/{body['id']}/ack", headers=auth("s.c")).status_code == 200
+    )
     taken = take_until(http.messages, "Pris en charge")[-1]
     assert taken.title == "Pris en charge par Cleo Sup : Renfort — Desk g1"
     drain(http.messages, quiet_s=1.5)  # in flight at the ack, if any
 
-    events = wait_for(lambda: [e for e in history(hub.url, body["id"])
-                               if e["type"].startswith("notify.")
-                               and e["data"]["kind"] == "acknowledged"] and
-                      history(hub.url, body["id"]))
+    events = wait_for(
+        lambda: (
+            [
+                e
+                for e in history(hub.url, body["id"])
+                if e["type"].startswith("notify.") and e["data"]["kind"] == "acknowledged"
+            ]
+            and history(hub.url, body["id"])
+        )
+    )
     notes = [e["data"] for e in events if e["type"] == "notify.sent"]
     acknowledged = min(n["notification"] for n in notes if n["kind"] == "acknowledged")
     alerting = [n["notification"] for n in notes if n["kind"] in ("raised", "renotify")]
@@ -172,9 +201,19 @@ def test_on_call_notified_renotified_until_jarrive_then_told_who_took_it(
 
 
 def test_escalation_notifies_the_next_level_then_everyone(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver, smtp: SmtpReceiver) -> None:
-    hub = notify_hub(roster({"s.a": [http.url("ana")], "s.b": [smtp.url("bob@example.org")],
-                             "s.c": [http.url("cleo")]}, ack_timeout_s=0.5, renotify_s=600))
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver, smtp: SmtpReceiver
+) -> None:
+    hub = notify_hub(
+        roster(
+            {
+                "s.a": [http.url("ana")],
+                "s.b": [smtp.url("bob@example.org")],
+                "s.c": [http.url("cleo")],
+            },
+            ack_timeout_s=0.5,
+            renotify_s=600,
+        )
+    )
     body = new_alert(code="malaise", test=True)
     assert httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g2")).status_code == 201
     mail = take(smtp.messages)
@@ -186,30 +225,37 @@ def test_escalation_notifies_the_next_level_then_everyone(
 
 
 def test_a_failing_channel_is_shown_failed_in_the_history_then_sent(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver
+) -> None:
     http.down = True
     hub = notify_hub(roster({"s.a": [http.url("ana")]}, renotify_s=600))
     body = new_alert()
     httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"))
-    failed = wait_for(lambda: [e for e in history(hub.url, body["id"])
-                               if e["type"] == "notify.failed"])
+    failed = wait_for(
+        lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.failed"]
+    )
     assert "503" in failed[0]["data"]["reason"] or "Unavailable" in failed[0]["data"]["reason"]
     assert failed[0]["data"]["retry_in_s"] > 0
     http.down = False
     assert take(http.messages).title == "Alerte Renfort — Desk g1"
-    sent = wait_for(lambda: [e for e in history(hub.url, body["id"])
-                             if e["type"] == "notify.sent"])
+    sent = wait_for(lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.sent"])
     assert sent[0]["data"]["attempt"] >= 2
 
 
 def test_a_channel_whose_secret_is_missing_gives_up_with_the_reason(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver
+) -> None:
     hub = notify_hub(roster({"s.a": ["env:DESKALERT_TEST_UNSET_URL", http.url("ana")]}))
     body = new_alert()
     httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"))
     assert take(http.messages).channel == "/ana", "the other channel is not held up"
-    events = wait_for(lambda: [e for e in history(hub.url, body["id"])
-                               if e["type"] in ("notify.failed", "notify.gave_up")])
+    events = wait_for(
+        lambda: [
+            e
+            for e in history(hub.url, body["id"])
+            if e["type"] in ("notify.failed", "notify.gave_up")
+        ]
+    )
     assert "DESKALERT_TEST_UNSET_URL" in events[0]["data"]["reason"]
 
 
@@ -218,9 +264,21 @@ def test_a_channel_whose_secret_is_missing_gives_up_with_the_reason(
 
 def start_hub_process(config: Path, data_dir: Path) -> tuple[subprocess.Popen[str], str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--port", "0",
-         "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(config),
+            "--port",
+            "0",
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
@@ -231,11 +289,13 @@ def start_hub_process(config: Path, data_dir: Path) -> tuple[subprocess.Popen[st
 
 @pytest.mark.system
 def test_kill_9_with_notifications_pending_sends_each_once_after_restart(
-        tmp_path: Path, http: HttpReceiver) -> None:
+    tmp_path: Path, http: HttpReceiver
+) -> None:
     secret_url = http.url("ana").replace("json://", "json://hub:pw-Zx81Q@")
     config = tmp_path / "hub.toml"
-    config.write_text(tomli_w.dumps(roster({"s.a": [secret_url]}, renotify_s=600,
-                                           ack_timeout_s=600)))
+    config.write_text(
+        tomli_w.dumps(roster({"s.a": [secret_url]}, renotify_s=600, ack_timeout_s=600))
+    )
     data_dir = tmp_path / "data"
     http.down = True  # nothing gets through before the crash
     process, url = start_hub_process(config, data_dir)
@@ -246,17 +306,22 @@ def test_kill_9_with_notifications_pending_sends_each_once_after_restart(
     _, first_log = process.communicate(timeout=10)
     # As if killed in the middle of sending the second one.
     with sqlite3.connect(data_dir / "hub.sqlite3") as db:
-        db.execute("UPDATE notifications SET state='sending', attempt_id='dead' WHERE alert_id=?",
-                   (alerts[1]["id"],))
+        db.execute(
+            "UPDATE notifications SET state='sending', attempt_id='dead' WHERE alert_id=?",
+            (alerts[1]["id"],),
+        )
     http.down = False
     process, url = start_hub_process(config, data_dir)
     try:
         got = [take(http.messages), take(http.messages)]
         got += drain(http.messages, quiet_s=3)
-        assert sorted(m.title for m in got) == ["Alerte Renfort — Desk g1",
-                                                "Alerte Urgence médicale — Desk g2"]
-        interrupted = [e["data"] for e in history(url, alerts[1]["id"])
-                       if e["type"] == "notify.failed"]
+        assert sorted(m.title for m in got) == [
+            "Alerte Renfort — Desk g1",
+            "Alerte Urgence médicale — Desk g2",
+        ]
+        interrupted = [
+            e["data"] for e in history(url, alerts[1]["id"]) if e["type"] == "notify.failed"
+        ]
         assert any("interrupted" in e["reason"] for e in interrupted)
     finally:
         process.terminate()
@@ -269,17 +334,32 @@ def test_kill_9_with_notifications_pending_sends_each_once_after_restart(
 
 
 def test_notify_test_prints_each_channel_and_fails_if_one_fails(
-        tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver) -> None:
+    tmp_path: Path, http: HttpReceiver, smtp: SmtpReceiver
+) -> None:
     config = tmp_path / "hub.toml"
     secret = http.url("ana").replace("json://", "json://hub:pw-Zx81Q@")
-    data = roster({"s.a": [secret, smtp.url("ana@example.org")],
-                   "s.b": ["env:DESKALERT_TEST_UNSET_URL"]})
+    data = roster(
+        {"s.a": [secret, smtp.url("ana@example.org")], "s.b": ["env:DESKALERT_TEST_UNSET_URL"]}
+    )
     config.write_text(tomli_w.dumps(data))
 
     def check(who: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "deskalert", "hub", "--config", str(config),
-                               "--check", "--notify-test", who],
-                              capture_output=True, text=True, timeout=60)
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "deskalert",
+                "hub",
+                "--config",
+                str(config),
+                "--check",
+                "--notify-test",
+                who,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
 
     good = check("s.a")
     assert "pw-Zx81Q" not in good.stdout + good.stderr
@@ -306,11 +386,14 @@ def test_the_report_counts_notifications_sent_failed_and_given_up() -> None:
     from deskalert.models import Event
 
     def event(kind: str) -> Event:
-        return Event(id=1, type=kind, at="2026-11-21T10:00:00+00:00", site="accueil",
-                     data={"id": "x"})
+        return Event(
+            id=1, type=kind, at="2026-11-21T10:00:00+00:00", site="accueil", data={"id": "x"}
+        )
 
-    histories = [[event("alert.raised"), event("notify.failed"), event("notify.sent")],
-                 [event("notify.sent"), event("notify.gave_up")]]
+    histories = [
+        [event("alert.raised"), event("notify.failed"), event("notify.sent")],
+        [event("notify.sent"), event("notify.gave_up")],
+    ]
     counts = count_notifications(histories)
     assert counts == {"sent": 2, "failed": 1, "gave_up": 1}
     text = report_text([], "fr", None, None, color=False, notifications=counts)
@@ -318,7 +401,8 @@ def test_the_report_counts_notifications_sent_failed_and_given_up() -> None:
 
 
 def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswered(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """The worker finds unanswered alerts, then queues reminders in another transaction: a
     "j'arrive" in between must win (a reminder after "pris en charge" is what users hate)."""
     from datetime import UTC, datetime
@@ -348,7 +432,8 @@ def test_no_reminder_is_queued_for_an_alert_answered_since_it_was_found_unanswer
 
 
 def test_a_notification_carries_the_supervisors_answer_link_and_opening_it_changes_nothing(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver
+) -> None:
     data = roster({"s.a": [http.url("ana")]}, {"accueil": [http.url("room")]})
     data["hub"]["public_url"] = "https://deskalert.example"
     hub = notify_hub(data)

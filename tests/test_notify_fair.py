@@ -52,15 +52,26 @@ def notify_hub(tmp_path: Path) -> Iterator[Callable[..., RunningHub]]:
 def two_sites(http: HttpReceiver, **hub: float) -> dict[str, Any]:
     """Site accueil: on-call s.a (/ana) and a team room (/room); site etage: on-call s.c
     (/cleo). Every channel on the one receiver, as on one SMTP relay."""
-    data = roster({"s.a": [http.url("ana")], "s.c": [http.url("cleo")]},
-                  {"accueil": [http.url("room")]}, **hub)
-    data["oncall"].append({"site": "etage", "supervisor": "s.c", "days": data["oncall"][0]["days"],
-                           "start": "00:00", "end": "00:00"})
+    data = roster(
+        {"s.a": [http.url("ana")], "s.c": [http.url("cleo")]},
+        {"accueil": [http.url("room")]},
+        **hub,
+    )
+    data["oncall"].append(
+        {
+            "site": "etage",
+            "supervisor": "s.c",
+            "days": data["oncall"][0]["days"],
+            "start": "00:00",
+            "end": "00:00",
+        }
+    )
     return data
 
 
 def test_another_sites_first_notification_goes_before_a_floods_backlog(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver
+) -> None:
     """Before: the outbox was first in, first out, 4 at once; site etage's alert waited behind
     the 20 messages of accueil's 10 alerts."""
     http.delay_s = 1.0  # a slow channel
@@ -79,7 +90,8 @@ def test_another_sites_first_notification_goes_before_a_floods_backlog(
 
 
 def test_a_persons_reminders_go_as_one_message(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver
+) -> None:
     """Before: one reminder per unanswered alert, three messages every renotify_s."""
     hub = notify_hub(roster({"s.a": [http.url("ana")]}, renotify_s=2, ack_timeout_s=600))
     alerts = [new_alert(), new_alert(), new_alert(code="malaise")]
@@ -90,9 +102,13 @@ def test_a_persons_reminders_go_as_one_message(
     assert reminder.title == "Rappel : 3 alertes sans réponse"
     assert reminder.body.count("Rappel, sans réponse depuis") == 3
     assert "Urgence médicale" in reminder.body and reminder.body.count("Renfort") == 2
+
     def reminded(alert_id: str) -> list[dict[str, Any]]:
-        return [e for e in history(hub.url, alert_id)
-                if e["type"] == "notify.sent" and e["data"]["kind"] == "renotify"]
+        return [
+            e
+            for e in history(hub.url, alert_id)
+            if e["type"] == "notify.sent" and e["data"]["kind"] == "renotify"
+        ]
 
     for body in alerts:  # each alert's history still shows its own reminder sent
         wait_for(partial(reminded, body["id"]))
@@ -105,14 +121,15 @@ def late_channels(hub: RunningHub) -> list[dict[str, Any]]:
 def raise_on_a_failing_channel(hub: RunningHub) -> list[dict[str, Any]]:
     """An alert whose one message fails; /healthz's channels once it is behind."""
     assert httpx.get(f"{hub.url}/healthz").json()["notify"] == []
-    assert httpx.post(f"{hub.url}/v1/alerts", json=new_alert(),
-                      headers=auth("g1")).status_code == 201
+    assert (
+        httpx.post(f"{hub.url}/v1/alerts", json=new_alert(), headers=auth("g1")).status_code == 201
+    )
     return wait_for(lambda: late_channels(hub))  # type: ignore[no-any-return]
 
 
 async def test_a_channel_behind_is_in_healthz_and_on_the_pane(
-        notify_hub: Callable[..., RunningHub], http: HttpReceiver,
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    notify_hub: Callable[..., RunningHub], http: HttpReceiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Before: /healthz said nothing of the notifications, the pane neither."""
     from deskalert.tui.pane import app as supervise
 
@@ -126,13 +143,16 @@ async def test_a_channel_behind_is_in_healthz_and_on_the_pane(
 
     app = pane(hub.url, "s.b")
     async with app.run_test(size=(120, 40)) as pilot:
-        await wait_until(pilot, lambda: "en retard" in text_of(app, "#notify-flag"),
-                         what="the late channel")
+        await wait_until(
+            pilot, lambda: "en retard" in text_of(app, "#notify-flag"), what="the late channel"
+        )
         assert text_of(app, "#notify-flag").startswith(
-            "⚠ Notifications en retard vers les téléphones : json, 1 en attente depuis ")
+            "⚠ Notifications en retard vers les téléphones : json, 1 en attente depuis "
+        )
         http.down = False  # the retry goes through; the line goes
-        await wait_until(pilot, lambda: text_of(app, "#notify-flag") == "",
-                         what="the line gone", timeout=30)
+        await wait_until(
+            pilot, lambda: text_of(app, "#notify-flag") == "", what="the line gone", timeout=30
+        )
     assert (await in_thread(lambda: take(http.messages))).title == "Alerte Renfort — Desk g1"
     assert await in_thread(lambda: late_channels(hub)) == []
 
@@ -149,8 +169,13 @@ def test_merged_reminders_of_drills_only_say_exercice_first() -> None:
 # -- the scheduler alone ---------------------------------------------------------------------
 
 
-def due(row_id: int, site: str, kind: str = "raised", channel: str = "c",
-        service: str = "mailto://relay") -> Due:
+def due(
+    row_id: int,
+    site: str,
+    kind: str = "raised",
+    channel: str = "c",
+    service: str = "mailto://relay",
+) -> Due:
     return Due(row_id, site, kind, channel, service)
 
 
@@ -169,11 +194,19 @@ def test_a_channels_last_slot_waits_for_another_sites_first_message() -> None:
 
 def test_sites_are_served_in_turn_and_one_channels_reminders_are_one_batch() -> None:
     turns = Turns(sends=8, per_service=8)
-    rows = [due(i, "a", channel="ana") for i in range(4)] + [due(10, "b", channel="bob"),
-                                                             due(11, "b", channel="bob")]
+    rows = [due(i, "a", channel="ana") for i in range(4)] + [
+        due(10, "b", channel="bob"),
+        due(11, "b", channel="bob"),
+    ]
     assert [b.head.site for b in turns.pick(rows)][:4] == ["a", "b", "a", "b"]
-    merged = Turns().pick([due(1, "a", "renotify", "ana"), due(2, "b", "renotify", "ana"),
-                           due(3, "a", "renotify", "room"), due(4, "a", "raised", "ana")])
+    merged = Turns().pick(
+        [
+            due(1, "a", "renotify", "ana"),
+            due(2, "b", "renotify", "ana"),
+            due(3, "a", "renotify", "room"),
+            due(4, "a", "raised", "ana"),
+        ]
+    )
     assert [b.ids for b in merged] == [[4], [2, 1], [3]], "etage's turn, with s.a's other reminder"
 
 
@@ -186,19 +219,28 @@ def test_a_sites_thousands_waiting_cannot_hide_another_sites_one(tmp_path: Path)
     from deskalert.hub.store import SqliteStore
 
     data = roster({"s.a": ["json://127.0.0.1:9/ana"], "s.c": ["json://127.0.0.1:9/cleo"]})
-    data["oncall"].append({"site": "etage", "supervisor": "s.c", "days": data["oncall"][0]["days"],
-                           "start": "00:00", "end": "00:00"})
+    data["oncall"].append(
+        {
+            "site": "etage",
+            "supervisor": "s.c",
+            "days": data["oncall"][0]["days"],
+            "start": "00:00",
+            "end": "00:00",
+        }
+    )
     store = SqliteStore(tmp_path / "hub.sqlite3")
     planner = notify.Planner(HubConfig.model_validate(data), store, wake=lambda: None)
     store.set_event_hook(planner.on_event)
     for i in range(61):
         etage = i == 60
-        raised = alert(id=str(uuid.uuid4()), desk="e1" if etage else "g1",
-                       site="etage" if etage else "accueil",
-                       escalated_to="s.c" if etage else "s.a")  # the on-call only
+        raised = alert(
+            id=str(uuid.uuid4()),
+            desk="e1" if etage else "g1",
+            site="etage" if etage else "accueil",
+            escalated_to="s.c" if etage else "s.a",
+        )  # the on-call only
         store.insert_alert(raised, raised.received_at)
     listed = store.due_notifications(datetime.now(UTC) + timedelta(seconds=1), per_queue=5)
     assert [row[1] for row in listed].count("accueil") == 5
     assert [row[1:3] for row in listed if row[1] == "etage"] == [("etage", "raised")]
     store.close()
-

@@ -460,8 +460,10 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
     write(ics, "not a calendar")
     result = run_cli(*args, "--at", "2026-12-07 09:00", "--site", "accueil")
     assert result.returncode == 1, "a calendar that cannot be used is worth an exit code"
-    assert "  from:    weekly [[oncall]] slot (the calendar could not be used: see the warning)\n" \
+    assert (
+        "  from:    weekly [[oncall]] slot (the calendar could not be used: see the warning)\n"
         in result.stdout
+    )
     assert f"  warning: on-call calendar {ics}: not a valid ICS calendar" in result.stdout
 
     result = run_cli(*args, "--at", "24/12/2026")

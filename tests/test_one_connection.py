@@ -48,8 +48,12 @@ def test_an_endless_header_is_cut_and_alerts_go_through_meanwhile(hub_factory: A
     chunk; 1 to 3 such connections delayed alerts by seconds."""
     hub = hub_factory(request_timeout_s=60)
     results: list[tuple[int, bytes]] = []
-    attackers = [threading.Thread(target=lambda: results.append(
-        send_endless_header(hub.url, 8 * 1024 * 1024))) for _ in range(3)]
+    attackers = [
+        threading.Thread(
+            target=lambda: results.append(send_endless_header(hub.url, 8 * 1024 * 1024))
+        )
+        for _ in range(3)
+    ]
     for attacker in attackers:
         attacker.start()
     with hub.client("g1") as desk:
@@ -65,11 +69,14 @@ def test_an_endless_header_is_cut_and_alerts_go_through_meanwhile(hub_factory: A
 
 def test_a_head_over_the_cap_gets_431_and_one_under_it_is_served(hub_factory: Any) -> None:
     hub = hub_factory(request_timeout_s=60)
-    for size, expected in ((MAX_HEAD_BYTES - 1024, b"HTTP/1.1 200 "),
-                           (MAX_HEAD_BYTES + 1024, b"HTTP/1.1 431 ")):
+    for size, expected in (
+        (MAX_HEAD_BYTES - 1024, b"HTTP/1.1 200 "),
+        (MAX_HEAD_BYTES + 1024, b"HTTP/1.1 431 "),
+    ):
         with socket.create_connection(address(hub.url), timeout=10) as sock:
-            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\nX-Big: " + b"a" * size
-                         + b"\r\n\r\n")
+            sock.sendall(
+                b"GET /healthz HTTP/1.1\r\nHost: hub\r\nX-Big: " + b"a" * size + b"\r\n\r\n"
+            )
             assert sock.recv(200).startswith(expected)
 
 

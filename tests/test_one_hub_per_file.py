@@ -26,14 +26,20 @@ pytestmark = pytest.mark.stores("sqlite")
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", *map(str, args)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def second_hub(tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """`deskalert hub` on the data dir of the `hub_process` fixture, on a port of its own."""
-    return cli("hub", "--config", tmp_path / "hub.toml", "--port", "0",
-               "--data-dir", tmp_path / "data")
+    return cli(
+        "hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", tmp_path / "data"
+    )
 
 
 def stored(url: str) -> list[str]:
@@ -42,7 +48,8 @@ def stored(url: str) -> list[str]:
 
 
 def test_a_second_hub_on_the_same_file_is_refused_and_the_first_serves_on(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     first = hub_process()
     refused = second_hub(tmp_path)
     assert refused.returncode == 2
@@ -56,11 +63,13 @@ def test_a_second_hub_on_the_same_file_is_refused_and_the_first_serves_on(
 
 
 def test_a_hub_killed_with_sigkill_leaves_no_stale_hold(
-        hub_process: Callable[..., HubProcess]) -> None:
+    hub_process: Callable[..., HubProcess],
+) -> None:
     first = hub_process()
     alert = new_alert()
-    httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"),
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{first.url}/v1/alerts", json=alert, headers=auth("g1"), timeout=10
+    ).raise_for_status()
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(timeout=10)
     again = hub_process()
@@ -68,7 +77,8 @@ def test_a_hub_killed_with_sigkill_leaves_no_stale_hold(
 
 
 def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     hub = hub_process()
     made = cli(
         "backup",
@@ -82,8 +92,9 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
     after = new_alert()
-    httpx.post(f"{hub.url}/v1/alerts", json=after, headers=auth("g1"),
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{hub.url}/v1/alerts", json=after, headers=auth("g1"), timeout=10
+    ).raise_for_status()
     refused = cli(
         "backup",
         "--config",
@@ -117,9 +128,22 @@ def test_two_demos_on_one_data_dir(tmp_path: Path) -> None:
     """`deskalert demo --hub-only` twice on the same --data-dir (another --port): the second
     says so and stops, instead of a second hub beside the first."""
     data = tmp_path / "demo"
-    first = subprocess.Popen([sys.executable, "-m", "deskalert", "demo", "--hub-only", "--port",
-                              "0", "--data-dir", str(data)],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "demo",
+            "--hub-only",
+            "--port",
+            "0",
+            "--data-dir",
+            str(data),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert first.stdout is not None
         for line in first.stdout:
@@ -133,9 +157,9 @@ def test_two_demos_on_one_data_dir(tmp_path: Path) -> None:
         first.wait(timeout=10)
 
 
-
 def test_a_symlink_to_the_file_is_the_same_file(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """Before: `--data-dir` holding a symlink to a served hub.sqlite3 started a second hub and
     restored a copy under the running one."""
     first = hub_process()
@@ -145,32 +169,50 @@ def test_a_symlink_to_the_file_is_the_same_file(
     refused = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
     assert refused.returncode == 2
     assert f"a hub (process {first.process.pid}) is serving" in refused.stderr
-    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
-               "--out", tmp_path / "copies")
+    made = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--out",
+        tmp_path / "copies",
+    )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
-    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", other,
-                   "--restore", copy)
+    restored = cli(
+        "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
+    )
     assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
 
 
 def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """Before: an empty file or a desk's journal given to --restore replaced the site's history,
     exit 0, and nothing of the replaced database was kept."""
     import sqlite3
 
     hub = hub_process()
     first = new_alert()
-    httpx.post(f"{hub.url}/v1/alerts", json=first, headers=auth("g1"),
-               timeout=10).raise_for_status()
-    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
-               "--out", tmp_path / "copies")
+    httpx.post(
+        f"{hub.url}/v1/alerts", json=first, headers=auth("g1"), timeout=10
+    ).raise_for_status()
+    made = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--out",
+        tmp_path / "copies",
+    )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
     later = new_alert()
-    httpx.post(f"{hub.url}/v1/alerts", json=later, headers=auth("g1"),
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{hub.url}/v1/alerts", json=later, headers=auth("g1"), timeout=10
+    ).raise_for_status()
     hub.process.terminate()
     hub.process.wait(timeout=10)
 
@@ -179,14 +221,28 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
     with sqlite3.connect(journal) as db:
         db.execute("CREATE TABLE outbox (id TEXT)")
     for wrong in (empty, journal, tmp_path / "missing.sqlite3"):
-        refused = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir",
-                      tmp_path / "data", "--restore", wrong)
+        refused = cli(
+            "backup",
+            "--config",
+            tmp_path / "hub.toml",
+            "--data-dir",
+            tmp_path / "data",
+            "--restore",
+            wrong,
+        )
         assert refused.returncode == 2, refused.stdout + refused.stderr
         assert len(refused.stderr.strip().splitlines()) == 1 and "hub database" in refused.stderr
     assert not list((tmp_path / "data").glob("hub-before-restore-*")), "nothing written"
 
-    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
-                   "--restore", copy)
+    restored = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--restore",
+        copy,
+    )
     assert restored.returncode == 0, restored.stderr
     aside = next((tmp_path / "data").glob("hub-before-restore-*.sqlite3"))
     assert str(aside) in restored.stdout
@@ -198,7 +254,8 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
 
 
 def test_a_hard_link_to_the_file_is_the_same_file(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """Before: `--data-dir` holding a hard link of a served hub.sqlite3 (another directory, so
     another `.lock`) started a second hub on the same file, and restored a copy under the
     running one. A hub stopped, the link serves again: the hold is the live process's only."""
@@ -211,16 +268,25 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
     assert f"a hub (process {first.process.pid}) is serving" in lines[0]
-    made = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data",
-               "--out", tmp_path / "copies")
+    made = cli(
+        "backup",
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        tmp_path / "data",
+        "--out",
+        tmp_path / "copies",
+    )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
-    restored = cli("backup", "--config", tmp_path / "hub.toml", "--data-dir", other,
-                   "--restore", copy)
+    restored = cli(
+        "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
+    )
     assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
     alert = new_alert()
-    httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"),
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{first.url}/v1/alerts", json=alert, headers=auth("g1"), timeout=10
+    ).raise_for_status()
 
     first.process.send_signal(signal.SIGKILL)  # no clean stop: the kernel drops the hold
     first.process.wait(timeout=10)
@@ -233,9 +299,22 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     replayed.process.terminate()
     replayed.process.wait(timeout=10)
     on_link = subprocess.Popen(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(tmp_path / "hub.toml"),
-         "--port", "0", "--data-dir", str(other)],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(tmp_path / "hub.toml"),
+            "--port",
+            "0",
+            "--data-dir",
+            str(other),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert on_link.stdout is not None
         url = next(line.split()[2] for line in on_link.stdout if "listening on" in line)
@@ -249,7 +328,8 @@ def test_a_hard_link_to_the_file_is_the_same_file(
 
 
 def test_a_copy_of_a_served_file_is_another_file(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """A copy of the file names the live hub's `.lock` in its meta too: it is not held for
     that, it is another file (a second site started from a copy of the first's data)."""
     import shutil
@@ -259,9 +339,22 @@ def test_a_copy_of_a_served_file_is_another_file(
     other.mkdir()
     shutil.copy(tmp_path / "data" / "hub.sqlite3", other / "hub.sqlite3")
     started = subprocess.Popen(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(tmp_path / "hub.toml"),
-         "--port", "0", "--data-dir", str(other)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(tmp_path / "hub.toml"),
+            "--port",
+            "0",
+            "--data-dir",
+            str(other),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert started.stdout is not None
         assert any("listening on" in line for line in started.stdout), started.stderr

@@ -33,7 +33,8 @@ def status(hub: HubProcess, who: str, path: str = "/v1/codes") -> int:
 
 
 def test_a_hub_with_another_roster_does_not_start_beside_running_ones(
-        pg_server: pg.PgServer, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    pg_server: pg.PgServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     url = pg_server.database()
     running = []
     for index in range(2):
@@ -52,13 +53,14 @@ def test_a_hub_with_another_roster_does_not_start_beside_running_ones(
     time.sleep(3.5)  # no hub running any more: the next one to start brings its roster
     alone = start_threaded_hub(other, tmp_path / "h2")
     alone.stop()
-    assert any("replaces the database's (desks +d00 +d01 +d02)" in r.getMessage()
-               for r in caplog.records)
+    assert any(
+        "replaces the database's (desks +d00 +d01 +d02)" in r.getMessage() for r in caplog.records
+    )
 
 
 def test_a_reload_on_one_hub_is_followed_by_another_with_the_same_file(
-        hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader],
-        tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader], tmp_path: Path
+) -> None:
     first, second = hub_process(), hub_process(name="2")
     desk = follow(second.url, "g1")
     for name in ("", "2"):  # the new roster copied to both machines first
@@ -76,14 +78,19 @@ def test_a_reload_on_one_hub_is_followed_by_another_with_the_same_file(
 
 
 def test_a_hub_whose_file_was_not_copied_goes_503_until_it_is(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     first, second = hub_process(), hub_process(name="2")
     (tmp_path / "hub.toml").write_text(changed_roster(), encoding="utf-8")  # the first only
 
     assert reload_hub(tmp_path / "data").returncode == 0
 
-    health = wait_for(lambda: (r := httpx.get(f"{second.url}/healthz", timeout=5)).status_code
-                      == 503 and r.json(), "the second hub to go out of step")
+    health = wait_for(
+        lambda: (
+            (r := httpx.get(f"{second.url}/healthz", timeout=5)).status_code == 503 and r.json()
+        ),
+        "the second hub to go out of step",
+    )
     assert health["status"] == "degraded"
     assert "not the roster another hub reloaded" in health["roster"]
     assert "desks +g2" in health["roster"] and "codes -incendie" in health["roster"]
@@ -99,7 +106,8 @@ def test_a_hub_whose_file_was_not_copied_goes_503_until_it_is(
 
 
 def test_a_second_hub_started_with_another_file_is_refused_in_one_line(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     import subprocess
     import sys
 
@@ -107,16 +115,30 @@ def test_a_second_hub_started_with_another_file_is_refused_in_one_line(
     time.sleep(1)  # it has written its line: it is running
     (tmp_path / "hub3.toml").write_text(roster_toml(extra_desks=1), encoding="utf-8")
     started = subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(tmp_path / "hub3.toml"),
-         "--port", "0", "--data-dir", str(tmp_path / "data3")],
-        capture_output=True, text=True, timeout=30,
-        env={**__import__("os").environ, "DESKALERT_DATABASE": first.database or ""})
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "--config",
+            str(tmp_path / "hub3.toml"),
+            "--port",
+            "0",
+            "--data-dir",
+            str(tmp_path / "data3"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**__import__("os").environ, "DESKALERT_DATABASE": first.database or ""},
+    )
     assert started.returncode == 2
     assert len(started.stderr.splitlines()) == 1 and "desks +d00" in started.stderr
 
 
 def test_a_fingerprint_left_by_an_older_hub_does_not_refuse_a_rolling_upgrade(
-        pg_server: pg.PgServer, tmp_path: Path) -> None:
+    pg_server: pg.PgServer, tmp_path: Path
+) -> None:
     """Hubs from before this check wrote another hash and no summary: not comparable, so the
     first upgraded hub starts beside them and its roster becomes the database's."""
     import psycopg

@@ -83,15 +83,28 @@ def test_the_page_is_served_with_a_strict_csp_in_french_by_default(hub: RunningH
     assert page.headers["referrer-policy"] == "no-referrer"
     english = httpx.get(f"{hub.url}/page/", headers={"Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"})
     assert '<html lang="en"' in english.text
-    for path in ("static/app.js", "static/app.css", "sw.js", "manifest.webmanifest",
-                 "static/icon-192.png"):
+    for path in (
+        "static/app.js",
+        "static/app.css",
+        "sw.js",
+        "manifest.webmanifest",
+        "static/icon-192.png",
+    ):
         assert httpx.get(f"{hub.url}/page/{path}").status_code == 200, path
 
 
-@pytest.mark.parametrize(("header", "language"), [
-    (None, "fr"), ("", "fr"), ("en", "en"), ("de-DE,en;q=0.8,fr;q=0.9", "fr"),
-    ("fr;q=0.1,en;q=0.2", "en"), ("en;q=zzz,fr", "fr"), ("*", "fr"),
-])
+@pytest.mark.parametrize(
+    ("header", "language"),
+    [
+        (None, "fr"),
+        ("", "fr"),
+        ("en", "en"),
+        ("de-DE,en;q=0.8,fr;q=0.9", "fr"),
+        ("fr;q=0.1,en;q=0.2", "en"),
+        ("en;q=zzz,fr", "fr"),
+        ("*", "fr"),
+    ],
+)
 def test_the_page_language_follows_accept_language(header: str | None, language: str) -> None:
     assert page_language(header) == language
 
@@ -125,8 +138,9 @@ def test_a_state_change_with_the_cookie_needs_the_hubs_origin(hub: RunningHub) -
         assert refused.json()["error"] == "foreign_origin"
     stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=session).json()
     assert stored["state"] == "open"
-    acked = httpx.post(f"{hub.url}/v1/alerts/{alert['id']}/ack",
-                       headers={**session, "Origin": hub.url})
+    acked = httpx.post(
+        f"{hub.url}/v1/alerts/{alert['id']}/ack", headers={**session, "Origin": hub.url}
+    )
     assert acked.status_code == 200 and acked.json()["responders"][0]["name"] == "Ana Sup"
 
 
@@ -140,8 +154,12 @@ def test_bearer_clients_work_as_before_without_origin(hub: RunningHub) -> None:
 
 def test_a_tampered_session_cookie_is_refused(hub: RunningHub) -> None:
     value = session_of(log_in(hub, {"token": "tok-s.a"}))["Cookie"]
-    for forged in (value.replace(":s.a:", ":s.b:"), value[:-2] + "AA", "deskalert_session=v1:x",
-                   value.replace(":-:", f":{uuid4()}:")):
+    for forged in (
+        value.replace(":s.a:", ":s.b:"),
+        value[:-2] + "AA",
+        "deskalert_session=v1:x",
+        value.replace(":-:", f":{uuid4()}:"),
+    ):
         answer = httpx.get(f"{hub.url}/v1/alerts", headers={"Cookie": forged})
         assert answer.status_code == 401 and answer.json()["error"] == "session_refused", forged
 
@@ -162,8 +180,10 @@ def test_an_answer_links_get_changes_nothing(linked_hub: Any) -> None:
         assert "set-cookie" not in opened.headers
     after = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("s.b")).json()
     assert after["state"] == "open" and after["responders"] == []
-    assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}/events",
-                     headers=auth("s.b")).json() == history
+    assert (
+        httpx.get(f"{hub.url}/v1/alerts/{alert['id']}/events", headers=auth("s.b")).json()
+        == history
+    )
 
 
 def test_a_link_opens_a_session_for_that_alert_only(linked_hub: Any) -> None:
@@ -195,10 +215,10 @@ def test_a_tampered_or_expired_link_is_refused(linked_hub: Any) -> None:
     assert url is not None and expired is not None
     query = urlsplit(url).query
     tampered = [
-        url.replace(alert["id"], other["id"]),                        # another alert
-        url.replace("s=s.a", "s=s.b"),                                # another supervisor
+        url.replace(alert["id"], other["id"]),  # another alert
+        url.replace("s=s.a", "s=s.b"),  # another supervisor
         url.replace(f"k={parse_qs(query)['k'][0]}", "k=" + "A" * 43),  # a guessed signature
-        url.replace("e=", "e=9"),                                     # a later expiry
+        url.replace("e=", "e=9"),  # a later expiry
         expired,
     ]
     for bad in tampered:
@@ -237,13 +257,16 @@ def test_the_secret_is_private_and_kept(linked_hub: Any, tmp_path: Path) -> None
     assert len(secret.read_bytes()) == 32
 
 
-@pytest.mark.parametrize("key,value,words", [
-    ("public_url", "hub.example.org", "is not a base address"),
-    ("public_url", "ftp://hub.example.org", "is not a base address"),
-    ("public_url", "https://hub.example.org/?x=1", "is not a base address"),
-    ("answer_link_h", 0, "greater than 0"),
-    ("page_session_h", -1, "greater than 0"),
-])
+@pytest.mark.parametrize(
+    "key,value,words",
+    [
+        ("public_url", "hub.example.org", "is not a base address"),
+        ("public_url", "ftp://hub.example.org", "is not a base address"),
+        ("public_url", "https://hub.example.org/?x=1", "is not a base address"),
+        ("answer_link_h", 0, "greater than 0"),
+        ("page_session_h", -1, "greater than 0"),
+    ],
+)
 def test_page_settings_fail_in_one_line(tmp_path: Path, key: str, value: Any, words: str) -> None:
     import tomli_w
 

@@ -39,8 +39,9 @@ CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = [
     pytest.mark.stores("sqlite"),
     pytest.mark.system,
-    pytest.mark.skipif(CHROMIUM is None,
-                       reason="needs Debian's chromium package (apt-get install chromium)"),
+    pytest.mark.skipif(
+        CHROMIUM is None, reason="needs Debian's chromium package (apt-get install chromium)"
+    ),
 ]
 PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 1, "mobile": True}
 
@@ -74,8 +75,9 @@ class Browser:
         return dict(reply.get("result", {}))
 
     async def js(self, expression: str) -> Any:
-        result = await self.call("Runtime.evaluate", expression=expression, returnByValue=True,
-                                 awaitPromise=True)
+        result = await self.call(
+            "Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True
+        )
         assert "exceptionDetails" not in result, result
         return result["result"].get("value")
 
@@ -87,14 +89,18 @@ class Browser:
             if value:
                 return value
             assert time.monotonic() < deadline, (
-                f"still false after {timeout} s: {expression}\n{await self.debug()}")
+                f"still false after {timeout} s: {expression}\n{await self.debug()}"
+            )
             await asyncio.sleep(0.1)
 
     async def debug(self) -> str:
         """What the page says and logged, for a failing test's message."""
         text = await self.js("document.body ? document.body.innerText : ''")
-        logged = [e["params"] for e in self.events
-                  if e["method"] in ("Runtime.exceptionThrown", "Runtime.consoleAPICalled")]
+        logged = [
+            e["params"]
+            for e in self.events
+            if e["method"] in ("Runtime.exceptionThrown", "Runtime.consoleAPICalled")
+        ]
         return f"page text: {text!r}\nconsole: {str(logged)[-3000:]}"
 
     async def tap(self, selector: str) -> None:
@@ -103,10 +109,17 @@ class Browser:
             f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
             " if (!e) return null; e.scrollIntoView({block: 'center'});"
             " const r = e.getBoundingClientRect();"
-            " return [r.x + r.width / 2, r.y + r.height / 2]; })()")
+            " return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        )
         for kind in ("mousePressed", "mouseReleased"):
-            await self.call("Input.dispatchMouseEvent", type=kind, x=box[0], y=box[1],
-                            button="left", clickCount=1)
+            await self.call(
+                "Input.dispatchMouseEvent",
+                type=kind,
+                x=box[0],
+                y=box[1],
+                button="left",
+                clickCount=1,
+            )
 
     async def screenshot(self, path: Path) -> None:
         shot = await self.call("Page.captureScreenshot", format="png")
@@ -122,23 +135,38 @@ class Browser:
 async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
     assert CHROMIUM is not None
     process = subprocess.Popen(
-        [CHROMIUM, "--headless=new", "--no-sandbox", "--disable-gpu", "--no-first-run",
-         "--remote-debugging-port=0", f"--user-data-dir={tmp_path / 'chromium'}",
-         "--autoplay-policy=no-user-gesture-required", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        [
+            CHROMIUM,
+            "--headless=new",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--remote-debugging-port=0",
+            f"--user-data-dir={tmp_path / 'chromium'}",
+            "--autoplay-policy=no-user-gesture-required",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         port = await asyncio.to_thread(_devtools_port, tmp_path / "chromium")
         targets = httpx.get(f"http://127.0.0.1:{port}/json/list").json()
         page = next(t for t in targets if t["type"] == "page")
-        async with aiohttp.ClientSession() as session, \
-                session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as cdp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0) as cdp,
+        ):
             browser = Browser(cdp)
             await browser.call("Page.enable")
             await browser.call("Network.enable")
             await browser.call("Runtime.enable")
             await browser.call("Emulation.setDeviceMetricsOverride", **PHONE)
-            await browser.call("Network.setUserAgentOverride", userAgent="deskalert-test",
-                               acceptLanguage="fr-FR,fr;q=0.9")
+            await browser.call(
+                "Network.setUserAgentOverride",
+                userAgent="deskalert-test",
+                acceptLanguage="fr-FR,fr;q=0.9",
+            )
             try:
                 yield browser
             finally:
@@ -187,11 +215,15 @@ def foreign_page(target: str) -> Iterator[str]:
         server.server_close()
 
 
-def alert_from_desk(hub_url: str, desk: str, code: str,
-                    pressed_ago_s: float = 40) -> dict[str, Any]:
+def alert_from_desk(
+    hub_url: str, desk: str, code: str, pressed_ago_s: float = 40
+) -> dict[str, Any]:
     pressed = datetime.now(UTC) - timedelta(seconds=pressed_ago_s)
-    response = httpx.post(f"{hub_url}/v1/alerts", headers=auth(desk),
-                          json=new_alert(code, created_at=pressed.isoformat()))
+    response = httpx.post(
+        f"{hub_url}/v1/alerts",
+        headers=auth(desk),
+        json=new_alert(code, created_at=pressed.isoformat()),
+    )
     response.raise_for_status()
     return dict(response.json())
 
@@ -213,7 +245,7 @@ async def test_log_in_see_an_alert_live_and_answer_it(hub: RunningHub, tmp_path:
 
         alert = alert_from_desk(hub.url, "g1", "malaise")
         card = f".card[data-id='{alert['id']}']"
-        text = await browser.wait_for(f"document.querySelector(\"{card}\")?.innerText")
+        text = await browser.wait_for(f'document.querySelector("{card}")?.innerText')
         assert await browser.js("window.__sameDocument === true"), "the page reloaded"
         assert "Urgence médicale" in text and "Desk g1" in text and "near g1" in text
         assert "Le secouriste vient avec la trousse." in text  # the code's protocol
@@ -221,12 +253,13 @@ async def test_log_in_see_an_alert_live_and_answer_it(hub: RunningHub, tmp_path:
         assert "Personne n'a encore répondu" in text
 
         await browser.tap(f"{card} button.ack")
-        await browser.wait_for(f"document.querySelector(\"{card} .coming\").innerText"
-                               ".includes('Ana Sup')")
+        await browser.wait_for(
+            f"document.querySelector(\"{card} .coming\").innerText.includes('Ana Sup')"
+        )
         seen_by_desk = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
         assert [r["name"] for r in seen_by_desk["responders"]] == ["Ana Sup"]
         assert seen_by_desk["state"] == "acknowledged"
-        assert await browser.js(f"document.querySelector(\"{card} button.ack\").disabled")
+        assert await browser.js(f'document.querySelector("{card} button.ack").disabled')
         shot = tmp_path / "page.png"
         await browser.screenshot(shot)
         if os.environ.get("DESKALERT_PAGE_SCREENSHOT"):
@@ -234,14 +267,19 @@ async def test_log_in_see_an_alert_live_and_answer_it(hub: RunningHub, tmp_path:
 
         # Résoudre asks for a second tap; then the alert leaves the list.
         await browser.tap(f"{card} button.resolve")
-        await browser.wait_for(f"document.querySelector(\"{card} button.resolve\")"
-                               ".classList.contains('confirm')")
-        assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()[
-            "state"] == "acknowledged"
+        await browser.wait_for(
+            f"document.querySelector(\"{card} button.resolve\").classList.contains('confirm')"
+        )
+        assert (
+            httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()["state"]
+            == "acknowledged"
+        )
         await browser.tap(f"{card} button.resolve")
-        await browser.wait_for(f"!document.querySelector(\"{card}\")")
-        assert httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()[
-            "state"] == "resolved"
+        await browser.wait_for(f'!document.querySelector("{card}")')
+        assert (
+            httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()["state"]
+            == "resolved"
+        )
 
 
 async def test_a_foreign_page_cannot_act_with_the_session(hub: RunningHub, tmp_path: Path) -> None:
@@ -254,19 +292,28 @@ async def test_a_foreign_page_cannot_act_with_the_session(hub: RunningHub, tmp_p
             deadline = time.monotonic() + 15
             answers: list[dict[str, Any]] = []
             while not answers:
-                sent = [e["params"]["requestId"] for e in browser.events
-                        if e["method"] == "Network.requestWillBeSent"
-                        and e["params"]["request"]["url"] == target]
-                answers = [e["params"] for e in browser.events
-                           if e["method"] == "Network.responseReceivedExtraInfo"
-                           and e["params"]["requestId"] in sent]
+                sent = [
+                    e["params"]["requestId"]
+                    for e in browser.events
+                    if e["method"] == "Network.requestWillBeSent"
+                    and e["params"]["request"]["url"] == target
+                ]
+                answers = [
+                    e["params"]
+                    for e in browser.events
+                    if e["method"] == "Network.responseReceivedExtraInfo"
+                    and e["params"]["requestId"] in sent
+                ]
                 seen = [e["method"] for e in browser.events]
                 assert time.monotonic() < deadline, f"the foreign POST was not seen: {seen}"
                 await asyncio.sleep(0.1)
         assert answers[0]["statusCode"] == 403
-        request = next(e["params"] for e in browser.events
-                       if e["method"] == "Network.requestWillBeSentExtraInfo"
-                       and e["params"]["requestId"] == answers[0]["requestId"])
+        request = next(
+            e["params"]
+            for e in browser.events
+            if e["method"] == "Network.requestWillBeSentExtraInfo"
+            and e["params"]["requestId"] == answers[0]["requestId"]
+        )
         headers = {k.lower(): v for k, v in request["headers"].items()}
         assert "deskalert_session=" in headers.get("cookie", "")  # sent: Origin stopped it
         assert headers["origin"] == evil.rstrip("/")
@@ -283,7 +330,8 @@ async def test_stream_down_and_refused_session_show_different_banners(tmp_path: 
         first.stop()
         stream_banner = await browser.wait_for(
             "!document.getElementById('banner-stream').hidden"
-            " && document.getElementById('banner-stream').innerText")
+            " && document.getElementById('banner-stream').innerText"
+        )
         assert "Flux interrompu" in stream_banner
         # The same hub back with a new token for s.a: the session is revoked, not the stream.
         for supervisor in roster["supervisors"]:
@@ -293,7 +341,9 @@ async def test_stream_down_and_refused_session_show_different_banners(tmp_path: 
         try:
             auth_banner = await browser.wait_for(
                 "!document.getElementById('banner-auth').hidden"
-                " && document.getElementById('banner-auth').innerText", timeout=30)
+                " && document.getElementById('banner-auth').innerText",
+                timeout=30,
+            )
             assert "Session refusée" in auth_banner and "Flux" not in auth_banner
             assert await browser.js("document.getElementById('banner-stream').hidden")
             assert await browser.js("!document.getElementById('login').hidden")
@@ -310,7 +360,7 @@ async def test_an_answer_link_opens_the_page_on_its_alert(hub: RunningHub, tmp_p
     async with chromium(tmp_path) as browser:
         await browser.call("Page.navigate", url=url)
         card = f".card[data-id='{alert['id']}']"
-        await browser.wait_for(f"!!document.querySelector(\"{card}\")")
+        await browser.wait_for(f'!!document.querySelector("{card}")')
         assert await browser.js("location.search") == ""  # the link left the address bar
         assert await browser.js(f"!document.querySelector(\".card[data-id='{other['id']}']\")")
         scope = await browser.js("document.getElementById('scope').innerText")
@@ -318,8 +368,9 @@ async def test_an_answer_link_opens_the_page_on_its_alert(hub: RunningHub, tmp_p
         stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
         assert stored["responders"] == []  # opening the link answered nothing
         await browser.tap(f"{card} button.ack")
-        await browser.wait_for(f"document.querySelector(\"{card} .coming\").innerText"
-                               ".includes('Bob Sup')")
+        await browser.wait_for(
+            f"document.querySelector(\"{card} .coming\").innerText.includes('Bob Sup')"
+        )
     stored = httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()
     assert [r["name"] for r in stored["responders"]] == ["Bob Sup"]
 
@@ -335,8 +386,9 @@ async def test_after_a_restore_the_page_reloads_and_shows_the_new_alerts(tmp_pat
     port = int(urlsplit(hub.url).port or 0)
     async with chromium(tmp_path) as browser:
         await log_in(browser, hub.url, "tok-s.a")
-        copy, _ = await asyncio.to_thread(backup.backup, data / "hub.sqlite3",
-                                          tmp_path / "copies", 30)
+        copy, _ = await asyncio.to_thread(
+            backup.backup, data / "hub.sqlite3", tmp_path / "copies", 30
+        )
         lost = [alert_from_desk(hub.url, "g1", "renfort") for _ in range(3)]
         await browser.wait_for(f"!!document.querySelector(\".card[data-id='{lost[-1]['id']}']\")")
         await asyncio.to_thread(hub.stop)
@@ -349,18 +401,19 @@ async def test_after_a_restore_the_page_reloads_and_shows_the_new_alerts(tmp_pat
         try:
             for alert in fresh:
                 await browser.wait_for(
-                    f"!!document.querySelector(\".card[data-id='{alert['id']}']\")", timeout=30)
+                    f"!!document.querySelector(\".card[data-id='{alert['id']}']\")", timeout=30
+                )
             for alert in lost:
                 assert await browser.js(
-                    f"!document.querySelector(\".card[data-id='{alert['id']}']\")"), \
-                    "the page shows the restored hub's alerts, not the lost ones"
+                    f"!document.querySelector(\".card[data-id='{alert['id']}']\")"
+                ), "the page shows the restored hub's alerts, not the lost ones"
             assert await browser.js("document.getElementById('live').classList.contains('on')")
         finally:
             hub.stop()
 
 
 async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_stale(
-    tmp_path: Path
+    tmp_path: Path,
 ) -> None:
     """Issue 23: scrolled down, a supervisor saw live-looking cards and ticking timers on a
     stale list; the "Flux interrompu" banner had scrolled away with the header."""
@@ -369,8 +422,13 @@ async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_s
     for desk in ("g1", "g2", "d00", "d01"):
         alert_from_desk(first.url, desk, "malaise")
     async with chromium(tmp_path) as browser:
-        await browser.call("Emulation.setDeviceMetricsOverride", width=390, height=844,
-                           deviceScaleFactor=1, mobile=True)
+        await browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=390,
+            height=844,
+            deviceScaleFactor=1,
+            mobile=True,
+        )
         await log_in(browser, first.url, "tok-s.a")
         await browser.wait_for("document.querySelectorAll('.card').length === 4")
         first.stop()
@@ -378,18 +436,23 @@ async def test_scrolled_down_the_stale_banner_stays_in_view_and_the_cards_look_s
         await browser.js("window.scrollTo(0, document.body.scrollHeight)")
         await asyncio.sleep(0.3)
         assert await browser.js("window.scrollY") > 300, "the list is longer than the screen"
-        box = await browser.js("(() => { const r = document.getElementById('banner-stream')"
-                               ".getBoundingClientRect(); return [r.top, r.bottom]; })()")
+        box = await browser.js(
+            "(() => { const r = document.getElementById('banner-stream')"
+            ".getBoundingClientRect(); return [r.top, r.bottom]; })()"
+        )
         assert box[0] >= 0 and box[1] <= 844, f"banner out of the viewport: {box}"
-        cards = await browser.js("[...document.querySelectorAll('.card')].map((c) =>"
-                                 " [c.classList.contains('stale'), getComputedStyle(c).opacity,"
-                                 " c.querySelector('.times').innerText])")
+        cards = await browser.js(
+            "[...document.querySelectorAll('.card')].map((c) =>"
+            " [c.classList.contains('stale'), getComputedStyle(c).opacity,"
+            " c.querySelector('.times').innerText])"
+        )
         assert all(stale and float(opacity) < 1 for stale, opacity, _ in cards), cards
         assert all("figé" in times for _, _, times in cards), cards
         before = [times for _, _, times in cards]
         await asyncio.sleep(2.2)
-        after = await browser.js("[...document.querySelectorAll('.card .times')]"
-                                 ".map((t) => t.innerText)")
+        after = await browser.js(
+            "[...document.querySelectorAll('.card .times')].map((t) => t.innerText)"
+        )
         assert after == before, "the timers stopped with the stream"
         shot = tmp_path / "stale.png"
         await browser.screenshot(shot)
@@ -406,12 +469,15 @@ async def test_a_closed_alerts_link_says_who_closed_it_and_a_logout_ends_the_coo
     alert = alert_from_desk(hub.url, "g1", "renfort")
     url = answer_url(hub.config, "s.a", alert["id"], datetime.now(UTC))
     assert url is not None
-    httpx.post(f"{hub.url}/v1/alerts/{alert['id']}/resolve", json={},
-               headers=auth("s.b")).raise_for_status()
+    httpx.post(
+        f"{hub.url}/v1/alerts/{alert['id']}/resolve", json={}, headers=auth("s.b")
+    ).raise_for_status()
     async with chromium(tmp_path) as browser:
         await browser.call("Page.navigate", url=url)
-        closed = await browser.wait_for("!document.getElementById('banner-closed').hidden"
-                                        " && document.getElementById('banner-closed').innerText")
+        closed = await browser.wait_for(
+            "!document.getElementById('banner-closed').hidden"
+            " && document.getElementById('banner-closed').innerText"
+        )
         assert "Cette alerte est close : RÉSOLUE par Bob Sup" in closed, closed
         assert "plus rien à répondre" in closed
         assert await browser.js("!document.getElementById('login').hidden")

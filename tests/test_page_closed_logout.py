@@ -70,13 +70,23 @@ def test_a_link_to_a_closed_alert_says_so_and_opens_nothing(page_hubs: Start) ->
     resolved, cancelled, still_open = raise_alert(hub), raise_alert(hub, "g2"), raise_alert(hub)
     links = {a["id"]: link_of(hub, a) for a in (resolved, cancelled, still_open)}
     scoped = session_of(log_in(hub, link_body(links[resolved["id"]])))  # opened while open
-    assert httpx.post(f"{hub.url}/v1/alerts/{resolved['id']}/resolve", json={},
-                      headers=auth("s.b")).status_code == 200
-    assert httpx.post(f"{hub.url}/v1/alerts/{cancelled['id']}/cancel", json={},
-                      headers=auth("g2")).status_code == 200
+    assert (
+        httpx.post(
+            f"{hub.url}/v1/alerts/{resolved['id']}/resolve", json={}, headers=auth("s.b")
+        ).status_code
+        == 200
+    )
+    assert (
+        httpx.post(
+            f"{hub.url}/v1/alerts/{cancelled['id']}/cancel", json={}, headers=auth("g2")
+        ).status_code
+        == 200
+    )
 
-    for alert, state, by, name in ((resolved, "resolved", "s.b", "Bob Sup"),
-                                   (cancelled, "cancelled", "g2", "Desk g2")):
+    for alert, state, by, name in (
+        (resolved, "resolved", "s.b", "Bob Sup"),
+        (cancelled, "cancelled", "g2", "Desk g2"),
+    ):
         page = httpx.get(links[alert["id"]])
         assert page.status_code == 409 and 'data-link="closed"' in page.text
         assert "set-cookie" not in page.headers
@@ -89,24 +99,34 @@ def test_a_link_to_a_closed_alert_says_so_and_opens_nothing(page_hubs: Start) ->
         assert abs(datetime.now(UTC) - closed_at) < timedelta(minutes=1)
         assert f"already {state}" in body["detail"] and name in body["detail"]
     # A session opened by the link before the alert closed answers nothing either.
-    late = httpx.post(f"{hub.url}/v1/alerts/{resolved['id']}/ack",
-                      headers={**scoped, "Origin": hub.url})
+    late = httpx.post(
+        f"{hub.url}/v1/alerts/{resolved['id']}/ack", headers={**scoped, "Origin": hub.url}
+    )
     assert late.status_code == 409 and late.json()["state"] == "resolved"
     # A link to an alert still open works as before.
     page = httpx.get(links[still_open["id"]])
     assert page.status_code == 200 and 'data-link="ok"' in page.text
     opened = log_in(hub, link_body(links[still_open["id"]]))
     assert opened.status_code == 200 and opened.json()["alert"] == still_open["id"]
-    acked = httpx.post(f"{hub.url}/v1/alerts/{still_open['id']}/ack",
-                       headers={**session_of(opened), "Origin": hub.url})
+    acked = httpx.post(
+        f"{hub.url}/v1/alerts/{still_open['id']}/ack",
+        headers={**session_of(opened), "Origin": hub.url},
+    )
     assert acked.status_code == 200 and acked.json()["responders"][0]["id"] == "s.a"
 
 
 def cookie_routes(hub: RunningHub, alert_id: str) -> list[tuple[str, str]]:
-    return [("GET", "/page/api/me"), ("GET", "/v1/alerts"), ("GET", f"/v1/alerts/{alert_id}"),
-            ("GET", f"/v1/alerts/{alert_id}/events"), ("GET", "/v1/events"),
-            ("GET", "/v1/oncall"), ("GET", "/v1/desks"), ("POST", f"/v1/alerts/{alert_id}/ack"),
-            ("POST", f"/v1/alerts/{alert_id}/cancel")]
+    return [
+        ("GET", "/page/api/me"),
+        ("GET", "/v1/alerts"),
+        ("GET", f"/v1/alerts/{alert_id}"),
+        ("GET", f"/v1/alerts/{alert_id}/events"),
+        ("GET", "/v1/events"),
+        ("GET", "/v1/oncall"),
+        ("GET", "/v1/desks"),
+        ("POST", f"/v1/alerts/{alert_id}/ack"),
+        ("POST", f"/v1/alerts/{alert_id}/cancel"),
+    ]
 
 
 def refused_everywhere(hub: RunningHub, cookie: dict[str, str], alert_id: str) -> list[str]:
@@ -114,10 +134,16 @@ def refused_everywhere(hub: RunningHub, cookie: dict[str, str], alert_id: str) -
     admitted = []
     for method, path in cookie_routes(hub, alert_id):
         # Streamed: an admitted /v1/events would never end.
-        with httpx.stream(method, f"{hub.url}{path}", json={} if method == "POST" else None,
-                          headers={**cookie, "Origin": hub.url}, timeout=5) as answer:
+        with httpx.stream(
+            method,
+            f"{hub.url}{path}",
+            json={} if method == "POST" else None,
+            headers={**cookie, "Origin": hub.url},
+            timeout=5,
+        ) as answer:
             refused = answer.status_code == 401 and (
-                answer.read() and answer.json()["error"] == "session_refused")
+                answer.read() and answer.json()["error"] == "session_refused"
+            )
             if not refused:
                 admitted.append(f"{method} {path}: {answer.status_code}")
     return admitted
@@ -163,8 +189,9 @@ def test_a_logout_on_one_hub_is_refused_on_the_others_within_the_bound(page_hubs
     logged_out = time.monotonic()
     assert httpx.get(f"{first.url}/page/api/me", headers=phone).status_code == 401  # at once
     while httpx.get(f"{second.url}/page/api/me", headers=phone).status_code == 200:
-        assert time.monotonic() - logged_out < REVOKED_TTL_S + 1, \
+        assert time.monotonic() - logged_out < REVOKED_TTL_S + 1, (
             f"the other hub still admits the cookie {REVOKED_TTL_S} s after the logout"
+        )
         time.sleep(0.05)
     assert refused_everywhere(second, phone, alert["id"]) == []
 

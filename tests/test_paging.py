@@ -40,18 +40,33 @@ def insert_alerts(hub: RunningHub, count: int, received_at: datetime) -> list[st
     """`count` alerts of desk g1 straight into the hub's store, all received at the same
     instant: a page boundary must fall between equal times without losing or doubling any."""
     template = Alert(
-        id=uuid.uuid4(), code="renfort", code_label="Renfort", discreet=True, priority=2,
-        desk="g1", desk_label="Desk g1", site="accueil", location="near g1", created_at=None,
-        received_at=received_at, state=AlertState.RESOLVED, test=False, updated_at=received_at,
+        id=uuid.uuid4(),
+        code="renfort",
+        code_label="Renfort",
+        discreet=True,
+        priority=2,
+        desk="g1",
+        desk_label="Desk g1",
+        site="accueil",
+        location="near g1",
+        created_at=None,
+        received_at=received_at,
+        state=AlertState.RESOLVED,
+        test=False,
+        updated_at=received_at,
     )
     alerts = [template.model_copy(update={"id": uuid.uuid4()}) for _ in range(count)]
-    rows = [(str(a.id), a.desk, a.site, a.state.value, instant(a.received_at), a.model_dump_json())
-            for a in alerts]
+    rows = [
+        (str(a.id), a.desk, a.site, a.state.value, instant(a.received_at), a.model_dump_json())
+        for a in alerts
+    ]
 
     def write(db: Any) -> None:
         db.execute("BEGIN")
-        db.executemany("INSERT INTO alerts (id, desk, site, state, received_at, body)"
-                       " VALUES (?,?,?,?,?,?)", rows)
+        db.executemany(
+            "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)",
+            rows,
+        )
         db.execute("COMMIT")
 
     on_store(hub, write)
@@ -135,7 +150,13 @@ def test_a_supervisor_exports_more_than_1000_alerts(hub: RunningHub, tmp_path: P
     config = tmp_path / "config.toml"
     config.write_text(f'[hub]\nurl = "{hub.url}"\n[supervisor]\nid = "s.a"\n')
     env = {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": "tok-s.a"}
-    result = subprocess.run([sys.executable, "-m", "deskalert", "export", "--format", "json"],
-                            capture_output=True, text=True, env=env, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "deskalert", "export", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert sorted(i["alert"]["id"] for i in json.loads(result.stdout)) == sorted(ids)

@@ -77,11 +77,22 @@ def _fault(kind: str, proxy: FaultProxy, server: pg.PgServer) -> Callable[[], No
     return lambda: _start_again(server)
 
 
-@pytest.mark.parametrize(("kind", "faulty_leads"), [
-    ("stall", True), ("stall", False), ("cut", True), ("cut", False),
-    ("restart", True), ("kill", True)])
+@pytest.mark.parametrize(
+    ("kind", "faulty_leads"),
+    [
+        ("stall", True),
+        ("stall", False),
+        ("cut", True),
+        ("cut", False),
+        ("restart", True),
+        ("kill", True),
+    ],
+)
 def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
-    kind: str, faulty_leads: bool, own_pg: pg.PgServer, tmp_path: Path,
+    kind: str,
+    faulty_leads: bool,
+    own_pg: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     """`faulty_leads`: the first hub (through the proxy) leads when the fault comes, and the
     lead must move once; else the second leads, and the lead must not move."""
@@ -92,8 +103,9 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
     try:
         names = ["first", "second"] if faulty_leads else ["second", "first"]
         for name in names:
-            hubs.append(start_hub(proxy.url(database) if name == "first" else database,
-                                  tmp_path, name))
+            hubs.append(
+                start_hub(proxy.url(database) if name == "first" else database, tmp_path, name)
+            )
             if len(hubs) == 1:
                 wait(lambda: role(hubs[0].url) == "leader", 15, f"the {name} hub to lead")
         hubs.sort(key=lambda hub: hub.log.stem != "first")
@@ -120,14 +132,23 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
             time.sleep(max(0.0, FAULT_S - (time.monotonic() - began)))
         finally:
             heal()
-        recovered = [wait(lambda h=hub: status(h.url) == 200, RECOVER_BOUND_S,
-                          f"{hub.log.stem} healthy again") for hub in faulty]
+        recovered = [
+            wait(
+                lambda h=hub: status(h.url) == 200, RECOVER_BOUND_S, f"{hub.log.stem} healthy again"
+            )
+            for hub in faulty
+        ]
         code, took = timed_post(first.url, new_alert(), "g2", limit=30)
         assert code == 201, f"an alert on the first hub after the heal: {code}"
-        print(f"\n{kind}: 503 after {', '.join(f'{t:.2f}' for t in to_503)} s;"
-              f" healthy {', '.join(f'{t:.2f}' for t in recovered)} s after the heal"
-              + (f"; its follower saw a new alert {seen:.2f} s into the fault"
-                 if kind in ("stall", "cut") else ""))
+        print(
+            f"\n{kind}: 503 after {', '.join(f'{t:.2f}' for t in to_503)} s;"
+            f" healthy {', '.join(f'{t:.2f}' for t in recovered)} s after the heal"
+            + (
+                f"; its follower saw a new alert {seen:.2f} s into the fault"
+                if kind in ("stall", "cut")
+                else ""
+            )
+        )
         wait(lambda: len(desks.stored) >= 10 + len(hubs) * 5, 60, "alerts after the heal")
         desks.stop()
 
@@ -135,15 +156,20 @@ def test_a_database_fault_is_a_bounded_503_then_nothing_lost_nothing_twice(
         assert set(desks.stored) <= set(stored), "every alert answered 2xx is stored"
         assert len(stored) == len(set(stored))
         for follower in followers:
-            wait(lambda f=follower: set(desks.stored) <= set(f.raised()), 30,
-                 "every follower to see every alert")
+            wait(
+                lambda f=follower: set(desks.stored) <= set(f.raised()),
+                30,
+                "every follower to see every alert",
+            )
             follower.stop()
             ids = [event[0] for event in follower.events]
             assert ids == sorted(set(ids)), "each event once, in id order"
         roles.stop()
         turns = roles.leaders()
-        print(f"{kind}: leaders in turn {turns}; who said leader, seconds into the fault:"
-              f" {[(round(t - began, 1), i) for t, i in roles.changes]}")
+        print(
+            f"{kind}: leaders in turn {turns}; who said leader, seconds into the fault:"
+            f" {[(round(t - began, 1), i) for t, i in roles.changes]}"
+        )
         assert roles.both == 0, "never two hubs leading at once"
         leads = sum(hub.leads() for hub in hubs)
         if kind in ("stall", "cut") and not faulty_leads:
@@ -170,8 +196,11 @@ def _seen_during(follower: FailoverFollower, desks: Desks, began: float) -> floa
     """Seconds from the fault's start until `follower` (on the faulty hub first) has seen an
     alert stored after that hub already answered 503: it went on with the other hub."""
     already = set(desks.stored)
-    wait(lambda: bool((set(desks.stored) - already) & set(follower.raised())), FAULT_S,
-         "the faulty hub's follower to see an alert stored during the fault")
+    wait(
+        lambda: bool((set(desks.stored) - already) & set(follower.raised())),
+        FAULT_S,
+        "the faulty hub's follower to see an alert stored during the fault",
+    )
     return time.monotonic() - began
 
 
@@ -185,7 +214,8 @@ def _time_to_503(hub: LoggedHub) -> float:
             assert took < ANSWER_BOUND_S, f"{hub.log.stem}: 503 only after {took:.1f} s"
             return took
         assert code == 200 and took < ANSWER_BOUND_S, (
-            f"{hub.log.stem}: /healthz {code} after {took:.1f} s, not a 503")
+            f"{hub.log.stem}: /healthz {code} after {took:.1f} s, not a 503"
+        )
         time.sleep(0.1)
 
 

@@ -43,7 +43,8 @@ def _timed(call: Callable[[], Any], limit: float) -> tuple[BaseException | None,
 
 
 def test_a_stalled_link_is_a_503_within_the_deadline_then_at_once_then_back_by_itself(
-    pg_server: pg.PgServer, tmp_path: Path,
+    pg_server: pg.PgServer,
+    tmp_path: Path,
 ) -> None:
     proxy = FaultProxy(("127.0.0.1", pg_server.port))
     store = PostgresStore(proxy.url(pg_server.database()), data_dir=tmp_path)
@@ -77,8 +78,9 @@ def test_the_proxy_does_what_it_says(pg_server: pg.PgServer, fault: str) -> None
     try:
         conn = psycopg.connect(proxy.url(pg_server.admin_url), autocommit=True)
         getattr(proxy, fault)()
-        error, took = _timed(lambda: conn.execute("SELECT 1"), 10) if fault == "cut" else (
-            None, 0.0)
+        error, took = (
+            _timed(lambda: conn.execute("SELECT 1"), 10) if fault == "cut" else (None, 0.0)
+        )
         if fault == "cut":
             assert isinstance(error, psycopg.OperationalError) and took < 1
         else:

@@ -38,8 +38,10 @@ def test_a_burst_from_one_desk_gets_429_with_retry_after(hub_factory: Any) -> No
 
 def test_a_first_alert_and_a_replay_are_never_refused(hub_factory: Any) -> None:
     hub = hub_factory(clock=ManualClock(), alert_burst=2, alerts_per_minute=60)
-    with httpx.Client(base_url=hub.url, headers=auth("g1"), timeout=10) as g1, \
-            httpx.Client(base_url=hub.url, headers=auth("g2"), timeout=10) as g2:
+    with (
+        httpx.Client(base_url=hub.url, headers=auth("g1"), timeout=10) as g1,
+        httpx.Client(base_url=hub.url, headers=auth("g2"), timeout=10) as g2,
+    ):
         stored = new_alert()
         assert g1.post("/v1/alerts", json=stored).status_code == 201
         assert burst(g1, 5)[-1].status_code == 429
@@ -72,9 +74,20 @@ def test_send_under_the_rate_limit_waits_and_exits_0(hub_factory: Any, tmp_path:
         assert burst(desk, 2)[-1].status_code == 429
     config = tmp_path / "config.toml"
     config.write_text(f'[hub]\nurl = "{hub.url}"\n[desk]\nid = "g1"\n', encoding="utf-8")
-    env = {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": "tok-g1",
-           "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "cfg")}
-    result = subprocess.run([sys.executable, "-m", "deskalert", "send", "renfort"],
-                            capture_output=True, text=True, env=env, timeout=60, check=False)
+    env = {
+        **os.environ,
+        "DESKALERT_CONFIG": str(config),
+        "DESKALERT_TOKEN": "tok-g1",
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "deskalert", "send", "renfort"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "transmise au hub" in result.stdout

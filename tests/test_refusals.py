@@ -39,8 +39,11 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
     expires = url.split("e=")[1].split("&")[0]
     link = f"{hub.url}/page/a/{alert['id']}?s=s.a&e={expires}&k={quote('é' * 43)}"
     assert httpx.get(link).status_code == 403
-    login = httpx.post(f"{hub.url}/page/api/session", headers={"Origin": hub.url}, json={
-        "link": {"alert": alert["id"], "s": "s.a", "e": expires, "k": "é" * 43}})
+    login = httpx.post(
+        f"{hub.url}/page/api/session",
+        headers={"Origin": hub.url},
+        json={"link": {"alert": alert["id"], "s": "s.a", "e": expires, "k": "é" * 43}},
+    )
     assert login.status_code == 401 and login.json()["error"] == "link_refused"
     cookie = f"deskalert_session={SESSION_VERSION}:s.a:-:{expires}:sid:{'é' * 43}".encode()
     for path in ("/v1/alerts", "/page/api/me", f"/v1/alerts/{uuid4()}"):
@@ -49,8 +52,15 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
         assert answer.json()["error"] == "session_refused"
 
 
-@pytest.mark.parametrize("path", ["/v1/alerts?state=all&since=", "/v1/notes?since=",
-                                  "/v1/notes?until=", "/v1/sessions/figures?since="])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/v1/alerts?state=all&since=",
+        "/v1/notes?since=",
+        "/v1/notes?until=",
+        "/v1/sessions/figures?since=",
+    ],
+)
 def test_a_query_date_without_offset_is_a_422_as_in_bodies(hub: RunningHub, path: str) -> None:
     """Before: read in the hub's zone (a 200), while a body with such a date is refused."""
     with hub.client("s.a") as supervisor:
@@ -65,8 +75,11 @@ def test_a_note_that_ends_before_it_starts_is_a_422(hub: RunningHub) -> None:
     """Before: stored as sent, though the desk's own form refuses it."""
     with hub.client("g1") as desk:
         alert = desk.post("/v1/alerts", json=new_alert()).json()
-        note = {"type": "other", "started_at": "2026-11-21T10:30:00+01:00",
-                "ended_at": "2026-11-21T10:00:00+01:00"}
+        note = {
+            "type": "other",
+            "started_at": "2026-11-21T10:30:00+01:00",
+            "ended_at": "2026-11-21T10:00:00+01:00",
+        }
         refused = desk.post(f"/v1/alerts/{alert['id']}/notes", json=note)
         assert refused.status_code == 422 and "ended_at" in refused.json()["detail"]
         note["ended_at"] = "2026-11-21T10:45:00+01:00"

@@ -19,8 +19,10 @@ import pytest
 
 from conftest import EventReader, HubProcess, auth, new_alert, roster_toml
 
-NEW_CODE = ('[[codes]]\ncode = "incendie"\nlabel = "Incendie"\nkey = "f6"\npriority = 1\n'
-            'protocol = "Evacuez par l\'escalier B."')
+NEW_CODE = (
+    '[[codes]]\ncode = "incendie"\nlabel = "Incendie"\nkey = "f6"\npriority = 1\n'
+    'protocol = "Evacuez par l\'escalier B."'
+)
 
 
 def changed_roster() -> str:
@@ -28,15 +30,28 @@ def changed_roster() -> str:
     blocks = [b for b in roster_toml().split("\n\n") if 'id = "g2"' not in b]
     blocks.insert(next(i for i, b in enumerate(blocks) if b.startswith("[[sites]]")), NEW_CODE)
     text = "\n\n".join(blocks)
-    return text.replace('site = "accueil"\nsupervisor = "s.a"',
-                        'site = "accueil"\nsupervisor = "s.c"')
+    return text.replace(
+        'site = "accueil"\nsupervisor = "s.a"', 'site = "accueil"\nsupervisor = "s.c"'
+    )
 
 
 def reload_hub(data_dir: Path, timeout: float = 20) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "reload", "--data-dir", str(data_dir),
-         "--timeout", str(timeout)],
-        capture_output=True, text=True, timeout=timeout + 10)
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "reload",
+            "--data-dir",
+            str(data_dir),
+            "--timeout",
+            str(timeout),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=timeout + 10,
+    )
 
 
 def get(hub: HubProcess, who: str, path: str) -> httpx.Response:
@@ -63,8 +78,8 @@ def assert_still_open(reader: EventReader) -> None:
 
 
 def test_a_good_file_is_swapped_at_once_and_seen_without_a_stream_dropping(
-        hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader],
-        tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader], tmp_path: Path
+) -> None:
     hub = hub_process()
     desk, pane = follow(hub.url, "g1"), follow(hub.url, "s.b")
     removed = follow(hub.url, "g2")
@@ -91,21 +106,23 @@ def test_a_good_file_is_swapped_at_once_and_seen_without_a_stream_dropping(
     assert card["site"] == "accueil" and card["supervisor"]["id"] == "s.c"
     assert get(hub, "g1", "/v1/oncall").json()[0]["supervisor"]["id"] == "s.c"
     # The new code raises; the streams are the same ones, still up.
-    raised = httpx.post(f"{hub.url}/v1/alerts", headers=auth("g1"),
-                        json=new_alert("incendie"), timeout=5)
+    raised = httpx.post(
+        f"{hub.url}/v1/alerts", headers=auth("g1"), json=new_alert("incendie"), timeout=5
+    )
     assert raised.status_code == 201, raised.text
     assert next_of(desk, "alert.raised")["code"] == "incendie"
     assert_still_open(pane)
 
 
 def test_a_bad_file_changes_nothing_and_says_why_in_one_line(
-        hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader],
-        tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader], tmp_path: Path
+) -> None:
     hub = hub_process()
     desk = follow(hub.url, "g1")
     config = tmp_path / "hub.toml"
-    config.write_text(changed_roster().replace('site = "etage"', 'site = "grenier"'),
-                      encoding="utf-8")
+    config.write_text(
+        changed_roster().replace('site = "etage"', 'site = "grenier"'), encoding="utf-8"
+    )
 
     done = reload_hub(tmp_path / "data")
 
@@ -127,8 +144,9 @@ def test_a_bad_file_changes_nothing_and_says_why_in_one_line(
     assert get(hub, "g2", "/v1/codes").status_code == 401
 
 
-def test_sighup_from_systemd_reloads_too(hub_process: Callable[..., HubProcess],
-                                         tmp_path: Path) -> None:
+def test_sighup_from_systemd_reloads_too(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """ExecReload= may be `kill -HUP $MAINPID`: the hub reloads and does not die of SIGHUP."""
     hub = hub_process()
     (tmp_path / "hub.toml").write_text(changed_roster(), encoding="utf-8")
@@ -150,5 +168,6 @@ def test_reload_without_a_running_hub_is_one_line(tmp_path: Path) -> None:
 @pytest.mark.stores("sqlite")
 def test_deploy_unit_reloads_with_the_command() -> None:
     unit = (Path(__file__).parents[1] / "deploy" / "deskalert-hub.service").read_text()
-    assert ("ExecReload=/opt/deskalert/bin/deskalert hub reload --data-dir /var/lib/deskalert"
-            in unit)
+    assert (
+        "ExecReload=/opt/deskalert/bin/deskalert hub reload --data-dir /var/lib/deskalert" in unit
+    )

@@ -38,16 +38,22 @@ def reload_now(hub: RunningHub) -> tuple[bool, str]:
 
 
 async def test_the_desk_shows_the_new_code_and_card_without_losing_its_link(
-        reloadable: tuple[RunningHub, Path], tmp_path: Path) -> None:
+    reloadable: tuple[RunningHub, Path], tmp_path: Path
+) -> None:
     hub, path = reloadable
     app = make_desk(hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=SIZE) as pilot:
-        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                         what="link up")
+        await wait_until(
+            pilot, lambda: app.state.link_up is True and app.state.codes_known, what="link up"
+        )
         assert "Incendie" not in text_of(app, "#codes")
         downs: list[LinkKind] = []
-        app.watch(app, "link", lambda link: downs.append(link.kind)
-                  if link.kind is not LinkKind.UP else None, init=False)
+        app.watch(
+            app,
+            "link",
+            lambda link: downs.append(link.kind) if link.kind is not LinkKind.UP else None,
+            init=False,
+        )
         path.write_text(changed_roster(), encoding="utf-8")
         ok, line = await in_thread(lambda: reload_now(hub))
         assert ok, line
@@ -58,7 +64,8 @@ async def test_the_desk_shows_the_new_code_and_card_without_losing_its_link(
 
 
 async def test_a_removed_desk_shows_its_token_refused(
-        reloadable: tuple[RunningHub, Path], tmp_path: Path) -> None:
+    reloadable: tuple[RunningHub, Path], tmp_path: Path
+) -> None:
     hub, path = reloadable
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", desk="g2")
     async with app.run_test(size=SIZE) as pilot:
@@ -86,15 +93,24 @@ async def test_the_pane_shows_the_new_card(reloadable: tuple[RunningHub, Path]) 
 
 
 async def test_a_revoked_desk_shows_its_token_refused(
-        reloadable: tuple[RunningHub, Path], tmp_path: Path) -> None:
+    reloadable: tuple[RunningHub, Path], tmp_path: Path
+) -> None:
     from deskalert.cli import main
 
     hub, path = reloadable
     app = make_desk(hub.url, tmp_path / "journal.sqlite3", desk="g2")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
-        revoke = ["hub", "token", "revoke", "g2", "--config", str(path),
-                  "--data-dir", str(hub.data_dir)]
+        revoke = [
+            "hub",
+            "token",
+            "revoke",
+            "g2",
+            "--config",
+            str(path),
+            "--data-dir",
+            str(hub.data_dir),
+        ]
         assert await in_thread(lambda: main(revoke)) == 0
         await wait_until(pilot, lambda: app.link.kind is LinkKind.TOKEN_REFUSED, what="refused")
         assert text_of(app, "#link") == "● jeton refusé par le hub"

@@ -61,8 +61,10 @@ class FailoverFollower:
             last = self.events[-1][0] if self.events else 0
             headers = {**auth(self.who), "Last-Event-ID": str(last)}
             try:
-                with httpx.Client(timeout=httpx.Timeout(3, read=8)) as client, connect_sse(
-                        client, "GET", f"{url}/v1/events", headers=headers) as source:
+                with (
+                    httpx.Client(timeout=httpx.Timeout(3, read=8)) as client,
+                    connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
+                ):
                     for sse in source.iter_sse():
                         if self._stop.is_set():
                             return
@@ -84,8 +86,9 @@ class FailoverFollower:
         self._thread.join(timeout=15)
 
 
-def _desk_burst(desk: str, urls: list[str], count: int, stored: list[str],
-                lock: threading.Lock) -> None:
+def _desk_burst(
+    desk: str, urls: list[str], count: int, stored: list[str], lock: threading.Lock
+) -> None:
     """A desk raising `count` alerts, each resent (same id) to the next hub until stored."""
     turn = 0
     with httpx.Client(timeout=3) as client:
@@ -93,8 +96,9 @@ def _desk_burst(desk: str, urls: list[str], count: int, stored: list[str],
             body = new_alert()
             while True:
                 try:
-                    response = client.post(f"{urls[turn % len(urls)]}/v1/alerts", json=body,
-                                           headers=auth(desk))
+                    response = client.post(
+                        f"{urls[turn % len(urls)]}/v1/alerts", json=body, headers=auth(desk)
+                    )
                     if response.status_code in (200, 201):
                         break
                 except httpx.TransportError:
@@ -111,18 +115,26 @@ def _rows(url: str, query: str) -> list[tuple[Any, ...]]:
 
 
 def test_two_hubs_one_log_every_alert_once_every_follower_in_order_through_a_kill(
-    hub_process: Callable[..., HubProcess], pg_server: pg.PgServer,
+    hub_process: Callable[..., HubProcess],
+    pg_server: pg.PgServer,
 ) -> None:
     first, second = hub_process(extra_desks=20), hub_process(extra_desks=20)
     urls = [first.url, second.url]
-    followers = [FailoverFollower(urls).start(), FailoverFollower(urls).start(),
-                 FailoverFollower(list(reversed(urls))).start(),
-                 FailoverFollower(list(reversed(urls))).start()]
+    followers = [
+        FailoverFollower(urls).start(),
+        FailoverFollower(urls).start(),
+        FailoverFollower(list(reversed(urls))).start(),
+        FailoverFollower(list(reversed(urls))).start(),
+    ]
     stored: list[str] = []
     lock = threading.Lock()
-    desks = [threading.Thread(target=_desk_burst, args=(f"d{i:02d}", urls if i % 2 else
-                                                        list(reversed(urls)), 10, stored, lock))
-             for i in range(20)]
+    desks = [
+        threading.Thread(
+            target=_desk_burst,
+            args=(f"d{i:02d}", urls if i % 2 else list(reversed(urls)), 10, stored, lock),
+        )
+        for i in range(20)
+    ]
     for desk in desks:
         desk.start()
     _wait(lambda: len(stored) >= 60, 60, "a third of the burst")
@@ -135,8 +147,11 @@ def test_two_hubs_one_log_every_alert_once_every_follower_in_order_through_a_kil
     database = first.database
     ids = [r[0] for r in _rows(database, "SELECT id FROM alerts")]
     assert sorted(ids) == sorted(stored), "every alert answered 2xx is stored, once"
-    raised = _rows(database, "SELECT subject, COUNT(*) FROM events WHERE type='alert.raised'"
-                             " GROUP BY subject HAVING COUNT(*) > 1")
+    raised = _rows(
+        database,
+        "SELECT subject, COUNT(*) FROM events WHERE type='alert.raised'"
+        " GROUP BY subject HAVING COUNT(*) > 1",
+    )
     assert raised == [], "no alert.raised event twice"
 
     for follower in followers:
@@ -165,17 +180,26 @@ def test_an_alert_raised_on_one_hub_is_answered_on_the_other_and_seen_live_on_bo
     again = httpx.post(f"{first.url}/v1/alerts/{body['id']}/ack", headers=auth("s.b"))
     assert again.json()["responders"] == ack.json()["responders"], "one answer, not two"
     for follower in (on_first, on_second):
-        _wait(lambda f=follower: [k for _, k, _ in f.events][-2:] ==
-              ["alert.raised", "alert.acknowledged"], 10, "the raise and the answer")
+        _wait(
+            lambda f=follower: (
+                [k for _, k, _ in f.events][-2:] == ["alert.raised", "alert.acknowledged"]
+            ),
+            10,
+            "the raise and the answer",
+        )
         follower.stop()
     assert [e[0] for e in on_first.events] == [e[0] for e in on_second.events]
-    _wait(lambda: sorted(_health(h.url)["role"] for h in (first, second))
-          == ["follower", "leader"], 5, "one leader, one follower")
+    _wait(
+        lambda: sorted(_health(h.url)["role"] for h in (first, second)) == ["follower", "leader"],
+        5,
+        "one leader, one follower",
+    )
     assert _health(first.url)["epoch"] == _health(second.url)["epoch"]
 
 
 def test_the_leader_killed_while_an_alert_waits_the_next_level_is_called_once(
-    hub_process: Callable[..., HubProcess], pg_server: pg.PgServer,
+    hub_process: Callable[..., HubProcess],
+    pg_server: pg.PgServer,
 ) -> None:
     first = hub_process(ack_timeout_s=3, heartbeat_s=1)
     _wait(lambda: _health(first.url)["role"] == "leader", 10, "the first hub to lead")
@@ -184,8 +208,16 @@ def test_the_leader_killed_while_an_alert_waits_the_next_level_is_called_once(
     httpx.post(f"{second.url}/v1/alerts", json=body, headers=auth("g1")).raise_for_status()
     first.kill9()
     _wait(lambda: _health(second.url)["role"] == "leader", 5, "the second hub to take the lead")
-    _wait(lambda: httpx.get(f"{second.url}/v1/alerts/{body['id']}", headers=auth("s.a"))
-          .json()["escalation_level"] >= 1, 15, "the escalation to the backup")
+    _wait(
+        lambda: (
+            httpx.get(f"{second.url}/v1/alerts/{body['id']}", headers=auth("s.a")).json()[
+                "escalation_level"
+            ]
+            >= 1
+        ),
+        15,
+        "the escalation to the backup",
+    )
     time.sleep(1)  # a doubled step would land within a tick or two
     history = httpx.get(f"{second.url}/v1/alerts/{body['id']}/events", headers=auth("s.a")).json()
     levels = [e["data"]["escalation_level"] for e in history if e["type"] == "alert.escalated"]
@@ -195,7 +227,8 @@ def test_the_leader_killed_while_an_alert_waits_the_next_level_is_called_once(
 
 
 def test_postgresql_restarted_under_the_hubs_503_then_everything_lands_once(
-    hub_process: Callable[..., HubProcess], pg_server: pg.PgServer,
+    hub_process: Callable[..., HubProcess],
+    pg_server: pg.PgServer,
 ) -> None:
     first, second = hub_process(), hub_process()
     follower = FailoverFollower([first.url, second.url]).start()
@@ -215,8 +248,14 @@ def test_postgresql_restarted_under_the_hubs_503_then_everything_lands_once(
     finally:
         pg_server.start()
     for body in queued:  # the desk's outbox resends each with its id, to either hub
-        _wait(lambda b=body: httpx.post(f"{second.url}/v1/alerts", json=b, headers=auth("g2"))
-              .status_code in (200, 201), 20, "the store back")
+        _wait(
+            lambda b=body: (
+                httpx.post(f"{second.url}/v1/alerts", json=b, headers=auth("g2")).status_code
+                in (200, 201)
+            ),
+            20,
+            "the store back",
+        )
     _wait(lambda: len(follower.raised()) >= 4, 20, "the follower to see every alert")
     follower.stop()
     assert sorted(follower.raised()) == sorted([before["id"], *(b["id"] for b in queued)])
@@ -227,7 +266,8 @@ def test_postgresql_restarted_under_the_hubs_503_then_everything_lands_once(
 
 
 def test_event_ids_are_commit_ordered_a_late_commit_is_never_skipped(
-    pg_server: pg.PgServer, tmp_path: Any,
+    pg_server: pg.PgServer,
+    tmp_path: Any,
 ) -> None:
     """Two writers: A takes its id and holds its commit; B writes and commits meanwhile; a
     reader following "after the last id" must still see A's. Without the event lock it does
@@ -257,8 +297,9 @@ def _late_commit_seen(pg_server: pg.PgServer, tmp_path: Any, *, locked: bool) ->
     writer = threading.Thread(target=slow_writer)
     writer.start()
     a_has_id.wait(5)
-    fast = threading.Thread(target=lambda: b.append_event(EventType.ONCALL_CHANGED, now, None,
-                                                          {"id": "b"}))
+    fast = threading.Thread(
+        target=lambda: b.append_event(EventType.ONCALL_CHANGED, now, None, {"id": "b"})
+    )
     fast.start()
     reader = PostgresStore(url, data_dir=tmp_path)
     seen: list[str] = []
@@ -282,7 +323,8 @@ def _late_commit_seen(pg_server: pg.PgServer, tmp_path: Any, *, locked: bool) ->
 
 
 def test_a_lost_notification_delays_nothing_beyond_the_poll(
-    hub_process: Callable[..., HubProcess], tmp_path: Any,
+    hub_process: Callable[..., HubProcess],
+    tmp_path: Any,
 ) -> None:
     """An event committed with no NOTIFY (as if the wake-up were lost) still reaches the
     streams of a hub: its tail polls."""
@@ -297,9 +339,14 @@ def test_a_lost_notification_delays_nothing_beyond_the_poll(
     assert first.database is not None
     silent = PostgresStore(first.database, data_dir=tmp_path)
     silent.before_event = lambda db: db.execute(  # type: ignore[method-assign]
-        "SELECT pg_advisory_xact_lock(?)", (EVENT_LOCK,))  # the lock, but no NOTIFY
-    event = silent.append_event(EventType.ONCALL_CHANGED, datetime.now(UTC), "accueil",
-                                {"id": str(uuid.uuid4()), "source": "test"})
+        "SELECT pg_advisory_xact_lock(?)", (EVENT_LOCK,)
+    )  # the lock, but no NOTIFY
+    event = silent.append_event(
+        EventType.ONCALL_CHANGED,
+        datetime.now(UTC),
+        "accueil",
+        {"id": str(uuid.uuid4()), "source": "test"},
+    )
     silent.close()
     _wait(lambda: any(i == event.id for i, _, _ in follower.events), 5, "the polled event")
     follower.stop()
@@ -330,7 +377,8 @@ def test_who_can_come_counts_supervisors_and_desks_on_every_hub(
 
 
 def test_a_hub_frozen_inside_a_transaction_does_not_stop_the_others(
-    hub_process: Callable[..., HubProcess], tmp_path: Any,
+    hub_process: Callable[..., HubProcess],
+    tmp_path: Any,
 ) -> None:
     """A hub frozen while it holds the event lock (a stopped VM): PostgreSQL ends its session
     after idle_in_transaction_session_timeout, the other hubs store alerts again, and the frozen

@@ -61,8 +61,11 @@ class Screen:
             self.items.append(item)
 
     def raised(self) -> list[str]:
-        return [str(i.data.id) for i in self.items
-                if isinstance(i, AlertEvent) and i.type.value == "alert.raised"]
+        return [
+            str(i.data.id)
+            for i in self.items
+            if isinstance(i, AlertEvent) and i.type.value == "alert.raised"
+        ]
 
     def link_up(self) -> bool:
         links = [i for i in self.items if isinstance(i, LinkUp | LinkDown)]
@@ -77,8 +80,13 @@ async def until(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "deskalert", *map(str, args)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def raise_alert(url: str, desk: str = "g1") -> str:
@@ -100,7 +108,8 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
         await until(lambda: all(s.link_up() for s in screens))
         kept = await asyncio.to_thread(raise_alert, hub.url)
         copied = await asyncio.to_thread(
-            cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data")
+            cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data"
+        )
         assert copied.returncode == 0, copied.stderr
         lost = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(3)]
         await until(lambda: all(s.raised() == [kept, *lost] for s in screens))
@@ -110,7 +119,8 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
         await until(lambda: not any(s.link_up() for s in screens))
         [copy] = (tmp_path / "data" / "backups").iterdir()
         restored = await asyncio.to_thread(
-            cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy)
+            cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy
+        )
         assert restored.returncode == 0, restored.stderr
         marks = [len(s.items) for s in screens]
         hub = await asyncio.to_thread(hub_process, port=port, heartbeat_s=1)
@@ -125,8 +135,9 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
         after = screen.items[mark:]
         pictures = [i for i in after if isinstance(i, Picture)]
         assert pictures, "the screen reloaded its picture from the restored hub"
-        assert {str(a.id) for a in pictures[-1].alerts} == {kept}, \
+        assert {str(a.id) for a in pictures[-1].alerts} == {kept}, (
             "the reloaded picture is the restored hub's: the lost alerts are gone from it"
+        )
         first_up = next(i for i, item in enumerate(after) if isinstance(item, LinkUp))
         assert first_up > after.index(pictures[-1]), "link up only once it follows the new log"
         assert screen.link_up()
@@ -173,9 +184,12 @@ def test_the_epoch_can_come_as_a_query_parameter_for_browsers(hub: RunningHub) -
     health = httpx.get(f"{hub.url}/healthz").json()
 
     def head(params: dict[str, str]) -> str:
-        with httpx.Client(timeout=httpx.Timeout(5, read=10)) as client, connect_sse(
-                client, "GET", f"{hub.url}/v1/events", params=params,
-                headers=auth("s.a")) as source:
+        with (
+            httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
+            connect_sse(
+                client, "GET", f"{hub.url}/v1/events", params=params, headers=auth("s.a")
+            ) as source,
+        ):
             assert source.response.status_code == 200
             return next(sse.event for sse in source.iter_sse() if sse.event != "message")
 
@@ -183,8 +197,9 @@ def test_the_epoch_can_come_as_a_query_parameter_for_browsers(hub: RunningHub) -
     assert head({"since": since, "epoch": "0123456789abcdef"}) == "stream.reset"
     assert head({"since": since, "epoch": health["epoch"]}) == "stream.open"
     assert head({"since": since}) == "stream.open"
-    too_long = httpx.get(f"{hub.url}/v1/events", params={"since": since, "epoch": "e" * 65},
-                         headers=auth("s.a"))
+    too_long = httpx.get(
+        f"{hub.url}/v1/events", params={"since": since, "epoch": "e" * 65}, headers=auth("s.a")
+    )
     assert too_long.status_code == 422, too_long.text
 
 
@@ -239,8 +254,12 @@ def test_backup_copies_are_0600_get_a_new_epoch_and_old_ones_are_pruned(
 def test_backup_command_errors_are_one_line(tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "hub.sqlite3").touch()
-    done = cli("backup", "--data-dir", tmp_path / "data", *(tmp_path / a if "missing" in a else a
-                                                            for a in args))
+    done = cli(
+        "backup",
+        "--data-dir",
+        tmp_path / "data",
+        *(tmp_path / a if "missing" in a else a for a in args),
+    )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1, done.stderr
 
 
@@ -261,16 +280,21 @@ async def test_a_desk_sends_again_its_open_alert_that_a_restored_hub_no_longer_h
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await pilot.press("f2")
-        await wait_until(pilot, lambda: any(o.step is Step.TRANSMITTED
-                                            for o in app.state.own.values()), what="stored")
+        await wait_until(
+            pilot,
+            lambda: any(o.step is Step.TRANSMITTED for o in app.state.own.values()),
+            what="stored",
+        )
         [own] = list(app.state.own.values())
         await in_thread(hub.stop)
         backup.restore(copy, data / "hub.sqlite3")
         hub = await in_thread(lambda: start_threaded_hub(make_config(heartbeat_s=1), data, port))
         try:
+
             def stored_again() -> bool:
                 answer = httpx.get(f"{hub.url}/v1/alerts/{own.id}", headers=auth("s.a"))
                 return answer.status_code == 200
+
             first_received = own.alert.received_at if own.alert else None
             for _ in range(100):
                 if await in_thread(stored_again):
@@ -278,8 +302,11 @@ async def test_a_desk_sends_again_its_open_alert_that_a_restored_hub_no_longer_h
                 await pilot.pause(0.2)
             else:
                 raise AssertionError("the restored hub never got the alert again")
-            await wait_until(pilot, lambda: own.alert is not None
-                             and own.alert.received_at != first_received, what="its new copy")
+            await wait_until(
+                pilot,
+                lambda: own.alert is not None and own.alert.received_at != first_received,
+                what="its new copy",
+            )
             assert own.step is Step.TRANSMITTED
             await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="shown")
         finally:

@@ -35,7 +35,8 @@ def stop(hub: HubProcess) -> None:
 
 @pytest.mark.parametrize("how", ["cp", "backup API"])
 def test_a_copy_put_back_gets_a_new_epoch_and_followers_start_over(
-        hub_process: Callable[..., HubProcess], tmp_path: Path, how: str) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path, how: str
+) -> None:
     db, copy = tmp_path / "data" / "hub.sqlite3", tmp_path / "copy.sqlite3"
     hub = hub_process()
     raise_alert(hub.url)
@@ -69,7 +70,8 @@ def test_a_copy_put_back_gets_a_new_epoch_and_followers_start_over(
 
 
 def test_a_file_moved_in_place_gets_a_new_epoch(
-        hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     """Same content, another file (`mv` of a copy, a data dir copied elsewhere): it may hold a
     history the followers did not see under this epoch, so they reload once."""
     db = tmp_path / "data" / "hub.sqlite3"
@@ -83,8 +85,7 @@ def test_a_file_moved_in_place_gets_a_new_epoch(
     assert health(hub.url)["epoch"] != seen["epoch"]
 
 
-def test_restarts_and_kill_9_keep_the_epoch(
-        hub_process: Callable[..., HubProcess]) -> None:
+def test_restarts_and_kill_9_keep_the_epoch(hub_process: Callable[..., HubProcess]) -> None:
     """No reload for nothing: a restart, a kill -9 (even right after alerts answered 201)
     keep the event log and its epoch."""
     hub = hub_process()

@@ -33,8 +33,12 @@ async def test_colleague_banner_says_just_now_only_under_ten_seconds(
             raised = await in_thread(lambda: g2.post("/v1/alerts", json=new_alert("malaise")))
         received = Alert.model_validate(raised.json()).received_at
         await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
-        for after, said in ((5, "à l'instant"), (40, "il y a 40 s"), (59, "il y a 50 s"),
-                            (61, "depuis 1 min")):
+        for after, said in (
+            (5, "à l'instant"),
+            (40, "il y a 40 s"),
+            (59, "il y a 50 s"),
+            (61, "depuis 1 min"),
+        ):
             clock.moment = received + timedelta(seconds=after)
             app.tick()
             await pilot.pause()
@@ -77,8 +81,9 @@ async def test_the_pane_detail_says_when_the_selected_alert_closed(hub: RunningH
         await wait_until(pilot, lambda: "Desk g2" in pane_text(app, "#detail"), what="detail")
         assert "plus en cours" not in pane_text(app, "#detail")
         with hub.client("s.b") as sup:
-            await in_thread(lambda: sup.post(f"/v1/alerts/{raised['id']}/resolve",
-                                             json={}).raise_for_status())
+            await in_thread(
+                lambda: sup.post(f"/v1/alerts/{raised['id']}/resolve", json={}).raise_for_status()
+            )
         await wait_until(pilot, lambda: "résolue" in pane_text(app, "#detail"), what="closed")
         assert "Alerte résolue à" in pane_text(app, "#detail")
 
@@ -153,8 +158,7 @@ async def test_every_time_on_the_pane_is_the_sites_local_time(
                 answer = await in_thread(lambda: g2.post("/v1/alerts", json=raised))
             received = Alert.model_validate(answer.json()).received_at
             paris = received.astimezone(ZoneInfo("Europe/Paris")).strftime("%H:%M:%S")
-            await wait_until(pilot, lambda: "Desk g2" in pane_text(app, "#detail"),
-                             what="detail")
+            await wait_until(pilot, lambda: "Desk g2" in pane_text(app, "#detail"), what="detail")
             assert paris in pane_text(app, "#detail"), (paris, pane_text(app, "#detail"))
     finally:
         monkeypatch.delenv("TZ")

@@ -26,17 +26,85 @@ from pane_helpers import live, pane
 pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (120, 36)
-FRENCH = {"le", "la", "les", "de", "du", "des", "et", "un", "une", "pour", "par", "pas", "vous",
-          "est", "à", "au", "sur", "en", "alerte", "alertes", "poste", "postes", "appelle",
-          "encadrant", "liaison", "depuis", "aucune", "personne", "ouverte", "jamais",
-          "entretien", "exercice", "permanence", "fiche", "chiffres", "quitter", "résoudre"}
-ENGLISH = {"the", "and", "of", "to", "you", "your", "is", "press", "quit", "dismiss", "menu",
-           "open", "desk", "desks", "online", "alert", "alerts", "call", "calls", "on-call",
-           "cancel", "drill", "note", "history", "figures", "nobody", "never", "coming"}
+FRENCH = {
+    "le",
+    "la",
+    "les",
+    "de",
+    "du",
+    "des",
+    "et",
+    "un",
+    "une",
+    "pour",
+    "par",
+    "pas",
+    "vous",
+    "est",
+    "à",
+    "au",
+    "sur",
+    "en",
+    "alerte",
+    "alertes",
+    "poste",
+    "postes",
+    "appelle",
+    "encadrant",
+    "liaison",
+    "depuis",
+    "aucune",
+    "personne",
+    "ouverte",
+    "jamais",
+    "entretien",
+    "exercice",
+    "permanence",
+    "fiche",
+    "chiffres",
+    "quitter",
+    "résoudre",
+}
+ENGLISH = {
+    "the",
+    "and",
+    "of",
+    "to",
+    "you",
+    "your",
+    "is",
+    "press",
+    "quit",
+    "dismiss",
+    "menu",
+    "open",
+    "desk",
+    "desks",
+    "online",
+    "alert",
+    "alerts",
+    "call",
+    "calls",
+    "on-call",
+    "cancel",
+    "drill",
+    "note",
+    "history",
+    "figures",
+    "nobody",
+    "never",
+    "coming",
+}
 FRENCH_PUNCTUATION = re.compile(r"\w : |« | »| \?|\w ;")
 COVERED = re.compile(r"[\w'-]*[█▌▐▀▄▁▂▃▅▆▇]+[\w'-]*")  # a word cut by a modal's edge
-NEUTRAL = {"Renfort": "Bk", "Urgence médicale": "Md", "Accueil RDC": "Site A", "Étage": "Site B",
-           "L'encadrant vient au guichet.": "P1", "Le secouriste vient avec la trousse.": "P2"}
+NEUTRAL = {
+    "Renfort": "Bk",
+    "Urgence médicale": "Md",
+    "Accueil RDC": "Site A",
+    "Étage": "Site B",
+    "L'encadrant vient au guichet.": "P1",
+    "Le secouriste vient avec la trousse.": "P2",
+}
 
 
 @pytest.fixture
@@ -73,12 +141,14 @@ async def seen(pilot: Pilot[Any], screens: list[str]) -> None:
 
 async def desk_screens(app: Any, pilot: Pilot[Any], hub: RunningHub) -> list[str]:
     screens: list[str] = []
-    await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                     what="link up")
+    await wait_until(
+        pilot, lambda: app.state.link_up is True and app.state.codes_known, what="link up"
+    )
     await seen(pilot, screens)
     with hub.client("g2") as g2:
-        await in_thread(lambda: g2.post("/v1/alerts", json=new_alert(
-            "malaise", message="x")).raise_for_status())
+        await in_thread(
+            lambda: g2.post("/v1/alerts", json=new_alert("malaise", message="x")).raise_for_status()
+        )
     await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
     await pilot.press("f4")
     await wait_until(pilot, lambda: bool(text_of(app, "#status")), what="own alert")
@@ -100,13 +170,15 @@ async def pane_screens(app: Any, pilot: Pilot[Any], hub: RunningHub) -> list[str
     screens: list[str] = []
     await live(pilot)
     with hub.client("g2") as g2:
-        await in_thread(lambda: g2.post("/v1/alerts", json=new_alert(
-            "malaise", message="x")).raise_for_status())
+        await in_thread(
+            lambda: g2.post("/v1/alerts", json=new_alert("malaise", message="x")).raise_for_status()
+        )
     await wait_until(pilot, lambda: bool(app.state.open_alerts()), what="alert")
     await seen(pilot, screens)
     await pilot.press("a")
-    await wait_until(pilot, lambda: any(a.responders for a in app.state.open_alerts()),
-                     what="answered")
+    await wait_until(
+        pilot, lambda: any(a.responders for a in app.state.open_alerts()), what="answered"
+    )
     await seen(pilot, screens)
     await pilot.press("r")
     await seen(pilot, screens)
@@ -118,8 +190,9 @@ async def pane_screens(app: Any, pilot: Pilot[Any], hub: RunningHub) -> list[str
 
 
 @pytest.mark.parametrize("language", ["fr", "en"])
-async def test_the_desk_speaks_one_language(neutral_hub: RunningHub, tmp_path: Path,
-                                            language: str) -> None:
+async def test_the_desk_speaks_one_language(
+    neutral_hub: RunningHub, tmp_path: Path, language: str
+) -> None:
     app = make_desk(neutral_hub.url, tmp_path / "journal.sqlite3", language=language)
     async with app.run_test(size=SIZE) as pilot:
         screens = await desk_screens(app, pilot, neutral_hub)

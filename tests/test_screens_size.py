@@ -41,8 +41,9 @@ async def test_the_desk_keeps_link_oncall_keys_and_a_colleagues_alert_in_view(
     """Before: at 80 x 24 a colleague's alert pushed the agent's own keys off screen."""
     app = make_desk(real_hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=size) as pilot:
-        await wait_until(pilot, lambda: app.state.link_up is True and app.state.codes_known,
-                         what="link up")
+        await wait_until(
+            pilot, lambda: app.state.link_up is True and app.state.codes_known, what="link up"
+        )
         await in_thread(lambda: raise_from(real_hub, "g2", message="Usager tombé au sol"))
         await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
         await pilot.pause(0.2)
@@ -76,8 +77,9 @@ async def test_the_desk_at_120_columns_keeps_its_full_boxes(
     """Wide enough: nothing gives way (the office, the chain, the protocol are there)."""
     app = make_desk(real_hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_until(pilot, lambda: app.state.codes_known and app.state.link_up is True,
-                         what="link up")
+        await wait_until(
+            pilot, lambda: app.state.codes_known and app.state.link_up is True, what="link up"
+        )
         await in_thread(lambda: raise_from(real_hub, "g2"))
         await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
         await pilot.pause(0.2)

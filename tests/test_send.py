@@ -40,14 +40,17 @@ def desk_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
 def send(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "deskalert", "send", *args],
-        capture_output=True, text=True, env=env, timeout=60, check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
     )
 
 
 def hub_alerts(hub: RunningHub) -> list[dict[str, object]]:
     with hub.client("s.a") as client:
         return client.get("/v1/alerts", params={"state": "all"}).json()  # type: ignore[no-any-return]
-
 
 
 def test_send_reaches_the_hub_and_exits_0(
@@ -218,19 +221,34 @@ def test_a_journal_of_the_previous_version_keeps_its_sent_alerts(tmp_path: Path)
     from deskalert.models import Alert, AlertState
 
     at = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
-    alert = Alert(id="0b5c8e0e-2f7e-4c55-9d0a-6a1f3e9b7c21", code="renfort", code_label="Renfort",
-                  discreet=True, priority=2, desk="g1", desk_label="Desk g1", site="accueil",
-                  location="near g1", created_at=at, received_at=at, state=AlertState.OPEN,
-                  test=False, updated_at=at)
+    alert = Alert(
+        id="0b5c8e0e-2f7e-4c55-9d0a-6a1f3e9b7c21",
+        code="renfort",
+        code_label="Renfort",
+        discreet=True,
+        priority=2,
+        desk="g1",
+        desk_label="Desk g1",
+        site="accueil",
+        location="near g1",
+        created_at=at,
+        received_at=at,
+        state=AlertState.OPEN,
+        test=False,
+        updated_at=at,
+    )
     path = tmp_path / "journal.sqlite3"
     with sqlite3.connect(path) as db:
-        db.execute("CREATE TABLE outbox (id TEXT PRIMARY KEY, code TEXT NOT NULL, created_at TEXT"
-                   " NOT NULL, test INTEGER NOT NULL, message TEXT, status TEXT NOT NULL,"
-                   " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, transmitted_at TEXT,"
-                   " hub_alert TEXT)")
-        db.execute("INSERT INTO outbox VALUES (?, 'renfort', ?, 0, NULL, 'transmitted', 1, NULL,"
-                   " ?, ?)", (str(alert.id), at.isoformat(), at.isoformat(),
-                              alert.model_dump_json()))
+        db.execute(
+            "CREATE TABLE outbox (id TEXT PRIMARY KEY, code TEXT NOT NULL, created_at TEXT"
+            " NOT NULL, test INTEGER NOT NULL, message TEXT, status TEXT NOT NULL,"
+            " attempts INTEGER NOT NULL DEFAULT 0, last_error TEXT, transmitted_at TEXT,"
+            " hub_alert TEXT)"
+        )
+        db.execute(
+            "INSERT INTO outbox VALUES (?, 'renfort', ?, 0, NULL, 'transmitted', 1, NULL, ?, ?)",
+            (str(alert.id), at.isoformat(), at.isoformat(), alert.model_dump_json()),
+        )
     journal = Journal(path)
     assert [i.alert for i in journal.incidents()] == [alert]
     journal.close()
@@ -238,15 +256,20 @@ def test_a_journal_of_the_previous_version_keeps_its_sent_alerts(tmp_path: Path)
 
 
 def test_login_without_keyring_points_to_the_environment_variable(
-    desk_env: Callable[..., dict[str, str]]
+    desk_env: Callable[..., dict[str, str]],
 ) -> None:
     env = {
         **desk_env("http://127.0.0.1:1"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
     }
     result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "login"], input="tok-g1\n", capture_output=True,
-        text=True, env=env, timeout=30, check=False,
+        [sys.executable, "-m", "deskalert", "login"],
+        input="tok-g1\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=30,
+        check=False,
     )
     assert result.returncode == 2 and "DESKALERT_TOKEN" in result.stderr
     assert "Traceback" not in result.stderr
@@ -314,8 +337,12 @@ def test_a_message_in_latin_1_from_a_shortcut_script_still_raises_the_alert(
     traceback and exit 1, documented as "still queued", with nothing queued at all."""
     env = desk_env(hub.url)
     result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort", "--message",
-         b"caf\xe9 au guichet"], capture_output=True, env=env, timeout=60, check=False)
+        [sys.executable, "-m", "deskalert", "send", "renfort", "--message", b"caf\xe9 au guichet"],
+        capture_output=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr.decode()
     assert b"Traceback" not in result.stderr
     assert [a["message"] for a in hub_alerts(hub)] == ["café au guichet"]

@@ -40,7 +40,8 @@ def alerts_of(hub: RunningHub, code: str) -> list[dict[str, Any]]:
 
 
 def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("g1") as desk:
         session = start_session(desk)
@@ -62,7 +63,8 @@ def test_unanswered_timer_raises_one_no_answer_alert_with_room_and_start(
 
 
 def test_desk_gone_mid_session_still_raises_the_alert_once(
-        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     """The desk opens its stream, starts a session and dies: the hub does not care."""
     hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S, heartbeat_s=0.5)
     desk_stream = EventReader(hub.url, "g1").start()
@@ -116,7 +118,8 @@ def pending_check(hub: RunningHub, desk: httpx.Client) -> dict[str, Any]:
 
 
 def test_oui_closes_the_session_and_raises_nothing(
-        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     watcher = follow(hub.url, "s.a")
     with hub.client("g1") as desk:
@@ -136,7 +139,8 @@ def test_oui_closes_the_session_and_raises_nothing(
 
 
 def test_oui_with_extension_keeps_the_session_running(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     with hub.client("g1") as desk:
         start_session(desk)
@@ -147,7 +151,8 @@ def test_oui_with_extension_keeps_the_session_running(
 
 
 def test_duress_answer_raises_a_discreet_alert_and_closes_like_oui(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=3)
     with hub.client("g1") as desk:
         start_session(desk)
@@ -163,7 +168,8 @@ def test_duress_answer_raises_a_discreet_alert_and_closes_like_oui(
 
 
 def test_supervisor_check_answered_venez_raises_the_desks_discreet_alert(
-        hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]) -> None:
+    hub_factory: Callable[..., RunningHub], follow: Callable[..., EventReader]
+) -> None:
     hub = hub_factory(check_answer_s=3)
     desk_stream = follow(hub.url, "g1")
     with hub.client("s.a") as sup:
@@ -180,7 +186,8 @@ def test_supervisor_check_answered_venez_raises_the_desks_discreet_alert(
 
 
 def test_supervisor_check_unanswered_raises_the_no_answer_alert(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("s.a") as sup:
         sup.post("/v1/checks", json={"desk": "e1"})
@@ -203,22 +210,41 @@ def test_other_desk_cannot_answer_or_close(hub_factory: Callable[..., RunningHub
 def test_session_and_check_events_are_typed_stream_events() -> None:
     """Clients dispatch with match: the stored event converts to the typed union."""
     from deskalert.models import CheckEvent, SessionEvent
-    session = {"id": "6f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa", "desk": "g1", "desk_label": "G",
-               "site": "accueil", "room": "Box A", "started_at": "2026-11-22T10:00:00+00:00",
-               "expected_min": 30, "due_at": "2026-11-22T10:30:00+00:00", "state": "running",
-               "updated_at": "2026-11-22T10:00:00+00:00"}
-    event = Event(id=1, type="session.started", at="2026-11-22T10:00:00+00:00", site="accueil",
-                  data=session)
+
+    session = {
+        "id": "6f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa",
+        "desk": "g1",
+        "desk_label": "G",
+        "site": "accueil",
+        "room": "Box A",
+        "started_at": "2026-11-22T10:00:00+00:00",
+        "expected_min": 30,
+        "due_at": "2026-11-22T10:30:00+00:00",
+        "state": "running",
+        "updated_at": "2026-11-22T10:00:00+00:00",
+    }
+    event = Event(
+        id=1, type="session.started", at="2026-11-22T10:00:00+00:00", site="accueil", data=session
+    )
     assert isinstance(event.typed(), SessionEvent)
-    check = {"id": "7f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa", "kind": "supervisor", "desk": "g1",
-             "desk_label": "G", "site": "accueil", "asked_at": session["started_at"],
-             "deadline": session["due_at"], "state": "pending", "updated_at": session["due_at"]}
+    check = {
+        "id": "7f1c0ad2-3b61-4cc8-a0a6-9f7e8de0f1aa",
+        "kind": "supervisor",
+        "desk": "g1",
+        "desk_label": "G",
+        "site": "accueil",
+        "asked_at": session["started_at"],
+        "deadline": session["due_at"],
+        "state": "pending",
+        "updated_at": session["due_at"],
+    }
     event = Event(id=2, type="check.asked", at=session["started_at"], site="accueil", data=check)
     assert isinstance(event.typed(), CheckEvent)
 
 
 def test_the_figures_count_sessions_checks_and_unanswered_ones_for_supervisors_only(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
     with hub.client("g1") as desk:
         start_session(desk)
@@ -236,7 +262,8 @@ def test_the_figures_count_sessions_checks_and_unanswered_ones_for_supervisors_o
 
 
 def test_purge_forgets_closed_sessions_and_ended_checks_past_retention(
-        hub_factory: Callable[..., RunningHub]) -> None:
+    hub_factory: Callable[..., RunningHub],
+) -> None:
     from datetime import UTC, datetime, timedelta
 
     hub = hub_factory(clock=ManualClock(), check_answer_s=ANSWER_S)
@@ -250,6 +277,10 @@ def test_purge_forgets_closed_sessions_and_ended_checks_past_retention(
     on_store(hub, lambda _db: store.purge(datetime.now(UTC) + timedelta(days=1)))  # a year on
     with hub.client("s.a") as sup:
         assert [s["id"] for s in sup.get("/v1/sessions").json()] == [running["id"]]
-    counts = on_store(hub, lambda db: [db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0]
-                                       for t in ("checks", "sessions")])
+    counts = on_store(
+        hub,
+        lambda db: [
+            db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("checks", "sessions")
+        ],
+    )
     assert counts == [0, 1], "the ended check and the closed session go, the running one stays"

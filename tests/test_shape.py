@@ -18,8 +18,10 @@ ALLOWED_CLASSES: set[str] = set()
 
 
 def module_lines() -> dict[str, int]:
-    return {str(path.relative_to(SRC)): len(path.read_text(encoding="utf-8").splitlines())
-            for path in sorted(SRC.rglob("*.py"))}
+    return {
+        str(path.relative_to(SRC)): len(path.read_text(encoding="utf-8").splitlines())
+        for path in sorted(SRC.rglob("*.py"))
+    }
 
 
 def class_lines() -> dict[str, int]:
@@ -36,9 +38,11 @@ def class_lines() -> dict[str, int]:
 
 def over(sizes: dict[str, int], limit: int, allowed: set[str]) -> list[str]:
     """The offenders, largest first, with their size."""
-    return [f"{name}: {lines} lines (limit {limit})"
-            for name, lines in sorted(sizes.items(), key=lambda item: -item[1])
-            if lines > limit and name not in allowed]
+    return [
+        f"{name}: {lines} lines (limit {limit})"
+        for name, lines in sorted(sizes.items(), key=lambda item: -item[1])
+        if lines > limit and name not in allowed
+    ]
 
 
 def test_no_module_in_src_is_over_500_lines() -> None:

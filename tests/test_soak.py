@@ -109,8 +109,13 @@ def test_three_hubs_on_postgresql_through_repeated_sigkills_none_lost_none_twice
     followers = [FailoverFollower(urls[i:] + urls[:i]).start() for i in range(3)]
     stored: list[str] = []
     lock = threading.Lock()
-    threads = [threading.Thread(target=_desk_burst, args=(
-        f"d{i:02d}", urls[i % 3:] + urls[:i % 3], per_desk, stored, lock)) for i in range(desks)]
+    threads = [
+        threading.Thread(
+            target=_desk_burst,
+            args=(f"d{i:02d}", urls[i % 3 :] + urls[: i % 3], per_desk, stored, lock),
+        )
+        for i in range(desks)
+    ]
     for thread in threads:
         thread.start()
     total = desks * per_desk
@@ -126,8 +131,10 @@ def test_three_hubs_on_postgresql_through_repeated_sigkills_none_lost_none_twice
     assert hubs[0].database is not None
     with psycopg.connect(hubs[0].database) as conn:
         ids = [r[0] for r in conn.execute("SELECT id FROM alerts").fetchall()]
-        doubled = conn.execute("SELECT subject FROM events WHERE type='alert.raised'"
-                               " GROUP BY subject HAVING COUNT(*) > 1").fetchall()
+        doubled = conn.execute(
+            "SELECT subject FROM events WHERE type='alert.raised'"
+            " GROUP BY subject HAVING COUNT(*) > 1"
+        ).fetchall()
     assert sorted(ids) == sorted(stored) and doubled == []
     for follower in followers:
         _wait(lambda f=follower: len(f.raised()) >= total, 120, "every follower to catch up")

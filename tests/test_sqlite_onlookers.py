@@ -44,9 +44,12 @@ def look_with_python(db_path: Path) -> None:
 def look_with_cli(db_path: Path) -> None:
     """An administrator's `sqlite3 hub.sqlite3 'select count(*) from alerts'`."""
     assert SQLITE3_CLI is not None
-    subprocess.run([SQLITE3_CLI, "-cmd", ".timeout 10000", str(db_path),
-                    "select count(*) from alerts"],
-                   check=True, capture_output=True, timeout=30)
+    subprocess.run(
+        [SQLITE3_CLI, "-cmd", ".timeout 10000", str(db_path), "select count(*) from alerts"],
+        check=True,
+        capture_output=True,
+        timeout=30,
+    )
 
 
 def event_ids(url: str, after: int) -> list[tuple[int, str]]:
@@ -58,8 +61,9 @@ def event_ids(url: str, after: int) -> list[tuple[int, str]]:
         return found
     with (
         httpx.Client(timeout=httpx.Timeout(10, read=10)) as client,
-        connect_sse(client, "GET", f"{url}/v1/events", params={"since": str(after)},
-                    headers=auth("s.a")) as source,
+        connect_sse(
+            client, "GET", f"{url}/v1/events", params={"since": str(after)}, headers=auth("s.a")
+        ) as source,
     ):
         for sse in source.iter_sse():
             if not sse.data:
@@ -76,8 +80,8 @@ LOOKERS = [look_with_python, *([look_with_cli] if SQLITE3_CLI else [])]
 
 @pytest.mark.parametrize("look", LOOKERS, ids=lambda f: f.__name__)
 def test_alerts_answered_201_survive_onlookers_and_kill_9(
-        hub_process: Callable[..., HubProcess], tmp_path: Path,
-        look: Callable[[Path], None]) -> None:
+    hub_process: Callable[..., HubProcess], tmp_path: Path, look: Callable[[Path], None]
+) -> None:
     db_path = tmp_path / "data" / "hub.sqlite3"
     hub = hub_process()
     time.sleep(1.5)  # the hub's checkpoint thread has opened its connection (every 1 s)
@@ -99,7 +103,8 @@ def test_alerts_answered_201_survive_onlookers_and_kill_9(
     after = event_ids(restarted.url, 0)
     assert after == before, "the events followers saw are the ones the hub kept"
     newer = new_alert()
-    httpx.post(f"{restarted.url}/v1/alerts", json=newer, headers=auth("g2"),
-               timeout=10).raise_for_status()
+    httpx.post(
+        f"{restarted.url}/v1/alerts", json=newer, headers=auth("g2"), timeout=10
+    ).raise_for_status()
     [(new_id, alert_id)] = event_ids(restarted.url, before[-1][0])
     assert alert_id == newer["id"] and new_id > before[-1][0], "no event id given out twice"

@@ -33,7 +33,10 @@ def test_every_change_is_one_event_with_increasing_ids(
     events = supervisor.events_until("alert.resolved")
     alert_events = [e for e in events if e[1].startswith("alert.")]
     assert [e[1] for e in alert_events] == [
-        "alert.raised", "alert.acknowledged", "alert.acknowledged", "alert.resolved"
+        "alert.raised",
+        "alert.acknowledged",
+        "alert.acknowledged",
+        "alert.resolved",
     ]
     ids = [e[0] for e in events]
     assert ids == sorted(ids) and len(set(ids)) == len(ids)

@@ -22,8 +22,12 @@ def post_alerts(url: str, count: int) -> list[str]:
     with httpx.Client(base_url=url, headers=auth("g1"), timeout=10) as desk:
         for _ in range(count):
             alert_id = str(uuid.uuid4())
-            body = {"id": alert_id, "code": "renfort", "created_at": "2026-11-21T10:00:00+01:00",
-                    "message": LONG_MESSAGE}
+            body = {
+                "id": alert_id,
+                "code": "renfort",
+                "created_at": "2026-11-21T10:00:00+01:00",
+                "message": LONG_MESSAGE,
+            }
             assert desk.post("/v1/alerts", json=body).status_code == 201
             ids.append(alert_id)
     return ids
@@ -51,7 +55,8 @@ async def test_a_reader_that_stops_reading_is_dropped_then_catches_up(hub_factor
     # The follower is not iterated from here: nobody reads its socket.
     sent = await asyncio.to_thread(post_alerts, hub.url, 1200)
     assert await asyncio.to_thread(wait_until, lambda: not server.server_state.tasks, 30), (
-        "the stalled stream is still open on the hub")
+        "the stalled stream is still open on the hub"
+    )
     raised: list[str] = []
     breaks = 0
     async with asyncio.timeout(60):

@@ -20,7 +20,8 @@ def raise_alerts(hub: RunningHub, count: int) -> list[str]:
 
 
 def test_a_stream_without_an_id_starts_from_now(
-        hub: RunningHub, follow: Callable[..., EventReader]) -> None:
+    hub: RunningHub, follow: Callable[..., EventReader]
+) -> None:
     """Before: it replayed the whole retained log from event 1 before anything live."""
     raise_alerts(hub, 3)
     plain = follow(hub.url, "s.a")
@@ -38,8 +39,9 @@ def test_a_stream_without_an_id_starts_from_now(
 def open_replay(url: str) -> socket.socket:
     host, port = url.removeprefix("http://").split(":")
     sock = socket.create_connection((host, int(port)), timeout=30)
-    sock.sendall(b"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\nAuthorization: "
-                 b"Bearer tok-s.a\r\n\r\n")
+    sock.sendall(
+        b"GET /v1/events?since=0 HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-s.a\r\n\r\n"
+    )
     return sock
 
 
@@ -76,12 +78,12 @@ class Replay(threading.Thread):
 
 
 def test_a_live_alert_goes_out_while_24_streams_replay_from_since_0(
-        hub_factory: Any, follow: Callable[..., EventReader]) -> None:
+    hub_factory: Any, follow: Callable[..., EventReader]
+) -> None:
     """Before: each stream wrote 500 events at a time without handing the loop back and its
     page reads queued on the store's one thread with every other stream's; the live alert came
     out after every replay had ended (p99 0.8 s in bench/one_connection.py replay)."""
-    hub = hub_factory(max_streams_per_identity=100, alert_burst=100_000,
-                      alerts_per_minute=60_000)
+    hub = hub_factory(max_streams_per_identity=100, alert_burst=100_000, alerts_per_minute=60_000)
     raise_alerts(hub, 1500)
     with hub.client("s.b") as client:
         now = client.get("/healthz").json()["last_event_id"]

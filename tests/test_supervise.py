@@ -49,8 +49,11 @@ async def one_row(pilot: Any, hub: RunningHub, *args: Any, **extra: Any) -> str:
 
 async def live_pane(pilot: Any) -> None:
     app = pilot.app
-    await wait_until(pilot, lambda: app.link.up is True and app.state.oncall
-                     and app.query_one("#oncall").text, what="live")
+    await wait_until(
+        pilot,
+        lambda: app.link.up is True and app.state.oncall and app.query_one("#oncall").text,
+        what="live",
+    )
 
 
 def text_of(app: Any, selector: str) -> str:
@@ -76,8 +79,9 @@ async def test_a_new_alert_rings_and_stands_out_until_looked_at(hub: RunningHub)
         assert "Urgence médicale\nEXERCICE" in rows[0], "priority 1 first"
         assert all(r.startswith("● NOUVELLE") for r in rows) and bells == [1, 1]
         await pilot.press("down")
-        await wait_until(pilot, lambda: not table_rows(app)[1].startswith("● NOUVELLE"),
-                         what="looked at")
+        await wait_until(
+            pilot, lambda: not table_rows(app)[1].startswith("● NOUVELLE"), what="looked at"
+        )
         assert table_rows(app)[0].startswith("● NOUVELLE")
         assert "Le secouriste vient avec la trousse." not in text_of(app, "#detail")
         assert "L'encadrant vient au guichet." in text_of(app, "#detail")
@@ -135,8 +139,9 @@ async def test_enter_opens_the_whole_history_with_times(hub: RunningHub) -> None
         alert_id = await in_thread(lambda: raise_alert(hub))
         with hub.client("s.b") as sup:
             await in_thread(lambda: sup.post(f"/v1/alerts/{alert_id}/ack").raise_for_status())
-        await wait_until(pilot, lambda: len(table_rows(app)) == 1 and "Bob Sup" in
-                         table_rows(app)[0], what="row")
+        await wait_until(
+            pilot, lambda: len(table_rows(app)) == 1 and "Bob Sup" in table_rows(app)[0], what="row"
+        )
         app.query_one("#alerts").focus()
         await pilot.press("enter")
         await wait_until(pilot, lambda: isinstance(app.screen, Details), what="details")
@@ -153,8 +158,9 @@ async def test_o_takes_the_on_call_shift_until_a_time(hub: RunningHub) -> None:
         await pilot.press("o", *"25h", "enter")
         assert "HH:MM" in str(app.screen.query_one("#error").render())
         await pilot.press(*["backspace"] * 3, *"23:59", "enter")
-        await wait_until(pilot, lambda: "Accueil RDC : Bob Sup" in text_of(app, "#oncall"),
-                         what="on call")
+        await wait_until(
+            pilot, lambda: "Accueil RDC : Bob Sup" in text_of(app, "#oncall"), what="on call"
+        )
         assert "remplacement jusqu'à 23:59" in text_of(app, "#oncall")
     with hub.client("g1") as desk:
         [card] = (await in_thread(lambda: desk.get("/v1/oncall"))).json()
@@ -186,8 +192,9 @@ async def test_a_desk_that_goes_offline_is_flagged(hub_factory: Callable[..., Ru
         assert not app.query_one("#offline-flag").display
         with hub.client("g1") as desk:
             await in_thread(lambda: desk.post("/v1/heartbeat").raise_for_status())
-        await wait_until(pilot, lambda: "Desk g1  en ligne" in text_of(app, "#presence"),
-                         what="online")
+        await wait_until(
+            pilot, lambda: "Desk g1  en ligne" in text_of(app, "#presence"), what="online"
+        )
         await wait_until(pilot, lambda: app.query_one("#offline-flag").display, what="offline")
         assert "Desk g1  HORS LIGNE depuis" in text_of(app, "#presence")
         assert "1 poste hors ligne" in text_of(app, "#offline-flag")
@@ -219,8 +226,11 @@ async def test_a_broken_stream_is_shown_at_once_and_catches_up(tmp_path: Path) -
 async def test_two_panes_and_a_desk_see_the_same_answer(hub: RunningHub, tmp_path: Path) -> None:
     desk = make_desk(hub.url, tmp_path / "journal.sqlite3")
     pane1, pane2 = make_pane(hub.url, "s.a"), make_pane(hub.url, "s.b")
-    async with desk.run_test(size=SIZE) as on_desk, pane1.run_test(size=SIZE) as on_pane1, \
-            pane2.run_test(size=SIZE) as on_pane2:
+    async with (
+        desk.run_test(size=SIZE) as on_desk,
+        pane1.run_test(size=SIZE) as on_pane1,
+        pane2.run_test(size=SIZE) as on_pane2,
+    ):
         await wait_until(on_desk, lambda: desk.state.link_up is True, what="desk link")
         await live_pane(on_pane1)
         await live_pane(on_pane2)
@@ -228,10 +238,18 @@ async def test_two_panes_and_a_desk_see_the_same_answer(hub: RunningHub, tmp_pat
         await wait_until(on_pane1, lambda: len(table_rows(pane1)) == 1, what="pane 1 row")
         pane1.query_one("#alerts").focus()
         await on_pane1.press("a")
-        took = await wait_until(on_pane2, lambda: bool(table_rows(pane2)) and
-                                "Ana Sup" in table_rows(pane2)[0], timeout=5, what="pane 2")
-        await wait_until(on_desk, lambda: "pris en charge : Ana Sup" in text_of(desk, "#corner"),
-                         timeout=2, what="desk corner")
+        took = await wait_until(
+            on_pane2,
+            lambda: bool(table_rows(pane2)) and "Ana Sup" in table_rows(pane2)[0],
+            timeout=5,
+            what="pane 2",
+        )
+        await wait_until(
+            on_desk,
+            lambda: "pris en charge : Ana Sup" in text_of(desk, "#corner"),
+            timeout=2,
+            what="desk corner",
+        )
     assert took < 1.0, f"pane 2 saw it after {took:.2f} s"
 
 
@@ -241,8 +259,11 @@ async def test_d_shows_the_figures_of_every_desk(hub: RunningHub) -> None:
         await live_pane(pilot)
         alert_id = await in_thread(lambda: raise_alert(hub, "g2", "malaise"))
         with hub.client("g2") as desk:
-            await in_thread(lambda: desk.post(f"/v1/alerts/{alert_id}/notes",
-                                              json={"type": "physical"}).raise_for_status())
+            await in_thread(
+                lambda: desk.post(
+                    f"/v1/alerts/{alert_id}/notes", json={"type": "physical"}
+                ).raise_for_status()
+            )
         await in_thread(lambda: raise_alert(hub, "g1", test=True))
         await pilot.press("d")
         await wait_until(pilot, lambda: isinstance(app.screen, Details), what="figures")
@@ -301,14 +322,33 @@ async def test_a_delayed_alert_shows_the_key_press_and_counts_from_it(hub: Runni
         assert body.index("touche appuyée au poste") < body.index("alerte levée par Desk g1")
 
 
-@pytest.mark.parametrize(("offset_s", "said", "row_says"), [
-    (-300, ("l'horloge du poste avance de 4 min 5", " s : heure d'appui inconnue"), "horloge ?"),
-    (3 * 3600, ("le poste dit appuyé à ", (", 3 h 00 min avant : horloge du poste douteuse, "
-                                          "durée comptée depuis la réception")), "horloge ?"),
-    (0.5, ("appuyé à ", ", reçu aussitôt"), ""),
-])
+@pytest.mark.parametrize(
+    ("offset_s", "said", "row_says"),
+    [
+        (
+            -300,
+            ("l'horloge du poste avance de 4 min 5", " s : heure d'appui inconnue"),
+            "horloge ?",
+        ),
+        (
+            3 * 3600,
+            (
+                "le poste dit appuyé à ",
+                (
+                    ", 3 h 00 min avant : horloge du poste douteuse, "
+                    "durée comptée depuis la réception"
+                ),
+            ),
+            "horloge ?",
+        ),
+        (0.5, ("appuyé à ", ", reçu aussitôt"), ""),
+    ],
+)
 async def test_a_desk_clock_far_off_is_said_instead_of_a_wrong_duration(
-    hub: RunningHub, offset_s: float, said: tuple[str, str], row_says: str,
+    hub: RunningHub,
+    offset_s: float,
+    said: tuple[str, str],
+    row_says: str,
 ) -> None:
     app = make_pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
@@ -317,15 +357,19 @@ async def test_a_desk_clock_far_off_is_said_instead_of_a_wrong_duration(
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
         await wait_until(pilot, lambda: "Desk g1" in text_of(app, "#detail"), what="detail")
         detail = text_of(app, "#detail")
-        assert said[0] in detail and said[1] in detail and detail.index(said[0]) < detail.index(
-            said[1]), detail
+        assert (
+            said[0] in detail
+            and said[1] in detail
+            and detail.index(said[0]) < detail.index(said[1])
+        ), detail
         elapsed = table_rows(app)[0].split(" | ")[3]
         assert elapsed.startswith("0:0"), "counted from the reception, not the desk's clock"
         assert elapsed.endswith(row_says)
 
 
 async def test_a_tick_moves_only_elapsed_times_and_rows_change_by_key(
-    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+    hub: RunningHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """The table is never cleared: an urgent alert arriving above leaves the cursor on the
     alert it was on, and the 1 s tick updates the elapsed column and nothing else."""
@@ -383,5 +427,9 @@ async def test_f_without_a_journal_says_why_instead_of_doing_nothing(hub: Runnin
         await in_thread(lambda: raise_alert(hub))
         await wait_until(pilot, lambda: app.selected is not None, what="selected")
         await pilot.press("f")
-        assert notes == [("Fiche incident indisponible : ce tableau n'a pas de journal local "
-                          "(ouvrez-le avec deskalert supervise).")]
+        assert notes == [
+            (
+                "Fiche incident indisponible : ce tableau n'a pas de journal local "
+                "(ouvrez-le avec deskalert supervise)."
+            )
+        ]

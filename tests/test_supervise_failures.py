@@ -35,20 +35,39 @@ async def down_as(pilot: Any, kind: LinkKind) -> None:
     await wait_until(pilot, lambda: app.link.kind is kind, what=f"link {kind}")
 
 
-@pytest.mark.parametrize(("answer", "kind", "words"), [
-    # the person's words, then the detail on a line of its own, for the administrator
-    ("html", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy)\ndétail pour"
-                                     " l'administrateur : GET /healthz: HTTP 200 text/html"
-                                     " « Portail d'authentification »")),
-    ("json", LinkKind.INCOMPATIBLE, ("hub incompatible ou intermédiaire (proxy)\ndétail pour"
-                                     " l'administrateur : GET /healthz: HTTP 200"
-                                     " application/json: unexpected JSON (status: Field"
-                                     " required)")),
-    ("500", LinkKind.HUB_ERROR, "erreur du hub\ndétail pour l'administrateur : HTTP 500"
-     " (text/plain)"),
-])
-async def test_an_answer_that_is_not_the_hubs_is_named(answer: str, kind: LinkKind,
-                                                       words: str) -> None:
+@pytest.mark.parametrize(
+    ("answer", "kind", "words"),
+    [
+        # the person's words, then the detail on a line of its own, for the administrator
+        (
+            "html",
+            LinkKind.INCOMPATIBLE,
+            (
+                "hub incompatible ou intermédiaire (proxy)\ndétail pour"
+                " l'administrateur : GET /healthz: HTTP 200 text/html"
+                " « Portail d'authentification »"
+            ),
+        ),
+        (
+            "json",
+            LinkKind.INCOMPATIBLE,
+            (
+                "hub incompatible ou intermédiaire (proxy)\ndétail pour"
+                " l'administrateur : GET /healthz: HTTP 200"
+                " application/json: unexpected JSON (status: Field"
+                " required)"
+            ),
+        ),
+        (
+            "500",
+            LinkKind.HUB_ERROR,
+            "erreur du hub\ndétail pour l'administrateur : HTTP 500 (text/plain)",
+        ),
+    ],
+)
+async def test_an_answer_that_is_not_the_hubs_is_named(
+    answer: str, kind: LinkKind, words: str
+) -> None:
     with not_a_hub(answer) as url:
         app = pane(url)
         async with app.run_test(size=SIZE) as pilot:
@@ -89,21 +108,25 @@ async def test_a_401_from_a_proxy_in_front_is_a_refused_token_too() -> None:
 
 
 async def test_the_desks_panel_lists_the_tokens_the_hub_refused(hub: RunningHub) -> None:
-    await in_thread(lambda: httpx.get(f"{hub.url}/v1/codes", headers={
-        "Authorization": "Bearer tok-revoked"}))
+    await in_thread(
+        lambda: httpx.get(f"{hub.url}/v1/codes", headers={"Authorization": "Bearer tok-revoked"})
+    )
     app = pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live(pilot)
-        await wait_until(pilot, lambda: "jeton refusé :" in text_of(app, "#presence"),
-                         what="refused token")
-        line = next(line for line in text_of(app, "#presence").splitlines()
-                    if "jeton refusé" in line)
+        await wait_until(
+            pilot, lambda: "jeton refusé :" in text_of(app, "#presence"), what="refused token"
+        )
+        line = next(
+            line for line in text_of(app, "#presence").splitlines() if "jeton refusé" in line
+        )
         assert " depuis 127.0.0.1, " in line
         assert "1 fois" in text_of(app, "#presence")
 
 
 async def test_a_worker_that_raises_leaves_the_pane_running_and_says_so(
-    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+    hub: RunningHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Regression: any exception but a DeskAlertError in a worker closed the app."""
     monkeypatch.setattr("deskalert.tui.pane.app.REFUSED_EVERY_S", 0.05)
@@ -121,19 +144,26 @@ async def test_a_worker_that_raises_leaves_the_pane_running_and_says_so(
         await wait_until(pilot, lambda: any(said in t for t in toasts(app)), what="on screen")
         await wait_until(pilot, lambda: len(calls) >= 2, timeout=5, what="restarted")
         assert app.is_running and app.link.kind is LinkKind.UP
-        await in_thread(lambda: httpx.post(f"{hub.url}/v1/alerts", json=new_alert(),
-                                           headers=auth("g1")).raise_for_status())
+        await in_thread(
+            lambda: httpx.post(
+                f"{hub.url}/v1/alerts", json=new_alert(), headers=auth("g1")
+            ).raise_for_status()
+        )
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="still live")
 
 
 async def test_a_short_worker_that_raises_is_said_and_the_pane_goes_on(
-    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+    hub: RunningHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = pane(hub.url)
     async with app.run_test(size=SIZE, notifications=True) as pilot:
         await live(pilot)
-        await in_thread(lambda: httpx.post(f"{hub.url}/v1/alerts", json=new_alert(),
-                                           headers=auth("g1")).raise_for_status())
+        await in_thread(
+            lambda: httpx.post(
+                f"{hub.url}/v1/alerts", json=new_alert(), headers=auth("g1")
+            ).raise_for_status()
+        )
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
 
         async def broken(*args: Any) -> Any:
@@ -150,10 +180,22 @@ async def test_a_short_worker_that_raises_is_said_and_the_pane_goes_on(
 def alert_with(**text: str) -> Alert:
     now = datetime.now(UTC)
     fields: dict[str, Any] = {
-        "id": uuid4(), "code": "renfort", "code_label": "Renfort", "discreet": True,
-        "priority": 2, "desk": "g1", "desk_label": "Desk g1", "site": "accueil",
-        "location": "near g1", "created_at": now, "received_at": now, "state": "open",
-        "test": False, "updated_at": now, **text}
+        "id": uuid4(),
+        "code": "renfort",
+        "code_label": "Renfort",
+        "discreet": True,
+        "priority": 2,
+        "desk": "g1",
+        "desk_label": "Desk g1",
+        "site": "accueil",
+        "location": "near g1",
+        "created_at": now,
+        "received_at": now,
+        "state": "open",
+        "test": False,
+        "updated_at": now,
+        **text,
+    }
     return Alert.model_validate(fields)
 
 
@@ -162,21 +204,25 @@ async def test_text_from_the_hub_is_drawn_without_control_characters(hub: Runnin
     app = pane(hub.url)
     async with app.run_test(size=SIZE) as pilot:
         await live(pilot)
-        alert = alert_with(desk_label="\x1b]52;c;ZXZpbA==\x07Desk\x1b[2J g9",
-                           location="near\u202e g9", code_label="Ren\x07fort\x9b",
-                           message="au\x00 secours\x1b[31m")
-        app.post_message(HubEvent(AlertEvent(id=10_000, type=EventType.ALERT_RAISED,
-                                             data=alert)))
+        alert = alert_with(
+            desk_label="\x1b]52;c;ZXZpbA==\x07Desk\x1b[2J g9",
+            location="near\u202e g9",
+            code_label="Ren\x07fort\x9b",
+            message="au\x00 secours\x1b[31m",
+        )
+        app.post_message(HubEvent(AlertEvent(id=10_000, type=EventType.ALERT_RAISED, data=alert)))
         await wait_until(pilot, lambda: len(table_rows(app)) == 1, what="row")
         shown = table_rows(app)[0] + text_of(app, "#detail")
         assert "Desk g9" in shown and "near g9" in shown and "Renfort" in shown
         assert "au secours" in shown
-        assert not any((ord(c) < 32 and c != "\n") or 0x7f <= ord(c) <= 0x9f
-                       or c == "\u202e" for c in shown), repr(shown)
+        assert not any(
+            (ord(c) < 32 and c != "\n") or 0x7F <= ord(c) <= 0x9F or c == "\u202e" for c in shown
+        ), repr(shown)
 
 
 async def test_a_hub_without_the_presence_route_still_loads(
-    hub: RunningHub, monkeypatch: pytest.MonkeyPatch,
+    hub: RunningHub,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """An older hub answers /v1/presence with 404: the desks come from /v1/desks, no tokens."""
     from deskalert.errors import NotFound

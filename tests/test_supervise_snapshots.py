@@ -55,9 +55,14 @@ def answer(url: str, alert_id: str, who: str) -> None:
 async def live(pilot: Pilot[Any]) -> None:
     app: Any = pilot.app
     await wait_until(pilot, lambda: app.link.up is True and bool(app.state.oncall))
-    await wait_until(pilot, lambda: any(  # its own stream counted among who can answer
-        p.id == app.state.me and p.connected
-        for site in app.state.availability.values() for p in site.supervisors))
+    await wait_until(
+        pilot,
+        lambda: any(  # its own stream counted among who can answer
+            p.id == app.state.me and p.connected
+            for site in app.state.availability.values()
+            for p in site.supervisors
+        ),
+    )
     await pilot.pause(0.2)
 
 
@@ -114,8 +119,9 @@ def test_80_columns(hub: RunningHub, snap_compare: Snap, language: str) -> None:
         for who in ("s.b", "s.c"):
             answer(hub.url, alert_id, who)
         raise_alert(hub.url, "g1", "malaise")
-        await wait_until(pilot, lambda: len(table_rows(app)) == 2
-                         and "Cleo Sup" in table_rows(app)[1])
+        await wait_until(
+            pilot, lambda: len(table_rows(app)) == 2 and "Cleo Sup" in table_rows(app)[1]
+        )
 
     assert snap_compare(app, terminal_size=(80, 24), run_before=two)
 
@@ -138,8 +144,9 @@ def test_stream_broken(tmp_path: Path, snap_compare: Snap) -> None:
         hub.stop()
 
 
-def test_delayed_alert(hub: RunningHub, snap_compare: Snap,
-                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delayed_alert(
+    hub: RunningHub, snap_compare: Snap, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Pressed 1 min 15 s before the hub heard of it; the fixed clock is 1 min 15 s later."""
     received = (NOW - timedelta(seconds=75)).astimezone(UTC)
     monkeypatch.setattr("deskalert.hub.clock.SystemClock.now", lambda self: received)  # frozen
@@ -147,10 +154,12 @@ def test_delayed_alert(hub: RunningHub, snap_compare: Snap,
 
     async def delayed(pilot: Pilot[Any]) -> None:
         await live(pilot)
-        raise_alert(hub.url, "g2", "renfort",
-                    created_at=(received - timedelta(seconds=75)).isoformat())
-        await wait_until(pilot, lambda: bool(table_rows(app)) and "appuyé à" in
-                         app.query_one("#detail").text)
+        raise_alert(
+            hub.url, "g2", "renfort", created_at=(received - timedelta(seconds=75)).isoformat()
+        )
+        await wait_until(
+            pilot, lambda: bool(table_rows(app)) and "appuyé à" in app.query_one("#detail").text
+        )
 
     assert snap_compare(app, terminal_size=SIZE, run_before=delayed)
 

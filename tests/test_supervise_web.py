@@ -16,10 +16,18 @@ from pathlib import Path
 
 def run_web(config: Path | None, *extra: str) -> subprocess.CompletedProcess[str]:
     args = ["--config", str(config)] if config else []
-    env = {**os.environ, "DESKALERT_TOKEN": "tok-s.a",
-           "DESKALERT_CONFIG": str(config or "/nonexistent/config.toml")}
-    return subprocess.run([sys.executable, "-m", "deskalert", "supervise", "--web", *args, *extra],
-                          capture_output=True, text=True, env=env, timeout=60)
+    env = {
+        **os.environ,
+        "DESKALERT_TOKEN": "tok-s.a",
+        "DESKALERT_CONFIG": str(config or "/nonexistent/config.toml"),
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "deskalert", "supervise", "--web", *args, *extra],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
 
 
 def test_supervise_web_points_to_the_page_and_exits_2(tmp_path: Path) -> None:

@@ -30,10 +30,14 @@ from pane_helpers import pane as make_pane
 pytestmark = pytest.mark.stores("sqlite")
 
 # What must be readable whole in the row of an alert that two supervisors answered.
-SEEN = {"fr": ("Desk g1", "Urgence", "prise en charge", "permanence", "Bob Sup", "Cleo Sup"),
-        "en": ("Desk g1", "Urgence", "acknowledged", "on call", "Bob Sup", "Cleo Sup")}
-TITLES = {"fr": ("Poste", "Code", "Depuis", "État", "En route"),
-          "en": ("Desk", "Code", "For", "State", "On the way")}
+SEEN = {
+    "fr": ("Desk g1", "Urgence", "prise en charge", "permanence", "Bob Sup", "Cleo Sup"),
+    "en": ("Desk g1", "Urgence", "acknowledged", "on call", "Bob Sup", "Cleo Sup"),
+}
+TITLES = {
+    "fr": ("Poste", "Code", "Depuis", "État", "En route"),
+    "en": ("Desk", "Code", "For", "State", "On the way"),
+}
 
 
 def answered_alert(hub: RunningHub) -> str:
@@ -53,7 +57,9 @@ def table_lines(app: Any) -> list[str]:
 @pytest.mark.parametrize("size", [(80, 24), (100, 30), (120, 36), (200, 50)])
 @pytest.mark.parametrize("language", ["fr", "en"])
 async def test_state_and_responders_are_on_screen_at_80_columns_and_wider(
-    hub: RunningHub, size: tuple[int, int], language: i18n.Language,
+    hub: RunningHub,
+    size: tuple[int, int],
+    language: i18n.Language,
 ) -> None:
     app = make_pane(hub.url, language=language)
     async with app.run_test(size=size) as pilot:
@@ -114,12 +120,21 @@ def test_a_cell_too_wide_is_said_short_and_cut_not_wrapped_onto_a_hidden_line() 
     assert render(fit, 22) == ["Jérôme Martin 06:04:04", "Paul Leroy 06:04:05 +1"]
     assert render(fit, 14) == ["Jérôme Martin", "Paul Leroy +1"]
     assert render(fit, 8) == ["Jérôme …", "Paul Le…"]
-    timed = words.Fit.of(full, Text("Jérôme Martin\nPaul Leroy +1"),
-                         Text("Jérôme M.\nPaul L. +1"), keep=(0, 3), joint=1)
+    timed = words.Fit.of(
+        full,
+        Text("Jérôme Martin\nPaul Leroy +1"),
+        Text("Jérôme M.\nPaul L. +1"),
+        keep=(0, 3),
+        joint=1,
+    )
     assert render(timed, 22) == full.plain.split("\n")
     assert render(timed, 21) == ["Jérôme Martin", "Paul Leroy +1"], "times on both lines or none"
-    short_first = words.Fit.of(Text("Ana 06:04:04\nPaul Leroy 06:04:05 +1"),
-                               Text("Ana\nPaul Leroy +1"), keep=(0, 3), joint=1)
+    short_first = words.Fit.of(
+        Text("Ana 06:04:04\nPaul Leroy 06:04:05 +1"),
+        Text("Ana\nPaul Leroy +1"),
+        keep=(0, 3),
+        joint=1,
+    )
     assert render(short_first, 16) == ["Ana", "Paul Leroy +1"], "no time on one line only"
     assert render(timed, 12) == ["Jérôme M.", "Paul L. +1"]
     assert render(timed, 13) == ["Jérôme Martin", "Paul Leroy +1"]
@@ -149,10 +164,12 @@ def test_a_column_title_too_long_for_its_column_is_said_short() -> None:
 # 80, which names Jérôme Martin, another supervisor; three responders lost their "+1" at 80.
 
 NAMES = {"Ana Sup": "Jérôme Martin", "Bob Sup": "Martine Durand", "Cleo Sup": "Paul Leroy"}
-LONG_MESSAGE = ("Monsieur très agité, dit qu'il n'a plus rien depuis la suspension de ses droits, "
-                "parle de se jeter sous un train ce soir, refuse de partir et pleure. Il a un "
-                "couteau dans son sac selon sa voisine de file. Je reste avec lui dans le box, la "
-                "porte est ouverte, venez vite svp.")
+LONG_MESSAGE = (
+    "Monsieur très agité, dit qu'il n'a plus rien depuis la suspension de ses droits, "
+    "parle de se jeter sous un train ce soir, refuse de partir et pleure. Il a un "
+    "couteau dans son sac selon sa voisine de file. Je reste avec lui dans le box, la "
+    "porte est ouverte, venez vite svp."
+)
 
 
 @pytest.fixture
@@ -167,12 +184,14 @@ def named_hub(tmp_path: Path) -> Iterator[RunningHub]:
     hub.stop()
 
 
-def raise_alert(hub: RunningHub, desk: str = "g1", message: str | None = None,
-                seconds_ago: float = 0) -> str:
+def raise_alert(
+    hub: RunningHub, desk: str = "g1", message: str | None = None, seconds_ago: float = 0
+) -> str:
     """Pressed `seconds_ago` (the longest waiting comes first, and is selected)."""
     pressed = datetime.now(UTC) - timedelta(seconds=seconds_ago)
-    alert = new_alert("renfort", created_at=pressed.isoformat(),
-                      **({"message": message} if message else {}))
+    alert = new_alert(
+        "renfort", created_at=pressed.isoformat(), **({"message": message} if message else {})
+    )
     httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth(desk)).raise_for_status()
     return str(alert["id"])
 
@@ -183,7 +202,8 @@ def state_lines(app: Any) -> list[str]:
 
 @pytest.mark.parametrize("width", [100, 120, 200])
 async def test_the_escalation_target_is_named_whole_when_there_is_room(
-    named_hub: RunningHub, width: int,
+    named_hub: RunningHub,
+    width: int,
 ) -> None:
     app = make_pane(named_hub.url, "s.c")
     async with app.run_test(size=(width, 36)) as pilot:
@@ -195,15 +215,19 @@ async def test_the_escalation_target_is_named_whole_when_there_is_room(
 
 @pytest.mark.parametrize("language", ["fr", "en"])
 async def test_a_cut_escalation_target_never_reads_as_another_supervisor(
-    named_hub: RunningHub, language: i18n.Language,
+    named_hub: RunningHub,
+    language: i18n.Language,
 ) -> None:
     """At 80 columns the name is said short, first name whole ("Martine D."), never "Martin…"."""
     app = make_pane(named_hub.url, "s.c", language=language)
     async with app.run_test(size=(80, 24)) as pilot:
         await live(pilot)
         await in_thread(lambda: raise_alert(named_hub))
-        await wait_until(pilot, lambda: bool(re.search(r"(niv\.|lvl|⇧)\s?1", "".join(
-            table_lines(app)))), what="level 1")
+        await wait_until(
+            pilot,
+            lambda: bool(re.search(r"(niv\.|lvl|⇧)\s?1", "".join(table_lines(app)))),
+            what="level 1",
+        )
         line = state_lines(app)[0]
         assert re.search(r"1 → Martine D(\.|urand)", line), line
         assert "Martin…" not in line and "Martine Du…" not in line
@@ -225,12 +249,17 @@ async def test_three_responders_keep_their_count_at_80_columns(named_hub: Runnin
         def answered_by_three() -> None:
             alert_id = raise_alert(named_hub)
             for who in ("s.b", "s.a", "s.c"):
-                httpx.post(f"{named_hub.url}/v1/alerts/{alert_id}/ack",
-                           headers=auth(who)).raise_for_status()
+                httpx.post(
+                    f"{named_hub.url}/v1/alerts/{alert_id}/ack", headers=auth(who)
+                ).raise_for_status()
 
         await in_thread(answered_by_three)
-        await wait_until(pilot, lambda: "+1" in "".join(table_lines(app)), timeout=5,
-                         what="the count of the third responder")
+        await wait_until(
+            pilot,
+            lambda: "+1" in "".join(table_lines(app)),
+            timeout=5,
+            what="the count of the third responder",
+        )
         first, second = table_lines(app)[1:3]
         assert re.search(r"Martine Durand\s*$", first.rstrip(" │")), "whole: it fits"
         assert re.search(r"Jérôme M(\.|artin) \+1\s*$", second.rstrip(" │")), second
@@ -243,9 +272,16 @@ async def test_the_desks_message_is_under_the_table_at_80x24_with_three_alerts_i
     app = make_pane(named_hub.url, "s.c")
     async with app.run_test(size=(80, 24)) as pilot:
         await live(pilot)
-        await in_thread(lambda: [raise_alert(named_hub, desk, message, ago)
-                                 for desk, message, ago in (("g1", LONG_MESSAGE, 60),
-                                                            ("g2", None, 0), ("e1", None, 0))])
+        await in_thread(
+            lambda: [
+                raise_alert(named_hub, desk, message, ago)
+                for desk, message, ago in (
+                    ("g1", LONG_MESSAGE, 60),
+                    ("g2", None, 0),
+                    ("e1", None, 0),
+                )
+            ]
+        )
         await wait_until(pilot, lambda: app.query_one("#alerts").row_count == 3, what="3 rows")
         await wait_until(pilot, lambda: "Desk g1" in detail_text(app), what="g1 selected")
         drawn = detail_text(app)
@@ -258,5 +294,6 @@ async def test_the_desks_message_is_under_the_table_at_80x24_with_three_alerts_i
 def detail_text(app: Any) -> str:
     """The panel under the table as drawn (its frame and what overflows left out)."""
     detail = app.query_one("#detail")
-    return "\n".join(detail.render_line(y).text
-                     for y in range(detail.scrollable_content_region.height))
+    return "\n".join(
+        detail.render_line(y).text for y in range(detail.scrollable_content_region.height)
+    )

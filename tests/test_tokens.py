@@ -17,19 +17,33 @@ from conftest import EventReader, HubProcess
 from test_reload import changed_roster, reload_hub
 
 
-def token_command(hub: HubProcess, tmp_path: Path, *words: str,
-                  name: str = "") -> subprocess.CompletedProcess[str]:
+def token_command(
+    hub: HubProcess, tmp_path: Path, *words: str, name: str = ""
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "token", *words,
-         "--config", str(tmp_path / f"hub{name}.toml"),
-         "--data-dir", str(tmp_path / f"data{name}")],
-        capture_output=True, text=True, timeout=30,
-        env={**os.environ, **({"DESKALERT_DATABASE": hub.database} if hub.database else {})})
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "token",
+            *words,
+            "--config",
+            str(tmp_path / f"hub{name}.toml"),
+            "--data-dir",
+            str(tmp_path / f"data{name}"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, **({"DESKALERT_DATABASE": hub.database} if hub.database else {})},
+    )
 
 
 def status(hub: HubProcess, token: str) -> int:
-    return httpx.get(f"{hub.url}/v1/codes", headers={"Authorization": f"Bearer {token}"},
-                     timeout=5).status_code
+    return httpx.get(
+        f"{hub.url}/v1/codes", headers={"Authorization": f"Bearer {token}"}, timeout=5
+    ).status_code
 
 
 def until(condition: Callable[[], bool], what: str, timeout: float = 5) -> float:
@@ -41,8 +55,8 @@ def until(condition: Callable[[], bool], what: str, timeout: float = 5) -> float
 
 
 def test_a_revoked_token_is_refused_at_once_and_its_stream_ends(
-        hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader],
-        tmp_path: Path) -> None:
+    hub_process: Callable[..., HubProcess], follow: Callable[..., EventReader], tmp_path: Path
+) -> None:
     hub = hub_process()
     stream = follow(hub.url, "g2")
     assert status(hub, "tok-g2") == 200
@@ -56,27 +70,30 @@ def test_a_revoked_token_is_refused_at_once_and_its_stream_ends(
     assert not stream._thread.is_alive(), "the revoked desk's stream is still open"
     assert status(hub, "tok-g1") == 200  # only that one
     # A reload of the same hub.toml keeps it revoked (the row is over the file's line).
-    (tmp_path / "hub.toml").write_text(changed_roster().replace(
-        '[[codes]]\ncode = "incendie"', '[[codes]]\ncode = "feu"'), encoding="utf-8")
+    (tmp_path / "hub.toml").write_text(
+        changed_roster().replace('[[codes]]\ncode = "incendie"', '[[codes]]\ncode = "feu"'),
+        encoding="utf-8",
+    )
     assert reload_hub(tmp_path / "data").returncode == 0
     assert status(hub, "tok-g1") == 200
 
 
-def test_a_rotated_token_replaces_the_old_one(hub_process: Callable[..., HubProcess],
-                                              tmp_path: Path) -> None:
+def test_a_rotated_token_replaces_the_old_one(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
     hub = hub_process()
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr
     new = done.stdout.rsplit(": ", 1)[1].strip()
     until(lambda: status(hub, "tok-s.a") == 401, "the old token refused", timeout=3)
     assert status(hub, new) == 200
-    me = httpx.post(f"{hub.url}/v1/heartbeat", headers={"Authorization": f"Bearer {new}"},
-                    timeout=5)
+    me = httpx.post(
+        f"{hub.url}/v1/heartbeat", headers={"Authorization": f"Bearer {new}"}, timeout=5
+    )
     assert me.status_code == 200, me.text
 
 
-def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess],
-                                   tmp_path: Path) -> None:
+def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
     hub = hub_process()
     done = token_command(hub, tmp_path, "revoke", "nobody")
     assert done.returncode == 2

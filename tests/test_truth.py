@@ -79,8 +79,9 @@ def test_an_override_stored_with_its_event_in_one_commit(
     assert taken.status_code == 200 and taken.json()["supervisor"]["id"] == "s.c"
     event = reader.events_until("oncall.changed")[-1]
     assert event[2]["supervisor"]["id"] == "s.c" and event[2]["source"] == "override"
-    assert on_store(hub, lambda db: db.execute("SELECT supervisor FROM overrides").fetchall()) \
-        == [("s.c",)]
+    assert on_store(hub, lambda db: db.execute("SELECT supervisor FROM overrides").fetchall()) == [
+        ("s.c",)
+    ]
 
 
 def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write(
@@ -93,8 +94,9 @@ def test_an_override_ending_while_the_store_fails_is_announced_once_it_can_write
     reader = follow(hub.url, "s.b", params={"site": "accueil"})  # live events from now on
     until = clock.now() + timedelta(seconds=1.5)
     with hub.client("s.c") as sup:
-        sup.post("/v1/oncall/override",
-                 json={"site": "accueil", "until": until.isoformat()}).raise_for_status()
+        sup.post(
+            "/v1/oncall/override", json={"site": "accueil", "until": until.isoformat()}
+        ).raise_for_status()
     assert reader.events_until("oncall.changed")[-1][2]["supervisor"]["id"] == "s.c"
     on_store(hub, read_only)
     for _ in range(7):  # 1 s past the override's end: the ticks fail meanwhile
@@ -116,17 +118,24 @@ def test_a_heartbeat_refused_503_does_not_show_the_desk_online(hub: RunningHub) 
         assert desk.post("/v1/heartbeat").status_code == 200
         desks = {d["id"]: d for d in sup.get("/v1/desks").json()}
     assert desks["g2"]["online"] is True
-    stored = on_store(hub, lambda db: db.execute(
-        "SELECT type FROM events WHERE subject='g2' ORDER BY id").fetchall())
+    stored = on_store(
+        hub,
+        lambda db: db.execute("SELECT type FROM events WHERE subject='g2' ORDER BY id").fetchall(),
+    )
     assert stored == [("desk.online",)], "online once it is stored, and once"
 
 
-@pytest.mark.parametrize("breaks,repairs", [
-    (read_only, writable),
-], ids=["read-only"])
+@pytest.mark.parametrize(
+    "breaks,repairs",
+    [
+        (read_only, writable),
+    ],
+    ids=["read-only"],
+)
 def test_healthz_reports_a_store_that_cannot_write_and_recovers_by_itself(
-    hub_factory: Callable[..., RunningHub], breaks: Callable[[Any], Any],
-    repairs: Callable[[Any], Any]
+    hub_factory: Callable[..., RunningHub],
+    breaks: Callable[[Any], Any],
+    repairs: Callable[[Any], Any],
 ) -> None:
     """Was: 200 as long as the file could be read, until some alert happened to fail.
 
@@ -174,8 +183,11 @@ def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
         assert reader.items.get(timeout=5) == ("status", 200)
         hub.advance(0)  # the first tick after the restart: one level, not two
         hub.advance(2)  # one ack timeout after that escalation: the next level
-        escalations = [e for e in reader.events_until("alert.escalated", timeout=20)
-                       if e[1] == "alert.escalated"]
+        escalations = [
+            e
+            for e in reader.events_until("alert.escalated", timeout=20)
+            if e[1] == "alert.escalated"
+        ]
         while escalations[-1][2]["escalated_to"] != "everyone":
             escalations.append(reader.events_until("alert.escalated", timeout=20)[-1])
     finally:
@@ -189,9 +201,20 @@ def test_escalation_resumed_after_a_restart_goes_through_the_chain_in_order(
 def an_alert() -> Alert:
     at = datetime.now(UTC)
     return Alert(
-        id=uuid4(), code="renfort", code_label="Renfort", discreet=True, priority=1,
-        desk="g1", desk_label="Desk g1", site="accueil", location="near g1", created_at=at,
-        received_at=at, state=AlertState.RESOLVED, test=False, updated_at=at,
+        id=uuid4(),
+        code="renfort",
+        code_label="Renfort",
+        discreet=True,
+        priority=1,
+        desk="g1",
+        desk_label="Desk g1",
+        site="accueil",
+        location="near g1",
+        created_at=at,
+        received_at=at,
+        state=AlertState.RESOLVED,
+        test=False,
+        updated_at=at,
     )
 
 
@@ -203,8 +226,10 @@ def test_a_failed_journal_purge_rolls_back_and_the_next_alert_is_committed(
     journal = Journal(tmp_path / "journal.sqlite3")
     old = datetime.now(UTC) - timedelta(days=400)
     journal.record_alert(an_alert().model_copy(update={"received_at": old, "updated_at": old}))
-    journal._db.execute("CREATE TRIGGER no_delete BEFORE DELETE ON incidents"
-                        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END")
+    journal._db.execute(
+        "CREATE TRIGGER no_delete BEFORE DELETE ON incidents"
+        " BEGIN SELECT RAISE(ABORT, 'disk trouble'); END"
+    )
     with pytest.raises(sqlite3.Error):
         journal.purge(datetime.now(UTC) - timedelta(days=365))
     journal._db.execute("DROP TRIGGER no_delete")

@@ -22,16 +22,16 @@ pytestmark = [pytest.mark.system, pytest.mark.stores("sqlite")]
 
 
 def run(*args: str | Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    done = subprocess.run([str(a) for a in args], capture_output=True, text=True,
-                          timeout=timeout, cwd=ROOT)
+    done = subprocess.run(
+        [str(a) for a in args], capture_output=True, text=True, timeout=timeout, cwd=ROOT
+    )
     assert done.returncode == 0, f"{args}: {done.stdout[-2000:]}{done.stderr[-2000:]}"
     return done
 
 
 def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     started = time.monotonic()
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path / "dist",
-        ROOT)
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", tmp_path / "dist", ROOT)
     wheel = next((tmp_path / "dist").glob("deskalert-*.whl"))
     venv = tmp_path / "venv"
     run(sys.executable, "-m", "venv", "--without-pip", venv)
@@ -39,8 +39,16 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     # As the deploy guide says: the lock's versions, then the wheel alone; pip check proves the
     # lock holds every requirement of the wheel.
     pip = (sys.executable, "-m", "pip", "--python", python)
-    run(*pip, "install", "--quiet", "--no-compile", "--no-deps", "-r",
-        ROOT / "requirements" / "hub-desk.lock", timeout=300)
+    run(
+        *pip,
+        "install",
+        "--quiet",
+        "--no-compile",
+        "--no-deps",
+        "-r",
+        ROOT / "requirements" / "hub-desk.lock",
+        timeout=300,
+    )
     run(*pip, "install", "--quiet", "--no-compile", "--no-deps", wheel)
     run(*pip, "check")
     deskalert = venv / "bin" / "deskalert"
@@ -49,10 +57,14 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml() + '\n[metrics]\nallow = ["127.0.0.0/8"]\n', encoding="utf-8")
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    hub = subprocess.Popen([deskalert, "hub", "--config", config, "--port", "0", "--data-dir",
-                            tmp_path / "data"], stdout=subprocess.PIPE,
-                           stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
-                           env={**env, "PYTHONUNBUFFERED": "1"})
+    hub = subprocess.Popen(
+        [deskalert, "hub", "--config", config, "--port", "0", "--data-dir", tmp_path / "data"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        cwd=tmp_path,
+        env={**env, "PYTHONUNBUFFERED": "1"},
+    )
     try:
         assert hub.stdout is not None
         url = next(line.split()[2] for line in hub.stdout if "listening on" in line)

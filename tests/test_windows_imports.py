@@ -59,7 +59,12 @@ SCRIPT = textwrap.dedent("""
 
 def test_the_desk_side_runs_without_posix_modules() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("LOGNAME", "USER", "LNAME")}
-    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True,
-                          timeout=120, env={**env, "USERNAME": "agent-7"})
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**env, "USERNAME": "agent-7"},
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout.split()[0]) >= 30

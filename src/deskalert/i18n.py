@@ -81,8 +81,9 @@ def translations(lang: Language) -> gettext.GNUTranslations:
 
 @cache
 def catalogue_ids(lang: Language) -> frozenset[str]:
-    return frozenset(str(m.id[0] if isinstance(m.id, tuple) else m.id)
-                     for m in read_catalogue(lang) if m.id)
+    return frozenset(
+        str(m.id[0] if isinstance(m.id, tuple) else m.id) for m in read_catalogue(lang) if m.id
+    )
 
 
 def read_catalogue(lang: Language) -> Catalog:

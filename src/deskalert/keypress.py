@@ -47,11 +47,13 @@ def key_press(alert: Alert) -> KeyPress:
         return KeyPress(start=received, pressed_at=None, waited=timedelta(0))
     waited = received - pressed
     if waited < -CLOCK_SLACK:
-        return KeyPress(start=received, pressed_at=pressed, waited=timedelta(0), doubt="ahead",
-                        gap=-waited)
+        return KeyPress(
+            start=received, pressed_at=pressed, waited=timedelta(0), doubt="ahead", gap=-waited
+        )
     if waited > CREDIBLE_WAIT:
-        return KeyPress(start=received, pressed_at=pressed, waited=timedelta(0), doubt="behind",
-                        gap=waited)
+        return KeyPress(
+            start=received, pressed_at=pressed, waited=timedelta(0), doubt="behind", gap=waited
+        )
     if waited <= timedelta(0):
         return KeyPress(start=received, pressed_at=pressed, waited=timedelta(0))
     return KeyPress(start=pressed, pressed_at=pressed, waited=waited)

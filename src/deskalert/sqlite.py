@@ -157,8 +157,11 @@ class HeldLock:
                     other = Path(row[0]) if row else None
                     if other is not None:
                         self._refuse_if_served_elsewhere(other)
-                    db.execute("INSERT INTO meta (key, value) VALUES ('held_by', ?) ON CONFLICT"
-                               " (key) DO UPDATE SET value=excluded.value", (str(self.path),))
+                    db.execute(
+                        "INSERT INTO meta (key, value) VALUES ('held_by', ?) ON CONFLICT"
+                        " (key) DO UPDATE SET value=excluded.value",
+                        (str(self.path),),
+                    )
         except sqlite3.Error:
             return
         self.claimed = True
@@ -180,9 +183,12 @@ class HeldLock:
         wal = named.with_name(named.name + "-wal")
         if _size(wal) > 0:
             self.release()
-            raise OSError(errno.EBUSY, f"its last writes are in {wal}, beside another name of"
-                          " this file (a hard link): start the hub once on that name's data dir",
-                          str(self.database))
+            raise OSError(
+                errno.EBUSY,
+                f"its last writes are in {wal}, beside another name of"
+                " this file (a hard link): start the hub once on that name's data dir",
+                str(self.database),
+            )
 
     def release(self) -> None:
         if self._file is not None:
@@ -191,8 +197,10 @@ class HeldLock:
 
 
 def _has_meta(db: sqlite3.Connection) -> bool:
-    return db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'"
-                      ).fetchone() is not None
+    return (
+        db.execute("SELECT 1 FROM sqlite_master WHERE type='table' AND name='meta'").fetchone()
+        is not None
+    )
 
 
 def _size(path: Path) -> int:

@@ -37,9 +37,20 @@ from deskalert.errors import ConfigError, DeskAlertError
 
 # The subcommands in the order `deskalert --help` lists them.
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
-    hub.add_hub, demo.add_demo, desk.add_send, desk.add_interview, desk.add_desk,
-    desk.add_hotkeys, supervisor.add_supervise, journal.add_export, journal.add_report,
-    journal.add_journal, journal.add_purge, desk.add_login, roster.add_enrol, hub.add_backup,
+    hub.add_hub,
+    demo.add_demo,
+    desk.add_send,
+    desk.add_interview,
+    desk.add_desk,
+    desk.add_hotkeys,
+    supervisor.add_supervise,
+    journal.add_export,
+    journal.add_report,
+    journal.add_journal,
+    journal.add_purge,
+    desk.add_login,
+    roster.add_enrol,
+    hub.add_backup,
     hub.add_token,
 )
 

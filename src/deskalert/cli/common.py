@@ -77,13 +77,20 @@ def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> 
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
     who = "a desk or supervisor" if supervisors else "a desk"
     command.add_argument("--config", type=Path, metavar="F", help=CONFIG_HELP)
-    command.add_argument("--demo", nargs="?", const=DEMO_DESK, metavar="ID",
-                         help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
-                         f" the demo hub, the demo token (default ID: {DEMO_DESK})")
-    command.add_argument("--language", choices=["fr", "en"], metavar="LANG",
-                         help="with --demo: fr (default) or en")
-    command.add_argument("--port", type=int,
-                         help=f"with --demo: the demo hub's port (default: {DEMO_PORT})")
+    command.add_argument(
+        "--demo",
+        nargs="?",
+        const=DEMO_DESK,
+        metavar="ID",
+        help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
+        f" the demo hub, the demo token (default ID: {DEMO_DESK})",
+    )
+    command.add_argument(
+        "--language", choices=["fr", "en"], metavar="LANG", help="with --demo: fr (default) or en"
+    )
+    command.add_argument(
+        "--port", type=int, help=f"with --demo: the demo hub's port (default: {DEMO_PORT})"
+    )
 
 
 def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Profile:
@@ -105,8 +112,9 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     roster = demo_roster()
     supervisor = args.demo in {s.id for s in roster.supervisors}
     check_demo_id(args.demo, roster, desks=True, supervisors=not desk_only, option="--demo")
-    return demo_profile(args.demo, supervisor=supervisor, language=language,
-                        port=args.port or DEMO_PORT)
+    return demo_profile(
+        args.demo, supervisor=supervisor, language=language, port=args.port or DEMO_PORT
+    )
 
 
 def profile_token(profile: Profile) -> str:
@@ -126,11 +134,12 @@ def demo_roster() -> HubConfig:
         return load_hub_config(path)
 
 
-def check_demo_id(identity: str, roster: HubConfig, *, desks: bool, supervisors: bool,
-                  option: str) -> None:
+def check_demo_id(
+    identity: str, roster: HubConfig, *, desks: bool, supervisors: bool, option: str
+) -> None:
     known = [d.id for d in roster.desks] * desks + [p.id for p in roster.supervisors] * supervisors
     if identity not in known:
-        kind = ("desk or supervisor" if desks and supervisors else
-                "desk" if desks else "supervisor")
-        raise ConfigError(f"{option}: {identity!r} is not a {kind} of the demo roster"
-                          f" ({', '.join(known)})")
+        kind = "desk or supervisor" if desks and supervisors else "desk" if desks else "supervisor"
+        raise ConfigError(
+            f"{option}: {identity!r} is not a {kind} of the demo roster ({', '.join(known)})"
+        )

@@ -27,13 +27,23 @@ def add_demo(commands: Commands) -> None:
         " and `deskalert report --demo` read what the demo desk recorded.",
     )
     demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
-    demo.add_argument("--data-dir", type=Path, default=demo_data_dir(),
-                      help="demo hub database and desk journals (default: %(default)s)")
+    demo.add_argument(
+        "--data-dir",
+        type=Path,
+        default=demo_data_dir(),
+        help="demo hub database and desk journals (default: %(default)s)",
+    )
     demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
-    demo.add_argument("--supervisor", metavar="ID",
-                      help="open the supervisor pane of ID (e.g. m.durand) instead of a desk")
-    demo.add_argument("--join", action="store_true",
-                      help="do not start a hub: open the desk on the demo hub already running")
+    demo.add_argument(
+        "--supervisor",
+        metavar="ID",
+        help="open the supervisor pane of ID (e.g. m.durand) instead of a desk",
+    )
+    demo.add_argument(
+        "--join",
+        action="store_true",
+        help="do not start a hub: open the desk on the demo hub already running",
+    )
     demo.add_argument("--hub-only", action="store_true", help="run the demo hub alone, no screen")
     demo.add_argument("--language", choices=["fr", "en"], default="fr")
     demo.set_defaults(handler=run_demo)
@@ -43,15 +53,22 @@ def run_demo(args: argparse.Namespace) -> int:
     config = demo_roster()
     set_language(args.language)
     if args.supervisor:
-        check_demo_id(args.supervisor, config, desks=False, supervisors=True,
-                      option="--supervisor")
+        check_demo_id(args.supervisor, config, desks=False, supervisors=True, option="--supervisor")
     check_demo_id(args.desk, config, desks=True, supervisors=False, option="--desk")
     if args.hub_only:
         from deskalert.cli.hub import serve
 
         print(t("demo.hub_only", desk=args.desk), flush=True)
-        return serve(config, Path("(built-in demo roster)"), "127.0.0.1", args.port,
-                     args.data_dir, None, None, "info")
+        return serve(
+            config,
+            Path("(built-in demo roster)"),
+            "127.0.0.1",
+            args.port,
+            args.data_dir,
+            None,
+            None,
+            "info",
+        )
     url = f"http://127.0.0.1:{args.port}"
     if args.join:
         return demo_screen(url, args)
@@ -67,8 +84,9 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
 
     args.data_dir.mkdir(parents=True, exist_ok=True)
     log = args.data_dir / "hub.log"
-    logging.basicConfig(level="INFO", filename=log,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level="INFO", filename=log, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
     thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
     thread.start()
@@ -92,12 +110,18 @@ def demo_screen(url: str, args: argparse.Namespace) -> int:
     if args.supervisor:
         from deskalert.tui.pane.app import PaneApp as SupervisorApp
 
-        pane = demo_profile(args.supervisor, supervisor=True, language=args.language, port=port,
-                            data_dir=args.data_dir)
+        pane = demo_profile(
+            args.supervisor,
+            supervisor=True,
+            language=args.language,
+            port=port,
+            data_dir=args.data_dir,
+        )
         SupervisorApp(pane.config, pane.token()).run()
         return 0
-    desk = demo_profile(args.desk, supervisor=False, language=args.language, port=port,
-                        data_dir=args.data_dir)
+    desk = demo_profile(
+        args.desk, supervisor=False, language=args.language, port=port, data_dir=args.data_dir
+    )
     quiet_retries()
     journal = Journal(desk.journal_path)
     try:

@@ -35,14 +35,21 @@ def add_send(commands: Commands) -> None:
         " sent until the hub has it. Exit 0 once the hub stored it; 1 if it is still queued (it"
         " goes out with the next `deskalert desk` or `deskalert send`) or was refused.",
     )
-    send.add_argument("code", metavar="CODE",
-                      help="an alert code of the hub's repertoire, e.g. renfort")
+    send.add_argument(
+        "code", metavar="CODE", help="an alert code of the hub's repertoire, e.g. renfort"
+    )
     send.add_argument("--config", type=Path, help=CONFIG_HELP)
-    send.add_argument("--message", help="short text, at most 280 characters; never the visitor's"
-                      " name or file number")
+    send.add_argument(
+        "--message",
+        help="short text, at most 280 characters; never the visitor's name or file number",
+    )
     send.add_argument("--test", action="store_true", help="a drill: marked EXERCICE everywhere")
-    send.add_argument("--timeout", type=float, default=10.0,
-                      help="seconds to keep trying before giving up for now (default: %(default)s)")
+    send.add_argument(
+        "--timeout",
+        type=float,
+        default=10.0,
+        help="seconds to keep trying before giving up for now (default: %(default)s)",
+    )
     send.set_defaults(handler=run_send)
 
 
@@ -61,8 +68,14 @@ def run_send(args: argparse.Namespace) -> int:
 
     async def send() -> SendReport:
         async with HubClient(config.hub_urls, token) as client:
-            return await send_alert(journal, client, args.code, test=args.test,
-                                    message=args.message, timeout=args.timeout)
+            return await send_alert(
+                journal,
+                client,
+                args.code,
+                test=args.test,
+                message=args.message,
+                timeout=args.timeout,
+            )
 
     quiet_retries()
     journal = Journal(default_journal_path())
@@ -79,35 +92,57 @@ def print_send(report: SendReport) -> int:
     from deskalert.journal.store import Delivery
 
     for earlier, result in report.earlier:
-        print(t("send.earlier", id=earlier.id, code=earlier.code,
-                status=label("delivery", result.status.value)), file=sys.stderr)
+        print(
+            t(
+                "send.earlier",
+                id=earlier.id,
+                code=earlier.code,
+                status=label("delivery", result.status.value),
+            ),
+            file=sys.stderr,
+        )
     entry, result = report.entry, report.result
     if result.transmitted:
-        print(t("send.transmitted", label=entry.code, id=entry.id,
-                drill=t("drill") if entry.test else ""))
+        print(
+            t(
+                "send.transmitted",
+                label=entry.code,
+                id=entry.id,
+                drill=t("drill") if entry.test else "",
+            )
+        )
         return 0
     call = t("send.call", name=report.call.name, phone=report.call.phone) if report.call else ""
     if (outside := outside_site_network(result.reason)) is not None:  # IT must fix it
-        print(t("send.outside_network", detail=outside, call=call or t("send.call_anyone")),
-              file=sys.stderr)
+        print(
+            t("send.outside_network", detail=outside, call=call or t("send.call_anyone")),
+            file=sys.stderr,
+        )
         return EXIT_RUNTIME
-    key = {Delivery.REFUSED: N_("send.refused"),
-           Delivery.CANCELLED: N_("send.cancelled")}.get(result.status, N_("send.queued"))
+    key = {Delivery.REFUSED: N_("send.refused"), Delivery.CANCELLED: N_("send.cancelled")}.get(
+        result.status, N_("send.queued")
+    )
     print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
     return EXIT_RUNTIME
 
 
 def add_interview(commands: Commands) -> None:
     interview = commands.add_parser(
-        "interview", help="the interview timer: the hub checks on this desk when time is up",
+        "interview",
+        help="the interview timer: the hub checks on this desk when time is up",
         description="Start (or stop) an interview session held by the hub: when the expected"
         " time is up the desk is asked 'Tout va bien ?', and without an answer the hub alerts"
-        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.")
+        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.",
+    )
     interview_commands = interview.add_subparsers(title="interview commands", metavar="COMMAND")
     interview.set_defaults(handler=lambda _args: usage(interview))
     start = interview_commands.add_parser("start", help="start a session on this desk")
-    start.add_argument("--minutes", type=float, default=30.0,
-                       help="expected length in minutes (default: %(default)g)")
+    start.add_argument(
+        "--minutes",
+        type=float,
+        default=30.0,
+        help="expected length in minutes (default: %(default)g)",
+    )
     start.add_argument("--room", default="", help='where, e.g. "Box A"')
     stop = interview_commands.add_parser("stop", help="close this desk's open session")
     for command in (start, stop):
@@ -135,8 +170,12 @@ def run_interview(args: argparse.Namespace) -> int:
                 return tn("interview.stopped", len(closed))
             session = await start_interview(client, args.room, args.minutes)
             due = session.due_at.astimezone().strftime("%H:%M")
-            return t("interview.started", minutes=f"{session.expected_min:g}", due=due,
-                     room=session.room or "-")
+            return t(
+                "interview.started",
+                minutes=f"{session.expected_min:g}",
+                due=due,
+                room=session.room or "-",
+            )
 
     print(asyncio.run(call()))
     return 0
@@ -151,8 +190,9 @@ def add_desk(commands: Commands) -> None:
         " the hub answers.",
     )
     desk.add_argument("--config", type=Path, help=CONFIG_HELP)
-    desk.add_argument("--test", action="store_true",
-                      help="drill session: every alert sent is marked EXERCICE")
+    desk.add_argument(
+        "--test", action="store_true", help="drill session: every alert sent is marked EXERCICE"
+    )
     desk.set_defaults(handler=run_desk)
 
 
@@ -160,8 +200,11 @@ def run_desk(args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
     from deskalert.journal.store import Journal, default_journal_path
 
-    config = client_config(args, "desk", "`deskalert desk` needs a [desk] section"
-                           " (a [supervisor] uses `deskalert supervise`)")
+    config = client_config(
+        args,
+        "desk",
+        "`deskalert desk` needs a [desk] section (a [supervisor] uses `deskalert supervise`)",
+    )
     token = token_of(config)
     from deskalert.tui.desk.app import DeskApp
 
@@ -207,8 +250,16 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     journal = Journal(default_journal_path())
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
-        asyncio.run(standalone.run(config.hotkeys, source, config.hub_urls, token, journal,
-                                   config.desk.id if config.desk else None))
+        asyncio.run(
+            standalone.run(
+                config.hotkeys,
+                source,
+                config.hub_urls,
+                token,
+                journal,
+                config.desk.id if config.desk else None,
+            )
+        )
     except (KeyboardInterrupt, asyncio.CancelledError):
         pass  # ctrl+c or SIGTERM before the listener was up: a normal stop too
     finally:

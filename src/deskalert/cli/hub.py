@@ -24,28 +24,44 @@ def add_hub(commands: Commands) -> None:
         help="run the shared alert hub (HTTP API + live event stream)",
         description="Run the hub that stores every alert and pushes every change live.",
     )
-    hub.add_argument("--config", type=Path, help="hub.toml (default: %(default)s)",
-                     default=default_hub_config())
-    hub.add_argument("--host", default="127.0.0.1",
-                     help="address to listen on (default: %(default)s)")
-    hub.add_argument("--port", type=int, default=DEMO_PORT,
-                     help="port (default: %(default)s; 0: any free)")
-    hub.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                     help="where the SQLite file lives (default: %(default)s)")
+    hub.add_argument(
+        "--config", type=Path, help="hub.toml (default: %(default)s)", default=default_hub_config()
+    )
+    hub.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    hub.add_argument(
+        "--port", type=int, default=DEMO_PORT, help="port (default: %(default)s; 0: any free)"
+    )
+    hub.add_argument(
+        "--data-dir",
+        type=Path,
+        default=user_data_dir(),
+        help="where the SQLite file lives (default: %(default)s)",
+    )
     hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
     hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    hub.add_argument("--log-format", default="text", choices=["text", "json"],
-                     help="json: one JSON object a line on stderr, for a SIEM (default: text)")
+    hub.add_argument(
+        "--log-format",
+        default="text",
+        choices=["text", "json"],
+        help="json: one JSON object a line on stderr, for a SIEM (default: text)",
+    )
     hub.add_argument("--check", action="store_true", help="validate the config and exit")
-    hub.add_argument("--notify-test", metavar="SUPERVISOR",
-                     help="with --check: send a test notification to each channel of SUPERVISOR"
-                     " and print each result (exit 1 if any failed)")
+    hub.add_argument(
+        "--notify-test",
+        metavar="SUPERVISOR",
+        help="with --check: send a test notification to each channel of SUPERVISOR"
+        " and print each result (exit 1 if any failed)",
+    )
     hub.set_defaults(handler=run_hub)
-    hub.epilog = ("`deskalert hub oncall --help`: who would be called at a given time, and the"
-                  " chain after them. `deskalert hub migrate --help`: a site's history from its"
-                  " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload"
-                  " --help`: the roster of hub.toml read again by the running hub.")
+    hub.epilog = (
+        "`deskalert hub oncall --help`: who would be called at a given time, and the"
+        " chain after them. `deskalert hub migrate --help`: a site's history from its"
+        " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload"
+        " --help`: the roster of hub.toml read again by the running hub."
+    )
 
 
 def run_hub(args: argparse.Namespace) -> int:
@@ -64,8 +80,16 @@ def run_hub(args: argparse.Namespace) -> int:
     from deskalert.hub.jsonlog import use_log_format
 
     use_log_format(args.log_format, args.log_level)
-    return serve(config, args.config, args.host, args.port, args.data_dir,
-                 args.tls_cert, args.tls_key, args.log_level)
+    return serve(
+        config,
+        args.config,
+        args.host,
+        args.port,
+        args.data_dir,
+        args.tls_cert,
+        args.tls_key,
+        args.log_level,
+    )
 
 
 def check_hub(config: HubConfig, path: Path, notify_test: str | None) -> int:
@@ -89,8 +113,10 @@ def check_database(config: HubConfig) -> None:
 
     url = database_url(config)
     if url is None:
-        print("database: the SQLite file hub.sqlite3 in the data dir (one hub; [hub] database"
-              " unset and no DESKALERT_DATABASE)")
+        print(
+            "database: the SQLite file hub.sqlite3 in the data dir (one hub; [hub] database"
+            " unset and no DESKALERT_DATABASE)"
+        )
         return
     from deskalert.errors import StoreUnavailable
     from deskalert.hub.store.postgres import describe_database
@@ -133,20 +159,35 @@ def send_test_messages(config: HubConfig, supervisor: str) -> int:
     failed = 0
     for shown, reason in results:
         failed += reason is not None
-        print(f"  test {supervisor}: {shown} " + ("sent" if reason is None
-                                                   else f"FAILED: {reason}"))
+        print(
+            f"  test {supervisor}: {shown} " + ("sent" if reason is None else f"FAILED: {reason}")
+        )
     return failed
 
 
-def serve(config: HubConfig, config_path: Path, host: str, port: int, data_dir: Path,
-          tls_cert: Path | None, tls_key: Path | None, log_level: str) -> int:
+def serve(
+    config: HubConfig,
+    config_path: Path,
+    host: str,
+    port: int,
+    data_dir: Path,
+    tls_cert: Path | None,
+    tls_key: Path | None,
+    log_level: str,
+) -> int:
     """Run a hub in the foreground until ctrl+c or SIGTERM (also the demo's `--hub-only`)."""
     from deskalert.hub.server import build_server, configure_logging, print_banner
 
     configure_logging(log_level)
-    server = build_server(config, host=host, port=port, data_dir=data_dir,
-                          tls_cert=tls_cert, tls_key=tls_key,
-                          config_path=config_path if config_path.is_file() else None)
+    server = build_server(
+        config,
+        host=host,
+        port=port,
+        data_dir=data_dir,
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        config_path=config_path if config_path.is_file() else None,
+    )
     print_banner(server, config, config_path, sys.stdout)
     server.run()
     return 0
@@ -167,13 +208,18 @@ def oncall_parser() -> argparse.ArgumentParser:
         " hub.toml (overrides taken on a running hub are not known here: GET /v1/oncall)."
         " Exit 1 if a site's calendar could not be used.",
     )
-    oncall.add_argument("--config", type=Path, default=default_hub_config(),
-                        help="hub.toml (default: %(default)s)")
+    oncall.add_argument(
+        "--config", type=Path, default=default_hub_config(), help="hub.toml (default: %(default)s)"
+    )
     oncall.add_argument("--at", help='a date and time in the hub\'s zone, e.g. "2026-12-24 22:00"')
     oncall.add_argument("--site", help="only this site")
-    oncall.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                        help="the hub's data directory, for the cached copy of url calendars"
-                        " (default: %(default)s)")
+    oncall.add_argument(
+        "--data-dir",
+        type=Path,
+        default=user_data_dir(),
+        help="the hub's data directory, for the cached copy of url calendars"
+        " (default: %(default)s)",
+    )
     oncall.set_defaults(handler=hub_oncall)
     return oncall
 
@@ -208,14 +254,24 @@ def migrate_parser() -> argparse.ArgumentParser:
         " with [hub] database = that URL. With --new-epoch: give the PostgreSQL event log a new"
         " identity, after restoring a backup of the database.",
     )
-    migrate.add_argument("--from", dest="source", type=Path, metavar="HUB_SQLITE3",
-                         help="the stopped hub's hub.sqlite3")
-    migrate.add_argument("--to", dest="target", metavar="POSTGRESQL_URL",
-                         help="postgresql://user:password@host/db (an empty database), or"
-                         " env:NAME, file:/path to read it from (default: $DESKALERT_DATABASE,"
-                         " so the password stays out of the command line)")
-    migrate.add_argument("--new-epoch", action="store_true",
-                         help="instead of moving: stamp a new epoch on --to")
+    migrate.add_argument(
+        "--from",
+        dest="source",
+        type=Path,
+        metavar="HUB_SQLITE3",
+        help="the stopped hub's hub.sqlite3",
+    )
+    migrate.add_argument(
+        "--to",
+        dest="target",
+        metavar="POSTGRESQL_URL",
+        help="postgresql://user:password@host/db (an empty database), or"
+        " env:NAME, file:/path to read it from (default: $DESKALERT_DATABASE,"
+        " so the password stays out of the command line)",
+    )
+    migrate.add_argument(
+        "--new-epoch", action="store_true", help="instead of moving: stamp a new epoch on --to"
+    )
     migrate.set_defaults(handler=hub_migrate)
     return migrate
 
@@ -230,13 +286,17 @@ def hub_migrate(args: argparse.Namespace) -> int:
     given = args.target or os.environ.get("DESKALERT_DATABASE")
     target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")
     if target is None:
-        raise ConfigError("--to: the PostgreSQL database (a postgresql:// URL, env:NAME,"
-                          " file:/path), or set DESKALERT_DATABASE")
+        raise ConfigError(
+            "--to: the PostgreSQL database (a postgresql:// URL, env:NAME,"
+            " file:/path), or set DESKALERT_DATABASE"
+        )
     if args.new_epoch:
         if args.source is not None:
             raise ConfigError("--new-epoch stamps --to only; leave out --from")
-        print(f"new epoch {migrate.new_epoch(target)} on {masked(target)}: desks and"
-              " panes reload their picture at their next connection")
+        print(
+            f"new epoch {migrate.new_epoch(target)} on {masked(target)}: desks and"
+            " panes reload their picture at their next connection"
+        )
         return 0
     if args.source is None:
         raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
@@ -254,10 +314,18 @@ def reload_parser() -> argparse.ArgumentParser:
         " refused, 1 if no hub answered. Sends SIGHUP to the hub of --data-dir (what"
         " `systemctl reload deskalert-hub` runs).",
     )
-    reload.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                        help="the running hub's --data-dir (default: %(default)s)")
-    reload.add_argument("--timeout", type=float, default=30.0,
-                        help="seconds to wait for the hub's answer (default: %(default)s)")
+    reload.add_argument(
+        "--data-dir",
+        type=Path,
+        default=user_data_dir(),
+        help="the running hub's --data-dir (default: %(default)s)",
+    )
+    reload.add_argument(
+        "--timeout",
+        type=float,
+        default=30.0,
+        help="seconds to wait for the hub's answer (default: %(default)s)",
+    )
     reload.set_defaults(handler=hub_reload)
     return reload
 
@@ -271,24 +339,28 @@ def hub_reload(args: argparse.Namespace) -> int:
 
     before = Control.read(args.data_dir)
     if before is None or not _alive(before.pid):
-        raise DeskAlertError(f"no hub is running with the data dir {args.data_dir} (no live"
-                             f" process in {args.data_dir / CONTROL_NAME}): start it, or give"
-                             " its --data-dir")
+        raise DeskAlertError(
+            f"no hub is running with the data dir {args.data_dir} (no live"
+            f" process in {args.data_dir / CONTROL_NAME}): start it, or give"
+            " its --data-dir"
+        )
     try:
         os.kill(before.pid, signal.SIGHUP)
     except PermissionError:
-        raise DeskAlertError(f"not allowed to signal the hub (process {before.pid}): run this"
-                             " as the hub's user or root") from None
+        raise DeskAlertError(
+            f"not allowed to signal the hub (process {before.pid}): run this"
+            " as the hub's user or root"
+        ) from None
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         time.sleep(0.05)
         now = Control.read(args.data_dir)
         if now is not None and now.pid == before.pid and now.reloads > before.reloads:
-            print(f"hub (process {now.pid}): {now.line}", file=sys.stdout if now.ok else
-                  sys.stderr)
+            print(f"hub (process {now.pid}): {now.line}", file=sys.stdout if now.ok else sys.stderr)
             return 0 if now.ok else EXIT_CONFIG
-    raise DeskAlertError(f"the hub (process {before.pid}) did not answer within"
-                         f" {args.timeout:g} s: see its log")
+    raise DeskAlertError(
+        f"the hub (process {before.pid}) did not answer within {args.timeout:g} s: see its log"
+    )
 
 
 def _alive(pid: int) -> bool:
@@ -308,20 +380,34 @@ def _alive(pid: int) -> bool:
 
 def add_backup(commands: Commands) -> None:
     backup = commands.add_parser(
-        "backup", help="copy the hub's database while it runs and prune old copies; or restore one",
+        "backup",
+        help="copy the hub's database while it runs and prune old copies; or restore one",
         description="Copy hub.sqlite3 with SQLite's backup API into --out (0600 files), give the"
         " copy an epoch of its own, and delete the copies older than retention_days (hub.toml)."
         " With --restore, and the hub stopped: put a copy back as the hub's database, under a new"
         " epoch, so that every desk and pane reloads instead of waiting for events it had.",
     )
-    backup.add_argument("--config", type=Path, default=default_hub_config(),
-                        help="hub.toml, for retention_days (default: %(default)s)")
-    backup.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                        help="where hub.sqlite3 lives (default: %(default)s)")
-    backup.add_argument("--out", type=Path,
-                        help="directory of the copies (default: DATA_DIR/backups)")
-    backup.add_argument("--restore", type=Path, metavar="COPY",
-                        help="with the hub stopped: make COPY the hub's database again")
+    backup.add_argument(
+        "--config",
+        type=Path,
+        default=default_hub_config(),
+        help="hub.toml, for retention_days (default: %(default)s)",
+    )
+    backup.add_argument(
+        "--data-dir",
+        type=Path,
+        default=user_data_dir(),
+        help="where hub.sqlite3 lives (default: %(default)s)",
+    )
+    backup.add_argument(
+        "--out", type=Path, help="directory of the copies (default: DATA_DIR/backups)"
+    )
+    backup.add_argument(
+        "--restore",
+        type=Path,
+        metavar="COPY",
+        help="with the hub stopped: make COPY the hub's database again",
+    )
     backup.set_defaults(handler=run_backup)
 
 
@@ -333,13 +419,18 @@ def run_backup(args: argparse.Namespace) -> int:
     from deskalert.hub.settings import load_hub_config
 
     db_path = args.data_dir / DB_NAME
-    on_postgresql = (database_url(load_hub_config(args.config)) if args.config.exists()
-                     else os.environ.get("DESKALERT_DATABASE"))
+    on_postgresql = (
+        database_url(load_hub_config(args.config))
+        if args.config.exists()
+        else os.environ.get("DESKALERT_DATABASE")
+    )
     if on_postgresql:
-        raise ConfigError("this hub's database is PostgreSQL ([hub] database or"
-                          " DESKALERT_DATABASE): back it up with its own tools (pg_dump,"
-                          " pgBackRest, the managed service); after a restore, `deskalert hub"
-                          " migrate --new-epoch`")
+        raise ConfigError(
+            "this hub's database is PostgreSQL ([hub] database or"
+            " DESKALERT_DATABASE): back it up with its own tools (pg_dump,"
+            " pgBackRest, the managed service); after a restore, `deskalert hub"
+            " migrate --new-epoch`"
+        )
     if args.restore is not None:
         epoch, aside = backup.restore(args.restore, db_path)
         kept = f"; the database it replaced is kept as {aside}" if aside else ""

@@ -41,13 +41,18 @@ def add_report(commands: Commands) -> None:
     _period_command(commands, "report", REPORT_HELP, run_report)
 
 
-def _period_command(commands: Commands, name: str, help_text: str,
-                    handler: Handler) -> argparse.ArgumentParser:
+def _period_command(
+    commands: Commands, name: str, help_text: str, handler: Handler
+) -> argparse.ArgumentParser:
     """`export` and `report`: who (a desk, a supervisor, a demo one) and which days."""
-    command = commands.add_parser(name, help=help_text, description=help_text + ". A desk"
-                                  " reads its journal; a supervisor reads the hub (every"
-                                  " desk's alerts and shared notes). Without --since and"
-                                  " --until: every alert recorded.")
+    command = commands.add_parser(
+        name,
+        help=help_text,
+        description=help_text + ". A desk"
+        " reads its journal; a supervisor reads the hub (every"
+        " desk's alerts and shared notes). Without --since and"
+        " --until: every alert recorded.",
+    )
     identity_options(command, supervisors=True)
     command.add_argument("--since", type=day, metavar="D", help="first day, YYYY-MM-DD (included)")
     command.add_argument("--until", type=day, metavar="D", help="last day, YYYY-MM-DD (included)")
@@ -75,8 +80,9 @@ def incidents(args: argparse.Namespace) -> tuple[Profile, Period, list[Incident]
     return profile, period, asyncio.run(incidents_of(profile, period, token))
 
 
-async def hub_figures(config: ClientConfig, token: str, alerts: list[Incident],
-                      period: Period) -> tuple[dict[str, int], SessionFigures]:
+async def hub_figures(
+    config: ClientConfig, token: str, alerts: list[Incident], period: Period
+) -> tuple[dict[str, int], SessionFigures]:
     """For a supervisor's report: the notification attempts in the alerts' histories, and the
     interview sessions and checks of the period."""
     from deskalert.client.api import HubClient
@@ -93,8 +99,9 @@ def run_export(args: argparse.Namespace) -> int:
 
     profile, period, found = incidents(args)
     desk = profile.config.desk.id if profile.config.desk else None
-    text = export_text(found, args.format, profile.config.language, period,
-                       broadcasts_of(profile, period), desk)
+    text = export_text(
+        found, args.format, profile.config.language, period, broadcasts_of(profile, period), desk
+    )
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -115,16 +122,26 @@ def run_report(args: argparse.Namespace) -> int:
         import asyncio
 
         notifications, sessions = asyncio.run(
-            hub_figures(profile.config, profile_token(profile), found, period))
-    sys.stdout.write(report_text(found, profile.config.language, period.since, period.until,
-                                 color=sys.stdout.isatty(), notifications=notifications,
-                                 sessions=sessions))
+            hub_figures(profile.config, profile_token(profile), found, period)
+        )
+    sys.stdout.write(
+        report_text(
+            found,
+            profile.config.language,
+            period.since,
+            period.until,
+            color=sys.stdout.isatty(),
+            notifications=notifications,
+            sessions=sessions,
+        )
+    )
     return 0
 
 
 def add_journal(commands: Commands) -> None:
     journal = commands.add_parser(
-        "journal", help="the desk's incidents, their timelines and notes (also key j of the desk)",
+        "journal",
+        help="the desk's incidents, their timelines and notes (also key j of the desk)",
         description="Open the desk's journal: incidents newest first, search, filters, the"
         " incident note of any past alert, sharing a finished note with the hub.",
     )
@@ -137,8 +154,12 @@ def run_journal(args: argparse.Namespace) -> int:
     from deskalert.journal.store import Journal
     from deskalert.tui.desk.journal import JournalApp
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert journal` is a desk's journal; a"
-                         " supervisor uses `deskalert export` or `report`")
+    profile = profile_of(
+        args,
+        desk_only=True,
+        needs="`deskalert journal` is a desk's journal; a"
+        " supervisor uses `deskalert export` or `report`",
+    )
     try:
         token: str | None = profile.token()
     except TokenMissing:
@@ -153,7 +174,8 @@ def run_journal(args: argparse.Namespace) -> int:
 
 def add_purge(commands: Commands) -> None:
     purge = commands.add_parser(
-        "purge", help="forget the desk's incidents older than retention_days (config.toml)",
+        "purge",
+        help="forget the desk's incidents older than retention_days (config.toml)",
         description="Delete from the desk's journal the incidents, notes and sent alerts older"
         " than retention_days; alerts still queued are never deleted.",
     )

@@ -38,11 +38,18 @@ def token_parser() -> argparse.ArgumentParser:
     ):
         command = commands.add_parser(name, help=help_text, description=help_text)
         command.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
-        command.add_argument("--config", type=Path, default=default_hub_config(),
-                             help="hub.toml (default: %(default)s)")
-        command.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                             help="the hub's data directory, for its SQLite file (default:"
-                             " %(default)s)")
+        command.add_argument(
+            "--config",
+            type=Path,
+            default=default_hub_config(),
+            help="hub.toml (default: %(default)s)",
+        )
+        command.add_argument(
+            "--data-dir",
+            type=Path,
+            default=user_data_dir(),
+            help="the hub's data directory, for its SQLite file (default: %(default)s)",
+        )
         command.set_defaults(handler=revoke if name == "revoke" else rotate)
     return token
 
@@ -52,8 +59,10 @@ def revoke(args: argparse.Namespace) -> int:
     who = _principal(config, args.id)
     with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, None, datetime.now(UTC))
-    print(f"token of {who.id} revoked: refused by the hub(s) of this database within a second;"
-          f" `deskalert hub token rotate {who.id}` gives it a new one")
+    print(
+        f"token of {who.id} revoked: refused by the hub(s) of this database within a second;"
+        f" `deskalert hub token rotate {who.id}` gives it a new one"
+    )
     return 0
 
 
@@ -65,8 +74,10 @@ def rotate(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(32)
     with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, token_hash(token), datetime.now(UTC))
-    print(f"new token of {who.id} (give it to that workstation, keep it secret; the old one is"
-          f" refused within a second): {token}")
+    print(
+        f"new token of {who.id} (give it to that workstation, keep it secret; the old one is"
+        f" refused within a second): {token}"
+    )
     return 0
 
 
@@ -92,8 +103,9 @@ class _HubStore:
 
         self.url, self.path = database_url(config), data_dir / DB_NAME
         if self.url is None and not self.path.exists():
-            raise ConfigError(f"no hub database at {self.path}: give the hub's --data-dir (or"
-                              " start the hub once)")
+            raise ConfigError(
+                f"no hub database at {self.path}: give the hub's --data-dir (or start the hub once)"
+            )
 
     def __enter__(self) -> Store:
         from deskalert.hub.store import open_store
@@ -114,14 +126,24 @@ def enrol_parser() -> argparse.ArgumentParser:
         " URL` there exchanges it, once, for a fresh token.",
     )
     enrol.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
-    enrol.add_argument("--config", type=Path, default=default_hub_config(),
-                       help="hub.toml (default: %(default)s)")
-    enrol.add_argument("--data-dir", type=Path, default=user_data_dir(),
-                       help="the hub's data directory (default: %(default)s)")
-    enrol.add_argument("--url", help="the hub's address as the workstation reaches it"
-                       " (default: [hub] public_url)")
-    enrol.add_argument("--minutes", type=float, default=15.0,
-                       help="how long the code stays valid (default: %(default)s)")
+    enrol.add_argument(
+        "--config", type=Path, default=default_hub_config(), help="hub.toml (default: %(default)s)"
+    )
+    enrol.add_argument(
+        "--data-dir",
+        type=Path,
+        default=user_data_dir(),
+        help="the hub's data directory (default: %(default)s)",
+    )
+    enrol.add_argument(
+        "--url", help="the hub's address as the workstation reaches it (default: [hub] public_url)"
+    )
+    enrol.add_argument(
+        "--minutes",
+        type=float,
+        default=15.0,
+        help="how long the code stays valid (default: %(default)s)",
+    )
     enrol.add_argument("--no-qr", action="store_true", help="print the code without a QR code")
     enrol.set_defaults(handler=run_enrol)
     return enrol
@@ -138,8 +160,9 @@ def run_enrol(args: argparse.Namespace) -> int:
     who = _principal(config, args.id)
     url = args.url or config.hub.public_url
     if not url:
-        raise ConfigError("--url: the hub's address as the workstation reaches it (or set"
-                          " [hub] public_url)")
+        raise ConfigError(
+            "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
+        )
     with _HubStore(config, args.data_dir) as store:
         code = issue(store, who.id, args.minutes, datetime.now(UTC))
     command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
@@ -157,7 +180,8 @@ def run_enrol(args: argparse.Namespace) -> int:
 
 def add_enrol(commands: Commands) -> None:
     enrol = commands.add_parser(
-        "enrol", help="join a hub in one step with the one-time code of `deskalert hub enrol`",
+        "enrol",
+        help="join a hub in one step with the one-time code of `deskalert hub enrol`",
         description="Exchange a one-time code (from `deskalert hub enrol ID` on the hub's"
         " machine) for this desk's token: writes config.toml (the hub's address and the id),"
         " stores the token in the system keyring (or, without one, in a 0600 file, and says"
@@ -174,16 +198,21 @@ def run_workstation_enrol(args: argparse.Namespace) -> int:
 
     path = find_config_path(args.config)
     if path.exists():
-        raise ConfigError(f"{path} exists already: move it away, or give --config another path"
-                          " (the code is not spent)")
+        raise ConfigError(
+            f"{path} exists already: move it away, or give --config another path"
+            " (the code is not spent)"
+        )
     answer = _exchange(args.hub, args.code)
     role = "desk" if answer["kind"] == "desk" else "supervisor"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f'[hub]\nurl = "{args.hub}"\n\n[{role}]\nid = "{answer["id"]}"\n',
-                    encoding="utf-8")
+    path.write_text(
+        f'[hub]\nurl = "{args.hub}"\n\n[{role}]\nid = "{answer["id"]}"\n', encoding="utf-8"
+    )
     where = _keep_token(answer["id"], answer["token"])
-    print(f"enrolled as {answer['id']} ({answer['name']}) on {args.hub}: {path} written,"
-          f" token {where}; now run `deskalert {'desk' if role == 'desk' else 'supervise'}`")
+    print(
+        f"enrolled as {answer['id']} ({answer['name']}) on {args.hub}: {path} written,"
+        f" token {where}; now run `deskalert {'desk' if role == 'desk' else 'supervise'}`"
+    )
     return 0
 
 

@@ -20,8 +20,9 @@ def add_supervise(commands: Commands) -> None:
     supervise.add_argument("--config", type=Path, help=CONFIG_HELP)
     # Retired for the hub's page (docs/supervisors/page.md); kept so that an old
     # command line gets a pointer rather than a usage error.
-    supervise.add_argument("--web", action="store_true",
-                           help="retired: prints where the hub's page is, exit 2")
+    supervise.add_argument(
+        "--web", action="store_true", help="retired: prints where the hub's page is, exit 2"
+    )
     supervise.add_argument("--host", help=argparse.SUPPRESS)
     supervise.add_argument("--port", type=int, help=argparse.SUPPRESS)
     supervise.set_defaults(handler=run_supervise)
@@ -30,8 +31,11 @@ def add_supervise(commands: Commands) -> None:
 def run_supervise(args: argparse.Namespace) -> int:
     if args.web:
         return page_pointer(args)
-    config = client_config(args, "supervisor", "`deskalert supervise` needs a [supervisor]"
-                           " section (a [desk] uses `deskalert desk`)")
+    config = client_config(
+        args,
+        "supervisor",
+        "`deskalert supervise` needs a [supervisor] section (a [desk] uses `deskalert desk`)",
+    )
     token = token_of(config)
     from deskalert.journal.store import Journal, default_journal_path
     from deskalert.tui.pane.app import PaneApp as SupervisorApp
@@ -52,6 +56,9 @@ def page_pointer(args: argparse.Namespace) -> int:
         page = f"{load_client_config(args.config).hub_url}/page/"
     except ConfigError:
         page = "<hub url>/page/"
-    print(f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
-          " (docs/supervisors/page.md)", file=sys.stderr)
+    print(
+        f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
+        " (docs/supervisors/page.md)",
+        file=sys.stderr,
+    )
     return 2

@@ -63,8 +63,13 @@ REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 ALERT_FAILOVER_TIMEOUT = httpx.Timeout(1.5, connect=1.0)
 PAGE_SIZE = 500
 ERRORS_BY_STATUS: dict[int, type[HubError]] = {
-    401: Unauthorized, 403: Forbidden, 404: NotFound, 409: Conflict, 422: Unprocessable,
-    429: RateLimited, 503: StoreUnavailable,
+    401: Unauthorized,
+    403: Forbidden,
+    404: NotFound,
+    409: Conflict,
+    422: Unprocessable,
+    429: RateLimited,
+    503: StoreUnavailable,
 }
 
 # Transport failures that happen before the request leaves: safe to send it to another hub.
@@ -84,8 +89,13 @@ class HubClient:
     elsewhere, its error is shown and the person decides.
     """
 
-    def __init__(self, hubs: str | Sequence[str] | Hubs, token: str, *,
-                 timeout: httpx.Timeout = REQUEST_TIMEOUT) -> None:
+    def __init__(
+        self,
+        hubs: str | Sequence[str] | Hubs,
+        token: str,
+        *,
+        timeout: httpx.Timeout = REQUEST_TIMEOUT,
+    ) -> None:
         self.hubs = Hubs.of(hubs)
         self._headers = {"Authorization": f"Bearer {token}"}
         self._timeout = timeout
@@ -115,8 +125,9 @@ class HubClient:
     async def __aexit__(self, *exc: object) -> None:
         await self.aclose()
 
-    async def _request(self, method: str, path: str, *, replayable: bool | None = None,
-                       **kwargs: Any) -> httpx.Response:
+    async def _request(
+        self, method: str, path: str, *, replayable: bool | None = None, **kwargs: Any
+    ) -> httpx.Response:
         """The first hub's answer that is not an outage; the first outage if all are down."""
         replay = method == "GET" if replayable is None else replayable
         errors: list[DeskAlertError] = []
@@ -155,14 +166,16 @@ class HubClient:
         """(stored alert, created now); the same id again is answered 200 and stored once; the
         same id with another body is a Conflict (409, `alert_id_reused`): never a success."""
         extra = {"timeout": ALERT_FAILOVER_TIMEOUT} if len(self.hubs.urls) > 1 else {}
-        response = await self._request("POST", "/v1/alerts", json=alert.model_dump(mode="json"),
-                                       replayable=True, **extra)
+        response = await self._request(
+            "POST", "/v1/alerts", json=alert.model_dump(mode="json"), replayable=True, **extra
+        )
         return parsed(Alert, response), response.status_code == 201
 
     async def acknowledge(self, alert_id: UUID) -> Alert:
         """J'arrive; said twice by the same person it is stored once (replayable)."""
-        return parsed(Alert, await self._request("POST", f"/v1/alerts/{alert_id}/ack",
-                                                 replayable=True))
+        return parsed(
+            Alert, await self._request("POST", f"/v1/alerts/{alert_id}/ack", replayable=True)
+        )
 
     async def resolve(self, alert_id: UUID, summary: str | None = None) -> Alert:
         response = await self._request(
@@ -179,30 +192,36 @@ class HubClient:
     # -- the interview timer and "tout va bien ?" checks ------------------------------------
 
     async def start_session(self, room: str, minutes: float) -> InterviewSession:
-        response = await self._request("POST", "/v1/sessions",
-                                       json={"room": room, "minutes": minutes})
+        response = await self._request(
+            "POST", "/v1/sessions", json={"room": room, "minutes": minutes}
+        )
         return parsed(InterviewSession, response)
 
     async def extend_session(self, session_id: UUID, minutes: float) -> InterviewSession:
-        response = await self._request("POST", f"/v1/sessions/{session_id}/extend",
-                                       json={"minutes": minutes})
+        response = await self._request(
+            "POST", f"/v1/sessions/{session_id}/extend", json={"minutes": minutes}
+        )
         return parsed(InterviewSession, response)
 
     async def close_session(self, session_id: UUID) -> InterviewSession:
-        return parsed(InterviewSession,
-                      await self._request("POST", f"/v1/sessions/{session_id}/close"))
+        return parsed(
+            InterviewSession, await self._request("POST", f"/v1/sessions/{session_id}/close")
+        )
 
     async def sessions(self, site: str | None = None) -> list[InterviewSession]:
         params = {"site": site} if site else {}
-        return parsed(list[InterviewSession],
-                      await self._request("GET", "/v1/sessions", params=params))
+        return parsed(
+            list[InterviewSession], await self._request("GET", "/v1/sessions", params=params)
+        )
 
-    async def session_figures(self, since: datetime | None,
-                              until: datetime | None) -> SessionFigures:
+    async def session_figures(
+        self, since: datetime | None, until: datetime | None
+    ) -> SessionFigures:
         """Supervisors: interview sessions and checks of the period (their sites)."""
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
-        return parsed(SessionFigures, await self._request("GET", "/v1/sessions/figures",
-                                                          params=params))
+        return parsed(
+            SessionFigures, await self._request("GET", "/v1/sessions/figures", params=params)
+        )
 
     async def checks(self) -> list[Check]:
         return parsed(list[Check], await self._request("GET", "/v1/checks"))
@@ -210,11 +229,13 @@ class HubClient:
     async def ask_check(self, desk: str) -> Check:
         return parsed(Check, await self._request("POST", "/v1/checks", json={"desk": desk}))
 
-    async def answer_check(self, check_id: UUID, answer: CheckAnswer,
-                           extend_min: float | None = None) -> Check:
+    async def answer_check(
+        self, check_id: UUID, answer: CheckAnswer, extend_min: float | None = None
+    ) -> Check:
         body = {"answer": answer.value, "extend_min": extend_min}
-        return parsed(Check, await self._request("POST", f"/v1/checks/{check_id}/answer",
-                                                 json=body))
+        return parsed(
+            Check, await self._request("POST", f"/v1/checks/{check_id}/answer", json=body)
+        )
 
     async def broadcasts(self) -> list[Broadcast]:
         """The current broadcasts of the caller's sites (a desk: its own)."""
@@ -225,18 +246,28 @@ class HubClient:
 
     async def send_broadcast(self, broadcast: BroadcastIn) -> Broadcast:
         """Sent again to another hub if need be: the id makes it stored once."""
-        return parsed(Broadcast, await self._request(
-            "POST", "/v1/broadcasts", json=broadcast.model_dump(mode="json", exclude_none=True),
-            replayable=True))
+        return parsed(
+            Broadcast,
+            await self._request(
+                "POST",
+                "/v1/broadcasts",
+                json=broadcast.model_dump(mode="json", exclude_none=True),
+                replayable=True,
+            ),
+        )
 
     async def read_broadcast(self, broadcast_id: UUID) -> Broadcast:
         """This desk's "lu" (stored once, so sent again safely)."""
-        return parsed(Broadcast, await self._request(
-            "POST", f"/v1/broadcasts/{broadcast_id}/read", replayable=True))
+        return parsed(
+            Broadcast,
+            await self._request("POST", f"/v1/broadcasts/{broadcast_id}/read", replayable=True),
+        )
 
     async def end_broadcast(self, broadcast_id: UUID) -> Broadcast:
-        return parsed(Broadcast, await self._request(
-            "POST", f"/v1/broadcasts/{broadcast_id}/end", replayable=True))
+        return parsed(
+            Broadcast,
+            await self._request("POST", f"/v1/broadcasts/{broadcast_id}/end", replayable=True),
+        )
 
     async def _all_pages(self, model: type[T], path: str, params: dict[str, Any]) -> list[T]:
         """Every item of a paged list: follows `Link: rel="next"` until the last page."""
@@ -270,12 +301,17 @@ class HubClient:
         return parsed(OnCall, response)
 
     async def share_note(self, alert_id: UUID, note: NoteIn) -> Note:
-        response = await self._request("POST", f"/v1/alerts/{alert_id}/notes",
-                                       json=note.model_dump(mode="json"), replayable=True)
+        response = await self._request(
+            "POST",
+            f"/v1/alerts/{alert_id}/notes",
+            json=note.model_dump(mode="json"),
+            replayable=True,
+        )
         return parsed(Note, response)
 
-    async def notes(self, *, since: datetime | None = None,
-                    until: datetime | None = None) -> list[Note]:
+    async def notes(
+        self, *, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Note]:
         """Every note shared in the period (all pages), oldest first."""
         params = {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
         return await self._all_pages(Note, "/v1/notes", params)
@@ -291,8 +327,9 @@ class HubClient:
     async def availability(self, site: str | None = None) -> list[SiteAvailability]:
         """Who can come now, per visible site (desks online, supervisors who can answer)."""
         params = {"site": site} if site else {}
-        return parsed(list[SiteAvailability], await self._request("GET", "/v1/availability",
-                                                                   params=params))
+        return parsed(
+            list[SiteAvailability], await self._request("GET", "/v1/availability", params=params)
+        )
 
     async def desks(self) -> list[DeskPresence]:
         return parsed(list[DeskPresence], await self._request("GET", "/v1/desks"))
@@ -304,8 +341,7 @@ class HubClient:
 
     async def heartbeat(self) -> HeartbeatOut:
         """Keeps this desk or supervisor online; the answer gives the hub's heartbeat interval."""
-        return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat",
-                                                        replayable=True))
+        return parsed(HeartbeatOut, await self._request("POST", "/v1/heartbeat", replayable=True))
 
     async def health(self) -> Health:
         """The hub's state, also when degraded (503): its last event id starts a follower.
@@ -372,7 +408,8 @@ def hub_error(response: httpx.Response) -> HubError | HubIncompatible:
         body = {"error": "http_error", "detail": f"HTTP {status} ({_content_type(response)})"}
     error_class = ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else HubError)
     error = error_class(
-        strip_control(str(body["detail"])), code=str(body.get("error", "http_error")),
+        strip_control(str(body["detail"])),
+        code=str(body.get("error", "http_error")),
         state=body.get("state"),
     )
     error.status = response.status_code

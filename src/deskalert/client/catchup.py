@@ -39,13 +39,19 @@ async def catch_up(journal: Journal, client: HubClient, *, timeout: float = CATC
         return False
     wanted = {alert.id for alert in unsettled}
     updated = sum(journal.update_known(alert) for alert in fresh if alert.id in wanted)
-    log.info("journal caught up with the hub: %d of %d open alerts changed", updated,
-             len(unsettled))
+    log.info(
+        "journal caught up with the hub: %d of %d open alerts changed", updated, len(unsettled)
+    )
     return True
 
 
-async def catch_up_with(journal: Journal, hub_urls: str | Sequence[str], token: str | None, *,
-                        timeout: float = CATCH_UP_S) -> bool:
+async def catch_up_with(
+    journal: Journal,
+    hub_urls: str | Sequence[str],
+    token: str | None,
+    *,
+    timeout: float = CATCH_UP_S,
+) -> bool:
     """`catch_up` through a client of its own; False without a token."""
     if token is None:
         return False

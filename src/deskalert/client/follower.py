@@ -61,8 +61,15 @@ from deskalert.models import (
     StreamReset,
 )
 
-StreamEvent = (AlertEvent | OnCallEvent | PresenceEvent | SessionEvent | CheckEvent
-               | AvailabilityEvent | BroadcastEvent)
+StreamEvent = (
+    AlertEvent
+    | OnCallEvent
+    | PresenceEvent
+    | SessionEvent
+    | CheckEvent
+    | AvailabilityEvent
+    | BroadcastEvent
+)
 
 WAIT_INITIAL_S = 0.25
 WAIT_MAX_S = 3.0
@@ -96,8 +103,14 @@ def backoff_s(failures: int) -> float:
 
 class EventFollower:
     def __init__(
-        self, hubs: str | Sequence[str] | Hubs, token: str, *, heartbeat_s: float = 5.0,
-        last_event_id: int = 0, epoch: str | None = None, availability: bool = False,
+        self,
+        hubs: str | Sequence[str] | Hubs,
+        token: str,
+        *,
+        heartbeat_s: float = 5.0,
+        last_event_id: int = 0,
+        epoch: str | None = None,
+        availability: bool = False,
     ) -> None:
         self.availability = availability  # also the live-only site.availability frames
         self.hubs = Hubs.of(hubs)
@@ -115,8 +128,9 @@ class EventFollower:
     def read_timeout_s(self) -> float:
         return 1.5 * self.heartbeat_s
 
-    async def follow(self) -> AsyncGenerator[StreamEvent | RosterEvent | StreamReset | LinkUp
-                                             | LinkDown, None]:
+    async def follow(
+        self,
+    ) -> AsyncGenerator[StreamEvent | RosterEvent | StreamReset | LinkUp | LinkDown, None]:
         """Events and link changes, forever; cancel the consuming task to stop.
 
         A `StreamReset` means the hub's log is not the one the follower knew (a restore): what
@@ -133,9 +147,10 @@ class EventFollower:
         # One client per hub for every attempt: building one loads the CA bundle (about 15 ms of
         # CPU), which made 200 desks reconnecting after a hub restart wait on each other.
         async with AsyncExitStack() as stack:
-            clients = [await stack.enter_async_context(httpx.AsyncClient(base_url=url,
-                                                                         timeout=timeout))
-                       for url in self.hubs.urls]
+            clients = [
+                await stack.enter_async_context(httpx.AsyncClient(base_url=url, timeout=timeout))
+                for url in self.hubs.urls
+            ]
             while True:
                 error: DeskAlertError = HubUnreachable("stream ended by the hub")
                 async with aclosing(self._round(clients)) as items:
@@ -199,8 +214,9 @@ class EventFollower:
         position = f"{self.epoch}:{self.last_event_id}" if self.epoch else str(self.last_event_id)
         headers = {"Authorization": f"Bearer {self.token}", "Last-Event-ID": position}
         params = {"availability": "1"} if self.availability else {}
-        async with aconnect_sse(http, "GET", "/v1/events", headers=headers,
-                                params=params) as source:
+        async with aconnect_sse(
+            http, "GET", "/v1/events", headers=headers, params=params
+        ) as source:
             if not source.response.is_success:
                 await source.response.aread()
                 raise hub_error(source.response)
@@ -218,7 +234,7 @@ class EventFollower:
                 if not sse.event or not sse.data or sse.event == "message":
                     continue  # the opening comment's retry field, or anything unnamed
                 if sse.event in LIVE_ONLY_EVENTS:  # no id of its own: the position stays
-                    if (live := _parse(str(self.last_event_id), sse.event, sse.data)):
+                    if live := _parse(str(self.last_event_id), sse.event, sse.data):
                         yield live
                     continue
                 event = _parse(sse.id, sse.event, sse.data)
@@ -257,7 +273,10 @@ S = TypeVar("S", bound=Snapshot)
 
 
 async def snapshot_then_events(
-    load: Callable[[], Awaitable[S]], hubs: str | Sequence[str] | Hubs, token: str, *,
+    load: Callable[[], Awaitable[S]],
+    hubs: str | Sequence[str] | Hubs,
+    token: str,
+    *,
     availability: bool = False,
 ) -> AsyncIterator[S | StreamEvent | LinkUp | LinkDown]:
     """Load the screen's picture (retrying with backoff), then follow every event after it;
@@ -270,14 +289,22 @@ async def snapshot_then_events(
             yield down
         epoch, snapshot = loaded[0]
         yield snapshot
-        follower = EventFollower(shared, token, heartbeat_s=snapshot.heartbeat_s,
-                                 last_event_id=snapshot.last_event_id, epoch=epoch,
-                                 availability=availability)
+        follower = EventFollower(
+            shared,
+            token,
+            heartbeat_s=snapshot.heartbeat_s,
+            last_event_id=snapshot.last_event_id,
+            epoch=epoch,
+            availability=availability,
+        )
         async with aclosing(follower.follow()) as items:
             async for item in items:
                 if isinstance(item, StreamReset):
-                    yield LinkDown(since=datetime.now(UTC), reason=RESET_REASON,
-                                   error=HubUnreachable(RESET_REASON))
+                    yield LinkDown(
+                        since=datetime.now(UTC),
+                        reason=RESET_REASON,
+                        error=HubUnreachable(RESET_REASON),
+                    )
                     break
                 if isinstance(item, RosterEvent):  # hub.toml reloaded: codes, desks, on-call
                     again = await _load_again(load)
@@ -299,7 +326,9 @@ async def _load_again(load: Callable[[], Awaitable[S]]) -> S | None:
 
 
 async def _load_until_done(
-    load: Callable[[], Awaitable[S]], hubs: Hubs, token: str,
+    load: Callable[[], Awaitable[S]],
+    hubs: Hubs,
+    token: str,
     loaded: list[tuple[str | None, S]],
 ) -> AsyncIterator[LinkDown]:
     """Append (the hub's epoch, the snapshot) to `loaded`, saying LinkDown at each failure.

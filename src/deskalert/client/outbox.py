@@ -69,7 +69,7 @@ class DeliveryResult:
 
     status: Delivery
     alert: Alert | None = None  # TRANSMITTED: the hub's stored copy
-    reason: str | None = None   # REFUSED: the hub's reason; QUEUED: why it has not gone yet
+    reason: str | None = None  # REFUSED: the hub's reason; QUEUED: why it has not gone yet
 
     @property
     def transmitted(self) -> bool:
@@ -89,8 +89,11 @@ class Outbox:
         last_error = entry.last_error
         try:
             async for attempt in stamina.retry_context(
-                on=retry_wait, attempts=None, timeout=timeout,
-                wait_initial=WAIT_INITIAL_S, wait_max=WAIT_MAX_S,
+                on=retry_wait,
+                attempts=None,
+                timeout=timeout,
+                wait_initial=WAIT_INITIAL_S,
+                wait_max=WAIT_MAX_S,
             ):
                 with attempt:
                     if self._withdrawn(entry):
@@ -126,8 +129,13 @@ class Outbox:
         it can never be valid (a code that is no identifier), rather than fail every flush."""
         message = strip_control(entry.message) if entry.message is not None else None
         try:
-            return AlertIn(id=entry.id, code=entry.code, created_at=entry.created_at,
-                           test=entry.test, message=message), None
+            return AlertIn(
+                id=entry.id,
+                code=entry.code,
+                created_at=entry.created_at,
+                test=entry.test,
+                message=message,
+            ), None
         except ValidationError as exc:
             reason = f"invalid_request: {describe_errors(exc.errors())}"
             self.journal.mark_refused(entry.id, reason)

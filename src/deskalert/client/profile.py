@@ -50,14 +50,23 @@ def configured_profile(config_path: Path | None) -> Profile:
     return Profile(load_client_config(config_path), default_journal_path())
 
 
-def demo_profile(identity: str, *, supervisor: bool, language: Language = "fr",
-                 port: int = DEMO_PORT, data_dir: Path | None = None) -> Profile:
+def demo_profile(
+    identity: str,
+    *,
+    supervisor: bool,
+    language: Language = "fr",
+    port: int = DEMO_PORT,
+    data_dir: Path | None = None,
+) -> Profile:
     """A desk or supervisor of the demo roster, on the demo hub of this machine."""
     role = "supervisor" if supervisor else "desk"
     config = ClientConfig.model_validate(
         {"language": language, "hub": {"url": f"http://127.0.0.1:{port}"}, role: {"id": identity}}
     )
     journal_dir = data_dir or demo_data_dir()
-    journal = (journal_dir / f"journal-supervisor-{identity}.sqlite3" if supervisor
-               else demo_journal_path(journal_dir, identity))
+    journal = (
+        journal_dir / f"journal-supervisor-{identity}.sqlite3"
+        if supervisor
+        else demo_journal_path(journal_dir, identity)
+    )
     return Profile(config, journal, demo=True)

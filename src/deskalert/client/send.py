@@ -56,14 +56,24 @@ def check_message(message: str | None) -> None:
         raise ConfigError(t("send.message_file_number"))
 
 
-async def send_alert(journal: Journal, client: HubClient, code: str, *, test: bool = False,
-                     message: str | None = None, timeout: float) -> SendReport:
+async def send_alert(
+    journal: Journal,
+    client: HubClient,
+    code: str,
+    *,
+    test: bool = False,
+    message: str | None = None,
+    timeout: float,
+) -> SendReport:
     """Queue `code` in the journal, deliver what was queued before, then it."""
     check_message(message)
     entry = journal.enqueue(code, test=test, message=message)
     outbox = Outbox(journal, client)
-    earlier = [(queued, await outbox.deliver(queued, timeout=timeout))
-               for queued in journal.pending() if queued.id != entry.id]
+    earlier = [
+        (queued, await outbox.deliver(queued, timeout=timeout))
+        for queued in journal.pending()
+        if queued.id != entry.id
+    ]
     result = await outbox.deliver(entry, timeout=timeout)
     if result.transmitted:
         await cache_oncall(client, journal)

@@ -63,7 +63,8 @@ class Identity(_Section):
 
 class DeskIdentity(Identity):
     duress_key: str | None = Field(
-        default=None, max_length=20,
+        default=None,
+        max_length=20,
         description="in the 'Tout va bien ?' prompt, a key that answers like 'oui' on screen"
         " but raises a discreet alert (e.g. 'o'); none if unset",
     )
@@ -79,8 +80,10 @@ def combo_parts(combination: str) -> list[str]:
     parts = combination.split("+")
     for part in parts:
         if not COMBO_PART.match(part):
-            raise ValueError(f"{part!r} in {combination!r} is not a key (write <ctrl>+<shift>+<f2>,"
-                             " or KEY_F13 for a device)")
+            raise ValueError(
+                f"{part!r} in {combination!r} is not a key (write <ctrl>+<shift>+<f2>,"
+                " or KEY_F13 for a device)"
+            )
     return parts
 
 
@@ -115,8 +118,9 @@ class Hotkeys(BaseModel):
                 raise ValueError(f"{code}: give the key combination as a string")
             combo_parts(combination)
         if not self.model_extra:
-            raise ValueError("give at least one code = key combination, e.g."
-                             ' renfort = "<ctrl>+<shift>+<f2>"')
+            raise ValueError(
+                'give at least one code = key combination, e.g. renfort = "<ctrl>+<shift>+<f2>"'
+            )
         if self.grab and self.device is None:
             raise ValueError("grab = true needs device = /dev/input/...")
         return self

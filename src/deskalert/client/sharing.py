@@ -31,8 +31,9 @@ class ShareResult:
         return self.note is not None
 
 
-async def share_note(client: HubClient | None, journal: Journal | None, alert_id: UUID,
-                     note: NoteIn) -> ShareResult:
+async def share_note(
+    client: HubClient | None, journal: Journal | None, alert_id: UUID, note: NoteIn
+) -> ShareResult:
     """Send `note` about `alert_id`; mark it shared in `journal` once the hub stored it.
 
     `client` is None when this workstation has no token: nothing is sent, and the reason says

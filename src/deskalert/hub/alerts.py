@@ -33,8 +33,9 @@ Change = Callable[[Alert], "tuple[Alert, EventType] | None"]
 class Alerts:
     """Raise, read, answer and escalate alerts."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
-                 oncall: OnCallBoard) -> None:
+    def __init__(
+        self, config: HubConfig, runtime: Runtime, roster: Roster, oncall: OnCallBoard
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
@@ -87,7 +88,8 @@ class Alerts:
         store = self.runtime.store
         outcomes = store.write_group([partial(insert_once, store, alert=a) for a in alerts])
         self.runtime.publish_all(
-            [o[1] for o in outcomes if not isinstance(o, Exception) and o[1] is not None])
+            [o[1] for o in outcomes if not isinstance(o, Exception) and o[1] is not None]
+        )
         return [o if isinstance(o, Exception) else o[0] for o in outcomes]
 
     # -- reads ----------------------------------------------------------------------------
@@ -118,8 +120,14 @@ class Alerts:
         one_site = next(iter(sites)) if sites else None
         after = decode_cursor(cursor, 2) if cursor is not None else None
         return await self.runtime.db(
-            partial(self.runtime.store.list_alerts, open_only=open_only, site=one_site,
-                    since=since, limit=limit, after=after)
+            partial(
+                self.runtime.store.list_alerts,
+                open_only=open_only,
+                site=one_site,
+                since=since,
+                limit=limit,
+                after=after,
+            )
         )
 
     # -- answers --------------------------------------------------------------------------
@@ -133,14 +141,14 @@ class Alerts:
             if any(r.id == principal.id for r in alert.responders):
                 return None
             now = self.clock.now()
-            responder = Responder(
-                id=principal.id, kind=principal.kind, name=principal.name, at=now
-            )
-            return alert.model_copy(update={
-                "state": AlertState.ACKNOWLEDGED,
-                "responders": [*alert.responders, responder],
-                "updated_at": now,
-            }), EventType.ALERT_ACKNOWLEDGED
+            responder = Responder(id=principal.id, kind=principal.kind, name=principal.name, at=now)
+            return alert.model_copy(
+                update={
+                    "state": AlertState.ACKNOWLEDGED,
+                    "responders": [*alert.responders, responder],
+                    "updated_at": now,
+                }
+            ), EventType.ALERT_ACKNOWLEDGED
 
         return await self._update(alert_id, change)
 
@@ -213,7 +221,8 @@ class AlertIdReused(Conflict):
         super().__init__(
             f"alert id {stored.id} is already stored with another {', '.join(differing)};"
             " a retry must resend the same body, a new alert needs a new id",
-            code="alert_id_reused", state=stored.state.value,
+            code="alert_id_reused",
+            state=stored.state.value,
         )
         self.alert = stored
 
@@ -226,8 +235,9 @@ def insert_once(store: Store, db: Any, alert: Alert) -> tuple[tuple[Alert, bool]
     if existing is not None:
         if existing.desk != alert.desk:
             raise Conflict(f"alert id {alert.id} is already used by another desk")
-        differing = [name for name in RESEND_FIELDS
-                     if getattr(existing, name) != getattr(alert, name)]
+        differing = [
+            name for name in RESEND_FIELDS if getattr(existing, name) != getattr(alert, name)
+        ]
         if differing:
             raise AlertIdReused(existing, differing)
         return (existing, False), None
@@ -246,12 +256,18 @@ def _refuse_if_closed(alert: Alert, verb: str) -> None:
         )
 
 
-def _closed(alert: Alert, state: AlertState, principal: Principal, summary: str | None,
-            now: datetime) -> Alert:
-    return alert.model_copy(update={
-        "state": state, "closed_at": now, "closed_by": principal.id, "summary": summary,
-        "updated_at": now,
-    })
+def _closed(
+    alert: Alert, state: AlertState, principal: Principal, summary: str | None, now: datetime
+) -> Alert:
+    return alert.model_copy(
+        update={
+            "state": state,
+            "closed_at": now,
+            "closed_by": principal.id,
+            "summary": summary,
+            "updated_at": now,
+        }
+    )
 
 
 def _escalation(level: int, now: datetime) -> Change:
@@ -259,9 +275,13 @@ def _escalation(level: int, now: datetime) -> Change:
         if alert.state is not AlertState.OPEN or alert.escalation_level >= level:
             return None  # answered or closed in the meantime
         target = alert.chain[level] if level < len(alert.chain) else EVERYONE
-        return alert.model_copy(update={
-            "escalation_level": level, "escalated_to": target, "escalated_at": now,
-            "updated_at": now,
-        }), EventType.ALERT_ESCALATED
+        return alert.model_copy(
+            update={
+                "escalation_level": level,
+                "escalated_to": target,
+                "escalated_at": now,
+                "updated_at": now,
+            }
+        ), EventType.ALERT_ESCALATED
 
     return change

@@ -59,8 +59,9 @@ desks follow them live on `/v1/events` (server-sent events) and answer "j'arrive
 Every request but `/healthz` carries `Authorization: Bearer <token>`; the token says who calls."""
 
 
-def create_app(config: HubConfig, store: Store, *, clock: Clock | None = None,
-               ticker: bool = True) -> FastAPI:
+def create_app(
+    config: HubConfig, store: Store, *, clock: Clock | None = None, ticker: bool = True
+) -> FastAPI:
     """A hub application on `store`; the hub's ticker runs while the app's lifespan does.
 
     `clock` (default: the system's) and `ticker` False let a test drive time by hand: it moves
@@ -88,25 +89,46 @@ def create_app(config: HubConfig, store: Store, *, clock: Clock | None = None,
     app.state.hub = hub
     app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
-    app.state.alert_rate = AlertRate(config.hub.alert_burst, config.hub.alerts_per_minute,
-                                      hub.clock)
-    app.state.request_budget = RequestBudget(config.hub.request_burst,
-                                             config.hub.requests_per_second, clock=hub.clock)
-    for module in (alerts, notes, events, presence, availability, oncall, health, page,
-                   sessions, metrics, enrol, broadcasts):
+    app.state.alert_rate = AlertRate(
+        config.hub.alert_burst, config.hub.alerts_per_minute, hub.clock
+    )
+    app.state.request_budget = RequestBudget(
+        config.hub.request_burst, config.hub.requests_per_second, clock=hub.clock
+    )
+    for module in (
+        alerts,
+        notes,
+        events,
+        presence,
+        availability,
+        oncall,
+        health,
+        page,
+        sessions,
+        metrics,
+        enrol,
+        broadcasts,
+    ):
         app.include_router(module.router)
-    app.mount("/page/static", StaticFiles(packages=[("deskalert.hub", "static")]),
-              name="page-static")
+    app.mount(
+        "/page/static", StaticFiles(packages=[("deskalert.hub", "static")]), name="page-static"
+    )
     _add_error_handlers(app)
     # Inside BodyLimit (added later is outer): the hot routes get a body read within the limit.
-    app.add_middleware(HotRoutes, hub=hub, rate=app.state.alert_rate,
-                       budget=app.state.request_budget, on_error=hub_error_response)
+    app.add_middleware(
+        HotRoutes,
+        hub=hub,
+        rate=app.state.alert_rate,
+        budget=app.state.request_budget,
+        on_error=hub_error_response,
+    )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
     return app
 
 
-def error_response(status: int, error: str, detail: str, *,
-                   headers: Mapping[str, str] | None = None, **extra: Any) -> JSONResponse:
+def error_response(
+    status: int, error: str, detail: str, *, headers: Mapping[str, str] | None = None, **extra: Any
+) -> JSONResponse:
     body = {"error": error, "detail": detail, **{k: v for k, v in extra.items() if v is not None}}
     headers = dict(headers or {})
     if status == 401:

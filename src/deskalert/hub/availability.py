@@ -56,8 +56,9 @@ class LiveEvent(Event):
 class Availability:
     """Per site: desks online (a counter), supervisors' open streams, the last numbers sent."""
 
-    def __init__(self, config: HubConfig, oncall: Callable[[str], OnCall | None],
-                 clock: Clock) -> None:
+    def __init__(
+        self, config: HubConfig, oncall: Callable[[str], OnCall | None], clock: Clock
+    ) -> None:
         self._labels = {s.id: s.label for s in config.sites}
         self._desk_site = {d.id: d.site for d in config.desks}
         self._desks = Counter(d.site for d in config.desks)
@@ -119,18 +120,23 @@ class Availability:
 
     def local_streams(self) -> dict[str, list[list[str] | None]]:
         """This hub's supervisors' stream scopes, for the other hubs (JSON-ready, sorted)."""
-        return {sup: sorted((sorted(s) if s is not None else None for s in scopes),
-                            key=lambda s: (s is not None, s or []))
-                for sup, scopes in sorted(self._streams.items()) if scopes}
+        return {
+            sup: sorted(
+                (sorted(s) if s is not None else None for s in scopes),
+                key=lambda s: (s is not None, s or []),
+            )
+            for sup, scopes in sorted(self._streams.items())
+            if scopes
+        }
 
     def set_remote(self, remote: dict[str, set[Scope]]) -> None:
         """The supervisors' streams open on the other hubs; a change marks the sites."""
         if remote == self._remote:
             return
         changed = set(remote) ^ set(self._remote) | {
-            s for s in remote.keys() & self._remote.keys() if remote[s] != self._remote[s]}
-        scopes = set().union(*(remote.get(s, set()) | self._remote.get(s, set())
-                               for s in changed))
+            s for s in remote.keys() & self._remote.keys() if remote[s] != self._remote[s]
+        }
+        scopes = set().union(*(remote.get(s, set()) | self._remote.get(s, set()) for s in changed))
         self._remote = remote
         for scope in scopes:
             self._mark(self._sites_of(scope))
@@ -146,11 +152,11 @@ class Availability:
     # -- who listens ------------------------------------------------------------------------
 
     def listen(self, sites: set[str] | None, subscription: Subscription) -> None:
-        for key in (sites if sites is not None else [None]):
+        for key in sites if sites is not None else [None]:
             self._listeners[key].add(subscription)
 
     def unlisten(self, sites: set[str] | None, subscription: Subscription) -> None:
-        for key in (sites if sites is not None else [None]):
+        for key in sites if sites is not None else [None]:
             self._listeners[key].discard(subscription)
             if not self._listeners[key]:
                 del self._listeners[key]
@@ -163,17 +169,32 @@ class Availability:
         on_call = card.supervisor.id if card is not None and card.supervisor else None
         people = []
         for supervisor_id, config in self._supervisors.items():
-            connected = any(scope is None or site in scope
-                            for scope in (*self._streams.get(supervisor_id, ()),
-                                          *self._remote.get(supervisor_id, ())))
+            connected = any(
+                scope is None or site in scope
+                for scope in (
+                    *self._streams.get(supervisor_id, ()),
+                    *self._remote.get(supervisor_id, ()),
+                )
+            )
             if connected or supervisor_id == on_call:
-                people.append(AvailableSupervisor(
-                    id=supervisor_id, name=config.name, phone=config.phone,
-                    connected=connected, on_call=supervisor_id == on_call))
+                people.append(
+                    AvailableSupervisor(
+                        id=supervisor_id,
+                        name=config.name,
+                        phone=config.phone,
+                        connected=connected,
+                        on_call=supervisor_id == on_call,
+                    )
+                )
         people.sort(key=lambda p: (not p.on_call, not p.connected, p.name))
-        return SiteAvailability(site=site, site_label=self._labels[site],
-                                desks_online=max(0, self._online[site]),
-                                desks=self._desks[site], supervisors=people, at=self._clock.now())
+        return SiteAvailability(
+            site=site,
+            site_label=self._labels[site],
+            desks_online=max(0, self._online[site]),
+            desks=self._desks[site],
+            supervisors=people,
+            at=self._clock.now(),
+        )
 
     def event(self, site: str) -> LiveEvent:
         """The site's numbers now as a live event (kept until they may have changed)."""
@@ -181,8 +202,12 @@ class Availability:
         if event is None:
             numbers = self.now(site)
             event = self._current[site] = LiveEvent(
-                id=0, type=EventType.SITE_AVAILABILITY, at=numbers.at, site=site,
-                data=numbers.model_dump(mode="json"))
+                id=0,
+                type=EventType.SITE_AVAILABILITY,
+                at=numbers.at,
+                site=site,
+                data=numbers.model_dump(mode="json"),
+            )
         return event
 
     def flush(self) -> list[SiteAvailability]:

@@ -25,8 +25,9 @@ class BackupFailed(DeskAlertError):
     """SQLite could not read the database or write the copy."""
 
 
-def backup(db_path: Path, out_dir: Path, retention_days: int,
-           now: datetime | None = None) -> tuple[Path, list[Path]]:
+def backup(
+    db_path: Path, out_dir: Path, retention_days: int, now: datetime | None = None
+) -> tuple[Path, list[Path]]:
     """Copy `db_path` into `out_dir` (0700, the copy 0600), then delete the copies older than
     `retention_days`: (the new copy, the deleted ones)."""
     now = now or datetime.now(UTC)
@@ -82,12 +83,15 @@ def _copy(source: Path, target: Path) -> str:
 def _keep(source: Path, target: Path) -> None:
     """A plain consistent copy (its epoch kept: it is the log the hub had), 0600."""
     try:
-        with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src, \
-                closing(open_db(target)) as dst:
+        with (
+            closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as src,
+            closing(open_db(target)) as dst,
+        ):
             src.backup(dst)
     except sqlite3.Error as exc:
-        raise BackupFailed(f"cannot keep {source} aside as {target}: {exc}; nothing restored"
-                           ) from None
+        raise BackupFailed(
+            f"cannot keep {source} aside as {target}: {exc}; nothing restored"
+        ) from None
     make_private(target)
 
 

@@ -14,51 +14,89 @@ from pydantic import Field, model_validator
 from deskalert.models.broadcasts import BroadcastKind, BroadcastTemplate, RosterEntry
 
 DEFAULT_KINDS = [
-    BroadcastKind(id="vigilance", label="Vigilance", label_en="Be alert", look="warning",
-                  protocol="Restez attentif, ne restez pas seul, gardez la touche d'alerte à"
-                           " portée de main.",
-                  protocol_en="Stay alert, do not stay alone, keep the alert key at hand."),
-    BroadcastKind(id="confinement", label="Confinement", label_en="Lockdown", look="danger",
-                  protocol="Fermez la porte, éloignez-vous des vitres, restez à votre poste"
-                           " jusqu'à la fin d'alerte.",
-                  protocol_en="Close the door, keep away from windows, stay at your desk until"
-                              " the all clear."),
-    BroadcastKind(id="evacuation", label="Évacuation", label_en="Evacuation", look="danger",
-                  protocol="Quittez votre poste par l'issue la plus proche et rejoignez le point"
-                           " de rassemblement.",
-                  protocol_en="Leave your desk by the nearest exit and go to the assembly"
-                              " point."),
-    BroadcastKind(id="fin-alerte", label="Fin d'alerte", label_en="All clear", look="clear",
-                  protocol="Reprise normale de l'activité.",
-                  protocol_en="Back to normal work.", ends=True),
+    BroadcastKind(
+        id="vigilance",
+        label="Vigilance",
+        label_en="Be alert",
+        look="warning",
+        protocol="Restez attentif, ne restez pas seul, gardez la touche d'alerte à portée de main.",
+        protocol_en="Stay alert, do not stay alone, keep the alert key at hand.",
+    ),
+    BroadcastKind(
+        id="confinement",
+        label="Confinement",
+        label_en="Lockdown",
+        look="danger",
+        protocol="Fermez la porte, éloignez-vous des vitres, restez à votre poste"
+        " jusqu'à la fin d'alerte.",
+        protocol_en="Close the door, keep away from windows, stay at your desk until"
+        " the all clear.",
+    ),
+    BroadcastKind(
+        id="evacuation",
+        label="Évacuation",
+        label_en="Evacuation",
+        look="danger",
+        protocol="Quittez votre poste par l'issue la plus proche et rejoignez le point"
+        " de rassemblement.",
+        protocol_en="Leave your desk by the nearest exit and go to the assembly point.",
+    ),
+    BroadcastKind(
+        id="fin-alerte",
+        label="Fin d'alerte",
+        label_en="All clear",
+        look="clear",
+        protocol="Reprise normale de l'activité.",
+        protocol_en="Back to normal work.",
+        ends=True,
+    ),
 ]
 DEFAULT_TEMPLATES = [
-    BroadcastTemplate(id="agite", kind="vigilance",
-                      text="Une personne agitée se dirige vers les guichets.",
-                      text_en="An agitated person is heading towards the desks."),
-    BroadcastTemplate(id="confinement", kind="confinement",
-                      text="Confinement du bâtiment : restez à votre poste, porte fermée.",
-                      text_en="Building lockdown: stay at your desk, door closed."),
-    BroadcastTemplate(id="evacuation", kind="evacuation",
-                      text="Évacuation du bâtiment : sortez par l'issue la plus proche.",
-                      text_en="Building evacuation: leave by the nearest exit."),
-    BroadcastTemplate(id="fin-alerte", kind="fin-alerte",
-                      text="Fin d'alerte : reprise normale de l'activité.",
-                      text_en="All clear: back to normal work."),
+    BroadcastTemplate(
+        id="agite",
+        kind="vigilance",
+        text="Une personne agitée se dirige vers les guichets.",
+        text_en="An agitated person is heading towards the desks.",
+    ),
+    BroadcastTemplate(
+        id="confinement",
+        kind="confinement",
+        text="Confinement du bâtiment : restez à votre poste, porte fermée.",
+        text_en="Building lockdown: stay at your desk, door closed.",
+    ),
+    BroadcastTemplate(
+        id="evacuation",
+        kind="evacuation",
+        text="Évacuation du bâtiment : sortez par l'issue la plus proche.",
+        text_en="Building evacuation: leave by the nearest exit.",
+    ),
+    BroadcastTemplate(
+        id="fin-alerte",
+        kind="fin-alerte",
+        text="Fin d'alerte : reprise normale de l'activité.",
+        text_en="All clear: back to normal work.",
+    ),
 ]
 
 
 class BroadcastSection(RosterEntry):
     unread_after_s: float = Field(
-        default=60, gt=0, le=3600,
-        description="desks that have not read a broadcast after this are named to supervisors")
+        default=60,
+        gt=0,
+        le=3600,
+        description="desks that have not read a broadcast after this are named to supervisors",
+    )
     kinds: list[BroadcastKind] = Field(
-        default_factory=lambda: list(DEFAULT_KINDS), min_length=1, max_length=50,
-        description="the kinds of message; unset: vigilance, confinement, evacuation,"
-                    " fin-alerte")
+        default_factory=lambda: list(DEFAULT_KINDS),
+        min_length=1,
+        max_length=50,
+        description="the kinds of message; unset: vigilance, confinement, evacuation, fin-alerte",
+    )
     templates: list[BroadcastTemplate] = Field(
-        default_factory=lambda: list(DEFAULT_TEMPLATES), max_length=100,
-        description="ready-made messages; unset: one per built-in kind")
+        default_factory=lambda: list(DEFAULT_TEMPLATES),
+        max_length=100,
+        description="ready-made messages; unset: one per built-in kind",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> BroadcastSection:
@@ -69,8 +107,10 @@ class BroadcastSection(RosterEntry):
                 raise ValueError(f"broadcasts.{what}: id {twice[0]!r} appears more than once")
         for index, template in enumerate(self.templates):
             if template.kind not in kinds:
-                raise ValueError(f"broadcasts.templates[{index}].kind: unknown {template.kind!r}"
-                                 f" (known: {', '.join(kinds)})")
+                raise ValueError(
+                    f"broadcasts.templates[{index}].kind: unknown {template.kind!r}"
+                    f" (known: {', '.join(kinds)})"
+                )
         return self
 
     def kind(self, kind_id: str) -> BroadcastKind | None:

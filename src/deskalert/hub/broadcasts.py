@@ -42,15 +42,19 @@ class Broadcasts:
     """The rules of broadcasts; the store is reached through `db` (the hub's store thread) and
     each committed event handed to `publish` on that thread, as the hub does for alerts."""
 
-    def __init__(self, config: HubConfig, store: Store, db: Db,
-                 publish: Callable[[Event], None],
-                 now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+    def __init__(
+        self,
+        config: HubConfig,
+        store: Store,
+        db: Db,
+        publish: Callable[[Event], None],
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self.roster = config.broadcasts
         self.store, self._db, self._publish, self.now = store, db, publish, now
         self._site_ids = [s.id for s in config.sites]
         self._desks = {d.id: d for d in config.desks}
-        self._sender_sites = {s.id: set(s.sites) or set(self._site_ids)
-                              for s in config.supervisors}
+        self._sender_sites = {s.id: set(s.sites) or set(self._site_ids) for s in config.supervisors}
 
     # -- who may -------------------------------------------------------------------------
 
@@ -66,13 +70,17 @@ class Broadcasts:
             raise Forbidden(f"only a supervisor {verb} a broadcast; a desk reads it")
         unknown = [s for s in sites if s not in self._site_ids]
         if unknown:
-            raise Unprocessable(f"unknown site {unknown[0]!r} (known: {', '.join(self._site_ids)})",
-                                code="unknown_site")
+            raise Unprocessable(
+                f"unknown site {unknown[0]!r} (known: {', '.join(self._site_ids)})",
+                code="unknown_site",
+            )
         outside = sorted(set(sites) - self.sites_of(principal))
         if outside:
-            raise Forbidden(f"supervisor {principal.id} does not send to site {outside[0]!r}"
-                            f" (theirs: {', '.join(sorted(self.sites_of(principal)))})",
-                            code="site_not_yours")
+            raise Forbidden(
+                f"supervisor {principal.id} does not send to site {outside[0]!r}"
+                f" (theirs: {', '.join(sorted(self.sites_of(principal)))})",
+                code="site_not_yours",
+            )
 
     # -- send ------------------------------------------------------------------------------
 
@@ -86,18 +94,39 @@ class Broadcasts:
         stored: tuple[Broadcast, bool] = await self._db(self._store_new, broadcast, kind.ends)
         return stored
 
-    def _new(self, principal: Principal, broadcast_id: UUID, kind: BroadcastKind,
-             texts: tuple[str, str], sites: list[str]) -> Broadcast:
+    def _new(
+        self,
+        principal: Principal,
+        broadcast_id: UUID,
+        kind: BroadcastKind,
+        texts: tuple[str, str],
+        sites: list[str],
+    ) -> Broadcast:
         text, text_en = texts
         now = self.now()
-        desks = [BroadcastDesk(id=d.id, label=d.label, site=d.site)
-                 for d in self._desks.values() if d.site in sites]
+        desks = [
+            BroadcastDesk(id=d.id, label=d.label, site=d.site)
+            for d in self._desks.values()
+            if d.site in sites
+        ]
         return Broadcast(
-            id=broadcast_id, kind=kind.id, label=kind.label, label_en=kind.label_en, look=kind.look,
-            protocol=kind.protocol, protocol_en=kind.protocol_en, text=text, text_en=text_en,
-            sites=sites, sender=principal.id, sender_name=principal.name, sent_at=now,
-            state=BroadcastState.CURRENT, desks=desks,
-            unread_after_s=self.roster.unread_after_s, updated_at=now,
+            id=broadcast_id,
+            kind=kind.id,
+            label=kind.label,
+            label_en=kind.label_en,
+            look=kind.look,
+            protocol=kind.protocol,
+            protocol_en=kind.protocol_en,
+            text=text,
+            text_en=text_en,
+            sites=sites,
+            sender=principal.id,
+            sender_name=principal.name,
+            sent_at=now,
+            state=BroadcastState.CURRENT,
+            desks=desks,
+            unread_after_s=self.roster.unread_after_s,
+            updated_at=now,
         )
 
     def _kind_and_text(self, body: BroadcastIn) -> tuple[BroadcastKind, str, str]:
@@ -107,8 +136,9 @@ class Broadcasts:
             template = self.roster.template(body.template)
             if template is None:
                 known = ", ".join(t.id for t in self.roster.templates) or "none"
-                raise Unprocessable(f"unknown template {body.template!r} (known: {known})",
-                                    code="unknown_template")
+                raise Unprocessable(
+                    f"unknown template {body.template!r} (known: {known})", code="unknown_template"
+                )
             kind_id = kind_id or template.kind
             if text is None or text == template.text:
                 text, text_en = template.text, template.text_en
@@ -122,6 +152,7 @@ class Broadcasts:
 
     def _store_new(self, broadcast: Broadcast, ends: bool) -> tuple[Broadcast, bool]:
         """On the store thread: the broadcast, its events, the ones it ends; then publish."""
+
         def write(db: Any) -> tuple[Broadcast, bool, list[Event]]:
             stored = self.store.broadcast_in(db, broadcast.id)
             if stored is None:
@@ -132,12 +163,13 @@ class Broadcasts:
                     return broadcast, True, events
                 stored = self.store.broadcast_in(db, broadcast.id)  # another hub's, just now
                 assert stored is not None
-            differing = [f for f in RESEND_FIELDS
-                         if getattr(stored, f) != getattr(broadcast, f)]
+            differing = [f for f in RESEND_FIELDS if getattr(stored, f) != getattr(broadcast, f)]
             if differing:
-                raise Conflict(f"broadcast id {broadcast.id} is already stored with another"
-                               f" {', '.join(differing)}; a new broadcast needs a new id",
-                               code="broadcast_id_reused")
+                raise Conflict(
+                    f"broadcast id {broadcast.id} is already stored with another"
+                    f" {', '.join(differing)}; a new broadcast needs a new id",
+                    code="broadcast_id_reused",
+                )
             return stored, False, []
 
         stored, created, events = self.store.in_broadcasts(write)
@@ -168,13 +200,16 @@ class Broadcasts:
                 return None
             now = self.now()
             reads = [*broadcast.reads, BroadcastRead(desk=principal.id, at=now)]
-            return (broadcast.model_copy(update={"reads": reads, "updated_at": now}),
-                    [principal.site or ""])
+            return (
+                broadcast.model_copy(update={"reads": reads, "updated_at": now}),
+                [principal.site or ""],
+            )
 
         return await self._update(broadcast_id, change, EventType.BROADCAST_READ)
 
     async def end(self, principal: Principal, broadcast_id: UUID) -> Broadcast:
         """A supervisor ends a broadcast (every desk shows it ended); ending it again is 200."""
+
         def change(broadcast: Broadcast) -> tuple[Broadcast, list[str]] | None:
             self._sender_may(principal, broadcast.sites, "ends")
             if broadcast.state is BroadcastState.ENDED:
@@ -201,8 +236,10 @@ class Broadcasts:
         return list(iter_sites(await self._db(self.store.current_broadcasts), sites))
 
     async def _update(
-        self, broadcast_id: UUID,
-        change: Callable[[Broadcast], tuple[Broadcast, list[str]] | None], event_type: EventType,
+        self,
+        broadcast_id: UUID,
+        change: Callable[[Broadcast], tuple[Broadcast, list[str]] | None],
+        event_type: EventType,
     ) -> Broadcast:
         def write(db: Any) -> tuple[Broadcast, list[Event]]:
             current = self.store.broadcast_in(db, broadcast_id, lock=True)
@@ -242,8 +279,9 @@ def iter_sites(broadcasts: list[Broadcast], sites: set[str] | None) -> Iterator[
 
 
 def _ended(broadcast: Broadcast, by: str, at: datetime) -> Broadcast:
-    return broadcast.model_copy(update={"state": BroadcastState.ENDED, "ended_at": at,
-                                        "ended_by": by, "updated_at": at})
+    return broadcast.model_copy(
+        update={"state": BroadcastState.ENDED, "ended_at": at, "ended_by": by, "updated_at": at}
+    )
 
 
 def _unread_named(now: datetime) -> Callable[[Broadcast], tuple[Broadcast, list[str]] | None]:
@@ -255,4 +293,3 @@ def _unread_named(now: datetime) -> Callable[[Broadcast], tuple[Broadcast, list[
         return named, sites  # every desk read it: stored, no event
 
     return change
-

@@ -63,8 +63,11 @@ class Subscription:
     def wants(self, event: Event) -> bool:
         if self.sites is not None and event.site is not None and event.site not in self.sites:
             return False
-        return (self.desk_id is None or event.type not in PRESENCE_EVENTS
-                or event.data.get("id") == self.desk_id)
+        return (
+            self.desk_id is None
+            or event.type not in PRESENCE_EVENTS
+            or event.data.get("id") == self.desk_id
+        )
 
 
 class Broker:
@@ -80,8 +83,13 @@ class Broker:
         # Called with every published event, before the fan-out (hub/metrics.py counts them).
         self.observers: list[Callable[[Event], None]] = []
 
-    def subscribe(self, sites: set[str] | None, desk_id: str | None = None,
-                  write: DirectWrite | None = None, who: str | None = None) -> Subscription:
+    def subscribe(
+        self,
+        sites: set[str] | None,
+        desk_id: str | None = None,
+        write: DirectWrite | None = None,
+        who: str | None = None,
+    ) -> Subscription:
         subscription = Subscription(sites, desk_id, write=write, who=who)
         self._subscriptions.add(subscription)
         if desk_id is None:
@@ -151,8 +159,7 @@ class Broker:
             self._end([s for s in self._subscriptions if s.who in who])
 
     def _end(self, subscriptions: list[Subscription]) -> None:
-        wake = Event(id=0, type=EventType.ONCALL_CHANGED, at=datetime.now(UTC), site=None,
-                     data={})
+        wake = Event(id=0, type=EventType.ONCALL_CHANGED, at=datetime.now(UTC), site=None, data={})
         for subscription in subscriptions:
             subscription.overflowed = True
             self.unsubscribe(subscription)
@@ -217,8 +224,12 @@ class StreamCap:
             self._by_identity.pop(stream.identity, None)
 
     def _evict(self, stream: OpenStream) -> None:
-        self.limit_log.hit("max_streams_per_identity", "%s opened more than %d event streams: "
-                           "closed the oldest", stream.identity, self.cap)
+        self.limit_log.hit(
+            "max_streams_per_identity",
+            "%s opened more than %d event streams: closed the oldest",
+            stream.identity,
+            self.cap,
+        )
         stream.evicted = True
         if stream.abort is not None:
             stream.abort()

@@ -61,8 +61,13 @@ class RequestBudget:
     """Every authenticated request but an alert takes one of its caller's tokens, or is
     refused with a 429 (`RateLimited`, Retry-After)."""
 
-    def __init__(self, burst: int, per_second: float, limit_log: LimitLog | None = None,
-                 clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        burst: int,
+        per_second: float,
+        limit_log: LimitLog | None = None,
+        clock: Clock | None = None,
+    ) -> None:
         self.buckets = TokenBuckets(burst, per_second, clock)
         self.limit_log = limit_log or LimitLog()
 
@@ -75,13 +80,18 @@ class RequestBudget:
         wait_s = self.buckets.take(identity)
         if wait_s is None:
             return
-        self.limit_log.hit("request_budget", "%s sent more than %d requests back to back (then "
-                           "%g/s): answered 429", identity, self.buckets.burst,
-                           self.buckets.per_second)
+        self.limit_log.hit(
+            "request_budget",
+            "%s sent more than %d requests back to back (then %g/s): answered 429",
+            identity,
+            self.buckets.burst,
+            self.buckets.per_second,
+        )
         error = RateLimited(
             f"{identity} sent more than {self.buckets.burst} requests in a burst; send again in "
             f"{math.ceil(wait_s)} s (Retry-After); alerts are never held back by this",
-            code="too_many_requests")
+            code="too_many_requests",
+        )
         error.retry_after_s = wait_s
         await asyncio.sleep(REFUSAL_HOLD_S)
         raise error

@@ -42,7 +42,7 @@ from deskalert.hub.settings import HubConfig, OnCallCalendar, SupervisorConfig
 
 log = logging.getLogger("deskalert.hub")
 
-POLL_S = 1.0                      # how often a file's mtime is looked at, and the window kept ahead
+POLL_S = 1.0  # how often a file's mtime is looked at, and the window kept ahead
 WINDOW_BEFORE = timedelta(hours=1)
 WINDOW_AHEAD = timedelta(hours=36)
 REEXPAND_MARGIN = timedelta(hours=12)  # expand again when the window ends sooner than this
@@ -79,8 +79,8 @@ class _State:
     never see half of an update."""
 
     calendar: icalendar.Calendar | None = None
-    error: str | None = None           # no usable calendar: why (the slots apply)
-    stale: str | None = None           # a last good copy is used: why
+    error: str | None = None  # no usable calendar: why (the slots apply)
+    stale: str | None = None  # a last good copy is used: why
     shifts: tuple[Shift, ...] = ()
     window: tuple[datetime, datetime] | None = None
 
@@ -141,8 +141,11 @@ class Roster:
         if summary in self.by_name:
             return (self.by_name[summary],)
         # "Astreinte - Martine Durand": a summary containing exactly one supervisor's name or id.
-        found = {i for name, i in self.by_name.items()
-                 if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", summary)}
+        found = {
+            i
+            for name, i in self.by_name.items()
+            if re.search(rf"(?<![\w.-]){re.escape(name)}(?![\w.-])", summary)
+        }
         return (found.pop(),) if len(found) == 1 else ()
 
 
@@ -172,8 +175,13 @@ def _aware(moment: date | datetime, zone: tzinfo | None) -> datetime:
     return moment
 
 
-def expand(calendar: icalendar.Calendar, roster: Roster, zone: tzinfo | None,
-           start: datetime, end: datetime) -> tuple[Shift, ...]:
+def expand(
+    calendar: icalendar.Calendar,
+    roster: Roster,
+    zone: tzinfo | None,
+    start: datetime,
+    end: datetime,
+) -> tuple[Shift, ...]:
     """The occurrences overlapping [start, end), sorted by start; CalendarError if the
     recurrences cannot be expanded (a broken RRULE)."""
     local = zone if zone is not None else start.astimezone().tzinfo
@@ -188,8 +196,12 @@ def expand(calendar: icalendar.Calendar, roster: Roster, zone: tzinfo | None,
     for event in occurrences:
         if str(event.get("STATUS", "")).upper() == "CANCELLED":
             continue
-        shift = Shift(_aware(event.start, zone), _aware(event.end, zone), roster.named(event),
-                      str(event.get("SUMMARY", "")).strip())
+        shift = Shift(
+            _aware(event.start, zone),
+            _aware(event.end, zone),
+            roster.named(event),
+            str(event.get("SUMMARY", "")).strip(),
+        )
         if shift.start < end and shift.end > start and shift.end > shift.start:
             shifts.append(shift)
     return tuple(sorted(shifts, key=lambda s: (s.start, s.end)))
@@ -225,10 +237,10 @@ class SiteCalendar:
     entry: OnCallCalendar
     roster: Roster
     zone: tzinfo | None
-    cache: Path | None = None          # where a fetched copy is kept (url calendars)
+    cache: Path | None = None  # where a fetched copy is kept (url calendars)
     state: _State = field(default_factory=_State)
     _seen: tuple[int, int] | None = None  # a file's (mtime_ns, size) as last read
-    _fetched_at: datetime | None = None   # by the book's clock: when the last fetch began
+    _fetched_at: datetime | None = None  # by the book's clock: when the last fetch began
 
     @property
     def site(self) -> str:
@@ -315,8 +327,12 @@ class SiteCalendar:
             log.info("on-call calendar %s of %s: read again", self.entry.shown(), self.site)
         for shift in state.shifts:
             if not shift.ids and shift not in previous.shifts:
-                log.warning("on-call calendar %s: event %r at %s names no known supervisor",
-                            self.entry.shown(), shift.summary, shift.start.isoformat())
+                log.warning(
+                    "on-call calendar %s: event %r at %s names no known supervisor",
+                    self.entry.shown(),
+                    shift.summary,
+                    shift.start.isoformat(),
+                )
 
     # -- fetching (async) --------------------------------------------------------------------
 
@@ -338,8 +354,9 @@ class SiteCalendar:
         await asyncio.to_thread(self._fetched, data, calendar, now)
 
     async def _download(self, client: httpx.AsyncClient) -> bytes:
-        async with client.stream("GET", self.entry.fetch_url(), timeout=self.entry.timeout_s,
-                                 follow_redirects=True) as response:
+        async with client.stream(
+            "GET", self.entry.fetch_url(), timeout=self.entry.timeout_s, follow_redirects=True
+        ) as response:
             if response.status_code != 200:
                 raise CalendarError(f"HTTP {response.status_code}")
             chunks, size = [], 0
@@ -355,8 +372,12 @@ class SiteCalendar:
             try:
                 _write_atomically(self.cache, data)
             except OSError as exc:
-                log.warning("on-call calendar %s: cannot keep a copy in %s: %s",
-                            self.entry.shown(), self.cache, exc)
+                log.warning(
+                    "on-call calendar %s: cannot keep a copy in %s: %s",
+                    self.entry.shown(),
+                    self.cache,
+                    exc,
+                )
         self._take(calendar, now, stale=None)
 
     def _failed(self, problem: str, now: datetime) -> None:
@@ -368,8 +389,10 @@ class SiteCalendar:
             self._set(_State(error=self._warning(f"cannot fetch it ({problem})")))
             return
         since = _copy_time(self.cache, self.zone)
-        stale = (f"on-call calendar {self.entry.shown()}: cannot fetch it ({problem});"
-                 f" using the copy fetched {since}")
+        stale = (
+            f"on-call calendar {self.entry.shown()}: cannot fetch it ({problem});"
+            f" using the copy fetched {since}"
+        )
         self._set(_State(state.calendar, None, stale, state.shifts, state.window))
 
 
@@ -395,8 +418,9 @@ def _write_atomically(path: Path, data: bytes) -> None:
 class CalendarBook:
     """The hub's calendars, kept fresh by one background task each."""
 
-    def __init__(self, config: HubConfig, data_dir: Path | None,
-                 clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, config: HubConfig, data_dir: Path | None, clock: Callable[[], datetime]
+    ) -> None:
         roster, zone = Roster(config.supervisors), config.hub.tz()
         self.calendars = {
             entry.site: SiteCalendar(entry, roster, zone, _cache_path(data_dir, entry))
@@ -435,8 +459,10 @@ class CalendarBook:
         if not self.calendars:
             return
         self._client = httpx.AsyncClient()
-        self._tasks = [asyncio.create_task(self._follow(c), name=f"deskalert-calendar-{c.site}")
-                       for c in self.calendars.values()]
+        self._tasks = [
+            asyncio.create_task(self._follow(c), name=f"deskalert-calendar-{c.site}")
+            for c in self.calendars.values()
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:

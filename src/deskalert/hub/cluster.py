@@ -48,7 +48,7 @@ log = logging.getLogger("deskalert.hub")
 POLL_S = 0.5  # the longest a lost NOTIFY can delay an event
 TAIL_PAGE = 1000
 RECONNECT_S = (0.2, 0.5, 1.0, 2.0)
-LEADER_LOCK = 0x6465736c  # "desl": held by the hub that runs the timers (session-level)
+LEADER_LOCK = 0x6465736C  # "desl": held by the hub that runs the timers (session-level)
 IDLE_SESSION_TIMEOUT_MS = 5000
 
 Handoff = Callable[[list[Event], dict[str, tuple[str, datetime]] | None], None]
@@ -69,14 +69,12 @@ class Solo:
         return True
 
 
-
 class Cluster:
     """This hub among others on one PostgreSQL database: the tail and the leadership."""
 
     shared = True
 
-    def __init__(self, url: str, handoff: Handoff,
-                 lost: Callable[[], None] = lambda: None) -> None:
+    def __init__(self, url: str, handoff: Handoff, lost: Callable[[], None] = lambda: None) -> None:
         self.tail = EventTail(url, handoff, lost)
         self.leadership = Leadership(url)
 
@@ -89,7 +87,6 @@ class Cluster:
 
     async def is_leader(self) -> bool:
         return await self.leadership.check()
-
 
 
 class EventTail:
@@ -131,8 +128,7 @@ class EventTail:
                 with pgwatch.deadline(conn):
                     conn.execute(f"LISTEN {pgstore.CHANNEL}")
                 if failures:
-                    log.info("event tail: connected again; reading after event %d",
-                             self.last_id)
+                    log.info("event tail: connected again; reading after event %d", self.last_id)
                 failures = 0
                 self._follow(conn)
             except psycopg.Error as exc:
@@ -147,8 +143,7 @@ class EventTail:
         second failure in a row (or a stalled link) the hub cannot follow the log, so its
         streams end: their clients go on with another hub instead of waiting in silence."""
         if failures == 0:
-            log.warning("event tail: %s; events from the other hubs wait until it is back",
-                        reason)
+            log.warning("event tail: %s; events from the other hubs wait until it is back", reason)
         if failures == 1:
             log.warning("event tail: still no database; this hub ends its event streams")
             self._call_on_loop(self.lost)
@@ -222,8 +217,9 @@ class Leadership:
                 if self.leading and not fresh:
                     self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
                     return True
-                row = self._conn.execute("SELECT pg_try_advisory_lock(%s)",
-                                         (LEADER_LOCK,)).fetchone()
+                row = self._conn.execute(
+                    "SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)
+                ).fetchone()
             return bool(row and row[0])
         except (psycopg.Error, StoreUnavailable):
             if self._conn is not None:
@@ -235,7 +231,7 @@ class Leadership:
         def release() -> None:
             if self._conn is not None:
                 self._conn.close()  # the session ends: the lock is free for the others
+
         await asyncio.get_running_loop().run_in_executor(self._executor, release)
         self._executor.shutdown(wait=True)
         self.leading = False
-

@@ -48,7 +48,7 @@ class EnrolOut(BaseModel):
 
 def new_code() -> str:
     raw = "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def code_hash(code: str) -> str:
@@ -73,12 +73,17 @@ async def redeem(hub: Hub, code: str, address: str) -> EnrolOut:
         found = next((p for p in hub.config.principals() if p.id == principal), None)
         return found.token_sha256 if found is not None else None
 
-    principal, outcome = await hub.runtime.db(hub.store.use_enrolment, digest, hub.clock.now(),
-                                              base, token_hash(token))
+    principal, outcome = await hub.runtime.db(
+        hub.store.use_enrolment, digest, hub.clock.now(), base, token_hash(token)
+    )
     if outcome != "ok":
         hub.roster.token_refused(digest, address)
-        log.warning("enrolment refused from %s: %s code%s", address, outcome,
-                    f" (for {principal})" if principal else "")
+        log.warning(
+            "enrolment refused from %s: %s code%s",
+            address,
+            outcome,
+            f" (for {principal})" if principal else "",
+        )
         raise Forbidden(REASONS[outcome], code=f"enrol_{outcome}")
     await hub.follow_tokens()
     who = hub.roster.principal_for(token_hash(token))

@@ -49,9 +49,11 @@ SHUTDOWN_GRACE_S = 0.5
 SEND_BUFFER_BYTES = 256 * 1024
 MAX_HEAD_BYTES = 32 * 1024  # nginx's default (4 x 8 KiB); a desk's head is ~300 bytes
 MAX_PIPELINED = 16  # no client of the hub pipelines (httpx, browsers); 16 is generous
-HEAD_TOO_LARGE = (b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
-                  b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
-                  b"content-length: %d\r\n\r\n%b")
+HEAD_TOO_LARGE = (
+    b"HTTP/1.1 431 Request Header Fields Too Large\r\n"
+    b"content-type: text/plain; charset=utf-8\r\nconnection: close\r\n"
+    b"content-length: %d\r\n\r\n%b"
+)
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
@@ -71,8 +73,9 @@ class LimitLog:
             return
         self._last[limit] = now
         count = self._count.pop(limit)
-        log.warning("limit %s: " + message + " (%d time(s) since the last such line)",
-                    limit, *args, count)
+        log.warning(
+            "limit %s: " + message + " (%d time(s) since the last such line)", limit, *args, count
+        )
 
 
 @dataclass
@@ -118,11 +121,18 @@ class ConnectionGuard:
             self.limit_log.hit(
                 "max_connections_per_address",
                 "refused a connection from %s, which already holds %d (trusted_addresses "
-                "are exempt)", address, limits.max_per_address)
+                "are exempt)",
+                address,
+                limits.max_per_address,
+            )
             return False
         if len(self.open) >= limits.max_open and not self._make_room():
-            self.limit_log.hit("open_files", "refused a connection from %s: %d open, all busy "
-                               "(raise LimitNOFILE)", address, len(self.open))
+            self.limit_log.hit(
+                "open_files",
+                "refused a connection from %s: %d open, all busy (raise LimitNOFILE)",
+                address,
+                len(self.open),
+            )
             return False
         self.per_address[address] += 1
         self.open.add(connection)
@@ -132,8 +142,12 @@ class ConnectionGuard:
     def _make_room(self) -> bool:
         """Close the oldest connection that waits for a request; False if there is none."""
         for oldest in self.waiting:
-            self.limit_log.hit("open_files", "%d connections open, near the file limit: closed "
-                               "the oldest one waiting for a request", len(self.open))
+            self.limit_log.hit(
+                "open_files",
+                "%d connections open, near the file limit: closed "
+                "the oldest one waiting for a request",
+                len(self.open),
+            )
             self.release(oldest)
             oldest.transport.abort()
             return True
@@ -263,16 +277,22 @@ class GuardedProtocol(HttpToolsProtocol):
     def _too_slow(self) -> None:
         self._deadline = None
         self.guard.limit_log.hit(
-            "request_timeout_s", "closed a connection from %s that sent no whole request within "
-            "%g s", self.address, self.guard.limits.request_timeout_s)
+            "request_timeout_s",
+            "closed a connection from %s that sent no whole request within %g s",
+            self.address,
+            self.guard.limits.request_timeout_s,
+        )
         self.transport.abort()
 
     def _head_too_large(self) -> None:
         """431 and close, or only close if an answer to an earlier request is under way."""
         self._refused = True
         self.guard.limit_log.hit(
-            "max_head_bytes", "closed a connection from %s whose request head passed %d bytes",
-            self.address, MAX_HEAD_BYTES)
+            "max_head_bytes",
+            "closed a connection from %s whose request head passed %d bytes",
+            self.address,
+            MAX_HEAD_BYTES,
+        )
         if self.cycle is not None and not self.cycle.response_complete:
             self.transport.abort()
             return
@@ -283,16 +303,22 @@ class GuardedProtocol(HttpToolsProtocol):
     def _pipeline_too_deep(self) -> None:
         self._refused = True
         self.guard.limit_log.hit(
-            "max_pipelined", "dropped a connection from %s that sent more than %d requests "
-            "ahead of their answers", self.address, MAX_PIPELINED)
+            "max_pipelined",
+            "dropped a connection from %s that sent more than %d requests ahead of their answers",
+            self.address,
+            MAX_PIPELINED,
+        )
         self.transport.abort()
 
     def _stalled(self) -> None:
         self._stall = None
         self.guard.limit_log.hit(
-            "stalled_reader", "aborted a response to %s that could not be written for %g s (the "
+            "stalled_reader",
+            "aborted a response to %s that could not be written for %g s (the "
             "reader stopped reading; an event stream reconnects and catches up)",
-            self.address, self.guard.limits.stall_timeout_s)
+            self.address,
+            self.guard.limits.stall_timeout_s,
+        )
         self.transport.abort()
 
 

@@ -19,9 +19,13 @@ class HubHealth:
     """What `/healthz` answers; `role` says solo, leader or follower, `backlog` what the
     notifier has not sent yet."""
 
-    def __init__(self, runtime: Runtime, role: Callable[[], Role],
-                 backlog: Callable[[], Awaitable[list[NotifyBacklog]]],
-                 out_of_step: Callable[[], str | None] = lambda: None) -> None:
+    def __init__(
+        self,
+        runtime: Runtime,
+        role: Callable[[], Role],
+        backlog: Callable[[], Awaitable[list[NotifyBacklog]]],
+        out_of_step: Callable[[], str | None] = lambda: None,
+    ) -> None:
         self.runtime = runtime
         self._out_of_step = out_of_step
         self._role = role

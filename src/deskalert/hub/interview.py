@@ -57,8 +57,9 @@ ALERT_NAMESPACE = uuid.UUID("5b0c6f0e-9a43-4b8e-9a59-2f64a1d0c3e1")
 class InterviewKeeper:
     """Interview sessions and checks: the routes' operations and the ticker's deadlines."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
-                 oncall: OnCallBoard) -> None:
+    def __init__(
+        self, config: HubConfig, runtime: Runtime, roster: Roster, oncall: OnCallBoard
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
@@ -72,9 +73,17 @@ class InterviewKeeper:
         desk = self._desk_of(principal)
         now = self.clock.now()
         session = InterviewSession(
-            id=uuid.uuid4(), desk=desk.id, desk_label=desk.label, site=desk.site, room=body.room,
-            started_at=now, expected_min=body.minutes, due_at=now + timedelta(minutes=body.minutes),
-            state=SessionState.RUNNING, updated_at=now)
+            id=uuid.uuid4(),
+            desk=desk.id,
+            desk_label=desk.label,
+            site=desk.site,
+            room=body.room,
+            started_at=now,
+            expected_min=body.minutes,
+            due_at=now + timedelta(minutes=body.minutes),
+            state=SessionState.RUNNING,
+            updated_at=now,
+        )
 
         def write(db: Connection, events: list[Event]) -> InterviewSession:
             self.store.put_session(db, session)
@@ -83,8 +92,9 @@ class InterviewKeeper:
 
         return await self._write(write)
 
-    async def extend(self, principal: Principal, session_id: UUID,
-                     minutes: float) -> InterviewSession:
+    async def extend(
+        self, principal: Principal, session_id: UUID, minutes: float
+    ) -> InterviewSession:
         def write(db: Connection, events: list[Event]) -> InterviewSession:
             session = self._own_open_session(db, principal, session_id)
             return self._extend_in(db, events, session, minutes, self.clock.now())
@@ -98,34 +108,48 @@ class InterviewKeeper:
 
         return await self._write(write)
 
-    def _extend_in(self, db: Connection, events: list[Event],
-                   session: InterviewSession, minutes: float, now: datetime) -> InterviewSession:
+    def _extend_in(
+        self,
+        db: Connection,
+        events: list[Event],
+        session: InterviewSession,
+        minutes: float,
+        now: datetime,
+    ) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
-        session = session.model_copy(update={
-            "state": SessionState.RUNNING, "due_at": now + timedelta(minutes=minutes),
-            "updated_at": now})
+        session = session.model_copy(
+            update={
+                "state": SessionState.RUNNING,
+                "due_at": now + timedelta(minutes=minutes),
+                "updated_at": now,
+            }
+        )
         self.store.put_session(db, session)
         events.append(self._event(db, EventType.SESSION_EXTENDED, session))
         return session
 
-    def _close_in(self, db: Connection, events: list[Event],
-                  session: InterviewSession, now: datetime) -> InterviewSession:
+    def _close_in(
+        self, db: Connection, events: list[Event], session: InterviewSession, now: datetime
+    ) -> InterviewSession:
         self._withdraw_checks(db, events, session, now)
-        session = session.model_copy(update={
-            "state": SessionState.CLOSED, "closed_at": now, "updated_at": now})
+        session = session.model_copy(
+            update={"state": SessionState.CLOSED, "closed_at": now, "updated_at": now}
+        )
         self.store.put_session(db, session)
         events.append(self._event(db, EventType.SESSION_CLOSED, session))
         return session
 
-    def _withdraw_checks(self, db: Connection, events: list[Event],
-                         session: InterviewSession, now: datetime) -> None:
+    def _withdraw_checks(
+        self, db: Connection, events: list[Event], session: InterviewSession, now: datetime
+    ) -> None:
         for check in self.store.pending_checks_of_session(db, session.id):
             check = check.model_copy(update={"state": CheckState.WITHDRAWN, "updated_at": now})
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_WITHDRAWN, check))
 
-    def _own_open_session(self, db: Connection, principal: Principal,
-                          session_id: UUID) -> InterviewSession:
+    def _own_open_session(
+        self, db: Connection, principal: Principal, session_id: UUID
+    ) -> InterviewSession:
         session = self.store.get_session(db, session_id)
         if session is None:
             raise NotFound(f"no session {session_id}")
@@ -146,10 +170,18 @@ class InterviewKeeper:
             raise NotFound(f"unknown desk {desk_id!r}", code="unknown_desk")
         now = self.clock.now()
         check = Check(
-            id=uuid.uuid4(), kind=CheckKind.SUPERVISOR, desk=desk.id, desk_label=desk.label,
-            site=desk.site, asked_by=principal.id, asked_by_name=principal.name, asked_at=now,
+            id=uuid.uuid4(),
+            kind=CheckKind.SUPERVISOR,
+            desk=desk.id,
+            desk_label=desk.label,
+            site=desk.site,
+            asked_by=principal.id,
+            asked_by_name=principal.name,
+            asked_at=now,
             deadline=now + timedelta(seconds=self.config.hub.check_answer_s),
-            state=CheckState.PENDING, updated_at=now)
+            state=CheckState.PENDING,
+            updated_at=now,
+        )
 
         def write(db: Connection, events: list[Event]) -> Check:
             self.store.put_check(db, check)
@@ -161,6 +193,7 @@ class InterviewKeeper:
     async def answer(self, principal: Principal, check_id: UUID, body: AnswerIn) -> Check:
         """The desk answers; "ok" closes (or extends) the session, duress and "venez" raise the
         desk's discreet alert. A check no longer pending is a 409 (its alert is out)."""
+
         def write(db: Connection, events: list[Event]) -> Check:
             check = self.store.get_check(db, check_id)
             if check is None:
@@ -168,22 +201,30 @@ class InterviewKeeper:
             if check.desk != principal.id:
                 raise Forbidden("only the desk asked answers a check")
             if check.state is not CheckState.PENDING:
-                raise Conflict(f"the check is already {check.state.value}",
-                               code="check_closed", state=None)
+                raise Conflict(
+                    f"the check is already {check.state.value}", code="check_closed", state=None
+                )
             return self._answer_in(db, events, check, body, self.clock.now())
 
         return await self._write(write)
 
-    def _answer_in(self, db: Connection, events: list[Event], check: Check,
-                   body: AnswerIn, now: datetime) -> Check:
+    def _answer_in(
+        self, db: Connection, events: list[Event], check: Check, body: AnswerIn, now: datetime
+    ) -> Check:
         alert_id = None
         if body.answer is not CheckAnswer.OK:
             alert = self._alert_for(check, body.answer, now)
             events.append(self.store.put_alert(db, alert))
             alert_id = alert.id
-        check = check.model_copy(update={
-            "state": CheckState.ANSWERED, "answer": body.answer, "answered_at": now,
-            "alert_id": alert_id, "updated_at": now})
+        check = check.model_copy(
+            update={
+                "state": CheckState.ANSWERED,
+                "answer": body.answer,
+                "answered_at": now,
+                "alert_id": alert_id,
+                "updated_at": now,
+            }
+        )
         self.store.put_check(db, check)
         events.append(self._event(db, EventType.CHECK_ANSWERED, check))
         session = self.store.get_session(db, check.session_id) if check.session_id else None
@@ -203,21 +244,29 @@ class InterviewKeeper:
         answer_time = timedelta(seconds=self.config.hub.check_answer_s)
         for session in self.store.sessions_due(db, now):
             check = Check(
-                id=uuid.uuid4(), kind=CheckKind.SESSION, desk=session.desk,
-                desk_label=session.desk_label, site=session.site, session_id=session.id,
-                room=session.room, session_started_at=session.started_at,
-                asked_at=session.due_at, deadline=session.due_at + answer_time,
-                state=CheckState.PENDING, updated_at=now)
+                id=uuid.uuid4(),
+                kind=CheckKind.SESSION,
+                desk=session.desk,
+                desk_label=session.desk_label,
+                site=session.site,
+                session_id=session.id,
+                room=session.room,
+                session_started_at=session.started_at,
+                asked_at=session.due_at,
+                deadline=session.due_at + answer_time,
+                state=CheckState.PENDING,
+                updated_at=now,
+            )
             self.store.put_check(db, check)
-            session = session.model_copy(update={"state": SessionState.CHECKING,
-                                                 "updated_at": now})
+            session = session.model_copy(update={"state": SessionState.CHECKING, "updated_at": now})
             self.store.put_session(db, session)
             events.append(self._event(db, EventType.CHECK_ASKED, check))
         for check in self.store.checks_due(db, now):
             alert = self._alert_for(check, None, now)
             events.append(self.store.put_alert(db, alert))
-            check = check.model_copy(update={
-                "state": CheckState.UNANSWERED, "alert_id": alert.id, "updated_at": now})
+            check = check.model_copy(
+                update={"state": CheckState.UNANSWERED, "alert_id": alert.id, "updated_at": now}
+            )
             self.store.put_check(db, check)
             events.append(self._event(db, EventType.CHECK_UNANSWERED, check))
             checked = self.store.get_session(db, check.session_id) if check.session_id else None
@@ -236,18 +285,28 @@ class InterviewKeeper:
         checks = await self.runtime.db(self.store.pending_checks, sites)
         return [c for c in checks if principal.is_supervisor or c.desk == principal.id]
 
-    async def figures(self, principal: Principal, since: datetime | None,
-                      until: datetime | None) -> SessionFigures:
+    async def figures(
+        self, principal: Principal, since: datetime | None, until: datetime | None
+    ) -> SessionFigures:
         """Sessions and checks of the period on the supervisor's sites (from the event log, so
         within the hub's retention_days)."""
         if not principal.is_supervisor:
             raise Forbidden("only a supervisor reads the figures")
-        types = [EventType.SESSION_STARTED.value, EventType.CHECK_ASKED.value,
-                 EventType.CHECK_ANSWERED.value, EventType.CHECK_UNANSWERED.value]
-        counts = await self.runtime.db(self.store.count_events, types, since, until,
-                                    self.roster.visible_sites(principal, None))
-        return SessionFigures(sessions=counts[types[0]], checks=counts[types[1]],
-                              answered=counts[types[2]], unanswered=counts[types[3]])
+        types = [
+            EventType.SESSION_STARTED.value,
+            EventType.CHECK_ASKED.value,
+            EventType.CHECK_ANSWERED.value,
+            EventType.CHECK_UNANSWERED.value,
+        ]
+        counts = await self.runtime.db(
+            self.store.count_events, types, since, until, self.roster.visible_sites(principal, None)
+        )
+        return SessionFigures(
+            sessions=counts[types[0]],
+            checks=counts[types[1]],
+            answered=counts[types[2]],
+            unanswered=counts[types[3]],
+        )
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -260,6 +319,7 @@ class InterviewKeeper:
     async def _write(self, write: Callable[[Connection, list[Event]], T]) -> T:
         """`write` in one transaction on the store thread; its events are published after the
         commit, in order (nothing is published if it raises)."""
+
         def run() -> T:
             events: list[Event] = []
             result: list[T] = []
@@ -270,16 +330,17 @@ class InterviewKeeper:
 
         return await self.runtime.db(run)
 
-    def _event(self, db: Connection, event_type: EventType,
-               payload: InterviewSession | Check) -> Event:
-        return self.store.append(db, event_type, payload.updated_at, payload.site,
-                                  payload.model_dump(mode="json"))
+    def _event(
+        self, db: Connection, event_type: EventType, payload: InterviewSession | Check
+    ) -> Event:
+        return self.store.append(
+            db, event_type, payload.updated_at, payload.site, payload.model_dump(mode="json")
+        )
 
     def _code(self, code_id: str) -> AlertCode:
         """The roster's code, or a discreet built-in one: a roster without it still alerts."""
         code = self.roster.codes.get(code_id)
-        return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True,
-                                 priority=1)
+        return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True, priority=1)
 
     def _alert_for(self, check: Check, answer: CheckAnswer | None, now: datetime) -> Alert:
         """The alert a check raises on behalf of its desk: unanswered (`answer` None), duress,
@@ -290,25 +351,48 @@ class InterviewKeeper:
         desk = self.roster.desks[check.desk]
         chain = self.oncall.chain(desk.site)
         return Alert(
-            id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)), code=code.code,
-            code_label=code.label, discreet=code.discreet or answer is not None,
-            priority=code.priority, desk=desk.id, desk_label=desk.label, site=desk.site,
-            location=desk.location, created_at=now, received_at=now, state=AlertState.OPEN,
-            test=False, message=self._message(check, answer), chain=chain,
-            escalated_to=chain[0] if chain else "everyone", updated_at=now)
+            id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)),
+            code=code.code,
+            code_label=code.label,
+            discreet=code.discreet or answer is not None,
+            priority=code.priority,
+            desk=desk.id,
+            desk_label=desk.label,
+            site=desk.site,
+            location=desk.location,
+            created_at=now,
+            received_at=now,
+            state=AlertState.OPEN,
+            test=False,
+            message=self._message(check, answer),
+            chain=chain,
+            escalated_to=chain[0] if chain else "everyone",
+            updated_at=now,
+        )
 
     def _message(self, check: Check, answer: CheckAnswer | None) -> str:
         lang = self.config.hub.language
-        what = {None: N_("check.alert.no_answer"), CheckAnswer.DURESS: N_("check.alert.duress"),
-                CheckAnswer.VENEZ: N_("check.alert.venez")}[answer]
+        what = {
+            None: N_("check.alert.no_answer"),
+            CheckAnswer.DURESS: N_("check.alert.duress"),
+            CheckAnswer.VENEZ: N_("check.alert.venez"),
+        }[answer]
         if check.kind is CheckKind.SESSION:
             started = (check.session_started_at or check.asked_at).astimezone(self.config.hub.tz())
-            where = _t(lang, N_("check.alert.session"), room=check.room or "-",
-                       started=started.strftime("%H:%M"))
+            where = _t(
+                lang,
+                N_("check.alert.session"),
+                room=check.room or "-",
+                started=started.strftime("%H:%M"),
+            )
         else:
             asked = check.asked_at.astimezone(self.config.hub.tz())
-            where = _t(lang, N_("check.alert.supervisor"), name=check.asked_by_name or "-",
-                       asked=asked.strftime("%H:%M"))
+            where = _t(
+                lang,
+                N_("check.alert.supervisor"),
+                name=check.asked_by_name or "-",
+                asked=asked.strftime("%H:%M"),
+            )
         return f"{where} {_t(lang, what)}"[:280]
 
 

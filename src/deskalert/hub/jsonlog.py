@@ -16,7 +16,11 @@ from typing import Any
 
 # What every LogRecord has: anything else on a record is an extra of the call.
 _RECORD_FIELDS = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
-    "message", "asctime", "color_message", "taskName"}
+    "message",
+    "asctime",
+    "color_message",
+    "taskName",
+}
 
 
 class JsonLines(logging.Formatter):

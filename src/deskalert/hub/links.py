@@ -63,8 +63,10 @@ def load_secret(path: Path) -> bytes:
         secret = path.read_bytes()
         if len(secret) >= SECRET_BYTES:
             return secret
-        raise OSError(f"{path}: the page secret is shorter than {SECRET_BYTES} bytes;"
-                      " delete it to make a new one (every link and session is revoked)") from None
+        raise OSError(
+            f"{path}: the page secret is shorter than {SECRET_BYTES} bytes;"
+            " delete it to make a new one (every link and session is revoked)"
+        ) from None
     with os.fdopen(fd, "wb") as file:
         secret = secrets.token_bytes(SECRET_BYTES)
         file.write(secret)
@@ -80,8 +82,9 @@ def load_secret(path: Path) -> bytes:
 SENDER_ADDRESS = "@deskalert-hub@"
 
 
-def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime, *,
-               base: str | None = None) -> str | None:
+def answer_url(
+    config: HubConfig, supervisor_id: str, alert_id: UUID, now: datetime, *, base: str | None = None
+) -> str | None:
     """The link that opens the page on `alert_id` for `supervisor_id`; None without
     `[hub] public_url` (the hub does not know how phones reach it). `base` replaces
     `public_url` in the link (`SENDER_ADDRESS` for a notification)."""
@@ -92,8 +95,10 @@ def answer_url(config: HubConfig, supervisor_id: str, alert_id: UUID, now: datet
         raise ValueError(f"unknown supervisor {supervisor_id!r}")
     expires = int((now + timedelta(hours=config.hub.answer_link_h)).timestamp())
     mac = _mac(config, supervisor, "link", str(alert_id), str(expires))
-    return (f"{base or config.hub.public_url}/page/a/{alert_id}"
-            f"?s={quote(supervisor_id, safe='')}&e={expires}&k={mac}")
+    return (
+        f"{base or config.hub.public_url}/page/a/{alert_id}"
+        f"?s={quote(supervisor_id, safe='')}&e={expires}&k={mac}"
+    )
 
 
 def with_sender_address(text: str, public_url: str | None) -> str:
@@ -106,8 +111,9 @@ def with_sender_address(text: str, public_url: str | None) -> str:
     return "\n".join(line for line in text.split("\n") if SENDER_ADDRESS not in line)
 
 
-def verify_link(config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str,
-                now: datetime) -> Grant | None:
+def verify_link(
+    config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str, now: datetime
+) -> Grant | None:
     """The grant of an answer link's fields, or None: tampered, expired, or revoked."""
     supervisor = _supervisor(config, supervisor_id)
     when = _expiry(expires, now)

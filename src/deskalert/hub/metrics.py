@@ -64,19 +64,32 @@ class EventCounters:
     """The counters and histograms fed by the hub's published events."""
 
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.raised = Counter("deskalert_alerts_raised", "Alerts raised, drills included",
-                              ["site", "code"], registry=registry)
-        self.escalated = Counter("deskalert_alerts_escalated",
-                                 "Escalations of unanswered alerts, by level reached",
-                                 ["site", "level"], registry=registry)
+        self.raised = Counter(
+            "deskalert_alerts_raised",
+            "Alerts raised, drills included",
+            ["site", "code"],
+            registry=registry,
+        )
+        self.escalated = Counter(
+            "deskalert_alerts_escalated",
+            "Escalations of unanswered alerts, by level reached",
+            ["site", "level"],
+            registry=registry,
+        )
         self.first_response = Histogram(
             "deskalert_alerts_first_response_seconds",
-            "From an alert reaching the hub to its first \"j'arrive\"",
-            ["site"], buckets=RESPONSE_BUCKETS, registry=registry)
+            'From an alert reaching the hub to its first "j\'arrive"',
+            ["site"],
+            buckets=RESPONSE_BUCKETS,
+            registry=registry,
+        )
         self.notifications = {
-            outcome: Counter(f"deskalert_notifications_{outcome}",
-                             f"Notification attempts {outcome.replace('_', ' ')}, by channel kind",
-                             ["channel"], registry=registry)
+            outcome: Counter(
+                f"deskalert_notifications_{outcome}",
+                f"Notification attempts {outcome.replace('_', ' ')}, by channel kind",
+                ["channel"],
+                registry=registry,
+            )
             for outcome in NOTIFY_COUNTERS.values()
         }
 
@@ -149,15 +162,22 @@ class StateCollector(Collector):
     def _sites(self) -> Iterator[Metric]:
         families = {
             "online": GaugeMetricFamily("deskalert_desks_online", "Desks online", labels=["site"]),
-            "offline": GaugeMetricFamily("deskalert_desks_offline", "Desks of the roster not"
-                                         " online", labels=["site"]),
-            "able": GaugeMetricFamily("deskalert_supervisors_available", "Supervisors who can"
-                                      " answer now: on call, or following the site live",
-                                      labels=["site"]),
-            "oncall": GaugeMetricFamily("deskalert_oncall_assigned", "1 if someone is on call"
-                                        " for the site now, else 0", labels=["site"]),
-            "unanswered": GaugeMetricFamily("deskalert_alerts_unanswered", "Open alerts nobody"
-                                            " answered yet", labels=["site"]),
+            "offline": GaugeMetricFamily(
+                "deskalert_desks_offline", "Desks of the roster not online", labels=["site"]
+            ),
+            "able": GaugeMetricFamily(
+                "deskalert_supervisors_available",
+                "Supervisors who can answer now: on call, or following the site live",
+                labels=["site"],
+            ),
+            "oncall": GaugeMetricFamily(
+                "deskalert_oncall_assigned",
+                "1 if someone is on call for the site now, else 0",
+                labels=["site"],
+            ),
+            "unanswered": GaugeMetricFamily(
+                "deskalert_alerts_unanswered", "Open alerts nobody answered yet", labels=["site"]
+            ),
         }
         for site in self.hub.config.sites:
             now = self.hub.availability.now(site.id)
@@ -170,19 +190,31 @@ class StateCollector(Collector):
         yield from families.values()
 
     def _hub(self) -> Iterator[Metric]:
-        yield GaugeMetricFamily("deskalert_streams_open", "Event streams open on this hub",
-                                value=len(self.hub.broker))
-        yield GaugeMetricFamily("deskalert_leader", "1 if this hub runs the timers and sends"
-                                " the notifications (the only hub on SQLite), else 0",
-                                value=int(self.hub.leading))
-        yield GaugeMetricFamily("deskalert_store_up", "1 if the store answered this scrape's"
-                                " reads, else 0", value=int(self.snapshot.store_up))
+        yield GaugeMetricFamily(
+            "deskalert_streams_open", "Event streams open on this hub", value=len(self.hub.broker)
+        )
+        yield GaugeMetricFamily(
+            "deskalert_leader",
+            "1 if this hub runs the timers and sends"
+            " the notifications (the only hub on SQLite), else 0",
+            value=int(self.hub.leading),
+        )
+        yield GaugeMetricFamily(
+            "deskalert_store_up",
+            "1 if the store answered this scrape's reads, else 0",
+            value=int(self.snapshot.store_up),
+        )
         if self.snapshot.backlog is not None:
-            waiting = GaugeMetricFamily("deskalert_outbox_backlog", "Notifications queued, being"
-                                        " sent or to be retried, by channel kind",
-                                        labels=["channel"])
-            oldest = GaugeMetricFamily("deskalert_outbox_oldest_seconds", "How long the oldest"
-                                       " of them has waited, by channel kind", labels=["channel"])
+            waiting = GaugeMetricFamily(
+                "deskalert_outbox_backlog",
+                "Notifications queued, being sent or to be retried, by channel kind",
+                labels=["channel"],
+            )
+            oldest = GaugeMetricFamily(
+                "deskalert_outbox_oldest_seconds",
+                "How long the oldest of them has waited, by channel kind",
+                labels=["channel"],
+            )
             for kind in self.snapshot.backlog:
                 waiting.add_metric([kind.channel], kind.waiting)
                 oldest.add_metric([kind.channel], kind.oldest_s)
@@ -190,9 +222,13 @@ class StateCollector(Collector):
             yield oldest
 
     def _refused(self) -> Iterator[Metric]:
-        refused = CounterMetricFamily("deskalert_tokens_refused", "Requests refused for their"
-                                      " token: unknown, or a desk's from outside its site's"
-                                      " networks", labels=["reason"])
+        refused = CounterMetricFamily(
+            "deskalert_tokens_refused",
+            "Requests refused for their"
+            " token: unknown, or a desk's from outside its site's"
+            " networks",
+            labels=["reason"],
+        )
         unknown_token, outside_network = self.hub.roster.refusals()
         refused.add_metric(["unknown_token"], unknown_token)
         refused.add_metric(["outside_network"], outside_network)
@@ -209,11 +245,15 @@ class HubMetrics:
         hub.reloaded.append(self.events.start_at_zero)  # a reload's new sites and codes
         self.state = StateCollector(hub)
         self.registry.register(self.state)
-        commit = Histogram("deskalert_store_commit_seconds", "Write transactions of the store,"
-                           " from BEGIN to the end of COMMIT (its fsync included)",
-                           buckets=COMMIT_BUCKETS, registry=self.registry)
+        commit = Histogram(
+            "deskalert_store_commit_seconds",
+            "Write transactions of the store, from BEGIN to the end of COMMIT (its fsync included)",
+            buckets=COMMIT_BUCKETS,
+            registry=self.registry,
+        )
         Info("deskalert_build", "The hub's version", registry=self.registry).info(
-            {"version": __version__})
+            {"version": __version__}
+        )
         hub.broker.observers.append(self.events.on_event)
         hub.store.on_commit = commit.observe
 

@@ -23,8 +23,19 @@ from deskalert.hub.store import hold_hub_file, must_be_hub_database, open_store
 from deskalert.hub.store.postgres import PostgresStore, masked
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
-TABLES = ("alerts", "events", "notes", "overrides", "notifications", "sessions", "checks",
-          "presence", "tokens", "enrolments", "broadcasts")
+TABLES = (
+    "alerts",
+    "events",
+    "notes",
+    "overrides",
+    "notifications",
+    "sessions",
+    "checks",
+    "presence",
+    "tokens",
+    "enrolments",
+    "broadcasts",
+)
 IDENTITY_TABLES = ("events", "notifications")
 BATCH = 1000
 
@@ -37,8 +48,10 @@ class Moved:
 
     def describe(self, source: Path) -> str:
         rows = ", ".join(f"{n} {table}" for table, n in self.counts.items() if n)
-        return (f"moved {rows or 'nothing (an empty history)'} from {source} to {self.target};"
-                f" epoch {self.epoch} kept: desks and panes resume where they were")
+        return (
+            f"moved {rows or 'nothing (an empty history)'} from {source} to {self.target};"
+            f" epoch {self.epoch} kept: desks and panes resume where they were"
+        )
 
 
 def migrate(source: Path, target_url: str) -> Moved:
@@ -66,39 +79,54 @@ def _mark_moved(source: Path, target: str) -> None:
     now = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         with closing(sqlite3.connect(source)) as db, db:
-            db.execute("INSERT INTO meta (key, value) VALUES ('moved_to', ?) ON CONFLICT (key)"
-                       " DO UPDATE SET value=excluded.value", (f"{target} on {now}",))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('moved_to', ?) ON CONFLICT (key)"
+                " DO UPDATE SET value=excluded.value",
+                (f"{target} on {now}",),
+            )
     except sqlite3.Error as exc:
-        raise ConfigError(f"moved, but {source} could not be marked as moved ({exc}): never"
-                          " start a hub on it again") from None
+        raise ConfigError(
+            f"moved, but {source} could not be marked as moved ({exc}): never"
+            " start a hub on it again"
+        ) from None
 
 
 def _copy_all(src: sqlite3.Connection, target: PostgresStore, secret: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     epoch = src.execute("SELECT value FROM meta WHERE key='epoch'").fetchone()
     with target._transaction() as db:
-        held = db.execute("SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM alerts)"
-                          ).fetchone()[0]
+        held = db.execute(
+            "SELECT (SELECT COUNT(*) FROM events) + (SELECT COUNT(*) FROM alerts)"
+        ).fetchone()[0]
         if held:
-            raise ConfigError(f"{target.location} already holds {held} alerts and events:"
-                              " migrate into an empty database")
+            raise ConfigError(
+                f"{target.location} already holds {held} alerts and events:"
+                " migrate into an empty database"
+            )
         db.execute("DELETE FROM presence")  # rows the target's start made, none with history
         for table in TABLES:
             counts[table] = _copy_table(src, db, table)
         for table in IDENTITY_TABLES:
-            db.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
-                       f" GREATEST((SELECT MAX(id) FROM {table}), 1))")
+            db.execute(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'),"
+                f" GREATEST((SELECT MAX(id) FROM {table}), 1))"
+            )
         if epoch is not None:
             db.execute("UPDATE meta SET value=? WHERE key='epoch'", (epoch[0],))
             target.epoch = str(epoch[0])
         if secret.is_file():
-            db.execute("INSERT INTO meta (key, value) VALUES ('link_secret', ?) ON CONFLICT"
-                       " (key) DO UPDATE SET value=excluded.value", (secret.read_bytes().hex(),))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('link_secret', ?) ON CONFLICT"
+                " (key) DO UPDATE SET value=excluded.value",
+                (secret.read_bytes().hex(),),
+            )
         for table, expected in counts.items():
             copied = db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
             if copied != expected:
-                raise ConfigError(f"{table}: {copied} rows in the target, {expected} in the"
-                                  " source: nothing was moved")
+                raise ConfigError(
+                    f"{table}: {copied} rows in the target, {expected} in the"
+                    " source: nothing was moved"
+                )
     return counts
 
 
@@ -107,8 +135,7 @@ def _copy_table(src: sqlite3.Connection, db: object, table: str) -> int:
     if not columns:  # a file from before that table's migration: nothing to move
         return 0
     cursor = src.execute(f"SELECT {', '.join(columns)} FROM {table}")
-    insert = (f"INSERT INTO {table} ({', '.join(columns)}) VALUES"
-              f" ({', '.join('?' * len(columns))})")
+    insert = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
     total = 0
     while rows := cursor.fetchmany(BATCH):
         db.executemany(insert, rows)  # type: ignore[attr-defined]
@@ -125,8 +152,10 @@ def new_epoch(target_url: str) -> str:
     try:
         alive = store.live_hubs(datetime.now(UTC) - timedelta(seconds=LIVE_HUB_S))
         if alive:
-            raise ConfigError(f"{alive} hub(s) run on {masked(target_url)} (seen in the last"
-                              f" {LIVE_HUB_S} s): stop them all, then stamp the new epoch")
+            raise ConfigError(
+                f"{alive} hub(s) run on {masked(target_url)} (seen in the last"
+                f" {LIVE_HUB_S} s): stop them all, then stamp the new epoch"
+            )
         return store.new_epoch()
     finally:
         store.close()

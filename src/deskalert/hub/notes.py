@@ -21,27 +21,40 @@ log = logging.getLogger("deskalert.hub")
 class Notes:
     """Who writes and reads incident notes; what is kept how long."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
-                 alerts: Alerts) -> None:
+    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster, alerts: Alerts) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
         self.alerts = alerts
 
-    async def share_note(self, principal: Principal, alert_id: UUID,
-                         body: NoteIn) -> tuple[Note, bool]:
+    async def share_note(
+        self, principal: Principal, alert_id: UUID, body: NoteIn
+    ) -> tuple[Note, bool]:
         """The raising desk or a supervisor shares a finished incident note for the debrief."""
         alert = await self.alerts.get_alert(principal, alert_id)
         if not principal.is_supervisor and alert.desk != principal.id:
             raise Forbidden("only the desk that raised the alert or a supervisor writes its note")
-        note = Note(**body.model_dump(), alert_id=alert.id, author=principal.id,
-                    author_kind=principal.kind, desk=alert.desk, site=alert.site,
-                    shared_at=self.runtime.clock.now())
+        note = Note(
+            **body.model_dump(),
+            alert_id=alert.id,
+            author=principal.id,
+            author_kind=principal.kind,
+            desk=alert.desk,
+            site=alert.site,
+            shared_at=self.runtime.clock.now(),
+        )
         return note, await self.runtime.db(self.runtime.store.save_note, note)
 
-    async def notes(self, principal: Principal, *, alert_id: UUID | None = None,
-                    since: datetime | None = None, until: datetime | None = None,
-                    limit: int = -1, cursor: str | None = None) -> tuple[list[Note], str | None]:
+    async def notes(
+        self,
+        principal: Principal,
+        *,
+        alert_id: UUID | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = -1,
+        cursor: str | None = None,
+    ) -> tuple[list[Note], str | None]:
         """Supervisors read every note of their sites; a desk reads only the notes it wrote.
         A page of `limit` (-1: all) after `cursor`, and the cursor of the next page."""
         if alert_id is not None:
@@ -49,14 +62,28 @@ class Notes:
         author = None if principal.is_supervisor else principal.id
         sites = self.roster.visible_sites(principal, None)
         after = decode_cursor(cursor, 3) if cursor is not None else None
-        return await self.runtime.db(partial(
-            self.runtime.store.list_notes, alert_id=alert_id, author=author, sites=sites,
-            since=since, until=until, limit=limit, after=after))
+        return await self.runtime.db(
+            partial(
+                self.runtime.store.list_notes,
+                alert_id=alert_id,
+                author=author,
+                sites=sites,
+                since=since,
+                until=until,
+                limit=limit,
+                after=after,
+            )
+        )
 
     async def purge_expired(self, now: datetime) -> None:
         """Personal data is kept no longer than `retention_days`."""
         before = now - timedelta(days=self.config.hub.retention_days)
         alerts, notes, events = await self.runtime.db(self.runtime.store.purge, before)
         if alerts or notes or events:
-            log.info("retention: purged %d alerts, %d notes, %d events older than %s",
-                     alerts, notes, events, before.date())
+            log.info(
+                "retention: purged %d alerts, %d notes, %d events older than %s",
+                alerts,
+                notes,
+                events,
+                before.date(),
+            )

@@ -139,9 +139,15 @@ def scrub(text: str, url: str) -> str:
     parts = urlsplit(url) if "://" in url else None
     secrets_in_url = [url]
     if parts is not None:
-        secrets_in_url += [parts.path, parts.query, parts.fragment, parts.username or "",
-                           parts.password or "", *parts.path.split("/"),
-                           *re.split(r"[&=]", parts.query)]
+        secrets_in_url += [
+            parts.path,
+            parts.query,
+            parts.fragment,
+            parts.username or "",
+            parts.password or "",
+            *parts.path.split("/"),
+            *re.split(r"[&=]", parts.query),
+        ]
         if not HOST_SHOWN.match(parts.hostname or ""):
             secrets_in_url.append(url.partition("://")[2].split("/", 1)[0])
     for secret in sorted((s for s in secrets_in_url if len(s) >= 4), key=len, reverse=True):
@@ -155,8 +161,9 @@ def check_channel(channel: Channel) -> None:
 
     url = channel.url()
     if apprise.Apprise.instantiate(url) is None:
-        raise ChannelError(f"{channel.shown()}: Apprise does not understand this URL "
-                           "(check its scheme and fields)")
+        raise ChannelError(
+            f"{channel.shown()}: Apprise does not understand this URL (check its scheme and fields)"
+        )
 
 
 def send_now(url: str, title: str, body: str, notify_type: str = "info") -> str | None:
@@ -184,8 +191,9 @@ def answer_link(config: HubConfig, supervisor_id: str, alert_id: str) -> str | N
     cannot be made (a config the running hub was not given) leaves the message without one:
     a notification without its link still calls for help, one not sent does not."""
     try:
-        return answer_url(config, supervisor_id, UUID(alert_id), datetime.now(UTC),
-                          base=SENDER_ADDRESS)
+        return answer_url(
+            config, supervisor_id, UUID(alert_id), datetime.now(UTC), base=SENDER_ADDRESS
+        )
     except (ValueError, RuntimeError) as exc:
         log.warning("notification for alert %s goes without its answer link: %s", alert_id, exc)
         return None
@@ -199,24 +207,43 @@ def _t(lang: Language, msgid: str, **values: object) -> str:
     return translations(lang).gettext(msgid).format(**values)
 
 
-TITLES = {"raised": N_("notify.raised"), "escalated": N_("notify.escalated"),
-          "renotify": N_("notify.renotify"), "acknowledged": N_("notify.acknowledged"),
-          "closed": N_("notify.closed")}
+TITLES = {
+    "raised": N_("notify.raised"),
+    "escalated": N_("notify.escalated"),
+    "renotify": N_("notify.renotify"),
+    "acknowledged": N_("notify.acknowledged"),
+    "closed": N_("notify.closed"),
+}
 
 
-def render(kind: str, alert: Alert, lang: Language, *, link: str | None = None,
-           responder: str = "", now: datetime | None = None) -> tuple[str, str]:
+def render(
+    kind: str,
+    alert: Alert,
+    lang: Language,
+    *,
+    link: str | None = None,
+    responder: str = "",
+    now: datetime | None = None,
+) -> tuple[str, str]:
     """(title, body) of a notification. A discreet alert says only the code's label, the desk
     and its location: never the desk's message, which may be read over a shoulder."""
     minutes = int(((now or alert.received_at) - alert.received_at).total_seconds() // 60)
     drill = _t(lang, N_("notify.drill")) if alert.test else ""
     # "depuis 0 min" reads as "just now": a reminder under a minute says "moins d'une minute"
-    title_id = N_("notify.renotify_under_min") if kind == "renotify" and minutes < 1 \
-        else TITLES[kind]
-    title = drill + _t(lang, title_id, code=alert.code_label, desk=alert.desk_label,
-                       name=responder, minutes=minutes)
-    lines = [_t(lang, N_("notify.where"), desk=alert.desk_label,
-                location=alert.location or alert.site)]
+    title_id = (
+        N_("notify.renotify_under_min") if kind == "renotify" and minutes < 1 else TITLES[kind]
+    )
+    title = drill + _t(
+        lang,
+        title_id,
+        code=alert.code_label,
+        desk=alert.desk_label,
+        name=responder,
+        minutes=minutes,
+    )
+    lines = [
+        _t(lang, N_("notify.where"), desk=alert.desk_label, location=alert.location or alert.site)
+    ]
     if alert.message and not alert.discreet:
         lines.append(_t(lang, N_("notify.message"), message=alert.message))
     if link and kind in ("raised", "escalated", "renotify"):
@@ -230,8 +257,11 @@ def render_reminders(lang: Language, reminders: list[tuple[str, str]]) -> tuple[
     """(title, body) of one message carrying a person's reminders ((title, body) each)."""
     if len(reminders) == 1:
         return reminders[0]
-    title = translations(lang).ngettext(N_("notify.renotify_many"), "notify.renotify_many",
-                                        len(reminders)).format(count=len(reminders))
+    title = (
+        translations(lang)
+        .ngettext(N_("notify.renotify_many"), "notify.renotify_many", len(reminders))
+        .format(count=len(reminders))
+    )
     drill = _t(lang, N_("notify.drill"))
     if all(one_title.startswith(drill) for one_title, _ in reminders):
         title = drill + title  # only drills: the phone says so first
@@ -242,8 +272,13 @@ def render_test(lang: Language, name: str) -> tuple[str, str]:
     return _t(lang, N_("notify.test.title")), _t(lang, N_("notify.test.body"), name=name)
 
 
-NOTIFY_TYPES = {"raised": "failure", "escalated": "failure", "renotify": "failure",
-                "acknowledged": "success", "closed": "success"}
+NOTIFY_TYPES = {
+    "raised": "failure",
+    "escalated": "failure",
+    "renotify": "failure",
+    "acknowledged": "success",
+    "closed": "success",
+}
 
 
 # -- who is told what: planned inside the event's transaction -------------------------------------
@@ -295,8 +330,9 @@ class Planner:
             self.store.add_notifications(db, rows, event.at)
             self.wake()
 
-    def _closing(self, db: Connection, alert: Alert, kind: str,
-                 responder: str) -> list[Notification]:
+    def _closing(
+        self, db: Connection, alert: Alert, kind: str, responder: str
+    ) -> list[Notification]:
         """Stop the alerting messages; tell whoever may have received one."""
         alert_id = str(alert.id)
         self.store.cancel_notifications(db, alert_id)
@@ -310,8 +346,11 @@ class Planner:
             return 0  # answered or closed since it was found unanswered: no reminder after that
         told = self.store.notified_channels(db, str(alert.id), attempted=False)
         unsent = self.store.unsent_channels(db, str(alert.id))  # a reminder would add nothing
-        targets = [self.channels[key] for owner, key in told if key in self.channels
-                   and not owner.startswith(SITE_PREFIX) and key not in unsent]
+        targets = [
+            self.channels[key]
+            for owner, key in told
+            if key in self.channels and not owner.startswith(SITE_PREFIX) and key not in unsent
+        ]
         rows = self._rows(alert, "renotify", targets, now=now)
         self.store.add_notifications(db, rows, now)
         return len(rows)
@@ -325,17 +364,32 @@ class Planner:
     def _owned(self, owners: list[str]) -> list[Channel]:
         return [c for c in self.channels.values() if c.owner in owners]
 
-    def _rows(self, alert: Alert, kind: str, targets: list[Channel], *, responder: str = "",
-              now: datetime | None = None) -> list[Notification]:
+    def _rows(
+        self,
+        alert: Alert,
+        kind: str,
+        targets: list[Channel],
+        *,
+        responder: str = "",
+        now: datetime | None = None,
+    ) -> list[Notification]:
         rows = []
         for channel in targets:
             link = None
             if not channel.owner.startswith(SITE_PREFIX):
                 link = answer_link(self.config, channel.owner, str(alert.id))
             title, body = render(kind, alert, self.lang, link=link, responder=responder, now=now)
-            rows.append(Notification(alert_id=str(alert.id), site=alert.site, kind=kind,
-                                     owner=channel.owner, channel=channel.key, title=title,
-                                     body=body))
+            rows.append(
+                Notification(
+                    alert_id=str(alert.id),
+                    site=alert.site,
+                    kind=kind,
+                    owner=channel.owner,
+                    channel=channel.key,
+                    title=title,
+                    body=body,
+                )
+            )
         return rows
 
 

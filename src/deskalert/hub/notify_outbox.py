@@ -52,9 +52,14 @@ def backoff(attempts: int) -> float:
 class Notifier:
     """Sends the outbox's due rows, re-notifies unanswered alerts, records every outcome."""
 
-    def __init__(self, config: HubConfig, store: Store,
-                 on_store: Callable[[Callable[[], T]], Awaitable[T]],
-                 publish: Callable[[Event], None], clock: Clock) -> None:
+    def __init__(
+        self,
+        config: HubConfig,
+        store: Store,
+        on_store: Callable[[Callable[[], T]], Awaitable[T]],
+        publish: Callable[[Event], None],
+        clock: Clock,
+    ) -> None:
         self.config = config
         self.clock = clock
         self.store = store
@@ -89,8 +94,9 @@ class Notifier:
             try:
                 await asyncio.to_thread(check_channel, channel)
             except ChannelError as exc:
-                log.warning("notify: %s: %s; its messages will fail until it is fixed",
-                            channel.owner, exc)
+                log.warning(
+                    "notify: %s: %s; its messages will fail until it is fixed", channel.owner, exc
+                )
         self._task = asyncio.create_task(self._run(), name="deskalert-notify")
 
     async def lead(self, leading: bool) -> None:
@@ -163,14 +169,20 @@ class Notifier:
         if self.turns.free() <= 0:
             return
         due = await self._on_store(
-            lambda: self.store.due_notifications(self.clock.now(), DUE_PER_QUEUE))
-        batches = self.turns.pick([Due(row_id, site, kind, channel, self._service(channel))
-                                   for row_id, site, kind, channel in due])
+            lambda: self.store.due_notifications(self.clock.now(), DUE_PER_QUEUE)
+        )
+        batches = self.turns.pick(
+            [
+                Due(row_id, site, kind, channel, self._service(channel))
+                for row_id, site, kind, channel in due
+            ]
+        )
         if not batches:
             return
         ids = [row_id for batch in batches for row_id in batch.ids]
-        claimed = {row.id: row for row in
-                   await self._on_store(lambda: self.store.claim_notifications(ids))}
+        claimed = {
+            row.id: row for row in await self._on_store(lambda: self.store.claim_notifications(ids))
+        }
         for batch in batches:
             rows = [claimed[row_id] for row_id in batch.ids if row_id in claimed]
             task = asyncio.create_task(self._attempt(batch, rows))
@@ -199,11 +211,13 @@ class Notifier:
             url = channel.url()
         except ChannelError as exc:
             return str(exc)
-        title, body = render_reminders(self.config.hub.language,
-                                       [(row.title, row.body) for row in rows])
+        title, body = render_reminders(
+            self.config.hub.language, [(row.title, row.body) for row in rows]
+        )
         body = with_sender_address(body, self.config.hub.public_url)  # this hub's own address
         return await asyncio.get_running_loop().run_in_executor(
-            self._pool, send_now, url, title, body, NOTIFY_TYPES[rows[0].kind])
+            self._pool, send_now, url, title, body, NOTIFY_TYPES[rows[0].kind]
+        )
 
     async def backlog(self) -> list[NotifyBacklog]:
         """Per kind of channel (its scheme: no host, /healthz needs no token), the messages not
@@ -218,25 +232,40 @@ class Notifier:
             age = (now - datetime.fromisoformat(oldest)).total_seconds()
             seen = waiting.setdefault(scheme, [0, 0.0])
             seen[0], seen[1] = seen[0] + count, max(seen[1], age)
-        return [NotifyBacklog(channel=scheme, waiting=int(count), oldest_s=round(age, 1),
-                              behind=age > BEHIND_S)
-                for scheme, (count, age) in sorted(waiting.items())]
+        return [
+            NotifyBacklog(
+                channel=scheme, waiting=int(count), oldest_s=round(age, 1), behind=age > BEHIND_S
+            )
+            for scheme, (count, age) in sorted(waiting.items())
+        ]
 
-    def _finish_all(self, rows: list[Notification], channel: Channel | None,
-                    reason: str | None) -> None:
+    def _finish_all(
+        self, rows: list[Notification], channel: Channel | None, reason: str | None
+    ) -> None:
         """On the store thread: one send's outcome, for each row it carried."""
         for row in rows:
             self._finish(row, channel, reason, self.clock.now(), channel is None)
 
-    def _finish(self, row: Notification, channel: Channel | None, reason: str | None,
-                now: datetime, give_up: bool = False) -> None:
+    def _finish(
+        self,
+        row: Notification,
+        channel: Channel | None,
+        reason: str | None,
+        now: datetime,
+        give_up: bool = False,
+    ) -> None:
         """On the store thread: the outcome, its event, and the event published in order."""
         if channel is None:
             channel = self.planner.channels.get(row.channel)
         data = NotifyOutcome(
-            id=UUID(row.alert_id), notification=row.id, kind=row.kind,  # type: ignore[arg-type]
-            to=row.owner, channel=channel.shown() if channel else "?", attempt=row.attempts,
-            attempt_id=row.attempt_id or "", reason=reason,
+            id=UUID(row.alert_id),
+            notification=row.id,
+            kind=row.kind,  # type: ignore[arg-type]
+            to=row.owner,
+            channel=channel.shown() if channel else "?",
+            attempt=row.attempts,
+            attempt_id=row.attempt_id or "",
+            reason=reason,
         )
         retry_at = None
         if reason is None:
@@ -248,7 +277,8 @@ class Notifier:
             retry_at = now + timedelta(seconds=delay)
             state, event_type = "retry", EventType.NOTIFY_FAILED
             data.retry_in_s = delay
-        event = self.store.finish_notification(row, state, now, retry_at, event_type,
-                                               data.model_dump(mode="json"))
+        event = self.store.finish_notification(
+            row, state, now, retry_at, event_type, data.model_dump(mode="json")
+        )
         if event is not None:
             self._publish(event)

@@ -75,13 +75,17 @@ class Turns:
         """A slot is free for it; the last one of a service (and of the pool) is kept for a
         first message, and a site that has sends under way leaves it to the other sites."""
         reserve = 0 if PRIORITY.get(due.kind, 1) == 0 or self.per_service < 2 else 1
-        if (self.total >= self.sends - reserve
-                or self.by_service[due.service] >= self.per_service - reserve):
+        if (
+            self.total >= self.sends - reserve
+            or self.by_service[due.service] >= self.per_service - reserve
+        ):
             return False
         if self.by_site[due.site] == 0:
             return True
-        return (self.by_site_service[(due.site, due.service)] < self.per_service - 1
-                and self.by_site[due.site] < self.sends - 1)
+        return (
+            self.by_site_service[(due.site, due.service)] < self.per_service - 1
+            and self.by_site[due.site] < self.sends - 1
+        )
 
     def pick(self, due: list[Due]) -> list[Batch]:
         """The batches to start now, in order; each is counted as under way."""
@@ -103,18 +107,22 @@ class Turns:
             return None
         best = min(PRIORITY.get(row.kind, 1) for row in eligible)
         eligible = [row for row in eligible if PRIORITY.get(row.kind, 1) == best]
-        site = min({row.site for row in eligible},
-                   key=lambda s: (self.site_served.get(s, -1), s))
-        return min((row for row in eligible if row.site == site),
-                   key=lambda row: (self.channel_served.get((row.site, row.channel), -1), row.id))
+        site = min({row.site for row in eligible}, key=lambda s: (self.site_served.get(s, -1), s))
+        return min(
+            (row for row in eligible if row.site == site),
+            key=lambda row: (self.channel_served.get((row.site, row.channel), -1), row.id),
+        )
 
     @staticmethod
     def _batch(chosen: Due, waiting: list[Due]) -> Batch:
         if chosen.kind != "renotify":
             return Batch((chosen,))
-        others = [row for row in waiting if row.kind == "renotify"
-                  and row.channel == chosen.channel and row.id != chosen.id]
-        return Batch((chosen, *others[:MERGED_MAX - 1]))
+        others = [
+            row
+            for row in waiting
+            if row.kind == "renotify" and row.channel == chosen.channel and row.id != chosen.id
+        ]
+        return Batch((chosen, *others[: MERGED_MAX - 1]))
 
     def _start(self, batch: Batch) -> None:
         head = batch.head

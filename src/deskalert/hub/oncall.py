@@ -86,8 +86,9 @@ def parse_moment(text: str | None, config: HubConfig) -> datetime:
     return moment.replace(tzinfo=zone) if zone is not None else moment.astimezone()
 
 
-async def cards_at(config: HubConfig, moment: datetime, sites: list[str],
-                   data_dir: Path | None) -> list[OnCall]:
+async def cards_at(
+    config: HubConfig, moment: datetime, sites: list[str], data_dir: Path | None
+) -> list[OnCall]:
     """The cards the hub would show at `moment` (without its overrides): calendar files read,
     addresses fetched once (their copy in `data_dir` used if the fetch fails)."""
     book = CalendarBook(config, data_dir, clock=lambda: moment)

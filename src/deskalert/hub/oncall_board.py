@@ -25,8 +25,9 @@ Overrides = dict[str, tuple[str, datetime]]
 class OnCallBoard:
     """Each site's card now, the overrides, and the events that announce a change."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
-                 overrides: Overrides) -> None:
+    def __init__(
+        self, config: HubConfig, runtime: Runtime, roster: Roster, overrides: Overrides
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
@@ -58,8 +59,7 @@ class OnCallBoard:
         """The card of `site` now (by `now`): override, calendar, weekly slots."""
         now = self.now()
         override = (self._overrides if overrides is None else overrides).get(site)
-        return compute_oncall(self.config, site, now, override,
-                              self.calendars.answer(site, now))
+        return compute_oncall(self.config, site, now, override, self.calendars.answer(site, now))
 
     def chain(self, site: str) -> list[str]:
         """Who an alert of `site` raised now escalates to, in order."""
@@ -85,8 +85,7 @@ class OnCallBoard:
         await self.runtime.db(self._store_override, site, taken, now)
         return self._cards[site]
 
-    def _store_override(self, site: str, taken: tuple[str, datetime] | None,
-                        now: datetime) -> None:
+    def _store_override(self, site: str, taken: tuple[str, datetime] | None, now: datetime) -> None:
         """On the store thread: the override and its oncall.changed event in one commit, and
         the hub's own view of them changed only after it."""
         overrides = {k: v for k, v in self._overrides.items() if k != site}
@@ -95,9 +94,9 @@ class OnCallBoard:
         current = self.compute(site, overrides)
         changed = current != self._cards.get(site)
         supervisor, until = taken if taken is not None else (None, None)
-        event = self.runtime.store.set_override(site, supervisor, until, now,
-                                                current.model_dump(mode="json") if changed
-                                                else None)
+        event = self.runtime.store.set_override(
+            site, supervisor, until, now, current.model_dump(mode="json") if changed else None
+        )
         self._overrides, self._cards[site] = overrides, current
         if event is not None:
             self.runtime.publish(event)
@@ -117,8 +116,9 @@ class OnCallBoard:
         current = self.compute(site)
         if current == self._cards.get(site):
             return  # an override stored meanwhile already announced it
-        event = self.runtime.store.append_event(EventType.ONCALL_CHANGED, now, site,
-                                                current.model_dump(mode="json"))
+        event = self.runtime.store.append_event(
+            EventType.ONCALL_CHANGED, now, site, current.model_dump(mode="json")
+        )
         self._cards[site] = current
         self.runtime.publish(event)
 

@@ -44,8 +44,9 @@ def roster_fingerprint(config: HubConfig) -> str:
 def summary(config: HubConfig) -> dict[str, Any]:
     """Per kind, each id's hash; the on-call as one hash each (JSON-ready, nothing secret)."""
     dumped = config.model_dump(mode="json", include={*PER_ID, *WHOLE})
-    out: dict[str, Any] = {kind: {item[key]: _hash(item)[:12] for item in dumped[kind]}
-                           for kind, key in PER_ID.items()}
+    out: dict[str, Any] = {
+        kind: {item[key]: _hash(item)[:12] for item in dumped[kind]} for kind, key in PER_ID.items()
+    }
     out.update({kind: _hash(dumped[kind])[:12] for kind in WHOLE})
     return out
 
@@ -55,9 +56,11 @@ def difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
     parts = []
     for kind in PER_ID:
         mine, other = ours.get(kind, {}), theirs.get(kind, {})
-        moved = ([f"+{i}" for i in sorted(set(mine) - set(other))]
-                 + [f"-{i}" for i in sorted(set(other) - set(mine))]
-                 + [f"~{i}" for i in sorted(set(mine) & set(other)) if mine[i] != other[i]])
+        moved = (
+            [f"+{i}" for i in sorted(set(mine) - set(other))]
+            + [f"-{i}" for i in sorted(set(other) - set(mine))]
+            + [f"~{i}" for i in sorted(set(mine) & set(other)) if mine[i] != other[i]]
+        )
         if moved:
             parts.append(f"{kind} {' '.join(moved[:8])}{' ...' if len(moved) > 8 else ''}")
     parts += [kind for kind in WHOLE if ours.get(kind) != theirs.get(kind)]
@@ -88,20 +91,25 @@ def check_at_start(store: Any, config: HubConfig) -> str | None:
         raise ConfigError(
             f"this hub's hub.toml is not the roster the running hubs of this database serve"
             f" ({difference(mine, stored)}, here against there): give it their hub.toml,"
-            " or change the roster with `deskalert hub reload` on a running hub")
+            " or change the roster with `deskalert hub reload` on a running hub"
+        )
     store.swap_meta("roster_summary", json.dumps(mine))
     store.swap_meta("roster", ours)
     if not comparable:
         return None
-    return (f"this hub's roster replaces the database's ({difference(mine, stored)}): no other"
-            " hub was running")
+    return (
+        f"this hub's roster replaces the database's ({difference(mine, stored)}): no other"
+        " hub was running"
+    )
 
 
 def out_of_step(config: HubConfig, fingerprint: str, stored: str | None) -> str:
     """The one line of a hub whose file is not the roster another hub made the database's."""
-    return (f"this hub's hub.toml is not the roster another hub reloaded ({fingerprint}:"
-            f" {difference(summary(config), _loads(stored))}, here against there): this hub"
-            " answers 503 until the same hub.toml is here and reloaded")
+    return (
+        f"this hub's hub.toml is not the roster another hub reloaded ({fingerprint}:"
+        f" {difference(summary(config), _loads(stored))}, here against there): this hub"
+        " answers 503 until the same hub.toml is here and reloaded"
+    )
 
 
 def _loads(text: str | None) -> dict[str, Any]:

@@ -38,8 +38,9 @@ class RevokedSessions:
 
     async def revoke(self, session_id: str, expires: datetime) -> None:
         """A logout: stored (every hub will refuse the cookie), then refused here at once."""
-        await self.runtime.db(self.runtime.store.revoke_session, session_id, expires,
-                              self.clock.now())
+        await self.runtime.db(
+            self.runtime.store.revoke_session, session_id, expires, self.clock.now()
+        )
         self._revoked[session_id] = expires
 
     async def is_revoked(self, session_id: str) -> bool:

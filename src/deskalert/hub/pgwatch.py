@@ -46,14 +46,16 @@ class Watchdog:
         self._thread: threading.Thread | None = None
 
     @contextmanager
-    def deadline(self, conn: psycopg.Connection[Any],
-                 seconds: float = CALL_DEADLINE_S) -> Iterator[None]:
+    def deadline(
+        self, conn: psycopg.Connection[Any], seconds: float = CALL_DEADLINE_S
+    ) -> Iterator[None]:
         token = next(self._tokens)
         with self._wake:
             self._armed[token] = (time.monotonic() + seconds, conn)
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="deskalert-pgwatch",
-                                                daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, name="deskalert-pgwatch", daemon=True
+                )
                 self._thread.start()
             elif len(self._armed) == 1:
                 self._wake.notify()
@@ -61,8 +63,10 @@ class Watchdog:
             yield
         except psycopg.Error as exc:
             if self._disarm(token):
-                raise Stalled(f"no answer from PostgreSQL within {seconds:g} s"
-                              " (the link or the server is stalled)") from exc
+                raise Stalled(
+                    f"no answer from PostgreSQL within {seconds:g} s"
+                    " (the link or the server is stalled)"
+                ) from exc
             raise
         finally:
             self._disarm(token)

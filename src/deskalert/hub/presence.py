@@ -49,8 +49,9 @@ class DeskPresenceState:
 class PresenceTracker:
     """Each desk's last sign of life and online state; the events that announce changes."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster,
-                 availability: Availability) -> None:
+    def __init__(
+        self, config: HubConfig, runtime: Runtime, roster: Roster, availability: Availability
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
@@ -67,8 +68,7 @@ class PresenceTracker:
     def reindex(self, config: HubConfig) -> set[str]:
         """A reloaded roster: new desks start unheard, removed ones are forgotten; the desks
         online now."""
-        self._states = {d.id: self._states.get(d.id) or DeskPresenceState()
-                        for d in config.desks}
+        self._states = {d.id: self._states.get(d.id) or DeskPresenceState() for d in config.desks}
         return {desk_id for desk_id, state in self._states.items() if state.online}
 
     async def stop(self) -> None:
@@ -125,8 +125,9 @@ class PresenceTracker:
             return None  # another call got there first, or the desk spoke up meanwhile
         presence = self.desk_presence(desk_id).model_copy(update={"online": False})
         silent_before = now - self.offline_after() if self.runtime.shared else None
-        event = self.runtime.store.set_presence(desk_id, False, now, silent_before,
-                                                presence.model_dump(mode="json"), presence.site)
+        event = self.runtime.store.set_presence(
+            desk_id, False, now, silent_before, presence.model_dump(mode="json"), presence.site
+        )
         if event is None:
             return None  # so already, or heard by another hub: the next tick reads the table
         state.online = False
@@ -145,13 +146,17 @@ class PresenceTracker:
         another hub, got there first)."""
         now = self.clock.now()
         states = self._states  # a reload may replace it meanwhile: removed desks are skipped
-        todo = [d for d in dict.fromkeys(desk_ids)
-                if d in states and d in self.roster.desks and not states[d].online]
+        todo = [
+            d
+            for d in dict.fromkeys(desk_ids)
+            if d in states and d in self.roster.desks and not states[d].online
+        ]
         if not todo:
             return {}
         rows = {d: self.desk_presence(d).model_copy(update={"online": True}) for d in todo}
         outcomes = self.runtime.store.write_group(
-            [partial(_online_write, self.runtime.store, presence=rows[d], now=now) for d in todo])
+            [partial(_online_write, self.runtime.store, presence=rows[d], now=now) for d in todo]
+        )
         events: dict[str, Event] = {}
         for desk_id, outcome in zip(todo, outcomes, strict=True):
             if isinstance(outcome, Exception):
@@ -164,21 +169,24 @@ class PresenceTracker:
 
     # -- several hubs ---------------------------------------------------------------------
 
-    def share_live_state(self, streams: dict[str, Any], hub_id: str, tick_s: float,
-                         now: datetime) -> dict[str, set[Scope]]:
+    def share_live_state(
+        self, streams: dict[str, Any], hub_id: str, tick_s: float, now: datetime
+    ) -> dict[str, set[Scope]]:
         """On the store thread, each tick, with a shared store: presence both ways, and the
         supervisors' streams both ways ({supervisor: scopes open on the other hubs})."""
         heard, self._heard = self._heard, {}
         alive_after = now - timedelta(seconds=max(STREAMS_ALIVE_S, 3 * tick_s))
         text = json.dumps(streams, separators=(",", ":"))
-        presence, others = self.runtime.store.share_live_state(hub_id, heard, text, now,
-                                                               alive_after)
+        presence, others = self.runtime.store.share_live_state(
+            hub_id, heard, text, now, alive_after
+        )
         self.take(presence)
         remote: dict[str, set[Scope]] = {}
         for line in others.values():
             for supervisor, scopes in json.loads(line).items():
                 remote.setdefault(supervisor, set()).update(
-                    frozenset(s) if s is not None else None for s in scopes)
+                    frozenset(s) if s is not None else None for s in scopes
+                )
         return remote
 
     def take(self, rows: PresenceRows) -> None:
@@ -215,18 +223,22 @@ class PresenceTracker:
         if not principal.is_supervisor:
             raise Forbidden("refused tokens are for supervisors; a desk reads /v1/desks")
         sites = self.roster.visible_sites(principal, site)
-        return Presence(desks=self.desks(principal, site),
-                        refused_tokens=self.roster.refused_tokens(),
-                        refused_desks=self.roster.refused_desks(sites))
+        return Presence(
+            desks=self.desks(principal, site),
+            refused_tokens=self.roster.refused_tokens(),
+            refused_desks=self.roster.refused_desks(sites),
+        )
 
     def availability_now(self, principal: Principal, site: str | None) -> list[SiteAvailability]:
         """Who can come now on each site the caller sees (a desk: its own site)."""
         sites = self.roster.visible_sites(principal, site)
-        return [self.availability.now(s) for s in self.roster.site_ids
-                if sites is None or s in sites]
+        return [
+            self.availability.now(s) for s in self.roster.site_ids if sites is None or s in sites
+        ]
 
 
 def _online_write(store: Store, db: Any, presence: DeskPresence, now: datetime) -> Event | None:
     """One desk of a group coming online, in the group's transaction (None: online already)."""
-    return store.presence_in(db, presence.id, True, now, None, presence.model_dump(mode="json"),
-                             presence.site)
+    return store.presence_in(
+        db, presence.id, True, now, None, presence.model_dump(mode="json"), presence.site
+    )

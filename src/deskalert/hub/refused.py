@@ -22,10 +22,10 @@ from deskalert.models import RefusedDesk, RefusedToken
 
 log = logging.getLogger("deskalert.hub")
 PREFIX_LEN = 12
-KEPT = 200                       # (token, address) pairs remembered, least recent dropped
-KEPT_FOR = timedelta(hours=24)   # and none older than this
+KEPT = 200  # (token, address) pairs remembered, least recent dropped
+KEPT_FOR = timedelta(hours=24)  # and none older than this
 LOG_EVERY = timedelta(minutes=1)  # per token and address
-LOG_LINES_PER_MINUTE = 20        # all tokens together: beyond, counted in the next line
+LOG_LINES_PER_MINUTE = 20  # all tokens together: beyond, counted in the next line
 ADDRESSES_KEPT = 4096
 K = TypeVar("K")
 V = TypeVar("V")
@@ -109,7 +109,9 @@ class RefusedTokens:
         known = refusal.known_as
         log.warning(
             "refused token sha256:%s... from %s (%d time(s) since the last line%s)%s",
-            key[0], key[1], refusal.unlogged,
+            key[0],
+            key[1],
+            refusal.unlogged,
             f"; {known} was last seen from there" if known else "",
             f"; {held_back} other refusal line(s) skipped" if held_back else "",
         )
@@ -118,8 +120,14 @@ class RefusedTokens:
     def recent(self, now: datetime) -> list[RefusedToken]:
         """The refusals of the last `KEPT_FOR`, most recent first."""
         return [
-            RefusedToken(token_sha256_prefix=prefix, address=address, first_at=r.first_at,
-                         last_at=r.last_at, count=r.count, known_as=r.known_as)
+            RefusedToken(
+                token_sha256_prefix=prefix,
+                address=address,
+                first_at=r.first_at,
+                last_at=r.last_at,
+                count=r.count,
+                known_as=r.known_as,
+            )
             for (prefix, address), r in reversed(self._refusals.items())
             if now - r.last_at <= KEPT_FOR
         ]
@@ -151,12 +159,18 @@ class RefusedDesks:
         self._budget = _LogBudget()
         self.total = 0  # refusals since start, for hub/metrics.py
 
-    def refused(self, desk: str, desk_label: str, site: str, address: str, request: str,
-                now: datetime) -> None:
+    def refused(
+        self, desk: str, desk_label: str, site: str, address: str, request: str, now: datetime
+    ) -> None:
         self.total += 1
         key = (desk, address)
-        attempt = _most_recent(self._attempts, key, _OutsideAttempt(
-            desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request))
+        attempt = _most_recent(
+            self._attempts,
+            key,
+            _OutsideAttempt(
+                desk_label=desk_label, site=site, first_at=now, last_at=now, last_request=request
+            ),
+        )
         attempt.last_at, attempt.last_request = now, request
         attempt.count, attempt.unlogged = attempt.count + 1, attempt.unlogged + 1
         attempt.alerts += request == "POST /v1/alerts"
@@ -166,17 +180,31 @@ class RefusedDesks:
     def _log(self, key: tuple[str, str], attempt: _OutsideAttempt, now: datetime) -> None:
         if self._budget.take(now) is None:
             return  # counted in the pair's next line
-        log.warning("refused desk %s (site %s) from %s, outside the site's networks: %s"
-                    " (%d time(s) since the last line)", key[0], attempt.site, key[1],
-                    attempt.last_request, attempt.unlogged)
+        log.warning(
+            "refused desk %s (site %s) from %s, outside the site's networks: %s"
+            " (%d time(s) since the last line)",
+            key[0],
+            attempt.site,
+            key[1],
+            attempt.last_request,
+            attempt.unlogged,
+        )
         attempt.logged_at, attempt.unlogged = now, 0
 
     def recent(self, now: datetime, sites: set[str] | None = None) -> list[RefusedDesk]:
         """The attempts of the last `KEPT_FOR` on `sites` (None: all), most recent first."""
         return [
-            RefusedDesk(desk=desk, desk_label=a.desk_label, site=a.site, address=address,
-                        first_at=a.first_at, last_at=a.last_at, count=a.count,
-                        last_request=a.last_request, alerts=a.alerts)
+            RefusedDesk(
+                desk=desk,
+                desk_label=a.desk_label,
+                site=a.site,
+                address=address,
+                first_at=a.first_at,
+                last_at=a.last_at,
+                count=a.count,
+                last_request=a.last_request,
+                alerts=a.alerts,
+            )
             for (desk, address), a in reversed(self._attempts.items())
             if now - a.last_at <= KEPT_FOR and (sites is None or a.site in sites)
         ]

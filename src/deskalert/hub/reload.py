@@ -58,7 +58,8 @@ def read_for_reload(path: Path, running: HubConfig) -> HubConfig:
         if changed:
             raise ConfigError(
                 f"{path}: [{section}] {changed[0]} differs from the running hub's; [{section}]"
-                " is read at start only: restore it, or restart the hub")
+                " is read at start only: restore it, or restart the hub"
+            )
     return config
 
 
@@ -193,4 +194,3 @@ class ReloadableHub(Protocol):
 
 def _one_line(exc: Exception) -> str:
     return " ".join(str(exc).splitlines())
-

@@ -63,8 +63,9 @@ class Roster:
         site = self.sites[principal.site]
         if site.admits(address):
             return
-        self._outside.refused(principal.id, principal.name, site.id, address, request,
-                              self.clock.now())
+        self._outside.refused(
+            principal.id, principal.name, site.id, address, request, self.clock.now()
+        )
         raise Forbidden(
             f"desk {principal.id} calls from {address}, outside the networks of site {site.id}"
             f" ({', '.join(site.networks)}): refused, and shown to supervisors",
@@ -104,8 +105,9 @@ def _principals_by_token_hash(config: HubConfig, overlay: Overlay) -> dict[str, 
     for d in config.desks:
         digest = effective_hash(d.id, d.token_sha256, overlay)
         if digest is not None:
-            principals[digest] = Principal(id=d.id, kind=PrincipalKind.DESK, name=d.label,
-                                           site=d.site)
+            principals[digest] = Principal(
+                id=d.id, kind=PrincipalKind.DESK, name=d.label, site=d.site
+            )
     for s in config.supervisors:
         digest = effective_hash(s.id, s.token_sha256, overlay)
         if digest is not None:

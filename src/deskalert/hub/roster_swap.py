@@ -111,6 +111,7 @@ def _make_it_the_database_roster(hub: Hub, config: HubConfig, fingerprint: str) 
 
 def _announce(hub: Hub, fingerprint: str, now: datetime) -> None:
     """On the store thread: `roster.changed`, published in commit order."""
-    event = hub.store.append_event(EventType.ROSTER_CHANGED, now, None,
-                                   {"fingerprint": fingerprint})
+    event = hub.store.append_event(
+        EventType.ROSTER_CHANGED, now, None, {"fingerprint": fingerprint}
+    )
     hub.runtime.publish(event)

@@ -35,8 +35,9 @@ STORE_LOG_EVERY_S = 10.0  # a store that fails is logged at most once per this, 
 class Runtime:
     """What every component shares: the store and its thread, publishing, the clock."""
 
-    def __init__(self, store: Store, clock: Clock, broker: Broker,
-                 availability: Availability) -> None:
+    def __init__(
+        self, store: Store, clock: Clock, broker: Broker, availability: Availability
+    ) -> None:
         self.store = store
         self.clock = clock
         self.broker = broker
@@ -60,8 +61,9 @@ class Runtime:
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         if not self.shared:
-            self._checkpointer = asyncio.create_task(self._checkpoint_forever(),
-                                                     name="deskalert-checkpoint")
+            self._checkpointer = asyncio.create_task(
+                self._checkpoint_forever(), name="deskalert-checkpoint"
+            )
 
     async def stop_checkpoints(self) -> None:
         if self._checkpointer is not None:
@@ -93,8 +95,9 @@ class Runtime:
         now = self.clock.monotonic()
         self._store_failures += 1
         if self._store_logged_at is None or now - self._store_logged_at >= STORE_LOG_EVERY_S:
-            log.error("%s (%d failed store call(s) since the last such line)", exc,
-                      self._store_failures)
+            log.error(
+                "%s (%d failed store call(s) since the last such line)", exc, self._store_failures
+            )
             self._store_logged_at, self._store_failures = now, 0
 
     # -- publishing, in commit order --------------------------------------------------------
@@ -167,20 +170,52 @@ def log_event(event: Event) -> None:
         who = ", ".join(r["name"] for r in data.get("responders", [])) or "-"
         log.info(
             "event %d %s%s: alert %s code=%s desk=%s site=%s state=%s responders=%s level=%s to=%s",
-            event.id, event.type.value, drill, data["id"], data["code"], data["desk"],
-            data["site"], data["state"], who, data["escalation_level"], data["escalated_to"],
+            event.id,
+            event.type.value,
+            drill,
+            data["id"],
+            data["code"],
+            data["desk"],
+            data["site"],
+            data["state"],
+            who,
+            data["escalation_level"],
+            data["escalated_to"],
         )
     elif event.type.value.startswith("notify."):
-        log.info("event %d %s: alert %s %s to=%s channel=%s attempt=%s%s", event.id,
-                 event.type.value, data["id"], data["kind"], data["to"], data["channel"],
-                 data["attempt"], f" reason={data['reason']}" if data.get("reason") else "")
+        log.info(
+            "event %d %s: alert %s %s to=%s channel=%s attempt=%s%s",
+            event.id,
+            event.type.value,
+            data["id"],
+            data["kind"],
+            data["to"],
+            data["channel"],
+            data["attempt"],
+            f" reason={data['reason']}" if data.get("reason") else "",
+        )
     elif event.type.value.startswith(("session.", "check.")):
-        log.info("event %d %s: %s desk=%s site=%s state=%s", event.id, event.type.value,
-                 data["id"], data["desk"], event.site, data["state"])
+        log.info(
+            "event %d %s: %s desk=%s site=%s state=%s",
+            event.id,
+            event.type.value,
+            data["id"],
+            data["desk"],
+            event.site,
+            data["state"],
+        )
     elif event.type.value.startswith("broadcast."):
-        log.info("event %d %s: %s kind=%s site=%s state=%s read=%d/%d", event.id, event.type.value,
-                 data["id"], data["kind"], event.site, data["state"], len(data["reads"]),
-                 len(data["desks"]))
+        log.info(
+            "event %d %s: %s kind=%s site=%s state=%s read=%d/%d",
+            event.id,
+            event.type.value,
+            data["id"],
+            data["kind"],
+            event.site,
+            data["state"],
+            len(data["reads"]),
+            len(data["desks"]),
+        )
     elif event.type.value.startswith("desk."):
         log.info("event %d %s: desk=%s site=%s", event.id, event.type.value, data["id"], event.site)
     elif event.type is EventType.ROSTER_CHANGED:
@@ -188,6 +223,10 @@ def log_event(event: Event) -> None:
     else:
         supervisor = (data.get("supervisor") or {}).get("name", "nobody")
         log.info(
-            "event %d %s: site=%s on call=%s (%s)", event.id, event.type.value, event.site,
-            supervisor, data.get("source"),
+            "event %d %s: site=%s on call=%s (%s)",
+            event.id,
+            event.type.value,
+            event.site,
+            supervisor,
+            data.get("source"),
         )

@@ -52,8 +52,9 @@ def read_note(db_path: Path) -> Served | None:
     """The note, or None if there is none or it cannot be read (then nothing is compared)."""
     try:
         data = json.loads(note_path(db_path).read_text(encoding="utf-8"))
-        return Served(str(data["epoch"]), int(data["last_event_id"]), int(data["device"]),
-                      int(data["inode"]))
+        return Served(
+            str(data["epoch"]), int(data["last_event_id"]), int(data["device"]), int(data["inode"])
+        )
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -64,23 +65,27 @@ def went_back(db_path: Path, epoch: str, last_event_id: int) -> str | None:
     if note is None or note.epoch != epoch:
         return None  # first start, or a new epoch already (deskalert backup --restore)
     if last_event_id < note.last_event_id:
-        return (f"its last event is {last_event_id}, below the {note.last_event_id} this hub"
-                " stored: put back from a copy?")
+        return (
+            f"its last event is {last_event_id}, below the {note.last_event_id} this hub"
+            " stored: put back from a copy?"
+        )
     if _identity(db_path) != (note.device, note.inode):
         return "it is not the file this hub served (moved or copied in place?)"
     return None
 
 
-def renew_if_went_back(db_path: Path, epoch: str, last_event_id: int,
-                       set_epoch: Callable[[str], object]) -> str:
+def renew_if_went_back(
+    db_path: Path, epoch: str, last_event_id: int, set_epoch: Callable[[str], object]
+) -> str:
     """The epoch to serve: `epoch`, or a new one (set with `set_epoch`) if the database went
     back in time; the note is then written for it."""
     reason = went_back(db_path, epoch, last_event_id)
     if reason is not None:
         fresh = secrets.token_hex(8)
         set_epoch(fresh)
-        log.warning("%s: %s; new epoch %s (was %s): desks and panes reload", db_path, reason,
-                    fresh, epoch)
+        log.warning(
+            "%s: %s; new epoch %s (was %s): desks and panes reload", db_path, reason, fresh, epoch
+        )
         epoch = fresh
     write_note(db_path, epoch, last_event_id)
     return epoch

@@ -73,8 +73,9 @@ class GuardedServer(uvicorn.Server):
     """uvicorn's server that says in one line why and how fast it stopped, and turns a failed
     accept (out of file descriptors) into a rate-limited line instead of a traceback."""
 
-    def __init__(self, config: uvicorn.Config, guard: ConnectionGuard,
-                 reloader: Reloader | None = None) -> None:
+    def __init__(
+        self, config: uvicorn.Config, guard: ConnectionGuard, reloader: Reloader | None = None
+    ) -> None:
         super().__init__(config)
         self.guard = guard
         self.reloader = reloader
@@ -92,8 +93,12 @@ class GuardedServer(uvicorn.Server):
             self.reloader.uninstall()
         await super().shutdown(sockets)
         signals = [signal.Signals(s).name for s in getattr(self, "_captured_signals", [])]
-        log.info("hub stopped (%s) in %.1f s; %d connection(s) were open",
-                 signals[0] if signals else "asked to", time.monotonic() - started, connections)
+        log.info(
+            "hub stopped (%s) in %.1f s; %d connection(s) were open",
+            signals[0] if signals else "asked to",
+            time.monotonic() - started,
+            connections,
+        )
 
 
 def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
@@ -102,8 +107,9 @@ def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
     try:
         lock.claim()
     except FileInUse as exc:
-        raise ConfigError(f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it"
-                          f" before you {doing}") from None
+        raise ConfigError(
+            f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
+        ) from None
     except OSError as exc:
         raise ConfigError(f"cannot hold {db_path}: {exc.strerror}") from None
 
@@ -125,8 +131,11 @@ def _loop_errors(limit_log: LimitLog) -> Any:
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         exc = context.get("exception")
         if isinstance(exc, OSError) and exc.errno in ACCEPT_ERRORS:
-            limit_log.hit("open_files", "cannot accept a connection (%s); accepting resumes "
-                          "by itself", exc.strerror)
+            limit_log.hit(
+                "open_files",
+                "cannot accept a connection (%s); accepting resumes by itself",
+                exc.strerror,
+            )
             return
         loop.default_exception_handler(context)
 
@@ -155,9 +164,11 @@ def open_files_warning(config: HubConfig, limit: int) -> str | None:
     needed = needed_open_files(config)
     if limit >= needed:
         return None
-    return (f"the open-file limit is {limit}, below the {needed} this roster needs "
-            f"({len(config.principals())} desks and supervisors x {FILES_PER_PRINCIPAL} + "
-            f"{FILES_HEADROOM}): raise LimitNOFILE (deploy/deskalert-hub.service)")
+    return (
+        f"the open-file limit is {limit}, below the {needed} this roster needs "
+        f"({len(config.principals())} desks and supervisors x {FILES_PER_PRINCIPAL} + "
+        f"{FILES_HEADROOM}): raise LimitNOFILE (deploy/deskalert-hub.service)"
+    )
 
 
 def build_server(
@@ -182,15 +193,21 @@ def build_server(
             raise ConfigError(f"{path}: TLS file not found")
     db_path = data_dir / DB_NAME
     database = database_url(config)
-    doing = ("start another one on it (several hubs share a PostgreSQL database, never a"
-             " SQLite file; or give this one a --data-dir of its own)")
+    doing = (
+        "start another one on it (several hubs share a PostgreSQL database, never a"
+        " SQLite file; or give this one a --data-dir of its own)"
+    )
     lock = None if database else hold_hub_file(db_path, doing)
     try:
         store = open_store(database, db_path)
         if lock is not None:  # SQLite: a file put back in time gets a new epoch
             claim_new_file(lock, db_path, doing)
-            store.epoch = renew_if_went_back(db_path, store.epoch, store.last_event_id(),
-                                             lambda epoch: store.swap_meta("epoch", epoch))
+            store.epoch = renew_if_went_back(
+                db_path,
+                store.epoch,
+                store.last_event_id(),
+                lambda epoch: store.swap_meta("epoch", epoch),
+            )
         elif store.shared:  # several hubs: one roster (hub/one_roster.py)
             replaced = check_at_start(store, config)
             if replaced:
@@ -227,16 +244,25 @@ def build_server(
     scheme = "https" if tls_cert else "http"
     shown_host = f"[{bound_host}]" if ":" in bound_host else bound_host
     url = f"{scheme}://{shown_host}:{bound_port}"
-    return HubServer(GuardedServer(uv_config, guard, reloader), sock, url, db_path, files,
-                     store.location, lock, reloader)
+    return HubServer(
+        GuardedServer(uv_config, guard, reloader),
+        sock,
+        url,
+        db_path,
+        files,
+        store.location,
+        lock,
+        reloader,
+    )
 
 
 def database_url(config: HubConfig) -> str | None:
     """DESKALERT_DATABASE, else `[hub] database` (env:NAME and file:/path read here), else None:
     the SQLite file."""
     from_env = os.environ.get("DESKALERT_DATABASE")
-    return resolve_database(from_env or config.hub.database,
-                            "DESKALERT_DATABASE" if from_env else "hub.database")
+    return resolve_database(
+        from_env or config.hub.database, "DESKALERT_DATABASE" if from_env else "hub.database"
+    )
 
 
 def resolve_database(value: str | None, source: str) -> str | None:
@@ -255,8 +281,10 @@ def resolve_database(value: str | None, source: str) -> str | None:
         except OSError as exc:
             raise ConfigError(f"{source}: {exc.strerror}: {value[5:]}") from None
     if not value.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(f"{source}: a postgresql:// URL (or env:NAME, file:/path); leave it"
-                          " unset for the SQLite file")
+        raise ConfigError(
+            f"{source}: a postgresql:// URL (or env:NAME, file:/path); leave it"
+            " unset for the SQLite file"
+        )
     return value
 
 
@@ -285,20 +313,28 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
         f"  listening on  {hub.url}   (API: {hub.url}/docs, {hub.url}/openapi.json)",
         f"  database      {hub.database}",
         f"  config        {config_path}",
-        (f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
-         f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots"),
+        (
+            f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
+            f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots"
+        ),
         f"  codes         {keys}",
-        (f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
-         f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"),
+        (
+            f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
+            f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"
+        ),
     ]
     lines += [
-        (f"  limits        request {h.request_timeout_s:g} s,"
-         f" keep-alive {h.keepalive_timeout_s:g} s,"
-         f" {h.max_connections_per_address} connections per address,"
-         f" {h.max_streams_per_identity} streams per token"),
+        (
+            f"  limits        request {h.request_timeout_s:g} s,"
+            f" keep-alive {h.keepalive_timeout_s:g} s,"
+            f" {h.max_connections_per_address} connections per address,"
+            f" {h.max_streams_per_identity} streams per token"
+        ),
         f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
-        (f"  request rate  {h.request_burst} back to back per token, then"
-         f" {h.requests_per_second:g}/s (new alerts apart)"),
+        (
+            f"  request rate  {h.request_burst} back to back per token, then"
+            f" {h.requests_per_second:g}/s (new alerts apart)"
+        ),
         f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
     ]
     files_warning = open_files_warning(config, hub.open_files)

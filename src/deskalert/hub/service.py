@@ -65,8 +65,7 @@ class Hub:
         self.clock: Clock = clock or SystemClock()
         self.broker = Broker()
         self.roster = Roster(config, self.clock)
-        self.availability = Availability(config, lambda site: self.oncall.card(site),
-                                         self.clock)
+        self.availability = Availability(config, lambda site: self.oncall.card(site), self.clock)
         self.runtime = Runtime(store, self.clock, self.broker, self.availability)
         self.oncall = OnCallBoard(config, self.runtime, self.roster, store.overrides())
         self.calendars = self.oncall.calendars
@@ -74,14 +73,16 @@ class Hub:
         self.notes = Notes(config, self.runtime, self.roster, self.alerts)
         self.presence = PresenceTracker(config, self.runtime, self.roster, self.availability)
         self.interview = InterviewKeeper(config, self.runtime, self.roster, self.oncall)
-        self.broadcasts = Broadcasts(config, store, self.runtime.db, self.runtime.publish,
-                                     self.clock.now)
-        self.stream = Stream(config, self.runtime, self.roster, self.broker, self.availability,
-                             self.presence.seen)
-        self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish,
-                                 self.clock)
-        self.health = HubHealth(self.runtime, self._role, self.notifier.backlog,
-                                lambda: self.out_of_step)
+        self.broadcasts = Broadcasts(
+            config, store, self.runtime.db, self.runtime.publish, self.clock.now
+        )
+        self.stream = Stream(
+            config, self.runtime, self.roster, self.broker, self.availability, self.presence.seen
+        )
+        self.notifier = Notifier(config, store, self.runtime.db, self.runtime.publish, self.clock)
+        self.health = HubHealth(
+            self.runtime, self._role, self.notifier.backlog, lambda: self.out_of_step
+        )
         self.page_sessions = RevokedSessions(self.runtime)
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
@@ -89,7 +90,9 @@ class Hub:
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
         self.cluster: Solo | Cluster = (
             Cluster(store.url, self._on_tailed, self.broker.end_all)
-            if store.shared and store.url else Solo())
+            if store.shared and store.url
+            else Solo()
+        )
         self.leading = False
         self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
         # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
@@ -145,8 +148,10 @@ class Hub:
         self.broker.end_all()
 
     def _moved_without_file(self, fingerprint: str) -> None:
-        self.go_out_of_step(f"another hub reloaded the roster ({fingerprint}) and this hub has"
-                            " no hub.toml to read again: it answers 503 until restarted")
+        self.go_out_of_step(
+            f"another hub reloaded the roster ({fingerprint}) and this hub has"
+            " no hub.toml to read again: it answers 503 until restarted"
+        )
 
     async def follow_tokens(self) -> None:
         """Tokens revoked or rotated in the store (`deskalert hub token`), read when its
@@ -187,8 +192,9 @@ class Hub:
         await self.presence.stop()
         self.runtime.close()
 
-    def _on_tailed(self, events: list[Event],
-                   overrides: dict[str, tuple[str, datetime]] | None) -> None:
+    def _on_tailed(
+        self, events: list[Event], overrides: dict[str, tuple[str, datetime]] | None
+    ) -> None:
         """On the loop, events committed by any hub on the shared store, in id order: what
         this hub keeps in memory follows them, then they go out."""
         if overrides is not None:
@@ -197,8 +203,10 @@ class Hub:
             self.presence.follow(event)
             if event.type is EventType.ONCALL_CHANGED:
                 self.oncall.follow(event.site)
-            elif (event.type is EventType.ROSTER_CHANGED
-                  and event.data.get("fingerprint") != self.roster.fingerprint):
+            elif (
+                event.type is EventType.ROSTER_CHANGED
+                and event.data.get("fingerprint") != self.roster.fingerprint
+            ):
                 self.on_roster_moved(str(event.data.get("fingerprint")))
             self.runtime.committed(event)
         if any(e.type.value.startswith("alert.") for e in events):
@@ -227,9 +235,13 @@ class Hub:
         if leading != self.leading:
             await self._lead(leading, now)
         if self.store.shared:
-            remote = await self.runtime.db(self.presence.share_live_state,
-                                           self.availability.local_streams(), self.hub_id,
-                                           self.tick_s, now)
+            remote = await self.runtime.db(
+                self.presence.share_live_state,
+                self.availability.local_streams(),
+                self.hub_id,
+                self.tick_s,
+                now,
+            )
             self.availability.set_remote(remote)
             await self._check_roster(now)
         if not leading:
@@ -242,7 +254,9 @@ class Hub:
         (an interview's) must not hold back another (an on-call change, an escalation). The
         first refusal is raised once all have been tried, for the ticker to log."""
         timers: list[Callable[[datetime], Awaitable[None]]] = [
-            self.presence.mark_silent_offline, self.alerts.escalate_due, self.interview.tick,
+            self.presence.mark_silent_offline,
+            self.alerts.escalate_due,
+            self.interview.tick,
             self.broadcasts.tick,
             partial(self.oncall.refresh, leading=True),
         ]
@@ -263,8 +277,7 @@ class Hub:
         now (heard by a hub now gone, maybe), and sends a gone leader left halfway are tried
         again; the notification worker runs on the leader only."""
         if leading and self.store.shared:
-            await self.runtime.db(self.store.grace_online, now,
-                                  now - self.presence.offline_after())
+            await self.runtime.db(self.store.grace_online, now, now - self.presence.offline_after())
             self.presence.take(await self.runtime.db(self.store.presence_rows))
         await self.notifier.lead(leading)
         self.leading = leading  # only now: a step that failed is tried again at the next tick

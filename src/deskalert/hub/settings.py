@@ -57,18 +57,24 @@ class HubSection(_Section):
         " directory. DESKALERT_DATABASE overrides it.",
     )
     ack_timeout_s: float = Field(
-        default=30, gt=0, le=3600,
+        default=30,
+        gt=0,
+        le=3600,
         description='no "j\'arrive" by then: the alert escalates to the next person of the chain',
     )
     cancel_window_s: float = Field(
         default=10, ge=0, le=3600, description="the raising desk may cancel its alert within this"
     )
     heartbeat_s: float = Field(
-        default=5, gt=0, le=300,
+        default=5,
+        gt=0,
+        le=300,
         description="presence interval of the desks; silent for 1.7 times this: offline",
     )
     retention_days: int = Field(
-        default=365, ge=1, le=3650,
+        default=365,
+        ge=1,
+        le=3650,
         description="alerts, notes and events older than this are purged (personal data)",
     )
     timezone: str | None = Field(
@@ -76,14 +82,18 @@ class HubSection(_Section):
     )
     # What nobody on the network may hold or flood (docs/guarantees.md).
     request_timeout_s: float = Field(
-        default=5, gt=0, le=60,
+        default=5,
+        gt=0,
+        le=60,
         description="a request's head and body must arrive within this, or the connection closes",
     )
     keepalive_timeout_s: float = Field(
         default=10, gt=0, le=300, description="an idle keep-alive connection is closed after this"
     )
     max_connections_per_address: int = Field(
-        default=32, ge=1, le=100_000,
+        default=32,
+        ge=1,
+        le=100_000,
         description="open connections from one client address (trusted_addresses excepted)",
     )
     trusted_addresses: list[str] = Field(
@@ -93,10 +103,12 @@ class HubSection(_Section):
     trusted_proxies: list[str] = Field(
         default_factory=lambda: ["127.0.0.1", "::1"],
         description="reverse proxies whose X-Forwarded-For is believed (the right-most address"
-                    " not in this list is the client's); not the same list as trusted_addresses",
+        " not in this list is the client's); not the same list as trusted_addresses",
     )
     max_streams_per_identity: int = Field(
-        default=8, ge=1, le=10_000,
+        default=8,
+        ge=1,
+        le=10_000,
         description="open event streams per token; a new one beyond this closes the oldest",
     )
     alert_burst: int = Field(
@@ -106,7 +118,9 @@ class HubSection(_Section):
         default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
     )
     request_burst: int = Field(
-        default=200, ge=1, le=1_000_000,
+        default=200,
+        ge=1,
+        le=1_000_000,
         description="other requests (heartbeats, lists, streams...) one token may send back to"
         " back; new alerts are never counted here",
     )
@@ -114,7 +128,9 @@ class HubSection(_Section):
         default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
     )
     renotify_s: float = Field(
-        default=60, gt=0, le=86_400,
+        default=60,
+        gt=0,
+        le=86_400,
         description="an unanswered alert's notifications are sent again this often",
     )
     language: Literal["fr", "en"] = Field(
@@ -123,7 +139,9 @@ class HubSection(_Section):
 
     # The interview timer and "tout va bien ?" checks (hub/interview.py).
     check_answer_s: float = Field(
-        default=60, gt=0, le=3600,
+        default=60,
+        gt=0,
+        le=3600,
         description="a desk has this long to answer a check before the hub raises an alert",
     )
     no_answer_code: Identifier = Field(
@@ -220,9 +238,10 @@ class SiteConfig(_Section):
     label: str = Field(min_length=1, max_length=80, description="the name people read")
     notify: NotifyList = Field(description="the site's team room(s): Apprise URLs")
     networks: Annotated[list[str], AfterValidator(_networks)] = Field(
-        default_factory=list, max_length=256,
+        default_factory=list,
+        max_length=256,
         description="networks the site's desks connect from (e.g. '10.1.2.0/24'); a desk token"
-                    " from elsewhere is refused (403); none: from anywhere",
+        " from elsewhere is refused (403); none: from anywhere",
     )
 
     def admits(self, address: str) -> bool:
@@ -268,12 +287,14 @@ class SupervisorConfig(_Section):
     )
     notify: NotifyList = Field(description="the supervisor's channels (phone, mail): Apprise URLs")
     email: str | None = Field(
-        default=None, max_length=254,
+        default=None,
+        max_length=254,
         description="matched against a calendar event's attendees (mailto:), case-insensitively",
     )
     sites: list[Identifier] = Field(
         default_factory=list,
-        description="the sites this supervisor sends broadcasts to; empty: every site")
+        description="the sites this supervisor sends broadcasts to; empty: every site",
+    )
 
     @field_validator("email")
     @classmethod
@@ -320,8 +341,9 @@ class OnCallCalendar(_Section):
         default=None,
         description="an ICS address (https://, http://, webcal://) fetched every refresh_min",
     )
-    refresh_min: float = Field(default=5, ge=0.1, le=24 * 60,
-                               description="minutes between two fetches of `url`")
+    refresh_min: float = Field(
+        default=5, ge=0.1, le=24 * 60, description="minutes between two fetches of `url`"
+    )
     timeout_s: float = Field(
         default=20, gt=0, le=120, description="a fetch of `url` gives up after this"
     )
@@ -375,9 +397,11 @@ class MetricsSection(_Section):
     """Who may read `GET /metrics`: nobody unless one of these is set; both set, both needed."""
 
     token_sha256: Sha256Hex | None = Field(
-        default=None, description="sha256 of the token Prometheus sends as Bearer")
+        default=None, description="sha256 of the token Prometheus sends as Bearer"
+    )
     allow: list[str] = Field(
-        default_factory=list, description="addresses or networks Prometheus scrapes from")
+        default_factory=list, description="addresses or networks Prometheus scrapes from"
+    )
 
     @field_validator("allow")
     @classmethod

@@ -33,9 +33,15 @@ REPLAY_CHUNK = 50
 class Stream:
     """Opens and feeds the event streams of desks and supervisors."""
 
-    def __init__(self, config: HubConfig, runtime: Runtime, roster: Roster, broker: Broker,
-                 availability: Availability,
-                 seen: Callable[[Principal], Awaitable[None]]) -> None:
+    def __init__(
+        self,
+        config: HubConfig,
+        runtime: Runtime,
+        roster: Roster,
+        broker: Broker,
+        availability: Availability,
+        seen: Callable[[Principal], Awaitable[None]],
+    ) -> None:
         self.config = config
         self.runtime = runtime
         self.roster = roster
@@ -45,8 +51,12 @@ class Stream:
         self._replaying = asyncio.Semaphore(REPLAYS_AT_ONCE)
 
     async def follow(
-        self, principal: Principal, sites: set[str] | None, last_id: int,
-        availability: bool = False, write: DirectWrite | None = None,
+        self,
+        principal: Principal,
+        sites: set[str] | None,
+        last_id: int,
+        availability: bool = False,
+        write: DirectWrite | None = None,
     ) -> AsyncIterator[Event | None]:
         """Events after `last_id` from the store, then live ones; None means "keep-alive now".
 
@@ -64,8 +74,11 @@ class Stream:
             while True:
                 async with self._replaying:
                     page = await self.runtime.db(
-                        self.runtime.store.events_after, last_id, sites, REPLAY_PAGE,
-                        subscription.desk_id
+                        self.runtime.store.events_after,
+                        last_id,
+                        sites,
+                        REPLAY_PAGE,
+                        subscription.desk_id,
                     )
                 for written, event in enumerate(page, 1):
                     last_id = subscription.last_id = event.id
@@ -77,8 +90,11 @@ class Stream:
             del page  # this generator lives as long as the stream: do not keep its last page
             if availability:  # listening and the numbers now, with no await in between:
                 self.availability.listen(sites, subscription)  # what comes later is newer
-                opening = [self.availability.event(site) for site in self.roster.site_ids
-                           if sites is None or site in sites]
+                opening = [
+                    self.availability.event(site)
+                    for site in self.roster.site_ids
+                    if sites is None or site in sites
+                ]
                 for numbers in opening:
                     yield numbers
             while not (subscription.overflowed and subscription.queue.empty()):

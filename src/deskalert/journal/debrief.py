@@ -63,12 +63,15 @@ class Period:
         return t("period.all", first=_day(min(moments)), last=_day(max(moments)))
 
 
-def in_period(incidents: list[Incident], since: datetime | None,
-              until: datetime | None) -> list[Incident]:
+def in_period(
+    incidents: list[Incident], since: datetime | None, until: datetime | None
+) -> list[Incident]:
     return sorted(
-        (i for i in incidents
-         if (since is None or i.pressed_at >= since)
-         and (until is None or i.pressed_at < until)),
+        (
+            i
+            for i in incidents
+            if (since is None or i.pressed_at >= since) and (until is None or i.pressed_at < until)
+        ),
         key=lambda i: i.pressed_at,
     )
 
@@ -86,8 +89,14 @@ def duration(value: timedelta | None) -> str:
 FORMATS = ("md", "csv", "json")
 
 
-def export_text(incidents: list[Incident], fmt: str, lang: Language, period: Period,
-                broadcasts: Sequence[Broadcast] = (), desk_id: str | None = None) -> str:
+def export_text(
+    incidents: list[Incident],
+    fmt: str,
+    lang: Language,
+    period: Period,
+    broadcasts: Sequence[Broadcast] = (),
+    desk_id: str | None = None,
+) -> str:
     """The incidents of `period` as Markdown, CSV or JSON; in Markdown, the supervisors'
     messages the desk received in it follow (`broadcasts`, from its journal)."""
     if fmt == "json":
@@ -95,7 +104,8 @@ def export_text(incidents: list[Incident], fmt: str, lang: Language, period: Per
     if fmt == "csv":
         return to_csv(incidents)
     return to_markdown(incidents, lang, period.since, period.until) + broadcasts_markdown(
-        broadcasts, desk_id)
+        broadcasts, desk_id
+    )
 
 
 def broadcasts_markdown(broadcasts: Sequence[Broadcast], desk_id: str | None = None) -> str:
@@ -106,29 +116,59 @@ def broadcasts_markdown(broadcasts: Sequence[Broadcast], desk_id: str | None = N
     lines = ["", f"# {t('md.broadcasts')}", ""]
     for broadcast in broadcasts:
         sent = broadcast.sent_at.astimezone()
-        lines.append(f"- {sent:%d/%m/%Y %H:%M} — {broadcast.label} — {broadcast.text}"
-                     f" ({broadcast.sender_name})")
+        lines.append(
+            f"- {sent:%d/%m/%Y %H:%M} — {broadcast.label} — {broadcast.text}"
+            f" ({broadcast.sender_name})"
+        )
         read = [r for r in broadcast.reads if desk_id is None or r.desk == desk_id]
-        lines.append("  " + (t("md.broadcast_read", at=read[0].at.astimezone().strftime("%H:%M"))
-                             if read else t("md.broadcast_unread")))
+        lines.append(
+            "  "
+            + (
+                t("md.broadcast_read", at=read[0].at.astimezone().strftime("%H:%M"))
+                if read
+                else t("md.broadcast_unread")
+            )
+        )
         if broadcast.ended_at is not None:
-            lines.append("  " + t("md.broadcast_ended",
-                                  at=broadcast.ended_at.astimezone().strftime("%H:%M")))
+            lines.append(
+                "  " + t("md.broadcast_ended", at=broadcast.ended_at.astimezone().strftime("%H:%M"))
+            )
     return "\n".join(lines) + "\n"
 
 
 def to_json(incidents: list[Incident]) -> str:
     return json.dumps(
-        [{"alert": i.alert.model_dump(mode="json"),
-          "notes": [n.model_dump(mode="json") for n in i.notes]} for i in incidents],
-        ensure_ascii=False, indent=2,
+        [
+            {
+                "alert": i.alert.model_dump(mode="json"),
+                "notes": [n.model_dump(mode="json") for n in i.notes],
+            }
+            for i in incidents
+        ],
+        ensure_ascii=False,
+        indent=2,
     )
 
 
 CSV_COLUMNS = [
-    "id", "created_at", "received_at", "desk", "site", "code", "drill", "state", "first_response_s",
-    "resolve_s", "responders", "type", "separate_office", "levers", "support", "reports",
-    "follow_up", "what_happened",
+    "id",
+    "created_at",
+    "received_at",
+    "desk",
+    "site",
+    "code",
+    "drill",
+    "state",
+    "first_response_s",
+    "resolve_s",
+    "responders",
+    "type",
+    "separate_office",
+    "levers",
+    "support",
+    "reports",
+    "follow_up",
+    "what_happened",
 ]
 
 
@@ -138,8 +178,10 @@ def to_csv(incidents: list[Incident]) -> str:
     writer.writerow(CSV_COLUMNS)
     for incident in incidents:
         alert, note = incident.alert, incident.notes[0] if incident.notes else None
-        seconds = [int(d.total_seconds()) if d is not None else ""
-                   for d in (incident.first_response, incident.time_to_resolve)]
+        seconds = [
+            int(d.total_seconds()) if d is not None else ""
+            for d in (incident.first_response, incident.time_to_resolve)
+        ]
         writer.writerow(
             [
                 alert.id,
@@ -164,11 +206,11 @@ def to_csv(incidents: list[Incident]) -> str:
     return out.getvalue()
 
 
-def to_markdown(incidents: list[Incident], lang: Language, since: datetime | None,
-                until: datetime | None) -> str:
+def to_markdown(
+    incidents: list[Incident], lang: Language, since: datetime | None, until: datetime | None
+) -> str:
     period = t("md.period", period=Period(since, until).describe(incidents))
-    lines = [f"# {t('md.title')}", "", period, "",
-             tn("md.count", len(incidents)), ""]
+    lines = [f"# {t('md.title')}", "", period, "", tn("md.count", len(incidents)), ""]
     for incident in incidents:
         lines += _incident_markdown(incident, lang)
     return "\n".join(lines) + "\n"
@@ -178,8 +220,7 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}",
-             ""]
+    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
@@ -273,7 +314,9 @@ class Figures:
         weeks = Counter(_week(i.pressed_at) for i in real)
         drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
-            real=len(real), false_alarms=len(incidents) - len(real) - drills, drills=drills,
+            real=len(real),
+            false_alarms=len(incidents) - len(real) - drills,
+            drills=drills,
             per_week=dict(sorted(weeks.items())),
             per_type=dict(Counter(i.type for i in real).most_common()),
             per_desk=dict(Counter(i.alert.desk_label for i in real).most_common()),
@@ -288,10 +331,16 @@ NOTIFY_OUTCOMES = (EventType.NOTIFY_SENT, EventType.NOTIFY_FAILED, EventType.NOT
 def count_notifications(histories: list[list[Event]]) -> dict[str, int]:
     """Notification attempts by outcome ("sent", "failed", "gave_up") in the alerts' histories:
     a failed attempt that was retried counts once as failed and once as sent."""
-    counts = Counter(e.type.value.removeprefix("notify.") for history in histories
-                     for e in history if e.type in NOTIFY_OUTCOMES)
-    return {outcome.value.removeprefix("notify."): counts[outcome.value.removeprefix("notify.")]
-            for outcome in NOTIFY_OUTCOMES}
+    counts = Counter(
+        e.type.value.removeprefix("notify.")
+        for history in histories
+        for e in history
+        if e.type in NOTIFY_OUTCOMES
+    )
+    return {
+        outcome.value.removeprefix("notify."): counts[outcome.value.removeprefix("notify.")]
+        for outcome in NOTIFY_OUTCOMES
+    }
 
 
 def median(values: list[timedelta]) -> timedelta | None:
@@ -300,8 +349,12 @@ def median(values: list[timedelta]) -> timedelta | None:
     return timedelta(seconds=statistics.median(v.total_seconds() for v in values))
 
 
-BUCKETS = [(timedelta(minutes=1), "< 1 min"), (timedelta(minutes=2), "1-2 min"),
-           (timedelta(minutes=5), "2-5 min"), (timedelta(minutes=15), "5-15 min")]
+BUCKETS = [
+    (timedelta(minutes=1), "< 1 min"),
+    (timedelta(minutes=2), "1-2 min"),
+    (timedelta(minutes=5), "2-5 min"),
+    (timedelta(minutes=15), "5-15 min"),
+]
 
 
 def distribution(values: list[timedelta]) -> dict[str, int]:
@@ -313,10 +366,17 @@ def distribution(values: list[timedelta]) -> dict[str, int]:
     return counts
 
 
-def report_text(incidents: list[Incident], lang: Language, since: datetime | None,
-                until: datetime | None, *, color: bool, width: int = 70,
-                notifications: dict[str, int] | None = None,
-                sessions: SessionFigures | None = None) -> str:
+def report_text(
+    incidents: list[Incident],
+    lang: Language,
+    since: datetime | None,
+    until: datetime | None,
+    *,
+    color: bool,
+    width: int = 70,
+    notifications: dict[str, int] | None = None,
+    sessions: SessionFigures | None = None,
+) -> str:
     """The figures as text with terminal bar charts (plotext); `notifications`: the counts of
     `count_notifications`, shown when given."""
     figures = Figures.of(incidents)
@@ -328,22 +388,43 @@ def report_text(incidents: list[Incident], lang: Language, since: datetime | Non
     if notifications:
         parts[-1:-1] = [t("report.notifications", **notifications)]
     if sessions is not None and (sessions.sessions or sessions.checks):
-        parts[-1:-1] = [", ".join((tn("report.sessions", sessions.sessions),
-                                   tn("report.checks", sessions.checks),
-                                   tn("report.unanswered", sessions.unanswered)))]
+        parts[-1:-1] = [
+            ", ".join(
+                (
+                    tn("report.sessions", sessions.sessions),
+                    tn("report.checks", sessions.checks),
+                    tn("report.unanswered", sessions.unanswered),
+                )
+            )
+        ]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}
-    for key, counts in ((N_("report.per_week"), figures.per_week), (N_("report.per_type"), types),
-                        (N_("report.per_desk"), figures.per_desk)):
+    for key, counts in (
+        (N_("report.per_week"), figures.per_week),
+        (N_("report.per_type"), types),
+        (N_("report.per_desk"), figures.per_desk),
+    ):
         if counts:
             parts.append(_chart(t(key), counts, color, width))
-    for key, values in ((N_("report.first_response"), figures.first_response),
-                        (N_("report.to_resolve"), figures.to_resolve)):
-        stats = tn("report.stats", len(values), median=duration(median(values)),
-                  worst=duration(max(values, default=None)))
-        parts.append(_chart(f"{t(key)} : {stats}" if lang == "fr"
-                            else f"{t(key)}: {stats}", distribution(values), color, width))
+    for key, values in (
+        (N_("report.first_response"), figures.first_response),
+        (N_("report.to_resolve"), figures.to_resolve),
+    ):
+        stats = tn(
+            "report.stats",
+            len(values),
+            median=duration(median(values)),
+            worst=duration(max(values, default=None)),
+        )
+        parts.append(
+            _chart(
+                f"{t(key)} : {stats}" if lang == "fr" else f"{t(key)}: {stats}",
+                distribution(values),
+                color,
+                width,
+            )
+        )
     return "\n".join(parts) + "\n"
 
 

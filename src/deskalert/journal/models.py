@@ -88,5 +88,6 @@ class Incident(BaseModel):
     @property
     def is_real(self) -> bool:
         """Neither a drill nor a false alarm (cancelled, by its desk or by a supervisor)."""
-        return not (self.alert.test or self.alert.false_alarm
-                    or self.alert.state is AlertState.CANCELLED)
+        return not (
+            self.alert.test or self.alert.false_alarm or self.alert.state is AlertState.CANCELLED
+        )

@@ -74,10 +74,10 @@ CREATE TABLE IF NOT EXISTS broadcasts (
 
 
 class Delivery(StrEnum):
-    QUEUED = "queued"            # written here, not yet stored by the hub
+    QUEUED = "queued"  # written here, not yet stored by the hub
     TRANSMITTED = "transmitted"  # the hub answered 2xx: it has it
-    REFUSED = "refused"          # the hub answered a 4xx: it will never take it as it is
-    CANCELLED = "cancelled"      # the agent cancelled it before the hub had it: never sent
+    REFUSED = "refused"  # the hub answered a 4xx: it will never take it as it is
+    CANCELLED = "cancelled"  # the agent cancelled it before the hub had it: never sent
 
 
 @dataclass(frozen=True)
@@ -124,8 +124,14 @@ class Journal:
     def enqueue(self, code: str, *, test: bool = False, message: str | None = None) -> OutboxEntry:
         """Write a new alert to the outbox and commit it: the first thing a key press does."""
         entry = OutboxEntry(
-            id=uuid.uuid4(), code=code, created_at=datetime.now(UTC).astimezone(), test=test,
-            message=message, status=Delivery.QUEUED, attempts=0, last_error=None,
+            id=uuid.uuid4(),
+            code=code,
+            created_at=datetime.now(UTC).astimezone(),
+            test=test,
+            message=message,
+            status=Delivery.QUEUED,
+            attempts=0,
+            last_error=None,
         )
         self._db.execute(
             "INSERT INTO outbox (id, code, created_at, test, message, status) VALUES (?,?,?,?,?,?)",
@@ -142,8 +148,9 @@ class Journal:
         return [_entry(row) for row in rows]
 
     def get(self, alert_id: uuid.UUID) -> OutboxEntry | None:
-        row = self._db.execute(f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id=?",
-                               (str(alert_id),)).fetchone()
+        row = self._db.execute(
+            f"SELECT {OUTBOX_COLUMNS} FROM outbox WHERE id=?", (str(alert_id),)
+        ).fetchone()
         return _entry(row) if row else None
 
     def record_attempt(self, alert_id: uuid.UUID, error: str) -> None:
@@ -195,8 +202,12 @@ class Journal:
             "INSERT INTO incidents (id, received_at, updated_at, alert) VALUES (?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at, alert=excluded.alert"
             " WHERE excluded.updated_at >= incidents.updated_at",
-            (str(alert.id), _utc(alert.received_at), _utc(alert.updated_at),
-             alert.model_dump_json()),
+            (
+                str(alert.id),
+                _utc(alert.received_at),
+                _utc(alert.updated_at),
+                alert.model_dump_json(),
+            ),
         )
 
     def update_known(self, alert: Alert) -> bool:
@@ -204,8 +215,12 @@ class Journal:
         an alert the journal does not hold is left out. True when the copy was taken."""
         cursor = self._db.execute(
             "UPDATE incidents SET updated_at=?, alert=? WHERE id=? AND updated_at<?",
-            (_utc(alert.updated_at), alert.model_dump_json(), str(alert.id),
-             _utc(alert.updated_at)),
+            (
+                _utc(alert.updated_at),
+                alert.model_dump_json(),
+                str(alert.id),
+                _utc(alert.updated_at),
+            ),
         )
         return cursor.rowcount == 1
 
@@ -214,7 +229,8 @@ class Journal:
         closed since (from the pane, the phone) while no desk screen was there to see it."""
         rows = self._db.execute(
             "SELECT alert FROM incidents WHERE json_extract(alert, '$.state')"
-            " NOT IN ('resolved', 'cancelled') ORDER BY received_at").fetchall()
+            " NOT IN ('resolved', 'cancelled') ORDER BY received_at"
+        ).fetchall()
         return [Alert.model_validate_json(row[0]) for row in rows]
 
     def incidents(self, since: datetime | None = None) -> list[Incident]:
@@ -233,8 +249,9 @@ class Journal:
         for row in rows:
             record = _note(row[1:]) if row[1] is not None else None
             notes = [record.note] if record is not None and record.note is not None else []
-            result.append(Incident(alert=Alert.model_validate_json(row[0]), notes=notes,
-                                   record=record))
+            result.append(
+                Incident(alert=Alert.model_validate_json(row[0]), notes=notes, record=record)
+            )
         return result
 
     # -- broadcasts this desk received (supervisors' messages, with its own "lu") -----------
@@ -245,12 +262,17 @@ class Journal:
             "INSERT INTO broadcasts (id, sent_at, updated_at, broadcast) VALUES (?,?,?,?)"
             " ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at,"
             " broadcast=excluded.broadcast WHERE excluded.updated_at >= broadcasts.updated_at",
-            (str(broadcast.id), _utc(broadcast.sent_at), _utc(broadcast.updated_at),
-             broadcast.model_dump_json()),
+            (
+                str(broadcast.id),
+                _utc(broadcast.sent_at),
+                _utc(broadcast.updated_at),
+                broadcast.model_dump_json(),
+            ),
         )
 
-    def broadcasts(self, since: datetime | None = None,
-                   until: datetime | None = None) -> list[Broadcast]:
+    def broadcasts(
+        self, since: datetime | None = None, until: datetime | None = None
+    ) -> list[Broadcast]:
         """Broadcasts received, oldest first, sent in [since, until)."""
         rows = self._db.execute(
             "SELECT broadcast FROM broadcasts WHERE sent_at>=? AND sent_at<? ORDER BY sent_at",
@@ -271,8 +293,9 @@ class Journal:
 
     def draft(self, alert_id: uuid.UUID) -> NoteRecord | None:
         """The note record of one alert (its draft, finished or not), if anything was typed."""
-        row = self._db.execute(f"SELECT {NOTE_COLUMNS} FROM notes n WHERE alert_id=?",
-                               (str(alert_id),)).fetchone()
+        row = self._db.execute(
+            f"SELECT {NOTE_COLUMNS} FROM notes n WHERE alert_id=?", (str(alert_id),)
+        ).fetchone()
         return _note(row) if row else None
 
     def notes(self) -> list[NoteRecord]:
@@ -282,8 +305,10 @@ class Journal:
     def finish_note(self, alert_id: uuid.UUID, draft: NoteDraft, note: NoteIn) -> None:
         """The draft as typed, and the validated note that exports and sharing use."""
         self.save_draft(alert_id, draft)
-        self._db.execute("UPDATE notes SET finished=1, postponed=0, note=? WHERE alert_id=?",
-                         (note.model_dump_json(), str(alert_id)))
+        self._db.execute(
+            "UPDATE notes SET finished=1, postponed=0, note=? WHERE alert_id=?",
+            (note.model_dump_json(), str(alert_id)),
+        )
 
     def postpone_note(self, alert_id: uuid.UUID) -> None:
         """Later, not never: the note stays offered in the journal."""
@@ -294,27 +319,35 @@ class Journal:
         )
 
     def mark_shared(self, alert_id: uuid.UUID) -> None:
-        self._db.execute("UPDATE notes SET shared_at=? WHERE alert_id=?",
-                         (datetime.now(UTC).isoformat(), str(alert_id)))
+        self._db.execute(
+            "UPDATE notes SET shared_at=? WHERE alert_id=?",
+            (datetime.now(UTC).isoformat(), str(alert_id)),
+        )
 
     def purge(self, before: datetime) -> int:
         """Forget incidents (and their notes and outbox rows) received before `before`."""
         cutoff = before.astimezone(UTC).isoformat()
-        old = [row[0] for row in self._db.execute(
-            "SELECT id FROM incidents WHERE received_at<? UNION SELECT id FROM outbox"
-            " WHERE created_at<? AND status!=?", (cutoff, cutoff, Delivery.QUEUED.value)
-        ).fetchall()]
+        old = [
+            row[0]
+            for row in self._db.execute(
+                "SELECT id FROM incidents WHERE received_at<? UNION SELECT id FROM outbox"
+                " WHERE created_at<? AND status!=?",
+                (cutoff, cutoff, Delivery.QUEUED.value),
+            ).fetchall()
+        ]
         with transaction(self._db) as db:  # rolled back on error: later writes still commit
             for alert_id in old:  # a still-queued alert is never forgotten: it must go out
                 db.execute("DELETE FROM incidents WHERE id=?", (alert_id,))
                 db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,))
-                db.execute("DELETE FROM outbox WHERE id=? AND status!=?",
-                           (alert_id, Delivery.QUEUED.value))
+                db.execute(
+                    "DELETE FROM outbox WHERE id=? AND status!=?", (alert_id, Delivery.QUEUED.value)
+                )
             db.execute("DELETE FROM broadcasts WHERE sent_at<?", (cutoff,))
         return len(old)
 
-    def save(self, key: str, value: BaseModel | Sequence[BaseModel] | Any, *,
-             at: datetime | None = None) -> None:
+    def save(
+        self, key: str, value: BaseModel | Sequence[BaseModel] | Any, *, at: datetime | None = None
+    ) -> None:
         """Cache what the desk must show even when the hub is down (the on-call card): a model,
         a list of models, or plain JSON values."""
         self._db.execute(
@@ -361,15 +394,22 @@ def _note(row: Sequence[Any]) -> NoteRecord:
     return NoteRecord(
         alert_id=uuid.UUID(row[0]),
         draft=NoteDraft.model_validate(fields) if fields else None,
-        saved_at=datetime.fromisoformat(row[2]), finished=bool(row[3]),
-        shared_at=datetime.fromisoformat(row[4]) if row[4] else None, postponed=bool(row[5]),
+        saved_at=datetime.fromisoformat(row[2]),
+        finished=bool(row[3]),
+        shared_at=datetime.fromisoformat(row[4]) if row[4] else None,
+        postponed=bool(row[5]),
         note=NoteIn.model_validate_json(row[6]) if row[6] else None,
     )
 
 
 def _entry(row: Sequence[Any]) -> OutboxEntry:
     return OutboxEntry(
-        id=uuid.UUID(row[0]), code=row[1], created_at=datetime.fromisoformat(row[2]),
-        test=bool(row[3]), message=row[4], status=Delivery(row[5]), attempts=row[6],
+        id=uuid.UUID(row[0]),
+        code=row[1],
+        created_at=datetime.fromisoformat(row[2]),
+        test=bool(row[3]),
+        message=row[4],
+        status=Delivery(row[5]),
+        attempts=row[6],
         last_error=row[7],
     )

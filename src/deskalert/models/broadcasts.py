@@ -78,7 +78,8 @@ class Broadcast(BaseModel):
     reads: list[BroadcastRead] = Field(default_factory=list)
     unread_after_s: float
     unread_named_at: datetime | None = Field(
-        default=None, description="When the desks that had not read it were named")
+        default=None, description="When the desks that had not read it were named"
+    )
     ended_at: datetime | None = None
     ended_by: str | None = None
     updated_at: datetime
@@ -91,8 +92,12 @@ class Broadcast(BaseModel):
 
         def pick(french: str, other: str) -> str:
             return other if english and other else french
-        return (pick(self.label, self.label_en), pick(self.text, self.text_en),
-                pick(self.protocol, self.protocol_en))
+
+        return (
+            pick(self.label, self.label_en),
+            pick(self.text, self.text_en),
+            pick(self.protocol, self.protocol_en),
+        )
 
     def unread(self) -> list[BroadcastDesk]:
         read = {r.desk for r in self.reads}
@@ -118,13 +123,16 @@ class BroadcastKind(RosterEntry):
     id: Identifier = Field(description="the kind's id, as the API and templates name it")
     label: Label = Field(description="what desks show as the message's title")
     label_en: Annotated[str, StringConstraints(strip_whitespace=True, max_length=60)] = Field(
-        default="", description="the label for desks in English (else the label)")
+        default="", description="the label for desks in English (else the label)"
+    )
     look: Literal["info", "warning", "danger", "clear"] = Field(
-        default="warning", description="info, warning (orange), danger (red), clear (green)")
+        default="warning", description="info, warning (orange), danger (red), clear (green)"
+    )
     protocol: Protocol = Field(default="", description="what desks are asked to do")
     protocol_en: Protocol = Field(default="", description="the protocol in English")
-    ends: bool = Field(default=False,
-                       description="sending it ends the current broadcasts of its sites")
+    ends: bool = Field(
+        default=False, description="sending it ends the current broadcasts of its sites"
+    )
 
 
 class BroadcastTemplate(RosterEntry):
@@ -133,9 +141,9 @@ class BroadcastTemplate(RosterEntry):
     id: Identifier = Field(description="the template's id, as the API names it")
     kind: Identifier = Field(description="one of the kinds' ids")
     text: Text = Field(description="the message, at most 300 characters")
-    text_en: Annotated[str, StringConstraints(strip_whitespace=True,
-                                              max_length=BROADCAST_MAX_CHARS)] = Field(
-        default="", description="the message in English, for desks in English")
+    text_en: Annotated[
+        str, StringConstraints(strip_whitespace=True, max_length=BROADCAST_MAX_CHARS)
+    ] = Field(default="", description="the message in English, for desks in English")
 
 
 class BroadcastCatalog(BaseModel):

@@ -62,21 +62,33 @@ class Event(BaseModel):
     site: str | None
     data: dict[str, Any]
 
-    def typed(self) -> (AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent
-                        | AvailabilityEvent | RosterEvent | BroadcastEvent):
+    def typed(
+        self,
+    ) -> (
+        AlertEvent
+        | PresenceEvent
+        | OnCallEvent
+        | SessionEvent
+        | CheckEvent
+        | AvailabilityEvent
+        | RosterEvent
+        | BroadcastEvent
+    ):
         """This event as the stream's typed union (raises ValidationError on a mismatch)."""
-        return STREAM_EVENT.validate_python(
-            {"id": self.id, "type": self.type, "data": self.data}
-        )
+        return STREAM_EVENT.validate_python({"id": self.id, "type": self.type, "data": self.data})
 
 
 class AlertEvent(BaseModel):
     """An alert changed: `data` is the whole alert, so applying it twice changes nothing."""
 
     id: int
-    type: Literal[EventType.ALERT_RAISED, EventType.ALERT_ACKNOWLEDGED,
-                  EventType.ALERT_RESOLVED, EventType.ALERT_CANCELLED,
-                  EventType.ALERT_ESCALATED]
+    type: Literal[
+        EventType.ALERT_RAISED,
+        EventType.ALERT_ACKNOWLEDGED,
+        EventType.ALERT_RESOLVED,
+        EventType.ALERT_CANCELLED,
+        EventType.ALERT_ESCALATED,
+    ]
     data: Alert
 
 
@@ -100,8 +112,7 @@ class SessionEvent(BaseModel):
     """An interview session started, was extended or closed: `data` is the whole session."""
 
     id: int
-    type: Literal[EventType.SESSION_STARTED, EventType.SESSION_EXTENDED,
-                  EventType.SESSION_CLOSED]
+    type: Literal[EventType.SESSION_STARTED, EventType.SESSION_EXTENDED, EventType.SESSION_CLOSED]
     data: InterviewSession
 
 
@@ -109,8 +120,12 @@ class CheckEvent(BaseModel):
     """A "tout va bien ?" check was asked, answered, left unanswered or withdrawn."""
 
     id: int
-    type: Literal[EventType.CHECK_ASKED, EventType.CHECK_ANSWERED,
-                  EventType.CHECK_UNANSWERED, EventType.CHECK_WITHDRAWN]
+    type: Literal[
+        EventType.CHECK_ASKED,
+        EventType.CHECK_ANSWERED,
+        EventType.CHECK_UNANSWERED,
+        EventType.CHECK_WITHDRAWN,
+    ]
     data: Check
 
 
@@ -127,8 +142,10 @@ class AvailabilityEvent(BaseModel):
 class RosterChange(BaseModel):
     """Data of `roster.changed`: which roster the hub serves from now on."""
 
-    fingerprint: str = Field(description="A hash of the roster (sites, desks, supervisors,"
-                             " codes, on-call); every hub of one database serves the same one")
+    fingerprint: str = Field(
+        description="A hash of the roster (sites, desks, supervisors,"
+        " codes, on-call); every hub of one database serves the same one"
+    )
 
 
 class RosterEvent(BaseModel):
@@ -144,14 +161,24 @@ class BroadcastEvent(BaseModel):
     the whole broadcast, so applying it twice changes nothing."""
 
     id: int
-    type: Literal[EventType.BROADCAST_SENT, EventType.BROADCAST_READ,
-                  EventType.BROADCAST_UNREAD, EventType.BROADCAST_ENDED]
+    type: Literal[
+        EventType.BROADCAST_SENT,
+        EventType.BROADCAST_READ,
+        EventType.BROADCAST_UNREAD,
+        EventType.BROADCAST_ENDED,
+    ]
     data: Broadcast
 
 
 StreamEvent = Annotated[
-    AlertEvent | PresenceEvent | OnCallEvent | SessionEvent | CheckEvent | AvailabilityEvent
-    | RosterEvent | BroadcastEvent,
+    AlertEvent
+    | PresenceEvent
+    | OnCallEvent
+    | SessionEvent
+    | CheckEvent
+    | AvailabilityEvent
+    | RosterEvent
+    | BroadcastEvent,
     Field(discriminator="type"),
 ]
 """One frame of `/v1/events` as a client reads it: `id:`, `event:` (the type) and `data:`.

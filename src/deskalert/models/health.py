@@ -28,15 +28,18 @@ class Health(BaseModel):
     open_alerts: int | None = Field(description="None while the store cannot be read")
     version: str
     role: Literal["solo", "leader", "follower"] = Field(
-        default="solo", description="one hub on SQLite (solo), or, of several on PostgreSQL,"
+        default="solo",
+        description="one hub on SQLite (solo), or, of several on PostgreSQL,"
         " whether this one runs the timers (leader)",
     )
     roster: str | None = Field(
-        default=None, description="None while this hub serves its database's roster; else"
+        default=None,
+        description="None while this hub serves its database's roster; else"
         " why it answers 503 (several hubs: its hub.toml is not the one the others serve)",
     )
     notify: list[NotifyBacklog] = Field(
-        default_factory=list, description="channels with notifications not sent yet (none:"
+        default_factory=list,
+        description="channels with notifications not sent yet (none:"
         " every message went out); a hub without `notify` entries lists none",
     )
 

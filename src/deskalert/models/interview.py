@@ -48,7 +48,7 @@ class ExtendIn(StrictModel):
 
 
 class CheckKind(StrEnum):
-    SESSION = "session"        # the interview timer ran out
+    SESSION = "session"  # the interview timer ran out
     SUPERVISOR = "supervisor"  # a supervisor asked
 
 
@@ -65,7 +65,7 @@ class CheckState(StrEnum):
     PENDING = "pending"
     ANSWERED = "answered"
     UNANSWERED = "unanswered"
-    WITHDRAWN = "withdrawn"    # the session was closed or extended before an answer
+    WITHDRAWN = "withdrawn"  # the session was closed or extended before an answer
 
 
 class CheckAnswer(StrEnum):

@@ -23,19 +23,19 @@ from deskalert.models.base import (
 class IncidentType(StrEnum):
     """The categories the social-benefit network counts."""
 
-    VERBAL = "verbal"                # violence verbale
-    INCIVILITY = "incivility"        # incivilité
+    VERBAL = "verbal"  # violence verbale
+    INCIVILITY = "incivility"  # incivilité
     PSYCHOLOGICAL = "psychological"  # violence psychologique
-    PHYSICAL = "physical"            # violence physique
-    PROPERTY = "property"            # atteinte aux biens
+    PHYSICAL = "physical"  # violence physique
+    PROPERTY = "property"  # atteinte aux biens
     OTHER = "other"
 
 
 class Lever(StrEnum):
-    CORRECTION = "correction"      # correction without sanction
-    RULES = "rules"                # restating the rules of the relationship
-    EXPERTISE = "expertise"        # technical expertise
-    SANCTION = "sanction"          # sanction or internal report
+    CORRECTION = "correction"  # correction without sanction
+    RULES = "rules"  # restating the rules of the relationship
+    EXPERTISE = "expertise"  # technical expertise
+    SANCTION = "sanction"  # sanction or internal report
 
 
 class Support(StrEnum):
@@ -46,9 +46,9 @@ class Support(StrEnum):
 
 
 class Report(StrEnum):
-    INTERNAL = "internal"          # signalement interne
+    INTERNAL = "internal"  # signalement interne
     MAIN_COURANTE = "main_courante"
-    COMPLAINT = "complaint"        # plainte
+    COMPLAINT = "complaint"  # plainte
 
 
 NoteText = Annotated[MultilineText, StringConstraints(max_length=4000)]

@@ -37,13 +37,15 @@ class SiteAvailability(BaseModel):
     desks_online: int = Field(description="Desks of the site online now (the asking desk too)")
     desks: int = Field(description="Desks of the site in the roster")
     supervisors: list[AvailableSupervisor] = Field(
-        description="Supervisors who can answer now, connected ones first")
+        description="Supervisors who can answer now, connected ones first"
+    )
     at: datetime = Field(description="Hub clock when these numbers were taken")
 
     def same_numbers(self, other: SiteAvailability | None) -> bool:
         """Whether `other` says the same (whenever it was taken)."""
         return other is not None and self.model_dump(exclude={"at"}) == other.model_dump(
-            exclude={"at"})
+            exclude={"at"}
+        )
 
 
 class RefusedToken(BaseModel):
@@ -81,7 +83,8 @@ class Presence(BaseModel):
     refused_tokens: list[RefusedToken] = Field(description="Most recent first")
     refused_desks: list[RefusedDesk] = Field(
         default_factory=list,
-        description="Desk tokens refused from outside their site's networks, most recent first")
+        description="Desk tokens refused from outside their site's networks, most recent first",
+    )
 
 
 class HeartbeatOut(BaseModel):
@@ -90,5 +93,7 @@ class HeartbeatOut(BaseModel):
     at: datetime
     heartbeat_s: float
     timezone: str | None = Field(
-        default=None, description="the site's zone ([hub] timezone): screens show every time in"
-        " it; none: each machine shows its own")
+        default=None,
+        description="the site's zone ([hub] timezone): screens show every time in"
+        " it; none: each machine shows its own",
+    )

@@ -93,8 +93,15 @@ RESTART_RESET_AFTER_S = 60.0  # a worker that ran this long before failing start
 
 # Some terminals and tmux setups eat F-keys: an F-key gets a ctrl alternative (STYLE.md).
 CTRL_ALTERNATIVES = {
-    "f1": "ctrl+f", "f2": "ctrl+r", "f3": "ctrl+t", "f4": "ctrl+y", "f5": "ctrl+u",
-    "f6": "ctrl+g", "f7": "ctrl+l", "f11": "ctrl+n", "f12": "ctrl+k",
+    "f1": "ctrl+f",
+    "f2": "ctrl+r",
+    "f3": "ctrl+t",
+    "f4": "ctrl+y",
+    "f5": "ctrl+u",
+    "f6": "ctrl+g",
+    "f7": "ctrl+l",
+    "f11": "ctrl+n",
+    "f12": "ctrl+k",
 }
 
 
@@ -115,8 +122,9 @@ def with_ctrl_alternative(keys: str) -> str:
 
 def key_label(keys: str) -> str:
     """'f2,ctrl+r' -> 'F2 · ctrl+r'."""
-    return " · ".join(k.upper() if k.startswith("f") and k[1:].isdigit() else k
-                      for k in keys.split(","))
+    return " · ".join(
+        k.upper() if k.startswith("f") and k[1:].isdigit() else k for k in keys.split(",")
+    )
 
 
 # -- the link ------------------------------------------------------------------------------------
@@ -267,13 +275,22 @@ class HubApp(App[None]):
             name = binding.id or binding.action
             if name not in self._clash_reported:
                 self._clash_reported.add(name)
-                self.notify(t("notify.key_clash", key=binding.key, name=name),
-                            severity="warning", timeout=15)
+                self.notify(
+                    t("notify.key_clash", key=binding.key, name=name),
+                    severity="warning",
+                    timeout=15,
+                )
 
     # -- long-lived workers -----------------------------------------------------------------
 
-    def keep_running(self, name: str, factory: Callable[[], Awaitable[None]],
-                     description: str = "", *, until_done: bool = False) -> Worker[None]:
+    def keep_running(
+        self,
+        name: str,
+        factory: Callable[[], Awaitable[None]],
+        description: str = "",
+        *,
+        until_done: bool = False,
+    ) -> Worker[None]:
         """Run `factory()` as a worker named `name`, restarted with backoff if it fails.
 
         `until_done`: work that ends (an alert's delivery) is forgotten once it returns or is
@@ -283,13 +300,20 @@ class HubApp(App[None]):
         if entry is None:
             entry = self._long_lived[name] = LongLived(factory, description or name, until_done)
         entry.started = time.monotonic()
-        return self.run_worker(factory(), name=name, group=name, description=entry.description,
-                               exclusive=True, exit_on_error=False)
+        return self.run_worker(
+            factory(),
+            name=name,
+            group=name,
+            description=entry.description,
+            exclusive=True,
+            exit_on_error=False,
+        )
 
     async def _follow(self) -> None:
         """The screen's picture, then every event after it, for as long as the app runs."""
-        await relay(snapshot_then_events(self.load_snapshot, self.hubs, self.token,
-                                         availability=True), self)
+        await relay(
+            snapshot_then_events(self.load_snapshot, self.hubs, self.token, availability=True), self
+        )
 
     async def _keep_presence(self) -> None:
         """A heartbeat at the hub's interval; a refused token is reported at once."""
@@ -319,12 +343,18 @@ class HubApp(App[None]):
             self.log.error(f"worker {worker.name} failed: {error!r}")
             what = f"{error.__class__.__name__}: {one_line(str(error), 100)}"
             if entry is None:
-                self.notify(t("worker.failed", what=worker.description or worker.name,
-                              error=what), severity="error", timeout=20)
+                self.notify(
+                    t("worker.failed", what=worker.description or worker.name, error=what),
+                    severity="error",
+                    timeout=20,
+                )
                 return
             delay = self._restart_delay(entry)
-            self.notify(t("worker.restarting", what=entry.description, error=what,
-                          seconds=f"{delay:g}"), severity="error", timeout=max(20, delay + 5))
+            self.notify(
+                t("worker.restarting", what=entry.description, error=what, seconds=f"{delay:g}"),
+                severity="error",
+                timeout=max(20, delay + 5),
+            )
             self.set_timer(delay, partial(self._restart, worker.name))
         elif event.state in (WorkerState.SUCCESS, WorkerState.CANCELLED) and entry is not None:
             if entry.until_done or event.state is WorkerState.CANCELLED:
@@ -360,8 +390,9 @@ class HubApp(App[None]):
             self.post_message(change)
 
 
-def run_on_app(node: DOMNode, work: Coroutine[Any, Any, None], *, group: str,
-               exclusive: bool = False) -> Worker[None]:
+def run_on_app(
+    node: DOMNode, work: Coroutine[Any, Any, None], *, group: str, exclusive: bool = False
+) -> Worker[None]:
     """Short-lived work of a widget or a screen (a feature's request to the hub), run by the
     app: `Worker.StateChanged` does not bubble, and the app is the one place a failure lands."""
     return node.app.run_worker(work, group=group, exclusive=exclusive, exit_on_error=False)
@@ -376,7 +407,18 @@ def binding_ids(cls: type[DOMNode]) -> Iterable[str]:
 
 
 __all__ = [
-    "CTRL_ALTERNATIVES", "Clock", "HubApp", "HubFooter", "LinkBadge", "LinkKind", "LinkState",
-    "binding_ids", "key_label", "link_reason", "local_now", "normal_keys", "run_on_app",
+    "CTRL_ALTERNATIVES",
+    "Clock",
+    "HubApp",
+    "HubFooter",
+    "LinkBadge",
+    "LinkKind",
+    "LinkState",
+    "binding_ids",
+    "key_label",
+    "link_reason",
+    "local_now",
+    "normal_keys",
+    "run_on_app",
     "with_ctrl_alternative",
 ]

@@ -32,16 +32,16 @@ class Change(Protocol):
 class LinkKind(StrEnum):
     """What the link to the hub is, each failure named as what it is."""
 
-    CONNECTING = "connecting"        # not tried yet
-    UP = "up"                        # the event stream is open
-    UNREACHABLE = "unreachable"      # no answer: network, hub stopped, connection refused
-    TIMEOUT = "timeout"              # no answer in time, or the stream went silent
+    CONNECTING = "connecting"  # not tried yet
+    UP = "up"  # the event stream is open
+    UNREACHABLE = "unreachable"  # no answer: network, hub stopped, connection refused
+    TIMEOUT = "timeout"  # no answer in time, or the stream went silent
     TOKEN_REFUSED = "token_refused"  # 401: alerts are impossible until the token is fixed
     OUTSIDE_NETWORK = "outside_network"  # 403 outside_site_network: the desk's address is not
     #                                      on its site's networks; impossible until IT fixes it
-    INCOMPATIBLE = "incompatible"    # an answer that is not the hub's (a proxy's page, wrong JSON)
-    HUB_ERROR = "hub_error"          # 5xx: the hub (or a gateway in front of it) failed
-    REFUSED = "refused"              # another refusal (403, 404...): the hub says no
+    INCOMPATIBLE = "incompatible"  # an answer that is not the hub's (a proxy's page, wrong JSON)
+    HUB_ERROR = "hub_error"  # 5xx: the hub (or a gateway in front of it) failed
+    REFUSED = "refused"  # another refusal (403, 404...): the hub says no
 
     @property
     def is_down(self) -> bool:

@@ -56,8 +56,15 @@ async def relay(feed: AsyncIterator[object], app: MessagePump) -> None:
                 app.post_message(LinkChanged(up=True, hub=hub))
             case LinkDown(reason=reason, error=error):
                 app.post_message(LinkChanged(up=False, reason=reason, error=error))
-            case (AlertEvent() | PresenceEvent() | OnCallEvent() | SessionEvent() | CheckEvent()
-                  | AvailabilityEvent() | BroadcastEvent()):
+            case (
+                AlertEvent()
+                | PresenceEvent()
+                | OnCallEvent()
+                | SessionEvent()
+                | CheckEvent()
+                | AvailabilityEvent()
+                | BroadcastEvent()
+            ):
                 app.post_message(HubEvent(item))
             case Message():
                 app.post_message(item)  # the screen's own snapshot message

@@ -81,16 +81,20 @@ class NoteForm(Screen[None]):
     def compose(self) -> ComposeResult:
         alert = self.alert
         when = local(alert.received_at).strftime("%d/%m %H:%M")
-        yield Static(t("form.title", label=alert.code_label, desk=alert.desk_label,
-                       when=when), id="title")
+        yield Static(
+            t("form.title", label=alert.code_label, desk=alert.desk_label, when=when), id="title"
+        )
         with VerticalScroll():
             yield Static(t("form.privacy"), id="privacy")
             yield Label(t("form.what"), classes="field")
             yield TextArea(id="what", soft_wrap=True, tab_behavior="focus")
             yield Label("", id="what-error", classes="error")
             yield Label(t("form.type"), classes="field")
-            yield Select([(label("type", k), k.value) for k in IncidentType], id="type",
-                         prompt=t("form.type_prompt"))
+            yield Select(
+                [(label("type", k), k.value) for k in IncidentType],
+                id="type",
+                prompt=t("form.type_prompt"),
+            )
             yield Label("", id="type-error", classes="error")
             with Horizontal(classes="times"):
                 yield Label(t("form.started"))
@@ -104,11 +108,11 @@ class NoteForm(Screen[None]):
             yield Label(t("form.intervened"), classes="field")
             yield Input(id="intervened", max_length=400)
             yield Label(t("form.support"), classes="field")
-            yield SelectionList[str](*[(label("support", k), k.value) for k in Support],
-                                     id="support")
+            yield SelectionList[str](
+                *[(label("support", k), k.value) for k in Support], id="support"
+            )
             yield Label(t("form.reports"), classes="field")
-            yield SelectionList[str](*[(label("report", k), k.value) for k in Report],
-                                     id="reports")
+            yield SelectionList[str](*[(label("report", k), k.value) for k in Report], id="reports")
             yield Checkbox(t("form.follow_up"), id="follow_up")
             with Horizontal(id="buttons"):
                 yield Button(t("form.finish"), id="finish", variant="primary")
@@ -164,8 +168,11 @@ class NoteForm(Screen[None]):
         self.query_one("#intervened", Input).value = draft.intervened
         self.query_one("#office", Checkbox).value = draft.office
         self.query_one("#follow_up", Checkbox).value = draft.follow_up
-        for name, values in (("levers", draft.levers), ("support", draft.support),
-                             ("reports", draft.reports)):
+        for name, values in (
+            ("levers", draft.levers),
+            ("support", draft.support),
+            ("reports", draft.reports),
+        ):
             chosen = self.query_one(f"#{name}", SelectionList)
             for value in values:
                 chosen.select(value)
@@ -180,7 +187,8 @@ class NoteForm(Screen[None]):
             return
         self.journal.save_draft(self.alert.id, self.draft())
         self.query_one("#saved", Label).update(
-            t("form.saved", time=local(datetime.now().astimezone()).strftime("%H:%M:%S")))
+            t("form.saved", time=local(datetime.now().astimezone()).strftime("%H:%M:%S"))
+        )
 
     # -- finishing ------------------------------------------------------------------------
 
@@ -205,12 +213,16 @@ class NoteForm(Screen[None]):
         if any(errors.values()) or kind is None:
             return None
         return NoteIn(
-            what_happened=draft.what.strip()[:4000], type=kind,
-            started_at=started, ended_at=ended, separate_office=draft.office,
+            what_happened=draft.what.strip()[:4000],
+            type=kind,
+            started_at=started,
+            ended_at=ended,
+            separate_office=draft.office,
             levers=[Lever(v) for v in draft.levers],
             intervened=[n.strip() for n in draft.intervened.split(",") if n.strip()][:20],
             support=[Support(v) for v in draft.support],
-            reports=[Report(v) for v in draft.reports], follow_up=draft.follow_up,
+            reports=[Report(v) for v in draft.reports],
+            follow_up=draft.follow_up,
         )
 
     def _time(self, value: str) -> datetime | None:
@@ -242,8 +254,9 @@ class NoteForm(Screen[None]):
             self.action_finish(share=event.button.id == "share")
 
 
-async def share_with_hub(app: App[Any], client: HubClient | None, journal: Journal | None,
-                         alert_id: UUID, note: NoteIn) -> ShareResult:
+async def share_with_hub(
+    app: App[Any], client: HubClient | None, journal: Journal | None, alert_id: UUID, note: NoteIn
+) -> ShareResult:
     """Share a finished note (`deskalert.client.sharing.share_note`) and tell the person the
     outcome either way: the desk, the pane and `deskalert journal` all share notes this way."""
     result = await share_note(client, journal, alert_id, note)

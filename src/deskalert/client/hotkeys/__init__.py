@@ -38,8 +38,13 @@ def lock_path(journal_path: Path) -> Path:
     return journal_path.with_name("hotkeys.lock")
 
 
-async def listen(hotkeys: Hotkeys, fire: Callable[[str], object], *, lock: Path | None,
-                 source: Source | None = None) -> None:
+async def listen(
+    hotkeys: Hotkeys,
+    fire: Callable[[str], object],
+    *,
+    lock: Path | None,
+    source: Source | None = None,
+) -> None:
     """Call `fire(code)` for each combination pressed (or held `hold_ms`), until cancelled."""
     source = source or open_source(hotkeys)
     async with _exclusive(lock):

@@ -53,16 +53,18 @@ class BroadcastNotices:
             await self.notify(t("broadcast.kind", label=label), text, critical=True)
 
 
-async def follow_broadcasts(hub_urls: str | Sequence[str], token: str, desk_id: str,
-                            notices: BroadcastNotices | None = None) -> None:
+async def follow_broadcasts(
+    hub_urls: str | Sequence[str], token: str, desk_id: str, notices: BroadcastNotices | None = None
+) -> None:
     """Until cancelled: the desk's broadcasts as desktop notifications (module docstring)."""
     notices = notices or BroadcastNotices(desk_id)
 
     async def load() -> CurrentBroadcasts:
         async with HubClient(hub_urls, token) as client:
             health, beat = await client.health(), await client.heartbeat()
-            return CurrentBroadcasts(await client.broadcasts(), beat.heartbeat_s,
-                                     health.last_event_id or 0)
+            return CurrentBroadcasts(
+                await client.broadcasts(), beat.heartbeat_s, health.last_event_id or 0
+            )
 
     async for item in snapshot_then_events(load, hub_urls, token):
         match item:

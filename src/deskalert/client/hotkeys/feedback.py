@@ -91,9 +91,15 @@ class DesktopNotifierChannel:
 
         dispatched = asyncio.Event()
         try:  # desktop-notifier logs a failure instead of raising: dispatched says it went
-            await asyncio.wait_for(self._notifier.send(
-                summary, body, urgency=Urgency.Critical if critical else Urgency.Normal,
-                on_dispatched=dispatched.set), SEND_S)
+            await asyncio.wait_for(
+                self._notifier.send(
+                    summary,
+                    body,
+                    urgency=Urgency.Critical if critical else Urgency.Normal,
+                    on_dispatched=dispatched.set,
+                ),
+                SEND_S,
+            )
         except Exception as exc:  # noqa: BLE001
             log.info("feedback: desktop-notifier failed: %r", exc)
         return dispatched.is_set()
@@ -110,8 +116,10 @@ class NotifySendChannel:
 
     async def notify(self, summary: str, body: str, critical: bool) -> bool:
         urgency = "critical" if critical else "normal"
-        return await _run("notify-send", "--app-name=deskalert", f"--urgency={urgency}",
-                          summary, body) == 0
+        return (
+            await _run("notify-send", "--app-name=deskalert", f"--urgency={urgency}", summary, body)
+            == 0
+        )
 
 
 class WindowChannel:
@@ -151,16 +159,18 @@ class Feedback:
 
     @classmethod
     async def probe(cls, *, last_resort: bool = False) -> Feedback:
-        candidates: list[Channel] = [DesktopNotifierChannel(), NotifySendChannel(),
-                                     WindowChannel()]
+        candidates: list[Channel] = [DesktopNotifierChannel(), NotifySendChannel(), WindowChannel()]
         usable = [channel for channel in candidates if await channel.usable()]
         return cls(usable, last_resort=last_resort, player=player())
 
     def describe(self) -> str:
         """The start line: which feedback this listener will use, or a warning."""
         chain = [c.name for c in self.channels] + [t("feedback.bell_stderr")]
-        sound = t("feedback.sound", player=Path(self.player).name) if self.player \
+        sound = (
+            t("feedback.sound", player=Path(self.player).name)
+            if self.player
             else t("feedback.bell")
+        )
         if not any(not c.critical_only for c in self.channels):
             return t("feedback.none", chain=" → ".join(chain), sound=sound)
         return t("feedback.using", chain=" → ".join(chain), sound=sound)
@@ -218,8 +228,11 @@ async def _run(*argv: str) -> int | None:
     """Run a tool, at most 5 s; its exit code, or None when it could not run."""
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         return await asyncio.wait_for(process.wait(), 5)
     except (OSError, TimeoutError) as exc:
         log.info("feedback: %s failed: %s", argv[0], exc)
@@ -230,8 +243,11 @@ async def _start(*argv: str) -> bool:
     """Start a process that stays (a window): True when it is still up after a moment."""
     try:
         process = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.DEVNULL)
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
     except OSError as exc:
         log.info("feedback: %s failed: %s", argv[0], exc)
         return False
@@ -260,8 +276,9 @@ def _set_led(on: bool) -> bool:
     screen = display.Display()
     try:
         was_on = bool(screen.get_keyboard_control().led_mask & SCROLL_LOCK_BIT)
-        screen.change_keyboard_control(led=SCROLL_LOCK_LED,
-                                       led_mode=X.LedModeOn if on else X.LedModeOff)
+        screen.change_keyboard_control(
+            led=SCROLL_LOCK_LED, led_mode=X.LedModeOn if on else X.LedModeOff
+        )
         screen.sync()
         return was_on
     finally:
@@ -296,5 +313,12 @@ async def bring_terminal_forward() -> None:
         await _run(xdotool, "windowactivate", window)
 
 
-__all__ = ["Feedback", "blink_led", "bring_terminal_forward", "default",
-           "desktop_notification", "stored", "use"]
+__all__ = [
+    "Feedback",
+    "blink_led",
+    "bring_terminal_forward",
+    "default",
+    "desktop_notification",
+    "stored",
+    "use",
+]

@@ -58,8 +58,12 @@ async def play_alarm(tool: str | None = None) -> bool:
         return False
     try:
         process = await asyncio.create_subprocess_exec(
-            tool, str(alarm_path()), stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+            tool,
+            str(alarm_path()),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
         return await asyncio.wait_for(process.wait(), PLAY_S) == 0
     except (OSError, TimeoutError) as exc:
         log.info("feedback: %s failed: %s", tool, exc)

@@ -29,13 +29,29 @@ READY_POLL_S = 0.05
 STOP_WAIT_S = 0.5
 log = logging.getLogger("deskalert.hotkeys")
 # pynput's names for the keys that come in a left and a right version.
-EVDEV_SIDES = {"ctrl": ("LEFTCTRL", "RIGHTCTRL"), "shift": ("LEFTSHIFT", "RIGHTSHIFT"),
-               "alt": ("LEFTALT", "RIGHTALT"), "cmd": ("LEFTMETA", "RIGHTMETA")}
-EVDEV_NAMES = {"ctrl_l": "LEFTCTRL", "ctrl_r": "RIGHTCTRL", "shift_l": "LEFTSHIFT",
-               "shift_r": "RIGHTSHIFT", "alt_l": "LEFTALT", "alt_r": "RIGHTALT",
-               "alt_gr": "RIGHTALT", "cmd_l": "LEFTMETA", "cmd_r": "RIGHTMETA",
-               "page_up": "PAGEUP", "page_down": "PAGEDOWN", "caps_lock": "CAPSLOCK",
-               "num_lock": "NUMLOCK", "scroll_lock": "SCROLLLOCK", "print_screen": "SYSRQ"}
+EVDEV_SIDES = {
+    "ctrl": ("LEFTCTRL", "RIGHTCTRL"),
+    "shift": ("LEFTSHIFT", "RIGHTSHIFT"),
+    "alt": ("LEFTALT", "RIGHTALT"),
+    "cmd": ("LEFTMETA", "RIGHTMETA"),
+}
+EVDEV_NAMES = {
+    "ctrl_l": "LEFTCTRL",
+    "ctrl_r": "RIGHTCTRL",
+    "shift_l": "LEFTSHIFT",
+    "shift_r": "RIGHTSHIFT",
+    "alt_l": "LEFTALT",
+    "alt_r": "RIGHTALT",
+    "alt_gr": "RIGHTALT",
+    "cmd_l": "LEFTMETA",
+    "cmd_r": "RIGHTMETA",
+    "page_up": "PAGEUP",
+    "page_down": "PAGEDOWN",
+    "caps_lock": "CAPSLOCK",
+    "num_lock": "NUMLOCK",
+    "scroll_lock": "SCROLLLOCK",
+    "print_screen": "SYSRQ",
+}
 
 
 class HotkeysFailed(DeskAlertError):
@@ -62,8 +78,9 @@ def open_source(hotkeys: Hotkeys) -> Source:
     if hotkeys.device is not None:
         return EvdevSource(hotkeys)
     if not display_available(hotkeys):
-        raise ConfigError(t("hotkeys.wayland") if os.environ.get("WAYLAND_DISPLAY")
-                          else t("hotkeys.no_display"))
+        raise ConfigError(
+            t("hotkeys.wayland") if os.environ.get("WAYLAND_DISPLAY") else t("hotkeys.no_display")
+        )
     return PynputSource(hotkeys)
 
 
@@ -74,11 +91,13 @@ class PynputSource:
         try:
             from pynput import keyboard
         except ImportError as exc:  # pynput picks its backend at import: no usable display
-            raise ConfigError(t("hotkeys.no_backend", reason=" ".join(str(exc).split())[:200])) \
-                from None
+            raise ConfigError(
+                t("hotkeys.no_backend", reason=" ".join(str(exc).split())[:200])
+            ) from None
         self._keyboard = keyboard
-        self.combinations = {code: self._parse(code, keys)
-                             for code, keys in hotkeys.combinations.items()}
+        self.combinations = {
+            code: self._parse(code, keys) for code, keys in hotkeys.combinations.items()
+        }
 
     def _parse(self, code: str, keys: str) -> Combination:
         try:
@@ -94,16 +113,19 @@ class PynputSource:
             def on_key(key: Any) -> None:
                 if key is not None:
                     loop.call_soon_threadsafe(handler, listener.canonical(key))
+
             return on_key
 
-        listener = self._keyboard.Listener(on_press=seen(tracker.press),
-                                           on_release=seen(tracker.release))
+        listener = self._keyboard.Listener(
+            on_press=seen(tracker.press), on_release=seen(tracker.release)
+        )
         listener.start()
         ready = asyncio.Event()
         # a daemon thread, not to_thread: a listener that dies before it is ready never ends
         # wait(), and the event loop's executor would hang the process's exit on it
-        threading.Thread(target=lambda: (listener.wait(), loop.call_soon_threadsafe(ready.set)),
-                         daemon=True).start()
+        threading.Thread(
+            target=lambda: (listener.wait(), loop.call_soon_threadsafe(ready.set)), daemon=True
+        ).start()
         announced = False
         try:
             while listener.is_alive():
@@ -139,8 +161,9 @@ class EvdevSource:
 
     def __init__(self, hotkeys: Hotkeys) -> None:
         assert hotkeys.device is not None
-        self.combinations = {code: self._parse(code, keys)
-                             for code, keys in hotkeys.combinations.items()}
+        self.combinations = {
+            code: self._parse(code, keys) for code, keys in hotkeys.combinations.items()
+        }
         self.grab = hotkeys.grab
         self.device = open_device(hotkeys.device)
 
@@ -163,8 +186,9 @@ class EvdevSource:
                     (tracker.press if event.value == 1 else tracker.release)(event.code)
         except OSError as exc:  # unplugged
             tracker.reset()
-            raise HotkeysFailed(t("hotkeys.device_lost", path=self.device.path, reason=exc)) \
-                from None
+            raise HotkeysFailed(
+                t("hotkeys.device_lost", path=self.device.path, reason=exc)
+            ) from None
         finally:
             if self.grab:
                 with contextlib.suppress(OSError):
@@ -199,9 +223,9 @@ def open_device(path: Path) -> Any:
     except FileNotFoundError:
         raise ConfigError(t("hotkeys.device_missing", path=path)) from None
     except OSError as exc:
-        raise ConfigError(t("hotkeys.device_unreadable", path=path,
-                            reason=exc.strerror or exc)) from None
-
+        raise ConfigError(
+            t("hotkeys.device_unreadable", path=path, reason=exc.strerror or exc)
+        ) from None
 
 
 def _user() -> str:

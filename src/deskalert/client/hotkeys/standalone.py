@@ -79,8 +79,11 @@ class Raiser:
         """The alert of `code` this desk raised that the hub says is still open; None when there
         is none, or when the hub does not answer."""
         recent = self.journal.incidents(since=datetime.now(UTC) - timedelta(days=1))
-        candidates = [i.alert.id for i in recent if i.alert.code == code and not i.alert.test
-                      and not i.alert.state.is_closed]
+        candidates = [
+            i.alert.id
+            for i in recent
+            if i.alert.code == code and not i.alert.test and not i.alert.state.is_closed
+        ]
         if not candidates:
             return None
         try:
@@ -101,8 +104,7 @@ class Raiser:
         except TimeoutError:
             stored_entry = self.journal.get(entry.id)
             reason = stored_entry.last_error if stored_entry else None
-            log.warning("alert %s not stored within %.0f s: %s", entry.id, STORED_WITHIN_S,
-                        reason)
+            log.warning("alert %s not stored within %.0f s: %s", entry.id, STORED_WITHIN_S, reason)
             await self._not_stored()
             result = await delivery
         if result.alert is not None:
@@ -130,8 +132,11 @@ async def check_codes(client: HubClient, hotkeys: Hotkeys) -> None:
         log.info("the hub's repertoire could not be read to check [hotkeys]: %s", exc)
         return
     if unknown := set(hotkeys.combinations) - codes:
-        log.error("[hotkeys] %s: not a code of the hub's repertoire (%s); those keys would be"
-                  " refused", ", ".join(sorted(unknown)), ", ".join(sorted(codes)))
+        log.error(
+            "[hotkeys] %s: not a code of the hub's repertoire (%s); those keys would be refused",
+            ", ".join(sorted(unknown)),
+            ", ".join(sorted(codes)),
+        )
 
 
 def _log_failure(task: asyncio.Task[None]) -> None:
@@ -142,8 +147,9 @@ def _log_failure(task: asyncio.Task[None]) -> None:
 def log_to_file(path: Path) -> None:
     """The listener's log, beside the journal: nothing is printed where a visitor could read."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=1,
-                                                   encoding="utf-8")
+    handler = logging.handlers.RotatingFileHandler(
+        path, maxBytes=1_000_000, backupCount=1, encoding="utf-8"
+    )
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     path.chmod(0o600)
     log.addHandler(handler)
@@ -151,8 +157,14 @@ def log_to_file(path: Path) -> None:
     logging.getLogger("desktop_notifier").addHandler(handler)  # its failures: here, not stderr
 
 
-async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], token: str,
-              journal: Journal, desk_id: str | None = None) -> None:
+async def run(
+    hotkeys: Hotkeys,
+    source: Source,
+    hub_urls: str | Sequence[str],
+    token: str,
+    journal: Journal,
+    desk_id: str | None = None,
+) -> None:
     """Listen to `source` (opened by the caller, so that an unreadable device fails before
     anything else) until SIGTERM or SIGINT; with `desk_id`, show the desk's broadcasts as
     desktop notifications meanwhile (broadcasts.py)."""
@@ -169,8 +181,7 @@ async def run(hotkeys: Hotkeys, source: Source, hub_urls: str | Sequence[str], t
     async with HubClient(hub_urls, token) as client:
         raiser = Raiser(journal, client)
         checking = loop.create_task(check_codes(client, hotkeys))  # kept: tasks are weak refs
-        notices = loop.create_task(follow_broadcasts(hub_urls, token, desk_id)) if desk_id \
-            else None
+        notices = loop.create_task(follow_broadcasts(hub_urls, token, desk_id)) if desk_id else None
         for entry in journal.pending():  # left queued by an earlier run: out first
             raiser.busy[entry.code] = loop.create_task(raiser.deliver(entry))
         try:

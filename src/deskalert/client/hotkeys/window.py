@@ -18,8 +18,15 @@ def show(summary: str, body: str) -> None:
     root.configure(background="#b00020", padx=18, pady=12)
     for text, size in ((summary, 16), (body, 13)):
         if text:
-            tkinter.Label(root, text=text, font=("TkDefaultFont", size, "bold"), fg="white",
-                          bg="#b00020", wraplength=420, justify="left").pack(anchor="w")
+            tkinter.Label(
+                root,
+                text=text,
+                font=("TkDefaultFont", size, "bold"),
+                fg="white",
+                bg="#b00020",
+                wraplength=420,
+                justify="left",
+            ).pack(anchor="w")
     for event in ("<Button-1>", "<Escape>"):
         root.bind(event, lambda _event: root.destroy())
     root.after(SHOWN_MS, root.destroy)

@@ -45,12 +45,20 @@ class AlertRate(TokenBuckets):
     "",
     status_code=201,
     response_model=Alert,
-    responses={200: {"model": Alert, "description": "Already stored: the stored alert"},
-               409: {"model": ErrorOut, "description": "The id is another desk's, or was "
-                     "stored with another body: `alert` is the stored alert"},
-               429: {"model": ErrorOut, "description": "A burst of new alerts from this desk; "
-                     "Retry-After says when to send it again (a stored id is never refused)"},
-               **errors(400, 403, 413, 503)},
+    responses={
+        200: {"model": Alert, "description": "Already stored: the stored alert"},
+        409: {
+            "model": ErrorOut,
+            "description": "The id is another desk's, or was "
+            "stored with another body: `alert` is the stored alert",
+        },
+        429: {
+            "model": ErrorOut,
+            "description": "A burst of new alerts from this desk; "
+            "Retry-After says when to send it again (a stored id is never refused)",
+        },
+        **errors(400, 403, 413, 503),
+    },
 )
 async def raise_alert(
     body: AlertIn, hub: HubDep, principal: PrincipalDep, response: Response, request: Request
@@ -63,8 +71,9 @@ async def raise_alert(
     return answer
 
 
-async def raise_for(hub: Hub, rate: AlertRate, principal: Principal,
-                    body: AlertIn) -> tuple[int, Alert | JSONResponse]:
+async def raise_for(
+    hub: Hub, rate: AlertRate, principal: Principal, body: AlertIn
+) -> tuple[int, Alert | JSONResponse]:
     """The route's answer: (201, alert) stored now, (200, alert) stored before, or (409, the
     refusal); also called by `hot.HotRoutes`, which answers the plain case below FastAPI."""
     took = not principal.is_supervisor and await _take(rate, hub, principal, body)
@@ -127,8 +136,12 @@ async def list_alerts(
     A page of `limit`; when there are more, `Link: <?...&cursor=...>; rel="next"` points to the
     next page (same parameters, plus its cursor)."""
     alerts, next_cursor = await hub.alerts.list_alerts(
-        principal, open_only=state == "open", site=site, since=utc_query(since, "since"),
-        limit=limit, cursor=cursor,
+        principal,
+        open_only=state == "open",
+        site=site,
+        since=utc_query(since, "since"),
+        limit=limit,
+        cursor=cursor,
     )
     link_next_page(request, response, next_cursor)
     return alerts

@@ -11,8 +11,9 @@ router = APIRouter(tags=["presence"])
 
 
 @router.get("/v1/availability", responses=errors(403, 404))
-async def availability(hub: HubDep, principal: PrincipalDep,
-                       site: str | None = None) -> list[SiteAvailability]:
+async def availability(
+    hub: HubDep, principal: PrincipalDep, site: str | None = None
+) -> list[SiteAvailability]:
     """Each visible site's numbers now (a desk sees its own site): the snapshot of the live
     `site.availability` frames of `/v1/events?availability=1`."""
     return hub.presence.availability_now(principal, site)

@@ -14,11 +14,17 @@ from deskalert.models import Broadcast, BroadcastCatalog, BroadcastIn
 router = APIRouter(prefix="/v1/broadcasts", tags=["broadcasts"])
 
 
-@router.post("", status_code=201,
-             responses={200: {"model": Broadcast, "description": "Already stored: the stored one"},
-                        **errors(403, 409, 503)})
-async def send_broadcast(body: BroadcastIn, hub: HubDep, principal: PrincipalDep,
-                         response: Response) -> Broadcast:
+@router.post(
+    "",
+    status_code=201,
+    responses={
+        200: {"model": Broadcast, "description": "Already stored: the stored one"},
+        **errors(403, 409, 503),
+    },
+)
+async def send_broadcast(
+    body: BroadcastIn, hub: HubDep, principal: PrincipalDep, response: Response
+) -> Broadcast:
     """A supervisor sends a template, or a kind and a text, to every desk of `sites` (among
     the sites they send to); idempotent on `id` (201, then 200; 409 for the same id with
     another kind, text or sites). A kind that ends (`fin-alerte`) ends the current broadcasts
@@ -29,9 +35,12 @@ async def send_broadcast(body: BroadcastIn, hub: HubDep, principal: PrincipalDep
 
 
 @router.get("", responses=errors(403, 404))
-async def list_broadcasts(hub: HubDep, principal: PrincipalDep,
-                          state: Literal["current"] = "current",
-                          site: str | None = None) -> list[Broadcast]:
+async def list_broadcasts(
+    hub: HubDep,
+    principal: PrincipalDep,
+    state: Literal["current"] = "current",
+    site: str | None = None,
+) -> list[Broadcast]:
     """The current broadcasts of the sites the caller sees (a desk: its own), oldest first."""
     return await hub.broadcasts.current(principal, site)
 
@@ -40,8 +49,9 @@ async def list_broadcasts(hub: HubDep, principal: PrincipalDep,
 async def catalog(hub: HubDep, principal: PrincipalDep) -> BroadcastCatalog:
     """The roster's kinds (look, protocol) and templates, and the unread delay."""
     roster = hub.config.broadcasts
-    return BroadcastCatalog(unread_after_s=roster.unread_after_s, kinds=roster.kinds,
-                            templates=roster.templates)
+    return BroadcastCatalog(
+        unread_after_s=roster.unread_after_s, kinds=roster.kinds, templates=roster.templates
+    )
 
 
 @router.get("/{broadcast_id}", responses=errors(404))

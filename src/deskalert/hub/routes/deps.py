@@ -55,8 +55,9 @@ async def get_principal(
     return principal
 
 
-def bearer_principal(hub: Hub, token: str, address: str, request: str, *,
-                     refuse: bool = True) -> Principal | None:
+def bearer_principal(
+    hub: Hub, token: str, address: str, request: str, *, refuse: bool = True
+) -> Principal | None:
     """Who a bearer token is, called from `address`: an unknown token is recorded and refused
     (401), or with `refuse=False` only answered None (the caller hands the request on to a
     route that will refuse it); a desk outside its site's networks is refused (403)."""
@@ -79,20 +80,29 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     the hub's own page (Origin), and a session opened by an answer link reaches that alert
     only."""
     grant = read_session(hub.config, session, hub.clock.now())
-    digest = None if grant is None else next(
-        (s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id), None)
+    digest = (
+        None
+        if grant is None
+        else next(
+            (s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id), None
+        )
+    )
     principal = None if digest is None else hub.roster.principal_for(digest)
     if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
         grant = None  # ended by a logout
     if grant is None or principal is None:  # a supervisor a reload removed, too
-        raise Unauthorized("session expired, ended by a logout, or revoked: log in again on"
-                           " the page",
-                           code="session_refused")
+        raise Unauthorized(
+            "session expired, ended by a logout, or revoked: log in again on the page",
+            code="session_refused",
+        )
     if request.method not in SAFE_METHODS:
         check_origin(request, hub.config)
     if grant.alert_id is not None and not _in_scope(request, grant.alert_id):
-        raise Forbidden("this session was opened by an answer link: it reaches that alert only;"
-                        " log in with the token for the whole page", code="link_scope")
+        raise Forbidden(
+            "this session was opened by an answer link: it reaches that alert only;"
+            " log in with the token for the whole page",
+            code="link_scope",
+        )
     hub.check_in_step()
     request.state.page_grant = grant
     hub.roster.token_accepted(principal, request.client.host if request.client else "unknown")
@@ -104,8 +114,9 @@ def check_origin(request: Request, config: HubConfig) -> None:
     page must not act with the supervisor's cookie. Browsers always send Origin on a POST."""
     origin = request.headers.get("origin")
     if origin is None or origin not in own_origins(request, config):
-        raise Forbidden(f"Origin {origin or '(none)'} is not this hub's page: refused",
-                        code="foreign_origin")
+        raise Forbidden(
+            f"Origin {origin or '(none)'} is not this hub's page: refused", code="foreign_origin"
+        )
 
 
 def own_origins(request: Request, config: HubConfig) -> set[str]:
@@ -122,9 +133,13 @@ def own_origins(request: Request, config: HubConfig) -> set[str]:
 
 # What a session opened by an answer link may reach, besides nothing: its alert and the page's
 # own description of the caller.
-_LINK_SCOPE_ROUTES = {"/v1/alerts/{alert_id}", "/v1/alerts/{alert_id}/ack",
-                      "/v1/alerts/{alert_id}/resolve", "/v1/alerts/{alert_id}/cancel",
-                      "/v1/alerts/{alert_id}/events"}
+_LINK_SCOPE_ROUTES = {
+    "/v1/alerts/{alert_id}",
+    "/v1/alerts/{alert_id}/ack",
+    "/v1/alerts/{alert_id}/resolve",
+    "/v1/alerts/{alert_id}/cancel",
+    "/v1/alerts/{alert_id}/events",
+}
 _LINK_SCOPE_FREE = {"/page/api/me"}
 
 
@@ -149,8 +164,7 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give (400: a malformed body or
     Content-Length, 413: a body over the limit, 401 and 422: any route; 429: the caller's
     request budget is spent, hub/budget.py)."""
-    return {status: {"model": ErrorOut}
-            for status in sorted({400, 401, 413, 422, 429, *statuses})}
+    return {status: {"model": ErrorOut} for status in sorted({400, 401, 413, 422, 429, *statuses})}
 
 
 def utc_query(value: datetime | None, name: str) -> datetime | None:
@@ -160,17 +174,24 @@ def utc_query(value: datetime | None, name: str) -> datetime | None:
     if value is None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
-        raise Unprocessable(f"{name}: {value.isoformat()} has no UTC offset: add one (Z or"
-                            " +01:00), as in bodies", code="invalid_request")
+        raise Unprocessable(
+            f"{name}: {value.isoformat()} has no UTC offset: add one (Z or +01:00), as in bodies",
+            code="invalid_request",
+        )
     try:
         return value.astimezone(UTC)
     except (OverflowError, ValueError):
-        raise HubError(f"{name}: {value.isoformat()} is out of range once in UTC",
-                       code="bad_date") from None
+        raise HubError(
+            f"{name}: {value.isoformat()} is out of range once in UTC", code="bad_date"
+        ) from None
 
 
-LINK_HEADER = {"Link": {"description": 'rel="next": the next page (its cursor); absent on the '
-                                      "last page", "schema": {"type": "string"}}}
+LINK_HEADER = {
+    "Link": {
+        "description": 'rel="next": the next page (its cursor); absent on the last page',
+        "schema": {"type": "string"},
+    }
+}
 
 
 def link_next_page(request: Request, response: Response, cursor: str | None) -> None:

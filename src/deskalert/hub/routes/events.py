@@ -47,20 +47,39 @@ async def stream_request(  # async: a plain def dependency would run in the thre
     hub: HubDep,
     principal: PrincipalDep,
     site: str | None = None,
-    since: Annotated[int | None, Query(ge=0, le=MAX_EVENT_ID,
-                                      description="Replay events after this id; `since=0`: the"
-                                      " whole retained history. Absent (and no Last-Event-ID):"
-                                      " from now on")] = None,
-    last_event_id: Annotated[str | None, Header(
-        description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
-        " also says which event log the id is from; empty counts as absent")] = None,
-    availability: Annotated[bool, Query(
-        description="Also send the live-only `site.availability` frames (no `id:`, never"
-        " replayed): the numbers now at opening, then each change, at most 1/s per site")] = False,
-    epoch: Annotated[str | None, Query(
-        max_length=64, description="The event log `since` is from (the epoch of /healthz or of"
-        " a stream.reset), for clients that cannot set Last-Event-ID (a browser's EventSource):"
-        " from another log, the stream sends stream.reset instead of replaying")] = None,
+    since: Annotated[
+        int | None,
+        Query(
+            ge=0,
+            le=MAX_EVENT_ID,
+            description="Replay events after this id; `since=0`: the"
+            " whole retained history. Absent (and no Last-Event-ID):"
+            " from now on",
+        ),
+    ] = None,
+    last_event_id: Annotated[
+        str | None,
+        Header(
+            description="Same as since; `<epoch>:<id>` (the epoch of /healthz or of a stream.reset)"
+            " also says which event log the id is from; empty counts as absent"
+        ),
+    ] = None,
+    availability: Annotated[
+        bool,
+        Query(
+            description="Also send the live-only `site.availability` frames (no `id:`, never"
+            " replayed): the numbers now at opening, then each change, at most 1/s per site"
+        ),
+    ] = False,
+    epoch: Annotated[
+        str | None,
+        Query(
+            max_length=64,
+            description="The event log `since` is from (the epoch of /healthz or of"
+            " a stream.reset), for clients that cannot set Last-Event-ID (a browser's EventSource):"
+            " from another log, the stream sends stream.reset instead of replaying",
+        ),
+    ] = None,
 ) -> StreamRequest:
     header_epoch, _, last_id = (last_event_id or "").rpartition(":")
     return StreamRequest(
@@ -79,11 +98,16 @@ def _parse_last_event_id(value: str | None) -> int | None:
     text = (value or "").strip()
     if text == "":
         return None
-    if not (text.isascii() and text.isdigit() and len(text) <= _EVENT_ID_DIGITS
-            and int(text) <= MAX_EVENT_ID):
+    if not (
+        text.isascii()
+        and text.isdigit()
+        and len(text) <= _EVENT_ID_DIGITS
+        and int(text) <= MAX_EVENT_ID
+    ):
         shown = text if len(text) <= 40 else f"{text[:40]}... ({len(text)} characters)"
-        raise HubError(f"Last-Event-ID must be an event id (digits, at most {MAX_EVENT_ID}),"
-                       f" not {shown!r}")
+        raise HubError(
+            f"Last-Event-ID must be an event id (digits, at most {MAX_EVENT_ID}), not {shown!r}"
+        )
     return int(text)
 
 
@@ -139,8 +163,13 @@ async def follow_events(
     )
 
 
-async def _frames(hub: Hub, request: StreamRequest, last_id: int, reset: StreamReset | None,
-                  write: DirectWrite | None = None) -> AsyncGenerator[bytes, None]:
+async def _frames(
+    hub: Hub,
+    request: StreamRequest,
+    last_id: int,
+    reset: StreamReset | None,
+    write: DirectWrite | None = None,
+) -> AsyncGenerator[bytes, None]:
     """The stream's bytes, written straight to the connection.
 
     Not a generator of ServerSentEvent through FastAPI's SSE layer: that layer runs two tasks
@@ -155,8 +184,9 @@ async def _frames(hub: Hub, request: StreamRequest, last_id: int, reset: StreamR
         return
     yield FOLLOWING
     try:
-        async for event in hub.stream.follow(request.principal, request.sites, last_id,
-                                      request.availability, write):
+        async for event in hub.stream.follow(
+            request.principal, request.sites, last_id, request.availability, write
+        ):
             if event is None:
                 yield KEEP_ALIVE
             else:
@@ -184,8 +214,13 @@ def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> 
         return None
 
     def write(frame: bytes, chunk: bytes) -> bool:
-        if (flow.write_paused or cycle.disconnected or cycle.response_complete
-                or not cycle.response_started or transport.is_closing()):
+        if (
+            flow.write_paused
+            or cycle.disconnected
+            or cycle.response_complete
+            or not cycle.response_started
+            or transport.is_closing()
+        ):
             return False
         try:
             transport.write(chunk if cycle.chunked_encoding else frame)
@@ -198,12 +233,17 @@ def direct_write(scope: Mapping[str, Any], abort: Callable[[], None] | None) -> 
 
 def _reset_frame(reset: StreamReset) -> bytes:
     """`id:` is the hub's last id, so a plain SSE client (a browser) resumes from there."""
-    return (f"id: {reset.last_event_id}\nevent: stream.reset\n"
-            f"data: {reset.model_dump_json()}\n\n").encode()
+    return (
+        f"id: {reset.last_event_id}\nevent: stream.reset\ndata: {reset.model_dump_json()}\n\n"
+    ).encode()
 
 
-async def _capped(frames: AsyncGenerator[bytes, None], streams: StreamCap, identity: str,
-                  abort: Callable[[], None] | None) -> AsyncIterator[bytes]:
+async def _capped(
+    frames: AsyncGenerator[bytes, None],
+    streams: StreamCap,
+    identity: str,
+    abort: Callable[[], None] | None,
+) -> AsyncIterator[bytes]:
     """`frames` counted among `identity`'s open streams; ends when the cap evicts it."""
     stream = streams.open(identity, abort)
     try:

@@ -40,15 +40,20 @@ class HotRoutes:
 
     It sits inside `BodyLimit`, so a body has been read whole, within the limit, already."""
 
-    def __init__(self, app: ASGIApp, hub: Hub, rate: AlertRate, budget: RequestBudget,
-                 on_error: Callable[[HubError], Response]) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        hub: Hub,
+        rate: AlertRate,
+        budget: RequestBudget,
+        on_error: Callable[[HubError], Response],
+    ) -> None:
         self.app, self.hub, self.rate, self.budget = app, hub, rate, budget
         self.on_error = on_error  # HubError -> the response FastAPI's handler would give
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path")
-        if scope["type"] != "http" or scope["method"] != "POST" or path not in (HEARTBEAT,
-                                                                               ALERTS):
+        if scope["type"] != "http" or scope["method"] != "POST" or path not in (HEARTBEAT, ALERTS):
             await self.app(scope, receive, send)
             return
         message = await receive()
@@ -73,8 +78,7 @@ class HotRoutes:
                 return None
         address = scope["client"][0] if scope.get("client") else "unknown"
         try:
-            principal = bearer_principal(self.hub, token, address, f"POST {path}",
-                                         refuse=False)
+            principal = bearer_principal(self.hub, token, address, f"POST {path}", refuse=False)
             if principal is None:
                 return None  # unknown token: the route records it and answers the 401
             if alert_in is None:
@@ -132,4 +136,3 @@ def replay(first: Message, receive: Receive) -> Receive:
         return pending.pop() if pending else await receive()
 
     return replaying_receive
-

@@ -29,8 +29,10 @@ bearer = HTTPBearer(auto_error=False, description="The token of [metrics] in hub
 def check_scraper(section: MetricsSection, address: str, token: str | None) -> None:
     """Refuses a scrape that `[metrics]` does not let in (401: token, 403: address or off)."""
     if section.token_sha256 is None and not section.allow:
-        raise Forbidden("metrics are off: set token_sha256 or allow in [metrics] of hub.toml",
-                        code="metrics_off")
+        raise Forbidden(
+            "metrics are off: set token_sha256 or allow in [metrics] of hub.toml",
+            code="metrics_off",
+        )
     if section.allow and not _allowed(address, section.allow):
         raise Forbidden(f"{address} is not in [metrics] allow", code="metrics_refused")
     if section.token_sha256 is not None:
@@ -48,8 +50,11 @@ def _allowed(address: str, networks: list[str]) -> bool:
     return any(ip in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
-@router.get("/metrics", response_class=Response,
-            responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **errors(401, 403)})
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}, **errors(401, 403)},
+)
 async def metrics(
     request: Request,
     hub: HubDep,

@@ -25,16 +25,20 @@ router = APIRouter(tags=["notes"])
 @router.post(
     "/v1/alerts/{alert_id}/notes",
     status_code=201,
-    responses={200: {"model": Note, "description": "The author's earlier note, replaced"},
-               **errors(400, 403, 404, 413, 503)},
+    responses={
+        200: {"model": Note, "description": "The author's earlier note, replaced"},
+        **errors(400, 403, 404, 413, 503),
+    },
 )
-async def share_note(alert_id: UUID, body: NoteIn, hub: HubDep, principal: PrincipalDep,
-                     response: Response) -> Note:
+async def share_note(
+    alert_id: UUID, body: NoteIn, hub: HubDep, principal: PrincipalDep, response: Response
+) -> Note:
     """The raising desk or a supervisor shares the note; one per author, a resend replaces it.
     An end before the start is a 422, as the desk's form refuses it."""
     if body.started_at and body.ended_at and body.ended_at < body.started_at:
-        raise Unprocessable("ended_at: the incident's end is before its start (started_at)",
-                            code="invalid_request")
+        raise Unprocessable(
+            "ended_at: the incident's end is before its start (started_at)", code="invalid_request"
+        )
     note, created = await hub.notes.share_note(principal, alert_id, body)
     if not created:
         response.status_code = 200
@@ -62,8 +66,11 @@ async def all_notes(
     """Notes shared in a period (by sharing time, compared as instants), oldest first: a
     supervisor's sites, or a desk's own. Paged like `/v1/alerts` (`Link: rel="next"`)."""
     notes, next_cursor = await hub.notes.notes(
-        principal, since=utc_query(since, "since"), until=utc_query(until, "until"),
-        limit=limit, cursor=cursor,
+        principal,
+        since=utc_query(since, "since"),
+        until=utc_query(until, "until"),
+        limit=limit,
+        cursor=cursor,
     )
     link_next_page(request, response, next_cursor)
     return notes

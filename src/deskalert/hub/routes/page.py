@@ -32,12 +32,18 @@ from deskalert.models import Alert, AlertCode, ErrorOut, StrictModel
 
 router = APIRouter(tags=["page"])
 STATIC = files("deskalert.hub") / "static"
-CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; "
-       "form-action 'self'; frame-ancestors 'none'")
-PAGE_HEADERS = {"Content-Security-Policy": CSP, "X-Content-Type-Options": "nosniff",
-                "Referrer-Policy": "no-referrer", "Cache-Control": "no-store",
-                "X-Frame-Options": "DENY"}
+CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; manifest-src 'self'; worker-src 'self'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+    "X-Frame-Options": "DENY",
+}
 
 
 class LinkIn(StrictModel):
@@ -57,8 +63,9 @@ class LoginIn(StrictModel):
 class SessionOut(BaseModel):
     supervisor: str
     name: str
-    alert: UUID | None = Field(description="Set for a session opened by an answer link: the "
-                               "one alert it reaches")
+    alert: UUID | None = Field(
+        description="Set for a session opened by an answer link: the one alert it reaches"
+    )
     expires: datetime
 
 
@@ -98,7 +105,9 @@ async def page(request: Request) -> HTMLResponse:
 
 @router.get("/page/a/{alert_id}", include_in_schema=False)
 async def answer_link(
-    request: Request, hub: HubDep, alert_id: UUID,
+    request: Request,
+    hub: HubDep,
+    alert_id: UUID,
     s: Annotated[str, Query(max_length=64)] = "",
     e: Annotated[str, Query(max_length=20)] = "",
     k: Annotated[str, Query(max_length=100)] = "",
@@ -117,34 +126,44 @@ async def answer_link(
 @router.get("/page/sw.js", include_in_schema=False)
 async def service_worker() -> FileResponse:
     """At /page/ so that its scope is the whole page."""
-    return FileResponse(str(STATIC / "sw.js"), media_type="text/javascript",
-                        headers={"Cache-Control": "no-cache"})
+    return FileResponse(
+        str(STATIC / "sw.js"), media_type="text/javascript", headers={"Cache-Control": "no-cache"}
+    )
 
 
 @router.get("/page/manifest.webmanifest", include_in_schema=False)
 async def manifest() -> FileResponse:
-    return FileResponse(str(STATIC / "manifest.webmanifest"),
-                        media_type="application/manifest+json")
+    return FileResponse(
+        str(STATIC / "manifest.webmanifest"), media_type="application/manifest+json"
+    )
 
 
-@router.post("/page/api/session", response_model=SessionOut,
-             responses={**errors(403), 409: {"model": ClosedOut}})
-async def log_in(body: LoginIn, request: Request, response: Response,
-                 hub: HubDep) -> SessionOut | JSONResponse:
+@router.post(
+    "/page/api/session",
+    response_model=SessionOut,
+    responses={**errors(403), 409: {"model": ClosedOut}},
+)
+async def log_in(
+    body: LoginIn, request: Request, response: Response, hub: HubDep
+) -> SessionOut | JSONResponse:
     """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token or
     an answer link; only from the hub's own page (Origin). A link to an alert resolved or
     cancelled opens nothing: 409 `alert_closed`, with who closed it and when."""
     check_origin(request, hub.config)
     now = hub.clock.now()
-    grant = _link_grant(hub.config, body.link, now) if body.link else _token_grant(
-        request, hub, body.token or "", now)
+    grant = (
+        _link_grant(hub.config, body.link, now)
+        if body.link
+        else _token_grant(request, hub, body.token or "", now)
+    )
     closed = await _closed_alert(hub, grant.alert_id) if grant.alert_id else None
     if closed is not None:
         return _closed_answer(hub, closed)
     _set_session(request, response, hub.config, grant, now)
     supervisor = next(s for s in hub.config.supervisors if s.id == grant.supervisor_id)
-    return SessionOut(supervisor=supervisor.id, name=supervisor.name, alert=grant.alert_id,
-                      expires=grant.expires)
+    return SessionOut(
+        supervisor=supervisor.id, name=supervisor.name, alert=grant.alert_id, expires=grant.expires
+    )
 
 
 @router.post("/page/api/logout", status_code=204, responses=errors(403, 503))
@@ -164,15 +183,19 @@ async def me(principal: PrincipalDep, request: Request, hub: HubDep) -> MeOut:
     if not principal.is_supervisor:
         raise Forbidden("the page is for supervisors", code="not_supervisor")
     grant: Grant | None = getattr(request.state, "page_grant", None)
-    return MeOut(supervisor=principal.id, name=principal.name,
-                 alert=grant.alert_id if grant else None,
-                 codes=[_page_code(c) for c in hub.config.codes],
-                 sites={s.id: s.label for s in hub.config.sites})
+    return MeOut(
+        supervisor=principal.id,
+        name=principal.name,
+        alert=grant.alert_id if grant else None,
+        codes=[_page_code(c) for c in hub.config.codes],
+        sites={s.id: s.label for s in hub.config.sites},
+    )
 
 
 def _page_code(code: AlertCode) -> PageCode:
-    return PageCode(code=code.code, label=code.label, protocol=code.protocol,
-                    priority=code.priority)
+    return PageCode(
+        code=code.code, label=code.label, protocol=code.protocol, priority=code.priority
+    )
 
 
 async def _closed_alert(hub: Hub, alert_id: UUID) -> Alert | None:
@@ -184,14 +207,19 @@ async def _closed_alert(hub: Hub, alert_id: UUID) -> Alert | None:
 def _closed_answer(hub: Hub, alert: Alert) -> JSONResponse:
     by = alert.closed_by
     desk = hub.roster.desks.get(by or "")
-    name = desk.label if desk else next(
-        (s.name for s in hub.config.supervisors if s.id == by), None)
+    name = (
+        desk.label if desk else next((s.name for s in hub.config.supervisors if s.id == by), None)
+    )
     refusal = ClosedOut(
-        error="alert_closed", state=alert.state, closed_by=by, closed_by_name=name,
+        error="alert_closed",
+        state=alert.state,
+        closed_by=by,
+        closed_by_name=name,
         closed_at=alert.closed_at,
         detail=f"alert {alert.id} is already {alert.state.value} (by {name or by or 'unknown'}"
-               f" at {alert.closed_at.isoformat() if alert.closed_at else 'an unknown time'}):"
-               " this answer link has nothing left to answer")
+        f" at {alert.closed_at.isoformat() if alert.closed_at else 'an unknown time'}):"
+        " this answer link has nothing left to answer",
+    )
     return JSONResponse(refusal.model_dump(mode="json", exclude_none=True), status_code=409)
 
 
@@ -200,33 +228,44 @@ def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Gr
     principal = hub.roster.principal_for(digest)
     if principal is None:
         hub.roster.token_refused(digest, request.client.host if request.client else "unknown")
-        raise Unauthorized("unknown token: check the token given for this supervisor",
-                           code="token_refused")
+        raise Unauthorized(
+            "unknown token: check the token given for this supervisor", code="token_refused"
+        )
     if not principal.is_supervisor:
-        raise Forbidden("the page is for supervisors; a desk uses `deskalert desk`",
-                        code="not_supervisor")
+        raise Forbidden(
+            "the page is for supervisors; a desk uses `deskalert desk`", code="not_supervisor"
+        )
     return session_grant(hub.config, principal.id, now)
 
 
 def _link_grant(config: HubConfig, link: LinkIn, now: datetime) -> Grant:
     grant = verify_link(config, link.alert, link.s, link.e, link.k, now)
     if grant is None:
-        raise Unauthorized("this answer link is expired, altered or revoked: log in with the"
-                           " token", code="link_refused")
+        raise Unauthorized(
+            "this answer link is expired, altered or revoked: log in with the token",
+            code="link_refused",
+        )
     return grant
 
 
-def _set_session(request: Request, response: Response, config: HubConfig, grant: Grant,
-                 now: datetime) -> None:
+def _set_session(
+    request: Request, response: Response, config: HubConfig, grant: Grant, now: datetime
+) -> None:
     secure = request.url.scheme == "https" or (config.hub.public_url or "").startswith("https:")
     response.set_cookie(
-        SESSION_COOKIE, new_session(config, grant), path="/", httponly=True, secure=secure,
-        samesite="strict", max_age=max(1, int((grant.expires - now).total_seconds())),
+        SESSION_COOKIE,
+        new_session(config, grant),
+        path="/",
+        httponly=True,
+        secure=secure,
+        samesite="strict",
+        max_age=max(1, int((grant.expires - now).total_seconds())),
     )
 
 
-def _index(request: Request, link: Literal["none", "ok", "refused", "closed"], status: int, *,
-           root: str) -> HTMLResponse:
+def _index(
+    request: Request, link: Literal["none", "ok", "refused", "closed"], status: int, *, root: str
+) -> HTMLResponse:
     """The page's HTML; `root` is the relative way to /page/, so that the hub may sit under a
     path of a reverse proxy (public_url = "https://proxy/deskalert")."""
     language = page_language(request.headers.get("accept-language"))

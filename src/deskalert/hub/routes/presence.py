@@ -38,6 +38,9 @@ async def heartbeat_out(hub: Hub, principal: Principal) -> HeartbeatOut:
     """A heartbeat heard (also answered by `hot.HotRoutes`, below FastAPI)."""
     await hub.presence.seen(principal)
     return HeartbeatOut(
-        id=principal.id, kind=principal.kind, at=hub.clock.now(),
-        heartbeat_s=hub.config.hub.heartbeat_s, timezone=hub.config.hub.timezone,
+        id=principal.id,
+        kind=principal.kind,
+        at=hub.clock.now(),
+        heartbeat_s=hub.config.hub.heartbeat_s,
+        timezone=hub.config.hub.timezone,
     )

@@ -32,27 +32,31 @@ async def start_session(body: SessionIn, hub: HubDep, principal: PrincipalDep) -
 
 
 @router.get("/v1/sessions", responses=errors(403, 404))
-async def open_sessions(hub: HubDep, principal: PrincipalDep,
-                        site: str | None = None) -> list[InterviewSession]:
+async def open_sessions(
+    hub: HubDep, principal: PrincipalDep, site: str | None = None
+) -> list[InterviewSession]:
     """Sessions not closed (running, or being checked), of the sites the caller sees."""
     return await hub.interview.open_sessions(principal, site)
 
 
 @router.get("/v1/sessions/figures", responses=errors(403))
 async def session_figures(
-    hub: HubDep, principal: PrincipalDep,
+    hub: HubDep,
+    principal: PrincipalDep,
     since: Annotated[datetime | None, Query(description="Events at or after")] = None,
     until: Annotated[datetime | None, Query(description="Events before")] = None,
 ) -> SessionFigures:
     """Supervisors: sessions started and checks asked, answered and left unanswered in the
     period, on their sites (for the figures of `deskalert report`)."""
-    return await hub.interview.figures(principal, utc_query(since, "since"),
-                                      utc_query(until, "until"))
+    return await hub.interview.figures(
+        principal, utc_query(since, "since"), utc_query(until, "until")
+    )
 
 
 @router.post("/v1/sessions/{session_id}/extend", responses=errors(403, 404, 409, 503))
-async def extend_session(session_id: UUID, hub: HubDep, principal: PrincipalDep,
-                         body: ExtendIn | None = None) -> InterviewSession:
+async def extend_session(
+    session_id: UUID, hub: HubDep, principal: PrincipalDep, body: ExtendIn | None = None
+) -> InterviewSession:
     """The desk's session runs `minutes` more from now (a pending check is withdrawn)."""
     return await hub.interview.extend(principal, session_id, (body or ExtendIn()).minutes)
 
@@ -76,8 +80,9 @@ async def pending_checks(hub: HubDep, principal: PrincipalDep) -> list[Check]:
 
 
 @router.post("/v1/checks/{check_id}/answer", responses=errors(403, 404, 409, 503))
-async def answer_check(check_id: UUID, body: AnswerIn, hub: HubDep,
-                       principal: PrincipalDep) -> Check:
+async def answer_check(
+    check_id: UUID, body: AnswerIn, hub: HubDep, principal: PrincipalDep
+) -> Check:
     """The desk asked answers: "ok" (closes or, with `extend_min`, extends its session),
     "venez" or "duress" (each raises the desk's discreet alert)."""
     return await hub.interview.answer(principal, check_id, body)

@@ -11,8 +11,15 @@ from deskalert.hub.store.presence import PresenceRows
 from deskalert.hub.store.tokens import TokenRows
 
 
-class Store(HistoryRows, OutboxRows, InterviewRows, PresenceRows, RevokedSessionRows,
-            TokenRows, BroadcastRows):
+class Store(
+    HistoryRows,
+    OutboxRows,
+    InterviewRows,
+    PresenceRows,
+    RevokedSessionRows,
+    TokenRows,
+    BroadcastRows,
+):
     """The hub's store: every query, written once in the SQL both databases read, grouped by
     concern in classes that all build on `StoreCore` (core.py); `SqliteStore` and
     `PostgresStore` implement what differs (connecting, transactions, the commit order of

@@ -28,10 +28,13 @@ class BroadcastRows(StoreCore):
         with self._transaction() as db:
             return write(db)
 
-    def broadcast_in(self, db: Connection, broadcast_id: UUID,
-                     lock: bool = False) -> Broadcast | None:
-        row = db.execute(f"SELECT body FROM broadcasts WHERE id=?{self.row_lock if lock else ''}",
-                         (str(broadcast_id),)).fetchone()
+    def broadcast_in(
+        self, db: Connection, broadcast_id: UUID, lock: bool = False
+    ) -> Broadcast | None:
+        row = db.execute(
+            f"SELECT body FROM broadcasts WHERE id=?{self.row_lock if lock else ''}",
+            (str(broadcast_id),),
+        ).fetchone()
         return Broadcast.model_validate_json(row[0]) if row else None
 
     def add_broadcast(self, db: Connection, broadcast: Broadcast) -> list[Event] | None:
@@ -39,33 +42,49 @@ class BroadcastRows(StoreCore):
         (by another hub meanwhile: PostgreSQL waits for its commit)."""
         added = db.execute(
             "INSERT INTO broadcasts (id, state, sent_at, body) VALUES (?,?,?,?)"
-            " ON CONFLICT (id) DO NOTHING", _row(broadcast),
+            " ON CONFLICT (id) DO NOTHING",
+            _row(broadcast),
         ).rowcount
         if not added:
             return None
         return self._announce(db, broadcast, EventType.BROADCAST_SENT, broadcast.sites)
 
-    def put_broadcast(self, db: Connection, broadcast: Broadcast, event_type: EventType,
-                      sites: list[str] | None = None) -> list[Event]:
+    def put_broadcast(
+        self,
+        db: Connection,
+        broadcast: Broadcast,
+        event_type: EventType,
+        sites: list[str] | None = None,
+    ) -> list[Event]:
         """Write the broadcast's new state, and `event_type` once per site of `sites`
         (default: all its sites)."""
-        db.execute("UPDATE broadcasts SET state=?, body=? WHERE id=?",
-                   (broadcast.state.value, broadcast.model_dump_json(), str(broadcast.id)))
-        return self._announce(db, broadcast, event_type,
-                              broadcast.sites if sites is None else sites)
+        db.execute(
+            "UPDATE broadcasts SET state=?, body=? WHERE id=?",
+            (broadcast.state.value, broadcast.model_dump_json(), str(broadcast.id)),
+        )
+        return self._announce(
+            db, broadcast, event_type, broadcast.sites if sites is None else sites
+        )
 
-    def _announce(self, db: Connection, broadcast: Broadcast, event_type: EventType,
-                  sites: list[str]) -> list[Event]:
+    def _announce(
+        self, db: Connection, broadcast: Broadcast, event_type: EventType, sites: list[str]
+    ) -> list[Event]:
         data = broadcast.model_dump(mode="json")
         return [self.append(db, event_type, broadcast.updated_at, site, data) for site in sites]
 
-    def current_broadcasts(self, db: Connection | None = None,
-                           lock: bool = False) -> list[Broadcast]:
+    def current_broadcasts(
+        self, db: Connection | None = None, lock: bool = False
+    ) -> list[Broadcast]:
         """Broadcasts not ended, oldest first."""
-        rows = (db or self._db).execute(
-            "SELECT body FROM broadcasts WHERE state=? ORDER BY sent_at, id"
-            f"{self.row_lock if lock else ''}", (BroadcastState.CURRENT.value,),
-        ).fetchall()
+        rows = (
+            (db or self._db)
+            .execute(
+                "SELECT body FROM broadcasts WHERE state=? ORDER BY sent_at, id"
+                f"{self.row_lock if lock else ''}",
+                (BroadcastState.CURRENT.value,),
+            )
+            .fetchall()
+        )
         return [Broadcast.model_validate_json(r[0]) for r in rows]
 
     def get_broadcast(self, broadcast_id: UUID) -> Broadcast | None:
@@ -73,5 +92,9 @@ class BroadcastRows(StoreCore):
 
 
 def _row(broadcast: Broadcast) -> tuple[str, str, str, str]:
-    return (str(broadcast.id), broadcast.state.value, instant(broadcast.sent_at),
-            broadcast.model_dump_json())
+    return (
+        str(broadcast.id),
+        broadcast.state.value,
+        instant(broadcast.sent_at),
+        broadcast.model_dump_json(),
+    )

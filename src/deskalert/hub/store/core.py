@@ -52,8 +52,9 @@ class StoreCore(ABC):
     # Told how long each write transaction took, BEGIN to COMMIT done (hub/metrics.py).
     on_commit: Callable[[float], None] | None = None
 
-    def __init__(self, db: Connection, path: Path, location: str,
-                 on_event: EventHook | None = None) -> None:
+    def __init__(
+        self, db: Connection, path: Path, location: str, on_event: EventHook | None = None
+    ) -> None:
         self._db = db
         self.path = path  # the hub's local files live beside it (calendars, link secret)
         self.location = location  # what banners and errors show (never a password)
@@ -118,7 +119,8 @@ class StoreCore(ABC):
         id is stored already (by another hub meanwhile: PostgreSQL waits for its commit)."""
         added = db.execute(
             "INSERT INTO alerts (id, desk, site, state, received_at, body) VALUES (?,?,?,?,?,?)"
-            " ON CONFLICT (id) DO NOTHING", alert_row(alert),
+            " ON CONFLICT (id) DO NOTHING",
+            alert_row(alert),
         ).rowcount
         if not added:
             return None
@@ -128,9 +130,7 @@ class StoreCore(ABC):
         """The stored alert as the caller's transaction sees it (its own writes included)."""
         return self._get(db, alert_id)
 
-    def write_group(
-        self, writes: Sequence[Callable[[Connection], T]]
-    ) -> list[T | Exception]:
+    def write_group(self, writes: Sequence[Callable[[Connection], T]]) -> list[T | Exception]:
         """Several writes in one transaction and one commit, so one fsync: group commit.
 
         Each write runs in its own savepoint: one that raises anything but a database error (a
@@ -172,9 +172,7 @@ class StoreCore(ABC):
                 return current, None
             alert, event_type = outcome
             row = alert_row(alert)
-            db.execute(
-                "UPDATE alerts SET state=?, body=? WHERE id=?", (row[3], row[5], row[0])
-            )
+            db.execute("UPDATE alerts SET state=?, body=? WHERE id=?", (row[3], row[5], row[0]))
             return alert, self.append(db, event_type, alert.updated_at, alert.site, alert)
 
     def append_event(
@@ -184,7 +182,11 @@ class StoreCore(ABC):
             return self.append(db, event_type, at, site, data)
 
     def set_override(
-        self, site: str, supervisor: str | None, until: datetime | None, at: datetime,
+        self,
+        site: str,
+        supervisor: str | None,
+        until: datetime | None,
+        at: datetime,
         oncall: dict[str, Any] | None = None,
     ) -> Event | None:
         """Store (or, with no supervisor, delete) a site's override, and in the same transaction
@@ -229,8 +231,9 @@ class StoreCore(ABC):
         return self._get(self._db, alert_id)
 
     def _get(self, db: Connection, alert_id: UUID, lock: bool = False) -> Alert | None:
-        row = db.execute(f"SELECT body FROM alerts WHERE id=?{self.row_lock if lock else ''}",
-                         (str(alert_id),)).fetchone()
+        row = db.execute(
+            f"SELECT body FROM alerts WHERE id=?{self.row_lock if lock else ''}", (str(alert_id),)
+        ).fetchone()
         return Alert.model_validate_json(row[0]) if row else None
 
     def last_event_id(self) -> int:

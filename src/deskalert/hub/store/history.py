@@ -17,7 +17,12 @@ class HistoryRows(StoreCore):
     """Reads of alerts and events, notes, the purge, counts, and the meta table."""
 
     def list_alerts(
-        self, *, open_only: bool, site: str | None, since: datetime | None, limit: int,
+        self,
+        *,
+        open_only: bool,
+        site: str | None,
+        since: datetime | None,
+        limit: int,
         after: list[str] | None = None,
     ) -> tuple[list[Alert], str | None]:
         """Alerts newest first, one page of `limit` after the cursor's key, and the next cursor."""
@@ -37,7 +42,8 @@ class HistoryRows(StoreCore):
             params.extend(after)
         rows = self._db.execute(
             f"SELECT received_at, id, body FROM alerts WHERE {' AND '.join(clauses)}"
-            " ORDER BY received_at DESC, id DESC LIMIT ?", (*params, limit + 1)
+            " ORDER BY received_at DESC, id DESC LIMIT ?",
+            (*params, limit + 1),
         ).fetchall()
         return [Alert.model_validate_json(r[2]) for r in rows[:limit]], next_cursor(rows, limit)
 
@@ -90,20 +96,35 @@ class HistoryRows(StoreCore):
                 " VALUES (?,?,?,?,?,?) ON CONFLICT (alert_id, author) DO UPDATE SET"
                 " desk=excluded.desk, site=excluded.site, shared_at=excluded.shared_at,"
                 " body=excluded.body",
-                (str(note.alert_id), note.author, note.desk, note.site,
-                 instant(note.shared_at), note.model_dump_json()),
+                (
+                    str(note.alert_id),
+                    note.author,
+                    note.desk,
+                    note.site,
+                    instant(note.shared_at),
+                    note.model_dump_json(),
+                ),
             )
             return existed is None
 
-    def list_notes(self, *, alert_id: UUID | None = None, author: str | None = None,
-                   sites: set[str] | None = None, since: datetime | None = None,
-                   until: datetime | None = None, limit: int = -1,
-                   after: list[str] | None = None) -> tuple[list[Note], str | None]:
+    def list_notes(
+        self,
+        *,
+        alert_id: UUID | None = None,
+        author: str | None = None,
+        sites: set[str] | None = None,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = -1,
+        after: list[str] | None = None,
+    ) -> tuple[list[Note], str | None]:
         """Notes oldest shared first, one page of `limit` (-1: all) after the cursor's key."""
         clauses: list[str] = ["1=1"]
         params: list[object] = []
-        for column, value in (("alert_id", str(alert_id) if alert_id else None),
-                              ("author", author)):
+        for column, value in (
+            ("alert_id", str(alert_id) if alert_id else None),
+            ("author", author),
+        ):
             if value is not None:
                 clauses.append(f"{column}=?")
                 params.append(value)
@@ -129,25 +150,36 @@ class HistoryRows(StoreCore):
         """Delete closed alerts received before `before`, their notes, and older events."""
         cutoff = instant(before)
         with self._transaction() as db:
-            old = [row[0] for row in db.execute(
-                "SELECT id FROM alerts WHERE received_at<? AND state NOT IN (?,?)",
-                (cutoff, *OPEN_STATES),
-            ).fetchall()]
+            old = [
+                row[0]
+                for row in db.execute(
+                    "SELECT id FROM alerts WHERE received_at<? AND state NOT IN (?,?)",
+                    (cutoff, *OPEN_STATES),
+                ).fetchall()
+            ]
             notes = 0
             for alert_id in old:
                 notes += db.execute("DELETE FROM notes WHERE alert_id=?", (alert_id,)).rowcount
                 db.execute("DELETE FROM alerts WHERE id=?", (alert_id,))
-            events = db.execute("DELETE FROM events WHERE at<? AND id<(SELECT MAX(id) FROM events)",
-                                (cutoff,)).rowcount
-            db.execute("DELETE FROM notifications WHERE created_at<? AND state IN (?,?,?)",
-                       (cutoff, *NOTIFICATION_DONE))
+            events = db.execute(
+                "DELETE FROM events WHERE at<? AND id<(SELECT MAX(id) FROM events)", (cutoff,)
+            ).rowcount
+            db.execute(
+                "DELETE FROM notifications WHERE created_at<? AND state IN (?,?,?)",
+                (cutoff, *NOTIFICATION_DONE),
+            )
             db.execute("DELETE FROM checks WHERE deadline<? AND state!='pending'", (cutoff,))
             db.execute("DELETE FROM sessions WHERE due_at<? AND state='closed'", (cutoff,))
             db.execute("DELETE FROM broadcasts WHERE sent_at<? AND state='ended'", (cutoff,))
             return len(old), notes, events
 
-    def count_events(self, types: Sequence[str], since: datetime | None, until: datetime | None,
-                     sites: set[str] | None) -> dict[str, int]:
+    def count_events(
+        self,
+        types: Sequence[str],
+        since: datetime | None,
+        until: datetime | None,
+        sites: set[str] | None,
+    ) -> dict[str, int]:
         """How many events of each of `types` in [since, until) on `sites` (all: None); times
         compared as instants (`as_instant`), whatever offset they were written with."""
         query = f"SELECT type, COUNT(*) FROM events WHERE type IN ({','.join('?' * len(types))})"
@@ -176,8 +208,12 @@ class HistoryRows(StoreCore):
     def swap_meta(self, key: str, value: str) -> str | None:
         """Set a meta value; the one it replaces (None if there was none)."""
         with self._transaction() as db:
-            row = db.execute(f"SELECT value FROM meta WHERE key=?{self.row_lock}",
-                             (key,)).fetchone()
-            db.execute("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
-                       " SET value=excluded.value", (key, value))
+            row = db.execute(
+                f"SELECT value FROM meta WHERE key=?{self.row_lock}", (key,)
+            ).fetchone()
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                " SET value=excluded.value",
+                (key, value),
+            )
         return str(row[0]) if row else None

@@ -38,18 +38,32 @@ class Notification:
 class OutboxRows(StoreCore):
     """The outbox's queries, on the store's thread; rows planned inside an event's transaction."""
 
-    def add_notifications(self, db: Connection, rows: Sequence[Notification],
-                          now: datetime) -> None:
+    def add_notifications(
+        self, db: Connection, rows: Sequence[Notification], now: datetime
+    ) -> None:
         """Queue `rows` inside the caller's transaction (the event that causes them)."""
         db.executemany(
             "INSERT INTO notifications (alert_id, site, kind, owner, channel, title, body, state,"
             " created_at, due_at) VALUES (?,?,?,?,?,?,?,'pending',?,?)",
-            [(r.alert_id, r.site, r.kind, r.owner, r.channel, r.title, r.body, instant(now),
-              instant(now)) for r in rows],
+            [
+                (
+                    r.alert_id,
+                    r.site,
+                    r.kind,
+                    r.owner,
+                    r.channel,
+                    r.title,
+                    r.body,
+                    instant(now),
+                    instant(now),
+                )
+                for r in rows
+            ],
         )
 
-    def notified_channels(self, db: Connection, alert_id: str, *,
-                          attempted: bool) -> list[tuple[str, str]]:
+    def notified_channels(
+        self, db: Connection, alert_id: str, *, attempted: bool
+    ) -> list[tuple[str, str]]:
         """(owner, channel) told about the alert so far: queued at all, or tried at least once."""
         rows = db.execute(
             "SELECT DISTINCT owner, channel FROM notifications WHERE alert_id=? AND kind IN"
@@ -62,7 +76,8 @@ class OutboxRows(StoreCore):
         """Channels with an alerting message about the alert not sent yet (a backlog)."""
         rows = db.execute(
             "SELECT DISTINCT channel FROM notifications WHERE alert_id=? AND kind IN (?,?,?)"
-            " AND state IN ('pending','retry','sending')", (alert_id, *ALERTING_KINDS),
+            " AND state IN ('pending','retry','sending')",
+            (alert_id, *ALERTING_KINDS),
         ).fetchall()
         return {r[0] for r in rows}
 
@@ -70,7 +85,8 @@ class OutboxRows(StoreCore):
         """Alerting rows not yet being sent are dropped: someone answered, or it is over."""
         db.execute(
             "UPDATE notifications SET state='cancelled' WHERE alert_id=? AND kind IN (?,?,?)"
-            " AND state IN ('pending','retry')", (alert_id, *ALERTING_KINDS),
+            " AND state IN ('pending','retry')",
+            (alert_id, *ALERTING_KINDS),
         )
 
     def alert_state(self, db: Connection, alert_id: str) -> str | None:
@@ -93,14 +109,17 @@ class OutboxRows(StoreCore):
         site's queue for each channel (first messages first, then the oldest), so that a site
         with thousands waiting cannot hide another's one; the worker picks among them
         (hub/notify_queue.py)."""
-        rank = ("CASE kind WHEN 'raised' THEN 0 WHEN 'escalated' THEN 0 WHEN 'renotify' THEN 2"
-                " ELSE 1 END")
+        rank = (
+            "CASE kind WHEN 'raised' THEN 0 WHEN 'escalated' THEN 0 WHEN 'renotify' THEN 2"
+            " ELSE 1 END"
+        )
         rows = self._db.execute(
             "SELECT id, site, kind, channel FROM (SELECT id, site, kind, channel, due_at,"
             f" {rank} AS rank, ROW_NUMBER() OVER (PARTITION BY site, channel"
             f" ORDER BY {rank}, due_at, id) AS place FROM notifications"
             " WHERE state IN ('pending','retry') AND due_at<=?) AS due"
-            " WHERE place<=? ORDER BY rank, due_at, id", (instant(now), per_queue),
+            " WHERE place<=? ORDER BY rank, due_at, id",
+            (instant(now), per_queue),
         ).fetchall()
         return [(r[0], r[1] or "", r[2], r[3]) for r in rows]
 
@@ -112,28 +131,50 @@ class OutboxRows(StoreCore):
             for row_id in ids:
                 r = db.execute(
                     "SELECT id, alert_id, site, kind, owner, channel, title, body, attempts"
-                    " FROM notifications WHERE id=? AND state IN ('pending','retry')", (row_id,),
+                    " FROM notifications WHERE id=? AND state IN ('pending','retry')",
+                    (row_id,),
                 ).fetchone()
                 if r is None:
                     continue  # cancelled since it was listed (someone answered)
                 attempt_id = secrets.token_hex(8)
-                db.execute("UPDATE notifications SET state='sending', attempts=attempts+1,"
-                           " attempt_id=? WHERE id=?", (attempt_id, r[0]))
-                claimed.append(Notification(
-                    id=r[0], alert_id=r[1], site=r[2], kind=r[3], owner=r[4], channel=r[5],
-                    title=r[6], body=r[7], attempts=r[8] + 1, attempt_id=attempt_id))
+                db.execute(
+                    "UPDATE notifications SET state='sending', attempts=attempts+1,"
+                    " attempt_id=? WHERE id=?",
+                    (attempt_id, r[0]),
+                )
+                claimed.append(
+                    Notification(
+                        id=r[0],
+                        alert_id=r[1],
+                        site=r[2],
+                        kind=r[3],
+                        owner=r[4],
+                        channel=r[5],
+                        title=r[6],
+                        body=r[7],
+                        attempts=r[8] + 1,
+                        attempt_id=attempt_id,
+                    )
+                )
             return claimed
 
     def notification_backlog(self) -> list[tuple[str, int, str]]:
         """(channel, rows not sent yet, when the oldest was queued) of every channel with some."""
         rows = self._db.execute(
             "SELECT channel, COUNT(*), MIN(created_at) FROM notifications"
-            " WHERE state IN ('pending','retry','sending') GROUP BY channel").fetchall()
+            " WHERE state IN ('pending','retry','sending') GROUP BY channel"
+        ).fetchall()
         return [(r[0], int(r[1]), str(r[2])) for r in rows]
 
-    def finish_notification(self, row: Notification, state: str, at: datetime,
-                            retry_at: datetime | None, event_type: EventType,
-                            data: dict[str, Any]) -> Event | None:
+    def finish_notification(
+        self,
+        row: Notification,
+        state: str,
+        at: datetime,
+        retry_at: datetime | None,
+        event_type: EventType,
+        data: dict[str, Any],
+    ) -> Event | None:
         """Record an attempt's outcome and its event in one commit; None if the row is no
         longer this attempt's (never happens with one worker; guards a stale one)."""
         with self._transaction() as db:
@@ -150,7 +191,20 @@ class OutboxRows(StoreCore):
         """Rows left 'sending' by a hub that stopped mid-attempt."""
         rows = self._db.execute(
             "SELECT id, alert_id, site, kind, owner, channel, title, body, attempts, attempt_id"
-            " FROM notifications WHERE state='sending' ORDER BY id").fetchall()
-        return [Notification(id=r[0], alert_id=r[1], site=r[2], kind=r[3], owner=r[4],
-                             channel=r[5], title=r[6], body=r[7], attempts=r[8],
-                             attempt_id=r[9]) for r in rows]
+            " FROM notifications WHERE state='sending' ORDER BY id"
+        ).fetchall()
+        return [
+            Notification(
+                id=r[0],
+                alert_id=r[1],
+                site=r[2],
+                kind=r[3],
+                owner=r[4],
+                channel=r[5],
+                title=r[6],
+                body=r[7],
+                attempts=r[8],
+                attempt_id=r[9],
+            )
+            for r in rows
+        ]

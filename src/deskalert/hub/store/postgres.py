@@ -94,8 +94,10 @@ def masked(url: str) -> str:
 # LOCK_TIMEOUT_MS with a 503 (the desk resends) rather than hang.
 IDLE_IN_TRANSACTION_MS = 1000  # below the client's 1.5 s (ALERT_FAILOVER_TIMEOUT)
 LOCK_TIMEOUT_MS = 3000
-STORE_SESSION = (f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
-                 f" -c lock_timeout={LOCK_TIMEOUT_MS}")
+STORE_SESSION = (
+    f"-c idle_in_transaction_session_timeout={IDLE_IN_TRANSACTION_MS}"
+    f" -c lock_timeout={LOCK_TIMEOUT_MS}"
+)
 
 
 def connect(url: str, **options: Any) -> psycopg.Connection[Any]:
@@ -103,8 +105,9 @@ def connect(url: str, **options: Any) -> psycopg.Connection[Any]:
     try:
         return psycopg.connect(url, autocommit=True, **{**CONNECT_OPTIONS, **options})
     except psycopg.Error as exc:
-        raise StoreUnavailable(f"cannot reach PostgreSQL at {masked(url)}: {_first_line(exc)}") \
-            from None
+        raise StoreUnavailable(
+            f"cannot reach PostgreSQL at {masked(url)}: {_first_line(exc)}"
+        ) from None
 
 
 @lru_cache(maxsize=512)
@@ -190,8 +193,9 @@ class PostgresStore(Store):
     db_errors: tuple[type[Exception], ...] = (psycopg.Error,)
     row_lock = " FOR UPDATE"
 
-    def __init__(self, url: str, *, data_dir: Path | None = None,
-                 on_event: EventHook | None = None) -> None:
+    def __init__(
+        self, url: str, *, data_dir: Path | None = None, on_event: EventHook | None = None
+    ) -> None:
         self._pg = PgConnection(url)
         # Calendars and other local files still live in the hub's data directory.
         path = (data_dir or Path(".")) / "hub.postgresql"
@@ -206,8 +210,9 @@ class PostgresStore(Store):
         """Create or migrate the schema; hubs starting together migrate one after the other."""
         with self._transaction() as db:
             db.execute("SELECT pg_advisory_xact_lock(?)", (MIGRATE_LOCK,))
-            db.execute("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY,"
-                       " value TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+            )
             version = schema_version(db)
             for script in MIGRATIONS[version:]:
                 run_script(db, postgres_ddl(script))
@@ -233,8 +238,9 @@ class PostgresStore(Store):
         except BaseException as exc:
             db.rollback_quietly()
             if isinstance(exc, psycopg.Error):
-                raise StoreUnavailable(f"the hub cannot write its database: {_first_line(exc)}") \
-                    from None
+                raise StoreUnavailable(
+                    f"the hub cannot write its database: {_first_line(exc)}"
+                ) from None
             raise
         finally:
             self._event_locked = False
@@ -249,8 +255,11 @@ class PostgresStore(Store):
 
     def probe_write(self) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO meta (key, value) VALUES ('probe', repeat('x', ?))"
-                       " ON CONFLICT (key) DO UPDATE SET value=excluded.value", (PROBE_BYTES,))
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('probe', repeat('x', ?))"
+                " ON CONFLICT (key) DO UPDATE SET value=excluded.value",
+                (PROBE_BYTES,),
+            )
             db.execute("DELETE FROM meta WHERE key='probe'")
 
     @staticmethod
@@ -286,8 +295,9 @@ class PostgresStore(Store):
 
     def live_hubs(self, since: datetime) -> int:
         """How many hubs wrote their stream line (each does every tick) since then."""
-        row = self._db.execute("SELECT COUNT(*) FROM hub_streams WHERE at>=?",
-                               (instant(since),)).fetchone()
+        row = self._db.execute(
+            "SELECT COUNT(*) FROM hub_streams WHERE at>=?", (instant(since),)
+        ).fetchone()
         return int(row[0])
 
     def new_epoch(self) -> str:
@@ -304,24 +314,30 @@ def describe_database(url: str) -> str:
     conn = connect(url)
     try:
         exists = conn.execute("SELECT to_regclass('meta') IS NOT NULL").fetchone()
-        row = (conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-               if exists and exists[0] else None)
-        events = (conn.execute("SELECT COUNT(*) FROM events").fetchone()
-                  if row is not None else None)
+        row = (
+            conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+            if exists and exists[0]
+            else None
+        )
+        events = conn.execute("SELECT COUNT(*) FROM events").fetchone() if row is not None else None
     except psycopg.Error as exc:
         raise StoreUnavailable(f"PostgreSQL at {masked(url)}: {_first_line(exc)}") from None
     finally:
         conn.close()
     version = int(row[0]) if row else 0
     if version > SCHEMA_VERSION:
-        raise ConfigError(f"PostgreSQL at {masked(url)}: schema version {version}, newer than"
-                          f" this hub's {SCHEMA_VERSION}: upgrade deskalert")
+        raise ConfigError(
+            f"PostgreSQL at {masked(url)}: schema version {version}, newer than"
+            f" this hub's {SCHEMA_VERSION}: upgrade deskalert"
+        )
     if version == 0:
         return f"database {masked(url)}: reachable, empty (the hub creates its schema at start)"
-    state = "up to date" if version == SCHEMA_VERSION else (
-        f"version {version}, migrated to {SCHEMA_VERSION} at start")
-    return (f"database {masked(url)}: reachable, schema {state},"
-            f" {events[0] if events else 0} events")
+    state = (
+        "up to date"
+        if version == SCHEMA_VERSION
+        else (f"version {version}, migrated to {SCHEMA_VERSION} at start")
+    )
+    return f"database {masked(url)}: reachable, schema {state}, {events[0] if events else 0} events"
 
 
 def _first_line(exc: BaseException) -> str:
@@ -332,5 +348,5 @@ def events_after(conn: psycopg.Connection[Any], last_id: int, limit: int) -> lis
     """Raw event rows after `last_id` on a connection of the caller's (the cross-hub reader)."""
     return conn.execute(
         "SELECT id, type, at, site, data FROM events WHERE id>%s ORDER BY id LIMIT %s",
-        (last_id, limit)).fetchall()
-
+        (last_id, limit),
+    ).fetchall()

@@ -18,8 +18,7 @@ ALL_ROWS = 1 << 62  # a LIMIT that both databases read as "no limit"
 
 def event_of(row: Sequence[Any]) -> Event:
     """An event from its row (id, type, at, site, data), on any connection."""
-    return Event(id=row[0], type=EventType(row[1]), at=row[2], site=row[3],
-                 data=json.loads(row[4]))
+    return Event(id=row[0], type=EventType(row[1]), at=row[2], site=row[3], data=json.loads(row[4]))
 
 
 def read_overrides(db: Queryable) -> dict[str, tuple[str, datetime]]:
@@ -58,8 +57,9 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
     except (ValueError, UnicodeDecodeError):
         key = None
     if not (isinstance(key, list) and len(key) == parts and all(isinstance(k, str) for k in key)):
-        raise HubError("cursor: not a cursor of this list; use next_cursor as given",
-                       code="bad_cursor")
+        raise HubError(
+            "cursor: not a cursor of this list; use next_cursor as given", code="bad_cursor"
+        )
     return key
 
 

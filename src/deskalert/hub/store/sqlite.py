@@ -59,7 +59,8 @@ class SqliteStore(Store):
             raise ConfigError(
                 f"{self.path}: this history was moved to PostgreSQL ({row[0]}) by `deskalert hub"
                 " migrate`; start the hub with [hub] database (or DESKALERT_DATABASE) set,"
-                " not on this file")
+                " not on this file"
+            )
 
     def _migrate(self) -> None:
         """Apply the migrations this database has not had, in one transaction."""
@@ -110,8 +111,10 @@ class SqliteStore(Store):
         (allocated as a new alert's would be: from free pages, else by growing the file) put
         in the meta table and deleted in the same transaction."""
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', zeroblob(?))",
-                       (PROBE_BYTES,))
+            db.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('probe', zeroblob(?))",
+                (PROBE_BYTES,),
+            )
             db.execute("DELETE FROM meta WHERE key='probe'")
 
     def check(self) -> str:
@@ -131,8 +134,9 @@ def hold_hub_file(db_path: Path, doing: str) -> HeldLock:
     try:
         return HeldLock(db_path)
     except FileInUse as exc:
-        raise ConfigError(f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it "
-                          f"before you {doing}") from None
+        raise ConfigError(
+            f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
+        ) from None
     except OSError as exc:  # a data dir this user cannot write
         raise ConfigError(f"cannot hold {exc.filename or db_path}: {exc.strerror}") from None
 
@@ -140,17 +144,17 @@ def hold_hub_file(db_path: Path, doing: str) -> HeldLock:
 def must_be_hub_database(source: Path) -> None:
     """Read-only: `source` is a hub's SQLite file (not a desk's journal, not an empty file)."""
     if not source.is_file():
-        raise ConfigError(f"{source}: no such hub database (the hub's data dir holds"
-                          " hub.sqlite3)")
+        raise ConfigError(f"{source}: no such hub database (the hub's data dir holds hub.sqlite3)")
     try:
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
-            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE"
-                                               " type='table'")}
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.Error as exc:
         raise ConfigError(f"{source}: not a hub database ({exc})") from None
     if not {"alerts", "events", "meta"} <= tables:
-        raise ConfigError(f"{source}: not a hub database (no alerts and events tables: a"
-                          " desk's journal? the hub's is hub.sqlite3 in its data dir)")
+        raise ConfigError(
+            f"{source}: not a hub database (no alerts and events tables: a"
+            " desk's journal? the hub's is hub.sqlite3 in its data dir)"
+        )
 
 
 def copy_with_new_epoch(source: Path, target: Path) -> str:

@@ -29,8 +29,9 @@ class TokenRows(StoreCore):
         row = self._db.execute("SELECT value FROM meta WHERE key='tokens'").fetchone()
         return str(row[0]) if row else None
 
-    def set_token(self, principal: str, base_sha256: str, token_sha256: str | None,
-                  at: datetime) -> None:
+    def set_token(
+        self, principal: str, base_sha256: str, token_sha256: str | None, at: datetime
+    ) -> None:
         """In force from the next tick of every hub: `token_sha256` instead of `base_sha256`
         for `principal` (None: revoked)."""
         with self._transaction() as db:
@@ -38,25 +39,39 @@ class TokenRows(StoreCore):
                 "INSERT INTO tokens (principal, base_sha256, token_sha256, at) VALUES (?,?,?,?)"
                 " ON CONFLICT (principal) DO UPDATE SET base_sha256=excluded.base_sha256,"
                 " token_sha256=excluded.token_sha256, at=excluded.at",
-                (principal, base_sha256, token_sha256, at.isoformat()))
-            db.execute("INSERT INTO meta (key, value) VALUES ('tokens', ?) ON CONFLICT (key)"
-                       " DO UPDATE SET value=excluded.value", (secrets.token_hex(8),))
+                (principal, base_sha256, token_sha256, at.isoformat()),
+            )
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('tokens', ?) ON CONFLICT (key)"
+                " DO UPDATE SET value=excluded.value",
+                (secrets.token_hex(8),),
+            )
 
     # -- one-time enrolment codes ------------------------------------------------------------
 
     def add_enrolment(self, code_sha256: str, principal: str, expires_at: datetime) -> None:
         with self._transaction() as db:
-            db.execute("INSERT INTO enrolments (code_sha256, principal, expires_at, used_at)"
-                       " VALUES (?,?,?,NULL)", (code_sha256, principal, expires_at.isoformat()))
+            db.execute(
+                "INSERT INTO enrolments (code_sha256, principal, expires_at, used_at)"
+                " VALUES (?,?,?,NULL)",
+                (code_sha256, principal, expires_at.isoformat()),
+            )
 
-    def use_enrolment(self, code_sha256: str, now: datetime,
-                      base_sha256: Callable[[str], str | None],
-                      token_sha256: str) -> tuple[str | None, str]:
+    def use_enrolment(
+        self,
+        code_sha256: str,
+        now: datetime,
+        base_sha256: Callable[[str], str | None],
+        token_sha256: str,
+    ) -> tuple[str | None, str]:
         """The code spent, in one transaction with the token it gives: (the principal, "ok"),
         or (None, why not: "unknown", "used", "expired", "gone" from the roster)."""
         with self._transaction() as db:
-            row = db.execute("SELECT principal, expires_at, used_at FROM enrolments WHERE"
-                             f" code_sha256=?{self.row_lock}", (code_sha256,)).fetchone()
+            row = db.execute(
+                "SELECT principal, expires_at, used_at FROM enrolments WHERE"
+                f" code_sha256=?{self.row_lock}",
+                (code_sha256,),
+            ).fetchone()
             if row is None:
                 return None, "unknown"
             principal, expires_at, used_at = str(row[0]), str(row[1]), row[2]
@@ -67,13 +82,19 @@ class TokenRows(StoreCore):
             base = base_sha256(principal)
             if base is None:
                 return principal, "gone"
-            db.execute("UPDATE enrolments SET used_at=? WHERE code_sha256=?",
-                       (now.isoformat(), code_sha256))
+            db.execute(
+                "UPDATE enrolments SET used_at=? WHERE code_sha256=?",
+                (now.isoformat(), code_sha256),
+            )
             db.execute(
                 "INSERT INTO tokens (principal, base_sha256, token_sha256, at) VALUES (?,?,?,?)"
                 " ON CONFLICT (principal) DO UPDATE SET base_sha256=excluded.base_sha256,"
                 " token_sha256=excluded.token_sha256, at=excluded.at",
-                (principal, base, token_sha256, now.isoformat()))
-            db.execute("INSERT INTO meta (key, value) VALUES ('tokens', ?) ON CONFLICT (key)"
-                       " DO UPDATE SET value=excluded.value", (secrets.token_hex(8),))
+                (principal, base, token_sha256, now.isoformat()),
+            )
+            db.execute(
+                "INSERT INTO meta (key, value) VALUES ('tokens', ?) ON CONFLICT (key)"
+                " DO UPDATE SET value=excluded.value",
+                (secrets.token_hex(8),),
+            )
         return principal, "ok"

@@ -91,10 +91,12 @@ class DeskApp(HubApp):
     CSS_PATH = "styles.tcss"
     # priority: works from any screen, even over a text field (the note form)
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding(FIXED_KEYS["respond"], "respond", N_("binding.respond"), id="respond",
-                priority=True),
-        Binding(FIXED_KEYS["cancel"], "cancel_own", N_("binding.cancel"), id="cancel",
-                priority=True),
+        Binding(
+            FIXED_KEYS["respond"], "respond", N_("binding.respond"), id="respond", priority=True
+        ),
+        Binding(
+            FIXED_KEYS["cancel"], "cancel_own", N_("binding.cancel"), id="cancel", priority=True
+        ),
         Binding(FIXED_KEYS["drill"], "drill", N_("binding.drill"), id="drill", priority=True),
         Binding(FIXED_KEYS["dismiss"], "dismiss", "", id="dismiss", show=False),
         Binding(FIXED_KEYS["note"], "open_note", N_("binding.note"), id="note", show=False),
@@ -104,8 +106,15 @@ class DeskApp(HubApp):
         *(slot(index) for index in range(MAX_CODES)),
     ]
 
-    def __init__(self, config: ClientConfig, token: str, journal: Journal, *,
-                 drill_session: bool = False, clock: Clock = local_now) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        token: str,
+        journal: Journal,
+        *,
+        drill_session: bool = False,
+        clock: Clock = local_now,
+    ) -> None:
         super().__init__(config, token, clock=clock)
         assert config.desk is not None
         self.journal = journal
@@ -116,8 +125,9 @@ class DeskApp(HubApp):
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
         self.hub_parts = DeskFeatures(self.client, config.desk, clock, journal)  # features.py
         self.interview = self.hub_parts.interview
-        self.global_keys = GlobalKeys(config.hotkeys, journal.path, self.state, self.action_send,
-                                      clock)
+        self.global_keys = GlobalKeys(
+            config.hotkeys, journal.path, self.state, self.action_send, clock
+        )
         self.drill_session = drill_session
         self.drill_armed = False
         self.title = t("desk.title")
@@ -153,13 +163,20 @@ class DeskApp(HubApp):
         unknown = self.keys.unknown(self.state.codes)
         if unknown and self.state.codes_known and not self._warned_keys:
             self._warned_keys = True
-            self.notify(t("notify.unknown_keys", names=", ".join(sorted(unknown))),
-                        severity="warning", timeout=15)
+            self.notify(
+                t("notify.unknown_keys", names=", ".join(sorted(unknown))),
+                severity="warning",
+                timeout=15,
+            )
         unknown_global = self.keys.unknown_global(self.state.codes)
         if unknown_global and self.state.codes_known and not self._warned_global_keys:
             self._warned_global_keys = True
-            self.notify(t("notify.unknown_hotkeys", names=", ".join(sorted(unknown_global))),
-                        severity="warning", timeout=15, markup=False)  # "[hotkeys]" is text
+            self.notify(
+                t("notify.unknown_hotkeys", names=", ".join(sorted(unknown_global))),
+                severity="warning",
+                timeout=15,
+                markup=False,
+            )  # "[hotkeys]" is text
 
     def action_send_slot(self, index: int) -> None:
         if index < len(self.state.codes):
@@ -174,8 +191,10 @@ class DeskApp(HubApp):
             self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.05, self.tick)
         elif press.same is not None:  # a double press: already on its way under its id;
             sent = press.same.step is not Step.QUEUED  # no code named (discretion)
-            self.notify(t("notify.same_alert_sent" if sent else "notify.same_alert_queued"),
-                        timeout=SAME_ALERT_NOTICE_S)
+            self.notify(
+                t("notify.same_alert_sent" if sent else "notify.same_alert_queued"),
+                timeout=SAME_ALERT_NOTICE_S,
+            )
         self._sync()
 
     def adopt_pending(self) -> list[OutboxEntry]:
@@ -278,14 +297,21 @@ class DeskApp(HubApp):
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it; restarted with
         backoff if anything but the hub's answer stops it, until the hub has it or refuses it."""
-        self.keep_running(f"deliver:{entry.id}", lambda: self._deliver(entry),
-                          t("worker.deliver"), until_done=True)
+        self.keep_running(
+            f"deliver:{entry.id}",
+            lambda: self._deliver(entry),
+            t("worker.deliver"),
+            until_done=True,
+        )
 
     async def _deliver(self, entry: OutboxEntry) -> None:
         """Until the hub has it or refuses it."""
         result = await self.outbox.deliver(entry, timeout=None)
-        self.post_message(DeliveryDone(alert_id=entry.id, delivery=result.status,
-                                       alert=result.alert, error=result.reason))
+        self.post_message(
+            DeliveryDone(
+                alert_id=entry.id, delivery=result.status, alert=result.alert, error=result.reason
+            )
+        )
 
     def cancel_on_hub(self, alert_id: UUID) -> None:
         self.ask_hub("cancel", alert_id)
@@ -310,8 +336,9 @@ class DeskApp(HubApp):
 
     @on(SnapshotLoaded)
     def _on_snapshot(self, message: SnapshotLoaded) -> None:
-        again = self.delivery.take_snapshot(message.codes, message.oncall, message.desk,
-                                            message.alerts)
+        again = self.delivery.take_snapshot(
+            message.codes, message.oncall, message.desk, message.alerts
+        )
         for entry in again:
             self.deliver(entry)
         if again:
@@ -341,8 +368,9 @@ class DeskApp(HubApp):
 
     @on(DeliveryDone)
     def _on_delivery(self, message: DeliveryDone) -> None:
-        refusal = self.delivery.delivered(message.alert_id, message.delivery, message.alert,
-                                          message.error)
+        refusal = self.delivery.delivered(
+            message.alert_id, message.delivery, message.alert, message.error
+        )
         if message.alert is not None:
             self.global_keys.stored(message.alert)
         if refusal is not None:  # the link, in red
@@ -383,7 +411,11 @@ class DeskApp(HubApp):
 
     def _sync(self) -> None:
         """Set every widget's values from the state; unchanged values redraw nothing."""
-        drill = (t("drill.session") if self.drill_session else
-                 t("drill.banner", key=words.key_label(self.keys.action("drill"))))
-        self.board.show(self.site_availability,
-                        drill if self.drill_session or self.drill_armed else "")
+        drill = (
+            t("drill.session")
+            if self.drill_session
+            else t("drill.banner", key=words.key_label(self.keys.action("drill")))
+        )
+        self.board.show(
+            self.site_availability, drill if self.drill_session or self.drill_armed else ""
+        )

@@ -44,12 +44,14 @@ from deskalert.tui.link import LinkKind
 class Board:
     """The desk screen of one app (module docstring)."""
 
-    def __init__(self, app: App[Any], state: DeskState, delivery: DeskDelivery, keys: DeskKeys,
-                 clock: Clock) -> None:
+    def __init__(
+        self, app: App[Any], state: DeskState, delivery: DeskDelivery, keys: DeskKeys, clock: Clock
+    ) -> None:
         self.app, self.state, self.delivery, self.keys, self.now = app, state, delivery, keys, clock
 
-    def compose(self, interview: InterviewLine, global_keys: GlobalKeys,
-                broadcasts: Widget | None = None) -> ComposeResult:
+    def compose(
+        self, interview: InterviewLine, global_keys: GlobalKeys, broadcasts: Widget | None = None
+    ) -> ComposeResult:
         """The layout, yielded from the app's `compose` (the link badge is bound to the app's)."""
         with Horizontal(id="topbar"):
             yield DeskName(id="desk-name")
@@ -113,11 +115,17 @@ class Board:
 
     def _show_notes(self, main: Screen[Any]) -> None:
         waiting = self.delivery.notes_waiting()
-        main.query_one("#note-offer", Banner).message = t(
-            "note.offer", label=clean(waiting[0].code_label),
-            time=words.clock_time(waiting[0].received_at)[:5],
-            key=self.keys.action("note"), later=self.keys.action("later"),
-        ) if waiting else ""
+        main.query_one("#note-offer", Banner).message = (
+            t(
+                "note.offer",
+                label=clean(waiting[0].code_label),
+                time=words.clock_time(waiting[0].received_at)[:5],
+                key=self.keys.action("note"),
+                later=self.keys.action("later"),
+            )
+            if waiting
+            else ""
+        )
 
     def show_own(self) -> None:
         """The agent's own alert: the corner, the status panel, the unmissable warning."""
@@ -131,8 +139,11 @@ class Board:
         corner = main.query_one(StatusCorner)
         corner.own, corner.oncall = shown, state.oncall
         panel = main.query_one(StatusPanel)
-        panel.own, panel.code, panel.oncall = shown, state.code(own.code) if own else None, \
-            state.oncall
+        panel.own, panel.code, panel.oncall = (
+            shown,
+            state.code(own.code) if own else None,
+            state.oncall,
+        )
         warning = main.query_one(UnsentWarning)
         warning.codes, warning.link = tuple(state.codes), state.link
         warning.target = state.call_target()

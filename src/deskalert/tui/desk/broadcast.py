@@ -90,10 +90,20 @@ class BroadcastScreen(ModalScreen[None]):
         with Vertical():
             yield Label(t("broadcast.kind", label=label), id="broadcast-kind")
             yield Static(text, id="broadcast-text", markup=False)
-            yield Static(t("broadcast.protocol", protocol=protocol) if protocol else "",
-                         id="broadcast-protocol", markup=False)
-            yield Label(t("broadcast.from", name=self.broadcast.sender_name,
-                          time=local_time(self.broadcast)), id="broadcast-from", markup=False)
+            yield Static(
+                t("broadcast.protocol", protocol=protocol) if protocol else "",
+                id="broadcast-protocol",
+                markup=False,
+            )
+            yield Label(
+                t(
+                    "broadcast.from",
+                    name=self.broadcast.sender_name,
+                    time=local_time(self.broadcast),
+                ),
+                id="broadcast-from",
+                markup=False,
+            )
             yield Label(self._hint(), id="broadcast-hint")
 
     def _hint(self) -> str:
@@ -102,7 +112,7 @@ class BroadcastScreen(ModalScreen[None]):
         return t("broadcast.read_done") if self.read else t("broadcast.read_hint")
 
     def action_read(self) -> None:
-        """"Lu" (sent by the watch), then the screen closes; once ended, it just closes."""
+        """ "Lu" (sent by the watch), then the screen closes; once ended, it just closes."""
         if self.broadcast.state is BroadcastState.ENDED:
             self.close()
             return
@@ -136,8 +146,14 @@ class BroadcastWatch(Widget):
     class Seen(Message):
         broadcast: Broadcast
 
-    def __init__(self, client: HubClient, desk_id: str, journal: Journal | None = None, *,
-                 id: str | None = None) -> None:
+    def __init__(
+        self,
+        client: HubClient,
+        desk_id: str,
+        journal: Journal | None = None,
+        *,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.client, self.desk_id, self.journal = client, desk_id, journal
         self.known: dict[UUID, Broadcast] = {}
@@ -178,8 +194,7 @@ class BroadcastWatch(Widget):
                 screen.ended(broadcast)
             elif before is not None and before.state is BroadcastState.CURRENT:
                 label, text, _ = in_language(broadcast)
-                self.notify(t("broadcast.ended_notice", label=label, text=text),
-                            timeout=60)
+                self.notify(t("broadcast.ended_notice", label=label, text=text), timeout=60)
         elif broadcast.read_by(self.desk_id) is None and screen is None:
             self.app.push_screen(BroadcastScreen(broadcast, self))
         elif broadcast.read_by(self.desk_id) is not None and screen is not None:

@@ -81,8 +81,14 @@ class DeskDelivery:
         return Press(entry=entry)
 
     def _track(self, entry: OutboxEntry, queued_at: datetime | None = None) -> None:
-        self.state.track(OwnAlert(id=entry.id, code=entry.code, test=entry.test,
-                                  queued_at=queued_at or entry.created_at))
+        self.state.track(
+            OwnAlert(
+                id=entry.id,
+                code=entry.code,
+                test=entry.test,
+                queued_at=queued_at or entry.created_at,
+            )
+        )
 
     def adopt(self) -> list[OutboxEntry]:
         """The journal's queued alerts this desk does not track yet, now tracked: to deliver.
@@ -103,8 +109,13 @@ class DeskDelivery:
         open_ids, now = {a.id for a in open_alerts}, self.now()
         again = []
         for own in self.state.own.values():
-            if (own.alert is None or own.step.is_final or own.cancel_requested
-                    or own.id in open_ids or now - own.alert.received_at > RESEND_LOST_WITHIN):
+            if (
+                own.alert is None
+                or own.step.is_final
+                or own.cancel_requested
+                or own.id in open_ids
+                or now - own.alert.received_at > RESEND_LOST_WITHIN
+            ):
                 continue
             if (entry := self.journal.requeue(own.id)) is not None:
                 own.alert, own.delivery = None, Delivery.QUEUED
@@ -134,8 +145,9 @@ class DeskDelivery:
 
     # -- from the hub -----------------------------------------------------------------------
 
-    def delivered(self, alert_id: UUID, delivery: Delivery, alert: Alert | None,
-                  error: str | None) -> DeskAlertError | None:
+    def delivered(
+        self, alert_id: UUID, delivery: Delivery, alert: Alert | None, error: str | None
+    ) -> DeskAlertError | None:
         """The outbox is done with an alert; returns the refusal the link must show, if any
         (a refused token, a desk outside its site's networks)."""
         if alert is not None:
@@ -157,8 +169,12 @@ class DeskDelivery:
             if own.alert is not None and self._recorded.get(own.id) != own.alert.updated_at:
                 self.journal.record_alert(own.alert)
                 self._recorded[own.id] = own.alert.updated_at
-            if (own.cancel_requested and not own.cancel_sent and own.alert is not None
-                    and not own.alert.state.is_closed):
+            if (
+                own.cancel_requested
+                and not own.cancel_sent
+                and own.alert is not None
+                and not own.alert.state.is_closed
+            ):
                 own.cancel_sent = True
                 to_cancel.append(own.id)
         return to_cancel
@@ -174,8 +190,13 @@ class DeskDelivery:
             case PresenceEvent(data=desk) if desk.id == self.state.desk_id:
                 self.state.desk = desk
 
-    def take_snapshot(self, codes: list[AlertCode], oncall: OnCall | None,
-                      desk: DeskPresence | None, open_alerts: list[Alert]) -> list[OutboxEntry]:
+    def take_snapshot(
+        self,
+        codes: list[AlertCode],
+        oncall: OnCall | None,
+        desk: DeskPresence | None,
+        open_alerts: list[Alert],
+    ) -> list[OutboxEntry]:
         """The hub's picture: cached, applied; returns the own alerts to send again."""
         self.state.codes, self.state.codes_known = codes, True
         self.journal.save("codes", codes)
@@ -215,7 +236,9 @@ class DeskDelivery:
         Read from the journal, so the offer survives a restart; older ones wait in the journal."""
         recent = self.journal.incidents(self.now() - timedelta(days=1))
         return [
-            incident.alert for incident in recent
-            if incident.alert.state == "resolved" and not incident.alert.test
+            incident.alert
+            for incident in recent
+            if incident.alert.state == "resolved"
+            and not incident.alert.test
             and not (incident.record and (incident.record.finished or incident.record.postponed))
         ]

@@ -16,8 +16,9 @@ from deskalert.tui.messages import HubEvent
 
 
 class DeskFeatures:
-    def __init__(self, client: HubClient, desk: DeskIdentity, clock: Clock,
-                 journal: Journal) -> None:
+    def __init__(
+        self, client: HubClient, desk: DeskIdentity, clock: Clock, journal: Journal
+    ) -> None:
         self.interview = InterviewLine(client, desk.id, desk.duress_key, clock, id="session")
         self.broadcasts = BroadcastWatch(client, desk.id, journal, id="broadcasts")
 

@@ -36,8 +36,14 @@ class GlobalKeys(Widget):
 
         code: str
 
-    def __init__(self, hotkeys: Hotkeys | None, journal_path: Path, state: DeskState,
-                 raise_alert: Callable[[str], None], clock: Clock) -> None:
+    def __init__(
+        self,
+        hotkeys: Hotkeys | None,
+        journal_path: Path,
+        state: DeskState,
+        raise_alert: Callable[[str], None],
+        clock: Clock,
+    ) -> None:
         super().__init__()
         self.hotkeys, self.journal_path = hotkeys, journal_path
         self.state, self.raise_alert, self.now = state, raise_alert, clock
@@ -52,13 +58,17 @@ class GlobalKeys(Widget):
             assert isinstance(app, HubApp)  # restarted with backoff, failures shown: the app's
             app.keep_running("hotkeys", self._listen, t("worker.hotkeys"))
         else:  # the agent must not count on a key that does nothing here
-            self.notify(t("notify.hotkeys_unavailable"), severity="warning", timeout=15,
-                        markup=False)
+            self.notify(
+                t("notify.hotkeys_unavailable"), severity="warning", timeout=15, markup=False
+            )
 
     async def _listen(self) -> None:
         assert self.hotkeys is not None
-        await listen(self.hotkeys, lambda code: self.post_message(self.Pressed(code)),
-                     lock=lock_path(self.journal_path))
+        await listen(
+            self.hotkeys,
+            lambda code: self.post_message(self.Pressed(code)),
+            lock=lock_path(self.journal_path),
+        )
 
     @on(Pressed)
     def _pressed(self, message: Pressed) -> None:
@@ -69,8 +79,9 @@ class GlobalKeys(Widget):
         self.set_timer(NOT_TRANSMITTED_AFTER.total_seconds() + 0.1, lambda: self._late(code))
 
     def _late(self, code: str) -> None:
-        if any(own.code == code and own.step is Step.QUEUED
-               for own in self.state.unsent(self.now())):
+        if any(
+            own.code == code and own.step is Step.QUEUED for own in self.state.unsent(self.now())
+        ):
             self.app.bell()
             run_on_app(self, feedback.bring_terminal_forward(), group="feedback")
 

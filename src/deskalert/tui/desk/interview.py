@@ -52,8 +52,15 @@ class InterviewLine(Banner):
         kind: EventType
         check: Check
 
-    def __init__(self, client: HubClient, desk_id: str, duress_key: str | None, clock: Clock,
-                 *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        client: HubClient,
+        desk_id: str,
+        duress_key: str | None,
+        clock: Clock,
+        *,
+        id: str | None = None,
+    ) -> None:
         super().__init__(id=id)
         self.client, self.desk_id, self.duress_key, self.now = client, desk_id, duress_key, clock
         self.session: InterviewSession | None = None
@@ -83,8 +90,11 @@ class InterviewLine(Banner):
             session = await self.client.start_session(request.room, request.minutes)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.start_failed", reason=logged(exc, "session start")),
-                        severity="error", timeout=10)
+            self.notify(
+                t("session.start_failed", reason=logged(exc, "session start")),
+                severity="error",
+                timeout=10,
+            )
             return
         self.post_message(self.Changed(session))
 
@@ -93,8 +103,11 @@ class InterviewLine(Banner):
             session = await self.client.close_session(session_id)
         except DeskAlertError as exc:
             self._hub_failed(exc)
-            self.notify(t("session.stop_failed", reason=logged(exc, "session stop")),
-                        severity="error", timeout=10)
+            self.notify(
+                t("session.stop_failed", reason=logged(exc, "session stop")),
+                severity="error",
+                timeout=10,
+            )
             return
         self.post_message(self.Changed(session))
 

@@ -35,8 +35,12 @@ from deskalert.sitetime import local
 from deskalert.tui.base import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 
-PERIODS = {"all": None, "day": timedelta(days=1), "week": timedelta(days=7),
-           "month": timedelta(days=31)}
+PERIODS = {
+    "all": None,
+    "day": timedelta(days=1),
+    "week": timedelta(days=7),
+    "month": timedelta(days=31),
+}
 
 
 class JournalScreen(Screen[None]):
@@ -58,8 +62,9 @@ class JournalScreen(Screen[None]):
         alert_id: UUID
         note: NoteIn
 
-    def __init__(self, journal: Journal, lang: Language, *,
-                 now: Any = lambda: datetime.now().astimezone()) -> None:
+    def __init__(
+        self, journal: Journal, lang: Language, *, now: Any = lambda: datetime.now().astimezone()
+    ) -> None:
         super().__init__()
         self.journal, self.lang, self.now = journal, lang, now
         self.shown: list[Incident] = []
@@ -67,11 +72,18 @@ class JournalScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with Horizontal(id="filters"):
             yield Input(placeholder=t("journal.search"), id="search")
-            yield Select([(label("type", k), k.value) for k in IncidentType]
-                         + [(t("type.unknown"), UNKNOWN_TYPE)],
-                         prompt=t("journal.all_types"), id="type")
-            yield Select([(label("journal.period", k), k) for k in PERIODS], value="all",
-                         allow_blank=False, id="period")
+            yield Select(
+                [(label("type", k), k.value) for k in IncidentType]
+                + [(t("type.unknown"), UNKNOWN_TYPE)],
+                prompt=t("journal.all_types"),
+                id="type",
+            )
+            yield Select(
+                [(label("journal.period", k), k) for k in PERIODS],
+                value="all",
+                allow_blank=False,
+                id="period",
+            )
         yield DataTable(id="incidents", cursor_type="row", zebra_stripes=True)
         yield Static(id="timeline")
         yield Static(id="broadcasts-received", markup=False)
@@ -100,11 +112,20 @@ class JournalScreen(Screen[None]):
         self.shown = []
         for incident in self.journal.incidents():
             alert = incident.alert
-            haystack = " ".join([alert.code_label, alert.message or "", alert.summary or "",
-                                 *(n.what_happened for n in incident.notes),
-                                 *(r.name for r in alert.responders)]).lower()
-            if (search and search not in haystack) or (since and incident.pressed_at < since) \
-                    or (isinstance(kind, str) and incident.type != kind):
+            haystack = " ".join(
+                [
+                    alert.code_label,
+                    alert.message or "",
+                    alert.summary or "",
+                    *(n.what_happened for n in incident.notes),
+                    *(r.name for r in alert.responders),
+                ]
+            ).lower()
+            if (
+                (search and search not in haystack)
+                or (since and incident.pressed_at < since)
+                or (isinstance(kind, str) and incident.type != kind)
+            ):
                 continue
             self.shown.append(incident)
             table.add_row(*self._row(incident), key=str(alert.id))
@@ -117,8 +138,9 @@ class JournalScreen(Screen[None]):
     def _show_broadcasts(self, since: datetime | None) -> None:
         """The supervisors' messages this desk received in the period, last ones first."""
         received = self.journal.broadcasts(since)[::-1][:5]
-        lines = " · ".join(f"{b.sent_at.astimezone():%d/%m %H:%M} {b.label}: {b.text}"
-                           for b in received)
+        lines = " · ".join(
+            f"{b.sent_at.astimezone():%d/%m %H:%M} {b.label}: {b.text}" for b in received
+        )
         shown = self.query_one("#broadcasts-received", Static)
         shown.display = bool(received)
         shown.update(t("journal.broadcasts", lines=lines) if received else "")
@@ -128,13 +150,23 @@ class JournalScreen(Screen[None]):
         code = Text(alert.code_label)
         if alert.test:
             code.append(f" {t('drill.word')}", style="magenta")
-        status = (N_("journal.note.shared") if record and record.shared_at else
-                  N_("journal.note.done") if record and record.finished else
-                  N_("journal.note.draft") if record and record.draft else N_("journal.note.todo"))
-        return [Text(f"{local(incident.pressed_at):%d/%m %H:%M}"), code,
-                Text(label("state", alert.state.value)),
-                Text(duration(incident.first_response)), Text(duration(incident.time_to_resolve)),
-                Text(t(status))]
+        status = (
+            N_("journal.note.shared")
+            if record and record.shared_at
+            else N_("journal.note.done")
+            if record and record.finished
+            else N_("journal.note.draft")
+            if record and record.draft
+            else N_("journal.note.todo")
+        )
+        return [
+            Text(f"{local(incident.pressed_at):%d/%m %H:%M}"),
+            code,
+            Text(label("state", alert.state.value)),
+            Text(duration(incident.first_response)),
+            Text(duration(incident.time_to_resolve)),
+            Text(t(status)),
+        ]
 
     def selected(self) -> Incident | None:
         table = self.query_one("#incidents", DataTable)
@@ -181,8 +213,9 @@ class JournalApp(App[None]):
 
     ENABLE_COMMAND_PALETTE = False
 
-    def __init__(self, journal: Journal, lang: Language, hub_urls: str | Sequence[str],
-                 token: str | None) -> None:
+    def __init__(
+        self, journal: Journal, lang: Language, hub_urls: str | Sequence[str], token: str | None
+    ) -> None:
         super().__init__()
         self.journal, self.lang = journal, lang
         self.client = HubClient(hub_urls, token) if token else None
@@ -211,7 +244,7 @@ class JournalApp(App[None]):
 
     @on(NoteForm.Finished)
     def _note_finished(self, message: NoteForm.Finished) -> None:
-        """"Terminer" saves it (done by the form); "Terminer et partager" also sends it."""
+        """ "Terminer" saves it (done by the form); "Terminer et partager" also sends it."""
         if message.share:
             self.share_note(message.alert_id, message.note)
         else:

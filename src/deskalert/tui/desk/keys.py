@@ -16,14 +16,28 @@ from deskalert.tui.base import normal_keys
 from deskalert.tui.base import with_ctrl_alternative as with_ctrl
 
 MAX_CODES = 12
-FIXED_KEYS = {"respond": "f8,ctrl+o", "drill": "f9,ctrl+e", "cancel": "f10,ctrl+x",
-              "dismiss": "escape", "note": "n", "later": "p", "journal": "j", "interview": "i"}
+FIXED_KEYS = {
+    "respond": "f8,ctrl+o",
+    "drill": "f9,ctrl+e",
+    "cancel": "f10,ctrl+x",
+    "dismiss": "escape",
+    "note": "n",
+    "later": "p",
+    "journal": "j",
+    "interview": "i",
+}
 
 
 def slot(index: int) -> Binding:
     """The binding of code slot `index`, on a key no terminal sends until the keymap gives one."""
-    return Binding(f"deskalert-code-slot-{index}", f"send_slot({index})", "", show=False,
-                   priority=True, id=f"code.{index}")
+    return Binding(
+        f"deskalert-code-slot-{index}",
+        f"send_slot({index})",
+        "",
+        show=False,
+        priority=True,
+        id=f"code.{index}",
+    )
 
 
 class DeskKeys:
@@ -34,8 +48,10 @@ class DeskKeys:
 
     def codes(self, codes: list[AlertCode]) -> list[tuple[AlertCode, str]]:
         """Each code with its keys: `[keys]` naming the code, or the hub's key + a ctrl one."""
-        return [(code, with_ctrl(self.config.keys.get(code.code, code.key)))
-                for code in codes[:MAX_CODES]]
+        return [
+            (code, with_ctrl(self.config.keys.get(code.code, code.key)))
+            for code in codes[:MAX_CODES]
+        ]
 
     def action(self, name: str) -> str:
         """A fixed action's keys ('f8,ctrl+o'), as `[keys]` remaps them."""

@@ -61,9 +61,15 @@ async def load_desk_snapshot(client: HubClient, desk_id: str) -> SnapshotLoaded:
     alerts = await client.alerts(state="open")
     availability = await _availability_or_none(client)
     me = next((d for d in desks if d.id == desk_id), None)
-    return SnapshotLoaded(codes=codes, oncall=oncall[0] if oncall else None, desk=me,
-                          alerts=alerts, heartbeat_s=beat.heartbeat_s,
-                          last_event_id=health.last_event_id or 0, availability=availability)
+    return SnapshotLoaded(
+        codes=codes,
+        oncall=oncall[0] if oncall else None,
+        desk=me,
+        alerts=alerts,
+        heartbeat_s=beat.heartbeat_s,
+        last_event_id=health.last_event_id or 0,
+        availability=availability,
+    )
 
 
 async def _availability_or_none(client: HubClient) -> SiteAvailability | None:

@@ -99,8 +99,9 @@ class CheckPrompt(ModalScreen[CheckAnswer | None]):
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "answer('ok')", show=False)]
 
-    def __init__(self, check: Check, duress_key: str | None, clock: Clock,
-                 reply_to: MessagePump) -> None:
+    def __init__(
+        self, check: Check, duress_key: str | None, clock: Clock, reply_to: MessagePump
+    ) -> None:
         super().__init__()
         self.check, self.duress_key, self.clock = check, duress_key, clock
         self.reply_to = reply_to
@@ -117,8 +118,11 @@ class CheckPrompt(ModalScreen[CheckAnswer | None]):
 
     def _hint(self) -> str:
         left = max(0, int((self.check.deadline - self.clock()).total_seconds()))
-        key = (N_("check.prompt.hint_supervisor") if self.check.kind is CheckKind.SUPERVISOR
-               else N_("check.prompt.hint"))
+        key = (
+            N_("check.prompt.hint_supervisor")
+            if self.check.kind is CheckKind.SUPERVISOR
+            else N_("check.prompt.hint")
+        )
         return t(key, seconds=left)
 
     def _tick(self) -> None:

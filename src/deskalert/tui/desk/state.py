@@ -82,8 +82,11 @@ class OwnAlert:
             return False
         if self.step is Step.QUEUED:
             return True
-        return (self.step is Step.TRANSMITTED and self.stored_at is not None
-                and now - self.stored_at < REPRESS_SAME_ALERT)
+        return (
+            self.step is Step.TRANSMITTED
+            and self.stored_at is not None
+            and now - self.stored_at < REPRESS_SAME_ALERT
+        )
 
 
 @dataclass
@@ -124,9 +127,13 @@ class DeskState:
     def _apply_own(self, alert: Alert, now: datetime) -> None:
         own = self.own.get(alert.id)
         if own is None:  # raised by `deskalert send` or before a restart: dated by its press
-            own = OwnAlert(id=alert.id, code=alert.code, test=alert.test,
-                           queued_at=min(now, alert.created_at or alert.received_at),
-                           stored_at=min(now, alert.received_at))
+            own = OwnAlert(
+                id=alert.id,
+                code=alert.code,
+                test=alert.test,
+                queued_at=min(now, alert.created_at or alert.received_at),
+                stored_at=min(now, alert.received_at),
+            )
             self.own[alert.id] = own
         if own.alert is None or own.alert.updated_at <= alert.updated_at:
             own.alert = alert
@@ -150,14 +157,17 @@ class DeskState:
 
     def same_alert(self, code: str, test: bool, now: datetime) -> OwnAlert | None:
         """The own alert a press of `code` (a drill or not) repeats, if one is still fresh."""
-        return next((o for o in self.own.values()
-                     if o.code == code and o.test == test and o.is_fresh(now)), None)
+        return next(
+            (o for o in self.own.values() if o.code == code and o.test == test and o.is_fresh(now)),
+            None,
+        )
 
     def current_own(self, now: datetime) -> OwnAlert | None:
         """The agent's latest alert (by its press), while it is live or closed less than two
         minutes ago: with several of one code, the newest, with its own step."""
         shown = [
-            o for o in self.own.values()
+            o
+            for o in self.own.values()
             if o.final_since is None or now - o.final_since < CLOSED_VISIBLE
         ]
         return max(shown, key=lambda o: o.queued_at, default=None)
@@ -165,8 +175,10 @@ class DeskState:
     def unsent(self, now: datetime) -> list[OwnAlert]:
         """Alerts help is not coming for: queued for 2 s or more, or refused and not yet seen."""
         return [
-            o for o in sorted(self.own.values(), key=lambda o: o.queued_at)
-            if not o.cancel_requested and (
+            o
+            for o in sorted(self.own.values(), key=lambda o: o.queued_at)
+            if not o.cancel_requested
+            and (
                 (o.step is Step.QUEUED and now - o.queued_at >= NOT_TRANSMITTED_AFTER)
                 or (o.step is Step.REFUSED and not o.refusal_seen)
             )

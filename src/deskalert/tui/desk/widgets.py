@@ -146,12 +146,18 @@ def nobody_can_come(numbers: SiteAvailability) -> bool:
 
 
 def who_can_come(numbers: SiteAvailability, target: Person | None) -> Text:
-    """"2 collègues en ligne · encadrant joignable", or the warning with the number to call
+    """ "2 collègues en ligne · encadrant joignable", or the warning with the number to call
     (the on-call card's: `target`)."""
     if nobody_can_come(numbers):
         if target is not None and target.phone:
-            lines = (t("avail.alone"), t("avail.alone_call", name=strip_control(target.name),
-                                         phone=unbroken(target.phone)))
+            lines = (
+                t("avail.alone"),
+                t(
+                    "avail.alone_call",
+                    name=strip_control(target.name),
+                    phone=unbroken(target.phone),
+                ),
+            )
         else:
             lines = (t("avail.alone_nobody"), t("avail.alone_no_number"))
         return Text(f"⚠ {lines[0]}\n{lines[1]}", style="bold")
@@ -197,9 +203,15 @@ class ColleagueBanner(Part):
 
     def draw(self) -> Text:
         next_id = next((a.id for a in self.alerts if a.id not in self.answered), None)
-        return words.colleagues(self.alerts, self.codes, self.answered, next_id,
-                                self.now or datetime.now().astimezone(), self.respond_key,
-                                compact=self.compact)
+        return words.colleagues(
+            self.alerts,
+            self.codes,
+            self.answered,
+            next_id,
+            self.now or datetime.now().astimezone(),
+            self.respond_key,
+            compact=self.compact,
+        )
 
     def shown(self) -> bool:
         return bool(self.alerts)
@@ -222,9 +234,21 @@ class Repertoire(Part):
     compact: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return words.repertoire(self.codes, self.known, compact=self.compact,
-                                width=self.content_region.width)
+        return words.repertoire(
+            self.codes, self.known, compact=self.compact, width=self.content_region.width
+        )
 
 
-__all__ = ["Banner", "ColleagueBanner", "DeskName", "LinkAdvice", "OnCallCard", "Part",
-           "Repertoire", "StatusCorner", "StatusPanel", "UnsentWarning", "WhoCanCome"]
+__all__ = [
+    "Banner",
+    "ColleagueBanner",
+    "DeskName",
+    "LinkAdvice",
+    "OnCallCard",
+    "Part",
+    "Repertoire",
+    "StatusCorner",
+    "StatusPanel",
+    "UnsentWarning",
+    "WhoCanCome",
+]

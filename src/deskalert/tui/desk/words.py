@@ -45,7 +45,7 @@ def elapsed_step(elapsed: timedelta) -> int:
 
 
 def since(elapsed: timedelta) -> str:
-    """"à l'instant" under 10 s, "il y a 40 s" under a minute, then "depuis 3 min": never a
+    """ "à l'instant" under 10 s, "il y a 40 s" under a minute, then "depuis 3 min": never a
     rounding that says less time has passed than has."""
     step = elapsed_step(elapsed)
     if step == 0:
@@ -69,14 +69,20 @@ def link_advice(link: LinkState, target: Person | None) -> Text:
     if link.kind is LinkKind.OUTSIDE_NETWORK:
         return outside_network_advice(link.detail, target)
     if link.kind is LinkKind.TOKEN_REFUSED:
-        call = (t("token.call", name=clean(target.name), phone=unbroken(target.phone))
-                if target and target.phone else t("token.call_anyone"))
+        call = (
+            t("token.call", name=clean(target.name), phone=unbroken(target.phone))
+            if target and target.phone
+            else t("token.call_anyone")
+        )
         text = Text(call, style="bold")
         text.append("\n" + t("token.admin"), style="italic")
         return text
     why = link_reason(link)
-    later = (t("link.lost_call", name=clean(target.name), phone=unbroken(target.phone))
-             if target and target.phone else t("link.lost_nocall"))
+    later = (
+        t("link.lost_call", name=clean(target.name), phone=unbroken(target.phone))
+        if target and target.phone
+        else t("link.lost_nocall")
+    )
     text = Text(f"{why}. {later}" if why else later)
     if detail := link_detail(link):
         text.append("\n" + detail, style="dim")
@@ -86,8 +92,11 @@ def link_advice(link: LinkState, target: Person | None) -> Text:
 def outside_network_advice(detail: str, target: Person | None) -> Text:
     """A desk the hub refuses where it calls from: not an outage, nothing leaves until the IT
     team fixes the site's networks or the desk's address; the phone meanwhile, the hub's words."""
-    call = (t("network.call", name=clean(target.name), phone=unbroken(target.phone))
-            if target and target.phone else t("network.call_anyone"))
+    call = (
+        t("network.call", name=clean(target.name), phone=unbroken(target.phone))
+        if target and target.phone
+        else t("network.call_anyone")
+    )
     text = Text(call, style="bold")
     if detail:
         text.append("\n" + t("network.detail", detail=clean(detail)))
@@ -140,16 +149,23 @@ def corner(own: OwnAlert | None, oncall: OnCall | None) -> Text:
     """The small sign in the corner: enough for the agent, nothing for the person in front."""
     if own is None:
         return Text("")
-    marks = {Step.QUEUED: "…", Step.TRANSMITTED: "·", Step.ACKNOWLEDGED: "✓",
-             Step.RESOLVED: "○", Step.CANCELLED: "○", Step.REFUSED: "!"}
+    marks = {
+        Step.QUEUED: "…",
+        Step.TRANSMITTED: "·",
+        Step.ACKNOWLEDGED: "✓",
+        Step.RESOLVED: "○",
+        Step.CANCELLED: "○",
+        Step.REFUSED: "!",
+    }
     drill = f"{t('drill.word')} " if own.test else ""
     # refused: the word only; the reason is in the warning below (the top bar has 80 columns)
     step = t("step.refused_short") if own.step is Step.REFUSED else step_text(own, oncall)
     return Text(f"{marks[own.step]} {drill}{step}", style="dim")
 
 
-def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool, *,
-                compact: bool = False) -> Text:
+def oncall_card(
+    card: OnCall | None, saved_at: datetime | None, live: bool, *, compact: bool = False
+) -> Text:
     """Whom to call. Compact (a small window): the name and number on one line after the card's
     title (its frame is gone); the office, the end of the duty and the chain give way."""
     if card is None:
@@ -163,8 +179,10 @@ def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool, *,
             until = local(card.until).strftime("%H:%M")
             text.append(f"  ({t('oncall.until', time=until)})")
     if card.chain and not compact:
-        names = ", ".join(f"{clean(p.name)} ({unbroken(p.phone)})" if p.phone else clean(p.name)
-                          for p in card.chain)
+        names = ", ".join(
+            f"{clean(p.name)} ({unbroken(p.phone)})" if p.phone else clean(p.name)
+            for p in card.chain
+        )
         text.append("\n" + t("oncall.next", names=names), style="dim")
     if not live and saved_at is not None:
         saved = local(saved_at).strftime("%d/%m %H:%M")
@@ -175,14 +193,15 @@ def oncall_card(card: OnCall | None, saved_at: datetime | None, live: bool, *,
 def _person(text: Text, person: Person, *, compact: bool = False) -> None:
     text.append(clean(person.name), style="bold")
     if person.phone:
-        text.append(f" {phone(person.phone)}" if compact else f"   {phone(person.phone)}",
-                    style="bold")
+        text.append(
+            f" {phone(person.phone)}" if compact else f"   {phone(person.phone)}", style="bold"
+        )
     if person.location and not compact:
         text.append(f"\n{clean(person.location)}")
 
 
 def phone(number: str) -> str:
-    """"☎ 04 72 00 00 03", never broken across two lines (tui/parts.py, `unbroken`)."""
+    """ "☎ 04 72 00 00 03", never broken across two lines (tui/parts.py, `unbroken`)."""
     return unbroken(f"☎ {number}")
 
 
@@ -190,21 +209,27 @@ def code_label(code: AlertCode | None, fallback: str) -> str:
     return clean(code.label if code else fallback)
 
 
-def status_panel(own: OwnAlert, code: AlertCode | None, oncall: OnCall | None, *,
-                 compact: bool = False) -> Text:
+def status_panel(
+    own: OwnAlert, code: AlertCode | None, oncall: OnCall | None, *, compact: bool = False
+) -> Text:
     """The own alert's code and step, then its protocol (which gives way when compact)."""
     text = Text(t("status.title", label=code_label(code, own.code)), style="bold")
     if own.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
-    text.append(f"\n{step_text(own, oncall)}", style="bold green"
-                if own.step is Step.ACKNOWLEDGED else "")
+    text.append(
+        f"\n{step_text(own, oncall)}", style="bold green" if own.step is Step.ACKNOWLEDGED else ""
+    )
     if code and code.protocol and not compact:
         text.append(f"\n{clean(code.protocol)}", style="dim")
     return text
 
 
-def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: LinkState,
-            target: Person | None) -> Text:
+def warning(
+    unsent: tuple[OwnAlert, ...],
+    codes: tuple[AlertCode, ...],
+    link: LinkState,
+    target: Person | None,
+) -> Text:
     """The warning that cannot be missed: which alert did not reach the hub, why, whom to call."""
     refused = any(o.step is Step.REFUSED for o in unsent)
     title = t("warning.refused_title" if refused else "warning.title")
@@ -216,20 +241,31 @@ def warning(unsent: tuple[OwnAlert, ...], codes: tuple[AlertCode, ...], link: Li
         if own.step is Step.REFUSED:
             text.append("\n" + t("warning.refused", label=name, reason=refusal(own.error or "?")))
             if outside_site_network(own.error) is None:  # else the link's advice says it
-                text.append("\n" + t("hubsays.details", detail=clean(own.error or "?")),
-                            style="dim")
+                text.append(
+                    "\n" + t("hubsays.details", detail=clean(own.error or "?")), style="dim"
+                )
         else:
             why = link_reason(link) if link.kind.is_down else reason(own.error or "unreachable")
             text.append("\n" + t("warning.retrying", label=name, reason=why))
-    call = (t("warning.call", name=clean(target.name), phone=unbroken(target.phone))
-            if target and target.phone else t("warning.call_anyone"))
+    call = (
+        t("warning.call", name=clean(target.name), phone=unbroken(target.phone))
+        if target and target.phone
+        else t("warning.call_anyone")
+    )
     text.append(f"\n{call}", style="bold")
     return text
 
 
-def colleagues(alerts: tuple[Alert, ...], codes: tuple[AlertCode, ...],
-               answered: frozenset[object], next_id: object, now: datetime,
-               respond_key: str, *, compact: bool = False) -> Text:
+def colleagues(
+    alerts: tuple[Alert, ...],
+    codes: tuple[AlertCode, ...],
+    answered: frozenset[object],
+    next_id: object,
+    now: datetime,
+    respond_key: str,
+    *,
+    compact: bool = False,
+) -> Text:
     """Each colleague's alert; compact, without the blank line between them and the protocol."""
     text = Text()
     for index, alert in enumerate(alerts):
@@ -245,8 +281,10 @@ def colleagues(alerts: tuple[Alert, ...], codes: tuple[AlertCode, ...],
 
 
 def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) -> None:
-    text.append(t("colleague.title", desk=clean(alert.desk_label),
-                  label=clean(alert.code_label)), style="bold")
+    text.append(
+        t("colleague.title", desk=clean(alert.desk_label), label=clean(alert.code_label)),
+        style="bold",
+    )
     if alert.test:
         text.append(f"  [{t('drill.word')}]", style="bold magenta")
     text.append(f"  {since(now - alert.received_at)}", style="dim")
@@ -257,12 +295,12 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
     if code and code.protocol:
         text.append(f"\n{clean(code.protocol)}", style="italic")
     names = ", ".join(clean(r.name) for r in alert.responders)
-    text.append("\n" + (t("colleague.responders", names=names) if names
-                        else t("colleague.nobody")))
+    text.append("\n" + (t("colleague.responders", names=names) if names else t("colleague.nobody")))
 
 
-def repertoire(codes: tuple[tuple[AlertCode, str], ...], known: bool, *, compact: bool = False,
-               width: int = 0) -> Text:
+def repertoire(
+    codes: tuple[tuple[AlertCode, str], ...], known: bool, *, compact: bool = False, width: int = 0
+) -> Text:
     """The codes with their keys, one a line; compact, in columns (`packed`)."""
     if compact:
         return packed(codes, known, width)

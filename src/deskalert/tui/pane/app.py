@@ -103,8 +103,14 @@ class PaneApp(HubApp):
     ]
     action_broadcast = act_on_broadcasts  # m sends one, t ends one (pane/broadcast.py)
 
-    def __init__(self, config: ClientConfig, token: str, *, clock: Clock = local_now,
-                 journal: Journal | None = None) -> None:
+    def __init__(
+        self,
+        config: ClientConfig,
+        token: str,
+        *,
+        clock: Clock = local_now,
+        journal: Journal | None = None,
+    ) -> None:
         assert config.supervisor is not None
         super().__init__(config, token, clock=clock)
         self.journal = journal  # where this supervisor's note drafts are saved as typed
@@ -149,8 +155,14 @@ class PaneApp(HubApp):
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
     @work(group="actions", exit_on_error=False)
-    async def request(self, what: str, alert_id: UUID | None, text: str | None = None,
-                      site: str | None = None, until: datetime | None = None) -> None:
+    async def request(
+        self,
+        what: str,
+        alert_id: UUID | None,
+        text: str | None = None,
+        site: str | None = None,
+        until: datetime | None = None,
+    ) -> None:
         try:
             if what == "respond" and alert_id:
                 self.post_message(Answered(what, alert=await self.client.acknowledge(alert_id)))
@@ -207,8 +219,11 @@ class PaneApp(HubApp):
             return
         site_label = words.clean(self.state.site_labels().get(site, site))
         self.push_screen(
-            Prompt(t("prompt.oncall", site=site_label), t("prompt.hint"),
-                   check=lambda v: None if until(v, self.now()) else t("prompt.bad_time")),
+            Prompt(
+                t("prompt.oncall", site=site_label),
+                t("prompt.hint"),
+                check=lambda v: None if until(v, self.now()) else t("prompt.bad_time"),
+            ),
             lambda text: self._take_oncall(site, text),
         )
 
@@ -254,8 +269,7 @@ class PaneApp(HubApp):
             self.hub_failed(exc)
             self.notify(logged(exc, "debrief"), severity="error")
             return
-        text = report_text(incidents, self.config.language, since, self.now(), color=True,
-                           width=60)
+        text = report_text(incidents, self.config.language, since, self.now(), color=True, width=60)
         await self.push_screen(Details(Text.from_ansi(text)))
 
     @on(DataTable.RowSelected)
@@ -273,8 +287,9 @@ class PaneApp(HubApp):
             self.hub_failed(exc)
             self.notify(logged(exc, "history"), severity="error")
             history = []
-        body = words.details(alert, self.state.codes.get(alert.code), history,
-                             self.state.names(), self.state.desks)
+        body = words.details(
+            alert, self.state.codes.get(alert.code), history, self.state.names(), self.state.desks
+        )
         await self.push_screen(Details(body))
 
     @on(DataTable.RowHighlighted)
@@ -315,8 +330,11 @@ class PaneApp(HubApp):
             case PresenceEvent(type=kind, data=desk):
                 held = self.state.desks.get(desk.id, desk)
                 if kind is EventType.DESK_OFFLINE and held.online:
-                    self.notify(t("pane.notify.offline", desk=words.clean(desk.label)),
-                                severity="error", timeout=15)
+                    self.notify(
+                        t("pane.notify.offline", desk=words.clean(desk.label)),
+                        severity="error",
+                        timeout=15,
+                    )
                 self.state.desks[desk.id] = desk
             case AvailabilityEvent(data=numbers):
                 self.state.availability[numbers.site] = numbers
@@ -350,21 +368,26 @@ class PaneApp(HubApp):
         if message.alert is not None:
             self.state.apply(message.alert)
             what = label("pane.binding", message.what)
-            self.notify(t("pane.notify.done", what=what,
-                          desk=words.clean(message.alert.desk_label)))
+            self.notify(
+                t("pane.notify.done", what=what, desk=words.clean(message.alert.desk_label))
+            )
         if message.oncall is not None:
             card = message.oncall
             self.state.oncall[card.site] = card
             name = words.clean(card.supervisor.name) if card.supervisor else "?"
             until = local(card.until).strftime("%H:%M") if card.until else "?"
-            self.notify(t("pane.notify.oncall", site=words.clean(card.site_label), name=name,
-                          time=until))
+            self.notify(
+                t("pane.notify.oncall", site=words.clean(card.site_label), name=name, time=until)
+            )
         self._publish()
 
     @on(Refused)
     def _on_refused(self, message: Refused) -> None:
-        self.notify(t("pane.notify.failed", reason=words.clean(message.reason)),
-                    severity="error", timeout=10)
+        self.notify(
+            t("pane.notify.failed", reason=words.clean(message.reason)),
+            severity="error",
+            timeout=10,
+        )
 
     # -- state to widgets -------------------------------------------------------------------
 
@@ -373,8 +396,9 @@ class PaneApp(HubApp):
 
     def _publish(self) -> None:
         """Set each widget's state from `PaneState` (board.py)."""
-        self.board.show(history=self.showing_history, selected=self.selected,
-                        live=self.link.up is True)
+        self.board.show(
+            history=self.showing_history, selected=self.selected, live=self.link.up is True
+        )
 
     def watch_link(self) -> None:
         if self.is_running and self.screen_stack:

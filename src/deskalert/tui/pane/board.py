@@ -34,8 +34,14 @@ from deskalert.tui.pane.widgets import (
 class Board:
     """The pane screen of one app (module docstring)."""
 
-    def __init__(self, app: App[Any], state: PaneState, interview: InterviewPanel,
-                 clock: Clock, broadcasts: Widget | None = None) -> None:
+    def __init__(
+        self,
+        app: App[Any],
+        state: PaneState,
+        interview: InterviewPanel,
+        clock: Clock,
+        broadcasts: Widget | None = None,
+    ) -> None:
         self.app, self.state, self.interview, self.now = app, state, interview, clock
         self.broadcasts = broadcasts  # the broadcast panel (pane/broadcast.py), above the alerts
 
@@ -71,8 +77,9 @@ class Board:
         table.new = frozenset(state.new)
         table.history = history
         table.loaded = state.loaded
-        table.alerts = tuple(state.history(midnight(self.now())) if history
-                             else state.open_alerts())
+        table.alerts = tuple(
+            state.history(midnight(self.now())) if history else state.open_alerts()
+        )
         desks = app.query_one(DeskPanel)
         desks.desks, desks.sites = dict(state.desks), state.site_labels()
         desks.refused, desks.outside = state.refused, state.outside

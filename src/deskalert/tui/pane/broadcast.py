@@ -36,8 +36,12 @@ from deskalert.tui.pane import words
 from deskalert.tui.pane.screens import Prompt
 from deskalert.tui.parts import Part
 
-LOOK_STYLE = {"warning": "bold black on dark_orange", "danger": "bold white on red",
-              "clear": "bold black on green", "info": "bold white on blue"}
+LOOK_STYLE = {
+    "warning": "bold black on dark_orange",
+    "danger": "bold white on red",
+    "clear": "bold black on green",
+    "info": "bold white on blue",
+}
 
 
 def _hhmm(moment: datetime | None) -> str:
@@ -52,14 +56,27 @@ def draw_broadcast(broadcast: Broadcast) -> Text:
     line.append(f" {words.clean(label)} ", style=LOOK_STYLE.get(broadcast.look, "bold"))
     line.append(f" {_hhmm(broadcast.sent_at)} · {words.clean(text)}\n")
     labels = {d.id: words.clean(d.label) for d in broadcast.desks}
-    read = ", ".join(f"{labels.get(r.desk, r.desk)} {_hhmm(r.at)}"
-                     for r in broadcast.reads)
-    line.append("  " + t("pane.broadcast.reads", count=len(broadcast.reads),
-                         total=len(broadcast.desks), names=read or "-") + "\n")
+    read = ", ".join(f"{labels.get(r.desk, r.desk)} {_hhmm(r.at)}" for r in broadcast.reads)
+    line.append(
+        "  "
+        + t(
+            "pane.broadcast.reads",
+            count=len(broadcast.reads),
+            total=len(broadcast.desks),
+            names=read or "-",
+        )
+        + "\n"
+    )
     unread = ", ".join(labels[d.id] for d in broadcast.unread())
     if unread and broadcast.unread_named_at is not None:
-        line.append("  " + t("pane.broadcast.unread_named", seconds=f"{broadcast.unread_after_s:g}",
-                             names=unread) + "\n", style="bold red")
+        line.append(
+            "  "
+            + t(
+                "pane.broadcast.unread_named", seconds=f"{broadcast.unread_after_s:g}", names=unread
+            )
+            + "\n",
+            style="bold red",
+        )
     elif unread:
         line.append("  " + t("pane.broadcast.unread", names=unread) + "\n", style="dim")
     return line
@@ -78,8 +95,9 @@ class Draft:
 class BroadcastPanel(Part):
     """Current broadcasts and their read receipts, kept from the hub (module docstring)."""
 
-    DEFAULT_CSS = ("BroadcastPanel { height: auto; max-height: 12; border: round $warning;"
-                   " padding: 0 1; }")
+    DEFAULT_CSS = (
+        "BroadcastPanel { height: auto; max-height: 12; border: round $warning; padding: 0 1; }"
+    )
     current: reactive[tuple[Broadcast, ...]] = reactive(tuple, layout=True)
 
     def __init__(self, client: HubClient, *, id: str | None = None) -> None:
@@ -114,8 +132,10 @@ class BroadcastPanel(Part):
 
     async def _load(self) -> None:
         try:
-            current, self.catalog = (await self.client.broadcasts(),
-                                     await self.client.broadcast_catalog())
+            current, self.catalog = (
+                await self.client.broadcasts(),
+                await self.client.broadcast_catalog(),
+            )
         except DeskAlertError:
             return  # the link badge says it; the next snapshot tries again
         self.kept = {b.id: b for b in current}
@@ -131,8 +151,9 @@ class BroadcastPanel(Part):
         if broadcast.state is BroadcastState.CURRENT:
             self.kept[broadcast.id] = _newer(before, broadcast)
         elif before is not None:
-            self.notify(t("pane.notify.broadcast_ended", text=words.clean(broadcast.text)),
-                        markup=False)
+            self.notify(
+                t("pane.notify.broadcast_ended", text=words.clean(broadcast.text)), markup=False
+            )
         self._publish()
 
     def _publish(self) -> None:
@@ -142,15 +163,19 @@ class BroadcastPanel(Part):
     # -- sending and ending ------------------------------------------------------------------
 
     def compose_message(self) -> None:
-        """"m": a template's number or a text; a text then asks for its kind; then the sites."""
+        """ "m": a template's number or a text; a text then asks for its kind; then the sites."""
         if self.catalog is None:
             self.notify(t("pane.notify.broadcast_not_loaded"), severity="warning")
             return
         english = language() == "en"
-        templates = "\n".join(f"{i}. {tpl.text_en if english and tpl.text_en else tpl.text}"
-                              for i, tpl in enumerate(self.catalog.templates, 1))
-        self.app.push_screen(Prompt(t("prompt.broadcast_text", templates=templates),
-                                    t("prompt.hint")), self._text_chosen)
+        templates = "\n".join(
+            f"{i}. {tpl.text_en if english and tpl.text_en else tpl.text}"
+            for i, tpl in enumerate(self.catalog.templates, 1)
+        )
+        self.app.push_screen(
+            Prompt(t("prompt.broadcast_text", templates=templates), t("prompt.hint")),
+            self._text_chosen,
+        )
 
     def _text_chosen(self, answer: str | None) -> None:
         if not answer or self.catalog is None:
@@ -160,14 +185,23 @@ class BroadcastPanel(Part):
             self._ask_sites(Draft(template=templates[int(answer) - 1].id))
             return
         english = language() == "en"
-        kinds = "\n".join(f"{i}. {k.label_en if english and k.label_en else k.label}"
-                          for i, k in enumerate(self.catalog.kinds, 1))
+        kinds = "\n".join(
+            f"{i}. {k.label_en if english and k.label_en else k.label}"
+            for i, k in enumerate(self.catalog.kinds, 1)
+        )
         count = len(self.catalog.kinds)
         self.app.push_screen(
-            Prompt(t("prompt.broadcast_kind", kinds=kinds), t("prompt.hint"),
-                   check=lambda v: None if v.strip().isdigit() and 1 <= int(v) <= count
-                   else t("prompt.broadcast_number", count=count)),
-            lambda kind: self._kind_chosen(answer, kind))
+            Prompt(
+                t("prompt.broadcast_kind", kinds=kinds),
+                t("prompt.hint"),
+                check=lambda v: (
+                    None
+                    if v.strip().isdigit() and 1 <= int(v) <= count
+                    else t("prompt.broadcast_number", count=count)
+                ),
+            ),
+            lambda kind: self._kind_chosen(answer, kind),
+        )
 
     def _kind_chosen(self, text: str, kind: str | None) -> None:
         if kind and self.catalog is not None:
@@ -176,31 +210,48 @@ class BroadcastPanel(Part):
     def _ask_sites(self, draft: Draft) -> None:
         known = list(self.sites)
         self.app.push_screen(
-            Prompt(t("prompt.broadcast_sites", sites=", ".join(known)), t("prompt.hint"),
-                   check=lambda v: _unknown_sites(v, known)),
-            lambda sites: self._send(draft, sites))
+            Prompt(
+                t("prompt.broadcast_sites", sites=", ".join(known)),
+                t("prompt.hint"),
+                check=lambda v: _unknown_sites(v, known),
+            ),
+            lambda sites: self._send(draft, sites),
+        )
 
     def _send(self, draft: Draft, sites: str | None) -> None:
         if sites is None:
             return
         draft.sites = _split(sites) or list(self.sites)
-        body = BroadcastIn(id=uuid.uuid4(), template=draft.template, kind=draft.kind,
-                           text=draft.text, sites=draft.sites)
+        body = BroadcastIn(
+            id=uuid.uuid4(),
+            template=draft.template,
+            kind=draft.kind,
+            text=draft.text,
+            sites=draft.sites,
+        )
         run_on_app(self, self._request(body), group="broadcast-send")
 
     def end(self) -> None:
-        """"t": end one of the current broadcasts (its number, if there are several)."""
+        """ "t": end one of the current broadcasts (its number, if there are several)."""
         current = list(self.current)
         if not current:
             self.notify(t("pane.notify.broadcast_none"))
             return
-        listing = "\n".join(f"{i}. {b.label} · {words.clean(b.text)}"
-                            for i, b in enumerate(current, 1))
+        listing = "\n".join(
+            f"{i}. {b.label} · {words.clean(b.text)}" for i, b in enumerate(current, 1)
+        )
         self.app.push_screen(
-            Prompt(t("prompt.broadcast_end", current=listing), t("prompt.hint"),
-                   check=lambda v: None if v.strip().isdigit() and 1 <= int(v) <= len(current)
-                   else t("prompt.broadcast_number", count=len(current))),
-            lambda n: self._end_chosen(current, n))
+            Prompt(
+                t("prompt.broadcast_end", current=listing),
+                t("prompt.hint"),
+                check=lambda v: (
+                    None
+                    if v.strip().isdigit() and 1 <= int(v) <= len(current)
+                    else t("prompt.broadcast_number", count=len(current))
+                ),
+            ),
+            lambda n: self._end_chosen(current, n),
+        )
 
     def _end_chosen(self, current: list[Broadcast], number: str | None) -> None:
         if number:
@@ -216,8 +267,12 @@ class BroadcastPanel(Part):
         except DeskAlertError as exc:
             if (change := refusal(exc)) is not None:
                 self.post_message(change)
-            self.notify(t("pane.notify.broadcast_failed", reason=words.clean(str(exc))),
-                        severity="error", timeout=10, markup=False)
+            self.notify(
+                t("pane.notify.broadcast_failed", reason=words.clean(str(exc))),
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
 
 
 def act_on_broadcasts(app: Any, what: str) -> None:

@@ -20,8 +20,14 @@ KEYS: tuple[str, ...] = ("mark", "desk", "code", "elapsed", "state", "responders
 
 # Text widths (without the cells' padding). The mark's best is its widest word ("● NOUVELLE"),
 # measured in the language shown: the caller passes it.
-BEST: dict[str, int] = {"mark": 10, "desk": 32, "code": 20, "elapsed": 10, "state": 22,
-                        "responders": 22}
+BEST: dict[str, int] = {
+    "mark": 10,
+    "desk": 32,
+    "code": 20,
+    "elapsed": 10,
+    "state": 22,
+    "responders": 22,
+}
 
 # Each step: the width each of its columns can give way to, widest column first. A column in
 # JUMPS goes straight to its floor (a mark cut mid-word would read as nothing).
@@ -71,9 +77,12 @@ def _best_for(wanted: Mapping[str, int]) -> dict[str, int]:
     (up to STATE_MOST), the responders no wider than theirs (down to their floor)."""
     if not wanted:
         return {}
-    return {"state": max(BEST["state"], min(wanted.get("state", 0), STATE_MOST)),
-            "responders": min(BEST["responders"],
-                              max(wanted.get("responders", 0), _floor("responders")))}
+    return {
+        "state": max(BEST["state"], min(wanted.get("state", 0), STATE_MOST)),
+        "responders": min(
+            BEST["responders"], max(wanted.get("responders", 0), _floor("responders"))
+        ),
+    }
 
 
 def _floor(key: str) -> int:
@@ -87,8 +96,9 @@ def _give_way(widths: dict[str, int], floors: Mapping[str, int], over: int) -> N
         over -= widths[jump] - floors[jump]
         widths[jump] = min(widths[jump], floors[jump])
     while over > 0:
-        widest = max((k for k in floors if widths[k] > floors[k]), key=widths.__getitem__,
-                     default=None)
+        widest = max(
+            (k for k in floors if widths[k] > floors[k]), key=widths.__getitem__, default=None
+        )
         if widest is None:
             return
         widths[widest] -= 1

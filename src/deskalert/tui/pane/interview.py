@@ -92,11 +92,17 @@ class InterviewPanel(SessionPanel):
         """Ask a desk "tout va bien ?": the selected alert's desk is not assumed, it is typed
         (one of `known`, the desks the pane knows)."""
         self.app.push_screen(
-            Prompt(t("prompt.check", example=known[0] if known else "guichet-1"),
-                   t("prompt.hint"),
-                   check=lambda v: None if v.strip() in known else
-                   t("prompt.check_unknown", known=", ".join(known))),
-            self._ask_desk)
+            Prompt(
+                t("prompt.check", example=known[0] if known else "guichet-1"),
+                t("prompt.hint"),
+                check=lambda v: (
+                    None
+                    if v.strip() in known
+                    else t("prompt.check_unknown", known=", ".join(known))
+                ),
+            ),
+            self._ask_desk,
+        )
 
     def _ask_desk(self, desk_id: str | None) -> None:
         if desk_id:
@@ -108,8 +114,11 @@ class InterviewPanel(SessionPanel):
         except DeskAlertError as exc:
             if (change := refusal(exc)) is not None:
                 self.post_message(change)
-            self.notify(t("pane.notify.check_failed", reason=logged(exc, "check")),
-                        severity="error", timeout=10, markup=False)
+            self.notify(
+                t("pane.notify.check_failed", reason=logged(exc, "check")),
+                severity="error",
+                timeout=10,
+                markup=False,
+            )
             return
-        self.notify(t("pane.notify.check_sent", desk=words.clean(check.desk_label)),
-                    markup=False)
+        self.notify(t("pane.notify.check_sent", desk=words.clean(check.desk_label)), markup=False)

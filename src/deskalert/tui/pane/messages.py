@@ -62,12 +62,17 @@ async def load_pane_snapshot(client: HubClient, midnight: datetime) -> PaneSnaps
     open_alerts = await client.alerts(state="open")
     today = await client.alerts_since(midnight)
     presence = await presence_or_desks(client)
-    return PaneSnapshot(codes=await client.codes(), alerts=today + open_alerts,
-                        desks=presence.desks, refused=presence,
-                        oncall=await client.oncall(), heartbeat_s=beat.heartbeat_s,
-                        last_event_id=health.last_event_id or 0,
-                        availability=await _availability(client),
-                        notify=tuple(health.notify))
+    return PaneSnapshot(
+        codes=await client.codes(),
+        alerts=today + open_alerts,
+        desks=presence.desks,
+        refused=presence,
+        oncall=await client.oncall(),
+        heartbeat_s=beat.heartbeat_s,
+        last_event_id=health.last_event_id or 0,
+        availability=await _availability(client),
+        notify=tuple(health.notify),
+    )
 
 
 async def presence_or_desks(client: HubClient) -> Presence:

@@ -37,6 +37,14 @@ class NotifyFlag(Part):
         self._changed()
 
     def draw(self) -> Text:
-        late = [tn("pane.notify_late.channel", c.waiting, channel=clean(c.channel),
-                   waited=waited(c.oldest_s)) for c in self.backlog if c.behind]
+        late = [
+            tn(
+                "pane.notify_late.channel",
+                c.waiting,
+                channel=clean(c.channel),
+                waited=waited(c.oldest_s),
+            )
+            for c in self.backlog
+            if c.behind
+        ]
         return Text(t("pane.notify_late", channels=" · ".join(late)))

@@ -48,13 +48,18 @@ class PaneState:
 
     def open_alerts(self) -> list[Alert]:
         """Most urgent first (code priority), then the longest waiting first (key press)."""
-        return sorted((a for a in self.alerts.values() if not a.state.is_closed),
-                      key=lambda a: (a.priority, key_press(a).start))
+        return sorted(
+            (a for a in self.alerts.values() if not a.state.is_closed),
+            key=lambda a: (a.priority, key_press(a).start),
+        )
 
     def history(self, since: datetime) -> list[Alert]:
         """The day's alerts, newest first, whatever their state."""
-        return sorted((a for a in self.alerts.values() if a.received_at >= since),
-                      key=lambda a: key_press(a).start, reverse=True)
+        return sorted(
+            (a for a in self.alerts.values() if a.received_at >= since),
+            key=lambda a: key_press(a).start,
+            reverse=True,
+        )
 
     def escalated_to_me(self, alert: Alert) -> bool:
         return alert.escalated_to in (self.me, "everyone")
@@ -65,8 +70,11 @@ class PaneState:
 
     def names(self) -> dict[str, str]:
         """Supervisor id -> name, from the on-call cards (the people the pane can name)."""
-        people = [p for card in self.oncall.values()
-                  for p in ([card.supervisor] if card.supervisor else []) + card.chain]
+        people = [
+            p
+            for card in self.oncall.values()
+            for p in ([card.supervisor] if card.supervisor else []) + card.chain
+        ]
         return {p.id: p.name for p in reversed(people)}
 
     def person_name(self, supervisor_id: str) -> str:

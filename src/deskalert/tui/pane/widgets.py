@@ -110,8 +110,7 @@ class DeskPanel(Part):
     outside: reactive[tuple[RefusedDesk, ...]] = reactive(tuple, layout=True)
 
     def draw(self) -> Text:
-        return words.presence(self.desks, self.sites, self.refused, self.availability,
-                              self.outside)
+        return words.presence(self.desks, self.sites, self.refused, self.availability, self.outside)
 
 
 class OnCallPanel(Part):
@@ -159,10 +158,12 @@ class AlertTable(DataTable[words.Cell]):
     class Looked(Message):
         alert_id: UUID
 
-    TITLES: ClassVar[dict[str, str]] = {"history": N_("pane.history_title"),
-                                        "open": N_("pane.open_title"),
-                                        "stale": N_("pane.stale_title"),
-                                        "unknown": N_("pane.unknown_title")}
+    TITLES: ClassVar[dict[str, str]] = {
+        "history": N_("pane.history_title"),
+        "open": N_("pane.open_title"),
+        "stale": N_("pane.stale_title"),
+        "unknown": N_("pane.unknown_title"),
+    }
 
     def __init__(self, clock: Callable[[], datetime], **kwargs: Any) -> None:
         super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
@@ -201,8 +202,10 @@ class AlertTable(DataTable[words.Cell]):
         self.refresh()
 
     def _content_widths(self) -> dict[str, int]:
-        return {key: max((words.widest(cells[key]) for cells in self._cells.values()), default=0)
-                for key in columns.KEYS}
+        return {
+            key: max((words.widest(cells[key]) for cells in self._cells.values()), default=0)
+            for key in columns.KEYS
+        }
 
     def _refit_if_content_changed(self) -> None:
         if self.columns and self._content_widths() != self._wanted:
@@ -244,9 +247,11 @@ class AlertTable(DataTable[words.Cell]):
         self._shown = wanted
         now = self.clock()
         for key, alert in wanted.items():
-            cells = {"mark": words.mark_cell(alert, alert.id in self.new),
-                     "elapsed": words.elapsed_cell(alert, now),
-                     **words.alert_cells(alert, self.names)}
+            cells = {
+                "mark": words.mark_cell(alert, alert.id in self.new),
+                "elapsed": words.elapsed_cell(alert, now),
+                **words.alert_cells(alert, self.names),
+            }
             self._order[key] = self._sort_key(alert)
             if key not in self._cells:
                 self.add_row(*(cells[k] for k in columns.KEYS), key=key, height=2)
@@ -293,8 +298,15 @@ class AlertTable(DataTable[words.Cell]):
         self._refit_if_content_changed()
 
     def _retitle(self) -> None:
-        mode = ("history" if self.history else "open" if not self.link.kind.is_down
-                else "stale" if self.loaded else "unknown")
+        mode = (
+            "history"
+            if self.history
+            else "open"
+            if not self.link.kind.is_down
+            else "stale"
+            if self.loaded
+            else "unknown"
+        )
         self.border_title = t(self.TITLES[mode], count=len(self.alerts))
 
     # -- looking --------------------------------------------------------------------------

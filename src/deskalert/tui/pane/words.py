@@ -53,8 +53,11 @@ def minutes_seconds(value: timedelta) -> str:
 
 
 def who(supervisor_id: str, names: Mapping[str, str]) -> str:
-    return t("everyone.short") if supervisor_id == "everyone" else \
-        clean(names.get(supervisor_id, supervisor_id))
+    return (
+        t("everyone.short")
+        if supervisor_id == "everyone"
+        else clean(names.get(supervisor_id, supervisor_id))
+    )
 
 
 # -- the alerts table ---------------------------------------------------------------------------
@@ -78,35 +81,49 @@ class Fit:
         """A cell from whole forms (each a Text of one or more lines), widest first."""
         split = [form.split("\n") for form in forms]
         count = max(len(lines) for lines in split)
-        return cls(tuple(tuple(lines[n] for lines in split if n < len(lines))
-                         for n in range(count)), keep, joint)
+        return cls(
+            tuple(tuple(lines[n] for lines in split if n < len(lines)) for n in range(count)),
+            keep,
+            joint,
+        )
 
     def __str__(self) -> str:
         return "\n".join(forms[0].plain for forms in self.lines)
 
     def form(self, width: int) -> Text:
         """The cell as drawn in `width` cells."""
-        first = [next((i for i, line in enumerate(forms) if cell_len(line.plain) <= width),
-                      len(forms) - 1) for forms in self.lines]
+        first = [
+            next(
+                (i for i, line in enumerate(forms) if cell_len(line.plain) <= width), len(forms) - 1
+            )
+            for forms in self.lines
+        ]
         joint = max(min(index, self.joint) for index in first)
-        drawn = [fitted(forms[min(max(joint, index), len(forms) - 1)], width,
-                        self.keep[n] if n < len(self.keep) else 0)
-                 for n, (forms, index) in enumerate(zip(self.lines, first, strict=True))]
+        drawn = [
+            fitted(
+                forms[min(max(joint, index), len(forms) - 1)],
+                width,
+                self.keep[n] if n < len(self.keep) else 0,
+            )
+            for n, (forms, index) in enumerate(zip(self.lines, first, strict=True))
+        ]
         return cut(Text("\n").join(drawn))
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         yield self.form(options.max_width)
 
     def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
-        return Measurement(max(cell_len(forms[-1].plain) for forms in self.lines),
-                           max(cell_len(forms[0].plain) for forms in self.lines))
+        return Measurement(
+            max(cell_len(forms[-1].plain) for forms in self.lines),
+            max(cell_len(forms[0].plain) for forms in self.lines),
+        )
 
 
 def fitted(line: Text, width: int, keep: int) -> Text:
     """A line cut to `width` with "…", its last `keep` characters kept whole."""
     if keep <= 0 or cell_len(line.plain) <= width:
         return line.copy()
-    head, tail = line[:len(line) - keep], line[len(line) - keep:]
+    head, tail = line[: len(line) - keep], line[len(line) - keep :]
     head.truncate(max(1, width - cell_len(tail.plain)), overflow="ellipsis")
     return head + tail
 
@@ -176,8 +193,12 @@ def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Cell]:
     code = Text(clean(alert.code_label))
     if alert.test:
         code.append("\n" + t("drill.word"), style="bold magenta")
-    return {"desk": cut(desk), "code": cut(code), "state": state_cell(alert, names),
-            "responders": responders_cell(alert, names)}
+    return {
+        "desk": cut(desk),
+        "code": cut(code),
+        "state": state_cell(alert, names),
+        "responders": responders_cell(alert, names),
+    }
 
 
 def state_cell(alert: Alert, names: Mapping[str, str]) -> Cell:
@@ -190,10 +211,18 @@ def state_cell(alert: Alert, names: Mapping[str, str]) -> Cell:
     target = alert.escalated_to or ""
     name = who(target, names)
     short = name if target == "everyone" else short_name(name, map(clean, names.values()))
-    lines = [t("level.to", level=level, who=name), t("level.to", level=level, who=short),
-             t("level.to.short", level=level, who=short), t("level.to.short", level=level, who="…")]
-    return Fit((tuple(state.split("\n")),
-                tuple(Text(line, style="bold yellow") for line in dict.fromkeys(lines))))
+    lines = [
+        t("level.to", level=level, who=name),
+        t("level.to", level=level, who=short),
+        t("level.to.short", level=level, who=short),
+        t("level.to.short", level=level, who="…"),
+    ]
+    return Fit(
+        (
+            tuple(state.split("\n")),
+            tuple(Text(line, style="bold yellow") for line in dict.fromkeys(lines)),
+        )
+    )
 
 
 def responders_cell(alert: Alert, names: Mapping[str, str] | None = None) -> Cell:
@@ -202,15 +231,19 @@ def responders_cell(alert: Alert, names: Mapping[str, str] | None = None) -> Cel
     others ("+2"), and that count is never cut."""
     if not alert.responders:
         return cut(Text("—"))
-    known = [clean(name) for name in (names or {}).values()] + \
-        [clean(r.name) for r in alert.responders]
+    known = [clean(name) for name in (names or {}).values()] + [
+        clean(r.name) for r in alert.responders
+    ]
     full = [clean(r.name) for r in alert.responders]
-    short = [short_name(name, known) if r.kind is PrincipalKind.SUPERVISOR else name
-             for name, r in zip(full, alert.responders, strict=True)]
+    short = [
+        short_name(name, known) if r.kind is PrincipalKind.SUPERVISOR else name
+        for name, r in zip(full, alert.responders, strict=True)
+    ]
     timed = [f"{name} {clock_time(r.at)}" for name, r in zip(full, alert.responders, strict=True)]
     more = f" +{len(alert.responders) - 2}" if len(alert.responders) > 2 else ""
-    return Fit.of(*(Text(two_lines(lines)) for lines in (timed, full, short)),
-                  keep=(0, len(more)), joint=1)
+    return Fit.of(
+        *(Text(two_lines(lines)) for lines in (timed, full, short)), keep=(0, len(more)), joint=1
+    )
 
 
 def two_lines(lines: list[str]) -> str:
@@ -260,8 +293,10 @@ def summary(alert: Alert, code: AlertCode | None) -> Text:
     text = Text()
     if alert.state.is_closed:
         when = clock_time(alert.closed_at) if alert.closed_at else "?"
-        text.append(t("detail.closed", state=label("state", alert.state), time=when) + "\n",
-                    style="bold reverse")
+        text.append(
+            t("detail.closed", state=label("state", alert.state), time=when) + "\n",
+            style="bold reverse",
+        )
     text.append(clean(alert.desk_label), style="bold")
     if alert.location:
         text.append(" · " + clean(alert.location))
@@ -279,8 +314,13 @@ def summary(alert: Alert, code: AlertCode | None) -> Text:
     return text
 
 
-def details(alert: Alert, code: AlertCode | None, history: list[Event],
-            names: Mapping[str, str], desks: Mapping[str, DeskPresence]) -> Text:
+def details(
+    alert: Alert,
+    code: AlertCode | None,
+    history: list[Event],
+    names: Mapping[str, str],
+    desks: Mapping[str, DeskPresence],
+) -> Text:
     """The alert and its whole history with times, the key press first when it came earlier."""
     text = summary(alert, code)
     text.append(f"\n\n{t('detail.history')}\n", style="bold underline")
@@ -311,15 +351,21 @@ def event_line(event: Event, names: Mapping[str, str], desks: Mapping[str, DeskP
     closer = alert.closed_by or "?"
     name = clean(desks[closer].label) if closer in desks else who(closer, names)
     line = t(key, who=name)
-    return t("detail.event_summary", line=line, summary=clean(alert.summary)) if alert.summary \
+    return (
+        t("detail.event_summary", line=line, summary=clean(alert.summary))
+        if alert.summary
         else line
+    )
 
 
 def notify_line(event: Event, names: Mapping[str, str]) -> str:
     """One attempt to reach a phone or a mailbox: to whom, through what, and how it went."""
     outcome = NotifyOutcome.model_validate(event.data)
-    to = (t("notify.line.room", site=clean(outcome.to.removeprefix("site:")))
-          if outcome.to.startswith("site:") else who(outcome.to, names))
+    to = (
+        t("notify.line.room", site=clean(outcome.to.removeprefix("site:")))
+        if outcome.to.startswith("site:")
+        else who(outcome.to, names)
+    )
     values = {"who": to, "channel": clean(outcome.channel), "reason": clean(outcome.reason or "?")}
     if event.type is EventType.NOTIFY_FAILED and outcome.retry_in_s is not None:
         return t("notify.line.failed", retry=round(outcome.retry_in_s), **values)
@@ -329,10 +375,13 @@ def notify_line(event: Event, names: Mapping[str, str]) -> str:
 # -- desks and on-call --------------------------------------------------------------------------
 
 
-def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
-             refused: tuple[RefusedToken, ...],
-             availability: Mapping[str, SiteAvailability] | None = None,
-             outside: tuple[RefusedDesk, ...] = ()) -> Text:
+def presence(
+    desks: Mapping[str, DeskPresence],
+    sites: Mapping[str, str],
+    refused: tuple[RefusedToken, ...],
+    availability: Mapping[str, SiteAvailability] | None = None,
+    outside: tuple[RefusedDesk, ...] = (),
+) -> Text:
     """Desks per site, online or since when not, under who can come there now; then the
     tokens the hub refused lately and the desks refused from outside their site's networks."""
     text = Text()
@@ -350,17 +399,30 @@ def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
                 since = t("presence.offline", time=clock_time(desk.last_seen))
                 text.append(f"  ○ {name}  {since}\n", style="bold red")
     for token in refused:
-        text.append("\n" + t("presence.refused", prefix=clean(token.token_sha256_prefix),
-                             address=clean(token.address), time=clock_time(token.last_at)),
-                    style="bold red")
+        text.append(
+            "\n"
+            + t(
+                "presence.refused",
+                prefix=clean(token.token_sha256_prefix),
+                address=clean(token.address),
+                time=clock_time(token.last_at),
+            ),
+            style="bold red",
+        )
         text.append("\n  " + tn("presence.refused_times", token.count), style="red")
         if token.known_as:
-            text.append(" · " + t("presence.refused_known", who=clean(token.known_as)),
-                        style="dim")
+            text.append(" · " + t("presence.refused_known", who=clean(token.known_as)), style="dim")
     for attempt in outside:
-        text.append("\n" + t("presence.outside", desk=clean(attempt.desk_label),
-                             address=clean(attempt.address), time=clock_time(attempt.last_at)),
-                    style="bold red")
+        text.append(
+            "\n"
+            + t(
+                "presence.outside",
+                desk=clean(attempt.desk_label),
+                address=clean(attempt.address),
+                time=clock_time(attempt.last_at),
+            ),
+            style="bold red",
+        )
         text.append("\n  " + tn("presence.refused_times", attempt.count), style="red")
         if attempt.alerts:
             text.append(" · " + tn("presence.outside_alerts", attempt.alerts), style="bold red")
@@ -371,8 +433,10 @@ def presence(desks: Mapping[str, DeskPresence], sites: Mapping[str, str],
 def who_can_come(numbers: SiteAvailability) -> Text:
     """One line under a site's name: desks online, and who can answer (or a warning)."""
     line = Text("  " + tn("avail.pane.desks", numbers.desks_online, total=numbers.desks) + " · ")
-    names = [clean(p.name) if p.connected else t("avail.pane.phone", name=clean(p.name))
-             for p in numbers.supervisors]
+    names = [
+        clean(p.name) if p.connected else t("avail.pane.phone", name=clean(p.name))
+        for p in numbers.supervisors
+    ]
     if names:
         line.append(t("avail.pane.supervisors", names=", ".join(names)))
     else:
@@ -383,8 +447,10 @@ def who_can_come(numbers: SiteAvailability) -> Text:
 def oncall(cards: tuple[OnCall, ...]) -> Text:
     text = Text()
     for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
-        text.append(("\n" if index else "") + t("pane.oncall_site", site=clean(card.site_label)),
-                    style="bold")
+        text.append(
+            ("\n" if index else "") + t("pane.oncall_site", site=clean(card.site_label)),
+            style="bold",
+        )
         if card.supervisor is None:
             text.append(t("pane.oncall_nobody"), style="yellow")
         else:
@@ -398,11 +464,14 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
             until = local(card.until).strftime("%H:%M")
             text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
         if card.source == "calendar" and card.calendar_event:
-            text.append("\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)),
-                        style="italic")
+            text.append(
+                "\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)), style="italic"
+            )
         if card.warning:  # a calendar that could not be used: the slots answer meanwhile
-            text.append("\n  ⚠ " + t("pane.oncall_warning", warning=clean(card.warning)),
-                        style="bold yellow")
+            text.append(
+                "\n  ⚠ " + t("pane.oncall_warning", warning=clean(card.warning)),
+                style="bold yellow",
+            )
         text.append("\n")
     return text
 
@@ -410,15 +479,22 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
 # -- interview sessions and checks --------------------------------------------------------------
 
 
-def sessions(running: tuple[InterviewSession, ...], checks: tuple[Check, ...],
-             sites: Mapping[str, str], now: datetime | None) -> Text:
+def sessions(
+    running: tuple[InterviewSession, ...],
+    checks: tuple[Check, ...],
+    sites: Mapping[str, str],
+    now: datetime | None,
+) -> Text:
     """Running interview sessions per site with the time left, and the checks waiting."""
     text = Text()
     for index, site in enumerate(sorted({s.site for s in running} | {c.site for c in checks})):
         text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
         for session in (s for s in running if s.site == site):
-            values = {"desk": clean(session.desk_label), "room": clean(session.room) or "-",
-                      "started": clock_time(session.started_at)[:5]}
+            values = {
+                "desk": clean(session.desk_label),
+                "room": clean(session.room) or "-",
+                "started": clock_time(session.started_at)[:5],
+            }
             if now is None or session.due_at > now:
                 left = minutes_seconds(session.due_at - now) if now else "?"
                 text.append("  " + t("pane.session.running", left=left, **values) + "\n")
@@ -426,6 +502,8 @@ def sessions(running: tuple[InterviewSession, ...], checks: tuple[Check, ...],
                 text.append("  " + t("pane.session.checking", **values) + "\n", style="yellow")
         for check in (c for c in checks if c.site == site):
             left = minutes_seconds(check.deadline - now) if now else "?"
-            text.append("  " + t("pane.check.pending", desk=clean(check.desk_label), left=left)
-                        + "\n", style="bold yellow")
+            text.append(
+                "  " + t("pane.check.pending", desk=clean(check.desk_label), left=left) + "\n",
+                style="bold yellow",
+            )
     return text
