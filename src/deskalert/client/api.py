@@ -3,12 +3,11 @@
 Whatever answers, the caller gets either the shared models or a typed error (errors.py): no
 network, a timeout, a 5xx, a refused token, and an answer that is not the hub's (a proxy's HTML
 login page served with 200, JSON of another shape from an older or newer hub) each have their
-own class; pydantic and JSON errors never escape from here.
+own class (the mapping: api_errors.py); pydantic and JSON errors never escape from here.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Self, TypeVar
@@ -17,22 +16,15 @@ from uuid import UUID
 import httpx
 from pydantic import TypeAdapter, ValidationError
 
-from deskalert.client.hubs import Hubs, is_outage
-from deskalert.errors import (
-    Conflict,
-    DeskAlertError,
-    Forbidden,
-    HubError,
-    HubIncompatible,
-    HubTimeout,
-    HubUnreachable,
-    NotFound,
-    RateLimited,
-    ServerError,
-    StoreUnavailable,
-    Unauthorized,
-    Unprocessable,
+from deskalert.client.api_errors import (
+    all_down,
+    describe_answer,
+    hub_error,
+    is_json,
+    unreachable,
 )
+from deskalert.client.hubs import Hubs, is_outage
+from deskalert.errors import DeskAlertError, HubIncompatible
 from deskalert.models import (
     Alert,
     AlertCode,
@@ -54,7 +46,6 @@ from deskalert.models import (
     SessionFigures,
     SiteAvailability,
 )
-from deskalert.text import strip_control
 
 REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # An alert with another hub to go to: a hub that has not stored it within this is passed over
@@ -62,15 +53,6 @@ REQUEST_TIMEOUT = httpx.Timeout(5.0, connect=2.0)
 # healthy one answers in milliseconds: bench/results.md). Resending is safe: same id, one alert.
 ALERT_FAILOVER_TIMEOUT = httpx.Timeout(1.5, connect=1.0)
 PAGE_SIZE = 500
-ERRORS_BY_STATUS: dict[int, type[HubError]] = {
-    401: Unauthorized,
-    403: Forbidden,
-    404: NotFound,
-    409: Conflict,
-    422: Unprocessable,
-    429: RateLimited,
-    503: StoreUnavailable,
-}
 
 # Transport failures that happen before the request leaves: safe to send it to another hub.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -141,7 +123,7 @@ class HubClient:
                 continue
             self.hubs.settle(index)
             return response
-        raise _all_down(errors)
+        raise all_down(errors)
 
     async def _send(self, index: int, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """One hub's successful answer; its refusal raised as is; `_Down` if it is not there."""
@@ -152,7 +134,7 @@ class HubClient:
             raise _Down(unreachable(url, exc), not isinstance(exc, NOT_SENT)) from None
         error: DeskAlertError
         if response.is_success:
-            if _is_json(response):
+            if is_json(response):
                 return response
             error = HubIncompatible(describe_answer(response))
         else:
@@ -366,12 +348,12 @@ class HubClient:
             degraded = degraded or health
         if degraded is not None:
             return degraded
-        raise _all_down(errors)
+        raise all_down(errors)
 
 
 def _health_of(response: httpx.Response) -> Health:
     """A /healthz answer as Health (200, or 503 degraded); any other answer as its error."""
-    if response.status_code not in (200, 503) or not _is_json(response):
+    if response.status_code not in (200, 503) or not is_json(response):
         raise hub_error(response)
     return parsed(Health, response)
 
@@ -392,72 +374,6 @@ def _next_cursor(response: httpx.Response) -> str | None:
         return None
     cursor = httpx.URL(link["url"]).params.get("cursor")
     return str(cursor) if cursor else None
-
-
-def hub_error(response: httpx.Response) -> HubError | HubIncompatible:
-    """The error for a non-2xx answer. A 4xx that is not the hub's `{"error", "detail"}` (a
-    proxy's page) is HubIncompatible; 401 is always a refused token; any 5xx a hub error."""
-    try:
-        body = response.json() if _is_json(response) else None
-    except ValueError:
-        body = None
-    status = response.status_code
-    if not isinstance(body, dict) or "detail" not in body:
-        if status != 401 and status < 500:
-            return HubIncompatible(describe_answer(response))
-        body = {"error": "http_error", "detail": f"HTTP {status} ({_content_type(response)})"}
-    error_class = ERRORS_BY_STATUS.get(status, ServerError if status >= 500 else HubError)
-    error = error_class(
-        strip_control(str(body["detail"])),
-        code=str(body.get("error", "http_error")),
-        state=body.get("state"),
-    )
-    error.status = response.status_code
-    if isinstance(error, RateLimited):
-        error.retry_after_s = _retry_after_s(response.headers.get("Retry-After"))
-    return error
-
-
-def _retry_after_s(value: str | None) -> float:
-    """Retry-After in seconds (the hub sends seconds; a date or garbage counts as 1 s)."""
-    try:
-        return min(60.0, max(0.0, float(value or "1")))
-    except ValueError:
-        return 1.0
-
-
-def _all_down(errors: list[DeskAlertError]) -> DeskAlertError:
-    """The first hub's error; with several hubs all unreachable, one that names each."""
-    first = errors[0]
-    if len(errors) > 1 and all(type(e) in (HubUnreachable, HubTimeout) for e in errors):
-        return type(first)(f"no hub answered: {'; '.join(str(e) for e in errors)}")
-    return first
-
-
-def unreachable(base_url: str, exc: httpx.HTTPError) -> HubUnreachable:
-    """A transport failure, named: a timeout is not a refused connection."""
-    if isinstance(exc, httpx.TimeoutException):
-        return HubTimeout(f"hub {base_url}: no answer in time ({_transport_reason(exc)})")
-    return HubUnreachable(f"hub {base_url} unreachable: {_transport_reason(exc)}")
-
-
-TRANSPORT_WORDS = {
-    "ConnectError": "no connection (refused, or no route to the host)",
-    "ConnectTimeout": "no connection within the timeout",
-    "ReadTimeout": "connected, but no answer within the timeout",
-    "WriteTimeout": "the request could not be sent within the timeout",
-    "PoolTimeout": "too many requests waiting",
-    "ReadError": "the connection broke while reading the answer",
-    "WriteError": "the connection broke while sending",
-    "RemoteProtocolError": "the connection closed before a complete answer",
-}
-
-
-def _transport_reason(exc: httpx.HTTPError) -> str:
-    """What happened in words, and the system's own reason when there is one (errno text)."""
-    words = TRANSPORT_WORDS.get(exc.__class__.__name__, exc.__class__.__name__)
-    detail = " ".join(str(exc).split())
-    return f"{words}: {detail}" if detail and detail not in words else words
 
 
 _ADAPTERS: dict[object, TypeAdapter[Any]] = {}
@@ -483,22 +399,15 @@ def parsed(model: type[T], response: httpx.Response) -> T:
         ) from None
 
 
-def describe_answer(response: httpx.Response) -> str:
-    """One line on what answered: the request, the status, the content type, an HTML title."""
-    request = response.request
-    status = f"HTTP {response.status_code} {_content_type(response)}"
-    line = f"{request.method} {request.url.path}: {status}"
-    if "html" in _content_type(response):
-        title = re.search(r"<title[^>]*>(.*?)</title>", response.text, re.S | re.I)
-        if title and (words := " ".join(strip_control(title.group(1)).split())):
-            line += f" « {words[:60]} »"
-    return line
-
-
-def _content_type(response: httpx.Response) -> str:
-    content_type: str = response.headers.get("content-type", "no content type")
-    return content_type.split(";")[0].strip()
-
-
-def _is_json(response: httpx.Response) -> bool:
-    return "json" in _content_type(response)
+# The error mapping lives in api_errors.py; its names stay importable from here.
+__all__ = [
+    "ALERT_FAILOVER_TIMEOUT",
+    "NOT_SENT",
+    "PAGE_SIZE",
+    "REQUEST_TIMEOUT",
+    "HubClient",
+    "describe_answer",
+    "hub_error",
+    "parsed",
+    "unreachable",
+]
