@@ -26,16 +26,14 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound
+from deskalert.hub.interview_alert import check_alert
 from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.roster import Roster
 from deskalert.hub.runtime import Runtime
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store import Connection
-from deskalert.i18n import N_, translations
 from deskalert.models import (
     Alert,
-    AlertCode,
-    AlertState,
     AnswerIn,
     Check,
     CheckAnswer,
@@ -50,8 +48,6 @@ from deskalert.models import (
 )
 
 T = TypeVar("T")
-# An alert raised for a check gets an id derived from the check's: one check, one alert.
-ALERT_NAMESPACE = uuid.UUID("5b0c6f0e-9a43-4b8e-9a59-2f64a1d0c3e1")
 
 
 class InterviewKeeper:
@@ -337,65 +333,7 @@ class InterviewKeeper:
             db, event_type, payload.updated_at, payload.site, payload.model_dump(mode="json")
         )
 
-    def _code(self, code_id: str) -> AlertCode:
-        """The roster's code, or a discreet built-in one: a roster without it still alerts."""
-        code = self.roster.codes.get(code_id)
-        return code or AlertCode(code=code_id, label=code_id, key="-", discreet=True, priority=1)
-
     def _alert_for(self, check: Check, answer: CheckAnswer | None, now: datetime) -> Alert:
-        """The alert a check raises on behalf of its desk: unanswered (`answer` None), duress,
-        or "venez"; its message says where, since when, and what happened, in the hub's
-        notification language."""
-        hub = self.config.hub
-        code = self._code(hub.no_answer_code if answer is None else hub.duress_code)
-        desk = self.roster.desks[check.desk]
-        chain = self.oncall.chain(desk.site)
-        return Alert(
-            id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)),
-            code=code.code,
-            code_label=code.label,
-            discreet=code.discreet or answer is not None,
-            priority=code.priority,
-            desk=desk.id,
-            desk_label=desk.label,
-            site=desk.site,
-            location=desk.location,
-            created_at=now,
-            received_at=now,
-            state=AlertState.OPEN,
-            test=False,
-            message=self._message(check, answer),
-            chain=chain,
-            escalated_to=chain[0] if chain else "everyone",
-            updated_at=now,
-        )
-
-    def _message(self, check: Check, answer: CheckAnswer | None) -> str:
-        lang = self.config.hub.language
-        what = {
-            None: N_("check.alert.no_answer"),
-            CheckAnswer.DURESS: N_("check.alert.duress"),
-            CheckAnswer.VENEZ: N_("check.alert.venez"),
-        }[answer]
-        if check.kind is CheckKind.SESSION:
-            started = (check.session_started_at or check.asked_at).astimezone(self.config.hub.tz())
-            where = _t(
-                lang,
-                N_("check.alert.session"),
-                room=check.room or "-",
-                started=started.strftime("%H:%M"),
-            )
-        else:
-            asked = check.asked_at.astimezone(self.config.hub.tz())
-            where = _t(
-                lang,
-                N_("check.alert.supervisor"),
-                name=check.asked_by_name or "-",
-                asked=asked.strftime("%H:%M"),
-            )
-        return f"{where} {_t(lang, what)}"[:280]
-
-
-def _t(lang: Any, msgid: str, **values: object) -> str:
-    """A message in the hub's notification language (as hub/notify.py writes them)."""
-    return translations(lang).gettext(msgid).format(**values)
+        """The alert `check` raises on behalf of its desk (hub/interview_alert.py)."""
+        chain = self.oncall.chain(self.roster.desks[check.desk].site)
+        return check_alert(self.config.hub, self.roster, chain, check, answer, now)

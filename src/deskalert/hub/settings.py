@@ -12,9 +12,8 @@ import hashlib
 import ipaddress
 import os
 import re
-import zoneinfo
 from collections import Counter
-from datetime import time, tzinfo
+from datetime import time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Literal
@@ -23,7 +22,6 @@ from urllib.parse import urlsplit
 from pydantic import (
     AfterValidator,
     BaseModel,
-    ConfigDict,
     Field,
     PrivateAttr,
     StringConstraints,
@@ -35,6 +33,8 @@ from pydantic import (
 from deskalert.config import describe_validation_error, load_toml, user_config_dir
 from deskalert.errors import ConfigError
 from deskalert.hub.broadcast_roster import BroadcastSection
+from deskalert.hub.settings_hub import HubSection as HubSection  # re-exported
+from deskalert.hub.settings_hub import Section, check_networks
 from deskalert.models import AlertCode, Identifier, PrincipalKind
 
 Sha256Hex = Annotated[
@@ -43,163 +43,6 @@ Sha256Hex = Annotated[
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DEMO_TOKEN_PREFIX = "demo-"
-
-
-class _Section(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class HubSection(_Section):
-    database: str | None = Field(
-        default=None,
-        description="postgresql://user:password@host/db to share one database between several"
-        " hubs (or env:NAME, file:/path to read it from); unset: the SQLite file in the data"
-        " directory. DESKALERT_DATABASE overrides it.",
-    )
-    ack_timeout_s: float = Field(
-        default=30,
-        gt=0,
-        le=3600,
-        description='no "j\'arrive" by then: the alert escalates to the next person of the chain',
-    )
-    cancel_window_s: float = Field(
-        default=10, ge=0, le=3600, description="the raising desk may cancel its alert within this"
-    )
-    heartbeat_s: float = Field(
-        default=5,
-        gt=0,
-        le=300,
-        description="presence interval of the desks; silent for 1.7 times this: offline",
-    )
-    retention_days: int = Field(
-        default=365,
-        ge=1,
-        le=3650,
-        description="alerts, notes and events older than this are purged (personal data)",
-    )
-    timezone: str | None = Field(
-        default=None, description="IANA zone of the on-call slots; the machine's zone if unset"
-    )
-    # What nobody on the network may hold or flood (docs/guarantees.md).
-    request_timeout_s: float = Field(
-        default=5,
-        gt=0,
-        le=60,
-        description="a request's head and body must arrive within this, or the connection closes",
-    )
-    keepalive_timeout_s: float = Field(
-        default=10, gt=0, le=300, description="an idle keep-alive connection is closed after this"
-    )
-    max_connections_per_address: int = Field(
-        default=32,
-        ge=1,
-        le=100_000,
-        description="open connections from one client address (trusted_addresses excepted)",
-    )
-    trusted_addresses: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1", "::1"],
-        description="addresses or networks exempt from the per-address cap (a local TLS proxy)",
-    )
-    trusted_proxies: list[str] = Field(
-        default_factory=lambda: ["127.0.0.1", "::1"],
-        description="reverse proxies whose X-Forwarded-For is believed (the right-most address"
-        " not in this list is the client's); not the same list as trusted_addresses",
-    )
-    max_streams_per_identity: int = Field(
-        default=8,
-        ge=1,
-        le=10_000,
-        description="open event streams per token; a new one beyond this closes the oldest",
-    )
-    alert_burst: int = Field(
-        default=10, ge=1, le=100_000, description="new alerts a desk may raise back to back"
-    )
-    alerts_per_minute: float = Field(
-        default=30, gt=0, le=60_000, description="rate at which a desk's alert burst refills"
-    )
-    request_burst: int = Field(
-        default=200,
-        ge=1,
-        le=1_000_000,
-        description="other requests (heartbeats, lists, streams...) one token may send back to"
-        " back; new alerts are never counted here",
-    )
-    requests_per_second: float = Field(
-        default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
-    )
-    renotify_s: float = Field(
-        default=60,
-        gt=0,
-        le=86_400,
-        description="an unanswered alert's notifications are sent again this often",
-    )
-    language: Literal["fr", "en"] = Field(
-        default="fr", description="language of the notifications sent to phones and mailboxes"
-    )
-
-    # The interview timer and "tout va bien ?" checks (hub/interview.py).
-    check_answer_s: float = Field(
-        default=60,
-        gt=0,
-        le=3600,
-        description="a desk has this long to answer a check before the hub raises an alert",
-    )
-    no_answer_code: Identifier = Field(
-        default="sans-reponse",
-        description="code of the alert raised for an unanswered check (a discreet built-in one"
-        " if the roster does not define it)",
-    )
-    duress_code: Identifier = Field(
-        default="renfort",
-        description='code of the discreet alert raised by a duress answer or a "venez"',
-    )
-
-    # The supervisors' page (docs/supervisors/page.md): links in notifications and login sessions.
-    public_url: str | None = Field(
-        default=None,
-        description="the hub's address as phones reach it (https://...); answer links need it",
-    )
-    answer_link_h: float = Field(
-        default=24, gt=0, le=24 * 30, description="hours an answer link stays valid"
-    )
-    page_session_h: float = Field(
-        default=12, gt=0, le=24 * 90, description="hours a login on the page lasts"
-    )
-
-    @field_validator("public_url")
-    @classmethod
-    def _public_url(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            url = urlsplit(value.strip())
-        except ValueError:
-            url = urlsplit("")
-        if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-            raise ValueError(
-                f"{value!r} is not a base address like 'https://hub.example.org' or"
-                " 'https://proxy.example.org/deskalert' (http or https, no query)"
-            )
-        return value.strip().rstrip("/")
-
-    @field_validator("trusted_addresses", "trusted_proxies")
-    @classmethod
-    def _addresses(cls, values: list[str]) -> list[str]:
-        return _networks(values)
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str | None) -> str | None:
-        if value is not None:
-            try:
-                zoneinfo.ZoneInfo(value)
-            except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
-        return value
-
-    def tz(self) -> tzinfo | None:
-        """The zone on-call slots are read in; None means the machine's local zone."""
-        return zoneinfo.ZoneInfo(self.timezone) if self.timezone else None
 
 
 def _notify_entry(value: str) -> str:
@@ -215,29 +58,17 @@ def _notify_entry(value: str) -> str:
     return value
 
 
-def _networks(values: list[str]) -> list[str]:
-    """Each an IP address or network; the first that is not is a one-line error."""
-    for value in values:
-        try:
-            ipaddress.ip_network(value, strict=False)
-        except ValueError:
-            raise ValueError(
-                f"{value!r} is not an IP address or network (e.g. '10.0.0.5', '10.0.0.0/24')"
-            ) from None
-    return values
-
-
 NotifyEntry = Annotated[str, AfterValidator(_notify_entry)]
 NotifyList = Annotated[list[NotifyEntry], Field(default_factory=list, max_length=20)]
 
 
-class SiteConfig(_Section):
+class SiteConfig(Section):
     """A site: a building or a floor, with its desks and its on-call chain."""
 
     id: Identifier = Field(description="the site's id, named by desks, slots and calendars")
     label: str = Field(min_length=1, max_length=80, description="the name people read")
     notify: NotifyList = Field(description="the site's team room(s): Apprise URLs")
-    networks: Annotated[list[str], AfterValidator(_networks)] = Field(
+    networks: Annotated[list[str], AfterValidator(check_networks)] = Field(
         default_factory=list,
         max_length=256,
         description="networks the site's desks connect from (e.g. '10.1.2.0/24'); a desk token"
@@ -254,14 +85,14 @@ class SiteConfig(_Section):
             return False  # not an address (a garbled X-Forwarded-For): refused, never guessed
         if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
             ip = ip.ipv4_mapped
-        return any(ip in network for network in self._parsed_networks)
+        return any(ip in network for network in self._parsedcheck_networks)
 
     @cached_property
-    def _parsed_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+    def _parsedcheck_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
         return [ipaddress.ip_network(n, strict=False) for n in self.networks]
 
 
-class DeskConfig(_Section):
+class DeskConfig(Section):
     """A desk: one workstation that raises alerts, with its token's hash."""
 
     id: Identifier = Field(description="the desk's id, as its config.toml names it ([desk] id)")
@@ -273,7 +104,7 @@ class DeskConfig(_Section):
     )
 
 
-class SupervisorConfig(_Section):
+class SupervisorConfig(Section):
     """A supervisor: who answers alerts, on the pane, the page or the phone."""
 
     id: Identifier = Field(description="the supervisor's id ([supervisor] id, on-call slots)")
@@ -304,7 +135,7 @@ class SupervisorConfig(_Section):
         return value.strip() if value is not None else None
 
 
-class OnCallSlot(_Section):
+class OnCallSlot(Section):
     """A weekly on-call slot; the first that matches wins."""
 
     site: Identifier = Field(description="the site it covers")
@@ -330,7 +161,7 @@ class OnCallSlot(_Section):
         )
 
 
-class OnCallCalendar(_Section):
+class OnCallCalendar(Section):
     """A site's on-call rota kept in a calendar: an ICS file, or an address fetched periodically."""
 
     site: Identifier = Field(
@@ -393,7 +224,7 @@ class OnCallCalendar(_Section):
         return f"{url.scheme}://{url.hostname}/..."
 
 
-class MetricsSection(_Section):
+class MetricsSection(Section):
     """Who may read `GET /metrics`: nobody unless one of these is set; both set, both needed."""
 
     token_sha256: Sha256Hex | None = Field(
@@ -406,10 +237,10 @@ class MetricsSection(_Section):
     @field_validator("allow")
     @classmethod
     def _addresses(cls, values: list[str]) -> list[str]:
-        return _networks(values)
+        return check_networks(values)
 
 
-class HubConfig(_Section):
+class HubConfig(Section):
     hub: HubSection = Field(default_factory=HubSection, description="the hub's own settings")
     metrics: MetricsSection = Field(
         default_factory=MetricsSection, description="who may read GET /metrics (Prometheus)"
