@@ -2,7 +2,7 @@
 cancel of an own alert the hub already has, the sharing of an incident note; and how each
 answer is told to the agent.
 
-The requests run as workers of the app (`run_on_app`: a failure lands in the one place); the
+The requests run as workers of the app (a failure lands in its one place); the
 answers come back as `ActionDone` / `ActionFailed` (messages.py), which the app's handlers hand
 here (`done`, `failed`) before redrawing.
 """
@@ -20,7 +20,7 @@ from deskalert.i18n import t
 from deskalert.journal.store import Journal
 from deskalert.models import NoteIn
 from deskalert.text import strip_control as clean
-from deskalert.tui.base import HubApp, run_on_app
+from deskalert.tui.base import HubApp
 from deskalert.tui.desk.delivery import DeskDelivery
 from deskalert.tui.desk.journal import JournalScreen
 from deskalert.tui.desk.messages import ActionDone, ActionFailed
@@ -49,7 +49,7 @@ class DeskAsks:
 
     def ask(self, kind: Literal["answer", "cancel"], alert_id: UUID) -> None:
         """A j'arrive ("answer") or a cancel, as a worker of the app."""
-        run_on_app(self.app, self._ask(kind, alert_id), group="actions")
+        self.app.run_worker(self._ask(kind, alert_id), group="actions", exit_on_error=False)
 
     async def _ask(self, kind: Literal["answer", "cancel"], alert_id: UUID) -> None:
         """The hub's copy, or why it did not take it."""
@@ -79,7 +79,7 @@ class DeskAsks:
 
     def share_note(self, alert_id: UUID, note: NoteIn) -> None:
         """Share a finished note, as a worker of the app; the journal screen shows it shared."""
-        run_on_app(self.app, self._share_note(alert_id, note), group="notes")
+        self.app.run_worker(self._share_note(alert_id, note), group="notes", exit_on_error=False)
 
     async def _share_note(self, alert_id: UUID, note: NoteIn) -> None:
         result = await share_with_hub(self.app, self.app.client, self.journal, alert_id, note)

@@ -1,7 +1,7 @@
 """The pane's requests to the hub from its keys: j'arrive, resolve, cancel, take the on-call;
 and how each answer is told to the supervisor.
 
-The requests run as workers of the app (`run_on_app`: a failure lands in the one place); the
+The requests run as workers of the app (a failure lands in its one place); the
 answers come back as `Answered` / `Refused` (messages.py), which the app's handlers hand here
 (`answered`, `refused`) before redrawing.
 """
@@ -16,7 +16,7 @@ from deskalert.errors import DeskAlertError
 from deskalert.i18n import t
 from deskalert.labels import label
 from deskalert.sitetime import local
-from deskalert.tui.base import HubApp, run_on_app
+from deskalert.tui.base import HubApp
 from deskalert.tui.pane import words
 from deskalert.tui.pane.messages import Answered, Refused
 from deskalert.tui.pane.state import PaneState
@@ -37,7 +37,9 @@ class PaneRequests:
         until: datetime | None = None,
     ) -> None:
         """`what`: "respond", "resolve", "cancel" (of `alert_id`) or "oncall" (of `site`)."""
-        run_on_app(self.app, self._send(what, alert_id, text, site, until), group="actions")
+        self.app.run_worker(
+            self._send(what, alert_id, text, site, until), group="actions", exit_on_error=False
+        )
 
     async def _send(
         self,
