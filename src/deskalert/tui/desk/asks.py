@@ -49,7 +49,9 @@ class DeskAsks:
 
     def ask(self, kind: Literal["answer", "cancel"], alert_id: UUID) -> None:
         """A j'arrive ("answer") or a cancel, as a worker of the app."""
-        self.app.run_worker(self._ask(kind, alert_id), group="actions", exit_on_error=False)
+        self.app.run_worker(
+            self._ask(kind, alert_id), name="ask_hub", group="actions", exit_on_error=False
+        )
 
     async def _ask(self, kind: Literal["answer", "cancel"], alert_id: UUID) -> None:
         """The hub's copy, or why it did not take it."""
@@ -79,7 +81,9 @@ class DeskAsks:
 
     def share_note(self, alert_id: UUID, note: NoteIn) -> None:
         """Share a finished note, as a worker of the app; the journal screen shows it shared."""
-        self.app.run_worker(self._share_note(alert_id, note), group="notes", exit_on_error=False)
+        self.app.run_worker(
+            self._share_note(alert_id, note), name="share_note", group="notes", exit_on_error=False
+        )
 
     async def _share_note(self, alert_id: UUID, note: NoteIn) -> None:
         result = await share_with_hub(self.app, self.app.client, self.journal, alert_id, note)

@@ -38,7 +38,10 @@ class PaneRequests:
     ) -> None:
         """`what`: "respond", "resolve", "cancel" (of `alert_id`) or "oncall" (of `site`)."""
         self.app.run_worker(
-            self._send(what, alert_id, text, site, until), group="actions", exit_on_error=False
+            self._send(what, alert_id, text, site, until),
+            name="request",
+            group="actions",
+            exit_on_error=False,
         )
 
     async def _send(
