@@ -55,7 +55,7 @@ def test_each_notification_attempt_reads_as_what_happened_to_whom() -> None:
 
 def test_the_on_call_panel_says_where_the_name_comes_from_and_when_the_calendar_failed() -> None:
     from deskalert.models import OnCall, Person
-    from deskalert.tui.pane.words import oncall
+    from deskalert.tui.pane.site_words import oncall
 
     paul = Person(id="p.leroy", name="Paul Leroy", phone="04 72 00 00 03", location="Bureau 3")
     calendar = OnCall(

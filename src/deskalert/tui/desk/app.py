@@ -8,7 +8,9 @@ catches every worker failure. The wing around it, each part with its own docstri
 - `state.py`, `DeskState` (no Textual): what the desk knows;
 - `board.py`, `Board`: the layout, and the widgets' values set from the state (`_sync`); the
   widgets (`widgets.py`, drawn by `words.py`) redraw themselves when a value changes;
-- `keys.py`: the fixed keys and the code slots `[keys]` remaps;
+- `keys.py`: the fixed keys and the code slots `[keys]` remaps, and the warnings about them;
+- `asks.py`, `DeskAsks`: the requests besides delivery (j'arrive, cancel, a shared note) and
+  how their answers are told; this module's handlers hand the answers on;
 - features as widgets that handle their own messages: the interview timer (`interview.py`,
   `InterviewLine`, with its screens in `screens.py`), the global keys (`hotkeys.py`,
   `GlobalKeys`); the journal screen (`journal.py`) and the note form (tui/note_form.py).
@@ -36,31 +38,28 @@ real one.
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import ClassVar, Literal
+from typing import ClassVar
 from uuid import UUID
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 
 from deskalert.client.catchup import catch_up
-from deskalert.client.hub_words import logged
 from deskalert.client.outbox import Outbox
 from deskalert.client.settings import ClientConfig
-from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t, tn
 from deskalert.journal.store import Journal, OutboxEntry
 from deskalert.models import (
     AvailabilityEvent,
     BroadcastEvent,
     CheckEvent,
-    NoteIn,
     SessionEvent,
     SiteAvailability,
 )
-from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.desk import words
+from deskalert.tui.desk.asks import DeskAsks
 from deskalert.tui.desk.board import Board
 from deskalert.tui.desk.delivery import DeskDelivery, Withdrawal
 from deskalert.tui.desk.features import DeskFeatures
@@ -78,7 +77,7 @@ from deskalert.tui.desk.quit import AGAIN_S, QuitGuard
 from deskalert.tui.desk.state import NOT_TRANSMITTED_AFTER, DeskState, Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import HubEvent
-from deskalert.tui.note_form import NoteForm, share_with_hub
+from deskalert.tui.note_form import NoteForm
 
 __all__ = ["DeskApp"]
 
@@ -130,10 +129,9 @@ class DeskApp(HubApp):
         )
         self.drill_session = drill_session
         self.drill_armed = False
+        self.asks = DeskAsks(self, self.state, self.delivery, journal, self.now)  # asks.py
         self.title = t("desk.title")
-        self._warned_keys = False
         self.quit_guard = QuitGuard()
-        self._warned_global_keys = False
         self.site_availability: SiteAvailability | None = None  # the hub's, live only: not cached
         self.delivery.load_cache()
 
@@ -160,23 +158,9 @@ class DeskApp(HubApp):
 
     def apply_keymap(self) -> None:
         super().apply_keymap()
-        unknown = self.keys.unknown(self.state.codes)
-        if unknown and self.state.codes_known and not self._warned_keys:
-            self._warned_keys = True
-            self.notify(
-                t("notify.unknown_keys", names=", ".join(sorted(unknown))),
-                severity="warning",
-                timeout=15,
-            )
-        unknown_global = self.keys.unknown_global(self.state.codes)
-        if unknown_global and self.state.codes_known and not self._warned_global_keys:
-            self._warned_global_keys = True
-            self.notify(
-                t("notify.unknown_hotkeys", names=", ".join(sorted(unknown_global))),
-                severity="warning",
-                timeout=15,
-                markup=False,
-            )  # "[hotkeys]" is text
+        if self.state.codes_known:  # each warning once (keys.py)
+            for warning, markup in self.keys.warnings(self.state.codes):
+                self.notify(warning, severity="warning", timeout=15, markup=markup)
 
     def action_send_slot(self, index: int) -> None:
         if index < len(self.state.codes):
@@ -232,7 +216,7 @@ class DeskApp(HubApp):
             self.notify(t("notify.nobody_to_answer"))
             return
         self.state.answered.add(alert.id)
-        self.ask_hub("answer", alert.id)
+        self.asks.ask("answer", alert.id)
         self._sync()
 
     def action_drill(self) -> None:
@@ -256,7 +240,7 @@ class DeskApp(HubApp):
 
     @on(JournalScreen.ShareRequested)
     def _share_from_journal(self, message: JournalScreen.ShareRequested) -> None:
-        self.share_note(message.alert_id, message.note)
+        self.asks.share_note(message.alert_id, message.note)
 
     def action_note_later(self) -> None:
         for alert in self.delivery.notes_waiting():
@@ -272,7 +256,7 @@ class DeskApp(HubApp):
     @on(NoteForm.Finished)
     def _note_finished(self, message: NoteForm.Finished) -> None:
         if message.share:
-            self.share_note(message.alert_id, message.note)
+            self.asks.share_note(message.alert_id, message.note)
         else:
             self.notify(t("form.finished"))
         self._sync()
@@ -314,23 +298,7 @@ class DeskApp(HubApp):
         )
 
     def cancel_on_hub(self, alert_id: UUID) -> None:
-        self.ask_hub("cancel", alert_id)
-
-    @work(group="actions", exit_on_error=False)
-    async def ask_hub(self, kind: Literal["answer", "cancel"], alert_id: UUID) -> None:
-        """A j'arrive ("answer") or a cancel: the hub's copy, or why it did not take it."""
-        ask = self.client.acknowledge if kind == "answer" else self.client.cancel
-        try:
-            self.post_message(ActionDone(kind, await ask(alert_id)))
-        except DeskAlertError as exc:
-            self.hub_failed(exc)
-            self.post_message(ActionFailed(kind, alert_id, logged(exc, f"{kind} {alert_id}")))
-
-    @work(group="notes", exit_on_error=False)
-    async def share_note(self, alert_id: UUID, note: NoteIn) -> None:
-        result = await share_with_hub(self, self.client, self.journal, alert_id, note)
-        if result.shared and isinstance(self.screen, JournalScreen):
-            self.screen.reload()
+        self.asks.ask("cancel", alert_id)
 
     # -- messages -------------------------------------------------------------------------
 
@@ -379,22 +347,12 @@ class DeskApp(HubApp):
 
     @on(ActionDone)
     def _on_action_done(self, message: ActionDone) -> None:
-        self.state.apply(message.alert, self.now())
-        if message.kind == "answer":
-            self.notify(t("notify.answered", desk=clean(message.alert.desk_label)))
-        else:
-            self.notify(t("notify.cancelled"))
+        self.asks.done(message)
         self._sync()
 
     @on(ActionFailed)
     def _on_action_failed(self, message: ActionFailed) -> None:
-        reason = clean(message.reason)
-        if message.kind == "answer":
-            self.state.answered.discard(message.alert_id)
-            self.notify(t("notify.answer_failed", reason=reason), severity="error", timeout=10)
-        else:
-            self.delivery.cancel_refused(message.alert_id)
-            self.notify(t("notify.cancel_refused", reason=reason), severity="error", timeout=10)
+        self.asks.failed(message)
         self._sync()
 
     def _after_change(self) -> None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from textual.binding import Binding
 
 from deskalert.client.settings import ClientConfig
+from deskalert.i18n import t
 from deskalert.models import AlertCode
 from deskalert.tui.base import normal_keys
 from deskalert.tui.base import with_ctrl_alternative as with_ctrl
@@ -45,6 +46,7 @@ class DeskKeys:
 
     def __init__(self, config: ClientConfig) -> None:
         self.config = config
+        self._warned: set[str] = set()  # the warnings already given: each is given once
 
     def codes(self, codes: list[AlertCode]) -> list[tuple[AlertCode, str]]:
         """Each code with its keys: `[keys]` naming the code, or the hub's key + a ctrl one."""
@@ -69,3 +71,16 @@ class DeskKeys:
         """`[hotkeys]` combinations naming no code of the hub's."""
         hotkeys = self.config.hotkeys
         return set(hotkeys.combinations if hotkeys else ()) - {c.code for c in codes}
+
+    def warnings(self, codes: list[AlertCode]) -> list[tuple[str, bool]]:
+        """The warnings about `[keys]` / `[hotkeys]` names the hub's codes do not know, each
+        with whether it may be read as markup; each given once per app."""
+        found = []
+        if (unknown := self.unknown(codes)) and "keys" not in self._warned:
+            self._warned.add("keys")
+            found.append((t("notify.unknown_keys", names=", ".join(sorted(unknown))), True))
+        if (unknown_global := self.unknown_global(codes)) and "hotkeys" not in self._warned:
+            self._warned.add("hotkeys")  # "[hotkeys]" is text, not markup
+            names = ", ".join(sorted(unknown_global))
+            found.append((t("notify.unknown_hotkeys", names=names), False))
+        return found

@@ -5,8 +5,9 @@ opens it is `deskalert supervise` (docs/architecture.md, "Screens").
 
 Built on `HubApp` (tui/base.py), which follows the stream, keeps presence, owns the link state,
 applies `[keys]` and is the one place worker failures land. This module adds what is the pane's
-own: the events' meaning for a supervisor, the keys' requests, and the refused tokens (read
-every 15 s: they come with no event). Handlers update `PaneState` (state.py, no Textual), then
+own: the events' meaning for a supervisor, the keys (their requests to the hub and the answers
+told: `PaneRequests`, requests.py), and the refused tokens (read every 15 s: they come with no
+event). Handlers update `PaneState` (state.py, no Textual), then
 only set the widgets' reactive state (`_publish`): each widget (widgets.py, drawn by words.py)
 draws itself, the alert table changes row by row, and nothing redraws on a timer but the
 table's elapsed times. The snapshot and the workers' messages are in messages.py; the interview
@@ -32,7 +33,6 @@ from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError
 from deskalert.i18n import N_, t
 from deskalert.journal.store import Journal
-from deskalert.labels import label
 from deskalert.models import (
     Alert,
     AlertEvent,
@@ -46,7 +46,6 @@ from deskalert.models import (
     PresenceEvent,
     SessionEvent,
 )
-from deskalert.sitetime import local
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.note_form import NoteForm, share_with_hub
@@ -63,6 +62,7 @@ from deskalert.tui.pane.messages import (
     presence_or_desks,
 )
 from deskalert.tui.pane.notify_flag import NotifyFlag
+from deskalert.tui.pane.requests import PaneRequests
 from deskalert.tui.pane.screens import Details, Prompt
 from deskalert.tui.pane.state import PaneState, midnight
 from deskalert.tui.pane.widgets import (
@@ -120,6 +120,7 @@ class PaneApp(HubApp):
         self.hub_parts = PaneFeatures(self.client)  # features.py: interview, broadcasts
         self.interview, self.broadcasts = self.hub_parts.interview, self.hub_parts.broadcasts
         self.board = Board(self, self.state, self.interview, clock, self.broadcasts)
+        self.requests = PaneRequests(self, self.state)  # requests.py: the keys' asks to the hub
         self.title = t("pane.title")
 
     def compose(self) -> ComposeResult:
@@ -154,28 +155,6 @@ class PaneApp(HubApp):
             except DeskAlertError as exc:
                 self.hub_failed(exc)  # the link says what is wrong; read again next time
 
-    @work(group="actions", exit_on_error=False)
-    async def request(
-        self,
-        what: str,
-        alert_id: UUID | None,
-        text: str | None = None,
-        site: str | None = None,
-        until: datetime | None = None,
-    ) -> None:
-        try:
-            if what == "respond" and alert_id:
-                self.post_message(Answered(what, alert=await self.client.acknowledge(alert_id)))
-            elif what == "resolve" and alert_id:
-                self.post_message(Answered(what, alert=await self.client.resolve(alert_id, text)))
-            elif what == "cancel" and alert_id:
-                self.post_message(Answered(what, alert=await self.client.cancel(alert_id, text)))
-            elif what == "oncall" and site and until:
-                self.post_message(Answered(what, oncall=await self.client.take_oncall(site, until)))
-        except DeskAlertError as exc:
-            self.hub_failed(exc)
-            self.post_message(Refused(logged(exc, what)))
-
     # -- keys -------------------------------------------------------------------------------
 
     def selected_alert(self) -> Alert | None:
@@ -192,7 +171,7 @@ class PaneApp(HubApp):
     def action_respond(self) -> None:
         if alert := self.selected_alert():
             self._looked_at(alert.id)
-            self.request("respond", alert.id)
+            self.requests.send("respond", alert.id)
 
     def action_resolve(self) -> None:
         self._ask_and_close("resolve", N_("prompt.resolve"))
@@ -209,7 +188,7 @@ class PaneApp(HubApp):
 
     def _close_with(self, what: str, alert_id: UUID, text: str | None) -> None:
         if text is not None:
-            self.request(what, alert_id, text or None)
+            self.requests.send(what, alert_id, text or None)
 
     def action_oncall(self) -> None:
         alert = self.state.alerts.get(self.selected) if self.selected else None
@@ -230,7 +209,7 @@ class PaneApp(HubApp):
     def _take_oncall(self, site: str, text: str | None) -> None:
         moment = until(text or "", self.now())
         if moment is not None:
-            self.request("oncall", None, site=site, until=moment)
+            self.requests.send("oncall", None, site=site, until=moment)
 
     def action_check(self) -> None:
         """Ask a desk "tout va bien ?" (the interview panel's)."""
@@ -365,29 +344,12 @@ class PaneApp(HubApp):
 
     @on(Answered)
     def _on_answered(self, message: Answered) -> None:
-        if message.alert is not None:
-            self.state.apply(message.alert)
-            what = label("pane.binding", message.what)
-            self.notify(
-                t("pane.notify.done", what=what, desk=words.clean(message.alert.desk_label))
-            )
-        if message.oncall is not None:
-            card = message.oncall
-            self.state.oncall[card.site] = card
-            name = words.clean(card.supervisor.name) if card.supervisor else "?"
-            until = local(card.until).strftime("%H:%M") if card.until else "?"
-            self.notify(
-                t("pane.notify.oncall", site=words.clean(card.site_label), name=name, time=until)
-            )
+        self.requests.answered(message)
         self._publish()
 
     @on(Refused)
     def _on_refused(self, message: Refused) -> None:
-        self.notify(
-            t("pane.notify.failed", reason=words.clean(message.reason)),
-            severity="error",
-            timeout=10,
-        )
+        self.requests.refused(message)
 
     # -- state to widgets -------------------------------------------------------------------
 

@@ -36,7 +36,7 @@ from deskalert.models import (
 )
 from deskalert.tui.base import LinkBadge
 from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
-from deskalert.tui.pane import columns, words
+from deskalert.tui.pane import columns, site_words, words
 from deskalert.tui.parts import Part
 
 
@@ -110,14 +110,16 @@ class DeskPanel(Part):
     outside: reactive[tuple[RefusedDesk, ...]] = reactive(tuple, layout=True)
 
     def draw(self) -> Text:
-        return words.presence(self.desks, self.sites, self.refused, self.availability, self.outside)
+        return site_words.presence(
+            self.desks, self.sites, self.refused, self.availability, self.outside
+        )
 
 
 class OnCallPanel(Part):
     cards: reactive[tuple[OnCall, ...]] = reactive(tuple, layout=True)
 
     def draw(self) -> Text:
-        return words.oncall(self.cards)
+        return site_words.oncall(self.cards)
 
 
 class OfflineFlag(Part):
@@ -349,4 +351,4 @@ class SessionPanel(Part):
         self._changed()
 
     def draw(self) -> Text:
-        return words.sessions(self.sessions, self.checks, self.sites, self.now)
+        return site_words.sessions(self.sessions, self.checks, self.sites, self.now)

@@ -1,4 +1,6 @@
-"""How the pane's data reads: pure functions from alerts, desks and on-call cards to Rich text.
+"""How the pane's alerts read: pure functions from alerts, their history and the hub's
+notification attempts to Rich text (the alerts table's cells, the selected alert's detail). The
+site panels (presence, on-call, interview sessions) read in site_words.py.
 
 Every word comes from the catalogue; every name or free text that came from the hub or a desk goes
 through `clean` (control characters and escape sequences stripped, `deskalert.text`) and is
@@ -16,26 +18,20 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from deskalert.i18n import t, tn
+from deskalert.i18n import t
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
 from deskalert.models import (
     Alert,
     AlertCode,
-    Check,
     DeskPresence,
     Event,
     EventType,
-    InterviewSession,
     NotifyOutcome,
-    OnCall,
     PrincipalKind,
-    RefusedDesk,
-    RefusedToken,
-    SiteAvailability,
 )
 from deskalert.sitetime import local
-from deskalert.text import KEEP, strip_control, unbroken
+from deskalert.text import strip_control
 
 
 def clean(text: str | None, *, lines: bool = False) -> str:
@@ -370,140 +366,3 @@ def notify_line(event: Event, names: Mapping[str, str]) -> str:
     if event.type is EventType.NOTIFY_FAILED and outcome.retry_in_s is not None:
         return t("notify.line.failed", retry=round(outcome.retry_in_s), **values)
     return t(FAMILIES["notify"][event.type.value], **values)
-
-
-# -- desks and on-call --------------------------------------------------------------------------
-
-
-def presence(
-    desks: Mapping[str, DeskPresence],
-    sites: Mapping[str, str],
-    refused: tuple[RefusedToken, ...],
-    availability: Mapping[str, SiteAvailability] | None = None,
-    outside: tuple[RefusedDesk, ...] = (),
-) -> Text:
-    """Desks per site, online or since when not, under who can come there now; then the
-    tokens the hub refused lately and the desks refused from outside their site's networks."""
-    text = Text()
-    for index, site in enumerate(sorted({d.site for d in desks.values()})):
-        text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
-        if availability and (numbers := availability.get(site)) is not None:
-            text.append_text(who_can_come(numbers))
-        for desk in sorted((d for d in desks.values() if d.site == site), key=lambda d: d.id):
-            name = clean(desk.label)
-            if desk.online:
-                text.append(f"  ● {name}  {t('presence.online')}\n", style="green")
-            elif desk.last_seen is None:
-                text.append(f"  ○ {name}  {t('presence.never')}\n", style="dim")
-            else:
-                since = t("presence.offline", time=clock_time(desk.last_seen))
-                text.append(f"  ○ {name}  {since}\n", style="bold red")
-    for token in refused:
-        text.append(
-            "\n"
-            + t(
-                "presence.refused",
-                prefix=clean(token.token_sha256_prefix),
-                address=clean(token.address),
-                time=clock_time(token.last_at),
-            ),
-            style="bold red",
-        )
-        text.append("\n  " + tn("presence.refused_times", token.count), style="red")
-        if token.known_as:
-            text.append(" · " + t("presence.refused_known", who=clean(token.known_as)), style="dim")
-    for attempt in outside:
-        text.append(
-            "\n"
-            + t(
-                "presence.outside",
-                desk=clean(attempt.desk_label),
-                address=clean(attempt.address),
-                time=clock_time(attempt.last_at),
-            ),
-            style="bold red",
-        )
-        text.append("\n  " + tn("presence.refused_times", attempt.count), style="red")
-        if attempt.alerts:
-            text.append(" · " + tn("presence.outside_alerts", attempt.alerts), style="bold red")
-        text.append(" · " + clean(attempt.last_request), style="dim")
-    return text
-
-
-def who_can_come(numbers: SiteAvailability) -> Text:
-    """One line under a site's name: desks online, and who can answer (or a warning)."""
-    line = Text("  " + tn("avail.pane.desks", numbers.desks_online, total=numbers.desks) + " · ")
-    names = [
-        clean(p.name) if p.connected else t("avail.pane.phone", name=clean(p.name))
-        for p in numbers.supervisors
-    ]
-    if names:
-        line.append(t("avail.pane.supervisors", names=", ".join(names)))
-    else:
-        line.append("⚠ " + t("avail.pane.nobody"), style="bold red")
-    return line + "\n"
-
-
-def oncall(cards: tuple[OnCall, ...]) -> Text:
-    text = Text()
-    for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
-        text.append(
-            ("\n" if index else "") + t("pane.oncall_site", site=clean(card.site_label)),
-            style="bold",
-        )
-        if card.supervisor is None:
-            text.append(t("pane.oncall_nobody"), style="yellow")
-        else:
-            text.append(clean(card.supervisor.name), style="bold")
-            if card.supervisor.phone:  # never broken in two (tui/parts.py)
-                text.append(f" ☎{KEEP}{unbroken(card.supervisor.phone)}")
-        if card.chain:
-            chain = " → ".join(clean(p.name) for p in card.chain)
-            text.append(f"  → {chain} → {t('everyone')}", style="dim")
-        if card.source == "override" and card.until:
-            until = local(card.until).strftime("%H:%M")
-            text.append("\n  " + t("pane.oncall_override", time=until), style="italic")
-        if card.source == "calendar" and card.calendar_event:
-            text.append(
-                "\n  " + t("pane.oncall_calendar", event=clean(card.calendar_event)), style="italic"
-            )
-        if card.warning:  # a calendar that could not be used: the slots answer meanwhile
-            text.append(
-                "\n  ⚠ " + t("pane.oncall_warning", warning=clean(card.warning)),
-                style="bold yellow",
-            )
-        text.append("\n")
-    return text
-
-
-# -- interview sessions and checks --------------------------------------------------------------
-
-
-def sessions(
-    running: tuple[InterviewSession, ...],
-    checks: tuple[Check, ...],
-    sites: Mapping[str, str],
-    now: datetime | None,
-) -> Text:
-    """Running interview sessions per site with the time left, and the checks waiting."""
-    text = Text()
-    for index, site in enumerate(sorted({s.site for s in running} | {c.site for c in checks})):
-        text.append(("\n" if index else "") + clean(sites.get(site, site)) + "\n", style="bold")
-        for session in (s for s in running if s.site == site):
-            values = {
-                "desk": clean(session.desk_label),
-                "room": clean(session.room) or "-",
-                "started": clock_time(session.started_at)[:5],
-            }
-            if now is None or session.due_at > now:
-                left = minutes_seconds(session.due_at - now) if now else "?"
-                text.append("  " + t("pane.session.running", left=left, **values) + "\n")
-            else:
-                text.append("  " + t("pane.session.checking", **values) + "\n", style="yellow")
-        for check in (c for c in checks if c.site == site):
-            left = minutes_seconds(check.deadline - now) if now else "?"
-            text.append(
-                "  " + t("pane.check.pending", desk=clean(check.desk_label), left=left) + "\n",
-                style="bold yellow",
-            )
-    return text
