@@ -11,8 +11,9 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub, roster_toml, start_threaded_hub
 from deskalert.hub.settings import HubConfig
+from support.hubs import RunningHub, start_threaded_hub
+from support.roster import roster_toml
 
 UNREAD_AFTER_S = 1.0
 

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 
-from conftest import auth, new_alert, roster_toml
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 
 @dataclass

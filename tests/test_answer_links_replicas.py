@@ -23,8 +23,10 @@ import httpx
 import pytest
 import tomli_w
 
-from conftest import HubProcess, auth, new_alert, roster_toml
 from notify_helpers import HttpReceiver, free_port, take
+from support.hubs import HubProcess
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 pytestmark = pytest.mark.stores("postgresql")
 
@@ -86,7 +88,7 @@ def hubs(
 
 
 def _healthy(url: str, timeout: float = 40) -> None:
-    """A hub on PostgreSQL on a loaded machine may take more than conftest's 10 s to start."""
+    """A hub on PostgreSQL on a loaded machine may take more than support.hubs' 10 s to start."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         with contextlib.suppress(httpx.HTTPError):

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert
 from deskalert.hub.clock import ManualClock
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
 
 
 def events_count(hub: RunningHub) -> int:

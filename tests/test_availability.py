@@ -19,8 +19,10 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub.settings import HubConfig
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 Frame = tuple[str, str, dict[str, Any]]  # (id as sent, event type, data)
 

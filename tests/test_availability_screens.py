@@ -8,10 +8,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, roster_toml
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from pane_helpers import pane
 from pane_helpers import text_of as pane_text
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 from test_availability import from_address, start_hub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).

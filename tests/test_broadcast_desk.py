@@ -10,10 +10,10 @@ import pytest
 from textual.widgets import Static
 
 from broadcast_helpers import current, post, send
-from conftest import RunningHub
 from desk_helpers import in_thread, make_desk, wait_until
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.broadcast import BroadcastScreen
+from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from broadcast_helpers import post, send
-from conftest import RunningHub
 from deskalert.client.hotkeys.broadcasts import BroadcastNotices, follow_broadcasts
+from support.hubs import RunningHub
 
 pytestmark = pytest.mark.stores("sqlite")
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from broadcast_helpers import current, post
-from conftest import RunningHub
+from support.hubs import RunningHub
 from test_page_browser import CHROMIUM, chromium, log_in
 
 pytestmark = [

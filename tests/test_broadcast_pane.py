@@ -10,10 +10,10 @@ from typing import Any
 import pytest
 
 from broadcast_helpers import current, post
-from conftest import RunningHub
 from desk_helpers import in_thread, make_pane, wait_until
 from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.screens import Prompt
+from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -8,7 +8,8 @@ from collections.abc import Callable
 import pytest
 
 from broadcast_helpers import post, send
-from conftest import EventReader, RunningHub
+from support.events import EventReader
+from support.hubs import RunningHub
 
 pytestmark = pytest.mark.stores("postgresql")
 

@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 
 from broadcast_helpers import current, post, send
-from conftest import EventReader, RunningHub
+from support.events import EventReader
+from support.hubs import RunningHub
 
 
 def until(reader: EventReader, event_type: str) -> dict[str, Any]:
@@ -173,15 +174,15 @@ def test_a_wrong_broadcast_roster_is_refused_with_its_place(extra: str, error: s
 
     from pydantic import ValidationError
 
-    from conftest import roster_toml
     from deskalert.hub.settings import HubConfig
+    from support.roster import roster_toml
 
     with pytest.raises(ValidationError, match=re.escape(error)):
         HubConfig.model_validate(tomllib.loads(roster_toml() + "\n" + extra))
 
 
 def test_a_roster_without_broadcasts_gets_the_four_built_in_kinds() -> None:
-    from conftest import make_config
+    from support.roster import make_config
 
     roster = make_config().broadcasts
     assert roster.unread_after_s == 60

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config, roster_toml
 from deskalert.errors import ConfigError
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.settings import HubConfig, load_hub_config, token_hash
+from support.roster import make_config, roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 

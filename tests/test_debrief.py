@@ -12,7 +12,6 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
-from conftest import RunningHub, new_alert
 from deskalert.journal.debrief import (
     Figures,
     Period,
@@ -32,6 +31,8 @@ from deskalert.models import (
     PrincipalKind,
     Responder,
 )
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 MON = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # ISO week 47
 

@@ -14,8 +14,9 @@ import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import RunningHub, make_config, start_threaded_hub
 from deskalert.hub.settings import token_hash
+from support.hubs import RunningHub, start_threaded_hub
+from support.roster import make_config
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"
 RULES = DEPLOY / "prometheus" / "deskalert.rules.yml"

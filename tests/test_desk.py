@@ -13,7 +13,6 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
-from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, text_of, wait_until
 from deskalert.client.api import HubClient
 from deskalert.client.send import SendReport, send_alert
@@ -21,6 +20,9 @@ from deskalert.journal.store import Delivery, Journal
 from deskalert.tui.desk import app as desk
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.state import Step
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config, start_threaded_hub
 from desk_helpers import free_port, in_thread, make_desk, wait_until
 from deskalert.tui.desk.state import Step
+from support.hubs import start_threaded_hub
+from support.roster import make_config
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = [pytest.mark.stores("sqlite"), pytest.mark.system]  # a desk killed with SIGKILL

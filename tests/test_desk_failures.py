@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 from textual.worker import WorkerState
 
-from conftest import RunningHub, make_config, start_threaded_hub
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from deskalert.client.api import HubClient
 from deskalert.errors import HubIncompatible, ServerError, Unauthorized
@@ -26,6 +25,8 @@ from deskalert.journal.store import Journal
 from deskalert.text import strip_control
 from deskalert.tui.desk.state import Step
 from deskalert.tui.link import LinkKind
+from support.hubs import RunningHub, start_threaded_hub
+from support.roster import make_config
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from conftest import RunningHub
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from deskalert.errors import Forbidden, HubUnreachable, Unauthorized
 from deskalert.tui.base import local_now
 from deskalert.tui.desk.state import Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import LinkChanged
+from support.hubs import RunningHub
 from test_availability import fenced_roster, start_hub
 from test_desk_failures import seed_cache
 

@@ -14,12 +14,12 @@ from uuid import uuid4
 
 import pytest
 
-from conftest import RunningHub
 from desk_helpers import FakeClock, in_thread, make_desk, text_of, wait_until
 from deskalert.models import Alert, AlertState
 from deskalert.tui.base import local_now
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.state import REPRESS_SAME_ALERT, DeskState, OwnAlert, Step
+from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

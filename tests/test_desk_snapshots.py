@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 
-from conftest import RunningHub, new_alert
 from desk_helpers import FakeClock, free_port, make_desk, text_of, wait_until
 from deskalert.journal.store import Journal
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

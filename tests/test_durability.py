@@ -9,7 +9,8 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from conftest import HubProcess, RunningHub, auth, new_alert, on_store
+from support.hubs import HubProcess, RunningHub, on_store
+from support.requests import auth, new_alert
 
 
 def read_events(url: str, last_id: int, count: int) -> list[tuple[int, str, dict[str, object]]]:

@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import HubProcess
+from support.hubs import HubProcess
 
 
 def run(

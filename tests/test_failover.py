@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port, in_thread, text_of, wait_until
 from deskalert.client.api import HubClient
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
@@ -44,6 +43,9 @@ from deskalert.models import AlertEvent, AlertIn, StreamReset
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.link import LinkKind
 from failover_helpers import AnswerServer, dead_url
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 SIZE = (100, 40)
 

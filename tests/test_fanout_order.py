@@ -15,9 +15,9 @@ from typing import Any
 
 import httpx
 
-from conftest import auth
 from deskalert.hub.broker import Broker
 from deskalert.models import Event, EventType
+from support.requests import auth
 
 DESKS = 10
 PER_DESK = 90  # 900 frames of about 1 KB: more than the socket buffers hold

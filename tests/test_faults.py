@@ -12,11 +12,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import HubProcess, auth, new_alert, on_store, read_only, writable
 from desk_helpers import free_port
 from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox, quiet_retries
 from deskalert.journal.store import Delivery, Journal
+from support.hubs import HubProcess, on_store, read_only, writable
+from support.requests import auth, new_alert
 
 DESKS = 20
 PER_DESK = 10  # 200 alerts in all

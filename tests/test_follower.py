@@ -11,10 +11,12 @@ from pathlib import Path
 
 import httpx
 
-from conftest import auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import free_port
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.models import AlertEvent as Event
+from support.hubs import start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 
 async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_no_duplicate(

@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
-from conftest import RunningHub, auth, new_alert
 from support.examples import examples
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
 
 DESK_ROUTES = {("POST", "/v1/alerts"), ("POST", "/v1/heartbeat")}
 

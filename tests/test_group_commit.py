@@ -13,7 +13,8 @@ from typing import Any
 
 import httpx
 
-from conftest import RunningHub, auth, new_alert, on_store
+from support.hubs import RunningHub, on_store
+from support.requests import auth, new_alert
 
 DESKS = 20
 PER_DESK = 8

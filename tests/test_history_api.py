@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from conftest import RunningHub, new_alert
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 
 def test_history_lists_every_event_of_the_alert_in_order(hub: RunningHub) -> None:

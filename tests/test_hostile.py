@@ -13,8 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import auth, new_alert, roster_toml
 from hostile_helpers import HostileSockets, start_hub_process
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 SYSTEMD_DEFAULT_FILES = 1024
 

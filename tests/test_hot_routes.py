@@ -16,9 +16,11 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, make_config, start_threaded_hub
 from deskalert.hub.clock import ManualClock
 from deskalert.hub.routes.hot import HotRoutes
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth
+from support.roster import make_config
 
 INSTANT = re.compile(rb'"\d{4}-\d\d-\d\dT[0-9:.]+Z"')
 WAIT = re.compile(rb"again in \d+ s")  # the same as Retry-After, compared apart
@@ -214,7 +216,7 @@ def test_the_plain_requests_never_reach_fastapi_and_the_others_do(
 def test_a_store_that_cannot_write_is_a_503_on_the_hot_path_too(
     tmp_path: Path, hub_database: Callable[[], str | None]
 ) -> None:
-    from conftest import on_store, read_only, writable
+    from support.hubs import on_store, read_only, writable
 
     hub = started(tmp_path, hub_database(), hot=True)
     try:

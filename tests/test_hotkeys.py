@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub
 from deskalert.cli import main
 from deskalert.client.hotkeys.combos import ComboTracker
 from deskalert.i18n import t
@@ -25,6 +24,7 @@ from hotkeys_helpers import (
     start_listener,
     stop_listener,
 )
+from support.hubs import RunningHub
 
 CTRL, SHIFT, F2, ALT = "ctrl", "shift", "f2", "alt"
 COMBOS = {"renfort": (frozenset([CTRL]), frozenset([SHIFT]), frozenset([F2]))}

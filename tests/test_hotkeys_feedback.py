@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config, start_threaded_hub
 from dbus_helpers import missing_dbus, notification_server, session_bus, wait_received
 from desk_helpers import free_port
 from deskalert.client.hotkeys import feedback
@@ -26,6 +25,8 @@ from hotkeys_helpers import (
     stop_listener,
     x_display,
 )
+from support.hubs import start_threaded_hub
+from support.roster import make_config
 
 pytestmark = [pytest.mark.stores("sqlite")]
 needs_x = pytest.mark.skipif(missing_x_tools() is not None, reason=str(missing_x_tools()))

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub, make_config, start_threaded_hub
 from desk_helpers import free_port, in_thread, text_of, wait_until
 from deskalert.client.settings import ClientConfig
 from deskalert.journal.store import Journal
@@ -27,6 +26,8 @@ from hotkeys_helpers import (
     stop_listener,
     x_display,
 )
+from support.hubs import RunningHub, start_threaded_hub
+from support.roster import make_config
 
 # What is tested here is the desktop's keys, not the store: on SQLite only.
 pytestmark = [

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import make_config, new_alert
 from deskalert.hub.clock import ManualClock
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import Principal
 from deskalert.hub.store import SqliteStore
 from deskalert.models import AlertIn, SessionIn
+from support.requests import new_alert
+from support.roster import make_config
 
 START = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Paris
 

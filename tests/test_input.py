@@ -14,13 +14,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import RunningHub, auth, new_alert
 from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox
 from deskalert.hub.settings import token_hash
 from deskalert.journal.store import Delivery, Journal
 from deskalert.models import Alert
 from deskalert.text import find_control, strip_control
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
 
 NOTE: dict[str, Any] = {"what_happened": "Le ton monte.\nPuis se calme.", "type": "verbal"}
 EXTREME_DATES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"]

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import RunningHub
+from support.hubs import RunningHub
 
 
 def desk_env(tmp_path: Path, url: str, desk: str = "g1") -> dict[str, str]:

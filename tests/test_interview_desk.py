@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from textual.widgets import Label
 
-from conftest import RunningHub
 from desk_helpers import in_thread, text_of, wait_until
 from deskalert.client.settings import ClientConfig
 from deskalert.hub.clock import ManualClock
 from deskalert.journal.store import Journal
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.screens import GRACE_S, CheckPrompt, SessionForm
+from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from conftest import RunningHub
 from desk_helpers import in_thread, wait_until
 from pane_helpers import live, pane, text_of
+from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub
 from desk_helpers import free_port, in_thread, make_desk, wait_until
 from deskalert.cli import main
 from deskalert.journal.store import Journal
 from deskalert.tui.desk.journal import JournalApp
+from support.hubs import RunningHub
 
 pytestmark = pytest.mark.stores("sqlite")
 

@@ -9,12 +9,13 @@ from typing import Any
 import pytest
 from textual.widgets import DataTable
 
-from conftest import RunningHub, new_alert
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from deskalert.journal.store import Journal
 from deskalert.models import Alert
 from deskalert.tui.desk.journal import JournalApp, JournalScreen
 from deskalert.tui.note_form import NoteForm
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

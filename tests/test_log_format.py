@@ -13,8 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import roster_toml
 from deskalert.hub.jsonlog import JsonLines
+from support.roster import roster_toml
 
 
 @pytest.mark.stores("sqlite")  # the log's shape does not depend on the store

@@ -12,10 +12,13 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from conftest import EventReader, RunningHub, auth, make_config, new_alert, start_threaded_hub
 from deskalert.hub.metrics import channel_kind
 from deskalert.hub.settings import token_hash
 from notify_helpers import HttpReceiver
+from support.events import EventReader
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 METRICS_TOKEN = "scrape-me-0123456789"
 

@@ -12,8 +12,10 @@ import httpx
 import pytest
 
 import pg
-from conftest import auth, make_config, new_alert, start_threaded_hub
 from deskalert.errors import ConfigError
+from support.hubs import start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 from test_durability import read_events
 from test_notes_api import NOTE
 
@@ -225,7 +227,7 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
 ) -> None:
     import os
 
-    from conftest import roster_toml
+    from support.roster import roster_toml
 
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml(), encoding="utf-8")

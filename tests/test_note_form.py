@@ -11,12 +11,12 @@ import pytest
 from textual.app import App
 from textual.widgets import Label
 
-from conftest import RunningHub
 from desk_helpers import in_thread, make_desk, text_of, wait_until
 from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState, PrincipalKind, Responder
 from deskalert.tui.note_form import NoteForm
+from support.hubs import RunningHub
 
 FORM_ORDER = [
     "what",

@@ -7,9 +7,11 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from conftest import RunningHub, make_config, new_alert, start_threaded_hub
 from deskalert.hub.store import SqliteStore
 from deskalert.models import Note
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import new_alert
+from support.roster import make_config
 
 NOTE = {
     "what_happened": "Ton monte sur un refus de prestation.",

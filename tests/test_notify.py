@@ -21,11 +21,13 @@ import httpx
 import pytest
 import tomli_w
 
-from conftest import RunningHub, _wait_healthy, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub import notify
 from deskalert.hub.settings import HubConfig
 from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
+from support.hubs import RunningHub, start_threaded_hub, wait_healthy
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 
 def roster(
@@ -283,7 +285,7 @@ def start_hub_process(config: Path, data_dir: Path) -> tuple[subprocess.Popen[st
     )
     assert process.stdout is not None
     url = next(line.split()[2] for line in process.stdout if "listening on" in line)
-    _wait_healthy(url)
+    wait_healthy(url)
     return process, url
 
 

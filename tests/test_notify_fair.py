@@ -18,13 +18,14 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, start_threaded_hub
 from desk_helpers import in_thread, wait_until
 from deskalert.hub import notify_outbox
 from deskalert.hub.notify_queue import Due, Turns
 from deskalert.hub.settings import HubConfig
 from notify_helpers import HttpReceiver, drain, take, take_until
 from pane_helpers import pane, text_of
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
 from test_notify import alert, history, roster, wait_for
 
 

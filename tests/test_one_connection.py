@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from conftest import new_alert
 from deskalert.hub.guard import MAX_HEAD_BYTES, MAX_PIPELINED
+from support.requests import new_alert
 
 # Connection handling is the same whatever the store: SQLite only, to spare the machine.
 pytestmark = pytest.mark.stores("sqlite")

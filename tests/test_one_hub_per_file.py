@@ -18,7 +18,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import HubProcess, auth, new_alert
+from support.hubs import HubProcess
+from support.requests import auth, new_alert
 
 # The hold is on the SQLite file; hubs on PostgreSQL share their database by design
 # (tests/test_replicas.py).

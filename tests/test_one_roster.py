@@ -13,8 +13,11 @@ import httpx
 import pytest
 
 import pg
-from conftest import EventReader, HubProcess, auth, make_config, roster_toml, start_threaded_hub
 from deskalert.errors import ConfigError
+from support.events import EventReader
+from support.hubs import HubProcess, start_threaded_hub
+from support.requests import auth
+from support.roster import make_config, roster_toml
 from test_reload import changed_roster, next_of, reload_hub
 
 pytestmark = pytest.mark.stores("postgresql")

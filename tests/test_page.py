@@ -16,12 +16,14 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.config import load_toml
 from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME, answer_url
 from deskalert.hub.routes.page import page_language
 from deskalert.hub.settings import HubConfig, token_hash
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 PUBLIC = "https://hub.example.org"
 

@@ -30,9 +30,11 @@ import aiohttp
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub.links import answer_url
 from deskalert.hub.settings import HubConfig, token_hash
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).

@@ -21,11 +21,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub.links import answer_url
 from deskalert.hub.page_sessions import REVOKED_TTL_S
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import open_store
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 from test_page import link_body, log_in, session_of
 
 Start = Callable[..., RunningHub]

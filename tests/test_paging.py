@@ -15,11 +15,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import RunningHub, new_alert, on_store
 from deskalert.client import api
 from deskalert.client.api import HubClient
 from deskalert.hub.store import instant
 from deskalert.models import Alert, AlertState
+from support.hubs import RunningHub, on_store
+from support.requests import new_alert
 
 
 def all_pages(client: httpx.Client, path: str, **params: Any) -> list[list[dict[str, Any]]]:

@@ -27,9 +27,9 @@ import psycopg
 import pytest
 
 import pg
-from conftest import auth, new_alert
 from faultproxy import FaultProxy
 from pgfault_helpers import Desks, LoggedHub, Roles, role, start_hub, status, timed_post, wait
+from support.requests import auth, new_alert
 from test_replicas import FailoverFollower
 
 pytestmark = pytest.mark.system

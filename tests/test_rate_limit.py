@@ -12,11 +12,11 @@ from typing import Any
 
 import httpx
 
-from conftest import auth, new_alert
 from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox, quiet_retries
 from deskalert.hub.clock import ManualClock
 from deskalert.journal.store import Delivery, Journal
+from support.requests import auth, new_alert
 
 
 def burst(client: httpx.Client, count: int) -> list[httpx.Response]:

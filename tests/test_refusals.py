@@ -13,9 +13,11 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from deskalert.hub.links import SESSION_VERSION, answer_url
 from deskalert.hub.settings import HubConfig
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 PUBLIC = "https://hub.example.org"
 

@@ -17,7 +17,10 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import EventReader, HubProcess, auth, new_alert, roster_toml
+from support.events import EventReader
+from support.hubs import HubProcess
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 NEW_CODE = (
     '[[codes]]\ncode = "incendie"\nlabel = "Incendie"\nkey = "f6"\npriority = 1\n'

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import RunningHub, make_config, roster_toml, start_threaded_hub
 from desk_helpers import in_thread, make_desk, make_pane, text_of, wait_until
 from deskalert.tui.link import LinkKind
+from support.hubs import RunningHub, start_threaded_hub
+from support.roster import make_config, roster_toml
 from test_reload import changed_roster
 
 # What is tested here is a screen, not the store: on SQLite only (test_reload runs both).

@@ -21,8 +21,9 @@ import pytest
 from httpx_sse import connect_sse
 
 import pg
-from conftest import HubProcess, auth, new_alert
 from deskalert.hub.store.postgres import PostgresStore
+from support.hubs import HubProcess
+from support.requests import auth, new_alert
 
 pytestmark = pytest.mark.stores("postgresql")
 

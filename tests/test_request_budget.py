@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 
-from conftest import new_alert
 from deskalert.hub.budget import REFUSAL_HOLD_S
+from support.requests import new_alert
 
 
 def flood(client: httpx.Client, method: str, path: str, count: int) -> list[httpx.Response]:

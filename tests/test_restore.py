@@ -22,12 +22,13 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import HubProcess, RunningHub, auth, new_alert
 from desk_helpers import free_port
 from deskalert.client.api import HubClient
 from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.hub import backup
 from deskalert.models import Alert, AlertEvent
+from support.hubs import HubProcess, RunningHub
+from support.requests import auth, new_alert
 
 # `deskalert backup` copies the SQLite file; on PostgreSQL a restore is the database's own
 # tool, then `deskalert hub migrate --new-epoch` (tests/test_migrate.py).
@@ -269,9 +270,10 @@ async def test_a_desk_sends_again_its_open_alert_that_a_restored_hub_no_longer_h
     """Before: after a restore from a copy older than the desk's alert, the desk went on showing
     "transmise" (and who was coming) for an alert the hub, and so every supervisor, no longer
     had. Now the desk's fresh picture lacks it, so it sends it again under its id."""
-    from conftest import make_config, start_threaded_hub
     from desk_helpers import in_thread, make_desk, text_of, wait_until
     from deskalert.tui.desk.state import Step
+    from support.hubs import start_threaded_hub
+    from support.roster import make_config
 
     port, data = free_port(), tmp_path / "hub"
     hub = start_threaded_hub(make_config(heartbeat_s=1), data, port)

@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import HubProcess
+from support.hubs import HubProcess
 from test_restore import raise_alert, stream_head
 
 pytestmark = pytest.mark.stores("sqlite")  # the SQLite file and its data dir

@@ -9,12 +9,13 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub, new_alert
 from desk_helpers import FakeClock, in_thread, make_desk, text_of, wait_until
 from deskalert.hub.notify import render
 from deskalert.models import Alert
 from pane_helpers import live, pane
 from pane_helpers import text_of as pane_text
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 pytestmark = pytest.mark.stores("sqlite")
 

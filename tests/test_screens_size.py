@@ -10,10 +10,12 @@ from typing import Any
 
 import pytest
 
-from conftest import RunningHub, new_alert, roster_toml, start_threaded_hub
 from desk_helpers import in_thread, make_desk, screen_text, text_of, wait_until
 from deskalert.hub.settings import HubConfig
 from pane_helpers import live, pane
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import new_alert
+from support.roster import roster_toml
 
 pytestmark = pytest.mark.stores("sqlite")
 

@@ -14,8 +14,10 @@ from typing import ClassVar
 import httpx
 import pytest
 
-from conftest import RunningHub, auth, make_config, start_threaded_hub
+from support.hubs import RunningHub, start_threaded_hub
 from support.ports import free_port
+from support.requests import auth
+from support.roster import make_config
 
 
 @pytest.fixture

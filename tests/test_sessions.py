@@ -16,9 +16,11 @@ from typing import Any
 
 import httpx
 
-from conftest import EventReader, RunningHub, make_config, on_store, start_threaded_hub
 from deskalert.hub.clock import ManualClock
 from deskalert.models import Event
+from support.events import EventReader
+from support.hubs import RunningHub, on_store, start_threaded_hub
+from support.roster import make_config
 
 SHORT = 0.03  # minutes: 1.8 s
 SHORT_S = SHORT * 60

@@ -16,12 +16,12 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import auth
 from desk_helpers import free_port
 from deskalert.client.api import HubClient
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.client.outbox import Outbox, quiet_retries
 from deskalert.journal.store import Delivery, Journal
+from support.requests import auth
 
 pytestmark = pytest.mark.soak
 

@@ -24,7 +24,8 @@ import httpx
 import pytest
 from httpx_sse import connect_sse
 
-from conftest import HubProcess, auth, new_alert
+from support.hubs import HubProcess
+from support.requests import auth, new_alert
 
 # The file itself is what is looked at; PostgreSQL has no file shared with onlookers.
 pytestmark = pytest.mark.stores("sqlite")

@@ -10,9 +10,11 @@ from typing import Any
 
 import httpx
 
-from conftest import EventReader, RunningHub, auth, new_alert
 from deskalert.errors import StoreUnavailable
 from deskalert.hub.clock import ManualClock
+from support.events import EventReader
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
 
 
 def post(hub: RunningHub, who: str, path: str, body: object = None) -> dict[str, object]:

@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 
-from conftest import auth
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.models import AlertEvent, EventType
+from support.requests import auth
 
 LONG_MESSAGE = "x" * 280  # a bigger frame fills the socket buffers with fewer alerts
 

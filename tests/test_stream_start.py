@@ -11,7 +11,9 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from conftest import EventReader, RunningHub, new_alert
+from support.events import EventReader
+from support.hubs import RunningHub
+from support.requests import new_alert
 
 
 def raise_alerts(hub: RunningHub, count: int) -> list[str]:

@@ -11,7 +11,6 @@ import httpx
 import pytest
 from textual.widgets import Static
 
-from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import (
     free_port,
     in_thread,
@@ -22,6 +21,9 @@ from desk_helpers import (
 )
 from desk_helpers import text_of as desk_text
 from deskalert.tui.pane.screens import Details
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -12,12 +12,13 @@ import httpx
 import pytest
 from textual.widgets._toast import Toast
 
-from conftest import RunningHub, auth, new_alert
 from desk_helpers import free_port, in_thread, table_rows, wait_until
 from deskalert.models import Alert, AlertEvent, EventType
 from deskalert.tui.base import LinkKind
 from deskalert.tui.messages import HubEvent
 from pane_helpers import live, not_a_hub, pane, text_of
+from support.hubs import RunningHub
+from support.requests import auth, new_alert
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

@@ -17,11 +17,13 @@ import httpx
 import pytest
 from textual.pilot import Pilot
 
-from conftest import RunningHub, auth, make_config, new_alert, start_threaded_hub
 from desk_helpers import FakeClock, free_port, table_rows, wait_until
 from deskalert.tui.base import LinkKind
 from pane_helpers import not_a_hub
 from pane_helpers import pane as pane_with
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
 pytestmark = pytest.mark.stores("sqlite")

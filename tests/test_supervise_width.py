@@ -19,13 +19,15 @@ import pytest
 from rich.cells import cell_len
 from rich.text import Text
 
-from conftest import RunningHub, auth, new_alert, roster_toml, start_threaded_hub
 from desk_helpers import in_thread, wait_until
 from deskalert import i18n
 from deskalert.hub.settings import HubConfig
 from deskalert.tui.pane import columns, words
 from pane_helpers import live
 from pane_helpers import pane as make_pane
+from support.hubs import RunningHub, start_threaded_hub
+from support.requests import auth, new_alert
+from support.roster import roster_toml
 
 pytestmark = pytest.mark.stores("sqlite")
 

@@ -13,7 +13,8 @@ from pathlib import Path
 
 import httpx
 
-from conftest import EventReader, HubProcess
+from support.events import EventReader
+from support.hubs import HubProcess
 from test_reload import changed_roster, reload_hub
 
 

@@ -19,21 +19,14 @@ from uuid import uuid4
 import httpx
 import pytest
 
-from conftest import (
-    EventReader,
-    RunningHub,
-    auth,
-    make_config,
-    new_alert,
-    on_store,
-    read_only,
-    start_threaded_hub,
-    writable,
-)
 from deskalert.hub.clock import ManualClock
 from deskalert.hub.health import PROBE_EVERY_S
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState
+from support.events import EventReader
+from support.hubs import RunningHub, on_store, read_only, start_threaded_hub, writable
+from support.requests import auth, new_alert
+from support.roster import make_config
 
 
 def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from conftest import roster_toml
+from support.roster import roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = [pytest.mark.system, pytest.mark.stores("sqlite")]
