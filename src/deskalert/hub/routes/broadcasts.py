@@ -45,7 +45,7 @@ async def list_broadcasts(
     return await hub.broadcasts.current(principal, site)
 
 
-@router.get("/catalog")
+@router.get("/catalog", responses=errors())
 async def catalog(hub: HubDep, principal: PrincipalDep) -> BroadcastCatalog:
     """The roster's kinds (look, protocol) and templates, and the unread delay."""
     roster = hub.config.broadcasts
