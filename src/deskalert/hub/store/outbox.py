@@ -142,20 +142,7 @@ class OutboxRows(StoreCore):
                     " attempt_id=? WHERE id=?",
                     (attempt_id, r[0]),
                 )
-                claimed.append(
-                    Notification(
-                        id=r[0],
-                        alert_id=r[1],
-                        site=r[2],
-                        kind=r[3],
-                        owner=r[4],
-                        channel=r[5],
-                        title=r[6],
-                        body=r[7],
-                        attempts=r[8] + 1,
-                        attempt_id=attempt_id,
-                    )
-                )
+                claimed.append(_notification(r, r[8] + 1, attempt_id))
             return claimed
 
     def notification_backlog(self) -> list[tuple[str, int, str]]:
@@ -193,18 +180,20 @@ class OutboxRows(StoreCore):
             "SELECT id, alert_id, site, kind, owner, channel, title, body, attempts, attempt_id"
             " FROM notifications WHERE state='sending' ORDER BY id"
         ).fetchall()
-        return [
-            Notification(
-                id=r[0],
-                alert_id=r[1],
-                site=r[2],
-                kind=r[3],
-                owner=r[4],
-                channel=r[5],
-                title=r[6],
-                body=r[7],
-                attempts=r[8],
-                attempt_id=r[9],
-            )
-            for r in rows
-        ]
+        return [_notification(r, r[8], r[9]) for r in rows]
+
+
+def _notification(r: Sequence[Any], attempts: int, attempt_id: str | None) -> Notification:
+    """A row read as (id, alert_id, site, kind, owner, channel, title, body, ...)."""
+    return Notification(
+        id=r[0],
+        alert_id=r[1],
+        site=r[2],
+        kind=r[3],
+        owner=r[4],
+        channel=r[5],
+        title=r[6],
+        body=r[7],
+        attempts=attempts,
+        attempt_id=attempt_id,
+    )
