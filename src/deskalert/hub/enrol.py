@@ -64,18 +64,28 @@ def issue(store: Store, principal: str, minutes: float, now: datetime) -> str:
     return code
 
 
-async def redeem(hub: Hub, code: str, address: str) -> EnrolOut:
-    """The code spent for a fresh token, in force at once; Forbidden (one line) if not."""
+async def redeem(hub: Hub, code: str, address: str, *, desks_only: bool = False) -> EnrolOut:
+    """The code spent for a fresh token, in force at once; Forbidden (one line) if not.
+    `desks_only` (an agent's phone): a supervisor's code is refused and left unspent."""
     token = secrets.token_urlsafe(32)
     digest = code_hash(code)
 
     def base(principal: str) -> str | None:
         found = next((p for p in hub.config.principals() if p.id == principal), None)
-        return found.token_sha256 if found is not None else None
+        if found is None or (desks_only and principal not in hub.roster.desks):
+            return None  # not spent ("gone"): the transaction stops before it
+        return found.token_sha256
 
     principal, outcome = await hub.runtime.db(
         hub.store.use_enrolment, digest, hub.clock.now(), base, token_hash(token)
     )
+    if outcome == "gone" and desks_only and principal is not None:
+        if any(s.id == principal for s in hub.config.supervisors):
+            raise Forbidden(
+                f"this code is for supervisor {principal}: open it with `deskalert enrol`,"
+                " or log in on the supervisors' page (/page/); the code is not spent",
+                code="not_desk",
+            )
     if outcome != "ok":
         hub.roster.token_refused(digest, address)
         log.warning(

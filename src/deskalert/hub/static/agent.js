@@ -1,0 +1,435 @@
+// deskalert agents' page: a desk's buttons on an agent's phone, away from the desk (home visits,
+// the hall, an interview room). It uses the desks' API with the phone's session cookie:
+// POST /v1/alerts (an id chosen here, so a retry never doubles an alert), cancel, ack, the
+// event stream, on-call, interview sessions (agent-timer.js). Plain JavaScript, no build step,
+// no external resource (the hub's CSP allows none); text from the hub goes in as textContent.
+"use strict";
+
+const WORDS = {
+  fr: {
+    "enrol.label": "Code d'inscription de ce téléphone",
+    "enrol.submit": "Inscrire ce téléphone",
+    "enrol.hint": "Ouvrez le lien reçu, ou tapez le code donné par l'administrateur. Une seule fois : le téléphone reste inscrit ensuite.",
+    "enrol.refused": "Code refusé : {reason}",
+    "enrol.failed": "Le hub ne répond pas : réessayez.",
+    "auth.refused": "Ce téléphone n'est plus inscrit : demandez un nouveau lien.",
+    "live.on": "Liaison OK",
+    "live.wait": "Connexion…",
+    "stream.broken": "LIAISON PERDUE depuis {time}. Les alertes partiront dès son retour.",
+    "stream.call": "En urgence, appelez {name} : {phone}.",
+    "oncall.title": "Encadrant de permanence",
+    "oncall.none": "Personne de permanence : une alerte prévient tous les encadrants.",
+    "oncall.until": "jusqu'à {time}",
+    "oncall.next": "ensuite : {names}",
+    "oncall.call": "Appeler {phone}",
+    "codes.title": "Alertes",
+    "step.queued": "Envoi en cours…",
+    "step.unsent": "ALERTE NON TRANSMISE : nouvel essai…",
+    "step.transmitted": "ALERTE TRANSMISE",
+    "step.escalated": "Transmise, relayée à {who}",
+    "step.acknowledged": "PRIS EN CHARGE",
+    "step.resolved": "Terminée",
+    "step.cancelled": "Annulée",
+    "step.refused": "Refusée : {reason}",
+    "coming": "Arrive : {names}",
+    "coming.none": "Personne n'a encore répondu",
+    "everyone": "tous les encadrants",
+    "cancel": "Annuler (fausse alerte) · {seconds} s",
+    "same": "Déjà transmise",
+    "unsent.banner": "ALERTE NON TRANSMISE : le hub ne répond pas. Nouvel essai en cours…",
+    "colleagues.title": "Alertes des collègues",
+    "ack": "J'arrive",
+    "ack.done": "Vous arrivez",
+    "ack.failed": "« J'arrive » non transmis : réessayez.",
+    "elapsed": "il y a {elapsed}",
+    "logout": "Désinscrire ce téléphone",
+    "expires": "Inscrit jusqu'au {date}",
+    "drill": "EXERCICE",
+    "interview.title": "Entretien ou visite",
+    "interview.room": "Lieu (bureau, adresse…)",
+    "interview.minutes": "Durée en minutes : « Tout va bien ? » à la fin",
+    "interview.start": "Commencer",
+    "interview.line": "« {room} » · jusqu'à {due} · reste {left}",
+    "interview.checking": "« {room} » : temps écoulé, « Tout va bien ? » demandé",
+    "interview.noroom": "sans lieu",
+    "interview.extend": "+15 min",
+    "interview.close": "Terminer",
+    "interview.failed": "Entretien non commencé : {reason}",
+    "interview.action_failed": "Non transmis : {reason}",
+    "check.question": "Tout va bien ?",
+    "check.ok": "Oui",
+    "check.more": "Oui, encore 15 min",
+    "check.left": "{seconds} s pour répondre",
+    "check.thanks": "Merci",
+    "check.unsent": "Réponse non transmise : nouvel essai…",
+    "lang": "EN",
+  },
+  en: {
+    "enrol.label": "This phone's enrolment code",
+    "enrol.submit": "Enrol this phone",
+    "enrol.hint": "Open the link you received, or type the code the administrator gave you. Once: the phone then stays enrolled.",
+    "enrol.refused": "Code refused: {reason}",
+    "enrol.failed": "The hub does not answer: try again.",
+    "auth.refused": "This phone is no longer enrolled: ask for a new link.",
+    "live.on": "Link OK",
+    "live.wait": "Connecting…",
+    "stream.broken": "LINK LOST since {time}. Alerts will go as soon as it is back.",
+    "stream.call": "In an emergency, call {name}: {phone}.",
+    "oncall.title": "Supervisor on call",
+    "oncall.none": "Nobody on call: an alert reaches every supervisor.",
+    "oncall.until": "until {time}",
+    "oncall.next": "then: {names}",
+    "oncall.call": "Call {phone}",
+    "codes.title": "Alerts",
+    "step.queued": "Sending…",
+    "step.unsent": "ALERT NOT SENT: trying again…",
+    "step.transmitted": "ALERT SENT",
+    "step.escalated": "Sent, passed on to {who}",
+    "step.acknowledged": "HELP IS COMING",
+    "step.resolved": "Over",
+    "step.cancelled": "Cancelled",
+    "step.refused": "Refused: {reason}",
+    "coming": "Coming: {names}",
+    "coming.none": "Nobody has answered yet",
+    "everyone": "every supervisor",
+    "cancel": "Cancel (false alarm) · {seconds} s",
+    "same": "Already sent",
+    "unsent.banner": "ALERT NOT SENT: the hub does not answer. Trying again…",
+    "colleagues.title": "Colleagues' alerts",
+    "ack": "I'm coming",
+    "ack.done": "You are coming",
+    "ack.failed": "\"I'm coming\" not sent: try again.",
+    "elapsed": "{elapsed} ago",
+    "logout": "Unenrol this phone",
+    "expires": "Enrolled until {date}",
+    "drill": "DRILL",
+    "interview.title": "Interview or visit",
+    "interview.room": "Place (office, address…)",
+    "interview.minutes": "Length in minutes: \"Are you all right?\" at the end",
+    "interview.start": "Start",
+    "interview.line": "\"{room}\" · until {due} · {left} left",
+    "interview.checking": "\"{room}\": time is up, \"Are you all right?\" asked",
+    "interview.noroom": "no place given",
+    "interview.extend": "+15 min",
+    "interview.close": "End",
+    "interview.failed": "Interview not started: {reason}",
+    "interview.action_failed": "Not sent: {reason}",
+    "check.question": "Are you all right?",
+    "check.ok": "Yes",
+    "check.more": "Yes, 15 more min",
+    "check.left": "{seconds} s to answer",
+    "check.thanks": "Thank you",
+    "check.unsent": "Answer not sent: trying again…",
+    "lang": "FR",
+  },
+};
+
+const ROOT = location.pathname.slice(0, location.pathname.indexOf("/page/"));
+const OUTBOX_KEY = "deskalert.agent.outbox";
+const REPRESS_SAME_MS = 10000;  // as the desk: a second press within 10 s of an unanswered alert
+const CLOSED_VISIBLE_MS = 120000;  // a finished own alert stays shown this long
+const $ = (id) => document.getElementById(id);
+const state = {
+  lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
+  me: null, oncall: null, own: new Map(), current: null, colleagues: new Map(),
+  lastId: 0, epoch: "", source: null, live: false, brokenSince: null, retryMs: 1000,
+  retryTimer: null, sending: new Set(), beat: null,
+};
+
+function t(key, values = {}) {
+  const text = (WORDS[state.lang] || WORDS.fr)[key] || WORDS.fr[key] || key;
+  return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
+}
+
+function translatePage() {
+  document.documentElement.lang = state.lang;
+  for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
+  $("lang").textContent = t("lang");
+  render();
+  timer.render();
+}
+
+// -- talking to the hub ------------------------------------------------------------------
+
+async function api(method, path, body) {
+  const options = {method, credentials: "same-origin", headers: {Accept: "application/json"}};
+  if (body !== undefined) {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body);
+  }
+  const response = await fetch(ROOT + path, options);
+  let data = null;
+  try { data = await response.json(); } catch (_) { data = null; }
+  if (response.status === 401 && path !== "/page/api/agent/session") sessionRefused();
+  return {status: response.status, ok: response.ok, data, headers: response.headers};
+}
+
+async function start() {
+  const code = new URLSearchParams(location.hash.slice(1)).get("code");
+  if (code) {
+    history.replaceState(null, "", location.pathname);  // the code leaves the address bar
+    return enrol(code);
+  }
+  const me = await api("GET", "/page/api/agent/me").catch(() => null);
+  if (me && me.ok) return open(me.data);
+  if (me === null) { showStream(); state.retryTimer = setTimeout(start, 2000); return; }
+  showEnrol();
+}
+
+async function enrol(code) {
+  $("enrol-error").textContent = "";
+  const answer = await api("POST", "/page/api/agent/session", {code}).catch(() => null);
+  if (!answer) { showEnrol(); $("enrol-error").textContent = t("enrol.failed"); return; }
+  if (!answer.ok) {
+    showEnrol();
+    $("enrol-error").textContent = t("enrol.refused", {reason: (answer.data && answer.data.detail) || answer.status});
+    return;
+  }
+  hide("banner-auth");
+  const me = await api("GET", "/page/api/agent/me");
+  if (me.ok) open(me.data);
+}
+
+function showEnrol() {
+  $("main").hidden = true;
+  $("enrol").hidden = false;
+  $("who").textContent = "";
+}
+
+function open(me) {
+  state.me = me;
+  $("who").textContent = me.label;
+  $("enrol").hidden = true;
+  $("main").hidden = false;
+  const expires = me.expires ? new Date(me.expires) : null;
+  $("expires").textContent = expires ? t("expires", {date: expires.toLocaleDateString(state.lang)}) : "";
+  for (const entry of loadOutbox()) track(entry);  // presses a closed page left unsent
+  drawCodes();
+  reloadThenFollow();
+  for (const entry of loadOutbox()) deliver(entry);
+  clearInterval(state.beat);
+  state.beat = setInterval(() => api("POST", "/v1/heartbeat").catch(() => null), me.heartbeat_s * 1000);
+}
+
+async function logOut() {
+  await api("POST", "/page/api/agent/logout").catch(() => null);
+  stopStream();
+  clearInterval(state.beat);
+  state.me = null;
+  showEnrol();
+}
+
+// -- the stream: a snapshot, then every change after it ------------------------------------
+
+async function reloadThenFollow() {
+  stopStream();
+  try {
+    if (!state.lastId) {
+      const health = await api("GET", "/healthz");
+      state.lastId = (health.data && health.data.last_event_id) || 0;
+      state.epoch = (health.data && health.data.epoch) || "";
+    }
+    const [oncall, open] = await Promise.all([
+      api("GET", "/v1/oncall"), api("GET", "/v1/alerts?state=open&limit=1000")]);
+    if (oncall.status === 401 || open.status === 401) return;
+    if (!oncall.ok || !open.ok) throw new Error("snapshot");
+    state.oncall = oncall.data[0] || null;
+    state.colleagues.clear();
+    for (const alert of open.data) apply(alert);
+    await timer.load();
+    render();
+    follow();
+  } catch (_) {
+    streamBroken();
+  }
+}
+
+function follow() {
+  stopStream();
+  const epoch = state.epoch ? "&epoch=" + encodeURIComponent(state.epoch) : "";
+  const source = new EventSource(ROOT + "/v1/events?since=" + state.lastId + epoch);
+  state.source = source;
+  source.addEventListener("open", () => {
+    state.live = true; state.retryMs = 1000; state.brokenSince = null;
+    hide("banner-stream"); render();
+  });
+  source.addEventListener("stream.reset", (event) => {
+    const reset = JSON.parse(event.data);
+    state.lastId = reset.last_event_id;
+    state.epoch = reset.epoch;
+    reloadThenFollow();
+  });
+  const take = (handler) => (event) => {
+    state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
+    handler(JSON.parse(event.data));
+  };
+  for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
+    source.addEventListener(type, take((alert) => { apply(alert); render(); }));
+  }
+  source.addEventListener("oncall.changed", take((card) => {
+    if (state.me && card.site === state.me.site) { state.oncall = card; render(); }
+  }));
+  timer.listen(source, take);
+  source.onerror = () => { if (state.source === source) streamBroken(); };
+}
+
+function stopStream() {
+  if (state.source) state.source.close();
+  state.source = null;
+  clearTimeout(state.retryTimer);
+}
+
+async function streamBroken() {
+  stopStream();
+  state.live = false;
+  state.brokenSince = state.brokenSince || new Date();
+  const me = await api("GET", "/page/api/agent/me").catch(() => null);
+  if (me && me.status === 401) return;
+  showStream();
+  render();
+  state.retryTimer = setTimeout(reloadThenFollow, state.retryMs);
+  state.retryMs = Math.min(state.retryMs * 2, 10000);
+}
+
+function showStream() {
+  const since = (state.brokenSince || new Date()).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"});
+  const who = state.oncall && state.oncall.supervisor;
+  const call = who && who.phone ? " " + t("stream.call", {name: who.name, phone: who.phone}) : "";
+  show("banner-stream", t("stream.broken", {time: since}) + call);
+}
+
+function sessionRefused() {
+  stopStream();
+  clearInterval(state.beat);
+  state.live = false;
+  hide("banner-stream");
+  show("banner-auth", t("auth.refused"));
+  showEnrol();
+}
+
+// -- the agent's own alerts: an outbox kept in localStorage until the hub has stored them ----
+
+function uuid4() {
+  // crypto.randomUUID needs a secure context; a hub on plain http in the office has none.
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  bytes[6] = (bytes[6] & 0x0f) | 0x40;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const hex = [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+function loadOutbox() {
+  try { return JSON.parse(localStorage.getItem(OUTBOX_KEY) || "[]"); } catch (_) { return []; }
+}
+
+function saveOutbox(entries) { localStorage.setItem(OUTBOX_KEY, JSON.stringify(entries)); }
+
+function track(entry) {
+  if (!state.own.has(entry.id)) {
+    state.own.set(entry.id, {id: entry.id, code: entry.code, queuedAt: Date.parse(entry.created_at),
+      alert: null, failing: false, error: null, storedAt: null, cancel: false});
+  }
+  state.current = entry.id;
+}
+
+function press(code) {
+  const now = Date.now();
+  const current = state.own.get(state.current);
+  if (current && current.code === code && fresh(current, now)) return toast(t("same"));
+  const entry = {id: uuid4(), code, created_at: new Date(now).toISOString()};
+  saveOutbox([...loadOutbox(), entry]);  // kept before anything else: a reload still sends it
+  track(entry);
+  render();
+  deliver(entry);
+  if (navigator.vibrate) navigator.vibrate(80);
+}
+
+function fresh(own, now) {
+  if (own.cancel || own.error) return false;
+  if (!own.alert) return true;
+  return own.alert.state === "open" && own.alert.responders.length === 0
+    && own.storedAt !== null && now - own.storedAt < REPRESS_SAME_MS;
+}
+
+async function deliver(entry, delayMs = 0) {
+  if (state.sending.has(entry.id)) return;
+  state.sending.add(entry.id);
+  const own = state.own.get(entry.id);
+  let retryMs = 1000;
+  try {
+    for (;;) {
+      if (delayMs) await new Promise((done) => setTimeout(done, delayMs));
+      if (!loadOutbox().some((e) => e.id === entry.id)) return;  // withdrawn meanwhile
+      const answer = await api("POST", "/v1/alerts", {id: entry.id, code: entry.code, created_at: entry.created_at})
+        .catch(() => null);
+      if (answer && (answer.ok || answer.status === 409) && answer.data) {
+        saveOutbox(loadOutbox().filter((e) => e.id !== entry.id));
+        own.failing = false;
+        apply(answer.ok ? answer.data : answer.data.alert);
+        if (own.cancel) cancelOnHub(own);
+        return render();
+      }
+      if (answer && [400, 401, 403, 422].includes(answer.status)) {
+        saveOutbox(loadOutbox().filter((e) => e.id !== entry.id));
+        own.failing = false;
+        own.error = (answer.data && answer.data.detail) || String(answer.status);
+        return render();
+      }
+      own.failing = true;  // no answer, 429, 5xx: said at once, tried again until stored
+      render();
+      const after = answer && answer.headers.get("Retry-After");
+      delayMs = after ? Number(after) * 1000 : retryMs;
+      retryMs = Math.min(retryMs * 2, 5000);
+    }
+  } finally {
+    state.sending.delete(entry.id);
+  }
+}
+
+function withdraw() {
+  const own = state.own.get(state.current);
+  if (!own || own.cancel) return;
+  own.cancel = true;
+  if (!own.alert) {
+    saveOutbox(loadOutbox().filter((e) => e.id !== own.id));  // not stored yet: never sent
+    if (!state.sending.has(own.id)) { own.error = null; own.withdrawn = true; own.failing = false; }
+  } else {
+    cancelOnHub(own);
+  }
+  render();
+}
+
+async function cancelOnHub(own) {
+  const answer = await api("POST", `/v1/alerts/${own.id}/cancel`, {}).catch(() => null);
+  if (answer && answer.ok) { apply(answer.data); return render(); }
+  own.cancel = false;
+  toast((answer && answer.data && answer.data.detail) || t("unsent.banner"));
+  render();
+}
+
+function apply(alert) {
+  if (!state.me) return;
+  if (alert.desk === state.me.desk) {
+    let own = state.own.get(alert.id);
+    if (!own) {
+      own = {id: alert.id, code: alert.code, queuedAt: Date.parse(alert.received_at), alert: null,
+        failing: false, error: null, storedAt: Date.now(), cancel: false};
+      state.own.set(alert.id, own);
+      if (!alert.state.match(/resolved|cancelled/)) state.current = alert.id;
+    }
+    if (!own.alert || own.alert.updated_at <= alert.updated_at) own.alert = alert;
+    if (own.storedAt === null) own.storedAt = Date.now();
+    if (alert.state.match(/resolved|cancelled/) && !own.closedAt) own.closedAt = Date.now();
+  } else if (alert.state === "resolved" || alert.state === "cancelled") {
+    state.colleagues.delete(alert.id);
+  } else {
+    const held = state.colleagues.get(alert.id);
+    if (!held || held.updated_at <= alert.updated_at) state.colleagues.set(alert.id, alert);
+  }
+}
+
+async function answerColleague(alert) {
+  const result = await api("POST", `/v1/alerts/${alert.id}/ack`).catch(() => null);
+  if (result && result.ok) { apply(result.data); return render(); }
+  if (!result || result.status !== 401) toast((result && result.data && result.data.detail) || t("ack.failed"));
+}
