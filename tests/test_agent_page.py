@@ -5,14 +5,18 @@ once; a logout or a revoked token ends it."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Callable
+from pathlib import Path
 
 import httpx
 import pytest
 
 from agent_helpers import enrol_phone, phone_code, phone_headers
-from support.hubs import RunningHub
+from support.hubs import HubProcess, RunningHub
 from support.requests import auth, new_alert
+from test_enrol import run
 
 
 def test_the_page_is_served_in_french_with_its_own_manifest(hub: RunningHub) -> None:
@@ -136,10 +140,7 @@ def test_a_revoked_token_ends_the_phone(hub: RunningHub) -> None:
         running.store.set_token("g2", base, None, running.clock.now())
 
     running.runtime.executor.submit(revoke).result()
-    hub_loop = running.runtime.loop
-    import asyncio
-
-    asyncio.run_coroutine_threadsafe(running.follow_tokens(), hub_loop).result(10)
+    asyncio.run_coroutine_threadsafe(running.follow_tokens(), running.runtime.loop).result(10)
     refused = httpx.get(f"{hub.url}/v1/oncall", headers=phone)
     assert refused.status_code == 401 and refused.json()["error"] == "session_refused"
 
@@ -157,3 +158,21 @@ def test_a_tampered_or_expired_phone_cookie_is_refused(hub: RunningHub) -> None:
     ):
         answer = httpx.get(f"{hub.url}/v1/oncall", headers={"Cookie": f"{name}={forged}"})
         assert answer.status_code == 401, forged
+
+
+def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    hub = hub_process()
+    where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(tmp_path / "data")]
+    done = run(hub, "hub", "enrol", "g2", "--phone", "--no-qr", "--url", hub.url, *where)
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.splitlines()[1].removeprefix("open on the agent's phone: ")
+    assert link.startswith(f"{hub.url}/page/agent/#code="), done.stdout
+    code = link.rsplit("=", 1)[1]
+    enrolled = httpx.post(
+        f"{hub.url}/page/api/agent/session", json={"code": code}, headers={"Origin": hub.url}
+    )
+    assert enrolled.status_code == 200 and enrolled.json()["id"] == "g2"
+    supervisor = run(hub, "hub", "enrol", "s.a", "--phone", "--url", hub.url, *where)
+    assert supervisor.returncode != 0 and "a phone link is for a desk" in supervisor.stderr

@@ -145,6 +145,12 @@ def enrol_parser() -> argparse.ArgumentParser:
         help="how long the code stays valid (default: %(default)s)",
     )
     enrol.add_argument("--no-qr", action="store_true", help="print the code without a QR code")
+    enrol.add_argument(
+        "--phone",
+        action="store_true",
+        help="for a desk: a one-time link that enrols an agent's phone on the agents' page"
+        " (URL/page/agent/#code=...), printed and as a QR code; replaces the desk's token",
+    )
     enrol.set_defaults(handler=run_enrol)
     return enrol
 
@@ -153,6 +159,7 @@ def run_enrol(args: argparse.Namespace) -> int:
     import shlex
 
     from deskalert.hub.enrol import issue
+    from deskalert.hub.settings import DeskConfig
 
     if not 0 < args.minutes <= 24 * 60:
         raise ConfigError("--minutes: above 0, at most 1440 (a day)")
@@ -163,15 +170,21 @@ def run_enrol(args: argparse.Namespace) -> int:
         raise ConfigError(
             "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
         )
+    if args.phone and not isinstance(who, DeskConfig):
+        raise ConfigError(f"--phone: {who.id} is a supervisor; a phone link is for a desk")
     with _HubStore(config, args.data_dir) as store:
         code = issue(store, who.id, args.minutes, datetime.now(UTC))
-    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
     print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
-    print(f"on the workstation: {command}")
+    if args.phone:
+        shown = f"{url.rstrip('/')}/page/agent/#code={code}"
+        print(f"open on the agent's phone: {shown}")
+    else:
+        shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+        print(f"on the workstation: {shown}")
     if not args.no_qr:
         import segno
 
-        segno.make(command, error="m").terminal(compact=True)
+        segno.make(shown, error="m").terminal(compact=True)
     return 0
 
 

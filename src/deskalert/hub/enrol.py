@@ -79,13 +79,13 @@ async def redeem(hub: Hub, code: str, address: str, *, desks_only: bool = False)
     principal, outcome = await hub.runtime.db(
         hub.store.use_enrolment, digest, hub.clock.now(), base, token_hash(token)
     )
-    if outcome == "gone" and desks_only and principal is not None:
-        if any(s.id == principal for s in hub.config.supervisors):
-            raise Forbidden(
-                f"this code is for supervisor {principal}: open it with `deskalert enrol`,"
-                " or log in on the supervisors' page (/page/); the code is not spent",
-                code="not_desk",
-            )
+    supervisor = any(s.id == principal for s in hub.config.supervisors)
+    if outcome == "gone" and desks_only and supervisor:
+        raise Forbidden(
+            f"this code is for supervisor {principal}: open it with `deskalert enrol`,"
+            " or log in on the supervisors' page (/page/); the code is not spent",
+            code="not_desk",
+        )
     if outcome != "ok":
         hub.roster.token_refused(digest, address)
         log.warning(

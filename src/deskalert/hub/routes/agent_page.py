@@ -92,9 +92,7 @@ async def enrol_phone(
     now = hub.clock.now()
     grant = agent_grant(hub.config, enrolled.id, now)
     value = new_agent_session(hub.config, hub.roster, grant)
-    secure = request.url.scheme == "https" or (hub.config.hub.public_url or "").startswith(
-        "https:"
-    )
+    secure = request.url.scheme == "https" or (hub.config.hub.public_url or "").startswith("https:")
     response.set_cookie(
         SESSION_COOKIE,
         value,
@@ -144,4 +142,3 @@ async def agent_logout(request: Request, response: Response, hub: HubDep) -> Non
 @cache
 def _template() -> str:
     return (STATIC / "agent.html").read_text(encoding="utf-8")
-

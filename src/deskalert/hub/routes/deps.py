@@ -11,8 +11,8 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deskalert.errors import Forbidden, HubError, Unauthorized, Unprocessable
-from deskalert.hub.budget import RequestBudget
 from deskalert.hub.agent_links import is_agent_session, read_agent_session
+from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import read_session
 from deskalert.hub.roster import effective_hash
 from deskalert.hub.service import Hub
@@ -121,7 +121,9 @@ async def agent_principal(request: Request, hub: Hub, session: str) -> Principal
     if grant is not None and await hub.page_sessions.is_revoked(grant.session_id):
         grant = None
     desk = None if grant is None else hub.roster.desks.get(grant.desk_id)
-    digest = None if desk is None else effective_hash(desk.id, desk.token_sha256, hub.roster.overlay)
+    digest = (
+        None if desk is None else effective_hash(desk.id, desk.token_sha256, hub.roster.overlay)
+    )
     principal = None if digest is None else hub.roster.principal_for(digest)
     if principal is None:
         raise Unauthorized(

@@ -26,12 +26,14 @@ const timer = {
     for (const type of ["session.started", "session.extended", "session.closed"]) {
       source.addEventListener(type, take((session) => {
         if (!this.mine(session)) return;
+        sawHubTime(session.updated_at);
         this.session = session.state === "closed" ? null : session;
         this.render();
       }));
     }
     source.addEventListener("check.asked", take((check) => {
       if (!this.mine(check)) return;
+      sawHubTime(check.updated_at);
       this.check = check;
       if (navigator.vibrate) navigator.vibrate([400, 200, 400]);
       this.render();
@@ -88,7 +90,7 @@ const timer = {
         const answer = await api("POST", `/v1/checks/${check.id}/answer`, body).catch(() => null);
         if (answer && (answer.ok || answer.status === 409 || answer.status === 401)) break;
         if (answer && answer.status >= 400 && answer.status < 500 && answer.status !== 429) break;
-        if (Date.parse(check.deadline) + 60000 < Date.now() && attempt > 3) break;
+        if (Date.parse(check.deadline) + 60000 < hubNow() && attempt > 3) break;
         toast(t("check.unsent"));
         await new Promise((done) => setTimeout(done, 1000));
       }
@@ -111,7 +113,7 @@ const timer = {
       $("interview-line").textContent = session.state === "checking"
         ? t("interview.checking", {room})
         : t("interview.line", {room, due: clock(session.due_at),
-          left: duration(Date.parse(session.due_at) - Date.now())});
+          left: duration(Date.parse(session.due_at) - hubNow())});
     }
     const thanks = Date.now() < this.thanksUntil;
     const asking = Boolean(this.check) && !this.answering && !thanks;
@@ -120,7 +122,7 @@ const timer = {
     for (const id of ["check-question", "check-left", "check-ok", "check-more"]) $(id).hidden = !asking;
     $("check-more").hidden = !asking || this.check.kind !== "session";
     if (asking) {
-      const left = Math.max(0, Math.ceil((Date.parse(this.check.deadline) - Date.now()) / 1000));
+      const left = Math.max(0, Math.ceil((Date.parse(this.check.deadline) - hubNow()) / 1000));
       $("check-left").textContent = t("check.left", {seconds: left});
     }
   },

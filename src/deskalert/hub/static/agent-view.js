@@ -166,7 +166,7 @@ function colleagueCard(alert) {
 }
 
 function elapsedOf(alert) {
-  return t("elapsed", {elapsed: duration(Date.now() - Date.parse(alert.received_at))});
+  return t("elapsed", {elapsed: duration(hubNow() - Date.parse(alert.received_at))});
 }
 
 function duration(ms) {

@@ -15,7 +15,7 @@ const WORDS = {
     "auth.refused": "Ce téléphone n'est plus inscrit : demandez un nouveau lien.",
     "live.on": "Liaison OK",
     "live.wait": "Connexion…",
-    "stream.broken": "LIAISON PERDUE depuis {time}. Les alertes partiront dès son retour.",
+    "stream.broken": "Liaison perdue depuis {time}.",
     "stream.call": "En urgence, appelez {name} : {phone}.",
     "oncall.title": "Encadrant de permanence",
     "oncall.none": "Personne de permanence : une alerte prévient tous les encadrants.",
@@ -24,7 +24,7 @@ const WORDS = {
     "oncall.call": "Appeler {phone}",
     "codes.title": "Alertes",
     "step.queued": "Envoi en cours…",
-    "step.unsent": "ALERTE NON TRANSMISE : nouvel essai…",
+    "step.unsent": "NON TRANSMISE",
     "step.transmitted": "ALERTE TRANSMISE",
     "step.escalated": "Transmise, relayée à {who}",
     "step.acknowledged": "PRIS EN CHARGE",
@@ -34,9 +34,9 @@ const WORDS = {
     "coming": "Arrive : {names}",
     "coming.none": "Personne n'a encore répondu",
     "everyone": "tous les encadrants",
-    "cancel": "Annuler (fausse alerte) · {seconds} s",
+    "cancel": "Annuler (fausse alerte) · {seconds}\u00a0s",
     "same": "Déjà transmise",
-    "unsent.banner": "ALERTE NON TRANSMISE : le hub ne répond pas. Nouvel essai en cours…",
+    "unsent.banner": "ALERTE NON TRANSMISE · nouvel essai en cours…",
     "colleagues.title": "Alertes des collègues",
     "ack": "J'arrive",
     "ack.done": "Vous arrivez",
@@ -56,7 +56,7 @@ const WORDS = {
     "interview.close": "Terminer",
     "interview.failed": "Entretien non commencé : {reason}",
     "interview.action_failed": "Non transmis : {reason}",
-    "check.question": "Tout va bien ?",
+    "check.question": "Tout va bien\u00a0?",
     "check.ok": "Oui",
     "check.more": "Oui, encore 15 min",
     "check.left": "{seconds} s pour répondre",
@@ -73,7 +73,7 @@ const WORDS = {
     "auth.refused": "This phone is no longer enrolled: ask for a new link.",
     "live.on": "Link OK",
     "live.wait": "Connecting…",
-    "stream.broken": "LINK LOST since {time}. Alerts will go as soon as it is back.",
+    "stream.broken": "Link lost since {time}.",
     "stream.call": "In an emergency, call {name}: {phone}.",
     "oncall.title": "Supervisor on call",
     "oncall.none": "Nobody on call: an alert reaches every supervisor.",
@@ -82,7 +82,7 @@ const WORDS = {
     "oncall.call": "Call {phone}",
     "codes.title": "Alerts",
     "step.queued": "Sending…",
-    "step.unsent": "ALERT NOT SENT: trying again…",
+    "step.unsent": "NOT SENT",
     "step.transmitted": "ALERT SENT",
     "step.escalated": "Sent, passed on to {who}",
     "step.acknowledged": "HELP IS COMING",
@@ -92,9 +92,9 @@ const WORDS = {
     "coming": "Coming: {names}",
     "coming.none": "Nobody has answered yet",
     "everyone": "every supervisor",
-    "cancel": "Cancel (false alarm) · {seconds} s",
+    "cancel": "Cancel (false alarm) · {seconds}\u00a0s",
     "same": "Already sent",
-    "unsent.banner": "ALERT NOT SENT: the hub does not answer. Trying again…",
+    "unsent.banner": "ALERT NOT SENT · trying again…",
     "colleagues.title": "Colleagues' alerts",
     "ack": "I'm coming",
     "ack.done": "You are coming",
@@ -133,7 +133,7 @@ const state = {
   lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
   me: null, oncall: null, own: new Map(), current: null, colleagues: new Map(),
   lastId: 0, epoch: "", source: null, live: false, brokenSince: null, retryMs: 1000,
-  retryTimer: null, sending: new Set(), beat: null,
+  retryTimer: null, sending: new Set(), beat: null, skewMs: 0,
 };
 
 function t(key, values = {}) {
@@ -208,8 +208,19 @@ function open(me) {
   reloadThenFollow();
   for (const entry of loadOutbox()) deliver(entry);
   clearInterval(state.beat);
-  state.beat = setInterval(() => api("POST", "/v1/heartbeat").catch(() => null), me.heartbeat_s * 1000);
+  beat();
+  state.beat = setInterval(beat, me.heartbeat_s * 1000);
 }
+
+// A heartbeat keeps this phone online on the supervisors' panes, and reads the hub's clock:
+// times left (the interview, "tout va bien ?") are the hub's, whatever the phone's clock says.
+async function beat() {
+  const answer = await api("POST", "/v1/heartbeat").catch(() => null);
+  if (answer && answer.ok) sawHubTime(answer.data.at);
+}
+
+function sawHubTime(iso) { state.skewMs = Date.parse(iso) - Date.now(); }
+function hubNow() { return Date.now() + state.skewMs; }
 
 async function logOut() {
   await api("POST", "/page/api/agent/logout").catch(() => null);
@@ -294,7 +305,8 @@ async function streamBroken() {
 function showStream() {
   const since = (state.brokenSince || new Date()).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"});
   const who = state.oncall && state.oncall.supervisor;
-  const call = who && who.phone ? " " + t("stream.call", {name: who.name, phone: who.phone}) : "";
+  const phone = who && who.phone ? who.phone.replace(/ /g, "\u00a0") : "";  // a number on one line
+  const call = phone ? " " + t("stream.call", {name: who.name, phone}) : "";
   show("banner-stream", t("stream.broken", {time: since}) + call);
 }
 
