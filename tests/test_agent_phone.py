@@ -292,3 +292,20 @@ async def test_a_press_without_the_hub_says_so_and_is_stored_once(tmp_path: Path
             assert [a["id"] for a in stored if a["desk"] == "g2"] == [sent]
         finally:
             hub.stop()
+
+
+async def test_a_supervisors_check_is_answered_venez_from_the_phone(
+    hub: RunningHub, follow: Callable[..., EventReader], tmp_path: Path
+) -> None:
+    reader = follow(hub.url, "s.a")
+    async with chromium(tmp_path) as browser:
+        await open_phone(browser, hub)
+        httpx.post(
+            f"{hub.url}/v1/checks", json={"desk": "g2"}, headers=auth("s.a")
+        ).raise_for_status()
+        await browser.wait_for("!document.getElementById('check').hidden")
+        assert await browser.js("document.getElementById('check-more').hidden")
+        await browser.tap("#check-venez")
+        _, alert = await raised_on(reader, "g2")
+        assert alert["code"] == "renfort" and "venez" in alert["message"]
+        await browser.wait_for("document.getElementById('check').hidden", timeout=10)

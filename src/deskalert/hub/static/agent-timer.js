@@ -1,6 +1,7 @@
 // deskalert agents' page: the interview timer from the phone (/v1/sessions, hub/interview.py).
 // Started before a home visit or an interview; at its end the hub asks "Tout va bien ?" (a
-// check) and raises the alert itself if nobody answers, even if this phone is off.
+// check) and raises the alert itself if nobody answers, even if this phone is off. A
+// supervisor's "Tout va bien ?" is answered here too ("Oui", or "Venez": the discreet alert).
 //
 // The duress answer: holding "Oui" (or "Oui, encore 15 min") for 2 s answers "duress" instead
 // of "ok". Nothing on the screen differs, before or after ("Merci" either way): whoever watches
@@ -72,12 +73,14 @@ const timer = {
     this.holdTimer = setTimeout(() => { this.held = true; }, HOLD_FOR_DURESS_MS);
   },
 
-  released(extend) {
+  // `how`: "ok", "more" (ok, 15 min more) or "venez" (a supervisor's check: come).
+  released(how) {
     clearTimeout(this.holdTimer);
-    const duress = this.held;
+    const duress = this.held && how !== "venez";
     this.held = false;
     if (!this.check || this.answering) return;
-    const body = duress ? {answer: "duress"} : {answer: "ok", ...(extend ? {extend_min: 15} : {})};
+    const body = duress ? {answer: "duress"} : how === "venez" ? {answer: "venez"}
+      : {answer: "ok", ...(how === "more" ? {extend_min: 15} : {})};
     this.thanksUntil = Date.now() + THANKS_MS;  // the same "Merci" for both: nothing tells them apart
     this.send(this.check, body);
     this.render();
@@ -119,8 +122,9 @@ const timer = {
     const asking = Boolean(this.check) && !this.answering && !thanks;
     $("check").hidden = !asking && !thanks;
     $("check-thanks").hidden = !thanks;
-    for (const id of ["check-question", "check-left", "check-ok", "check-more"]) $(id).hidden = !asking;
+    for (const id of ["check-question", "check-left", "check-ok"]) $(id).hidden = !asking;
     $("check-more").hidden = !asking || this.check.kind !== "session";
+    $("check-venez").hidden = !asking || this.check.kind !== "supervisor";
     if (asking) {
       const left = Math.max(0, Math.ceil((Date.parse(this.check.deadline) - hubNow()) / 1000));
       $("check-left").textContent = t("check.left", {seconds: left});
@@ -137,12 +141,12 @@ document.addEventListener("DOMContentLoaded", () => {
   $("interview-form").addEventListener("submit", (event) => timer.start(event));
   $("interview-extend").addEventListener("click", () => timer.act("extend", {minutes: 15}));
   $("interview-close").addEventListener("click", () => timer.act("close", {}));
-  for (const [id, extend] of [["check-ok", false], ["check-more", true]]) {
+  for (const [id, how] of [["check-ok", "ok"], ["check-more", "more"], ["check-venez", "venez"]]) {
     const button = $(id);
     button.addEventListener("pointerdown", () => timer.pressed());
-    button.addEventListener("pointerup", () => timer.released(extend));
+    button.addEventListener("pointerup", () => timer.released(how));
     button.addEventListener("pointercancel", () => clearTimeout(timer.holdTimer));
-    button.addEventListener("click", (event) => { if (event.detail === 0) timer.released(extend); });
+    button.addEventListener("click", (event) => { if (event.detail === 0) timer.released(how); });
   }
   $("check").addEventListener("contextmenu", (event) => event.preventDefault());  // a long press
 });
