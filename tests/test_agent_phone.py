@@ -147,6 +147,7 @@ async def test_the_cancel_window_and_who_is_coming(hub: RunningHub, tmp_path: Pa
     async with chromium(tmp_path) as browser:
         await open_phone(browser, hub)
         await browser.tap(".code-button[data-code=malaise]")
+        await browser.wait_for(f"{text('#own-step')} === 'ALERTE TRANSMISE'")
         cancel = await browser.wait_for(text("#own-cancel"))
         assert cancel.startswith("Annuler (fausse alerte) · ")
         await browser.tap("#own-cancel")
@@ -261,7 +262,18 @@ async def test_a_press_without_the_hub_says_so_and_is_stored_once(tmp_path: Path
     port = int(hub.url.rsplit(":", 1)[1])
     async with chromium(tmp_path) as browser:
         await open_phone(browser, hub)
+        # Installed: its service worker keeps the page's files for a phone without network.
+        await browser.wait_for("navigator.serviceWorker.controller !== null")
+        await browser.call("Page.reload")
+        await browser.wait_for("document.getElementById('live').classList.contains('on')")
+        await browser.wait_for(
+            "caches.open('deskalert-agent-shell-v1').then((c) => c.keys())"
+            ".then((keys) => keys.length >= 5)"
+        )
         await asyncio.to_thread(hub.stop)
+        await browser.call("Page.reload")  # no hub: the page and its buttons as last known
+        await browser.wait_for("!document.getElementById('banner-stream').hidden")
+        assert await browser.js(text("#oncall-name")) == "Ana Sup"
         clicked = await click_timed(browser, ".code-button[data-code=malaise]")
         banner = await browser.wait_for(
             "!document.getElementById('banner-unsent').hidden"
@@ -309,3 +321,26 @@ async def test_a_supervisors_check_is_answered_venez_from_the_phone(
         _, alert = await raised_on(reader, "g2")
         assert alert["code"] == "renfort" and "venez" in alert["message"]
         await browser.wait_for("document.getElementById('check').hidden", timeout=10)
+
+
+async def test_a_press_withdrawn_before_the_hub_had_it_is_never_sent(tmp_path: Path) -> None:
+    config = HubConfig.model_validate(tomllib.loads(roster_toml()))
+    hub = start_threaded_hub(config, tmp_path / "hub")
+    port = int(hub.url.rsplit(":", 1)[1])
+    async with chromium(tmp_path) as browser:
+        await open_phone(browser, hub)
+        await asyncio.to_thread(hub.stop)
+        await browser.tap(".code-button[data-code=malaise]")
+        await browser.wait_for("!document.getElementById('banner-unsent').hidden")
+        assert await browser.js(text("#own-cancel")) == "Annuler : ne pas l'envoyer"
+        await browser.tap("#own-cancel")
+        await browser.wait_for(f"{text('#own-step')} === 'Annulée'")
+        assert await browser.js("document.getElementById('banner-unsent').hidden")
+        hub = start_threaded_hub(config, tmp_path / "hub", port)
+        try:
+            await browser.wait_for("document.getElementById('live').classList.contains('on')")
+            await asyncio.sleep(1)
+            stored = httpx.get(f"{hub.url}/v1/alerts?state=all", headers=auth("s.a")).json()
+            assert [a for a in stored if a["desk"] == "g2"] == []
+        finally:
+            hub.stop()

@@ -78,6 +78,17 @@ async def agent_manifest() -> FileResponse:
     return FileResponse(str(STATIC / "agent.webmanifest"), media_type="application/manifest+json")
 
 
+@router.get("/page/agent/sw.js", include_in_schema=False)
+async def agent_service_worker() -> FileResponse:
+    """At /page/agent/ so that its scope is the agents' page (it keeps a copy of the page's
+    files for a phone without network; the supervisors' worker at /page/ keeps none)."""
+    return FileResponse(
+        str(STATIC / "agent-sw.js"),
+        media_type="text/javascript",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
 @router.post("/page/api/agent/session", response_model=AgentSessionOut, responses=errors(403))
 async def enrol_phone(
     body: EnrolIn, request: Request, response: Response, hub: HubDep

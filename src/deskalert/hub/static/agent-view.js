@@ -27,7 +27,7 @@ function render() {
 function tick() {
   if (!state.me) return;
   const live = $("live");
-  live.textContent = state.live ? t("live.on") : t("live.wait");
+  live.textContent = state.live ? t("live.on") : state.brokenSince ? t("live.lost") : t("live.wait");
   live.classList.toggle("on", state.live);
   if (state.brokenSince) showStream();
   drawOwn();
@@ -133,7 +133,7 @@ function drawCancel(own, discreet) {
   const button = $("own-cancel");
   const left = own ? cancelLeft(own) : 0;
   button.hidden = left <= 0;
-  button.textContent = t("cancel", {seconds: left});
+  button.textContent = own && !own.alert ? t("cancel.unsent") : t("cancel", {seconds: left});
   button.classList.toggle("quiet", Boolean(discreet));  // discreet: as small as its sign
 }
 
@@ -200,7 +200,7 @@ document.addEventListener("DOMContentLoaded", () => {
     localStorage.setItem("deskalert.lang", state.lang);
     translatePage();
   });
-  if (navigator.serviceWorker) navigator.serviceWorker.register(ROOT + "/page/sw.js").catch(() => {});
+  if (navigator.serviceWorker) navigator.serviceWorker.register(ROOT + "/page/agent/sw.js").catch(() => {});
   translatePage();
   setInterval(() => { tick(); timer.render(); }, 1000);
   start();

@@ -15,6 +15,7 @@ const WORDS = {
     "auth.refused": "Ce téléphone n'est plus inscrit : demandez un nouveau lien.",
     "live.on": "Liaison OK",
     "live.wait": "Connexion…",
+    "live.lost": "HORS LIGNE",
     "stream.broken": "Liaison perdue depuis {time}.",
     "stream.call": "En urgence, appelez {name} : {phone}.",
     "oncall.title": "Encadrant de permanence",
@@ -35,6 +36,7 @@ const WORDS = {
     "coming.none": "Personne n'a encore répondu",
     "everyone": "tous les encadrants",
     "cancel": "Annuler (fausse alerte) · {seconds}\u00a0s",
+    "cancel.unsent": "Annuler : ne pas l'envoyer",
     "same": "Déjà transmise",
     "unsent.banner": "ALERTE NON TRANSMISE · nouvel essai en cours…",
     "colleagues.title": "Alertes des collègues",
@@ -74,6 +76,7 @@ const WORDS = {
     "auth.refused": "This phone is no longer enrolled: ask for a new link.",
     "live.on": "Link OK",
     "live.wait": "Connecting…",
+    "live.lost": "OFFLINE",
     "stream.broken": "Link lost since {time}.",
     "stream.call": "In an emergency, call {name}: {phone}.",
     "oncall.title": "Supervisor on call",
@@ -94,6 +97,7 @@ const WORDS = {
     "coming.none": "Nobody has answered yet",
     "everyone": "every supervisor",
     "cancel": "Cancel (false alarm) · {seconds}\u00a0s",
+    "cancel.unsent": "Cancel: do not send it",
     "same": "Already sent",
     "unsent.banner": "ALERT NOT SENT · trying again…",
     "colleagues.title": "Colleagues' alerts",
@@ -174,8 +178,20 @@ async function start() {
   }
   const me = await api("GET", "/page/api/agent/me").catch(() => null);
   if (me && me.ok) return open(me.data);
+  const known = remembered("me");
+  if (me === null && known) {  // no network: the buttons as last known; presses wait in the outbox
+    state.oncall = remembered("oncall");
+    state.brokenSince = new Date();
+    return open(known);
+  }
   if (me === null) { showStream(); state.retryTimer = setTimeout(start, 2000); return; }
   showEnrol();
+}
+
+// What the page shows without the hub: this desk, its codes, the on-call card, as last known.
+function remember(key, value) { localStorage.setItem("deskalert.agent." + key, JSON.stringify(value)); }
+function remembered(key) {
+  try { return JSON.parse(localStorage.getItem("deskalert.agent." + key) || "null"); } catch (_) { return null; }
 }
 
 async function enrol(code) {
@@ -188,6 +204,7 @@ async function enrol(code) {
     return;
   }
   hide("banner-auth");
+  localStorage.removeItem(OUTBOX_KEY);  // a new enrolment starts afresh: no press of another time
   const me = await api("GET", "/page/api/agent/me");
   if (me.ok) open(me.data);
 }
@@ -200,6 +217,7 @@ function showEnrol() {
 
 function open(me) {
   state.me = me;
+  remember("me", me);
   $("who").textContent = me.label;
   $("enrol").hidden = true;
   $("main").hidden = false;
@@ -226,6 +244,7 @@ function hubNow() { return Date.now() + state.skewMs; }
 
 async function logOut() {
   await api("POST", "/page/api/agent/logout").catch(() => null);
+  for (const key of ["me", "oncall", "outbox"]) localStorage.removeItem("deskalert.agent." + key);
   stopStream();
   clearInterval(state.beat);
   state.me = null;
@@ -247,6 +266,7 @@ async function reloadThenFollow() {
     if (oncall.status === 401 || open.status === 401) return;
     if (!oncall.ok || !open.ok) throw new Error("snapshot");
     state.oncall = oncall.data[0] || null;
+    remember("oncall", state.oncall);
     state.colleagues.clear();
     for (const alert of open.data) apply(alert);
     await timer.load();
@@ -318,6 +338,7 @@ function sessionRefused() {
   state.live = false;
   hide("banner-stream");
   show("banner-auth", t("auth.refused"));
+  localStorage.removeItem("deskalert.agent.me");
   showEnrol();
 }
 
@@ -373,7 +394,7 @@ async function deliver(entry, delayMs = 0) {
   try {
     for (;;) {
       if (delayMs) await new Promise((done) => setTimeout(done, delayMs));
-      if (!loadOutbox().some((e) => e.id === entry.id)) return;  // withdrawn meanwhile
+      if (!queued(entry)) return;  // withdrawn meanwhile
       const answer = await api("POST", "/v1/alerts", {id: entry.id, code: entry.code, created_at: entry.created_at})
         .catch(() => null);
       if (answer && (answer.ok || answer.status === 409) && answer.data) {
@@ -389,6 +410,7 @@ async function deliver(entry, delayMs = 0) {
         own.error = (answer.data && answer.data.detail) || String(answer.status);
         return render();
       }
+      if (!queued(entry)) return;  // withdrawn while it was tried: never stored
       own.failing = true;  // no answer, 429, 5xx: said at once, tried again until stored
       render();
       const after = answer && answer.headers.get("Retry-After");
@@ -400,13 +422,19 @@ async function deliver(entry, delayMs = 0) {
   }
 }
 
+function queued(entry) { return loadOutbox().some((e) => e.id === entry.id); }
+
+// The cancel button: an alert not stored yet leaves the outbox (one on its way is cancelled on
+// the hub as soon as its copy comes back: `deliver`); a stored one is cancelled on the hub.
 function withdraw() {
   const own = state.own.get(state.current);
   if (!own || own.cancel) return;
   own.cancel = true;
   if (!own.alert) {
-    saveOutbox(loadOutbox().filter((e) => e.id !== own.id));  // not stored yet: never sent
-    if (!state.sending.has(own.id)) { own.error = null; own.withdrawn = true; own.failing = false; }
+    saveOutbox(loadOutbox().filter((e) => e.id !== own.id));
+    own.withdrawn = true;
+    own.failing = false;
+    own.closedAt = Date.now();
   } else {
     cancelOnHub(own);
   }
@@ -426,8 +454,11 @@ function apply(alert) {
   if (alert.desk === state.me.desk) {
     let own = state.own.get(alert.id);
     if (!own) {
-      own = {id: alert.id, code: alert.code, queuedAt: Date.parse(alert.received_at), alert: null,
-        failing: false, error: null, storedAt: Date.now(), cancel: false};
+      // Raised before a reload, or by the hub (a check): its cancel window runs from the hub's
+      // receipt, not from now.
+      const stored = Date.parse(alert.received_at) - state.skewMs;
+      own = {id: alert.id, code: alert.code, queuedAt: stored, alert: null,
+        failing: false, error: null, storedAt: stored, cancel: false};
       state.own.set(alert.id, own);
       if (!alert.state.match(/resolved|cancelled/)) state.current = alert.id;
     }
