@@ -6,6 +6,7 @@ once; a logout or a revoked token ends it."""
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +28,7 @@ def test_the_page_is_served_in_french_with_its_own_manifest(hub: RunningHub) -> 
     assert '<html lang="en"' in english.text
     manifest = httpx.get(f"{hub.url}/page/agent/manifest.webmanifest")
     assert manifest.status_code == 200 and manifest.json()["start_url"] == "./"
-    for name in ("agent.js", "agent-view.js", "agent-timer.js", "agent.css"):
+    for name in ("agent-words.js", "agent.js", "agent-view.js", "agent-timer.js", "agent.css"):
         assert httpx.get(f"{hub.url}/page/static/{name}").status_code == 200, name
 
 
@@ -176,3 +177,22 @@ def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
     assert enrolled.status_code == 200 and enrolled.json()["id"] == "g2"
     supervisor = run(hub, "hub", "enrol", "s.a", "--phone", "--url", hub.url, *where)
     assert supervisor.returncode != 0 and "a phone link is for a desk" in supervisor.stderr
+
+
+def test_every_word_of_the_page_is_in_both_languages() -> None:
+    """As the strict catalogue does for the screens: a key shown but missing would show as the
+    key itself; one language without a key the other has would show French in English."""
+    static = Path(__file__).parent.parent / "src/deskalert/hub/static"
+    words = (static / "agent-words.js").read_text(encoding="utf-8")
+    french, english = words.split("\n  en: {")
+    keys = {
+        name: set(re.findall(r'^\s+"([\w.]+)":', block, re.M))
+        for name, block in (("fr", french), ("en", english))
+    }
+    assert keys["fr"] == keys["en"] and len(keys["fr"]) > 40
+    scripts = "".join(
+        (static / f).read_text() for f in ("agent.js", "agent-view.js", "agent-timer.js")
+    )
+    used = set(re.findall(r'\bt\("([\w.]+)"', scripts))
+    used |= set(re.findall(r'data-t="([\w.]+)"', (static / "agent.html").read_text()))
+    assert used and used <= keys["fr"], used - keys["fr"]
