@@ -24,6 +24,7 @@ import httpx
 import pytest
 
 from agent_helpers import phone_code
+from broadcast_helpers import current, post, send
 from deskalert.hub.clock import ManualClock
 from deskalert.hub.settings import HubConfig
 from support.events import EventReader
@@ -344,3 +345,24 @@ async def test_a_press_withdrawn_before_the_hub_had_it_is_never_sent(tmp_path: P
             assert [a for a in stored if a["desk"] == "g2"] == []
         finally:
             hub.stop()
+
+
+async def test_a_message_to_the_site_shows_on_the_phone_and_is_read_in_one_tap(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    async with chromium(tmp_path) as browser:
+        await open_phone(browser, hub)
+        sent = send(hub, "s.a").json()
+        card = f".notice[data-id='{sent['id']}']"
+        shown = await browser.wait_for(text(card))
+        assert "VIGILANCE" in shown and "agitée" in shown and "Ana Sup" in shown
+        await shoot(browser, tmp_path, "agent-notice-fr")
+        await browser.tap(f"{card} button.read")
+        await browser.wait_for(f"{text(card + ' button.read')}.startsWith('Lu à ')")
+        stored = current(hub, "s.a")[0]
+        assert [r["desk"] for r in stored["reads"]] == ["g2"]
+        await browser.tap("#lang")
+        await browser.wait_for(f"{text(card + ' button.read')}.startsWith('Read at ')")
+        await shoot(browser, tmp_path, "agent-notice-en")
+        post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end")
+        await browser.wait_for(f"!document.querySelector({card!r})")

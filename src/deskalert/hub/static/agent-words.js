@@ -63,6 +63,11 @@ const WORDS = {
     "check.venez": "Venez",
     "check.thanks": "Merci",
     "check.unsent": "Réponse non transmise : nouvel essai…",
+    "notice.read": "Lu",
+    "notice.read.done": "Lu à {time}",
+    "notice.from": "{name}, {time}",
+    "notice.ended": "Fin du message : {label}",
+    "notice.failed": "« Lu » non transmis : réessayez.",
     "lang": "EN",
   },
   en: {
@@ -124,6 +129,11 @@ const WORDS = {
     "check.venez": "Come",
     "check.thanks": "Thank you",
     "check.unsent": "Answer not sent: trying again…",
+    "notice.read": "Read",
+    "notice.read.done": "Read at {time}",
+    "notice.from": "{name}, {time}",
+    "notice.ended": "Message ended: {label}",
+    "notice.failed": "\"Read\" not sent: try again.",
     "lang": "FR",
   },
 };

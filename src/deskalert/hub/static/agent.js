@@ -28,6 +28,7 @@ function translatePage() {
   $("lang").textContent = t("lang");
   render();
   timer.render();
+  notices.render();
 }
 
 // -- talking to the hub ------------------------------------------------------------------
@@ -145,6 +146,7 @@ async function reloadThenFollow() {
     state.colleagues.clear();
     for (const alert of open.data) apply(alert);
     await timer.load();
+    await notices.load();
     render();
     follow();
   } catch (_) {
@@ -178,6 +180,7 @@ function follow() {
     if (state.me && card.site === state.me.site) { state.oncall = card; render(); }
   }));
   timer.listen(source, take);
+  notices.listen(source, take);
   source.onerror = () => { if (state.source === source) streamBroken(); };
 }
 
