@@ -73,6 +73,15 @@ def test_the_phone_raises_cancels_and_answers_as_its_desk(hub: RunningHub) -> No
     assert ack.status_code == 200 and ack.json()["responders"][0]["id"] == "g2"
 
 
+def test_a_foreign_page_cannot_raise_an_alert_with_the_phones_cookie(hub: RunningHub) -> None:
+    phone = phone_headers(hub, "g2")
+    foreign = {**phone, "Origin": "http://evil.example"}
+    refused = httpx.post(f"{hub.url}/v1/alerts", json=new_alert(), headers=foreign)
+    assert refused.status_code == 403 and refused.json()["error"] == "foreign_origin"
+    stored = httpx.get(f"{hub.url}/v1/alerts?state=all", headers=auth("s.a")).json()
+    assert stored == []
+
+
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
