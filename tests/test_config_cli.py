@@ -119,7 +119,7 @@ def test_help_lists_every_subcommand_and_each_has_help() -> None:
 
 def test_unknown_option_is_a_usage_error() -> None:
     result = run_cli("hub", "--prot", "1")
-    assert result.returncode == 2 and "unrecognized arguments: --prot" in result.stderr
+    assert result.returncode == 2 and "arguments non reconnus : --prot" in result.stderr
 
 
 def test_token_new_prints_a_token_and_its_hash_line() -> None:

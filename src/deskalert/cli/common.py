@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
 from deskalert.client.profile import DEMO_PORT
 from deskalert.errors import ConfigError
-from deskalert.i18n import Language, set_language, t
+from deskalert.i18n import N_, Language, set_language, t
+from deskalert.i18n import language as current_language
 
 if TYPE_CHECKING:
     from deskalert.client.profile import Profile
@@ -26,7 +27,7 @@ if TYPE_CHECKING:
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
 DEMO_DESK = "guichet-3"
-CONFIG_HELP = "config.toml (default: $DESKALERT_CONFIG, then the user config directory)"
+CONFIG_HELP = N_("cli.config")
 
 Handler = Callable[[argparse.Namespace], int]
 # What add_subparsers returns (generic for type checkers only, hence the string).
@@ -37,7 +38,7 @@ class Parser(argparse.ArgumentParser):
     """Usage errors in one line too, like every other error; the usage is one --help away."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_CONFIG, t("cli.usage_error", prog=self.prog, message=message) + "\n")
 
 
 def usage(parser: argparse.ArgumentParser) -> int:
@@ -75,22 +76,16 @@ def token_of(config: ClientConfig) -> str:
 
 def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
-    who = "a desk or supervisor" if supervisors else "a desk"
-    command.add_argument("--config", type=Path, metavar="F", help=CONFIG_HELP)
+    command.add_argument("--config", type=Path, metavar="F", help=t(CONFIG_HELP))
     command.add_argument(
         "--demo",
         nargs="?",
         const=DEMO_DESK,
         metavar="ID",
-        help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
-        f" the demo hub, the demo token (default ID: {DEMO_DESK})",
+        help=t("cli.demo_supervisor" if supervisors else "cli.demo_desk", desk=DEMO_DESK),
     )
-    command.add_argument(
-        "--language", choices=["fr", "en"], metavar="LANG", help="with --demo: fr (default) or en"
-    )
-    command.add_argument(
-        "--port", type=int, help=f"with --demo: the demo hub's port (default: {DEMO_PORT})"
-    )
+    command.add_argument("--language", choices=["fr", "en"], metavar="LANG", help=t("cli.language"))
+    command.add_argument("--port", type=int, help=t("cli.demo_port", port=DEMO_PORT))
 
 
 def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Profile:
@@ -107,7 +102,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
 
             raise ConfigError(f"{find_config_path(args.config)}: {needs}")
         return profile
-    language: Language = args.language or "fr"
+    language: Language = args.language or current_language()
     set_language(language)
     roster = demo_roster()
     supervisor = args.demo in {s.id for s in roster.supervisors}

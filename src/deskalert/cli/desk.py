@@ -30,25 +30,21 @@ if TYPE_CHECKING:
 def add_send(commands: Commands) -> None:
     send = commands.add_parser(
         "send",
-        help="raise an alert without the desk screen (a shortcut, a foot pedal, a script)",
-        description="Raise an alert through the desk's outbox: written to the journal first, then"
-        " sent until the hub has it. Exit 0 once the hub stored it; 1 if it is still queued (it"
-        " goes out with the next `deskalert desk` or `deskalert send`) or was refused.",
+        help=t("cli.send.help"),
+        description=t("cli.send.about"),
     )
-    send.add_argument(
-        "code", metavar="CODE", help="an alert code of the hub's repertoire, e.g. renfort"
-    )
-    send.add_argument("--config", type=Path, help=CONFIG_HELP)
+    send.add_argument("code", metavar="CODE", help=t("cli.send.code"))
+    send.add_argument("--config", type=Path, help=t(CONFIG_HELP))
     send.add_argument(
         "--message",
-        help="short text, at most 280 characters; never the visitor's name or file number",
+        help=t("cli.send.message"),
     )
-    send.add_argument("--test", action="store_true", help="a drill: marked EXERCICE everywhere")
+    send.add_argument("--test", action="store_true", help=t("cli.send.test"))
     send.add_argument(
         "--timeout",
         type=float,
         default=10.0,
-        help="seconds to keep trying before giving up for now (default: %(default)s)",
+        help=t("cli.send.timeout"),
     )
     send.set_defaults(handler=run_send)
 
@@ -129,24 +125,24 @@ def print_send(report: SendReport) -> int:
 def add_interview(commands: Commands) -> None:
     interview = commands.add_parser(
         "interview",
-        help="the interview timer: the hub checks on this desk when time is up",
-        description="Start (or stop) an interview session held by the hub: when the expected"
-        " time is up the desk is asked 'Tout va bien ?', and without an answer the hub alerts"
-        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.",
+        help=t("cli.interview.help"),
+        description=t("cli.interview.about"),
     )
-    interview_commands = interview.add_subparsers(title="interview commands", metavar="COMMAND")
+    interview_commands = interview.add_subparsers(
+        title=t("cli.interview.commands"), metavar="COMMAND"
+    )
     interview.set_defaults(handler=lambda _args: usage(interview))
-    start = interview_commands.add_parser("start", help="start a session on this desk")
+    start = interview_commands.add_parser("start", help=t("cli.interview_start.help"))
     start.add_argument(
         "--minutes",
         type=float,
         default=30.0,
-        help="expected length in minutes (default: %(default)g)",
+        help=t("cli.interview_start.minutes"),
     )
-    start.add_argument("--room", default="", help='where, e.g. "Box A"')
-    stop = interview_commands.add_parser("stop", help="close this desk's open session")
+    start.add_argument("--room", default="", help=t("cli.interview_start.room"))
+    stop = interview_commands.add_parser("stop", help=t("cli.interview_stop.help"))
     for command in (start, stop):
-        command.add_argument("--config", type=Path, help=CONFIG_HELP)
+        command.add_argument("--config", type=Path, help=t(CONFIG_HELP))
         command.set_defaults(handler=run_interview, stop=command is stop)
 
 
@@ -184,15 +180,11 @@ def run_interview(args: argparse.Namespace) -> int:
 def add_desk(commands: Commands) -> None:
     desk = commands.add_parser(
         "desk",
-        help="the desk screen: the supervisor on call, the link, one key to call for help",
-        description="Open the desk app. Alerts queued by an earlier run go out at start; those"
-        " `deskalert send` or `deskalert hotkeys` leave queued while it is open go out as soon as"
-        " the hub answers.",
+        help=t("cli.desk.help"),
+        description=t("cli.desk.about"),
     )
-    desk.add_argument("--config", type=Path, help=CONFIG_HELP)
-    desk.add_argument(
-        "--test", action="store_true", help="drill session: every alert sent is marked EXERCICE"
-    )
+    desk.add_argument("--config", type=Path, help=t(CONFIG_HELP))
+    desk.add_argument("--test", action="store_true", help=t("cli.desk.test"))
     desk.set_defaults(handler=run_desk)
 
 
@@ -220,14 +212,10 @@ def run_desk(args: argparse.Namespace) -> int:
 def add_hotkeys(commands: Commands) -> None:
     hotkeys = commands.add_parser(
         "hotkeys",
-        help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
-        description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
-        " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
-        " desk's outbox like `deskalert send`. Prints one line, the feedback it will use; logs"
-        " to hotkeys.log beside the journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is"
-        " missing or the device cannot be read.",
+        help=t("cli.hotkeys.help"),
+        description=t("cli.hotkeys.about"),
     )
-    hotkeys.add_argument("--config", type=Path, help=CONFIG_HELP)
+    hotkeys.add_argument("--config", type=Path, help=t(CONFIG_HELP))
     hotkeys.set_defaults(handler=run_hotkeys)
 
 
@@ -270,11 +258,10 @@ def run_hotkeys(args: argparse.Namespace) -> int:
 def add_login(commands: Commands) -> None:
     login = commands.add_parser(
         "login",
-        help="store this desk's or supervisor's token in the system keyring",
-        description="Ask for the token (it is not echoed) and store it in the system keyring"
-        " (service deskalert, user = the desk or supervisor id of config.toml).",
+        help=t("cli.login.help"),
+        description=t("cli.login.about"),
     )
-    login.add_argument("--config", type=Path, help="config.toml")
+    login.add_argument("--config", type=Path, help=t("cli.login.config"))
     login.set_defaults(handler=run_login)
 
 
