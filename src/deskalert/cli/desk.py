@@ -20,7 +20,7 @@ from deskalert.cli.common import (
     usage,
 )
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, set_language, t, tn
+from deskalert.i18n import N_, t, tn
 from deskalert.labels import label
 
 if TYPE_CHECKING:
@@ -266,24 +266,46 @@ def add_login(commands: Commands) -> None:
 
 
 def run_login(args: argparse.Namespace) -> int:
-    import getpass
-
+    """Where the token will go first (the keyring, or a 0600 file), then ask for it."""
     import keyring
     import keyring.errors
 
-    from deskalert.client.settings import KEYRING_SERVICE, TOKEN_ENV, load_client_config
+    from deskalert.client.settings import (
+        KEYRING_SERVICE,
+        TOKEN_ENV,
+        keyring_usable,
+        load_client_config,
+        token_file,
+        write_token_file,
+    )
 
     config = load_client_config(args.config)
-    token = getpass.getpass(f"token for {config.identity}: ").strip()
-    if not token:
-        raise ConfigError("no token given: nothing stored")
-    try:
-        keyring.set_password(KEYRING_SERVICE, config.identity, token)
-    except keyring.errors.KeyringError as exc:
-        raise ConfigError(
-            f"this machine has no usable system keyring ({exc.__class__.__name__}): set"
-            f" {TOKEN_ENV}=<token> in the environment that starts deskalert instead"
-        ) from None
-    set_language(config.language)
-    print(t("login.stored", who=config.identity))
+    who = config.identity
+    in_keyring = keyring_usable()
+    if not in_keyring:
+        print(t("login.no_keyring", path=token_file(who)), file=sys.stderr)
+    token = ask_token(who, TOKEN_ENV)
+    if in_keyring:
+        try:
+            keyring.set_password(KEYRING_SERVICE, who, token)
+            print(t("login.stored", who=who))
+            return 0
+        except keyring.errors.KeyringError:
+            pass  # it answered the probe, not the write (locked): the file then
+    print(t("login.stored_file", who=who, path=write_token_file(who, token)))
     return 0
+
+
+def ask_token(who: str, env: str) -> str:
+    """The token typed at the terminal (not echoed); no terminal, or nothing typed: one line."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise ConfigError(t("login.no_terminal", env=env))
+    try:
+        token = getpass.getpass(t("login.prompt", who=who)).strip()
+    except EOFError:
+        token = ""
+    if not token:
+        raise ConfigError(t("login.empty"))
+    return token

@@ -227,21 +227,14 @@ def _exchange(hub: str, code: str) -> dict[str, str]:
 
 def _keep_token(identity: str, token: str) -> str:
     """The system keyring, else a 0600 file: where it went, in a few words."""
-    import os
-
     import keyring
     import keyring.errors
 
-    from deskalert.client.settings import KEYRING_SERVICE, token_file
+    from deskalert.client.settings import KEYRING_SERVICE, write_token_file
 
     try:
         keyring.set_password(KEYRING_SERVICE, identity, token)
         return "stored in the system keyring"
     except keyring.errors.KeyringError:
-        path = token_file(identity)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(token + "\n")
-        os.chmod(path, 0o600)
+        path = write_token_file(identity, token)
         return f"in {path} (0600): this machine has no system keyring"

@@ -196,6 +196,26 @@ def token_file(identity: str) -> Path:
     return user_config_dir() / f"token-{identity}"
 
 
+def keyring_usable() -> bool:
+    """Whether this machine has a system keyring that answers (not on a headless Linux box)."""
+    try:
+        keyring.get_password(KEYRING_SERVICE, "deskalert-probe")
+    except keyring.errors.KeyringError:
+        return False
+    return True
+
+
+def write_token_file(identity: str, token: str) -> Path:
+    """Keep `token` in `token_file(identity)`, readable by its owner only (0600)."""
+    path = token_file(identity)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    os.chmod(path, 0o600)
+    return path
+
+
 def find_token(identity: str) -> str:
     """$DESKALERT_TOKEN if set, else the system keyring (service deskalert, user = identity),
     else the file `deskalert enrol` wrote where there is no keyring (`token_file`)."""
