@@ -77,6 +77,7 @@ def token_of(config: ClientConfig) -> str:
 def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
     command.add_argument("--config", type=Path, metavar="F", help=t(CONFIG_HELP))
+    command.set_defaults(demo_command=command.prog)
     command.add_argument(
         "--demo",
         nargs="?",
@@ -95,7 +96,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     if args.demo is None:
         if args.language is not None or args.port is not None:
             raise ConfigError(t("cli.demo_options"))
-        profile = configured_profile(args.config)
+        profile = configured_profile(args.config, demo_command=args.demo_command)
         set_language(profile.config.language)
         if desk_only and not profile.is_desk:
             from deskalert.client.settings import find_config_path

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from deskalert.cli.common import DEMO_DESK, Commands, check_demo_id, demo_roster
 from deskalert.client.profile import DEMO_PORT, demo_data_dir
+from deskalert.errors import ConfigError
 from deskalert.i18n import language, set_language, t
 
 if TYPE_CHECKING:
@@ -58,16 +59,19 @@ def run_demo(args: argparse.Namespace) -> int:
         from deskalert.cli.hub import serve
 
         print(t("demo.hub_only", desk=args.desk), flush=True)
-        return serve(
-            config,
-            Path("(built-in demo roster)"),
-            "127.0.0.1",
-            args.port,
-            args.data_dir,
-            None,
-            None,
-            "info",
-        )
+        try:
+            return serve(
+                config,
+                Path("(built-in demo roster)"),
+                "127.0.0.1",
+                args.port,
+                args.data_dir,
+                None,
+                None,
+                "info",
+            )
+        except ConfigError:
+            raise demo_clash(args) from None
     url = f"http://127.0.0.1:{args.port}"
     if args.join:
         return demo_screen(url, args)
@@ -86,7 +90,10 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level="INFO", filename=log, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    try:
+        hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    except ConfigError:
+        raise demo_clash(args) from None
     thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
     thread.start()
     try:
@@ -96,6 +103,40 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
         thread.join(timeout=5)
     print(demo_goodbye(launcher(), log, url, args))
     return 0
+
+
+def demo_clash(args: argparse.Namespace) -> ConfigError:
+    """Why the demo hub could not start, in one line: a demo already runs (join it), or its
+    port is another program's (choose one with --port)."""
+    port = "" if args.port == DEMO_PORT else f" --port {args.port}"
+    if port_taken(args.port) and not hub_answers(f"http://127.0.0.1:{args.port}"):
+        return ConfigError(t("demo.port_busy", port=args.port, default=DEMO_PORT))
+    return ConfigError(t("demo.already_running", command=f"{launcher()} demo --join{port}"))
+
+
+def port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def hub_answers(url: str) -> bool:
+    """Whether a deskalert hub answers at `url` (its health route, in JSON)."""
+    import logging
+
+    import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the hub-only demo logs at INFO
+    try:
+        response = httpx.get(f"{url}/healthz", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return response.headers.get("content-type", "").startswith("application/json")
 
 
 def demo_screen(url: str, args: argparse.Namespace) -> int:

@@ -16,6 +16,9 @@ from deskalert.cli.common import (
     EXIT_RUNTIME,
     Commands,
     client_config,
+    identity_options,
+    profile_of,
+    profile_token,
     token_of,
     usage,
 )
@@ -25,6 +28,7 @@ from deskalert.labels import label
 
 if TYPE_CHECKING:
     from deskalert.client.send import SendReport
+    from deskalert.client.settings import ClientConfig
 
 
 def add_send(commands: Commands) -> None:
@@ -34,7 +38,7 @@ def add_send(commands: Commands) -> None:
         description=t("cli.send.about"),
     )
     send.add_argument("code", metavar="CODE", help=t("cli.send.code"))
-    send.add_argument("--config", type=Path, help=t(CONFIG_HELP))
+    identity_options(send, supervisors=False)
     send.add_argument(
         "--message",
         help=t("cli.send.message"),
@@ -55,12 +59,13 @@ def run_send(args: argparse.Namespace) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.outbox import quiet_retries
     from deskalert.client.send import argv_text, check_message, send_alert
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.journal.store import Journal
 
-    config = client_config(args, "desk", "`deskalert send` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs="`deskalert send` needs a [desk] section")
+    config = profile.config
     args.message = argv_text(args.message)
     check_message(args.message)
-    token = token_of(config)
+    token = profile_token(profile)
 
     async def send() -> SendReport:
         async with HubClient(config.hub_urls, token) as client:
@@ -74,7 +79,7 @@ def run_send(args: argparse.Namespace) -> int:
             )
 
     quiet_retries()
-    journal = Journal(default_journal_path())
+    journal = Journal(profile.journal_path)
     try:
         report = asyncio.run(send())
     finally:
@@ -142,7 +147,7 @@ def add_interview(commands: Commands) -> None:
     start.add_argument("--room", default="", help=t("cli.interview_start.room"))
     stop = interview_commands.add_parser("stop", help=t("cli.interview_stop.help"))
     for command in (start, stop):
-        command.add_argument("--config", type=Path, help=t(CONFIG_HELP))
+        identity_options(command, supervisors=False)
         command.set_defaults(handler=run_interview, stop=command is stop)
 
 
@@ -152,10 +157,11 @@ def run_interview(args: argparse.Namespace) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.interview import start_interview, stop_interviews
 
-    config = client_config(args, "desk", "`deskalert interview` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs="`deskalert interview` needs a [desk] section")
+    config = profile.config
     if not args.stop and not 0 < args.minutes <= 480:
         raise ConfigError(t("interview.bad_minutes"))
-    token = token_of(config)
+    token = profile_token(profile)
     desk = config.desk
     assert desk is not None  # client_config checked it
 
@@ -215,7 +221,7 @@ def add_hotkeys(commands: Commands) -> None:
         help=t("cli.hotkeys.help"),
         description=t("cli.hotkeys.about"),
     )
-    hotkeys.add_argument("--config", type=Path, help=t(CONFIG_HELP))
+    identity_options(hotkeys, supervisors=False)
     hotkeys.set_defaults(handler=run_hotkeys)
 
 
@@ -223,19 +229,20 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     import asyncio
 
     from deskalert.client.outbox import quiet_retries
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.journal.store import Journal
 
-    config = client_config(args, "desk", "`deskalert hotkeys` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs="`deskalert hotkeys` needs a [desk] section")
+    config = demo_hotkeys(profile.config) if profile.demo else profile.config
     if config.hotkeys is None:
         from deskalert.client.settings import find_config_path
 
         raise ConfigError(t("hotkeys.missing", path=find_config_path(args.config)))
-    token = token_of(config)
+    token = profile_token(profile)
     from deskalert.client.hotkeys import open_source, standalone
 
     source = open_source(config.hotkeys)  # a device that cannot be read: exit 2 at once
     quiet_retries()
-    journal = Journal(default_journal_path())
+    journal = Journal(profile.journal_path)
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
         asyncio.run(
@@ -253,6 +260,15 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     finally:
         journal.close()
     return 0
+
+
+def demo_hotkeys(config: ClientConfig) -> ClientConfig:
+    """A demo desk listens to the combinations of config.example.toml, and says which."""
+    from deskalert.client.settings import Hotkeys
+
+    keys = {"renfort": "<ctrl>+<shift>+<f2>", "malaise": "<ctrl>+<shift>+<f4>"}
+    print(t("hotkeys.demo", keys=", ".join(f"{code} = {combo}" for code, combo in keys.items())))
+    return config.model_copy(update={"hotkeys": Hotkeys.model_validate(keys)})
 
 
 def add_login(commands: Commands) -> None:

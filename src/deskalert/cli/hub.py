@@ -53,15 +53,17 @@ def add_hub(commands: Commands) -> None:
     hub.epilog = t("cli.hub.more")
 
 
-def run_hub(args: argparse.Namespace) -> int:
+def hub_config(path: Path) -> HubConfig:
+    """hub.toml; at the default place and missing: where it was looked for and how to make one."""
     from deskalert.hub.settings import default_hub_config_path, load_hub_config
 
-    if not args.config.exists() and args.config == default_hub_config_path():
-        raise ConfigError(
-            f"no hub configuration at {args.config}: copy hub.example.toml there, then give each"
-            " desk and supervisor a token made with `deskalert token new`"
-        )
-    config = load_hub_config(args.config)
+    if not path.exists() and path == default_hub_config_path():
+        raise ConfigError(t("config.hub_missing", path=path))
+    return load_hub_config(path)
+
+
+def run_hub(args: argparse.Namespace) -> int:
+    config = hub_config(args.config)
     if args.check:
         return check_hub(config, args.config, args.notify_test)
     if args.notify_test:
@@ -214,9 +216,8 @@ def hub_oncall(args: argparse.Namespace) -> int:
     import logging
 
     from deskalert.hub import oncall
-    from deskalert.hub.settings import load_hub_config
 
-    config = load_hub_config(args.config)
+    config = hub_config(args.config)
     sites = [s.id for s in config.sites]
     if args.site is not None and args.site not in sites:
         raise ConfigError(f"--site {args.site!r}: unknown site (known: {', '.join(sites)})")

@@ -28,7 +28,7 @@ def choose_language(argv: Sequence[str]) -> Language:
     """--language, else $DESKALERT_LANG, else config.toml's language, else French."""
     for given in (option_value(argv, "--language"), os.environ.get(LANGUAGE_ENV, "").strip()):
         if given in LANGUAGES:
-            return given  # type: ignore[return-value]
+            return given
     return configured_language(option_value(argv, "--config")) or "fr"
 
 
