@@ -66,9 +66,7 @@ def test_send_with_demo_uses_the_demo_desk_and_its_journal(
 ) -> None:
     """No demo hub listens on this port: the alert is queued in the demo desk's journal."""
     port = free_port()
-    code, _, err = cli(
-        capsys, "send", "--demo", "--port", str(port), "renfort", "--timeout", "0.3"
-    )
+    code, _, err = cli(capsys, "send", "--demo", "--port", str(port), "renfort", "--timeout", "0.3")
     assert code == 1 and "ALERTE NON TRANSMISE" in err, err
     assert (tmp_path / "data" / "deskalert" / "demo" / "journal-guichet-3.sqlite3").exists()
 
@@ -100,7 +98,7 @@ def test_a_second_demo_says_to_join_the_first(
         for extra in ([], ["--hub-only"]):
             code, _, err = cli(capsys, "demo", *extra, "--port", str(port))
             assert code == 2 and err.count("\n") == 1, err
-            assert f"une démo tourne déjà : rejoignez-la avec `" in err
+            assert "une démo tourne déjà : rejoignez-la avec `" in err
             assert f"demo --join --port {port}`" in err
         code, _, err = cli(capsys, "--language", "en", "demo", "--port", str(port))
         assert code == 2 and "a demo is already running: join it with `" in err

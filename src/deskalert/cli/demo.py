@@ -136,7 +136,7 @@ def hub_answers(url: str) -> bool:
         response = httpx.get(f"{url}/healthz", timeout=2)
     except httpx.HTTPError:
         return False
-    return response.headers.get("content-type", "").startswith("application/json")
+    return str(response.headers.get("content-type", "")).startswith("application/json")
 
 
 def demo_screen(url: str, args: argparse.Namespace) -> int:
