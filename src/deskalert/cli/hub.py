@@ -167,7 +167,8 @@ def serve(
     log_level: str,
 ) -> int:
     """Run a hub in the foreground until ctrl+c or SIGTERM (also the demo's `--hub-only`)."""
-    from deskalert.hub.server import build_server, configure_logging, print_banner
+    from deskalert.hub.banner import print_banner
+    from deskalert.hub.server import build_server, configure_logging
 
     configure_logging(log_level)
     server = build_server(
