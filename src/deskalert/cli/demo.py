@@ -108,7 +108,7 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
 def demo_clash(args: argparse.Namespace) -> ConfigError:
     """Why the demo hub could not start, in one line: a demo already runs (join it), or its
     port is another program's (choose one with --port)."""
-    port = "" if args.port == DEMO_PORT else f" --port {args.port}"
+    port = "" if args.port in (DEMO_PORT, 0) else f" --port {args.port}"
     if port_taken(args.port) and not hub_answers(f"http://127.0.0.1:{args.port}"):
         return ConfigError(t("demo.port_busy", port=args.port, default=DEMO_PORT))
     return ConfigError(t("demo.already_running", command=f"{launcher()} demo --join{port}"))
