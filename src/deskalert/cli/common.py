@@ -60,7 +60,7 @@ def client_config(args: argparse.Namespace, role: str | None, needs: str) -> Cli
     config = load_client_config(args.config)
     set_language(config.language)
     if role is not None and getattr(config, role) is None:
-        raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+        raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
     return config
 
 
@@ -101,7 +101,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
         if desk_only and not profile.is_desk:
             from deskalert.client.settings import find_config_path
 
-            raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+            raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
         return profile
     language: Language = args.language or current_language()
     set_language(language)
@@ -135,7 +135,11 @@ def check_demo_id(
 ) -> None:
     known = [d.id for d in roster.desks] * desks + [p.id for p in roster.supervisors] * supervisors
     if identity not in known:
-        kind = "desk or supervisor" if desks and supervisors else "desk" if desks else "supervisor"
-        raise ConfigError(
-            f"{option}: {identity!r} is not a {kind} of the demo roster ({', '.join(known)})"
+        kind = (
+            N_("cli.demo_unknown_any")
+            if desks and supervisors
+            else N_("cli.demo_unknown_desk")
+            if desks
+            else N_("cli.demo_unknown_supervisor")
         )
+        raise ConfigError(t(kind, option=option, id=identity, known=", ".join(known)))

@@ -61,7 +61,7 @@ def run_send(args: argparse.Namespace) -> int:
     from deskalert.client.send import argv_text, check_message, send_alert
     from deskalert.journal.store import Journal
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert send` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.send"))
     config = profile.config
     args.message = argv_text(args.message)
     check_message(args.message)
@@ -157,7 +157,7 @@ def run_interview(args: argparse.Namespace) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.interview import start_interview, stop_interviews
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert interview` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.interview"))
     config = profile.config
     if not args.stop and not 0 < args.minutes <= 480:
         raise ConfigError(t("interview.bad_minutes"))
@@ -201,7 +201,7 @@ def run_desk(args: argparse.Namespace) -> int:
     config = client_config(
         args,
         "desk",
-        "`deskalert desk` needs a [desk] section (a [supervisor] uses `deskalert supervise`)",
+        N_("cli.needs.desk"),
     )
     token = token_of(config)
     from deskalert.tui.desk.app import DeskApp
@@ -231,7 +231,7 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     from deskalert.client.outbox import quiet_retries
     from deskalert.journal.store import Journal
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert hotkeys` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.hotkeys"))
     config = demo_hotkeys(profile.config) if profile.demo else profile.config
     if config.hotkeys is None:
         from deskalert.client.settings import find_config_path

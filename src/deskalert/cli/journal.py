@@ -61,7 +61,7 @@ def day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(t("cli.bad_day", value=value)) from None
 
 
 def incidents(args: argparse.Namespace) -> tuple[Profile, Period, list[Incident]]:
@@ -153,8 +153,7 @@ def run_journal(args: argparse.Namespace) -> int:
     profile = profile_of(
         args,
         desk_only=True,
-        needs="`deskalert journal` is a desk's journal; a"
-        " supervisor uses `deskalert export` or `report`",
+        needs=N_("cli.needs.journal"),
     )
     try:
         token: str | None = profile.token()
@@ -181,7 +180,7 @@ def add_purge(commands: Commands) -> None:
 def run_purge(args: argparse.Namespace) -> int:
     from deskalert.journal.store import Journal, purge_expired
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert purge` cleans a desk's journal")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.purge"))
     days = profile.config.retention_days
     journal = Journal(profile.journal_path)
     try:

@@ -188,10 +188,7 @@ def run_workstation_enrol(args: argparse.Namespace) -> int:
 
     path = find_config_path(args.config)
     if path.exists():
-        raise ConfigError(
-            f"{path} exists already: move it away, or give --config another path"
-            " (the code is not spent)"
-        )
+        raise ConfigError(t("enrol.exists", path=path))
     answer = _exchange(args.hub, args.code)
     role = "desk" if answer["kind"] == "desk" else "supervisor"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -200,8 +197,15 @@ def run_workstation_enrol(args: argparse.Namespace) -> int:
     )
     where = _keep_token(answer["id"], answer["token"])
     print(
-        f"enrolled as {answer['id']} ({answer['name']}) on {args.hub}: {path} written,"
-        f" token {where}; now run `deskalert {'desk' if role == 'desk' else 'supervise'}`"
+        t(
+            "enrol.done",
+            id=answer["id"],
+            name=answer["name"],
+            hub=args.hub,
+            path=path,
+            where=where,
+            command="deskalert desk" if role == "desk" else "deskalert supervise",
+        )
     )
     return 0
 
@@ -214,14 +218,16 @@ def _exchange(hub: str, code: str) -> dict[str, str]:
     try:
         response = httpx.post(f"{hub.rstrip('/')}/v1/enrol", json={"code": code}, timeout=10)
     except httpx.HTTPError as exc:
-        raise DeskAlertError(f"{hub}: cannot reach the hub ({exc.__class__.__name__})") from None
+        raise DeskAlertError(
+            t("enrol.unreachable", hub=hub, error=exc.__class__.__name__)
+        ) from None
     try:
         body = response.json()
     except ValueError:
         body = {}
     if response.status_code != 200 or not isinstance(body, dict) or "token" not in body:
         detail = body.get("detail") if isinstance(body, dict) else None
-        raise DeskAlertError(f"enrolment refused by {hub}: {detail or response.status_code}")
+        raise DeskAlertError(t("enrol.refused", hub=hub, detail=detail or response.status_code))
     return body
 
 
@@ -234,7 +240,7 @@ def _keep_token(identity: str, token: str) -> str:
 
     try:
         keyring.set_password(KEYRING_SERVICE, identity, token)
-        return "stored in the system keyring"
+        return t("enrol.in_keyring")
     except keyring.errors.KeyringError:
         path = write_token_file(identity, token)
-        return f"in {path} (0600): this machine has no system keyring"
+        return t("enrol.in_file", path=path)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from deskalert.cli.common import CONFIG_HELP, Commands, client_config, token_of
 from deskalert.errors import ConfigError
-from deskalert.i18n import t
+from deskalert.i18n import N_, t
 
 
 def add_supervise(commands: Commands) -> None:
@@ -33,7 +33,7 @@ def run_supervise(args: argparse.Namespace) -> int:
     config = client_config(
         args,
         "supervisor",
-        "`deskalert supervise` needs a [supervisor] section (a [desk] uses `deskalert desk`)",
+        N_("cli.needs.supervise"),
     )
     token = token_of(config)
     from deskalert.journal.store import Journal, default_journal_path
