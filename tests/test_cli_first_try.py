@@ -120,3 +120,35 @@ def test_a_demo_on_a_busy_port_names_port(
         f"deskalert: le port {port} est pris par un autre programme : choisissez-en un autre"
         " avec --port (par défaut : 8470)"
     )
+
+
+@pytest.mark.parametrize(
+    ("configured", "explicit", "env", "expected"),
+    [
+        ("fr", [], {}, "ALERTE NON TRANSMISE"),
+        ("en", [], {}, "ALERT NOT TRANSMITTED"),
+        ("fr", ["--language", "en"], {}, "ALERT NOT TRANSMITTED"),
+        ("fr", [], {"DESKALERT_LANG": "en"}, "ALERT NOT TRANSMITTED"),
+        ("en", ["--language", "fr"], {}, "ALERTE NON TRANSMISE"),
+    ],
+)
+def test_an_explicit_language_outlives_the_config_files(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    configured: str,
+    explicit: list[str],
+    env: dict[str, str],
+    expected: str,
+) -> None:
+    """`--language`/DESKALERT_LANG chose the help's language; loading config.toml must not
+    switch the command's own messages back to the file's language."""
+    config = tmp_path / "config.toml"
+    url = f"http://127.0.0.1:{free_port()}"
+    config.write_text(f'language = "{configured}"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n')
+    monkeypatch.setenv("DESKALERT_CONFIG", str(config))
+    monkeypatch.setenv("DESKALERT_TOKEN", "tok-g1")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    code, _, err = cli(capsys, *explicit, "send", "renfort", "--timeout", "0.3")
+    assert code == 1 and expected in err, err

@@ -14,6 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
+from deskalert.cli.words import settle_language
 from deskalert.client.profile import DEMO_PORT
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, set_language, t
@@ -58,7 +59,7 @@ def client_config(args: argparse.Namespace, role: str | None, needs: str) -> Cli
     from deskalert.client.settings import find_config_path, load_client_config
 
     config = load_client_config(args.config)
-    set_language(config.language)
+    settle_language(config.language)
     if role is not None and getattr(config, role) is None:
         raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
     return config
@@ -97,7 +98,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
         if args.language is not None or args.port is not None:
             raise ConfigError(t("cli.demo_options"))
         profile = configured_profile(args.config, demo_command=args.demo_command)
-        set_language(profile.config.language)
+        settle_language(profile.config.language)
         if desk_only and not profile.is_desk:
             from deskalert.client.settings import find_config_path
 

@@ -3,7 +3,9 @@
 Help texts are written with `t()`, so the language must be known before `deskalert --help` is
 read: `--language fr|en` anywhere on the line, else $DESKALERT_LANG, else the `language` key of
 config.toml (read without validation: a broken file is the command's to report, later), else
-French. Once a command has loaded its config.toml, it speaks that file's language, as before.
+French. Once a command has loaded its config.toml, its messages keep an explicit choice
+(`--language`, $DESKALERT_LANG) and otherwise follow the file (`settle_language`); the screens
+follow the file.
 
 argparse's own words ("usage:", "unrecognized arguments: %s") go through the module's `_` and
 `ngettext` (the gettext functions it imported); `use_language` points them at the `argparse`
@@ -22,14 +24,22 @@ from pathlib import Path
 from deskalert.i18n import LANGUAGES, Language, set_language, translations
 
 LANGUAGE_ENV = "DESKALERT_LANG"
+_explicit: dict[str, Language] = {}  # "language": what --language or $DESKALERT_LANG asked
 
 
 def choose_language(argv: Sequence[str]) -> Language:
     """--language, else $DESKALERT_LANG, else config.toml's language, else French."""
+    _explicit.clear()
     for given in (option_value(argv, "--language"), os.environ.get(LANGUAGE_ENV, "").strip()):
         if given in LANGUAGES:
+            _explicit["language"] = given
             return given
     return configured_language(option_value(argv, "--config")) or "fr"
+
+
+def settle_language(configured: Language) -> None:
+    """Once config.toml is loaded: an explicit choice stays, else the file's language."""
+    use_language(_explicit.get("language", configured))
 
 
 def use_language(language: Language) -> None:
