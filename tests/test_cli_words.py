@@ -38,8 +38,8 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
 def test_help_is_french_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = cli(capsys, "--help")
     assert code == 0
-    assert out.startswith("usage : deskalert")
-    assert "afficher cette aide et quitter" in out and "commandes :" in out
+    assert out.startswith("usage\u00a0: deskalert")  # a colon never wraps onto a line alone
+    assert "afficher cette aide et quitter" in out and "commandes\u00a0:" in out
     assert "lancer une alerte sans l'écran du poste" in out
     assert "show this help" not in out and "raise an alert" not in out
 
@@ -201,3 +201,19 @@ def test_the_hub_banner_speaks_the_command_lines_language(
     assert listening_url(banner[1]), banner  # the tests' helpers find the address either way
     english = {"listening on", "database", "loaded", "timing", "limits", "WARNING"}
     assert argv or not english & set(labels), banner
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_french_help_never_starts_a_line_with_its_punctuation(
+    monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """French puts a space before : ; ? and inside « »: a breaking one let argparse wrap
+    "(par défaut\\n: 8470)"; the catalogue uses no-break spaces there."""
+    monkeypatch.setenv("COLUMNS", columns)
+    orphans = [
+        f"{name}: {line.strip()}"
+        for name, parser in every_parser("fr").items()
+        for line in parser.format_help().splitlines()
+        if line.strip()[:1] in {":", ";", "?", "»"}
+    ]
+    assert orphans == []
