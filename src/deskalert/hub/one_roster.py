@@ -2,7 +2,7 @@
 
 The roster lives in each hub's hub.toml; the database keeps the fingerprint of the one in force
 (meta `roster`) and a summary of it (meta `roster_summary`: a hash per site, desk, supervisor
-and code, and of the on-call; no token, no channel address), so that a difference can be named.
+and code, and of the on-call and of `[broadcasts]`; no token, no channel address), so that a difference can be named.
 
 - A hub starts only if its file's roster is the database's, or if no other hub is running
   (then its roster becomes the database's): `check_at_start`, one line naming the difference.
@@ -26,7 +26,9 @@ from deskalert.hub.settings import HubConfig
 # A hub writes its stream line every tick (under 0.5 s): silent this long, it is not running.
 LIVE_WITHIN = timedelta(seconds=3)
 PER_ID = {"sites": "id", "desks": "id", "supervisors": "id", "codes": "code"}
-WHOLE = ("oncall", "oncall_calendar")
+# `broadcasts`: the kinds and templates every desk and page shows; two hubs serving two sets
+# would send a desk a kind its screen does not know (one hash for the section).
+WHOLE = ("oncall", "oncall_calendar", "broadcasts")
 
 
 class RosterOutOfStep(HubError):

@@ -98,7 +98,7 @@ class Hub:
         # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
         # roster another hub made the database's is handed to `on_roster_moved` (hub/reload.py
         # reads this hub's file again); `out_of_step` says why this hub refuses (503).
-        self.reloaded: list[Callable[[HubConfig], None]] = []
+        self.reloaded: list[Callable[[HubConfig], None]] = [self.broadcasts.reindex]
         self.on_roster_moved: Callable[[str], None] = self._moved_without_file
         self.out_of_step: str | None = None
         self._roster_checked_at: datetime | None = None
