@@ -123,7 +123,9 @@ def enrol_parser() -> argparse.ArgumentParser:
         description="Make a one-time code for a desk (or a supervisor's machine) of hub.toml,"
         " valid --minutes, kept hashed in the hub's database; printed with the command to run"
         " on the workstation, and as a QR code of that command. `deskalert enrol CODE --hub"
-        " URL` there exchanges it, once, for a fresh token.",
+        " URL` there exchanges it, once, for a fresh token. With --page, for a supervisor: a"
+        " one-time link (and its QR code) that opens the supervisors' page once on their"
+        " phone and keeps it logged in (its cookie); their token does not change.",
     )
     enrol.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
     enrol.add_argument(
@@ -145,6 +147,11 @@ def enrol_parser() -> argparse.ArgumentParser:
         help="how long the code stays valid (default: %(default)s)",
     )
     enrol.add_argument("--no-qr", action="store_true", help="print the code without a QR code")
+    enrol.add_argument(
+        "--page",
+        action="store_true",
+        help="a supervisor's phone: a one-time link to the page instead of a code",
+    )
     enrol.set_defaults(handler=run_enrol)
     return enrol
 
@@ -152,26 +159,35 @@ def enrol_parser() -> argparse.ArgumentParser:
 def run_enrol(args: argparse.Namespace) -> int:
     import shlex
 
-    from deskalert.hub.enrol import issue
+    from deskalert.hub.enrol import PAGE_PURPOSE, issue
 
     if not 0 < args.minutes <= 24 * 60:
         raise ConfigError("--minutes: above 0, at most 1440 (a day)")
     config = _config(args)
     who = _principal(config, args.id)
-    url = args.url or config.hub.public_url
+    if args.page and who.id not in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--page: {who.id} is a desk; the page is for supervisors")
+    url = (args.url or config.hub.public_url or "").rstrip("/")
     if not url:
         raise ConfigError(
-            "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
+            f"--url: the hub's address as the {'phone' if args.page else 'workstation'}"
+            " reaches it (or set [hub] public_url)"
         )
+    purpose = PAGE_PURPOSE if args.page else "enrol"
     with _HubStore(config, args.data_dir) as store:
-        code = issue(store, who.id, args.minutes, datetime.now(UTC))
-    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
-    print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
-    print(f"on the workstation: {command}")
+        code = issue(store, who.id, args.minutes, datetime.now(UTC), purpose)
+    if args.page:
+        shown = f"{url}/page/enrol/{code}"
+        print(f"one-time link to the page for {who.id}, valid {args.minutes:g} min, once:")
+        print(f"open it on the phone: {shown}")
+    else:
+        shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+        print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
+        print(f"on the workstation: {shown}")
     if not args.no_qr:
         import segno
 
-        segno.make(command, error="m").terminal(compact=True)
+        segno.make(shown, error="m").terminal(compact=True)
     return 0
 
 
