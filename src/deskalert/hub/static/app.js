@@ -237,12 +237,27 @@ async function logOut() {
   showLogin();
 }
 
-function open(me) {
+function takeRoster(me) {
   state.me = me;
   state.codes = new Map(me.codes.map((code) => [code.code, code]));
+  $("who").textContent = me.name;
+}
+
+// hub.toml reloaded (`deskalert hub reload`): the roster's words (codes' protocols, sites,
+// broadcast kinds and templates) read again while the stream stays open.
+async function rosterChanged(event) {
+  state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
+  const me = await api("GET", "/page/api/me").catch(() => null);
+  if (!me || !me.ok || !state.me) return;  // a refused session is shown by api()
+  takeRoster(me.data);
+  render();
+  broadcasts.rosterChanged();  // broadcasts.js
+}
+
+function open(me) {
+  takeRoster(me);
   const match = location.hash.match(/alert=([0-9a-f-]+)/);
   state.focus = me.alert || (match ? match[1] : null);
-  $("who").textContent = me.name;
   $("login").hidden = true;
   $("main").hidden = false;
   $("logout").hidden = false;
@@ -298,6 +313,7 @@ function follow() {
   for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
     source.addEventListener(type, (event) => onAlertEvent(type, event));
   }
+  source.addEventListener("roster.changed", rosterChanged);
   broadcasts.listen(source);  // broadcasts.js
   source.onerror = () => { if (state.source === source) streamBroken(); };
 }
