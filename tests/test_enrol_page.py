@@ -71,9 +71,7 @@ def test_a_page_link_opens_the_page_once_and_leaves_the_token_alone(
     assert "already used" in again.json()["detail"]
     page = httpx.get(link, timeout=5)
     assert page.status_code == 403 and 'data-link="enrol-used"' in page.text
-    token = httpx.get(
-        f"{hub.url}/v1/codes", headers={"Authorization": "Bearer tok-s.b"}, timeout=5
-    )
+    token = httpx.get(f"{hub.url}/v1/codes", headers={"Authorization": "Bearer tok-s.b"}, timeout=5)
     assert token.status_code == 200  # the supervisor's token still works
 
 

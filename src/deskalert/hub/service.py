@@ -59,7 +59,13 @@ TOKENS_UNREAD = "(not read yet)"  # no meta value looks like this (store/tokens.
 class Hub:
     """The shared endpoint's state and rules, independent of HTTP: its components."""
 
-    def __init__(self, config: HubConfig, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: HubConfig,
+        store: Store,
+        clock: Clock | None = None,
+        hub_id: str | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock: Clock = clock or SystemClock()
@@ -94,7 +100,8 @@ class Hub:
             else Solo()
         )
         self.leading = False
-        self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+        # This process among the hubs of a shared store.
+        self.hub_id = hub_id or secrets.token_hex(6)
         # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
         # roster another hub made the database's is handed to `on_roster_moved` (hub/reload.py
         # reads this hub's file again); `out_of_step` says why this hub refuses (503).
