@@ -29,9 +29,20 @@ def page_link(hub: RunningHub, tmp_path: Path, who: str, *more: str) -> str:
     """`deskalert hub enrol WHO --page` as the administrator types it on the hub's machine."""
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml(), encoding="utf-8")
+    where = ["--config", str(config), "--data-dir", str(hub.data_dir), "--url", hub.url]
     done = subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "enrol", who, "--page", "--no-qr"]
-        + ["--config", str(config), "--data-dir", str(hub.data_dir), "--url", hub.url, *more],
+        [
+            sys.executable,
+            "-m",
+            "deskalert",
+            "hub",
+            "enrol",
+            who,
+            "--page",
+            "--no-qr",
+            *where,
+            *more,
+        ],
         capture_output=True,
         text=True,
         timeout=30,

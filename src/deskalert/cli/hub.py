@@ -308,10 +308,10 @@ def reload_parser() -> argparse.ArgumentParser:
     reload = Parser(
         prog="deskalert hub reload",
         description="Make the running hub read hub.toml again (the roster: codes, sites,"
-        " desks, supervisors, on-call, broadcasts), with the checks of `hub --check`, without a restart"
-        " and without dropping a stream. A good file is swapped at once; a bad one changes"
-        " nothing. Prints the hub's one line about it; exit 0 if swapped, 2 if the file was"
-        " refused, 1 if no hub answered. Sends SIGHUP to the hub of --data-dir (what"
+        " desks, supervisors, on-call, broadcasts), with the checks of `hub --check`, without"
+        " a restart and without dropping a stream. A good file is swapped at once; a bad one"
+        " changes nothing. Prints the hub's one line about it; exit 0 if swapped, 2 if the file"
+        " was refused, 1 if no hub answered. Sends SIGHUP to the hub of --data-dir (what"
         " `systemctl reload deskalert-hub` runs).",
     )
     reload.add_argument(
