@@ -100,3 +100,48 @@ def test_a_hub_that_failed_to_start_does_not_hold_the_roster(
     finally:
         taken.close()
     start_threaded_hub(second, tmp_path / "b").stop()  # at once: nothing is running
+
+
+def test_a_rolling_upgrade_starts_beside_hubs_that_wrote_the_older_fingerprint(
+    pg_server: pg.PgServer, tmp_path: Path
+) -> None:
+    """Hubs from before `[broadcasts]` joined the fingerprint wrote it without: an upgraded hub
+    with the same roster starts beside them and stays in step (the database's value is kept
+    while one may run); once none runs, its start writes the whole fingerprint."""
+    import json
+    from datetime import UTC, datetime, timedelta
+
+    import httpx
+
+    from deskalert.hub.one_roster import legacy_fingerprint, summary
+
+    url = pg_server.database(migrated=True)
+    config = make_config()
+    config.hub.database = url
+    older = {k: v for k, v in summary(config).items() if k != "broadcasts"}
+    running_until = datetime.now(UTC) + timedelta(seconds=60)
+    with psycopg.connect(url) as conn:  # what an older hub running on the database left
+        for key, value in (("roster", legacy_fingerprint(config)), ("roster_summary", older)):
+            conn.execute(
+                "INSERT INTO meta (key, value) VALUES (%s, %s)",
+                (key, value if isinstance(value, str) else json.dumps(value)),
+            )
+        conn.execute(
+            "INSERT INTO hub_streams (hub, streams, at) VALUES ('older', '{}', %s)",
+            (running_until.isoformat(),),
+        )
+
+    upgraded = start_threaded_hub(config, tmp_path / "new")
+    try:
+        time.sleep(6)  # past the hub's check of the database's roster (every 5 s)
+        assert httpx.get(f"{upgraded.url}/healthz", timeout=5).status_code == 200
+        with upgraded.client("g1") as client:
+            assert client.get("/v1/codes").status_code == 200
+    finally:
+        upgraded.stop()
+    with psycopg.connect(url) as conn:
+        conn.execute("DELETE FROM hub_streams WHERE hub='older'")  # the older hubs gone
+    start_threaded_hub(config, tmp_path / "again").stop()
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT value FROM meta WHERE key='roster'").fetchone()
+    assert row is not None and row[0] == roster_fingerprint(config)

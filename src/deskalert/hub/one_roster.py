@@ -35,6 +35,7 @@ PER_ID = {"sites": "id", "desks": "id", "supervisors": "id", "codes": "code"}
 # `broadcasts`: the kinds and templates every desk and page shows; two hubs serving two sets
 # would send a desk a kind its screen does not know (one hash for the section).
 WHOLE = ("oncall", "oncall_calendar", "broadcasts")
+SINCE_V2 = ("broadcasts",)  # not in the fingerprint of older hubs (`legacy_fingerprint`)
 
 
 class RosterOutOfStep(HubError):
@@ -47,6 +48,19 @@ class RosterOutOfStep(HubError):
 def roster_fingerprint(config: HubConfig) -> str:
     """A hash of what every hub of one database must agree on (tokens as their hashes)."""
     return _hash(summary(config))[:16]
+
+
+def legacy_fingerprint(config: HubConfig) -> str:
+    """The fingerprint hubs made before `[broadcasts]` was part of it. A database where one of
+    them wrote it is in step with this roster (their summary has no `broadcasts` to compare):
+    during a rolling upgrade the hubs already upgraded start and stay beside the older ones;
+    once none runs, a start or a reload writes the whole fingerprint."""
+    return _hash({k: v for k, v in summary(config).items() if k not in SINCE_V2})[:16]
+
+
+def same_roster(config: HubConfig, theirs: str | None) -> bool:
+    """Whether the database's fingerprint `theirs` is this roster's (or its older form)."""
+    return theirs in (roster_fingerprint(config), legacy_fingerprint(config))
 
 
 def summary(config: HubConfig) -> dict[str, Any]:
@@ -71,7 +85,11 @@ def difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
         )
         if moved:
             parts.append(f"{kind} {' '.join(moved[:8])}{' ...' if len(moved) > 8 else ''}")
-    parts += [kind for kind in WHOLE if ours.get(kind) != theirs.get(kind)]
+    parts += [
+        kind
+        for kind in WHOLE
+        if ours.get(kind) != theirs.get(kind) and (kind in theirs or kind not in SINCE_V2)
+    ]
     return "; ".join(parts) or "no difference"
 
 
@@ -94,6 +112,8 @@ def check_at_start(store: Any, config: HubConfig, hub_id: str) -> str | None:
     def decide(theirs: str | None, stored_text: str | None, live: int) -> tuple[str, str] | None:
         if theirs == ours:
             return None
+        if theirs == legacy_fingerprint(config):  # this roster, as an older hub wrote it:
+            return None if live > 0 else (ours, json.dumps(mine))  # kept while one may run
         stored = _loads(stored_text)
         # No summary: the fingerprint was written by a hub from before this check (another
         # hash): not comparable, so a rolling upgrade is not refused; this roster wins.

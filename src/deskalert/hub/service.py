@@ -181,7 +181,7 @@ class Hub:
             return
         self._roster_checked_at = now
         theirs = await self.runtime.db(self.store.read_meta, "roster")
-        if theirs is not None and theirs != self.roster.fingerprint:
+        if theirs is not None and not self.roster.is_ours(theirs):
             self.on_roster_moved(theirs)
 
     async def stop(self) -> None:
@@ -210,9 +210,8 @@ class Hub:
             self.presence.follow(event)
             if event.type is EventType.ONCALL_CHANGED:
                 self.oncall.follow(event.site)
-            elif (
-                event.type is EventType.ROSTER_CHANGED
-                and event.data.get("fingerprint") != self.roster.fingerprint
+            elif event.type is EventType.ROSTER_CHANGED and not self.roster.is_ours(
+                event.data.get("fingerprint")
             ):
                 self.on_roster_moved(str(event.data.get("fingerprint")))
             self.runtime.committed(event)
