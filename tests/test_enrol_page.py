@@ -88,10 +88,12 @@ def test_an_expired_or_unknown_page_link_is_refused_and_counted(
     unknown = f"{hub.url}/page/enrol/AAAA-BBBB-CCCC"
     assert httpx.get(unknown, timeout=5).status_code == 403
     assert spend(hub, unknown).json()["error"] == "page_link_unknown"
+    garbled = httpx.get(f"{hub.url}/page/enrol/{'A' * 300}", timeout=5)  # a page, not JSON
+    assert garbled.status_code == 403 and 'data-link="enrol-unknown"' in garbled.text
     presence = httpx.get(
         f"{hub.url}/v1/presence", headers={"Authorization": "Bearer tok-s.a"}, timeout=5
     ).json()
-    assert sum(t["count"] for t in presence["refused_tokens"]) == 4
+    assert sum(t["count"] for t in presence["refused_tokens"]) == 5
 
 
 def test_a_page_link_is_no_enrolment_code_and_a_desk_gets_none(

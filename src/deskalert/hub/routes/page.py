@@ -13,7 +13,7 @@ from importlib.resources import files
 from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
@@ -127,9 +127,7 @@ async def answer_link(
 
 
 @router.get("/page/enrol/{code}", include_in_schema=False)
-async def page_link(
-    request: Request, hub: HubDep, code: Annotated[str, Path(max_length=64)]
-) -> HTMLResponse:
+async def page_link(request: Request, hub: HubDep, code: str) -> HTMLResponse:
     """A one-time page link: the page, which spends it by a POST and gets its cookie. This
     GET spends nothing (messengers fetch links for their previews); a link unknown, used or
     expired opens a page that says so in one line (403), logged."""
