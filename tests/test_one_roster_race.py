@@ -22,7 +22,8 @@ from deskalert.hub.settings import HubConfig
 from support.hubs import RunningHub, start_threaded_hub
 from support.roster import make_config
 
-pytestmark = pytest.mark.stores("postgresql")
+# A real PostgreSQL without the `hub_database` fixture: marked by hand (make test, not check).
+pytestmark = [pytest.mark.stores("postgresql"), pytest.mark.postgresql]
 ROUNDS = 12
 
 
