@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import httpx
 
+from deskalert.hub.agent_links import PHONE_PURPOSE
 from deskalert.hub.enrol import issue
 from support.hubs import RunningHub
 
 
-def phone_code(hub: RunningHub, desk: str, minutes: float = 15) -> str:
-    """A one-time enrolment code for `desk`, made on the hub's store thread (as `deskalert hub
-    enrol` makes one in the database)."""
+def phone_code(hub: RunningHub, who: str, minutes: float = 15, purpose: str = PHONE_PURPOSE) -> str:
+    """A phone link's one-time code for `who`, made on the hub's store thread (as `deskalert
+    hub enrol ID --phone` makes one in the database); `purpose="enrol"`: a workstation's."""
     running = hub.hub
     return running.runtime.executor.submit(
-        lambda: issue(running.store, desk, minutes, running.clock.now())
+        lambda: issue(running.store, who, minutes, running.clock.now(), purpose)
     ).result()
 
 

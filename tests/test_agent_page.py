@@ -32,7 +32,7 @@ def test_the_page_is_served_in_french_with_its_own_manifest(hub: RunningHub) -> 
         assert httpx.get(f"{hub.url}/page/static/{name}").status_code == 200, name
 
 
-def test_a_code_enrols_the_phone_as_its_desk_once(hub: RunningHub) -> None:
+def test_a_link_enrols_the_phone_as_its_desk_once_and_leaves_its_token(hub: RunningHub) -> None:
     code = phone_code(hub, "g2")
     first = enrol_phone(hub, code)
     assert first.status_code == 200, first.text
@@ -40,12 +40,16 @@ def test_a_code_enrols_the_phone_as_its_desk_once(hub: RunningHub) -> None:
     cookie = first.headers["set-cookie"]
     assert "httponly" in cookie.lower() and "samesite=strict" in cookie.lower()
     again = enrol_phone(hub, code)
-    assert again.status_code == 403 and again.json()["error"] == "enrol_used"
+    assert again.status_code == 403 and again.json()["error"] == "phone_link_used"
     headers = {"Cookie": cookie.split(";")[0], "Origin": hub.url}
     me = httpx.get(f"{hub.url}/page/api/agent/me", headers=headers).json()
     assert (me["desk"], me["site"], me["site_label"]) == ("g2", "accueil", "Accueil RDC")
     assert [c["code"] for c in me["codes"]] == ["renfort", "malaise"]
     assert me["cancel_window_s"] == 10
+    # The desk's workstation keeps its token; a second phone of the desk keeps the first one.
+    assert httpx.get(f"{hub.url}/v1/oncall", headers=auth("g2")).status_code == 200
+    assert httpx.get(f"{hub.url}/v1/oncall", headers=phone_headers(hub, "g2")).status_code == 200
+    assert httpx.get(f"{hub.url}/v1/oncall", headers=headers).status_code == 200
 
 
 def test_a_code_from_another_page_is_refused_and_not_spent(hub: RunningHub) -> None:
@@ -121,14 +125,14 @@ def test_a_supervisors_page_cookie_is_not_an_agents(hub: RunningHub) -> None:
     assert refused.status_code == 403 and refused.json()["error"] == "not_desk"
 
 
-def test_a_supervisors_code_is_refused_and_left_unspent(hub: RunningHub) -> None:
-    code = phone_code(hub, "s.b")
-    refused = enrol_phone(hub, code)
-    assert refused.status_code == 403 and refused.json()["error"] == "not_desk"
-    assert "s.b" in refused.json()["detail"]
-    assert httpx.get(f"{hub.url}/v1/oncall", headers=auth("s.b")).status_code == 200
-    spent = httpx.post(f"{hub.url}/v1/enrol", json={"code": code})
-    assert spent.status_code == 200 and spent.json()["id"] == "s.b"  # still good, once
+def test_a_workstations_code_or_a_supervisors_link_is_no_phone_link(hub: RunningHub) -> None:
+    for code in (phone_code(hub, "g2", purpose="enrol"), phone_code(hub, "s.b", purpose="page")):
+        refused = enrol_phone(hub, code)
+        assert refused.status_code == 403 and refused.json()["error"] == "phone_link_unknown"
+    supervisor = enrol_phone(hub, phone_code(hub, "s.b"))  # made by hand: the CLI refuses it
+    assert supervisor.status_code == 403 and supervisor.json()["error"] == "phone_link_gone"
+    presence = httpx.get(f"{hub.url}/v1/presence", headers=auth("s.a")).json()
+    assert sum(t["count"] for t in presence["refused_tokens"]) == 3  # counted as refused
 
 
 def test_a_logout_ends_the_phone_and_a_copy_of_its_cookie(hub: RunningHub) -> None:
@@ -177,7 +181,7 @@ def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
     where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(tmp_path / "data")]
     done = run(hub, "hub", "enrol", "g2", "--phone", "--no-qr", "--url", hub.url, *where)
     assert done.returncode == 0, done.stderr
-    link = done.stdout.splitlines()[1].removeprefix("open on the agent's phone: ")
+    link = done.stdout.splitlines()[1].removeprefix("open it on the agent's phone: ")
     assert link.startswith(f"{hub.url}/page/agent/#code="), done.stdout
     code = link.rsplit("=", 1)[1]
     enrolled = httpx.post(
@@ -185,7 +189,7 @@ def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
     )
     assert enrolled.status_code == 200 and enrolled.json()["id"] == "g2"
     supervisor = run(hub, "hub", "enrol", "s.a", "--phone", "--url", hub.url, *where)
-    assert supervisor.returncode != 0 and "a phone link is for a desk" in supervisor.stderr
+    assert supervisor.returncode != 0 and "--phone: s.a is a supervisor" in supervisor.stderr
 
 
 def test_every_word_of_the_page_is_in_both_languages() -> None:

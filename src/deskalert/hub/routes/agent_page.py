@@ -2,13 +2,12 @@
 
 Static files beside the supervisors' page (hub/static/agent.*), served with the same
 Content-Security-Policy. An agent's phone is a desk of the roster (hub/agent_links.py says
-why and how the cookie is made); it gets its session from a one-time enrolment code, opened
-as a link (`/page/agent/#code=...`: in the fragment, so a messenger's preview of the link
-does not spend it). Once in, the page uses the desks' API as it is: /v1/alerts, /v1/events,
-/v1/oncall, /v1/sessions, /v1/checks, /v1/heartbeat, with the cookie for a token.
+how its link and cookie are made); it gets its session from a one-time phone link
+(`/page/agent/#code=...`: in the fragment, so a messenger's preview of the link does not spend
+it). Once in, the page uses the desks' API as it is: /v1/alerts, /v1/events, /v1/oncall,
+/v1/sessions, /v1/checks, /v1/heartbeat, /v1/broadcasts, with the cookie for a token.
 
-A supervisor's code opened here is refused and left unspent: a supervisor's phone uses the
-supervisors' page (/page/).
+A supervisor's phone uses the supervisors' page and its own link (`hub enrol ID --page`).
 """
 
 from __future__ import annotations
@@ -21,8 +20,13 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
 from pydantic import BaseModel, Field
 
 from deskalert.errors import Forbidden
-from deskalert.hub.agent_links import agent_grant, new_agent_session, read_agent_session
-from deskalert.hub.enrol import EnrolIn, redeem
+from deskalert.hub.agent_links import (
+    agent_grant,
+    new_agent_session,
+    read_agent_session,
+    spend_phone_link,
+)
+from deskalert.hub.enrol import EnrolIn
 from deskalert.hub.routes.deps import (
     SESSION_COOKIE,
     HubDep,
@@ -93,15 +97,15 @@ async def agent_service_worker() -> FileResponse:
 async def enrol_phone(
     body: EnrolIn, request: Request, response: Response, hub: HubDep
 ) -> AgentSessionOut:
-    """Spend a one-time enrolment code of a desk (`deskalert hub enrol ID --phone`) for this
-    phone's session: an HttpOnly, SameSite=Strict cookie; only from the hub's own page (Origin).
-    403 `enrol_unknown`, `enrol_used`, `enrol_expired` as for POST /v1/enrol; `not_desk` for a
-    supervisor's code (left unspent: a supervisor uses the supervisors' page)."""
+    """Spend a phone link's one-time code (`deskalert hub enrol ID --phone`) for this phone's
+    session as that desk: an HttpOnly, SameSite=Strict cookie; only from the hub's own page
+    (Origin). No token changes. 403 `phone_link_unknown`, `_used`, `_expired`, `_gone`: refused,
+    logged and counted with the refused tokens."""
     check_origin(request, hub.config)
     address = request.client.host if request.client else "unknown"
-    enrolled = await redeem(hub, body.code, address, desks_only=True)
+    desk_id = await spend_phone_link(hub, body.code, address)
     now = hub.clock.now()
-    grant = agent_grant(hub.config, enrolled.id, now)
+    grant = agent_grant(hub.config, desk_id, now)
     value = new_agent_session(hub.config, hub.roster, grant)
     secure = request.url.scheme == "https" or (hub.config.hub.public_url or "").startswith("https:")
     response.set_cookie(
@@ -113,7 +117,7 @@ async def enrol_phone(
         samesite="strict",
         max_age=max(1, int((grant.expires - now).total_seconds())),
     )
-    return AgentSessionOut(id=enrolled.id, name=enrolled.name, expires=grant.expires)
+    return AgentSessionOut(id=desk_id, name=hub.roster.desks[desk_id].label, expires=grant.expires)
 
 
 @router.get("/page/api/agent/me", responses=errors(403))
