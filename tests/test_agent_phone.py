@@ -90,6 +90,28 @@ async def click_timed(browser: Browser, selector: str) -> float:
     return released
 
 
+# The lowest contrast ratio (WCAG 2) of the visible texts: each element's own text colour against
+# the first opaque background up its ancestors.
+LOWEST_CONTRAST = """(() => {
+  const rgb = (c) => (c.match(/[\\d.]+/g) || []).map(Number);
+  const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255;
+    return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+    .reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ground = (node) => { for (; node; node = node.parentElement) {
+    const c = rgb(getComputedStyle(node).backgroundColor);
+    if (c.length === 3 || c[3] === 1) return c.slice(0, 3); } return [255, 255, 255]; };
+  let lowest = [99, ""];
+  for (const node of document.querySelectorAll("body *")) {
+    const own = [...node.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || !node.offsetParent || node.disabled) continue;
+    const [a, b] = [lum(rgb(getComputedStyle(node).color)), lum(ground(node))];
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < lowest[0]) lowest = [ratio, node.className + ": " + node.textContent.trim()];
+  }
+  return lowest;
+})()"""
+
+
 async def raised_on(reader: EventReader, desk: str) -> tuple[float, dict[str, Any]]:
     """The next alert.raised of `desk` on the supervisor's stream, and when it arrived."""
     while True:
@@ -120,6 +142,9 @@ async def test_a_press_on_the_phone_reaches_the_supervisor_as_a_desks_does(
         )
         assert min(heights) >= 80, heights  # a thumb cannot miss it
         assert await browser.js("document.documentElement.scrollWidth") <= 360
+        ratio, where = await browser.js(LOWEST_CONTRAST)
+        print("lowest contrast", ratio, where)
+        assert ratio >= 7, (ratio, where)  # WCAG AAA for every text: readable in sunlight
         await shoot(browser, tmp_path, "agent-fr")
         await browser.tap("#lang")
         assert await browser.wait_for(text(".oncall .label")) == "SUPERVISOR ON CALL"
@@ -171,6 +196,8 @@ async def test_the_cancel_window_and_who_is_coming(hub: RunningHub, tmp_path: Pa
         card = f".colleague[data-id='{colleague['id']}']"
         seen = await browser.wait_for(text(card))
         assert "Renfort" in seen and "Desk g1" in seen and "L'encadrant vient au guichet." in seen
+        ratio, where = await browser.js(LOWEST_CONTRAST)
+        assert ratio >= 7, (ratio, where)
         await shoot(browser, tmp_path, "agent-coming-fr")
         await browser.tap(f"{card} button.ack")
         await browser.wait_for(f"{text(card + ' button.ack')} === 'Vous arrivez'")
@@ -366,3 +393,26 @@ async def test_a_message_to_the_site_shows_on_the_phone_and_is_read_in_one_tap(
         await shoot(browser, tmp_path, "agent-notice-en")
         post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end")
         await browser.wait_for(f"!document.querySelector({card!r})")
+
+
+async def test_the_interview_is_extended_and_ended_from_the_phone(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    hub = hub_factory(clock=ManualClock())
+    async with chromium(tmp_path) as browser:
+        await open_phone(browser, hub)
+        await browser.tap("#interview-form input[value='15']")
+        await browser.tap("#interview-start")
+        await browser.wait_for("!document.getElementById('interview-running').hidden")
+        await asyncio.to_thread(hub.advance, 10 * 60)
+        await browser.tap("#interview-extend")
+        await browser.wait_for(f"/reste 1[45] min/.test({text('#interview-line')})")
+        await asyncio.to_thread(hub.advance, 14 * 60)  # past the first end: no check
+        assert await browser.js("document.getElementById('check').hidden")
+        sessions = httpx.get(f"{hub.url}/v1/sessions", headers=auth("s.a")).json()
+        assert [s["state"] for s in sessions] == ["running"]
+        await browser.tap("#interview-close")
+        await browser.wait_for("document.getElementById('interview-running').hidden")
+        assert httpx.get(f"{hub.url}/v1/sessions", headers=auth("s.a")).json() == []
+        await asyncio.to_thread(hub.advance, 60 * 60)
+        assert httpx.get(f"{hub.url}/v1/checks", headers=auth("s.a")).json() == []
