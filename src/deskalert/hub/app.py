@@ -31,6 +31,7 @@ from deskalert.hub.clock import Clock
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
+    agent_page,
     alerts,
     availability,
     broadcasts,
@@ -110,6 +111,7 @@ def create_app(
         oncall,
         health,
         page,
+        agent_page,
         sessions,
         metrics,
         enrol,
