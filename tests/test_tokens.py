@@ -100,3 +100,39 @@ def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_p
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1 and "'nobody' is no desk or supervisor" in done.stderr
     assert status(hub, "tok-g1") == 200
+
+
+def page_login(hub: HubProcess, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{hub.url}/page/api/session", json={"token": token}, headers={"Origin": hub.url}
+    )
+
+
+def with_cookie(hub: HubProcess, cookie: str, path: str) -> httpx.Response:
+    return httpx.get(f"{hub.url}{path}", headers={"Cookie": f"deskalert_session={cookie}"})
+
+
+def test_a_rotated_supervisor_uses_the_page_until_the_token_is_revoked(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    """The page session used to be checked against hub.toml's hash: a rotated (or enrolled)
+    supervisor logged in (200) and was refused every request after (401)."""
+    hub = hub_process()
+    before = page_login(hub, "tok-s.a").cookies["deskalert_session"]
+    done = token_command(hub, tmp_path, "rotate", "s.a")
+    assert done.returncode == 0, done.stderr
+    new = done.stdout.rsplit(": ", 1)[1].strip()
+    until(lambda: status(hub, new) == 200, "the new token accepted", timeout=3)
+    assert with_cookie(hub, before, "/page/api/me").status_code == 401  # rotation ends it
+
+    login = page_login(hub, new)
+    assert login.status_code == 200, login.text
+    cookie = login.cookies["deskalert_session"]
+    me = with_cookie(hub, cookie, "/page/api/me")
+    assert me.status_code == 200 and me.json()["supervisor"] == "s.a", me.text
+    assert with_cookie(hub, cookie, "/v1/oncall").status_code == 200
+
+    assert token_command(hub, tmp_path, "revoke", "s.a").returncode == 0
+    until(lambda: status(hub, new) == 401, "the token revoked", timeout=3)
+    refused = with_cookie(hub, cookie, "/page/api/me")
+    assert refused.status_code == 401 and refused.json()["error"] == "session_refused"
