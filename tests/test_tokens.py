@@ -19,8 +19,10 @@ from test_reload import changed_roster, reload_hub
 
 
 def token_command(
-    hub: HubProcess, tmp_path: Path, *words: str, name: str = ""
+    hub: HubProcess | None, tmp_path: Path, *words: str, name: str = "", database: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`deskalert hub token WORDS` on the store of `hub` (or `database`, no hub running)."""
+    database = hub.database if hub is not None else database
     return subprocess.run(
         [
             sys.executable,
@@ -37,7 +39,7 @@ def token_command(
         capture_output=True,
         text=True,
         timeout=30,
-        env={**os.environ, **({"DESKALERT_DATABASE": hub.database} if hub.database else {})},
+        env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
     )
 
 
@@ -136,3 +138,43 @@ def test_a_rotated_supervisor_uses_the_page_until_the_token_is_revoked(
     until(lambda: status(hub, new) == 401, "the token revoked", timeout=3)
     refused = with_cookie(hub, cookie, "/page/api/me")
     assert refused.status_code == 401 and refused.json()["error"] == "session_refused"
+
+
+def banner_of(tmp_path: Path, database: str | None) -> str:
+    """The start-up banner of a real hub on tmp_path/hub.toml (stopped once it is printed)."""
+    where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", "hub", *where, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the banner is printed at once, before serving
+    process.terminate()
+    rest = process.stdout.read()  # not communicate(): it would skip what readline buffered
+    process.wait(timeout=30)
+    return first + rest
+
+
+def test_the_demo_token_warning_counts_the_tokens_in_force(
+    hub_database: Callable[[], str | None], tmp_path: Path
+) -> None:
+    """The start-up warning counted hub.toml's demo hashes: a desk enrolled (or rotated) since,
+    whose demo token is refused (401), was still counted."""
+    from deskalert.hub.settings import token_hash
+    from support.roster import roster_toml
+
+    roster = roster_toml()
+    for desk in ("g1", "g2"):
+        roster = roster.replace(token_hash(f"tok-{desk}"), token_hash(f"demo-{desk}"))
+    (tmp_path / "hub.toml").write_text(roster, encoding="utf-8")
+    database = hub_database()
+    assert "2 des postes/encadrants" in banner_of(tmp_path, database)
+
+    done = token_command(None, tmp_path, "rotate", "g1", database=database)
+    assert done.returncode == 0, done.stderr
+    assert "1 des postes/encadrants" in banner_of(tmp_path, database)
+    assert token_command(None, tmp_path, "rotate", "g2", database=database).returncode == 0
+    assert "jeton de démonstration" not in banner_of(tmp_path, database)
