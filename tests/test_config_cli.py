@@ -129,15 +129,15 @@ def test_unknown_option_is_a_usage_error() -> None:
 def test_token_new_prints_a_token_and_its_hash_line() -> None:
     result = run_cli("token", "new")
     lines = result.stdout.splitlines()
-    token = lines[0].rsplit(" ", 1)[1]
-    assert len(token) >= 40
-    assert lines[1] == f'line for hub.toml: token_sha256 = "{token_hash(token)}"'
+    token = lines[1]  # the values alone on their lines, the same in every language
+    assert len(token) >= 40 and lines[0].startswith("jeton (à remettre")
+    assert lines[3] == f'token_sha256 = "{token_hash(token)}"'
     assert run_cli("token", "new").stdout != result.stdout
 
 
 def test_check_validates_and_exits(tmp_path: Path) -> None:
     result = run_cli("hub", "--config", str(ROOT / "hub.example.toml"), "--check")
-    assert result.returncode == 0 and "OK (5 desks, 3 supervisors)" in result.stdout
+    assert result.returncode == 0 and "OK (5 postes, 3 encadrants)" in result.stdout
 
 
 # -- on-call slots --------------------------------------------------------------------------

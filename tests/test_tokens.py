@@ -67,7 +67,7 @@ def test_a_revoked_token_is_refused_at_once_and_its_stream_ends(
     done = token_command(hub, tmp_path, "revoke", "g2")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("token of g2 revoked")
+    assert done.stdout.startswith("jeton de g2 révoqué")
     until(lambda: status(hub, "tok-g2") == 401, "g2 refused", timeout=3)
     stream._thread.join(timeout=5)
     assert not stream._thread.is_alive(), "the revoked desk's stream is still open"
@@ -87,7 +87,7 @@ def test_a_rotated_token_replaces_the_old_one(
     hub = hub_process()
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr
-    new = done.stdout.rsplit(": ", 1)[1].strip()
+    new = done.stdout.splitlines()[-1]  # the token alone on its line
     until(lambda: status(hub, "tok-s.a") == 401, "the old token refused", timeout=3)
     assert status(hub, new) == 200
     me = httpx.post(
@@ -123,7 +123,7 @@ def test_a_rotated_supervisor_uses_the_page_until_the_token_is_revoked(
     before = page_login(hub, "tok-s.a").cookies["deskalert_session"]
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr
-    new = done.stdout.rsplit(": ", 1)[1].strip()
+    new = done.stdout.splitlines()[-1]  # the token alone on its line
     until(lambda: status(hub, new) == 200, "the new token accepted", timeout=3)
     assert with_cookie(hub, before, "/page/api/me").status_code == 401  # rotation ends it
 

@@ -28,13 +28,13 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 from uuid import UUID
 
-from deskalert.hub.roster import Roster, effective_hash
 from deskalert.hub.settings import HubConfig, SupervisorConfig
 
 SECRET_NAME = "page.secret"
@@ -115,34 +115,44 @@ def with_sender_address(text: str, public_url: str | None) -> str:
     return "\n".join(line for line in text.split("\n") if SENDER_ADDRESS not in line)
 
 
+# Who has which token hash in force (hub.toml's, or the store's row over it; None: revoked or
+# gone): `Roster.token_in_force`, handed in so that this module needs no roster.
+InForce = Callable[[str], str | None]
+
+
 def verify_link(
-    roster: Roster, alert_id: UUID, supervisor_id: str, expires: str, mac: str, now: datetime
+    config: HubConfig,
+    alert_id: UUID,
+    supervisor_id: str,
+    expires: str,
+    mac: str,
+    now: datetime,
+    in_force: InForce,
 ) -> Grant | None:
     """The grant of an answer link's fields, or None: tampered, expired, or revoked (the
     supervisor gone from the roster, or their token revoked in the store)."""
-    config = roster.config
     supervisor = _supervisor(config, supervisor_id)
     when = expiry_ahead(expires, now)
-    if supervisor is None or when is None or current_hash(roster, supervisor_id) is None:
+    if supervisor is None or when is None or in_force(supervisor_id) is None:
         return None
     if not same_mac(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
         return None
     return Grant(supervisor.id, alert_id, when)
 
 
-def new_session(roster: Roster, grant: Grant) -> str | None:
+def new_session(config: HubConfig, grant: Grant, in_force: InForce) -> str | None:
     """The session cookie's value for `grant`, with a new random session id, signed over the
     supervisor's token hash in force; None if they have none (gone, or their token revoked)."""
-    digest = current_hash(roster, grant.supervisor_id)
+    digest = in_force(grant.supervisor_id)
     if digest is None:
         return None
     session_id = secrets.token_urlsafe(SESSION_ID_BYTES)  # base64url: never a ':'
     fields = [str(grant.alert_id or "-"), str(int(grant.expires.timestamp())), session_id]
-    signature = mac(roster.config, "session", grant.supervisor_id, digest, *fields)
+    signature = mac(config, "session", grant.supervisor_id, digest, *fields)
     return ":".join([SESSION_VERSION, grant.supervisor_id, *fields, signature])
 
 
-def read_session(roster: Roster, value: str, now: datetime) -> Grant | None:
+def read_session(config: HubConfig, value: str, now: datetime, in_force: InForce) -> Grant | None:
     """The grant a session cookie carries, or None: tampered, expired, or its supervisor's
     token revoked or replaced since (in hub.toml or in the store); a logout's revocation is
     the store's (hub/page_sessions.py)."""
@@ -150,12 +160,12 @@ def read_session(roster: Roster, value: str, now: datetime) -> Grant | None:
     if len(parts) != 6 or parts[0] != SESSION_VERSION:
         return None
     _, supervisor_id, scope, expires, session_id, signature = parts
-    digest = current_hash(roster, supervisor_id)
+    digest = in_force(supervisor_id)
     when = expiry_ahead(expires, now)
     if digest is None or when is None:
         return None
     fields = (scope, expires, session_id)
-    if not same_mac(signature, mac(roster.config, "session", supervisor_id, digest, *fields)):
+    if not same_mac(signature, mac(config, "session", supervisor_id, digest, *fields)):
         return None
     try:
         alert_id = None if scope == "-" else UUID(scope)
@@ -167,15 +177,6 @@ def read_session(roster: Roster, value: str, now: datetime) -> Grant | None:
 def session_grant(config: HubConfig, supervisor_id: str, now: datetime) -> Grant:
     """A login with the token: the whole page, for `page_session_h`."""
     return Grant(supervisor_id, None, now + timedelta(hours=config.hub.page_session_h))
-
-
-def current_hash(roster: Roster, supervisor_id: str) -> str | None:
-    """The supervisor's token hash in force (the store's row over hub.toml's, if any); None if
-    they are not in the roster or their token is revoked."""
-    supervisor = _supervisor(roster.config, supervisor_id)
-    if supervisor is None:
-        return None
-    return effective_hash(supervisor.id, supervisor.token_sha256, roster.overlay)
 
 
 def _supervisor(config: HubConfig, supervisor_id: str) -> SupervisorConfig | None:

@@ -13,7 +13,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from deskalert.errors import Forbidden, HubError, Unauthorized, Unprocessable
 from deskalert.hub.agent_links import is_agent_session, read_agent_session
 from deskalert.hub.budget import RequestBudget
-from deskalert.hub.links import current_hash, read_session
+from deskalert.hub.links import read_session
 from deskalert.hub.roster import effective_hash
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, Principal, token_hash
@@ -83,8 +83,8 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     only. An agent's phone session (hub/agent_links.py) is its desk's."""
     if is_agent_session(session):
         return await agent_principal(request, hub, session)
-    grant = read_session(hub.roster, session, hub.clock.now())
-    digest = None if grant is None else current_hash(hub.roster, grant.supervisor_id)
+    grant = read_session(hub.config, session, hub.clock.now(), hub.roster.token_in_force)
+    digest = None if grant is None else hub.roster.token_in_force(grant.supervisor_id)
     principal = None if digest is None else hub.roster.principal_for(digest)
     if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
         grant = None  # ended by a logout

@@ -20,7 +20,6 @@ from pydantic import BaseModel, Field
 from deskalert.errors import Forbidden, Unauthorized
 from deskalert.hub.enrol import open_page, page_link_outcome
 from deskalert.hub.links import Grant, new_session, read_session, session_grant, verify_link
-from deskalert.hub.roster import Roster
 from deskalert.hub.routes.deps import (
     SESSION_COOKIE,
     HubDep,
@@ -119,7 +118,7 @@ async def answer_link(
     """An answer link: the page, which logs in with the link's fields by a POST. This GET
     changes nothing (no cookie either): messengers fetch links for their previews. A link to
     an alert already closed opens the page saying so (409), with nothing left to answer."""
-    grant = verify_link(hub.roster, alert_id, s, e, k, hub.clock.now())
+    grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now(), hub.roster.token_in_force)
     if grant is None:
         return _index(request, "refused", 403, root="../")
     if await _closed_alert(hub, alert_id) is not None:
@@ -172,7 +171,7 @@ async def log_in(
         address = request.client.host if request.client else "unknown"
         grant = session_grant(hub.config, await open_page(hub, body.enrol, address), now)
     elif body.link:
-        grant = _link_grant(hub.roster, body.link, now)
+        grant = _link_grant(hub, body.link, now)
     else:
         grant = _token_grant(request, hub, body.token or "", now)
     closed = await _closed_alert(hub, grant.alert_id) if grant.alert_id else None
@@ -190,7 +189,8 @@ async def log_out(request: Request, response: Response, hub: HubDep) -> None:
     """End the page session: the cookie is dropped, and its session is revoked on every hub
     (stored until it would have expired), so a copy of the cookie is refused too."""
     check_origin(request, hub.config)
-    grant = read_session(hub.roster, request.cookies.get(SESSION_COOKIE, ""), hub.clock.now())
+    cookie, now = request.cookies.get(SESSION_COOKIE, ""), hub.clock.now()
+    grant = read_session(hub.config, cookie, now, hub.roster.token_in_force)
     if grant is not None and grant.session_id is not None:
         await hub.page_sessions.revoke(grant.session_id, grant.expires)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
@@ -257,8 +257,9 @@ def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Gr
     return session_grant(hub.config, principal.id, now)
 
 
-def _link_grant(roster: Roster, link: LinkIn, now: datetime) -> Grant:
-    grant = verify_link(roster, link.alert, link.s, link.e, link.k, now)
+def _link_grant(hub: Hub, link: LinkIn, now: datetime) -> Grant:
+    in_force = hub.roster.token_in_force
+    grant = verify_link(hub.config, link.alert, link.s, link.e, link.k, now, in_force)
     if grant is None:
         raise Unauthorized(
             "this answer link is expired, altered or revoked: log in with the token",
@@ -272,7 +273,7 @@ def _set_session(
 ) -> None:
     """The session cookie, signed over the supervisor's token hash in force (hub/links.py);
     refused (401) if they have none: their token was revoked."""
-    cookie = new_session(hub.roster, grant)
+    cookie = new_session(hub.config, grant, hub.roster.token_in_force)
     if cookie is None:
         raise Unauthorized(
             f"the token of {grant.supervisor_id} is revoked: ask the hub's administrator",
