@@ -18,7 +18,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, Language, language, t, tn
+from deskalert.i18n import N_, Language, t, tn
+from deskalert.journal.broadcast_export import broadcasts_markdown
+from deskalert.journal.days import day, week
 from deskalert.journal.models import Incident
 from deskalert.labels import label
 from deskalert.models import Broadcast, Event, EventType, SessionFigures
@@ -52,15 +54,15 @@ class Period:
     def describe(self, incidents: list[Incident]) -> str:
         """The period in words; without bounds, the first and last days actually covered."""
         if self.since and self.until:
-            return t("period.between", since=_day(self.since), until=_last_day(self.until))
+            return t("period.between", since=day(self.since), until=_last_day(self.until))
         if self.since:
-            return t("period.since", since=_day(self.since))
+            return t("period.since", since=day(self.since))
         if self.until:
             return t("period.until", until=_last_day(self.until))
         if not incidents:
             return t("period.all_none")
         moments = [i.pressed_at for i in incidents]
-        return t("period.all", first=_day(min(moments)), last=_day(max(moments)))
+        return t("period.all", first=day(min(moments)), last=day(max(moments)))
 
 
 def in_period(
@@ -106,34 +108,6 @@ def export_text(
     return to_markdown(incidents, lang, period.since, period.until) + broadcasts_markdown(
         broadcasts, desk_id
     )
-
-
-def broadcasts_markdown(broadcasts: Sequence[Broadcast], desk_id: str | None = None) -> str:
-    """The supervisors' messages received: when, kind, text, who sent it, when it was read
-    (by this desk, or how many desks) and ended; "" if none."""
-    if not broadcasts:
-        return ""
-    lines = ["", f"# {t('md.broadcasts')}", ""]
-    for broadcast in broadcasts:
-        sent = broadcast.sent_at.astimezone()
-        lines.append(
-            f"- {sent:%d/%m/%Y %H:%M} — {broadcast.label} — {broadcast.text}"
-            f" ({broadcast.sender_name})"
-        )
-        read = [r for r in broadcast.reads if desk_id is None or r.desk == desk_id]
-        lines.append(
-            "  "
-            + (
-                t("md.broadcast_read", at=read[0].at.astimezone().strftime("%H:%M"))
-                if read
-                else t("md.broadcast_unread")
-            )
-        )
-        if broadcast.ended_at is not None:
-            lines.append(
-                "  " + t("md.broadcast_ended", at=broadcast.ended_at.astimezone().strftime("%H:%M"))
-            )
-    return "\n".join(lines) + "\n"
 
 
 def to_json(incidents: list[Incident]) -> str:
@@ -220,7 +194,7 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    lines = [f"## {day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
@@ -267,21 +241,7 @@ def _field(label: str, value: str, lang: Language) -> str:
 
 def _last_day(until: datetime) -> str:
     """`until` is the exclusive end; people read the last day included."""
-    return _day(until - timedelta(seconds=1))
-
-
-def _day(moment: datetime) -> str:
-    """A day as the person's language writes it (Babel, the catalogue's pattern): "21/11/2026"
-    in French, "21 Nov 2026" in English."""
-    from babel.dates import format_date
-
-    return format_date(moment.astimezone().date(), t("format.day"), locale=language())
-
-
-def _week(moment: datetime) -> str:
-    """The ISO week, as the person's language says it: "2026-S47", "2026-W47"."""
-    year, week, _ = moment.astimezone().isocalendar()
-    return t("format.week", year=year, week=f"{week:02d}")
+    return day(until - timedelta(seconds=1))
 
 
 def _yes(value: bool, lang: Language) -> str:
@@ -311,7 +271,7 @@ class Figures:
         """Counts and response times of real alerts; false alarms (cancelled, by the desk or a
         supervisor) and drills are only counted, apart."""
         real = [i for i in incidents if i.is_real]
-        weeks = Counter(_week(i.pressed_at) for i in real)
+        weeks = Counter(week(i.pressed_at) for i in real)
         drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
             real=len(real),
