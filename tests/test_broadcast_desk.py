@@ -108,9 +108,10 @@ async def test_a_broadcast_received_is_in_the_journal_and_the_export(
         assert "Confinement: Confinement du bâtiment" in line
     journal = Journal(tmp_path / "g1.sqlite3")
     text = export_text([], "md", "fr", Period(), journal.broadcasts(), "g1")
-    assert "# Messages de l'encadrement reçus" in text
+    assert "# Messages de l'encadrement" in text
     assert "Confinement du bâtiment : restez à votre poste, porte fermée. (Ana Sup)" in text
-    assert "Lu à" in text
+    assert "  - Lu 1/1 : Desk g1 " in text  # this desk's read alone, not its colleagues'
+    assert "Jamais lu" not in text
 
 
 async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(

@@ -75,3 +75,23 @@ async def test_a_typed_message_asks_its_kind_and_goes_to_every_site_by_default(
         await wait_until(pilot, lambda: "Lu 0/4" in panel(app), what="sent to both sites")
         assert "Évacuation" in panel(app) and "Fermeture à 16h" in panel(app)
     assert [b["text"] for b in await in_thread(lambda: current(hub, "e1"))] == ["Fermeture à 16h"]
+
+
+async def test_d_counts_the_broadcasts_of_the_month_and_their_reads(
+    bc_hub: Callable[..., RunningHub],
+) -> None:
+    from textual.widgets import Static
+
+    from broadcast_helpers import send
+    from deskalert.tui.pane.screens import Details
+
+    hub = bc_hub()
+    sent = (await in_thread(lambda: send(hub))).json()
+    await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read"))
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.loaded, what="loaded")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, Details), what="figures")
+        body = str(app.screen.query_one("#details", Static).content)
+        assert "1 message de l'encadrement ; lectures : 1/3" in body

@@ -19,7 +19,13 @@ from datetime import date, datetime, time, timedelta
 
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
-from deskalert.journal.broadcast_export import broadcasts_markdown
+from deskalert.journal.broadcast_export import (
+    broadcasts_csv,
+    broadcasts_figures,
+    broadcasts_json,
+    broadcasts_markdown,
+    for_desk,
+)
 from deskalert.journal.days import day, week
 from deskalert.journal.models import Incident
 from deskalert.labels import label
@@ -98,15 +104,27 @@ def export_text(
     period: Period,
     broadcasts: Sequence[Broadcast] = (),
     desk_id: str | None = None,
+    *,
+    broadcasts_only: bool = False,
 ) -> str:
-    """The incidents of `period` as Markdown, CSV or JSON; in Markdown, the supervisors'
-    messages the desk received in it follow (`broadcasts`, from its journal)."""
+    """The incidents of `period` as Markdown, CSV or JSON. Markdown, the debrief document, goes
+    on with the supervisors' messages of the period (`broadcasts`: a desk's, from its journal,
+    about `desk_id` alone; a supervisor's, from the hub); CSV and JSON hold one kind of record,
+    the incidents or, `broadcasts_only`, the messages."""
+    messages = for_desk(broadcasts, desk_id)
+    if broadcasts_only:
+        if fmt == "json":
+            return broadcasts_json(messages)
+        if fmt == "csv":
+            return broadcasts_csv(messages, lang)
+        text = broadcasts_markdown(messages, lang).lstrip("\n")
+        return text or f"# {t('md.broadcasts')}\n\n{tn('md.broadcast_count', 0)}\n"
     if fmt == "json":
         return to_json(incidents)
     if fmt == "csv":
         return to_csv(incidents)
     return to_markdown(incidents, lang, period.since, period.until) + broadcasts_markdown(
-        broadcasts, desk_id
+        messages, lang
     )
 
 
@@ -336,9 +354,11 @@ def report_text(
     width: int = 70,
     notifications: dict[str, int] | None = None,
     sessions: SessionFigures | None = None,
+    broadcasts: Sequence[Broadcast] = (),
 ) -> str:
     """The figures as text with terminal bar charts (plotext); `notifications`: the counts of
-    `count_notifications`, shown when given."""
+    `count_notifications`, shown when given; `broadcasts`: the supervisors' messages of the
+    period, counted with their reads when there are some."""
     figures = Figures.of(incidents)
     title = t("report.title", period=Period(since, until).describe(incidents))
     totals = [tn("report.real", figures.real), tn("report.drills", figures.drills)]
@@ -357,6 +377,8 @@ def report_text(
                 )
             )
         ]
+    if broadcasts:
+        parts[-1:-1] = [broadcasts_figures(broadcasts)]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}
