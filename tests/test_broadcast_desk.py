@@ -3,6 +3,7 @@ that was offline gets the current one when it comes back. Pilot desks against a 
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from broadcast_helpers import current, post, send
 from desk_helpers import in_thread, make_desk, wait_until
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.broadcast import BroadcastScreen
+from support.events import EventReader
 from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
@@ -140,3 +142,45 @@ async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
             await pilot.pause(0.1)
         assert await in_thread(alerts) == ["renfort"]
         assert isinstance(app.screen, BroadcastScreen)  # still there until "lu"
+
+
+async def test_three_desks_of_a_site_read_it_once_each_the_offline_one_when_back(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path, follow: Callable[..., EventReader]
+) -> None:
+    """Done means: a broadcast to a site with 3 desks, one offline that reads it when back;
+    each "lu" stored once, and a desk started again does not show it again."""
+    hub = bc_hub()
+    g1 = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    g2 = make_desk(hub.url, tmp_path / "g2.sqlite3", "g2")  # one language a process
+    async with g1.run_test(size=SIZE) as on_g1, g2.run_test(size=SIZE) as on_g2:
+        for app, pilot in ((g1, on_g1), (g2, on_g2)):
+            await wait_until(pilot, lambda app=app: app.state.link_up is True, what="link up")
+        sent = (await in_thread(lambda: send(hub))).json()
+        await wait_until(on_g1, lambda: "agitée" in shown(g1), what="on g1")
+        await wait_until(on_g2, lambda: "agitée" in shown(g2), what="on g2")
+        for app, pilot in ((g1, on_g1), (g2, on_g2)):
+            await pilot.press("l")
+            await wait_until(
+                pilot, lambda app=app: not isinstance(app.screen, BroadcastScreen), what="lu"
+            )
+    assert sorted(await in_thread(lambda: reads(hub, sent["id"]))) == ["g1", "g2"]
+
+    for run in range(2):  # d00 was offline: back, it shows it and says "lu"; back again, not
+        d00 = make_desk(hub.url, tmp_path / "d00.sqlite3", "d00")
+        async with d00.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: d00.state.link_up is True, what="d00 link up")
+            if run == 0:
+                await wait_until(pilot, lambda: "agitée" in shown(d00), what="on d00 when back")
+                await pilot.press("l")
+                await wait_until(
+                    pilot, lambda: not isinstance(d00.screen, BroadcastScreen), what="d00 lu"
+                )
+            else:
+                await pilot.pause(0.5)
+                assert not isinstance(d00.screen, BroadcastScreen)
+    assert await in_thread(lambda: reads(hub, sent["id"])) == ["g1", "g2", "d00"]
+    replay = follow(hub.url, "s.a", params={"since": "0"})  # the whole log: one "lu" per desk
+    seen = [replay.events_until("broadcast.read", timeout=5)[-1] for _ in range(3)]
+    assert [len(e[2]["reads"]) for e in seen] == [1, 2, 3]
+    with pytest.raises(queue.Empty):
+        replay.events_until("broadcast.read", timeout=0.5)

@@ -5,6 +5,7 @@ real hub; desks say "lu" over HTTP."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from support.hubs import RunningHub
 pytestmark = pytest.mark.stores("sqlite")
 
 SIZE = (100, 40)
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def panel(app: Any) -> str:
@@ -95,3 +97,31 @@ async def test_d_counts_the_broadcasts_of_the_month_and_their_reads(
         await wait_until(pilot, lambda: isinstance(app.screen, Details), what="figures")
         body = str(app.screen.query_one("#details", Static).content)
         assert "1 message de l'encadrement ; lectures : 1/3" in body
+
+
+async def test_the_unread_are_named_once_the_rosters_delay_has_passed_not_before(
+    bc_hub: Callable[..., RunningHub],
+) -> None:
+    """Time passes by hand (ManualClock): at 0.9 s of the roster's 1 s nobody is named; at 1 s
+    the desks that have not read it are, and the one that did is not."""
+    from broadcast_helpers import send
+    from deskalert.hub.clock import ManualClock
+
+    hub = bc_hub(clock=ManualClock(T0))
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.loaded, what="loaded")
+        sent = (await in_thread(lambda: send(hub))).json()
+        await wait_until(pilot, lambda: "Lu 0/3" in panel(app), what="the broadcast shown")
+        await in_thread(lambda: hub.advance(0.9))
+        await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read"))
+        read = f"Lu 1/3 : Desk g1 {T0.astimezone():%H:%M}"  # the hub's time, on this machine
+        await wait_until(pilot, lambda: read in panel(app), what="g1's read, with its time")
+        await pilot.pause(0.3)
+        assert "PAS LU" not in panel(app)
+        await in_thread(lambda: hub.advance(0.1))
+        await wait_until(
+            pilot,
+            lambda: "PAS LU après 1 s : Desk g2, Desk d00" in panel(app),
+            what="the unread named at the delay",
+        )
