@@ -125,3 +125,36 @@ async def test_the_unread_are_named_once_the_rosters_delay_has_passed_not_before
             lambda: "PAS LU après 1 s : Desk g2, Desk d00" in panel(app),
             what="the unread named at the delay",
         )
+
+
+async def test_a_broadcast_sent_while_the_pane_loads_the_list_is_not_lost(
+    bc_hub: Callable[..., RunningHub],
+) -> None:
+    """Why: the list read after a snapshot replaced what the events had brought meanwhile, so a
+    broadcast sent during the load vanished from the pane until the next snapshot. The real
+    hub answers; only the list's answer is held back until the test lets it through (the one
+    way to make the crossing certain)."""
+    import asyncio
+
+    from broadcast_helpers import send
+
+    hub = bc_hub()
+    app = make_pane(hub.url)
+    client = app.client
+    listing, fetched, held = client.broadcasts, asyncio.Event(), asyncio.Event()
+
+    async def held_listing() -> Any:
+        current = await listing()  # read now, answered once the test lets it through
+        fetched.set()
+        await held.wait()
+        return current
+
+    client.broadcasts = held_listing  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, fetched.is_set, what="the list read")
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: "Lu 0/3" in panel(app), what="the broadcast's event")
+        held.set()
+        await wait_until(pilot, lambda: app.broadcasts.catalog is not None, what="list loaded")
+        await pilot.pause(0.2)
+        assert "Lu 0/3" in panel(app)

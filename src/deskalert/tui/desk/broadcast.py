@@ -185,6 +185,8 @@ class BroadcastWatch(Widget):
         if not any(d.id == self.desk_id for d in broadcast.desks):
             return
         before = self.known.get(broadcast.id)
+        if before is not None and broadcast.updated_at < before.updated_at:
+            return  # a list read before the events that came meanwhile: nothing new
         self.known[broadcast.id] = broadcast
         if self.journal is not None:  # in the desk's journal and its debrief (export)
             self.journal.record_broadcast(broadcast)

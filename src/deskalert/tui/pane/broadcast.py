@@ -104,6 +104,7 @@ class BroadcastPanel(Part):
         super().__init__(id=id)
         self.client = client
         self.kept: dict[uuid.UUID, Broadcast] = {}
+        self._loading: list[list[Broadcast]] = []  # the events during each load under way
         self.catalog: BroadcastCatalog | None = None
         self.sites: dict[str, str] = {}
 
@@ -131,6 +132,11 @@ class BroadcastPanel(Part):
         run_on_app(self, self._load(), group="broadcasts", exclusive=True)
 
     async def _load(self) -> None:
+        """The list read replaces what was kept, then the events that came while it was read
+        are applied again: the list may be older than they are (a broadcast sent, read or
+        ended meanwhile is not lost nor brought back)."""
+        arrived: list[Broadcast] = []
+        self._loading.append(arrived)
         try:
             current, self.catalog = (
                 await self.client.broadcasts(),
@@ -138,7 +144,11 @@ class BroadcastPanel(Part):
             )
         except DeskAlertError:
             return  # the link badge says it; the next snapshot tries again
+        finally:
+            self._loading.remove(arrived)
         self.kept = {b.id: b for b in current}
+        for broadcast in arrived:
+            _take(self.kept, broadcast)
         self._publish()
 
     @on(HubEvent)
@@ -147,10 +157,10 @@ class BroadcastPanel(Part):
         if not isinstance(message.event, BroadcastEvent):
             return
         broadcast = message.event.data
-        before = self.kept.pop(broadcast.id, None)
-        if broadcast.state is BroadcastState.CURRENT:
-            self.kept[broadcast.id] = _newer(before, broadcast)
-        elif before is not None:
+        for arrived in self._loading:
+            arrived.append(broadcast)
+        before = _take(self.kept, broadcast)
+        if broadcast.state is BroadcastState.ENDED and before is not None:
             self.notify(
                 t("pane.notify.broadcast_ended", text=words.clean(broadcast.text)), markup=False
             )
@@ -282,6 +292,14 @@ def act_on_broadcasts(app: Any, what: str) -> None:
         panel.compose_message()
     else:
         panel.end()
+
+
+def _take(kept: dict[uuid.UUID, Broadcast], broadcast: Broadcast) -> Broadcast | None:
+    """A broadcast's new state into `kept` (an ended one leaves it); the state it replaced."""
+    before = kept.pop(broadcast.id, None)
+    if broadcast.state is BroadcastState.CURRENT:
+        kept[broadcast.id] = _newer(before, broadcast)
+    return before
 
 
 def _newer(before: Broadcast | None, after: Broadcast) -> Broadcast:
