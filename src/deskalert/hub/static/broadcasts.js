@@ -46,6 +46,7 @@ const BROADCAST_TYPES = ["broadcast.sent", "broadcast.read", "broadcast.unread",
 
 const broadcasts = {
   current: new Map(), catalog: null, confirming: null,
+  loading: [], // the events that came during each load under way
 
   w(key, values = {}) {
     const text = (BROADCAST_WORDS[state.lang] || BROADCAST_WORDS.fr)[key] || key;
@@ -54,10 +55,22 @@ const broadcasts = {
 
   english() { return state.lang === "en"; },
 
+  // The list read replaces what was kept, then the events that came while it was read are
+  // applied again: the list may be older than they are (sent, read or ended meanwhile).
   async load() {
-    const [current, catalog] = await Promise.all([
-      api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog")]);
-    if (current.ok) this.current = new Map(current.data.map((b) => [b.id, b]));
+    const arrived = [];
+    this.loading.push(arrived);
+    let current, catalog;
+    try {
+      [current, catalog] = await Promise.all([
+        api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog")]);
+    } finally {
+      this.loading.splice(this.loading.indexOf(arrived), 1);
+    }
+    if (current.ok) {
+      this.current = new Map(current.data.map((b) => [b.id, b]));
+      for (const broadcast of arrived) this.keep(broadcast);
+    }
     if (catalog && catalog.ok) this.catalog = catalog.data;
     this.render();
   },
@@ -72,10 +85,17 @@ const broadcasts = {
   },
 
   take(broadcast) {
+    for (const arrived of this.loading) arrived.push(broadcast);
+    this.keep(broadcast);
+    this.render();
+  },
+
+  keep(broadcast) {
     const before = this.current.get(broadcast.id);
     if (broadcast.state !== "current") this.current.delete(broadcast.id);
-    else if (!before || broadcast.updated_at >= before.updated_at) this.current.set(broadcast.id, broadcast);
-    this.render();
+    else if (!before || Date.parse(broadcast.updated_at) >= Date.parse(before.updated_at)) {
+      this.current.set(broadcast.id, broadcast);
+    }
   },
 
   render() {
