@@ -37,10 +37,10 @@ def bc_hub(
     started: list[RunningHub] = []
     database = hub_database()
 
-    def start(name: str = "hub", clock: ManualClock | None = None) -> RunningHub:
+    def start(name: str = "hub", clock: ManualClock | None = None, port: int = 0) -> RunningHub:
         config = broadcast_config()
         config.hub.database = database
-        hub = start_threaded_hub(config, tmp_path / name, clock=clock)
+        hub = start_threaded_hub(config, tmp_path / name, port=port, clock=clock)
         started.append(hub)
         return hub
 
