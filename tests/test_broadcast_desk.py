@@ -67,7 +67,10 @@ async def test_a_desk_offline_gets_it_when_back_and_sees_it_ended_in_english(
         await wait_until(pilot, lambda: "agitated person" in shown(app), what="on top when back")
         assert "Be alert" in shown(app) and "Press L" in shown(app)
         await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end"))
-        await wait_until(pilot, lambda: "Ended at" in shown(app), what="shown ended")
+        await wait_until(pilot, lambda: "ENDED at" in shown(app), what="shown ended")
+        # An ended lockdown must not still read as one: its look and "what to do" go.
+        assert app.screen.has_class("look-ended") and not app.screen.has_class("look-warning")
+        assert not app.screen.query_one("#broadcast-protocol").display
         await pilot.press("escape")
         await wait_until(
             pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="closed once ended"
@@ -212,3 +215,25 @@ async def test_an_older_copy_arriving_after_the_lu_does_not_show_it_again(
         watch.post_message(BroadcastWatch.Seen(older))
         await pilot.pause(0.3)
         assert not isinstance(app.screen, BroadcastScreen)
+
+
+async def test_a_second_broadcast_hides_the_first_until_it_is_closed(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: a shorter box on top (an ended one) let the first one's "Appuyez sur L" show
+    around it, as if it were its own."""
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the first")
+        assert not app.screen.has_class("stacked")
+        second = (await in_thread(lambda: send(hub, template="confinement"))).json()
+        await wait_until(pilot, lambda: "Confinement" in shown(app), what="the second")
+        assert app.screen.has_class("stacked")
+        await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{second['id']}/end"))
+        await wait_until(pilot, lambda: "TERMINÉ" in shown(app), what="the second ended")
+        assert app.screen.has_class("stacked") and app.screen.has_class("look-ended")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the first again")
