@@ -87,6 +87,8 @@ class Board:
         desks.availability = dict(state.availability) if live else {}
         app.query_one(OnCallPanel).cards = tuple(state.oncall.values())
         self.interview.sites = state.site_labels()
+        if self.broadcasts is not None:
+            self.broadcasts.offline = frozenset(d.id for d in state.desks.values() if not d.online)
         self.show_detail(selected)
 
     def show_detail(self, selected: UUID | None) -> None:

@@ -48,9 +48,10 @@ def _hhmm(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%H:%M") if moment is not None else ""
 
 
-def draw_broadcast(broadcast: Broadcast) -> Text:
+def draw_broadcast(broadcast: Broadcast, offline: frozenset[str] = frozenset()) -> Text:
     """Three lines: kind, time and text; who read it and when; who has not (named once the
-    delay has passed)."""
+    delay has passed), each desk `offline` said so: it gets the message when it comes back,
+    it did not leave it unread on its screen."""
     label, text, _ = broadcast.words(language() == "en")
     line = Text()
     line.append(f" {words.clean(label)} ", style=LOOK_STYLE.get(broadcast.look, "bold"))
@@ -67,7 +68,10 @@ def draw_broadcast(broadcast: Broadcast) -> Text:
         )
         + "\n"
     )
-    unread = ", ".join(labels[d.id] for d in broadcast.unread())
+    unread = ", ".join(
+        t("pane.broadcast.offline", name=labels[d.id]) if d.id in offline else labels[d.id]
+        for d in broadcast.unread()
+    )
     if unread and broadcast.unread_named_at is not None:
         line.append(
             "  "
@@ -99,6 +103,7 @@ class BroadcastPanel(Part):
         "BroadcastPanel { height: auto; max-height: 12; border: round $warning; padding: 0 1; }"
     )
     current: reactive[tuple[Broadcast, ...]] = reactive(tuple, layout=True)
+    offline: reactive[frozenset[str]] = reactive(frozenset, layout=True)  # desk ids, from the app
 
     def __init__(self, client: HubClient, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -114,6 +119,9 @@ class BroadcastPanel(Part):
     def watch_current(self) -> None:
         self._changed()
 
+    def watch_offline(self) -> None:
+        self._changed()
+
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = t("pane.broadcasts_title")
@@ -121,7 +129,7 @@ class BroadcastPanel(Part):
     def draw(self) -> Text:
         text = Text()
         for broadcast in self.current:
-            text.append_text(draw_broadcast(broadcast))
+            text.append_text(draw_broadcast(broadcast, self.offline))
         text.rstrip()
         return text
 
