@@ -66,12 +66,14 @@ async def test_the_page_names_the_unread_at_the_delay_not_before_and_shows_the_e
     bc_hub: Callable[..., RunningHub], tmp_path: Path
 ) -> None:
     """Time passes by hand (ManualClock): at 0.9 s of the roster's 1 s nobody is named on the
-    page, at 1 s the desks that have not read it are; ended by another supervisor, it goes."""
+    page, at 1 s the desks that have not read it are, an offline one said so (it gets it when
+    back); ended by another supervisor, it goes."""
     hub = bc_hub(clock=ManualClock(T0))
     card = ".broadcast"
     async with chromium(tmp_path) as browser:
         await log_in(browser, hub.url, "tok-s.a")
         await browser.wait_for("document.querySelectorAll('#broadcast-template option').length")
+        post(hub, "g2", "/v1/heartbeat")  # g2 online, d00 not
         sent = send(hub).json()
         await browser.wait_for(f"document.querySelector('{card} .reads')?.innerText")
         await in_thread(lambda: hub.advance(0.9))
@@ -82,10 +84,10 @@ async def test_the_page_names_the_unread_at_the_delay_not_before_and_shows_the_e
         )
         await asyncio.sleep(0.3)
         unread = await browser.js(f"document.querySelector('{card} .unread').innerText")
-        assert unread == "Pas encore lu : Desk g2, Desk d00"
+        assert unread == "Pas encore lu : Desk g2, Desk d00 (hors ligne)"
         await in_thread(lambda: hub.advance(0.1))
         named = await browser.wait_for(f"document.querySelector('{card} .unread.named')?.innerText")
-        assert named == "PAS LU après 1 s : Desk g2, Desk d00"
+        assert named == "PAS LU après 1 s : Desk g2, Desk d00 (hors ligne)"
         post(hub, "s.b", f"/v1/broadcasts/{sent['id']}/end")
         await browser.wait_for(f"!document.querySelector('{card}')")
 

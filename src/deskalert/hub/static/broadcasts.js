@@ -19,6 +19,7 @@ const BROADCAST_WORDS = {
     "reads": "Lu {count}/{total} : {names}",
     "unread": "Pas encore lu : {names}",
     "unread.named": "PAS LU après {seconds} s : {names}",
+    "offline": "{name} (hors ligne)",
     "sent": "Message envoyé à {count} poste(s)",
     "failed": "Non envoyé : {reason}",
     "no.sites": "Choisissez au moins un site",
@@ -37,16 +38,20 @@ const BROADCAST_WORDS = {
     "reads": "Read {count}/{total}: {names}",
     "unread": "Not read yet: {names}",
     "unread.named": "NOT READ after {seconds} s: {names}",
+    "offline": "{name} (offline)",
     "sent": "Message sent to {count} desk(s)",
     "failed": "Not sent: {reason}",
     "no.sites": "Choose at least one site",
   },
 };
 const BROADCAST_TYPES = ["broadcast.sent", "broadcast.read", "broadcast.unread", "broadcast.ended"];
+// A desk that has not read a message and is offline is said so: it gets the message when back.
+const PRESENCE_TYPES = ["desk.online", "desk.offline"];
 
 const broadcasts = {
   current: new Map(), catalog: null, confirming: null,
   loading: [], // the events that came during each load under way
+  offline: new Set(), // desk ids, from /v1/desks and the desk.online|offline events
 
   w(key, values = {}) {
     const text = (BROADCAST_WORDS[state.lang] || BROADCAST_WORDS.fr)[key] || key;
@@ -62,8 +67,11 @@ const broadcasts = {
     this.loading.push(arrived);
     let current, catalog;
     try {
-      [current, catalog] = await Promise.all([
-        api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog")]);
+      let desks;
+      [current, catalog, desks] = await Promise.all([
+        api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog"),
+        api("GET", "/v1/desks")]);
+      if (desks.ok) this.offline = new Set(desks.data.filter((d) => !d.online).map((d) => d.id));
     } finally {
       this.loading.splice(this.loading.indexOf(arrived), 1);
     }
@@ -76,6 +84,14 @@ const broadcasts = {
   },
 
   listen(source) {
+    for (const type of PRESENCE_TYPES) {
+      source.addEventListener(type, (event) => {
+        state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
+        const desk = JSON.parse(event.data);
+        if (desk.online) this.offline.delete(desk.id); else this.offline.add(desk.id);
+        this.render();
+      });
+    }
     for (const type of BROADCAST_TYPES) {
       source.addEventListener(type, (event) => {
         state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
@@ -126,7 +142,8 @@ const broadcasts = {
     reads.textContent = this.w("reads", {count: broadcast.reads.length, total: broadcast.desks.length,
       names: broadcast.reads.map((r) => `${labels.get(r.desk) || r.desk} ${clock(r.at)}`).join(", ") || "-"});
     const read = new Set(broadcast.reads.map((r) => r.desk));
-    const unreadNames = broadcast.desks.filter((d) => !read.has(d.id)).map((d) => d.label).join(", ");
+    const unreadNames = broadcast.desks.filter((d) => !read.has(d.id))
+      .map((d) => this.offline.has(d.id) ? this.w("offline", {name: d.label}) : d.label).join(", ");
     const unread = document.createElement("div");
     unread.className = "unread" + (broadcast.unread_named_at ? " named" : "");
     unread.textContent = broadcast.unread_named_at
