@@ -90,6 +90,10 @@ async def test_the_page_names_the_unread_at_the_delay_not_before_and_shows_the_e
         assert named == "PAS LU après 1 s : Desk g2, Desk d00 (hors ligne)"
         post(hub, "s.b", f"/v1/broadcasts/{sent['id']}/end")
         await browser.wait_for(f"!document.querySelector('{card}')")
+        said = await browser.js("document.getElementById('toast').innerText")
+        assert (
+            said == "Message terminé par Bob Sup : Une personne agitée se dirige vers les guichets."
+        )
 
 
 async def test_a_broadcast_sent_while_the_page_loads_the_list_is_not_lost(

@@ -20,6 +20,7 @@ const BROADCAST_WORDS = {
     "unread": "Pas encore lu : {names}",
     "unread.named": "PAS LU après {seconds} s : {names}",
     "offline": "{name} (hors ligne)",
+    "ended": "Message terminé par {name} : {text}",
     "sent": "Message envoyé à {count} poste(s)",
     "failed": "Non envoyé : {reason}",
     "no.sites": "Choisissez au moins un site",
@@ -39,6 +40,7 @@ const BROADCAST_WORDS = {
     "unread": "Not read yet: {names}",
     "unread.named": "NOT READ after {seconds} s: {names}",
     "offline": "{name} (offline)",
+    "ended": "Message ended by {name}: {text}",
     "sent": "Message sent to {count} desk(s)",
     "failed": "Not sent: {reason}",
     "no.sites": "Choose at least one site",
@@ -100,9 +102,15 @@ const broadcasts = {
     }
   },
 
+  // A message that ends leaves the list: a line says so and by whom (it was not lost).
   take(broadcast) {
     for (const arrived of this.loading) arrived.push(broadcast);
+    const shown = this.current.has(broadcast.id);
     this.keep(broadcast);
+    if (shown && !this.current.has(broadcast.id)) {
+      const text = this.english() && broadcast.text_en ? broadcast.text_en : broadcast.text;
+      toast(this.w("ended", {name: broadcast.ended_by_name || broadcast.ended_by || "-", text}));
+    }
     this.render();
   },
 
