@@ -119,3 +119,36 @@ async def test_a_broadcast_sent_while_the_page_loads_the_list_is_not_lost(
         await browser.js("window.release()")
         await browser.wait_for("window.loaded")
         assert await browser.js("document.querySelectorAll('.broadcast').length") == 1
+
+
+async def test_the_form_says_the_kind_and_whole_text_of_the_chosen_template(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: at 360 px the select cut the template's text and never said its kind, so a
+    supervisor sent a message they could not read whole before sending."""
+    hub = bc_hub()
+    async with chromium(tmp_path) as browser:
+        await browser.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=360,
+            height=640,
+            deviceScaleFactor=1,
+            mobile=True,
+        )
+        await log_in(browser, hub.url, "tok-s.a")
+        await browser.wait_for("document.querySelectorAll('#broadcast-template option').length")
+        await browser.tap("#broadcast-new")
+        preview = "document.getElementById('broadcast-preview')"
+        said = await browser.wait_for(f"{preview}.innerText")
+        assert said == "Vigilance · Une personne agitée se dirige vers les guichets."
+        await browser.js(
+            "(() => { const s = document.getElementById('broadcast-template');"
+            " s.value = 'evacuation'; s.dispatchEvent(new Event('change')); })()"
+        )
+        await browser.wait_for(f"{preview}.innerText.startsWith('Évacuation · Évacuation du')")
+        assert await browser.js(f"{preview}.className") == "broadcast-preview look-danger"
+        await browser.js(
+            "(() => { const s = document.getElementById('broadcast-template');"
+            " s.value = ''; s.dispatchEvent(new Event('change')); })()"
+        )
+        assert await browser.js(f"{preview}.hidden") is True

@@ -199,9 +199,20 @@ const broadcasts = {
     this.templateChanged();
   },
 
+  // The select cuts a template's text at the phone's width: what desks will get, kind and
+  // whole text, is written under it before it is sent.
   templateChanged() {
     const other = $("broadcast-template").value === "";
     $("broadcast-custom").hidden = !other;
+    const preview = $("broadcast-preview");
+    const template = this.catalog.templates.find((tpl) => tpl.id === $("broadcast-template").value);
+    const kind = template && this.catalog.kinds.find((k) => k.id === template.kind);
+    preview.hidden = !kind;
+    if (!kind) return;
+    const label = this.english() && kind.label_en ? kind.label_en : kind.label;
+    const text = this.english() && template.text_en ? template.text_en : template.text;
+    preview.textContent = `${label} · ${text}`;
+    preview.className = "broadcast-preview look-" + kind.look;
   },
 
   async send(event) {
