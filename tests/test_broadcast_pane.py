@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from textual.widgets import Label
 
 from broadcast_helpers import current, post
 from desk_helpers import in_thread, make_pane, wait_until
@@ -45,6 +46,10 @@ async def test_send_a_template_see_reads_live_the_unread_named_and_end_it(
         )
         assert panel(app) == ""  # hidden while there is none
         await pilot.press("m")
+        await wait_until(pilot, lambda: isinstance(app.screen, Prompt), what="the templates")
+        question = str(app.screen.query(Label).first().render())
+        assert "1. Vigilance · Une personne agitée se dirige vers les guichets." in question
+        assert "3. Évacuation · Évacuation du bâtiment" in question
         await answer(app, pilot, "1")
         await answer(app, pilot, *"accueil")
         await wait_until(pilot, lambda: "Lu 0/3" in panel(app), what="the broadcast shown")

@@ -186,9 +186,15 @@ class BroadcastPanel(Part):
             self.notify(t("pane.notify.broadcast_not_loaded"), severity="warning")
             return
         english = language() == "en"
-        templates = "\n".join(
-            f"{i}. {tpl.text_en if english and tpl.text_en else tpl.text}"
-            for i, tpl in enumerate(self.catalog.templates, 1)
+        kinds = {
+            k.id: k.label_en if english and k.label_en else k.label for k in self.catalog.kinds
+        }
+        texts = [
+            tpl.text_en if english and tpl.text_en else tpl.text for tpl in self.catalog.templates
+        ]
+        templates = "\n".join(  # with its kind: what desks show as its title, and its colour
+            f"{i}. {kinds.get(tpl.kind, tpl.kind)} · {text}"
+            for i, (tpl, text) in enumerate(zip(self.catalog.templates, texts, strict=True), 1)
         )
         self.app.push_screen(
             Prompt(t("prompt.broadcast_text", templates=templates), t("prompt.hint")),
