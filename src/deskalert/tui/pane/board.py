@@ -13,9 +13,9 @@ from uuid import UUID
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
-from textual.widget import Widget
 
 from deskalert.tui.base import Clock, HubApp, HubFooter
+from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.state import PaneState, midnight
@@ -40,7 +40,7 @@ class Board:
         state: PaneState,
         interview: InterviewPanel,
         clock: Clock,
-        broadcasts: Widget | None = None,
+        broadcasts: BroadcastPanel | None = None,
     ) -> None:
         self.app, self.state, self.interview, self.now = app, state, interview, clock
         self.broadcasts = broadcasts  # the broadcast panel (pane/broadcast.py), above the alerts
