@@ -164,7 +164,7 @@ def test_a_supervisors_export_and_report_carry_the_broadcasts_in_french_and_engl
         Broadcast.model_validate(warning).id,
         Broadcast.model_validate(evacuation).id,
     ]
-    assert [b["never_read"] for b in exported] == [["g2", "d00"], []]
+    assert [b["unread"] for b in exported] == [["g2", "d00"], []]
 
     incidents_only = run(fr, "export", "--format", "json")
     assert json.loads(incidents_only.stdout) == []  # the incidents' shape is kept
@@ -188,10 +188,13 @@ def test_a_supervisor_of_one_site_exports_only_that_sites_broadcasts(
 ) -> None:
     hub = bc_hub(clock=ManualClock(T0))
     two_broadcasts(hub)
-    exported = run(
-        supervisor_env(hub, tmp_path, "s.c", "fr"), "export", "--format", "json", "--broadcasts"
-    )
-    assert [b["sites"] for b in json.loads(exported.stdout)] == [["etage"]]
+    hub.advance(60)
+    send(hub, "s.c", template="agite", sites=["etage"])  # current, e1 has not read it yet
+    env = supervisor_env(hub, tmp_path, "s.c", "fr")
+    exported = run(env, "export", "--format", "json", "--broadcasts")
+    assert [b["sites"] for b in json.loads(exported.stdout)] == [["etage"], ["etage"]]
+    markdown = run(env, "export", "--broadcasts").stdout
+    assert "  - Lu 0/1\n  - Pas encore lu : Desk e1\n  - Toujours en cours\n" in markdown
     since = run(
         supervisor_env(hub, tmp_path, "s.a", "fr"),
         "export",

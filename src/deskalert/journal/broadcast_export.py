@@ -4,7 +4,7 @@ journal; a supervisor's, sent to their sites, from the hub. Nothing here touches
 Each says when it was sent and by whom, its kind and text (in the reader's language where the
 roster gives one), its sites, which desk read it and when, which never did, and when it ended.
 Markdown is for people (the debrief document); CSV has one row per message and desk, so a
-spreadsheet filters the desks that never read one; JSON has the API's model with `never_read`.
+spreadsheet filters the desks that never read one; JSON has the API's model with `unread`.
 """
 
 from __future__ import annotations
@@ -60,23 +60,31 @@ def broadcasts_markdown(broadcasts: Sequence[Broadcast], lang: Language) -> str:
         return ""
     lines = ["", f"# {t('md.broadcasts')}", "", tn("md.broadcast_count", len(broadcasts)), ""]
     for broadcast in broadcasts:
-        label, text, _ = broadcast.words(lang == "en")
-        sent = broadcast.sent_at.astimezone()
-        lines += [
-            f"- {day(sent)} {sent:%H:%M} — {label} — {text} ({broadcast.sender_name})",
-            f"  - {t('md.broadcast_sites', sites=', '.join(broadcast.sites))}",
-            f"  - {_reads(broadcast, sent)}",
-        ]
-        if unread := broadcast.unread():
-            names = ", ".join(d.label for d in unread)
-            lines.append(f"  - {t('md.broadcast_never_read', desks=names)}")
-        if broadcast.ended_at is not None:
-            at = _at(broadcast.ended_at, sent)
-            by = broadcast.ended_by_name or broadcast.ended_by or "—"
-            lines.append(f"  - {t('md.broadcast_ended', at=at, by=by)}")
-        else:
-            lines.append(f"  - {t('md.broadcast_current')}")
+        lines += _broadcast_markdown(broadcast, lang)
     return "\n".join(lines) + "\n"
+
+
+def _broadcast_markdown(broadcast: Broadcast, lang: Language) -> list[str]:
+    """One message: a list item, then its sites, reads, unread and end as sub-items."""
+    label, text, _ = broadcast.words(lang == "en")
+    sent = broadcast.sent_at.astimezone()
+    lines = [
+        f"- {day(sent)} {sent:%H:%M} — {label} — {text} ({broadcast.sender_name})",
+        t("md.broadcast_sites", sites=", ".join(broadcast.sites)),
+        _reads(broadcast, sent),
+    ]
+    if unread := ", ".join(d.label for d in broadcast.unread()):
+        # "never" once ended; still current, "not yet"
+        if broadcast.ended_at:
+            lines.append(t("md.broadcast_never_read", desks=unread))
+        else:
+            lines.append(t("md.broadcast_not_yet_read", desks=unread))
+    if broadcast.ended_at is not None:
+        by = broadcast.ended_by_name or broadcast.ended_by or "—"
+        lines.append(t("md.broadcast_ended", at=_at(broadcast.ended_at, sent), by=by))
+    else:
+        lines.append(t("md.broadcast_current"))
+    return [lines[0], *(f"  - {line}" for line in lines[1:])]
 
 
 def _reads(broadcast: Broadcast, sent: datetime) -> str:
@@ -135,12 +143,10 @@ def _iso(moment: datetime | None) -> str:
 
 
 def broadcasts_json(broadcasts: Sequence[Broadcast]) -> str:
-    """The API's model of each message, with `never_read`: the desks that did not read it."""
+    """The API's model of each message, with `unread`: the desks that had not read it when
+    exported (never, once it has ended)."""
     return json.dumps(
-        [
-            b.model_dump(mode="json") | {"never_read": [d.id for d in b.unread()]}
-            for b in broadcasts
-        ],
+        [b.model_dump(mode="json") | {"unread": [d.id for d in b.unread()]} for b in broadcasts],
         ensure_ascii=False,
         indent=2,
     )
