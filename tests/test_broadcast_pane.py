@@ -166,3 +166,23 @@ async def test_a_broadcast_sent_while_the_pane_loads_the_list_is_not_lost(
         await wait_until(pilot, lambda: app.broadcasts.catalog is not None, what="list loaded")
         await pilot.pause(0.2)
         assert "Lu 0/3" in panel(app)
+
+
+async def test_a_text_with_brackets_is_listed_as_typed_when_ending_it(
+    bc_hub: Callable[..., RunningHub],
+) -> None:
+    """Why: the questions were Textual markup, so "t" listing a message "Salle [/] fermée"
+    raised a MarkupError and "[b]" vanished."""
+    from broadcast_helpers import send
+
+    hub = bc_hub()
+    text = "Salle [/] fermée, [b] entrée B"
+    await in_thread(lambda: send(hub, template=None, kind="vigilance", text=text))
+    app = make_pane(hub.url)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: text in panel(app), what="the broadcast shown")
+        await pilot.press("t")
+        await wait_until(pilot, lambda: isinstance(app.screen, Prompt), what="which to end")
+        assert text in str(app.screen.query(Label).first().render())
+        await answer(app, pilot, "1")
+        await wait_until(pilot, lambda: panel(app) == "", what="ended")
