@@ -237,3 +237,26 @@ async def test_a_second_broadcast_hides_the_first_until_it_is_closed(
         assert app.screen.has_class("stacked") and app.screen.has_class("look-ended")
         await pilot.press("l")
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the first again")
+
+
+async def test_a_kind_labelled_with_brackets_shows_as_written(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> None:
+    """Why: the heading was Textual markup, so a roster kind "Vigilance [/] étage" raised a
+    MarkupError on the desk at the moment the message had to show."""
+    from broadcast_helpers import broadcast_config
+    from support.hubs import start_threaded_hub
+
+    config = broadcast_config()
+    config.broadcasts.kinds[0].label = "Vigilance [/] étage"
+    config.hub.database = hub_database()
+    hub = start_threaded_hub(config, tmp_path / "hub")
+    try:
+        app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+            await in_thread(lambda: send(hub))
+            await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+            assert "Message de l'encadrement · Vigilance [/] étage" in shown(app)
+    finally:
+        hub.stop()

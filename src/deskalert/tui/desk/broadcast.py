@@ -95,7 +95,7 @@ class BroadcastScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         _, text, protocol = in_language(self.broadcast)
         with Vertical():
-            yield Label(self._kind(), id="broadcast-kind")
+            yield Label(self._kind(), id="broadcast-kind", markup=False)  # roster text
             yield Static(text, id="broadcast-text", markup=False)
             yield Static(
                 t("broadcast.protocol", protocol=protocol) if protocol else "",
@@ -111,7 +111,7 @@ class BroadcastScreen(ModalScreen[None]):
                 id="broadcast-from",
                 markup=False,
             )
-            yield Label(self._hint(), id="broadcast-hint")
+            yield Label(self._hint(), id="broadcast-hint", markup=False)
 
     def _kind(self) -> str:
         """The heading: the kind, or once ended that it ended (its look and "what to do" go:
