@@ -138,6 +138,7 @@ def enrol_parser() -> argparse.ArgumentParser:
         help=t("cli.hub_enrol.minutes"),
     )
     enrol.add_argument("--no-qr", action="store_true", help=t("cli.hub_enrol.no_qr"))
+    enrol.add_argument("--page", action="store_true", help=t("cli.hub_enrol.page"))
     enrol.set_defaults(handler=run_enrol)
     return enrol
 
@@ -145,26 +146,35 @@ def enrol_parser() -> argparse.ArgumentParser:
 def run_enrol(args: argparse.Namespace) -> int:
     import shlex
 
-    from deskalert.hub.enrol import issue
+    from deskalert.hub.enrol import PAGE_PURPOSE, issue
 
     if not 0 < args.minutes <= 24 * 60:
         raise ConfigError("--minutes: above 0, at most 1440 (a day)")
     config = _config(args)
     who = _principal(config, args.id)
-    url = args.url or config.hub.public_url
+    if args.page and who.id not in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--page: {who.id} is a desk; the page is for supervisors")
+    url = (args.url or config.hub.public_url or "").rstrip("/")
     if not url:
         raise ConfigError(
-            "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
+            f"--url: the hub's address as the {'phone' if args.page else 'workstation'}"
+            " reaches it (or set [hub] public_url)"
         )
+    purpose = PAGE_PURPOSE if args.page else "enrol"
     with _HubStore(config, args.data_dir) as store:
-        code = issue(store, who.id, args.minutes, datetime.now(UTC))
-    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
-    print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
-    print(f"on the workstation: {command}")
+        code = issue(store, who.id, args.minutes, datetime.now(UTC), purpose)
+    if args.page:
+        shown = f"{url}/page/enrol/{code}"
+        print(f"one-time link to the page for {who.id}, valid {args.minutes:g} min, once:")
+        print(f"open it on the phone: {shown}")
+    else:
+        shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+        print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
+        print(f"on the workstation: {shown}")
     if not args.no_qr:
         import segno
 
-        segno.make(command, error="m").terminal(compact=True)
+        segno.make(shown, error="m").terminal(compact=True)
     return 0
 
 
