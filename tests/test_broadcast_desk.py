@@ -248,7 +248,8 @@ async def test_a_kind_labelled_with_brackets_shows_as_written(
     from support.hubs import start_threaded_hub
 
     config = broadcast_config()
-    config.broadcasts.kinds[0].label = "Vigilance [/] étage"
+    kinds = config.broadcasts.kinds  # a copy: the built-in kinds are shared by every config
+    kinds[0] = kinds[0].model_copy(update={"label": "Vigilance [/] étage"})
     config.hub.database = hub_database()
     hub = start_threaded_hub(config, tmp_path / "hub")
     try:
