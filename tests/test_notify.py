@@ -25,6 +25,7 @@ from deskalert.hub import notify
 from deskalert.hub.settings import HubConfig
 from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
+from support.cli import Result, run_cli
 from support.hubs import RunningHub, start_threaded_hub, wait_healthy
 from support.requests import auth, new_alert
 from support.roster import roster_toml
@@ -345,23 +346,8 @@ def test_notify_test_prints_each_channel_and_fails_if_one_fails(
     )
     config.write_text(tomli_w.dumps(data))
 
-    def check(who: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "deskalert",
-                "hub",
-                "--config",
-                str(config),
-                "--check",
-                "--notify-test",
-                who,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def check(who: str) -> Result:
+        return run_cli("hub", "--config", config, "--check", "--notify-test", who)
 
     good = check("s.a")
     assert "pw-Zx81Q" not in good.stdout + good.stderr

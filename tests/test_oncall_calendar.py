@@ -23,11 +23,11 @@ import pytest
 from desk_helpers import FakeClock
 from deskalert.hub.server import build_server
 from deskalert.hub.settings import HubConfig
+from support.cli import run_cli
 from support.events import EventReader
 from support.hubs import RunningHub
 from support.requests import new_alert
 from support.roster import roster_toml
-from test_config_cli import run_cli
 
 PARIS = ZoneInfo("Europe/Paris")
 EMAILS = {

@@ -27,6 +27,7 @@ from deskalert.client.api import HubClient
 from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.hub import backup
 from deskalert.models import Alert, AlertEvent
+from support.cli import run_cli
 from support.hubs import HubProcess, RunningHub
 from support.requests import auth, new_alert
 
@@ -81,6 +82,8 @@ async def until(condition: Callable[[], bool], timeout: float = 30) -> None:
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`deskalert backup` in a process of its own, for the tests that run it while their event
+    loop keeps followers reading (in-process, it would stop that loop or share its streams)."""
     return subprocess.run(
         [sys.executable, "-m", "deskalert", *map(str, args)],
         capture_output=True,
@@ -255,7 +258,7 @@ def test_backup_copies_are_0600_get_a_new_epoch_and_old_ones_are_pruned(
 def test_backup_command_errors_are_one_line(tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "hub.sqlite3").touch()
-    done = cli(
+    done = run_cli(
         "backup",
         "--data-dir",
         tmp_path / "data",
