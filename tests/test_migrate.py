@@ -12,10 +12,10 @@ import pytest
 import pg
 from deskalert.errors import ConfigError
 from support.cli import Result, run_cli
+from support.events import read_events
 from support.hubs import start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import make_config
-from test_durability import read_events
 from test_notes_api import NOTE
 
 
