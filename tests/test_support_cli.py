@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -125,3 +126,32 @@ def test_the_same_usage_error_in_a_process_and_in_process() -> None:
     )
     here = run_cli(*argv)
     assert (here.code, here.out, here.err) == (process.returncode, process.stdout, process.stderr)
+
+
+def test_what_the_tests_other_threads_log_meanwhile_is_not_the_commands(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A threaded hub beside the command logs its own warnings: a process of the command's
+    would not have printed them (test_desk_outside_network's one-line refusal)."""
+    go = threading.Event()
+
+    def hub_side() -> None:
+        go.wait(5)
+        logging.getLogger("deskalert.hub").warning("the hub's own line")
+
+    beside = threading.Thread(target=hub_side)
+    beside.start()
+
+    def main(argv: list[str]) -> int:
+        go.set()
+        beside.join(5)
+        command_side = threading.Thread(
+            target=lambda: logging.getLogger("deskalert.cli").warning("the command's thread")
+        )
+        command_side.start()
+        command_side.join(5)
+        return 0
+
+    with_main(monkeypatch, main)
+    assert run_cli().err == "the command's thread\n"
+    assert "the hub's own line" in caplog.text

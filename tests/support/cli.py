@@ -23,6 +23,7 @@ import logging
 import os
 import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping
@@ -209,12 +210,17 @@ def _logging() -> Iterator[None]:
     }
     # As in a fresh process: no handler on the root logger (pytest's are put back after), so
     # a warning goes to stderr through logging's last resort and `basicConfig` takes effect.
+    # What the test's other threads log meanwhile (a threaded hub's warnings) is not the
+    # command's: it goes to pytest's handlers, as it would without the run.
+    last_resort = logging.lastResort
+    logging.lastResort = _LastResort(set(threading.enumerate()), saved_root[0])
     root.handlers[:] = []
     root.setLevel(logging.WARNING)
     logging.disable(logging.NOTSET)
     try:
         yield
     finally:
+        logging.lastResort = last_resort
         _close_new(root.handlers, saved_root[0])
         root.handlers[:] = saved_root[0]
         root.setLevel(saved_root[1])
@@ -227,6 +233,24 @@ def _logging() -> Iterator[None]:
             logger.handlers[:] = before[0]
             logger.setLevel(before[1])
             logger.propagate, logger.disabled = before[2], before[3]
+
+
+class _LastResort(logging.Handler):
+    """logging's last resort (warnings and above, the bare message, to the stderr of now) for
+    the command's threads; records of the threads that ran before it go to `others`."""
+
+    def __init__(self, foreign: set[threading.Thread], others: list[logging.Handler]) -> None:
+        super().__init__(logging.WARNING)
+        self.foreign = foreign - {threading.current_thread()}  # (an ident can be reused)
+        self.others = others
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if threading.current_thread() in self.foreign:  # emit runs in the logging thread
+            for handler in self.others:
+                if record.levelno >= handler.level:
+                    handler.handle(record)
+            return
+        sys.stderr.write(self.format(record) + "\n")
 
 
 def _close_new(now: list[logging.Handler], before: list[logging.Handler]) -> None:
