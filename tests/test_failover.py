@@ -43,6 +43,7 @@ from deskalert.models import AlertEvent, AlertIn, StreamReset
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.link import LinkKind
 from failover_helpers import AnswerServer, dead_url
+from support.cli import run_cli
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import make_config
@@ -362,12 +363,8 @@ def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
 
 def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> None:
     path = client_config(tmp_path, 'url = "https://a"\nurls = ["https://b"]')
-    result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ, "DESKALERT_TOKEN": "tok-g1"},
+    result = run_cli(
+        "send", "renfort", "--config", path, env={**os.environ, "DESKALERT_TOKEN": "tok-g1"}
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "not both" in result.stderr
@@ -376,7 +373,9 @@ def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> No
 async def test_send_reaches_the_second_hub_when_the_first_is_down(
     hub: RunningHub, tmp_path: Path
 ) -> None:
-    """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second."""
+    """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second.
+    In a process of its own: the test's event loop runs on while it sends (in this process,
+    send's own asyncio.run could not start in the loop's thread)."""
     path = client_config(tmp_path, f'urls = ["{dead_url()}", "{hub.url}"]')
     env = {**os.environ, "DESKALERT_TOKEN": "tok-g1", "XDG_DATA_HOME": str(tmp_path / "data")}
     result = await in_thread(
