@@ -3,6 +3,7 @@ leaves the test's process as it found it."""
 
 from __future__ import annotations
 
+import argparse
 import logging
 import os
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from deskalert import i18n, sitetime
+from deskalert.cli import words
 from support import cli
 from support.cli import run_cli
 
@@ -38,6 +40,7 @@ def test_a_run_leaves_the_process_as_it_found_it(
         logging.getLogger("deskalert.left").setLevel(logging.DEBUG)
         signal.signal(signal.SIGHUP, signal.SIG_IGN)
         i18n.set_language("en")
+        words.use_language("fr")  # argparse's own words in French
         sitetime.set_zone("Asia/Tokyo")
         return 3
 
@@ -50,6 +53,7 @@ def test_a_run_leaves_the_process_as_it_found_it(
         root.level,
         signal.getsignal(signal.SIGHUP),
         sitetime.zone(),
+        argparse._,
     )
     umask = os.umask(0o022)
     os.umask(umask)
@@ -68,8 +72,10 @@ def test_a_run_leaves_the_process_as_it_found_it(
         root.level,
         signal.getsignal(signal.SIGHUP),
         sitetime.zone(),
+        argparse._,
     )
     assert after == before
+    assert after[-1] is before[-1], "argparse speaks as before the run"
     assert os.umask(umask) == umask
     assert logging.getLogger("deskalert.left").level == logging.NOTSET
     assert i18n.language() == "fr"
@@ -80,7 +86,7 @@ def test_exits_and_crashes_become_the_codes_and_stderr_of_a_process(
 ) -> None:
     assert run_cli("--version").code == 0
     usage = run_cli("hub", "--prot", "1")
-    assert usage.code == 2 and "unrecognized arguments: --prot" in usage.err
+    assert usage.code == 2 and "arguments non reconnus : --prot" in usage.err
 
     def exits(argv: list[str]) -> int:
         sys.exit("stopped: " + argv[0])

@@ -6,7 +6,7 @@ that one run leaves nothing to the next one or to the test (pytest-xdist runs ea
 tests one after another in one process): sys.argv, sys.stdin/stdout/stderr, the environment,
 the working directory, the umask, the logging set-up (the hub's `basicConfig(force=True)`
 would otherwise remove pytest's own handlers), the signal handlers, the event loop policy, and
-deskalert's process-wide choices (the language, the site's time zone).
+deskalert's process-wide choices (the language, argparse's words in it, the site's time zone).
 
 What the process itself does is not tested here; tests where it is (the console script, exit
 on a signal, kill -9, a second process holding a file, the README's commands) keep
@@ -16,6 +16,7 @@ message id missing from a catalogue fails the test instead of printing the id.
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import contextlib
 import io
@@ -33,7 +34,7 @@ from typing import Any
 
 import deskalert
 from deskalert import i18n, sitetime
-from deskalert.cli import main
+from deskalert.cli import main, words
 
 # sys.argv[0] as `python -m deskalert` sets it (the demo names commands after it).
 MAIN = str(Path(deskalert.__file__).with_name("__main__.py"))
@@ -184,9 +185,14 @@ def _process_state() -> Iterator[None]:
     handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
     policy = asyncio.get_event_loop_policy()
     language, strict, zone = i18n.language(), i18n._state["strict"], sitetime._zone["site"]
+    argparse_words = (argparse._, argparse.ngettext)  # deskalert.cli.words points them
+    explicit = dict(words._explicit)
     try:
         yield
     finally:
+        argparse._, argparse.ngettext = argparse_words
+        words._explicit.clear()
+        words._explicit.update(explicit)
         os.umask(umask)
         for signum, handler in handlers.items():
             if handler is not None:
