@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
@@ -373,20 +371,10 @@ def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> No
 async def test_send_reaches_the_second_hub_when_the_first_is_down(
     hub: RunningHub, tmp_path: Path
 ) -> None:
-    """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second.
-    In a process of its own: the test's event loop runs on while it sends (in this process,
-    send's own asyncio.run could not start in the loop's thread)."""
+    """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second."""
     path = client_config(tmp_path, f'urls = ["{dead_url()}", "{hub.url}"]')
     env = {**os.environ, "DESKALERT_TOKEN": "tok-g1", "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = await in_thread(
-        lambda: subprocess.run(
-            [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
-    )
+    result = await in_thread(lambda: run_cli("send", "renfort", "--config", path, env=env))
     assert result.returncode == 0, result.stderr
     assert len(await in_thread(lambda: stored_ids(hub.url))) == 1
 

@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import stat
-import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -74,18 +72,6 @@ class Screen:
         return bool(links) and isinstance(links[-1], LinkUp)
 
 
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    """`deskalert backup` in a process of its own, for the tests that run it while their event
-    loop keeps followers reading (in-process, it would stop that loop or share its streams)."""
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def raise_alert(url: str, desk: str = "g1") -> str:
     body = new_alert()
     httpx.post(f"{url}/v1/alerts", json=body, headers=auth(desk), timeout=10).raise_for_status()
@@ -105,7 +91,7 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
         await wait_until_async(lambda: all(s.link_up() for s in screens), 30)
         kept = await asyncio.to_thread(raise_alert, hub.url)
         copied = await asyncio.to_thread(
-            cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data"
+            run_cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data"
         )
         assert copied.returncode == 0, copied.stderr
         lost = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(3)]
@@ -116,7 +102,7 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
         await wait_until_async(lambda: not any(s.link_up() for s in screens), 30)
         [copy] = (tmp_path / "data" / "backups").iterdir()
         restored = await asyncio.to_thread(
-            cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy
+            run_cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy
         )
         assert restored.returncode == 0, restored.stderr
         marks = [len(s.items) for s in screens]

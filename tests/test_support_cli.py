@@ -161,3 +161,13 @@ def test_what_the_tests_other_threads_log_meanwhile_is_not_the_commands(
     with_main(monkeypatch, main)
     assert run_cli().err == "the command's thread\n"
     assert "the hub's own line" in caplog.text
+
+
+def test_a_run_from_another_thread_while_the_tests_loop_runs_on() -> None:
+    """test_restore.py and test_failover.py run a command in `asyncio.to_thread` while their
+    event loop serves followers: only the main thread may touch signal handlers."""
+    done: dict[str, cli.Result] = {}
+    worker = threading.Thread(target=lambda: done.update(version=run_cli("--version")))
+    worker.start()
+    worker.join(30)
+    assert done["version"].code == 0 and done["version"].out.startswith("deskalert ")

@@ -182,7 +182,10 @@ def _working_directory(cwd: str | os.PathLike[str] | None) -> Iterator[None]:
 def _process_state() -> Iterator[None]:
     umask = os.umask(0o022)
     os.umask(umask)
-    handlers = {signum: signal.getsignal(signum) for signum in SIGNALS}
+    # Only the main thread sets signal handlers; run from another thread (a test whose event
+    # loop runs on meanwhile, `asyncio.to_thread(run_cli, ...)`), a command cannot change them.
+    in_main = threading.current_thread() is threading.main_thread()
+    handlers = {signum: signal.getsignal(signum) for signum in SIGNALS} if in_main else {}
     policy = asyncio.get_event_loop_policy()
     language, strict, zone = i18n.language(), i18n._state["strict"], sitetime._zone["site"]
     argparse_words = (argparse._, argparse.ngettext)  # deskalert.cli.words points them
