@@ -47,6 +47,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.system)
         if item.nodeid in slow:
             item.add_marker(pytest.mark.slow)
+        if "pg_server" in getattr(
+            item, "fixturenames", ()
+        ):  # PostgreSQL without a hub test's store
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture(autouse=True)

@@ -138,34 +138,61 @@ def enrol_parser() -> argparse.ArgumentParser:
         help=t("cli.hub_enrol.minutes"),
     )
     enrol.add_argument("--no-qr", action="store_true", help=t("cli.hub_enrol.no_qr"))
+    enrol.add_argument("--page", action="store_true", help=t("cli.hub_enrol.page"))
+    enrol.add_argument("--phone", action="store_true", help=t("cli.hub_enrol.phone"))
     enrol.set_defaults(handler=run_enrol)
     return enrol
 
 
 def run_enrol(args: argparse.Namespace) -> int:
-    import shlex
-
-    from deskalert.hub.enrol import issue
+    from deskalert.hub.agent_links import PHONE_PURPOSE
+    from deskalert.hub.enrol import PAGE_PURPOSE, issue
 
     if not 0 < args.minutes <= 24 * 60:
         raise ConfigError("--minutes: above 0, at most 1440 (a day)")
     config = _config(args)
     who = _principal(config, args.id)
-    url = args.url or config.hub.public_url
+    if args.page and args.phone:
+        raise ConfigError("--page (a supervisor's phone) or --phone (an agent's), not both")
+    if args.page and who.id not in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--page: {who.id} is a desk; the page is for supervisors")
+    if args.phone and who.id in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--phone: {who.id} is a supervisor; a supervisor's phone: --page")
+    url = (args.url or config.hub.public_url or "").rstrip("/")
     if not url:
+        device = "phone" if args.page or args.phone else "workstation"
         raise ConfigError(
-            "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
+            f"--url: the hub's address as the {device} reaches it (or set [hub] public_url)"
         )
+    purpose = PAGE_PURPOSE if args.page else PHONE_PURPOSE if args.phone else "enrol"
     with _HubStore(config, args.data_dir) as store:
-        code = issue(store, who.id, args.minutes, datetime.now(UTC))
-    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
-    print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
-    print(f"on the workstation: {command}")
+        code = issue(store, who.id, args.minutes, datetime.now(UTC), purpose)
+    shown = _say_code(args, who.id, url, code)
     if not args.no_qr:
         import segno
 
-        segno.make(command, error="m").terminal(compact=True)
+        segno.make(shown, error="m").terminal(compact=True)
     return 0
+
+
+def _say_code(args: argparse.Namespace, who: str, url: str, code: str) -> str:
+    """Print the code or link for `who`; what its QR code shows."""
+    import shlex
+
+    once = f"valid {args.minutes:g} min, once"
+    if args.page:
+        print(f"one-time link to the page for {who}, {once}:")
+        shown = f"{url}/page/enrol/{code}"
+        print(f"open it on the phone: {shown}")
+    elif args.phone:
+        print(f"one-time link to the agents' page for {who}, {once}:")
+        shown = f"{url}/page/agent/#code={code}"
+        print(f"open it on the agent's phone: {shown}")
+    else:
+        print(f"one-time code for {who}, {once}: {code}")
+        shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+        print(f"on the workstation: {shown}")
+    return shown
 
 
 # -- on the workstation ---------------------------------------------------------------------

@@ -7,11 +7,13 @@ sockets); stopping ends every connection within `GRACEFUL_SHUTDOWN_S` and logs o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import logging
 import os
 import resource
+import secrets
 import signal
 import socket
 import sys
@@ -197,6 +199,8 @@ def build_server(
         " SQLite file; or give this one a --data-dir of its own)"
     )
     lock = None if database else hold_hub_file(db_path, doing)
+    hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+    store = None
     try:
         store = open_store(database, db_path)
         if lock is not None:  # SQLite: a file put back in time gets a new epoch
@@ -208,13 +212,16 @@ def build_server(
                 lambda epoch: store.swap_meta("epoch", epoch),
             )
         elif store.shared:  # several hubs: one roster (hub/one_roster.py)
-            replaced = check_at_start(store, config)
+            replaced = check_at_start(store, config, hub_id)
             if replaced:
                 log.warning("%s", replaced)
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:
             lock.release()
+        if store is not None and store.shared:  # not running after all: not counted
+            with contextlib.suppress(Exception):
+                store.forget_streams(hub_id)
         raise
     files = raise_open_files_limit()
     warning = open_files_warning(config, files)
@@ -222,7 +229,7 @@ def build_server(
         log.warning("%s", warning)
     budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
     guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
-    app = create_app(config, store, clock=clock, ticker=ticker)
+    app = create_app(config, store, clock=clock, ticker=ticker, hub_id=hub_id)
     reloader = Reloader(app.state.hub, config_path, data_dir) if config_path else None
     uv_config = uvicorn.Config(
         app,
