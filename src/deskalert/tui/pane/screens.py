@@ -33,11 +33,11 @@ class Prompt(ModalScreen[str | None]):
         self.question, self.hint, self.check = question, hint, check
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.question)
+        with Vertical():  # not markup: a question quotes hub text ("Salle [/] fermée" crashed)
+            yield Label(self.question, markup=False)
             yield Input(id="answer", max_length=280)
-            yield Label("", id="error")
-            yield Label(self.hint)
+            yield Label("", id="error", markup=False)
+            yield Label(self.hint, markup=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
