@@ -2,7 +2,7 @@
 (`state=all`), and a supervisor's `deskalert export` (Markdown, CSV, JSON) and `report`, in
 French and English, say when each was sent and by whom, its kind, text and sites, which desk
 read it and when, which never did, and when it ended. A real hub on a ManualClock, the real
-command in a subprocess."""
+command in this process (support.cli.run_cli)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +20,7 @@ import pytest
 from broadcast_helpers import post, send
 from deskalert.hub.clock import ManualClock
 from deskalert.models import Broadcast
+from support.cli import Result, run_cli
 from support.hubs import RunningHub
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)  # 10:00 in Paris
@@ -77,15 +76,8 @@ def test_the_hub_lists_the_broadcasts_of_a_period_ended_or_not_paged_and_per_sit
         assert refused.status_code == status and "\n" not in refused.json()["detail"]
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def run(env: dict[str, str], *args: str) -> Result:
+    return run_cli(*args, env=env)
 
 
 def supervisor_env(hub: RunningHub, tmp_path: Path, who: str, language: str) -> dict[str, str]:
