@@ -20,6 +20,7 @@ import httpx
 import pytest
 
 from desk_helpers import free_port, in_thread, text_of, wait_until
+from deskalert import i18n
 from deskalert.client.api import HubClient
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.client.outbox import Outbox
@@ -346,6 +347,7 @@ def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
     tmp_path: Path, lines: str, words: str
 ) -> None:
     path = client_config(tmp_path, lines)
+    i18n.set_language("en")  # the words below are English (the fixture puts French back)
     with pytest.raises(ConfigError) as raised:
         load_client_config(path)
     assert str(raised.value).startswith(f"{path}: {words}"), str(raised.value)

@@ -495,7 +495,7 @@ def test_calendar_keys_are_checked_with_one_line_naming_the_key(
 ) -> None:
     hub_toml = tmp_path / "hub.toml"
     hub_toml.write_text(roster_toml() + "\n[[oncall_calendar]]\n" + calendar)
-    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    result = run_cli("--language", "en", "hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"deskalert: {hub_toml}: {message}"), result.stderr
 
@@ -505,6 +505,6 @@ def test_a_supervisor_email_is_checked(tmp_path: Path) -> None:
     hub_toml.write_text(
         roster_toml().replace('name = "Bob Sup"\n', 'name = "Bob Sup"\nemail = "bob"\n')
     )
-    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    result = run_cli("--language", "en", "hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2
     assert "supervisors[1].email: 'bob' is not an e-mail address" in result.stderr, result.stderr
