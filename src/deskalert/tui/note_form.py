@@ -40,7 +40,7 @@ from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
 from deskalert.sitetime import at, local
-from deskalert.tui.base import HubFooter
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.ticks import Tick, TickList
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")

@@ -19,7 +19,7 @@ from textual.widget import Widget
 from deskalert.i18n import t
 from deskalert.models import SiteAvailability
 from deskalert.text import strip_control as clean
-from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge
+from deskalert.tui.base import Clock, HubApp, LinkBadge
 from deskalert.tui.desk import words
 from deskalert.tui.desk.delivery import DeskDelivery
 from deskalert.tui.desk.hotkeys import GlobalKeys
@@ -38,6 +38,7 @@ from deskalert.tui.desk.widgets import (
     UnsentWarning,
     WhoCanCome,
 )
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.link import LinkKind
 
 

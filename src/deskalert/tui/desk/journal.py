@@ -32,7 +32,7 @@ from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import IncidentType, NoteIn
 from deskalert.sitetime import local
-from deskalert.tui.base import HubFooter
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 
 PERIODS = {
