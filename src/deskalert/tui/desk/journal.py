@@ -138,9 +138,7 @@ class JournalScreen(Screen[None]):
     def _show_broadcasts(self, since: datetime | None) -> None:
         """The supervisors' messages this desk received in the period, last ones first."""
         received = self.journal.broadcasts(since)[::-1][:5]
-        lines = " · ".join(
-            f"{b.sent_at.astimezone():%d/%m %H:%M} {b.label}: {b.text}" for b in received
-        )
+        lines = " · ".join(f"{local(b.sent_at):%d/%m %H:%M} {b.label}: {b.text}" for b in received)
         shown = self.query_one("#broadcasts-received", Static)
         shown.display = bool(received)
         shown.update(t("journal.broadcasts", lines=lines) if received else "")
