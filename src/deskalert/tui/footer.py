@@ -36,6 +36,8 @@ class HubFooter(Footer):
             _translate_description(widget)
             yield widget
 
+    _squeezed = False  # compact because the keys did not fit, not because the app is
+
     async def recompose(self) -> None:
         await super().recompose()
         self._fit()
@@ -47,21 +49,38 @@ class HubFooter(Footer):
         self._fit()
 
     def _fit(self) -> None:
-        """One line if the keys fit in it, else the fewest lines of aligned columns."""
+        """One line if the keys fit in it (Textual's compact spacing first, if that is what
+        it takes), else the fewest lines of aligned columns."""
         keys = [child for child in self.children if child.display]
-        widths = [self._width(key) for key in keys]
         available = self.size.width
-        if not keys or available <= 0 or sum(widths) + len(widths) <= available:
-            self.set_class(False, "-wrapped")
-            self.styles.height = 1
+        if not keys or available <= 0:
+            return
+        widths = [self._width(key) for key in keys]
+        if not self.compact:
+            if sum(widths) <= available:
+                self._lines(1)
+                return
+            self._squeezed, self.compact = True, True  # each key one cell narrower
+            self.call_after_refresh(self._fit)
+            return
+        roomy = sum(widths) + 2 * len(widths) <= available  # at Textual's normal spacing
+        if self._squeezed and roomy and not getattr(self.app, "compact", False):
+            self._squeezed, self.compact = False, False
+            self.call_after_refresh(self._fit)
+            return
+        if sum(widths) + len(widths) - 1 <= available:
+            self._lines(1)
             return
         columns = len(fitting_columns(widths, available)) or 1
         self.styles.grid_size_columns = columns
-        self.set_class(True, "-wrapped")
-        self.styles.height = -(-len(keys) // columns)
+        self._lines(-(-len(keys) // columns))
+
+    def _lines(self, count: int) -> None:
+        self.set_class(count > 1, "-wrapped")
+        self.styles.height = count
 
     def _width(self, key: Widget) -> int:
-        """The key's width, without its margin (one cell between keys, on one line or not)."""
+        """The key's width, without its margin (compact: one cell after each key)."""
         return key.get_content_width(self.app.size, self.app.size) + key.styles.gutter.width
 
 

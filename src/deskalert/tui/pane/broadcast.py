@@ -120,7 +120,7 @@ class BroadcastPanel(Part):
 
     def draw(self) -> Text:
         text = Text()
-        for broadcast in self.current:
+        for broadcast in reversed(self.current):  # newest first: a compact pane cuts the end
             text.append_text(draw_broadcast(broadcast))
         text.rstrip()
         return text
