@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -62,6 +62,11 @@ class NoteForm(Screen[None]):
     NoteForm #buttons { height: auto; margin: 1 0; }
     NoteForm #buttons Button { margin: 0 2 0 0; }
     NoteForm #saved { color: $text-muted; }
+    NoteForm.-small VerticalScroll { padding: 0 1; }
+    NoteForm.-small #privacy { margin: 0; }
+    NoteForm.-small Label.field { margin: 0; }
+    NoteForm.-small #what { height: 4; }
+    NoteForm.-small #buttons { margin: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "finish(False)", N_("form.finish"), id="form.finish"),
@@ -122,6 +127,19 @@ class NoteForm(Screen[None]):
             yield Label(t("form.keys"))
             yield Label("", id="saved")
         yield HubFooter()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Under 80 x 30 (a corner of the screen): no blank lines, a shorter text box, so
+        that the privacy notice and the first question are in view with the box."""
+        self.set_class(event.size.width < 80 or event.size.height < 30, "-small")
+        self.call_after_refresh(self._focus_in_view)
+
+    def _focus_in_view(self) -> None:
+        """On the first field, the form from its top (the privacy notice, the question)."""
+        if self.focused is None or self.focused.id == "what":
+            self.query_one(VerticalScroll).scroll_home(animate=False)
+        else:
+            self.focused.scroll_visible(animate=False)
 
     def on_mount(self) -> None:
         record = self.journal.draft(self.alert.id)
