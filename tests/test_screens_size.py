@@ -256,7 +256,8 @@ async def test_a_supervisors_message_at_60_by_16_leaves_the_link_and_the_on_call
     app = make_desk(real_hub.url, tmp_path / "journal.sqlite3")
     async with app.run_test(size=(60, 16)) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
-        await in_thread(lambda: send(real_hub).raise_for_status())
+        text = "La personne partie du guichet 2 se dirige vers l'accueil, très énervée."
+        await in_thread(lambda: send(real_hub, text=text).raise_for_status())
         await wait_until(
             pilot, lambda: type(app.screen).__name__ == "BroadcastScreen", what="message"
         )
@@ -264,3 +265,25 @@ async def test_a_supervisors_message_at_60_by_16_leaves_the_link_and_the_on_call
         shown = screen_text(app)
         assert "● liaison OK" in shown and f"Ana Sup ☎ {PHONE}" in shown, shown
         assert "Appuyez sur L" in shown, shown
+
+
+async def test_the_pane_at_80_by_24_shows_the_newest_message_and_an_alert_under_three(
+    real_hub: RunningHub,
+) -> None:
+    """Before: three messages filled the panel oldest first (the newest, a lockdown say, was
+    cut) and left the alerts table no row; the screen itself scrolled."""
+    app = pane(real_hub.url)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await live(pilot)
+        await in_thread(lambda: raise_from(real_hub, "g2"))
+        for text in ("Premier message.", "Deuxième message.", "Troisième message, le dernier."):
+            await in_thread(lambda text=text: send(real_hub, text=text).raise_for_status())
+        await wait_until(pilot, lambda: len(app.state.open_alerts()) == 1, what="the alert")
+        await wait_until(
+            pilot, lambda: "le dernier" in text_of(app, "#broadcasts"), what="three messages"
+        )
+        await pilot.pause(0.3)
+        shown = screen_text(app)
+        assert "Troisième message, le dernier." in shown, shown
+        assert "Desk g2" in shown.split("Alertes en cours")[-1], shown  # a row of the table
+        assert app.screen.max_scroll_y == 0, shown
