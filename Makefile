@@ -14,7 +14,7 @@ XDIST := -n $(WORKERS) --dist load
 LOCK := requirements/hub-desk.lock
 DEV_LOCK := requirements/dev.lock
 
-.PHONY: run test check lint lock soak bench docs docs-build docs-captures clean
+.PHONY: run test check slow-list lint lock soak bench docs docs-build docs-captures clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,10 +56,20 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest $(XDIST)
 
-# The quick tier, while working: no real-process tests (marker `system`), a tenth of the
-# property tests' examples. `make test` stays the gate.
+# The quick tier, while working: SQLite only, no real-process tests (marker `system`), none of
+# the slowest (marker `slow`, tests/slow_tests.txt), a tenth of the property tests' examples.
+# `make test` stays the gate: it runs every test.
+QUICK = -m "not system and not soak and not slow and not postgresql" --hypothesis-profile=quick
 check: $(VENV)/.installed-test
-	$(BIN)/python -m pytest $(XDIST) -m "not system and not soak" --hypothesis-profile=quick
+	$(BIN)/python -m pytest $(XDIST) $(QUICK)
+
+# Rewrite tests/slow_tests.txt: the SQLite, non-system tests that took over SLOW_S seconds
+# (each one's set-up, call and tear-down), measured here with the suite's own workers.
+SLOW_S = 2
+slow-list: $(VENV)/.installed-test
+	$(BIN)/python -m pytest $(XDIST) -m "not system and not soak and not postgresql" -p no:randomly \
+		--hypothesis-profile=quick --durations=0 -q > .slow-durations.txt || true
+	$(BIN)/python tests/support/slow_list.py $(SLOW_S) < .slow-durations.txt > tests/slow_tests.txt
 
 # The gates, each at zero, in CI before the tests (.ci/run); the tools are pinned in the dev
 # extra, their settings in pyproject.toml. Under a minute.

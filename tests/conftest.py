@@ -34,11 +34,19 @@ settings.load_profile("ci")
 # an X server, Chromium): in `make test`, left out of the quick tier (`make check`).
 SYSTEM_FIXTURES = {"hub_process", "hub_under_limit", "xdisplay"}
 
+# Tests measured over SLOW_S seconds on this project's 2-core machine (tests/slow_tests.txt,
+# written by `make slow-list`): in `make test`, left out of the quick tier. A list that lags
+# behind the tests only moves a test between tiers; it never skips a check in `make test`.
+SLOW_LIST = Path(__file__).with_name("slow_tests.txt")
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    slow = set(SLOW_LIST.read_text(encoding="utf-8").split()) if SLOW_LIST.exists() else set()
     for item in items:
         if SYSTEM_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.system)
+        if item.nodeid in slow:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True)
@@ -66,7 +74,8 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         marker = metafunc.definition.get_closest_marker("stores")
         kinds = marker.args if marker else ("sqlite", "postgresql")
         if tuple(kinds) != ("sqlite",):  # SQLite alone keeps the test's name (snapshots)
-            metafunc.parametrize("hub_database", kinds, indirect=True)
+            params = [pytest.param(kind, marks=getattr(pytest.mark, kind)) for kind in kinds]
+            metafunc.parametrize("hub_database", params, indirect=True)
 
 
 @pytest.fixture(scope="session")
