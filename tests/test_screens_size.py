@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.containers import Vertical
+from textual.widgets import Label
 from textual.widgets._footer import FooterKey
 
 from broadcast_helpers import send
@@ -19,6 +21,7 @@ from deskalert.tui.desk import words
 from deskalert.tui.desk.journal import JournalScreen
 from deskalert.tui.desk.screens import SessionForm
 from deskalert.tui.note_form import NoteForm
+from deskalert.tui.pane.screens import Prompt
 from pane_helpers import live, pane
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import new_alert
@@ -287,3 +290,21 @@ async def test_the_pane_at_80_by_24_shows_the_newest_message_and_an_alert_under_
         assert "Troisième message, le dernier." in shown, shown
         assert "Desk g2" in shown.split("Alertes en cours")[-1], shown  # a row of the table
         assert app.screen.max_scroll_y == 0, shown
+
+
+@pytest.mark.parametrize("key", ["k", "m"])
+async def test_a_pane_prompt_at_60_by_16_fits_the_window_and_wraps_its_question(
+    real_hub: RunningHub, key: str
+) -> None:
+    """Before: the prompt's box was 80 columns wide, so at 60 its right side and the end of
+    its question ("(identifiant, ex. box-a)") were cut."""
+    app = pane(real_hub.url)
+    async with app.run_test(size=(60, 16)) as pilot:
+        await live(pilot)
+        await pilot.press(key)
+        await wait_until(pilot, lambda: isinstance(app.screen, Prompt), what="prompt")
+        await pilot.pause(0.2)
+        box = app.screen.query_one(Vertical).region
+        assert box.x >= 0 and box.right <= 60 and box.bottom <= 16, box
+        question = app.screen.query(Label).first()
+        assert question.region.right <= 58, question.region  # inside the box's frame
