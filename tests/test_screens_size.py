@@ -158,7 +158,8 @@ async def test_the_desk_at_60_by_16_shows_every_key_of_its_footer(
 
 def test_the_codes_stay_whole_in_two_columns_at_60() -> None:
     """Before: "F3 · ctrl+t Venez à plusieu…", "F6 · ctrl+g Intention suici…" (the demo's
-    codes, at the 59 cells the compact codes box has at 60 columns)."""
+    codes, at the 58 cells the compact codes box has at 60 columns: its left padding and the
+    body's scrollbar column)."""
     demo = [
         ("renfort", "Renfort", "f2,ctrl+r"),
         ("hulk", "Venez à plusieurs", "f3,ctrl+t"),
@@ -168,9 +169,9 @@ def test_the_codes_stay_whole_in_two_columns_at_60() -> None:
         ("sans-reponse", "Sans réponse", "f7,ctrl+l"),
     ]
     codes = tuple((AlertCode(code=c, label=label, key=k.split(",")[0]), k) for c, label, k in demo)
-    lines = words.packed(codes, True, 59).plain.splitlines()
+    lines = words.packed(codes, True, 58).plain.splitlines()
     assert len(lines) == 3 and "…" not in "".join(lines), lines
-    assert all(len(line) <= 59 for line in lines), lines
+    assert all(len(line) <= 58 for line in lines), lines
     assert "F6/ctrl+g Intention suicidaire" in lines[2], lines
 
 
@@ -308,3 +309,20 @@ async def test_a_pane_prompt_at_60_by_16_fits_the_window_and_wraps_its_question(
         assert box.x >= 0 and box.right <= 60 and box.bottom <= 16, box
         question = app.screen.query(Label).first()
         assert question.region.right <= 58, question.region  # inside the box's frame
+
+
+async def test_several_colleagues_alerts_say_how_many_in_their_title(
+    real_hub: RunningHub, tmp_path: Path
+) -> None:
+    """Before: "Alerte d'un collègue" over five alerts, of which a small window shows one."""
+    app = make_desk(real_hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(60, 16)) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: raise_from(real_hub, "g2"))
+        await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="banner")
+        await pilot.pause(0.2)
+        assert "Alerte d'un collègue" in screen_text(app)
+        await in_thread(lambda: raise_from(real_hub, "d00", code="renfort"))
+        await wait_until(
+            pilot, lambda: "2 alertes de collègues" in screen_text(app), what="two, said"
+        )

@@ -78,7 +78,6 @@ class Board:
         main = self.app.screen_stack[0]
         main.query_one("#oncall").border_title = t("oncall.title")
         main.query_one("#codes").border_title = t("codes.title")
-        main.query_one("#colleagues").border_title = t("colleagues.title")
 
     def _main(self) -> Screen[Any] | None:
         """The desk screen, or None: not yet, or no longer, drawn (an event landing at exit)."""

@@ -317,21 +317,30 @@ def repertoire(
     return text
 
 
+def code_columns(sizes: list[int], width: int) -> tuple[list[int], int]:
+    """The columns' widths and the cells between them: every entry whole with two cells
+    between columns, else one; else columns of equal width (at most 26) that cut."""
+    for gap in (2, 1):
+        cells = fitting_columns(sizes, width, gap=gap) if width else []
+        if cells:
+            return cells, gap
+    widest = min(max(sizes, default=1), 26)
+    columns = max(1, min(len(sizes), (width + 2) // (widest + 2))) if width else 1
+    return [(width + 2) // columns - 2 if width else max(sizes, default=1)] * columns, 2
+
+
 def packed(codes: tuple[tuple[AlertCode, str], ...], known: bool, width: int) -> Text:
     """The codes in as many columns as `width` holds, each "F2/ctrl+r Renfort" whole (two
-    columns at 60 cells for the demo's codes); when they cannot all be whole in two columns or
-    more, columns of equal width with a long label cut with "…". "(discrète)" gives way."""
+    columns at 60 cells for the demo's codes; two cells between columns, or one if that is what
+    it takes); when they cannot all be whole in two columns or more, columns of equal width
+    with a long label cut with "…". "(discrète)" gives way."""
     entries = [(key_label(keys, "/"), clean(code.label)) for code, keys in codes]
     sizes = [cell_len(f"{k} {name}") for k, name in entries]
-    cells = fitting_columns(sizes, width, gap=2) if width else []
-    if not cells:
-        widest = min(max(sizes, default=1), 26)
-        columns = max(1, min(len(entries), (width + 2) // (widest + 2))) if width else 1
-        cells = [(width + 2) // columns - 2 if width else max(sizes, default=1)] * columns
+    cells, gap = code_columns(sizes, width)
     text = Text()
     for index, (keys, name) in enumerate(entries):
         column = index % len(cells)
-        text.append("\n" if index and column == 0 else "  " if index else "")
+        text.append("\n" if index and column == 0 else " " * gap if index else "")
         entry = Text(keys + " ", style="bold").append(name)
         entry.truncate(cells[column], overflow="ellipsis", pad=column < len(cells) - 1)
         text.append_text(entry)
