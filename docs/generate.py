@@ -196,8 +196,12 @@ def undocumented(model: type[BaseModel]) -> list[str]:
 
 
 def parsers() -> list[tuple[str, argparse.ArgumentParser]]:
-    """`deskalert`, each subcommand and sub-subcommand, and the nested `hub oncall`/`hub migrate`."""
+    """`deskalert`, each subcommand and sub-subcommand, and the nested `hub oncall`/`hub migrate`,
+    in English (the help is French by default; `--language en` or DESKALERT_LANG=en)."""
     from deskalert import cli
+    from deskalert.cli.words import use_language
+
+    use_language("en")
 
     found: list[tuple[str, argparse.ArgumentParser]] = []
 

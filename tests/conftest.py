@@ -18,7 +18,7 @@ import pg
 from deskalert import i18n, sitetime
 from deskalert.hub.clock import ManualClock
 from support.events import EventReader
-from support.hubs import HubProcess, RunningHub, start_threaded_hub, wait_healthy
+from support.hubs import HubProcess, RunningHub, listening_url, start_threaded_hub, wait_healthy
 from support.roster import make_config, roster_toml
 
 # Fixtures of one feature's helpers, found by every test module that asks for them.
@@ -47,6 +47,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.system)
         if item.nodeid in slow:
             item.add_marker(pytest.mark.slow)
+        if "pg_server" in getattr(
+            item, "fixturenames", ()
+        ):  # PostgreSQL without a hub test's store
+            item.add_marker(pytest.mark.postgresql)
 
 
 @pytest.fixture(autouse=True)
@@ -176,8 +180,7 @@ def hub_process(
         assert process.stdout is not None
         url = ""
         for line in process.stdout:
-            if "listening on" in line:
-                url = line.split()[2]
+            if url := listening_url(line):
                 break
         assert url, "hub process printed no URL"
         wait_healthy(url)

@@ -21,6 +21,8 @@ from typing import Self
 
 import httpx
 
+from support.hubs import listening_url
+
 HALF_REQUEST = b"POST /v1/alerts HTTP/1.1\r\nHost: hub\r\nContent-Type: application/json\r\n"
 
 
@@ -60,8 +62,7 @@ def start_hub_process(
     banner: list[str] = []
     for line in process.stdout:
         banner.append(line)
-        if "listening on" in line:
-            url = line.split()[2]
+        if url := listening_url(line):
             _wait_healthy(url)
             return process, url
     raise AssertionError(f"hub printed no URL: {banner}")

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from support.hubs import listening_url
 from support.requests import auth, new_alert
 from support.roster import roster_toml
 
@@ -67,8 +68,7 @@ def start_hub(database: str, workdir: Path, name: str, **timing: float) -> Logge
     assert process.stdout is not None
     url = ""
     for line in process.stdout:
-        if "listening on" in line:
-            url = line.split()[2]
+        if url := listening_url(line):
             break
     assert url, f"hub {name} printed no URL: {log.read_text()[-2000:]}"
     hub = LoggedHub(process, url, log)

@@ -58,8 +58,8 @@ def test_report_and_export_with_demo_read_the_demo_desks_journal(demo_env: dict[
 
 def test_demo_ids_and_options_are_checked_in_one_line(demo_env: dict[str, str]) -> None:
     for args, expected in (
-        (("report", "--demo", "guichet-9"), "not a desk or supervisor"),
-        (("journal", "--demo", "p.leroy"), "not a desk"),
+        (("report", "--demo", "guichet-9"), "n'est ni un poste ni un encadrant"),
+        (("journal", "--demo", "p.leroy"), "n'est pas un poste"),
         (("report", "--language", "en"), "--demo"),
     ):
         result = run(demo_env, *args)

@@ -70,11 +70,11 @@ def test_hub_options_before_oncall_are_refused_not_dropped() -> None:
     result = run("hub", "--config", "x.toml", "oncall")
     assert result.returncode == 2
     assert result.stderr == (
-        "deskalert: error: unrecognized arguments: oncall (see deskalert --help)\n"
+        "deskalert : erreur : arguments non reconnus : oncall (voir deskalert --help)\n"
     )
     result = run("hub", "oncall", "--bogus")
     assert result.returncode == 2
     assert result.stderr == (
-        "deskalert hub oncall: error: unrecognized arguments: --bogus"
-        " (see deskalert hub oncall --help)\n"
+        "deskalert hub oncall : erreur : arguments non reconnus : --bogus"
+        " (voir deskalert hub oncall --help)\n"
     )

@@ -41,8 +41,12 @@ def test_shipped_example_is_valid_with_three_codes_two_sites() -> None:
     [
         ('site = "etage"', 'site = "nowhere"', "desks[2].site: unknown 'nowhere'"),
         ('key = "f4"', 'key = "F2"', "codes: key 'f2' appears more than once"),
-        ("heartbeat_s = 5", "heartbeat_s = -1", "hub.heartbeat_s: Input should be greater than 0"),
-        ("heartbeat_s = 5", "hartbeat_s = 5", "hub.hartbeat_s: unknown key"),
+        ("heartbeat_s = 5", "heartbeat_s = -1", "hub.heartbeat_s : doit être > 0"),
+        (
+            "heartbeat_s = 5",
+            "hartbeat_s = 5",
+            "hub.hartbeat_s : clé inconnue ; vouliez-vous dire heartbeat_s ?",
+        ),
         ('backup = ["s.b"]', 'backup = ["s.z"]', "oncall[0].backup: unknown 's.z'"),
         ('timezone = "Europe/Paris"', 'timezone = "Mars/Olympus"', "unknown time zone"),
         ('start = "00:00"', 'start = "25:00"', "oncall[0].start"),
@@ -119,7 +123,7 @@ def test_help_lists_every_subcommand_and_each_has_help() -> None:
 
 def test_unknown_option_is_a_usage_error() -> None:
     result = run_cli("hub", "--prot", "1")
-    assert result.returncode == 2 and "unrecognized arguments: --prot" in result.stderr
+    assert result.returncode == 2 and "arguments non reconnus : --prot" in result.stderr
 
 
 def test_token_new_prints_a_token_and_its_hash_line() -> None:

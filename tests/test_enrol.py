@@ -76,7 +76,7 @@ def test_a_desk_joins_once_with_its_code(
     done = run(hub, "enrol", code, "--hub", hub.url, env=env)
 
     assert done.returncode == 0, done.stderr
-    assert "enrolled as g2 (Desk g2)" in done.stdout and "no system keyring" in done.stdout
+    assert "inscrit comme g2 (Desk g2)" in done.stdout and "pas de trousseau système" in done.stdout
     config = tmp_path / "pc7" / "deskalert" / "config.toml"
     assert config.read_text() == f'[hub]\nurl = "{hub.url}"\n\n[desk]\nid = "g2"\n'
     kept = tmp_path / "pc7" / "deskalert" / "token-g2"

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from deskalert.hub.jsonlog import JsonLines
+from support.hubs import listening_url
 from support.roster import roster_toml
 
 
@@ -43,7 +44,7 @@ def test_a_hub_logs_json_lines(tmp_path: Path) -> None:
     )
     try:
         assert process.stdout is not None
-        url = next(line.split()[2] for line in process.stdout if "listening on" in line)
+        url = next(filter(None, map(listening_url, process.stdout)))
         refused = httpx.get(f"{url}/v1/alerts", headers={"Authorization": "Bearer wrong"})
         assert refused.status_code == 401
     finally:

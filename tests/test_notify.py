@@ -25,7 +25,7 @@ from deskalert.hub import notify
 from deskalert.hub.settings import HubConfig
 from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
-from support.hubs import RunningHub, start_threaded_hub, wait_healthy
+from support.hubs import RunningHub, listening_url, start_threaded_hub, wait_healthy
 from support.requests import auth, new_alert
 from support.roster import roster_toml
 
@@ -284,7 +284,7 @@ def start_hub_process(config: Path, data_dir: Path) -> tuple[subprocess.Popen[st
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert process.stdout is not None
-    url = next(line.split()[2] for line in process.stdout if "listening on" in line)
+    url = next(filter(None, map(listening_url, process.stdout)))
     wait_healthy(url)
     return process, url
 

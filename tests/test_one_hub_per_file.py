@@ -18,7 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from support.hubs import HubProcess
+from support.hubs import HubProcess, listening_url
 from support.requests import auth, new_alert
 
 # The hold is on the SQLite file; hubs on PostgreSQL share their database by design
@@ -148,11 +148,11 @@ def test_two_demos_on_one_data_dir(tmp_path: Path) -> None:
     try:
         assert first.stdout is not None
         for line in first.stdout:
-            if "listening on" in line:
+            if listening_url(line):
                 break
         second = cli("demo", "--hub-only", "--port", "0", "--data-dir", data)
         assert second.returncode == 2, second.stdout + second.stderr
-        assert f"a hub (process {first.pid}) is serving" in second.stderr
+        assert "une démo tourne déjà : rejoignez-la avec `" in second.stderr  # issue 23
     finally:
         first.terminate()
         first.wait(timeout=10)
@@ -318,7 +318,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     )
     try:
         assert on_link.stdout is not None
-        url = next(line.split()[2] for line in on_link.stdout if "listening on" in line)
+        url = next(filter(None, map(listening_url, on_link.stdout)))
         assert alert["id"] in stored(url)
         again = second_hub(tmp_path)  # and now the first name is the one refused
         assert again.returncode == 2
@@ -358,7 +358,7 @@ def test_a_copy_of_a_served_file_is_another_file(
     )
     try:
         assert started.stdout is not None
-        assert any("listening on" in line for line in started.stdout), started.stderr
+        assert any(map(listening_url, started.stdout)), started.stderr
     finally:
         started.terminate()
         started.wait(timeout=10)

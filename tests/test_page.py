@@ -265,8 +265,8 @@ def test_the_secret_is_private_and_kept(linked_hub: Any, tmp_path: Path) -> None
         ("public_url", "hub.example.org", "is not a base address"),
         ("public_url", "ftp://hub.example.org", "is not a base address"),
         ("public_url", "https://hub.example.org/?x=1", "is not a base address"),
-        ("answer_link_h", 0, "greater than 0"),
-        ("page_session_h", -1, "greater than 0"),
+        ("answer_link_h", 0, "doit être > 0"),  # French by default
+        ("page_session_h", -1, "doit être > 0"),
     ],
 )
 def test_page_settings_fail_in_one_line(tmp_path: Path, key: str, value: Any, words: str) -> None:

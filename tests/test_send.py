@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import sqlite3
 import stat
@@ -145,7 +146,10 @@ def test_wrong_token_is_refused_not_silent(
         ('[hub]\nurl = "http://x"\n', "give exactly one of [desk]"),
         ('[hub]\nurl = "not a url"\n[desk]\nid = "g1"\n', "hub.url"),
         ('language = "de"\n[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n', "language"),
-        ('[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n[dsk]\n', "dsk: unknown key"),
+        (
+            '[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n[dsk]\n',
+            "dsk : clé inconnue ; vouliez-vous dire desk ?",
+        ),
     ],
 )
 def test_broken_config_toml_is_one_line_exit_2(
@@ -308,6 +312,9 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         )
         monkeypatch.delenv("DESKALERT_TOKEN", raising=False)
         monkeypatch.setattr("getpass.getpass", lambda prompt: "secret-token")
+        # login refuses a stdin that is no terminal (tests/test_cli_login.py drives a real pty)
+        monkeypatch.setattr("sys.stdin", io.StringIO())
+        monkeypatch.setattr("sys.stdin.isatty", lambda: True)
         assert main(["login", "--config", str(config)]) == 0
         assert find_token("g1") == "secret-token"
     finally:

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.hubs import listening_url
 from support.roster import roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,7 +68,7 @@ def test_the_wheel_installs_and_runs_in_a_fresh_venv(tmp_path: Path) -> None:
     )
     try:
         assert hub.stdout is not None
-        url = next(line.split()[2] for line in hub.stdout if "listening on" in line)
+        url = next(filter(None, map(listening_url, hub.stdout)))
         health = httpx.get(f"{url}/healthz", timeout=10)
         assert health.status_code == 200 and health.json()["status"] == "ok"
         metrics = httpx.get(f"{url}/metrics", timeout=10)

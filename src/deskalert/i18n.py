@@ -11,6 +11,10 @@ callers then write `t("link.ok")` or `tn("presence.flag", len(offline))`. Messag
 `str.format` templates. A message id that is in neither catalogue is a bug: `t` raises in strict
 mode (the test suite turns it on) and otherwise shows the id rather than crash a panic screen.
 Text that comes from the hub roster (codes, protocols, names) is never translated.
+
+A second domain, `argparse`, holds the French of the standard library's argparse ("usage:",
+"unrecognized arguments: %s"): its message ids are argparse's own English, as gettext does for
+another program's words; `deskalert.cli.words` hands it to argparse.
 """
 
 from __future__ import annotations
@@ -70,11 +74,12 @@ def _check(catalogue: gettext.GNUTranslations, msgid: str) -> None:
 
 
 @cache
-def translations(lang: Language) -> gettext.GNUTranslations:
+def translations(lang: Language, domain: str = DOMAIN) -> gettext.GNUTranslations:
+    """A catalogue compiled in memory: deskalert's own, or another domain's (`argparse`)."""
     from babel.messages.mofile import write_mo
 
     buffer = io.BytesIO()
-    write_mo(buffer, read_catalogue(lang))
+    write_mo(buffer, read_catalogue(lang, domain))
     buffer.seek(0)
     return gettext.GNUTranslations(buffer)
 
@@ -86,9 +91,9 @@ def catalogue_ids(lang: Language) -> frozenset[str]:
     )
 
 
-def read_catalogue(lang: Language) -> Catalog:
+def read_catalogue(lang: Language, domain: str = DOMAIN) -> Catalog:
     from babel.messages.pofile import read_po
 
-    source = files("deskalert") / "locale" / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+    source = files("deskalert") / "locale" / lang / "LC_MESSAGES" / f"{domain}.po"
     with source.open("rb") as handle:
-        return read_po(handle, locale=lang, domain=DOMAIN)
+        return read_po(handle, locale=lang, domain=domain)

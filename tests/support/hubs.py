@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import signal
 import sqlite3
 import subprocess
@@ -143,3 +144,13 @@ def wait_healthy(url: str) -> None:
             pass
         time.sleep(0.02)
     raise AssertionError("hub did not become healthy")
+
+
+# The banner's line with the hub's address, in either language of the command line.
+LISTENING = re.compile(r"^\s+(?:listening on|écoute sur)\s+(\S+)")
+
+
+def listening_url(line: str) -> str | None:
+    """The hub's URL if `line` is its banner's listening line, else None."""
+    found = LISTENING.match(line)
+    return found.group(1) if found else None

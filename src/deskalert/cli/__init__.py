@@ -33,7 +33,9 @@ from deskalert.cli.common import (
     Parser,
     usage,
 )
+from deskalert.cli.words import LANGUAGE_ENV, choose_language, use_language
 from deskalert.errors import ConfigError, DeskAlertError
+from deskalert.i18n import t
 
 # The subcommands in the order `deskalert --help` lists them.
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
@@ -67,7 +69,9 @@ NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parse(list(sys.argv[1:] if argv is None else argv))
+    words = list(sys.argv[1:] if argv is None else argv)
+    use_language(choose_language(words))
+    args = parse(words)
     handler: Handler = args.handler
     try:
         return handler(args)
@@ -82,21 +86,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def parse(argv: list[str]) -> argparse.Namespace:
-    """The command line, read by the parser of `hub oncall`, of `hub migrate`, or of the rest."""
-    nested = NESTED.get(tuple(argv[:2]))
+    """The command line, read by the parser of `hub oncall`, of `hub migrate`, or of the rest.
+
+    The nested parsers take `--language` where the others do, before or after their words: it
+    was read already (deskalert.cli.words), so it is taken out for them.
+    """
+    plain = without_language(argv)
+    nested = NESTED.get(tuple(plain[:2]))
     if nested is not None:
-        return nested().parse_args(argv[2:])
+        return nested().parse_args(plain[2:])
     return build_parser().parse_args(argv)
+
+
+def without_language(argv: list[str]) -> list[str]:
+    """`argv` without its `--language X` or `--language=X` (before any `--`)."""
+    kept: list[str] = []
+    words = iter(argv)
+    for word in words:
+        if word == "--":
+            return [*kept, word, *words]
+        if word == "--language":
+            next(words, None)
+        elif not word.startswith("--language="):
+            kept.append(word)
+    return kept
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="deskalert",
-        description="Panic/alert system for the front desks of public services.",
+        description=t("cli.about"),
     )
-    parser.add_argument("--version", action="version", version=f"deskalert {__version__}")
+    parser.add_argument(
+        "--version", action="version", version=f"deskalert {__version__}", help=t("cli.version")
+    )
+    parser.add_argument(
+        "--language",
+        dest="cli_language",
+        choices=["fr", "en"],
+        metavar="LANG",
+        help=t("cli.cli_language", env=LANGUAGE_ENV),
+    )
     parser.set_defaults(handler=lambda _args: usage(parser))
-    commands = parser.add_subparsers(title="commands", metavar="COMMAND")
+    commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND")
     for add in COMMANDS:
         add(commands)
     return parser

@@ -14,9 +14,11 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn, TypeAlias
 
+from deskalert.cli.words import settle_language
 from deskalert.client.profile import DEMO_PORT
 from deskalert.errors import ConfigError
-from deskalert.i18n import Language, set_language, t
+from deskalert.i18n import N_, Language, set_language, t
+from deskalert.i18n import language as current_language
 
 if TYPE_CHECKING:
     from deskalert.client.profile import Profile
@@ -26,7 +28,7 @@ if TYPE_CHECKING:
 EXIT_RUNTIME = 1
 EXIT_CONFIG = 2
 DEMO_DESK = "guichet-3"
-CONFIG_HELP = "config.toml (default: $DESKALERT_CONFIG, then the user config directory)"
+CONFIG_HELP = N_("cli.config")
 
 Handler = Callable[[argparse.Namespace], int]
 # What add_subparsers returns (generic for type checkers only, hence the string).
@@ -37,7 +39,7 @@ class Parser(argparse.ArgumentParser):
     """Usage errors in one line too, like every other error; the usage is one --help away."""
 
     def error(self, message: str) -> NoReturn:
-        self.exit(EXIT_CONFIG, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+        self.exit(EXIT_CONFIG, t("cli.usage_error", prog=self.prog, message=message) + "\n")
 
 
 def usage(parser: argparse.ArgumentParser) -> int:
@@ -57,9 +59,9 @@ def client_config(args: argparse.Namespace, role: str | None, needs: str) -> Cli
     from deskalert.client.settings import find_config_path, load_client_config
 
     config = load_client_config(args.config)
-    set_language(config.language)
+    settle_language(config.language)
     if role is not None and getattr(config, role) is None:
-        raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+        raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
     return config
 
 
@@ -75,22 +77,17 @@ def token_of(config: ClientConfig) -> str:
 
 def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
     """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
-    who = "a desk or supervisor" if supervisors else "a desk"
-    command.add_argument("--config", type=Path, metavar="F", help=CONFIG_HELP)
+    command.add_argument("--config", type=Path, metavar="F", help=t(CONFIG_HELP))
+    command.set_defaults(demo_command=command.prog)
     command.add_argument(
         "--demo",
         nargs="?",
         const=DEMO_DESK,
         metavar="ID",
-        help=f"use {who} of `deskalert demo` instead of config.toml: its journal,"
-        f" the demo hub, the demo token (default ID: {DEMO_DESK})",
+        help=t("cli.demo_supervisor" if supervisors else "cli.demo_desk", desk=DEMO_DESK),
     )
-    command.add_argument(
-        "--language", choices=["fr", "en"], metavar="LANG", help="with --demo: fr (default) or en"
-    )
-    command.add_argument(
-        "--port", type=int, help=f"with --demo: the demo hub's port (default: {DEMO_PORT})"
-    )
+    command.add_argument("--language", choices=["fr", "en"], metavar="LANG", help=t("cli.language"))
+    command.add_argument("--port", type=int, help=t("cli.demo_port", port=DEMO_PORT))
 
 
 def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Profile:
@@ -100,14 +97,14 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     if args.demo is None:
         if args.language is not None or args.port is not None:
             raise ConfigError(t("cli.demo_options"))
-        profile = configured_profile(args.config)
-        set_language(profile.config.language)
+        profile = configured_profile(args.config, demo_command=args.demo_command)
+        settle_language(profile.config.language)
         if desk_only and not profile.is_desk:
             from deskalert.client.settings import find_config_path
 
-            raise ConfigError(f"{find_config_path(args.config)}: {needs}")
+            raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
         return profile
-    language: Language = args.language or "fr"
+    language: Language = args.language or current_language()
     set_language(language)
     roster = demo_roster()
     supervisor = args.demo in {s.id for s in roster.supervisors}
@@ -139,7 +136,11 @@ def check_demo_id(
 ) -> None:
     known = [d.id for d in roster.desks] * desks + [p.id for p in roster.supervisors] * supervisors
     if identity not in known:
-        kind = "desk or supervisor" if desks and supervisors else "desk" if desks else "supervisor"
-        raise ConfigError(
-            f"{option}: {identity!r} is not a {kind} of the demo roster ({', '.join(known)})"
+        kind = (
+            N_("cli.demo_unknown_any")
+            if desks and supervisors
+            else N_("cli.demo_unknown_desk")
+            if desks
+            else N_("cli.demo_unknown_supervisor")
         )
+        raise ConfigError(t(kind, option=option, id=identity, known=", ".join(known)))

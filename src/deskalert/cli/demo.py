@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from deskalert.cli.common import DEMO_DESK, Commands, check_demo_id, demo_roster
 from deskalert.client.profile import DEMO_PORT, demo_data_dir
-from deskalert.i18n import set_language, t
+from deskalert.errors import ConfigError
+from deskalert.i18n import language, set_language, t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -19,38 +20,37 @@ if TYPE_CHECKING:
 def add_demo(commands: Commands) -> None:
     demo = commands.add_parser(
         "demo",
-        help="try deskalert: a local hub with a demo roster and the desk screen (`make run`)",
-        description="Start a hub on 127.0.0.1 with the demo roster of hub.example.toml and open the"
-        " desk screen of Guichet 3. From a second terminal, `deskalert demo --join --desk"
-        " guichet-2` opens another desk on the same hub, `deskalert demo --join --supervisor"
-        " p.leroy` a supervisor's pane. `deskalert journal --demo`, `deskalert export --demo`"
-        " and `deskalert report --demo` read what the demo desk recorded.",
+        help=t("cli.demo.help"),
+        description=t("cli.demo.about"),
     )
-    demo.add_argument("--port", type=int, default=DEMO_PORT, help="port (default: %(default)s)")
+    demo.add_argument("--port", type=int, default=DEMO_PORT, help=t("cli.demo.port"))
     demo.add_argument(
         "--data-dir",
         type=Path,
         default=demo_data_dir(),
-        help="demo hub database and desk journals (default: %(default)s)",
+        help=t("cli.demo.data_dir"),
     )
-    demo.add_argument("--desk", default="guichet-3", help="the desk to open (default: %(default)s)")
+    demo.add_argument("--desk", default="guichet-3", help=t("cli.demo.desk"))
     demo.add_argument(
         "--supervisor",
         metavar="ID",
-        help="open the supervisor pane of ID (e.g. m.durand) instead of a desk",
+        help=t("cli.demo.supervisor"),
     )
     demo.add_argument(
         "--join",
         action="store_true",
-        help="do not start a hub: open the desk on the demo hub already running",
+        help=t("cli.demo.join"),
     )
-    demo.add_argument("--hub-only", action="store_true", help="run the demo hub alone, no screen")
-    demo.add_argument("--language", choices=["fr", "en"], default="fr")
+    demo.add_argument("--hub-only", action="store_true", help=t("cli.demo.hub_only"))
+    demo.add_argument(
+        "--language", choices=["fr", "en"], metavar="LANG", help=t("cli.demo.language")
+    )
     demo.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     config = demo_roster()
+    args.language = args.language or language()
     set_language(args.language)
     if args.supervisor:
         check_demo_id(args.supervisor, config, desks=False, supervisors=True, option="--supervisor")
@@ -59,16 +59,19 @@ def run_demo(args: argparse.Namespace) -> int:
         from deskalert.cli.hub import serve
 
         print(t("demo.hub_only", desk=args.desk), flush=True)
-        return serve(
-            config,
-            Path("(built-in demo roster)"),
-            "127.0.0.1",
-            args.port,
-            args.data_dir,
-            None,
-            None,
-            "info",
-        )
+        try:
+            return serve(
+                config,
+                Path("(built-in demo roster)"),
+                "127.0.0.1",
+                args.port,
+                args.data_dir,
+                None,
+                None,
+                "info",
+            )
+        except ConfigError:
+            raise demo_clash(args) from None
     url = f"http://127.0.0.1:{args.port}"
     if args.join:
         return demo_screen(url, args)
@@ -87,7 +90,10 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
     logging.basicConfig(
         level="INFO", filename=log, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    try:
+        hub = build_server(config, host="127.0.0.1", port=args.port, data_dir=args.data_dir)
+    except ConfigError:
+        raise demo_clash(args) from None
     thread = threading.Thread(target=hub.run, name="demo-hub", daemon=True)
     thread.start()
     try:
@@ -97,6 +103,40 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
         thread.join(timeout=5)
     print(demo_goodbye(launcher(), log, url, args))
     return 0
+
+
+def demo_clash(args: argparse.Namespace) -> ConfigError:
+    """Why the demo hub could not start, in one line: a demo already runs (join it), or its
+    port is another program's (choose one with --port)."""
+    port = "" if args.port in (DEMO_PORT, 0) else f" --port {args.port}"
+    if port_taken(args.port) and not hub_answers(f"http://127.0.0.1:{args.port}"):
+        return ConfigError(t("demo.port_busy", port=args.port, default=DEMO_PORT))
+    return ConfigError(t("demo.already_running", command=f"{launcher()} demo --join{port}"))
+
+
+def port_taken(port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
+
+
+def hub_answers(url: str) -> bool:
+    """Whether a deskalert hub answers at `url` (its health route, in JSON)."""
+    import logging
+
+    import httpx
+
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # the hub-only demo logs at INFO
+    try:
+        response = httpx.get(f"{url}/healthz", timeout=2)
+    except httpx.HTTPError:
+        return False
+    return str(response.headers.get("content-type", "")).startswith("application/json")
 
 
 def demo_screen(url: str, args: argparse.Namespace) -> int:

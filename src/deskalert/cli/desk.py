@@ -16,39 +16,39 @@ from deskalert.cli.common import (
     EXIT_RUNTIME,
     Commands,
     client_config,
+    identity_options,
+    profile_of,
+    profile_token,
     token_of,
     usage,
 )
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, set_language, t, tn
+from deskalert.i18n import N_, t, tn
 from deskalert.labels import label
 
 if TYPE_CHECKING:
     from deskalert.client.send import SendReport
+    from deskalert.client.settings import ClientConfig
 
 
 def add_send(commands: Commands) -> None:
     send = commands.add_parser(
         "send",
-        help="raise an alert without the desk screen (a shortcut, a foot pedal, a script)",
-        description="Raise an alert through the desk's outbox: written to the journal first, then"
-        " sent until the hub has it. Exit 0 once the hub stored it; 1 if it is still queued (it"
-        " goes out with the next `deskalert desk` or `deskalert send`) or was refused.",
+        help=t("cli.send.help"),
+        description=t("cli.send.about"),
     )
-    send.add_argument(
-        "code", metavar="CODE", help="an alert code of the hub's repertoire, e.g. renfort"
-    )
-    send.add_argument("--config", type=Path, help=CONFIG_HELP)
+    send.add_argument("code", metavar="CODE", help=t("cli.send.code"))
+    identity_options(send, supervisors=False)
     send.add_argument(
         "--message",
-        help="short text, at most 280 characters; never the visitor's name or file number",
+        help=t("cli.send.message"),
     )
-    send.add_argument("--test", action="store_true", help="a drill: marked EXERCICE everywhere")
+    send.add_argument("--test", action="store_true", help=t("cli.send.test"))
     send.add_argument(
         "--timeout",
         type=float,
         default=10.0,
-        help="seconds to keep trying before giving up for now (default: %(default)s)",
+        help=t("cli.send.timeout"),
     )
     send.set_defaults(handler=run_send)
 
@@ -59,12 +59,13 @@ def run_send(args: argparse.Namespace) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.outbox import quiet_retries
     from deskalert.client.send import argv_text, check_message, send_alert
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.journal.store import Journal
 
-    config = client_config(args, "desk", "`deskalert send` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.send"))
+    config = profile.config
     args.message = argv_text(args.message)
     check_message(args.message)
-    token = token_of(config)
+    token = profile_token(profile)
 
     async def send() -> SendReport:
         async with HubClient(config.hub_urls, token) as client:
@@ -78,7 +79,7 @@ def run_send(args: argparse.Namespace) -> int:
             )
 
     quiet_retries()
-    journal = Journal(default_journal_path())
+    journal = Journal(profile.journal_path)
     try:
         report = asyncio.run(send())
     finally:
@@ -129,24 +130,24 @@ def print_send(report: SendReport) -> int:
 def add_interview(commands: Commands) -> None:
     interview = commands.add_parser(
         "interview",
-        help="the interview timer: the hub checks on this desk when time is up",
-        description="Start (or stop) an interview session held by the hub: when the expected"
-        " time is up the desk is asked 'Tout va bien ?', and without an answer the hub alerts"
-        " the on-call chain. Exit 0 once the hub has it, 1 if it could not be reached.",
+        help=t("cli.interview.help"),
+        description=t("cli.interview.about"),
     )
-    interview_commands = interview.add_subparsers(title="interview commands", metavar="COMMAND")
+    interview_commands = interview.add_subparsers(
+        title=t("cli.interview.commands"), metavar="COMMAND"
+    )
     interview.set_defaults(handler=lambda _args: usage(interview))
-    start = interview_commands.add_parser("start", help="start a session on this desk")
+    start = interview_commands.add_parser("start", help=t("cli.interview_start.help"))
     start.add_argument(
         "--minutes",
         type=float,
         default=30.0,
-        help="expected length in minutes (default: %(default)g)",
+        help=t("cli.interview_start.minutes"),
     )
-    start.add_argument("--room", default="", help='where, e.g. "Box A"')
-    stop = interview_commands.add_parser("stop", help="close this desk's open session")
+    start.add_argument("--room", default="", help=t("cli.interview_start.room"))
+    stop = interview_commands.add_parser("stop", help=t("cli.interview_stop.help"))
     for command in (start, stop):
-        command.add_argument("--config", type=Path, help=CONFIG_HELP)
+        identity_options(command, supervisors=False)
         command.set_defaults(handler=run_interview, stop=command is stop)
 
 
@@ -156,10 +157,11 @@ def run_interview(args: argparse.Namespace) -> int:
     from deskalert.client.api import HubClient
     from deskalert.client.interview import start_interview, stop_interviews
 
-    config = client_config(args, "desk", "`deskalert interview` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.interview"))
+    config = profile.config
     if not args.stop and not 0 < args.minutes <= 480:
         raise ConfigError(t("interview.bad_minutes"))
-    token = token_of(config)
+    token = profile_token(profile)
     desk = config.desk
     assert desk is not None  # client_config checked it
 
@@ -184,15 +186,11 @@ def run_interview(args: argparse.Namespace) -> int:
 def add_desk(commands: Commands) -> None:
     desk = commands.add_parser(
         "desk",
-        help="the desk screen: the supervisor on call, the link, one key to call for help",
-        description="Open the desk app. Alerts queued by an earlier run go out at start; those"
-        " `deskalert send` or `deskalert hotkeys` leave queued while it is open go out as soon as"
-        " the hub answers.",
+        help=t("cli.desk.help"),
+        description=t("cli.desk.about"),
     )
-    desk.add_argument("--config", type=Path, help=CONFIG_HELP)
-    desk.add_argument(
-        "--test", action="store_true", help="drill session: every alert sent is marked EXERCICE"
-    )
+    desk.add_argument("--config", type=Path, help=t(CONFIG_HELP))
+    desk.add_argument("--test", action="store_true", help=t("cli.desk.test"))
     desk.set_defaults(handler=run_desk)
 
 
@@ -203,7 +201,7 @@ def run_desk(args: argparse.Namespace) -> int:
     config = client_config(
         args,
         "desk",
-        "`deskalert desk` needs a [desk] section (a [supervisor] uses `deskalert supervise`)",
+        N_("cli.needs.desk"),
     )
     token = token_of(config)
     from deskalert.tui.desk.app import DeskApp
@@ -220,14 +218,10 @@ def run_desk(args: argparse.Namespace) -> int:
 def add_hotkeys(commands: Commands) -> None:
     hotkeys = commands.add_parser(
         "hotkeys",
-        help="listen to the global keys of [hotkeys] without the desk screen (autostart at login)",
-        description="Raise alerts from key combinations pressed anywhere on the desktop (X11,"
-        " Windows, macOS), or from an input device ([hotkeys] device = ..., evdev), through the"
-        " desk's outbox like `deskalert send`. Prints one line, the feedback it will use; logs"
-        " to hotkeys.log beside the journal. Exit 0 on SIGTERM or ctrl+c; 2 if [hotkeys] is"
-        " missing or the device cannot be read.",
+        help=t("cli.hotkeys.help"),
+        description=t("cli.hotkeys.about"),
     )
-    hotkeys.add_argument("--config", type=Path, help=CONFIG_HELP)
+    identity_options(hotkeys, supervisors=False)
     hotkeys.set_defaults(handler=run_hotkeys)
 
 
@@ -235,19 +229,20 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     import asyncio
 
     from deskalert.client.outbox import quiet_retries
-    from deskalert.journal.store import Journal, default_journal_path
+    from deskalert.journal.store import Journal
 
-    config = client_config(args, "desk", "`deskalert hotkeys` needs a [desk] section")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.hotkeys"))
+    config = demo_hotkeys(profile.config) if profile.demo else profile.config
     if config.hotkeys is None:
         from deskalert.client.settings import find_config_path
 
         raise ConfigError(t("hotkeys.missing", path=find_config_path(args.config)))
-    token = token_of(config)
+    token = profile_token(profile)
     from deskalert.client.hotkeys import open_source, standalone
 
     source = open_source(config.hotkeys)  # a device that cannot be read: exit 2 at once
     quiet_retries()
-    journal = Journal(default_journal_path())
+    journal = Journal(profile.journal_path)
     standalone.log_to_file(journal.path.with_name("hotkeys.log"))
     try:
         asyncio.run(
@@ -267,36 +262,66 @@ def run_hotkeys(args: argparse.Namespace) -> int:
     return 0
 
 
+def demo_hotkeys(config: ClientConfig) -> ClientConfig:
+    """A demo desk listens to the combinations of config.example.toml, and says which."""
+    from deskalert.client.settings import Hotkeys
+
+    keys = {"renfort": "<ctrl>+<shift>+<f2>", "malaise": "<ctrl>+<shift>+<f4>"}
+    print(t("hotkeys.demo", keys=", ".join(f"{code} = {combo}" for code, combo in keys.items())))
+    return config.model_copy(update={"hotkeys": Hotkeys.model_validate(keys)})
+
+
 def add_login(commands: Commands) -> None:
     login = commands.add_parser(
         "login",
-        help="store this desk's or supervisor's token in the system keyring",
-        description="Ask for the token (it is not echoed) and store it in the system keyring"
-        " (service deskalert, user = the desk or supervisor id of config.toml).",
+        help=t("cli.login.help"),
+        description=t("cli.login.about"),
     )
-    login.add_argument("--config", type=Path, help="config.toml")
+    login.add_argument("--config", type=Path, help=t("cli.login.config"))
     login.set_defaults(handler=run_login)
 
 
 def run_login(args: argparse.Namespace) -> int:
-    import getpass
-
+    """Where the token will go first (the keyring, or a 0600 file), then ask for it."""
     import keyring
     import keyring.errors
 
-    from deskalert.client.settings import KEYRING_SERVICE, TOKEN_ENV, load_client_config
+    from deskalert.client.settings import (
+        KEYRING_SERVICE,
+        TOKEN_ENV,
+        keyring_usable,
+        load_client_config,
+        token_file,
+        write_token_file,
+    )
 
     config = load_client_config(args.config)
-    token = getpass.getpass(f"token for {config.identity}: ").strip()
-    if not token:
-        raise ConfigError("no token given: nothing stored")
-    try:
-        keyring.set_password(KEYRING_SERVICE, config.identity, token)
-    except keyring.errors.KeyringError as exc:
-        raise ConfigError(
-            f"this machine has no usable system keyring ({exc.__class__.__name__}): set"
-            f" {TOKEN_ENV}=<token> in the environment that starts deskalert instead"
-        ) from None
-    set_language(config.language)
-    print(t("login.stored", who=config.identity))
+    who = config.identity
+    in_keyring = keyring_usable()
+    if not in_keyring:
+        print(t("login.no_keyring", path=token_file(who)), file=sys.stderr)
+    token = ask_token(who, TOKEN_ENV)
+    if in_keyring:
+        try:
+            keyring.set_password(KEYRING_SERVICE, who, token)
+            print(t("login.stored", who=who))
+            return 0
+        except keyring.errors.KeyringError:
+            pass  # it answered the probe, not the write (locked): the file then
+    print(t("login.stored_file", who=who, path=write_token_file(who, token)))
     return 0
+
+
+def ask_token(who: str, env: str) -> str:
+    """The token typed at the terminal (not echoed); no terminal, or nothing typed: one line."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        raise ConfigError(t("login.no_terminal", env=env))
+    try:
+        token = getpass.getpass(t("login.prompt", who=who)).strip()
+    except EOFError:
+        token = ""
+    if not token:
+        raise ConfigError(t("login.empty"))
+    return token

@@ -13,6 +13,7 @@ from deskalert.cli.common import EXIT_CONFIG, Commands, Parser, default_hub_conf
 from deskalert.client.profile import DEMO_PORT
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError, DeskAlertError
+from deskalert.i18n import t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -21,58 +22,48 @@ if TYPE_CHECKING:
 def add_hub(commands: Commands) -> None:
     hub = commands.add_parser(
         "hub",
-        help="run the shared alert hub (HTTP API + live event stream)",
-        description="Run the hub that stores every alert and pushes every change live.",
+        help=t("cli.hub.help"),
+        description=t("cli.hub.about"),
     )
-    hub.add_argument(
-        "--config", type=Path, help="hub.toml (default: %(default)s)", default=default_hub_config()
-    )
-    hub.add_argument(
-        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
-    )
-    hub.add_argument(
-        "--port", type=int, default=DEMO_PORT, help="port (default: %(default)s; 0: any free)"
-    )
+    hub.add_argument("--config", type=Path, help=t("cli.hub.config"), default=default_hub_config())
+    hub.add_argument("--host", default="127.0.0.1", help=t("cli.hub.host"))
+    hub.add_argument("--port", type=int, default=DEMO_PORT, help=t("cli.hub.port"))
     hub.add_argument(
         "--data-dir",
         type=Path,
         default=user_data_dir(),
-        help="where the SQLite file lives (default: %(default)s)",
+        help=t("cli.hub.data_dir"),
     )
-    hub.add_argument("--tls-cert", type=Path, help="PEM certificate, to serve HTTPS")
-    hub.add_argument("--tls-key", type=Path, help="PEM private key of --tls-cert")
+    hub.add_argument("--tls-cert", type=Path, help=t("cli.hub.tls_cert"))
+    hub.add_argument("--tls-key", type=Path, help=t("cli.hub.tls_key"))
     hub.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
     hub.add_argument(
         "--log-format",
         default="text",
         choices=["text", "json"],
-        help="json: one JSON object a line on stderr, for a SIEM (default: text)",
+        help=t("cli.hub.log_format"),
     )
-    hub.add_argument("--check", action="store_true", help="validate the config and exit")
+    hub.add_argument("--check", action="store_true", help=t("cli.hub.check"))
     hub.add_argument(
         "--notify-test",
         metavar="SUPERVISOR",
-        help="with --check: send a test notification to each channel of SUPERVISOR"
-        " and print each result (exit 1 if any failed)",
+        help=t("cli.hub.notify_test"),
     )
     hub.set_defaults(handler=run_hub)
-    hub.epilog = (
-        "`deskalert hub oncall --help`: who would be called at a given time, and the"
-        " chain after them. `deskalert hub migrate --help`: a site's history from its"
-        " SQLite file into PostgreSQL, to run several hubs. `deskalert hub reload"
-        " --help`: the roster of hub.toml read again by the running hub."
-    )
+    hub.epilog = t("cli.hub.more")
+
+
+def hub_config(path: Path) -> HubConfig:
+    """hub.toml; at the default place and missing: where it was looked for and how to make one."""
+    from deskalert.hub.settings import default_hub_config_path, load_hub_config
+
+    if not path.exists() and path == default_hub_config_path():
+        raise ConfigError(t("config.hub_missing", path=path))
+    return load_hub_config(path)
 
 
 def run_hub(args: argparse.Namespace) -> int:
-    from deskalert.hub.settings import default_hub_config_path, load_hub_config
-
-    if not args.config.exists() and args.config == default_hub_config_path():
-        raise ConfigError(
-            f"no hub configuration at {args.config}: copy hub.example.toml there, then give each"
-            " desk and supervisor a token made with `deskalert token new`"
-        )
-    config = load_hub_config(args.config)
+    config = hub_config(args.config)
     if args.check:
         return check_hub(config, args.config, args.notify_test)
     if args.notify_test:
@@ -176,7 +167,8 @@ def serve(
     log_level: str,
 ) -> int:
     """Run a hub in the foreground until ctrl+c or SIGTERM (also the demo's `--hub-only`)."""
-    from deskalert.hub.server import build_server, configure_logging, print_banner
+    from deskalert.hub.banner import print_banner
+    from deskalert.hub.server import build_server, configure_logging
 
     configure_logging(log_level)
     server = build_server(
@@ -203,22 +195,18 @@ def serve(
 def oncall_parser() -> argparse.ArgumentParser:
     oncall = Parser(
         prog="deskalert hub oncall",
-        description="Print, per site, who the hub would call at --at (default: now) and the"
-        " chain after them, computed as the hub does from the calendars and weekly slots of"
-        " hub.toml (overrides taken on a running hub are not known here: GET /v1/oncall)."
-        " Exit 1 if a site's calendar could not be used.",
+        description=t("cli.oncall.about"),
     )
     oncall.add_argument(
-        "--config", type=Path, default=default_hub_config(), help="hub.toml (default: %(default)s)"
+        "--config", type=Path, default=default_hub_config(), help=t("cli.hub.config")
     )
-    oncall.add_argument("--at", help='a date and time in the hub\'s zone, e.g. "2026-12-24 22:00"')
-    oncall.add_argument("--site", help="only this site")
+    oncall.add_argument("--at", help=t("cli.oncall.at"))
+    oncall.add_argument("--site", help=t("cli.oncall.site"))
     oncall.add_argument(
         "--data-dir",
         type=Path,
         default=user_data_dir(),
-        help="the hub's data directory, for the cached copy of url calendars"
-        " (default: %(default)s)",
+        help=t("cli.oncall.data_dir"),
     )
     oncall.set_defaults(handler=hub_oncall)
     return oncall
@@ -229,9 +217,8 @@ def hub_oncall(args: argparse.Namespace) -> int:
     import logging
 
     from deskalert.hub import oncall
-    from deskalert.hub.settings import load_hub_config
 
-    config = load_hub_config(args.config)
+    config = hub_config(args.config)
     sites = [s.id for s in config.sites]
     if args.site is not None and args.site not in sites:
         raise ConfigError(f"--site {args.site!r}: unknown site (known: {', '.join(sites)})")
@@ -248,30 +235,22 @@ def hub_oncall(args: argparse.Namespace) -> int:
 def migrate_parser() -> argparse.ArgumentParser:
     migrate = Parser(
         prog="deskalert hub migrate",
-        description="Move a site's history (alerts, events with their ids and epoch, notes,"
-        " notifications, sessions, presence, the page's link secret) from the SQLite file of a"
-        " stopped hub into an empty PostgreSQL database, in one transaction; then start the hubs"
-        " with [hub] database = that URL. With --new-epoch: give the PostgreSQL event log a new"
-        " identity, after restoring a backup of the database.",
+        description=t("cli.migrate.about"),
     )
     migrate.add_argument(
         "--from",
         dest="source",
         type=Path,
         metavar="HUB_SQLITE3",
-        help="the stopped hub's hub.sqlite3",
+        help=t("cli.migrate.from"),
     )
     migrate.add_argument(
         "--to",
         dest="target",
         metavar="POSTGRESQL_URL",
-        help="postgresql://user:password@host/db (an empty database), or"
-        " env:NAME, file:/path to read it from (default: $DESKALERT_DATABASE,"
-        " so the password stays out of the command line)",
+        help=t("cli.migrate.to"),
     )
-    migrate.add_argument(
-        "--new-epoch", action="store_true", help="instead of moving: stamp a new epoch on --to"
-    )
+    migrate.add_argument("--new-epoch", action="store_true", help=t("cli.migrate.new_epoch"))
     migrate.set_defaults(handler=hub_migrate)
     return migrate
 
@@ -307,24 +286,19 @@ def hub_migrate(args: argparse.Namespace) -> int:
 def reload_parser() -> argparse.ArgumentParser:
     reload = Parser(
         prog="deskalert hub reload",
-        description="Make the running hub read hub.toml again (the roster: codes, sites,"
-        " desks, supervisors, on-call), with the checks of `hub --check`, without a restart"
-        " and without dropping a stream. A good file is swapped at once; a bad one changes"
-        " nothing. Prints the hub's one line about it; exit 0 if swapped, 2 if the file was"
-        " refused, 1 if no hub answered. Sends SIGHUP to the hub of --data-dir (what"
-        " `systemctl reload deskalert-hub` runs).",
+        description=t("cli.reload.about"),
     )
     reload.add_argument(
         "--data-dir",
         type=Path,
         default=user_data_dir(),
-        help="the running hub's --data-dir (default: %(default)s)",
+        help=t("cli.reload.data_dir"),
     )
     reload.add_argument(
         "--timeout",
         type=float,
         default=30.0,
-        help="seconds to wait for the hub's answer (default: %(default)s)",
+        help=t("cli.reload.timeout"),
     )
     reload.set_defaults(handler=hub_reload)
     return reload
@@ -381,32 +355,27 @@ def _alive(pid: int) -> bool:
 def add_backup(commands: Commands) -> None:
     backup = commands.add_parser(
         "backup",
-        help="copy the hub's database while it runs and prune old copies; or restore one",
-        description="Copy hub.sqlite3 with SQLite's backup API into --out (0600 files), give the"
-        " copy an epoch of its own, and delete the copies older than retention_days (hub.toml)."
-        " With --restore, and the hub stopped: put a copy back as the hub's database, under a new"
-        " epoch, so that every desk and pane reloads instead of waiting for events it had.",
+        help=t("cli.backup.help"),
+        description=t("cli.backup.about"),
     )
     backup.add_argument(
         "--config",
         type=Path,
         default=default_hub_config(),
-        help="hub.toml, for retention_days (default: %(default)s)",
+        help=t("cli.backup.config"),
     )
     backup.add_argument(
         "--data-dir",
         type=Path,
         default=user_data_dir(),
-        help="where hub.sqlite3 lives (default: %(default)s)",
+        help=t("cli.backup.data_dir"),
     )
-    backup.add_argument(
-        "--out", type=Path, help="directory of the copies (default: DATA_DIR/backups)"
-    )
+    backup.add_argument("--out", type=Path, help=t("cli.backup.out"))
     backup.add_argument(
         "--restore",
         type=Path,
         metavar="COPY",
-        help="with the hub stopped: make COPY the hub's database again",
+        help=t("cli.backup.restore"),
     )
     backup.set_defaults(handler=run_backup)
 
@@ -443,12 +412,10 @@ def run_backup(args: argparse.Namespace) -> int:
 
 
 def add_token(commands: Commands) -> None:
-    token = commands.add_parser("token", help="make tokens for desks and supervisors")
-    token_commands = token.add_subparsers(title="token commands", metavar="COMMAND")
+    token = commands.add_parser("token", help=t("cli.token.help"))
+    token_commands = token.add_subparsers(title=t("cli.token.commands"), metavar="COMMAND")
     token.set_defaults(handler=lambda _args: usage(token))
-    new = token_commands.add_parser(
-        "new", help="print a fresh random token and the token_sha256 line for hub.toml"
-    )
+    new = token_commands.add_parser("new", help=t("cli.token_new.help"))
     new.set_defaults(handler=new_token)
 
 

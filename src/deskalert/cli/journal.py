@@ -17,7 +17,7 @@ from deskalert.cli.common import (
     profile_token,
 )
 from deskalert.errors import ConfigError
-from deskalert.i18n import t, tn
+from deskalert.i18n import N_, t, tn
 from deskalert.journal.debrief import FORMATS
 
 if TYPE_CHECKING:
@@ -27,14 +27,14 @@ if TYPE_CHECKING:
     from deskalert.journal.models import Incident
     from deskalert.models import SessionFigures
 
-EXPORT_HELP = "the incidents and their notes for the debrief: Markdown, CSV or JSON"
-REPORT_HELP = "the figures: incidents per week, type and desk, response times, as charts"
+EXPORT_HELP = N_("cli.export.help")
+REPORT_HELP = N_("cli.report.help")
 
 
 def add_export(commands: Commands) -> None:
     export = _period_command(commands, "export", EXPORT_HELP, run_export)
     export.add_argument("--format", choices=list(FORMATS), default="md")
-    export.add_argument("--output", type=Path, metavar="F", help="file to write (default: stdout)")
+    export.add_argument("--output", type=Path, metavar="F", help=t("cli.export.output"))
 
 
 def add_report(commands: Commands) -> None:
@@ -47,15 +47,12 @@ def _period_command(
     """`export` and `report`: who (a desk, a supervisor, a demo one) and which days."""
     command = commands.add_parser(
         name,
-        help=help_text,
-        description=help_text + ". A desk"
-        " reads its journal; a supervisor reads the hub (every"
-        " desk's alerts and shared notes). Without --since and"
-        " --until: every alert recorded.",
+        help=t(help_text),
+        description=t("cli.period.about", what=t(help_text)),
     )
     identity_options(command, supervisors=True)
-    command.add_argument("--since", type=day, metavar="D", help="first day, YYYY-MM-DD (included)")
-    command.add_argument("--until", type=day, metavar="D", help="last day, YYYY-MM-DD (included)")
+    command.add_argument("--since", type=day, metavar="D", help=t("cli.period.since"))
+    command.add_argument("--until", type=day, metavar="D", help=t("cli.period.until"))
     command.set_defaults(handler=handler)
     return command
 
@@ -64,7 +61,7 @@ def day(value: str) -> date:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date as YYYY-MM-DD") from None
+        raise argparse.ArgumentTypeError(t("cli.bad_day", value=value)) from None
 
 
 def incidents(args: argparse.Namespace) -> tuple[Profile, Period, list[Incident]]:
@@ -141,9 +138,8 @@ def run_report(args: argparse.Namespace) -> int:
 def add_journal(commands: Commands) -> None:
     journal = commands.add_parser(
         "journal",
-        help="the desk's incidents, their timelines and notes (also key j of the desk)",
-        description="Open the desk's journal: incidents newest first, search, filters, the"
-        " incident note of any past alert, sharing a finished note with the hub.",
+        help=t("cli.journal.help"),
+        description=t("cli.journal.about"),
     )
     identity_options(journal, supervisors=False)
     journal.set_defaults(handler=run_journal)
@@ -157,8 +153,7 @@ def run_journal(args: argparse.Namespace) -> int:
     profile = profile_of(
         args,
         desk_only=True,
-        needs="`deskalert journal` is a desk's journal; a"
-        " supervisor uses `deskalert export` or `report`",
+        needs=N_("cli.needs.journal"),
     )
     try:
         token: str | None = profile.token()
@@ -175,9 +170,8 @@ def run_journal(args: argparse.Namespace) -> int:
 def add_purge(commands: Commands) -> None:
     purge = commands.add_parser(
         "purge",
-        help="forget the desk's incidents older than retention_days (config.toml)",
-        description="Delete from the desk's journal the incidents, notes and sent alerts older"
-        " than retention_days; alerts still queued are never deleted.",
+        help=t("cli.purge.help"),
+        description=t("cli.purge.about"),
     )
     identity_options(purge, supervisors=False)
     purge.set_defaults(handler=run_purge)
@@ -186,7 +180,7 @@ def add_purge(commands: Commands) -> None:
 def run_purge(args: argparse.Namespace) -> int:
     from deskalert.journal.store import Journal, purge_expired
 
-    profile = profile_of(args, desk_only=True, needs="`deskalert purge` cleans a desk's journal")
+    profile = profile_of(args, desk_only=True, needs=N_("cli.needs.purge"))
     days = profile.config.retention_days
     journal = Journal(profile.journal_path)
     try:

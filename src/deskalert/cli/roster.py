@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 from deskalert.cli.common import CONFIG_HELP, Commands, Parser, default_hub_config
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError
+from deskalert.i18n import t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import DeskConfig, HubConfig, SupervisorConfig
@@ -26,29 +27,26 @@ if TYPE_CHECKING:
 def token_parser() -> argparse.ArgumentParser:
     token = Parser(
         prog="deskalert hub token",
-        description="Revoke or rotate a desk's or supervisor's token without a restart: written"
-        " to the hub's database, in force on every hub of it within a second; the desk's"
-        " screen shows its token refused, as for any refused token. hub.toml keeps its line;"
-        " a new token_sha256 written there later wins over this.",
+        description=t("cli.hub_token.about"),
     )
-    commands = token.add_subparsers(title="token commands", metavar="COMMAND", required=True)
+    commands = token.add_subparsers(title=t("cli.token.commands"), metavar="COMMAND", required=True)
     for name, help_text in (
-        ("revoke", "refuse ID's token from now on (its open streams end)"),
-        ("rotate", "give ID a new token (printed once) and refuse the old one"),
+        ("revoke", t("cli.hub_token.revoke")),
+        ("rotate", t("cli.hub_token.rotate")),
     ):
         command = commands.add_parser(name, help=help_text, description=help_text)
-        command.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
+        command.add_argument("id", metavar="ID", help=t("cli.hub_enrol.id"))
         command.add_argument(
             "--config",
             type=Path,
             default=default_hub_config(),
-            help="hub.toml (default: %(default)s)",
+            help=t("cli.hub.config"),
         )
         command.add_argument(
             "--data-dir",
             type=Path,
             default=user_data_dir(),
-            help="the hub's data directory, for its SQLite file (default: %(default)s)",
+            help=t("cli.hub_token.data_dir"),
         )
         command.set_defaults(handler=revoke if name == "revoke" else rotate)
     return token
@@ -120,59 +118,81 @@ class _HubStore:
 def enrol_parser() -> argparse.ArgumentParser:
     enrol = Parser(
         prog="deskalert hub enrol",
-        description="Make a one-time code for a desk (or a supervisor's machine) of hub.toml,"
-        " valid --minutes, kept hashed in the hub's database; printed with the command to run"
-        " on the workstation, and as a QR code of that command. `deskalert enrol CODE --hub"
-        " URL` there exchanges it, once, for a fresh token.",
+        description=t("cli.hub_enrol.about"),
     )
-    enrol.add_argument("id", metavar="ID", help="a desk's or supervisor's id in hub.toml")
+    enrol.add_argument("id", metavar="ID", help=t("cli.hub_enrol.id"))
     enrol.add_argument(
-        "--config", type=Path, default=default_hub_config(), help="hub.toml (default: %(default)s)"
+        "--config", type=Path, default=default_hub_config(), help=t("cli.hub.config")
     )
     enrol.add_argument(
         "--data-dir",
         type=Path,
         default=user_data_dir(),
-        help="the hub's data directory (default: %(default)s)",
+        help=t("cli.hub_enrol.data_dir"),
     )
-    enrol.add_argument(
-        "--url", help="the hub's address as the workstation reaches it (default: [hub] public_url)"
-    )
+    enrol.add_argument("--url", help=t("cli.hub_enrol.url"))
     enrol.add_argument(
         "--minutes",
         type=float,
         default=15.0,
-        help="how long the code stays valid (default: %(default)s)",
+        help=t("cli.hub_enrol.minutes"),
     )
-    enrol.add_argument("--no-qr", action="store_true", help="print the code without a QR code")
+    enrol.add_argument("--no-qr", action="store_true", help=t("cli.hub_enrol.no_qr"))
+    enrol.add_argument("--page", action="store_true", help=t("cli.hub_enrol.page"))
+    enrol.add_argument("--phone", action="store_true", help=t("cli.hub_enrol.phone"))
     enrol.set_defaults(handler=run_enrol)
     return enrol
 
 
 def run_enrol(args: argparse.Namespace) -> int:
-    import shlex
-
-    from deskalert.hub.enrol import issue
+    from deskalert.hub.agent_links import PHONE_PURPOSE
+    from deskalert.hub.enrol import PAGE_PURPOSE, issue
 
     if not 0 < args.minutes <= 24 * 60:
         raise ConfigError("--minutes: above 0, at most 1440 (a day)")
     config = _config(args)
     who = _principal(config, args.id)
-    url = args.url or config.hub.public_url
+    if args.page and args.phone:
+        raise ConfigError("--page (a supervisor's phone) or --phone (an agent's), not both")
+    if args.page and who.id not in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--page: {who.id} is a desk; the page is for supervisors")
+    if args.phone and who.id in {s.id for s in config.supervisors}:
+        raise ConfigError(f"--phone: {who.id} is a supervisor; a supervisor's phone: --page")
+    url = (args.url or config.hub.public_url or "").rstrip("/")
     if not url:
+        device = "phone" if args.page or args.phone else "workstation"
         raise ConfigError(
-            "--url: the hub's address as the workstation reaches it (or set [hub] public_url)"
+            f"--url: the hub's address as the {device} reaches it (or set [hub] public_url)"
         )
+    purpose = PAGE_PURPOSE if args.page else PHONE_PURPOSE if args.phone else "enrol"
     with _HubStore(config, args.data_dir) as store:
-        code = issue(store, who.id, args.minutes, datetime.now(UTC))
-    command = f"deskalert enrol {code} --hub {shlex.quote(url)}"
-    print(f"one-time code for {who.id}, valid {args.minutes:g} min, once: {code}")
-    print(f"on the workstation: {command}")
+        code = issue(store, who.id, args.minutes, datetime.now(UTC), purpose)
+    shown = _say_code(args, who.id, url, code)
     if not args.no_qr:
         import segno
 
-        segno.make(command, error="m").terminal(compact=True)
+        segno.make(shown, error="m").terminal(compact=True)
     return 0
+
+
+def _say_code(args: argparse.Namespace, who: str, url: str, code: str) -> str:
+    """Print the code or link for `who`; what its QR code shows."""
+    import shlex
+
+    once = f"valid {args.minutes:g} min, once"
+    if args.page:
+        print(f"one-time link to the page for {who}, {once}:")
+        shown = f"{url}/page/enrol/{code}"
+        print(f"open it on the phone: {shown}")
+    elif args.phone:
+        print(f"one-time link to the agents' page for {who}, {once}:")
+        shown = f"{url}/page/agent/#code={code}"
+        print(f"open it on the agent's phone: {shown}")
+    else:
+        print(f"one-time code for {who}, {once}: {code}")
+        shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
+        print(f"on the workstation: {shown}")
+    return shown
 
 
 # -- on the workstation ---------------------------------------------------------------------
@@ -181,15 +201,12 @@ def run_enrol(args: argparse.Namespace) -> int:
 def add_enrol(commands: Commands) -> None:
     enrol = commands.add_parser(
         "enrol",
-        help="join a hub in one step with the one-time code of `deskalert hub enrol`",
-        description="Exchange a one-time code (from `deskalert hub enrol ID` on the hub's"
-        " machine) for this desk's token: writes config.toml (the hub's address and the id),"
-        " stores the token in the system keyring (or, without one, in a 0600 file, and says"
-        " so); then `deskalert desk` (or `supervise`) comes online. The code works once.",
+        help=t("cli.enrol.help"),
+        description=t("cli.enrol.about"),
     )
-    enrol.add_argument("code", metavar="CODE", help="the one-time code, e.g. ABCD-EFGH-JKMN")
-    enrol.add_argument("--hub", required=True, metavar="URL", help="the hub's address")
-    enrol.add_argument("--config", type=Path, help=CONFIG_HELP)
+    enrol.add_argument("code", metavar="CODE", help=t("cli.enrol.code"))
+    enrol.add_argument("--hub", required=True, metavar="URL", help=t("cli.enrol.hub"))
+    enrol.add_argument("--config", type=Path, help=t(CONFIG_HELP))
     enrol.set_defaults(handler=run_workstation_enrol)
 
 
@@ -198,10 +215,7 @@ def run_workstation_enrol(args: argparse.Namespace) -> int:
 
     path = find_config_path(args.config)
     if path.exists():
-        raise ConfigError(
-            f"{path} exists already: move it away, or give --config another path"
-            " (the code is not spent)"
-        )
+        raise ConfigError(t("enrol.exists", path=path))
     answer = _exchange(args.hub, args.code)
     role = "desk" if answer["kind"] == "desk" else "supervisor"
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -210,8 +224,15 @@ def run_workstation_enrol(args: argparse.Namespace) -> int:
     )
     where = _keep_token(answer["id"], answer["token"])
     print(
-        f"enrolled as {answer['id']} ({answer['name']}) on {args.hub}: {path} written,"
-        f" token {where}; now run `deskalert {'desk' if role == 'desk' else 'supervise'}`"
+        t(
+            "enrol.done",
+            id=answer["id"],
+            name=answer["name"],
+            hub=args.hub,
+            path=path,
+            where=where,
+            command="deskalert desk" if role == "desk" else "deskalert supervise",
+        )
     )
     return 0
 
@@ -224,34 +245,29 @@ def _exchange(hub: str, code: str) -> dict[str, str]:
     try:
         response = httpx.post(f"{hub.rstrip('/')}/v1/enrol", json={"code": code}, timeout=10)
     except httpx.HTTPError as exc:
-        raise DeskAlertError(f"{hub}: cannot reach the hub ({exc.__class__.__name__})") from None
+        raise DeskAlertError(
+            t("enrol.unreachable", hub=hub, error=exc.__class__.__name__)
+        ) from None
     try:
         body = response.json()
     except ValueError:
         body = {}
     if response.status_code != 200 or not isinstance(body, dict) or "token" not in body:
         detail = body.get("detail") if isinstance(body, dict) else None
-        raise DeskAlertError(f"enrolment refused by {hub}: {detail or response.status_code}")
+        raise DeskAlertError(t("enrol.refused", hub=hub, detail=detail or response.status_code))
     return body
 
 
 def _keep_token(identity: str, token: str) -> str:
     """The system keyring, else a 0600 file: where it went, in a few words."""
-    import os
-
     import keyring
     import keyring.errors
 
-    from deskalert.client.settings import KEYRING_SERVICE, token_file
+    from deskalert.client.settings import KEYRING_SERVICE, write_token_file
 
     try:
         keyring.set_password(KEYRING_SERVICE, identity, token)
-        return "stored in the system keyring"
+        return t("enrol.in_keyring")
     except keyring.errors.KeyringError:
-        path = token_file(identity)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(token + "\n")
-        os.chmod(path, 0o600)
-        return f"in {path} (0600): this machine has no system keyring"
+        path = write_token_file(identity, token)
+        return t("enrol.in_file", path=path)

@@ -9,20 +9,19 @@ from pathlib import Path
 
 from deskalert.cli.common import CONFIG_HELP, Commands, client_config, token_of
 from deskalert.errors import ConfigError
+from deskalert.i18n import N_, t
 
 
 def add_supervise(commands: Commands) -> None:
     supervise = commands.add_parser(
         "supervise",
-        help="the supervisor pane: live alerts, j'arrive, escalation, presence, on-call",
-        description="Open the supervisor pane (config.toml with a [supervisor] section).",
+        help=t("cli.supervise.help"),
+        description=t("cli.supervise.about"),
     )
-    supervise.add_argument("--config", type=Path, help=CONFIG_HELP)
+    supervise.add_argument("--config", type=Path, help=t(CONFIG_HELP))
     # Retired for the hub's page (docs/supervisors/page.md); kept so that an old
     # command line gets a pointer rather than a usage error.
-    supervise.add_argument(
-        "--web", action="store_true", help="retired: prints where the hub's page is, exit 2"
-    )
+    supervise.add_argument("--web", action="store_true", help=t("cli.supervise.web"))
     supervise.add_argument("--host", help=argparse.SUPPRESS)
     supervise.add_argument("--port", type=int, help=argparse.SUPPRESS)
     supervise.set_defaults(handler=run_supervise)
@@ -34,7 +33,7 @@ def run_supervise(args: argparse.Namespace) -> int:
     config = client_config(
         args,
         "supervisor",
-        "`deskalert supervise` needs a [supervisor] section (a [desk] uses `deskalert desk`)",
+        N_("cli.needs.supervise"),
     )
     token = token_of(config)
     from deskalert.journal.store import Journal, default_journal_path

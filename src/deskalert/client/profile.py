@@ -11,9 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from deskalert.client.settings import ClientConfig, find_token, load_client_config
+from deskalert.client.settings import (
+    ClientConfig,
+    find_config_path,
+    find_token,
+    load_client_config,
+)
 from deskalert.config import user_data_dir
-from deskalert.i18n import Language
+from deskalert.errors import ConfigError
+from deskalert.i18n import Language, t
 from deskalert.journal.store import default_journal_path
 
 DEMO_PORT = 8470
@@ -45,9 +51,15 @@ class Profile:
         return find_token(self.config.identity)
 
 
-def configured_profile(config_path: Path | None) -> Profile:
-    """The workstation's own: config.toml (--config, $DESKALERT_CONFIG, user config dir)."""
-    return Profile(load_client_config(config_path), default_journal_path())
+def configured_profile(config_path: Path | None, demo_command: str = "") -> Profile:
+    """The workstation's own: config.toml (--config, $DESKALERT_CONFIG, user config dir); when
+    it is missing, the error names `demo_command --demo` (the same command on the demo)."""
+    try:
+        return Profile(load_client_config(config_path), default_journal_path())
+    except ConfigError as exc:
+        if not demo_command or find_config_path(config_path).exists():
+            raise
+        raise ConfigError(t("config.demo_hint", missing=exc, command=demo_command)) from None
 
 
 def demo_profile(

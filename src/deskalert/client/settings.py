@@ -12,6 +12,8 @@ import keyring.errors
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
 from deskalert.config import load_toml, user_config_dir
+from deskalert.errors import ConfigError
+from deskalert.i18n import t
 from deskalert.models import Identifier
 
 TOKEN_ENV = "DESKALERT_TOKEN"
@@ -184,7 +186,20 @@ def find_config_path(given: Path | None) -> Path:
 
 
 def load_client_config(given: Path | None) -> ClientConfig:
-    return load_toml(find_config_path(given), ClientConfig)
+    path = find_config_path(given)
+    if not path.exists():
+        raise ConfigError(t("config.client_missing", looked=where_looked(given), env=TOKEN_ENV))
+    return load_toml(path, ClientConfig)
+
+
+def where_looked(given: Path | None) -> str:
+    """Where config.toml was looked for, in the order `find_config_path` follows."""
+    path = find_config_path(given)
+    if given is not None:
+        return t("config.looked_option", path=path)
+    if os.environ.get(CONFIG_ENV):
+        return t("config.looked_env", env=CONFIG_ENV, path=path)
+    return t("config.looked_default", env=CONFIG_ENV, path=path)
 
 
 class TokenMissing(Exception):
@@ -194,6 +209,26 @@ class TokenMissing(Exception):
 def token_file(identity: str) -> Path:
     """Where `deskalert enrol` keeps the token on a machine without a system keyring (0600)."""
     return user_config_dir() / f"token-{identity}"
+
+
+def keyring_usable() -> bool:
+    """Whether this machine has a system keyring that answers (not on a headless Linux box)."""
+    try:
+        keyring.get_password(KEYRING_SERVICE, "deskalert-probe")
+    except keyring.errors.KeyringError:
+        return False
+    return True
+
+
+def write_token_file(identity: str, token: str) -> Path:
+    """Keep `token` in `token_file(identity)`, readable by its owner only (0600)."""
+    path = token_file(identity)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        out.write(token + "\n")
+    os.chmod(path, 0o600)
+    return path
 
 
 def find_token(identity: str) -> str:

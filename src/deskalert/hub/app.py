@@ -31,6 +31,7 @@ from deskalert.hub.clock import Clock
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
 from deskalert.hub.routes import (
+    agent_page,
     alerts,
     availability,
     broadcasts,
@@ -60,12 +61,18 @@ Every request but `/healthz` carries `Authorization: Bearer <token>`; the token 
 
 
 def create_app(
-    config: HubConfig, store: Store, *, clock: Clock | None = None, ticker: bool = True
+    config: HubConfig,
+    store: Store,
+    *,
+    clock: Clock | None = None,
+    ticker: bool = True,
+    hub_id: str | None = None,
 ) -> FastAPI:
     """A hub application on `store`; the hub's ticker runs while the app's lifespan does.
 
     `clock` (default: the system's) and `ticker` False let a test drive time by hand: it moves
-    a `ManualClock` and awaits `app.state.hub.tick()` on the server's loop."""
+    a `ManualClock` and awaits `app.state.hub.tick()` on the server's loop. `hub_id`: this
+    hub among the hubs of a shared store (the one its roster check counted running)."""
     # The key of answer links and page sessions: in the database when hubs share one (a link
     # sent by one hub opens on any), else a file beside the SQLite one.
     shared_secret = store.link_secret()
@@ -73,7 +80,7 @@ def create_app(
         config._link_secret = shared_secret
     else:
         install_secret(config, store.path.parent)
-    hub = Hub(config, store, clock)
+    hub = Hub(config, store, clock, hub_id)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -104,6 +111,7 @@ def create_app(
         oncall,
         health,
         page,
+        agent_page,
         sessions,
         metrics,
         enrol,

@@ -50,8 +50,13 @@ class Broadcasts:
         publish: Callable[[Event], None],
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
-        self.roster = config.broadcasts
         self.store, self._db, self._publish, self.now = store, db, publish, now
+        self.reindex(config)
+
+    def reindex(self, config: HubConfig) -> None:
+        """The roster's kinds, templates, sites, desks and senders, read again (at start and
+        at each reload: hub/roster_swap.py); broadcasts already sent keep what they were."""
+        self.roster = config.broadcasts
         self._site_ids = [s.id for s in config.sites]
         self._desks = {d.id: d for d in config.desks}
         self._sender_sites = {s.id: set(s.sites) or set(self._site_ids) for s in config.supervisors}

@@ -32,6 +32,16 @@ REASONS = {
     "expired": "this enrolment code has expired: ask the hub's administrator for a new one",
     "gone": "this enrolment code's desk is no longer in the roster",
 }
+# A supervisor's phone: a one-time link (`deskalert hub enrol ID --page`) opens the page once
+# and sets its session cookie; the token is not touched (the supervisor keeps theirs). Its code
+# is hashed in another domain ("page:"), so that a page link is no enrolment code and back.
+PAGE_PURPOSE = "page"
+PAGE_REASONS = {
+    "unknown": "this page link is unknown: ask the hub's administrator for a new one",
+    "used": "this page link was already used: ask the hub's administrator for a new one",
+    "expired": "this page link has expired: ask the hub's administrator for a new one",
+    "gone": "this page link's supervisor is no longer in the roster",
+}
 
 
 class EnrolIn(BaseModel):
@@ -51,16 +61,18 @@ def new_code() -> str:
     return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
-def code_hash(code: str) -> str:
+def code_hash(code: str, purpose: str = "enrol") -> str:
     """The code as kept: case, spaces and dashes do not matter."""
     plain = "".join(c for c in code.upper() if c.isalnum())
-    return hashlib.sha256(f"enrol:{plain}".encode()).hexdigest()
+    return hashlib.sha256(f"{purpose}:{plain}".encode()).hexdigest()
 
 
-def issue(store: Store, principal: str, minutes: float, now: datetime) -> str:
+def issue(
+    store: Store, principal: str, minutes: float, now: datetime, purpose: str = "enrol"
+) -> str:
     """A new one-time code for `principal`, valid `minutes` from `now` (stored hashed)."""
     code = new_code()
-    store.add_enrolment(code_hash(code), principal, now + timedelta(minutes=minutes))
+    store.add_enrolment(code_hash(code, purpose), principal, now + timedelta(minutes=minutes))
     return code
 
 
@@ -90,3 +102,40 @@ async def redeem(hub: Hub, code: str, address: str) -> EnrolOut:
     assert who is not None
     log.info("enrolled %s from %s: a new token, in force", who.id, address)
     return EnrolOut(id=who.id, kind=who.kind, name=who.name, site=who.site, token=token)
+
+
+async def page_link_outcome(hub: Hub, code: str, address: str) -> str:
+    """Whether a page link would open the page now ("ok"), without spending it; a refusal is
+    logged (the GET of the link: hub/routes/page.py)."""
+    principal, outcome = await hub.runtime.db(
+        hub.store.enrolment_outcome, code_hash(code, PAGE_PURPOSE), hub.clock.now()
+    )
+    if outcome == "ok" and principal not in {s.id for s in hub.config.supervisors}:
+        outcome = "gone"
+    if outcome != "ok":
+        _page_refused(hub, code, address, principal, outcome)
+    return str(outcome)
+
+
+async def open_page(hub: Hub, code: str, address: str) -> str:
+    """The page link spent: the supervisor whose page it opens; Forbidden (one line) if it
+    is unknown, used, expired or its supervisor gone (logged, counted as a refused token)."""
+    supervisors = {s.id: s.token_sha256 for s in hub.config.supervisors}
+    principal, outcome = await hub.runtime.db(
+        hub.store.use_enrolment,
+        code_hash(code, PAGE_PURPOSE),
+        hub.clock.now(),
+        supervisors.get,
+        None,
+    )
+    if outcome != "ok" or principal is None:
+        _page_refused(hub, code, address, principal, outcome)
+        raise Forbidden(PAGE_REASONS[outcome], code=f"page_link_{outcome}")
+    log.info("page link of %s opened from %s: a page session, once", principal, address)
+    return str(principal)
+
+
+def _page_refused(hub: Hub, code: str, address: str, principal: str | None, why: str) -> None:
+    hub.roster.token_refused(code_hash(code, PAGE_PURPOSE), address)
+    who = f" (for {principal})" if principal else ""
+    log.warning("page link refused from %s: %s link%s", address, why, who)

@@ -116,10 +116,10 @@ def verify_link(
 ) -> Grant | None:
     """The grant of an answer link's fields, or None: tampered, expired, or revoked."""
     supervisor = _supervisor(config, supervisor_id)
-    when = _expiry(expires, now)
+    when = expiry_ahead(expires, now)
     if supervisor is None or when is None:
         return None
-    if not _same(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
+    if not same_mac(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
         return None
     return Grant(supervisor.id, alert_id, when)
 
@@ -143,10 +143,10 @@ def read_session(config: HubConfig, value: str, now: datetime) -> Grant | None:
         return None
     _, supervisor_id, scope, expires, session_id, mac = parts
     supervisor = _supervisor(config, supervisor_id)
-    when = _expiry(expires, now)
+    when = expiry_ahead(expires, now)
     if supervisor is None or when is None:
         return None
-    if not _same(mac, _mac(config, supervisor, "session", scope, expires, session_id)):
+    if not same_mac(mac, _mac(config, supervisor, "session", scope, expires, session_id)):
         return None
     try:
         alert_id = None if scope == "-" else UUID(scope)
@@ -164,7 +164,7 @@ def _supervisor(config: HubConfig, supervisor_id: str) -> SupervisorConfig | Non
     return next((s for s in config.supervisors if s.id == supervisor_id), None)
 
 
-def _expiry(expires: str, now: datetime) -> datetime | None:
+def expiry_ahead(expires: str, now: datetime) -> datetime | None:
     """The expiry as a date if it is a plain number of seconds still ahead of `now`."""
     if not (expires.isascii() and expires.isdigit() and len(expires) <= 11):
         return None
@@ -172,16 +172,22 @@ def _expiry(expires: str, now: datetime) -> datetime | None:
     return when if when > now else None
 
 
-def _same(given: str, expected: str) -> bool:
+def same_mac(given: str, expected: str) -> bool:
     """A MAC as sent equals the one computed, in constant time; one with a non-ASCII character
     is simply wrong (`hmac.compare_digest` raises on non-ASCII text: a 500 before)."""
     return given.isascii() and hmac.compare_digest(given, expected)
 
 
 def _mac(config: HubConfig, supervisor: SupervisorConfig, kind: str, *fields: str) -> str:
+    return mac(config, kind, supervisor.id, supervisor.token_sha256, *fields)
+
+
+def mac(config: HubConfig, kind: str, principal: str, token_sha256: str, *fields: str) -> str:
+    """The signature of a grant of `kind` for `principal`, over its token hash and `fields`
+    (an agent's phone session signs with its desk's: hub/agent_links.py)."""
     secret = config._link_secret
     if secret is None:
         raise RuntimeError("the hub's page secret is not loaded (create_app loads it)")
-    message = "\n".join([kind, supervisor.id, supervisor.token_sha256, *fields]).encode()
+    message = "\n".join([kind, principal, token_sha256, *fields]).encode()
     digest = hmac.new(secret, message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")

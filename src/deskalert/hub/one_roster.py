@@ -2,10 +2,14 @@
 
 The roster lives in each hub's hub.toml; the database keeps the fingerprint of the one in force
 (meta `roster`) and a summary of it (meta `roster_summary`: a hash per site, desk, supervisor
-and code, and of the on-call; no token, no channel address), so that a difference can be named.
+and code, and of the on-call and of `[broadcasts]`; no token, no channel address), so that a
+difference can be named.
 
 - A hub starts only if its file's roster is the database's, or if no other hub is running
   (then its roster becomes the database's): `check_at_start`, one line naming the difference.
+  The check holds a transaction-level advisory lock and marks the hub running in the same
+  transaction: two hubs started at the same moment with two rosters are checked one after the
+  other, and the second is refused.
 - `deskalert hub reload` on one hub makes its file's roster the database's and publishes
   `roster.changed`; every other hub sees that event on the event table (LISTEN/NOTIFY) and
   reads its own file again: the same roster, swapped at once; another one, and that hub goes
@@ -25,8 +29,13 @@ from deskalert.hub.settings import HubConfig
 
 # A hub writes its stream line every tick (under 0.5 s): silent this long, it is not running.
 LIVE_WITHIN = timedelta(seconds=3)
+# A starting hub counts as running from its roster check: its first tick comes within this.
+STARTING_WITHIN = timedelta(seconds=20)
 PER_ID = {"sites": "id", "desks": "id", "supervisors": "id", "codes": "code"}
-WHOLE = ("oncall", "oncall_calendar")
+# `broadcasts`: the kinds and templates every desk and page shows; two hubs serving two sets
+# would send a desk a kind its screen does not know (one hash for the section).
+WHOLE = ("oncall", "oncall_calendar", "broadcasts")
+SINCE_V2 = ("broadcasts",)  # not in the fingerprint of older hubs (`legacy_fingerprint`)
 
 
 class RosterOutOfStep(HubError):
@@ -39,6 +48,19 @@ class RosterOutOfStep(HubError):
 def roster_fingerprint(config: HubConfig) -> str:
     """A hash of what every hub of one database must agree on (tokens as their hashes)."""
     return _hash(summary(config))[:16]
+
+
+def legacy_fingerprint(config: HubConfig) -> str:
+    """The fingerprint hubs made before `[broadcasts]` was part of it. A database where one of
+    them wrote it is in step with this roster (their summary has no `broadcasts` to compare):
+    during a rolling upgrade the hubs already upgraded start and stay beside the older ones;
+    once none runs, a start or a reload writes the whole fingerprint."""
+    return _hash({k: v for k, v in summary(config).items() if k not in SINCE_V2})[:16]
+
+
+def same_roster(config: HubConfig, theirs: str | None) -> bool:
+    """Whether the database's fingerprint `theirs` is this roster's (or its older form)."""
+    return theirs in (roster_fingerprint(config), legacy_fingerprint(config))
 
 
 def summary(config: HubConfig) -> dict[str, Any]:
@@ -63,7 +85,11 @@ def difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:
         )
         if moved:
             parts.append(f"{kind} {' '.join(moved[:8])}{' ...' if len(moved) > 8 else ''}")
-    parts += [kind for kind in WHOLE if ours.get(kind) != theirs.get(kind)]
+    parts += [
+        kind
+        for kind in WHOLE
+        if ours.get(kind) != theirs.get(kind) and (kind in theirs or kind not in SINCE_V2)
+    ]
     return "; ".join(parts) or "no difference"
 
 
@@ -72,35 +98,41 @@ def describe_change(old: HubConfig, new: HubConfig) -> str:
     return difference(summary(new), summary(old))
 
 
-def check_at_start(store: Any, config: HubConfig) -> str | None:
+def check_at_start(store: Any, config: HubConfig, hub_id: str) -> str | None:
     """On a shared database, before serving: ConfigError if the database's roster is another
-    one and another hub is running; else this roster is the database's. A line to log when
-    this hub's roster replaced another one (all hubs were stopped), else None."""
+    one and another hub is running; else this roster is the database's. Compared and written
+    under the database's lock, with this hub counted as running in the same transaction, so
+    that of two hubs starting at once with two rosters the second is refused. A line to log
+    when this hub's roster replaced another one (all hubs were stopped), else None."""
     from datetime import UTC, datetime
 
     ours, mine = roster_fingerprint(config), summary(config)
-    theirs = store.read_meta("roster")
-    if theirs == ours:
+    replaced: list[str] = []
+
+    def decide(theirs: str | None, stored_text: str | None, live: int) -> tuple[str, str] | None:
+        if theirs == ours:
+            return None
+        if theirs == legacy_fingerprint(config):  # this roster, as an older hub wrote it:
+            return None if live > 0 else (ours, json.dumps(mine))  # kept while one may run
+        stored = _loads(stored_text)
+        # No summary: the fingerprint was written by a hub from before this check (another
+        # hash): not comparable, so a rolling upgrade is not refused; this roster wins.
+        comparable = theirs is not None and stored_text is not None
+        if comparable and live > 0:
+            raise ConfigError(
+                f"this hub's hub.toml is not the roster the running hubs of this database serve"
+                f" ({difference(mine, stored)}, here against there): give it their hub.toml,"
+                " or change the roster with `deskalert hub reload` on a running hub"
+            )
+        if comparable:
+            replaced.append(difference(mine, stored))
+        return ours, json.dumps(mine)
+
+    now = datetime.now(UTC)
+    store.claim_roster(hub_id, now - LIVE_WITHIN, now + STARTING_WITHIN, decide)
+    if not replaced:
         return None
-    stored_text = store.read_meta("roster_summary")
-    stored = _loads(stored_text)
-    # No summary: the fingerprint was written by a hub from before this check (another hash):
-    # not comparable, so a rolling upgrade is not refused; this roster becomes the database's.
-    comparable = theirs is not None and stored_text is not None
-    if comparable and store.live_hubs(datetime.now(UTC) - LIVE_WITHIN) > 0:
-        raise ConfigError(
-            f"this hub's hub.toml is not the roster the running hubs of this database serve"
-            f" ({difference(mine, stored)}, here against there): give it their hub.toml,"
-            " or change the roster with `deskalert hub reload` on a running hub"
-        )
-    store.swap_meta("roster_summary", json.dumps(mine))
-    store.swap_meta("roster", ours)
-    if not comparable:
-        return None
-    return (
-        f"this hub's roster replaces the database's ({difference(mine, stored)}): no other"
-        " hub was running"
-    )
+    return f"this hub's roster replaces the database's ({replaced[0]}): no other hub was running"
 
 
 def out_of_step(config: HubConfig, fingerprint: str, stored: str | None) -> str:

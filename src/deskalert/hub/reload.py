@@ -32,7 +32,15 @@ from deskalert.hub.settings import HubConfig, load_hub_config
 log = logging.getLogger("deskalert.hub")
 CONTROL_NAME = "hub.control"
 # What a reload replaces; everything else of hub.toml is read at start only.
-ROSTER_KEYS = ("codes", "sites", "desks", "supervisors", "oncall", "oncall_calendar")
+ROSTER_KEYS = (
+    "codes",
+    "sites",
+    "desks",
+    "supervisors",
+    "oncall",
+    "oncall_calendar",
+    "broadcasts",
+)
 START_ONLY = ("hub", "metrics")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from deskalert.errors import Forbidden, NotFound
 from deskalert.hub.clock import Clock
-from deskalert.hub.one_roster import roster_fingerprint
+from deskalert.hub.one_roster import legacy_fingerprint, roster_fingerprint
 from deskalert.hub.refused import RefusedDesks, RefusedTokens
 from deskalert.hub.settings import HubConfig, Principal
 from deskalert.hub.store.tokens import Overlay
@@ -35,6 +35,12 @@ class Roster:
         self.site_ids = [s.id for s in config.sites]
         self._principals = _principals_by_token_hash(config, self.overlay)
         self.fingerprint = roster_fingerprint(config)
+        self._older_fingerprint = legacy_fingerprint(config)
+
+    def is_ours(self, fingerprint: str | None) -> bool:
+        """Whether the database's roster `fingerprint` is this one (hub/one_roster.py: also
+        in the form older hubs write)."""
+        return fingerprint in (self.fingerprint, self._older_fingerprint)
 
     def take_overlay(self, overlay: Overlay) -> set[str]:
         """Tokens revoked or rotated in the store, in force from now; the ids whose token

@@ -27,6 +27,7 @@ from deskalert.hub.one_roster import (
     describe_change,
     out_of_step,
     roster_fingerprint,
+    same_roster,
     summary,
 )
 from deskalert.hub.presence import PresenceTracker
@@ -64,7 +65,7 @@ async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
     roster is refused (RosterOutOfStep) and changes nothing."""
     runtime, store, old = hub.runtime, hub.store, hub.config
     fingerprint = roster_fingerprint(config)
-    if expected is not None and fingerprint != expected:
+    if expected is not None and not same_roster(config, expected):
         stored = await runtime.db(store.read_meta, "roster_summary")
         raise RosterOutOfStep(out_of_step(config, expected, stored))
     if fingerprint == hub.roster.fingerprint and hub.out_of_step is None:

@@ -7,11 +7,13 @@ sockets); stopping ends every connection within `GRACEFUL_SHUTDOWN_S` and logs o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
 import gc
 import logging
 import os
 import resource
+import secrets
 import signal
 import socket
 import sys
@@ -19,11 +21,10 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 import uvicorn
 
-from deskalert import __version__
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
 from deskalert.hub.clock import Clock
@@ -198,6 +199,8 @@ def build_server(
         " SQLite file; or give this one a --data-dir of its own)"
     )
     lock = None if database else hold_hub_file(db_path, doing)
+    hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+    store = None
     try:
         store = open_store(database, db_path)
         if lock is not None:  # SQLite: a file put back in time gets a new epoch
@@ -209,13 +212,16 @@ def build_server(
                 lambda epoch: store.swap_meta("epoch", epoch),
             )
         elif store.shared:  # several hubs: one roster (hub/one_roster.py)
-            replaced = check_at_start(store, config)
+            replaced = check_at_start(store, config, hub_id)
             if replaced:
                 log.warning("%s", replaced)
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:
             lock.release()
+        if store is not None and store.shared:  # not running after all: not counted
+            with contextlib.suppress(Exception):
+                store.forget_streams(hub_id)
         raise
     files = raise_open_files_limit()
     warning = open_files_warning(config, files)
@@ -223,7 +229,7 @@ def build_server(
         log.warning("%s", warning)
     budget = max(FILES_RESERVED, files - FILES_RESERVED)  # a tiny limit still serves a few
     guard = ConnectionGuard(ConnectionLimits.from_config(config.hub, budget))
-    app = create_app(config, store, clock=clock, ticker=ticker)
+    app = create_app(config, store, clock=clock, ticker=ticker, hub_id=hub_id)
     reloader = Reloader(app.state.hub, config_path, data_dir) if config_path else None
     uv_config = uvicorn.Config(
         app,
@@ -302,51 +308,6 @@ def bind_socket(host: str, port: int) -> socket.socket:
         raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     sock.set_inheritable(True)
     return sock
-
-
-def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: TextIO) -> None:
-    """What the operator needs to see at start: where it listens, what it stores, what it loaded."""
-    c, h = config, config.hub
-    keys = ", ".join(f"{code.code} ({code.key.upper()})" for code in c.codes)
-    lines = [
-        f"deskalert hub {__version__}",
-        f"  listening on  {hub.url}   (API: {hub.url}/docs, {hub.url}/openapi.json)",
-        f"  database      {hub.database}",
-        f"  config        {config_path}",
-        (
-            f"  loaded        {len(c.sites)} sites, {len(c.desks)} desks, "
-            f"{len(c.supervisors)} supervisors, {len(c.oncall)} on-call slots"
-        ),
-        f"  codes         {keys}",
-        (
-            f"  timing        j'arrive expected within {h.ack_timeout_s:g} s, cancel window "
-            f"{h.cancel_window_s:g} s, heartbeat {h.heartbeat_s:g} s"
-        ),
-    ]
-    lines += [
-        (
-            f"  limits        request {h.request_timeout_s:g} s,"
-            f" keep-alive {h.keepalive_timeout_s:g} s,"
-            f" {h.max_connections_per_address} connections per address,"
-            f" {h.max_streams_per_identity} streams per token"
-        ),
-        f"  alert rate    {h.alert_burst} back to back per desk, then {h.alerts_per_minute:g}/min",
-        (
-            f"  request rate  {h.request_burst} back to back per token, then"
-            f" {h.requests_per_second:g}/s (new alerts apart)"
-        ),
-        f"  open files    {hub.open_files} (this roster needs {needed_open_files(config)})",
-    ]
-    files_warning = open_files_warning(config, hub.open_files)
-    if files_warning:
-        lines.append(f"  WARNING       {files_warning}")
-    demo = config.demo_token_users()
-    if demo:
-        lines.append(
-            f"  WARNING       {len(demo)} of the desks/supervisors still use the published demo"
-            " token: fine for a try-out, never on a real site (deskalert token new)"
-        )
-    print("\n".join(lines), file=out, flush=True)
 
 
 def configure_logging(level: str) -> None:

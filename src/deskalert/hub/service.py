@@ -59,7 +59,13 @@ TOKENS_UNREAD = "(not read yet)"  # no meta value looks like this (store/tokens.
 class Hub:
     """The shared endpoint's state and rules, independent of HTTP: its components."""
 
-    def __init__(self, config: HubConfig, store: Store, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        config: HubConfig,
+        store: Store,
+        clock: Clock | None = None,
+        hub_id: str | None = None,
+    ) -> None:
         self.config = config
         self.store = store
         self.clock: Clock = clock or SystemClock()
@@ -94,11 +100,12 @@ class Hub:
             else Solo()
         )
         self.leading = False
-        self.hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
+        # This process among the hubs of a shared store.
+        self.hub_id = hub_id or secrets.token_hex(6)
         # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
         # roster another hub made the database's is handed to `on_roster_moved` (hub/reload.py
         # reads this hub's file again); `out_of_step` says why this hub refuses (503).
-        self.reloaded: list[Callable[[HubConfig], None]] = []
+        self.reloaded: list[Callable[[HubConfig], None]] = [self.broadcasts.reindex]
         self.on_roster_moved: Callable[[str], None] = self._moved_without_file
         self.out_of_step: str | None = None
         self._roster_checked_at: datetime | None = None
@@ -174,7 +181,7 @@ class Hub:
             return
         self._roster_checked_at = now
         theirs = await self.runtime.db(self.store.read_meta, "roster")
-        if theirs is not None and theirs != self.roster.fingerprint:
+        if theirs is not None and not self.roster.is_ours(theirs):
             self.on_roster_moved(theirs)
 
     async def stop(self) -> None:
@@ -203,9 +210,8 @@ class Hub:
             self.presence.follow(event)
             if event.type is EventType.ONCALL_CHANGED:
                 self.oncall.follow(event.site)
-            elif (
-                event.type is EventType.ROSTER_CHANGED
-                and event.data.get("fingerprint") != self.roster.fingerprint
+            elif event.type is EventType.ROSTER_CHANGED and not self.roster.is_ours(
+                event.data.get("fingerprint")
             ):
                 self.on_roster_moved(str(event.data.get("fingerprint")))
             self.runtime.committed(event)

@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from deskalert.config import describe_validation_error, load_toml, user_config_dir
+from deskalert.config import describe_config_error, load_toml, user_config_dir
 from deskalert.errors import ConfigError
 from deskalert.hub.broadcast_roster import BroadcastSection
 from deskalert.hub.settings_hub import HubSection as HubSection  # re-exported
@@ -334,7 +334,9 @@ def load_hub_config(path: Path) -> HubConfig:
         try:
             hub = HubSection.model_validate({**config.hub.model_dump(), "public_url": own})
         except ValidationError as exc:
-            raise ConfigError(f"{PUBLIC_URL_ENV}: {describe_validation_error(exc)}") from None
+            raise ConfigError(
+                f"{PUBLIC_URL_ENV}: {describe_config_error(exc, HubSection)}"
+            ) from None
         config = config.model_copy(update={"hub": hub})
     return config
 

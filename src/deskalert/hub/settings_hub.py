@@ -139,6 +139,12 @@ class HubSection(Section):
     page_session_h: float = Field(
         default=12, gt=0, le=24 * 90, description="hours a login on the page lasts"
     )
+    phone_session_days: float = Field(
+        default=30,
+        gt=0,
+        le=365,
+        description="days an agent's phone stays enrolled on the agents' page (/page/agent/)",
+    )
 
     @field_validator("public_url")
     @classmethod

@@ -11,8 +11,10 @@ from fastapi import Depends, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from deskalert.errors import Forbidden, HubError, Unauthorized, Unprocessable
+from deskalert.hub.agent_links import is_agent_session, read_agent_session
 from deskalert.hub.budget import RequestBudget
 from deskalert.hub.links import read_session
+from deskalert.hub.roster import effective_hash
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig, Principal, token_hash
 from deskalert.models import ErrorOut
@@ -78,7 +80,9 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     """The supervisor of a page session not ended by a logout (on any hub: hub/page_sessions.py,
     checked only once the cookie's signature holds); a state-changing request must come from
     the hub's own page (Origin), and a session opened by an answer link reaches that alert
-    only."""
+    only. An agent's phone session (hub/agent_links.py) is its desk's."""
+    if is_agent_session(session):
+        return await agent_principal(request, hub, session)
     grant = read_session(hub.config, session, hub.clock.now())
     digest = (
         None
@@ -106,6 +110,33 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     hub.check_in_step()
     request.state.page_grant = grant
     hub.roster.token_accepted(principal, request.client.host if request.client else "unknown")
+    return principal
+
+
+async def agent_principal(request: Request, hub: Hub, session: str) -> Principal:
+    """The desk of an agent's phone session: refused (401) once expired, logged out, or its
+    desk's token revoked or replaced; from outside the site's networks, as its bearer token
+    would be (403); a state-changing request must come from the hub's own page (Origin)."""
+    grant = read_agent_session(hub.config, hub.roster, session, hub.clock.now())
+    if grant is not None and await hub.page_sessions.is_revoked(grant.session_id):
+        grant = None
+    desk = None if grant is None else hub.roster.desks.get(grant.desk_id)
+    digest = (
+        None if desk is None else effective_hash(desk.id, desk.token_sha256, hub.roster.overlay)
+    )
+    principal = None if digest is None else hub.roster.principal_for(digest)
+    if principal is None:
+        raise Unauthorized(
+            "phone session expired, ended by a logout, or revoked: open a new phone link",
+            code="session_refused",
+        )
+    if request.method not in SAFE_METHODS:
+        check_origin(request, hub.config)
+    address = request.client.host if request.client else "unknown"
+    hub.check_in_step()
+    hub.roster.check_network(principal, address, f"{request.method} {request.url.path}")
+    request.state.agent_grant = grant
+    hub.roster.token_accepted(principal, address)
     return principal
 
 

@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Redirect
 from pydantic import BaseModel, Field
 
 from deskalert.errors import Forbidden, Unauthorized
+from deskalert.hub.enrol import open_page, page_link_outcome
 from deskalert.hub.links import Grant, new_session, read_session, session_grant, verify_link
 from deskalert.hub.routes.deps import (
     SESSION_COOKIE,
@@ -55,10 +56,12 @@ class LinkIn(StrictModel):
 
 
 class LoginIn(StrictModel):
-    """A login on the page: the supervisor's token, or an answer link's fields."""
+    """A login on the page: the supervisor's token, an answer link's fields, or the code of a
+    one-time page link (`deskalert hub enrol ID --page`)."""
 
     token: str | None = Field(default=None, max_length=512)
     link: LinkIn | None = None
+    enrol: str | None = Field(default=None, min_length=4, max_length=64)
 
 
 class SessionOut(BaseModel):
@@ -124,6 +127,20 @@ async def answer_link(
     return _index(request, hub.config, "ok", 200, root="../")
 
 
+@router.get("/page/enrol/{code}", include_in_schema=False)
+async def page_link(request: Request, hub: HubDep, code: str) -> HTMLResponse:
+    """A one-time page link: the page, which spends it by a POST and gets its cookie. This
+    GET spends nothing (messengers fetch links for their previews); a link unknown, used or
+    expired opens a page that says so in one line (403), logged."""
+    address = request.client.host if request.client else "unknown"
+    outcome = await page_link_outcome(hub, code, address)
+    if outcome != "ok":
+        return _index(
+            request, hub.config, REFUSED_LINKS.get(outcome, "enrol-unknown"), 403, root="../"
+        )
+    return _index(request, hub.config, "enrol", 200, root="../")
+
+
 @router.get("/page/sw.js", include_in_schema=False)
 async def service_worker() -> FileResponse:
     """At /page/ so that its scope is the whole page."""
@@ -147,16 +164,19 @@ async def manifest() -> FileResponse:
 async def log_in(
     body: LoginIn, request: Request, response: Response, hub: HubDep
 ) -> SessionOut | JSONResponse:
-    """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token or
-    an answer link; only from the hub's own page (Origin). A link to an alert resolved or
-    cancelled opens nothing: 409 `alert_closed`, with who closed it and when."""
+    """Open a page session (an HttpOnly, SameSite=Strict cookie) with a supervisor's token,
+    an answer link, or a one-time page link's code (403 `page_link_used`, `_expired`,
+    `_unknown`, `_gone`); only from the hub's own page (Origin). A link to an alert resolved
+    or cancelled opens nothing: 409 `alert_closed`, with who closed it and when."""
     check_origin(request, hub.config)
     now = hub.clock.now()
-    grant = (
-        _link_grant(hub.config, body.link, now)
-        if body.link
-        else _token_grant(request, hub, body.token or "", now)
-    )
+    if body.enrol:
+        address = request.client.host if request.client else "unknown"
+        grant = session_grant(hub.config, await open_page(hub, body.enrol, address), now)
+    elif body.link:
+        grant = _link_grant(hub.config, body.link, now)
+    else:
+        grant = _token_grant(request, hub, body.token or "", now)
     closed = await _closed_alert(hub, grant.alert_id) if grant.alert_id else None
     if closed is not None:
         return _closed_answer(hub, closed)
@@ -264,13 +284,28 @@ def _set_session(
     )
 
 
+PageLink = Literal[
+    "none",
+    "ok",
+    "refused",
+    "closed",
+    "enrol",
+    "enrol-unknown",
+    "enrol-used",
+    "enrol-expired",
+    "enrol-gone",
+]
+
+REFUSED_LINKS: dict[str, PageLink] = {
+    "unknown": "enrol-unknown",
+    "used": "enrol-used",
+    "expired": "enrol-expired",
+    "gone": "enrol-gone",
+}
+
+
 def _index(
-    request: Request,
-    config: HubConfig,
-    link: Literal["none", "ok", "refused", "closed"],
-    status: int,
-    *,
-    root: str,
+    request: Request, config: HubConfig, link: PageLink, status: int, *, root: str
 ) -> HTMLResponse:
     """The page's HTML; `root` is the relative way to /page/, so that the hub may sit under a
     path of a reverse proxy (public_url = "https://proxy/deskalert"). It carries the site's

@@ -18,11 +18,16 @@ const WORDS = {
     "live.wait": "Connexion…",
     "stream.broken": "Flux interrompu depuis {time} : la liste n'est plus à jour. Reconnexion en cours…",
     "frozen": "figé à {time}",
-    "auth.refused": "Session refusée ou expirée : reconnectez-vous avec votre jeton.",
+    "auth.refused": "Session refusée ou expirée : reconnectez-vous avec votre jeton ou un nouveau lien d'accès.",
     "link.refused": "Ce lien de réponse a expiré ou n'est plus valable. Connectez-vous avec votre jeton.",
     "link.scope": "Ouvert par un lien de réponse : cette alerte seulement. Connectez-vous avec votre jeton pour voir toutes les alertes.",
     "link.closed": "Cette alerte est close : {state} par {who}, le {date} à {time}. Il n'y a plus rien à répondre.",
     "link.closed.unknown": "inconnu",
+    "enrol.used": "Ce lien d'accès a déjà servi : il n'ouvre la page qu'une fois. Demandez-en un nouveau à l'administrateur du hub.",
+    "enrol.expired": "Ce lien d'accès a expiré : demandez-en un nouveau à l'administrateur du hub.",
+    "enrol.unknown": "Ce lien d'accès est inconnu du hub : vérifiez-le, ou demandez-en un nouveau à l'administrateur du hub.",
+    "enrol.gone": "Ce lien d'accès est pour un encadrant qui n'est plus dans la liste du hub.",
+    "enrol.failed": "Le hub ne répond pas : rouvrez le lien.",
     "state.open": "OUVERTE",
     "state.acknowledged": "PRISE EN CHARGE",
     "state.resolved": "RÉSOLUE",
@@ -57,11 +62,16 @@ const WORDS = {
     "live.wait": "Connecting…",
     "stream.broken": "Stream down since {time}: this list is out of date. Reconnecting…",
     "frozen": "frozen at {time}",
-    "auth.refused": "Session refused or expired: log in again with your token.",
+    "auth.refused": "Session refused or expired: log in again with your token or a new access link.",
     "link.refused": "This answer link has expired or is no longer valid. Log in with your token.",
     "link.scope": "Opened from an answer link: this alert only. Log in with your token to see every alert.",
     "link.closed": "This alert is closed: {state} by {who}, on {date} at {time}. There is nothing left to answer.",
     "link.closed.unknown": "unknown",
+    "enrol.used": "This access link was already used: it opens the page once only. Ask the hub's administrator for a new one.",
+    "enrol.expired": "This access link has expired: ask the hub's administrator for a new one.",
+    "enrol.unknown": "This access link is unknown to the hub: check it, or ask the hub's administrator for a new one.",
+    "enrol.gone": "This access link is for a supervisor no longer on the hub's list.",
+    "enrol.failed": "The hub does not answer: open the link again.",
     "state.open": "OPEN",
     "state.acknowledged": "ANSWERED",
     "state.resolved": "RESOLVED",
@@ -90,6 +100,7 @@ const state = {
   lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
   me: null, alerts: new Map(), lastId: 0, epoch: "", source: null, live: false, brokenSince: null,
   retryMs: 1000, retryTimer: null, focus: null, audio: null, confirming: null, closed: null,
+  refusedLink: null,
 };
 
 // Times show in the site's zone (the hub's [hub] timezone, in the HTML), as on the desks and the
@@ -113,6 +124,7 @@ function translatePage() {
   if (state.brokenSince) showStreamBroken();
   if (state.me && state.me.alert) $("scope").textContent = t("link.scope");
   if (state.closed) showClosed(state.closed);
+  if (state.refusedLink) show("banner-link", t("enrol." + state.refusedLink));
   render();
 }
 
@@ -134,6 +146,8 @@ async function api(method, path, body) {
 async function start() {
   const link = document.documentElement.dataset.link;
   if (link === "ok" || link === "closed") return logInWithLink(link);
+  if (link === "enrol") return openWithPageLink();
+  if (link.startsWith("enrol-")) return pageLinkRefused(link.slice("enrol-".length));
   if (link === "refused") show("banner-link", t("link.refused"));
   const me = await api("GET", "/page/api/me").catch(() => null);
   if (me && me.ok) return open(me.data);
@@ -167,6 +181,26 @@ async function logInWithLink(kind) {
   }
   const me = await api("GET", "/page/api/me");
   if (me.ok) open(me.data);
+}
+
+// A one-time page link (`deskalert hub enrol ID --page`): spent by this POST, which sets the
+// cookie; refused (used, expired, unknown), the page says so in one line and nothing else.
+async function openWithPageLink() {
+  const code = decodeURIComponent(location.pathname.split("/").pop());
+  const answer = await api("POST", "/page/api/session", {enrol: code}).catch(() => null);
+  if (!answer) return pageLinkRefused("failed");
+  history.replaceState(null, "", ROOT + "/page/");  // the spent link leaves the address bar
+  if (!answer.ok) {
+    const error = (answer.data && answer.data.error) || "";
+    return pageLinkRefused(error.startsWith("page_link_") ? error.slice(10) : "unknown");
+  }
+  const me = await api("GET", "/page/api/me");
+  if (me.ok) open(me.data);
+}
+
+function pageLinkRefused(why) {
+  state.refusedLink = why;
+  show("banner-link", t("enrol." + why));
 }
 
 function showClosed(closed) {
@@ -210,12 +244,27 @@ async function logOut() {
   showLogin();
 }
 
-function open(me) {
+function takeRoster(me) {
   state.me = me;
   state.codes = new Map(me.codes.map((code) => [code.code, code]));
+  $("who").textContent = me.name;
+}
+
+// hub.toml reloaded (`deskalert hub reload`): the roster's words (codes' protocols, sites,
+// broadcast kinds and templates) read again while the stream stays open.
+async function rosterChanged(event) {
+  state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
+  const me = await api("GET", "/page/api/me").catch(() => null);
+  if (!me || !me.ok || !state.me) return;  // a refused session is shown by api()
+  takeRoster(me.data);
+  render();
+  broadcasts.rosterChanged();  // broadcasts.js
+}
+
+function open(me) {
+  takeRoster(me);
   const match = location.hash.match(/alert=([0-9a-f-]+)/);
   state.focus = me.alert || (match ? match[1] : null);
-  $("who").textContent = me.name;
   $("login").hidden = true;
   $("main").hidden = false;
   $("logout").hidden = false;
@@ -271,6 +320,7 @@ function follow() {
   for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
     source.addEventListener(type, (event) => onAlertEvent(type, event));
   }
+  source.addEventListener("roster.changed", rosterChanged);
   broadcasts.listen(source);  // broadcasts.js
   source.onerror = () => { if (state.source === source) streamBroken(); };
 }

@@ -1,6 +1,6 @@
 // deskalert page: messages to every desk of some sites (broadcasts). Loaded after app.js, whose
 // state, api(), t-like helpers and stream it uses: app.js calls broadcasts.load() with each
-// snapshot and broadcasts.listen(source) on each stream. Text from the hub goes in with
+// snapshot, broadcasts.listen(source) on each stream, broadcasts.rosterChanged() on a reload. Text from the hub goes in with
 // textContent only.
 "use strict";
 
@@ -60,6 +60,12 @@ const broadcasts = {
     if (current.ok) this.current = new Map(current.data.map((b) => [b.id, b]));
     if (catalog && catalog.ok) this.catalog = catalog.data;
     this.render();
+  },
+
+  rosterChanged() {  // app.js, after a reload of the roster: its kinds and templates again
+    this.catalog = null;
+    $("broadcast-form").dataset.lang = "";
+    return this.load();
   },
 
   listen(source) {

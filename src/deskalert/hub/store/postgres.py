@@ -31,7 +31,7 @@ import contextlib
 import logging
 import secrets
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import lru_cache
@@ -60,6 +60,7 @@ from deskalert.hub.store.schema import (
 log = logging.getLogger("deskalert.hub")
 EVENT_LOCK = 0x64657361  # "desa": serialises event inserts (transaction-level)
 MIGRATE_LOCK = 0x64657362  # one hub at a time migrates the schema (transaction-level)
+ROSTER_LOCK = 0x64657363  # one hub at a time compares its roster at start (transaction-level)
 CHANNEL = "deskalert_events"
 CONNECT_TIMEOUT_S = 3
 RETRY_AFTER_S = 1.0  # after a failed connect or a stalled call, 503 at once for this long
@@ -299,6 +300,41 @@ class PostgresStore(Store):
             "SELECT COUNT(*) FROM hub_streams WHERE at>=?", (instant(since),)
         ).fetchone()
         return int(row[0])
+
+    def claim_roster(
+        self,
+        hub_id: str,
+        live_after: datetime,
+        live_until: datetime,
+        decide: Callable[[str | None, str | None, int], tuple[str, str] | None],
+    ) -> None:
+        """A starting hub's roster check, one hub at a time (a transaction-level advisory
+        lock): `decide` gets the database's roster fingerprint, its summary and how many hubs
+        wrote their stream line since `live_after`; it raises to refuse, or gives the
+        (fingerprint, summary) to write. The hub's stream line is then written in the same
+        transaction, dated `live_until` (its first tick dates it again): the next hub to
+        start counts it as running, however long this one takes to start."""
+        with self._transaction() as db:
+            db.execute("SELECT pg_advisory_xact_lock(?)", (ROSTER_LOCK,))
+            rows = db.execute(
+                "SELECT key, value FROM meta WHERE key IN ('roster', 'roster_summary')"
+            ).fetchall()
+            meta = {str(r[0]): str(r[1]) for r in rows}
+            live = db.execute(
+                "SELECT COUNT(*) FROM hub_streams WHERE at>=?", (instant(live_after),)
+            ).fetchone()
+            chosen = decide(meta.get("roster"), meta.get("roster_summary"), int(live[0]))
+            for key, value in zip(("roster", "roster_summary"), chosen or (), strict=False):
+                db.execute(
+                    "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE"
+                    " SET value=excluded.value",
+                    (key, value),
+                )
+            db.execute(
+                "INSERT INTO hub_streams (hub, streams, at) VALUES (?, '{}', ?) ON CONFLICT"
+                " (hub) DO UPDATE SET at=excluded.at",
+                (hub_id, instant(live_until)),
+            )
 
     def new_epoch(self) -> str:
         """A new identity for the event log (after a restore of the database)."""

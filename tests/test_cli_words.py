@@ -1,0 +1,219 @@
+"""The command line speaks the person's language: French by default, English on request, argparse's
+own words included (issue 23). In process (`main(argv)` with captured output): no process is the
+point here."""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from deskalert.cli import main
+from deskalert.cli.words import use_language
+
+Run = tuple[int, str, str]
+
+
+@pytest.fixture(autouse=True)
+def no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No config.toml and no DESKALERT_LANG unless a test sets them; argparse back to English."""
+    monkeypatch.setenv("DESKALERT_CONFIG", str(tmp_path / "absent.toml"))
+    monkeypatch.delenv("DESKALERT_LANG", raising=False)
+    monkeypatch.delenv("DESKALERT_TOKEN", raising=False)
+    yield
+    use_language("en")
+
+
+def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
+    try:
+        code = main(list(argv))
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_help_is_french_by_default(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = cli(capsys, "--help")
+    assert code == 0
+    assert out.startswith("usage\u00a0: deskalert")  # a colon never wraps onto a line alone
+    assert "afficher cette aide et quitter" in out and "commandes\u00a0:" in out
+    assert "lancer une alerte sans l'écran du poste" in out
+    assert "show this help" not in out and "raise an alert" not in out
+
+
+@pytest.mark.parametrize(
+    ("how", "argv"),
+    [
+        ("option", ["--language", "en", "send", "--help"]),
+        ("option after", ["send", "--help", "--language=en"]),
+        ("environment", ["send", "--help"]),
+        ("config.toml", ["send", "--help"]),
+    ],
+)
+def test_help_is_english_when_asked(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    how: str,
+    argv: list[str],
+) -> None:
+    if how == "environment":
+        monkeypatch.setenv("DESKALERT_LANG", "en")
+    if how == "config.toml":
+        config = tmp_path / "config.toml"
+        config.write_text('language = "en"\n[hub]\nurl = "http://127.0.0.1:1"\n')
+        monkeypatch.setenv("DESKALERT_CONFIG", str(config))
+    code, out, _ = cli(capsys, *argv)
+    assert code == 0
+    assert out.startswith("usage: deskalert send")
+    assert "show this help message and exit" in out
+    assert "raise an alert through the desk's outbox" in out.lower()
+
+
+@pytest.mark.parametrize(
+    ("argv", "french", "english"),
+    [
+        (
+            ["hub", "--prot", "1"],
+            "deskalert : erreur : arguments non reconnus : --prot 1 (voir deskalert --help)",
+            "deskalert: error: unrecognized arguments: --prot 1 (see deskalert --help)",
+        ),
+        (
+            ["send"],
+            "deskalert send : erreur : arguments obligatoires manquants : CODE"
+            " (voir deskalert send --help)",
+            "deskalert send: error: the following arguments are required: CODE"
+            " (see deskalert send --help)",
+        ),
+        (
+            ["sned"],
+            "deskalert : erreur : argument COMMAND : choix invalide : 'sned' (au choix : 'hub',",
+            "deskalert: error: argument COMMAND: invalid choice: 'sned' (choose from 'hub',",
+        ),
+        (
+            ["hub", "--port", "x"],
+            "deskalert hub : erreur : argument --port : valeur invalide (int) : 'x'",
+            "deskalert hub: error: argument --port: invalid int value: 'x'",
+        ),
+        (
+            ["hub", "oncall", "--bogus"],
+            "deskalert hub oncall : erreur : arguments non reconnus : --bogus",
+            "deskalert hub oncall: error: unrecognized arguments: --bogus",
+        ),
+    ],
+)
+def test_usage_errors_are_one_line_in_either_language(
+    capsys: pytest.CaptureFixture[str], argv: list[str], french: str, english: str
+) -> None:
+    for language, expected in (("fr", french), ("en", english)):
+        code, out, err = cli(capsys, "--language", language, *argv)
+        assert code == 2 and out == ""
+        assert err.startswith(expected) and err.count("\n") == 1, err
+
+
+def every_parser(language: str) -> dict[str, argparse.ArgumentParser]:
+    """Each command's parser, built in `language` (as docs/generate.py walks them)."""
+    from deskalert import cli as package
+
+    use_language(language)  # type: ignore[arg-type]
+    found: dict[str, argparse.ArgumentParser] = {}
+
+    def walk(name: str, parser: argparse.ArgumentParser) -> None:
+        found[name] = parser
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for sub, child in action.choices.items():
+                    walk(f"{name} {sub}", child)
+
+    walk("deskalert", package.build_parser())
+    for words, build in package.NESTED.items():
+        found["deskalert " + " ".join(words)] = build()
+    return found
+
+
+def texts(parser: argparse.ArgumentParser) -> dict[str, str]:
+    shown = {"description": parser.description or "", "epilog": parser.epilog or ""}
+    for action in parser._actions:
+        shown[f"{action.dest} {action.option_strings}"] = action.help or ""
+        for choice in getattr(action, "_choices_actions", []):
+            shown[f"{action.dest} {choice.dest}"] = choice.help or ""
+    return {key: text for key, text in shown.items() if text and text != argparse.SUPPRESS}
+
+
+# Texts that are the same words in both languages.
+SAME = {"config.toml", "options"}
+
+
+def test_every_help_text_of_every_command_is_translated() -> None:
+    """A help text written in the code, outside the catalogue, shows in English on a French
+    screen: every text of every parser must differ between the two languages."""
+    english = {name: texts(parser) for name, parser in every_parser("en").items()}
+    french = {name: texts(parser) for name, parser in every_parser("fr").items()}
+    assert english.keys() == french.keys()
+    untranslated = [
+        f"{name}: {key}: {text}"
+        for name, shown in english.items()
+        for key, text in shown.items()
+        if french[name].get(key) == text and text not in SAME
+    ]
+    assert untranslated == []
+
+
+@pytest.mark.system
+@pytest.mark.parametrize(
+    ("argv", "rows"),
+    [
+        ([], ["écoute sur", "base", "chargé", "délais", "débit d'alertes", "ATTENTION"]),
+        (["--language", "en"], ["listening on", "database", "loaded", "timing", "WARNING"]),
+    ],
+)
+def test_the_hub_banner_speaks_the_command_lines_language(
+    tmp_path: Path, argv: list[str], rows: list[str]
+) -> None:
+    """A real hub process: the banner is what it prints before serving."""
+    import os
+    import subprocess
+    import sys
+
+    from support.hubs import listening_url
+
+    example = Path(__file__).resolve().parent.parent / "hub.example.toml"
+    command = [sys.executable, "-m", "deskalert", *argv, "hub", "--config", str(example)]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKALERT_")}
+    hub = subprocess.Popen(
+        [*command, "--port", "0", "--data-dir", str(tmp_path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert hub.stdout is not None
+        banner = [hub.stdout.readline() for _ in range(12)]
+    finally:
+        hub.terminate()
+        hub.wait(timeout=30)
+    labels = [line.strip().split("  ")[0] for line in banner[1:]]
+    assert all(row in labels for row in rows), banner
+    assert listening_url(banner[1]), banner  # the tests' helpers find the address either way
+    english = {"listening on", "database", "loaded", "timing", "limits", "WARNING"}
+    assert argv or not english & set(labels), banner
+
+
+@pytest.mark.parametrize("columns", ["60", "80", "120"])
+def test_french_help_never_starts_a_line_with_its_punctuation(
+    monkeypatch: pytest.MonkeyPatch, columns: str
+) -> None:
+    """French puts a space before : ; ? and inside « »: a breaking one let argparse wrap
+    "(par défaut\\n: 8470)"; the catalogue uses no-break spaces there."""
+    monkeypatch.setenv("COLUMNS", columns)
+    orphans = [
+        f"{name}: {line.strip()}"
+        for name, parser in every_parser("fr").items()
+        for line in parser.format_help().splitlines()
+        if line.strip()[:1] in {":", ";", "?", "»"}
+    ]
+    assert orphans == []
