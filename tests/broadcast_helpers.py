@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from deskalert.hub.clock import ManualClock
 from deskalert.hub.settings import HubConfig
 from support.hubs import RunningHub, start_threaded_hub
 from support.roster import roster_toml
@@ -31,14 +32,15 @@ def broadcast_config(unread_after_s: float = UNREAD_AFTER_S) -> HubConfig:
 def bc_hub(
     tmp_path: Path, hub_database: Callable[[], str | None]
 ) -> Iterator[Callable[..., RunningHub]]:
-    """Start (and restart, on the same database) a hub on the broadcast roster."""
+    """Start (and restart, on the same database) a hub on the broadcast roster; with `clock`,
+    time passes only by `RunningHub.advance` (the unread are named then, not after 1 s)."""
     started: list[RunningHub] = []
     database = hub_database()
 
-    def start(name: str = "hub") -> RunningHub:
+    def start(name: str = "hub", clock: ManualClock | None = None, port: int = 0) -> RunningHub:
         config = broadcast_config()
         config.hub.database = database
-        hub = start_threaded_hub(config, tmp_path / name)
+        hub = start_threaded_hub(config, tmp_path / name, port=port, clock=clock)
         started.append(hub)
         return hub
 

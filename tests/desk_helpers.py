@@ -16,6 +16,7 @@ from deskalert.journal.store import Journal
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.parts import Part
 from support.ports import free_port
+from support.waiting import wait_until_async
 
 __all__ = ["free_port"]  # kept here too: tests import it from desk_helpers
 
@@ -51,12 +52,10 @@ def make_desk(url: str, journal_path: Path, desk: str = "g1", **kwargs: Any) -> 
 async def wait_until(
     pilot: Pilot[Any], condition: Callable[[], bool], timeout: float = 10, what: str = "condition"
 ) -> float:
-    """Let the app run until `condition` holds; returns the seconds it took."""
+    """Let the app run until `condition` holds (support.waiting's wait, with the pilot's pause
+    between two looks); returns the seconds it took."""
     start = time.monotonic()
-    while not condition():
-        if time.monotonic() - start > timeout:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await pilot.pause(0.05)
+    await wait_until_async(condition, timeout, what, pause=pilot.pause)
     return time.monotonic() - start
 
 

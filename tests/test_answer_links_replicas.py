@@ -24,6 +24,7 @@ import pytest
 import tomli_w
 
 from notify_helpers import HttpReceiver, free_port, take
+from support.cli import run_cli
 from support.hubs import HubProcess
 from support.requests import auth, new_alert
 from support.roster import roster_toml
@@ -152,11 +153,11 @@ def test_a_hub_killed_the_links_that_follow_name_a_live_hub_and_work(
 def test_a_bad_own_public_url_is_a_one_line_error(tmp_path: Path) -> None:
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml(), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "--config", str(config), "--check"],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = run_cli(
+        "hub",
+        "--config",
+        config,
+        "--check",
         env={**os.environ, "DESKALERT_PUBLIC_URL": "hub2.example"},
     )
     assert result.returncode == 2 and result.stderr.count("\n") == 1, result.stderr

@@ -3,11 +3,6 @@ belong (`[[sites]] networks`, `[hub] trusted_proxies`), against a real hub over 
 
 from __future__ import annotations
 
-import contextlib
-import json
-import queue
-import socket
-import threading
 import time
 import tomllib
 from collections.abc import Callable, Iterator
@@ -17,85 +12,37 @@ from typing import Any
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
 
 from deskalert.hub.settings import HubConfig
+from support.events import EventReader
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import roster_toml
 
-Frame = tuple[str, str, dict[str, Any]]  # (id as sent, event type, data)
-
-
-class FrameReader:
-    """Every frame of one stream, the live-only ones (no `id:`) included."""
-
-    def __init__(self, url: str, who: str, headers: dict[str, str] | None = None) -> None:
-        self.frames: queue.Queue[Frame] = queue.Queue()
-        self._client = httpx.Client(base_url=url, timeout=httpx.Timeout(5, read=30))
-        self._headers = {**auth(who), **(headers or {})}
-        self._opened = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-        self._thread.start()
-        assert self._opened.wait(5), "stream did not open"
-
-    def _run(self) -> None:
-        try:
-            with connect_sse(
-                self._client,
-                "GET",
-                "/v1/events",
-                headers=self._headers,
-                params={"availability": "1"},
-            ) as source:
-                self._response = source.response
-                self._socket = source.response.extensions["network_stream"].get_extra_info("socket")
-                self._opened.set()
-                for sse in source.iter_sse():
-                    if sse.data:
-                        self.frames.put((sse.id, sse.event, json.loads(sse.data)))
-        except (httpx.HTTPError, RuntimeError):
-            pass
-
-    def availability(self, timeout: float = 5) -> dict[str, Any]:
-        """The next site.availability frame's data."""
-        deadline = time.monotonic() + timeout
-        while True:
-            _, kind, data = self.frames.get(timeout=max(0.01, deadline - time.monotonic()))
-            if kind == "site.availability":
-                return data
-
-    def all_availability(self, for_s: float) -> list[dict[str, Any]]:
-        time.sleep(for_s)
-        seen = []
-        while not self.frames.empty():
-            _, kind, data = self.frames.get_nowait()
-            if kind == "site.availability":
-                seen.append(data)
-        return seen
-
-    def stop(self) -> None:
-        """Shutting the socket down is what wakes the read blocked in the reader's thread
-        (closing the response from here does not: each stop waited out its 5 s join)."""
-        with contextlib.suppress(OSError):
-            self._socket.shutdown(socket.SHUT_RDWR)
-        self._thread.join(timeout=5)
-        assert not self._thread.is_alive(), "frame reader did not stop"
-        self._response.close()
-        self._client.close()
-
 
 @pytest.fixture
-def readers() -> Iterator[Callable[..., FrameReader]]:
-    opened: list[FrameReader] = []
+def readers() -> Iterator[Callable[..., EventReader]]:
+    """Streams that ask for the live-only frames (`availability=1`), open when returned."""
+    opened: list[EventReader] = []
 
-    def start(url: str, who: str, **kwargs: Any) -> FrameReader:
-        opened.append(FrameReader(url, who, **kwargs))
-        return opened[-1]
+    def start(url: str, who: str, headers: dict[str, str] | None = None) -> EventReader:
+        reader = EventReader(url, who, params={"availability": "1"}, headers=headers or {})
+        opened.append(reader.start().wait_open())
+        return reader
 
     yield start
     for reader in opened:
         reader.stop()
+
+
+def availability(reader: EventReader, timeout: float = 5) -> dict[str, Any]:
+    """The next site.availability frame's data."""
+    return reader.next_data("site.availability", timeout)
+
+
+def all_availability(reader: EventReader, for_s: float) -> list[dict[str, Any]]:
+    """Every site.availability frame's data that comes within `for_s` seconds."""
+    return [data for _, kind, data in reader.events_for(for_s) if kind == "site.availability"]
 
 
 def start_hub(tmp_path: Path, toml: str) -> RunningHub:
@@ -117,24 +64,24 @@ def beat(hub: RunningHub, who: str) -> None:
 
 
 def test_fifty_desks_coming_online_give_a_few_debounced_events_with_the_right_counts(
-    many_desks: RunningHub, readers: Callable[..., FrameReader]
+    many_desks: RunningHub, readers: Callable[..., EventReader]
 ) -> None:
     """At most one event per site and second, never one per desk; the last says 51 online."""
     desk = readers(many_desks.url, "g1")
-    first = desk.availability()
+    first = availability(desk)
     assert (first["site"], first["desks_online"], first["desks"]) == ("accueil", 1, 52)
     upstairs = readers(many_desks.url, "e1")
-    assert upstairs.availability()["site"] == "etage"
+    assert availability(upstairs)["site"] == "etage"
     started = time.monotonic()
     with ThreadPoolExecutor(10) as pool:
         list(pool.map(lambda i: beat(many_desks, f"d{i:02d}"), range(50)))
     burst_s = time.monotonic() - started
-    seen = desk.all_availability(2.5)
+    seen = all_availability(desk, 2.5)
     assert 1 <= len(seen) <= 2 + burst_s, f"debounced: {len(seen)} events in {burst_s:.1f} s"
     counts = [event["desks_online"] for event in seen]
     assert counts == sorted(counts) and counts[-1] == 51, counts
     assert all(event["site"] == "accueil" for event in seen)
-    assert {e["site"] for e in upstairs.all_availability(0.1)} <= {"etage"}, (
+    assert {e["site"] for e in all_availability(upstairs, 0.1)} <= {"etage"}, (
         "another site's numbers are not sent upstairs"
     )
     with many_desks.client("g2") as client:
@@ -143,39 +90,39 @@ def test_fifty_desks_coming_online_give_a_few_debounced_events_with_the_right_co
 
 
 def test_a_reconnecting_desk_gets_the_numbers_now_at_once(
-    hub: RunningHub, readers: Callable[..., FrameReader]
+    hub: RunningHub, readers: Callable[..., EventReader]
 ) -> None:
     """Live only, so nothing is replayed: the stream's opening carries the current numbers."""
     desk = readers(hub.url, "e1")
-    alone = desk.availability()
+    alone = availability(desk)
     assert (alone["desks_online"], alone["supervisors"]) == (1, [])
     desk.stop()
     supervisor = readers(hub.url, "s.b")  # the pane of Bob, following every site
-    assert {e["site"] for e in (supervisor.availability(), supervisor.availability())} == {
+    assert {e["site"] for e in (availability(supervisor), availability(supervisor))} == {
         "accueil",
         "etage",
     }
     with hub.client("s.a") as client:
         last_id = client.get("/healthz").json()["last_event_id"]
-    again = readers(hub.url, "e1", headers={"Last-Event-ID": str(last_id)}).availability(1)
+    again = availability(readers(hub.url, "e1", headers={"Last-Event-ID": str(last_id)}), 1)
     assert [(p["id"], p["connected"], p["on_call"]) for p in again["supervisors"]] == [
         ("s.b", True, False)
     ]
 
 
 def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_counts(
-    hub: RunningHub, readers: Callable[..., FrameReader]
+    hub: RunningHub, readers: Callable[..., EventReader]
 ) -> None:
     desk = readers(hub.url, "g1")
-    now = desk.availability()
+    now = availability(desk)
     assert [(p["id"], p["connected"], p["on_call"]) for p in now["supervisors"]] == [
         ("s.a", False, True)
     ], "the on-call supervisor can answer on the phone"
     supervisor = readers(hub.url, "s.c")
     # A frame already due (the desk's own arrival) may come first on a loaded machine.
-    joined = desk.availability(3)
+    joined = availability(desk, 3)
     if len(joined["supervisors"]) == 1:
-        joined = desk.availability(3)
+        joined = availability(desk, 3)
     assert [(p["id"], p["connected"]) for p in joined["supervisors"]] == [
         ("s.a", False),
         ("s.c", True),
@@ -183,7 +130,7 @@ def test_a_supervisor_connecting_and_leaving_reaches_the_site_desks_and_on_call_
     supervisor.stop()
     # The hub learns that a stream closed when its next keep-alive cannot be written (within
     # heartbeat_s = 5 s), then sends the numbers within the 1 s debounce.
-    left = desk.availability(8)
+    left = availability(desk, 8)
     assert [p["id"] for p in left["supervisors"]] == ["s.a"]
     with hub.client("s.a") as client:
         both = client.get("/v1/availability").json()
@@ -203,11 +150,7 @@ def test_a_stream_without_the_flag_gets_no_availability_frame_and_ids_stay_conse
     beat(hub, "g1")
     beat(hub, "e1")
     events = reader.events_until("desk.online") + reader.events_until("desk.online")
-    time.sleep(1.5)
-    while not reader.items.empty():
-        kind, value = reader.items.get_nowait()
-        if kind == "event":
-            events.append(value)
+    events += reader.events_for(1.5)
     assert [e[1] for e in events] == ["desk.online", "desk.online"]
     assert [e[0] for e in events] == [1, 2]
 

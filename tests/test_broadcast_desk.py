@@ -3,6 +3,7 @@ that was offline gets the current one when it comes back. Pilot desks against a 
 
 from __future__ import annotations
 
+import queue
 from collections.abc import Callable
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from broadcast_helpers import current, post, send
 from desk_helpers import in_thread, make_desk, wait_until
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.desk.broadcast import BroadcastScreen
+from support.events import EventReader
 from support.hubs import RunningHub
 
 # What is tested here is a screen, not the store: on SQLite only (the store is tested on both).
@@ -65,7 +67,10 @@ async def test_a_desk_offline_gets_it_when_back_and_sees_it_ended_in_english(
         await wait_until(pilot, lambda: "agitated person" in shown(app), what="on top when back")
         assert "Be alert" in shown(app) and "Press L" in shown(app)
         await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{sent['id']}/end"))
-        await wait_until(pilot, lambda: "Ended at" in shown(app), what="shown ended")
+        await wait_until(pilot, lambda: "ENDED at" in shown(app), what="shown ended")
+        # An ended lockdown must not still read as one: its look and "what to do" go.
+        assert app.screen.has_class("look-ended") and not app.screen.has_class("look-warning")
+        assert not app.screen.query_one("#broadcast-protocol").display
         await pilot.press("escape")
         await wait_until(
             pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="closed once ended"
@@ -108,9 +113,10 @@ async def test_a_broadcast_received_is_in_the_journal_and_the_export(
         assert "Confinement: Confinement du bâtiment" in line
     journal = Journal(tmp_path / "g1.sqlite3")
     text = export_text([], "md", "fr", Period(), journal.broadcasts(), "g1")
-    assert "# Messages de l'encadrement reçus" in text
+    assert "# Messages de l'encadrement" in text
     assert "Confinement du bâtiment : restez à votre poste, porte fermée. (Ana Sup)" in text
-    assert "Lu à" in text
+    assert "  - Lu 1/1 : Desk g1 " in text  # this desk's read alone, not its colleagues'
+    assert "Jamais lu" not in text
 
 
 async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
@@ -139,3 +145,119 @@ async def test_the_alert_keys_still_work_while_a_broadcast_is_on_top(
             await pilot.pause(0.1)
         assert await in_thread(alerts) == ["renfort"]
         assert isinstance(app.screen, BroadcastScreen)  # still there until "lu"
+
+
+async def d00_back(hub: RunningHub, tmp_path: Path, says_lu: bool) -> None:
+    """Desk d00 starts (on its journal): shows the broadcast and says "lu", or shows none."""
+    d00 = make_desk(hub.url, tmp_path / "d00.sqlite3", "d00")
+    async with d00.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: d00.state.link_up is True, what="d00 link up")
+        if not says_lu:
+            await pilot.pause(0.5)
+            assert not isinstance(d00.screen, BroadcastScreen)
+            return
+        await wait_until(pilot, lambda: "agitée" in shown(d00), what="on d00 when back")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(d00.screen, BroadcastScreen), what="lu")
+
+
+async def test_three_desks_of_a_site_read_it_once_each_the_offline_one_when_back(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path, follow: Callable[..., EventReader]
+) -> None:
+    """Done means: a broadcast to a site with 3 desks, one offline that reads it when back;
+    each "lu" stored once, and a desk started again does not show it again."""
+    hub = bc_hub()
+    g1 = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    g2 = make_desk(hub.url, tmp_path / "g2.sqlite3", "g2")  # one language a process
+    async with g1.run_test(size=SIZE) as on_g1, g2.run_test(size=SIZE) as on_g2:
+        for app, pilot in ((g1, on_g1), (g2, on_g2)):
+            await wait_until(pilot, lambda app=app: app.state.link_up is True, what="link up")
+        sent = (await in_thread(lambda: send(hub))).json()
+        await wait_until(on_g1, lambda: "agitée" in shown(g1), what="on g1")
+        await wait_until(on_g2, lambda: "agitée" in shown(g2), what="on g2")
+        for app, pilot in ((g1, on_g1), (g2, on_g2)):
+            await pilot.press("l")
+            await wait_until(
+                pilot, lambda app=app: not isinstance(app.screen, BroadcastScreen), what="lu"
+            )
+    assert sorted(await in_thread(lambda: reads(hub, sent["id"]))) == ["g1", "g2"]
+
+    # d00 was offline: back, it shows it and says "lu"; back again, it does not show it.
+    await d00_back(hub, tmp_path, says_lu=True)
+    await d00_back(hub, tmp_path, says_lu=False)
+    assert await in_thread(lambda: reads(hub, sent["id"])) == ["g1", "g2", "d00"]
+    replay = follow(hub.url, "s.a", params={"since": "0"})  # the whole log: one "lu" per desk
+    seen = [replay.events_until("broadcast.read", timeout=5)[-1] for _ in range(3)]
+    assert [len(e[2]["reads"]) for e in seen] == [1, 2, 3]
+    with pytest.raises(queue.Empty):
+        replay.events_until("broadcast.read", timeout=0.5)
+
+
+async def test_an_older_copy_arriving_after_the_lu_does_not_show_it_again(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: the list read after a snapshot can be older than the events that came meanwhile;
+    its unread copy of a broadcast this desk has just read opened the screen again."""
+    from deskalert.models import Broadcast
+    from deskalert.tui.desk.broadcast import BroadcastWatch
+
+    hub = bc_hub()
+    older = Broadcast.model_validate(send(hub).json())  # as a list read before the "lu" says
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+        await pilot.press("l")
+        watch = app.query_one(BroadcastWatch)
+        await wait_until(
+            pilot, lambda: watch.known[older.id].read_by("g1") is not None, what="lu came back"
+        )
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="closed")
+        watch.post_message(BroadcastWatch.Seen(older))
+        await pilot.pause(0.3)
+        assert not isinstance(app.screen, BroadcastScreen)
+
+
+async def test_a_second_broadcast_hides_the_first_until_it_is_closed(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: a shorter box on top (an ended one) let the first one's "Appuyez sur L" show
+    around it, as if it were its own."""
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the first")
+        assert not app.screen.has_class("stacked")
+        second = (await in_thread(lambda: send(hub, template="confinement"))).json()
+        await wait_until(pilot, lambda: "Confinement" in shown(app), what="the second")
+        assert app.screen.has_class("stacked")
+        await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{second['id']}/end"))
+        await wait_until(pilot, lambda: "TERMINÉ" in shown(app), what="the second ended")
+        assert app.screen.has_class("stacked") and app.screen.has_class("look-ended")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the first again")
+
+
+async def test_a_kind_labelled_with_brackets_shows_as_written(
+    tmp_path: Path, hub_database: Callable[[], str | None]
+) -> None:
+    """Why: the heading was Textual markup, so a roster kind "Vigilance [/] étage" raised a
+    MarkupError on the desk at the moment the message had to show."""
+    from broadcast_helpers import broadcast_config
+    from support.hubs import start_threaded_hub
+
+    config = broadcast_config()
+    kinds = config.broadcasts.kinds  # a copy: the built-in kinds are shared by every config
+    kinds[0] = kinds[0].model_copy(update={"label": "Vigilance [/] étage"})
+    config.hub.database = hub_database()
+    hub = start_threaded_hub(config, tmp_path / "hub")
+    try:
+        app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+            await in_thread(lambda: send(hub))
+            await wait_until(pilot, lambda: "agitée" in shown(app), what="the broadcast on top")
+            assert "Message de l'encadrement · Vigilance [/] étage" in shown(app)
+    finally:
+        hub.stop()

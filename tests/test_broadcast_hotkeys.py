@@ -53,3 +53,35 @@ async def test_a_broadcast_becomes_a_notification_that_stays_and_its_end_another
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_after_a_reconnect_each_broadcast_is_shown_once_the_new_one_too(
+    bc_hub: Callable[..., RunningHub],
+) -> None:
+    """The hub restarts (same port, same database) under a following listener: the one shown
+    before is not shown again, the one sent after the restart is shown once."""
+    hub = bc_hub()
+    port = int(hub.url.rsplit(":", 1)[1])
+    shown: list[str] = []
+
+    async def record(summary: str, body: str = "", **options: Any) -> None:
+        shown.append(body)
+
+    task = asyncio.create_task(
+        follow_broadcasts(hub.url, "tok-g2", "g2", BroadcastNotices("g2", record))
+    )
+    try:
+        await asyncio.to_thread(send, hub)  # agite
+        await eventually(lambda: len(shown) == 1, "the first notification")
+        await asyncio.to_thread(hub.stop)
+        hub = await asyncio.to_thread(bc_hub, port=port)
+        await asyncio.to_thread(send, hub, template="confinement")
+        await eventually(lambda: len(shown) == 2, "the one sent after the restart", timeout=30)
+        await asyncio.sleep(1)
+        assert shown == [
+            "Une personne agitée se dirige vers les guichets.",
+            "Confinement du bâtiment : restez à votre poste, porte fermée.",
+        ]
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)

@@ -112,3 +112,14 @@ async def test_the_pane_offers_the_new_templates_after_a_reload(
             lambda: [t.id for t in app.broadcasts.catalog.templates] == ["colis"],
             what="the new template in the pane",
         )
+
+
+def test_each_config_has_its_own_built_in_kinds_and_templates() -> None:
+    """Changing one config's built-in kind (a reload's swap, a test) leaves the others as built."""
+    from deskalert.hub.broadcast_roster import BroadcastSection
+
+    first, second = BroadcastSection(), BroadcastSection()
+    first.kinds[0].label = "changed"
+    first.templates[0].text = "changed"
+    assert second.kinds[0].label != "changed"
+    assert second.templates[0].text != "changed"

@@ -7,7 +7,6 @@ import json
 import os
 import re
 import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,18 +16,12 @@ from deskalert import cli
 from deskalert.cli.demo import launcher
 from deskalert.journal.models import NoteDraft
 from deskalert.journal.store import Journal
+from support.cli import Result, run_cli
 from test_debrief import data_set
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def run(env: dict[str, str], *args: str) -> Result:
+    return run_cli(*args, env=env)
 
 
 @pytest.fixture

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from deskalert.cli import main
 from deskalert.cli.words import use_language
+from support.cli import run_cli
 from support.hubs import wait_healthy
 from support.ports import free_port
 
@@ -31,13 +31,9 @@ def fresh_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None
     use_language("en")
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def cli(*argv: str) -> tuple[int, str, str]:
+    done = run_cli(*argv)
+    return done.code, done.out, done.err
 
 
 @pytest.mark.parametrize(
@@ -45,10 +41,10 @@ def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     [["send", "renfort"], ["interview", "start"], ["hotkeys"]],
 )
 def test_a_missing_config_says_where_it_looked_and_what_to_do(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: list[str]
+    tmp_path: Path, argv: list[str]
 ) -> None:
     expected = tmp_path / "config" / "deskalert" / "config.toml"
-    code, _, err = cli(capsys, *argv)
+    code, _, err = cli(*argv)
     assert code == 2 and err.count("\n") == 1, err
     assert "cherché dans --config (non donné), puis $DESKALERT_CONFIG (non définie)" in err
     assert f"puis {expected} (absent)" in err
@@ -56,36 +52,30 @@ def test_a_missing_config_says_where_it_looked_and_what_to_do(
     assert "DESKALERT_TOKEN" in err
     command = " ".join(w for w in argv if w != "renfort")
     assert err.rstrip().endswith(f"`deskalert demo` (`make run`) : deskalert {command} --demo")
-    code, _, err = cli(capsys, "--language", "en", *argv)
+    code, _, err = cli("--language", "en", *argv)
     assert code == 2 and "no config.toml: looked in --config (not given)" in err
     assert err.rstrip().endswith(f"instead: deskalert {command} --demo")
 
 
-def test_send_with_demo_uses_the_demo_desk_and_its_journal(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_send_with_demo_uses_the_demo_desk_and_its_journal(tmp_path: Path) -> None:
     """No demo hub listens on this port: the alert is queued in the demo desk's journal."""
     port = free_port()
-    code, _, err = cli(capsys, "send", "--demo", "--port", str(port), "renfort", "--timeout", "0.3")
+    code, _, err = cli("send", "--demo", "--port", str(port), "renfort", "--timeout", "0.3")
     assert code == 1 and "ALERTE NON TRANSMISE" in err, err
     assert (tmp_path / "data" / "deskalert" / "demo" / "journal-guichet-3.sqlite3").exists()
 
 
-def test_hub_oncall_without_config_says_where_it_looked_like_hub(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_hub_oncall_without_config_says_where_it_looked_like_hub(tmp_path: Path) -> None:
     expected = tmp_path / "config" / "deskalert" / "hub.toml"
     for argv in (["hub"], ["hub", "oncall"]):
-        code, _, err = cli(capsys, *argv)
+        code, _, err = cli(*argv)
         assert code == 2 and err.count("\n") == 1, err
         assert f"cherché --config (non donné), puis {expected} (absent)" in err
         assert "hub.example.toml" in err and "deskalert token new" in err
 
 
 @pytest.mark.system
-def test_a_second_demo_says_to_join_the_first(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_second_demo_says_to_join_the_first(tmp_path: Path) -> None:
     port = free_port()
     first = subprocess.Popen(
         [sys.executable, "-m", "deskalert", "demo", "--hub-only", "--port", str(port)],
@@ -96,25 +86,23 @@ def test_a_second_demo_says_to_join_the_first(
     try:
         wait_healthy(f"http://127.0.0.1:{port}")
         for extra in ([], ["--hub-only"]):
-            code, _, err = cli(capsys, "demo", *extra, "--port", str(port))
+            code, _, err = cli("demo", *extra, "--port", str(port))
             assert code == 2 and err.count("\n") == 1, err
             assert "une démo tourne déjà : rejoignez-la avec `" in err
             assert f"demo --join --port {port}`" in err
-        code, _, err = cli(capsys, "--language", "en", "demo", "--port", str(port))
+        code, _, err = cli("--language", "en", "demo", "--port", str(port))
         assert code == 2 and "a demo is already running: join it with `" in err
     finally:
         first.terminate()
         first.wait(timeout=30)
 
 
-def test_a_demo_on_a_busy_port_names_port(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path
-) -> None:
+def test_a_demo_on_a_busy_port_names_port(tmp_path: Path) -> None:
     with socket.socket() as other:
         other.bind(("127.0.0.1", 0))
         other.listen()
         port = other.getsockname()[1]
-        code, _, err = cli(capsys, "demo", "--hub-only", "--port", str(port))
+        code, _, err = cli("demo", "--hub-only", "--port", str(port))
     assert code == 2, err
     assert err.splitlines()[-1] == (
         f"deskalert: le port {port} est pris par un autre programme : choisissez-en un autre"
@@ -133,7 +121,6 @@ def test_a_demo_on_a_busy_port_names_port(
     ],
 )
 def test_an_explicit_language_outlives_the_config_files(
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     configured: str,
@@ -150,5 +137,5 @@ def test_an_explicit_language_outlives_the_config_files(
     monkeypatch.setenv("DESKALERT_TOKEN", "tok-g1")
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    code, _, err = cli(capsys, *explicit, "send", "renfort", "--timeout", "0.3")
+    code, _, err = cli(*explicit, "send", "renfort", "--timeout", "0.3")
     assert code == 1 and expected in err, err

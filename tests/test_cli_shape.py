@@ -1,5 +1,8 @@
 """The command line's shape: one version everywhere, a help that loads neither the hub's web stack
-nor Textual, and `hub oncall` / `hub migrate` parsed on their own."""
+nor Textual, and `hub oncall` / `hub migrate` parsed on their own.
+
+The version and the imports are read from processes of their own (the console script, a fresh
+interpreter's sys.modules); the parsers' answers from `deskalert.cli.main` in this process."""
 
 from __future__ import annotations
 
@@ -11,18 +14,9 @@ import tomllib
 from pathlib import Path
 
 import deskalert
+from support.cli import run_cli
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 def test_the_version_is_written_once_and_deskalert_version_prints_it() -> None:
@@ -67,12 +61,12 @@ def test_help_and_the_desk_command_load_no_web_framework() -> None:
 def test_hub_options_before_oncall_are_refused_not_dropped() -> None:
     """argparse subcommands under `hub` would run `hub --config x oncall` with oncall's default
     --config, silently; `hub oncall` and `hub migrate` keep parsers of their own."""
-    result = run("hub", "--config", "x.toml", "oncall")
+    result = run_cli("hub", "--config", "x.toml", "oncall")
     assert result.returncode == 2
     assert result.stderr == (
         "deskalert : erreur : arguments non reconnus : oncall (voir deskalert --help)\n"
     )
-    result = run("hub", "oncall", "--bogus")
+    result = run_cli("hub", "oncall", "--bogus")
     assert result.returncode == 2
     assert result.stderr == (
         "deskalert hub oncall : erreur : arguments non reconnus : --bogus"

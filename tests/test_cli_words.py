@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from deskalert.cli import main
 from deskalert.cli.words import use_language
+from support.cli import run_cli
 
 Run = tuple[int, str, str]
 
@@ -26,17 +26,13 @@ def no_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]
     use_language("en")
 
 
-def cli(capsys: pytest.CaptureFixture[str], *argv: str) -> Run:
-    try:
-        code = main(list(argv))
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    out, err = capsys.readouterr()
-    return code, out, err
+def cli(*argv: str) -> Run:
+    done = run_cli(*argv)
+    return done.code, done.out, done.err
 
 
-def test_help_is_french_by_default(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = cli(capsys, "--help")
+def test_help_is_french_by_default() -> None:
+    code, out, _ = cli("--help")
     assert code == 0
     assert out.startswith("usage\u00a0: deskalert")  # a colon never wraps onto a line alone
     assert "afficher cette aide et quitter" in out and "commandes\u00a0:" in out
@@ -54,7 +50,6 @@ def test_help_is_french_by_default(capsys: pytest.CaptureFixture[str]) -> None:
     ],
 )
 def test_help_is_english_when_asked(
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
     how: str,
@@ -66,7 +61,7 @@ def test_help_is_english_when_asked(
         config = tmp_path / "config.toml"
         config.write_text('language = "en"\n[hub]\nurl = "http://127.0.0.1:1"\n')
         monkeypatch.setenv("DESKALERT_CONFIG", str(config))
-    code, out, _ = cli(capsys, *argv)
+    code, out, _ = cli(*argv)
     assert code == 0
     assert out.startswith("usage: deskalert send")
     assert "show this help message and exit" in out
@@ -106,10 +101,10 @@ def test_help_is_english_when_asked(
     ],
 )
 def test_usage_errors_are_one_line_in_either_language(
-    capsys: pytest.CaptureFixture[str], argv: list[str], french: str, english: str
+    argv: list[str], french: str, english: str
 ) -> None:
     for language, expected in (("fr", french), ("en", english)):
-        code, out, err = cli(capsys, "--language", language, *argv)
+        code, out, err = cli("--language", language, *argv)
         assert code == 2 and out == ""
         assert err.startswith(expected) and err.count("\n") == 1, err
 

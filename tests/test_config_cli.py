@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 import tomllib
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,19 +12,10 @@ import pytest
 from deskalert.errors import ConfigError
 from deskalert.hub.oncall import compute_oncall
 from deskalert.hub.settings import HubConfig, load_hub_config, token_hash
+from support.cli import run_cli
 from support.roster import make_config, roster_toml
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def run_cli(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *args],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        cwd=cwd,
-    )
 
 
 def test_shipped_example_is_valid_with_three_codes_two_sites() -> None:

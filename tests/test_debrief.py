@@ -6,8 +6,6 @@ import csv
 import io
 import json
 import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
@@ -31,6 +29,7 @@ from deskalert.models import (
     PrincipalKind,
     Responder,
 )
+from support.cli import Result, run_cli
 from support.hubs import RunningHub
 from support.requests import new_alert
 
@@ -171,15 +170,8 @@ def desk_journal(tmp_path: Path) -> dict[str, str]:
     return {**os.environ, "DESKALERT_CONFIG": str(config), "XDG_DATA_HOME": str(data)}
 
 
-def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def run(env: dict[str, str], *args: str) -> Result:
+    return run_cli(*args, env=env)
 
 
 PERIOD = ("--since", "2026-11-01", "--until", "2026-11-30")

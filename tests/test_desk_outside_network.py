@@ -10,8 +10,6 @@ overflowed at 80 columns.
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -25,6 +23,7 @@ from deskalert.tui.base import local_now
 from deskalert.tui.desk.state import Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import LinkChanged
+from support.cli import Result, run_cli
 from support.hubs import RunningHub
 from test_availability import fenced_roster, start_hub
 from test_desk_failures import seed_cache
@@ -147,7 +146,7 @@ def test_the_refusal_stays_until_the_hub_accepts_the_desk_or_refuses_its_token()
     assert LinkState.kind_of(other) is LinkKind.REFUSED, "only this code is the fence"
 
 
-def send(tmp_path: Path, url: str, language: str) -> subprocess.CompletedProcess[str]:
+def send(tmp_path: Path, url: str, language: str) -> Result:
     config = tmp_path / f"config-{language}.toml"
     config.write_text(
         f'language = "{language}"\n[hub]\nurl = "{url}"\n[desk]\nid = "g1"\n', encoding="utf-8"
@@ -159,14 +158,7 @@ def send(tmp_path: Path, url: str, language: str) -> subprocess.CompletedProcess
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "config"),
     }
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    return run_cli("send", "renfort", env=env)
 
 
 def test_send_from_outside_the_sites_networks_says_so_in_one_line(

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Callable
 
 import httpx
 import pytest
 
+from support.events import read_events
 from support.hubs import HubProcess, RunningHub, on_store
 from support.requests import auth, new_alert
-
-
-def read_events(url: str, last_id: int, count: int) -> list[tuple[int, str, dict[str, object]]]:
-    """Reads `count` events after `last_id` from a fresh stream, as a reconnecting client does."""
-    from httpx_sse import connect_sse
-
-    events = []
-    headers = {**auth("s.a"), "Last-Event-ID": str(last_id)}
-    with (
-        httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
-        connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
-    ):
-        for sse in source.iter_sse():
-            if not sse.data:  # a retry/comment-only block: not an event (WHATWG SSE)
-                continue
-            events.append((int(sse.id), sse.event, json.loads(sse.data)))
-            if len(events) == count:
-                return events
-    raise AssertionError("stream ended early")
 
 
 def test_alert_answered_2xx_survives_kill_9(hub_process: Callable[[], HubProcess]) -> None:

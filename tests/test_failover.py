@@ -11,9 +11,6 @@ from __future__ import annotations
 import asyncio
 import os
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Iterator
 from contextlib import closing
 from pathlib import Path
@@ -23,6 +20,7 @@ import httpx
 import pytest
 
 from desk_helpers import free_port, in_thread, text_of, wait_until
+from deskalert import i18n
 from deskalert.client.api import HubClient
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.client.outbox import Outbox
@@ -43,9 +41,11 @@ from deskalert.models import AlertEvent, AlertIn, StreamReset
 from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.link import LinkKind
 from failover_helpers import AnswerServer, dead_url
+from support.cli import run_cli
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import make_config
+from support.waiting import wait_until_async
 
 SIZE = (100, 40)
 
@@ -206,13 +206,6 @@ async def test_the_outbox_keeps_queued_alerts_across_a_failover_and_each_is_stor
 # -- the stream ----------------------------------------------------------------------------------
 
 
-async def until(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def read_log(url: str, up_to: int) -> list[int]:
     """The ids of the hub's events 1..up_to, read by a follower of that hub alone."""
     ids: list[int] = []
@@ -255,16 +248,16 @@ async def test_a_follower_resumes_on_the_second_hub_from_the_same_position_every
     task = asyncio.create_task(consume())
     hub_b: RunningHub | None = None
     try:
-        await until(lambda: any(isinstance(i, LinkUp) for i in items))
+        await wait_until_async(lambda: any(isinstance(i, LinkUp) for i in items), 20)
         sent = [await in_thread(lambda: raise_on(hub_a.url))]
-        await until(lambda: len(raised()) == 1)
+        await wait_until_async(lambda: len(raised()) == 1, 20)
         await in_thread(hub_a.stop)
         hub_b = await in_thread(lambda: start_threaded_hub(config, data, port_b))
         b_url = hub_b.url
         sent += [await in_thread(lambda: raise_on(b_url)) for _ in range(2)]  # while switching
-        await until(lambda: any(isinstance(i, LinkUp) and i.hub == 2 for i in items))
+        await wait_until_async(lambda: any(isinstance(i, LinkUp) and i.hub == 2 for i in items), 20)
         sent.append(await in_thread(lambda: raise_on(b_url)))
-        await until(lambda: len(raised()) == 4)
+        await wait_until_async(lambda: len(raised()) == 4, 20)
         followed = [i.id for i in items if not isinstance(i, LinkUp | LinkDown | StreamReset)]
         log = await asyncio.wait_for(read_log(b_url, followed[-1]), 20)
     finally:
@@ -354,6 +347,7 @@ def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
     tmp_path: Path, lines: str, words: str
 ) -> None:
     path = client_config(tmp_path, lines)
+    i18n.set_language("en")  # the words below are English (the fixture puts French back)
     with pytest.raises(ConfigError) as raised:
         load_client_config(path)
     assert str(raised.value).startswith(f"{path}: {words}"), str(raised.value)
@@ -362,12 +356,8 @@ def test_a_wrong_hub_section_is_one_line_naming_the_file_and_the_key(
 
 def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> None:
     path = client_config(tmp_path, 'url = "https://a"\nurls = ["https://b"]')
-    result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        env={**os.environ, "DESKALERT_TOKEN": "tok-g1"},
+    result = run_cli(
+        "send", "renfort", "--config", path, env={**os.environ, "DESKALERT_TOKEN": "tok-g1"}
     )
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "not both" in result.stderr
@@ -379,15 +369,7 @@ async def test_send_reaches_the_second_hub_when_the_first_is_down(
     """`deskalert send` with [hub] urls: the first dead, the alert stored once by the second."""
     path = client_config(tmp_path, f'urls = ["{dead_url()}", "{hub.url}"]')
     env = {**os.environ, "DESKALERT_TOKEN": "tok-g1", "XDG_DATA_HOME": str(tmp_path / "data")}
-    result = await in_thread(
-        lambda: subprocess.run(
-            [sys.executable, "-m", "deskalert", "send", "renfort", "--config", str(path)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env=env,
-        )
-    )
+    result = await in_thread(lambda: run_cli("send", "renfort", "--config", path, env=env))
     assert result.returncode == 0, result.stderr
     assert len(await in_thread(lambda: stored_ids(hub.url))) == 1
 
@@ -433,7 +415,7 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
     task = asyncio.create_task(consume())
     hub_a: RunningHub | None = None
     try:
-        await until(lambda: any(isinstance(i, LinkUp) and i.hub == 2 for i in items))
+        await wait_until_async(lambda: any(isinstance(i, LinkUp) and i.hub == 2 for i in items), 20)
         on_b = len(items)
         copy = tmp_path / "copy"
         copy.mkdir()
@@ -444,7 +426,7 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
             source.backup(target)
         hub_a = await in_thread(lambda: start_threaded_hub(config, copy, port_a))
         await in_thread(hub_b.stop)
-        await until(lambda: any(isinstance(i, LinkUp) for i in items[on_b:]))
+        await wait_until_async(lambda: any(isinstance(i, LinkUp) for i in items[on_b:]), 20)
         alert = new_alert()
         a_url = hub_a.url
         await in_thread(
@@ -452,7 +434,7 @@ async def test_a_follower_moved_to_hub_2_goes_back_to_hub_1_without_a_break_when
                 f"{a_url}/v1/alerts", json=alert, headers=auth("g1")
             ).raise_for_status()
         )
-        await until(lambda: any(isinstance(i, AlertEvent) for i in items[on_b:]))
+        await wait_until_async(lambda: any(isinstance(i, AlertEvent) for i in items[on_b:]), 20)
     finally:
         task.cancel()
         if hub_a is not None:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +17,7 @@ import httpx
 from deskalert.hub.broker import Broker
 from deskalert.models import Event, EventType
 from support.requests import auth
+from support.waiting import wait_until
 
 DESKS = 10
 PER_DESK = 90  # 900 frames of about 1 KB: more than the socket buffers hold
@@ -53,19 +53,12 @@ def read_raised(sock: socket.socket, count: int, timeout: float) -> list[tuple[i
     return found
 
 
-def wait_for(condition: Any, timeout: float = 10) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 async def test_events_written_directly_or_queued_arrive_once_in_order(hub_factory: Any) -> None:
     hub = hub_factory(extra_desks=DESKS, **NO_RATE_LIMIT)
     broker = hub.server.server.config.app.state.hub.broker
     after = httpx.get(f"{hub.url}/healthz").json()["last_event_id"]
     sock = await asyncio.to_thread(open_stream, hub.url, after)
-    wait_for(lambda: any(not s.busy for s in list(broker._subscriptions)))  # live and idle
+    wait_until(lambda: any(not s.busy for s in list(broker._subscriptions)), every=0.01)  # idle
     subscription = next(iter(broker._subscriptions))
     assert subscription.write is not None, "the hub's streams take the fast path"
     written: list[bool] = []

@@ -17,6 +17,7 @@ from deskalert.models import AlertEvent as Event
 from support.hubs import start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import make_config
+from support.waiting import wait_until_async
 
 
 async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_no_duplicate(
@@ -36,22 +37,16 @@ async def test_resumes_with_last_event_id_across_a_hub_restart_with_no_gap_and_n
         httpx.post(f"{hub.url}/v1/alerts", json=alert, headers=auth("g1")).raise_for_status()
         return str(alert["id"])
 
-    async def until(condition: object, timeout: float = 10) -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():  # type: ignore[operator]
-            assert time.monotonic() < deadline
-            await asyncio.sleep(0.02)
-
     task = asyncio.create_task(consume())
     try:
-        await until(lambda: any(isinstance(i, LinkUp) for i in items))
+        await wait_until_async(lambda: any(isinstance(i, LinkUp) for i in items))
         first = await asyncio.to_thread(raise_one)
-        await until(lambda: any(isinstance(i, Event) for i in items))
+        await wait_until_async(lambda: any(isinstance(i, Event) for i in items))
         await asyncio.to_thread(hub.stop)
-        await until(lambda: any(isinstance(i, LinkDown) for i in items))
+        await wait_until_async(lambda: any(isinstance(i, LinkDown) for i in items))
         hub = await asyncio.to_thread(lambda: start_threaded_hub(config, tmp_path / "hub", port))
         second = await asyncio.to_thread(raise_one)
-        await until(
+        await wait_until_async(
             lambda: sum(isinstance(i, Event) and i.type.value == "alert.raised" for i in items) == 2
         )
         await asyncio.sleep(0.3)

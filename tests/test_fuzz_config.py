@@ -18,7 +18,7 @@ import tomli_w
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from deskalert.cli import main
+from support.cli import run_cli
 from support.examples import examples
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -82,9 +82,9 @@ def mutated(draw: st.DrawFn, example: dict[str, Any]) -> str:
     return tomli_w.dumps(doc)
 
 
-def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
-    code = main(argv)
-    return code, capsys.readouterr().err
+def run(argv: list[str]) -> tuple[int, str]:
+    done = run_cli(*argv)
+    return done.code, done.err
 
 
 def assert_clear(code: int, err: str, path: Path, allowed: set[int]) -> None:
@@ -97,12 +97,10 @@ def assert_clear(code: int, err: str, path: Path, allowed: set[int]) -> None:
 
 @FUZZ
 @given(text=mutated(HUB_EXAMPLE))
-def test_fuzzed_hub_toml_gives_one_line_and_exit_2(
-    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_fuzzed_hub_toml_gives_one_line_and_exit_2(text: str, tmp_path: Path) -> None:
     path = tmp_path / "hub.toml"
     path.write_text(text, encoding="utf-8")
-    code, err = run(["hub", "--config", str(path), "--check"], capsys)
+    code, err = run(["hub", "--config", str(path), "--check"])
     assert_clear(code, err, path, {0, 2})
     if code == 2:
         assert str(path) in err, "the line names the file"
@@ -114,12 +112,10 @@ def test_fuzzed_hub_toml_gives_one_line_and_exit_2(
         st.text(max_size=200), st.binary(max_size=200).map(lambda b: b.decode("latin-1"))
     )
 )
-def test_any_text_as_hub_toml_gives_one_line(
-    text: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_any_text_as_hub_toml_gives_one_line(text: str, tmp_path: Path) -> None:
     path = tmp_path / "hub.toml"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
-    code, err = run(["hub", "--config", str(path), "--check"], capsys)
+    code, err = run(["hub", "--config", str(path), "--check"])
     assert_clear(code, err, path, {2})
 
 
@@ -128,7 +124,6 @@ def test_any_text_as_hub_toml_gives_one_line(
 def test_fuzzed_config_toml_gives_one_line(
     text: str,
     tmp_path: Path,
-    capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     # `deskalert purge` reads config.toml and the desk's journal, and nothing from the network.
@@ -136,5 +131,5 @@ def test_fuzzed_config_toml_gives_one_line(
     monkeypatch.setenv("DESKALERT_TOKEN", "tok-fuzz")
     path = tmp_path / "config.toml"
     path.write_text(text, encoding="utf-8", errors="surrogateescape")
-    code, err = run(["purge", "--config", str(path)], capsys)
+    code, err = run(["purge", "--config", str(path)])
     assert_clear(code, err, path, {0, 2})

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
+from support.cli import Result, run_cli
 from support.hubs import RunningHub
 
 
@@ -24,15 +23,8 @@ def desk_env(tmp_path: Path, url: str, desk: str = "g1") -> dict[str, str]:
     }
 
 
-def interview(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", "interview", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+def interview(env: dict[str, str], *args: str) -> Result:
+    return run_cli("interview", *args, env=env)
 
 
 def test_start_then_stop_exit_0_and_the_hub_holds_then_closes_it(

@@ -3,7 +3,6 @@ own parser; and who may scrape (`[metrics]` of hub.toml)."""
 
 from __future__ import annotations
 
-import queue
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -71,19 +70,6 @@ def metrics_hub(
     hub.stop()
 
 
-def wait_for(reader: EventReader, wanted: dict[str, int], timeout: float = 20) -> dict[str, int]:
-    """Reads the stream until it has shown at least `wanted` events of each type."""
-    seen: dict[str, int] = {}
-    deadline = time.monotonic() + timeout
-    while any(seen.get(kind, 0) < n for kind, n in wanted.items()):
-        try:
-            _, kind, _ = reader.next_event(max(0.1, deadline - time.monotonic()))
-        except queue.Empty:
-            raise AssertionError(f"the stream showed {seen}, not {wanted}") from None
-        seen[kind] = seen.get(kind, 0) + 1
-    return seen
-
-
 def until_leading(hub: RunningHub) -> None:
     """On PostgreSQL a hub takes the lead (and sends notifications) after a tick or two."""
     deadline = time.monotonic() + 15
@@ -115,11 +101,11 @@ def test_metrics_count_the_scenario(metrics_hub: RunningHub) -> None:
             answer = desk.post("/v1/alerts", json=new_alert("renfort"))
             assert answer.status_code == 201, answer.text
             ids.append(answer.json()["id"])
-        seen = wait_for(reader, {"notify.sent": 3})  # s.a told of each (answered before: not)
+        seen = reader.counts_until({"notify.sent": 3})  # s.a told of each (answered before: not)
         for alert_id in ids[:2]:
             assert neighbour.post(f"/v1/alerts/{alert_id}/ack").status_code == 200
     # s.a: then 2 "pris en charge" delivered; s.b: the escalation of the third, refused.
-    more = wait_for(reader, {"alert.escalated": 1, "notify.failed": 1, "notify.sent": 2})
+    more = reader.counts_until({"alert.escalated": 1, "notify.failed": 1, "notify.sent": 2})
     found = samples(scrape(metrics_hub).text)
     reader.stop()
     for kind, n in more.items():

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -13,20 +11,16 @@ import pytest
 
 import pg
 from deskalert.errors import ConfigError
+from support.cli import Result, run_cli
+from support.events import read_events
 from support.hubs import start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import make_config
-from test_durability import read_events
 from test_notes_api import NOTE
 
 
-def _cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "migrate", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+def _cli(*args: str, env: dict[str, str] | None = None) -> Result:
+    return run_cli("hub", "migrate", *args, env=env)
 
 
 def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgresql(
@@ -119,29 +113,9 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
     site = tmp_path / "site"
     start_threaded_hub(make_config(), site).stop()
     url = pg_server.database()
-    moved = subprocess.run(
-        [sys.executable, "-m", "deskalert", "hub", "migrate", "--from", str(site / "hub.sqlite3")],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**os.environ, "DESKALERT_DATABASE": url},
-    )
+    moved = _cli("--from", str(site / "hub.sqlite3"), env={**os.environ, "DESKALERT_DATABASE": url})
     assert moved.returncode == 0, moved.stderr
-    unset = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deskalert",
-            "hub",
-            "migrate",
-            "--to",
-            "env:NOPE_NOT_SET",
-            "--new-epoch",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    unset = _cli("--to", "env:NOPE_NOT_SET", "--new-epoch")
     assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
 
 
@@ -232,13 +206,9 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
     config = tmp_path / "hub.toml"
     config.write_text(roster_toml(), encoding="utf-8")
 
-    def check(database: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "deskalert", "hub", "--check", "--config", str(config)],
-            capture_output=True,
-            text=True,
-            timeout=60,
-            env={**os.environ, "DESKALERT_DATABASE": database},
+    def check(database: str) -> Result:
+        return run_cli(
+            "hub", "--check", "--config", config, env={**os.environ, "DESKALERT_DATABASE": database}
         )
 
     fresh = check(pg_server.database())

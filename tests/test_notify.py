@@ -11,7 +11,6 @@ import os
 import sqlite3
 import subprocess
 import sys
-import time
 import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,9 +24,11 @@ from deskalert.hub import notify
 from deskalert.hub.settings import HubConfig
 from deskalert.models import Alert, AlertState, EventType
 from notify_helpers import HttpReceiver, SmtpReceiver, drain, take, take_until
+from support.cli import Result, run_cli
 from support.hubs import RunningHub, listening_url, start_threaded_hub, wait_healthy
 from support.requests import auth, new_alert
 from support.roster import roster_toml
+from support.waiting import wait_until
 
 
 def roster(
@@ -74,16 +75,6 @@ def history(hub_url: str, alert_id: str) -> list[dict[str, Any]]:
     response = httpx.get(f"{hub_url}/v1/alerts/{alert_id}/events", headers=auth("s.c"))
     assert response.status_code == 200
     return response.json()  # type: ignore[no-any-return]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
 
 
 # -- what a message says ---------------------------------------------------------------------
@@ -184,7 +175,7 @@ def test_on_call_notified_renotified_until_jarrive_then_told_who_took_it(
     assert taken.title == "Pris en charge par Cleo Sup : Renfort — Desk g1"
     drain(http.messages, quiet_s=1.5)  # in flight at the ack, if any
 
-    events = wait_for(
+    events = wait_until(
         lambda: (
             [
                 e
@@ -192,7 +183,8 @@ def test_on_call_notified_renotified_until_jarrive_then_told_who_took_it(
                 if e["type"].startswith("notify.") and e["data"]["kind"] == "acknowledged"
             ]
             and history(hub.url, body["id"])
-        )
+        ),
+        20,
     )
     notes = [e["data"] for e in events if e["type"] == "notify.sent"]
     acknowledged = min(n["notification"] for n in notes if n["kind"] == "acknowledged")
@@ -233,14 +225,16 @@ def test_a_failing_channel_is_shown_failed_in_the_history_then_sent(
     hub = notify_hub(roster({"s.a": [http.url("ana")]}, renotify_s=600))
     body = new_alert()
     httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"))
-    failed = wait_for(
-        lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.failed"]
+    failed = wait_until(
+        lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.failed"], 20
     )
     assert "503" in failed[0]["data"]["reason"] or "Unavailable" in failed[0]["data"]["reason"]
     assert failed[0]["data"]["retry_in_s"] > 0
     http.down = False
     assert take(http.messages).title == "Alerte Renfort — Desk g1"
-    sent = wait_for(lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.sent"])
+    sent = wait_until(
+        lambda: [e for e in history(hub.url, body["id"]) if e["type"] == "notify.sent"], 20
+    )
     assert sent[0]["data"]["attempt"] >= 2
 
 
@@ -251,12 +245,13 @@ def test_a_channel_whose_secret_is_missing_gives_up_with_the_reason(
     body = new_alert()
     httpx.post(f"{hub.url}/v1/alerts", json=body, headers=auth("g1"))
     assert take(http.messages).channel == "/ana", "the other channel is not held up"
-    events = wait_for(
+    events = wait_until(
         lambda: [
             e
             for e in history(hub.url, body["id"])
             if e["type"] in ("notify.failed", "notify.gave_up")
-        ]
+        ],
+        20,
     )
     assert "DESKALERT_TEST_UNSET_URL" in events[0]["data"]["reason"]
 
@@ -345,23 +340,8 @@ def test_notify_test_prints_each_channel_and_fails_if_one_fails(
     )
     config.write_text(tomli_w.dumps(data))
 
-    def check(who: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "deskalert",
-                "hub",
-                "--config",
-                str(config),
-                "--check",
-                "--notify-test",
-                who,
-            ],
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
+    def check(who: str) -> Result:
+        return run_cli("hub", "--config", config, "--check", "--notify-test", who)
 
     good = check("s.a")
     assert "pw-Zx81Q" not in good.stdout + good.stderr

@@ -24,9 +24,10 @@ from deskalert.hub.notify_queue import Due, Turns
 from deskalert.hub.settings import HubConfig
 from notify_helpers import HttpReceiver, drain, take, take_until
 from pane_helpers import pane, text_of
+from support import waiting
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
-from test_notify import alert, history, roster, wait_for
+from test_notify import alert, history, roster
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_a_persons_reminders_go_as_one_message(
         ]
 
     for body in alerts:  # each alert's history still shows its own reminder sent
-        wait_for(partial(reminded, body["id"]))
+        waiting.wait_until(partial(reminded, body["id"]), 20, "the reminder")
 
 
 def late_channels(hub: RunningHub) -> list[dict[str, Any]]:
@@ -125,7 +126,7 @@ def raise_on_a_failing_channel(hub: RunningHub) -> list[dict[str, Any]]:
     assert (
         httpx.post(f"{hub.url}/v1/alerts", json=new_alert(), headers=auth("g1")).status_code == 201
     )
-    return wait_for(lambda: late_channels(hub))  # type: ignore[no-any-return]
+    return waiting.wait_until(lambda: late_channels(hub), 20, "a late channel")  # type: ignore[no-any-return]
 
 
 async def test_a_channel_behind_is_in_healthz_and_on_the_pane(

@@ -23,11 +23,12 @@ import pytest
 from desk_helpers import FakeClock
 from deskalert.hub.server import build_server
 from deskalert.hub.settings import HubConfig
+from support.cli import run_cli
 from support.events import EventReader
 from support.hubs import RunningHub
 from support.requests import new_alert
 from support.roster import roster_toml
-from test_config_cli import run_cli
+from support.waiting import wait_until
 
 PARIS = ZoneInfo("Europe/Paris")
 EMAILS = {
@@ -139,14 +140,6 @@ def card(hub: RunningHub, site: str = "accueil") -> dict[str, Any]:
 def who(answer: dict[str, Any]) -> list[str]:
     first = [answer["supervisor"]["id"]] if answer["supervisor"] else []
     return first + [p["id"] for p in answer["chain"]]
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 10) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, "condition not met in time"
-        time.sleep(0.05)
-    return value
 
 
 _BUMP = itertools.count()
@@ -381,12 +374,12 @@ def test_a_url_calendar_keeps_its_last_good_copy_when_the_server_fails(
     clock = FakeClock(paris("2026-11-23T09:00"))
     config = calendar_config(f'site = "accueil"\nurl = "{calendar_server.url}"\nrefresh_min = 5\n')
     hub = start_hub(config, clock)
-    fetched = wait_for(lambda: card(hub)["source"] == "calendar" and card(hub))
+    fetched = wait_until(lambda: card(hub)["source"] == "calendar" and card(hub))
     assert who(fetched) == ["s.c", "s.b"] and fetched["warning"] is None
 
     calendar_server.fail = True
     clock.advance(5 * 60)  # refresh_min later, by the hub's clock: fetched again, and refused
-    failing = wait_for(lambda: card(hub)["warning"] and card(hub))
+    failing = wait_until(lambda: card(hub)["warning"] and card(hub))
     assert who(failing) == ["s.c", "s.b"] and failing["source"] == "calendar"
     assert "cannot fetch it (HTTP 500); using the copy fetched at" in failing["warning"]
     assert "secret-token" not in failing["warning"], "a published address's secret stays hidden"
@@ -396,8 +389,8 @@ def test_a_url_calendar_keeps_its_last_good_copy_when_the_server_fails(
     hub.stop()
     requests = calendar_server.requests
     again = start_hub(config, clock, name="hub")
-    wait_for(lambda: calendar_server.requests > requests)
-    assert who(wait_for(lambda: card(again)["warning"] and card(again))) == ["s.c", "s.b"]
+    wait_until(lambda: calendar_server.requests > requests)
+    assert who(wait_until(lambda: card(again)["warning"] and card(again))) == ["s.c", "s.b"]
 
 
 def test_a_url_calendar_never_fetched_falls_back_to_the_slots(
@@ -406,7 +399,7 @@ def test_a_url_calendar_never_fetched_falls_back_to_the_slots(
     calendar_server.fail = True
     clock = FakeClock(paris("2026-11-23T09:00"))
     hub = start_hub(calendar_config(f'site = "accueil"\nurl = "{calendar_server.url}"\n'), clock)
-    answer = wait_for(lambda: "cannot fetch" in (card(hub)["warning"] or "") and card(hub))
+    answer = wait_until(lambda: "cannot fetch" in (card(hub)["warning"] or "") and card(hub))
     assert who(answer) == ["s.a", "s.b"] and answer["source"] == "schedule"
 
 
@@ -417,14 +410,14 @@ def test_a_slow_calendar_server_does_not_delay_an_alert(
     clock = FakeClock(paris("2026-11-23T09:00"))
     config = calendar_config(f'site = "accueil"\nurl = "{calendar_server.url}"\ntimeout_s = 10\n')
     hub = start_hub(config, clock)
-    wait_for(lambda: calendar_server.requests == 1)  # the fetch hangs from here on
+    wait_until(lambda: calendar_server.requests == 1)  # the fetch hangs from here on
     with hub.client("g1") as desk:
         began = time.monotonic()
         raised = desk.post("/v1/alerts", json=new_alert())
         took = time.monotonic() - began
     assert raised.status_code == 201 and took < 1, f"{took:.2f} s"
     assert who(card(hub)) == ["s.a", "s.b"], "meanwhile, the weekly slots"
-    fetched = wait_for(lambda: card(hub)["source"] == "calendar" and card(hub))
+    fetched = wait_until(lambda: card(hub)["source"] == "calendar" and card(hub))
     assert who(fetched) == ["s.c", "s.b"]
 
 
@@ -502,7 +495,7 @@ def test_calendar_keys_are_checked_with_one_line_naming_the_key(
 ) -> None:
     hub_toml = tmp_path / "hub.toml"
     hub_toml.write_text(roster_toml() + "\n[[oncall_calendar]]\n" + calendar)
-    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    result = run_cli("--language", "en", "hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2 and len(result.stderr.splitlines()) == 1
     assert result.stderr.startswith(f"deskalert: {hub_toml}: {message}"), result.stderr
 
@@ -512,6 +505,6 @@ def test_a_supervisor_email_is_checked(tmp_path: Path) -> None:
     hub_toml.write_text(
         roster_toml().replace('name = "Bob Sup"\n', 'name = "Bob Sup"\nemail = "bob"\n')
     )
-    result = run_cli("hub", "--config", str(hub_toml), "--check")
+    result = run_cli("--language", "en", "hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2
     assert "supervisors[1].email: 'bob' is not an e-mail address" in result.stderr, result.stderr

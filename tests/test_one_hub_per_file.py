@@ -18,6 +18,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from support.cli import run_cli
 from support.hubs import HubProcess, listening_url
 from support.requests import auth, new_alert
 
@@ -27,6 +28,9 @@ pytestmark = pytest.mark.stores("sqlite")
 
 
 def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    """`deskalert hub` or `demo` in a process of its own: one not refused would serve on, and
+    its process ends at the timeout (in this process it would never return). `backup` runs in
+    this process (run_cli): the hubs that hold the file are processes of their own."""
     return subprocess.run(
         [sys.executable, "-m", "deskalert", *map(str, args)],
         capture_output=True,
@@ -81,7 +85,7 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     hub_process: Callable[..., HubProcess], tmp_path: Path
 ) -> None:
     hub = hub_process()
-    made = cli(
+    made = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -96,7 +100,7 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     httpx.post(
         f"{hub.url}/v1/alerts", json=after, headers=auth("g1"), timeout=10
     ).raise_for_status()
-    refused = cli(
+    refused = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -112,7 +116,7 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     assert stored(hub.url) == [after["id"]], "the alert raised after the copy is still there"
     hub.process.terminate()
     hub.process.wait(timeout=10)
-    restored = cli(
+    restored = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -170,7 +174,7 @@ def test_a_symlink_to_the_file_is_the_same_file(
     refused = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
     assert refused.returncode == 2
     assert f"a hub (process {first.process.pid}) is serving" in refused.stderr
-    made = cli(
+    made = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -181,7 +185,7 @@ def test_a_symlink_to_the_file_is_the_same_file(
     )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
-    restored = cli(
+    restored = run_cli(
         "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
     )
     assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
@@ -199,7 +203,7 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
     httpx.post(
         f"{hub.url}/v1/alerts", json=first, headers=auth("g1"), timeout=10
     ).raise_for_status()
-    made = cli(
+    made = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -222,7 +226,7 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
     with sqlite3.connect(journal) as db:
         db.execute("CREATE TABLE outbox (id TEXT)")
     for wrong in (empty, journal, tmp_path / "missing.sqlite3"):
-        refused = cli(
+        refused = run_cli(
             "backup",
             "--config",
             tmp_path / "hub.toml",
@@ -235,7 +239,7 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
         assert len(refused.stderr.strip().splitlines()) == 1 and "hub database" in refused.stderr
     assert not list((tmp_path / "data").glob("hub-before-restore-*")), "nothing written"
 
-    restored = cli(
+    restored = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -269,7 +273,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
     assert f"a hub (process {first.process.pid}) is serving" in lines[0]
-    made = cli(
+    made = run_cli(
         "backup",
         "--config",
         tmp_path / "hub.toml",
@@ -280,7 +284,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     )
     assert made.returncode == 0, made.stderr
     copy = next((tmp_path / "copies").glob("hub-*.sqlite3"))
-    restored = cli(
+    restored = run_cli(
         "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
     )
     assert restored.returncode == 2 and "stop it before you restore" in restored.stderr

@@ -7,7 +7,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
@@ -18,17 +17,10 @@ from support.events import EventReader
 from support.hubs import HubProcess, start_threaded_hub
 from support.requests import auth
 from support.roster import make_config, roster_toml
+from support.waiting import wait_until
 from test_reload import changed_roster, next_of, reload_hub
 
 pytestmark = pytest.mark.stores("postgresql")
-
-
-def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15) -> Any:
-    deadline = time.monotonic() + timeout
-    while not (value := condition()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.05)
-    return value
 
 
 def status(hub: HubProcess, who: str, path: str = "/v1/codes") -> int:
@@ -72,7 +64,7 @@ def test_a_reload_on_one_hub_is_followed_by_another_with_the_same_file(
     done = reload_hub(tmp_path / "data")
 
     assert done.returncode == 0, done.stderr
-    wait_for(lambda: status(second, "g2") == 401, "the second hub to drop g2")
+    wait_until(lambda: status(second, "g2") == 401, 15, "the second hub to drop g2")
     codes = httpx.get(f"{second.url}/v1/codes", headers=auth("g1"), timeout=5).json()
     assert [c["code"] for c in codes] == ["renfort", "malaise", "incendie"]
     next_of(desk, "roster.changed")  # on the second hub's stream, which stays open
@@ -88,10 +80,11 @@ def test_a_hub_whose_file_was_not_copied_goes_503_until_it_is(
 
     assert reload_hub(tmp_path / "data").returncode == 0
 
-    health = wait_for(
+    health = wait_until(
         lambda: (
             (r := httpx.get(f"{second.url}/healthz", timeout=5)).status_code == 503 and r.json()
         ),
+        15,
         "the second hub to go out of step",
     )
     assert health["status"] == "degraded"

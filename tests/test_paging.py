@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +17,7 @@ from deskalert.client import api
 from deskalert.client.api import HubClient
 from deskalert.hub.store import instant
 from deskalert.models import Alert, AlertState
+from support.cli import run_cli
 from support.hubs import RunningHub, on_store
 from support.requests import new_alert
 
@@ -151,13 +150,6 @@ def test_a_supervisor_exports_more_than_1000_alerts(hub: RunningHub, tmp_path: P
     config = tmp_path / "config.toml"
     config.write_text(f'[hub]\nurl = "{hub.url}"\n[supervisor]\nid = "s.a"\n')
     env = {**os.environ, "DESKALERT_CONFIG": str(config), "DESKALERT_TOKEN": "tok-s.a"}
-    result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "export", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-        check=False,
-    )
+    result = run_cli("export", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
     assert sorted(i["alert"]["id"] for i in json.loads(result.stdout)) == sorted(ids)

@@ -5,8 +5,6 @@ and the desk's outbox (and `deskalert send`) waits and sends again instead of gi
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +14,7 @@ from deskalert.client.api import HubClient
 from deskalert.client.outbox import Outbox, quiet_retries
 from deskalert.hub.clock import ManualClock
 from deskalert.journal.store import Delivery, Journal
+from support.cli import run_cli
 from support.requests import auth, new_alert
 
 
@@ -81,13 +80,6 @@ def test_send_under_the_rate_limit_waits_and_exits_0(hub_factory: Any, tmp_path:
         "XDG_DATA_HOME": str(tmp_path / "data"),
         "XDG_CONFIG_HOME": str(tmp_path / "cfg"),
     }
-    result = subprocess.run(
-        [sys.executable, "-m", "deskalert", "send", "renfort"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
-    )
+    result = run_cli("send", "renfort", env=env)
     assert result.returncode == 0, result.stderr
     assert "transmise au hub" in result.stdout

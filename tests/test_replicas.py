@@ -7,7 +7,6 @@ client does (same alert id resent; same Last-Event-ID).
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import uuid
@@ -18,10 +17,10 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
-from httpx_sse import connect_sse
 
 import pg
 from deskalert.hub.store.postgres import PostgresStore
+from support.events import open_stream
 from support.hubs import HubProcess
 from support.requests import auth, new_alert
 
@@ -60,19 +59,15 @@ class FailoverFollower:
         while not self._stop.is_set():
             url = self.urls[turn % len(self.urls)]
             last = self.events[-1][0] if self.events else 0
-            headers = {**auth(self.who), "Last-Event-ID": str(last)}
+            headers = {"Last-Event-ID": str(last)}
             try:
-                with (
-                    httpx.Client(timeout=httpx.Timeout(3, read=8)) as client,
-                    connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
-                ):
-                    for sse in source.iter_sse():
+                with open_stream(url, self.who, headers=headers, read_s=8, connect_s=3) as stream:
+                    for block in stream.blocks:
                         if self._stop.is_set():
                             return
-                        if sse.data and sse.id and sse.event.startswith("alert."):
-                            self.events.append((int(sse.id), sse.event, json.loads(sse.data)))
-                        elif sse.data and sse.id:
-                            self.events.append((int(sse.id), sse.event, {}))
+                        if block.data is not None and block.id is not None:
+                            data = block.data if block.event.startswith("alert.") else {}
+                            self.events.append((block.id, block.event, data))
             except (httpx.HTTPError, RuntimeError):
                 pass
             turn += 1

@@ -7,12 +7,8 @@ desk and pane resent a Last-Event-ID above it and silently skipped the new event
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import stat
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -27,8 +23,11 @@ from deskalert.client.api import HubClient
 from deskalert.client.follower import LinkDown, LinkUp, snapshot_then_events
 from deskalert.hub import backup
 from deskalert.models import Alert, AlertEvent
+from support.cli import run_cli
+from support.events import open_stream
 from support.hubs import HubProcess, RunningHub
 from support.requests import auth, new_alert
+from support.waiting import wait_until_async
 
 # `deskalert backup` copies the SQLite file; on PostgreSQL a restore is the database's own
 # tool, then `deskalert hub migrate --new-epoch` (tests/test_migrate.py).
@@ -73,23 +72,6 @@ class Screen:
         return bool(links) and isinstance(links[-1], LinkUp)
 
 
-async def until(condition: Callable[[], bool], timeout: float = 30) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)
-
-
-def cli(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "deskalert", *map(str, args)],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
 def raise_alert(url: str, desk: str = "g1") -> str:
     body = new_alert()
     httpx.post(f"{url}/v1/alerts", json=body, headers=auth(desk), timeout=10).raise_for_status()
@@ -106,28 +88,28 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
     screens = [Screen(hub.url, "tok-g1"), Screen(hub.url, "tok-s.a")]
     tasks = [asyncio.create_task(screen.run()) for screen in screens]
     try:
-        await until(lambda: all(s.link_up() for s in screens))
+        await wait_until_async(lambda: all(s.link_up() for s in screens), 30)
         kept = await asyncio.to_thread(raise_alert, hub.url)
         copied = await asyncio.to_thread(
-            cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data"
+            run_cli, "backup", "--config", tmp_path / "hub.toml", "--data-dir", tmp_path / "data"
         )
         assert copied.returncode == 0, copied.stderr
         lost = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(3)]
-        await until(lambda: all(s.raised() == [kept, *lost] for s in screens))
+        await wait_until_async(lambda: all(s.raised() == [kept, *lost] for s in screens), 30)
 
         hub.process.terminate()
         await asyncio.to_thread(hub.process.wait, 10)
-        await until(lambda: not any(s.link_up() for s in screens))
+        await wait_until_async(lambda: not any(s.link_up() for s in screens), 30)
         [copy] = (tmp_path / "data" / "backups").iterdir()
         restored = await asyncio.to_thread(
-            cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy
+            run_cli, "backup", "--data-dir", tmp_path / "data", "--restore", copy
         )
         assert restored.returncode == 0, restored.stderr
         marks = [len(s.items) for s in screens]
         hub = await asyncio.to_thread(hub_process, port=port, heartbeat_s=1)
-        await until(lambda: all(s.link_up() for s in screens))
+        await wait_until_async(lambda: all(s.link_up() for s in screens), 30)
         fresh = [await asyncio.to_thread(raise_alert, hub.url) for _ in range(2)]
-        await until(lambda: all(s.raised()[-2:] == fresh for s in screens))
+        await wait_until_async(lambda: all(s.raised()[-2:] == fresh for s in screens), 30)
     finally:
         for task in tasks:
             task.cancel()
@@ -146,17 +128,11 @@ async def test_restore_under_open_followers_new_alerts_reach_every_one(
 
 def stream_head(url: str, last_event_id: str, who: str = "s.a") -> tuple[str, dict[str, Any]]:
     """The first named block of a stream opened with this Last-Event-ID: (event, data)."""
-    from httpx_sse import connect_sse
-
-    headers = {**auth(who), "Last-Event-ID": last_event_id}
-    with (
-        httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
-        connect_sse(client, "GET", f"{url}/v1/events", headers=headers) as source,
-    ):
-        assert source.response.status_code == 200
-        for sse in source.iter_sse():
-            if sse.event != "message":
-                return sse.event, json.loads(sse.data) if sse.data else {}
+    with open_stream(url, who, headers={"Last-Event-ID": last_event_id}) as stream:
+        assert stream.response.status_code == 200
+        for block in stream.blocks:
+            if block.event != "message":
+                return block.event, block.data or {}
     raise AssertionError("stream ended before any named block")
 
 
@@ -179,20 +155,13 @@ def test_the_epoch_can_come_as_a_query_parameter_for_browsers(hub: RunningHub) -
     """A browser's EventSource cannot set Last-Event-ID: the supervisors' page says its epoch
     with `?since=<id>&epoch=<epoch>`. Before, `epoch` was ignored: after a restore the page
     replayed from its old id on the new log, shown live, and missed the alerts below it."""
-    from httpx_sse import connect_sse
-
     raise_alert(hub.url)
     health = httpx.get(f"{hub.url}/healthz").json()
 
     def head(params: dict[str, str]) -> str:
-        with (
-            httpx.Client(timeout=httpx.Timeout(5, read=10)) as client,
-            connect_sse(
-                client, "GET", f"{hub.url}/v1/events", params=params, headers=auth("s.a")
-            ) as source,
-        ):
-            assert source.response.status_code == 200
-            return next(sse.event for sse in source.iter_sse() if sse.event != "message")
+        with open_stream(hub.url, "s.a", params=params) as stream:
+            assert stream.response.status_code == 200
+            return next(block.event for block in stream.blocks if block.event != "message")
 
     since = str(health["last_event_id"])
     assert head({"since": since, "epoch": "0123456789abcdef"}) == "stream.reset"
@@ -255,7 +224,7 @@ def test_backup_copies_are_0600_get_a_new_epoch_and_old_ones_are_pruned(
 def test_backup_command_errors_are_one_line(tmp_path: Path, args: list[str]) -> None:
     (tmp_path / "data").mkdir()
     (tmp_path / "data" / "hub.sqlite3").touch()
-    done = cli(
+    done = run_cli(
         "backup",
         "--data-dir",
         tmp_path / "data",

@@ -1,4 +1,8 @@
-"""`deskalert send` and the outbox, run as a user would: a process, a real hub, its own dirs."""
+"""`deskalert send` and the outbox, run as a user would: a real hub, its own dirs.
+
+The command runs in the test's process (tests/support/cli.py) except where the process is the
+point: keyring's backend chosen from the environment at start (no token, no keyring; `login`
+without a keyring) and a --message in bytes that are not UTF-8 (how Python decodes argv)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from typing import ClassVar
 import httpx
 import pytest
 
+from support.cli import Result, run_cli
 from support.hubs import RunningHub, start_threaded_hub
 from support.ports import free_port
 from support.requests import auth
@@ -40,7 +45,13 @@ def desk_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
     return make
 
 
-def send(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+def send(env: dict[str, str], *args: str) -> Result:
+    return run_cli("send", *args, env=env)
+
+
+def send_in_a_process(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """`deskalert send` in a process of its own: where the process's start is what is tested
+    (keyring chooses its backend once per process, from PYTHON_KEYRING_BACKEND)."""
     return subprocess.run(
         [sys.executable, "-m", "deskalert", "send", *args],
         capture_output=True,
@@ -126,7 +137,7 @@ def test_no_token_and_no_keyring_says_what_to_do(
     del env["DESKALERT_TOKEN"]
     # keyring's own "fail" backend is what a headless Linux box without a keyring daemon gets.
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
-    result = send(env, "renfort")
+    result = send_in_a_process(env, "renfort")
     assert result.returncode == 2
     assert result.stderr.count("\n") == 1 and "DESKALERT_TOKEN" in result.stderr
     assert hub_alerts(hub) == []

@@ -12,7 +12,6 @@ answered 201. The restarted hub then gave their event ids out again.
 
 from __future__ import annotations
 
-import json
 import shutil
 import sqlite3
 import subprocess
@@ -22,8 +21,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from httpx_sse import connect_sse
 
+from support.events import open_stream
 from support.hubs import HubProcess
 from support.requests import auth, new_alert
 
@@ -60,18 +59,13 @@ def event_ids(url: str, after: int) -> list[tuple[int, str]]:
     found: list[tuple[int, str]] = []
     if last <= after:
         return found
-    with (
-        httpx.Client(timeout=httpx.Timeout(10, read=10)) as client,
-        connect_sse(
-            client, "GET", f"{url}/v1/events", params={"since": str(after)}, headers=auth("s.a")
-        ) as source,
-    ):
-        for sse in source.iter_sse():
-            if not sse.data:
+    with open_stream(url, "s.a", params={"since": str(after)}, connect_s=10) as stream:
+        for block in stream.blocks:
+            if block.data is None or block.id is None:
                 continue
-            if sse.event == "alert.raised":
-                found.append((int(sse.id), json.loads(sse.data)["id"]))
-            if int(sse.id) >= last:
+            if block.event == "alert.raised":
+                found.append((block.id, block.data["id"]))
+            if block.id >= last:
                 return found
     raise AssertionError("stream ended early")
 

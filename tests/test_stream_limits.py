@@ -4,7 +4,6 @@ the hub and catches up after its reconnect; one token holds a bounded number of 
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 from deskalert.client.follower import EventFollower, LinkDown, LinkUp
 from deskalert.models import AlertEvent, EventType
 from support.requests import auth
+from support.waiting import wait_until_async
 
 LONG_MESSAGE = "x" * 280  # a bigger frame fills the socket buffers with fewer alerts
 
@@ -33,15 +33,6 @@ def post_alerts(url: str, count: int) -> list[str]:
     return ids
 
 
-def wait_until(condition: Any, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.05)
-    return False
-
-
 async def test_a_reader_that_stops_reading_is_dropped_then_catches_up(hub_factory: Any) -> None:
     """Before: its write blocked forever and the stream hung, holding a socket and a task; the
     queue's overflow ended it only if the reader read again. Now the hub aborts a response it
@@ -54,8 +45,8 @@ async def test_a_reader_that_stops_reading_is_dropped_then_catches_up(hub_factor
     assert isinstance(await anext(items), LinkUp)
     # The follower is not iterated from here: nobody reads its socket.
     sent = await asyncio.to_thread(post_alerts, hub.url, 1200)
-    assert await asyncio.to_thread(wait_until, lambda: not server.server_state.tasks, 30), (
-        "the stalled stream is still open on the hub"
+    await wait_until_async(
+        lambda: not server.server_state.tasks, 30, "the stalled stream to be closed by the hub"
     )
     raised: list[str] = []
     breaks = 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -27,13 +26,6 @@ from support.events import EventReader
 from support.hubs import RunningHub, on_store, read_only, start_threaded_hub, writable
 from support.requests import auth, new_alert
 from support.roster import make_config
-
-
-def wait_for(condition: Callable[[], bool], timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.05)
 
 
 def in_an_hour() -> str:

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from deskalert.client.settings import ClientConfig
     from deskalert.journal.debrief import Period
     from deskalert.journal.models import Incident
-    from deskalert.models import SessionFigures
+    from deskalert.models import Broadcast, SessionFigures
 
 EXPORT_HELP = N_("cli.export.help")
 REPORT_HELP = N_("cli.report.help")
@@ -35,6 +35,7 @@ def add_export(commands: Commands) -> None:
     export = _period_command(commands, "export", EXPORT_HELP, run_export)
     export.add_argument("--format", choices=list(FORMATS), default="md")
     export.add_argument("--output", type=Path, metavar="F", help=t("cli.export.output"))
+    export.add_argument("--broadcasts", action="store_true", help=t("cli.export.broadcasts"))
 
 
 def add_report(commands: Commands) -> None:
@@ -79,26 +80,39 @@ def incidents(args: argparse.Namespace) -> tuple[Profile, Period, list[Incident]
 
 async def hub_figures(
     config: ClientConfig, token: str, alerts: list[Incident], period: Period
-) -> tuple[dict[str, int], SessionFigures]:
-    """For a supervisor's report: the notification attempts in the alerts' histories, and the
-    interview sessions and checks of the period."""
+) -> tuple[dict[str, int], SessionFigures, list[Broadcast]]:
+    """For a supervisor's report: the notification attempts in the alerts' histories, the
+    interview sessions and checks, and the supervisors' messages of the period."""
     from deskalert.client.api import HubClient
     from deskalert.journal.debrief import count_notifications
 
     async with HubClient(config.hub_urls, token) as client:
         notifications = count_notifications([await client.history(i.alert.id) for i in alerts])
-        return notifications, await client.session_figures(period.since, period.until)
+        sessions = await client.session_figures(period.since, period.until)
+        return notifications, sessions, await client.broadcasts_sent(period.since, period.until)
 
 
 def run_export(args: argparse.Namespace) -> int:
+    import asyncio
+
     from deskalert.client.incidents import broadcasts_of
     from deskalert.journal.debrief import export_text
 
     profile, period, found = incidents(args)
+    token = None if profile.is_desk else profile_token(profile)
+    messages = asyncio.run(broadcasts_of(profile, period, token))
     desk = profile.config.desk.id if profile.config.desk else None
     text = export_text(
-        found, args.format, profile.config.language, period, broadcasts_of(profile, period), desk
+        found,
+        args.format,
+        profile.config.language,
+        period,
+        messages,
+        desk,
+        broadcasts_only=args.broadcasts,
     )
+    if messages and not args.broadcasts and args.format != "md":
+        print(tn("export.broadcasts_apart", len(messages)), file=sys.stderr)
     if args.output is None:
         sys.stdout.write(text)
         return 0
@@ -106,7 +120,10 @@ def run_export(args: argparse.Namespace) -> int:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise ConfigError(t("export.cannot_write", path=args.output, reason=exc.strerror)) from None
-    print(tn("export.written", len(found), path=args.output), file=sys.stderr)
+    if args.broadcasts:
+        print(tn("export.written_broadcasts", len(messages), path=args.output), file=sys.stderr)
+    else:
+        print(tn("export.written", len(found), path=args.output), file=sys.stderr)
     return 0
 
 
@@ -115,10 +132,11 @@ def run_report(args: argparse.Namespace) -> int:
 
     profile, period, found = incidents(args)
     notifications = sessions = None
-    if not profile.is_desk:  # a supervisor: the hub holds notifications, sessions and checks
+    broadcasts: list[Broadcast] = []
+    if not profile.is_desk:  # a supervisor: the hub holds notifications, sessions, messages
         import asyncio
 
-        notifications, sessions = asyncio.run(
+        notifications, sessions, broadcasts = asyncio.run(
             hub_figures(profile.config, profile_token(profile), found, period)
         )
     sys.stdout.write(
@@ -130,6 +148,7 @@ def run_report(args: argparse.Namespace) -> int:
             color=sys.stdout.isatty(),
             notifications=notifications,
             sessions=sessions,
+            broadcasts=broadcasts,
         )
     )
     return 0

@@ -223,6 +223,15 @@ class HubClient:
         """The current broadcasts of the caller's sites (a desk: its own)."""
         return parsed(list[Broadcast], await self._request("GET", "/v1/broadcasts"))
 
+    async def broadcasts_sent(
+        self, since: datetime | None, until: datetime | None
+    ) -> list[Broadcast]:
+        """Supervisors: every broadcast sent to their sites in the period, current or ended,
+        with its reads (all pages), oldest first."""
+        params = {"state": "all"}
+        params |= {k: v.isoformat() for k, v in (("since", since), ("until", until)) if v}
+        return await self._all_pages(Broadcast, "/v1/broadcasts", params)
+
     async def broadcast_catalog(self) -> BroadcastCatalog:
         return parsed(BroadcastCatalog, await self._request("GET", "/v1/broadcasts/catalog"))
 

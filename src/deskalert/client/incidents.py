@@ -29,16 +29,18 @@ async def hub_incidents(client: HubClient, since: datetime | None) -> list[Incid
     return [Incident(alert=alert, notes=list(by_alert.get(alert.id, []))) for alert in alerts]
 
 
-def broadcasts_of(profile: Profile, period: Period) -> list[Broadcast]:
-    """The supervisors' messages a desk received in `period`, from its journal; none for a
-    supervisor (the hub's broadcasts are not in a supervisor's export yet)."""
-    if not profile.is_desk:
-        return []
-    journal = Journal(profile.journal_path)
-    try:
-        return journal.broadcasts(period.since, period.until)
-    finally:
-        journal.close()
+async def broadcasts_of(profile: Profile, period: Period, token: str | None) -> list[Broadcast]:
+    """The supervisors' messages of `period` for `deskalert export`: those a desk received, from
+    its journal; for a supervisor, every one sent to their sites, from the hub (with `token`)."""
+    if profile.is_desk:
+        journal = Journal(profile.journal_path)
+        try:
+            return journal.broadcasts(period.since, period.until)
+        finally:
+            journal.close()
+    assert token is not None, "a supervisor reads the hub with its token"
+    async with HubClient(profile.config.hub_urls, token) as client:
+        return await client.broadcasts_sent(period.since, period.until)
 
 
 async def incidents_of(profile: Profile, period: Period, token: str | None) -> list[Incident]:

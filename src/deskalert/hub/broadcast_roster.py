@@ -80,6 +80,9 @@ DEFAULT_TEMPLATES = [
 
 
 class BroadcastSection(RosterEntry):
+    """Each config gets its own copies of the built-in kinds and templates: changing one (a
+    reload's swap, a test) never changes another config's."""
+
     unread_after_s: float = Field(
         default=60,
         gt=0,
@@ -87,13 +90,13 @@ class BroadcastSection(RosterEntry):
         description="desks that have not read a broadcast after this are named to supervisors",
     )
     kinds: list[BroadcastKind] = Field(
-        default_factory=lambda: list(DEFAULT_KINDS),
+        default_factory=lambda: [kind.model_copy() for kind in DEFAULT_KINDS],
         min_length=1,
         max_length=50,
         description="the kinds of message; unset: vigilance, confinement, evacuation, fin-alerte",
     )
     templates: list[BroadcastTemplate] = Field(
-        default_factory=lambda: list(DEFAULT_TEMPLATES),
+        default_factory=lambda: [each.model_copy() for each in DEFAULT_TEMPLATES],
         max_length=100,
         description="ready-made messages; unset: one per built-in kind",
     )

@@ -21,7 +21,7 @@ from uuid import UUID
 
 from deskalert.errors import Conflict, Forbidden, NotFound, Unprocessable
 from deskalert.hub.settings import HubConfig, Principal
-from deskalert.hub.store import Store
+from deskalert.hub.store import Store, decode_cursor
 from deskalert.models import (
     Broadcast,
     BroadcastDesk,
@@ -187,7 +187,7 @@ class Broadcasts:
         events: list[Event] = []
         for current in self.store.current_broadcasts(db, lock=True):
             if current.id != by.id and set(current.sites) <= set(by.sites):
-                ended = _ended(current, by.sender, by.sent_at)
+                ended = _ended(current, (by.sender, by.sender_name), by.sent_at)
                 events += self.store.put_broadcast(db, ended, EventType.BROADCAST_ENDED)
         return events
 
@@ -219,7 +219,8 @@ class Broadcasts:
             self._sender_may(principal, broadcast.sites, "ends")
             if broadcast.state is BroadcastState.ENDED:
                 return None
-            return _ended(broadcast, principal.id, self.now()), broadcast.sites
+            ender = (principal.id, principal.name)
+            return _ended(broadcast, ender, self.now()), broadcast.sites
 
         return await self._update(broadcast_id, change, EventType.BROADCAST_ENDED)
 
@@ -231,14 +232,36 @@ class Broadcasts:
 
     async def current(self, principal: Principal, site: str | None) -> list[Broadcast]:
         """The current broadcasts of the caller's sites (or of `site` among them)."""
-        sites = self.sites_of(principal)
-        if site is not None:
-            if site not in self._site_ids:
-                raise NotFound(f"unknown site {site!r}", code="unknown_site")
-            if site not in sites:
-                raise Forbidden(f"{principal.id} does not see the broadcasts of site {site!r}")
-            sites = {site}
+        sites = self._seen_sites(principal, site)
         return list(iter_sites(await self._db(self.store.current_broadcasts), sites))
+
+    def _seen_sites(self, principal: Principal, site: str | None) -> set[str]:
+        """The caller's sites, or `site` if it is one of them (404 unknown, 403 not theirs)."""
+        sites = self.sites_of(principal)
+        if site is None:
+            return sites
+        if site not in self._site_ids:
+            raise NotFound(f"unknown site {site!r}", code="unknown_site")
+        if site not in sites:
+            raise Forbidden(f"{principal.id} does not see the broadcasts of site {site!r}")
+        return {site}
+
+    async def sent_in(
+        self,
+        principal: Principal,
+        site: str | None,
+        period: tuple[datetime | None, datetime | None],
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Broadcast], str | None]:
+        """The broadcasts sent in [since, until) to the caller's sites (or `site`), current or
+        ended, for
+        the debrief: a page of `limit` rows of the table (fewer when some go to other sites)
+        and the next page's cursor."""
+        sites = self._seen_sites(principal, site)
+        after = decode_cursor(cursor, 2) if cursor is not None else None
+        found, next_cursor = await self._db(self.store.list_broadcasts, *period, limit, after)
+        return list(iter_sites(found, sites)), next_cursor
 
     async def _update(
         self,
@@ -283,9 +306,17 @@ def iter_sites(broadcasts: list[Broadcast], sites: set[str] | None) -> Iterator[
     return (b for b in broadcasts if sites is None or not sites.isdisjoint(b.sites))
 
 
-def _ended(broadcast: Broadcast, by: str, at: datetime) -> Broadcast:
+def _ended(broadcast: Broadcast, by: tuple[str, str], at: datetime) -> Broadcast:
+    """Ended at `at` by `by` (id, name)."""
+    ender, name = by
     return broadcast.model_copy(
-        update={"state": BroadcastState.ENDED, "ended_at": at, "ended_by": by, "updated_at": at}
+        update={
+            "state": BroadcastState.ENDED,
+            "ended_at": at,
+            "ended_by": ender,
+            "ended_by_name": name,
+            "updated_at": at,
+        }
     )
 
 

@@ -17,8 +17,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from deskalert import sitetime
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, Language, language, t, tn
+from deskalert.i18n import N_, Language, t, tn
+from deskalert.journal.broadcast_export import (
+    broadcasts_csv,
+    broadcasts_figures,
+    broadcasts_json,
+    broadcasts_markdown,
+    for_desk,
+)
+from deskalert.journal.days import day, week
 from deskalert.journal.models import Incident
 from deskalert.labels import label
 from deskalert.models import Broadcast, Event, EventType, SessionFigures
@@ -52,15 +61,15 @@ class Period:
     def describe(self, incidents: list[Incident]) -> str:
         """The period in words; without bounds, the first and last days actually covered."""
         if self.since and self.until:
-            return t("period.between", since=_day(self.since), until=_last_day(self.until))
+            return t("period.between", since=day(self.since), until=_last_day(self.until))
         if self.since:
-            return t("period.since", since=_day(self.since))
+            return t("period.since", since=day(self.since))
         if self.until:
             return t("period.until", until=_last_day(self.until))
         if not incidents:
             return t("period.all_none")
         moments = [i.pressed_at for i in incidents]
-        return t("period.all", first=_day(min(moments)), last=_day(max(moments)))
+        return t("period.all", first=day(min(moments)), last=day(max(moments)))
 
 
 def in_period(
@@ -96,44 +105,28 @@ def export_text(
     period: Period,
     broadcasts: Sequence[Broadcast] = (),
     desk_id: str | None = None,
+    *,
+    broadcasts_only: bool = False,
 ) -> str:
-    """The incidents of `period` as Markdown, CSV or JSON; in Markdown, the supervisors'
-    messages the desk received in it follow (`broadcasts`, from its journal)."""
+    """The incidents of `period` as Markdown, CSV or JSON. Markdown, the debrief document, goes
+    on with the supervisors' messages of the period (`broadcasts`: a desk's, from its journal,
+    about `desk_id` alone; a supervisor's, from the hub); CSV and JSON hold one kind of record,
+    the incidents or, `broadcasts_only`, the messages."""
+    messages = for_desk(broadcasts, desk_id)
+    if broadcasts_only:
+        if fmt == "json":
+            return broadcasts_json(messages)
+        if fmt == "csv":
+            return broadcasts_csv(messages, lang)
+        text = broadcasts_markdown(messages, lang).lstrip("\n")
+        return text or f"# {t('md.broadcasts')}\n\n{tn('md.broadcast_count', 0)}\n"
     if fmt == "json":
         return to_json(incidents)
     if fmt == "csv":
         return to_csv(incidents)
     return to_markdown(incidents, lang, period.since, period.until) + broadcasts_markdown(
-        broadcasts, desk_id
+        messages, lang
     )
-
-
-def broadcasts_markdown(broadcasts: Sequence[Broadcast], desk_id: str | None = None) -> str:
-    """The supervisors' messages received: when, kind, text, who sent it, when it was read
-    (by this desk, or how many desks) and ended; "" if none."""
-    if not broadcasts:
-        return ""
-    lines = ["", f"# {t('md.broadcasts')}", ""]
-    for broadcast in broadcasts:
-        sent = broadcast.sent_at.astimezone()
-        lines.append(
-            f"- {sent:%d/%m/%Y %H:%M} — {broadcast.label} — {broadcast.text}"
-            f" ({broadcast.sender_name})"
-        )
-        read = [r for r in broadcast.reads if desk_id is None or r.desk == desk_id]
-        lines.append(
-            "  "
-            + (
-                t("md.broadcast_read", at=read[0].at.astimezone().strftime("%H:%M"))
-                if read
-                else t("md.broadcast_unread")
-            )
-        )
-        if broadcast.ended_at is not None:
-            lines.append(
-                "  " + t("md.broadcast_ended", at=broadcast.ended_at.astimezone().strftime("%H:%M"))
-            )
-    return "\n".join(lines) + "\n"
 
 
 def to_json(incidents: list[Incident]) -> str:
@@ -220,7 +213,7 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {_day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    lines = [f"## {day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]
@@ -245,8 +238,8 @@ def timeline(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     start = incident.pressed_at
 
-    def at(moment: datetime) -> str:
-        return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
+    def at(moment: datetime) -> str:  # the site's zone once a screen has heard it (sitetime)
+        return f"{sitetime.local(moment):%H:%M:%S} (+{duration(moment - start)})"
 
     rows = [(start, t("md.pressed") if alert.created_at else t("md.raised"))]
     if alert.received_at - start >= timedelta(seconds=1):
@@ -267,21 +260,7 @@ def _field(label: str, value: str, lang: Language) -> str:
 
 def _last_day(until: datetime) -> str:
     """`until` is the exclusive end; people read the last day included."""
-    return _day(until - timedelta(seconds=1))
-
-
-def _day(moment: datetime) -> str:
-    """A day as the person's language writes it (Babel, the catalogue's pattern): "21/11/2026"
-    in French, "21 Nov 2026" in English."""
-    from babel.dates import format_date
-
-    return format_date(moment.astimezone().date(), t("format.day"), locale=language())
-
-
-def _week(moment: datetime) -> str:
-    """The ISO week, as the person's language says it: "2026-S47", "2026-W47"."""
-    year, week, _ = moment.astimezone().isocalendar()
-    return t("format.week", year=year, week=f"{week:02d}")
+    return day(until - timedelta(seconds=1))
 
 
 def _yes(value: bool, lang: Language) -> str:
@@ -311,7 +290,7 @@ class Figures:
         """Counts and response times of real alerts; false alarms (cancelled, by the desk or a
         supervisor) and drills are only counted, apart."""
         real = [i for i in incidents if i.is_real]
-        weeks = Counter(_week(i.pressed_at) for i in real)
+        weeks = Counter(week(i.pressed_at) for i in real)
         drills = sum(1 for i in incidents if i.alert.test)
         return Figures(
             real=len(real),
@@ -376,9 +355,11 @@ def report_text(
     width: int = 70,
     notifications: dict[str, int] | None = None,
     sessions: SessionFigures | None = None,
+    broadcasts: Sequence[Broadcast] = (),
 ) -> str:
     """The figures as text with terminal bar charts (plotext); `notifications`: the counts of
-    `count_notifications`, shown when given."""
+    `count_notifications`, shown when given; `broadcasts`: the supervisors' messages of the
+    period, counted with their reads when there are some."""
     figures = Figures.of(incidents)
     title = t("report.title", period=Period(since, until).describe(incidents))
     totals = [tn("report.real", figures.real), tn("report.drills", figures.drills)]
@@ -397,6 +378,8 @@ def report_text(
                 )
             )
         ]
+    if broadcasts:
+        parts[-1:-1] = [broadcasts_figures(broadcasts)]
     if not incidents:
         return "\n".join([*parts, t("report.none")]) + "\n"
     types = {label("type", k): v for k, v in figures.per_type.items()}

@@ -82,6 +82,7 @@ class Broadcast(BaseModel):
     )
     ended_at: datetime | None = None
     ended_by: str | None = None
+    ended_by_name: str | None = Field(default=None, description="The name of who ended it")
     updated_at: datetime
 
     def read_by(self, desk_id: str) -> BroadcastRead | None:

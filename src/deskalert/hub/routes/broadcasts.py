@@ -3,12 +3,20 @@ a supervisor ends it; anyone lists the current ones of the sites they see (hub/b
 
 from __future__ import annotations
 
-from typing import Literal
+from datetime import datetime
+from typing import Annotated, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Request, Response
 
-from deskalert.hub.routes.deps import HubDep, PrincipalDep, errors
+from deskalert.hub.routes.deps import (
+    LINK_HEADER,
+    HubDep,
+    PrincipalDep,
+    errors,
+    link_next_page,
+    utc_query,
+)
 from deskalert.models import Broadcast, BroadcastCatalog, BroadcastIn
 
 router = APIRouter(prefix="/v1/broadcasts", tags=["broadcasts"])
@@ -34,15 +42,33 @@ async def send_broadcast(
     return broadcast
 
 
-@router.get("", responses=errors(403, 404))
+@router.get("", responses={200: {"headers": LINK_HEADER}, **errors(400, 403, 404)})
 async def list_broadcasts(
     hub: HubDep,
     principal: PrincipalDep,
-    state: Literal["current"] = "current",
+    request: Request,
+    response: Response,
+    state: Annotated[
+        Literal["current", "all"],
+        Query(description="current: not ended; all: current and ended, sent in the period"),
+    ] = "current",
     site: str | None = None,
+    since: Annotated[datetime | None, Query(description="state=all: sent at or after")] = None,
+    until: Annotated[datetime | None, Query(description="state=all: sent before")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="state=all: per page")] = 200,
+    cursor: Annotated[str | None, Query(description='From the `Link: rel="next"` header')] = None,
 ) -> list[Broadcast]:
-    """The current broadcasts of the sites the caller sees (a desk: its own), oldest first."""
-    return await hub.broadcasts.current(principal, site)
+    """The current broadcasts of the sites the caller sees (a desk: its own), oldest first;
+    with `state=all`, every broadcast sent to them in [since, until) with its reads and end,
+    for the debrief, paged like `/v1/notes` (`Link: rel="next"`; a page may hold fewer than
+    `limit` when some broadcasts go only to sites the caller does not see)."""
+    if state == "current":
+        return await hub.broadcasts.current(principal, site)
+    found, next_cursor = await hub.broadcasts.sent_in(
+        principal, site, (utc_query(since, "since"), utc_query(until, "until")), limit, cursor
+    )
+    link_next_page(request, response, next_cursor)
+    return found
 
 
 @router.get("/catalog", responses=errors())

@@ -19,6 +19,8 @@ const BROADCAST_WORDS = {
     "reads": "Lu {count}/{total} : {names}",
     "unread": "Pas encore lu : {names}",
     "unread.named": "PAS LU après {seconds} s : {names}",
+    "offline": "{name} (hors ligne)",
+    "ended": "Message terminé par {name} : {text}",
     "sent": "Message envoyé à {count} poste(s)",
     "failed": "Non envoyé : {reason}",
     "no.sites": "Choisissez au moins un site",
@@ -37,15 +39,21 @@ const BROADCAST_WORDS = {
     "reads": "Read {count}/{total}: {names}",
     "unread": "Not read yet: {names}",
     "unread.named": "NOT READ after {seconds} s: {names}",
+    "offline": "{name} (offline)",
+    "ended": "Message ended by {name}: {text}",
     "sent": "Message sent to {count} desk(s)",
     "failed": "Not sent: {reason}",
     "no.sites": "Choose at least one site",
   },
 };
 const BROADCAST_TYPES = ["broadcast.sent", "broadcast.read", "broadcast.unread", "broadcast.ended"];
+// A desk that has not read a message and is offline is said so: it gets the message when back.
+const PRESENCE_TYPES = ["desk.online", "desk.offline"];
 
 const broadcasts = {
   current: new Map(), catalog: null, confirming: null,
+  loading: [], // the events that came during each load under way
+  offline: new Set(), // desk ids, from /v1/desks and the desk.online|offline events
 
   w(key, values = {}) {
     const text = (BROADCAST_WORDS[state.lang] || BROADCAST_WORDS.fr)[key] || key;
@@ -54,10 +62,25 @@ const broadcasts = {
 
   english() { return state.lang === "en"; },
 
+  // The list read replaces what was kept, then the events that came while it was read are
+  // applied again: the list may be older than they are (sent, read or ended meanwhile).
   async load() {
-    const [current, catalog] = await Promise.all([
-      api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog")]);
-    if (current.ok) this.current = new Map(current.data.map((b) => [b.id, b]));
+    const arrived = [];
+    this.loading.push(arrived);
+    let current, catalog;
+    try {
+      let desks;
+      [current, catalog, desks] = await Promise.all([
+        api("GET", "/v1/broadcasts"), this.catalog ? null : api("GET", "/v1/broadcasts/catalog"),
+        api("GET", "/v1/desks")]);
+      if (desks.ok) this.offline = new Set(desks.data.filter((d) => !d.online).map((d) => d.id));
+    } finally {
+      this.loading.splice(this.loading.indexOf(arrived), 1);
+    }
+    if (current.ok) {
+      this.current = new Map(current.data.map((b) => [b.id, b]));
+      for (const broadcast of arrived) this.keep(broadcast);
+    }
     if (catalog && catalog.ok) this.catalog = catalog.data;
     this.render();
   },
@@ -69,6 +92,14 @@ const broadcasts = {
   },
 
   listen(source) {
+    for (const type of PRESENCE_TYPES) {
+      source.addEventListener(type, (event) => {
+        state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
+        const desk = JSON.parse(event.data);
+        if (desk.online) this.offline.delete(desk.id); else this.offline.add(desk.id);
+        this.render();
+      });
+    }
     for (const type of BROADCAST_TYPES) {
       source.addEventListener(type, (event) => {
         state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);
@@ -77,11 +108,24 @@ const broadcasts = {
     }
   },
 
+  // A message that ends leaves the list: a line says so and by whom (it was not lost).
   take(broadcast) {
+    for (const arrived of this.loading) arrived.push(broadcast);
+    const shown = this.current.has(broadcast.id);
+    this.keep(broadcast);
+    if (shown && !this.current.has(broadcast.id)) {
+      const text = this.english() && broadcast.text_en ? broadcast.text_en : broadcast.text;
+      toast(this.w("ended", {name: broadcast.ended_by_name || broadcast.ended_by || "-", text}));
+    }
+    this.render();
+  },
+
+  keep(broadcast) {
     const before = this.current.get(broadcast.id);
     if (broadcast.state !== "current") this.current.delete(broadcast.id);
-    else if (!before || broadcast.updated_at >= before.updated_at) this.current.set(broadcast.id, broadcast);
-    this.render();
+    else if (!before || Date.parse(broadcast.updated_at) >= Date.parse(before.updated_at)) {
+      this.current.set(broadcast.id, broadcast);
+    }
   },
 
   render() {
@@ -112,7 +156,8 @@ const broadcasts = {
     reads.textContent = this.w("reads", {count: broadcast.reads.length, total: broadcast.desks.length,
       names: broadcast.reads.map((r) => `${labels.get(r.desk) || r.desk} ${clock(r.at)}`).join(", ") || "-"});
     const read = new Set(broadcast.reads.map((r) => r.desk));
-    const unreadNames = broadcast.desks.filter((d) => !read.has(d.id)).map((d) => d.label).join(", ");
+    const unreadNames = broadcast.desks.filter((d) => !read.has(d.id))
+      .map((d) => this.offline.has(d.id) ? this.w("offline", {name: d.label}) : d.label).join(", ");
     const unread = document.createElement("div");
     unread.className = "unread" + (broadcast.unread_named_at ? " named" : "");
     unread.textContent = broadcast.unread_named_at
@@ -160,9 +205,20 @@ const broadcasts = {
     this.templateChanged();
   },
 
+  // The select cuts a template's text at the phone's width: what desks will get, kind and
+  // whole text, is written under it before it is sent.
   templateChanged() {
     const other = $("broadcast-template").value === "";
     $("broadcast-custom").hidden = !other;
+    const preview = $("broadcast-preview");
+    const template = this.catalog.templates.find((tpl) => tpl.id === $("broadcast-template").value);
+    const kind = template && this.catalog.kinds.find((k) => k.id === template.kind);
+    preview.hidden = !kind;
+    if (!kind) return;
+    const label = this.english() && kind.label_en ? kind.label_en : kind.label;
+    const text = this.english() && template.text_en ? template.text_en : template.text;
+    preview.textContent = `${label} · ${text}`;
+    preview.className = "broadcast-preview look-" + kind.look;
   },
 
   async send(event) {

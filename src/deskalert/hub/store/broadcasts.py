@@ -9,12 +9,13 @@ PostgreSQL), so a desk's "lu" is stored exactly once whatever hub it reaches.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import TypeVar
 from uuid import UUID
 
 from deskalert.hub.store.connection import Connection
 from deskalert.hub.store.core import StoreCore
-from deskalert.hub.store.rows import instant
+from deskalert.hub.store.rows import ALL_ROWS, instant, next_cursor
 from deskalert.models import Broadcast, BroadcastState, Event, EventType
 
 T = TypeVar("T")
@@ -86,6 +87,33 @@ class BroadcastRows(StoreCore):
             .fetchall()
         )
         return [Broadcast.model_validate_json(r[0]) for r in rows]
+
+    def list_broadcasts(
+        self,
+        since: datetime | None,
+        until: datetime | None,
+        limit: int = -1,
+        after: list[str] | None = None,
+    ) -> tuple[list[Broadcast], str | None]:
+        """Broadcasts sent in [since, until), current or ended, oldest first: one page of
+        `limit` (-1: all) after the cursor's key (sent_at, id), and the next cursor."""
+        clauses: list[str] = ["1=1"]
+        params: list[object] = []
+        for condition, bound in (("sent_at>=?", since), ("sent_at<?", until)):
+            if bound is not None:
+                clauses.append(condition)
+                params.append(instant(bound))
+        if after is not None:
+            clauses.append("(sent_at, id) > (?, ?)")
+            params.extend(after)
+        rows = self._db.execute(
+            f"SELECT sent_at, id, body FROM broadcasts WHERE {' AND '.join(clauses)}"
+            " ORDER BY sent_at, id LIMIT ?",
+            (*params, limit + 1 if limit >= 0 else ALL_ROWS),
+        ).fetchall()
+        page = rows[:limit] if limit >= 0 else rows
+        found = [Broadcast.model_validate_json(r[2]) for r in page]
+        return found, next_cursor(rows, limit) if limit >= 0 else None
 
     def get_broadcast(self, broadcast_id: UUID) -> Broadcast | None:
         return self.broadcast_in(self._db, broadcast_id)

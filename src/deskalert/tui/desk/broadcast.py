@@ -32,6 +32,7 @@ from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreU
 from deskalert.i18n import N_, language, t
 from deskalert.journal.store import Journal
 from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
+from deskalert.sitetime import local
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 
@@ -48,7 +49,7 @@ def in_language(broadcast: Broadcast) -> tuple[str, str, str]:
 
 def local_time(broadcast: Broadcast, at: str = "sent_at") -> str:
     moment = getattr(broadcast, at)
-    return moment.astimezone().strftime("%H:%M") if moment is not None else ""
+    return local(moment).strftime("%H:%M") if moment is not None else ""  # the site's zone
 
 
 class BroadcastScreen(ModalScreen[None]):
@@ -66,10 +67,14 @@ class BroadcastScreen(ModalScreen[None]):
     BroadcastScreen.look-danger #broadcast-kind { background: $error; }
     BroadcastScreen.look-clear #broadcast-kind { background: $success; }
     BroadcastScreen.look-info #broadcast-kind { background: $primary; }
+    BroadcastScreen.stacked { background: $background; }
+    BroadcastScreen.look-ended > Vertical { border: heavy $panel-lighten-2; }
+    BroadcastScreen.look-ended #broadcast-kind { background: $panel-lighten-2; }
+    BroadcastScreen.look-ended #broadcast-protocol { display: none; }
     BroadcastScreen #broadcast-text { text-style: bold; margin: 1 0 0 0; }
     BroadcastScreen #broadcast-protocol { margin: 1 0 0 0; }
     BroadcastScreen #broadcast-from { color: $text-muted; margin: 1 0 0 0; }
-    BroadcastScreen #broadcast-hint { text-style: bold reverse; margin: 1 0 0 0; }
+    BroadcastScreen #broadcast-hint { text-style: bold reverse; margin: 1 0 0 0; width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding(READ_KEYS, "read", N_("binding.broadcast_read"), id="broadcast_read"),
@@ -80,15 +85,18 @@ class BroadcastScreen(ModalScreen[None]):
     class Read(Message):
         broadcast: Broadcast
 
-    def __init__(self, broadcast: Broadcast, reply_to: MessagePump) -> None:
-        super().__init__(classes=f"look-{broadcast.look}")
-        self.broadcast, self.reply_to = broadcast, reply_to
+    def __init__(self, broadcast: Broadcast, reply_to: MessagePump, stacked: bool = False) -> None:
+        """`stacked`: over another broadcast's screen, whose box must not show through around
+        this one's (a shorter box let the other's "Appuyez sur L" read as its own)."""
+        super().__init__(classes=_look(broadcast))
+        self.broadcast, self.reply_to, self.stacked = broadcast, reply_to, stacked
         self.read = False
+        self.set_class(stacked, "stacked")
 
     def compose(self) -> ComposeResult:
-        label, text, protocol = in_language(self.broadcast)
+        _, text, protocol = in_language(self.broadcast)
         with Vertical():
-            yield Label(t("broadcast.kind", label=label), id="broadcast-kind")
+            yield Label(self._kind(), id="broadcast-kind", markup=False)  # roster text
             yield Static(text, id="broadcast-text", markup=False)
             yield Static(
                 t("broadcast.protocol", protocol=protocol) if protocol else "",
@@ -104,11 +112,21 @@ class BroadcastScreen(ModalScreen[None]):
                 id="broadcast-from",
                 markup=False,
             )
-            yield Label(self._hint(), id="broadcast-hint")
+            yield Label(self._hint(), id="broadcast-hint", markup=False)
+
+    def _kind(self) -> str:
+        """The heading: the kind, or once ended that it ended (its look and "what to do" go:
+        a lockdown that is over must not still read as one)."""
+        label, _, _ = in_language(self.broadcast)
+        if self.broadcast.state is BroadcastState.ENDED:
+            return t(
+                "broadcast.kind_ended", label=label, time=local_time(self.broadcast, "ended_at")
+            )
+        return t("broadcast.kind", label=label)
 
     def _hint(self) -> str:
         if self.broadcast.state is BroadcastState.ENDED:
-            return t("broadcast.ended", time=local_time(self.broadcast, "ended_at"))
+            return t("broadcast.ended")
         return t("broadcast.read_done") if self.read else t("broadcast.read_hint")
 
     def action_read(self) -> None:
@@ -130,11 +148,18 @@ class BroadcastScreen(ModalScreen[None]):
     def ended(self, broadcast: Broadcast) -> None:
         """The hub ended it: said on the screen, which a key then closes."""
         self.broadcast = broadcast
+        self.set_classes(_look(broadcast))
+        self.set_class(self.stacked, "stacked")
+        self.query_one("#broadcast-kind", Label).update(self._kind())
         self.query_one("#broadcast-hint", Label).update(self._hint())
 
     def close(self) -> None:
         if self in self.app.screen_stack:
             self.dismiss(None)
+
+
+def _look(broadcast: Broadcast) -> str:
+    return "look-ended" if broadcast.state is BroadcastState.ENDED else f"look-{broadcast.look}"
 
 
 class BroadcastWatch(Widget):
@@ -185,6 +210,8 @@ class BroadcastWatch(Widget):
         if not any(d.id == self.desk_id for d in broadcast.desks):
             return
         before = self.known.get(broadcast.id)
+        if before is not None and broadcast.updated_at < before.updated_at:
+            return  # a list read before the events that came meanwhile: nothing new
         self.known[broadcast.id] = broadcast
         if self.journal is not None:  # in the desk's journal and its debrief (export)
             self.journal.record_broadcast(broadcast)
@@ -196,7 +223,7 @@ class BroadcastWatch(Widget):
                 label, text, _ = in_language(broadcast)
                 self.notify(t("broadcast.ended_notice", label=label, text=text), timeout=60)
         elif broadcast.read_by(self.desk_id) is None and screen is None:
-            self.app.push_screen(BroadcastScreen(broadcast, self))
+            self.app.push_screen(BroadcastScreen(broadcast, self, stacked=bool(screens)))
         elif broadcast.read_by(self.desk_id) is not None and screen is not None:
             screen.close()  # read elsewhere (this desk's other screen)
 

@@ -237,18 +237,28 @@ class PaneApp(HubApp):
 
     @work(group="debrief", exclusive=True, exit_on_error=False)
     async def action_debrief(self) -> None:
-        """The figures of the last 31 days (every desk's alerts and shared notes), as charts."""
+        """The figures of the last 31 days (every desk's alerts and shared notes, the messages
+        sent to the desks), as charts."""
         from deskalert.client.incidents import hub_incidents
         from deskalert.journal.debrief import report_text
 
         since = self._midnight() - timedelta(days=DEBRIEF_DAYS - 1)
         try:
             incidents = await hub_incidents(self.client, since)
+            broadcasts = await self.client.broadcasts_sent(since, None)
         except DeskAlertError as exc:
             self.hub_failed(exc)
             self.notify(logged(exc, "debrief"), severity="error")
             return
-        text = report_text(incidents, self.config.language, since, self.now(), color=True, width=60)
+        text = report_text(
+            incidents,
+            self.config.language,
+            since,
+            self.now(),
+            color=True,
+            width=60,
+            broadcasts=broadcasts,
+        )
         await self.push_screen(Details(Text.from_ansi(text)))
 
     @on(DataTable.RowSelected)

@@ -13,9 +13,10 @@ from uuid import UUID
 
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
-from textual.widget import Widget
 
-from deskalert.tui.base import Clock, HubApp, HubFooter
+from deskalert.tui.base import Clock, HubApp
+from deskalert.tui.footer import HubFooter
+from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.notify_flag import NotifyFlag
 from deskalert.tui.pane.state import PaneState, midnight
@@ -40,7 +41,7 @@ class Board:
         state: PaneState,
         interview: InterviewPanel,
         clock: Clock,
-        broadcasts: Widget | None = None,
+        broadcasts: BroadcastPanel | None = None,
     ) -> None:
         self.app, self.state, self.interview, self.now = app, state, interview, clock
         self.broadcasts = broadcasts  # the broadcast panel (pane/broadcast.py), above the alerts
@@ -60,7 +61,7 @@ class Board:
         yield self.interview
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
-            yield OnCallPanel(id="oncall")
+            yield OnCallPanel(id="oncall").data_bind(HubApp.compact)
         yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
 
     def show(self, *, history: bool, selected: UUID | None, live: bool) -> None:
@@ -87,6 +88,8 @@ class Board:
         desks.availability = dict(state.availability) if live else {}
         app.query_one(OnCallPanel).cards = tuple(state.oncall.values())
         self.interview.sites = state.site_labels()
+        if self.broadcasts is not None:
+            self.broadcasts.offline = frozenset(d.id for d in state.desks.values() if not d.online)
         self.show_detail(selected)
 
     def show_detail(self, selected: UUID | None) -> None:

@@ -30,6 +30,7 @@ from deskalert.models import (
     BroadcastIn,
     BroadcastState,
 )
+from deskalert.sitetime import local
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 from deskalert.tui.pane import words
@@ -45,12 +46,13 @@ LOOK_STYLE = {
 
 
 def _hhmm(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%H:%M") if moment is not None else ""
+    return local(moment).strftime("%H:%M") if moment is not None else ""  # the site's zone
 
 
-def draw_broadcast(broadcast: Broadcast) -> Text:
+def draw_broadcast(broadcast: Broadcast, offline: frozenset[str] = frozenset()) -> Text:
     """Three lines: kind, time and text; who read it and when; who has not (named once the
-    delay has passed)."""
+    delay has passed), each desk `offline` said so: it gets the message when it comes back,
+    it did not leave it unread on its screen."""
     label, text, _ = broadcast.words(language() == "en")
     line = Text()
     line.append(f" {words.clean(label)} ", style=LOOK_STYLE.get(broadcast.look, "bold"))
@@ -67,7 +69,10 @@ def draw_broadcast(broadcast: Broadcast) -> Text:
         )
         + "\n"
     )
-    unread = ", ".join(labels[d.id] for d in broadcast.unread())
+    unread = ", ".join(
+        t("pane.broadcast.offline", name=labels[d.id]) if d.id in offline else labels[d.id]
+        for d in broadcast.unread()
+    )
     if unread and broadcast.unread_named_at is not None:
         line.append(
             "  "
@@ -99,11 +104,13 @@ class BroadcastPanel(Part):
         "BroadcastPanel { height: auto; max-height: 12; border: round $warning; padding: 0 1; }"
     )
     current: reactive[tuple[Broadcast, ...]] = reactive(tuple, layout=True)
+    offline: reactive[frozenset[str]] = reactive(frozenset, layout=True)  # desk ids, from the app
 
     def __init__(self, client: HubClient, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.client = client
         self.kept: dict[uuid.UUID, Broadcast] = {}
+        self._loading: list[list[Broadcast]] = []  # the events during each load under way
         self.catalog: BroadcastCatalog | None = None
         self.sites: dict[str, str] = {}
 
@@ -113,14 +120,17 @@ class BroadcastPanel(Part):
     def watch_current(self) -> None:
         self._changed()
 
+    def watch_offline(self) -> None:
+        self._changed()
+
     def on_mount(self) -> None:
         super().on_mount()
         self.border_title = t("pane.broadcasts_title")
 
     def draw(self) -> Text:
         text = Text()
-        for broadcast in self.current:
-            text.append_text(draw_broadcast(broadcast))
+        for broadcast in reversed(self.current):  # newest first: a compact pane cuts the end
+            text.append_text(draw_broadcast(broadcast, self.offline))
         text.rstrip()
         return text
 
@@ -131,6 +141,11 @@ class BroadcastPanel(Part):
         run_on_app(self, self._load(), group="broadcasts", exclusive=True)
 
     async def _load(self) -> None:
+        """The list read replaces what was kept, then the events that came while it was read
+        are applied again: the list may be older than they are (a broadcast sent, read or
+        ended meanwhile is not lost nor brought back)."""
+        arrived: list[Broadcast] = []
+        self._loading.append(arrived)
         try:
             current, self.catalog = (
                 await self.client.broadcasts(),
@@ -138,7 +153,11 @@ class BroadcastPanel(Part):
             )
         except DeskAlertError:
             return  # the link badge says it; the next snapshot tries again
+        finally:
+            self._loading.remove(arrived)
         self.kept = {b.id: b for b in current}
+        for broadcast in arrived:
+            _take(self.kept, broadcast)
         self._publish()
 
     @on(HubEvent)
@@ -147,10 +166,10 @@ class BroadcastPanel(Part):
         if not isinstance(message.event, BroadcastEvent):
             return
         broadcast = message.event.data
-        before = self.kept.pop(broadcast.id, None)
-        if broadcast.state is BroadcastState.CURRENT:
-            self.kept[broadcast.id] = _newer(before, broadcast)
-        elif before is not None:
+        for arrived in self._loading:
+            arrived.append(broadcast)
+        before = _take(self.kept, broadcast)
+        if broadcast.state is BroadcastState.ENDED and before is not None:
             self.notify(
                 t("pane.notify.broadcast_ended", text=words.clean(broadcast.text)), markup=False
             )
@@ -168,9 +187,15 @@ class BroadcastPanel(Part):
             self.notify(t("pane.notify.broadcast_not_loaded"), severity="warning")
             return
         english = language() == "en"
-        templates = "\n".join(
-            f"{i}. {tpl.text_en if english and tpl.text_en else tpl.text}"
-            for i, tpl in enumerate(self.catalog.templates, 1)
+        kinds = {
+            k.id: k.label_en if english and k.label_en else k.label for k in self.catalog.kinds
+        }
+        texts = [
+            tpl.text_en if english and tpl.text_en else tpl.text for tpl in self.catalog.templates
+        ]
+        templates = "\n".join(  # with its kind: what desks show as its title, and its colour
+            f"{i}. {kinds.get(tpl.kind, tpl.kind)} · {text}"
+            for i, (tpl, text) in enumerate(zip(self.catalog.templates, texts, strict=True), 1)
         )
         self.app.push_screen(
             Prompt(t("prompt.broadcast_text", templates=templates), t("prompt.hint")),
@@ -282,6 +307,14 @@ def act_on_broadcasts(app: Any, what: str) -> None:
         panel.compose_message()
     else:
         panel.end()
+
+
+def _take(kept: dict[uuid.UUID, Broadcast], broadcast: Broadcast) -> Broadcast | None:
+    """A broadcast's new state into `kept` (an ended one leaves it); the state it replaced."""
+    before = kept.pop(broadcast.id, None)
+    if broadcast.state is BroadcastState.CURRENT:
+        kept[broadcast.id] = _newer(before, broadcast)
+    return before
 
 
 def _newer(before: Broadcast | None, after: Broadcast) -> Broadcast:

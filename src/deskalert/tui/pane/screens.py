@@ -22,8 +22,9 @@ class Prompt(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     Prompt { align: center middle; }
-    Prompt > Vertical { width: 80; height: auto; border: thick $accent; background: $surface;
-                        padding: 1 2; }
+    Prompt > Vertical { width: 80; max-width: 100%; height: auto; max-height: 100%;
+                        border: thick $accent; background: $surface; padding: 1 2; }
+    Prompt Label { width: 100%; }  /* wraps in a narrow window rather than cut */
     Prompt #error { color: $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", show=False)]
@@ -33,11 +34,11 @@ class Prompt(ModalScreen[str | None]):
         self.question, self.hint, self.check = question, hint, check
 
     def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Label(self.question)
+        with Vertical():  # not markup: a question quotes hub text ("Salle [/] fermée" crashed)
+            yield Label(self.question, markup=False)
             yield Input(id="answer", max_length=280)
-            yield Label("", id="error")
-            yield Label(self.hint)
+            yield Label("", id="error", markup=False)
+            yield Label(self.hint, markup=False)
 
     @on(Input.Submitted)
     def _submitted(self, event: Input.Submitted) -> None:
