@@ -29,7 +29,7 @@ from deskalert.hub.routes.deps import (
     errors,
 )
 from deskalert.hub.service import Hub
-from deskalert.hub.settings import token_hash
+from deskalert.hub.settings import HubConfig, token_hash
 from deskalert.models import Alert, AlertCode, ErrorOut, StrictModel
 
 router = APIRouter(tags=["page"])
