@@ -78,7 +78,7 @@ def client_error(tmp_path: Path, text: str) -> str:
             "site = {a = 1}",
             'desks[2].site : attendu : un texte entre guillemets, pas {"a": 1}',
         ),
-        ('site = "etage"', 'site = "nowhere"', "desks[2].site: unknown 'nowhere'"),
+        ('site = "etage"', 'site = "nowhere"', "desks[2].site : 'nowhere' inconnu (connus :"),
         ("[hub]", "hub = 3\n[hubb]", "hubb : clé inconnue ; vouliez-vous dire hub ?"),
     ],
 )

@@ -71,8 +71,8 @@ def describe_config_error(exc: ValidationError, model: type[BaseModel]) -> str:
 def config_problem(error: Any) -> str:
     """What is wrong with one value, in the catalogue's words."""
     kind, ctx = str(error["type"]), error.get("ctx") or {}
-    if kind in ("value_error", "assertion_error"):  # our own validators' sentence
-        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
+    if kind.startswith("config."):  # our own validators' refusal (models.refusal)
+        return t(kind, **ctx)
     if kind in BOUNDS:
         return t("config.bound", op=BOUNDS[kind], limit=next(iter(ctx.values()), "?"))
     if kind in ("literal_error", "enum"):
