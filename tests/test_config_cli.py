@@ -42,7 +42,7 @@ def test_shipped_example_is_valid_with_three_codes_two_sites() -> None:
         (
             '[[codes]]\ncode = "renfort"',
             '[[codes]]\ncode = "renfort"\ncode = "x"',
-            "not valid TOML",
+            "pas du TOML valable à la ligne 13, colonne 11 : une clé reçoit une valeur deux fois",
         ),
     ],
 )

@@ -112,7 +112,7 @@ def test_a_misspelt_required_key_is_one_problem_named_by_its_typo(tmp_path: Path
         ),
         (
             'language = "de"\n' + CLIENT,
-            "language : doit valoir l'une de ces valeurs : 'fr' or 'en'",
+            "language : doit valoir l'une de ces valeurs : 'fr' ou 'en'",
             "language: must be one of 'fr' or 'en'",
         ),
         ("retention_days = 0\n" + CLIENT, "retention_days : doit être", "retention_days: must be"),

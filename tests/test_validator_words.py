@@ -121,7 +121,7 @@ CLIENT_CASES = {
 
 def words_of(message: str, words: tuple[str, ...]) -> list[str]:
     """Which of `words` appear as whole words in `message`, quoted values left out."""
-    text = re.sub(r"'[^']*'|\"[^\"]*\"", " ", message)
+    text = re.sub(r"(?<!\w)'[^']*'|\"[^\"]*\"", " ", message)  # not the ' of n'est
     return [w for w in words if re.search(rf"(?<![\w.']){re.escape(w)}(?![\w'])", text)]
 
 
@@ -195,3 +195,57 @@ def test_the_command_line_says_a_refusal_in_the_chosen_language(tmp_path: Path) 
         ' urls = ["...", "..."], pas les deux\n'), sent.stderr  # fmt: skip
     sent = run_cli("send", "renfort", "--config", config, env={**env, "DESKALERT_LANG": "en"})
     assert sent.stderr.endswith(', not both\n') and ": hub: give either" in sent.stderr
+
+
+TOML_CASES = {
+    "table twice": ("[hub]", "[hub]\n[hub]"),
+    "value twice": ("heartbeat_s = 5", "heartbeat_s = 5\nheartbeat_s = 6"),
+    "no closing quote": ("heartbeat_s = 5", 'heartbeat_s = "abc'),
+    "no closing bracket": ("heartbeat_s = 5", "heartbeat_s = [1,"),
+    "no closing brace": ("heartbeat_s = 5", "heartbeat_s = {a=1"),
+    "inline key twice": ("heartbeat_s = 5", "heartbeat_s = {a=1, a=2}"),
+    "backslash": ("heartbeat_s = 5", 'heartbeat_s = "a\\q"'),
+    "two values": ("heartbeat_s = 5", "heartbeat_s = 5 6"),
+    "bare word": ("heartbeat_s = 5", "heartbeat_s = cinq"),
+    "no equals": ("heartbeat_s = 5", "heartbeat_s 5"),
+    "statement": ("heartbeat_s = 5", "!x = 5"),
+    "table name": ("[hub]", "[hub"),
+    "an id with a space": ('id = "g1"', 'id = "g 1"'),
+    "a hash": ('token_sha256 = "e14', 'token_sha256 = "x14'),
+    "one of": ("[hub]", '[hub]\nlanguage = "de"'),
+}
+
+
+@pytest.mark.parametrize(("replace", "by"), TOML_CASES.values(), ids=TOML_CASES.keys())
+def test_toml_syntax_and_pydantic_forms_are_said_in_each_language(
+    tmp_path: Path, replace: str, by: str
+) -> None:
+    """tomllib's complaints and the forms pydantic checks (an id, a hash, one of) were English
+    ("not valid TOML: Cannot overwrite a value", "'fr' or 'en'", "expected a string" for an id
+    with a space): now the catalogue's, with the line and column kept."""
+    french = refusal_line(tmp_path, hub(replace, by), "hub.toml")
+    i18n.set_language("en")
+    english = refusal_line(tmp_path, hub(replace, by), "hub.toml")
+    assert words_of(french, (*ENGLISH, "or", "expected", "line", "value", "a")) == [], french
+    assert words_of(english, (*FRENCH, "ligne", "valeur", "attendu")) == [], english
+    assert "texte entre guillemets, pas" not in french  # an id is more than a quoted text
+    line = re.search(r"ligne (\d+), colonne (\d+)", french)
+    if line is not None:
+        assert f"line {line[1]}, column {line[2]}" in english
+
+
+def test_a_config_file_that_cannot_be_read_is_said_in_each_language(tmp_path: Path) -> None:
+    binary = tmp_path / "hub.toml"
+    binary.write_bytes(b"\xff\xfe")
+    said = {}
+    for language in ("fr", "en"):
+        i18n.set_language(language)  # type: ignore[arg-type]
+        for path in (tmp_path / "absent.toml", tmp_path, binary):
+            with pytest.raises(ConfigError) as caught:
+                load_hub_config(path)
+            said[language, path.name] = str(caught.value).removeprefix(f"{path}: ")
+    assert said["fr", "absent.toml"] == "fichier introuvable"
+    assert said["en", "absent.toml"] == "file not found"
+    assert said["fr", tmp_path.name] == "c'est un dossier, pas un fichier"
+    assert said["en", "hub.toml"] == "not UTF-8 text"
+    assert said["fr", "hub.toml"] == "pas du texte en UTF-8"

@@ -36,9 +36,10 @@ from deskalert.hub.broadcast_roster import BroadcastSection
 from deskalert.hub.settings_hub import HubSection as HubSection  # re-exported
 from deskalert.hub.settings_hub import Section, check_networks
 from deskalert.models import AlertCode, Identifier, PrincipalKind, refusal
+from deskalert.models.base import SHA256_PATTERN
 
 Sha256Hex = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True, strip_whitespace=True)
+    str, StringConstraints(pattern=SHA256_PATTERN, to_lower=True, strip_whitespace=True)
 ]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

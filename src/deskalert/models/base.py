@@ -14,8 +14,10 @@ from pydantic_core import PydanticCustomError
 from deskalert.i18n import translations
 from deskalert.text import describe_control, find_control, strip_control
 
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"  # a token's hash in hub.toml (hub/settings.py)
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)
 ]
 
 
