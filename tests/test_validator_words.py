@@ -181,12 +181,18 @@ def test_the_command_line_says_a_refusal_in_the_chosen_language(tmp_path: Path) 
     english = run_cli("--language", "en", "hub", "--config", hub_toml, "--check")
     expected = "supervisors[1].email{} 'bob' {} (e.g. 'm.durand@example.org')"
     assert french.returncode == english.returncode == 2
-    assert french.stderr == f"deskalert: {hub_toml}: " + expected.format(
-        " :", "n'est pas une adresse électronique"
-    ).replace("(e.g.", "(par exemple") + "\n"
-    assert english.stderr == f"deskalert: {hub_toml}: " + expected.format(
-        ":", "is not an e-mail address"
-    ) + "\n"
+    assert (
+        french.stderr
+        == f"deskalert: {hub_toml}: "
+        + expected.format(" :", "n'est pas une adresse électronique").replace(
+            "(e.g.", "(par exemple"
+        )
+        + "\n"
+    )
+    assert (
+        english.stderr
+        == f"deskalert: {hub_toml}: " + expected.format(":", "is not an e-mail address") + "\n"
+    )
     config = tmp_path / "config.toml"
     config.write_text(CLIENT_CASES["url and urls"][0](), encoding="utf-8")
     env = {**os.environ, "DESKALERT_TOKEN": "tok-g1"}
@@ -194,7 +200,7 @@ def test_the_command_line_says_a_refusal_in_the_chosen_language(tmp_path: Path) 
     assert sent.returncode == 2 and sent.stderr.endswith(": hub : indiquez url = \"...\" ou"
         ' urls = ["...", "..."], pas les deux\n'), sent.stderr  # fmt: skip
     sent = run_cli("send", "renfort", "--config", config, env={**env, "DESKALERT_LANG": "en"})
-    assert sent.stderr.endswith(', not both\n') and ": hub: give either" in sent.stderr
+    assert sent.stderr.endswith(", not both\n") and ": hub: give either" in sent.stderr
 
 
 TOML_CASES = {

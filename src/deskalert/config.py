@@ -138,19 +138,28 @@ def config_problem(error: Any) -> str:
     if kind in BOUNDS:
         return t("config.bound", op=BOUNDS[kind], limit=next(iter(ctx.values()), "?"))
     if kind in ("literal_error", "enum"):
-        expected = re.sub(r"(?<=') or (?=')", f" {t('config.or')} ", str(ctx.get("expected", "?")))
-        return t("config.one_of", expected=expected)
-    if kind == "string_pattern_mismatch":
-        pattern = str(ctx.get("pattern"))
-        expected = t(PATTERNS.get(pattern, N_("config.a_pattern")), pattern=pattern)
-        return t("config.expected", expected=expected, value=shown_value(error.get("input")))
+        return t("config.one_of", expected=one_of(str(ctx.get("expected", "?"))))
     if kind.endswith("too_short") or kind.endswith("too_long"):
         limit = ctx.get("min_length", ctx.get("max_length", "?"))
         return t("config.too_short" if "short" in kind else "config.too_long", limit=limit)
-    expected = next((k for prefix, k in EXPECTED if kind.startswith(prefix)), None)
+    expected = expected_form(kind, ctx)
     if expected is not None:
-        return t("config.expected", expected=t(expected), value=shown_value(error.get("input")))
+        return t("config.expected", expected=expected, value=shown_value(error.get("input")))
     return t(PROBLEMS.get(kind, N_("config.invalid")))
+
+
+def one_of(expected: str) -> str:
+    """pydantic's choices, "'fr' or 'en'", with the `or` of the person's language."""
+    return re.sub(r"(?<=') or (?=')", f" {t('config.or')} ", expected)
+
+
+def expected_form(kind: str, ctx: dict[str, Any]) -> str | None:
+    """What a value of the wrong type or form should have been: a number, an id, a hash..."""
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern"))
+        return t(PATTERNS.get(pattern, N_("config.a_pattern")), pattern=pattern)
+    msgid = next((k for prefix, k in EXPECTED if kind.startswith(prefix)), None)
+    return t(msgid) if msgid is not None else None
 
 
 PATTERNS = {IDENTIFIER_PATTERN: N_("config.an_identifier"), SHA256_PATTERN: N_("config.a_sha256")}

@@ -114,7 +114,9 @@ class Hotkeys(BaseModel):
         for code, combination in (self.model_extra or {}).items():
             if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", code) or len(code) > 64:
                 raise refusal("config.not_a_code", code=repr(code))
-            if not isinstance(combination, str):  # refused here: pydantic reports a TypeError as a crash
+            if not isinstance(
+                combination, str
+            ):  # refused here: pydantic reports a TypeError as a crash
                 raise refusal("config.combination_string", code=code)
             combo_parts(combination)
         if not self.model_extra:

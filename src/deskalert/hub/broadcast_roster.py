@@ -108,7 +108,9 @@ class BroadcastSection(RosterEntry):
         for ids, what in ((kinds, "kinds"), ([t.id for t in self.templates], "templates")):
             twice = sorted({i for i in ids if ids.count(i) > 1})
             if twice:
-                raise refusal("config.twice", table=f"broadcasts.{what}", key="id", value=repr(twice[0]))
+                raise refusal(
+                    "config.twice", table=f"broadcasts.{what}", key="id", value=repr(twice[0])
+                )
         for index, template in enumerate(self.templates):
             if template.kind not in kinds:
                 raise refusal(

@@ -308,7 +308,9 @@ def _unique(table: str, key: str, values: list[str]) -> None:
 
 def _known(where: str, value: str, known: set[str]) -> None:
     if value not in known:
-        raise refusal("config.unknown_id", where=where, value=repr(value), known=", ".join(sorted(known)))
+        raise refusal(
+            "config.unknown_id", where=where, value=repr(value), known=", ".join(sorted(known))
+        )
 
 
 def token_hash(token: str) -> str:
