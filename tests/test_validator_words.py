@@ -255,3 +255,46 @@ def test_a_config_file_that_cannot_be_read_is_said_in_each_language(tmp_path: Pa
     assert said["fr", tmp_path.name] == "c'est un dossier, pas un fichier"
     assert said["en", "hub.toml"] == "not UTF-8 text"
     assert said["fr", "hub.toml"] == "pas du texte en UTF-8"
+
+
+def test_no_token_is_said_in_each_language(monkeypatch: pytest.MonkeyPatch) -> None:
+    """What to do without a token (no keyring on this machine, or nothing stored in it) was
+    English in a French command line."""
+    import keyring
+    import keyring.backend
+    from keyring.backends.fail import Keyring as NoKeyring
+
+    from deskalert.client.settings import TokenMissing, find_token
+
+    class EmptyKeyring(keyring.backend.KeyringBackend):
+        priority = 1  # type: ignore[assignment]
+
+        def get_password(self, service: str, username: str) -> str | None:
+            return None
+
+        def set_password(self, service: str, username: str, password: str) -> None:
+            raise NotImplementedError
+
+        def delete_password(self, service: str, username: str) -> None:
+            raise NotImplementedError
+
+    monkeypatch.delenv("DESKALERT_TOKEN", raising=False)
+    said = []
+    previous = keyring.get_keyring()
+    try:
+        for language in ("fr", "en"):
+            i18n.set_language(language)  # type: ignore[arg-type]
+            for backend in (NoKeyring(), EmptyKeyring()):
+                keyring.set_keyring(backend)
+                with pytest.raises(TokenMissing) as caught:
+                    find_token("g-none")
+                said.append(str(caught.value))
+    finally:
+        keyring.set_keyring(previous)
+    assert said[0].startswith("pas de jeton : ce poste n'a pas de trousseau système utilisable")
+    assert said[1] == "pas de jeton pour 'g-none' : lancez `deskalert login` ou donnez" + (
+        " DESKALERT_TOKEN=<jeton>"
+    )
+    assert said[2].startswith("no token: this machine has no usable system keyring")
+    assert said[3] == "no token for 'g-none': run `deskalert login` or set DESKALERT_TOKEN=<token>"
+    assert all("DESKALERT_TOKEN" in line and "\n" not in line for line in said)

@@ -245,13 +245,10 @@ def find_token(identity: str) -> str:
         if kept:
             return kept
         raise TokenMissing(
-            f"no token: this machine has no usable system keyring ({exc.__class__.__name__});"
-            f" set {TOKEN_ENV}=<token> in the environment of deskalert"
+            t("config.no_keyring", kind=exc.__class__.__name__, env=TOKEN_ENV)
         ) from None
     if not stored and kept:
         return kept
     if not stored:
-        raise TokenMissing(
-            f"no token for {identity!r}: run `deskalert login` or set {TOKEN_ENV}=<token>"
-        )
+        raise TokenMissing(t("config.no_token", identity=repr(identity), env=TOKEN_ENV))
     return stored
