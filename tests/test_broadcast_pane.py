@@ -112,6 +112,7 @@ async def test_the_unread_are_named_once_the_rosters_delay_has_passed_not_before
     so (it gets the message when back, it did not leave it unread on its screen)."""
     from broadcast_helpers import send
     from deskalert.hub.clock import ManualClock
+    from deskalert.sitetime import local
 
     hub = bc_hub(clock=ManualClock(T0))
     app = make_pane(hub.url)
@@ -123,7 +124,7 @@ async def test_the_unread_are_named_once_the_rosters_delay_has_passed_not_before
         await wait_until(pilot, lambda: "Lu 0/3" in panel(app), what="the broadcast shown")
         await in_thread(lambda: hub.advance(0.9))
         await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read"))
-        read = f"Lu 1/3 : Desk g1 {T0.astimezone():%H:%M}"  # the hub's time, on this machine
+        read = f"Lu 1/3 : Desk g1 {local(T0):%H:%M}"  # the hub's time, in the site's zone
         await wait_until(pilot, lambda: read in panel(app), what="g1's read, with its time")
         await pilot.pause(0.3)
         assert "PAS LU" not in panel(app)

@@ -10,6 +10,7 @@ import pytest
 from textual.widgets import DataTable
 
 from desk_helpers import in_thread, make_desk, text_of, wait_until
+from deskalert import sitetime
 from deskalert.journal.store import Journal
 from deskalert.models import Alert
 from deskalert.tui.desk.journal import JournalApp, JournalScreen
@@ -171,3 +172,21 @@ async def test_the_journal_opened_from_the_desk_has_its_footer_in_the_desks_lang
         words = [str(key.description) for key in app.screen.query(FooterKey)]
     assert "Back" in words and "Share the note" in words and "I'm coming" in words, words
     assert not [w for w in words if w.startswith(("binding.", "journal.binding."))], words
+
+
+async def test_the_timeline_is_in_the_sites_zone_like_the_list(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """The list said 04:12 (the site's zone) and the timeline under it 03:12 (the machine's)."""
+    journal, alert = await in_thread(
+        lambda: journal_with_a_resolved_alert(hub, tmp_path / "journal.sqlite3")
+    )
+    sitetime.set_zone("Asia/Tokyo")  # as a desk does once it hears its hub; not this machine's
+    app = JournalApp(journal, "fr", hub.url, None)
+    async with app.run_test(size=(110, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, JournalScreen), what="journal")
+        await pilot.pause()
+        pressed = sitetime.local(alert.created_at or alert.received_at)
+        assert rows(app)[0].startswith(f"{pressed:%d/%m %H:%M}")
+        timeline = str(app.screen.query_one("#timeline").render())
+        assert f"\n{pressed:%H:%M:%S} (+0:00)" in timeline, timeline

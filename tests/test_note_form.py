@@ -225,3 +225,103 @@ async def test_a_seven_digit_allocataire_number_is_refused_in_the_form(tmp_path:
         app.screen.query_one("#what").text = "Il a crié à 10:42, 2 agents sont venus."  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: bool(app.finished), what="finished")
+
+
+async def test_a_problem_shown_goes_once_its_field_is_fixed(tmp_path: Path) -> None:
+    """The messages stayed until the next ctrl+s: a fixed field still said it was wrong."""
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        screen: Any = app.screen
+        screen.query_one("#started").value = "25:99"
+        await pilot.press(*"dossier 1234 5678 9", "ctrl+s")
+        assert error(app, "what") and error(app, "type") and error(app, "time")
+        await pilot.press(*["backspace"] * len("dossier 1234 5678 9"), *"Il a crié")
+        await pilot.pause()
+        assert error(app, "what") == ""
+        assert error(app, "type") == "Choisissez un type."  # not fixed yet: still said
+        screen.query_one("#type").value = "verbal"
+        await pilot.pause()
+        assert error(app, "type") == ""
+        screen.query_one("#started").value = "10:30"
+        screen.query_one("#ended").value = "10:00"
+        await pilot.pause()
+        assert error(app, "time") == "La fin est avant le début."  # what is wrong now
+        screen.query_one("#ended").value = "10:45"
+        await pilot.pause()
+        assert error(app, "time") == ""
+
+
+async def test_a_field_not_flagged_is_not_judged_while_typing(tmp_path: Path) -> None:
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        app.screen.query_one("#started").value = "1"  # type: ignore[attr-defined]
+        await pilot.pause()
+        assert error(app, "time") == ""
+
+
+async def test_a_reopened_draft_puts_the_cursor_at_its_end(tmp_path: Path) -> None:
+    """The cursor started at the beginning: what the agent typed next went before the text."""
+    alert, path = an_alert(), tmp_path / "j.sqlite3"
+    first = Host(alert, Journal(path))
+    async with first.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press(*"Il a crié.", "enter", *"Puis il est parti.")
+        await pilot.pause()
+    second = Host(alert, Journal(path))
+    async with second.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        await pilot.press(*" Revenu à 11h.")
+        await pilot.pause()
+        screen: Any = second.screen
+        assert screen.query_one("#what").text == "Il a crié.\nPuis il est parti. Revenu à 11h."
+        # The names of who came are added to, not replaced by the first key typed.
+        screen.query_one("#intervened").focus()
+        await pilot.press(*", Paul")
+        assert screen.query_one("#intervened").value == "Ana Sup, Paul"
+
+
+async def test_every_tab_stop_is_a_field_that_shows_its_focus(tmp_path: Path) -> None:
+    """The scrolling container was a Tab stop: one press of Tab showed nothing at all."""
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        assert [w.id for w in app.screen.focus_chain] == FORM_ORDER
+        seen = []
+        for _ in FORM_ORDER:
+            await pilot.press("tab")
+            seen.append(app.focused.id if app.focused else None)
+        assert seen == [*FORM_ORDER[1:], FORM_ORDER[0]]  # round, and back to the start
+
+
+@pytest.mark.parametrize("name", ["office", "follow_up"])
+async def test_a_ticked_box_differs_from_an_empty_one_without_colour(
+    tmp_path: Path, name: str
+) -> None:
+    """Ticked or not, the box showed the same X, only its colour changed: colour-blind people
+    and monochrome terminals could not tell."""
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        box: Any = app.screen.query_one(f"#{name}")
+        empty = box.render().plain
+        box.value = True
+        await pilot.pause()
+        ticked = box.render().plain
+        assert empty != ticked and "X" in ticked and "X" not in empty
+
+
+async def test_a_chosen_line_differs_from_the_others_without_colour(tmp_path: Path) -> None:
+    app = Host(an_alert(), Journal(tmp_path / "j.sqlite3"))
+    async with app.run_test(size=(100, 60)) as pilot:
+        await pilot.pause()
+        levers: Any = app.screen.query_one("#levers")
+        levers.select("rules")
+        await pilot.pause()
+        lines = {
+            levers.get_option_at_index(y).value: levers.render_line(y).text[:3]
+            for y in range(levers.option_count)
+        }
+        assert lines.pop("rules") == "▐X▌"
+        assert set(lines.values()) == {"▐ ▌"}

@@ -134,8 +134,10 @@ class Browser:
 
 
 @contextlib.asynccontextmanager
-async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
+async def chromium(tmp_path: Path, zone: str | None = None) -> AsyncIterator[Browser]:
+    """`zone`: the phone's time zone (the TZ of the chromium process)."""
     assert CHROMIUM is not None
+    env = {**os.environ, "TZ": zone} if zone else None
     process = subprocess.Popen(
         [
             CHROMIUM,
@@ -150,6 +152,7 @@ async def chromium(tmp_path: Path) -> AsyncIterator[Browser]:
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         port = await asyncio.to_thread(_devtools_port, tmp_path / "chromium")

@@ -128,7 +128,8 @@ async def test_ctrl_c_says_how_to_quit_in_french(hub: RunningHub, tmp_path: Path
 def test_the_english_report_writes_english_dates_and_weeks() -> None:
     """Before: "2026-S47" and "21/11/2026" in the English report."""
     from deskalert import i18n
-    from deskalert.journal.debrief import Period, _week
+    from deskalert.journal.days import week as _week
+    from deskalert.journal.debrief import Period
 
     moment = datetime(2026, 11, 21, 0, 0).astimezone()
     i18n.set_language("en")

@@ -19,6 +19,7 @@ import pytest
 from deskalert import i18n, sitetime
 from deskalert.cli import words
 from support import cli
+from support.cli import _environment as _environment_for_test
 from support.cli import run_cli
 
 
@@ -171,3 +172,17 @@ def test_a_run_from_another_thread_while_the_tests_loop_runs_on() -> None:
     worker.start()
     worker.join(30)
     assert done["version"].code == 0 and done["version"].out.startswith("deskalert ")
+
+
+def test_the_runs_time_zone_is_its_environments_and_the_tests_comes_back() -> None:
+    """A command run with TZ set shows its times in that zone even when this process has
+    already used another one (the C library keeps the first zone it reads until tzset)."""
+    from datetime import UTC, datetime
+
+    moment = datetime(2026, 1, 15, 12, 0, tzinfo=UTC)
+    before = moment.astimezone().strftime("%H:%M")
+    seen: list[str] = []
+    with _environment_for_test({**os.environ, "TZ": "Asia/Tokyo"}):
+        seen.append(moment.astimezone().strftime("%H:%M"))
+    assert seen == ["21:00"]
+    assert moment.astimezone().strftime("%H:%M") == before

@@ -73,3 +73,14 @@ def rejoin(text: Text) -> Text:
     if KEEP in text.plain:
         text.plain = text.plain.replace(KEEP, " ")
     return text
+
+
+def fitting_columns(widths: list[int], available: int, gap: int = 1) -> list[int]:
+    """The widths of the most columns that hold items of `widths` whole, row by row (each
+    column as wide as its widest, `gap` cells between columns) in `available` cells; [] when
+    not even two columns do."""
+    for count in range(len(widths), 1, -1):
+        columns = [max(widths[column::count]) for column in range(count)]
+        if sum(columns) + gap * (count - 1) <= available:
+            return columns
+    return []

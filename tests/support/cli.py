@@ -25,6 +25,7 @@ import os
 import signal
 import sys
 import threading
+import time
 import traceback
 import warnings
 from collections.abc import Iterator, Mapping
@@ -156,15 +157,24 @@ def _warnings(err: _Output) -> Iterator[None]:
 
 @contextlib.contextmanager
 def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
+    """The whole environment for the run; TZ read again (time.tzset) on the way in and out, as
+    a fresh process would read it: the C library otherwise keeps the zone it read first."""
     saved = dict(os.environ)
     if env is not None:
         os.environ.clear()
         os.environ.update(env)
+        _read_zone()
     try:
         yield
     finally:
         os.environ.clear()
         os.environ.update(saved)
+        _read_zone()
+
+
+def _read_zone() -> None:
+    if hasattr(time, "tzset"):  # POSIX
+        time.tzset()
 
 
 @contextlib.contextmanager

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
+from deskalert import sitetime
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, Language, t, tn
 from deskalert.journal.broadcast_export import (
@@ -237,8 +238,8 @@ def timeline(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     start = incident.pressed_at
 
-    def at(moment: datetime) -> str:
-        return f"{moment.astimezone():%H:%M:%S} (+{duration(moment - start)})"
+    def at(moment: datetime) -> str:  # the site's zone once a screen has heard it (sitetime)
+        return f"{sitetime.local(moment):%H:%M:%S} (+{duration(moment - start)})"
 
     rows = [(start, t("md.pressed") if alert.created_at else t("md.raised"))]
     if alert.received_at - start >= timedelta(seconds=1):

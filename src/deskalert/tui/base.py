@@ -13,8 +13,9 @@ A screen that follows a hub needs the same five things, whoever sits in front of
   stream reopens): it never turns back into "unreachable" by itself;
 - **the clock**, `self.now()`: local, aware; tests pass a fake one;
 - **keys**: `BINDINGS` carry an `id=` and a catalogue message id as description (translated by
-  `HubFooter` when drawn, so the footer speaks the process's language); `[keys]` of config.toml
-  remaps them through `set_keymap` (`keymap()`, which subclasses extend with run-time ids);
+  `HubFooter`, tui/footer.py, when drawn, so the footer speaks the process's language); `[keys]`
+  of config.toml remaps them through `set_keymap` (`keymap()`, which subclasses extend with
+  run-time ids);
 - **worker failures land in one place**, `_worker_changed` (`Worker.StateChanged`): an ERROR is
   logged, shown to the person, and a long-lived worker (`keep_running`) is restarted with a
   backoff (1, 2, 4 ... 30 s). Workers are started with `exit_on_error=False`, so none takes the
@@ -65,12 +66,11 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events, on
-from textual.app import App, ComposeResult
+from textual.app import App
 from textual.binding import Binding
 from textual.dom import DOMNode
 from textual.reactive import reactive
-from textual.widget import Widget
-from textual.widgets import Footer, Static
+from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
 from deskalert import sitetime
@@ -79,7 +79,7 @@ from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
-from deskalert.i18n import N_, catalogue_ids, language, set_language, t
+from deskalert.i18n import N_, set_language, t
 from deskalert.sitetime import local
 from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
 from deskalert.tui.messages import LinkChanged, refusal, relay
@@ -120,9 +120,9 @@ def with_ctrl_alternative(keys: str) -> str:
     return f"{keys},{CTRL_ALTERNATIVES[keys]}" if keys in CTRL_ALTERNATIVES else keys
 
 
-def key_label(keys: str) -> str:
-    """'f2,ctrl+r' -> 'F2 · ctrl+r'."""
-    return " · ".join(
+def key_label(keys: str, between: str = " · ") -> str:
+    """'f2,ctrl+r' -> 'F2 · ctrl+r' (or 'F2/ctrl+r' with `between` "/")."""
+    return between.join(
         k.upper() if k.startswith("f") and k[1:].isdigit() else k for k in keys.split(",")
     )
 
@@ -159,36 +159,6 @@ class LinkBadge(Static):
     def watch_link(self, link: LinkState) -> None:
         self.update(self.render_link(link))
         self.set_class(link.kind.is_down, "-down")
-
-
-# -- the footer ----------------------------------------------------------------------------------
-
-
-class HubFooter(Footer):
-    """Textual's footer, with each binding's description read from the catalogue when drawn.
-
-    A class's `BINDINGS` are built at import, before the language is set; so they carry message
-    ids (`N_("binding.respond")`) and the words are looked up here, in the process's language.
-    """
-
-    def compose(self) -> ComposeResult:
-        for widget in super().compose():
-            _translate_description(widget)
-            yield widget
-
-
-# Textual's own bindings that reach the footer, in its English: their catalogue ids.
-TEXTUAL_DESCRIPTIONS = {"Dismiss menu": N_("textual.dismiss_menu"), "Quit": N_("textual.quit")}
-
-
-def _translate_description(widget: Widget) -> None:
-    """A FooterKey's `description`, if it is a message id (or one of Textual's own English
-    descriptions), becomes its words."""
-    description = getattr(widget, "description", None)
-    if isinstance(description, str):
-        description = TEXTUAL_DESCRIPTIONS.get(description, description)
-    if isinstance(description, str) and description in catalogue_ids(language()):
-        widget.description = t(description)  # type: ignore[attr-defined]
 
 
 # -- the app -------------------------------------------------------------------------------------
@@ -410,7 +380,6 @@ __all__ = [
     "CTRL_ALTERNATIVES",
     "Clock",
     "HubApp",
-    "HubFooter",
     "LinkBadge",
     "LinkKind",
     "LinkState",

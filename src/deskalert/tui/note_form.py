@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, ClassVar
 from uuid import UUID
 
-from textual import on
+from textual import events, on
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
@@ -40,7 +40,8 @@ from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import Alert, IncidentType, Lever, NoteIn, Report, Support
 from deskalert.sitetime import at, local
-from deskalert.tui.base import HubFooter
+from deskalert.tui.footer import HubFooter
+from deskalert.tui.ticks import Tick, TickList
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
 
@@ -61,6 +62,11 @@ class NoteForm(Screen[None]):
     NoteForm #buttons { height: auto; margin: 1 0; }
     NoteForm #buttons Button { margin: 0 2 0 0; }
     NoteForm #saved { color: $text-muted; }
+    NoteForm.-small VerticalScroll { padding: 0 1; }
+    NoteForm.-small #privacy { margin: 0; }
+    NoteForm.-small Label.field { margin: 0; }
+    NoteForm.-small #what { height: 4; }
+    NoteForm.-small #buttons { margin: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "finish(False)", N_("form.finish"), id="form.finish"),
@@ -77,6 +83,7 @@ class NoteForm(Screen[None]):
         super().__init__()
         self.alert, self.journal, self.lang = alert, journal, lang
         self._loading = True
+        self._shown: set[str] = set()  # the fields whose problem is on screen
 
     def compose(self) -> ComposeResult:
         alert = self.alert
@@ -84,7 +91,8 @@ class NoteForm(Screen[None]):
         yield Static(
             t("form.title", label=alert.code_label, desk=alert.desk_label, when=when), id="title"
         )
-        with VerticalScroll():
+        # Not a Tab stop: it would show nothing; focus moving scrolls it.
+        with VerticalScroll(can_focus=False):
             yield Static(t("form.privacy"), id="privacy")
             yield Label(t("form.what"), classes="field")
             yield TextArea(id="what", soft_wrap=True, tab_behavior="focus")
@@ -102,18 +110,16 @@ class NoteForm(Screen[None]):
                 yield Label(t("form.ended"))
                 yield Input(id="ended", max_length=5)
             yield Label("", id="time-error", classes="error")
-            yield Checkbox(t("form.office"), id="office")
+            yield Tick(t("form.office"), id="office")
             yield Label(t("form.levers"), classes="field")
-            yield SelectionList[str](*[(label("lever", k), k.value) for k in Lever], id="levers")
+            yield TickList(*[(label("lever", k), k.value) for k in Lever], id="levers")
             yield Label(t("form.intervened"), classes="field")
-            yield Input(id="intervened", max_length=400)
+            yield Input(id="intervened", max_length=400, select_on_focus=False)  # adds names
             yield Label(t("form.support"), classes="field")
-            yield SelectionList[str](
-                *[(label("support", k), k.value) for k in Support], id="support"
-            )
+            yield TickList(*[(label("support", k), k.value) for k in Support], id="support")
             yield Label(t("form.reports"), classes="field")
-            yield SelectionList[str](*[(label("report", k), k.value) for k in Report], id="reports")
-            yield Checkbox(t("form.follow_up"), id="follow_up")
+            yield TickList(*[(label("report", k), k.value) for k in Report], id="reports")
+            yield Tick(t("form.follow_up"), id="follow_up")
             with Horizontal(id="buttons"):
                 yield Button(t("form.finish"), id="finish", variant="primary")
                 yield Button(t("form.share"), id="share", variant="success")
@@ -122,10 +128,25 @@ class NoteForm(Screen[None]):
             yield Label("", id="saved")
         yield HubFooter()
 
+    def on_resize(self, event: events.Resize) -> None:
+        """Under 80 x 30 (a corner of the screen): no blank lines, a shorter text box, so
+        that the privacy notice and the first question are in view with the box."""
+        self.set_class(event.size.width < 80 or event.size.height < 30, "-small")
+        self.call_after_refresh(self._focus_in_view)
+
+    def _focus_in_view(self) -> None:
+        """On the first field, the form from its top (the privacy notice, the question)."""
+        if self.focused is None or self.focused.id == "what":
+            self.query_one(VerticalScroll).scroll_home(animate=False)
+        else:
+            self.focused.scroll_visible(animate=False)
+
     def on_mount(self) -> None:
         record = self.journal.draft(self.alert.id)
         self.fill(record.draft if record and record.draft else self.prefilled())
-        self.query_one("#what", TextArea).focus()
+        what = self.query_one("#what", TextArea)
+        what.move_cursor(what.document.end)  # a reopened draft goes on where it stopped
+        what.focus()
         self.call_after_refresh(self._loaded)
 
     def _loaded(self) -> None:
@@ -185,7 +206,9 @@ class NoteForm(Screen[None]):
     def _save_draft(self) -> None:
         if self._loading:
             return
-        self.journal.save_draft(self.alert.id, self.draft())
+        draft = self.draft()
+        self.journal.save_draft(self.alert.id, draft)
+        self._recheck_shown(draft)
         self.query_one("#saved", Label).update(
             t("form.saved", time=local(datetime.now().astimezone()).strftime("%H:%M:%S"))
         )
@@ -195,22 +218,11 @@ class NoteForm(Screen[None]):
     def validate(self) -> NoteIn | None:
         """The note, or None after showing each problem next to its field."""
         draft = self.draft()
-        errors = {"what": "", "type": "", "time": ""}
-        if has_file_number(draft.what) or has_file_number(draft.intervened):
-            errors["what"] = t("form.err_file_number")
-        kind = next((k for k in IncidentType if k.value == draft.type), None)
-        if kind is None:
-            errors["type"] = t("form.err_type")
-        started = ended = None
-        try:
-            started, ended = self._time(draft.started), self._time(draft.ended)
-        except ValueError:
-            errors["time"] = t("form.err_time")
-        if started and ended and ended < started:
-            errors["time"] = t("form.err_order")
+        errors, kind, started, ended = self._check(draft)
         for name, message in errors.items():
             self.query_one(f"#{name}-error", Label).update(message)
-        if any(errors.values()) or kind is None:
+        self._shown = {name for name, message in errors.items() if message}
+        if self._shown or kind is None:
             return None
         return NoteIn(
             what_happened=draft.what.strip()[:4000],
@@ -224,6 +236,35 @@ class NoteForm(Screen[None]):
             reports=[Report(v) for v in draft.reports],
             follow_up=draft.follow_up,
         )
+
+    def _check(
+        self, draft: NoteDraft
+    ) -> tuple[dict[str, str], IncidentType | None, datetime | None, datetime | None]:
+        """Each field's problem ("" if none), the type, the start and the end."""
+        errors = {"what": "", "type": "", "time": ""}
+        if has_file_number(draft.what) or has_file_number(draft.intervened):
+            errors["what"] = t("form.err_file_number")
+        kind = next((k for k in IncidentType if k.value == draft.type), None)
+        if kind is None:
+            errors["type"] = t("form.err_type")
+        started = ended = None
+        try:
+            started, ended = self._time(draft.started), self._time(draft.ended)
+        except ValueError:
+            errors["time"] = t("form.err_time")
+        if started and ended and ended < started:
+            errors["time"] = t("form.err_order")
+        return errors, kind, started, ended
+
+    def _recheck_shown(self, draft: NoteDraft) -> None:
+        """A problem shown goes as soon as its field is fixed (or says what is wrong now); a
+        field not yet flagged is not judged while the person is still typing in it."""
+        if not self._shown:
+            return
+        errors = self._check(draft)[0]
+        for name in self._shown:
+            self.query_one(f"#{name}-error", Label).update(errors[name])
+        self._shown = {name for name in self._shown if errors[name]}
 
     def _time(self, value: str) -> datetime | None:
         """'10:42' on the alert's day (local); None if empty; ValueError if unreadable."""

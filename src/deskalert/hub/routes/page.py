@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from html import escape
 from importlib.resources import files
 from typing import Annotated, Literal
 from uuid import UUID
@@ -102,8 +103,8 @@ async def page_root() -> RedirectResponse:
 
 
 @router.get("/page/", include_in_schema=False)
-async def page(request: Request) -> HTMLResponse:
-    return _index(request, "none", 200, root="./")
+async def page(request: Request, hub: HubDep) -> HTMLResponse:
+    return _index(request, hub.config, "none", 200, root="./")
 
 
 @router.get("/page/a/{alert_id}", include_in_schema=False)
@@ -120,10 +121,10 @@ async def answer_link(
     an alert already closed opens the page saying so (409), with nothing left to answer."""
     grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now())
     if grant is None:
-        return _index(request, "refused", 403, root="../")
+        return _index(request, hub.config, "refused", 403, root="../")
     if await _closed_alert(hub, alert_id) is not None:
-        return _index(request, "closed", 409, root="../")
-    return _index(request, "ok", 200, root="../")
+        return _index(request, hub.config, "closed", 409, root="../")
+    return _index(request, hub.config, "ok", 200, root="../")
 
 
 @router.get("/page/enrol/{code}", include_in_schema=False)
@@ -134,8 +135,10 @@ async def page_link(request: Request, hub: HubDep, code: str) -> HTMLResponse:
     address = request.client.host if request.client else "unknown"
     outcome = await page_link_outcome(hub, code, address)
     if outcome != "ok":
-        return _index(request, REFUSED_LINKS.get(outcome, "enrol-unknown"), 403, root="../")
-    return _index(request, "enrol", 200, root="../")
+        return _index(
+            request, hub.config, REFUSED_LINKS.get(outcome, "enrol-unknown"), 403, root="../"
+        )
+    return _index(request, hub.config, "enrol", 200, root="../")
 
 
 @router.get("/page/sw.js", include_in_schema=False)
@@ -301,11 +304,16 @@ REFUSED_LINKS: dict[str, PageLink] = {
 }
 
 
-def _index(request: Request, link: PageLink, status: int, *, root: str) -> HTMLResponse:
+def _index(
+    request: Request, config: HubConfig, link: PageLink, status: int, *, root: str
+) -> HTMLResponse:
     """The page's HTML; `root` is the relative way to /page/, so that the hub may sit under a
-    path of a reverse proxy (public_url = "https://proxy/deskalert")."""
+    path of a reverse proxy (public_url = "https://proxy/deskalert"). It carries the site's
+    zone (`[hub] timezone`, a checked IANA name; empty when unset): the page shows its times
+    there, as the desks and the panes do (deskalert.sitetime), not in the phone's zone."""
     language = page_language(request.headers.get("accept-language"))
     html = _template().replace("{{lang}}", language).replace("{{link}}", link)
+    html = html.replace("{{tz}}", escape(config.hub.timezone or ""))
     return HTMLResponse(html.replace("{{root}}", root), status_code=status, headers=PAGE_HEADERS)
 
 

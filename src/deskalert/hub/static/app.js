@@ -103,6 +103,13 @@ const state = {
   refusedLink: null,
 };
 
+// Times show in the site's zone (the hub's [hub] timezone, in the HTML), as on the desks and the
+// panes, not in the phone's: a supervisor travelling, or a phone on another zone, reads the
+// same 10:42 as the desk. No zone given: the phone's.
+const SITE_ZONE = document.documentElement.dataset.tz || undefined;
+const siteTime = (date, options = {}) => date.toLocaleTimeString(state.lang, {...options, timeZone: SITE_ZONE});
+const siteDay = (date) => date.toLocaleDateString(state.lang, {timeZone: SITE_ZONE});
+
 function t(key, values = {}) {
   const text = (WORDS[state.lang] || WORDS.fr)[key] || WORDS.fr[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
@@ -202,8 +209,8 @@ function showClosed(closed) {
   show("banner-closed", t("link.closed", {
     state: t("state." + closed.state),
     who: closed.closed_by_name || closed.closed_by || t("link.closed.unknown"),
-    date: at ? at.toLocaleDateString(state.lang) : "?",
-    time: at ? at.toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"}) : "?",
+    date: at ? siteDay(at) : "?",
+    time: at ? siteTime(at, {hour: "2-digit", minute: "2-digit"}) : "?",
   }));
 }
 
@@ -347,7 +354,7 @@ async function streamBroken() {
 }
 
 function showStreamBroken() {
-  show("banner-stream", t("stream.broken", {time: state.brokenSince.toLocaleTimeString(state.lang)}));
+  show("banner-stream", t("stream.broken", {time: siteTime(state.brokenSince)}));
 }
 
 function sessionRefused() {
@@ -519,7 +526,7 @@ function times(alert) {
   if (stale()) {
     const frozen = document.createElement("span");
     frozen.className = "frozen";
-    frozen.textContent = " · " + t("frozen", {time: state.brokenSince.toLocaleTimeString(state.lang)});
+    frozen.textContent = " · " + t("frozen", {time: siteTime(state.brokenSince)});
     parts.push(frozen);
   }
   return parts;
@@ -533,7 +540,7 @@ function duration(ms) {
 }
 
 function clock(iso) {
-  return new Date(iso).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"});
+  return siteTime(new Date(iso), {hour: "2-digit", minute: "2-digit"});
 }
 
 function showLive() {

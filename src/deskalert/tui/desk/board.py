@@ -19,7 +19,7 @@ from textual.widget import Widget
 from deskalert.i18n import t
 from deskalert.models import SiteAvailability
 from deskalert.text import strip_control as clean
-from deskalert.tui.base import Clock, HubApp, HubFooter, LinkBadge
+from deskalert.tui.base import Clock, HubApp, LinkBadge
 from deskalert.tui.desk import words
 from deskalert.tui.desk.delivery import DeskDelivery
 from deskalert.tui.desk.hotkeys import GlobalKeys
@@ -38,6 +38,7 @@ from deskalert.tui.desk.widgets import (
     UnsentWarning,
     WhoCanCome,
 )
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.link import LinkKind
 
 
@@ -77,7 +78,6 @@ class Board:
         main = self.app.screen_stack[0]
         main.query_one("#oncall").border_title = t("oncall.title")
         main.query_one("#codes").border_title = t("codes.title")
-        main.query_one("#colleagues").border_title = t("colleagues.title")
 
     def _main(self) -> Screen[Any] | None:
         """The desk screen, or None: not yet, or no longer, drawn (an event landing at exit)."""

@@ -32,6 +32,7 @@ from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreU
 from deskalert.i18n import N_, language, t
 from deskalert.journal.store import Journal
 from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
+from deskalert.sitetime import local
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 
@@ -48,7 +49,7 @@ def in_language(broadcast: Broadcast) -> tuple[str, str, str]:
 
 def local_time(broadcast: Broadcast, at: str = "sent_at") -> str:
     moment = getattr(broadcast, at)
-    return moment.astimezone().strftime("%H:%M") if moment is not None else ""
+    return local(moment).strftime("%H:%M") if moment is not None else ""  # the site's zone
 
 
 class BroadcastScreen(ModalScreen[None]):

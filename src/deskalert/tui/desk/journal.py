@@ -15,7 +15,7 @@ from typing import Any, ClassVar
 from uuid import UUID
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
@@ -32,7 +32,7 @@ from deskalert.journal.store import Journal
 from deskalert.labels import label
 from deskalert.models import IncidentType, NoteIn
 from deskalert.sitetime import local
-from deskalert.tui.base import HubFooter
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.note_form import NoteForm, share_with_hub
 
 PERIODS = {
@@ -48,6 +48,11 @@ class JournalScreen(Screen[None]):
     JournalScreen #filters { height: auto; }
     JournalScreen #search { width: 1fr; }
     JournalScreen Select { width: 30; }
+    JournalScreen.-narrow #search { width: 1fr; min-width: 12; }
+    JournalScreen.-narrow Select { width: 1fr; }
+    JournalScreen.-small #incidents { min-height: 4; }
+    JournalScreen.-small #timeline { max-height: 5; border: none; border-top: round $primary; }
+    JournalScreen.-small #broadcasts-received { max-height: 2; }
     JournalScreen #incidents { height: 1fr; }
     JournalScreen #timeline { height: auto; max-height: 14; border: round $primary; padding: 0 1; }
     JournalScreen #broadcasts-received { height: auto; max-height: 4; padding: 0 1; }
@@ -91,10 +96,23 @@ class JournalScreen(Screen[None]):
 
     def on_mount(self) -> None:
         table = self.query_one("#incidents", DataTable)
-        for key in ("when", "code", "state", "first", "resolve", "note"):
+        # The note's state before the durations: in a narrow window these are cut first.
+        for key in ("when", "code", "state", "note", "first", "resolve"):
             table.add_column(label("journal.col", key), key=key)
         self.reload()
         table.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Under 80 columns the filters share the width; under 80 x 30 (a corner of the
+        screen) they take one line each (Textual's compact fields), the timeline and the
+        messages fewer lines: the table keeps the room (four lines at least)."""
+        width, height = event.size
+        self.set_class(width < 80, "-narrow")
+        small = width < 80 or height < 30
+        self.set_class(small, "-small")
+        self.query_one("#search", Input).compact = small
+        for select in self.query(Select):
+            select.compact = small
 
     def on_screen_resume(self) -> None:
         self.reload()
@@ -138,9 +156,7 @@ class JournalScreen(Screen[None]):
     def _show_broadcasts(self, since: datetime | None) -> None:
         """The supervisors' messages this desk received in the period, last ones first."""
         received = self.journal.broadcasts(since)[::-1][:5]
-        lines = " · ".join(
-            f"{b.sent_at.astimezone():%d/%m %H:%M} {b.label}: {b.text}" for b in received
-        )
+        lines = " · ".join(f"{local(b.sent_at):%d/%m %H:%M} {b.label}: {b.text}" for b in received)
         shown = self.query_one("#broadcasts-received", Static)
         shown.display = bool(received)
         shown.update(t("journal.broadcasts", lines=lines) if received else "")
@@ -163,9 +179,9 @@ class JournalScreen(Screen[None]):
             Text(f"{local(incident.pressed_at):%d/%m %H:%M}"),
             code,
             Text(label("state", alert.state.value)),
+            Text(t(status)),
             Text(duration(incident.first_response)),
             Text(duration(incident.time_to_resolve)),
-            Text(t(status)),
         ]
 
     def selected(self) -> Incident | None:

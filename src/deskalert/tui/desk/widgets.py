@@ -12,6 +12,7 @@ from datetime import datetime
 from uuid import UUID
 
 from rich.text import Text
+from textual.geometry import Size
 from textual.reactive import reactive
 
 from deskalert.i18n import t, tn
@@ -223,6 +224,9 @@ class ColleagueBanner(Part):
         self.elapsed = tuple(words.elapsed_step(now - a.received_at) for a in self.alerts)
 
     def watch_alerts(self) -> None:
+        # How many: in a small window the others are below, out of view until scrolled.
+        count = len(self.alerts)
+        self.border_title = tn("colleagues.title_n", count) if count > 1 else t("colleagues.title")
         self._changed()
 
 
@@ -233,10 +237,19 @@ class Repertoire(Part):
     known: reactive[bool] = reactive(False, layout=True)
     compact: reactive[bool] = reactive(False, layout=True)
 
+    _width = 0  # the width the layout gives (content_region lags behind it while laid out)
+
+    def get_content_height(self, container: Size, viewport: Size, width: int) -> int:
+        self._width = width
+        return super().get_content_height(container, viewport, width)
+
+    def on_resize(self) -> None:
+        if self._width != self.content_region.width:
+            self.refresh(layout=True)
+
     def draw(self) -> Text:
-        return words.repertoire(
-            self.codes, self.known, compact=self.compact, width=self.content_region.width
-        )
+        width = self._width or self.content_region.width
+        return words.repertoire(self.codes, self.known, compact=self.compact, width=width)
 
 
 __all__ = [

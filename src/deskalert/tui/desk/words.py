@@ -18,8 +18,8 @@ from deskalert.i18n import t
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
 from deskalert.sitetime import local
+from deskalert.text import fitting_columns, unbroken
 from deskalert.text import strip_control as clean
-from deskalert.text import unbroken
 from deskalert.tui.base import key_label
 from deskalert.tui.desk.state import OwnAlert, Step
 from deskalert.tui.link import LinkKind, LinkState, link_detail, link_reason
@@ -317,18 +317,32 @@ def repertoire(
     return text
 
 
+def code_columns(sizes: list[int], width: int) -> tuple[list[int], int]:
+    """The columns' widths and the cells between them: every entry whole with two cells
+    between columns, else one; else columns of equal width (at most 26) that cut."""
+    for gap in (2, 1):
+        cells = fitting_columns(sizes, width, gap=gap) if width else []
+        if cells:
+            return cells, gap
+    widest = min(max(sizes, default=1), 26)
+    columns = max(1, min(len(sizes), (width + 2) // (widest + 2))) if width else 1
+    return [(width + 2) // columns - 2 if width else max(sizes, default=1)] * columns, 2
+
+
 def packed(codes: tuple[tuple[AlertCode, str], ...], known: bool, width: int) -> Text:
-    """The codes in as many columns as `width` holds (two at 60 cells), each "F2 · ctrl+r
-    Renfort", a long label cut with "…"; "(discrète)" gives way."""
-    entries = [(key_label(keys), clean(code.label)) for code, keys in codes]
-    widest = max((cell_len(f"{k} {name}") for k, name in entries), default=1)
-    columns = max(1, min(len(entries), (width + 2) // (min(widest, 26) + 2))) if width else 1
-    cell = (width + 2) // columns - 2 if width else widest
+    """The codes in as many columns as `width` holds, each "F2/ctrl+r Renfort" whole (two
+    columns at 60 cells for the demo's codes; two cells between columns, or one if that is what
+    it takes); when they cannot all be whole in two columns or more, columns of equal width
+    with a long label cut with "…". "(discrète)" gives way."""
+    entries = [(key_label(keys, "/"), clean(code.label)) for code, keys in codes]
+    sizes = [cell_len(f"{k} {name}") for k, name in entries]
+    cells, gap = code_columns(sizes, width)
     text = Text()
     for index, (keys, name) in enumerate(entries):
-        text.append("\n" if index and index % columns == 0 else "  " if index else "")
+        column = index % len(cells)
+        text.append("\n" if index and column == 0 else " " * gap if index else "")
         entry = Text(keys + " ", style="bold").append(name)
-        entry.truncate(cell, overflow="ellipsis", pad=index % columns < columns - 1)
+        entry.truncate(cells[column], overflow="ellipsis", pad=column < len(cells) - 1)
         text.append_text(entry)
     if not known:
         text.append(f"\n{t('codes.stale')}", style="italic yellow")

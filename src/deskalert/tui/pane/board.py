@@ -14,7 +14,8 @@ from uuid import UUID
 from textual.app import App, ComposeResult
 from textual.containers import Horizontal
 
-from deskalert.tui.base import Clock, HubApp, HubFooter
+from deskalert.tui.base import Clock, HubApp
+from deskalert.tui.footer import HubFooter
 from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.interview import InterviewPanel
 from deskalert.tui.pane.notify_flag import NotifyFlag
@@ -60,7 +61,7 @@ class Board:
         yield self.interview
         with Horizontal(id="bottom"):
             yield DeskPanel(id="presence")
-            yield OnCallPanel(id="oncall")
+            yield OnCallPanel(id="oncall").data_bind(HubApp.compact)
         yield HubFooter().data_bind(HubApp.compact)  # Textual's compact footer
 
     def show(self, *, history: bool, selected: UUID | None, live: bool) -> None:

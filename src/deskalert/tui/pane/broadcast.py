@@ -30,6 +30,7 @@ from deskalert.models import (
     BroadcastIn,
     BroadcastState,
 )
+from deskalert.sitetime import local
 from deskalert.tui.base import run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 from deskalert.tui.pane import words
@@ -45,7 +46,7 @@ LOOK_STYLE = {
 
 
 def _hhmm(moment: datetime | None) -> str:
-    return moment.astimezone().strftime("%H:%M") if moment is not None else ""
+    return local(moment).strftime("%H:%M") if moment is not None else ""  # the site's zone
 
 
 def draw_broadcast(broadcast: Broadcast, offline: frozenset[str] = frozenset()) -> Text:
@@ -128,7 +129,7 @@ class BroadcastPanel(Part):
 
     def draw(self) -> Text:
         text = Text()
-        for broadcast in self.current:
+        for broadcast in reversed(self.current):  # newest first: a compact pane cuts the end
             text.append_text(draw_broadcast(broadcast, self.offline))
         text.rstrip()
         return text

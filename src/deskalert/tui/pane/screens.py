@@ -22,8 +22,9 @@ class Prompt(ModalScreen[str | None]):
 
     DEFAULT_CSS = """
     Prompt { align: center middle; }
-    Prompt > Vertical { width: 80; height: auto; border: thick $accent; background: $surface;
-                        padding: 1 2; }
+    Prompt > Vertical { width: 80; max-width: 100%; height: auto; max-height: 100%;
+                        border: thick $accent; background: $surface; padding: 1 2; }
+    Prompt Label { width: 100%; }  /* wraps in a narrow window rather than cut */
     Prompt #error { color: $error; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "dismiss_none", show=False)]

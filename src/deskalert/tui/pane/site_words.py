@@ -99,7 +99,9 @@ def who_can_come(numbers: SiteAvailability) -> Text:
     return line + "\n"
 
 
-def oncall(cards: tuple[OnCall, ...]) -> Text:
+def oncall(cards: tuple[OnCall, ...], *, brief: bool = False) -> Text:
+    """Who is on call at each site, with the number; unless `brief` (a compact pane: one line a
+    site), the chain after them, an override's end, a calendar's event, a blank line between."""
     text = Text()
     for index, card in enumerate(sorted(cards, key=lambda c: c.site)):
         text.append(
@@ -112,6 +114,8 @@ def oncall(cards: tuple[OnCall, ...]) -> Text:
             text.append(clean(card.supervisor.name), style="bold")
             if card.supervisor.phone:  # never broken in two (tui/parts.py)
                 text.append(f" ☎{KEEP}{unbroken(card.supervisor.phone)}")
+        if brief:
+            continue
         if card.chain:
             chain = " → ".join(clean(p.name) for p in card.chain)
             text.append(f"  → {chain} → {t('everyone')}", style="dim")

@@ -117,9 +117,11 @@ class DeskPanel(Part):
 
 class OnCallPanel(Part):
     cards: reactive[tuple[OnCall, ...]] = reactive(tuple, layout=True)
+    # The app's: one line a site, who and the number (the chain and notes give way; key o).
+    compact: reactive[bool] = reactive(False, layout=True)
 
     def draw(self) -> Text:
-        return site_words.oncall(self.cards)
+        return site_words.oncall(self.cards, brief=self.compact)
 
 
 class OfflineFlag(Part):
