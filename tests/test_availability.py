@@ -231,8 +231,8 @@ def test_forwarded_for_is_ignored_from_an_untrusted_peer_and_honoured_from_a_tru
 @pytest.mark.parametrize(
     "line,error",
     [
-        ('networks = ["10.1.2.0/33"]', "'10.1.2.0/33' is not an IP address or network"),
-        ('networks = ["salle-3"]', "'salle-3' is not an IP address or network"),
+        ('networks = ["10.1.2.0/33"]', "'10.1.2.0/33' n'est ni une adresse IP ni un réseau"),
+        ('networks = ["salle-3"]', "'salle-3' n'est ni une adresse IP ni un réseau"),
     ],
 )
 def test_a_bad_network_is_a_one_line_error(tmp_path: Path, line: str, error: str) -> None:

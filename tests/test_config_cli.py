@@ -28,21 +28,21 @@ def test_shipped_example_is_valid_with_three_codes_two_sites() -> None:
 @pytest.mark.parametrize(
     ("replace", "by", "expected"),
     [
-        ('site = "etage"', 'site = "nowhere"', "desks[2].site: unknown 'nowhere'"),
-        ('key = "f4"', 'key = "F2"', "codes: key 'f2' appears more than once"),
+        ('site = "etage"', 'site = "nowhere"', "desks[2].site : 'nowhere' inconnu"),
+        ('key = "f4"', 'key = "F2"', "codes : key 'f2' figure plusieurs fois"),
         ("heartbeat_s = 5", "heartbeat_s = -1", "hub.heartbeat_s : doit être > 0"),
         (
             "heartbeat_s = 5",
             "hartbeat_s = 5",
             "hub.hartbeat_s : clé inconnue ; vouliez-vous dire heartbeat_s ?",
         ),
-        ('backup = ["s.b"]', 'backup = ["s.z"]', "oncall[0].backup: unknown 's.z'"),
-        ('timezone = "Europe/Paris"', 'timezone = "Mars/Olympus"', "unknown time zone"),
+        ('backup = ["s.b"]', 'backup = ["s.z"]', "oncall[0].backup : 's.z' inconnu"),
+        ('timezone = "Europe/Paris"', 'timezone = "Mars/Olympus"', "fuseau horaire inconnu"),
         ('start = "00:00"', 'start = "25:00"', "oncall[0].start"),
         (
             '[[codes]]\ncode = "renfort"',
             '[[codes]]\ncode = "renfort"\ncode = "x"',
-            "not valid TOML",
+            "pas du TOML valable à la ligne 13, colonne 11 : une clé reçoit une valeur deux fois",
         ),
     ],
 )
@@ -63,7 +63,7 @@ def test_duplicate_token_is_refused(tmp_path: Path) -> None:
     text = roster_toml().replace(token_hash("tok-g2"), token_hash("tok-g1"))
     path = tmp_path / "hub.toml"
     path.write_text(text, encoding="utf-8")
-    with pytest.raises(ConfigError, match=r"token_sha256 .* appears more than once"):
+    with pytest.raises(ConfigError, match=r"token_sha256 .* figure plusieurs fois"):
         load_hub_config(path)
 
 

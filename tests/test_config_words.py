@@ -78,7 +78,7 @@ def client_error(tmp_path: Path, text: str) -> str:
             "site = {a = 1}",
             'desks[2].site : attendu : un texte entre guillemets, pas {"a": 1}',
         ),
-        ('site = "etage"', 'site = "nowhere"', "desks[2].site: unknown 'nowhere'"),
+        ('site = "etage"', 'site = "nowhere"', "desks[2].site : 'nowhere' inconnu (connus :"),
         ("[hub]", "hub = 3\n[hubb]", "hubb : clé inconnue ; vouliez-vous dire hub ?"),
     ],
 )
@@ -112,7 +112,7 @@ def test_a_misspelt_required_key_is_one_problem_named_by_its_typo(tmp_path: Path
         ),
         (
             'language = "de"\n' + CLIENT,
-            "language : doit valoir l'une de ces valeurs : 'fr' or 'en'",
+            "language : doit valoir l'une de ces valeurs : 'fr' ou 'en'",
             "language: must be one of 'fr' or 'en'",
         ),
         ("retention_days = 0\n" + CLIENT, "retention_days : doit être", "retention_days: must be"),

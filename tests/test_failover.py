@@ -360,7 +360,7 @@ def test_send_with_both_url_and_urls_exits_2_with_one_line(tmp_path: Path) -> No
         "send", "renfort", "--config", path, env={**os.environ, "DESKALERT_TOKEN": "tok-g1"}
     )
     assert result.returncode == 2
-    assert result.stderr.count("\n") == 1 and "not both" in result.stderr
+    assert result.stderr.count("\n") == 1 and "pas les deux" in result.stderr
 
 
 async def test_send_reaches_the_second_hub_when_the_first_is_down(

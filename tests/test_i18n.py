@@ -12,7 +12,7 @@ import pytest
 from deskalert import i18n
 
 SOURCE = Path(i18n.__file__).parent
-KEYWORDS = {"t", "tn", "N_"}
+KEYWORDS = {"t", "tn", "N_", "refusal"}  # refusal: our validators' errors (models/base.py)
 
 
 def used_ids() -> set[str]:

@@ -268,7 +268,7 @@ def test_hub_check_parses_the_calendar_file(tmp_path: Path) -> None:
     hub_toml.write_text(text + '\n[[oncall_calendar]]\nsite = "accueil"\nfile = "astreinte.ics"\n')
     result = run_cli("hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2 and "oncall_calendar[0].file" in result.stderr
-    assert "absolute path" in result.stderr
+    assert "doit être un chemin absolu" in result.stderr  # French by default
 
 
 # -- changes under a running hub ------------------------------------------------------------

@@ -262,9 +262,9 @@ def test_the_secret_is_private_and_kept(linked_hub: Any, tmp_path: Path) -> None
 @pytest.mark.parametrize(
     "key,value,words",
     [
-        ("public_url", "hub.example.org", "is not a base address"),
-        ("public_url", "ftp://hub.example.org", "is not a base address"),
-        ("public_url", "https://hub.example.org/?x=1", "is not a base address"),
+        ("public_url", "hub.example.org", "n'est pas une adresse de base"),  # French by default
+        ("public_url", "ftp://hub.example.org", "n'est pas une adresse de base"),
+        ("public_url", "https://hub.example.org/?x=1", "n'est pas une adresse de base"),
         ("answer_link_h", 0, "doit être > 0"),  # French by default
         ("page_session_h", -1, "doit être > 0"),
     ],

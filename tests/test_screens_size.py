@@ -302,6 +302,11 @@ async def test_a_pane_prompt_at_60_by_16_fits_the_window_and_wraps_its_question(
     app = pane(real_hub.url)
     async with app.run_test(size=(60, 16)) as pilot:
         await live(pilot)
+        if key == "m":  # before its catalog is in, "m" says so instead of asking
+            from deskalert.tui.pane.broadcast import BroadcastPanel
+
+            panel = app.query_one(BroadcastPanel)
+            await wait_until(pilot, lambda: panel.catalog is not None, what="catalog")
         await pilot.press(key)
         await wait_until(pilot, lambda: isinstance(app.screen, Prompt), what="prompt")
         await pilot.pause(0.2)

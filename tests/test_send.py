@@ -154,7 +154,7 @@ def test_wrong_token_is_refused_not_silent(
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('[hub]\nurl = "http://x"\n', "give exactly one of [desk]"),
+        ('[hub]\nurl = "http://x"\n', "indiquez [desk] id = ... ou [supervisor] id"),
         ('[hub]\nurl = "not a url"\n[desk]\nid = "g1"\n', "hub.url"),
         ('language = "de"\n[hub]\nurl = "http://x"\n[desk]\nid = "g1"\n', "language"),
         (

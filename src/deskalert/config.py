@@ -7,6 +7,7 @@ and pydantic validation errors into that line.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import json
 import re
@@ -20,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from deskalert.errors import ConfigError
 from deskalert.i18n import N_, t, tn
+from deskalert.models.base import IDENTIFIER_PATTERN, SHA256_PATTERN
 
 APP_NAME = "deskalert"
 PLAIN_KEY = re.compile(r"[A-Za-z0-9_-]+")
@@ -38,16 +40,76 @@ def load_toml(path: Path, model: type[ModelT]) -> ModelT:
     """Parse `path` as TOML and validate it as `model`, or raise ConfigError with one line."""
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: cannot read: {exc}") from None
+        raise ConfigError(f"{path}: {unreadable(exc)}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        raise ConfigError(f"{path}: {toml_problem(exc)}") from None
     try:
         return model.model_validate(raw)
     except ValidationError as exc:
         raise ConfigError(f"{path}: {describe_config_error(exc, model)}") from None
+
+
+def unreadable(exc: OSError | UnicodeDecodeError) -> str:
+    """Why a config file cannot be read, in the catalogue's words."""
+    if isinstance(exc, UnicodeDecodeError):
+        return t("config.not_utf8")
+    for kind, msgid in UNREADABLE:
+        if isinstance(exc, kind):
+            return t(msgid)
+    return t("config.cannot_read", reason=exc.strerror or exc)
+
+
+UNREADABLE = (
+    (FileNotFoundError, N_("config.file_not_found")),
+    (IsADirectoryError, N_("config.a_directory")),
+    (PermissionError, N_("config.permission_denied")),
+)
+
+
+def toml_problem(exc: tomllib.TOMLDecodeError) -> str:
+    """tomllib's complaint in the catalogue's words, with its line and column."""
+    text = str(exc)
+    place = re.search(r" \(at line (\d+), column (\d+)\)$", text)
+    where = (
+        t("config.toml_at", line=place[1], column=place[2]) if place else t("config.toml_at_end")
+    )
+    reason = text[: place.start()] if place else text.removesuffix(" (at end of document)")
+    for pattern, msgid in TOML_REASONS:
+        found = re.fullmatch(pattern, reason)
+        if found:
+            values = {name: toml_key(value) for name, value in found.groupdict().items()}
+            return t("config.not_toml", where=where, reason=t(msgid, **values))
+    return t("config.not_toml", where=where, reason=t("config.toml_syntax"))
+
+
+def toml_key(text: str) -> str:
+    """A key as tomllib names it, `('desks', 'x')`, as the file writes it: desks.x."""
+    try:
+        parts = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return ".".join(map(str, parts)) if isinstance(parts, tuple) else text
+
+
+TOML_REASONS = (
+    (r"Expected '=' after a key in a key/value pair", N_("config.toml_equals")),
+    (r"Expected '(?P<closing>\]\]?)' at the end of an? \w+ declaration", N_("config.toml_close")),
+    (r"Expected newline or end of document after a statement", N_("config.toml_line_end")),
+    (r"Illegal character '\\n'|Unterminated string", N_("config.toml_unterminated")),
+    (r"(?:Found invalid|Illegal) character (?P<char>.+)", N_("config.toml_character")),
+    (r"Cannot declare (?P<key>.+) twice", N_("config.toml_table_twice")),
+    (r"Cannot (?:mutate immutable|redefine) namespace (?P<key>.+)", N_("config.toml_table_twice")),
+    (r"Cannot overwrite a value", N_("config.toml_value_twice")),
+    (r"Duplicate inline table key (?P<key>.+)", N_("config.toml_inline_twice")),
+    (r"Unclosed array", N_("config.toml_unclosed_list")),
+    (r"Unclosed inline table", N_("config.toml_unclosed_table")),
+    (r"Invalid value", N_("config.toml_value")),
+    (r"Invalid statement", N_("config.toml_statement")),
+    (r"Invalid initial character for a key part", N_("config.toml_key_start")),
+    (r"Invalid date or datetime", N_("config.toml_date")),
+    (r"Unescaped '\\' in a string", N_("config.toml_backslash")),
+)
 
 
 def describe_config_error(exc: ValidationError, model: type[BaseModel]) -> str:
@@ -71,21 +133,36 @@ def describe_config_error(exc: ValidationError, model: type[BaseModel]) -> str:
 def config_problem(error: Any) -> str:
     """What is wrong with one value, in the catalogue's words."""
     kind, ctx = str(error["type"]), error.get("ctx") or {}
-    if kind in ("value_error", "assertion_error"):  # our own validators' sentence
-        return str(ctx.get("error", error["msg"])).removeprefix("Value error, ")
+    if kind.startswith("config."):  # our own validators' refusal (models.refusal)
+        return t(kind, **ctx)
     if kind in BOUNDS:
         return t("config.bound", op=BOUNDS[kind], limit=next(iter(ctx.values()), "?"))
     if kind in ("literal_error", "enum"):
-        return t("config.one_of", expected=ctx.get("expected", "?"))
+        return t("config.one_of", expected=one_of(str(ctx.get("expected", "?"))))
     if kind.endswith("too_short") or kind.endswith("too_long"):
         limit = ctx.get("min_length", ctx.get("max_length", "?"))
         return t("config.too_short" if "short" in kind else "config.too_long", limit=limit)
-    expected = next((k for prefix, k in EXPECTED if kind.startswith(prefix)), None)
+    expected = expected_form(kind, ctx)
     if expected is not None:
-        return t("config.expected", expected=t(expected), value=shown_value(error.get("input")))
+        return t("config.expected", expected=expected, value=shown_value(error.get("input")))
     return t(PROBLEMS.get(kind, N_("config.invalid")))
 
 
+def one_of(expected: str) -> str:
+    """pydantic's choices, "'fr' or 'en'", with the `or` of the person's language."""
+    return re.sub(r"(?<=') or (?=')", f" {t('config.or')} ", expected)
+
+
+def expected_form(kind: str, ctx: dict[str, Any]) -> str | None:
+    """What a value of the wrong type or form should have been: a number, an id, a hash..."""
+    if kind == "string_pattern_mismatch":
+        pattern = str(ctx.get("pattern"))
+        return t(PATTERNS.get(pattern, N_("config.a_pattern")), pattern=pattern)
+    msgid = next((k for prefix, k in EXPECTED if kind.startswith(prefix)), None)
+    return t(msgid) if msgid is not None else None
+
+
+PATTERNS = {IDENTIFIER_PATTERN: N_("config.an_identifier"), SHA256_PATTERN: N_("config.a_sha256")}
 BOUNDS = {"greater_than": ">", "greater_than_equal": "≥", "less_than": "<", "less_than_equal": "≤"}
 PROBLEMS = {"extra_forbidden": N_("config.unknown_key"), "missing": N_("config.missing")}
 EXPECTED = (

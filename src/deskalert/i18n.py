@@ -1,9 +1,10 @@
 """The interface's words: gettext catalogues, French by default, English available.
 
 The catalogues are `locale/<lang>/LC_MESSAGES/deskalert.po`, edited with Babel's tools
-(`pybabel extract -k t -k tn -k N_ src/deskalert`, `pybabel update`). Message ids are symbolic
-(`"link.ok"`, `"presence.flag"`): both languages are translations of the id, so neither language's
-wording is frozen into the code. The .po files are compiled in memory at first use (Babel's
+(`pybabel extract -k t -k tn -k N_ -k refusal src/deskalert`, `pybabel update`; `refusal` is
+our validators' errors, `deskalert.models.base`). Message ids are symbolic (`"link.ok"`,
+`"presence.flag"`): both languages are translations of the id, so neither language's wording is
+frozen into the code. The .po files are compiled in memory at first use (Babel's
 `write_mo`), so there is no build step and no binary file in the repository.
 
 The language is chosen once per process (`set_language`, called where a configuration is read);

@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, HttpUrl, model_validator
 from deskalert.config import load_toml, user_config_dir
 from deskalert.errors import ConfigError
 from deskalert.i18n import t
-from deskalert.models import Identifier
+from deskalert.models import Identifier, refusal
 
 TOKEN_ENV = "DESKALERT_TOKEN"
 CONFIG_ENV = "DESKALERT_CONFIG"
@@ -37,14 +37,14 @@ class HubLink(_Section):
     @model_validator(mode="after")
     def _one_way(self) -> HubLink:
         if self.url is not None and self.urls is not None:
-            raise ValueError('give either url = "..." or urls = ["...", "..."], not both')
+            raise refusal("config.url_and_urls")
         if self.url is None and self.urls is None:
-            raise ValueError('give url = "https://hub" or urls = ["https://hub1", "https://hub2"]')
+            raise refusal("config.no_url")
         listed = [_plain(u) for u in self.urls or []]
         if self.urls is not None and not listed:
-            raise ValueError("urls: give at least one hub URL")
+            raise refusal("config.urls_empty")
         if twice := next((u for i, u in enumerate(listed) if u in listed[:i]), None):
-            raise ValueError(f"urls: {twice} is listed twice")
+            raise refusal("config.urls_twice", url=twice)
         return self
 
     @property
@@ -78,14 +78,12 @@ COMBO_PART = re.compile(r"^(<[a-z0-9_]+>|[^+<>\s]|(KEY|BTN)_[A-Z0-9_]+|[0-9]{1,4
 
 
 def combo_parts(combination: str) -> list[str]:
-    """`"<ctrl>+<shift>+<f2>"` as its parts; ValueError naming the part that is not a key."""
+    """`"<ctrl>+<shift>+<f2>"` as its parts; a refusal (a ValueError) naming the part that is
+    not a key."""
     parts = combination.split("+")
     for part in parts:
         if not COMBO_PART.match(part):
-            raise ValueError(
-                f"{part!r} in {combination!r} is not a key (write <ctrl>+<shift>+<f2>,"
-                " or KEY_F13 for a device)"
-            )
+            raise refusal("config.not_a_key", part=repr(part), combination=repr(combination))
     return parts
 
 
@@ -115,16 +113,16 @@ class Hotkeys(BaseModel):
     def _combinations(self) -> Hotkeys:
         for code, combination in (self.model_extra or {}).items():
             if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*$", code) or len(code) > 64:
-                raise ValueError(f"{code!r} is not an alert code")
-            if not isinstance(combination, str):  # a ValueError: pydantic reports only those
-                raise ValueError(f"{code}: give the key combination as a string")
+                raise refusal("config.not_a_code", code=repr(code))
+            if not isinstance(
+                combination, str
+            ):  # refused here: pydantic reports a TypeError as a crash
+                raise refusal("config.combination_string", code=code)
             combo_parts(combination)
         if not self.model_extra:
-            raise ValueError(
-                'give at least one code = key combination, e.g. renfort = "<ctrl>+<shift>+<f2>"'
-            )
+            raise refusal("config.no_hotkey")
         if self.grab and self.device is None:
-            raise ValueError("grab = true needs device = /dev/input/...")
+            raise refusal("config.grab_needs_device")
         return self
 
     @property
@@ -156,7 +154,7 @@ class ClientConfig(_Section):
     @model_validator(mode="after")
     def _one_identity(self) -> ClientConfig:
         if (self.desk is None) == (self.supervisor is None):
-            raise ValueError("give exactly one of [desk] id = ... or [supervisor] id = ...")
+            raise refusal("config.one_identity")
         return self
 
     @property
@@ -247,13 +245,10 @@ def find_token(identity: str) -> str:
         if kept:
             return kept
         raise TokenMissing(
-            f"no token: this machine has no usable system keyring ({exc.__class__.__name__});"
-            f" set {TOKEN_ENV}=<token> in the environment of deskalert"
+            t("config.no_keyring", kind=exc.__class__.__name__, env=TOKEN_ENV)
         ) from None
     if not stored and kept:
         return kept
     if not stored:
-        raise TokenMissing(
-            f"no token for {identity!r}: run `deskalert login` or set {TOKEN_ENV}=<token>"
-        )
+        raise TokenMissing(t("config.no_token", identity=repr(identity), env=TOKEN_ENV))
     return stored

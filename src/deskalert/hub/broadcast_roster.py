@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
+from deskalert.models.base import refusal
 from deskalert.models.broadcasts import BroadcastKind, BroadcastTemplate, RosterEntry
 
 DEFAULT_KINDS = [
@@ -107,12 +108,16 @@ class BroadcastSection(RosterEntry):
         for ids, what in ((kinds, "kinds"), ([t.id for t in self.templates], "templates")):
             twice = sorted({i for i in ids if ids.count(i) > 1})
             if twice:
-                raise ValueError(f"broadcasts.{what}: id {twice[0]!r} appears more than once")
+                raise refusal(
+                    "config.twice", table=f"broadcasts.{what}", key="id", value=repr(twice[0])
+                )
         for index, template in enumerate(self.templates):
             if template.kind not in kinds:
-                raise ValueError(
-                    f"broadcasts.templates[{index}].kind: unknown {template.kind!r}"
-                    f" (known: {', '.join(kinds)})"
+                raise refusal(
+                    "config.unknown_id",
+                    where=f"broadcasts.templates[{index}].kind",
+                    value=repr(template.kind),
+                    known=", ".join(kinds),
                 )
         return self
 

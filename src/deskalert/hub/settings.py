@@ -36,10 +36,11 @@ from deskalert.errors import ConfigError
 from deskalert.hub.broadcast_roster import BroadcastSection
 from deskalert.hub.settings_hub import HubSection as HubSection  # re-exported
 from deskalert.hub.settings_hub import Section, check_networks
-from deskalert.models import AlertCode, Identifier, PrincipalKind
+from deskalert.models import AlertCode, Identifier, PrincipalKind, refusal
+from deskalert.models.base import SHA256_PATTERN
 
 Sha256Hex = Annotated[
-    str, StringConstraints(pattern=r"^[0-9a-f]{64}$", to_lower=True, strip_whitespace=True)
+    str, StringConstraints(pattern=SHA256_PATTERN, to_lower=True, strip_whitespace=True)
 ]
 Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 DAYS: tuple[Day, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -50,12 +51,12 @@ def _notify_entry(value: str) -> str:
     """An Apprise URL (`ntfys://host/topic`), or where to read one: `env:NAME`, `file:/path`."""
     if value.startswith("env:"):
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", value[4:]):
-            raise ValueError("env: must name an environment variable (e.g. 'env:NTFY_URL_PAUL')")
+            raise refusal("config.notify_env")
     elif value.startswith("file:"):
         if not value[5:].startswith("/"):
-            raise ValueError("file: must give an absolute path (e.g. 'file:/etc/deskalert/x.url')")
+            raise refusal("config.notify_file")
     elif not re.match(r"^[A-Za-z][A-Za-z0-9+.-]*://.", value):
-        raise ValueError("a notify entry is an Apprise URL (scheme://...), env:NAME or file:/path")
+        raise refusal("config.notify_entry")
     return value
 
 
@@ -132,7 +133,7 @@ class SupervisorConfig(Section):
     @classmethod
     def _email(cls, value: str | None) -> str | None:
         if value is not None and not re.fullmatch(r"[^@\s]+@[^@\s]+", value.strip()):
-            raise ValueError(f"{value!r} is not an e-mail address (e.g. 'm.durand@example.org')")
+            raise refusal("config.not_email", value=repr(value))
         return value.strip() if value is not None else None
 
 
@@ -184,9 +185,7 @@ class OnCallCalendar(Section):
     @classmethod
     def _absolute(cls, value: Path | None) -> Path | None:
         if value is not None and not value.is_absolute():
-            raise ValueError(
-                f"{str(value)!r} must be an absolute path (e.g. '/etc/deskalert/astreinte.ics')"
-            )
+            raise refusal("config.not_absolute", value=repr(str(value)))
         return value
 
     @field_validator("url")
@@ -196,15 +195,13 @@ class OnCallCalendar(Section):
             return None
         url = urlsplit(value.strip())
         if url.scheme not in ("http", "https", "webcal") or not url.hostname:
-            raise ValueError(
-                "url must be an http://, https:// or webcal:// address of an ICS calendar"
-            )
+            raise refusal("config.calendar_url")
         return value.strip()
 
     @model_validator(mode="after")
     def _one_source(self) -> OnCallCalendar:
         if (self.file is None) == (self.url is None):
-            raise ValueError("give either file or url (exactly one)")
+            raise refusal("config.calendar_source")
         return self
 
     def fetch_url(self) -> str:
@@ -316,12 +313,14 @@ class HubConfig(Section):
 def _unique(table: str, key: str, values: list[str]) -> None:
     duplicates = [value for value, count in Counter(values).items() if count > 1]
     if duplicates:
-        raise ValueError(f"{table}: {key} {duplicates[0]!r} appears more than once")
+        raise refusal("config.twice", table=table, key=key, value=repr(duplicates[0]))
 
 
 def _known(where: str, value: str, known: set[str]) -> None:
     if value not in known:
-        raise ValueError(f"{where}: unknown {value!r} (known: {', '.join(sorted(known))})")
+        raise refusal(
+            "config.unknown_id", where=where, value=repr(value), known=", ".join(sorted(known))
+        )
 
 
 def token_hash(token: str) -> str:

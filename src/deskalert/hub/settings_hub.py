@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from deskalert.models import Identifier
+from deskalert.models import Identifier, refusal
 
 
 class Section(BaseModel):
@@ -156,10 +156,7 @@ class HubSection(Section):
         except ValueError:
             url = urlsplit("")
         if url.scheme not in ("http", "https") or not url.hostname or url.query or url.fragment:
-            raise ValueError(
-                f"{value!r} is not a base address like 'https://hub.example.org' or"
-                " 'https://proxy.example.org/deskalert' (http or https, no query)"
-            )
+            raise refusal("config.not_base_address", value=repr(value))
         return value.strip().rstrip("/")
 
     @field_validator("trusted_addresses", "trusted_proxies")
@@ -174,7 +171,7 @@ class HubSection(Section):
             try:
                 zoneinfo.ZoneInfo(value)
             except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-                raise ValueError(f"unknown time zone {value!r} (e.g. 'Europe/Paris')") from None
+                raise refusal("config.unknown_zone", value=repr(value)) from None
         return value
 
     def tz(self) -> tzinfo | None:
@@ -188,7 +185,5 @@ def check_networks(values: list[str]) -> list[str]:
         try:
             ipaddress.ip_network(value, strict=False)
         except ValueError:
-            raise ValueError(
-                f"{value!r} is not an IP address or network (e.g. '10.0.0.5', '10.0.0.0/24')"
-            ) from None
+            raise refusal("config.not_network", value=repr(value)) from None
     return values

@@ -28,6 +28,7 @@ from deskalert.models.base import (
     StrictModel,
     StrippedMultiline,
     StrippedText,
+    refusal,
 )
 from deskalert.models.broadcasts import (
     BROADCAST_MAX_CHARS,
@@ -166,4 +167,5 @@ __all__ = [
     "StrippedMultiline",
     "StrippedText",
     "Support",
+    "refusal",
 ]

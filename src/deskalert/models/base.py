@@ -9,12 +9,29 @@ from functools import partial
 from typing import Annotated
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, StringConstraints
+from pydantic_core import PydanticCustomError
 
+from deskalert.i18n import translations
 from deskalert.text import describe_control, find_control, strip_control
 
+IDENTIFIER_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+SHA256_PATTERN = r"^[0-9a-f]{64}$"  # a token's hash in hub.toml (hub/settings.py)
 Identifier = Annotated[
-    str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    str, StringConstraints(min_length=1, max_length=64, pattern=IDENTIFIER_PATTERN)
 ]
+
+
+def refusal(msgid: str, /, **values: object) -> PydanticCustomError:
+    """A refusal of one of our own validators, named by its catalogue id (`config.*`).
+
+    The error's type is `msgid` and its context the `values` (as text, kept verbatim), so a
+    config file's error line says it in the person's language when it is shown
+    (`deskalert.config.config_problem`); pydantic's own message, which the hub's 422 and
+    `str(ValidationError)` carry, is the English of the catalogue. A ValueError, as pydantic
+    expects of a validator.
+    """
+    context = {name: str(value) for name, value in values.items()}
+    return PydanticCustomError(msgid, translations("en").gettext(msgid), context)
 
 
 def _refuse_control(text: str) -> str:
