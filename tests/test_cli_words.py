@@ -212,3 +212,31 @@ def test_french_help_never_starts_a_line_with_its_punctuation(
         if line.strip()[:1] in {":", ";", "?", "»"}
     ]
     assert orphans == []
+
+
+def test_an_unknown_language_is_said_in_one_line_then_french(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An unknown DESKALERT_LANG or config.toml language used to be French without a word."""
+    monkeypatch.setenv("DESKALERT_LANG", "xx")
+    code, out, err = cli("--help")
+    assert code == 0 and out.startswith("usage\u00a0: deskalert")
+    assert err.count("\n") == 1 and "«\u00a0xx\u00a0» ($DESKALERT_LANG)" in err, err
+    assert "fr, en" in err
+    monkeypatch.delenv("DESKALERT_LANG")
+    config = tmp_path / "config.toml"
+    config.write_text('language = "de"\n')
+    monkeypatch.setenv("DESKALERT_CONFIG", str(config))
+    code, out, err = cli("send", "--help")
+    assert code == 0 and out.startswith("usage\u00a0: deskalert send")
+    assert err.count("\n") == 1 and f"«\u00a0de\u00a0» ({config}: language)" in err, err
+
+
+@pytest.mark.parametrize(
+    "argv", [["--language", "xx", "--help"], ["hub", "oncall", "--language=xx"]]
+)
+def test_an_unknown_language_option_is_a_usage_error(argv: list[str]) -> None:
+    code, out, err = cli(*argv)
+    assert code == 2 and out == ""
+    assert "argument --language : choix invalide : 'xx' (au choix : 'fr', 'en')" in err
+    assert err.count("\n") == 1, err

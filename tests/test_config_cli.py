@@ -118,14 +118,29 @@ def test_unknown_option_is_a_usage_error() -> None:
 def test_token_new_prints_a_token_and_its_hash_line() -> None:
     result = run_cli("token", "new")
     lines = result.stdout.splitlines()
-    token = lines[0].rsplit(" ", 1)[1]
-    assert len(token) >= 40
-    assert lines[1] == f'line for hub.toml: token_sha256 = "{token_hash(token)}"'
+    token = lines[1]  # the values alone on their lines, the same in every language
+    assert len(token) >= 40 and lines[0].startswith("jeton (à remettre")
+    assert lines[3] == f'token_sha256 = "{token_hash(token)}"'
     assert run_cli("token", "new").stdout != result.stdout
+
+
+def test_token_new_speaks_the_language_and_its_values_stay_the_same() -> None:
+    """`token new` printed English only; now its human lines follow --language, and what is
+    copied (the token, the token_sha256 line) is alone on its line in either language."""
+    french = run_cli("token", "new").stdout.splitlines()
+    english = run_cli("--language", "en", "token", "new").stdout.splitlines()
+    assert french[0].startswith("jeton") and english[0].startswith("token (give it")
+    assert french[2] == "ligne pour hub.toml\u00a0:" and english[2] == "line for hub.toml:"
+    for lines in (french, english):
+        assert lines[3] == f'token_sha256 = "{token_hash(lines[1])}"'
 
 
 def test_check_validates_and_exits(tmp_path: Path) -> None:
     result = run_cli("hub", "--config", str(ROOT / "hub.example.toml"), "--check")
+    assert result.returncode == 0 and "OK (5 postes, 3 encadrants)" in result.stdout
+    result = run_cli(
+        "--language", "en", "hub", "--config", str(ROOT / "hub.example.toml"), "--check"
+    )
     assert result.returncode == 0 and "OK (5 desks, 3 supervisors)" in result.stdout
 
 

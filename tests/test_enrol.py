@@ -50,10 +50,10 @@ def enrol_code(hub: HubProcess, tmp_path: Path, who: str, *more: str) -> str:
         *more,
     )
     assert done.returncode == 0, done.stderr
-    first = done.stdout.splitlines()[0]
-    assert first.startswith(f"one-time code for {who}, valid")
-    assert f"deskalert enrol {first.rsplit(': ', 1)[1]} --hub {hub.url}" in done.stdout
-    return first.rsplit(": ", 1)[1]
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith(f"code à usage unique pour {who}, valable")
+    assert lines[3] == f"deskalert enrol {lines[1]} --hub {hub.url}"  # alone, to copy
+    return lines[1]
 
 
 def workstation(tmp_path: Path, name: str) -> dict[str, str]:

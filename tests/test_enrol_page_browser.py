@@ -48,7 +48,7 @@ def page_link(hub: RunningHub, tmp_path: Path, who: str, *more: str) -> str:
         timeout=30,
     )
     assert done.returncode == 0, done.stderr
-    return done.stdout.splitlines()[1].removeprefix("open it on the phone: ")
+    return done.stdout.splitlines()[1]
 
 
 async def banner(browser: Browser) -> str:

@@ -213,7 +213,7 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
 
     fresh = check(pg_server.database())
     assert fresh.returncode == 0, fresh.stderr
-    assert "reachable, empty" in fresh.stdout
+    assert "joignable, vide" in fresh.stdout
     down = check("postgresql://hub:pw@127.0.0.1:1/none")
     assert down.returncode != 0 and down.stderr.count("\n") == 1
     assert "cannot reach PostgreSQL at postgresql://hub:***@127.0.0.1:1/none" in down.stderr

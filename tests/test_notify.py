@@ -345,9 +345,9 @@ def test_notify_test_prints_each_channel_and_fails_if_one_fails(
 
     good = check("s.a")
     assert "pw-Zx81Q" not in good.stdout + good.stderr
-    assert "test s.a: json://127.0.0.1 sent" in good.stdout
-    assert "test s.a: mailto://127.0.0.1 sent" in good.stdout
-    assert "UNUSABLE: env:DESKALERT_TEST_UNSET_URL" in good.stdout
+    assert "test s.a\u00a0: json://127.0.0.1 envoyé" in good.stdout  # the command line's French
+    assert "test s.a\u00a0: mailto://127.0.0.1 envoyé" in good.stdout
+    assert "INUTILISABLE\u00a0: env:DESKALERT_TEST_UNSET_URL" in good.stdout
     assert good.returncode == 1, "an unusable channel (s.b's) fails --check"
     assert take(http.messages).title == "deskalert : notification de test"
     assert take(smtp.messages).title == "deskalert : notification de test"
@@ -355,7 +355,7 @@ def test_notify_test_prints_each_channel_and_fails_if_one_fails(
     config.write_text(tomli_w.dumps(roster({"s.a": [secret]})))
     http.down = True
     down = check("s.a")
-    assert down.returncode == 1 and "test s.a: json://127.0.0.1 FAILED: " in down.stdout
+    assert down.returncode == 1 and "test s.a\u00a0: json://127.0.0.1 ÉCHEC\u00a0: " in down.stdout
     http.down = False
     assert check("s.a").returncode == 0
 

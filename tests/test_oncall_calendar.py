@@ -257,7 +257,7 @@ def test_hub_check_parses_the_calendar_file(tmp_path: Path) -> None:
     hub_toml.write_text(text + f'\n[[oncall_calendar]]\nsite = "accueil"\nfile = "{ics}"\n')
     result = run_cli("hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 0, result.stderr
-    assert f"calendar accueil: {ics}: " in result.stdout
+    assert f"agenda accueil\u00a0: {ics}\u00a0: " in result.stdout
 
     write(ics, WEEKLY.replace("DTSTART;TZID=Europe/Paris:20261202T100000", "DTSTART:2026xx"))
     result = run_cli("hub", "--config", str(hub_toml), "--check")
@@ -433,7 +433,7 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
     hub_toml.write_text(text + f'\n[[oncall_calendar]]\nsite = "accueil"\nfile = "{ics}"\n')
     args = ("hub", "oncall", "--config", str(hub_toml), "--data-dir", str(tmp_path))
 
-    result = run_cli(*args, "--at", "2026-12-07 09:00", "--site", "accueil")
+    result = run_cli("--language", "en", *args, "--at", "2026-12-07 09:00", "--site", "accueil")
     assert result.returncode == 0, result.stderr
     assert result.stdout == (
         "On call at 2026-12-07 09:00 CET:\n"
@@ -444,17 +444,17 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
 
     result = run_cli(*args, "--at", "2026-11-30 09:00")  # the EXDATE: the weekly slot; 2 sites
     assert result.returncode == 0, result.stderr
-    assert result.stdout == (
-        "On call at 2026-11-30 09:00 CET:\n"
-        "accueil (Accueil RDC): Ana Sup (s.a, 01 00)\n"
-        "  from:    weekly [[oncall]] slot\n"
-        "  then:    Bob Sup (s.b, 01 00), then everyone\n"
-        "etage (Étage): nobody on call; an alert goes to everyone\n"
-        "  from:    no weekly slot or calendar event covers this time\n"
+    assert result.stdout == (  # French by default
+        "De permanence le 2026-11-30 09:00 CET\u00a0:\n"
+        "accueil (Accueil RDC)\u00a0: Ana Sup (s.a, 01 00)\n"
+        "  source\u00a0:  créneau hebdomadaire [[oncall]]\n"
+        "  puis\u00a0:   Bob Sup (s.b, 01 00), puis tous\n"
+        "etage (Étage)\u00a0: personne de permanence\u00a0; une alerte va à tous\n"
+        "  source\u00a0:  aucun créneau hebdomadaire ni événement d'agenda ne couvre ce moment\n"
     )
 
     write(ics, "not a calendar")
-    result = run_cli(*args, "--at", "2026-12-07 09:00", "--site", "accueil")
+    result = run_cli("--language", "en", *args, "--at", "2026-12-07 09:00", "--site", "accueil")
     assert result.returncode == 1, "a calendar that cannot be used is worth an exit code"
     assert (
         "  from:    weekly [[oncall]] slot (the calendar could not be used: see the warning)\n"

@@ -19,8 +19,10 @@ from test_reload import changed_roster, reload_hub
 
 
 def token_command(
-    hub: HubProcess, tmp_path: Path, *words: str, name: str = ""
+    hub: HubProcess | None, tmp_path: Path, *words: str, name: str = "", database: str | None = None
 ) -> subprocess.CompletedProcess[str]:
+    """`deskalert hub token WORDS` on the store of `hub` (or `database`, no hub running)."""
+    database = hub.database if hub is not None else database
     return subprocess.run(
         [
             sys.executable,
@@ -37,7 +39,7 @@ def token_command(
         capture_output=True,
         text=True,
         timeout=30,
-        env={**os.environ, **({"DESKALERT_DATABASE": hub.database} if hub.database else {})},
+        env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
     )
 
 
@@ -65,7 +67,7 @@ def test_a_revoked_token_is_refused_at_once_and_its_stream_ends(
     done = token_command(hub, tmp_path, "revoke", "g2")
 
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("token of g2 revoked")
+    assert done.stdout.startswith("jeton de g2 révoqué")
     until(lambda: status(hub, "tok-g2") == 401, "g2 refused", timeout=3)
     stream._thread.join(timeout=5)
     assert not stream._thread.is_alive(), "the revoked desk's stream is still open"
@@ -85,7 +87,7 @@ def test_a_rotated_token_replaces_the_old_one(
     hub = hub_process()
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr
-    new = done.stdout.rsplit(": ", 1)[1].strip()
+    new = done.stdout.splitlines()[-1]  # the token alone on its line
     until(lambda: status(hub, "tok-s.a") == 401, "the old token refused", timeout=3)
     assert status(hub, new) == 200
     me = httpx.post(
@@ -100,3 +102,79 @@ def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_p
     assert done.returncode == 2
     assert len(done.stderr.splitlines()) == 1 and "'nobody' is no desk or supervisor" in done.stderr
     assert status(hub, "tok-g1") == 200
+
+
+def page_login(hub: HubProcess, token: str) -> httpx.Response:
+    return httpx.post(
+        f"{hub.url}/page/api/session", json={"token": token}, headers={"Origin": hub.url}
+    )
+
+
+def with_cookie(hub: HubProcess, cookie: str, path: str) -> httpx.Response:
+    return httpx.get(f"{hub.url}{path}", headers={"Cookie": f"deskalert_session={cookie}"})
+
+
+def test_a_rotated_supervisor_uses_the_page_until_the_token_is_revoked(
+    hub_process: Callable[..., HubProcess], tmp_path: Path
+) -> None:
+    """The page session used to be checked against hub.toml's hash: a rotated (or enrolled)
+    supervisor logged in (200) and was refused every request after (401)."""
+    hub = hub_process()
+    before = page_login(hub, "tok-s.a").cookies["deskalert_session"]
+    done = token_command(hub, tmp_path, "rotate", "s.a")
+    assert done.returncode == 0, done.stderr
+    new = done.stdout.splitlines()[-1]  # the token alone on its line
+    until(lambda: status(hub, new) == 200, "the new token accepted", timeout=3)
+    assert with_cookie(hub, before, "/page/api/me").status_code == 401  # rotation ends it
+
+    login = page_login(hub, new)
+    assert login.status_code == 200, login.text
+    cookie = login.cookies["deskalert_session"]
+    me = with_cookie(hub, cookie, "/page/api/me")
+    assert me.status_code == 200 and me.json()["supervisor"] == "s.a", me.text
+    assert with_cookie(hub, cookie, "/v1/oncall").status_code == 200
+
+    assert token_command(hub, tmp_path, "revoke", "s.a").returncode == 0
+    until(lambda: status(hub, new) == 401, "the token revoked", timeout=3)
+    refused = with_cookie(hub, cookie, "/page/api/me")
+    assert refused.status_code == 401 and refused.json()["error"] == "session_refused"
+
+
+def banner_of(tmp_path: Path, database: str | None) -> str:
+    """The start-up banner of a real hub on tmp_path/hub.toml (stopped once it is printed)."""
+    where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(tmp_path / "data")]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", "hub", *where, "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
+    )
+    assert process.stdout is not None
+    first = process.stdout.readline()  # the banner is printed at once, before serving
+    process.terminate()
+    rest = process.stdout.read()  # not communicate(): it would skip what readline buffered
+    process.wait(timeout=30)
+    return first + rest
+
+
+def test_the_demo_token_warning_counts_the_tokens_in_force(
+    hub_database: Callable[[], str | None], tmp_path: Path
+) -> None:
+    """The start-up warning counted hub.toml's demo hashes: a desk enrolled (or rotated) since,
+    whose demo token is refused (401), was still counted."""
+    from deskalert.hub.settings import token_hash
+    from support.roster import roster_toml
+
+    roster = roster_toml()
+    for desk in ("g1", "g2"):
+        roster = roster.replace(token_hash(f"tok-{desk}"), token_hash(f"demo-{desk}"))
+    (tmp_path / "hub.toml").write_text(roster, encoding="utf-8")
+    database = hub_database()
+    assert "2 des postes/encadrants" in banner_of(tmp_path, database)
+
+    done = token_command(None, tmp_path, "rotate", "g1", database=database)
+    assert done.returncode == 0, done.stderr
+    assert "1 des postes/encadrants" in banner_of(tmp_path, database)
+    assert token_command(None, tmp_path, "rotate", "g2", database=database).returncode == 0
+    assert "jeton de démonstration" not in banner_of(tmp_path, database)

@@ -20,6 +20,7 @@ stderr and a non-zero exit: 2 for a configuration or usage problem, 1 for a runt
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -35,7 +36,7 @@ from deskalert.cli.common import (
 )
 from deskalert.cli.words import LANGUAGE_ENV, choose_language, use_language
 from deskalert.errors import ConfigError, DeskAlertError
-from deskalert.i18n import t
+from deskalert.i18n import LANGUAGES, t
 
 # The subcommands in the order `deskalert --help` lists them.
 COMMANDS: tuple[Callable[[Commands], None], ...] = (
@@ -69,6 +70,20 @@ NESTED: dict[tuple[str, ...], Callable[[], argparse.ArgumentParser]] = {
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    """The command, quiet when its reader goes away (`deskalert ... | head -1`): stdout is
+    pointed at /dev/null so that the exit's own flush fails no more, as Python's documentation
+    of SIGPIPE advises (library/signal.html, "Note on SIGPIPE")."""
+    try:
+        code = run(argv)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_RUNTIME
+    return code
+
+
+def run(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     use_language(choose_language(words))
     args = parse(words)
@@ -93,9 +108,17 @@ def parse(argv: list[str]) -> argparse.Namespace:
     """
     plain = without_language(argv)
     nested = NESTED.get(tuple(plain[:2]))
-    if nested is not None:
-        return nested().parse_args(plain[2:])
-    return build_parser().parse_args(argv)
+    parser = build_parser() if nested is None else nested()
+    check_language(parser.prog, argv)
+    return parser.parse_args(argv if nested is None else plain[2:])
+
+
+def check_language(prog: str, argv: list[str]) -> None:
+    """`--language xx` is a usage error (its choices) for every parser, the nested ones too,
+    which never see the option."""
+    probe = Parser(prog=prog, add_help=False)
+    probe.add_argument("--language", choices=LANGUAGES)
+    probe.parse_known_args(argv)
 
 
 def without_language(argv: list[str]) -> list[str]:

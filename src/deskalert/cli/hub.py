@@ -13,7 +13,7 @@ from deskalert.cli.common import EXIT_CONFIG, Commands, Parser, default_hub_conf
 from deskalert.client.profile import DEMO_PORT
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError, DeskAlertError
-from deskalert.i18n import t
+from deskalert.i18n import N_, t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -92,7 +92,9 @@ def check_hub(config: HubConfig, path: Path, notify_test: str | None) -> int:
     except CalendarError as exc:
         raise ConfigError(f"{path}: {exc}") from None
     check_database(config)
-    print(f"{path}: OK ({len(config.desks)} desks, {len(config.supervisors)} supervisors)")
+    print(
+        t("admin.check.ok", path=path, desks=len(config.desks), supervisors=len(config.supervisors))
+    )
     for line in calendars:
         print(line)
     return check_channels(config, notify_test)
@@ -104,10 +106,7 @@ def check_database(config: HubConfig) -> None:
 
     url = database_url(config)
     if url is None:
-        print(
-            "database: the SQLite file hub.sqlite3 in the data dir (one hub; [hub] database"
-            " unset and no DESKALERT_DATABASE)"
-        )
+        print(t("admin.check.sqlite"))
         return
     from deskalert.errors import StoreUnavailable
     from deskalert.hub.store.postgres import describe_database
@@ -127,10 +126,16 @@ def check_channels(config: HubConfig, notify_test: str | None) -> int:
     for channel in notify.all_channels(config).values():
         try:
             notify.check_channel(channel)
-            state = "ok"
+            said = t("admin.check.channel_ok", owner=channel.owner, channel=channel.shown())
         except notify.ChannelError as exc:
-            failed, state = failed + 1, f"UNUSABLE: {exc}"
-        print(f"  notify {channel.owner}: {channel.shown()} {state}")
+            failed += 1
+            said = t(
+                "admin.check.channel_unusable",
+                owner=channel.owner,
+                channel=channel.shown(),
+                reason=exc,
+            )
+        print(said)
     if notify_test:
         failed += send_test_messages(config, notify_test)
     return 1 if failed else 0
@@ -145,14 +150,15 @@ def send_test_messages(config: HubConfig, supervisor: str) -> int:
     except notify.ChannelError as exc:
         raise ConfigError(str(exc)) from None
     if not results:
-        print(f"  test {supervisor}: no notify channel")
+        print(t("admin.check.test_none", id=supervisor))
         return 1
     failed = 0
     for shown, reason in results:
         failed += reason is not None
-        print(
-            f"  test {supervisor}: {shown} " + ("sent" if reason is None else f"FAILED: {reason}")
-        )
+        if reason is None:
+            print(t("admin.check.test_sent", id=supervisor, channel=shown))
+        else:
+            print(t("admin.check.test_failed", id=supervisor, channel=shown, reason=reason))
     return failed
 
 
@@ -226,7 +232,7 @@ def hub_oncall(args: argparse.Namespace) -> int:
     chosen = [args.site] if args.site else sites
     logging.getLogger("deskalert.hub").setLevel(logging.ERROR)  # the warnings are printed below
     cards = asyncio.run(oncall.cards_at(config, moment, chosen, args.data_dir))
-    print(f"On call at {moment:%Y-%m-%d %H:%M %Z}:")
+    print(t("admin.oncall.at", moment=f"{moment:%Y-%m-%d %H:%M %Z}"))
     for card in cards:
         print("\n".join(oncall.describe(card, config)))
     return 1 if any(card.warning for card in cards) else 0
@@ -272,14 +278,22 @@ def hub_migrate(args: argparse.Namespace) -> int:
     if args.new_epoch:
         if args.source is not None:
             raise ConfigError("--new-epoch stamps --to only; leave out --from")
-        print(
-            f"new epoch {migrate.new_epoch(target)} on {masked(target)}: desks and"
-            " panes reload their picture at their next connection"
-        )
+        epoch = migrate.new_epoch(target)
+        print(t("admin.migrate.new_epoch", epoch=epoch, target=masked(target)))
         return 0
     if args.source is None:
         raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
-    print(migrate.migrate(args.source, target).describe(args.source))
+    moved = migrate.migrate(args.source, target)
+    rows = ", ".join(f"{n} {table}" for table, n in moved.counts.items() if n)
+    print(
+        t(
+            "admin.migrate.moved",
+            rows=rows or t("admin.migrate.nothing"),
+            source=args.source,
+            target=moved.target,
+            epoch=moved.epoch,
+        )
+    )
     return 0
 
 
@@ -330,7 +344,8 @@ def hub_reload(args: argparse.Namespace) -> int:
         time.sleep(0.05)
         now = Control.read(args.data_dir)
         if now is not None and now.pid == before.pid and now.reloads > before.reloads:
-            print(f"hub (process {now.pid}): {now.line}", file=sys.stdout if now.ok else sys.stderr)
+            said = t("admin.reload.said", pid=now.pid, line=now.line)
+            print(said, file=sys.stdout if now.ok else sys.stderr)
             return 0 if now.ok else EXIT_CONFIG
     raise DeskAlertError(
         f"the hub (process {before.pid}) did not answer within {args.timeout:g} s: see its log"
@@ -402,12 +417,12 @@ def run_backup(args: argparse.Namespace) -> int:
         )
     if args.restore is not None:
         epoch, aside = backup.restore(args.restore, db_path)
-        kept = f"; the database it replaced is kept as {aside}" if aside else ""
-        print(f"restored {args.restore} as {db_path} (epoch {epoch}){kept}; start the hub")
+        said = N_("admin.backup.restored_kept") if aside else N_("admin.backup.restored")
+        print(t(said, backup=args.restore, db=db_path, epoch=epoch, aside=aside))
         return 0
     retention_days = load_hub_config(args.config).hub.retention_days
     copy, pruned = backup.backup(db_path, args.out or args.data_dir / "backups", retention_days)
-    print(f"backed up {db_path} to {copy}; pruned {len(pruned)} older than {retention_days} days")
+    print(t("admin.backup.done", db=db_path, copy=copy, pruned=len(pruned), days=retention_days))
     return 0
 
 
@@ -423,6 +438,7 @@ def new_token(_args: argparse.Namespace) -> int:
     from deskalert.hub.settings import token_hash
 
     token = secrets.token_urlsafe(32)
-    print(f"token (give it to the desk or supervisor, keep it secret): {token}")
-    print(f'line for hub.toml: token_sha256 = "{token_hash(token)}"')
+    # The human lines in the person's language; what is copied, alone on its line, never.
+    print(t("admin.token_new.token"), token, sep="\n")
+    print(t("admin.token_new.line"), f'token_sha256 = "{token_hash(token)}"', sep="\n")
     return 0

@@ -57,10 +57,7 @@ def revoke(args: argparse.Namespace) -> int:
     who = _principal(config, args.id)
     with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, None, datetime.now(UTC))
-    print(
-        f"token of {who.id} revoked: refused by the hub(s) of this database within a second;"
-        f" `deskalert hub token rotate {who.id}` gives it a new one"
-    )
+    print(t("admin.token.revoked", id=who.id))
     return 0
 
 
@@ -72,10 +69,7 @@ def rotate(args: argparse.Namespace) -> int:
     token = secrets.token_urlsafe(32)
     with _HubStore(config, args.data_dir) as store:
         store.set_token(who.id, who.token_sha256, token_hash(token), datetime.now(UTC))
-    print(
-        f"new token of {who.id} (give it to that workstation, keep it secret; the old one is"
-        f" refused within a second): {token}"
-    )
+    print(t("admin.token.rotated", id=who.id), token, sep="\n")
     return 0
 
 
@@ -179,19 +173,17 @@ def _say_code(args: argparse.Namespace, who: str, url: str, code: str) -> str:
     """Print the code or link for `who`; what its QR code shows."""
     import shlex
 
-    once = f"valid {args.minutes:g} min, once"
+    minutes = f"{args.minutes:g}"
     if args.page:
-        print(f"one-time link to the page for {who}, {once}:")
         shown = f"{url}/page/enrol/{code}"
-        print(f"open it on the phone: {shown}")
+        print(t("admin.enrol.page", id=who, minutes=minutes), shown, sep="\n")
     elif args.phone:
-        print(f"one-time link to the agents' page for {who}, {once}:")
         shown = f"{url}/page/agent/#code={code}"
-        print(f"open it on the agent's phone: {shown}")
+        print(t("admin.enrol.phone", id=who, minutes=minutes), shown, sep="\n")
     else:
-        print(f"one-time code for {who}, {once}: {code}")
+        print(t("admin.enrol.code", id=who, minutes=minutes), code, sep="\n")
         shown = f"deskalert enrol {code} --hub {shlex.quote(url)}"
-        print(f"on the workstation: {shown}")
+        print(t("admin.enrol.workstation"), shown, sep="\n")
     return shown
 
 

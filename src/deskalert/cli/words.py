@@ -17,24 +17,42 @@ from __future__ import annotations
 import argparse
 import gettext
 import os
+import sys
 import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 
-from deskalert.i18n import LANGUAGES, Language, set_language, translations
+from deskalert.i18n import LANGUAGES, N_, Language, set_language, translations
 
 LANGUAGE_ENV = "DESKALERT_LANG"
 _explicit: dict[str, Language] = {}  # "language": what --language or $DESKALERT_LANG asked
 
 
 def choose_language(argv: Sequence[str]) -> Language:
-    """--language, else $DESKALERT_LANG, else config.toml's language, else French."""
+    """--language, else $DESKALERT_LANG, else config.toml's language, else French. A value of
+    $DESKALERT_LANG or config.toml that is no language is said in one line on stderr (in the
+    language chosen instead); `--language xx` is the parser's error (`check_language_option`)."""
     _explicit.clear()
-    for given in (option_value(argv, "--language"), os.environ.get(LANGUAGE_ENV, "").strip()):
-        if given in LANGUAGES:
-            _explicit["language"] = given
-            return given
-    return configured_language(option_value(argv, "--config")) or "fr"
+    unknown: list[tuple[str, str]] = []
+    chosen = _choose(argv, unknown)
+    for source, value in unknown:
+        text = translations(chosen).gettext(N_("cli.unknown_language"))
+        print(text.format(source=source, value=value, known=", ".join(LANGUAGES)), file=sys.stderr)
+    return chosen
+
+
+def _choose(argv: Sequence[str], unknown: list[tuple[str, str]]) -> Language:
+    option = option_value(argv, "--language")
+    if option in LANGUAGES:
+        _explicit["language"] = option
+        return option
+    given = os.environ.get(LANGUAGE_ENV, "").strip()
+    if given in LANGUAGES:
+        _explicit["language"] = given
+        return given
+    if given:
+        unknown.append(("$" + LANGUAGE_ENV, given))
+    return configured_language(option_value(argv, "--config"), unknown) or "fr"
 
 
 def settle_language(configured: Language) -> None:
@@ -63,13 +81,21 @@ def option_value(argv: Sequence[str], option: str) -> str | None:
     return None
 
 
-def configured_language(given: str | None) -> Language | None:
-    """config.toml's `language` when the file can be read and says fr or en."""
+def configured_language(
+    given: str | None, unknown: list[tuple[str, str]] | None = None
+) -> Language | None:
+    """config.toml's `language` when the file can be read and says fr or en; another value
+    is added to `unknown` (with the file's path)."""
     from deskalert.client.settings import find_config_path
 
+    path = find_config_path(Path(given) if given else None)
     try:
-        raw = tomllib.loads(find_config_path(Path(given) if given else None).read_text("utf-8"))
+        raw = tomllib.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
         return None
     language = raw.get("language")
-    return language if language in LANGUAGES else None
+    if language in LANGUAGES:
+        return language  # type: ignore[no-any-return]
+    if language is not None and unknown is not None:
+        unknown.append((f"{path}: language", str(language)))
+    return None

@@ -34,8 +34,8 @@ def print_banner(hub: HubServer, config: HubConfig, config_path: Path, out: Text
     ]
     if open_files_warning(config, hub.open_files):
         rows.append((N_("banner.warning"), files_warning(config, hub.open_files)))
-    if demo := config.demo_token_users():
-        rows.append((N_("banner.warning"), t("banner.demo_tokens", count=len(demo))))
+    if hub.demo_tokens:  # in force: a desk enrolled since uses its own token
+        rows.append((N_("banner.warning"), t("banner.demo_tokens", count=hub.demo_tokens)))
     width = max(len(t(label)) for label, _ in rows) + 2
     lines = [f"deskalert hub {__version__}"]
     lines += [f"  {t(label):<{width}}{text}" for label, text in rows]

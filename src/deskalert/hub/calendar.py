@@ -47,6 +47,7 @@ from deskalert.hub.calendar_ics import (
     read_file,
 )
 from deskalert.hub.settings import HubConfig, OnCallCalendar
+from deskalert.i18n import t
 
 log = logging.getLogger("deskalert.hub")
 
@@ -344,21 +345,23 @@ def _cache_path(data_dir: Path | None, entry: OnCallCalendar) -> Path | None:
 
 def check_calendars(config: HubConfig) -> list[str]:
     """For `hub --check`: every calendar file parsed and expanded over the coming year, one
-    line each; CalendarError (file, key, problem) for the first that cannot be used."""
+    line each (in the command line's language); CalendarError (file, key, problem) for the
+    first that cannot be used."""
     roster, zone, lines = Roster(config.supervisors), config.hub.tz(), []
     now = datetime.now().astimezone()
     for index, entry in enumerate(config.oncall_calendar):
         key = f"oncall_calendar[{index}]"
         if entry.file is None:
-            lines.append(f"  calendar {entry.site}: {entry.shown()} (fetched by the hub)")
+            lines.append(t("admin.check.calendar_url", site=entry.site, source=entry.shown()))
             continue
         try:
             shifts = expand(read_file(entry.file), roster, zone, now, now + timedelta(days=365))
         except CalendarError as exc:
             raise CalendarError(f"{key}.file: {exc}") from None
         nobody = sorted({s.summary for s in shifts if not s.ids})
-        line = f"  calendar {entry.site}: {entry.file}: {len(shifts)} shift(s) in the coming year"
+        line = t("admin.check.calendar_file", site=entry.site, file=entry.file, count=len(shifts))
         if nobody:
-            line += f"; naming no known supervisor: {', '.join(repr(n) for n in nobody[:5])}"
+            names = ", ".join(repr(n) for n in nobody[:5])
+            line += t("admin.check.calendar_nobody", names=names)
         lines.append(line)
     return lines

@@ -5,8 +5,11 @@ the page gets after a login. Both are a few fields and an HMAC-SHA256 over them 
 
 - the hub's secret: 32 random bytes in `<data dir>/page.secret` (0600), made at first start and
   loaded by `create_app`; without it nobody can forge a grant (unguessable);
-- the supervisor's current `token_sha256`: giving a supervisor a new token in hub.toml (and
-  restarting the hub) revokes every link and session they hold;
+- the supervisor's token hash in force: hub.toml's, or the store's row over it (a rotation, an
+  enrolment: hub/store/tokens.py). A session follows it: `deskalert hub token rotate ID` (or
+  `revoke`, or a new enrolment, or a new hash in hub.toml) ends every session they hold, on every
+  hub. An answer link is signed over hub.toml's hash (it is planned where the store's rows are
+  not at hand), lives `answer_link_h` hours, and is refused once their token is revoked;
 - an expiry (`answer_link_h`, `page_session_h` in `[hub]`), and for a link its alert: a link
   works for that supervisor and that alert only, and so does the session it opens.
 
@@ -25,6 +28,7 @@ import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -111,48 +115,63 @@ def with_sender_address(text: str, public_url: str | None) -> str:
     return "\n".join(line for line in text.split("\n") if SENDER_ADDRESS not in line)
 
 
+# Who has which token hash in force (hub.toml's, or the store's row over it; None: revoked or
+# gone): `Roster.token_in_force`, handed in so that this module needs no roster.
+InForce = Callable[[str], str | None]
+
+
 def verify_link(
-    config: HubConfig, alert_id: UUID, supervisor_id: str, expires: str, mac: str, now: datetime
+    config: HubConfig,
+    alert_id: UUID,
+    supervisor_id: str,
+    expires: str,
+    mac: str,
+    now: datetime,
+    in_force: InForce,
 ) -> Grant | None:
-    """The grant of an answer link's fields, or None: tampered, expired, or revoked."""
+    """The grant of an answer link's fields, or None: tampered, expired, or revoked (the
+    supervisor gone from the roster, or their token revoked in the store)."""
     supervisor = _supervisor(config, supervisor_id)
     when = expiry_ahead(expires, now)
-    if supervisor is None or when is None:
+    if supervisor is None or when is None or in_force(supervisor_id) is None:
         return None
     if not same_mac(mac, _mac(config, supervisor, "link", str(alert_id), expires)):
         return None
     return Grant(supervisor.id, alert_id, when)
 
 
-def new_session(config: HubConfig, grant: Grant) -> str:
-    """The session cookie's value for `grant`, with a new random session id."""
-    supervisor = _supervisor(config, grant.supervisor_id)
-    if supervisor is None:
-        raise ValueError(f"unknown supervisor {grant.supervisor_id!r}")
+def new_session(config: HubConfig, grant: Grant, in_force: InForce) -> str | None:
+    """The session cookie's value for `grant`, with a new random session id, signed over the
+    supervisor's token hash in force; None if they have none (gone, or their token revoked)."""
+    digest = in_force(grant.supervisor_id)
+    if digest is None:
+        return None
     session_id = secrets.token_urlsafe(SESSION_ID_BYTES)  # base64url: never a ':'
     fields = [str(grant.alert_id or "-"), str(int(grant.expires.timestamp())), session_id]
-    mac = _mac(config, supervisor, "session", *fields)
-    return ":".join([SESSION_VERSION, supervisor.id, *fields, mac])
+    signature = mac(config, "session", grant.supervisor_id, digest, *fields)
+    return ":".join([SESSION_VERSION, grant.supervisor_id, *fields, signature])
 
 
-def read_session(config: HubConfig, value: str, now: datetime) -> Grant | None:
+def read_session(config: HubConfig, value: str, now: datetime, in_force: InForce) -> Grant | None:
     """The grant a session cookie carries, or None: tampered, expired, or its supervisor's
-    token changed (a logout's revocation is the store's: hub/page_sessions.py)."""
+    token revoked or replaced since (in hub.toml or in the store); a logout's revocation is
+    the store's (hub/page_sessions.py)."""
     parts = value.split(":")
     if len(parts) != 6 or parts[0] != SESSION_VERSION:
         return None
-    _, supervisor_id, scope, expires, session_id, mac = parts
-    supervisor = _supervisor(config, supervisor_id)
+    _, supervisor_id, scope, expires, session_id, signature = parts
+    digest = in_force(supervisor_id)
     when = expiry_ahead(expires, now)
-    if supervisor is None or when is None:
+    if digest is None or when is None:
         return None
-    if not same_mac(mac, _mac(config, supervisor, "session", scope, expires, session_id)):
+    fields = (scope, expires, session_id)
+    if not same_mac(signature, mac(config, "session", supervisor_id, digest, *fields)):
         return None
     try:
         alert_id = None if scope == "-" else UUID(scope)
     except ValueError:
         return None
-    return Grant(supervisor.id, alert_id, when, session_id)
+    return Grant(supervisor_id, alert_id, when, session_id)
 
 
 def session_grant(config: HubConfig, supervisor_id: str, now: datetime) -> Grant:

@@ -46,13 +46,6 @@ class Moved:
     epoch: str
     target: str
 
-    def describe(self, source: Path) -> str:
-        rows = ", ".join(f"{n} {table}" for table, n in self.counts.items() if n)
-        return (
-            f"moved {rows or 'nothing (an empty history)'} from {source} to {self.target};"
-            f" epoch {self.epoch} kept: desks and panes resume where they were"
-        )
-
 
 def migrate(source: Path, target_url: str) -> Moved:
     """Copy the hub database `source` into the empty PostgreSQL database at `target_url`, then

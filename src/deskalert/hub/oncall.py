@@ -13,6 +13,7 @@ from pathlib import Path
 from deskalert.errors import ConfigError
 from deskalert.hub.calendar import CalendarAnswer, CalendarBook
 from deskalert.hub.settings import DAYS, HubConfig, SupervisorConfig
+from deskalert.i18n import t
 from deskalert.models import OnCall, Person
 
 
@@ -97,17 +98,19 @@ async def cards_at(
 
 
 def describe(card: OnCall, config: HubConfig) -> list[str]:
-    """A card as `hub oncall` prints it: who, where it comes from, the chain, the warning."""
+    """A card as `hub oncall` prints it, in the command line's language: who, where it comes
+    from, the chain, the warning (the calendar's own words: the hub's)."""
+    site = {"site": card.site, "label": card.site_label}
     if card.supervisor is None:
-        lines = [f"{card.site} ({card.site_label}): nobody on call; an alert goes to everyone"]
+        lines = [t("admin.oncall.nobody", **site)]
     else:
-        lines = [f"{card.site} ({card.site_label}): {_who(card.supervisor)}"]
-    lines.append(f"  from:    {_origin(card, config)}")
-    chain = [_who(p) for p in card.chain] + ["everyone"]
+        lines = [t("admin.oncall.who", who=_who(card.supervisor), **site)]
+    lines.append(t("admin.oncall.from", origin=_origin(card, config)))
+    chain = [_who(p) for p in card.chain] + [t("admin.oncall.everyone")]
     if card.supervisor is not None:
-        lines.append("  then:    " + ", then ".join(chain))
+        lines.append(t("admin.oncall.then", chain=t("admin.oncall.then_join").join(chain)))
     if card.warning:
-        lines.append(f"  warning: {card.warning}")
+        lines.append(t("admin.oncall.warning", warning=card.warning))
     return lines
 
 
@@ -119,8 +122,7 @@ def _who(someone: Person) -> str:
 def _origin(card: OnCall, config: HubConfig) -> str:
     if card.source == "calendar":
         entry = next(c for c in config.oncall_calendar if c.site == card.site)
-        return f"calendar event {card.calendar_event!r} ({entry.shown()})"
+        return t("admin.oncall.calendar", event=repr(card.calendar_event), source=entry.shown())
     if card.source == "schedule":
-        fallback = " (the calendar could not be used: see the warning)" if card.warning else ""
-        return "weekly [[oncall]] slot" + fallback
-    return "no weekly slot or calendar event covers this time"
+        return t("admin.oncall.slot_fallback" if card.warning else "admin.oncall.slot")
+    return t("admin.oncall.uncovered")

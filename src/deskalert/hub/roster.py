@@ -51,6 +51,14 @@ class Roster:
         after = {p.id: digest for digest, p in self._principals.items()}
         return {who for who in before if before[who] != after.get(who)}
 
+    def token_in_force(self, principal_id: str) -> str | None:
+        """The hash of the token `principal_id` has now: hub.toml's, or the store's row over
+        it; None if it is revoked or the id is not in the roster (hub/links.py signs with it)."""
+        found = next((p for p in self.config.principals() if p.id == principal_id), None)
+        if found is None:
+            return None
+        return effective_hash(found.id, found.token_sha256, self.overlay)
+
     def principal_for(self, token_sha256: str) -> Principal | None:
         return self._principals.get(token_sha256)
 

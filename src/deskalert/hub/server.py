@@ -58,6 +58,7 @@ class HubServer:
     database: str  # where the store is, shown (a PostgreSQL URL without its password)
     lock: HeldLock | None = None  # this hub's hold on its SQLite file (None: PostgreSQL)
     reloader: Reloader | None = None  # SIGHUP: hub.toml read again (hub/reload.py)
+    demo_tokens: int = 0  # principals whose token in force is the published demo one, at start
 
     def run(self) -> None:
         try:
@@ -223,6 +224,7 @@ def build_server(
             with contextlib.suppress(Exception):
                 store.forget_streams(hub_id)
         raise
+    demo_tokens = len(config.demo_token_users(store.token_overlay()))  # the store's in force
     files = raise_open_files_limit()
     warning = open_files_warning(config, files)
     if warning:
@@ -259,6 +261,7 @@ def build_server(
         store.location,
         lock,
         reloader,
+        demo_tokens=demo_tokens,
     )
 
 

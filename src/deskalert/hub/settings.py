@@ -13,6 +13,7 @@ import ipaddress
 import os
 import re
 from collections import Counter
+from collections.abc import Mapping
 from datetime import time
 from functools import cached_property
 from pathlib import Path
@@ -288,12 +289,21 @@ class HubConfig(Section):
         _unique("supervisors", "email", [s.email.lower() for s in self.supervisors if s.email])
         return self
 
-    def demo_token_users(self) -> list[str]:
-        """Ids whose token is still the published demo token `demo-<id>`: unsafe on a real site."""
+    def demo_token_users(
+        self, overlay: Mapping[str, tuple[str, str | None]] | None = None
+    ) -> list[str]:
+        """Ids whose token in force is still the published demo token `demo-<id>`: unsafe on a
+        real site. `overlay`: the store's tokens rows (hub/store/tokens.py), whose hash is in
+        force instead of hub.toml's while hub.toml keeps the line it was made against (an
+        enrolment, a rotation: the demo token is refused then; a revocation: no token)."""
+        in_force: dict[str, str | None] = {p.id: p.token_sha256 for p in self.principals()}
+        for principal, (base, digest) in (overlay or {}).items():
+            if in_force.get(principal) == base:
+                in_force[principal] = digest
         return [
             p.id
             for p in self.principals()
-            if p.token_sha256 == token_hash(DEMO_TOKEN_PREFIX + p.id)
+            if in_force[p.id] == token_hash(DEMO_TOKEN_PREFIX + p.id)
         ]
 
     def principals(self) -> list[DeskConfig | SupervisorConfig]:

@@ -83,14 +83,8 @@ async def session_principal(request: Request, hub: Hub, session: str) -> Princip
     only. An agent's phone session (hub/agent_links.py) is its desk's."""
     if is_agent_session(session):
         return await agent_principal(request, hub, session)
-    grant = read_session(hub.config, session, hub.clock.now())
-    digest = (
-        None
-        if grant is None
-        else next(
-            (s.token_sha256 for s in hub.config.supervisors if s.id == grant.supervisor_id), None
-        )
-    )
+    grant = read_session(hub.config, session, hub.clock.now(), hub.roster.token_in_force)
+    digest = None if grant is None else hub.roster.token_in_force(grant.supervisor_id)
     principal = None if digest is None else hub.roster.principal_for(digest)
     if grant is not None and await hub.page_sessions.is_revoked(grant.session_id or ""):
         grant = None  # ended by a logout

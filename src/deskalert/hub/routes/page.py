@@ -119,7 +119,7 @@ async def answer_link(
     """An answer link: the page, which logs in with the link's fields by a POST. This GET
     changes nothing (no cookie either): messengers fetch links for their previews. A link to
     an alert already closed opens the page saying so (409), with nothing left to answer."""
-    grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now())
+    grant = verify_link(hub.config, alert_id, s, e, k, hub.clock.now(), hub.roster.token_in_force)
     if grant is None:
         return _index(request, hub.config, "refused", 403, root="../")
     if await _closed_alert(hub, alert_id) is not None:
@@ -174,13 +174,13 @@ async def log_in(
         address = request.client.host if request.client else "unknown"
         grant = session_grant(hub.config, await open_page(hub, body.enrol, address), now)
     elif body.link:
-        grant = _link_grant(hub.config, body.link, now)
+        grant = _link_grant(hub, body.link, now)
     else:
         grant = _token_grant(request, hub, body.token or "", now)
     closed = await _closed_alert(hub, grant.alert_id) if grant.alert_id else None
     if closed is not None:
         return _closed_answer(hub, closed)
-    _set_session(request, response, hub.config, grant, now)
+    _set_session(request, response, hub, grant, now)
     supervisor = next(s for s in hub.config.supervisors if s.id == grant.supervisor_id)
     return SessionOut(
         supervisor=supervisor.id, name=supervisor.name, alert=grant.alert_id, expires=grant.expires
@@ -192,7 +192,8 @@ async def log_out(request: Request, response: Response, hub: HubDep) -> None:
     """End the page session: the cookie is dropped, and its session is revoked on every hub
     (stored until it would have expired), so a copy of the cookie is refused too."""
     check_origin(request, hub.config)
-    grant = read_session(hub.config, request.cookies.get(SESSION_COOKIE, ""), hub.clock.now())
+    cookie, now = request.cookies.get(SESSION_COOKIE, ""), hub.clock.now()
+    grant = read_session(hub.config, cookie, now, hub.roster.token_in_force)
     if grant is not None and grant.session_id is not None:
         await hub.page_sessions.revoke(grant.session_id, grant.expires)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
@@ -259,8 +260,9 @@ def _token_grant(request: Request, hub: HubDep, token: str, now: datetime) -> Gr
     return session_grant(hub.config, principal.id, now)
 
 
-def _link_grant(config: HubConfig, link: LinkIn, now: datetime) -> Grant:
-    grant = verify_link(config, link.alert, link.s, link.e, link.k, now)
+def _link_grant(hub: Hub, link: LinkIn, now: datetime) -> Grant:
+    in_force = hub.roster.token_in_force
+    grant = verify_link(hub.config, link.alert, link.s, link.e, link.k, now, in_force)
     if grant is None:
         raise Unauthorized(
             "this answer link is expired, altered or revoked: log in with the token",
@@ -270,12 +272,21 @@ def _link_grant(config: HubConfig, link: LinkIn, now: datetime) -> Grant:
 
 
 def _set_session(
-    request: Request, response: Response, config: HubConfig, grant: Grant, now: datetime
+    request: Request, response: Response, hub: Hub, grant: Grant, now: datetime
 ) -> None:
-    secure = request.url.scheme == "https" or (config.hub.public_url or "").startswith("https:")
+    """The session cookie, signed over the supervisor's token hash in force (hub/links.py);
+    refused (401) if they have none: their token was revoked."""
+    cookie = new_session(hub.config, grant, hub.roster.token_in_force)
+    if cookie is None:
+        raise Unauthorized(
+            f"the token of {grant.supervisor_id} is revoked: ask the hub's administrator",
+            code="token_refused",
+        )
+    public_url = hub.config.hub.public_url or ""
+    secure = request.url.scheme == "https" or public_url.startswith("https:")
     response.set_cookie(
         SESSION_COOKIE,
-        new_session(config, grant),
+        cookie,
         path="/",
         httponly=True,
         secure=secure,

@@ -56,6 +56,7 @@ from deskalert.hub.store.schema import (
     set_schema_version,
     stamp_epoch,
 )
+from deskalert.i18n import t
 
 log = logging.getLogger("deskalert.hub")
 EVENT_LOCK = 0x64657361  # "desa": serialises event inserts (transaction-level)
@@ -367,13 +368,17 @@ def describe_database(url: str) -> str:
             f" this hub's {SCHEMA_VERSION}: upgrade deskalert"
         )
     if version == 0:
-        return f"database {masked(url)}: reachable, empty (the hub creates its schema at start)"
-    state = (
-        "up to date"
-        if version == SCHEMA_VERSION
-        else (f"version {version}, migrated to {SCHEMA_VERSION} at start")
+        return t("admin.check.pg_empty", url=masked(url))
+    count = events[0] if events else 0
+    if version == SCHEMA_VERSION:
+        return t("admin.check.pg_current", url=masked(url), events=count)
+    return t(
+        "admin.check.pg_older",
+        url=masked(url),
+        version=version,
+        current=SCHEMA_VERSION,
+        events=count,
     )
-    return f"database {masked(url)}: reachable, schema {state}, {events[0] if events else 0} events"
 
 
 def _first_line(exc: BaseException) -> str:
