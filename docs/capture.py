@@ -30,9 +30,9 @@ import sys
 import tempfile
 import time
 import uuid
-from importlib import resources
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 

@@ -39,8 +39,9 @@ def on_page_content(html: str, page: Page, config: Any, files: Files) -> str:
     def rewrite(match: re.Match[str]) -> str:
         src = site_src(match.group(2), page, files)
         if src is None:
-            log.warning("%s: the picture %s is not a file of the site", page.file.src_uri,
-                        match.group(2))
+            log.warning(
+                "%s: the picture %s is not a file of the site", page.file.src_uri, match.group(2)
+            )
             return match.group(0)
         return match.group(1) + src + match.group(3)
 
