@@ -116,7 +116,10 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
     moved = _cli("--from", str(site / "hub.sqlite3"), env={**os.environ, "DESKALERT_DATABASE": url})
     assert moved.returncode == 0, moved.stderr
     unset = _cli("--to", "env:NOPE_NOT_SET", "--new-epoch")
-    assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
+    assert (
+        unset.returncode == 2
+        and "la variable d'environnement NOPE_NOT_SET n'est pas définie" in unset.stderr
+    )
 
 
 def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path: Path) -> None:
@@ -218,4 +221,4 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
     assert down.returncode != 0 and down.stderr.count("\n") == 1
     assert "cannot reach PostgreSQL at postgresql://hub:***@127.0.0.1:1/none" in down.stderr
     wrong = check("mysql://x")
-    assert wrong.returncode == 2 and "a postgresql:// URL" in wrong.stderr
+    assert wrong.returncode == 2 and "une URL postgresql://" in wrong.stderr

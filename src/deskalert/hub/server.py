@@ -34,6 +34,7 @@ from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
+from deskalert.i18n import t
 from deskalert.sqlite import FileInUse, HeldLock
 
 log = logging.getLogger("deskalert.hub")
@@ -113,7 +114,7 @@ def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
             f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
         ) from None
     except OSError as exc:
-        raise ConfigError(f"cannot hold {db_path}: {exc.strerror}") from None
+        raise ConfigError(t("hub.error.hold", path=db_path, reason=exc.strerror)) from None
 
 
 def tune_gc() -> None:
@@ -189,10 +190,10 @@ def build_server(
     from that file (hub/reload.py). `clock` and `ticker`: see `create_app` (tests that drive
     time by hand)."""
     if (tls_cert is None) != (tls_key is None):
-        raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
+        raise ConfigError(t("hub.error.tls_pair"))
     for path in (tls_cert, tls_key):
         if path is not None and not path.is_file():
-            raise ConfigError(f"{path}: TLS file not found")
+            raise ConfigError(t("hub.error.tls_missing", path=path))
     db_path = data_dir / DB_NAME
     database = database_url(config)
     doing = (
@@ -283,17 +284,16 @@ def resolve_database(value: str | None, source: str) -> str | None:
         name = value[4:]
         value = os.environ.get(name, "")
         if not value:
-            raise ConfigError(f"{source}: environment variable {name} is not set")
+            raise ConfigError(t("hub.error.env_unset", source=source, name=name))
     elif value.startswith("file:"):
         try:
             value = Path(value[5:]).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"{source}: {exc.strerror}: {value[5:]}") from None
+            raise ConfigError(
+                t("hub.error.file", source=source, reason=exc.strerror, path=value[5:])
+            ) from None
     if not value.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            f"{source}: a postgresql:// URL (or env:NAME, file:/path); leave it"
-            " unset for the SQLite file"
-        )
+        raise ConfigError(t("hub.error.database_url", source=source))
     return value
 
 
@@ -308,7 +308,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ConfigError(
+            t("hub.error.listen", host=host, port=port, reason=exc.strerror or exc)
+        ) from None
     sock.set_inheritable(True)
     return sock
 
