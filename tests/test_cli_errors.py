@@ -64,6 +64,21 @@ CASES = [
         "--site 'nowhere': unknown site (known: accueil, etage)",
     ),
     (
+        ("hub", "oncall", *HUB, "--at", "24/12/2026"),
+        "--at « 24/12/2026 » : pas une date et heure comme « 2026-12-24 22:00 »",
+        "--at '24/12/2026': not a date and time like '2026-12-24 22:00'",
+    ),
+    (
+        ("backup", *HUB, "--data-dir", "empty", "--out", "copies"),
+        "pas de base en empty/hub.sqlite3",
+        "no database at empty/hub.sqlite3",
+    ),
+    (
+        ("backup", *HUB, "--data-dir", "empty", "--restore", "nothing.sqlite3"),
+        "nothing.sqlite3 : pas de base de hub ici (le répertoire de données du hub contient",
+        "nothing.sqlite3: no such hub database (the hub's data dir holds hub.sqlite3)",
+    ),
+    (
         (*ENROL, "g1", "--minutes", "0"),
         "--minutes : plus de 0 et au plus 1440 (un jour)",
         "--minutes: above 0, at most 1440 (a day)",

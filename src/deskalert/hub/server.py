@@ -34,7 +34,7 @@ from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
-from deskalert.i18n import t
+from deskalert.i18n import N_, t
 from deskalert.sqlite import FileInUse, HeldLock
 
 log = logging.getLogger("deskalert.hub")
@@ -104,15 +104,13 @@ class GuardedServer(uvicorn.Server):
         )
 
 
-def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
+def claim_new_file(lock: HeldLock, db_path: Path, held: str) -> None:
     """The hold written into a file the store just created (one that existed was claimed with
     the hold), so that a hub on a hard link of it is refused too (sqlite.py)."""
     try:
         lock.claim()
     except FileInUse as exc:
-        raise ConfigError(
-            f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
-        ) from None
+        raise ConfigError(t(held, pid=exc.pid or "?", path=db_path)) from None
     except OSError as exc:
         raise ConfigError(t("hub.error.hold", path=db_path, reason=exc.strerror)) from None
 
@@ -196,17 +194,14 @@ def build_server(
             raise ConfigError(t("hub.error.tls_missing", path=path))
     db_path = data_dir / DB_NAME
     database = database_url(config)
-    doing = (
-        "start another one on it (several hubs share a PostgreSQL database, never a"
-        " SQLite file; or give this one a --data-dir of its own)"
-    )
-    lock = None if database else hold_hub_file(db_path, doing)
+    held = N_("hub.held.serve")
+    lock = None if database else hold_hub_file(db_path, held)
     hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
     store = None
     try:
         store = open_store(database, db_path)
         if lock is not None:  # SQLite: a file put back in time gets a new epoch
-            claim_new_file(lock, db_path, doing)
+            claim_new_file(lock, db_path, held)
             store.epoch = renew_if_went_back(
                 db_path,
                 store.epoch,
