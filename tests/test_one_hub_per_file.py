@@ -236,10 +236,7 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
             wrong,
         )
         assert refused.returncode == 2, refused.stdout + refused.stderr
-        assert (
-            len(refused.stderr.strip().splitlines()) == 1
-            and "base de hub" in refused.stderr
-        )
+        assert len(refused.stderr.strip().splitlines()) == 1 and "base de hub" in refused.stderr
     assert not list((tmp_path / "data").glob("hub-before-restore-*")), "nothing written"
 
     restored = run_cli(
