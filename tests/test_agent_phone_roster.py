@@ -25,7 +25,7 @@ from deskalert.hub.settings import HubConfig
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth
 from support.roster import make_config, roster_toml
-from test_agent_phone import open_phone, text
+from test_agent_phone import open_phone, shoot, text
 from test_page_browser import CHROMIUM, alert_from_desk, chromium
 from test_reload_screens import reload_now
 
@@ -142,8 +142,10 @@ async def test_the_on_call_number_is_on_one_line_at_360_px(tmp_path: Path) -> No
             assert NUMBER in call.replace("\n", " "), call
             assert await browser.js("innerWidth") == 360
             assert await browser.js(NUMBER_LINES) == 1, call
+            await shoot(browser, tmp_path, "agent-oncall-fr")
             await browser.tap("#lang")
             await browser.wait_for(f"{text('#oncall-call')}.startsWith('Call')")
             assert await browser.js(NUMBER_LINES) == 1
+            await shoot(browser, tmp_path, "agent-oncall-en")
     finally:
         hub.stop()
