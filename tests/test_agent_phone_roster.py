@@ -12,6 +12,7 @@ the phone's zone, and broke "Appeler 04 72 00 00 03" across two lines.
 from __future__ import annotations
 
 import asyncio
+import json
 import tomllib
 import zoneinfo
 from collections.abc import Iterator
@@ -119,18 +120,26 @@ def long_number_hub(tmp_path: Path) -> RunningHub:
 
 # How many lines the number takes in the on-call button: the distinct tops of its characters'
 # boxes (a Range over the number's characters, in one text node or several).
-NUMBER_LINES = """(() => {
-  const call = document.getElementById('oncall-call');
-  const walker = document.createTreeWalker(call, NodeFilter.SHOW_TEXT);
-  const nodes = []; let all = '';
-  while (walker.nextNode()) { nodes.push([walker.currentNode, all.length]); all += walker.currentNode.data; }
-  const start = all.indexOf(%r), end = start + %d;
-  const at = (i, last) => { const [node, from] = nodes.find(([n, o]) =>
-    last ? i > o && i <= o + n.data.length : i >= o && i < o + n.data.length); return [node, i - from]; };
+NUMBER_LINES = """((number) => {
+  const walker = document.createTreeWalker(document.getElementById('oncall-call'), 4);
+  const nodes = [];
+  let all = '';
+  while (walker.nextNode()) {
+    nodes.push([walker.currentNode, all.length]);
+    all += walker.currentNode.data;
+  }
+  const start = all.indexOf(number), end = start + number.length;
+  const at = (i, last) => {
+    const [node, from] = nodes.find(([n, o]) =>
+      last ? i > o && i <= o + n.data.length : i >= o && i < o + n.data.length);
+    return [node, i - from];
+  };
   const range = document.createRange();
-  range.setStart(...at(start, false)); range.setEnd(...at(end, true));
-  return new Set([...range.getClientRects()].filter((r) => r.width > 0).map((r) => Math.round(r.top))).size;
-})()""" % (NUMBER, len(NUMBER))
+  range.setStart(...at(start, false));
+  range.setEnd(...at(end, true));
+  const boxes = [...range.getClientRects()].filter((r) => r.width > 0);
+  return new Set(boxes.map((r) => Math.round(r.top))).size;
+})(NUMBER)""".replace("NUMBER", json.dumps(NUMBER))
 
 
 async def test_the_on_call_number_is_on_one_line_at_360_px(tmp_path: Path) -> None:
