@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from functools import cache
+from html import escape
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse
@@ -69,10 +70,13 @@ async def agent_root() -> RedirectResponse:
 
 
 @router.get("/page/agent/", include_in_schema=False)
-async def agent_page(request: Request) -> HTMLResponse:
-    """The page; it enrols with the code of its address's fragment, or finds its session."""
+async def agent_page(request: Request, hub: HubDep) -> HTMLResponse:
+    """The page; it enrols with the code of its address's fragment, or finds its session. It
+    carries the site's zone (`[hub] timezone`) as the supervisors' page does: its times are the
+    site's, not the phone's."""
     language = page_language(request.headers.get("accept-language"))
     html = _template().replace("{{lang}}", language).replace("{{root}}", "../")
+    html = html.replace("{{tz}}", escape(hub.config.hub.timezone or ""))
     return HTMLResponse(html, headers=PAGE_HEADERS)
 
 

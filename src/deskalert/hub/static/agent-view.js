@@ -50,7 +50,11 @@ function drawOncall() {
   const call = $("oncall-call");
   call.hidden = !(who && who.phone);
   if (who && who.phone) {
-    call.textContent = t("oncall.call", {phone: who.phone});
+    const number = document.createElement("span");  // a number never wraps (agent.css)
+    number.className = "phone";
+    number.textContent = who.phone;
+    const [before, after] = t("oncall.call", {phone: "\u0000"}).split("\u0000");
+    call.replaceChildren(before, number, after || "");
     call.href = "tel:" + who.phone.replace(/[^0-9+]/g, "");
   }
   const more = [];
@@ -180,8 +184,8 @@ function duration(ms) {
   return m ? `${m} min ${String(s).padStart(2, "0")} s` : `${s} s`;
 }
 
-function clock(iso) {
-  return new Date(iso).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"});
+function clock(when) {  // an ISO text or a Date, at the site's time
+  return new Date(when).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit", timeZone: SITE_ZONE});
 }
 
 function show(id, text) { $(id).textContent = text; $(id).hidden = false; }

@@ -10,6 +10,8 @@ const OUTBOX_KEY = "deskalert.agent.outbox";
 const REPRESS_SAME_MS = 10000;  // as the desk: a second press within 10 s of an unanswered alert
 const CLOSED_VISIBLE_MS = 120000;  // a finished own alert stays shown this long
 const $ = (id) => document.getElementById(id);
+// Times are the site's (`[hub] timezone`, written into the page by the hub), not the phone's.
+const SITE_ZONE = document.documentElement.dataset.tz || undefined;
 const state = {
   lang: localStorage.getItem("deskalert.lang") || document.documentElement.lang || "fr",
   me: null, oncall: null, own: new Map(), current: null, colleagues: new Map(),
@@ -99,7 +101,7 @@ function open(me) {
   $("enrol").hidden = true;
   $("main").hidden = false;
   const expires = me.expires ? new Date(me.expires) : null;
-  $("expires").textContent = expires ? t("expires", {date: expires.toLocaleDateString(state.lang)}) : "";
+  $("expires").textContent = expires ? t("expires", {date: expires.toLocaleDateString(state.lang, {timeZone: SITE_ZONE})}) : "";
   for (const entry of loadOutbox()) track(entry);  // presses a closed page left unsent
   drawCodes();
   reloadThenFollow();
@@ -107,6 +109,21 @@ function open(me) {
   clearInterval(state.beat);
   beat();
   state.beat = setInterval(beat, me.heartbeat_s * 1000);
+}
+
+// hub.toml reloaded (`deskalert hub reload`): this desk's label, the codes and the on-call card
+// read again, as the supervisors' page does; the stream, the outbox and the own alert stay.
+async function rosterChanged() {
+  const [me, oncall] = await Promise.all(
+    [api("GET", "/page/api/agent/me"), api("GET", "/v1/oncall")].map((asked) => asked.catch(() => null)));
+  if (!me || !me.ok || !state.me) return;  // a refused session is shown by api()
+  const newCodes = JSON.stringify(me.data.codes) !== JSON.stringify(state.me.codes);
+  state.me = me.data;
+  remember("me", me.data);
+  $("who").textContent = me.data.label;
+  if (newCodes) drawCodes();  // only then: buttons rebuilt under a finger lose its tap
+  if (oncall && oncall.ok) { state.oncall = oncall.data[0] || null; remember("oncall", state.oncall); }
+  render();
 }
 
 // A heartbeat keeps this phone online on the supervisors' panes, and reads the hub's clock:
@@ -180,6 +197,7 @@ function follow() {
   source.addEventListener("oncall.changed", take((card) => {
     if (state.me && card.site === state.me.site) { state.oncall = card; render(); }
   }));
+  source.addEventListener("roster.changed", take(() => rosterChanged()));
   timer.listen(source, take);
   notices.listen(source, take);
   source.onerror = () => { if (state.source === source) streamBroken(); };
@@ -204,7 +222,7 @@ async function streamBroken() {
 }
 
 function showStream() {
-  const since = (state.brokenSince || new Date()).toLocaleTimeString(state.lang, {hour: "2-digit", minute: "2-digit"});
+  const since = clock(state.brokenSince || new Date());
   const who = state.oncall && state.oncall.supervisor;
   const phone = who && who.phone ? who.phone.replace(/ /g, "\u00a0") : "";  // a number on one line
   const call = phone ? " " + t("stream.call", {name: who.name, phone}) : "";
