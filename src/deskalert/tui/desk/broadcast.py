@@ -18,7 +18,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -29,7 +29,7 @@ from textual.widgets import Label, Static
 
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
-from deskalert.i18n import N_, language, t
+from deskalert.i18n import N_, language, t, tn
 from deskalert.journal.store import Journal
 from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
 from deskalert.sitetime import local
@@ -74,6 +74,7 @@ class BroadcastScreen(ModalScreen[None]):
     BroadcastScreen #broadcast-text { text-style: bold; margin: 1 0 0 0; }
     BroadcastScreen #broadcast-protocol { margin: 1 0 0 0; }
     BroadcastScreen #broadcast-from { color: $text-muted; margin: 1 0 0 0; }
+    BroadcastScreen #broadcast-more { text-style: bold; color: $warning; margin: 1 0 0 0; }
     BroadcastScreen #broadcast-hint { text-style: bold reverse; margin: 1 0 0 0; width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -91,6 +92,7 @@ class BroadcastScreen(ModalScreen[None]):
         super().__init__(classes=_look(broadcast))
         self.broadcast, self.reply_to, self.stacked = broadcast, reply_to, stacked
         self.read = False
+        self.closing = False  # closed while under another: goes when it comes back on top
         self.set_class(stacked, "stacked")
 
     def compose(self) -> ComposeResult:
@@ -112,7 +114,21 @@ class BroadcastScreen(ModalScreen[None]):
                 id="broadcast-from",
                 markup=False,
             )
+            yield Label("", id="broadcast-more", markup=False)
             yield Label(self._hint(), id="broadcast-hint", markup=False)
+
+    def on_mount(self) -> None:
+        recount(self.app)
+
+    def waiting_below(self, count: int) -> None:
+        """How many other messages wait under this one (each shown once this one is closed)."""
+        for more in self.query("#broadcast-more").results(Label):  # none before it is composed
+            more.update(tn("broadcast.more", count) if count else "")
+            more.display = count > 0
+
+    def on_screen_resume(self) -> None:
+        if self.closing:
+            self.dismiss(None)
 
     def _kind(self) -> str:
         """The heading: the kind, or once ended that it ended (its look and "what to do" go:
@@ -154,8 +170,22 @@ class BroadcastScreen(ModalScreen[None]):
         self.query_one("#broadcast-hint", Label).update(self._hint())
 
     def close(self) -> None:
-        if self in self.app.screen_stack:
+        """Closed on top; under another, when it comes back on top (`dismiss` pops the top
+        screen whichever screen it is called on: it would close the message above)."""
+        if self is self.app.screen:
             self.dismiss(None)
+        elif self in self.app.screen_stack and not self.closing:
+            self.closing = True
+            recount(self.app)
+
+
+def recount(app: App[object]) -> None:
+    """Each broadcast screen says how many others, still to close, wait under it."""
+    waiting = 0
+    for screen in app.screen_stack:
+        if isinstance(screen, BroadcastScreen) and not screen.closing:
+            screen.waiting_below(waiting)
+            waiting += 1
 
 
 def _look(broadcast: Broadcast) -> str:
