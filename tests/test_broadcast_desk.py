@@ -221,22 +221,31 @@ async def test_a_second_broadcast_hides_the_first_until_it_is_closed(
     bc_hub: Callable[..., RunningHub], tmp_path: Path
 ) -> None:
     """Why: a shorter box on top (an ended one) let the first one's "Appuyez sur L" show
-    around it, as if it were its own."""
+    around it, as if it were its own; then the second was drawn on a blank screen, which hid
+    the desk, its on-call and its code keys, while two messages were shown."""
+    from desk_helpers import screen_text
+
     hub = bc_hub()
     app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await in_thread(lambda: send(hub))
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the first")
-        assert not app.screen.has_class("stacked")
         second = (await in_thread(lambda: send(hub, template="confinement"))).json()
         await wait_until(pilot, lambda: "Confinement" in shown(app), what="the second")
-        assert app.screen.has_class("stacked")
+        await pilot.pause(0.2)
+        seen = screen_text(app)
+        assert "agitée" not in seen and "Appuyez sur L" in seen, seen  # the second's alone
+        assert "Desk g1" in seen and "F2/ctrl+r Renfort" in seen, seen  # the desk seen through
         await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{second['id']}/end"))
         await wait_until(pilot, lambda: "TERMINÉ" in shown(app), what="the second ended")
-        assert app.screen.has_class("stacked") and app.screen.has_class("look-ended")
+        await pilot.pause(0.2)
+        seen = screen_text(app)
+        assert "agitée" not in seen and "Appuyez sur L" not in seen, seen
         await pilot.press("l")
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the first again")
+        await pilot.pause(0.2)
+        assert "agitée" in screen_text(app)
 
 
 async def test_a_kind_labelled_with_brackets_shows_as_written(
