@@ -5,7 +5,13 @@
 - docs/captures/*.txt: the desk and the pane as text, as a person sees them in a terminal
   (each program runs in a detached tmux session of a fixed size; `tmux capture-pane`);
 - docs/page.png: the supervisors' page at phone size in a headless Chromium, driven over its
-  DevTools protocol (as tests/test_page_browser.py does), after a tap on "J'arrive".
+  DevTools protocol (as tests/test_page_browser.py does), after a tap on "J'arrive";
+- docs/agent-phone.png: the agents' page at 360 x 640, enrolled by a one-time phone link
+  (`deskalert hub enrol guichet-3 --phone`), after a tap on "Urgence médicale" and Paul Leroy's
+  "j'arrive".
+
+The desk is captured at 80 x 32, where it has its full layout (under 80 columns or 30 lines it
+turns compact: docs/agents/desk.md shows that one at 60 x 16); the pane at 120 x 32.
 
 Everything runs on 127.0.0.1 with a temporary data directory; nothing of the user's is read.
 """
@@ -26,6 +32,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -36,6 +43,9 @@ DOCS = Path(__file__).resolve().parent
 CAPTURES = DOCS / "captures"
 DESKALERT = str(Path(sys.executable).with_name("deskalert"))
 PHONE = {"width": 412, "height": 915, "deviceScaleFactor": 1, "mobile": True}
+SUPERVISOR = {"Authorization": "Bearer demo-p.leroy"}
+SMALL_PHONE = {"width": 360, "height": 640, "deviceScaleFactor": 1, "mobile": True}
+DESK_SIZE = (80, 32)  # the desk's full layout starts at 80 x 30 (tui/base.py, COMPACT_BELOW)
 
 
 def free_port() -> int:
@@ -47,7 +57,8 @@ def free_port() -> int:
 @contextlib.contextmanager
 def demo_hub(home: Path) -> Iterator[int]:
     port = free_port()
-    hub = subprocess.Popen([DESKALERT, "demo", "--hub-only", "--port", str(port)], env=_env(home),
+    hub = subprocess.Popen([DESKALERT, "demo", "--hub-only", "--port", str(port),
+                            "--data-dir", str(home / "demo")], env=_env(home),
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 30
@@ -113,11 +124,11 @@ def save(name: str, text: str) -> None:
 
 def capture_screens(port: int, home: Path) -> None:
     join = [DESKALERT, "demo", "--join", "--port", str(port)]
-    desk = Terminal("g3", (80, 28), [*join, "--desk", "guichet-3"], home)
+    desk = Terminal("g3", DESK_SIZE, [*join, "--desk", "guichet-3"], home)
     terminals = [desk]
     try:
         save("desk.txt", desk.wait_for("liaison OK", "Personne d'autre"))
-        neighbour = Terminal("g2", (80, 30), [*join, "--desk", "guichet-2"], home)
+        neighbour = Terminal("g2", DESK_SIZE, [*join, "--desk", "guichet-2"], home)
         pane = Terminal("pane", (120, 32), [*join, "--supervisor", "p.leroy"], home)
         terminals += [neighbour, pane]
         desk.wait_for("1 collègue en ligne")
@@ -190,6 +201,7 @@ class Browser:
 
 @contextlib.asynccontextmanager
 async def chromium(profile: Path, viewport: dict[str, Any]) -> AsyncIterator[Browser]:
+    profile.mkdir(parents=True, exist_ok=True)
     binary = shutil.which("chromium") or shutil.which("chromium-browser")
     if binary is None:
         raise SystemExit("capture: needs Debian's chromium (apt-get install chromium)")
@@ -243,6 +255,37 @@ async def capture_page(port: int, home: Path) -> None:
         await browser.screenshot(DOCS / "page.png")
 
 
+def phone_link(port: int, home: Path, desk: str) -> str:
+    """A one-time link to the agents' page, made as an administrator would (`hub enrol --phone`)."""
+    with resources.as_file(resources.files("deskalert.data") / "hub.example.toml") as roster:
+        made = subprocess.run(
+            [DESKALERT, "hub", "enrol", desk, "--phone", "--no-qr", "--config", str(roster),
+             "--data-dir", str(home / "demo"), "--url", f"http://127.0.0.1:{port}"],
+            env=_env(home), check=True, capture_output=True, text=True)
+    return made.stdout.strip().splitlines()[-1]
+
+
+async def capture_agent_phone(port: int, home: Path) -> None:
+    hub = f"http://127.0.0.1:{port}"
+    link = phone_link(port, home, "guichet-3")
+    async with chromium(home / "chromium-agent", SMALL_PHONE) as browser:
+        await browser.call("Page.navigate", url=link)
+        await browser.wait_for("!!document.querySelector(\"#code-buttons [data-code='malaise']\")")
+        await browser.tap("#code-buttons [data-code='malaise']")
+        await browser.wait_for("!document.getElementById('own').hidden")
+        deadline = time.monotonic() + 15
+        while not (opened := httpx.get(f"{hub}/v1/alerts", headers=SUPERVISOR).json()):
+            if time.monotonic() > deadline:
+                raise SystemExit("capture: the phone's alert never reached the hub")
+            await asyncio.sleep(0.2)
+        httpx.post(f"{hub}/v1/alerts/{opened[0]['id']}/ack", headers=SUPERVISOR).raise_for_status()
+        await browser.wait_for("document.getElementById('own-coming').innerText"
+                               ".includes('Paul Leroy')")
+        await browser.js("window.scrollTo(0, 0)")
+        await asyncio.sleep(0.5)
+        await browser.screenshot(DOCS / "agent-phone.png")
+
+
 def main() -> int:
     if shutil.which("tmux") is None:
         print("capture: needs tmux (apt-get install tmux)", file=sys.stderr)
@@ -252,7 +295,9 @@ def main() -> int:
         with demo_hub(home) as port:
             capture_screens(port, home)
         with demo_hub(home / "page") as port:
-            asyncio.run(capture_page(port, home))
+            asyncio.run(capture_page(port, home / "page"))
+        with demo_hub(home / "agent") as port:
+            asyncio.run(capture_agent_phone(port, home / "agent"))
     return 0
 
 

@@ -141,7 +141,7 @@ def sections(model: type[BaseModel], path: str = "") -> Iterator[tuple[str, type
     for name, field in model.model_fields.items():
         inner, many = _models_in(field.annotation)
         if inner is not None:
-            key = f"{path}.{name}" if path else name
+            key = f"{_plain_key(path)}.{name}" if path else name  # [[broadcasts.kinds]]
             yield from sections(inner, f"[[{key}]]" if many else f"[{key}]")
 
 

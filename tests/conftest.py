@@ -47,10 +47,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.system)
         if item.nodeid in slow:
             item.add_marker(pytest.mark.slow)
-        if "pg_server" in getattr(
-            item, "fixturenames", ()
-        ):  # PostgreSQL without a hub test's store
+        if "pg_server" in getattr(item, "fixturenames", ()):  # PostgreSQL, not a hub test's store
             item.add_marker(pytest.mark.postgresql)
+    # The longest first (a stable sort: pytest-randomly's order stays within each group), so
+    # that xdist's first round hands them out across the workers instead of leaving one worker
+    # with a 30 s test at the end of the run while the others wait.
+    items.sort(key=lambda item: not (item.get_closest_marker("slow") or _long(item)))
+
+
+def _long(item: pytest.Item) -> bool:
+    """Real processes and PostgreSQL faults: the suite's longest tests, not in the slow list."""
+    return item.get_closest_marker("system") is not None
 
 
 @pytest.fixture(autouse=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+import zoneinfo
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -78,7 +79,8 @@ async def test_the_page_names_the_unread_at_the_delay_not_before_and_shows_the_e
         await browser.wait_for(f"document.querySelector('{card} .reads')?.innerText")
         await in_thread(lambda: hub.advance(0.9))
         post(hub, "g1", f"/v1/broadcasts/{sent['id']}/read")
-        read = f"Lu 1/3 : Desk g1 {T0.astimezone():%H:%M}"
+        site = zoneinfo.ZoneInfo("Europe/Paris")  # the test roster's [hub] timezone
+        read = f"Lu 1/3 : Desk g1 {T0.astimezone(site):%H:%M}"  # the page shows the site's time
         await browser.wait_for(
             f"document.querySelector('{card} .reads').innerText.includes({read!r})"
         )

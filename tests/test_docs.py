@@ -62,6 +62,14 @@ def test_the_site_builds_strict_and_fetches_nothing_from_outside(tmp_path: Path)
         text = page.read_text(encoding="utf-8")
         assert not outside.search(text), f"{page.relative_to(site)} loads something from outside"
         assert "fonts.googleapis" not in text and "fonts.gstatic" not in text, page
+    # every picture is a file of the site, seen from the page's directory URL (a page's
+    # <img src="../page.png"> is written for GitHub: docs/hooks/html_images.py)
+    img = re.compile(r'<img\b[^>]*\bsrc="([^"]+)"', re.I)
+    for page in pages:
+        for src in img.findall(page.read_text(encoding="utf-8")):
+            if not src.startswith("data:"):
+                shown = (page.parent / src).resolve()
+                assert shown.is_file(), f"{page.relative_to(site)}: no picture at {src}"
     # the agents' printable sheet, the generated references and an included bench file are there
     assert "F10" in (site / "agents" / "fiche" / "index.html").read_text(encoding="utf-8")
     assert "ack_timeout_s" in (site / "reference" / "hub-toml" / "index.html").read_text(
