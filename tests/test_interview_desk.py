@@ -224,3 +224,34 @@ async def test_at_60_by_16_the_prompt_and_every_code_key_are_in_view(
             assert ("F8 J'arrive" if language == "fr" else "F8 I'm coming") in shown, shown
     finally:
         hub.stop()
+
+
+async def test_a_prompt_closing_under_a_broadcast_leaves_the_broadcast_on_top(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: the prompt closed itself after its "Merci" with Textual's `dismiss`, which pops the
+    top screen whichever it is: a supervisors' message that came meanwhile vanished unread."""
+    from broadcast_helpers import send
+    from deskalert.tui.desk.broadcast import BroadcastScreen
+    from deskalert.tui.desk.screens import THANKS_S
+
+    hub = hub_factory(check_answer_s=20)
+    app = desk(hub, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        with hub.client("s.a") as sup:
+            await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
+        await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
+        await pilot.pause(GRACE_S)
+        await pilot.press("enter")
+        assert "Merci" in prompt_text(app)
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: isinstance(app.screen, BroadcastScreen), what="message")
+        await pilot.pause(THANKS_S + 0.5)  # the prompt's own close came, under the message
+        assert isinstance(app.screen, BroadcastScreen)
+        await pilot.press("l")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, BroadcastScreen | CheckPrompt),
+            what="the message read, then the prompt gone too",
+        )

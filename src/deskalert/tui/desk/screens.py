@@ -120,6 +120,7 @@ class CheckPrompt(ModalScreen[CheckAnswer | None]):
         self.check, self.duress_key, self.clock = check, duress_key, clock
         self.reply_to = reply_to
         self.answered: CheckAnswer | None = None
+        self.closing = False
 
     def compose(self) -> ComposeResult:
         with Vertical():
@@ -185,7 +186,15 @@ class CheckPrompt(ModalScreen[CheckAnswer | None]):
         self.set_timer(THANKS_S, self.close)
 
     def close(self) -> None:
-        if self.is_current or self in self.app.screen_stack:
+        """Closed on top; under another screen (a supervisors' message), when it comes back on
+        top: `dismiss` pops the top screen whichever screen it is called on."""
+        if self is self.app.screen:  # not `is_current`: also true under a modal screen
+            self.dismiss(self.answered)
+        elif self in self.app.screen_stack:
+            self.closing = True
+
+    def on_screen_resume(self) -> None:
+        if self.closing:
             self.dismiss(self.answered)
 
     @dataclass
