@@ -189,7 +189,7 @@ def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
     )
     assert enrolled.status_code == 200 and enrolled.json()["id"] == "g2"
     supervisor = run(hub, "hub", "enrol", "s.a", "--phone", "--url", hub.url, *where)
-    assert supervisor.returncode != 0 and "--phone: s.a is a supervisor" in supervisor.stderr
+    assert supervisor.returncode != 0 and "--phone : s.a est un encadrant" in supervisor.stderr
 
 
 def test_every_word_of_the_page_is_in_both_languages() -> None:

@@ -4,9 +4,9 @@ site, each desk's "lu" once, the unread named after the roster's delay, the end,
 from __future__ import annotations
 
 import queue
-import re
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -166,19 +166,26 @@ def test_the_catalog_gives_senders_the_roster_kinds_and_templates(
             '[broadcasts]\n[[broadcasts.templates]]\nid = "x"\nkind = "tempete"\ntext = "Vent"\n',
             "broadcasts.templates[0].kind: unknown 'tempete'",
         ),
-        ("[broadcasts]\nunread_after_s = 0\n", "unread_after_s"),
+        ("[broadcasts]\nunread_after_s = 0\n", "broadcasts.unread_after_s: must be > 0"),
+        (
+            '[broadcasts]\n[[broadcasts.templates]]\nid = "x"\nkind = "vigilance"\ntext = "V"\n'
+            + '[[broadcasts.templates]]\nid = "x"\nkind = "vigilance"\ntext = "V"\n',
+            "broadcasts.templates: id 'x' appears more than once",
+        ),
     ],
 )
-def test_a_wrong_broadcast_roster_is_refused_with_its_place(extra: str, error: str) -> None:
-    import tomllib
-
-    from pydantic import ValidationError
-
-    from deskalert.hub.settings import HubConfig
+def test_a_wrong_broadcast_roster_is_refused_with_its_place(
+    tmp_path: Path, extra: str, error: str
+) -> None:
+    """The place is said once: it read "broadcasts: broadcasts.templates[0].kind: ..." (the
+    table's validator fails at the table and names the key under it)."""
+    from support.cli import run_cli
     from support.roster import roster_toml
 
-    with pytest.raises(ValidationError, match=re.escape(error)):
-        HubConfig.model_validate(tomllib.loads(roster_toml() + "\n" + extra))
+    hub_toml = tmp_path / "hub.toml"
+    hub_toml.write_text(roster_toml() + "\n" + extra, encoding="utf-8")
+    done = run_cli("--language", "en", "hub", "--config", hub_toml, "--check")
+    assert done.code == 2 and done.err.startswith(f"deskalert: {hub_toml}: {error}"), done.err
 
 
 def test_a_roster_without_broadcasts_gets_the_four_built_in_kinds() -> None:

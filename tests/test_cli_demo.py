@@ -53,7 +53,7 @@ def test_demo_ids_and_options_are_checked_in_one_line(demo_env: dict[str, str]) 
     for args, expected in (
         (("report", "--demo", "guichet-9"), "n'est ni un poste ni un encadrant"),
         (("journal", "--demo", "p.leroy"), "n'est pas un poste"),
-        (("report", "--language", "en"), "--demo"),
+        (("report", "--port", "9"), "--port va avec --demo"),
     ):
         result = run(demo_env, *args)
         assert result.returncode == 2 and expected in result.stderr, (args, result.stderr)

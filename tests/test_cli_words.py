@@ -217,7 +217,8 @@ def test_french_help_never_starts_a_line_with_its_punctuation(
 def test_an_unknown_language_is_said_in_one_line_then_french(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """An unknown DESKALERT_LANG or config.toml language used to be French without a word."""
+    """An unknown DESKALERT_LANG or config.toml language used to be French without a word; the
+    file's is its own one-line error (not a warning line too)."""
     monkeypatch.setenv("DESKALERT_LANG", "xx")
     code, out, err = cli("--help")
     assert code == 0 and out.startswith("usage\u00a0: deskalert")
@@ -227,9 +228,9 @@ def test_an_unknown_language_is_said_in_one_line_then_french(
     config = tmp_path / "config.toml"
     config.write_text('language = "de"\n')
     monkeypatch.setenv("DESKALERT_CONFIG", str(config))
-    code, out, err = cli("send", "--help")
-    assert code == 0 and out.startswith("usage\u00a0: deskalert send")
-    assert err.count("\n") == 1 and f"«\u00a0de\u00a0» ({config}: language)" in err, err
+    code, out, err = cli("send", "renfort")  # the file's own error says it, once
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and f"{config}: language" in err and "'fr' ou 'en'" in err, err
 
 
 @pytest.mark.parametrize(

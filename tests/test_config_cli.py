@@ -88,7 +88,8 @@ def test_hub_on_a_busy_port_says_so(tmp_path: Path) -> None:
         )
     assert result.returncode == 2
     assert (
-        f"cannot listen on 127.0.0.1:{port}" in result.stderr and "Traceback" not in result.stderr
+        f"impossible d'écouter sur 127.0.0.1:{port}" in result.stderr
+        and "Traceback" not in result.stderr
     )
 
 
@@ -98,7 +99,7 @@ def test_tls_needs_both_files(tmp_path: Path) -> None:
     result = run_cli(
         "hub", "--config", str(path), "--tls-cert", str(path), "--data-dir", str(tmp_path)
     )
-    assert result.returncode == 2 and "--tls-cert and --tls-key go together" in result.stderr
+    assert result.returncode == 2 and "--tls-cert et --tls-key vont ensemble" in result.stderr
 
 
 def test_help_lists_every_subcommand_and_each_has_help() -> None:

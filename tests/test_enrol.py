@@ -167,4 +167,6 @@ def test_the_code_is_shown_as_a_qr_code_of_the_command(
         "--url",
         hub.url,
     )
-    assert nobody.returncode == 2 and "'nobody' is no desk or supervisor" in nobody.stderr
+    assert (
+        nobody.returncode == 2 and "« nobody » n'est ni un poste ni un encadrant" in nobody.stderr
+    )

@@ -117,4 +117,4 @@ def test_a_page_link_is_no_enrolment_code_and_a_desk_gets_none(
         hub.url,
     )
     assert desk.returncode == 2 and len(desk.stderr.splitlines()) == 1
-    assert "g1 is a desk; the page is for supervisors" in desk.stderr
+    assert "g1 est un poste ; la page est pour les encadrants" in desk.stderr

@@ -85,8 +85,8 @@ def test_history_moves_with_its_ids_and_epoch_and_a_follower_resumes_on_postgres
 
     again = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
     assert again.returncode == 2
-    assert again.stderr.count("\n") == 1 and "was moved to PostgreSQL" in again.stderr
-    with pytest.raises(ConfigError, match="was moved to PostgreSQL"):  # a hub on the old file
+    assert again.stderr.count("\n") == 1 and "a été déplacé vers PostgreSQL" in again.stderr
+    with pytest.raises(ConfigError, match="a été déplacé vers PostgreSQL"):  # a hub on the old file
         start_threaded_hub(make_config(), tmp_path / "site")
 
     other = start_threaded_hub(make_config(), tmp_path / "other-site")
@@ -107,7 +107,7 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
         db.execute("CREATE TABLE outbox (id TEXT)")
     before = journal.read_bytes()
     refused = _cli("--from", str(journal), "--to", pg_server.database())
-    assert refused.returncode == 2 and "not a hub database" in refused.stderr
+    assert refused.returncode == 2 and "pas une base de hub" in refused.stderr
     assert journal.read_bytes() == before, "the wrong file is left as it was"
 
     site = tmp_path / "site"
@@ -116,7 +116,10 @@ def test_not_a_hub_file_is_refused_untouched_and_the_url_can_come_from_the_envir
     moved = _cli("--from", str(site / "hub.sqlite3"), env={**os.environ, "DESKALERT_DATABASE": url})
     assert moved.returncode == 0, moved.stderr
     unset = _cli("--to", "env:NOPE_NOT_SET", "--new-epoch")
-    assert unset.returncode == 2 and "environment variable NOPE_NOT_SET is not set" in unset.stderr
+    assert (
+        unset.returncode == 2
+        and "la variable d'environnement NOPE_NOT_SET n'est pas définie" in unset.stderr
+    )
 
 
 def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path: Path) -> None:
@@ -130,8 +133,8 @@ def test_a_file_a_hub_still_serves_is_not_moved(pg_server: pg.PgServer, tmp_path
         url = pg_server.database()
         refused = _cli("--from", str(tmp_path / "site" / "hub.sqlite3"), "--to", url)
         assert refused.returncode == 2 and refused.stderr.count("\n") == 1, refused.stderr
-        assert f"a hub (process {os.getpid()}) is serving" in refused.stderr
-        assert "stop it before you move its history" in refused.stderr
+        assert f"un hub (processus {os.getpid()}) sert" in refused.stderr
+        assert "arrêtez-le avant de déplacer son historique" in refused.stderr
         after = httpx.post(f"{site.url}/v1/alerts", json=new_alert(), headers=auth("g1"))
         assert after.status_code == 201, "the file is not marked as moved: the hub serves on"
     finally:
@@ -171,8 +174,8 @@ def test_new_epoch_makes_clients_reload_and_bad_arguments_are_one_line(
     for args, words in (
         (["--to", "mysql://x"], "postgresql://"),
         (["--to", url], "--from"),
-        (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "no such hub"),
-        (["--from", str(empty), "--to", url], "not a hub database"),
+        (["--from", str(tmp_path / "nope.sqlite3"), "--to", url], "pas de base de hub"),
+        (["--from", str(empty), "--to", url], "pas une base de hub"),
         (["--new-epoch", "--to", "postgresql://127.0.0.1:1/none"], "cannot reach PostgreSQL"),
     ):
         result = _cli(*args)
@@ -218,4 +221,4 @@ def test_hub_check_reaches_the_database_and_names_what_is_wrong(
     assert down.returncode != 0 and down.stderr.count("\n") == 1
     assert "cannot reach PostgreSQL at postgresql://hub:***@127.0.0.1:1/none" in down.stderr
     wrong = check("mysql://x")
-    assert wrong.returncode == 2 and "a postgresql:// URL" in wrong.stderr
+    assert wrong.returncode == 2 and "une URL postgresql://" in wrong.stderr

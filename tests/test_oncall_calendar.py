@@ -466,7 +466,7 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
     assert result.returncode == 2
     assert (
         result.stderr
-        == "deskalert: --at '24/12/2026': not a date and time like '2026-12-24 22:00'\n"
+        == "deskalert: --at « 24/12/2026 » : pas une date et heure comme « 2026-12-24 22:00 »\n"
     )
 
 

@@ -60,7 +60,7 @@ def test_a_second_hub_on_the_same_file_is_refused_and_the_first_serves_on(
     assert refused.returncode == 2
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert f"a hub (process {first.process.pid}) is serving" in lines[0]
+    assert f"un hub (processus {first.process.pid}) sert" in lines[0]
     assert "hub.sqlite3" in lines[0] and "--data-dir" in lines[0], lines[0]
     alert = new_alert()
     posted = httpx.post(f"{first.url}/v1/alerts", json=alert, headers=auth("g1"), timeout=10)
@@ -111,8 +111,8 @@ def test_a_restore_under_a_running_hub_is_refused_and_changes_nothing(
     )
     assert refused.returncode == 2
     assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
-    assert f"process {hub.process.pid}" in refused.stderr
-    assert "stop it before you restore a copy over it" in refused.stderr
+    assert f"processus {hub.process.pid}" in refused.stderr
+    assert "arrêtez-le avant d'y restaurer une copie" in refused.stderr
     assert stored(hub.url) == [after["id"]], "the alert raised after the copy is still there"
     hub.process.terminate()
     hub.process.wait(timeout=10)
@@ -173,7 +173,7 @@ def test_a_symlink_to_the_file_is_the_same_file(
     (other / "hub.sqlite3").symlink_to(tmp_path / "data" / "hub.sqlite3")
     refused = cli("hub", "--config", tmp_path / "hub.toml", "--port", "0", "--data-dir", other)
     assert refused.returncode == 2
-    assert f"a hub (process {first.process.pid}) is serving" in refused.stderr
+    assert f"un hub (processus {first.process.pid}) sert" in refused.stderr
     made = run_cli(
         "backup",
         "--config",
@@ -188,7 +188,7 @@ def test_a_symlink_to_the_file_is_the_same_file(
     restored = run_cli(
         "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
     )
-    assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
+    assert restored.returncode == 2 and "arrêtez-le avant d'y restaurer" in restored.stderr
 
 
 def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces(
@@ -236,7 +236,7 @@ def test_a_restore_refuses_what_is_not_a_hub_database_and_keeps_what_it_replaces
             wrong,
         )
         assert refused.returncode == 2, refused.stdout + refused.stderr
-        assert len(refused.stderr.strip().splitlines()) == 1 and "hub database" in refused.stderr
+        assert len(refused.stderr.strip().splitlines()) == 1 and "base de hub" in refused.stderr
     assert not list((tmp_path / "data").glob("hub-before-restore-*")), "nothing written"
 
     restored = run_cli(
@@ -272,7 +272,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     assert refused.returncode == 2, refused.stdout + refused.stderr
     lines = refused.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in refused.stderr, refused.stderr
-    assert f"a hub (process {first.process.pid}) is serving" in lines[0]
+    assert f"un hub (processus {first.process.pid}) sert" in lines[0]
     made = run_cli(
         "backup",
         "--config",
@@ -287,7 +287,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
     restored = run_cli(
         "backup", "--config", tmp_path / "hub.toml", "--data-dir", other, "--restore", copy
     )
-    assert restored.returncode == 2 and "stop it before you restore" in restored.stderr
+    assert restored.returncode == 2 and "arrêtez-le avant d'y restaurer" in restored.stderr
     alert = new_alert()
     httpx.post(
         f"{first.url}/v1/alerts", json=alert, headers=auth("g1"), timeout=10
@@ -326,7 +326,7 @@ def test_a_hard_link_to_the_file_is_the_same_file(
         assert alert["id"] in stored(url)
         again = second_hub(tmp_path)  # and now the first name is the one refused
         assert again.returncode == 2
-        assert f"a hub (process {on_link.pid}) is serving" in again.stderr
+        assert f"un hub (processus {on_link.pid}) sert" in again.stderr
     finally:
         on_link.terminate()
         on_link.wait(timeout=10)

@@ -96,7 +96,7 @@ def test_a_hub_that_failed_to_start_does_not_hold_the_roster(
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     try:
-        with pytest.raises(ConfigError, match="cannot listen"):
+        with pytest.raises(ConfigError, match="impossible d'écouter"):
             start_threaded_hub(first, tmp_path / "a", port=taken.getsockname()[1])
     finally:
         taken.close()

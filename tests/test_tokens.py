@@ -100,7 +100,10 @@ def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_p
     hub = hub_process()
     done = token_command(hub, tmp_path, "revoke", "nobody")
     assert done.returncode == 2
-    assert len(done.stderr.splitlines()) == 1 and "'nobody' is no desk or supervisor" in done.stderr
+    assert (
+        len(done.stderr.splitlines()) == 1
+        and "« nobody » n'est ni un poste ni un encadrant" in done.stderr
+    )
     assert status(hub, "tok-g1") == 200
 
 

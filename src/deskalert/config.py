@@ -125,9 +125,20 @@ def describe_config_error(exc: ValidationError, model: type[BaseModel]) -> str:
             same = (*first["loc"][:-1], close)
             errors = [e for e in errors if not (e["type"] == "missing" and tuple(e["loc"]) == same)]
     where = format_location(tuple(first["loc"]))
+    if names_its_place(first, where):
+        where = ""
     more = tn("config.more_problems", len(errors) - 1) if len(errors) > 1 else ""
     problem = config_problem(first) + hint
     return t("config.problem", where=where, problem=problem, more=more) if where else problem + more
+
+
+def names_its_place(error: Any, where: str) -> bool:
+    """A validator that checks a table's entries together (hub.toml's [broadcasts]) fails at
+    the table, and its refusal names the key at fault under it (`broadcasts.templates[0].kind`):
+    that place is said once, not after the table's."""
+    ctx = error.get("ctx") or {}
+    place = str(ctx.get("where") or ctx.get("table") or "")
+    return bool(where) and str(error["type"]).startswith("config.") and place.startswith(where)
 
 
 def config_problem(error: Any) -> str:

@@ -34,7 +34,7 @@ from deskalert.cli.common import (
     Parser,
     usage,
 )
-from deskalert.cli.words import LANGUAGE_ENV, choose_language, use_language
+from deskalert.cli.words import choose_language, use_language
 from deskalert.errors import ConfigError, DeskAlertError
 from deskalert.i18n import LANGUAGES, t
 
@@ -103,14 +103,14 @@ def run(argv: Sequence[str] | None = None) -> int:
 def parse(argv: list[str]) -> argparse.Namespace:
     """The command line, read by the parser of `hub oncall`, of `hub migrate`, or of the rest.
 
-    The nested parsers take `--language` where the others do, before or after their words: it
-    was read already (deskalert.cli.words), so it is taken out for them.
+    `--language` was read already (deskalert.cli.words), before or after a command's name: it
+    is taken out of the line for every parser (each lists it in its --help, common.Parser).
     """
     plain = without_language(argv)
     nested = NESTED.get(tuple(plain[:2]))
     parser = build_parser() if nested is None else nested()
     check_language(parser.prog, argv)
-    return parser.parse_args(argv if nested is None else plain[2:])
+    return parser.parse_args(plain if nested is None else plain[2:])
 
 
 def check_language(prog: str, argv: list[str]) -> None:
@@ -142,13 +142,6 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--version", action="version", version=f"deskalert {__version__}", help=t("cli.version")
-    )
-    parser.add_argument(
-        "--language",
-        dest="cli_language",
-        choices=["fr", "en"],
-        metavar="LANG",
-        help=t("cli.cli_language", env=LANGUAGE_ENV),
     )
     parser.set_defaults(handler=lambda _args: usage(parser))
     commands = parser.add_subparsers(title=t("cli.commands"), metavar="COMMAND")

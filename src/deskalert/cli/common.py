@@ -12,12 +12,12 @@ import sys
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn, TypeAlias
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
-from deskalert.cli.words import settle_language
+from deskalert.cli.words import LANGUAGE_ENV, settle_language
 from deskalert.client.profile import DEMO_PORT
 from deskalert.errors import ConfigError
-from deskalert.i18n import N_, Language, set_language, t
+from deskalert.i18n import LANGUAGES, N_, t
 from deskalert.i18n import language as current_language
 
 if TYPE_CHECKING:
@@ -36,7 +36,20 @@ Commands: TypeAlias = "argparse._SubParsersAction[Parser]"
 
 
 class Parser(argparse.ArgumentParser):
-    """Usage errors in one line too, like every other error; the usage is one --help away."""
+    """Usage errors in one line too, like every other error; the usage is one --help away.
+
+    Every parser with a --help lists --language, which is read anywhere on the line before any
+    parser is built (deskalert.cli.words) and taken out of the line before parsing
+    (`cli.without_language`): before or after a command's name, it means the same.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.add_help:  # the full story on `deskalert --help`, a reminder on the others
+            said = N_("cli.cli_language") if self.prog == "deskalert" else N_("cli.language")
+            self.add_argument(
+                "--language", choices=LANGUAGES, metavar="LANG", help=t(said, env=LANGUAGE_ENV)
+            )
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_CONFIG, t("cli.usage_error", prog=self.prog, message=message) + "\n")
@@ -86,7 +99,6 @@ def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> 
         metavar="ID",
         help=t("cli.demo_supervisor" if supervisors else "cli.demo_desk", desk=DEMO_DESK),
     )
-    command.add_argument("--language", choices=["fr", "en"], metavar="LANG", help=t("cli.language"))
     command.add_argument("--port", type=int, help=t("cli.demo_port", port=DEMO_PORT))
 
 
@@ -95,7 +107,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     from deskalert.client.profile import configured_profile, demo_profile
 
     if args.demo is None:
-        if args.language is not None or args.port is not None:
+        if args.port is not None:
             raise ConfigError(t("cli.demo_options"))
         profile = configured_profile(args.config, demo_command=args.demo_command)
         settle_language(profile.config.language)
@@ -104,8 +116,7 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
 
             raise ConfigError(f"{find_config_path(args.config)}: {t(needs)}")
         return profile
-    language: Language = args.language or current_language()
-    set_language(language)
+    language = current_language()  # --language, read before any parser (cli/words.py)
     roster = demo_roster()
     supervisor = args.demo in {s.id for s in roster.supervisors}
     check_demo_id(args.demo, roster, desks=True, supervisors=not desk_only, option="--demo")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from deskalert.cli.common import DEMO_DESK, Commands, check_demo_id, demo_roster
 from deskalert.client.profile import DEMO_PORT, demo_data_dir
 from deskalert.errors import ConfigError
-from deskalert.i18n import language, set_language, t
+from deskalert.i18n import language, t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -42,16 +42,12 @@ def add_demo(commands: Commands) -> None:
         help=t("cli.demo.join"),
     )
     demo.add_argument("--hub-only", action="store_true", help=t("cli.demo.hub_only"))
-    demo.add_argument(
-        "--language", choices=["fr", "en"], metavar="LANG", help=t("cli.demo.language")
-    )
     demo.set_defaults(handler=run_demo)
 
 
 def run_demo(args: argparse.Namespace) -> int:
     config = demo_roster()
-    args.language = args.language or language()
-    set_language(args.language)
+    args.language = language()  # --language, read before any parser (cli/words.py)
     if args.supervisor:
         check_demo_id(args.supervisor, config, desks=False, supervisors=True, option="--supervisor")
     check_demo_id(args.desk, config, desks=True, supervisors=False, option="--desk")
@@ -62,7 +58,7 @@ def run_demo(args: argparse.Namespace) -> int:
         try:
             return serve(
                 config,
-                Path("(built-in demo roster)"),
+                Path(t("demo.roster_source")),
                 "127.0.0.1",
                 args.port,
                 args.data_dir,

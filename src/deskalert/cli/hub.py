@@ -67,7 +67,7 @@ def run_hub(args: argparse.Namespace) -> int:
     if args.check:
         return check_hub(config, args.config, args.notify_test)
     if args.notify_test:
-        raise ConfigError("--notify-test goes with --check")
+        raise ConfigError(t("admin.error.notify_test"))
     from deskalert.hub.jsonlog import use_log_format
 
     use_log_format(args.log_format, args.log_level)
@@ -227,7 +227,7 @@ def hub_oncall(args: argparse.Namespace) -> int:
     config = hub_config(args.config)
     sites = [s.id for s in config.sites]
     if args.site is not None and args.site not in sites:
-        raise ConfigError(f"--site {args.site!r}: unknown site (known: {', '.join(sites)})")
+        raise ConfigError(t("admin.error.site", site=args.site, known=", ".join(sites)))
     moment = oncall.parse_moment(args.at, config)
     chosen = [args.site] if args.site else sites
     logging.getLogger("deskalert.hub").setLevel(logging.ERROR)  # the warnings are printed below
@@ -271,18 +271,15 @@ def hub_migrate(args: argparse.Namespace) -> int:
     given = args.target or os.environ.get("DESKALERT_DATABASE")
     target = resolve_database(given, "--to" if args.target else "DESKALERT_DATABASE")
     if target is None:
-        raise ConfigError(
-            "--to: the PostgreSQL database (a postgresql:// URL, env:NAME,"
-            " file:/path), or set DESKALERT_DATABASE"
-        )
+        raise ConfigError(t("admin.error.migrate_to"))
     if args.new_epoch:
         if args.source is not None:
-            raise ConfigError("--new-epoch stamps --to only; leave out --from")
+            raise ConfigError(t("admin.error.new_epoch_from"))
         epoch = migrate.new_epoch(target)
         print(t("admin.migrate.new_epoch", epoch=epoch, target=masked(target)))
         return 0
     if args.source is None:
-        raise ConfigError("--from: the hub.sqlite3 to move (or --new-epoch)")
+        raise ConfigError(t("admin.error.migrate_from"))
     moved = migrate.migrate(args.source, target)
     rows = ", ".join(f"{n} {table}" for table, n in moved.counts.items() if n)
     print(
@@ -328,17 +325,12 @@ def hub_reload(args: argparse.Namespace) -> int:
     before = Control.read(args.data_dir)
     if before is None or not _alive(before.pid):
         raise DeskAlertError(
-            f"no hub is running with the data dir {args.data_dir} (no live"
-            f" process in {args.data_dir / CONTROL_NAME}): start it, or give"
-            " its --data-dir"
+            t("admin.error.no_hub", data_dir=args.data_dir, control=args.data_dir / CONTROL_NAME)
         )
     try:
         os.kill(before.pid, signal.SIGHUP)
     except PermissionError:
-        raise DeskAlertError(
-            f"not allowed to signal the hub (process {before.pid}): run this"
-            " as the hub's user or root"
-        ) from None
+        raise DeskAlertError(t("admin.error.signal", pid=before.pid)) from None
     deadline = time.monotonic() + args.timeout
     while time.monotonic() < deadline:
         time.sleep(0.05)
@@ -347,9 +339,7 @@ def hub_reload(args: argparse.Namespace) -> int:
             said = t("admin.reload.said", pid=now.pid, line=now.line)
             print(said, file=sys.stdout if now.ok else sys.stderr)
             return 0 if now.ok else EXIT_CONFIG
-    raise DeskAlertError(
-        f"the hub (process {before.pid}) did not answer within {args.timeout:g} s: see its log"
-    )
+    raise DeskAlertError(t("admin.error.no_answer", pid=before.pid, timeout=f"{args.timeout:g}"))
 
 
 def _alive(pid: int) -> bool:
@@ -409,12 +399,7 @@ def run_backup(args: argparse.Namespace) -> int:
         else os.environ.get("DESKALERT_DATABASE")
     )
     if on_postgresql:
-        raise ConfigError(
-            "this hub's database is PostgreSQL ([hub] database or"
-            " DESKALERT_DATABASE): back it up with its own tools (pg_dump,"
-            " pgBackRest, the managed service); after a restore, `deskalert hub"
-            " migrate --new-epoch`"
-        )
+        raise ConfigError(t("admin.error.backup_postgresql"))
     if args.restore is not None:
         epoch, aside = backup.restore(args.restore, db_path)
         said = N_("admin.backup.restored_kept") if aside else N_("admin.backup.restored")

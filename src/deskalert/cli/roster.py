@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from deskalert.cli.common import CONFIG_HELP, Commands, Parser, default_hub_config
 from deskalert.config import user_data_dir
 from deskalert.errors import ConfigError
-from deskalert.i18n import t
+from deskalert.i18n import N_, t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import DeskConfig, HubConfig, SupervisorConfig
@@ -83,7 +83,7 @@ def _principal(config: HubConfig, who: str) -> DeskConfig | SupervisorConfig:
     found = next((p for p in config.principals() if p.id == who), None)
     if found is None:
         known = ", ".join(p.id for p in config.principals()[:10])
-        raise ConfigError(f"{who!r} is no desk or supervisor of hub.toml (known: {known}...)")
+        raise ConfigError(t("admin.error.unknown_id", id=who, known=known))
     return found
 
 
@@ -95,9 +95,7 @@ class _HubStore:
 
         self.url, self.path = database_url(config), data_dir / DB_NAME
         if self.url is None and not self.path.exists():
-            raise ConfigError(
-                f"no hub database at {self.path}: give the hub's --data-dir (or start the hub once)"
-            )
+            raise ConfigError(t("admin.error.no_database", path=self.path))
 
     def __enter__(self) -> Store:
         from deskalert.hub.store import open_store
@@ -143,20 +141,20 @@ def run_enrol(args: argparse.Namespace) -> int:
     from deskalert.hub.enrol import PAGE_PURPOSE, issue
 
     if not 0 < args.minutes <= 24 * 60:
-        raise ConfigError("--minutes: above 0, at most 1440 (a day)")
+        raise ConfigError(t("admin.error.minutes"))
     config = _config(args)
     who = _principal(config, args.id)
     if args.page and args.phone:
-        raise ConfigError("--page (a supervisor's phone) or --phone (an agent's), not both")
+        raise ConfigError(t("admin.error.page_or_phone"))
     if args.page and who.id not in {s.id for s in config.supervisors}:
-        raise ConfigError(f"--page: {who.id} is a desk; the page is for supervisors")
+        raise ConfigError(t("admin.error.page_desk", id=who.id))
     if args.phone and who.id in {s.id for s in config.supervisors}:
-        raise ConfigError(f"--phone: {who.id} is a supervisor; a supervisor's phone: --page")
+        raise ConfigError(t("admin.error.phone_supervisor", id=who.id))
     url = (args.url or config.hub.public_url or "").rstrip("/")
     if not url:
-        device = "phone" if args.page or args.phone else "workstation"
+        phone = args.page or args.phone
         raise ConfigError(
-            f"--url: the hub's address as the {device} reaches it (or set [hub] public_url)"
+            t(N_("admin.error.url_phone") if phone else N_("admin.error.url_workstation"))
         )
     purpose = PAGE_PURPOSE if args.page else PHONE_PURPOSE if args.phone else "enrol"
     with _HubStore(config, args.data_dir) as store:

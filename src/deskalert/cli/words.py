@@ -30,8 +30,9 @@ _explicit: dict[str, Language] = {}  # "language": what --language or $DESKALERT
 
 def choose_language(argv: Sequence[str]) -> Language:
     """--language, else $DESKALERT_LANG, else config.toml's language, else French. A value of
-    $DESKALERT_LANG or config.toml that is no language is said in one line on stderr (in the
-    language chosen instead); `--language xx` is the parser's error (`check_language_option`)."""
+    $DESKALERT_LANG that is no language is said in one line on stderr (in the language chosen
+    instead); `--language xx` is the parser's error (`check_language_option`); config.toml's
+    is the file's own one-line error when a command loads it (said once, not twice)."""
     _explicit.clear()
     unknown: list[tuple[str, str]] = []
     chosen = _choose(argv, unknown)
@@ -52,7 +53,7 @@ def _choose(argv: Sequence[str], unknown: list[tuple[str, str]]) -> Language:
         return given
     if given:
         unknown.append(("$" + LANGUAGE_ENV, given))
-    return configured_language(option_value(argv, "--config"), unknown) or "fr"
+    return configured_language(option_value(argv, "--config")) or "fr"
 
 
 def settle_language(configured: Language) -> None:

@@ -63,6 +63,7 @@ class Alerts:
             id=body.id,
             code=code.code,
             code_label=code.label,
+            code_label_en=code.label_en,
             discreet=code.discreet,
             priority=code.priority,
             desk=desk.id,

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from deskalert.errors import ConfigError, DeskAlertError
 from deskalert.hub.store import copy_with_new_epoch, hold_hub_file, must_be_hub_database
+from deskalert.i18n import N_, t
 from deskalert.sqlite import make_private, open_db
 
 NAME_FORMAT = "hub-%Y%m%dT%H%M%SZ.sqlite3"
@@ -47,7 +48,7 @@ def restore(copy: Path, db_path: Path, now: datetime | None = None) -> tuple[str
     `hub-before-restore-<UTC time>.sqlite3`: the wrong copy picked in a hurry is undone by
     restoring that one."""
     must_be_hub_database(copy)
-    held = hold_hub_file(db_path, "restore a copy over it")
+    held = hold_hub_file(db_path, N_("hub.held.restore"))
     try:
         aside = None
         if db_path.is_file():
@@ -97,4 +98,4 @@ def _keep(source: Path, target: Path) -> None:
 
 def _must_exist(path: Path) -> None:
     if not path.is_file():
-        raise ConfigError(f"no database at {path}")
+        raise ConfigError(t("admin.error.nothing_to_copy", path=path))

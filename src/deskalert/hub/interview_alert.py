@@ -39,6 +39,7 @@ def check_alert(
         id=uuid.uuid5(ALERT_NAMESPACE, str(check.id)),
         code=code.code,
         code_label=code.label,
+        code_label_en=code.label_en,
         discreet=code.discreet or answer is not None,
         priority=code.priority,
         desk=desk.id,

@@ -21,6 +21,7 @@ from deskalert.errors import ConfigError
 from deskalert.hub.links import SECRET_NAME
 from deskalert.hub.store import hold_hub_file, must_be_hub_database, open_store
 from deskalert.hub.store.postgres import PostgresStore, masked
+from deskalert.i18n import N_
 
 # Parents before children is not needed (no foreign keys); ids are copied as they are.
 TABLES = (
@@ -51,7 +52,7 @@ def migrate(source: Path, target_url: str) -> Moved:
     """Copy the hub database `source` into the empty PostgreSQL database at `target_url`, then
     mark `source` as moved (a hub started on it by mistake refuses, in one line)."""
     must_be_hub_database(source)
-    held = hold_hub_file(source, "move its history (alerts raised meanwhile would be left behind)")
+    held = hold_hub_file(source, N_("hub.held.migrate"))
     try:
         open_store(None, source).close()  # brings an older file to the current schema first
         target = open_store(target_url, source)

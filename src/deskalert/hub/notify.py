@@ -236,7 +236,7 @@ def render(
     title = drill + _t(
         lang,
         title_id,
-        code=alert.code_label,
+        code=alert.code_words(lang == "en"),
         desk=alert.desk_label,
         name=responder,
         minutes=minutes,

@@ -80,7 +80,7 @@ def parse_moment(text: str | None, config: HubConfig) -> datetime:
     try:
         moment = datetime.fromisoformat(text.strip())
     except ValueError:
-        raise ConfigError(f"--at {text!r}: not a date and time like '2026-12-24 22:00'") from None
+        raise ConfigError(t("admin.error.at", at=text)) from None
     if moment.tzinfo is not None:
         return moment
     zone = config.hub.tz()

@@ -36,6 +36,9 @@ PER_ID = {"sites": "id", "desks": "id", "supervisors": "id", "codes": "code"}
 # would send a desk a kind its screen does not know (one hash for the section).
 WHOLE = ("oncall", "oncall_calendar", "broadcasts")
 SINCE_V2 = ("broadcasts",)  # not in the fingerprint of older hubs (`legacy_fingerprint`)
+# Fields added later, hashed only when set: a roster that does not use them keeps the hash
+# older hubs give it (a rolling upgrade is not refused), one that does is told apart.
+HASHED_WHEN_SET = {"codes": ("label_en", "protocol_en")}
 
 
 class RosterOutOfStep(HubError):
@@ -67,10 +70,17 @@ def summary(config: HubConfig) -> dict[str, Any]:
     """Per kind, each id's hash; the on-call as one hash each (JSON-ready, nothing secret)."""
     dumped = config.model_dump(mode="json", include={*PER_ID, *WHOLE})
     out: dict[str, Any] = {
-        kind: {item[key]: _hash(item)[:12] for item in dumped[kind]} for kind, key in PER_ID.items()
+        kind: {item[key]: _hash(_when_set(kind, item))[:12] for item in dumped[kind]}
+        for kind, key in PER_ID.items()
     }
     out.update({kind: _hash(dumped[kind])[:12] for kind in WHOLE})
     return out
+
+
+def _when_set(kind: str, item: dict[str, Any]) -> dict[str, Any]:
+    """`item` without the fields of `HASHED_WHEN_SET` it leaves empty."""
+    later = HASHED_WHEN_SET.get(kind, ())
+    return {k: v for k, v in item.items() if k not in later or v}
 
 
 def difference(ours: dict[str, Any], theirs: dict[str, Any]) -> str:

@@ -34,6 +34,7 @@ from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
 from deskalert.hub.store import hold_hub_file, open_store
+from deskalert.i18n import N_, t
 from deskalert.sqlite import FileInUse, HeldLock
 
 log = logging.getLogger("deskalert.hub")
@@ -103,17 +104,15 @@ class GuardedServer(uvicorn.Server):
         )
 
 
-def claim_new_file(lock: HeldLock, db_path: Path, doing: str) -> None:
+def claim_new_file(lock: HeldLock, db_path: Path, held: str) -> None:
     """The hold written into a file the store just created (one that existed was claimed with
     the hold), so that a hub on a hard link of it is refused too (sqlite.py)."""
     try:
         lock.claim()
     except FileInUse as exc:
-        raise ConfigError(
-            f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
-        ) from None
+        raise ConfigError(t(held, pid=exc.pid or "?", path=db_path)) from None
     except OSError as exc:
-        raise ConfigError(f"cannot hold {db_path}: {exc.strerror}") from None
+        raise ConfigError(t("hub.error.hold", path=db_path, reason=exc.strerror)) from None
 
 
 def tune_gc() -> None:
@@ -189,23 +188,20 @@ def build_server(
     from that file (hub/reload.py). `clock` and `ticker`: see `create_app` (tests that drive
     time by hand)."""
     if (tls_cert is None) != (tls_key is None):
-        raise ConfigError("--tls-cert and --tls-key go together: give both or neither")
+        raise ConfigError(t("hub.error.tls_pair"))
     for path in (tls_cert, tls_key):
         if path is not None and not path.is_file():
-            raise ConfigError(f"{path}: TLS file not found")
+            raise ConfigError(t("hub.error.tls_missing", path=path))
     db_path = data_dir / DB_NAME
     database = database_url(config)
-    doing = (
-        "start another one on it (several hubs share a PostgreSQL database, never a"
-        " SQLite file; or give this one a --data-dir of its own)"
-    )
-    lock = None if database else hold_hub_file(db_path, doing)
+    held = N_("hub.held.serve")
+    lock = None if database else hold_hub_file(db_path, held)
     hub_id = secrets.token_hex(6)  # this process among the hubs of a shared store
     store = None
     try:
         store = open_store(database, db_path)
         if lock is not None:  # SQLite: a file put back in time gets a new epoch
-            claim_new_file(lock, db_path, doing)
+            claim_new_file(lock, db_path, held)
             store.epoch = renew_if_went_back(
                 db_path,
                 store.epoch,
@@ -283,17 +279,16 @@ def resolve_database(value: str | None, source: str) -> str | None:
         name = value[4:]
         value = os.environ.get(name, "")
         if not value:
-            raise ConfigError(f"{source}: environment variable {name} is not set")
+            raise ConfigError(t("hub.error.env_unset", source=source, name=name))
     elif value.startswith("file:"):
         try:
             value = Path(value[5:]).read_text(encoding="utf-8").strip()
         except OSError as exc:
-            raise ConfigError(f"{source}: {exc.strerror}: {value[5:]}") from None
+            raise ConfigError(
+                t("hub.error.file", source=source, reason=exc.strerror, path=value[5:])
+            ) from None
     if not value.startswith(("postgresql://", "postgres://")):
-        raise ConfigError(
-            f"{source}: a postgresql:// URL (or env:NAME, file:/path); leave it"
-            " unset for the SQLite file"
-        )
+        raise ConfigError(t("hub.error.database_url", source=source))
     return value
 
 
@@ -308,7 +303,9 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
     except OSError as exc:
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+        raise ConfigError(
+            t("hub.error.listen", host=host, port=port, reason=exc.strerror or exc)
+        ) from None
     sock.set_inheritable(True)
     return sock
 

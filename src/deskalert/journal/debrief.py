@@ -213,7 +213,8 @@ def _incident_markdown(incident: Incident, lang: Language) -> list[str]:
     alert = incident.alert
     local = incident.pressed_at.astimezone()
     drill = f" — {t('drill.word')}" if alert.test else ""
-    lines = [f"## {day(local)} {local:%H:%M} — {alert.desk_label} — {alert.code_label}{drill}", ""]
+    title = f"{alert.desk_label} — {alert.code_words(lang == 'en')}{drill}"
+    lines = [f"## {day(local)} {local:%H:%M} — {title}", ""]
     lines += [_field(t("md.where"), alert.location or "—", lang)]
     lines += ["", f"**{t('md.timeline')}**", ""]
     lines += [f"- {row}" for row in timeline(incident, lang)]

@@ -40,6 +40,9 @@ class AlertCode(BaseModel):
     label: Annotated[str, StringConstraints(min_length=1, max_length=60)] = Field(
         description="what the desks and supervisors read"
     )
+    label_en: Annotated[str, StringConstraints(max_length=60)] = Field(
+        default="", description="the label in English, for people in English (else the label)"
+    )
     key: Annotated[str, StringConstraints(min_length=1, max_length=20)] = Field(
         description="the desk's key for it (f2, f3...); an F-key gets a ctrl alternative too"
     )
@@ -49,7 +52,18 @@ class AlertCode(BaseModel):
     protocol: Annotated[str, StringConstraints(max_length=1000)] = Field(
         default="", description="what the code asks responders to do"
     )
+    protocol_en: Annotated[str, StringConstraints(max_length=1000)] = Field(
+        default="", description="the protocol in English (else the protocol)"
+    )
     priority: int = Field(default=2, ge=1, le=5, description="1 is the most urgent")
+
+    def words(self, english: bool) -> tuple[str, str]:
+        """(label, protocol), in English where the roster gives it and `english`."""
+
+        def pick(french: str, other: str) -> str:
+            return other if english and other else french
+
+        return pick(self.label, self.label_en), pick(self.protocol, self.protocol_en)
 
 
 class AlertIn(StrictModel):
@@ -81,6 +95,7 @@ class Alert(BaseModel):
     id: UUID
     code: str
     code_label: str
+    code_label_en: str = Field(default="", description="The code's English label, if any")
     discreet: bool
     priority: int
     desk: str
@@ -108,6 +123,10 @@ class Alert(BaseModel):
     summary: StrippedText | None = None
     false_alarm: bool = False
     updated_at: datetime
+
+    def code_words(self, english: bool) -> str:
+        """The code's label as raised, in English where the roster gave it and `english`."""
+        return self.code_label_en if english and self.code_label_en else self.code_label
 
 
 class ResolveIn(StrictModel):

@@ -89,7 +89,13 @@ class NoteForm(Screen[None]):
         alert = self.alert
         when = local(alert.received_at).strftime("%d/%m %H:%M")
         yield Static(
-            t("form.title", label=alert.code_label, desk=alert.desk_label, when=when), id="title"
+            t(
+                "form.title",
+                label=alert.code_words(self.lang == "en"),
+                desk=alert.desk_label,
+                when=when,
+            ),
+            id="title",
         )
         # Not a Tab stop: it would show nothing; focus moving scrolls it.
         with VerticalScroll(can_focus=False):

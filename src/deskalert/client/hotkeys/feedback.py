@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from deskalert.client.hotkeys.sound import play_alarm, player
-from deskalert.i18n import t
+from deskalert.i18n import language, t
 from deskalert.models import Alert
 
 log = logging.getLogger("deskalert.hotkeys")
@@ -340,7 +340,7 @@ async def stored(alert: Alert) -> None:
     """The hub has it: the LED, and for a code that is not discreet a notification."""
     await blink_led()
     if not alert.discreet:
-        await desktop_notification(t("hotkeys.stored", label=alert.code_label))
+        await desktop_notification(t("hotkeys.stored", label=alert.code_words(language() == "en")))
 
 
 async def bring_terminal_forward() -> None:

@@ -85,7 +85,9 @@ class ClosedOut(ErrorOut):
 class PageCode(BaseModel):
     code: str
     label: str
+    label_en: str = ""
     protocol: str
+    protocol_en: str = ""
     priority: int
 
 
@@ -216,7 +218,12 @@ async def me(principal: PrincipalDep, request: Request, hub: HubDep) -> MeOut:
 
 def _page_code(code: AlertCode) -> PageCode:
     return PageCode(
-        code=code.code, label=code.label, protocol=code.protocol, priority=code.priority
+        code=code.code,
+        label=code.label,
+        label_en=code.label_en,
+        protocol=code.protocol,
+        protocol_en=code.protocol_en,
+        priority=code.priority,
     )
 
 

@@ -2,13 +2,16 @@
 // agent's own alert and its steps, colleagues' alerts), and the page's start.
 "use strict";
 
+// The roster's words in the page's language: the English where hub.toml gives it (`label_en`...).
+const inLang = (french, english) => (state.lang === "en" && english ? english : french);
+
 function drawCodes() {
   const buttons = state.me.codes.map((code) => {
     const button = document.createElement("button");
     button.type = "button";
     button.className = "code-button" + (code.priority === 1 ? " urgent" : "");
     button.dataset.code = code.code;
-    button.textContent = code.label;
+    button.textContent = inLang(code.label, code.label_en);
     button.addEventListener("click", () => press(code.code));
     return button;
   });
@@ -109,7 +112,8 @@ function drawOwn() {
   } else {
     const panel = $("own");
     panel.className = "own " + ownClass(own);
-    $("own-code").textContent = (own.alert && own.alert.code_label) || (code && code.label) || own.code;
+    $("own-code").textContent = (own.alert && inLang(own.alert.code_label, own.alert.code_label_en))
+      || (code && inLang(code.label, code.label_en)) || own.code;
     $("own-step").textContent = step;
     $("own-coming").textContent = coming;
   }
@@ -150,11 +154,12 @@ function colleagueCard(alert) {
   const mine = alert.responders.some((r) => r.id === state.me.desk);
   node.dataset.id = alert.id;
   node.classList.add(alert.state);
-  node.querySelector(".code").textContent = alert.code_label + (alert.test ? " · " + t("drill") : "");
+  node.querySelector(".code").textContent = inLang(alert.code_label, alert.code_label_en) + (alert.test ? " · " + t("drill") : "");
   node.querySelector(".elapsed").textContent = elapsedOf(alert);
   node.querySelector(".where").textContent = [alert.desk_label, alert.location].filter(Boolean).join(" · ");
-  node.querySelector(".protocol").textContent = code ? code.protocol : "";
-  node.querySelector(".protocol").hidden = !(code && code.protocol);
+  const protocol = code ? inLang(code.protocol, code.protocol_en) : "";
+  node.querySelector(".protocol").textContent = protocol;
+  node.querySelector(".protocol").hidden = !protocol;
   const names = alert.responders.map((r) => r.name).join(", ");
   node.querySelector(".coming").textContent = names ? t("coming", {names}) : t("coming.none");
   const ack = node.querySelector(".ack");

@@ -26,6 +26,7 @@ function translatePage() {
   document.documentElement.lang = state.lang;
   for (const node of document.querySelectorAll("[data-t]")) node.textContent = t(node.dataset.t);
   $("lang").textContent = t("lang");
+  if (state.me) drawCodes();  // the codes' labels in the new language
   render();
   timer.render();
   notices.render();

@@ -110,6 +110,9 @@ const SITE_ZONE = document.documentElement.dataset.tz || undefined;
 const siteTime = (date, options = {}) => date.toLocaleTimeString(state.lang, {...options, timeZone: SITE_ZONE});
 const siteDay = (date) => date.toLocaleDateString(state.lang, {timeZone: SITE_ZONE});
 
+// The roster's words in the page's language: the English where hub.toml gives it (`label_en`...).
+const inLang = (french, english) => (state.lang === "en" && english ? english : french);
+
 function t(key, values = {}) {
   const text = (WORDS[state.lang] || WORDS.fr)[key] || WORDS.fr[key] || key;
   return text.replace(/\{(\w+)\}/g, (_, name) => String(values[name] ?? ""));
@@ -443,7 +446,7 @@ function announce(alert) {
   beep();
   if (navigator.vibrate) navigator.vibrate([300, 150, 300]);
   if (!window.Notification || Notification.permission !== "granted") return;
-  const title = t("notify.title", {code: alert.code_label}) + (alert.test ? " — " + t("drill") : "");
+  const title = t("notify.title", {code: inLang(alert.code_label, alert.code_label_en)}) + (alert.test ? " — " + t("drill") : "");
   const options = {body: `${alert.desk_label} · ${alert.location}`, tag: alert.id,
     requireInteraction: true, data: {url: "./#alert=" + alert.id}};
   if (navigator.serviceWorker && navigator.serviceWorker.controller) {
@@ -475,7 +478,7 @@ function card(alert) {
   node.classList.toggle("stale", stale());
   if (alert.id === state.focus) node.classList.add("focus");
   node.dataset.id = alert.id;
-  node.querySelector(".code").textContent = alert.code_label;
+  node.querySelector(".code").textContent = inLang(alert.code_label, alert.code_label_en);
   node.querySelector(".drill").hidden = !alert.test;
   node.querySelector(".drill").textContent = t("drill");
   let stateText = t("state." + alert.state);
@@ -484,8 +487,9 @@ function card(alert) {
   node.querySelector(".where").textContent = [alert.desk_label, alert.location,
     state.me.sites[alert.site]].filter(Boolean).join(" · ");
   node.querySelector(".times").replaceChildren(...times(alert));
-  node.querySelector(".protocol").textContent = code ? code.protocol : "";
-  node.querySelector(".protocol").hidden = !(code && code.protocol);
+  const protocol = code ? inLang(code.protocol, code.protocol_en) : "";
+  node.querySelector(".protocol").textContent = protocol;
+  node.querySelector(".protocol").hidden = !protocol;
   node.querySelector(".message").hidden = !alert.message;
   node.querySelector(".message").textContent = alert.message || "";
   const coming = node.querySelector(".coming");

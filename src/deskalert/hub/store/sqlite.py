@@ -26,6 +26,7 @@ from deskalert.hub.store.schema import (
     set_schema_version,
     stamp_epoch,
 )
+from deskalert.i18n import t
 from deskalert.sqlite import FileInUse, HeldLock, make_private, open_db, transaction
 
 BACKSTOP_CHECKPOINT_PAGES = 10000  # 40 MB of WAL (SQLite's default is 1000 pages)
@@ -56,11 +57,7 @@ class SqliteStore(Store):
         row = self._db.execute("SELECT value FROM meta WHERE key='moved_to'").fetchone()
         if row is not None:
             self._sqlite.close()
-            raise ConfigError(
-                f"{self.path}: this history was moved to PostgreSQL ({row[0]}) by `deskalert hub"
-                " migrate`; start the hub with [hub] database (or DESKALERT_DATABASE) set,"
-                " not on this file"
-            )
+            raise ConfigError(t("hub.error.moved", path=self.path, target=row[0]))
 
     def _migrate(self) -> None:
         """Apply the migrations this database has not had, in one transaction."""
@@ -126,35 +123,32 @@ class SqliteStore(Store):
         return "ok"
 
 
-def hold_hub_file(db_path: Path, doing: str) -> HeldLock:
-    """The hold on a hub's SQLite file while serving it, restoring or migrating it (`doing`,
-    e.g. "restore a copy over it"); one process at a time. Two hubs on one file would each run
-    the timers and fan out only their own alerts; a restore or a migration would write under a
-    running hub's feet. The kernel drops the hold when the process ends, even by kill -9."""
+def hold_hub_file(db_path: Path, held: str) -> HeldLock:
+    """The hold on a hub's SQLite file while serving it, restoring or migrating it (`held`: the
+    catalogue's refusal when a hub holds it, `hub.held.*`); one process at a time. Two hubs on
+    one file would each run the timers and fan out only their own alerts; a restore or a
+    migration would write under a running hub's feet. The kernel drops the hold when the
+    process ends, even by kill -9."""
     try:
         return HeldLock(db_path)
     except FileInUse as exc:
-        raise ConfigError(
-            f"a hub (process {exc.pid or '?'}) is serving {db_path}: stop it before you {doing}"
-        ) from None
+        raise ConfigError(t(held, pid=exc.pid or "?", path=db_path)) from None
     except OSError as exc:  # a data dir this user cannot write
-        raise ConfigError(f"cannot hold {exc.filename or db_path}: {exc.strerror}") from None
+        path = exc.filename or db_path
+        raise ConfigError(t("hub.error.hold", path=path, reason=exc.strerror)) from None
 
 
 def must_be_hub_database(source: Path) -> None:
     """Read-only: `source` is a hub's SQLite file (not a desk's journal, not an empty file)."""
     if not source.is_file():
-        raise ConfigError(f"{source}: no such hub database (the hub's data dir holds hub.sqlite3)")
+        raise ConfigError(t("hub.error.no_such_database", path=source))
     try:
         with closing(sqlite3.connect(f"file:{source}?mode=ro", uri=True)) as db:
             tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     except sqlite3.Error as exc:
-        raise ConfigError(f"{source}: not a hub database ({exc})") from None
+        raise ConfigError(t("hub.error.not_database", path=source, reason=exc)) from None
     if not {"alerts", "events", "meta"} <= tables:
-        raise ConfigError(
-            f"{source}: not a hub database (no alerts and events tables: a"
-            " desk's journal? the hub's is hub.sqlite3 in its data dir)"
-        )
+        raise ConfigError(t("hub.error.not_hub_tables", path=source))
 
 
 def copy_with_new_epoch(source: Path, target: Path) -> str:

@@ -16,7 +16,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 
-from deskalert.i18n import t
+from deskalert.i18n import language, t
 from deskalert.models import SiteAvailability
 from deskalert.text import strip_control as clean
 from deskalert.tui.base import Clock, HubApp, LinkBadge
@@ -118,7 +118,7 @@ class Board:
         main.query_one("#note-offer", Banner).message = (
             t(
                 "note.offer",
-                label=clean(waiting[0].code_label),
+                label=clean(waiting[0].code_words(language() == "en")),
                 time=words.clock_time(waiting[0].received_at)[:5],
                 key=self.keys.action("note"),
                 later=self.keys.action("later"),

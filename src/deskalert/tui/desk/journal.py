@@ -133,6 +133,7 @@ class JournalScreen(Screen[None]):
             haystack = " ".join(
                 [
                     alert.code_label,
+                    alert.code_label_en,
                     alert.message or "",
                     alert.summary or "",
                     *(n.what_happened for n in incident.notes),
@@ -163,7 +164,7 @@ class JournalScreen(Screen[None]):
 
     def _row(self, incident: Incident) -> list[Text]:
         alert, record = incident.alert, incident.record
-        code = Text(alert.code_label)
+        code = Text(alert.code_words(self.lang == "en"))
         if alert.test:
             code.append(f" {t('drill.word')}", style="magenta")
         status = (
@@ -198,7 +199,8 @@ class JournalScreen(Screen[None]):
         box.display = incident is not None
         if incident is None:
             return
-        text = Text(f"{incident.alert.desk_label} · {incident.alert.code_label}\n", style="bold")
+        alert = incident.alert
+        text = Text(f"{alert.desk_label} · {alert.code_words(self.lang == 'en')}\n", style="bold")
         for row in timeline(incident, self.lang):
             text.append(f"{row}\n")
         for note in incident.notes:

@@ -14,7 +14,7 @@ from rich.text import Text
 
 from deskalert.client.hub_words import said_reason
 from deskalert.client.outbox import outside_site_network
-from deskalert.i18n import t
+from deskalert.i18n import language, t
 from deskalert.labels import label
 from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, Person
 from deskalert.sitetime import local
@@ -206,7 +206,13 @@ def phone(number: str) -> str:
 
 
 def code_label(code: AlertCode | None, fallback: str) -> str:
-    return clean(code.label if code else fallback)
+    """The code's label in the desk's language (the French where the roster has no English)."""
+    return clean(code.words(language() == "en")[0] if code else fallback)
+
+
+def code_protocol(code: AlertCode | None) -> str:
+    """The code's protocol in the desk's language; "" without a code or a protocol."""
+    return clean(code.words(language() == "en")[1]) if code else ""
 
 
 def status_panel(
@@ -219,8 +225,8 @@ def status_panel(
     text.append(
         f"\n{step_text(own, oncall)}", style="bold green" if own.step is Step.ACKNOWLEDGED else ""
     )
-    if code and code.protocol and not compact:
-        text.append(f"\n{clean(code.protocol)}", style="dim")
+    if (protocol := code_protocol(code)) and not compact:
+        text.append(f"\n{protocol}", style="dim")
     return text
 
 
@@ -282,7 +288,11 @@ def colleagues(
 
 def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) -> None:
     text.append(
-        t("colleague.title", desk=clean(alert.desk_label), label=clean(alert.code_label)),
+        t(
+            "colleague.title",
+            desk=clean(alert.desk_label),
+            label=clean(alert.code_words(language() == "en")),
+        ),
         style="bold",
     )
     if alert.test:
@@ -292,8 +302,8 @@ def _colleague(text: Text, alert: Alert, code: AlertCode | None, now: datetime) 
         text.append(f"\n{clean(alert.location)}")
     if alert.message:
         text.append("\n" + t("colleague.message", text=clean(alert.message)), style="italic")
-    if code and code.protocol:
-        text.append(f"\n{clean(code.protocol)}", style="italic")
+    if protocol := code_protocol(code):
+        text.append(f"\n{protocol}", style="italic")
     names = ", ".join(clean(r.name) for r in alert.responders)
     text.append("\n" + (t("colleague.responders", names=names) if names else t("colleague.nobody")))
 
@@ -309,7 +319,7 @@ def repertoire(
         if index:
             text.append("\n")
         text.append(f"{key_label(keys):<14}", style="bold")
-        text.append(clean(code.label))
+        text.append(code_label(code, code.code))
         if code.discreet:
             text.append(f"  ({t('codes.discreet')})", style="dim")
     if not known:
@@ -334,7 +344,7 @@ def packed(codes: tuple[tuple[AlertCode, str], ...], known: bool, width: int) ->
     columns at 60 cells for the demo's codes; two cells between columns, or one if that is what
     it takes); when they cannot all be whole in two columns or more, columns of equal width
     with a long label cut with "…". "(discrète)" gives way."""
-    entries = [(key_label(keys, "/"), clean(code.label)) for code, keys in codes]
+    entries = [(key_label(keys, "/"), code_label(code, code.code)) for code, keys in codes]
     sizes = [cell_len(f"{k} {name}") for k, name in entries]
     cells, gap = code_columns(sizes, width)
     text = Text()

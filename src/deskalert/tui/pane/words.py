@@ -18,7 +18,7 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.measure import Measurement
 from rich.text import Text
 
-from deskalert.i18n import t
+from deskalert.i18n import language, t
 from deskalert.keypress import KeyPress, key_press, span
 from deskalert.labels import FAMILIES, label
 from deskalert.models import (
@@ -186,7 +186,7 @@ def alert_cells(alert: Alert, names: Mapping[str, str]) -> dict[str, Cell]:
     """The row's cells but the mark and the elapsed time, by column key."""
     desk = Text(clean(alert.desk_label), style="bold")
     desk.append("\n" + clean(alert.location), style="dim")
-    code = Text(clean(alert.code_label))
+    code = Text(clean(alert.code_words(language() == "en")))
     if alert.test:
         code.append("\n" + t("drill.word"), style="bold magenta")
     return {
@@ -296,7 +296,7 @@ def summary(alert: Alert, code: AlertCode | None) -> Text:
     text.append(clean(alert.desk_label), style="bold")
     if alert.location:
         text.append(" · " + clean(alert.location))
-    text.append(" · " + clean(alert.code_label) + " · ")
+    text.append(" · " + clean(alert.code_words(language() == "en")) + " · ")
     press = key_press(alert)
     text.append(pressed_line(alert), style="bold yellow" if press.delayed or press.doubt else "")
     if alert.test:
@@ -305,8 +305,8 @@ def summary(alert: Alert, code: AlertCode | None) -> Text:
         text.append("\n" + t("detail.message", text=clean(alert.message)), style="bold")
     if alert.summary:
         text.append("\n" + t("detail.summary", text=clean(alert.summary)))
-    if code and code.protocol:
-        text.append("\n" + clean(code.protocol, lines=True), style="italic")
+    if code and (protocol := code.words(language() == "en")[1]):
+        text.append("\n" + clean(protocol, lines=True), style="italic")
     return text
 
 
