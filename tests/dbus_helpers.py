@@ -2,9 +2,10 @@
 private socket, and a tiny org.freedesktop.Notifications server on it (dbus-fast, which
 desktop-notifier brings on Linux) that writes each Notify call as one JSON line.
 
-Run as a script, it is that server: `python dbus_helpers.py OUT.jsonl` (the bus address in
-$DBUS_SESSION_BUS_ADDRESS). No `from __future__ import annotations` here: dbus-fast reads the
-D-Bus signatures from the annotations at run time."""
+Run as a script, it is that server: `python dbus_helpers.py OUT.jsonl [CAPABILITY,...]` (the
+bus address in $DBUS_SESSION_BUS_ADDRESS; capabilities "body" unless given). No `from
+__future__ import annotations` here: dbus-fast reads the D-Bus signatures from the annotations
+at run time."""
 
 import asyncio
 import json
@@ -54,11 +55,17 @@ def session_bus(tmp: Path) -> Iterator[str]:
 
 
 @contextmanager
-def notification_server(address: str, out: Path) -> Iterator[Path]:
-    """The server of this file as a process on the bus at `address`, once it owns its name."""
+def notification_server(
+    address: str, out: Path, capabilities: tuple[str, ...] = ("body",)
+) -> Iterator[Path]:
+    """The server of this file as a process on the bus at `address`, once it owns its name;
+    it says it has `capabilities` ("body-markup": it reads the body as the spec's markup)."""
     env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": address}
     server = subprocess.Popen(
-        [sys.executable, __file__, str(out)], env=env, stdout=subprocess.PIPE, text=True
+        [sys.executable, __file__, str(out), ",".join(capabilities)],
+        env=env,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert server.stdout is not None
@@ -82,7 +89,7 @@ def wait_received(out: Path, count: int, timeout: float = 10) -> list[dict[str, 
     return notes
 
 
-async def _serve(out: Path) -> None:
+async def _serve(out: Path, capabilities: list[str]) -> None:
     from dbus_fast import Variant
     from dbus_fast.aio import MessageBus
     from dbus_fast.service import ServiceInterface, method
@@ -122,7 +129,7 @@ async def _serve(out: Path) -> None:
 
         @method()
         def GetCapabilities(self) -> "as":  # type: ignore
-            return ["body"]
+            return capabilities
 
         @method()
         def GetServerInformation(self) -> "ssss":  # type: ignore
@@ -140,4 +147,4 @@ async def _serve(out: Path) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(_serve(Path(sys.argv[1])))
+    asyncio.run(_serve(Path(sys.argv[1]), (sys.argv[2:] or ["body"])[0].split(",")))

@@ -221,22 +221,31 @@ async def test_a_second_broadcast_hides_the_first_until_it_is_closed(
     bc_hub: Callable[..., RunningHub], tmp_path: Path
 ) -> None:
     """Why: a shorter box on top (an ended one) let the first one's "Appuyez sur L" show
-    around it, as if it were its own."""
+    around it, as if it were its own; then the second was drawn on a blank screen, which hid
+    the desk, its on-call and its code keys, while two messages were shown."""
+    from desk_helpers import screen_text
+
     hub = bc_hub()
     app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
     async with app.run_test(size=SIZE) as pilot:
         await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
         await in_thread(lambda: send(hub))
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the first")
-        assert not app.screen.has_class("stacked")
         second = (await in_thread(lambda: send(hub, template="confinement"))).json()
         await wait_until(pilot, lambda: "Confinement" in shown(app), what="the second")
-        assert app.screen.has_class("stacked")
+        await pilot.pause(0.2)
+        seen = screen_text(app)
+        assert "agitée" not in seen and "Appuyez sur L" in seen, seen  # the second's alone
+        assert "Desk g1" in seen and "F2/ctrl+r Renfort" in seen, seen  # the desk seen through
         await in_thread(lambda: post(hub, "s.a", f"/v1/broadcasts/{second['id']}/end"))
         await wait_until(pilot, lambda: "TERMINÉ" in shown(app), what="the second ended")
-        assert app.screen.has_class("stacked") and app.screen.has_class("look-ended")
+        await pilot.pause(0.2)
+        seen = screen_text(app)
+        assert "agitée" not in seen and "Appuyez sur L" not in seen, seen
         await pilot.press("l")
         await wait_until(pilot, lambda: "agitée" in shown(app), what="the first again")
+        await pilot.pause(0.2)
+        assert "agitée" in screen_text(app)
 
 
 async def test_a_kind_labelled_with_brackets_shows_as_written(
@@ -261,3 +270,49 @@ async def test_a_kind_labelled_with_brackets_shows_as_written(
             assert "Message de l'encadrement · Vigilance [/] étage" in shown(app)
     finally:
         hub.stop()
+
+
+async def test_a_desk_with_two_messages_says_one_more_waits_and_shows_it_after_lu(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: the top message (the newest) hid the other entirely and said nothing of it, so the
+    agent who read one did not know that a second one, older, was still to be read."""
+    hub = bc_hub()
+    first = send(hub).json()  # the desk is not running yet: both wait for it
+    second = send(hub, template="confinement").json()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: "Confinement du" in shown(app), what="the newest on top")
+        await wait_until(pilot, lambda: "1 autre message" in shown(app), what="the other said")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: "agitée" in shown(app), what="the older one, after lu")
+        assert "autre message" not in shown(app)  # the last one: nothing more underneath
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="lu")
+    assert await in_thread(lambda: reads(hub, second["id"])) == ["g1"]
+    assert await in_thread(lambda: reads(hub, first["id"])) == ["g1"]
+
+
+async def test_a_message_arriving_over_another_counts_it_and_the_count_follows_its_end(
+    bc_hub: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """A second message arrives while the first is shown: it says "1 other message"; when the
+    one underneath is read from elsewhere the count goes, and the message on top stays (closing
+    the one underneath closed the top one: Textual's `dismiss` pops the top screen)."""
+    hub = bc_hub()
+    app = make_desk(hub.url, tmp_path / "g1.sqlite3", "g1", language="en")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        first = (await in_thread(lambda: send(hub))).json()
+        await wait_until(pilot, lambda: "agitated" in shown(app), what="the first")
+        assert "other message" not in shown(app)
+        await in_thread(lambda: send(hub, template="confinement"))
+        await wait_until(pilot, lambda: "1 other message" in shown(app), what="the count")
+        await in_thread(lambda: post(hub, "g1", f"/v1/broadcasts/{first['id']}/read"))
+        await wait_until(pilot, lambda: "other message" not in shown(app), what="count gone")
+        await pilot.pause(0.3)
+        assert "Lockdown" in shown(app) or "Confinement" in shown(app)  # the top one stays
+        await pilot.press("l")
+        await wait_until(pilot, lambda: not isinstance(app.screen, BroadcastScreen), what="lu")
+        await pilot.pause(0.3)  # the first, read elsewhere, does not come back
+        assert not isinstance(app.screen, BroadcastScreen)

@@ -1,16 +1,18 @@
 """The global-keys listener shows a broadcast this desk has not read as a desktop notification
 that stays (critical), and its end; against a real hub. The notification call itself is
-recorded here, not sent over D-Bus: feedback.py's own tests drive a real session bus."""
+recorded here, except for the markup test, which drives a real session bus."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from broadcast_helpers import post, send
+from dbus_helpers import missing_dbus
 from deskalert.client.hotkeys.broadcasts import BroadcastNotices, follow_broadcasts
 from support.hubs import RunningHub
 
@@ -85,3 +87,43 @@ async def test_after_a_reconnect_each_broadcast_is_shown_once_the_new_one_too(
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+@pytest.mark.skipif(missing_dbus() is not None, reason=str(missing_dbus()))
+@pytest.mark.parametrize(
+    ("capabilities", "body"),
+    [
+        (("body", "body-markup"), "Salle &lt;B&gt; &amp; C : porte 2 &lt; 3"),
+        (("body",), "Salle <B> & C : porte 2 < 3"),
+    ],
+)
+async def test_a_text_with_markup_characters_reaches_the_notification_server_as_typed(
+    bc_hub: Callable[..., RunningHub],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capabilities: tuple[str, ...],
+    body: str,
+) -> None:
+    """Why: the body went to the D-Bus server as typed, and a server that reads the body as
+    markup (the freedesktop spec's "body-markup") showed "Salle <B> & C" wrong or not at all.
+    Escaped only for a server that says it reads markup (one that does not shows it as sent);
+    the summary is never markup. A real session bus, a test server on it, desktop-notifier."""
+    from dbus_helpers import notification_server, session_bus, wait_received
+    from deskalert.client.hotkeys import feedback
+
+    hub = bc_hub()
+    text = "Salle <B> & C : porte 2 < 3"
+    out = tmp_path / "notifications.jsonl"
+    with session_bus(tmp_path) as address, notification_server(address, out, capabilities):
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        chain = await feedback.Feedback.probe()
+        notices = BroadcastNotices("g1", chain.notify)
+        task = asyncio.create_task(follow_broadcasts(hub.url, "tok-g1", "g1", notices))
+        try:
+            await asyncio.to_thread(send, hub, template=None, kind="vigilance", text=text)
+            [shown] = await asyncio.to_thread(wait_received, out, 1)
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    assert shown["summary"] == "Message de l'encadrement · Vigilance"
+    assert shown["body"] == body

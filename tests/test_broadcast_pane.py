@@ -187,3 +187,39 @@ async def test_a_text_with_brackets_is_listed_as_typed_when_ending_it(
         assert text in str(app.screen.query(Label).first().render())
         await answer(app, pilot, "1")
         await wait_until(pilot, lambda: panel(app) == "", what="ended")
+
+
+def toasts(app: Any) -> str:
+    return " ".join(str(toast.render()) for toast in app.screen.query("Toast"))
+
+
+@pytest.mark.parametrize(
+    ("language", "said"),
+    [
+        ("fr", "Fin du message Confinement par Bob Sup à {time} : Confinement du bâtiment"),
+        ("en", "Lockdown message ended by Bob Sup at {time}: Building lockdown"),
+    ],
+)
+async def test_the_end_of_a_message_says_who_ended_it_and_when(
+    bc_hub: Callable[..., RunningHub], language: str, said: str
+) -> None:
+    """Why: the notice said "Message terminé : <text>", not who ended it (the model has it):
+    a supervisor who did not end it could not tell whom to ask. Ended by another supervisor,
+    two minutes after it was sent (time passes by hand)."""
+    from broadcast_helpers import send
+    from deskalert.client.settings import ClientConfig
+    from deskalert.hub.clock import ManualClock
+    from deskalert.sitetime import local
+    from deskalert.tui.pane.app import PaneApp
+
+    hub = bc_hub(clock=ManualClock(T0))
+    sent = (await in_thread(lambda: send(hub, template="confinement"))).json()
+    config = {"language": language, "hub": {"url": hub.url}, "supervisor": {"id": "s.a"}}
+    app = PaneApp(ClientConfig.model_validate(config), "tok-s.a")
+    async with app.run_test(size=SIZE, notifications=True) as pilot:
+        await wait_until(pilot, lambda: "0/3" in panel(app), what="the broadcast shown")
+        await in_thread(lambda: hub.advance(120))
+        await in_thread(lambda: post(hub, "s.b", f"/v1/broadcasts/{sent['id']}/end"))
+        await wait_until(pilot, lambda: panel(app) == "", what="ended")
+        ended = said.format(time=f"{local(T0.replace(minute=2)):%H:%M}")
+        await wait_until(pilot, lambda: ended in toasts(app), what=f"the notice {ended!r}")

@@ -158,3 +158,100 @@ async def test_desk_quit_mid_session_the_hub_still_raises_the_alert_once(
         hub.advance(0.3)
     [alert] = alerts_of(hub, "sans-reponse")
     assert "Box A" in alert["message"]
+
+
+MORE_CODES = "".join(
+    f'\n[[codes]]\ncode = "{code}"\nlabel = "{label}"\nkey = "{key}"\ndiscreet = true\n'
+    for code, label, key in (
+        ("plusieurs", "Venez à plusieurs", "f3"),
+        ("appui", "Appui technique", "f5"),
+        ("suicide", "Intention suicidaire", "f6"),
+        ("silence", "Sans réponse", "f7"),
+    )
+)
+
+
+@pytest.mark.parametrize("language", ["fr", "en"])
+@pytest.mark.parametrize("kind", ["session", "supervisor", "with a colleague's alert"])
+async def test_at_60_by_16_the_prompt_and_every_code_key_are_in_view(
+    tmp_path: Path, hub_database: Callable[[], str | None], language: str, kind: str
+) -> None:
+    """Why: at 60 x 16 the prompt sat over the right half of the code keys for up to 60 s
+    (they still worked, but the agent facing an agitated person could not read them). It must
+    be seen, and leave the top bar, the on-call line, every code key and the footer in view.
+    Six codes, as the demonstration roster has; a session's check, a supervisor's, and one
+    while a colleague's alert fills the middle of the screen (it gives way, not the keys)."""
+    import tomllib
+
+    from desk_helpers import screen_text
+    from deskalert.hub.settings import HubConfig
+    from support.hubs import start_threaded_hub
+    from support.requests import new_alert
+    from support.roster import roster_toml
+
+    config = HubConfig.model_validate(tomllib.loads(roster_toml() + MORE_CODES))
+    config.hub.database = hub_database()
+    hub = start_threaded_hub(config, tmp_path / "hub")
+    client = ClientConfig.model_validate(
+        {"language": language, "hub": {"url": hub.url}, "desk": {"id": "g1"}}
+    )
+    app = DeskApp(client, "tok-g1", Journal(tmp_path / "journal.sqlite3"))
+    try:
+        async with app.run_test(size=(60, 16)) as pilot:
+            await wait_until(pilot, lambda: app.state.codes_known, what="the codes")
+            if kind == "with a colleague's alert":
+                with hub.client("g2") as g2:
+                    alert = new_alert("malaise", message="Usager tombé au sol")
+                    await in_thread(lambda: g2.post("/v1/alerts", json=alert).raise_for_status())
+                await wait_until(pilot, lambda: app.query_one("#colleagues").display, what="it")
+            who, path, body = (
+                ("g1", "/v1/sessions", {"room": "Box A", "minutes": 0.01})
+                if kind == "session"
+                else ("s.a", "/v1/checks", {"desk": "g1"})
+            )
+            with hub.client(who) as http:
+                await in_thread(lambda: http.post(path, json=body).raise_for_status())
+            await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
+            await pilot.pause(0.3)
+            shown = screen_text(app)
+            question = "Tout va bien ?" if language == "fr" else "All well?"
+            assert question in shown, shown
+            lines = shown.splitlines()
+            assert "Desk g1" in lines[0] and "☎ 01 00" in shown, shown  # top bar, on-call
+            for code, keys in app.keys.codes(app.state.codes):
+                key, _, ctrl = keys.partition(",")  # "f2,ctrl+r": "F2/ctrl+r Renfort"
+                assert f"{key.upper()}/{ctrl} {code.label}" in shown, (code.label, shown)
+            assert ("F8 J'arrive" if language == "fr" else "F8 I'm coming") in shown, shown
+    finally:
+        hub.stop()
+
+
+async def test_a_prompt_closing_under_a_broadcast_leaves_the_broadcast_on_top(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """Why: the prompt closed itself after its "Merci" with Textual's `dismiss`, which pops the
+    top screen whichever it is: a supervisors' message that came meanwhile vanished unread."""
+    from broadcast_helpers import send
+    from deskalert.tui.desk.broadcast import BroadcastScreen
+    from deskalert.tui.desk.screens import THANKS_S
+
+    hub = hub_factory(check_answer_s=20)
+    app = desk(hub, tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+        with hub.client("s.a") as sup:
+            await in_thread(lambda: sup.post("/v1/checks", json={"desk": "g1"}).raise_for_status())
+        await wait_until(pilot, lambda: isinstance(app.screen, CheckPrompt), what="prompt")
+        await pilot.pause(GRACE_S)
+        await pilot.press("enter")
+        assert "Merci" in prompt_text(app)
+        await in_thread(lambda: send(hub))
+        await wait_until(pilot, lambda: isinstance(app.screen, BroadcastScreen), what="message")
+        await pilot.pause(THANKS_S + 0.5)  # the prompt's own close came, under the message
+        assert isinstance(app.screen, BroadcastScreen)
+        await pilot.press("l")
+        await wait_until(
+            pilot,
+            lambda: not isinstance(app.screen, BroadcastScreen | CheckPrompt),
+            what="the message read, then the prompt gone too",
+        )

@@ -16,6 +16,11 @@ at start, and each notification goes to the first channel that delivers it:
 4. for `deskalert hotkeys` alone: the terminal bell and one line on stderr (the desk app has its
    corner instead, and must not write under its screen).
 
+A freedesktop notification server that reads the body as markup (it lists "body-markup" in
+its capabilities: a subset of HTML, <b>, <i>, <u>, <a>, <img>) gets the body escaped, so that a
+text such as "Salle <B> & C" shows as typed; one that does not gets it as is; the summary is
+never markup. desktop-notifier's D-Bus back-end passes both through unchanged.
+
 The sound of a critical notification is a short WAV through `paplay` or `aplay` when one is
 installed, the terminal bell otherwise. A missing tool is logged once and skipped.
 """
@@ -24,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import html
 import logging
 import os
 import shutil
@@ -68,6 +74,7 @@ class DesktopNotifierChannel:
 
     def __init__(self) -> None:
         self._notifier: Any = None
+        self.body_markup = False  # the server reads the body as markup: escape it
 
     async def usable(self) -> bool:
         try:
@@ -84,6 +91,7 @@ class DesktopNotifierChannel:
             return False
         self._notifier = notifier
         self.name = f"desktop-notifier ({type(notifier._backend).__name__})"
+        self.body_markup = await _reads_markup(notifier._backend)
         return True
 
     async def notify(self, summary: str, body: str, critical: bool) -> bool:
@@ -94,7 +102,7 @@ class DesktopNotifierChannel:
             await asyncio.wait_for(
                 self._notifier.send(
                     summary,
-                    body,
+                    as_body(body, self.body_markup),
                     urgency=Urgency.Critical if critical else Urgency.Normal,
                     on_dispatched=dispatched.set,
                 ),
@@ -105,11 +113,35 @@ class DesktopNotifierChannel:
         return dispatched.is_set()
 
 
+async def _reads_markup(backend: object) -> bool:
+    """Whether a D-Bus notification server says it reads the body as markup (other back-ends
+    do not: Windows and macOS show text). desktop-notifier does not tell: its D-Bus proxy,
+    connected by `get_capabilities`, is asked."""
+    interface = getattr(backend, "interface", None)
+    if interface is None or not hasattr(interface, "call_get_capabilities"):
+        return False
+    try:
+        capabilities = await asyncio.wait_for(interface.call_get_capabilities(), PROBE_S)
+    except Exception as exc:  # noqa: BLE001 - as in `usable`: a bus fails in many ways
+        log.info("feedback: the notification server's capabilities unknown: %r", exc)
+        return False
+    return "body-markup" in capabilities
+
+
+def as_body(text: str, markup: bool) -> str:
+    """`text` as a notification body: escaped (&, <, >) for a server that reads markup."""
+    return html.escape(text, quote=False) if markup else text
+
+
 class NotifySendChannel:
-    """libnotify's `notify-send`, when installed."""
+    """libnotify's `notify-send`, when installed. It speaks to the same D-Bus server as
+    desktop-notifier, which tells whether that server reads markup (`Feedback.probe`); alone
+    (desktop-notifier unusable) it escapes the body, as the common servers (GNOME Shell, KDE
+    Plasma, dunst, xfce4-notifyd, mako) read markup."""
 
     name = "notify-send"
     critical_only = False
+    body_markup = True
 
     async def usable(self) -> bool:
         return _tool("notify-send", needs_display=False) is not None
@@ -117,7 +149,13 @@ class NotifySendChannel:
     async def notify(self, summary: str, body: str, critical: bool) -> bool:
         urgency = "critical" if critical else "normal"
         return (
-            await _run("notify-send", "--app-name=deskalert", f"--urgency={urgency}", summary, body)
+            await _run(
+                "notify-send",
+                "--app-name=deskalert",
+                f"--urgency={urgency}",
+                summary,
+                as_body(body, self.body_markup),
+            )
             == 0
         )
 
@@ -159,8 +197,11 @@ class Feedback:
 
     @classmethod
     async def probe(cls, *, last_resort: bool = False) -> Feedback:
-        candidates: list[Channel] = [DesktopNotifierChannel(), NotifySendChannel(), WindowChannel()]
+        notifier, notify_send = DesktopNotifierChannel(), NotifySendChannel()
+        candidates: list[Channel] = [notifier, notify_send, WindowChannel()]
         usable = [channel for channel in candidates if await channel.usable()]
+        if notifier in usable:  # the same server: what it said of markup
+            notify_send.body_markup = notifier.body_markup
         return cls(usable, last_resort=last_resort, player=player())
 
     def describe(self) -> str:

@@ -18,7 +18,7 @@ from typing import ClassVar
 from uuid import UUID
 
 from textual import on
-from textual.app import ComposeResult
+from textual.app import App, ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.message import Message
@@ -29,7 +29,7 @@ from textual.widgets import Label, Static
 
 from deskalert.client.api import HubClient
 from deskalert.errors import DeskAlertError, HubUnreachable, ServerError, StoreUnavailable
-from deskalert.i18n import N_, language, t
+from deskalert.i18n import N_, language, t, tn
 from deskalert.journal.store import Journal
 from deskalert.models import Broadcast, BroadcastEvent, BroadcastState
 from deskalert.sitetime import local
@@ -67,13 +67,15 @@ class BroadcastScreen(ModalScreen[None]):
     BroadcastScreen.look-danger #broadcast-kind { background: $error; }
     BroadcastScreen.look-clear #broadcast-kind { background: $success; }
     BroadcastScreen.look-info #broadcast-kind { background: $primary; }
-    BroadcastScreen.stacked { background: $background; }
+    BroadcastScreen.-covered { background: $background 0%; }
+    BroadcastScreen.-covered > Vertical { display: none; }
     BroadcastScreen.look-ended > Vertical { border: heavy $panel-lighten-2; }
     BroadcastScreen.look-ended #broadcast-kind { background: $panel-lighten-2; }
     BroadcastScreen.look-ended #broadcast-protocol { display: none; }
     BroadcastScreen #broadcast-text { text-style: bold; margin: 1 0 0 0; }
     BroadcastScreen #broadcast-protocol { margin: 1 0 0 0; }
     BroadcastScreen #broadcast-from { color: $text-muted; margin: 1 0 0 0; }
+    BroadcastScreen #broadcast-more { text-style: bold; color: $warning; margin: 1 0 0 0; }
     BroadcastScreen #broadcast-hint { text-style: bold reverse; margin: 1 0 0 0; width: 100%; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -85,13 +87,11 @@ class BroadcastScreen(ModalScreen[None]):
     class Read(Message):
         broadcast: Broadcast
 
-    def __init__(self, broadcast: Broadcast, reply_to: MessagePump, stacked: bool = False) -> None:
-        """`stacked`: over another broadcast's screen, whose box must not show through around
-        this one's (a shorter box let the other's "Appuyez sur L" read as its own)."""
+    def __init__(self, broadcast: Broadcast, reply_to: MessagePump) -> None:
         super().__init__(classes=_look(broadcast))
-        self.broadcast, self.reply_to, self.stacked = broadcast, reply_to, stacked
+        self.broadcast, self.reply_to = broadcast, reply_to
         self.read = False
-        self.set_class(stacked, "stacked")
+        self.closing = False  # closed while under another: goes when it comes back on top
 
     def compose(self) -> ComposeResult:
         _, text, protocol = in_language(self.broadcast)
@@ -112,7 +112,26 @@ class BroadcastScreen(ModalScreen[None]):
                 id="broadcast-from",
                 markup=False,
             )
+            yield Label("", id="broadcast-more", markup=False)
             yield Label(self._hint(), id="broadcast-hint", markup=False)
+
+    def on_mount(self) -> None:
+        recount(self.app)
+
+    def waiting_below(self, count: int, covered: bool) -> None:
+        """How many other messages wait under this one (each shown once this one is closed);
+        `covered`: under another, its box hidden (a shorter box on top let this one's
+        "Appuyez sur L" read as the other's), and the desk seen through, its keys in view."""
+        self.set_class(covered, "-covered")
+        for more in self.query("#broadcast-more").results(Label):  # none before it is composed
+            more.update(tn("broadcast.more", count) if count else "")
+            more.display = count > 0
+
+    def on_screen_resume(self) -> None:
+        if self.closing:
+            self.dismiss(None)
+        else:
+            recount(self.app)
 
     def _kind(self) -> str:
         """The heading: the kind, or once ended that it ended (its look and "what to do" go:
@@ -149,13 +168,28 @@ class BroadcastScreen(ModalScreen[None]):
         """The hub ended it: said on the screen, which a key then closes."""
         self.broadcast = broadcast
         self.set_classes(_look(broadcast))
-        self.set_class(self.stacked, "stacked")
+        recount(self.app)  # its "-covered" class again
         self.query_one("#broadcast-kind", Label).update(self._kind())
         self.query_one("#broadcast-hint", Label).update(self._hint())
 
     def close(self) -> None:
-        if self in self.app.screen_stack:
+        """Closed on top; under another, when it comes back on top (`dismiss` pops the top
+        screen whichever screen it is called on: it would close the message above)."""
+        if self is self.app.screen:
             self.dismiss(None)
+        elif self in self.app.screen_stack and not self.closing:
+            self.closing = True
+            recount(self.app)
+
+
+def recount(app: App[object]) -> None:
+    """Each broadcast screen says how many others, still to close, wait under it; all but the
+    top one are covered."""
+    screens = [s for s in app.screen_stack if isinstance(s, BroadcastScreen)]
+    waiting = 0
+    for place, screen in enumerate(screens):
+        screen.waiting_below(waiting, covered=place < len(screens) - 1)
+        waiting += not screen.closing
 
 
 def _look(broadcast: Broadcast) -> str:
@@ -223,7 +257,7 @@ class BroadcastWatch(Widget):
                 label, text, _ = in_language(broadcast)
                 self.notify(t("broadcast.ended_notice", label=label, text=text), timeout=60)
         elif broadcast.read_by(self.desk_id) is None and screen is None:
-            self.app.push_screen(BroadcastScreen(broadcast, self, stacked=bool(screens)))
+            self.app.push_screen(BroadcastScreen(broadcast, self))
         elif broadcast.read_by(self.desk_id) is not None and screen is not None:
             screen.close()  # read elsewhere (this desk's other screen)
 

@@ -87,6 +87,18 @@ def draw_broadcast(broadcast: Broadcast, offline: frozenset[str] = frozenset()) 
     return line
 
 
+def ended_notice(broadcast: Broadcast) -> str:
+    """ "Fin du message Confinement par Ana Sup à 10:02 : <text>": who ended it, and when."""
+    label, text, _ = broadcast.words(language() == "en")
+    return t(
+        "pane.notify.broadcast_ended",
+        label=words.clean(label),
+        name=words.clean(broadcast.ended_by_name or broadcast.ended_by or "-"),
+        time=_hhmm(broadcast.ended_at),
+        text=words.clean(text),
+    )
+
+
 @dataclass
 class Draft:
     """What the supervisor chose so far in the send questions."""
@@ -170,9 +182,7 @@ class BroadcastPanel(Part):
             arrived.append(broadcast)
         before = _take(self.kept, broadcast)
         if broadcast.state is BroadcastState.ENDED and before is not None:
-            self.notify(
-                t("pane.notify.broadcast_ended", text=words.clean(broadcast.text)), markup=False
-            )
+            self.notify(ended_notice(broadcast), markup=False)
         self._publish()
 
     def _publish(self) -> None:
