@@ -162,6 +162,9 @@ class HeldLock:
                         " (key) DO UPDATE SET value=excluded.value",
                         (str(self.path),),
                     )
+                # Into the file itself at once: a hub opening another name of it reads no -wal
+                # of this name, so a claim left in the WAL would not be seen there.
+                db.execute("PRAGMA wal_checkpoint(PASSIVE)")
         except sqlite3.Error:
             return
         self.claimed = True

@@ -87,7 +87,7 @@ async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
     hub.broker.end(removed)
     now = hub.clock.now()
     await runtime.db(_announce, hub, fingerprint, now)
-    await hub.oncall.refresh(now, leading=hub.leading)
+    await hub.oncall.refresh(now, leading=hub.leading or not store.shared)  # one hub: it leads
     hub.out_of_step = None
     return f"roster reloaded ({fingerprint}): {said}"
 

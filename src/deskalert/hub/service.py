@@ -222,14 +222,16 @@ class Hub:
     # -- time passing ---------------------------------------------------------------------
 
     async def _tick_forever(self) -> None:
+        """The first tick at once: a hub that answers has settled whether it leads (a roster
+        reloaded in its first second is announced by a leader, not taken silently)."""
         while True:
-            await asyncio.sleep(self.tick_s)
             try:
                 await self.tick()
             except StoreUnavailable:
                 pass  # already logged; the next tick tries again
             except Exception:
                 log.exception("hub ticker failed; it goes on")
+            await asyncio.sleep(self.tick_s)
 
     async def tick(self, now: datetime | None = None) -> None:
         """What time passing does, at `now` (default: the clock's); only the leader (one hub
