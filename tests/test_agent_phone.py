@@ -395,6 +395,12 @@ async def test_a_message_to_the_site_shows_on_the_phone_and_is_read_in_one_tap(
         await browser.wait_for(f"!document.querySelector({card!r})")
 
 
+def session_due(hub: RunningHub) -> str:
+    """The running interview's `due_at`, as the hub holds it."""
+    sessions = httpx.get(f"{hub.url}/v1/sessions", headers=auth("s.a")).json()
+    return str(sessions[0]["due_at"])
+
+
 async def test_the_interview_is_extended_and_ended_from_the_phone(
     hub_factory: Callable[..., RunningHub], tmp_path: Path
 ) -> None:
@@ -405,8 +411,14 @@ async def test_the_interview_is_extended_and_ended_from_the_phone(
         await browser.tap("#interview-start")
         await browser.wait_for("!document.getElementById('interview-running').hidden")
         await asyncio.to_thread(hub.advance, 10 * 60)
+        due = session_due(hub)
         await browser.tap("#interview-extend")
         await browser.wait_for(f"/reste 1[45] min/.test({text('#interview-line')})")
+        # The page counts on the phone's clock: the hub's extension is what moves the check.
+        deadline = time.monotonic() + 10
+        while session_due(hub) == due:
+            assert time.monotonic() < deadline, "the extension never reached the hub"
+            await asyncio.sleep(0.05)
         await asyncio.to_thread(hub.advance, 14 * 60)  # past the first end: no check
         assert await browser.js("document.getElementById('check').hidden")
         sessions = httpx.get(f"{hub.url}/v1/sessions", headers=auth("s.a")).json()
