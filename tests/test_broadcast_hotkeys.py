@@ -114,16 +114,19 @@ async def test_a_text_with_markup_characters_reaches_the_notification_server_as_
     hub = bc_hub()
     text = "Salle <B> & C : porte 2 < 3"
     out = tmp_path / "notifications.jsonl"
-    with session_bus(tmp_path) as address, notification_server(address, out, capabilities):
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        chain = await feedback.Feedback.probe()
-        notices = BroadcastNotices("g1", chain.notify)
-        task = asyncio.create_task(follow_broadcasts(hub.url, "tok-g1", "g1", notices))
-        try:
-            await asyncio.to_thread(send, hub, template=None, kind="vigilance", text=text)
-            [shown] = await asyncio.to_thread(wait_received, out, 1)
-        finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+    # Bounded: once, under two suites at once, this test waited forever (where is not known
+    # yet); a failure with its traceback says where, a hang says nothing.
+    async with asyncio.timeout(60):
+        with session_bus(tmp_path) as address, notification_server(address, out, capabilities):
+            monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+            chain = await feedback.Feedback.probe()
+            notices = BroadcastNotices("g1", chain.notify)
+            task = asyncio.create_task(follow_broadcasts(hub.url, "tok-g1", "g1", notices))
+            try:
+                await asyncio.to_thread(send, hub, template=None, kind="vigilance", text=text)
+                [shown] = await asyncio.to_thread(wait_received, out, 1)
+            finally:
+                task.cancel()
+                await asyncio.gather(task, return_exceptions=True)
     assert shown["summary"] == "Message de l'encadrement · Vigilance"
     assert shown["body"] == body
