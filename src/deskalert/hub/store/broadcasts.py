@@ -15,7 +15,7 @@ from uuid import UUID
 
 from deskalert.hub.store.connection import Connection
 from deskalert.hub.store.core import StoreCore
-from deskalert.hub.store.rows import ALL_ROWS, instant, next_cursor
+from deskalert.hub.store.rows import ALL_ROWS, instant, next_cursor, page_of_period
 from deskalert.models import Broadcast, BroadcastState, Event, EventType
 
 T = TypeVar("T")
@@ -99,13 +99,7 @@ class BroadcastRows(StoreCore):
         `limit` (-1: all) after the cursor's key (sent_at, id), and the next cursor."""
         clauses: list[str] = ["1=1"]
         params: list[object] = []
-        for condition, bound in (("sent_at>=?", since), ("sent_at<?", until)):
-            if bound is not None:
-                clauses.append(condition)
-                params.append(instant(bound))
-        if after is not None:
-            clauses.append("(sent_at, id) > (?, ?)")
-            params.extend(after)
+        page_of_period(clauses, params, "sent_at", (since, until), "(sent_at, id)", after)
         rows = self._db.execute(
             f"SELECT sent_at, id, body FROM broadcasts WHERE {' AND '.join(clauses)}"
             " ORDER BY sent_at, id LIMIT ?",

@@ -9,7 +9,14 @@ from uuid import UUID
 
 from deskalert.hub.store.core import StoreCore
 from deskalert.hub.store.outbox import NOTIFICATION_DONE
-from deskalert.hub.store.rows import ALL_ROWS, OPEN_STATES, event_of, instant, next_cursor
+from deskalert.hub.store.rows import (
+    ALL_ROWS,
+    OPEN_STATES,
+    event_of,
+    instant,
+    next_cursor,
+    page_of_period,
+)
 from deskalert.models import Alert, AlertState, Event, EventType, Note
 
 
@@ -131,13 +138,8 @@ class HistoryRows(StoreCore):
         if sites is not None:
             clauses.append(f"site IN ({','.join('?' * len(sites))})")
             params.extend(sorted(sites))
-        for condition, bound in (("shared_at>=?", since), ("shared_at<?", until)):
-            if bound is not None:
-                clauses.append(condition)
-                params.append(instant(bound))
-        if after is not None:
-            clauses.append("(shared_at, alert_id, author) > (?, ?, ?)")
-            params.extend(after)
+        key = "(shared_at, alert_id, author)"
+        page_of_period(clauses, params, "shared_at", (since, until), key, after)
         rows = self._db.execute(
             f"SELECT shared_at, alert_id, author, body FROM notes WHERE {' AND '.join(clauses)}"
             " ORDER BY shared_at, alert_id, author LIMIT ?",

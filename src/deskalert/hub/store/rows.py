@@ -66,3 +66,22 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
 def next_cursor(rows: list[Any], limit: int) -> str | None:
     """The cursor after the page's last row if the query found one more row than a page."""
     return encode_cursor(rows[limit - 1][:-1]) if len(rows) > limit else None
+
+
+def page_of_period(
+    clauses: list[str],
+    params: list[object],
+    column: str,
+    period: tuple[datetime | None, datetime | None],
+    key: str,
+    after: Sequence[str] | None,
+) -> None:
+    """Add to a query's WHERE `column` in [since, until) and, for the next page, the rows whose
+    `key` (the ORDER BY columns, e.g. "(sent_at, id)") comes after the cursor's `after`."""
+    for condition, bound in ((f"{column}>=?", period[0]), (f"{column}<?", period[1])):
+        if bound is not None:
+            clauses.append(condition)
+            params.append(instant(bound))
+    if after is not None:
+        clauses.append(f"{key} > ({', '.join('?' * len(after))})")
+        params.extend(after)
