@@ -192,6 +192,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        self._tell_lost()
         self.guard.release(self)
         super().connection_lost(exc)
 
@@ -254,15 +255,19 @@ class GuardedProtocol(HttpToolsProtocol):
         """Drop the connection now, whatever is still buffered (the reader may never read it).
 
         The request being answered (and those queued behind it) are told at once: uvloop calls
-        `connection_lost` only on the loop's next turn, and it tells only the newest request
-        parsed; the one being answered then wrote into the closed transport, a RuntimeError (a
-        500 and a traceback in the log for every connection the guard dropped)."""
+        `connection_lost` only on the loop's next turn, and a write in between raised
+        RuntimeError (a 500 and a traceback in the log for every connection dropped)."""
+        self._tell_lost()
+        self.transport.abort()
+
+    def _tell_lost(self) -> None:
+        """Every request of this connection not yet answered stops writing (uvicorn's own
+        `connection_lost` tells only `self.cycle`, the newest request parsed)."""
         queued = [cycle for cycle, _ in self.pipeline]
         for cycle in (self._answering, self.cycle, *queued):
             if cycle is not None and not cycle.response_complete:
                 cycle.disconnected = True
                 cycle.message_event.set()
-        self.transport.abort()
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
         self._answering = cycle  # self.cycle is the newest request parsed, maybe a queued one
