@@ -93,7 +93,9 @@ def note(about: Alert, author: str, minutes: float, site: str = "accueil") -> No
     )
 
 
-def session(desk: str, due_minutes: float, site: str = "accueil", **changes: Any) -> InterviewSession:
+def session(
+    desk: str, due_minutes: float, site: str = "accueil", **changes: Any
+) -> InterviewSession:
     base: dict[str, Any] = dict(
         id=uuid4(),
         desk=desk,

@@ -8,12 +8,14 @@ presence, the outbox, tokens, broadcasts, page sessions) is in test_store_contra
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
+from deskalert.errors import StoreUnavailable
 from deskalert.hub.store import Store, decode_cursor
+from deskalert.hub.store.rows import ALL_ROWS
 from deskalert.models import Alert, AlertState, EventType
 from store_contract_helpers import STORES, T0, alert, at, note, open_contract_store, reopen
 
@@ -182,7 +184,10 @@ def test_counted_events_compare_instants_whatever_their_offset(store: Store) -> 
         store.append_event(EventType.ALERT_RAISED, moment, "accueil", {"id": f"a{minutes}"})
     store.append_event(EventType.ALERT_RAISED, at(1), "etage", {"id": "b"})
     types = [EventType.ALERT_RAISED.value, EventType.ALERT_RESOLVED.value]
-    assert store.count_events(types, at(0), at(60), None) == {"alert.raised": 3, "alert.resolved": 0}
+    assert store.count_events(types, at(0), at(60), None) == {
+        "alert.raised": 3,
+        "alert.resolved": 0,
+    }
     assert store.count_events(types, at(0).astimezone(paris), at(60), {"accueil"}) == {
         "alert.raised": 2,
         "alert.resolved": 0,
@@ -208,7 +213,9 @@ def test_notes_are_replaced_per_author_and_listed_by_period_and_cursor(store: St
     assert [n.author for n in store.list_notes(alert_id=first.id)[0]] == ["g1", "s.a"]
     assert len(store.list_notes(author="s.a")[0]) == 2
     assert [n.site for n in store.list_notes(sites={"etage"})[0]] == ["etage"]
-    assert [n.shared_at for n in store.list_notes(since=at(11), until=at(20))[0]] == [
+    paris = timezone(timedelta(hours=1))
+    period = {"since": at(11).astimezone(paris), "until": at(20).astimezone(paris)}
+    assert [n.shared_at for n in store.list_notes(**period)[0]] == [
         at(11),
         at(12),
     ]
@@ -236,7 +243,7 @@ def test_the_purge_removes_closed_old_alerts_their_notes_and_older_events(store:
     )
 
 
-# -- meta, overrides, epoch, health -----------------------------------------------------------------
+# -- meta, overrides, epoch, health ------------------------------------------------------------
 
 
 def test_meta_values_are_swapped_and_read(store: Store) -> None:
@@ -270,5 +277,50 @@ def test_the_epoch_is_kept_across_a_reopen_and_the_store_answers(
         assert again.epoch == epoch
         assert again.get_alert(raised.id) == raised
         assert again.last_event_id() == store.last_event_id()
+    finally:
+        again.close()
+
+
+def test_a_database_error_in_a_write_group_fails_the_whole_group(store: Store) -> None:
+    stored, new = alert(0), alert(1)
+    store.insert_alert(stored, stored.received_at)
+    last = store.last_event_id()
+    with pytest.raises(StoreUnavailable):
+        store.write_group(
+            [
+                lambda db: store.add_alert(db, new, new.received_at),
+                lambda db: store.put_alert(db, stored),  # the same id again: the database refuses
+            ]
+        )
+    assert store.get_alert(new.id) is None, "nothing of the group is stored"
+    assert store.last_event_id() == last
+    assert store.insert_alert(new, new.received_at) is not None, "the store writes again"
+
+
+def test_the_largest_event_id_and_the_widest_periods_are_read_without_error(store: Store) -> None:
+    raised = alert()
+    store.insert_alert(raised, raised.received_at)
+    assert store.events_after(2**63 - 1, None, 10) == []
+    assert store.events_after(0, None, ALL_ROWS)[0].data["id"] == str(raised.id)
+    # SQLite's julianday() reads no later than 9999-12-31T23:59:59.999 (NULL after it).
+    first, last = datetime.min.replace(tzinfo=UTC), datetime(9999, 12, 31, tzinfo=UTC)
+    kinds = [EventType.ALERT_RAISED.value]
+    assert store.count_events(kinds, first, last, None) == {"alert.raised": 1}
+    assert [a.id for a in store.list_alerts(open_only=False, site=None, since=first, limit=5)[0]]
+    assert store.list_notes(since=first, until=last) == ([], None)
+    assert store.list_broadcasts(first, last) == ([], None)
+
+
+def test_the_link_secret_is_the_databases_when_shared(store: Store) -> None:
+    """PostgreSQL: every hub signs links and page sessions with the key kept in the database;
+    SQLite: the hub keeps its own (None here)."""
+    secret = store.link_secret()
+    if store.url is None:
+        assert secret is None
+        return
+    assert secret is not None and len(secret) >= 16
+    again = reopen(store)
+    try:
+        assert again.link_secret() == secret
     finally:
         again.close()
