@@ -168,10 +168,11 @@ def test_a_commands_own_error_is_one_line_in_the_persons_language(
         line = (*option, *argv) if where == "before" else (*argv, *option)
         done = run_cli(*line)
         assert done.code in (1, 2) and done.out == "", done
-        assert done.err.startswith(f"deskalert: {expected}"), done.err
+        prefix = "deskalert : " if language == "fr" else "deskalert: "
+        assert done.err.startswith(f"{prefix}{expected}"), done.err
         assert done.err.count("\n") == 1, done.err
     french_line = run_cli(*argv).err
-    assert french_line.startswith(f"deskalert: {french}"), french_line
+    assert french_line.startswith(f"deskalert : {french}"), french_line
     assert english_words(french_line) == set(), french_line
 
 
@@ -181,7 +182,7 @@ def test_a_postgresql_hub_is_not_backed_up_here_in_french(
     monkeypatch.setenv("DESKALERT_DATABASE", "postgresql://127.0.0.1:1/x")
     done = run_cli("backup", "--config", "absent.toml", "--data-dir", "empty")
     assert done.code == 2 and done.err.count("\n") == 1, done.err
-    assert done.err.startswith("deskalert: la base de ce hub est PostgreSQL"), done.err
+    assert done.err.startswith("deskalert : la base de ce hub est PostgreSQL"), done.err
     assert english_words(done.err) == set(), done.err
 
 
