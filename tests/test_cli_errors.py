@@ -234,3 +234,16 @@ def test_the_demo_hubs_banner_names_its_roster_in_french(tmp_path: Path) -> None
     shown = "".join(lines)
     assert "(équipe de démonstration intégrée)" in shown, shown
     assert "built-in" not in shown and "roster" not in shown, shown
+
+
+def test_an_unreachable_postgresql_is_said_in_french_with_its_detail_apart(
+    site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before: "deskalert: cannot reach PostgreSQL at ...", all English in a French session."""
+    monkeypatch.setenv("DESKALERT_DATABASE", "postgresql://127.0.0.1:1/x")
+    hub_toml = Path(__file__).parents[1] / "hub.example.toml"
+    done = run_cli("hub", "--config", hub_toml, "--data-dir", tmp_path / "data", "--port", "0")
+    assert done.code == 2 and done.err.count("\n") == 1, done.err
+    said, _, detail = done.err.partition(" (")
+    assert said == "deskalert : la base de données ne répond pas", done.err
+    assert detail.startswith("cannot reach PostgreSQL at postgresql://127.0.0.1:1/x"), done.err

@@ -17,6 +17,7 @@ import sqlite3
 from pathlib import Path
 
 from deskalert.errors import ConfigError, StoreUnavailable
+from deskalert.i18n import t
 from deskalert.hub.store.base import Store
 from deskalert.hub.store.connection import Connection, EventHook
 from deskalert.hub.store.outbox import Notification
@@ -60,7 +61,7 @@ def open_store(database: str | None, sqlite_path: Path) -> Store:
         return SqliteStore(sqlite_path)
     except SchemaTooNew as exc:
         raise ConfigError(f"{(database and 'PostgreSQL') or sqlite_path}: {exc}") from None
-    except StoreUnavailable as exc:
-        raise ConfigError(exc.detail) from None
+    except StoreUnavailable as exc:  # libpq's words, for the administrator, in brackets
+        raise ConfigError(t("cli.store_unavailable", detail=exc.detail)) from None
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{sqlite_path}: cannot open the hub database: {exc}") from None
