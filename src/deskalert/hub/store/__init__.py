@@ -17,7 +17,6 @@ import sqlite3
 from pathlib import Path
 
 from deskalert.errors import ConfigError, StoreUnavailable
-from deskalert.i18n import t
 from deskalert.hub.store.base import Store
 from deskalert.hub.store.connection import Connection, EventHook
 from deskalert.hub.store.outbox import Notification
@@ -29,6 +28,7 @@ from deskalert.hub.store.sqlite import (
     hold_hub_file,
     must_be_hub_database,
 )
+from deskalert.i18n import t
 
 __all__ = [
     "SCHEMA_VERSION",
