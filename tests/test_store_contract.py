@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from deskalert.errors import StoreUnavailable
-from deskalert.hub.store import Store, decode_cursor
+from deskalert.hub.store import Connection, Store, decode_cursor
 from deskalert.hub.store.rows import ALL_ROWS
 from deskalert.models import Alert, AlertState, EventType
 from store_contract_helpers import STORES, T0, alert, at, note, open_contract_store, reopen
@@ -123,8 +123,8 @@ def test_a_write_group_commits_together_and_a_refused_write_is_undone_alone(stor
     kept, refused_alert, resent = alert(0), alert(1), alert(2)
     store.insert_alert(resent, resent.received_at)
 
-    def refuse(db: object) -> None:
-        store.add_alert(db, refused_alert, refused_alert.received_at)  # type: ignore[arg-type]
+    def refuse(db: Connection) -> None:
+        store.add_alert(db, refused_alert, refused_alert.received_at)
         raise ValueError("another body under this id")
 
     outcomes = store.write_group(
@@ -154,9 +154,10 @@ def test_the_alert_list_is_newest_first_paged_by_cursor_and_filtered(store: Stor
     others = [alert(0, site="etage"), alert(10), alert(20, state=AlertState.RESOLVED)]
     for a in [*same_time, *others]:
         store.insert_alert(a, a.received_at)
-    seen, cursor = [], None
+    seen: list[Alert] = []
+    cursor: str | None = None
     while True:
-        after = decode_cursor(cursor, 2) if cursor else None
+        after: list[str] | None = decode_cursor(cursor, 2) if cursor else None
         page, cursor = store.list_alerts(
             open_only=False, site=None, since=None, limit=2, after=after
         )
