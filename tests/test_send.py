@@ -25,6 +25,10 @@ from support.ports import free_port
 from support.requests import auth
 from support.roster import make_config
 
+# What is tested is the `deskalert send` client and its outbox, not the store: SQLite only.
+# The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py.
+pytestmark = pytest.mark.stores("sqlite")
+
 
 @pytest.fixture
 def desk_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
