@@ -94,6 +94,8 @@ def test_a_cursor_not_made_by_the_hub_is_a_400(hub: RunningHub, cursor: str) -> 
             answer = sup.get(path, params={"cursor": cursor})
             assert answer.status_code == 400, answer.text
             assert answer.json()["error"] == "bad_cursor" and "cursor" in answer.json()["detail"]
+            # what to do, in the API's own words: the cursor comes from the Link header
+            assert 'Link: rel="next"' in answer.json()["detail"], answer.text
 
 
 def test_1200_alerts_received_at_the_same_instant_all_come_through_the_pages(
