@@ -66,6 +66,8 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
         "/v1/notes?since=",
         "/v1/notes?until=",
         "/v1/sessions/figures?since=",
+        "/v1/broadcasts?state=all&since=",
+        "/v1/broadcasts?state=all&until=",
     ],
 )
 def test_a_query_date_without_offset_is_a_422_as_in_bodies(hub: RunningHub, path: str) -> None:
