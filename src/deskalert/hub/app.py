@@ -45,7 +45,6 @@ from deskalert.hub.routes import (
     presence,
     sessions,
 )
-from deskalert.hub.routes.alerts import AlertRate
 from deskalert.hub.routes.hot import HotRoutes, replay
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
@@ -96,9 +95,7 @@ def create_app(
     app.state.hub = hub
     app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
-    app.state.alert_rate = AlertRate(
-        config.hub.alert_burst, config.hub.alerts_per_minute, hub.clock
-    )
+    app.state.alert_rate = hub.alert_rate  # followed by the event tail (hub/alert_rate.py)
     app.state.request_budget = RequestBudget(
         config.hub.request_burst, config.hub.requests_per_second, clock=hub.clock
     )

@@ -2,8 +2,9 @@
 
 Two budgets, apart on purpose:
 
-- `AlertRate` (routes/alerts.py): the new alerts a desk may raise, `alert_burst` back to back,
-  then `alerts_per_minute`; a replay of a stored id never takes from it.
+- `AlertRate` (hub/alert_rate.py): the new alerts a desk may raise, `alert_burst` back to back,
+  then `alerts_per_minute`; a replay of a stored id never takes from it. One count across the
+  hubs of a database (each follows the others' alerts on its event tail).
 - `RequestBudget`: every other authenticated request of one identity (heartbeats, streams
   opened, lists, acks, the page's calls), `request_burst` back to back, then
   `requests_per_second`; beyond it a 429 with Retry-After, answered after `REFUSAL_HOLD_S`.
@@ -15,7 +16,7 @@ Two budgets, apart on purpose:
 `POST /v1/alerts` never spends nor needs the request budget: a desk whose software went wild
 on heartbeats or a stolen token flooding lists must still raise its alert at once, and a
 replay of a stored alert is never refused (docs/guarantees.md). Its own limit is the alert rate.
-Both are counted per hub: with several hubs, each counts its own requests.
+The request budget is counted per hub: with several hubs, each counts its own requests.
 """
 
 from __future__ import annotations

@@ -24,8 +24,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskalert.errors import HubError
+from deskalert.hub.alert_rate import AlertRate
 from deskalert.hub.budget import RequestBudget
-from deskalert.hub.routes.alerts import AlertRate, raise_for
+from deskalert.hub.routes.alerts import raise_for
 from deskalert.hub.routes.deps import bearer_principal
 from deskalert.hub.routes.presence import heartbeat_out
 from deskalert.hub.service import Hub
