@@ -89,7 +89,7 @@ class AlertRate(TokenBuckets):
 
     def charge(self, desk: str) -> None:
         """One token less for `desk`, down to none: an alert it raised through another hub."""
-        self._buckets[desk] = (max(0.0, self._tokens(desk) - 1), self.clock.monotonic())
+        self._set(desk, max(0.0, self._tokens(desk) - 1))
 
 
 def _remember(memory: OrderedDict[UUID, V], key: UUID, value: V, bound: int) -> None:

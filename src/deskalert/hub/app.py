@@ -26,7 +26,7 @@ from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
-from deskalert.hub.budget import RequestBudget
+from deskalert.hub.budget import REFUSAL_CHARGED, RefusalBudget, RequestBudget
 from deskalert.hub.clock import Clock
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
@@ -99,6 +99,9 @@ def create_app(
     app.state.request_budget = RequestBudget(
         config.hub.request_burst, config.hub.requests_per_second, clock=hub.clock
     )
+    app.state.refusal_budget = RefusalBudget(
+        config.hub.refused_burst, config.hub.refused_per_second, clock=hub.clock
+    )
     for module in (
         alerts,
         notes,
@@ -125,6 +128,7 @@ def create_app(
         hub=hub,
         rate=app.state.alert_rate,
         budget=app.state.request_budget,
+        refusals=app.state.refusal_budget,
         on_error=hub_error_response,
     )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
@@ -151,6 +155,12 @@ def hub_error_response(exc: HubError) -> JSONResponse:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
+        if exc.status == 401 and not request.scope.get(REFUSAL_CHARGED):
+            budget: RefusalBudget = request.app.state.refusal_budget
+            try:  # no token, or a refused one: the client address's budget (hub/budget.py)
+                await budget.charge(request.client.host if request.client else "unknown")
+            except RateLimited as limited:
+                return hub_error_response(limited)
         return hub_error_response(exc)
 
     @app.exception_handler(RequestValidationError)
