@@ -1,6 +1,10 @@
 """`deskalert hub token revoke` and `rotate` while a hub runs: written to its database, in
 force within a second on every hub of it, no restart, no reload; the desk's open stream ends
-and its reconnection is refused (401)."""
+and its reconnection is refused (401).
+
+The hubs run in processes of their own; the `deskalert hub token` and `hub reload` commands run
+in the test's process (support.cli.run_cli: what is tested is what they do to the store and to
+the running hub, not their process)."""
 
 from __future__ import annotations
 
@@ -13,34 +17,32 @@ from pathlib import Path
 
 import httpx
 
+from support.cli import Result, run_cli
 from support.events import EventReader
 from support.hubs import HubProcess
-from test_reload import changed_roster, reload_hub
+from test_reload import changed_roster
 
 
 def token_command(
     hub: HubProcess | None, tmp_path: Path, *words: str, name: str = "", database: str | None = None
-) -> subprocess.CompletedProcess[str]:
+) -> Result:
     """`deskalert hub token WORDS` on the store of `hub` (or `database`, no hub running)."""
     database = hub.database if hub is not None else database
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deskalert",
-            "hub",
-            "token",
-            *words,
-            "--config",
-            str(tmp_path / f"hub{name}.toml"),
-            "--data-dir",
-            str(tmp_path / f"data{name}"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
+    return run_cli(
+        "hub",
+        "token",
+        *words,
+        "--config",
+        tmp_path / f"hub{name}.toml",
+        "--data-dir",
+        tmp_path / f"data{name}",
         env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
     )
+
+
+def reload_hub(data_dir: Path) -> Result:
+    """`deskalert hub reload`: the running hub (its own process) is told to read hub.toml."""
+    return run_cli("hub", "reload", "--data-dir", data_dir, "--timeout", "20")
 
 
 def status(hub: HubProcess, token: str) -> int:
