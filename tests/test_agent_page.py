@@ -27,6 +27,7 @@ def run(hub: RunningHub, *words: str) -> Result:
     url = hub.config.hub.database
     return run_cli(*words, env={**os.environ, **({"DESKALERT_DATABASE": url} if url else {})})
 
+
 # One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
 # so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
 # hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).

@@ -41,6 +41,7 @@ def shared_hub(
     yield hub
     hub.stop()
 
+
 # One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
 # so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
 # hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
