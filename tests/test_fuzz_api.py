@@ -34,8 +34,17 @@ DESK_ROUTES = {("POST", "/v1/alerts"), ("POST", "/v1/heartbeat")}
 
 
 @pytest.fixture
-def api_schema(hub: RunningHub) -> Any:
-    return schemathesis.openapi.from_url(f"{hub.url}/openapi.json")
+def fuzzed_hub(hub_factory: Callable[..., RunningHub]) -> RunningHub:
+    """A hub whose request budget the run never spends: with the default one (200, then 20/s
+    for the one supervisor asking everything) some examples were refused 429 before reaching
+    their route, each held a second (hub/budget.py): a second lost and a case not checked. The
+    429 itself, its hold and its Retry-After are tested in test_request_budget.py."""
+    return hub_factory(request_burst=1_000_000)
+
+
+@pytest.fixture
+def api_schema(fuzzed_hub: RunningHub) -> Any:
+    return schemathesis.openapi.from_url(f"{fuzzed_hub.url}/openapi.json")
 
 
 # /v1/events is fuzzed below with its own checks. /metrics answers by hub.toml's [metrics]
@@ -62,7 +71,7 @@ schema = (
         HealthCheck.filter_too_much,
     ],
 )
-def test_every_route_answers_as_documented_never_5xx(case: Any, hub: RunningHub) -> None:
+def test_every_route_answers_as_documented_never_5xx(case: Any, fuzzed_hub: RunningHub) -> None:
     # A desk raises alerts and beats; everything else is asked as a supervisor (who may read
     # and act on all of it), so that most generated requests get past authorisation.
     who = "g1" if (case.method.upper(), case.path) in DESK_ROUTES else "s.a"
@@ -76,7 +85,7 @@ def test_every_route_answers_as_documented_never_5xx(case: Any, hub: RunningHub)
     # Kept: no 5xx, only documented status codes, content types, bodies and headers as
     # documented, a 405 with the right `Allow` for undeclared methods.
     case.call_and_validate(
-        base_url=hub.url,
+        base_url=fuzzed_hub.url,
         headers=auth(who),
         excluded_checks=[positive_data_acceptance, negative_data_rejection],
     )
