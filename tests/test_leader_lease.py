@@ -19,9 +19,9 @@ import httpx
 import pytest
 
 import pg
+from deskalert.hub.clock import ManualClock
 from deskalert.hub.cluster import Leadership
 from deskalert.hub.health import PROBE_EVERY_S
-from deskalert.hub.clock import ManualClock
 from deskalert.hub.lease import LEASE_S, MARGIN_S, LeadLost
 from deskalert.hub.store.postgres import PostgresStore
 from faultproxy import FaultProxy
