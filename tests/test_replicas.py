@@ -7,6 +7,8 @@ client does (same alert id resent; same Last-Event-ID).
 
 from __future__ import annotations
 
+import contextlib
+import socket
 import threading
 import time
 import uuid
@@ -51,6 +53,7 @@ class FailoverFollower:
 
     def start(self) -> FailoverFollower:
         self._stop = threading.Event()
+        self._socket: socket.socket | None = None  # the stream's, for `stop` to end its read
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
         return self
@@ -63,6 +66,9 @@ class FailoverFollower:
             headers = {"Last-Event-ID": str(last)}
             try:
                 with open_stream(url, self.who, headers=headers, read_s=8, connect_s=3) as stream:
+                    self._socket = stream.socket
+                    if self._stop.is_set():
+                        return
                     for block in stream.blocks:
                         if self._stop.is_set():
                             return
@@ -79,7 +85,12 @@ class FailoverFollower:
         return [data["id"] for _, kind, data in self.events if kind == "alert.raised"]
 
     def stop(self) -> None:
+        """At once: the stream's socket is shut down, so a read waiting for the next event
+        (up to `read_s`, the hubs send none once the test is quiet) ends now."""
         self._stop.set()
+        if self._socket is not None:
+            with contextlib.suppress(OSError):
+                self._socket.shutdown(socket.SHUT_RDWR)
         self._thread.join(timeout=15)
 
 
