@@ -327,7 +327,8 @@ async def open_in_waves(port: int, subscribers: list[Subscriber]) -> None:
     for batch in range(0, len(subscribers), 200):  # the listen backlog is finite
         wave = subscribers[batch : batch + 200]
         await asyncio.gather(*(subscribe(port, s) for s in wave))
-        await asyncio.wait_for(asyncio.gather(*(s.ready.wait() for s in wave)), 120)
+        async with asyncio.timeout(120):
+            await asyncio.gather(*(s.ready.wait() for s in wave))
 
 
 def close_all(subscribers: list[Subscriber]) -> None:
@@ -914,7 +915,8 @@ async def hub_notices_silence(hub: Hub) -> float:
     async with httpx.AsyncClient(base_url=hub.url, headers=headers("d001")) as desk:
         await desk.post("/v1/heartbeat")
     silent_from = time.monotonic()
-    offline_at = await asyncio.wait_for(got, 60)
+    async with asyncio.timeout(60):
+        offline_at = await got
     watcher.cancel()
     return offline_at - silent_from
 

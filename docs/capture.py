@@ -3,7 +3,8 @@
     .venv/bin/python docs/capture.py      (needs tmux and Debian's chromium; the test extra)
 
 - docs/captures/*.txt: the desk and the pane as text, as a person sees them in a terminal
-  (each program runs in a detached tmux session of a fixed size; `tmux capture-pane`);
+  (each program runs in a detached tmux session of a fixed size; `tmux capture-pane`); the
+  README's inline copy of one (the block after `<!-- capture: docs/captures/... -->`) with them;
 - docs/page.png: the supervisors' page at phone size in a headless Chromium, driven over its
   DevTools protocol (as tests/test_page_browser.py does), after a tap on "J'arrive";
 - docs/agent-phone.png: the agents' page at 360 x 640, enrolled by a one-time phone link
@@ -23,6 +24,7 @@ import base64
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -120,6 +122,23 @@ def save(name: str, text: str) -> None:
     CAPTURES.mkdir(exist_ok=True)
     (CAPTURES / name).write_text(text, encoding="utf-8")
     print(f"wrote docs/captures/{name}")
+
+
+README = DOCS.parent / "README.md"
+# The README shows one capture inline (GitHub has no include): the block right after this marker.
+README_CAPTURE = re.compile(r"(<!-- capture: docs/captures/([\w.-]+) -->\n```\n)(.*?)(```)", re.S)
+
+
+def readme_in_step() -> None:
+    """The README's inline capture rewritten from docs/captures (tests/test_docs.py checks it)."""
+    text = README.read_text(encoding="utf-8")
+    fresh = README_CAPTURE.sub(
+        lambda m: m[1] + (CAPTURES / m[2]).read_text(encoding="utf-8").rstrip("\n") + "\n" + m[4],
+        text,
+    )
+    if fresh != text:
+        README.write_text(fresh, encoding="utf-8")
+        print("wrote README.md (its capture)")
 
 
 def capture_screens(port: int, home: Path) -> None:
@@ -294,6 +313,7 @@ def main() -> int:
         home = Path(tmp)
         with demo_hub(home) as port:
             capture_screens(port, home)
+        readme_in_step()
         with demo_hub(home / "page") as port:
             asyncio.run(capture_page(port, home / "page"))
         with demo_hub(home / "agent") as port:

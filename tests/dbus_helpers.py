@@ -10,6 +10,7 @@ at run time."""
 import asyncio
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -44,11 +45,9 @@ def session_bus(tmp: Path) -> Iterator[str]:
     daemon = subprocess.Popen(
         ["dbus-daemon", f"--config-file={config}", "--nofork", "--print-address"],
         stdout=subprocess.PIPE,
-        text=True,
     )
     try:
-        assert daemon.stdout is not None
-        yield daemon.stdout.readline().strip()
+        yield first_line(daemon, "dbus-daemon's address")
     finally:
         daemon.terminate()
         daemon.wait(10)
@@ -65,15 +64,29 @@ def notification_server(
         [sys.executable, __file__, str(out), ",".join(capabilities)],
         env=env,
         stdout=subprocess.PIPE,
-        text=True,
     )
     try:
-        assert server.stdout is not None
-        assert server.stdout.readline().strip() == "ready"
+        assert first_line(server, "the notification server's ready") == "ready"
         yield out
     finally:
         server.terminate()
         server.wait(10)
+
+
+def first_line(process: subprocess.Popen[bytes], what: str, timeout: float = 30) -> str:
+    """The first line `process` prints, within `timeout` s. A bare readline would wait for ever
+    on a process that hangs, and in an async test it holds the event loop, so that no
+    `asyncio.timeout` around it can fire."""
+    assert process.stdout is not None
+    fd, line, deadline = process.stdout.fileno(), b"", time.monotonic() + timeout
+    while not line.endswith(b"\n"):
+        left = deadline - time.monotonic()
+        if left <= 0 or not select.select([fd], [], [], left)[0]:
+            raise AssertionError(f"{what}: no line within {timeout:g} s")
+        if not (chunk := os.read(fd, 4096)):
+            raise AssertionError(f"{what}: the process ended first (exit {process.wait(10)})")
+        line += chunk
+    return line.decode().strip()
 
 
 def received(out: Path) -> list[dict[str, Any]]:

@@ -11,6 +11,11 @@ from deskalert.hub.clock import ManualClock
 from support.hubs import RunningHub
 from support.requests import auth, new_alert
 
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 
 def events_count(hub: RunningHub) -> int:
     return int(httpx.get(f"{hub.url}/healthz").json()["last_event_id"])

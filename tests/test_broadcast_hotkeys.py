@@ -114,8 +114,10 @@ async def test_a_text_with_markup_characters_reaches_the_notification_server_as_
     hub = bc_hub()
     text = "Salle <B> & C : porte 2 < 3"
     out = tmp_path / "notifications.jsonl"
-    # Bounded: once, under two suites at once, this test waited forever (where is not known
-    # yet); a failure with its traceback says where, a hang says nothing.
+    # Bounded: once, under two suites at once, this test waited forever in the gather below: the
+    # listener's cancel was swallowed by asyncio.wait_for as the server answered (feedback.py,
+    # test_a_notification_stopped_as_the_server_answers_stops). A hang says nothing; a failure
+    # says where. The bus and the server bound their own start (dbus_helpers.first_line).
     async with asyncio.timeout(60):
         with session_bus(tmp_path) as address, notification_server(address, out, capabilities):
             monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)

@@ -168,10 +168,11 @@ def test_a_commands_own_error_is_one_line_in_the_persons_language(
         line = (*option, *argv) if where == "before" else (*argv, *option)
         done = run_cli(*line)
         assert done.code in (1, 2) and done.out == "", done
-        assert done.err.startswith(f"deskalert: {expected}"), done.err
+        prefix = "deskalert : " if language == "fr" else "deskalert: "
+        assert done.err.startswith(f"{prefix}{expected}"), done.err
         assert done.err.count("\n") == 1, done.err
     french_line = run_cli(*argv).err
-    assert french_line.startswith(f"deskalert: {french}"), french_line
+    assert french_line.startswith(f"deskalert : {french}"), french_line
     assert english_words(french_line) == set(), french_line
 
 
@@ -181,7 +182,7 @@ def test_a_postgresql_hub_is_not_backed_up_here_in_french(
     monkeypatch.setenv("DESKALERT_DATABASE", "postgresql://127.0.0.1:1/x")
     done = run_cli("backup", "--config", "absent.toml", "--data-dir", "empty")
     assert done.code == 2 and done.err.count("\n") == 1, done.err
-    assert done.err.startswith("deskalert: la base de ce hub est PostgreSQL"), done.err
+    assert done.err.startswith("deskalert : la base de ce hub est PostgreSQL"), done.err
     assert english_words(done.err) == set(), done.err
 
 
@@ -233,3 +234,16 @@ def test_the_demo_hubs_banner_names_its_roster_in_french(tmp_path: Path) -> None
     shown = "".join(lines)
     assert "(équipe de démonstration intégrée)" in shown, shown
     assert "built-in" not in shown and "roster" not in shown, shown
+
+
+def test_an_unreachable_postgresql_is_said_in_french_with_its_detail_apart(
+    site: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Before: "deskalert: cannot reach PostgreSQL at ...", all English in a French session."""
+    monkeypatch.setenv("DESKALERT_DATABASE", "postgresql://127.0.0.1:1/x")
+    hub_toml = Path(__file__).parents[1] / "hub.example.toml"
+    done = run_cli("hub", "--config", hub_toml, "--data-dir", tmp_path / "data", "--port", "0")
+    assert done.code == 2 and done.err.count("\n") == 1, done.err
+    said, _, detail = done.err.partition(" (")
+    assert said == "deskalert : la base de données ne répond pas", done.err
+    assert detail.startswith("cannot reach PostgreSQL at postgresql://127.0.0.1:1/x"), done.err

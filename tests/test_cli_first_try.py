@@ -105,7 +105,7 @@ def test_a_demo_on_a_busy_port_names_port(tmp_path: Path) -> None:
         code, _, err = cli("demo", "--hub-only", "--port", str(port))
     assert code == 2, err
     assert err.splitlines()[-1] == (
-        f"deskalert: le port {port} est pris par un autre programme : choisissez-en un autre"
+        f"deskalert : le port {port} est pris par un autre programme : choisissez-en un autre"
         " avec --port (par défaut : 8470)"
     )
 

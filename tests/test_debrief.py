@@ -10,6 +10,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import pytest
+
 from deskalert.journal.debrief import (
     Figures,
     Period,
@@ -32,6 +34,11 @@ from deskalert.models import (
 from support.cli import Result, run_cli
 from support.hubs import RunningHub
 from support.requests import new_alert
+
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 MON = datetime(2026, 11, 16, 12, 0, tzinfo=UTC)  # ISO week 47
 

@@ -196,3 +196,20 @@ def typing_model(annotation: object) -> type:
         if isinstance(candidate, type) and issubclass(candidate, BaseModel):
             return candidate
     raise AssertionError(f"no model in {annotation}")
+
+
+def test_the_readme_shows_the_desk_as_captured() -> None:
+    """Why: GitHub has no include, so the README holds a copy of a capture; `make docs-captures`
+    rewrites it with the others (docs/capture.py), and a copy edited by hand or left behind fails
+    here."""
+    sys.path.insert(0, str(ROOT / "docs"))
+    try:
+        import capture
+    finally:
+        sys.path.remove(str(ROOT / "docs"))
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    blocks = list(capture.README_CAPTURE.finditer(readme))
+    assert blocks, "the README shows the desk screen, marked <!-- capture: docs/captures/... -->"
+    for block in blocks:
+        captured = (ROOT / "docs" / "captures" / block[2]).read_text(encoding="utf-8")
+        assert block[3] == captured.rstrip("\n") + "\n", f"README's copy of {block[2]} is stale"

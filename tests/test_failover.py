@@ -259,7 +259,8 @@ async def test_a_follower_resumes_on_the_second_hub_from_the_same_position_every
         sent.append(await in_thread(lambda: raise_on(b_url)))
         await wait_until_async(lambda: len(raised()) == 4, 20)
         followed = [i.id for i in items if not isinstance(i, LinkUp | LinkDown | StreamReset)]
-        log = await asyncio.wait_for(read_log(b_url, followed[-1]), 20)
+        async with asyncio.timeout(20):
+            log = await read_log(b_url, followed[-1])
     finally:
         task.cancel()
         if hub_b is not None:

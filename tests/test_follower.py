@@ -100,7 +100,8 @@ async def test_a_hub_that_goes_silent_is_reported_within_two_heartbeats() -> Non
     try:
         assert isinstance(await anext(stream), LinkUp)
         started = time.monotonic()
-        down = await asyncio.wait_for(anext(stream), 5)
+        async with asyncio.timeout(5):
+            down = await anext(stream)
         took = time.monotonic() - started
     finally:
         await stream.aclose()
@@ -113,7 +114,8 @@ async def test_a_refused_token_is_a_link_down_with_the_hubs_reason(tmp_path: Pat
     hub = start_threaded_hub(make_config(), tmp_path / "hub")
     stream = EventFollower(hub.url, "not-a-token").follow()
     try:
-        down = await asyncio.wait_for(anext(stream), 5)
+        async with asyncio.timeout(5):
+            down = await anext(stream)
     finally:
         await stream.aclose()
         await asyncio.to_thread(hub.stop)

@@ -90,7 +90,7 @@ def run(argv: list[str]) -> tuple[int, str]:
 def assert_clear(code: int, err: str, path: Path, allowed: set[int]) -> None:
     assert code in allowed, (code, err)
     if code != 0:
-        assert err.startswith("deskalert: "), err
+        assert err.startswith("deskalert : "), err
         assert err.count("\n") == 1, f"one line, not:\n{err}"
         assert "Traceback" not in err
 

@@ -2,8 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from support.hubs import RunningHub
 from support.requests import new_alert
+
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 
 def test_history_lists_every_event_of_the_alert_in_order(hub: RunningHub) -> None:

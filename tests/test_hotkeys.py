@@ -26,6 +26,10 @@ from hotkeys_helpers import (
 )
 from support.hubs import RunningHub
 
+# What is tested is the desk's keys and buttons, not the store: SQLite only.
+# The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py.
+pytestmark = pytest.mark.stores("sqlite")
+
 CTRL, SHIFT, F2, ALT = "ctrl", "shift", "f2", "alt"
 COMBOS = {"renfort": (frozenset([CTRL]), frozenset([SHIFT]), frozenset([F2]))}
 

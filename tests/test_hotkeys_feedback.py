@@ -5,6 +5,7 @@ the always-on-top window, and the chain's last resort without a display."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import shutil
 import subprocess
 import time
@@ -127,3 +128,36 @@ async def test_nothing_on_the_desktop_the_bell_and_a_line_on_stderr(
     )
     await asyncio.sleep(0)
     assert capsys.readouterr().err == "\a\adeskalert : ALERTE NON TRANSMISE Ana Sup : 01 00\n"
+
+
+@pytest.mark.skipif(missing_dbus() is not None, reason=str(missing_dbus()))
+async def test_a_notification_stopped_as_the_server_answers_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Why: on Python 3.11, `asyncio.wait_for` returns the result when its task is cancelled as
+    the awaited call ends (CPython gh-86296). The broadcast listener, stopped while the server's
+    answer came in, went on following the hub forever (the markup test hung, two suites at once).
+    A notification cancelled after 0, 1, 2... turns of the loop, up to the one where it is done,
+    ends cancelled every time; rounds again, as the answer's turn varies."""
+    out = tmp_path / "notifications.jsonl"
+    with session_bus(tmp_path) as address, notification_server(address, out):
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        chain = await feedback.Feedback.probe()
+        assert chain.channels and chain.channels[0].name.startswith("desktop-notifier"), [
+            channel.name for channel in chain.channels
+        ]
+        cancels = 0
+        for _ in range(20):
+            for turns in itertools.count():
+                task = asyncio.create_task(chain.notify("deskalert : essai", "corps"))
+                for _ in range(turns):
+                    await asyncio.sleep(0)
+                if not task.cancel():
+                    break  # done before the cancel: this round went past the answer
+                cancels += 1
+                async with asyncio.timeout(10):
+                    [outcome] = await asyncio.gather(task, return_exceptions=True)
+                assert isinstance(outcome, asyncio.CancelledError), (
+                    f"cancelled after {turns} turns, the notification went on: {outcome!r}"
+                )
+    assert cancels >= 20, cancels

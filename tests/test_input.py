@@ -23,6 +23,11 @@ from deskalert.text import find_control, strip_control
 from support.hubs import RunningHub
 from support.requests import auth, new_alert
 
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 NOTE: dict[str, Any] = {"what_happened": "Le ton monte.\nPuis se calme.", "type": "verbal"}
 EXTREME_DATES = ["9999-12-31T23:59:59-23:59", "0001-01-01T00:00:00+14:00"]
 

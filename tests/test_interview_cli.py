@@ -5,8 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import pytest
+
 from support.cli import Result, run_cli
 from support.hubs import RunningHub
+
+# What is tested is the command, not the store: SQLite only. Sessions' SQL is checked on
+# SQLite and PostgreSQL in test_store_contract_rows.py.
+pytestmark = pytest.mark.stores("sqlite")
 
 
 def desk_env(tmp_path: Path, url: str, desk: str = "g1") -> dict[str, str]:

@@ -18,6 +18,10 @@ from deskalert.models import Alert, AlertState, PrincipalKind, Responder
 from deskalert.tui.note_form import NoteForm
 from support.hubs import RunningHub
 
+# What is tested is a screen, not the store: SQLite only. Notes' SQL is checked on SQLite and
+# PostgreSQL in test_store_contract.py (test_notes_are_replaced_per_author_and_listed_...).
+pytestmark = pytest.mark.stores("sqlite")
+
 FORM_ORDER = [
     "what",
     "type",

@@ -7,11 +7,18 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
+import pytest
+
 from deskalert.hub.store import SqliteStore
 from deskalert.models import Note
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import new_alert
 from support.roster import make_config
+
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 NOTE = {
     "what_happened": "Ton monte sur un refus de prestation.",

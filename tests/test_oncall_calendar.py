@@ -262,7 +262,8 @@ def test_hub_check_parses_the_calendar_file(tmp_path: Path) -> None:
     write(ics, WEEKLY.replace("DTSTART;TZID=Europe/Paris:20261202T100000", "DTSTART:2026xx"))
     result = run_cli("hub", "--config", str(hub_toml), "--check")
     assert result.returncode == 2 and result.stdout == ""
-    assert result.stderr.startswith(f"deskalert: {hub_toml}: oncall_calendar[0].file: {ics}: event")
+    said = f"deskalert : {hub_toml}: oncall_calendar[0].file: {ics}: event"
+    assert result.stderr.startswith(said), result.stderr
     assert len(result.stderr.splitlines()) == 1
 
     hub_toml.write_text(text + '\n[[oncall_calendar]]\nsite = "accueil"\nfile = "astreinte.ics"\n')
@@ -466,7 +467,7 @@ def test_hub_oncall_at_prints_who_where_from_and_the_chain(tmp_path: Path) -> No
     assert result.returncode == 2
     assert (
         result.stderr
-        == "deskalert: --at « 24/12/2026 » : pas une date et heure comme « 2026-12-24 22:00 »\n"
+        == "deskalert : --at « 24/12/2026 » : pas une date et heure comme « 2026-12-24 22:00 »\n"
     )
 
 

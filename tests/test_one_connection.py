@@ -4,7 +4,9 @@ holds at most `MAX_PIPELINED` of them, while desks' alerts go through."""
 
 from __future__ import annotations
 
+import logging
 import socket
+import struct
 import threading
 import time
 from typing import Any
@@ -111,3 +113,49 @@ def test_thousands_of_pipelined_requests_never_read_are_not_queued(hub_factory: 
     assert deepest <= MAX_PIPELINED
     with hub.client("g1") as desk:
         assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
+
+
+def test_a_dropped_connection_leaves_no_traceback_in_the_log(
+    hub_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: the request being answered when the guard dropped its connection wrote into the
+    aborted transport before uvloop told the connection it was lost: "unexpected error on GET
+    /healthz" and a traceback (twice: ours and uvicorn's) for every such connection, a log one
+    client could flood. A limit that bites is one line per 10 s, never one per socket."""
+    hub = hub_factory(request_timeout_s=60)
+    caplog.set_level(logging.WARNING)
+    for _ in range(5):
+        with socket.create_connection(address(hub.url), timeout=10) as sock:
+            try:
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n" * 5000)
+                time.sleep(0.3)
+                while sock.recv(65536):
+                    pass
+            except OSError:
+                pass  # reset: dropped with our requests unread
+    with hub.client("g1") as desk:
+        assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]
+    dropped = [r.getMessage() for r in caplog.records if "limit max_pipelined" in r.getMessage()]
+    assert len(dropped) == 1, "one line for the five, within 10 s"
+
+
+def test_a_client_that_pipelines_and_resets_leaves_no_traceback(
+    hub_factory: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Before: a client that sent a few requests at once (under the cap) and reset its
+    connection left a 500 and a traceback per connection in the log: uvicorn tells only the
+    newest request parsed that its connection is lost, and the one being answered wrote into
+    the closed transport. No token needed (`/healthz`)."""
+    hub = hub_factory()
+    caplog.set_level(logging.WARNING)
+    for _ in range(30):
+        with socket.create_connection(address(hub.url), timeout=10) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: hub\r\n\r\n" * 12)
+            time.sleep(0.002)
+    with hub.client("g1") as desk:
+        assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
+    errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
+    assert errors == [], [r.getMessage() for r in errors]

@@ -25,6 +25,11 @@ from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import roster_toml
 
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 PUBLIC = "https://hub.example.org"
 
 

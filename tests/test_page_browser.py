@@ -72,7 +72,8 @@ class Browser:
         future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._replies[self._counter] = future
         await self.cdp.send_json({"id": self._counter, "method": method, "params": params})
-        reply = await asyncio.wait_for(future, 20)
+        async with asyncio.timeout(20):
+            reply = await future
         assert "error" not in reply, reply
         return dict(reply.get("result", {}))
 

@@ -19,6 +19,11 @@ from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
 from support.roster import roster_toml
 
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
+
 PUBLIC = "https://hub.example.org"
 
 
@@ -61,6 +66,8 @@ def test_a_non_ascii_signature_is_refused_not_a_500(linked: RunningHub) -> None:
         "/v1/notes?since=",
         "/v1/notes?until=",
         "/v1/sessions/figures?since=",
+        "/v1/broadcasts?state=all&since=",
+        "/v1/broadcasts?state=all&until=",
     ],
 )
 def test_a_query_date_without_offset_is_a_422_as_in_bodies(hub: RunningHub, path: str) -> None:

@@ -164,7 +164,7 @@ def test_sighup_from_systemd_reloads_too(
 def test_reload_without_a_running_hub_is_one_line(tmp_path: Path) -> None:
     done = reload_hub(tmp_path / "nothing-here", timeout=1)
     assert done.returncode == 1
-    assert done.stderr.startswith("deskalert: aucun hub ne tourne avec le répertoire de données")
+    assert done.stderr.startswith("deskalert : aucun hub ne tourne avec le répertoire de données")
     assert len(done.stderr.splitlines()) == 1
 
 

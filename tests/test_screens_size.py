@@ -83,6 +83,24 @@ async def test_the_desk_at_60_columns_shows_the_own_alerts_step(
         assert f"☎ {PHONE}" in shown and "F2/ctrl+r Renfort" in shown, shown
 
 
+async def test_a_long_desk_name_gives_way_with_a_space_before_the_link(tmp_path: Path) -> None:
+    """Before: "Guiche…● liaison OK", the cut name against the link's sign."""
+    toml = roster_toml().replace('label = "Desk g1"', 'label = "Guichet 3 · RDC, troisième"')
+    hub = start_threaded_hub(HubConfig.model_validate(tomllib.loads(toml)), tmp_path / "hub")
+    try:
+        app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+        async with app.run_test(size=(60, 16)) as pilot:
+            await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+            await pilot.press("f4")
+            await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="sent")
+            await pilot.pause(0.2)
+            top = screen_text(app).splitlines()[0]
+            assert "Guichet" in top and "…" in top, top
+            assert "… ● liaison OK" in top, top
+    finally:
+        hub.stop()
+
+
 async def test_the_desk_at_120_columns_keeps_its_full_boxes(
     real_hub: RunningHub, tmp_path: Path
 ) -> None:

@@ -25,6 +25,10 @@ from support.ports import free_port
 from support.requests import auth
 from support.roster import make_config
 
+# What is tested is the `deskalert send` client and its outbox, not the store: SQLite only.
+# The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py.
+pytestmark = pytest.mark.stores("sqlite")
+
 
 @pytest.fixture
 def desk_env(tmp_path: Path) -> Callable[..., dict[str, str]]:
@@ -125,7 +129,9 @@ def test_unknown_code_is_refused_with_the_reason_and_not_retried(
     env = desk_env(hub.url)
     result = send(env, "hulk")
     assert result.returncode == 1
-    assert "ALERTE REFUSÉE" in result.stderr and "unknown_code" in result.stderr
+    said, detail = result.stderr.splitlines()
+    assert said.startswith("ALERTE REFUSÉE par le hub : ce code d'alerte n'existe pas"), said
+    assert detail.startswith("détail pour l'administrateur : unknown_code: "), detail
     assert send(env, "renfort").returncode == 0
     assert [a["code"] for a in hub_alerts(hub)] == ["renfort"], "a refused alert is not resent"
 
@@ -148,7 +154,8 @@ def test_wrong_token_is_refused_not_silent(
 ) -> None:
     env = {**desk_env(hub.url), "DESKALERT_TOKEN": "wrong"}
     result = send(env, "renfort")
-    assert result.returncode == 1 and "unauthorized" in result.stderr
+    assert result.returncode == 1 and "ne reconnaît pas le jeton de ce poste" in result.stderr
+    assert "détail pour l'administrateur : unauthorized" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -332,12 +339,17 @@ def test_token_stored_by_login_is_found(monkeypatch: pytest.MonkeyPatch, tmp_pat
         keyring.set_keyring(previous)
 
 
-def test_hub_down_output_is_one_line_without_retry_noise(
+def test_hub_down_output_is_the_persons_line_and_the_administrators_without_retry_noise(
     desk_env: Callable[..., dict[str, str]],
 ) -> None:
+    """Before: httpx's English inside the French line ("ALERTE NON TRANSMISE (hub ...
+    unreachable: no connection ...: All connection attempts failed) : ...")."""
     result = send(desk_env(f"http://127.0.0.1:{free_port()}"), "renfort", "--timeout", "1")
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and result.stderr.startswith("ALERTE NON TRANSMISE")
+    said, detail = result.stderr.splitlines()
+    assert said.startswith("ALERTE NON TRANSMISE (hub injoignable) : elle reste en file"), said
+    assert "unreachable" not in said and "connection" not in said, said
+    assert detail.startswith("détail pour l'administrateur : hub http://127.0.0.1:"), detail
 
 
 def test_a_message_with_a_file_number_is_refused_before_anything_is_queued(

@@ -15,12 +15,18 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from deskalert.hub.clock import ManualClock
 from deskalert.models import Event
 from support.events import EventReader
 from support.hubs import RunningHub, on_store, start_threaded_hub
 from support.roster import make_config
+
+# One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
+# so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
+# hubs sharing PostgreSQL in test_replicas.py, test_failover.py (docs/test-ids-issue-22.md).
+pytestmark = pytest.mark.stores("sqlite")
 
 SHORT = 0.03  # minutes: 1.8 s
 SHORT_S = SHORT * 60

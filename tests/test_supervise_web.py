@@ -37,7 +37,7 @@ def test_supervise_web_points_to_the_page_and_exits_2(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines() == [done.stderr.strip()]  # one line
-    assert "http://10.0.0.5:8470/page/" in done.stderr and "retired" in done.stderr
+    assert "http://10.0.0.5:8470/page/" in done.stderr and "n'existe plus" in done.stderr
 
 
 def test_supervise_web_without_a_config_still_points_to_the_page(tmp_path: Path) -> None:

@@ -181,7 +181,7 @@ def test_the_command_line_says_a_refusal_in_the_chosen_language(tmp_path: Path) 
     english = run_cli("--language", "en", "hub", "--config", hub_toml, "--check")
     assert french.returncode == english.returncode == 2
     assert french.stderr == (
-        f"deskalert: {hub_toml}: supervisors[1].email : 'bob' n'est pas une adresse"
+        f"deskalert : {hub_toml}: supervisors[1].email : 'bob' n'est pas une adresse"
         " électronique (par exemple 'm.durand@example.org')\n"
     )
     assert english.stderr == (
@@ -195,7 +195,7 @@ def test_the_command_line_says_a_refusal_in_the_chosen_language(tmp_path: Path) 
     english = run_cli("send", "renfort", "--config", config, env={**env, "DESKALERT_LANG": "en"})
     assert french.returncode == english.returncode == 2
     assert french.stderr == (
-        f'deskalert: {config}: hub : indiquez url = "..." ou urls = ["...", "..."], pas les deux\n'
+        f'deskalert : {config}: hub : indiquez url = "..." ou urls = ["...", "..."], pas les deux\n'
     )
     assert english.stderr == (
         f'deskalert: {config}: hub: give either url = "..." or urls = ["...", "..."], not both\n'

@@ -35,7 +35,7 @@ from deskalert.cli.common import (
     usage,
 )
 from deskalert.cli.words import choose_language, use_language
-from deskalert.errors import ConfigError, DeskAlertError
+from deskalert.errors import ConfigError, DeskAlertError, StoreUnavailable
 from deskalert.i18n import LANGUAGES, t
 
 # The subcommands in the order `deskalert --help` lists them.
@@ -91,13 +91,21 @@ def run(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args)
     except ConfigError as exc:
-        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
+        failed(one_line(exc))
         return EXIT_CONFIG
+    except StoreUnavailable as exc:  # the database's own words are for the administrator
+        failed(t("cli.store_unavailable", detail=one_line(exc)))
+        return EXIT_RUNTIME
     except DeskAlertError as exc:
-        print(f"deskalert: {one_line(exc)}", file=sys.stderr)
+        failed(one_line(exc))
         return EXIT_RUNTIME
     except KeyboardInterrupt:
         return 130
+
+
+def failed(message: str) -> None:
+    """A command's one line of failure, as argparse's usage errors begin theirs."""
+    print(t("cli.failed", prog="deskalert", message=message), file=sys.stderr)
 
 
 def parse(argv: list[str]) -> argparse.Namespace:

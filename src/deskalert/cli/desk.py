@@ -27,6 +27,7 @@ from deskalert.i18n import N_, t, tn
 from deskalert.labels import label
 
 if TYPE_CHECKING:
+    from deskalert.client.outbox import DeliveryResult
     from deskalert.client.send import SendReport
     from deskalert.client.settings import ClientConfig
 
@@ -89,6 +90,7 @@ def run_send(args: argparse.Namespace) -> int:
 
 def print_send(report: SendReport) -> int:
     """What `send` says: one line on stdout once the hub has it, else why and whom to call."""
+    from deskalert.client.hub_words import detail
     from deskalert.client.outbox import outside_site_network
     from deskalert.journal.store import Delivery
 
@@ -123,8 +125,22 @@ def print_send(report: SendReport) -> int:
     key = {Delivery.REFUSED: N_("send.refused"), Delivery.CANCELLED: N_("send.cancelled")}.get(
         result.status, N_("send.queued")
     )
-    print(t(key, reason=result.reason or "?", call=call), file=sys.stderr)
+    print(t(key, reason=said_for(result), call=call), file=sys.stderr)
+    if result.reason and result.status is not Delivery.CANCELLED:  # the hub's or httpx's words
+        print(t("hubsays.details", detail=detail(result.reason)), file=sys.stderr)
     return EXIT_RUNTIME
+
+
+def said_for(result: DeliveryResult) -> str:
+    """Why, in the person's words: the failure's kind, or the refusal's code."""
+    from deskalert.client.hub_words import said, said_reason
+    from deskalert.journal.store import Delivery
+
+    if result.error is not None:
+        return said(result.error)
+    if result.status is Delivery.REFUSED and result.reason:
+        return said_reason(result.reason)
+    return t("hubsays.unreachable")  # still queued from an earlier try
 
 
 def add_interview(commands: Commands) -> None:

@@ -114,7 +114,7 @@ def check_database(config: HubConfig) -> None:
     try:
         print(describe_database(url))
     except StoreUnavailable as exc:
-        raise ConfigError(exc.detail) from None
+        raise ConfigError(t("cli.store_unavailable", detail=exc.detail)) from None
 
 
 def check_channels(config: HubConfig, notify_test: str | None) -> int:

@@ -55,9 +55,6 @@ def page_pointer(args: argparse.Namespace) -> int:
         page = f"{load_client_config(args.config).hub_url}/page/"
     except ConfigError:
         page = "<hub url>/page/"
-    print(
-        f"deskalert: `supervise --web` is retired; open the hub's page instead: {page}"
-        " (docs/supervisors/page.md)",
-        file=sys.stderr,
-    )
+    retired = t("cli.web_retired", page=page)
+    print(t("cli.failed", prog="deskalert", message=retired), file=sys.stderr)
     return 2

@@ -33,7 +33,8 @@ async def catch_up(journal: Journal, client: HubClient, *, timeout: float = CATC
         return True
     since = min(alert.received_at for alert in unsettled)
     try:
-        fresh = await asyncio.wait_for(client.alerts_since(since), timeout)
+        async with asyncio.timeout(timeout):
+            fresh = await client.alerts_since(since)
     except (DeskAlertError, TimeoutError) as exc:
         log.info("journal not caught up with the hub: %s", exc or type(exc).__name__)
         return False

@@ -26,7 +26,13 @@ from pydantic import ValidationError
 
 from deskalert.client.api import HubClient
 from deskalert.config import describe_errors
-from deskalert.errors import OUTSIDE_SITE_NETWORK, HubError, HubUnreachable, RateLimited
+from deskalert.errors import (
+    OUTSIDE_SITE_NETWORK,
+    DeskAlertError,
+    HubError,
+    HubUnreachable,
+    RateLimited,
+)
 from deskalert.journal.store import Delivery, Journal, OutboxEntry
 from deskalert.models import Alert, AlertIn
 from deskalert.text import strip_control
@@ -70,6 +76,7 @@ class DeliveryResult:
     status: Delivery
     alert: Alert | None = None  # TRANSMITTED: the hub's stored copy
     reason: str | None = None  # REFUSED: the hub's reason; QUEUED: why it has not gone yet
+    error: DeskAlertError | None = None  # the failure itself, when this call saw it (its kind)
 
     @property
     def transmitted(self) -> bool:
@@ -86,7 +93,7 @@ class Outbox:
         body, refusal = self._body(entry)
         if body is None:
             return DeliveryResult(Delivery.REFUSED, reason=refusal)
-        last_error = entry.last_error
+        last_error, failure = entry.last_error, None
         try:
             async for attempt in stamina.retry_context(
                 on=retry_wait,
@@ -102,7 +109,7 @@ class Outbox:
                         alert, _created = await self.client.raise_alert(body)
                     except (HubUnreachable, HubError) as exc:
                         if is_retryable(exc):
-                            last_error = str(exc)
+                            last_error, failure = str(exc), exc
                             self.journal.record_attempt(entry.id, last_error)
                         raise
                     self.journal.mark_transmitted(alert)
@@ -111,10 +118,11 @@ class Outbox:
             if not is_retryable(exc):
                 reason = f"{exc.code}: {exc.detail}"
                 self.journal.mark_refused(entry.id, reason)
-                return DeliveryResult(Delivery.REFUSED, reason=reason)
+                return DeliveryResult(Delivery.REFUSED, reason=reason, error=exc)
         except HubUnreachable:
             pass
-        return DeliveryResult(Delivery.QUEUED, reason=last_error)  # timeout ran out: stays queued
+        # the timeout ran out: it stays queued
+        return DeliveryResult(Delivery.QUEUED, reason=last_error, error=failure)
 
     def _withdrawn(self, entry: OutboxEntry) -> bool:
         """Cancelled in the journal since: by the desk app, which may have adopted an alert

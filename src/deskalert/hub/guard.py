@@ -38,7 +38,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from deskalert.hub.settings import HubSection
 
@@ -149,7 +149,7 @@ class ConnectionGuard:
                 len(self.open),
             )
             self.release(oldest)
-            oldest.transport.abort()
+            oldest.abort()
             return True
         return False
 
@@ -179,6 +179,7 @@ class GuardedProtocol(HttpToolsProtocol):
     _in_head = False  # a request began and its head is not complete yet
     _head_bytes = 0  # bytes received since it began (at most one chunk more than its head)
     _refused = False  # the guard closes this connection: what is still parsed is ignored
+    _answering: RequestResponseCycle | None = None  # the request whose answer is under way
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -191,6 +192,7 @@ class GuardedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._cancel_timers()
+        self._tell_lost()
         self.guard.release(self)
         super().connection_lost(exc)
 
@@ -250,8 +252,26 @@ class GuardedProtocol(HttpToolsProtocol):
             self._stall = None
 
     def abort(self) -> None:
-        """Drop the connection now, whatever is still buffered (the reader may never read it)."""
+        """Drop the connection now, whatever is still buffered (the reader may never read it).
+
+        The request being answered (and those queued behind it) are told at once: uvloop calls
+        `connection_lost` only on the loop's next turn, and a write in between raised
+        RuntimeError (a 500 and a traceback in the log for every connection dropped)."""
+        self._tell_lost()
         self.transport.abort()
+
+    def _tell_lost(self) -> None:
+        """Every request of this connection not yet answered stops writing (uvicorn's own
+        `connection_lost` tells only `self.cycle`, the newest request parsed)."""
+        queued = [cycle for cycle, _ in self.pipeline]
+        for cycle in (self._answering, self.cycle, *queued):
+            if cycle is not None and not cycle.response_complete:
+                cycle.disconnected = True
+                cycle.message_event.set()
+
+    def _start_asgi_task(self, cycle: RequestResponseCycle, app: Any) -> None:
+        self._answering = cycle  # self.cycle is the newest request parsed, maybe a queued one
+        super()._start_asgi_task(cycle, app)
 
     def shutdown(self) -> None:
         """The server stops: an idle connection closes now, a request in flight (an event
@@ -282,7 +302,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self.address,
             self.guard.limits.request_timeout_s,
         )
-        self.transport.abort()
+        self.abort()
 
     def _head_too_large(self) -> None:
         """431 and close, or only close if an answer to an earlier request is under way."""
@@ -294,7 +314,7 @@ class GuardedProtocol(HttpToolsProtocol):
             MAX_HEAD_BYTES,
         )
         if self.cycle is not None and not self.cycle.response_complete:
-            self.transport.abort()
+            self.abort()
             return
         text = f"request head over {MAX_HEAD_BYTES // 1024} KiB".encode()
         self.transport.write(HEAD_TOO_LARGE % (len(text), text))
@@ -308,7 +328,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self.address,
             MAX_PIPELINED,
         )
-        self.transport.abort()
+        self.abort()
 
     def _stalled(self) -> None:
         self._stall = None
@@ -319,7 +339,7 @@ class GuardedProtocol(HttpToolsProtocol):
             self.address,
             self.guard.limits.stall_timeout_s,
         )
-        self.transport.abort()
+        self.abort()
 
 
 def _limit_send_buffer(transport: asyncio.Transport) -> None:

@@ -21,11 +21,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, NamedTuple
 
 from deskalert.errors import ConfigError, HubError
 from deskalert.hub.settings import HubConfig
+from deskalert.models import EventType
 
 # A hub writes its stream line every tick (under 0.5 s): silent this long, it is not running.
 LIVE_WITHIN = timedelta(seconds=3)
@@ -108,22 +109,32 @@ def describe_change(old: HubConfig, new: HubConfig) -> str:
     return difference(summary(new), summary(old))
 
 
-def check_at_start(store: Any, config: HubConfig, hub_id: str) -> str | None:
+class StartCheck(NamedTuple):
+    """What a starting hub found: a line to log (None: nothing to say), and whether its
+    roster is another one than the database last served (`roster.changed` is then due)."""
+
+    said: str | None = None
+    changed: bool = False
+
+
+def check_at_start(store: Any, config: HubConfig, hub_id: str) -> StartCheck:
     """On a shared database, before serving: ConfigError if the database's roster is another
     one and another hub is running; else this roster is the database's. Compared and written
     under the database's lock, with this hub counted as running in the same transaction, so
     that of two hubs starting at once with two rosters the second is refused. A line to log
-    when this hub's roster replaced another one (all hubs were stopped), else None."""
+    when this hub's roster replaced another one (all hubs were stopped)."""
     from datetime import UTC, datetime
 
     ours, mine = roster_fingerprint(config), summary(config)
     replaced: list[str] = []
+    changed: list[bool] = []
 
     def decide(theirs: str | None, stored_text: str | None, live: int) -> tuple[str, str] | None:
         if theirs == ours:
             return None
         if theirs == legacy_fingerprint(config):  # this roster, as an older hub wrote it:
             return None if live > 0 else (ours, json.dumps(mine))  # kept while one may run
+        changed.append(theirs is not None)
         stored = _loads(stored_text)
         # No summary: the fingerprint was written by a hub from before this check (another
         # hash): not comparable, so a rolling upgrade is not refused; this roster wins.
@@ -141,8 +152,29 @@ def check_at_start(store: Any, config: HubConfig, hub_id: str) -> str | None:
     now = datetime.now(UTC)
     store.claim_roster(hub_id, now - LIVE_WITHIN, now + STARTING_WITHIN, decide)
     if not replaced:
-        return None
-    return f"this hub's roster replaces the database's ({replaced[0]}): no other hub was running"
+        return StartCheck(None, any(changed))
+    said = f"this hub's roster replaces the database's ({replaced[0]}): no other hub was running"
+    return StartCheck(said, True)
+
+
+def note_at_start(store: Any, config: HubConfig) -> StartCheck:
+    """One hub on its SQLite file: its roster becomes the file's (nothing can refuse it), and
+    whether it is another one than the file last served (hub.toml edited while the hub was
+    stopped). A file from before this note has none: nothing is due."""
+    ours = roster_fingerprint(config)
+    theirs = store.swap_meta("roster", ours)
+    store.swap_meta("roster_summary", json.dumps(summary(config)))
+    return StartCheck(None, theirs is not None and theirs not in (ours, legacy_fingerprint(config)))
+
+
+def announce_at_start(store: Any, config: HubConfig, at: datetime) -> None:
+    """`roster.changed` in the event log before the hub serves: the desks, panes and pages
+    that come back after the restart replay it from their last event and read their codes,
+    desks and on-call again, as after `deskalert hub reload` (without it they kept the codes
+    of the roster before the restart until their own restart)."""
+    store.append_event(
+        EventType.ROSTER_CHANGED, at, None, {"fingerprint": roster_fingerprint(config)}
+    )
 
 
 def out_of_step(config: HubConfig, fingerprint: str, stored: str | None) -> str:

@@ -74,7 +74,7 @@ async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
     if fingerprint == hub.roster.fingerprint and hub.out_of_step is None:
         return f"roster unchanged ({fingerprint})"
     said = describe_change(old, config)
-    if store.shared and expected is None:  # first: the other hubs follow this one
+    if expected is None:  # first: the other hubs follow this one (and a restart compares)
         await runtime.db(_make_it_the_database_roster, hub, config, fingerprint)
     calendars = None
     if (config.oncall_calendar, config.supervisors) != (old.oncall_calendar, old.supervisors):

@@ -143,7 +143,8 @@ class Runtime:
         waiter: asyncio.Future[None] = self.loop.create_future()
         self._tail_waiters.append((event_id, waiter))
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(waiter)
 
     def tailed(self, last_id: int) -> None:
         """The reader handed on events up to `last_id`: whoever waits for them goes on."""

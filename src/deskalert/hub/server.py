@@ -27,9 +27,9 @@ import uvicorn
 
 from deskalert.errors import ConfigError
 from deskalert.hub.app import create_app
-from deskalert.hub.clock import Clock
+from deskalert.hub.clock import Clock, SystemClock
 from deskalert.hub.guard import ConnectionGuard, ConnectionLimits, LimitLog, guarded_protocol
-from deskalert.hub.one_roster import check_at_start
+from deskalert.hub.one_roster import announce_at_start, check_at_start, note_at_start
 from deskalert.hub.reload import Reloader
 from deskalert.hub.served import renew_if_went_back
 from deskalert.hub.settings import HubConfig
@@ -208,10 +208,16 @@ def build_server(
                 store.last_event_id(),
                 lambda epoch: store.swap_meta("epoch", epoch),
             )
-        elif store.shared:  # several hubs: one roster (hub/one_roster.py)
-            replaced = check_at_start(store, config, hub_id)
-            if replaced:
-                log.warning("%s", replaced)
+        # hub.toml edited while the hub was stopped: roster.changed for whoever comes back
+        # (several hubs: one roster, hub/one_roster.py)
+        if store.shared:
+            start = check_at_start(store, config, hub_id)
+        else:
+            start = note_at_start(store, config)
+        if start.said:
+            log.warning("%s", start.said)
+        if start.changed:
+            announce_at_start(store, config, (clock or SystemClock()).now())
         sock = bind_socket(host, port)
     except BaseException:
         if lock is not None:

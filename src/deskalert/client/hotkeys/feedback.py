@@ -7,7 +7,9 @@
   (`xdotool windowactivate $WINDOWID`), where it shows its warning.
 
 A desktop notification never hangs on one external command: `Feedback` is a chain probed once
-at start, and each notification goes to the first channel that delivers it:
+at start, and each notification goes to the first channel that delivers it (every wait is bounded
+by `asyncio.timeout`, never `asyncio.wait_for`: on Python 3.11 the latter can swallow a cancel
+that lands as the server answers, CPython gh-86296, and a listener told to stop went on):
 
 1. desktop-notifier: D-Bus spoken in-process on Linux (org.freedesktop.Notifications), the
    Windows and macOS notification centres elsewhere;
@@ -50,6 +52,7 @@ SCROLL_LOCK_BIT = 1 << (SCROLL_LOCK_LED - 1)
 BLINK_S = 0.4
 PROBE_S = 2.0
 SEND_S = 3.0
+RUN_S = 5.0
 _missing_logged: set[str] = set()
 
 
@@ -85,7 +88,11 @@ class DesktopNotifierChannel:
             if isinstance(notifier._backend, DummyNotificationCenter):
                 _log_missing(self.name, "desktop-notifier has no back-end on this system")
                 return False
-            await asyncio.wait_for(notifier.get_capabilities(), PROBE_S)
+            async with asyncio.timeout(PROBE_S):
+                await notifier.get_capabilities()
+        except TimeoutError:
+            _log_missing(self.name, f"the notification service did not answer within {PROBE_S:g} s")
+            return False
         except Exception as exc:  # noqa: BLE001 - no bus, no server, no back-end: many kinds
             _log_missing(self.name, f"no desktop notification service ({exc!r:.200})")
             return False
@@ -99,15 +106,15 @@ class DesktopNotifierChannel:
 
         dispatched = asyncio.Event()
         try:  # desktop-notifier logs a failure instead of raising: dispatched says it went
-            await asyncio.wait_for(
-                self._notifier.send(
+            async with asyncio.timeout(SEND_S):
+                await self._notifier.send(
                     summary,
                     as_body(body, self.body_markup),
                     urgency=Urgency.Critical if critical else Urgency.Normal,
                     on_dispatched=dispatched.set,
-                ),
-                SEND_S,
-            )
+                )
+        except TimeoutError:
+            log.info("feedback: the notification server did not answer within %g s", SEND_S)
         except Exception as exc:  # noqa: BLE001
             log.info("feedback: desktop-notifier failed: %r", exc)
         return dispatched.is_set()
@@ -121,7 +128,8 @@ async def _reads_markup(backend: object) -> bool:
     if interface is None or not hasattr(interface, "call_get_capabilities"):
         return False
     try:
-        capabilities = await asyncio.wait_for(interface.call_get_capabilities(), PROBE_S)
+        async with asyncio.timeout(PROBE_S):
+            capabilities = await interface.call_get_capabilities()
     except Exception as exc:  # noqa: BLE001 - as in `usable`: a bus fails in many ways
         log.info("feedback: the notification server's capabilities unknown: %r", exc)
         return False
@@ -266,7 +274,7 @@ def _tool(name: str, needs_display: bool = True) -> str | None:
 
 
 async def _run(*argv: str) -> int | None:
-    """Run a tool, at most 5 s; its exit code, or None when it could not run."""
+    """Run a tool, at most `RUN_S` seconds; its exit code, or None when it could not run."""
     try:
         process = await asyncio.create_subprocess_exec(
             *argv,
@@ -274,9 +282,10 @@ async def _run(*argv: str) -> int | None:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        return await asyncio.wait_for(process.wait(), 5)
+        async with asyncio.timeout(RUN_S):
+            return await process.wait()
     except (OSError, TimeoutError) as exc:
-        log.info("feedback: %s failed: %s", argv[0], exc)
+        log.info("feedback: %s failed: %s", argv[0], exc or f"still running after {RUN_S:g} s")
         return None
 
 
@@ -293,7 +302,8 @@ async def _start(*argv: str) -> bool:
         log.info("feedback: %s failed: %s", argv[0], exc)
         return False
     with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(process.wait(), 0.5)
+        async with asyncio.timeout(0.5):
+            await process.wait()
     return process.returncode is None or process.returncode == 0
 
 

@@ -64,7 +64,8 @@ async def play_alarm(tool: str | None = None) -> bool:
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
         )
-        return await asyncio.wait_for(process.wait(), PLAY_S) == 0
+        async with asyncio.timeout(PLAY_S):
+            return await process.wait() == 0
     except (OSError, TimeoutError) as exc:
-        log.info("feedback: %s failed: %s", tool, exc)
+        log.info("feedback: %s failed: %s", tool, exc or f"still playing after {PLAY_S:g} s")
         return False

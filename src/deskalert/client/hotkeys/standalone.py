@@ -87,7 +87,8 @@ class Raiser:
         if not candidates:
             return None
         try:
-            open_now = await asyncio.wait_for(self.client.alerts(state="open"), OPEN_CHECK_S)
+            async with asyncio.timeout(OPEN_CHECK_S):
+                open_now = await self.client.alerts(state="open")
         except (DeskAlertError, TimeoutError):
             # The hub does not answer: the journal cannot tell a resolved alert from an open one
             # (no stream here). A duplicate costs a supervisor a glance; a press swallowed
@@ -100,7 +101,8 @@ class Raiser:
         """Until the hub stores or refuses it; at 2 s, if it has not, the agent is told."""
         delivery = asyncio.ensure_future(self.outbox.deliver(entry, timeout=None))
         try:
-            result = await asyncio.wait_for(asyncio.shield(delivery), STORED_WITHIN_S)
+            async with asyncio.timeout(STORED_WITHIN_S):
+                result = await asyncio.shield(delivery)
         except TimeoutError:
             stored_entry = self.journal.get(entry.id)
             reason = stored_entry.last_error if stored_entry else None
@@ -127,7 +129,8 @@ class Raiser:
 async def check_codes(client: HubClient, hotkeys: Hotkeys) -> None:
     """Log the `[hotkeys]` codes the hub does not know (their alerts would be refused)."""
     try:
-        codes = {code.code for code in await asyncio.wait_for(client.codes(), 5)}
+        async with asyncio.timeout(5):
+            codes = {code.code for code in await client.codes()}
     except (DeskAlertError, TimeoutError) as exc:
         log.info("the hub's repertoire could not be read to check [hotkeys]: %s", exc)
         return

@@ -186,6 +186,7 @@ function follow() {
     state.lastId = reset.last_event_id;
     state.epoch = reset.epoch;
     reloadThenFollow();
+    rosterChanged();  // a roster.changed in the new log is before its id
   });
   const take = (handler) => (event) => {
     state.lastId = Math.max(state.lastId, Number(event.lastEventId) || 0);

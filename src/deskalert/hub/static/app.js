@@ -319,6 +319,7 @@ function follow() {
     state.lastId = reset.last_event_id;  // another event log: start over from a snapshot
     state.epoch = reset.epoch;
     reloadThenFollow();
+    rosterChanged({lastEventId: 0});  // a roster.changed in the new log is before its id
   });
   for (const type of ["alert.raised", "alert.acknowledged", "alert.resolved", "alert.cancelled", "alert.escalated"]) {
     source.addEventListener(type, (event) => onAlertEvent(type, event));

@@ -28,6 +28,7 @@ from deskalert.hub.store.sqlite import (
     hold_hub_file,
     must_be_hub_database,
 )
+from deskalert.i18n import t
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -60,7 +61,7 @@ def open_store(database: str | None, sqlite_path: Path) -> Store:
         return SqliteStore(sqlite_path)
     except SchemaTooNew as exc:
         raise ConfigError(f"{(database and 'PostgreSQL') or sqlite_path}: {exc}") from None
-    except StoreUnavailable as exc:
-        raise ConfigError(exc.detail) from None
+    except StoreUnavailable as exc:  # libpq's words, for the administrator, in brackets
+        raise ConfigError(t("cli.store_unavailable", detail=exc.detail)) from None
     except (sqlite3.Error, OSError) as exc:
         raise ConfigError(f"{sqlite_path}: cannot open the hub database: {exc}") from None

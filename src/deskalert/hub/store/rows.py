@@ -58,7 +58,8 @@ def decode_cursor(cursor: str, parts: int) -> list[str]:
         key = None
     if not (isinstance(key, list) and len(key) == parts and all(isinstance(k, str) for k in key)):
         raise HubError(
-            "cursor: not a cursor of this list; use next_cursor as given", code="bad_cursor"
+            'cursor: not one this hub made for this list; take it from the Link: rel="next" header',
+            code="bad_cursor",
         )
     return key
 
