@@ -21,8 +21,9 @@ from support.events import EventReader
 from support.hubs import HubProcess, RunningHub, listening_url, start_threaded_hub, wait_healthy
 from support.roster import make_config, roster_toml
 
-# Fixtures of one feature's helpers, found by every test module that asks for them.
-pytest_plugins = ["broadcast_helpers"]
+# Fixtures of one feature's helpers, found by every test module that asks for them; one SSL
+# context for every httpx client of the process (support/tls.py).
+pytest_plugins = ["broadcast_helpers", "support.tls"]
 
 # hypothesis: `ci` is today's (each test's own number of examples), the default; `quick` tries
 # a tenth of them (tests/support/examples.py), for `make check`.

@@ -6,18 +6,27 @@ once; a logout or a revoked token ends it."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
 from agent_helpers import enrol_phone, phone_code, phone_headers
-from support.hubs import HubProcess, RunningHub
+from support.cli import Result, run_cli
+from support.hubs import RunningHub
 from support.requests import auth, new_alert
-from test_enrol import run
+from support.roster import roster_toml
+
+
+def run(hub: RunningHub, *words: str) -> Result:
+    """`deskalert WORDS` on the store of the running `hub`, in the test's process: what is
+    tested is the link the command writes and prints, not a process (support/cli.py)."""
+    url = hub.config.hub.database
+    return run_cli(*words, env={**os.environ, **({"DESKALERT_DATABASE": url} if url else {})})
+
 
 # One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
 # so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
@@ -180,10 +189,10 @@ def test_a_tampered_or_expired_phone_cookie_is_refused(hub: RunningHub) -> None:
 
 
 def test_hub_enrol_phone_prints_a_link_that_enrols_the_phone(
-    hub_process: Callable[..., HubProcess], tmp_path: Path
+    hub: RunningHub, tmp_path: Path
 ) -> None:
-    hub = hub_process()
-    where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(tmp_path / "data")]
+    (tmp_path / "hub.toml").write_text(roster_toml(), encoding="utf-8")  # the hub's roster
+    where = ["--config", str(tmp_path / "hub.toml"), "--data-dir", str(hub.data_dir)]
     done = run(hub, "hub", "enrol", "g2", "--phone", "--no-qr", "--url", hub.url, *where)
     assert done.returncode == 0, done.stderr
     link = done.stdout.splitlines()[1]

@@ -51,6 +51,15 @@ async def open_phone(browser: Browser, hub: RunningHub, desk: str = "g2") -> Non
     assert await browser.js("location.hash") == "", "the code left the address bar"
 
 
+async def phone_clock_ahead(browser: Browser, seconds: float) -> None:
+    """The phone's clock moved on by `seconds` (the page's `Date.now`, which its cancel window
+    and its "Merci" count on; the hub's time it takes from the hub): a wait on the page's own
+    timers is ticked through instead of waited out. The page redraws every second."""
+    await browser.js(
+        f"(() => {{ const now = Date.now; Date.now = () => now() + {seconds * 1000:.0f}; }})()"
+    )
+
+
 def text(selector: str) -> str:
     return f"document.querySelector({selector!r})?.innerText"
 
@@ -188,6 +197,7 @@ async def test_the_cancel_window_and_who_is_coming(hub: RunningHub, tmp_path: Pa
         httpx.post(f"{hub.url}/v1/alerts/{alert_id}/ack", headers=auth("s.a")).raise_for_status()
         await browser.wait_for(f"{text('#own-step')} === 'PRIS EN CHARGE'")
         assert "Arrive : Ana Sup" in await browser.js(text("#own-coming"))
+        await phone_clock_ahead(browser, hub.config.hub.cancel_window_s)  # the window is over
         await browser.wait_for("document.getElementById('own-cancel').hidden", timeout=15)
 
         colleague = httpx.post(
@@ -263,6 +273,7 @@ async def answer_check(browser: Browser, hub: RunningHub, hold_s: float) -> str:
         "!document.getElementById('check-thanks').hidden"
         " && document.getElementById('check').innerText"
     )
+    await phone_clock_ahead(browser, 3)  # the "Merci" shown 3 s (agent-timer.js THANKS_MS)
     await browser.wait_for("document.getElementById('check').hidden", timeout=10)
     return str(shown)
 
@@ -348,6 +359,7 @@ async def test_a_supervisors_check_is_answered_venez_from_the_phone(
         await browser.tap("#check-venez")
         _, alert = await raised_on(reader, "g2")
         assert alert["code"] == "renfort" and "venez" in alert["message"]
+        await phone_clock_ahead(browser, 3)  # past the "Merci" (agent-timer.js THANKS_MS)
         await browser.wait_for("document.getElementById('check').hidden", timeout=10)
 
 

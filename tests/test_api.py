@@ -1,15 +1,46 @@
-"""The hub's API over HTTP against a real uvicorn: lifecycle, permissions, bad input."""
+"""The hub's API over HTTP against a real uvicorn: lifecycle, permissions, bad input.
+
+Tests that act on alerts of their own (fresh ids) or change nothing share one hub per module
+and store (`shared_hub`); the ones that count what the hub holds, or change the on-call shift or
+a desk's presence, start their own (`hub`)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from deskalert.hub.clock import ManualClock
-from support.hubs import RunningHub
+from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth, new_alert
+from support.roster import make_config
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """`shared_hub` on the stores `hub` runs on (tests/conftest.py's, the `stores` marker)."""
+    if "shared_hub" in metafunc.fixturenames:
+        marker = metafunc.definition.get_closest_marker("stores")
+        kinds = marker.args if marker else ("sqlite", "postgresql")
+        if tuple(kinds) != ("sqlite",):
+            params = [pytest.param(kind, marks=getattr(pytest.mark, kind)) for kind in kinds]
+            metafunc.parametrize("shared_hub", params, indirect=True, scope="module")
+
+
+@pytest.fixture(scope="module")
+def shared_hub(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RunningHub]:
+    """One hub for the module's tests that need no empty one; its desks may raise as many
+    alerts as the module's tests do (the alert rate is tested in test_rate_limit.py)."""
+    config = make_config(alert_burst=1000)
+    if getattr(request, "param", "sqlite") == "postgresql":
+        config.hub.database = request.getfixturevalue("pg_server").database(migrated=True)
+    hub = start_threaded_hub(config, tmp_path_factory.mktemp("shared") / "hub")
+    yield hub
+    hub.stop()
+
 
 # One hub's HTTP API (routes, validation, permissions, answers): the same whatever the store,
 # so SQLite only. The store's SQL is checked on SQLite and PostgreSQL in test_store_contract*.py;
@@ -31,7 +62,8 @@ def raise_alert(hub: RunningHub, desk: str = "g1", **body: object) -> dict[str, 
 # -- raising, idempotency -------------------------------------------------------------------
 
 
-def test_raise_stores_the_alert_with_desk_site_and_chain(hub: RunningHub) -> None:
+def test_raise_stores_the_alert_with_desk_site_and_chain(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     alert = raise_alert(hub, code="malaise", message="au guichet")
     assert alert["state"] == "open"
     assert alert["desk"] == "g1" and alert["site"] == "accueil" and alert["location"] == "near g1"
@@ -54,7 +86,8 @@ def test_same_id_twice_is_stored_once(hub: RunningHub) -> None:
         assert len(client.get("/v1/alerts", params={"state": "all"}).json()) == 1
 
 
-def test_same_id_from_another_desk_is_refused(hub: RunningHub) -> None:
+def test_same_id_from_another_desk_is_refused(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     body = new_alert()
     with hub.client("g1") as g1, hub.client("g2") as g2:
         assert g1.post("/v1/alerts", json=body).status_code == 201
@@ -72,14 +105,16 @@ def test_unknown_code_is_422_and_stores_nothing(hub: RunningHub) -> None:
         assert client.get("/v1/alerts", params={"state": "all"}).json() == []
 
 
-def test_a_drill_is_marked_test(hub: RunningHub) -> None:
+def test_a_drill_is_marked_test(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     assert raise_alert(hub, test=True)["test"] is True
 
 
 # -- lifecycle ------------------------------------------------------------------------------
 
 
-def test_ack_lists_each_responder_once_in_order(hub: RunningHub) -> None:
+def test_ack_lists_each_responder_once_in_order(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     alert_id = raise_alert(hub)["id"]
     with hub.client("s.a") as sup, hub.client("g2") as colleague:
         first = sup.post(f"/v1/alerts/{alert_id}/ack").json()
@@ -94,7 +129,8 @@ def test_ack_lists_each_responder_once_in_order(hub: RunningHub) -> None:
     assert both["responders"][0]["at"] <= both["responders"][1]["at"]
 
 
-def test_resolve_then_every_transition_is_409_with_state(hub: RunningHub) -> None:
+def test_resolve_then_every_transition_is_409_with_state(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     alert_id = raise_alert(hub)["id"]
     with hub.client("g1") as desk, hub.client("s.a") as sup:
         resolved = desk.post(f"/v1/alerts/{alert_id}/resolve", json={"summary": "calmé"})
@@ -108,7 +144,8 @@ def test_resolve_then_every_transition_is_409_with_state(hub: RunningHub) -> Non
             assert response.json()["error"] == "invalid_transition"
 
 
-def test_desk_cancels_within_window_as_false_alarm(hub: RunningHub) -> None:
+def test_desk_cancels_within_window_as_false_alarm(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     alert_id = raise_alert(hub)["id"]
     with hub.client("g1") as desk:
         response = desk.post(f"/v1/alerts/{alert_id}/cancel", json={"reason": "touche appuyée"})
@@ -162,7 +199,10 @@ def test_list_open_leaves_out_closed_alerts(hub: RunningHub) -> None:
         ("g1", "post", "/{id}/resolve", 200),
     ],
 )
-def test_permission_matrix(hub: RunningHub, who: str, method: str, path: str, status: int) -> None:
+def test_permission_matrix(
+    shared_hub: RunningHub, who: str, method: str, path: str, status: int
+) -> None:
+    hub = shared_hub
     alert_id = raise_alert(hub)["id"]
     url = path.replace("/{id}", f"/v1/alerts/{alert_id}")
     body = None
@@ -180,14 +220,16 @@ def test_permission_matrix(hub: RunningHub, who: str, method: str, path: str, st
 @pytest.mark.parametrize(
     "headers", [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic Zm9vOmJhcg=="}]
 )
-def test_missing_or_wrong_token_is_401(hub: RunningHub, headers: dict[str, str]) -> None:
+def test_missing_or_wrong_token_is_401(shared_hub: RunningHub, headers: dict[str, str]) -> None:
+    hub = shared_hub
     response = httpx.get(f"{hub.url}/v1/alerts", headers=headers)
     assert response.status_code in (401, 403)
     assert response.status_code == 401, response.text
     assert response.json()["error"] == "unauthorized"
 
 
-def test_healthz_needs_no_token(hub: RunningHub) -> None:
+def test_healthz_needs_no_token(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     health = httpx.get(f"{hub.url}/healthz").json()
     assert health["status"] == "ok" and health["store"] == "ok"
 
@@ -239,13 +281,16 @@ def test_bad_bodies_are_4xx_and_store_nothing(
         assert client.get("/v1/alerts", params={"state": "all"}).json() == []
 
 
-def test_unknown_field_error_names_the_field(hub: RunningHub) -> None:
+def test_unknown_field_error_names_the_field(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     with hub.client("g1") as client:
         response = client.post("/v1/alerts", json={**new_alert(), "desk": "g2"})
     assert response.json()["detail"].startswith("body.desk: unknown key")
 
 
-def test_streamed_body_over_16_kib_is_413(hub: RunningHub) -> None:
+def test_streamed_body_over_16_kib_is_413(shared_hub: RunningHub) -> None:
+    hub = shared_hub
+
     def chunks():  # type: ignore[no-untyped-def]
         for _ in range(20):
             yield b"x" * 1024
@@ -270,15 +315,17 @@ def test_streamed_body_over_16_kib_is_413(hub: RunningHub) -> None:
     ],
 )
 def test_bad_requests_are_4xx_with_error_shape(
-    hub: RunningHub, method: str, path: str, status: int
+    shared_hub: RunningHub, method: str, path: str, status: int
 ) -> None:
+    hub = shared_hub
     with hub.client("s.a") as client:
         response = client.request(method.upper(), path)
     assert response.status_code == status, response.text
     assert set(response.json()) >= {"error", "detail"}
 
 
-def test_bad_last_event_id_is_400_before_the_stream(hub: RunningHub) -> None:
+def test_bad_last_event_id_is_400_before_the_stream(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     response = httpx.get(
         f"{hub.url}/v1/events", headers={**auth("s.a"), "Last-Event-ID": "abc"}, timeout=5
     )
@@ -289,7 +336,8 @@ def test_bad_last_event_id_is_400_before_the_stream(hub: RunningHub) -> None:
 # -- codes, on-call, presence, docs ---------------------------------------------------------
 
 
-def test_codes_are_the_repertoire(hub: RunningHub) -> None:
+def test_codes_are_the_repertoire(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     with hub.client("g1") as client:
         codes = client.get("/v1/codes").json()
     assert [(c["code"], c["key"], c["discreet"]) for c in codes] == [
@@ -298,7 +346,8 @@ def test_codes_are_the_repertoire(hub: RunningHub) -> None:
     ]
 
 
-def test_oncall_for_a_desk_is_its_site_with_the_chain(hub: RunningHub) -> None:
+def test_oncall_for_a_desk_is_its_site_with_the_chain(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     with hub.client("g1") as client:
         cards = client.get("/v1/oncall").json()
     assert len(cards) == 1
@@ -329,7 +378,8 @@ def test_override_takes_the_shift_and_hands_it_back(hub: RunningHub) -> None:
 
 
 @pytest.mark.parametrize("hours", [-1, 24 * 8])
-def test_override_until_must_be_within_a_week(hub: RunningHub, hours: int) -> None:
+def test_override_until_must_be_within_a_week(shared_hub: RunningHub, hours: int) -> None:
+    hub = shared_hub
     until = datetime.now(UTC) + timedelta(hours=hours)
     with hub.client("s.c") as sup:
         response = sup.post(
@@ -349,7 +399,8 @@ def test_heartbeat_puts_a_desk_online(hub: RunningHub) -> None:
     assert after["e1"]["online"] is False
 
 
-def test_openapi_documents_every_route_and_the_error_shape(hub: RunningHub) -> None:
+def test_openapi_documents_every_route_and_the_error_shape(shared_hub: RunningHub) -> None:
+    hub = shared_hub
     spec = httpx.get(f"{hub.url}/openapi.json").json()
     assert {
         "/v1/alerts",

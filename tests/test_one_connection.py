@@ -159,3 +159,17 @@ def test_a_client_that_pipelines_and_resets_leaves_no_traceback(
         assert desk.post("/v1/alerts", json=new_alert()).status_code == 201
     errors = [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info]
     assert errors == [], [r.getMessage() for r in errors]
+
+
+def test_the_socket_listens_from_the_banner_on() -> None:
+    """The banner says "listening on" once the socket is bound, before uvicorn has started the
+    app: a desk (or a test) connecting in between was refused (ECONNREFUSED, seen in CI under
+    load). Now it waits in the backlog until the hub accepts."""
+    from deskalert.hub.server import bind_socket
+
+    sock = bind_socket("127.0.0.1", 0)
+    try:
+        with socket.create_connection(sock.getsockname()[:2], timeout=5):
+            pass  # accepted into the backlog, not refused
+    finally:
+        sock.close()

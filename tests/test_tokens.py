@@ -1,6 +1,10 @@
 """`deskalert hub token revoke` and `rotate` while a hub runs: written to its database, in
 force within a second on every hub of it, no restart, no reload; the desk's open stream ends
-and its reconnection is refused (401)."""
+and its reconnection is refused (401).
+
+The `deskalert hub token` and `hub reload` commands run in the test's process (support.cli:
+what is tested is what they do to the store and to the running hub, not their process); the hub
+runs in a process of its own where `hub reload` signals it, in a thread of the test elsewhere."""
 
 from __future__ import annotations
 
@@ -12,38 +16,54 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+import pytest
 
+from support.cli import Result, run_cli
 from support.events import EventReader
-from support.hubs import HubProcess
-from test_reload import changed_roster, reload_hub
+from support.hubs import HubProcess, RunningHub
+from support.roster import roster_toml
+from test_reload import changed_roster
 
 
 def token_command(
-    hub: HubProcess | None, tmp_path: Path, *words: str, name: str = "", database: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    """`deskalert hub token WORDS` on the store of `hub` (or `database`, no hub running)."""
-    database = hub.database if hub is not None else database
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "deskalert",
-            "hub",
-            "token",
-            *words,
-            "--config",
-            str(tmp_path / f"hub{name}.toml"),
-            "--data-dir",
-            str(tmp_path / f"data{name}"),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=30,
+    hub: HubProcess | RunningHub | None,
+    tmp_path: Path,
+    *words: str,
+    database: str | None = None,
+) -> Result:
+    """`deskalert hub token WORDS` on the store of `hub` (or `database`, no hub running), with
+    tmp_path/hub.toml (the hub's roster) and the hub's data directory."""
+    data_dir = tmp_path / "data"
+    if isinstance(hub, RunningHub):
+        database, data_dir = hub.config.hub.database, hub.data_dir
+    elif hub is not None:
+        database = hub.database
+    return run_cli(
+        "hub",
+        "token",
+        *words,
+        "--config",
+        tmp_path / "hub.toml",
+        "--data-dir",
+        data_dir,
         env={**os.environ, **({"DESKALERT_DATABASE": database} if database else {})},
     )
 
 
-def status(hub: HubProcess, token: str) -> int:
+@pytest.fixture
+def running(hub: RunningHub, tmp_path: Path) -> RunningHub:
+    """A hub in a thread of the test, its roster written to tmp_path/hub.toml for the command
+    (where a process of its own is not needed: no reload, no signal)."""
+    (tmp_path / "hub.toml").write_text(roster_toml(), encoding="utf-8")
+    return hub
+
+
+def reload_hub(data_dir: Path) -> Result:
+    """`deskalert hub reload`: the running hub (its own process) is told to read hub.toml."""
+    return run_cli("hub", "reload", "--data-dir", data_dir, "--timeout", "20")
+
+
+def status(hub: HubProcess | RunningHub, token: str) -> int:
     return httpx.get(
         f"{hub.url}/v1/codes", headers={"Authorization": f"Bearer {token}"}, timeout=5
     ).status_code
@@ -81,10 +101,8 @@ def test_a_revoked_token_is_refused_at_once_and_its_stream_ends(
     assert status(hub, "tok-g1") == 200
 
 
-def test_a_rotated_token_replaces_the_old_one(
-    hub_process: Callable[..., HubProcess], tmp_path: Path
-) -> None:
-    hub = hub_process()
+def test_a_rotated_token_replaces_the_old_one(running: RunningHub, tmp_path: Path) -> None:
+    hub = running
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr
     new = done.stdout.splitlines()[-1]  # the token alone on its line
@@ -96,8 +114,8 @@ def test_a_rotated_token_replaces_the_old_one(
     assert me.status_code == 200, me.text
 
 
-def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_path: Path) -> None:
-    hub = hub_process()
+def test_an_unknown_id_is_one_line(running: RunningHub, tmp_path: Path) -> None:
+    hub = running
     done = token_command(hub, tmp_path, "revoke", "nobody")
     assert done.returncode == 2
     assert (
@@ -107,22 +125,22 @@ def test_an_unknown_id_is_one_line(hub_process: Callable[..., HubProcess], tmp_p
     assert status(hub, "tok-g1") == 200
 
 
-def page_login(hub: HubProcess, token: str) -> httpx.Response:
+def page_login(hub: HubProcess | RunningHub, token: str) -> httpx.Response:
     return httpx.post(
         f"{hub.url}/page/api/session", json={"token": token}, headers={"Origin": hub.url}
     )
 
 
-def with_cookie(hub: HubProcess, cookie: str, path: str) -> httpx.Response:
+def with_cookie(hub: HubProcess | RunningHub, cookie: str, path: str) -> httpx.Response:
     return httpx.get(f"{hub.url}{path}", headers={"Cookie": f"deskalert_session={cookie}"})
 
 
 def test_a_rotated_supervisor_uses_the_page_until_the_token_is_revoked(
-    hub_process: Callable[..., HubProcess], tmp_path: Path
+    running: RunningHub, tmp_path: Path
 ) -> None:
     """The page session used to be checked against hub.toml's hash: a rotated (or enrolled)
     supervisor logged in (200) and was refused every request after (401)."""
-    hub = hub_process()
+    hub = running
     before = page_login(hub, "tok-s.a").cookies["deskalert_session"]
     done = token_command(hub, tmp_path, "rotate", "s.a")
     assert done.returncode == 0, done.stderr

@@ -11,6 +11,7 @@ Both commit paths of the hub (alerts, desks coming online) use this one batcher.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Awaitable, Callable
 from typing import Generic, TypeVar
 
@@ -35,7 +36,11 @@ class Batcher(Generic[I, O]):
         answer: asyncio.Future[O] = asyncio.get_running_loop().create_future()
         self._waiting.append((item, answer))
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._commit_groups(), name=self._name)
+            # A context of its own: the group holds the items of whoever comes, never fenced by
+            # the lease of the leader's timer that happened to start it (hub/lease.py).
+            self._task = asyncio.create_task(
+                self._commit_groups(), name=self._name, context=contextvars.Context()
+            )
         return await answer
 
     @property

@@ -14,13 +14,16 @@ it cannot see. Event ids are commit-ordered (hub/store/postgres.py), so "after t
 passes over an event committed late.
 
 **One hub runs the timers** (`Leadership`): escalation, desks going offline, the interview
-checks, on-call changes, the purge and the notification worker must each happen once. The
-leader is the hub holding a session-level advisory lock on a connection of its own; the others
-try to take it at every tick. When the leader dies its connection closes and PostgreSQL frees
-the lock; another hub takes it at its next tick (`tick_s`, under `heartbeat_s`). A leader
-whose connection fails stops leading at once; the server also ends a leader session that stays
-idle for `IDLE_SESSION_TIMEOUT_MS` (a leader cut off from the database). Every timer reads its
-deadlines from the store, so a new leader neither skips a step nor doubles one.
+checks, on-call changes, broadcasts' unread, the purge and the notification worker must each
+happen once. The leader is the hub holding the lease (`leader_lease`, hub/lease.py): renewed at
+every tick for `LEASE_S` of the database's time, taken by another hub at its next tick once it
+is over. The leader acts only until the renewal's sending plus `LEASE_S - MARGIN_S` on its own
+monotonic clock, so it has stopped at least `MARGIN_S` before any other hub may take the lease,
+whatever happens to its connection or its loop meanwhile; and each of its timers' writes checks
+the lease in its own transaction (fencing). A hub that stops cleanly releases the lease: the next
+takes it at its next tick (`tick_s`); a hub killed or cut off is replaced within `LEASE_S` plus a
+tick. Every timer reads its deadlines from the store, so a new leader neither skips a step nor
+doubles one.
 
 On SQLite (one hub) neither is needed: `Solo` is always the leader and the hub publishes its
 own commits directly, as it always did.
@@ -29,8 +32,11 @@ own commits directly, as it always did.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import secrets
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
@@ -40,6 +46,7 @@ import psycopg
 
 from deskalert.errors import StoreUnavailable
 from deskalert.hub import pgwatch
+from deskalert.hub.lease import LEASE_S, MARGIN_S, Lease
 from deskalert.hub.store import event_of, read_overrides
 from deskalert.hub.store import postgres as pgstore
 from deskalert.models import Event, EventType
@@ -48,8 +55,16 @@ log = logging.getLogger("deskalert.hub")
 POLL_S = 0.5  # the longest a lost NOTIFY can delay an event
 TAIL_PAGE = 1000
 RECONNECT_S = (0.2, 0.5, 1.0, 2.0)
-LEADER_LOCK = 0x6465736C  # "desl": held by the hub that runs the timers (session-level)
-IDLE_SESSION_TIMEOUT_MS = 5000
+# The lease (hub/lease.py): renewed by its holder, or taken once it is over in the database's
+# time; a new holder starts a new term. Released at a clean stop, for the next hub at once.
+NOW_S = "EXTRACT(EPOCH FROM now())"
+RENEW = f"""UPDATE leader_lease SET
+    term = CASE WHEN holder = %(me)s AND expires_at > {NOW_S} THEN term ELSE term + 1 END,
+    holder = %(me)s,
+    expires_at = {NOW_S} + %(lease)s
+WHERE id = 1 AND (holder = %(me)s OR expires_at <= {NOW_S})
+RETURNING term"""
+RELEASE = "UPDATE leader_lease SET expires_at = 0 WHERE id = 1 AND holder = %(me)s"
 
 Handoff = Callable[[list[Event], dict[str, tuple[str, datetime]] | None], None]
 
@@ -68,15 +83,27 @@ class Solo:
     async def is_leader(self) -> bool:
         return True
 
+    def lease(self) -> Lease | None:
+        return None  # nothing to fence: no other hub
+
+    def holds(self) -> bool:
+        return True
+
 
 class Cluster:
     """This hub among others on one PostgreSQL database: the tail and the leadership."""
 
     shared = True
 
-    def __init__(self, url: str, handoff: Handoff, lost: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self,
+        url: str,
+        handoff: Handoff,
+        lost: Callable[[], None] = lambda: None,
+        holder: str = "",
+    ) -> None:
         self.tail = EventTail(url, handoff, lost)
-        self.leadership = Leadership(url)
+        self.leadership = Leadership(url, holder or secrets.token_hex(6))
 
     async def start(self, last_id: int) -> None:
         self.tail.start(last_id, asyncio.get_running_loop())
@@ -87,6 +114,13 @@ class Cluster:
 
     async def is_leader(self) -> bool:
         return await self.leadership.check()
+
+    def lease(self) -> Lease | None:
+        return self.leadership.lease()
+
+    def holds(self) -> bool:
+        """Whether this hub may act as the leader now (its lease not over here)."""
+        return self.leadership.lease() is not None
 
 
 class EventTail:
@@ -183,55 +217,57 @@ class EventTail:
 
 
 class Leadership:
-    """The session advisory lock that makes one hub the leader, checked at every tick."""
+    """The lease that makes one hub the leader (hub/lease.py), renewed at every tick on a
+    connection of its own, so that a renewal never waits behind the store's thread."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, holder: str) -> None:
         self.url = url
+        self.holder = holder
         self.leading = False
+        self._lease: Lease | None = None
         self._conn: psycopg.Connection[Any] | None = None
         self._executor = ThreadPoolExecutor(1, thread_name_prefix="deskalert-leader")
 
+    def lease(self) -> Lease | None:
+        """The lease this hub may act under now; None once it is over here."""
+        lease = self._lease
+        return lease if lease is not None and lease.valid() else None
+
     async def check(self) -> bool:
+        """Renew the lease (or take it, if it is over for everyone): True if this hub leads."""
         loop = asyncio.get_running_loop()
-        leading = await loop.run_in_executor(self._executor, self._check)
+        self._lease = await loop.run_in_executor(self._executor, self._renew)
+        leading = self.lease() is not None
         if leading and not self.leading:
             log.info("this hub now leads (escalation, offline desks, checks, notifications)")
-            self.leading = True
         elif not leading and self.leading:
             log.warning("this hub no longer leads: another hub takes over the timers")
-            self.leading = False
+        self.leading = leading
         return leading
 
-    def _check(self) -> bool:
+    def _renew(self) -> Lease | None:
         try:
-            fresh = self._conn is None or self._conn.closed or self._conn.broken
-            if fresh:
+            if self._conn is None or self._conn.closed or self._conn.broken:
                 self._conn = pgstore.connect(self.url)
-                try:  # PostgreSQL 14 and later; an older server keeps idle sessions
-                    with pgwatch.deadline(self._conn):
-                        self._conn.execute(f"SET idle_session_timeout = {IDLE_SESSION_TIMEOUT_MS}")
-                except psycopg.Error:
-                    pass
-            assert self._conn is not None
+            sent = time.monotonic()  # before the database stamps it: the lease ends earlier here
             with pgwatch.deadline(self._conn):
-                if self.leading and not fresh:
-                    self._conn.execute("SELECT 1")  # alive: the session, so the lock, is held
-                    return True
-                row = self._conn.execute(
-                    "SELECT pg_try_advisory_lock(%s)", (LEADER_LOCK,)
-                ).fetchone()
-            return bool(row and row[0])
+                row = self._conn.execute(RENEW, {"me": self.holder, "lease": LEASE_S}).fetchone()
         except (psycopg.Error, StoreUnavailable):
             if self._conn is not None:
                 self._conn.close()
             self._conn = None
-            return False
+            return None
+        return Lease(self.holder, int(row[0]), sent + LEASE_S - MARGIN_S) if row else None
 
     async def stop(self) -> None:
         def release() -> None:
-            if self._conn is not None:
-                self._conn.close()  # the session ends: the lock is free for the others
+            if self._conn is None:
+                return
+            # A release that fails: the lease ends by itself, LEASE_S later.
+            with contextlib.suppress(psycopg.Error), pgwatch.deadline(self._conn):
+                self._conn.execute(RELEASE, {"me": self.holder})
+            self._conn.close()
 
+        self._lease, self.leading = None, False  # first: nothing acts under it any more
         await asyncio.get_running_loop().run_in_executor(self._executor, release)
         self._executor.shutdown(wait=True)
-        self.leading = False

@@ -197,7 +197,9 @@ class StateCollector(Collector):
             "deskalert_leader",
             "1 if this hub runs the timers and sends"
             " the notifications (the only hub on SQLite), else 0",
-            value=int(self.hub.leading),
+            value=int(
+                self.hub.leading and (self.hub.lease() is not None or not self.hub.store.shared)
+            ),
         )
         yield GaugeMetricFamily(
             "deskalert_store_up",

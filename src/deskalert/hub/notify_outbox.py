@@ -9,6 +9,7 @@ behind each channel is (`backlog`, in /healthz).
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from deskalert.hub.clock import Clock
+from deskalert.hub.lease import LeadLost, Lease, leader_writes
 from deskalert.hub.links import with_sender_address
 from deskalert.hub.notify import (
     NOTIFY_TYPES,
@@ -74,6 +76,7 @@ class Notifier:
         self._inflight: set[asyncio.Task[None]] = set()
         # Sends only on the hub that leads (one of several on PostgreSQL; the only one else).
         self.leading = False
+        self.lease: Lease | None = None  # the leader's, set at each tick: claims are fenced
         self.planner = Planner(config, store, self.wake)  # its on_event: the store's hook
 
     @property
@@ -135,8 +138,11 @@ class Notifier:
             if not self.leading:
                 continue
             try:
-                await self._renotify_due(self.clock.now())
-                await self._send_due()
+                with leader_writes(self.lease):  # a lapsed lease: nothing claimed, nothing sent
+                    await self._renotify_due(self.clock.now())
+                    await self._send_due()
+            except LeadLost:
+                pass  # the next tick says whether this hub still leads
             except Exception:
                 log.exception("notify: the worker failed; it goes on")
                 await asyncio.sleep(POLL_S)
@@ -185,7 +191,8 @@ class Notifier:
         }
         for batch in batches:
             rows = [claimed[row_id] for row_id in batch.ids if row_id in claimed]
-            task = asyncio.create_task(self._attempt(batch, rows))
+            # Claimed under the lease; what became of a send is recorded whatever the lease.
+            task = asyncio.create_task(self._attempt(batch, rows), context=contextvars.Context())
             self._inflight.add(task)
             task.add_done_callback(self._inflight.discard)
 

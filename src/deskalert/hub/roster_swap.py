@@ -20,6 +20,7 @@ from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker
 from deskalert.hub.calendar import CalendarBook
 from deskalert.hub.clock import Clock
+from deskalert.hub.lease import Lease, leader_writes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
 from deskalert.hub.one_roster import (
@@ -58,6 +59,8 @@ class Hub(Protocol):
     leading: bool
     out_of_step: str | None
 
+    def lease(self) -> Lease | None: ...
+
 
 async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
     """Put `config`'s roster in force; the one line that says what changed. `expected`: the
@@ -87,7 +90,9 @@ async def swap(hub: Hub, config: HubConfig, expected: str | None = None) -> str:
     hub.broker.end(removed)
     now = hub.clock.now()
     await runtime.db(_announce, hub, fingerprint, now)
-    await hub.oncall.refresh(now, leading=hub.leading or not store.shared)  # one hub: it leads
+    lease = hub.lease()  # one hub: it leads; several: the leader, fenced by its lease
+    with leader_writes(lease):
+        await hub.oncall.refresh(now, leading=lease is not None or not store.shared)
     hub.out_of_step = None
     return f"roster reloaded ({fingerprint}): {said}"
 

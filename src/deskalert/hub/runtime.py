@@ -17,12 +17,14 @@ import contextlib
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from typing import Any, TypeVar
 
 from deskalert.errors import StoreUnavailable
 from deskalert.hub.availability import Availability
 from deskalert.hub.broker import Broker
 from deskalert.hub.clock import Clock
+from deskalert.hub.lease import current as current_lease
 from deskalert.hub.store import Store
 from deskalert.models import Event, EventType
 
@@ -79,8 +81,14 @@ class Runtime:
     # -- the store thread -----------------------------------------------------------------
 
     async def db(self, fn: Callable[..., T], *args: Any) -> T:
-        """`fn(*args)` on the store thread; a store that fails is remembered and logged."""
+        """`fn(*args)` on the store thread; a store that fails is remembered and logged. Inside
+        `lease.leader_writes` (the leader's timers), its transactions are fenced by the lease:
+        refused (`LeadLost`) once this hub's lease is over (hub/lease.py)."""
         loop = asyncio.get_running_loop()
+        lease = current_lease() if self.shared else None
+        if lease is not None:
+            lease.check()
+            fn = partial(self.store.as_leader, lease, fn)
         try:
             result = await loop.run_in_executor(self.executor, fn, *args)
         except StoreUnavailable as exc:

@@ -298,6 +298,9 @@ def resolve_database(value: str | None, source: str) -> str | None:
     return value
 
 
+BACKLOG = 2048  # uvicorn's default
+
+
 def bind_socket(host: str, port: int) -> socket.socket:
     try:
         family, kind, proto, _, address = socket.getaddrinfo(
@@ -308,6 +311,10 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock = socket.socket(family, kind, proto)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind(address)
+        # Listening from here: the banner says "listening on" before uvicorn starts the app,
+        # and a desk connecting meanwhile waits in the backlog (uvicorn's 2048) instead of
+        # being refused (uvicorn listens again on the same socket, which only sets the backlog).
+        sock.listen(BACKLOG)
     except OSError as exc:
         raise ConfigError(
             t("hub.error.listen", host=host, port=port, reason=exc.strerror or exc)

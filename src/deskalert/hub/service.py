@@ -38,6 +38,7 @@ from deskalert.hub.clock import Clock, SystemClock
 from deskalert.hub.cluster import Cluster, Solo
 from deskalert.hub.health import HubHealth, Role
 from deskalert.hub.interview import InterviewKeeper
+from deskalert.hub.lease import LeadLost, Lease, leader_writes
 from deskalert.hub.notes import Notes
 from deskalert.hub.notify_outbox import Notifier
 from deskalert.hub.oncall_board import OnCallBoard
@@ -99,14 +100,14 @@ class Hub:
         store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
         # leads the timers (hub/cluster.py); one hub on SQLite: it leads and publishes alone.
+        # This process among the hubs of a shared store.
+        self.hub_id = hub_id or secrets.token_hex(6)
         self.cluster: Solo | Cluster = (
-            Cluster(store.url, self._on_tailed, self.broker.end_all)
+            Cluster(store.url, self._on_tailed, self.broker.end_all, self.hub_id)
             if store.shared and store.url
             else Solo()
         )
         self.leading = False
-        # This process among the hubs of a shared store.
-        self.hub_id = hub_id or secrets.token_hex(6)
         # A reload: the listeners get the new config (hub/metrics.py: new series at 0); a
         # roster another hub made the database's is handed to `on_roster_moved` (hub/reload.py
         # reads this hub's file again); `out_of_step` says why this hub refuses (503).
@@ -121,7 +122,14 @@ class Hub:
         self._next_purge: datetime | None = None
 
     def _role(self) -> Role:
-        return "solo" if not self.store.shared else "leader" if self.leading else "follower"
+        if not self.store.shared:
+            return "solo"
+        return "leader" if self.lease() is not None else "follower"
+
+    def lease(self) -> Lease | None:
+        """The lease this hub may act as the leader under now (several hubs); None if it
+        does not lead, or its lease is over here (hub/lease.py)."""
+        return self.cluster.lease() if self.leading else None
 
     # -- life ---------------------------------------------------------------------------
 
@@ -241,13 +249,24 @@ class Hub:
 
     async def tick(self, now: datetime | None = None) -> None:
         """What time passing does, at `now` (default: the clock's); only the leader (one hub
-        of several) runs the timers."""
+        of several) runs the timers, each write fenced by its lease (hub/lease.py)."""
         self.availability.flush()  # memory only: first, whatever the store does
         now = now or self.clock.now()
+        # First, whatever the store does: the lease renewed, or the lead given up.
+        leading = await self.cluster.is_leader()
+        lease = self.cluster.lease()  # None from here on if it ran out meanwhile
+        leading = leading and (lease is not None or not self.cluster.shared)
+        self.notifier.lease = lease
+        try:
+            await self._tick(leading, lease, now)
+        except LeadLost as exc:  # the lease ended under way: the next tick settles the lead
+            log.warning("the leader's timers stop: %s", exc)
+
+    async def _tick(self, leading: bool, lease: Lease | None, now: datetime) -> None:
         await self.follow_tokens()
-        leading = await self.cluster.is_leader()  # first: a lost database ends the lead
         if leading != self.leading:
-            await self._lead(leading, now)
+            with leader_writes(lease):
+                await self._lead(leading, now)
         if self.store.shared:
             remote = await self.runtime.db(
                 self.presence.share_live_state,
@@ -261,7 +280,8 @@ class Hub:
         if not leading:
             await self.oncall.refresh(now, leading=False)
             return
-        await self._run_timers(now)
+        with leader_writes(lease):  # every write of the timers checks the lease (fencing)
+            await self._run_timers(now)
 
     async def _run_timers(self, now: datetime) -> None:
         """The leader's timers, each tried whatever the others did: a write refused to one

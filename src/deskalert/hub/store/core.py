@@ -28,6 +28,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from deskalert.errors import StoreUnavailable
+from deskalert.hub.lease import Lease
 from deskalert.hub.store.connection import Connection, EventHook
 from deskalert.hub.store.rows import alert_row, read_overrides
 from deskalert.models import Alert, Event, EventType
@@ -51,6 +52,8 @@ class StoreCore(ABC):
     row_lock = ""
     # Told how long each write transaction took, BEGIN to COMMIT done (hub/metrics.py).
     on_commit: Callable[[float], None] | None = None
+    # The lease a leader's writes under way are fenced with (`as_leader`); None: not fenced.
+    _lease: Lease | None = None
 
     def __init__(
         self, db: Connection, path: Path, location: str, on_event: EventHook | None = None
@@ -65,6 +68,15 @@ class StoreCore(ABC):
         """The one hook called inside the transaction of every event appended (the hub gives
         the notification planner's, hub/service.py)."""
         self._on_event = hook
+
+    def as_leader(self, lease: Lease, fn: Callable[..., T], *args: Any) -> T:
+        """`fn(*args)` as the leader's: each of its transactions begins by checking `lease`
+        in the database (PostgreSQL, hub/lease.py); one hub alone on SQLite always leads."""
+        self._lease = lease
+        try:
+            return fn(*args)
+        finally:
+            self._lease = None
 
     @property
     def fatal_errors(self) -> tuple[type[Exception], ...]:

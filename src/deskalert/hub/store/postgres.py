@@ -42,6 +42,7 @@ import psycopg
 
 from deskalert.errors import ConfigError, StoreUnavailable
 from deskalert.hub import pgwatch
+from deskalert.hub.lease import LeadLost, Lease
 from deskalert.hub.links import SECRET_BYTES
 from deskalert.hub.store.base import Store
 from deskalert.hub.store.connection import Connection, Cursor, EventHook
@@ -233,6 +234,8 @@ class PostgresStore(Store):
         started = time.perf_counter()
         try:
             db.execute("BEGIN")
+            if self._lease is not None:
+                self._fence(db, self._lease)
             yield db
             db.execute("COMMIT")
             if self.on_commit is not None:
@@ -246,6 +249,20 @@ class PostgresStore(Store):
             raise
         finally:
             self._event_locked = False
+
+    @staticmethod
+    def _fence(db: PgConnection, lease: Lease) -> None:
+        """A leader's write goes on only while `lease` is this hub's in the database; the
+        row stays locked (FOR SHARE) until the commit, so a hub taking the lease over waits
+        for this write to be committed (hub/lease.py)."""
+        lease.check()
+        row = db.execute(
+            "SELECT term FROM leader_lease WHERE id=1 AND holder=? AND term=?"
+            " AND expires_at > EXTRACT(EPOCH FROM clock_timestamp()) FOR SHARE",
+            (lease.holder, lease.term),
+        ).fetchone()
+        if row is None:
+            raise LeadLost(f"another hub leads now (this hub's term {lease.term} is over)")
 
     def before_event(self, db: Connection) -> None:
         """The first event of a transaction waits for the event lock, then sends the wake-up

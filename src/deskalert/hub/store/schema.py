@@ -148,6 +148,19 @@ CREATE TABLE IF NOT EXISTS broadcasts (
 );
 CREATE INDEX IF NOT EXISTS broadcasts_state ON broadcasts(state, sent_at);
 """,
+    # 8: the lease of the hub that runs the timers (hub/cluster.py, hub/lease.py): one row,
+    # its holder, its term (one more at each new holder) and its end in the database's time
+    # (seconds since 1970). Several hubs on PostgreSQL only; a SQLite hub leads alone.
+    """
+CREATE TABLE IF NOT EXISTS leader_lease (
+    id INTEGER PRIMARY KEY,
+    holder TEXT,
+    term BIGINT NOT NULL DEFAULT 0,
+    expires_at DOUBLE PRECISION NOT NULL DEFAULT 0
+);
+INSERT INTO leader_lease (id, holder, term, expires_at) VALUES (1, NULL, 0, 0)
+    ON CONFLICT (id) DO NOTHING;
+""",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
