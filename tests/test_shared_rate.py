@@ -109,14 +109,12 @@ def test_a_replay_through_the_other_hub_and_an_interview_alert_take_no_token(
 
 
 def _raised(alert_id: uuid.UUID) -> Event:
+    return _event(EventType.ALERT_RAISED, {"id": str(alert_id), "desk": "g1"})
+
+
+def _event(kind: EventType, data: dict[str, Any]) -> Event:
     return Event.model_validate(
-        {
-            "id": 1,
-            "type": EventType.ALERT_RAISED,
-            "at": "2026-12-01T10:00:00Z",
-            "site": "accueil",
-            "data": {"id": str(alert_id), "desk": "g1"},
-        }
+        {"id": 1, "type": kind, "at": "2026-12-01T10:00:00Z", "site": "accueil", "data": data}
     )
 
 
@@ -139,3 +137,15 @@ def test_an_alert_in_flight_when_the_tail_passes_it_counts_once(
         rate.follow(_raised(alert_id))
     assert rate.begin("g1", uuid.uuid4()) is None and rate.begin("g1", uuid.uuid4()) is None
     assert rate.begin("g1", uuid.uuid4()) is not None, "3 tokens: this alert took one, once"
+
+
+def test_an_interview_alert_gives_back_only_what_it_took() -> None:
+    """A desk whose bucket is empty gets no token from its interview's alert: the check event
+    gives back what the alert took (nothing), not a whole token."""
+    rate = AlertRate(2, 1, ManualClock(), shared=True)
+    for _ in range(2):
+        rate.follow(_raised(uuid.uuid4()))  # two alerts through another hub: empty
+    interview_alert = uuid.uuid4()
+    rate.follow(_raised(interview_alert))
+    rate.follow(_event(EventType.CHECK_UNANSWERED, {"alert_id": str(interview_alert)}))
+    assert rate.begin("g1", uuid.uuid4()) is not None

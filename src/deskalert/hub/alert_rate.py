@@ -48,7 +48,8 @@ class AlertRate(TokenBuckets):
         self.shared = shared  # several hubs on one database: the tail calls `follow`
         self._raising: dict[UUID, bool] = {}  # a token taken, not answered yet: tail passed it?
         self._stored: OrderedDict[UUID, None] = OrderedDict()  # stored here, tail not past it
-        self._charged: OrderedDict[UUID, str] = OrderedDict()  # charged by the tail: its desk
+        # Charged by the tail: the desk, and what was taken (less than 1 from a bucket near 0).
+        self._charged: OrderedDict[UUID, tuple[str, float]] = OrderedDict()
 
     def begin(self, desk: str, alert_id: UUID) -> float | None:
         """Take one of `desk`'s tokens for raising `alert_id` (None), or the seconds until
@@ -74,9 +75,10 @@ class AlertRate(TokenBuckets):
         if event.type is EventType.ALERT_RAISED:
             self._raised(UUID(str(event.data["id"])), str(event.data["desk"]))
         elif event.type in CHECK_EVENTS and event.data.get("alert_id") is not None:
-            desk = self._charged.pop(UUID(str(event.data["alert_id"])), None)
-            if desk is not None:
-                self.give_back(desk)  # the interview's alert: the hub's, not the desk's
+            charged = self._charged.pop(UUID(str(event.data["alert_id"])), None)
+            if charged is not None:  # the interview's alert: the hub's, not the desk's
+                desk, taken = charged
+                self._set(desk, min(self.burst, self._tokens(desk) + taken))
 
     def _raised(self, alert_id: UUID, desk: str) -> None:
         if alert_id in self._raising:
@@ -84,12 +86,14 @@ class AlertRate(TokenBuckets):
         elif alert_id in self._stored:
             del self._stored[alert_id]  # this hub's own: its token was taken at `begin`
         else:
-            self.charge(desk)
-            _remember(self._charged, alert_id, desk, MAX_CHARGED)
+            _remember(self._charged, alert_id, (desk, self.charge(desk)), MAX_CHARGED)
 
-    def charge(self, desk: str) -> None:
-        """One token less for `desk`, down to none: an alert it raised through another hub."""
-        self._set(desk, max(0.0, self._tokens(desk) - 1))
+    def charge(self, desk: str) -> float:
+        """One token less for `desk`, down to none: an alert it raised through another hub;
+        what was taken."""
+        tokens = self._tokens(desk)
+        self._set(desk, max(0.0, tokens - 1))
+        return min(1.0, tokens)
 
 
 def _remember(memory: OrderedDict[UUID, V], key: UUID, value: V, bound: int) -> None:
