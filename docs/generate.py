@@ -263,17 +263,32 @@ def pages() -> dict[Path, str]:
     }
 
 
+# argparse wraps help at the terminal's width, with the defaults' paths in the text: the same
+# width and the same home on every machine (as root, /root is 5 characters and /home/someone
+# more: the lines broke elsewhere for another user); `_stable` then writes the home as `~`.
+SAME_EVERYWHERE = {
+    "COLUMNS": "80",
+    "HOME": "/home/user",
+    "XDG_CONFIG_HOME": None,
+    "XDG_DATA_HOME": None,
+}
+
+
 def main(argv: list[str]) -> int:
-    # argparse wraps help at the terminal's width: the same width on every machine.
-    columns = os.environ.get("COLUMNS")
-    os.environ["COLUMNS"] = "80"
+    saved = {name: os.environ.get(name) for name in SAME_EVERYWHERE}
+    _set_environ(SAME_EVERYWHERE)
     try:
         return _write_or_check("--check" in argv)
     finally:
-        if columns is None:
-            os.environ.pop("COLUMNS", None)
+        _set_environ(saved)
+
+
+def _set_environ(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
         else:
-            os.environ["COLUMNS"] = columns
+            os.environ[name] = value
 
 
 def _write_or_check(check: bool) -> int:
