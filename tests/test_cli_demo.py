@@ -3,6 +3,7 @@ parse, the goodbye names commands the way the person launched deskalert."""
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -13,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from deskalert import cli
-from deskalert.cli.demo import launcher
+from deskalert.cli.demo import demo_goodbye, launcher
+from deskalert.client.profile import demo_data_dir
 from deskalert.journal.models import NoteDraft
 from deskalert.journal.store import Journal
 from support.cli import Result, run_cli
@@ -91,3 +93,35 @@ def test_the_goodbye_names_commands_as_deskalert_was_launched(
     monkeypatch.setattr("shutil.which", lambda name: str(program) if on_path else None)
     monkeypatch.setattr(sys, "executable", str(tmp_path / ".venv" / "bin" / "python"))
     assert launcher() == expected.format(python=".venv/bin/python")
+
+
+def test_send_with_a_code_after_demo_says_to_put_the_code_first(demo_env: dict[str, str]) -> None:
+    """`send --demo renfort` gave "renfort" to --demo and said only that CODE was missing."""
+    said = run(demo_env, "send", "--demo", "renfort")
+    assert said.returncode == 2 and said.stderr.count("\n") == 1, said.stderr
+    assert "« renfort » est un code, pas un poste de démonstration" in said.stderr
+    assert "écrire `deskalert send renfort --demo`" in said.stderr
+    english = run(demo_env, "send", "--demo", "malaise", "--language", "en")
+    assert '"malaise" is a code, not a demo desk: write `deskalert send malaise --demo`' in (
+        english.stderr
+    )
+
+
+def test_the_goodbye_of_a_demo_in_another_dir_reads_that_dir(
+    demo_env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A demo started with --data-dir printed `report --demo`, which read the default demo."""
+    elsewhere = tmp_path / "elsewhere"
+    (tmp_path / "data" / "deskalert" / "demo").rename(elsewhere)
+    monkeypatch.setenv("XDG_DATA_HOME", demo_env["XDG_DATA_HOME"])
+    args = argparse.Namespace(port=8471, data_dir=elsewhere, desk="guichet-3")
+    said = demo_goodbye("deskalert", elsewhere / "hub.log", "http://127.0.0.1:8471", args)
+    report = next(line.split(maxsplit=1)[1] for line in said.splitlines() if " report " in line)
+    assert f"--port 8471 --data-dir {elsewhere}" in report
+    shown = run(demo_env, *shlex.split(report))
+    assert shown.returncode == 0 and "2 alertes réelles" in shown.stdout, shown.stderr
+    joins = [line for line in said.splitlines() if "--join" in line]
+    assert joins and all(f"--data-dir {elsewhere}" in line for line in joins)
+    assert "--data-dir" not in demo_goodbye(
+        "deskalert", elsewhere, "", argparse.Namespace(port=8470, data_dir=demo_data_dir(), desk="")
+    )

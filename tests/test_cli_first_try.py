@@ -12,6 +12,7 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from deskalert.cli.words import use_language
@@ -139,3 +140,41 @@ def test_an_explicit_language_outlives_the_config_files(
         monkeypatch.setenv(name, value)
     code, _, err = cli(*explicit, "send", "renfort", "--timeout", "0.3")
     assert code == 1 and expected in err, err
+
+
+@pytest.mark.system
+def test_demo_fresh_starts_without_the_earlier_alerts_and_never_under_a_running_demo(
+    tmp_path: Path,
+) -> None:
+    """The demo kept its alerts from one run to the next, with nothing to start clean."""
+    data, port = tmp_path / "demo", free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "deskalert", "demo", "--hub-only", "--data-dir", str(data)]
+    first = subprocess.Popen([*command, "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        wait_healthy(url)
+        demo = ("--demo", "--port", str(port), "--data-dir", str(data))
+        code, _, err = cli("send", "renfort", *demo)
+        assert code == 0, err
+        assert len(open_alerts(url)) == 1
+        code, _, err = cli("demo", "--fresh", "--hub-only", "--data-dir", str(data), "--port", "0")
+        assert code == 2 and "une démo tourne déjà" in err, err  # its files left alone
+    finally:
+        first.terminate()
+        first.wait(timeout=30)
+    (data / "notes.txt").write_text("mine")
+    again = subprocess.Popen([*command, "--fresh", "--port", str(port)], stdout=subprocess.DEVNULL)
+    try:
+        wait_healthy(url)
+        assert open_alerts(url) == []
+    finally:
+        again.terminate()
+        again.wait(timeout=30)
+    assert not (data / "journal-guichet-3.sqlite3").exists()
+    assert (data / "notes.txt").read_text() == "mine"  # only the demo's own files go
+
+
+def open_alerts(url: str) -> list[object]:
+    answer = httpx.get(f"{url}/v1/alerts", headers={"Authorization": "Bearer demo-p.leroy"})
+    answer.raise_for_status()
+    return list(answer.json())

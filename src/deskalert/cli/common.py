@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
 
 from deskalert.cli.words import LANGUAGE_ENV, settle_language
-from deskalert.client.profile import DEMO_PORT
+from deskalert.client.profile import DEMO_PORT, demo_data_dir
 from deskalert.errors import ConfigError
 from deskalert.i18n import LANGUAGES, N_, t
 from deskalert.i18n import language as current_language
@@ -88,18 +88,38 @@ def token_of(config: ClientConfig) -> str:
         raise ConfigError(str(exc)) from None
 
 
-def identity_options(command: argparse.ArgumentParser, *, supervisors: bool) -> None:
-    """--config, or --demo [ID]: a desk (or supervisor) of `deskalert demo` on this machine."""
+def identity_options(
+    command: argparse.ArgumentParser, *, supervisors: bool, demo_id: Callable[[str], str] = str
+) -> None:
+    """--config, or --demo [ID] (read by `demo_id`): a desk (or supervisor) of `deskalert demo`
+    on this machine, with --port and --data-dir when that demo was started with them."""
     command.add_argument("--config", type=Path, metavar="F", help=t(CONFIG_HELP))
     command.set_defaults(demo_command=command.prog)
     command.add_argument(
         "--demo",
         nargs="?",
         const=DEMO_DESK,
+        type=demo_id,
         metavar="ID",
         help=t("cli.demo_supervisor" if supervisors else "cli.demo_desk", desk=DEMO_DESK),
     )
     command.add_argument("--port", type=int, help=t("cli.demo_port", port=DEMO_PORT))
+    command.add_argument(
+        "--data-dir", type=Path, metavar="DIR", help=t("cli.demo_data_dir", path=demo_data_dir())
+    )
+
+
+def not_a_code(prog: str) -> Callable[[str], str]:
+    """`--demo`'s reader for a command whose CODE comes first: `send --demo renfort` gave
+    "renfort" to --demo and left CODE missing; a demo code given there is named as a code."""
+
+    def demo_id(value: str) -> str:
+        roster = demo_roster()
+        if value not in {d.id for d in roster.desks} and value in {c.code for c in roster.codes}:
+            raise argparse.ArgumentTypeError(t("cli.demo_is_code", code=value, prog=prog))
+        return value
+
+    return demo_id
 
 
 def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Profile:
@@ -107,8 +127,9 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     from deskalert.client.profile import configured_profile, demo_profile
 
     if args.demo is None:
-        if args.port is not None:
-            raise ConfigError(t("cli.demo_options"))
+        if args.port is not None or args.data_dir is not None:
+            option = "--port" if args.port is not None else "--data-dir"
+            raise ConfigError(t("cli.demo_options", option=option))
         profile = configured_profile(args.config, demo_command=args.demo_command)
         settle_language(profile.config.language)
         if desk_only and not profile.is_desk:
@@ -121,7 +142,11 @@ def profile_of(args: argparse.Namespace, *, desk_only: bool, needs: str) -> Prof
     supervisor = args.demo in {s.id for s in roster.supervisors}
     check_demo_id(args.demo, roster, desks=True, supervisors=not desk_only, option="--demo")
     return demo_profile(
-        args.demo, supervisor=supervisor, language=language, port=args.port or DEMO_PORT
+        args.demo,
+        supervisor=supervisor,
+        language=language,
+        port=args.port or DEMO_PORT,
+        data_dir=args.data_dir,
     )
 
 

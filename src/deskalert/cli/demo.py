@@ -4,6 +4,7 @@ and the goodbye that names the next commands the way deskalert was launched."""
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,7 +12,7 @@ from typing import TYPE_CHECKING
 from deskalert.cli.common import DEMO_DESK, Commands, check_demo_id, demo_roster
 from deskalert.client.profile import DEMO_PORT, demo_data_dir
 from deskalert.errors import ConfigError
-from deskalert.i18n import language, t
+from deskalert.i18n import N_, language, t
 
 if TYPE_CHECKING:
     from deskalert.hub.settings import HubConfig
@@ -42,6 +43,7 @@ def add_demo(commands: Commands) -> None:
         help=t("cli.demo.join"),
     )
     demo.add_argument("--hub-only", action="store_true", help=t("cli.demo.hub_only"))
+    demo.add_argument("--fresh", action="store_true", help=t("cli.demo.fresh"))
     demo.set_defaults(handler=run_demo)
 
 
@@ -51,6 +53,8 @@ def run_demo(args: argparse.Namespace) -> int:
     if args.supervisor:
         check_demo_id(args.supervisor, config, desks=False, supervisors=True, option="--supervisor")
     check_demo_id(args.desk, config, desks=True, supervisors=False, option="--desk")
+    if args.fresh:
+        start_fresh(args)
     if args.hub_only:
         from deskalert.cli.hub import serve
 
@@ -99,6 +103,32 @@ def demo_with_hub(config: HubConfig, url: str, args: argparse.Namespace) -> int:
         thread.join(timeout=5)
     print(demo_goodbye(launcher(), log, url, args))
     return 0
+
+
+# What a demo leaves in its data dir: the hub's database (its companions, its note), its log,
+# the desks' and supervisors' journals. Named files only: --data-dir may be any directory.
+DEMO_FILES = ("hub.sqlite3*", "hub.log", "journal-*.sqlite3*")
+
+
+def start_fresh(args: argparse.Namespace) -> None:
+    """--fresh: the demo's earlier alerts, journals and log removed, under the hold on the hub's
+    file, so that a demo still running on them is never emptied (it is named, as without)."""
+    from deskalert.hub.server import DB_NAME
+    from deskalert.hub.store.sqlite import hold_hub_file
+
+    if args.join:
+        raise ConfigError(t("demo.fresh_join"))
+    try:
+        hold = hold_hub_file(args.data_dir / DB_NAME, N_("hub.held.serve"))
+    except ConfigError:
+        raise demo_clash(args) from None
+    try:
+        for pattern in DEMO_FILES:
+            for path in args.data_dir.glob(pattern):
+                if path.suffix != ".lock" and path.is_file():  # the holds stay
+                    path.unlink()
+    finally:
+        hold.release()
 
 
 def demo_clash(args: argparse.Namespace) -> ConfigError:
@@ -168,8 +198,11 @@ def demo_screen(url: str, args: argparse.Namespace) -> int:
 
 
 def demo_goodbye(command: str, log: Path, url: str, args: argparse.Namespace) -> str:
-    """What the demo says when it stops: the next commands, spelled as this one was launched."""
+    """What the demo says when it stops: the next commands, spelled as this one was launched,
+    with the --port and --data-dir it was started with (without them they read another demo)."""
     extra = "" if args.port == DEMO_PORT else f" --port {args.port}"
+    if args.data_dir.absolute() != demo_data_dir().absolute():
+        extra += f" --data-dir {shlex.quote(_shown_path(args.data_dir))}"
     journal = ("" if args.desk == DEMO_DESK else f" {args.desk}") + extra
     return t("demo.goodbye", log=log, url=url, deskalert=command, port=extra, desk=journal)
 
@@ -181,7 +214,6 @@ def launcher() -> str:
     after `make run`); `python -m deskalert` for the module.
     """
     import os
-    import shlex
     import shutil
 
     program = Path(sys.argv[0])

@@ -17,6 +17,7 @@ from deskalert.cli.common import (
     Commands,
     client_config,
     identity_options,
+    not_a_code,
     profile_of,
     profile_token,
     token_of,
@@ -39,7 +40,7 @@ def add_send(commands: Commands) -> None:
         description=t("cli.send.about"),
     )
     send.add_argument("code", metavar="CODE", help=t("cli.send.code"))
-    identity_options(send, supervisors=False)
+    identity_options(send, supervisors=False, demo_id=not_a_code(send.prog))
     send.add_argument(
         "--message",
         help=t("cli.send.message"),
