@@ -21,6 +21,7 @@ from hotkeys_helpers import (
     XDisplay,
     desk_env,
     hotkeys_config,
+    missing_tkinter,
     missing_x_tools,
     start_listener,
     stop_listener,
@@ -79,6 +80,7 @@ def test_hub_down_the_agent_gets_not_transmitted_then_transmitted_over_dbus(
 
 @needs_x
 @no_notify_send
+@pytest.mark.skipif(missing_tkinter() is not None, reason=str(missing_tkinter()))
 def test_no_dbus_no_notify_send_the_start_line_warns_and_a_window_says_not_transmitted(
     xdisplay: XDisplay, tmp_path: Path
 ) -> None:
