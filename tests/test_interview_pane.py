@@ -53,3 +53,33 @@ async def test_pane_shows_running_sessions_with_time_left_and_asks_a_desk(
         await wait_until(
             pilot, lambda: "Desk e1" not in text_of(app, "#sessions"), what="check answered"
         )
+
+
+@pytest.mark.parametrize(
+    ("language", "said", "why", "never"),
+    [
+        ("fr", "levée par le hub à", "(pas de réponse)", "appuyé"),
+        ("en", "raised by the hub at", "(no answer)", "pressed"),
+    ],
+)
+async def test_an_unanswered_check_alert_says_the_hub_raised_it_not_a_key_press(
+    hub_factory: Callable[..., RunningHub], language: str, said: str, why: str, never: str
+) -> None:
+    """The alert the hub raises when "Tout va bien ?" goes unanswered read "appuyé à 07:34:03"
+    on the pane: nobody pressed anything, and the supervisor read a key press."""
+    from deskalert.hub.clock import ManualClock
+
+    hub = hub_factory(clock=ManualClock(), check_answer_s=30)
+    app = pane(hub.url, language=language)
+    async with app.run_test(size=SIZE) as pilot:
+        await live(pilot)
+        with hub.client("s.a") as sup:
+            await in_thread(lambda: sup.post("/v1/checks", json={"desk": "e1"}).raise_for_status())
+        await in_thread(lambda: hub.advance(31))  # nobody answers
+        await wait_until(pilot, lambda: "Desk e1" in text_of(app, "#detail"), what="alert")
+        shown = text_of(app, "#detail")
+        assert said in shown and why in shown
+        assert never not in shown
+    with hub.client("s.a") as sup:
+        [alert] = (await in_thread(lambda: sup.get("/v1/alerts"))).json()
+    assert alert["no_answer"] is True and alert["desk"] == "e1"
