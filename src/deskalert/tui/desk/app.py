@@ -125,7 +125,8 @@ class DeskApp(HubApp):
         self.delivery = DeskDelivery(journal, self.state, clock)
         self.keys = DeskKeys(config)
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
-        self.hub_parts = DeskFeatures(self.client, config.desk, clock, journal)  # features.py
+        # features.py; the interview counts down to the hub's deadlines with the hub's time
+        self.hub_parts = DeskFeatures(self.client, config.desk, self.hub_time.now, journal)
         self.interview = self.hub_parts.interview
         self.global_keys = GlobalKeys(
             config.hotkeys, journal.path, self.state, self.action_send, clock
@@ -282,7 +283,7 @@ class DeskApp(HubApp):
 
     async def load_snapshot(self) -> SnapshotLoaded:
         await catch_up(self.journal, self.client)  # raised by send/hotkeys, closed meanwhile
-        return await load_desk_snapshot(self.client, self.state.desk_id)
+        return await load_desk_snapshot(self.client, self.state.desk_id, self.beat_hub)
 
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it; restarted with

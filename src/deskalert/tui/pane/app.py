@@ -119,7 +119,8 @@ class PaneApp(HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
-        self.hub_parts = PaneFeatures(self.client)  # features.py: interview, broadcasts
+        # features.py: interview (with the hub's time: its deadlines count down), broadcasts
+        self.hub_parts = PaneFeatures(self.client, self.hub_time.now)
         self.interview, self.broadcasts = self.hub_parts.interview, self.hub_parts.broadcasts
         self.board = Board(self, self.state, self.interview, clock, self.broadcasts)
         self.requests = PaneRequests(self, self.state)  # requests.py: the keys' asks to the hub
@@ -142,7 +143,7 @@ class PaneApp(HubApp):
     # -- the hub ----------------------------------------------------------------------------
 
     async def load_snapshot(self) -> PaneSnapshot:
-        snapshot = await load_pane_snapshot(self.client, self._midnight())
+        snapshot = await load_pane_snapshot(self.client, self._midnight(), self.beat_hub)
         self.post_message(NotifyFlag.Read(snapshot.notify))
         return snapshot
 
