@@ -1,12 +1,14 @@
 """One connection must not slow every alert (issue 27): figures for the guard's caps.
 
-    .venv/bin/python bench/one_connection.py [header] [flood] [replay]
+    .venv/bin/python bench/one_connection.py [header] [flood] [badtoken] [replay]
 
 - header: a desk's alert latency (a new connection each, as `deskalert send`), with 0 then 3
   connections sending one endless header (8 KiB chunks, reopened when cut).
 - flood: one desk token sending heartbeats as fast as 4 kept-alive connections go, for
   FLOOD_S; the hub's share of a core, and the answers (200 / 429), with the default request
   budget and with the budget lifted, alternated in the same run.
+- badtoken: the same flood with a token the hub does not know (all 401, as a client
+  misconfigured in a loop), with the default refusal budget per address and with it lifted.
 - replay: REPLAY_EVENTS events stored, then REPLAY_STREAMS streams opened with since=0 (read
   and thrown away) while a desk raises an alert every 50 ms; latency from the POST to the 201
   and to a live stream's receipt; the same without the replays first.
@@ -91,10 +93,12 @@ def bench_header(workdir: Path) -> None:
     )
 
 
-async def beat_lane(port: int, until: float, answers: dict[bytes, int]) -> None:
+async def beat_lane(
+    port: int, until: float, answers: dict[bytes, int], token: bytes = b"tok-d001"
+) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     request = (
-        b"POST /v1/heartbeat HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer tok-d001\r\n"
+        b"POST /v1/heartbeat HTTP/1.1\r\nHost: hub\r\nAuthorization: Bearer " + token + b"\r\n"
         b"Content-Length: 0\r\n\r\n"
     )
     while time.monotonic() < until:
@@ -103,12 +107,13 @@ async def beat_lane(port: int, until: float, answers: dict[bytes, int]) -> None:
     writer.close()
 
 
-async def flood(hub: Hub) -> tuple[float, dict[bytes, int]]:
+async def flood(hub: Hub, token: bytes = b"tok-d001") -> tuple[float, dict[bytes, int]]:
     assert hub.process is not None
     answers: dict[bytes, int] = {}
     cpu_before, _ = process_usage(hub.process.pid)
     started = time.monotonic()
-    await asyncio.gather(*(beat_lane(hub.port, started + FLOOD_S, answers) for _ in range(4)))
+    until = started + FLOOD_S
+    await asyncio.gather(*(beat_lane(hub.port, until, answers, token) for _ in range(4)))
     cpu_after, _ = process_usage(hub.process.pid)
     return (cpu_after - cpu_before) / (time.monotonic() - started), answers
 
@@ -125,6 +130,20 @@ def bench_flood(workdir: Path) -> None:
             hub.stop()
         shown = ", ".join(f"{k.decode()}: {v}" for k, v in sorted(answers.items()))
         print(f"flood ({label}): hub {core:.0%} of a core; {shown} in {FLOOD_S:g} s")
+
+
+def bench_badtoken(workdir: Path) -> None:
+    for label, extra in (
+        ("default refusal budget", ""),
+        ("refusal budget lifted", "refused_burst = 1000000\nrefused_per_second = 100000\n"),
+    ) * 2:
+        hub = configured(workdir / f"badtoken-{uuid.uuid4().hex[:6]}", extra)
+        try:
+            core, answers = asyncio.run(flood(hub, b"not-a-token"))
+        finally:
+            hub.stop()
+        shown = ", ".join(f"{k.decode()}: {v}" for k, v in sorted(answers.items()))
+        print(f"bad-token flood ({label}): hub {core:.0%} of a core; {shown} in {FLOOD_S:g} s")
 
 
 async def fill(hub: Hub, count: int) -> None:
@@ -204,7 +223,12 @@ def bench_replay(workdir: Path) -> None:
         hub.stop()
 
 
-BENCHES = {"header": bench_header, "flood": bench_flood, "replay": bench_replay}
+BENCHES = {
+    "header": bench_header,
+    "flood": bench_flood,
+    "badtoken": bench_badtoken,
+    "replay": bench_replay,
+}
 
 
 def main() -> int:

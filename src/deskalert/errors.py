@@ -13,8 +13,9 @@
         │                          a desk token from outside its site's networks)
         ├── Conflict               409: not allowed from the alert's current state
         ├── Unprocessable          422: well-formed but meaningless (unknown code, past time)
-        ├── RateLimited            429: a desk's burst of new alerts, or any identity's burst of
-        │                               other requests; retry after retry_after_s
+        ├── RateLimited            429: a desk's burst of new alerts, any identity's burst of
+        │                               other requests, or an address's burst of refused ones;
+        │                               retry after retry_after_s
         ├── StoreUnavailable       503: the database cannot be written (disk full, read-only)
         └── ServerError            any other 5xx (500, 502, 504...): the hub or a gateway failed
 
@@ -97,8 +98,8 @@ class Unprocessable(HubError):
 
 
 class RateLimited(HubError):
-    """Too many new alerts from one desk, or requests from one identity, in a burst: try again
-    after `retry_after_s`."""
+    """Too many new alerts from one desk, requests from one identity, or refused requests
+    (no token, a refused one) from one address, in a burst: try again after `retry_after_s`."""
 
     status = 429
     code = "rate_limited"

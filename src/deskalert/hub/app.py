@@ -26,7 +26,7 @@ from deskalert import __version__
 from deskalert.config import describe_errors
 from deskalert.errors import HubError, RateLimited
 from deskalert.hub.broker import StreamCap
-from deskalert.hub.budget import RequestBudget
+from deskalert.hub.budget import REFUSAL_CHARGED, RefusalBudget, RequestBudget
 from deskalert.hub.clock import Clock
 from deskalert.hub.links import install_secret
 from deskalert.hub.metrics import HubMetrics
@@ -45,7 +45,6 @@ from deskalert.hub.routes import (
     presence,
     sessions,
 )
-from deskalert.hub.routes.alerts import AlertRate
 from deskalert.hub.routes.hot import HotRoutes, replay
 from deskalert.hub.service import Hub
 from deskalert.hub.settings import HubConfig
@@ -96,11 +95,12 @@ def create_app(
     app.state.hub = hub
     app.state.metrics = HubMetrics(hub)  # GET /metrics (hub/routes/metrics.py)
     app.state.streams = StreamCap(config.hub.max_streams_per_identity)
-    app.state.alert_rate = AlertRate(
-        config.hub.alert_burst, config.hub.alerts_per_minute, hub.clock
-    )
+    app.state.alert_rate = hub.alert_rate  # followed by the event tail (hub/alert_rate.py)
     app.state.request_budget = RequestBudget(
         config.hub.request_burst, config.hub.requests_per_second, clock=hub.clock
+    )
+    app.state.refusal_budget = RefusalBudget(
+        config.hub.refused_burst, config.hub.refused_per_second, clock=hub.clock
     )
     for module in (
         alerts,
@@ -128,6 +128,7 @@ def create_app(
         hub=hub,
         rate=app.state.alert_rate,
         budget=app.state.request_budget,
+        refusals=app.state.refusal_budget,
         on_error=hub_error_response,
     )
     app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES)
@@ -154,6 +155,12 @@ def hub_error_response(exc: HubError) -> JSONResponse:
 def _add_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HubError)
     async def hub_error(request: Request, exc: HubError) -> JSONResponse:
+        if exc.status == 401 and not request.scope.get(REFUSAL_CHARGED):
+            budget: RefusalBudget = request.app.state.refusal_budget
+            try:  # no token, or a refused one: the client address's budget (hub/budget.py)
+                await budget.charge(request.client.host if request.client else "unknown")
+            except RateLimited as limited:
+                return hub_error_response(limited)
         return hub_error_response(exc)
 
     @app.exception_handler(RequestValidationError)

@@ -2,8 +2,9 @@
 
 Two budgets, apart on purpose:
 
-- `AlertRate` (routes/alerts.py): the new alerts a desk may raise, `alert_burst` back to back,
-  then `alerts_per_minute`; a replay of a stored id never takes from it.
+- `AlertRate` (hub/alert_rate.py): the new alerts a desk may raise, `alert_burst` back to back,
+  then `alerts_per_minute`; a replay of a stored id never takes from it. One count across the
+  hubs of a database (each follows the others' alerts on its event tail).
 - `RequestBudget`: every other authenticated request of one identity (heartbeats, streams
   opened, lists, acks, the page's calls), `request_burst` back to back, then
   `requests_per_second`; beyond it a 429 with Retry-After, answered after `REFUSAL_HOLD_S`.
@@ -12,15 +13,26 @@ Two budgets, apart on purpose:
   that does not wait would go on costing it: held, it sends one request per second and
   connection at most. A client that waits as Retry-After says loses nothing.
 
+- `RefusalBudget`: the requests answered 401 (no token, an unknown one, a page session refused)
+  of one client address (the peer, or behind a trusted proxy the address X-Forwarded-For gives;
+  an IPv6 address by its /64, what one host is given), `refused_burst` back to back, then
+  `refused_per_second`; beyond it a 429 held as the request budget's. Without it a client with
+  no valid token was held only by the connection cap per address: one sent 460-770 requests a
+  second, all 401, for 14-20 % of a core. Requests with a valid token never spend from it, so a
+  desk behind the same address as a flood still raises its alert; a desk whose token is refused
+  (a heartbeat every 5 s, its stream retried with a backoff) stays far below and keeps its 401.
+  The addresses are kept in a bounded map (`MAX_ADDRESSES`, the least recently refused go).
+
 `POST /v1/alerts` never spends nor needs the request budget: a desk whose software went wild
 on heartbeats or a stolen token flooding lists must still raise its alert at once, and a
 replay of a stored alert is never refused (docs/guarantees.md). Its own limit is the alert rate.
-Both are counted per hub: with several hubs, each counts its own requests.
+The request budget is counted per hub: with several hubs, each counts its own requests.
 """
 
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import math
 
 from deskalert.errors import RateLimited
@@ -30,27 +42,43 @@ from deskalert.hub.settings import Principal
 
 UNBUDGETED = frozenset({"POST /v1/alerts"})  # the alert rate's own (see the module)
 REFUSAL_HOLD_S = 1.0
+MAX_ADDRESSES = 10_000  # client addresses whose refusals are counted (~2 MB at most)
+REFUSAL_CHARGED = "deskalert.refusal_charged"  # in an ASGI scope: its address was charged
+IPV6_PREFIX = 64  # one host gets a /64: its addresses share one budget (as ntfy does)
 
 
 class TokenBuckets:
     """`burst` back to back per key, refilled at `per_second`; full after a quiet spell."""
 
-    def __init__(self, burst: int, per_second: float, clock: Clock | None = None) -> None:
+    def __init__(
+        self,
+        burst: int,
+        per_second: float,
+        clock: Clock | None = None,
+        max_keys: int | None = None,
+    ) -> None:
         self.clock = clock or SystemClock()
         self.burst = burst
         self.per_second = per_second
-        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when)
+        self.max_keys = max_keys  # beyond it, the least recently used key goes (a full bucket)
+        self._buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, when), LRU order
 
     def take(self, key: str) -> float | None:
         """None if `key` may go on now (one token taken), else the seconds until it may."""
         tokens = self._tokens(key)
         if tokens < 1:
             return (1 - tokens) / self.per_second
-        self._buckets[key] = (tokens - 1, self.clock.monotonic())
+        self._set(key, tokens - 1)
         return None
 
     def give_back(self, key: str) -> None:
-        self._buckets[key] = (min(self.burst, self._tokens(key) + 1), self.clock.monotonic())
+        self._set(key, min(self.burst, self._tokens(key) + 1))
+
+    def _set(self, key: str, tokens: float) -> None:
+        self._buckets.pop(key, None)  # to the end: the most recently used
+        self._buckets[key] = (tokens, self.clock.monotonic())
+        if self.max_keys is not None and len(self._buckets) > self.max_keys:
+            del self._buckets[next(iter(self._buckets))]
 
     def _tokens(self, key: str) -> float:
         tokens, when = self._buckets.get(key, (self.burst, 0.0))
@@ -95,3 +123,53 @@ class RequestBudget:
         error.retry_after_s = wait_s
         await asyncio.sleep(REFUSAL_HOLD_S)
         raise error
+
+
+class RefusalBudget:
+    """Every request answered 401 takes one of its client address's tokens, or is refused
+    with a 429 (`RateLimited`, Retry-After) after REFUSAL_HOLD_S."""
+
+    def __init__(
+        self,
+        burst: int,
+        per_second: float,
+        limit_log: LimitLog | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.buckets = TokenBuckets(burst, per_second, clock, max_keys=MAX_ADDRESSES)
+        self.limit_log = limit_log or LimitLog()
+
+    async def charge(self, address: str) -> None:
+        """Take one token for a refused request from `address`, or raise the 429 after
+        REFUSAL_HOLD_S."""
+        key = address_key(address)
+        wait_s = self.buckets.take(key)
+        if wait_s is None:
+            return
+        self.limit_log.hit(
+            "refused_budget",
+            "%s sent more than %d requests with no token or a refused one (then %g/s):"
+            " answered 429",
+            key,
+            self.buckets.burst,
+            self.buckets.per_second,
+        )
+        error = RateLimited(
+            f"{key} sent more than {self.buckets.burst} requests with no token or a refused one;"
+            f" send again in {math.ceil(wait_s)} s (Retry-After), with a valid token",
+            code="too_many_requests",
+        )
+        error.retry_after_s = wait_s
+        await asyncio.sleep(REFUSAL_HOLD_S)
+        raise error
+
+
+def address_key(address: str) -> str:
+    """The budget's key for a client address: itself, or its /64 for IPv6."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address  # "unknown" (no peer), or a name a test client gave
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is None:
+        return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False))
+    return str(ip)

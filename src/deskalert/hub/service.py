@@ -29,6 +29,7 @@ from functools import partial
 
 from deskalert.errors import StoreUnavailable
 from deskalert.hub import roster_swap
+from deskalert.hub.alert_rate import AlertRate
 from deskalert.hub.alerts import Alerts
 from deskalert.hub.availability import Availability
 from deskalert.hub.broadcasts import Broadcasts
@@ -91,6 +92,10 @@ class Hub:
             self.runtime, self._role, self.notifier.backlog, lambda: self.out_of_step
         )
         self.page_sessions = RevokedSessions(self.runtime)
+        # A desk's new alerts, counted once across the hubs of a database (the tail follows).
+        self.alert_rate = AlertRate(
+            config.hub.alert_burst, config.hub.alerts_per_minute, self.clock, store.shared
+        )
         # The notification outbox is planned inside each event's transaction (hub/notify.py).
         store.set_event_hook(self.notifier.planner.on_event)
         # Several hubs on PostgreSQL: events reach the broker through the event table, one hub
@@ -216,6 +221,7 @@ class Hub:
             self.oncall.follow_overrides(overrides)
         for event in events:
             self.presence.follow(event)
+            self.alert_rate.follow(event)
             if event.type is EventType.ONCALL_CHANGED:
                 self.oncall.follow(event.site)
             elif event.type is EventType.ROSTER_CHANGED and not self.roster.is_ours(

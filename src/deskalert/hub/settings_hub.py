@@ -101,6 +101,16 @@ class HubSection(Section):
     requests_per_second: float = Field(
         default=20, gt=0, le=100_000, description="rate at which a token's request burst refills"
     )
+    refused_burst: int = Field(
+        default=60,
+        ge=1,
+        le=1_000_000,
+        description="requests with no token or a refused one (401) one client address may send"
+        " back to back; then 429. Requests with a valid token are never counted here",
+    )
+    refused_per_second: float = Field(
+        default=5, gt=0, le=100_000, description="rate at which an address's refused burst refills"
+    )
     renotify_s: float = Field(
         default=60,
         gt=0,

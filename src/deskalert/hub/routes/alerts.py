@@ -11,9 +11,8 @@ from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from deskalert.errors import Forbidden, NotFound, RateLimited
+from deskalert.hub.alert_rate import AlertRate
 from deskalert.hub.alerts import AlertIdReused
-from deskalert.hub.budget import TokenBuckets
-from deskalert.hub.clock import Clock
 from deskalert.hub.routes.deps import (
     LINK_HEADER,
     HubDep,
@@ -27,18 +26,6 @@ from deskalert.hub.settings import Principal
 from deskalert.models import Alert, AlertIn, CancelIn, ErrorOut, Event, ResolveIn
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
-
-
-class AlertRate(TokenBuckets):
-    """How many new alerts a desk may raise: `burst` back to back, then `per_minute`.
-
-    A token bucket per desk, full after a quiet spell, so a desk's first alert is never refused;
-    only alerts the hub stores as new take a token (a replay of a stored id gives it back).
-    Apart from the request budget of every other request (hub/budget.py).
-    """
-
-    def __init__(self, burst: int, per_minute: float, clock: Clock | None = None) -> None:
-        super().__init__(burst, per_minute / 60, clock)
 
 
 @router.post(
@@ -77,25 +64,21 @@ async def raise_for(
     """The route's answer: (201, alert) stored now, (200, alert) stored before, or (409, the
     refusal); also called by `hot.HotRoutes`, which answers the plain case below FastAPI."""
     took = not principal.is_supervisor and await _take(rate, hub, principal, body)
+    created = False
     try:
         alert, created = await hub.alerts.raise_alert(principal, body)
     except AlertIdReused as exc:
-        if took:
-            rate.give_back(principal.id)
         return 409, _reused(exc)
-    except BaseException:
-        if took:
-            rate.give_back(principal.id)
-        raise
-    if not created and took:
-        rate.give_back(principal.id)
+    finally:
+        if took:  # the token stays for an alert stored now, else it is given back
+            rate.end(principal.id, body.id, created)
     return (201 if created else 200), alert
 
 
 async def _take(rate: AlertRate, hub: Hub, principal: Principal, body: AlertIn) -> bool:
     """Take one of the desk's tokens (True), or let a replay of a stored id through without
     one (False); refuse a new alert over the rate with a 429."""
-    wait_s = rate.take(principal.id)
+    wait_s = rate.begin(principal.id, body.id)
     if wait_s is None:
         return True
     try:

@@ -188,7 +188,7 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI entries for the error answers a route can give (400: a malformed body or
     Content-Length, 413: a body over the limit, 401 and 422: any route; 429: the caller's
-    request budget is spent, hub/budget.py)."""
+    request budget is spent, or its address's budget of refused requests, hub/budget.py)."""
     return {status: {"model": ErrorOut} for status in sorted({400, 401, 413, 422, 429, *statuses})}
 
 

@@ -11,7 +11,11 @@ calls the same functions as the FastAPI routes (`deps.bearer_principal`, `alerts
 Anything else goes to FastAPI untouched, with its body: no token, an unknown token, a session
 cookie, a body that does not validate, another content type. The FastAPI routes stay the only
 ones for those cases and in the OpenAPI description. Nothing is done before that hand-over that
-the FastAPI route would do again (a refused token is recorded once, by the route).
+the FastAPI route would do again (a refused token is recorded once, by the route). One thing is
+done here for an unknown token: it takes from its client address's refusal budget
+(hub/budget.py), and past it the 429 is answered here; the scope then says it was charged, so
+the route's 401 does not charge it again. A flood of bad tokens costs the framework nothing
+once over the budget.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from deskalert.errors import HubError
-from deskalert.hub.budget import RequestBudget
-from deskalert.hub.routes.alerts import AlertRate, raise_for
+from deskalert.hub.alert_rate import AlertRate
+from deskalert.hub.budget import REFUSAL_CHARGED, RefusalBudget, RequestBudget
+from deskalert.hub.routes.alerts import raise_for
 from deskalert.hub.routes.deps import bearer_principal
 from deskalert.hub.routes.presence import heartbeat_out
 from deskalert.hub.service import Hub
@@ -46,9 +51,11 @@ class HotRoutes:
         hub: Hub,
         rate: AlertRate,
         budget: RequestBudget,
+        refusals: RefusalBudget,
         on_error: Callable[[HubError], Response],
     ) -> None:
         self.app, self.hub, self.rate, self.budget = app, hub, rate, budget
+        self.refusals = refusals
         self.on_error = on_error  # HubError -> the response FastAPI's handler would give
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -68,15 +75,16 @@ class HotRoutes:
     async def _answer(self, scope: Scope, path: str, body: bytes | None) -> Response | None:
         """The response, or None: FastAPI's route answers this one."""
         token = _bearer(scope)
-        roster = self.hub.roster
-        if token is None or body is None or roster.principal_for(token_hash(token)) is None:
-            return None  # an unknown token's body is not even read: the route answers 401
+        if token is None or body is None:
+            return None
+        address = scope["client"][0] if scope.get("client") else "unknown"
+        if self.hub.roster.principal_for(token_hash(token)) is None:
+            return await self._refused(scope, address)
         alert_in = None
         if path == ALERTS:
             alert_in = _alert_in(scope, body)
             if alert_in is None:
                 return None
-        address = scope["client"][0] if scope.get("client") else "unknown"
         try:
             principal = bearer_principal(self.hub, token, address, f"POST {path}", refuse=False)
             if principal is None:
@@ -87,6 +95,16 @@ class HotRoutes:
             return await self._alert(principal, alert_in)
         except HubError as exc:
             return self.on_error(exc)
+
+    async def _refused(self, scope: Scope, address: str) -> Response | None:
+        """An unknown token: the address's refusal budget (hub/budget.py) answers its 429
+        here; within it, the route answers the 401 (its body is not even read here)."""
+        try:
+            await self.refusals.charge(address)
+        except HubError as exc:
+            return self.on_error(exc)
+        scope[REFUSAL_CHARGED] = True  # the route's 401 does not take a second token
+        return None
 
     async def _alert(self, principal: Principal, body: AlertIn) -> Response:
         status, answer = await raise_for(self.hub, self.rate, principal, body)
