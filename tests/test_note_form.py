@@ -225,6 +225,25 @@ async def test_an_alert_key_pressed_in_the_note_form_shows_its_step_with_the_lin
         assert isinstance(app.screen, NoteForm) and app.screen.draft().what == "Il a crié"
 
 
+async def test_an_alert_not_transmitted_from_the_note_form_shows_the_warning_over_it(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """At 60 x 16, the hub gone: F2 in the form must say "ALERTE NON TRANSMISE" and whom to
+    call, in view; the form gives way below it and keeps the draft."""
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(60, 16)) as pilot:
+        await resolved_and_opened(app, pilot, hub)
+        await pilot.press(*"Il a crié")
+        await in_thread(hub.stop)
+        await pilot.press("f2")
+        await wait_until(
+            pilot, lambda: "ALERTE NON TRANSMISE" in screen_text(app), timeout=15, what="warning"
+        )
+        # and the number to call now (Ana Sup's), within the second (the form moved down)
+        await wait_until(pilot, lambda: "01 00" in screen_text(app), timeout=0.5, what="number")
+        assert isinstance(app.screen, NoteForm) and app.screen.draft().what == "Il a crié"
+
+
 @pytest.mark.parametrize(
     "text",
     [

@@ -162,11 +162,11 @@ class NoteForm(ModalScreen[None]):
         """Under 80 x 30 (a corner of the screen): no blank lines, a shorter text box, so
         that the privacy notice and the first question are in view with the box."""
         self.set_class(event.size.width < 80 or event.size.height < 30, "-small")
-        self._place()
-        self.call_after_refresh(self._place)  # the footer's height known
+        self.place()
+        self.call_after_refresh(self.place)  # the footer's height known
         self.call_after_refresh(self._focus_in_view)
 
-    def _place(self) -> None:
+    def place(self) -> None:
         """Between the parts kept above and below it (`Keep`); again each second: a warning
         may have come, or gone, meanwhile."""
         under = self._below() if self.keep.above or self.keep.below else None
@@ -207,7 +207,7 @@ class NoteForm(ModalScreen[None]):
         what.move_cursor(what.document.end)  # a reopened draft goes on where it stopped
         what.focus()
         self.call_after_refresh(self._loaded)
-        self.set_interval(1.0, self._place)
+        self.set_interval(1.0, self.place)
 
     def _loaded(self) -> None:
         self._loading = False

@@ -152,6 +152,8 @@ class Board:
         warning.target = state.call_target()
         warning.unsent = unsent
         main.query_one(LinkAdvice).hidden = bool(unsent)
+        if isinstance(form := self.app.screen, NoteForm):  # the warning may have come or gone
+            form.call_after_refresh(form.place)
 
     def tick(self) -> None:
         """Once a second: only what time changes."""
