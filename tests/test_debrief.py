@@ -127,6 +127,16 @@ def test_a_false_alarm_closed_by_a_supervisor_is_not_a_real_alert() -> None:
     assert [d.total_seconds() for d in figures.first_response] == [30, 180]
 
 
+def test_an_unanswered_check_alert_starts_the_timeline_as_raised_by_the_hub() -> None:
+    """The hub's alert for an unanswered "Tout va bien ?" read "déclenchée au poste": nobody
+    at the desk pressed anything."""
+    raised = alert("Guichet 1", MON, [30], 90).model_copy(
+        update={"created_at": MON, "no_answer": True}
+    )
+    rows = timeline(mk(raised), "fr")
+    assert rows[0].endswith("(+0:00) alerte levée par le hub : « Tout va bien ? » sans réponse")
+
+
 def test_times_run_from_the_key_press_not_from_the_hub_reception() -> None:
     """An alert that waited 4 minutes in the outbox waited 4 minutes for help too."""
     queued = alert("Guichet 1", MON, [30], 90).model_copy(

@@ -9,12 +9,14 @@ from uuid import uuid4
 
 import pytest
 from textual.app import App
+from textual.pilot import Pilot
 from textual.widgets import Label
 
-from desk_helpers import in_thread, make_desk, text_of, wait_until
+from desk_helpers import in_thread, make_desk, screen_text, text_of, wait_until
 from deskalert.journal.privacy import has_file_number
 from deskalert.journal.store import Journal
 from deskalert.models import Alert, AlertState, PrincipalKind, Responder
+from deskalert.tui.desk.app import DeskApp
 from deskalert.tui.note_form import NoteForm
 from support.hubs import RunningHub
 
@@ -164,6 +166,7 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
         await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
         await pilot.press(*"Ton qui monte.")
         app.screen.query_one("#type").value = "incivility"  # type: ignore[attr-defined]
+        app.screen.query_one("#share").scroll_visible(animate=False)  # the desk shows around
         await pilot.pause()
         await pilot.click("#share")
         await wait_until(pilot, lambda: not isinstance(app.screen, NoteForm), what="closed")
@@ -177,6 +180,68 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
         [note] = (await in_thread(lambda: sup.get("/v1/notes"))).json()
     assert note["type"] == "incivility" and note["what_happened"] == "Ton qui monte."
     assert note["intervened"] == ["Ana Sup"] and note["author"] == "g1"
+
+
+async def resolved_and_opened(app: DeskApp, pilot: Pilot[None], hub: RunningHub) -> Alert:
+    """An alert of the desk's, answered and resolved by s.a, then its note form opened (n)."""
+    await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
+    await pilot.press("f2")
+    await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="sent")
+    [own] = app.state.own.values()
+    with hub.client("s.a") as sup:
+        await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/ack").raise_for_status())
+        resolved = await in_thread(lambda: sup.post(f"/v1/alerts/{own.id}/resolve", json={}))
+        resolved.raise_for_status()
+    await wait_until(pilot, lambda: bool(app.delivery.notes_waiting()), what="offer")
+    await pilot.press("n")
+    await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+    return own
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 16)])
+async def test_an_alert_key_pressed_in_the_note_form_shows_its_step_with_the_link_and_on_call(
+    hub: RunningHub, tmp_path: Path, size: tuple[int, int]
+) -> None:
+    """The form hid the whole desk: F2 pressed in it raised an alert the agent never saw
+    acknowledged, and the link and the supervisor on call were out of view meanwhile."""
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=size) as pilot:
+        first = await resolved_and_opened(app, pilot, hub)
+        shown = screen_text(app)
+        oncall = text_of(app, "#oncall").splitlines()[0].strip()
+        assert "liaison OK" in shown and oncall and oncall in shown
+        await pilot.press(*"Il a crié")
+        await pilot.press("f2")
+        await wait_until(pilot, lambda: len(app.state.own) == 2, what="second alert")
+        await wait_until(pilot, lambda: "transmise" in text_of(app, "#corner"), what="sent")
+        with hub.client("s.a") as sup:
+            alerts = (await in_thread(lambda: sup.get("/v1/alerts"))).json()
+        assert {a["id"] for a in alerts} - {str(first.id)}, "the hub has the second alert"
+        await pilot.pause()
+        shown = screen_text(app)
+        assert "transmise" in shown and "liaison OK" in shown and oncall in shown
+        assert ("F2/ctrl+r Renfort" in shown) == (size == (80, 24))  # room for the keys
+        assert "F8 J'arrive" in shown and "ctrl+s Terminer" in shown
+        assert isinstance(app.screen, NoteForm) and app.screen.draft().what == "Il a crié"
+
+
+async def test_an_alert_not_transmitted_from_the_note_form_shows_the_warning_over_it(
+    hub: RunningHub, tmp_path: Path
+) -> None:
+    """At 60 x 16, the hub gone: F2 in the form must say "ALERTE NON TRANSMISE" and whom to
+    call, in view; the form gives way below it and keeps the draft."""
+    app = make_desk(hub.url, tmp_path / "journal.sqlite3")
+    async with app.run_test(size=(60, 16)) as pilot:
+        await resolved_and_opened(app, pilot, hub)
+        await pilot.press(*"Il a crié")
+        await in_thread(hub.stop)
+        await pilot.press("f2")
+        await wait_until(
+            pilot, lambda: "ALERTE NON TRANSMISE" in screen_text(app), timeout=15, what="warning"
+        )
+        # and the number to call now (Ana Sup's), within the second (the form moved down)
+        await wait_until(pilot, lambda: "01 00" in screen_text(app), timeout=0.5, what="number")
+        assert isinstance(app.screen, NoteForm) and app.screen.draft().what == "Il a crié"
 
 
 @pytest.mark.parametrize(

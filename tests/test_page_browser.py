@@ -19,7 +19,7 @@ import subprocess
 import threading
 import time
 import tomllib
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -286,6 +286,25 @@ async def test_log_in_see_an_alert_live_and_answer_it(hub: RunningHub, tmp_path:
             httpx.get(f"{hub.url}/v1/alerts/{alert['id']}", headers=auth("g1")).json()["state"]
             == "resolved"
         )
+
+
+async def test_an_unanswered_check_alert_says_the_hub_raised_it_not_a_press(
+    hub_factory: Callable[..., RunningHub], tmp_path: Path
+) -> None:
+    """The hub's alert for an unanswered "Tout va bien ?" read "Appui il y a …": nobody
+    pressed anything."""
+    from deskalert.hub.clock import ManualClock
+
+    hub = hub_factory(clock=ManualClock(), check_answer_s=30)
+    httpx.post(f"{hub.url}/v1/checks", headers=auth("s.a"), json={"desk": "g1"}).raise_for_status()
+    hub.advance(31)  # nobody answers
+    [alert] = httpx.get(f"{hub.url}/v1/alerts", headers=auth("s.a")).json()
+    async with chromium(tmp_path) as browser:
+        await log_in(browser, hub.url, "tok-s.a")
+        card = f".card[data-id='{alert['id']}']"
+        text = await browser.wait_for(f'document.querySelector("{card}")?.innerText')
+        assert "Levée par le hub il y a" in text and "(pas de réponse)" in text
+        assert "Appui" not in text
 
 
 async def test_a_foreign_page_cannot_act_with_the_session(hub: RunningHub, tmp_path: Path) -> None:

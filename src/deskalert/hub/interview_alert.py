@@ -53,6 +53,7 @@ def check_alert(
         message=check_message(hub, check, answer),
         chain=chain,
         escalated_to=chain[0] if chain else "everyone",
+        no_answer=answer is None,
         updated_at=now,
     )
 

@@ -122,6 +122,11 @@ class Alert(BaseModel):
     closed_by: str | None = None
     summary: StrippedText | None = None
     false_alarm: bool = False
+    no_answer: bool = Field(
+        default=False,
+        description='Raised by the hub: a "Tout va bien ?" check went unanswered; nobody'
+        " pressed a key (created_at is the hub's clock)",
+    )
     updated_at: datetime
 
     def code_words(self, english: bool) -> str:

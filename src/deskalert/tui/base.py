@@ -11,7 +11,9 @@ A screen that follows a hub needs the same five things, whoever sits in front of
   that is not the hub's, a hub error 5xx, a desk outside its site's networks, another refusal).
   A refused token or a desk refused for its address sticks until the hub accepts it again (the
   stream reopens): it never turns back into "unreachable" by itself;
-- **the clock**, `self.now()`: local, aware; tests pass a fake one;
+- **the clock**, `self.now()`: local, aware; tests pass a fake one; `self.hub_time.now()`: the
+  hub's, estimated from the heartbeats (client/hubtime.py), for what counts down to a deadline
+  the hub set;
 - **keys**: `BINDINGS` carry an `id=` and a catalogue message id as description (translated by
   `HubFooter`, tui/footer.py, when drawn, so the footer speaks the process's language); `[keys]`
   of config.toml remaps them through `set_keymap` (`keymap()`, which subclasses extend with
@@ -77,9 +79,11 @@ from deskalert import sitetime
 from deskalert.client.api import HubClient
 from deskalert.client.follower import Snapshot, snapshot_then_events
 from deskalert.client.hubs import Hubs
+from deskalert.client.hubtime import HubTime
 from deskalert.client.settings import ClientConfig
 from deskalert.errors import DeskAlertError, Unauthorized
 from deskalert.i18n import N_, set_language, t
+from deskalert.models import HeartbeatOut
 from deskalert.sitetime import local
 from deskalert.tui.link import LinkKind, LinkState, link_reason, one_line
 from deskalert.tui.messages import LinkChanged, refusal, relay
@@ -189,6 +193,7 @@ class HubApp(App[None]):
         self.config = config
         self.token = token
         self.now = clock
+        self.hub_time = HubTime(clock)  # what a hub's deadline counts down with
         self.hubs = Hubs(config.hub_urls)  # shared by the client and the stream: one choice
         self.client = HubClient(self.hubs, token)
         self._long_lived: dict[str, LongLived] = {}
@@ -285,12 +290,21 @@ class HubApp(App[None]):
             snapshot_then_events(self.load_snapshot, self.hubs, self.token, availability=True), self
         )
 
+    async def beat_hub(self) -> HeartbeatOut:
+        """A heartbeat; what it says of the hub's time is kept (`self.hub_time`). The
+        snapshot's loader beats with it too: a check loaded with the snapshot counts down
+        with the hub's time from the start."""
+        sent = self.now()
+        beat = await self.client.heartbeat()
+        self.hub_time.heard(beat.at, sent, self.now())
+        return beat
+
     async def _keep_presence(self) -> None:
         """A heartbeat at the hub's interval; a refused token is reported at once."""
         interval = 5.0
         while True:
             try:
-                beat = await self.client.heartbeat()
+                beat = await self.beat_hub()
                 interval = beat.heartbeat_s
                 if sitetime.set_zone(beat.timezone):  # every time drawn again in the site's
                     self.refresh(layout=True, recompose=False)

@@ -4,6 +4,12 @@ The draft is the widgets' raw values (`NoteDraft`: a time typed half-way stays a
 reopening an alert reopens exactly what was on screen. Finishing validates, converts to `NoteIn`
 and posts `NoteForm.Finished`; the app shares it when asked, through `share_with_hub` (one path
 for the desk, the pane and `deskalert journal`: `deskalert.client.sharing.share_note`).
+
+The form sits over the screen it was opened from and may leave parts of it in view (`Keep`):
+the desk keeps its top bar (the link, the own alert's step), its warnings and the on-call line
+above the form, and its code keys below it while the form still has `MIN_ROWS` rows; an alert
+key pressed in the form shows its step there, and the draft stays as typed. Without `Keep`
+(the pane, the journal), the form covers the whole screen as before.
 """
 
 from __future__ import annotations
@@ -16,10 +22,11 @@ from uuid import UUID
 
 from textual import events, on
 from textual.app import App, ComposeResult
-from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, VerticalScroll
+from textual.binding import ActiveBinding, Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.geometry import Spacing
 from textual.message import Message
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import (
     Button,
     Checkbox,
@@ -44,12 +51,25 @@ from deskalert.tui.footer import HubFooter
 from deskalert.tui.ticks import Tick, TickList
 
 TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
+# The fewest rows the form keeps for itself before it covers the parts kept below it.
+MIN_ROWS = 12
 
 
-class NoteForm(Screen[None]):
+@dataclass(frozen=True)
+class Keep:
+    """Selectors of the parts of the screen under the form that stay in view: `above` it
+    always, `below` it while the form keeps `MIN_ROWS` rows (module docstring)."""
+
+    above: tuple[str, ...] = ()
+    below: tuple[str, ...] = ()
+
+
+class NoteForm(ModalScreen[None]):
     """The form for one alert; `NoteForm.Finished` tells the app to share it if asked."""
 
     DEFAULT_CSS = """
+    NoteForm { background: $background 0%; }
+    NoteForm > #note-box { height: 1fr; background: $background; }
     NoteForm VerticalScroll { padding: 0 2; }
     NoteForm #privacy { background: $warning 30%; padding: 0 1; margin: 1 0; text-style: bold; }
     NoteForm Label.field { margin: 1 0 0 0; text-style: bold; }
@@ -79,15 +99,20 @@ class NoteForm(Screen[None]):
         note: NoteIn
         share: bool
 
-    def __init__(self, alert: Alert, journal: Journal, lang: Language) -> None:
+    def __init__(self, alert: Alert, journal: Journal, lang: Language, keep: Keep = Keep()) -> None:
         super().__init__()
-        self.alert, self.journal, self.lang = alert, journal, lang
+        self.alert, self.journal, self.lang, self.keep = alert, journal, lang, keep
         self._loading = True
         self._shown: set[str] = set()  # the fields whose problem is on screen
 
     def compose(self) -> ComposeResult:
         alert = self.alert
         when = local(alert.received_at).strftime("%d/%m %H:%M")
+        with Vertical(id="note-box"):
+            yield from self._fields(alert, when)
+        yield HubFooter()
+
+    def _fields(self, alert: Alert, when: str) -> ComposeResult:
         yield Static(
             t(
                 "form.title",
@@ -132,13 +157,41 @@ class NoteForm(Screen[None]):
                 yield Button(t("form.later"), id="later")
             yield Label(t("form.keys"))
             yield Label("", id="saved")
-        yield HubFooter()
 
     def on_resize(self, event: events.Resize) -> None:
         """Under 80 x 30 (a corner of the screen): no blank lines, a shorter text box, so
         that the privacy notice and the first question are in view with the box."""
         self.set_class(event.size.width < 80 or event.size.height < 30, "-small")
+        self.place()
+        self.call_after_refresh(self.place)  # the footer's height known
         self.call_after_refresh(self._focus_in_view)
+
+    def place(self) -> None:
+        """Between the parts kept above and below it (`Keep`); again each second: a warning
+        may have come, or gone, meanwhile."""
+        under = self._below() if self.keep.above or self.keep.below else None
+        footer = self.query_one(HubFooter).region
+        bottom = footer.y if footer.height else self.size.height
+        margin = Spacing() if under is None else kept_in_view(under, self.keep, bottom)
+        box = self.query_one("#note-box")
+        if box.styles.margin != margin:
+            box.styles.margin = margin
+
+    @property
+    def active_bindings(self) -> dict[str, ActiveBinding]:
+        """The form's keys and the app's priority keys, which work over the form (an alert
+        key, j'arrive...): a modal screen's footer would not show the app's."""
+        mine = super().active_bindings
+        if (under := self._below()) is None:
+            return mine
+        theirs = under.active_bindings
+        return {k: b for k, b in theirs.items() if b.binding.priority and k not in mine} | mine
+
+    def _below(self) -> Screen[object] | None:
+        """The screen right under the form."""
+        stack = self.app.screen_stack
+        index = stack.index(self) if self in stack else 0
+        return stack[index - 1] if index > 0 else None
 
     def _focus_in_view(self) -> None:
         """On the first field, the form from its top (the privacy notice, the question)."""
@@ -154,6 +207,7 @@ class NoteForm(Screen[None]):
         what.move_cursor(what.document.end)  # a reopened draft goes on where it stopped
         what.focus()
         self.call_after_refresh(self._loaded)
+        self.set_interval(1.0, self.place)
 
     def _loaded(self) -> None:
         self._loading = False
@@ -299,6 +353,20 @@ class NoteForm(Screen[None]):
             self.action_later()
         else:
             self.action_finish(share=event.button.id == "share")
+
+
+def kept_in_view(under: Screen[object], keep: Keep, bottom: int) -> Spacing:
+    """The form's margin on `under`: below the parts kept above, above the parts kept below
+    while `MIN_ROWS` are left between (else down to `bottom`, the form's footer)."""
+    top = max((w.region.bottom for w in _shown(under, keep.above)), default=0)
+    below = min((w.region.y for w in _shown(under, keep.below)), default=bottom)
+    below = below if below - top >= MIN_ROWS else bottom
+    return Spacing(top, 0, max(bottom - below, 0), 0)
+
+
+def _shown(screen: Screen[object], selectors: tuple[str, ...]) -> list[Any]:
+    """The widgets of `selectors` on `screen` that show (a hidden one has no region)."""
+    return [w for selector in selectors for w in screen.query(selector) if w.region.height]
 
 
 async def share_with_hub(

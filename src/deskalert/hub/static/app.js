@@ -35,6 +35,7 @@ const WORDS = {
     "drill": "EXERCICE",
     "escalated": "escaladée (niveau {level})",
     "pressed": "Appui il y a {elapsed}",
+    "no_answer": "Levée par le hub il y a {elapsed} (pas de réponse)",
     "received": "reçue par le hub il y a {elapsed}",
     "coming": "Arrive : {names}",
     "coming.none": "Personne n'a encore répondu",
@@ -79,6 +80,7 @@ const WORDS = {
     "drill": "DRILL",
     "escalated": "escalated (level {level})",
     "pressed": "Pressed {elapsed} ago",
+    "no_answer": "Raised by the hub {elapsed} ago (no answer)",
     "received": "received by the hub {elapsed} ago",
     "coming": "Coming: {names}",
     "coming.none": "Nobody has answered yet",
@@ -523,7 +525,8 @@ function times(alert) {
   const now = stale() ? state.brokenSince.getTime() : Date.now();
   const strong = document.createElement("strong");
   strong.className = "elapsed";
-  strong.textContent = t("pressed", {elapsed: duration(now - pressed)});
+  const said = alert.no_answer ? "no_answer" : "pressed";  // nobody pressed: the hub raised it
+  strong.textContent = t(said, {elapsed: duration(now - pressed)});
   const parts = [strong];
   if (Math.abs(received - pressed) >= 2000) {
     parts.push(document.createTextNode(" · " + t("received", {elapsed: duration(now - received)})));

@@ -77,13 +77,16 @@ from deskalert.tui.desk.quit import AGAIN_S, QuitGuard
 from deskalert.tui.desk.state import NOT_TRANSMITTED_AFTER, DeskState, Step
 from deskalert.tui.link import LinkKind, LinkState
 from deskalert.tui.messages import HubEvent
-from deskalert.tui.note_form import NoteForm
+from deskalert.tui.note_form import Keep, NoteForm
 
 __all__ = ["DeskApp"]
 
 DRILL_ARMED_S = 15.0
 SAME_ALERT_NOTICE_S = 4.0  # "déjà transmise": a press that repeats a fresh alert
 ADOPT_EVERY_S = 3.0  # how often the journal is read for alerts queued by another process
+# What the note form leaves in view (note_form.py): the link, the own alert's step, the
+# warnings and who is on call above it; the code keys below it while there is room.
+FORM_KEEP = Keep(above=("#topbar", "#link-advice", "#warning", "#oncall"), below=("#codes",))
 
 
 class DeskApp(HubApp):
@@ -122,7 +125,8 @@ class DeskApp(HubApp):
         self.delivery = DeskDelivery(journal, self.state, clock)
         self.keys = DeskKeys(config)
         self.board = Board(self, self.state, self.delivery, self.keys, clock)
-        self.hub_parts = DeskFeatures(self.client, config.desk, clock, journal)  # features.py
+        # features.py; the interview counts down to the hub's deadlines with the hub's time
+        self.hub_parts = DeskFeatures(self.client, config.desk, self.hub_time.now, journal)
         self.interview = self.hub_parts.interview
         self.global_keys = GlobalKeys(
             config.hotkeys, journal.path, self.state, self.action_send, clock
@@ -251,7 +255,10 @@ class DeskApp(HubApp):
         """The incident note of the latest resolved alert still waiting for one."""
         pending = self.delivery.notes_waiting()
         if pending:
-            self.push_screen(NoteForm(pending[0], self.journal, self.config.language))
+            language = self.config.language
+            form = NoteForm(pending[0], self.journal, language, FORM_KEEP)
+            self.push_screen(form, lambda _: self._sync())
+            self._sync()
 
     @on(NoteForm.Finished)
     def _note_finished(self, message: NoteForm.Finished) -> None:
@@ -276,7 +283,7 @@ class DeskApp(HubApp):
 
     async def load_snapshot(self) -> SnapshotLoaded:
         await catch_up(self.journal, self.client)  # raised by send/hotkeys, closed meanwhile
-        return await load_desk_snapshot(self.client, self.state.desk_id)
+        return await load_desk_snapshot(self.client, self.state.desk_id, self.beat_hub)
 
     def deliver(self, entry: OutboxEntry) -> None:
         """One worker per alert, named after it so that a cancel can stop it; restarted with

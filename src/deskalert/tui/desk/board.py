@@ -40,6 +40,7 @@ from deskalert.tui.desk.widgets import (
 )
 from deskalert.tui.footer import HubFooter
 from deskalert.tui.link import LinkKind
+from deskalert.tui.note_form import NoteForm
 
 
 class Board:
@@ -114,7 +115,9 @@ class Board:
         self.show_own()
 
     def _show_notes(self, main: Screen[Any]) -> None:
-        waiting = self.delivery.notes_waiting()
+        """The offer of a note; not while a note form is open (it would take the form's
+        rows, and its key types a letter there)."""
+        waiting = [] if isinstance(self.app.screen, NoteForm) else self.delivery.notes_waiting()
         main.query_one("#note-offer", Banner).message = (
             t(
                 "note.offer",
@@ -149,6 +152,8 @@ class Board:
         warning.target = state.call_target()
         warning.unsent = unsent
         main.query_one(LinkAdvice).hidden = bool(unsent)
+        if isinstance(form := self.app.screen, NoteForm):  # the warning may have come or gone
+            form.call_after_refresh(form.place)
 
     def tick(self) -> None:
         """Once a second: only what time changes."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -10,7 +11,14 @@ from textual.message import Message
 from deskalert.client.api import HubClient
 from deskalert.errors import NotFound
 from deskalert.journal.store import Delivery
-from deskalert.models import Alert, AlertCode, DeskPresence, OnCall, SiteAvailability
+from deskalert.models import (
+    Alert,
+    AlertCode,
+    DeskPresence,
+    HeartbeatOut,
+    OnCall,
+    SiteAvailability,
+)
 
 
 @dataclass
@@ -51,10 +59,12 @@ class ActionDone(Message):
     alert: Alert
 
 
-async def load_desk_snapshot(client: HubClient, desk_id: str) -> SnapshotLoaded:
+async def load_desk_snapshot(
+    client: HubClient, desk_id: str, heartbeat: Callable[[], Awaitable[HeartbeatOut]]
+) -> SnapshotLoaded:
     """The hub's picture for this desk; the health first, so events after it are replayed."""
     health = await client.health()
-    beat = await client.heartbeat()
+    beat = await heartbeat()  # the app's: it keeps the hub's time (tui/base.py, `beat_hub`)
     codes = await client.codes()
     oncall = await client.oncall()
     desks = await client.desks()

@@ -48,7 +48,7 @@ from deskalert.models import (
 )
 from deskalert.tui.base import Clock, HubApp, local_now
 from deskalert.tui.messages import HubEvent
-from deskalert.tui.note_form import NoteForm, share_with_hub
+from deskalert.tui.note_form import Keep, NoteForm, share_with_hub
 from deskalert.tui.pane import words
 from deskalert.tui.pane.board import Board
 from deskalert.tui.pane.broadcast import act_on_broadcasts
@@ -71,6 +71,8 @@ from deskalert.tui.pane.widgets import (
 
 DEBRIEF_DAYS = 31
 REFUSED_EVERY_S = 15.0  # how often the refused tokens are read again (they come with no event)
+# What the note form leaves in view (note_form.py): who the pane is and whether the stream holds.
+FORM_KEEP = Keep(above=("#topbar", "#link-why"))
 
 
 def until(value: str, now: datetime) -> datetime | None:
@@ -117,7 +119,8 @@ class PaneApp(HubApp):
         self.state = PaneState(config.supervisor.id)
         self.showing_history = False
         self.selected: UUID | None = None
-        self.hub_parts = PaneFeatures(self.client)  # features.py: interview, broadcasts
+        # features.py: interview (with the hub's time: its deadlines count down), broadcasts
+        self.hub_parts = PaneFeatures(self.client, self.hub_time.now)
         self.interview, self.broadcasts = self.hub_parts.interview, self.hub_parts.broadcasts
         self.board = Board(self, self.state, self.interview, clock, self.broadcasts)
         self.requests = PaneRequests(self, self.state)  # requests.py: the keys' asks to the hub
@@ -140,7 +143,7 @@ class PaneApp(HubApp):
     # -- the hub ----------------------------------------------------------------------------
 
     async def load_snapshot(self) -> PaneSnapshot:
-        snapshot = await load_pane_snapshot(self.client, self._midnight())
+        snapshot = await load_pane_snapshot(self.client, self._midnight(), self.beat_hub)
         self.post_message(NotifyFlag.Read(snapshot.notify))
         return snapshot
 
@@ -225,7 +228,8 @@ class PaneApp(HubApp):
         if alert is not None and self.journal is None:
             self.notify(t("pane.notify.no_journal"), severity="warning")
         elif alert is not None and self.journal is not None:
-            self.push_screen(NoteForm(alert, self.journal, self.config.language))
+            form = NoteForm(alert, self.journal, self.config.language, FORM_KEEP)
+            self.push_screen(form)
 
     @on(NoteForm.Finished)
     def _note_finished(self, message: NoteForm.Finished) -> None:

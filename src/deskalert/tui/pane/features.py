@@ -7,14 +7,15 @@ from __future__ import annotations
 from deskalert.client.api import HubClient
 from deskalert.client.follower import StreamEvent
 from deskalert.models import BroadcastEvent
+from deskalert.tui.base import Clock
 from deskalert.tui.messages import HubEvent
 from deskalert.tui.pane.broadcast import BroadcastPanel
 from deskalert.tui.pane.interview import InterviewPanel
 
 
 class PaneFeatures:
-    def __init__(self, client: HubClient) -> None:
-        self.interview = InterviewPanel(client, id="sessions")
+    def __init__(self, client: HubClient, hub_now: Clock) -> None:
+        self.interview = InterviewPanel(client, hub_now, id="sessions")
         self.broadcasts = BroadcastPanel(client, id="broadcasts")
 
     def load(self, sites: dict[str, str]) -> None:

@@ -10,7 +10,6 @@ app's one handler; a refusal posts the link change, which bubbles up to the app.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from uuid import UUID
 
 from textual import on
@@ -27,7 +26,7 @@ from deskalert.models import (
     SessionEvent,
     SessionState,
 )
-from deskalert.tui.base import run_on_app
+from deskalert.tui.base import Clock, run_on_app
 from deskalert.tui.messages import HubEvent, refusal
 from deskalert.tui.pane import words
 from deskalert.tui.pane.screens import Prompt
@@ -37,9 +36,9 @@ from deskalert.tui.pane.widgets import SessionPanel
 class InterviewPanel(SessionPanel):
     """Interview sessions and pending checks, kept from the hub (module docstring)."""
 
-    def __init__(self, client: HubClient, *, id: str | None = None) -> None:
+    def __init__(self, client: HubClient, hub_now: Clock, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self.client = client
+        self.client, self.hub_now = client, hub_now  # the hub's time: its deadlines count down
         self.running: dict[UUID, InterviewSession] = {}
         self.pending: dict[UUID, Check] = {}
 
@@ -81,10 +80,10 @@ class InterviewPanel(SessionPanel):
             return
         self.sessions = tuple(sorted(self.running.values(), key=lambda s: s.due_at))
         self.checks = tuple(sorted(self.pending.values(), key=lambda c: c.deadline))
-        self.now = datetime.now(UTC)
+        self.now = self.hub_now()
 
     def _tick(self) -> None:
-        self.now = datetime.now(UTC)
+        self.now = self.hub_now()
 
     # -- "tout va bien ?" ---------------------------------------------------------------------
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +14,7 @@ from deskalert.models import (
     Alert,
     AlertCode,
     DeskPresence,
+    HeartbeatOut,
     NotifyBacklog,
     OnCall,
     Presence,
@@ -54,11 +56,13 @@ class RefusedTokens(Message):
     refused: Presence
 
 
-async def load_pane_snapshot(client: HubClient, midnight: datetime) -> PaneSnapshot:
+async def load_pane_snapshot(
+    client: HubClient, midnight: datetime, heartbeat: Callable[[], Awaitable[HeartbeatOut]]
+) -> PaneSnapshot:
     """The hub's picture for a supervisor: open alerts and the day's, desks and refusals,
     on-call cards, who can come; the health first, so events after it are replayed."""
     health = await client.health()
-    beat = await client.heartbeat()
+    beat = await heartbeat()  # the app's: it keeps the hub's time (tui/base.py, `beat_hub`)
     open_alerts = await client.alerts(state="open")
     today = await client.alerts_since(midnight)
     presence = await presence_or_desks(client)

@@ -267,9 +267,12 @@ def mark_cell(alert: Alert, new: bool) -> Cell:
 
 
 def pressed_line(alert: Alert) -> str:
-    """'appuyé à 23:18:02, reçu 15 s plus tard', or what is known when the desk's clock is off."""
+    """'appuyé à 23:18:02, reçu 15 s plus tard', or what is known when the desk's clock is off;
+    for an unanswered "Tout va bien ?", that the hub raised it: nobody pressed anything."""
     press: KeyPress = key_press(alert)
     received = clock_time(alert.received_at)
+    if alert.no_answer:
+        return t("pressed.no_answer", time=received)
     if press.pressed_at is None:
         return t("detail.received", time=received)
     pressed = clock_time(press.pressed_at)
