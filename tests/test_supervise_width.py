@@ -286,6 +286,8 @@ async def test_the_desks_message_is_under_the_table_at_80x24_with_three_alerts_i
         )
         await wait_until(pilot, lambda: app.query_one("#alerts").row_count == 3, what="3 rows")
         await wait_until(pilot, lambda: "Desk g1" in detail_text(app), what="g1 selected")
+        # The panel's lines come over a few refreshes under load (CI once read the first alone).
+        await wait_until(pilot, lambda: "Message : " in detail_text(app), what="its message")
         drawn = detail_text(app)
         assert "Message : Monsieur très agité" in drawn, drawn
         assert "venez vite svp." in drawn, "the message wrapped, here whole"

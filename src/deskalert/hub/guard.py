@@ -10,7 +10,8 @@ httptools protocol (uvloop and httptools stay: the fan-out is benchmarked) with:
 - a cap of open connections per client address (`max_connections_per_address`), the
   `trusted_addresses` excepted; a connection over it is dropped at once;
 - a budget of open connections taken from the file limit: past it, the oldest connection that
-  is waiting for a request is closed to make room, so sockets alone never reach EMFILE;
+  is waiting for a request is closed to make room, so sockets alone never reach EMFILE; one
+  that has not yet been answered goes before a client's keep-alive (a desk between beats);
 - a response that cannot be written for `stall_timeout_s` (its reader stopped reading, the
   kernel's buffers and ours are full) is aborted;
 - a request head (request line and headers) over `MAX_HEAD_BYTES` is answered 431 and the
@@ -30,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import ipaddress
+import itertools
 import logging
 import socket
 import time
@@ -107,12 +109,13 @@ class ConnectionLimits:
 @dataclass(eq=False)
 class ConnectionGuard:
     """Shared by every connection of one server: counts per address, and the connections
-    waiting for a request (the ones to close first when the budget runs out)."""
+    waiting for a request (the ones to close first when the budget runs out), each with
+    whether it was answered before (a keep-alive: closed only once no other is left)."""
 
     limits: ConnectionLimits
     limit_log: LimitLog = field(default_factory=LimitLog)
     per_address: Counter[str] = field(default_factory=Counter)
-    waiting: dict[GuardedProtocol, None] = field(default_factory=dict)
+    waiting: dict[GuardedProtocol, bool] = field(default_factory=dict)
     open: set[GuardedProtocol] = field(default_factory=set)
 
     def admit(self, connection: GuardedProtocol, address: str) -> bool:
@@ -136,12 +139,14 @@ class ConnectionGuard:
             return False
         self.per_address[address] += 1
         self.open.add(connection)
-        self.waiting[connection] = None
+        self.waiting[connection] = False
         return True
 
     def _make_room(self) -> bool:
-        """Close the oldest connection that waits for a request; False if there is none."""
-        for oldest in self.waiting:
+        """Close the oldest connection that waits for a request, one never answered first;
+        False if there is none."""
+        never_answered = (c for c, answered in self.waiting.items() if not answered)
+        for oldest in itertools.chain(never_answered, self.waiting):
             self.limit_log.hit(
                 "open_files",
                 "%d connections open, near the file limit: closed "
@@ -166,7 +171,7 @@ class ConnectionGuard:
     def set_waiting(self, connection: GuardedProtocol, waiting: bool) -> None:
         self.waiting.pop(connection, None)
         if waiting and connection in self.open:
-            self.waiting[connection] = None  # re-inserted last: the newest waiting
+            self.waiting[connection] = True  # re-inserted last: the newest keep-alive
 
 
 class GuardedProtocol(HttpToolsProtocol):
