@@ -242,8 +242,8 @@ def timeline(incident: Incident, lang: Language) -> list[str]:
     def at(moment: datetime) -> str:  # the site's zone once a screen has heard it (sitetime)
         return f"{sitetime.local(moment):%H:%M:%S} (+{duration(moment - start)})"
 
-    first = "md.no_answer" if alert.no_answer else "md.pressed" if alert.created_at else "md.raised"
-    rows = [(start, t(first))]
+    first = N_("md.pressed") if alert.created_at else N_("md.raised")
+    rows = [(start, t(N_("md.no_answer") if alert.no_answer else first))]
     if alert.received_at - start >= timedelta(seconds=1):
         rows.append((alert.received_at, t("md.raised")))
     rows += [(r.at, t("md.answered", name=r.name)) for r in alert.responders]
