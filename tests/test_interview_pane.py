@@ -121,7 +121,11 @@ async def test_desk_and_pane_count_down_to_the_hubs_deadline_with_the_hubs_clock
 
     desk = make_desk(hub.url, tmp_path / "journal.sqlite3")
     async with desk.run_test(size=(80, 24)) as pilot:
-        await wait_until(pilot, lambda: isinstance(desk.screen, CheckPrompt), what="prompt")
+        await wait_until(
+            pilot,
+            lambda: isinstance(desk.screen, CheckPrompt) and bool(desk.screen.query("#check-hint")),
+            what="the prompt and its hint",  # the screen comes before its widgets are mounted
+        )
 
         def on_desk() -> int:
             hint = str(desk.screen.query_one("#check-hint", Label).render())
