@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -163,7 +164,7 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
             pilot, lambda: "Fiche incident à remplir" in text_of(app, "#note-offer"), what="offer"
         )
         await pilot.press("n")
-        await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+        await wait_until(pilot, form_ready(app), what="form")
         await pilot.press(*"Ton qui monte.")
         app.screen.query_one("#type").value = "incivility"  # type: ignore[attr-defined]
         app.screen.query_one("#share").scroll_visible(animate=False)  # the desk shows around
@@ -182,6 +183,11 @@ async def test_a_resolved_alert_offers_the_note_and_sharing_reaches_the_supervis
     assert note["intervened"] == ["Ana Sup"] and note["author"] == "g1"
 
 
+def form_ready(app: Any) -> Callable[[], bool]:
+    """The form is on screen with its field focused: keys pressed before would be lost."""
+    return lambda: isinstance(app.screen, NoteForm) and app.screen.focused is not None
+
+
 async def resolved_and_opened(app: DeskApp, pilot: Pilot[None], hub: RunningHub) -> Alert:
     """An alert of the desk's, answered and resolved by s.a, then its note form opened (n)."""
     await wait_until(pilot, lambda: app.state.link_up is True, what="link up")
@@ -194,7 +200,7 @@ async def resolved_and_opened(app: DeskApp, pilot: Pilot[None], hub: RunningHub)
         resolved.raise_for_status()
     await wait_until(pilot, lambda: bool(app.delivery.notes_waiting()), what="offer")
     await pilot.press("n")
-    await wait_until(pilot, lambda: isinstance(app.screen, NoteForm), what="form")
+    await wait_until(pilot, form_ready(app), what="form")
     return own
 
 
