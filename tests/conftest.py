@@ -137,6 +137,16 @@ def hub(hub_factory: Callable[..., RunningHub]) -> RunningHub:
 
 
 @pytest.fixture
+def reloadable(tmp_path: Path) -> Iterator[tuple[RunningHub, Path]]:
+    """A threaded hub started from a hub.toml it can reload (its test roster), and that file."""
+    path = tmp_path / "hub.toml"
+    path.write_text(roster_toml(), encoding="utf-8")
+    hub = start_threaded_hub(make_config(), tmp_path / "data", config_path=path)
+    yield hub, path
+    hub.stop()
+
+
+@pytest.fixture
 def follow() -> Iterator[Callable[..., EventReader]]:
     readers: list[EventReader] = []
 

@@ -15,7 +15,6 @@ import asyncio
 import json
 import tomllib
 import zoneinfo
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -25,7 +24,7 @@ import pytest
 from deskalert.hub.settings import HubConfig
 from support.hubs import RunningHub, start_threaded_hub
 from support.requests import auth
-from support.roster import make_config, roster_toml
+from support.roster import roster_toml
 from test_agent_phone import open_phone, shoot, text
 from test_page_browser import CHROMIUM, alert_from_desk, chromium
 from test_reload_screens import reload_now
@@ -39,15 +38,6 @@ pytestmark = [
 ]
 SITE, PHONE = zoneinfo.ZoneInfo("Europe/Paris"), "Asia/Tokyo"
 NUMBER = "04 72 00 00 03"
-
-
-@pytest.fixture
-def reloadable(tmp_path: Path) -> Iterator[tuple[RunningHub, Path]]:
-    path = tmp_path / "hub.toml"
-    path.write_text(roster_toml(), encoding="utf-8")
-    hub = start_threaded_hub(make_config(), tmp_path / "data", config_path=path)
-    yield hub, path
-    hub.stop()
 
 
 def reloaded() -> str:

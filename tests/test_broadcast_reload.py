@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import tomllib
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,7 +16,7 @@ import pytest
 from desk_helpers import in_thread, make_pane, wait_until
 from deskalert.hub.one_roster import difference, roster_fingerprint, summary
 from deskalert.hub.settings import HubConfig
-from support.hubs import RunningHub, start_threaded_hub
+from support.hubs import RunningHub
 from support.roster import make_config, roster_toml
 from test_reload_screens import reload_now
 
@@ -33,15 +32,6 @@ PARCEL = (
 def with_parcel() -> str:
     """The test roster whose only template is "colis" (it replaces the built-in ones)."""
     return roster_toml() + "\n" + PARCEL
-
-
-@pytest.fixture
-def reloadable(tmp_path: Path) -> Iterator[tuple[RunningHub, Path]]:
-    path = tmp_path / "hub.toml"
-    path.write_text(roster_toml(), encoding="utf-8")
-    hub = start_threaded_hub(make_config(), tmp_path / "data", config_path=path)
-    yield hub, path
-    hub.stop()
 
 
 def test_the_broadcasts_section_is_in_the_roster_fingerprint() -> None:

@@ -5,16 +5,14 @@ as before it, on every command; the demo hub's banner names its roster in that l
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from support.cli import run_cli
+from support.hubs import first_lines
 from support.roster import roster_toml
 
 # Words that give an English line away; values, options, keys and paths are taken out first.
@@ -216,21 +214,7 @@ def test_every_commands_help_lists_the_language_option() -> None:
 def test_the_demo_hubs_banner_names_its_roster_in_french(tmp_path: Path) -> None:
     """It said "(built-in demo roster)" inside the French banner. A real process: the banner is
     what the hub prints before it serves."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKALERT_")}
-    command = [sys.executable, "-m", "deskalert", "demo", "--hub-only", "--port", "0"]
-    hub = subprocess.Popen(
-        [*command, "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env | {"PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert hub.stdout is not None
-        lines = [hub.stdout.readline() for _ in range(6)]
-    finally:
-        hub.terminate()
-        hub.wait(timeout=30)
+    lines = first_lines(["demo", "--hub-only", "--port", "0", "--data-dir", str(tmp_path)], 6)
     shown = "".join(lines)
     assert "(équipe de démonstration intégrée)" in shown, shown
     assert "built-in" not in shown and "roster" not in shown, shown

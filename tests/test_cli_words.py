@@ -169,28 +169,11 @@ def test_the_hub_banner_speaks_the_command_lines_language(
     tmp_path: Path, argv: list[str], rows: list[str]
 ) -> None:
     """A real hub process: the banner is what it prints before serving."""
-    import os
-    import subprocess
-    import sys
-
-    from support.hubs import listening_url
+    from support.hubs import first_lines, listening_url
 
     example = Path(__file__).resolve().parent.parent / "hub.example.toml"
-    command = [sys.executable, "-m", "deskalert", *argv, "hub", "--config", str(example)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKALERT_")}
-    hub = subprocess.Popen(
-        [*command, "--port", "0", "--data-dir", str(tmp_path)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        env=env | {"PYTHONUNBUFFERED": "1"},
-    )
-    try:
-        assert hub.stdout is not None
-        banner = [hub.stdout.readline() for _ in range(12)]
-    finally:
-        hub.terminate()
-        hub.wait(timeout=30)
+    where = ["--config", str(example), "--port", "0", "--data-dir", str(tmp_path)]
+    banner = first_lines([*argv, "hub", *where], 12)
     labels = [line.strip().split("  ")[0] for line in banner[1:]]
     assert all(row in labels for row in rows), banner
     assert listening_url(banner[1]), banner  # the tests' helpers find the address either way

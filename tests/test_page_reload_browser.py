@@ -8,13 +8,12 @@ templates until someone reloaded the page by hand."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from support.hubs import RunningHub, start_threaded_hub
-from support.roster import make_config, roster_toml
+from support.hubs import RunningHub
+from support.roster import roster_toml
 from test_broadcast_reload import PARCEL
 from test_page_browser import CHROMIUM, alert_from_desk, chromium, log_in
 from test_reload_screens import reload_now
@@ -34,15 +33,6 @@ def changed() -> str:
     """Another protocol for "malaise", another label for accueil, only the "colis" template."""
     text = roster_toml().replace(OLD_PROTOCOL, NEW_PROTOCOL)
     return text.replace('label = "Accueil RDC"', 'label = "Hall d\'accueil"') + "\n" + PARCEL
-
-
-@pytest.fixture
-def reloadable(tmp_path: Path) -> Iterator[tuple[RunningHub, Path]]:
-    path = tmp_path / "hub.toml"
-    path.write_text(roster_toml(), encoding="utf-8")
-    hub = start_threaded_hub(make_config(), tmp_path / "data", config_path=path)
-    yield hub, path
-    hub.stop()
 
 
 async def test_the_page_shows_the_reloaded_roster_without_a_reload(

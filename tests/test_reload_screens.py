@@ -4,30 +4,18 @@ over the stream it has open; a removed desk shows its refused token as it does t
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from desk_helpers import in_thread, make_desk, make_pane, text_of, wait_until
 from deskalert.tui.link import LinkKind
-from support.hubs import RunningHub, start_threaded_hub
-from support.roster import make_config, roster_toml
+from support.hubs import RunningHub
 from test_reload import changed_roster
 
 # What is tested here is a screen, not the store: on SQLite only (test_reload runs both).
 pytestmark = pytest.mark.stores("sqlite")
 SIZE = (100, 40)
-
-
-@pytest.fixture
-def reloadable(tmp_path: Path) -> Iterator[tuple[RunningHub, Path]]:
-    """A threaded hub started from a hub.toml it can reload (its test roster)."""
-    path = tmp_path / "hub.toml"
-    path.write_text(roster_toml(), encoding="utf-8")
-    hub = start_threaded_hub(make_config(), tmp_path / "data", config_path=path)
-    yield hub, path
-    hub.stop()
 
 
 def reload_now(hub: RunningHub) -> tuple[bool, str]:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import signal
 import sqlite3
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -154,3 +156,22 @@ def listening_url(line: str) -> str | None:
     """The hub's URL if `line` is its banner's listening line, else None."""
     found = LISTENING.match(line)
     return found.group(1) if found else None
+
+
+def first_lines(argv: list[str], count: int) -> list[str]:
+    """The first `count` lines a `deskalert ARGV` process prints (a hub's banner, printed before
+    it serves), with none of this machine's DESKALERT_ variables; the process is then stopped."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DESKALERT_")}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "deskalert", *argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env | {"PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        assert process.stdout is not None
+        return [process.stdout.readline() for _ in range(count)]
+    finally:
+        process.terminate()
+        process.wait(timeout=30)

@@ -105,24 +105,15 @@ class RequestBudget:
         if request in UNBUDGETED:
             return
         identity = f"{principal.kind.value} {principal.id}"
-        wait_s = self.buckets.take(identity)
-        if wait_s is None:
-            return
-        self.limit_log.hit(
-            "request_budget",
-            "%s sent more than %d requests back to back (then %g/s): answered 429",
+        await spend(
+            self.buckets,
+            self.limit_log,
             identity,
-            self.buckets.burst,
-            self.buckets.per_second,
+            limit="request_budget",
+            logged="requests back to back",
+            said="requests in a burst",
+            advice="; alerts are never held back by this",
         )
-        error = RateLimited(
-            f"{identity} sent more than {self.buckets.burst} requests in a burst; send again in "
-            f"{math.ceil(wait_s)} s (Retry-After); alerts are never held back by this",
-            code="too_many_requests",
-        )
-        error.retry_after_s = wait_s
-        await asyncio.sleep(REFUSAL_HOLD_S)
-        raise error
 
 
 class RefusalBudget:
@@ -142,26 +133,49 @@ class RefusalBudget:
     async def charge(self, address: str) -> None:
         """Take one token for a refused request from `address`, or raise the 429 after
         REFUSAL_HOLD_S."""
-        key = address_key(address)
-        wait_s = self.buckets.take(key)
-        if wait_s is None:
-            return
-        self.limit_log.hit(
-            "refused_budget",
-            "%s sent more than %d requests with no token or a refused one (then %g/s):"
-            " answered 429",
-            key,
-            self.buckets.burst,
-            self.buckets.per_second,
+        refused = "requests with no token or a refused one"
+        await spend(
+            self.buckets,
+            self.limit_log,
+            address_key(address),
+            limit="refused_budget",
+            logged=refused,
+            said=refused,
+            advice=", with a valid token",
         )
-        error = RateLimited(
-            f"{key} sent more than {self.buckets.burst} requests with no token or a refused one;"
-            f" send again in {math.ceil(wait_s)} s (Retry-After), with a valid token",
-            code="too_many_requests",
-        )
-        error.retry_after_s = wait_s
-        await asyncio.sleep(REFUSAL_HOLD_S)
-        raise error
+
+
+async def spend(
+    buckets: TokenBuckets,
+    limit_log: LimitLog,
+    key: str,
+    *,
+    limit: str,
+    logged: str,
+    said: str,
+    advice: str,
+) -> None:
+    """Take one of `key`'s tokens, or log the limit (`logged`: what was sent too often) and
+    raise its 429 (`said`, then `advice`) after REFUSAL_HOLD_S: both budgets' refusal."""
+    wait_s = buckets.take(key)
+    if wait_s is None:
+        return
+    limit_log.hit(
+        limit,
+        "%s sent more than %d %s (then %g/s): answered 429",
+        key,
+        buckets.burst,
+        logged,
+        buckets.per_second,
+    )
+    error = RateLimited(
+        f"{key} sent more than {buckets.burst} {said}; send again in {math.ceil(wait_s)} s"
+        f" (Retry-After){advice}",
+        code="too_many_requests",
+    )
+    error.retry_after_s = wait_s
+    await asyncio.sleep(REFUSAL_HOLD_S)
+    raise error
 
 
 def address_key(address: str) -> str:
